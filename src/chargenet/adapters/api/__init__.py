@@ -1,0 +1,1 @@
+"""The read API over HTTP (JSON, OpenAPI): areas, registry, live status, events."""

@@ -1,0 +1,196 @@
+"""Read endpoints under /api/v1. Lists page with limit/offset and say the total in
+`X-Total-Count`; unknown ids are 404 with the id named."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi.concurrency import run_in_threadpool
+
+from chargenet.adapters.api.schemas import (
+    AreaDetail,
+    AreaOut,
+    ChargerOut,
+    ConnectorOut,
+    EventOut,
+    OperatorDetail,
+    OperatorOut,
+    Overview,
+    RejectedEventOut,
+    SessionOut,
+    StationDetail,
+    StationOut,
+    SwapStationOut,
+)
+from chargenet.app.queries import StateQueries
+from chargenet.core.areas import AreaLevel
+from chargenet.core.errors import UnknownReference
+from chargenet.core.status import ConnectorStatus
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="Page size")]
+Offset = Annotated[int, Query(ge=0, description="Rows to skip")]
+
+
+def _paged(response: Response, page: tuple[list[dict[str, Any]], int], limit: int) -> Any:
+    rows, total = page
+    response.headers["X-Total-Count"] = str(total)
+    response.headers["X-Limit"] = str(limit)
+    return rows
+
+
+def _found(row: dict[str, Any] | None, kind: str, ident: str) -> dict[str, Any]:
+    if row is None:
+        raise HTTPException(status_code=404, detail=f"unknown {kind} {ident!r}")
+    return row
+
+
+async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a blocking query off the event loop; an unknown area in a filter is a 404."""
+    try:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    except UnknownReference as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+
+def read_router(queries: StateQueries, *, private: Callable[..., Any] | None = None) -> APIRouter:
+    """Public registry and live-status reads, plus `private` reads (the event log, sessions)
+    guarded by the given dependency."""
+    router = APIRouter(prefix="/api/v1")
+    guarded = [Depends(private)] if private is not None else []
+
+    @router.get("/overview", response_model=Overview, tags=["overview"])
+    async def overview(area: str | None = None) -> Any:
+        """Totals for the whole platform or one area: piles (R01), live status, log size."""
+        return {
+            "counts": await _call(queries.counts),
+            "piles": await _call(queries.pile_count, area_code=area),
+            "status": await _call(queries.status_summary, area_code=area),
+            "last_seq": await _call(queries.last_seq),
+        }
+
+    @router.get("/areas", response_model=list[AreaOut], tags=["areas"])
+    async def areas(
+        response: Response,
+        level: AreaLevel | None = None,
+        parent: str | None = None,
+        q: Annotated[str | None, Query(description="Part of the Chinese or English name")] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Any:
+        page = await _call(queries.areas, level, parent, q, limit, offset)
+        return _paged(response, page, limit)
+
+    @router.get("/areas/{code}", response_model=AreaDetail, tags=["areas"])
+    async def area(code: str) -> Any:
+        """An area with its ancestors, statistics, piles and live connector status."""
+        return _found(await _call(queries.area, code), "area", code)
+
+    @router.get("/operators", response_model=list[OperatorOut], tags=["registry"])
+    async def operators(response: Response, limit: Limit = 100, offset: Offset = 0) -> Any:
+        return _paged(response, await _call(queries.operators, limit, offset), limit)
+
+    @router.get("/operators/{operator_id}", response_model=OperatorDetail, tags=["registry"])
+    async def operator(operator_id: str) -> Any:
+        return _found(await _call(queries.operator, operator_id), "operator", operator_id)
+
+    @router.get("/stations", response_model=list[StationOut], tags=["registry"])
+    async def stations(
+        response: Response,
+        area: str | None = None,
+        operator: str | None = None,
+        category: str | None = None,
+        access: str | None = None,
+        include_retired: bool = False,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Any:
+        page = await _call(
+            queries.stations, area, operator, category, access, include_retired, limit, offset
+        )
+        return _paged(response, page, limit)
+
+    @router.get("/stations/{station_id}", response_model=StationDetail, tags=["registry"])
+    async def station(station_id: str) -> Any:
+        """A station with its chargers and every connector's live status."""
+        return _found(await _call(queries.station, station_id), "station", station_id)
+
+    @router.get("/chargers", response_model=list[ChargerOut], tags=["registry"])
+    async def chargers(
+        response: Response,
+        station: str | None = None,
+        operator: str | None = None,
+        online: bool | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Any:
+        page = await _call(queries.chargers, station, operator, online, False, limit, offset)
+        return _paged(response, page, limit)
+
+    @router.get("/chargers/{charger_id}", response_model=ChargerOut, tags=["registry"])
+    async def charger(charger_id: str) -> Any:
+        return _found(await _call(queries.charger, charger_id), "charger", charger_id)
+
+    @router.get("/connectors", response_model=list[ConnectorOut], tags=["live"])
+    async def connectors(
+        response: Response,
+        station: str | None = None,
+        area: str | None = None,
+        operator: str | None = None,
+        status: ConnectorStatus | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Any:
+        """Connectors with live status, filterable by effective status."""
+        page = await _call(
+            queries.connectors, station, area, operator, status, None, False, limit, offset
+        )
+        return _paged(response, page, limit)
+
+    @router.get("/swap-stations", response_model=list[SwapStationOut], tags=["registry"])
+    async def swap_stations(
+        response: Response,
+        area: str | None = None,
+        operator: str | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Any:
+        page = await _call(queries.swap_stations, area, operator, limit, offset)
+        return _paged(response, page, limit)
+
+    @router.get(
+        "/sessions", response_model=list[SessionOut], tags=["sessions"], dependencies=guarded
+    )
+    async def sessions(
+        response: Response,
+        station: str | None = None,
+        connector: str | None = None,
+        state: str | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> Any:
+        page = await _call(queries.sessions, station, connector, state, limit, offset)
+        return _paged(response, page, limit)
+
+    @router.get("/events", response_model=list[EventOut], tags=["events"], dependencies=guarded)
+    async def events(
+        after_seq: Annotated[int, Query(ge=0, description="Return events after this seq")] = 0,
+        type: Annotated[str | None, Query(description="Event type, e.g. station.registered")] = None,
+        adapter: str | None = None,
+        limit: Limit = 100,
+    ) -> Any:
+        """The durable event log in order; page by passing the last `seq` seen."""
+        return await _call(queries.events, after_seq, type, adapter, limit)
+
+    @router.get(
+        "/events/rejected",
+        response_model=list[RejectedEventOut],
+        tags=["events"],
+        dependencies=guarded,
+    )
+    async def rejected(response: Response, limit: Limit = 100, offset: Offset = 0) -> Any:
+        """Events that were refused, newest first, each with its reason."""
+        return _paged(response, await _call(queries.rejected, limit, offset), limit)
+
+    return router

@@ -1,0 +1,1 @@
+"""Event bus: stored events fanned out to live listeners (in-process; NATS JetStream later)."""

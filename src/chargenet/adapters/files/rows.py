@@ -1,0 +1,166 @@
+"""One pydantic model per import kind: field-level checks with precise messages."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from chargenet.core.areas import AreaLevel
+from chargenet.core.registry.model import (
+    Access,
+    ConnectorStandard,
+    PowerType,
+    SiteCategory,
+    SwapVehicleType,
+)
+
+
+def _blank_to_none(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _datum(value: object) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    key = (text or "WGS84").upper().replace("-", "").replace("_", "")
+    if key not in ("WGS84", "GCJ02"):
+        raise ValueError("datum must be WGS84 or GCJ02")
+    return key
+
+
+Opt = BeforeValidator(_blank_to_none)
+Datum = Annotated[str, BeforeValidator(_datum)]
+Str = Annotated[str, BeforeValidator(_strip), Field(min_length=1)]
+OptStr = Annotated[str | None, Opt, BeforeValidator(_strip)]
+OptInt = Annotated[int | None, Opt]
+OptFloat = Annotated[float | None, Opt]
+OptDate = Annotated[date | None, Opt]
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AreaRow(Row):
+    code: Str
+    level: AreaLevel
+    name_zh: Str
+    parent_code: OptStr = None
+    name_en: OptStr = None
+    lat: OptFloat = Field(default=None, ge=-90, le=90)
+    lon: OptFloat = Field(default=None, ge=-180, le=180)
+    datum: Datum = "WGS84"
+    coord_source: OptStr = None  # informational (where the point came from)
+
+
+class AreaStatisticsRow(Row):
+    area_code: Str
+    year: int = Field(ge=1990, le=2100)
+    ev_count: OptInt = Field(default=None, ge=0)
+    motor_vehicles: OptInt = Field(default=None, ge=0)
+    population: OptInt = Field(default=None, ge=0)
+
+
+class OperatorRow(Row):
+    operator_id: Str
+    name: Str
+    name_en: OptStr = None
+    uscc: OptStr = None
+    service_phone: OptStr = None
+    licence_valid_until: OptDate = None
+    insurance_valid_until: OptDate = None
+
+
+class StationRow(Row):
+    station_id: Str
+    operator_id: Str
+    name: Str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    datum: Datum = "WGS84"
+    name_en: OptStr = None
+    address: OptStr = None
+    area_code: OptStr = None
+    category: Annotated[SiteCategory, Opt] = SiteCategory.OTHER
+    scenic_grade: OptInt = Field(default=None, ge=1, le=5)
+    access: Annotated[Access, Opt] = Access.PUBLIC
+    parking_spaces: OptInt = Field(default=None, ge=0)
+    charging_spaces: OptInt = Field(default=None, ge=0)
+    opening_hours: Annotated[str, Opt] = "24/7"
+    commissioned_on: OptDate = None
+
+
+class ConnectorRow(Row):
+    """One row per connector; charger fields repeat on each of its rows."""
+
+    charger_id: Str
+    station_id: Str
+    evse_no: int = Field(ge=1, le=64)
+    connector_no: int = Field(default=1, ge=1, le=8)
+    standard: ConnectorStandard
+    power_type: PowerType
+    max_power_w: int = Field(gt=0, le=3_750_000)
+    connector_id: OptStr = None
+    evse_uid: OptStr = None
+    max_voltage_v: OptInt = Field(default=None, gt=0)
+    max_current_a: OptInt = Field(default=None, gt=0)
+    vendor: OptStr = None
+    model: OptStr = None
+    serial_number: OptStr = None
+    firmware: OptStr = None
+    protocol: OptStr = None
+
+
+class SwapStationRow(Row):
+    swap_station_id: Str
+    operator_id: Str
+    name: Str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    datum: Datum = "WGS84"
+    vehicle_types: Annotated[str, Opt] = "passenger"  # separated by | or ,
+    bays: int = Field(default=1, ge=1, le=64)
+    battery_slots: int = Field(default=0, ge=0)
+    access: Annotated[Access, Opt] = Access.PUBLIC
+    area_code: OptStr = None
+    address: OptStr = None
+    opening_hours: Annotated[str, Opt] = "24/7"
+    commissioned_on: OptDate = None
+    max_power_w: OptInt = Field(default=None, gt=0)
+
+    @field_validator("vehicle_types")
+    @classmethod
+    def _known_types(cls, value: str) -> str:
+        names = [v.strip() for v in value.replace("|", ",").split(",") if v.strip()]
+        bad = [n for n in names if n not in SwapVehicleType.__members__.values()]
+        if bad or not names:
+            allowed = ", ".join(v.value for v in SwapVehicleType)
+            raise ValueError(f"vehicle types must be among {allowed}")
+        return ",".join(names)
+
+
+class TargetRow(Row):
+    area_code: Str
+    metric: Str
+    year: int = Field(ge=1990, le=2100)
+    value: Decimal
+    month: OptInt = Field(default=None, ge=1, le=12)
+    target_id: OptStr = None
+    definition: Annotated[str, Opt] = ""
+    source: Annotated[str, Opt] = ""
+    valid_from: OptDate = None
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: Decimal) -> Decimal:
+        if not value.is_finite():
+            raise ValueError("value must be a finite number")
+        return value

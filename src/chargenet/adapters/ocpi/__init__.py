@@ -1,0 +1,1 @@
+"""OCPI 2.2.1: operator platforms and federation between chargenet instances."""

@@ -1,0 +1,1 @@
+"""Durable event log and current-state tables (SQLite embedded, PostgreSQL scale-out)."""

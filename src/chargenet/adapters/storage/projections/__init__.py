@@ -1,0 +1,67 @@
+"""Projections: how each event type changes the current-state tables.
+
+Each projection is idempotent: applying an event a second time leaves state as it was,
+and an event older than a row's `as_of` does not overwrite it. Domain rules (what a pile
+is, whether an energy reading can be trusted) come from `chargenet.core`; only the SQL is
+here. The live-data projections (status, meter, presence, sessions) run raw SQL on the
+driver's cursor for speed (storage/raw.py); the rest use SQLAlchemy Core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from chargenet.adapters.storage.projections import (
+    areas,
+    live,
+    registry,
+    sessions,
+    supervision,
+    swap,
+    targets,
+)
+from chargenet.adapters.storage.raw import Raw
+from chargenet.core.events import Event
+
+
+@dataclass
+class Ctx:
+    """The transaction a projection writes in, through Core (`conn`) or raw (`raw`)."""
+
+    conn: Connection
+    raw: Raw
+
+    @classmethod
+    def on(cls, conn: Connection) -> Ctx:
+        return cls(conn, Raw(conn))
+
+
+_CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
+    **areas.APPLIERS,
+    **registry.APPLIERS,
+    **swap.APPLIERS,
+    **supervision.APPLIERS,
+    **targets.APPLIERS,
+}
+_RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
+    **live.APPLIERS,
+    **sessions.APPLIERS,
+}
+
+HANDLED = frozenset(_CORE) | frozenset(_RAW)
+
+
+def apply_event(ctx: Ctx, event: Event) -> None:
+    kind = type(event)
+    raw_applier = _RAW.get(kind)
+    if raw_applier is not None:
+        raw_applier(ctx.raw, event)
+        return
+    core_applier = _CORE.get(kind)
+    if core_applier is None:
+        raise NotImplementedError(f"no projection for {event.TYPE}")
+    core_applier(ctx.conn, event)

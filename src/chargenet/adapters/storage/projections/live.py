@@ -1,0 +1,122 @@
+"""Live state of equipment: presence, connector status, last meter reading (hot path: raw
+SQL, see storage/raw.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chargenet.adapters.storage.raw import Raw
+from chargenet.core.errors import UnknownReference
+from chargenet.core.events import (
+    ChargerPresenceChanged,
+    ConnectorStatusChanged,
+    Event,
+    MeterSampled,
+)
+from chargenet.core.sessions import SessionState
+
+_CONNECTOR_LIVE = """
+SELECT c.connector_id, l.connector_id, l.status, l.status_since, l.meter_at, l.session_id
+FROM connectors c LEFT JOIN connector_live l ON l.connector_id = c.connector_id
+WHERE c.connector_id = :cid"""
+
+
+def connector_live(raw: Raw, connector_id: str) -> Any:
+    """(id, live id or None, status, status_since, meter_at, session_id); refuses unknown."""
+    row = raw.one(_CONNECTOR_LIVE, {"cid": connector_id})
+    if row is None:
+        raise UnknownReference("connector", connector_id)
+    if row[1] is None:
+        raw.execute("INSERT INTO connector_live (connector_id) VALUES (:cid)", {"cid": connector_id})
+    return row
+
+
+def _apply_presence(raw: Raw, event: ChargerPresenceChanged) -> None:
+    row = raw.one(
+        "SELECT online, presence_since FROM chargers WHERE charger_id = :id",
+        {"id": event.charger_id},
+    )
+    if row is None:
+        raise UnknownReference("charger", event.charger_id)
+    online, since = row[0], raw.read_t(row[1])
+    if since is not None and since > event.occurred_at:
+        return
+    if online is not None and bool(online) is event.online and since is not None:
+        return  # no change: keep the time it first became so
+    raw.execute(
+        "UPDATE chargers SET online = :online, presence_since = :t WHERE charger_id = :id",
+        {"online": raw.flag(event.online), "t": raw.t(event.occurred_at), "id": event.charger_id},
+    )
+
+
+def _apply_status(raw: Raw, event: ConnectorStatusChanged) -> None:
+    row = connector_live(raw, event.connector_id)
+    status, since = row[2], raw.read_t(row[3])
+    if since is not None and since > event.occurred_at:
+        return
+    params = {
+        "cid": event.connector_id,
+        "error": event.error_code,
+        "vendor": event.vendor_error_code,
+        "info": event.info,
+    }
+    if since is not None and status == event.status.value:
+        # The same status reported again: keep when it began, refresh the details.
+        raw.execute(
+            "UPDATE connector_live SET error_code = :error, vendor_error_code = :vendor,"
+            " info = :info WHERE connector_id = :cid",
+            params,
+        )
+        return
+    raw.execute(
+        "UPDATE connector_live SET status = :status, status_since = :t, error_code = :error,"
+        " vendor_error_code = :vendor, info = :info WHERE connector_id = :cid",
+        {**params, "status": event.status.value, "t": raw.t(event.occurred_at)},
+    )
+
+
+_METER_FIELDS = ("power_w", "energy_register_wh", "current_a", "voltage_v", "soc_percent",
+                 "temperature_c")
+
+
+def _apply_meter(raw: Raw, event: MeterSampled) -> None:
+    row = connector_live(raw, event.connector_id)
+    meter_at = raw.read_t(row[4])
+    if meter_at is None or meter_at <= event.occurred_at:
+        given = [name for name in _METER_FIELDS if getattr(event, name) is not None]
+        sets = "".join(f", {name} = :{name}" for name in given)
+        raw.execute(
+            f"UPDATE connector_live SET meter_at = :t{sets} WHERE connector_id = :cid",
+            {"t": raw.t(event.occurred_at), "cid": event.connector_id,
+             **{name: getattr(event, name) for name in given}},
+        )
+    if event.session_id is None:
+        return
+    session = raw.one(
+        "SELECT state, as_of, meter_start_wh, peak_power_w FROM sessions WHERE session_id = :sid",
+        {"sid": event.session_id},
+    )
+    if session is None or session[0] != SessionState.ACTIVE.value:
+        return  # samples of a finished or unknown session change only the live reading
+    if raw.read_t(session[1]) > event.occurred_at:  # type: ignore[operator]
+        return
+    energy = None
+    if event.energy_register_wh is not None and session[2] is not None:
+        delivered = event.energy_register_wh - session[2]
+        energy = delivered if delivered >= 0 else None
+    peak = session[3] or 0
+    if event.power_w is not None and event.power_w > peak:
+        peak = event.power_w
+    raw.execute(
+        "UPDATE sessions SET as_of = :t, energy_wh = COALESCE(:energy, energy_wh),"
+        " peak_power_w = :peak WHERE session_id = :sid",
+        {"t": raw.t(event.occurred_at), "energy": energy, "peak": peak or None,
+         "sid": event.session_id},
+    )
+
+
+APPLIERS: dict[type[Event], Any] = {
+    ChargerPresenceChanged: _apply_presence,
+    ConnectorStatusChanged: _apply_status,
+    MeterSampled: _apply_meter,
+}

@@ -1,0 +1,134 @@
+"""Charging sessions (hot path: raw SQL, see storage/raw.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chargenet.adapters.storage.raw import Raw
+from chargenet.core.errors import Conflict, UnknownReference
+from chargenet.core.events import Event, SessionEnded, SessionStarted, SessionUpdated
+from chargenet.core.sessions import SessionFlag, SessionState, session_energy
+from chargenet.adapters.storage.projections.live import connector_live
+
+
+def _flags(*groups: Any) -> str:
+    seen: list[str] = []
+    for group in groups:
+        for flag in group:
+            value = flag.value if isinstance(flag, SessionFlag) else str(flag)
+            if value and value not in seen:
+                seen.append(value)
+    return ",".join(sorted(seen))
+
+
+def _split(flags: str) -> list[str]:
+    return [f for f in flags.split(",") if f]
+
+
+_SESSION = """SELECT connector_id, state, as_of, meter_start_wh, peak_power_w, flags, started_at
+FROM sessions WHERE session_id = :sid"""
+
+
+def _apply_started(raw: Raw, event: SessionStarted) -> None:
+    live = connector_live(raw, event.connector_id)
+    existing = raw.one(_SESSION, {"sid": event.session_id})
+    if existing is not None:
+        if existing[0] != event.connector_id:
+            raise Conflict(f"session {event.session_id} is on connector {existing[0]}")
+        return  # a second start of the same session changes nothing
+    owner = raw.one(
+        "SELECT charger_id, station_id, operator_id FROM connectors WHERE connector_id = :cid",
+        {"cid": event.connector_id},
+    )
+    raw.execute(
+        "INSERT INTO sessions (session_id, connector_id, charger_id, station_id, operator_id,"
+        " state, started_at, meter_start_wh, energy_wh, flags, token_hash, source_adapter,"
+        " as_of) VALUES (:sid, :cid, :charger, :station, :operator, :state, :t, :start, 0,"
+        " :flags, :token, :adapter, :t)",
+        {
+            "sid": event.session_id, "cid": event.connector_id, "charger": owner[0],
+            "station": owner[1], "operator": owner[2], "state": SessionState.ACTIVE.value,
+            "t": raw.t(event.occurred_at), "start": event.meter_start_wh,
+            "flags": _flags(event.flags), "token": event.token_hash,
+            "adapter": event.source.adapter,
+        },
+    )
+    if live[5] is None:
+        raw.execute(
+            "UPDATE connector_live SET session_id = :sid WHERE connector_id = :cid",
+            {"sid": event.session_id, "cid": event.connector_id},
+        )
+
+
+def _require_session(raw: Raw, session_id: str) -> Any:
+    row = raw.one(_SESSION, {"sid": session_id})
+    if row is None:
+        raise UnknownReference("session", session_id)
+    return row
+
+
+def _apply_updated(raw: Raw, event: SessionUpdated) -> None:
+    session = _require_session(raw, event.session_id)
+    as_of = raw.read_t(session[2])
+    if session[1] != SessionState.ACTIVE.value or (as_of and as_of > event.occurred_at):
+        return
+    peak = session[4] or 0
+    if event.power_w is not None and event.power_w > peak:
+        peak = event.power_w
+    raw.execute(
+        "UPDATE sessions SET as_of = :t, energy_wh = COALESCE(:energy, energy_wh),"
+        " peak_power_w = :peak, cost_amount = COALESCE(:cost, cost_amount),"
+        " currency = COALESCE(:currency, currency) WHERE session_id = :sid",
+        {
+            "t": raw.t(event.occurred_at), "energy": event.energy_wh, "peak": peak or None,
+            "cost": raw.money(event.cost.amount) if event.cost else None,
+            "currency": event.cost.currency if event.cost else None, "sid": event.session_id,
+        },
+    )
+
+
+def _apply_ended(raw: Raw, event: SessionEnded) -> None:
+    session = _require_session(raw, event.session_id)
+    if session[1] == SessionState.COMPLETED.value:
+        return  # a resent stop changes nothing
+    connector_id, meter_start, started_at = session[0], session[3], raw.read_t(session[6])
+    assert started_at is not None
+    max_power = raw.one(
+        "SELECT max_power_w FROM connectors WHERE connector_id = :cid", {"cid": connector_id}
+    )
+    energy = event.energy_wh
+    flags = _split(session[5]) + [f.value for f in event.flags]
+    if event.meter_stop_wh is not None and meter_start is not None:
+        verdict = session_energy(
+            meter_start, event.meter_stop_wh, started_at, event.occurred_at,
+            max_power[0] if max_power else None,
+        )
+        energy = verdict.energy_wh
+        flags += [f.value for f in verdict.flags]
+    as_of = raw.read_t(session[2]) or event.occurred_at
+    raw.execute(
+        "UPDATE sessions SET state = :state, ended_at = :ended, meter_stop_wh = :stop,"
+        " energy_wh = :energy, stop_reason = :reason, flags = :flags, as_of = :as_of,"
+        " cost_amount = COALESCE(:cost, cost_amount), currency = COALESCE(:currency, currency)"
+        " WHERE session_id = :sid",
+        {
+            "state": SessionState.COMPLETED.value,
+            "ended": raw.t(max(event.occurred_at, started_at)),
+            "stop": event.meter_stop_wh, "energy": energy, "reason": event.stop_reason,
+            "flags": _flags(flags), "as_of": raw.t(max(event.occurred_at, as_of)),
+            "cost": raw.money(event.cost.amount) if event.cost else None,
+            "currency": event.cost.currency if event.cost else None, "sid": event.session_id,
+        },
+    )
+    raw.execute(
+        "UPDATE connector_live SET session_id = NULL"
+        " WHERE connector_id = :cid AND session_id = :sid",
+        {"cid": connector_id, "sid": event.session_id},
+    )
+
+
+APPLIERS: dict[type[Event], Any] = {
+    SessionStarted: _apply_started,
+    SessionUpdated: _apply_updated,
+    SessionEnded: _apply_ended,
+}

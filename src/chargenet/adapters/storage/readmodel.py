@@ -1,0 +1,498 @@
+"""Questions asked of current state. Views, analytics and reports read here; nothing here
+parses a protocol frame or writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
+
+from chargenet.adapters import codec
+from chargenet.adapters.storage.schema import (
+    area_statistics,
+    areas,
+    chargers,
+    connector_live,
+    connectors,
+    events,
+    operators,
+    rejected_events,
+    sessions,
+    stations,
+    swap_stations,
+    targets,
+)
+from chargenet.core.areas import AreaLevel
+from chargenet.core.errors import UnknownReference
+from chargenet.core.registry.model import Access, PowerType
+from chargenet.core.registry.piles import PileCount, count_piles
+from chargenet.core.status import ConnectorStatus
+
+Row = dict[str, Any]
+
+# The SQL form of chargenet.core.status.effective_status (tests check the two agree): a
+# connector of a charger that stopped talking, or that never reported, is offline.
+EFFECTIVE_STATUS = case(
+    (or_(chargers.c.online == false(), connector_live.c.status.is_(None)), literal("offline")),
+    else_=connector_live.c.status,
+)
+
+
+class ReadModel:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _all(self, stmt: Select[Any]) -> list[Row]:
+        with self._engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    def _page(self, stmt: Select[Any], limit: int, offset: int) -> tuple[list[Row], int]:
+        with self._engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+            rows = [dict(r) for r in conn.execute(stmt.limit(limit).offset(offset)).mappings()]
+        return rows, total
+
+    def area_column(self, conn: Connection, code: str, table: Any) -> ColumnElement[bool]:
+        """A filter on a table with chain columns that keeps rows inside area `code`."""
+        row = conn.execute(select(areas.c.level).where(areas.c.code == code)).first()
+        if row is not None:
+            level = AreaLevel(row.level)
+        elif code.isdigit() and len(code) in (6, 9, 12):
+            level = {9: AreaLevel.TOWNSHIP, 12: AreaLevel.VILLAGE}.get(len(code)) or (
+                AreaLevel.PROVINCE
+                if code.endswith("0000")
+                else AreaLevel.CITY
+                if code.endswith("00")
+                else AreaLevel.COUNTY
+            )
+        else:
+            raise UnknownReference("area", code)
+        column: Column[Any] = table.c[f"{level.value}_code"]
+        return column == code
+
+    # --- areas ----------------------------------------------------------------------------
+
+    def areas(
+        self,
+        level: AreaLevel | None = None,
+        parent: str | None = None,
+        query: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[Row], int]:
+        stmt = select(
+            areas.c.code, areas.c.level, areas.c.parent_code, areas.c.name_zh, areas.c.name_en,
+            areas.c.lat, areas.c.lon,
+        ).order_by(areas.c.code)
+        if level is not None:
+            stmt = stmt.where(areas.c.level == level.value)
+        if parent is not None:
+            stmt = stmt.where(areas.c.parent_code == parent)
+        if query:
+            like = f"%{query}%"
+            stmt = stmt.where(or_(areas.c.name_zh.like(like), areas.c.name_en.ilike(like)))
+        return self._page(stmt, limit, offset)
+
+    def area(self, code: str) -> Row | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(select(areas).where(areas.c.code == code)).mappings().first()
+            if row is None:
+                return None
+            out = dict(row)
+            ancestors = []
+            for level in ("province", "city", "county", "township"):
+                ancestor = out.pop(f"{level}_code")
+                if ancestor and ancestor != code:
+                    ancestors.append(ancestor)
+            out["ancestors"] = [
+                dict(r)
+                for r in conn.execute(
+                    select(areas.c.code, areas.c.level, areas.c.name_zh, areas.c.name_en)
+                    .where(areas.c.code.in_(ancestors))
+                    .order_by(func.length(areas.c.code), areas.c.code)
+                ).mappings()
+            ]
+            out["children"] = conn.execute(
+                select(func.count()).where(areas.c.parent_code == code)
+            ).scalar_one()
+            out["statistics"] = [
+                dict(r)
+                for r in conn.execute(
+                    select(
+                        area_statistics.c.year, area_statistics.c.ev_count,
+                        area_statistics.c.motor_vehicles, area_statistics.c.population,
+                    )
+                    .where(area_statistics.c.area_code == code)
+                    .order_by(area_statistics.c.year)
+                ).mappings()
+            ]
+            out.pop("as_of")
+        out["piles"] = asdict(self.pile_count(area_code=code))
+        out["stations"] = self.station_count(area_code=code)
+        out["status"] = self.status_summary(area_code=code)
+        return out
+
+    # --- counting -------------------------------------------------------------------------
+
+    def pile_count(
+        self,
+        area_code: str | None = None,
+        operator_id: str | None = None,
+        on: date | None = None,
+    ) -> PileCount:
+        """Piles (R01) in service on a day (today when None), by the rule in core.piles."""
+        with self._engine.connect() as conn:
+            stmt = select(
+                connectors.c.max_power_w, connectors.c.power_type, stations.c.access
+            ).join(stations, stations.c.station_id == connectors.c.station_id)
+            stmt = stmt.where(*self._in_service(on))
+            if area_code:
+                stmt = stmt.where(self.area_column(conn, area_code, stations))
+            if operator_id:
+                stmt = stmt.where(stations.c.operator_id == operator_id)
+            rows = conn.execute(stmt).all()
+        return count_piles((r[0], PowerType(r[1]), Access(r[2])) for r in rows)
+
+    @staticmethod
+    def _in_service(on: date | None) -> list[ColumnElement[bool]]:
+        if on is None:
+            return [connectors.c.retired_at.is_(None), stations.c.retired_at.is_(None)]
+        commissioned = func.coalesce(stations.c.commissioned_on, func.date(connectors.c.registered_at))
+        return [
+            commissioned <= on,
+            or_(connectors.c.retired_at.is_(None), func.date(connectors.c.retired_at) > on),
+            or_(stations.c.retired_at.is_(None), func.date(stations.c.retired_at) > on),
+        ]
+
+    def station_count(self, area_code: str | None = None, operator_id: str | None = None) -> int:
+        with self._engine.connect() as conn:
+            stmt = select(func.count()).select_from(stations).where(stations.c.retired_at.is_(None))
+            if area_code:
+                stmt = stmt.where(self.area_column(conn, area_code, stations))
+            if operator_id:
+                stmt = stmt.where(stations.c.operator_id == operator_id)
+            return int(conn.execute(stmt).scalar_one())
+
+    def status_summary(
+        self, area_code: str | None = None, operator_id: str | None = None,
+        station_id: str | None = None,
+    ) -> dict[str, int]:
+        """Connectors in service by effective status (every status present, zeros included)."""
+        with self._engine.connect() as conn:
+            stmt = (
+                select(EFFECTIVE_STATUS.label("status"), func.count().label("n"))
+                .select_from(self._connector_join())
+                .where(connectors.c.retired_at.is_(None), stations.c.retired_at.is_(None))
+                .group_by(EFFECTIVE_STATUS)
+            )
+            if area_code:
+                stmt = stmt.where(self.area_column(conn, area_code, stations))
+            if operator_id:
+                stmt = stmt.where(stations.c.operator_id == operator_id)
+            if station_id:
+                stmt = stmt.where(stations.c.station_id == station_id)
+            counts = {s.value: 0 for s in ConnectorStatus}
+            for status, n in conn.execute(stmt).all():
+                counts[status] = n
+        return counts
+
+    @staticmethod
+    def _connector_join() -> Any:
+        return (
+            connectors.join(stations, stations.c.station_id == connectors.c.station_id)
+            .join(chargers, chargers.c.charger_id == connectors.c.charger_id)
+            .outerjoin(connector_live, connector_live.c.connector_id == connectors.c.connector_id)
+        )
+
+    # --- registry -------------------------------------------------------------------------
+
+    def operators(self, limit: int = 100, offset: int = 0) -> tuple[list[Row], int]:
+        stmt = select(operators).order_by(operators.c.operator_id)
+        return self._page(stmt, limit, offset)
+
+    def operator(self, operator_id: str) -> Row | None:
+        rows = self._all(select(operators).where(operators.c.operator_id == operator_id))
+        if not rows:
+            return None
+        out = rows[0]
+        out["piles"] = asdict(self.pile_count(operator_id=operator_id))
+        out["stations"] = self.station_count(operator_id=operator_id)
+        out["status"] = self.status_summary(operator_id=operator_id)
+        return out
+
+    _STATION_COLUMNS = (
+        stations.c.station_id, stations.c.operator_id, stations.c.name, stations.c.name_en,
+        stations.c.address, stations.c.lat, stations.c.lon, stations.c.area_code,
+        stations.c.area_placed, stations.c.county_code, stations.c.category,
+        stations.c.scenic_grade, stations.c.access, stations.c.parking_spaces,
+        stations.c.charging_spaces, stations.c.opening_hours, stations.c.commissioned_on,
+        stations.c.source_adapter, stations.c.registered_at, stations.c.retired_at,
+    )
+
+    def stations(
+        self,
+        area_code: str | None = None,
+        operator_id: str | None = None,
+        category: str | None = None,
+        access: str | None = None,
+        include_retired: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[Row], int]:
+        with self._engine.connect() as conn:
+            stmt = select(*self._STATION_COLUMNS).order_by(stations.c.station_id)
+            if not include_retired:
+                stmt = stmt.where(stations.c.retired_at.is_(None))
+            if area_code:
+                stmt = stmt.where(self.area_column(conn, area_code, stations))
+            if operator_id:
+                stmt = stmt.where(stations.c.operator_id == operator_id)
+            if category:
+                stmt = stmt.where(stations.c.category == category)
+            if access:
+                stmt = stmt.where(stations.c.access == access)
+        rows, total = self._page(stmt, limit, offset)
+        self._attach_station_summaries(rows)
+        return rows, total
+
+    def _attach_station_summaries(self, rows: list[Row]) -> None:
+        ids = [r["station_id"] for r in rows]
+        if not ids:
+            return
+        stmt = (
+            select(
+                connectors.c.station_id,
+                connectors.c.max_power_w,
+                connectors.c.power_type,
+                stations.c.access,
+                EFFECTIVE_STATUS.label("status"),
+            )
+            .select_from(self._connector_join())
+            .where(connectors.c.station_id.in_(ids), connectors.c.retired_at.is_(None))
+        )
+        by_station: dict[str, list[Any]] = {i: [] for i in ids}
+        for r in self._all(stmt):
+            by_station[r["station_id"]].append(r)
+        for row in rows:
+            items = by_station[row["station_id"]]
+            row["piles"] = asdict(
+                count_piles(
+                    (i["max_power_w"], PowerType(i["power_type"]), Access(i["access"]))
+                    for i in items
+                )
+            )
+            status = {s.value: 0 for s in ConnectorStatus}
+            for i in items:
+                status[i["status"]] += 1
+            row["status"] = status
+
+    def station(self, station_id: str) -> Row | None:
+        rows = self._all(select(*self._STATION_COLUMNS).where(stations.c.station_id == station_id))
+        if not rows:
+            return None
+        out = rows[0]
+        self._attach_station_summaries([out])
+        charger_rows, _ = self.chargers(station_id=station_id, include_retired=True, limit=1000)
+        out["chargers"] = charger_rows
+        return out
+
+    def chargers(
+        self,
+        station_id: str | None = None,
+        operator_id: str | None = None,
+        online: bool | None = None,
+        include_retired: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[Row], int]:
+        stmt = select(chargers).order_by(chargers.c.charger_id)
+        if station_id:
+            stmt = stmt.where(chargers.c.station_id == station_id)
+        if operator_id:
+            stmt = stmt.where(chargers.c.operator_id == operator_id)
+        if online is not None:
+            stmt = stmt.where(chargers.c.online == online)
+        if not include_retired:
+            stmt = stmt.where(chargers.c.retired_at.is_(None))
+        rows, total = self._page(stmt, limit, offset)
+        for row in rows:
+            row.pop("as_of")
+        if rows:
+            conns, _ = self.connectors(
+                charger_ids=[r["charger_id"] for r in rows], include_retired=True, limit=100_000
+            )
+            by_charger: dict[str, list[Row]] = {r["charger_id"]: [] for r in rows}
+            for c in conns:
+                by_charger[c["charger_id"]].append(c)
+            for row in rows:
+                row["connectors"] = by_charger[row["charger_id"]]
+        return rows, total
+
+    def charger(self, charger_id: str) -> Row | None:
+        rows = self._all(select(chargers).where(chargers.c.charger_id == charger_id))
+        if not rows:
+            return None
+        out = rows[0]
+        out.pop("as_of")
+        out["connectors"], _ = self.connectors(
+            charger_ids=[charger_id], include_retired=True, limit=1000
+        )
+        return out
+
+    def connectors(
+        self,
+        station_id: str | None = None,
+        area_code: str | None = None,
+        operator_id: str | None = None,
+        status: ConnectorStatus | None = None,
+        charger_ids: Sequence[str] | None = None,
+        include_retired: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> tuple[list[Row], int]:
+        with self._engine.connect() as conn:
+            stmt = (
+                select(
+                    connectors.c.connector_id, connectors.c.charger_id, connectors.c.station_id,
+                    connectors.c.operator_id, connectors.c.evse_no, connectors.c.evse_uid,
+                    connectors.c.connector_no, connectors.c.standard, connectors.c.power_type,
+                    connectors.c.max_power_w, connectors.c.is_pile, connectors.c.retired_at,
+                    EFFECTIVE_STATUS.label("status"),
+                    connector_live.c.status.label("reported_status"),
+                    connector_live.c.status_since, connector_live.c.error_code,
+                    connector_live.c.session_id, connector_live.c.power_w,
+                    connector_live.c.energy_register_wh, connector_live.c.soc_percent,
+                    connector_live.c.temperature_c, connector_live.c.meter_at,
+                    chargers.c.online.label("charger_online"),
+                )
+                .select_from(self._connector_join())
+                .order_by(connectors.c.connector_id)
+            )
+            if not include_retired:
+                stmt = stmt.where(connectors.c.retired_at.is_(None))
+            if station_id:
+                stmt = stmt.where(connectors.c.station_id == station_id)
+            if area_code:
+                stmt = stmt.where(self.area_column(conn, area_code, stations))
+            if operator_id:
+                stmt = stmt.where(connectors.c.operator_id == operator_id)
+            if status is not None:
+                stmt = stmt.where(EFFECTIVE_STATUS == status.value)
+            if charger_ids is not None:
+                stmt = stmt.where(connectors.c.charger_id.in_(list(charger_ids)))
+        return self._page(stmt, limit, offset)
+
+    def swap_stations(
+        self, area_code: str | None = None, operator_id: str | None = None,
+        limit: int = 100, offset: int = 0,
+    ) -> tuple[list[Row], int]:
+        with self._engine.connect() as conn:
+            stmt = (
+                select(swap_stations)
+                .where(swap_stations.c.retired_at.is_(None))
+                .order_by(swap_stations.c.swap_station_id)
+            )
+            if area_code:
+                stmt = stmt.where(self.area_column(conn, area_code, swap_stations))
+            if operator_id:
+                stmt = stmt.where(swap_stations.c.operator_id == operator_id)
+        rows, total = self._page(stmt, limit, offset)
+        for row in rows:
+            row["vehicle_types"] = row["vehicle_types"].split(",")
+            row.pop("as_of")
+        return rows, total
+
+    def sessions(
+        self, station_id: str | None = None, connector_id: str | None = None,
+        state: str | None = None, limit: int = 100, offset: int = 0,
+    ) -> tuple[list[Row], int]:
+        stmt = select(sessions).order_by(sessions.c.started_at.desc(), sessions.c.session_id)
+        if station_id:
+            stmt = stmt.where(sessions.c.station_id == station_id)
+        if connector_id:
+            stmt = stmt.where(sessions.c.connector_id == connector_id)
+        if state:
+            stmt = stmt.where(sessions.c.state == state)
+        rows, total = self._page(stmt, limit, offset)
+        for row in rows:
+            row["flags"] = [f for f in row["flags"].split(",") if f]
+            row.pop("as_of")
+            row.pop("token_hash")
+        return rows, total
+
+    def targets(self, area_code: str | None = None) -> list[Row]:
+        stmt = select(targets).order_by(targets.c.area_code, targets.c.metric, targets.c.year)
+        if area_code:
+            stmt = stmt.where(targets.c.area_code == area_code)
+        return self._all(stmt)
+
+    # --- the log --------------------------------------------------------------------------
+
+    def events(
+        self,
+        after_seq: int = 0,
+        event_type: str | None = None,
+        adapter: str | None = None,
+        limit: int = 100,
+    ) -> list[Row]:
+        stmt = (
+            select(events.c.seq, events.c.type, events.c.version, events.c.payload)
+            .where(events.c.seq > after_seq)
+            .order_by(events.c.seq)
+            .limit(limit)
+        )
+        if event_type:
+            stmt = stmt.where(events.c.type == event_type)
+        if adapter:
+            stmt = stmt.where(events.c.adapter == adapter)
+        out = []
+        for row in self._all(stmt):
+            event = codec.decode(row["type"], row["version"], row["payload"])
+            out.append({"seq": row["seq"], **codec.to_builtins(event)})
+        return out
+
+    def last_seq(self) -> int:
+        with self._engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one())
+
+    def rejected(self, limit: int = 100, offset: int = 0) -> tuple[list[Row], int]:
+        stmt = select(rejected_events).order_by(rejected_events.c.id.desc())
+        return self._page(stmt, limit, offset)
+
+    def counts(self) -> Row:
+        """Sizes of the main tables (health and the demo banner)."""
+        with self._engine.connect() as conn:
+            def n(table: Any, *where: ColumnElement[bool]) -> int:
+                return int(
+                    conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+                )
+
+            return {
+                "events": n(events),
+                "rejected_events": n(rejected_events),
+                "areas": n(areas),
+                "operators": n(operators),
+                "stations": n(stations, stations.c.retired_at.is_(None)),
+                "chargers": n(chargers, chargers.c.retired_at.is_(None)),
+                "connectors": n(connectors, connectors.c.retired_at.is_(None)),
+                "swap_stations": n(swap_stations, swap_stations.c.retired_at.is_(None)),
+                "sessions_active": n(sessions, sessions.c.state == "active"),
+            }
+

@@ -1,0 +1,181 @@
+"""The event store: the durable log plus current state, in one database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from chargenet.adapters import codec
+from chargenet.adapters.storage import migrate
+from chargenet.adapters.storage.engine import create_store_engine
+from chargenet.adapters.storage.projections import Ctx, apply_event
+from chargenet.adapters.storage.schema import STATE_TABLES, events, rejected_events
+from chargenet.app.ports import RebuildReport
+from chargenet.core.errors import DomainError
+from chargenet.core.events import Event
+
+log = logging.getLogger(__name__)
+
+_REBUILD_CHUNK = 5_000
+_APPEND = (
+    "INSERT INTO events (event_id, type, version, adapter, operator_id, occurred_at,"
+    " received_at, payload) VALUES (:event_id, :type, :version, :adapter, :operator_id,"
+    " :occurred_at, :received_at, :payload) ON CONFLICT (event_id) DO NOTHING RETURNING seq"
+)
+
+
+class StorageRefused(DomainError):
+    """The database refused what a projection wrote: a bug or corrupt data, never a crash."""
+
+
+class SqlUnitOfWork:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._ctx = Ctx.on(conn)
+        self._depth = 0
+
+    def append(self, event: Event) -> bool:
+        raw = self._ctx.raw
+        row = raw.one(
+            _APPEND,
+            {
+                "event_id": event.event_id,
+                "type": event.TYPE,
+                "version": event.VERSION,
+                "adapter": event.source.adapter,
+                "operator_id": event.source.operator_id,
+                "occurred_at": raw.t(event.occurred_at),
+                "received_at": raw.t(event.received_at),
+                "payload": codec.encode(event).decode(),
+            },
+        )
+        return row is not None
+
+    def apply(self, event: Event) -> None:
+        try:
+            apply_event(self._ctx, event)
+        except (DBAPIError, StatementError, self._driver_error()) as exc:
+            log.exception("storage refused %s %s", event.TYPE, event.event_id)
+            raise StorageRefused(f"storage refused the event: {type(exc).__name__}") from exc
+
+    def _driver_error(self) -> type[Exception]:
+        dbapi = self._conn.dialect.dbapi
+        return dbapi.Error if dbapi is not None else DBAPIError  # type: ignore[no-any-return]
+
+    def reject(self, event: Event, reason: str) -> None:
+        try:
+            payload = codec.encode(event).decode()
+        except Exception as exc:  # an event too broken to encode is still recorded
+            payload = repr(event)[:10_000] + f"  # not encodable: {exc}"
+        received = event.received_at
+        if not isinstance(received, datetime) or received.tzinfo is None:
+            received = datetime.now(UTC)  # a naive time is itself among the reasons
+        self._conn.execute(
+            insert(rejected_events).values(
+                event_id=str(event.event_id)[:200],
+                type=event.TYPE,
+                adapter=str(event.source.adapter)[:32],
+                operator_id=event.source.operator_id,
+                received_at=received,
+                reason=reason,
+                payload=payload,
+            )
+        )
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        # Raw SAVEPOINTs: per-event rollback at a few µs instead of SQLAlchemy's nested
+        # transaction objects. Names are unique per depth so nesting stays correct.
+        self._depth += 1
+        name = f"ev{self._depth}"
+        raw = self._ctx.raw
+        raw.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            raw.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        else:
+            raw.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            self._depth -= 1
+
+    def commit(self) -> None:
+        self._conn.commit()
+
+
+@dataclass
+class SqlEventStore:
+    """Writes go through one writer engine; readers use `read_engine`."""
+
+    url: str
+    synchronous: str = "FULL"
+
+    def __post_init__(self) -> None:
+        self.engine: Engine = create_store_engine(
+            self.url, writer=True, synchronous=self.synchronous
+        )
+        self.read_engine: Engine = create_store_engine(self.url, writer=False)
+
+    def upgrade(self) -> None:
+        migrate.upgrade(self.engine)
+
+    def is_current(self) -> bool:
+        return migrate.current_revision(self.engine) == migrate.head_revision(self.engine)
+
+    def unit_of_work(self) -> AbstractContextManager[SqlUnitOfWork]:
+        return self._uow()
+
+    @contextmanager
+    def _uow(self) -> Iterator[SqlUnitOfWork]:
+        with self.engine.connect() as conn:
+            conn.begin()
+            try:
+                yield SqlUnitOfWork(conn)
+            finally:
+                if conn.in_transaction():
+                    conn.rollback()
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None) -> RebuildReport:
+        applied = skipped = 0
+        with self.engine.connect() as conn:
+            conn.begin()
+            uow = SqlUnitOfWork(conn)
+            total = conn.execute(select(func.count()).select_from(events)).scalar_one()
+            for table in STATE_TABLES:
+                conn.execute(delete(table))
+            last = 0
+            while True:
+                rows = conn.execute(
+                    select(events.c.seq, events.c.type, events.c.version, events.c.payload)
+                    .where(events.c.seq > last)
+                    .order_by(events.c.seq)
+                    .limit(_REBUILD_CHUNK)
+                ).all()
+                if not rows:
+                    break
+                for row in rows:
+                    event = codec.decode(row.type, row.version, row.payload)
+                    try:
+                        with uow.savepoint():
+                            uow.apply(event)
+                        applied += 1
+                    except DomainError as exc:
+                        skipped += 1
+                        log.warning("rebuild skipped event #%d %s: %s", row.seq, row.type, exc)
+                last = rows[-1].seq
+                if progress is not None:
+                    progress(applied + skipped, total)
+            conn.commit()
+        return RebuildReport(applied=applied, skipped=skipped)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        self.read_engine.dispose()

@@ -1,0 +1,1 @@
+"""T/CEC 102 interconnection with Chinese operator platforms (evcipa protocol)."""

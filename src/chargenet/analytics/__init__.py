@@ -1,0 +1,1 @@
+"""Pure computations over state snapshots (uptime, coverage, targets): no I/O."""

@@ -1,0 +1,111 @@
+"""The one way in: validate, append to the log, apply to state, publish — in that order.
+
+An event is either wholly applied or not at all: each runs inside a savepoint, and a
+refusal (a rule it breaks, a thing it names that does not exist) rolls back only that
+event and is recorded with its reason. A batch commits once, which is what makes bulk
+ingest fast on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from chargenet.app.ports import EventPublisher, EventStore, UnitOfWork
+from chargenet.core.errors import DomainError
+from chargenet.core.events import Event
+
+log = logging.getLogger(__name__)
+
+
+class Disposition(StrEnum):
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"  # already in the log: nothing changed
+    REJECTED = "rejected"
+    WITHHELD = "withheld"  # valid, but not applied because its all-or-nothing batch was refused
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    event_id: str
+    disposition: Disposition
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Accepted now or before: the sender may stop resending."""
+        return self.disposition is not Disposition.REJECTED
+
+
+class EventIngestor:
+    def __init__(self, store: EventStore, publisher: EventPublisher) -> None:
+        self._store = store
+        self._publisher = publisher
+
+    def ingest(
+        self,
+        events: Sequence[Event],
+        *,
+        atomic: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Outcome]:
+        """Ingest a batch. With `atomic`, one refusal withholds the whole batch (imports:
+        a file goes in whole or not at all); the refusals are still recorded."""
+        outcomes: list[Outcome] = []
+        accepted: list[Event] = []
+        with self._store.unit_of_work() as uow:
+            for done, event in enumerate(events, 1):
+                outcome = self._one(uow, event)
+                outcomes.append(outcome)
+                if outcome.disposition is Disposition.ACCEPTED:
+                    accepted.append(event)
+                if progress is not None and done % 500 == 0:
+                    progress(done)
+            refused = [o for o in outcomes if o.disposition is Disposition.REJECTED]
+            if not (atomic and refused):
+                uow.commit()
+        if progress is not None:
+            progress(len(events))
+        if atomic and refused:
+            return self._withhold(events, outcomes)
+        if accepted:
+            self._publisher.publish(accepted)
+        return outcomes
+
+    def _withhold(self, events: Sequence[Event], outcomes: list[Outcome]) -> list[Outcome]:
+        by_id = {e.event_id: e for e in events}
+        with self._store.unit_of_work() as uow:
+            for outcome in outcomes:
+                if outcome.disposition is Disposition.REJECTED:
+                    uow.reject(by_id[outcome.event_id], outcome.reason)
+            uow.commit()
+        return [
+            o
+            if o.disposition is not Disposition.ACCEPTED
+            else Outcome(o.event_id, Disposition.WITHHELD, "batch refused")
+            for o in outcomes
+        ]
+
+    def _one(self, work: UnitOfWork, event: Event) -> Outcome:
+        problems = event.problems()
+        if problems:
+            return self._refuse(work, event, "; ".join(problems))
+        try:
+            with work.savepoint():
+                if not work.append(event):
+                    return Outcome(event.event_id, Disposition.DUPLICATE)
+                work.apply(event)
+        except DomainError as exc:
+            return self._refuse(work, event, str(exc))
+        return Outcome(event.event_id, Disposition.ACCEPTED)
+
+    @staticmethod
+    def _refuse(uow: UnitOfWork, event: Event, reason: str) -> Outcome:
+        log.warning(
+            "rejected %s %s from %s: %s", event.TYPE, event.event_id, event.source.adapter, reason
+        )
+        with uow.savepoint():
+            uow.reject(event, reason)
+        return Outcome(event.event_id, Disposition.REJECTED, reason)

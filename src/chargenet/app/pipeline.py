@@ -1,0 +1,98 @@
+"""Async front of the ingest path: many producers, one writer, batched commits.
+
+Producers (OCPP connections, OCPI requests, the demo) `submit` events and await their
+outcome, which arrives once the events are durable. One writer task drains the queue in
+batches and runs the synchronous ingestor in a single worker thread, so the database sees
+one writer and one commit per batch however many chargers talk at once. The queue is
+bounded: when the store falls behind, producers wait (back-pressure) instead of memory
+growing without limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from chargenet.app.ingest import EventIngestor, Outcome
+from chargenet.core.events import Event
+
+log = logging.getLogger(__name__)
+
+_Item = tuple[Sequence[Event], "asyncio.Future[list[Outcome]]"]
+
+
+class IngestPipeline:
+    def __init__(
+        self, ingestor: EventIngestor, *, max_batch: int = 2000, max_pending: int = 20_000
+    ) -> None:
+        self._ingestor = ingestor
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Item] | None = None
+        self._max_pending = max_pending
+        self._writer: asyncio.Task[None] | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        self.batches = 0
+        self.events = 0
+
+    async def start(self) -> None:
+        if self._writer is not None:
+            return
+        self._queue = asyncio.Queue(maxsize=self._max_pending)
+        self._writer = asyncio.create_task(self._write_loop(), name="ingest-writer")
+
+    async def stop(self) -> None:
+        """Write out everything submitted so far, then stop."""
+        if self._writer is None or self._queue is None:
+            return
+        await self._queue.join()
+        self._writer.cancel()
+        try:
+            await self._writer
+        except asyncio.CancelledError:
+            pass
+        self._writer = None
+        self._executor.shutdown(wait=True)
+
+    async def submit(self, events: Sequence[Event]) -> list[Outcome]:
+        """Queue events and wait until they are stored (or refused)."""
+        if not events:
+            return []
+        if self._queue is None:
+            raise RuntimeError("IngestPipeline.start() was not awaited")
+        future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
+        await self._queue.put((events, future))
+        return await future
+
+    async def _write_loop(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        loop = asyncio.get_running_loop()
+        while True:
+            first = await queue.get()
+            items = [first]
+            count = len(first[0])
+            while count < self._max_batch and not queue.empty():
+                item = queue.get_nowait()
+                items.append(item)
+                count += len(item[0])
+            batch = [event for events, _ in items for event in events]
+            try:
+                outcomes = await loop.run_in_executor(self._executor, self._ingestor.ingest, batch)
+            except Exception as exc:  # a store failure fails this batch's callers, not the loop
+                log.exception("ingest batch of %d events failed", len(batch))
+                for _, future in items:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                self.batches += 1
+                self.events += len(batch)
+                start = 0
+                for events, future in items:
+                    if not future.done():
+                        future.set_result(outcomes[start : start + len(events)])
+                    start += len(events)
+            finally:
+                for _ in items:
+                    queue.task_done()

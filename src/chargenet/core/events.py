@@ -1,0 +1,500 @@
+"""Domain events: everything that enters chargenet becomes one of these.
+
+An event is a fact as its source states it: what happened (`occurred_at`, the source's
+own clock) and when chargenet heard of it (`received_at`, ours). Events are frozen,
+typed and versioned (`TYPE`, `VERSION`); an adapter builds them, the ingest path
+validates them (`problems()`), appends them to the durable log and applies them to state.
+Adapters give resent messages the same `event_id`, which is what makes ingest idempotent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import ClassVar
+
+from chargenet.core.areas import AreaLevel, code_problems
+from chargenet.core.ids import (
+    AlarmId,
+    AreaCode,
+    ChargerId,
+    ConnectorId,
+    EventId,
+    OperatorId,
+    OrderId,
+    SessionId,
+    StationId,
+    SwapStationId,
+)
+from chargenet.core.money import Money
+from chargenet.core.registry.model import (
+    ChargerRecord,
+    OperatorRecord,
+    StationRecord,
+    SwapStationRecord,
+    SwapVehicleType,
+)
+from chargenet.core.sessions import MAX_SESSION_ENERGY_WH, SessionFlag
+from chargenet.core.status import ConnectorStatus
+from chargenet.core.supervision import OrderKind, OrderOutcome, Severity, TargetKind
+
+EVENT_TYPES: dict[str, type[Event]] = {}
+
+# Bounds on live values: beyond these a reading is broken, not news.
+MAX_ENERGY_REGISTER_WH = 10**12  # a meter register (1 TWh) — anything above is garbage
+MAX_POWER_W = 4_000_000
+MAX_CURRENT_A = 5_000
+MAX_VOLTAGE_V = 2_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """Who told us: the adapter (ocpp, ocpi, tcec, import, api, demo) and, when known, the
+    operator on whose behalf."""
+
+    adapter: str
+    operator_id: OperatorId | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    TYPE: ClassVar[str] = ""
+    VERSION: ClassVar[int] = 1
+
+    event_id: EventId
+    source: Source
+    occurred_at: datetime
+    received_at: datetime
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.TYPE:
+            if cls.TYPE in EVENT_TYPES:
+                raise TypeError(f"event type {cls.TYPE!r} defined twice")
+            EVENT_TYPES[cls.TYPE] = cls
+
+    def problems(self) -> list[str]:
+        """Why this event cannot be accepted; empty when it can."""
+        out: list[str] = []
+        if not self.event_id or len(self.event_id) > 200:
+            out.append("event_id must be 1..200 characters")
+        if not self.source.adapter:
+            out.append("source adapter is empty")
+        for name in ("occurred_at", "received_at"):
+            value: datetime = getattr(self, name)
+            if value.tzinfo is None or value.utcoffset() is None:
+                out.append(f"{name} must be timezone-aware")
+        return out + self.body_problems()
+
+    def body_problems(self) -> list[str]:
+        return []
+
+
+def _empty(**fields: str | None) -> list[str]:
+    return [f"{name} is empty" for name, value in fields.items() if not value or not value.strip()]
+
+
+# --- areas --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AreaRegistered(Event):
+    """An administrative area, registered or re-registered with new names or position."""
+
+    TYPE: ClassVar[str] = "area.registered"
+
+    code: AreaCode
+    level: AreaLevel
+    name_zh: str
+    parent_code: AreaCode | None = None
+    name_en: str | None = None
+    lat: float | None = None  # WGS-84
+    lon: float | None = None
+
+    def body_problems(self) -> list[str]:
+        out = code_problems(self.code, self.level, self.parent_code) + _empty(name_zh=self.name_zh)
+        if (self.lat is None) != (self.lon is None):
+            out.append("lat and lon come together")
+        elif self.lat is not None and self.lon is not None:
+            if not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
+                out.append(f"coordinates out of range: {self.lat},{self.lon}")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class AreaStatisticsRecorded(Event):
+    """Statistics of an area for a year; None leaves a figure as it was."""
+
+    TYPE: ClassVar[str] = "area.statistics_recorded"
+
+    area_code: AreaCode
+    year: int
+    ev_count: int | None = None  # new-energy vehicles registered at year end
+    motor_vehicles: int | None = None
+    population: int | None = None
+
+    def body_problems(self) -> list[str]:
+        out = _empty(area_code=self.area_code)
+        if not 1990 <= self.year <= 2100:
+            out.append(f"year {self.year} out of range")
+        for name in ("ev_count", "motor_vehicles", "population"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                out.append(f"{name} is negative")
+        if self.ev_count is None and self.motor_vehicles is None and self.population is None:
+            out.append("no statistic given")
+        return out
+
+
+# --- registry -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperatorRegistered(Event):
+    TYPE: ClassVar[str] = "operator.registered"
+    operator: OperatorRecord
+
+    def body_problems(self) -> list[str]:
+        return self.operator.problems()
+
+
+@dataclass(frozen=True, kw_only=True)
+class OperatorUpdated(Event):
+    TYPE: ClassVar[str] = "operator.updated"
+    operator: OperatorRecord
+
+    def body_problems(self) -> list[str]:
+        return self.operator.problems()
+
+
+@dataclass(frozen=True, kw_only=True)
+class StationRegistered(Event):
+    TYPE: ClassVar[str] = "station.registered"
+    station: StationRecord
+
+    def body_problems(self) -> list[str]:
+        return self.station.problems()
+
+
+@dataclass(frozen=True, kw_only=True)
+class StationUpdated(Event):
+    TYPE: ClassVar[str] = "station.updated"
+    station: StationRecord
+
+    def body_problems(self) -> list[str]:
+        return self.station.problems()
+
+
+@dataclass(frozen=True, kw_only=True)
+class StationRetired(Event):
+    TYPE: ClassVar[str] = "station.retired"
+    station_id: StationId
+    reason: str = ""
+
+    def body_problems(self) -> list[str]:
+        return _empty(station_id=self.station_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerRegistered(Event):
+    TYPE: ClassVar[str] = "charger.registered"
+    charger: ChargerRecord
+
+    def body_problems(self) -> list[str]:
+        return self.charger.problems()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerUpdated(Event):
+    TYPE: ClassVar[str] = "charger.updated"
+    charger: ChargerRecord
+
+    def body_problems(self) -> list[str]:
+        return self.charger.problems()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerRetired(Event):
+    TYPE: ClassVar[str] = "charger.retired"
+    charger_id: ChargerId
+    reason: str = ""
+
+    def body_problems(self) -> list[str]:
+        return _empty(charger_id=self.charger_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwapStationRegistered(Event):
+    TYPE: ClassVar[str] = "swap_station.registered"
+    swap_station: SwapStationRecord
+
+    def body_problems(self) -> list[str]:
+        return self.swap_station.problems()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwapStationUpdated(Event):
+    TYPE: ClassVar[str] = "swap_station.updated"
+    swap_station: SwapStationRecord
+
+    def body_problems(self) -> list[str]:
+        return self.swap_station.problems()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwapStationRetired(Event):
+    TYPE: ClassVar[str] = "swap_station.retired"
+    swap_station_id: SwapStationId
+    reason: str = ""
+
+    def body_problems(self) -> list[str]:
+        return _empty(swap_station_id=self.swap_station_id)
+
+
+# --- live equipment -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerPresenceChanged(Event):
+    """The charger (or the operator platform behind it) started or stopped talking to us."""
+
+    TYPE: ClassVar[str] = "charger.presence_changed"
+    charger_id: ChargerId
+    online: bool
+    reason: str = ""
+
+    def body_problems(self) -> list[str]:
+        return _empty(charger_id=self.charger_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorStatusChanged(Event):
+    TYPE: ClassVar[str] = "connector.status_changed"
+    connector_id: ConnectorId
+    status: ConnectorStatus
+    error_code: str | None = None  # protocol error code as sent (GroundFailure, …)
+    vendor_error_code: str | None = None
+    info: str | None = None
+
+    def body_problems(self) -> list[str]:
+        return _empty(connector_id=self.connector_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeterSampled(Event):
+    """A meter reading. `energy_register_wh` is the meter's cumulative register."""
+
+    TYPE: ClassVar[str] = "connector.meter_sampled"
+    connector_id: ConnectorId
+    session_id: SessionId | None = None
+    energy_register_wh: int | None = None
+    power_w: int | None = None
+    current_a: float | None = None
+    voltage_v: float | None = None
+    soc_percent: float | None = None
+    temperature_c: float | None = None
+
+    def body_problems(self) -> list[str]:
+        out = _empty(connector_id=self.connector_id)
+        if self.energy_register_wh is not None and not (
+            0 <= self.energy_register_wh <= MAX_ENERGY_REGISTER_WH
+        ):
+            out.append(f"energy register {self.energy_register_wh} Wh out of range")
+        if self.power_w is not None and not -MAX_POWER_W <= self.power_w <= MAX_POWER_W:
+            out.append(f"power {self.power_w} W out of range")
+        if self.current_a is not None and not -MAX_CURRENT_A <= self.current_a <= MAX_CURRENT_A:
+            out.append(f"current {self.current_a} A out of range")
+        if self.voltage_v is not None and not 0 <= self.voltage_v <= MAX_VOLTAGE_V:
+            out.append(f"voltage {self.voltage_v} V out of range")
+        if self.soc_percent is not None and not 0 <= self.soc_percent <= 100:
+            out.append(f"state of charge {self.soc_percent} % out of range")
+        if self.temperature_c is not None and not -60 <= self.temperature_c <= 300:
+            out.append(f"temperature {self.temperature_c} °C out of range")
+        return out
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionStarted(Event):
+    TYPE: ClassVar[str] = "session.started"
+    session_id: SessionId
+    connector_id: ConnectorId
+    meter_start_wh: int | None = None
+    token_hash: str | None = None  # never the raw RFID / account token
+    flags: tuple[SessionFlag, ...] = ()
+
+    def body_problems(self) -> list[str]:
+        out = _empty(session_id=self.session_id, connector_id=self.connector_id)
+        if self.meter_start_wh is not None and not (
+            0 <= self.meter_start_wh <= MAX_ENERGY_REGISTER_WH
+        ):
+            out.append(f"meter start {self.meter_start_wh} Wh out of range")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionUpdated(Event):
+    TYPE: ClassVar[str] = "session.updated"
+    session_id: SessionId
+    energy_wh: int | None = None  # delivered so far
+    power_w: int | None = None
+    cost: Money | None = None
+
+    def body_problems(self) -> list[str]:
+        out = _empty(session_id=self.session_id)
+        if self.energy_wh is not None and not 0 <= self.energy_wh <= MAX_SESSION_ENERGY_WH:
+            out.append(f"session energy {self.energy_wh} Wh out of range")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionEnded(Event):
+    """A session ended. Energy is from the meter stop reading when the source gives one,
+    else the source's own total."""
+
+    TYPE: ClassVar[str] = "session.ended"
+    session_id: SessionId
+    meter_stop_wh: int | None = None
+    energy_wh: int | None = None
+    stop_reason: str | None = None
+    cost: Money | None = None
+    flags: tuple[SessionFlag, ...] = ()
+
+    def body_problems(self) -> list[str]:
+        out = _empty(session_id=self.session_id)
+        if self.meter_stop_wh is not None and not 0 <= self.meter_stop_wh <= MAX_ENERGY_REGISTER_WH:
+            out.append(f"meter stop {self.meter_stop_wh} Wh out of range")
+        if self.energy_wh is not None and not 0 <= self.energy_wh <= MAX_SESSION_ENERGY_WH:
+            out.append(f"session energy {self.energy_wh} Wh out of range")
+        return out
+
+
+# --- swap stations ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwapStationStatusChanged(Event):
+    TYPE: ClassVar[str] = "swap_station.status_changed"
+    swap_station_id: SwapStationId
+    status: ConnectorStatus
+    batteries_ready: int | None = None
+
+    def body_problems(self) -> list[str]:
+        out = _empty(swap_station_id=self.swap_station_id)
+        if self.batteries_ready is not None and not 0 <= self.batteries_ready <= 10_000:
+            out.append(f"batteries_ready {self.batteries_ready} out of range")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatterySwapped(Event):
+    TYPE: ClassVar[str] = "swap_station.battery_swapped"
+    swap_station_id: SwapStationId
+    swap_id: str
+    vehicle_type: SwapVehicleType = SwapVehicleType.PASSENGER
+    energy_wh: int | None = None  # charge held by the battery handed out
+
+    def body_problems(self) -> list[str]:
+        out = _empty(swap_station_id=self.swap_station_id, swap_id=self.swap_id)
+        if self.energy_wh is not None and not 0 <= self.energy_wh <= MAX_SESSION_ENERGY_WH:
+            out.append(f"energy {self.energy_wh} Wh out of range")
+        return out
+
+
+# --- supervision --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmRaised(Event):
+    TYPE: ClassVar[str] = "alarm.raised"
+    alarm_id: AlarmId
+    target_kind: TargetKind
+    target_id: str
+    code: str  # what is wrong, in the source's or the rule's words (HighTemperature, …)
+    severity: Severity = Severity.WARNING
+    message: str = ""
+
+    def body_problems(self) -> list[str]:
+        return _empty(alarm_id=self.alarm_id, target_id=self.target_id, code=self.code)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmAcknowledged(Event):
+    TYPE: ClassVar[str] = "alarm.acknowledged"
+    alarm_id: AlarmId
+    by: str
+
+    def body_problems(self) -> list[str]:
+        return _empty(alarm_id=self.alarm_id, by=self.by)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmCleared(Event):
+    TYPE: ClassVar[str] = "alarm.cleared"
+    alarm_id: AlarmId
+    reason: str = ""
+
+    def body_problems(self) -> list[str]:
+        return _empty(alarm_id=self.alarm_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderIssued(Event):
+    """An order from the platform to equipment (a stop order, a reset, a limit…)."""
+
+    TYPE: ClassVar[str] = "order.issued"
+    order_id: OrderId
+    kind: OrderKind
+    target_kind: TargetKind
+    target_id: str
+    reason: str = ""
+    issued_by: str = ""
+    parameters: tuple[tuple[str, str], ...] = ()
+
+    def body_problems(self) -> list[str]:
+        return _empty(order_id=self.order_id, target_id=self.target_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderAcknowledged(Event):
+    """The equipment's (or its operator's) answer to an order, or a timeout."""
+
+    TYPE: ClassVar[str] = "order.acknowledged"
+    order_id: OrderId
+    outcome: OrderOutcome
+    detail: str = ""
+
+    def body_problems(self) -> list[str]:
+        return _empty(order_id=self.order_id)
+
+
+# --- planning -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetSet(Event):
+    """A plan target for an area, set or revised; every revision stays in the log (R16)."""
+
+    TYPE: ClassVar[str] = "target.set"
+    target_id: str
+    area_code: AreaCode
+    metric: str  # e.g. new_public_piles, public_piles, ev_per_public_pile
+    value: Decimal
+    year: int
+    month: int | None = None
+    definition: str = ""  # exact meaning: which piles, which vehicles, new or cumulative
+    source_ref: str = ""  # where the number comes from (document, table)
+    valid_from: date | None = None
+
+    def body_problems(self) -> list[str]:
+        out = _empty(target_id=self.target_id, area_code=self.area_code, metric=self.metric)
+        if not 1990 <= self.year <= 2100:
+            out.append(f"year {self.year} out of range")
+        if self.month is not None and not 1 <= self.month <= 12:
+            out.append(f"month {self.month} out of range")
+        if not self.value.is_finite():
+            out.append("value is not a finite number")
+        return out

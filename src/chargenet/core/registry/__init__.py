@@ -1,0 +1,1 @@
+"""Operators, stations, chargers, connectors and swap stations."""

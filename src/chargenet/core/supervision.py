@@ -1,0 +1,42 @@
+"""Vocabulary shared by alarms and orders (the rules themselves live in analytics)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    MAJOR = "major"
+    CRITICAL = "critical"  # a hazard: grounds for a stop order (R33)
+
+
+class TargetKind(StrEnum):
+    """What an alarm or an order is about."""
+
+    CONNECTOR = "connector"
+    CHARGER = "charger"
+    STATION = "station"
+    SWAP_STATION = "swap_station"
+    OPERATOR = "operator"
+
+
+class OrderKind(StrEnum):
+    STOP = "stop"  # stop and rectify (R33): the charger is made inoperative
+    RESUME = "resume"  # lift a stop order
+    RESET = "reset"
+    REMOTE_START = "remote_start"
+    REMOTE_STOP = "remote_stop"
+    SET_CHARGING_LIMIT = "set_charging_limit"
+    CLEAR_CHARGING_LIMIT = "clear_charging_limit"
+    GET_CONFIGURATION = "get_configuration"
+    CHANGE_CONFIGURATION = "change_configuration"
+
+
+class OrderOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    TIMEOUT = "timeout"
+    FAILED = "failed"  # could not be delivered (offline, transport error)
+    NOTIFIED = "notified"  # passed to an operator platform that acts on it itself

@@ -1,0 +1,1 @@
+"""The demo city: a seeded world built from the seeds, and its activity."""

@@ -1,0 +1,42 @@
+"""UTC inside, local time only at the edges."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, tzinfo
+from zoneinfo import ZoneInfo
+
+DEFAULT_LOCAL_TZ = "Asia/Shanghai"
+
+
+def require_utc(value: datetime, what: str = "time") -> datetime:
+    """Return `value` in UTC; naive datetimes are refused because their zone is a guess."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got naive {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+def parse_instant(text: str, assume: tzinfo | None = None) -> datetime:
+    """Parse ISO 8601; a string without an offset is read in `assume` (refused when None)."""
+    cleaned = text.strip()
+    if cleaned.endswith(("Z", "z")):
+        cleaned = cleaned[:-1] + "+00:00"
+    value = datetime.fromisoformat(cleaned)
+    if value.tzinfo is None:
+        if assume is None:
+            raise ValueError(f"time {text!r} has no UTC offset")
+        value = value.replace(tzinfo=assume)
+    return value.astimezone(UTC)
+
+
+def to_local(value: datetime, zone: str = DEFAULT_LOCAL_TZ) -> datetime:
+    return require_utc(value).astimezone(ZoneInfo(zone))
+
+
+def local_midnight_utc(day: date, zone: str = DEFAULT_LOCAL_TZ) -> datetime:
+    """The UTC instant at which `day` starts in `zone`."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def isoformat_z(value: datetime) -> str:
+    """UTC ISO 8601 with a trailing Z, the form every wire protocol here accepts."""
+    return require_utc(value).isoformat().replace("+00:00", "Z")
