@@ -1,3 +1,3 @@
-"""chargenet: supervision and service platform for EV charging and battery-swapping infrastructure."""
+"""chargenet: a supervision and service platform for EV charging and battery swapping."""
 
 __version__ = "0.1.0"

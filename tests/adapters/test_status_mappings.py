@@ -9,11 +9,20 @@ from chargenet.core.status import ConnectorStatus, effective_status
 
 
 def test_all_ocpp16_statuses_map_and_plugged_in_but_idle_is_occupied() -> None:
-    assert set(FROM_OCPP16) == {"Available", "Preparing", "Charging", "SuspendedEVSE",
-                                "SuspendedEV", "Finishing", "Reserved", "Unavailable", "Faulted"}
+    assert set(FROM_OCPP16) == {
+        "Available",
+        "Preparing",
+        "Charging",
+        "SuspendedEVSE",
+        "SuspendedEV",
+        "Finishing",
+        "Reserved",
+        "Unavailable",
+        "Faulted",
+    }
     assert from_ocpp16("SuspendedEV") is ConnectorStatus.OCCUPIED
     assert from_ocpp16("Faulted") is ConnectorStatus.FAULTED
-    with pytest.raises(ValueError, match="unknown OCPP 1.6 status"):
+    with pytest.raises(ValueError, match=r"unknown OCPP 1\.6 status"):
         from_ocpp16("Broken")
 
 

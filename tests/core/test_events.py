@@ -25,7 +25,7 @@ from tests.builders import charger, meta, station
 
 def test_a_naive_time_is_refused_because_its_zone_would_be_a_guess() -> None:
     event = ConnectorStatusChanged(
-        **{**meta(), "occurred_at": datetime(2025, 1, 1, 8, 0)},  # noqa: DTZ001
+        **{**meta(), "occurred_at": datetime(2025, 1, 1, 8, 0)},
         connector_id="C1-1-1",
         status=ConnectorStatus.AVAILABLE,
     )
@@ -43,19 +43,29 @@ def test_absurd_meter_values_are_bounded_not_trusted() -> None:
 
 
 def test_a_charger_claiming_thousands_of_evses_is_refused() -> None:
-    one = EvseRecord(evse_no=1, connectors=(ConnectorRecord(
-        connector_no=1, standard=ConnectorStandard.GBT_DC, power_type=PowerType.DC,
-        max_power_w=60_000),))
+    one = EvseRecord(
+        evse_no=1,
+        connectors=(
+            ConnectorRecord(
+                connector_no=1,
+                standard=ConnectorStandard.GBT_DC,
+                power_type=PowerType.DC,
+                max_power_w=60_000,
+            ),
+        ),
+    )
     evses = tuple(replace(one, evse_no=i) for i in range(1, 1_635))
     record = ChargerRecord(charger_id="C9", station_id="S1", evses=evses)
-    assert record.problems() == [
-        f"a charger has 1..{MAX_EVSES_PER_CHARGER} EVSEs, got 1634"
-    ]
+    assert record.problems() == [f"a charger has 1..{MAX_EVSES_PER_CHARGER} EVSEs, got 1634"]
 
 
 def test_connector_standard_and_power_type_must_agree() -> None:
-    connector = ConnectorRecord(connector_no=1, standard=ConnectorStandard.GBT_DC,
-                                power_type=PowerType.AC, max_power_w=60_000)
+    connector = ConnectorRecord(
+        connector_no=1,
+        standard=ConnectorStandard.GBT_DC,
+        power_type=PowerType.AC,
+        max_power_w=60_000,
+    )
     assert connector.problems() == ["a GB/T DC connector must have power_type dc"]
 
 
@@ -65,9 +75,17 @@ def test_a_valid_charger_and_station_have_no_problems() -> None:
 
 
 def test_station_rules_name_the_field() -> None:
-    record = StationRecord(station_id="S", operator_id="OP", name="x", lat=0.0, lon=0.0,
-                           scenic_grade=4, parking_spaces=10, charging_spaces=12,
-                           opening_hours="always")
+    record = StationRecord(
+        station_id="S",
+        operator_id="OP",
+        name="x",
+        lat=0.0,
+        lon=0.0,
+        scenic_grade=4,
+        parking_spaces=10,
+        charging_spaces=12,
+        opening_hours="always",
+    )
     problems = record.problems()
     assert "coordinates are 0,0 (missing position)" in problems
     assert "scenic_grade is only for category scenic_spot" in problems
@@ -76,14 +94,21 @@ def test_station_rules_name_the_field() -> None:
 
 
 def test_area_codes_must_fit_their_level_and_parent() -> None:
-    wrong_parent = AreaRegistered(**meta(), code="141002", level=AreaLevel.COUNTY,
-                                  name_zh="x", parent_code="140900")
+    wrong_parent = AreaRegistered(
+        **meta(), code="141002", level=AreaLevel.COUNTY, name_zh="x", parent_code="140900"
+    )
     assert wrong_parent.problems() == ["code 141002 does not lie under parent 140900"]
-    short = AreaRegistered(**meta(), code="1409021", level=AreaLevel.TOWNSHIP, name_zh="x",
-                           parent_code="140902")
+    short = AreaRegistered(
+        **meta(), code="1409021", level=AreaLevel.TOWNSHIP, name_zh="x", parent_code="140902"
+    )
     assert short.problems() == ["a numeric township code has 9 digits, got 7"]
-    unofficial = AreaRegistered(**meta(), code="WTS-SCENIC", level=AreaLevel.COUNTY,
-                                name_zh="五台山风景区", parent_code="140900")
+    unofficial = AreaRegistered(
+        **meta(),
+        code="WTS-SCENIC",
+        level=AreaLevel.COUNTY,
+        name_zh="五台山风景区",
+        parent_code="140900",
+    )
     assert unofficial.problems() == []
 
 

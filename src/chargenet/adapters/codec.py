@@ -54,6 +54,7 @@ def decode(event_type: str, version: int, payload: bytes | str) -> Event:
         while version < cls.VERSION:
             data = UPCASTERS[(event_type, version)](data)
             version += 1
-        return msgspec.convert(data, cls)  # type: ignore[no-any-return]
+        converted: Event = msgspec.convert(data, cls)
+        return converted
     event: Event = _decoder(event_type).decode(payload)
     return event

@@ -75,7 +75,7 @@ class EventIngestor:
         return outcomes
 
     def _withhold(self, events: Sequence[Event], outcomes: list[Outcome]) -> list[Outcome]:
-        by_id = {e.event_id: e for e in events}
+        by_id: dict[str, Event] = {e.event_id: e for e in events}
         with self._store.unit_of_work() as uow:
             for outcome in outcomes:
                 if outcome.disposition is Disposition.REJECTED:

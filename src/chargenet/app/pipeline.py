@@ -11,6 +11,7 @@ growing without limit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -48,10 +49,8 @@ class IngestPipeline:
             return
         await self._queue.join()
         self._writer.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await self._writer
-        except asyncio.CancelledError:
-            pass
         self._writer = None
         self._executor.shutdown(wait=True)
 

@@ -31,7 +31,9 @@ class StateQueries(Protocol):
         self, area_code: str | None = None, operator_id: str | None = None, on: date | None = None
     ) -> PileCount: ...
 
-    def station_count(self, area_code: str | None = None, operator_id: str | None = None) -> int: ...
+    def station_count(
+        self, area_code: str | None = None, operator_id: str | None = None
+    ) -> int: ...
 
     def status_summary(
         self,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 
 from chargenet.core.areas import AreaLevel, code_problems
 from chargenet.core.ids import (
@@ -55,6 +55,26 @@ class Source:
 
     adapter: str
     operator_id: OperatorId | None = None
+
+
+class EventMeta(TypedDict):
+    """The fields every event carries, for building events with `**meta`."""
+
+    event_id: EventId
+    source: Source
+    occurred_at: datetime
+    received_at: datetime
+
+
+def event_meta(
+    event_id: str, source: Source, occurred_at: datetime, received_at: datetime | None = None
+) -> EventMeta:
+    return {
+        "event_id": EventId(event_id),
+        "source": source,
+        "occurred_at": occurred_at,
+        "received_at": received_at or occurred_at,
+    }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,9 +136,12 @@ class AreaRegistered(Event):
         out = code_problems(self.code, self.level, self.parent_code) + _empty(name_zh=self.name_zh)
         if (self.lat is None) != (self.lon is None):
             out.append("lat and lon come together")
-        elif self.lat is not None and self.lon is not None:
-            if not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
-                out.append(f"coordinates out of range: {self.lat},{self.lon}")
+        elif (
+            self.lat is not None
+            and self.lon is not None
+            and not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180)
+        ):
+            out.append(f"coordinates out of range: {self.lat},{self.lon}")
         return out
 
 

@@ -12,7 +12,9 @@ from enum import StrEnum
 class ConnectorStatus(StrEnum):
     OFFLINE = "offline"  # no communication: we do not know
     AVAILABLE = "available"  # idle and ready
-    OCCUPIED = "occupied"  # a vehicle is plugged in, not drawing energy (preparing, suspended, finishing)
+    OCCUPIED = (
+        "occupied"  # a vehicle is plugged in, not drawing energy (preparing, suspended, finishing)
+    )
     CHARGING = "charging"  # delivering energy
     RESERVED = "reserved"
     BLOCKED = "blocked"  # the bay is blocked (for example by a fuel car), connector itself fine

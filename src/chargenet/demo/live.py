@@ -15,30 +15,53 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from chargenet.app.pipeline import IngestPipeline
+from chargenet.app.queries import StateQueries
 from chargenet.core.events import (
     ChargerPresenceChanged,
     ConnectorStatusChanged,
     Event,
+    EventMeta,
     MeterSampled,
     SessionEnded,
     SessionStarted,
     Source,
+    event_meta,
 )
-from chargenet.core.ids import ChargerId, ConnectorId, EventId, SessionId
+from chargenet.core.ids import ChargerId, ConnectorId, SessionId
 from chargenet.core.status import ConnectorStatus
+from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id
 
-if TYPE_CHECKING:
-    from chargenet.bootstrap import Platform
+
+class Platform(Protocol):
+    """What the activity needs of the running platform."""
+
+    @property
+    def read(self) -> StateQueries: ...
+
+    @property
+    def pipeline(self) -> IngestPipeline: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
 
 log = logging.getLogger(__name__)
 SOURCE = Source(adapter="demo")
 DAY = 86_400.0
 METER_INTERVAL_S = 60.0
-FAULT_CODES = ("GroundFailure", "HighTemperature", "OverCurrentFailure", "PowerMeterFailure",
-               "ConnectorLockFailure", "EVCommunicationError", "OtherError")
+FAULT_CODES = (
+    "GroundFailure",
+    "HighTemperature",
+    "OverCurrentFailure",
+    "PowerMeterFailure",
+    "ConnectorLockFailure",
+    "EVCommunicationError",
+    "OtherError",
+)
 
 
 @dataclass
@@ -81,10 +104,8 @@ class LiveCity:
         self.rng = random.Random(seed)
         self.speed = speed
 
-    def _meta(self) -> dict[str, object]:
-        when = self.now()
-        return {"event_id": EventId(new_id()), "source": SOURCE, "occurred_at": when,
-                "received_at": when}
+    def _meta(self) -> EventMeta:
+        return event_meta(new_id(), SOURCE, self.now())
 
     def step(self, t: float, dt: float) -> list[Event]:
         """Events for the `dt` seconds ending at monotonic time `t`."""
@@ -97,12 +118,21 @@ class LiveCity:
             if charger.online and rng.random() < dt * self.speed / (25 * DAY):
                 charger.online = False
                 charger.back_at = t + rng.uniform(600, 6 * 3600) / self.speed
-                out.append(ChargerPresenceChanged(**self._meta(), charger_id=charger_id,
-                                                  online=False, reason="connection lost"))
+                out.append(
+                    ChargerPresenceChanged(
+                        **self._meta(),
+                        charger_id=charger_id,
+                        online=False,
+                        reason="connection lost",
+                    )
+                )
             elif not charger.online and t >= charger.back_at:
                 charger.online = True
-                out.append(ChargerPresenceChanged(**self._meta(), charger_id=charger_id,
-                                                  online=True, reason="reconnected"))
+                out.append(
+                    ChargerPresenceChanged(
+                        **self._meta(), charger_id=charger_id, online=True, reason="reconnected"
+                    )
+                )
         for pile in self.piles:
             charger = self.chargers[pile.charger_id]
             if charger.silent or not charger.online:
@@ -113,30 +143,49 @@ class LiveCity:
                     out += self._end(pile)
                 elif t - pile.last_meter >= METER_INTERVAL_S:
                     pile.last_meter = t
-                    out.append(MeterSampled(**self._meta(), connector_id=pile.connector_id,
-                                            session_id=pile.session,
-                                            energy_register_wh=pile.register_wh,
-                                            power_w=pile.power_w,
-                                            soc_percent=round(rng.uniform(20, 95), 1),
-                                            temperature_c=round(rng.uniform(25, 55), 1)))
+                    out.append(
+                        MeterSampled(
+                            **self._meta(),
+                            connector_id=pile.connector_id,
+                            session_id=pile.session,
+                            energy_register_wh=pile.register_wh,
+                            power_w=pile.power_w,
+                            soc_percent=round(rng.uniform(20, 95), 1),
+                            temperature_c=round(rng.uniform(25, 55), 1),
+                        )
+                    )
                 continue
             if pile.status is ConnectorStatus.FAULTED:
                 if t >= pile.repair_at:
                     pile.status = ConnectorStatus.AVAILABLE
-                    out.append(ConnectorStatusChanged(**self._meta(), connector_id=pile.connector_id,
-                                                      status=pile.status, info="repaired"))
+                    out.append(
+                        ConnectorStatusChanged(
+                            **self._meta(),
+                            connector_id=pile.connector_id,
+                            status=pile.status,
+                            info="repaired",
+                        )
+                    )
                 continue
             if pile.status is not ConnectorStatus.AVAILABLE:
                 continue
             if rng.random() < dt * self.speed / (40 * DAY):
                 pile.status = ConnectorStatus.FAULTED
                 pile.repair_at = t + rng.uniform(2 * 3600, 3 * DAY) / self.speed
-                out.append(ConnectorStatusChanged(**self._meta(), connector_id=pile.connector_id,
-                                                  status=pile.status,
-                                                  error_code=rng.choice(FAULT_CODES)))
+                out.append(
+                    ConnectorStatusChanged(
+                        **self._meta(),
+                        connector_id=pile.connector_id,
+                        status=pile.status,
+                        error_code=rng.choice(FAULT_CODES),
+                    )
+                )
                 continue
             daily = (5.0 if pile.dc else 1.5) if pile.public else 0.8
-            if pile.max_power_w > 2_200 and rng.random() < dt * self.speed * daily * hour_factor / DAY:
+            if (
+                pile.max_power_w > 2_200
+                and rng.random() < dt * self.speed * daily * hour_factor / DAY
+            ):
                 out += self._start(pile, t)
         return out
 
@@ -149,19 +198,29 @@ class LiveCity:
         pile.last_meter = t
         pile.status = ConnectorStatus.CHARGING
         return [
-            SessionStarted(**self._meta(), session_id=pile.session, connector_id=pile.connector_id,
-                           meter_start_wh=pile.register_wh),
-            ConnectorStatusChanged(**self._meta(), connector_id=pile.connector_id,
-                                   status=ConnectorStatus.CHARGING),
+            SessionStarted(
+                **self._meta(),
+                session_id=pile.session,
+                connector_id=pile.connector_id,
+                meter_start_wh=pile.register_wh,
+            ),
+            ConnectorStatusChanged(
+                **self._meta(), connector_id=pile.connector_id, status=ConnectorStatus.CHARGING
+            ),
         ]
 
     def _end(self, pile: Pile) -> list[Event]:
         assert pile.session is not None
         events: list[Event] = [
-            SessionEnded(**self._meta(), session_id=pile.session, meter_stop_wh=pile.register_wh,
-                         stop_reason="EVDisconnected"),
-            ConnectorStatusChanged(**self._meta(), connector_id=pile.connector_id,
-                                   status=ConnectorStatus.AVAILABLE),
+            SessionEnded(
+                **self._meta(),
+                session_id=pile.session,
+                meter_stop_wh=pile.register_wh,
+                stop_reason="EVDisconnected",
+            ),
+            ConnectorStatusChanged(
+                **self._meta(), connector_id=pile.connector_id, status=ConnectorStatus.AVAILABLE
+            ),
         ]
         pile.session = None
         pile.power_w = 0
@@ -186,9 +245,12 @@ def load_city(platform: Platform, seed: int, speed: float) -> LiveCity:
         else:
             status = ConnectorStatus(row["reported_status"] or "offline")
         pile = Pile(
-            connector_id=ConnectorId(row["connector_id"]), charger_id=charger_id,
-            max_power_w=row["max_power_w"], dc=row["power_type"] == "dc",
-            public=row["station_id"] in public, status=status,
+            connector_id=ConnectorId(row["connector_id"]),
+            charger_id=charger_id,
+            max_power_w=row["max_power_w"],
+            dc=row["power_type"] == "dc",
+            public=row["station_id"] in public,
+            status=status,
             register_wh=row["energy_register_wh"] or rng.randint(0, 5_000_000),
         )
         if row["session_id"] is not None:
@@ -200,7 +262,9 @@ def load_city(platform: Platform, seed: int, speed: float) -> LiveCity:
     return LiveCity(piles, chargers, platform.pipeline.submit, platform.clock.now, seed, speed)
 
 
-def live_city(seed: int, speed: float, tick_s: float = 1.0) -> Callable[[Platform], Awaitable[None]]:
+def live_city(
+    seed: int, speed: float, tick_s: float = 1.0
+) -> Callable[[Platform], Awaitable[None]]:
     """A background job for the web app: the city's activity until cancelled."""
 
     async def run(platform: Platform) -> None:

@@ -10,6 +10,7 @@ shows counties ahead and behind. See README "The demo city" and data/SOURCES.md.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 import random
 from collections.abc import Iterator
@@ -91,8 +92,13 @@ def load_places() -> dict[str, Place]:
     with (data_dir() / "areas.csv").open(encoding="utf-8") as handle:
         return {
             row["code"]: Place(
-                row["code"], row["level"], row["parent_code"] or None, row["name_zh"],
-                row["name_en"], float(row["lat"] or "nan"), float(row["lon"] or "nan"),
+                row["code"],
+                row["level"],
+                row["parent_code"] or None,
+                row["name_zh"],
+                row["name_en"],
+                float(row["lat"] or "nan"),
+                float(row["lon"] or "nan"),
             )
             for row in csv.DictReader(handle)
         }
@@ -128,35 +134,165 @@ class Template:
 
 
 PUBLIC_TEMPLATES = (
-    Template("hub", SiteCategory.PUBLIC_CAR_PARK, Access.PUBLIC, (3, 8), 2, 120_000,
-             PowerType.DC, "seat", 3.0, (40, 200)),
-    Template("mall", SiteCategory.COMMERCIAL, Access.PUBLIC, (2, 6), 2, 60_000,
-             PowerType.DC, "seat", 2.0, (60, 400)),
-    Template("hub_rail", SiteCategory.TRANSPORT_HUB, Access.PUBLIC, (2, 5), 2, 160_000,
-             PowerType.DC, "seat", 0.6, (100, 500)),
-    Template("pr", SiteCategory.PARK_AND_RIDE, Access.PUBLIC, (2, 4), 2, 60_000,
-             PowerType.DC, "seat", 0.3, (50, 300)),
-    Template("township", SiteCategory.PUBLIC_CAR_PARK, Access.PUBLIC, (1, 3), 2, 60_000,
-             PowerType.DC, "township", 3.0, (10, 60)),
-    Template("village", SiteCategory.VILLAGE_POINT, Access.PUBLIC, (1, 2), 1, 7_000,
-             PowerType.AC, "village", 2.5, (4, 20)),
-    Template("village_dc", SiteCategory.VILLAGE_POINT, Access.PUBLIC, (1, 1), 2, 40_000,
-             PowerType.DC, "village", 1.0, (4, 20)),
-    Template("old_res", SiteCategory.RESIDENTIAL_OLD, Access.PUBLIC, (2, 6), 1, 7_000,
-             PowerType.AC, "seat", 1.2, (80, 400)),
-    Template("institution", SiteCategory.INSTITUTION, Access.PUBLIC, (2, 5), 1, 7_000,
-             PowerType.AC, "seat", 0.8, (30, 150)),
-    Template("park", SiteCategory.INDUSTRIAL_PARK, Access.PUBLIC, (2, 4), 2, 120_000,
-             PowerType.DC, "township", 0.5, (50, 300)),
-    Template("trunk", SiteCategory.TRUNK_ROAD_PARKING, Access.PUBLIC, (1, 2), 2, 160_000,
-             PowerType.DC, "township", 0.4, (20, 80)),
+    Template(
+        "hub",
+        SiteCategory.PUBLIC_CAR_PARK,
+        Access.PUBLIC,
+        (3, 8),
+        2,
+        120_000,
+        PowerType.DC,
+        "seat",
+        3.0,
+        (40, 200),
+    ),
+    Template(
+        "mall",
+        SiteCategory.COMMERCIAL,
+        Access.PUBLIC,
+        (2, 6),
+        2,
+        60_000,
+        PowerType.DC,
+        "seat",
+        2.0,
+        (60, 400),
+    ),
+    Template(
+        "hub_rail",
+        SiteCategory.TRANSPORT_HUB,
+        Access.PUBLIC,
+        (2, 5),
+        2,
+        160_000,
+        PowerType.DC,
+        "seat",
+        0.6,
+        (100, 500),
+    ),
+    Template(
+        "pr",
+        SiteCategory.PARK_AND_RIDE,
+        Access.PUBLIC,
+        (2, 4),
+        2,
+        60_000,
+        PowerType.DC,
+        "seat",
+        0.3,
+        (50, 300),
+    ),
+    Template(
+        "township",
+        SiteCategory.PUBLIC_CAR_PARK,
+        Access.PUBLIC,
+        (1, 3),
+        2,
+        60_000,
+        PowerType.DC,
+        "township",
+        3.0,
+        (10, 60),
+    ),
+    Template(
+        "village",
+        SiteCategory.VILLAGE_POINT,
+        Access.PUBLIC,
+        (1, 2),
+        1,
+        7_000,
+        PowerType.AC,
+        "village",
+        2.5,
+        (4, 20),
+    ),
+    Template(
+        "village_dc",
+        SiteCategory.VILLAGE_POINT,
+        Access.PUBLIC,
+        (1, 1),
+        2,
+        40_000,
+        PowerType.DC,
+        "village",
+        1.0,
+        (4, 20),
+    ),
+    Template(
+        "old_res",
+        SiteCategory.RESIDENTIAL_OLD,
+        Access.PUBLIC,
+        (2, 6),
+        1,
+        7_000,
+        PowerType.AC,
+        "seat",
+        1.2,
+        (80, 400),
+    ),
+    Template(
+        "institution",
+        SiteCategory.INSTITUTION,
+        Access.PUBLIC,
+        (2, 5),
+        1,
+        7_000,
+        PowerType.AC,
+        "seat",
+        0.8,
+        (30, 150),
+    ),
+    Template(
+        "park",
+        SiteCategory.INDUSTRIAL_PARK,
+        Access.PUBLIC,
+        (2, 4),
+        2,
+        120_000,
+        PowerType.DC,
+        "township",
+        0.5,
+        (50, 300),
+    ),
+    Template(
+        "trunk",
+        SiteCategory.TRUNK_ROAD_PARKING,
+        Access.PUBLIC,
+        (1, 2),
+        2,
+        160_000,
+        PowerType.DC,
+        "township",
+        0.4,
+        (20, 80),
+    ),
 )
 
 OTHER_TEMPLATES = (
-    Template("bus_depot", SiteCategory.FLEET_DEPOT, Access.DEDICATED, (4, 10), 2, 120_000,
-             PowerType.DC, "seat", 1.0, (40, 120)),
-    Template("new_res", SiteCategory.RESIDENTIAL_NEW, Access.PRIVATE, (10, 30), 1, 7_000,
-             PowerType.AC, "seat", 2.0, (200, 1200)),
+    Template(
+        "bus_depot",
+        SiteCategory.FLEET_DEPOT,
+        Access.DEDICATED,
+        (4, 10),
+        2,
+        120_000,
+        PowerType.DC,
+        "seat",
+        1.0,
+        (40, 120),
+    ),
+    Template(
+        "new_res",
+        SiteCategory.RESIDENTIAL_NEW,
+        Access.PRIVATE,
+        (10, 30),
+        1,
+        7_000,
+        PowerType.AC,
+        "seat",
+        2.0,
+        (200, 1200),
+    ),
 )
 
 OPERATORS = {
@@ -179,10 +315,19 @@ OPERATORS = {
 
 # Xinzhou's A-grade scenic spots (approximate positions near their county seats).
 SCENIC = {
-    XINZHOU: [("五台山", "140922", 5), ("雁门关", "140923", 5), ("芦芽山", "140925", 4),
-              ("老牛湾", "140932", 4), ("禹王洞", "140902", 3)],
-    LIUZHOU: [("程阳八寨", "450226", 5), ("元宝山", "450225", 4), ("百朋荷苑", "450221", 3),
-              ("窑埠古镇", "450202", 4)],
+    XINZHOU: [
+        ("五台山", "140922", 5),
+        ("雁门关", "140923", 5),
+        ("芦芽山", "140925", 4),
+        ("老牛湾", "140932", 4),
+        ("禹王洞", "140902", 3),
+    ],
+    LIUZHOU: [
+        ("程阳八寨", "450226", 5),
+        ("元宝山", "450225", 4),
+        ("百朋荷苑", "450221", 3),
+        ("窑埠古镇", "450202", 4),
+    ],
 }
 
 # Schematic expressway corridors between county seats (not surveyed roads): used for the
@@ -212,6 +357,7 @@ class WorldBuilder:
     events: list[Event] = field(default_factory=list)
     connectors: list[tuple[ConnectorId, ChargerId, PowerType]] = field(default_factory=list)
     chargers: list[ChargerId] = field(default_factory=list)
+    built: dict[tuple[str, int], int] = field(default_factory=dict)  # public piles by city, year
     _n: int = 0
 
     def __post_init__(self) -> None:
@@ -269,12 +415,12 @@ class WorldBuilder:
         self.areas()
         for city in (XINZHOU, LIUZHOU):
             self.operators(city)
-        self.xinzhou()
-        self.liuzhou()
         for city in (XINZHOU, LIUZHOU):
             self.highway(city)
             self.scenic(city)
             self.swap_stations(city)
+        self.xinzhou()
+        self.liuzhou()
         self.initial_status()
         return self.events
 
@@ -286,13 +432,22 @@ class WorldBuilder:
 
     def operators(self, city: str) -> None:
         for op_id, name, name_en, _ in OPERATORS[city]:
-            uscc = "91" + city + "".join(self.rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY")
-                                         for _ in range(10))
+            uscc = (
+                "91"
+                + city
+                + "".join(self.rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(10))
+            )
             record = OperatorRecord(
-                operator_id=OperatorId(op_id), name=name, name_en=name_en, uscc=uscc,
-                service_phone=f"0{350 if city == XINZHOU else 772}-{self.rng.randint(2000000, 8999999)}",
+                operator_id=OperatorId(op_id),
+                name=name,
+                name_en=name_en,
+                uscc=uscc,
+                service_phone=f"0{350 if city == XINZHOU else 772}-{self.rng.randint(2, 9)}"
+                f"{self.rng.randint(0, 999_999):06d}",
                 licence_valid_until=date(2028, self.rng.randint(1, 12), 1),
-                insurance_valid_until=date(2026 + self.rng.randint(0, 2), self.rng.randint(1, 12), 1),
+                insurance_valid_until=date(
+                    2026 + self.rng.randint(0, 2), self.rng.randint(1, 12), 1
+                ),
             )
             at = _local_noon(date(2019, 1, 1))
             self.events.append(OperatorRegistered(**self.meta("op", op_id, at=at), operator=record))
@@ -304,9 +459,17 @@ class WorldBuilder:
         return self.rng.choices([o[0] for o in ops], weights=[o[3] for o in ops])[0]
 
     def station(
-        self, city: str, county: Place, template: Template, when: date,
-        *, name: str | None = None, position: tuple[float, float, str] | None = None,
-        scenic_grade: int | None = None, chargers: int | None = None,
+        self,
+        city: str,
+        county: Place,
+        template: Template,
+        when: date,
+        *,
+        name: str | None = None,
+        position: tuple[float, float, str] | None = None,
+        scenic_grade: int | None = None,
+        chargers: int | None = None,
+        max_piles: int | None = None,
     ) -> int:
         """Register a station with its chargers; returns the piles it adds."""
         self._n += 1
@@ -316,59 +479,96 @@ class WorldBuilder:
         parking = self.rng.randint(*template.parking)
         n_chargers = chargers or self.rng.randint(*template.chargers)
         guns = template.guns
+        if max_piles is not None:  # the last station of a year: no more than still needed
+            n_chargers = max(1, min(n_chargers, -(-max_piles // guns)))
         charging_spaces = min(parking, n_chargers * guns)
         area_name = self.places[area].name_zh if area in self.places else county.name_zh
         label = name or f"{area_name}{_KIND_ZH[template.kind]}充电站"
         record = StationRecord(
-            station_id=station_id, operator_id=OperatorId(operator), name=label,
+            station_id=station_id,
+            operator_id=OperatorId(operator),
+            name=label,
             name_en=f"{self.places[area].name_en if area in self.places else county.name_en} "
-                    f"{_KIND_EN[template.kind]} charging station",
-            lat=lat, lon=lon, area_code=AreaCode(area), category=template.category,
-            access=template.access, scenic_grade=scenic_grade, parking_spaces=parking,
+            f"{_KIND_EN[template.kind]} charging station",
+            lat=lat,
+            lon=lon,
+            area_code=AreaCode(area),
+            category=template.category,
+            access=template.access,
+            scenic_grade=scenic_grade,
+            parking_spaces=parking,
             charging_spaces=charging_spaces,
             opening_hours="24/7" if template.kind not in ("institution", "mall") else "07:00-22:00",
-            commissioned_on=when, address=f"{county.name_zh}{area_name}",
+            commissioned_on=when,
+            address=f"{county.name_zh}{area_name}",
         )
         at = _local_noon(when)
         self.events.append(StationRegistered(**self.meta("st", station_id, at=at), station=record))
         piles = 0
         for i in range(1, n_chargers + 1):
             charger_id = ChargerId(f"{station_id}-C{i:02d}")
-            standard = (ConnectorStandard.GBT_DC if template.power_type is PowerType.DC
-                        else ConnectorStandard.GBT_AC)
+            standard = (
+                ConnectorStandard.GBT_DC
+                if template.power_type is PowerType.DC
+                else ConnectorStandard.GBT_AC
+            )
             # A few village sockets are household 2 kW: registered, but not piles (R01).
             power = template.power_w
             if template.kind == "village" and self.rng.random() < 0.08:
                 power, standard = 2_000, ConnectorStandard.HOUSEHOLD
             vendor, model = self.rng.choice(_VENDORS[template.power_type])
             evses = tuple(
-                EvseRecord(evse_no=g, connectors=(ConnectorRecord(
-                    connector_no=1, standard=standard, power_type=template.power_type,
-                    max_power_w=power, max_voltage_v=750 if template.power_type is PowerType.DC else 220,
-                    max_current_a=max(1, power // (750 if template.power_type is PowerType.DC else 220)),
-                ),))
+                EvseRecord(
+                    evse_no=g,
+                    connectors=(
+                        ConnectorRecord(
+                            connector_no=1,
+                            standard=standard,
+                            power_type=template.power_type,
+                            max_power_w=power,
+                            max_voltage_v=750 if template.power_type is PowerType.DC else 220,
+                            max_current_a=max(
+                                1, power // (750 if template.power_type is PowerType.DC else 220)
+                            ),
+                        ),
+                    ),
+                )
                 for g in range(1, guns + 1)
             )
             record_c = ChargerRecord(
-                charger_id=charger_id, station_id=station_id, evses=evses, vendor=vendor,
-                model=model, serial_number=f"SN{self.rng.randint(10**9, 10**10 - 1)}",
-                firmware=f"{self.rng.randint(1, 4)}.{self.rng.randint(0, 9)}.{self.rng.randint(0, 20)}",
+                charger_id=charger_id,
+                station_id=station_id,
+                evses=evses,
+                vendor=vendor,
+                model=model,
+                serial_number=f"SN{self.rng.randint(10**9, 10**10 - 1)}",
+                firmware=".".join(str(self.rng.randint(0, 20)) for _ in range(3)),
                 protocol=DEMO_PROTOCOL,
             )
-            self.events.append(ChargerRegistered(**self.meta("ch", charger_id, at=at), charger=record_c))
+            self.events.append(
+                ChargerRegistered(**self.meta("ch", charger_id, at=at), charger=record_c)
+            )
             self.chargers.append(charger_id)
             for g in range(1, guns + 1):
-                self.connectors.append((connector_key(charger_id, g, 1), charger_id, template.power_type))
+                self.connectors.append(
+                    (connector_key(charger_id, g, 1), charger_id, template.power_type)
+                )
                 piles += power > 2_200
+        if template.access is Access.PUBLIC:
+            self.built[(city, when.year)] = self.built.get((city, when.year), 0) + piles
         return piles
 
-    def fill(self, city: str, county: Place, year: int, piles: int, templates: tuple[Template, ...]) -> None:
+    def fill(
+        self, city: str, county: Place, year: int, piles: int, templates: tuple[Template, ...]
+    ) -> None:
         """Add stations in `county` commissioned in `year` until `piles` piles stand."""
         built = 0
         weights = [t.weight for t in templates]
         while built < piles:
             template = self.rng.choices(templates, weights=weights)[0]
-            built += self.station(city, county, template, self.day_in(year))
+            built += self.station(
+                city, county, template, self.day_in(year), max_piles=piles - built
+            )
 
     def xinzhou(self) -> None:
         counties = self.counties(XINZHOU)
@@ -377,21 +577,41 @@ class WorldBuilder:
             if row["area_code"]:
                 plan.setdefault(row["area_code"], {})[int(row["year"])] = int(row["value"])
         total_plan = sum(sum(v.values()) for v in plan.values())
-        # End-2022 baseline: 720 public piles (R10), spread like the plan.
+        # End-2022 baseline: 720 piles (R10), spread like the plan, less what the service
+        # areas and scenic spots already hold.
+        before = sum(
+            n for (city, year), n in self.built.items() if city == XINZHOU and year <= 2022
+        )
         for county in counties:
             share = sum(plan.get(county.code, {}).values()) / total_plan
-            baseline = round(720 * share)
+            baseline = round((720 - before) * share)
             for year in (2019, 2020, 2021, 2022):
-                self.fill(XINZHOU, county, year, baseline // 4, PUBLIC_TEMPLATES)
+                self.fill(
+                    XINZHOU,
+                    county,
+                    year,
+                    baseline // 4 + (year == 2022) * (baseline % 4),
+                    PUBLIC_TEMPLATES,
+                )
             for year in (2023, 2024, 2025):
                 target = plan.get(county.code, {}).get(year, 0)
                 factor = self.rng.uniform(0.7, 1.2)
                 self.fill(XINZHOU, county, year, round(target * factor), PUBLIC_TEMPLATES)
-            self.fill(XINZHOU, county, self.now.astimezone(LOCAL).year,
-                      round(sum(plan.get(county.code, {}).values()) * 0.08), PUBLIC_TEMPLATES)
+            self.fill(
+                XINZHOU,
+                county,
+                self.now.astimezone(LOCAL).year,
+                round(sum(plan.get(county.code, {}).values()) * 0.08),
+                PUBLIC_TEMPLATES,
+            )
             self.fill(XINZHOU, county, 2024, round(60 * share * 14), OTHER_TEMPLATES)
-        self.vehicles(XINZHOU, counties, {c.code: sum(plan.get(c.code, {}).values()) for c in counties},
-                      {2022: 12_407, 2023: 16_000, 2024: 21_000, 2025: 30_000}, 530_000)
+        self.vehicles(
+            XINZHOU,
+            counties,
+            {c.code: sum(plan.get(c.code, {}).values()) for c in counties},
+            {2022: 12_407, 2023: 16_000, 2024: 21_000, 2025: 30_000},
+            530_000,
+        )
         self.targets_xinzhou()
 
     def liuzhou(self) -> None:
@@ -423,91 +643,180 @@ class WorldBuilder:
         self.vehicles(LIUZHOU, counties, weights, totals, 1_100_000)
         for name, metric, definition in (
             ("liuzhou_new_nevs.csv", "new_nev", "new new-energy vehicles in the year"),
-            ("liuzhou_new_charging.csv", "new_charging_piles",
-             "new charging infrastructure (piles, all access kinds) built in the year"),
+            (
+                "liuzhou_new_charging.csv",
+                "new_charging_piles",
+                "new charging infrastructure (piles, all access kinds) built in the year",
+            ),
         ):
             for row in _target_rows(name):
                 if row["area_code"]:
-                    self.target(row["area_code"], metric, int(row["year"]), Decimal(row["value"]),
-                                definition, row["source"])
+                    self.target(
+                        row["area_code"],
+                        metric,
+                        int(row["year"]),
+                        Decimal(row["value"]),
+                        definition,
+                        row["source"],
+                    )
 
-    def vehicles(self, city: str, counties: list[Place], weights: dict[str, int],
-                 totals: dict[int, int], motor_2022: int) -> None:
+    def vehicles(
+        self,
+        city: str,
+        counties: list[Place],
+        weights: dict[str, int],
+        totals: dict[int, int],
+        motor_2022: int,
+    ) -> None:
         """Year-end EV and motor-vehicle counts per county (generated around real totals)."""
         total_weight = sum(weights.values()) or 1
         for year, total in totals.items():
             for county in counties:
                 share = weights.get(county.code, 0) / total_weight
                 ev = round(total * share * self.rng.uniform(0.9, 1.1))
-                motor = round(motor_2022 * share * (1.04 ** (year - 2022)) * self.rng.uniform(0.95, 1.05))
-                self.events.append(AreaStatisticsRecorded(
-                    **self.meta("stat", county.code, year, at=_local_noon(date(year, 12, 31))),
-                    area_code=AreaCode(county.code), year=year, ev_count=ev, motor_vehicles=motor,
-                ))
-            self.events.append(AreaStatisticsRecorded(
-                **self.meta("stat", city, year, at=_local_noon(date(year, 12, 31))),
-                area_code=AreaCode(city), year=year, ev_count=total,
-                motor_vehicles=round(motor_2022 * 1.04 ** (year - 2022)),
-            ))
+                motor = round(
+                    motor_2022 * share * (1.04 ** (year - 2022)) * self.rng.uniform(0.95, 1.05)
+                )
+                self.events.append(
+                    AreaStatisticsRecorded(
+                        **self.meta("stat", county.code, year, at=_local_noon(date(year, 12, 31))),
+                        area_code=AreaCode(county.code),
+                        year=year,
+                        ev_count=ev,
+                        motor_vehicles=motor,
+                    )
+                )
+            self.events.append(
+                AreaStatisticsRecorded(
+                    **self.meta("stat", city, year, at=_local_noon(date(year, 12, 31))),
+                    area_code=AreaCode(city),
+                    year=year,
+                    ev_count=total,
+                    motor_vehicles=round(motor_2022 * 1.04 ** (year - 2022)),
+                )
+            )
 
-    def target(self, area: str, metric: str, year: int, value: Decimal, definition: str,
-               source: str) -> None:
+    def target(
+        self, area: str, metric: str, year: int, value: Decimal, definition: str, source: str
+    ) -> None:
         at = _local_noon(date(2023, 3, 1))
-        self.events.append(TargetSet(
-            **self.meta("target", area, metric, year, at=at), target_id=f"{area}|{metric}|{year}",
-            area_code=AreaCode(area), metric=metric, value=value, year=year,
-            definition=definition, source_ref=source,
-        ))
+        self.events.append(
+            TargetSet(
+                **self.meta("target", area, metric, year, at=at),
+                target_id=f"{area}|{metric}|{year}",
+                area_code=AreaCode(area),
+                metric=metric,
+                value=value,
+                year=year,
+                definition=definition,
+                source_ref=source,
+            )
+        )
 
     def targets_xinzhou(self) -> None:
         for row in _target_rows("xinzhou_new_public_piles.csv"):
             if row["area_code"]:
-                self.target(row["area_code"], "new_public_piles", int(row["year"]),
-                            Decimal(row["value"]), "new public piles (connectors > 2.2 kW) built in the year",
-                            row["source"])
+                self.target(
+                    row["area_code"],
+                    "new_public_piles",
+                    int(row["year"]),
+                    Decimal(row["value"]),
+                    "new public piles (connectors > 2.2 kW) built in the year",
+                    row["source"],
+                )
         for row in _target_rows("xinzhou_baseline.csv"):
             metric = row["metric"]
-            if metric in ("public_piles_target",):
-                self.target(XINZHOU, "public_piles", int(row["year"]), Decimal(row["value"]),
-                            "cumulative public piles at year end", row["source"])
+            if metric == "target_public_piles":
+                self.target(
+                    XINZHOU,
+                    "public_piles",
+                    int(row["year"]),
+                    Decimal(row["value"]),
+                    "cumulative public piles at year end",
+                    row["source"],
+                )
 
     def highway(self, city: str) -> None:
         """Service areas spaced evenly along the corridors; the last ones not yet built."""
         points: list[tuple[float, float, str]] = []
         for _, seats in CORRIDORS[city]:
             path = [self.places[c] for c in seats if c in self.places]
-            for a, b in zip(path, path[1:], strict=False):
+            for a, b in itertools.pairwise(path):
                 points.append(((a.lat + b.lat) / 2, (a.lon + b.lon) / 2, a.code))
         count = HIGHWAY_SERVICE_AREAS[city]
-        years = [2021] * (count // 2) + [2023] * (count // 4) + [2024] * (count - count // 2 - count // 4 - 1)
-        template = Template("highway", SiteCategory.HIGHWAY_SERVICE_AREA, Access.PUBLIC, (2, 4), 2,
-                            160_000, PowerType.DC, "seat", 0, (60, 200))
+        years = (
+            [2021] * (count // 2)
+            + [2023] * (count // 4)
+            + [2024] * (count - count // 2 - count // 4 - 1)
+        )
+        template = Template(
+            "highway",
+            SiteCategory.HIGHWAY_SERVICE_AREA,
+            Access.PUBLIC,
+            (2, 4),
+            2,
+            160_000,
+            PowerType.DC,
+            "seat",
+            0,
+            (60, 200),
+        )
         for i in range(count):
             lat, lon, county_code = points[i % len(points)]
             lat, lon = self.jitter(lat, lon, 4_000 + 1_500 * (i // len(points)))
             county = self.places[county_code]
             name = f"{county.name_zh}服务区{i + 1}号"
             if i < len(years):  # the last service area has no charger yet (a gap to find)
-                self.station(city, county, template, self.day_in(years[i]), name=name,
-                             position=(lat, lon, county_code))
+                self.station(
+                    city,
+                    county,
+                    template,
+                    self.day_in(years[i]),
+                    name=name,
+                    position=(lat, lon, county_code),
+                )
 
     def scenic(self, city: str) -> None:
-        template = Template("scenic", SiteCategory.SCENIC_SPOT, Access.PUBLIC, (1, 3), 2, 60_000,
-                            PowerType.DC, "seat", 0, (80, 600))
+        template = Template(
+            "scenic",
+            SiteCategory.SCENIC_SPOT,
+            Access.PUBLIC,
+            (1, 3),
+            2,
+            60_000,
+            PowerType.DC,
+            "seat",
+            0,
+            (80, 600),
+        )
         for name, county_code, grade in SCENIC[city]:
             county = self.places.get(county_code)
             if county is None:
                 continue
             lat, lon = self.jitter(county.lat, county.lon, 15_000)
-            self.station(city, county, template, self.day_in(2023), name=f"{name}景区充电站",
-                         position=(lat, lon, county_code), scenic_grade=grade)
+            self.station(
+                city,
+                county,
+                template,
+                self.day_in(2023),
+                name=f"{name}景区充电站",
+                position=(lat, lon, county_code),
+                scenic_grade=grade,
+            )
 
     def swap_stations(self, city: str) -> None:
         plans = {
-            XINZHOU: [("140981", SwapVehicleType.MINING), ("140925", SwapVehicleType.HEAVY_TRUCK),
-                      ("140902", SwapVehicleType.TAXI), ("140931", SwapVehicleType.HEAVY_TRUCK)],
-            LIUZHOU: [("450202", SwapVehicleType.TAXI), ("450204", SwapVehicleType.PASSENGER),
-                      ("450205", SwapVehicleType.LOGISTICS)],
+            XINZHOU: [
+                ("140981", SwapVehicleType.MINING),
+                ("140925", SwapVehicleType.HEAVY_TRUCK),
+                ("140902", SwapVehicleType.TAXI),
+                ("140931", SwapVehicleType.HEAVY_TRUCK),
+            ],
+            LIUZHOU: [
+                ("450202", SwapVehicleType.TAXI),
+                ("450204", SwapVehicleType.PASSENGER),
+                ("450205", SwapVehicleType.LOGISTICS),
+            ],
         }
         for n, (county_code, vehicle) in enumerate(plans[city], 1):
             county = self.places.get(county_code)
@@ -516,18 +825,30 @@ class WorldBuilder:
             lat, lon = self.jitter(county.lat, county.lon, 5_000)
             ident = SwapStationId(f"{city[:4]}-SWAP-{n:02d}")
             record = SwapStationRecord(
-                swap_station_id=ident, operator_id=OperatorId(self.pick_operator(city, "swap")),
-                name=f"{county.name_zh}{_VEHICLE_ZH[vehicle]}换电站", lat=lat, lon=lon,
-                vehicle_types=(vehicle,), bays=2 if vehicle in (SwapVehicleType.MINING, SwapVehicleType.HEAVY_TRUCK) else 1,
-                battery_slots=self.rng.randint(8, 20), area_code=AreaCode(county_code),
-                commissioned_on=self.day_in(2023), max_power_w=self.rng.choice((630_000, 1_250_000)),
+                swap_station_id=ident,
+                operator_id=OperatorId(self.pick_operator(city, "swap")),
+                name=f"{county.name_zh}{_VEHICLE_ZH[vehicle]}换电站",
+                lat=lat,
+                lon=lon,
+                vehicle_types=(vehicle,),
+                bays=2 if vehicle in (SwapVehicleType.MINING, SwapVehicleType.HEAVY_TRUCK) else 1,
+                battery_slots=self.rng.randint(8, 20),
+                area_code=AreaCode(county_code),
+                commissioned_on=self.day_in(2023),
+                max_power_w=self.rng.choice((630_000, 1_250_000)),
             )
             at = _local_noon(record.commissioned_on or date(2023, 1, 1))
-            self.events.append(SwapStationRegistered(**self.meta("swap", ident, at=at), swap_station=record))
-            self.events.append(SwapStationStatusChanged(
-                **self.meta("swap-status", ident), swap_station_id=ident,
-                status=ConnectorStatus.AVAILABLE, batteries_ready=record.battery_slots // 2,
-            ))
+            self.events.append(
+                SwapStationRegistered(**self.meta("swap", ident, at=at), swap_station=record)
+            )
+            self.events.append(
+                SwapStationStatusChanged(
+                    **self.meta("swap-status", ident),
+                    swap_station_id=ident,
+                    status=ConnectorStatus.AVAILABLE,
+                    batteries_ready=record.battery_slots // 2,
+                )
+            )
 
     def initial_status(self) -> None:
         """Everything online and reporting at start, except a few silent or broken chargers."""
@@ -535,41 +856,84 @@ class WorldBuilder:
         for charger_id in self.chargers:
             if charger_id in silent:
                 continue  # never connected: a zombie candidate
-            self.events.append(ChargerPresenceChanged(
-                **self.meta("online0", charger_id), charger_id=charger_id, online=True,
-                reason="demo start"))
+            self.events.append(
+                ChargerPresenceChanged(
+                    **self.meta("online0", charger_id),
+                    charger_id=charger_id,
+                    online=True,
+                    reason="demo start",
+                )
+            )
         for connector_id, charger_id, _ in self.connectors:
             if charger_id in silent:
                 continue
             roll = self.rng.random()
-            status = (ConnectorStatus.FAULTED if roll < 0.025 else
-                      ConnectorStatus.UNAVAILABLE if roll < 0.035 else ConnectorStatus.AVAILABLE)
-            self.events.append(ConnectorStatusChanged(
-                **self.meta("status0", connector_id), connector_id=connector_id, status=status,
-                error_code="OtherError" if status is ConnectorStatus.FAULTED else None,
-            ))
+            status = (
+                ConnectorStatus.FAULTED
+                if roll < 0.025
+                else ConnectorStatus.UNAVAILABLE
+                if roll < 0.035
+                else ConnectorStatus.AVAILABLE
+            )
+            self.events.append(
+                ConnectorStatusChanged(
+                    **self.meta("status0", connector_id),
+                    connector_id=connector_id,
+                    status=status,
+                    error_code="OtherError" if status is ConnectorStatus.FAULTED else None,
+                )
+            )
 
 
 _KIND_ZH = {
-    "hub": "中心", "mall": "商业", "hub_rail": "枢纽", "pr": "换乘", "township": "镇区",
-    "village": "村", "village_dc": "村快充", "old_res": "小区", "institution": "机关",
-    "park": "园区", "trunk": "国道停车区", "bus_depot": "公交场站", "new_res": "新建小区",
-    "highway": "服务区", "scenic": "景区",
+    "hub": "中心",
+    "mall": "商业",
+    "hub_rail": "枢纽",
+    "pr": "换乘",
+    "township": "镇区",
+    "village": "村",
+    "village_dc": "村快充",
+    "old_res": "小区",
+    "institution": "机关",
+    "park": "园区",
+    "trunk": "国道停车区",
+    "bus_depot": "公交场站",
+    "new_res": "新建小区",
+    "highway": "服务区",
+    "scenic": "景区",
 }
 _KIND_EN = {
-    "hub": "hub", "mall": "commercial", "hub_rail": "transport hub", "pr": "park and ride",
-    "township": "township", "village": "village", "village_dc": "village fast",
-    "old_res": "residential", "institution": "institution", "park": "industrial park",
-    "trunk": "trunk-road parking", "bus_depot": "bus depot", "new_res": "new residential",
-    "highway": "service area", "scenic": "scenic spot",
+    "hub": "hub",
+    "mall": "commercial",
+    "hub_rail": "transport hub",
+    "pr": "park and ride",
+    "township": "township",
+    "village": "village",
+    "village_dc": "village fast",
+    "old_res": "residential",
+    "institution": "institution",
+    "park": "industrial park",
+    "trunk": "trunk-road parking",
+    "bus_depot": "bus depot",
+    "new_res": "new residential",
+    "highway": "service area",
+    "scenic": "scenic spot",
 }
 _VEHICLE_ZH = {
-    SwapVehicleType.MINING: "矿卡", SwapVehicleType.HEAVY_TRUCK: "重卡", SwapVehicleType.TAXI: "出租车",
-    SwapVehicleType.PASSENGER: "乘用车", SwapVehicleType.LOGISTICS: "物流车",
-    SwapVehicleType.BUS: "公交", SwapVehicleType.OTHER: "",
+    SwapVehicleType.MINING: "矿卡",
+    SwapVehicleType.HEAVY_TRUCK: "重卡",
+    SwapVehicleType.TAXI: "出租车",
+    SwapVehicleType.PASSENGER: "乘用车",
+    SwapVehicleType.LOGISTICS: "物流车",
+    SwapVehicleType.BUS: "公交",
+    SwapVehicleType.OTHER: "",
 }
 _VENDORS = {
-    PowerType.DC: [("DemoPower", "DP-120D"), ("NorthGrid Tech", "NG-DC60"), ("Yellow River EV", "YR-160")],
+    PowerType.DC: [
+        ("DemoPower", "DP-120D"),
+        ("NorthGrid Tech", "NG-DC60"),
+        ("Yellow River EV", "YR-160"),
+    ],
     PowerType.AC: [("DemoPower", "DP-7A"), ("HomeVolt", "HV-AC7"), ("NorthGrid Tech", "NG-AC7")],
 }
 
@@ -581,7 +945,7 @@ def demo_roads() -> list[dict[str, Any]]:
     for city, corridors in CORRIDORS.items():
         for ref, seats in corridors:
             path = [(places[c].lat, places[c].lon) for c in seats if c in places]
-            length = sum(haversine_m(*a, *b) for a, b in zip(path, path[1:], strict=False))
+            length = sum(haversine_m(*a, *b) for a, b in itertools.pairwise(path))
             out.append({"city": city, "ref": ref, "points": path, "length_m": round(length)})
     return out
 

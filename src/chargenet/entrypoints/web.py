@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 BackgroundJob = Callable[[Platform], Awaitable[None]]
 
 
+async def _run(job: BackgroundJob, platform: Platform) -> None:
+    await job(platform)
+
+
 def create_app(
     platform: Platform,
     *,
@@ -31,8 +35,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await platform.start()
-        tasks = [asyncio.create_task(job(platform), name=getattr(job, "__name__", "job"))
-                 for job in background]
+        tasks: list[asyncio.Task[None]] = [
+            asyncio.create_task(_run(job, platform), name=getattr(job, "__name__", "job"))
+            for job in background
+        ]
         try:
             yield
         finally:

@@ -26,15 +26,14 @@ from tests.builders import at, charger, meta, operator, small_world, station
 
 def snapshot(platform: Platform) -> dict[str, list[tuple[Any, ...]]]:
     with platform.store.engine.connect() as conn:
-        return {
-            t.name: sorted(conn.execute(select(t)).all(), key=repr) for t in STATE_TABLES
-        }
+        return {t.name: sorted(conn.execute(select(t)).all(), key=repr) for t in STATE_TABLES}
 
 
 def test_the_same_event_twice_is_a_duplicate_and_changes_nothing(any_platform: Platform) -> None:
     world = small_world()
-    status = ConnectorStatusChanged(**meta(at(5)), connector_id="C1-1-1",
-                                    status=ConnectorStatus.CHARGING)
+    status = ConnectorStatusChanged(
+        **meta(at(5)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+    )
     any_platform.ingestor.ingest([*world, status])
     before = snapshot(any_platform)
     outcomes = any_platform.ingestor.ingest([*world, status])
@@ -49,10 +48,17 @@ def test_applying_an_event_twice_bypassing_the_log_leaves_state_as_it_was(
     events = [
         *small_world(),
         ChargerPresenceChanged(**meta(at(1)), charger_id="C1", online=True),
-        ConnectorStatusChanged(**meta(at(2)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING),
+        ConnectorStatusChanged(
+            **meta(at(2)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+        ),
         SessionStarted(**meta(at(2)), session_id="T1", connector_id="C1-1-1", meter_start_wh=1_000),
-        MeterSampled(**meta(at(10)), connector_id="C1-1-1", session_id="T1",
-                     energy_register_wh=6_000, power_w=40_000),
+        MeterSampled(
+            **meta(at(10)),
+            connector_id="C1-1-1",
+            session_id="T1",
+            energy_register_wh=6_000,
+            power_w=40_000,
+        ),
         SessionEnded(**meta(at(20)), session_id="T1", meter_stop_wh=11_000),
     ]
     any_platform.ingestor.ingest(events)
@@ -83,11 +89,19 @@ def test_a_refused_event_is_never_half_applied(any_platform: Platform) -> None:
     any_platform.ingestor.ingest(small_world())
     clash = charger("C2", guns=1)
     connector = replace(clash.charger.evses[0].connectors[0], connector_id="C1-2-1")
-    evse = replace(clash.charger.evses[0], connectors=(
-        ConnectorRecord(connector_no=2, standard=ConnectorStandard.GBT_DC,
-                        power_type=PowerType.DC, max_power_w=60_000, connector_id="C2-new"),
-        replace(connector, connector_no=1),
-    ))
+    evse = replace(
+        clash.charger.evses[0],
+        connectors=(
+            ConnectorRecord(
+                connector_no=2,
+                standard=ConnectorStandard.GBT_DC,
+                power_type=PowerType.DC,
+                max_power_w=60_000,
+                connector_id="C2-new",
+            ),
+            replace(connector, connector_no=1),
+        ),
+    )
     bad = replace(clash, charger=replace(clash.charger, evses=(evse,)))
     before = snapshot(any_platform)
     [outcome] = any_platform.ingestor.ingest([bad])
@@ -97,20 +111,28 @@ def test_a_refused_event_is_never_half_applied(any_platform: Platform) -> None:
 
 
 def test_invalid_events_are_recorded_with_every_reason(platform: Platform) -> None:
-    bad = MeterSampled(**meta(), connector_id="", power_w=-10**8)
+    bad = MeterSampled(**meta(), connector_id="", power_w=-(10**8))
     [outcome] = platform.ingestor.ingest([bad])
     assert outcome.disposition is Disposition.REJECTED
     assert "connector_id is empty" in outcome.reason and "power" in outcome.reason
     with platform.store.engine.connect() as conn:
-        assert conn.execute(select(rejected_events.c.type)).scalar_one() == "connector.meter_sampled"
+        assert (
+            conn.execute(select(rejected_events.c.type)).scalar_one() == "connector.meter_sampled"
+        )
 
 
 def test_an_older_status_never_overwrites_a_newer_one(any_platform: Platform) -> None:
     any_platform.ingestor.ingest(small_world())
-    any_platform.ingestor.ingest([
-        ConnectorStatusChanged(**meta(at(10)), connector_id="C1-1-1", status=ConnectorStatus.FAULTED),
-        ConnectorStatusChanged(**meta(at(5)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE),
-    ])
+    any_platform.ingestor.ingest(
+        [
+            ConnectorStatusChanged(
+                **meta(at(10)), connector_id="C1-1-1", status=ConnectorStatus.FAULTED
+            ),
+            ConnectorStatusChanged(
+                **meta(at(5)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+            ),
+        ]
+    )
     [row], _ = any_platform.read.connectors(station_id="S1", status=None, limit=1)
     assert row["reported_status"] == "faulted"
     assert row["status_since"] == at(10)
@@ -123,12 +145,16 @@ def test_an_older_station_update_never_overwrites_a_newer_one(platform: Platform
 
 
 def test_a_silent_charger_shows_offline_while_its_last_report_is_kept(platform: Platform) -> None:
-    platform.ingestor.ingest([
-        *small_world(),
-        ChargerPresenceChanged(**meta(at(1)), charger_id="C1", online=True),
-        ConnectorStatusChanged(**meta(at(1)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE),
-        ChargerPresenceChanged(**meta(at(2)), charger_id="C1", online=False),
-    ])
+    platform.ingestor.ingest(
+        [
+            *small_world(),
+            ChargerPresenceChanged(**meta(at(1)), charger_id="C1", online=True),
+            ConnectorStatusChanged(
+                **meta(at(1)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+            ),
+            ChargerPresenceChanged(**meta(at(2)), charger_id="C1", online=False),
+        ]
+    )
     row = platform.read.connectors(station_id="S1")[0][0]
     assert (row["status"], row["reported_status"]) == ("offline", "available")
 
@@ -149,16 +175,21 @@ def test_retiring_a_station_retires_its_chargers_and_its_piles(platform: Platfor
 
 
 def test_stations_are_placed_by_code_by_position_or_left_unplaced(platform: Platform) -> None:
-    platform.ingestor.ingest([
-        *small_world(),
-        station("S-near-village", lat=38.561, lon=112.811),
-        station("S-code", area_code="140981", lat=38.73, lon=112.71),
-        station("S-unloaded-county", area_code="141002", lat=36.0, lon=111.5),
-        station("S-far", lat=30.0, lon=100.0),
-    ])
+    platform.ingestor.ingest(
+        [
+            *small_world(),
+            station("S-near-village", lat=38.561, lon=112.811),
+            station("S-code", area_code="140981", lat=38.73, lon=112.71),
+            station("S-unloaded-county", area_code="141002", lat=36.0, lon=111.5),
+            station("S-far", lat=30.0, lon=100.0),
+        ]
+    )
     near = platform.read.station("S-near-village")
     assert (near["area_code"], near["area_placed"], near["county_code"]) == (
-        "140902100201", "nearest", "140902")
+        "140902100201",
+        "nearest",
+        "140902",
+    )
     assert platform.read.station("S-code")["area_placed"] == "given"
     unloaded = platform.read.station("S-unloaded-county")
     assert (unloaded["area_placed"], unloaded["county_code"]) == ("code", "141002")
@@ -174,24 +205,31 @@ def test_a_station_of_an_unknown_operator_is_refused(platform: Platform) -> None
 
 
 def test_a_resent_stop_does_not_change_the_session(platform: Platform) -> None:
-    platform.ingestor.ingest([
-        *small_world(),
-        SessionStarted(**meta(at(0)), session_id="T1", connector_id="C1-1-1", meter_start_wh=0),
-        SessionEnded(**meta(at(30)), session_id="T1", meter_stop_wh=20_000),
-    ])
+    platform.ingestor.ingest(
+        [
+            *small_world(),
+            SessionStarted(**meta(at(0)), session_id="T1", connector_id="C1-1-1", meter_start_wh=0),
+            SessionEnded(**meta(at(30)), session_id="T1", meter_stop_wh=20_000),
+        ]
+    )
     # The charger resends its stop with a different message id and a later reading.
     platform.ingestor.ingest([SessionEnded(**meta(at(31)), session_id="T1", meter_stop_wh=25_000)])
     [session], _ = platform.read.sessions()
     assert (session["state"], session["energy_wh"], session["ended_at"]) == (
-        "completed", 20_000, at(30))
+        "completed",
+        20_000,
+        at(30),
+    )
 
 
 def test_an_implausible_meter_start_is_not_billed(platform: Platform) -> None:
-    platform.ingestor.ingest([
-        *small_world(),
-        SessionStarted(**meta(at(0)), session_id="T1", connector_id="C1-1-1", meter_start_wh=0),
-        SessionEnded(**meta(at(5)), session_id="T1", meter_stop_wh=910_031),
-    ])
+    platform.ingestor.ingest(
+        [
+            *small_world(),
+            SessionStarted(**meta(at(0)), session_id="T1", connector_id="C1-1-1", meter_start_wh=0),
+            SessionEnded(**meta(at(5)), session_id="T1", meter_stop_wh=910_031),
+        ]
+    )
     [session], _ = platform.read.sessions()
     assert session["energy_wh"] is None
     assert session["flags"] == ["energy_exceeds_power"]

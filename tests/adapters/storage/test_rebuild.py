@@ -51,44 +51,76 @@ def random_run(seed: int, steps: int) -> list[Event]:
         elif roll < 0.5:
             sid = f"T{i}"
             sessions[sid] = (cid, register[cid])
-            events.append(SessionStarted(**meta(when), session_id=sid, connector_id=cid,
-                                         meter_start_wh=register[cid]))
+            events.append(
+                SessionStarted(
+                    **meta(when), session_id=sid, connector_id=cid, meter_start_wh=register[cid]
+                )
+            )
         elif roll < 0.65 and sessions:
             sid = rng.choice(list(sessions))
             cid, _ = sessions[sid]
             register[cid] += rng.randint(0, 30_000)
-            events.append(MeterSampled(**meta(when), connector_id=cid, session_id=sid,
-                                       energy_register_wh=register[cid],
-                                       power_w=rng.randint(0, 60_000)))
+            events.append(
+                MeterSampled(
+                    **meta(when),
+                    connector_id=cid,
+                    session_id=sid,
+                    energy_register_wh=register[cid],
+                    power_w=rng.randint(0, 60_000),
+                )
+            )
         elif roll < 0.75 and sessions:
             sid = rng.choice(list(sessions))
             cid, _ = sessions.pop(sid) if rng.random() < 0.8 else sessions[sid]
-            events.append(SessionEnded(**meta(when), session_id=sid,
-                                       meter_stop_wh=register[cid] + rng.randint(-100, 5_000)))
+            events.append(
+                SessionEnded(
+                    **meta(when),
+                    session_id=sid,
+                    meter_stop_wh=register[cid] + rng.randint(-100, 5_000),
+                )
+            )
         elif roll < 0.82:
             charger_id = cid.rsplit("-", 2)[0]
-            events.append(ChargerPresenceChanged(**meta(when), charger_id=charger_id,
-                                                 online=rng.random() < 0.7))
+            events.append(
+                ChargerPresenceChanged(
+                    **meta(when), charger_id=charger_id, online=rng.random() < 0.7
+                )
+            )
         elif roll < 0.86:
             aid = f"A{rng.randint(0, 40)}"
             if rng.random() < 0.6:
-                events.append(AlarmRaised(**meta(when), alarm_id=aid,
-                                          target_kind=TargetKind.CONNECTOR, target_id=cid,
-                                          code="HighTemperature", severity=Severity.MAJOR))
+                events.append(
+                    AlarmRaised(
+                        **meta(when),
+                        alarm_id=aid,
+                        target_kind=TargetKind.CONNECTOR,
+                        target_id=cid,
+                        code="HighTemperature",
+                        severity=Severity.MAJOR,
+                    )
+                )
             else:
                 events.append(AlarmCleared(**meta(when), alarm_id=aid))
         elif roll < 0.9:
             s = rng.randint(0, 11)
-            record = StationRecord(station_id=f"S{s}", operator_id=f"OP{1 + s % 2}",
-                                   name=f"Station {s} v{i}", lat=38.4, lon=112.7)
+            record = StationRecord(
+                station_id=f"S{s}",
+                operator_id=f"OP{1 + s % 2}",
+                name=f"Station {s} v{i}",
+                lat=38.4,
+                lon=112.7,
+            )
             events.append(StationUpdated(**meta(when), station=record))
         elif roll < 0.905:
             events.append(StationRetired(**meta(when), station_id=f"S{rng.randint(0, 11)}"))
         elif roll < 0.95 and len(events) > 10:
             events.append(rng.choice(events[-50:]))  # a resend
         else:
-            events.append(ConnectorStatusChanged(**meta(when), connector_id="ghost",
-                                                 status=ConnectorStatus.AVAILABLE))
+            events.append(
+                ConnectorStatusChanged(
+                    **meta(when), connector_id="ghost", status=ConnectorStatus.AVAILABLE
+                )
+            )
     return events
 
 

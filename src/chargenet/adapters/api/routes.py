@@ -176,7 +176,9 @@ def read_router(queries: StateQueries, *, private: Callable[..., Any] | None = N
     @router.get("/events", response_model=list[EventOut], tags=["events"], dependencies=guarded)
     async def events(
         after_seq: Annotated[int, Query(ge=0, description="Return events after this seq")] = 0,
-        type: Annotated[str | None, Query(description="Event type, e.g. station.registered")] = None,
+        type: Annotated[
+            str | None, Query(description="Event type, e.g. station.registered")
+        ] = None,
         adapter: str | None = None,
         limit: Limit = 100,
     ) -> Any:

@@ -165,7 +165,9 @@ class _Reader:
     def meta(self, *parts: object, operator_id: str | None = None) -> dict[str, Any]:
         return {
             "event_id": EventId(stable_id("import", self.kind.value, *parts)),
-            "source": Source(adapter=self.adapter, operator_id=OperatorId(operator_id) if operator_id else None),
+            "source": Source(
+                adapter=self.adapter, operator_id=OperatorId(operator_id) if operator_id else None
+            ),
             "occurred_at": self.now,
             "received_at": self.now,
         }
@@ -370,8 +372,11 @@ def read_file(path: Path, kind: ImportKind, now: datetime, adapter: str = "impor
             if None in record:  # csv.DictReader puts surplus cells under None
                 reader.error(line, "(row)", "more cells than header columns")
                 continue
+            # A blank cell means "not given": the column's default applies, and a blank
+            # required cell is reported as missing.
+            given = {k: v for k, v in record.items() if not (isinstance(v, str) and not v.strip())}
             try:
-                good.append((line, model.model_validate(record)))
+                good.append((line, model.model_validate(given)))
             except ValidationError as exc:
                 reader.result.errors.extend(_errors_of(path, line, exc))
     except (ValueError, UnicodeDecodeError, csv.Error) as exc:

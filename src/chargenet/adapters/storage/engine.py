@@ -22,7 +22,9 @@ def create_store_engine(url: str, *, writer: bool, synchronous: str = "FULL") ->
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=8 if not writer else 1
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=8 if not writer else 1,
     )
 
     @event.listens_for(engine, "connect")

@@ -98,8 +98,13 @@ class ReadModel:
         offset: int = 0,
     ) -> tuple[list[Row], int]:
         stmt = select(
-            areas.c.code, areas.c.level, areas.c.parent_code, areas.c.name_zh, areas.c.name_en,
-            areas.c.lat, areas.c.lon,
+            areas.c.code,
+            areas.c.level,
+            areas.c.parent_code,
+            areas.c.name_zh,
+            areas.c.name_en,
+            areas.c.lat,
+            areas.c.lon,
         ).order_by(areas.c.code)
         if level is not None:
             stmt = stmt.where(areas.c.level == level.value)
@@ -136,8 +141,10 @@ class ReadModel:
                 dict(r)
                 for r in conn.execute(
                     select(
-                        area_statistics.c.year, area_statistics.c.ev_count,
-                        area_statistics.c.motor_vehicles, area_statistics.c.population,
+                        area_statistics.c.year,
+                        area_statistics.c.ev_count,
+                        area_statistics.c.motor_vehicles,
+                        area_statistics.c.population,
                     )
                     .where(area_statistics.c.area_code == code)
                     .order_by(area_statistics.c.year)
@@ -174,7 +181,9 @@ class ReadModel:
     def _in_service(on: date | None) -> list[ColumnElement[bool]]:
         if on is None:
             return [connectors.c.retired_at.is_(None), stations.c.retired_at.is_(None)]
-        commissioned = func.coalesce(stations.c.commissioned_on, func.date(connectors.c.registered_at))
+        commissioned = func.coalesce(
+            stations.c.commissioned_on, func.date(connectors.c.registered_at)
+        )
         return [
             commissioned <= on,
             or_(connectors.c.retired_at.is_(None), func.date(connectors.c.retired_at) > on),
@@ -191,7 +200,9 @@ class ReadModel:
             return int(conn.execute(stmt).scalar_one())
 
     def status_summary(
-        self, area_code: str | None = None, operator_id: str | None = None,
+        self,
+        area_code: str | None = None,
+        operator_id: str | None = None,
         station_id: str | None = None,
     ) -> dict[str, int]:
         """Connectors in service by effective status (every status present, zeros included)."""
@@ -238,12 +249,26 @@ class ReadModel:
         return out
 
     _STATION_COLUMNS = (
-        stations.c.station_id, stations.c.operator_id, stations.c.name, stations.c.name_en,
-        stations.c.address, stations.c.lat, stations.c.lon, stations.c.area_code,
-        stations.c.area_placed, stations.c.county_code, stations.c.category,
-        stations.c.scenic_grade, stations.c.access, stations.c.parking_spaces,
-        stations.c.charging_spaces, stations.c.opening_hours, stations.c.commissioned_on,
-        stations.c.source_adapter, stations.c.registered_at, stations.c.retired_at,
+        stations.c.station_id,
+        stations.c.operator_id,
+        stations.c.name,
+        stations.c.name_en,
+        stations.c.address,
+        stations.c.lat,
+        stations.c.lon,
+        stations.c.area_code,
+        stations.c.area_placed,
+        stations.c.county_code,
+        stations.c.category,
+        stations.c.scenic_grade,
+        stations.c.access,
+        stations.c.parking_spaces,
+        stations.c.charging_spaces,
+        stations.c.opening_hours,
+        stations.c.commissioned_on,
+        stations.c.source_adapter,
+        stations.c.registered_at,
+        stations.c.retired_at,
     )
 
     def stations(
@@ -370,16 +395,28 @@ class ReadModel:
         with self._engine.connect() as conn:
             stmt = (
                 select(
-                    connectors.c.connector_id, connectors.c.charger_id, connectors.c.station_id,
-                    connectors.c.operator_id, connectors.c.evse_no, connectors.c.evse_uid,
-                    connectors.c.connector_no, connectors.c.standard, connectors.c.power_type,
-                    connectors.c.max_power_w, connectors.c.is_pile, connectors.c.retired_at,
+                    connectors.c.connector_id,
+                    connectors.c.charger_id,
+                    connectors.c.station_id,
+                    connectors.c.operator_id,
+                    connectors.c.evse_no,
+                    connectors.c.evse_uid,
+                    connectors.c.connector_no,
+                    connectors.c.standard,
+                    connectors.c.power_type,
+                    connectors.c.max_power_w,
+                    connectors.c.is_pile,
+                    connectors.c.retired_at,
                     EFFECTIVE_STATUS.label("status"),
                     connector_live.c.status.label("reported_status"),
-                    connector_live.c.status_since, connector_live.c.error_code,
-                    connector_live.c.session_id, connector_live.c.power_w,
-                    connector_live.c.energy_register_wh, connector_live.c.soc_percent,
-                    connector_live.c.temperature_c, connector_live.c.meter_at,
+                    connector_live.c.status_since,
+                    connector_live.c.error_code,
+                    connector_live.c.session_id,
+                    connector_live.c.power_w,
+                    connector_live.c.energy_register_wh,
+                    connector_live.c.soc_percent,
+                    connector_live.c.temperature_c,
+                    connector_live.c.meter_at,
                     chargers.c.online.label("charger_online"),
                 )
                 .select_from(self._connector_join())
@@ -394,14 +431,17 @@ class ReadModel:
             if operator_id:
                 stmt = stmt.where(connectors.c.operator_id == operator_id)
             if status is not None:
-                stmt = stmt.where(EFFECTIVE_STATUS == status.value)
+                stmt = stmt.where(EFFECTIVE_STATUS == status.value)  # noqa: SIM300
             if charger_ids is not None:
                 stmt = stmt.where(connectors.c.charger_id.in_(list(charger_ids)))
         return self._page(stmt, limit, offset)
 
     def swap_stations(
-        self, area_code: str | None = None, operator_id: str | None = None,
-        limit: int = 100, offset: int = 0,
+        self,
+        area_code: str | None = None,
+        operator_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> tuple[list[Row], int]:
         with self._engine.connect() as conn:
             stmt = (
@@ -420,8 +460,12 @@ class ReadModel:
         return rows, total
 
     def sessions(
-        self, station_id: str | None = None, connector_id: str | None = None,
-        state: str | None = None, limit: int = 100, offset: int = 0,
+        self,
+        station_id: str | None = None,
+        connector_id: str | None = None,
+        state: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
     ) -> tuple[list[Row], int]:
         stmt = select(sessions).order_by(sessions.c.started_at.desc(), sessions.c.session_id)
         if station_id:
@@ -479,6 +523,7 @@ class ReadModel:
     def counts(self) -> Row:
         """Sizes of the main tables (health and the demo banner)."""
         with self._engine.connect() as conn:
+
             def n(table: Any, *where: ColumnElement[bool]) -> int:
                 return int(
                     conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
@@ -495,4 +540,3 @@ class ReadModel:
                 "swap_stations": n(swap_stations, swap_stations.c.retired_at.is_(None)),
                 "sessions_active": n(sessions, sessions.c.state == "active"),
             }
-

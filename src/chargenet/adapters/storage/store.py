@@ -66,7 +66,8 @@ class SqlUnitOfWork:
 
     def _driver_error(self) -> type[Exception]:
         dbapi = self._conn.dialect.dbapi
-        return dbapi.Error if dbapi is not None else DBAPIError  # type: ignore[no-any-return]
+        error: type[Exception] = dbapi.Error if dbapi is not None else DBAPIError
+        return error
 
     def reject(self, event: Event, reason: str) -> None:
         try:

@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from chargenet.core.ids import AreaCode, ChargerId, ConnectorId, OperatorId, StationId, SwapStationId
+from chargenet.core.ids import (
+    AreaCode,
+    ChargerId,
+    ConnectorId,
+    OperatorId,
+    StationId,
+    SwapStationId,
+)
 
 # Bounds against hostile or broken sources: a charger once reported 1,634,030,126 connectors.
 MAX_EVSES_PER_CHARGER = 64

@@ -5,11 +5,19 @@ from __future__ import annotations
 import logging
 import secrets
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.logging import RichHandler
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from chargenet import __version__
@@ -33,23 +41,30 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-db_app = typer.Typer(help="Database: schema migrations and rebuilding state from the log.",
-                     no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database: schema migrations and rebuilding state from the log.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL (sqlite:///path.db or postgresql+psycopg://…). "
-                 "Default: $CHARGENET_DATABASE_URL or sqlite:///var/chargenet.db"),
+    typer.Option(
+        "--db",
+        help="Database URL (sqlite:///path.db or postgresql+psycopg://…). "
+        "Default: $CHARGENET_DATABASE_URL or sqlite:///var/chargenet.db",
+    ),
 ]
 
 
-def _settings(db: str | None, **overrides: object) -> Settings:
+def _settings(db: str | None, **overrides: Any) -> Settings:
     settings = Settings.from_env(database_url=db, **overrides)
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # Rich's console finds sys.stderr when it writes, so the handler survives test runners
+    # and redirections that swap the stream.
+    root = logging.getLogger()
+    if not any(isinstance(h, RichHandler) for h in root.handlers):
+        root.addHandler(RichHandler(console=err, show_path=False))
+    root.setLevel(settings.log_level.upper())
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     return settings
 
 
@@ -85,7 +100,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
     token: Annotated[
         list[str] | None,
-        typer.Option(help="API token for non-public reads (repeatable; also $CHARGENET_API_TOKENS)"),
+        typer.Option(
+            help="API token for non-public reads (repeatable; also $CHARGENET_API_TOKENS)"
+        ),
     ] = None,
 ) -> None:
     """Run the platform: HTTP API (and the protocol endpoints) on one port."""
@@ -146,9 +163,7 @@ def demo(
         world = build_world(seed=seed, now=platform.clock.now())
         _ingest_with_progress(platform, world, "Building the demo city")
     tokens = _tokens(token) or ["demo-token"]
-    web = create_app(
-        platform, api_tokens=tokens, background=[live_city(seed=seed, speed=speed)]
-    )
+    web = create_app(platform, api_tokens=tokens, background=[live_city(seed=seed, speed=speed)])
     _print_urls(settings)
     err.print(f"API token for the event log and sessions: [bold]{tokens[0]}[/bold]")
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning")
@@ -170,8 +185,10 @@ def _ingest_with_progress(platform: Platform, events: list, description: str) ->
 
 @app.command("import")
 def import_files(
-    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True,
-                                                help="CSV or JSON files")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSON files"),
+    ],
     kind: Annotated[
         ImportKind | None,
         typer.Option(help="What the files hold; guessed from each file name when omitted"),
@@ -202,17 +219,21 @@ def import_files(
         result = read_file(path, chosen, now)
         if result.errors and not skip_bad:
             _report(result)
-            err.print(f"[red]{path}: {len(result.errors)} bad rows; nothing imported "
-                      "(fix them, or pass --skip-bad)[/red]")
+            err.print(
+                f"[red]{path}: {len(result.errors)} bad rows; nothing imported "
+                "(fix them, or pass --skip-bad)[/red]"
+            )
             failed = True
             continue
         _report(result)
         with _progress() as progress:
             task = progress.add_task(f"{path.name} ({chosen.value})", total=len(result.events))
+
+            def advance(done: int, task_id: TaskID = task) -> None:
+                progress.update(task_id, completed=done)
+
             outcomes = platform.ingestor.ingest(
-                result.events,
-                atomic=not skip_bad,
-                progress=lambda done, t=task: progress.update(t, completed=done),
+                result.events, atomic=not skip_bad, progress=advance
             )
         counts = {d: 0 for d in Disposition}
         for outcome in outcomes:

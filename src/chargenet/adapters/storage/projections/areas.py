@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection
 
 from chargenet.adapters.storage.projections._sql import fetch_row, upsert
 from chargenet.adapters.storage.schema import area_statistics, areas
 from chargenet.core.areas import AreaLevel
 from chargenet.core.errors import Conflict, UnknownReference
-from chargenet.core.events import AreaRegistered, AreaStatisticsRecorded
+from chargenet.core.events import AreaRegistered, AreaStatisticsRecorded, Event
 
 _CHAIN_LEVELS = (AreaLevel.PROVINCE, AreaLevel.CITY, AreaLevel.COUNTY, AreaLevel.TOWNSHIP)
 
@@ -58,20 +60,23 @@ def _apply_statistics(conn: Connection, event: AreaStatisticsRecorded) -> None:
         for name in ("ev_count", "motor_vehicles", "population")
         if getattr(event, name) is not None
     }
-    if existing is not None:
-        if existing["as_of"] > event.occurred_at:
-            # Older report: fill only what the newer one left unknown.
-            figures = {k: v for k, v in figures.items() if existing[k] is None}
-            if not figures:
-                return
-            upsert(
-                conn,
-                area_statistics,
-                {"area_code": event.area_code, "year": event.year, **figures,
-                 "as_of": existing["as_of"]},
-                ["area_code", "year"],
-            )
+    if existing is not None and existing["as_of"] > event.occurred_at:
+        # Older report: fill only what the newer one left unknown.
+        figures = {k: v for k, v in figures.items() if existing[k] is None}
+        if not figures:
             return
+        upsert(
+            conn,
+            area_statistics,
+            {
+                "area_code": event.area_code,
+                "year": event.year,
+                **figures,
+                "as_of": existing["as_of"],
+            },
+            ["area_code", "year"],
+        )
+        return
     upsert(
         conn,
         area_statistics,
@@ -80,4 +85,7 @@ def _apply_statistics(conn: Connection, event: AreaStatisticsRecorded) -> None:
     )
 
 
-APPLIERS = {AreaRegistered: _apply_area, AreaStatisticsRecorded: _apply_statistics}
+APPLIERS: dict[type[Event], Any] = {
+    AreaRegistered: _apply_area,
+    AreaStatisticsRecorded: _apply_statistics,
+}

@@ -27,7 +27,9 @@ def connector_live(raw: Raw, connector_id: str) -> Any:
     if row is None:
         raise UnknownReference("connector", connector_id)
     if row[1] is None:
-        raw.execute("INSERT INTO connector_live (connector_id) VALUES (:cid)", {"cid": connector_id})
+        raw.execute(
+            "INSERT INTO connector_live (connector_id) VALUES (:cid)", {"cid": connector_id}
+        )
     return row
 
 
@@ -75,8 +77,14 @@ def _apply_status(raw: Raw, event: ConnectorStatusChanged) -> None:
     )
 
 
-_METER_FIELDS = ("power_w", "energy_register_wh", "current_a", "voltage_v", "soc_percent",
-                 "temperature_c")
+_METER_FIELDS = (
+    "power_w",
+    "energy_register_wh",
+    "current_a",
+    "voltage_v",
+    "soc_percent",
+    "temperature_c",
+)
 
 
 def _apply_meter(raw: Raw, event: MeterSampled) -> None:
@@ -87,8 +95,11 @@ def _apply_meter(raw: Raw, event: MeterSampled) -> None:
         sets = "".join(f", {name} = :{name}" for name in given)
         raw.execute(
             f"UPDATE connector_live SET meter_at = :t{sets} WHERE connector_id = :cid",
-            {"t": raw.t(event.occurred_at), "cid": event.connector_id,
-             **{name: getattr(event, name) for name in given}},
+            {
+                "t": raw.t(event.occurred_at),
+                "cid": event.connector_id,
+                **{name: getattr(event, name) for name in given},
+            },
         )
     if event.session_id is None:
         return
@@ -110,8 +121,12 @@ def _apply_meter(raw: Raw, event: MeterSampled) -> None:
     raw.execute(
         "UPDATE sessions SET as_of = :t, energy_wh = COALESCE(:energy, energy_wh),"
         " peak_power_w = :peak WHERE session_id = :sid",
-        {"t": raw.t(event.occurred_at), "energy": energy, "peak": peak or None,
-         "sid": event.session_id},
+        {
+            "t": raw.t(event.occurred_at),
+            "energy": energy,
+            "peak": peak or None,
+            "sid": event.session_id,
+        },
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
-from chargenet.adapters.storage.projections._sql import fetch_row, upsert
+from chargenet.adapters.storage.projections._sql import fetch_row, run, upsert
 from chargenet.adapters.storage.projections.placement import placement
 from chargenet.adapters.storage.schema import chargers, connectors, operators, stations
 from chargenet.core.errors import Conflict, UnknownReference
@@ -121,14 +121,10 @@ def _apply_charger(conn: Connection, event: ChargerRegistered | ChargerUpdated) 
     if existing is not None and existing["as_of"] > event.occurred_at:
         return
     new_ids = ch.connector_ids()
-    taken = conn.execute(
-        select(connectors.c.connector_id, connectors.c.charger_id).where(
-            connectors.c.connector_id.in_([cid for cid, _, _ in new_ids])
-        )
-    ).all()
-    for cid, owner in taken:
-        if owner != ch.charger_id:
-            raise Conflict(f"connector {cid} already belongs to charger {owner}")
+    for cid, _, _ in new_ids:
+        taken = fetch_row(conn, connectors, connector_id=cid)
+        if taken is not None and taken["charger_id"] != ch.charger_id:
+            raise Conflict(f"connector {cid} already belongs to charger {taken['charger_id']}")
     tracked = ch.protocol in _PRESENCE_TRACKED
     values: dict[str, Any] = {
         "charger_id": ch.charger_id,
@@ -179,15 +175,26 @@ def _apply_charger(conn: Connection, event: ChargerRegistered | ChargerUpdated) 
             keep=["registered_at"],
         )
     # Connectors the charger no longer lists are retired, never deleted: history refers to them.
-    conn.execute(
-        update(connectors)
-        .where(
-            connectors.c.charger_id == ch.charger_id,
-            connectors.c.connector_id.not_in(current),
-            connectors.c.retired_at.is_(None),
-        )
-        .values(retired_at=event.occurred_at, as_of=event.occurred_at)
+    listed = run(
+        conn,
+        "connectors_of_charger",
+        lambda: select(connectors.c.connector_id).where(
+            connectors.c.charger_id == bindparam("charger"), connectors.c.retired_at.is_(None)
+        ),
+        {"charger": ch.charger_id},
     )
+    for (cid,) in listed:
+        if cid not in current:
+            run(
+                conn,
+                "retire_connector",
+                lambda: (
+                    update(connectors)
+                    .where(connectors.c.connector_id == bindparam("cid"))
+                    .values(retired_at=bindparam("t"), as_of=bindparam("t"))
+                ),
+                {"cid": cid, "t": event.occurred_at},
+            )
 
 
 def _retire_charger(conn: Connection, charger_id: str, when: datetime) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from chargenet.adapters.storage.projections.live import connector_live
 from chargenet.adapters.storage.raw import Raw
 from chargenet.core.errors import Conflict, UnknownReference
 from chargenet.core.events import Event, SessionEnded, SessionStarted, SessionUpdated
 from chargenet.core.sessions import SessionFlag, SessionState, session_energy
-from chargenet.adapters.storage.projections.live import connector_live
 
 
 def _flags(*groups: Any) -> str:
@@ -46,10 +46,16 @@ def _apply_started(raw: Raw, event: SessionStarted) -> None:
         " as_of) VALUES (:sid, :cid, :charger, :station, :operator, :state, :t, :start, 0,"
         " :flags, :token, :adapter, :t)",
         {
-            "sid": event.session_id, "cid": event.connector_id, "charger": owner[0],
-            "station": owner[1], "operator": owner[2], "state": SessionState.ACTIVE.value,
-            "t": raw.t(event.occurred_at), "start": event.meter_start_wh,
-            "flags": _flags(event.flags), "token": event.token_hash,
+            "sid": event.session_id,
+            "cid": event.connector_id,
+            "charger": owner[0],
+            "station": owner[1],
+            "operator": owner[2],
+            "state": SessionState.ACTIVE.value,
+            "t": raw.t(event.occurred_at),
+            "start": event.meter_start_wh,
+            "flags": _flags(event.flags),
+            "token": event.token_hash,
             "adapter": event.source.adapter,
         },
     )
@@ -80,9 +86,12 @@ def _apply_updated(raw: Raw, event: SessionUpdated) -> None:
         " peak_power_w = :peak, cost_amount = COALESCE(:cost, cost_amount),"
         " currency = COALESCE(:currency, currency) WHERE session_id = :sid",
         {
-            "t": raw.t(event.occurred_at), "energy": event.energy_wh, "peak": peak or None,
+            "t": raw.t(event.occurred_at),
+            "energy": event.energy_wh,
+            "peak": peak or None,
             "cost": raw.money(event.cost.amount) if event.cost else None,
-            "currency": event.cost.currency if event.cost else None, "sid": event.session_id,
+            "currency": event.cost.currency if event.cost else None,
+            "sid": event.session_id,
         },
     )
 
@@ -100,7 +109,10 @@ def _apply_ended(raw: Raw, event: SessionEnded) -> None:
     flags = _split(session[5]) + [f.value for f in event.flags]
     if event.meter_stop_wh is not None and meter_start is not None:
         verdict = session_energy(
-            meter_start, event.meter_stop_wh, started_at, event.occurred_at,
+            meter_start,
+            event.meter_stop_wh,
+            started_at,
+            event.occurred_at,
             max_power[0] if max_power else None,
         )
         energy = verdict.energy_wh
@@ -114,10 +126,14 @@ def _apply_ended(raw: Raw, event: SessionEnded) -> None:
         {
             "state": SessionState.COMPLETED.value,
             "ended": raw.t(max(event.occurred_at, started_at)),
-            "stop": event.meter_stop_wh, "energy": energy, "reason": event.stop_reason,
-            "flags": _flags(flags), "as_of": raw.t(max(event.occurred_at, as_of)),
+            "stop": event.meter_stop_wh,
+            "energy": energy,
+            "reason": event.stop_reason,
+            "flags": _flags(flags),
+            "as_of": raw.t(max(event.occurred_at, as_of)),
             "cost": raw.money(event.cost.amount) if event.cost else None,
-            "currency": event.cost.currency if event.cost else None, "sid": event.session_id,
+            "currency": event.cost.currency if event.cost else None,
+            "sid": event.session_id,
         },
     )
     raw.execute(

@@ -1,0 +1,79 @@
+"""`chargenet demo` on a fresh database: the API shows a living city within a minute."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(url: str, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} did not come up")
+
+
+def test_the_demo_serves_stations_and_changing_connector_status(tmp_path: Path) -> None:
+    port = _free_port()
+    chargenet = Path(sys.executable).with_name("chargenet")
+    process = subprocess.Popen(
+        [
+            str(chargenet),
+            "demo",
+            "--db",
+            f"sqlite:///{tmp_path / 'demo.db'}",
+            "--port",
+            str(port),
+            "--speed",
+            "300",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "CHARGENET_SQLITE_SYNCHRONOUS": "NORMAL"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/healthz", time.monotonic() + 180)
+        stations = httpx.get(f"{base}/api/v1/stations", params={"area": "140900", "limit": 5})
+        assert stations.status_code == 200
+        assert int(stations.headers["x-total-count"]) > 500
+        first = httpx.get(f"{base}/api/v1/overview").json()
+        assert first["piles"]["total"] > 10_000
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            time.sleep(3)
+            now = httpx.get(f"{base}/api/v1/overview").json()
+            if now["last_seq"] > first["last_seq"] and now["status"]["charging"] > 0:
+                break
+        else:
+            raise AssertionError("no connector changed status within a minute")
+        charging = httpx.get(f"{base}/api/v1/connectors", params={"status": "charging"}).json()
+        assert charging and all(c["status"] == "charging" for c in charging)
+        sessions = httpx.get(
+            f"{base}/api/v1/sessions", headers={"Authorization": "Bearer demo-token"}
+        ).json()
+        assert sessions
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert f"{base}/docs" in output

@@ -1,0 +1,133 @@
+"""The `chargenet` command, run as a user would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chargenet.bootstrap import bootstrap
+from chargenet.config import Settings
+from chargenet.entrypoints.cli.main import app
+
+runner = CliRunner()
+
+AREAS = """code,level,parent_code,name_zh,name_en,lat,lon
+140000,province,,山西省,Shanxi,,
+140900,city,140000,忻州市,Xinzhou,38.417,112.734
+140902,county,140900,忻府区,Xinfu District,38.404,112.746
+"""
+OPERATORS = "operator_id,name,uscc\nOP1,晋北充电,91140900MA0KXXXX1X\n"
+STATIONS = """station_id,operator_id,name,lat,lon,category,access,commissioned_on
+S1,OP1,忻府中心站,38.405,112.748,public_car_park,public,2023-05-01
+S2,OP1,豆罗镇站,38.55,112.80,public_car_park,public,2024-02-01
+"""
+CHARGERS = """charger_id,station_id,evse_no,connector_no,standard,power_type,max_power_w
+C1,S1,1,1,gbt_dc,dc,120000
+C1,S1,2,1,gbt_dc,dc,120000
+C2,S2,1,1,gbt_ac,ac,7000
+C3,S2,1,1,household,ac,2000
+"""
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    out = {}
+    for name, text in (
+        ("areas", AREAS),
+        ("operators", OPERATORS),
+        ("stations", STATIONS),
+        ("chargers", CHARGERS),
+    ):
+        out[name] = tmp_path / f"{name}.csv"
+        out[name].write_text(text, encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["serve"],
+        ["demo"],
+        ["import"],
+        ["db"],
+        ["db", "upgrade"],
+        ["db", "rebuild"],
+        ["db", "status"],
+    ],
+)
+def test_every_command_has_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_import_in_dependency_order_then_rebuild(files: dict[str, Path], sqlite_url: str) -> None:
+    # Given in the wrong order on purpose: chargers need stations need operators.
+    order = [files["chargers"], files["stations"], files["operators"], files["areas"]]
+    result = runner.invoke(app, ["import", *map(str, order), "--db", sqlite_url])
+    assert result.exit_code == 0, result.output
+    assert "chargers.csv: 4 rows, 3 imported" in result.output
+    platform = bootstrap(Settings(database_url=sqlite_url))
+    piles = platform.read.pile_count(area_code="140900")
+    assert (piles.total, piles.fast, piles.slow) == (3, 2, 1)  # the 2 kW socket is no pile
+    assert platform.read.station("S2")["area_placed"] == "nearest"
+    platform.close()
+
+    again = runner.invoke(app, ["import", str(files["stations"]), "--db", sqlite_url])
+    assert "0 imported, 2 unchanged" in again.output
+
+    rebuilt = runner.invoke(app, ["db", "rebuild", "--db", sqlite_url])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert "applied 9 events, skipped 0" in rebuilt.output
+    status = runner.invoke(app, ["db", "status", "--db", sqlite_url])
+    assert "connectors: 4" in status.output
+
+
+def test_a_file_with_bad_rows_imports_nothing_unless_skip_bad(
+    tmp_path: Path, files: dict[str, Path], sqlite_url: str
+) -> None:
+    runner.invoke(app, ["import", str(files["areas"]), str(files["operators"]), "--db", sqlite_url])
+    bad = tmp_path / "stations.csv"
+    bad.write_text(
+        STATIONS + "S3,OP1,Bad,38.4,500,public_car_park,public,2024-01-01\n"
+        "S4,OP9,Unknown operator,38.41,112.75,public_car_park,public,2024-01-01\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["import", str(bad), "--db", sqlite_url])
+    assert result.exit_code == 1
+    assert "stations.csv:4: lon:" in result.output
+    assert "nothing imported" in result.output
+    platform = bootstrap(Settings(database_url=sqlite_url))
+    assert platform.read.station_count() == 0
+
+    # Fix the row syntax: the unknown operator still withholds the whole file.
+    bad.write_text(
+        STATIONS + "S4,OP9,Unknown operator,38.41,112.75,public_car_park,public,2024-01-01\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["import", str(bad), "--db", sqlite_url])
+    assert result.exit_code == 1
+    assert "stations.csv:4: (record): unknown operator 'OP9'" in result.output
+    assert platform.read.station_count() == 0
+
+    result = runner.invoke(app, ["import", str(bad), "--skip-bad", "--db", sqlite_url])
+    assert result.exit_code == 0, result.output
+    assert platform.read.station_count() == 2
+    platform.close()
+
+
+def test_a_file_of_unknown_kind_is_refused(tmp_path: Path, sqlite_url: str) -> None:
+    odd = tmp_path / "misc.csv"
+    odd.write_text("a,b\n1,2\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(odd), "--db", sqlite_url])
+    assert result.exit_code == 2
+    assert "pass --kind" in result.output
+
+
+def test_db_upgrade_creates_the_schema(sqlite_url: str) -> None:
+    result = runner.invoke(app, ["db", "upgrade", "--db", sqlite_url])
+    assert result.exit_code == 0
+    assert "schema is current" in result.output
