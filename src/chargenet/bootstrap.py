@@ -10,6 +10,7 @@ from chargenet.adapters.bus.memory import MemoryBus
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.store import SqlEventStore
 from chargenet.app.ingest import EventIngestor
+from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.config import Settings
 from chargenet.kit.clock import Clock, SystemClock
@@ -25,6 +26,7 @@ class Platform:
     ingestor: EventIngestor
     pipeline: IngestPipeline
     read: ReadModel
+    orders: OrderService
     clock: Clock = field(default_factory=SystemClock)
 
     async def start(self) -> None:
@@ -46,6 +48,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
     bus = MemoryBus()
     ingestor = EventIngestor(store, bus)
     pipeline = IngestPipeline(ingestor, max_batch=settings.ingest_max_batch)
+    clock = clock or SystemClock()
     return Platform(
         settings=settings,
         store=store,
@@ -53,5 +56,6 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         ingestor=ingestor,
         pipeline=pipeline,
         read=ReadModel(store.read_engine),
-        clock=clock or SystemClock(),
+        orders=OrderService(pipeline, clock),
+        clock=clock,
     )

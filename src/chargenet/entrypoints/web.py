@@ -7,12 +7,13 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from chargenet import __version__
-from chargenet.adapters.api.auth import bearer_guard, token_digest
+from chargenet.adapters.api.auth import Authenticator, StaticTokens, require
 from chargenet.adapters.api.routes import read_router
 from chargenet.bootstrap import Platform
+from chargenet.core.access import Role
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,17 @@ def create_app(
     platform: Platform,
     *,
     api_tokens: Sequence[str] = (),
+    authenticators: Sequence[Authenticator] = (),
     background: Sequence[BackgroundJob] = (),
+    routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
-    """Build the web application. `background` jobs run for the life of the app (the demo
-    city's activity, simulators, pollers) and are cancelled at shutdown."""
+    """Build the web application.
+
+    `api_tokens` are admin bearer tokens; `authenticators` add other ways to log in.
+    `background` jobs run for the life of the app (the demo city's activity, simulators,
+    pollers, protocol servers) and are cancelled at shutdown. `routers` are mounted as
+    they are (protocol endpoints, dashboard).
+    """
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -62,8 +70,11 @@ def create_app(
         ),
         lifespan=lifespan,
     )
-    guard = bearer_guard([token_digest(t) for t in api_tokens])
-    app.include_router(read_router(platform.read, private=guard))
+    auth: list[Authenticator] = [StaticTokens.admins(api_tokens), *authenticators]
+    app.include_router(read_router(platform.read, private=require(auth, Role.REGULATOR)))
+    for router in routers:
+        app.include_router(router)
+    app.state.authenticators = auth
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, object]:

@@ -1,36 +1,87 @@
-"""Bearer-token guard for the non-public reads (the event log, sessions).
+"""Authentication and role checks for the HTTP API.
 
-Tokens are compared by their SHA-256 digest in constant time; the platform keeps only the
-digests. Role-based users and logins build on this (see the dashboard).
+A request's principal comes from `Authorization: Bearer <token>` (or whatever other
+authenticators the composition root adds, e.g. dashboard sessions). Tokens are compared
+by SHA-256 digest in constant time; only digests are kept. Non-public endpoints refuse
+anonymous calls with 401 and calls outside the role with 403.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol
 
 from fastapi import HTTPException, Request
+
+from chargenet.core.access import ANONYMOUS, Principal, Role
 
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def bearer_guard(digests: Iterable[str]) -> Callable[[Request], None]:
-    allowed = tuple(digests)
+class Authenticator(Protocol):
+    def principal(self, request: Request) -> Principal | None:
+        """The principal a request speaks for, or None when it does not say."""
+        ...
 
-    def guard(request: Request) -> None:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
+
+class StaticTokens:
+    """Fixed bearer tokens (configuration, CLI `--token`), each mapped to a principal."""
+
+    def __init__(self, principals: Mapping[str, Principal]) -> None:
+        self._by_digest = {token_digest(t): p for t, p in principals.items()}
+
+    @classmethod
+    def admins(cls, tokens: Iterable[str]) -> StaticTokens:
+        return cls({t: Principal(name="api-token", role=Role.ADMIN) for t in tokens})
+
+    def principal(self, request: Request) -> Principal | None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        digest = token_digest(token.strip())
+        for known, principal in self._by_digest.items():
+            if hmac.compare_digest(digest, known):
+                return principal
+        raise HTTPException(
+            status_code=401, detail="token not accepted", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
+def current_principal(authenticators: Sequence[Authenticator]) -> Callable[[Request], Principal]:
+    """A dependency giving the request's principal (anonymous when none is given)."""
+
+    def dependency(request: Request) -> Principal:
+        for auth in authenticators:
+            principal = auth.principal(request)
+            if principal is not None:
+                request.state.principal = principal
+                return principal
+        request.state.principal = ANONYMOUS
+        return ANONYMOUS
+
+    return dependency
+
+
+def require(
+    authenticators: Sequence[Authenticator], minimum: Role
+) -> Callable[[Request], Principal]:
+    """A dependency refusing anonymous calls (401) and roles below `minimum` (403)."""
+    find = current_principal(authenticators)
+
+    def dependency(request: Request) -> Principal:
+        principal = find(request)
+        if principal.role is Role.PUBLIC:
             raise HTTPException(
                 status_code=401,
-                detail="authentication required: send Authorization: Bearer <token>",
+                detail="authentication required",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        digest = token_digest(token.strip())
-        if not any(hmac.compare_digest(digest, d) for d in allowed):
-            raise HTTPException(status_code=403, detail="token not accepted")
+        if principal.role.rank < minimum.rank:
+            raise HTTPException(status_code=403, detail=f"needs role {minimum.value} or above")
+        return principal
 
-    return guard
+    return dependency

@@ -1,0 +1,114 @@
+"""Orders from the platform to equipment, and their answers.
+
+An order is recorded (OrderIssued), handed to the controller of the charger's protocol —
+the OCPP gateway sends it to the charger; operator-platform adapters (OCPI, T/CEC) notify
+the operator — and its outcome recorded (OrderAcknowledged), whatever it is: accepted,
+rejected, timeout, failed. Every order and outcome stays in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from chargenet.app.pipeline import IngestPipeline
+from chargenet.core.events import OrderAcknowledged, OrderIssued, Source, event_meta
+from chargenet.core.ids import OrderId
+from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
+from chargenet.kit.clock import Clock
+from chargenet.kit.ids import new_id
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order addressed to one charger (the controller resolves connectors itself)."""
+
+    order_id: OrderId
+    kind: OrderKind
+    charger_id: str
+    protocol: str | None  # the charger's protocol: picks the controller
+    target_kind: TargetKind
+    target_id: str
+    evse_no: int | None = None
+    connector_no: int | None = None
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    reason: str = ""
+    issued_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderResult:
+    outcome: OrderOutcome
+    detail: str = ""
+
+
+class ChargerControl(Protocol):
+    """Delivers orders for chargers of some protocols (registered per protocol)."""
+
+    async def execute(self, order: Order, timeout_s: float) -> OrderResult: ...
+
+
+class OrderService:
+    def __init__(
+        self,
+        pipeline: IngestPipeline,
+        clock: Clock,
+        controls: Mapping[str | None, ChargerControl] | None = None,
+        default_timeout_s: float = 30.0,
+    ) -> None:
+        self._pipeline = pipeline
+        self._clock = clock
+        self.controls: dict[str | None, ChargerControl] = dict(controls or {})
+        self._timeout = default_timeout_s
+
+    def register(self, protocol: str | None, control: ChargerControl) -> None:
+        self.controls[protocol] = control
+
+    async def issue(self, order: Order, timeout_s: float | None = None) -> OrderResult:
+        """Record the order, deliver it, record and return the outcome."""
+        source = Source(adapter="orders")
+        issued = OrderIssued(
+            **event_meta(new_id(), source, self._clock.now()),
+            order_id=order.order_id,
+            kind=order.kind,
+            target_kind=order.target_kind,
+            target_id=order.target_id,
+            reason=order.reason,
+            issued_by=order.issued_by,
+            parameters=tuple(sorted(order.parameters.items())),
+        )
+        [recorded] = await self._pipeline.submit([issued])
+        if not recorded.ok:
+            return OrderResult(OrderOutcome.FAILED, recorded.reason)
+        control = self.controls.get(order.protocol)
+        if control is None:
+            result = OrderResult(
+                OrderOutcome.FAILED, f"no controller for protocol {order.protocol!r}"
+            )
+        else:
+            timeout = timeout_s if timeout_s is not None else self._timeout
+            try:
+                # The controller should answer TIMEOUT itself; this is the backstop.
+                grace = timeout + min(5.0, timeout)
+                result = await asyncio.wait_for(control.execute(order, timeout), grace)
+            except TimeoutError:
+                result = OrderResult(OrderOutcome.TIMEOUT, f"no answer within {timeout:g} s")
+            except Exception as exc:  # a controller bug must not lose the order's outcome
+                log.exception("order %s failed", order.order_id)
+                result = OrderResult(OrderOutcome.FAILED, f"{type(exc).__name__}: {exc}")
+        await self._pipeline.submit(
+            [
+                OrderAcknowledged(
+                    **event_meta(new_id(), source, self._clock.now()),
+                    order_id=order.order_id,
+                    outcome=result.outcome,
+                    detail=result.detail,
+                )
+            ]
+        )
+        return result
