@@ -1,0 +1,176 @@
+"""Every event type survives the trip through the log's JSON unchanged."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from chargenet.adapters import codec
+from chargenet.core.areas import AreaLevel
+from chargenet.core.events import (
+    EVENT_TYPES,
+    AlarmAcknowledged,
+    AlarmCleared,
+    AlarmRaised,
+    AreaRegistered,
+    AreaStatisticsRecorded,
+    BatterySwapped,
+    ChargerPresenceChanged,
+    ChargerRetired,
+    ChargerUpdated,
+    ConnectorStatusChanged,
+    Event,
+    MeterSampled,
+    OperatorUpdated,
+    OrderAcknowledged,
+    OrderIssued,
+    SessionEnded,
+    SessionStarted,
+    SessionUpdated,
+    StationRetired,
+    StationUpdated,
+    SwapStationRegistered,
+    SwapStationRetired,
+    SwapStationStatusChanged,
+    SwapStationUpdated,
+    TargetSet,
+)
+from chargenet.core.money import Money
+from chargenet.core.registry.model import OperatorRecord, SwapStationRecord, SwapVehicleType
+from chargenet.core.sessions import SessionFlag
+from chargenet.core.status import ConnectorStatus
+from chargenet.core.supervision import OrderKind, OrderOutcome, Severity, TargetKind
+from tests.builders import charger, meta, operator, station
+
+SWAP = SwapStationRecord(
+    swap_station_id="W1",
+    operator_id="OP1",
+    name="W",
+    lat=38.4,
+    lon=112.7,
+    vehicle_types=(SwapVehicleType.TAXI, SwapVehicleType.MINING),
+)
+
+SAMPLES: list[Event] = [
+    AreaRegistered(
+        **meta(),
+        code="140902",
+        level=AreaLevel.COUNTY,
+        name_zh="忻府区",
+        parent_code="140900",
+        lat=38.4,
+        lon=112.7,
+    ),
+    AreaStatisticsRecorded(**meta(), area_code="140902", year=2024, ev_count=5_000),
+    operator(),
+    OperatorUpdated(**meta(), operator=OperatorRecord(operator_id="OP1", name="x")),
+    station(),
+    StationUpdated(**meta(), station=station().station),
+    StationRetired(**meta(), station_id="S1", reason="closed"),
+    charger(),
+    ChargerUpdated(**meta(), charger=charger().charger),
+    ChargerRetired(**meta(), charger_id="C1"),
+    SwapStationRegistered(**meta(), swap_station=SWAP),
+    SwapStationUpdated(**meta(), swap_station=SWAP),
+    SwapStationRetired(**meta(), swap_station_id="W1"),
+    SwapStationStatusChanged(
+        **meta(), swap_station_id="W1", status=ConnectorStatus.AVAILABLE, batteries_ready=4
+    ),
+    BatterySwapped(**meta(), swap_station_id="W1", swap_id="X1", energy_wh=40_000),
+    ChargerPresenceChanged(**meta(), charger_id="C1", online=True),
+    ConnectorStatusChanged(
+        **meta(), connector_id="C1-1-1", status=ConnectorStatus.FAULTED, error_code="GroundFailure"
+    ),
+    MeterSampled(
+        **meta(),
+        connector_id="C1-1-1",
+        energy_register_wh=10**9,
+        power_w=1,
+        soc_percent=55.5,
+        temperature_c=-3.5,
+    ),
+    SessionStarted(
+        **meta(),
+        session_id="T1",
+        connector_id="C1-1-1",
+        meter_start_wh=0,
+        flags=(SessionFlag.STARTED_OFFLINE,),
+    ),
+    SessionUpdated(**meta(), session_id="T1", energy_wh=5, cost=Money.of("1.234567")),
+    SessionEnded(**meta(), session_id="T1", meter_stop_wh=9, cost=Money.of("9.99", "EUR")),
+    AlarmRaised(
+        **meta(),
+        alarm_id="A1",
+        target_kind=TargetKind.CONNECTOR,
+        target_id="C1-1-1",
+        code="HighTemperature",
+        severity=Severity.CRITICAL,
+    ),
+    AlarmAcknowledged(**meta(), alarm_id="A1", by="inspector"),
+    AlarmCleared(**meta(), alarm_id="A1"),
+    OrderIssued(
+        **meta(),
+        order_id="O1",
+        kind=OrderKind.STOP,
+        target_kind=TargetKind.CHARGER,
+        target_id="C1",
+        parameters=(("connector", "0"),),
+    ),
+    OrderAcknowledged(**meta(), order_id="O1", outcome=OrderOutcome.ACCEPTED),
+    TargetSet(
+        **meta(),
+        target_id="t",
+        area_code="140900",
+        metric="public_piles",
+        value=Decimal("6000"),
+        year=2025,
+    ),
+]
+
+
+def test_every_event_type_has_a_round_trip_sample() -> None:
+    """A new event type must come with a sample here (or its own round-trip test)."""
+    families = {
+        "area",
+        "operator",
+        "station",
+        "charger",
+        "swap_station",
+        "connector",
+        "session",
+        "alarm",
+        "order",
+        "target",
+    }
+    known = {cls.TYPE for cls in EVENT_TYPES.values() if cls.TYPE.split(".")[0] in families}
+    assert known - {e.TYPE for e in SAMPLES} == set()
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.TYPE)
+def test_an_event_round_trips_through_json(event: Event) -> None:
+    decoded = codec.decode(event.TYPE, event.VERSION, codec.encode(event))
+    assert decoded == event
+    assert type(decoded) is type(event)
+
+
+def test_an_unknown_type_is_refused_by_name() -> None:
+    with pytest.raises(codec.UnknownEventType, match="bogus"):
+        codec.decode("bogus", 1, b"{}")
+
+
+def test_old_versions_are_upcast(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Version 0 of connector.status_changed called the status "state".
+    monkeypatch.setitem(
+        codec.UPCASTERS,
+        ("connector.status_changed", 0),
+        lambda d: {**{k: v for k, v in d.items() if k != "state"}, "status": d["state"]},
+    )
+    [new] = [e for e in SAMPLES if isinstance(e, ConnectorStatusChanged)]
+    body = codec.to_builtins(new)
+    body.pop("type")
+    body.pop("version")
+    body["state"] = body.pop("status")
+    decoded = codec.decode(new.TYPE, 0, json.dumps(body))
+    assert decoded == new

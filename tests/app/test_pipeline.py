@@ -1,0 +1,82 @@
+"""Many producers, one writer: everything submitted is stored, in batches, and a failing
+batch fails only its own callers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from chargenet.app.ingest import Disposition, EventIngestor, Outcome
+from chargenet.app.pipeline import IngestPipeline
+from chargenet.bootstrap import Platform
+from chargenet.core.events import ConnectorStatusChanged, Event
+from chargenet.core.status import ConnectorStatus
+from tests.builders import at, meta, small_world
+
+
+def test_concurrent_producers_are_written_in_few_batches(platform: Platform) -> None:
+    platform.ingestor.ingest(small_world())
+    statuses = list(ConnectorStatus)
+
+    async def producer(n: int) -> list[Outcome]:
+        results: list[Outcome] = []
+        for i in range(20):
+            event = ConnectorStatusChanged(
+                **meta(at(n * 100 + i)),
+                connector_id="C1-1-1",
+                status=statuses[(n + i) % len(statuses)],
+            )
+            results += await platform.pipeline.submit([event])
+        return results
+
+    async def scenario() -> list[list[Outcome]]:
+        await platform.start()
+        try:
+            return await asyncio.gather(*(producer(n) for n in range(50)))
+        finally:
+            await platform.stop()
+
+    results = asyncio.run(scenario())
+    assert all(o.disposition is Disposition.ACCEPTED for rs in results for o in rs)
+    assert platform.pipeline.events == 1_000
+    assert platform.pipeline.batches < 500  # producers share commits
+    assert platform.read.counts()["events"] == len(small_world()) + 1_000
+
+
+class Flaky(EventIngestor):
+    """Fails every batch containing a poisoned connector id, like a broken disk would."""
+
+    def __init__(self, inner: EventIngestor) -> None:
+        self.inner = inner
+
+    def ingest(self, events: Sequence[Event], **kw: object) -> list[Outcome]:  # type: ignore[override]
+        if any(getattr(e, "connector_id", "") == "poison" for e in events):
+            raise OSError("disk I/O error")
+        return self.inner.ingest(events)
+
+
+def test_a_failing_batch_fails_its_callers_and_the_writer_carries_on(platform: Platform) -> None:
+    platform.ingestor.ingest(small_world())
+    pipeline = IngestPipeline(Flaky(platform.ingestor))
+    good = ConnectorStatusChanged(
+        **meta(at(1)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+    )
+    bad = ConnectorStatusChanged(
+        **meta(at(2)), connector_id="poison", status=ConnectorStatus.AVAILABLE
+    )
+
+    async def scenario() -> tuple[str, list[Outcome]]:
+        await pipeline.start()
+        try:
+            try:
+                await pipeline.submit([bad])
+                failure = "none"
+            except OSError as exc:
+                failure = str(exc)
+            return failure, await pipeline.submit([good])
+        finally:
+            await pipeline.stop()
+
+    failure, outcomes = asyncio.run(scenario())
+    assert failure == "disk I/O error"
+    assert [o.disposition for o in outcomes] == [Disposition.ACCEPTED]
