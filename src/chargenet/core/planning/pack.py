@@ -488,9 +488,12 @@ def parse_pack(text: str) -> PolicyPack:
             r.fail("targets", f"{entry.target_id}: metric {entry.metric!r} is not defined")
         if entry.value == ALL:
             r.fail("targets", f"{entry.target_id}: a target value cannot be 'all'")
-    ids = [rule.id for rule in pack.rules] + [p.id for p in pack.parking]
-    for dup in sorted({i for i in ids if ids.count(i) > 1}):
-        r.fail("rules", f"id {dup!r} is used twice")
+    for section, ids in (
+        ("rules", [rule.id for rule in pack.rules]),
+        ("parking", [ratio.id for ratio in pack.parking]),
+    ):
+        for dup in sorted({i for i in ids if ids.count(i) > 1}):
+            r.fail(section, f"id {dup!r} is used twice")
     seen: dict[tuple[str, date | None], Decimal] = {}
     for entry in pack.targets:
         key = (entry.target_id, entry.revised_on)
