@@ -124,9 +124,13 @@ class Metric:
         return out
 
     def quantities(self) -> tuple[Quantity, ...]:
-        parts = (self.quantity,) if self.kind is MetricKind.COUNT else (
-            self.numerator,
-            self.denominator,
+        parts = (
+            (self.quantity,)
+            if self.kind is MetricKind.COUNT
+            else (
+                self.numerator,
+                self.denominator,
+            )
         )
         return tuple(q for q in parts if q is not None)
 

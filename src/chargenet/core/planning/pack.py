@@ -120,7 +120,9 @@ class _Reader:
     def fail(self, where: str, message: str) -> None:
         self.problems.append(f"{where}: {message}")
 
-    def text(self, data: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
+    def text(
+        self, data: Mapping[str, Any], key: str, where: str, default: str | None = None
+    ) -> str:
         value = data.get(key, default)
         if not isinstance(value, str) or (default is None and not value.strip()):
             self.fail(where, f"{key} must be a non-empty string")
@@ -219,8 +221,7 @@ def _metric(r: _Reader, metric_id: str, data: Any) -> Metric | None:
     }
     default_comparator = "at_least" if kind is MetricKind.COUNT else "at_most"
     common["comparator"] = (
-        r.enum(Comparator, data.get("comparator", default_comparator), where)
-        or Comparator.AT_LEAST
+        r.enum(Comparator, data.get("comparator", default_comparator), where) or Comparator.AT_LEAST
     )
     if "tolerance" in data:
         common["tolerance"] = r.number(data["tolerance"], f"{where} tolerance") or Decimal("0.1")
@@ -303,7 +304,9 @@ def _targets(r: _Reader, targets: Any) -> list[TargetEntry]:
         value = r.number(item.get("value"), f"{where} value")
         source = r.text(item, "source", where)
         if value is not None:
-            out.append(TargetEntry(area, metric, year, value, source, month, str(item.get("label", ""))))
+            out.append(
+                TargetEntry(area, metric, year, value, source, month, str(item.get("label", "")))
+            )
         for k, revision in enumerate(item.get("revisions", []), 1):
             at = f"{where} revision {k}"
             on = revision.get("on") if isinstance(revision, dict) else None
@@ -416,7 +419,9 @@ def _parking(r: _Reader, n: int, data: Any) -> ParkingRatio | None:
     return ratio
 
 
-def _each(r: _Reader, items: Any, name: str, parse: Callable[[_Reader, int, Any], Any]) -> list[Any]:
+def _each(
+    r: _Reader, items: Any, name: str, parse: Callable[[_Reader, int, Any], Any]
+) -> list[Any]:
     if items is None:
         return []
     if not isinstance(items, list):
@@ -464,9 +469,7 @@ def parse_pack(text: str) -> PolicyPack:
     raw_metrics = data.get("metrics", {})
     metrics = {
         m.id: m
-        for m in (
-            _metric(r, key, value) for key, value in (raw_metrics or {}).items()
-        )
+        for m in (_metric(r, key, value) for key, value in (raw_metrics or {}).items())
         if m is not None
     }
     targets = _tables(r, data.get("tables", [])) + _targets(r, data.get("targets", []))
