@@ -292,6 +292,7 @@ def _minimum(inp: CoverageInput, rule: CoverageRule, result: RuleResult) -> Rule
                 required=float(min_stations),
                 area_code=_county_of(a),
                 new_stations=new,
+                piles_each=per_station,
                 positions=((a.lat, a.lon),) * new
                 if a.lat is not None and a.lon is not None
                 else (),

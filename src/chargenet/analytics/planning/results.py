@@ -28,6 +28,7 @@ class Shortfall:
     area_code: str | None = None  # the county it lies in, when known
     new_stations: int = 0  # fewest new stations that would close it (0: not a siting matter)
     positions: tuple[tuple[float, float], ...] = ()  # where those stations would go, if fixed
+    piles_each: int = 0  # piles each of those stations needs, beyond the rule's own minimum
 
 
 @dataclass
