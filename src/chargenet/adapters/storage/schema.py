@@ -346,3 +346,7 @@ STATE_TABLES = (
     area_statistics,
     areas,
 )
+
+from chargenet.adapters.storage.tables_planning import PLANNING_TABLES  # noqa: E402
+
+STATE_TABLES = (*PLANNING_TABLES, *STATE_TABLES)
