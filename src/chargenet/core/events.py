@@ -540,7 +540,9 @@ class PolicyPackLoaded(Event):
     text: str  # the pack as TOML, exactly as loaded
 
     def body_problems(self) -> list[str]:
-        from chargenet.core.planning.pack import pack_problems  # here, so this section stays self-contained
+        from chargenet.core.planning.pack import (
+            pack_problems,
+        )  # here, so this section stays self-contained
 
         out = _empty(pack_id=self.pack_id, region_code=self.region_code, title=self.title)
         return out + [f"pack: {p}" for p in pack_problems(self.text)]
