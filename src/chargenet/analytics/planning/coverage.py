@@ -502,7 +502,7 @@ def check_rule(inp: CoverageInput, rule: CoverageRule) -> RuleResult | None:
 def check_parking(stations: Sequence[StationState], ratio: ParkingRatio, year: int) -> RuleResult:
     """R24: each station of the categories must have the share of spaces with chargers."""
     result = RuleResult(
-        rule_id=ratio.id,
+        rule_id=f"parking.{ratio.id}",
         kind="parking_ratio",
         requirement=ratio.requirement,
         source=ratio.source,
