@@ -143,7 +143,7 @@ def _zone_points(
     """A square grid of points in the ring inner_km ≤ r ≤ outer_km around the centre."""
     assert centre.lat is not None and centre.lon is not None
     steps = math.floor(outer_km / step_km)
-    out = []
+    out: list[tuple[str, str, float, float, str | None]] = []
     dlat = step_km * 1000.0 / (math.pi * EARTH_RADIUS_M / 180.0)
     dlon = dlat / math.cos(math.radians(centre.lat))
     for i in range(-steps, steps + 1):
@@ -470,12 +470,12 @@ def check_rule(inp: CoverageInput, rule: CoverageRule) -> RuleResult | None:
     if rule.kind is RuleKind.AREA_DISTANCE:
         limit = in_force(rule.max_km, inp.year)
         assert limit is not None
-        points = [
+        points: list[tuple[str, str, float, float, str | None]] = [
             (a.code, a.name_zh, a.lat, a.lon, _county_of(a))
             for a in _areas(inp, rule)
             if a.lat is not None and a.lon is not None
         ]
-        return _distance_check(inp, rule, result, points, limit)  # type: ignore[arg-type]
+        return _distance_check(inp, rule, result, points, limit)
     if rule.kind is RuleKind.ZONE_DISTANCE:
         limit = in_force(rule.max_km, inp.year)
         assert limit is not None

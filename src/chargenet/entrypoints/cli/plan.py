@@ -113,7 +113,7 @@ def packs(db: DbOption = None, as_json: JsonOption = False) -> None:
     """List the shipped policy packs and the packs in force."""
     platform = _platform(db)
     loaded = {p.id: (p, row) for p, row in platform.planning.loaded_packs()}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, text in shipped_packs().items():
         rows.append({"name": name, "shipped": True, "loaded": name in loaded, "bytes": len(text)})
     for pack_id in loaded:
@@ -123,7 +123,7 @@ def packs(db: DbOption = None, as_json: JsonOption = False) -> None:
         _print_json(rows)
     else:
         table = Table("pack", "region", "version", "targets", "rules", "in force")
-        for name in sorted({r["name"] for r in rows}):
+        for name in sorted({str(r["name"]) for r in rows}):
             pack, _row = loaded.get(name, (None, None))
             table.add_row(
                 name,
