@@ -110,10 +110,10 @@ class CoverageRule:
 
     def problems(self) -> list[str]:
         out: list[str] = []
-        where = f"rule {self.id}"
+        where = f"kind {self.kind.value}"
         if not any(getattr(self, name) for name in KIND_THRESHOLDS[self.kind]):
             need = " or ".join(KIND_THRESHOLDS[self.kind])
-            out.append(f"{where}: a {self.kind.value} rule needs {need}")
+            out.append(f"{where} needs {need}")
         area_kinds = (
             RuleKind.AREA_DISTANCE,
             RuleKind.AREA_PRESENCE,
@@ -121,17 +121,17 @@ class CoverageRule:
             RuleKind.AREA_MINIMUM,
         )
         if self.kind in area_kinds and self.level is None:
-            out.append(f"{where}: a {self.kind.value} rule needs a level")
+            out.append(f"{where} needs a level")
         if self.kind is RuleKind.ZONE_DISTANCE:
             if not self.centre:
-                out.append(f"{where}: a zone_distance rule needs a centre area")
+                out.append(f"{where} needs a centre area")
             if not 0 <= self.inner_km < self.outer_km:
                 out.append(f"{where}: need 0 ≤ inner_km < outer_km")
             if self.grid_km <= 0:
                 out.append(f"{where}: grid_km must be positive")
         site_kinds = (RuleKind.SITE_COUNT, RuleKind.SITE_SHARE, RuleKind.SITE_EQUIPMENT)
         if self.kind in site_kinds and not self.stations.categories:
-            out.append(f"{where}: a {self.kind.value} rule needs station categories")
+            out.append(f"{where} needs station categories")
         for name in ("max_km", "max_gap_km"):
             if any(v <= 0 for v in getattr(self, name).values()):
                 out.append(f"{where}: {name} must be positive")
