@@ -157,6 +157,8 @@ def to_json(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [to_json(v) for v in value]
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            return "all"  # ALL in a count threshold: every area
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, date | datetime):
         return value.isoformat()

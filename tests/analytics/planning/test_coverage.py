@@ -40,10 +40,21 @@ def world(year: int = 2025, **kw: object) -> CoverageInput:
 
 def test_village_distance_uses_each_years_threshold() -> None:
     # A charger at 0°; villages 0.1° (11.1 km), 0.2° (22.2 km) and 0.4° (44.5 km) east.
-    villages = [village("450202001001", 0.1), village("450202001002", 0.2), village("450202001003", 0.4)]
+    villages = [
+        village("450202001001", 0.1),
+        village("450202001002", 0.2),
+        village("450202001003", 0.4),
+    ]
     stations = [station("S", 0.0)]
-    r = rule(RuleKind.AREA_DISTANCE, level=AreaLevel.VILLAGE, max_km={2023: Decimal(50), 2024: Decimal(30), 2025: Decimal(10)})
-    results = {y: check_rule(world(y, areas=villages, stations=stations), r) for y in (2022, 2023, 2024, 2025)}
+    r = rule(
+        RuleKind.AREA_DISTANCE,
+        level=AreaLevel.VILLAGE,
+        max_km={2023: Decimal(50), 2024: Decimal(30), 2025: Decimal(10)},
+    )
+    results = {
+        y: check_rule(world(y, areas=villages, stations=stations), r)
+        for y in (2022, 2023, 2024, 2025)
+    }
     assert results[2022] is not None and results[2022].status is Status.NOT_IN_FORCE
     assert results[2023] is not None and results[2023].status is Status.MET
     by_2024 = results[2024]
@@ -60,7 +71,8 @@ def test_the_detour_factor_lengthens_charging_distance() -> None:
     r = rule(RuleKind.AREA_DISTANCE, level=AreaLevel.VILLAGE, max_km={2025: Decimal(10)})
     straight = check_rule(world(areas=villages, stations=[station("S", 0.0)]), r)
     detoured = check_rule(
-        CoverageInput(2025, CITY, CITY, villages, [station("S", 0.0)], distance=DistanceModel(1.3)), r
+        CoverageInput(2025, CITY, CITY, villages, [station("S", 0.0)], distance=DistanceModel(1.3)),
+        r,
     )
     assert straight is not None and straight.status is Status.MET
     assert detoured is not None and detoured.status is Status.UNMET
@@ -68,7 +80,10 @@ def test_the_detour_factor_lengthens_charging_distance() -> None:
 
 
 def test_only_qualifying_stations_serve_and_name_suffixes_select_villages() -> None:
-    villages = [village("450202001001", 0.05), village("450202001002", 0.05, name="乙社区居民委员会")]
+    villages = [
+        village("450202001001", 0.05),
+        village("450202001002", 0.05, name="乙社区居民委员会"),
+    ]
     private = station("P", 0.05, access=Access.PRIVATE)
     public_far = station("F", 0.5)
     r = rule(
@@ -174,7 +189,9 @@ def test_site_rules_count_share_and_equipment() -> None:
     sa = SiteCategory.HIGHWAY_SERVICE_AREA
     fast = station("fast", 0.0, category=sa, dc=(160_000,), piles=2)
     slow = station("slow", 0.1, category=sa, dc=(), piles=2)
-    count = rule(RuleKind.SITE_COUNT, stations=StationFilter(categories=(sa,)), min_sites={2023: Decimal(3)})
+    count = rule(
+        RuleKind.SITE_COUNT, stations=StationFilter(categories=(sa,)), min_sites={2023: Decimal(3)}
+    )
     result = check_rule(world(stations=[fast, slow]), count)
     assert result is not None and result.status is Status.UNMET and "1 more" in result.needs
     share = rule(
@@ -192,7 +209,10 @@ def test_site_rules_count_share_and_equipment() -> None:
         stations=StationFilter(access=(), categories=(scenic,), min_dc_piles=2),
         from_year={2023: Decimal(1)},
     )
-    spots = [station("ok", 0.0, category=scenic), station("bad", 0.1, category=scenic, dc=(60_000,))]
+    spots = [
+        station("ok", 0.0, category=scenic),
+        station("bad", 0.1, category=scenic, dc=(60_000,)),
+    ]
     equipped = check_rule(world(stations=spots), equip)
     assert equipped is not None and [s.id for s in equipped.shortfalls] == ["bad"]
     # City-wide counts are not checked for a county alone.
@@ -228,7 +248,10 @@ def test_the_kd_tree_agrees_with_brute_force_great_circle_distances() -> None:
     dist, _ = PointIndex(lats, lons).nearest(qlat, qlon)
     from chargenet.kit.geo import haversine_m
 
-    brute = [min(haversine_m(a, b, c, d) for c, d in zip(lats, lons, strict=True)) for a, b in zip(qlat, qlon, strict=True)]
+    brute = [
+        min(haversine_m(a, b, c, d) for c, d in zip(lats, lons, strict=True))
+        for a, b in zip(qlat, qlon, strict=True)
+    ]
     assert dist == pytest.approx(brute, rel=1e-9, abs=1e-3)
 
 

@@ -78,14 +78,19 @@ def _world() -> tuple[list, list, list[Road]]:  # type: ignore[type-arg]
     rng = np.random.default_rng(3)
     villages = [
         village(f"4502020{i // 10:02d}{i % 10:03d}", float(lon), lat=float(lat))
-        for i, (lat, lon) in enumerate(zip(rng.uniform(0, 0.6, 60), rng.uniform(0, 0.6, 60), strict=True))
+        for i, (lat, lon) in enumerate(
+            zip(rng.uniform(0, 0.6, 60), rng.uniform(0, 0.6, 60), strict=True)
+        )
     ]
     towns = [township(f"45020200{i}", 0.1 + 0.2 * i, lat=0.3) for i in range(3)]
     stations = [
         station("A", 0.1, lat=0.3, chain=("450000", CITY, COUNTY, "450202000", None)),
         station("B", 0.05, lat=0.05),
     ]
-    roads = [Road("X1", "county", ((0.0, 0.0), (0.0, 0.6))), Road("X2", "county", ((0.6, 0.0), (0.6, 0.6)))]
+    roads = [
+        Road("X1", "county", ((0.0, 0.0), (0.0, 0.6))),
+        Road("X2", "county", ((0.6, 0.0), (0.6, 0.6))),
+    ]
     return [*villages, *towns], stations, roads
 
 
@@ -99,7 +104,9 @@ def test_recommended_sites_close_the_gaps_they_claim() -> None:
     candidates += candidates_along_roads(roads, 5.0)
     plan = recommend(list(before.values()), RULES, candidates, distance)
     assert plan.cover is not None and plan.cover.optimal and not plan.uncoverable
-    assert plan.fixed == sum(s.new_stations for r in before.values() if r.kind != "area_distance" for s in r.shortfalls)
+    assert plan.fixed == sum(
+        s.new_stations for r in before.values() if r.kind != "area_distance" for s in r.shortfalls
+    )
     # Build what the plan says (each site as equipped as its reasons ask) and check again.
     built = [
         station(
@@ -108,12 +115,20 @@ def test_recommended_sites_close_the_gaps_they_claim() -> None:
             lat=s.lat,
             piles=s.piles,
             dc=(60_000,) * s.dc_piles,
-            chain=("450000", CITY, COUNTY, s.id.split(":")[1] if s.id.startswith("township_presence") else None, None),
+            chain=(
+                "450000",
+                CITY,
+                COUNTY,
+                s.id.split(":")[1] if s.id.startswith("township_presence") else None,
+                None,
+            ),
         )
         for i, s in enumerate(plan.sites)
     ]
     after = check_all(
-        CoverageInput(2025, CITY, CITY, areas, [*stations, *built], roads=roads, distance=distance), RULES, []
+        CoverageInput(2025, CITY, CITY, areas, [*stations, *built], roads=roads, distance=distance),
+        RULES,
+        [],
     )
     assert {r.rule_id: r.status for r in after} == {r.id: Status.MET for r in RULES}
 
@@ -128,9 +143,14 @@ def test_a_budget_covers_as_much_as_it_can() -> None:
     assert full.cover is not None and full.cover.objective > 1
     one = recommend(results, RULES[:1], candidates, distance, budget=1)
     assert one.cover is not None and len(one.sites) == 1
-    assert one.cover.objective == max(
-        sum(c in s.covers for s in full.sites) for c in [x for s in full.sites for x in s.covers]
-    ) or one.cover.objective >= 1
+    assert (
+        one.cover.objective
+        == max(
+            sum(c in s.covers for s in full.sites)
+            for c in [x for s in full.sites for x in s.covers]
+        )
+        or one.cover.objective >= 1
+    )
 
 
 def test_user_candidates_and_unreachable_demand() -> None:

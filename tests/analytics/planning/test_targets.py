@@ -17,17 +17,27 @@ from chargenet.analytics.planning.targets import (
     monthly,
     plan_vs_actual,
 )
+from chargenet.app.planning import shipped_packs
 from chargenet.core.planning.metrics import STANDARD_METRICS
 from chargenet.core.planning.pack import parse_pack
-from chargenet.app.planning import shipped_packs
 from chargenet.core.registry.model import Access, PowerType
 
 AREA = "140902"
 CHAIN = ("140000", "140900", AREA, None, None)
 
 
-def pile(day: date, access: Access = Access.PUBLIC, dc: bool = True, retired: date | None = None) -> PileRecord:
-    return PileRecord("S", access, PowerType.DC if dc else PowerType.AC, 60_000 if dc else 7_000, day, retired, CHAIN)
+def pile(
+    day: date, access: Access = Access.PUBLIC, dc: bool = True, retired: date | None = None
+) -> PileRecord:
+    return PileRecord(
+        "S",
+        access,
+        PowerType.DC if dc else PowerType.AC,
+        60_000 if dc else 7_000,
+        day,
+        retired,
+        CHAIN,
+    )
 
 
 def world() -> Actuals:
@@ -54,7 +64,9 @@ def test_ratio_definitions_stay_apart() -> None:
     end_2024 = date(2024, 12, 31)
     x = plan_vs_actual(row("evs_per_public_pile", "8"), xinzhou, world(), end_2024)
     g = plan_vs_actual(row("evs_per_pile", "2.3"), guangxi, world(), end_2024)
-    l_ = plan_vs_actual(row("public_sector_vehicles_per_new_pile", "1.5"), liuzhou, world(), end_2024)
+    l_ = plan_vs_actual(
+        row("public_sector_vehicles_per_new_pile", "1.5"), liuzhou, world(), end_2024
+    )
     assert (x.numerator, x.denominator, x.actual) == (1000, 100, Decimal("10.000"))  # public only
     assert (g.numerator, g.denominator, g.actual) == (1000, 150, Decimal("6.667"))  # all piles
     assert x.status is Progress.MISSED and g.status is Progress.MISSED
@@ -65,10 +77,21 @@ def test_ratio_definitions_stay_apart() -> None:
 def test_new_and_in_place_piles_are_counted_by_their_own_definitions() -> None:
     actuals = world()
     mid = date(2025, 6, 30)
-    new_public = plan_vs_actual(row("new_public_piles", "60", 2025), STANDARD_METRICS["new_public_piles"], actuals, mid)
-    new_all = plan_vs_actual(row("new_charging_piles", "60", 2025), STANDARD_METRICS["new_charging_piles"], actuals, mid)
-    fast = plan_vs_actual(row("new_public_fast_piles", "60", 2025), STANDARD_METRICS["new_public_fast_piles"], actuals, mid)
-    stock = plan_vs_actual(row("public_piles", "160", 2025), STANDARD_METRICS["public_piles"], actuals, mid)
+    new_public = plan_vs_actual(
+        row("new_public_piles", "60", 2025), STANDARD_METRICS["new_public_piles"], actuals, mid
+    )
+    new_all = plan_vs_actual(
+        row("new_charging_piles", "60", 2025), STANDARD_METRICS["new_charging_piles"], actuals, mid
+    )
+    fast = plan_vs_actual(
+        row("new_public_fast_piles", "60", 2025),
+        STANDARD_METRICS["new_public_fast_piles"],
+        actuals,
+        mid,
+    )
+    stock = plan_vs_actual(
+        row("public_piles", "160", 2025), STANDARD_METRICS["public_piles"], actuals, mid
+    )
     assert (new_public.actual, new_all.actual, fast.actual, stock.actual) == (30, 50, 30, 130)
     # Half the year gone: 30 of a 60-pile target is on track (expected 30 by 30 June).
     assert new_public.expected_to_date == 30 and new_public.status is Progress.ON_TRACK
@@ -76,7 +99,9 @@ def test_new_and_in_place_piles_are_counted_by_their_own_definitions() -> None:
     assert new_public.forecast.value == 60
     # A stock target pro-rates from the start-of-year stock: 100 + (160 − 100) × ½ = 130.
     assert stock.expected_to_date == 130 and stock.status is Progress.ON_TRACK
-    behind = plan_vs_actual(row("new_public_piles", "100", 2025), STANDARD_METRICS["new_public_piles"], actuals, mid)
+    behind = plan_vs_actual(
+        row("new_public_piles", "100", 2025), STANDARD_METRICS["new_public_piles"], actuals, mid
+    )
     assert behind.status is Progress.BEHIND and behind.forecast is not None
     assert behind.forecast.meets_target is False
 
@@ -84,21 +109,42 @@ def test_new_and_in_place_piles_are_counted_by_their_own_definitions() -> None:
 def test_retired_piles_leave_the_stock_but_stay_built() -> None:
     actuals = Actuals([pile(date(2025, 2, 1), retired=date(2025, 4, 1))])
     mid = date(2025, 6, 30)
-    assert plan_vs_actual(row("new_public_piles", "1", 2025), STANDARD_METRICS["new_public_piles"], actuals, mid).actual == 1
-    assert plan_vs_actual(row("public_piles", "1", 2025), STANDARD_METRICS["public_piles"], actuals, mid).actual == 0
+    assert (
+        plan_vs_actual(
+            row("new_public_piles", "1", 2025), STANDARD_METRICS["new_public_piles"], actuals, mid
+        ).actual
+        == 1
+    )
+    assert (
+        plan_vs_actual(
+            row("public_piles", "1", 2025), STANDARD_METRICS["public_piles"], actuals, mid
+        ).actual
+        == 0
+    )
 
 
 def test_statuses_over_the_life_of_a_target() -> None:
     m = STANDARD_METRICS["new_public_piles"]
     actuals = world()
-    assert plan_vs_actual(row("new_public_piles", "30", 2026), m, actuals, date(2025, 6, 30)).status is Progress.NOT_STARTED
-    assert plan_vs_actual(row("new_public_piles", "30", 2025), m, actuals, date(2026, 1, 5)).status is Progress.MET
-    assert plan_vs_actual(row("new_public_piles", "31", 2025), m, actuals, date(2026, 1, 5)).status is Progress.MISSED
+    assert (
+        plan_vs_actual(row("new_public_piles", "30", 2026), m, actuals, date(2025, 6, 30)).status
+        is Progress.NOT_STARTED
+    )
+    assert (
+        plan_vs_actual(row("new_public_piles", "30", 2025), m, actuals, date(2026, 1, 5)).status
+        is Progress.MET
+    )
+    assert (
+        plan_vs_actual(row("new_public_piles", "31", 2025), m, actuals, date(2026, 1, 5)).status
+        is Progress.MISSED
+    )
 
 
 def test_last_year_pace_forecast_uses_last_years_profile() -> None:
     # Last year: 10 piles by 30 June, 40 in all. This year: 20 by 30 June → forecast 80.
-    piles = [pile(date(2024, 3, 1)) for _ in range(10)] + [pile(date(2024, 10, 1)) for _ in range(30)]
+    piles = [pile(date(2024, 3, 1)) for _ in range(10)] + [
+        pile(date(2024, 10, 1)) for _ in range(30)
+    ]
     piles += [pile(date(2025, 3, 1)) for _ in range(20)]
     result = plan_vs_actual(
         row("new_public_piles", "70", 2025),
@@ -112,7 +158,12 @@ def test_last_year_pace_forecast_uses_last_years_profile() -> None:
 
 
 def test_month_by_month_progress() -> None:
-    months = monthly(row("new_public_piles", "60", 2025), STANDARD_METRICS["new_public_piles"], world(), date(2025, 6, 30))
+    months = monthly(
+        row("new_public_piles", "60", 2025),
+        STANDARD_METRICS["new_public_piles"],
+        world(),
+        date(2025, 6, 30),
+    )
     assert [m.new for m in months] == [5, 5, 5, 5, 5, 5]
     assert months[-1].cumulative == 30 and months[-1].expected == 30
     assert months[0].expected == 5 and months[0].on_track

@@ -43,7 +43,9 @@ def test_xinzhou_holds_attachment_1_including_wutaishan() -> None:
     assert [(t.year, t.value) for t in wutaishan] == [(2023, 78), (2024, 75), (2025, 100)]
     [unit] = p.units
     assert (unit.code, unit.name_zh, unit.parent) == ("140971", "五台山风景名胜区", "140900")
-    xinfu = {t.year: t.value for t in p.targets if t.target_id.startswith("140902|new_public_piles")}
+    xinfu = {
+        t.year: t.value for t in p.targets if t.target_id.startswith("140902|new_public_piles")
+    }
     assert xinfu == {2023: 296, 2024: 291, 2025: 388}
     assert p.metric("new_public_piles").strength is Strength.INDICATIVE  # type: ignore[union-attr]
     public = {t.year: t.value for t in p.targets if t.target_id.startswith("140900|public_piles")}
@@ -57,11 +59,15 @@ def test_xinzhou_ratios_keep_the_floor_and_the_aim_apart() -> None:
     assert ratio.comparator is Comparator.AT_MOST
     assert ratio.numerator is not None and ratio.numerator.counted is Counted.EVS
     assert ratio.denominator is not None and ratio.denominator.access == ("public",)
-    city = {t.year: t.value for t in p.targets if t.target_id.startswith("140900|evs_per_public_pile|")}
+    city = {
+        t.year: t.value for t in p.targets if t.target_id.startswith("140900|evs_per_public_pile|")
+    }
     assert city == {2023: 8, 2024: 7, 2025: 8}
     aim = [t for t in p.targets if t.metric == "evs_per_public_pile_aim"]
     assert [(t.year, t.value) for t in aim] == [(2025, 6)]
-    counties = [t for t in p.targets if t.metric == "evs_per_public_pile" and t.area_code != "140900"]
+    counties = [
+        t for t in p.targets if t.metric == "evs_per_public_pile" and t.area_code != "140900"
+    ]
     assert len(counties) == 14 * 3 and {t.value for t in counties if t.year == 2025} == {6}
     village = next(r for r in p.rules if r.id == "village_distance")
     assert dict(village.max_km) == {2023: 50, 2024: 30, 2025: 10}
@@ -75,7 +81,10 @@ def test_liuzhou_totals_and_its_partial_vehicle_table() -> None:
     assert zones == {"450200-LD", "450200-YH"}
     # The zones are "/" in table 1: no target, not a zero.
     assert not [t for t in p.targets if t.metric == "new_nev" and t.area_code in zones]
-    assert len([t for t in p.targets if t.metric == "new_charging_piles" and t.area_code in zones]) == 6
+    assert (
+        len([t for t in p.targets if t.metric == "new_charging_piles" and t.area_code in zones])
+        == 6
+    )
     assert p.metric("new_charging_piles").quantity.access == ()  # type: ignore[union-attr]
     r15 = {t.metric: t.value for t in p.targets if t.metric.endswith(("_t", "_pct"))}
     assert r15 == {
@@ -94,12 +103,25 @@ def test_guangxi_and_shanghai() -> None:
     assert totals(g, "new_public_slow_piles_2021_2025", exclude="450000") == {2025: 53400}
     fast = g.metric("new_public_fast_piles_2021_2025")
     assert fast is not None and fast.quantity is not None and fast.quantity.since_year == 2021
-    whole = {t.metric: t.value for t in g.targets if t.area_code == "450000" and t.metric in ("charging_piles", "public_piles", "private_piles", "evs_per_pile")}
-    assert whole == {"charging_piles": 295000, "public_piles": 110500, "private_piles": 184500, "evs_per_pile": Decimal("2.3")}
+    whole = {
+        t.metric: t.value
+        for t in g.targets
+        if t.area_code == "450000"
+        and t.metric in ("charging_piles", "public_piles", "private_piles", "evs_per_pile")
+    }
+    assert whole == {
+        "charging_piles": 295000,
+        "public_piles": 110500,
+        "private_piles": 184500,
+        "evs_per_pile": Decimal("2.3"),
+    }
     s = pack("shanghai")
     ratio = s.metric("evs_per_pile")
     assert ratio is not None and ratio.denominator is not None and ratio.denominator.access == ()
-    assert [(t.metric, t.value) for t in s.targets] == [("evs_per_pile", 2), ("evs_served", 1250000)]
+    assert [(t.metric, t.value) for t in s.targets] == [
+        ("evs_per_pile", 2),
+        ("evs_served", 1250000),
+    ]
 
 
 MINIMAL = """
@@ -112,7 +134,9 @@ version = 2023-03-01
 
 
 def test_a_table_whose_rows_do_not_add_up_to_its_total_is_refused() -> None:
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [[tables]]
 metric = "new_public_piles"
 source = "s"
@@ -120,13 +144,16 @@ years = [2023]
 total = "140900"
 rows = [["140900", "total", 10], ["140902", "a", 4], ["140981", "b", 5]]
 """
+    )
     with pytest.raises(PackError) as caught:
         parse_pack(text)
     assert caught.value.problems == ["tables[1]: 2023: rows add up to 9, the total row says 10"]
 
 
 def test_partial_tables_and_revisions() -> None:
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [[tables]]
 metric = "new_public_piles"
 source = "s"
@@ -142,15 +169,24 @@ value = 6000
 source = "plan"
 revisions = [{ on = 2024-06-01, value = 6500, source = "revised plan" }]
 """
+    )
     p = parse_pack(text)
     given = {(t.area_code, t.year): t.value for t in p.targets if t.metric == "new_public_piles"}
-    assert given == {("140900", 2023): 10, ("140900", 2024): 20, ("140902", 2023): 4, ("140981", 2023): 6, ("140981", 2024): 7}
+    assert given == {
+        ("140900", 2023): 10,
+        ("140900", 2024): 20,
+        ("140902", 2023): 4,
+        ("140981", 2023): 6,
+        ("140981", 2024): 7,
+    }
     revs = [(t.revised_on, t.value, t.source) for t in p.targets if t.metric == "public_piles"]
     assert revs == [(None, 6000, "plan"), (date(2024, 6, 1), 6500, "revised plan")]
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [metrics.odd]
 counted = "piles"
 power = "fast"
@@ -170,6 +206,7 @@ requirement = "R20"
 source = "s"
 description = "d"
 """
+    )
     with pytest.raises(PackError) as caught:
         parse_pack(text)
     problems = "\n".join(caught.value.problems)
