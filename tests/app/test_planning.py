@@ -4,7 +4,6 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -97,7 +96,7 @@ def world() -> list[Event]:
 
 
 @pytest.fixture
-def city(any_platform: Platform) -> Iterator[Platform]:
+def city(any_platform: Platform) -> Platform:
     outcomes = any_platform.ingestor.ingest(world())
     assert {o.disposition for o in outcomes} == {Disposition.ACCEPTED}
     any_platform.planning._today = lambda: date(2025, 7, 15)
