@@ -99,8 +99,8 @@ def world() -> list[Event]:
 def city(any_platform: Platform) -> Platform:
     outcomes = any_platform.ingestor.ingest(world())
     assert {o.disposition for o in outcomes} == {Disposition.ACCEPTED}
-    any_platform.planning._today = lambda: date(2025, 7, 15)
-    yield any_platform
+    any_platform.planning._today = lambda: date(2025, 7, 15)  # a pinned clock
+    return any_platform
 
 
 def load(platform: Platform, text: str) -> list[Disposition]:
