@@ -177,6 +177,8 @@ def _presence(inp: CoverageInput, rule: CoverageRule, result: RuleResult) -> Rul
     for a in areas:
         ok = piles[a.code] > 0
         _tally(by_county, _county_of(a), ok)
+        row = by_county[_county_of(a) or ""]
+        row["piles"] = row.get("piles", 0) + piles[a.code]
         if not ok:
             missing.append(a)
     covered = len(areas) - len(missing)

@@ -89,15 +89,28 @@ def unit_report(
         row = result.by_county.get(area_code)
         if row is None:
             continue
-        status = Status.MET if row["met"] == row["total"] else Status.UNMET
-        if result.status is Status.NOT_IN_FORCE:
-            status = Status.NOT_IN_FORCE
-        cov[result.rule_id] = {**row, "status": status.value, "requirement": result.requirement}
-        if status is Status.UNMET and result.kind in ("area_distance", "area_minimum"):
+        status = _unit_status(result, row)
+        cov[result.rule_id] = {**row, "status": status, "requirement": result.requirement}
+        if status == Status.UNMET.value:
             flags.append(f"coverage:{result.rule_id}")
     return UnitReport(
         area_code, name_zh, name_en, planning_unit, piles, targets, cov, flags, not flags
     )
+
+
+def _unit_status(result: RuleResult, row: dict[str, Any]) -> str:
+    """A rule's status within one unit. A city-wide count ("300 villages") is not met or
+    missed by one county: its share is only `counted`."""
+    if result.status in (Status.NOT_IN_FORCE, Status.NOT_CHECKABLE):
+        return result.status.value
+    if result.kind == "area_average":
+        average = row.get("piles", 0) / row["total"] if row["total"] else 0.0
+        return (Status.MET if average >= result.summary["min_average"] else Status.UNMET).value
+    if result.kind == "area_presence" and result.summary.get("required") != result.summary.get(
+        "areas"
+    ):
+        return "counted"
+    return (Status.MET if row["met"] == row["total"] else Status.UNMET).value
 
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:
