@@ -186,6 +186,7 @@ class PlanningService:
         self._today = today  # a callable giving today's date (tests pin it)
         self.roads: list[Road] = []
         self._network: RoadNetwork | None = None
+        self._parsed: dict[str, PolicyPack] = {}
 
     # roads ---------------------------------------------------------------------------
 
@@ -210,7 +211,11 @@ class PlanningService:
     def loaded_packs(self) -> list[tuple[PolicyPack, Row]]:
         out = []
         for row in self.data.packs():
-            out.append((parse_pack(row["text"]), row))
+            text = row["text"]
+            pack = self._parsed.get(text)
+            if pack is None:  # packs change rarely; parsing each on every question does not
+                pack = self._parsed[text] = parse_pack(text)
+            out.append((pack, row))
         return out
 
     def packs_for(self, area_code: str) -> list[PolicyPack]:
