@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from chargenet.adapters.bus.memory import MemoryBus
+from chargenet.adapters.storage.queries_planning import PlanningQueries
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.store import SqlEventStore
 from chargenet.app.ingest import EventIngestor
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline
+from chargenet.app.planning import PlanningService
 from chargenet.config import Settings
 from chargenet.kit.clock import Clock, SystemClock
+from chargenet.kit.timeutil import to_local
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,14 @@ class Platform:
 
     def close(self) -> None:
         self.store.dispose()
+
+    @cached_property
+    def planning(self) -> PlanningService:
+        """Plan vs actual, coverage, siting (issue 7); today is the local date."""
+        return PlanningService(
+            PlanningQueries(self.store.read_engine),
+            today=lambda: to_local(self.clock.now(), self.settings.local_timezone).date(),
+        )
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:

@@ -521,3 +521,28 @@ class TargetSet(Event):
         if not self.value.is_finite():
             out.append("value is not a finite number")
         return out
+
+
+# --- planning: policy packs (issue 7) -----------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyPackLoaded(Event):
+    """A region's policy pack (metric definitions, coverage rules, parking ratios) put in
+    force. Its targets arrive as TargetSet events beside it; the latest version of a pack
+    (by `occurred_at`) is the one in force, and the log keeps every version."""
+
+    TYPE: ClassVar[str] = "planning.pack_loaded"
+    pack_id: str
+    region_code: AreaCode
+    version: date
+    title: str
+    text: str  # the pack as TOML, exactly as loaded
+
+    def body_problems(self) -> list[str]:
+        from chargenet.core.planning.pack import (
+            pack_problems,
+        )  # here, so this section stays self-contained
+
+        out = _empty(pack_id=self.pack_id, region_code=self.region_code, title=self.title)
+        return out + [f"pack: {p}" for p in pack_problems(self.text)]

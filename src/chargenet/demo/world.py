@@ -16,13 +16,13 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from chargenet.adapters.files.importer import ImportKind, read_file
+from chargenet.app.planning import pack_events, shipped_packs
 from chargenet.core.events import (
     AreaStatisticsRecorded,
     ChargerPresenceChanged,
@@ -34,7 +34,6 @@ from chargenet.core.events import (
     StationRegistered,
     SwapStationRegistered,
     SwapStationStatusChanged,
-    TargetSet,
 )
 from chargenet.core.ids import (
     AreaCode,
@@ -421,8 +420,14 @@ class WorldBuilder:
             self.swap_stations(city)
         self.xinzhou()
         self.liuzhou()
+        self.policy_packs()
         self.initial_status()
         return self.events
+
+    def policy_packs(self) -> None:
+        """The plans' targets and rules come from the shipped policy packs (issue 7)."""
+        for text in shipped_packs().values():
+            self.events += pack_events(text, self.now)
 
     def areas(self) -> None:
         result = read_file(data_dir() / "areas.csv", ImportKind.AREAS, self.now, adapter="demo")
@@ -612,7 +617,6 @@ class WorldBuilder:
             {2022: 12_407, 2023: 16_000, 2024: 21_000, 2025: 30_000},
             530_000,
         )
-        self.targets_xinzhou()
 
     def liuzhou(self) -> None:
         counties = self.counties(LIUZHOU)
@@ -641,24 +645,6 @@ class WorldBuilder:
             cumulative += sum(v.get(year, 0) for v in nevs.values())
             totals[year] = cumulative
         self.vehicles(LIUZHOU, counties, weights, totals, 1_100_000)
-        for name, metric, definition in (
-            ("liuzhou_new_nevs.csv", "new_nev", "new new-energy vehicles in the year"),
-            (
-                "liuzhou_new_charging.csv",
-                "new_charging_piles",
-                "new charging infrastructure (piles, all access kinds) built in the year",
-            ),
-        ):
-            for row in _target_rows(name):
-                if row["area_code"]:
-                    self.target(
-                        row["area_code"],
-                        metric,
-                        int(row["year"]),
-                        Decimal(row["value"]),
-                        definition,
-                        row["source"],
-                    )
 
     def vehicles(
         self,
@@ -695,46 +681,6 @@ class WorldBuilder:
                     motor_vehicles=round(motor_2022 * 1.04 ** (year - 2022)),
                 )
             )
-
-    def target(
-        self, area: str, metric: str, year: int, value: Decimal, definition: str, source: str
-    ) -> None:
-        at = _local_noon(date(2023, 3, 1))
-        self.events.append(
-            TargetSet(
-                **self.meta("target", area, metric, year, at=at),
-                target_id=f"{area}|{metric}|{year}",
-                area_code=AreaCode(area),
-                metric=metric,
-                value=value,
-                year=year,
-                definition=definition,
-                source_ref=source,
-            )
-        )
-
-    def targets_xinzhou(self) -> None:
-        for row in _target_rows("xinzhou_new_public_piles.csv"):
-            if row["area_code"]:
-                self.target(
-                    row["area_code"],
-                    "new_public_piles",
-                    int(row["year"]),
-                    Decimal(row["value"]),
-                    "new public piles (connectors > 2.2 kW) built in the year",
-                    row["source"],
-                )
-        for row in _target_rows("xinzhou_baseline.csv"):
-            metric = row["metric"]
-            if metric == "target_public_piles":
-                self.target(
-                    XINZHOU,
-                    "public_piles",
-                    int(row["year"]),
-                    Decimal(row["value"]),
-                    "cumulative public piles at year end",
-                    row["source"],
-                )
 
     def highway(self, city: str) -> None:
         """Service areas spaced evenly along the corridors; the last ones not yet built."""

@@ -31,6 +31,7 @@ from chargenet.adapters.files.importer import (
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
+from chargenet.entrypoints.cli.plan import plan_app
 
 console = Console()
 err = Console(stderr=True)
@@ -45,6 +46,7 @@ db_app = typer.Typer(
     help="Database: schema migrations and rebuilding state from the log.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+app.add_typer(plan_app, name="plan")
 
 DbOption = Annotated[
     str | None,
@@ -162,6 +164,9 @@ def demo(
     if platform.read.counts()["stations"] == 0:
         world = build_world(seed=seed, now=platform.clock.now())
         _ingest_with_progress(platform, world, "Building the demo city")
+    from chargenet.demo.roads import demo_planning_roads
+
+    platform.planning.use_roads(demo_planning_roads())
     tokens = _tokens(token) or ["demo-token"]
     web = create_app(platform, api_tokens=tokens, background=[live_city(seed=seed, speed=speed)])
     _print_urls(settings)

@@ -1,0 +1,71 @@
+"""`chargenet plan …` end to end on a SQLite file."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from chargenet.bootstrap import bootstrap
+from chargenet.config import Settings
+from chargenet.entrypoints.cli.main import app
+from tests.app.test_planning import pack_text, world
+
+runner = CliRunner()
+
+
+def test_load_a_pack_then_targets_coverage_siting_and_report(sqlite_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    platform = bootstrap(Settings(database_url=sqlite_url))
+    platform.ingestor.ingest(world())
+    platform.close()
+    pack = tmp_path / "mine.toml"
+    pack.write_text(pack_text(), encoding="utf-8")
+    loaded = runner.invoke(app, ["plan", "load", str(pack), "--db", sqlite_url])
+    assert loaded.exit_code == 0, loaded.output
+    assert "accepted" in loaded.output
+    again = runner.invoke(app, ["plan", "load", str(pack), "--db", sqlite_url])
+    assert "0 events accepted, 4 unchanged" in " ".join(again.output.split())
+    # A shipped pack whose region is not registered here is refused as a whole.
+    refused = runner.invoke(app, ["plan", "load", "shanghai", "--db", sqlite_url])
+    assert refused.exit_code == 1
+    targets = runner.invoke(
+        app,
+        [
+            "plan",
+            "targets",
+            "--area",
+            "140902",
+            "--year",
+            "2025",
+            "--as-of",
+            "2025-12-31",
+            "--json",
+            "--db",
+            sqlite_url,
+        ],
+    )
+    assert targets.exit_code == 0, targets.output
+    rows = {r["metric"]: r for r in json.loads(targets.stdout)}
+    assert rows["new_public_piles"]["status"] == "missed"
+    coverage = runner.invoke(
+        app,
+        ["plan", "coverage", "--area", "140900", "--year", "2025", "--gaps", "--db", sqlite_url],
+    )
+    assert coverage.exit_code == 0 and "village_distance" in coverage.output
+    site = runner.invoke(
+        app, ["plan", "site", "--area", "140900", "--year", "2025", "--json", "--db", sqlite_url]
+    )
+    assert site.exit_code == 0, site.output
+    plan = json.loads(site.stdout)
+    assert [s["kind"] for s in plan["sites"]] == ["area"] and plan["uncoverable"] == []
+    report = runner.invoke(
+        app,
+        ["plan", "report", "--area", "140900", "--month", "2025-06", "--json", "--db", sqlite_url],
+    )
+    assert json.loads(report.stdout)["as_of"] == "2025-06-30"
+    assert (
+        runner.invoke(
+            app, ["plan", "report", "--area", "140900", "--month", "June", "--db", sqlite_url]
+        ).exit_code
+        == 2
+    )
