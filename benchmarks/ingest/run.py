@@ -56,8 +56,10 @@ def run_chargenet(path: Path, sync: str, evs: list[ConnectorStatusChanged]) -> f
     rebuild_start = time.perf_counter()
     report = platform.store.rebuild()
     rebuild = time.perf_counter() - rebuild_start
-    print(f"  rebuild: {report.applied} events in {rebuild:.2f} s "
-          f"({report.applied / rebuild:,.0f} events/s)")
+    print(
+        f"  rebuild: {report.applied} events in {rebuild:.2f} s "
+        f"({report.applied / rebuild:,.0f} events/s)"
+    )
     platform.close()
     return elapsed
 
@@ -72,13 +74,22 @@ def run_baseline(path: Path, sync: str, evs: list[ConnectorStatusChanged]) -> fl
     start = time.perf_counter()
     for event in evs:
         with engine.begin() as conn:
-            conn.execute(insert(events).values(
-                event_id=event.event_id, type=event.TYPE, version=event.VERSION,
-                adapter=event.source.adapter, occurred_at=event.occurred_at,
-                received_at=event.received_at, payload=codec.encode(event).decode()))
-            conn.execute(update(connector_live)
-                         .where(connector_live.c.connector_id == event.connector_id)
-                         .values(status=event.status.value, status_since=event.occurred_at))
+            conn.execute(
+                insert(events).values(
+                    event_id=event.event_id,
+                    type=event.TYPE,
+                    version=event.VERSION,
+                    adapter=event.source.adapter,
+                    occurred_at=event.occurred_at,
+                    received_at=event.received_at,
+                    payload=codec.encode(event).decode(),
+                )
+            )
+            conn.execute(
+                update(connector_live)
+                .where(connector_live.c.connector_id == event.connector_id)
+                .values(status=event.status.value, status_since=event.occurred_at)
+            )
     elapsed = time.perf_counter() - start
     platform.close()
     return elapsed

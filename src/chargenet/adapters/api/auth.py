@@ -46,9 +46,7 @@ class StaticTokens:
         for known, principal in self._by_digest.items():
             if hmac.compare_digest(digest, known):
                 return principal
-        raise HTTPException(
-            status_code=401, detail="token not accepted", headers={"WWW-Authenticate": "Bearer"}
-        )
+        return None  # perhaps another authenticator knows it
 
 
 def current_principal(authenticators: Sequence[Authenticator]) -> Callable[[Request], Principal]:
@@ -60,6 +58,13 @@ def current_principal(authenticators: Sequence[Authenticator]) -> Callable[[Requ
             if principal is not None:
                 request.state.principal = principal
                 return principal
+        if request.headers.get("authorization"):
+            # Credentials nobody accepts are an error, not a quiet fall-back to anonymous.
+            raise HTTPException(
+                status_code=401,
+                detail="credentials not accepted",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         request.state.principal = ANONYMOUS
         return ANONYMOUS
 

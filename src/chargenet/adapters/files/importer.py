@@ -327,9 +327,11 @@ def _swap_stations(r: _Reader, rows: list[tuple[int, SwapStationRow]]) -> None:
 
 def _targets(r: _Reader, rows: list[tuple[int, TargetRow]]) -> None:
     for line, row in rows:
-        target_id = row.target_id or "|".join(
-            str(p) for p in (row.area_code, row.metric, row.year, row.month or "")
-        )
+        # The same id shape as policy packs use, so an imported value revises a pack's.
+        parts: list[object] = [row.area_code, row.metric, row.year]
+        if row.month is not None:
+            parts.append(row.month)
+        target_id = row.target_id or "|".join(str(p) for p in parts)
         r.add(
             TargetSet(
                 **r.meta(_content_key(row)),
