@@ -346,3 +346,7 @@ STATE_TABLES = (
     area_statistics,
     areas,
 )
+
+from chargenet.adapters.storage.tables_tcec import TCEC_STATE_TABLES  # noqa: E402
+
+STATE_TABLES = (*TCEC_STATE_TABLES, *STATE_TABLES)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from chargenet.adapters.storage.projections import (
     areas,
+    billing,
     live,
     registry,
     sessions,
@@ -46,6 +47,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
     **swap.APPLIERS,
     **supervision.APPLIERS,
     **targets.APPLIERS,
+    **billing.APPLIERS,
 }
 _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
     **live.APPLIERS,
