@@ -69,8 +69,16 @@ class Outbox(Protocol):
     """Pushes to partners, kept until delivered or given up (T/CEC 102 Part 4 resends)."""
 
     def enqueue(
-        self, partner_id: str, endpoint: str, payload: str, purpose: str, due: datetime
-    ) -> int: ...
+        self,
+        partner_id: str,
+        endpoint: str,
+        payload: str,
+        purpose: str,
+        now: datetime,
+        due: datetime,
+    ) -> OutboxItem:
+        """Queue a push made at `now`, to be attempted (again) from `due`."""
+        ...
 
     def due(self, now: datetime, limit: int = 100) -> list[OutboxItem]: ...
 

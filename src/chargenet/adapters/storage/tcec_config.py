@@ -76,24 +76,27 @@ class SqlOutbox:
         return OutboxItem(**{name: row[name] for name in _ITEM_FIELDS})
 
     def enqueue(
-        self, partner_id: str, endpoint: str, payload: str, purpose: str, due: datetime
-    ) -> int:
+        self,
+        partner_id: str,
+        endpoint: str,
+        payload: str,
+        purpose: str,
+        now: datetime,
+        due: datetime,
+    ) -> OutboxItem:
+        values: dict[str, Any] = {
+            "partner_id": partner_id,
+            "endpoint": endpoint,
+            "payload": payload,
+            "purpose": purpose,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": due,
+            "created_at": now,
+        }
         with self._writer.begin() as conn:
-            result = conn.execute(
-                insert(tcec_outbox)
-                .values(
-                    partner_id=partner_id,
-                    endpoint=endpoint,
-                    payload=payload,
-                    purpose=purpose,
-                    state="pending",
-                    attempts=0,
-                    next_attempt_at=due,
-                    created_at=due,
-                )
-                .returning(tcec_outbox.c.id)
-            )
-            return int(result.scalar_one())
+            result = conn.execute(insert(tcec_outbox).values(**values).returning(tcec_outbox.c.id))
+            return OutboxItem(id=int(result.scalar_one()), **values)
 
     def due(self, now: datetime, limit: int = 100) -> list[OutboxItem]:
         with self._reader.connect() as conn:
