@@ -17,9 +17,12 @@ import base64
 import binascii
 import hashlib
 import hmac
+import os
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import padding
@@ -116,19 +119,44 @@ def secret_matches(secret: str, stored: str) -> bool:
     return hmac.compare_digest(candidate.hex(), digest)
 
 
+def master_keys(given: str | None, path: str) -> list[str]:
+    """The master key(s): given (comma-separated, newest first), else read from `path`,
+    else a new key written there readable by the owner only."""
+    if given:
+        return [k.strip() for k in given.split(",") if k.strip()]
+    file = Path(path)
+    if file.exists():
+        return [line.strip() for line in file.read_text().splitlines() if line.strip()]
+    file.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key().decode()
+    descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(key + "\n")
+    return [key]
+
+
 class Vault:
     """Seals and opens partner keys with the master key(s); the first key seals, all open
-    (so a new master key can be added in front and old records re-sealed at leisure)."""
+    (so a new master key can be added in front and old records re-sealed at leisure).
+    The master keys are loaded on first use: a platform without partners needs none."""
 
-    def __init__(self, master_keys: list[str]) -> None:
-        if not master_keys:
-            raise CryptoError("no master key")
-        try:
-            self._fernet = MultiFernet([Fernet(k.strip().encode()) for k in master_keys])
-        except (ValueError, binascii.Error) as exc:
-            raise CryptoError(
-                "a master key is not a Fernet key (32 url-safe Base64 bytes)"
-            ) from exc
+    def __init__(self, master_keys: Callable[[], list[str]]) -> None:
+        self._load = master_keys
+        self._multi: MultiFernet | None = None
+
+    @property
+    def _fernet(self) -> MultiFernet:
+        if self._multi is None:
+            keys = self._load()
+            if not keys:
+                raise CryptoError("no master key")
+            try:
+                self._multi = MultiFernet([Fernet(k.encode()) for k in keys])
+            except (ValueError, binascii.Error) as exc:
+                raise CryptoError(
+                    "a master key is not a Fernet key (32 url-safe Base64 bytes)"
+                ) from exc
+        return self._multi
 
     @staticmethod
     def new_master_key() -> str:

@@ -18,10 +18,14 @@ from typing import Any
 import msgspec
 
 from chargenet.adapters.tcec.client import Clients, PartnerError
+from chargenet.adapters.tcec.codes import Ret
 from chargenet.app.interconnect import Outbox, OutboxItem
 from chargenet.kit.clock import Clock
 
 log = logging.getLogger(__name__)
+
+# Answers that will not change by asking again: given up at once instead of resent.
+PERMANENT = frozenset({Ret.SIGNATURE, Ret.PARAMETERS, Ret.BUSINESS})
 
 Settled = Callable[[OutboxItem, dict[str, Any] | None, str | None], Awaitable[None]]
 """Told once an item is settled: (item, the partner's answer or None, error or None)."""
@@ -84,7 +88,7 @@ class Delivery:
             )
         except PartnerError as exc:
             attempts = item.attempts + 1
-            give_up = attempts > self.retries
+            give_up = attempts > self.retries or exc.ret in PERMANENT
             retry_at = None if give_up else self._clock.now() + timedelta(seconds=self.interval_s)
             await asyncio.to_thread(
                 self._outbox.attempt_failed, item.id, self._clock.now(), str(exc), retry_at

@@ -108,7 +108,7 @@ def serve(
     """Run the platform: HTTP API (and the protocol endpoints) on one port."""
     import uvicorn
 
-    from chargenet.entrypoints.web import create_app
+    from chargenet.entrypoints.web import create_app, protocol_parts
 
     settings = _settings(db, host=host, port=port)
     platform = bootstrap(settings)
@@ -116,7 +116,7 @@ def serve(
     if not tokens:
         tokens = [secrets.token_urlsafe(24)]
         err.print(f"No API token given; generated one for this run: [bold]{tokens[0]}[/bold]")
-    web = create_app(platform, api_tokens=tokens)
+    web = create_app(platform, api_tokens=tokens, **protocol_parts(platform))
     _print_urls(settings)
     uvicorn.run(web, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
@@ -151,7 +151,7 @@ def demo(
 
     from chargenet.demo.live import live_city
     from chargenet.demo.world import build_world
-    from chargenet.entrypoints.web import create_app
+    from chargenet.entrypoints.web import create_app, protocol_parts
 
     settings = _settings(db, host=host, port=port)
     if fresh and settings.database_url.startswith("sqlite:///"):
@@ -163,7 +163,9 @@ def demo(
         world = build_world(seed=seed, now=platform.clock.now())
         _ingest_with_progress(platform, world, "Building the demo city")
     tokens = _tokens(token) or ["demo-token"]
-    web = create_app(platform, api_tokens=tokens, background=[live_city(seed=seed, speed=speed)])
+    parts = protocol_parts(platform)
+    parts["background"] = [live_city(seed=seed, speed=speed), *parts["background"]]
+    web = create_app(platform, api_tokens=tokens, **parts)
     _print_urls(settings)
     err.print(f"API token for the event log and sessions: [bold]{tokens[0]}[/bold]")
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning")
