@@ -186,6 +186,9 @@ class PartnerAdmin:
         )
         return InboundCredentials(partner_id=partner_id, operator_secret=secret, keys=keys)
 
+    def records(self) -> list[PartnerRecord]:
+        return self._store.partners()
+
     def _require(self, partner_id: str) -> PartnerRecord:
         record = self._store.partner(partner_id)
         if record is None:

@@ -31,6 +31,7 @@ from chargenet.adapters.files.importer import (
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
+from chargenet.entrypoints.cli.tcec import app as tcec_app
 
 console = Console()
 err = Console(stderr=True)
@@ -45,6 +46,7 @@ db_app = typer.Typer(
     help="Database: schema migrations and rebuilding state from the log.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+app.add_typer(tcec_app, name="tcec")
 
 DbOption = Annotated[
     str | None,
