@@ -30,32 +30,36 @@ class IssuedToken:
 
 
 class TokenIssuer:
-    """Bearer tokens for partners: one live token per partner; asking again before it
-    expires gives a new one and ends the old (a partner that lost its token recovers)."""
+    """Bearer tokens for partners: one live token per partner. Asking again while it lives
+    gives the same token with the time it has left (so a partner's several workers do
+    not end each other's tokens); once expired, a new one is made."""
 
     def __init__(self, clock: Clock, ttl_s: int = 7200) -> None:
         self._clock = clock
         self._ttl = ttl_s
         self._lock = threading.Lock()
         self._by_digest: dict[str, tuple[str, datetime]] = {}
-        self._by_partner: dict[str, str] = {}
+        self._by_partner: dict[str, tuple[str, datetime]] = {}
 
     def issue(self, partner_id: str) -> IssuedToken:
-        token = secrets.token_hex(16)
-        expires = self._clock.now() + timedelta(seconds=self._ttl)
+        now = self._clock.now()
         with self._lock:
-            old = self._by_partner.pop(partner_id, None)
-            if old is not None:
-                self._by_digest.pop(old, None)
-            digest = _digest(token)
-            self._by_digest[digest] = (partner_id, expires)
-            self._by_partner[partner_id] = digest
+            live = self._by_partner.get(partner_id)
+            if live is not None and live[1] > now:
+                left = int((live[1] - now).total_seconds())
+                return IssuedToken(live[0], live[1], max(left, 1))
+            if live is not None:
+                self._by_digest.pop(_digest(live[0]), None)
+            token = secrets.token_hex(16)
+            expires = now + timedelta(seconds=self._ttl)
+            self._by_digest[_digest(token)] = (partner_id, expires)
+            self._by_partner[partner_id] = (token, expires)
         return IssuedToken(token, expires, self._ttl)
 
     def partner_of(self, token: str) -> str | None:
         """The partner a live token was issued to; None when unknown or expired."""
-        # Looked up by SHA-256 digest: the table never holds a token, and a lookup's timing
-        # says nothing useful about a random 128-bit token.
+        # Looked up by SHA-256 digest: a lookup's timing says nothing useful about a
+        # random 128-bit token.
         with self._lock:
             found = self._by_digest.get(_digest(token))
         if found is None or found[1] <= self._clock.now():
@@ -64,9 +68,9 @@ class TokenIssuer:
 
     def revoke(self, partner_id: str) -> None:
         with self._lock:
-            digest = self._by_partner.pop(partner_id, None)
-            if digest is not None:
-                self._by_digest.pop(digest, None)
+            live = self._by_partner.pop(partner_id, None)
+            if live is not None:
+                self._by_digest.pop(_digest(live[0]), None)
 
 
 class ReplayGuard:
