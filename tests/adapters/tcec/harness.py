@@ -98,7 +98,9 @@ async def linked(
             base_url=sim_url,
             pull=pull,
         )
-        platform.tcec.admin.set_outbound(sim.operator_id, sim.issued.operator_secret, sim.issued.keys)
+        platform.tcec.admin.set_outbound(
+            sim.operator_id, sim.issued.operator_secret, sim.issued.keys
+        )
         background = [job for job in platform.tcec.jobs() if job.__name__ in jobs]
         app = create_app(
             platform,

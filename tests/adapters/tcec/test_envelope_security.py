@@ -40,7 +40,12 @@ def test_tokens_are_issued_for_the_right_secret_and_expire(tmp_path: Path) -> No
             answer = sim.open(
                 await sim.send(
                     "query_token",
-                    sim.envelope({"OperatorID": sim.operator_id, "OperatorSecret": sim.platform.operator_secret}),  # type: ignore[union-attr]
+                    sim.envelope(
+                        {
+                            "OperatorID": sim.operator_id,
+                            "OperatorSecret": sim.platform.operator_secret,
+                        }
+                    ),  # type: ignore[union-attr]
                 )
             )
             # Asked again while it lives: the same token, not a second one.
@@ -74,7 +79,9 @@ def test_a_bad_signature_is_4001_and_nothing_is_stored(tmp_path: Path) -> None:
             assert answer["Ret"] == 4001
             # Data changed after signing is a bad signature too.
             request = sim.envelope(STATUS)
-            other = sim.envelope({"ConnectorStatusInfo": {"ConnectorID": "1001E1C1", "Status": 255}})
+            other = sim.envelope(
+                {"ConnectorStatusInfo": {"ConnectorID": "1001E1C1", "Status": 255}}
+            )
             request["Data"] = other["Data"]
             answer = await sim.send("notification_stationStatus", request, token)
             assert answer["Ret"] == 4001
@@ -92,13 +99,48 @@ def test_bad_parameters_are_4003_and_nothing_is_stored(tmp_path: Path) -> None:
             before = stored(link)
             station = dict(sim.stations["1001"])
             cases: list[tuple[str, Any, str]] = [
-                ("notification_stationInfo", {"StationInfo": {**station, "StationType": 7}}, "StationType 7"),
-                ("notification_stationInfo", {"StationInfo": {**station, "Construction": 12}}, "Construction 12"),
-                ("notification_stationInfo", {"StationInfo": {k: v for k, v in station.items() if k != "StationLat"}}, "StationLat"),
-                ("notification_stationInfo", {"StationInfo": {**station, "AreaCode": "14"}}, "AreaCode"),
-                ("notification_stationStatus", {"ConnectorStatusInfo": {"ConnectorID": "1001E1C1", "Status": 9}}, "Status 9"),
-                ("notification_stationStatus", {"ConnectorStatusInfo": {"Status": 1}}, "ConnectorID"),
-                ("check_charge_orders", {"CheckOrderSeq": "X", "StartTime": "2025-06-01", "EndTime": "x", "OrderCount": 0, "TotalOrderPower": 0, "TotalOrderMoney": 0}, "StartTime"),
+                (
+                    "notification_stationInfo",
+                    {"StationInfo": {**station, "StationType": 7}},
+                    "StationType 7",
+                ),
+                (
+                    "notification_stationInfo",
+                    {"StationInfo": {**station, "Construction": 12}},
+                    "Construction 12",
+                ),
+                (
+                    "notification_stationInfo",
+                    {"StationInfo": {k: v for k, v in station.items() if k != "StationLat"}},
+                    "StationLat",
+                ),
+                (
+                    "notification_stationInfo",
+                    {"StationInfo": {**station, "AreaCode": "14"}},
+                    "AreaCode",
+                ),
+                (
+                    "notification_stationStatus",
+                    {"ConnectorStatusInfo": {"ConnectorID": "1001E1C1", "Status": 9}},
+                    "Status 9",
+                ),
+                (
+                    "notification_stationStatus",
+                    {"ConnectorStatusInfo": {"Status": 1}},
+                    "ConnectorID",
+                ),
+                (
+                    "check_charge_orders",
+                    {
+                        "CheckOrderSeq": "X",
+                        "StartTime": "2025-06-01",
+                        "EndTime": "x",
+                        "OrderCount": 0,
+                        "TotalOrderPower": 0,
+                        "TotalOrderMoney": 0,
+                    },
+                    "StartTime",
+                ),
             ]
             for endpoint, payload, mentioned in cases:
                 answer = await sim.send(endpoint, sim.envelope(payload), token)
