@@ -373,7 +373,7 @@ class CheckOrdersAnswer(Struct):
     TotalDisputeOrder: int
     TotalDisputePower: Decimal
     TotalDisputeMoney: Decimal
-    DisputeOrders: list[DisputeOrder] = []
+    DisputeOrders: list[DisputeOrder]  # always sent, empty when all agree
 
 
 # --- chargenet's supervision extension (outside the standard; same envelope) ---------------
