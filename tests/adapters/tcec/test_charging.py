@@ -59,7 +59,7 @@ def test_a_charge_from_authorisation_to_bill(tmp_path: Path) -> None:
             result = await tcec.charging.wait_for(partner, seq, wire.StartChargeResult, 5.0)
             assert result is not None
             session_id = PREFIX + seq
-            sessions = await private(link, f"/api/v1/sessions?state=active")
+            sessions = await private(link, "/api/v1/sessions?state=active")
             assert [s["session_id"] for s in sessions] == [session_id]
 
             status = await tcec.charging.status(partner, seq)  # query_equip_charge_status
@@ -75,7 +75,7 @@ def test_a_charge_from_authorisation_to_bill(tmp_path: Path) -> None:
             assert stopped.SuccStat == 0
             assert await stopping is not None
             await sim.settle()
-            [session] = await private(link, f"/api/v1/sessions?state=completed")
+            [session] = await private(link, "/api/v1/sessions?state=completed")
             assert session["session_id"] == session_id
             assert session["energy_wh"] == 2_500
             bill = await private(link, f"/api/v1/sessions/{session_id}/bill")

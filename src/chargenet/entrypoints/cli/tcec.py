@@ -196,19 +196,17 @@ def list_partners(db: DbOption = None) -> None:
         records = platform.tcec.admin.records()
     finally:
         platform.close()
-    table = Table("OperatorID", "operator", "name", "URL", "pull", "datum", "enabled", "can call")
+    if not records:
+        console.print("no partner platforms; add one with `chargenet tcec add`")
     for r in records:
-        table.add_row(
-            r.partner_id,
-            r.operator_id,
-            r.name,
-            r.base_url or "",
-            "yes" if r.pull else "no",
-            r.datum,
-            "yes" if r.enabled else "no",
-            "yes" if r.outbound_keys and r.base_url else "no",
+        # One line each, so that scripts can grep it.
+        console.print(
+            f"{r.partner_id}  operator={r.operator_id}  name={r.name}  url={r.base_url or '-'}  "
+            f"pull={'yes' if r.pull else 'no'}  datum={r.datum}  "
+            f"enabled={'yes' if r.enabled else 'no'}  "
+            f"can_call={'yes' if r.outbound_keys and r.base_url else 'no'}",
+            soft_wrap=True,
         )
-    console.print(table)
 
 
 @app.command("reseal")
