@@ -190,3 +190,27 @@ def test_both_spellings_of_service_are_read() -> None:
         assert billed.bill.energy_wh == 10_000
     with pytest.raises(wire.PayloadError, match="TotalServiceMoney"):
         wire.decode(msgspec.json.encode(order), wire.ChargeOrderInfo)
+
+
+def test_the_reverse_code_maps_lead_back_to_the_same_words() -> None:
+    from chargenet.adapters.tcec import codes
+
+    for category in SiteCategory:
+        construction = codes.construction_of(category)
+        if codes.CONSTRUCTION_CATEGORY[construction] is not SiteCategory.OTHER:
+            back = codes.CONSTRUCTION_CATEGORY[construction]
+            assert back is category or {back, category} <= {
+                SiteCategory.RESIDENTIAL_OLD,
+                SiteCategory.RESIDENTIAL_NEW,
+                SiteCategory.TRANSPORT_HUB,
+                SiteCategory.PARK_AND_RIDE,
+            }
+    for access, station_type in codes.ACCESS_STATION_TYPE.items():
+        assert codes.STATION_TYPE_ACCESS[station_type] is access
+    for standard in ConnectorStandard:
+        assert codes.CONNECTOR_TYPE.get(
+            codes.connector_type_of(standard), (ConnectorStandard.OTHER,)
+        )[0] in (
+            standard,
+            ConnectorStandard.OTHER,
+        )
