@@ -80,7 +80,7 @@ class PartnerClient:
             now = self._clock.now()
             if self._token is not None and self._token[1] - _TOKEN_MARGIN > now:
                 return self._token[0]
-            partner = self._partner()
+            partner = await asyncio.to_thread(self._partner)
             assert partner.outbound_secret is not None
             got = await self._send(
                 "query_token",
@@ -101,7 +101,7 @@ class PartnerClient:
     async def _send(
         self, endpoint: str, payload: Any, answer: type[T], token: str | None, timeout: float
     ) -> T:
-        partner = self._partner()
+        partner = await asyncio.to_thread(self._partner)
         keys = partner.outbound_keys
         assert keys is not None and partner.base_url is not None
         stamp = envelope.format_timestamp(self._clock.now(), partner.zone)
