@@ -9,8 +9,12 @@ from functools import cached_property
 
 from chargenet.adapters.bus.memory import MemoryBus
 from chargenet.adapters.storage.queries_planning import PlanningQueries
+from chargenet.adapters.storage.queries_tcec import SettlementReadModel
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.store import SqlEventStore
+from chargenet.adapters.storage.tcec_config import SqlOutbox, SqlPartnerStore
+from chargenet.adapters.tcec.crypto import Vault, master_keys
+from chargenet.adapters.tcec.gateway import TcecGateway, TcecOptions
 from chargenet.app.ingest import EventIngestor
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline
@@ -31,6 +35,7 @@ class Platform:
     pipeline: IngestPipeline
     read: ReadModel
     orders: OrderService
+    tcec: TcecGateway  # T/CEC 102 interconnection (docs/tcec.md)
     clock: Clock = field(default_factory=SystemClock)
 
     async def start(self) -> None:
@@ -61,13 +66,45 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
     ingestor = EventIngestor(store, bus)
     pipeline = IngestPipeline(ingestor, max_batch=settings.ingest_max_batch)
     clock = clock or SystemClock()
+    read = ReadModel(store.read_engine)
+    orders = OrderService(pipeline, clock)
+    tcec = _tcec(settings, store, pipeline, read, clock)
+    orders.register("tcec", tcec.control)
     return Platform(
         settings=settings,
         store=store,
         bus=bus,
         ingestor=ingestor,
         pipeline=pipeline,
-        read=ReadModel(store.read_engine),
-        orders=OrderService(pipeline, clock),
+        read=read,
+        orders=orders,
+        tcec=tcec,
         clock=clock,
+    )
+
+
+def _tcec(
+    settings: Settings,
+    store: SqlEventStore,
+    pipeline: IngestPipeline,
+    read: ReadModel,
+    clock: Clock,
+) -> TcecGateway:
+    return TcecGateway(
+        partners=SqlPartnerStore(store.engine, store.read_engine),
+        outbox=SqlOutbox(store.engine, store.read_engine),
+        settlement=SettlementReadModel(store.read_engine),
+        queries=read,
+        pipeline=pipeline,
+        vault=Vault(lambda: master_keys(settings.tcec_master_key, settings.tcec_master_key_file)),
+        clock=clock,
+        options=TcecOptions(
+            our_operator_id=settings.tcec_operator_id,
+            zone=settings.local_timezone,
+            token_ttl_s=settings.tcec_token_ttl_s,
+            time_window_s=settings.tcec_time_window_s,
+            retries=settings.tcec_retry_attempts,
+            retry_interval_s=settings.tcec_retry_interval_s,
+            poll_interval_s=settings.tcec_poll_interval_s,
+        ),
     )

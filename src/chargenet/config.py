@@ -24,6 +24,15 @@ class Settings:
     sqlite_synchronous: str = "FULL"  # FULL: a committed batch survives power loss
     ingest_max_batch: int = 2000
     log_level: str = "INFO"
+    # T/CEC 102 interconnection (docs/tcec.md)
+    tcec_operator_id: str = "CHARGENET"  # our OperatorID towards partner platforms
+    tcec_master_key: str | None = None  # Fernet key(s), comma-separated, newest first
+    tcec_master_key_file: str = "var/tcec-master.key"  # used when no key is given
+    tcec_token_ttl_s: int = 7200
+    tcec_time_window_s: int = 300  # TimeStamp skew accepted; replays refused within it
+    tcec_retry_attempts: int = 5  # resends of a failed push (Part 4: more than 3)
+    tcec_retry_interval_s: float = 60.0  # Part 4: about a minute apart
+    tcec_poll_interval_s: float = 300.0  # pulling status from query-only partners
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -38,6 +47,14 @@ class Settings:
             ("sqlite_synchronous", str),
             ("ingest_max_batch", int),
             ("log_level", str),
+            ("tcec_operator_id", str),
+            ("tcec_master_key", str),
+            ("tcec_master_key_file", str),
+            ("tcec_token_ttl_s", int),
+            ("tcec_time_window_s", int),
+            ("tcec_retry_attempts", int),
+            ("tcec_retry_interval_s", float),
+            ("tcec_poll_interval_s", float),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

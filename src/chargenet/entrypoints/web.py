@@ -6,8 +6,9 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from chargenet import __version__
 from chargenet.adapters.api.auth import Authenticator, StaticTokens, require
@@ -32,13 +33,14 @@ def create_app(
     authenticators: Sequence[Authenticator] = (),
     background: Sequence[BackgroundJob] = (),
     routers: Sequence[APIRouter] = (),
+    private_routers: Sequence[APIRouter] = (),
 ) -> FastAPI:
     """Build the web application.
 
     `api_tokens` are admin bearer tokens; `authenticators` add other ways to log in.
     `background` jobs run for the life of the app (the demo city's activity, simulators,
     pollers, protocol servers) and are cancelled at shutdown. `routers` are mounted as
-    they are (protocol endpoints, dashboard).
+    they are (protocol endpoints, dashboard); `private_routers` behind the regulator guard.
     """
 
     @asynccontextmanager
@@ -76,6 +78,8 @@ def create_app(
     app.include_router(planning_router(platform.planning, private=require(auth, Role.REGULATOR)))
     for router in routers:
         app.include_router(router)
+    for router in private_routers:
+        app.include_router(router, dependencies=[Depends(require(auth, Role.REGULATOR))])
     app.state.authenticators = auth
 
     @app.get("/healthz", tags=["operations"])
@@ -88,3 +92,13 @@ def create_app(
 
     app.state.platform = platform
     return app
+
+
+def protocol_parts(platform: Platform) -> dict[str, Any]:
+    """The protocol adapters' routers and background jobs, as `create_app` keyword
+    arguments, for `chargenet serve` and `chargenet demo`."""
+    return {
+        "routers": [platform.tcec.router()],
+        "private_routers": [platform.tcec.admin_router()],
+        "background": [*platform.tcec.jobs()],
+    }

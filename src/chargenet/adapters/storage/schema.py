@@ -347,6 +347,8 @@ STATE_TABLES: tuple[Table, ...] = (
     areas,
 )
 
+# Feature tables live in their own modules (on this `metadata`); children first.
 from chargenet.adapters.storage.tables_planning import PLANNING_TABLES  # noqa: E402
+from chargenet.adapters.storage.tables_tcec import TCEC_STATE_TABLES  # noqa: E402
 
-STATE_TABLES = (*PLANNING_TABLES, *STATE_TABLES)
+STATE_TABLES = (*TCEC_STATE_TABLES, *PLANNING_TABLES, *STATE_TABLES)

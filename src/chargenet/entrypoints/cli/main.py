@@ -32,6 +32,7 @@ from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.entrypoints.cli.plan import plan_app
+from chargenet.entrypoints.cli.tcec import app as tcec_app
 
 console = Console()
 err = Console(stderr=True)
@@ -47,6 +48,7 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(plan_app, name="plan")
+app.add_typer(tcec_app, name="tcec")
 
 DbOption = Annotated[
     str | None,
@@ -110,7 +112,7 @@ def serve(
     """Run the platform: HTTP API (and the protocol endpoints) on one port."""
     import uvicorn
 
-    from chargenet.entrypoints.web import create_app
+    from chargenet.entrypoints.web import create_app, protocol_parts
 
     settings = _settings(db, host=host, port=port)
     platform = bootstrap(settings)
@@ -118,7 +120,7 @@ def serve(
     if not tokens:
         tokens = [secrets.token_urlsafe(24)]
         err.print(f"No API token given; generated one for this run: [bold]{tokens[0]}[/bold]")
-    web = create_app(platform, api_tokens=tokens)
+    web = create_app(platform, api_tokens=tokens, **protocol_parts(platform))
     _print_urls(settings)
     uvicorn.run(web, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
@@ -153,7 +155,7 @@ def demo(
 
     from chargenet.demo.live import live_city
     from chargenet.demo.world import build_world
-    from chargenet.entrypoints.web import create_app
+    from chargenet.entrypoints.web import create_app, protocol_parts
 
     settings = _settings(db, host=host, port=port)
     if fresh and settings.database_url.startswith("sqlite:///"):
@@ -168,7 +170,9 @@ def demo(
 
     platform.planning.use_roads(demo_planning_roads())
     tokens = _tokens(token) or ["demo-token"]
-    web = create_app(platform, api_tokens=tokens, background=[live_city(seed=seed, speed=speed)])
+    parts = protocol_parts(platform)
+    parts["background"] = [live_city(seed=seed, speed=speed), *parts["background"]]
+    web = create_app(platform, api_tokens=tokens, **parts)
     _print_urls(settings)
     err.print(f"API token for the event log and sessions: [bold]{tokens[0]}[/bold]")
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning")

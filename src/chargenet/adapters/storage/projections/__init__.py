@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 
 from chargenet.adapters.storage.projections import (
     areas,
+    billing,
     live,
     planning,
     registry,
@@ -48,6 +49,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
     **supervision.APPLIERS,
     **targets.APPLIERS,
     **planning.APPLIERS,
+    **billing.APPLIERS,
 }
 _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
     **live.APPLIERS,

@@ -1,0 +1,142 @@
+"""Settlement questions: orders to reconcile, reconciliations, tariffs, bills."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select
+
+from chargenet.adapters.storage.schema import sessions
+from chargenet.adapters.storage.tables_tcec import (
+    reconciliation_differences,
+    reconciliations,
+    session_bill_periods,
+    session_bills,
+    tariffs,
+)
+from chargenet.core.billing import OrderTotals
+
+Row = dict[str, Any]
+_CHUNK = 500  # ids per IN (…) list, well under every driver's parameter limit
+
+
+class SettlementReadModel:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def recorded_orders(
+        self,
+        operator_id: str,
+        session_prefix: str,
+        period: tuple[datetime, datetime],
+        also: Sequence[str],
+    ) -> list[OrderTotals]:
+        start, end = period
+        base = (
+            select(
+                sessions.c.session_id,
+                func.coalesce(sessions.c.energy_wh, session_bills.c.energy_wh).label("energy"),
+                func.coalesce(session_bills.c.total_amount, sessions.c.cost_amount).label("amount"),
+                sessions.c.ended_at,
+            )
+            .select_from(
+                sessions.outerjoin(
+                    session_bills, session_bills.c.session_id == sessions.c.session_id
+                )
+            )
+            .where(sessions.c.operator_id == operator_id)
+        )
+        in_period = and_(
+            sessions.c.session_id.startswith(session_prefix, autoescape=True),
+            sessions.c.ended_at >= start,
+            sessions.c.ended_at <= end,
+        )
+        found: dict[str, OrderTotals] = {}
+        ids = list(dict.fromkeys(also))
+        chunks = [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)] or [[]]
+        with self._engine.connect() as conn:
+            for n, chunk in enumerate(chunks):
+                condition = sessions.c.session_id.in_(chunk)
+                stmt = base.where(or_(in_period, condition) if n == 0 else condition)
+                for row in conn.execute(stmt):
+                    amount = row.amount
+                    found[row.session_id] = OrderTotals(
+                        order_id=row.session_id,
+                        energy_wh=row.energy,
+                        amount=Decimal(amount) if amount is not None else None,
+                        ended_at=row.ended_at,
+                    )
+        return list(found.values())
+
+    def reconciliations(
+        self, operator_id: str | None = None, limit: int = 100, offset: int = 0
+    ) -> tuple[list[Row], int]:
+        stmt = select(reconciliations).order_by(reconciliations.c.checked_at.desc())
+        if operator_id is not None:
+            stmt = stmt.where(reconciliations.c.operator_id == operator_id)
+        with self._engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+            rows = [dict(r) for r in conn.execute(stmt.limit(limit).offset(offset)).mappings()]
+        return rows, total
+
+    def reconciliation(self, reconciliation_id: str) -> Row | None:
+        with self._engine.connect() as conn:
+            row = (
+                conn.execute(
+                    select(reconciliations).where(
+                        reconciliations.c.reconciliation_id == reconciliation_id
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return None
+            out = dict(row)
+            out["items"] = [
+                dict(r)
+                for r in conn.execute(
+                    select(reconciliation_differences)
+                    .where(reconciliation_differences.c.reconciliation_id == reconciliation_id)
+                    .order_by(reconciliation_differences.c.order_id)
+                ).mappings()
+            ]
+        return out
+
+    def tariffs(self, station_id: str) -> list[Row]:
+        with self._engine.connect() as conn:
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    select(tariffs)
+                    .where(tariffs.c.station_id == station_id)
+                    .order_by(tariffs.c.scope)
+                ).mappings()
+            ]
+        for row in rows:
+            row["periods"] = json.loads(row["periods"])
+        return rows
+
+    def bill(self, session_id: str) -> Row | None:
+        with self._engine.connect() as conn:
+            row = (
+                conn.execute(select(session_bills).where(session_bills.c.session_id == session_id))
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return None
+            out = dict(row)
+            out["items"] = [
+                dict(r)
+                for r in conn.execute(
+                    select(session_bill_periods)
+                    .where(session_bill_periods.c.session_id == session_id)
+                    .order_by(session_bill_periods.c.period_no)
+                ).mappings()
+            ]
+        return out

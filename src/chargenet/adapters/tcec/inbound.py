@@ -1,0 +1,317 @@
+"""chargenet as the platform partners call: the envelope checks, then one handler per
+endpoint. Independent of the web framework (server.py mounts it).
+
+Order of checks (each failure answered with its Ret, logged, nothing stored):
+envelope shape → known partner → Sig (4001) → bearer token (4002; not for query_token)
+→ TimeStamp window and replay (4003) → Data decrypts (4003) → payload shape and codes
+(4003) → the one way in; refusals there are 4004 → unexpected errors 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from chargenet.adapters.tcec import codes, envelope, mapping, wire
+from chargenet.adapters.tcec.codes import Ret
+from chargenet.adapters.tcec.crypto import CryptoError
+from chargenet.adapters.tcec.intake import Intake, IntakeResult
+from chargenet.adapters.tcec.mapping import BadParameters, Sent
+from chargenet.adapters.tcec.partners import Partner, PartnerDirectory
+from chargenet.adapters.tcec.security import ReplayGuard, TokenIssuer
+from chargenet.app.interconnect import SettlementQueries
+from chargenet.core.billing import (
+    DifferenceKind,
+    OrderTotals,
+    bill_flags,
+    kwh_to_wh,
+    reconcile,
+    statement_problems,
+)
+from chargenet.core.events import ChargeOrdersReconciled, Source, event_meta
+from chargenet.core.ids import OperatorId
+from chargenet.kit.clock import Clock
+from chargenet.kit.ids import stable_id
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 4 * 1024 * 1024
+_KWH = Decimal(1000)
+
+
+class Refused(Exception):
+    """The payload is well-formed but cannot be accepted (Ret 4004)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What goes back: the envelope fields before encryption and signing."""
+
+    ret: int
+    msg: str
+    payload: Any = None
+
+
+Handler = Callable[[Partner, str, Sent], Awaitable[Any]]
+ChargeListener = Callable[[Partner, str, Any], None]
+
+
+class InboundService:
+    def __init__(
+        self,
+        *,
+        directory: PartnerDirectory,
+        tokens: TokenIssuer,
+        replay: ReplayGuard,
+        intake: Intake,
+        settlement: SettlementQueries,
+        clock: Clock,
+        zone: ZoneInfo,
+    ) -> None:
+        self._directory = directory
+        self._tokens = tokens
+        self._replay = replay
+        self._intake = intake
+        self._settlement = settlement
+        self._clock = clock
+        self._zone = zone
+        self.charge_listeners: list[ChargeListener] = []
+        self.handlers: dict[str, Handler] = {
+            "query_token": self._query_token,
+            "notification_stationInfo": self._station_info,
+            "notification_stationStatus": self._station_status,
+            "notification_start_charge_result": self._start_result,
+            "notification_equip_charge_status": self._charge_status,
+            "notification_stop_charge_result": self._stop_result,
+            "notification_charge_order_info": self._order_info,
+            "check_charge_orders": self._check_orders,
+        }
+
+    # --- the envelope -------------------------------------------------------------------
+
+    async def handle(self, endpoint: str, body: bytes, authorization: str | None) -> dict[str, Any]:
+        """The answer envelope (JSON-ready) to a request envelope."""
+        if len(body) > MAX_BODY:
+            return envelope.build_reply(Ret.PARAMETERS, "request too large", None, None)
+        try:
+            request = msgspec.json.decode(body, type=envelope.Request)
+        except msgspec.MsgspecError as exc:
+            log.warning("tcec %s: malformed envelope: %s", endpoint, exc)
+            return envelope.build_reply(Ret.PARAMETERS, f"malformed envelope: {exc}", None, None)
+        partner = await asyncio.to_thread(self._directory.get, request.OperatorID)
+        if partner is None:
+            log.warning("tcec %s: unknown OperatorID %r", endpoint, request.OperatorID)
+            return envelope.build_reply(Ret.PARAMETERS, "unknown OperatorID", None, None)
+        answer = await self._checked(partner, endpoint, request, authorization)
+        if answer.ret != Ret.OK:
+            log.warning(
+                "tcec %s from %s: %s %s", endpoint, partner.partner_id, answer.ret, answer.msg
+            )
+        return envelope.build_reply(answer.ret, answer.msg, answer.payload, partner.inbound_keys)
+
+    async def _checked(
+        self, partner: Partner, endpoint: str, request: envelope.Request, authorization: str | None
+    ) -> Answer:
+        handler = self.handlers.get(endpoint)
+        if handler is None:
+            return Answer(Ret.PARAMETERS, f"unknown endpoint {endpoint}")
+        if not envelope.request_signed(request, partner.inbound_keys):
+            return Answer(Ret.SIGNATURE, "signature does not match")
+        if endpoint != "query_token":
+            scheme, _, token = (authorization or "").partition(" ")
+            owner = self._tokens.partner_of(token.strip()) if scheme.lower() == "bearer" else None
+            if owner != partner.partner_id:
+                return Answer(Ret.TOKEN, "token missing, unknown or expired: call query_token")
+        try:
+            sent_at = envelope.parse_timestamp(request.TimeStamp, partner.zone)
+        except envelope.EnvelopeError as exc:
+            return Answer(Ret.PARAMETERS, str(exc))
+        problem = envelope.seq_problem(request.Seq) or self._replay.check(
+            partner.partner_id, sent_at, request.TimeStamp, request.Seq
+        )
+        if problem:
+            return Answer(Ret.PARAMETERS, problem)
+        try:
+            plain = envelope.open_data(request.Data, partner.inbound_keys)
+        except CryptoError as exc:
+            return Answer(Ret.PARAMETERS, str(exc))
+        sent = Sent(
+            at=sent_at,
+            stamp=f"{request.TimeStamp}{request.Seq}",
+            received_at=self._clock.now(),
+        )
+        try:
+            return Answer(Ret.OK, "", await handler(partner, plain, sent))
+        except (wire.PayloadError, BadParameters) as exc:
+            return Answer(Ret.PARAMETERS, str(exc)[:500])
+        except Refused as exc:
+            return Answer(Ret.BUSINESS, str(exc)[:500])
+        except Exception:
+            log.exception("tcec %s from %s failed", endpoint, partner.partner_id)
+            return Answer(Ret.SERVER, "server error")
+
+    @staticmethod
+    def _refuse_if(result: IntakeResult) -> None:
+        if result.refused:
+            raise Refused("; ".join(result.refused))
+
+    def _tell(self, partner: Partner, seq: str, what: Any) -> None:
+        for listener in self.charge_listeners:
+            listener(partner, seq, what)
+
+    # --- endpoints ------------------------------------------------------------------------
+
+    async def _query_token(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        request = wire.decode(plain, wire.TokenRequest)
+        if request.OperatorID != partner.partner_id:
+            failure = codes.TokenFailure.UNKNOWN_OPERATOR
+        elif not await asyncio.to_thread(partner.secret_matches, request.OperatorSecret):
+            failure = codes.TokenFailure.WRONG_SECRET
+        else:
+            issued = self._tokens.issue(partner.partner_id)
+            return wire.TokenAnswer(
+                OperatorID=partner.partner_id,
+                SuccStat=0,
+                FailReason=0,
+                AccessToken=issued.token,
+                TokenAvailableTime=issued.ttl_s,
+            )
+        log.warning("tcec query_token from %s refused: %s", partner.partner_id, failure.name)
+        return wire.TokenAnswer(OperatorID=partner.partner_id, SuccStat=1, FailReason=failure)
+
+    async def _station_info(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        notice = wire.decode(plain, wire.StationInfoNotice)
+        self._refuse_if(await self._intake.station(partner, notice.StationInfo, sent))
+        return wire.NoticeAnswer(Status=0)
+
+    async def _station_status(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        notice = wire.decode(plain, wire.StationStatusNotice)
+        fact = mapping.connector_status_fact(partner, notice.ConnectorStatusInfo, sent)
+        self._refuse_if(await self._intake.submit(partner, [fact]))
+        return wire.NoticeAnswer(Status=0)
+
+    async def _start_result(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        result = wire.decode(plain, wire.StartChargeResult)
+        self._refuse_if(
+            await self._intake.submit(partner, mapping.start_result_facts(partner, result, sent))
+        )
+        self._tell(partner, result.StartChargeSeq, result)
+        return wire.ChargeResultAnswer(StartChargeSeq=result.StartChargeSeq, SuccStat=0)
+
+    async def _charge_status(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        snapshot = wire.decode(plain, wire.ChargingSnapshot)
+        self._refuse_if(
+            await self._intake.submit(partner, mapping.snapshot_facts(partner, snapshot, sent))
+        )
+        return wire.SnapshotAnswer(StartChargeSeq=snapshot.StartChargeSeq, SuccStat=0)
+
+    async def _stop_result(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        result = wire.decode(plain, wire.StopChargeResult)
+        mapping.local_id(result.StartChargeSeq, "StartChargeSeq")
+        self._tell(partner, result.StartChargeSeq, result)
+        return wire.ChargeResultAnswer(StartChargeSeq=result.StartChargeSeq, SuccStat=0)
+
+    async def _order_info(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        order = wire.decode(plain, wire.ChargeOrderInfo)
+        facts = mapping.order_facts(partner, order, sent)
+        self._refuse_if(await self._intake.submit(partner, facts))
+        # The bill is kept either way; one that disagrees with itself is disputed (R31).
+        disputed = bool(bill_flags(mapping.bill_of(partner, order)))
+        self._tell(partner, order.StartChargeSeq, order)
+        return wire.OrderInfoAnswer(
+            StartChargeSeq=order.StartChargeSeq,
+            ConnectorID=order.ConnectorID,
+            ConfirmResult=1 if disputed else 0,
+        )
+
+    async def _check_orders(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        check = wire.decode(plain, wire.CheckOrders)
+        reference = mapping.local_id(check.CheckOrderSeq, "CheckOrderSeq")
+        start = mapping.parse_time(check.StartTime, partner.zone, "StartTime")
+        end = mapping.parse_time(check.EndTime, partner.zone, "EndTime")
+        if end < start:
+            raise BadParameters("EndTime is before StartTime")
+        stated = [
+            OrderTotals(
+                order_id=partner.session_id(mapping.local_id(o.StartChargeSeq, "StartChargeSeq")),
+                energy_wh=kwh_to_wh(o.TotalPower),
+                amount=o.TotalMoney,
+            )
+            for o in check.ChargeOrders
+        ]
+        problems = statement_problems(
+            stated, check.OrderCount, kwh_to_wh(check.TotalOrderPower), check.TotalOrderMoney
+        )
+        if problems:
+            raise BadParameters("; ".join(problems))
+        recorded = await asyncio.to_thread(
+            self._settlement.recorded_orders,
+            partner.operator_id,
+            partner.prefix,
+            (start, end),
+            [o.order_id for o in stated],
+        )
+        differences = reconcile(stated, recorded, (start, end))
+        in_period = [o for o in recorded if o.ended_at is not None and start <= o.ended_at <= end]
+        event = ChargeOrdersReconciled(
+            **event_meta(
+                stable_id(mapping.PROTOCOL, partner.partner_id, "check", reference, sent.stamp),
+                Source(adapter=mapping.PROTOCOL, operator_id=partner.operator_id),
+                sent.at,
+                sent.received_at,
+            ),
+            reconciliation_id=partner.prefix + reference,
+            operator_id=OperatorId(partner.operator_id),
+            period_start=start,
+            period_end=end,
+            stated_orders=check.OrderCount,
+            stated_energy_wh=kwh_to_wh(check.TotalOrderPower),
+            stated_amount=check.TotalOrderMoney,
+            recorded_orders=len(in_period),
+            recorded_energy_wh=sum(o.energy_wh or 0 for o in in_period),
+            recorded_amount=sum((o.amount or Decimal(0) for o in in_period), Decimal(0)),
+            differences=tuple(differences),
+        )
+        [outcome] = await self._intake.pipeline.submit([event])
+        if not outcome.ok:
+            raise Refused(f"the reconciliation could not be recorded: {outcome.reason}")
+        disputes = [
+            wire.DisputeOrder(
+                StartChargeSeq=partner.local(d.order_id) or d.order_id,
+                TotalPower=Decimal(
+                    d.stated_energy_wh
+                    if d.stated_energy_wh is not None
+                    else d.recorded_energy_wh or 0
+                )
+                / _KWH,
+                TotalMoney=(d.stated_amount if d.stated_amount is not None else d.recorded_amount)
+                or Decimal(0),
+                DisputeReason=_DISPUTE_REASON[d.kind],
+            )
+            for d in differences
+        ]
+        return wire.CheckOrdersAnswer(
+            CheckOrderSeq=check.CheckOrderSeq,
+            StartTime=check.StartTime,
+            EndTime=check.EndTime,
+            TotalDisputeOrder=len(disputes),
+            TotalDisputePower=sum((d.TotalPower for d in disputes), Decimal(0)),
+            TotalDisputeMoney=sum((d.TotalMoney for d in disputes), Decimal(0)),
+            DisputeOrders=disputes,
+        )
+
+
+_DISPUTE_REASON = {
+    DifferenceKind.MISSING: codes.DisputeReason.NOT_FOUND,
+    DifferenceKind.AMOUNT: codes.DisputeReason.AMOUNT,
+    DifferenceKind.ENERGY: codes.DisputeReason.ENERGY,
+    DifferenceKind.AMOUNT_AND_ENERGY: codes.DisputeReason.AMOUNT_AND_ENERGY,
+    DifferenceKind.EXTRA: codes.DisputeReason.NOT_STATED,
+}

@@ -1,0 +1,38 @@
+"""The T/CEC 102 endpoints on chargenet's web server: POST {prefix}/{endpoint}.
+
+Every answer is HTTP 200 with the protocol's own Ret (as partners expect), except an
+unknown endpoint (404) and a body over the size limit (413), both still in the envelope.
+"""
+
+from __future__ import annotations
+
+import msgspec
+from fastapi import APIRouter, Request, Response
+
+from chargenet.adapters.tcec.codes import Ret
+from chargenet.adapters.tcec.envelope import build_reply
+from chargenet.adapters.tcec.inbound import MAX_BODY, InboundService
+
+PREFIX = "/tcec/v1"
+
+
+def _json(body: object, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(body), status_code=status, media_type="application/json")
+
+
+def tcec_router(inbound: InboundService, prefix: str = PREFIX) -> APIRouter:
+    router = APIRouter(prefix=prefix, tags=["T/CEC 102 interconnection"])
+
+    @router.post("/{endpoint}", summary="A T/CEC 102 request envelope (OperatorID, Data, …)")
+    async def receive(endpoint: str, request: Request) -> Response:
+        if endpoint not in inbound.handlers:
+            return _json(
+                build_reply(Ret.PARAMETERS, f"unknown endpoint {endpoint}", None, None), 404
+            )
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY:
+            return _json(build_reply(Ret.PARAMETERS, "request too large", None, None), 413)
+        body = await request.body()
+        return _json(await inbound.handle(endpoint, body, request.headers.get("authorization")))
+
+    return router

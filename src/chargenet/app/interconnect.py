@@ -1,0 +1,118 @@
+"""What the interconnection with operator platforms (T/CEC 102) needs from storage.
+
+Partner configuration and the outbox of pushes are not facts about the infrastructure and
+hold keys: they live beside the log, never in it. Settlement questions read state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from chargenet.core.billing import OrderTotals
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartnerRecord:
+    """A partner platform as stored: keys sealed, the inbound secret hashed."""
+
+    partner_id: str  # their OperatorID
+    operator_id: str  # the chargenet operator they speak for
+    name: str
+    base_url: str | None
+    pull: bool
+    datum: str
+    enabled: bool
+    inbound_secret_hash: str
+    inbound_keys: str
+    outbound_keys: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_station_pull: datetime | None = None
+
+
+class PartnerStore(Protocol):
+    def partners(self) -> list[PartnerRecord]: ...
+
+    def partner(self, partner_id: str) -> PartnerRecord | None: ...
+
+    def save(self, record: PartnerRecord) -> None:
+        """Insert or replace the partner's configuration."""
+        ...
+
+    def remove(self, partner_id: str) -> bool: ...
+
+    def mark_pulled(self, partner_id: str, when: datetime) -> None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboxItem:
+    id: int
+    partner_id: str
+    endpoint: str
+    payload: str
+    purpose: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    last_error: str | None = None
+    answer: str | None = None
+    finished_at: datetime | None = None
+
+
+class Outbox(Protocol):
+    """Pushes to partners, kept until delivered or given up (T/CEC 102 Part 4 resends)."""
+
+    def enqueue(
+        self,
+        partner_id: str,
+        endpoint: str,
+        payload: str,
+        purpose: str,
+        now: datetime,
+        due: datetime,
+    ) -> OutboxItem:
+        """Queue a push made at `now`, to be attempted (again) from `due`."""
+        ...
+
+    def due(self, now: datetime, limit: int = 100) -> list[OutboxItem]: ...
+
+    def next_due(self) -> datetime | None: ...
+
+    def delivered(self, item_id: int, when: datetime, answer: str) -> None: ...
+
+    def attempt_failed(
+        self, item_id: int, when: datetime, error: str, retry_at: datetime | None
+    ) -> None:
+        """Count a failed attempt; `retry_at` None gives the item up."""
+        ...
+
+    def items(self, state: str | None = None, limit: int = 100) -> list[OutboxItem]: ...
+
+
+class SettlementQueries(Protocol):
+    def recorded_orders(
+        self,
+        operator_id: str,
+        session_prefix: str,
+        period: tuple[datetime, datetime],
+        also: Sequence[str],
+    ) -> list[OrderTotals]:
+        """The operator's sessions (ids starting with `session_prefix`) that ended inside
+        `period`, plus those of the ids in `also`, with the money each bill says."""
+        ...
+
+    def reconciliations(
+        self, operator_id: str | None = None, limit: int = 100, offset: int = 0
+    ) -> tuple[list[Row], int]: ...
+
+    def reconciliation(self, reconciliation_id: str) -> Row | None: ...
+
+    def tariffs(self, station_id: str) -> list[Row]: ...
+
+    def bill(self, session_id: str) -> Row | None: ...
