@@ -346,3 +346,8 @@ STATE_TABLES = (
     area_statistics,
     areas,
 )
+
+# Supervision tables (issue 6) live in their own module, on the same metadata.
+from chargenet.adapters.storage.tables_supervision import SUPERVISION_TABLES  # noqa: E402
+
+STATE_TABLES = (*SUPERVISION_TABLES, *STATE_TABLES)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from chargenet.adapters.storage.projections import (
     areas,
     live,
+    oversight,
     registry,
     sessions,
     supervision,
@@ -45,6 +46,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
     **registry.APPLIERS,
     **swap.APPLIERS,
     **supervision.APPLIERS,
+    **oversight.APPLIERS,
     **targets.APPLIERS,
 }
 _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
