@@ -214,7 +214,7 @@ def status_seconds(
     flag = np.where(closed[useful], CLOSED, np.where(excluded[useful], EXCLUDED, COUNTED))
     cell = ((groups[conn[useful]] * k + period) * N_STATUSES + eff) * N_FLAGS + flag
     total = np.bincount(cell, weights=seconds, minlength=int(np.prod(out_shape)))
-    return total.reshape(out_shape)
+    return np.asarray(total, dtype=np.float64).reshape(out_shape)
 
 
 _OUTAGE_CODES = [CODE[s] for s in STATUSES if s in NEVI_OUTAGE]
@@ -278,3 +278,30 @@ def status_breakdown(seconds: F64) -> dict[str, Any]:
     """Seconds per effective status (all flags), keyed by status name."""
     per_status = seconds.sum(axis=-1)
     return {s.value: per_status[..., CODE[s]] for s in ConnectorStatus}
+
+
+def repair_seconds(reports: Reports, start: int, end: int) -> tuple[I64, F64]:
+    """Time to repair: for each fault (a run of `faulted` reports) that ended with a usable
+    status inside [start, end), the connector and the seconds from the fault's first report
+    to the usable one. Reports in between that are neither (offline, out of service) do not
+    end the fault."""
+    faulted_code = CODE[ConnectorStatus.FAULTED]
+    usable_codes = [CODE[s] for s in STATUSES if s.usable]
+    f = reports.status_code == faulted_code
+    u = np.isin(reports.status_code, usable_codes)
+    keep = (f | u) & (reports.status_at < end)
+    conn, at, f = reports.status_conn[keep], reports.status_at[keep], f[keep]
+    order = np.lexsort((at, conn))
+    conn, at, f = conn[order], at[order], f[order]
+    if len(at) < 2:
+        return _empty_i64(), np.zeros(0)
+    same_prev = np.zeros(len(at), dtype=bool)
+    same_prev[1:] = conn[1:] == conn[:-1]
+    prev_f = np.zeros(len(at), dtype=bool)
+    prev_f[1:] = f[:-1]
+    run_start = f & ~(same_prev & prev_f)
+    index = np.arange(len(at))
+    start_of_run = np.maximum.accumulate(np.where(run_start, index, 0))
+    repaired = ~f & same_prev & prev_f & (at >= start) & (at < end)
+    first_fault = start_of_run[np.flatnonzero(repaired) - 1]
+    return conn[repaired], (at[repaired] - at[first_fault]) / 1e6

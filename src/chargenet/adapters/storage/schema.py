@@ -24,7 +24,7 @@ from sqlalchemy import (
 
 from chargenet.adapters.storage.types import DecimalText, MicroAmount, UtcDateTime, big_id
 
-metadata = MetaData(
+metadata: MetaData = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
         "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -33,7 +33,7 @@ metadata = MetaData(
     }
 )
 
-ID = 128  # length of identifiers from the outside world
+ID: int = 128  # length of identifiers from the outside world
 
 # --- the log ------------------------------------------------------------------------------
 
@@ -330,7 +330,7 @@ target_revisions = Table(
 
 # Tables derived from the log, emptied and refilled by `chargenet db rebuild`. Children
 # first, so that deleting in this order respects foreign keys.
-STATE_TABLES = (
+STATE_TABLES: tuple[Table, ...] = (
     target_revisions,
     targets,
     orders,
