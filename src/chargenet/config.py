@@ -24,6 +24,7 @@ class Settings:
     sqlite_synchronous: str = "FULL"  # FULL: a committed batch survives power loss
     ingest_max_batch: int = 2000
     log_level: str = "INFO"
+    supervision_config: str | None = None  # TOML file: zombie, alarm, scorecard settings
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -38,6 +39,7 @@ class Settings:
             ("sqlite_synchronous", str),
             ("ingest_max_batch", int),
             ("log_level", str),
+            ("supervision_config", str),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

@@ -46,7 +46,7 @@ def _apply_excluded(conn: Connection, event: OutageExcluded) -> None:
             "exclusion_id": event.exclusion_id,
             "target_kind": event.target_kind.value,
             "target_id": event.target_id,
-            "station_id": station_id if event.target_kind is not TargetKind.STATION else None,
+            "station_id": station_id,
             "operator_id": operator_id,
             "start_at": event.start,
             "end_at": event.end,
