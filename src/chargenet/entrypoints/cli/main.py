@@ -31,6 +31,7 @@ from chargenet.adapters.files.importer import (
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
+from chargenet.entrypoints.cli import supervise
 
 console = Console()
 err = Console(stderr=True)
@@ -45,6 +46,7 @@ db_app = typer.Typer(
     help="Database: schema migrations and rebuilding state from the log.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+app.add_typer(supervise.app, name="supervise")
 
 DbOption = Annotated[
     str | None,
@@ -116,7 +118,7 @@ def serve(
     if not tokens:
         tokens = [secrets.token_urlsafe(24)]
         err.print(f"No API token given; generated one for this run: [bold]{tokens[0]}[/bold]")
-    web = create_app(platform, api_tokens=tokens)
+    web = create_app(platform, api_tokens=tokens, background=supervise.JOBS)
     _print_urls(settings)
     uvicorn.run(web, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
@@ -149,6 +151,7 @@ def demo(
     """Run the platform with the demo city (Xinzhou and Liuzhou), alive. Prints the URLs."""
     import uvicorn
 
+    from chargenet.demo.control import DemoControl, Holds
     from chargenet.demo.live import live_city
     from chargenet.demo.world import build_world
     from chargenet.entrypoints.web import create_app
@@ -163,7 +166,12 @@ def demo(
         world = build_world(seed=seed, now=platform.clock.now())
         _ingest_with_progress(platform, world, "Building the demo city")
     tokens = _tokens(token) or ["demo-token"]
-    web = create_app(platform, api_tokens=tokens, background=[live_city(seed=seed, speed=speed)])
+    holds = Holds()  # chargers under a stop order, shared by the controller and the city
+    platform.orders.register(
+        "demo", DemoControl(holds, platform.read, platform.pipeline.submit, platform.clock.now)
+    )
+    city = live_city(seed=seed, speed=speed, holds=holds)
+    web = create_app(platform, api_tokens=tokens, background=[city, *supervise.JOBS])
     _print_urls(settings)
     err.print(f"API token for the event log and sessions: [bold]{tokens[0]}[/bold]")
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning")
