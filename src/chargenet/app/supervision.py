@@ -145,6 +145,13 @@ class SupervisionService:
                 s_at.append(at)
                 s_code.append(_STATUS_CODE[status])
         p_charger, p_at, p_online = [], [], []
+        # A charger whose presence is tracked is offline from registration until it first
+        # connects (as the live view shows it); the reports then take over.
+        # (Placed at the epoch, before any report; time before registration is cut anyway.)
+        for j in sorted({charger_index[r["charger_id"]] for r in fleet if r["presence_tracked"]}):
+            p_charger.append(j)
+            p_at.append(0)
+            p_online.append(0)
         for charger_id, at, online in self.queries.presence_rows(scope, start_us, end_us):
             j = charger_index.get(charger_id)
             if j is not None:
@@ -359,8 +366,15 @@ class SupervisionService:
                 for r in status_rows
             ],
             [
-                timeline.PresenceReport(from_micros(r["at_us"]), bool(r["online"]), r["reason"])
-                for r in presence_rows
+                *(
+                    [timeline.PresenceReport(from_micros(0), False, "not yet connected")]
+                    if fleet[0]["presence_tracked"]
+                    else []
+                ),
+                *(
+                    timeline.PresenceReport(from_micros(r["at_us"]), bool(r["online"]), r["reason"])
+                    for r in presence_rows
+                ),
             ],
             max(start, fleet[0]["registered_at"]),
             min(end, fleet[0]["retired_at"] or end),

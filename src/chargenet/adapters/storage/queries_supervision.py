@@ -40,8 +40,10 @@ from chargenet.adapters.storage.tables_supervision import (
 from chargenet.app.supervision import stop_state
 from chargenet.app.supervision_ports import Page, Row, Scope
 from chargenet.core.oversight import ZombieStage
+from chargenet.kit.timeutil import from_micros
 
 _DOWN = ("offline", "faulted", "unavailable")
+_STEP_ORDER = {"detected": 0, "notified": 1, "escalated": 2}
 
 
 class SupervisionReads:
@@ -103,11 +105,12 @@ class SupervisionReads:
                     stations.c.province_code,
                     stations.c.city_code,
                     stations.c.county_code,
+                    chargers.c.online.is_not(None).label("presence_tracked"),
                 )
                 .select_from(
-                    connectors.join(
-                        stations, stations.c.station_id == connectors.c.station_id
-                    ).join(operators, operators.c.operator_id == connectors.c.operator_id)
+                    connectors.join(stations, stations.c.station_id == connectors.c.station_id)
+                    .join(operators, operators.c.operator_id == connectors.c.operator_id)
+                    .join(chargers, chargers.c.charger_id == connectors.c.charger_id)
                 )
                 .where(*self._filters(conn, scope))
                 .order_by(connectors.c.connector_id)
@@ -223,6 +226,17 @@ class SupervisionReads:
 
     def zombie_facts(self, scope: Scope, window_start: datetime, min_energy_wh: int) -> list[Row]:
         with self._engine.connect() as conn:
+            # First reports by index seeks (one per connector and charger), not table scans.
+            first_status = (
+                select(func.min(status_history.c.at_us))
+                .where(status_history.c.connector_id == connectors.c.connector_id)
+                .scalar_subquery()
+            )
+            first_presence = (
+                select(func.min(presence_history.c.at_us))
+                .where(presence_history.c.charger_id == connectors.c.charger_id)
+                .scalar_subquery()
+            )
             live = conn.execute(
                 select(
                     connectors.c.charger_id,
@@ -232,6 +246,8 @@ class SupervisionReads:
                     stations.c.access,
                     connector_live.c.status,
                     connector_live.c.status_since,
+                    first_status,
+                    first_presence,
                 )
                 .select_from(
                     connectors.join(chargers, chargers.c.charger_id == connectors.c.charger_id)
@@ -257,24 +273,23 @@ class SupervisionReads:
                 ).all()
             }
         facts: dict[str, Row] = {}
-        for charger_id, registered, online, presence_since, access, status, since in live:
+        for row in live:
+            charger_id, registered, online, presence_since, access, status, since = row[:7]
             fact = facts.setdefault(
                 charger_id,
                 {
                     "charger_id": charger_id,
                     "registered_at": registered,
                     "public": access == "public",
-                    "first_report_at": presence_since,
+                    "first_report_us": None,
                     "down": [],
                     "available": [],
                     "connectors": 0,
                 },
             )
             fact["connectors"] += 1
-            if since is not None and (
-                fact["first_report_at"] is None or since < fact["first_report_at"]
-            ):
-                fact["first_report_at"] = since
+            firsts = [t for t in (row[7], row[8], fact["first_report_us"]) if t is not None]
+            fact["first_report_us"] = min(firsts) if firsts else None
             if online is False:
                 fact["down"].append(presence_since)
             elif status in _DOWN and since is not None:
@@ -284,6 +299,8 @@ class SupervisionReads:
         out = []
         for charger_id, fact in facts.items():
             n = fact.pop("connectors")
+            first = fact.pop("first_report_us")
+            fact["first_report_at"] = from_micros(first) if first is not None else None
             down, available = fact.pop("down"), fact.pop("available")
             fact["down_since"] = max(down) if len(down) == n and None not in down else None
             fact["available_since"] = max(available) if len(available) == n else None
@@ -330,10 +347,10 @@ class SupervisionReads:
                 zombie_case_steps.c.step,
                 zombie_case_steps.c.detail,
                 zombie_case_steps.c.event_id,
-            )
-            .where(zombie_case_steps.c.case_id == case_id)
-            .order_by(zombie_case_steps.c.at, zombie_case_steps.c.event_id)
+            ).where(zombie_case_steps.c.case_id == case_id)
         )
+        # Steps taken at one instant (detected and notified) in the order of the life cycle.
+        row["steps"].sort(key=lambda r: (r["at"], _STEP_ORDER.get(r["step"], 9), r["step"]))
         return row
 
     # --- alarms ---------------------------------------------------------------------------
