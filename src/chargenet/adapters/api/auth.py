@@ -46,9 +46,7 @@ class StaticTokens:
         for known, principal in self._by_digest.items():
             if hmac.compare_digest(digest, known):
                 return principal
-        raise HTTPException(
-            status_code=401, detail="token not accepted", headers={"WWW-Authenticate": "Bearer"}
-        )
+        return None  # another authenticator may know it; none knowing it is a 401 below
 
 
 def current_principal(authenticators: Sequence[Authenticator]) -> Callable[[Request], Principal]:
@@ -60,6 +58,11 @@ def current_principal(authenticators: Sequence[Authenticator]) -> Callable[[Requ
             if principal is not None:
                 request.state.principal = principal
                 return principal
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            raise HTTPException(
+                status_code=401, detail="token not accepted", headers={"WWW-Authenticate": "Bearer"}
+            )
         request.state.principal = ANONYMOUS
         return ANONYMOUS
 

@@ -5,7 +5,8 @@ Regulators see their jurisdiction (area), operators their own equipment; anonymo
 are 401, other roles 403. Lists and reports export as CSV or XLSX with `format=`.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: the routes' annotations name dependencies
+# built inside supervision_router, which FastAPI can only see if they are evaluated there.
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
