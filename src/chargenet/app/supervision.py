@@ -148,8 +148,10 @@ class SupervisionService:
         # A charger whose presence is tracked is offline from registration until it first
         # connects (as the live view shows it); the reports then take over.
         # (Placed at the epoch, before any report; time before registration is cut anyway.)
-        for j in sorted({charger_index[r["charger_id"]] for r in fleet if r["presence_tracked"]}):
-            p_charger.append(j)
+        for tracked in sorted(
+            {charger_index[r["charger_id"]] for r in fleet if r["presence_tracked"]}
+        ):
+            p_charger.append(tracked)
             p_at.append(0)
             p_online.append(0)
         for charger_id, at, online in self.queries.presence_rows(scope, start_us, end_us):

@@ -24,6 +24,8 @@ status_history = Table(
     Column("error_code", String(64)),
     Column("vendor_error_code", String(64)),
     Column("info", String(200)),
+    # SQLite: the rows live in the primary-key B-tree itself, one write per report, not two.
+    sqlite_with_rowid=False,
 )
 
 presence_history = Table(
@@ -33,6 +35,7 @@ presence_history = Table(
     Column("at_us", BigInteger, primary_key=True),
     Column("online", Boolean, nullable=False),
     Column("reason", String(200)),
+    sqlite_with_rowid=False,
 )
 
 outage_exclusions = Table(

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("online", sa.Boolean(), nullable=False),
         sa.Column("reason", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("charger_id", "at_us", name=op.f("pk_presence_history")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "status_history",
@@ -79,6 +80,7 @@ def upgrade() -> None:
         sa.Column("vendor_error_code", sa.String(length=64), nullable=True),
         sa.Column("info", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("connector_id", "at_us", name=op.f("pk_status_history")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "stop_orders",
