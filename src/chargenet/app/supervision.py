@@ -22,7 +22,13 @@ from chargenet.analytics import timeline, uptime
 from chargenet.analytics.alarms import AlarmEngine, OpenAlarm
 from chargenet.analytics.hours import closed_windows
 from chargenet.analytics.scorecards import OperatorMetrics, Scorecard, ranked, scorecard
-from chargenet.analytics.statusclass import CODE, NEVI_OUTAGE, NEVI_TARGET_PERCENT
+from chargenet.analytics.statusclass import (
+    CODE,
+    NEVI_OUTAGE,
+    NEVI_TARGET_PERCENT,
+    UK_RAPID_MIN_POWER_W,
+    UK_TARGET_PERCENT,
+)
 from chargenet.analytics.zombies import ChargerFacts, OpenCase, Step, sweep
 from chargenet.app.orders import Order, OrderResult, OrderService
 from chargenet.app.pipeline import IngestPipeline
@@ -331,7 +337,8 @@ class SupervisionService:
         keep = [
             i
             for i, r in enumerate(measured.fleet)
-            if not rapid_only or (r["max_power_w"] >= 50_000 and r["access"] == "public")
+            if not rapid_only
+            or (r["max_power_w"] >= UK_RAPID_MIN_POWER_W and r["access"] == "public")
         ]
         sub = Measured(
             [measured.fleet[i] for i in keep],
@@ -342,7 +349,7 @@ class SupervisionService:
         rows = self._grouped(sub, "operator")[0]
         for row in rows:
             value = row["uk_reliability"]
-            row["meets_uk_99"] = value is not None and value >= 99.0
+            row["meets_uk_99"] = value is not None and value >= UK_TARGET_PERCENT
         return rows
 
     # --- history --------------------------------------------------------------------------

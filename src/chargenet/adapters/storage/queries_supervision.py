@@ -294,6 +294,8 @@ class SupervisionReads:
                 fact["down"].append(presence_since)
             elif status in _DOWN and since is not None:
                 fact["down"].append(since)
+            elif status is None:  # connected, yet this connector never said a word: no data
+                fact["down"].append(presence_since or registered)
             elif status == "available" and since is not None:
                 fact["available"].append(since)
         out = []
