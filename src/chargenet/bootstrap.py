@@ -4,11 +4,13 @@ implementations; tests call it with their own settings."""
 from __future__ import annotations
 
 import logging
+import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from chargenet.adapters.bus.memory import MemoryBus
 from chargenet.adapters.storage.queries_planning import PlanningQueries
+from chargenet.adapters.storage.queries_supervision import SupervisionReads
 from chargenet.adapters.storage.queries_tcec import SettlementReadModel
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.store import SqlEventStore
@@ -19,6 +21,8 @@ from chargenet.app.ingest import EventIngestor
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.app.planning import PlanningService
+from chargenet.app.supervision import SupervisionService
+from chargenet.app.supervision_config import SupervisionConfig, config_from_mapping
 from chargenet.config import Settings
 from chargenet.kit.clock import Clock, SystemClock
 from chargenet.kit.timeutil import to_local
@@ -36,6 +40,7 @@ class Platform:
     read: ReadModel
     orders: OrderService
     tcec: TcecGateway  # T/CEC 102 interconnection (docs/tcec.md)
+    supervision: SupervisionService
     clock: Clock = field(default_factory=SystemClock)
 
     async def start(self) -> None:
@@ -70,6 +75,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
     orders = OrderService(pipeline, clock)
     tcec = _tcec(settings, store, pipeline, read, clock)
     orders.register("tcec", tcec.control)
+    supervision = SupervisionService(
+        SupervisionReads(store.read_engine), pipeline, orders, clock, supervision_config(settings)
+    )
     return Platform(
         settings=settings,
         store=store,
@@ -79,6 +87,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         read=read,
         orders=orders,
         tcec=tcec,
+        supervision=supervision,
         clock=clock,
     )
 
@@ -108,3 +117,12 @@ def _tcec(
             poll_interval_s=settings.tcec_poll_interval_s,
         ),
     )
+
+
+def supervision_config(settings: Settings) -> SupervisionConfig:
+    """Supervision defaults, overridden by the TOML file the settings name (if any)."""
+    data: dict[str, object] = {}
+    if settings.supervision_config:
+        with open(settings.supervision_config, "rb") as file:
+            data = tomllib.load(file)
+    return config_from_mapping(data, local_timezone=settings.local_timezone)

@@ -33,6 +33,7 @@ class Settings:
     tcec_retry_attempts: int = 5  # resends of a failed push (Part 4: more than 3)
     tcec_retry_interval_s: float = 60.0  # Part 4: about a minute apart
     tcec_poll_interval_s: float = 300.0  # pulling status from query-only partners
+    supervision_config: str | None = None  # TOML file: zombie, alarm, scorecard settings
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -55,6 +56,7 @@ class Settings:
             ("tcec_retry_attempts", int),
             ("tcec_retry_interval_s", float),
             ("tcec_poll_interval_s", float),
+            ("supervision_config", str),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

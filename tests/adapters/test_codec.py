@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,11 +25,14 @@ from chargenet.core.events import (
     ChargerUpdated,
     ConnectorStatusChanged,
     EnergyStatsReported,
+    EquipmentNoticed,
     Event,
     MeterSampled,
     OperatorUpdated,
     OrderAcknowledged,
     OrderIssued,
+    OutageExcluded,
+    OutageExclusionWithdrawn,
     PolicyPackLoaded,
     SessionBilled,
     SessionEnded,
@@ -37,14 +40,21 @@ from chargenet.core.events import (
     SessionUpdated,
     StationRetired,
     StationUpdated,
+    StopOrderIssued,
+    StopOrderLifted,
     SwapStationRegistered,
     SwapStationRetired,
     SwapStationStatusChanged,
     SwapStationUpdated,
     TargetSet,
     TariffPublished,
+    ZombieClosed,
+    ZombieDetected,
+    ZombieEscalated,
+    ZombieOperatorNotified,
 )
 from chargenet.core.money import Money
+from chargenet.core.oversight import ExclusionReason, NoticeKind, ZombieOutcome, ZombieRule
 from chargenet.core.registry.model import OperatorRecord, SwapStationRecord, SwapVehicleType
 from chargenet.core.sessions import SessionFlag
 from chargenet.core.status import ConnectorStatus
@@ -195,6 +205,49 @@ SAMPLES: list[Event] = [
         energy_wh=5_000_000,
         connectors=(("C1-1-1", 5_000_000),),
     ),
+    OutageExcluded(
+        **meta(),
+        exclusion_id="X1",
+        target_kind=TargetKind.STATION,
+        target_id="S1",
+        start=T0,
+        end=T0 + timedelta(hours=3),
+        reason=ExclusionReason.UTILITY_OUTAGE,
+        note="grid fault",
+        by="inspector",
+    ),
+    OutageExclusionWithdrawn(**meta(), exclusion_id="X1", by="inspector", note="wrong"),
+    EquipmentNoticed(
+        **meta(),
+        charger_id="C1",
+        kind=NoticeKind.SECURITY,
+        code="FirmwareUpdated",
+        connector_id="C1-1-1",
+        severity=3,
+    ),
+    ZombieDetected(
+        **meta(),
+        case_id="Z1",
+        charger_id="C1",
+        rules=(ZombieRule.NEVER_CONNECTED, ZombieRule.LONG_DOWN),
+        since=T0,
+        evidence="no contact",
+    ),
+    ZombieOperatorNotified(
+        **meta(), case_id="Z1", deadline=T0 + timedelta(days=30), channel="letter"
+    ),
+    ZombieEscalated(**meta(), case_id="Z1", level=2, deadline=T0 + timedelta(days=45)),
+    ZombieClosed(**meta(), case_id="Z1", outcome=ZombieOutcome.RETIRED, by="bureau"),
+    StopOrderIssued(
+        **meta(),
+        stop_id="P1",
+        target_kind=TargetKind.STATION,
+        target_id="S1",
+        reason="fire risk",
+        issued_by="bureau",
+        alarm_id="A1",
+    ),
+    StopOrderLifted(**meta(), stop_id="P1", by="bureau", reason="rectified"),
 ]
 
 

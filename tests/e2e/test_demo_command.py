@@ -73,7 +73,39 @@ def test_the_demo_serves_stations_and_changing_connector_status(tmp_path: Path) 
             f"{base}/api/v1/sessions", headers={"Authorization": "Bearer demo-token"}
         ).json()
         assert sessions
+        _stop_order_round_trip(base, charging[0]["charger_id"])
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=30)
     assert f"{base}/docs" in output
+
+
+def _stop_order_round_trip(base: str, charger_id: str) -> None:
+    """Supervision on the live demo: a stop order holds a charging demo charger out of
+    service until lifted, and the zombie sweep has opened cases for the silent chargers."""
+    token = {"Authorization": "Bearer demo-token"}
+    api = f"{base}/api/v1/supervision"
+    stop = httpx.post(
+        f"{api}/stop-orders",
+        json={"target_kind": "charger", "target_id": charger_id, "reason": "e2e hazard"},
+        headers=token,
+        timeout=60,
+    )
+    assert stop.status_code == 201, stop.text
+    assert stop.json()["state"] == "in_force"
+    time.sleep(3)  # the city keeps running; the held charger must not move
+    held = httpx.get(f"{base}/api/v1/chargers/{charger_id}").json()
+    assert {c["status"] for c in held["connectors"]} == {"unavailable"}
+    lifted = httpx.post(
+        f"{api}/stop-orders/{stop.json()['stop_id']}/lift",
+        json={"reason": "inspected"},
+        headers=token,
+        timeout=60,
+    )
+    assert lifted.json()["state"] == "lifted"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if httpx.get(f"{api}/zombies", headers=token, timeout=30).json():
+            return
+        time.sleep(2)
+    raise AssertionError("no zombie case opened for the demo's silent chargers")

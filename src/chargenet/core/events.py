@@ -29,6 +29,7 @@ from chargenet.core.ids import (
     SwapStationId,
 )
 from chargenet.core.money import Money
+from chargenet.core.oversight import ExclusionReason, NoticeKind, ZombieOutcome, ZombieRule
 from chargenet.core.registry.model import (
     ChargerRecord,
     OperatorRecord,
@@ -641,3 +642,167 @@ class EnergyStatsReported(Event):
             if not 0 <= value <= MAX_ENERGY_REGISTER_WH:
                 out.append(f"energy of {name} {value} Wh out of range")
         return out
+
+
+# --- supervision: outages, zombie piles, stop orders, equipment notices (issue 6) -------
+
+_EXCLUDABLE = (TargetKind.CONNECTOR, TargetKind.CHARGER, TargetKind.STATION)
+MAX_EXCLUSION_DAYS = 400
+
+
+def _aware(**fields: datetime) -> list[str]:
+    return [
+        f"{name} must be timezone-aware"
+        for name, value in fields.items()
+        if value.tzinfo is None or value.utcoffset() is None
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutageExcluded(Event):
+    """Outage time of a connector, charger or station in [start, end) does not count against
+    the operator (NEVI T_excluded), for a stated reason."""
+
+    TYPE: ClassVar[str] = "outage.excluded"
+    exclusion_id: str
+    target_kind: TargetKind
+    target_id: str
+    start: datetime
+    end: datetime
+    reason: ExclusionReason
+    note: str = ""
+    by: str = ""
+
+    def body_problems(self) -> list[str]:
+        out = _empty(exclusion_id=self.exclusion_id, target_id=self.target_id)
+        if self.target_kind not in _EXCLUDABLE:
+            out.append(
+                f"outages are excluded for connectors, chargers or stations, not {self.target_kind}"
+            )
+        aware = _aware(start=self.start, end=self.end)
+        if aware:
+            return out + aware
+        if self.end <= self.start:
+            out.append("end must be after start")
+        elif (self.end - self.start).days > MAX_EXCLUSION_DAYS:
+            out.append(f"an exclusion spans at most {MAX_EXCLUSION_DAYS} days")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutageExclusionWithdrawn(Event):
+    TYPE: ClassVar[str] = "outage.exclusion_withdrawn"
+    exclusion_id: str
+    by: str = ""
+    note: str = ""
+
+    def body_problems(self) -> list[str]:
+        return _empty(exclusion_id=self.exclusion_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EquipmentNoticed(Event):
+    """A notice from equipment other than a status: a security event, a monitoring event
+    (OCPP 2.0.1 NotifyEvent), an alarm pushed by an operator platform. `cleared` says the
+    condition it reported is over. Safety rules (analytics.alarms) turn notices into alarms."""
+
+    TYPE: ClassVar[str] = "equipment.noticed"
+    charger_id: ChargerId
+    kind: NoticeKind
+    code: str  # the source's words: TamperDetectionActivated, EmergencyStop, …
+    connector_id: ConnectorId | None = None
+    cleared: bool = False
+    severity: int | None = None  # the source's own scale (OCPP 2.0.1: 0 danger … 9 debug)
+    info: str = ""
+
+    def body_problems(self) -> list[str]:
+        return _empty(charger_id=self.charger_id, code=self.code)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZombieDetected(Event):
+    """A charger meets the zombie-pile rules (R34): a case opens."""
+
+    TYPE: ClassVar[str] = "zombie.detected"
+    case_id: str
+    charger_id: ChargerId
+    rules: tuple[ZombieRule, ...]
+    since: datetime  # when the condition began
+    evidence: str = ""
+
+    def body_problems(self) -> list[str]:
+        out = _empty(case_id=self.case_id, charger_id=self.charger_id) + _aware(since=self.since)
+        if not self.rules:
+            out.append("a detection names at least one rule")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZombieOperatorNotified(Event):
+    TYPE: ClassVar[str] = "zombie.notified"
+    case_id: str
+    deadline: datetime  # rectify (or ask for the exit) by then
+    channel: str = "platform"
+
+    def body_problems(self) -> list[str]:
+        return _empty(case_id=self.case_id) + _aware(deadline=self.deadline)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZombieEscalated(Event):
+    TYPE: ClassVar[str] = "zombie.escalated"
+    case_id: str
+    level: int
+    deadline: datetime
+    note: str = ""
+
+    def body_problems(self) -> list[str]:
+        out = _empty(case_id=self.case_id) + _aware(deadline=self.deadline)
+        if not 1 <= self.level <= 10:
+            out.append(f"escalation level {self.level} out of range")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZombieClosed(Event):
+    TYPE: ClassVar[str] = "zombie.closed"
+    case_id: str
+    outcome: ZombieOutcome
+    note: str = ""
+    by: str = ""
+
+    def body_problems(self) -> list[str]:
+        return _empty(case_id=self.case_id)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopOrderIssued(Event):
+    """A regulator orders a charger or a whole station to stop and rectify (R33). Delivery
+    to each charger is an order of kind STOP (OrderIssued/OrderAcknowledged)."""
+
+    TYPE: ClassVar[str] = "stop_order.issued"
+    stop_id: str
+    target_kind: TargetKind
+    target_id: str
+    reason: str
+    issued_by: str
+    alarm_id: AlarmId | None = None
+
+    def body_problems(self) -> list[str]:
+        out = _empty(
+            stop_id=self.stop_id, target_id=self.target_id, reason=self.reason, by=self.issued_by
+        )
+        if self.target_kind not in (TargetKind.CHARGER, TargetKind.STATION):
+            out.append(f"a stop order is for a charger or a station, not {self.target_kind}")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopOrderLifted(Event):
+    TYPE: ClassVar[str] = "stop_order.lifted"
+    stop_id: str
+    by: str
+    reason: str = ""
+
+    def body_problems(self) -> list[str]:
+        return _empty(stop_id=self.stop_id, by=self.by)

@@ -15,7 +15,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.app.queries import StateQueries
@@ -103,6 +103,28 @@ class LiveCity:
         self.now = now
         self.rng = random.Random(seed)
         self.speed = speed
+        self.held: set[ChargerId] = set()  # under a stop order: left alone until resumed
+
+    def set_charger(self, charger_id: ChargerId, status: ConnectorStatus, info: str) -> list[Event]:
+        """Put every connector of a charger in `status` (a stop order or its lifting): a
+        running session ends first. Held chargers stay as they are until released."""
+        if status is ConnectorStatus.AVAILABLE:
+            self.held.discard(charger_id)
+        else:
+            self.held.add(charger_id)
+        out: list[Event] = []
+        for pile in self.piles:
+            if pile.charger_id != charger_id:
+                continue
+            if pile.session is not None:
+                out += self._end(pile)[:1]  # the SessionEnded; the status follows
+            pile.status = status
+            out.append(
+                ConnectorStatusChanged(
+                    **self._meta(), connector_id=pile.connector_id, status=status, info=info
+                )
+            )
+        return out
 
     def _meta(self) -> EventMeta:
         return event_meta(new_id(), SOURCE, self.now())
@@ -135,7 +157,7 @@ class LiveCity:
                 )
         for pile in self.piles:
             charger = self.chargers[pile.charger_id]
-            if charger.silent or not charger.online:
+            if charger.silent or not charger.online or pile.charger_id in self.held:
                 continue
             if pile.session is not None:
                 pile.register_wh += round(pile.power_w * dt / 3600)
@@ -263,12 +285,16 @@ def load_city(platform: Platform, seed: int, speed: float) -> LiveCity:
 
 
 def live_city(
-    seed: int, speed: float, tick_s: float = 1.0
+    seed: int, speed: float, tick_s: float = 1.0, holds: Any = None
 ) -> Callable[[Platform], Awaitable[None]]:
-    """A background job for the web app: the city's activity until cancelled."""
+    """A background job for the web app: the city's activity until cancelled. `holds`
+    (demo.control.Holds) shares the chargers held by stop orders with their controller."""
 
     async def run(platform: Platform) -> None:
         city = await asyncio.to_thread(load_city, platform, seed, speed)
+        if holds is not None:
+            city.held |= holds.chargers
+            holds.city = city
         log.info("demo city live: %d connectors, speed ×%g", len(city.piles), speed)
         loop = asyncio.get_running_loop()
         last = loop.time()

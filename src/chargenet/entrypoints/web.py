@@ -14,6 +14,7 @@ from chargenet import __version__
 from chargenet.adapters.api.auth import Authenticator, StaticTokens, require
 from chargenet.adapters.api.planning import planning_router
 from chargenet.adapters.api.routes import read_router
+from chargenet.adapters.api.supervision import supervision_router
 from chargenet.bootstrap import Platform
 from chargenet.core.access import Role
 
@@ -76,6 +77,9 @@ def create_app(
     auth: list[Authenticator] = [StaticTokens.admins(api_tokens), *authenticators]
     app.include_router(read_router(platform.read, private=require(auth, Role.REGULATOR)))
     app.include_router(planning_router(platform.planning, private=require(auth, Role.REGULATOR)))
+    app.include_router(
+        supervision_router(platform.supervision, auth, platform.settings.local_timezone)
+    )
     for router in routers:
         app.include_router(router)
     for router in private_routers:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 DEFAULT_LOCAL_TZ = "Asia/Shanghai"
@@ -40,3 +40,16 @@ def local_midnight_utc(day: date, zone: str = DEFAULT_LOCAL_TZ) -> datetime:
 def isoformat_z(value: datetime) -> str:
     """UTC ISO 8601 with a trailing Z, the form every wire protocol here accepts."""
     return require_utc(value).isoformat().replace("+00:00", "Z")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_micros(value: datetime) -> int:
+    """Microseconds since the Unix epoch (UTC): the compact form of bulk time columns."""
+    return (require_utc(value) - _EPOCH) // _MICROSECOND
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(value))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chargenet.bootstrap import Platform
 from chargenet.core.events import (
@@ -11,13 +11,23 @@ from chargenet.core.events import (
     AlarmRaised,
     ChargerPresenceChanged,
     ConnectorStatusChanged,
+    EquipmentNoticed,
     Event,
     MeterSampled,
+    OutageExcluded,
+    OutageExclusionWithdrawn,
     SessionEnded,
     SessionStarted,
     StationRetired,
     StationUpdated,
+    StopOrderIssued,
+    StopOrderLifted,
+    ZombieClosed,
+    ZombieDetected,
+    ZombieEscalated,
+    ZombieOperatorNotified,
 )
+from chargenet.core.oversight import ExclusionReason, NoticeKind, ZombieOutcome, ZombieRule
 from chargenet.core.registry.model import StationRecord
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import Severity, TargetKind
@@ -115,6 +125,8 @@ def random_run(seed: int, steps: int) -> list[Event]:
             events.append(StationRetired(**meta(when), station_id=f"S{rng.randint(0, 11)}"))
         elif roll < 0.95 and len(events) > 10:
             events.append(rng.choice(events[-50:]))  # a resend
+        elif roll < 0.975:
+            events.append(supervision_event(rng, when, cid))
         else:
             events.append(
                 ConnectorStatusChanged(
@@ -124,12 +136,86 @@ def random_run(seed: int, steps: int) -> list[Event]:
     return events
 
 
+def supervision_event(rng: random.Random, when: datetime, cid: str) -> Event:
+    """Exclusions, zombie cases, stop orders and notices, in any order, some for things
+    that do not exist (issue 6)."""
+    charger_id = cid.rsplit("-", 2)[0]
+    station_id = charger_id.split("C")[0]
+    pick = rng.random()
+    if pick < 0.2:
+        kind, target = rng.choice(
+            [
+                (TargetKind.CONNECTOR, cid),
+                (TargetKind.CHARGER, charger_id),
+                (TargetKind.STATION, station_id),
+            ]
+        )
+        start = when - timedelta(minutes=rng.randint(0, 600))
+        return OutageExcluded(
+            **meta(when),
+            exclusion_id=f"X{rng.randint(0, 30)}",
+            target_kind=kind,
+            target_id=target,
+            start=start,
+            end=start + timedelta(minutes=rng.randint(1, 300)),
+            reason=rng.choice(list(ExclusionReason)),
+        )
+    if pick < 0.3:
+        return OutageExclusionWithdrawn(**meta(when), exclusion_id=f"X{rng.randint(0, 30)}")
+    case_id = f"Z{rng.randint(0, 15)}"
+    if pick < 0.42:
+        return ZombieDetected(
+            **meta(when),
+            case_id=case_id,
+            charger_id=charger_id,
+            rules=(rng.choice(list(ZombieRule)),),
+            since=when - timedelta(days=rng.randint(7, 40)),
+        )
+    if pick < 0.52:
+        return ZombieOperatorNotified(
+            **meta(when), case_id=case_id, deadline=when + timedelta(days=15)
+        )
+    if pick < 0.6:
+        return ZombieEscalated(
+            **meta(when),
+            case_id=case_id,
+            level=rng.randint(1, 3),
+            deadline=when + timedelta(days=15),
+        )
+    if pick < 0.68:
+        return ZombieClosed(**meta(when), case_id=case_id, outcome=rng.choice(list(ZombieOutcome)))
+    stop_id = f"P{rng.randint(0, 10)}"
+    if pick < 0.8:
+        kind, target = rng.choice(
+            [(TargetKind.CHARGER, charger_id), (TargetKind.STATION, station_id)]
+        )
+        return StopOrderIssued(
+            **meta(when),
+            stop_id=stop_id,
+            target_kind=kind,
+            target_id=target,
+            reason="hazard",
+            issued_by="r",
+        )
+    if pick < 0.9:
+        return StopOrderLifted(**meta(when), stop_id=stop_id, by="r")
+    return EquipmentNoticed(
+        **meta(when),
+        charger_id=charger_id,
+        kind=NoticeKind.SECURITY,
+        code="TamperDetectionActivated",
+    )
+
+
 def test_rebuilt_state_equals_live_state_after_a_long_random_run(any_platform: Platform) -> None:
     events = random_run(seed=7, steps=4_000)
     for start in range(0, len(events), 300):  # batches, as the pipeline would cut them
         any_platform.ingestor.ingest(events[start : start + 300])
     live = snapshot(any_platform)
     assert sum(len(rows) for rows in live.values()) > 200
+    for table in ("status_history", "presence_history", "outage_exclusions", "zombie_cases"):
+        assert len(live[table]) > 3, table  # the run exercised the supervision projections
+    assert live["zombie_case_steps"] and live["stop_orders"]
     report = any_platform.store.rebuild()
     assert report.skipped == 0
     assert report.applied == any_platform.read.counts()["events"]

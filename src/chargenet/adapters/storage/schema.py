@@ -33,7 +33,7 @@ metadata: MetaData = MetaData(
     }
 )
 
-ID = 128  # length of identifiers from the outside world
+ID: int = 128  # length of identifiers from the outside world
 
 # --- the log ------------------------------------------------------------------------------
 
@@ -349,6 +349,7 @@ STATE_TABLES: tuple[Table, ...] = (
 
 # Feature tables live in their own modules (on this `metadata`); children first.
 from chargenet.adapters.storage.tables_planning import PLANNING_TABLES  # noqa: E402
+from chargenet.adapters.storage.tables_supervision import SUPERVISION_TABLES  # noqa: E402
 from chargenet.adapters.storage.tables_tcec import TCEC_STATE_TABLES  # noqa: E402
 
-STATE_TABLES = (*TCEC_STATE_TABLES, *PLANNING_TABLES, *STATE_TABLES)
+STATE_TABLES = (*SUPERVISION_TABLES, *TCEC_STATE_TABLES, *PLANNING_TABLES, *STATE_TABLES)

@@ -31,6 +31,7 @@ from chargenet.adapters.files.importer import (
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
+from chargenet.entrypoints.cli import supervise
 from chargenet.entrypoints.cli.plan import plan_app
 from chargenet.entrypoints.cli.tcec import app as tcec_app
 
@@ -49,6 +50,7 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(plan_app, name="plan")
 app.add_typer(tcec_app, name="tcec")
+app.add_typer(supervise.app, name="supervise")
 
 DbOption = Annotated[
     str | None,
@@ -120,7 +122,9 @@ def serve(
     if not tokens:
         tokens = [secrets.token_urlsafe(24)]
         err.print(f"No API token given; generated one for this run: [bold]{tokens[0]}[/bold]")
-    web = create_app(platform, api_tokens=tokens, **protocol_parts(platform))
+    parts = protocol_parts(platform)
+    parts["background"] = [*parts["background"], *supervise.JOBS]
+    web = create_app(platform, api_tokens=tokens, **parts)
     _print_urls(settings)
     uvicorn.run(web, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
@@ -153,6 +157,7 @@ def demo(
     """Run the platform with the demo city (Xinzhou and Liuzhou), alive. Prints the URLs."""
     import uvicorn
 
+    from chargenet.demo.control import DemoControl, Holds
     from chargenet.demo.live import live_city
     from chargenet.demo.world import build_world
     from chargenet.entrypoints.web import create_app, protocol_parts
@@ -170,8 +175,13 @@ def demo(
 
     platform.planning.use_roads(demo_planning_roads())
     tokens = _tokens(token) or ["demo-token"]
+    holds = Holds()  # chargers under a stop order, shared by the controller and the city
+    platform.orders.register(
+        "demo", DemoControl(holds, platform.read, platform.pipeline.submit, platform.clock.now)
+    )
+    city = live_city(seed=seed, speed=speed, holds=holds)
     parts = protocol_parts(platform)
-    parts["background"] = [live_city(seed=seed, speed=speed), *parts["background"]]
+    parts["background"] = [city, *parts["background"], *supervise.JOBS]
     web = create_app(platform, api_tokens=tokens, **parts)
     _print_urls(settings)
     err.print(f"API token for the event log and sessions: [bold]{tokens[0]}[/bold]")

@@ -14,11 +14,27 @@ from chargenet.core.events import (
     MeterSampled,
 )
 from chargenet.core.sessions import SessionState
+from chargenet.kit.timeutil import to_micros
 
 _CONNECTOR_LIVE = """
 SELECT c.connector_id, l.connector_id, l.status, l.status_since, l.meter_at, l.session_id
 FROM connectors c LEFT JOIN connector_live l ON l.connector_id = c.connector_id
 WHERE c.connector_id = :cid"""
+
+
+# Status and presence history (issue 6): one row per report. Two reports at the same
+# instant: the one applied last wins, as in connector_live, so replay gives the same rows.
+_STATUS_HISTORY = (
+    "INSERT INTO status_history (connector_id, at_us, status, error_code, vendor_error_code,"
+    " info) VALUES (:cid, :at, :status, :error, :vendor, :info) ON CONFLICT (connector_id, at_us)"
+    " DO UPDATE SET status = excluded.status, error_code = excluded.error_code,"
+    " vendor_error_code = excluded.vendor_error_code, info = excluded.info"
+)
+_PRESENCE_HISTORY = (
+    "INSERT INTO presence_history (charger_id, at_us, online, reason) VALUES (:id, :at,"
+    " :online, :reason) ON CONFLICT (charger_id, at_us) DO UPDATE SET online = excluded.online,"
+    " reason = excluded.reason"
+)
 
 
 def connector_live(raw: Raw, connector_id: str) -> Any:
@@ -40,6 +56,16 @@ def _apply_presence(raw: Raw, event: ChargerPresenceChanged) -> None:
     )
     if row is None:
         raise UnknownReference("charger", event.charger_id)
+    # History first: a late report is history even when it no longer changes the present.
+    raw.execute(
+        _PRESENCE_HISTORY,
+        {
+            "id": event.charger_id,
+            "at": to_micros(event.occurred_at),
+            "online": raw.flag(event.online),
+            "reason": event.reason or None,
+        },
+    )
     online, since = row[0], raw.read_t(row[1])
     if since is not None and since > event.occurred_at:
         return
@@ -53,15 +79,20 @@ def _apply_presence(raw: Raw, event: ChargerPresenceChanged) -> None:
 
 def _apply_status(raw: Raw, event: ConnectorStatusChanged) -> None:
     row = connector_live(raw, event.connector_id)
-    status, since = row[2], raw.read_t(row[3])
-    if since is not None and since > event.occurred_at:
-        return
     params = {
         "cid": event.connector_id,
         "error": event.error_code,
         "vendor": event.vendor_error_code,
         "info": event.info,
     }
+    # History first: a late report is history even when it no longer changes the present.
+    raw.execute(
+        _STATUS_HISTORY,
+        {**params, "at": to_micros(event.occurred_at), "status": event.status.value},
+    )
+    status, since = row[2], raw.read_t(row[3])
+    if since is not None and since > event.occurred_at:
+        return
     if since is not None and status == event.status.value:
         # The same status reported again: keep when it began, refresh the details.
         raw.execute(

@@ -1,7 +1,7 @@
 """planning: policy packs in force
 
 Revision ID: 0020
-Revises: 0001
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import chargenet.adapters.storage.types
 
 revision: str = "0020"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

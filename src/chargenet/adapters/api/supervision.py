@@ -1,0 +1,404 @@
+"""Supervision endpoints under /api/v1/supervision: uptime (NEVI, UK), status history,
+outage exclusions, zombie cases, alarms, stop orders, operator scorecards.
+
+Regulators see their jurisdiction (area), operators their own equipment; anonymous calls
+are 401, other roles 403. Lists and reports export as CSV or XLSX with `format=`.
+"""
+
+# No `from __future__ import annotations` here: the routes' annotations name dependencies
+# built inside supervision_router, which FastAPI can only see if they are evaluated there.
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from chargenet.adapters import tabular
+from chargenet.adapters.api.auth import Authenticator, require
+from chargenet.app.supervision import SupervisionService
+from chargenet.app.supervision_ports import Scope
+from chargenet.core.access import Principal, Role
+from chargenet.core.errors import DomainError, UnknownReference
+from chargenet.core.oversight import ExclusionReason, ZombieOutcome
+from chargenet.core.supervision import TargetKind
+
+Format = Literal["json", "csv", "xlsx"]
+Limit = Annotated[int, Query(ge=1, le=10_000, description="Page size")]
+Offset = Annotated[int, Query(ge=0, description="Rows to skip")]
+When = Annotated[
+    datetime | None,
+    Query(description="ISO 8601; without an offset it is read as local time"),
+]
+
+
+class ExclusionIn(BaseModel):
+    target_kind: Literal["connector", "charger", "station"]
+    target_id: str
+    start: datetime
+    end: datetime
+    reason: ExclusionReason
+    note: str = Field(default="", max_length=1000)
+
+
+class CloseCaseIn(BaseModel):
+    outcome: ZombieOutcome
+    note: str = Field(default="", max_length=1000)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class StopIn(BaseModel):
+    target_kind: Literal["charger", "station"]
+    target_id: str
+    reason: str = Field(min_length=1, max_length=1000)
+    alarm_id: str | None = None
+    timeout_s: float = Field(default=30.0, gt=0, le=300)
+
+
+def _sees(principal: Principal, area: str | None, operator: str | None) -> bool:
+    if principal.role is Role.OPERATOR:
+        return operator is not None and principal.sees_operator(operator)
+    return principal.sees_area(area)
+
+
+def scope_for(principal: Principal, scope: Scope) -> Scope:
+    """The scope narrowed to what the principal may see; 403 when it asks for more."""
+    area, operator = scope.area, scope.operator
+    if principal.role is Role.OPERATOR:
+        if operator is not None and operator != principal.operator_id:
+            raise HTTPException(403, "operators see their own equipment only")
+        operator = principal.operator_id
+    elif principal.role is Role.REGULATOR and principal.area_code is not None:
+        if area is None:
+            area = principal.area_code
+        elif not principal.sees_area(area):
+            raise HTTPException(403, f"area {area} is outside your jurisdiction")
+    return Scope(area, operator, scope.station, scope.charger, scope.connector)
+
+
+def _export(rows: Sequence[dict[str, Any]], fmt: str, name: str) -> Any:
+    if fmt == "json":
+        return rows
+    body = tabular.render(rows, fmt, sheet=name)
+    return Response(
+        body,
+        media_type=tabular.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+def supervision_router(
+    service: SupervisionService, authenticators: Sequence[Authenticator], local_timezone: str
+) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/supervision", tags=["supervision"])
+    viewer = require(authenticators, Role.OPERATOR)
+    regulator = require(authenticators, Role.REGULATOR)
+    Viewer = Annotated[Principal, Depends(viewer)]
+    Regulator = Annotated[Principal, Depends(regulator)]
+    zone = ZoneInfo(local_timezone)
+    queries = service.queries
+
+    def instant(value: datetime | None, default: datetime) -> datetime:
+        if value is None:
+            return default
+        return value.replace(tzinfo=zone) if value.tzinfo is None else value
+
+    def period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+        stop = instant(end, service.clock.now())
+        begin = instant(start, stop - timedelta(days=30))
+        if begin >= stop:
+            raise HTTPException(422, "start must be before end")
+        if stop - begin > timedelta(days=400):
+            raise HTTPException(422, "a period spans at most 400 days")
+        return begin, stop
+
+    async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await run_in_threadpool(fn, *args, **kwargs)
+        except UnknownReference as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+
+    async def act(coro: Any) -> Any:
+        try:
+            return await coro
+        except UnknownReference as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except DomainError as exc:
+            raise HTTPException(409, str(exc)) from exc
+
+    async def check_target(principal: Principal, kind: str, target_id: str) -> None:
+        owner = await call(queries.owner, kind, target_id)
+        if owner is None:
+            raise HTTPException(404, f"unknown {kind} {target_id!r}")
+        if not _sees(principal, owner["area_code"], owner["operator_id"]):
+            raise HTTPException(403, f"{kind} {target_id} is outside what you may see")
+
+    async def check_row(
+        principal: Principal, row: dict[str, Any] | None, what: str
+    ) -> dict[str, Any]:
+        if row is None:
+            raise HTTPException(404, f"unknown {what}")
+        owner = (
+            await call(queries.owner, "station", row["station_id"])
+            if row.get("station_id")
+            else None
+        )
+        area = owner["area_code"] if owner else None
+        if not _sees(principal, area, row.get("operator_id")):
+            raise HTTPException(403, f"{what} is outside what you may see")
+        return row
+
+    # --- uptime ---------------------------------------------------------------------------
+
+    @router.get("/uptime")
+    async def uptime(
+        principal: Viewer,
+        area: str | None = None,
+        operator: str | None = None,
+        station: str | None = None,
+        start: When = None,
+        end: When = None,
+        by: Annotated[
+            Literal[
+                "connector", "charger", "station", "operator", "province", "city", "county", "all"
+            ],
+            Query(description="Group rows by"),
+        ] = "station",
+        format: Format = "json",
+    ) -> Any:
+        """NEVI uptime and UK reliability over [start, end) (default: the last 30 days),
+        with hours offline (no data), faulted and out of service kept apart."""
+        scope = scope_for(principal, Scope(area, operator, station))
+        begin, stop = period(start, end)
+        rows = await call(service.uptime, scope, begin, stop, by)
+        return _export(rows, format, "uptime")
+
+    @router.get("/uptime/nevi")
+    async def nevi(
+        principal: Viewer,
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        month: Annotated[int, Query(ge=1, le=12)],
+        area: str | None = None,
+        operator: str | None = None,
+        station: str | None = None,
+        by: Literal["connector", "station", "operator", "all"] = "connector",
+        format: Format = "json",
+    ) -> Any:
+        """23 CFR 680.116(b): each of the 12 months up to the report month, and the 12
+        months together (`period` "12m"); a port passes at > 97 %."""
+        scope = scope_for(principal, Scope(area, operator, station))
+        rows = await call(service.nevi_monthly, scope, year, month, by)
+        return _export(rows, format, f"nevi-{year}-{month:02d}")
+
+    @router.get("/uptime/uk")
+    async def uk(
+        principal: Viewer,
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        area: str | None = None,
+        operator: str | None = None,
+        rapid_only: bool = True,
+        format: Format = "json",
+    ) -> Any:
+        """PCPR 2023 reg. 7: each operator's public rapid (≥ 50 kW) network over a year."""
+        scope = scope_for(principal, Scope(area, operator))
+        rows = await call(service.uk_reliability, scope, year, rapid_only)
+        return _export(rows, format, f"uk-{year}")
+
+    @router.get("/connectors/{connector_id}/history")
+    async def history(
+        principal: Viewer, connector_id: str, start: When = None, end: When = None
+    ) -> Any:
+        """Status intervals with causes, outages with their excluded parts, and figures."""
+        await check_target(principal, "connector", connector_id)
+        begin, stop = period(start, end)
+        return await call(service.history, connector_id, begin, stop)
+
+    # --- exclusions -----------------------------------------------------------------------
+
+    @router.post("/exclusions", status_code=201)
+    async def exclude(principal: Viewer, body: Annotated[ExclusionIn, Body()]) -> Any:
+        """Mark outage time of a connector, charger or station as excluded (NEVI), with a
+        reason code. Operators mark their own; regulators any in their area."""
+        await check_target(principal, body.target_kind, body.target_id)
+        exclusion_id = await act(
+            service.exclude(
+                TargetKind(body.target_kind),
+                body.target_id,
+                instant(body.start, body.start),
+                instant(body.end, body.end),
+                body.reason,
+                body.note,
+                principal.name,
+            )
+        )
+        return {"exclusion_id": exclusion_id}
+
+    @router.delete("/exclusions/{exclusion_id}", status_code=204)
+    async def withdraw(principal: Regulator, exclusion_id: str) -> Response:
+        await act(service.withdraw_exclusion(exclusion_id, principal.name))
+        return Response(status_code=204)
+
+    # --- zombie piles ---------------------------------------------------------------------
+
+    @router.get("/zombies")
+    async def zombies(
+        principal: Viewer,
+        response: Response,
+        area: str | None = None,
+        operator: str | None = None,
+        open_only: bool = True,
+        limit: Limit = 100,
+        offset: Offset = 0,
+        format: Format = "json",
+    ) -> Any:
+        scope = scope_for(principal, Scope(area, operator))
+        rows, total = await call(queries.zombie_cases, scope, open_only, limit, offset)
+        response.headers["X-Total-Count"] = str(total)
+        return _export(rows, format, "zombies")
+
+    @router.get("/zombies/{case_id}")
+    async def zombie(principal: Viewer, case_id: str) -> Any:
+        """A case with its full history of steps."""
+        return await check_row(
+            principal, await call(queries.zombie_case, case_id), f"case {case_id!r}"
+        )
+
+    @router.post("/zombies/{case_id}/close")
+    async def close_zombie(principal: Regulator, case_id: str, body: CloseCaseIn) -> Any:
+        """Close a case: rectified, dismissed, or retired (the exit mechanism: the charger
+        leaves the registry)."""
+        await check_row(principal, await call(queries.zombie_case, case_id), f"case {case_id!r}")
+        await act(service.close_zombie(case_id, body.outcome, body.note, principal.name))
+        return await call(queries.zombie_case, case_id)
+
+    @router.post("/zombies/sweep")
+    async def sweep(
+        principal: Annotated[Principal, Depends(require(authenticators, Role.ADMIN))],
+    ) -> Any:
+        """Run the zombie rules now (they also run periodically with `chargenet serve`)."""
+        return await act(service.sweep_zombies())
+
+    # --- alarms ---------------------------------------------------------------------------
+
+    @router.get("/alarms")
+    async def alarms(
+        principal: Viewer,
+        response: Response,
+        area: str | None = None,
+        operator: str | None = None,
+        station: str | None = None,
+        open_only: bool = True,
+        severity: Literal["info", "warning", "major", "critical"] | None = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+        format: Format = "json",
+    ) -> Any:
+        scope = scope_for(principal, Scope(area, operator, station))
+        rows, total = await call(queries.alarms, scope, open_only, severity, limit, offset)
+        response.headers["X-Total-Count"] = str(total)
+        return _export(rows, format, "alarms")
+
+    @router.post("/alarms/{alarm_id}/acknowledge")
+    async def acknowledge(principal: Viewer, alarm_id: str) -> Any:
+        await check_row(principal, await call(queries.alarm, alarm_id), f"alarm {alarm_id!r}")
+        await act(service.acknowledge_alarm(alarm_id, principal.name))
+        return await call(queries.alarm, alarm_id)
+
+    @router.post("/alarms/{alarm_id}/clear")
+    async def clear(principal: Viewer, alarm_id: str, body: ReasonIn) -> Any:
+        await check_row(principal, await call(queries.alarm, alarm_id), f"alarm {alarm_id!r}")
+        await act(service.clear_alarm(alarm_id, principal.name, body.reason))
+        return await call(queries.alarm, alarm_id)
+
+    # --- stop orders ----------------------------------------------------------------------
+
+    @router.get("/stop-orders")
+    async def stop_orders(
+        principal: Viewer,
+        response: Response,
+        area: str | None = None,
+        operator: str | None = None,
+        in_force_only: bool = False,
+        limit: Limit = 100,
+        offset: Offset = 0,
+        format: Format = "json",
+    ) -> Any:
+        scope = scope_for(principal, Scope(area, operator))
+        rows, total = await call(queries.stop_orders, scope, in_force_only, limit, offset)
+        response.headers["X-Total-Count"] = str(total)
+        return _export(rows, format, "stop-orders")
+
+    @router.get("/stop-orders/{stop_id}")
+    async def stop_order(principal: Viewer, stop_id: str) -> Any:
+        """A stop order with each charger's delivery and answer, and its lifting."""
+        return await check_row(
+            principal, await call(queries.stop_order, stop_id), f"stop order {stop_id!r}"
+        )
+
+    @router.post("/stop-orders", status_code=201)
+    async def issue_stop(principal: Regulator, body: StopIn) -> Any:
+        """Order a charger or a whole station to stop and rectify (R33). OCPP chargers get
+        ChangeAvailability Inoperative; operator platforms are notified."""
+        await check_target(principal, body.target_kind, body.target_id)
+        result = await act(
+            service.issue_stop(
+                TargetKind(body.target_kind),
+                body.target_id,
+                body.reason,
+                principal.name,
+                body.alarm_id,
+                body.timeout_s,
+            )
+        )
+        return await call(queries.stop_order, result["stop_id"])
+
+    @router.post("/stop-orders/{stop_id}/lift")
+    async def lift_stop(principal: Regulator, stop_id: str, body: ReasonIn) -> Any:
+        """Lift a stop order once rectified: each charger is made available again."""
+        await check_row(
+            principal, await call(queries.stop_order, stop_id), f"stop order {stop_id!r}"
+        )
+        await act(service.lift_stop(stop_id, principal.name, body.reason))
+        return await call(queries.stop_order, stop_id)
+
+    # --- scorecards -----------------------------------------------------------------------
+
+    @router.get("/scorecards")
+    async def scorecards(
+        principal: Viewer,
+        area: str | None = None,
+        operator: str | None = None,
+        start: When = None,
+        end: When = None,
+        format: Format = "json",
+    ) -> Any:
+        """Operator scorecards and stars, ranked within the area (R38)."""
+        scope = scope_for(principal, Scope(area, operator))
+        begin, stop = period(start, end)
+        cards = await call(service.scorecards, scope, begin, stop)
+        rows = [asdict(c) for c in cards]
+        if format != "json":
+            rows = [
+                {
+                    "rank": r["rank"],
+                    "operator_id": r["operator_id"],
+                    "score": r["score"],
+                    "stars": r["stars"],
+                    **{f"{k}_value": v for k, v in r["values"].items()},
+                    **{f"{k}_score": v for k, v in r["sub_scores"].items()},
+                    "repair_p90_hours": r["repair_p90_hours"],
+                }
+                for r in rows
+            ]
+        return _export(rows, format, "scorecards")
+
+    return router

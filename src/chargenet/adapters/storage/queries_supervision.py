@@ -1,0 +1,566 @@
+"""Supervision reads (issue 6): fleets, status history, cases, alarms, stop orders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    func,
+    or_,
+    select,
+)
+
+from chargenet.adapters.storage.readmodel import ReadModel
+from chargenet.adapters.storage.schema import (
+    alarms,
+    chargers,
+    connector_live,
+    connectors,
+    events,
+    operators,
+    orders,
+    sessions,
+    stations,
+)
+from chargenet.adapters.storage.tables_supervision import (
+    outage_exclusions,
+    presence_history,
+    status_history,
+    stop_orders,
+    zombie_case_steps,
+    zombie_cases,
+)
+from chargenet.app.supervision import stop_state
+from chargenet.app.supervision_ports import Page, Row, Scope
+from chargenet.core.oversight import ZombieStage
+from chargenet.kit.timeutil import from_micros
+
+_DOWN = ("offline", "faulted", "unavailable")
+_STEP_ORDER = {"detected": 0, "notified": 1, "escalated": 2}
+
+
+class SupervisionReads:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._read = ReadModel(engine)
+
+    # --- scope ----------------------------------------------------------------------------
+
+    def _filters(
+        self, conn: Connection, scope: Scope, table: Any = connectors
+    ) -> list[ColumnElement[bool]]:
+        """Filters on a connectors-like table (joined to stations) keeping rows in scope."""
+        out: list[ColumnElement[bool]] = []
+        if scope.area:
+            out.append(self._read.area_column(conn, scope.area, stations))
+        if scope.operator:
+            out.append(table.c.operator_id == scope.operator)
+        if scope.station:
+            out.append(table.c.station_id == scope.station)
+        if scope.charger and "charger_id" in table.c:
+            out.append(table.c.charger_id == scope.charger)
+        if scope.connector and "connector_id" in table.c:
+            out.append(table.c.connector_id == scope.connector)
+        return out
+
+    def _connector_ids(self, conn: Connection, scope: Scope) -> Select[Any]:
+        return (
+            select(connectors.c.connector_id)
+            .select_from(
+                connectors.join(stations, stations.c.station_id == connectors.c.station_id)
+            )
+            .where(*self._filters(conn, scope))
+        )
+
+    def _all(self, stmt: Select[Any]) -> list[Row]:
+        with self._engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    # --- fleet and history ----------------------------------------------------------------
+
+    def fleet(self, scope: Scope) -> list[Row]:
+        with self._engine.connect() as conn:
+            stmt = (
+                select(
+                    connectors.c.connector_id,
+                    connectors.c.charger_id,
+                    connectors.c.station_id,
+                    connectors.c.operator_id,
+                    connectors.c.registered_at,
+                    connectors.c.retired_at,
+                    connectors.c.max_power_w,
+                    connectors.c.max_current_a,
+                    connectors.c.is_pile,
+                    stations.c.access,
+                    stations.c.opening_hours,
+                    stations.c.name.label("station_name"),
+                    operators.c.name.label("operator_name"),
+                    stations.c.province_code,
+                    stations.c.city_code,
+                    stations.c.county_code,
+                    chargers.c.online.is_not(None).label("presence_tracked"),
+                )
+                .select_from(
+                    connectors.join(stations, stations.c.station_id == connectors.c.station_id)
+                    .join(operators, operators.c.operator_id == connectors.c.operator_id)
+                    .join(chargers, chargers.c.charger_id == connectors.c.charger_id)
+                )
+                .where(*self._filters(conn, scope))
+                .order_by(connectors.c.connector_id)
+            )
+            rows = [dict(r) for r in conn.execute(stmt).mappings()]
+        for row in rows:
+            row["charger_name"] = row["charger_id"]
+            row["connector_name"] = row["connector_id"]
+        return rows
+
+    def _reports(
+        self,
+        table: Any,
+        key: str,
+        columns: list[Any],
+        ids: Select[Any],
+        start_us: int,
+        end_us: int,
+        conn: Connection,
+    ) -> list[Any]:
+        in_range = select(*columns).where(
+            table.c[key].in_(ids), table.c.at_us >= start_us, table.c.at_us < end_us
+        )
+        last = (
+            select(table.c[key].label("k"), func.max(table.c.at_us).label("at"))
+            .where(table.c[key].in_(ids), table.c.at_us < start_us)
+            .group_by(table.c[key])
+            .subquery()
+        )
+        before = select(*columns).join(
+            last, and_(table.c[key] == last.c.k, table.c.at_us == last.c.at)
+        )
+        return list(conn.execute(in_range.union_all(before)).all())
+
+    def status_rows(
+        self, scope: Scope, start_us: int, end_us: int
+    ) -> Iterable[tuple[str, int, str]]:
+        h = status_history
+        with self._engine.connect() as conn:
+            ids = self._connector_ids(conn, scope)
+            rows = self._reports(
+                h,
+                "connector_id",
+                [h.c.connector_id, h.c.at_us, h.c.status],
+                ids,
+                start_us,
+                end_us,
+                conn,
+            )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def presence_rows(
+        self, scope: Scope, start_us: int, end_us: int
+    ) -> Iterable[tuple[str, int, bool]]:
+        p = presence_history
+        with self._engine.connect() as conn:
+            charger_ids = (
+                select(connectors.c.charger_id)
+                .select_from(
+                    connectors.join(stations, stations.c.station_id == connectors.c.station_id)
+                )
+                .where(*self._filters(conn, scope))
+                .distinct()
+            )
+            rows = self._reports(
+                p,
+                "charger_id",
+                [p.c.charger_id, p.c.at_us, p.c.online],
+                charger_ids,
+                start_us,
+                end_us,
+                conn,
+            )
+        return [(r[0], r[1], bool(r[2])) for r in rows]
+
+    def connector_history(
+        self, connector_id: str, start_us: int, end_us: int
+    ) -> tuple[list[Row], list[Row]]:
+        h, p = status_history, presence_history
+        with self._engine.connect() as conn:
+            ids = select(connectors.c.connector_id).where(connectors.c.connector_id == connector_id)
+            charger = select(connectors.c.charger_id).where(
+                connectors.c.connector_id == connector_id
+            )
+            status_cols = [h.c.at_us, h.c.status, h.c.error_code, h.c.vendor_error_code, h.c.info]
+            status = self._reports(h, "connector_id", status_cols, ids, start_us, end_us, conn)
+            presence_cols = [p.c.at_us, p.c.online, p.c.reason]
+            presence = self._reports(
+                p, "charger_id", presence_cols, charger, start_us, end_us, conn
+            )
+        return (
+            sorted((dict(r._mapping) for r in status), key=lambda r: r["at_us"]),
+            sorted((dict(r._mapping) for r in presence), key=lambda r: r["at_us"]),
+        )
+
+    def exclusions(self, scope: Scope, start: datetime, end: datetime) -> list[Row]:
+        x = outage_exclusions
+        with self._engine.connect() as conn:
+            stmt = (
+                select(x)
+                .select_from(x.join(stations, stations.c.station_id == x.c.station_id))
+                .where(
+                    x.c.withdrawn_at.is_(None),
+                    x.c.start_at < end,
+                    x.c.end_at > start,
+                    *self._filters(conn, Scope(scope.area, scope.operator, scope.station), x),
+                )
+                .order_by(x.c.start_at)
+            )
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    # --- zombie piles ---------------------------------------------------------------------
+
+    def zombie_facts(self, scope: Scope, window_start: datetime, min_energy_wh: int) -> list[Row]:
+        with self._engine.connect() as conn:
+            # First reports by index seeks (one per connector and charger), not table scans.
+            first_status = (
+                select(func.min(status_history.c.at_us))
+                .where(status_history.c.connector_id == connectors.c.connector_id)
+                .scalar_subquery()
+            )
+            first_presence = (
+                select(func.min(presence_history.c.at_us))
+                .where(presence_history.c.charger_id == connectors.c.charger_id)
+                .scalar_subquery()
+            )
+            live = conn.execute(
+                select(
+                    connectors.c.charger_id,
+                    chargers.c.registered_at,
+                    chargers.c.online,
+                    chargers.c.presence_since,
+                    stations.c.access,
+                    connector_live.c.status,
+                    connector_live.c.status_since,
+                    first_status,
+                    first_presence,
+                )
+                .select_from(
+                    connectors.join(chargers, chargers.c.charger_id == connectors.c.charger_id)
+                    .join(stations, stations.c.station_id == connectors.c.station_id)
+                    .outerjoin(
+                        connector_live, connector_live.c.connector_id == connectors.c.connector_id
+                    )
+                )
+                .where(connectors.c.retired_at.is_(None), *self._filters(conn, scope))
+            ).all()
+            ok = and_(sessions.c.energy_wh >= min_energy_wh)
+            usage = {
+                r[0]: r
+                for r in conn.execute(
+                    select(
+                        sessions.c.charger_id,
+                        func.max(sessions.c.ended_at),
+                        func.count().filter(sessions.c.ended_at >= window_start),
+                        func.count().filter(and_(sessions.c.ended_at >= window_start, ok)),
+                    )
+                    .where(sessions.c.ended_at.is_not(None))
+                    .group_by(sessions.c.charger_id)
+                ).all()
+            }
+        facts: dict[str, Row] = {}
+        for row in live:
+            charger_id, registered, online, presence_since, access, status, since = row[:7]
+            fact = facts.setdefault(
+                charger_id,
+                {
+                    "charger_id": charger_id,
+                    "registered_at": registered,
+                    "public": access == "public",
+                    "first_report_us": None,
+                    "down": [],
+                    "available": [],
+                    "connectors": 0,
+                },
+            )
+            fact["connectors"] += 1
+            firsts = [t for t in (row[7], row[8], fact["first_report_us"]) if t is not None]
+            fact["first_report_us"] = min(firsts) if firsts else None
+            if online is False:
+                fact["down"].append(presence_since)
+            elif status in _DOWN and since is not None:
+                fact["down"].append(since)
+            elif status is None:  # connected, yet this connector never said a word: no data
+                fact["down"].append(presence_since or registered)
+            elif status == "available" and since is not None:
+                fact["available"].append(since)
+        out = []
+        for charger_id, fact in facts.items():
+            n = fact.pop("connectors")
+            first = fact.pop("first_report_us")
+            fact["first_report_at"] = from_micros(first) if first is not None else None
+            down, available = fact.pop("down"), fact.pop("available")
+            fact["down_since"] = max(down) if len(down) == n and None not in down else None
+            fact["available_since"] = max(available) if len(available) == n else None
+            used = usage.get(charger_id)
+            fact["last_session_end"] = used[1] if used else None
+            fact["sessions"] = used[2] if used else 0
+            fact["successful"] = used[3] if used else 0
+            out.append(fact)
+        return out
+
+    def _cases_stmt(self, conn: Connection, scope: Scope) -> Select[Any]:
+        z = zombie_cases
+        return (
+            select(z, stations.c.name.label("station_name"), stations.c.county_code)
+            .select_from(z.join(stations, stations.c.station_id == z.c.station_id))
+            .where(
+                *self._filters(
+                    conn, Scope(scope.area, scope.operator, scope.station, scope.charger), z
+                )
+            )
+        )
+
+    def zombie_cases(self, scope: Scope, open_only: bool, limit: int, offset: int) -> Page:
+        with self._engine.connect() as conn:
+            stmt = self._cases_stmt(conn, scope).order_by(
+                zombie_cases.c.detected_at.desc(), zombie_cases.c.case_id
+            )
+            if open_only:
+                stmt = stmt.where(zombie_cases.c.stage != ZombieStage.CLOSED.value)
+        rows, total = self._read._page(stmt, limit, offset)
+        for row in rows:
+            row["rules"] = row["rules"].split(",")
+        return rows, total
+
+    def zombie_case(self, case_id: str) -> Row | None:
+        rows = self._all(select(zombie_cases).where(zombie_cases.c.case_id == case_id))
+        if not rows:
+            return None
+        row = rows[0]
+        row["rules"] = row["rules"].split(",")
+        row["steps"] = self._all(
+            select(
+                zombie_case_steps.c.at,
+                zombie_case_steps.c.step,
+                zombie_case_steps.c.detail,
+                zombie_case_steps.c.event_id,
+            ).where(zombie_case_steps.c.case_id == case_id)
+        )
+        # Steps taken at one instant (detected and notified) in the order of the life cycle.
+        row["steps"].sort(key=lambda r: (r["at"], _STEP_ORDER.get(r["step"], 9), r["step"]))
+        return row
+
+    # --- alarms ---------------------------------------------------------------------------
+
+    def open_alarms(self) -> list[Row]:
+        return self._all(select(alarms).where(alarms.c.cleared_at.is_(None)))
+
+    def rated_currents(self) -> dict[str, float]:
+        with self._engine.connect() as conn:
+            return {
+                r[0]: float(r[1])
+                for r in conn.execute(
+                    select(connectors.c.connector_id, connectors.c.max_current_a).where(
+                        connectors.c.max_current_a.is_not(None)
+                    )
+                )
+            }
+
+    def alarms(
+        self, scope: Scope, open_only: bool, severity: str | None, limit: int, offset: int
+    ) -> Page:
+        with self._engine.connect() as conn:
+            stmt = (
+                select(alarms)
+                .select_from(
+                    alarms.outerjoin(stations, stations.c.station_id == alarms.c.station_id)
+                )
+                .where(
+                    *self._filters(conn, Scope(scope.area, scope.operator, scope.station), alarms)
+                )
+                .order_by(alarms.c.raised_at.desc(), alarms.c.alarm_id)
+            )
+            if open_only:
+                stmt = stmt.where(alarms.c.cleared_at.is_(None))
+            if severity:
+                stmt = stmt.where(alarms.c.severity == severity)
+            if scope.charger or scope.connector:
+                stmt = stmt.where(
+                    alarms.c.target_id.in_([t for t in (scope.charger, scope.connector) if t])
+                )
+        return self._read._page(stmt, limit, offset)
+
+    def alarm(self, alarm_id: str) -> Row | None:
+        rows = self._all(select(alarms).where(alarms.c.alarm_id == alarm_id))
+        return rows[0] if rows else None
+
+    # --- stop orders ----------------------------------------------------------------------
+
+    def _attach_deliveries(self, rows: list[Row]) -> None:
+        if not rows:
+            return
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                select(
+                    orders.c.order_id,
+                    orders.c.kind,
+                    orders.c.target_id.label("charger_id"),
+                    orders.c.issued_at,
+                    orders.c.outcome,
+                    orders.c.acknowledged_at,
+                    orders.c.detail,
+                    chargers.c.protocol,
+                )
+                .select_from(orders.join(chargers, chargers.c.charger_id == orders.c.target_id))
+                .where(or_(*[orders.c.order_id.like(f"{r['stop_id']}:%") for r in rows]))
+                .order_by(orders.c.issued_at, orders.c.order_id)
+            ).mappings()
+            by_stop: dict[str, list[Row]] = {r["stop_id"]: [] for r in rows}
+            for order in found:
+                stop_id = order["order_id"].split(":", 1)[0]
+                if stop_id in by_stop:
+                    by_stop[stop_id].append(dict(order))
+        for row in rows:
+            issued = by_stop[row["stop_id"]]
+            row["deliveries"] = [d for d in issued if d["kind"] == "stop"]
+            row["resumes"] = [d for d in issued if d["kind"] == "resume"]
+            row["state"] = stop_state(row)
+
+    def stop_orders(self, scope: Scope, in_force_only: bool, limit: int, offset: int) -> Page:
+        with self._engine.connect() as conn:
+            stmt = (
+                select(stop_orders)
+                .select_from(
+                    stop_orders.join(stations, stations.c.station_id == stop_orders.c.station_id)
+                )
+                .where(
+                    *self._filters(
+                        conn, Scope(scope.area, scope.operator, scope.station), stop_orders
+                    )
+                )
+                .order_by(stop_orders.c.issued_at.desc(), stop_orders.c.stop_id)
+            )
+            if in_force_only:
+                stmt = stmt.where(stop_orders.c.lifted_at.is_(None))
+        rows, total = self._read._page(stmt, limit, offset)
+        self._attach_deliveries(rows)
+        return rows, total
+
+    def stop_order(self, stop_id: str) -> Row | None:
+        rows = self._all(select(stop_orders).where(stop_orders.c.stop_id == stop_id))
+        self._attach_deliveries(rows)
+        return rows[0] if rows else None
+
+    def chargers_of(self, target_kind: str, target_id: str) -> list[Row]:
+        column = chargers.c.charger_id if target_kind == "charger" else chargers.c.station_id
+        return self._all(
+            select(chargers.c.charger_id, chargers.c.protocol, chargers.c.station_id)
+            .where(column == target_id, chargers.c.retired_at.is_(None))
+            .order_by(chargers.c.charger_id)
+        )
+
+    def owner(self, target_kind: str, target_id: str) -> Row | None:
+        tables = {"connector": connectors, "charger": chargers, "station": stations}
+        table = tables.get(target_kind)
+        if table is None:
+            return None
+        key = table.c[f"{target_kind}_id"]
+        stmt = (
+            select(
+                table.c.station_id,
+                table.c.operator_id,
+                stations.c.area_code,
+                stations.c.province_code,
+                stations.c.city_code,
+                stations.c.county_code,
+            )
+            .select_from(
+                table.join(stations, stations.c.station_id == table.c.station_id)
+                if table is not stations
+                else stations
+            )
+            .where(key == target_id)
+        )
+        rows = self._all(stmt)
+        return rows[0] if rows else None
+
+    # --- scorecards -----------------------------------------------------------------------
+
+    def operator_activity(
+        self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
+    ) -> dict[str, Row]:
+        out: dict[str, Row] = {}
+        with self._engine.connect() as conn:
+            station_scope = Scope(scope.area, scope.operator, scope.station)
+            for op, n, ok in conn.execute(
+                select(
+                    sessions.c.operator_id,
+                    func.count(),
+                    func.count().filter(sessions.c.energy_wh >= min_energy_wh),
+                )
+                .select_from(
+                    sessions.join(stations, stations.c.station_id == sessions.c.station_id)
+                )
+                .where(
+                    sessions.c.ended_at >= start,
+                    sessions.c.ended_at < end,
+                    *self._filters(conn, station_scope, sessions),
+                )
+                .group_by(sessions.c.operator_id)
+            ):
+                out.setdefault(op, {}).update(sessions=n, successful=ok)
+            for op, n in conn.execute(
+                select(alarms.c.operator_id, func.count())
+                .select_from(alarms.join(stations, stations.c.station_id == alarms.c.station_id))
+                .where(
+                    alarms.c.raised_at >= start,
+                    alarms.c.raised_at < end,
+                    *self._filters(conn, station_scope, alarms),
+                )
+                .group_by(alarms.c.operator_id)
+            ):
+                out.setdefault(op, {})["alarms"] = n
+            z = zombie_cases
+            for op, n in conn.execute(
+                select(z.c.operator_id, func.count())
+                .select_from(z.join(stations, stations.c.station_id == z.c.station_id))
+                .where(
+                    z.c.stage != ZombieStage.CLOSED.value, *self._filters(conn, station_scope, z)
+                )
+                .group_by(z.c.operator_id)
+            ):
+                out.setdefault(op, {})["open_zombies"] = n
+        return out
+
+    def latency_sample(
+        self, scope: Scope, start: datetime, end: datetime, limit: int
+    ) -> dict[str, list[float]]:
+        with self._engine.connect() as conn:
+            ops = [
+                r[0]
+                for r in conn.execute(
+                    select(stations.c.operator_id)
+                    .where(*self._filters(conn, Scope(scope.area, scope.operator), stations))
+                    .distinct()
+                )
+            ]
+            out: dict[str, list[float]] = {}
+            for op in ops:
+                rows = conn.execute(
+                    select(events.c.occurred_at, events.c.received_at)
+                    .where(
+                        events.c.operator_id == op,
+                        events.c.received_at >= start,
+                        events.c.received_at < end,
+                    )
+                    .order_by(events.c.seq.desc())
+                    .limit(limit)
+                ).all()
+                if rows:
+                    out[op] = [max((r[1] - r[0]).total_seconds(), 0.0) for r in rows]
+        return out

@@ -1,0 +1,117 @@
+"""Supervision state (issue 6): status history, outage exclusions, zombie cases, stop orders.
+
+Status and presence history keep their instants as integer microseconds since the Unix
+epoch (UTC), not as UtcDateTime: they are written on the hot path and read by the
+hundred thousand for uptime, where integers cost nothing to bind, compare and hand to
+numpy, while text times cost a parse each on SQLite.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Index, SmallInteger, String, Table, Text
+
+from chargenet.adapters.storage.schema import ID, metadata
+from chargenet.adapters.storage.types import UtcDateTime
+
+# Every status report of every connector, as reported (repeats included: a late report
+# must land between the right neighbours, see docs/supervision.md).
+status_history = Table(
+    "status_history",
+    metadata,
+    Column("connector_id", String(ID), primary_key=True),
+    Column("at_us", BigInteger, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("error_code", String(64)),
+    Column("vendor_error_code", String(64)),
+    Column("info", String(200)),
+    # SQLite: the rows live in the primary-key B-tree itself, one write per report, not two.
+    sqlite_with_rowid=False,
+)
+
+presence_history = Table(
+    "presence_history",
+    metadata,
+    Column("charger_id", String(ID), primary_key=True),
+    Column("at_us", BigInteger, primary_key=True),
+    Column("online", Boolean, nullable=False),
+    Column("reason", String(200)),
+    sqlite_with_rowid=False,
+)
+
+outage_exclusions = Table(
+    "outage_exclusions",
+    metadata,
+    Column("exclusion_id", String(ID), primary_key=True),
+    Column("target_kind", String(16), nullable=False),
+    Column("target_id", String(ID), nullable=False, index=True),
+    Column("station_id", String(ID), index=True),
+    Column("operator_id", String(ID), index=True),
+    Column("start_at", UtcDateTime, nullable=False),
+    Column("end_at", UtcDateTime, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("excluded_by", String(ID), nullable=False),
+    Column("excluded_at", UtcDateTime, nullable=False),
+    Column("withdrawn_at", UtcDateTime),
+    Column("withdrawn_by", String(ID)),
+)
+
+zombie_cases = Table(
+    "zombie_cases",
+    metadata,
+    Column("case_id", String(ID), primary_key=True),
+    Column("charger_id", String(ID), nullable=False, index=True),
+    Column("station_id", String(ID), index=True),
+    Column("operator_id", String(ID), index=True),
+    Column("rules", String(200), nullable=False),  # comma-separated ZombieRule values
+    Column("evidence", Text, nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+    Column("detected_at", UtcDateTime, nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("notified_at", UtcDateTime),
+    Column("deadline", UtcDateTime),
+    Column("escalation_level", SmallInteger, nullable=False),
+    Column("closed_at", UtcDateTime),
+    Column("outcome", String(16)),
+    Column("close_note", Text),
+    Column("closed_by", String(ID)),
+)
+
+# The full history of each case, one row per step (the events themselves stay in the log).
+zombie_case_steps = Table(
+    "zombie_case_steps",
+    metadata,
+    Column("event_id", String(200), primary_key=True),
+    Column("case_id", String(ID), nullable=False, index=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("step", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+
+stop_orders = Table(
+    "stop_orders",
+    metadata,
+    Column("stop_id", String(ID), primary_key=True),
+    Column("target_kind", String(16), nullable=False),
+    Column("target_id", String(ID), nullable=False, index=True),
+    Column("station_id", String(ID), index=True),
+    Column("operator_id", String(ID), index=True),
+    Column("reason", Text, nullable=False),
+    Column("issued_by", String(ID), nullable=False),
+    Column("alarm_id", String(ID)),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("lifted_at", UtcDateTime),
+    Column("lifted_by", String(ID)),
+    Column("lift_reason", Text),
+    Index("ix_stop_orders_open", "lifted_at"),
+)
+
+# Children first, as STATE_TABLES wants them.
+SUPERVISION_TABLES = (
+    status_history,
+    presence_history,
+    outage_exclusions,
+    zombie_case_steps,
+    zombie_cases,
+    stop_orders,
+)

@@ -1,0 +1,53 @@
+"""How each internal status counts for uptime, by method (see docs/supervision.md).
+
+| internal status | effective OCPI status | NEVI 680.116(b) | UK PCPR 2023 reg. 7 |
+|---|---|---|---|
+| available   | AVAILABLE   | up     | up (reliable) |
+| occupied    | CHARGING    | up     | up |
+| charging    | CHARGING    | up     | up |
+| reserved    | RESERVED    | up     | up |
+| blocked     | BLOCKED     | up ¹   | left out (ineligible) |
+| unavailable | INOPERATIVE | outage | down |
+| faulted     | OUTOFORDER  | outage | down |
+| offline     | UNKNOWN     | outage ² | left out (ineligible) |
+
+1. The equipment works; the bay is blocked (by a fuel car): not the port's outage.
+2. NEVI counts a port as up only when it is "online and available for use, or in use";
+   with no data from it, it is not shown to be up. The UK rules leave UNKNOWN out.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from chargenet.core.status import ConnectorStatus
+
+STATUSES: tuple[ConnectorStatus, ...] = tuple(ConnectorStatus)
+CODE = {status: i for i, status in enumerate(STATUSES)}  # status → small integer code
+NO_DATA = len(STATUSES)  # code for "nothing reported yet"
+
+NEVI_OUTAGE = frozenset(
+    {ConnectorStatus.OFFLINE, ConnectorStatus.UNAVAILABLE, ConnectorStatus.FAULTED}
+)
+
+
+class UkClass(IntEnum):
+    UP = 0
+    DOWN = 1
+    INELIGIBLE = 2
+
+
+UK_CLASS = {
+    ConnectorStatus.AVAILABLE: UkClass.UP,
+    ConnectorStatus.OCCUPIED: UkClass.UP,
+    ConnectorStatus.CHARGING: UkClass.UP,
+    ConnectorStatus.RESERVED: UkClass.UP,
+    ConnectorStatus.BLOCKED: UkClass.INELIGIBLE,
+    ConnectorStatus.UNAVAILABLE: UkClass.DOWN,
+    ConnectorStatus.FAULTED: UkClass.DOWN,
+    ConnectorStatus.OFFLINE: UkClass.INELIGIBLE,
+}
+
+UK_RAPID_MIN_POWER_W = 50_000  # a "rapid" charge point (PCPR 2023)
+UK_TARGET_PERCENT = 99.0  # rapid network, each calendar year
+NEVI_TARGET_PERCENT = 97.0  # each port, greater than, over the previous 12 months

@@ -1,0 +1,307 @@
+"""Uptime in bulk: seconds per effective status for many connectors over many periods.
+
+One vectorised pass (numpy) turns every status report, presence report, exclusion window
+and closed-hours window into a timeline per connector, cuts it at the period edges and
+sums the seconds per (group, period, effective status, flag). NEVI and UK figures are
+then arithmetic on that table (`nevi`, `uk`). The per-connector, human-readable version
+of the same timeline is `analytics.timeline.intervals`; a test holds the two equal.
+
+Times are integer microseconds since the Unix epoch (UTC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from chargenet.analytics.statusclass import (
+    CODE,
+    NEVI_OUTAGE,
+    NO_DATA,
+    STATUSES,
+    UK_CLASS,
+    UkClass,
+)
+from chargenet.core.status import ConnectorStatus, effective_status
+
+I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+F64 = npt.NDArray[np.float64]
+FOREVER = np.iinfo(np.int64).max // 2
+
+# Flags of a stretch of time: counted as it is, excluded by a marked exclusion (NEVI
+# T_excluded), or outside the station's opening hours.
+COUNTED, EXCLUDED, CLOSED = 0, 1, 2
+N_FLAGS = 3
+N_STATUSES = len(STATUSES)
+
+# effective status code for (reported code or NO_DATA, presence 0 offline / 1 online / 2 unknown)
+_EFFECTIVE = np.array(
+    [
+        [
+            CODE[
+                effective_status(
+                    STATUSES[s] if s != NO_DATA else None, (False, True, None)[presence]
+                )
+            ]
+            for presence in range(3)
+        ]
+        for s in range(NO_DATA + 1)
+    ],
+    dtype=np.int64,
+)
+_PRESENCE_UNKNOWN = 2
+
+_START, _STATUS, _PRESENCE, _EXCLUSION, _CLOSURE, _EDGE = range(6)
+
+
+def _empty_i64() -> I64:
+    return np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The connectors measured, one row each: their charger and when they were in service."""
+
+    charger: I64  # charger index of each connector
+    service_from: I64  # µs; before it the connector did not exist
+    service_until: I64  # µs; FOREVER when not retired
+
+    @property
+    def size(self) -> int:
+        return len(self.charger)
+
+
+@dataclass(frozen=True)
+class Reports:
+    """What happened, as parallel arrays (indices refer to Fleet rows and charger indices)."""
+
+    status_conn: I64 = field(default_factory=_empty_i64)
+    status_at: I64 = field(default_factory=_empty_i64)
+    status_code: I64 = field(default_factory=_empty_i64)  # statusclass.CODE
+    presence_charger: I64 = field(default_factory=_empty_i64)
+    presence_at: I64 = field(default_factory=_empty_i64)
+    presence_online: I64 = field(default_factory=_empty_i64)  # 0 / 1
+    excluded_conn: I64 = field(default_factory=_empty_i64)
+    excluded_start: I64 = field(default_factory=_empty_i64)
+    excluded_end: I64 = field(default_factory=_empty_i64)
+    closed_conn: I64 = field(default_factory=_empty_i64)
+    closed_start: I64 = field(default_factory=_empty_i64)
+    closed_end: I64 = field(default_factory=_empty_i64)
+
+
+def _presence_per_connector(fleet: Fleet, reports: Reports) -> tuple[I64, I64, I64]:
+    """Each charger presence report, repeated for every connector of that charger."""
+    if not len(reports.presence_at):
+        return _empty_i64(), _empty_i64(), _empty_i64()
+    n_chargers = int(max(fleet.charger.max(initial=-1), reports.presence_charger.max())) + 1
+    by_charger = np.argsort(fleet.charger, kind="stable")
+    counts = np.bincount(fleet.charger, minlength=n_chargers)
+    firsts = np.cumsum(counts) - counts
+    repeat = counts[reports.presence_charger]
+    point = np.repeat(np.arange(len(repeat)), repeat)
+    within = np.arange(int(repeat.sum())) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    conn = by_charger[firsts[reports.presence_charger][point] + within]
+    return conn, reports.presence_at[point], reports.presence_online[point]
+
+
+def status_seconds(
+    fleet: Fleet,
+    reports: Reports,
+    edges: I64,
+    groups: I64 | None = None,
+    n_groups: int | None = None,
+) -> F64:
+    """Seconds per (group, period, effective status, flag).
+
+    `edges` are k+1 increasing instants bounding k periods. `groups` gives each connector's
+    group (default: each connector its own); the result has shape
+    (n_groups, k, len(ConnectorStatus), 3), statuses in `statusclass.STATUSES` order and
+    flags COUNTED, EXCLUDED, CLOSED (closed wins over excluded).
+    """
+    n = fleet.size
+    k = len(edges) - 1
+    if groups is None:
+        groups, n_groups = np.arange(n, dtype=np.int64), n
+    elif n_groups is None:
+        n_groups = int(groups.max(initial=-1)) + 1
+    out_shape = (n_groups, k, N_STATUSES, N_FLAGS)
+    if n == 0 or k <= 0:
+        return np.zeros(out_shape)
+    lo_all, hi_all = int(edges[0]), int(edges[-1])
+    keep = reports.status_at < hi_all
+    p_conn, p_at, p_online = _presence_per_connector(fleet, reports)
+    p_keep = p_at < hi_all
+    conns = np.arange(n, dtype=np.int64)
+    parts_conn = [
+        conns,  # a start sentinel per connector, before everything: "no data yet"
+        reports.status_conn[keep],
+        p_conn[p_keep],
+        reports.excluded_conn,
+        reports.excluded_conn,
+        reports.closed_conn,
+        reports.closed_conn,
+        np.repeat(conns, k - 1),
+    ]
+    first = min(lo_all, int(reports.status_at.min(initial=lo_all)), int(p_at.min(initial=lo_all)))
+    parts_at = [
+        np.full(n, first - 1, dtype=np.int64),
+        reports.status_at[keep],
+        p_at[p_keep],
+        np.clip(reports.excluded_start, first, hi_all),
+        np.clip(reports.excluded_end, first, hi_all),
+        np.clip(reports.closed_start, first, hi_all),
+        np.clip(reports.closed_end, first, hi_all),
+        np.tile(edges[1:-1], n),
+    ]
+    parts_kind = [
+        np.full(len(p), kind, dtype=np.int8)
+        for kind, p in zip(
+            (_START, _STATUS, _PRESENCE, _EXCLUSION, _EXCLUSION, _CLOSURE, _CLOSURE, _EDGE),
+            parts_conn,
+            strict=True,
+        )
+    ]
+    parts_value = [
+        np.zeros(n, dtype=np.int64),
+        reports.status_code[keep],
+        p_online[p_keep],
+        np.ones(len(reports.excluded_conn), dtype=np.int64),
+        -np.ones(len(reports.excluded_conn), dtype=np.int64),
+        np.ones(len(reports.closed_conn), dtype=np.int64),
+        -np.ones(len(reports.closed_conn), dtype=np.int64),
+        np.zeros(n * (k - 1), dtype=np.int64),
+    ]
+    conn = np.concatenate(parts_conn)
+    at = np.concatenate(parts_at)
+    kind = np.concatenate(parts_kind)
+    value = np.concatenate(parts_value)
+
+    span = hi_all - first + 2
+    if n * span < 2**62:
+        order = np.argsort(conn * span + (at - first + 1), kind="stable")
+    else:
+        order = np.lexsort((at, conn))
+    conn, at, kind, value = conn[order], at[order], kind[order], value[order]
+
+    index = np.arange(len(at))
+    is_start = kind == _START
+    status_src = np.maximum.accumulate(np.where(is_start | (kind == _STATUS), index, 0))
+    status = np.where(is_start, NO_DATA, value)[status_src]
+    presence_src = np.maximum.accumulate(np.where(is_start | (kind == _PRESENCE), index, 0))
+    presence = np.where(is_start, _PRESENCE_UNKNOWN, value)[presence_src]
+    excluded = np.cumsum(np.where(kind == _EXCLUSION, value, 0)) > 0
+    closed = np.cumsum(np.where(kind == _CLOSURE, value, 0)) > 0
+
+    same_next = np.empty(len(at), dtype=bool)
+    same_next[:-1] = conn[1:] == conn[:-1]
+    same_next[-1] = False
+    nxt = np.empty_like(at)
+    nxt[:-1] = at[1:]
+    nxt = np.where(same_next, nxt, FOREVER)
+    lo = np.maximum(fleet.service_from, lo_all)[conn]
+    hi = np.minimum(fleet.service_until, hi_all)[conn]
+    a = np.clip(at, lo, hi)
+    b = np.clip(nxt, lo, hi)
+    seconds = (b - a) / 1e6
+    useful = seconds > 0
+    a, seconds = a[useful], seconds[useful]
+    period = np.clip(np.searchsorted(edges, a, side="right") - 1, 0, k - 1)
+    eff = _EFFECTIVE[status[useful], presence[useful]]
+    flag = np.where(closed[useful], CLOSED, np.where(excluded[useful], EXCLUDED, COUNTED))
+    cell = ((groups[conn[useful]] * k + period) * N_STATUSES + eff) * N_FLAGS + flag
+    total = np.bincount(cell, weights=seconds, minlength=int(np.prod(out_shape)))
+    return np.asarray(total, dtype=np.float64).reshape(out_shape)
+
+
+_OUTAGE_CODES = [CODE[s] for s in STATUSES if s in NEVI_OUTAGE]
+_UK_CODES = {c: [CODE[s] for s in STATUSES if UK_CLASS[s] is c] for c in UkClass}
+
+
+@dataclass(frozen=True)
+class Nevi:
+    """23 CFR 680.116(b): uptime = (T − (T_outage − T_excluded)) / T × 100. Seconds."""
+
+    total: F64
+    outage: F64
+    excluded: F64
+
+    @property
+    def uptime(self) -> F64:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(
+                self.total > 0,
+                (self.total - (self.outage - self.excluded)) / self.total * 100,
+                np.nan,
+            )
+
+
+def nevi(seconds: F64) -> Nevi:
+    """NEVI figures from `status_seconds` output (over its last two axes)."""
+    outage = seconds[..., _OUTAGE_CODES, :]
+    return Nevi(
+        total=seconds.sum(axis=(-1, -2)),
+        outage=outage.sum(axis=(-1, -2)),
+        excluded=outage[..., (EXCLUDED, CLOSED)].sum(axis=(-1, -2)),
+    )
+
+
+@dataclass(frozen=True)
+class Uk:
+    """PCPR 2023 reg. 7: reliable share of measured time; closed hours are not measured and
+    NEVI-style exclusions do not apply. Seconds."""
+
+    up: F64
+    down: F64
+    ineligible: F64
+
+    @property
+    def reliability(self) -> F64:
+        measured = self.up + self.down
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(measured > 0, self.up / measured * 100, np.nan)
+
+
+def uk(seconds: F64) -> Uk:
+    open_hours = seconds[..., (COUNTED, EXCLUDED)]
+    return Uk(
+        up=open_hours[..., _UK_CODES[UkClass.UP], :].sum(axis=(-1, -2)),
+        down=open_hours[..., _UK_CODES[UkClass.DOWN], :].sum(axis=(-1, -2)),
+        ineligible=open_hours[..., _UK_CODES[UkClass.INELIGIBLE], :].sum(axis=(-1, -2)),
+    )
+
+
+def status_breakdown(seconds: F64) -> dict[str, Any]:
+    """Seconds per effective status (all flags), keyed by status name."""
+    per_status = seconds.sum(axis=-1)
+    return {s.value: per_status[..., CODE[s]] for s in ConnectorStatus}
+
+
+def repair_seconds(reports: Reports, start: int, end: int) -> tuple[I64, F64]:
+    """Time to repair: for each fault (a run of `faulted` reports) that ended with a usable
+    status inside [start, end), the connector and the seconds from the fault's first report
+    to the usable one. Reports in between that are neither (offline, out of service) do not
+    end the fault."""
+    faulted_code = CODE[ConnectorStatus.FAULTED]
+    usable_codes = [CODE[s] for s in STATUSES if s.usable]
+    f = reports.status_code == faulted_code
+    u = np.isin(reports.status_code, usable_codes)
+    keep = (f | u) & (reports.status_at < end)
+    conn, at, f = reports.status_conn[keep], reports.status_at[keep], f[keep]
+    order = np.lexsort((at, conn))
+    conn, at, f = conn[order], at[order], f[order]
+    if len(at) < 2:
+        return _empty_i64(), np.zeros(0)
+    same_prev = np.zeros(len(at), dtype=bool)
+    same_prev[1:] = conn[1:] == conn[:-1]
+    prev_f = np.zeros(len(at), dtype=bool)
+    prev_f[1:] = f[:-1]
+    run_start = f & ~(same_prev & prev_f)
+    index = np.arange(len(at))
+    start_of_run = np.maximum.accumulate(np.where(run_start, index, 0))
+    repaired = ~f & same_prev & prev_f & (at >= start) & (at < end)
+    first_fault = start_of_run[np.flatnonzero(repaired) - 1]
+    return conn[repaired], (at[repaired] - at[first_fault]) / 1e6

@@ -1,0 +1,821 @@
+"""Supervision: uptime, status history, outage exclusions, zombie cases, safety alarms,
+stop orders and operator scorecards — the application side.
+
+Reads go through `SupervisionQueries`; the arithmetic is in `chargenet.analytics`;
+everything that changes state is an event submitted through the pipeline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from chargenet.analytics import timeline, uptime
+from chargenet.analytics.alarms import AlarmEngine, OpenAlarm
+from chargenet.analytics.hours import closed_windows
+from chargenet.analytics.scorecards import OperatorMetrics, Scorecard, ranked, scorecard
+from chargenet.analytics.statusclass import (
+    CODE,
+    NEVI_OUTAGE,
+    NEVI_TARGET_PERCENT,
+    UK_RAPID_MIN_POWER_W,
+    UK_TARGET_PERCENT,
+)
+from chargenet.analytics.zombies import ChargerFacts, OpenCase, Step, sweep
+from chargenet.app.orders import Order, OrderResult, OrderService
+from chargenet.app.pipeline import IngestPipeline
+from chargenet.app.supervision_config import SupervisionConfig
+from chargenet.app.supervision_ports import Row, Scope, SupervisionQueries
+from chargenet.core.errors import DomainError, UnknownReference
+from chargenet.core.events import (
+    AlarmAcknowledged,
+    AlarmCleared,
+    ChargerRetired,
+    Event,
+    OutageExcluded,
+    OutageExclusionWithdrawn,
+    Source,
+    StopOrderIssued,
+    StopOrderLifted,
+    ZombieClosed,
+    ZombieDetected,
+    ZombieEscalated,
+    ZombieOperatorNotified,
+    event_meta,
+)
+from chargenet.core.ids import AlarmId, ChargerId, EventId, OrderId
+from chargenet.core.oversight import ExclusionReason, ZombieOutcome
+from chargenet.core.status import ConnectorStatus
+from chargenet.core.supervision import OrderKind, TargetKind
+from chargenet.kit.clock import Clock
+from chargenet.kit.ids import new_id, stable_id
+from chargenet.kit.timeutil import from_micros, require_utc, to_micros
+
+log = logging.getLogger(__name__)
+
+SOURCE = Source(adapter="supervision")
+GROUPINGS = ("connector", "charger", "station", "operator", "province", "city", "county", "all")
+_STATUS_CODE = {s.value: CODE[s] for s in ConnectorStatus}
+
+
+class Refused(DomainError):
+    """The pipeline refused what supervision submitted (the reason is the refusal's)."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Seconds per connector, period, status and flag, with the fleet they belong to."""
+
+    fleet: list[Row]
+    seconds: uptime.F64  # (connectors, periods, statuses, flags)
+    reports: uptime.Reports
+    edges: list[datetime]
+
+
+def month_start(year: int, month: int, zone: str) -> datetime:
+    return datetime.combine(date(year, month, 1), time(0), tzinfo=ZoneInfo(zone))
+
+
+def month_edges(year: int, month: int, count: int, zone: str) -> list[datetime]:
+    """Starts of `count` local months ending with (year, month), and the end of that month."""
+    index = year * 12 + month - 1
+    return [
+        require_utc(month_start(i // 12, i % 12 + 1, zone))
+        for i in range(index - count + 1, index + 2)
+    ]
+
+
+def _hours(seconds: Any) -> float:
+    return round(float(seconds) / 3600, 4)
+
+
+def _pct(value: Any) -> float | None:
+    return None if np.isnan(value) else round(float(value), 3)
+
+
+class SupervisionService:
+    def __init__(
+        self,
+        queries: SupervisionQueries,
+        pipeline: IngestPipeline,
+        orders: OrderService,
+        clock: Clock,
+        config: SupervisionConfig | None = None,
+    ) -> None:
+        self.queries = queries
+        self.pipeline = pipeline
+        self.orders = orders
+        self.clock = clock
+        self.config = config or SupervisionConfig()
+
+    async def _submit(self, events: Sequence[Event]) -> None:
+        outcomes = await self.pipeline.submit(events)
+        refused = [o.reason for o in outcomes if not o.ok]
+        if refused:
+            raise Refused("; ".join(refused))
+
+    # --- uptime ---------------------------------------------------------------------------
+
+    def measure(self, scope: Scope, edges: Sequence[datetime]) -> Measured:
+        """Seconds per connector in scope, per period between `edges`, status and flag."""
+        edges = [require_utc(e) for e in edges]
+        fleet = self.queries.fleet(scope)
+        conn_index = {r["connector_id"]: i for i, r in enumerate(fleet)}
+        charger_ids = sorted({r["charger_id"] for r in fleet})
+        charger_index = {c: i for i, c in enumerate(charger_ids)}
+        start_us, end_us = to_micros(edges[0]), to_micros(edges[-1])
+        fleet_arrays = uptime.Fleet(
+            charger=np.array([charger_index[r["charger_id"]] for r in fleet], dtype=np.int64),
+            service_from=np.array([to_micros(r["registered_at"]) for r in fleet], dtype=np.int64),
+            service_until=np.array(
+                [
+                    to_micros(r["retired_at"]) if r["retired_at"] is not None else uptime.FOREVER
+                    for r in fleet
+                ],
+                dtype=np.int64,
+            ),
+        )
+        s_conn, s_at, s_code = [], [], []
+        for cid, at, status in self.queries.status_rows(scope, start_us, end_us):
+            i = conn_index.get(cid)
+            if i is not None:
+                s_conn.append(i)
+                s_at.append(at)
+                s_code.append(_STATUS_CODE[status])
+        p_charger, p_at, p_online = [], [], []
+        # A charger whose presence is tracked is offline from registration until it first
+        # connects (as the live view shows it); the reports then take over.
+        # (Placed at the epoch, before any report; time before registration is cut anyway.)
+        for tracked in sorted(
+            {charger_index[r["charger_id"]] for r in fleet if r["presence_tracked"]}
+        ):
+            p_charger.append(tracked)
+            p_at.append(0)
+            p_online.append(0)
+        for charger_id, at, online in self.queries.presence_rows(scope, start_us, end_us):
+            j = charger_index.get(charger_id)
+            if j is not None:
+                p_charger.append(j)
+                p_at.append(at)
+                p_online.append(int(online))
+        x_conn, x_start, x_end = [], [], []
+        for window_conn, a, b in self._exclusion_windows(fleet, scope, edges[0], edges[-1]):
+            x_conn.append(conn_index[window_conn])
+            x_start.append(a)
+            x_end.append(b)
+        c_conn, c_start, c_end = [], [], []
+        if self.config.uptime.respect_opening_hours:
+            for window_conn, a, b in self._closed(fleet, edges[0], edges[-1]):
+                c_conn.append(conn_index[window_conn])
+                c_start.append(a)
+                c_end.append(b)
+
+        def arr(values: list[int]) -> uptime.I64:
+            return np.array(values, dtype=np.int64)
+
+        reports = uptime.Reports(
+            status_conn=arr(s_conn),
+            status_at=arr(s_at),
+            status_code=arr(s_code),
+            presence_charger=arr(p_charger),
+            presence_at=arr(p_at),
+            presence_online=arr(p_online),
+            excluded_conn=arr(x_conn),
+            excluded_start=arr(x_start),
+            excluded_end=arr(x_end),
+            closed_conn=arr(c_conn),
+            closed_start=arr(c_start),
+            closed_end=arr(c_end),
+        )
+        edge_us = np.array([to_micros(e) for e in edges], dtype=np.int64)
+        seconds = uptime.status_seconds(fleet_arrays, reports, edge_us)
+        return Measured(fleet, seconds, reports, list(edges))
+
+    def _exclusion_windows(
+        self, fleet: list[Row], scope: Scope, start: datetime, end: datetime
+    ) -> list[tuple[str, int, int]]:
+        by_target: dict[tuple[str, str], list[str]] = {}
+        for r in fleet:
+            for kind in ("connector", "charger", "station"):
+                by_target.setdefault((kind, r[f"{kind}_id"]), []).append(r["connector_id"])
+        out = []
+        for x in self.queries.exclusions(scope, start, end):
+            for cid in by_target.get((x["target_kind"], x["target_id"]), []):
+                out.append((cid, to_micros(x["start_at"]), to_micros(x["end_at"])))
+        return out
+
+    def _closed(
+        self, fleet: list[Row], start: datetime, end: datetime
+    ) -> list[tuple[str, int, int]]:
+        zone = self.config.uptime.local_timezone
+        windows: dict[str, list[tuple[datetime, datetime]]] = {}
+        out = []
+        for r in fleet:
+            hours = r["opening_hours"]
+            if hours == "24/7":
+                continue
+            if hours not in windows:
+                windows[hours] = closed_windows(hours, start, end, zone)
+            out += [(r["connector_id"], to_micros(a), to_micros(b)) for a, b in windows[hours]]
+        return out
+
+    @staticmethod
+    def _group_keys(fleet: list[Row], by: str) -> tuple[np.ndarray[Any, Any], list[Row]]:
+        if by not in GROUPINGS:
+            raise ValueError(f"group by one of {', '.join(GROUPINGS)}, not {by!r}")
+        labels: dict[str, int] = {}
+        heads: list[Row] = []
+        index = []
+        for r in fleet:
+            if by == "all":
+                key, name = "all", "all"
+            elif by in ("province", "city", "county"):
+                key = r[f"{by}_code"] or "(unplaced)"
+                name = key
+            else:
+                key = r[f"{by}_id"]
+                name = r.get(f"{by}_name") or key
+            if key not in labels:
+                labels[key] = len(heads)
+                heads.append({"group": key, "name": name})
+            index.append(labels[key])
+        return np.array(index, dtype=np.int64), heads
+
+    def _figures(self, seconds: uptime.F64) -> dict[str, Any]:
+        """Per-row figures from seconds of shape (rows, statuses, flags)."""
+        n, u = uptime.nevi(seconds), uptime.uk(seconds)
+        per_status = uptime.status_breakdown(seconds)
+        return {
+            "hours": n.total,
+            "outage_hours": n.outage,
+            "excluded_hours": n.excluded,
+            "nevi_uptime": n.uptime,
+            "offline_hours": per_status["offline"],
+            "faulted_hours": per_status["faulted"],
+            "unavailable_hours": per_status["unavailable"],
+            "uk_up_hours": u.up,
+            "uk_down_hours": u.down,
+            "uk_ineligible_hours": u.ineligible,
+            "uk_reliability": u.reliability,
+        }
+
+    def _rows(self, heads: list[Row], seconds: uptime.F64, ports: Any, meeting: Any) -> list[Row]:
+        figures = self._figures(seconds)
+        rows = []
+        for g, head in enumerate(heads):
+            row = dict(head)
+            row["connectors"] = int(ports[g])
+            for name, values in figures.items():
+                value = values[g]
+                row[name] = (
+                    _pct(value) if name in ("nevi_uptime", "uk_reliability") else _hours(value)
+                )
+            row["ports_meeting_nevi"] = int(meeting[g])
+            rows.append(row)
+        return rows
+
+    def uptime(
+        self, scope: Scope, start: datetime, end: datetime, by: str = "station"
+    ) -> list[Row]:
+        """NEVI and UK figures per group over [start, end)."""
+        measured = self.measure(scope, [start, end])
+        return self._grouped(measured, by)[0]
+
+    def _grouped(self, measured: Measured, by: str) -> tuple[list[Row], list[list[Row]]]:
+        groups, heads = self._group_keys(measured.fleet, by)
+        k = measured.seconds.shape[1]
+        per_port = measured.seconds.sum(axis=1)  # whole span
+        port_uptime = uptime.nevi(per_port).uptime
+        in_service = uptime.nevi(per_port).total > 0
+        meeting = np.bincount(
+            groups, weights=(port_uptime > NEVI_TARGET_PERCENT) & in_service, minlength=len(heads)
+        )
+        ports = np.bincount(groups, weights=in_service, minlength=len(heads))
+        total = np.zeros((len(heads), *per_port.shape[1:]))
+        np.add.at(total, groups, per_port)
+        rows = self._rows(heads, total, ports, meeting)
+        monthly = []
+        if k > 1:
+            for p in range(k):
+                part = np.zeros((len(heads), *per_port.shape[1:]))
+                np.add.at(part, groups, measured.seconds[:, p])
+                port_p = uptime.nevi(measured.seconds[:, p])
+                ok = (port_p.uptime > NEVI_TARGET_PERCENT) & (port_p.total > 0)
+                meeting_p = np.bincount(groups, weights=ok, minlength=len(heads))
+                ports_p = np.bincount(groups, weights=port_p.total > 0, minlength=len(heads))
+                monthly.append(self._rows(heads, part, ports_p, meeting_p))
+        return rows, monthly
+
+    def nevi_monthly(self, scope: Scope, year: int, month: int, by: str = "connector") -> list[Row]:
+        """23 CFR 680.116(b): for the report month, each of the previous 12 months and the
+        12 months together (`period` = "12m"), per group."""
+        zone = self.config.uptime.local_timezone
+        edges = month_edges(year, month, 12, zone)
+        measured = self.measure(scope, edges)
+        rolling, months = self._grouped(measured, by)
+        out = []
+        for p, rows in enumerate(months):
+            label = edges[p].astimezone(ZoneInfo(zone)).strftime("%Y-%m")
+            out += [{"period": label, **r} for r in rows]
+        out += [{"period": "12m", **r} for r in rolling]
+        return out
+
+    def uk_reliability(self, scope: Scope, year: int, rapid_only: bool = True) -> list[Row]:
+        """PCPR 2023 reg. 7: each operator's (rapid, public) network over a calendar year."""
+        zone = self.config.uptime.local_timezone
+        start = require_utc(month_start(year, 1, zone))
+        end = require_utc(month_start(year + 1, 1, zone))
+        measured = self.measure(scope, [start, end])
+        keep = [
+            i
+            for i, r in enumerate(measured.fleet)
+            if not rapid_only
+            or (r["max_power_w"] >= UK_RAPID_MIN_POWER_W and r["access"] == "public")
+        ]
+        sub = Measured(
+            [measured.fleet[i] for i in keep],
+            measured.seconds[keep],
+            measured.reports,
+            measured.edges,
+        )
+        rows = self._grouped(sub, "operator")[0]
+        for row in rows:
+            value = row["uk_reliability"]
+            row["meets_uk_99"] = value is not None and value >= UK_TARGET_PERCENT
+        return rows
+
+    # --- history --------------------------------------------------------------------------
+
+    def history(self, connector_id: str, start: datetime, end: datetime) -> Row:
+        """The connector's intervals with causes, its outages (with exclusions) and figures."""
+        start, end = require_utc(start), require_utc(end)
+        scope = Scope(connector=connector_id)
+        fleet = self.queries.fleet(scope)
+        if not fleet:
+            raise UnknownReference("connector", connector_id)
+        status_rows, presence_rows = self.queries.connector_history(
+            connector_id, to_micros(start), to_micros(end)
+        )
+        pieces = timeline.intervals(
+            [
+                timeline.StatusReport(
+                    from_micros(r["at_us"]),
+                    ConnectorStatus(r["status"]),
+                    r["error_code"],
+                    r["info"],
+                )
+                for r in status_rows
+            ],
+            [
+                *(
+                    [timeline.PresenceReport(from_micros(0), False, "not yet connected")]
+                    if fleet[0]["presence_tracked"]
+                    else []
+                ),
+                *(
+                    timeline.PresenceReport(from_micros(r["at_us"]), bool(r["online"]), r["reason"])
+                    for r in presence_rows
+                ),
+            ],
+            max(start, fleet[0]["registered_at"]),
+            min(end, fleet[0]["retired_at"] or end),
+        )
+        windows = [
+            timeline.Window(x["start_at"], x["end_at"], x["reason"])
+            for x in self.queries.exclusions(scope, start, end)
+            if (x["target_kind"], x["target_id"])
+            in {(k, fleet[0][f"{k}_id"]) for k in ("connector", "charger", "station")}
+        ]
+        if self.config.uptime.respect_opening_hours:
+            windows += [
+                timeline.Window(a, b, ExclusionReason.OUTSIDE_HOURS.value)
+                for a, b in closed_windows(
+                    fleet[0]["opening_hours"], start, end, self.config.uptime.local_timezone
+                )
+            ]
+        outages = timeline.outages(pieces, windows, NEVI_OUTAGE)
+        figures = self.uptime(scope, start, end, by="connector")
+        return {
+            "connector_id": connector_id,
+            "intervals": [asdict(p) | {"seconds": p.seconds} for p in pieces],
+            "outages": [asdict(o) | {"seconds": o.seconds} for o in outages],
+            "figures": figures[0] if figures else None,
+        }
+
+    # --- exclusions -----------------------------------------------------------------------
+
+    async def exclude(
+        self,
+        target_kind: TargetKind,
+        target_id: str,
+        start: datetime,
+        end: datetime,
+        reason: ExclusionReason,
+        note: str,
+        by: str,
+    ) -> str:
+        exclusion_id = new_id()
+        await self._submit(
+            [
+                OutageExcluded(
+                    **event_meta(new_id(), SOURCE, self.clock.now()),
+                    exclusion_id=exclusion_id,
+                    target_kind=target_kind,
+                    target_id=target_id,
+                    start=start,
+                    end=end,
+                    reason=reason,
+                    note=note,
+                    by=by,
+                )
+            ]
+        )
+        return exclusion_id
+
+    async def withdraw_exclusion(self, exclusion_id: str, by: str, note: str = "") -> None:
+        await self._submit(
+            [
+                OutageExclusionWithdrawn(
+                    **event_meta(new_id(), SOURCE, self.clock.now()),
+                    exclusion_id=exclusion_id,
+                    by=by,
+                    note=note,
+                )
+            ]
+        )
+
+    # --- zombie piles ---------------------------------------------------------------------
+
+    def _facts(self, now: datetime) -> list[ChargerFacts]:
+        rules = self.config.zombies
+        window_start = now - timedelta(days=rules.session_window_days)
+        out = []
+        for r in self.queries.zombie_facts(Scope(), window_start, rules.min_success_energy_wh):
+            out.append(
+                ChargerFacts(
+                    charger_id=r["charger_id"],
+                    registered_at=r["registered_at"],
+                    public=r["public"],
+                    first_report_at=r["first_report_at"],
+                    down_since=r["down_since"],
+                    available_since=r["available_since"],
+                    last_session_end=r["last_session_end"],
+                    sessions=r["sessions"],
+                    successful=r["successful"],
+                )
+            )
+        return out
+
+    def zombie_plan(self, now: datetime | None = None) -> list[Step]:
+        """What a sweep would do now (nothing submitted)."""
+        now = now or self.clock.now()
+        cases, _ = self.queries.zombie_cases(Scope(), True, 10**9, 0)
+        open_cases = {
+            c["charger_id"]: OpenCase(
+                c["case_id"],
+                c["charger_id"],
+                c["notified_at"] is not None,
+                c["deadline"],
+                c["escalation_level"],
+            )
+            for c in cases
+        }
+        return sweep(self._facts(now), open_cases, now, self.config.zombies).steps
+
+    async def sweep_zombies(self, now: datetime | None = None) -> dict[str, int]:
+        """Detect zombies and move open cases on; returns how many steps of each kind."""
+        now = now or self.clock.now()
+        steps = self.zombie_plan(now)
+        events: list[Event] = []
+        new_case: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        for step in steps:
+            counts[step.kind] = counts.get(step.kind, 0) + 1
+            events += self._step_events(step, now, new_case)
+        if events:
+            await self._submit(events)
+        return counts
+
+    def _step_events(self, step: Step, now: datetime, new_case: dict[str, str]) -> list[Event]:
+        def meta(*parts: object) -> dict[str, Any]:
+            return {
+                "event_id": EventId(stable_id(*parts)),
+                "source": SOURCE,
+                "occurred_at": now,
+                "received_at": now,
+            }
+
+        if step.kind == "detect" and step.finding is not None:
+            case_id = stable_id("zombie", step.charger_id, step.finding.since.isoformat())
+            new_case[step.charger_id] = case_id
+            return [
+                ZombieDetected(
+                    **meta("zombie.detected", case_id),
+                    case_id=case_id,
+                    charger_id=ChargerId(step.charger_id),
+                    rules=step.finding.rules,
+                    since=step.finding.since,
+                    evidence=step.finding.evidence,
+                )
+            ]
+        case_id = step.case_id or new_case[step.charger_id]
+        if step.kind == "notify" and step.deadline is not None:
+            return [
+                ZombieOperatorNotified(
+                    **meta("zombie.notified", case_id), case_id=case_id, deadline=step.deadline
+                )
+            ]
+        if step.kind == "escalate" and step.deadline is not None:
+            return [
+                ZombieEscalated(
+                    **meta("zombie.escalated", case_id, step.level),
+                    case_id=case_id,
+                    level=step.level,
+                    deadline=step.deadline,
+                    note=step.note,
+                )
+            ]
+        outcome = ZombieOutcome.RECTIFIED if step.kind == "rectified" else ZombieOutcome.RETIRED
+        return [
+            ZombieClosed(
+                **meta("zombie.closed", case_id),
+                case_id=case_id,
+                outcome=outcome,
+                note=step.note,
+                by="rules",
+            )
+        ]
+
+    async def close_zombie(self, case_id: str, outcome: ZombieOutcome, note: str, by: str) -> None:
+        """A regulator's decision. Retiring is the exit mechanism: the charger leaves the
+        registry (ChargerRetired) and no longer counts as a pile."""
+        case = self.queries.zombie_case(case_id)
+        if case is None:
+            raise UnknownReference("zombie case", case_id)
+        now = self.clock.now()
+        events: list[Event] = [
+            ZombieClosed(
+                **event_meta(new_id(), SOURCE, now),
+                case_id=case_id,
+                outcome=outcome,
+                note=note,
+                by=by,
+            )
+        ]
+        if outcome is ZombieOutcome.RETIRED:
+            events.append(
+                ChargerRetired(
+                    **event_meta(new_id(), SOURCE, now),
+                    charger_id=ChargerId(case["charger_id"]),
+                    reason=f"zombie pile exit (case {case_id}): {note}",
+                )
+            )
+        await self._submit(events)
+
+    # --- alarms ---------------------------------------------------------------------------
+
+    def alarm_engine(self) -> AlarmEngine:
+        open_alarms = [
+            OpenAlarm(
+                a["alarm_id"],
+                TargetKind(a["target_kind"]),
+                a["target_id"],
+                a["code"],
+                a["raised_at"],
+            )
+            for a in self.queries.open_alarms()
+        ]
+        return AlarmEngine(self.config.alarms, open_alarms, self.queries.rated_currents())
+
+    async def acknowledge_alarm(self, alarm_id: str, by: str) -> None:
+        if self.queries.alarm(alarm_id) is None:
+            raise UnknownReference("alarm", alarm_id)
+        await self._submit(
+            [
+                AlarmAcknowledged(
+                    **event_meta(new_id(), SOURCE, self.clock.now()),
+                    alarm_id=AlarmId(alarm_id),
+                    by=by,
+                )
+            ]
+        )
+
+    async def clear_alarm(self, alarm_id: str, by: str, reason: str) -> None:
+        if self.queries.alarm(alarm_id) is None:
+            raise UnknownReference("alarm", alarm_id)
+        await self._submit(
+            [
+                AlarmCleared(
+                    **event_meta(new_id(), SOURCE, self.clock.now()),
+                    alarm_id=AlarmId(alarm_id),
+                    reason=f"{reason} ({by})",
+                )
+            ]
+        )
+
+    async def run_alarms(self, feed: Any) -> None:
+        """The safety rules as a bus subscriber: until cancelled, turn stored events into
+        alarm events. `feed` is a bus subscription (get, get_nowait, close)."""
+        engine = await asyncio.to_thread(self.alarm_engine)
+        tick = self.config.alarm_tick_s
+        loop = asyncio.get_running_loop()
+        last_tick = loop.time()
+        try:
+            while True:
+                batch: list[Event] = []
+                with contextlib.suppress(TimeoutError):
+                    batch.append(await asyncio.wait_for(feed.get(), timeout=tick))
+                while len(batch) < 2_000 and (more := feed.get_nowait()) is not None:
+                    batch.append(more)
+                now = self.clock.now()
+                out: list[Event] = []
+                for event in batch:
+                    out += engine.observe(event, now)
+                if loop.time() - last_tick >= tick:
+                    last_tick = loop.time()
+                    out += engine.tick(now)
+                if out:
+                    try:
+                        await self._submit(out)
+                    except Refused as exc:
+                        log.warning("alarm events refused: %s", exc)
+        finally:
+            feed.close()
+
+    async def run_zombie_sweeps(self) -> None:
+        """Sweep for zombie piles every `zombie_sweep_s` seconds until cancelled."""
+        while True:
+            try:
+                counts = await self.sweep_zombies()
+                if counts:
+                    log.info("zombie sweep: %s", counts)
+            except Exception:
+                log.exception("zombie sweep failed")
+            await asyncio.sleep(self.config.zombie_sweep_s)
+
+    # --- stop orders ----------------------------------------------------------------------
+
+    async def issue_stop(
+        self,
+        target_kind: TargetKind,
+        target_id: str,
+        reason: str,
+        by: str,
+        alarm_id: str | None = None,
+        timeout_s: float | None = None,
+    ) -> Row:
+        """Record a stop order, deliver it to every charger it reaches, return the outcomes
+        (each also recorded as an OrderAcknowledged)."""
+        chargers = self.queries.chargers_of(target_kind.value, target_id)
+        if not chargers:
+            raise UnknownReference(target_kind.value, target_id)
+        stop_id = new_id()
+        await self._submit(
+            [
+                StopOrderIssued(
+                    **event_meta(new_id(), SOURCE, self.clock.now()),
+                    stop_id=stop_id,
+                    target_kind=target_kind,
+                    target_id=target_id,
+                    reason=reason,
+                    issued_by=by,
+                    alarm_id=AlarmId(alarm_id) if alarm_id else None,
+                )
+            ]
+        )
+        results = await self._deliver(stop_id, OrderKind.STOP, chargers, reason, by, timeout_s)
+        return {"stop_id": stop_id, "deliveries": results}
+
+    async def lift_stop(
+        self, stop_id: str, by: str, reason: str, timeout_s: float | None = None
+    ) -> Row:
+        """Lift a stop order once rectified: recorded, then RESUME to each charger."""
+        stop = self.queries.stop_order(stop_id)
+        if stop is None:
+            raise UnknownReference("stop order", stop_id)
+        if stop["lifted_at"] is not None:
+            raise DomainError(f"stop order {stop_id} was lifted already")
+        await self._submit(
+            [
+                StopOrderLifted(
+                    **event_meta(new_id(), SOURCE, self.clock.now()),
+                    stop_id=stop_id,
+                    by=by,
+                    reason=reason,
+                )
+            ]
+        )
+        chargers = [
+            {"charger_id": d["charger_id"], "protocol": d["protocol"]} for d in stop["deliveries"]
+        ]
+        results = await self._deliver(stop_id, OrderKind.RESUME, chargers, reason, by, timeout_s)
+        return {"stop_id": stop_id, "deliveries": results}
+
+    async def _deliver(
+        self,
+        stop_id: str,
+        kind: OrderKind,
+        chargers: Sequence[Row],
+        reason: str,
+        by: str,
+        timeout_s: float | None,
+    ) -> list[Row]:
+        orders = [
+            Order(
+                order_id=OrderId(f"{stop_id}:{c['charger_id']}:{kind.value}"),
+                kind=kind,
+                charger_id=c["charger_id"],
+                protocol=c["protocol"],
+                target_kind=TargetKind.CHARGER,
+                target_id=c["charger_id"],
+                parameters={"stop_order": stop_id},
+                reason=reason,
+                issued_by=by,
+            )
+            for c in chargers
+        ]
+        results: list[OrderResult] = await asyncio.gather(
+            *(self.orders.issue(o, timeout_s) for o in orders)
+        )
+        return [
+            {
+                "charger_id": o.charger_id,
+                "order_id": o.order_id,
+                "outcome": r.outcome.value,
+                "detail": r.detail,
+            }
+            for o, r in zip(orders, results, strict=True)
+        ]
+
+    # --- scorecards -----------------------------------------------------------------------
+
+    def scorecards(self, scope: Scope, start: datetime, end: datetime) -> list[Scorecard]:
+        """Operator scorecards over [start, end), ranked within the scope (an area)."""
+        start, end = require_utc(start), require_utc(end)
+        measured = self.measure(scope, [start, end])
+        groups, heads = self._group_keys(measured.fleet, "operator")
+        per_port = measured.seconds[:, 0]
+        totals = np.zeros((len(heads), *per_port.shape[1:]))
+        np.add.at(totals, groups, per_port)
+        nevi = uptime.nevi(totals)
+        offline = uptime.status_breakdown(totals)["offline"]
+        repair_conn, repair_s = uptime.repair_seconds(
+            measured.reports, to_micros(start), to_micros(end)
+        )
+        repairs: dict[int, list[float]] = {}
+        for c, s in zip(groups[repair_conn], repair_s, strict=True):
+            repairs.setdefault(int(c), []).append(float(s) / 3600)
+        activity = self.queries.operator_activity(
+            scope, start, end, self.config.zombies.min_success_energy_wh
+        )
+        latency = self.queries.latency_sample(scope, start, end, 2_000)
+        days = (end - start).total_seconds() / 86_400
+        cards = []
+        for g, head in enumerate(heads):
+            op = head["group"]
+            members = [r for r, grp in zip(measured.fleet, groups, strict=True) if grp == g]
+            act = activity.get(op, {})
+            total = float(nevi.total[g])
+            cards.append(
+                scorecard(
+                    OperatorMetrics(
+                        operator_id=op,
+                        connectors=len(members),
+                        chargers=len({m["charger_id"] for m in members}),
+                        period_days=days,
+                        uptime_percent=_pct(nevi.uptime[g]),
+                        repair_hours=tuple(repairs.get(g, ())),
+                        open_zombies=act.get("open_zombies", 0),
+                        completeness_percent=(1 - float(offline[g]) / total) * 100
+                        if total
+                        else None,
+                        latency_s=tuple(latency.get(op, ())),
+                        sessions=act.get("sessions", 0),
+                        successful_sessions=act.get("successful", 0),
+                        alarms=act.get("alarms", 0),
+                    ),
+                    self.config.scores,
+                )
+            )
+        return ranked(cards)
+
+
+def stop_state(stop: Row) -> str:
+    """issued (answers pending), in_force (every charger accepted or its operator was
+    notified), partial (some refused, failed or did not answer), lifted."""
+    if stop.get("lifted_at") is not None:
+        return "lifted"
+    outcomes = [d.get("outcome") for d in stop.get("deliveries", [])]
+    if not outcomes or any(o is None for o in outcomes):
+        return "issued"
+    if all(o in ("accepted", "notified") for o in outcomes):
+        return "in_force"
+    return "partial"

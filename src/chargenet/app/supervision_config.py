@@ -1,0 +1,88 @@
+"""Supervision settings: zombie rules, safety rules, scorecard weights and stars.
+
+Defaults are in the dataclasses of `chargenet.analytics`; a TOML file
+(`CHARGENET_SUPERVISION_CONFIG`) overrides any of them, e.g.
+
+    [zombies]
+    down_days = 10
+    [alarms]
+    over_temperature_c = 85
+    [scores]
+    stars = [92, 85, 75, 60]
+    [scores.weights]
+    uptime = 0.4
+    [uptime]
+    respect_opening_hours = false
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from chargenet.analytics.alarms import AlarmRules
+from chargenet.analytics.scorecards import ScoreConfig
+from chargenet.analytics.zombies import ZombieRules
+from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ
+
+
+@dataclass(frozen=True)
+class UptimeOptions:
+    respect_opening_hours: bool = True  # outages outside opening hours: excluded / not measured
+    local_timezone: str = DEFAULT_LOCAL_TZ  # days and months are local
+
+
+@dataclass(frozen=True)
+class SupervisionConfig:
+    zombies: ZombieRules = field(default_factory=ZombieRules)
+    alarms: AlarmRules = field(default_factory=AlarmRules)
+    scores: ScoreConfig = field(default_factory=ScoreConfig)
+    uptime: UptimeOptions = field(default_factory=UptimeOptions)
+    alarm_tick_s: float = 60.0
+    zombie_sweep_s: float = 3600.0
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _override(section: Any, values: dict[str, Any], name: str) -> Any:
+    known = {f.name for f in fields(section)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"[{name}]: unknown settings {', '.join(unknown)}")
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        current = getattr(section, key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            merged = dict(current)
+            for k, v in value.items():
+                merged[k] = tuple(v) if isinstance(v, list) else v
+            changes[key] = merged
+        elif isinstance(current, tuple) and isinstance(value, list):
+            changes[key] = tuple(value)
+        else:
+            changes[key] = value
+    return replace(section, **changes)
+
+
+def config_from_mapping(
+    data: dict[str, Any], local_timezone: str | None = None
+) -> SupervisionConfig:
+    """Defaults overridden by a parsed TOML document; unknown keys are errors."""
+    config = SupervisionConfig()
+    sections = {f.name for f in fields(config)}
+    unknown = sorted(set(data) - sections)
+    if unknown:
+        raise ConfigError(f"unknown sections {', '.join(unknown)}")
+    changes: dict[str, Any] = {}
+    for name, value in data.items():
+        current = getattr(config, name)
+        changes[name] = _override(current, value, name) if isinstance(value, dict) else value
+    config = replace(config, **changes)
+    if local_timezone and "uptime" not in data:
+        config = replace(config, uptime=replace(config.uptime, local_timezone=local_timezone))
+    problems = config.scores.problems()
+    if problems:
+        raise ConfigError("[scores]: " + "; ".join(problems))
+    return config

@@ -1,0 +1,55 @@
+"""Vocabulary of supervision cases: outage exclusions, zombie piles, equipment notices.
+
+The rules that use these words live in `chargenet.analytics`; the events that carry them
+in `chargenet.core.events`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ExclusionReason(StrEnum):
+    """Why an outage does not count against the operator (NEVI, 23 CFR 680.116(b)).
+
+    The codes follow the Final Rule's list; EV-ChART stores them as `excluded_outage_reason`
+    1–6 (its code → meaning map is not published, so chargenet keeps names, not numbers).
+    """
+
+    UTILITY_OUTAGE = "utility_outage"  # electric utility service interruption
+    VEHICLE_FAULT = "vehicle_fault"  # failure to charge through the fault of the vehicle
+    SCHEDULED_MAINTENANCE = "scheduled_maintenance"
+    VANDALISM = "vandalism"
+    NATURAL_DISASTER = "natural_disaster"
+    OUTSIDE_HOURS = "outside_hours"  # outside the station's identified hours of operation
+
+
+class ZombieRule(StrEnum):
+    """What makes a charger a zombie pile (R34); thresholds in analytics.zombies.ZombieRules."""
+
+    NEVER_CONNECTED = "never_connected"  # registered, never a word from it
+    LONG_DOWN = "long_down"  # every connector offline, faulted or out of service for days
+    IDLE_AVAILABLE = "idle_available"  # claims available, yet nobody has charged for weeks
+    FAILING_SESSIONS = "failing_sessions"  # sessions start but almost none deliver energy
+
+
+class ZombieStage(StrEnum):
+    DETECTED = "detected"
+    NOTIFIED = "notified"  # the operator was told and given a deadline
+    ESCALATED = "escalated"  # the deadline passed; a new one, a higher level
+    CLOSED = "closed"
+
+
+class ZombieOutcome(StrEnum):
+    RECTIFIED = "rectified"  # back in service: the rules no longer hold
+    RETIRED = "retired"  # the exit mechanism: the pile leaves the registry
+    DISMISSED = "dismissed"  # a regulator judged the detection wrong
+
+
+class NoticeKind(StrEnum):
+    """Kinds of notices equipment sends besides status (OCPP SecurityEventNotification and
+    NotifyEvent, T/CEC alarm pushes)."""
+
+    SECURITY = "security"
+    MONITORING = "monitoring"
+    ALARM = "alarm"

@@ -1,0 +1,181 @@
+"""Supervision endpoints over HTTP: who may see what, and the exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from chargenet.adapters.api.auth import StaticTokens
+from chargenet.app.orders import Order, OrderResult
+from chargenet.bootstrap import Platform
+from chargenet.core.access import Principal, Role
+from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged
+from chargenet.core.status import ConnectorStatus
+from chargenet.core.supervision import OrderOutcome
+from chargenet.entrypoints.web import create_app
+from tests.builders import at, charger, meta, operator, small_world, station
+
+TOKENS = {
+    "xinfu": Principal("xinfu-bureau", Role.REGULATOR, area_code="140902"),
+    "yuanping": Principal("yuanping-bureau", Role.REGULATOR, area_code="140981"),
+    "op1": Principal("op1-staff", Role.OPERATOR, operator_id="OP1"),
+    "op2": Principal("op2-staff", Role.OPERATOR, operator_id="OP2"),
+    "public": Principal("someone", Role.PUBLIC),
+}
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+class Accepting:
+    async def execute(self, order: Order, timeout_s: float) -> OrderResult:
+        return OrderResult(OrderOutcome.ACCEPTED, "Accepted")
+
+
+@pytest.fixture
+def client(platform: Platform) -> Iterator[TestClient]:
+    platform.ingestor.ingest(
+        [
+            *small_world(),
+            operator("OP2", name="Operator Two"),
+            station("S2", "OP2", lat=38.73, lon=112.71),  # in Yuanping
+            charger("C9", "S2", guns=1),
+            ChargerPresenceChanged(**meta(at(1)), charger_id="C1", online=True),
+            ConnectorStatusChanged(
+                **meta(at(2)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+            ),
+            ConnectorStatusChanged(
+                **meta(at(62)),
+                connector_id="C1-2-1",
+                status=ConnectorStatus.FAULTED,
+                error_code="GroundFailure",
+            ),
+        ]
+    )
+    platform.orders.register("ocpp1.6", Accepting())
+    app = create_app(platform, api_tokens=["admin"], authenticators=[StaticTokens(TOKENS)])
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+PERIOD = {"start": "2025-05-01T08:00:00Z", "end": "2025-05-02T08:00:00Z"}
+
+
+def test_supervision_needs_a_login_and_the_right_role(client: TestClient) -> None:
+    assert client.get("/api/v1/supervision/uptime").status_code == 401
+    stop = {"target_kind": "station", "target_id": "S1", "reason": "hazard"}
+    response = client.post("/api/v1/supervision/stop-orders", json=stop, headers=auth("op1"))
+    assert response.status_code == 403
+
+
+def test_each_principal_sees_its_own_area_or_operator(client: TestClient) -> None:
+    def stations(token: str, **params: str) -> object:
+        response = client.get(
+            "/api/v1/supervision/uptime", params={**PERIOD, **params}, headers=auth(token)
+        )
+        return response.json() if response.status_code == 200 else response.status_code
+
+    assert [r["group"] for r in stations("admin")] == ["S1", "S2"]  # type: ignore[union-attr]
+    assert [r["group"] for r in stations("xinfu")] == ["S1"]  # type: ignore[union-attr]
+    assert [r["group"] for r in stations("yuanping")] == ["S2"]  # type: ignore[union-attr]
+    assert [r["group"] for r in stations("op2")] == ["S2"]  # type: ignore[union-attr]
+    assert stations("yuanping", area="140902") == 403
+    assert stations("op2", operator="OP1") == 403
+    history = "/api/v1/supervision/connectors/C1-2-1/history"
+    assert client.get(history, params=PERIOD, headers=auth("op2")).status_code == 403
+    assert client.get(history, params=PERIOD, headers=auth("yuanping")).status_code == 403
+    body = client.get(history, params=PERIOD, headers=auth("op1")).json()
+    assert [(i["status"], i["cause"]) for i in body["intervals"]] == [
+        ("offline", "charger offline: not yet connected"),
+        ("offline", "no data"),  # the charger is connected, this connector has said nothing
+        ("faulted", "GroundFailure"),
+    ]
+
+
+def test_uptime_exports_as_csv_and_xlsx(client: TestClient) -> None:
+    params = {**PERIOD, "by": "connector", "area": "140902"}
+    response = client.get(
+        "/api/v1/supervision/uptime", params={**params, "format": "csv"}, headers=auth("xinfu")
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [r["group"] for r in rows] == ["C1-1-1", "C1-2-1"]
+    # C1-2-1: offline (no data) until it reports a fault at 09:02, faulted to the end.
+    assert float(rows[1]["faulted_hours"]) == pytest.approx(22 + 58 / 60, abs=1e-4)
+    assert float(rows[1]["offline_hours"]) == pytest.approx(1 + 2 / 60, abs=1e-4)
+    response = client.get(
+        "/api/v1/supervision/uptime", params={**params, "format": "xlsx"}, headers=auth("xinfu")
+    )
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    values = list(sheet.values)
+    assert values[0][:3] == ("group", "name", "connectors")
+    assert [v[0] for v in values[1:]] == ["C1-1-1", "C1-2-1"]
+
+
+def test_a_regulator_stops_a_station_and_lifts_the_order(client: TestClient) -> None:
+    stop = {"target_kind": "station", "target_id": "S1", "reason": "smoke seen at the cabinet"}
+    response = client.post("/api/v1/supervision/stop-orders", json=stop, headers=auth("xinfu"))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["state"] == "in_force" and [d["outcome"] for d in body["deliveries"]] == [
+        "accepted"
+    ]
+    other = client.post(
+        "/api/v1/supervision/stop-orders",
+        json={**stop, "target_id": "S1"},
+        headers=auth("yuanping"),
+    )
+    assert other.status_code == 403
+    assert (
+        client.get(
+            f"/api/v1/supervision/stop-orders/{body['stop_id']}", headers=auth("op2")
+        ).status_code
+        == 403
+    )
+    lifted = client.post(
+        f"/api/v1/supervision/stop-orders/{body['stop_id']}/lift",
+        json={"reason": "cabinet inspected"},
+        headers=auth("xinfu"),
+    )
+    assert lifted.json()["state"] == "lifted"
+    listed = client.get("/api/v1/supervision/stop-orders", headers=auth("op1")).json()
+    assert [s["stop_id"] for s in listed] == [body["stop_id"]]
+
+
+def test_an_operator_marks_an_exclusion_on_its_own_equipment_only(client: TestClient) -> None:
+    mark = {
+        "target_kind": "charger",
+        "target_id": "C1",
+        "start": "2025-05-01T10:00:00Z",
+        "end": "2025-05-01T12:00:00Z",
+        "reason": "utility_outage",
+        "note": "grid maintenance by the utility",
+    }
+    assert (
+        client.post("/api/v1/supervision/exclusions", json=mark, headers=auth("op2")).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/api/v1/supervision/exclusions",
+            json={**mark, "reason": "bad luck"},
+            headers=auth("op1"),
+        ).status_code
+        == 422
+    )
+    response = client.post("/api/v1/supervision/exclusions", json=mark, headers=auth("op1"))
+    assert response.status_code == 201
+    [row] = client.get(
+        "/api/v1/supervision/uptime",
+        params={**PERIOD, "by": "connector", "station": "S1"},
+        headers=auth("op1"),
+    ).json()[1:]
+    assert row["group"] == "C1-2-1" and row["excluded_hours"] == 2

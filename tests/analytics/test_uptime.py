@@ -1,0 +1,249 @@
+"""Uptime on constructed status histories, against figures computed by hand."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from chargenet.analytics import timeline, uptime
+from chargenet.analytics.hours import closed_windows
+from chargenet.analytics.statusclass import CODE, NEVI_OUTAGE
+from chargenet.core.status import ConnectorStatus as S
+from chargenet.kit.timeutil import to_micros
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local(*args: int) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def fleet(n: int = 1, registered: datetime | None = None) -> uptime.Fleet:
+    since = to_micros(registered or local(2020, 1, 1))
+    return uptime.Fleet(
+        charger=np.zeros(n, dtype=np.int64),
+        service_from=np.full(n, since, dtype=np.int64),
+        service_until=np.full(n, uptime.FOREVER, dtype=np.int64),
+    )
+
+
+def reports(
+    status: list[tuple[datetime, S]],
+    presence: Sequence[tuple[datetime, bool]] = (),
+    excluded: Sequence[tuple[datetime, datetime]] = (),
+    closed: Sequence[tuple[datetime, datetime]] = (),
+) -> uptime.Reports:
+    def a(values: list[int]) -> uptime.I64:
+        return np.array(values, dtype=np.int64)
+
+    return uptime.Reports(
+        status_conn=a([0] * len(status)),
+        status_at=a([to_micros(t) for t, _ in status]),
+        status_code=a([CODE[s] for _, s in status]),
+        presence_charger=a([0] * len(presence)),
+        presence_at=a([to_micros(t) for t, _ in presence]),
+        presence_online=a([int(o) for _, o in presence]),
+        excluded_conn=a([0] * len(excluded)),
+        excluded_start=a([to_micros(s) for s, _ in excluded]),
+        excluded_end=a([to_micros(e) for _, e in excluded]),
+        closed_conn=a([0] * len(closed)),
+        closed_start=a([to_micros(s) for s, _ in closed]),
+        closed_end=a([to_micros(e) for _, e in closed]),
+    )
+
+
+def edges(*times: datetime) -> uptime.I64:
+    return np.array([to_micros(t) for t in times], dtype=np.int64)
+
+
+DAY = (local(2025, 5, 1), local(2025, 5, 2))
+FAULTY_DAY = [
+    (local(2025, 5, 1), S.AVAILABLE),
+    (local(2025, 5, 1, 6), S.FAULTED),
+    (local(2025, 5, 1, 9), S.AVAILABLE),
+]
+SILENT_NOON = [(local(2025, 5, 1, 12), False), (local(2025, 5, 1, 14), True)]
+
+
+def test_offline_and_faulted_count_differently_in_nevi_and_uk() -> None:
+    seconds = uptime.status_seconds(fleet(), reports(FAULTY_DAY, SILENT_NOON), edges(*DAY))
+    nevi, uk = uptime.nevi(seconds[0, 0]), uptime.uk(seconds[0, 0])
+    # NEVI: 3 h faulted + 2 h offline are outage: (24 − 5) / 24
+    assert float(nevi.total) == 24 * 3600
+    assert float(nevi.outage) == 5 * 3600
+    assert float(nevi.uptime) == pytest.approx(19 / 24 * 100)
+    # UK: faulted is down, offline (UNKNOWN) is left out: 19 / (19 + 3)
+    assert (float(uk.up), float(uk.down), float(uk.ineligible)) == (19 * 3600, 3 * 3600, 2 * 3600)
+    assert float(uk.reliability) == pytest.approx(19 / 22 * 100)
+    breakdown = uptime.status_breakdown(seconds[0, 0])
+    assert float(breakdown["faulted"]) == 3 * 3600 and float(breakdown["offline"]) == 2 * 3600
+
+
+def test_an_excluded_outage_is_given_back_to_nevi_only() -> None:
+    vehicle_fault = [(local(2025, 5, 1, 5), local(2025, 5, 1, 7))]  # 1 h of it overlaps the fault
+    seconds = uptime.status_seconds(
+        fleet(), reports(FAULTY_DAY, SILENT_NOON, excluded=vehicle_fault), edges(*DAY)
+    )
+    nevi, uk = uptime.nevi(seconds[0, 0]), uptime.uk(seconds[0, 0])
+    assert float(nevi.excluded) == 3600
+    assert float(nevi.uptime) == pytest.approx((24 - (5 - 1)) / 24 * 100)
+    assert float(uk.reliability) == pytest.approx(19 / 22 * 100)
+
+
+def test_before_the_first_report_there_is_no_data_which_is_an_outage() -> None:
+    late_start = [(local(2025, 5, 1, 4), S.AVAILABLE)]
+    seconds = uptime.status_seconds(fleet(), reports(late_start), edges(*DAY))
+    assert float(uptime.status_breakdown(seconds[0, 0])["offline"]) == 4 * 3600
+    assert float(uptime.nevi(seconds[0, 0]).uptime) == pytest.approx(20 / 24 * 100)
+    assert float(uptime.uk(seconds[0, 0]).reliability) == 100.0
+
+
+def test_time_before_registration_is_not_in_the_period() -> None:
+    registered = local(2025, 5, 1, 12)
+    status = [(registered, S.AVAILABLE), (local(2025, 5, 1, 18), S.FAULTED)]
+    seconds = uptime.status_seconds(fleet(registered=registered), reports(status), edges(*DAY))
+    nevi = uptime.nevi(seconds[0, 0])
+    assert float(nevi.total) == 12 * 3600
+    assert float(nevi.uptime) == pytest.approx(50.0)
+
+
+def test_a_fault_across_midnight_and_the_year_end_splits_between_months() -> None:
+    status = [
+        (local(2024, 12, 1), S.AVAILABLE),
+        (local(2024, 12, 31, 22), S.FAULTED),
+        (local(2025, 1, 1, 2), S.AVAILABLE),
+    ]
+    bounds = edges(local(2024, 12, 1), local(2025, 1, 1), local(2025, 2, 1))
+    seconds = uptime.status_seconds(fleet(), reports(status), bounds)
+    nevi = uptime.nevi(seconds[0])
+    hours_dec = hours_jan = 31 * 24
+    assert list(nevi.total / 3600) == [hours_dec, hours_jan]
+    assert list(nevi.outage / 3600) == [2, 2]
+    assert nevi.uptime[0] == pytest.approx((744 - 2) / 744 * 100)  # 99.731 %
+    # The two months together, as the 12-month NEVI figure adds them.
+    both = uptime.nevi(seconds[0].sum(axis=0))
+    assert float(both.uptime) == pytest.approx((1488 - 4) / 1488 * 100)
+
+
+def test_outages_outside_opening_hours_are_excluded_for_nevi_and_not_measured_for_uk() -> None:
+    status = [
+        (local(2025, 5, 1), S.AVAILABLE),
+        (local(2025, 5, 1, 19), S.FAULTED),  # 1 h inside opening hours, 2 h after closing
+        (local(2025, 5, 1, 22), S.AVAILABLE),
+    ]
+    closed = closed_windows("08:00-20:00", DAY[0], DAY[1], "Asia/Shanghai")
+    assert [(a.hour, b.hour) for a, b in closed] == [
+        (16, 0),
+        (12, 16),
+    ]  # UTC: 00–08 and 20–24 local
+    seconds = uptime.status_seconds(fleet(), reports(status, closed=closed), edges(*DAY))
+    nevi, uk = uptime.nevi(seconds[0, 0]), uptime.uk(seconds[0, 0])
+    assert float(nevi.outage) == 3 * 3600 and float(nevi.excluded) == 2 * 3600
+    assert float(nevi.uptime) == pytest.approx(23 / 24 * 100)
+    assert float(uk.up + uk.down) == 12 * 3600  # only the 12 opening hours are measured
+    assert float(uk.reliability) == pytest.approx(11 / 12 * 100)
+
+
+def test_reports_in_any_order_give_the_same_figures() -> None:
+    status = [
+        *FAULTY_DAY,
+        (local(2025, 5, 1, 20), S.UNAVAILABLE),
+        (local(2025, 5, 1, 21), S.CHARGING),
+    ]
+    shuffled = status[:]
+    random.Random(3).shuffle(shuffled)
+    a = uptime.status_seconds(fleet(), reports(status, SILENT_NOON), edges(*DAY))
+    b = uptime.status_seconds(fleet(), reports(shuffled, SILENT_NOON[::-1]), edges(*DAY))
+    assert np.array_equal(a, b)
+
+
+def test_the_bulk_timeline_agrees_with_the_interval_history_on_random_runs() -> None:
+    rng = random.Random(11)
+    start, end = local(2025, 3, 1), local(2025, 3, 8)
+    n = 12
+    status, presence = [], []
+    for c in range(n):
+        t = start - timedelta(hours=rng.uniform(0, 30))
+        while t < end:
+            status.append((c, t, rng.choice(list(S))))
+            t += timedelta(minutes=rng.expovariate(1 / 300))
+    for ch in range(4):
+        t = start - timedelta(hours=5)
+        while t < end:
+            presence.append((ch, t, rng.random() < 0.7))
+            t += timedelta(minutes=rng.expovariate(1 / 900))
+    charger_of = np.array([c % 4 for c in range(n)], dtype=np.int64)
+    f = uptime.Fleet(
+        charger=charger_of,
+        service_from=np.full(n, to_micros(start - timedelta(days=9)), dtype=np.int64),
+        service_until=np.full(n, uptime.FOREVER, dtype=np.int64),
+    )
+    r = uptime.Reports(
+        status_conn=np.array([c for c, _, _ in status], dtype=np.int64),
+        status_at=np.array([to_micros(t) for _, t, _ in status], dtype=np.int64),
+        status_code=np.array([CODE[s] for _, _, s in status], dtype=np.int64),
+        presence_charger=np.array([c for c, _, _ in presence], dtype=np.int64),
+        presence_at=np.array([to_micros(t) for _, t, _ in presence], dtype=np.int64),
+        presence_online=np.array([int(o) for _, _, o in presence], dtype=np.int64),
+    )
+    seconds = uptime.status_seconds(f, r, edges(start, end))
+    for c in range(n):
+        pieces = timeline.intervals(
+            [timeline.StatusReport(t, s) for cc, t, s in status if cc == c],
+            [timeline.PresenceReport(t, o) for ch, t, o in presence if ch == c % 4],
+            start,
+            end,
+        )
+        by_status: dict[str, float] = {}
+        for p in pieces:
+            by_status[p.status.value] = by_status.get(p.status.value, 0.0) + p.seconds
+        bulk = uptime.status_breakdown(seconds[c, 0])
+        for s in S:
+            assert float(bulk[s.value]) == pytest.approx(by_status.get(s.value, 0.0), abs=1e-6)
+
+
+def test_the_outage_log_lists_each_outage_with_its_excluded_part_and_reason() -> None:
+    pieces = timeline.intervals(
+        [
+            timeline.StatusReport(t, s, "GroundFailure" if s is S.FAULTED else None)
+            for t, s in FAULTY_DAY
+        ],
+        [
+            timeline.PresenceReport(t, o, "connection lost" if not o else None)
+            for t, o in SILENT_NOON
+        ],
+        *DAY,
+    )
+    assert [(p.status.value, p.seconds / 3600, p.cause) for p in pieces] == [
+        ("available", 6, ""),
+        ("faulted", 3, "GroundFailure"),
+        ("available", 3, ""),
+        ("offline", 2, "charger offline: connection lost"),
+        ("available", 10, ""),
+    ]
+    windows = [timeline.Window(local(2025, 5, 1, 5), local(2025, 5, 1, 7), "vehicle_fault")]
+    log = timeline.outages(pieces, windows, NEVI_OUTAGE)
+    assert [
+        (o.status.value, o.seconds / 3600, o.excluded_seconds / 3600, o.reasons) for o in log
+    ] == [
+        ("faulted", 3, 1, ("vehicle_fault",)),
+        ("offline", 2, 0, ()),
+    ]
+
+
+def test_time_to_repair_runs_from_the_first_fault_report_to_the_next_usable_status() -> None:
+    status = [
+        (local(2025, 5, 1), S.AVAILABLE),
+        (local(2025, 5, 1, 6), S.FAULTED),
+        (local(2025, 5, 1, 7), S.FAULTED),  # the same fault, reported again
+        (local(2025, 5, 1, 8), S.UNAVAILABLE),  # maintenance does not end the fault
+        (local(2025, 5, 1, 10), S.AVAILABLE),
+        (local(2025, 5, 1, 20), S.FAULTED),  # not repaired within the period
+    ]
+    conn, seconds = uptime.repair_seconds(reports(status), *(to_micros(t) for t in DAY))
+    assert list(conn) == [0] and list(seconds / 3600) == [4.0]
