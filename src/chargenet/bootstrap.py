@@ -7,8 +7,10 @@ import logging
 from dataclasses import dataclass, field
 
 from chargenet.adapters.bus.memory import MemoryBus
+from chargenet.adapters.storage.accounts import SqlUserStore
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.store import SqlEventStore
+from chargenet.app.accounts import AccountService
 from chargenet.app.ingest import EventIngestor
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline
@@ -27,6 +29,7 @@ class Platform:
     pipeline: IngestPipeline
     read: ReadModel
     orders: OrderService
+    accounts: AccountService
     clock: Clock = field(default_factory=SystemClock)
 
     async def start(self) -> None:
@@ -57,5 +60,6 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         pipeline=pipeline,
         read=ReadModel(store.read_engine),
         orders=OrderService(pipeline, clock),
+        accounts=AccountService(SqlUserStore(store.engine, store.read_engine), clock),
         clock=clock,
     )

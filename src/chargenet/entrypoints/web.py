@@ -10,10 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from chargenet import __version__
-from chargenet.adapters.api.auth import Authenticator, StaticTokens, require
+from chargenet.adapters.api.auth import Authenticator, StaticTokens
+from chargenet.adapters.api.dashboard import MapLayers
+from chargenet.adapters.api.logins import SessionCookies
+from chargenet.adapters.api.pages import mount_pages
 from chargenet.adapters.api.routes import read_router
 from chargenet.bootstrap import Platform
-from chargenet.core.access import Role
+from chargenet.entrypoints.dashboard import dashboard_parts
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +34,23 @@ def create_app(
     authenticators: Sequence[Authenticator] = (),
     background: Sequence[BackgroundJob] = (),
     routers: Sequence[APIRouter] = (),
+    map_layers: MapLayers | None = None,
 ) -> FastAPI:
     """Build the web application.
 
     `api_tokens` are admin bearer tokens; `authenticators` add other ways to log in.
     `background` jobs run for the life of the app (the demo city's activity, simulators,
     pollers, protocol servers) and are cancelled at shutdown. `routers` are mounted as
-    they are (protocol endpoints, dashboard).
+    they are (protocol endpoints, dashboard). `map_layers` are the boundaries and roads
+    the dashboard's maps draw.
     """
+    auth: list[Authenticator] = [
+        StaticTokens.admins(api_tokens),
+        SessionCookies(platform.accounts),
+        *authenticators,
+    ]
+    dashboard = dashboard_parts(platform, auth, map_layers)
+    background = [*background, *dashboard.jobs]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -70,10 +82,10 @@ def create_app(
         ),
         lifespan=lifespan,
     )
-    auth: list[Authenticator] = [StaticTokens.admins(api_tokens), *authenticators]
-    app.include_router(read_router(platform.read, private=require(auth, Role.REGULATOR)))
-    for router in routers:
+    app.include_router(read_router(platform.read, auth))
+    for router in [*dashboard.routers, *routers]:
         app.include_router(router)
+    mount_pages(app)
     app.state.authenticators = auth
 
     @app.get("/healthz", tags=["operations"])
@@ -85,4 +97,5 @@ def create_app(
         }
 
     app.state.platform = platform
+    app.state.finder = dashboard.index
     return app

@@ -346,3 +346,6 @@ STATE_TABLES = (
     area_statistics,
     areas,
 )
+
+# Tables of other parts, on the same metadata (imported last: they use the names above).
+from chargenet.adapters.storage import tables_dashboard  # noqa: E402, F401
