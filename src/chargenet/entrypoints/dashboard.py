@@ -61,7 +61,14 @@ def dashboard_parts(
         login_router(platform.accounts, secure_cookies=secure_cookies),
         finder_router(index, authenticators, operator_names),
         dashboard_router(
-            figures, index, queries, authenticators, layers or MapLayers(), render_report=render
+            figures,
+            index,
+            queries,
+            authenticators,
+            layers or MapLayers(),
+            render_report=render,
+            zone=platform.settings.local_timezone,
+            currency=platform.settings.currency,
         ),
     ]
     return DashboardParts(routers=routers, index=index, figures=figures, jobs=[live_index])

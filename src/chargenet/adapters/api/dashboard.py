@@ -81,6 +81,8 @@ def dashboard_router(
     authenticators: Sequence[Authenticator],
     layers: MapLayers,
     render_report: ReportRenderer | None = None,
+    zone: str = "Asia/Shanghai",
+    currency: str = "CNY",
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["dashboard"])
     regulator = Depends(require(authenticators, Role.REGULATOR))
@@ -151,6 +153,11 @@ def dashboard_router(
         rows, total = await _threaded(lists.orders, viewer, jurisdiction(viewer, area), open, limit)
         response.headers["X-Total-Count"] = str(total)
         return rows
+
+    @router.get("/ui/config", tags=["finder"])
+    async def ui_config() -> Any:
+        """What the pages need to show times and money as people here read them."""
+        return {"timezone": zone, "currency": currency}
 
     @router.get("/map/layers", tags=["finder"])
     async def map_layers() -> Any:

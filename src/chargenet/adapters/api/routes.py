@@ -11,6 +11,7 @@ a login: operators see their own, regulators their jurisdiction.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
@@ -92,11 +93,16 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         return None
 
     @router.get("/overview", response_model=Overview, tags=["overview"])
-    async def overview(area: str | None = None) -> Any:
+    async def overview(
+        area: str | None = None,
+        on: Annotated[
+            date | None, Query(description="Count the piles in service on this day instead")
+        ] = None,
+    ) -> Any:
         """Totals for the whole platform or one area: piles (R01), live status, log size."""
         return {
             "counts": await _call(queries.counts),
-            "piles": await _call(queries.pile_count, area_code=area),
+            "piles": await _call(queries.pile_count, area_code=area, on=on),
             "status": await _call(queries.status_summary, area_code=area),
             "last_seq": await _call(queries.last_seq),
         }

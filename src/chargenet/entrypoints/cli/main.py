@@ -31,6 +31,8 @@ from chargenet.adapters.files.importer import (
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
+from chargenet.entrypoints.cli.report import report_app
+from chargenet.entrypoints.cli.users import users_app
 
 console = Console()
 err = Console(stderr=True)
@@ -45,6 +47,8 @@ db_app = typer.Typer(
     help="Database: schema migrations and rebuilding state from the log.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(report_app, name="report")
 
 DbOption = Annotated[
     str | None,
@@ -124,6 +128,8 @@ def serve(
 def _print_urls(settings: Settings) -> None:
     base = f"http://{settings.host}:{settings.port}"
     table = Table(title="chargenet is listening", show_header=False)
+    table.add_row("Charger finder (public)", f"{base}/")
+    table.add_row("Dashboard (login)", f"{base}/dashboard")
     table.add_row("API documentation (OpenAPI)", f"{base}/docs")
     table.add_row("Overview", f"{base}/api/v1/overview")
     table.add_row("Stations", f"{base}/api/v1/stations")
@@ -150,6 +156,7 @@ def demo(
     import uvicorn
 
     from chargenet.demo.live import live_city
+    from chargenet.demo.users import demo_map_layers, ensure_demo_users
     from chargenet.demo.world import build_world
     from chargenet.entrypoints.web import create_app
 
@@ -163,8 +170,20 @@ def demo(
         world = build_world(seed=seed, now=platform.clock.now())
         _ingest_with_progress(platform, world, "Building the demo city")
     tokens = _tokens(token) or ["demo-token"]
-    web = create_app(platform, api_tokens=tokens, background=[live_city(seed=seed, speed=speed)])
+    users = ensure_demo_users(platform.accounts)
+    web = create_app(
+        platform,
+        api_tokens=tokens,
+        background=[live_city(seed=seed, speed=speed)],
+        map_layers=demo_map_layers(),
+    )
     _print_urls(settings)
+    logins = Table(title="Demo logins (dashboard)", show_header=True)
+    for column in ("user", "password", "role", "sees"):
+        logins.add_column(column)
+    for user in users:
+        logins.add_row(user.username, user.password, user.role.value, user.scope)
+    console.print(logins)
     err.print(f"API token for the event log and sessions: [bold]{tokens[0]}[/bold]")
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning")
 
