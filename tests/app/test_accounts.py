@@ -45,7 +45,7 @@ def test_login_gives_a_session_that_resolves_until_it_expires(
     accounts: AccountService, clock: FixedClock
 ) -> None:
     accounts.add_user("xz", "correct horse", Role.REGULATOR, area_code="140900")
-    user, token, session = accounts.login("xz", "correct horse")
+    _user, token, session = accounts.login("xz", "correct horse")
     found = accounts.resolve(token)
     assert found is not None and found[0].principal().area_code == "140900"
     assert session.token_digest != token  # only the digest is kept

@@ -16,7 +16,6 @@ from chargenet.app.finder_feed import follow
 from chargenet.bootstrap import Platform
 from chargenet.core.access import ANONYMOUS, Principal, Role
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged
-from chargenet.core.registry.model import Access
 from chargenet.core.status import ConnectorStatus
 from tests.builders import at, charger, meta, small_world, station
 

@@ -28,7 +28,7 @@ NOON = datetime(2025, 6, 1, 4, tzinfo=UTC)
 def world(platform: Platform) -> Platform:
     platform.ingestor.ingest(
         [
-            *small_world(),  # S1, 2 DC piles in Xinfu registered on 2025-05-01, no commissioning date
+            *small_world(),  # S1: 2 DC piles in Xinfu, registered 2025-05-01, no commissioning day
             station("S2", lat=38.41, lon=112.75, commissioned_on=date(2024, 11, 2)),
             charger("C2", "S2", guns=4),
             station("S3", lat=38.42, lon=112.76, commissioned_on=date(2025, 5, 20)),
