@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from chargenet.app.accounts import PasswordHasher
 from chargenet.bootstrap import Platform
 from chargenet.core.access import Role
-from chargenet.core.events import ConnectorStatusChanged, SessionStarted
+from chargenet.core.events import AlarmRaised, ConnectorStatusChanged, SessionStarted
 from chargenet.core.registry.model import Access
 from chargenet.core.status import ConnectorStatus
+from chargenet.core.supervision import Severity, TargetKind
 from chargenet.entrypoints.web import create_app
 from tests.builders import at, charger, meta, operator, small_world, station
 
@@ -34,6 +35,14 @@ def client(platform: Platform) -> Iterator[TestClient]:
             ),
             SessionStarted(**meta(at(2)), session_id="T1", connector_id="C1-1-1"),
             SessionStarted(**meta(at(2)), session_id="T3", connector_id="C3-1-1"),
+            AlarmRaised(
+                **meta(at(3)),
+                alarm_id="A3",
+                target_kind=TargetKind.CHARGER,
+                target_id="C3",
+                code="HighTemperature",
+                severity=Severity.MAJOR,
+            ),
         ]
     )
     for name, role, op, area in (
@@ -125,3 +134,15 @@ def test_bearer_tokens_still_work_and_need_no_csrf(client: TestClient) -> None:
     headers = {"Authorization": "Bearer secret"}
     assert client.get("/api/v1/events", headers=headers).status_code == 200
     assert client.get("/api/v1/dashboard/overview?area=140900", headers=headers).status_code == 200
+
+
+def test_alarm_lists_and_counts_stay_in_the_jurisdiction(client: TestClient) -> None:
+    login(client, "xinfu")
+    assert client.get("/api/v1/dashboard/alarms").json() == []
+    assert client.get("/api/v1/dashboard/overview").json()["open_alarms"] == 0
+    login(client, "xinzhou")
+    alarms = client.get("/api/v1/dashboard/alarms")
+    assert [a["alarm_id"] for a in alarms.json()] == ["A3"] and alarms.headers[
+        "x-total-count"
+    ] == "1"
+    assert client.get("/api/v1/dashboard/overview").json()["open_alarms"] == 1

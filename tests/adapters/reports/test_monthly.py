@@ -143,3 +143,17 @@ def test_a_month_not_yet_over_is_counted_up_to_today(world: Platform) -> None:
     data = figures.month("140900", Month(today.year, today.month))
     assert data["complete"] is False and data["as_of"] == today.isoformat()
     assert data["total"]["piles"]["total"] == world.read.pile_count(area_code="140900").total
+
+
+def test_plan_vs_actual_counts_new_piles_per_county_as_the_target_does(
+    client: TestClient,
+) -> None:
+    plan = client.get("/api/v1/dashboard/plan", params={"area": "140900"}).json()
+    assert plan["metric"] == "new_public_piles" and plan["years"] == [2025]
+    rows = {r["code"]: r for r in plan["rows"]}
+    assert rows["140981"]["target"] == {"2025": 4.0}
+    for code, row in rows.items():
+        end = client.get("/api/v1/overview", params={"area": code, "on": "2025-12-31"}).json()
+        start = client.get("/api/v1/overview", params={"area": code, "on": "2024-12-31"}).json()
+        assert row["actual"]["2025"] == end["piles"]["public"] - start["piles"]["public"]
+    assert rows["140902"]["actual"]["2025"] == 4 and rows["140981"]["actual"]["2025"] == 6

@@ -128,31 +128,33 @@ def dashboard_router(
             rows.append(_map_row(station, state, summary))
         return {"area": code, "states": states, "stations": rows}
 
-    @router.get("/dashboard/alarms")
-    async def alarms(
-        response: Response,
-        area: Area = None,
-        open: bool = True,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        viewer: Principal = regulator,
-    ) -> Any:
-        """Alarms of the area's stations, newest first (open ones by default)."""
-        rows, total = await _threaded(lists.alarms, viewer, jurisdiction(viewer, area), open, limit)
-        response.headers["X-Total-Count"] = str(total)
-        return rows
+    def listing(path: str, fetch: Callable[..., Any], open_default: bool, doc: str) -> None:
+        async def endpoint(
+            response: Response,
+            area: Area = None,
+            open: bool = open_default,
+            limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+            viewer: Principal = regulator,
+        ) -> Any:
+            rows, total = await _threaded(fetch, viewer, jurisdiction(viewer, area), open, limit)
+            response.headers["X-Total-Count"] = str(total)
+            return rows
 
-    @router.get("/dashboard/orders")
-    async def orders(
-        response: Response,
-        area: Area = None,
-        open: bool = False,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        viewer: Principal = regulator,
-    ) -> Any:
-        """Orders to the area's equipment (stop orders and others), newest first."""
-        rows, total = await _threaded(lists.orders, viewer, jurisdiction(viewer, area), open, limit)
-        response.headers["X-Total-Count"] = str(total)
-        return rows
+        endpoint.__doc__ = doc
+        router.get(path, name=path.rsplit("/", 1)[-1])(endpoint)
+
+    listing(
+        "/dashboard/alarms",
+        lists.alarms,
+        True,
+        "Alarms of the area's stations, newest first (open ones by default).",
+    )
+    listing(
+        "/dashboard/orders",
+        lists.orders,
+        False,
+        "Orders to the area's equipment (stop orders and others), newest first.",
+    )
 
     @router.get("/ui/config", tags=["finder"])
     async def ui_config() -> Any:
