@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from chargenet.adapters.bus.memory import MemoryBus
+from chargenet.adapters.storage.accounts import SqlUserStore
 from chargenet.adapters.storage.queries_planning import PlanningQueries
 from chargenet.adapters.storage.queries_supervision import SupervisionReads
 from chargenet.adapters.storage.queries_tcec import SettlementReadModel
@@ -17,6 +18,7 @@ from chargenet.adapters.storage.store import SqlEventStore
 from chargenet.adapters.storage.tcec_config import SqlOutbox, SqlPartnerStore
 from chargenet.adapters.tcec.crypto import Vault, master_keys
 from chargenet.adapters.tcec.gateway import TcecGateway, TcecOptions
+from chargenet.app.accounts import AccountService
 from chargenet.app.ingest import EventIngestor
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline
@@ -41,6 +43,7 @@ class Platform:
     orders: OrderService
     tcec: TcecGateway  # T/CEC 102 interconnection (docs/tcec.md)
     supervision: SupervisionService
+    accounts: AccountService
     clock: Clock = field(default_factory=SystemClock)
 
     async def start(self) -> None:
@@ -88,6 +91,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         orders=orders,
         tcec=tcec,
         supervision=supervision,
+        accounts=AccountService(SqlUserStore(store.engine, store.read_engine), clock),
         clock=clock,
     )
 

@@ -94,7 +94,7 @@ def _stop_order_round_trip(base: str, charger_id: str) -> None:
     assert stop.status_code == 201, stop.text
     assert stop.json()["state"] == "in_force"
     time.sleep(3)  # the city keeps running; the held charger must not move
-    held = httpx.get(f"{base}/api/v1/chargers/{charger_id}").json()
+    held = httpx.get(f"{base}/api/v1/chargers/{charger_id}", headers=token).json()
     assert {c["status"] for c in held["connectors"]} == {"unavailable"}
     lifted = httpx.post(
         f"{api}/stop-orders/{stop.json()['stop_id']}/lift",

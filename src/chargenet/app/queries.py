@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, Protocol
 
+from chargenet.core.access import Principal
 from chargenet.core.areas import AreaLevel
 from chargenet.core.registry.piles import PileCount
 from chargenet.core.status import ConnectorStatus
@@ -55,9 +56,10 @@ class StateQueries(Protocol):
         include_retired: bool = False,
         limit: int = 100,
         offset: int = 0,
+        viewer: Principal | None = None,
     ) -> Page: ...
 
-    def station(self, station_id: str) -> Row | None: ...
+    def station(self, station_id: str, viewer: Principal | None = None) -> Row | None: ...
 
     def chargers(
         self,
@@ -67,9 +69,10 @@ class StateQueries(Protocol):
         include_retired: bool = False,
         limit: int = 100,
         offset: int = 0,
+        viewer: Principal | None = None,
     ) -> Page: ...
 
-    def charger(self, charger_id: str) -> Row | None: ...
+    def charger(self, charger_id: str, viewer: Principal | None = None) -> Row | None: ...
 
     def connectors(
         self,
@@ -81,6 +84,7 @@ class StateQueries(Protocol):
         include_retired: bool = False,
         limit: int = 100,
         offset: int = 0,
+        viewer: Principal | None = None,
     ) -> Page: ...
 
     def swap_stations(
@@ -89,6 +93,7 @@ class StateQueries(Protocol):
         operator_id: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        viewer: Principal | None = None,
     ) -> Page: ...
 
     def sessions(
@@ -98,6 +103,7 @@ class StateQueries(Protocol):
         state: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        viewer: Principal | None = None,
     ) -> Page: ...
 
     def targets(self, area_code: str | None = None) -> list[Row]: ...
@@ -108,10 +114,13 @@ class StateQueries(Protocol):
         event_type: str | None = None,
         adapter: str | None = None,
         limit: int = 100,
+        operator_id: str | None = None,
     ) -> list[Row]: ...
 
     def last_seq(self) -> int: ...
 
-    def rejected(self, limit: int = 100, offset: int = 0) -> Page: ...
+    def rejected(
+        self, limit: int = 100, offset: int = 0, operator_id: str | None = None
+    ) -> Page: ...
 
     def counts(self) -> Row: ...

@@ -42,5 +42,22 @@ class Principal:
             return False
         return area_code.startswith(official_prefix(self.area_code))
 
+    def in_scope(self, operator_id: str | None, area_code: str | None) -> bool:
+        """Whether a non-public object (an operator's equipment, sessions) is this
+        principal's to see: admins everything, regulators their jurisdiction, operators
+        their own."""
+        if self.role is Role.ADMIN:
+            return True
+        if self.role is Role.REGULATOR:
+            return self.sees_area(area_code)
+        if self.role is Role.OPERATOR:
+            return operator_id is not None and operator_id == self.operator_id
+        return False
+
+    @property
+    def everywhere(self) -> bool:
+        """Sees everything: an admin, or a regulator without a jurisdiction limit."""
+        return self.role is Role.ADMIN or (self.role is Role.REGULATOR and self.area_code is None)
+
 
 ANONYMOUS = Principal(name="anonymous", role=Role.PUBLIC)

@@ -12,11 +12,15 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from chargenet import __version__
 from chargenet.adapters.api.auth import Authenticator, StaticTokens, require
+from chargenet.adapters.api.dashboard import MapLayers
+from chargenet.adapters.api.logins import SessionCookies
+from chargenet.adapters.api.pages import mount_pages
 from chargenet.adapters.api.planning import planning_router
 from chargenet.adapters.api.routes import read_router
 from chargenet.adapters.api.supervision import supervision_router
 from chargenet.bootstrap import Platform
 from chargenet.core.access import Role
+from chargenet.entrypoints.dashboard import dashboard_parts
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,7 @@ def create_app(
     background: Sequence[BackgroundJob] = (),
     routers: Sequence[APIRouter] = (),
     private_routers: Sequence[APIRouter] = (),
+    map_layers: MapLayers | None = None,
 ) -> FastAPI:
     """Build the web application.
 
@@ -42,7 +47,15 @@ def create_app(
     `background` jobs run for the life of the app (the demo city's activity, simulators,
     pollers, protocol servers) and are cancelled at shutdown. `routers` are mounted as
     they are (protocol endpoints, dashboard); `private_routers` behind the regulator guard.
+    `map_layers` are the boundaries and roads the dashboard's maps draw.
     """
+    auth: list[Authenticator] = [
+        StaticTokens.admins(api_tokens),
+        SessionCookies(platform.accounts),
+        *authenticators,
+    ]
+    dashboard = dashboard_parts(platform, auth, map_layers)
+    background = [*background, *dashboard.jobs]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -74,16 +87,16 @@ def create_app(
         ),
         lifespan=lifespan,
     )
-    auth: list[Authenticator] = [StaticTokens.admins(api_tokens), *authenticators]
-    app.include_router(read_router(platform.read, private=require(auth, Role.REGULATOR)))
+    app.include_router(read_router(platform.read, auth))
     app.include_router(planning_router(platform.planning, private=require(auth, Role.REGULATOR)))
     app.include_router(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)
     )
-    for router in routers:
-        app.include_router(router)
     for router in private_routers:
         app.include_router(router, dependencies=[Depends(require(auth, Role.REGULATOR))])
+    for router in [*dashboard.routers, *routers]:
+        app.include_router(router)
+    mount_pages(app)
     app.state.authenticators = auth
 
     @app.get("/healthz", tags=["operations"])
@@ -95,6 +108,7 @@ def create_app(
         }
 
     app.state.platform = platform
+    app.state.finder = dashboard.index
     return app
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from chargenet.kit.geo import haversine_m
-from tests.adapters.tcec.harness import OPERATOR, Link, linked
+from tests.adapters.tcec.harness import OPERATOR, TOKEN, Link, linked
 
 
 def run(coro: Any) -> Any:
@@ -18,7 +18,8 @@ def run(coro: Any) -> Any:
 
 
 async def get(link: Link, path: str, **params: Any) -> Any:
-    async with httpx.AsyncClient(base_url=link.url) as http:
+    headers = {"Authorization": f"Bearer {TOKEN}"}  # chargers and sessions are not public
+    async with httpx.AsyncClient(base_url=link.url, headers=headers) as http:
         response = await http.get(path, params=params)
         assert response.status_code == 200, response.text
         return response.json()

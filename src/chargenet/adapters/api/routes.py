@@ -1,14 +1,23 @@
 """Read endpoints under /api/v1. Lists page with limit/offset and say the total in
-`X-Total-Count`; unknown ids are 404 with the id named."""
+`X-Total-Count`; unknown ids are 404 with the id named.
+
+Who sees what: areas, operators, totals and public-access sites (stations, connectors with
+live status, swap stations) are open data. Dedicated and private sites are seen only by
+their operator, regulators of their jurisdiction and admins — a home charger's position is
+personal data. Charger details (serial numbers, firmware), sessions and the event log need
+a login: operators see their own, regulators their jurisdiction.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
+from chargenet.adapters.api.auth import Authenticator, current_principal, require
 from chargenet.adapters.api.schemas import (
     AreaDetail,
     AreaOut,
@@ -25,6 +34,7 @@ from chargenet.adapters.api.schemas import (
     SwapStationOut,
 )
 from chargenet.app.queries import StateQueries
+from chargenet.core.access import Principal, Role
 from chargenet.core.areas import AreaLevel
 from chargenet.core.errors import UnknownReference
 from chargenet.core.status import ConnectorStatus
@@ -54,18 +64,45 @@ async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
 
 
-def read_router(queries: StateQueries, *, private: Callable[..., Any] | None = None) -> APIRouter:
-    """Public registry and live-status reads, plus `private` reads (the event log, sessions)
-    guarded by the given dependency."""
+def _strip_equipment_details(station: dict[str, Any], viewer: Principal) -> dict[str, Any]:
+    """Serial numbers and firmware are the operator's and its regulators' business."""
+    if not viewer.in_scope(station["operator_id"], station["area_code"]):
+        for charger in station.get("chargers", []):
+            charger["serial_number"] = None
+            charger["firmware"] = None
+    return station
+
+
+def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) -> APIRouter:
+    """Registry, live-status and log reads, each scoped to the caller (module docstring)."""
     router = APIRouter(prefix="/api/v1")
-    guarded = [Depends(private)] if private is not None else []
+    # Dependencies as defaults: FastAPI resolves string annotations in module globals only.
+    anyone = Depends(current_principal(authenticators))
+    member_only = Depends(require(authenticators, Role.OPERATOR))
+
+    def log_reader(member: Principal) -> str | None:
+        """The operator whose events a member may read; None for the whole log."""
+        if member.role is Role.OPERATOR:
+            return member.operator_id or "-"
+        if not member.everywhere:
+            raise HTTPException(
+                status_code=403,
+                detail="the event log is platform-wide: it needs an admin or a regulator "
+                "without a jurisdiction limit",
+            )
+        return None
 
     @router.get("/overview", response_model=Overview, tags=["overview"])
-    async def overview(area: str | None = None) -> Any:
+    async def overview(
+        area: str | None = None,
+        on: Annotated[
+            date | None, Query(description="Count the piles in service on this day instead")
+        ] = None,
+    ) -> Any:
         """Totals for the whole platform or one area: piles (R01), live status, log size."""
         return {
             "counts": await _call(queries.counts),
-            "piles": await _call(queries.pile_count, area_code=area),
+            "piles": await _call(queries.pile_count, area_code=area, on=on),
             "status": await _call(queries.status_summary, area_code=area),
             "last_seq": await _call(queries.last_seq),
         }
@@ -98,6 +135,7 @@ def read_router(queries: StateQueries, *, private: Callable[..., Any] | None = N
     @router.get("/stations", response_model=list[StationOut], tags=["registry"])
     async def stations(
         response: Response,
+        viewer: Principal = anyone,
         area: str | None = None,
         operator: str | None = None,
         category: str | None = None,
@@ -107,34 +145,47 @@ def read_router(queries: StateQueries, *, private: Callable[..., Any] | None = N
         offset: Offset = 0,
     ) -> Any:
         page = await _call(
-            queries.stations, area, operator, category, access, include_retired, limit, offset
+            queries.stations,
+            area,
+            operator,
+            category,
+            access,
+            include_retired,
+            limit,
+            offset,
+            viewer=viewer,
         )
         return _paged(response, page, limit)
 
     @router.get("/stations/{station_id}", response_model=StationDetail, tags=["registry"])
-    async def station(station_id: str) -> Any:
+    async def station(station_id: str, viewer: Principal = anyone) -> Any:
         """A station with its chargers and every connector's live status."""
-        return _found(await _call(queries.station, station_id), "station", station_id)
+        row = _found(await _call(queries.station, station_id, viewer), "station", station_id)
+        return _strip_equipment_details(row, viewer)
 
     @router.get("/chargers", response_model=list[ChargerOut], tags=["registry"])
     async def chargers(
         response: Response,
+        member: Principal = member_only,
         station: str | None = None,
         operator: str | None = None,
         online: bool | None = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        page = await _call(queries.chargers, station, operator, online, False, limit, offset)
+        page = await _call(
+            queries.chargers, station, operator, online, False, limit, offset, viewer=member
+        )
         return _paged(response, page, limit)
 
     @router.get("/chargers/{charger_id}", response_model=ChargerOut, tags=["registry"])
-    async def charger(charger_id: str) -> Any:
-        return _found(await _call(queries.charger, charger_id), "charger", charger_id)
+    async def charger(charger_id: str, member: Principal = member_only) -> Any:
+        return _found(await _call(queries.charger, charger_id, member), "charger", charger_id)
 
     @router.get("/connectors", response_model=list[ConnectorOut], tags=["live"])
     async def connectors(
         response: Response,
+        viewer: Principal = anyone,
         station: str | None = None,
         area: str | None = None,
         operator: str | None = None,
@@ -144,37 +195,49 @@ def read_router(queries: StateQueries, *, private: Callable[..., Any] | None = N
     ) -> Any:
         """Connectors with live status, filterable by effective status."""
         page = await _call(
-            queries.connectors, station, area, operator, status, None, False, limit, offset
+            queries.connectors,
+            station,
+            area,
+            operator,
+            status,
+            None,
+            False,
+            limit,
+            offset,
+            viewer=viewer,
         )
         return _paged(response, page, limit)
 
     @router.get("/swap-stations", response_model=list[SwapStationOut], tags=["registry"])
     async def swap_stations(
         response: Response,
+        viewer: Principal = anyone,
         area: str | None = None,
         operator: str | None = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        page = await _call(queries.swap_stations, area, operator, limit, offset)
+        page = await _call(queries.swap_stations, area, operator, limit, offset, viewer=viewer)
         return _paged(response, page, limit)
 
-    @router.get(
-        "/sessions", response_model=list[SessionOut], tags=["sessions"], dependencies=guarded
-    )
+    @router.get("/sessions", response_model=list[SessionOut], tags=["sessions"])
     async def sessions(
         response: Response,
+        member: Principal = member_only,
         station: str | None = None,
         connector: str | None = None,
         state: str | None = None,
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        page = await _call(queries.sessions, station, connector, state, limit, offset)
+        page = await _call(
+            queries.sessions, station, connector, state, limit, offset, viewer=member
+        )
         return _paged(response, page, limit)
 
-    @router.get("/events", response_model=list[EventOut], tags=["events"], dependencies=guarded)
+    @router.get("/events", response_model=list[EventOut], tags=["events"])
     async def events(
+        member: Principal = member_only,
         after_seq: Annotated[int, Query(ge=0, description="Return events after this seq")] = 0,
         type: Annotated[
             str | None, Query(description="Event type, e.g. station.registered")
@@ -182,17 +245,17 @@ def read_router(queries: StateQueries, *, private: Callable[..., Any] | None = N
         adapter: str | None = None,
         limit: Limit = 100,
     ) -> Any:
-        """The durable event log in order; page by passing the last `seq` seen."""
-        return await _call(queries.events, after_seq, type, adapter, limit)
+        """The durable event log in order; page by passing the last `seq` seen. Operators
+        read the events their own platform sent."""
+        operator = log_reader(member)
+        return await _call(queries.events, after_seq, type, adapter, limit, operator)
 
-    @router.get(
-        "/events/rejected",
-        response_model=list[RejectedEventOut],
-        tags=["events"],
-        dependencies=guarded,
-    )
-    async def rejected(response: Response, limit: Limit = 100, offset: Offset = 0) -> Any:
+    @router.get("/events/rejected", response_model=list[RejectedEventOut], tags=["events"])
+    async def rejected(
+        response: Response, member: Principal = member_only, limit: Limit = 100, offset: Offset = 0
+    ) -> Any:
         """Events that were refused, newest first, each with its reason."""
-        return _paged(response, await _call(queries.rejected, limit, offset), limit)
+        operator = log_reader(member)
+        return _paged(response, await _call(queries.rejected, limit, offset, operator), limit)
 
     return router

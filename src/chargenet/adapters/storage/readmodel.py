@@ -37,6 +37,7 @@ from chargenet.adapters.storage.schema import (
     swap_stations,
     targets,
 )
+from chargenet.core.access import Principal, Role
 from chargenet.core.areas import AreaLevel
 from chargenet.core.errors import UnknownReference
 from chargenet.core.registry.model import Access, PowerType
@@ -86,6 +87,23 @@ class ReadModel:
             raise UnknownReference("area", code)
         column: Column[Any] = table.c[f"{level.value}_code"]
         return column == code
+
+    def scope(
+        self, conn: Connection, viewer: Principal | None, table: Any, *, public_too: bool = True
+    ) -> ColumnElement[bool] | None:
+        """A filter keeping the rows of a site table (stations, swap stations) that `viewer`
+        may see: public-access sites (unless `public_too` is False) and those in its scope.
+        None: no filter (internal callers, admins, regulators of everywhere)."""
+        if viewer is None or viewer.everywhere:
+            return None
+        keep: list[ColumnElement[bool]] = []
+        if public_too:
+            keep.append(table.c.access == Access.PUBLIC.value)
+        if viewer.role is Role.OPERATOR and viewer.operator_id:
+            keep.append(table.c.operator_id == viewer.operator_id)
+        if viewer.role is Role.REGULATOR and viewer.area_code:
+            keep.append(self.area_column(conn, viewer.area_code, table))
+        return or_(*keep) if keep else false()
 
     # --- areas ----------------------------------------------------------------------------
 
@@ -280,9 +298,13 @@ class ReadModel:
         include_retired: bool = False,
         limit: int = 100,
         offset: int = 0,
+        viewer: Principal | None = None,
     ) -> tuple[list[Row], int]:
         with self._engine.connect() as conn:
             stmt = select(*self._STATION_COLUMNS).order_by(stations.c.station_id)
+            visible = self.scope(conn, viewer, stations)
+            if visible is not None:
+                stmt = stmt.where(visible)
             if not include_retired:
                 stmt = stmt.where(stations.c.retired_at.is_(None))
             if area_code:
@@ -328,8 +350,13 @@ class ReadModel:
                 status[i["status"]] += 1
             row["status"] = status
 
-    def station(self, station_id: str) -> Row | None:
-        rows = self._all(select(*self._STATION_COLUMNS).where(stations.c.station_id == station_id))
+    def station(self, station_id: str, viewer: Principal | None = None) -> Row | None:
+        stmt = select(*self._STATION_COLUMNS).where(stations.c.station_id == station_id)
+        with self._engine.connect() as conn:
+            visible = self.scope(conn, viewer, stations)
+        if visible is not None:
+            stmt = stmt.where(visible)
+        rows = self._all(stmt)
         if not rows:
             return None
         out = rows[0]
@@ -346,8 +373,15 @@ class ReadModel:
         include_retired: bool = False,
         limit: int = 100,
         offset: int = 0,
+        viewer: Principal | None = None,
     ) -> tuple[list[Row], int]:
         stmt = select(chargers).order_by(chargers.c.charger_id)
+        with self._engine.connect() as conn:
+            visible = self.scope(conn, viewer, stations, public_too=False)
+        if visible is not None:
+            stmt = stmt.join(stations, stations.c.station_id == chargers.c.station_id).where(
+                visible
+            )
         if station_id:
             stmt = stmt.where(chargers.c.station_id == station_id)
         if operator_id:
@@ -370,8 +404,15 @@ class ReadModel:
                 row["connectors"] = by_charger[row["charger_id"]]
         return rows, total
 
-    def charger(self, charger_id: str) -> Row | None:
-        rows = self._all(select(chargers).where(chargers.c.charger_id == charger_id))
+    def charger(self, charger_id: str, viewer: Principal | None = None) -> Row | None:
+        stmt = select(chargers).where(chargers.c.charger_id == charger_id)
+        with self._engine.connect() as conn:
+            visible = self.scope(conn, viewer, stations, public_too=False)
+        if visible is not None:
+            stmt = stmt.join(stations, stations.c.station_id == chargers.c.station_id).where(
+                visible
+            )
+        rows = self._all(stmt)
         if not rows:
             return None
         out = rows[0]
@@ -391,8 +432,10 @@ class ReadModel:
         include_retired: bool = False,
         limit: int = 100,
         offset: int = 0,
+        viewer: Principal | None = None,
     ) -> tuple[list[Row], int]:
         with self._engine.connect() as conn:
+            visible = self.scope(conn, viewer, stations)
             stmt = (
                 select(
                     connectors.c.connector_id,
@@ -434,6 +477,8 @@ class ReadModel:
                 stmt = stmt.where(EFFECTIVE_STATUS == status.value)  # noqa: SIM300
             if charger_ids is not None:
                 stmt = stmt.where(connectors.c.charger_id.in_(list(charger_ids)))
+            if visible is not None:
+                stmt = stmt.where(visible)
         return self._page(stmt, limit, offset)
 
     def swap_stations(
@@ -442,6 +487,7 @@ class ReadModel:
         operator_id: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        viewer: Principal | None = None,
     ) -> tuple[list[Row], int]:
         with self._engine.connect() as conn:
             stmt = (
@@ -449,6 +495,9 @@ class ReadModel:
                 .where(swap_stations.c.retired_at.is_(None))
                 .order_by(swap_stations.c.swap_station_id)
             )
+            visible = self.scope(conn, viewer, swap_stations)
+            if visible is not None:
+                stmt = stmt.where(visible)
             if area_code:
                 stmt = stmt.where(self.area_column(conn, area_code, swap_stations))
             if operator_id:
@@ -466,8 +515,15 @@ class ReadModel:
         state: str | None = None,
         limit: int = 100,
         offset: int = 0,
+        viewer: Principal | None = None,
     ) -> tuple[list[Row], int]:
         stmt = select(sessions).order_by(sessions.c.started_at.desc(), sessions.c.session_id)
+        with self._engine.connect() as conn:
+            visible = self.scope(conn, viewer, stations, public_too=False)
+        if visible is not None:
+            stmt = stmt.join(stations, stations.c.station_id == sessions.c.station_id).where(
+                visible
+            )
         if station_id:
             stmt = stmt.where(sessions.c.station_id == station_id)
         if connector_id:
@@ -495,6 +551,7 @@ class ReadModel:
         event_type: str | None = None,
         adapter: str | None = None,
         limit: int = 100,
+        operator_id: str | None = None,
     ) -> list[Row]:
         stmt = (
             select(events.c.seq, events.c.type, events.c.version, events.c.payload)
@@ -506,6 +563,8 @@ class ReadModel:
             stmt = stmt.where(events.c.type == event_type)
         if adapter:
             stmt = stmt.where(events.c.adapter == adapter)
+        if operator_id:
+            stmt = stmt.where(events.c.operator_id == operator_id)
         out = []
         for row in self._all(stmt):
             event = codec.decode(row["type"], row["version"], row["payload"])
@@ -516,8 +575,12 @@ class ReadModel:
         with self._engine.connect() as conn:
             return int(conn.execute(select(func.coalesce(func.max(events.c.seq), 0))).scalar_one())
 
-    def rejected(self, limit: int = 100, offset: int = 0) -> tuple[list[Row], int]:
+    def rejected(
+        self, limit: int = 100, offset: int = 0, operator_id: str | None = None
+    ) -> tuple[list[Row], int]:
         stmt = select(rejected_events).order_by(rejected_events.c.id.desc())
+        if operator_id:
+            stmt = stmt.where(rejected_events.c.operator_id == operator_id)
         return self._page(stmt, limit, offset)
 
     def counts(self) -> Row:

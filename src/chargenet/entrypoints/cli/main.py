@@ -33,7 +33,9 @@ from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.entrypoints.cli import supervise
 from chargenet.entrypoints.cli.plan import plan_app
+from chargenet.entrypoints.cli.report import report_app
 from chargenet.entrypoints.cli.tcec import app as tcec_app
+from chargenet.entrypoints.cli.users import users_app
 
 console = Console()
 err = Console(stderr=True)
@@ -51,6 +53,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(plan_app, name="plan")
 app.add_typer(tcec_app, name="tcec")
 app.add_typer(supervise.app, name="supervise")
+app.add_typer(users_app, name="users")
+app.add_typer(report_app, name="report")
 
 DbOption = Annotated[
     str | None,
@@ -132,6 +136,8 @@ def serve(
 def _print_urls(settings: Settings) -> None:
     base = f"http://{settings.host}:{settings.port}"
     table = Table(title="chargenet is listening", show_header=False)
+    table.add_row("Charger finder (public)", f"{base}/")
+    table.add_row("Dashboard (login)", f"{base}/dashboard")
     table.add_row("API documentation (OpenAPI)", f"{base}/docs")
     table.add_row("Overview", f"{base}/api/v1/overview")
     table.add_row("Stations", f"{base}/api/v1/stations")
@@ -159,6 +165,7 @@ def demo(
 
     from chargenet.demo.control import DemoControl, Holds
     from chargenet.demo.live import live_city
+    from chargenet.demo.users import demo_map_layers, ensure_demo_users
     from chargenet.demo.world import build_world
     from chargenet.entrypoints.web import create_app, protocol_parts
 
@@ -182,8 +189,15 @@ def demo(
     city = live_city(seed=seed, speed=speed, holds=holds)
     parts = protocol_parts(platform)
     parts["background"] = [city, *parts["background"], *supervise.JOBS]
-    web = create_app(platform, api_tokens=tokens, **parts)
+    users = ensure_demo_users(platform.accounts)
+    web = create_app(platform, api_tokens=tokens, map_layers=demo_map_layers(), **parts)
     _print_urls(settings)
+    logins = Table(title="Demo logins (dashboard)", show_header=True)
+    for column in ("user", "password", "role", "sees"):
+        logins.add_column(column)
+    for user in users:
+        logins.add_row(user.username, user.password, user.role.value, user.scope)
+    console.print(logins)
     err.print(f"API token for the event log and sessions: [bold]{tokens[0]}[/bold]")
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning")
 

@@ -1,0 +1,207 @@
+"""JSON behind the regulator dashboard: overview, live map, plan vs actual, alarm and order
+lists, map layers and the monthly report download. Regulators (and admins) only, each
+inside its jurisdiction; map layers are public (the finder draws them too)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi.concurrency import run_in_threadpool
+
+from chargenet.adapters.api.auth import Authenticator, require
+from chargenet.app.figures import Figures, Month
+from chargenet.app.finder import LiveIndex, StationEntry
+from chargenet.core.access import Principal, Role
+from chargenet.core.errors import UnknownReference
+from chargenet.core.status import ConnectorStatus
+
+
+@dataclass(frozen=True)
+class MapLayers:
+    """What the maps draw besides stations (no online tiles): area boundaries as a GeoJSON
+    FeatureCollection (properties: code, name_zh, name_en, level) and roads as polylines."""
+
+    boundaries: dict[str, Any] | None = None
+    roads: list[dict[str, Any]] = field(default_factory=list)
+
+
+class SupervisionLists(Protocol):
+    def alarms(
+        self,
+        viewer: Principal | None = None,
+        area_code: str | None = None,
+        open_only: bool = True,
+        limit: int = 100,
+    ) -> tuple[list[dict[str, Any]], int]: ...
+
+    def orders(
+        self,
+        viewer: Principal | None = None,
+        area_code: str | None = None,
+        open_only: bool = False,
+        limit: int = 100,
+    ) -> tuple[list[dict[str, Any]], int]: ...
+
+
+Area = Annotated[str | None, Query(description="Area code; default your jurisdiction")]
+ReportRenderer = Callable[[str, Month, str], tuple[bytes, str, str]]  # → body, file name, type
+
+REPORT_FORMATS = ("xlsx", "html")
+
+
+def station_state(status: dict[str, int]) -> str:
+    """One colour per station: available if any connector is; in use if all usable ones are
+    busy; faulted if none is usable but some report a fault or are out of service; offline
+    when none talks."""
+    total = sum(status.values())
+    if status["available"]:
+        return "available"
+    busy = status["charging"] + status["occupied"] + status["reserved"] + status["blocked"]
+    if busy:
+        return "busy"
+    if total and status["offline"] == total:
+        return "offline"
+    return "faulted" if total else "offline"
+
+
+async def _threaded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    except UnknownReference as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+
+
+def dashboard_router(
+    figures: Figures,
+    index: LiveIndex,
+    lists: SupervisionLists,
+    authenticators: Sequence[Authenticator],
+    layers: MapLayers,
+    render_report: ReportRenderer | None = None,
+    zone: str = "Asia/Shanghai",
+    currency: str = "CNY",
+) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["dashboard"])
+    regulator = Depends(require(authenticators, Role.REGULATOR))
+
+    def jurisdiction(viewer: Principal, area: str | None) -> str:
+        """The area asked for (default: the viewer's own), refused outside its scope."""
+        code = area or viewer.area_code
+        if code is None:
+            raise HTTPException(status_code=422, detail="say which area: ?area=<code>")
+        if not viewer.sees_area(code) and not viewer.everywhere:
+            raise HTTPException(status_code=403, detail=f"area {code} is outside your jurisdiction")
+        return code
+
+    @router.get("/dashboard/overview")
+    async def overview(area: Area = None, viewer: Principal = regulator) -> Any:
+        """Piles (R01), stations, live status, EVs and vehicle-to-pile ratios, open alarms
+        and open orders of an area."""
+        code = jurisdiction(viewer, area)
+        body = await _threaded(figures.overview, code)
+        _, open_alarms = await _threaded(lists.alarms, viewer, code, True, 1)
+        _, open_orders = await _threaded(lists.orders, viewer, code, True, 1)
+        return {**body, "open_alarms": open_alarms, "open_orders": open_orders}
+
+    @router.get("/dashboard/plan")
+    async def plan(area: Area = None, viewer: Principal = regulator) -> Any:
+        """New piles per part of the area (county) and year: the plan's target and what was
+        built (difference of piles in service at the year ends)."""
+        return await _threaded(figures.plan, jurisdiction(viewer, area))
+
+    @router.get("/dashboard/map")
+    async def live_map(area: Area = None, viewer: Principal = regulator) -> Any:
+        """Every station of the area with its position and live state, compact:
+        `[station_id, lat, lon, state, available, total, name, name_en]` each."""
+        code = jurisdiction(viewer, area)
+        if not index.loaded:
+            raise HTTPException(status_code=503, detail="the live index is loading")
+        rows: list[list[Any]] = []
+        states = {s: 0 for s in ("available", "busy", "faulted", "offline")}
+        for station in index.in_area(code, viewer):
+            summary = index.summary(station)
+            state = station_state(summary)
+            states[state] += 1
+            rows.append(_map_row(station, state, summary))
+        return {"area": code, "states": states, "stations": rows}
+
+    def listing(path: str, fetch: Callable[..., Any], open_default: bool, doc: str) -> None:
+        async def endpoint(
+            response: Response,
+            area: Area = None,
+            open: bool = open_default,
+            limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+            viewer: Principal = regulator,
+        ) -> Any:
+            rows, total = await _threaded(fetch, viewer, jurisdiction(viewer, area), open, limit)
+            response.headers["X-Total-Count"] = str(total)
+            return rows
+
+        endpoint.__doc__ = doc
+        router.get(path, name=path.rsplit("/", 1)[-1])(endpoint)
+
+    listing(
+        "/dashboard/alarms",
+        lists.alarms,
+        True,
+        "Alarms of the area's stations, newest first (open ones by default).",
+    )
+    listing(
+        "/dashboard/orders",
+        lists.orders,
+        False,
+        "Orders to the area's equipment (stop orders and others), newest first.",
+    )
+
+    @router.get("/ui/config", tags=["finder"])
+    async def ui_config() -> Any:
+        """What the pages need to show times and money as people here read them."""
+        return {"timezone": zone, "currency": currency}
+
+    @router.get("/map/layers", tags=["finder"])
+    async def map_layers() -> Any:
+        """Area boundaries (GeoJSON) and roads ([[lat, lon], …]) the maps draw; open data."""
+        return {"boundaries": layers.boundaries, "roads": layers.roads}
+
+    @router.get("/reports/monthly", tags=["reports"])
+    async def monthly_report(
+        month: Annotated[str, Query(description="YYYY-MM", examples=["2025-05"])],
+        area: Area = None,
+        format: Annotated[str, Query(description="xlsx or html")] = "xlsx",
+        viewer: Principal = regulator,
+    ) -> Response:
+        """The monthly report (R16) as an Excel workbook or print-ready HTML."""
+        code = jurisdiction(viewer, area)
+        if render_report is None:
+            raise HTTPException(status_code=404, detail="reports are not set up here")
+        if format not in REPORT_FORMATS:
+            raise HTTPException(status_code=422, detail="format is xlsx or html")
+        try:
+            parsed = Month.parse(month)
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        body, name, media = await _threaded(render_report, code, parsed, format)
+        disposition = "attachment" if format == "xlsx" else "inline"
+        return Response(
+            content=body,
+            media_type=media,
+            headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
+        )
+
+    return router
+
+
+def _map_row(station: StationEntry, state: str, summary: dict[str, int]) -> list[Any]:
+    return [
+        station.station_id,
+        station.lat,
+        station.lon,
+        state,
+        summary[ConnectorStatus.AVAILABLE.value],
+        sum(summary.values()),
+        station.name,
+        station.name_en,
+    ]

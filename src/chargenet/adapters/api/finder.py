@@ -1,0 +1,159 @@
+"""The public charger finder: nearest stations with a connector that suits, answered from
+the live index (app/finder.py), not from the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from chargenet.adapters.api.auth import Authenticator, current_principal
+from chargenet.app.finder import Filters, LiveIndex, StationEntry
+from chargenet.core.access import Principal
+from chargenet.kit.geo import to_wgs84
+
+
+class PriceOut(BaseModel):
+    per_kwh: str = Field(description="Decimal string, energy and service together")
+    currency: str
+    source: str = Field(description="tariff (the operator's) or observed (recent sessions)")
+
+
+class FinderConnector(BaseModel):
+    connector_id: str
+    status: str = Field(description="Effective live status")
+    power_type: str
+    standard: str
+    max_power_w: int
+
+
+class FinderStation(BaseModel):
+    station_id: str
+    name: str
+    name_en: str | None
+    address: str | None
+    operator_id: str
+    operator_name: str | None
+    lat: float = Field(description="WGS-84")
+    lon: float = Field(description="WGS-84")
+    distance_m: int | None = None
+    access: str
+    category: str
+    opening_hours: str
+    area_code: str | None
+    available: int = Field(description="Connectors available now")
+    total: int
+    max_power_w: int
+    status: dict[str, int]
+    connectors: list[FinderConnector] = Field(
+        description="In /nearest: the connectors that pass the filters; in detail: all"
+    )
+    price: PriceOut | None = None
+
+
+def finder_router(
+    index: LiveIndex,
+    authenticators: Sequence[Authenticator],
+    operator_names: Callable[[], dict[str, str]],
+) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/finder", tags=["finder"])
+    viewer_of = Depends(current_principal(authenticators))
+
+    def ready() -> None:
+        if not index.loaded:
+            raise HTTPException(
+                status_code=503,
+                detail="the live index is loading; try again in a moment",
+                headers={"Retry-After": "2"},
+            )
+
+    def out(
+        station: StationEntry,
+        connectors: Sequence[tuple[Any, Any]] | None,
+        distance_m: float | None,
+    ) -> dict[str, Any]:
+        pairs = connectors
+        if pairs is None:
+            pairs = [(c, index.status(c)) for c in station.connectors]
+        status = index.summary(station)
+        price = index.prices.get(station.station_id)
+        return {
+            "station_id": station.station_id,
+            "name": station.name,
+            "name_en": station.name_en,
+            "address": station.address,
+            "operator_id": station.operator_id,
+            "operator_name": operator_names().get(station.operator_id),
+            "lat": station.lat,
+            "lon": station.lon,
+            "distance_m": round(distance_m) if distance_m is not None else None,
+            "access": station.access.value,
+            "category": station.category,
+            "opening_hours": station.opening_hours,
+            "area_code": station.area_code,
+            "available": status["available"],
+            "total": len(station.connectors),
+            "max_power_w": max((c.max_power_w for c in station.connectors), default=0),
+            "status": status,
+            "connectors": [
+                {
+                    "connector_id": c.connector_id,
+                    "status": s.value,
+                    "power_type": c.power_type.value,
+                    "standard": c.standard,
+                    "max_power_w": c.max_power_w,
+                }
+                for c, s in pairs
+            ],
+            "price": (
+                {"per_kwh": str(price.per_kwh), "currency": price.currency, "source": price.source}
+                if price
+                else None
+            ),
+        }
+
+    @router.get("/nearest", response_model=list[FinderStation])
+    async def nearest(
+        lat: Annotated[float, Query(ge=-90, le=90)],
+        lon: Annotated[float, Query(ge=-180, le=180)],
+        limit: Annotated[int, Query(ge=1, le=100)] = 10,
+        radius_km: Annotated[float, Query(gt=0, le=300)] = 50,
+        available: Annotated[bool, Query(description="Only connectors free right now")] = False,
+        dc: Annotated[bool, Query(description="Only DC (fast) connectors")] = False,
+        min_power_kw: Annotated[float, Query(ge=0, le=4000)] = 0,
+        operator: str | None = None,
+        standard: Annotated[str | None, Query(description="e.g. gbt_dc, ccs2")] = None,
+        datum: Annotated[str, Query(description="WGS84 (default) or GCJ02")] = "WGS84",
+        viewer: Principal = viewer_of,
+    ) -> Any:
+        """The nearest stations with at least one connector that passes every filter,
+        nearest first. Answered from live state: statuses are those of this moment."""
+        ready()
+        try:
+            lat, lon = to_wgs84(lat, lon, datum)
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+        filters = Filters(
+            available_now=available,
+            dc_only=dc,
+            min_power_w=round(min_power_kw * 1000),
+            operator_id=operator or None,
+            standard=standard or None,
+        )
+        hits = index.nearest(
+            lat, lon, filters, limit=limit, radius_m=radius_km * 1000, viewer=viewer
+        )
+        return [out(h.station, h.connectors, h.distance_m) for h in hits]
+
+    @router.get("/stations/{station_id}", response_model=FinderStation)
+    async def station(station_id: str, viewer: Principal = viewer_of) -> Any:
+        """One station with every connector's live status."""
+        ready()
+        found = index.stations.get(station_id)
+        if found is None or not index.visible(found, viewer):
+            raise HTTPException(status_code=404, detail=f"unknown station {station_id!r}")
+        return out(found, None, None)
+
+    return router

@@ -1,0 +1,140 @@
+"""Logging in to the dashboard: a session cookie, and CSRF care for calls that change things.
+
+The session cookie is HttpOnly, SameSite=Strict and Secure whenever the request came over
+HTTPS (or `secure_cookies` says so, behind a TLS proxy). Because browsers add cookies to
+cross-site requests on their own, a state-changing call (POST, PUT, PATCH, DELETE) that
+rests on the cookie must also send the session's CSRF token in `X-CSRF-Token`; the
+token is handed out at login and kept in a readable `chargenet_csrf` cookie for the page's
+scripts. Bearer-token calls need no CSRF token: a browser never adds those by itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from chargenet.app.accounts import SESSION_LIFETIME, AccountService, LoginRefused, User
+from chargenet.core.access import Principal
+
+SESSION_COOKIE = "chargenet_session"
+CSRF_COOKIE = "chargenet_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class SessionCookies:
+    """An authenticator: the principal of a live dashboard session."""
+
+    def __init__(self, accounts: AccountService) -> None:
+        self.accounts = accounts
+
+    def principal(self, request: Request) -> Principal | None:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token:
+            return None
+        found = self.accounts.resolve(token)
+        if found is None:
+            return None  # expired or logged out: the caller is anonymous
+        user, session = found
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            if not hmac.compare_digest(sent.encode(), session.csrf_token.encode()):
+                raise HTTPException(status_code=403, detail="missing or wrong X-CSRF-Token")
+        return user.principal()
+
+
+class Credentials(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    display_name: str
+    operator_id: str | None
+    area_code: str | None
+    csrf_token: str | None = Field(
+        default=None, description="Send it as X-CSRF-Token on state-changing calls"
+    )
+
+
+def _me(user: User, csrf: str | None) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "role": user.role.value,
+        "display_name": user.display_name or user.username,
+        "operator_id": user.operator_id,
+        "area_code": user.area_code,
+        "csrf_token": csrf,
+    }
+
+
+def login_router(accounts: AccountService, *, secure_cookies: bool | None = None) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/auth", tags=["login"])
+    cookies = SessionCookies(accounts)
+
+    def secure(request: Request) -> bool:
+        return secure_cookies if secure_cookies is not None else request.url.scheme == "https"
+
+    @router.post("/login", response_model=Me)
+    async def login(credentials: Credentials, request: Request, response: Response) -> Any:
+        """Log in with a user name and password; sets the session cookie."""
+        try:
+            user, token, session = await run_in_threadpool(
+                accounts.login, credentials.username, credentials.password
+            )
+        except LoginRefused as exc:
+            if exc.retry_after_s is not None:
+                raise HTTPException(
+                    status_code=429,
+                    detail=str(exc),
+                    headers={"Retry-After": str(exc.retry_after_s)},
+                ) from exc
+            raise HTTPException(status_code=401, detail=str(exc)) from exc
+        age = int(SESSION_LIFETIME.total_seconds())
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=age,
+            httponly=True,
+            samesite="strict",
+            secure=secure(request),
+            path="/",
+        )
+        response.set_cookie(
+            CSRF_COOKIE,
+            session.csrf_token,
+            max_age=age,
+            httponly=False,
+            samesite="strict",
+            secure=secure(request),
+            path="/",
+        )
+        return _me(user, session.csrf_token)
+
+    @router.post("/logout", status_code=204)
+    async def logout(request: Request, response: Response) -> None:
+        """End the session (needs X-CSRF-Token); the cookie is cleared."""
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            await run_in_threadpool(cookies.principal, request)  # the CSRF check
+            await run_in_threadpool(accounts.logout, token)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(CSRF_COOKIE, path="/")
+
+    @router.get("/me", response_model=Me)
+    async def me(request: Request) -> Any:
+        """Who the session cookie belongs to; 401 when there is no live session."""
+        token = request.cookies.get(SESSION_COOKIE)
+        found = await run_in_threadpool(accounts.resolve, token) if token else None
+        if found is None:
+            raise HTTPException(status_code=401, detail="not logged in")
+        user, session = found
+        return _me(user, session.csrf_token)
+
+    return router

@@ -1,0 +1,46 @@
+"""The web pages: the public finder (/), the login page and the regulator dashboard. Pages
+are static HTML and scripts that read the JSON API; the libraries they use (ECharts,
+Leaflet) are served from the package itself (static/vendor, filled by ./dev from npm)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+STATIC = Path(__file__).parent / "static"
+VENDOR_FILES = ("echarts.min.js", "leaflet.js", "leaflet.css")
+
+_MISSING = """<!doctype html><meta charset="utf-8"><title>chargenet</title>
+<p>The dashboard's libraries are not installed in this package (static/vendor).
+Run <code>./dev setup</code> (it fetches them from npm) and restart.</p>"""
+
+
+def assets_present() -> bool:
+    return all((STATIC / "vendor" / name).is_file() for name in VENDOR_FILES)
+
+
+def mount_pages(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    router = APIRouter(include_in_schema=False)
+
+    def page(name: str) -> Response:
+        if not assets_present():
+            return HTMLResponse(_MISSING, status_code=503)
+        return FileResponse(STATIC / name, headers={"Cache-Control": "no-cache"})
+
+    @router.get("/")
+    async def finder() -> Response:
+        return page("finder.html")
+
+    @router.get("/login")
+    async def login() -> Response:
+        return page("login.html")
+
+    @router.get("/dashboard")
+    async def dashboard() -> Response:
+        return page("dashboard.html")
+
+    app.include_router(router)

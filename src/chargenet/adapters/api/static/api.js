@@ -1,0 +1,55 @@
+// Calls to the platform's JSON API. Endpoints of parts that may not be installed are
+// optional: `optional()` answers null instead of failing, and the panel says so.
+function csrf() {
+  const m = document.cookie.match(/(?:^|; )chargenet_csrf=([^;]+)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+export class HttpError extends Error {
+  constructor(status, detail) { super(`${status}: ${detail}`); this.status = status; this.detail = detail; }
+}
+
+export async function get(path, params = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") url.searchParams.set(k, v);
+  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!response.ok) {
+    let detail = response.statusText;
+    try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
+    throw new HttpError(response.status, detail);
+  }
+  return response.json();
+}
+
+export async function post(path, body) {
+  const response = await fetch(path, {
+    method: "POST", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) {
+    let detail = response.statusText;
+    try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
+    throw new HttpError(response.status, detail);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+// An endpoint another part of chargenet provides: null when it is absent (404/405/501),
+// not reachable, or answers something that is not JSON.
+export async function optional(path, params = {}) {
+  try {
+    return await get(path, params);
+  } catch (error) {
+    console.info(`optional endpoint ${path} not available:`, error.message ?? error);
+    return null;
+  }
+}
+
+// Lists come as an array or as {items: [...]} / {rows: [...]}.
+export function rowsOf(body) {
+  if (Array.isArray(body)) return body;
+  if (body && Array.isArray(body.items)) return body.items;
+  if (body && Array.isArray(body.rows)) return body.rows;
+  return null;
+}

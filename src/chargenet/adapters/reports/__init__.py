@@ -1,0 +1,1 @@
+"""Report writers: the monthly report as an Excel workbook and as print-ready HTML."""

@@ -1,0 +1,157 @@
+"""Read queries of the dashboard and the finder: the live index's rows, observed prices,
+alarm and order lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, select
+
+from chargenet.adapters.storage.readmodel import ReadModel
+from chargenet.adapters.storage.schema import (
+    alarms,
+    chargers,
+    connector_live,
+    connectors,
+    orders,
+    sessions,
+    stations,
+)
+from chargenet.app.finder import Price
+from chargenet.core.access import Principal
+
+Row = dict[str, Any]
+
+
+class DashboardQueries:
+    def __init__(self, engine: Engine, read: ReadModel) -> None:
+        self._engine = engine
+        self._read = read
+
+    def finder_rows(self, station_ids: Sequence[str] | None = None) -> list[Row]:
+        """One row per connector in service with its station's fields, live status and its
+        charger's presence; a station without connectors comes once with connector None."""
+        in_service = and_(
+            connectors.c.station_id == stations.c.station_id, connectors.c.retired_at.is_(None)
+        )
+        stmt = (
+            select(
+                stations.c.station_id,
+                stations.c.operator_id,
+                stations.c.name,
+                stations.c.name_en,
+                stations.c.address,
+                stations.c.lat,
+                stations.c.lon,
+                stations.c.access,
+                stations.c.category,
+                stations.c.opening_hours,
+                stations.c.province_code,
+                stations.c.city_code,
+                stations.c.county_code,
+                stations.c.township_code,
+                stations.c.village_code,
+                connectors.c.connector_id,
+                connectors.c.charger_id,
+                connectors.c.standard,
+                connectors.c.power_type,
+                connectors.c.max_power_w,
+                connector_live.c.status.label("reported_status"),
+                connector_live.c.status_since,
+                chargers.c.online.label("charger_online"),
+                chargers.c.presence_since,
+            )
+            .select_from(
+                stations.outerjoin(connectors, in_service)
+                .outerjoin(chargers, chargers.c.charger_id == connectors.c.charger_id)
+                .outerjoin(
+                    connector_live, connector_live.c.connector_id == connectors.c.connector_id
+                )
+            )
+            .where(stations.c.retired_at.is_(None))
+            .order_by(stations.c.station_id, connectors.c.connector_id)
+        )
+        if station_ids is not None:
+            stmt = stmt.where(stations.c.station_id.in_(list(station_ids)))
+        with self._engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    def station_prices(self, since: datetime) -> dict[str, Price]:
+        """Average price per kWh of each station's sessions that ended since `since` with
+        a cost and a trusted energy figure."""
+        stmt = (
+            select(
+                sessions.c.station_id,
+                sessions.c.currency,
+                func.sum(sessions.c.cost_amount).label("cost"),
+                func.sum(sessions.c.energy_wh).label("energy"),
+            )
+            .where(
+                sessions.c.ended_at >= since,
+                sessions.c.cost_amount.is_not(None),
+                sessions.c.currency.is_not(None),
+                sessions.c.energy_wh > 0,
+            )
+            .group_by(sessions.c.station_id, sessions.c.currency)
+        )
+        out: dict[str, Price] = {}
+        with self._engine.connect() as conn:
+            for station_id, currency, cost, energy in conn.execute(stmt).all():
+                # Summed MicroAmount comes back as an integer count of millionths.
+                amount = Decimal(cost) / Decimal(1_000_000) if isinstance(cost, int) else cost
+                per_kwh = (Decimal(amount) * 1000 / Decimal(energy)).quantize(Decimal("0.01"))
+                out[station_id] = Price(per_kwh=per_kwh, currency=currency, source="observed")
+        return out
+
+    def _supervision_rows(
+        self,
+        table: Any,
+        time_column: Any,
+        viewer: Principal | None,
+        area_code: str | None,
+        open_only: bool,
+        limit: int,
+    ) -> tuple[list[Row], int]:
+        stmt = (
+            select(table, stations.c.name.label("station_name"), stations.c.county_code)
+            .select_from(table.outerjoin(stations, stations.c.station_id == table.c.station_id))
+            .order_by(time_column.desc())
+        )
+        if open_only:
+            stmt = stmt.where(
+                table.c.cleared_at.is_(None) if table is alarms else table.c.outcome.is_(None)
+            )
+        with self._engine.connect() as conn:
+            if area_code:
+                stmt = stmt.where(self._read.area_column(conn, area_code, stations))
+            visible = self._read.scope(conn, viewer, stations, public_too=False)
+            if visible is not None:
+                stmt = stmt.where(visible)
+            total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+            rows = [dict(r) for r in conn.execute(stmt.limit(limit)).mappings()]
+        return rows, int(total)
+
+    def alarms(
+        self,
+        viewer: Principal | None = None,
+        area_code: str | None = None,
+        open_only: bool = True,
+        limit: int = 100,
+    ) -> tuple[list[Row], int]:
+        return self._supervision_rows(
+            alarms, alarms.c.raised_at, viewer, area_code, open_only, limit
+        )
+
+    def orders(
+        self,
+        viewer: Principal | None = None,
+        area_code: str | None = None,
+        open_only: bool = False,
+        limit: int = 100,
+    ) -> tuple[list[Row], int]:
+        return self._supervision_rows(
+            orders, orders.c.issued_at, viewer, area_code, open_only, limit
+        )

@@ -1,0 +1,349 @@
+"""The live charger index: every station's position and its connectors' live status in
+memory, on a grid, so that "the nearest available DC connector" is answered without a
+database round trip.
+
+It is loaded from state once, then kept current from the bus (`app/finder_feed.py`):
+status and presence events change it in place, registry events reload the station they
+name. Like the projections, it lets no event older than what it holds overwrite it.
+
+Nearest search walks rings of grid cells outwards from the query point and stops as soon
+as the ring still to visit cannot hold anything closer than the k-th best found so far.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from chargenet.core.access import Principal, Role
+from chargenet.core.registry.model import Access, PowerType
+from chargenet.core.status import ConnectorStatus, effective_status
+from chargenet.kit.geo import haversine_m
+
+CELL_DEG = 0.02  # about 2.2 km north-south: a few stations per cell in a city
+METRES_PER_DEG = 111_195.0  # along a meridian, mean Earth radius
+MAX_RADIUS_M = 300_000.0
+
+
+@dataclass(slots=True)
+class ConnectorEntry:
+    connector_id: str
+    charger_id: str
+    standard: str
+    power_type: PowerType
+    max_power_w: int
+    reported: ConnectorStatus | None
+    status_since: datetime | None
+
+
+@dataclass(slots=True)
+class StationEntry:
+    station_id: str
+    operator_id: str
+    name: str
+    name_en: str | None
+    address: str | None
+    lat: float
+    lon: float
+    access: Access
+    category: str
+    opening_hours: str
+    chain: tuple[str | None, ...]  # province, city, county, township, village codes
+    connectors: list[ConnectorEntry] = field(default_factory=list)
+
+    @property
+    def area_code(self) -> str | None:
+        return next((c for c in reversed(self.chain) if c), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """A price per kWh (energy and service together) where one is known, with its origin."""
+
+    per_kwh: Decimal
+    currency: str
+    source: str  # "tariff" (from the operator) or "observed" (recent sessions' cost / energy)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    available_now: bool = False
+    dc_only: bool = False
+    min_power_w: int = 0
+    operator_id: str | None = None
+    standard: str | None = None
+
+    def keeps(self, connector: ConnectorEntry, status: ConnectorStatus) -> bool:
+        if self.available_now and status is not ConnectorStatus.AVAILABLE:
+            return False
+        if self.dc_only and connector.power_type is not PowerType.DC:
+            return False
+        if connector.max_power_w < self.min_power_w:
+            return False
+        return self.standard is None or connector.standard == self.standard
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    station: StationEntry
+    distance_m: float
+    connectors: list[tuple[ConnectorEntry, ConnectorStatus]]  # those that pass the filters
+
+
+def _cell(lat: float, lon: float) -> tuple[int, int]:
+    return math.floor(lat / CELL_DEG), math.floor(lon / CELL_DEG)
+
+
+class LiveIndex:
+    def __init__(self) -> None:
+        self.stations: dict[str, StationEntry] = {}
+        self._grid: dict[tuple[int, int], list[StationEntry]] = {}
+        self._by_connector: dict[str, tuple[StationEntry, ConnectorEntry]] = {}
+        self._charger_station: dict[str, str] = {}
+        self._online: dict[str, bool | None] = {}
+        self._presence_since: dict[str, datetime | None] = {}
+        self.prices: dict[str, Price] = {}
+        self.loaded = False
+        # Occupied cells lie within these cell indices: a search that has covered them stops.
+        self._bounds = (0, -1, 0, -1)
+
+    # --- filling and keeping current --------------------------------------------------------
+
+    def load(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Replace the whole index with these rows (one per connector, station fields on
+        each, as `FinderSource.finder_rows` gives them)."""
+        self.stations.clear()
+        self._grid.clear()
+        self._by_connector.clear()
+        self._charger_station.clear()
+        self._online.clear()
+        self._presence_since.clear()
+        self._bounds = (0, -1, 0, -1)
+        self._add_rows(rows)
+        self.loaded = True
+
+    def replace_stations(self, station_ids: Iterable[str], rows: Iterable[dict[str, Any]]) -> None:
+        """Reload some stations (after registry events) from fresh rows; stations with no
+        rows left (retired) drop out."""
+        for station_id in station_ids:
+            self._remove(station_id)
+        self._add_rows(rows)
+
+    def _add_rows(self, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
+            station = self.stations.get(row["station_id"])
+            if station is None:
+                station = StationEntry(
+                    station_id=row["station_id"],
+                    operator_id=row["operator_id"],
+                    name=row["name"],
+                    name_en=row["name_en"],
+                    address=row["address"],
+                    lat=row["lat"],
+                    lon=row["lon"],
+                    access=Access(row["access"]),
+                    category=row["category"],
+                    opening_hours=row["opening_hours"],
+                    chain=(
+                        row["province_code"],
+                        row["city_code"],
+                        row["county_code"],
+                        row["township_code"],
+                        row["village_code"],
+                    ),
+                )
+                self.stations[station.station_id] = station
+                i, j = _cell(station.lat, station.lon)
+                self._grid.setdefault((i, j), []).append(station)
+                if self._bounds[0] > self._bounds[1]:
+                    self._bounds = (i, i, j, j)
+                else:
+                    lo_i, hi_i, lo_j, hi_j = self._bounds
+                    self._bounds = (min(lo_i, i), max(hi_i, i), min(lo_j, j), max(hi_j, j))
+            if row.get("connector_id") is None:
+                continue
+            reported = row["reported_status"]
+            connector = ConnectorEntry(
+                connector_id=row["connector_id"],
+                charger_id=row["charger_id"],
+                standard=row["standard"],
+                power_type=PowerType(row["power_type"]),
+                max_power_w=row["max_power_w"],
+                reported=ConnectorStatus(reported) if reported else None,
+                status_since=row["status_since"],
+            )
+            station.connectors.append(connector)
+            self._by_connector[connector.connector_id] = (station, connector)
+            self._charger_station[connector.charger_id] = station.station_id
+            self._online[connector.charger_id] = row["charger_online"]
+            self._presence_since[connector.charger_id] = row["presence_since"]
+
+    def _remove(self, station_id: str) -> None:
+        station = self.stations.pop(station_id, None)
+        if station is None:
+            return
+        cell = self._grid.get(_cell(station.lat, station.lon), [])
+        if station in cell:
+            cell.remove(station)
+        for connector in station.connectors:
+            self._by_connector.pop(connector.connector_id, None)
+            self._charger_station.pop(connector.charger_id, None)
+
+    def station_of_charger(self, charger_id: str) -> str | None:
+        return self._charger_station.get(charger_id)
+
+    def set_status(self, connector_id: str, status: ConnectorStatus, at: datetime) -> bool:
+        """Apply a reported status; False when unknown here or older than what is held."""
+        found = self._by_connector.get(connector_id)
+        if found is None:
+            return False
+        connector = found[1]
+        if connector.status_since is not None and connector.status_since > at:
+            return False
+        if connector.reported is not status:
+            connector.reported = status
+            connector.status_since = at
+        return True
+
+    def set_presence(self, charger_id: str, online: bool, at: datetime) -> bool:
+        if charger_id not in self._charger_station:
+            return False
+        since = self._presence_since.get(charger_id)
+        if since is not None and since > at:
+            return False
+        if self._online.get(charger_id) is not online:
+            self._online[charger_id] = online
+            self._presence_since[charger_id] = at
+        return True
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def status(self, connector: ConnectorEntry) -> ConnectorStatus:
+        return effective_status(connector.reported, self._online.get(connector.charger_id))
+
+    def online(self, charger_id: str) -> bool | None:
+        return self._online.get(charger_id)
+
+    def summary(self, station: StationEntry) -> dict[str, int]:
+        counts = {s.value: 0 for s in ConnectorStatus}
+        for connector in station.connectors:
+            counts[self.status(connector).value] += 1
+        return counts
+
+    @staticmethod
+    def visible(station: StationEntry, viewer: Principal | None) -> bool:
+        """Public-access stations for everyone; the rest for those whose scope holds them
+        (None: an internal caller, who sees everything)."""
+        if station.access is Access.PUBLIC or viewer is None or viewer.everywhere:
+            return True
+        if viewer.role is Role.REGULATOR and viewer.area_code:
+            return viewer.area_code in station.chain or viewer.sees_area(station.area_code)
+        return viewer.in_scope(station.operator_id, station.area_code)
+
+    def matching(
+        self, station: StationEntry, filters: Filters
+    ) -> list[tuple[ConnectorEntry, ConnectorStatus]]:
+        if filters.operator_id is not None and station.operator_id != filters.operator_id:
+            return []
+        out = []
+        for connector in station.connectors:
+            status = self.status(connector)
+            if filters.keeps(connector, status):
+                out.append((connector, status))
+        return out
+
+    def nearest(
+        self,
+        lat: float,
+        lon: float,
+        filters: Filters,
+        *,
+        limit: int = 10,
+        radius_m: float = 50_000.0,
+        viewer: Principal | None = None,
+    ) -> list[Hit]:
+        """The `limit` nearest stations within `radius_m` with a connector passing `filters`."""
+        radius_m = min(radius_m, MAX_RADIUS_M)
+        best: list[tuple[float, int, Hit]] = []  # max-heap by distance (negated)
+        ci, cj = _cell(lat, lon)
+        ring = 0
+        seq = 0
+        while True:
+            for cell in _ring(ci, cj, ring):
+                for station in self._grid.get(cell, ()):
+                    if not self.visible(station, viewer):
+                        continue
+                    distance = haversine_m(lat, lon, station.lat, station.lon)
+                    if distance > radius_m:
+                        continue
+                    if len(best) == limit and distance >= -best[0][0]:
+                        continue
+                    passing = self.matching(station, filters)
+                    if not passing:
+                        continue
+                    seq += 1
+                    item = (-distance, seq, Hit(station, distance, passing))
+                    if len(best) < limit:
+                        heapq.heappush(best, item)
+                    else:
+                        heapq.heapreplace(best, item)
+            # Everything in rings beyond `ring` is at least `ring` whole cells away.
+            reach = ring * _min_cell_m(lat, ring + 1)
+            if (len(best) == limit and reach >= -best[0][0]) or reach > radius_m:
+                break
+            lo_i, hi_i, lo_j, hi_j = self._bounds
+            if ci - ring <= lo_i and ci + ring >= hi_i and cj - ring <= lo_j and cj + ring >= hi_j:
+                break  # every occupied cell has been visited
+            ring += 1
+        return [hit for _, _, hit in sorted(best, key=lambda item: -item[0])]
+
+    def in_area(self, area_code: str | None, viewer: Principal | None) -> Iterator[StationEntry]:
+        for station in self.stations.values():
+            if area_code is not None and area_code not in station.chain:
+                continue
+            if self.visible(station, viewer):
+                yield station
+
+    def linear_nearest(
+        self,
+        lat: float,
+        lon: float,
+        filters: Filters,
+        *,
+        limit: int = 10,
+        radius_m: float = 50_000.0,
+    ) -> list[Hit]:
+        """The same answer by scanning every station: the baseline the benchmark compares."""
+        hits = []
+        for station in self.stations.values():
+            distance = haversine_m(lat, lon, station.lat, station.lon)
+            if distance > radius_m:
+                continue
+            passing = self.matching(station, filters)
+            if passing:
+                hits.append(Hit(station, distance, passing))
+        hits.sort(key=lambda h: h.distance_m)
+        return hits[:limit]
+
+
+def _min_cell_m(lat: float, rings: int) -> float:
+    """The shortest side of a cell anywhere within `rings` cells of latitude `lat`."""
+    worst_lat = min(89.0, abs(lat) + rings * CELL_DEG)
+    return CELL_DEG * METRES_PER_DEG * math.cos(math.radians(worst_lat))
+
+
+def _ring(ci: int, cj: int, r: int) -> Iterator[tuple[int, int]]:
+    if r == 0:
+        yield ci, cj
+        return
+    for dj in range(-r, r + 1):
+        yield ci - r, cj + dj
+        yield ci + r, cj + dj
+    for di in range(-r + 1, r):
+        yield ci + di, cj - r
+        yield ci + di, cj + r

@@ -1,0 +1,118 @@
+"""Keeps the live index (`app/finder.py`) current from the bus.
+
+Subscribe first, then load: an event that lands during the load waits in the queue and is
+applied after it, where the index's own as-of rule drops it if the load already saw
+something newer. Registry events reload the stations they name from state (committed
+before the bus hears of them); if the subscription ever loses events, the whole index is
+reloaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from chargenet.app.finder import LiveIndex, Price
+from chargenet.core.events import (
+    ChargerPresenceChanged,
+    ChargerRegistered,
+    ChargerRetired,
+    ChargerUpdated,
+    ConnectorStatusChanged,
+    Event,
+    StationRegistered,
+    StationRetired,
+    StationUpdated,
+)
+from chargenet.kit.clock import Clock
+
+log = logging.getLogger(__name__)
+PRICE_WINDOW = timedelta(days=30)
+MAX_BATCH = 5_000
+
+
+class FinderSource(Protocol):
+    def finder_rows(self, station_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """One row per connector in service (station fields on each); stations without a
+        connector in service come as one row with connector fields None."""
+        ...
+
+    def station_prices(self, since: datetime) -> dict[str, Price]: ...
+
+
+class Subscription(Protocol):
+    dropped: int
+
+    async def get(self) -> Event: ...
+
+    def get_nowait(self) -> Event | None: ...
+
+    def close(self) -> None: ...
+
+
+def apply(index: LiveIndex, event: Event) -> set[str]:
+    """Apply one event; returns the stations whose registry data must be reloaded."""
+    if isinstance(event, ConnectorStatusChanged):
+        index.set_status(event.connector_id, event.status, event.occurred_at)
+    elif isinstance(event, ChargerPresenceChanged):
+        index.set_presence(event.charger_id, event.online, event.occurred_at)
+    elif isinstance(event, StationRegistered | StationUpdated):
+        return {event.station.station_id}
+    elif isinstance(event, StationRetired):
+        return {event.station_id}
+    elif isinstance(event, ChargerRegistered | ChargerUpdated):
+        before = index.station_of_charger(event.charger.charger_id)
+        return {event.charger.station_id} | ({before} if before else set())
+    elif isinstance(event, ChargerRetired):
+        before = index.station_of_charger(event.charger_id)
+        return {before} if before else set()
+    return set()
+
+
+async def follow(
+    index: LiveIndex,
+    source: FinderSource,
+    subscribe: Callable[[], Subscription],
+    clock: Clock,
+    *,
+    price_every_s: float = 300.0,
+) -> None:
+    """Load the index and keep it current until cancelled."""
+    subscription = subscribe()
+    try:
+        await _reload(index, source, clock)
+        dropped = subscription.dropped
+        while True:
+            try:
+                first = await asyncio.wait_for(subscription.get(), timeout=price_every_s)
+            except TimeoutError:
+                index.prices = await asyncio.to_thread(
+                    source.station_prices, clock.now() - PRICE_WINDOW
+                )
+                continue
+            batch = [first]
+            while len(batch) < MAX_BATCH and (more := subscription.get_nowait()) is not None:
+                batch.append(more)
+            if subscription.dropped != dropped:
+                log.warning("finder index fell behind the bus; reloading it")
+                dropped = subscription.dropped
+                await _reload(index, source, clock)
+                continue
+            dirty: set[str] = set()
+            for event in batch:
+                dirty |= apply(index, event)
+            if dirty:
+                rows = await asyncio.to_thread(source.finder_rows, sorted(dirty))
+                index.replace_stations(dirty, rows)
+    finally:
+        subscription.close()
+
+
+async def _reload(index: LiveIndex, source: FinderSource, clock: Clock) -> None:
+    rows = await asyncio.to_thread(source.finder_rows)
+    index.load(rows)
+    index.prices = await asyncio.to_thread(source.station_prices, clock.now() - PRICE_WINDOW)
+    log.info("finder index loaded: %d stations", len(index.stations))

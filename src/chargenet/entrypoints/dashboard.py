@@ -1,0 +1,74 @@
+"""Wiring of the web dashboard, the finder and the reports into the web app."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter
+
+from chargenet.adapters.api.auth import Authenticator
+from chargenet.adapters.api.dashboard import MapLayers, dashboard_router
+from chargenet.adapters.api.finder import finder_router
+from chargenet.adapters.api.logins import login_router
+from chargenet.adapters.reports.monthly import render_monthly
+from chargenet.adapters.storage.queries_dashboard import DashboardQueries
+from chargenet.app.figures import Figures, Month
+from chargenet.app.finder import LiveIndex
+from chargenet.app.finder_feed import follow
+from chargenet.bootstrap import Platform
+
+
+@dataclass
+class DashboardParts:
+    routers: list[APIRouter]
+    index: LiveIndex
+    figures: Figures
+    jobs: list[Callable[[Platform], Awaitable[None]]]
+
+
+def dashboard_parts(
+    platform: Platform,
+    authenticators: Sequence[Authenticator],
+    layers: MapLayers | None = None,
+    *,
+    secure_cookies: bool | None = None,
+) -> DashboardParts:
+    index = LiveIndex()
+    queries = DashboardQueries(platform.store.read_engine, platform.read)
+    figures = Figures(platform.read, platform.clock, platform.settings.local_timezone)
+    names: dict[str, Any] = {"at": 0, "names": {}}
+
+    def operator_names() -> dict[str, str]:
+        # A small table that rarely changes: re-read it every few minutes at most.
+        now = platform.clock.now().timestamp()
+        if now - names["at"] > 300:
+            rows, _ = platform.read.operators(limit=100_000)
+            names["names"] = {r["operator_id"]: r["name"] for r in rows}
+            names["at"] = now
+        result: dict[str, str] = names["names"]
+        return result
+
+    def render(area: str, month: Month, fmt: str) -> tuple[bytes, str, str]:
+        return render_monthly(figures, area, month, fmt, platform.settings.local_timezone)
+
+    async def live_index(p: Platform) -> None:
+        await follow(index, queries, p.bus.subscribe, p.clock)
+
+    live_index.__name__ = "finder_index"
+    routers = [
+        login_router(platform.accounts, secure_cookies=secure_cookies),
+        finder_router(index, authenticators, operator_names),
+        dashboard_router(
+            figures,
+            index,
+            queries,
+            authenticators,
+            layers or MapLayers(),
+            render_report=render,
+            zone=platform.settings.local_timezone,
+            currency=platform.settings.currency,
+        ),
+    ]
+    return DashboardParts(routers=routers, index=index, figures=figures, jobs=[live_index])
