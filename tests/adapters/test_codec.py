@@ -38,6 +38,7 @@ from chargenet.core.events import (
     SessionEnded,
     SessionStarted,
     SessionUpdated,
+    StationPricesPublished,
     StationRetired,
     StationUpdated,
     StopOrderIssued,
@@ -47,7 +48,6 @@ from chargenet.core.events import (
     SwapStationStatusChanged,
     SwapStationUpdated,
     TargetSet,
-    TariffPublished,
     ZombieClosed,
     ZombieDetected,
     ZombieEscalated,
@@ -153,7 +153,7 @@ SAMPLES: list[Event] = [
         title="忻州",
         text='id = "xinzhou"',
     ),
-    TariffPublished(
+    StationPricesPublished(
         **meta(),
         station_id="S1",
         periods=(

@@ -556,11 +556,11 @@ class PolicyPackLoaded(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class TariffPublished(Event):
+class StationPricesPublished(Event):
     """An operator's prices at a station (or one connector): time-of-use periods and the
     fee texts it shows drivers (T/CEC StationInfo words fees as free text)."""
 
-    TYPE: ClassVar[str] = "tariff.published"
+    TYPE: ClassVar[str] = "station.prices_published"
     station_id: StationId
     connector_id: ConnectorId | None = None  # None: the whole station
     periods: tuple[TariffPeriod, ...] = ()

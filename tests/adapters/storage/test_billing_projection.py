@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from chargenet.adapters.storage.tables_tcec import session_bills, tariffs
+from chargenet.adapters.storage.tables_tcec import session_bills, station_prices
 from chargenet.bootstrap import Platform
 from chargenet.core.billing import Bill, BilledPeriod, Difference, DifferenceKind
 from chargenet.core.events import (
@@ -18,7 +18,7 @@ from chargenet.core.events import (
     SessionBilled,
     SessionEnded,
     SessionStarted,
-    TariffPublished,
+    StationPricesPublished,
 )
 from chargenet.core.tariffs import TariffPeriod
 from tests.adapters.storage.test_ingest import snapshot
@@ -50,10 +50,14 @@ def facts() -> list[Event]:
     )
     return [
         *small_world(),
-        TariffPublished(**meta(at(10)), station_id="S1", periods=periods, service_fee="0.8/kWh"),
+        StationPricesPublished(
+            **meta(at(10)), station_id="S1", periods=periods, service_fee="0.8/kWh"
+        ),
         # Older, arriving late: must not overwrite.
-        TariffPublished(**meta(at(5)), station_id="S1", service_fee="stale"),
-        TariffPublished(**meta(at(10)), station_id="S1", connector_id="C1-1-1", periods=periods),
+        StationPricesPublished(**meta(at(5)), station_id="S1", service_fee="stale"),
+        StationPricesPublished(
+            **meta(at(10)), station_id="S1", connector_id="C1-1-1", periods=periods
+        ),
         SessionStarted(**meta(at(0)), session_id="T1", connector_id="C1-1-1"),
         SessionEnded(**meta(at(30)), session_id="T1", energy_wh=10_000),
         SessionBilled(**meta(at(31)), session_id="T1", bill=bill("20.00")),  # flagged
@@ -95,7 +99,9 @@ def test_late_and_revised_facts_and_rebuild(any_platform: Platform) -> None:
     outcomes = any_platform.ingestor.ingest(facts())
     assert all(o.ok for o in outcomes), [o.reason for o in outcomes if not o.ok]
     with any_platform.store.read_engine.connect() as conn:
-        station_tariff = conn.execute(select(tariffs).where(tariffs.c.scope == "")).one()
+        station_tariff = conn.execute(
+            select(station_prices).where(station_prices.c.scope == "")
+        ).one()
         billed = conn.execute(select(session_bills)).one()
     assert station_tariff.service_fee == "0.8/kWh"
     assert (billed.total_amount, billed.flags) == (Decimal("18"), "")

@@ -19,9 +19,9 @@ from chargenet.core.events import (
     ConnectorStatusChanged,
     SessionBilled,
     SessionEnded,
+    StationPricesPublished,
     StationRegistered,
     StationRetired,
-    TariffPublished,
 )
 from chargenet.core.ids import OperatorId
 from chargenet.core.registry.model import Access, ConnectorStandard, PowerType, SiteCategory
@@ -119,7 +119,7 @@ def test_equipment_and_connectors() -> None:
         250,
     )
     assert chargers[0].protocol == "tcec" and chargers[0].vendor == "示例电气"
-    fees = [f.event for f in facts if isinstance(f.event, TariffPublished)]
+    fees = [f.event for f in facts if isinstance(f.event, StationPricesPublished)]
     assert fees[0].parking_fee == "充电免费停车2小时"
 
 
@@ -130,8 +130,8 @@ def test_station_status_codes() -> None:
             for f in mapping.station_facts(partner(), station(StationStatus=status), SENT)
         ]
 
-    assert kinds(1) == ["StationRegistered", "TariffPublished"]
-    assert kinds(5)[-2:] == ["StationRetired", "TariffPublished"]
+    assert kinds(1) == ["StationRegistered", "StationPricesPublished"]
+    assert kinds(5)[-2:] == ["StationRetired", "StationPricesPublished"]
     maintenance = mapping.station_facts(partner(), station(StationStatus=6), SENT)
     statuses = {f.event.status for f in maintenance if isinstance(f.event, ConnectorStatusChanged)}
     assert statuses == {mapping.ConnectorStatus.UNAVAILABLE}

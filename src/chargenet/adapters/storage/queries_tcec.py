@@ -16,7 +16,7 @@ from chargenet.adapters.storage.tables_tcec import (
     reconciliations,
     session_bill_periods,
     session_bills,
-    tariffs,
+    station_prices,
 )
 from chargenet.core.billing import OrderTotals
 
@@ -112,9 +112,9 @@ class SettlementReadModel:
             rows = [
                 dict(r)
                 for r in conn.execute(
-                    select(tariffs)
-                    .where(tariffs.c.station_id == station_id)
-                    .order_by(tariffs.c.scope)
+                    select(station_prices)
+                    .where(station_prices.c.station_id == station_id)
+                    .order_by(station_prices.c.scope)
                 ).mappings()
             ]
         for row in rows:

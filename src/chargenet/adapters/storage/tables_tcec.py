@@ -17,8 +17,8 @@ from chargenet.adapters.storage.types import MicroAmount, UtcDateTime, big_id
 
 # --- state ---------------------------------------------------------------------------------
 
-tariffs = Table(
-    "tariffs",
+station_prices = Table(
+    "station_prices",
     metadata,
     Column("station_id", String(ID), primary_key=True),
     Column("scope", String(ID), primary_key=True),  # a connector id, or "" for the station
@@ -148,6 +148,6 @@ TCEC_STATE_TABLES = (
     reconciliations,
     session_bill_periods,
     session_bills,
-    tariffs,
+    station_prices,
     energy_reports,
 )

@@ -34,9 +34,9 @@ from chargenet.core.events import (
     SessionStarted,
     SessionUpdated,
     Source,
+    StationPricesPublished,
     StationRegistered,
     StationRetired,
-    TariffPublished,
     event_meta,
 )
 from chargenet.core.ids import AreaCode, ConnectorId, StationId
@@ -314,7 +314,7 @@ def station_facts(partner: Partner, info: wire.StationInfo, sent: Sent) -> list[
         digest = digest_of(*fees)
         facts.append(
             Fact(
-                TariffPublished(
+                StationPricesPublished(
                     **_meta(partner, sent, sent.at, "fees", local, digest, sent.stamp),
                     station_id=station.station_id,
                     electricity_fee=fees[0][:2000],
@@ -533,7 +533,7 @@ def policy_fact(
     connector_id = partner.connector_id(connector_local)
     digest = digest_of(*periods)
     return Fact(
-        TariffPublished(
+        StationPricesPublished(
             **_meta(partner, sent, sent.at, "policy", connector_id, digest, sent.stamp),
             station_id=StationId(station_id),
             connector_id=connector_id,

@@ -16,7 +16,7 @@ from chargenet.adapters.storage.tables_tcec import (
     reconciliations,
     session_bill_periods,
     session_bills,
-    tariffs,
+    station_prices,
 )
 from chargenet.core.billing import bill_flags
 from chargenet.core.errors import Conflict, UnknownReference
@@ -25,7 +25,7 @@ from chargenet.core.events import (
     EnergyStatsReported,
     Event,
     SessionBilled,
-    TariffPublished,
+    StationPricesPublished,
 )
 
 
@@ -40,7 +40,7 @@ def _station(conn: Connection, station_id: str) -> dict[str, Any]:
     return row
 
 
-def _apply_tariff(conn: Connection, event: TariffPublished) -> None:
+def _apply_tariff(conn: Connection, event: StationPricesPublished) -> None:
     station = _station(conn, event.station_id)
     scope = event.connector_id or ""
     if event.connector_id is not None:
@@ -59,7 +59,7 @@ def _apply_tariff(conn: Connection, event: TariffPublished) -> None:
     ]
     upsert(
         conn,
-        tariffs,
+        station_prices,
         {
             "station_id": event.station_id,
             "scope": scope,
@@ -199,7 +199,7 @@ def _apply_energy(conn: Connection, event: EnergyStatsReported) -> None:
 
 
 APPLIERS: dict[type[Event], Any] = {
-    TariffPublished: _apply_tariff,
+    StationPricesPublished: _apply_tariff,
     SessionBilled: _apply_bill,
     ChargeOrdersReconciled: _apply_reconciled,
     EnergyStatsReported: _apply_energy,

@@ -127,7 +127,7 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "tariffs",
+        "station_prices",
         sa.Column("station_id", sa.String(length=128), nullable=False),
         sa.Column("scope", sa.String(length=128), nullable=False),
         sa.Column("operator_id", sa.String(length=128), nullable=False),
@@ -139,10 +139,12 @@ def upgrade() -> None:
         sa.Column(
             "as_of", chargenet.adapters.storage.types.UtcDateTime(timezone=True), nullable=False
         ),
-        sa.PrimaryKeyConstraint("station_id", "scope", name=op.f("pk_tariffs")),
+        sa.PrimaryKeyConstraint("station_id", "scope", name=op.f("pk_station_prices")),
     )
-    with op.batch_alter_table("tariffs", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_tariffs_operator_id"), ["operator_id"], unique=False)
+    with op.batch_alter_table("station_prices", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_station_prices_operator_id"), ["operator_id"], unique=False
+        )
 
     op.create_table(
         "tcec_outbox",
@@ -220,10 +222,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_tcec_outbox_due")
 
     op.drop_table("tcec_outbox")
-    with op.batch_alter_table("tariffs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_tariffs_operator_id"))
+    with op.batch_alter_table("station_prices", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_station_prices_operator_id"))
 
-    op.drop_table("tariffs")
+    op.drop_table("station_prices")
     with op.batch_alter_table("session_bills", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_session_bills_station_id"))
         batch_op.drop_index(batch_op.f("ix_session_bills_operator_id"))
