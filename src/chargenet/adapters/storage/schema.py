@@ -346,3 +346,7 @@ STATE_TABLES = (
     area_statistics,
     areas,
 )
+
+from chargenet.adapters.storage import tables_ocpi  # noqa: E402  (defined on `metadata`)
+
+STATE_TABLES = (*tables_ocpi.STATE, *STATE_TABLES)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from chargenet.adapters.storage.projections import (
     areas,
     live,
+    ocpi,
     registry,
     sessions,
     supervision,
@@ -46,6 +47,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
     **swap.APPLIERS,
     **supervision.APPLIERS,
     **targets.APPLIERS,
+    **ocpi.APPLIERS,
 }
 _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
     **live.APPLIERS,
