@@ -7,6 +7,10 @@ import logging
 from dataclasses import dataclass, field
 
 from chargenet.adapters.bus.memory import MemoryBus
+from chargenet.adapters.ocpi.ids import parse_party
+from chargenet.adapters.ocpi.party import OcpiParty, OcpiSettings
+from chargenet.adapters.ocpi.registration import Identity
+from chargenet.adapters.storage.queries_ocpi import OcpiReads, SqlOcpiDirectory
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.store import SqlEventStore
 from chargenet.app.ingest import EventIngestor
@@ -58,4 +62,27 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         read=ReadModel(store.read_engine),
         orders=OrderService(pipeline, clock),
         clock=clock,
+    )
+
+
+def build_ocpi(platform: Platform) -> OcpiParty:
+    """The OCPI party of a platform (docs/ocpi.md)."""
+    s = platform.settings
+    identity = Identity(
+        party=parse_party(s.ocpi_party),
+        name=s.ocpi_name,
+        base_url=s.public_url or f"http://{s.host}:{s.port}",
+    )
+    return OcpiParty(
+        settings=OcpiSettings(
+            identity=identity,
+            time_zone=s.local_timezone,
+            currency=s.currency,
+            pull_interval_s=s.ocpi_pull_interval_s,
+            open_data_per_minute=s.open_data_per_minute,
+        ),
+        directory=SqlOcpiDirectory(s.database_url),
+        reads=OcpiReads(platform.store.read_engine),
+        submit=platform.pipeline.submit,
+        clock=platform.clock,
     )

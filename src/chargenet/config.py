@@ -24,6 +24,12 @@ class Settings:
     sqlite_synchronous: str = "FULL"  # FULL: a committed batch survives power loss
     ingest_max_batch: int = 2000
     log_level: str = "INFO"
+    # OCPI party (docs/ocpi.md): how others reach us, who we are, how often we pull.
+    public_url: str | None = None  # default http://host:port
+    ocpi_party: str = "CN*CGN"  # country code * party id
+    ocpi_name: str = "chargenet"
+    ocpi_pull_interval_s: float = 900.0  # 0: no scheduled pulls
+    open_data_per_minute: int = 120  # requests per client address
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -38,6 +44,11 @@ class Settings:
             ("sqlite_synchronous", str),
             ("ingest_max_batch", int),
             ("log_level", str),
+            ("public_url", str),
+            ("ocpi_party", str),
+            ("ocpi_name", str),
+            ("ocpi_pull_interval_s", float),
+            ("open_data_per_minute", int),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

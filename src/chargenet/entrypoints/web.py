@@ -12,7 +12,12 @@ from fastapi import APIRouter, FastAPI
 from chargenet import __version__
 from chargenet.adapters.api.auth import Authenticator, StaticTokens, require
 from chargenet.adapters.api.routes import read_router
-from chargenet.bootstrap import Platform
+from chargenet.adapters.ocpi.forward import Forwarder
+from chargenet.adapters.ocpi.opendata import open_data_router
+from chargenet.adapters.ocpi.party import OcpiParty
+from chargenet.adapters.ocpi.pull import pull_forever
+from chargenet.adapters.ocpi.routes import ocpi_router
+from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.access import Role
 
 log = logging.getLogger(__name__)
@@ -86,3 +91,22 @@ def create_app(
 
     app.state.platform = platform
     return app
+
+
+def ocpi_parts(
+    platform: Platform, party: OcpiParty | None = None
+) -> tuple[list[APIRouter], list[BackgroundJob]]:
+    """The OCPI party's routers (OCPI 2.2.1, open data) and jobs (pull, forwarding)."""
+    ocpi = party or build_ocpi(platform)
+    forwarder = Forwarder(ocpi)
+
+    async def ocpi_pull(_: Platform) -> None:
+        await pull_forever(ocpi)
+
+    async def ocpi_forward(p: Platform) -> None:
+        try:
+            await forwarder.run(p.bus)
+        finally:
+            await ocpi.client.close()
+
+    return [ocpi_router(ocpi), open_data_router(ocpi)], [ocpi_pull, ocpi_forward]

@@ -330,7 +330,7 @@ target_revisions = Table(
 
 # Tables derived from the log, emptied and refilled by `chargenet db rebuild`. Children
 # first, so that deleting in this order respects foreign keys.
-STATE_TABLES = (
+STATE_TABLES: tuple[Table, ...] = (
     target_revisions,
     targets,
     orders,

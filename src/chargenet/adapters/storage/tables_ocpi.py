@@ -138,4 +138,4 @@ ocpi_pull_cursors = Table(
     Column("last_error", Text),
 )
 
-STATE = (cdrs, connector_tariffs, tariffs)
+STATE: tuple[Table, ...] = (cdrs, connector_tariffs, tariffs)

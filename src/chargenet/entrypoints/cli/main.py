@@ -31,6 +31,7 @@ from chargenet.adapters.files.importer import (
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
+from chargenet.entrypoints.cli.ocpi import ocpi_app
 
 console = Console()
 err = Console(stderr=True)
@@ -45,6 +46,7 @@ db_app = typer.Typer(
     help="Database: schema migrations and rebuilding state from the log.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+app.add_typer(ocpi_app, name="ocpi")
 
 DbOption = Annotated[
     str | None,
@@ -108,7 +110,7 @@ def serve(
     """Run the platform: HTTP API (and the protocol endpoints) on one port."""
     import uvicorn
 
-    from chargenet.entrypoints.web import create_app
+    from chargenet.entrypoints.web import create_app, ocpi_parts
 
     settings = _settings(db, host=host, port=port)
     platform = bootstrap(settings)
@@ -116,7 +118,8 @@ def serve(
     if not tokens:
         tokens = [secrets.token_urlsafe(24)]
         err.print(f"No API token given; generated one for this run: [bold]{tokens[0]}[/bold]")
-    web = create_app(platform, api_tokens=tokens)
+    routers, jobs = ocpi_parts(platform)
+    web = create_app(platform, api_tokens=tokens, routers=routers, background=jobs)
     _print_urls(settings)
     uvicorn.run(web, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
@@ -129,6 +132,8 @@ def _print_urls(settings: Settings) -> None:
     table.add_row("Stations", f"{base}/api/v1/stations")
     table.add_row("Live connectors", f"{base}/api/v1/connectors?status=charging")
     table.add_row("Health", f"{base}/healthz")
+    table.add_row("OCPI 2.2.1 versions", f"{base}/ocpi/versions")
+    table.add_row("Open data (public)", f"{base}/open-data/v1/sites")
     console.print(table)
 
 
@@ -151,7 +156,7 @@ def demo(
 
     from chargenet.demo.live import live_city
     from chargenet.demo.world import build_world
-    from chargenet.entrypoints.web import create_app
+    from chargenet.entrypoints.web import create_app, ocpi_parts
 
     settings = _settings(db, host=host, port=port)
     if fresh and settings.database_url.startswith("sqlite:///"):
@@ -163,7 +168,13 @@ def demo(
         world = build_world(seed=seed, now=platform.clock.now())
         _ingest_with_progress(platform, world, "Building the demo city")
     tokens = _tokens(token) or ["demo-token"]
-    web = create_app(platform, api_tokens=tokens, background=[live_city(seed=seed, speed=speed)])
+    routers, jobs = ocpi_parts(platform)
+    web = create_app(
+        platform,
+        api_tokens=tokens,
+        routers=routers,
+        background=[live_city(seed=seed, speed=speed), *jobs],
+    )
     _print_urls(settings)
     err.print(f"API token for the event log and sessions: [bold]{tokens[0]}[/bold]")
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning")
