@@ -96,7 +96,7 @@ class Session(msgspec.Struct):
     party_id: PartyId
     id: CiString
     start_date_time: str
-    kwh: Annotated[Decimal, msgspec.Meta(ge=0)]
+    kwh: Decimal
     cdr_token: CdrToken
     auth_method: str
     location_id: CiString
@@ -127,10 +127,10 @@ class Cdr(msgspec.Struct):
     currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
     total_cost: Price
     total_energy: Decimal
-    total_time: Annotated[Decimal, msgspec.Meta(ge=0)]
+    total_time: Decimal
     last_updated: str
     session_id: CiString | None = None
-    total_parking_time: Annotated[Decimal, msgspec.Meta(ge=0)] | None = None
+    total_parking_time: Decimal | None = None
     tariffs: list[dict[str, Any]] | None = None
     remark: str | None = None
     credit: bool | None = None

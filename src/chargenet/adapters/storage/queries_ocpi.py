@@ -148,7 +148,7 @@ class SqlOcpiDirectory:
     def caller(self, token_hash: str) -> Caller | None:
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(ocpi_credentials.c.kind, ocpi_peers)
+                select(ocpi_credentials.c.kind.label("credential_kind"), ocpi_peers)
                 .join(ocpi_peers, ocpi_peers.c.peer_id == ocpi_credentials.c.peer_id)
                 .where(
                     ocpi_credentials.c.token_hash == token_hash,
@@ -157,7 +157,7 @@ class SqlOcpiDirectory:
             ).first()
             if row is None:
                 return None
-            return Caller(self._peer(conn, row), CredentialKind(row.kind), token_hash)
+            return Caller(self._peer(conn, row), CredentialKind(row.credential_kind), token_hash)
 
     def revoke_credentials(
         self,
