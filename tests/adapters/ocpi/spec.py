@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
 
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.wire import new_token, token_digest
@@ -193,10 +192,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Switch:
+    """An ASGI wrapper that can take a service down (HTTP 503) and bring it back."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.down = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.down and scope["type"] == "http":
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b"down for maintenance"})
+            return
+        await self.app(scope, receive, send)
+
+
 class LiveServer:
     """An ASGI app served by uvicorn on a loopback port, in a thread."""
 
-    def __init__(self, app: FastAPI, port: int) -> None:
+    def __init__(self, app: Any, port: int) -> None:
         self.app = app
         self.port = port
         self._server: uvicorn.Server | None = None
@@ -226,6 +240,7 @@ class Instance:
     platform: Platform
     ocpi: OcpiParty
     server: LiveServer
+    switch: Switch
     base_url: str
 
     def ingest(self, events: Sequence[Event]) -> None:
@@ -257,9 +272,10 @@ def start_instance(
     ocpi = build_ocpi(platform)
     ocpi.settings.forward_retry_max_s = 1.0
     routers, jobs = ocpi_parts(platform, ocpi)
-    server = LiveServer(create_app(platform, routers=routers, background=jobs), port)
+    switch = Switch(create_app(platform, routers=routers, background=jobs))
+    server = LiveServer(switch, port)
     server.start()
-    return Instance(platform, ocpi, server, base_url)
+    return Instance(platform, ocpi, server, switch, base_url)
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:

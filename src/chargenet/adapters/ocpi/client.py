@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,11 +14,30 @@ from chargenet.adapters.ocpi.wire import VERSION, PeerFailed, authorization, nex
 
 
 class OcpiClient:
+    """One connection pool per event loop: a pool belongs to the loop that opened it (the CLI
+    and tests run registration on a loop of their own, the server on another)."""
+
     def __init__(self, timeout_s: float = 10.0) -> None:
-        self._http = httpx.AsyncClient(timeout=timeout_s, follow_redirects=True)
+        self._timeout = timeout_s
+        self._pools: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            for old in [lp for lp in self._pools if lp.is_closed()]:
+                del self._pools[old]
+            pool = self._pools[loop] = httpx.AsyncClient(
+                timeout=self._timeout, follow_redirects=True
+            )
+        return pool
 
     async def close(self) -> None:
-        await self._http.aclose()
+        """Close this loop's pool."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.aclose()
 
     async def call(
         self,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chargenet.adapters.ocpi import outbound
@@ -95,14 +94,6 @@ def _object_url(endpoint: str, owner: Party, *ids: str) -> str:
     return "/".join([endpoint.rstrip("/"), owner.country_code, owner.party_id, *ids])
 
 
-@dataclass
-class Stats:
-    pushed: int = 0
-    refused: int = 0
-    failures: int = 0
-    full_syncs: int = 0
-
-
 class Forwarder:
     def __init__(self, p: OcpiParty) -> None:
         self._p = p
@@ -112,7 +103,7 @@ class Forwarder:
         self._backoff: dict[str, float] = {}
         self._full_sync = False
         self._synced: set[str] = set()
-        self.stats = Stats()
+        self.stats = p.forward_stats
 
     # --- collecting -----------------------------------------------------------------------
 

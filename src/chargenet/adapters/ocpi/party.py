@@ -27,6 +27,14 @@ class OcpiSettings:
 
 
 @dataclass
+class ForwardStats:
+    pushed: int = 0
+    refused: int = 0  # dropped: the upstream refused them (2xxx)
+    failures: int = 0  # retried later: the upstream was unreachable or failing
+    full_syncs: int = 0
+
+
+@dataclass
 class OcpiParty:
     settings: OcpiSettings
     directory: OcpiDirectory
@@ -34,6 +42,7 @@ class OcpiParty:
     submit: Submit
     clock: Clock
     client: OcpiClient = field(default_factory=OcpiClient)
+    forward_stats: ForwardStats = field(default_factory=ForwardStats)
     _callers: dict[str, tuple[float, Caller | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
