@@ -3,14 +3,15 @@ to run chargenet instances on loopback ports for tests that need real HTTP both 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -24,6 +25,7 @@ from chargenet.entrypoints.web import create_app, ocpi_parts
 from tests.builders import T0
 
 CPO = Party("CN", "XZP")
+T = TypeVar("T")
 
 
 def auth(token: str) -> dict[str, str]:
@@ -243,8 +245,15 @@ class Instance:
     switch: Switch
     base_url: str
 
+    loop: asyncio.AbstractEventLoop | None = None
+
     def ingest(self, events: Sequence[Event]) -> None:
         self.platform.ingestor.ingest(list(events))
+
+    def run(self, work: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run a coroutine on the server's own event loop (where its pipeline lives)."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
 
     def stop(self) -> None:
         self.server.stop()
@@ -272,10 +281,16 @@ def start_instance(
     ocpi = build_ocpi(platform)
     ocpi.settings.forward_retry_max_s = 1.0
     routers, jobs = ocpi_parts(platform, ocpi)
-    switch = Switch(create_app(platform, routers=routers, background=jobs))
+    loops: list[asyncio.AbstractEventLoop] = []
+
+    async def capture_loop(_: Platform) -> None:
+        loops.append(asyncio.get_running_loop())
+
+    switch = Switch(create_app(platform, routers=routers, background=[*jobs, capture_loop]))
     server = LiveServer(switch, port)
     server.start()
-    return Instance(platform, ocpi, server, switch, base_url)
+    wait_for(lambda: loops, what="the server's loop")
+    return Instance(platform, ocpi, server, switch, base_url, loops[0])
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:

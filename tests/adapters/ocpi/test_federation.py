@@ -4,7 +4,6 @@ instances on loopback ports, each with its own database."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -55,19 +54,15 @@ def connect(city: Instance, province: Instance) -> None:
     """The province's administrator issues token A for the city; the city registers."""
     token_a = province.ocpi.registration.issue_token_a("xinzhou", PeerKind.PLATFORM, "忻州市")
 
-    async def run() -> None:
-        try:
-            await city.ocpi.registration.connect(
-                f"{province.base_url}/ocpi/versions",
-                token_a,
-                kind=PeerKind.UPSTREAM,
-                peer_id="shanxi",
-                name="山西省",
-            )
-        finally:
-            await city.ocpi.client.close()
-
-    asyncio.run(run())
+    city.run(
+        city.ocpi.registration.connect(
+            f"{province.base_url}/ocpi/versions",
+            token_a,
+            kind=PeerKind.UPSTREAM,
+            peer_id="shanxi",
+            name="山西省",
+        )
+    )
     wait_for(lambda: province.platform.read.stations()[1] == 2, what="the first full push")
 
 

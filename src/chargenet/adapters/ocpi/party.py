@@ -62,6 +62,7 @@ class OcpiParty:
             self.client,
             self.settings.identity,
             self.clock,
+            on_change=self.forget_callers,
         )
 
     def caller(self, header: str | None) -> tuple[Caller | None, str | None]:

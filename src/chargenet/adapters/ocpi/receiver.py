@@ -136,6 +136,7 @@ class Receiver:
         _same(writer.party.country_code, loc.country_code, "country_code")
         _same(writer.party.party_id, loc.party_id, "party_id")
         _same(location_id, loc.id, "id")
+        location_id = loc.id  # ids are case-insensitive: the object's own spelling is kept
         station_id = global_id(writer.party, location_id)
         station = await asyncio.to_thread(self._reads.station, station_id)
         when = parse_time(loc.last_updated, "last_updated")
@@ -215,6 +216,7 @@ class Receiver:
         station = await self._station(writer, location_id)
         evse = model.parse(body, model.Evse)
         _same(evse_uid, evse.uid, "uid")
+        evse_uid = evse.uid
         noted: list[tuple[str, datetime]] = []
         known = await asyncio.to_thread(
             self._reads.evse_connectors, global_id(writer.party, evse_uid)
@@ -364,6 +366,7 @@ class Receiver:
         _same(writer.party.country_code, s.country_code, "country_code")
         _same(writer.party.party_id, s.party_id, "party_id")
         _same(session_id, s.id, "id")
+        session_id = s.id
         existing = await self._session_row(writer, session_id)
         if existing is not None and existing["operator_id"] != writer.operator_id:
             raise OcpiError(
@@ -427,6 +430,7 @@ class Receiver:
         _same(writer.party.country_code, t.country_code, "country_code")
         _same(writer.party.party_id, t.party_id, "party_id")
         _same(tariff_id, t.id, "id")
+        tariff_id = t.id
         existing = await self._tariff_row(writer, tariff_id)
         if existing is not None and existing["as_of"] > parse_time(t.last_updated, "last_updated"):
             return IGNORED_OLDER

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +85,9 @@ class Registration:
         client: OcpiClient,
         identity: Identity,
         clock: Clock,
+        on_change: Callable[[], None] = lambda: None,
     ) -> None:
+        self._on_change = on_change  # credentials changed: forget cached callers
         self._directory = directory
         self._reads = reads
         self._receiver = receiver
@@ -236,6 +239,7 @@ class Registration:
             token_out=creds.token,
         )
         log.info("OCPI peer %s registered (%s)", peer.peer_id, peer.kind.value)
+        self._on_change()
         return await self.credentials(token_c, peer.kind)
 
     async def post(self, caller: Caller, body: Any) -> dict[str, Any]:
@@ -263,6 +267,7 @@ class Registration:
         now = self._clock.now()
         count = self._directory.revoke_credentials(peer_id, now)
         self._directory.update_peer(peer_id, now, status=PeerStatus.REVOKED, token_out=None)
+        self._on_change()
         return count
 
     # --- we register with them ------------------------------------------------------------
@@ -328,6 +333,7 @@ class Registration:
             roles=[model.to_data(r) for r in theirs.roles],
             token_out=theirs.token,
         )
+        self._on_change()
         peer = await asyncio.to_thread(directory.peer, peer_id)
         assert peer is not None
         return peer
@@ -370,6 +376,7 @@ class Registration:
             token_out=theirs.token,
             roles=[model.to_data(r) for r in theirs.roles],
         )
+        self._on_change()
         refreshed = await asyncio.to_thread(self._directory.peer, peer.peer_id)
         assert refreshed is not None
         return refreshed
