@@ -30,7 +30,7 @@ SENDER = "/ocpi/2.2.1/sender"
 
 
 @pytest.fixture
-def world(platform: Platform) -> Iterator[tuple[TestClient, OcpiParty, dict[str, str]]]:
+def world(any_platform: Platform) -> Iterator[tuple[TestClient, OcpiParty, dict[str, str]]]:
     events = [*small_world(), operator("OP2", name="Operator Two")]
     for n in range(2, 8):
         events.append(station(f"S{n}", "OP2" if n % 2 else "OP1", when=at(n), lat=38.4 + n / 100))
@@ -49,6 +49,7 @@ def world(platform: Platform) -> Iterator[tuple[TestClient, OcpiParty, dict[str,
         SessionEnded(**meta(at(40)), session_id="TX1", meter_stop_wh=21_000),
         SessionStarted(**meta(at(13)), session_id="TX2", connector_id="C2-1-1", meter_start_wh=0),
     ]
+    platform = any_platform  # SQLite and PostgreSQL: the senders' SQL runs on both
     platform.ingestor.ingest(events)
     ocpi = build_ocpi(platform)
     tokens = {
