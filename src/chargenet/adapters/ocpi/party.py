@@ -65,6 +65,15 @@ class OcpiParty:
             on_change=self.forget_callers,
         )
 
+    def cached_caller(self, header: str | None) -> tuple[Caller | None, str | None] | None:
+        """The caller from the cache, without touching the database; None when not cached."""
+        now = time.monotonic()
+        for token in presented_tokens(header):
+            cached = self._callers.get(token_digest(token))
+            if cached is not None and cached[1] is not None and now - cached[0] < CALLER_CACHE_S:
+                return cached[1], token
+        return None
+
     def caller(self, header: str | None) -> tuple[Caller | None, str | None]:
         """The caller a request's Authorization header names, and the token it used."""
         now = time.monotonic()

@@ -50,7 +50,9 @@ def _error(p: OcpiParty, exc: OcpiError) -> Response:
 
 
 async def _caller(p: OcpiParty, request: Request, *, registration: bool = False) -> Caller:
-    found, _ = await asyncio.to_thread(p.caller, request.headers.get("authorization"))
+    header = request.headers.get("authorization")
+    cached = p.cached_caller(header)
+    found, _ = cached if cached is not None else await asyncio.to_thread(p.caller, header)
     if found is None:
         raise OcpiError(Status.CLIENT_ERROR, "unknown or revoked credentials token", 401)
     if not registration and (
