@@ -91,6 +91,18 @@ def test_city_stations_status_sessions_and_records_reach_the_province(
     )
     key = next(c for c in statuses(province) if c.endswith("C1-1*1"))
     wait_for(lambda: statuses(province)[key] == "charging", what="live status")
+    # A charger that stops talking to the city shows offline (OCPI UNKNOWN) in the province.
+    city.ingest(
+        [
+            ConnectorStatusChanged(
+                **meta(at(30)), connector_id="C2-1-1", status=ConnectorStatus.AVAILABLE
+            )
+        ]
+    )
+    c2 = next(c for c in statuses(province) if c.endswith("C2-1*1"))
+    wait_for(lambda: statuses(province)[c2] == "available", what="C2 available upstream")
+    city.ingest([ChargerPresenceChanged(**meta(at(32)), charger_id="C2", online=False)])
+    wait_for(lambda: statuses(province)[c2] == "offline", what="offline upstream")
 
     # A session and its charge record.
     city.ingest(

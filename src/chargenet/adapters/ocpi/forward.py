@@ -24,6 +24,7 @@ from chargenet.adapters.ocpi.wire import PeerFailed
 from chargenet.app.ocpi import Party, Peer, PeerKind, PeerStatus
 from chargenet.core.events import (
     ChargeDetailRecorded,
+    ChargerPresenceChanged,
     ChargerRegistered,
     ChargerRetired,
     ChargerUpdated,
@@ -75,6 +76,8 @@ def keys_of(event: Event) -> list[Key]:
         return [("charger", event.charger_id)]
     if isinstance(event, ConnectorStatusChanged):
         return [("status", event.connector_id)]
+    if isinstance(event, ChargerPresenceChanged):
+        return [("presence", event.charger_id)]  # offline shows as UNKNOWN upstream
     if isinstance(event, ConnectorTariffsSet):
         return [("connector", event.connector_id)]
     if isinstance(event, SessionStarted | SessionUpdated | SessionEnded):
@@ -153,6 +156,14 @@ class Forwarder:
         if what == "roles":
             self._sent_parties.pop(peer.peer_id, None)
             return await self._ensure_roles(peer, p.settings.identity.party)
+        if what == "presence":
+            charger = await asyncio.to_thread(reads.charger, ident)
+            if charger is None:
+                return peer
+            firsts = {c["evse_no"]: c["connector_id"] for c in reversed(charger["connectors"])}
+            for connector_id in firsts.values():
+                peer = await self._push_status(peer, connector_id, ident, book)
+            return peer
         if what in ("charger", "connector", "status"):
             owner_row = await asyncio.to_thread(
                 reads.charger if what == "charger" else reads.connector_owner, ident

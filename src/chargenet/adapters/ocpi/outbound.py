@@ -89,6 +89,7 @@ def evse(rows: list[Row]) -> dict[str, Any]:
         status = evse_status([ConnectorStatus(r["status"]) for r in active])
     last = _newest(
         first["charger_as_of"],
+        first.get("presence_since"),
         *(r["as_of"] for r in rows),
         *(r.get("status_since") for r in rows),
         *(r.get("tariffs_as_of") for r in rows),

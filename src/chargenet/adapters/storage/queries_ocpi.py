@@ -360,6 +360,12 @@ class OcpiReads:
             .where(chargers.c.station_id == stations.c.station_id)
             .scalar_subquery()
         )
+        # A charger that stops or starts talking changes what its Location shows.
+        newest_presence = (
+            select(func.max(chargers.c.presence_since))
+            .where(chargers.c.station_id == stations.c.station_id)
+            .scalar_subquery()
+        )
         newest_connector = select(func.max(connectors.c.as_of)).where(per_station)
         newest_status = (
             select(func.max(connector_live.c.status_since))
@@ -385,6 +391,7 @@ class OcpiReads:
             self._greatest(
                 stations.c.as_of,
                 newest_charger,
+                newest_presence,
                 newest_connector.scalar_subquery(),
                 newest_status,
                 newest_tariffs,
@@ -450,6 +457,7 @@ class OcpiReads:
                 chargers.c.protocol,
                 chargers.c.online,
                 chargers.c.as_of.label("charger_as_of"),
+                chargers.c.presence_since,
                 chargers.c.retired_at.label("charger_retired_at"),
                 chargers.c.vendor,
                 chargers.c.model,
