@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from chargenet.adapters.bus.memory import MemoryBus
+from chargenet.adapters.ocpi.ids import parse_party
+from chargenet.adapters.ocpi.party import OcpiParty, OcpiSettings
+from chargenet.adapters.ocpi.registration import Identity
 from chargenet.adapters.storage.accounts import SqlUserStore
+from chargenet.adapters.storage.queries_ocpi import OcpiReads, SqlOcpiDirectory
 from chargenet.adapters.storage.queries_planning import PlanningQueries
 from chargenet.adapters.storage.queries_supervision import SupervisionReads
 from chargenet.adapters.storage.queries_tcec import SettlementReadModel
@@ -130,3 +134,26 @@ def supervision_config(settings: Settings) -> SupervisionConfig:
         with open(settings.supervision_config, "rb") as file:
             data = tomllib.load(file)
     return config_from_mapping(data, local_timezone=settings.local_timezone)
+
+
+def build_ocpi(platform: Platform) -> OcpiParty:
+    """The OCPI party of a platform (docs/ocpi.md)."""
+    s = platform.settings
+    identity = Identity(
+        party=parse_party(s.ocpi_party),
+        name=s.ocpi_name,
+        base_url=s.public_url or f"http://{s.host}:{s.port}",
+    )
+    return OcpiParty(
+        settings=OcpiSettings(
+            identity=identity,
+            time_zone=s.local_timezone,
+            currency=s.currency,
+            pull_interval_s=s.ocpi_pull_interval_s,
+            open_data_per_minute=s.open_data_per_minute,
+        ),
+        directory=SqlOcpiDirectory(s.database_url),
+        reads=OcpiReads(platform.store.read_engine),
+        submit=platform.pipeline.submit,
+        clock=platform.clock,
+    )

@@ -34,6 +34,12 @@ class Settings:
     tcec_retry_interval_s: float = 60.0  # Part 4: about a minute apart
     tcec_poll_interval_s: float = 300.0  # pulling status from query-only partners
     supervision_config: str | None = None  # TOML file: zombie, alarm, scorecard settings
+    # OCPI party (docs/ocpi.md): how others reach us, who we are, how often we pull.
+    public_url: str | None = None  # default http://host:port
+    ocpi_party: str = "CN*CGN"  # country code * party id
+    ocpi_name: str = "chargenet"
+    ocpi_pull_interval_s: float = 900.0  # 0: no scheduled pulls
+    open_data_per_minute: int = 120  # requests per client address
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -57,6 +63,11 @@ class Settings:
             ("tcec_retry_interval_s", float),
             ("tcec_poll_interval_s", float),
             ("supervision_config", str),
+            ("public_url", str),
+            ("ocpi_party", str),
+            ("ocpi_name", str),
+            ("ocpi_pull_interval_s", float),
+            ("open_data_per_minute", int),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

@@ -19,11 +19,13 @@ from chargenet.core.events import (
     AreaRegistered,
     AreaStatisticsRecorded,
     BatterySwapped,
+    ChargeDetailRecorded,
     ChargeOrdersReconciled,
     ChargerPresenceChanged,
     ChargerRetired,
     ChargerUpdated,
     ConnectorStatusChanged,
+    ConnectorTariffsSet,
     EnergyStatsReported,
     EquipmentNoticed,
     Event,
@@ -48,6 +50,8 @@ from chargenet.core.events import (
     SwapStationStatusChanged,
     SwapStationUpdated,
     TargetSet,
+    TariffPublished,
+    TariffWithdrawn,
     ZombieClosed,
     ZombieDetected,
     ZombieEscalated,
@@ -59,7 +63,13 @@ from chargenet.core.registry.model import OperatorRecord, SwapStationRecord, Swa
 from chargenet.core.sessions import SessionFlag
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, OrderOutcome, Severity, TargetKind
-from chargenet.core.tariffs import TariffPeriod
+from chargenet.core.tariffs import (
+    PriceComponent,
+    PriceDimension,
+    TariffElement,
+    TariffKind,
+    TariffPeriod,
+)
 from tests.builders import T0, charger, meta, operator, station
 
 SWAP = SwapStationRecord(
@@ -248,6 +258,38 @@ SAMPLES: list[Event] = [
         alarm_id="A1",
     ),
     StopOrderLifted(**meta(), stop_id="P1", by="bureau", reason="rectified"),
+    TariffPublished(
+        **meta(),
+        tariff_id="CN*XZP*T1",
+        operator_id="OP1",
+        currency="CNY",
+        elements=(
+            TariffElement(
+                components=(
+                    PriceComponent(
+                        dimension=PriceDimension.ENERGY, price=Decimal("1.2"), vat=Decimal("13")
+                    ),
+                ),
+                restrictions=(("start_time", "08:00"),),
+            ),
+        ),
+        kind=TariffKind.AD_HOC_PAYMENT,
+        valid_from=T0,
+    ),
+    TariffWithdrawn(**meta(), tariff_id="CN*XZP*T1"),
+    ConnectorTariffsSet(**meta(), connector_id="C1-1-1", tariff_ids=("CN*XZP*T1",)),
+    ChargeDetailRecorded(
+        **meta(),
+        cdr_id="CN*XZP*CDR1",
+        connector_id="C1-1-1",
+        started_at=T0,
+        ended_at=T0 + timedelta(minutes=40),
+        energy_wh=21_500,
+        cost=Money.of("25.80"),
+        cost_incl_vat=Decimal("29.15"),
+        session_id="T1",
+        tariff_ids=("CN*XZP*T1",),
+    ),
 ]
 
 

@@ -18,7 +18,12 @@ from chargenet.adapters.api.pages import mount_pages
 from chargenet.adapters.api.planning import planning_router
 from chargenet.adapters.api.routes import read_router
 from chargenet.adapters.api.supervision import supervision_router
-from chargenet.bootstrap import Platform
+from chargenet.adapters.ocpi.forward import Forwarder
+from chargenet.adapters.ocpi.opendata import open_data_router
+from chargenet.adapters.ocpi.party import OcpiParty
+from chargenet.adapters.ocpi.pull import pull_forever
+from chargenet.adapters.ocpi.routes import ocpi_router
+from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.access import Role
 from chargenet.entrypoints.dashboard import dashboard_parts
 
@@ -112,11 +117,31 @@ def create_app(
     return app
 
 
+def ocpi_parts(
+    platform: Platform, party: OcpiParty | None = None
+) -> tuple[list[APIRouter], list[BackgroundJob]]:
+    """The OCPI party's routers (OCPI 2.2.1, open data) and jobs (pull, forwarding)."""
+    ocpi = party or build_ocpi(platform)
+    forwarder = Forwarder(ocpi)
+
+    async def ocpi_pull(_: Platform) -> None:
+        await pull_forever(ocpi)
+
+    async def ocpi_forward(p: Platform) -> None:
+        try:
+            await forwarder.run(p.bus)
+        finally:
+            await ocpi.client.close()
+
+    return [ocpi_router(ocpi), open_data_router(ocpi)], [ocpi_pull, ocpi_forward]
+
+
 def protocol_parts(platform: Platform) -> dict[str, Any]:
     """The protocol adapters' routers and background jobs, as `create_app` keyword
     arguments, for `chargenet serve` and `chargenet demo`."""
+    ocpi_routers, ocpi_jobs = ocpi_parts(platform)
     return {
-        "routers": [platform.tcec.router()],
+        "routers": [platform.tcec.router(), *ocpi_routers],
         "private_routers": [platform.tcec.admin_router()],
-        "background": [*platform.tcec.jobs()],
+        "background": [*platform.tcec.jobs(), *ocpi_jobs],
     }

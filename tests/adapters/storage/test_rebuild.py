@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from chargenet.bootstrap import Platform
 from chargenet.core.events import (
     AlarmCleared,
     AlarmRaised,
+    ChargeDetailRecorded,
     ChargerPresenceChanged,
     ConnectorStatusChanged,
+    ConnectorTariffsSet,
     EquipmentNoticed,
     Event,
     MeterSampled,
@@ -22,15 +25,18 @@ from chargenet.core.events import (
     StationUpdated,
     StopOrderIssued,
     StopOrderLifted,
+    TariffPublished,
     ZombieClosed,
     ZombieDetected,
     ZombieEscalated,
     ZombieOperatorNotified,
 )
+from chargenet.core.money import Money
 from chargenet.core.oversight import ExclusionReason, NoticeKind, ZombieOutcome, ZombieRule
 from chargenet.core.registry.model import StationRecord
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import Severity, TargetKind
+from chargenet.core.tariffs import PriceComponent, PriceDimension, TariffElement
 from tests.adapters.storage.test_ingest import snapshot
 from tests.builders import T0, areas, charger, meta, operator, station
 
@@ -123,6 +129,37 @@ def random_run(seed: int, steps: int) -> list[Event]:
             events.append(StationUpdated(**meta(when), station=record))
         elif roll < 0.905:
             events.append(StationRetired(**meta(when), station_id=f"S{rng.randint(0, 11)}"))
+        elif roll < 0.915:  # prices and charge detail records (OCPI), late ones included
+            tid = f"T{rng.randint(0, 3)}"
+            if rng.random() < 0.5:
+                price = Decimal(rng.randint(50, 200)) / 100
+                component = PriceComponent(dimension=PriceDimension.ENERGY, price=price)
+                elements = (TariffElement(components=(component,)),)
+                events.append(
+                    TariffPublished(
+                        **meta(when),
+                        tariff_id=tid,
+                        operator_id="OP1",
+                        currency="CNY",
+                        elements=elements,
+                    )
+                )
+            elif rng.random() < 0.7:
+                events.append(
+                    ConnectorTariffsSet(**meta(when), connector_id=cid, tariff_ids=(tid,))
+                )
+            else:
+                events.append(
+                    ChargeDetailRecorded(
+                        **meta(when),
+                        cdr_id=f"CDR{i}",
+                        connector_id=cid,
+                        started_at=when - timedelta(minutes=30),
+                        ended_at=when,
+                        energy_wh=rng.randint(0, 50_000),
+                        cost=Money(Decimal(rng.randint(0, 9000)) / 100),
+                    )
+                )
         elif roll < 0.95 and len(events) > 10:
             events.append(rng.choice(events[-50:]))  # a resend
         elif roll < 0.975:

@@ -42,3 +42,24 @@ def from_ocpi(status: str) -> ConnectorStatus | None:
 
 def to_ocpi(status: ConnectorStatus) -> str:
     return TO_OCPI[status]
+
+
+# One connector of an EVSE is used at a time: the EVSE shows its busiest connector's state.
+_EVSE_PRIORITY = (
+    "CHARGING",
+    "RESERVED",
+    "BLOCKED",
+    "AVAILABLE",
+    "INOPERATIVE",
+    "OUTOFORDER",
+    "UNKNOWN",
+)
+
+
+def evse_status(statuses: list[ConnectorStatus]) -> str:
+    """The OCPI status of an EVSE from its connectors' chargenet statuses."""
+    mapped = {to_ocpi(s) for s in statuses}
+    for candidate in _EVSE_PRIORITY:
+        if candidate in mapped:
+            return candidate
+    return "UNKNOWN"

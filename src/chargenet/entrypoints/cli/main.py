@@ -32,6 +32,7 @@ from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.entrypoints.cli import supervise
+from chargenet.entrypoints.cli.ocpi import ocpi_app
 from chargenet.entrypoints.cli.plan import plan_app
 from chargenet.entrypoints.cli.report import report_app
 from chargenet.entrypoints.cli.tcec import app as tcec_app
@@ -51,6 +52,7 @@ db_app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(plan_app, name="plan")
+app.add_typer(ocpi_app, name="ocpi")
 app.add_typer(tcec_app, name="tcec")
 app.add_typer(supervise.app, name="supervise")
 app.add_typer(users_app, name="users")
@@ -143,6 +145,8 @@ def _print_urls(settings: Settings) -> None:
     table.add_row("Stations", f"{base}/api/v1/stations")
     table.add_row("Live connectors", f"{base}/api/v1/connectors?status=charging")
     table.add_row("Health", f"{base}/healthz")
+    table.add_row("OCPI 2.2.1 versions", f"{base}/ocpi/versions")
+    table.add_row("Open data (public)", f"{base}/open-data/v1/sites")
     console.print(table)
 
 

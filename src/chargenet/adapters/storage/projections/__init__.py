@@ -19,6 +19,7 @@ from chargenet.adapters.storage.projections import (
     areas,
     billing,
     live,
+    ocpi,
     oversight,
     planning,
     registry,
@@ -52,6 +53,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
     **targets.APPLIERS,
     **planning.APPLIERS,
     **billing.APPLIERS,
+    **ocpi.APPLIERS,
 }
 _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
     **live.APPLIERS,

@@ -1,0 +1,95 @@
+"""The OCPI party, assembled: directory, reads, receiver, registration and client. Built by
+`bootstrap.build_ocpi`; the web routes, the pull and forwarding jobs and the CLI use it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from chargenet.adapters.ocpi.client import OcpiClient
+from chargenet.adapters.ocpi.receiver import Receiver, Submit
+from chargenet.adapters.ocpi.registration import Identity, Registration
+from chargenet.adapters.ocpi.wire import presented_tokens, token_digest
+from chargenet.app.ocpi import Caller, OcpiDirectory, OcpiQueries
+from chargenet.kit.clock import Clock
+
+CALLER_CACHE_S = 2.0  # a token revoked from another process stops working within this
+
+
+@dataclass
+class OcpiSettings:
+    identity: Identity
+    time_zone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    pull_interval_s: float = 900.0
+    forward_retry_max_s: float = 60.0
+    open_data_per_minute: int = 120
+
+
+@dataclass
+class ForwardStats:
+    pushed: int = 0
+    refused: int = 0  # dropped: the upstream refused them (2xxx)
+    failures: int = 0  # retried later: the upstream was unreachable or failing
+    full_syncs: int = 0
+
+
+@dataclass
+class OcpiParty:
+    settings: OcpiSettings
+    directory: OcpiDirectory
+    reads: OcpiQueries
+    submit: Submit
+    clock: Clock
+    client: OcpiClient = field(default_factory=OcpiClient)
+    forward_stats: ForwardStats = field(default_factory=ForwardStats)
+    _callers: dict[str, tuple[float, Caller | None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.receiver = Receiver(
+            self.reads,
+            self.directory,
+            self.submit,
+            self.clock,
+            time_zone=self.settings.time_zone,
+            country_code=self.settings.identity.party.country_code,
+        )
+        self.registration = Registration(
+            self.directory,
+            self.reads,
+            self.receiver,
+            self.submit,
+            self.client,
+            self.settings.identity,
+            self.clock,
+            on_change=self.forget_callers,
+        )
+
+    def cached_caller(self, header: str | None) -> tuple[Caller | None, str | None] | None:
+        """The caller from the cache, without touching the database; None when not cached."""
+        now = time.monotonic()
+        for token in presented_tokens(header):
+            cached = self._callers.get(token_digest(token))
+            if cached is not None and cached[1] is not None and now - cached[0] < CALLER_CACHE_S:
+                return cached[1], token
+        return None
+
+    def caller(self, header: str | None) -> tuple[Caller | None, str | None]:
+        """The caller a request's Authorization header names, and the token it used."""
+        now = time.monotonic()
+        for token in presented_tokens(header):
+            digest = token_digest(token)
+            cached = self._callers.get(digest)
+            if cached is not None and now - cached[0] < CALLER_CACHE_S:
+                found = cached[1]
+            else:
+                found = self.directory.caller(digest)
+                if len(self._callers) > 10_000:
+                    self._callers.clear()
+                self._callers[digest] = (now, found)
+            if found is not None:
+                return found, token
+        return None, None
+
+    def forget_callers(self) -> None:
+        self._callers.clear()

@@ -1,0 +1,312 @@
+"""HTTP face of the OCPI party (FastAPI): versions, credentials, receivers and senders
+under /ocpi. Every call needs `Authorization: Token <base64>` (401 otherwise); replies use
+the OCPI envelope with status codes (1000, 2001, 2003, 3001 …) and UTC time stamps."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from chargenet.adapters.ocpi import outbound
+from chargenet.adapters.ocpi.ids import local_part, party
+from chargenet.adapters.ocpi.party import OcpiParty
+from chargenet.adapters.ocpi.receiver import Reply
+from chargenet.adapters.ocpi.wire import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    VERSION,
+    OcpiError,
+    Status,
+    envelope,
+    page_headers,
+    parse_time,
+)
+from chargenet.app.ocpi import Caller, CredentialKind, PeerKind, PeerStatus, Row
+
+log = logging.getLogger(__name__)
+
+MODULES = ("locations", "sessions", "cdrs", "tariffs")
+
+
+def _respond(p: OcpiParty, reply: Reply) -> Response:
+    return JSONResponse(
+        envelope(reply.data, Status.SUCCESS, reply.message, now=p.clock.now()),
+        status_code=reply.http_status,
+        headers=reply.headers,
+    )
+
+
+def _error(p: OcpiParty, exc: OcpiError) -> Response:
+    return JSONResponse(
+        envelope(None, exc.status, exc.message, now=p.clock.now()), status_code=exc.http_status
+    )
+
+
+async def _caller(p: OcpiParty, request: Request, *, registration: bool = False) -> Caller:
+    header = request.headers.get("authorization")
+    cached = p.cached_caller(header)
+    found, _ = cached if cached is not None else await asyncio.to_thread(p.caller, header)
+    if found is None:
+        raise OcpiError(Status.CLIENT_ERROR, "unknown or revoked credentials token", 401)
+    if not registration and (
+        found.credential is not CredentialKind.C or found.peer.status is not PeerStatus.REGISTERED
+    ):
+        raise OcpiError(
+            Status.CLIENT_ERROR, "register first: token A opens only versions and credentials", 401
+        )
+    return found
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        raise OcpiError(Status.INVALID_PARAMETERS, "the body is not valid JSON", 400) from None
+
+
+async def _guard(p: OcpiParty, work: Callable[[], Awaitable[Reply]]) -> Response:
+    try:
+        return _respond(p, await work())
+    except OcpiError as exc:
+        if exc.http_status >= 400:
+            log.info("OCPI refused: %s %s", int(exc.status), exc.message)
+        return _error(p, exc)
+    except Exception:
+        log.exception("OCPI request failed")
+        return _error(p, OcpiError(Status.SERVER_ERROR, "internal error; nothing was lost", 500))
+
+
+def _endpoints(p: OcpiParty) -> list[dict[str, str]]:
+    base = p.settings.identity.version_url
+    out = [{"identifier": "credentials", "role": "RECEIVER", "url": f"{base}/credentials"}]
+    for module in MODULES:
+        out.append({"identifier": module, "role": "SENDER", "url": f"{base}/sender/{module}"})
+        # The trailing slash lets parties that append CC/PID/ID to the URL reach the object.
+        out.append({"identifier": module, "role": "RECEIVER", "url": f"{base}/receiver/{module}/"})
+    return out
+
+
+def _window(request: Request) -> tuple[datetime | None, datetime | None, int, int, dict[str, str]]:
+    q = request.query_params
+    given = {k: q[k] for k in ("date_from", "date_to") if k in q}
+    date_from = parse_time(q["date_from"], "date_from") if "date_from" in q else None
+    date_to = parse_time(q["date_to"], "date_to") if "date_to" in q else None
+    try:
+        offset = int(q.get("offset", "0"))
+        limit = int(q.get("limit", str(DEFAULT_LIMIT)))
+    except ValueError:
+        raise OcpiError(Status.INVALID_PARAMETERS, "offset and limit are whole numbers") from None
+    if offset < 0 or limit < 1:
+        raise OcpiError(Status.INVALID_PARAMETERS, "offset ≥ 0 and limit ≥ 1")
+    return date_from, date_to, offset, min(limit, MAX_LIMIT), given
+
+
+def ocpi_router(p: OcpiParty) -> APIRouter:
+    router = APIRouter(prefix="/ocpi", tags=["OCPI 2.2.1"])
+    identity = p.settings.identity
+    receiver = p.receiver
+
+    def route(path: str, methods: list[str], endpoint: Callable[..., Any]) -> None:
+        for variant in (path, path + "/"):
+            router.add_api_route(
+                variant, endpoint, methods=methods, include_in_schema=variant == path
+            )
+
+    # --- versions and credentials ---------------------------------------------------------
+
+    async def versions(request: Request) -> Response:
+        async def work() -> Reply:
+            await _caller(p, request, registration=True)
+            return Reply(data=[{"version": VERSION, "url": identity.version_url}])
+
+        return await _guard(p, work)
+
+    async def details(request: Request) -> Response:
+        async def work() -> Reply:
+            await _caller(p, request, registration=True)
+            return Reply(data={"version": VERSION, "endpoints": _endpoints(p)})
+
+        return await _guard(p, work)
+
+    route("/versions", ["GET"], versions)
+    route(f"/{VERSION}", ["GET"], details)
+    route(f"/{VERSION}/details", ["GET"], details)
+
+    async def credentials(request: Request) -> Response:
+        async def work() -> Reply:
+            caller = await _caller(p, request, registration=True)
+            registration = p.registration
+            if request.method == "GET":
+                _, token = await asyncio.to_thread(p.caller, request.headers.get("authorization"))
+                return Reply(data=await registration.credentials(token or "", caller.peer.kind))
+            if request.method == "DELETE":
+                await registration.delete(caller)
+                p.forget_callers()
+                return Reply()
+            body = await _body(request)
+            if request.method == "POST":
+                data = await registration.post(caller, body)
+            else:
+                data = await registration.put(caller, body)
+            p.forget_callers()
+            return Reply(data=data)
+
+        return await _guard(p, work)
+
+    route(f"/{VERSION}/credentials", ["GET", "POST", "PUT", "DELETE"], credentials)
+
+    # --- receivers ------------------------------------------------------------------------
+
+    def receive(
+        action: Callable[..., Awaitable[Reply]], *, with_body: bool = True
+    ) -> Callable[..., Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            async def work() -> Reply:
+                caller = await _caller(p, request)
+                params = dict(request.path_params)
+                writer = receiver.writer(caller.peer, party(params.pop("cc"), params.pop("pid")))
+                if with_body and request.method in ("PUT", "PATCH", "POST"):
+                    return await action(writer, *params.values(), await _body(request))
+                return await action(writer, *params.values())
+
+            return await _guard(p, work)
+
+        return endpoint
+
+    loc = f"/{VERSION}/receiver/locations/{{cc}}/{{pid}}/{{location_id}}"
+    route(loc, ["PUT"], receive(receiver.put_location))
+    route(loc, ["PATCH"], receive(receiver.patch_location))
+    route(loc, ["GET"], receive(receiver.get_location, with_body=False))
+    route(loc + "/{evse_uid}", ["PUT"], receive(receiver.put_evse))
+    route(loc + "/{evse_uid}", ["PATCH"], receive(receiver.patch_evse))
+    route(loc + "/{evse_uid}", ["GET"], receive(receiver.get_location, with_body=False))
+    con = loc + "/{evse_uid}/{connector_id}"
+    route(con, ["PUT"], receive(receiver.put_connector))
+    route(con, ["PATCH"], receive(receiver.patch_connector))
+    route(con, ["GET"], receive(receiver.get_location, with_body=False))
+    ses = f"/{VERSION}/receiver/sessions/{{cc}}/{{pid}}/{{session_id}}"
+    route(ses, ["PUT"], receive(receiver.put_session))
+    route(ses, ["PATCH"], receive(receiver.patch_session))
+    route(ses, ["GET"], receive(receiver.get_session, with_body=False))
+    tar = f"/{VERSION}/receiver/tariffs/{{cc}}/{{pid}}/{{tariff_id}}"
+    route(tar, ["PUT"], receive(receiver.put_tariff))
+    route(tar, ["DELETE"], receive(receiver.delete_tariff, with_body=False))
+    route(tar, ["GET"], receive(receiver.get_tariff, with_body=False))
+    route(
+        f"/{VERSION}/receiver/cdrs/{{cc}}/{{pid}}/{{cdr_id}}",
+        ["GET"],
+        receive(receiver.get_cdr, with_body=False),
+    )
+
+    async def post_cdr(request: Request) -> Response:
+        async def work() -> Reply:
+            caller = await _caller(p, request)
+            body = await _body(request)
+            if not isinstance(body, dict):
+                raise OcpiError(Status.INVALID_PARAMETERS, "a CDR is a JSON object")
+            owner = party(str(body.get("country_code", "")), str(body.get("party_id", "")))
+            writer = receiver.writer(caller.peer, owner)
+            url = f"{identity.version_url}/receiver/cdrs/{owner.country_code}/{owner.party_id}"
+            return await receiver.post_cdr(writer, body, url)
+
+        return await _guard(p, work)
+
+    route(f"/{VERSION}/receiver/cdrs", ["POST"], post_cdr)
+
+    # --- senders --------------------------------------------------------------------------
+
+    def scope(caller: Caller) -> list[str] | None:
+        """Operators see their own objects; platforms we feed or that feed us see all."""
+        if caller.peer.kind is PeerKind.CPO:
+            return sorted(set(caller.peer.writable.values()))
+        return None
+
+    def sender(
+        fetch: Callable[..., tuple[list[Row], int]],
+        render: Callable[[Row, Any], dict[str, Any]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            async def work() -> Reply:
+                caller = await _caller(p, request)
+                date_from, date_to, offset, limit, given = _window(request)
+                rows, total = await asyncio.to_thread(
+                    fetch,
+                    operator_ids=scope(caller),
+                    date_from=date_from,
+                    date_to=date_to,
+                    offset=offset,
+                    limit=limit,
+                )
+                book = await receiver.book()
+                base = f"{identity.base_url.rstrip('/')}{request.url.path}"
+                headers = page_headers(base, given, offset, limit, len(rows), total)
+                return Reply(data=[render(r, book) for r in rows], headers=headers)
+
+            return await _guard(p, work)
+
+        return endpoint
+
+    tz, currency = p.settings.time_zone, p.settings.currency
+    reads = p.reads
+    route(
+        f"/{VERSION}/sender/locations",
+        ["GET"],
+        sender(reads.locations, lambda r, b: outbound.location(r, b, tz)),
+    )
+    route(
+        f"/{VERSION}/sender/sessions",
+        ["GET"],
+        sender(reads.sessions, lambda r, b: outbound.session(r, b, currency)),
+    )
+    route(
+        f"/{VERSION}/sender/cdrs", ["GET"], sender(reads.cdrs, lambda r, b: outbound.cdr(r, b, tz))
+    )
+    route(f"/{VERSION}/sender/tariffs", ["GET"], sender(reads.tariffs, outbound.tariff))
+
+    async def sender_location(request: Request) -> Response:
+        async def work() -> Reply:
+            caller = await _caller(p, request)
+            params = request.path_params
+            location_id = params["location_id"]
+            book = await receiver.book()
+            candidates = await asyncio.to_thread(reads.find_station_ids, location_id)
+            rows, _ = await asyncio.to_thread(
+                reads.locations, station_ids=candidates, operator_ids=scope(caller), limit=10
+            )
+            rows = [
+                r
+                for r in rows
+                if local_part(r["station_id"], outbound.station_party(r, book)) == location_id
+            ]
+            if not rows:
+                raise OcpiError(Status.UNKNOWN_LOCATION, f"unknown Location {location_id!r}", 404)
+            data: dict[str, Any] = outbound.location(rows[0], book, tz)
+            if "evse_uid" in params:
+                found = [e for e in data["evses"] if e["uid"] == params["evse_uid"]]
+                if not found:
+                    raise OcpiError(Status.UNKNOWN_LOCATION, "unknown EVSE", 404)
+                data = found[0]
+                if "connector_id" in params:
+                    connectors = [
+                        c for c in data["connectors"] if c["id"] == params["connector_id"]
+                    ]
+                    if not connectors:
+                        raise OcpiError(Status.UNKNOWN_LOCATION, "unknown Connector", 404)
+                    data = connectors[0]
+            return Reply(data=data)
+
+        return await _guard(p, work)
+
+    one = f"/{VERSION}/sender/locations/{{location_id}}"
+    route(one, ["GET"], sender_location)
+    route(one + "/{evse_uid}", ["GET"], sender_location)
+    route(one + "/{evse_uid}/{connector_id}", ["GET"], sender_location)
+    return router

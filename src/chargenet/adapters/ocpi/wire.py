@@ -1,0 +1,152 @@
+"""OCPI 2.2.1 transport: the response envelope, status codes, time stamps, the
+`Authorization: Token <base64>` header and pagination headers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any
+from urllib.parse import urlencode
+
+VERSION = "2.2.1"
+MAX_LIMIT = 500  # X-Limit: the most objects one page holds
+DEFAULT_LIMIT = 100
+
+
+class Status(IntEnum):
+    """OCPI status codes (status_codes.asciidoc)."""
+
+    SUCCESS = 1000
+    CLIENT_ERROR = 2000
+    INVALID_PARAMETERS = 2001  # also: writing another party's objects
+    NOT_ENOUGH_INFORMATION = 2002
+    UNKNOWN_LOCATION = 2003
+    UNKNOWN_TOKEN = 2004
+    SERVER_ERROR = 3000
+    UNABLE_TO_USE_CLIENT_API = 3001
+    UNSUPPORTED_VERSION = 3002
+    NO_MATCHING_ENDPOINTS = 3003
+
+
+class OcpiError(Exception):
+    """A refusal with its OCPI status code and the HTTP status that carries it."""
+
+    def __init__(self, status: Status, message: str, http_status: int = 200) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.http_status = http_status
+
+
+class PeerFailed(Exception):
+    """A call to another party failed (transport, HTTP or OCPI status)."""
+
+    def __init__(self, message: str, status: int | None = None, http_status: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.http_status = http_status
+
+    @property
+    def refused(self) -> bool:
+        """The other party understood and refused (2xxx): sending again will not help."""
+        return self.status is not None and 2000 <= self.status < 3000
+
+
+def utc_text(value: datetime) -> str:
+    """OCPI DateTime: UTC, `Z`, whole seconds unless the source had fractions."""
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def parse_time(text: str, field: str = "time") -> datetime:
+    """OCPI DateTime. All times are UTC; a missing designator means UTC (spec), an explicit
+    offset is converted."""
+    cleaned = text.strip()
+    if cleaned.endswith(("Z", "z")):
+        cleaned = cleaned[:-1] + "+00:00"
+    try:
+        value = datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise OcpiError(
+            Status.INVALID_PARAMETERS, f"{field}: {text!r} is not an RFC 3339 date-time"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def envelope(
+    data: Any = None, status: Status = Status.SUCCESS, message: str | None = None, *, now: datetime
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"status_code": int(status), "timestamp": utc_text(now)}
+    if data is not None:
+        body["data"] = data
+    body["status_message"] = message or ("Success" if status is Status.SUCCESS else status.name)
+    return body
+
+
+# --- credentials tokens -------------------------------------------------------------------
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authorization(token: str) -> str:
+    """The header value for calling another 2.2.1 party."""
+    return "Token " + base64.b64encode(token.encode()).decode()
+
+
+def presented_tokens(header: str | None) -> list[str]:
+    """The credentials token(s) a request may mean: 2.2.1 sends base64; parties still on
+    2.1.1 habits send it plain, so both readings are tried."""
+    if not header:
+        return []
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() != "token" or not value:
+        return []
+    out = []
+    try:
+        decoded = base64.b64decode(value, validate=True).decode()
+        if decoded and decoded.isprintable():
+            out.append(decoded)
+    except (binascii.Error, UnicodeDecodeError):
+        pass
+    out.append(value)
+    return out
+
+
+# --- pagination ---------------------------------------------------------------------------
+
+
+def page_headers(
+    base_url: str, params: dict[str, str], offset: int, limit: int, returned: int, total: int
+) -> dict[str, str]:
+    headers = {"X-Total-Count": str(total), "X-Limit": str(MAX_LIMIT)}
+    if offset + returned < total:
+        following = {**params, "offset": str(offset + returned), "limit": str(limit)}
+        headers["Link"] = f'<{base_url}?{urlencode(following)}>; rel="next"'
+    return headers
+
+
+def next_link(header: str | None) -> str | None:
+    """The URL of rel="next" in a Link header."""
+    if not header:
+        return None
+    for part in header.split(","):
+        url, _, rest = part.partition(";")
+        if 'rel="next"' in rest.replace(" ", "") or "rel=next" in rest.replace(" ", ""):
+            return url.strip().lstrip("<").rstrip(">")
+    return None

@@ -1,0 +1,209 @@
+"""What the OCPI party needs from storage, declared by the application: a directory of the
+platforms we exchange data with (peers, their credentials, which party is which operator)
+and the reads its senders, its receiver checks and the open-data feed make.
+
+Credentials are configuration, not facts: they are kept out of the event log (which is
+replicated and read by regulators); only SHA-256 digests of the tokens presented to us are
+stored. Rows are plain dicts of JSON-ready values; times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+Row = dict[str, Any]
+Page = tuple[list[Row], int]
+
+
+class PeerKind(StrEnum):
+    CPO = "cpo"  # an operator's back-end: writes its own party's objects, reads its own
+    PLATFORM = "platform"  # another chargenet feeding us (a city, seen from its province)
+    UPSTREAM = "upstream"  # a platform we feed (the province, seen from a city)
+
+
+class PeerStatus(StrEnum):
+    PENDING = "pending"  # token A issued or registration under way
+    REGISTERED = "registered"
+    REVOKED = "revoked"
+
+
+class CredentialKind(StrEnum):
+    A = "A"  # registration only: versions, version details, credentials
+    C = "C"  # every module
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    country_code: str
+    party_id: str
+
+    def __str__(self) -> str:
+        return f"{self.country_code}*{self.party_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    peer_id: str
+    kind: PeerKind
+    name: str
+    status: PeerStatus
+    versions_url: str | None = None
+    version: str | None = None
+    endpoints: tuple[Row, ...] = ()
+    roles: tuple[Row, ...] = ()
+    token_out: str | None = None
+    writable: Mapping[Party, str] = field(default_factory=dict)  # parties it may write → operator
+
+    def endpoint(self, module: str, role: str) -> str | None:
+        for ep in self.endpoints:
+            if ep.get("identifier") == module and ep.get("role", role) == role:
+                return str(ep["url"])
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling us, by the token they presented."""
+
+    peer: Peer
+    credential: CredentialKind
+    token_hash: str
+
+
+class OcpiDirectory(Protocol):
+    def dispose(self) -> None: ...
+
+    def add_peer(self, peer_id: str, kind: PeerKind, name: str, now: datetime) -> None: ...
+
+    def update_peer(self, peer_id: str, now: datetime, **values: Any) -> None:
+        """Set any of: status, versions_url, version, endpoints, roles, token_out, name."""
+        ...
+
+    def peer(self, peer_id: str) -> Peer | None: ...
+
+    def peers(self, kind: PeerKind | None = None) -> list[Peer]: ...
+
+    def add_credential(
+        self, token_hash: str, peer_id: str, kind: CredentialKind, now: datetime
+    ) -> None: ...
+
+    def caller(self, token_hash: str) -> Caller | None:
+        """The peer presenting a token with this digest, unless revoked."""
+        ...
+
+    def revoke_credentials(
+        self,
+        peer_id: str,
+        now: datetime,
+        kind: CredentialKind | None = None,
+        token_hash: str | None = None,
+        only: bool = False,
+    ) -> int:
+        """Revoke a peer's live credentials (of one kind, or all); with `token_hash`, all but
+        that one — or, with `only`, just that one. How many were revoked."""
+        ...
+
+    def set_party(
+        self, party: Party, operator_id: str, peer_id: str | None, now: datetime
+    ) -> None: ...
+
+    def party(self, party: Party) -> Row | None:
+        """{operator_id, peer_id} of a known party."""
+        ...
+
+    def parties(self) -> list[Row]: ...
+
+    def cursor(self, peer_id: str, module: str) -> datetime | None: ...
+
+    def save_cursor(
+        self,
+        peer_id: str,
+        module: str,
+        synced_to: datetime | None,
+        now: datetime,
+        objects: int,
+        error: str | None,
+    ) -> None: ...
+
+
+class OcpiQueries(Protocol):
+    def operators(self) -> list[Row]:
+        """operator_id, name of every operator."""
+        ...
+
+    def station(self, station_id: str) -> Row | None: ...
+
+    def charger(self, charger_id: str) -> Row | None:
+        """The charger with its connectors (retired ones included) and their live state."""
+        ...
+
+    def find_station_ids(self, location_id: str) -> list[str]: ...
+
+    def evse_connectors(self, charger_id: str) -> Row | None:
+        """Cheap lookup for status updates: operator_id, retired_at, connector ids."""
+        ...
+
+    def connector_owner(self, connector_id: str) -> Row | None: ...
+
+    def locations(
+        self,
+        *,
+        operator_ids: Sequence[str] | None = None,
+        station_ids: Sequence[str] | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        public_only: bool = False,
+        include_retired: bool = True,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page:
+        """Stations with `last_updated` (newest change to anything in them, live status
+        included), their chargers, connectors, live status and tariff ids."""
+        ...
+
+    def sessions(
+        self,
+        *,
+        operator_ids: Sequence[str] | None = None,
+        session_ids: Sequence[str] | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page: ...
+
+    def cdrs(
+        self,
+        *,
+        operator_ids: Sequence[str] | None = None,
+        cdr_ids: Sequence[str] | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page: ...
+
+    def tariffs(
+        self,
+        *,
+        operator_ids: Sequence[str] | None = None,
+        tariff_ids: Sequence[str] | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> Page: ...
+
+    def live_status(
+        self, *, since: datetime | None = None, offset: int = 0, limit: int = 1000
+    ) -> Page:
+        """Connectors of public stations in service with their effective status."""
+        ...
+
+    def tariff_prices(self, tariff_ids: Sequence[str]) -> dict[str, Row]:
+        """Headline prices of tariffs in force, by tariff id."""
+        ...

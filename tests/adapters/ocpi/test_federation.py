@@ -1,0 +1,169 @@
+"""R37: a city chargenet forwards its stations, live status, sessions and charge records to
+its province — another chargenet — over OCPI, and the province sees them live. Two whole
+instances on loopback ports, each with its own database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chargenet.app.ocpi import Party, PeerKind
+from chargenet.core.events import (
+    ChargeDetailRecorded,
+    ChargerPresenceChanged,
+    ConnectorStatusChanged,
+    SessionEnded,
+    SessionStarted,
+)
+from chargenet.core.money import Money
+from chargenet.core.status import ConnectorStatus
+from tests.adapters.ocpi.spec import Instance, auth, location, start_instance, wait_for
+from tests.builders import at, charger, meta, operator, small_world, station
+
+
+@pytest.fixture
+def province(tmp_path: Path) -> Iterator[Instance]:
+    instance = start_instance(tmp_path / "province.db", "CN*SXP", "山西省充电设施监管平台")
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+def city(tmp_path: Path) -> Iterator[Instance]:
+    instance = start_instance(tmp_path / "city.db", "CN*XZC", "忻州市充电设施监管平台")
+    instance.ingest(
+        [
+            *small_world(),
+            operator("OP2", name="五台山新能源"),
+            station("S2", "OP2", lat=38.73, lon=112.71),
+            charger("C2", "S2", guns=1),
+            # Both OCPP chargers are connected (else the city shows them offline: UNKNOWN).
+            ChargerPresenceChanged(**meta(at(1)), charger_id="C1", online=True),
+            ChargerPresenceChanged(**meta(at(1)), charger_id="C2", online=True),
+        ]
+    )
+    yield instance
+    instance.stop()
+
+
+def connect(city: Instance, province: Instance) -> None:
+    """The province's administrator issues token A for the city; the city registers."""
+    token_a = province.ocpi.registration.issue_token_a("xinzhou", PeerKind.PLATFORM, "忻州市")
+
+    city.run(
+        city.ocpi.registration.connect(
+            f"{province.base_url}/ocpi/versions",
+            token_a,
+            kind=PeerKind.UPSTREAM,
+            peer_id="shanxi",
+            name="山西省",
+        )
+    )
+    wait_for(lambda: province.platform.read.stations()[1] == 2, what="the first full push")
+
+
+def statuses(province: Instance) -> dict[str, str]:
+    rows, _ = province.platform.read.connectors(limit=1000)
+    return {r["connector_id"]: r["status"] for r in rows}
+
+
+def test_city_stations_status_sessions_and_records_reach_the_province(
+    city: Instance, province: Instance
+) -> None:
+    connect(city, province)
+    # Each city operator is an operator of the province, owning its stations.
+    operators = {r["operator_id"]: r["name"] for r in province.platform.read.operators()[0]}
+    assert sorted(operators.values()) == ["Operator One", "五台山新能源"]
+    stations, _ = province.platform.read.stations()
+    assert {s["operator_id"] for s in stations} == set(operators)
+
+    # Live: a status change in the city shows in the province.
+    city.ingest(
+        [
+            ConnectorStatusChanged(
+                **meta(at(30)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+            )
+        ]
+    )
+    key = next(c for c in statuses(province) if c.endswith("C1-1*1"))
+    wait_for(lambda: statuses(province)[key] == "charging", what="live status")
+    # A charger that stops talking to the city shows offline (OCPI UNKNOWN) in the province.
+    city.ingest(
+        [
+            ConnectorStatusChanged(
+                **meta(at(30)), connector_id="C2-1-1", status=ConnectorStatus.AVAILABLE
+            )
+        ]
+    )
+    c2 = next(c for c in statuses(province) if c.endswith("C2-1*1"))
+    wait_for(lambda: statuses(province)[c2] == "available", what="C2 available upstream")
+    city.ingest([ChargerPresenceChanged(**meta(at(32)), charger_id="C2", online=False)])
+    wait_for(lambda: statuses(province)[c2] == "offline", what="offline upstream")
+
+    # A session and its charge record.
+    city.ingest(
+        [
+            SessionStarted(
+                **meta(at(31)), session_id="TX9", connector_id="C1-1-1", meter_start_wh=100
+            ),
+            SessionEnded(**meta(at(70)), session_id="TX9", meter_stop_wh=25_100),
+        ]
+    )
+    sessions = wait_for(
+        lambda: [s for s in province.platform.read.sessions()[0] if s["state"] == "completed"],
+        what="session",
+    )
+    assert sessions[0]["energy_wh"] == 25_000 and sessions[0]["session_id"].endswith("*TX9")
+    city.ingest(
+        [
+            ChargeDetailRecorded(
+                **meta(at(71)),
+                cdr_id="CDR-TX9",
+                connector_id="C1-1-1",
+                session_id="TX9",
+                started_at=at(31),
+                ended_at=at(70),
+                energy_wh=25_000,
+                cost=Money(Decimal("30.00")),
+            )
+        ]
+    )
+    wait_for(lambda: province.ocpi.reads.cdrs()[1] == 1, what="charge record")
+    record = province.ocpi.reads.cdrs()[0][0]
+    assert record["energy_wh"] == 25_000 and record["cost_amount"] == Decimal("30")
+    assert record["session_id"] == sessions[0]["session_id"]
+
+
+def test_forwarding_retries_while_the_province_is_away(city: Instance, province: Instance) -> None:
+    connect(city, province)
+    province.switch.down = True
+    city.ingest(
+        [
+            ConnectorStatusChanged(
+                **meta(at(40)), connector_id="C2-1-1", status=ConnectorStatus.FAULTED
+            )
+        ]
+    )
+    wait_for(lambda: city.ocpi.forward_stats.failures > 0, what="a failed push")
+    assert "faulted" not in statuses(province).values()
+    province.switch.down = False
+    key = next(c for c in statuses(province) if c.endswith("C2-1*1"))
+    wait_for(lambda: statuses(province)[key] == "faulted", timeout=15, what="the retried push")
+
+
+def test_the_province_refuses_what_the_city_may_not_write(
+    city: Instance, province: Instance
+) -> None:
+    connect(city, province)
+    peer = city.ocpi.directory.peer("shanxi")
+    assert peer is not None and peer.token_out
+    # The city registered CPO roles for its own operators only: any other party is refused.
+    url = f"{province.base_url}/ocpi/2.2.1/receiver/locations/CN/ZZZ/X1"
+    body = location("X1", owner=Party("CN", "ZZZ"))
+    reply = httpx.put(url, json=body, headers=auth(peer.token_out))
+    assert reply.status_code == 403 and reply.json()["status_code"] == 2001
+    assert province.platform.read.stations()[1] == 2

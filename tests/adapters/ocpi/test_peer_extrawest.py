@@ -1,0 +1,145 @@
+"""chargenet against an independent OCPI 2.2.1 implementation: an operator's back-end built
+with extrawest-ocpi (py_ocpi), in its own venv and process. chargenet registers with it
+(Token A → B → C, with py_ocpi as the server), py_ocpi pushes a Location to chargenet's
+receiver, and chargenet pulls py_ocpi's Locations sender incrementally (date_from)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chargenet.adapters.ocpi.pull import pull_peer
+from chargenet.app.ocpi import PeerKind, PeerStatus
+from tests.adapters.ocpi.spec import CPO, Instance, auth, free_port, start_instance, wait_for
+from tests.builders import areas, operator
+
+ROOT = Path(__file__).resolve().parents[3]
+PEER_PYTHON = ROOT / ".venv-ocpi-peer" / "bin" / "python"
+PEER_SCRIPT = Path(__file__).parent / "peer" / "cpo.py"
+
+pytestmark = pytest.mark.skipif(
+    not PEER_PYTHON.exists(),
+    reason="extrawest-ocpi's venv is missing: `./dev test` creates .venv-ocpi-peer",
+)
+
+
+@dataclass
+class Peer:
+    base_url: str
+    state_file: Path
+
+    def state(self) -> dict:
+        return json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
+
+
+@pytest.fixture
+def peer(tmp_path: Path) -> Iterator[Peer]:
+    port = free_port()
+    state = tmp_path / "peer-state.json"
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "STATE": str(state),
+        "PROTOCOL": "http",
+        "OCPI_HOST": f"127.0.0.1:{port}",
+        "COUNTRY_CODE": "CN",
+        "PARTY_ID": "XZP",
+    }
+    log = (tmp_path / "peer.log").open("w")
+    process = subprocess.Popen(
+        [str(PEER_PYTHON), str(PEER_SCRIPT)], env=env, cwd=tmp_path, stdout=log, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return (
+                httpx.get(f"{base}/ocpi/versions", headers=auth("peer-token-a")).status_code == 200
+            )
+        except httpx.HTTPError:
+            return False
+
+    try:
+        wait_for(up, timeout=30, what="the extrawest-ocpi peer")
+        yield Peer(base, state)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+        if sys.exc_info()[0] is not None:
+            sys.stderr.write((tmp_path / "peer.log").read_text())
+
+
+@pytest.fixture
+def ours(tmp_path: Path) -> Iterator[Instance]:
+    instance = start_instance(tmp_path / "chargenet.db", "CN*CGN", "忻州市充电设施监管平台")
+    instance.ingest([*areas(), operator("OP1", name="晋北充电")])
+    yield instance
+    instance.stop()
+
+
+def test_register_receive_a_push_and_pull_incrementally(peer: Peer, ours: Instance) -> None:
+    registered = ours.run(
+        ours.ocpi.registration.connect(
+            f"{peer.base_url}/ocpi/versions",
+            "peer-token-a",
+            kind=PeerKind.CPO,
+            peer_id="CN*XZP",
+            name="晋北充电",
+            operator_id="OP1",
+        )
+    )
+    # py_ocpi called us back with our token and stored our credentials and endpoints.
+    theirs = peer.state()
+    our_token = theirs["their_credentials"]["token"]
+    assert theirs["their_credentials"]["url"] == f"{ours.base_url}/ocpi/versions"
+    assert any(
+        e["identifier"] == "locations" and e["role"] == "RECEIVER"
+        for e in theirs["their_endpoints"]["endpoints"]
+    )
+    assert registered.status is PeerStatus.REGISTERED and registered.token_out == "peer-token-c"
+    assert dict(registered.writable) == {CPO: "OP1"}
+
+    # py_ocpi pushes a Location to our receiver (it reads our endpoints with our token).
+    pushed = httpx.post(
+        f"{peer.base_url}/push/2.2.1",
+        json={
+            "module_id": "locations",
+            "object_id": "LOC1",
+            "receivers": [
+                {"endpoints_url": f"{ours.base_url}/ocpi/2.2.1", "auth_token": our_token}
+            ],
+        },
+        headers=auth("peer-token-c"),
+    )
+    assert pushed.status_code == 200, pushed.text
+    answer = pushed.json()["receiver_responses"][0]
+    assert answer["status_code"] == 201 and answer["response"]["status_code"] == 1000
+    stations, _ = ours.platform.read.stations()
+    assert [(s["name"], s["operator_id"]) for s in stations] == [("原平服务区 LOC1", "OP1")]
+
+    # We pull its Locations sender: both locations, statuses mapped.
+    first = ours.run(pull_peer(ours.ocpi, registered))
+    assert first == {"locations": 2}
+    assert peer.state()["list_locations"]["date_from"] is None
+    rows, _ = ours.platform.read.connectors(limit=100)
+    assert sorted(r["status"] for r in rows) == ["available", "charging"]
+
+    # The operator's system changes LOC2; the next pull asks only for what changed since.
+    httpx.post(
+        f"{peer.base_url}/test/update/LOC2",
+        json={"status": "OUTOFORDER", "last_updated": "2025-05-01T09:00:00Z"},
+    )
+    second = ours.run(pull_peer(ours.ocpi, registered))
+    assert second == {"locations": 1}
+    assert peer.state()["list_locations"]["date_from"].startswith("2025-05-01 08:05:00")
+    rows, _ = ours.platform.read.connectors(limit=100)
+    assert sorted(r["status"] for r in rows) == ["available", "faulted"]
