@@ -80,3 +80,20 @@ def test_a_failing_batch_fails_its_callers_and_the_writer_carries_on(platform: P
     failure, outcomes = asyncio.run(scenario())
     assert failure == "disk I/O error"
     assert [o.disposition for o in outcomes] == [Disposition.ACCEPTED]
+
+
+def test_a_stopped_pipeline_starts_again(platform: Platform) -> None:
+    platform.ingestor.ingest(small_world())
+
+    async def once(minute: int) -> list[Outcome]:
+        await platform.start()
+        try:
+            event = ConnectorStatusChanged(
+                **meta(at(minute)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+            )
+            return await platform.pipeline.submit([event])
+        finally:
+            await platform.stop()
+
+    assert [o.disposition for o in asyncio.run(once(1))] == [Disposition.ACCEPTED]
+    assert [o.disposition for o in asyncio.run(once(2))] == [Disposition.ACCEPTED]

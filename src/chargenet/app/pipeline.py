@@ -33,7 +33,7 @@ class IngestPipeline:
         self._queue: asyncio.Queue[_Item] | None = None
         self._max_pending = max_pending
         self._writer: asyncio.Task[None] | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        self._executor: ThreadPoolExecutor | None = None
         self.batches = 0
         self.events = 0
 
@@ -41,6 +41,8 @@ class IngestPipeline:
         if self._writer is not None:
             return
         self._queue = asyncio.Queue(maxsize=self._max_pending)
+        # Made here, not in __init__, so that a stopped pipeline can start again.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self._writer = asyncio.create_task(self._write_loop(), name="ingest-writer")
 
     async def stop(self) -> None:
@@ -52,7 +54,9 @@ class IngestPipeline:
         with contextlib.suppress(asyncio.CancelledError):
             await self._writer
         self._writer = None
-        self._executor.shutdown(wait=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
     async def submit(self, events: Sequence[Event]) -> list[Outcome]:
         """Queue events and wait until they are stored (or refused)."""
@@ -65,8 +69,8 @@ class IngestPipeline:
         return await future
 
     async def _write_loop(self) -> None:
-        assert self._queue is not None
-        queue = self._queue
+        assert self._queue is not None and self._executor is not None
+        queue, executor = self._queue, self._executor
         loop = asyncio.get_running_loop()
         while True:
             first = await queue.get()
@@ -78,7 +82,7 @@ class IngestPipeline:
                 count += len(item[0])
             batch = [event for events, _ in items for event in events]
             try:
-                outcomes = await loop.run_in_executor(self._executor, self._ingestor.ingest, batch)
+                outcomes = await loop.run_in_executor(executor, self._ingestor.ingest, batch)
             except Exception as exc:  # a store failure fails this batch's callers, not the loop
                 log.exception("ingest batch of %d events failed", len(batch))
                 for _, future in items:

@@ -233,3 +233,25 @@ def test_an_implausible_meter_start_is_not_billed(platform: Platform) -> None:
     [session], _ = platform.read.sessions()
     assert session["energy_wh"] is None
     assert session["flags"] == ["energy_exceeds_power"]
+
+
+def test_a_late_report_older_than_a_repeat_of_the_current_status_does_not_win(
+    any_platform: Platform,
+) -> None:
+    """A@10, A@30 arrive; then F@20 arrives late: the connector is still A (seen at 30)."""
+    any_platform.ingestor.ingest(small_world())
+    available, faulted = ConnectorStatus.AVAILABLE, ConnectorStatus.FAULTED
+    for minute, status in ((10, available), (30, available), (20, faulted)):
+        any_platform.ingestor.ingest(
+            [ConnectorStatusChanged(**meta(at(minute)), connector_id="C1-1-1", status=status)]
+        )
+    [row], _ = any_platform.read.connectors(station_id="S1", limit=1)
+    assert (row["reported_status"], row["status_since"]) == ("available", at(10))
+    # Presence likewise: online@10, online@30, a late offline@20 leaves it online.
+    for minute, online in ((10, True), (30, True), (20, False)):
+        any_platform.ingestor.ingest(
+            [ChargerPresenceChanged(**meta(at(minute)), charger_id="C1", online=online)]
+        )
+    charger = any_platform.read.charger("C1")
+    assert charger is not None
+    assert (charger["online"], charger["presence_since"]) == (True, at(10))

@@ -151,7 +151,8 @@ chargers = Table(
     Column("firmware", String(100)),
     Column("protocol", String(16)),
     Column("online", Boolean),  # None: presence not tracked (reported by an operator platform)
-    Column("presence_since", UtcDateTime),
+    Column("presence_since", UtcDateTime),  # when it became so
+    Column("presence_at", UtcDateTime),  # the newest presence report applied
     Column("registered_at", UtcDateTime, nullable=False),
     Column("retired_at", UtcDateTime),
     Column("as_of", UtcDateTime, nullable=False),
@@ -185,7 +186,8 @@ connector_live = Table(
     metadata,
     Column("connector_id", String(ID), primary_key=True),
     Column("status", String(16)),
-    Column("status_since", UtcDateTime),
+    Column("status_since", UtcDateTime),  # when the current status began
+    Column("status_at", UtcDateTime),  # the newest status report applied
     Column("error_code", String(64)),
     Column("vendor_error_code", String(64)),
     Column("info", String(200)),

@@ -17,7 +17,8 @@ from chargenet.core.sessions import SessionState
 from chargenet.kit.timeutil import to_micros
 
 _CONNECTOR_LIVE = """
-SELECT c.connector_id, l.connector_id, l.status, l.status_since, l.meter_at, l.session_id
+SELECT c.connector_id, l.connector_id, l.status, l.status_since, l.meter_at, l.session_id,
+       l.status_at
 FROM connectors c LEFT JOIN connector_live l ON l.connector_id = c.connector_id
 WHERE c.connector_id = :cid"""
 
@@ -38,7 +39,8 @@ _PRESENCE_HISTORY = (
 
 
 def connector_live(raw: Raw, connector_id: str) -> Any:
-    """(id, live id or None, status, status_since, meter_at, session_id); refuses unknown."""
+    """(id, live id or None, status, status_since, meter_at, session_id, status_at);
+    refuses an unknown connector."""
     row = raw.one(_CONNECTOR_LIVE, {"cid": connector_id})
     if row is None:
         raise UnknownReference("connector", connector_id)
@@ -51,7 +53,7 @@ def connector_live(raw: Raw, connector_id: str) -> Any:
 
 def _apply_presence(raw: Raw, event: ChargerPresenceChanged) -> None:
     row = raw.one(
-        "SELECT online, presence_since FROM chargers WHERE charger_id = :id",
+        "SELECT online, presence_since, presence_at FROM chargers WHERE charger_id = :id",
         {"id": event.charger_id},
     )
     if row is None:
@@ -66,14 +68,21 @@ def _apply_presence(raw: Raw, event: ChargerPresenceChanged) -> None:
             "reason": event.reason or None,
         },
     )
-    online, since = row[0], raw.read_t(row[1])
-    if since is not None and since > event.occurred_at:
+    # Compare with the newest report applied, not with when the state began: a late
+    # report older than a newer repeat of the current state must not overwrite it.
+    online, since, latest = row[0], raw.read_t(row[1]), raw.read_t(row[2] or row[1])
+    if latest is not None and latest > event.occurred_at:
         return
-    if online is not None and bool(online) is event.online and since is not None:
-        return  # no change: keep the time it first became so
+    same = online is not None and bool(online) is event.online and since is not None
     raw.execute(
-        "UPDATE chargers SET online = :online, presence_since = :t WHERE charger_id = :id",
-        {"online": raw.flag(event.online), "t": raw.t(event.occurred_at), "id": event.charger_id},
+        "UPDATE chargers SET online = :online, presence_since = :since, presence_at = :t"
+        " WHERE charger_id = :id",
+        {
+            "online": raw.flag(event.online),
+            "since": raw.t(since if same else event.occurred_at),  # a repeat keeps its start
+            "t": raw.t(event.occurred_at),
+            "id": event.charger_id,
+        },
     )
 
 
@@ -90,20 +99,23 @@ def _apply_status(raw: Raw, event: ConnectorStatusChanged) -> None:
         _STATUS_HISTORY,
         {**params, "at": to_micros(event.occurred_at), "status": event.status.value},
     )
-    status, since = row[2], raw.read_t(row[3])
-    if since is not None and since > event.occurred_at:
+    # Compare with the newest report applied (status_at), not with when the status began:
+    # a late report older than a newer repeat of the current status must not overwrite it.
+    status, since, latest = row[2], raw.read_t(row[3]), raw.read_t(row[6] or row[3])
+    if latest is not None and latest > event.occurred_at:
         return
     if since is not None and status == event.status.value:
         # The same status reported again: keep when it began, refresh the details.
         raw.execute(
-            "UPDATE connector_live SET error_code = :error, vendor_error_code = :vendor,"
-            " info = :info WHERE connector_id = :cid",
-            params,
+            "UPDATE connector_live SET status_at = :t, error_code = :error,"
+            " vendor_error_code = :vendor, info = :info WHERE connector_id = :cid",
+            {**params, "t": raw.t(event.occurred_at)},
         )
         return
     raw.execute(
-        "UPDATE connector_live SET status = :status, status_since = :t, error_code = :error,"
-        " vendor_error_code = :vendor, info = :info WHERE connector_id = :cid",
+        "UPDATE connector_live SET status = :status, status_since = :t, status_at = :t,"
+        " error_code = :error, vendor_error_code = :vendor, info = :info"
+        " WHERE connector_id = :cid",
         {**params, "status": event.status.value, "t": raw.t(event.occurred_at)},
     )
 

@@ -108,6 +108,11 @@ def upgrade() -> None:
             chargenet.adapters.storage.types.UtcDateTime(timezone=True),
             nullable=True,
         ),
+        sa.Column(
+            "status_at",
+            chargenet.adapters.storage.types.UtcDateTime(timezone=True),
+            nullable=True,
+        ),
         sa.Column("error_code", sa.String(length=64), nullable=True),
         sa.Column("vendor_error_code", sa.String(length=64), nullable=True),
         sa.Column("info", sa.String(length=200), nullable=True),
@@ -432,6 +437,11 @@ def upgrade() -> None:
         sa.Column("online", sa.Boolean(), nullable=True),
         sa.Column(
             "presence_since",
+            chargenet.adapters.storage.types.UtcDateTime(timezone=True),
+            nullable=True,
+        ),
+        sa.Column(
+            "presence_at",
             chargenet.adapters.storage.types.UtcDateTime(timezone=True),
             nullable=True,
         ),
