@@ -24,6 +24,12 @@ class Settings:
     sqlite_synchronous: str = "FULL"  # FULL: a committed batch survives power loss
     ingest_max_batch: int = 2000
     log_level: str = "INFO"
+    # OCPP gateway (docs/ocpp.md): its own port; chargers connect to ws(s)://HOST:PORT/ocpp/ID
+    ocpp_port: int = 9000
+    ocpp_heartbeat_s: int = 60  # interval given to chargers; offline after ~3 missed
+    ocpp_security_profile: int = 1  # 0 identity only, 1 Basic auth, 2 TLS + Basic auth
+    ocpp_tls_cert: str | None = None
+    ocpp_tls_key: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -38,6 +44,11 @@ class Settings:
             ("sqlite_synchronous", str),
             ("ingest_max_batch", int),
             ("log_level", str),
+            ("ocpp_port", int),
+            ("ocpp_heartbeat_s", int),
+            ("ocpp_security_profile", int),
+            ("ocpp_tls_cert", str),
+            ("ocpp_tls_key", str),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

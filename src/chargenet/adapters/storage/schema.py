@@ -346,3 +346,5 @@ STATE_TABLES = (
     area_statistics,
     areas,
 )
+
+from chargenet.adapters.storage import tables_ocpp as tables_ocpp  # noqa: E402,F401

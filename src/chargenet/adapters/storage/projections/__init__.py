@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from chargenet.adapters.storage.projections import (
     areas,
     live,
+    ocpp,
     registry,
     sessions,
     supervision,
@@ -50,6 +51,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
 _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
     **live.APPLIERS,
     **sessions.APPLIERS,
+    **ocpp.APPLIERS,
 }
 
 HANDLED = frozenset(_CORE) | frozenset(_RAW)
