@@ -69,10 +69,102 @@ class Peer16(CP16):  # type: ignore[misc]
         return call_result.Reset(status="Accepted")
 
 
+    @on(A16.set_charging_profile)
+    async def set_charging_profile(self, **kw: Any) -> Any:
+        from ocpp.v16 import call_result
+
+        return call_result.SetChargingProfile(status="Accepted")
+
+    @on(A16.clear_charging_profile)
+    async def clear_charging_profile(self, **kw: Any) -> Any:
+        from ocpp.v16 import call_result
+
+        return call_result.ClearChargingProfile(status="Accepted")
+
+    @on(A16.remote_start_transaction)
+    async def remote_start(self, **kw: Any) -> Any:
+        from ocpp.v16 import call_result
+
+        return call_result.RemoteStartTransaction(status="Accepted")
+
+    @on(A16.remote_stop_transaction)
+    async def remote_stop(self, **kw: Any) -> Any:
+        from ocpp.v16 import call_result
+
+        return call_result.RemoteStopTransaction(status="Accepted")
+
+    @on(A16.get_configuration)
+    async def get_configuration(self, key: list[str] | None = None) -> Any:
+        from ocpp.v16 import call_result
+
+        return call_result.GetConfiguration(
+            configuration_key=[{"key": k, "readonly": False, "value": "60"} for k in key or []]
+        )
+
+    @on(A16.change_configuration)
+    async def change_configuration(self, key: str, value: str) -> Any:
+        from ocpp.v16 import call_result
+
+        return call_result.ChangeConfiguration(status="Accepted")
+
+
 class Peer201(CP201):  # type: ignore[misc]
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.received: list[tuple[str, dict[str, Any]]] = []
+
+    @on(A201.reset)
+    async def reset(self, type: str, **kw: Any) -> Any:
+        from ocpp.v201 import call_result
+
+        self.received.append(("Reset", {"type": type}))
+        return call_result.Reset(status="Accepted")
+
+    @on(A201.set_charging_profile)
+    async def set_charging_profile(self, **kw: Any) -> Any:
+        from ocpp.v201 import call_result
+
+        return call_result.SetChargingProfile(status="Accepted")
+
+    @on(A201.clear_charging_profile)
+    async def clear_charging_profile(self, **kw: Any) -> Any:
+        from ocpp.v201 import call_result
+
+        return call_result.ClearChargingProfile(status="Accepted")
+
+    @on(A201.request_start_transaction)
+    async def request_start(self, **kw: Any) -> Any:
+        from ocpp.v201 import call_result
+
+        return call_result.RequestStartTransaction(status="Accepted")
+
+    @on(A201.request_stop_transaction)
+    async def request_stop(self, **kw: Any) -> Any:
+        from ocpp.v201 import call_result
+
+        return call_result.RequestStopTransaction(status="Accepted")
+
+    @on(A201.get_variables)
+    async def get_variables(self, get_variable_data: list[dict[str, Any]]) -> Any:
+        from ocpp.v201 import call_result
+
+        return call_result.GetVariables(
+            get_variable_result=[
+                {"attribute_status": "Accepted", "attribute_value": "60", **item}
+                for item in get_variable_data
+            ]
+        )
+
+    @on(A201.set_variables)
+    async def set_variables(self, set_variable_data: list[dict[str, Any]]) -> Any:
+        from ocpp.v201 import call_result
+
+        return call_result.SetVariables(
+            set_variable_result=[
+                {"attribute_status": "Accepted", "component": i["component"], "variable": i["variable"]}
+                for i in set_variable_data
+            ]
+        )
 
     @on(A201.change_availability)
     async def change_availability(self, operational_status: str, **kw: Any) -> Any:

@@ -175,3 +175,169 @@ def test_a_full_201_transaction_becomes_one_session(platform: Platform) -> None:
         )
 
     asyncio.run(scenario())
+
+
+def test_a_stop_order_reaches_the_charger_and_its_connectors_show_it(platform: Platform) -> None:
+    from chargenet.app.orders import Order
+    from chargenet.core.ids import OrderId
+    from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
+
+    def stop(charger_id: str, protocol: str) -> Order:
+        return Order(
+            order_id=OrderId(f"stop-{charger_id}"),
+            kind=OrderKind.STOP,
+            charger_id=charger_id,
+            protocol=protocol,
+            target_kind=TargetKind.CHARGER,
+            target_id=charger_id,
+            reason="over-temperature (R33)",
+            issued_by="regulator",
+        )
+
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            async with connect(gateway, "C1") as cp16, connect(gateway, "C2", "ocpp2.0.1") as cp201:
+                await cp16.call(boot16())
+                await cp201.call(boot201())
+                result16 = await platform.orders.issue(stop("C1", "ocpp1.6"), timeout_s=5)
+                result201 = await platform.orders.issue(stop("C2", "ocpp2.0.1"), timeout_s=5)
+                assert result16.outcome is OrderOutcome.ACCEPTED, result16.detail
+                assert result201.outcome is OrderOutcome.ACCEPTED, result201.detail
+                assert cp16.received == [
+                    ("ChangeAvailability", {"connector_id": 0, "type": "Inoperative"})
+                ]
+                assert cp201.received == [
+                    ("ChangeAvailability", {"operational_status": "Inoperative"})
+                ]
+                for cid in ("C1-1-1", "C1-2-1", "C2-1-1", "C2-2-1"):
+                    await eventually(lambda c=cid: live(platform, c)["status"] == "unavailable")
+            # Not connected: the order fails at once and says why.
+            gone = await platform.orders.issue(stop("C1", "ocpp1.6"), timeout_s=5)
+            assert (gone.outcome, gone.detail) == (OrderOutcome.FAILED, "charger is not connected")
+        acks = {e["order_id"]: e["outcome"] for e in platform.read.events(event_type="order.acknowledged")}
+        assert acks == {"stop-C1": "failed", "stop-C2": "accepted"}  # the first answer stands
+
+    asyncio.run(scenario())
+
+
+async def raw_client(gateway: Any, identity: str = "C1", version: str = "ocpp1.6") -> Any:
+    return await websockets.connect(
+        f"ws://127.0.0.1:{gateway.port}/ocpp/{identity}",
+        subprotocols=[version],
+        additional_headers=basic(identity, PASSWORD),
+        max_size=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("version", "frame", "answer"),
+    [
+        ("ocpp1.6", "this is not json", ["-1", "FormationViolation"]),
+        ("ocpp2.0.1", "this is not json", ["-1", "RpcFrameworkError"]),
+        ("ocpp1.6", '[2,"m1","Teleport",{}]', ["m1", "NotImplemented"]),
+        ("ocpp1.6", '[2,"m2","StatusNotification",{"connectorId":1}]', ["m2", "OccurenceConstraintViolation"]),
+        ("ocpp2.0.1", '[2,"m2","Heartbeat",{"x":1}]', ["m2", "FormatViolation"]),
+        ("ocpp1.6", '[2,"m3","StatusNotification",{"connectorId":"one","errorCode":"NoError","status":"Available"}]', ["m3", "TypeConstraintViolation"]),
+        ("ocpp1.6", '[2,"m4","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Exploded"}]', ["m4", "PropertyConstraintViolation"]),
+        ("ocpp1.6", '[2,"m5","MeterValues",{"connectorId":1,"meterValue":[]}]', ["m5", "OccurenceConstraintViolation"]),
+        ("ocpp1.6", '[2,"m6","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Available","info":"' + "x" * 80 + '"}]', ["m6", "PropertyConstraintViolation"]),
+        ("ocpp1.6", '[2,"m7","GetConfiguration",{}]', ["m7", "NotSupported"]),
+        ("ocpp1.6", '[2,"m8","Heartbeat",{},"extra"]', ["m8", "FormationViolation"]),
+        ("ocpp1.6", '[2,"m9","DataTransfer",{"vendorId":"V","data":"' + "y" * 100_000 + '"}]', ["m9", "FormationViolation"]),
+    ],
+)
+def test_malformed_frames_get_call_errors_and_the_connection_lives(
+    platform: Platform, version: str, frame: str, answer: list[str]
+) -> None:
+    import json
+
+    async def scenario() -> None:
+        identity = "C1" if version == "ocpp1.6" else "C2"
+        async with running(platform) as gateway:
+            ws = await raw_client(gateway, identity, version)
+            await ws.send(frame)
+            reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert reply[0] == 4 and reply[1:3] == answer, reply
+            await ws.send('[2,"ok","Heartbeat",{}]')
+            alive = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert alive[:2] == [3, "ok"] and "currentTime" in alive[2]
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_wrong_password_unknown_identity_and_wrong_protocol_are_refused(platform: Platform) -> None:
+    async def refused(gateway: Any, identity: str, version: str, password: str | None) -> int:
+        try:
+            async with connect(gateway, identity, version, password=password):
+                pass
+        except InvalidStatus as exc:
+            return exc.response.status_code
+        except websockets.exceptions.InvalidHandshake:
+            return 400
+        return 101
+
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            assert await refused(gateway, "C1", "ocpp1.6", "wrong-password-000000") == 401
+            assert await refused(gateway, "C1", "ocpp1.6", None) == 401
+            assert await refused(gateway, "NOBODY", "ocpp1.6", PASSWORD) == 404
+            assert await refused(gateway, "C1", "ocpp2.0.1", PASSWORD) == 400  # registered 1.6
+            assert await refused(gateway, "C1", "ocpp1.6", PASSWORD) == 101
+        assert online(platform, "C1") is False
+
+    asyncio.run(scenario())
+
+
+def test_a_reconnect_with_queued_transactions_neither_loses_nor_duplicates(
+    platform: Platform,
+) -> None:
+    t0 = datetime.now(UTC) - timedelta(hours=2)
+    start = c16.StartTransaction(
+        connector_id=2, id_tag="CARD-7", meter_start=500_000, timestamp=stamp(t0)
+    )
+
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            async with connect(gateway, "C1") as cp:
+                await cp.call(boot16())
+                tx = (await cp.call(start)).transaction_id
+                # The socket drops before the charger saw our answer to its first sample.
+            await eventually(lambda: online(platform, "C1") is False)
+            # Offline, the charger queued a sample, the stop and a whole second session;
+            # on reconnect it replays everything, the start it had already sent included.
+            queued: list[Any] = [
+                start,
+                c16.MeterValues(
+                    connector_id=2,
+                    transaction_id=tx,
+                    meter_value=[
+                        {
+                            "timestamp": stamp(t0 + timedelta(minutes=20)),
+                            "sampled_value": [{"value": "510000"}],
+                        }
+                    ],
+                ),
+                c16.StopTransaction(transaction_id=tx, meter_stop=520_000, timestamp=stamp(t0 + timedelta(minutes=40))),
+            ]
+            second = c16.StartTransaction(
+                connector_id=2, id_tag="CARD-8", meter_start=520_000,
+                timestamp=stamp(t0 + timedelta(minutes=50)),
+            )
+            async with connect(gateway, "C1") as cp:
+                await cp.call(boot16())
+                for message in queued:
+                    await cp.call(message)
+                tx2 = (await cp.call(second)).transaction_id
+                await cp.call(
+                    c16.StopTransaction(transaction_id=tx2, meter_stop=530_000, timestamp=stamp(t0 + timedelta(minutes=80)))
+                )
+                # and the whole queue once more, as a confused charger would
+                for message in [*queued, second]:
+                    await cp.call(message)
+        done = sorted((s["meter_start_wh"], s["energy_wh"], s["state"]) for s in sessions(platform))
+        assert done == [(500_000, 20_000, "completed"), (520_000, 10_000, "completed")]
+        assert len(platform.read.events(event_type="session.started")) == 2
+        assert len(platform.read.events(event_type="session.ended")) == 2
+
+    asyncio.run(scenario())

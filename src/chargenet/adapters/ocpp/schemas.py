@@ -142,6 +142,29 @@ def decoder(version: str, action: str, response: bool = False) -> msgspec.json.D
     return msgspec.json.Decoder(payload_type(version, action, response))
 
 
+# What a charger may send to the central system; the rest of the schemas go the other way.
+FROM_CHARGER = {
+    V16: frozenset(
+        "Authorize BootNotification DataTransfer DiagnosticsStatusNotification"
+        " FirmwareStatusNotification Heartbeat MeterValues StartTransaction StatusNotification"
+        " StopTransaction LogStatusNotification SecurityEventNotification SignCertificate"
+        " SignedFirmwareStatusNotification".split()
+    ),
+    V201: frozenset(
+        "Authorize BootNotification ClearedChargingLimit DataTransfer FirmwareStatusNotification"
+        " Get15118EVCertificate GetCertificateStatus Heartbeat LogStatusNotification MeterValues"
+        " NotifyChargingLimit NotifyCustomerInformation NotifyDisplayMessages"
+        " NotifyEVChargingNeeds NotifyEVChargingSchedule NotifyEvent NotifyMonitoringReport"
+        " NotifyReport PublishFirmwareStatusNotification ReportChargingProfiles"
+        " ReservationStatusUpdate SecurityEventNotification SignCertificate StatusNotification"
+        " TransactionEvent".split()
+    ),
+}
+
+
 def requires_nothing(version: str, action: str) -> bool:
-    """Whether an empty object is a valid answer to this action (a plain notification)."""
-    return not schema(version, action, True).get("required")
+    """Whether a charger's message is a plain notification: one it may send, to which an
+    empty object is a valid answer."""
+    return action in FROM_CHARGER.get(version, ()) and not schema(version, action, True).get(
+        "required"
+    )
