@@ -55,6 +55,9 @@ from chargenet.kit.ids import new_id
 from chargenet.kit.secrets import verify_secret
 
 log = logging.getLogger(__name__)
+# websockets logs every open and close at INFO: thousands of chargers would drown the log.
+_ws_log = logging.getLogger("chargenet.ocpp.ws")
+_ws_log.setLevel(logging.WARNING)
 
 PATH_PREFIX = "/ocpp/"
 MAX_IDENTITY = 128
@@ -327,7 +330,7 @@ class OcppGateway:
             ping_interval=max(self.config.heartbeat_s, 20),
             ping_timeout=20,
             ssl=self._ssl(),
-            logger=logging.getLogger("chargenet.ocpp.ws"),
+            logger=_ws_log,
         )
         self._server = server
         self.port = server.sockets[0].getsockname()[1] if server.sockets else port

@@ -31,6 +31,13 @@ from chargenet.adapters.files.importer import (
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
+from chargenet.entrypoints.cli.ocpp import (
+    demo_fleet_job,
+    gateway_job,
+    ocpp_app,
+    set_fleet_passwords,
+)
+from chargenet.entrypoints.cli.simulate import simulate_app
 
 console = Console()
 err = Console(stderr=True)
@@ -45,6 +52,8 @@ db_app = typer.Typer(
     help="Database: schema migrations and rebuilding state from the log.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+app.add_typer(ocpp_app, name="ocpp")
+app.add_typer(simulate_app, name="simulate")
 
 DbOption = Annotated[
     str | None,
@@ -116,12 +125,14 @@ def serve(
     if not tokens:
         tokens = [secrets.token_urlsafe(24)]
         err.print(f"No API token given; generated one for this run: [bold]{tokens[0]}[/bold]")
-    web = create_app(platform, api_tokens=tokens)
-    _print_urls(settings)
+    web = create_app(
+        platform, api_tokens=tokens, background=[gateway_job(settings.host, settings.ocpp_port)]
+    )
+    _print_urls(settings, settings.ocpp_port)
     uvicorn.run(web, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 
-def _print_urls(settings: Settings) -> None:
+def _print_urls(settings: Settings, ocpp_port: int | None = None) -> None:
     base = f"http://{settings.host}:{settings.port}"
     table = Table(title="chargenet is listening", show_header=False)
     table.add_row("API documentation (OpenAPI)", f"{base}/docs")
@@ -129,6 +140,8 @@ def _print_urls(settings: Settings) -> None:
     table.add_row("Stations", f"{base}/api/v1/stations")
     table.add_row("Live connectors", f"{base}/api/v1/connectors?status=charging")
     table.add_row("Health", f"{base}/healthz")
+    if ocpp_port:
+        table.add_row("OCPP chargers connect to", f"ws://{settings.host}:{ocpp_port}/ocpp/{{id}}")
     console.print(table)
 
 
@@ -145,6 +158,9 @@ def demo(
         float, typer.Option(help="How many times faster than real life the city charges")
     ] = 20.0,
     token: Annotated[list[str] | None, typer.Option(help="API token (repeatable)")] = None,
+    ocpp_port: Annotated[
+        int, typer.Option(help="Port of the OCPP gateway (0: any free port, logged)")
+    ] = 0,
 ) -> None:
     """Run the platform with the demo city (Xinzhou and Liuzhou), alive. Prints the URLs."""
     import uvicorn
@@ -162,8 +178,17 @@ def demo(
     if platform.read.counts()["stations"] == 0:
         world = build_world(seed=seed, now=platform.clock.now())
         _ingest_with_progress(platform, world, "Building the demo city")
+    set_fleet_passwords(platform, seed)
     tokens = _tokens(token) or ["demo-token"]
-    web = create_app(platform, api_tokens=tokens, background=[live_city(seed=seed, speed=speed)])
+    web = create_app(
+        platform,
+        api_tokens=tokens,
+        background=[
+            live_city(seed=seed, speed=speed),
+            gateway_job(settings.host, ocpp_port),
+            demo_fleet_job(seed, speed, settings.host),
+        ],
+    )
     _print_urls(settings)
     err.print(f"API token for the event log and sessions: [bold]{tokens[0]}[/bold]")
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning")
