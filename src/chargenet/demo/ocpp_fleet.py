@@ -20,13 +20,13 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import websockets
-from ocpp.routing import on
+from ocpp.routing import on as _on
 from ocpp.v16 import ChargePoint as CP16
 from ocpp.v16 import call as c16
 from ocpp.v16 import call_result as r16
@@ -37,6 +37,14 @@ from ocpp.v201 import call_result as r201
 from ocpp.v201.enums import Action as A201
 
 log = logging.getLogger(__name__)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def on(action: Any) -> Callable[[_F], _F]:
+    """The library's (untyped) handler decorator, typed."""
+    decorator: Callable[[_F], _F] = _on(action)
+    return decorator
+
 
 DAY = 86_400.0
 FAULTS = ("GroundFailure", "HighTemperature", "OverCurrentFailure", "PowerMeterFailure")
@@ -211,7 +219,11 @@ class ChargerSim:
 
     async def _boot(self) -> None:
         if self.spec.version == "ocpp1.6":
-            await self.send(c16.BootNotification(charge_point_model="SIM-16", charge_point_vendor="chargenet-sim"))
+            await self.send(
+                c16.BootNotification(
+                    charge_point_model="SIM-16", charge_point_vendor="chargenet-sim"
+                )
+            )
         else:
             await self.send(
                 c201.BootNotification(
@@ -305,8 +317,14 @@ class ChargerSim:
             self.tx[local] = local
             await self.send(c201.Authorize(id_token={"id_token": tag, "type": "ISO14443"}))
             await self.send(
-                self._event201(plug, "Started", "Authorized", "Transaction.Begin", "Charging",
-                               id_token={"id_token": tag, "type": "ISO14443"}),
+                self._event201(
+                    plug,
+                    "Started",
+                    "Authorized",
+                    "Transaction.Begin",
+                    "Charging",
+                    id_token={"id_token": tag, "type": "ISO14443"},
+                ),
                 queue=True,
             )
             await self.report(plug)
@@ -336,7 +354,11 @@ class ChargerSim:
 
     def _sampled201(self, plug: Plug, context: str) -> list[dict[str, Any]]:
         return [
-            {"value": plug.register_wh, "measurand": "Energy.Active.Import.Register", "context": context},
+            {
+                "value": plug.register_wh,
+                "measurand": "Energy.Active.Import.Register",
+                "context": context,
+            },
             {"value": plug.power_w, "measurand": "Power.Active.Import", "context": context},
             {"value": round(self.rng.uniform(20, 95), 1), "measurand": "SoC", "context": context},
         ]
@@ -345,16 +367,26 @@ class ChargerSim:
         assert plug.session is not None
         if self.spec.version == "ocpp1.6":
             sampled = [
-                {"value": str(plug.register_wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+                {
+                    "value": str(plug.register_wh),
+                    "measurand": "Energy.Active.Import.Register",
+                    "unit": "Wh",
+                },
                 {"value": str(plug.power_w), "measurand": "Power.Active.Import", "unit": "W"},
                 {"value": f"{self.rng.uniform(20, 95):.1f}", "measurand": "SoC", "unit": "Percent"},
-                {"value": f"{self.rng.uniform(25, 55):.1f}", "measurand": "Temperature", "unit": "Celsius"},
+                {
+                    "value": f"{self.rng.uniform(25, 55):.1f}",
+                    "measurand": "Temperature",
+                    "unit": "Celsius",
+                },
             ]
             pending = _Pending16(plug.session, "meter", plug.evse, _now(), sampled=sampled)
             await self.send(self._resolve(pending) if self.online else pending, queue=True)
         else:
             await self.send(
-                self._event201(plug, "Updated", "MeterValuePeriodic", "Sample.Periodic", "Charging"),
+                self._event201(
+                    plug, "Updated", "MeterValuePeriodic", "Sample.Periodic", "Charging"
+                ),
                 queue=True,
             )
 
@@ -362,11 +394,15 @@ class ChargerSim:
         local = plug.session
         assert local is not None
         if self.spec.version == "ocpp1.6":
-            pending = _Pending16(local, "stop", plug.evse, _now(), register=plug.register_wh, reason=reason)
+            pending = _Pending16(
+                local, "stop", plug.evse, _now(), register=plug.register_wh, reason=reason
+            )
             await self.send(self._resolve(pending) if self.online else pending, queue=True)
         else:
             await self.send(
-                self._event201(plug, "Ended", "EVDeparted", "Transaction.End", "Idle", reason=reason),
+                self._event201(
+                    plug, "Ended", "EVDeparted", "Transaction.End", "Idle", reason=reason
+                ),
                 queue=True,
             )
         plug.session, plug.power_w = None, 0
@@ -394,7 +430,10 @@ class _Pending16:
                 meter_value=[{"timestamp": self.timestamp, "sampled_value": self.sampled}],
             )
         return c16.StopTransaction(
-            transaction_id=tx, meter_stop=self.register, timestamp=self.timestamp, reason=self.reason
+            transaction_id=tx,
+            meter_stop=self.register,
+            timestamp=self.timestamp,
+            reason=self.reason,
         )
 
 
@@ -489,8 +528,12 @@ class Sim201(CP201):  # type: ignore[misc]
         self.sim = sim
 
     @on(A201.change_availability)
-    async def change_availability(self, operational_status: str, evse: dict[str, Any] | None = None, **kw: Any) -> Any:
-        _later(_set_availability(self.sim, (evse or {}).get("id"), operational_status == "Operative"))
+    async def change_availability(
+        self, operational_status: str, evse: dict[str, Any] | None = None, **kw: Any
+    ) -> Any:
+        _later(
+            _set_availability(self.sim, (evse or {}).get("id"), operational_status == "Operative")
+        )
         return r201.ChangeAvailability(status="Accepted")
 
     @on(A201.reset)
@@ -499,7 +542,9 @@ class Sim201(CP201):  # type: ignore[misc]
         return r201.Reset(status="Accepted")
 
     @on(A201.request_start_transaction)
-    async def request_start(self, id_token: dict[str, Any], remote_start_id: int, evse_id: int | None = None, **kw: Any) -> Any:
+    async def request_start(
+        self, id_token: dict[str, Any], remote_start_id: int, evse_id: int | None = None, **kw: Any
+    ) -> Any:
         plug = _plug(self.sim, evse_id)
         if plug is None or self.sim.inoperative:
             return r201.RequestStartTransaction(status="Rejected")
@@ -544,7 +589,11 @@ class Sim201(CP201):  # type: ignore[misc]
     async def set_variables(self, set_variable_data: list[dict[str, Any]], **kw: Any) -> Any:
         return r201.SetVariables(
             set_variable_result=[
-                {"attribute_status": "Accepted", "component": i["component"], "variable": i["variable"]}
+                {
+                    "attribute_status": "Accepted",
+                    "component": i["component"],
+                    "variable": i["variable"],
+                }
                 for i in set_variable_data
             ]
         )

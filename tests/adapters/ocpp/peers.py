@@ -59,7 +59,9 @@ class Peer16(CP16):  # type: ignore[misc]
 
     async def _report(self, connectors: list[int], status: str) -> None:
         for n in connectors:
-            await self.call(c16.StatusNotification(connector_id=n, error_code="NoError", status=status))
+            await self.call(
+                c16.StatusNotification(connector_id=n, error_code="NoError", status=status)
+            )
 
     @on(A16.reset)
     async def reset(self, type: str) -> Any:
@@ -67,7 +69,6 @@ class Peer16(CP16):  # type: ignore[misc]
 
         self.received.append(("Reset", {"type": type}))
         return call_result.Reset(status="Accepted")
-
 
     @on(A16.set_charging_profile)
     async def set_charging_profile(self, **kw: Any) -> Any:
@@ -161,7 +162,11 @@ class Peer201(CP201):  # type: ignore[misc]
 
         return call_result.SetVariables(
             set_variable_result=[
-                {"attribute_status": "Accepted", "component": i["component"], "variable": i["variable"]}
+                {
+                    "attribute_status": "Accepted",
+                    "component": i["component"],
+                    "variable": i["variable"],
+                }
                 for i in set_variable_data
             ]
         )
@@ -170,7 +175,9 @@ class Peer201(CP201):  # type: ignore[misc]
     async def change_availability(self, operational_status: str, **kw: Any) -> Any:
         from ocpp.v201 import call_result
 
-        self.received.append(("ChangeAvailability", {"operational_status": operational_status, **kw}))
+        self.received.append(
+            ("ChangeAvailability", {"operational_status": operational_status, **kw})
+        )
         status = "Unavailable" if operational_status == "Inoperative" else "Available"
 
         async def report() -> None:

@@ -96,10 +96,22 @@ def test_a_full_16_session_becomes_one_session_with_the_right_energy(platform: P
                             {
                                 "timestamp": stamp(start_at + timedelta(minutes=minute)),
                                 "sampled_value": [
-                                    {"value": str(register), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
-                                    {"value": "30.5", "measurand": "Power.Active.Import", "unit": "kW"},
+                                    {
+                                        "value": str(register),
+                                        "measurand": "Energy.Active.Import.Register",
+                                        "unit": "Wh",
+                                    },
+                                    {
+                                        "value": "30.5",
+                                        "measurand": "Power.Active.Import",
+                                        "unit": "kW",
+                                    },
                                     {"value": "62", "measurand": "SoC", "unit": "Percent"},
-                                    {"value": "41.5", "measurand": "Temperature", "unit": "Celsius"},
+                                    {
+                                        "value": "41.5",
+                                        "measurand": "Temperature",
+                                        "unit": "Celsius",
+                                    },
                                 ],
                             }
                         ],
@@ -119,7 +131,9 @@ def test_a_full_16_session_becomes_one_session_with_the_right_energy(platform: P
             14_500,
             1_000_000,
         )
-        assert session["stop_reason"] == "EVDisconnected" and session["flags"] == ["started_offline"]
+        assert session["stop_reason"] == "EVDisconnected" and session["flags"] == [
+            "started_offline"
+        ]
         assert len(platform.read.events(event_type="session.started")) == 1
 
     asyncio.run(scenario())
@@ -133,8 +147,16 @@ def test_a_full_201_transaction_becomes_one_session(platform: Platform) -> None:
             {
                 "timestamp": stamp(t0 + timedelta(minutes=minutes)),
                 "sampled_value": [
-                    {"value": register, "measurand": "Energy.Active.Import.Register", "context": context},
-                    {"value": 7.2, "measurand": "Power.Active.Import", "unit_of_measure": {"unit": "kW"}},
+                    {
+                        "value": register,
+                        "measurand": "Energy.Active.Import.Register",
+                        "context": context,
+                    },
+                    {
+                        "value": 7.2,
+                        "measurand": "Power.Active.Import",
+                        "unit_of_measure": {"unit": "kW"},
+                    },
                 ],
             }
         ]
@@ -144,8 +166,12 @@ def test_a_full_201_transaction_becomes_one_session(platform: Platform) -> None:
             await cp.call(boot201())
             base = {"transaction_info": {"transaction_id": "T-9"}}
             started = c201.TransactionEvent(
-                event_type="Started", timestamp=stamp(t0), trigger_reason="Authorized", seq_no=0,
-                evse={"id": 1, "connector_id": 1}, id_token={"id_token": "CARD", "type": "ISO14443"},
+                event_type="Started",
+                timestamp=stamp(t0),
+                trigger_reason="Authorized",
+                seq_no=0,
+                evse={"id": 1, "connector_id": 1},
+                id_token={"id_token": "CARD", "type": "ISO14443"},
                 meter_value=meter(50_000, "Transaction.Begin", 0),
                 transaction_info={"transaction_id": "T-9", "charging_state": "Charging"},
             )
@@ -155,14 +181,21 @@ def test_a_full_201_transaction_becomes_one_session(platform: Platform) -> None:
             assert live(platform, "C2-1-1")["status"] == "charging"
             await cp.call(
                 c201.TransactionEvent(
-                    event_type="Updated", timestamp=stamp(t0 + timedelta(minutes=15)), trigger_reason="MeterValuePeriodic",
-                    seq_no=1, meter_value=meter(53_000, "Sample.Periodic", 15), **base,
+                    event_type="Updated",
+                    timestamp=stamp(t0 + timedelta(minutes=15)),
+                    trigger_reason="MeterValuePeriodic",
+                    seq_no=1,
+                    meter_value=meter(53_000, "Sample.Periodic", 15),
+                    **base,
                 )
             )
             assert live(platform, "C2-1-1")["power_w"] == 7_200
             await cp.call(
                 c201.TransactionEvent(
-                    event_type="Ended", timestamp=stamp(), trigger_reason="EVDeparted", seq_no=2,
+                    event_type="Ended",
+                    timestamp=stamp(),
+                    trigger_reason="EVDeparted",
+                    seq_no=2,
                     meter_value=meter(56_400, "Transaction.End", 30),
                     transaction_info={"transaction_id": "T-9", "stopped_reason": "EVDisconnected"},
                 )
@@ -214,7 +247,10 @@ def test_a_stop_order_reaches_the_charger_and_its_connectors_show_it(platform: P
             # Not connected: the order fails at once and says why.
             gone = await platform.orders.issue(stop("C1", "ocpp1.6"), timeout_s=5)
             assert (gone.outcome, gone.detail) == (OrderOutcome.FAILED, "charger is not connected")
-        acks = {e["order_id"]: e["outcome"] for e in platform.read.events(event_type="order.acknowledged")}
+        acks = {
+            e["order_id"]: e["outcome"]
+            for e in platform.read.events(event_type="order.acknowledged")
+        }
         assert acks == {"stop-C1": "failed", "stop-C2": "accepted"}  # the first answer stands
 
     asyncio.run(scenario())
@@ -235,15 +271,41 @@ async def raw_client(gateway: Any, identity: str = "C1", version: str = "ocpp1.6
         ("ocpp1.6", "this is not json", ["-1", "FormationViolation"]),
         ("ocpp2.0.1", "this is not json", ["-1", "RpcFrameworkError"]),
         ("ocpp1.6", '[2,"m1","Teleport",{}]', ["m1", "NotImplemented"]),
-        ("ocpp1.6", '[2,"m2","StatusNotification",{"connectorId":1}]', ["m2", "OccurenceConstraintViolation"]),
+        (
+            "ocpp1.6",
+            '[2,"m2","StatusNotification",{"connectorId":1}]',
+            ["m2", "OccurenceConstraintViolation"],
+        ),
         ("ocpp2.0.1", '[2,"m2","Heartbeat",{"x":1}]', ["m2", "FormatViolation"]),
-        ("ocpp1.6", '[2,"m3","StatusNotification",{"connectorId":"one","errorCode":"NoError","status":"Available"}]', ["m3", "TypeConstraintViolation"]),
-        ("ocpp1.6", '[2,"m4","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Exploded"}]', ["m4", "PropertyConstraintViolation"]),
-        ("ocpp1.6", '[2,"m5","MeterValues",{"connectorId":1,"meterValue":[]}]', ["m5", "OccurenceConstraintViolation"]),
-        ("ocpp1.6", '[2,"m6","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Available","info":"' + "x" * 80 + '"}]', ["m6", "PropertyConstraintViolation"]),
+        (
+            "ocpp1.6",
+            '[2,"m3","StatusNotification",{"connectorId":"one","errorCode":"NoError","status":"Available"}]',
+            ["m3", "TypeConstraintViolation"],
+        ),
+        (
+            "ocpp1.6",
+            '[2,"m4","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Exploded"}]',
+            ["m4", "PropertyConstraintViolation"],
+        ),
+        (
+            "ocpp1.6",
+            '[2,"m5","MeterValues",{"connectorId":1,"meterValue":[]}]',
+            ["m5", "OccurenceConstraintViolation"],
+        ),
+        (
+            "ocpp1.6",
+            '[2,"m6","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Available","info":"'
+            + "x" * 80
+            + '"}]',
+            ["m6", "PropertyConstraintViolation"],
+        ),
         ("ocpp1.6", '[2,"m7","GetConfiguration",{}]', ["m7", "NotSupported"]),
         ("ocpp1.6", '[2,"m8","Heartbeat",{},"extra"]', ["m8", "FormationViolation"]),
-        ("ocpp1.6", '[2,"m9","DataTransfer",{"vendorId":"V","data":"' + "y" * 100_000 + '"}]', ["m9", "FormationViolation"]),
+        (
+            "ocpp1.6",
+            '[2,"m9","DataTransfer",{"vendorId":"V","data":"' + "y" * 100_000 + '"}]',
+            ["m9", "FormationViolation"],
+        ),
     ],
 )
 def test_malformed_frames_get_call_errors_and_the_connection_lives(
@@ -318,10 +380,16 @@ def test_a_reconnect_with_queued_transactions_neither_loses_nor_duplicates(
                         }
                     ],
                 ),
-                c16.StopTransaction(transaction_id=tx, meter_stop=520_000, timestamp=stamp(t0 + timedelta(minutes=40))),
+                c16.StopTransaction(
+                    transaction_id=tx,
+                    meter_stop=520_000,
+                    timestamp=stamp(t0 + timedelta(minutes=40)),
+                ),
             ]
             second = c16.StartTransaction(
-                connector_id=2, id_tag="CARD-8", meter_start=520_000,
+                connector_id=2,
+                id_tag="CARD-8",
+                meter_start=520_000,
                 timestamp=stamp(t0 + timedelta(minutes=50)),
             )
             async with connect(gateway, "C1") as cp:
@@ -330,7 +398,11 @@ def test_a_reconnect_with_queued_transactions_neither_loses_nor_duplicates(
                     await cp.call(message)
                 tx2 = (await cp.call(second)).transaction_id
                 await cp.call(
-                    c16.StopTransaction(transaction_id=tx2, meter_stop=530_000, timestamp=stamp(t0 + timedelta(minutes=80)))
+                    c16.StopTransaction(
+                        transaction_id=tx2,
+                        meter_stop=530_000,
+                        timestamp=stamp(t0 + timedelta(minutes=80)),
+                    )
                 )
                 # and the whole queue once more, as a confused charger would
                 for message in [*queued, second]:

@@ -1,13 +1,14 @@
 """Orders → OCPP CALLs to the charger, and its answer back (the `ChargerControl` of the
-ocpp1.6 and ocpp2.0.1 protocols).
+ocpp1.6 and ocpp2.0.1 protocols). docs/ocpp.md has the table:
 
-| order | OCPP 1.6 | OCPP 2.0.1 |
-|---|---|---|
-| stop / resume | ChangeAvailability Inoperative / Operative (connector 0 = the whole charger) | ChangeAvailability (no evse = the whole station) |
-| reset | Reset Soft/Hard | Reset OnIdle/Immediate |
-| remote_start / remote_stop | RemoteStart/StopTransaction | RequestStart/StopTransaction |
-| set / clear_charging_limit | Set/ClearChargingProfile (ChargePointMaxProfile, or TxDefaultProfile on a connector) | Set/ClearChargingProfile (ChargingStationMaxProfile / TxDefaultProfile) |
-| get / change_configuration | Get/ChangeConfiguration | Get/SetVariables (keys "Component.Variable") |
+- stop / resume → ChangeAvailability Inoperative / Operative (1.6 connector 0, 2.0.1 no
+  evse: the whole charger)
+- reset → Reset (1.6 Soft/Hard, 2.0.1 OnIdle/Immediate)
+- remote_start / remote_stop → RemoteStart/StopTransaction (2.0.1 RequestStart/Stop…)
+- set / clear_charging_limit → Set/ClearChargingProfile (the whole charger's max profile,
+  or TxDefaultProfile on one connector)
+- get / change_configuration → Get/ChangeConfiguration (2.0.1 Get/SetVariables with keys
+  "Component.Variable")
 """
 
 from __future__ import annotations

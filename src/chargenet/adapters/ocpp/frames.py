@@ -109,7 +109,9 @@ def parse(data: bytes, version: str) -> Call | CallResult | CallError:
     try:
         parts = _outer.decode(data)
     except msgspec.DecodeError as exc:
-        raise FrameError(leading_id(data), Err.rpc(version), f"not an OCPP-J array: {exc}") from None
+        raise FrameError(
+            leading_id(data), Err.rpc(version), f"not an OCPP-J array: {exc}"
+        ) from None
     if len(parts) < 3:
         raise FrameError("-1", Err.rpc(version), "a frame has at least 3 elements")
     try:

@@ -116,6 +116,13 @@ class OcppGateway:
         self._server: Server | None = None
         self._warned: dict[str, float] = {}
         self.port: int | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _spawn(self, coro: Any) -> None:
+        """Fire and forget, keeping a reference until done (asyncio holds only weak ones)."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # --- the directory of chargers ---------------------------------------------------------
 
@@ -229,7 +236,7 @@ class OcppGateway:
         if old is not None:
             old.replaced = True
             self.stats.replaced += 1
-            asyncio.create_task(old.close("replaced by a new connection"))
+            self._spawn(old.close("replaced by a new connection"))
         else:
             await self._presence(link.charger_id, True, "connected")
         try:
@@ -277,12 +284,12 @@ class OcppGateway:
             for link in list(self.links.values()):
                 if link.last_seen < deadline:
                     self.stats.stale += 1
-                    asyncio.create_task(link.close("missed heartbeats", code=1001))
+                    self._spawn(link.close("missed heartbeats", code=1001))
 
     def call_failed(self, link: Link) -> None:
         link.call_failures += 1
         if link.call_failures >= self.config.failed_calls_before_drop:
-            asyncio.create_task(link.close("not answering calls", code=1011))
+            self._spawn(link.close("not answering calls", code=1011))
 
     # --- running ----------------------------------------------------------------------------
 

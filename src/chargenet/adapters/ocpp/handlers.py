@@ -147,7 +147,9 @@ def _sample_events(
             last_register = sample.energy_register_wh
         out.append(
             MeterSampled(
-                **meta(link, received, stamp.at, "meter", connector_id, session, item.timestamp, *parts),
+                **meta(
+                    link, received, stamp.at, "meter", connector_id, session, item.timestamp, *parts
+                ),
                 connector_id=ConnectorId(connector_id),
                 session_id=session,
                 energy_register_wh=sample.energy_register_wh,
@@ -215,7 +217,9 @@ async def security_event(link: Link, payload: Any, received: datetime) -> Reply:
     )
     event = AlarmRaised(
         **meta(link, received, stamp.at, "security", payload.type, payload.timestamp),
-        alarm_id=AlarmId(stable_id("ocpp-security", link.charger_id, payload.type, payload.timestamp)),
+        alarm_id=AlarmId(
+            stable_id("ocpp-security", link.charger_id, payload.type, payload.timestamp)
+        ),
         target_kind=TargetKind.CHARGER,
         target_id=link.charger_id,
         code=payload.type[:64],
@@ -252,7 +256,9 @@ async def status_16(link: Link, payload: Any, received: datetime) -> Reply:
     connector_id = ref.connector_id if ref else _unknown_connector(link, f"{payload.connectorId}-1")
     events.append(
         ConnectorStatusChanged(
-            **meta(link, received, stamp.at, "status", payload.connectorId, payload.status, error, when),
+            **meta(
+                link, received, stamp.at, "status", payload.connectorId, payload.status, error, when
+            ),
             connector_id=ConnectorId(connector_id),
             status=ocpp_status.from_ocpp16(payload.status),
             error_code=error,
@@ -270,7 +276,9 @@ async def authorize_16(link: Link, payload: Any, received: datetime) -> Reply:
 
 async def start_16(link: Link, payload: Any, received: datetime) -> Reply:
     stamp = parse_time(payload.timestamp, received)
-    tx = transaction_id_16(link.charger_id, payload.connectorId, payload.timestamp, payload.meterStart)
+    tx = transaction_id_16(
+        link.charger_id, payload.connectorId, payload.timestamp, payload.meterStart
+    )
     ref = link.endpoint.connector(payload.connectorId, 1)
     connector_id = ref.connector_id if ref else _unknown_connector(link, f"{payload.connectorId}-1")
     flags: list[SessionFlag] = []
@@ -302,7 +310,9 @@ async def stop_16(link: Link, payload: Any, received: datetime) -> Reply:
     if tx <= 0:
         # Started while offline and never confirmed (id −1): end the charger's newest open
         # session that began before this stop.
-        open_sessions = await asyncio.to_thread(link.gateway.endpoints.open_sessions, link.charger_id)
+        open_sessions = await asyncio.to_thread(
+            link.gateway.endpoints.open_sessions, link.charger_id
+        )
         candidates = [s for s in open_sessions if s.started_at <= stamp.at]
         if not candidates:
             link.gateway.warn(link.charger_id, "stop of transaction %d matches no session", tx)
@@ -346,7 +356,9 @@ async def status_201(link: Link, payload: Any, received: datetime) -> Reply:
     where = f"{payload.evseId}-{payload.connectorId}"
     connector_id = ref.connector_id if ref else _unknown_connector(link, where)
     event = ConnectorStatusChanged(
-        **meta(link, received, stamp.at, "status", where, payload.connectorStatus, payload.timestamp),
+        **meta(
+            link, received, stamp.at, "status", where, payload.connectorStatus, payload.timestamp
+        ),
         connector_id=ConnectorId(connector_id),
         status=ocpp_status.from_ocpp201(payload.connectorStatus),
     )
@@ -376,7 +388,11 @@ async def _transaction_connector(link: Link, payload: Any, tx: str) -> tuple[str
     else:
         connector_id = known[0]
     power = next(
-        (r.max_power_w for r in link.endpoint.connectors.values() if r.connector_id == connector_id),
+        (
+            r.max_power_w
+            for r in link.endpoint.connectors.values()
+            if r.connector_id == connector_id
+        ),
         0,
     )
     return connector_id, power
@@ -496,7 +512,9 @@ async def notify_event_201(link: Link, payload: Any, received: datetime) -> Repl
         events.append(
             AlarmRaised(
                 **meta(link, received, stamp.at, "event", item.eventId, item.timestamp),
-                alarm_id=AlarmId(stable_id("ocpp-event", link.charger_id, item.eventId, item.timestamp)),
+                alarm_id=AlarmId(
+                    stable_id("ocpp-event", link.charger_id, item.eventId, item.timestamp)
+                ),
                 target_kind=target_kind,
                 target_id=target_id,
                 code=code,

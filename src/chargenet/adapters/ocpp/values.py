@@ -158,7 +158,11 @@ def read_sample(sampled_values: list[Any]) -> Sample:
                 out.dropped.append(measurand)
         elif measurand == "Temperature":
             celsius = (
-                (value - 32) * 5 / 9 if unit == "Fahrenheit" else value - 273.15 if unit == "K" else value
+                (value - 32) * 5 / 9
+                if unit == "Fahrenheit"
+                else value - 273.15
+                if unit == "K"
+                else value
             )
             if -60 <= celsius <= 300:
                 out.temperature_c = round(celsius, 1)

@@ -34,9 +34,7 @@ class OcppQueries:
             chargers.c.protocol,
             chargers.c.retired_at,
             charger_credentials.c.secret_hash,
-        ).outerjoin(
-            charger_credentials, charger_credentials.c.charger_id == chargers.c.charger_id
-        )
+        ).outerjoin(charger_credentials, charger_credentials.c.charger_id == chargers.c.charger_id)
         if ids is not None:
             query = query.where(chargers.c.charger_id.in_(ids))
         if protocols is not None:

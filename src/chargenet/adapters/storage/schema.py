@@ -347,4 +347,4 @@ STATE_TABLES = (
     areas,
 )
 
-from chargenet.adapters.storage import tables_ocpp as tables_ocpp  # noqa: E402,F401
+from chargenet.adapters.storage import tables_ocpp as tables_ocpp  # noqa: E402

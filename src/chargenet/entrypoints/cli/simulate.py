@@ -28,8 +28,10 @@ DEFAULT_SECRET = "chargenet-sim"
 def simulate(
     url: Annotated[
         str | None,
-        typer.Option(help="Gateway base URL; chargers connect to URL/{id}. "
-                     "Default ws://127.0.0.1:$CHARGENET_OCPP_PORT/ocpp"),
+        typer.Option(
+            help="Gateway base URL; chargers connect to URL/{id}. "
+            "Default ws://127.0.0.1:$CHARGENET_OCPP_PORT/ocpp"
+        ),
     ] = None,
     db: Annotated[
         str | None, typer.Option("--db", help="Database with the chargers to simulate")
@@ -37,8 +39,10 @@ def simulate(
     count: Annotated[int, typer.Option(help="Simulate at most this many chargers")] = 100,
     register: Annotated[
         int,
-        typer.Option(help="First register this many new chargers (half 1.6, half 2.0.1) "
-                     "at a simulated station, with passwords"),
+        typer.Option(
+            help="First register this many new chargers (half 1.6, half 2.0.1) "
+            "at a simulated station, with passwords"
+        ),
     ] = 0,
     prefix: Annotated[str, typer.Option(help="Id prefix of registered chargers")] = "SIM",
     speed: Annotated[float, typer.Option(help="How many times faster than real life")] = 10.0,
@@ -47,8 +51,10 @@ def simulate(
     ] = 0.0,
     fleet_secret: Annotated[
         str | None,
-        typer.Option(help="Passwords are derived from this secret per charger "
-                     "(default $CHARGENET_FLEET_SECRET or a fixed development value)"),
+        typer.Option(
+            help="Passwords are derived from this secret per charger "
+            "(default $CHARGENET_FLEET_SECRET or a fixed development value)"
+        ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the fleet's activity")] = 1,
 ) -> None:
