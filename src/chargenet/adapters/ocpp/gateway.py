@@ -334,8 +334,9 @@ class OcppGateway:
             max_size=max(self.config.max_frame_bytes * 4, 1 << 20),
             max_queue=4,
             write_limit=4096,
-            ping_interval=max(self.config.heartbeat_s, 20),
-            ping_timeout=20,
+            # No WebSocket pings: the heartbeat watchdog already finds silent chargers, and
+            # a keepalive task per connection would cost memory and wake-ups for nothing.
+            ping_interval=None,
             ssl=self._ssl(),
             logger=_ws_log,
         )
