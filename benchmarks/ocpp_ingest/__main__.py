@@ -158,7 +158,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
             return int(
                 sqlite3.connect(str(workdir / "baseline.db"))
                 .execute(
-                    "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM connector_status)"
+                    "SELECT (SELECT count(*) FROM messages)"
+                    " + (SELECT count(*) FROM connector_status)"
                 )
                 .fetchone()[0]
             )
@@ -185,7 +186,7 @@ def main() -> None:
         "--synchronous", default="FULL", help="SQLite synchronous (both sides; FULL is the default)"
     )
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()

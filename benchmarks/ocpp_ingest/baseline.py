@@ -12,8 +12,7 @@ from typing import Any
 
 import websockets
 from ocpp.routing import on
-from ocpp.v16 import ChargePoint
-from ocpp.v16 import call_result
+from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, RegistrationStatus
 
 

@@ -68,7 +68,10 @@ def _meter(n: int, register: int, at: datetime) -> str:
 
 
 def _status(n: int, status: str) -> str:
-    return f'[2,"s{n}","StatusNotification",{{"connectorId":1,"errorCode":"NoError","status":"{status}"}}]'
+    return (
+        f'[2,"s{n}","StatusNotification",'
+        f'{{"connectorId":1,"errorCode":"NoError","status":"{status}"}}]'
+    )
 
 
 async def _one_charger(
