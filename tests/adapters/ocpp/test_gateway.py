@@ -413,3 +413,43 @@ def test_a_reconnect_with_queued_transactions_neither_loses_nor_duplicates(
         assert len(platform.read.events(event_type="session.ended")) == 2
 
     asyncio.run(scenario())
+
+
+def test_security_profile_2_serves_tls_and_still_asks_for_the_password(
+    platform: Platform, tmp_path: Any
+) -> None:
+    import shutil
+    import ssl
+    import subprocess
+
+    from chargenet.adapters.ocpp.gateway import GatewayConfig
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    client_tls = ssl.create_default_context(cafile=str(cert))
+
+    async def scenario() -> None:
+        config = GatewayConfig(security_profile=2, tls_cert=str(cert), tls_key=str(key))
+        async with running(platform, config) as gateway:
+            url = f"wss://127.0.0.1:{gateway.port}/ocpp/C1"
+            with pytest.raises(InvalidStatus) as refused:
+                await websockets.connect(url, subprotocols=["ocpp1.6"], ssl=client_tls)
+            assert refused.value.response.status_code == 401
+            ws = await websockets.connect(
+                url,
+                subprotocols=["ocpp1.6"],
+                ssl=client_tls,
+                additional_headers=basic("C1", PASSWORD),
+            )
+            await ws.send('[2,"h","Heartbeat",{}]')
+            assert (await ws.recv()).startswith('[3,"h"')
+            await ws.close()
+
+    asyncio.run(scenario())
