@@ -315,6 +315,7 @@ class ChargerSim:
             await self.report(plug)
         else:
             self.tx[local] = local
+            await self.report(plug)  # plugged in (Occupied), then the transaction starts
             await self.send(c201.Authorize(id_token={"id_token": tag, "type": "ISO14443"}))
             await self.send(
                 self._event201(
@@ -327,7 +328,6 @@ class ChargerSim:
                 ),
                 queue=True,
             )
-            await self.report(plug)
 
     def _event201(
         self, plug: Plug, kind: str, trigger: str, context: str, state: str | None, **extra: Any

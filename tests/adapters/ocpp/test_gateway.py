@@ -179,6 +179,13 @@ def test_a_full_201_transaction_becomes_one_session(platform: Platform) -> None:
             assert answer.id_token_info["status"] == "Accepted"
             await cp.call(started)  # resent
             assert live(platform, "C2-1-1")["status"] == "charging"
+            # 2.0.1 has no "Charging" status: Occupied during a charging transaction stays so
+            await cp.call(
+                c201.StatusNotification(
+                    timestamp=stamp(), connector_status="Occupied", evse_id=1, connector_id=1
+                )
+            )
+            assert live(platform, "C2-1-1")["status"] == "charging"
             await cp.call(
                 c201.TransactionEvent(
                     event_type="Updated",

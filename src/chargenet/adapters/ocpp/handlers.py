@@ -355,12 +355,15 @@ async def status_201(link: Link, payload: Any, received: datetime) -> Reply:
     ref = link.endpoint.connector(payload.evseId, payload.connectorId)
     where = f"{payload.evseId}-{payload.connectorId}"
     connector_id = ref.connector_id if ref else _unknown_connector(link, where)
+    status = ocpp_status.from_ocpp201(payload.connectorStatus)
+    if status is ConnectorStatus.OCCUPIED and link.charging and connector_id in link.charging:
+        status = ConnectorStatus.CHARGING  # 2.0.1 has no "Charging" status of its own
     event = ConnectorStatusChanged(
         **meta(
             link, received, stamp.at, "status", where, payload.connectorStatus, payload.timestamp
         ),
         connector_id=ConnectorId(connector_id),
-        status=ocpp_status.from_ocpp201(payload.connectorStatus),
+        status=status,
     )
     return Reply((*clock_events(link, stamp, received), event), {})
 
@@ -457,6 +460,12 @@ async def transaction_201(link: Link, payload: Any, received: datetime) -> Reply
         )
     state = info.chargingState
     if state is not None or kind == "Ended":
+        if link.charging is None:
+            link.charging = set()
+        if state == "Charging" and kind != "Ended":
+            link.charging.add(connector_id)
+        else:
+            link.charging.discard(connector_id)
         status = (
             ocpp_status.FROM_OCPP201_CHARGING_STATE.get(state, ConnectorStatus.OCCUPIED)
             if state is not None

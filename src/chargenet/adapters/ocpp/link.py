@@ -55,6 +55,7 @@ class Link:
         "_pending",
         "call_failures",
         "charger_id",
+        "charging",
         "clock_flagged",
         "close_reason",
         "connected_at",
@@ -92,6 +93,8 @@ class Link:
         self._lock: asyncio.Lock | None = None
         self.transactions: dict[str, tuple[str, int | None]] | None = None  # tx → connector, reg
         self.registers: dict[str, tuple[int, float]] | None = None  # connector → (Wh, t)
+        # 2.0.1 connectors whose transaction says energy flows: "Occupied" there means charging
+        self.charging: set[str] | None = None
 
     # --- incoming ------------------------------------------------------------------------
 
