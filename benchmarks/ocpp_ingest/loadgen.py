@@ -2,57 +2,21 @@
 that what the parent measures is the server alone).
 
 Each charger behaves as OCPP asks: one CALL at a time, the next only after the answer.
-Frames are built with f-strings (a fast client keeps the client from being the bottleneck).
+The client is `fastclient.py` (hand-made frames, one Protocol per charger): a full client
+library would make the client, not the server, the bottleneck.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
 import random
 import time
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
+from urllib.parse import urlsplit
 
-import websockets
-from websockets.exceptions import InvalidStatus
-
-
-def _headers(identity: str, password: str) -> dict[str, str]:
-    token = base64.b64encode(f"{identity}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-async def _connect(url: str, identity: str, password: str, retry: bool = False) -> Any:
-    """Connect; under `retry`, a 503 (admission control) is retried after a short pause, as
-    a charger would (it would wait Retry-After; the benchmark shortens that to ~1 s)."""
-    while True:
-        try:
-            return await websockets.connect(
-                f"{url}/{identity}",
-                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-                additional_headers=_headers(identity, password),
-                compression=None,
-                open_timeout=120,
-                ping_interval=None,
-                max_queue=4,
-            )
-        except InvalidStatus as exc:
-            if not retry or exc.response.status_code != 503:
-                raise
-            await asyncio.sleep(random.uniform(0.5, 1.5))
-
-
-async def _call(ws: Any, frame: str) -> float:
-    start = time.perf_counter()
-    await ws.send(frame)
-    answer = await ws.recv()
-    if not answer.startswith("[3,"):
-        raise RuntimeError(f"not a CallResult: {answer[:200]}")
-    return time.perf_counter() - start
-
+from benchmarks.ocpp_ingest.fastclient import Refused, run_charger
 
 BOOT = '[2,"b","BootNotification",{"chargePointVendor":"bench","chargePointModel":"B1"}]'
 
@@ -74,45 +38,72 @@ def _status(n: int, status: str) -> str:
     )
 
 
-async def _one_charger(
-    url: str, identity: str, password: str, messages: int, t0: datetime
-) -> list[float]:
-    ws = await _connect(url, identity, password, retry=True)
-    latencies: list[float] = []
-    try:
-        await _call(ws, BOOT)
-        register = random.randint(0, 1_000_000)
-        for n in range(messages):
-            if n % 10 == 0:
-                frame = _status(n, "Charging" if n % 20 == 0 else "SuspendedEV")
-            else:
-                register += 100
-                frame = _meter(n, register, t0 + timedelta(seconds=60 * n))
-            latencies.append(await _call(ws, frame))
-    finally:
-        await ws.close()
-    return latencies
+def _target(url: str) -> tuple[str, int, str]:
+    parsed = urlsplit(url)
+    return parsed.hostname or "127.0.0.1", parsed.port or 80, parsed.path.rstrip("/")
+
+
+async def _with_retry(
+    url: str,
+    identity: str,
+    password: str,
+    frames: list[str],
+    latencies: list[float],
+    keep_open: bool = False,
+) -> Any:
+    """A charger's connection attempt: refused with 503 (admission control) or dropped
+    while the server is swamped, it tries again after a pause, as real chargers do (they
+    would wait Retry-After; the benchmark shortens that to ~1 s)."""
+    host, port, path = _target(url)
+    for _ in range(100):
+        try:
+            return await run_charger(
+                host, port, f"{path}/{identity}", identity, password, frames, latencies, keep_open
+            )
+        except (Refused, OSError, ConnectionError) as exc:
+            if isinstance(exc, Refused) and exc.status != 503:
+                raise
+            await asyncio.sleep(random.uniform(0.5, 1.5))
+    raise ConnectionError(f"{identity}: gave up")
+
+
+def _session_frames(messages: int, t0: datetime) -> list[str]:
+    frames = [BOOT]
+    register = random.randint(0, 1_000_000)
+    for n in range(messages):
+        if n % 10 == 0:
+            frames.append(_status(n, "Charging" if n % 20 == 0 else "SuspendedEV"))
+        else:
+            register += 100
+            frames.append(_meter(n, register, t0 + timedelta(seconds=60 * n)))
+    return frames
 
 
 async def _load(url: str, ids: list[str], password: str, messages: int) -> dict[str, Any]:
     t0 = datetime.now(UTC) - timedelta(days=3)
+    # Connect and boot everyone first, then measure the steady flow of messages.
+    latencies: list[float] = []
     start = time.perf_counter()
-    results = await asyncio.gather(*(_one_charger(url, i, password, messages, t0) for i in ids))
+    await asyncio.gather(
+        *(_with_retry(url, i, password, _session_frames(messages, t0), latencies) for i in ids)
+    )
     elapsed = time.perf_counter() - start
-    latencies = sorted(x for r in results for x in r)
-    return {"elapsed": elapsed, "latencies": latencies}
+    return {"elapsed": elapsed, "latencies": sorted(latencies)}
 
 
 async def _idle(url: str, ids: list[str], password: str, conn: Connection) -> None:
-    sockets = []
-    for start in range(0, len(ids), 200):
-        batch = ids[start : start + 200]
-        sockets += await asyncio.gather(*(_connect(url, i, password, retry=True) for i in batch))
-    for ws in sockets:
-        await _call(ws, BOOT)
-    conn.send({"open": len(sockets)})
+    transports = []
+    ignored: list[float] = []
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        transports += await asyncio.gather(
+            *(_with_retry(url, i, password, [BOOT], ignored, keep_open=True) for i in batch)
+        )
+    conn.send({"open": len(transports)})
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # hold until told
-    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    for transport in transports:
+        transport.close()
+    await asyncio.sleep(1)
 
 
 async def _storm(url: str, ids: list[str], password: str) -> dict[str, Any]:
@@ -125,19 +116,10 @@ async def _storm(url: str, ids: list[str], password: str) -> dict[str, Any]:
     async def one(identity: str) -> None:
         nonlocal failures
         try:
-            ws = await _connect(url, identity, password, retry=True)
-        except Exception:
-            failures += 1
-            return
-        try:
-            acks.append(await _call(ws, BOOT))
-            acks.append(await _call(ws, _status(0, "Available")))
+            await _with_retry(url, identity, password, [BOOT, _status(0, "Available")], acks)
             done.append(time.perf_counter() - start)
         except Exception:
             failures += 1
-        finally:
-            with contextlib.suppress(Exception):
-                await ws.close()
 
     await asyncio.gather(*(one(i) for i in ids))
     return {

@@ -338,6 +338,8 @@ class OcppGateway:
             # a keepalive task per connection would cost memory and wake-ups for nothing.
             ping_interval=None,
             ssl=self._ssl(),
+            backlog=4096,
+            close_timeout=2,  # a reconnect storm must queue in the kernel, not be reset
             logger=_ws_log,
         )
         self._server = server
@@ -351,7 +353,6 @@ class OcppGateway:
             self._server = None
             links = list(self.links.values())
             self.links.clear()
-            server.close(close_connections=False)
             with contextlib.suppress(Exception):
                 await self.submit(
                     [
@@ -365,9 +366,19 @@ class OcppGateway:
                     ]
                 )
             for link in links:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(link.close("gateway stopped", code=1001), 2)
-            await server.wait_closed()
+                link.close_reason = "gateway stopped"
+            server.close()  # closes every connection at once (1001 going away)
+            try:
+                await asyncio.wait_for(server.wait_closed(), 5)
+            except TimeoutError:
+                # A peer that never finishes the close handshake must not hold us up.
+                open_connections = getattr(server, "connections", None) or getattr(
+                    server, "all_connections", ()
+                )
+                for connection in list(open_connections):
+                    connection.transport.abort()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(server.wait_closed(), 2)
 
     async def serve_forever(self, host: str, port: int) -> None:
         async with self.running(host, port):
