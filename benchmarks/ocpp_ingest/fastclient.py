@@ -22,10 +22,8 @@ _ZERO_MASK = b"\x00\x00\x00\x00"
 def frame(text: str) -> bytes:
     data = text.encode()
     n = len(data)
-    if n < 126:
-        header = struct.pack("!BB", 0x81, 0x80 | n)
-    else:
-        header = struct.pack("!BBH", 0x81, 0x80 | 126, n)
+    short = n < 126
+    header = struct.pack("!BB", 0x81, 0x80 | n) if short else struct.pack("!BBH", 0x81, 0xFE, n)
     return header + _ZERO_MASK + data
 
 

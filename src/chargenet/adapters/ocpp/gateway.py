@@ -372,10 +372,11 @@ class OcppGateway:
                 await asyncio.wait_for(server.wait_closed(), 5)
             except TimeoutError:
                 # A peer that never finishes the close handshake must not hold us up.
-                open_connections = getattr(server, "connections", None) or getattr(
+                # `connections` from websockets 14 on, `all_connections` before
+                found = getattr(server, "connections", None) or getattr(
                     server, "all_connections", ()
                 )
-                for connection in list(open_connections):
+                for connection in list(found or ()):
                     connection.transport.abort()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(server.wait_closed(), 2)
