@@ -123,7 +123,7 @@ async def measure(
     await asyncio.to_thread(gen.conn.recv)
     await asyncio.sleep(1)
     # reconnect storm
-    storm = await gen.ask("storm", url, ids[: args.storm], PASSWORD, 0)
+    storm = await gen.ask("storm", url, ids[: args.storm], PASSWORD, args.storm_seconds)
     out["storm_n"] = len(storm["done"])
     out["storm_s"] = storm["elapsed"]
     out["storm_p99_ack_ms"] = pct(storm["acks"], 0.99) * 1000
@@ -183,6 +183,12 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=2000, help="idle connections held")
     parser.add_argument("--storm", type=int, default=2000, help="chargers reconnecting at once")
     parser.add_argument(
+        "--storm-seconds",
+        type=float,
+        default=0.0,
+        help="spread the storm's reconnects over this many seconds (0: all at once)",
+    )
+    parser.add_argument(
         "--synchronous", default="FULL", help="SQLite synchronous (both sides; FULL is the default)"
     )
     args = parser.parse_args()
@@ -206,7 +212,7 @@ def main() -> None:
     ]
     print(
         f"OCPP ingest: {args.chargers} chargers × {args.messages} messages, {args.idle} idle, "
-        f"storm of {args.storm}, SQLite synchronous={args.synchronous}"
+        f"storm of {args.storm} over {args.storm_seconds:g} s, SQLite synchronous={args.synchronous}"
     )
     print(f"{'':34}{'chargenet':>14}{'baseline':>14}{'ratio':>10}")
     for label, key, fmt in rows:

@@ -106,8 +106,9 @@ async def _idle(url: str, ids: list[str], password: str, conn: Connection) -> No
     await asyncio.sleep(1)
 
 
-async def _storm(url: str, ids: list[str], password: str) -> dict[str, Any]:
-    """Every charger reconnects at once: connect, BootNotification, StatusNotification."""
+async def _storm(url: str, ids: list[str], password: str, spread_s: float) -> dict[str, Any]:
+    """Every charger reconnects (at once, or at random within `spread_s`): connect,
+    BootNotification, StatusNotification."""
     acks: list[float] = []
     done: list[float] = []
     failures = 0
@@ -115,6 +116,8 @@ async def _storm(url: str, ids: list[str], password: str) -> dict[str, Any]:
 
     async def one(identity: str) -> None:
         nonlocal failures
+        if spread_s:
+            await asyncio.sleep(random.uniform(0, spread_s))
         try:
             await _with_retry(url, identity, password, [BOOT, _status(0, "Available")], acks)
             done.append(time.perf_counter() - start)
@@ -131,7 +134,8 @@ async def _storm(url: str, ids: list[str], password: str) -> dict[str, Any]:
 
 
 def child(conn: Connection) -> None:
-    """Serve the parent's requests: ("load"|"idle"|"storm", url, ids, password, messages)."""
+    """Serve the parent's requests: ("load"|"idle"|"storm", url, ids, password, n), where n
+    is messages per charger (load) or the seconds a storm is spread over."""
     while True:
         request = conn.recv()
         if request is None:
@@ -143,4 +147,4 @@ def child(conn: Connection) -> None:
             asyncio.run(_idle(url, ids, password, conn))
             conn.send({"closed": True})
         elif kind == "storm":
-            conn.send(asyncio.run(_storm(url, ids, password)))
+            conn.send(asyncio.run(_storm(url, ids, password, messages)))

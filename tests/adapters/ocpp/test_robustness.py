@@ -74,7 +74,7 @@ def test_a_charger_that_ignores_calls_times_out_and_is_dropped(platform: Platfor
 
 def test_presence_goes_stale_after_missed_heartbeats(platform: Platform) -> None:
     async def scenario() -> None:
-        config = GatewayConfig(heartbeat_s=1, missed_heartbeats=1.5)
+        config = GatewayConfig(heartbeat_s=1, missed_heartbeats=3)
         async with running(platform, config) as gateway:
             ws = await raw_client(gateway)
             await ws.send(

@@ -64,7 +64,11 @@ def gateway_job(host: str, port: int) -> Job:
 
     async def ocpp_gateway(platform: Platform) -> None:
         assert platform.ocpp is not None
-        await platform.ocpp.serve_forever(host, port)
+        try:
+            await platform.ocpp.serve_forever(host, port)
+        except OSError as exc:  # say so now, not at shutdown: the API keeps serving
+            log.error("the OCPP gateway cannot listen on %s:%s: %s", host, port, exc)
+            raise
 
     return ocpp_gateway
 
