@@ -212,7 +212,8 @@ def main() -> None:
     ]
     print(
         f"OCPP ingest: {args.chargers} chargers × {args.messages} messages, {args.idle} idle, "
-        f"storm of {args.storm} over {args.storm_seconds:g} s, SQLite synchronous={args.synchronous}"
+        f"storm of {args.storm} over {args.storm_seconds:g} s, "
+        f"SQLite synchronous={args.synchronous}"
     )
     print(f"{'':34}{'chargenet':>14}{'baseline':>14}{'ratio':>10}")
     for label, key, fmt in rows:
