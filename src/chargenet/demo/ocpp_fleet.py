@@ -37,6 +37,8 @@ from ocpp.v201 import call_result as r201
 from ocpp.v201.enums import Action as A201
 
 log = logging.getLogger(__name__)
+# The library logs every frame it sends and receives at INFO: a fleet would drown the log.
+logging.getLogger("ocpp").setLevel(logging.WARNING)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
