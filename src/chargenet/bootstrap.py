@@ -78,9 +78,12 @@ def ocpp_config(settings: Settings) -> GatewayConfig:
     profile = settings.ocpp_security_profile
     if settings.ocpp_tls_cert and profile < 2:
         profile = 2
+    if settings.ocpp_tls_client_ca:
+        profile = 3
     return GatewayConfig(
         heartbeat_s=settings.ocpp_heartbeat_s,
         security_profile=profile,
         tls_cert=settings.ocpp_tls_cert,
         tls_key=settings.ocpp_tls_key,
+        tls_client_ca=settings.ocpp_tls_client_ca,
     )

@@ -460,3 +460,95 @@ def test_security_profile_2_serves_tls_and_still_asks_for_the_password(
             await ws.close()
 
     asyncio.run(scenario())
+
+
+def test_security_profile_3_knows_the_charger_by_its_client_certificate(
+    platform: Platform, tmp_path: Any
+) -> None:
+    import shutil
+    import ssl
+    import subprocess
+
+    from chargenet.adapters.ocpp.gateway import GatewayConfig
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make test certificates")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.pem",
+    )
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=Charger CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    )
+    for name in ("C1", "C2"):
+        run(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            f"/CN={name}",
+            "-keyout",
+            f"{name}.key",
+            "-out",
+            f"{name}.csr",
+        )
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "1", "-out", f"{name}.pem")  # fmt: skip
+
+    def tls(name: str | None) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(tmp_path / "server.pem"))
+        if name is not None:
+            context.load_cert_chain(tmp_path / f"{name}.pem", tmp_path / f"{name}.key")
+        return context
+
+    async def scenario() -> None:
+        config = GatewayConfig(
+            security_profile=3,
+            tls_cert=str(tmp_path / "server.pem"),
+            tls_key=str(tmp_path / "server.key"),
+            tls_client_ca=str(tmp_path / "ca.pem"),
+        )
+        async with running(platform, config, passwords=False) as gateway:
+            url = f"wss://127.0.0.1:{gateway.port}/ocpp/C1"
+            ws = await websockets.connect(url, subprotocols=["ocpp1.6"], ssl=tls("C1"))
+            await ws.send('[2,"h","Heartbeat",{}]')
+            assert (await ws.recv()).startswith('[3,"h"')
+            await ws.close()
+            with pytest.raises(InvalidStatus) as other:  # C2's certificate, C1's identity
+                await websockets.connect(url, subprotocols=["ocpp1.6"], ssl=tls("C2"))
+            assert other.value.response.status_code == 401
+            with pytest.raises((ssl.SSLError, OSError, websockets.exceptions.InvalidHandshake)):
+                ws = await websockets.connect(url, subprotocols=["ocpp1.6"], ssl=tls(None))
+                await ws.recv()  # TLS 1.3 may report the refusal only on first read
+
+    asyncio.run(scenario())

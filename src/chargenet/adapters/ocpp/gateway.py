@@ -67,9 +67,10 @@ _REFRESH_AFTER_S = 10.0  # a refused login re-reads the charger's record at most
 @dataclass(frozen=True)
 class GatewayConfig:
     heartbeat_s: int = 60  # the interval the platform gives chargers at boot
-    security_profile: int = 1  # 0: identity only, 1: Basic auth, 2: TLS + Basic auth
+    security_profile: int = 1  # 0 identity only, 1 Basic auth, 2 TLS + Basic, 3 mutual TLS
     tls_cert: str | None = None
     tls_key: str | None = None
+    tls_client_ca: str | None = None  # profile 3: chargers' certificates must chain to this
     max_connections: int = 50_000
     max_handshakes: int = 256  # handshakes in flight; beyond: 503 Retry-After
     max_frame_bytes: int = 64 * 1024  # larger frames get a CallError, the link lives
@@ -179,7 +180,16 @@ class OcppGateway:
             endpoint = await self._endpoint(identity)
             if endpoint is None or endpoint.retired or endpoint.protocol not in VERSIONS:
                 return self._refuse(connection, http.HTTPStatus.NOT_FOUND, "unknown charger")
-            if self.config.security_profile >= 1:
+            if self.config.security_profile >= 3:
+                # Mutual TLS: the certificate (already verified against our CA) names the
+                # charger; it must be the identity in the path.
+                if _certificate_name(connection) != identity:
+                    return self._refuse(
+                        connection,
+                        http.HTTPStatus.UNAUTHORIZED,
+                        "certificate is not this charger's",
+                    )
+            elif self.config.security_profile >= 1:
                 endpoint = await self._authenticate(identity, endpoint, request.headers)
                 if endpoint is None:
                     return self._refuse(connection, http.HTTPStatus.UNAUTHORIZED, "bad credentials")
@@ -315,6 +325,9 @@ class OcppGateway:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+        if self.config.tls_client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(self.config.tls_client_ca)
         return context
 
     @contextlib.asynccontextmanager
@@ -384,6 +397,18 @@ class OcppGateway:
     async def serve_forever(self, host: str, port: int) -> None:
         async with self.running(host, port):
             await asyncio.Event().wait()
+
+
+def _certificate_name(connection: ServerConnection) -> str | None:
+    """The common name of the client certificate the TLS layer verified."""
+    cert = connection.transport.get_extra_info("peercert")
+    if not cert:
+        return None
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
 
 
 def _basic_password(header: str | None, identity: str) -> str | None:
