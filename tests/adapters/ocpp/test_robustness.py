@@ -240,3 +240,27 @@ def test_every_order_kind_is_delivered_in_the_chargers_version(platform: Platfor
     # The library peer validates every CALL against the schema before its handler runs.
     assert all(outcome == "accepted" for _, _, outcome, _ in results), results
     assert len(results) == 2 * len(cases)
+
+
+def test_chargers_left_online_by_a_previous_run_go_offline_when_the_gateway_starts(
+    platform: Platform,
+) -> None:
+    from chargenet.core.events import ChargerPresenceChanged
+    from chargenet.core.ids import ChargerId
+    from tests.builders import meta, small_world
+
+    platform.ingestor.ingest(
+        [
+            *small_world(),
+            ChargerPresenceChanged(**meta(), charger_id=ChargerId("C1"), online=True),
+        ]
+    )
+    assert online(platform, "C1") is True
+
+    async def scenario() -> None:
+        async with running(platform):
+            await eventually(lambda: online(platform, "C1") is False)
+
+    asyncio.run(scenario())
+    reasons = [e["reason"] for e in platform.read.events(event_type="charger.presence_changed")]
+    assert reasons[-1] == "gateway restarted"
