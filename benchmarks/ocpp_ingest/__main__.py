@@ -144,6 +144,12 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
         await platform.start()
         assert platform.ocpp is not None
         platform.ocpp.config = type(platform.ocpp.config)(max_connections=need + 100)
+        if args.gateway_only:
+            # What the gateway alone can carry: events are built but not stored.
+            async def discard(events: Any) -> None:
+                return None
+
+            platform.ocpp.submit = discard  # type: ignore[method-assign]
         async with platform.ocpp.running("127.0.0.1", 0) as gateway:
             url = f"ws://127.0.0.1:{gateway.port}/ocpp"
             results.append(
@@ -183,6 +189,11 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=2000, help="idle connections held")
     parser.add_argument("--storm", type=int, default=2000, help="chargers reconnecting at once")
     parser.add_argument(
+        "--gateway-only",
+        action="store_true",
+        help="chargenet without the store (events built, not stored): the gateway's own cost",
+    )
+    parser.add_argument(
         "--storm-seconds",
         type=float,
         default=0.0,
@@ -214,6 +225,7 @@ def main() -> None:
         f"OCPP ingest: {args.chargers} chargers × {args.messages} messages, {args.idle} idle, "
         f"storm of {args.storm} over {args.storm_seconds:g} s, "
         f"SQLite synchronous={args.synchronous}"
+        + (" — chargenet WITHOUT its store (--gateway-only)" if args.gateway_only else "")
     )
     print(f"{'':34}{'chargenet':>14}{'baseline':>14}{'ratio':>10}")
     for label, key, fmt in rows:
