@@ -557,3 +557,14 @@ def test_security_profile_3_knows_the_charger_by_its_client_certificate(
                 await without_certificate()
 
     asyncio.run(scenario())
+
+
+def test_state_built_from_ocpp_traffic_is_rebuilt_the_same_from_the_log(
+    platform: Platform,
+) -> None:
+    test_a_full_201_transaction_becomes_one_session(platform)
+    before = (platform.read.sessions(limit=100)[0], platform.read.connectors(limit=100)[0])
+    report = platform.store.rebuild()
+    assert report.skipped == 0
+    after = (platform.read.sessions(limit=100)[0], platform.read.connectors(limit=100)[0])
+    assert after == before
