@@ -38,9 +38,9 @@ def parse_time(text: str | None, received: datetime) -> Stamp:
         return Stamp(received)
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError):  # unreadable, or beyond the calendar in UTC
         return Stamp(received, unset=True)
-    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     if when < CLOCK_FLOOR:
         return Stamp(received, unset=True)
     skew = (when - received).total_seconds()
@@ -112,6 +112,8 @@ def _scaled(value: float, unit: str | None, units: dict[str, float], default: st
     multiplier = 1.0
     if unit and "*10^" in unit:
         unit, exponent = unit.split("*10^")
+        if not -9 <= int(exponent) <= 9:
+            return None  # no meter reports in such units: not trusted
         multiplier = 10.0 ** int(exponent)
     factor = units.get(unit or default)
     return None if factor is None else value * factor * multiplier
