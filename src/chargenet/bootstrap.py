@@ -12,8 +12,11 @@ from chargenet.adapters.bus.memory import MemoryBus
 from chargenet.adapters.ocpi.ids import parse_party
 from chargenet.adapters.ocpi.party import OcpiParty, OcpiSettings
 from chargenet.adapters.ocpi.registration import Identity
+from chargenet.adapters.ocpp.control import OcppControl
+from chargenet.adapters.ocpp.gateway import GatewayConfig, OcppGateway
 from chargenet.adapters.storage.accounts import SqlUserStore
 from chargenet.adapters.storage.queries_ocpi import OcpiReads, SqlOcpiDirectory
+from chargenet.adapters.storage.queries_ocpp import OcppQueries
 from chargenet.adapters.storage.queries_planning import PlanningQueries
 from chargenet.adapters.storage.queries_supervision import SupervisionReads
 from chargenet.adapters.storage.queries_tcec import SettlementReadModel
@@ -49,6 +52,8 @@ class Platform:
     supervision: SupervisionService
     accounts: AccountService
     clock: Clock = field(default_factory=SystemClock)
+    ocpp: OcppGateway | None = None  # the OCPP server; `chargenet serve` runs it
+    ocpp_queries: OcppQueries | None = None
 
     async def start(self) -> None:
         await self.pipeline.start()
@@ -85,6 +90,11 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
     supervision = SupervisionService(
         SupervisionReads(store.read_engine), pipeline, orders, clock, supervision_config(settings)
     )
+    ocpp_queries = OcppQueries(store.read_engine, store.engine)
+    ocpp = OcppGateway(pipeline, ocpp_queries, clock, ocpp_config(settings))
+    bus.listen(ocpp.forget)
+    for protocol in ("ocpp1.6", "ocpp2.0.1"):
+        orders.register(protocol, OcppControl(ocpp))
     return Platform(
         settings=settings,
         store=store,
@@ -97,6 +107,23 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         supervision=supervision,
         accounts=AccountService(SqlUserStore(store.engine, store.read_engine), clock),
         clock=clock,
+        ocpp=ocpp,
+        ocpp_queries=ocpp_queries,
+    )
+
+
+def ocpp_config(settings: Settings) -> GatewayConfig:
+    profile = settings.ocpp_security_profile
+    if settings.ocpp_tls_cert and profile < 2:
+        profile = 2
+    if settings.ocpp_tls_client_ca:
+        profile = 3
+    return GatewayConfig(
+        heartbeat_s=settings.ocpp_heartbeat_s,
+        security_profile=profile,
+        tls_cert=settings.ocpp_tls_cert,
+        tls_key=settings.ocpp_tls_key,
+        tls_client_ca=settings.ocpp_tls_client_ca,
     )
 
 

@@ -40,6 +40,13 @@ class Settings:
     ocpi_name: str = "chargenet"
     ocpi_pull_interval_s: float = 900.0  # 0: no scheduled pulls
     open_data_per_minute: int = 120  # requests per client address
+    # OCPP gateway (docs/ocpp.md): its own port; chargers connect to ws(s)://HOST:PORT/ocpp/ID
+    ocpp_port: int = 9000
+    ocpp_heartbeat_s: int = 60  # interval given to chargers; offline after ~3 missed
+    ocpp_security_profile: int = 1  # 0 identity only, 1 Basic auth, 2 TLS + Basic, 3 mTLS
+    ocpp_tls_cert: str | None = None
+    ocpp_tls_key: str | None = None
+    ocpp_tls_client_ca: str | None = None  # profile 3: CA of the chargers' certificates
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -68,6 +75,12 @@ class Settings:
             ("ocpi_name", str),
             ("ocpi_pull_interval_s", float),
             ("open_data_per_minute", int),
+            ("ocpp_port", int),
+            ("ocpp_heartbeat_s", int),
+            ("ocpp_security_profile", int),
+            ("ocpp_tls_cert", str),
+            ("ocpp_tls_key", str),
+            ("ocpp_tls_client_ca", str),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

@@ -21,6 +21,7 @@ from chargenet.core.events import (
     BatterySwapped,
     ChargeDetailRecorded,
     ChargeOrdersReconciled,
+    ChargerDataTransferred,
     ChargerPresenceChanged,
     ChargerRetired,
     ChargerUpdated,
@@ -289,6 +290,9 @@ SAMPLES: list[Event] = [
         cost_incl_vat=Decimal("29.15"),
         session_id="T1",
         tariff_ids=("CN*XZP*T1",),
+    ),
+    ChargerDataTransferred(
+        **meta(), charger_id="C1", vendor_id="com.example", message_id="Diag", data='{"t": 41.5}'
     ),
 ]
 

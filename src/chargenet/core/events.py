@@ -902,3 +902,25 @@ class ConnectorTariffsSet(Event):
         if len(self.tariff_ids) > MAX_TARIFF_ELEMENTS:
             out.append(f"at most {MAX_TARIFF_ELEMENTS} tariffs per connector")
         return out
+
+
+# --- charger messages (OCPP gateway) ------------------------------------------------------
+
+MAX_DATA_TRANSFER_CHARS = 10_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerDataTransferred(Event):
+    """A vendor-specific message from a charger (OCPP DataTransfer), kept as sent."""
+
+    TYPE: ClassVar[str] = "charger.data_transferred"
+    charger_id: ChargerId
+    vendor_id: str
+    message_id: str | None = None
+    data: str | None = None  # as sent (JSON text when it was not a string), bounded
+
+    def body_problems(self) -> list[str]:
+        out = _empty(charger_id=self.charger_id, vendor_id=self.vendor_id)
+        if self.data is not None and len(self.data) > MAX_DATA_TRANSFER_CHARS:
+            out.append(f"data longer than {MAX_DATA_TRANSFER_CHARS} characters")
+        return out

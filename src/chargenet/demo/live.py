@@ -257,7 +257,13 @@ def load_city(platform: Platform, seed: int, speed: float) -> LiveCity:
     chargers: dict[ChargerId, Charger] = {}
     piles: list[Pile] = []
     public = {r["station_id"] for r in platform.read.stations(access="public", limit=10_000_000)[0]}
+    # Chargers that speak OCPP themselves are driven by the fleet simulator, not here.
+    from chargenet.demo.ocpp_world import demo_fleet
+
+    talking = {c.charger_id for c in demo_fleet(seed)}
     for row in rows:
+        if row["charger_id"] in talking:
+            continue
         charger_id = ChargerId(row["charger_id"])
         online = bool(row["charger_online"])
         if charger_id not in chargers:

@@ -897,7 +897,10 @@ def demo_roads() -> list[dict[str, Any]]:
 
 
 def build_world(seed: int, now: datetime) -> list[Event]:
-    return WorldBuilder(seed=seed, now=now).build()
+    from chargenet.demo.ocpp_world import demo_fleet_events  # after the rest: ids stay
+
+    builder = WorldBuilder(seed=seed, now=now)
+    return builder.build() + demo_fleet_events(builder.places, seed, now)
 
 
 def world_connectors(events: list[Event]) -> Iterator[tuple[str, str]]:

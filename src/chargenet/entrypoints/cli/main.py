@@ -33,8 +33,15 @@ from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.entrypoints.cli import supervise
 from chargenet.entrypoints.cli.ocpi import ocpi_app
+from chargenet.entrypoints.cli.ocpp import (
+    demo_fleet_job,
+    gateway_job,
+    ocpp_app,
+    set_fleet_passwords,
+)
 from chargenet.entrypoints.cli.plan import plan_app
 from chargenet.entrypoints.cli.report import report_app
+from chargenet.entrypoints.cli.simulate import simulate_app
 from chargenet.entrypoints.cli.tcec import app as tcec_app
 from chargenet.entrypoints.cli.users import users_app
 
@@ -57,6 +64,8 @@ app.add_typer(tcec_app, name="tcec")
 app.add_typer(supervise.app, name="supervise")
 app.add_typer(users_app, name="users")
 app.add_typer(report_app, name="report")
+app.add_typer(ocpp_app, name="ocpp")
+app.add_typer(simulate_app, name="simulate")
 
 DbOption = Annotated[
     str | None,
@@ -129,13 +138,17 @@ def serve(
         tokens = [secrets.token_urlsafe(24)]
         err.print(f"No API token given; generated one for this run: [bold]{tokens[0]}[/bold]")
     parts = protocol_parts(platform)
-    parts["background"] = [*parts["background"], *supervise.JOBS]
+    parts["background"] = [
+        *parts["background"],
+        *supervise.JOBS,
+        gateway_job(settings.host, settings.ocpp_port),
+    ]
     web = create_app(platform, api_tokens=tokens, **parts)
-    _print_urls(settings)
+    _print_urls(settings, settings.ocpp_port)
     uvicorn.run(web, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 
-def _print_urls(settings: Settings) -> None:
+def _print_urls(settings: Settings, ocpp_port: int | None = None) -> None:
     base = f"http://{settings.host}:{settings.port}"
     table = Table(title="chargenet is listening", show_header=False)
     table.add_row("Charger finder (public)", f"{base}/")
@@ -147,6 +160,8 @@ def _print_urls(settings: Settings) -> None:
     table.add_row("Health", f"{base}/healthz")
     table.add_row("OCPI 2.2.1 versions", f"{base}/ocpi/versions")
     table.add_row("Open data (public)", f"{base}/open-data/v1/sites")
+    if ocpp_port:
+        table.add_row("OCPP chargers connect to", f"ws://{settings.host}:{ocpp_port}/ocpp/{{id}}")
     console.print(table)
 
 
@@ -163,6 +178,9 @@ def demo(
         float, typer.Option(help="How many times faster than real life the city charges")
     ] = 20.0,
     token: Annotated[list[str] | None, typer.Option(help="API token (repeatable)")] = None,
+    ocpp_port: Annotated[
+        int, typer.Option(help="Port of the OCPP gateway (0: any free port, logged)")
+    ] = 0,
 ) -> None:
     """Run the platform with the demo city (Xinzhou and Liuzhou), alive. Prints the URLs."""
     import uvicorn
@@ -191,8 +209,15 @@ def demo(
         "demo", DemoControl(holds, platform.read, platform.pipeline.submit, platform.clock.now)
     )
     city = live_city(seed=seed, speed=speed, holds=holds)
+    set_fleet_passwords(platform, seed)
     parts = protocol_parts(platform)
-    parts["background"] = [city, *parts["background"], *supervise.JOBS]
+    parts["background"] = [
+        city,
+        *parts["background"],
+        *supervise.JOBS,
+        gateway_job(settings.host, ocpp_port),
+        demo_fleet_job(seed, speed, settings.host),
+    ]
     users = ensure_demo_users(platform.accounts)
     web = create_app(platform, api_tokens=tokens, map_layers=demo_map_layers(), **parts)
     _print_urls(settings)

@@ -20,6 +20,7 @@ from chargenet.adapters.storage.projections import (
     billing,
     live,
     ocpi,
+    ocpp,
     oversight,
     planning,
     registry,
@@ -58,6 +59,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
 _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
     **live.APPLIERS,
     **sessions.APPLIERS,
+    **ocpp.APPLIERS,
 }
 
 HANDLED = frozenset(_CORE) | frozenset(_RAW)

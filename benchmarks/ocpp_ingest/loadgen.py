@@ -1,0 +1,150 @@
+"""The chargers' side of the benchmark, run in a child process (its own core and memory, so
+that what the parent measures is the server alone).
+
+Each charger behaves as OCPP asks: one CALL at a time, the next only after the answer.
+The client is `fastclient.py` (hand-made frames, one Protocol per charger): a full client
+library would make the client, not the server, the bottleneck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from typing import Any
+from urllib.parse import urlsplit
+
+from benchmarks.ocpp_ingest.fastclient import Refused, run_charger
+
+BOOT = '[2,"b","BootNotification",{"chargePointVendor":"bench","chargePointModel":"B1"}]'
+
+
+def _meter(n: int, register: int, at: datetime) -> str:
+    stamp = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return (
+        f'[2,"m{n}","MeterValues",{{"connectorId":1,"meterValue":[{{"timestamp":"{stamp}",'
+        f'"sampledValue":[{{"value":"{register}","measurand":"Energy.Active.Import.Register",'
+        f'"unit":"Wh"}},{{"value":"7000","measurand":"Power.Active.Import","unit":"W"}},'
+        f'{{"value":"55.5","measurand":"SoC","unit":"Percent"}}]}}]}}]'
+    )
+
+
+def _status(n: int, status: str) -> str:
+    return (
+        f'[2,"s{n}","StatusNotification",'
+        f'{{"connectorId":1,"errorCode":"NoError","status":"{status}"}}]'
+    )
+
+
+def _target(url: str) -> tuple[str, int, str]:
+    parsed = urlsplit(url)
+    return parsed.hostname or "127.0.0.1", parsed.port or 80, parsed.path.rstrip("/")
+
+
+async def _with_retry(
+    url: str,
+    identity: str,
+    password: str,
+    frames: list[str],
+    latencies: list[float],
+    keep_open: bool = False,
+) -> Any:
+    """A charger's connection attempt: refused with 503 (admission control) or dropped
+    while the server is swamped, it tries again after a pause, as real chargers do (they
+    would wait Retry-After; the benchmark shortens that to ~1 s)."""
+    host, port, path = _target(url)
+    for _ in range(100):
+        try:
+            return await run_charger(
+                host, port, f"{path}/{identity}", identity, password, frames, latencies, keep_open
+            )
+        except (Refused, OSError, ConnectionError) as exc:
+            if isinstance(exc, Refused) and exc.status != 503:
+                raise
+            await asyncio.sleep(random.uniform(0.5, 1.5))
+    raise ConnectionError(f"{identity}: gave up")
+
+
+def _session_frames(messages: int, t0: datetime) -> list[str]:
+    frames = [BOOT]
+    register = random.randint(0, 1_000_000)
+    for n in range(messages):
+        if n % 10 == 0:
+            frames.append(_status(n, "Charging" if n % 20 == 0 else "SuspendedEV"))
+        else:
+            register += 100
+            frames.append(_meter(n, register, t0 + timedelta(seconds=60 * n)))
+    return frames
+
+
+async def _load(url: str, ids: list[str], password: str, messages: int) -> dict[str, Any]:
+    t0 = datetime.now(UTC) - timedelta(days=3)
+    # Connect and boot everyone first, then measure the steady flow of messages.
+    latencies: list[float] = []
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(_with_retry(url, i, password, _session_frames(messages, t0), latencies) for i in ids)
+    )
+    elapsed = time.perf_counter() - start
+    return {"elapsed": elapsed, "latencies": sorted(latencies)}
+
+
+async def _idle(url: str, ids: list[str], password: str, conn: Connection) -> None:
+    transports = []
+    ignored: list[float] = []
+    for start in range(0, len(ids), 500):
+        batch = ids[start : start + 500]
+        transports += await asyncio.gather(
+            *(_with_retry(url, i, password, [BOOT], ignored, keep_open=True) for i in batch)
+        )
+    conn.send({"open": len(transports)})
+    await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # hold until told
+    for transport in transports:
+        transport.close()
+    await asyncio.sleep(1)
+
+
+async def _storm(url: str, ids: list[str], password: str, spread_s: float) -> dict[str, Any]:
+    """Every charger reconnects (at once, or at random within `spread_s`): connect,
+    BootNotification, StatusNotification."""
+    acks: list[float] = []
+    done: list[float] = []
+    failures = 0
+    start = time.perf_counter()
+
+    async def one(identity: str) -> None:
+        nonlocal failures
+        if spread_s:
+            await asyncio.sleep(random.uniform(0, spread_s))
+        try:
+            await _with_retry(url, identity, password, [BOOT, _status(0, "Available")], acks)
+            done.append(time.perf_counter() - start)
+        except Exception:
+            failures += 1
+
+    await asyncio.gather(*(one(i) for i in ids))
+    return {
+        "elapsed": time.perf_counter() - start,
+        "acks": sorted(acks),
+        "done": sorted(done),
+        "failures": failures,
+    }
+
+
+def child(conn: Connection) -> None:
+    """Serve the parent's requests: ("load"|"idle"|"storm", url, ids, password, n), where n
+    is messages per charger (load) or the seconds a storm is spread over."""
+    while True:
+        request = conn.recv()
+        if request is None:
+            return
+        kind, url, ids, password, messages = request
+        if kind == "load":
+            conn.send(asyncio.run(_load(url, ids, password, messages)))
+        elif kind == "idle":
+            asyncio.run(_idle(url, ids, password, conn))
+            conn.send({"closed": True})
+        elif kind == "storm":
+            conn.send(asyncio.run(_storm(url, ids, password, messages)))

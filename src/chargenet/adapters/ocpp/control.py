@@ -1,0 +1,223 @@
+"""Orders → OCPP CALLs to the charger, and its answer back (the `ChargerControl` of the
+ocpp1.6 and ocpp2.0.1 protocols). docs/ocpp.md has the table:
+
+- stop / resume → ChangeAvailability Inoperative / Operative (1.6 connector 0, 2.0.1 no
+  evse: the whole charger)
+- reset → Reset (1.6 Soft/Hard, 2.0.1 OnIdle/Immediate)
+- remote_start / remote_stop → RemoteStart/StopTransaction (2.0.1 RequestStart/Stop…)
+- set / clear_charging_limit → Set/ClearChargingProfile (the whole charger's max profile,
+  or TxDefaultProfile on one connector)
+- get / change_configuration → Get/ChangeConfiguration (2.0.1 Get/SetVariables with keys
+  "Component.Variable")
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from chargenet.adapters.ocpp.frames import as_plain
+from chargenet.adapters.ocpp.gateway import OcppGateway
+from chargenet.adapters.ocpp.link import CallFailed
+from chargenet.adapters.ocpp.schemas import V16
+from chargenet.app.orders import Order, OrderResult
+from chargenet.core.supervision import OrderKind, OrderOutcome
+from chargenet.kit.ids import stable_id
+
+log = logging.getLogger(__name__)
+
+LIMIT_PROFILE_ID = 7_201  # chargenet's own profile: setting it again replaces it
+LIMIT_STACK_LEVEL = 9
+OK_STATUSES = frozenset({"Accepted", "Scheduled", "RebootRequired"})
+
+
+class OrderInvalid(ValueError):
+    pass
+
+
+class OcppControl:
+    def __init__(self, gateway: OcppGateway) -> None:
+        self.gateway = gateway
+
+    async def execute(self, order: Order, timeout_s: float) -> OrderResult:
+        link = self.gateway.links.get(order.charger_id)
+        if link is None:
+            return OrderResult(OrderOutcome.FAILED, "charger is not connected")
+        try:
+            action, payload = request(order, link.version, self.gateway.clock.now().isoformat())
+        except OrderInvalid as exc:
+            return OrderResult(OrderOutcome.FAILED, str(exc))
+        try:
+            answer = await link.call(action, payload, timeout_s)
+        except TimeoutError:
+            self.gateway.call_failed(link)
+            return OrderResult(OrderOutcome.TIMEOUT, f"{action}: no answer within {timeout_s:g} s")
+        except CallFailed as exc:
+            if "connection closed" not in str(exc):
+                self.gateway.call_failed(link)
+            return OrderResult(OrderOutcome.FAILED, f"{action}: {exc}")
+        link.call_failures = 0
+        return verdict(action, as_plain(answer))
+
+
+def verdict(action: str, answer: dict[str, Any]) -> OrderResult:
+    """The order's outcome from the charger's answer; the answer itself is the detail."""
+    detail = json.dumps(answer, ensure_ascii=False, sort_keys=True)[:2000]
+    if action in ("GetConfiguration", "GetVariables"):
+        return OrderResult(OrderOutcome.ACCEPTED, detail)
+    if action == "SetVariables":
+        statuses = {r.get("attributeStatus") for r in answer.get("setVariableResult", [])}
+        ok = bool(statuses) and statuses <= OK_STATUSES
+        return OrderResult(OrderOutcome.ACCEPTED if ok else OrderOutcome.REJECTED, detail)
+    status = answer.get("status")
+    return OrderResult(
+        OrderOutcome.ACCEPTED if status in OK_STATUSES else OrderOutcome.REJECTED, detail
+    )
+
+
+def _int(order: Order, name: str) -> int | None:
+    value = order.parameters.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise OrderInvalid(f"parameter {name} must be an integer, got {value!r}") from None
+
+
+def _transaction(order: Order) -> str:
+    tx = order.parameters.get("transaction_id")
+    if tx is None:
+        session = order.parameters.get("session_id", "")
+        prefix = f"{order.charger_id}:"
+        if not session.startswith(prefix):
+            raise OrderInvalid("remote_stop needs transaction_id or a session_id of this charger")
+        tx = session[len(prefix) :]
+    return tx
+
+
+def _keys(order: Order) -> list[str]:
+    return [k.strip() for k in order.parameters.get("keys", "").split(",") if k.strip()]
+
+
+def _component_variable(key: str) -> dict[str, Any]:
+    component, _, variable = key.rpartition(".")
+    if not component or not variable:
+        raise OrderInvalid(f"2.0.1 configuration keys are Component.Variable, got {key!r}")
+    return {"component": {"name": component}, "variable": {"name": variable}}
+
+
+def request(order: Order, version: str, now: str) -> tuple[str, dict[str, Any]]:
+    """(action, payload) of an order in the charger's OCPP version."""
+    kind = order.kind
+    evse = order.evse_no
+    v16 = version == V16
+    if kind in (OrderKind.STOP, OrderKind.RESUME):
+        state = "Inoperative" if kind is OrderKind.STOP else "Operative"
+        if v16:
+            return "ChangeAvailability", {"connectorId": evse or 0, "type": state}
+        payload: dict[str, Any] = {"operationalStatus": state}
+        if evse:
+            payload["evse"] = {"id": evse}
+            if order.connector_no:
+                payload["evse"]["connectorId"] = order.connector_no
+        return "ChangeAvailability", payload
+    if kind is OrderKind.RESET:
+        hard = order.parameters.get("type", "").lower() in ("hard", "immediate")
+        if v16:
+            return "Reset", {"type": "Hard" if hard else "Soft"}
+        payload = {"type": "Immediate" if hard else "OnIdle"}
+        if evse:
+            payload["evseId"] = evse
+        return "Reset", payload
+    if kind is OrderKind.REMOTE_START:
+        token = order.parameters.get("id_tag") or order.parameters.get("id_token") or "CHARGENET"
+        if v16:
+            payload = {"idTag": token[:20]}
+            if evse:
+                payload["connectorId"] = evse
+            return "RemoteStartTransaction", payload
+        payload = {
+            "idToken": {"idToken": token[:36], "type": "Central"},
+            "remoteStartId": _int(order, "remote_start_id")
+            or int(stable_id("remote-start", order.order_id)[:7], 16),
+        }
+        if evse:
+            payload["evseId"] = evse
+        return "RequestStartTransaction", payload
+    if kind is OrderKind.REMOTE_STOP:
+        tx = _transaction(order)
+        if v16:
+            try:
+                return "RemoteStopTransaction", {"transactionId": int(tx)}
+            except ValueError:
+                raise OrderInvalid(f"1.6 transaction ids are integers, got {tx!r}") from None
+        return "RequestStopTransaction", {"transactionId": tx[:36]}
+    if kind is OrderKind.SET_CHARGING_LIMIT:
+        return _limit(order, v16, now)
+    if kind is OrderKind.CLEAR_CHARGING_LIMIT:
+        if v16:
+            return "ClearChargingProfile", {"id": LIMIT_PROFILE_ID}
+        return "ClearChargingProfile", {"chargingProfileId": LIMIT_PROFILE_ID}
+    if kind is OrderKind.GET_CONFIGURATION:
+        keys = _keys(order)
+        if v16:
+            return "GetConfiguration", ({"key": keys} if keys else {})
+        if not keys:
+            raise OrderInvalid("get_configuration on 2.0.1 needs keys (Component.Variable,…)")
+        return "GetVariables", {"getVariableData": [_component_variable(k) for k in keys]}
+    if kind is OrderKind.CHANGE_CONFIGURATION:
+        key, value = order.parameters.get("key"), order.parameters.get("value")
+        if not key or value is None:
+            raise OrderInvalid("change_configuration needs key and value")
+        if v16:
+            return "ChangeConfiguration", {"key": key[:50], "value": value[:500]}
+        return "SetVariables", {
+            "setVariableData": [{"attributeValue": value[:1000], **_component_variable(key)}]
+        }
+    raise OrderInvalid(f"{kind.value} is not an OCPP order")
+
+
+def _limit(order: Order, v16: bool, now: str) -> tuple[str, dict[str, Any]]:
+    watts, amps = _int(order, "limit_w"), _int(order, "limit_a")
+    if (watts is None) == (amps is None):
+        raise OrderInvalid("set_charging_limit needs exactly one of limit_w, limit_a")
+    unit, limit = ("W", watts) if watts is not None else ("A", amps)
+    assert limit is not None
+    if limit < 0:
+        raise OrderInvalid("a charging limit cannot be negative")
+    evse = order.evse_no or 0
+    period = [{"startPeriod": 0, "limit": limit}]
+    if v16:
+        return "SetChargingProfile", {
+            "connectorId": evse,
+            "csChargingProfiles": {
+                "chargingProfileId": LIMIT_PROFILE_ID,
+                "stackLevel": LIMIT_STACK_LEVEL,
+                "chargingProfilePurpose": "TxDefaultProfile" if evse else "ChargePointMaxProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": {
+                    "startSchedule": now,
+                    "chargingRateUnit": unit,
+                    "chargingSchedulePeriod": period,
+                },
+            },
+        }
+    return "SetChargingProfile", {
+        "evseId": evse,
+        "chargingProfile": {
+            "id": LIMIT_PROFILE_ID,
+            "stackLevel": LIMIT_STACK_LEVEL,
+            "chargingProfilePurpose": "TxDefaultProfile" if evse else "ChargingStationMaxProfile",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": now,
+                    "chargingRateUnit": unit,
+                    "chargingSchedulePeriod": period,
+                }
+            ],
+        },
+    }

@@ -1,0 +1,184 @@
+"""OCPP-J framing: CALL [2, id, action, payload], CALLRESULT [3, id, payload], CALLERROR
+[4, id, code, description, details].
+
+A frame that cannot be read is answered with the version's own CallError code and never
+closes the connection. Payloads are decoded straight into the compiled schema types
+(`schemas.py`); msgspec's validation message tells which constraint broke, which picks
+the error code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from chargenet.adapters.ocpp.schemas import V16, SchemaMissing, actions, decoder
+
+CALL, CALLRESULT, CALLERROR = 2, 3, 4
+MAX_MESSAGE_ID = 36  # the spec's maximum length of a unique message id
+
+_outer = msgspec.json.Decoder(list[msgspec.Raw])
+_str = msgspec.json.Decoder(str)
+_int = msgspec.json.Decoder(int)
+_any = msgspec.json.Decoder()
+_encoder = msgspec.json.Encoder()
+_LEADING_ID = re.compile(rb'^\s*\[\s*[234]\s*,\s*"([^"\\]{1,36})"')
+
+
+class Err:
+    """CallError codes. 1.6 and 2.0.1 spell two of them differently."""
+
+    NOT_IMPLEMENTED = "NotImplemented"
+    NOT_SUPPORTED = "NotSupported"
+    INTERNAL = "InternalError"
+    PROTOCOL = "ProtocolError"
+    SECURITY = "SecurityError"
+    PROPERTY = "PropertyConstraintViolation"
+    TYPE = "TypeConstraintViolation"
+    GENERIC = "GenericError"
+
+    @staticmethod
+    def format(version: str) -> str:
+        return "FormationViolation" if version == V16 else "FormatViolation"
+
+    @staticmethod
+    def occurrence(version: str) -> str:
+        return "OccurenceConstraintViolation" if version == V16 else "OccurrenceConstraintViolation"
+
+    @staticmethod
+    def rpc(version: str) -> str:
+        """The message could not be read as an RPC frame at all."""
+        return "FormationViolation" if version == V16 else "RpcFrameworkError"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    message_id: str
+    action: str
+    payload: Any  # the compiled schema Struct of this action
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    message_id: str
+    payload: msgspec.Raw  # decoded by whoever waits for it (it knows the action)
+
+
+@dataclass(frozen=True, slots=True)
+class CallError:
+    message_id: str
+    code: str
+    description: str
+
+
+class FrameError(Exception):
+    """A frame we answer with a CallError (message_id "-1" when none could be read)."""
+
+    def __init__(self, message_id: str, code: str, description: str) -> None:
+        super().__init__(description)
+        self.message_id = message_id
+        self.code = code
+        self.description = description
+
+
+def leading_id(data: bytes) -> str:
+    """The message id of a frame too broken (or too big) to parse, when it can be seen."""
+    match = _LEADING_ID.match(data[:64])
+    return match.group(1).decode() if match else "-1"
+
+
+def violation(version: str, error: msgspec.ValidationError) -> tuple[str, str]:
+    """(CallError code, description) for a payload that breaks its schema."""
+    text = str(error)
+    if text.startswith("Object missing required field") or " of length >= " in text:
+        return Err.occurrence(version), text
+    if " of length <= " in text and text.startswith("Expected `array`"):
+        return Err.occurrence(version), text
+    if text.startswith("Object contains unknown field"):
+        return Err.format(version), text
+    if text.startswith("Expected `") and ", got `" in text:
+        return Err.TYPE, text
+    return Err.PROPERTY, text  # enums, string lengths, numeric bounds
+
+
+def parse(data: bytes, version: str) -> Call | CallResult | CallError:
+    """Read one frame; raises FrameError with the CallError to answer."""
+    try:
+        parts = _outer.decode(data)
+    except msgspec.DecodeError as exc:
+        raise FrameError(
+            leading_id(data), Err.rpc(version), f"not an OCPP-J array: {exc}"
+        ) from None
+    if len(parts) < 3:
+        raise FrameError("-1", Err.rpc(version), "a frame has at least 3 elements")
+    try:
+        kind = _int.decode(parts[0])
+        message_id = _str.decode(parts[1])
+    except msgspec.DecodeError:
+        raise FrameError(leading_id(data), Err.rpc(version), "bad message type or id") from None
+    if not 0 < len(message_id) <= MAX_MESSAGE_ID:
+        raise FrameError("-1", Err.rpc(version), "message id must be 1..36 characters")
+    if kind == CALL:
+        return _call(parts, message_id, version)
+    if kind == CALLRESULT:
+        if len(parts) != 3:
+            raise FrameError(message_id, Err.format(version), "a CALLRESULT has 3 elements")
+        return CallResult(message_id, parts[2])
+    if kind == CALLERROR:
+        try:
+            code, description = _str.decode(parts[2]), _str.decode(parts[3])
+        except (msgspec.DecodeError, IndexError):
+            code, description = Err.GENERIC, "unreadable CallError"
+        return CallError(message_id, code[:50], description[:255])
+    message_type = Err.format(version) if version == V16 else "MessageTypeNotSupported"
+    raise FrameError(message_id, message_type, f"unknown message type {kind}")
+
+
+def _call(parts: list[msgspec.Raw], message_id: str, version: str) -> Call:
+    if len(parts) != 4:
+        raise FrameError(message_id, Err.format(version), "a CALL has 4 elements")
+    try:
+        action = _str.decode(parts[2])
+    except msgspec.DecodeError:
+        raise FrameError(message_id, Err.format(version), "action is not a string") from None
+    if action not in actions(version):
+        raise FrameError(message_id, Err.NOT_IMPLEMENTED, f"unknown action {action[:40]!r}")
+    try:
+        payload = decoder(version, action).decode(parts[3])
+    except SchemaMissing:
+        raise FrameError(message_id, Err.NOT_IMPLEMENTED, f"unknown action {action!r}") from None
+    except msgspec.ValidationError as exc:
+        code, text = violation(version, exc)
+        raise FrameError(message_id, code, text[:255]) from None
+    except msgspec.DecodeError as exc:
+        raise FrameError(message_id, Err.format(version), str(exc)[:255]) from None
+    return Call(message_id, action, payload)
+
+
+def decode_result(version: str, action: str, raw: msgspec.Raw) -> Any:
+    """A charger's answer to our CALL, validated against the response schema."""
+    return decoder(version, action, response=True).decode(raw)
+
+
+def as_plain(value: Any) -> Any:
+    """A decoded payload (Structs) as plain JSON-ready values."""
+    return msgspec.to_builtins(value)
+
+
+def call(message_id: str, action: str, payload: dict[str, Any]) -> bytes:
+    return _encoder.encode([CALL, message_id, action, payload])
+
+
+def result(message_id: str, payload: dict[str, Any]) -> bytes:
+    return _encoder.encode([CALLRESULT, message_id, payload])
+
+
+def error(message_id: str, code: str, description: str) -> bytes:
+    return _encoder.encode([CALLERROR, message_id, code, description[:255], {}])
+
+
+def loads_any(raw: msgspec.Raw) -> Any:
+    return _any.decode(raw)

@@ -1,0 +1,424 @@
+"""The OCPP server: chargers connect to ws(s)://HOST:PORT/ocpp/{charge_point_id}.
+
+What happens at the door (before the WebSocket upgrade, so a refused charger costs us one
+HTTP exchange): admission control (a bounded number of handshakes in flight and of open
+connections: beyond that 503 with Retry-After, so a reconnect storm queues at the chargers
+rather than in our memory), the identity must be a registered OCPP charger (else 404),
+HTTP Basic auth against its hashed password (security profiles 1 and 2; else 401), and the
+subprotocol must be the one it is registered with.
+
+Inside: one `Link` per socket. A new connection for an identity replaces the old one;
+presence goes offline when the socket closes, when the charger misses ~3 heartbeat
+intervals, or when it stops answering our CALLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import hashlib
+import http
+import logging
+import random
+import ssl
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import NegotiationError
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from chargenet.adapters.ocpp.handlers import HANDLERS
+from chargenet.adapters.ocpp.link import Handler, Link
+from chargenet.adapters.ocpp.schemas import VERSIONS
+from chargenet.app.endpoints import ChargerEndpoint, ChargerEndpoints
+from chargenet.app.pipeline import IngestPipeline
+from chargenet.core.events import (
+    ChargerPresenceChanged,
+    ChargerRegistered,
+    ChargerRetired,
+    ChargerUpdated,
+    Event,
+    Source,
+    event_meta,
+)
+from chargenet.core.ids import ChargerId
+from chargenet.kit.clock import Clock
+from chargenet.kit.ids import new_id
+from chargenet.kit.secrets import verify_secret
+
+log = logging.getLogger(__name__)
+# websockets logs every open and close at INFO: thousands of chargers would drown the log.
+_ws_log = logging.getLogger("chargenet.ocpp.ws")
+_ws_log.setLevel(logging.WARNING)
+
+PATH_PREFIX = "/ocpp/"
+MAX_IDENTITY = 128
+_REFRESH_AFTER_S = 10.0  # a refused login re-reads the charger's record at most this often
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    heartbeat_s: int = 60  # the interval the platform gives chargers at boot
+    security_profile: int = 1  # 0 identity only, 1 Basic auth, 2 TLS + Basic, 3 mutual TLS
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_client_ca: str | None = None  # profile 3: chargers' certificates must chain to this
+    max_connections: int = 50_000
+    max_handshakes: int = 256  # handshakes in flight; beyond: 503 Retry-After
+    max_frame_bytes: int = 64 * 1024  # larger frames get a CallError, the link lives
+    call_timeout_s: float = 30.0
+    failed_calls_before_drop: int = 2  # a charger that heartbeats but ignores CALLs is dropped
+    missed_heartbeats: float = 3.0  # silent this many intervals: offline
+
+    @property
+    def stale_after_s(self) -> float:
+        return self.heartbeat_s * self.missed_heartbeats
+
+
+@dataclass
+class GatewayStats:
+    connections: int = 0
+    accepted: int = 0
+    refused_handshakes: dict[int, int] = field(default_factory=dict)  # by HTTP status
+    frames: int = 0
+    refused: int = 0  # frames answered with a CallError
+    failed: int = 0  # handler failures (bugs), answered InternalError
+    dropped_values: int = 0  # implausible meter values not trusted
+    replaced: int = 0
+    stale: int = 0
+
+
+class OcppGateway:
+    def __init__(
+        self,
+        pipeline: IngestPipeline,
+        endpoints: ChargerEndpoints,
+        clock: Clock,
+        config: GatewayConfig | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.endpoints = endpoints
+        self.clock = clock
+        self.config = config or GatewayConfig()
+        self.stats = GatewayStats()
+        self.links: dict[str, Link] = {}
+        self._directory: dict[str, ChargerEndpoint] = {}
+        self._refreshed: dict[str, float] = {}
+        self._verified: dict[str, bytes] = {}  # charger → sha256 of the password it proved
+        self._handshakes = 0
+        self._server: Server | None = None
+        self._warned: dict[str, float] = {}
+        self.port: int | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _spawn(self, coro: Any) -> None:
+        """Fire and forget, keeping a reference until done (asyncio holds only weak ones)."""
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- the directory of chargers ---------------------------------------------------------
+
+    def forget(self, events: Sequence[Event]) -> None:
+        """Bus listener: registry changes invalidate the cached charger."""
+        for event in events:
+            if isinstance(event, ChargerRegistered | ChargerUpdated):
+                self._directory.pop(event.charger.charger_id, None)
+            elif isinstance(event, ChargerRetired):
+                self._directory.pop(event.charger_id, None)
+
+    def forget_secret(self, charger_id: str) -> None:
+        self._directory.pop(charger_id, None)
+        self._verified.pop(charger_id, None)
+
+    async def _endpoint(self, charger_id: str, refresh: bool = False) -> ChargerEndpoint | None:
+        found = None if refresh else self._directory.get(charger_id)
+        if found is None:
+            found = await asyncio.to_thread(self.endpoints.endpoint, charger_id)
+            self._refreshed[charger_id] = time.monotonic()
+            if found is not None:
+                self._directory[charger_id] = found
+        return found
+
+    # --- handshake --------------------------------------------------------------------------
+
+    def _refuse(self, connection: ServerConnection, status: http.HTTPStatus, text: str) -> Response:
+        self.stats.refused_handshakes[status.value] = (
+            self.stats.refused_handshakes.get(status.value, 0) + 1
+        )
+        response = connection.respond(status, text + "\n")
+        if status is http.HTTPStatus.UNAUTHORIZED:
+            response.headers["WWW-Authenticate"] = 'Basic realm="chargenet OCPP"'
+        if status is http.HTTPStatus.SERVICE_UNAVAILABLE:
+            response.headers["Retry-After"] = str(random.randint(5, 30))
+        return response
+
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if not path.startswith(PATH_PREFIX):
+            return self._refuse(connection, http.HTTPStatus.NOT_FOUND, "use /ocpp/{identity}")
+        identity = unquote(path[len(PATH_PREFIX) :])
+        if not identity or "/" in identity or len(identity) > MAX_IDENTITY:
+            return self._refuse(connection, http.HTTPStatus.NOT_FOUND, "bad charger identity")
+        if (
+            self._handshakes >= self.config.max_handshakes
+            or len(self.links) >= self.config.max_connections
+        ):
+            return self._refuse(connection, http.HTTPStatus.SERVICE_UNAVAILABLE, "busy")
+        self._handshakes += 1
+        try:
+            endpoint = await self._endpoint(identity)
+            if endpoint is None or endpoint.retired or endpoint.protocol not in VERSIONS:
+                return self._refuse(connection, http.HTTPStatus.NOT_FOUND, "unknown charger")
+            if self.config.security_profile >= 3:
+                # Mutual TLS: the certificate (already verified against our CA) names the
+                # charger; it must be the identity in the path.
+                if _certificate_name(connection) != identity:
+                    return self._refuse(
+                        connection,
+                        http.HTTPStatus.UNAUTHORIZED,
+                        "certificate is not this charger's",
+                    )
+            elif self.config.security_profile >= 1:
+                endpoint = await self._authenticate(identity, endpoint, request.headers)
+                if endpoint is None:
+                    return self._refuse(connection, http.HTTPStatus.UNAUTHORIZED, "bad credentials")
+        finally:
+            self._handshakes -= 1
+        connection.chargenet_endpoint = endpoint  # type: ignore[attr-defined]
+        return None
+
+    async def _authenticate(
+        self, identity: str, endpoint: ChargerEndpoint, headers: Headers
+    ) -> ChargerEndpoint | None:
+        password = _basic_password(headers.get("Authorization"), identity)
+        if password is None:
+            return None
+        proof = hashlib.sha256(password.encode()).digest()
+        if self._verified.get(identity) == proof:
+            return endpoint
+        for attempt in range(2):
+            if endpoint.secret_hash is not None and await asyncio.to_thread(
+                verify_secret, password, endpoint.secret_hash
+            ):
+                self._verified[identity] = proof
+                return endpoint
+            # A password set since we cached the record (by another process): look again,
+            # but not more often than every few seconds per charger.
+            last = self._refreshed.get(identity, 0.0)
+            if attempt or time.monotonic() - last < _REFRESH_AFTER_S:
+                break
+            fresh = await self._endpoint(identity, refresh=True)
+            if fresh is None:
+                return None
+            endpoint = fresh
+        return None
+
+    def _select_subprotocol(
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
+    ) -> Subprotocol | None:
+        endpoint: ChargerEndpoint | None = getattr(connection, "chargenet_endpoint", None)
+        wanted = endpoint.protocol if endpoint is not None else None
+        if wanted in offered:
+            return Subprotocol(wanted)  # type: ignore[arg-type]
+        raise NegotiationError(f"this charger is registered for {wanted}")
+
+    # --- connections ------------------------------------------------------------------------
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        endpoint: ChargerEndpoint = connection.chargenet_endpoint  # type: ignore[attr-defined]
+        version = connection.subprotocol or ""
+        link = Link(self, connection, endpoint, version, self.clock.now())
+        old = self.links.get(link.charger_id)
+        self.links[link.charger_id] = link
+        self.stats.accepted += 1
+        self.stats.connections = len(self.links)
+        if old is not None:
+            old.replaced = True
+            self.stats.replaced += 1
+            self._spawn(old.close("replaced by a new connection"))
+        else:
+            await self._presence(link.charger_id, True, "connected")
+        try:
+            await link.run()
+        finally:
+            if self.links.get(link.charger_id) is link:
+                del self.links[link.charger_id]
+                self.stats.connections = len(self.links)
+                if self._server is not None:
+                    with contextlib.suppress(Exception):
+                        await self._presence(link.charger_id, False, link.close_reason)
+
+    async def _presence(self, charger_id: str, online: bool, reason: str) -> None:
+        await self.submit(
+            [
+                ChargerPresenceChanged(
+                    **event_meta(new_id(), Source(adapter="ocpp"), self.clock.now()),
+                    charger_id=ChargerId(charger_id),
+                    online=online,
+                    reason=reason,
+                )
+            ]
+        )
+
+    async def submit(self, events: Sequence[Event]) -> None:
+        await self.pipeline.submit(events)
+
+    def handlers(self, version: str) -> dict[str, Handler]:
+        return HANDLERS.get(version, {})
+
+    def warn(self, charger_id: str, message: str, *args: Any) -> None:
+        """Log a charger's bad data at most once a minute per charger (a flood of bad
+        frames must not flood the log)."""
+        now = time.monotonic()
+        if now - self._warned.get(charger_id, -60.0) >= 60.0:
+            self._warned[charger_id] = now
+            log.warning("%s: " + message, charger_id, *args)
+
+    async def _watchdog(self) -> None:
+        """Presence goes stale fast: a link silent for ~3 heartbeat intervals is closed."""
+        period = max(1.0, min(15.0, self.config.heartbeat_s / 4))
+        while True:
+            await asyncio.sleep(period)
+            deadline = time.monotonic() - self.config.stale_after_s
+            for link in list(self.links.values()):
+                if link.last_seen < deadline:
+                    self.stats.stale += 1
+                    self._spawn(link.close("missed heartbeats", code=1001))
+
+    def call_failed(self, link: Link) -> None:
+        link.call_failures += 1
+        if link.call_failures >= self.config.failed_calls_before_drop:
+            self._spawn(link.close("not answering calls", code=1011))
+
+    # --- running ----------------------------------------------------------------------------
+
+    async def _mark_stale_offline(self) -> None:
+        """Chargers left online by a previous run of the gateway are not connected now."""
+        online = await asyncio.to_thread(self.endpoints.online_chargers, list(VERSIONS))
+        events = [
+            ChargerPresenceChanged(
+                **event_meta(new_id(), Source(adapter="ocpp"), self.clock.now()),
+                charger_id=ChargerId(charger_id),
+                online=False,
+                reason="gateway restarted",
+            )
+            for charger_id in online
+            if charger_id not in self.links
+        ]
+        for start in range(0, len(events), 1000):
+            await self.submit(events[start : start + 1000])
+
+    def _ssl(self) -> ssl.SSLContext | None:
+        if not self.config.tls_cert:
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.config.tls_cert, self.config.tls_key)
+        if self.config.tls_client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(self.config.tls_client_ca)
+        return context
+
+    @contextlib.asynccontextmanager
+    async def running(self, host: str, port: int) -> AsyncIterator[OcppGateway]:
+        """Serve until the block exits; then every charger is marked offline."""
+        warm = await asyncio.to_thread(self.endpoints.endpoints, list(VERSIONS))
+        self._directory.update({e.charger_id: e for e in warm})
+        await self._mark_stale_offline()
+        server = await serve(
+            self._handle,
+            host,
+            port,
+            subprotocols=[Subprotocol(v) for v in VERSIONS],
+            select_subprotocol=self._select_subprotocol,
+            process_request=self._process_request,
+            compression=None,  # permessage-deflate costs ~50 KB per connection
+            max_size=max(self.config.max_frame_bytes * 4, 1 << 20),
+            max_queue=4,
+            write_limit=4096,
+            # No WebSocket pings: the heartbeat watchdog already finds silent chargers, and
+            # a keepalive task per connection would cost memory and wake-ups for nothing.
+            ping_interval=None,
+            ssl=self._ssl(),
+            backlog=4096,
+            close_timeout=2,  # a reconnect storm must queue in the kernel, not be reset
+            logger=_ws_log,
+        )
+        self._server = server
+        self.port = server.sockets[0].getsockname()[1] if server.sockets else port
+        watchdog = asyncio.create_task(self._watchdog(), name="ocpp-watchdog")
+        log.info("OCPP gateway listening on %s:%s", host, self.port)
+        try:
+            yield self
+        finally:
+            watchdog.cancel()
+            self._server = None
+            links = list(self.links.values())
+            self.links.clear()
+            with contextlib.suppress(Exception):
+                await self.submit(
+                    [
+                        ChargerPresenceChanged(
+                            **event_meta(new_id(), Source(adapter="ocpp"), self.clock.now()),
+                            charger_id=ChargerId(link.charger_id),
+                            online=False,
+                            reason="gateway stopped",
+                        )
+                        for link in links
+                    ]
+                )
+            for link in links:
+                link.close_reason = "gateway stopped"
+            server.close()  # closes every connection at once (1001 going away)
+            try:
+                await asyncio.wait_for(server.wait_closed(), 5)
+            except TimeoutError:
+                # A peer that never finishes the close handshake must not hold us up.
+                # `connections` from websockets 14 on, `all_connections` before
+                found = getattr(server, "connections", None) or getattr(
+                    server, "all_connections", ()
+                )
+                for connection in list(found or ()):
+                    connection.transport.abort()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(server.wait_closed(), 2)
+
+    async def serve_forever(self, host: str, port: int) -> None:
+        async with self.running(host, port):
+            await asyncio.Event().wait()
+
+
+def _certificate_name(connection: ServerConnection) -> str | None:
+    """The common name of the client certificate the TLS layer verified."""
+    cert = connection.transport.get_extra_info("peercert")
+    if not cert:
+        return None
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                return str(value)
+    return None
+
+
+def _basic_password(header: str | None, identity: str) -> str | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    if not sep or user != identity:
+        return None
+    return password

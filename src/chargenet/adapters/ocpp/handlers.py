@@ -1,0 +1,562 @@
+"""Messages from chargers → domain events and the answer the charger gets.
+
+Every event id is derived from the message's content (`stable_id`), so a message resent
+from a charger's offline queue maps to the same event and is stored once. Answers never
+depend on whether the events were accepted: a StopTransaction for a transaction we never
+saw is still answered, so that the charger stops resending it (the refusal is recorded in
+`rejected_events`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from chargenet.adapters.ocpp import status as ocpp_status
+from chargenet.adapters.ocpp.link import Handler, Link, Reply
+from chargenet.adapters.ocpp.schemas import V16, V201
+from chargenet.adapters.ocpp.values import Stamp, parse_time, read_sample, token_hash
+from chargenet.core.events import (
+    MAX_DATA_TRANSFER_CHARS,
+    AlarmCleared,
+    AlarmRaised,
+    ChargerDataTransferred,
+    ConnectorStatusChanged,
+    Event,
+    EventMeta,
+    MeterSampled,
+    SessionEnded,
+    SessionStarted,
+    Source,
+)
+from chargenet.core.ids import AlarmId, ChargerId, ConnectorId, EventId, SessionId
+from chargenet.core.sessions import SessionFlag
+from chargenet.core.status import ConnectorStatus
+from chargenet.core.supervision import Severity, TargetKind
+from chargenet.kit.ids import stable_id
+
+log = logging.getLogger(__name__)
+
+SOURCE = Source(adapter="ocpp")
+OFFLINE_AFTER = timedelta(minutes=10)  # a start this much older than its arrival was queued
+ACCEPTED = {"status": "Accepted"}
+
+# Security events that mean someone may be tampering or the software cannot be trusted.
+SERIOUS_SECURITY_EVENTS = frozenset(
+    {
+        "TamperDetectionActivated",
+        "InvalidFirmwareSignature",
+        "InvalidFirmwareSigningCertificate",
+        "InvalidCentralSystemCertificate",
+        "InvalidCsmsCertificate",
+        "InvalidChargePointCertificate",
+        "InvalidChargingStationCertificate",
+        "InvalidTLSVersion",
+        "InvalidTLSCipherSuite",
+        "AttemptedReplayAttacks",
+        "FailedToAuthenticateAtCsms",
+        "FailedToAuthenticateAtCentralSystem",
+    }
+)
+ROUTINE_SECURITY_EVENTS = frozenset(
+    {"StartupOfTheDevice", "ResetOrReboot", "SettingSystemTime", "FirmwareUpdated"}
+)
+
+
+def meta(link: Link, received: datetime, at: datetime, *parts: object) -> EventMeta:
+    return {
+        "event_id": EventId(stable_id("ocpp", link.charger_id, *parts)),
+        "source": SOURCE,
+        "occurred_at": at,
+        "received_at": received,
+    }
+
+
+def session_id(charger_id: str, tx: object) -> SessionId:
+    text = f"{charger_id}:{tx}"
+    return SessionId(text if len(text) <= 128 else stable_id("ocpp-session", charger_id, tx))
+
+
+def transaction_id_16(charger_id: str, connector: int, timestamp: str, meter_start: int) -> int:
+    """The transaction id we hand a 1.6 charger: derived from the start itself, so that a
+    resent StartTransaction gets the same id and maps to the same session."""
+    value = int(stable_id("ocpp-tx", charger_id, connector, timestamp, meter_start)[:8], 16)
+    return (value & 0x7FFFFFFF) or 1
+
+
+def now_text(link: Link) -> str:
+    return link.gateway.clock.now().isoformat().replace("+00:00", "Z")
+
+
+def clock_events(link: Link, stamp: Stamp, received: datetime) -> list[Event]:
+    """Once per connection: an alarm when the charger's clock is unset or runs ahead."""
+    if link.clock_flagged or not (stamp.unset or stamp.ahead):
+        return []
+    link.clock_flagged = True
+    code = "ClockUnset" if stamp.unset else "ClockAhead"
+    message = (
+        "the charger sends time stamps before 2010: its clock is not set"
+        if stamp.unset
+        else f"the charger's clock is {stamp.skew_s:.0f} s ahead of ours"
+    )
+    alarm = stable_id("ocpp-clock", link.charger_id, link.connected_at.isoformat(), code)
+    return [
+        AlarmRaised(
+            **meta(link, received, received, "clock", link.connected_at.isoformat(), code),
+            alarm_id=AlarmId(alarm),
+            target_kind=TargetKind.CHARGER,
+            target_id=link.charger_id,
+            code=code,
+            severity=Severity.INFO,
+            message=message,
+        )
+    ]
+
+
+def _sample_events(
+    link: Link,
+    received: datetime,
+    connector_id: str,
+    max_power_w: int,
+    meter_values: Sequence[Any],
+    session: SessionId | None,
+    *parts: object,
+) -> tuple[list[Event], int | None]:
+    """MeterSampled events from a MeterValue list; also the last energy register."""
+    out: list[Event] = []
+    last_register: int | None = None
+    for item in meter_values:
+        stamp = parse_time(item.timestamp, received)
+        out += clock_events(link, stamp, received)
+        sample = read_sample(item.sampledValue)
+        if sample.dropped:
+            link.gateway.stats.dropped_values += len(sample.dropped)
+            link.gateway.warn(link.charger_id, "dropped implausible %s", ",".join(sample.dropped))
+        if sample.energy_register_wh is not None and not link.plausible_register(
+            connector_id, sample.energy_register_wh, max_power_w, stamp.at.timestamp()
+        ):
+            link.gateway.stats.dropped_values += 1
+            link.gateway.warn(link.charger_id, "meter jump to %d Wh", sample.energy_register_wh)
+            sample.energy_register_wh = None
+        if sample.empty:
+            continue
+        if sample.energy_register_wh is not None:
+            last_register = sample.energy_register_wh
+        out.append(
+            MeterSampled(
+                **meta(
+                    link, received, stamp.at, "meter", connector_id, session, item.timestamp, *parts
+                ),
+                connector_id=ConnectorId(connector_id),
+                session_id=session,
+                energy_register_wh=sample.energy_register_wh,
+                power_w=sample.power_w,
+                current_a=sample.current_a,
+                voltage_v=sample.voltage_v,
+                soc_percent=sample.soc_percent,
+                temperature_c=sample.temperature_c,
+            )
+        )
+    return out, last_register
+
+
+def _unknown_connector(link: Link, where: str) -> str:
+    """A connector the registry does not know: named anyway, so the store refuses the
+    event and records why (nothing invented is ever trusted)."""
+    link.gateway.warn(link.charger_id, "unknown connector %s", where)
+    return f"{link.charger_id}-{where}"
+
+
+# --- shared by both versions --------------------------------------------------------------
+
+
+async def heartbeat(link: Link, payload: Any, received: datetime) -> Reply:
+    return Reply((), {"currentTime": now_text(link)})
+
+
+async def boot(link: Link, payload: Any, received: datetime) -> Reply:
+    return Reply(
+        (),
+        {
+            "status": "Accepted",
+            "currentTime": now_text(link),
+            "interval": link.gateway.config.heartbeat_s,
+        },
+    )
+
+
+async def data_transfer(link: Link, payload: Any, received: datetime) -> Reply:
+    data = payload.data
+    if data is not None and not isinstance(data, str):
+        import json
+
+        data = json.dumps(data, ensure_ascii=False, default=str)
+    if data is not None and len(data) > MAX_DATA_TRANSFER_CHARS:
+        data = data[:MAX_DATA_TRANSFER_CHARS]
+    event = ChargerDataTransferred(
+        **meta(link, received, received, "data", payload.vendorId, payload.messageId, data),
+        charger_id=ChargerId(link.charger_id),
+        vendor_id=payload.vendorId,
+        message_id=payload.messageId,
+        data=data,
+    )
+    return Reply((event,), dict(ACCEPTED))
+
+
+async def security_event(link: Link, payload: Any, received: datetime) -> Reply:
+    stamp = parse_time(payload.timestamp, received)
+    severity = (
+        Severity.MAJOR
+        if payload.type in SERIOUS_SECURITY_EVENTS
+        else Severity.INFO
+        if payload.type in ROUTINE_SECURITY_EVENTS
+        else Severity.WARNING
+    )
+    event = AlarmRaised(
+        **meta(link, received, stamp.at, "security", payload.type, payload.timestamp),
+        alarm_id=AlarmId(
+            stable_id("ocpp-security", link.charger_id, payload.type, payload.timestamp)
+        ),
+        target_kind=TargetKind.CHARGER,
+        target_id=link.charger_id,
+        code=payload.type[:64],
+        severity=severity,
+        message=payload.techInfo or "",
+    )
+    return Reply((event, *clock_events(link, stamp, received)), {})
+
+
+# --- OCPP 1.6 -----------------------------------------------------------------------------
+
+
+async def status_16(link: Link, payload: Any, received: datetime) -> Reply:
+    stamp = parse_time(payload.timestamp, received)
+    events: list[Event] = clock_events(link, stamp, received)
+    # Without a time stamp two identical reports are still two facts.
+    when = payload.timestamp or received.isoformat()
+    error = None if payload.errorCode == "NoError" else payload.errorCode
+    if payload.connectorId == 0:  # the whole charge point: only its faults matter here
+        if error is not None:
+            events.append(
+                AlarmRaised(
+                    **meta(link, received, stamp.at, "status0", payload.status, error, when),
+                    alarm_id=AlarmId(stable_id("ocpp-cp-fault", link.charger_id, error, when)),
+                    target_kind=TargetKind.CHARGER,
+                    target_id=link.charger_id,
+                    code=error,
+                    severity=Severity.MAJOR if payload.status == "Faulted" else Severity.WARNING,
+                    message=payload.info or payload.vendorErrorCode or "",
+                )
+            )
+        return Reply(events, {})
+    ref = link.endpoint.connector(payload.connectorId, 1)
+    connector_id = ref.connector_id if ref else _unknown_connector(link, f"{payload.connectorId}-1")
+    events.append(
+        ConnectorStatusChanged(
+            **meta(
+                link, received, stamp.at, "status", payload.connectorId, payload.status, error, when
+            ),
+            connector_id=ConnectorId(connector_id),
+            status=ocpp_status.from_ocpp16(payload.status),
+            error_code=error,
+            vendor_error_code=payload.vendorErrorCode,
+            info=payload.info,
+        )
+    )
+    return Reply(events, {})
+
+
+async def authorize_16(link: Link, payload: Any, received: datetime) -> Reply:
+    # chargenet supervises; it does not run driver accounts: every token is accepted.
+    return Reply((), {"idTagInfo": dict(ACCEPTED)})
+
+
+async def start_16(link: Link, payload: Any, received: datetime) -> Reply:
+    stamp = parse_time(payload.timestamp, received)
+    tx = transaction_id_16(
+        link.charger_id, payload.connectorId, payload.timestamp, payload.meterStart
+    )
+    ref = link.endpoint.connector(payload.connectorId, 1)
+    connector_id = ref.connector_id if ref else _unknown_connector(link, f"{payload.connectorId}-1")
+    flags: list[SessionFlag] = []
+    if stamp.unset:
+        flags.append(SessionFlag.CLOCK_UNSET)
+    if received - stamp.at > OFFLINE_AFTER:
+        flags.append(SessionFlag.STARTED_OFFLINE)
+    sid = session_id(link.charger_id, tx)
+    link.remember_transaction(str(tx), connector_id, payload.meterStart)
+    events: list[Event] = [
+        *clock_events(link, stamp, received),
+        SessionStarted(
+            **meta(link, received, stamp.at, "start", tx),
+            session_id=sid,
+            connector_id=ConnectorId(connector_id),
+            meter_start_wh=payload.meterStart,
+            token_hash=token_hash(payload.idTag),
+            flags=tuple(flags),
+        ),
+    ]
+    return Reply(events, {"transactionId": tx, "idTagInfo": dict(ACCEPTED)})
+
+
+async def stop_16(link: Link, payload: Any, received: datetime) -> Reply:
+    stamp = parse_time(payload.timestamp, received)
+    flags: list[SessionFlag] = [SessionFlag.CLOCK_UNSET] if stamp.unset else []
+    answer: dict[str, Any] = {"idTagInfo": dict(ACCEPTED)} if payload.idTag else {}
+    tx = payload.transactionId
+    if tx <= 0:
+        # Started while offline and never confirmed (id −1): end the charger's newest open
+        # session that began before this stop.
+        open_sessions = await asyncio.to_thread(
+            link.gateway.endpoints.open_sessions, link.charger_id
+        )
+        candidates = [s for s in open_sessions if s.started_at <= stamp.at]
+        if not candidates:
+            link.gateway.warn(link.charger_id, "stop of transaction %d matches no session", tx)
+            return Reply((), answer)
+        sid = SessionId(candidates[0].session_id)
+        flags.append(SessionFlag.STARTED_OFFLINE)
+    else:
+        sid = session_id(link.charger_id, tx)
+    link.forget_transaction(str(tx))
+    event = SessionEnded(
+        **meta(link, received, stamp.at, "stop", sid),
+        session_id=sid,
+        meter_stop_wh=payload.meterStop,
+        stop_reason=payload.reason or "Local",
+        flags=tuple(flags),
+    )
+    return Reply((*clock_events(link, stamp, received), event), answer)
+
+
+async def meter_16(link: Link, payload: Any, received: datetime) -> Reply:
+    if payload.connectorId == 0:
+        return Reply((), {})  # the main meter of the whole charge point: not a connector's
+    ref = link.endpoint.connector(payload.connectorId, 1)
+    if ref is None:
+        _unknown_connector(link, f"{payload.connectorId}-1")
+        return Reply((), {})
+    tx = payload.transactionId
+    sid = session_id(link.charger_id, tx) if tx is not None and tx > 0 else None
+    events, _ = _sample_events(
+        link, received, ref.connector_id, ref.max_power_w, payload.meterValue, sid, tx
+    )
+    return Reply(events, {})
+
+
+# --- OCPP 2.0.1 ---------------------------------------------------------------------------
+
+
+async def status_201(link: Link, payload: Any, received: datetime) -> Reply:
+    stamp = parse_time(payload.timestamp, received)
+    ref = link.endpoint.connector(payload.evseId, payload.connectorId)
+    where = f"{payload.evseId}-{payload.connectorId}"
+    connector_id = ref.connector_id if ref else _unknown_connector(link, where)
+    status = ocpp_status.from_ocpp201(payload.connectorStatus)
+    if status is ConnectorStatus.OCCUPIED and link.charging and connector_id in link.charging:
+        status = ConnectorStatus.CHARGING  # 2.0.1 has no "Charging" status of its own
+    event = ConnectorStatusChanged(
+        **meta(
+            link, received, stamp.at, "status", where, payload.connectorStatus, payload.timestamp
+        ),
+        connector_id=ConnectorId(connector_id),
+        status=status,
+    )
+    return Reply((*clock_events(link, stamp, received), event), {})
+
+
+async def authorize_201(link: Link, payload: Any, received: datetime) -> Reply:
+    return Reply((), {"idTokenInfo": dict(ACCEPTED)})
+
+
+async def _transaction_connector(link: Link, payload: Any, tx: str) -> tuple[str, int] | None:
+    evse = payload.evse
+    if evse is not None:
+        ref = link.endpoint.connector(evse.id, evse.connectorId)
+        if ref is not None:
+            return ref.connector_id, ref.max_power_w
+    known = link.transactions.get(tx) if link.transactions else None
+    if known is None:
+        # Not seen on this connection (a reconnect in between): ask the store.
+        sid = session_id(link.charger_id, tx)
+        sessions = await asyncio.to_thread(link.gateway.endpoints.open_sessions, link.charger_id)
+        match = next((s for s in sessions if s.session_id == sid), None)
+        if match is None:
+            return None
+        link.remember_transaction(tx, match.connector_id, None)
+        connector_id = match.connector_id
+    else:
+        connector_id = known[0]
+    power = next(
+        (
+            r.max_power_w
+            for r in link.endpoint.connectors.values()
+            if r.connector_id == connector_id
+        ),
+        0,
+    )
+    return connector_id, power
+
+
+async def transaction_201(link: Link, payload: Any, received: datetime) -> Reply:
+    stamp = parse_time(payload.timestamp, received)
+    info = payload.transactionInfo
+    tx: str = info.transactionId
+    sid = session_id(link.charger_id, tx)
+    kind = payload.eventType
+    events: list[Event] = clock_events(link, stamp, received)
+    answer: dict[str, Any] = {"idTokenInfo": dict(ACCEPTED)} if payload.idToken else {}
+    found = await _transaction_connector(link, payload, tx)
+    if found is None:
+        link.gateway.warn(link.charger_id, "transaction %s on no known connector", tx)
+        if kind == "Ended":
+            events.append(
+                SessionEnded(
+                    **meta(link, received, stamp.at, "tx-ended", tx),
+                    session_id=sid,
+                    stop_reason=info.stoppedReason,
+                )
+            )
+        return Reply(events, answer)
+    connector_id, max_power = found
+    samples, register = _sample_events(
+        link, received, connector_id, max_power, payload.meterValue or (), sid, kind, payload.seqNo
+    )
+    if kind == "Started":
+        flags = [SessionFlag.STARTED_OFFLINE] if payload.offline else []
+        if stamp.unset:
+            flags.append(SessionFlag.CLOCK_UNSET)
+        events.append(
+            SessionStarted(
+                **meta(link, received, stamp.at, "tx-started", tx),
+                session_id=sid,
+                connector_id=ConnectorId(connector_id),
+                meter_start_wh=register,
+                token_hash=token_hash(payload.idToken.idToken if payload.idToken else None),
+                flags=tuple(flags),
+            )
+        )
+        link.remember_transaction(tx, connector_id, register)
+        events += samples
+    elif kind == "Updated":
+        events += samples
+        if register is not None:
+            link.remember_transaction(tx, connector_id, register)
+    else:  # Ended
+        events += samples
+        known = link.forget_transaction(tx)
+        stop = register if register is not None else (known[1] if known else None)
+        events.append(
+            SessionEnded(
+                **meta(link, received, stamp.at, "tx-ended", tx),
+                session_id=sid,
+                meter_stop_wh=stop,
+                stop_reason=info.stoppedReason or "Local",
+                flags=(SessionFlag.CLOCK_UNSET,) if stamp.unset else (),
+            )
+        )
+    state = info.chargingState
+    if state is not None or kind == "Ended":
+        if link.charging is None:
+            link.charging = set()
+        if state == "Charging" and kind != "Ended":
+            link.charging.add(connector_id)
+        else:
+            link.charging.discard(connector_id)
+        status = (
+            ocpp_status.FROM_OCPP201_CHARGING_STATE.get(state, ConnectorStatus.OCCUPIED)
+            if state is not None
+            else ConnectorStatus.OCCUPIED  # ended: still plugged until StatusNotification says
+        )
+        if kind != "Ended" or state is not None:
+            events.append(
+                ConnectorStatusChanged(
+                    **meta(link, received, stamp.at, "tx-state", tx, kind, payload.seqNo, state),
+                    connector_id=ConnectorId(connector_id),
+                    status=status,
+                )
+            )
+    return Reply(events, answer)
+
+
+async def meter_201(link: Link, payload: Any, received: datetime) -> Reply:
+    if payload.evseId == 0:
+        return Reply((), {})
+    ref = link.endpoint.connector(payload.evseId)
+    if ref is None:
+        _unknown_connector(link, f"{payload.evseId}")
+        return Reply((), {})
+    events, _ = _sample_events(
+        link, received, ref.connector_id, ref.max_power_w, payload.meterValue, None, payload.evseId
+    )
+    return Reply(events, {})
+
+
+async def notify_event_201(link: Link, payload: Any, received: datetime) -> Reply:
+    events: list[Event] = []
+    for item in payload.eventData:
+        stamp = parse_time(item.timestamp, received)
+        target_kind, target_id = TargetKind.CHARGER, link.charger_id
+        evse = item.component.evse
+        if evse is not None:
+            ref = link.endpoint.connector(evse.id, evse.connectorId)
+            if ref is not None:
+                target_kind, target_id = TargetKind.CONNECTOR, ref.connector_id
+        code = f"{item.component.name}.{item.variable.name}"[:64]
+        if item.cleared:
+            alarm = await asyncio.to_thread(link.gateway.endpoints.open_alarm, target_id, code)
+            if alarm is not None:
+                events.append(
+                    AlarmCleared(
+                        **meta(link, received, stamp.at, "event-cleared", alarm, item.eventId),
+                        alarm_id=AlarmId(alarm),
+                        reason=f"charger reports {code} cleared",
+                    )
+                )
+            continue
+        problem = item.variable.name in ("Problem", "Tripped", "Fault")
+        events.append(
+            AlarmRaised(
+                **meta(link, received, stamp.at, "event", item.eventId, item.timestamp),
+                alarm_id=AlarmId(
+                    stable_id("ocpp-event", link.charger_id, item.eventId, item.timestamp)
+                ),
+                target_kind=target_kind,
+                target_id=target_id,
+                code=code,
+                severity=Severity.MAJOR if problem else Severity.WARNING,
+                message=" ".join(
+                    part for part in (item.actualValue, item.techCode, item.techInfo) if part
+                )[:500],
+            )
+        )
+    return Reply(events, {})
+
+
+HANDLERS: dict[str, dict[str, Handler]] = {
+    V16: {
+        "BootNotification": boot,
+        "Heartbeat": heartbeat,
+        "StatusNotification": status_16,
+        "Authorize": authorize_16,
+        "StartTransaction": start_16,
+        "StopTransaction": stop_16,
+        "MeterValues": meter_16,
+        "DataTransfer": data_transfer,
+        "SecurityEventNotification": security_event,
+    },
+    V201: {
+        "BootNotification": boot,
+        "Heartbeat": heartbeat,
+        "StatusNotification": status_201,
+        "Authorize": authorize_201,
+        "TransactionEvent": transaction_201,
+        "MeterValues": meter_201,
+        "DataTransfer": data_transfer,
+        "SecurityEventNotification": security_event,
+        "NotifyEvent": notify_event_201,
+    },
+}

@@ -1,0 +1,243 @@
+"""One charger's WebSocket connection and everything that lives only as long as it does.
+
+Pending CALLs, the lock that keeps one CALL in flight, transaction bookkeeping and the
+clock-skew flag all belong to the `Link` and die with its socket: a reconnect starts
+clean, so nothing from a dead socket can jam the next one (the most reported failure of
+other central systems). Frames from the charger are handled in order, one at a time, as
+OCPP has them sent; the answer to a CALL goes out only after its events are durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from chargenet.adapters.ocpp import frames
+from chargenet.adapters.ocpp.frames import Call, CallError, CallResult, Err, FrameError
+from chargenet.adapters.ocpp.schemas import requires_nothing
+from chargenet.app.endpoints import ChargerEndpoint
+from chargenet.core.events import Event
+
+if TYPE_CHECKING:
+    from chargenet.adapters.ocpp.gateway import OcppGateway
+
+log = logging.getLogger(__name__)
+
+_ids = itertools.count(1)
+MAX_TRACKED_TRANSACTIONS = 64  # per connection; more open at once is not a charger
+
+
+class CallFailed(Exception):
+    """Our CALL got no usable answer: the charger's CallError, a bad answer, or a closed
+    socket."""
+
+
+class Reply(msgspec.Struct):
+    events: Sequence[Event]
+    payload: dict[str, Any]
+
+
+Handler = Callable[["Link", Any, datetime], Awaitable[Reply]]
+
+
+class Link:
+    __slots__ = (
+        "_lock",
+        "_pending",
+        "call_failures",
+        "charger_id",
+        "charging",
+        "clock_flagged",
+        "close_reason",
+        "connected_at",
+        "endpoint",
+        "gateway",
+        "last_seen",
+        "registers",
+        "replaced",
+        "transactions",
+        "version",
+        "ws",
+    )
+
+    def __init__(
+        self,
+        gateway: OcppGateway,
+        ws: ServerConnection,
+        endpoint: ChargerEndpoint,
+        version: str,
+        connected_at: datetime,
+    ) -> None:
+        self.gateway = gateway
+        self.ws = ws
+        self.endpoint = endpoint
+        self.charger_id = endpoint.charger_id
+        self.version = version
+        self.connected_at = connected_at
+        self.last_seen = time.monotonic()
+        self.call_failures = 0
+        self.close_reason = "connection closed"
+        self.replaced = False
+        self.clock_flagged = False
+        # Created on first use: most connections are idle most of the time.
+        self._pending: dict[str, asyncio.Future[Any]] | None = None
+        self._lock: asyncio.Lock | None = None
+        self.transactions: dict[str, tuple[str, int | None]] | None = None  # tx → connector, reg
+        self.registers: dict[str, tuple[int, float]] | None = None  # connector → (Wh, t)
+        # 2.0.1 connectors whose transaction says energy flows: "Occupied" there means charging
+        self.charging: set[str] | None = None
+
+    # --- incoming ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            async for data in self.ws:
+                self.last_seen = time.monotonic()
+                raw = data.encode() if isinstance(data, str) else data
+                await self._frame(raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._fail_pending("connection closed")
+
+    async def _frame(self, data: bytes) -> None:
+        gateway = self.gateway
+        gateway.stats.frames += 1
+        if len(data) > gateway.config.max_frame_bytes:
+            gateway.stats.refused += 1
+            await self._send(
+                frames.error(
+                    frames.leading_id(data),
+                    Err.format(self.version),
+                    f"frame of {len(data)} bytes exceeds {gateway.config.max_frame_bytes}",
+                )
+            )
+            return
+        try:
+            message = frames.parse(data, self.version)
+        except FrameError as exc:
+            gateway.stats.refused += 1
+            gateway.warn(self.charger_id, "refused frame: %s %s", exc.code, exc.description)
+            await self._send(frames.error(exc.message_id, exc.code, exc.description))
+            return
+        if isinstance(message, Call):
+            await self._call(message)
+        else:
+            self._answer(message)
+
+    async def _call(self, call: Call) -> None:
+        gateway = self.gateway
+        received = gateway.clock.now()
+        handler = gateway.handlers(self.version).get(call.action)
+        try:
+            if handler is None:
+                if requires_nothing(self.version, call.action):
+                    await self._send(frames.result(call.message_id, {}))
+                else:
+                    await self._send(
+                        frames.error(
+                            call.message_id, Err.NOT_SUPPORTED, f"{call.action} is not supported"
+                        )
+                    )
+                return
+            reply = await handler(self, call.payload, received)
+            if reply.events:
+                await gateway.submit(reply.events)
+            await self._send(frames.result(call.message_id, reply.payload))
+        except ConnectionClosed:
+            raise
+        except Exception:
+            gateway.stats.failed += 1
+            log.exception("%s: %s failed", self.charger_id, call.action)
+            await self._send(
+                frames.error(call.message_id, Err.INTERNAL, f"{call.action} could not be handled")
+            )
+
+    def _answer(self, message: CallResult | CallError) -> None:
+        future = self._pending.get(message.message_id) if self._pending else None
+        if future is None or future.done():
+            log.info("%s: answer to no pending call %s", self.charger_id, message.message_id)
+            return
+        future.set_result(message)
+
+    async def _send(self, data: bytes) -> None:
+        await self.ws.send(data.decode())
+
+    # --- outgoing ------------------------------------------------------------------------
+
+    async def call(self, action: str, payload: dict[str, Any], timeout_s: float) -> Any:
+        """Send a CALL and return the charger's validated answer. One CALL in flight at a
+        time (OCPP); the wait for the lock counts against the timeout. Raises TimeoutError
+        or CallFailed."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        if self._pending is None:
+            self._pending = {}
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        async with asyncio.timeout_at(deadline):
+            async with self._lock:
+                message_id = f"cn{next(_ids)}"
+                future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+                self._pending[message_id] = future
+                try:
+                    await self._send(frames.call(message_id, action, payload))
+                    answer = await future
+                except ConnectionClosed:
+                    raise CallFailed("connection closed") from None
+                finally:
+                    self._pending.pop(message_id, None)
+        if isinstance(answer, CallError):
+            raise CallFailed(f"{answer.code}: {answer.description}")
+        try:
+            return frames.decode_result(self.version, action, answer.payload)
+        except msgspec.ValidationError as exc:
+            raise CallFailed(f"invalid {action} answer: {exc}") from None
+        except msgspec.DecodeError as exc:
+            raise CallFailed(f"unreadable {action} answer: {exc}") from None
+
+    def _fail_pending(self, reason: str) -> None:
+        if not self._pending:
+            return
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(CallFailed(reason))
+        self._pending.clear()
+
+    async def close(self, reason: str, code: int = 1000) -> None:
+        self.close_reason = reason
+        self._fail_pending(reason)
+        await self.ws.close(code, reason[:120])
+
+    # --- per-connection bookkeeping --------------------------------------------------------
+
+    def remember_transaction(self, tx: str, connector_id: str, register: int | None) -> None:
+        if self.transactions is None:
+            self.transactions = {}
+        if tx not in self.transactions and len(self.transactions) >= MAX_TRACKED_TRANSACTIONS:
+            self.transactions.pop(next(iter(self.transactions)))
+        self.transactions[tx] = (connector_id, register)
+
+    def forget_transaction(self, tx: str) -> tuple[str, int | None] | None:
+        return self.transactions.pop(tx, None) if self.transactions else None
+
+    def plausible_register(self, connector_id: str, wh: int, max_power_w: int, at: float) -> bool:
+        """Whether a meter register can follow the last one seen on this connection: a
+        jump beyond what the connector could deliver in the time is not trusted."""
+        if self.registers is None:
+            self.registers = {}
+        last = self.registers.get(connector_id)
+        if last is not None:
+            gained, hours = wh - last[0], max(at - last[1], 0.0) / 3600
+            if gained > max_power_w * hours * 1.2 + 1_000:
+                return False
+        self.registers[connector_id] = (wh, at)
+        return True

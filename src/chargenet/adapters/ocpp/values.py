@@ -1,0 +1,192 @@
+"""Reading values off the wire: times, meter samples, tokens — bounded, never trusted.
+
+A charger's clock is its own: a time stamp before 2010 means its clock was never set
+(1970 after a power loss), one in the future means it runs fast. Such a time is replaced
+by our receive time and the event is flagged; the charger's own value stays in the log's
+payload (occurred_at vs received_at) for everything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chargenet.core.events import (
+    MAX_CURRENT_A,
+    MAX_ENERGY_REGISTER_WH,
+    MAX_POWER_W,
+    MAX_VOLTAGE_V,
+)
+
+CLOCK_FLOOR = datetime(2010, 1, 1, tzinfo=UTC)  # before this the charger's clock is unset
+FUTURE_SLACK = timedelta(minutes=5)  # ahead of us by more than this: its clock runs fast
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    at: datetime  # the time to use for the event
+    unset: bool = False  # the charger's clock was not set (1970)
+    ahead: bool = False  # the charger's clock is ahead of ours
+    skew_s: float = 0.0  # charger minus us, when it could be judged
+
+
+def parse_time(text: str | None, received: datetime) -> Stamp:
+    """A charger's time stamp, judged against our receive time."""
+    if not text:
+        return Stamp(received)
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError):  # unreadable, or beyond the calendar in UTC
+        return Stamp(received, unset=True)
+    if when < CLOCK_FLOOR:
+        return Stamp(received, unset=True)
+    skew = (when - received).total_seconds()
+    if when > received + FUTURE_SLACK:
+        return Stamp(received, ahead=True, skew_s=skew)
+    return Stamp(when, skew_s=skew)
+
+
+def token_hash(token: str | None) -> str | None:
+    """Drivers' RFID/account tokens are never stored raw."""
+    if not token:
+        return None
+    return hashlib.sha256(b"chargenet-token\x1f" + token.encode()).hexdigest()[:40]
+
+
+_ENERGY_UNITS = {"Wh": 1.0, "kWh": 1000.0}
+_POWER_UNITS = {"W": 1.0, "kW": 1000.0}
+
+
+@dataclass(slots=True)
+class Sample:
+    """One meter reading as chargenet keeps it; out-of-range values are dropped and
+    counted in `dropped`."""
+
+    energy_register_wh: int | None = None
+    power_w: int | None = None
+    current_a: float | None = None
+    voltage_v: float | None = None
+    soc_percent: float | None = None
+    temperature_c: float | None = None
+    context: str | None = None
+    dropped: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return all(
+            v is None
+            for v in (
+                self.energy_register_wh,
+                self.power_w,
+                self.current_a,
+                self.voltage_v,
+                self.soc_percent,
+                self.temperature_c,
+            )
+        )
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def _unit(sampled: Any) -> str | None:
+    unit = getattr(sampled, "unit", None)  # 1.6
+    if unit is None:
+        uom = getattr(sampled, "unitOfMeasure", None)  # 2.0.1
+        if uom is not None:
+            unit = uom.unit
+            if uom.multiplier:
+                return f"{unit}*10^{uom.multiplier}"
+    return str(unit) if unit is not None else None
+
+
+def _scaled(value: float, unit: str | None, units: dict[str, float], default: str) -> float | None:
+    multiplier = 1.0
+    if unit and "*10^" in unit:
+        unit, exponent = unit.split("*10^")
+        if not -9 <= int(exponent) <= 9:
+            return None  # no meter reports in such units: not trusted
+        multiplier = 10.0 ** int(exponent)
+    factor = units.get(unit or default)
+    return None if factor is None else value * factor * multiplier
+
+
+def read_sample(sampled_values: list[Any]) -> Sample:
+    """Fold a MeterValue's sampledValue list into one reading. Totals win over phases;
+    without a total, power adds its phases, current and voltage take the highest phase."""
+    out = Sample()
+    phases: dict[str, list[float]] = {}
+    for sv in sampled_values:
+        measurand = sv.measurand or "Energy.Active.Import.Register"
+        if sv.context and out.context is None:
+            out.context = sv.context
+        value = _number(sv.value)
+        if value is None:
+            out.dropped.append(measurand)
+            continue
+        unit = _unit(sv)
+        if measurand == "Energy.Active.Import.Register":
+            scaled = _scaled(value, unit, _ENERGY_UNITS, "Wh")
+            if sv.phase is None and scaled is not None:
+                if 0 <= scaled <= MAX_ENERGY_REGISTER_WH:
+                    out.energy_register_wh = round(scaled)
+                else:
+                    out.dropped.append(measurand)
+        elif measurand == "Power.Active.Import":
+            scaled = _scaled(value, unit, _POWER_UNITS, "W")
+            if scaled is not None:
+                if sv.phase is None:
+                    phases["power_total"] = [scaled]
+                elif sv.phase in ("L1", "L2", "L3", "L1-N", "L2-N", "L3-N"):
+                    phases.setdefault("power", []).append(scaled)
+        elif measurand == "Current.Import":
+            phases.setdefault("current_total" if sv.phase is None else "current", []).append(
+                value * (0.001 if unit == "mA" else 1.0)
+            )
+        elif measurand == "Voltage":
+            phases.setdefault("voltage_total" if sv.phase is None else "voltage", []).append(value)
+        elif measurand == "SoC":
+            if 0 <= value <= 100:
+                out.soc_percent = value
+            else:
+                out.dropped.append(measurand)
+        elif measurand == "Temperature":
+            celsius = (
+                (value - 32) * 5 / 9
+                if unit == "Fahrenheit"
+                else value - 273.15
+                if unit == "K"
+                else value
+            )
+            if -60 <= celsius <= 300:
+                out.temperature_c = round(celsius, 1)
+            else:
+                out.dropped.append(measurand)
+    power = phases.get("power_total") or ([sum(phases["power"])] if "power" in phases else None)
+    if power is not None:
+        if -MAX_POWER_W <= power[0] <= MAX_POWER_W:
+            out.power_w = round(power[0])
+        else:
+            out.dropped.append("Power.Active.Import")
+    current = phases.get("current_total") or phases.get("current")
+    if current is not None:
+        top = max(current, key=abs)
+        if -MAX_CURRENT_A <= top <= MAX_CURRENT_A:
+            out.current_a = top
+        else:
+            out.dropped.append("Current.Import")
+    voltage = phases.get("voltage_total") or phases.get("voltage")
+    if voltage is not None:
+        if 0 <= max(voltage) <= MAX_VOLTAGE_V:
+            out.voltage_v = max(voltage)
+        else:
+            out.dropped.append("Voltage")
+    return out

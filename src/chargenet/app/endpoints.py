@@ -1,0 +1,66 @@
+"""What a charger gateway (OCPP) needs to know about the chargers that connect to it, and
+the port through which it learns it. Implemented by the storage adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorRef:
+    connector_id: str
+    max_power_w: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerEndpoint:
+    """A registered, networked charger: who it is, how it speaks, how it logs in."""
+
+    charger_id: str
+    protocol: str | None
+    retired: bool
+    # (evse_no, connector_no) → connector; OCPP 1.6 connectorId n is (n, 1)
+    connectors: Mapping[tuple[int, int], ConnectorRef] = field(default_factory=dict)
+    secret_hash: str | None = None  # hashed password (security profiles 1 and 2)
+
+    def connector(self, evse_no: int, connector_no: int | None = None) -> ConnectorRef | None:
+        if connector_no is not None:
+            return self.connectors.get((evse_no, connector_no))
+        # An EVSE named without a connector: its only (or first) connector.
+        candidates = sorted(k for k in self.connectors if k[0] == evse_no)
+        return self.connectors[candidates[0]] if candidates else None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSession:
+    session_id: str
+    connector_id: str
+    started_at: datetime
+
+
+class ChargerEndpoints(Protocol):
+    def endpoint(self, charger_id: str) -> ChargerEndpoint | None: ...
+
+    def endpoints(self, protocols: Sequence[str]) -> list[ChargerEndpoint]:
+        """Every charger that speaks one of these protocols (to warm a cache)."""
+        ...
+
+    def online_chargers(self, protocols: Sequence[str]) -> list[str]:
+        """Chargers of these protocols that state says are online."""
+        ...
+
+    def open_sessions(self, charger_id: str) -> list[OpenSession]: ...
+
+    def open_alarm(self, target_id: str, code: str) -> str | None:
+        """The id of the newest uncleared alarm with this code on this target."""
+        ...
+
+
+class ChargerSecrets(Protocol):
+    """Hashed charger passwords. Secrets are configuration, not facts: they are kept out
+    of the event log, so that rotating one really removes the old hash."""
+
+    def set_secret(self, charger_id: str, secret_hash: str | None, at: datetime) -> None: ...

@@ -1,0 +1,570 @@
+"""Real `ocpp` library charge points (1.6 and 2.0.1) against the gateway over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import websockets
+from ocpp.v16 import call as c16
+from ocpp.v201 import call as c201
+from websockets.exceptions import InvalidStatus
+
+from chargenet.bootstrap import Platform
+from tests.adapters.ocpp.peers import (
+    PASSWORD,
+    basic,
+    boot16,
+    boot201,
+    connect,
+    eventually,
+    running,
+    stamp,
+)
+
+
+def live(platform: Platform, connector_id: str) -> dict[str, Any]:
+    rows, _ = platform.read.connectors(charger_ids=[connector_id.split("-")[0]])
+    return next(r for r in rows if r["connector_id"] == connector_id)
+
+
+def online(platform: Platform, charger_id: str) -> bool | None:
+    row = platform.read.charger(charger_id)
+    assert row is not None
+    return row["online"]  # type: ignore[no-any-return]
+
+
+def sessions(platform: Platform) -> list[dict[str, Any]]:
+    return platform.read.sessions(limit=100)[0]
+
+
+def test_status_changes_of_both_versions_appear_in_live_state(platform: Platform) -> None:
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            async with connect(gateway, "C1") as cp16, connect(gateway, "C2", "ocpp2.0.1") as cp201:
+                boot = await cp16.call(boot16())
+                assert boot.status == "Accepted" and boot.interval == gateway.config.heartbeat_s
+                await cp16.call(
+                    c16.StatusNotification(connector_id=1, error_code="NoError", status="Charging")
+                )
+                await cp16.call(
+                    c16.StatusNotification(
+                        connector_id=2, error_code="GroundFailure", status="Faulted", info="RCD"
+                    )
+                )
+                assert (await cp201.call(boot201())).status == "Accepted"
+                await cp201.call(
+                    c201.StatusNotification(
+                        timestamp=stamp(), connector_status="Occupied", evse_id=2, connector_id=1
+                    )
+                )
+                # The answer comes after the events are stored: state shows them now.
+                assert live(platform, "C1-1-1")["status"] == "charging"
+                faulted = live(platform, "C1-2-1")
+                assert (faulted["status"], faulted["error_code"]) == ("faulted", "GroundFailure")
+                assert live(platform, "C2-2-1")["status"] == "occupied"
+                assert online(platform, "C1") is True and online(platform, "C2") is True
+            await eventually(lambda: online(platform, "C1") is False)
+            assert live(platform, "C1-1-1")["status"] == "offline"
+            assert live(platform, "C1-1-1")["reported_status"] == "charging"
+
+    asyncio.run(scenario())
+
+
+def test_a_full_16_session_becomes_one_session_with_the_right_energy(platform: Platform) -> None:
+    async def scenario() -> None:
+        async with running(platform) as gateway, connect(gateway, "C1") as cp:
+            await cp.call(boot16())
+            auth = await cp.call(c16.Authorize(id_tag="CARD-1"))
+            assert auth.id_tag_info["status"] == "Accepted"
+            start_at = datetime.now(UTC) - timedelta(minutes=30)
+            start = c16.StartTransaction(
+                connector_id=1, id_tag="CARD-1", meter_start=1_000_000, timestamp=stamp(start_at)
+            )
+            first = await cp.call(start)
+            again = await cp.call(start)  # resent: same transaction, same session
+            assert first.transaction_id == again.transaction_id > 0
+            tx = first.transaction_id
+            for minute, register in ((10, 1_005_000), (20, 1_010_000)):
+                await cp.call(
+                    c16.MeterValues(
+                        connector_id=1,
+                        transaction_id=tx,
+                        meter_value=[
+                            {
+                                "timestamp": stamp(start_at + timedelta(minutes=minute)),
+                                "sampled_value": [
+                                    {
+                                        "value": str(register),
+                                        "measurand": "Energy.Active.Import.Register",
+                                        "unit": "Wh",
+                                    },
+                                    {
+                                        "value": "30.5",
+                                        "measurand": "Power.Active.Import",
+                                        "unit": "kW",
+                                    },
+                                    {"value": "62", "measurand": "SoC", "unit": "Percent"},
+                                    {
+                                        "value": "41.5",
+                                        "measurand": "Temperature",
+                                        "unit": "Celsius",
+                                    },
+                                ],
+                            }
+                        ],
+                    )
+                )
+            mid = live(platform, "C1-1-1")
+            assert (mid["power_w"], mid["soc_percent"], mid["temperature_c"]) == (30_500, 62, 41.5)
+            stop = c16.StopTransaction(
+                transaction_id=tx, meter_stop=1_014_500, timestamp=stamp(), reason="EVDisconnected"
+            )
+            await cp.call(stop)
+            await cp.call(stop)  # retried stop: changes nothing
+        [session] = sessions(platform)
+        assert session["session_id"] == f"C1:{tx}"
+        assert (session["state"], session["energy_wh"], session["meter_start_wh"]) == (
+            "completed",
+            14_500,
+            1_000_000,
+        )
+        assert session["stop_reason"] == "EVDisconnected" and session["flags"] == [
+            "started_offline"
+        ]
+        assert len(platform.read.events(event_type="session.started")) == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_full_201_transaction_becomes_one_session(platform: Platform) -> None:
+    t0 = datetime.now(UTC) - timedelta(minutes=30)
+
+    def meter(register: int, context: str, minutes: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "timestamp": stamp(t0 + timedelta(minutes=minutes)),
+                "sampled_value": [
+                    {
+                        "value": register,
+                        "measurand": "Energy.Active.Import.Register",
+                        "context": context,
+                    },
+                    {
+                        "value": 7.2,
+                        "measurand": "Power.Active.Import",
+                        "unit_of_measure": {"unit": "kW"},
+                    },
+                ],
+            }
+        ]
+
+    async def scenario() -> None:
+        async with running(platform) as gateway, connect(gateway, "C2", "ocpp2.0.1") as cp:
+            await cp.call(boot201())
+            base = {"transaction_info": {"transaction_id": "T-9"}}
+            started = c201.TransactionEvent(
+                event_type="Started",
+                timestamp=stamp(t0),
+                trigger_reason="Authorized",
+                seq_no=0,
+                evse={"id": 1, "connector_id": 1},
+                id_token={"id_token": "CARD", "type": "ISO14443"},
+                meter_value=meter(50_000, "Transaction.Begin", 0),
+                transaction_info={"transaction_id": "T-9", "charging_state": "Charging"},
+            )
+            answer = await cp.call(started)
+            assert answer.id_token_info["status"] == "Accepted"
+            await cp.call(started)  # resent
+            assert live(platform, "C2-1-1")["status"] == "charging"
+            # 2.0.1 has no "Charging" status: Occupied during a charging transaction stays so
+            await cp.call(
+                c201.StatusNotification(
+                    timestamp=stamp(), connector_status="Occupied", evse_id=1, connector_id=1
+                )
+            )
+            assert live(platform, "C2-1-1")["status"] == "charging"
+            await cp.call(
+                c201.TransactionEvent(
+                    event_type="Updated",
+                    timestamp=stamp(t0 + timedelta(minutes=15)),
+                    trigger_reason="MeterValuePeriodic",
+                    seq_no=1,
+                    meter_value=meter(53_000, "Sample.Periodic", 15),
+                    **base,
+                )
+            )
+            assert live(platform, "C2-1-1")["power_w"] == 7_200
+            await cp.call(
+                c201.TransactionEvent(
+                    event_type="Ended",
+                    timestamp=stamp(),
+                    trigger_reason="EVDeparted",
+                    seq_no=2,
+                    meter_value=meter(56_400, "Transaction.End", 30),
+                    transaction_info={"transaction_id": "T-9", "stopped_reason": "EVDisconnected"},
+                )
+            )
+        [session] = sessions(platform)
+        assert (session["session_id"], session["state"], session["energy_wh"]) == (
+            "C2:T-9",
+            "completed",
+            6_400,
+        )
+
+    asyncio.run(scenario())
+
+
+def test_a_stop_order_reaches_the_charger_and_its_connectors_show_it(platform: Platform) -> None:
+    from chargenet.app.orders import Order
+    from chargenet.core.ids import OrderId
+    from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
+
+    def stop(charger_id: str, protocol: str) -> Order:
+        return Order(
+            order_id=OrderId(f"stop-{charger_id}"),
+            kind=OrderKind.STOP,
+            charger_id=charger_id,
+            protocol=protocol,
+            target_kind=TargetKind.CHARGER,
+            target_id=charger_id,
+            reason="over-temperature (R33)",
+            issued_by="regulator",
+        )
+
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            async with connect(gateway, "C1") as cp16, connect(gateway, "C2", "ocpp2.0.1") as cp201:
+                await cp16.call(boot16())
+                await cp201.call(boot201())
+                result16 = await platform.orders.issue(stop("C1", "ocpp1.6"), timeout_s=5)
+                result201 = await platform.orders.issue(stop("C2", "ocpp2.0.1"), timeout_s=5)
+                assert result16.outcome is OrderOutcome.ACCEPTED, result16.detail
+                assert result201.outcome is OrderOutcome.ACCEPTED, result201.detail
+                assert cp16.received == [
+                    ("ChangeAvailability", {"connector_id": 0, "type": "Inoperative"})
+                ]
+                assert cp201.received == [
+                    ("ChangeAvailability", {"operational_status": "Inoperative"})
+                ]
+                for cid in ("C1-1-1", "C1-2-1", "C2-1-1", "C2-2-1"):
+                    await eventually(lambda c=cid: live(platform, c)["status"] == "unavailable")
+            # Not connected: the order fails at once and says why.
+            gone = await platform.orders.issue(stop("C1", "ocpp1.6"), timeout_s=5)
+            assert (gone.outcome, gone.detail) == (OrderOutcome.FAILED, "charger is not connected")
+        acks = {
+            e["order_id"]: e["outcome"]
+            for e in platform.read.events(event_type="order.acknowledged")
+        }
+        assert acks == {"stop-C1": "failed", "stop-C2": "accepted"}  # the first answer stands
+
+    asyncio.run(scenario())
+
+
+async def raw_client(gateway: Any, identity: str = "C1", version: str = "ocpp1.6") -> Any:
+    return await websockets.connect(
+        f"ws://127.0.0.1:{gateway.port}/ocpp/{identity}",
+        subprotocols=[version],
+        additional_headers=basic(identity, PASSWORD),
+        max_size=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("version", "frame", "answer"),
+    [
+        ("ocpp1.6", "this is not json", ["-1", "FormationViolation"]),
+        ("ocpp2.0.1", "this is not json", ["-1", "RpcFrameworkError"]),
+        ("ocpp1.6", '[2,"m1","Teleport",{}]', ["m1", "NotImplemented"]),
+        (
+            "ocpp1.6",
+            '[2,"m2","StatusNotification",{"connectorId":1}]',
+            ["m2", "OccurenceConstraintViolation"],
+        ),
+        ("ocpp2.0.1", '[2,"m2","Heartbeat",{"x":1}]', ["m2", "FormatViolation"]),
+        (
+            "ocpp1.6",
+            '[2,"m3","StatusNotification",{"connectorId":"one","errorCode":"NoError","status":"Available"}]',
+            ["m3", "TypeConstraintViolation"],
+        ),
+        (
+            "ocpp1.6",
+            '[2,"m4","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Exploded"}]',
+            ["m4", "PropertyConstraintViolation"],
+        ),
+        (
+            "ocpp1.6",
+            '[2,"m5","MeterValues",{"connectorId":1,"meterValue":[]}]',
+            ["m5", "OccurenceConstraintViolation"],
+        ),
+        (
+            "ocpp1.6",
+            '[2,"m6","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Available","info":"'
+            + "x" * 80
+            + '"}]',
+            ["m6", "PropertyConstraintViolation"],
+        ),
+        ("ocpp1.6", '[2,"m7","GetConfiguration",{}]', ["m7", "NotSupported"]),
+        ("ocpp1.6", '[2,"m8","Heartbeat",{},"extra"]', ["m8", "FormationViolation"]),
+        (
+            "ocpp1.6",
+            '[2,"m9","DataTransfer",{"vendorId":"V","data":"' + "y" * 100_000 + '"}]',
+            ["m9", "FormationViolation"],
+        ),
+    ],
+)
+def test_malformed_frames_get_call_errors_and_the_connection_lives(
+    platform: Platform, version: str, frame: str, answer: list[str]
+) -> None:
+    import json
+
+    async def scenario() -> None:
+        identity = "C1" if version == "ocpp1.6" else "C2"
+        async with running(platform) as gateway:
+            ws = await raw_client(gateway, identity, version)
+            await ws.send(frame)
+            reply = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert reply[0] == 4 and reply[1:3] == answer, reply
+            await ws.send('[2,"ok","Heartbeat",{}]')
+            alive = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert alive[:2] == [3, "ok"] and "currentTime" in alive[2]
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_wrong_password_unknown_identity_and_wrong_protocol_are_refused(platform: Platform) -> None:
+    async def refused(gateway: Any, identity: str, version: str, password: str | None) -> int:
+        try:
+            async with connect(gateway, identity, version, password=password):
+                pass
+        except InvalidStatus as exc:
+            return exc.response.status_code
+        except websockets.exceptions.InvalidHandshake:
+            return 400
+        return 101
+
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            assert await refused(gateway, "C1", "ocpp1.6", "wrong-password-000000") == 401
+            assert await refused(gateway, "C1", "ocpp1.6", None) == 401
+            assert await refused(gateway, "NOBODY", "ocpp1.6", PASSWORD) == 404
+            assert await refused(gateway, "C1", "ocpp2.0.1", PASSWORD) == 400  # registered 1.6
+            assert await refused(gateway, "C1", "ocpp1.6", PASSWORD) == 101
+        assert online(platform, "C1") is False
+
+    asyncio.run(scenario())
+
+
+def test_a_reconnect_with_queued_transactions_neither_loses_nor_duplicates(
+    platform: Platform,
+) -> None:
+    t0 = datetime.now(UTC) - timedelta(hours=2)
+    start = c16.StartTransaction(
+        connector_id=2, id_tag="CARD-7", meter_start=500_000, timestamp=stamp(t0)
+    )
+
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            async with connect(gateway, "C1") as cp:
+                await cp.call(boot16())
+                tx = (await cp.call(start)).transaction_id
+                # The socket drops before the charger saw our answer to its first sample.
+            await eventually(lambda: online(platform, "C1") is False)
+            # Offline, the charger queued a sample, the stop and a whole second session;
+            # on reconnect it replays everything, the start it had already sent included.
+            queued: list[Any] = [
+                start,
+                c16.MeterValues(
+                    connector_id=2,
+                    transaction_id=tx,
+                    meter_value=[
+                        {
+                            "timestamp": stamp(t0 + timedelta(minutes=20)),
+                            "sampled_value": [{"value": "510000"}],
+                        }
+                    ],
+                ),
+                c16.StopTransaction(
+                    transaction_id=tx,
+                    meter_stop=520_000,
+                    timestamp=stamp(t0 + timedelta(minutes=40)),
+                ),
+            ]
+            second = c16.StartTransaction(
+                connector_id=2,
+                id_tag="CARD-8",
+                meter_start=520_000,
+                timestamp=stamp(t0 + timedelta(minutes=50)),
+            )
+            async with connect(gateway, "C1") as cp:
+                await cp.call(boot16())
+                for message in queued:
+                    await cp.call(message)
+                tx2 = (await cp.call(second)).transaction_id
+                await cp.call(
+                    c16.StopTransaction(
+                        transaction_id=tx2,
+                        meter_stop=530_000,
+                        timestamp=stamp(t0 + timedelta(minutes=80)),
+                    )
+                )
+                # and the whole queue once more, as a confused charger would
+                for message in [*queued, second]:
+                    await cp.call(message)
+        done = sorted((s["meter_start_wh"], s["energy_wh"], s["state"]) for s in sessions(platform))
+        assert done == [(500_000, 20_000, "completed"), (520_000, 10_000, "completed")]
+        assert len(platform.read.events(event_type="session.started")) == 2
+        assert len(platform.read.events(event_type="session.ended")) == 2
+
+    asyncio.run(scenario())
+
+
+def test_security_profile_2_serves_tls_and_still_asks_for_the_password(
+    platform: Platform, tmp_path: Any
+) -> None:
+    import shutil
+    import ssl
+    import subprocess
+
+    from chargenet.adapters.ocpp.gateway import GatewayConfig
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    client_tls = ssl.create_default_context(cafile=str(cert))
+
+    async def scenario() -> None:
+        config = GatewayConfig(security_profile=2, tls_cert=str(cert), tls_key=str(key))
+        async with running(platform, config) as gateway:
+            url = f"wss://127.0.0.1:{gateway.port}/ocpp/C1"
+            with pytest.raises(InvalidStatus) as refused:
+                await websockets.connect(url, subprotocols=["ocpp1.6"], ssl=client_tls)
+            assert refused.value.response.status_code == 401
+            ws = await websockets.connect(
+                url,
+                subprotocols=["ocpp1.6"],
+                ssl=client_tls,
+                additional_headers=basic("C1", PASSWORD),
+            )
+            await ws.send('[2,"h","Heartbeat",{}]')
+            assert (await ws.recv()).startswith('[3,"h"')
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_security_profile_3_knows_the_charger_by_its_client_certificate(
+    platform: Platform, tmp_path: Any
+) -> None:
+    import shutil
+    import ssl
+    import subprocess
+
+    from chargenet.adapters.ocpp.gateway import GatewayConfig
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make test certificates")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=tmp_path)
+
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.pem",
+    )
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=Charger CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    )
+    for name in ("C1", "C2"):
+        run(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            f"/CN={name}",
+            "-keyout",
+            f"{name}.key",
+            "-out",
+            f"{name}.csr",
+        )
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "1", "-out", f"{name}.pem")  # fmt: skip
+
+    def tls(name: str | None) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(tmp_path / "server.pem"))
+        if name is not None:
+            context.load_cert_chain(tmp_path / f"{name}.pem", tmp_path / f"{name}.key")
+        return context
+
+    async def scenario() -> None:
+        config = GatewayConfig(
+            security_profile=3,
+            tls_cert=str(tmp_path / "server.pem"),
+            tls_key=str(tmp_path / "server.key"),
+            tls_client_ca=str(tmp_path / "ca.pem"),
+        )
+        async with running(platform, config, passwords=False) as gateway:
+            url = f"wss://127.0.0.1:{gateway.port}/ocpp/C1"
+            ws = await websockets.connect(url, subprotocols=["ocpp1.6"], ssl=tls("C1"))
+            await ws.send('[2,"h","Heartbeat",{}]')
+            assert (await ws.recv()).startswith('[3,"h"')
+            await ws.close()
+            with pytest.raises(InvalidStatus) as other:  # C2's certificate, C1's identity
+                await websockets.connect(url, subprotocols=["ocpp1.6"], ssl=tls("C2"))
+            assert other.value.response.status_code == 401
+
+            async def without_certificate() -> None:
+                bare = await websockets.connect(url, subprotocols=["ocpp1.6"], ssl=tls(None))
+                await bare.recv()  # TLS 1.3 may report the refusal only on first read
+
+            refused = (ssl.SSLError, OSError, websockets.exceptions.WebSocketException)
+            with pytest.raises(refused):
+                await without_certificate()
+
+    asyncio.run(scenario())
+
+
+def test_state_built_from_ocpp_traffic_is_rebuilt_the_same_from_the_log(
+    platform: Platform,
+) -> None:
+    test_a_full_201_transaction_becomes_one_session(platform)
+    before = (platform.read.sessions(limit=100)[0], platform.read.connectors(limit=100)[0])
+    report = platform.store.rebuild()
+    assert report.skipped == 0
+    after = (platform.read.sessions(limit=100)[0], platform.read.connectors(limit=100)[0])
+    assert after == before

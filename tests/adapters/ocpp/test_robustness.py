@@ -1,0 +1,266 @@
+"""The failures users of other central systems report most, each provoked on purpose."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ocpp.v16 import call as c16
+from ocpp.v201 import call as c201
+
+from chargenet.adapters.ocpp.gateway import GatewayConfig
+from chargenet.app.orders import Order
+from chargenet.bootstrap import Platform
+from chargenet.core.ids import OrderId
+from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
+from tests.adapters.ocpp.peers import boot16, boot201, connect, eventually, running, stamp
+from tests.adapters.ocpp.test_gateway import live, online, raw_client, sessions
+
+
+def order(kind: OrderKind, charger_id: str = "C1", n: int = 1, **params: str) -> Order:
+    return Order(
+        order_id=OrderId(f"{kind.value}-{charger_id}-{n}"),
+        kind=kind,
+        charger_id=charger_id,
+        protocol="ocpp1.6" if charger_id == "C1" else "ocpp2.0.1",
+        target_kind=TargetKind.CHARGER,
+        target_id=charger_id,
+        parameters=params,
+    )
+
+
+def test_a_new_connection_replaces_the_old_and_pending_calls_die_with_their_socket(
+    platform: Platform,
+) -> None:
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            silent = await raw_client(gateway)  # answers nothing we send it
+            await eventually(lambda: "C1" in gateway.links)
+            pending = asyncio.create_task(
+                platform.orders.issue(order(OrderKind.RESET), timeout_s=30)
+            )
+            await eventually(lambda: bool(gateway.links["C1"]._pending))
+            async with connect(gateway, "C1") as cp:  # the charger comes back on a new socket
+                result = await asyncio.wait_for(pending, 5)  # not after 30 s
+                assert result.outcome is OrderOutcome.FAILED
+                await cp.call(boot16())
+                # the new link is clean: the next order goes straight through
+                reset = await platform.orders.issue(order(OrderKind.RESET, n=2), timeout_s=5)
+                assert reset.outcome is OrderOutcome.ACCEPTED
+                assert cp.received == [("Reset", {"type": "Soft"})]
+                assert online(platform, "C1") is True  # the old socket's close is not news
+            await silent.close()
+        assert gateway.stats.replaced == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_charger_that_ignores_calls_times_out_and_is_dropped(platform: Platform) -> None:
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            silent = await raw_client(gateway)
+            await eventually(lambda: online(platform, "C1") is True)
+            for n in (1, 2):
+                result = await platform.orders.issue(order(OrderKind.RESET, n=n), timeout_s=0.2)
+                assert result.outcome is OrderOutcome.TIMEOUT
+            # heartbeats alone do not keep a charger that ignores every order "online"
+            await eventually(lambda: online(platform, "C1") is False)
+            await silent.close()
+
+    asyncio.run(scenario())
+
+
+def test_presence_goes_stale_after_missed_heartbeats(platform: Platform) -> None:
+    async def scenario() -> None:
+        config = GatewayConfig(heartbeat_s=1, missed_heartbeats=3)
+        async with running(platform, config) as gateway:
+            ws = await raw_client(gateway)
+            await ws.send(
+                '[2,"b","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]'
+            )
+            assert json.loads(await ws.recv())[2]["interval"] == 1  # the platform sets it
+            await eventually(lambda: online(platform, "C1") is True)
+            await eventually(lambda: online(platform, "C1") is False)  # then silence
+            assert gateway.stats.stale == 1
+            assert [
+                e["reason"] for e in platform.read.events(event_type="charger.presence_changed")
+            ][-1] == "missed heartbeats"
+
+    asyncio.run(scenario())
+
+
+def test_offline_starts_unset_clocks_and_unknown_transactions_are_reconciled(
+    platform: Platform,
+) -> None:
+    async def scenario() -> None:
+        async with running(platform) as gateway, connect(gateway, "C1") as cp:
+            # clock not set yet: 1970 stamps; the session is kept, flagged, timed by us
+            start = await cp.call(
+                c16.StartTransaction(
+                    connector_id=1, id_tag="A", meter_start=100, timestamp="1970-01-01T00:05:00Z"
+                )
+            )
+            assert start.transaction_id > 0
+            # a stop for a transaction the charger never had confirmed (id −1)
+            await cp.call(
+                c16.StopTransaction(transaction_id=-1, meter_stop=2_100, timestamp=stamp())
+            )
+            # a stop for a transaction nobody ever saw is answered, so it is not resent forever
+            unknown = await cp.call(
+                c16.StopTransaction(
+                    transaction_id=424242, meter_stop=1, timestamp=stamp(), id_tag="A"
+                )
+            )
+            assert unknown.id_tag_info["status"] == "Accepted"
+        [session] = sessions(platform)
+        # Its true duration is unknown (we timed the start on arrival), so 2 kWh "in no
+        # time" is flagged and not billed rather than trusted.
+        assert session["state"] == "completed" and session["energy_wh"] is None
+        assert set(session["flags"]) == {"clock_unset", "started_offline", "energy_exceeds_power"}
+        assert session["started_at"].year == datetime.now(UTC).year
+        [alarm] = platform.read.events(event_type="alarm.raised")
+        assert alarm["code"] == "ClockUnset"
+        [refused] = platform.read.rejected()[0]
+        assert "C1:424242" in refused["reason"]
+
+    asyncio.run(scenario())
+
+
+def test_absurd_values_are_bounded_and_never_trusted(platform: Platform) -> None:
+    t0 = datetime.now(UTC) - timedelta(minutes=10)
+
+    def sample(register: str, at: datetime, **extra: str) -> Any:
+        values = [{"value": register, "measurand": "Energy.Active.Import.Register"}]
+        values += [{"value": v, "measurand": m} for m, v in extra.items()]
+        return c16.MeterValues(
+            connector_id=1, meter_value=[{"timestamp": stamp(at), "sampled_value": values}]
+        )
+
+    async def scenario() -> None:
+        async with running(platform) as gateway, connect(gateway, "C1") as cp:
+            # a connector number out of any range: answered, refused by the store, recorded
+            await cp.call(
+                c16.StatusNotification(
+                    connector_id=1_634_030_126, error_code="NoError", status="Available"
+                )
+            )
+            await cp.call(sample("1000000", t0))
+            await cp.call(sample("900000000000", t0 + timedelta(minutes=1)))  # +900 GWh in 1 min
+            await cp.call(sample("1005000", t0 + timedelta(minutes=10), SoC="250"))
+            await cp.call(sample("-5", t0 + timedelta(minutes=11)))
+            assert gateway.stats.dropped_values == 3
+        reading = live(platform, "C1-1-1")
+        assert (reading["energy_register_wh"], reading["soc_percent"]) == (1_005_000, None)
+        assert len(platform.read.rejected()[0]) == 1
+
+    asyncio.run(scenario())
+
+
+def test_security_events_notify_events_and_data_transfers_are_recorded(platform: Platform) -> None:
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            async with connect(gateway, "C1") as cp:
+                await cp.call(
+                    c16.SecurityEventNotification(
+                        type="TamperDetectionActivated", timestamp=stamp(), tech_info="door"
+                    )
+                )
+                answer = await cp.call(
+                    c16.DataTransfer(vendor_id="com.vendor", message_id="diag", data='{"t":41}')
+                )
+                assert answer.status == "Accepted"
+                await cp.call(c16.DiagnosticsStatusNotification(status="Idle"))  # plain notice
+            async with connect(gateway, "C2", "ocpp2.0.1") as cp:
+                await cp.call(boot201())
+                event = {
+                    "event_id": 7,
+                    "timestamp": stamp(),
+                    "trigger": "Alerting",
+                    "actual_value": "true",
+                    "event_notification_type": "HardWiredNotification",
+                    "tech_info": "RCD tripped",
+                    "component": {"name": "RCD", "evse": {"id": 2}},
+                    "variable": {"name": "Tripped"},
+                }
+                await cp.call(c201.NotifyEvent(generated_at=stamp(), seq_no=0, event_data=[event]))
+                cleared = {**event, "event_id": 8, "cleared": True, "actual_value": "false"}
+                await cp.call(
+                    c201.NotifyEvent(generated_at=stamp(), seq_no=1, event_data=[cleared])
+                )
+        raised = {e["code"]: e for e in platform.read.events(event_type="alarm.raised")}
+        assert raised["TamperDetectionActivated"]["severity"] == "major"
+        assert (raised["RCD.Tripped"]["target_kind"], raised["RCD.Tripped"]["target_id"]) == (
+            "connector",
+            "C2-2-1",
+        )
+        assert len(platform.read.events(event_type="alarm.cleared")) == 1
+        [transfer] = platform.read.events(event_type="charger.data_transferred")
+        assert (transfer["vendor_id"], transfer["data"]) == ("com.vendor", '{"t":41}')
+
+    asyncio.run(scenario())
+
+
+def test_every_order_kind_is_delivered_in_the_chargers_version(platform: Platform) -> None:
+    """The gateway's CALLs pass the strict `ocpp` library peer's schema checks."""
+    cases = [
+        (OrderKind.RESUME, {}),
+        (OrderKind.SET_CHARGING_LIMIT, {"limit_w": "22000"}),
+        (OrderKind.CLEAR_CHARGING_LIMIT, {}),
+        (OrderKind.REMOTE_START, {"id_tag": "OPS"}),
+        (OrderKind.REMOTE_STOP, {"transaction_id": "17"}),
+        (OrderKind.GET_CONFIGURATION, {"keys": "HeartbeatInterval"}),
+        (OrderKind.CHANGE_CONFIGURATION, {"key": "HeartbeatInterval", "value": "60"}),
+    ]
+
+    async def scenario() -> list[tuple[str, str, str, str]]:
+        out = []
+        async with (
+            running(platform) as gateway,
+            connect(gateway, "C1") as cp16,
+            connect(gateway, "C2", "ocpp2.0.1") as cp201,
+        ):
+            await cp16.call(boot16())
+            await cp201.call(boot201())
+            for n, (kind, params) in enumerate(cases):
+                for charger_id in ("C1", "C2"):
+                    extra = dict(params)
+                    if charger_id == "C2" and "keys" in extra:
+                        extra["keys"] = "OCPPCommCtrlr.HeartbeatInterval"
+                    if charger_id == "C2" and "key" in extra:
+                        extra["key"] = "OCPPCommCtrlr.HeartbeatInterval"
+                    result = await platform.orders.issue(
+                        order(kind, charger_id, n, **extra), timeout_s=5
+                    )
+                    out.append((charger_id, kind.value, result.outcome.value, result.detail))
+        return out
+
+    results = asyncio.run(scenario())
+    # The library peer validates every CALL against the schema before its handler runs.
+    assert all(outcome == "accepted" for _, _, outcome, _ in results), results
+    assert len(results) == 2 * len(cases)
+
+
+def test_chargers_left_online_by_a_previous_run_go_offline_when_the_gateway_starts(
+    platform: Platform,
+) -> None:
+    from chargenet.core.events import ChargerPresenceChanged
+    from chargenet.core.ids import ChargerId
+    from tests.builders import meta, small_world
+
+    platform.ingestor.ingest(
+        [
+            *small_world(),
+            ChargerPresenceChanged(**meta(), charger_id=ChargerId("C1"), online=True),
+        ]
+    )
+    assert online(platform, "C1") is True
+
+    async def scenario() -> None:
+        async with running(platform):
+            await eventually(lambda: online(platform, "C1") is False)
+
+    asyncio.run(scenario())
+    reasons = [e["reason"] for e in platform.read.events(event_type="charger.presence_changed")]
+    assert reasons[-1] == "gateway restarted"
