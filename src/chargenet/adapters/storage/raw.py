@@ -21,7 +21,6 @@ from sqlalchemy import Connection
 from chargenet.adapters.storage.types import MICROS
 
 _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DateTime writes
 
 
 class Raw:
@@ -53,7 +52,11 @@ class Raw:
         if value is None:
             return None
         value = value.astimezone(UTC)
-        return value.replace(tzinfo=None).strftime(_SQLITE_TIME) if self.sqlite else value
+        if not self.sqlite:
+            return value
+        # The text SQLAlchemy's SQLite DateTime writes (zero-padded "YYYY-MM-DD
+        # HH:MM:SS.ffffff"), at a fraction of strftime's cost.
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def read_t(self, value: Any) -> datetime | None:
         if value is None:
