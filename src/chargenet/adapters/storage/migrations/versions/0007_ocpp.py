@@ -1,7 +1,7 @@
 """ocpp: charger credentials for the OCPP gateway
 
-Revision ID: 0030
-Revises: 0040
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 import chargenet.adapters.storage.types
 
-revision: str = "0030"
-down_revision: str | Sequence[str] | None = "0040"
+revision: str = "0007"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

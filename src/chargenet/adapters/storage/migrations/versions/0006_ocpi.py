@@ -1,7 +1,7 @@
 """ocpi party: cdrs, tariffs, peers and credentials
 
-Revision ID: 0040
-Revises: 0060
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-23 20:37:08.489151
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import chargenet.adapters.storage.types
 
-revision: str = "0040"
-down_revision: str | Sequence[str] | None = "0060"
+revision: str = "0006"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """planning: policy packs in force
 
-Revision ID: 0020
-Revises: 0010
+Revision ID: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 import chargenet.adapters.storage.types
 
-revision: str = "0020"
-down_revision: str | Sequence[str] | None = "0010"
+revision: str = "0003"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

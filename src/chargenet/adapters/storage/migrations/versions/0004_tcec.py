@@ -1,7 +1,7 @@
 """tcec interconnection: tariffs, bills, reconciliations, energy reports, partners, outbox
 
-Revision ID: 0050
-Revises: 0020
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-23 20:39:00.941536
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import chargenet.adapters.storage.types
 
-revision: str = "0050"
-down_revision: str | Sequence[str] | None = "0020"
+revision: str = "0004"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """dashboard: users and their login sessions
 
-Revision ID: 0060
-Revises: 0050
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 import chargenet.adapters.storage.types
 
-revision: str = "0060"
-down_revision: str | Sequence[str] | None = "0050"
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """supervision: status history, exclusions, zombie cases, stop orders
 
-Revision ID: 0010
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-23 20:36:34.306453
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 import chargenet.adapters.storage.types
 
-revision: str = "0010"
+revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
