@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -205,6 +206,9 @@ class Puller:
             await asyncio.sleep(interval_s)
 
 
+_HEARD_KEPT = 1_000
+
+
 class Charging:
     """Charging on a partner's equipment for chargenet's own users (R35), and answers to
     the notifications that follow a start or a stop."""
@@ -217,16 +221,27 @@ class Charging:
         self._clock = clock
         self._our_id = our_operator_id
         self._waiting: dict[tuple[str, str, type], asyncio.Future[object]] = {}
+        # Notifications nobody waited for yet: an operator may answer a start before the
+        # caller gets round to waiting. Bounded; the oldest go first.
+        self._heard: OrderedDict[tuple[str, str, type], object] = OrderedDict()
 
     def heard(self, partner: Partner, seq: str, what: object) -> None:
         """A start/stop result or an order arrived: wake whoever waits for it."""
-        future = self._waiting.pop((partner.partner_id, seq, type(what)), None)
+        key = (partner.partner_id, seq, type(what))
+        future = self._waiting.pop(key, None)
         if future is not None and not future.done():
             future.set_result(what)
+            return
+        self._heard[key] = what
+        while len(self._heard) > _HEARD_KEPT:
+            self._heard.popitem(last=False)
 
     async def wait_for(
         self, partner: Partner, seq: str, kind: type, timeout_s: float
     ) -> object | None:
+        early = self._heard.pop((partner.partner_id, seq, kind), None)
+        if early is not None:
+            return early
         loop = asyncio.get_running_loop()
         future: asyncio.Future[object] = loop.create_future()
         self._waiting[(partner.partner_id, seq, kind)] = future
