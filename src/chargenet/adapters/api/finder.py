@@ -24,6 +24,9 @@ class PriceOut(BaseModel):
 class FinderConnector(BaseModel):
     connector_id: str
     status: str = Field(description="Effective live status")
+    stopped: bool = Field(
+        default=False, description="Out of service by a regulator's stop order (R33)"
+    )
     power_type: str
     standard: str
     max_power_w: int
@@ -101,6 +104,7 @@ def finder_router(
                 {
                     "connector_id": c.connector_id,
                     "status": s.value,
+                    "stopped": index.stopped(c.charger_id),
                     "power_type": c.power_type.value,
                     "standard": c.standard,
                     "max_power_w": c.max_power_w,
