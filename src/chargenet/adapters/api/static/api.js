@@ -9,7 +9,7 @@ export class HttpError extends Error {
   constructor(status, detail) { super(`${status}: ${detail}`); this.status = status; this.detail = detail; }
 }
 
-export async function get(path, params = {}) {
+async function fetchJson(path, params) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") url.searchParams.set(k, v);
   const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -18,7 +18,19 @@ export async function get(path, params = {}) {
     try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
     throw new HttpError(response.status, detail);
   }
-  return response.json();
+  return response;
+}
+
+export async function get(path, params = {}) {
+  return (await fetchJson(path, params)).json();
+}
+
+// A list endpoint that says its full size in X-Total-Count: {rows, total}.
+export async function page(path, params = {}) {
+  const response = await fetchJson(path, params);
+  const rows = await response.json();
+  const total = Number(response.headers.get("X-Total-Count") ?? rows.length);
+  return { rows, total };
 }
 
 export async function post(path, body) {
@@ -40,6 +52,15 @@ export async function post(path, body) {
 export async function optional(path, params = {}) {
   try {
     return await get(path, params);
+  } catch (error) {
+    console.info(`optional endpoint ${path} not available:`, error.message ?? error);
+    return null;
+  }
+}
+
+export async function optionalPage(path, params = {}) {
+  try {
+    return await page(path, params);
   } catch (error) {
     console.info(`optional endpoint ${path} not available:`, error.message ?? error);
     return null;
