@@ -5,7 +5,7 @@
 // absent or fails. docs/dashboard.md lists which panel reads what.
 import { get, optional, optionalPage, post } from "./api.js";
 import { header } from "./chrome.js";
-import { areaName, kw, lang, num, t, translatePage, when } from "./i18n.js";
+import { areaName, kw, lang, locale, num, t, translatePage, when } from "./i18n.js";
 import { blankMap, drawBase, mapLayers, STATE_COLOURS } from "./maps.js";
 
 export const PLUGGED = {
@@ -69,7 +69,7 @@ function stars(n) { return `<span class="stars" title="${n}">${"★".repeat(n)}$
 function grid(rows, columns, rowAttrs = () => "") {
   if (rows === null || rows === undefined) return NA();
   if (!rows.length) return `<p class="muted">${t("none")}</p>`;
-  const cls = (c) => (c.n ? "n" : c.time ? "nw" : "");
+  const cls = (c) => (c.n ? "n" : c.nw ? "nw" : "");
   const head = columns.map((c) => `<th class="${cls(c)}">${esc(t(c.label))}</th>`).join("");
   const body = rows.map((r) => `<tr ${rowAttrs(r)}>${columns.map((c) =>
     `<td class="${cls(c)}">${c.cell(r) ?? "—"}</td>`).join("")}</tr>`).join("");
@@ -243,7 +243,7 @@ const LISTS = {
   alarms: {
     total: () => state.totals.alarms,
     columns: [
-      { label: "raised_at", cell: (r) => when(r.raised_at), time: true },
+      { label: "raised_at", cell: (r) => when(r.raised_at), nw: true },
       { label: "severity", cell: (r) => `<span class="badge sev-${esc(r.severity)}">${esc(word("severity", r.severity))}</span>` },
       { label: "code", cell: (r) => esc(word("alarm", r.code)) },
       { label: "station_name", cell: (r) => esc(r.station_name ?? r.station_id) },
@@ -256,24 +256,24 @@ const LISTS = {
   orders: {
     total: () => state.totals.inForce,
     columns: [
-      { label: "issued_at", cell: (r) => when(r.issued_at), time: true },
+      { label: "issued_at", cell: (r) => when(r.issued_at), nw: true },
       { label: "target_id", cell: (r) => `${esc(r.station_name ?? r.station_id)}${r.target_kind === "charger" ? ` · ${esc(r.target_id)}` : ""}` },
       { label: "reason", cell: (r) => esc(r.reason) },
       { label: "state", cell: (r) => `<span class="badge st-${esc(r.state)}">${esc(word("stop_state", r.state))}</span>` },
-      { label: "deliveries", cell: (r) => deliveries(r) },
+      { label: "deliveries", cell: (r) => deliveries(r), nw: true },
       { label: "actions", cell: (r) => r.lifted_at ? `<span class="muted">${when(r.lifted_at)}</span>` : actions(r.stop_id, [button("lift", r.stop_id, "lift")]) },
     ],
   },
   zombies: {
     total: () => state.totals.zombies,
     columns: [
-      { label: "detected_at", cell: (r) => when(r.detected_at), time: true },
+      { label: "since", cell: (r) => when(r.since), nw: true },
       { label: "station_name", cell: (r) => esc(r.station_name ?? r.station_id) },
       { label: "charger_id", cell: (r) => `<span title="${esc(r.charger_id)}: ${esc(r.evidence)}">` +
         `${esc(r.charger_id.startsWith(`${r.station_id}-`) ? r.charger_id.slice(r.station_id.length + 1) : r.charger_id)}</span>` },
       { label: "rules", cell: (r) => r.rules.map((k) => esc(word("rule", k))).join("、") },
-      { label: "stage", cell: (r) => esc(word("stage", r.stage)) },
-      { label: "deadline", cell: (r) => when(r.deadline), time: true },
+      { label: "stage", cell: (r) => esc(word("stage", r.stage)), nw: true },
+      { label: "deadline", cell: (r) => when(r.deadline), nw: true },
     ],
   },
 };
@@ -521,10 +521,34 @@ function renderProgress() {
     { label: "done_percent", cell: (u) => (target(u) ? pct(100 * target(u).progress) : "—"), n: true },
     { label: "public_in_service", cell: (u) => num(u.piles.public_in_service), n: true },
     { label: "village_cover", cell: (u) => (cover(u) ? `${num(cover(u).met ?? cover(u).within)} / ${num(cover(u).total ?? cover(u).points)}` : "—"), n: true },
-    { label: "on_track", cell: (u) => (u.total ? "" : `<span class="badge ${u.on_track ? "ok" : "warn"}" title="${esc(u.flags.join(", "))}">` +
-      `${t(u.on_track ? "on_track_yes" : "on_track_no")}</span>`) },
+    { label: "on_track", cell: (u) => (u.total ? "" : flagBadges(u)), nw: true },
   ], (u) => `data-area="${esc(u.area_code)}"`);
   document.getElementById("progress-note").textContent = body ? `${t("report_due")} ${body.due}` : "";
+}
+
+// On track, or what needs attention: behind pace, a forecast short of the target, a
+// coverage rule unmet in the unit (the flags themselves in the tooltip).
+function flagBadges(unit) {
+  if (unit.on_track) return `<span class="badge ok">${t("on_track_yes")}</span>`;
+  const kinds = [...new Set(unit.flags.map((f) => f.split(":")[0]))];
+  return `<span title="${esc(unit.flags.join(", "))}">${kinds.map((k) =>
+    `<span class="badge warn">${esc(word("flag", k))}</span>`).join(" ")}</span>`;
+}
+
+// The last five years' months, newest first, named in the reader's language (the
+// browser's own month picker would speak the browser's language, not the page's).
+function renderMonths() {
+  const select = document.getElementById("report-month");
+  const chosen = select.value || state.month;
+  const names = new Intl.DateTimeFormat(locale(), { year: "numeric", month: "long", timeZone: "UTC" });
+  const now = new Date();
+  const options = [];
+  for (let i = 0; i < 60; i++) {
+    const d = new Date(Date.UTC(now.getFullYear(), now.getMonth() - i, 1));
+    const value = d.toISOString().slice(0, 7);
+    options.push(`<option value="${value}" ${value === chosen ? "selected" : ""}>${names.format(d)}</option>`);
+  }
+  select.innerHTML = options.join("");
 }
 
 function reportLinks() {
@@ -592,6 +616,7 @@ function relabel() {
   renderList();
   renderScorecards();
   renderProgress();
+  renderMonths();
   if (state.station) showStation(state.station);
 }
 
@@ -613,7 +638,8 @@ if (!state.me) {
   ui.planChart = echarts.init(document.getElementById("plan-chart"));
   window.addEventListener("resize", () => { ui.statusChart.resize(); ui.planChart.resize(); });
   const lastMonth = new Date(); lastMonth.setDate(0);
-  document.getElementById("report-month").value = lastMonth.toISOString().slice(0, 7);
+  state.month = `${lastMonth.getFullYear()}-${String(lastMonth.getMonth() + 1).padStart(2, "0")}`;
+  renderMonths();
   document.getElementById("report-month").addEventListener("change", () => { reportLinks(); loadProgress(); });
   document.getElementById("plan-year").addEventListener("change", (e) => {
     state.year = Number(e.target.value);

@@ -24,7 +24,7 @@ const WORDS = {
     new_piles_metric_public: "新增公共桩", new_piles_metric_total: "新增充电桩",
     station: "充电站", raised_at: "发生时间", severity: "级别", code: "代码", message: "说明",
     issued_at: "下达时间", kind: "类型", outcome: "结果", reason: "原因", target_id: "对象",
-    station_name: "充电站", stars: "星级", name: "名称", rank: "排名", uptime_percent: "在线率%",
+    station_name: "充电站", stars: "星级", name: "名称", rank: "排名", uptime_percent: "可用率%",
     operator_id: "运营商", rule: "规则", since: "起始", state: "状态", lat: "纬度", lon: "经度",
     open_data: "开放数据", api_docs: "接口文档", wrong_role: "此账号无权访问监管驾驶舱",
     power: "功率", type: "类型", dc: "直流", ac: "交流", years_note: "按年末在役桩数之差计",
@@ -44,8 +44,8 @@ const WORDS = {
     alarm_emergency_stop: "急停", alarm_insulation_fault: "绝缘故障", alarm_smoke: "烟雾", alarm_fire: "火情",
     alarm_tamper: "防拆报警", alarm_firmware_tampered: "固件被篡改", alarm_invalid_firmware: "固件签名无效",
     alarm_memory_exhaustion: "内存耗尽", alarm_repeated_faults: "频繁故障",
-    rule_never_connected: "从未接入", rule_long_down: "长期离线或故障", rule_idle_available: "长期空闲无充电",
-    rule_failing_sessions: "充电成功率过低", stage_detected: "已发现", stage_notified: "已通知整改",
+    rule_never_connected: "从未接入", rule_long_down: "长期停运", rule_idle_available: "长期空闲",
+    rule_failing_sessions: "充电成功率过低", stage_detected: "已发现", stage_notified: "已通知",
     stage_escalated: "已升级督办", stage_closed: "已关闭", detected_at: "发现时间", charger_id: "充电桩",
     rules: "认定规则", stage: "阶段", deadline: "整改期限", escalation_level: "升级次数",
     score: "得分", repair_h: "修复时长中位数(小时)", zombies_per_100: "僵尸桩/百桩",
@@ -61,7 +61,8 @@ const WORDS = {
     new_in_month: "本月新增公共桩", ytd_new: "年内新增公共桩", year_target: "年度目标", done_percent: "完成率",
     public_in_service: "在役公共桩", village_cover: "村庄覆盖 (达标/总数)", on_track: "进度",
     on_track_yes: "正常", on_track_no: "需关注", report_due: "报送截止", planning_unit: "规划单元",
-    for_year: "年度", last_30_days: "近30天",
+    for_year: "年度", last_30_days: "近30天", flag_behind: "进度滞后", flag_forecast_short: "预计年末不达标",
+    flag_coverage: "覆盖未达标",
   },
   en: {
     brand: "One charging network", finder: "Find a charger", dashboard: "Regulator dashboard",
@@ -132,6 +133,7 @@ const WORDS = {
     done_percent: "Done", public_in_service: "Public piles", village_cover: "Villages covered",
     on_track: "Progress", on_track_yes: "on track", on_track_no: "needs attention", report_due: "Report due",
     planning_unit: "planning unit", for_year: "year", last_30_days: "last 30 days",
+    flag_behind: "behind pace", flag_forecast_short: "forecast short", flag_coverage: "coverage unmet",
   },
 };
 
