@@ -223,6 +223,9 @@ def test_a_stopped_platform_station_is_out_of_order_everywhere_until_lifted(
     assert seen(http, token) == {"C2-1-1": STOPPED, "C3-1-1": STOPPED}
     station = http.get("/api/v1/stations/S2", headers=ADMIN).json()
     assert station["status"]["unavailable"] == 2 and station["status"]["available"] == 0
+    dots = http.get("/api/v1/dashboard/map", params={"area": "140902"}, headers=ADMIN).json()
+    assert {row[0]: row[3] for row in dots["stations"]}["S2"] == "stopped"
+    assert dots["states"]["stopped"] == 1
 
     for order in (whole, one):
         lifted = http.post(
