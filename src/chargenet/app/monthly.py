@@ -90,6 +90,8 @@ class PlanningProgress:
     def monthly_progress(self, area_code: str, year: int, month: int) -> list[Row]:
         body = self.planning.progress(area_code, year, month)
         rows = [progress_row(u) for u in body["units"]]
+        if [r["code"] for r in rows] == [area_code]:
+            return rows  # a county's report is its one unit: no total repeating it
         return [*rows, {**progress_row(body["region"]), "total": True}]
 
 

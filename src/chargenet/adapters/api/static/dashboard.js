@@ -424,8 +424,8 @@ function renderPlan() {
     xAxis: { type: "category", data: codes.map(partName), axisLabel: { rotate: 35, interval: 0 } },
     yAxis: { type: "value", axisLabel: { formatter: (v) => num(v) } },
     series: [
-      { name: t("target"), type: "bar", data: ofYear.map((r) => r?.target ?? null), itemStyle: { color: "#bdbdbd" }, label },
-      { name: t("actual"), type: "bar", data: ofYear.map((r) => r?.actual ?? null), label,
+      { name: t("target"), type: "bar", barMaxWidth: 36, data: ofYear.map((r) => r?.target ?? null), itemStyle: { color: "#bdbdbd" }, label },
+      { name: t("actual"), type: "bar", barMaxWidth: 36, data: ofYear.map((r) => r?.actual ?? null), label,
         itemStyle: { color: (p) => PLAN_COLOURS[statuses[p.dataIndex]] ?? "#0b5cab" } },
       { name: t("forecast"), type: "scatter", symbol: "diamond", symbolSize: 11, itemStyle: { color: "#222" },
         data: ofYear.map((r) => r?.forecast?.value ?? null) },
@@ -465,14 +465,21 @@ function renderGaps() {
   if (gaps === null) { legend.innerHTML = `${t("coverage_gaps")}: ${NA()}`; note.textContent = ""; return; }
   const ruleKind = {};
   const counts = {};
+  const pointsOf = (s) => (s.positions?.length ? s.positions : s.lat === null ? [] : [[s.lat, s.lon]]);
+  const many = gaps.gaps.filter((r) => GAP_STYLES[r.kind])
+    .reduce((n, r) => n + r.shortfalls.reduce((m, s) => m + pointsOf(s).length, 0), 0)
+    + (state.external.siting?.sites.length ?? 0);
+  // Hundreds of gaps (a plan asking for a pile in every village) must not bury the
+  // stations: smaller rings the more there are.
+  const scale = many > 600 ? 0.5 : many > 200 ? 0.75 : 1;
+  const sized = (style) => ({ ...style, radius: style.radius * scale, weight: Math.max(1, style.weight * scale) });
   for (const rule of gaps.gaps) {
     ruleKind[rule.rule_id] = rule.kind;
     const style = GAP_STYLES[rule.kind];
     if (!style) continue;
     for (const s of rule.shortfalls) {
-      const points = s.positions?.length ? s.positions : s.lat === null ? [] : [[s.lat, s.lon]];
-      for (const [lat, lon] of points) {
-        const marker = L.circleMarker([lat, lon], style).bindTooltip(gapTip(rule, s)).addTo(ui.gaps);
+      for (const [lat, lon] of pointsOf(s)) {
+        const marker = L.circleMarker([lat, lon], sized(style)).bindTooltip(gapTip(rule, s)).addTo(ui.gaps);
         marker.gap = { rule: rule.rule_id, kind: rule.kind, id: s.id, lat, lon };
         ui.gapMarkers.push(marker);
         counts[rule.kind] = (counts[rule.kind] ?? 0) + 1;
@@ -482,7 +489,7 @@ function renderGaps() {
   const sites = state.external.siting?.sites ?? [];
   for (const site of sites) {
     const reasons = site.reasons.map((r) => esc(word("gap", ruleKind[r] ?? r))).join("、");
-    const marker = L.circleMarker([site.lat, site.lon], SITE_STYLE)
+    const marker = L.circleMarker([site.lat, site.lon], sized(SITE_STYLE))
       .bindTooltip(`${t("build_next")}: ${esc(site.name)}<br>${t("site_reasons")}: ${reasons}` +
         (site.piles ? ` · ${t("piles_needed")} ${num(site.piles)}` : ""))
       .addTo(ui.sites);
@@ -511,7 +518,10 @@ function renderProgress() {
   const body = state.external.progress;
   const target = (u) => u.targets.find((r) => NEW_PILE_METRICS.includes(r.metric) && r.month === null);
   const cover = (u) => u.coverage?.village_distance;
-  const rows = body === null || body === undefined ? null : [...body.units, { ...body.region, total: true }];
+  // A county's report is its one unit: no total row repeating it.
+  const single = body?.units.length === 1 && body.units[0].area_code === body.region.area_code;
+  const rows = body === null || body === undefined ? null
+    : single ? body.units : [...body.units, { ...body.region, total: true }];
   document.getElementById("progress").innerHTML = grid(rows, [
     { label: "area", cell: (u) => `${u.total ? "<b>" : ""}${esc(areaName(u))}${u.total ? "</b>" : ""}` +
       (u.planning_unit ? ` <small class="muted">${t("planning_unit")}</small>` : "") },
@@ -632,8 +642,8 @@ if (!state.me) {
   ui.map = blankMap(document.getElementById("dash-map"));
   ui.base = await drawBase(ui.map, { areaCode: state.me.area_code });
   ui.gaps = L.layerGroup().addTo(ui.map);
-  ui.stations = L.layerGroup().addTo(ui.map);
   ui.sites = L.layerGroup().addTo(ui.map);
+  ui.stations = L.layerGroup().addTo(ui.map);  // stations on top: they are what is there
   ui.statusChart = echarts.init(document.getElementById("status-chart"));
   ui.planChart = echarts.init(document.getElementById("plan-chart"));
   window.addEventListener("resize", () => { ui.statusChart.resize(); ui.planChart.resize(); });
