@@ -9,16 +9,20 @@ export class HttpError extends Error {
   constructor(status, detail) { super(`${status}: ${detail}`); this.status = status; this.detail = detail; }
 }
 
-async function fetchJson(path, params) {
-  const url = new URL(path, location.origin);
-  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") url.searchParams.set(k, v);
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+// The response when it is a success, else an HttpError with the API's `detail`.
+async function checked(response) {
   if (!response.ok) {
     let detail = response.statusText;
     try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
     throw new HttpError(response.status, detail);
   }
   return response;
+}
+
+async function fetchJson(path, params) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") url.searchParams.set(k, v);
+  return checked(await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }));
 }
 
 export async function get(path, params = {}) {
@@ -34,43 +38,24 @@ export async function page(path, params = {}) {
 }
 
 export async function post(path, body) {
-  const response = await fetch(path, {
+  const response = await checked(await fetch(path, {
     method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
     body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) {
-    let detail = response.statusText;
-    try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
-    throw new HttpError(response.status, detail);
-  }
+  }));
   return response.status === 204 ? null : response.json();
 }
 
 // An endpoint another part of chargenet provides: null when it is absent (404/405/501),
 // not reachable, or answers something that is not JSON.
-export async function optional(path, params = {}) {
+async function orNull(call, path) {
   try {
-    return await get(path, params);
+    return await call();
   } catch (error) {
     console.info(`optional endpoint ${path} not available:`, error.message ?? error);
     return null;
   }
 }
 
-export async function optionalPage(path, params = {}) {
-  try {
-    return await page(path, params);
-  } catch (error) {
-    console.info(`optional endpoint ${path} not available:`, error.message ?? error);
-    return null;
-  }
-}
-
-// Lists come as an array or as {items: [...]} / {rows: [...]}.
-export function rowsOf(body) {
-  if (Array.isArray(body)) return body;
-  if (body && Array.isArray(body.items)) return body.items;
-  if (body && Array.isArray(body.rows)) return body.rows;
-  return null;
-}
+export const optional = (path, params = {}) => orNull(() => get(path, params), path);
+export const optionalPage = (path, params = {}) => orNull(() => page(path, params), path);
