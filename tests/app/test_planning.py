@@ -224,3 +224,21 @@ def test_the_shipped_packs_load_onto_the_real_areas(
     }
     # Liuzhou's districts are governed by the city's pack first, then Guangxi's.
     assert [p.id for p in platform.planning.packs_for("450202")] == ["liuzhou", "guangxi"]
+
+
+def test_road_rules_see_only_the_roads_of_the_region() -> None:
+    """A road file (or the demo's) may hold several cities: Liuzhou's expressway must not
+    become a gap in Xinzhou's road-spacing check, nor a siting candidate there."""
+    from chargenet.analytics.planning.model import AreaPoint
+    from chargenet.analytics.planning.spatial import Road
+    from chargenet.app.planning import roads_near
+    from chargenet.core.areas import AreaLevel
+
+    xinzhou = Road("G55", "expressway", ((38.42, 112.73), (38.73, 112.71)))
+    liuzhou = Road("G72", "expressway", ((24.33, 109.42), (24.40, 109.51)))
+    counties = [
+        AreaPoint("140902", AreaLevel.COUNTY, "忻府区", 38.40, 112.74),
+        AreaPoint("140981", AreaLevel.COUNTY, "原平市", 38.73, 112.71),
+    ]
+    assert roads_near([xinzhou, liuzhou], counties) == [xinzhou]
+    assert roads_near([xinzhou, liuzhou], []) == [xinzhou, liuzhou]  # nothing to go by

@@ -109,3 +109,26 @@ def test_swap_stations_are_in_the_same_registry(city: Platform) -> None:
     rows, total = city.read.swap_stations(area_code=XINZHOU)
     assert total == 4
     assert {t for r in rows for t in r["vehicle_types"]} >= {"mining", "heavy_truck", "taxi"}
+
+
+def test_the_first_morning_has_a_month_of_history(city: Platform) -> None:
+    """The dashboard's 30-day figures need a past: uptime near what real networks show,
+    operators that differ, repairs, sessions, and zombie piles of every everyday kind."""
+    from datetime import timedelta
+
+    from chargenet.app.supervision_ports import Scope
+
+    rows = city.supervision.uptime(Scope(area=XINZHOU), NOW - timedelta(days=30), NOW, "operator")
+    uptimes = [r["nevi_uptime"] for r in rows]
+    assert len(uptimes) >= 4 and all(90 < u < 99.9 for u in uptimes)
+    assert max(uptimes) - min(uptimes) > 1  # scorecards have something to rank
+    assert all(r["faulted_hours"] > 0 and r["offline_hours"] > 0 for r in rows)
+    sessions, total = city.read.sessions(limit=1)
+    assert total > 5_000 and sessions[0]["cost_amount"] is not None
+    found = {
+        rule
+        for step in city.supervision.zombie_plan(NOW)
+        if step.finding is not None
+        for rule in step.finding.rules
+    }
+    assert {r.value for r in found} >= {"never_connected", "idle_available", "long_down"}

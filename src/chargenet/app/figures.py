@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -31,9 +32,19 @@ TODAY_TTL_S = 30.0
 
 
 class ProgressProvider(Protocol):
-    """Planning's monthly progress rows per county (issue 7), when that part is present."""
+    """Planning's monthly progress rows per county (issue 7), when that part is present
+    (`app/monthly.py:PlanningProgress`)."""
 
     def monthly_progress(self, area_code: str, year: int, month: int) -> list[Row]: ...
+
+
+class SupervisionProvider(Protocol):
+    """Supervision's month per part of an area and for the whole (issue 6): uptime, alarms,
+    zombie cases, stop orders (`app/monthly.py:MonthlySupervision`)."""
+
+    def monthly_supervision(
+        self, area: Row, parts: Sequence[Row], year: int, month: int
+    ) -> list[Row]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,14 +200,22 @@ class Figures:
 
     # --- one month ----------------------------------------------------------------------------
 
-    def month(self, code: str, month: Month, progress: ProgressProvider | None = None) -> Row:
-        """A month's figures for the area and each part of it (the monthly report)."""
+    def month(
+        self,
+        code: str,
+        month: Month,
+        progress: ProgressProvider | None = None,
+        supervision: SupervisionProvider | None = None,
+    ) -> Row:
+        """A month's figures for the area and each part of it (the monthly report), with
+        planning's progress and supervision's figures when those are given."""
         today = self.today()
         end = month.last_day if month.last_day < today else None
         prev_end = month.first_day - timedelta(days=1)
         year_start = date(month.year - 1, 12, 31)
         area = self.area(code)
-        rows = [self._month_row(p, month, end, prev_end, year_start) for p in self.parts(code)]
+        parts = self.parts(code)
+        rows = [self._month_row(p, month, end, prev_end, year_start) for p in parts]
         total = self._month_row(area, month, end, prev_end, year_start)
         if total["year_target"] is None and any(r["year_target"] for r in rows):
             # No target for the area itself: its parts' targets add up to it.
@@ -205,6 +224,13 @@ class Figures:
             total["ytd_against_target"] = sum(r["ytd_against_target"] for r in rows)
             total["target_done_percent"] = share(total["ytd_against_target"], total["year_target"])
         extra = progress.monthly_progress(code, month.year, month.month) if progress else None
+        oversight = (
+            supervision.monthly_supervision(
+                _brief(area), [_brief(p) for p in parts], month.year, month.month
+            )
+            if supervision
+            else None
+        )
         return {
             "area": _brief(area),
             "month": str(month),
@@ -213,6 +239,7 @@ class Figures:
             "rows": rows,
             "total": total,
             "progress": extra,
+            "supervision": oversight,
         }
 
     def _month_row(

@@ -3,8 +3,9 @@ memory, on a grid, so that "the nearest available DC connector" is answered with
 database round trip.
 
 It is loaded from state once, then kept current from the bus (`app/finder_feed.py`):
-status and presence events change it in place, registry events reload the station they
-name. Like the projections, it lets no event older than what it holds overwrite it.
+status and presence events change it in place, registry events and stop orders reload the
+stations they concern (a charger under a stop order in force shows `unavailable`). Like
+the projections, it lets no event older than what it holds overwrite it.
 
 Nearest search walks rings of grid cells outwards from the query point and stops as soon
 as the ring still to visit cannot hold anything closer than the k-th best found so far.
@@ -107,6 +108,7 @@ class LiveIndex:
         self._charger_station: dict[str, str] = {}
         self._online: dict[str, bool | None] = {}
         self._presence_since: dict[str, datetime | None] = {}
+        self._stopped: set[str] = set()  # chargers under a stop order in force
         self.prices: dict[str, Price] = {}
         self.loaded = False
         # Occupied cells lie within these cell indices: a search that has covered them stops.
@@ -123,6 +125,7 @@ class LiveIndex:
         self._charger_station.clear()
         self._online.clear()
         self._presence_since.clear()
+        self._stopped.clear()
         self._bounds = (0, -1, 0, -1)
         self._add_rows(rows)
         self.loaded = True
@@ -182,6 +185,8 @@ class LiveIndex:
             self._charger_station[connector.charger_id] = station.station_id
             self._online[connector.charger_id] = row["charger_online"]
             self._presence_since[connector.charger_id] = row["presence_since"]
+            if row.get("stopped"):
+                self._stopped.add(connector.charger_id)
 
     def _remove(self, station_id: str) -> None:
         station = self.stations.pop(station_id, None)
@@ -193,9 +198,17 @@ class LiveIndex:
         for connector in station.connectors:
             self._by_connector.pop(connector.connector_id, None)
             self._charger_station.pop(connector.charger_id, None)
+            self._stopped.discard(connector.charger_id)
 
     def station_of_charger(self, charger_id: str) -> str | None:
         return self._charger_station.get(charger_id)
+
+    def stopped_stations(self) -> set[str]:
+        """Stations with a charger under a stop order in force."""
+        return {s for c in self._stopped if (s := self._charger_station.get(c)) is not None}
+
+    def stopped(self, charger_id: str) -> bool:
+        return charger_id in self._stopped
 
     def set_status(self, connector_id: str, status: ConnectorStatus, at: datetime) -> bool:
         """Apply a reported status; False when unknown here or older than what is held."""
@@ -224,7 +237,10 @@ class LiveIndex:
     # --- reading ----------------------------------------------------------------------------
 
     def status(self, connector: ConnectorEntry) -> ConnectorStatus:
-        return effective_status(connector.reported, self._online.get(connector.charger_id))
+        charger_id = connector.charger_id
+        return effective_status(
+            connector.reported, self._online.get(charger_id), charger_id in self._stopped
+        )
 
     def online(self, charger_id: str) -> bool | None:
         return self._online.get(charger_id)

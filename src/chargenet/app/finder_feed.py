@@ -2,7 +2,8 @@
 
 Subscribe first, then load: an event that lands during the load waits in the queue and is
 applied after it, where the index's own as-of rule drops it if the load already saw
-something newer. Registry events reload the stations they name from state (committed
+something newer. Registry events and stop orders reload the stations they concern from
+state (committed
 before the bus hears of them); if the subscription ever loses events, the whole index is
 reloaded.
 """
@@ -26,6 +27,8 @@ from chargenet.core.events import (
     StationRegistered,
     StationRetired,
     StationUpdated,
+    StopOrderIssued,
+    StopOrderLifted,
 )
 from chargenet.kit.clock import Clock
 
@@ -69,6 +72,15 @@ def apply(index: LiveIndex, event: Event) -> set[str]:
     elif isinstance(event, ChargerRetired):
         before = index.station_of_charger(event.charger_id)
         return {before} if before else set()
+    elif isinstance(event, StopOrderIssued):
+        if event.target_kind.value == "station":
+            return {event.target_id}
+        station = index.station_of_charger(event.target_id)
+        return {station} if station else set()
+    elif isinstance(event, StopOrderLifted):
+        # The event names only the order: reload every station held by one (a handful);
+        # state, committed before the bus hears of it, says which are still stopped.
+        return index.stopped_stations()
     return set()
 
 

@@ -141,6 +141,10 @@ class OcpiQueries(Protocol):
         """The charger with its connectors (retired ones included) and their live state."""
         ...
 
+    def stop_order_station(self, stop_id: str) -> str | None:
+        """The station a regulator's stop order concerns (it shows out of order)."""
+        ...
+
     def find_station_ids(self, location_id: str) -> list[str]: ...
 
     def evse_connectors(self, charger_id: str) -> Row | None:

@@ -145,6 +145,24 @@ def pack_events(text: str, received_at: datetime) -> list[Event]:
     return events
 
 
+def roads_near(
+    roads: Sequence[Road], areas: Sequence[AreaPoint], margin_deg: float = 0.2
+) -> list[Road]:
+    """The roads that touch the areas' extent (with a margin): a road file or the demo's
+    roads may cover several cities, and another city's expressway is not this one's gap."""
+    lats = [a.lat for a in areas if a.lat is not None]
+    lons = [a.lon for a in areas if a.lon is not None]
+    if not lats or not lons:
+        return list(roads)
+    south, north = min(lats) - margin_deg, max(lats) + margin_deg
+    west, east = min(lons) - margin_deg, max(lons) + margin_deg
+    return [
+        r
+        for r in roads
+        if any(south <= lat <= north and west <= lon <= east for lat, lon in r.points)
+    ]
+
+
 # --- JSON ---------------------------------------------------------------------------------
 
 
@@ -351,7 +369,7 @@ class PlanningService:
             areas=areas,
             stations=stations,
             centres=centres,
-            roads=self.roads,
+            roads=roads_near(self.roads, areas),
             distance=self.distance_model(detour, network),
             skip_areas=pack.unit_codes() if pack else frozenset(),
         )
@@ -395,7 +413,7 @@ class PlanningService:
         ]
         candidates = candidates_from_areas(inp.areas, levels)
         if spec.road_every_km:
-            candidates += candidates_along_roads(self.roads, spec.road_every_km)
+            candidates += candidates_along_roads(inp.roads, spec.road_every_km)
         for result in results:
             if result.kind == RuleKind.ZONE_DISTANCE.value:
                 candidates += [

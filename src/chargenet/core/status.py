@@ -42,13 +42,19 @@ _USABLE = frozenset(
 
 
 def effective_status(
-    reported: ConnectorStatus | None, charger_online: bool | None
+    reported: ConnectorStatus | None, charger_online: bool | None, stopped: bool = False
 ) -> ConnectorStatus:
-    """What a user should see: the last report, unless the charger has stopped talking.
+    """What a user should see: the last report, unless the charger has stopped talking or
+    a regulator's stop order is in force for it (or its station).
 
     `charger_online` is None where presence is not tracked (equipment reported through an
-    operator platform): then the operator's report stands.
+    operator platform): then the operator's report stands — except under a stop order,
+    which shows the connector out of service (`unavailable`) whatever was reported or
+    whether it talks: an OCPI or T/CEC operator cannot be commanded, only told, so this is
+    the one place that keeps drivers away from it.
     """
+    if stopped:
+        return ConnectorStatus.UNAVAILABLE
     if charger_online is False or reported is None:
         return ConnectorStatus.OFFLINE
     return reported

@@ -25,9 +25,7 @@ from chargenet.adapters.files.importer import ImportKind, read_file
 from chargenet.app.planning import pack_events, shipped_packs
 from chargenet.core.events import (
     AreaStatisticsRecorded,
-    ChargerPresenceChanged,
     ChargerRegistered,
-    ConnectorStatusChanged,
     Event,
     OperatorRegistered,
     Source,
@@ -59,6 +57,7 @@ from chargenet.core.registry.model import (
     connector_key,
 )
 from chargenet.core.status import ConnectorStatus
+from chargenet.demo.history import Equipment, history
 from chargenet.kit.geo import haversine_m
 from chargenet.kit.ids import stable_id
 
@@ -357,6 +356,7 @@ class WorldBuilder:
     connectors: list[tuple[ConnectorId, ChargerId, PowerType]] = field(default_factory=list)
     chargers: list[ChargerId] = field(default_factory=list)
     built: dict[tuple[str, int], int] = field(default_factory=dict)  # public piles by city, year
+    equipment: list[Equipment] = field(default_factory=list)  # for the recent past
     _n: int = 0
 
     def __post_init__(self) -> None:
@@ -559,6 +559,19 @@ class WorldBuilder:
                     (connector_key(charger_id, g, 1), charger_id, template.power_type)
                 )
                 piles += power > 2_200
+            dc = template.power_type is PowerType.DC
+            self.equipment.append(
+                Equipment(
+                    charger_id=charger_id,
+                    operator_id=operator,
+                    station_id=station_id,
+                    public=template.access is Access.PUBLIC,
+                    registered_at=at,
+                    connectors=tuple(
+                        (connector_key(charger_id, g, 1), power, dc) for g in range(1, guns + 1)
+                    ),
+                )
+            )
         if template.access is Access.PUBLIC:
             self.built[(city, when.year)] = self.built.get((city, when.year), 0) + piles
         return piles
@@ -797,38 +810,10 @@ class WorldBuilder:
             )
 
     def initial_status(self) -> None:
-        """Everything online and reporting at start, except a few silent or broken chargers."""
-        silent = set(self.rng.sample(self.chargers, k=max(1, len(self.chargers) // 60)))
-        for charger_id in self.chargers:
-            if charger_id in silent:
-                continue  # never connected: a zombie candidate
-            self.events.append(
-                ChargerPresenceChanged(
-                    **self.meta("online0", charger_id),
-                    charger_id=charger_id,
-                    online=True,
-                    reason="demo start",
-                )
-            )
-        for connector_id, charger_id, _ in self.connectors:
-            if charger_id in silent:
-                continue
-            roll = self.rng.random()
-            status = (
-                ConnectorStatus.FAULTED
-                if roll < 0.025
-                else ConnectorStatus.UNAVAILABLE
-                if roll < 0.035
-                else ConnectorStatus.AVAILABLE
-            )
-            self.events.append(
-                ConnectorStatusChanged(
-                    **self.meta("status0", connector_id),
-                    connector_id=connector_id,
-                    status=status,
-                    error_code="OtherError" if status is ConnectorStatus.FAULTED else None,
-                )
-            )
+        """The last 35 days, as the live city would have made them (demo/history.py):
+        connections, faults and repairs, sessions; a few silent chargers and a few
+        connectors broken or out of service now."""
+        self.events += history(self.equipment, self.now, self.seed)
 
 
 _KIND_ZH = {

@@ -14,9 +14,11 @@ from chargenet.adapters.api.finder import finder_router
 from chargenet.adapters.api.logins import login_router
 from chargenet.adapters.reports.monthly import render_monthly
 from chargenet.adapters.storage.queries_dashboard import DashboardQueries
+from chargenet.adapters.storage.queries_monthly import MonthlyReads
 from chargenet.app.figures import Figures, Month
 from chargenet.app.finder import LiveIndex
 from chargenet.app.finder_feed import follow
+from chargenet.app.monthly import MonthlySupervision, PlanningProgress
 from chargenet.bootstrap import Platform
 
 
@@ -26,6 +28,16 @@ class DashboardParts:
     index: LiveIndex
     figures: Figures
     jobs: list[Callable[[Platform], Awaitable[None]]]
+
+
+def report_sources(platform: Platform) -> tuple[PlanningProgress, MonthlySupervision]:
+    """What the monthly report takes from planning and supervision (for the dashboard's
+    download and `chargenet report monthly` alike)."""
+    counts = MonthlyReads(platform.store.read_engine, platform.read)
+    return (
+        PlanningProgress(platform.planning),
+        MonthlySupervision(platform.supervision, counts, platform.settings.local_timezone),
+    )
 
 
 def dashboard_parts(
@@ -50,8 +62,11 @@ def dashboard_parts(
         result: dict[str, str] = names["names"]
         return result
 
+    progress, supervision = report_sources(platform)
+
     def render(area: str, month: Month, fmt: str) -> tuple[bytes, str, str]:
-        return render_monthly(figures, area, month, fmt, platform.settings.local_timezone)
+        zone = platform.settings.local_timezone
+        return render_monthly(figures, area, month, fmt, zone, progress, supervision)
 
     async def live_index(p: Platform) -> None:
         await follow(index, queries, p.bus.subscribe, p.clock)

@@ -13,13 +13,32 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from chargenet.adapters.reports.columns import COLUMNS
+from chargenet.adapters.reports.columns import (
+    COLUMNS,
+    PROGRESS_COLUMNS,
+    STATUS_WORDS,
+    SUPERVISION_COLUMNS,
+    Column,
+)
 from chargenet.app.figures import Figures, Month
 from chargenet.bootstrap import Platform
-from chargenet.core.events import AreaStatisticsRecorded, TargetSet
+from chargenet.core.events import (
+    AlarmCleared,
+    AlarmRaised,
+    AreaStatisticsRecorded,
+    ChargerPresenceChanged,
+    ConnectorStatusChanged,
+    StopOrderIssued,
+    StopOrderLifted,
+    TargetSet,
+    ZombieDetected,
+)
+from chargenet.core.oversight import ZombieRule
+from chargenet.core.status import ConnectorStatus
+from chargenet.core.supervision import Severity, TargetKind
 from chargenet.entrypoints.cli.main import app
 from chargenet.entrypoints.web import create_app
-from tests.builders import charger, meta, small_world, station
+from tests.builders import at, charger, meta, small_world, station
 
 NOON = datetime(2025, 6, 1, 4, tzinfo=UTC)
 
@@ -134,6 +153,12 @@ def test_the_report_command_writes_both_files(world: Platform, tmp_path: Path) -
     assert result.exit_code == 0, result.output
     workbook = tmp_path / "chargenet-monthly-140900-2025-05.xlsx"
     assert sheet_rows(workbook.read_bytes())["140981"]["piles"] == 6
+    assert load_workbook(workbook).sheetnames == [
+        "月报 Monthly",
+        "规划进度 Planning",
+        "监管 Supervision",
+        "说明 Notes",
+    ]
     assert (tmp_path / "chargenet-monthly-140900-2025-05.html").is_file()
 
 
@@ -157,3 +182,173 @@ def test_plan_vs_actual_counts_new_piles_per_county_as_the_target_does(
         start = client.get("/api/v1/overview", params={"area": code, "on": "2024-12-31"}).json()
         assert row["actual"]["2025"] == end["piles"]["public"] - start["piles"]["public"]
     assert rows["140902"]["actual"]["2025"] == 4 and rows["140981"]["actual"]["2025"] == 6
+
+
+# --- planning's progress and supervision's month in the report (issues 6, 7) -------------
+
+MAY = {"start": "2025-05-01T00:00:00+08:00", "end": "2025-06-01T00:00:00+08:00"}
+
+
+@pytest.fixture
+def supervised(world: Platform) -> Iterator[TestClient]:
+    """May 2025 in Xinfu (S1 C1, S2 C2, S3 C3) and Yuanping (S4 C4): status reports, a
+    fault, alarms raised and cleared (one left open from April), a zombie case, a stop
+    order issued and lifted and one still in force at the month's end."""
+    april = at(-60 * 24 * 10)
+    world.ingestor.ingest(
+        [
+            *(
+                ChargerPresenceChanged(**meta(at(1)), charger_id=c, online=True)
+                for c in ("C1", "C2", "C4")
+            ),
+            *(
+                ConnectorStatusChanged(
+                    **meta(at(2)), connector_id=c, status=ConnectorStatus.AVAILABLE
+                )
+                for c in ("C1-1-1", "C2-1-1", "C2-2-1", "C4-1-1", "C4-2-1")
+            ),
+            ConnectorStatusChanged(
+                **meta(at(60)), connector_id="C1-2-1", status=ConnectorStatus.FAULTED
+            ),
+            alarm("A1", "C1-2-1", at(61)),
+            alarm("A2", "C4-1-1", at(70)),
+            AlarmCleared(**meta(at(200)), alarm_id="A2", reason="reset"),
+            alarm("A3", "C2-1-1", april),  # raised in April, still open through May
+            ZombieDetected(
+                **meta(at(100)),
+                case_id="Z1",
+                charger_id="C3",
+                rules=(ZombieRule.NEVER_CONNECTED,),
+                since=at(0),
+            ),
+            StopOrderIssued(
+                **meta(at(300)),
+                stop_id="X1",
+                target_kind=TargetKind.STATION,
+                target_id="S4",
+                reason="flood",
+                issued_by="xinzhou",
+            ),
+            StopOrderLifted(**meta(at(400)), stop_id="X1", by="xinzhou", reason="dry"),
+            StopOrderIssued(
+                **meta(at(500)),
+                stop_id="X2",
+                target_kind=TargetKind.CHARGER,
+                target_id="C2",
+                reason="cable",
+                issued_by="xinzhou",
+            ),
+        ]
+    )
+    with TestClient(create_app(world, api_tokens=["secret"])) as test_client:
+        test_client.headers["Authorization"] = "Bearer secret"
+        yield test_client
+
+
+def alarm(alarm_id: str, connector_id: str, when: datetime) -> AlarmRaised:
+    return AlarmRaised(
+        **meta(when),
+        alarm_id=alarm_id,
+        target_kind=TargetKind.CONNECTOR,
+        target_id=connector_id,
+        code="ground_fault",
+        severity=Severity.CRITICAL,
+    )
+
+
+def sheet(body: bytes, title: str, columns: tuple[Column, ...]) -> dict[str, dict[str, object]]:
+    book = load_workbook(io.BytesIO(body))
+    keys = [c.key for c in columns]
+    return {
+        str(values[0]): dict(zip(keys, values, strict=False))
+        for values in book[title].iter_rows(min_row=6, values_only=True)
+        if values[0]
+    }
+
+
+def in_may(text: str | None) -> bool:
+    return text is not None and "2025-04-30T16:00:00" <= text[:19] < "2025-05-31T16:00:00"
+
+
+def open_at_may_end(opened: str, closed: str | None) -> bool:
+    return opened[:19] < "2025-05-31T16:00:00" and (
+        closed is None or closed[:19] >= "2025-05-31T16"
+    )
+
+
+def test_the_workbook_holds_planning_progress_and_supervision_as_the_apis_say(
+    supervised: TestClient,
+) -> None:
+    client = supervised
+    response = client.get(
+        "/api/v1/reports/monthly", params={"area": "140900", "month": "2025-05", "format": "xlsx"}
+    )
+    assert response.status_code == 200
+
+    planning = sheet(response.content, "规划进度 Planning", PROGRESS_COLUMNS)
+    progress = client.get(
+        "/api/v1/planning/progress", params={"area": "140900", "month": "2025-05"}
+    ).json()
+    assert set(planning) == {u["area_code"] for u in progress["units"]} | {"140900"}
+    for unit in [*progress["units"], progress["region"]]:
+        row = planning[unit["area_code"]]
+        assert row["new_month"] == unit["piles"]["new_public_in_month"]
+        assert row["new_ytd"] == unit["piles"]["new_public_year_to_date"]
+        assert row["public"] == unit["piles"]["public_in_service"]
+        target = next((t for t in unit["targets"] if t["metric"] == "new_public_piles"), None)
+        assert row["target"] == (target["target"] if target else None)
+        assert row["actual"] == (target["actual"] if target else None)
+        assert row["status"] == (STATUS_WORDS[target["status"]] if target else None)
+    assert planning["140902"]["target"] == 10 and planning["140902"]["actual"] == 4
+
+    oversight = sheet(response.content, "监管 Supervision", SUPERVISION_COLUMNS)
+    assert set(oversight) == {"140902", "140981", "140900"}
+    for code, row in oversight.items():
+        [uptime] = client.get(
+            "/api/v1/supervision/uptime", params={"area": code, "by": "all", **MAY}
+        ).json()
+        assert row["nevi"] == uptime["nevi_uptime"] and row["uk"] == uptime["uk_reliability"]
+        assert row["connectors"] == uptime["connectors"]
+        alarms = client.get(
+            "/api/v1/supervision/alarms", params={"area": code, "open_only": "false"}
+        ).json()
+        assert row["alarms"] == sum(in_may(a["raised_at"]) for a in alarms)
+        assert row["alarms_open"] == sum(
+            open_at_may_end(a["raised_at"], a["cleared_at"]) for a in alarms
+        )
+        cases = client.get(
+            "/api/v1/supervision/zombies", params={"area": code, "open_only": "false"}
+        ).json()
+        assert row["zombies"] == sum(in_may(z["detected_at"]) for z in cases)
+        assert row["zombies_open"] == sum(
+            open_at_may_end(z["detected_at"], z["closed_at"]) for z in cases
+        )
+        stops = client.get("/api/v1/supervision/stop-orders", params={"area": code}).json()
+        assert row["stops"] == sum(in_may(s["issued_at"]) for s in stops)
+        assert row["stops_open"] == sum(
+            open_at_may_end(s["issued_at"], s["lifted_at"]) for s in stops
+        )
+    xinfu, yuanping, city = oversight["140902"], oversight["140981"], oversight["140900"]
+    assert (xinfu["alarms"], xinfu["alarms_open"], yuanping["alarms"], yuanping["alarms_open"]) == (
+        1,
+        2,  # A1 of May and A3 of April
+        1,
+        0,
+    )
+    assert (xinfu["zombies_open"], xinfu["stops_open"], yuanping["stops"]) == (1, 1, 1)
+    assert city["alarms"] == 2 and city["stops"] == 2 and city["stops_open"] == 1
+    assert 0 < xinfu["nevi"] < 100 and yuanping["faulted"] == 0
+
+    html = client.get(
+        "/api/v1/reports/monthly", params={"area": "140900", "month": "2025-05", "format": "html"}
+    ).text
+    assert "监管 Supervision" in html and "规划进度 Planning progress" in html
+
+
+def test_a_month_without_any_status_report_leaves_uptime_blank(supervised: TestClient) -> None:
+    body = supervised.get(
+        "/api/v1/reports/monthly", params={"area": "140900", "month": "2025-03", "format": "xlsx"}
+    ).content
+    oversight = sheet(body, "监管 Supervision", SUPERVISION_COLUMNS)
+    assert oversight["140902"]["nevi"] is None  # not 0 %: nothing was known
+    assert oversight["140902"]["alarms"] == 0

@@ -206,3 +206,23 @@ def test_a_remote_stop_order_stops_the_active_session(tmp_path: Path) -> None:
             assert [s["session_id"] for s in sessions] == [PREFIX + started.StartChargeSeq]
 
     run(scenario())
+
+
+def test_a_result_pushed_before_anyone_waits_is_kept_for_the_waiter() -> None:
+    """Operators push the start result right after answering query_start_charge; it can
+    arrive before the caller has begun to wait for it, and must not be lost."""
+    from types import SimpleNamespace
+
+    from chargenet.adapters.tcec.outward import Charging
+
+    charging = Charging(clients=None, intake=None, clock=None, our_operator_id="X")  # type: ignore[arg-type]
+    partner: Any = SimpleNamespace(partner_id="MA59J8YL8")
+    result = wire.StartChargeResult(
+        StartChargeSeq="S1",
+        StartChargeSeqStat=2,
+        ConnectorID="1001E2C1",
+        StartTime="2025-05-01 08:00:00",
+    )
+    charging.heard(partner, "S1", result)
+    assert run(charging.wait_for(partner, "S1", wire.StartChargeResult, 0.1)) is result
+    assert run(charging.wait_for(partner, "S1", wire.StartChargeResult, 0.01)) is None  # once

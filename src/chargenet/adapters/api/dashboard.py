@@ -115,15 +115,19 @@ def dashboard_router(
     @router.get("/dashboard/map")
     async def live_map(area: Area = None, viewer: Principal = regulator) -> Any:
         """Every station of the area with its position and live state, compact:
-        `[station_id, lat, lon, state, available, total, name, name_en]` each."""
+        `[station_id, lat, lon, state, available, total, name, name_en]` each. State
+        `stopped`: every charger of the station is under a stop order in force."""
         code = jurisdiction(viewer, area)
         if not index.loaded:
             raise HTTPException(status_code=503, detail="the live index is loading")
         rows: list[list[Any]] = []
-        states = {s: 0 for s in ("available", "busy", "faulted", "offline")}
+        states = {s: 0 for s in ("available", "busy", "faulted", "offline", "stopped")}
         for station in index.in_area(code, viewer):
             summary = index.summary(station)
-            state = station_state(summary)
+            held = station.connectors and all(
+                index.stopped(c.charger_id) for c in station.connectors
+            )
+            state = "stopped" if held else station_state(summary)
             states[state] += 1
             rows.append(_map_row(station, state, summary))
         return {"area": code, "states": states, "stations": rows}

@@ -23,7 +23,11 @@ class PriceOut(BaseModel):
 
 class FinderConnector(BaseModel):
     connector_id: str
+    charger_id: str
     status: str = Field(description="Effective live status")
+    stopped: bool = Field(
+        default=False, description="Out of service by a regulator's stop order (R33)"
+    )
     power_type: str
     standard: str
     max_power_w: int
@@ -100,7 +104,9 @@ def finder_router(
             "connectors": [
                 {
                     "connector_id": c.connector_id,
+                    "charger_id": c.charger_id,
                     "status": s.value,
+                    "stopped": index.stopped(c.charger_id),
                     "power_type": c.power_type.value,
                     "standard": c.standard,
                     "max_power_w": c.max_power_w,

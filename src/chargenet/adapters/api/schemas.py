@@ -82,8 +82,12 @@ class ConnectorOut(BaseModel):
     power_type: str
     max_power_w: int
     is_pile: bool
-    status: str = Field(description="Effective status: offline when the charger is silent")
+    status: str = Field(
+        description="Effective status: offline when the charger is silent, unavailable under "
+        "a stop order"
+    )
     reported_status: str | None = Field(description="Last status the equipment reported")
+    stopped: bool = Field(default=False, description="A regulator's stop order is in force")
     status_since: datetime | None
     error_code: str | None
     session_id: str | None

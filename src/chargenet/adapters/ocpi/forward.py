@@ -39,6 +39,8 @@ from chargenet.core.events import (
     StationRegistered,
     StationRetired,
     StationUpdated,
+    StopOrderIssued,
+    StopOrderLifted,
     TariffPublished,
     TariffWithdrawn,
 )
@@ -90,6 +92,9 @@ def keys_of(event: Event) -> list[Key]:
         return [("tariff-withdrawn", event.tariff_id)]
     if isinstance(event, OperatorRegistered | OperatorUpdated):
         return [("roles", "")]
+    if isinstance(event, StopOrderIssued | StopOrderLifted):
+        # A stop order shows its chargers out of order (INOPERATIVE) while in force.
+        return [("stop", event.stop_id)]
     return []
 
 
@@ -164,6 +169,11 @@ class Forwarder:
             for connector_id in firsts.values():
                 peer = await self._push_status(peer, connector_id, ident, book)
             return peer
+        if what == "stop":
+            station_id = await asyncio.to_thread(reads.stop_order_station, ident)
+            if station_id is None:
+                return peer
+            return await self._push(peer, ("location", station_id), book)
         if what in ("charger", "connector", "status"):
             owner_row = await asyncio.to_thread(
                 reads.charger if what == "charger" else reads.connector_owner, ident

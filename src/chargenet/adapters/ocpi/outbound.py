@@ -93,6 +93,7 @@ def evse(rows: list[Row]) -> dict[str, Any]:
         *(r["as_of"] for r in rows),
         *(r.get("status_since") for r in rows),
         *(r.get("tariffs_as_of") for r in rows),
+        *(r.get("stop_changed_at") for r in rows),
     )
     return {
         "uid": evse_uid(first),

@@ -1,4 +1,6 @@
-"""The monthly report's columns, in Chinese and English, shared by every format."""
+"""The monthly report's columns, in Chinese and English, shared by every format: the
+month's figures (COLUMNS), planning's progress (PROGRESS_COLUMNS, issue 7) and
+supervision's month (SUPERVISION_COLUMNS, issue 6)."""
 
 from __future__ import annotations
 
@@ -80,5 +82,101 @@ NOTES = (
         "EVs per public pile",
         "最近年末新能源汽车保有量除以月末公共桩数",
         "EVs at the latest year end over public piles at month end",
+    ),
+)
+
+
+STATUS_WORDS = {
+    "met": "已完成 met",
+    "missed": "未完成 missed",
+    "on_track": "按计划 on track",
+    "behind": "滞后 behind",
+    "not_started": "未开始 not started",
+    "no_data": "无数据 no data",
+}
+
+
+def _status(row: Row) -> Any:
+    status = row.get("status")
+    return STATUS_WORDS.get(status, status) if status else None
+
+
+def _yes_no(key: str) -> Callable[[Row], Any]:
+    def value(row: Row) -> Any:
+        flag = row.get(key)
+        return None if flag is None or row.get("total") else ("是 yes" if flag else "否 no")
+
+    return value
+
+
+PROGRESS_COLUMNS = (
+    Column("code", "代码", "Code", _get("code"), "@"),
+    Column("name_zh", "区县", "Area", _get("name_zh"), "@"),
+    Column("name_en", "名称", "Name", _get("name_en"), "@"),
+    Column("new_month", "本月新增公共桩", "New public in month", _get("new_public_in_month")),
+    Column("new_ytd", "年内新增公共桩", "New public this year", _get("new_public_ytd")),
+    Column("public", "在役公共桩", "Public piles", _get("public_in_service")),
+    Column("dc_public", "在役公共直流桩", "Public DC piles", _get("dc_public_in_service")),
+    Column("target", "年度新增目标", "Year target (new)", _get("year_target")),
+    Column("actual", "按目标口径已建", "Built, as the target counts", _get("target_actual")),
+    Column("done", "完成率%", "Done %", _get("progress_percent"), "0.0"),
+    Column("status", "状态", "Status", _status, "@"),
+    Column("forecast", "年末预测", "Year-end forecast", _get("forecast")),
+    Column("method", "预测方法", "Forecast method", _get("forecast_method"), "@"),
+    Column("villages_ok", "充电距离达标村", "Villages within distance", _get("villages_within")),
+    Column("villages", "行政村", "Villages", _get("villages")),
+    Column("on_track", "进度正常", "On track", _yes_no("on_track"), "@"),
+    Column("flags", "需关注事项", "Flags", _get("flags"), "@"),
+)
+
+SUPERVISION_COLUMNS = (
+    Column("code", "代码", "Code", _get("code"), "@"),
+    Column("name_zh", "区县", "Area", _get("name_zh"), "@"),
+    Column("name_en", "名称", "Name", _get("name_en"), "@"),
+    Column("connectors", "充电枪", "Connectors", _get("connectors")),
+    Column("nevi", "可用率% (NEVI)", "Uptime % (NEVI)", _get("nevi_uptime"), "0.0"),
+    Column("uk", "可靠率% (英国)", "Reliability % (UK)", _get("uk_reliability"), "0.0"),
+    Column("meeting", "达标枪 (>97%)", "Ports > 97 %", _get("ports_meeting_nevi")),
+    Column("faulted", "故障小时", "Hours faulted", _get("faulted_hours"), "#,##0"),
+    Column("offline", "离线小时", "Hours offline", _get("offline_hours"), "#,##0"),
+    Column("alarms", "本月告警", "Alarms raised", _get("alarms_raised")),
+    Column("alarms_open", "月末未处理告警", "Alarms open at month end", _get("alarms_open")),
+    Column("zombies", "本月新发现僵尸桩", "Zombie cases opened", _get("zombies_opened")),
+    Column(
+        "zombies_open", "月末在办僵尸桩", "Zombie cases open at month end", _get("zombies_open")
+    ),
+    Column("stops", "本月停止令", "Stop orders issued", _get("stops_issued")),
+    Column(
+        "stops_open", "月末生效停止令", "Stop orders in force at month end", _get("stops_in_force")
+    ),
+)
+
+SUPERVISION_NOTES = (
+    (
+        "可用率 (NEVI)",
+        "Uptime (NEVI)",
+        "(总时长 − (停运时长 − 豁免时长)) ÷ 总时长；离线 (无数据)、故障、停用计为停运；"
+        "本月无任何状态数据时留空",
+        "(T − (T_outage − T_excluded)) / T over the month, 23 CFR 680.116(b); offline, faulted "
+        "and out of service are outage; blank when nothing was reported in the month",
+    ),
+    (
+        "可靠率 (英国)",
+        "Reliability (UK)",
+        "可用 ÷ (可用 + 故障/停用)，离线和车位被占不计",
+        "up / (up + down); offline and blocked time left out (PCPR 2023)",
+    ),
+    (
+        "告警、僵尸桩、停止令",
+        "Alarms, zombies, stop orders",
+        "本月内发生的数量，以及月末仍未处理 (未清除、未结案、未解除) 的数量",
+        "raised (opened, issued) in the month, and still open (in force) at its end",
+    ),
+    (
+        "规划进度",
+        "Planning progress",
+        "新增桩按投运日计 (规划口径)；状态、预测和需关注事项见规划文档",
+        "new piles by commissioning day (planning's count); status, forecast and flags as "
+        "docs/planning.md defines them",
     ),
 )

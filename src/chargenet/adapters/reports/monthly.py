@@ -14,8 +14,16 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from chargenet.adapters.reports.columns import COLUMNS, NOTES, Row
-from chargenet.app.figures import Figures, Month, ProgressProvider
+from chargenet.adapters.reports.columns import (
+    COLUMNS,
+    NOTES,
+    PROGRESS_COLUMNS,
+    SUPERVISION_COLUMNS,
+    SUPERVISION_NOTES,
+    Column,
+    Row,
+)
+from chargenet.app.figures import Figures, Month, ProgressProvider, SupervisionProvider
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HTML = "text/html; charset=utf-8"
@@ -30,9 +38,11 @@ def render_monthly(
     fmt: str,
     zone: str,
     progress: ProgressProvider | None = None,
+    supervision: SupervisionProvider | None = None,
 ) -> tuple[bytes, str, str]:
-    """The report for `area` and `month` as (body, file name, media type)."""
-    data = figures.month(area, month, progress)
+    """The report for `area` and `month` as (body, file name, media type), with planning's
+    progress and supervision's figures per county when their providers are given."""
+    data = figures.month(area, month, progress, supervision)
     generated = datetime.now(ZoneInfo(zone))
     name = f"chargenet-monthly-{area}-{month}"
     if fmt == "xlsx":
@@ -56,8 +66,34 @@ def workbook(data: Row, generated: datetime) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "月报 Monthly"
+    _heading(sheet, data, generated, "")
+    first = 5
+    rows = [*data["rows"], {**data["total"], "total": True}]
+    _table(sheet, first, COLUMNS, rows)
+    sheet.freeze_panes = sheet.cell(row=first + 1, column=3)
+    last = first + len(data["rows"])
+    if data["rows"]:
+        counts_all = data["total"].get("target_metric") == "new_charging_piles"
+        _chart(sheet, first, last, "ytd" if counts_all else "ytd_public")
+    if data.get("progress"):
+        extra = book.create_sheet("规划进度 Planning")
+        _heading(extra, data, generated, "规划进度 Planning progress · ")
+        _table(extra, first, PROGRESS_COLUMNS, data["progress"])
+        extra.freeze_panes = extra.cell(row=first + 1, column=3)
+    if data.get("supervision"):
+        extra = book.create_sheet("监管 Supervision")
+        _heading(extra, data, generated, "监管 Supervision · ")
+        _table(extra, first, SUPERVISION_COLUMNS, data["supervision"])
+        extra.freeze_panes = extra.cell(row=first + 1, column=3)
+    _notes(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _heading(sheet: Any, data: Row, generated: datetime, prefix: str) -> None:
     zh, en = title(data)
-    sheet["A1"] = zh
+    sheet["A1"] = prefix + zh
     sheet["A1"].font = Font(size=14, bold=True)
     sheet["A2"] = en
     sheet["A3"] = (
@@ -65,33 +101,27 @@ def workbook(data: Row, generated: datetime) -> bytes:
         + ("" if data["complete"] else " (月份未结束 month not yet over)")
         + f" · 生成 Generated {generated:%Y-%m-%d %H:%M %Z}"
     )
-    first = 5
-    for i, column in enumerate(COLUMNS, 1):
+
+
+def _table(sheet: Any, first: int, columns: tuple[Column, ...], rows: list[Row]) -> None:
+    """Header at row `first`, one row per item below; rows marked `total` in bold, with
+    "合计" after the name."""
+    for i, column in enumerate(columns, 1):
         cell = sheet.cell(row=first, column=i, value=column.header())
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         sheet.column_dimensions[get_column_letter(i)].width = 16 if i > 3 else 14
     sheet.row_dimensions[first].height = 34
-    rows = [*data["rows"], {**data["total"], "name_zh": f"{data['total']['name_zh']} 合计"}]
     for r, row in enumerate(rows, first + 1):
-        for c, column in enumerate(COLUMNS, 1):
-            cell = sheet.cell(row=r, column=c, value=column.value(row))
+        total = bool(row.get("total"))
+        shown = {**row, "name_zh": f"{row['name_zh']} 合计"} if total else row
+        for c, column in enumerate(columns, 1):
+            cell = sheet.cell(row=r, column=c, value=column.value(shown))
             cell.number_format = column.number
-            if r == first + len(rows):
+            if total:
                 cell.font = Font(bold=True)
                 cell.fill = TOTAL_FILL
-    sheet.freeze_panes = sheet.cell(row=first + 1, column=3)
-    last = first + len(data["rows"])
-    if data["rows"]:
-        counts_all = data["total"].get("target_metric") == "new_charging_piles"
-        _chart(sheet, first, last, "ytd" if counts_all else "ytd_public")
-    _notes(book)
-    if data.get("progress"):
-        _progress(book, data["progress"])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def _chart(sheet: Any, first: int, last: int, done_key: str) -> None:
@@ -116,26 +146,10 @@ def _notes(book: Workbook) -> None:
     notes.append(["指标", "Figure", "口径", "Definition"])
     for cell in notes[1]:
         cell.font = Font(bold=True)
-    for row in NOTES:
+    for row in (*NOTES, *SUPERVISION_NOTES):
         notes.append(list(row))
     for letter, width in zip("ABCD", (14, 20, 44, 60), strict=True):
         notes.column_dimensions[letter].width = width
-
-
-def _progress(book: Workbook, rows: list[Row]) -> None:
-    sheet = book.create_sheet("规划进度 Planning")
-    keys = list(dict.fromkeys(k for row in rows for k in row))
-    sheet.append(keys)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([_cell_value(row.get(k)) for k in keys])
-
-
-def _cell_value(value: Any) -> Any:
-    if isinstance(value, dict | list):
-        return str(value)
-    return value
 
 
 # --- print-ready HTML ---------------------------------------------------------------------
@@ -152,6 +166,7 @@ th { background: #1f4e79; color: #fff; font-weight: 600; font-size: 8.5pt; }
 td.t { text-align: left; } tr.total td { font-weight: 700; background: #ddebf7; }
 th span { display: block; font-weight: 400; opacity: .85; }
 .notes td { text-align: left; } .chart { page-break-inside: avoid; margin-top: 4mm; }
+h2.break { page-break-before: always; }
 @media print { .noprint { display: none; } }
 """
 
@@ -166,17 +181,33 @@ def _fmt(value: Any, number: str) -> str:
     return html.escape(str(value))
 
 
+def _html_table(columns: tuple[Column, ...], rows: list[Row]) -> str:
+    head = "".join(f"<th>{html.escape(c.zh)}<span>{html.escape(c.en)}</span></th>" for c in columns)
+    body = []
+    for row in rows:
+        if row.get("total"):
+            body.append(_tr({**row, "name_zh": f"{row['name_zh']} 合计"}, "total", columns))
+        else:
+            body.append(_tr(row, "", columns))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
 def page(data: Row, generated: datetime) -> str:
     zh, en = title(data)
-    head = "".join(f"<th>{html.escape(c.zh)}<span>{html.escape(c.en)}</span></th>" for c in COLUMNS)
-    body = []
-    for row in data["rows"]:
-        body.append(_tr(row, ""))
-    body.append(_tr({**data["total"], "name_zh": f"{data['total']['name_zh']} 合计"}, "total"))
+    main = _html_table(COLUMNS, [*data["rows"], {**data["total"], "total": True}])
+    extra = ""
+    if data.get("progress"):
+        extra += '<h2 class="break">规划进度 Planning progress</h2>' + _html_table(
+            PROGRESS_COLUMNS, data["progress"]
+        )
+    if data.get("supervision"):
+        extra += '<h2 class="break">监管 Supervision</h2>' + _html_table(
+            SUPERVISION_COLUMNS, data["supervision"]
+        )
     notes = "".join(
         f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td><td>{html.escape(c)}</td>"
         f"<td>{html.escape(d)}</td></tr>"
-        for a, b, c, d in NOTES
+        for a, b, c, d in (*NOTES, *SUPERVISION_NOTES)
     )
     status = "" if data["complete"] else " (月份未结束 month not yet over)"
     return f"""<!doctype html>
@@ -185,18 +216,19 @@ def page(data: Row, generated: datetime) -> str:
 <h1>{html.escape(zh)}</h1>
 <p class="sub">{html.escape(en)}<br>数据截至 As of {data["as_of"]}{status} ·
 生成 Generated {generated:%Y-%m-%d %H:%M %Z}</p>
-<table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>
+{main}
 <div class="chart"><h2>年内新增 vs 年度目标 · New this year vs year target</h2>
 {bar_chart(data["rows"])}</div>
+{extra}
 <h2>口径 Definitions</h2><table class="notes">{notes}</table>
 <p class="noprint"><button onclick="window.print()">打印 / Print</button></p>
 </body></html>"""
 
 
-def _tr(row: Row, cls: str) -> str:
+def _tr(row: Row, cls: str, columns: tuple[Column, ...] = COLUMNS) -> str:
     cells = "".join(
         f'<td class="{"t" if c.number == "@" else ""}">{_fmt(c.value(row), c.number)}</td>'
-        for c in COLUMNS
+        for c in columns
     )
     return f'<tr class="{cls}">{cells}</tr>'
 

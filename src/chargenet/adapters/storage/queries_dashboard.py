@@ -20,6 +20,7 @@ from chargenet.adapters.storage.schema import (
     sessions,
     stations,
 )
+from chargenet.adapters.storage.stopped import stopped
 from chargenet.app.finder import Price
 from chargenet.core.access import Principal
 
@@ -63,6 +64,7 @@ class DashboardQueries:
                 connector_live.c.status_since,
                 chargers.c.online.label("charger_online"),
                 chargers.c.presence_since,
+                stopped().label("stopped"),
             )
             .select_from(
                 stations.outerjoin(connectors, in_service)

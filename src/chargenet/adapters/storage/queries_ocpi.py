@@ -32,6 +32,7 @@ from chargenet.adapters.storage.schema import (
     sessions,
     stations,
 )
+from chargenet.adapters.storage.stopped import stop_changed, stopped
 from chargenet.adapters.storage.tables_ocpi import (
     cdrs,
     connector_tariffs,
@@ -41,6 +42,7 @@ from chargenet.adapters.storage.tables_ocpi import (
     ocpi_pull_cursors,
     tariffs,
 )
+from chargenet.adapters.storage.tables_supervision import stop_orders
 from chargenet.adapters.storage.types import UtcDateTime
 from chargenet.app.ocpi import (
     Caller,
@@ -343,6 +345,11 @@ class OcpiReads:
         )
         return rows[0] if rows else None
 
+    def stop_order_station(self, stop_id: str) -> str | None:
+        """The station a stop order (for it or one of its chargers) concerns."""
+        rows = self._rows(select(stop_orders.c.station_id).where(stop_orders.c.stop_id == stop_id))
+        return rows[0]["station_id"] if rows else None
+
     def charger(self, charger_id: str) -> Row | None:
         rows = self._rows(select(chargers).where(chargers.c.charger_id == charger_id))
         if not rows:
@@ -395,6 +402,7 @@ class OcpiReads:
                 newest_connector.scalar_subquery(),
                 newest_status,
                 newest_tariffs,
+                stop_changed(stations.c.station_id),  # a stop order shows it out of order
             ),
             UtcDateTime,
         )
@@ -463,6 +471,8 @@ class OcpiReads:
                 chargers.c.model,
                 connector_live.c.status.label("reported_status"),
                 connector_live.c.status_since,
+                stopped().label("stopped"),
+                stop_changed(chargers.c.station_id, chargers.c.charger_id).label("stop_changed_at"),
                 connector_tariffs.c.tariff_ids,
                 connector_tariffs.c.as_of.label("tariffs_as_of"),
             )
@@ -480,7 +490,9 @@ class OcpiReads:
         for row in rows:
             reported = row["reported_status"]
             row["status"] = effective_status(
-                ConnectorStatus(reported) if reported else None, row["online"]
+                ConnectorStatus(reported) if reported else None,
+                row["online"],
+                bool(row["stopped"]),
             ).value
             row["tariff_ids"] = [t for t in (row["tariff_ids"] or "").split(",") if t]
         return rows
@@ -597,6 +609,7 @@ class OcpiReads:
                 chargers.c.online,
                 connector_live.c.status.label("reported_status"),
                 connector_live.c.status_since,
+                stopped().label("stopped"),
             )
             .join(stations, stations.c.station_id == connectors.c.station_id)
             .join(chargers, chargers.c.charger_id == connectors.c.charger_id)
@@ -609,16 +622,20 @@ class OcpiReads:
             .order_by(connectors.c.connector_id)
         )
         if since is not None:
+            stop_at = stop_changed(chargers.c.station_id, chargers.c.charger_id)
             changed = or_(
                 and_(*_window(connector_live.c.status_since, since, None)),
                 and_(*_window(chargers.c.presence_since, since, None)),
+                and_(*_window(stop_at, since, None)),
             )
             stmt = stmt.where(changed)
         rows, total = self._page(stmt, offset, limit)
         for row in rows:
             reported = row.pop("reported_status")
             row["status"] = effective_status(
-                ConnectorStatus(reported) if reported else None, row.pop("online")
+                ConnectorStatus(reported) if reported else None,
+                row.pop("online"),
+                bool(row.pop("stopped")),
             ).value
         return rows, total
 

@@ -376,7 +376,7 @@ class SupervisionReads:
     ) -> Page:
         with self._engine.connect() as conn:
             stmt = (
-                select(alarms)
+                select(alarms, stations.c.name.label("station_name"))
                 .select_from(
                     alarms.outerjoin(stations, stations.c.station_id == alarms.c.station_id)
                 )
@@ -434,7 +434,7 @@ class SupervisionReads:
     def stop_orders(self, scope: Scope, in_force_only: bool, limit: int, offset: int) -> Page:
         with self._engine.connect() as conn:
             stmt = (
-                select(stop_orders)
+                select(stop_orders, stations.c.name.label("station_name"))
                 .select_from(
                     stop_orders.join(stations, stations.c.station_id == stop_orders.c.station_id)
                 )

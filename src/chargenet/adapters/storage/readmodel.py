@@ -37,6 +37,7 @@ from chargenet.adapters.storage.schema import (
     swap_stations,
     targets,
 )
+from chargenet.adapters.storage.stopped import stopped
 from chargenet.core.access import Principal, Role
 from chargenet.core.areas import AreaLevel
 from chargenet.core.errors import UnknownReference
@@ -47,8 +48,10 @@ from chargenet.core.status import ConnectorStatus
 Row = dict[str, Any]
 
 # The SQL form of chargenet.core.status.effective_status (tests check the two agree): a
-# connector of a charger that stopped talking, or that never reported, is offline.
+# connector under a stop order in force is out of service; one of a charger that stopped
+# talking, or that never reported, is offline.
 EFFECTIVE_STATUS = case(
+    (stopped(), literal("unavailable")),
     (or_(chargers.c.online == false(), connector_live.c.status.is_(None)), literal("offline")),
     else_=connector_live.c.status,
 )
@@ -452,6 +455,7 @@ class ReadModel:
                     connectors.c.retired_at,
                     EFFECTIVE_STATUS.label("status"),
                     connector_live.c.status.label("reported_status"),
+                    stopped().label("stopped"),
                     connector_live.c.status_since,
                     connector_live.c.error_code,
                     connector_live.c.session_id,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +22,7 @@ from chargenet.kit.clock import Clock
 log = logging.getLogger(__name__)
 
 STATUS_QUERY_LIMIT = 50  # stations per query_station_status (Part 2)
+EARLY_KEPT = 1_000  # start/stop results and orders kept until someone waits for them
 
 
 def business_seq(our_operator_id: str, clock: Clock) -> str:
@@ -206,9 +206,6 @@ class Puller:
             await asyncio.sleep(interval_s)
 
 
-_HEARD_KEPT = 1_000
-
-
 class Charging:
     """Charging on a partner's equipment for chargenet's own users (R35), and answers to
     the notifications that follow a start or a stop."""
@@ -221,25 +218,26 @@ class Charging:
         self._clock = clock
         self._our_id = our_operator_id
         self._waiting: dict[tuple[str, str, type], asyncio.Future[object]] = {}
-        # Notifications nobody waited for yet: an operator may answer a start before the
-        # caller gets round to waiting. Bounded; the oldest go first.
-        self._heard: OrderedDict[tuple[str, str, type], object] = OrderedDict()
+        # Results nobody waited for yet, newest last (bounded).
+        self._early: dict[tuple[str, str, type], object] = {}
 
     def heard(self, partner: Partner, seq: str, what: object) -> None:
-        """A start/stop result or an order arrived: wake whoever waits for it."""
+        """A start/stop result or an order arrived: wake whoever waits for it, or keep it
+        for whoever asks next — a partner often pushes the result while its answer to the
+        query is still on its way, before anyone can have started waiting."""
         key = (partner.partner_id, seq, type(what))
         future = self._waiting.pop(key, None)
         if future is not None and not future.done():
             future.set_result(what)
             return
-        self._heard[key] = what
-        while len(self._heard) > _HEARD_KEPT:
-            self._heard.popitem(last=False)
+        self._early[key] = what
+        while len(self._early) > EARLY_KEPT:
+            self._early.pop(next(iter(self._early)))
 
     async def wait_for(
         self, partner: Partner, seq: str, kind: type, timeout_s: float
     ) -> object | None:
-        early = self._heard.pop((partner.partner_id, seq, kind), None)
+        early = self._early.pop((partner.partner_id, seq, kind), None)
         if early is not None:
             return early
         loop = asyncio.get_running_loop()

@@ -13,6 +13,7 @@ from chargenet.app.figures import Figures, Month
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
 from chargenet.core.errors import UnknownReference
+from chargenet.entrypoints.dashboard import report_sources
 
 console = Console()
 err = Console(stderr=True)
@@ -26,7 +27,9 @@ def monthly(
     out: Annotated[Path, typer.Option(help="Folder to write into")] = Path("."),
     db: Annotated[str | None, typer.Option("--db", help="Database URL")] = None,
 ) -> None:
-    """Write the month's figures per county as an Excel workbook and print-ready HTML."""
+    """Write the month's figures per county as an Excel workbook and print-ready HTML, with
+    planning's progress and supervision's figures (uptime, alarms, zombie piles, stop
+    orders) per county."""
     try:
         parsed = Month.parse(month)
     except ValueError as exc:
@@ -35,10 +38,13 @@ def monthly(
     settings = Settings.from_env(database_url=db)
     platform = bootstrap(settings)
     figures = Figures(platform.read, platform.clock, settings.local_timezone)
+    progress, supervision = report_sources(platform)
     out.mkdir(parents=True, exist_ok=True)
     try:
         for fmt in ("xlsx", "html"):
-            body, name, _ = render_monthly(figures, area, parsed, fmt, settings.local_timezone)
+            body, name, _ = render_monthly(
+                figures, area, parsed, fmt, settings.local_timezone, progress, supervision
+            )
             (out / name).write_bytes(body)
             console.print(f"wrote {out / name}")
     except UnknownReference as exc:

@@ -9,47 +9,53 @@ export class HttpError extends Error {
   constructor(status, detail) { super(`${status}: ${detail}`); this.status = status; this.detail = detail; }
 }
 
-export async function get(path, params = {}) {
-  const url = new URL(path, location.origin);
-  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") url.searchParams.set(k, v);
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+// The response when it is a success, else an HttpError with the API's `detail`.
+async function checked(response) {
   if (!response.ok) {
     let detail = response.statusText;
     try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
     throw new HttpError(response.status, detail);
   }
-  return response.json();
+  return response;
+}
+
+async function fetchJson(path, params) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") url.searchParams.set(k, v);
+  return checked(await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }));
+}
+
+export async function get(path, params = {}) {
+  return (await fetchJson(path, params)).json();
+}
+
+// A list endpoint that says its full size in X-Total-Count: {rows, total}.
+export async function page(path, params = {}) {
+  const response = await fetchJson(path, params);
+  const rows = await response.json();
+  const total = Number(response.headers.get("X-Total-Count") ?? rows.length);
+  return { rows, total };
 }
 
 export async function post(path, body) {
-  const response = await fetch(path, {
+  const response = await checked(await fetch(path, {
     method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
     body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) {
-    let detail = response.statusText;
-    try { detail = (await response.json()).detail ?? detail; } catch { /* not JSON */ }
-    throw new HttpError(response.status, detail);
-  }
+  }));
   return response.status === 204 ? null : response.json();
 }
 
 // An endpoint another part of chargenet provides: null when it is absent (404/405/501),
 // not reachable, or answers something that is not JSON.
-export async function optional(path, params = {}) {
+async function orNull(call, path) {
   try {
-    return await get(path, params);
+    return await call();
   } catch (error) {
     console.info(`optional endpoint ${path} not available:`, error.message ?? error);
     return null;
   }
 }
 
-// Lists come as an array or as {items: [...]} / {rows: [...]}.
-export function rowsOf(body) {
-  if (Array.isArray(body)) return body;
-  if (body && Array.isArray(body.items)) return body.items;
-  if (body && Array.isArray(body.rows)) return body.rows;
-  return null;
-}
+export const optional = (path, params = {}) => orNull(() => get(path, params), path);
+export const optionalPage = (path, params = {}) => orNull(() => page(path, params), path);

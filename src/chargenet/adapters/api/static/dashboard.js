@@ -1,78 +1,113 @@
-// The regulator dashboard. Panels fed by other parts of chargenet (supervision, planning)
-// call the endpoints in PLUGGED and show "not available" while those are absent.
-import { get, optional, rowsOf } from "./api.js";
+// The regulator dashboard: overview, live map with coverage gaps and where to build next,
+// plan vs actual, alarms / stop orders / zombie piles with their actions, operator
+// scorecards, planning progress and the monthly report. Panels fed by supervision (issue 6)
+// and planning (issue 7) call the endpoints in PLUGGED and say "not available" when one is
+// absent or fails. docs/dashboard.md lists which panel reads what.
+import { get, optional, optionalPage, post } from "./api.js";
 import { header } from "./chrome.js";
-import { areaName, kw, lang, num, t, translatePage, when } from "./i18n.js";
+import { areaName, kw, lang, locale, num, t, translatePage, when } from "./i18n.js";
 import { blankMap, drawBase, mapLayers, STATE_COLOURS } from "./maps.js";
 
 export const PLUGGED = {
-  uptime: "/api/v1/supervision/uptime",          // ?area= → {uptime_percent}
-  zombies: "/api/v1/supervision/zombies",        // ?area= → [{...}] or {items, total}
-  scorecards: "/api/v1/supervision/scorecards",  // ?area= → [{operator_id, name, stars, uptime_percent, ...}]
-  gaps: "/api/v1/planning/gaps",                 // ?area= → GeoJSON FeatureCollection or [{lat, lon, rule, ...}]
-  progress: "/api/v1/planning/progress",         // ?area=&month=YYYY-MM → [{code, name_zh, ...}]
+  uptime: "/api/v1/supervision/uptime",          // ?area=&by=all → [{nevi_uptime, uk_reliability, connectors, …}]
+  zombies: "/api/v1/supervision/zombies",        // ?area=&limit= → [case …], X-Total-Count (open cases)
+  scorecards: "/api/v1/supervision/scorecards",  // ?area= → [{rank, operator_id, score, stars, values, …}]
+  alarms: "/api/v1/supervision/alarms",          // ?area= → open alarms, X-Total-Count; POST {id}/acknowledge, {id}/clear
+  stopOrders: "/api/v1/supervision/stop-orders", // ?area=[&in_force_only=true] → [{stop_id, state, deliveries, …}]; POST; POST {id}/lift
+  targets: "/api/v1/planning/targets",           // ?area= → plan-vs-actual rows, every target and year
+  gaps: "/api/v1/planning/gaps",                 // ?area=&year=&limit= → {gaps: [{rule_id, kind, shortfalls: [{lat, lon, …}]}]}
+  siting: "/api/v1/planning/siting",             // ?area=&year= → {sites: [{lat, lon, name, reasons, piles}], cover}
+  progress: "/api/v1/planning/progress",         // ?area=&month=YYYY-MM → {units: […], region, due}
 };
 const REFRESH_MS = 15000;
+const NEW_PILE_METRICS = ["new_public_piles", "new_charging_piles"];
 const STATUS_COLOURS = {
   available: "#1a9850", charging: "#2c7fb8", occupied: "#74a9cf", reserved: "#a6bddb",
   blocked: "#fdae61", unavailable: "#f46d43", faulted: "#d73027", offline: "#8c8c8c",
 };
+const PLAN_COLOURS = {
+  met: "#1a9850", on_track: "#0b5cab", behind: "#f28e2b", missed: "#d73027",
+  not_started: "#9e9e9e", no_data: "#9e9e9e",
+};
+// Coverage gaps drawn on the map, by rule kind (parking ratios are about existing sites).
+const GAP_STYLES = {
+  area_distance: { radius: 5, color: "#b10026", weight: 1.5, dashArray: "2 2", fill: false },
+  zone_distance: { radius: 4, color: "#fd8d3c", weight: 1.5, fill: false },
+  area_presence: { radius: 8, color: "#e31a1c", weight: 2.5, fill: false },
+  area_minimum: { radius: 10, color: "#e31a1c", weight: 2.5, dashArray: "5 3", fill: false },
+  road_spacing: { radius: 9, color: "#800026", weight: 3.5, fill: false },
+};
+const SITE_STYLE = { radius: 6, color: "#006d2c", weight: 2.5, fillColor: "#c7e9c0", fillOpacity: 1 };
 const L = window.L;
 const echarts = window.echarts;
-const state = { me: null, area: null, overview: null, plan: null, year: null, list: "alarms", lists: {},
-  external: {}, mapData: null };
+const state = {
+  me: null, area: null, overview: null, year: null, list: "alarms", lists: {}, totals: {},
+  external: {}, mapData: null, operators: {}, parts: [], station: null, editing: false,
+};
 const ui = {};
 window.chargenet = { state, ui, PLUGGED };
 
 // --- helpers ------------------------------------------------------------------------------
 const NA = () => `<span class="na">${t("not_available")}</span>`;
-const COLUMN_SKIP = new Set(["target_kind", "acknowledged_by", "clear_reason", "parameters", "detail",
-  "county_code", "operator_id_1", "station_id", "alarm_id", "order_id", "issued_by", "cleared_at",
-  "acknowledged_at", "level"]);
+const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) =>
+  ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const thisYear = () => new Date().getFullYear();
 
-function cell(key, value) {
-  if (value === null || value === undefined) return "—";
-  if (typeof value === "number") return num(value, Number.isInteger(value) ? 0 : 1);
-  if (typeof value === "string" && /^\d{4}-\d\d-\d\dT/.test(value)) return when(value);
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value).replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
+// A word from the dictionary, or the value itself when the dictionary has none.
+function word(prefix, key) {
+  const k = `${prefix}_${key}`;
+  const w = t(k);
+  return w === k ? String(key) : w;
 }
 
-function table(rows, prefer = []) {
-  if (rows === null) return NA();
+function pct(value, digits = 1) { return value === null || value === undefined ? "—" : `${num(value, digits)}%`; }
+
+function stars(n) { return `<span class="stars" title="${n}">${"★".repeat(n)}${"☆".repeat(5 - n)}</span>`; }
+
+// rows × columns [{label, cell(row) → html, n (right-aligned)}]; null rows: not available.
+function grid(rows, columns, rowAttrs = () => "") {
+  if (rows === null || rows === undefined) return NA();
   if (!rows.length) return `<p class="muted">${t("none")}</p>`;
-  const keys = [...new Set([...prefer.filter((k) => k in rows[0]), ...Object.keys(rows[0])])]
-    .filter((k) => !COLUMN_SKIP.has(k) && typeof rows[0][k] !== "object").slice(0, 7);
-  const head = keys.map((k) => `<th>${t(k)}</th>`).join("");
-  const body = rows.map((r) => `<tr>${keys.map((k) =>
-    `<td class="${typeof r[k] === "number" ? "n" : ""}">${cell(k, r[k])}</td>`).join("")}</tr>`).join("");
+  const cls = (c) => (c.n ? "n" : c.nw ? "nw" : "");
+  const head = columns.map((c) => `<th class="${cls(c)}">${esc(t(c.label))}</th>`).join("");
+  const body = rows.map((r) => `<tr ${rowAttrs(r)}>${columns.map((c) =>
+    `<td class="${cls(c)}">${c.cell(r) ?? "—"}</td>`).join("")}</tr>`).join("");
   return `<table class="grid"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
-function card(key, value, id) {
-  return `<div class="card" id="card-${id ?? key}"><div class="k">${t(key)}</div><div class="v">${value}</div></div>`;
+function card(key, value, id, sub = "") {
+  return `<div class="card" id="card-${id ?? key}"><div class="k">${t(key)}</div>` +
+    `<div class="v">${value}</div>${sub ? `<div class="sub">${sub}</div>` : ""}</div>`;
 }
 
-// --- panels -------------------------------------------------------------------------------
+function operatorName(id) {
+  const op = state.operators[id];
+  if (!op) return esc(id);
+  return esc(lang() === "en" ? op.name_en || op.name : op.name);
+}
+
+function partName(code) {
+  const part = state.parts.find((p) => p.code === code) ?? ui.areas?.find((a) => a.code === code);
+  return part ? areaName(part) : code;
+}
+
+// --- overview -----------------------------------------------------------------------------
 async function loadOverview() {
-  const [overview, uptime, zombies] = await Promise.all([
-    get("/api/v1/dashboard/overview", { area: state.area }),
-    optional(PLUGGED.uptime, { area: state.area }),
-    optional(PLUGGED.zombies, { area: state.area }),
-  ]);
-  state.overview = overview;
-  state.external.uptime = uptime;
-  state.external.zombies = zombies;
-  renderOverview();
+  state.overview = await get("/api/v1/dashboard/overview", { area: state.area });
+}
+
+async function loadUptime() {
+  const rows = await optional(PLUGGED.uptime, { area: state.area, by: "all" });
+  state.external.uptime = rows === null ? null : rows[0] ?? {};
 }
 
 function renderOverview() {
   const o = state.overview;
+  if (!o) return;
   const usable = o.status.available + o.status.charging + o.status.occupied + o.status.reserved;
   const uptime = state.external.uptime;
-  const uptimeValue = uptime?.uptime_percent ?? uptime?.uptime;
-  const zombieRows = rowsOf(state.external.zombies);
-  const zombieCount = state.external.zombies?.total ?? zombieRows?.length;
+  const { alarms, inForce, zombies } = state.totals;
   document.getElementById("cards").innerHTML = [
     card("piles", num(o.piles.total)),
     card("public_piles", num(o.piles.public)),
@@ -80,11 +115,12 @@ function renderOverview() {
     card("stations", num(o.stations)),
     card("evs", num(o.ev_count) + (o.ev_year ? `<small class="muted"> (${o.ev_year})</small>` : "")),
     card("ev_per_public_pile", o.ev_per_public_pile === null ? "—" : `${num(o.ev_per_public_pile, 1)} : 1`),
-    card("availability", o.connectors ? `${num((100 * usable) / o.connectors, 1)}%` : "—"),
-    card("uptime", uptimeValue === undefined ? NA() : `${num(uptimeValue, 1)}%`),
-    card("open_alarms", num(o.open_alarms)),
-    card("open_orders", num(o.open_orders)),
-    card("zombies", zombieCount === undefined ? NA() : num(zombieCount)),
+    card("availability", o.connectors ? pct((100 * usable) / o.connectors) : "—"),
+    card("uptime", uptime === null || uptime === undefined ? NA() : pct(uptime.nevi_uptime), "uptime",
+      uptime ? `${t("uptime_note")} · ${t("uptime_uk")} ${pct(uptime.uk_reliability)}` : ""),
+    card("open_alarms", alarms === undefined ? num(o.open_alarms) : num(alarms)),
+    card("stop_orders_in_force", inForce === undefined ? NA() : num(inForce), "stop_orders"),
+    card("zombies", zombies === undefined ? NA() : num(zombies)),
   ].join("");
   document.getElementById("as-of").textContent = `${t("as_of")} ${when(new Date().toISOString())}`;
   const statusKeys = Object.keys(o.status).filter((k) => o.status[k] > 0);
@@ -101,6 +137,7 @@ function renderOverview() {
   }, true);
 }
 
+// --- the live map and one station ---------------------------------------------------------
 async function loadMap() {
   state.mapData = await get("/api/v1/dashboard/map", { area: state.area });
   renderMap();
@@ -110,121 +147,418 @@ function renderMap() {
   ui.stations.clearLayers();
   ui.markers = {};
   for (const [id, lat, lon, st, available, total, name, nameEn] of state.mapData.stations) {
+    const stopped = st === "stopped";
     const marker = L.circleMarker([lat, lon], {
-      radius: 4.5, weight: 0.8, color: "#fff", fillColor: STATE_COLOURS[st], fillOpacity: 0.9,
-    }).bindTooltip(`${lang() === "en" ? nameEn || name : name} · ${available}/${total}`)
+      radius: stopped ? 7 : 4.5, weight: stopped ? 2 : 0.8, color: stopped ? "#000" : "#fff",
+      fillColor: STATE_COLOURS[st], fillOpacity: 0.9,
+    }).bindTooltip(`${esc(lang() === "en" ? nameEn || name : name)} · ${available}/${total} · ${t("state_" + st)}`)
       .on("click", () => showStation(id));
+    marker.state = st;
     marker.addTo(ui.stations);
     ui.markers[id] = marker;
   }
   document.getElementById("legend").innerHTML = Object.entries(state.mapData.states).map(([k, n]) =>
-    `<span><i style="background:${STATE_COLOURS[k]}"></i>${t("state_" + k)} ${num(n)}</span>`).join("")
+    `<span data-state="${k}"><i style="background:${STATE_COLOURS[k]}"></i>${t("state_" + k)} ${num(n)}</span>`).join("")
     + `<span><i style="background:#e08a00;border-radius:0;height:3px"></i>${t("roads")}</span>`;
 }
 
 async function showStation(id) {
+  state.station = id;
   const s = await get(`/api/v1/finder/stations/${encodeURIComponent(id)}`);
+  const chargers = [...new Set(s.connectors.map((c) => c.charger_id))];
+  const orders = (state.lists.inForce ?? []).filter((o) => o.station_id === id);
   const panel = document.getElementById("station-panel");
   panel.classList.remove("muted");
-  panel.innerHTML = `<h3 id="station-name">${lang() === "en" ? s.name_en || s.name : s.name}</h3>
-    <p>${s.operator_name ?? s.operator_id} · ${s.address ?? ""}</p>
+  panel.innerHTML = `<h3 id="station-name">${esc(lang() === "en" ? s.name_en || s.name : s.name)}</h3>
+    <p>${esc(s.operator_name ?? s.operator_id)} · ${esc(s.address ?? "")}</p>
     <p><b id="station-free">${s.available}</b>/${s.total} ${t("free")} · ${kw(s.max_power_w)}</p>
-    <table class="grid"><tbody>${s.connectors.map((c) => `<tr><td>${c.connector_id}</td>
-      <td>${kw(c.max_power_w)}</td><td><span class="badge s-${c.status}">${t("status_" + c.status)}</span></td></tr>`)
-      .join("")}</tbody></table>`;
+    <table class="grid"><tbody>${s.connectors.map((c) => `<tr data-connector="${esc(c.connector_id)}">
+      <td>${esc(c.connector_id)}</td><td>${kw(c.max_power_w)}</td>
+      <td><span class="badge s-${c.status}">${t("status_" + c.status)}</span>
+      ${c.stopped ? `<span class="badge stop">${t("stopped_by_order")}</span>` : ""}</td></tr>`).join("")}</tbody></table>
+    ${orders.length ? `<p class="orders-here">${orders.map((o) => `<span class="badge stop">${t("stopped_by_order")}</span>
+      ${esc(o.target_kind === "station" ? t("whole_station") : o.target_id)} · ${esc(o.reason)}
+      ${actions(o.stop_id, [button("lift", o.stop_id, "lift")])}`).join("<br>")}</p>` : ""}
+    <div class="stopform">
+      <select id="stop-target" aria-label="${t("stop_target")}">
+        <option value="station:${esc(id)}">${t("whole_station")}</option>
+        ${chargers.map((c) => `<option value="charger:${esc(c)}">${esc(c)}</option>`).join("")}</select>
+      <input id="stop-reason" maxlength="1000" placeholder="${t("reason")}">
+      <button id="stop-issue" type="button" class="danger">${t("issue_stop")}</button>
+      <span id="stop-msg" class="muted"></span>
+    </div>`;
+  panel.querySelector("#stop-issue").addEventListener("click", issueStop);
 }
 
-async function loadGaps() {
-  const body = await optional(PLUGGED.gaps, { area: state.area });
-  state.external.gaps = body;
-  ui.gaps.clearLayers();
-  const note = document.getElementById("gaps-note");
-  if (body === null) { note.innerHTML = NA(); return; }
-  note.textContent = "";
-  const style = { radius: 9, color: "#b10026", weight: 2, dashArray: "3 3", fill: false };
-  if (body.type === "FeatureCollection") {
-    L.geoJSON(body, {
-      pointToLayer: (_, latlng) => L.circleMarker(latlng, style),
-      style: () => ({ color: "#b10026", weight: 2, dashArray: "4 4" }),
-      onEachFeature: (f, layer) => layer.bindTooltip(f.properties?.rule ?? f.properties?.name ?? ""),
-    }).addTo(ui.gaps);
-  } else {
-    for (const gap of rowsOf(body) ?? []) {
-      if (gap.lat === undefined || gap.lon === undefined) continue;
-      L.circleMarker([gap.lat, gap.lon], style).bindTooltip(gap.rule ?? gap.name ?? "").addTo(ui.gaps);
-    }
+async function issueStop() {
+  const msg = document.getElementById("stop-msg");
+  const reason = document.getElementById("stop-reason").value.trim();
+  if (!reason) { msg.textContent = t("reason_required"); return; }
+  const [kind, target] = document.getElementById("stop-target").value.split(/:(.*)/s);
+  msg.textContent = t("sending");
+  try {
+    const order = await post(PLUGGED.stopOrders, { target_kind: kind, target_id: target, reason });
+    msg.textContent = word("stop_state", order.state);
+  } catch (error) {
+    msg.textContent = `${t("action_failed")}: ${error.detail ?? error.message}`;
+    return;
   }
+  await afterAction();
 }
 
-async function loadPlan() {
-  state.plan = await get("/api/v1/dashboard/plan", { area: state.area });
-  const select = document.getElementById("plan-year");
-  const years = state.plan.years;
-  if (!years.includes(state.year)) {
-    const thisYear = new Date().getFullYear();
-    state.year = [...years].reverse().find((y) => y <= thisYear) ?? years.at(-1) ?? null;
-  }
-  select.innerHTML = years.map((y) => `<option ${y === state.year ? "selected" : ""}>${y}</option>`).join("");
-  renderPlan();
+// After an order or an alarm action: the lists and counts at once, the map once the live
+// index has heard of it (it follows the event bus, a few milliseconds behind).
+async function afterAction() {
+  await Promise.all([loadLists(), loadOverview()]);
+  renderOverview();
+  await sleep(300);
+  await loadMap();
+  if (state.station) await showStation(state.station);
 }
 
-function renderPlan() {
-  const plan = state.plan;
-  const note = document.getElementById("plan-note");
-  if (!plan.metric) { ui.planChart.clear(); note.innerHTML = NA(); return; }
-  note.textContent = `${t(plan.counts === "public" ? "new_piles_metric_public" : "new_piles_metric_total")} · ${t("years_note")}`;
-  const y = String(state.year);
-  const rows = plan.rows;
-  ui.planChart.setOption({
-    tooltip: { trigger: "axis" },
-    legend: { data: [t("target"), t("actual")], top: 0 },
-    grid: { left: 50, right: 20, top: 30, bottom: 70 },
-    xAxis: { type: "category", data: rows.map((r) => areaName(r)), axisLabel: { rotate: 35, interval: 0 } },
-    yAxis: { type: "value", axisLabel: { formatter: (v) => num(v) } },
-    series: [
-      { name: t("target"), type: "bar", data: rows.map((r) => r.target[y] ?? null), itemStyle: { color: "#bdbdbd" },
-        label: { show: true, position: "top", fontSize: 10, formatter: (p) => num(p.value) } },
-      { name: t("actual"), type: "bar", data: rows.map((r) => r.actual[y] ?? null), itemStyle: { color: "#0b5cab" },
-        label: { show: true, position: "top", fontSize: 10, formatter: (p) => num(p.value) } },
-    ],
-  }, true);
-}
-
+// --- alarms, stop orders, zombie piles ----------------------------------------------------
 async function loadLists() {
-  const [alarms, orders] = await Promise.all([
-    get("/api/v1/dashboard/alarms", { area: state.area }),
-    get("/api/v1/dashboard/orders", { area: state.area }),
+  const area = state.area;
+  const [alarms, orders, inForce, zombies] = await Promise.all([
+    optionalPage(PLUGGED.alarms, { area, limit: 200 }),
+    optionalPage(PLUGGED.stopOrders, { area, limit: 100 }),
+    optionalPage(PLUGGED.stopOrders, { area, in_force_only: true, limit: 1000 }),
+    optionalPage(PLUGGED.zombies, { area, limit: 500 }),
   ]);
-  state.lists = { alarms, orders, zombies: rowsOf(state.external.zombies) };
-  renderList();
+  state.lists = {
+    alarms: alarms?.rows ?? null, orders: orders?.rows ?? null, zombies: zombies?.rows ?? null,
+    inForce: inForce?.rows ?? [],
+  };
+  state.totals = { alarms: alarms?.total, inForce: inForce?.total, zombies: zombies?.total };
+  if (!state.editing) renderList();
 }
+
+function deliveries(order) {
+  const counts = {};
+  for (const d of order.deliveries ?? []) counts[d.outcome ?? "pending"] = (counts[d.outcome ?? "pending"] ?? 0) + 1;
+  return Object.entries(counts).map(([k, n]) => `${n} ${esc(word("outcome", k))}`).join(" · ");
+}
+
+const LISTS = {
+  alarms: {
+    total: () => state.totals.alarms,
+    columns: [
+      { label: "raised_at", cell: (r) => when(r.raised_at), nw: true },
+      { label: "severity", cell: (r) => `<span class="badge sev-${esc(r.severity)}">${esc(word("severity", r.severity))}</span>` },
+      { label: "code", cell: (r) => esc(word("alarm", r.code)) },
+      { label: "station_name", cell: (r) => esc(r.station_name ?? r.station_id) },
+      { label: "message", cell: (r) => esc(r.message) },
+      { label: "actions", cell: (r) => actions(r.alarm_id, [
+        r.acknowledged_at ? `<span class="muted">${t("acknowledged")}</span>` : button("ack", r.alarm_id, "acknowledge"),
+        button("clear", r.alarm_id, "clear")]) },
+    ],
+  },
+  orders: {
+    total: () => state.totals.inForce,
+    columns: [
+      { label: "issued_at", cell: (r) => when(r.issued_at), nw: true },
+      { label: "target_id", cell: (r) => `${esc(r.station_name ?? r.station_id)}${r.target_kind === "charger" ? ` · ${esc(r.target_id)}` : ""}` },
+      { label: "reason", cell: (r) => esc(r.reason) },
+      { label: "state", cell: (r) => `<span class="badge st-${esc(r.state)}">${esc(word("stop_state", r.state))}</span>` },
+      { label: "deliveries", cell: (r) => deliveries(r), nw: true },
+      { label: "actions", cell: (r) => r.lifted_at ? `<span class="muted">${when(r.lifted_at)}</span>` : actions(r.stop_id, [button("lift", r.stop_id, "lift")]) },
+    ],
+  },
+  zombies: {
+    total: () => state.totals.zombies,
+    columns: [
+      { label: "since", cell: (r) => when(r.since), nw: true },
+      { label: "station_name", cell: (r) => esc(r.station_name ?? r.station_id) },
+      { label: "charger_id", cell: (r) => `<span title="${esc(r.charger_id)}: ${esc(r.evidence)}">` +
+        `${esc(r.charger_id.startsWith(`${r.station_id}-`) ? r.charger_id.slice(r.station_id.length + 1) : r.charger_id)}</span>` },
+      { label: "rules", cell: (r) => r.rules.map((k) => esc(word("rule", k))).join("、") },
+      { label: "stage", cell: (r) => esc(word("stage", r.stage)), nw: true },
+      { label: "deadline", cell: (r) => when(r.deadline), nw: true },
+    ],
+  },
+};
+
+function button(act, id, label) {
+  return `<button type="button" class="mini" data-act="${act}" data-id="${esc(id)}">${t(label)}</button>`;
+}
+
+function actions(id, parts) { return `<span class="acts" data-for="${esc(id)}">${parts.join(" ")}</span>`; }
 
 function renderList() {
-  const prefer = {
-    alarms: ["raised_at", "severity", "code", "station_name", "message"],
-    orders: ["issued_at", "kind", "target_id", "station_name", "reason", "outcome"],
-    zombies: ["station_id", "connector_id", "rule", "since", "state"],
-  }[state.list];
-  document.getElementById("list").innerHTML = table(state.lists[state.list] ?? null, prefer);
+  const spec = LISTS[state.list];
+  const rows = state.lists[state.list];
+  document.getElementById("list").innerHTML = grid(rows ?? null, spec.columns);
+  const total = spec.total();
+  document.getElementById("list-note").textContent =
+    total === undefined || rows === null ? "" : `${num(Math.min(rows.length, total))} / ${num(total)}`;
   for (const b of document.querySelectorAll("#list-tabs button")) b.classList.toggle("on", b.dataset.list === state.list);
 }
 
+// Buttons in the lists: acknowledge at once; clear and lift ask for a reason in place.
+async function onListClick(event) {
+  const b = event.target.closest("button[data-act]");
+  if (!b) return;
+  const { act, id } = b.dataset;
+  const cell = b.closest(".acts");
+  if (act === "clear" || act === "lift") {
+    state.editing = true;
+    cell.innerHTML = `<input class="reason" maxlength="1000" placeholder="${t("reason")}">
+      ${button(`${act}-go`, id, "confirm")} ${button("cancel", id, "cancel")}`;
+    cell.querySelector("input").focus();
+    return;
+  }
+  if (act === "cancel") {
+    state.editing = false;
+    renderList();
+    if (state.station) await showStation(state.station);
+    return;
+  }
+  let path;
+  let body;
+  if (act === "ack") {
+    path = `${PLUGGED.alarms}/${encodeURIComponent(id)}/acknowledge`;
+  } else {
+    const reason = cell.querySelector("input.reason").value.trim();
+    if (!reason) { cell.querySelector("input.reason").placeholder = t("reason_required"); return; }
+    body = { reason };
+    path = act === "clear-go"
+      ? `${PLUGGED.alarms}/${encodeURIComponent(id)}/clear`
+      : `${PLUGGED.stopOrders}/${encodeURIComponent(id)}/lift`;
+  }
+  b.disabled = true;
+  try {
+    await post(path, body);
+  } catch (error) {
+    cell.insertAdjacentHTML("beforeend", ` <span class="err">${t("action_failed")}: ${esc(error.detail ?? error.message)}</span>`);
+    b.disabled = false;
+    return;
+  }
+  state.editing = false;
+  await afterAction();
+}
+
+// --- operator scorecards ------------------------------------------------------------------
 async function loadScorecards() {
-  const body = await optional(PLUGGED.scorecards, { area: state.area });
-  state.external.scorecards = rowsOf(body);
+  state.external.scorecards = await optional(PLUGGED.scorecards, { area: state.area });
   renderScorecards();
 }
 
 function renderScorecards() {
-  document.getElementById("scorecards").innerHTML =
-    table(state.external.scorecards ?? null, ["rank", "name", "operator_id", "stars", "uptime_percent"]);
+  const v = (r, k) => r.values?.[k];
+  document.getElementById("scorecards").innerHTML = grid(state.external.scorecards ?? null, [
+    { label: "rank", cell: (r) => num(r.rank), n: true },
+    { label: "operator", cell: (r) => operatorName(r.operator_id) },
+    { label: "stars", cell: (r) => stars(r.stars) },
+    { label: "score", cell: (r) => num(r.score, 1), n: true },
+    { label: "uptime_percent", cell: (r) => num(v(r, "uptime"), 1), n: true },
+    { label: "repair_h", cell: (r) => num(v(r, "repair"), 1), n: true },
+    { label: "zombies_per_100", cell: (r) => num(v(r, "zombies"), 1), n: true },
+    { label: "sessions_ok", cell: (r) => num(v(r, "sessions"), 1), n: true },
+    { label: "completeness", cell: (r) => num(v(r, "completeness"), 1), n: true },
+  ], (r) => `data-operator="${esc(r.operator_id)}"`);
+  document.getElementById("scorecards-note").textContent = t("last_30_days");
 }
 
+// --- plan vs actual (planning's count) ----------------------------------------------------
+async function loadPlan() {
+  const [rows, parts] = await Promise.all([
+    optional(PLUGGED.targets, { area: state.area }),
+    get("/api/v1/areas", { parent: state.area, limit: 1000 }),
+  ]);
+  state.parts = parts;
+  state.external.targets = rows;
+  const built = planRows();
+  const years = [...new Set([...built.map((r) => r.year), thisYear()])].sort();
+  if (!years.includes(state.year)) {
+    const withTargets = built.map((r) => r.year);
+    state.year = withTargets.includes(thisYear()) ? thisYear()
+      : [...withTargets].sort().reverse().find((y) => y <= thisYear()) ?? thisYear();
+  }
+  document.getElementById("plan-year").innerHTML =
+    years.map((y) => `<option ${y === state.year ? "selected" : ""}>${y}</option>`).join("");
+  renderPlan();
+}
+
+// The yearly new-pile targets of the area's parts (or of the area itself, for a county).
+function planRows() {
+  const rows = (state.external.targets ?? []).filter((r) => NEW_PILE_METRICS.includes(r.metric) && r.month === null);
+  const parts = rows.filter((r) => r.area_code !== state.area);
+  const chosen = parts.length ? parts : rows;
+  const counts = {};
+  for (const r of chosen) counts[r.metric] = (counts[r.metric] ?? 0) + 1;
+  const metric = Object.keys(counts).sort((a, b) => counts[b] - counts[a])[0];
+  return chosen.filter((r) => r.metric === metric);
+}
+
+function renderPlan() {
+  const note = document.getElementById("plan-note");
+  if (state.external.targets === null) { ui.planChart.clear(); note.innerHTML = NA(); return; }
+  const rows = planRows();
+  const order = state.parts.map((p) => p.code);
+  const codes = [...new Set(rows.map((r) => r.area_code))]
+    .sort((a, b) => (order.indexOf(a) + 1 || 1e9) - (order.indexOf(b) + 1 || 1e9) || a.localeCompare(b));
+  const ofYear = codes.map((c) => rows.find((r) => r.area_code === c && r.year === state.year) ?? null);
+  if (!ofYear.some((r) => r)) {
+    ui.planChart.clear();
+    note.textContent = t("no_targets_year");
+    return;
+  }
+  const statuses = ofYear.map((r) => r?.status ?? "no_data");
+  const shown = [...new Set(statuses)];
+  note.innerHTML = `${esc(t(rows[0].metric === "new_public_piles" ? "new_piles_metric_public" : "new_piles_metric_total"))}, ` +
+    `${t("plan_counted")} · ${shown.map((s) => `<i class="dot" style="background:${PLAN_COLOURS[s]}"></i>${word("plan", s)}`).join(" ")}`;
+  const label = { show: true, position: "top", fontSize: 10, formatter: (p) => num(p.value) };
+  ui.planChart.setOption({
+    tooltip: {
+      trigger: "axis",
+      formatter: (items) => {
+        const r = ofYear[items[0].dataIndex];
+        if (!r) return items[0].name;
+        const f = r.forecast ? `<br>${t("forecast")}: ${num(r.forecast.value)} (${esc(r.forecast.method)})` : "";
+        return `${esc(items[0].name)}<br>${t("target")}: ${num(r.target)}<br>${t("actual")}: ${num(r.actual)}` +
+          ` · ${word("plan", r.status)}${f}`;
+      },
+    },
+    legend: { data: [t("target"), t("actual"), t("forecast")], top: 0 },
+    grid: { left: 10, right: 20, top: 30, bottom: 10, containLabel: true },
+    xAxis: { type: "category", data: codes.map(partName), axisLabel: { rotate: 35, interval: 0 } },
+    yAxis: { type: "value", axisLabel: { formatter: (v) => num(v) } },
+    series: [
+      { name: t("target"), type: "bar", barMaxWidth: 36, data: ofYear.map((r) => r?.target ?? null), itemStyle: { color: "#bdbdbd" }, label },
+      { name: t("actual"), type: "bar", barMaxWidth: 36, data: ofYear.map((r) => r?.actual ?? null), label,
+        itemStyle: { color: (p) => PLAN_COLOURS[statuses[p.dataIndex]] ?? "#0b5cab" } },
+      { name: t("forecast"), type: "scatter", symbol: "diamond", symbolSize: 11, itemStyle: { color: "#222" },
+        data: ofYear.map((r) => r?.forecast?.value ?? null) },
+    ],
+  }, true);
+}
+
+// --- coverage gaps and where to build next (planning) -------------------------------------
+async function loadGaps() {
+  const year = state.year ?? thisYear();
+  const [gaps, siting] = await Promise.all([
+    optional(PLUGGED.gaps, { area: state.area, year, limit: 2000 }),
+    optional(PLUGGED.siting, { area: state.area, year }),
+  ]);
+  state.external.gaps = gaps;
+  state.external.siting = siting;
+  renderGaps();
+}
+
+function gapTip(rule, s) {
+  const name = esc(s.name);
+  if (rule.kind === "road_spacing") {
+    return `${name}<br>${t("gap_length")} ${num(s.measured, 1)} km > ${num(s.required)} km · ${t("new_stations")} ${num(s.new_stations)}`;
+  }
+  if (rule.kind === "area_presence" || rule.kind === "area_minimum") return `${name}: ${t("no_public_pile")}`;
+  return `${name}<br>${t("nearest_charger")} ${num(s.measured, 1)} km · ${t("required_max")} ${num(s.required)} km`;
+}
+
+function renderGaps() {
+  ui.gaps.clearLayers();
+  ui.sites.clearLayers();
+  ui.gapMarkers = [];
+  ui.siteMarkers = [];
+  const gaps = state.external.gaps;
+  const legend = document.getElementById("gaps-legend");
+  const note = document.getElementById("gaps-note");
+  if (gaps === null) { legend.innerHTML = `${t("coverage_gaps")}: ${NA()}`; note.textContent = ""; return; }
+  const ruleKind = {};
+  const counts = {};
+  const pointsOf = (s) => (s.positions?.length ? s.positions : s.lat === null ? [] : [[s.lat, s.lon]]);
+  const many = gaps.gaps.filter((r) => GAP_STYLES[r.kind])
+    .reduce((n, r) => n + r.shortfalls.reduce((m, s) => m + pointsOf(s).length, 0), 0)
+    + (state.external.siting?.sites.length ?? 0);
+  // Hundreds of gaps (a plan asking for a pile in every village) must not bury the
+  // stations: smaller rings the more there are.
+  const scale = many > 600 ? 0.5 : many > 200 ? 0.75 : 1;
+  const sized = (style) => ({ ...style, radius: style.radius * scale, weight: Math.max(1, style.weight * scale) });
+  for (const rule of gaps.gaps) {
+    ruleKind[rule.rule_id] = rule.kind;
+    const style = GAP_STYLES[rule.kind];
+    if (!style) continue;
+    for (const s of rule.shortfalls) {
+      for (const [lat, lon] of pointsOf(s)) {
+        const marker = L.circleMarker([lat, lon], sized(style)).bindTooltip(gapTip(rule, s)).addTo(ui.gaps);
+        marker.gap = { rule: rule.rule_id, kind: rule.kind, id: s.id, lat, lon };
+        ui.gapMarkers.push(marker);
+        counts[rule.kind] = (counts[rule.kind] ?? 0) + 1;
+      }
+    }
+  }
+  const sites = state.external.siting?.sites ?? [];
+  for (const site of sites) {
+    const reasons = site.reasons.map((r) => esc(word("gap", ruleKind[r] ?? r))).join("、");
+    const marker = L.circleMarker([site.lat, site.lon], sized(SITE_STYLE))
+      .bindTooltip(`${t("build_next")}: ${esc(site.name)}<br>${t("site_reasons")}: ${reasons}` +
+        (site.piles ? ` · ${t("piles_needed")} ${num(site.piles)}` : ""))
+      .addTo(ui.sites);
+    marker.site = site;
+    ui.siteMarkers.push(marker);
+  }
+  const chip = (style, label, n) => `<span><i class="ring" style="border:${Math.max(2, style.weight)}px ${style.dashArray ? "dashed" : "solid"} ${style.color};` +
+    `${style.fillColor ? `background:${style.fillColor}` : ""}"></i>${label} ${num(n)}</span>`;
+  legend.innerHTML = `<b>${t("gaps_in")} ${state.year}</b>` +
+    (Object.keys(counts).length
+      ? Object.entries(counts).map(([k, n]) => chip(GAP_STYLES[k], t("gap_" + k), n)).join("")
+      : ` <span class="muted">${t("none_found")}</span>`) +
+    (state.external.siting ? chip(SITE_STYLE, t("build_next"), sites.length) : "");
+  const cover = state.external.siting?.cover;
+  note.textContent = cover ? `${t("build_next")}: ${cover.method} · ${cover.status} · gap ${num(100 * (cover.gap ?? 0), 1)}%` : "";
+}
+
+// --- planning progress and the monthly report ---------------------------------------------
 async function loadProgress() {
   const month = document.getElementById("report-month").value;
-  const body = await optional(PLUGGED.progress, { area: state.area, month });
-  state.external.progress = rowsOf(body);
-  document.getElementById("progress").innerHTML = table(state.external.progress ?? null, ["name_zh", "code"]);
+  state.external.progress = await optional(PLUGGED.progress, { area: state.area, month });
+  renderProgress();
+}
+
+function renderProgress() {
+  const body = state.external.progress;
+  const target = (u) => u.targets.find((r) => NEW_PILE_METRICS.includes(r.metric) && r.month === null);
+  const cover = (u) => u.coverage?.village_distance;
+  // A county's report is its one unit: no total row repeating it.
+  const single = body?.units.length === 1 && body.units[0].area_code === body.region.area_code;
+  const rows = body === null || body === undefined ? null
+    : single ? body.units : [...body.units, { ...body.region, total: true }];
+  document.getElementById("progress").innerHTML = grid(rows, [
+    { label: "area", cell: (u) => `${u.total ? "<b>" : ""}${esc(areaName(u))}${u.total ? "</b>" : ""}` +
+      (u.planning_unit ? ` <small class="muted">${t("planning_unit")}</small>` : "") },
+    { label: "new_in_month", cell: (u) => num(u.piles.new_public_in_month), n: true },
+    { label: "ytd_new", cell: (u) => num(target(u)?.actual ?? u.piles.new_public_year_to_date), n: true },
+    { label: "year_target", cell: (u) => num(target(u)?.target), n: true },
+    { label: "done_percent", cell: (u) => (target(u) ? pct(100 * target(u).progress) : "—"), n: true },
+    { label: "public_in_service", cell: (u) => num(u.piles.public_in_service), n: true },
+    { label: "village_cover", cell: (u) => (cover(u) ? `${num(cover(u).met ?? cover(u).within)} / ${num(cover(u).total ?? cover(u).points)}` : "—"), n: true },
+    { label: "on_track", cell: (u) => (u.total ? "" : flagBadges(u)), nw: true },
+  ], (u) => `data-area="${esc(u.area_code)}"`);
+  document.getElementById("progress-note").textContent = body ? `${t("report_due")} ${body.due}` : "";
+}
+
+// On track, or what needs attention: behind pace, a forecast short of the target, a
+// coverage rule unmet in the unit (the flags themselves in the tooltip).
+function flagBadges(unit) {
+  if (unit.on_track) return `<span class="badge ok">${t("on_track_yes")}</span>`;
+  const kinds = [...new Set(unit.flags.map((f) => f.split(":")[0]))];
+  return `<span title="${esc(unit.flags.join(", "))}">${kinds.map((k) =>
+    `<span class="badge warn">${esc(word("flag", k))}</span>`).join(" ")}</span>`;
+}
+
+// The last five years' months, newest first, named in the reader's language (the
+// browser's own month picker would speak the browser's language, not the page's).
+function renderMonths() {
+  const select = document.getElementById("report-month");
+  const chosen = select.value || state.month;
+  const names = new Intl.DateTimeFormat(locale(), { year: "numeric", month: "long", timeZone: "UTC" });
+  const now = new Date();
+  const options = [];
+  for (let i = 0; i < 60; i++) {
+    const d = new Date(Date.UTC(now.getFullYear(), now.getMonth() - i, 1));
+    const value = d.toISOString().slice(0, 7);
+    options.push(`<option value="${value}" ${value === chosen ? "selected" : ""}>${names.format(d)}</option>`);
+  }
+  select.innerHTML = options.join("");
 }
 
 function reportLinks() {
@@ -255,12 +589,18 @@ async function areas() {
 function renderAreas() {
   const select = document.getElementById("area");
   select.innerHTML = ui.areas.map((a) => `<option value="${a.code}" ${a.code === state.area ? "selected" : ""}>` +
-    `${a.child ? "— " : ""}${areaName(a)}</option>`).join("");
+    `${a.child ? "— " : ""}${esc(areaName(a))}</option>`).join("");
+}
+
+async function operators() {
+  const rows = await get("/api/v1/operators", { limit: 1000 });
+  state.operators = Object.fromEntries(rows.map((r) => [r.operator_id, r]));
 }
 
 async function loadAll() {
-  await loadOverview();
-  await Promise.all([loadMap(), loadPlan(), loadLists(), loadScorecards(), loadGaps(), loadProgress()]);
+  await Promise.all([loadOverview(), loadUptime(), loadLists()]);
+  renderOverview();
+  await Promise.all([loadMap(), loadPlan().then(loadGaps), loadScorecards(), loadProgress()]);
   const boundaries = (await mapLayers()).boundaries;
   const outline = boundaries?.features.filter((f) => f.properties.code === state.area) ?? [];
   if (outline.length) ui.map.fitBounds(L.geoJSON(outline).getBounds(), { padding: [10, 10] });
@@ -269,14 +609,25 @@ async function loadAll() {
   document.body.dataset.ready = "1";
 }
 
+async function refresh() {
+  await Promise.all([loadOverview(), loadLists()]);
+  renderOverview();
+  await loadMap();
+}
+
 function relabel() {
   translatePage();
   renderAreas();
   renderOverview();
   renderMap();
   renderPlan();
+  renderGaps();
+  state.editing = false;
   renderList();
   renderScorecards();
+  renderProgress();
+  renderMonths();
+  if (state.station) showStation(state.station);
 }
 
 state.me = await header("dashboard", relabel);
@@ -291,26 +642,37 @@ if (!state.me) {
   ui.map = blankMap(document.getElementById("dash-map"));
   ui.base = await drawBase(ui.map, { areaCode: state.me.area_code });
   ui.gaps = L.layerGroup().addTo(ui.map);
-  ui.stations = L.layerGroup().addTo(ui.map);
+  ui.sites = L.layerGroup().addTo(ui.map);
+  ui.stations = L.layerGroup().addTo(ui.map);  // stations on top: they are what is there
   ui.statusChart = echarts.init(document.getElementById("status-chart"));
   ui.planChart = echarts.init(document.getElementById("plan-chart"));
   window.addEventListener("resize", () => { ui.statusChart.resize(); ui.planChart.resize(); });
   const lastMonth = new Date(); lastMonth.setDate(0);
-  document.getElementById("report-month").value = lastMonth.toISOString().slice(0, 7);
+  state.month = `${lastMonth.getFullYear()}-${String(lastMonth.getMonth() + 1).padStart(2, "0")}`;
+  renderMonths();
   document.getElementById("report-month").addEventListener("change", () => { reportLinks(); loadProgress(); });
-  document.getElementById("plan-year").addEventListener("change", (e) => { state.year = Number(e.target.value); renderPlan(); });
+  document.getElementById("plan-year").addEventListener("change", (e) => {
+    state.year = Number(e.target.value);
+    renderPlan();
+    loadGaps();
+  });
   document.getElementById("show-gaps").addEventListener("change", (e) =>
     e.target.checked ? ui.gaps.addTo(ui.map) : ui.gaps.remove());
+  document.getElementById("show-sites").addEventListener("change", (e) =>
+    e.target.checked ? ui.sites.addTo(ui.map) : ui.sites.remove());
+  document.getElementById("list").addEventListener("click", onListClick);
+  document.getElementById("station-panel").addEventListener("click", onListClick);
   for (const b of document.querySelectorAll("#list-tabs button")) {
-    b.addEventListener("click", () => { state.list = b.dataset.list; renderList(); });
+    b.addEventListener("click", () => { state.list = b.dataset.list; state.editing = false; renderList(); });
   }
   state.area = new URLSearchParams(location.search).get("area") || state.me.area_code || "140900";
-  await areas();
+  await Promise.all([areas(), operators()]);
   document.getElementById("area").addEventListener("change", async (e) => {
     state.area = e.target.value;
+    state.station = null;
     document.body.dataset.ready = "";
     await loadAll();
   });
   await loadAll();
-  setInterval(async () => { await loadOverview(); await loadMap(); }, REFRESH_MS);
+  setInterval(refresh, REFRESH_MS);
 }

@@ -81,7 +81,8 @@ async function showStation(id) {
     <tbody>${s.connectors.map((c) => `<tr data-connector="${c.connector_id}">
       <td>${c.connector_id.split("-").slice(-3).join("-")}</td>
       <td>${t(c.power_type)} · ${c.standard}</td><td class="n">${kw(c.max_power_w)}</td>
-      <td>${statusBadge(c.status)}</td></tr>`).join("")}</tbody></table>`;
+      <td>${statusBadge(c.status)}${c.stopped ? ` <span class="badge stop">${t("stopped_by_order")}</span>` : ""}</td></tr>`)
+      .join("")}</tbody></table>`;
   panel.querySelector("#back").addEventListener("click", () => {
     panel.hidden = true;
     document.getElementById("search").hidden = false;

@@ -5,7 +5,7 @@ import { areaName } from "./i18n.js";
 
 const L = window.L;
 export const STATE_COLOURS = {
-  available: "#1a9850", busy: "#2c7fb8", faulted: "#d73027", offline: "#8c8c8c",
+  available: "#1a9850", busy: "#2c7fb8", faulted: "#d73027", offline: "#8c8c8c", stopped: "#54278f",
 };
 
 let layersPromise = null;
