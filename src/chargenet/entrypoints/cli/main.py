@@ -31,6 +31,7 @@ from chargenet.adapters.files.importer import (
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
+from chargenet.core.events import Event
 from chargenet.entrypoints.cli import supervise
 from chargenet.entrypoints.cli.ocpi import ocpi_app
 from chargenet.entrypoints.cli.ocpp import (
@@ -231,7 +232,7 @@ def demo(
     uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning")
 
 
-def _ingest_with_progress(platform: Platform, events: list, description: str) -> None:  # type: ignore[type-arg]
+def _ingest_with_progress(platform: Platform, events: list[Event], description: str) -> None:
     chunk = 2000
     rejected = 0
     with _progress() as progress:
