@@ -134,7 +134,9 @@ async def measure(
 async def run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
     need = max(args.chargers, args.idle, args.storm)
     settings = Settings(
-        database_url=f"sqlite:///{workdir / 'chargenet.db'}", sqlite_synchronous=args.synchronous
+        database_url=f"sqlite:///{workdir / 'chargenet.db'}",
+        sqlite_synchronous=args.synchronous,
+        ingest_writer=args.writer,
     )
     platform = bootstrap(settings)
     ids = register(platform, need)
@@ -185,6 +187,12 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chargers", type=int, default=200, help="chargers sending messages")
+    parser.add_argument(
+        "--writer",
+        choices=["thread", "process"],
+        default="thread",
+        help="where the store writes: a thread (default) or a process of its own",
+    )
     parser.add_argument("--messages", type=int, default=50, help="messages per charger")
     parser.add_argument("--idle", type=int, default=2000, help="idle connections held")
     parser.add_argument("--storm", type=int, default=2000, help="chargers reconnecting at once")

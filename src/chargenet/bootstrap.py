@@ -4,7 +4,10 @@ implementations; tests call it with their own settings."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import tomllib
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -26,13 +29,14 @@ from chargenet.adapters.storage.tcec_config import SqlOutbox, SqlPartnerStore
 from chargenet.adapters.tcec.crypto import Vault, master_keys
 from chargenet.adapters.tcec.gateway import TcecGateway, TcecOptions
 from chargenet.app.accounts import AccountService
-from chargenet.app.ingest import EventIngestor
+from chargenet.app.ingest import EventIngestor, Outcome
 from chargenet.app.orders import OrderService
-from chargenet.app.pipeline import IngestPipeline
+from chargenet.app.pipeline import IngestPipeline, WriterProcess
 from chargenet.app.planning import PlanningService
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_config import SupervisionConfig, config_from_mapping
 from chargenet.config import Settings
+from chargenet.core.events import Event
 from chargenet.kit.clock import Clock, SystemClock
 from chargenet.kit.timeutil import to_local
 
@@ -81,7 +85,9 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         raise RuntimeError("the database schema is not current: run `chargenet db upgrade`")
     bus = MemoryBus()
     ingestor = EventIngestor(store, bus)
-    pipeline = IngestPipeline(ingestor, max_batch=settings.ingest_max_batch)
+    pipeline = IngestPipeline(
+        ingestor, max_batch=settings.ingest_max_batch, process=_writer_process(settings, bus)
+    )
     clock = clock or SystemClock()
     read = ReadModel(store.read_engine)
     orders = OrderService(pipeline, clock)
@@ -184,3 +190,43 @@ def build_ocpi(platform: Platform) -> OcpiParty:
         submit=platform.pipeline.submit,
         clock=platform.clock,
     )
+
+
+# --- the store's writer in a process of its own (settings.ingest_writer == "process") ---
+
+_WRITER: EventIngestor | None = None
+
+
+class _Unpublished:
+    """The writer process publishes nothing: the parent publishes what it accepted."""
+
+    def publish(self, events: Sequence[Event]) -> None:
+        return None
+
+
+def _open_writer(url: str, synchronous: str) -> None:
+    global _WRITER
+    _WRITER = EventIngestor(SqlEventStore(url, synchronous=synchronous), _Unpublished())
+
+
+def _ingest_in_writer(events: list[Event]) -> list[Outcome]:
+    assert _WRITER is not None, "writer process not initialised"
+    return _WRITER.ingest(events)
+
+
+def _writer_process(settings: Settings, bus: MemoryBus) -> WriterProcess | None:
+    if settings.ingest_writer == "thread":
+        return None
+    if settings.ingest_writer != "process":
+        raise ValueError(f"ingest_writer must be thread or process, not {settings.ingest_writer!r}")
+
+    def executor() -> Executor:
+        # spawn, not fork: the parent holds threads and open database connections.
+        return ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_open_writer,
+            initargs=(settings.database_url, settings.sqlite_synchronous),
+        )
+
+    return WriterProcess(executor=executor, ingest=_ingest_in_writer, publisher=bus)

@@ -23,6 +23,10 @@ class Settings:
     auto_migrate: bool = True
     sqlite_synchronous: str = "FULL"  # FULL: a committed batch survives power loss
     ingest_max_batch: int = 2000
+    # "thread": the store writes in a thread of this process. "process": in a process of
+    # its own, so that protocol servers keep the interpreter lock — for machines with cores
+    # to spare; on 2 cores it measured slower (docs/ocpp.md, benchmarks/ocpp_ingest).
+    ingest_writer: str = "thread"
     log_level: str = "INFO"
     # T/CEC 102 interconnection (docs/tcec.md)
     tcec_operator_id: str = "CHARGENET"  # our OperatorID towards partner platforms
@@ -60,6 +64,7 @@ class Settings:
             ("currency", str),
             ("sqlite_synchronous", str),
             ("ingest_max_batch", int),
+            ("ingest_writer", str),
             ("log_level", str),
             ("tcec_operator_id", str),
             ("tcec_master_key", str),

@@ -97,3 +97,37 @@ def test_a_stopped_pipeline_starts_again(platform: Platform) -> None:
 
     assert [o.disposition for o in asyncio.run(once(1))] == [Disposition.ACCEPTED]
     assert [o.disposition for o in asyncio.run(once(2))] == [Disposition.ACCEPTED]
+
+
+def test_a_writer_process_stores_and_this_process_publishes(sqlite_url: str) -> None:
+    """With the writer in a process of its own, events are stored there and published on
+    this process's bus (where the finder, alarm rules and forwarders listen)."""
+    from chargenet.bootstrap import bootstrap
+    from chargenet.config import Settings
+
+    platform = bootstrap(Settings(database_url=sqlite_url, ingest_writer="process"))
+    platform.ingestor.ingest(small_world())
+
+    async def scenario() -> tuple[list[Outcome], list[str]]:
+        await platform.start()
+        sub = platform.bus.subscribe()
+        try:
+            good = ConnectorStatusChanged(
+                **meta(at(1)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+            )
+            bad = ConnectorStatusChanged(
+                **meta(at(2)), connector_id="nope", status=ConnectorStatus.CHARGING
+            )
+            outcomes = await platform.pipeline.submit([good, bad])
+            heard = [(await asyncio.wait_for(sub.get(), 5)).event_id]
+            return outcomes, heard
+        finally:
+            sub.close()
+            await platform.stop()
+
+    outcomes, heard = asyncio.run(scenario())
+    assert [o.disposition for o in outcomes] == [Disposition.ACCEPTED, Disposition.REJECTED]
+    assert heard == [outcomes[0].event_id]  # only what was accepted is published
+    [row], _ = platform.read.connectors(station_id="S1", limit=1)
+    assert row["reported_status"] == "charging"
+    platform.close()

@@ -2,10 +2,15 @@
 
 Producers (OCPP connections, OCPI requests, the demo) `submit` events and await their
 outcome, which arrives once the events are durable. One writer task drains the queue in
-batches and runs the synchronous ingestor in a single worker thread, so the database sees
-one writer and one commit per batch however many chargers talk at once. The queue is
+batches and runs the synchronous ingestor in a single worker, so the database sees one
+writer and one commit per batch however many chargers talk at once. The queue is
 bounded: when the store falls behind, producers wait (back-pressure) instead of memory
 growing without limit.
+
+The worker is a thread by default. A `WriterProcess` moves the writing into a process of
+its own: the store's Python work (validation, SQL, projections) then no longer competes
+for the interpreter lock with the protocol servers in this process, which only pickle
+events across (~5 µs each). Events stored there are published here, on this process's bus.
 """
 
 from __future__ import annotations
@@ -13,10 +18,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
 
-from chargenet.app.ingest import EventIngestor, Outcome
+from chargenet.app.ingest import Disposition, EventIngestor, Outcome
+from chargenet.app.ports import EventPublisher
 from chargenet.core.events import Event
 
 log = logging.getLogger(__name__)
@@ -24,16 +31,33 @@ log = logging.getLogger(__name__)
 _Item = tuple[Sequence[Event], "asyncio.Future[list[Outcome]]"]
 
 
+@dataclass(frozen=True)
+class WriterProcess:
+    """How to write in another process: an executor factory (one worker, whose initializer
+    opens the store) and a picklable function that ingests a batch there without
+    publishing. `publisher` receives, in this process, the events that were accepted."""
+
+    executor: Callable[[], Executor]
+    ingest: Callable[[list[Event]], list[Outcome]]
+    publisher: EventPublisher
+
+
 class IngestPipeline:
     def __init__(
-        self, ingestor: EventIngestor, *, max_batch: int = 2000, max_pending: int = 20_000
+        self,
+        ingestor: EventIngestor,
+        *,
+        max_batch: int = 2000,
+        max_pending: int = 20_000,
+        process: WriterProcess | None = None,
     ) -> None:
         self._ingestor = ingestor
+        self._process = process
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item] | None = None
         self._max_pending = max_pending
         self._writer: asyncio.Task[None] | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: Executor | None = None
         self.batches = 0
         self.events = 0
 
@@ -42,7 +66,10 @@ class IngestPipeline:
             return
         self._queue = asyncio.Queue(maxsize=self._max_pending)
         # Made here, not in __init__, so that a stopped pipeline can start again.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
+        if self._process is not None:
+            self._executor = self._process.executor()
+        else:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer")
         self._writer = asyncio.create_task(self._write_loop(), name="ingest-writer")
 
     async def stop(self) -> None:
@@ -71,6 +98,8 @@ class IngestPipeline:
     async def _write_loop(self) -> None:
         assert self._queue is not None and self._executor is not None
         queue, executor = self._queue, self._executor
+        process = self._process
+        ingest = process.ingest if process is not None else self._ingestor.ingest
         loop = asyncio.get_running_loop()
         while True:
             first = await queue.get()
@@ -82,13 +111,21 @@ class IngestPipeline:
                 count += len(item[0])
             batch = [event for events, _ in items for event in events]
             try:
-                outcomes = await loop.run_in_executor(executor, self._ingestor.ingest, batch)
+                outcomes = await loop.run_in_executor(executor, ingest, batch)
             except Exception as exc:  # a store failure fails this batch's callers, not the loop
                 log.exception("ingest batch of %d events failed", len(batch))
                 for _, future in items:
                     if not future.done():
                         future.set_exception(exc)
             else:
+                if process is not None:
+                    accepted = [
+                        event
+                        for event, outcome in zip(batch, outcomes, strict=True)
+                        if outcome.disposition is Disposition.ACCEPTED
+                    ]
+                    if accepted:
+                        process.publisher.publish(accepted)
                 self.batches += 1
                 self.events += len(batch)
                 start = 0
