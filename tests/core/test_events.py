@@ -115,3 +115,21 @@ def test_area_codes_must_fit_their_level_and_parent() -> None:
 def test_session_energy_is_bounded() -> None:
     ended = SessionEnded(**meta(), session_id="T1", energy_wh=5_000_000)
     assert ended.problems() == ["session energy 5000000 Wh out of range"]
+
+
+def test_official_codes_say_their_level_and_chain() -> None:
+    from chargenet.core.areas import official_chain, official_level
+
+    assert official_level("140000") is AreaLevel.PROVINCE
+    assert official_level("140900") is AreaLevel.CITY
+    assert official_level("140902") is AreaLevel.COUNTY
+    assert official_level("140902100") is AreaLevel.TOWNSHIP
+    assert official_level("140902100201") is AreaLevel.VILLAGE
+    assert official_level("450200-LD") is None
+    assert official_chain("140000") == {AreaLevel.PROVINCE: "140000"}  # no phantom city
+    assert official_chain("140902100") == {
+        AreaLevel.PROVINCE: "140000",
+        AreaLevel.CITY: "140900",
+        AreaLevel.COUNTY: "140902",
+        AreaLevel.TOWNSHIP: "140902100",
+    }

@@ -36,7 +36,7 @@ class Principal:
 
     def sees_area(self, area_code: str | None) -> bool:
         """Whether an object placed in `area_code` lies in this principal's jurisdiction."""
-        if self.role is Role.ADMIN or (self.role is Role.REGULATOR and self.area_code is None):
+        if self.everywhere:
             return True
         if self.role is not Role.REGULATOR or area_code is None or self.area_code is None:
             return False

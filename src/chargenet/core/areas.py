@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-
-from chargenet.core.ids import AreaCode
 
 
 class AreaLevel(StrEnum):
@@ -68,6 +65,37 @@ def code_problems(code: str, level: AreaLevel, parent_code: str | None) -> list[
     return problems
 
 
+def official_level(code: str) -> AreaLevel | None:
+    """The level an official code stands at, read from its structure; None if the code is
+    not official (a planning unit, a scenic area without a GB/T 2260 code)."""
+    if not code.isdigit():
+        return None
+    if len(code) == 12:
+        return AreaLevel.VILLAGE
+    if len(code) == 9:
+        return AreaLevel.TOWNSHIP
+    if len(code) != 6:
+        return None
+    if code.endswith("0000"):
+        return AreaLevel.PROVINCE
+    return AreaLevel.CITY if code.endswith("00") else AreaLevel.COUNTY
+
+
+def official_chain(code: str) -> dict[AreaLevel, str]:
+    """The official code at each level from the province down to `code`'s own level."""
+    level = official_level(code)
+    if level is None:
+        return {}
+    cuts = {
+        AreaLevel.PROVINCE: code[:2] + "0000",
+        AreaLevel.CITY: code[:4] + "00",
+        AreaLevel.COUNTY: code[:6],
+        AreaLevel.TOWNSHIP: code[:9],
+        AreaLevel.VILLAGE: code,
+    }
+    return {lvl: cut for lvl, cut in cuts.items() if lvl.depth <= level.depth}
+
+
 def official_prefix(code: str) -> str:
     """The prefix every official descendant code shares: 140000→14, 140900→1409, 140902→140902."""
     if len(code) == 6:
@@ -76,18 +104,3 @@ def official_prefix(code: str) -> str:
         if code.endswith("00"):
             return code[:4]
     return code
-
-
-@dataclass(frozen=True, slots=True)
-class AreaChain:
-    """An area's place in the hierarchy: the code at each level above and including it."""
-
-    province: AreaCode | None = None
-    city: AreaCode | None = None
-    county: AreaCode | None = None
-    township: AreaCode | None = None
-    village: AreaCode | None = None
-
-    def at(self, level: AreaLevel) -> AreaCode | None:
-        value: AreaCode | None = getattr(self, level.value)
-        return value

@@ -5,10 +5,6 @@ class DomainError(Exception):
     """Something the domain refuses; the message says what and why."""
 
 
-class InvalidEvent(DomainError):
-    """An event that breaks a rule on its own (bad value, missing field)."""
-
-
 class UnknownReference(DomainError):
     """An event that names something the registry does not hold."""
 

@@ -60,6 +60,14 @@ class Source:
     operator_id: OperatorId | None = None
 
 
+def _aware(**fields: datetime) -> list[str]:
+    return [
+        f"{name} must be timezone-aware"
+        for name, value in fields.items()
+        if value.tzinfo is None or value.utcoffset() is None
+    ]
+
+
 class EventMeta(TypedDict):
     """The fields every event carries, for building events with `**meta`."""
 
@@ -104,10 +112,7 @@ class Event:
             out.append("event_id must be 1..200 characters")
         if not self.source.adapter:
             out.append("source adapter is empty")
-        for name in ("occurred_at", "received_at"):
-            value: datetime = getattr(self, name)
-            if value.tzinfo is None or value.utcoffset() is None:
-                out.append(f"{name} must be timezone-aware")
+        out += _aware(occurred_at=self.occurred_at, received_at=self.received_at)
         return out + self.body_problems()
 
     def body_problems(self) -> list[str]:
@@ -648,14 +653,6 @@ class EnergyStatsReported(Event):
 
 _EXCLUDABLE = (TargetKind.CONNECTOR, TargetKind.CHARGER, TargetKind.STATION)
 MAX_EXCLUSION_DAYS = 400
-
-
-def _aware(**fields: datetime) -> list[str]:
-    return [
-        f"{name} must be timezone-aware"
-        for name, value in fields.items()
-        if value.tzinfo is None or value.utcoffset() is None
-    ]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,10 +22,6 @@ class ConnectorStatus(StrEnum):
     FAULTED = "faulted"  # the equipment reports a fault
 
     @property
-    def in_use(self) -> bool:
-        return self in (ConnectorStatus.OCCUPIED, ConnectorStatus.CHARGING)
-
-    @property
     def usable(self) -> bool:
         """Could serve a driver now or is serving one."""
         return self in _USABLE

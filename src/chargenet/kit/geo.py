@@ -7,23 +7,12 @@ operators and map services send; it is accepted at the edges and converted here.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 
 # Krasovsky 1940 ellipsoid, as the GCJ-02 obfuscation uses it.
 _GCJ_A = 6378245.0
 _GCJ_EE = 0.00669342162296594323
-
-
-@dataclass(frozen=True, slots=True)
-class LatLon:
-    lat: float
-    lon: float
-
-    def __post_init__(self) -> None:
-        if not (-90.0 <= self.lat <= 90.0) or not (-180.0 <= self.lon <= 180.0):
-            raise ValueError(f"coordinates out of range: lat={self.lat}, lon={self.lon}")
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

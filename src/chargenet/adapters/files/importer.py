@@ -31,17 +31,18 @@ from chargenet.core.events import (
     AreaStatisticsRecorded,
     ChargerRegistered,
     Event,
+    EventMeta,
     OperatorRegistered,
     Source,
     StationRegistered,
     SwapStationRegistered,
     TargetSet,
+    event_meta,
 )
 from chargenet.core.ids import (
     AreaCode,
     ChargerId,
     ConnectorId,
-    EventId,
     OperatorId,
     StationId,
     SwapStationId,
@@ -162,15 +163,9 @@ class _Reader:
         self.result.events.append(event)
         self.result.lines[event.event_id] = list(lines)
 
-    def meta(self, *parts: object, operator_id: str | None = None) -> dict[str, Any]:
-        return {
-            "event_id": EventId(stable_id("import", self.kind.value, *parts)),
-            "source": Source(
-                adapter=self.adapter, operator_id=OperatorId(operator_id) if operator_id else None
-            ),
-            "occurred_at": self.now,
-            "received_at": self.now,
-        }
+    def meta(self, *parts: object) -> EventMeta:
+        event_id = stable_id("import", self.kind.value, *parts)
+        return event_meta(event_id, Source(adapter=self.adapter), self.now)
 
 
 def _content_key(row: BaseModel) -> str:

@@ -18,16 +18,6 @@ from chargenet.core.registry.model import (
 )
 
 
-def _blank_to_none(value: object) -> object:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
 def _datum(value: object) -> str:
     text = value.strip() if isinstance(value, str) else ""
     key = (text or "WGS84").upper().replace("-", "").replace("_", "")
@@ -36,13 +26,14 @@ def _datum(value: object) -> str:
     return key
 
 
-Opt = BeforeValidator(_blank_to_none)
+# Blank cells never reach these models (the importer drops them, so defaults apply), and
+# the models strip whitespace (str_strip_whitespace) before length checks.
 Datum = Annotated[str, BeforeValidator(_datum)]
-Str = Annotated[str, BeforeValidator(_strip), Field(min_length=1)]
-OptStr = Annotated[str | None, Opt, BeforeValidator(_strip)]
-OptInt = Annotated[int | None, Opt]
-OptFloat = Annotated[float | None, Opt]
-OptDate = Annotated[date | None, Opt]
+Str = Annotated[str, Field(min_length=1)]
+OptStr = str | None
+OptInt = int | None
+OptFloat = float | None
+OptDate = date | None
 
 
 class Row(BaseModel):
@@ -89,12 +80,12 @@ class StationRow(Row):
     name_en: OptStr = None
     address: OptStr = None
     area_code: OptStr = None
-    category: Annotated[SiteCategory, Opt] = SiteCategory.OTHER
+    category: SiteCategory = SiteCategory.OTHER
     scenic_grade: OptInt = Field(default=None, ge=1, le=5)
-    access: Annotated[Access, Opt] = Access.PUBLIC
+    access: Access = Access.PUBLIC
     parking_spaces: OptInt = Field(default=None, ge=0)
     charging_spaces: OptInt = Field(default=None, ge=0)
-    opening_hours: Annotated[str, Opt] = "24/7"
+    opening_hours: str = "24/7"
     commissioned_on: OptDate = None
 
 
@@ -126,13 +117,13 @@ class SwapStationRow(Row):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     datum: Datum = "WGS84"
-    vehicle_types: Annotated[str, Opt] = "passenger"  # separated by | or ,
+    vehicle_types: str = "passenger"  # separated by | or ,
     bays: int = Field(default=1, ge=1, le=64)
     battery_slots: int = Field(default=0, ge=0)
-    access: Annotated[Access, Opt] = Access.PUBLIC
+    access: Access = Access.PUBLIC
     area_code: OptStr = None
     address: OptStr = None
-    opening_hours: Annotated[str, Opt] = "24/7"
+    opening_hours: str = "24/7"
     commissioned_on: OptDate = None
     max_power_w: OptInt = Field(default=None, gt=0)
 
@@ -154,8 +145,8 @@ class TargetRow(Row):
     value: Decimal
     month: OptInt = Field(default=None, ge=1, le=12)
     target_id: OptStr = None
-    definition: Annotated[str, Opt] = ""
-    source: Annotated[str, Opt] = ""
+    definition: str = ""
+    source: str = ""
     valid_from: OptDate = None
 
     @field_validator("value")

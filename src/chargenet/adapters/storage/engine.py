@@ -9,10 +9,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 
-def is_sqlite(url: str) -> bool:
-    return make_url(url).get_backend_name() == "sqlite"
-
-
 def create_store_engine(url: str, *, writer: bool, synchronous: str = "FULL") -> Engine:
     """An engine for the store. SQLite writers take the write lock at BEGIN (IMMEDIATE),
     so a reader never has to upgrade its lock and fail with "database is locked"."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from chargenet.adapters.storage.types import MICROS
+from chargenet.adapters.storage.types import to_micro_units
 
 _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
@@ -69,7 +69,7 @@ class Raw:
 
     @staticmethod
     def money(value: Decimal | None) -> int | None:
-        return None if value is None else int((value / MICROS).to_integral_value())
+        return None if value is None else to_micro_units(value)
 
     def flag(self, value: bool | None) -> Any:
         if value is None:

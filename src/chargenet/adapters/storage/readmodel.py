@@ -39,7 +39,7 @@ from chargenet.adapters.storage.schema import (
 )
 from chargenet.adapters.storage.stopped import stopped
 from chargenet.core.access import Principal, Role
-from chargenet.core.areas import AreaLevel
+from chargenet.core.areas import AreaLevel, official_level
 from chargenet.core.errors import UnknownReference
 from chargenet.core.registry.model import Access, PowerType
 from chargenet.core.registry.piles import PileCount, count_piles
@@ -78,14 +78,8 @@ class ReadModel:
         row = conn.execute(select(areas.c.level).where(areas.c.code == code)).first()
         if row is not None:
             level = AreaLevel(row.level)
-        elif code.isdigit() and len(code) in (6, 9, 12):
-            level = {9: AreaLevel.TOWNSHIP, 12: AreaLevel.VILLAGE}.get(len(code)) or (
-                AreaLevel.PROVINCE
-                if code.endswith("0000")
-                else AreaLevel.CITY
-                if code.endswith("00")
-                else AreaLevel.COUNTY
-            )
+        elif (official := official_level(code)) is not None:
+            level = official
         else:
             raise UnknownReference("area", code)
         column: Column[Any] = table.c[f"{level.value}_code"]
@@ -364,7 +358,10 @@ class ReadModel:
             return None
         out = rows[0]
         self._attach_station_summaries([out])
-        charger_rows, _ = self.chargers(station_id=station_id, include_retired=True, limit=1000)
+        charger_rows = self._all(
+            self._chargers_stmt(None).where(chargers.c.station_id == station_id)
+        )
+        self._attach_connectors(charger_rows)
         out["chargers"] = charger_rows
         return out
 
@@ -378,13 +375,7 @@ class ReadModel:
         offset: int = 0,
         viewer: Principal | None = None,
     ) -> tuple[list[Row], int]:
-        stmt = select(chargers).order_by(chargers.c.charger_id)
-        with self._engine.connect() as conn:
-            visible = self.scope(conn, viewer, stations, public_too=False)
-        if visible is not None:
-            stmt = stmt.join(stations, stations.c.station_id == chargers.c.station_id).where(
-                visible
-            )
+        stmt = self._chargers_stmt(viewer)
         if station_id:
             stmt = stmt.where(chargers.c.station_id == station_id)
         if operator_id:
@@ -394,36 +385,38 @@ class ReadModel:
         if not include_retired:
             stmt = stmt.where(chargers.c.retired_at.is_(None))
         rows, total = self._page(stmt, limit, offset)
-        for row in rows:
-            row.pop("as_of")
-        if rows:
-            conns, _ = self.connectors(
-                charger_ids=[r["charger_id"] for r in rows], include_retired=True, limit=100_000
-            )
-            by_charger: dict[str, list[Row]] = {r["charger_id"]: [] for r in rows}
-            for c in conns:
-                by_charger[c["charger_id"]].append(c)
-            for row in rows:
-                row["connectors"] = by_charger[row["charger_id"]]
+        self._attach_connectors(rows)
         return rows, total
 
-    def charger(self, charger_id: str, viewer: Principal | None = None) -> Row | None:
-        stmt = select(chargers).where(chargers.c.charger_id == charger_id)
+    def _chargers_stmt(self, viewer: Principal | None) -> Select[Any]:
+        stmt = select(chargers).order_by(chargers.c.charger_id)
         with self._engine.connect() as conn:
             visible = self.scope(conn, viewer, stations, public_too=False)
         if visible is not None:
             stmt = stmt.join(stations, stations.c.station_id == chargers.c.station_id).where(
                 visible
             )
-        rows = self._all(stmt)
+        return stmt
+
+    def _attach_connectors(self, charger_rows: list[Row]) -> None:
+        """Each charger's connectors (retired ones too), fetched in one query."""
+        for row in charger_rows:
+            row.pop("as_of")
+        if not charger_rows:
+            return
+        by_charger: dict[str, list[Row]] = {r["charger_id"]: [] for r in charger_rows}
+        stmt = self._connectors_stmt(charger_ids=list(by_charger), include_retired=True)
+        for c in self._all(stmt):
+            by_charger[c["charger_id"]].append(c)
+        for row in charger_rows:
+            row["connectors"] = by_charger[row["charger_id"]]
+
+    def charger(self, charger_id: str, viewer: Principal | None = None) -> Row | None:
+        rows = self._all(self._chargers_stmt(viewer).where(chargers.c.charger_id == charger_id))
         if not rows:
             return None
-        out = rows[0]
-        out.pop("as_of")
-        out["connectors"], _ = self.connectors(
-            charger_ids=[charger_id], include_retired=True, limit=1000
-        )
-        return out
+        self._attach_connectors(rows)
+        return rows[0]
 
     def connectors(
         self,
@@ -437,6 +430,21 @@ class ReadModel:
         offset: int = 0,
         viewer: Principal | None = None,
     ) -> tuple[list[Row], int]:
+        stmt = self._connectors_stmt(
+            station_id, area_code, operator_id, status, charger_ids, include_retired, viewer
+        )
+        return self._page(stmt, limit, offset)
+
+    def _connectors_stmt(
+        self,
+        station_id: str | None = None,
+        area_code: str | None = None,
+        operator_id: str | None = None,
+        status: ConnectorStatus | None = None,
+        charger_ids: Sequence[str] | None = None,
+        include_retired: bool = False,
+        viewer: Principal | None = None,
+    ) -> Select[Any]:
         with self._engine.connect() as conn:
             visible = self.scope(conn, viewer, stations)
             stmt = (
@@ -483,7 +491,7 @@ class ReadModel:
                 stmt = stmt.where(connectors.c.charger_id.in_(list(charger_ids)))
             if visible is not None:
                 stmt = stmt.where(visible)
-        return self._page(stmt, limit, offset)
+        return stmt
 
     def swap_stations(
         self,

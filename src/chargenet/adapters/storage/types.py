@@ -34,6 +34,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def to_micro_units(value: Decimal) -> int:
+    """A Decimal as an integer count of millionths, rounded half-even."""
+    return int((value / MICROS).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
 class MicroAmount(TypeDecorator[Decimal]):
     """A Decimal amount stored as an integer count of millionths: exact and summable in SQL.
 
@@ -46,7 +51,7 @@ class MicroAmount(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
         if value is None:
             return None
-        return int((value / MICROS).to_integral_value(rounding=ROUND_HALF_EVEN))
+        return to_micro_units(value)
 
     def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
         if value is None:

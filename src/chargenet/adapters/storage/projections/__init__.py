@@ -62,8 +62,6 @@ _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
     **ocpp.APPLIERS,
 }
 
-HANDLED = frozenset(_CORE) | frozenset(_RAW)
-
 
 def apply_event(ctx: Ctx, event: Event) -> None:
     kind = type(event)

@@ -3,6 +3,7 @@ SQL, see storage/raw.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chargenet.adapters.storage.raw import Raw
@@ -13,12 +14,13 @@ from chargenet.core.events import (
     Event,
     MeterSampled,
 )
+from chargenet.core.money import Money
 from chargenet.core.sessions import SessionState
 from chargenet.kit.timeutil import to_micros
 
 _CONNECTOR_LIVE = """
 SELECT c.connector_id, l.connector_id, l.status, l.status_since, l.meter_at, l.session_id,
-       l.status_at
+       l.status_at, c.charger_id, c.station_id, c.operator_id
 FROM connectors c LEFT JOIN connector_live l ON l.connector_id = c.connector_id
 WHERE c.connector_id = :cid"""
 
@@ -39,8 +41,8 @@ _PRESENCE_HISTORY = (
 
 
 def connector_live(raw: Raw, connector_id: str) -> Any:
-    """(id, live id or None, status, status_since, meter_at, session_id, status_at);
-    refuses an unknown connector."""
+    """(id, live id or None, status, status_since, meter_at, session_id, status_at,
+    charger_id, station_id, operator_id); refuses an unknown connector."""
     row = raw.one(_CONNECTOR_LIVE, {"cid": connector_id})
     if row is None:
         raise UnknownReference("connector", connector_id)
@@ -150,25 +152,53 @@ def _apply_meter(raw: Raw, event: MeterSampled) -> None:
         "SELECT state, as_of, meter_start_wh, peak_power_w FROM sessions WHERE session_id = :sid",
         {"sid": event.session_id},
     )
-    if session is None or session[0] != SessionState.ACTIVE.value:
-        return  # samples of a finished or unknown session change only the live reading
-    if raw.read_t(session[1]) > event.occurred_at:  # type: ignore[operator]
-        return
+    if session is None:
+        return  # samples of an unknown session change only the live reading
     energy = None
     if event.energy_register_wh is not None and session[2] is not None:
         delivered = event.energy_register_wh - session[2]
         energy = delivered if delivered >= 0 else None
-    peak = session[3] or 0
-    if event.power_w is not None and event.power_w > peak:
-        peak = event.power_w
+    advance_session(
+        raw,
+        event.session_id,
+        session[0],
+        session[1],
+        session[3],
+        event.occurred_at,
+        energy_wh=energy,
+        power_w=event.power_w,
+    )
+
+
+def advance_session(
+    raw: Raw,
+    session_id: str,
+    state: str,
+    as_of: Any,
+    peak_power_w: int | None,
+    at: datetime,
+    *,
+    energy_wh: int | None,
+    power_w: int | None,
+    cost: Money | None = None,
+) -> None:
+    """Move an active session forward: energy so far, peak power, cost. A finished session,
+    or news older than what the session holds, changes nothing."""
+    stored = raw.read_t(as_of)
+    if state != SessionState.ACTIVE.value or (stored is not None and stored > at):
+        return
+    peak = max(peak_power_w or 0, power_w or 0)
     raw.execute(
         "UPDATE sessions SET as_of = :t, energy_wh = COALESCE(:energy, energy_wh),"
-        " peak_power_w = :peak WHERE session_id = :sid",
+        " peak_power_w = :peak, cost_amount = COALESCE(:cost, cost_amount),"
+        " currency = COALESCE(:currency, currency) WHERE session_id = :sid",
         {
-            "t": raw.t(event.occurred_at),
-            "energy": energy,
+            "t": raw.t(at),
+            "energy": energy_wh,
             "peak": peak or None,
-            "sid": event.session_id,
+            "cost": raw.money(cost.amount) if cost else None,
+            "currency": cost.currency if cost else None,
+            "sid": session_id,
         },
     )
 

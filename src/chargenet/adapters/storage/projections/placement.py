@@ -8,7 +8,7 @@ from sqlalchemy import Connection, and_, select
 
 from chargenet.adapters.storage.projections._sql import fetch_row
 from chargenet.adapters.storage.schema import areas
-from chargenet.core.areas import AreaLevel
+from chargenet.core.areas import AreaLevel, official_chain, official_level
 from chargenet.core.errors import UnknownReference
 from chargenet.kit.geo import haversine_m
 
@@ -27,7 +27,7 @@ def placement(conn: Connection, area_code: str | None, lat: float, lon: float) -
         row = fetch_row(conn, areas, code=area_code)
         if row is not None:
             return {"area_code": area_code, "area_placed": "given", **_chain(row)}
-        if area_code.isdigit() and len(area_code) in (6, 9, 12):
+        if official_level(area_code) is not None:
             # An official code of an area not loaded here: its structure still says where.
             return {"area_code": area_code, "area_placed": "code", **_chain_from_code(area_code)}
         raise UnknownReference("area", area_code)
@@ -44,14 +44,8 @@ def _chain(row: Any) -> dict[str, Any]:
 
 
 def _chain_from_code(code: str) -> dict[str, Any]:
-    chain: dict[str, Any] = {
-        "province_code": code[:2] + "0000",
-        "city_code": code[:4] + "00",
-        "county_code": code[:6] if code[4:6] != "00" else None,
-        "township_code": code[:9] if len(code) >= 9 else None,
-        "village_code": code if len(code) == 12 else None,
-    }
-    return chain
+    chain = official_chain(code)
+    return {f"{lvl}_code": chain.get(AreaLevel(lvl)) for lvl in _LEVELS}
 
 
 def _nearest_area(conn: Connection, lat: float, lon: float) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chargenet.adapters.storage.projections.live import connector_live
+from chargenet.adapters.storage.projections.live import advance_session, connector_live
 from chargenet.adapters.storage.raw import Raw
 from chargenet.core.errors import Conflict, UnknownReference
 from chargenet.core.events import Event, SessionEnded, SessionStarted, SessionUpdated
@@ -36,10 +36,7 @@ def _apply_started(raw: Raw, event: SessionStarted) -> None:
         if existing[0] != event.connector_id:
             raise Conflict(f"session {event.session_id} is on connector {existing[0]}")
         return  # a second start of the same session changes nothing
-    owner = raw.one(
-        "SELECT charger_id, station_id, operator_id FROM connectors WHERE connector_id = :cid",
-        {"cid": event.connector_id},
-    )
+    owner = live[7:10]  # charger_id, station_id, operator_id of the connector
     raw.execute(
         "INSERT INTO sessions (session_id, connector_id, charger_id, station_id, operator_id,"
         " state, started_at, meter_start_wh, energy_wh, flags, token_hash, source_adapter,"
@@ -75,24 +72,16 @@ def _require_session(raw: Raw, session_id: str) -> Any:
 
 def _apply_updated(raw: Raw, event: SessionUpdated) -> None:
     session = _require_session(raw, event.session_id)
-    as_of = raw.read_t(session[2])
-    if session[1] != SessionState.ACTIVE.value or (as_of and as_of > event.occurred_at):
-        return
-    peak = session[4] or 0
-    if event.power_w is not None and event.power_w > peak:
-        peak = event.power_w
-    raw.execute(
-        "UPDATE sessions SET as_of = :t, energy_wh = COALESCE(:energy, energy_wh),"
-        " peak_power_w = :peak, cost_amount = COALESCE(:cost, cost_amount),"
-        " currency = COALESCE(:currency, currency) WHERE session_id = :sid",
-        {
-            "t": raw.t(event.occurred_at),
-            "energy": event.energy_wh,
-            "peak": peak or None,
-            "cost": raw.money(event.cost.amount) if event.cost else None,
-            "currency": event.cost.currency if event.cost else None,
-            "sid": event.session_id,
-        },
+    advance_session(
+        raw,
+        event.session_id,
+        session[1],
+        session[2],
+        session[4],
+        event.occurred_at,
+        energy_wh=event.energy_wh,
+        power_w=event.power_w,
+        cost=event.cost,
     )
 
 
