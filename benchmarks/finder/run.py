@@ -72,8 +72,10 @@ def world(connectors: int, seed: int) -> list[dict[str, Any]]:
             "power_type": "dc" if dc else "ac",
             "max_power_w": power,
             "status_since": T,
+            "status_at": T,
             "charger_online": True,
             "presence_since": T,
+            "presence_at": T,
         }
         for k in range(min(rng.randint(4, 16), connectors - n)):
             status = "available" if rng.random() < 0.6 else rng.choice(("charging", "faulted"))

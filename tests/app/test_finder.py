@@ -47,8 +47,10 @@ def row(station_id: str, lat: float, lon: float, **kw: Any) -> dict[str, Any]:
         "max_power_w": kw.pop("max_power_w", 60_000),
         "reported_status": kw.pop("status", "available"),
         "status_since": T,
+        "status_at": T,
         "charger_online": kw.pop("online", True),
         "presence_since": T,
+        "presence_at": T,
     }
 
 
@@ -122,6 +124,29 @@ def test_a_silent_charger_shows_its_connectors_offline_and_late_news_loses() -> 
     assert index.set_presence("S-C", True, T + timedelta(minutes=1)) is False  # older
     assert index.set_status("S-1", ConnectorStatus.FAULTED, T - timedelta(minutes=1)) is False
     assert connector.reported is ConnectorStatus.AVAILABLE
+
+
+def test_a_late_report_older_than_a_repeat_of_the_current_status_does_not_win() -> None:
+    """The store's rule: A@10, A@30, then F@20 arrives late — the connector is still A
+    (since 10, seen at 30), not F because 20 is after the status began. Presence alike."""
+    index = LiveIndex()
+    index.load([row("S", 38.4, 112.7, status="faulted")])
+    connector = index.stations["S"].connectors[0]
+    available, faulted = ConnectorStatus.AVAILABLE, ConnectorStatus.FAULTED
+    applied = [
+        index.set_status("S-1", status, T + timedelta(minutes=minute))
+        for minute, status in ((10, available), (30, available), (20, faulted))
+    ]
+    assert applied == [True, True, False]
+    assert index.status(connector) is ConnectorStatus.AVAILABLE
+    assert (connector.status_since, connector.status_at) == (
+        T + timedelta(minutes=10),
+        T + timedelta(minutes=30),
+    )
+    for minute, online in ((10, False), (30, False), (20, True)):
+        index.set_presence("S-C", online, T + timedelta(minutes=minute))
+    assert index.online("S-C") is False
+    assert index.status(connector) is ConnectorStatus.OFFLINE
 
 
 def test_the_index_follows_the_bus(platform: Platform) -> None:

@@ -4,8 +4,9 @@ database round trip.
 
 It is loaded from state once, then kept current from the bus (`app/finder_feed.py`):
 status and presence events change it in place, registry events and stop orders reload the
-stations they concern (a charger under a stop order in force shows `unavailable`). Like
-the projections, it lets no event older than what it holds overwrite it.
+stations they concern (a charger under a stop order in force shows `unavailable`). Reports
+are applied by the store's own rule (`core.status.newest_report`), so after any order of
+arrival it holds what the store holds.
 
 Nearest search walks rings of grid cells outwards from the query point and stops as soon
 as the ring still to visit cannot hold anything closer than the k-th best found so far.
@@ -23,7 +24,7 @@ from typing import Any
 
 from chargenet.core.access import Principal, Role
 from chargenet.core.registry.model import Access, PowerType
-from chargenet.core.status import ConnectorStatus, effective_status
+from chargenet.core.status import ConnectorStatus, effective_status, newest_report
 from chargenet.kit.geo import haversine_m
 
 CELL_DEG = 0.02  # about 2.2 km north-south: a few stations per cell in a city
@@ -40,6 +41,7 @@ class ConnectorEntry:
     max_power_w: int
     reported: ConnectorStatus | None
     status_since: datetime | None
+    status_at: datetime | None  # the newest status report applied
 
 
 @dataclass(slots=True)
@@ -108,6 +110,7 @@ class LiveIndex:
         self._charger_station: dict[str, str] = {}
         self._online: dict[str, bool | None] = {}
         self._presence_since: dict[str, datetime | None] = {}
+        self._presence_at: dict[str, datetime | None] = {}  # the newest presence report applied
         self._stopped: set[str] = set()  # chargers under a stop order in force
         self.prices: dict[str, Price] = {}
         self.loaded = False
@@ -125,6 +128,7 @@ class LiveIndex:
         self._charger_station.clear()
         self._online.clear()
         self._presence_since.clear()
+        self._presence_at.clear()
         self._stopped.clear()
         self._bounds = (0, -1, 0, -1)
         self._add_rows(rows)
@@ -179,12 +183,14 @@ class LiveIndex:
                 max_power_w=row["max_power_w"],
                 reported=ConnectorStatus(reported) if reported else None,
                 status_since=row["status_since"],
+                status_at=row["status_at"],
             )
             station.connectors.append(connector)
             self._by_connector[connector.connector_id] = (station, connector)
             self._charger_station[connector.charger_id] = station.station_id
             self._online[connector.charger_id] = row["charger_online"]
             self._presence_since[connector.charger_id] = row["presence_since"]
+            self._presence_at[connector.charger_id] = row["presence_at"]
             if row.get("stopped"):
                 self._stopped.add(connector.charger_id)
 
@@ -211,27 +217,39 @@ class LiveIndex:
         return charger_id in self._stopped
 
     def set_status(self, connector_id: str, status: ConnectorStatus, at: datetime) -> bool:
-        """Apply a reported status; False when unknown here or older than what is held."""
+        """Apply a status report that occurred at `at`; False when the connector is unknown
+        here or the report is late (`newest_report`)."""
         found = self._by_connector.get(connector_id)
         if found is None:
             return False
         connector = found[1]
-        if connector.status_since is not None and connector.status_since > at:
+        now = newest_report(
+            connector.reported, connector.status_since, connector.status_at, status, at
+        )
+        if now is None:
             return False
-        if connector.reported is not status:
-            connector.reported = status
-            connector.status_since = at
+        connector.reported, connector.status_since, connector.status_at = now
         return True
 
     def set_presence(self, charger_id: str, online: bool, at: datetime) -> bool:
+        """Apply a presence change that occurred at `at`; False when the charger is unknown
+        here or the change is late (`newest_report`)."""
         if charger_id not in self._charger_station:
             return False
-        since = self._presence_since.get(charger_id)
-        if since is not None and since > at:
+        now = newest_report(
+            self._online.get(charger_id),
+            self._presence_since.get(charger_id),
+            self._presence_at.get(charger_id),
+            online,
+            at,
+        )
+        if now is None:
             return False
-        if self._online.get(charger_id) is not online:
-            self._online[charger_id] = online
-            self._presence_since[charger_id] = at
+        (
+            self._online[charger_id],
+            self._presence_since[charger_id],
+            self._presence_at[charger_id],
+        ) = now
         return True
 
     # --- reading ----------------------------------------------------------------------------

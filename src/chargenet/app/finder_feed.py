@@ -1,11 +1,10 @@
 """Keeps the live index (`app/finder.py`) current from the bus.
 
 Subscribe first, then load: an event that lands during the load waits in the queue and is
-applied after it, where the index's own as-of rule drops it if the load already saw
-something newer. Registry events and stop orders reload the stations they concern from
-state (committed
-before the bus hears of them); if the subscription ever loses events, the whole index is
-reloaded.
+applied after it, where the store's own rule (`core.status.newest_report`, which the index
+applies) drops it if the load already saw something newer. Registry events and stop orders
+reload the stations they concern from state (committed before the bus hears of them); if
+the subscription ever loses events, the whole index is reloaded.
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from chargenet.app.ingest import Disposition, Outcome
 from chargenet.app.ocpi import OcpiDirectory, OcpiQueries, Party, Peer, Row
 from chargenet.core.events import Event, Source
 from chargenet.core.ids import OperatorId
+from chargenet.core.status import superseded
 from chargenet.kit.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -126,8 +127,7 @@ class Receiver:
                 self._newest.popitem(last=False)
 
     def _newer_held(self, key: str, as_of: datetime | None, when: datetime) -> bool:
-        held = self._newest.get(key)
-        return (as_of is not None and as_of > when) or (held is not None and held > when)
+        return superseded(as_of, when) or superseded(self._newest.get(key), when)
 
     # --- locations ------------------------------------------------------------------------
 

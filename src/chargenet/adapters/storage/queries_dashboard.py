@@ -62,8 +62,10 @@ class DashboardQueries:
                 connectors.c.max_power_w,
                 connector_live.c.status.label("reported_status"),
                 connector_live.c.status_since,
+                connector_live.c.status_at,
                 chargers.c.online.label("charger_online"),
                 chargers.c.presence_since,
+                chargers.c.presence_at,
                 stopped().label("stopped"),
             )
             .select_from(

@@ -16,6 +16,7 @@ from chargenet.core.events import (
 )
 from chargenet.core.money import Money
 from chargenet.core.sessions import SessionState
+from chargenet.core.status import newest_report
 from chargenet.kit.timeutil import to_micros
 
 _CONNECTOR_LIVE = """
@@ -70,19 +71,19 @@ def _apply_presence(raw: Raw, event: ChargerPresenceChanged) -> None:
             "reason": event.reason or None,
         },
     )
-    # Compare with the newest report applied, not with when the state began: a late
-    # report older than a newer repeat of the current state must not overwrite it.
-    online, since, latest = row[0], raw.read_t(row[1]), raw.read_t(row[2] or row[1])
-    if latest is not None and latest > event.occurred_at:
-        return
-    same = online is not None and bool(online) is event.online and since is not None
+    held = None if row[0] is None else bool(row[0])
+    since, as_of = raw.read_t(row[1]), raw.read_t(row[2])
+    now = newest_report(held, since, as_of, event.online, event.occurred_at)
+    if now is None:
+        return  # late (the rule: core/status.py)
+    t = raw.t(now.as_of)
     raw.execute(
         "UPDATE chargers SET online = :online, presence_since = :since, presence_at = :t"
         " WHERE charger_id = :id",
         {
-            "online": raw.flag(event.online),
-            "since": raw.t(since if same else event.occurred_at),  # a repeat keeps its start
-            "t": raw.t(event.occurred_at),
+            "online": raw.flag(now.value),
+            "since": t if now.since == now.as_of else raw.t(now.since),
+            "t": t,
             "id": event.charger_id,
         },
     )
@@ -101,24 +102,24 @@ def _apply_status(raw: Raw, event: ConnectorStatusChanged) -> None:
         _STATUS_HISTORY,
         {**params, "at": to_micros(event.occurred_at), "status": event.status.value},
     )
-    # Compare with the newest report applied (status_at), not with when the status began:
-    # a late report older than a newer repeat of the current status must not overwrite it.
-    status, since, latest = row[2], raw.read_t(row[3]), raw.read_t(row[6] or row[3])
-    if latest is not None and latest > event.occurred_at:
-        return
-    if since is not None and status == event.status.value:
-        # The same status reported again: keep when it began, refresh the details.
+    held, since, as_of = row[2], raw.read_t(row[3]), raw.read_t(row[6])
+    now = newest_report(held, since, as_of, event.status.value, event.occurred_at)
+    if now is None:
+        return  # late (the rule: core/status.py)
+    t = raw.t(now.as_of)
+    if now.since != now.as_of:
+        # A repeat: the status and when it began stay; the details are the newest report's.
         raw.execute(
             "UPDATE connector_live SET status_at = :t, error_code = :error,"
             " vendor_error_code = :vendor, info = :info WHERE connector_id = :cid",
-            {**params, "t": raw.t(event.occurred_at)},
+            {**params, "t": t},
         )
         return
     raw.execute(
         "UPDATE connector_live SET status = :status, status_since = :t, status_at = :t,"
         " error_code = :error, vendor_error_code = :vendor, info = :info"
         " WHERE connector_id = :cid",
-        {**params, "status": event.status.value, "t": raw.t(event.occurred_at)},
+        {**params, "status": now.value, "t": t},
     )
 
 
