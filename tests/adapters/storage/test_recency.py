@@ -2,7 +2,7 @@
 at one instant) give the same current status and presence in the rule itself
 (`core.status.newest_report`), in the store's live rows, and in the SQL that reads the
 newest report from the status and presence history (supervision's uptime and reports
-start from it). On SQLite and PostgreSQL."""
+start from it). On SQLite and PostgreSQL. Swap stations' status follows the same rule."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ from typing import Any
 from chargenet.adapters.storage.queries_supervision import SupervisionReads
 from chargenet.app.supervision_ports import Scope
 from chargenet.bootstrap import Platform
-from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged, Event
+from chargenet.core.events import (
+    ChargerPresenceChanged,
+    ConnectorStatusChanged,
+    Event,
+    SwapStationRegistered,
+    SwapStationStatusChanged,
+)
+from chargenet.core.ids import OperatorId, SwapStationId
+from chargenet.core.registry.model import SwapStationRecord
 from chargenet.core.status import ConnectorStatus, newest_report
 from chargenet.kit.timeutil import to_micros
 from tests.builders import T0, at, charger, meta, small_world
@@ -113,3 +121,32 @@ def test_the_store_and_the_history_sql_keep_the_newest_report(any_platform: Plat
     assert {cid: value for cid, _, value in newest_presence} == {
         k: held[0] for k, held in presence.items() if held[2] is not None
     }
+
+
+def test_a_late_swap_station_report_older_than_a_newer_repeat_does_not_win(
+    any_platform: Platform,
+) -> None:
+    """Swap stations follow the same rule: A@10, A@30, then F@20 late leaves A since 10."""
+    record = SwapStationRecord(
+        swap_station_id=SwapStationId("W1"),
+        operator_id=OperatorId("OP1"),
+        name="Swap",
+        lat=38.41,
+        lon=112.75,
+    )
+    any_platform.ingestor.ingest(
+        [*small_world(), SwapStationRegistered(**meta(), swap_station=record)]
+    )
+    for minute, status, ready in ((10, AVAILABLE, 5), (30, AVAILABLE, 4), (20, FAULTED, 0)):
+        any_platform.ingestor.ingest(
+            [
+                SwapStationStatusChanged(
+                    **meta(at(minute)),
+                    swap_station_id=SwapStationId("W1"),
+                    status=status,
+                    batteries_ready=ready,
+                )
+            ]
+        )
+    [row], _ = any_platform.read.swap_stations()
+    assert (row["status"], row["status_since"], row["batteries_ready"]) == ("available", at(10), 4)

@@ -222,6 +222,7 @@ swap_stations = Table(
     Column("max_power_w", Integer),
     Column("status", String(16)),
     Column("status_since", UtcDateTime),
+    Column("status_at", UtcDateTime),  # the newest status report applied
     Column("batteries_ready", Integer),
     Column("source_adapter", String(32), nullable=False),
     Column("registered_at", UtcDateTime, nullable=False),

@@ -18,6 +18,7 @@ from chargenet.core.events import (
     SwapStationStatusChanged,
     SwapStationUpdated,
 )
+from chargenet.core.status import newest_report
 
 
 def _require(conn: Connection, swap_station_id: str) -> Any:
@@ -77,15 +78,20 @@ def _apply_retired(conn: Connection, event: SwapStationRetired) -> None:
 
 def _apply_status(conn: Connection, event: SwapStationStatusChanged) -> None:
     row = _require(conn, event.swap_station_id)
-    if row["status_since"] is not None and row["status_since"] > event.occurred_at:
-        return
-    values: dict[str, Any] = {"batteries_ready": event.batteries_ready}
-    if row["status"] != event.status.value or row["status_since"] is None:
-        values.update(status=event.status.value, status_since=event.occurred_at)
+    now = newest_report(
+        row["status"], row["status_since"], row["status_at"], event.status.value, event.occurred_at
+    )
+    if now is None:
+        return  # late (the rule: core/status.py)
     conn.execute(
         update(swap_stations)
         .where(swap_stations.c.swap_station_id == event.swap_station_id)
-        .values(**values)
+        .values(
+            status=now.value,
+            status_since=now.since,
+            status_at=now.as_of,
+            batteries_ready=event.batteries_ready,
+        )
     )
 
 
