@@ -86,9 +86,9 @@ def newest_report(
     """Newest report wins: the state after a report of `value` that occurred at `at`, or
     None when the report is late and changes nothing.
 
-    One rule for every copy of live state (the store's projection, the finder's live
-    index, the OCPI receiver's early answer), for a connector's reported status and a
-    charger's presence alike:
+    One rule for every copy of live state (the store's projections, the finder's live
+    index, the OCPI receiver's early answer), for a connector's reported status, a
+    charger's presence and a swap station's status alike:
 
     - *Newer* compares the report's `occurred_at` (`at`) with `as_of`, the time of the
       newest report applied — never with `since`, never with when it arrived. A report
