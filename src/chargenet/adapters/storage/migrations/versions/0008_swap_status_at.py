@@ -3,7 +3,7 @@
 A swap station's status follows the one recency rule (core.status.newest_report), which
 compares a report with the newest one applied, not with when the status began.
 
-Revision ID: 0013
+Revision ID: 0008
 Revises: 0007
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 
 import chargenet.adapters.storage.types
 
-revision: str = "0013"
+revision: str = "0008"
 down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
