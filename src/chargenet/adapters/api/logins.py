@@ -93,8 +93,9 @@ def login_router(
     async def login(credentials: Credentials, request: Request, response: Response) -> Any:
         """Log in with a user name and password; sets the session cookie."""
         try:
+            address = request.client.host if request.client else ""
             user, token, session = await run_in_threadpool(
-                accounts.login, credentials.username, credentials.password
+                accounts.login, credentials.username, credentials.password, address
             )
         except LoginRefused as exc:
             if exc.retry_after_s is not None:
