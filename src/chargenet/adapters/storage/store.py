@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 
 from chargenet.adapters import codec
 from chargenet.adapters.storage import migrate
-from chargenet.adapters.storage.engine import create_store_engine
+from chargenet.adapters.storage.engine import check_postgres_durability, create_store_engine
 from chargenet.adapters.storage.projections import Ctx, apply_event
 from chargenet.adapters.storage.schema import STATE_TABLES, events, rejected_events
 from chargenet.app.ports import RebuildReport
@@ -126,12 +126,19 @@ class SqlEventStore:
 
     url: str
     synchronous: str = "FULL"
+    allow_unsafe_durability: bool = False  # PostgreSQL without fsync: tests only
 
     def __post_init__(self) -> None:
         self.engine: Engine = create_store_engine(
             self.url, writer=True, synchronous=self.synchronous
         )
         self.read_engine: Engine = create_store_engine(self.url, writer=False)
+        if self.engine.dialect.name == "postgresql":
+            try:
+                check_postgres_durability(self.engine, allow_unsafe=self.allow_unsafe_durability)
+            except Exception:
+                self.dispose()
+                raise
 
     def upgrade(self) -> None:
         migrate.upgrade(self.engine)
