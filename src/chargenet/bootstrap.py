@@ -78,7 +78,11 @@ class Platform:
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
-    store = SqlEventStore(settings.database_url, synchronous=settings.sqlite_synchronous)
+    store = SqlEventStore(
+        settings.database_url,
+        synchronous=settings.sqlite_synchronous,
+        allow_unsafe_durability=settings.allow_unsafe_durability,
+    )
     if settings.auto_migrate:
         store.upgrade()
     elif not store.is_current():
@@ -204,9 +208,10 @@ class _Unpublished:
         return None
 
 
-def _open_writer(url: str, synchronous: str) -> None:
+def _open_writer(url: str, synchronous: str, allow_unsafe_durability: bool) -> None:
     global _WRITER
-    _WRITER = EventIngestor(SqlEventStore(url, synchronous=synchronous), _Unpublished())
+    store = SqlEventStore(url, synchronous, allow_unsafe_durability)
+    _WRITER = EventIngestor(store, _Unpublished())
 
 
 def _ingest_in_writer(events: list[Event]) -> list[Outcome]:
@@ -226,7 +231,11 @@ def _writer_process(settings: Settings, bus: MemoryBus) -> WriterProcess | None:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_open_writer,
-            initargs=(settings.database_url, settings.sqlite_synchronous),
+            initargs=(
+                settings.database_url,
+                settings.sqlite_synchronous,
+                settings.allow_unsafe_durability,
+            ),
         )
 
     return WriterProcess(executor=executor, ingest=_ingest_in_writer, publisher=bus)

@@ -22,6 +22,9 @@ class Settings:
     currency: str = "CNY"
     auto_migrate: bool = True
     sqlite_synchronous: str = "FULL"  # FULL: a committed batch survives power loss
+    # PostgreSQL with fsync or full_page_writes off can lose acknowledged data: refused
+    # at start unless this says otherwise (throw-away test databases only)
+    allow_unsafe_durability: bool = False
     ingest_max_batch: int = 2000
     # "thread": the store writes in a thread of this process. "process": in a process of
     # its own, so that protocol servers keep the interpreter lock — for machines with cores
@@ -90,8 +93,10 @@ class Settings:
             key = f"CHARGENET_{name.upper()}"
             if key in env:
                 values[name] = kind(env[key])
-        if "CHARGENET_AUTO_MIGRATE" in env:
-            values["auto_migrate"] = env["CHARGENET_AUTO_MIGRATE"].lower() in ("1", "true", "yes")
+        for flag in ("auto_migrate", "allow_unsafe_durability"):
+            key = f"CHARGENET_{flag.upper()}"
+            if key in env:
+                values[flag] = env[key].lower() in ("1", "true", "yes")
         settings = cls(**values)
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 

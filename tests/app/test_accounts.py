@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chargenet.app.accounts import (
-    MAX_FAILURES,
     AccountError,
     AccountService,
     LoginRefused,
     PasswordHasher,
 )
+from chargenet.app.login_throttle import ADDRESS_FAILURES, FREE_FAILURES, USER_FAILURES
 from chargenet.bootstrap import Platform
 from chargenet.core.access import Role
 from chargenet.kit.clock import FixedClock
@@ -65,23 +65,75 @@ def test_logout_and_disabling_end_sessions(accounts: AccountService) -> None:
         accounts.login("op", "correct horse")
 
 
-def test_wrong_passwords_and_unknown_names_are_refused_alike_then_throttled(
+def _guess(accounts: AccountService, clock: FixedClock, name: str, address: str) -> int:
+    """One wrong password from `address`, waiting as long as told first: the wait, in s."""
+    waited = 0
+    while True:
+        with pytest.raises(LoginRefused) as refused:
+            accounts.login(name, "wrong horse", address)
+        if refused.value.retry_after_s is None:
+            return waited
+        waited += refused.value.retry_after_s
+        clock.advance(timedelta(seconds=refused.value.retry_after_s))
+
+
+def test_wrong_passwords_and_unknown_names_are_refused_alike_then_slowed(
     accounts: AccountService, clock: FixedClock
 ) -> None:
     accounts.add_user("xz", "correct horse", Role.ADMIN)
     with pytest.raises(LoginRefused) as unknown:
-        accounts.login("nobody", "correct horse")
+        accounts.login("nobody", "correct horse", "10.0.0.9")
     with pytest.raises(LoginRefused) as wrong:
-        accounts.login("xz", "wrong horse")
+        accounts.login("xz", "wrong horse", "10.0.0.9")
     assert str(unknown.value) == str(wrong.value)
-    for _ in range(MAX_FAILURES - 1):
-        with pytest.raises(LoginRefused):
-            accounts.login("xz", "wrong horse")
+    waits = [_guess(accounts, clock, "xz", "10.0.0.9") for _ in range(FREE_FAILURES + 3)]
+    # free failures first, then each wait twice the one before
+    assert waits == [0] * FREE_FAILURES + [1, 2, 4]
     with pytest.raises(LoginRefused) as throttled:
-        accounts.login("xz", "correct horse")  # even the right password waits now
-    assert throttled.value.retry_after_s is not None
-    clock.advance(timedelta(minutes=16))
-    assert accounts.login("xz", "correct horse")[0].username == "xz"
+        accounts.login("xz", "correct horse", "10.0.0.9")  # the right password waits too
+    assert throttled.value.retry_after_s == 8
+    clock.advance(timedelta(seconds=8))
+    assert accounts.login("xz", "correct horse", "10.0.0.9")[0].username == "xz"
+
+
+def test_a_stranger_failing_on_purpose_does_not_lock_the_user_out(
+    accounts: AccountService, clock: FixedClock
+) -> None:
+    accounts.add_user("admin", "correct horse", Role.ADMIN)
+    start, guesses = clock.now(), 0
+    while clock.now() - start < timedelta(hours=1):  # an attacker hammers the admin account
+        _guess(accounts, clock, "admin", "203.0.113.7")
+        guesses += 1
+        # meanwhile the admin, elsewhere, logs in at once
+        assert accounts.login("admin", "correct horse", "10.1.2.3")[0].username == "admin"
+    assert guesses <= 20  # an hour of trying buys about twenty guesses
+
+
+def test_a_guess_spread_over_many_addresses_slows_strangers_not_the_users_own_places(
+    accounts: AccountService, clock: FixedClock
+) -> None:
+    accounts.add_user("admin", "correct horse", Role.ADMIN)
+    accounts.login("admin", "correct horse", "10.1.2.3")  # where the admin works
+    for n in range(USER_FAILURES):
+        with pytest.raises(LoginRefused):
+            accounts.login("admin", "guess", f"198.51.{n // 250}.{n % 250}")
+    with pytest.raises(LoginRefused) as stranger:
+        accounts.login("admin", "correct horse", "192.0.2.200")
+    assert stranger.value.retry_after_s is not None
+    assert accounts.login("admin", "correct horse", "10.1.2.3")[0].username == "admin"
+
+
+def test_one_address_trying_many_names_is_slowed(
+    accounts: AccountService, clock: FixedClock
+) -> None:
+    accounts.add_user("xz", "correct horse", Role.ADMIN)
+    for n in range(ADDRESS_FAILURES):
+        with pytest.raises(LoginRefused):
+            accounts.login(f"user{n}", "guess", "203.0.113.9")
+    with pytest.raises(LoginRefused) as slowed:
+        accounts.login("xz", "correct horse", "203.0.113.9")
+    assert slowed.value.retry_after_s is not None
+    assert accounts.login("xz", "correct horse", "10.0.0.1")[0].username == "xz"
 
 
 def test_an_outdated_hash_is_replaced_at_the_next_login(

@@ -13,22 +13,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import re
 import secrets
-import threading
-from collections import deque
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from chargenet.app.login_throttle import LoginThrottle
 from chargenet.core.access import Principal, Role
 from chargenet.kit.clock import Clock
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 MIN_PASSWORD_LENGTH = 8
 SESSION_LIFETIME = timedelta(hours=12)
-FAILURE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES = 10  # per user name within the window, then logins for it wait
 
 
 class AccountError(ValueError):
@@ -150,8 +148,7 @@ class AccountService:
         self.store = store
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
-        self._failures: dict[str, deque[datetime]] = {}
-        self._lock = threading.Lock()
+        self.throttle = LoginThrottle()
         self._decoy: str | None = None
 
     def _decoy_hash(self) -> str:
@@ -217,19 +214,24 @@ class AccountService:
 
     # logging in and out
 
-    def login(self, username: str, password: str) -> tuple[User, str, LoginSession]:
-        """Check a password; returns the user, the new session's token and the session."""
+    def login(
+        self, username: str, password: str, address: str = ""
+    ) -> tuple[User, str, LoginSession]:
+        """Check a password; returns the user, the new session's token and the session.
+        `address` is the client's: failures slow down that name at that address (and
+        floods from one address or on one name), never the user everywhere
+        (app/login_throttle.py)."""
         now = self.clock.now()
-        wait = self._throttled(username, now)
+        wait = self.throttle.wait(username, address, now)
         if wait is not None:
-            raise LoginRefused("too many failed logins; try again later", wait)
+            seconds = max(1, math.ceil(wait.total_seconds()))
+            raise LoginRefused("too many failed logins; try again later", seconds)
         user = self.store.user(username)
         ok = self.hasher.verify(password, user.password_hash if user else self._decoy_hash())
         if user is None or not ok or user.disabled:
-            self._fail(username, now)
+            self.throttle.failed(username, address, now)
             raise LoginRefused("wrong user name or password")
-        with self._lock:
-            self._failures.pop(username, None)
+        self.throttle.succeeded(username, address, now)
         if self.hasher.outdated(user.password_hash):
             user = replace(user, password_hash=self.hasher.hash(password))
             self.store.save_user(user)
@@ -260,23 +262,6 @@ class AccountService:
 
     def logout(self, token: str) -> None:
         self.store.delete_session(token_digest(token))
-
-    def _throttled(self, username: str, now: datetime) -> int | None:
-        with self._lock:
-            failures = self._failures.get(username)
-            if not failures:
-                return None
-            while failures and failures[0] < now - FAILURE_WINDOW:
-                failures.popleft()
-            if len(failures) < MAX_FAILURES:
-                return None
-            return max(1, int((failures[0] + FAILURE_WINDOW - now).total_seconds()))
-
-    def _fail(self, username: str, now: datetime) -> None:
-        with self._lock:
-            if len(self._failures) > 10_000:  # bounded: a flood of made-up names
-                self._failures.clear()
-            self._failures.setdefault(username, deque(maxlen=MAX_FAILURES)).append(now)
 
 
 def user_problems(

@@ -16,6 +16,7 @@ from enum import StrEnum
 from chargenet.app.ports import EventPublisher, EventStore, UnitOfWork
 from chargenet.core.errors import DomainError
 from chargenet.core.events import Event
+from chargenet.core.text import storable
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ class EventIngestor:
         a file goes in whole or not at all); the refusals are still recorded."""
         outcomes: list[Outcome] = []
         accepted: list[Event] = []
+        # What is validated, stored, published and acknowledged is the storable text,
+        # identical on every backend (core/text.py).
+        events = [storable(event) for event in events]
         with self._store.unit_of_work() as uow:
             for done, event in enumerate(events, 1):
                 outcome = self._one(uow, event)

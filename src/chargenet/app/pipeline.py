@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from chargenet.app.ingest import Disposition, EventIngestor, Outcome
 from chargenet.app.ports import EventPublisher
 from chargenet.core.events import Event
+from chargenet.core.text import storable
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class IngestPipeline:
             else:
                 if process is not None:
                     accepted = [
-                        event
+                        storable(event)  # as the writer stored it
                         for event, outcome in zip(batch, outcomes, strict=True)
                         if outcome.disposition is Disposition.ACCEPTED
                     ]

@@ -51,6 +51,8 @@ class SupervisionQueries(Protocol):
 
     def exclusions(self, scope: Scope, start: datetime, end: datetime) -> list[Row]: ...
 
+    def exclusion(self, exclusion_id: str) -> Row | None: ...
+
     def zombie_facts(self, scope: Scope, window_start: datetime, min_energy_wh: int) -> list[Row]:
         """Per charger in service: registered_at, public, first_report_us, connectors, and
         per-connector live state folded: down_since, available_since; last_session_end;

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, TypedDict, overload
 
 from chargenet.core.areas import official_prefix
+from chargenet.core.errors import DomainError
+
+
+class OutsideScope(DomainError):
+    """A request for something outside the caller's jurisdiction or operator (HTTP 403)."""
 
 
 class Role(StrEnum):
@@ -54,6 +60,31 @@ class Principal:
             return operator_id is not None and operator_id == self.operator_id
         return False
 
+    def sees_site(self, access: str, operator_id: str | None, area_code: str | None) -> bool:
+        """Whether a station (and what is published about it, such as its prices) is this
+        principal's to see: public-access sites are everyone's; dedicated and private ones
+        are their operator's, their regulators' and admins' (a home charger's position is
+        personal data)."""
+        return access == "public" or self.in_scope(operator_id, area_code)
+
+    @overload
+    def area_within(self, area: str) -> str: ...
+
+    @overload
+    def area_within(self, area: None) -> str | None: ...
+
+    def area_within(self, area: str | None) -> str | None:
+        """The area a request is about, kept inside this principal's jurisdiction: a
+        regulator's own area when none is asked for; refused when it lies outside. Callers
+        without a jurisdiction limit get what they asked for."""
+        if self.role is not Role.REGULATOR or self.area_code is None:
+            return area
+        if area is None:
+            return self.area_code
+        if not self.sees_area(area):
+            raise OutsideScope(f"area {area} is outside your jurisdiction")
+        return area
+
     @property
     def everywhere(self) -> bool:
         """Sees everything: an admin, or a regulator without a jurisdiction limit."""
@@ -61,3 +92,25 @@ class Principal:
 
 
 ANONYMOUS = Principal(name="anonymous", role=Role.PUBLIC)
+
+
+class Audience(StrEnum):
+    """Whom an HTTP endpoint serves. Every route declares one (OpenAPI `x-access`); a test
+    calls every route as every role and holds it to its declaration (docs/access.md)."""
+
+    PUBLIC = "public"  # anyone, without logging in (open data, the finder)
+    MEMBER = "member"  # a login: operators see their own, regulators their jurisdiction
+    REGULATOR = "regulator"  # regulators (their jurisdiction) and admins
+    OWN = "own"  # operators their own; platform-wide users all (not divided by area)
+    PLATFORM = "platform"  # platform-wide: admins and regulators without a jurisdiction limit
+    ADMIN = "admin"  # administrators only
+    PARTNER = "partner"  # a connected platform, with the protocol's own credentials
+
+
+class Declared(TypedDict):
+    openapi_extra: dict[str, Any]
+
+
+def declared(audience: Audience) -> Declared:
+    """Route keyword arguments declaring its audience: `@router.get(path, **declared(…))`."""
+    return {"openapi_extra": {"x-access": audience.value}}

@@ -41,6 +41,7 @@ from chargenet.core.sessions import MAX_SESSION_ENERGY_WH, SessionFlag
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, OrderOutcome, Severity, TargetKind
 from chargenet.core.tariffs import TariffElement, TariffKind, TariffPeriod, tariff_problems
+from chargenet.core.text import long_texts
 
 EVENT_TYPES: dict[str, type[Event]] = {}
 
@@ -54,10 +55,15 @@ MAX_VOLTAGE_V = 2_000
 @dataclass(frozen=True, kw_only=True)
 class Source:
     """Who told us: the adapter (ocpp, ocpi, tcec, import, api, demo) and, when known, the
-    operator on whose behalf."""
+    operator on whose behalf, or the charger speaking for itself over its own connection.
+    A sender that names an operator or a charger may only write about what it holds
+    (core/ownership.py)."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"adapter": 32}
 
     adapter: str
     operator_id: OperatorId | None = None
+    charger_id: ChargerId | None = None
 
 
 def _aware(**fields: datetime) -> list[str]:
@@ -92,6 +98,8 @@ def event_meta(
 class Event:
     TYPE: ClassVar[str] = ""
     VERSION: ClassVar[int] = 1
+    # Text fields whose limit is not core.text's default (MAX_ID for *_id, else MAX_TEXT).
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"event_id": 200}
 
     event_id: EventId
     source: Source
@@ -108,11 +116,12 @@ class Event:
     def problems(self) -> list[str]:
         """Why this event cannot be accepted; empty when it can."""
         out: list[str] = []
-        if not self.event_id or len(self.event_id) > 200:
-            out.append("event_id must be 1..200 characters")
+        if not self.event_id:
+            out.append("event_id is empty")
         if not self.source.adapter:
             out.append("source adapter is empty")
         out += _aware(occurred_at=self.occurred_at, received_at=self.received_at)
+        out += long_texts(self)
         return out + self.body_problems()
 
     def body_problems(self) -> list[str]:
@@ -131,6 +140,12 @@ class AreaRegistered(Event):
     """An administrative area, registered or re-registered with new names or position."""
 
     TYPE: ClassVar[str] = "area.registered"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "code": 32,
+        "parent_code": 32,
+        "name_zh": 200,
+        "name_en": 200,
+    }
 
     code: AreaCode
     level: AreaLevel
@@ -291,6 +306,7 @@ class ChargerPresenceChanged(Event):
     """The charger (or the operator platform behind it) started or stopped talking to us."""
 
     TYPE: ClassVar[str] = "charger.presence_changed"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"reason": 200}
     charger_id: ChargerId
     online: bool
     reason: str = ""
@@ -302,6 +318,7 @@ class ChargerPresenceChanged(Event):
 @dataclass(frozen=True, kw_only=True)
 class ConnectorStatusChanged(Event):
     TYPE: ClassVar[str] = "connector.status_changed"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"error_code": 64, "vendor_error_code": 64, "info": 200}
     connector_id: ConnectorId
     status: ConnectorStatus
     error_code: str | None = None  # protocol error code as sent (GroundFailure, …)
@@ -351,6 +368,7 @@ class MeterSampled(Event):
 @dataclass(frozen=True, kw_only=True)
 class SessionStarted(Event):
     TYPE: ClassVar[str] = "session.started"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"token_hash": 128}
     session_id: SessionId
     connector_id: ConnectorId
     meter_start_wh: int | None = None
@@ -477,6 +495,7 @@ class OrderIssued(Event):
     """An order from the platform to equipment (a stop order, a reset, a limit…)."""
 
     TYPE: ClassVar[str] = "order.issued"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"issued_by": 128}
     order_id: OrderId
     kind: OrderKind
     target_kind: TargetKind
@@ -541,6 +560,7 @@ class PolicyPackLoaded(Event):
     (by `occurred_at`) is the one in force, and the log keeps every version."""
 
     TYPE: ClassVar[str] = "planning.pack_loaded"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"text": 1_000_000}
     pack_id: str
     region_code: AreaCode
     version: date
@@ -566,6 +586,7 @@ class StationPricesPublished(Event):
     fee texts it shows drivers (T/CEC StationInfo words fees as free text)."""
 
     TYPE: ClassVar[str] = "station.prices_published"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"currency": 3}
     station_id: StationId
     connector_id: ConnectorId | None = None  # None: the whole station
     periods: tuple[TariffPeriod, ...] = ()
@@ -816,6 +837,7 @@ class ChargeDetailRecorded(Event):
     never changed: a correction is a new record that credits the old one."""
 
     TYPE: ClassVar[str] = "cdr.recorded"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"auth_method": 32, "token_hash": 128}
     cdr_id: str  # global: country*party*id of the issuing operator
     connector_id: ConnectorId
     started_at: datetime
@@ -911,6 +933,7 @@ class ChargerDataTransferred(Event):
     """A vendor-specific message from a charger (OCPP DataTransfer), kept as sent."""
 
     TYPE: ClassVar[str] = "charger.data_transferred"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"data": MAX_DATA_TRANSFER_CHARS}
     charger_id: ChargerId
     vendor_id: str
     message_id: str | None = None

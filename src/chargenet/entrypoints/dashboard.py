@@ -73,7 +73,7 @@ def dashboard_parts(
 
     live_index.__name__ = "finder_index"
     routers = [
-        login_router(platform.accounts, secure_cookies=secure_cookies),
+        login_router(platform.accounts, authenticators, secure_cookies=secure_cookies),
         finder_router(index, authenticators, operator_names),
         dashboard_router(
             figures,

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from chargenet import __version__
-from chargenet.adapters.api.auth import Authenticator, StaticTokens, require
+from chargenet.adapters.api.auth import Authenticator, StaticTokens, current_principal, require
 from chargenet.adapters.api.dashboard import MapLayers
 from chargenet.adapters.api.logins import SessionCookies
 from chargenet.adapters.api.pages import mount_pages
@@ -24,7 +25,7 @@ from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.pull import pull_forever
 from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.bootstrap import Platform, build_ocpi
-from chargenet.core.access import Role
+from chargenet.core.access import Audience, OutsideScope, Role, declared
 from chargenet.entrypoints.dashboard import dashboard_parts
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def create_app(
     authenticators: Sequence[Authenticator] = (),
     background: Sequence[BackgroundJob] = (),
     routers: Sequence[APIRouter] = (),
-    private_routers: Sequence[APIRouter] = (),
+    scoped_routers: Sequence[APIRouter] = (),
     map_layers: MapLayers | None = None,
 ) -> FastAPI:
     """Build the web application.
@@ -51,7 +52,8 @@ def create_app(
     `api_tokens` are admin bearer tokens; `authenticators` add other ways to log in.
     `background` jobs run for the life of the app (the demo city's activity, simulators,
     pollers, protocol servers) and are cancelled at shutdown. `routers` are mounted as
-    they are (protocol endpoints, dashboard); `private_routers` behind the regulator guard.
+    they are (protocol endpoints, dashboard); `scoped_routers` after the caller is known
+    (`request.state.principal`): they check who may see what themselves.
     `map_layers` are the boundaries and roads the dashboard's maps draw.
     """
     auth: list[Authenticator] = [
@@ -97,14 +99,18 @@ def create_app(
     app.include_router(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)
     )
-    for router in private_routers:
-        app.include_router(router, dependencies=[Depends(require(auth, Role.REGULATOR))])
+    for router in scoped_routers:
+        app.include_router(router, dependencies=[Depends(current_principal(auth))])
     for router in [*dashboard.routers, *routers]:
         app.include_router(router)
     mount_pages(app)
     app.state.authenticators = auth
 
-    @app.get("/healthz", tags=["operations"])
+    @app.exception_handler(OutsideScope)
+    async def outside_scope(_: Request, exc: OutsideScope) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+
+    @app.get("/healthz", tags=["operations"], **declared(Audience.PUBLIC))
     async def healthz() -> dict[str, object]:
         return {
             "status": "ok",
@@ -142,6 +148,6 @@ def protocol_parts(platform: Platform) -> dict[str, Any]:
     ocpi_routers, ocpi_jobs = ocpi_parts(platform)
     return {
         "routers": [platform.tcec.router(), *ocpi_routers],
-        "private_routers": [platform.tcec.admin_router()],
+        "scoped_routers": [platform.tcec.admin_router()],
         "background": [*platform.tcec.jobs(), *ocpi_jobs],
     }

@@ -146,3 +146,16 @@ def test_alarm_lists_and_counts_stay_in_the_jurisdiction(client: TestClient) -> 
         "x-total-count"
     ] == "1"
     assert client.get("/api/v1/dashboard/overview").json()["open_alarms"] == 1
+
+
+def test_planning_for_regulators_keeps_to_their_jurisdiction(client: TestClient) -> None:
+    login(client, "xinfu")  # a regulator of Xinfu District (140902)
+    refused = [
+        "/api/v1/planning/progress?area=450200&month=2025-05",
+        "/api/v1/planning/progress?area=140900&month=2025-05",  # the city above it
+        "/api/v1/planning/siting?area=450200&year=2025",
+        "/api/v1/planning/siting?area=140981&year=2025",
+    ]
+    assert {url: client.get(url).status_code for url in refused} == dict.fromkeys(refused, 403)
+    own = client.get("/api/v1/planning/progress?area=140902&month=2025-05")
+    assert own.status_code == 200, own.text

@@ -106,7 +106,7 @@ async def linked(
             platform,
             api_tokens=[TOKEN],
             routers=[platform.tcec.router()],
-            private_routers=[platform.tcec.admin_router()],
+            scoped_routers=[platform.tcec.admin_router()],
             background=background,
         )
         async with serving(app) as url:

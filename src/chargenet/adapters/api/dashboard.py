@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.app.figures import Figures, Month
 from chargenet.app.finder import LiveIndex, StationEntry
-from chargenet.core.access import Principal, Role
+from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.errors import UnknownReference
 from chargenet.core.status import ConnectorStatus
 
@@ -89,14 +89,12 @@ def dashboard_router(
 
     def jurisdiction(viewer: Principal, area: str | None) -> str:
         """The area asked for (default: the viewer's own), refused outside its scope."""
-        code = area or viewer.area_code
+        code = viewer.area_within(area)
         if code is None:
             raise HTTPException(status_code=422, detail="say which area: ?area=<code>")
-        if not viewer.sees_area(code) and not viewer.everywhere:
-            raise HTTPException(status_code=403, detail=f"area {code} is outside your jurisdiction")
         return code
 
-    @router.get("/dashboard/overview")
+    @router.get("/dashboard/overview", **declared(Audience.REGULATOR))
     async def overview(area: Area = None, viewer: Principal = regulator) -> Any:
         """Piles (R01), stations, live status, EVs and vehicle-to-pile ratios, open alarms
         and open orders of an area."""
@@ -106,13 +104,13 @@ def dashboard_router(
         _, open_orders = await _threaded(lists.orders, viewer, code, True, 1)
         return {**body, "open_alarms": open_alarms, "open_orders": open_orders}
 
-    @router.get("/dashboard/plan")
+    @router.get("/dashboard/plan", **declared(Audience.REGULATOR))
     async def plan(area: Area = None, viewer: Principal = regulator) -> Any:
         """New piles per part of the area (county) and year: the plan's target and what was
         built (difference of piles in service at the year ends)."""
         return await _threaded(figures.plan, jurisdiction(viewer, area))
 
-    @router.get("/dashboard/map")
+    @router.get("/dashboard/map", **declared(Audience.REGULATOR))
     async def live_map(area: Area = None, viewer: Principal = regulator) -> Any:
         """Every station of the area with its position and live state, compact:
         `[station_id, lat, lon, state, available, total, name, name_en]` each. State
@@ -145,7 +143,7 @@ def dashboard_router(
             return rows
 
         endpoint.__doc__ = doc
-        router.get(path, name=path.rsplit("/", 1)[-1])(endpoint)
+        router.get(path, name=path.rsplit("/", 1)[-1], **declared(Audience.REGULATOR))(endpoint)
 
     listing(
         "/dashboard/alarms",
@@ -160,17 +158,17 @@ def dashboard_router(
         "Orders to the area's equipment (stop orders and others), newest first.",
     )
 
-    @router.get("/ui/config", tags=["finder"])
+    @router.get("/ui/config", tags=["finder"], **declared(Audience.PUBLIC))
     async def ui_config() -> Any:
         """What the pages need to show times and money as people here read them."""
         return {"timezone": zone, "currency": currency}
 
-    @router.get("/map/layers", tags=["finder"])
+    @router.get("/map/layers", tags=["finder"], **declared(Audience.PUBLIC))
     async def map_layers() -> Any:
         """Area boundaries (GeoJSON) and roads ([[lat, lon], …]) the maps draw; open data."""
         return {"boundaries": layers.boundaries, "roads": layers.roads}
 
-    @router.get("/reports/monthly", tags=["reports"])
+    @router.get("/reports/monthly", tags=["reports"], **declared(Audience.REGULATOR))
     async def monthly_report(
         month: Annotated[str, Query(description="YYYY-MM", examples=["2025-05"])],
         area: Area = None,

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from chargenet.adapters.api.auth import Authenticator, current_principal
 from chargenet.app.finder import Filters, LiveIndex, StationEntry
-from chargenet.core.access import Principal
+from chargenet.core.access import Audience, Principal, declared
 from chargenet.kit.geo import to_wgs84
 
 
@@ -120,7 +120,7 @@ def finder_router(
             ),
         }
 
-    @router.get("/nearest", response_model=list[FinderStation])
+    @router.get("/nearest", response_model=list[FinderStation], **declared(Audience.PUBLIC))
     async def nearest(
         lat: Annotated[float, Query(ge=-90, le=90)],
         lon: Annotated[float, Query(ge=-180, le=180)],
@@ -153,7 +153,7 @@ def finder_router(
         )
         return [out(h.station, h.connectors, h.distance_m) for h in hits]
 
-    @router.get("/stations/{station_id}", response_model=FinderStation)
+    @router.get("/stations/{station_id}", response_model=FinderStation, **declared(Audience.PUBLIC))
     async def station(station_id: str, viewer: Principal = viewer_of) -> Any:
         """One station with every connector's live status."""
         ready()

@@ -11,14 +11,16 @@ scripts. Bearer-token calls need no CSRF token: a browser never adds those by it
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from chargenet.adapters.api.auth import Authenticator, current_principal
 from chargenet.app.accounts import SESSION_LIFETIME, AccountService, LoginRefused, User
-from chargenet.core.access import Principal
+from chargenet.core.access import Audience, Principal, Role, declared
 
 SESSION_COOKIE = "chargenet_session"
 CSRF_COOKIE = "chargenet_csrf"
@@ -74,19 +76,26 @@ def _me(user: User, csrf: str | None) -> dict[str, Any]:
     }
 
 
-def login_router(accounts: AccountService, *, secure_cookies: bool | None = None) -> APIRouter:
+def login_router(
+    accounts: AccountService,
+    authenticators: Sequence[Authenticator] = (),
+    *,
+    secure_cookies: bool | None = None,
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1/auth", tags=["login"])
+    someone = current_principal(authenticators)
     cookies = SessionCookies(accounts)
 
     def secure(request: Request) -> bool:
         return secure_cookies if secure_cookies is not None else request.url.scheme == "https"
 
-    @router.post("/login", response_model=Me)
+    @router.post("/login", response_model=Me, **declared(Audience.PUBLIC))
     async def login(credentials: Credentials, request: Request, response: Response) -> Any:
         """Log in with a user name and password; sets the session cookie."""
         try:
+            address = request.client.host if request.client else ""
             user, token, session = await run_in_threadpool(
-                accounts.login, credentials.username, credentials.password
+                accounts.login, credentials.username, credentials.password, address
             )
         except LoginRefused as exc:
             if exc.retry_after_s is not None:
@@ -117,7 +126,7 @@ def login_router(accounts: AccountService, *, secure_cookies: bool | None = None
         )
         return _me(user, session.csrf_token)
 
-    @router.post("/logout", status_code=204)
+    @router.post("/logout", status_code=204, **declared(Audience.PUBLIC))
     async def logout(request: Request, response: Response) -> None:
         """End the session (needs X-CSRF-Token); the cookie is cleared."""
         token = request.cookies.get(SESSION_COOKIE)
@@ -127,14 +136,24 @@ def login_router(accounts: AccountService, *, secure_cookies: bool | None = None
         response.delete_cookie(SESSION_COOKIE, path="/")
         response.delete_cookie(CSRF_COOKIE, path="/")
 
-    @router.get("/me", response_model=Me)
+    @router.get("/me", response_model=Me, **declared(Audience.MEMBER))
     async def me(request: Request) -> Any:
-        """Who the session cookie belongs to; 401 when there is no live session."""
+        """Who is calling: the session cookie's user (with its CSRF token), or whoever a
+        bearer token speaks for; 401 for an anonymous call."""
         token = request.cookies.get(SESSION_COOKIE)
         found = await run_in_threadpool(accounts.resolve, token) if token else None
-        if found is None:
+        if found is not None:
+            user, session = found
+            return _me(user, session.csrf_token)
+        principal = await run_in_threadpool(someone, request)
+        if principal.role is Role.PUBLIC:
             raise HTTPException(status_code=401, detail="not logged in")
-        user, session = found
-        return _me(user, session.csrf_token)
+        return {
+            "username": principal.name,
+            "role": principal.role.value,
+            "display_name": principal.name,
+            "operator_id": principal.operator_id,
+            "area_code": principal.area_code,
+        }
 
     return router

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STATIC = Path(__file__).parent / "static"
 VENDOR_FILES = ("echarts.min.js", "leaflet.js", "leaflet.css")
@@ -18,11 +19,50 @@ _MISSING = """<!doctype html><meta charset="utf-8"><title>chargenet</title>
 Run <code>./dev setup</code> (it fetches them from npm) and restart.</p>"""
 
 
+# Scripts only from this origin, never inline (no <script> blocks, no onerror= attributes,
+# no javascript: URLs): a hostile station name that slipped past escaping runs nothing.
+# Styles may be inline (Leaflet and the pages set element styles); images may be data: URLs.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    """ASGI middleware: the security headers on every HTTP response, pages and API alike."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((n, v) for n, v in SECURITY_HEADERS if n not in present),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def assets_present() -> bool:
     return all((STATIC / "vendor" / name).is_file() for name in VENDOR_FILES)
 
 
 def mount_pages(app: FastAPI) -> None:
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     router = APIRouter(include_in_schema=False)
 

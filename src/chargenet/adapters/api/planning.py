@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from chargenet.analytics.planning.spatial import DEFAULT_DETOUR
 from chargenet.analytics.planning.targets import ForecastMethod
 from chargenet.app.planning import CandidateSpec, PlanningService, to_json
+from chargenet.core.access import Audience, Principal, declared
 from chargenet.core.errors import UnknownReference
 
 Area = Annotated[str, Query(description="Area code (a city, county …)")]
@@ -60,26 +61,26 @@ def _results_json(results: list[Any], limit: int) -> list[dict[str, Any]]:
     return out
 
 
-def planning_router(
-    service: PlanningService, *, private: Callable[..., Any] | None = None
-) -> APIRouter:
+def planning_router(service: PlanningService, *, private: Callable[..., Principal]) -> APIRouter:
+    """`private` is the dependency giving the caller of regulators' endpoints (refusing
+    everyone else); their area is kept inside the caller's jurisdiction."""
     router = APIRouter(prefix="/api/v1/planning", tags=["planning"])
-    guarded = [Depends(private)] if private is not None else []
+    regulator = Depends(private)
 
-    @router.get("/packs")
+    @router.get("/packs", **declared(Audience.PUBLIC))
     async def packs() -> Any:
         """Policy packs in force: metric and ratio definitions, rules, parking ratios."""
         loaded = await _call(service.loaded_packs)
         return [_pack_json(pack, row) for pack, row in loaded]
 
-    @router.get("/packs/{pack_id}")
+    @router.get("/packs/{pack_id}", **declared(Audience.PUBLIC))
     async def pack(pack_id: str) -> Any:
         for p, row in await _call(service.loaded_packs):
             if p.id == pack_id:
                 return {**_pack_json(p, row), "text": row["text"]}
         raise HTTPException(status_code=404, detail=f"unknown pack {pack_id!r}")
 
-    @router.get("/targets")
+    @router.get("/targets", **declared(Audience.PUBLIC))
     async def targets(
         area: Area,
         year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
@@ -92,12 +93,12 @@ def planning_router(
         rows = await _call(service.plan_vs_actual, area, year, month, as_of, method, metric)
         return to_json(rows)
 
-    @router.get("/targets/{target_id}/months")
+    @router.get("/targets/{target_id}/months", **declared(Audience.PUBLIC))
     async def target_months(target_id: str, as_of: date | None = None) -> Any:
         """A yearly pile target month by month: built, cumulative, expected by then."""
         return to_json(await _call(service.monthly, target_id, as_of))
 
-    @router.get("/targets/{target_id}/revisions")
+    @router.get("/targets/{target_id}/revisions", **declared(Audience.PUBLIC))
     async def target_revisions(target_id: str) -> Any:
         """Every value the target has had, with its date and source (R16)."""
         area = target_id.split("|", 1)[0]
@@ -106,7 +107,7 @@ def planning_router(
             raise HTTPException(status_code=404, detail=f"unknown target {target_id!r}")
         return to_json(rows)
 
-    @router.get("/coverage")
+    @router.get("/coverage", **declared(Audience.PUBLIC))
     async def coverage(
         area: Area,
         year: Year,
@@ -130,7 +131,7 @@ def planning_router(
             "rules": _results_json(results, limit),
         }
 
-    @router.get("/gaps")
+    @router.get("/gaps", **declared(Audience.PUBLIC))
     async def gaps(
         area: Area,
         year: Year,
@@ -148,7 +149,7 @@ def planning_router(
             "gaps": _results_json(unmet, limit),
         }
 
-    @router.get("/siting", dependencies=guarded)
+    @router.get("/siting", **declared(Audience.REGULATOR))
     async def siting(
         area: Area,
         year: Year,
@@ -161,12 +162,13 @@ def planning_router(
         detour: Detour = DEFAULT_DETOUR,
         network: Network = False,
         time_limit: Annotated[float, Query(gt=0, le=300)] = 30.0,
+        viewer: Principal = regulator,
     ) -> Any:
         """Where to build next: the fewest new stations closing the coverage gaps."""
         spec = CandidateSpec(villages, townships, road_every_km)
         plan = await _call(
             service.siting,
-            area,
+            viewer.area_within(area),
             year,
             spec,
             detour=detour,
@@ -176,15 +178,17 @@ def planning_router(
         )
         return to_json(plan)
 
-    @router.get("/progress", dependencies=guarded)
+    @router.get("/progress", **declared(Audience.REGULATOR))
     async def progress(
         area: Area,
         month: Annotated[str, Query(description="YYYY-MM")],
+        viewer: Principal = regulator,
     ) -> Any:
         """The monthly progress report (R16) for every county-level unit in the area."""
         found = _MONTH.match(month)
         if not found or not 1 <= int(found.group(2)) <= 12:
             raise HTTPException(status_code=422, detail="month must be YYYY-MM")
+        area = viewer.area_within(area)
         return await _call(service.progress, area, int(found.group(1)), int(found.group(2)))
 
     return router

@@ -34,7 +34,7 @@ from chargenet.adapters.api.schemas import (
     SwapStationOut,
 )
 from chargenet.app.queries import StateQueries
-from chargenet.core.access import Principal, Role
+from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.areas import AreaLevel
 from chargenet.core.errors import UnknownReference
 from chargenet.core.status import ConnectorStatus
@@ -92,7 +92,9 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
             )
         return None
 
-    @router.get("/overview", response_model=Overview, tags=["overview"])
+    @router.get(
+        "/overview", response_model=Overview, tags=["overview"], **declared(Audience.PUBLIC)
+    )
     async def overview(
         area: str | None = None,
         on: Annotated[
@@ -107,7 +109,7 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
             "last_seq": await _call(queries.last_seq),
         }
 
-    @router.get("/areas", response_model=list[AreaOut], tags=["areas"])
+    @router.get("/areas", response_model=list[AreaOut], tags=["areas"], **declared(Audience.PUBLIC))
     async def areas(
         response: Response,
         level: AreaLevel | None = None,
@@ -119,20 +121,34 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         page = await _call(queries.areas, level, parent, q, limit, offset)
         return _paged(response, page, limit)
 
-    @router.get("/areas/{code}", response_model=AreaDetail, tags=["areas"])
+    @router.get(
+        "/areas/{code}", response_model=AreaDetail, tags=["areas"], **declared(Audience.PUBLIC)
+    )
     async def area(code: str) -> Any:
         """An area with its ancestors, statistics, piles and live connector status."""
         return _found(await _call(queries.area, code), "area", code)
 
-    @router.get("/operators", response_model=list[OperatorOut], tags=["registry"])
+    @router.get(
+        "/operators",
+        response_model=list[OperatorOut],
+        tags=["registry"],
+        **declared(Audience.PUBLIC),
+    )
     async def operators(response: Response, limit: Limit = 100, offset: Offset = 0) -> Any:
         return _paged(response, await _call(queries.operators, limit, offset), limit)
 
-    @router.get("/operators/{operator_id}", response_model=OperatorDetail, tags=["registry"])
+    @router.get(
+        "/operators/{operator_id}",
+        response_model=OperatorDetail,
+        tags=["registry"],
+        **declared(Audience.PUBLIC),
+    )
     async def operator(operator_id: str) -> Any:
         return _found(await _call(queries.operator, operator_id), "operator", operator_id)
 
-    @router.get("/stations", response_model=list[StationOut], tags=["registry"])
+    @router.get(
+        "/stations", response_model=list[StationOut], tags=["registry"], **declared(Audience.PUBLIC)
+    )
     async def stations(
         response: Response,
         viewer: Principal = anyone,
@@ -157,13 +173,20 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         )
         return _paged(response, page, limit)
 
-    @router.get("/stations/{station_id}", response_model=StationDetail, tags=["registry"])
+    @router.get(
+        "/stations/{station_id}",
+        response_model=StationDetail,
+        tags=["registry"],
+        **declared(Audience.PUBLIC),
+    )
     async def station(station_id: str, viewer: Principal = anyone) -> Any:
         """A station with its chargers and every connector's live status."""
         row = _found(await _call(queries.station, station_id, viewer), "station", station_id)
         return _strip_equipment_details(row, viewer)
 
-    @router.get("/chargers", response_model=list[ChargerOut], tags=["registry"])
+    @router.get(
+        "/chargers", response_model=list[ChargerOut], tags=["registry"], **declared(Audience.MEMBER)
+    )
     async def chargers(
         response: Response,
         member: Principal = member_only,
@@ -178,11 +201,18 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         )
         return _paged(response, page, limit)
 
-    @router.get("/chargers/{charger_id}", response_model=ChargerOut, tags=["registry"])
+    @router.get(
+        "/chargers/{charger_id}",
+        response_model=ChargerOut,
+        tags=["registry"],
+        **declared(Audience.MEMBER),
+    )
     async def charger(charger_id: str, member: Principal = member_only) -> Any:
         return _found(await _call(queries.charger, charger_id, member), "charger", charger_id)
 
-    @router.get("/connectors", response_model=list[ConnectorOut], tags=["live"])
+    @router.get(
+        "/connectors", response_model=list[ConnectorOut], tags=["live"], **declared(Audience.PUBLIC)
+    )
     async def connectors(
         response: Response,
         viewer: Principal = anyone,
@@ -208,7 +238,12 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         )
         return _paged(response, page, limit)
 
-    @router.get("/swap-stations", response_model=list[SwapStationOut], tags=["registry"])
+    @router.get(
+        "/swap-stations",
+        response_model=list[SwapStationOut],
+        tags=["registry"],
+        **declared(Audience.PUBLIC),
+    )
     async def swap_stations(
         response: Response,
         viewer: Principal = anyone,
@@ -220,7 +255,9 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         page = await _call(queries.swap_stations, area, operator, limit, offset, viewer=viewer)
         return _paged(response, page, limit)
 
-    @router.get("/sessions", response_model=list[SessionOut], tags=["sessions"])
+    @router.get(
+        "/sessions", response_model=list[SessionOut], tags=["sessions"], **declared(Audience.MEMBER)
+    )
     async def sessions(
         response: Response,
         member: Principal = member_only,
@@ -235,7 +272,7 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         )
         return _paged(response, page, limit)
 
-    @router.get("/events", response_model=list[EventOut], tags=["events"])
+    @router.get("/events", response_model=list[EventOut], tags=["events"], **declared(Audience.OWN))
     async def events(
         member: Principal = member_only,
         after_seq: Annotated[int, Query(ge=0, description="Return events after this seq")] = 0,
@@ -250,7 +287,12 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         operator = log_reader(member)
         return await _call(queries.events, after_seq, type, adapter, limit, operator)
 
-    @router.get("/events/rejected", response_model=list[RejectedEventOut], tags=["events"])
+    @router.get(
+        "/events/rejected",
+        response_model=list[RejectedEventOut],
+        tags=["events"],
+        **declared(Audience.OWN),
+    )
     async def rejected(
         response: Response, member: Principal = member_only, limit: Limit = 100, offset: Offset = 0
     ) -> Any:

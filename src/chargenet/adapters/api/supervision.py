@@ -22,7 +22,7 @@ from chargenet.adapters import tabular
 from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_ports import Scope
-from chargenet.core.access import Principal, Role
+from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.errors import DomainError, UnknownReference
 from chargenet.core.oversight import ExclusionReason, ZombieOutcome
 from chargenet.core.supervision import TargetKind
@@ -75,11 +75,8 @@ def scope_for(principal: Principal, scope: Scope) -> Scope:
         if operator is not None and operator != principal.operator_id:
             raise HTTPException(403, "operators see their own equipment only")
         operator = principal.operator_id
-    elif principal.role is Role.REGULATOR and principal.area_code is not None:
-        if area is None:
-            area = principal.area_code
-        elif not principal.sees_area(area):
-            raise HTTPException(403, f"area {area} is outside your jurisdiction")
+    else:
+        area = principal.area_within(area)
     return Scope(area, operator, scope.station, scope.charger, scope.connector)
 
 
@@ -159,7 +156,7 @@ def supervision_router(
 
     # --- uptime ---------------------------------------------------------------------------
 
-    @router.get("/uptime")
+    @router.get("/uptime", **declared(Audience.MEMBER))
     async def uptime(
         principal: Viewer,
         area: str | None = None,
@@ -182,7 +179,7 @@ def supervision_router(
         rows = await call(service.uptime, scope, begin, stop, by)
         return _export(rows, format, "uptime")
 
-    @router.get("/uptime/nevi")
+    @router.get("/uptime/nevi", **declared(Audience.MEMBER))
     async def nevi(
         principal: Viewer,
         year: Annotated[int, Query(ge=2000, le=2100)],
@@ -199,7 +196,7 @@ def supervision_router(
         rows = await call(service.nevi_monthly, scope, year, month, by)
         return _export(rows, format, f"nevi-{year}-{month:02d}")
 
-    @router.get("/uptime/uk")
+    @router.get("/uptime/uk", **declared(Audience.MEMBER))
     async def uk(
         principal: Viewer,
         year: Annotated[int, Query(ge=2000, le=2100)],
@@ -213,7 +210,7 @@ def supervision_router(
         rows = await call(service.uk_reliability, scope, year, rapid_only)
         return _export(rows, format, f"uk-{year}")
 
-    @router.get("/connectors/{connector_id}/history")
+    @router.get("/connectors/{connector_id}/history", **declared(Audience.MEMBER))
     async def history(
         principal: Viewer, connector_id: str, start: When = None, end: When = None
     ) -> Any:
@@ -224,7 +221,7 @@ def supervision_router(
 
     # --- exclusions -----------------------------------------------------------------------
 
-    @router.post("/exclusions", status_code=201)
+    @router.post("/exclusions", status_code=201, **declared(Audience.MEMBER))
     async def exclude(principal: Viewer, body: Annotated[ExclusionIn, Body()]) -> Any:
         """Mark outage time of a connector, charger or station as excluded (NEVI), with a
         reason code. Operators mark their own; regulators any in their area."""
@@ -242,14 +239,17 @@ def supervision_router(
         )
         return {"exclusion_id": exclusion_id}
 
-    @router.delete("/exclusions/{exclusion_id}", status_code=204)
+    @router.delete("/exclusions/{exclusion_id}", status_code=204, **declared(Audience.REGULATOR))
     async def withdraw(principal: Regulator, exclusion_id: str) -> Response:
+        await check_row(
+            principal, await call(queries.exclusion, exclusion_id), f"exclusion {exclusion_id!r}"
+        )
         await act(service.withdraw_exclusion(exclusion_id, principal.name))
         return Response(status_code=204)
 
     # --- zombie piles ---------------------------------------------------------------------
 
-    @router.get("/zombies")
+    @router.get("/zombies", **declared(Audience.MEMBER))
     async def zombies(
         principal: Viewer,
         response: Response,
@@ -265,14 +265,14 @@ def supervision_router(
         response.headers["X-Total-Count"] = str(total)
         return _export(rows, format, "zombies")
 
-    @router.get("/zombies/{case_id}")
+    @router.get("/zombies/{case_id}", **declared(Audience.MEMBER))
     async def zombie(principal: Viewer, case_id: str) -> Any:
         """A case with its full history of steps."""
         return await check_row(
             principal, await call(queries.zombie_case, case_id), f"case {case_id!r}"
         )
 
-    @router.post("/zombies/{case_id}/close")
+    @router.post("/zombies/{case_id}/close", **declared(Audience.REGULATOR))
     async def close_zombie(principal: Regulator, case_id: str, body: CloseCaseIn) -> Any:
         """Close a case: rectified, dismissed, or retired (the exit mechanism: the charger
         leaves the registry)."""
@@ -280,7 +280,7 @@ def supervision_router(
         await act(service.close_zombie(case_id, body.outcome, body.note, principal.name))
         return await call(queries.zombie_case, case_id)
 
-    @router.post("/zombies/sweep")
+    @router.post("/zombies/sweep", **declared(Audience.ADMIN))
     async def sweep(
         principal: Annotated[Principal, Depends(require(authenticators, Role.ADMIN))],
     ) -> Any:
@@ -289,7 +289,7 @@ def supervision_router(
 
     # --- alarms ---------------------------------------------------------------------------
 
-    @router.get("/alarms")
+    @router.get("/alarms", **declared(Audience.MEMBER))
     async def alarms(
         principal: Viewer,
         response: Response,
@@ -307,13 +307,13 @@ def supervision_router(
         response.headers["X-Total-Count"] = str(total)
         return _export(rows, format, "alarms")
 
-    @router.post("/alarms/{alarm_id}/acknowledge")
+    @router.post("/alarms/{alarm_id}/acknowledge", **declared(Audience.MEMBER))
     async def acknowledge(principal: Viewer, alarm_id: str) -> Any:
         await check_row(principal, await call(queries.alarm, alarm_id), f"alarm {alarm_id!r}")
         await act(service.acknowledge_alarm(alarm_id, principal.name))
         return await call(queries.alarm, alarm_id)
 
-    @router.post("/alarms/{alarm_id}/clear")
+    @router.post("/alarms/{alarm_id}/clear", **declared(Audience.MEMBER))
     async def clear(principal: Viewer, alarm_id: str, body: ReasonIn) -> Any:
         await check_row(principal, await call(queries.alarm, alarm_id), f"alarm {alarm_id!r}")
         await act(service.clear_alarm(alarm_id, principal.name, body.reason))
@@ -321,7 +321,7 @@ def supervision_router(
 
     # --- stop orders ----------------------------------------------------------------------
 
-    @router.get("/stop-orders")
+    @router.get("/stop-orders", **declared(Audience.MEMBER))
     async def stop_orders(
         principal: Viewer,
         response: Response,
@@ -337,14 +337,14 @@ def supervision_router(
         response.headers["X-Total-Count"] = str(total)
         return _export(rows, format, "stop-orders")
 
-    @router.get("/stop-orders/{stop_id}")
+    @router.get("/stop-orders/{stop_id}", **declared(Audience.MEMBER))
     async def stop_order(principal: Viewer, stop_id: str) -> Any:
         """A stop order with each charger's delivery and answer, and its lifting."""
         return await check_row(
             principal, await call(queries.stop_order, stop_id), f"stop order {stop_id!r}"
         )
 
-    @router.post("/stop-orders", status_code=201)
+    @router.post("/stop-orders", status_code=201, **declared(Audience.REGULATOR))
     async def issue_stop(principal: Regulator, body: StopIn) -> Any:
         """Order a charger or a whole station to stop and rectify (R33). OCPP chargers get
         ChangeAvailability Inoperative; operator platforms are notified."""
@@ -361,7 +361,7 @@ def supervision_router(
         )
         return await call(queries.stop_order, result["stop_id"])
 
-    @router.post("/stop-orders/{stop_id}/lift")
+    @router.post("/stop-orders/{stop_id}/lift", **declared(Audience.REGULATOR))
     async def lift_stop(principal: Regulator, stop_id: str, body: ReasonIn) -> Any:
         """Lift a stop order once rectified: each charger is made available again."""
         await check_row(
@@ -372,7 +372,7 @@ def supervision_router(
 
     # --- scorecards -----------------------------------------------------------------------
 
-    @router.get("/scorecards")
+    @router.get("/scorecards", **declared(Audience.MEMBER))
     async def scorecards(
         principal: Viewer,
         area: str | None = None,

@@ -26,6 +26,7 @@ from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.status import evse_status, to_ocpi
 from chargenet.adapters.ocpi.wire import OcpiError, parse_time, utc_text
 from chargenet.app.ocpi import Row
+from chargenet.core.access import Audience, declared
 from chargenet.core.status import ConnectorStatus
 
 LICENCE = "CC0-1.0"
@@ -149,7 +150,7 @@ def open_data_router(p: OcpiParty) -> APIRouter:
             return JSONResponse({"detail": exc.message}, status_code=400, headers=headers)
         return JSONResponse(body, headers={**headers, **extra})
 
-    @router.get("")
+    @router.get("", **declared(Audience.PUBLIC))
     async def index(request: Request) -> Response:
         """What the feed holds and under which terms."""
 
@@ -165,7 +166,7 @@ def open_data_router(p: OcpiParty) -> APIRouter:
 
         return await limited(request, work)
 
-    @router.get("/sites")
+    @router.get("/sites", **declared(Audience.PUBLIC))
     async def sites(
         request: Request,
         updated_since: Annotated[
@@ -192,7 +193,7 @@ def open_data_router(p: OcpiParty) -> APIRouter:
 
         return await limited(request, work)
 
-    @router.get("/status")
+    @router.get("/status", **declared(Audience.PUBLIC))
     async def status(
         request: Request,
         since: Annotated[

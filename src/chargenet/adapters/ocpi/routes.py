@@ -29,6 +29,7 @@ from chargenet.adapters.ocpi.wire import (
     parse_time,
 )
 from chargenet.app.ocpi import Caller, CredentialKind, PeerKind, PeerStatus, Row
+from chargenet.core.access import Audience, declared
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,11 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
     def route(path: str, methods: list[str], endpoint: Callable[..., Any]) -> None:
         for variant in (path, path + "/"):
             router.add_api_route(
-                variant, endpoint, methods=methods, include_in_schema=variant == path
+                variant,
+                endpoint,
+                methods=methods,
+                include_in_schema=variant == path,
+                **declared(Audience.PARTNER),
             )
 
     # --- versions and credentials ---------------------------------------------------------
@@ -161,7 +166,8 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
 
         return await _guard(p, work)
 
-    route(f"/{VERSION}/credentials", ["GET", "POST", "PUT", "DELETE"], credentials)
+    for method in ("GET", "POST", "PUT", "DELETE"):  # one OpenAPI operation each
+        route(f"/{VERSION}/credentials", [method], credentials)
 
     # --- receivers ------------------------------------------------------------------------
 

@@ -30,7 +30,6 @@ from chargenet.core.events import (
     MeterSampled,
     SessionEnded,
     SessionStarted,
-    Source,
 )
 from chargenet.core.ids import AlarmId, ChargerId, ConnectorId, EventId, SessionId
 from chargenet.core.sessions import SessionFlag
@@ -40,7 +39,6 @@ from chargenet.kit.ids import stable_id
 
 log = logging.getLogger(__name__)
 
-SOURCE = Source(adapter="ocpp")
 OFFLINE_AFTER = timedelta(minutes=10)  # a start this much older than its arrival was queued
 ACCEPTED = {"status": "Accepted"}
 
@@ -69,7 +67,9 @@ ROUTINE_SECURITY_EVENTS = frozenset(
 def meta(link: Link, received: datetime, at: datetime, *parts: object) -> EventMeta:
     return {
         "event_id": EventId(stable_id("ocpp", link.charger_id, *parts)),
-        "source": SOURCE,
+        # The charger speaks for itself: it may write only about its own connectors and
+        # sessions (core/ownership.py), whatever ids it sends.
+        "source": link.source,
         "occurred_at": at,
         "received_at": received,
     }

@@ -25,7 +25,8 @@ from chargenet.adapters.ocpp import frames
 from chargenet.adapters.ocpp.frames import Call, CallError, CallResult, Err, FrameError
 from chargenet.adapters.ocpp.schemas import requires_nothing
 from chargenet.app.endpoints import ChargerEndpoint
-from chargenet.core.events import Event
+from chargenet.core.events import Event, Source
+from chargenet.core.ids import ChargerId
 
 if TYPE_CHECKING:
     from chargenet.adapters.ocpp.gateway import OcppGateway
@@ -95,6 +96,11 @@ class Link:
         self.registers: dict[str, tuple[int, float]] | None = None  # connector → (Wh, t)
         # 2.0.1 connectors whose transaction says energy flows: "Occupied" there means charging
         self.charging: set[str] | None = None
+
+    @property
+    def source(self) -> Source:
+        """Who tells us what arrives on this connection: the charger itself."""
+        return Source(adapter="ocpp", charger_id=ChargerId(self.charger_id))
 
     # --- incoming ------------------------------------------------------------------------
 

@@ -224,6 +224,11 @@ class SupervisionReads:
 
     # --- zombie piles ---------------------------------------------------------------------
 
+    def exclusion(self, exclusion_id: str) -> Row | None:
+        x = outage_exclusions
+        rows = self._all(select(x).where(x.c.exclusion_id == exclusion_id))
+        return rows[0] if rows else None
+
     def zombie_facts(self, scope: Scope, window_start: datetime, min_energy_wh: int) -> list[Row]:
         with self._engine.connect() as conn:
             # First reports by index seeks (one per connector and charger), not table scans.

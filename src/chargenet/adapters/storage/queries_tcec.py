@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select
 
-from chargenet.adapters.storage.schema import sessions
+from chargenet.adapters.storage.schema import sessions, stations
 from chargenet.adapters.storage.tables_tcec import (
     reconciliation_differences,
     reconciliations,
@@ -140,3 +140,17 @@ class SettlementReadModel:
                 ).mappings()
             ]
         return out
+
+    def station_scope(self, station_id: str) -> Row | None:
+        s = stations
+        with self._engine.connect() as conn:
+            row = (
+                conn.execute(
+                    select(s.c.operator_id, s.c.area_code, s.c.access).where(
+                        s.c.station_id == station_id
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return dict(row) if row is not None else None

@@ -13,12 +13,13 @@ from sqlalchemy.exc import DBAPIError, StatementError
 
 from chargenet.adapters import codec
 from chargenet.adapters.storage import migrate
-from chargenet.adapters.storage.engine import create_store_engine
+from chargenet.adapters.storage.engine import check_postgres_durability, create_store_engine
 from chargenet.adapters.storage.projections import Ctx, apply_event
 from chargenet.adapters.storage.schema import STATE_TABLES, events, rejected_events
 from chargenet.app.ports import RebuildReport
 from chargenet.core.errors import DomainError
 from chargenet.core.events import Event
+from chargenet.core.text import storable_text
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +43,31 @@ class SqlUnitOfWork:
 
     def append(self, event: Event) -> bool:
         raw = self._ctx.raw
-        row = raw.one(
-            _APPEND,
-            {
-                "event_id": event.event_id,
-                "type": event.TYPE,
-                "version": event.VERSION,
-                "adapter": event.source.adapter,
-                "operator_id": event.source.operator_id,
-                "occurred_at": raw.t(event.occurred_at),
-                "received_at": raw.t(event.received_at),
-                "payload": codec.encode(event).decode(),
-            },
-        )
+        with self._refusing(event):
+            row = raw.one(
+                _APPEND,
+                {
+                    "event_id": event.event_id,
+                    "type": event.TYPE,
+                    "version": event.VERSION,
+                    "adapter": event.source.adapter,
+                    "operator_id": event.source.operator_id,
+                    "occurred_at": raw.t(event.occurred_at),
+                    "received_at": raw.t(event.received_at),
+                    "payload": codec.encode(event).decode(),
+                },
+            )
         return row is not None
 
     def apply(self, event: Event) -> None:
-        try:
+        with self._refusing(event):
             apply_event(self._ctx, event)
+
+    @contextmanager
+    def _refusing(self, event: Event) -> Iterator[None]:
+        """A database error on one event refuses that event, never the batch around it."""
+        try:
+            yield
         except (DBAPIError, StatementError, self._driver_error()) as exc:
             log.exception("storage refused %s %s", event.TYPE, event.event_id)
             raise StorageRefused(f"storage refused the event: {type(exc).__name__}") from exc
@@ -84,8 +92,8 @@ class SqlUnitOfWork:
                 adapter=str(event.source.adapter)[:32],
                 operator_id=event.source.operator_id,
                 received_at=received,
-                reason=reason,
-                payload=payload,
+                reason=storable_text(reason),
+                payload=storable_text(payload),
             )
         )
 
@@ -118,12 +126,19 @@ class SqlEventStore:
 
     url: str
     synchronous: str = "FULL"
+    allow_unsafe_durability: bool = False  # PostgreSQL without fsync: tests only
 
     def __post_init__(self) -> None:
         self.engine: Engine = create_store_engine(
             self.url, writer=True, synchronous=self.synchronous
         )
         self.read_engine: Engine = create_store_engine(self.url, writer=False)
+        if self.engine.dialect.name == "postgresql":
+            try:
+                check_postgres_durability(self.engine, allow_unsafe=self.allow_unsafe_durability)
+            except Exception:
+                self.dispose()
+                raise
 
     def upgrade(self) -> None:
         migrate.upgrade(self.engine)

@@ -1,6 +1,7 @@
-"""Read endpoints for officials: partner platforms (never their keys), the outbox,
-reconciliations of operators' orders, bills and tariffs. Mounted behind the regulator
-guard by the web app; money is given as decimal strings."""
+"""Read endpoints for officials and operators: partner platforms (never their keys), the
+outbox, reconciliations of operators' orders, bills and tariffs. The web app mounts them
+after the caller is known (`request.state.principal`); each checks who may see what (see
+docs/access.md). Money is given as decimal strings."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from chargenet.app.interconnect import Outbox, PartnerStore, SettlementQueries
+from chargenet.core.access import ANONYMOUS, Audience, Principal, Role, declared
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
@@ -32,6 +34,32 @@ def _found(row: dict[str, Any] | None, what: str) -> Any:
     return _plain(row)
 
 
+def _member(request: Request) -> Principal:
+    principal: Principal = getattr(request.state, "principal", ANONYMOUS)
+    if principal.role is Role.PUBLIC:
+        raise HTTPException(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def _platform_wide(request: Request) -> Principal:
+    principal = _member(request)
+    if not principal.everywhere:
+        raise HTTPException(403, "platform-wide: needs an admin or a regulator without a limit")
+    return principal
+
+
+def _own_operator(request: Request, operator: str | None) -> str | None:
+    """The operator whose statements the caller may read: an operator its own, platform-wide
+    callers any (statements are per operator, not divided by area)."""
+    principal = _member(request)
+    if principal.role is Role.OPERATOR:
+        if operator is not None and operator != principal.operator_id:
+            raise HTTPException(403, "operators see their own statements only")
+        return principal.operator_id or "-"
+    _platform_wide(request)
+    return operator
+
+
 def admin_router(
     partners: PartnerStore,
     outbox: Outbox,
@@ -39,9 +67,10 @@ def admin_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["interconnection and settlement"])
 
-    @router.get("/tcec/partners")
-    async def list_partners() -> Any:
+    @router.get("/tcec/partners", **declared(Audience.PLATFORM))
+    async def list_partners(request: Request) -> Any:
         """Partner platforms and how they are connected (keys are never shown)."""
+        _platform_wide(request)
         records = await run_in_threadpool(partners.partners)
         return [
             {
@@ -58,37 +87,55 @@ def admin_router(
             for r in records
         ]
 
-    @router.get("/tcec/outbox")
-    async def list_outbox(state: str | None = None, limit: Limit = 100) -> Any:
+    @router.get("/tcec/outbox", **declared(Audience.PLATFORM))
+    async def list_outbox(request: Request, state: str | None = None, limit: Limit = 100) -> Any:
         """Pushes to partners: pending (being resent), delivered or failed."""
+        _platform_wide(request)
         items = await run_in_threadpool(outbox.items, state, limit)
         return [asdict(i) for i in items]
 
-    @router.get("/reconciliations")
+    @router.get("/reconciliations", **declared(Audience.OWN))
     async def list_reconciliations(
-        response: Response, operator: str | None = None, limit: Limit = 100, offset: int = 0
+        request: Request,
+        response: Response,
+        operator: str | None = None,
+        limit: Limit = 100,
+        offset: int = 0,
     ) -> Any:
         """Operators' statements of orders checked against chargenet's records."""
+        operator = _own_operator(request, operator)
         rows, total = await run_in_threadpool(settlement.reconciliations, operator, limit, offset)
         response.headers["X-Total-Count"] = str(total)
         return _plain(rows)
 
-    @router.get("/reconciliations/{reconciliation_id}")
-    async def reconciliation(reconciliation_id: str) -> Any:
+    @router.get("/reconciliations/{reconciliation_id}", **declared(Audience.OWN))
+    async def reconciliation(request: Request, reconciliation_id: str) -> Any:
         """One reconciliation with every difference found."""
         row = await run_in_threadpool(settlement.reconciliation, reconciliation_id)
+        mine = _own_operator(request, None)
+        if row is not None and mine is not None and row["operator_id"] != mine:
+            row = None  # another operator's: as if unknown
         return _found(row, f"reconciliation {reconciliation_id!r}")
 
-    @router.get("/sessions/{session_id}/bill")
-    async def bill(session_id: str) -> Any:
-        """A session's bill by time-of-use period, with its consistency flags."""
-        return _found(
-            await run_in_threadpool(settlement.bill, session_id), f"bill of {session_id!r}"
-        )
+    @router.get("/sessions/{session_id}/bill", **declared(Audience.MEMBER))
+    async def bill(request: Request, session_id: str) -> Any:
+        """A session's bill by time-of-use period, with its consistency flags: for the
+        station's operator, its regulators and admins."""
+        viewer = _member(request)
+        row = await run_in_threadpool(settlement.bill, session_id)
+        if row is not None:
+            scope = await run_in_threadpool(settlement.station_scope, row["station_id"])
+            if not viewer.in_scope(row["operator_id"], scope["area_code"] if scope else None):
+                row = None  # outside the caller's scope: as if unknown
+        return _found(row, f"bill of {session_id!r}")
 
-    @router.get("/stations/{station_id}/tariffs")
-    async def station_tariffs(station_id: str) -> Any:
-        """Published prices of a station and its connectors."""
+    @router.get("/stations/{station_id}/tariffs", **declared(Audience.PUBLIC))
+    async def station_tariffs(request: Request, station_id: str) -> Any:
+        """Published prices of a station and its connectors: anyone's for a public site."""
+        viewer: Principal = getattr(request.state, "principal", ANONYMOUS)
+        scope = await run_in_threadpool(settlement.station_scope, station_id)
+        if scope is None or not viewer.sees_site(**scope):
+            raise HTTPException(status_code=404, detail=f"unknown station {station_id!r}")
         return _plain(await run_in_threadpool(settlement.tariffs, station_id))
 
     return router

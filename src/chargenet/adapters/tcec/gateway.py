@@ -110,8 +110,8 @@ class TcecGateway:
         return tcec_router(self.inbound, self.options.prefix)
 
     def admin_router(self) -> APIRouter:
-        """Reads for officials (partners, outbox, reconciliations, bills, tariffs): mount
-        behind the regulator guard."""
+        """Reads for officials and operators (partners, outbox, reconciliations, bills,
+        tariffs): mount where the caller is known (`request.state.principal`)."""
         return admin_router(self._partners, self.outbox, self.settlement)
 
     def jobs(self) -> list[Job]:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from chargenet.adapters.tcec.codes import Ret
 from chargenet.adapters.tcec.envelope import build_reply
 from chargenet.adapters.tcec.inbound import MAX_BODY, InboundService
+from chargenet.core.access import Audience, declared
 
 PREFIX = "/tcec/v1"
 
@@ -23,7 +24,11 @@ def _json(body: object, status: int = 200) -> Response:
 def tcec_router(inbound: InboundService, prefix: str = PREFIX) -> APIRouter:
     router = APIRouter(prefix=prefix, tags=["T/CEC 102 interconnection"])
 
-    @router.post("/{endpoint}", summary="A T/CEC 102 request envelope (OperatorID, Data, …)")
+    @router.post(
+        "/{endpoint}",
+        summary="A T/CEC 102 request envelope (OperatorID, Data, …)",
+        **declared(Audience.PARTNER),
+    )
     async def receive(endpoint: str, request: Request) -> Response:
         if endpoint not in inbound.handlers:
             return _json(

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import ClassVar
 
 from chargenet.core.ids import (
     AreaCode,
@@ -15,6 +16,7 @@ from chargenet.core.ids import (
     StationId,
     SwapStationId,
 )
+from chargenet.core.text import MAX_ID
 
 # Bounds against hostile or broken sources: a charger once reported 1,634,030,126 connectors.
 MAX_EVSES_PER_CHARGER = 64
@@ -103,6 +105,13 @@ def _coordinate_problems(lat: float, lon: float) -> list[str]:
 
 @dataclass(frozen=True, kw_only=True)
 class OperatorRecord:
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "name": 200,
+        "name_en": 200,
+        "uscc": 18,
+        "service_phone": 64,
+    }
+
     operator_id: OperatorId
     name: str
     uscc: str | None = None  # unified social credit code (统一社会信用代码), 18 characters
@@ -124,6 +133,13 @@ class OperatorRecord:
 
 @dataclass(frozen=True, kw_only=True)
 class StationRecord:
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "name": 200,
+        "name_en": 200,
+        "address": 300,
+        "opening_hours": 100,
+    }
+
     station_id: StationId
     operator_id: OperatorId
     name: str
@@ -223,6 +239,14 @@ def connector_key(charger_id: str, evse_no: int, connector_no: int) -> Connector
 
 @dataclass(frozen=True, kw_only=True)
 class ChargerRecord:
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "vendor": 100,
+        "model": 100,
+        "serial_number": 100,
+        "firmware": 100,
+        "protocol": 16,
+    }
+
     charger_id: ChargerId
     station_id: StationId
     evses: tuple[EvseRecord, ...]
@@ -247,6 +271,7 @@ class ChargerRecord:
         ids = [cid for cid, _, _ in self.connector_ids()]
         if len(set(ids)) != len(ids):
             out.append("charger repeats a connector_id")
+        out += [f"connector_id {cid!r} is longer than {MAX_ID}" for cid in ids if len(cid) > MAX_ID]
         for evse in self.evses:
             out += evse.problems()
         return out
@@ -262,6 +287,8 @@ class ChargerRecord:
 @dataclass(frozen=True, kw_only=True)
 class SwapStationRecord:
     """A battery-swap station (R40): taxis, heavy trucks, mining vehicles."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"name": 200, "address": 300, "opening_hours": 100}
 
     swap_station_id: SwapStationId
     operator_id: OperatorId

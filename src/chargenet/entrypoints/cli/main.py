@@ -328,7 +328,9 @@ def db_upgrade(db: DbOption = None) -> None:
     from chargenet.adapters.storage.store import SqlEventStore
 
     settings = _settings(db)
-    store = SqlEventStore(settings.database_url)
+    store = SqlEventStore(
+        settings.database_url, allow_unsafe_durability=settings.allow_unsafe_durability
+    )
     store.upgrade()
     console.print(f"schema is current ({settings.database_url})")
     store.dispose()
@@ -357,7 +359,9 @@ def db_status(db: DbOption = None) -> None:
     from chargenet.adapters.storage import migrate
     from chargenet.adapters.storage.store import SqlEventStore
 
-    store = SqlEventStore(settings.database_url)
+    store = SqlEventStore(
+        settings.database_url, allow_unsafe_durability=settings.allow_unsafe_durability
+    )
     current, head = migrate.current_revision(store.engine), migrate.head_revision(store.engine)
     console.print(f"schema revision {current} (latest {head})")
     if current == head:

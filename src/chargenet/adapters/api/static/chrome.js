@@ -1,10 +1,11 @@
 // The bar on top of every page: where to go, language, who is logged in.
 import { get, optional, post } from "./api.js";
+import { html, render } from "./html.js";
 import { lang, setLang, setZone, t, translatePage } from "./i18n.js";
 
 export async function header(active, onLanguage) {
   const bar = document.querySelector("header.bar");
-  bar.innerHTML = `
+  render(bar, html`
     <span class="brand" data-t="brand"></span>
     <nav>
       <a href="/" class="${active === "finder" ? "active" : ""}" data-t="finder"></a>
@@ -14,7 +15,7 @@ export async function header(active, onLanguage) {
     <span class="who" id="who"></span>
     <button id="lang" type="button" data-t="language"></button>
     <button id="logout" type="button" data-t="logout" hidden></button>
-    <a id="login" href="/login" data-t="login" hidden></a>`;
+    <a id="login" href="/login" data-t="login" hidden></a>`);
   const config = await optional("/api/v1/ui/config");
   setZone(config?.timezone);
   const me = await optional("/api/v1/auth/me");

@@ -5,6 +5,7 @@
 // absent or fails. docs/dashboard.md lists which panel reads what.
 import { get, optional, optionalPage, post } from "./api.js";
 import { header } from "./chrome.js";
+import { esc } from "./html.js";
 import { areaName, kw, lang, locale, num, t, translatePage, when } from "./i18n.js";
 import { blankMap, drawBase, mapLayers, STATE_COLOURS } from "./maps.js";
 
@@ -49,8 +50,6 @@ window.chargenet = { state, ui, PLUGGED };
 
 // --- helpers ------------------------------------------------------------------------------
 const NA = () => `<span class="na">${t("not_available")}</span>`;
-const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) =>
-  ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const thisYear = () => new Date().getFullYear();
 

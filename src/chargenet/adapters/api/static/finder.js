@@ -3,6 +3,7 @@ import { get } from "./api.js";
 import { header } from "./chrome.js";
 import { km, kw, lang, num, t, translatePage } from "./i18n.js";
 import { blankMap, drawBase, STATE_COLOURS } from "./maps.js";
+import { esc, html, render as show } from "./html.js";
 
 const L = window.L;
 const map = blankMap(document.getElementById("map"));
@@ -13,7 +14,7 @@ let last = [];
 window.chargenet = { map, markers };
 
 function stationName(s) { return lang() === "en" ? (s.name_en || s.name) : s.name; }
-function statusBadge(status) { return `<span class="badge s-${status}">${t("status_" + status)}</span>`; }
+function statusBadge(status) { return html`<span class="badge s-${status}">${t("status_" + status)}</span>`; }
 function price(p) { return p ? `${num(Number(p.per_kwh), 2)} ${t("per_kwh")}` : t("unknown"); }
 function stateOf(s) {
   if (s.available) return "available";
@@ -38,8 +39,8 @@ async function search() {
 function render() {
   const list = document.getElementById("results");
   markers.clearLayers();
-  if (!last.length) { list.innerHTML = `<p class="muted">${t("no_results")}</p>`; return; }
-  list.innerHTML = last.map((s, i) => `
+  if (!last.length) { show(list, html`<p class="muted">${t("no_results")}</p>`); return; }
+  show(list, html`${last.map((s, i) => html`
     <div class="result" data-station="${s.station_id}" data-index="${i}">
       <h3>${i + 1}. ${stationName(s)}</h3>
       <div class="meta">
@@ -49,14 +50,14 @@ function render() {
         <span>${t("price")} ${price(s.price)}</span>
       </div>
       <div class="meta">${s.operator_name ?? s.operator_id}</div>
-    </div>`).join("");
+    </div>`)}`);
   for (const el of list.querySelectorAll(".result")) {
     el.addEventListener("click", () => showStation(el.dataset.station));
   }
   for (const s of last) {
     L.circleMarker([s.lat, s.lon], {
       radius: 8, color: "#fff", weight: 1.5, fillColor: STATE_COLOURS[stateOf(s)], fillOpacity: 0.95,
-    }).bindTooltip(stationName(s)).on("click", () => showStation(s.station_id)).addTo(markers);
+    }).bindTooltip(esc(stationName(s))).on("click", () => showStation(s.station_id)).addTo(markers);
   }
   map.fitBounds([[here.lat, here.lon], ...last.map((s) => [s.lat, s.lon])], { padding: [40, 40], maxZoom: 16 });
 }
@@ -66,7 +67,7 @@ async function showStation(id) {
   const panel = document.getElementById("detail");
   document.getElementById("search").hidden = true;
   panel.hidden = false;
-  panel.innerHTML = `
+  show(panel, html`
     <button class="link" id="back">← ${t("back")}</button>
     <h2 id="detail-name">${stationName(s)}</h2>
     <dl>
@@ -78,11 +79,10 @@ async function showStation(id) {
     </dl>
     <h3>${t("connectors")}</h3>
     <table class="grid"><thead><tr><th>#</th><th>${t("type")}</th><th>${t("power")}</th><th>${t("state")}</th></tr></thead>
-    <tbody>${s.connectors.map((c) => `<tr data-connector="${c.connector_id}">
+    <tbody>${s.connectors.map((c) => html`<tr data-connector="${c.connector_id}">
       <td>${c.connector_id.split("-").slice(-3).join("-")}</td>
       <td>${t(c.power_type)} · ${c.standard}</td><td class="n">${kw(c.max_power_w)}</td>
-      <td>${statusBadge(c.status)}${c.stopped ? ` <span class="badge stop">${t("stopped_by_order")}</span>` : ""}</td></tr>`)
-      .join("")}</tbody></table>`;
+      <td>${statusBadge(c.status)}${c.stopped ? html` <span class="badge stop">${t("stopped_by_order")}</span>` : ""}</td></tr>`)}</tbody></table>`);
   panel.querySelector("#back").addEventListener("click", () => {
     panel.hidden = true;
     document.getElementById("search").hidden = false;

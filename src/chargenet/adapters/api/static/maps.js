@@ -1,6 +1,7 @@
 // Maps without online tiles: boundaries, roads and points are drawn from the platform's
 // own data (deployments may have no internet).
 import { get } from "./api.js";
+import { esc } from "./html.js";
 import { areaName } from "./i18n.js";
 
 const L = window.L;
@@ -35,13 +36,13 @@ export async function drawBase(map, { areaCode = null } = {}) {
         ? { color: "#444", weight: 2, fill: false }
         : { color: "#7a7a7a", weight: 1, fillColor: "#f4f1ea", fillOpacity: 0.6 },
       onEachFeature: (f, layer) => {
-        if (f.properties.level !== "city") layer.bindTooltip(areaName(f.properties), { sticky: true });
+        if (f.properties.level !== "city") layer.bindTooltip(esc(areaName(f.properties)), { sticky: true });
       },
     }).addTo(map);
   }
   const roads = L.layerGroup(
     layers.roads.map((road) => L.polyline(road.points, { color: "#e08a00", weight: 2.5, opacity: 0.8 })
-      .bindTooltip(road.ref, { sticky: true })),
+      .bindTooltip(esc(road.ref), { sticky: true })),
   ).addTo(map);
   return { boundaryLayer, roads };
 }

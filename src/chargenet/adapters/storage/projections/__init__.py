@@ -29,6 +29,7 @@ from chargenet.adapters.storage.projections import (
     swap,
     targets,
 )
+from chargenet.adapters.storage.projections.ownership import check_sender
 from chargenet.adapters.storage.raw import Raw
 from chargenet.core.events import Event
 
@@ -64,6 +65,7 @@ _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
 
 
 def apply_event(ctx: Ctx, event: Event) -> None:
+    check_sender(ctx.raw, event)
     kind = type(event)
     raw_applier = _RAW.get(kind)
     if raw_applier is not None:

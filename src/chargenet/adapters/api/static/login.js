@@ -1,0 +1,19 @@
+// The login page: a session for the dashboard, then back where the user came from.
+import { post } from "./api.js";
+import { header, t } from "./chrome.js";
+await header("login");
+document.getElementById("login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = document.getElementById("error");
+  error.textContent = "";
+  try {
+    await post("/api/v1/auth/login", {
+      username: document.getElementById("username").value,
+      password: document.getElementById("password").value,
+    });
+    const next = new URLSearchParams(location.search).get("next");
+    location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : "/dashboard";
+  } catch (e) {
+    error.textContent = e.status === 429 ? t("login_throttled") : t("login_failed");
+  }
+});

@@ -1,0 +1,92 @@
+"""Who may write about what: a sender writes only about what is its own.
+
+An event says who told us (`Source`): a charger speaking for itself over its own
+connection (`charger_id`), or an operator's platform (`operator_id`). Such a sender may
+only report on, or register, what it holds: a charger its own connectors and sessions, an
+operator its own stations, chargers, connectors, swap stations and sessions. An event that
+names anything else is refused whole, with the reason, before it changes any state; what
+the platform itself decides (rules, orders, imports by an administrator) names no sender
+and is not limited.
+
+The store looks up who holds each thing an event names (`references`) and asks
+`refusal`; this module holds the rule, the store only the lookups.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from chargenet.core.errors import DomainError
+from chargenet.core.events import Event, Source
+from chargenet.core.supervision import TargetKind
+
+
+class NotTheSenders(DomainError):
+    """An event about something that belongs to someone other than its sender."""
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Who holds a thing: its operator and, for a connector, a session or a charger, the
+    charger it belongs to (a charger holds itself)."""
+
+    operator_id: str | None
+    charger_id: str | None = None
+
+
+# Field names that name a thing of the registry or the live state, and the thing's kind.
+_REFERENCE_FIELDS = {
+    "connector_id": "connector",
+    "charger_id": "charger",
+    "station_id": "station",
+    "session_id": "session",
+    "swap_station_id": "swap_station",
+}
+_TARGETS = {kind.value: kind.value for kind in TargetKind}
+
+
+def references(event: Event) -> Iterator[tuple[str, str]]:
+    """(kind, id) of everything the event names: its own fields, the alarm or order target,
+    and the fields of the records it carries (a station's operator, a charger's station)."""
+    yield from _named(event)
+    target_kind = getattr(event, "target_kind", None)
+    target_id = getattr(event, "target_id", None)
+    if target_kind is not None and target_id:
+        yield _TARGETS[str(target_kind)], str(target_id)
+
+
+def _named(value: Any) -> Iterator[tuple[str, str]]:
+    for f in dataclasses.fields(value):
+        if f.name == "source":
+            continue
+        item = getattr(value, f.name)
+        kind = _REFERENCE_FIELDS.get(f.name)
+        if kind is not None and isinstance(item, str) and item:
+            yield kind, item
+        elif f.name == "operator_id" and isinstance(item, str) and item:
+            yield "operator", item
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            yield from _named(item)
+
+
+def refusal(source: Source, kind: str, ident: str, holder: Holder) -> NotTheSenders | None:
+    """Why `source` may not write about `kind` `ident` held by `holder`; None when it may."""
+    if source.charger_id is not None and holder.charger_id != source.charger_id:
+        owner = f"charger {holder.charger_id}" if holder.charger_id else "no charger of yours"
+        return NotTheSenders(
+            f"{kind} {ident!r} belongs to {owner}, not to the sender {source.charger_id}"
+        )
+    if source.operator_id is not None and holder.operator_id != source.operator_id:
+        return NotTheSenders(
+            f"{kind} {ident!r} belongs to operator {holder.operator_id},"
+            f" not to the sender {source.operator_id}"
+        )
+    return None
+
+
+def speaks_for_someone(source: Source) -> bool:
+    """Whether the sender is limited to what it holds (a charger or an operator)."""
+    return source.charger_id is not None or source.operator_id is not None

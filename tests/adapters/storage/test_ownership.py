@@ -1,0 +1,54 @@
+"""Every event that names a connector, charger, station, swap station or session is refused
+when its sender (an operator's platform, or a charger on its own connection) does not hold
+what it names — for every event type, not only the ones a protocol sends today."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from chargenet.app.ingest import Disposition
+from chargenet.bootstrap import Platform
+from chargenet.core.events import Event, Source
+from chargenet.core.ownership import references
+from tests.adapters.test_codec import SAMPLES
+from tests.builders import operator, small_world, station
+
+
+def _from(event: Event, n: int, tag: str, **sender: str) -> Event:
+    return dataclasses.replace(
+        event, event_id=f"{tag}-{n}", source=Source(adapter="test", **sender)
+    )
+
+
+def _naming_samples() -> list[Event]:
+    named = [e for e in SAMPLES if any(references(e))]
+    assert len(named) > 30  # nearly every event type names something
+    return named
+
+
+def test_a_sender_is_refused_for_everything_it_does_not_hold(any_platform: Platform) -> None:
+    any_platform.ingestor.ingest([*small_world(), operator("OTHER"), station("SX", "OTHER")])
+    any_platform.ingestor.ingest(SAMPLES)  # the things the samples name now exist
+    samples = _naming_samples()
+    foreign = [_from(e, n, "op", operator_id="OTHER") for n, e in enumerate(samples)]
+    strangers = [_from(e, n, "cp", charger_id="C9") for n, e in enumerate(samples)]
+    outcomes = any_platform.ingestor.ingest([*foreign, *strangers])
+    wrongly_taken = [
+        (event.TYPE, event.source, o.disposition, o.reason)
+        for event, o in zip([*foreign, *strangers], outcomes, strict=True)
+        if o.disposition is not Disposition.REJECTED or "not to the sender" not in o.reason
+    ]
+    assert wrongly_taken == []
+
+
+def test_the_holder_itself_is_not_refused_for_what_it_holds(any_platform: Platform) -> None:
+    any_platform.ingestor.ingest(small_world())
+    any_platform.ingestor.ingest(SAMPLES)
+    own = [_from(e, n, "own", operator_id="OP1") for n, e in enumerate(_naming_samples())]
+    outcomes = any_platform.ingestor.ingest(own)
+    refused_as_foreign = [
+        (e.TYPE, o.reason)
+        for e, o in zip(own, outcomes, strict=True)
+        if "not to the sender" in o.reason
+    ]
+    assert refused_as_foreign == []
