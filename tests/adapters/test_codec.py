@@ -31,6 +31,7 @@ from chargenet.core.events import (
     EquipmentNoticed,
     Event,
     MeterSampled,
+    ObjectStated,
     OperatorUpdated,
     OrderAcknowledged,
     OrderIssued,
@@ -41,6 +42,7 @@ from chargenet.core.events import (
     SessionEnded,
     SessionStarted,
     SessionUpdated,
+    StatedKind,
     StationPricesPublished,
     StationRetired,
     StationUpdated,
@@ -293,6 +295,13 @@ SAMPLES: list[Event] = [
     ),
     ChargerDataTransferred(
         **meta(), charger_id="C1", vendor_id="com.example", message_id="Diag", data='{"t": 41.5}'
+    ),
+    ObjectStated(
+        **meta(),
+        kind=StatedKind.EVSE,
+        object_id="CN*XZP*E1",
+        protocol="ocpi-2.2.1",
+        body='{"uid": "E1", "capabilities": ["RFID_READER"], "physical_reference": "7号桩"}',
     ),
 ]
 

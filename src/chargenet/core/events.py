@@ -9,9 +9,11 @@ Adapters give resent messages the same `event_id`, which is what makes ingest id
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import ClassVar, TypedDict
 
 from chargenet.core.areas import AreaLevel, code_problems
@@ -943,4 +945,46 @@ class ChargerDataTransferred(Event):
         out = _empty(charger_id=self.charger_id, vendor_id=self.vendor_id)
         if self.data is not None and len(self.data) > MAX_DATA_TRANSFER_CHARS:
             out.append(f"data longer than {MAX_DATA_TRANSFER_CHARS} characters")
+        return out
+
+
+# --- operator platforms' own statements of their objects --------------------------------
+
+MAX_STATED_CHARS = 500_000  # a CDR with a day of charging periods stays well inside
+
+
+class StatedKind(StrEnum):
+    """What an operator platform's statement describes, and which chargenet id names it."""
+
+    LOCATION = "location"  # a station (its EVSEs are stated one by one)
+    EVSE = "evse"  # a charger (one EVSE) with its connectors
+    SESSION = "session"
+    CDR = "cdr"
+    TARIFF = "tariff"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectStated(Event):
+    """An operator platform's own statement of one of its objects, whole, in its protocol's
+    words (a JSON object), kept so that chargenet gives the object back and forwards it as
+    its owner stated it. The typed events beside it (StationUpdated, SessionEnded …) carry
+    what chargenet itself understands of the object; this carries the rest. Personal data
+    (drivers' token uids) is replaced by digests before it gets here."""
+
+    TYPE: ClassVar[str] = "object.stated"
+    kind: StatedKind
+    object_id: str  # the chargenet id of what it describes: station, charger, session …
+    protocol: str  # whose words: "ocpi-2.2.1"
+    body: str  # a JSON object
+
+    def body_problems(self) -> list[str]:
+        out = _empty(object_id=self.object_id, protocol=self.protocol)
+        if len(self.body) > MAX_STATED_CHARS:
+            return [*out, f"a statement longer than {MAX_STATED_CHARS} characters"]
+        try:
+            parsed = json.loads(self.body)
+        except ValueError:
+            return [*out, "body is not JSON"]
+        if not isinstance(parsed, dict):
+            out.append("body is not a JSON object")
         return out

@@ -7,6 +7,16 @@ from zoneinfo import ZoneInfo
 
 DEFAULT_LOCAL_TZ = "Asia/Shanghai"
 
+# A source's clock may run a little ahead of ours (NTP drift, rounding); further ahead than
+# this, its time stamp is not believed. One rule for every protocol: OCPP replaces such a
+# time with our receive time, OCPI refuses the object (docs/ocpp.md, docs/ocpi.md).
+CLOCK_AHEAD_TOLERANCE = timedelta(minutes=5)
+
+
+def runs_ahead(stated: datetime, received: datetime) -> bool:
+    """Whether a source's time stamp lies further in the future than its clock may drift."""
+    return stated > received + CLOCK_AHEAD_TOLERANCE
+
 
 def require_utc(value: datetime, what: str = "time") -> datetime:
     """Return `value` in UTC; naive datetimes are refused because their zone is a guess."""

@@ -21,7 +21,16 @@ from chargenet.core.events import (
 )
 from chargenet.core.money import Money
 from chargenet.core.status import ConnectorStatus
-from tests.adapters.ocpi.spec import Instance, auth, location, start_instance, wait_for
+from tests.adapters.ocpi import spec
+from tests.adapters.ocpi.spec import (
+    CPO,
+    Instance,
+    auth,
+    location,
+    registered_peer,
+    start_instance,
+    wait_for,
+)
 from tests.builders import at, charger, meta, operator, small_world, station
 
 
@@ -167,3 +176,39 @@ def test_the_province_refuses_what_the_city_may_not_write(
     reply = httpx.put(url, json=body, headers=auth(peer.token_out))
     assert reply.status_code == 403 and reply.json()["status_code"] == 2001
     assert province.platform.read.stations()[1] == 2
+
+
+def test_an_operators_objects_reach_the_province_as_the_operator_pushed_them(
+    city: Instance, province: Instance
+) -> None:
+    """An INVALID session stays INVALID upstream, its auth_method stays the operator's, and
+    a tethered connector stays CABLE: the city forwards what the operator stated."""
+    connect(city, province)
+    cpo_token = registered_peer(city.ocpi, "CN*XZP", CPO, "OP1")
+    receiver = f"{city.base_url}/ocpi/2.2.1/receiver"
+    evse = {**spec.evse("E1", "AVAILABLE"), "physical_reference": "7号桩"}
+    evse["connectors"][0]["format"] = "SOCKET"  # a DC socket: chargenet would say CABLE
+    body = location("LOC9", evses=[evse], postal_code="034000")
+    assert httpx.put(f"{receiver}/locations/CN/XZP/LOC9", json=body, headers=auth(cpo_token))
+    session = {**spec.session("S9", "INVALID", kwh=0.0, minutes=3), "location_id": "LOC9"}
+    session["end_date_time"] = spec.ts(3)
+    reply = httpx.put(f"{receiver}/sessions/CN/XZP/S9", json=session, headers=auth(cpo_token))
+    assert reply.json()["status_code"] == 1000, reply.text
+
+    reader = registered_peer(province.ocpi, "reader", None, None, PeerKind.UPSTREAM)
+    sender = f"{province.base_url}/ocpi/2.2.1/sender"
+
+    def upstream(path: str) -> list[dict]:
+        got = httpx.get(f"{sender}/{path}", headers=auth(reader)).json()
+        return list(got.get("data") or [])
+
+    [forwarded] = wait_for(lambda: upstream("sessions"), what="the session upstream")
+    assert forwarded["status"] == "INVALID" and forwarded["auth_method"] == "WHITELIST"
+    assert forwarded["cdr_token"]["type"] == "RFID"
+    loc9 = wait_for(
+        lambda: [loc for loc in upstream("locations") if loc["id"] == "LOC9"], what="LOC9"
+    )[0]
+    assert loc9["postal_code"] == "034000" and loc9["city"] == "忻州市"
+    [up_evse] = loc9["evses"]
+    assert up_evse["physical_reference"] == "7号桩" and up_evse["evse_id"] == "CN*XZP*EE1"
+    assert up_evse["connectors"][0]["format"] == "SOCKET"

@@ -11,12 +11,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
 from chargenet.adapters.ocpi.pull import pull_peer
+from chargenet.adapters.ocpi.wire import parse_time
 from chargenet.app.ocpi import PeerKind, PeerStatus
 from tests.adapters.ocpi.spec import CPO, Instance, auth, free_port, start_instance, wait_for
 from tests.builders import areas, operator
@@ -24,6 +26,8 @@ from tests.builders import areas, operator
 ROOT = Path(__file__).resolve().parents[3]
 PEER_PYTHON = ROOT / ".venv-ocpi-peer" / "bin" / "python"
 PEER_SCRIPT = Path(__file__).parent / "peer" / "cpo.py"
+
+PROBE = {"X-Test-Probe": "1"}  # the test's own calls, which the peer does not record
 
 pytestmark = pytest.mark.skipif(
     not PEER_PYTHON.exists(),
@@ -62,7 +66,8 @@ def peer(tmp_path: Path) -> Iterator[Peer]:
     def up() -> bool:
         try:
             return (
-                httpx.get(f"{base}/ocpi/versions", headers=auth("peer-token-a")).status_code == 200
+                httpx.get(f"{base}/ocpi/versions", headers=PROBE | auth("peer-token-a")).status_code
+                == 200
             )
         except httpx.HTTPError:
             return False
@@ -125,6 +130,16 @@ def test_register_receive_a_push_and_pull_incrementally(peer: Peer, ours: Instan
     assert answer["status_code"] == 201 and answer["response"]["status_code"] == 1000
     stations, _ = ours.platform.read.stations()
     assert [(s["name"], s["operator_id"]) for s in stations] == [("原平服务区 LOC1", "OP1")]
+    # What we hold is what py_ocpi's own sender says of LOC1, field by field. (py_ocpi
+    # lower-cases every CiString it sends, ids included: `cn`, `xzp`, `loc1`.)
+    sender = registered.endpoint("locations", "SENDER")
+    assert sender is not None
+    listed = httpx.get(sender, headers=PROBE | auth("peer-token-c"), follow_redirects=True)
+    [theirs_loc1] = [loc for loc in listed.json()["data"] if loc["id"].upper() == "LOC1"]
+    ours_loc1 = httpx.get(
+        f"{ours.base_url}/ocpi/2.2.1/receiver/locations/CN/XZP/LOC1", headers=auth(our_token)
+    ).json()
+    assert_same(ours_loc1["data"], theirs_loc1)
 
     # We pull its Locations sender: both locations, statuses mapped.
     first = ours.run(pull_peer(ours.ocpi, registered))
@@ -143,3 +158,65 @@ def test_register_receive_a_push_and_pull_incrementally(peer: Peer, ours: Instan
     assert peer.state()["list_locations"]["date_from"].startswith("2025-05-01 08:05:00")
     rows, _ = ours.platform.read.connectors(limit=100)
     assert sorted(r["status"] for r in rows) == ["available", "faulted"]
+
+    # Every call we made to py_ocpi carried a unique X-Request-ID and an X-Correlation-ID.
+    ours_calls = peer.state()["calls"]
+    assert len(ours_calls) >= 5  # versions, details, credentials, pulls
+    assert all(c["request_id"] and c["correlation_id"] for c in ours_calls), ours_calls
+    request_ids = [c["request_id"] for c in ours_calls]
+    assert len(set(request_ids)) == len(request_ids)
+
+
+def assert_same(ours: object, theirs: object, where: str = "$") -> None:
+    """Every field the peer states (null aside) is ours too, with the same value; EVSEs and
+    connectors are matched by uid and id."""
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict), where
+        for key, value in theirs.items():
+            if value is not None:
+                assert key in ours, f"{where}.{key} missing"
+                assert_same(ours[key], value, f"{where}.{key}")
+    elif (
+        isinstance(theirs, list)
+        and theirs
+        and isinstance(theirs[0], dict)
+        and ("uid" in theirs[0] or "id" in theirs[0])
+    ):
+        key = "uid" if "uid" in theirs[0] else "id"
+        assert isinstance(ours, list), where
+        mine = {o[key]: o for o in ours}
+        for item in theirs:
+            assert_same(mine.get(item[key]), item, f"{where}[{item[key]}]")
+    elif isinstance(theirs, str) and where.endswith("last_updated"):
+        assert isinstance(ours, str) and parse_time(ours) == parse_time(theirs), where
+    else:
+        assert ours == theirs, f"{where}: {ours!r} != {theirs!r}"
+
+
+def test_a_peer_clock_days_ahead_cannot_freeze_a_port(peer: Peer, ours: Instance) -> None:
+    """py_ocpi's operator system reports LOC2 out of order with a clock two days ahead, then
+    honestly available. The first is refused (2001) and moves no pull cursor; the second is
+    taken, so the port does not stay faulted."""
+    registered = ours.run(
+        ours.ocpi.registration.connect(
+            f"{peer.base_url}/ocpi/versions",
+            "peer-token-a",
+            kind=PeerKind.CPO,
+            peer_id="CN*XZP",
+            name="晋北充电",
+            operator_id="OP1",
+        )
+    )
+    assert ours.run(pull_peer(ours.ocpi, registered)) == {"locations": 2}
+    ahead = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    update = f"{peer.base_url}/test/update/LOC2"
+    httpx.post(update, json={"status": "OUTOFORDER", "last_updated": ahead})
+    assert ours.run(pull_peer(ours.ocpi, registered)) == {"locations": 0}
+    cursor = ours.ocpi.directory.cursor("CN*XZP", "locations")
+    assert cursor is not None and cursor < datetime.now(UTC)
+
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    httpx.post(update, json={"status": "AVAILABLE", "last_updated": now})
+    assert ours.run(pull_peer(ours.ocpi, registered)) == {"locations": 1}
+    rows, _ = ours.platform.read.connectors(limit=100)
+    assert sorted(r["status"] for r in rows) == ["available", "available"]

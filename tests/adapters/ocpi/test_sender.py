@@ -5,6 +5,7 @@ and Tariffs likewise; an operator sees only its own sessions."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -138,3 +139,47 @@ def test_sessions_are_sent_and_an_operator_sees_only_its_own(
     assert len(client.get(f"{SENDER}/sessions", headers=auth(tokens["op1"])).json()["data"]) == 2
     op2_locations = client.get(f"{SENDER}/locations", headers=auth(tokens["op2"])).json()["data"]
     assert sorted(loc["id"] for loc in op2_locations) == ["S3", "S5", "S7"]
+
+
+def _crawl(
+    client: TestClient, token: str, first: dict[str, str], between: Any = None
+) -> tuple[list[str], set[str]]:
+    """Follow rel="next" from the first page; `between` runs after the first page."""
+    reply = client.get(f"{SENDER}/locations", params=first, headers=auth(token))
+    ids = [loc["id"] for loc in reply.json()["data"]]
+    totals = {reply.headers["x-total-count"]}
+    if between is not None:
+        between(ids)
+    link = reply.headers.get("link", "")
+    while link:
+        parts = urlsplit(link.split(";")[0].strip("<> "))
+        reply = client.get(f"{parts.path}?{parts.query}", headers=auth(token))
+        ids += [loc["id"] for loc in reply.json()["data"]]
+        totals.add(reply.headers["x-total-count"])
+        link = reply.headers.get("link", "")
+    return ids, totals
+
+
+@pytest.mark.parametrize("window", [{}, {"date_from": ts(-60)}], ids=["all", "date_from"])
+def test_paging_misses_nothing_while_a_location_changes(
+    world: tuple[TestClient, OcpiParty, dict[str, str]], window: dict[str, str]
+) -> None:
+    """4.1.4.1: the sequence of objects must not change while a client crawls the pages. A
+    status PATCH on a Location already read must not push the unread ones back a page."""
+    client, _, tokens = world
+    receiver = "/ocpi/2.2.1/receiver/locations/CN/XZP"
+    for n in range(1, 9):  # P1..P8, older than the world's stations S1..S7
+        evse = spec.evse(f"P{n}-E1", minutes=-30 + n)
+        body = spec.location(f"P{n}", minutes=-30 + n, evses=[evse])
+        assert client.put(f"{receiver}/P{n}", json=body, headers=auth(tokens["op1"])).is_success
+
+    def change_first(ids: list[str]) -> None:
+        assert ids == ["P1", "P2"]
+        patch = {"status": "CHARGING", "last_updated": ts(50)}
+        reply = client.patch(f"{receiver}/P1/P1-E1", json=patch, headers=auth(tokens["op1"]))
+        assert reply.json()["status_code"] == 1000
+
+    ids, totals = _crawl(client, tokens["op1"], {"limit": "2", **window}, change_first)
+    expected = {f"P{n}" for n in range(1, 9)} | {"S1", "S2", "S4", "S6"}  # OP1's own
+    assert totals == {str(len(expected))}  # X-Total-Count did not move
+    assert sorted(ids) == sorted(expected), ids  # each once, none missed

@@ -1,6 +1,7 @@
 """Calling other OCPI parties (httpx): discovery, writes and paged reads. Every call carries
-`Authorization: Token <base64>`; anything but HTTP 2xx with status_code 1000 is a
-`PeerFailed` naming what went wrong."""
+`Authorization: Token <base64>`, a fresh X-Request-ID and an X-Correlation-ID (OCPI 2.2.1
+4.2; the pages of one list read share one); anything but HTTP 2xx with status_code 1000 is
+a `PeerFailed` naming what went wrong and both ids, so the other side can find the call."""
 
 from __future__ import annotations
 
@@ -10,7 +11,15 @@ from typing import Any
 
 import httpx
 
-from chargenet.adapters.ocpi.wire import VERSION, PeerFailed, authorization, next_link
+from chargenet.adapters.ocpi.wire import (
+    CORRELATION_ID,
+    REQUEST_ID,
+    VERSION,
+    PeerFailed,
+    authorization,
+    message_id,
+    next_link,
+)
 
 
 class OcpiClient:
@@ -47,27 +56,35 @@ class OcpiClient:
         *,
         json: Any = None,
         params: dict[str, str] | None = None,
+        correlation_id: str | None = None,
     ) -> tuple[httpx.Response, dict[str, Any]]:
+        request_id = message_id()
+        correlation_id = correlation_id or message_id()
+        said = f"{method} {url} (X-Request-ID {request_id}, X-Correlation-ID {correlation_id})"
         try:
             response = await self._http.request(
                 method,
                 url,
                 json=json,
                 params=params,
-                headers={"Authorization": authorization(token)},
+                headers={
+                    "Authorization": authorization(token),
+                    REQUEST_ID: request_id,
+                    CORRELATION_ID: correlation_id,
+                },
             )
         except httpx.HTTPError as exc:
-            raise PeerFailed(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+            raise PeerFailed(f"{said}: {type(exc).__name__}: {exc}") from exc
         try:
             body = response.json()
         except ValueError:
-            raise PeerFailed(f"{method} {url}: HTTP {response.status_code}, not JSON") from None
+            raise PeerFailed(f"{said}: HTTP {response.status_code}, not JSON") from None
         if not isinstance(body, dict):
-            raise PeerFailed(f"{method} {url}: HTTP {response.status_code}, not an OCPI response")
+            raise PeerFailed(f"{said}: HTTP {response.status_code}, not an OCPI response")
         status = body.get("status_code")
         if response.status_code >= 300 or status != 1000:
             raise PeerFailed(
-                f"{method} {url}: HTTP {response.status_code}, OCPI {status}:"
+                f"{said}: HTTP {response.status_code}, OCPI {status}:"
                 f" {body.get('status_message') or body.get('detail') or ''}",
                 status if isinstance(status, int) else None,
                 response.status_code,
@@ -93,8 +110,11 @@ class OcpiClient:
         query: dict[str, str] | None = {**params, "limit": str(limit), "offset": "0"}
         next_url = url
         offset = 0
+        correlation_id = message_id()
         while True:
-            response, body = await self.call("GET", next_url, token, params=query)
+            response, body = await self.call(
+                "GET", next_url, token, params=query, correlation_id=correlation_id
+            )
             data = body.get("data") or []
             yield list(data)
             link = next_link(response.headers.get("link"))

@@ -31,11 +31,13 @@ from chargenet.core.events import (
     ConnectorStatusChanged,
     ConnectorTariffsSet,
     Event,
+    ObjectStated,
     OperatorRegistered,
     OperatorUpdated,
     SessionEnded,
     SessionStarted,
     SessionUpdated,
+    StatedKind,
     StationRegistered,
     StationRetired,
     StationUpdated,
@@ -66,6 +68,17 @@ class Bus(Protocol):
     def subscribe(self, maxsize: int = 10_000) -> Any: ...
 
 
+# An operator's own statement of an object changes what is forwarded of it, even when
+# nothing chargenet models changed (a postal code, an EVSE's capabilities).
+_STATED_KEYS = {
+    StatedKind.LOCATION: "location",
+    StatedKind.EVSE: "charger",
+    StatedKind.SESSION: "session",
+    StatedKind.CDR: "cdr",
+    StatedKind.TARIFF: "tariff",
+}
+
+
 def keys_of(event: Event) -> list[Key]:
     """The objects an event changed, as the province knows them."""
     if isinstance(event, StationRegistered | StationUpdated):
@@ -92,6 +105,8 @@ def keys_of(event: Event) -> list[Key]:
         return [("tariff-withdrawn", event.tariff_id)]
     if isinstance(event, OperatorRegistered | OperatorUpdated):
         return [("roles", "")]
+    if isinstance(event, ObjectStated):
+        return [(_STATED_KEYS[event.kind], event.object_id)]
     if isinstance(event, StopOrderIssued | StopOrderLifted):
         # A stop order shows its chargers out of order (INOPERATIVE) while in force.
         return [("stop", event.stop_id)]

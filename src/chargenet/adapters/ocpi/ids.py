@@ -1,7 +1,13 @@
 """Identities: OCPI objects are named by party (country code + party id) and the party's
 own id; chargenet ids are global strings. Objects received over OCPI get
-`CC*PID*local` ids; chargenet's own objects (OCPP chargers, imports) get the party of
-their operator and their own id (shortened when longer than OCPI's 36 characters)."""
+`CC*PID*LOCAL` ids; chargenet's own objects (OCPP chargers, imports) get the party of
+their operator and their own id (shortened when longer than OCPI's 36 characters).
+
+OCPI ids are CiString, "Case Insensitive String" (OCPI 2.2.1 types, CiString type):
+`p3` and `P3` name the same Location. So the local part of a global id is upper-cased:
+every spelling of an id leads to the one object, whichever arrives first, and no lookup
+needs to ignore case. The spelling the party used is kept in its own statement of the
+object (`ObjectStated`) and sent back as it was."""
 
 from __future__ import annotations
 
@@ -27,8 +33,13 @@ def parse_party(text: str) -> Party:
     return Party(cleaned[:2], cleaned[2:])
 
 
+def same_id(a: str, b: str) -> bool:
+    """Whether two OCPI ids name the same object (CiString: case-insensitive)."""
+    return a.upper() == b.upper()
+
+
 def global_id(owner: Party, local: str) -> str:
-    return f"{owner.country_code}*{owner.party_id}*{local}"
+    return f"{owner.country_code}*{owner.party_id}*{local.upper()}"
 
 
 def split_global(value: str) -> tuple[Party, str] | None:
@@ -39,7 +50,7 @@ def split_global(value: str) -> tuple[Party, str] | None:
 
 
 def connector_global(charger_id: str, connector_id: str) -> str:
-    return f"{charger_id}*{connector_id}"
+    return f"{charger_id}*{connector_id.upper()}"
 
 
 def local_id(value: str) -> str:

@@ -2,13 +2,22 @@
 each EVSE a charger (protocol "ocpi") with its connectors, an EVSE status a connector
 status, PLANNED/REMOVED registry changes, Sessions sessions, CDRs and Tariffs their own
 events. `last_updated` becomes `occurred_at`; event ids are stable, so a resent object maps
-to the same events and changes nothing."""
+to the same events and changes nothing.
+
+Beside these typed events, each object pushed is kept whole as its party stated it
+(`ObjectStated`), so that every field OCPI carries — a connector's format, an EVSE's
+capabilities, a session's INVALID status — is given back and forwarded as pushed. Drivers'
+token uids and contract ids are personal: the statement holds digests of them.
+
+Times a party states (`last_updated`, a session's or record's start and end) more than the
+shared clock tolerance ahead of ours are refused (`wire.stated_time`)."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -17,7 +26,7 @@ from typing import Any
 from chargenet.adapters.ocpi import model, vocab
 from chargenet.adapters.ocpi.ids import connector_global, global_id
 from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES, from_ocpi
-from chargenet.adapters.ocpi.wire import OcpiError, Status, parse_time
+from chargenet.adapters.ocpi.wire import OcpiError, Status, parse_time, stated_time, utc_text
 from chargenet.app.ocpi import Party
 from chargenet.core.events import (
     ChargeDetailRecorded,
@@ -27,10 +36,12 @@ from chargenet.core.events import (
     ConnectorStatusChanged,
     ConnectorTariffsSet,
     Event,
+    ObjectStated,
     SessionEnded,
     SessionStarted,
     SessionUpdated,
     Source,
+    StatedKind,
     StationRegistered,
     StationUpdated,
     TariffPublished,
@@ -43,6 +54,7 @@ from chargenet.core.registry.model import ChargerRecord, ConnectorRecord, EvseRe
 from chargenet.core.tariffs import PriceComponent, PriceDimension, TariffElement, TariffKind
 from chargenet.kit.ids import stable_id
 
+PROTOCOL = "ocpi-2.2.1"
 PLANNED_REASON = "OCPI status PLANNED: not yet in service"
 REMOVED_REASON = "OCPI status REMOVED"
 
@@ -68,6 +80,78 @@ def token_hash(uid: str) -> str:
 
 def wh(kwh: Decimal) -> int:
     return int((kwh * 1000).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def _when(text: str, field: str, writer: Writer) -> datetime:
+    return stated_time(text, field, writer.received_at)
+
+
+# --- the objects as stated ----------------------------------------------------------------
+
+
+def _digest(value: Any) -> Any:
+    return token_hash(value)[:36] if isinstance(value, str) else value
+
+
+def private(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The object with drivers' token identifiers replaced by digests (36 characters, the
+    CiString length they had): a session's or record's `cdr_token` uid and contract id, a
+    Location's `publish_allowed_to` uid and printed number. These are the only fields not
+    kept as pushed. Applied once, to what a party sends, never to what we already hold."""
+    out = copy.deepcopy(dict(body))
+    token = out.get("cdr_token")
+    if isinstance(token, dict):
+        for name in ("uid", "contract_id"):
+            token[name] = _digest(token.get(name))
+    for allowed in out.get("publish_allowed_to") or ():
+        if isinstance(allowed, dict):
+            for name in ("uid", "visual_number"):
+                if name in allowed:
+                    allowed[name] = _digest(allowed[name])
+    return out
+
+
+_TIME_KEYS = ("last_updated", "date_time", "period_begin", "period_end")
+
+
+def _ocpi_time(text: str) -> str:
+    """A DateTime as OCPI allows it (types: DateTime, string(25), UTC): as sent when it is
+    one, else the same instant in chargenet's own form (a party's microseconds or offset)."""
+    clock = text.partition("T")[2]
+    if not clock or (len(text) <= 25 and "+" not in clock and "-" not in clock):
+        return text  # already fit, or not a date-time at all (regular hours: "06:00")
+    try:
+        return utc_text(parse_time(text))
+    except OcpiError:
+        return text
+
+
+def _fit_times(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _fit_times(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fit_times(v, key) for v in value]
+    if isinstance(value, str) and key.endswith(_TIME_KEYS):
+        return _ocpi_time(value)
+    return value
+
+
+def stated(
+    kind: StatedKind, object_id: str, body: Mapping[str, Any], writer: Writer, when: datetime
+) -> ObjectStated:
+    """The object as its party stated it (its DateTimes fitted to string(25), so that all
+    chargenet sends on is valid OCPI). A record (CDR) is final: its first statement is the
+    one kept, so its event id leaves the content out and a second copy is a duplicate."""
+    text = json.dumps(_fit_times(body), ensure_ascii=False, separators=(",", ":"))
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    key: tuple[object, ...] = () if kind is StatedKind.CDR else (when, digest)
+    return ObjectStated(
+        **_meta(writer, when, "stated", kind.value, object_id, *key),
+        kind=kind,
+        object_id=object_id,
+        protocol=PROTOCOL,
+        body=text,
+    )
 
 
 # --- locations ----------------------------------------------------------------------------
@@ -96,7 +180,7 @@ def station_record(loc: model.Location, writer: Writer) -> StationRecord:
 
 def station_events(loc: model.Location, writer: Writer, *, known: bool) -> list[Event]:
     record = station_record(loc, writer)
-    when = parse_time(loc.last_updated, "last_updated")
+    when = _when(loc.last_updated, "last_updated", writer)
     meta = _meta(writer, when, "station", record.station_id, when, repr(record))
     if known:
         return [StationUpdated(**meta, station=record)]
@@ -140,7 +224,7 @@ def evse_events(
     """Registry events for the EVSE (register, update, PLANNED, REMOVED), then its status
     and tariffs."""
     record = charger_record(evse, station_id, writer)
-    when = parse_time(evse.last_updated, "last_updated")
+    when = _when(evse.last_updated, "last_updated", writer)
     cid = record.charger_id
     meta = _meta(writer, when, "charger", cid, when, repr(record))
     retire_meta = _meta(writer, when, "charger-retired", cid, when, evse.status)
@@ -168,7 +252,7 @@ def evse_events(
 
 
 def tariffs_set(connector_id: str, con: model.Connector, writer: Writer) -> ConnectorTariffsSet:
-    when = parse_time(con.last_updated, "last_updated")
+    when = _when(con.last_updated, "last_updated", writer)
     ids = tuple(global_id(writer.party, t) for t in con.tariff_ids or ())
     return ConnectorTariffsSet(
         **_meta(writer, when, "tariffs-set", connector_id, when, ids),
@@ -206,8 +290,8 @@ def session_events(
     sid = SessionId(global_id(writer.party, s.id))
     if s.status in ("PENDING", "RESERVATION") and not known:
         return []  # nothing delivered yet: the session begins when it turns ACTIVE
-    started = parse_time(s.start_date_time, "start_date_time")
-    updated = parse_time(s.last_updated, "last_updated")
+    started = _when(s.start_date_time, "start_date_time", writer)
+    updated = _when(s.last_updated, "last_updated", writer)
     energy = wh(s.kwh)
     cost = Money(s.total_cost.excl_vat, s.currency) if s.total_cost else None
     out: list[Event] = [
@@ -225,7 +309,7 @@ def session_events(
         ),
     ]
     if s.status in ("COMPLETED", "INVALID"):
-        ended = parse_time(s.end_date_time, "end_date_time") if s.end_date_time else updated
+        ended = _when(s.end_date_time, "end_date_time", writer) if s.end_date_time else updated
         out.append(
             SessionEnded(
                 **_meta(writer, ended, "session-ended", sid),
@@ -247,7 +331,7 @@ def _seconds(hours: Decimal | None) -> int | None:
 
 def cdr_event(c: model.Cdr, connector_id: str, writer: Writer) -> ChargeDetailRecorded:
     cdr_id = global_id(writer.party, c.id)
-    when = parse_time(c.last_updated, "last_updated")
+    when = _when(c.last_updated, "last_updated", writer)
     tariff_ids = tuple(
         global_id(writer.party, str(t["id"]))
         for t in c.tariffs or ()
@@ -257,8 +341,8 @@ def cdr_event(c: model.Cdr, connector_id: str, writer: Writer) -> ChargeDetailRe
         **_meta(writer, when, "cdr", cdr_id),
         cdr_id=cdr_id,
         connector_id=ConnectorId(connector_id),
-        started_at=parse_time(c.start_date_time, "start_date_time"),
-        ended_at=parse_time(c.end_date_time, "end_date_time"),
+        started_at=_when(c.start_date_time, "start_date_time", writer),
+        ended_at=_when(c.end_date_time, "end_date_time", writer),
         energy_wh=wh(c.total_energy),
         cost=Money(c.total_cost.excl_vat, c.currency),
         cost_incl_vat=c.total_cost.incl_vat,
@@ -289,7 +373,7 @@ def _alt_text(texts: list[model.DisplayText] | None) -> str:
 
 def tariff_event(t: model.Tariff, writer: Writer) -> TariffPublished:
     tariff_id = global_id(writer.party, t.id)
-    when = parse_time(t.last_updated, "last_updated")
+    when = _when(t.last_updated, "last_updated", writer)
     elements = []
     for n, element in enumerate(t.elements, 1):
         components = []

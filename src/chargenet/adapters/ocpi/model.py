@@ -1,6 +1,6 @@
 """OCPI 2.2.1 objects as received: validated shapes (msgspec) of the fields chargenet reads.
-Unknown fields are accepted and ignored, as the spec asks of receivers. Times stay text
-here and are parsed by `wire.parse_time` (UTC, with OCPI's own leniency)."""
+Fields not declared here are accepted; the receiver keeps them in the object as stated.
+Times stay text here and are parsed by `wire.parse_time` (UTC, with OCPI's own leniency)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import msgspec
 from chargenet.adapters.ocpi.wire import OcpiError, Status
 
 CiString = Annotated[str, msgspec.Meta(min_length=1, max_length=36)]
+# A CDR id may be 39 long: a credit CDR appends to the id it credits (mod_cdrs, CDR object).
+CdrId = Annotated[str, msgspec.Meta(min_length=1, max_length=39)]
 CountryCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{2}$")]
 PartyId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9]{3}$")]
 Latitude = Annotated[str, msgspec.Meta(pattern=r"^-?[0-9]{1,2}\.[0-9]{5,7}$")]
@@ -118,7 +120,7 @@ class CdrLocation(msgspec.Struct):
 class Cdr(msgspec.Struct):
     country_code: CountryCode
     party_id: PartyId
-    id: CiString
+    id: CdrId
     start_date_time: str
     end_date_time: str
     cdr_token: CdrToken
@@ -134,7 +136,7 @@ class Cdr(msgspec.Struct):
     tariffs: list[dict[str, Any]] | None = None
     remark: str | None = None
     credit: bool | None = None
-    credit_reference_id: str | None = None
+    credit_reference_id: CdrId | None = None
 
 
 class PriceComponent(msgspec.Struct):

@@ -1,6 +1,12 @@
 """chargenet state → OCPI 2.2.1 objects, for the senders, receiver GETs, PATCH merges and
 forwarding. Every charger appears, whatever protocol it speaks; its status is the
-effective status mapped by `status.to_ocpi` (docs/status.md)."""
+effective status mapped by `status.to_ocpi` (docs/status.md).
+
+An object received over OCPI is sent as its party stated it (the `stated` column: the
+newest whole object pushed), with only what chargenet itself knows better laid over it:
+an EVSE's live status (status PATCHes, stop orders, retirement) and the `last_updated`
+of a Location and an EVSE, which move with it. Objects chargenet holds from elsewhere
+(OCPP chargers, imports) are rendered from state."""
 
 from __future__ import annotations
 
@@ -13,8 +19,8 @@ from typing import Any
 
 from chargenet.adapters.ocpi import vocab
 from chargenet.adapters.ocpi.ids import PartyBook, local_id, local_part, split_global
-from chargenet.adapters.ocpi.status import evse_status
-from chargenet.adapters.ocpi.wire import utc_text
+from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES, evse_status
+from chargenet.adapters.ocpi.wire import OcpiError, parse_time, utc_text
 from chargenet.app.ocpi import Party, Row
 from chargenet.core.status import ConnectorStatus
 
@@ -28,6 +34,24 @@ def _newest(*values: datetime | None) -> datetime:
 
 def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _stated(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    value = json.loads(text)
+    return value if isinstance(value, dict) else None
+
+
+def _time_text(stated: Any, actual: datetime) -> str:
+    """The party's own spelling of a time when it is the time we hold; ours otherwise."""
+    if isinstance(stated, str):
+        try:
+            if parse_time(stated) == actual:
+                return stated
+        except OcpiError:
+            pass
+    return utc_text(actual)
 
 
 def station_party(row: Row, book: PartyBook) -> Party:
@@ -82,9 +106,12 @@ def connector(row: Row) -> dict[str, Any]:
 def evse(rows: list[Row]) -> dict[str, Any]:
     """One EVSE from its connector rows (one chargenet charger EVSE)."""
     first = rows[0]
+    stated = _stated(first.get("evse_stated"))
     active = [r for r in rows if r["retired_at"] is None] or rows
     if first["charger_retired_at"] is not None or all(r["retired_at"] for r in rows):
-        status = "REMOVED"
+        # Retired: as the party put it (PLANNED is registered but not yet in service).
+        said = stated.get("status") if stated else None
+        status = said if said in LIFECYCLE_STATUSES else "REMOVED"
     else:
         status = evse_status([ConnectorStatus(r["status"]) for r in active])
     last = _newest(
@@ -95,6 +122,12 @@ def evse(rows: list[Row]) -> dict[str, Any]:
         *(r.get("tariffs_as_of") for r in rows),
         *(r.get("stop_changed_at") for r in rows),
     )
+    if stated is not None:
+        return {
+            **stated,
+            "status": status,
+            "last_updated": _time_text(stated.get("last_updated"), last),
+        }
     return {
         "uid": evse_uid(first),
         "status": status,
@@ -114,8 +147,16 @@ def location(
     row: Row, book: PartyBook, time_zone: str, *, with_evses: bool = True
 ) -> dict[str, Any]:
     owner = station_party(row, book)
+    last_updated = row.get("last_updated") or row["as_of"]
+    stated = _stated(row.get("stated"))
+    if stated is not None:
+        out = {k: v for k, v in stated.items() if k != "evses"}
+        out["last_updated"] = _time_text(stated.get("last_updated"), last_updated)
+        if with_evses:
+            out["evses"] = evses(row.get("connectors", []))
+        return out
     parking_type, facilities = vocab.category_out(row["category"])
-    out: dict[str, Any] = {
+    out = {
         "country_code": owner.country_code,
         "party_id": owner.party_id,
         "id": local_part(row["station_id"], owner),
@@ -128,7 +169,7 @@ def location(
         "time_zone": time_zone,
         "operator": {"name": row.get("operator_name") or row["operator_id"]},
         "opening_times": vocab.hours_out(row["opening_hours"]),
-        "last_updated": utc_text(row.get("last_updated") or row["as_of"]),
+        "last_updated": utc_text(last_updated),
     }
     if parking_type:
         out["parking_type"] = parking_type
@@ -139,7 +180,16 @@ def location(
     return out
 
 
+def _session_status(row: Row) -> str:
+    if row["state"] == "active":
+        return "ACTIVE"
+    return "INVALID" if row.get("stop_reason") == "invalid" else "COMPLETED"
+
+
 def session(row: Row, book: PartyBook, currency: str) -> dict[str, Any]:
+    stated = _stated(row.get("stated"))
+    if stated is not None:
+        return stated
     owner = book.party_of(row["operator_id"])
     if row["source_adapter"] == "ocpi":
         split = split_global(row["session_id"])
@@ -165,7 +215,7 @@ def session(row: Row, book: PartyBook, currency: str) -> dict[str, Any]:
         "evse_uid": evse_uid(row),
         "connector_id": connector_local_id(row),
         "currency": row["currency"] or currency,
-        "status": "ACTIVE" if row["state"] == "active" else "COMPLETED",
+        "status": _session_status(row),
         "last_updated": utc_text(row["as_of"]),
     }
     if row["ended_at"] is not None:
@@ -176,6 +226,9 @@ def session(row: Row, book: PartyBook, currency: str) -> dict[str, Any]:
 
 
 def cdr(row: Row, book: PartyBook, time_zone: str) -> dict[str, Any]:
+    stated = _stated(row.get("stated"))
+    if stated is not None:
+        return stated
     split = split_global(row["cdr_id"])
     owner, local = split if split else (book.party_of(row["operator_id"]), local_id(row["cdr_id"]))
     station_owner = split_global(row["station_id"]) if row.get("station_source") == "ocpi" else None
@@ -250,6 +303,9 @@ def cdr(row: Row, book: PartyBook, time_zone: str) -> dict[str, Any]:
 
 
 def tariff(row: Row, book: PartyBook) -> dict[str, Any]:
+    stated = _stated(row.get("stated"))
+    if stated is not None:
+        return stated
     split = split_global(row["tariff_id"])
     owner, local = (
         split if split else (book.party_of(row["operator_id"]), local_id(row["tariff_id"]))

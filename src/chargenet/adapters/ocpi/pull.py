@@ -43,15 +43,15 @@ async def pull_peer(
                         await p.receiver.take(peer, module, obj, adapter="ocpi")
                         count += 1
                     except OcpiError as exc:
-                        errors.append(f"{obj.get('id')}: {exc.message}")
+                        named = obj.get("id") if isinstance(obj, dict) else None
+                        errors.append(f"{named}: {exc.message}")
                         log.warning(
-                            "pull %s %s %s refused: %s",
-                            peer.peer_id,
-                            module,
-                            obj.get("id"),
-                            exc.message,
+                            "pull %s %s %s refused: %s", peer.peer_id, module, named, exc.message
                         )
-                    stamp = obj.get("last_updated") if isinstance(obj, dict) else None
+                        continue
+                    # Only what was taken moves the cursor: a refused object's last_updated
+                    # (say, days ahead of our clock) must not skip what comes before it.
+                    stamp = obj.get("last_updated")
                     if isinstance(stamp, str):
                         when = parse_time(stamp)
                         newest = when if newest is None or when > newest else newest

@@ -3,10 +3,15 @@ Tariffs) as a service, used by the HTTP routes and by the pull job alike.
 
 Every write is checked before anything is submitted, so a refusal changes nothing: the
 party must be one the caller registered (else 2001), the objects it names must exist
-(else 2003), and each event must pass its own checks (else 2001, naming the field).
+(else 2003), each event must pass its own checks (else 2001, naming the field), and no
+time it states may lie further ahead than a clock may drift (else 2001).
 `last_updated` decides ordering: an object older than the one held is acknowledged and
 ignored; status-only EVSE updates, which leave no newer `as_of` on any registry row, are
 remembered here so that a late one cannot overwrite a newer status.
+
+Every object written is also kept whole as the party stated it (`inbound.stated`); a PATCH
+is merged into what we hold, so the statement kept is always the whole object. Ids are
+matched without regard to case (OCPI CiString): global ids hold them upper-cased.
 """
 
 from __future__ import annotations
@@ -20,13 +25,13 @@ from datetime import datetime
 from typing import Any
 
 from chargenet.adapters.ocpi import inbound, model, outbound
-from chargenet.adapters.ocpi.ids import PartyBook, connector_global, global_id
-from chargenet.adapters.ocpi.inbound import Writer
+from chargenet.adapters.ocpi.ids import PartyBook, connector_global, global_id, same_id
+from chargenet.adapters.ocpi.inbound import Writer, stated
 from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES
-from chargenet.adapters.ocpi.wire import OcpiError, Status, parse_time
+from chargenet.adapters.ocpi.wire import OcpiError, Status, parse_time, stated_time
 from chargenet.app.ingest import Disposition, Outcome
 from chargenet.app.ocpi import OcpiDirectory, OcpiQueries, Party, Peer, Row
-from chargenet.core.events import Event, Source
+from chargenet.core.events import Event, Source, StatedKind
 from chargenet.core.ids import OperatorId
 from chargenet.core.status import superseded
 from chargenet.kit.clock import Clock
@@ -53,19 +58,32 @@ def _unknown(what: str) -> OcpiError:
     return OcpiError(Status.UNKNOWN_LOCATION, f"unknown {what}", http_status=404)
 
 
-def _require_last_updated(body: dict[str, Any]) -> datetime:
+def _require_last_updated(body: dict[str, Any], writer: Writer) -> datetime:
     text = body.get("last_updated")
     if not isinstance(text, str):
         raise OcpiError(Status.INVALID_PARAMETERS, "last_updated is required")
-    return parse_time(text, "last_updated")
+    return stated_time(text, "last_updated", writer.received_at)
+
+
+def _last_updated(text: str, writer: Writer) -> datetime:
+    return stated_time(text, "last_updated", writer.received_at)
+
+
+def _newest_text(a: str, b: str) -> str:
+    return b if parse_time(b, "last_updated") > parse_time(a, "last_updated") else a
 
 
 def _same(expected: str, given: str, what: str) -> None:
-    if expected.upper() != given.upper():
+    if not same_id(expected, given):
         raise OcpiError(
             Status.INVALID_PARAMETERS,
             f"{what} {given!r} in the body differs from {expected!r} in the URL",
         )
+
+
+def _without_evses(location: dict[str, Any]) -> dict[str, Any]:
+    """A Location as kept: its EVSEs are kept one by one, each with its own last_updated."""
+    return {k: v for k, v in location.items() if k != "evses"}
 
 
 class Receiver:
@@ -136,18 +154,19 @@ class Receiver:
         _same(writer.party.country_code, loc.country_code, "country_code")
         _same(writer.party.party_id, loc.party_id, "party_id")
         _same(location_id, loc.id, "id")
-        location_id = loc.id  # ids are case-insensitive: the object's own spelling is kept
-        station_id = global_id(writer.party, location_id)
+        station_id = global_id(writer.party, loc.id)
         station = await asyncio.to_thread(self._reads.station, station_id)
-        when = parse_time(loc.last_updated, "last_updated")
+        when = _last_updated(loc.last_updated, writer)
         if station is not None and station["as_of"] > when:
             return IGNORED_OLDER
         events = inbound.station_events(
             loc, writer, known=station is not None and station["retired_at"] is None
         )
+        kept = inbound.private(_without_evses(body))
+        events.append(stated(StatedKind.LOCATION, station_id, kept, writer, when))
         noted: list[tuple[str, datetime]] = []
-        for evse in loc.evses or ():
-            events += await self._evse_events(writer, station_id, evse, noted)
+        for raw, evse in zip(body.get("evses") or (), loc.evses or (), strict=True):
+            events += await self._evse_events(writer, station_id, evse, raw, noted)
         await self._submit(events)
         for key, at in noted:
             self._remember(key, at)
@@ -162,7 +181,7 @@ class Receiver:
     async def patch_location(self, writer: Writer, location_id: str, body: Any) -> Reply:
         if not isinstance(body, dict):
             raise OcpiError(Status.INVALID_PARAMETERS, "a PATCH body is a JSON object")
-        when = _require_last_updated(body)
+        when = _require_last_updated(body, writer)
         station = await self._station(writer, location_id)
         if station["as_of"] > when:
             return IGNORED_OLDER
@@ -170,20 +189,26 @@ class Receiver:
             self._reads.locations, station_ids=[station["station_id"]], limit=1
         )
         current = outbound.location(rows[0], await self.book(), self._tz, with_evses=False)
-        merged = {**current, **{k: v for k, v in body.items() if k != "evses"}}
+        merged = {**current, **inbound.private(_without_evses(body))}
         loc = model.parse(merged, model.Location)
         events = inbound.station_events(loc, writer, known=station["retired_at"] is None)
+        events.append(stated(StatedKind.LOCATION, station["station_id"], merged, writer, when))
         noted: list[tuple[str, datetime]] = []
         for evse_body in body.get("evses") or ():
             evse = model.parse(evse_body, model.Evse)
-            events += await self._evse_events(writer, station["station_id"], evse, noted)
+            events += await self._evse_events(writer, station["station_id"], evse, evse_body, noted)
         await self._submit(events)
         for key, at in noted:
             self._remember(key, at)
         return Reply()
 
     async def _evse_events(
-        self, writer: Writer, station_id: str, evse: model.Evse, noted: list[tuple[str, datetime]]
+        self,
+        writer: Writer,
+        station_id: str,
+        evse: model.Evse,
+        raw: dict[str, Any],
+        noted: list[tuple[str, datetime]],
     ) -> list[Event]:
         charger_id = global_id(writer.party, evse.uid)
         info = await asyncio.to_thread(self._reads.evse_connectors, charger_id)
@@ -191,17 +216,18 @@ class Receiver:
             raise OcpiError(
                 Status.INVALID_PARAMETERS, f"EVSE {evse.uid} belongs to another operator", 403
             )
-        when = parse_time(evse.last_updated, "last_updated")
+        when = _last_updated(evse.last_updated, writer)
         if info is not None and self._newer_held(charger_id, info["as_of"], when):
             return []  # this EVSE is older than what we hold
         noted.append((charger_id, when))
-        return inbound.evse_events(
+        events = inbound.evse_events(
             evse,
             station_id,
             writer,
             known=info is not None,
             retired=info is not None and info["retired_at"] is not None,
         )
+        return [*events, stated(StatedKind.EVSE, charger_id, raw, writer, when)]
 
     async def _current_evse(
         self, writer: Writer, location_id: str, evse_uid: str
@@ -216,12 +242,11 @@ class Receiver:
         station = await self._station(writer, location_id)
         evse = model.parse(body, model.Evse)
         _same(evse_uid, evse.uid, "uid")
-        evse_uid = evse.uid
         noted: list[tuple[str, datetime]] = []
         known = await asyncio.to_thread(
-            self._reads.evse_connectors, global_id(writer.party, evse_uid)
+            self._reads.evse_connectors, global_id(writer.party, evse.uid)
         )
-        events = await self._evse_events(writer, station["station_id"], evse, noted)
+        events = await self._evse_events(writer, station["station_id"], evse, body, noted)
         if not events and known is not None:
             return IGNORED_OLDER
         await self._submit(events)
@@ -232,7 +257,7 @@ class Receiver:
     async def patch_evse(self, writer: Writer, location_id: str, evse_uid: str, body: Any) -> Reply:
         if not isinstance(body, dict):
             raise OcpiError(Status.INVALID_PARAMETERS, "a PATCH body is a JSON object")
-        when = _require_last_updated(body)
+        when = _require_last_updated(body, writer)
         charger_id = global_id(writer.party, evse_uid)
         status = body.get("status")
         if (
@@ -257,9 +282,10 @@ class Receiver:
                 self._remember(charger_id, when)
                 return Reply()
         station, current = await self._current_evse(writer, location_id, evse_uid)
-        evse = model.parse({**current, **body}, model.Evse)
+        merged = {**current, **body}
+        evse = model.parse(merged, model.Evse)
         noted: list[tuple[str, datetime]] = []
-        events = await self._evse_events(writer, station["station_id"], evse, noted)
+        events = await self._evse_events(writer, station["station_id"], evse, merged, noted)
         if not events:
             return IGNORED_OLDER
         await self._submit(events)
@@ -280,27 +306,31 @@ class Receiver:
         if not isinstance(body, dict):
             raise OcpiError(Status.INVALID_PARAMETERS, "a body is a JSON object")
         station, current = await self._current_evse(writer, location_id, evse_uid)
-        found = [c for c in current["connectors"] if c["id"] == connector_id]
+        connectors = list(current["connectors"])
+        place = next((n for n, c in enumerate(connectors) if same_id(c["id"], connector_id)), None)
         if patch:
-            _require_last_updated(body)
-            if not found:
+            _require_last_updated(body, writer)
+            if place is None:
                 raise _unknown(f"Connector {connector_id!r} of EVSE {evse_uid!r}: PUT it first")
-            merged = {**found[0], **body}
+            merged = {**connectors[place], **body}
         else:
             merged = body
         con = model.parse(merged, model.Connector)
         _same(connector_id, con.id, "id")
-        current["connectors"] = [c for c in current["connectors"] if c["id"] != connector_id] + [
-            model.to_data(con)
-        ]
-        current["last_updated"] = max(current["last_updated"], con.last_updated)
+        _last_updated(con.last_updated, writer)
+        if place is None:
+            connectors.append(merged)
+        else:
+            connectors[place] = merged  # in its place: the EVSE's order is the party's
+        current["connectors"] = connectors
+        current["last_updated"] = _newest_text(current["last_updated"], con.last_updated)
         evse = model.parse(current, model.Evse)
         noted: list[tuple[str, datetime]] = []
-        events = await self._evse_events(writer, station["station_id"], evse, noted)
+        events = await self._evse_events(writer, station["station_id"], evse, current, noted)
         await self._submit(events)
         for key, at in noted:
             self._remember(key, at)
-        return Reply(http_status=201 if not found and not patch else 200)
+        return Reply(http_status=201 if place is None and not patch else 200)
 
     async def put_connector(
         self, writer: Writer, location_id: str, evse_uid: str, connector_id: str, body: Any
@@ -329,12 +359,12 @@ class Receiver:
             raise _unknown(f"Location {location_id!r}")
         data = outbound.location(rows[0], await self.book(), self._tz)
         if evse_uid is not None:
-            evses = [e for e in data["evses"] if e["uid"] == evse_uid]
+            evses = [e for e in data["evses"] if same_id(e["uid"], evse_uid)]
             if not evses:
                 raise _unknown(f"EVSE {evse_uid!r}")
             data = evses[0]
             if connector_id is not None:
-                connectors = [c for c in data["connectors"] if c["id"] == connector_id]
+                connectors = [c for c in data["connectors"] if same_id(c["id"], connector_id)]
                 if not connectors:
                     raise _unknown(f"Connector {connector_id!r}")
                 data = connectors[0]
@@ -361,34 +391,43 @@ class Receiver:
         )
         return rows[0] if rows else None
 
-    async def put_session(self, writer: Writer, session_id: str, body: Any) -> Reply:
+    async def put_session(
+        self, writer: Writer, session_id: str, body: Any, as_stated: dict[str, Any] | None = None
+    ) -> Reply:
         s = model.parse(body, model.Session)
         _same(writer.party.country_code, s.country_code, "country_code")
         _same(writer.party.party_id, s.party_id, "party_id")
         _same(session_id, s.id, "id")
-        session_id = s.id
-        existing = await self._session_row(writer, session_id)
+        existing = await self._session_row(writer, s.id)
         if existing is not None and existing["operator_id"] != writer.operator_id:
             raise OcpiError(
                 Status.INVALID_PARAMETERS, "that session belongs to another operator", 403
             )
-        if existing is not None and existing["as_of"] > parse_time(s.last_updated, "last_updated"):
+        when = _last_updated(s.last_updated, writer)
+        if existing is not None and existing["as_of"] > when:
             return IGNORED_OLDER
         cid = await self._connector_of(writer, s.location_id, s.evse_uid, s.connector_id)
-        await self._submit(inbound.session_events(s, cid, writer, known=existing is not None))
+        events = inbound.session_events(s, cid, writer, known=existing is not None)
+        if events:  # a PENDING session is not held until it turns ACTIVE
+            sid = global_id(writer.party, s.id)
+            kept = as_stated if as_stated is not None else inbound.private(body)
+            events.append(stated(StatedKind.SESSION, sid, kept, writer, when))
+        await self._submit(events)
         return Reply(http_status=201 if existing is None else 200)
 
     async def patch_session(self, writer: Writer, session_id: str, body: Any) -> Reply:
         if not isinstance(body, dict):
             raise OcpiError(Status.INVALID_PARAMETERS, "a PATCH body is a JSON object")
-        _require_last_updated(body)
+        _require_last_updated(body, writer)
         existing = await self._session_row(writer, session_id)
         if existing is None:
             raise OcpiError(
                 Status.INVALID_PARAMETERS, f"unknown session {session_id!r}: PUT it first", 404
             )
         current = outbound.session(existing, await self.book(), existing["currency"] or "CNY")
-        return await self.put_session(writer, session_id, {**current, **body})
+        # What we hold has its token already as digests: only the patch's own token is new.
+        kept = {**current, **inbound.private(body)}
+        return await self.put_session(writer, session_id, {**current, **body}, kept)
 
     async def get_session(self, writer: Writer, session_id: str) -> Reply:
         existing = await self._session_row(writer, session_id)
@@ -406,7 +445,10 @@ class Receiver:
         _same(writer.party.party_id, c.party_id, "party_id")
         loc = c.cdr_location
         cid = await self._connector_of(writer, loc.id, loc.evse_uid, loc.connector_id)
-        await self._submit([inbound.cdr_event(c, cid, writer)])
+        record = inbound.cdr_event(c, cid, writer)
+        kept = inbound.private(body)
+        as_stated = stated(StatedKind.CDR, record.cdr_id, kept, writer, record.occurred_at)
+        await self._submit([record, as_stated])
         return Reply(http_status=201, headers={"Location": f"{location_url}/{c.id}"})
 
     async def get_cdr(self, writer: Writer, cdr_id: str) -> Reply:
@@ -430,11 +472,13 @@ class Receiver:
         _same(writer.party.country_code, t.country_code, "country_code")
         _same(writer.party.party_id, t.party_id, "party_id")
         _same(tariff_id, t.id, "id")
-        tariff_id = t.id
-        existing = await self._tariff_row(writer, tariff_id)
-        if existing is not None and existing["as_of"] > parse_time(t.last_updated, "last_updated"):
+        existing = await self._tariff_row(writer, t.id)
+        when = _last_updated(t.last_updated, writer)
+        if existing is not None and existing["as_of"] > when:
             return IGNORED_OLDER
-        await self._submit([inbound.tariff_event(t, writer)])
+        published = inbound.tariff_event(t, writer)
+        kept = stated(StatedKind.TARIFF, published.tariff_id, body, writer, when)
+        await self._submit([published, kept])
         return Reply(http_status=201 if existing is None else 200)
 
     async def delete_tariff(self, writer: Writer, tariff_id: str) -> Reply:

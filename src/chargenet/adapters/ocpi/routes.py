@@ -1,29 +1,36 @@
 """HTTP face of the OCPI party (FastAPI): versions, credentials, receivers and senders
 under /ocpi. Every call needs `Authorization: Token <base64>` (401 otherwise); replies use
-the OCPI envelope with status codes (1000, 2001, 2003, 3001 …) and UTC time stamps."""
+the OCPI envelope with status codes (1000, 2001, 2003, 3001 …) and UTC time stamps, and
+carry the caller's X-Request-ID and X-Correlation-ID back (fresh ones when it sent none),
+which are logged with every refusal (OCPI 2.2.1 4.2)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 
 from chargenet.adapters.ocpi import outbound
-from chargenet.adapters.ocpi.ids import local_part, party
+from chargenet.adapters.ocpi.ids import local_part, party, same_id
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.receiver import Reply
 from chargenet.adapters.ocpi.wire import (
+    CORRELATION_ID,
     DEFAULT_LIMIT,
     MAX_LIMIT,
+    REQUEST_ID,
     VERSION,
     OcpiError,
     Status,
+    echoed_id,
     envelope,
     page_headers,
     parse_time,
@@ -34,6 +41,45 @@ from chargenet.core.access import Audience, declared
 log = logging.getLogger(__name__)
 
 MODULES = ("locations", "sessions", "cdrs", "tariffs")
+
+# (X-Request-ID, X-Correlation-ID) of the request being answered, for its log lines.
+_message_ids: ContextVar[tuple[str, str]] = ContextVar("ocpi_message_ids", default=("-", "-"))
+
+
+def _ids_text() -> str:
+    request_id, correlation_id = _message_ids.get()
+    return f"X-Request-ID {request_id}, X-Correlation-ID {correlation_id}"
+
+
+class OcpiRoute(APIRoute):
+    """Every OCPI reply carries the request's X-Request-ID and X-Correlation-ID (4.2: "the
+    response to this request SHALL contain the same ID"); a request without them gets
+    fresh ones, so that each reply still names itself in both our logs and the caller's."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def with_ids(request: Request) -> Response:
+            ids = (
+                echoed_id(request.headers.get(REQUEST_ID)),
+                echoed_id(request.headers.get(CORRELATION_ID)),
+            )
+            token = _message_ids.set(ids)
+            try:
+                response = await handler(request)
+            finally:
+                _message_ids.reset(token)
+            response.headers[REQUEST_ID], response.headers[CORRELATION_ID] = ids
+            log.debug(
+                "OCPI %s %s → %d (X-Request-ID %s, X-Correlation-ID %s)",
+                request.method,
+                request.url.path,
+                response.status_code,
+                *ids,
+            )
+            return response
+
+        return with_ids
 
 
 def _respond(p: OcpiParty, reply: Reply) -> Response:
@@ -77,12 +123,15 @@ async def _guard(p: OcpiParty, work: Callable[[], Awaitable[Reply]]) -> Response
     try:
         return _respond(p, await work())
     except OcpiError as exc:
-        if exc.http_status >= 400:
-            log.info("OCPI refused: %s %s", int(exc.status), exc.message)
+        log.info("OCPI refused: %s %s (%s)", int(exc.status), exc.message, _ids_text())
         return _error(p, exc)
     except Exception:
-        log.exception("OCPI request failed")
+        log.exception("OCPI request failed (%s)", _ids_text())
         return _error(p, OcpiError(Status.SERVER_ERROR, "internal error; nothing was lost", 500))
+
+
+def _local_id(row: Row, book: Any) -> str:
+    return local_part(row["station_id"], outbound.station_party(row, book))
 
 
 def _endpoints(p: OcpiParty) -> list[dict[str, str]]:
@@ -111,7 +160,7 @@ def _window(request: Request) -> tuple[datetime | None, datetime | None, int, in
 
 
 def ocpi_router(p: OcpiParty) -> APIRouter:
-    router = APIRouter(prefix="/ocpi", tags=["OCPI 2.2.1"])
+    router = APIRouter(prefix="/ocpi", tags=["OCPI 2.2.1"], route_class=OcpiRoute)
     identity = p.settings.identity
     receiver = p.receiver
 
@@ -290,19 +339,21 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
             rows = [
                 r
                 for r in rows
-                if local_part(r["station_id"], outbound.station_party(r, book)) == location_id
+                if same_id(
+                    local_part(r["station_id"], outbound.station_party(r, book)), location_id
+                )
             ]
             if not rows:
                 raise OcpiError(Status.UNKNOWN_LOCATION, f"unknown Location {location_id!r}", 404)
             data: dict[str, Any] = outbound.location(rows[0], book, tz)
             if "evse_uid" in params:
-                found = [e for e in data["evses"] if e["uid"] == params["evse_uid"]]
+                found = [e for e in data["evses"] if same_id(e["uid"], params["evse_uid"])]
                 if not found:
                     raise OcpiError(Status.UNKNOWN_LOCATION, "unknown EVSE", 404)
                 data = found[0]
                 if "connector_id" in params:
                     connectors = [
-                        c for c in data["connectors"] if c["id"] == params["connector_id"]
+                        c for c in data["connectors"] if same_id(c["id"], params["connector_id"])
                     ]
                     if not connectors:
                         raise OcpiError(Status.UNKNOWN_LOCATION, "unknown Connector", 404)

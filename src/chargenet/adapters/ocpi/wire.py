@@ -1,5 +1,5 @@
 """OCPI 2.2.1 transport: the response envelope, status codes, time stamps, the
-`Authorization: Token <base64>` header and pagination headers."""
+`Authorization: Token <base64>` header, message ids and pagination headers."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import base64
 import binascii
 import hashlib
 import secrets
+import uuid
 from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Any
 from urllib.parse import urlencode
+
+from chargenet.kit.timeutil import CLOCK_AHEAD_TOLERANCE, runs_ahead
 
 VERSION = "2.2.1"
 MAX_LIMIT = 500  # X-Limit: the most objects one page holds
@@ -57,11 +60,16 @@ class PeerFailed(Exception):
 
 
 def utc_text(value: datetime) -> str:
-    """OCPI DateTime: UTC, `Z`, whole seconds unless the source had fractions."""
+    """OCPI DateTime (types: DateTime): string(25), UTC, `Z`. `YYYY-MM-DDTHH:MM:SS` and the
+    `Z` take 20 characters, so at most four fraction digits fit; chargenet sends whole
+    seconds, or milliseconds when the time has a fraction (as the spec's examples do).
+    The fraction is cut, never rounded up, so a `date_from` taken from a `last_updated`
+    sent here still selects that object (date_from is inclusive)."""
     value = value.astimezone(UTC)
     text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
+    millis = value.microsecond // 1000
+    if millis:
+        text += f".{millis:03d}".rstrip("0")
     return text + "Z"
 
 
@@ -80,6 +88,23 @@ def parse_time(text: str, field: str = "time") -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def stated_time(text: str, field: str, received: datetime) -> datetime:
+    """A time a party states for its object (`last_updated`, a session's start or end),
+    refused (2001, "invalid or missing parameters") when it lies further in the future
+    than a clock may drift (kit.timeutil.CLOCK_AHEAD_TOLERANCE, the OCPP gateway's rule).
+    `last_updated` decides which version of an object is newest: one days ahead would make
+    every honest update after it look older and be ignored."""
+    value = parse_time(text, field)
+    if runs_ahead(value, received):
+        minutes = int(CLOCK_AHEAD_TOLERANCE.total_seconds() // 60)
+        raise OcpiError(
+            Status.INVALID_PARAMETERS,
+            f"{field}: {text!r} lies {(value - received).total_seconds():.0f} s ahead of our"
+            f" clock (more than {minutes} min allowed): check your clock; nothing was changed",
+        )
+    return value
 
 
 def envelope(
@@ -126,6 +151,25 @@ def presented_tokens(header: str | None) -> list[str]:
         pass
     out.append(value)
     return out
+
+
+# --- message ids (4.2 Unique message IDs) ------------------------------------------------
+
+REQUEST_ID = "X-Request-ID"
+CORRELATION_ID = "X-Correlation-ID"
+_MAX_ID = 64  # what we echo and log of a caller's id
+
+
+def message_id() -> str:
+    """A fresh id for X-Request-ID / X-Correlation-ID (the spec advises a UUID)."""
+    return str(uuid.uuid4())
+
+
+def echoed_id(value: str | None) -> str:
+    """A caller's id to answer with: as sent when printable, else a fresh one."""
+    if value and len(value) <= _MAX_ID and value.isascii() and value.isprintable():
+        return value
+    return message_id()
 
 
 # --- pagination ---------------------------------------------------------------------------

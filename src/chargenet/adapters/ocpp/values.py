@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from chargenet.core.events import (
@@ -19,9 +19,9 @@ from chargenet.core.events import (
     MAX_POWER_W,
     MAX_VOLTAGE_V,
 )
+from chargenet.kit.timeutil import runs_ahead
 
 CLOCK_FLOOR = datetime(2010, 1, 1, tzinfo=UTC)  # before this the charger's clock is unset
-FUTURE_SLACK = timedelta(minutes=5)  # ahead of us by more than this: its clock runs fast
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ def parse_time(text: str | None, received: datetime) -> Stamp:
     if when < CLOCK_FLOOR:
         return Stamp(received, unset=True)
     skew = (when - received).total_seconds()
-    if when > received + FUTURE_SLACK:
+    if runs_ahead(when, received):  # kit.timeutil.CLOCK_AHEAD_TOLERANCE, shared with OCPI
         return Stamp(received, ahead=True, skew_s=skew)
     return Stamp(when, skew_s=skew)
 

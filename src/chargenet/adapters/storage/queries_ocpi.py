@@ -40,6 +40,7 @@ from chargenet.adapters.storage.tables_ocpi import (
     ocpi_parties,
     ocpi_peers,
     ocpi_pull_cursors,
+    stated_objects,
     tariffs,
 )
 from chargenet.adapters.storage.tables_supervision import stop_orders
@@ -251,6 +252,15 @@ class SqlOcpiDirectory:
             )
 
 
+def _stated(kind: str, object_id: Any) -> Any:
+    """The operator's own statement of an object (its JSON text), or NULL."""
+    return (
+        select(stated_objects.c.body)
+        .where(stated_objects.c.kind == kind, stated_objects.c.object_id == object_id)
+        .scalar_subquery()
+    )
+
+
 def _window(
     column: Any, date_from: datetime | None, date_to: datetime | None
 ) -> list[ColumnElement[bool]]:
@@ -298,12 +308,15 @@ class OcpiReads:
         return rows[0] if rows else None
 
     def find_station_ids(self, location_id: str) -> list[str]:
-        """Stations an OCPI location id may name: our own id, or a received `CC*PID*id`."""
+        """Stations an OCPI location id may name: our own id, or a received `CC*PID*id`,
+        in any case (OCPI ids are CiString: case-insensitive)."""
+        wanted = location_id.upper()
+        station_id = func.upper(stations.c.station_id)
         rows = self._rows(
             select(stations.c.station_id).where(
                 or_(
-                    stations.c.station_id == location_id,
-                    stations.c.station_id.endswith(f"*{location_id}", autoescape=True),
+                    station_id == wanted,
+                    station_id.endswith(f"*{wanted}", autoescape=True),
                 )
             )
         )
@@ -426,6 +439,7 @@ class OcpiReads:
                 stations,
                 operators.c.name.label("operator_name"),
                 city.c.name_zh.label("city_name"),
+                _stated("location", stations.c.station_id).label("stated"),
                 last_updated,
             )
             .join(operators, operators.c.operator_id == stations.c.operator_id)
@@ -440,10 +454,12 @@ class OcpiReads:
         if not include_retired:
             inner = inner.where(stations.c.retired_at.is_(None))
         sub = inner.subquery()
+        # Oldest first, in an order no update changes (OCPI 2.2.1 4.1.4.1): a client
+        # crawling the pages while Locations change neither skips one nor sees one twice.
         stmt = (
             select(sub)
             .where(*_window(sub.c.last_updated, date_from, date_to))
-            .order_by(sub.c.last_updated, sub.c.station_id)
+            .order_by(sub.c.registered_at, sub.c.station_id)
         )
         rows, total = self._page(stmt, offset, limit)
         for row in rows:
@@ -475,6 +491,7 @@ class OcpiReads:
                 stop_changed(chargers.c.station_id, chargers.c.charger_id).label("stop_changed_at"),
                 connector_tariffs.c.tariff_ids,
                 connector_tariffs.c.as_of.label("tariffs_as_of"),
+                _stated("evse", chargers.c.charger_id).label("evse_stated"),
             )
             .join(chargers, chargers.c.charger_id == connectors.c.charger_id)
             .outerjoin(connector_live, connector_live.c.connector_id == connectors.c.connector_id)
@@ -517,12 +534,13 @@ class OcpiReads:
                 connectors.c.connector_no,
                 stations.c.source_adapter.label("station_source"),
                 chargers.c.protocol,
+                _stated("session", sessions.c.session_id).label("stated"),
             )
             .join(connectors, connectors.c.connector_id == sessions.c.connector_id)
             .join(stations, stations.c.station_id == sessions.c.station_id)
             .join(chargers, chargers.c.charger_id == sessions.c.charger_id)
             .where(*_window(sessions.c.as_of, date_from, date_to))
-            .order_by(sessions.c.as_of, sessions.c.session_id)
+            .order_by(sessions.c.started_at, sessions.c.session_id)  # as Locations: stable
         )
         if operator_ids is not None:
             stmt = stmt.where(sessions.c.operator_id.in_(list(operator_ids)))
@@ -557,13 +575,14 @@ class OcpiReads:
                 stations.c.lon,
                 stations.c.source_adapter.label("station_source"),
                 city.c.name_zh.label("city_name"),
+                _stated("cdr", cdrs.c.cdr_id).label("stated"),
             )
             .join(connectors, connectors.c.connector_id == cdrs.c.connector_id)
             .join(chargers, chargers.c.charger_id == cdrs.c.charger_id)
             .join(stations, stations.c.station_id == cdrs.c.station_id)
             .outerjoin(city, city.c.code == stations.c.city_code)
             .where(*_window(cdrs.c.as_of, date_from, date_to))
-            .order_by(cdrs.c.as_of, cdrs.c.cdr_id)
+            .order_by(cdrs.c.as_of, cdrs.c.cdr_id)  # a record never changes: stable
         )
         if operator_ids is not None:
             stmt = stmt.where(cdrs.c.operator_id.in_(list(operator_ids)))
@@ -582,9 +601,9 @@ class OcpiReads:
         limit: int = 100,
     ) -> Page:
         stmt = (
-            select(tariffs)
+            select(tariffs, _stated("tariff", tariffs.c.tariff_id).label("stated"))
             .where(*_window(tariffs.c.as_of, date_from, date_to))
-            .order_by(tariffs.c.as_of, tariffs.c.tariff_id)
+            .order_by(tariffs.c.registered_at, tariffs.c.tariff_id)  # as Locations: stable
         )
         if tariff_ids is not None:
             stmt = stmt.where(tariffs.c.tariff_id.in_(list(tariff_ids)))

@@ -1,7 +1,8 @@
 """Tables of the OCPI party.
 
 State derived from the log (emptied and refilled by `chargenet db rebuild`): charge detail
-records, tariffs and which tariffs apply at a connector.
+records, tariffs, which tariffs apply at a connector, and the objects as their operators
+stated them.
 
 Configuration that is not derived from the log and survives a rebuild: the platforms we
 exchange data with (`ocpi_peers`), the credentials they present to us (`ocpi_credentials`,
@@ -74,6 +75,8 @@ tariffs = Table(
     Column("valid_until", UtcDateTime),
     Column("withdrawn_at", UtcDateTime),
     Column("source_adapter", String(32), nullable=False),
+    # First published: senders page in this order, which an update never changes.
+    Column("registered_at", UtcDateTime),
     Column("as_of", UtcDateTime, nullable=False, index=True),
 )
 
@@ -83,6 +86,18 @@ connector_tariffs = Table(
     Column("connector_id", String(ID), primary_key=True),
     Column("tariff_ids", Text, nullable=False),  # comma-separated, in the operator's order
     Column("as_of", UtcDateTime, nullable=False),
+)
+
+stated_objects = Table(
+    "stated_objects",
+    metadata,
+    # An operator platform's own statement of one of its objects (`ObjectStated`): the
+    # newest whole object as pushed, given back and forwarded as stated.
+    Column("kind", String(16), primary_key=True),  # location | evse | session | cdr | tariff
+    Column("object_id", String(ID), primary_key=True),  # station, charger, session … id
+    Column("protocol", String(16), nullable=False),
+    Column("body", Text, nullable=False),  # JSON object
+    Column("as_of", UtcDateTime, nullable=False),  # its last_updated
 )
 
 # --- configuration (not from the log) -----------------------------------------------------
@@ -138,4 +153,4 @@ ocpi_pull_cursors = Table(
     Column("last_error", Text),
 )
 
-STATE: tuple[Table, ...] = (cdrs, connector_tariffs, tariffs)
+STATE: tuple[Table, ...] = (stated_objects, cdrs, connector_tariffs, tariffs)

@@ -157,6 +157,27 @@ app = get_application(
 )
 
 
+@app.middleware("http")
+async def note_message_ids(request: Request, call_next):
+    """Record the OCPI message ids (4.2) of every call made to this party (but the test's
+    own probes)."""
+    if request.url.path.startswith("/ocpi/") and "x-test-probe" not in request.headers:
+        calls = []
+        if os.path.exists(STATE):
+            with open(STATE) as f:
+                calls = json.load(f).get("calls", [])
+        calls.append(
+            {
+                "method": request.method,
+                "path": request.url.path,
+                "request_id": request.headers.get("x-request-id"),
+                "correlation_id": request.headers.get("x-correlation-id"),
+            }
+        )
+        record("calls", calls)
+    return await call_next(request)
+
+
 @app.post("/test/update/{lid}")
 async def update(lid: str, request: Request):
     """The test's lever: the operator's own system changes a location."""

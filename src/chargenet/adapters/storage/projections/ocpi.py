@@ -1,4 +1,5 @@
-"""Charge detail records, tariffs and the tariffs that apply at each connector."""
+"""Charge detail records, tariffs, the tariffs that apply at each connector, and objects as
+their operators stated them."""
 
 from __future__ import annotations
 
@@ -9,12 +10,19 @@ from sqlalchemy import Connection, update
 
 from chargenet.adapters.storage.projections._sql import fetch_row, insert_ignore, upsert
 from chargenet.adapters.storage.schema import connectors, operators
-from chargenet.adapters.storage.tables_ocpi import cdrs, connector_tariffs, tariffs
+from chargenet.adapters.storage.tables_ocpi import (
+    cdrs,
+    connector_tariffs,
+    stated_objects,
+    tariffs,
+)
 from chargenet.core.errors import UnknownReference
 from chargenet.core.events import (
     ChargeDetailRecorded,
     ConnectorTariffsSet,
     Event,
+    ObjectStated,
+    StatedKind,
     TariffPublished,
     TariffWithdrawn,
 )
@@ -83,9 +91,11 @@ def _apply_tariff(conn: Connection, event: TariffPublished) -> None:
             "valid_until": event.valid_until,
             "withdrawn_at": None,
             "source_adapter": event.source.adapter,
+            "registered_at": event.occurred_at,
             "as_of": event.occurred_at,
         },
         ["tariff_id"],
+        keep=["registered_at"],
     )
 
 
@@ -116,7 +126,24 @@ def _apply_connector_tariffs(conn: Connection, event: ConnectorTariffsSet) -> No
     )
 
 
+def _apply_stated(conn: Connection, event: ObjectStated) -> None:
+    values = {
+        "kind": event.kind.value,
+        "object_id": event.object_id,
+        "protocol": event.protocol,
+        "body": event.body,
+        "as_of": event.occurred_at,
+    }
+    if event.kind is StatedKind.CDR:
+        insert_ignore(conn, stated_objects, values)  # final, like the record itself
+        return
+    # The newest statement wins whole (a PUT replaces every field, OCPI 2.2.1 4.1.4.2); one
+    # older than what is held changes nothing.
+    upsert(conn, stated_objects, values, ["kind", "object_id"])
+
+
 APPLIERS: dict[type[Event], Any] = {
+    ObjectStated: _apply_stated,
     ChargeDetailRecorded: _apply_cdr,
     TariffPublished: _apply_tariff,
     TariffWithdrawn: _apply_tariff_withdrawn,
