@@ -972,6 +972,7 @@ class ObjectStated(Event):
     (drivers' token uids) is replaced by digests before it gets here."""
 
     TYPE: ClassVar[str] = "object.stated"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"body": MAX_STATED_CHARS, "protocol": 16}
     kind: StatedKind
     object_id: str  # the chargenet id of what it describes: station, charger, session …
     protocol: str  # whose words: "ocpi-2.2.1"
