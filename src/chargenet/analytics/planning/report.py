@@ -90,12 +90,34 @@ def unit_report(
         if row is None:
             continue
         status = _unit_status(result, row)
-        cov[result.rule_id] = {**row, "status": status, "requirement": result.requirement}
+        cov[result.rule_id] = {
+            **row,
+            "status": status,
+            "requirement": result.requirement,
+            "description": result.description,
+        }
         if status == Status.UNMET.value:
             flags.append(f"coverage:{result.rule_id}")
     return UnitReport(
         area_code, name_zh, name_en, planning_unit, piles, targets, cov, flags, not flags
     )
+
+
+def region_coverage(report: UnitReport, results: list[RuleResult]) -> None:
+    """The whole area's row: every rule's own summary and status, and a `coverage:` flag
+    for each rule the area leaves unmet — city-wide rules (every township, 18 service
+    areas, 40 scenic spots, the core's charging distance …) are the city's own to meet."""
+    report.coverage = {
+        r.rule_id: {
+            **r.summary,
+            "status": r.status.value,
+            "requirement": r.requirement,
+            "description": r.description,
+        }
+        for r in results
+    }
+    report.flags += [f"coverage:{r.rule_id}" for r in results if r.status is Status.UNMET]
+    report.on_track = not report.flags
 
 
 def _unit_status(result: RuleResult, row: dict[str, Any]) -> str:
