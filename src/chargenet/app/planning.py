@@ -491,7 +491,7 @@ class PlanningService:
             [p for p in plans if p.area_code == area],
             [],
         )
-        region_coverage(region, results)
+        region_coverage(region, results, whole_region=pack is not None and pack.region == area)
         monthly_due, yearly_due = due_dates(year, month)
         return {
             "area": {"code": area, "name_zh": row["name_zh"], "name_en": row["name_en"]},

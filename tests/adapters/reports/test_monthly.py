@@ -452,6 +452,24 @@ def test_the_printed_report_reads_as_the_plan_writes(world: Platform, client: Te
     assert overview["ratio_notation"] == "1:N"
 
 
+def test_a_may_ratio_divides_by_the_vehicle_stock_known_in_may(world: Platform) -> None:
+    """Seed 002 三年行动计划 二、1: "全市14个县（市、区）公共充电桩与电动汽车桩车比分别达到1:8、
+    1:7和1:6" over year-end stocks ("截至2022年底 … 新能源电动汽车保有量12407辆"). With an
+    end-2025 figure already recorded, May 2025's sheet still divides end-2024's EVs, and
+    says which year end it took."""
+    world.ingestor.ingest(
+        [AreaStatisticsRecorded(**meta(), area_code="140902", year=2025, ev_count=9_000)]
+    )
+    figures = Figures(world.read, world.clock)
+    may = figures.month("140900", Month(2025, 5))
+    xinfu = next(r for r in may["rows"] if r["code"] == "140902")
+    assert (xinfu["ev_count"], xinfu["ev_year"]) == (1_200, 2024)
+    assert xinfu["ev_per_public_pile"] == 150.0  # 1,200 ÷ 8, not 9,000 ÷ 8
+    assert xinfu["ev_method"] == "latest_year_end"
+    december = figures.month("140900", Month(2025, 12))
+    assert next(r for r in december["rows"] if r["code"] == "140902")["ev_year"] == 2025
+
+
 def test_the_overview_of_an_area_on_a_past_day_counts_that_area_on_that_day(
     client: TestClient,
 ) -> None:
