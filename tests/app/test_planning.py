@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from chargenet.adapters.files.importer import ImportKind, read_file
+from chargenet.app.figures import Figures, Month
 from chargenet.app.ingest import Disposition
 from chargenet.app.planning import pack_events, shipped_packs
 from chargenet.bootstrap import Platform
@@ -135,6 +137,44 @@ def test_loading_a_pack_twice_changes_nothing_and_a_revision_is_kept_with_its_da
     assert [(p.id, p.version) for p, _ in packs] == [("test-xinzhou", date(2025, 6, 1))]
 
 
+def test_a_revision_takes_effect_on_its_own_valid_from_not_on_the_day_it_was_imported(
+    city: Platform, tmp_path: Path
+) -> None:
+    """Seed 002 保障措施（三）滚动调整: "建立滚动调整机制 … 予以动态调整充（换）电基础设施建设
+    任务", and counties report "每月3日前将上月 … 工作落实情况" (R16). A revision imported on
+    20 May that is valid from 1 October leaves May's report with May's target."""
+    load(city, pack_text())  # Xinfu: 10 new public piles in 2025, set on 2023-03-01
+    revision = tmp_path / "targets.csv"
+    revision.write_text(
+        "area_code,metric,year,value,valid_from,source\n"
+        "140902,new_public_piles,2025,3,2025-10-01,the October revision\n",
+        encoding="utf-8",
+    )
+    imported = read_file(revision, ImportKind.TARGETS, datetime(2025, 5, 20, 2, tzinfo=UTC))
+    assert not imported.errors
+    assert {o.disposition for o in city.ingestor.ingest(imported.events)} == {Disposition.ACCEPTED}
+    target = "140902|new_public_piles|2025"
+
+    def in_force(day: date) -> Decimal:
+        [row] = city.planning.plan_vs_actual("140902", 2025, metric="new_public_piles", as_of=day)
+        return row.target
+
+    assert (in_force(date(2025, 5, 31)), in_force(date(2025, 10, 31))) == (10, 3)
+    may = city.planning.progress("140900", 2025, 5)
+    xinfu = next(u for u in may["units"] if u["area_code"] == "140902")
+    assert [t["target"] for t in xinfu["targets"] if t["target_id"] == target] == [10]
+    assert city.planning.monthly(target, date(2025, 5, 31))[-1].expected == round(10 * 151 / 365)
+    # The monthly report's sheet reads the same value.
+    rows = Figures(city.read, city.clock).month("140900", Month(2025, 5))["rows"]
+    assert next(r for r in rows if r["code"] == "140902")["year_target"] == 10
+    october = Figures(city.read, city.clock).month("140900", Month(2025, 10))["rows"]
+    assert next(r for r in october if r["code"] == "140902")["year_target"] == 3
+    assert [(r["value"], r["valid_from"]) for r in city.planning.revisions("140902", target)] == [
+        (Decimal(10), date(2023, 3, 1)),
+        (Decimal(3), date(2025, 10, 1)),
+    ]
+
+
 def test_partial_tables_leave_the_missing_cells_without_a_target(city: Platform) -> None:
     load(city, pack_text())
     ids = {r["target_id"] for r in city.read.targets()}
@@ -147,7 +187,8 @@ def test_plan_vs_actual_ratio_and_monthly(city: Platform) -> None:
     rows = {r.metric: r for r in city.planning.plan_vs_actual("140902", 2025)}
     ratio = rows["evs_per_public_pile"]
     assert (ratio.numerator, ratio.denominator, ratio.actual) == (40, 4, Decimal("10.000"))
-    assert ratio.notes == ["evs at end-2024 (latest known)"] and ratio.status.value == "behind"
+    assert ratio.notes == ["evs at end-2024 (latest known on 2025-07-15; latest_year_end)"]
+    assert ratio.status.value == "behind"
     months = city.planning.monthly("140902|new_public_piles|2025")
     assert [m.new for m in months] == [0, 0, 2, 0, 0, 2, 0]
 
@@ -175,9 +216,24 @@ def test_coverage_and_the_monthly_report(city: Platform) -> None:
         "met": 0,
         "status": "unmet",
         "requirement": "R20",
+        "description": "villages within 10 km",
     }
     assert not xinfu["on_track"] and "coverage:village_distance" in xinfu["flags"]
     assert city.planning.progress("140900", 2025, 12)["year_report_due"] == "2026-01-10"
+
+
+def test_the_city_row_is_off_track_while_the_city_leaves_its_own_rules_unmet(
+    city: Platform,
+) -> None:
+    """Seed 002 三年行动计划 一: "实现公共充电桩全市152个乡镇（街道）全覆盖" is the city's rule.
+    Its pile target on pace does not make the city row on track while a township has no
+    public pile."""
+    load(city, pack_text(total=3, xinfu=3))
+    region = city.planning.progress("140900", 2025, 6)["region"]
+    assert [t["status"] for t in region["targets"]] == ["on_track"]
+    assert region["coverage"]["township_presence"]["status"] == "unmet"
+    assert "coverage:township_presence" in region["flags"]
+    assert region["on_track"] is False
 
 
 def test_rebuild_gives_back_the_packs_in_force(city: Platform) -> None:

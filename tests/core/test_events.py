@@ -133,3 +133,24 @@ def test_official_codes_say_their_level_and_chain() -> None:
         AreaLevel.COUNTY: "140902",
         AreaLevel.TOWNSHIP: "140902100",
     }
+
+
+def test_a_target_is_never_negative() -> None:
+    """Seed 002 附件1 plans new public piles per county ("忻府区 296/291/388"): a target counts
+    piles, vehicles or a ratio of them, so a negative one is refused at the door, whatever
+    sent it."""
+    from decimal import Decimal
+
+    from chargenet.core.events import TargetSet
+
+    target = TargetSet(
+        **meta(),
+        target_id="140902|new_public_piles|2025",
+        area_code="140902",
+        metric="new_public_piles",
+        value=Decimal(388),
+        year=2025,
+    )
+    assert target.problems() == []
+    negative = replace(target, value=Decimal(-388))
+    assert [p for p in negative.problems() if "negative" in p]

@@ -1,14 +1,20 @@
-"""R01: every connector above 2.2 kW is one pile, counted in one place."""
+"""R01: every connector of 2.2 kW or more is one pile, counted in one place."""
 
 from chargenet.core.registry.model import Access, PowerType
 from chargenet.core.registry.piles import PILE_MIN_POWER_W, count_piles, is_fast, is_pile
 
 
-def test_a_connector_of_exactly_2_2_kw_is_not_a_pile_but_one_watt_more_is() -> None:
+def test_a_connector_of_exactly_2_2_kw_is_a_pile_but_one_watt_less_is_not() -> None:
+    """Seed 001, the note under table 2: "充电桩指2.2千瓦以上的交流或直流充电设施，每个充电枪
+    计为1个充电桩". In PRC drafting 以上 includes the number itself, so 2,200 W is a pile."""
     assert PILE_MIN_POWER_W == 2_200
-    assert not is_pile(2_200)
-    assert is_pile(2_201)
+    assert is_pile(2_200)
+    assert not is_pile(2_199)
     assert is_pile(7_000)
+    count = count_piles(
+        [(2_200, PowerType.AC, Access.PUBLIC), (2_000, PowerType.AC, Access.PUBLIC)]
+    )
+    assert (count.total, count.public, count.slow) == (1, 1, 1)
 
 
 def test_dc_piles_are_fast_and_ac_piles_slow() -> None:

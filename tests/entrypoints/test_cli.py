@@ -110,12 +110,39 @@ def test_a_file_with_bad_rows_imports_nothing_unless_skip_bad(
     )
     result = runner.invoke(app, ["import", str(bad), "--db", sqlite_url])
     assert result.exit_code == 1
-    assert "stations.csv:4: (record): unknown operator 'OP9'" in result.output
+    assert "stations.csv:4: operator_id: unknown operator 'OP9'" in result.output
     assert platform.read.station_count() == 0
 
     result = runner.invoke(app, ["import", str(bad), "--skip-bad", "--db", sqlite_url])
     assert result.exit_code == 0, result.output
     assert platform.read.station_count() == 2
+    platform.close()
+
+
+def test_a_negative_target_or_an_unknown_area_is_refused_with_the_field_named(
+    tmp_path: Path, files: dict[str, Path], sqlite_url: str
+) -> None:
+    """R10 (seed 002 三年行动计划 一): "2023年底，全市建成公共充电桩 … 总量达到2000台" — a
+    target counts piles, vehicles or a ratio of them: never less than nothing. A refused row
+    names the column at fault, as every other bad cell does."""
+    runner.invoke(app, ["import", str(files["areas"]), "--db", sqlite_url])
+    header = "area_code,metric,year,value,source\n"
+    negative = tmp_path / "targets.csv"
+    negative.write_text(header + "140902,new_public_piles,2025,-6,002 附件1\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(negative), "--db", sqlite_url])
+    assert result.exit_code == 1
+    assert "targets.csv:2: value: " in result.output and "negative" in result.output
+    unknown = tmp_path / "targets.csv"
+    unknown.write_text(
+        header + "140902,new_public_piles,2025,388,002 附件1\n"
+        "149999,new_public_piles,2025,296,002 附件1\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["import", str(unknown), "--db", sqlite_url])
+    assert result.exit_code == 1
+    assert "targets.csv:3: area_code: unknown area '149999'" in result.output
+    platform = bootstrap(Settings(database_url=sqlite_url))
+    assert platform.read.targets() == []  # the file went in whole or not at all
     platform.close()
 
 
@@ -131,3 +158,30 @@ def test_db_upgrade_creates_the_schema(sqlite_url: str) -> None:
     result = runner.invoke(app, ["db", "upgrade", "--db", sqlite_url])
     assert result.exit_code == 0
     assert "schema is current" in result.output
+
+
+def test_serve_listens_for_chargers_on_the_ocpp_port_it_is_given(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seed 002 十四五规划 三、19: "逐步建立市级充（换）电基础设施智能监管服务平台" — a city's
+    platform and, say, a test instance on one host each need their own OCPP port."""
+    import uvicorn
+
+    from chargenet.entrypoints.cli import main
+
+    started: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(kw))
+    gateway = main.gateway_job
+
+    def gateway_on(host: str, port: int) -> object:
+        started["ocpp"] = port
+        return gateway(host, port)
+
+    monkeypatch.setattr(main, "gateway_job", gateway_on)
+    monkeypatch.delenv("CHARGENET_OCPP_PORT", raising=False)
+    result = runner.invoke(
+        app, ["serve", "--db", sqlite_url, "--port", "8181", "--ocpp-port", "9100", "--token", "t"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (started["port"], started["ocpp"]) == (8181, 9100)
+    assert "ws://127.0.0.1:9100/ocpp/" in result.output

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 from chargenet.app.queries import Row, StateQueries
 from chargenet.core.errors import UnknownReference
+from chargenet.core.planning.metrics import Notation
+from chargenet.core.planning.vehicles import VEHICLE_STOCK_METHOD, year_end_known
 from chargenet.core.registry.piles import PileCount
 from chargenet.kit.clock import Clock
 
@@ -36,6 +38,13 @@ class ProgressProvider(Protocol):
     (`app/monthly.py:PlanningProgress`)."""
 
     def monthly_progress(self, area_code: str, year: int, month: int) -> list[Row]: ...
+
+
+class RatioNotation(Protocol):
+    """How the plan governing an area writes its vehicle-to-pile ratio (R03), when planning
+    is present (`app/planning.py:PlanningService`)."""
+
+    def ratio_notation(self, area_code: str) -> Notation: ...
 
 
 class SupervisionProvider(Protocol):
@@ -89,10 +98,17 @@ def share(done: int, target: Decimal | float | None) -> float | None:
 
 
 class Figures:
-    def __init__(self, queries: StateQueries, clock: Clock, zone: str = "Asia/Shanghai") -> None:
+    def __init__(
+        self,
+        queries: StateQueries,
+        clock: Clock,
+        zone: str = "Asia/Shanghai",
+        notation: RatioNotation | None = None,
+    ) -> None:
         self.queries = queries
         self.clock = clock
         self.zone = ZoneInfo(zone)
+        self.notation = notation
         self._cache: dict[tuple[str, date | None], tuple[float, PileCount]] = {}
         self._lock = threading.Lock()
 
@@ -127,20 +143,37 @@ class Figures:
         return rows
 
     @staticmethod
-    def vehicles(area: Row, year: int) -> tuple[int | None, int | None]:
-        """(EV count, its year): the latest year-end figure not after `year`."""
-        known = [s for s in area["statistics"] if s["ev_count"] is not None and s["year"] <= year]
+    def vehicles(area: Row, on: date) -> tuple[int | None, int | None]:
+        """(EV count, its year) known on day `on`: the latest year-end figure whose year
+        had ended by then (VEHICLE_STOCK_METHOD). A June ratio divides by last year's
+        end, not by the year-end stock that does not exist yet."""
+        known = [
+            s
+            for s in area["statistics"]
+            if s["ev_count"] is not None and year_end_known(s["year"], on)
+        ]
         if not known:
             return None, None
         latest = max(known, key=lambda s: s["year"])
         return latest["ev_count"], latest["year"]
+
+    def written(self, area_code: str, per_pile: float | None) -> Row:
+        """EVs per public pile as the area's plan writes it ("1 : 4.8" where the plan says
+        "1:6"), and that notation; "N : 1" where no plan says otherwise."""
+        notation = (
+            self.notation.ratio_notation(area_code) if self.notation else Notation.VEHICLES_FIRST
+        )
+        return {
+            "ev_per_public_pile_written": notation.write(per_pile),
+            "ratio_notation": notation.value,
+        }
 
     # --- the overview -------------------------------------------------------------------------
 
     def overview(self, code: str) -> Row:
         area = self.area(code)
         piles = PileCount(**area["piles"])
-        evs, ev_year = self.vehicles(area, self.today().year)
+        evs, ev_year = self.vehicles(area, self.today())
         return {
             "area": _brief(area),
             "piles": area["piles"],
@@ -149,7 +182,9 @@ class Figures:
             "connectors": sum(area["status"].values()),
             "ev_count": evs,
             "ev_year": ev_year,
+            "ev_method": VEHICLE_STOCK_METHOD,
             "ev_per_public_pile": ratio(evs, piles.public),
+            **self.written(code, ratio(evs, piles.public)),
             "ev_per_pile": ratio(evs, piles.total),
         }
 
@@ -160,7 +195,7 @@ class Figures:
         parts = self.parts(code)
         targets: dict[str, dict[str, dict[int, Decimal]]] = {}
         for part in parts:
-            for t in self.queries.targets(part["code"]):
+            for t in self.queries.targets(part["code"], on=self.today()):
                 if t["metric"] in NEW_PILE_METRICS and t["month"] is None:
                     targets.setdefault(t["metric"], {}).setdefault(part["code"], {})[t["year"]] = (
                         Decimal(t["value"])
@@ -250,8 +285,9 @@ class Figures:
         at_prev = self.piles(code, prev_end)
         at_year_start = self.piles(code, year_start)
         detail = area if "statistics" in area else self.area(code)
-        evs, ev_year = self.vehicles(detail, month.year)
-        target_metric, target = self._year_target(code, month.year)
+        day = end or self.today()
+        evs, ev_year = self.vehicles(detail, day)
+        target_metric, target = self._year_target(code, month.year, day)
         kind = NEW_PILE_METRICS.get(target_metric or "", "public")
         ytd = getattr(at_end, kind) - getattr(at_year_start, kind)
         return {
@@ -264,15 +300,18 @@ class Figures:
             "ytd_new_piles": at_end.total - at_year_start.total,
             "ev_count": evs,
             "ev_year": ev_year,
+            "ev_method": VEHICLE_STOCK_METHOD,
             "ev_per_public_pile": ratio(evs, at_end.public),
+            **self.written(code, ratio(evs, at_end.public)),
             "target_metric": target_metric,
             "year_target": float(target) if target is not None else None,
             "ytd_against_target": ytd,
             "target_done_percent": share(ytd, target),
         }
 
-    def _year_target(self, code: str, year: int) -> tuple[str | None, Decimal | None]:
-        for t in self.queries.targets(code):
+    def _year_target(self, code: str, year: int, on: date) -> tuple[str | None, Decimal | None]:
+        """The area's new-pile target for the year, as in force on `on` (R16)."""
+        for t in self.queries.targets(code, on=on):
             if t["metric"] in NEW_PILE_METRICS and t["year"] == year and t["month"] is None:
                 return t["metric"], Decimal(t["value"])
         return None, None

@@ -33,6 +33,7 @@ class Outcome:
     event_id: str
     disposition: Disposition
     reason: str = ""
+    field: str | None = None  # the event field a refusal is about, when the domain says
 
     @property
     def ok(self) -> bool:
@@ -102,14 +103,14 @@ class EventIngestor:
                     return Outcome(event.event_id, Disposition.DUPLICATE)
                 work.apply(event)
         except DomainError as exc:
-            return self._refuse(work, event, str(exc))
+            return self._refuse(work, event, str(exc), exc.field)
         return Outcome(event.event_id, Disposition.ACCEPTED)
 
     @staticmethod
-    def _refuse(uow: UnitOfWork, event: Event, reason: str) -> Outcome:
+    def _refuse(uow: UnitOfWork, event: Event, reason: str, field: str | None = None) -> Outcome:
         log.warning(
             "rejected %s %s from %s: %s", event.TYPE, event.event_id, event.source.adapter, reason
         )
         with uow.savepoint():
             uow.reject(event, reason)
-        return Outcome(event.event_id, Disposition.REJECTED, reason)
+        return Outcome(event.event_id, Disposition.REJECTED, reason, field)

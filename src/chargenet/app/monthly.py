@@ -79,7 +79,13 @@ def progress_row(unit: Row) -> Row:
         "villages_within": village.get("met", village.get("within")),
         "villages": village.get("total", village.get("points")),
         "on_track": unit.get("on_track"),
-        "flags": ", ".join(unit.get("flags", ())),
+        "flags": list(unit.get("flags", ())),
+        # What each coverage flag is about, in the pack's own words.
+        "flag_subjects": {
+            f"coverage:{rule}": c["description"]
+            for rule, c in unit.get("coverage", {}).items()
+            if c.get("description")
+        },
     }
 
 

@@ -18,6 +18,7 @@ from chargenet.analytics.planning.report import (
     due_dates,
     month_bounds,
     pile_figures,
+    region_coverage,
     unit_report,
 )
 from chargenet.analytics.planning.results import RuleResult
@@ -43,8 +44,9 @@ from chargenet.core.areas import AreaLevel
 from chargenet.core.errors import UnknownReference
 from chargenet.core.events import AreaRegistered, Event, PolicyPackLoaded, Source, TargetSet
 from chargenet.core.ids import AreaCode, EventId
-from chargenet.core.planning.metrics import STANDARD_METRICS, Metric
+from chargenet.core.planning.metrics import STANDARD_METRICS, Metric, Notation
 from chargenet.core.planning.pack import PolicyPack, parse_pack
+from chargenet.core.planning.revisions import effective_day, in_force
 from chargenet.core.planning.rules import RuleKind
 from chargenet.kit.ids import stable_id
 
@@ -187,6 +189,15 @@ def to_json(value: Any) -> Any:
     return value
 
 
+def _effective(revision: Row) -> date:
+    return effective_day(revision.get("valid_from"), revision["revised_at"])
+
+
+def _value_on(history: Sequence[Row], day: date) -> Decimal | None:
+    """The value in force on `day` of a target's revisions, in the order recorded."""
+    return in_force(((_effective(h), h["value"]) for h in history), day)
+
+
 # --- the service --------------------------------------------------------------------------
 
 
@@ -261,6 +272,12 @@ class PlanningService:
                 return pack.metrics[metric_id]
         return STANDARD_METRICS.get(metric_id)
 
+    def ratio_notation(self, area_code: str, metric_id: str = "evs_per_public_pile") -> Notation:
+        """How the plan governing the area writes its vehicle-to-pile ratio (R03): Xinzhou
+        "1:6" (piles first), Guangxi "2.3:1" (vehicles first)."""
+        metric = self.metric_for(self.packs_for(area_code), metric_id)
+        return metric.notation if metric is not None else Notation.VEHICLES_FIRST
+
     # plan vs actual ------------------------------------------------------------------
 
     def _actuals(self, area: str) -> Actuals:
@@ -301,11 +318,10 @@ class PlanningService:
             definition = self.metric_for(packs, r["metric"])
             if definition is None:
                 continue  # a metric nobody defined: shown by /targets, not measured
-            value = r["value"]
             history = revisions.get(r["target_id"], [])
-            known = [h for h in history if h["revised_at"].date() <= as_of]
-            if known and known[-1]["value"] != value:
-                value = known[-1]["value"]  # the value in force on `as_of`, not a later one
+            value = _value_on(history, as_of) if history else r["value"]
+            if value is None:
+                continue  # no value of this target had taken effect by `as_of`
             row = plan_vs_actual(
                 TargetRow(
                     r["target_id"],
@@ -323,9 +339,8 @@ class PlanningService:
                 method,
             )
             if len(history) > 1:
-                row.notes.append(
-                    f"{len(history)} revisions; latest on {history[-1]['revised_at'].date()}"
-                )
+                latest = max(_effective(h) for h in history)
+                row.notes.append(f"{len(history)} revisions; latest valid from {latest}")
             out.append(row)
         return out
 
@@ -338,8 +353,13 @@ class PlanningService:
         definition = self.metric_for(self.packs_for(area), r["metric"])
         if definition is None:
             return []
-        target = TargetRow(target_id, area, r["metric"], r["year"], r["value"], r["month"])
-        return monthly(target, definition, self._actuals(area), as_of or self.today())
+        as_of = as_of or self.today()
+        history = self.revisions(area, target_id)
+        value = _value_on(history, as_of) if history else r["value"]
+        if value is None:
+            return []  # not yet in force on `as_of`
+        target = TargetRow(target_id, area, r["metric"], r["year"], value, r["month"])
+        return monthly(target, definition, self._actuals(area), as_of)
 
     def revisions(self, area: str, target_id: str | None = None) -> list[Row]:
         return [r for r in self.data.revisions(area) if target_id in (None, r["target_id"])]
@@ -471,10 +491,7 @@ class PlanningService:
             [p for p in plans if p.area_code == area],
             [],
         )
-        region.coverage = {
-            r.rule_id: {**r.summary, "status": r.status.value, "requirement": r.requirement}
-            for r in results
-        }
+        region_coverage(region, results, whole_region=pack is not None and pack.region == area)
         monthly_due, yearly_due = due_dates(year, month)
         return {
             "area": {"code": area, "name_zh": row["name_zh"], "name_en": row["name_en"]},

@@ -106,7 +106,10 @@ class StateQueries(Protocol):
         viewer: Principal | None = None,
     ) -> Page: ...
 
-    def targets(self, area_code: str | None = None) -> list[Row]: ...
+    def targets(self, area_code: str | None = None, on: date | None = None) -> list[Row]:
+        """Targets, each with its latest value; with `on`, the value in force that day (its
+        revisions' own valid_from decides, R16), leaving out those not yet in force."""
+        ...
 
     def events(
         self,
@@ -123,4 +126,6 @@ class StateQueries(Protocol):
         self, limit: int = 100, offset: int = 0, operator_id: str | None = None
     ) -> Page: ...
 
-    def counts(self) -> Row: ...
+    def counts(self, area_code: str | None = None, on: date | None = None) -> Row:
+        """Table sizes; with an area or a day, what stood there that day (no log sizes)."""
+        ...

@@ -547,9 +547,20 @@ class TargetSet(Event):
             out.append(f"year {self.year} out of range")
         if self.month is not None and not 1 <= self.month <= 12:
             out.append(f"month {self.month} out of range")
-        if not self.value.is_finite():
-            out.append("value is not a finite number")
+        problem = target_value_problem(self.value)
+        if problem:
+            out.append(problem)
         return out
+
+
+def target_value_problem(value: Decimal) -> str | None:
+    """A target counts piles, vehicles, stations or a ratio of them, or a reported figure:
+    never negative (R15's reductions are written as the amount to cut, e.g. 14.5 %)."""
+    if not value.is_finite():
+        return "value must be a finite number"
+    if value < 0:
+        return f"value {value} is negative: a target counts piles, vehicles or a ratio of them"
+    return None
 
 
 # --- planning: policy packs (issue 7) -----------------------------------------------------

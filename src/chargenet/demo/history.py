@@ -35,6 +35,7 @@ from chargenet.core.events import (
 )
 from chargenet.core.ids import ChargerId, ConnectorId, EventId, SessionId
 from chargenet.core.money import Money
+from chargenet.core.registry.piles import is_pile
 from chargenet.core.status import ConnectorStatus
 from chargenet.kit.ids import stable_id
 
@@ -163,7 +164,7 @@ def history(equipment: Sequence[Equipment], now: datetime, seed: int) -> list[Ev
                 down.append((end, now))
         if rng.random() < 0.03:
             continue  # served nobody lately: an idle zombie if public and long available
-        piles = [c for c in item.connectors if c[1] > 2_200]
+        piles = [c for c in item.connectors if is_pile(c[1])]
         if not piles:
             continue
         connector_id, power_w, dc = rng.choice(piles)

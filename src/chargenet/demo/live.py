@@ -31,6 +31,7 @@ from chargenet.core.events import (
     event_meta,
 )
 from chargenet.core.ids import ChargerId, ConnectorId, SessionId
+from chargenet.core.registry.piles import is_pile
 from chargenet.core.status import ConnectorStatus
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id
@@ -205,7 +206,7 @@ class LiveCity:
                 continue
             daily = (5.0 if pile.dc else 1.5) if pile.public else 0.8
             if (
-                pile.max_power_w > 2_200
+                is_pile(pile.max_power_w)
                 and rng.random() < dt * self.speed * daily * hour_factor / DAY
             ):
                 out += self._start(pile, t)

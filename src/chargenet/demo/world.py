@@ -56,6 +56,7 @@ from chargenet.core.registry.model import (
     SwapVehicleType,
     connector_key,
 )
+from chargenet.core.registry.piles import is_pile
 from chargenet.core.status import ConnectorStatus
 from chargenet.demo.history import Equipment, history
 from chargenet.kit.geo import haversine_m
@@ -558,7 +559,7 @@ class WorldBuilder:
                 self.connectors.append(
                     (connector_key(charger_id, g, 1), charger_id, template.power_type)
                 )
-                piles += power > 2_200
+                piles += is_pile(power)
             dc = template.power_type is PowerType.DC
             self.equipment.append(
                 Equipment(

@@ -49,7 +49,9 @@ def dashboard_parts(
 ) -> DashboardParts:
     index = LiveIndex()
     queries = DashboardQueries(platform.store.read_engine, platform.read)
-    figures = Figures(platform.read, platform.clock, platform.settings.local_timezone)
+    figures = Figures(
+        platform.read, platform.clock, platform.settings.local_timezone, platform.planning
+    )
     names: dict[str, Any] = {"at": 0, "names": {}}
 
     def operator_names() -> dict[str, str]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,8 @@ from chargenet.adapters.reports.columns import (
     Column,
 )
 from chargenet.app.figures import Figures, Month
+from chargenet.app.ingest import Disposition
+from chargenet.app.planning import pack_events
 from chargenet.bootstrap import Platform
 from chargenet.core.events import (
     AlarmCleared,
@@ -116,7 +121,8 @@ def test_the_workbook_counts_what_the_api_counts(client: TestClient) -> None:
     assert xinfu["done"] == 40.0
     assert (yuanping["ytd_public"], yuanping["target"], yuanping["done"]) == (6, 4, 150.0)
     assert city["target"] == 14  # the counties' targets add up
-    assert xinfu["evs"] == 1_200 and xinfu["ratio"] == round(1_200 / xinfu["public"], 1)
+    # No plan governs this world's ratio: written vehicles first, 1,200 EVs to 8 piles.
+    assert xinfu["evs"] == 1_200 and xinfu["public"] == 8 and xinfu["ratio"] == "150 : 1"
 
 
 def test_the_print_version_and_bad_requests(client: TestClient) -> None:
@@ -352,3 +358,171 @@ def test_a_month_without_any_status_report_leaves_uptime_blank(supervised: TestC
     oversight = sheet(body, "监管 Supervision", SUPERVISION_COLUMNS)
     assert oversight["140902"]["nevi"] is None  # not 0 %: nothing was known
     assert oversight["140902"]["alarms"] == 0
+
+
+# --- what the printed report says, as its reader reads it ---------------------------------
+
+XINZHOU_RATIO = """
+[pack]
+id = "test-xinzhou"
+region = "140900"
+title = "a small plan written the Xinzhou way"
+version = 2023-09-06
+
+[metrics.evs_per_public_pile]
+kind = "ratio"
+notation = "1:N"
+numerator = { counted = "evs", basis = "stock" }
+denominator = { counted = "piles", access = ["public"], basis = "stock" }
+comparator = "at_most"
+definition = "EVs ÷ public piles"
+written_as = "公共充电桩数量与电动汽车比例不低于1:8"
+
+[[targets]]
+area = "140902"
+metric = "evs_per_public_pile"
+year = 2025
+value = 6
+source = "002 三年行动计划 二、1"
+"""
+
+
+class _Tables(HTMLParser):
+    """Every table of a page: rows of cell texts (header cells included)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "span" and self._cell is not None:
+            self._cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def html_table(text: str, n: int, columns: tuple[Column, ...]) -> dict[str, dict[str, str]]:
+    """The page's n-th table as {area code: {column key: the cell's text}}, and its
+    headers under "headers"."""
+    parser = _Tables()
+    parser.feed(text)
+    head, *rows = parser.tables[n]
+    keys = [c.key for c in columns]
+    out = {row[0]: dict(zip(keys, row, strict=True)) for row in rows if row}
+    return {**out, "headers": dict(zip(keys, head, strict=True))}
+
+
+def test_the_printed_report_reads_as_the_plan_writes(world: Platform, client: TestClient) -> None:
+    """Seed 002 三年行动计划 一: "全市建成公共充电桩数量与电动汽车比例不低于1:8" — the plan
+    writes piles first, so the report writes 1 : 150, not 150 : 1. Years print as years,
+    flags in words, and a row never says "on track" and "On track: no" at once."""
+    outcomes = world.ingestor.ingest(pack_events(XINZHOU_RATIO, NOON), atomic=True)
+    assert {o.disposition for o in outcomes} == {Disposition.ACCEPTED}
+    text = client.get(
+        "/api/v1/reports/monthly", params={"area": "140900", "month": "2025-05", "format": "html"}
+    ).text
+    main = html_table(text, 0, COLUMNS)
+    progress = html_table(text, 1, PROGRESS_COLUMNS)
+    xinfu = main["140902"]
+    assert xinfu["ev_year"] == "2024"  # a year, not "2,024"
+    assert xinfu["ratio"] == "1 : 150"  # 1,200 EVs to 8 public piles, piles first
+    row = progress["140902"]
+    assert row["status"] == "按计划 on track"  # 4 of the year's 10 new piles by May
+    assert row["on_track"] == "需关注 needs attention"  # …but the ratio is behind
+    assert "on track" not in progress["headers"]["on_track"].lower()
+    assert row["flags"] == "滞后 behind: 车桩比(公共) public piles to EVs"
+    assert not re.search(r"(behind|coverage|forecast_short):[a-z_]", text)  # no raw codes
+    assert progress["140900"]["on_track"] != "—"  # the city row says it too
+    overview = client.get("/api/v1/dashboard/overview", params={"area": "140902"}).json()
+    assert overview["ev_per_public_pile_written"].startswith("1 : ")
+    assert overview["ratio_notation"] == "1:N"
+
+
+def test_a_may_ratio_divides_by_the_vehicle_stock_known_in_may(world: Platform) -> None:
+    """Seed 002 三年行动计划 二、1: "全市14个县（市、区）公共充电桩与电动汽车桩车比分别达到1:8、
+    1:7和1:6" over year-end stocks ("截至2022年底 … 新能源电动汽车保有量12407辆"). With an
+    end-2025 figure already recorded, May 2025's sheet still divides end-2024's EVs, and
+    says which year end it took."""
+    world.ingestor.ingest(
+        [AreaStatisticsRecorded(**meta(), area_code="140902", year=2025, ev_count=9_000)]
+    )
+    figures = Figures(world.read, world.clock)
+    may = figures.month("140900", Month(2025, 5))
+    xinfu = next(r for r in may["rows"] if r["code"] == "140902")
+    assert (xinfu["ev_count"], xinfu["ev_year"]) == (1_200, 2024)
+    assert xinfu["ev_per_public_pile"] == 150.0  # 1,200 ÷ 8, not 9,000 ÷ 8
+    assert xinfu["ev_method"] == "latest_year_end"
+    december = figures.month("140900", Month(2025, 12))
+    assert next(r for r in december["rows"] if r["code"] == "140902")["ev_year"] == 2025
+
+
+def test_the_overview_of_an_area_on_a_past_day_counts_that_area_on_that_day(
+    client: TestClient,
+) -> None:
+    """Seed 002 四、（二）: "各县（市、区）… 于每月3日前将上月 … 工作落实情况报送" — a county's
+    figures at the end of last month. On 30 April 2025 Xinfu had one station (S2, four
+    piles); live status is not kept by day, so a past day has none to show."""
+    april = client.get("/api/v1/overview", params={"area": "140902", "on": "2025-04-30"}).json()
+    assert april["counts"] == {"stations": 1, "chargers": 1, "connectors": 4, "swap_stations": 0}
+    assert april["piles"]["total"] == 4 and april["status"] is None
+    assert (april["area"], april["on"]) == ("140902", "2025-04-30")
+    today = client.get("/api/v1/overview", params={"area": "140902"}).json()
+    assert today["counts"]["stations"] == 3 and "events" not in today["counts"]
+    assert sum(today["status"].values()) == today["counts"]["connectors"] == 8
+    platform = client.get("/api/v1/overview").json()
+    assert platform["counts"]["stations"] == 4 and platform["counts"]["events"] > 0
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.mark.slow
+def test_area_names_print_on_one_line(supervised: TestClient) -> None:
+    """R16: the county report is printed and read on paper. In a real browser, on A4
+    landscape, every area's name stays on one line in every table (not a character a
+    line)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    text = supervised.get(
+        "/api/v1/reports/monthly", params={"area": "140900", "month": "2025-05", "format": "html"}
+    ).text
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1123, "height": 794})  # A4 landscape, 96 dpi
+        page.emulate_media(media="print")
+        page.set_content(text)
+        lines = page.evaluate(
+            """() => [...document.querySelectorAll("table:not(.notes) tbody tr")].flatMap((tr) =>
+                [...tr.cells].slice(0, 3).map((td) => {
+                    const range = document.createRange();
+                    range.selectNodeContents(td);
+                    const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+                    return [td.textContent, tops.size];
+                }))"""
+        )
+        overflow = page.evaluate(
+            """() => [...document.querySelectorAll("table")].map(
+                (t) => t.getBoundingClientRect().width - document.body.clientWidth)"""
+        )
+        browser.close()
+    names = [name for name, _ in lines]
+    assert "忻府区" in names and "忻州市 合计" in names
+    assert [(name, n) for name, n in lines if n > 1] == []
+    assert max(overflow) <= 1  # and every table still fits the page's width

@@ -17,3 +17,60 @@ def test_upgrading_an_empty_database_gives_the_declared_schema(database_url: str
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     store.dispose()
     assert diff == [], "schema.py changed without a migration: add one"
+
+
+def test_0011_dates_each_revision_by_its_valid_from_and_counts_2_2_kw_as_a_pile(
+    database_url: str,
+) -> None:
+    """Seed 001 表2 注: "充电桩指2.2千瓦以上的交流或直流充电设施" (以上 includes 2.2 kW), and
+    seed 002 四、（三）滚动调整: revised targets take effect on their own date. A database
+    made before 0011 gets both right when it is upgraded, without a rebuild."""
+    from datetime import date
+    from decimal import Decimal
+
+    from alembic import command
+    from sqlalchemy import select
+
+    from chargenet.adapters.storage.schema import connectors, target_revisions
+    from chargenet.bootstrap import bootstrap
+    from chargenet.config import Settings
+    from chargenet.core.events import TargetSet
+    from tests.builders import charger, meta, small_world
+
+    platform = bootstrap(Settings(database_url=database_url))
+    platform.ingestor.ingest(
+        [
+            *small_world(),
+            charger("C9", "S1", guns=1, power_w=2_200, dc=False),
+            TargetSet(
+                **meta(),
+                target_id="140902|new_public_piles|2025",
+                area_code="140902",
+                metric="new_public_piles",
+                value=Decimal(3),
+                year=2025,
+                valid_from=date(2025, 10, 1),
+            ),
+        ]
+    )
+    platform.close()
+    store = SqlEventStore(database_url)
+    engine = store.engine
+    config = migrate.alembic_config(engine)
+
+    def state() -> tuple[object, object]:
+        kept = migrate.current_revision(engine) == "0011"
+        with engine.connect() as conn:
+            pile = conn.execute(
+                select(connectors.c.is_pile).where(connectors.c.charger_id == "C9")
+            ).scalar_one()
+            if not kept:
+                return pile, None
+            return pile, conn.execute(select(target_revisions.c.valid_from)).scalar_one()
+
+    assert state() == (True, date(2025, 10, 1))
+    command.downgrade(config, "0007")  # as it was: 2.2 kW no pile, no valid_from kept
+    assert state() == (False, None)
+    command.upgrade(config, "head")
+    assert state() == (True, date(2025, 10, 1))
+    store.dispose()

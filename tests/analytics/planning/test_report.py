@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from chargenet.analytics.planning.report import PileFigures, due_dates, unit_report
+from chargenet.analytics.planning.report import (
+    PileFigures,
+    due_dates,
+    region_coverage,
+    unit_report,
+)
 from chargenet.analytics.planning.results import RuleResult, Status
 
 
@@ -39,3 +44,21 @@ def test_a_units_share_of_each_rule() -> None:
         "area_average": "met",  # 20 piles over 4 townships
     }
     assert report.flags == ["coverage:area_distance"] and not report.on_track
+
+
+def test_the_whole_areas_row_is_flagged_by_its_own_rules() -> None:
+    """Seed 002 三年行动计划 一: "实现公共充电桩全市152个乡镇（街道）全覆盖，再覆盖300个行政村"
+    — the city's own rules: unmet, they flag the city's row. A county's report is not held
+    to the city's count of 300 villages."""
+    rules = [
+        result("area_presence", {"required": 300, "areas": 2670}, {}),
+        result("site_count", {"required": 18, "sites": 15}, {}),
+    ]
+    figures = PileFigures(0, 0, 0, 0, 0, 0)
+    city = unit_report("140900", "忻州市", None, False, figures, [], [])
+    region_coverage(city, rules, whole_region=True)
+    assert city.flags == ["coverage:area_presence", "coverage:site_count"]
+    assert not city.on_track
+    county = unit_report("140902", "忻府区", None, False, figures, [], [])
+    region_coverage(county, rules[:1], whole_region=False)
+    assert county.coverage["area_presence"]["status"] == "counted" and county.on_track

@@ -33,6 +33,7 @@ def test_set_cover_finds_the_optimum_where_greedy_does_not() -> None:
     greedy = solve_cover(covers, 3, use_highs=False)
     assert greedy.method == "greedy" and greedy.objective == 3
     assert greedy.bound == 2 and greedy.gap == pytest.approx(1 / 3)
+    assert greedy.status == "asked for"  # not "highspy unavailable or failed"
 
 
 def test_maximum_coverage_with_a_budget_and_uncoverable_demand() -> None:

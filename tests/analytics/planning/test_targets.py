@@ -13,13 +13,13 @@ from chargenet.analytics.planning.targets import (
     ForecastMethod,
     Progress,
     TargetRow,
-    in_force,
     monthly,
     plan_vs_actual,
 )
 from chargenet.app.planning import shipped_packs
 from chargenet.core.planning.metrics import STANDARD_METRICS
 from chargenet.core.planning.pack import parse_pack
+from chargenet.core.planning.revisions import in_force
 from chargenet.core.registry.model import Access, PowerType
 
 AREA = "140902"
@@ -174,6 +174,9 @@ def test_the_value_in_force_on_a_day() -> None:
     assert in_force(revisions, date(2023, 1, 1)) is None
     assert in_force(revisions, date(2024, 5, 31)) == 100
     assert in_force(revisions, date(2024, 6, 1)) == 120
+    # Two revisions taking effect on the same day: the one recorded later stands.
+    same_day = [*revisions, (date(2024, 6, 1), Decimal(110))]
+    assert in_force(same_day, date(2024, 7, 1)) == 110
 
 
 def test_ev_figures_are_year_end_statistics() -> None:
@@ -182,5 +185,26 @@ def test_ev_figures_are_year_end_statistics() -> None:
     assert done.actual == 200 and done.status is Progress.MET
     pending = plan_vs_actual(row("new_nev", "150", 2025), m, world(), date(2025, 6, 30))
     assert pending.actual is None and pending.status is Progress.NO_DATA
-    assert pending.notes == ["evs for 2025 not yet recorded"]
+    assert pending.notes == ["evs added in 2025: known at end-2025"]
+
+
+def test_a_mid_year_ratio_divides_by_the_vehicle_stock_known_that_day() -> None:
+    """Seed 002 三年行动计划 二、1: "2023年、2024年、2025年，全市14个县（市、区）公共充电桩与
+    电动汽车桩车比分别达到1:8、1:7和1:6"; its vehicle figures are year-end stocks ("截至2022年
+    底 … 新能源电动汽车保有量12407辆"). On 30 June 2025 the end-2025 stock does not exist
+    yet, even when a figure for it is already recorded: June's ratio divides end-2024's
+    EVs by June's public piles, and says so."""
+    actuals = world()
+    actuals = Actuals(actuals.piles, evs={**actuals.evs, (AREA, 2025): 2_000})
+    metric = parse_pack(shipped_packs()["xinzhou"]).metric("evs_per_public_pile")
+    assert metric is not None
+    june = plan_vs_actual(row("evs_per_public_pile", "6", 2025), metric, actuals, date(2025, 6, 30))
+    # 1,000 EVs at end-2024 ÷ 130 public piles on 30 June, not 2,000 ÷ 130.
+    assert (june.numerator, june.denominator, june.actual) == (1000, 130, Decimal("7.692"))
+    assert (june.vehicles_year, june.vehicles_method) == (2024, "latest_year_end")
+    assert june.notes == ["evs at end-2024 (latest known on 2025-06-30; latest_year_end)"]
+    year_end = plan_vs_actual(
+        row("evs_per_public_pile", "6", 2025), metric, actuals, date(2025, 12, 31)
+    )
+    assert (year_end.numerator, year_end.vehicles_year) == (2000, 2025)
     assert pytest.approx(0) == 0

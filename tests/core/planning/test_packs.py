@@ -217,3 +217,67 @@ description = "d"
     assert "needs a level" in problems
     with pytest.raises(PackError, match="not valid TOML"):
         parse_pack("[pack\n")
+
+
+def test_packs_are_dated_by_their_documents() -> None:
+    """Seed 002 opens "忻政办发〔2023〕39号 … 忻州市人民政府办公室 2023年9月6日"; seed 000 Part 3
+    is signed "柳州市人民政府办公室 … 20231214"; seed 004 "柳州市人民政府 2023年1月3日". A target
+    is in force from its document's date, not before."""
+    assert pack("xinzhou").version == date(2023, 9, 6)
+    liuzhou = pack("liuzhou")
+    assert liuzhou.version == date(2023, 12, 14)
+    r15 = {t.metric: t.revised_on for t in liuzhou.targets if t.metric.endswith(("_t", "_pct"))}
+    assert set(r15.values()) == {date(2023, 1, 3)}
+    plan = {t.revised_on for t in liuzhou.targets if t.metric == "new_charging_piles"}
+    assert plan == {None}  # the pack's own date
+
+
+def test_the_township_rules_count_townships_and_subdistricts() -> None:
+    """Seed 002 三年行动计划 一: "实现公共充电桩全市152个乡镇（街道）全覆盖" — a 街道 is one of
+    the 152: a subdistrict without a public pile leaves the rule unmet."""
+    from chargenet.analytics.planning.coverage import CoverageInput, check_rule
+    from chargenet.analytics.planning.results import Status
+    from tests.analytics.planning.worlds import CITY, station, township
+
+    rules = {r.id: r for r in pack("xinzhou").rules}
+    town, street = township("450202100", 0.0), township("450202001", 0.5, name="秀容街道")
+    piles_in_town = station("S", 0.0, chain=("450000", CITY, "450202", "450202100", None))
+    inp = CoverageInput(2023, CITY, CITY, [town, street], [piles_in_town])
+    presence = check_rule(inp, rules["township_presence"])
+    assert presence is not None and presence.status is Status.UNMET
+    assert presence.summary["areas"] == 2 and [s.id for s in presence.shortfalls] == [street.code]
+    average = check_rule(
+        CoverageInput(2025, CITY, CITY, [town, street], [piles_in_town]),
+        rules["township_average_piles"],
+    )
+    assert average is not None and average.summary["areas"] == 2
+
+
+def test_the_seed_figures_once_left_out_are_stored_with_their_sources() -> None:
+    """Seed 000 Part 3 一、4: "Strive to promote new energy vehicles in the public domain.
+    12177"; seed 002 三年行动计划 二、4: "中心城区公交等公共服务领域桩车比不低于1:2，力争达到
+    1:1"; seed 001 （4）发展目标: "新建自用充电设施14.7万个 … 可满足约67.89万辆新能源汽车充电
+    需求", 重点任务: "全区建成不少于600个综合供能服务站"; seed 000 Part 3 二、7: "scenic spots,
+    caravan camps, four-star hotels … each charging station shall be equipped with at least
+    2 DC charging piles"."""
+
+    def stored(p: PolicyPack, metric: str) -> list[tuple[str, int, Decimal]]:
+        found = [t for t in p.targets if t.metric == metric]
+        assert all(t.source.startswith(("000", "001", "002")) for t in found), metric
+        return [(t.area_code, t.year, t.value) for t in found]
+
+    liuzhou, xinzhou, guangxi = pack("liuzhou"), pack("xinzhou"), pack("guangxi")
+    assert stored(liuzhou, "new_public_sector_vehicles") == [("450200", 2025, 12177)]
+    assert stored(xinzhou, "fleet_vehicles_per_pile") == [("140900", 2025, 2)]
+    assert stored(xinzhou, "fleet_vehicles_per_pile_aim") == [("140900", 2025, 1)]
+    aim = xinzhou.metric("fleet_vehicles_per_pile_aim")
+    assert aim is not None and aim.strength is Strength.AIM
+    assert stored(guangxi, "new_private_piles_2021_2025") == [("450000", 2025, 147000)]
+    private = guangxi.metric("new_private_piles_2021_2025")
+    assert private is not None and private.quantity is not None
+    assert (private.quantity.access, private.quantity.since_year) == (("private",), 2021)
+    assert stored(guangxi, "evs_served") == [("450000", 2025, 678900)]
+    assert stored(guangxi, "integrated_energy_stations") == [("450000", 2025, 600)]
+    [rule] = [r for r in liuzhou.rules if r.kind.value == "site_equipment"]
+    assert set(rule.stations.categories) == {"scenic_spot", "rv_camp", "hotel"}
+    assert rule.stations.min_dc_piles == 2 and "caravan camps" in rule.source

@@ -101,11 +101,17 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
             date | None, Query(description="Count the piles in service on this day instead")
         ] = None,
     ) -> Any:
-        """Totals for the whole platform or one area: piles (R01), live status, log size."""
+        """Totals for the whole platform or one area: piles (R01), sites, live status, log
+        size. With `on`, piles and sites are those in service at the end of that day, and
+        `status` is null: connector status is live, not kept day by day."""
         return {
-            "counts": await _call(queries.counts),
+            "area": area,
+            "on": on,
+            "counts": await _call(queries.counts, area_code=area, on=on),
             "piles": await _call(queries.pile_count, area_code=area, on=on),
-            "status": await _call(queries.status_summary, area_code=area),
+            "status": None
+            if on is not None
+            else await _call(queries.status_summary, area_code=area),
             "last_seq": await _call(queries.last_seq),
         }
 

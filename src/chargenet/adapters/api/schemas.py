@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 
 class PileCountOut(BaseModel):
-    total: int = Field(description="Connectors above 2.2 kW (R01)")
+    total: int = Field(description="Connectors of 2.2 kW or more (R01)")
     public: int
     dedicated: int
     private: int
@@ -209,7 +209,12 @@ class RejectedEventOut(BaseModel):
 
 
 class Overview(BaseModel):
-    counts: dict[str, int]
+    area: str | None = Field(description="The area counted; null: the whole platform")
+    on: date | None = Field(description="The day counted; null: now")
+    counts: dict[str, int] = Field(
+        description="Sites in service in the area on the day; the log's and registry's "
+        "platform-wide sizes only when neither area nor day is given"
+    )
     piles: PileCountOut
-    status: StatusCounts
+    status: StatusCounts | None = Field(description="Live connector status; null for a past day")
     last_seq: int

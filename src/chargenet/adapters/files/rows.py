@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from chargenet.core.areas import AreaLevel
+from chargenet.core.events import target_value_problem
 from chargenet.core.registry.model import (
     Access,
     ConnectorStandard,
@@ -152,6 +153,7 @@ class TargetRow(Row):
     @field_validator("value")
     @classmethod
     def _finite(cls, value: Decimal) -> Decimal:
-        if not value.is_finite():
-            raise ValueError("value must be a finite number")
+        problem = target_value_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value

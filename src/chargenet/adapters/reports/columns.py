@@ -48,16 +48,22 @@ COLUMNS = (
     Column("target", "年度新增目标", "Year target (new)", _get("year_target")),
     Column("done", "目标完成率%", "Target done %", _get("target_done_percent"), "0.0"),
     Column("evs", "新能源汽车", "EVs", _get("ev_count")),
-    Column("ev_year", "车辆数年份", "EV figure of year", _get("ev_year"), "0"),
-    Column("ratio", "车桩比(公共)", "EVs per public pile", _get("ev_per_public_pile"), "0.0"),
+    Column("ev_year", "车辆数取自年末", "EVs at the end of", _get("ev_year"), "0"),
+    Column(
+        "ratio",
+        "车桩比(公共, 按规划写法)",
+        "Public piles to EVs, as the plan writes it",
+        _get("ev_per_public_pile_written"),
+        "@",
+    ),
 )
 
 NOTES = (
     (
         "充电桩",
         "Pile",
-        "每个额定功率大于2.2kW的充电枪计为一个桩 (R01)",
-        "every connector above 2.2 kW counts as one pile (R01)",
+        "每个额定功率2.2kW及以上的充电枪计为一个桩 (R01)",
+        "every connector of 2.2 kW or more counts as one pile (R01)",
     ),
     (
         "本月新增",
@@ -79,9 +85,13 @@ NOTES = (
     ),
     (
         "车桩比",
-        "EVs per public pile",
-        "最近年末新能源汽车保有量除以月末公共桩数",
-        "EVs at the latest year end over public piles at month end",
+        "Public piles to EVs",
+        "月末已过的最近一个年末的新能源汽车保有量 (年份见“车辆数取自年末”) 与月末公共桩数之比，"
+        "按规划的写法：忻州“公共充电桩与电动汽车比例 1:N”写作 1 : N，其他写作 N : 1",
+        "EVs at the latest year end already past at month end (its year is shown; the "
+        "latest_year_end method: a May ratio does not use the year-end stock still to come) "
+        "to public piles at month end, written the plan's way: Xinzhou's “public piles : "
+        "EVs 1:N” as 1 : N, others as N : 1",
     ),
 )
 
@@ -101,12 +111,42 @@ def _status(row: Row) -> Any:
     return STATUS_WORDS.get(status, status) if status else None
 
 
-def _yes_no(key: str) -> Callable[[Row], Any]:
-    def value(row: Row) -> Any:
-        flag = row.get(key)
-        return None if flag is None or row.get("total") else ("是 yes" if flag else "否 no")
+def _overall(row: Row) -> Any:
+    """The unit as a whole (its targets and its coverage rules), worded apart from the pile
+    target's own status so a row never reads "on track" and "not on track" at once."""
+    flag = row.get("on_track")
+    return None if flag is None else ("正常 all clear" if flag else "需关注 needs attention")
 
-    return value
+
+FLAG_WORDS = {
+    "behind": "滞后 behind",
+    "forecast_short": "预计年末未达 forecast short",
+    "coverage": "未达标 unmet",
+}
+METRIC_WORDS = {
+    "new_public_piles": "年度新增公共桩 new public piles",
+    "public_piles": "公共桩总量 public piles in place",
+    "new_charging_piles": "年度新增充电设施 new charging piles",
+    "charging_piles": "充电设施总量 piles in place",
+    "private_piles": "自用充电设施 private piles",
+    "evs_per_public_pile": "车桩比(公共) public piles to EVs",
+    "evs_per_public_pile_aim": "车桩比力争目标 public piles to EVs, aim",
+    "evs_per_pile": "车桩比 vehicles to piles",
+    "new_nev": "新增新能源汽车 new EVs",
+    "ev_count": "新能源汽车保有量 EVs",
+}
+
+
+def _flags(row: Row) -> Any:
+    """Each flag in words: what is wrong, and with what (a metric's name, a rule's own
+    description), instead of codes like `behind:evs_per_public_pile`."""
+    subjects = row.get("flag_subjects") or {}
+    words = []
+    for flag in row.get("flags") or ():
+        kind, _, subject = flag.partition(":")
+        name = METRIC_WORDS.get(subject) or subjects.get(flag) or subject.replace("_", " ")
+        words.append(f"{FLAG_WORDS.get(kind, kind)}: {name}")
+    return "；".join(words) or None
 
 
 PROGRESS_COLUMNS = (
@@ -120,13 +160,13 @@ PROGRESS_COLUMNS = (
     Column("target", "年度新增目标", "Year target (new)", _get("year_target")),
     Column("actual", "按目标口径已建", "Built, as the target counts", _get("target_actual")),
     Column("done", "完成率%", "Done %", _get("progress_percent"), "0.0"),
-    Column("status", "状态", "Status", _status, "@"),
+    Column("status", "新增目标进度", "New-pile target", _status, "@"),
     Column("forecast", "年末预测", "Year-end forecast", _get("forecast")),
     Column("method", "预测方法", "Forecast method", _get("forecast_method"), "@"),
     Column("villages_ok", "充电距离达标村", "Villages within distance", _get("villages_within")),
     Column("villages", "行政村", "Villages", _get("villages")),
-    Column("on_track", "进度正常", "On track", _yes_no("on_track"), "@"),
-    Column("flags", "需关注事项", "Flags", _get("flags"), "@"),
+    Column("on_track", "总体", "Overall", _overall, "@"),
+    Column("flags", "需关注事项", "Needs attention", _flags, "@"),
 )
 
 SUPERVISION_COLUMNS = (

@@ -164,6 +164,7 @@ table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #bbb; padding: 1.2mm 1.6mm; text-align: right; }
 th { background: #1f4e79; color: #fff; font-weight: 600; font-size: 8.5pt; }
 td.t { text-align: left; } tr.total td { font-weight: 700; background: #ddebf7; }
+td.name { white-space: nowrap; } /* an area's name on one line, not a character a line */
 th span { display: block; font-weight: 400; opacity: .85; }
 .notes td { text-align: left; } .chart { page-break-inside: avoid; margin-top: 4mm; }
 h2.break { page-break-before: always; }
@@ -172,13 +173,17 @@ h2.break { page-break-before: always; }
 
 
 def _fmt(value: Any, number: str) -> str:
+    """A cell as its Excel number format shows it: "#,##0" with thousands separators,
+    "0" without (a year is 2025, not 2,025), "0.0" with one decimal."""
     if value is None:
         return "—"
-    if isinstance(value, float) and number.startswith("0.0"):
-        return f"{value:,.1f}"
-    if isinstance(value, int | float) and number != "@":
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    return html.escape(str(value))
+    if number == "@" or isinstance(value, bool) or not isinstance(value, int | float):
+        return html.escape(str(value))
+    decimals = len(number.split(".", 1)[1]) if "." in number else 0
+    if decimals == 0 and not float(value).is_integer():
+        decimals = 1
+    separator = "," if "," in number else ""
+    return f"{value:{separator}.{decimals}f}"
 
 
 def _html_table(columns: tuple[Column, ...], rows: list[Row]) -> str:
@@ -225,12 +230,20 @@ def page(data: Row, generated: datetime) -> str:
 </body></html>"""
 
 
+NAME_KEYS = ("code", "name_zh", "name_en")
+
+
 def _tr(row: Row, cls: str, columns: tuple[Column, ...] = COLUMNS) -> str:
     cells = "".join(
-        f'<td class="{"t" if c.number == "@" else ""}">{_fmt(c.value(row), c.number)}</td>'
-        for c in columns
+        f'<td class="{_cell_class(c)}">{_fmt(c.value(row), c.number)}</td>' for c in columns
     )
     return f'<tr class="{cls}">{cells}</tr>'
+
+
+def _cell_class(column: Column) -> str:
+    if column.key in NAME_KEYS:
+        return "t name"
+    return "t" if column.number == "@" else ""
 
 
 def bar_chart(rows: list[Row], width: int = 1000, height: int = 260) -> str:

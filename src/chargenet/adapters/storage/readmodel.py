@@ -35,12 +35,14 @@ from chargenet.adapters.storage.schema import (
     sessions,
     stations,
     swap_stations,
+    target_revisions,
     targets,
 )
 from chargenet.adapters.storage.stopped import stopped
 from chargenet.core.access import Principal, Role
 from chargenet.core.areas import AreaLevel, official_level
 from chargenet.core.errors import UnknownReference
+from chargenet.core.planning.revisions import effective_day, in_force
 from chargenet.core.registry.model import Access, PowerType
 from chargenet.core.registry.piles import PileCount, count_piles
 from chargenet.core.status import ConnectorStatus
@@ -549,11 +551,29 @@ class ReadModel:
             row.pop("token_hash")
         return rows, total
 
-    def targets(self, area_code: str | None = None) -> list[Row]:
+    def targets(self, area_code: str | None = None, on: date | None = None) -> list[Row]:
         stmt = select(targets).order_by(targets.c.area_code, targets.c.metric, targets.c.year)
         if area_code:
             stmt = stmt.where(targets.c.area_code == area_code)
-        return self._all(stmt)
+        rows = self._all(stmt)
+        if on is None:
+            return rows
+        history: dict[str, list[tuple[date, Any]]] = {}
+        revisions = select(target_revisions).order_by(target_revisions.c.revised_at)
+        if area_code:
+            revisions = revisions.where(
+                target_revisions.c.target_id.in_([r["target_id"] for r in rows])
+            )
+        for rev in self._all(revisions):
+            day = effective_day(rev["valid_from"], rev["revised_at"])
+            history.setdefault(rev["target_id"], []).append((day, rev["value"]))
+        out = []
+        for row in rows:
+            known = history.get(row["target_id"])
+            value = in_force(known, on) if known else row["value"]
+            if value is not None:
+                out.append({**row, "value": value})
+        return out
 
     # --- the log --------------------------------------------------------------------------
 
@@ -595,8 +615,53 @@ class ReadModel:
             stmt = stmt.where(rejected_events.c.operator_id == operator_id)
         return self._page(stmt, limit, offset)
 
-    def counts(self) -> Row:
-        """Sizes of the main tables (health and the demo banner)."""
+    def _counts_in(self, conn: Connection, n: Any, area_code: str | None, on: date | None) -> Row:
+        def standing(table: Any, commissioned: Any = None) -> list[ColumnElement[bool]]:
+            if on is None:
+                return [table.c.retired_at.is_(None)]
+            start = func.coalesce(commissioned, func.date(table.c.registered_at))
+            return [
+                start <= on,
+                or_(table.c.retired_at.is_(None), func.date(table.c.retired_at) > on),
+            ]
+
+        def inside(table: Any) -> list[ColumnElement[bool]]:
+            return [self.area_column(conn, area_code, table)] if area_code else []
+
+        site = [*standing(stations, stations.c.commissioned_on), *inside(stations)]
+        out = {
+            "stations": n(stations, *site),
+            "chargers": n(
+                chargers.join(stations, stations.c.station_id == chargers.c.station_id),
+                *site,
+                *standing(chargers, stations.c.commissioned_on),
+            ),
+            "connectors": n(
+                connectors.join(stations, stations.c.station_id == connectors.c.station_id),
+                *self._in_service(on),
+                *inside(stations),
+            ),
+            "swap_stations": n(
+                swap_stations,
+                *standing(swap_stations, swap_stations.c.commissioned_on),
+                *inside(swap_stations),
+            ),
+        }
+        if on is None:
+            out["sessions_active"] = n(
+                sessions.join(
+                    connectors, connectors.c.connector_id == sessions.c.connector_id
+                ).join(stations, stations.c.station_id == connectors.c.station_id),
+                sessions.c.state == "active",
+                *inside(stations),
+            )
+        return out
+
+    def counts(self, area_code: str | None = None, on: date | None = None) -> Row:
+        """Sizes of the main tables (health and the demo banner). With an area or a day:
+        only what stood in that area at the end of that day (stations, chargers, connectors,
+        swap stations; sessions under way only for today) — the log's and the registry's
+        platform-wide sizes say nothing about one area or a past day."""
         with self._engine.connect() as conn:
 
             def n(table: Any, *where: ColumnElement[bool]) -> int:
@@ -604,6 +669,8 @@ class ReadModel:
                     conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
                 )
 
+            if area_code is not None or on is not None:
+                return self._counts_in(conn, n, area_code, on)
             return {
                 "events": n(events),
                 "rejected_events": n(rejected_events),

@@ -328,7 +328,8 @@ target_revisions = Table(
     Column("target_id", String(ID), nullable=False, index=True),
     Column("value", DecimalText, nullable=False),
     Column("source_ref", Text, nullable=False),
-    Column("revised_at", UtcDateTime, nullable=False),
+    Column("revised_at", UtcDateTime, nullable=False),  # when it was set (the event's time)
+    Column("valid_from", Date),  # the day it takes effect; None: the day it was set
 )
 
 # Tables derived from the log, emptied and refilled by `chargenet db rebuild`. Children

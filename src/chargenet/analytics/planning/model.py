@@ -29,7 +29,7 @@ class AreaPoint:
 
 @dataclass(frozen=True, slots=True)
 class PileRecord:
-    """One pile (a connector above 2.2 kW, R01) with where and when it served."""
+    """One pile (a connector of 2.2 kW or more, R01) with where and when it served."""
 
     station_id: str
     access: Access

@@ -90,11 +90,45 @@ def unit_report(
         if row is None:
             continue
         status = _unit_status(result, row)
-        cov[result.rule_id] = {**row, "status": status, "requirement": result.requirement}
+        cov[result.rule_id] = {
+            **row,
+            "status": status,
+            "requirement": result.requirement,
+            "description": result.description,
+        }
         if status == Status.UNMET.value:
             flags.append(f"coverage:{result.rule_id}")
     return UnitReport(
         area_code, name_zh, name_en, planning_unit, piles, targets, cov, flags, not flags
+    )
+
+
+def region_coverage(report: UnitReport, results: list[RuleResult], whole_region: bool) -> None:
+    """The whole area's row: every rule's own summary and status, and a `coverage:` flag
+    for each rule the area leaves unmet — city-wide rules (every township, 18 service
+    areas, 40 scenic spots, the core's charging distance …) are the city's own to meet.
+    An area smaller than the pack's region (one county) is not held to a city-wide count
+    ("300 villages"): that count is only `counted` there, as in a county's unit row."""
+    report.coverage = {}
+    for r in results:
+        status = r.status.value
+        if not whole_region and _city_wide_count(r):
+            status = "counted"
+        report.coverage[r.rule_id] = {
+            **r.summary,
+            "status": status,
+            "requirement": r.requirement,
+            "description": r.description,
+        }
+        if status == Status.UNMET.value:
+            report.flags.append(f"coverage:{r.rule_id}")
+    report.on_track = not report.flags
+
+
+def _city_wide_count(result: RuleResult) -> bool:
+    """A presence rule asking for a number of areas (not every area) across the region."""
+    return result.kind == "area_presence" and result.summary.get("required") != result.summary.get(
+        "areas"
     )
 
 
@@ -106,9 +140,7 @@ def _unit_status(result: RuleResult, row: dict[str, Any]) -> str:
     if result.kind == "area_average":
         average = row.get("piles", 0) / row["total"] if row["total"] else 0.0
         return (Status.MET if average >= result.summary["min_average"] else Status.UNMET).value
-    if result.kind == "area_presence" and result.summary.get("required") != result.summary.get(
-        "areas"
-    ):
+    if _city_wide_count(result):
         return "counted"
     return (Status.MET if row["met"] == row["total"] else Status.UNMET).value
 

@@ -3,9 +3,9 @@ point (or the most demand a fixed number of sites can cover).
 
 Solved as a 0-1 integer programme with HiGHS (highspy), which proves optimality or
 reports the gap between its best solution and its lower bound when the time limit stops
-it. Without highspy, or when it fails, the greedy algorithm (within a factor ln n of the
-optimum) runs instead and is measured against the LP relaxation's bound, so a gap is
-always reported.
+it. When asked (`use_highs=False`), without highspy, or when it fails, the greedy
+algorithm (within a factor ln n of the optimum) runs instead, says which of these made it
+run, and is measured against the LP relaxation's bound, so a gap is always reported.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from scipy.sparse import csc_matrix
 class CoverSolution:
     chosen: tuple[int, ...]  # candidate indices
     method: str  # "highs" or "greedy"
-    status: str  # solver's words: Optimal, Time limit reached, greedy …
+    status: str  # HiGHS's words (Optimal, Time limit reached …) or why greedy ran
     objective: float  # sites chosen (set cover) or demand covered (max coverage)
     bound: float  # proven bound on the optimum (lower for set cover, upper for max coverage)
     gap: float  # relative distance between objective and bound (0 = proven optimal)
@@ -54,11 +54,12 @@ def _highs(
     maximize: bool,
     time_limit: float,
     mip_gap: float,
-) -> tuple[np.ndarray, str, float, float, float] | None:
+) -> tuple[np.ndarray, str, float, float, float] | str:
+    """The solver's answer, or why there is none (the greedy fallback says so)."""
     try:
         import highspy
     except ImportError:
-        return None
+        return "highspy is not installed"
     h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
@@ -83,13 +84,13 @@ def _highs(
         highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integer
     ]
     if h.passModel(lp) != highspy.HighsStatus.kOk:
-        return None
+        return "HiGHS refused the model"
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     values = np.asarray(h.getSolution().col_value, dtype=np.float64)
     if len(values) != matrix.shape[1] or info.primal_solution_status != 2:  # 2: feasible
-        return None
+        return f"HiGHS found no solution ({status})"
     return (
         values,
         status,
@@ -150,41 +151,44 @@ def solve_cover(
         for c in covers[d]:
             by_candidate[c].add(d)
     matrix = _matrix([covers[d] for d in keep], n_candidates)
-    solved = None
-    if use_highs and keep:
-        if budget is None:
-            solved = _highs(
-                np.ones(n_candidates),
-                matrix,
-                np.ones(len(keep)),
-                np.full(len(keep), np.inf),
-                np.ones(n_candidates, dtype=bool),
-                np.ones(n_candidates),
-                False,
-                time_limit,
-                mip_gap,
-            )
-        else:
-            # max Σ w_d y_d  s.t.  y_d − Σ_{c covers d} x_c ≤ 0,  Σ x_c ≤ budget
-            m, k = len(keep), n_candidates
-            from scipy.sparse import bmat, eye
-            from scipy.sparse import csc_matrix as csc
+    solved: tuple[np.ndarray, str, float, float, float] | str
+    if not use_highs:
+        solved = "asked for"
+    elif not keep:
+        solved = "nothing a candidate can cover"
+    elif budget is None:
+        solved = _highs(
+            np.ones(n_candidates),
+            matrix,
+            np.ones(len(keep)),
+            np.full(len(keep), np.inf),
+            np.ones(n_candidates, dtype=bool),
+            np.ones(n_candidates),
+            False,
+            time_limit,
+            mip_gap,
+        )
+    else:
+        # max Σ w_d y_d  s.t.  y_d − Σ_{c covers d} x_c ≤ 0,  Σ x_c ≤ budget
+        m, k = len(keep), n_candidates
+        from scipy.sparse import bmat, eye
+        from scipy.sparse import csc_matrix as csc
 
-            top = bmat([[-matrix, eye(m)]])
-            bottom = csc(np.concatenate([np.ones(k), np.zeros(m)])[None, :])
-            full = csc(bmat([[top], [bottom]]))
-            solved = _highs(
-                np.concatenate([np.zeros(k), w[keep]]),
-                full,
-                np.full(m + 1, -np.inf),
-                np.concatenate([np.zeros(m), [budget]]),
-                np.concatenate([np.ones(k, dtype=bool), np.zeros(m, dtype=bool)]),
-                np.ones(k + m),
-                True,
-                time_limit,
-                mip_gap,
-            )
-    if solved is not None:
+        top = bmat([[-matrix, eye(m)]])
+        bottom = csc(np.concatenate([np.ones(k), np.zeros(m)])[None, :])
+        full = csc(bmat([[top], [bottom]]))
+        solved = _highs(
+            np.concatenate([np.zeros(k), w[keep]]),
+            full,
+            np.full(m + 1, -np.inf),
+            np.concatenate([np.zeros(m), [budget]]),
+            np.concatenate([np.ones(k, dtype=bool), np.zeros(m, dtype=bool)]),
+            np.ones(k + m),
+            True,
+            time_limit,
+            mip_gap,
+        )
+    if not isinstance(solved, str):
         values, status, objective, bound, gap = solved
         chosen = tuple(int(i) for i in np.nonzero(values[:n_candidates] > 0.5)[0])
         if budget is None:
@@ -213,7 +217,7 @@ def solve_cover(
     return CoverSolution(
         tuple(chosen_list),
         "greedy",
-        "greedy (highspy unavailable or failed)",
+        solved,  # why greedy ran: asked for, highspy missing, HiGHS found nothing …
         objective,
         bound,
         gap,

@@ -3,7 +3,8 @@
 Actuals follow the target's own metric definition (R03): which piles (access, DC/AC),
 which vehicles, new in the period or in place at its end. Piles are counted from their
 commissioning and retirement days (R01 piles only). Vehicle counts are year-end
-statistics: inside a year the latest known year end stands in, and the report says so.
+statistics: on a day inside a year the latest year end that has passed stands in (the
+stock known that day, `core/planning/vehicles.py`), and the row says so.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from enum import StrEnum
 
 from chargenet.analytics.planning.model import PileRecord
 from chargenet.core.planning.metrics import Basis, Comparator, Counted, Metric, MetricKind, Quantity
+from chargenet.core.planning.vehicles import (
+    VEHICLE_STOCK_METHOD,
+    latest_known_year,
+    year_end_known,
+)
 
 
 class Progress(StrEnum):
@@ -39,7 +45,9 @@ FORECAST_EXPLAIN = {
         "piles built so far ÷ the share of last year's piles built by the same day"
     ),
 }
-EV_TREND = "vehicles: last year-end count plus last year's growth (linear trend)"
+EV_TREND = (
+    "vehicles: the last year-end count known on the day plus last year's growth (linear trend)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +90,11 @@ class Actuals:
         table = self.evs if counted is Counted.EVS else self.motor_vehicles
         return table.get((area, year))
 
-    def latest_vehicles(self, counted: Counted, area: str, year: int) -> tuple[int, int] | None:
-        """(count, year) of the latest year end at or before `year`."""
-        for y in range(year, year - 5, -1):
+    def known_vehicles(self, counted: Counted, area: str, on: date) -> tuple[int, int] | None:
+        """(count, year) of the stock known on day `on`: the latest year end that has passed
+        (VEHICLE_STOCK_METHOD), looking back at most five years."""
+        latest = latest_known_year(on)
+        for y in range(latest, latest - 5, -1):
             value = self.vehicles(counted, area, y)
             if value is not None:
                 return value, y
@@ -95,6 +105,7 @@ class Actuals:
 class Measure:
     value: Decimal | None
     note: str = ""
+    vehicles_year: int | None = None  # vehicle counts: the year end they were taken at
 
 
 def period_of(year: int, month: int | None) -> tuple[date, date]:
@@ -114,20 +125,26 @@ def measure(actuals: Actuals, q: Quantity, area: str, start: date, end: date) ->
         return Measure(Decimal(actuals.piles_new(q, area, begin, end)))
     if q.counted is Counted.STATIONS:
         return Measure(None, "station counts are not a plan metric yet")
-    latest = actuals.latest_vehicles(q.counted, area, end.year)
-    if latest is None:
-        return Measure(None, f"no {q.counted.value} statistics for {area}")
-    value, year = latest
-    note = "" if year == end.year else f"{q.counted.value} at end-{year} (latest known)"
+    known = actuals.known_vehicles(q.counted, area, end)
+    if known is None:
+        return Measure(None, f"no {q.counted.value} statistics for {area} by {end}")
+    value, year = known
+    note = (
+        ""
+        if year == end.year
+        else f"{q.counted.value} at end-{year} (latest known on {end}; {VEHICLE_STOCK_METHOD})"
+    )
     if q.basis is Basis.STOCK:
-        return Measure(Decimal(value), note)
+        return Measure(Decimal(value), note, year)
     base_year = (q.since_year or end.year) - 1
     base = actuals.vehicles(q.counted, area, base_year)
     if base is None:
         return Measure(None, f"no {q.counted.value} statistics for end-{base_year}")
     if year != end.year:
-        return Measure(None, f"{q.counted.value} for {end.year} not yet recorded")
-    return Measure(Decimal(value - base), note)
+        if year_end_known(end.year, end):
+            return Measure(None, f"{q.counted.value} for {end.year} not yet recorded")
+        return Measure(None, f"{q.counted.value} added in {end.year}: known at end-{end.year}")
+    return Measure(Decimal(value - base), note, year)
 
 
 @dataclass
@@ -162,6 +179,13 @@ class PlanVsActual:
     denominator: Decimal | None = None
     source_ref: str = ""
     notes: list[str] = field(default_factory=list)
+    # Vehicle counts: the year end taken and how it was chosen (VEHICLE_STOCK_METHOD).
+    vehicles_year: int | None = None
+    vehicles_method: str | None = None
+    # Ratios as the plan writes them ("1 : 6" for Xinzhou, "2.3 : 1" for Guangxi).
+    notation: str | None = None
+    target_written: str | None = None
+    actual_written: str | None = None
 
 
 def _ratio(num: Decimal | None, den: Decimal | None) -> Decimal | None:
@@ -205,8 +229,12 @@ def _forecast_piles(
     return ahead.quantize(Decimal(1))
 
 
-def _forecast_vehicles(actuals: Actuals, q: Quantity, area: str, year: int) -> Decimal | None:
-    last = actuals.latest_vehicles(q.counted, area, year)
+def _forecast_vehicles(
+    actuals: Actuals, q: Quantity, area: str, year: int, as_of: date
+) -> Decimal | None:
+    """The year-end stock from what is known on `as_of`: the last year end passed plus
+    last year's growth per year still to come (a linear trend)."""
+    last = actuals.known_vehicles(q.counted, area, min(as_of, date(year, 12, 31)))
     if last is None:
         return None
     value, y = last
@@ -234,7 +262,7 @@ def _forecast(
     if q.counted is Counted.PILES:
         return _forecast_piles(actuals, q, area, start, end, as_of, method)
     if q.counted in (Counted.EVS, Counted.MOTOR_VEHICLES):
-        return _forecast_vehicles(actuals, q, area, end.year)
+        return _forecast_vehicles(actuals, q, area, end.year, as_of)
     return None
 
 
@@ -274,6 +302,7 @@ def plan_vs_actual(
         row.actual = m.value
         if m.note:
             row.notes.append(m.note)
+        measured = [m]
     else:
         assert metric.numerator is not None and metric.denominator is not None
         num = measure(actuals, metric.numerator, target.area_code, start, upto)
@@ -281,6 +310,14 @@ def plan_vs_actual(
         row.numerator, row.denominator = num.value, den.value
         row.actual = _ratio(num.value, den.value)
         row.notes += [n for n in (num.note, den.note) if n]
+        measured = [num, den]
+    year_ends = [m.vehicles_year for m in measured if m.vehicles_year is not None]
+    if year_ends:
+        row.vehicles_year, row.vehicles_method = max(year_ends), VEHICLE_STOCK_METHOD
+    if metric.kind is MetricKind.RATIO:
+        row.notation = metric.notation.value
+        row.target_written = metric.notation.write(target.value)
+        row.actual_written = metric.notation.write(row.actual)
     if row.actual is None:
         return row
     if target.value:
@@ -379,9 +416,3 @@ def monthly(
             cumulative = total
         out.append(MonthProgress(month, new, cumulative, expected, cumulative >= expected))
     return out
-
-
-def in_force(revisions: Sequence[tuple[date, Decimal]], on: date) -> Decimal | None:
-    """The value in force on a day from (revised on, value) pairs (R16 rolling plans)."""
-    known = [(d, v) for d, v in revisions if d <= on]
-    return max(known)[1] if known else None

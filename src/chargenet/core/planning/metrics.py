@@ -11,7 +11,7 @@ from chargenet.core.registry.model import Access, PowerType
 
 
 class Counted(StrEnum):
-    PILES = "piles"  # connectors above 2.2 kW (R01)
+    PILES = "piles"  # connectors of 2.2 kW or more (R01)
     STATIONS = "stations"
     EVS = "evs"  # new-energy vehicles registered (area statistics)
     MOTOR_VEHICLES = "motor_vehicles"
@@ -47,6 +47,23 @@ class Strength(StrEnum):
 class MetricKind(StrEnum):
     COUNT = "count"
     RATIO = "ratio"
+
+
+class Notation(StrEnum):
+    """Which way round a plan writes a vehicle-to-pile ratio (R03). The value is always
+    vehicles per pile; only its written form follows the plan."""
+
+    PILES_FIRST = "1:N"  # Xinzhou "公共充电桩数量与电动汽车比例不低于1:8": one pile to N vehicles
+    VEHICLES_FIRST = "N:1"  # Guangxi "车桩比保持不低于2.3：1": N vehicles to one pile
+
+    def write(self, per_pile: Decimal | float | None, digits: int = 1) -> str | None:
+        """The ratio as the plan writes it: "1 : 4.8" or "4.8 : 1"; None when unknown."""
+        if per_pile is None:
+            return None
+        n = f"{float(per_pile):,.{digits}f}"
+        if "." in n:
+            n = n.rstrip("0").rstrip(".")
+        return f"1 : {n}" if self is Notation.PILES_FIRST else f"{n} : 1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +120,7 @@ class Metric:
     written_as: str = ""  # the source's own wording, e.g. "公共充电桩 : 电动汽车 ≥ 1:8"
     tolerance: Decimal = Decimal("0.1")  # ABOUT: relative band either way
     unit: str = ""
+    notation: Notation = Notation.VEHICLES_FIRST  # RATIO: how the plan writes it
 
     def problems(self) -> list[str]:
         out = []
@@ -169,14 +187,14 @@ STANDARD_METRICS: dict[str, Metric] = {
     for m in (
         _count(
             "new_public_piles",
-            "new public piles (connectors > 2.2 kW, R01) commissioned in the year",
+            "new public piles (connectors ≥ 2.2 kW, R01) commissioned in the year",
             Counted.PILES,
             Basis.NEW,
             _PUBLIC,
         ),
         _count(
             "public_piles",
-            "public piles (connectors > 2.2 kW) in service at the end of the year",
+            "public piles (connectors ≥ 2.2 kW) in service at the end of the year",
             Counted.PILES,
             Basis.STOCK,
             _PUBLIC,

@@ -25,6 +25,7 @@ from chargenet.core.planning.metrics import (
     Counted,
     Metric,
     MetricKind,
+    Notation,
     Power,
     Quantity,
     Strength,
@@ -70,7 +71,7 @@ class TargetEntry:
     source: str
     month: int | None = None
     label: str = ""  # the row's name in the source table
-    revised_on: date | None = None  # None: as of the pack's version date
+    revised_on: date | None = None  # its own date (set_on, a revision); None: the pack's
 
     @property
     def target_id(self) -> str:
@@ -233,6 +234,8 @@ def _metric(r: _Reader, metric_id: str, data: Any) -> Metric | None:
             **common,
             numerator=_quantity(r, data.get("numerator"), f"{where}.numerator"),
             denominator=_quantity(r, data.get("denominator"), f"{where}.denominator"),
+            notation=r.enum(Notation, data.get("notation", "N:1"), f"{where} notation")
+            or Notation.VEHICLES_FIRST,
         )
     for problem in metric.problems():
         r.fail(where, problem)
@@ -248,6 +251,7 @@ def _tables(r: _Reader, tables: Any) -> list[TargetEntry]:
         where = f"tables[{n}]"
         metric = r.text(table, "metric", where)
         source = r.text(table, "source", where)
+        set_on = _set_on(r, table, where)
         years = table.get("years")
         rows = table.get("rows")
         if not isinstance(years, list) or not all(isinstance(y, int) for y in years):
@@ -280,11 +284,24 @@ def _tables(r: _Reader, tables: Any) -> list[TargetEntry]:
                     totals[year] = value
                 else:
                     sums[year] += value
-                out.append(TargetEntry(code, metric, year, value, source, label=str(label)))
+                out.append(
+                    TargetEntry(
+                        code, metric, year, value, source, label=str(label), revised_on=set_on
+                    )
+                )
         for year, total in totals.items():
             if complete[year] and sums[year] != total:
                 r.fail(where, f"{year}: rows add up to {sums[year]}, the total row says {total}")
     return out
+
+
+def _set_on(r: _Reader, item: Mapping[str, Any], where: str) -> date | None:
+    """A table's or target's own date, when its source is dated apart from the pack."""
+    on = item.get("set_on")
+    if on is not None and not isinstance(on, date):
+        r.fail(where, "set_on must be a date (YYYY-MM-DD)")
+        return None
+    return on
 
 
 def _targets(r: _Reader, targets: Any) -> list[TargetEntry]:
@@ -303,9 +320,19 @@ def _targets(r: _Reader, targets: Any) -> list[TargetEntry]:
             month = None
         value = r.number(item.get("value"), f"{where} value")
         source = r.text(item, "source", where)
+        set_on = _set_on(r, item, where)
         if value is not None:
             out.append(
-                TargetEntry(area, metric, year, value, source, month, str(item.get("label", "")))
+                TargetEntry(
+                    area,
+                    metric,
+                    year,
+                    value,
+                    source,
+                    month,
+                    str(item.get("label", "")),
+                    revised_on=set_on,
+                )
             )
         for k, revision in enumerate(item.get("revisions", []), 1):
             at = f"{where} revision {k}"

@@ -41,6 +41,7 @@ class SiteCategory(StrEnum):
     TRUNK_ROAD_PARKING = "trunk_road_parking"  # national/provincial trunk-road parking area
     TOURISM_ROAD = "tourism_road"
     RV_CAMP = "rv_camp"
+    HOTEL = "hotel"  # Liuzhou: stations at (four-star) hotels need ≥ 2 DC piles (R25)
     VILLAGE_POINT = "village_point"
     FLEET_DEPOT = "fleet_depot"  # bus, taxi, logistics, sanitation depots
     OTHER = "other"

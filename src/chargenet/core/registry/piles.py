@@ -1,8 +1,11 @@
-"""R01, the one place piles are counted: every connector above 2.2 kW is one pile.
+"""R01, the one place piles are counted: every connector of 2.2 kW or more is one pile.
 
-A "charging pile" (充电桩) is an AC or DC charging facility above 2.2 kW, and every
-charging gun (connector) counts as one pile (Guangxi plan, table 2 note). Everything that
-counts piles — state tables, reports, plan vs actual — asks this module.
+"充电桩指2.2千瓦以上的交流或直流充电设施，每个充电枪计为1个充电桩" (seed 001, the note under
+table 2): a charging pile is an AC or DC charging facility of 2.2 kW or more, and every
+charging gun (connector) counts as one pile. In PRC drafting 以上 includes the number
+itself (民法典 第一千二百五十九条: 所称的“以上”…包括本数), so a 2,200 W connector is a
+pile. Everything that counts piles — state tables, reports, plan vs actual, the demo —
+asks this module.
 """
 
 from __future__ import annotations
@@ -12,11 +15,11 @@ from dataclasses import dataclass
 
 from chargenet.core.registry.model import Access, PowerType
 
-PILE_MIN_POWER_W = 2_200  # strictly above this is a pile
+PILE_MIN_POWER_W = 2_200  # this much or more is a pile (以上 includes the number)
 
 
 def is_pile(max_power_w: int) -> bool:
-    return max_power_w > PILE_MIN_POWER_W
+    return max_power_w >= PILE_MIN_POWER_W
 
 
 def is_fast(power_type: PowerType) -> bool:

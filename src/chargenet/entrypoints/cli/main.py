@@ -126,13 +126,21 @@ def serve(
             help="API token for non-public reads (repeatable; also $CHARGENET_API_TOKENS)"
         ),
     ] = None,
+    ocpp_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Port of the OCPP gateway (default $CHARGENET_OCPP_PORT or 9000; "
+            "0: any free port, logged)"
+        ),
+    ] = None,
 ) -> None:
-    """Run the platform: HTTP API (and the protocol endpoints) on one port."""
+    """Run the platform: HTTP API and the protocol endpoints on one port, the OCPP gateway
+    on its own (--ocpp-port: two servers on one host need two)."""
     import uvicorn
 
     from chargenet.entrypoints.web import create_app, protocol_parts
 
-    settings = _settings(db, host=host, port=port)
+    settings = _settings(db, host=host, port=port, ocpp_port=ocpp_port)
     platform = bootstrap(settings)
     tokens = _tokens(token)
     if not tokens:
@@ -303,7 +311,8 @@ def import_files(
             counts[outcome.disposition] += 1
             if outcome.disposition is Disposition.REJECTED:
                 lines = ",".join(str(n) for n in result.lines.get(outcome.event_id, []))
-                err.print(f"{path.name}:{lines}: (record): {outcome.reason}")
+                where = outcome.field or "(record)"
+                err.print(f"{path.name}:{lines}: {where}: {outcome.reason}")
         if counts[Disposition.WITHHELD] or (counts[Disposition.REJECTED] and not skip_bad):
             err.print(f"[red]{path}: refused rows; nothing imported from this file[/red]")
             failed = True

@@ -37,7 +37,7 @@ def monthly(
         raise typer.Exit(2) from None
     settings = Settings.from_env(database_url=db)
     platform = bootstrap(settings)
-    figures = Figures(platform.read, platform.clock, settings.local_timezone)
+    figures = Figures(platform.read, platform.clock, settings.local_timezone, platform.planning)
     progress, supervision = report_sources(platform)
     out.mkdir(parents=True, exist_ok=True)
     try:

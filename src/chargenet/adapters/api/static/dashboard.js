@@ -113,7 +113,8 @@ function renderOverview() {
     card("fast_piles", num(o.piles.fast)),
     card("stations", num(o.stations)),
     card("evs", num(o.ev_count) + (o.ev_year ? `<small class="muted"> (${o.ev_year})</small>` : "")),
-    card("ev_per_public_pile", o.ev_per_public_pile === null ? "—" : `${num(o.ev_per_public_pile, 1)} : 1`),
+    // Written the way the area's plan writes it: "1 : 4.8" where Xinzhou says "1:6".
+    card("ev_per_public_pile", o.ev_per_public_pile === null ? "—" : esc(o.ev_per_public_pile_written)),
     card("availability", o.connectors ? pct((100 * usable) / o.connectors) : "—"),
     card("uptime", uptime === null || uptime === undefined ? NA() : pct(uptime.nevi_uptime), "uptime",
       uptime ? `${t("uptime_note")} · ${t("uptime_uk")} ${pct(uptime.uk_reliability)}` : ""),
@@ -530,7 +531,8 @@ function renderProgress() {
     { label: "done_percent", cell: (u) => (target(u) ? pct(100 * target(u).progress) : "—"), n: true },
     { label: "public_in_service", cell: (u) => num(u.piles.public_in_service), n: true },
     { label: "village_cover", cell: (u) => (cover(u) ? `${num(cover(u).met ?? cover(u).within)} / ${num(cover(u).total ?? cover(u).points)}` : "—"), n: true },
-    { label: "on_track", cell: (u) => (u.total ? "" : flagBadges(u)), nw: true },
+    // The total row too: the area's own rules (every township, service areas …) are its own.
+    { label: "on_track", cell: (u) => flagBadges(u), nw: true },
   ], (u) => `data-area="${esc(u.area_code)}"`);
   document.getElementById("progress-note").textContent = body ? `${t("report_due")} ${body.due}` : "";
 }

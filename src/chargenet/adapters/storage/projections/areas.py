@@ -20,7 +20,7 @@ def _apply_area(conn: Connection, event: AreaRegistered) -> None:
     if event.parent_code:
         parent = fetch_row(conn, areas, code=event.parent_code)
         if parent is None:
-            raise UnknownReference("parent area", event.parent_code)
+            raise UnknownReference("parent area", event.parent_code, "parent_code")
         if parent["level"] != (event.level.parent_level or AreaLevel.PROVINCE).value:
             raise Conflict(
                 f"a {event.level.value} cannot stand under {parent['level']} {event.parent_code}"
@@ -53,7 +53,7 @@ def _apply_area(conn: Connection, event: AreaRegistered) -> None:
 
 def _apply_statistics(conn: Connection, event: AreaStatisticsRecorded) -> None:
     if fetch_row(conn, areas, code=event.area_code) is None:
-        raise UnknownReference("area", event.area_code)
+        raise UnknownReference("area", event.area_code, "area_code")
     existing = fetch_row(conn, area_statistics, area_code=event.area_code, year=event.year)
     figures = {
         name: getattr(event, name)

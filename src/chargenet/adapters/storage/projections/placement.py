@@ -30,7 +30,7 @@ def placement(conn: Connection, area_code: str | None, lat: float, lon: float) -
         if official_level(area_code) is not None:
             # An official code of an area not loaded here: its structure still says where.
             return {"area_code": area_code, "area_placed": "code", **_chain_from_code(area_code)}
-        raise UnknownReference("area", area_code)
+        raise UnknownReference("area", area_code, "area_code")
     nearest = _nearest_area(conn, lat, lon)
     if nearest is None:
         return {"area_code": None, "area_placed": None, **empty}

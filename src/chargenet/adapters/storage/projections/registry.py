@@ -56,7 +56,7 @@ def _apply_operator(conn: Connection, event: OperatorRegistered | OperatorUpdate
 def _apply_station(conn: Connection, event: StationRegistered | StationUpdated) -> None:
     st = event.station
     if fetch_row(conn, operators, operator_id=st.operator_id) is None:
-        raise UnknownReference("operator", st.operator_id)
+        raise UnknownReference("operator", st.operator_id, "operator_id")
     existing = fetch_row(conn, stations, station_id=st.station_id)
     if existing is None and isinstance(event, StationUpdated):
         raise UnknownReference("station", st.station_id)
@@ -112,7 +112,7 @@ def _apply_charger(conn: Connection, event: ChargerRegistered | ChargerUpdated) 
     ch = event.charger
     station = fetch_row(conn, stations, station_id=ch.station_id)
     if station is None:
-        raise UnknownReference("station", ch.station_id)
+        raise UnknownReference("station", ch.station_id, "station_id")
     if event.source.operator_id and station["operator_id"] != event.source.operator_id:
         raise Conflict(f"station {ch.station_id} is not operator {event.source.operator_id}'s")
     existing = fetch_row(conn, chargers, charger_id=ch.charger_id)

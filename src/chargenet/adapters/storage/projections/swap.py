@@ -33,7 +33,7 @@ def _apply_swap_station(
 ) -> None:
     ss = event.swap_station
     if fetch_row(conn, operators, operator_id=ss.operator_id) is None:
-        raise UnknownReference("operator", ss.operator_id)
+        raise UnknownReference("operator", ss.operator_id, "operator_id")
     existing = fetch_row(conn, swap_stations, swap_station_id=ss.swap_station_id)
     if existing is None and isinstance(event, SwapStationUpdated):
         raise UnknownReference("swap station", ss.swap_station_id)

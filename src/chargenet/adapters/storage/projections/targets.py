@@ -14,7 +14,7 @@ from chargenet.core.events import Event, TargetSet
 
 def _apply_target(conn: Connection, event: TargetSet) -> None:
     if fetch_row(conn, areas, code=event.area_code) is None:
-        raise UnknownReference("area", event.area_code)
+        raise UnknownReference("area", event.area_code, "area_code")
     existing = fetch_row(conn, targets, target_id=event.target_id)
     if existing is not None and (existing["area_code"], existing["metric"], existing["year"]) != (
         event.area_code,
@@ -31,6 +31,7 @@ def _apply_target(conn: Connection, event: TargetSet) -> None:
             "value": event.value,
             "source_ref": event.source_ref,
             "revised_at": event.occurred_at,
+            "valid_from": event.valid_from,
         },
     )
     upsert(
