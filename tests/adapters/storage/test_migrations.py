@@ -19,12 +19,12 @@ def test_upgrading_an_empty_database_gives_the_declared_schema(database_url: str
     assert diff == [], "schema.py changed without a migration: add one"
 
 
-def test_0011_dates_each_revision_by_its_valid_from_and_counts_2_2_kw_as_a_pile(
+def test_0010_dates_each_revision_by_its_valid_from_and_counts_2_2_kw_as_a_pile(
     database_url: str,
 ) -> None:
     """Seed 001 表2 注: "充电桩指2.2千瓦以上的交流或直流充电设施" (以上 includes 2.2 kW), and
     seed 002 四、（三）滚动调整: revised targets take effect on their own date. A database
-    made before 0011 gets both right when it is upgraded, without a rebuild."""
+    made before 0010 gets both right when it is upgraded, without a rebuild."""
     from datetime import date
     from decimal import Decimal
 
@@ -59,7 +59,7 @@ def test_0011_dates_each_revision_by_its_valid_from_and_counts_2_2_kw_as_a_pile(
     config = migrate.alembic_config(engine)
 
     def state() -> tuple[object, object]:
-        kept = migrate.current_revision(engine) == "0011"
+        kept = migrate.current_revision(engine) != "0009"
         with engine.connect() as conn:
             pile = conn.execute(
                 select(connectors.c.is_pile).where(connectors.c.charger_id == "C9")
@@ -69,7 +69,7 @@ def test_0011_dates_each_revision_by_its_valid_from_and_counts_2_2_kw_as_a_pile(
             return pile, conn.execute(select(target_revisions.c.valid_from)).scalar_one()
 
     assert state() == (True, date(2025, 10, 1))
-    command.downgrade(config, "0007")  # as it was: 2.2 kW no pile, no valid_from kept
+    command.downgrade(config, "0009")  # as it was: 2.2 kW no pile, no valid_from kept
     assert state() == (False, None)
     command.upgrade(config, "head")
     assert state() == (True, date(2025, 10, 1))
