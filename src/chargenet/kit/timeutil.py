@@ -28,6 +28,16 @@ def parse_instant(text: str, assume: tzinfo | None = None) -> datetime:
     return value.astimezone(UTC)
 
 
+# A source's clock may run a little fast; a time further ahead of ours than this is not
+# believed (it would outrank every honest later report). OCPP, T/CEC and OCPI share it.
+MAX_CLOCK_AHEAD = timedelta(minutes=5)
+
+
+def too_far_ahead(when: datetime, now: datetime, slack: timedelta = MAX_CLOCK_AHEAD) -> bool:
+    """Whether a time a source reports lies more than `slack` ahead of our clock `now`."""
+    return require_utc(when) > require_utc(now) + slack
+
+
 def to_local(value: datetime, zone: str = DEFAULT_LOCAL_TZ) -> datetime:
     return require_utc(value).astimezone(ZoneInfo(zone))
 

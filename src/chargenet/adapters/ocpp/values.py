@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from chargenet.core.events import (
@@ -19,9 +19,10 @@ from chargenet.core.events import (
     MAX_POWER_W,
     MAX_VOLTAGE_V,
 )
+from chargenet.kit.timeutil import MAX_CLOCK_AHEAD
 
 CLOCK_FLOOR = datetime(2010, 1, 1, tzinfo=UTC)  # before this the charger's clock is unset
-FUTURE_SLACK = timedelta(minutes=5)  # ahead of us by more than this: its clock runs fast
+FUTURE_SLACK = MAX_CLOCK_AHEAD  # ahead of us by more than this: its clock runs fast
 
 
 @dataclass(frozen=True, slots=True)
