@@ -5,6 +5,7 @@ guard by the web app; money is given as decimal strings."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -90,5 +91,17 @@ def admin_router(
     async def station_tariffs(station_id: str) -> Any:
         """Published prices of a station and its connectors."""
         return _plain(await run_in_threadpool(settlement.tariffs, station_id))
+
+    @router.get("/stations/{station_id}/energy")
+    async def station_energy(
+        station_id: str,
+        start: Annotated[date | None, Query(description="from this day")] = None,
+        end: Annotated[date | None, Query(description="up to this day (inclusive)")] = None,
+    ) -> Any:
+        """Energy the operator reports the station (scope "") and each connector delivered,
+        per reported span of whole local days (T/CEC query_station_stats), in Wh."""
+        if start is not None and end is not None and start > end:
+            raise HTTPException(status_code=422, detail="start is after end")
+        return await run_in_threadpool(settlement.energy_reports, station_id, start, end)
 
     return router
