@@ -232,6 +232,33 @@ def test_a_zombie_case_runs_from_detection_to_rectification_or_exit(
     assert sup.supervision.queries.zombie_cases(Scope(), True, 100, 0)[1] == 0
 
 
+def test_the_scorecards_count_the_zombie_cases_open_in_the_period_asked(
+    sup: Platform, clock: FixedClock, run: Runner
+) -> None:
+    """R38: a scorecard is for a period; a zombie case counts where it was open then."""
+    sup.ingestor.ingest([*small_world(), charger("C2", guns=1)])
+    sup.ingestor.ingest([online(0, "C2"), status(0, "C2-1-1", S.FAULTED, "OtherError")])
+    assert run(sup.supervision.sweep_zombies)["detect"] == 2  # C1 never connected, C2 down
+    detected = clock.now()  # 11 July, local
+
+    def zombies(start: datetime, end: datetime) -> float | None:
+        [card] = sup.supervision.scorecards(Scope(), start, end)
+        return card.values["zombies"]  # open cases per 100 chargers
+
+    assert zombies(h(0), h(24 * 30)) == 0  # June: no case was open yet
+    assert zombies(detected - timedelta(days=1), detected + timedelta(days=1)) == 100  # 2 of 2
+    case = next(
+        c
+        for c in sup.supervision.queries.zombie_cases(Scope(), True, 100, 0)[0]
+        if c["charger_id"] == "C1"
+    )
+    clock.advance(timedelta(days=2))
+    run(lambda: sup.supervision.close_zombie(case["case_id"], ZombieOutcome.DISMISSED, "", "r"))
+    later = clock.now() + timedelta(days=1)
+    assert zombies(detected, clock.now()) == 100  # both were open in those two days
+    assert zombies(clock.now() + timedelta(seconds=1), later) == 50  # C1's case was closed
+
+
 def test_the_safety_rules_run_on_the_bus_and_alarms_are_acknowledged_and_cleared(
     sup: Platform, run: Runner
 ) -> None:

@@ -86,7 +86,8 @@ class SupervisionQueries(Protocol):
     def operator_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
     ) -> dict[str, Row]:
-        """Per operator: sessions ended, successful sessions, alarms raised, open zombies."""
+        """Per operator, within [start, end): sessions ended, successful sessions, alarms
+        raised, zombie cases open at some time (open_zombies)."""
         ...
 
     def latency_sample(

@@ -525,12 +525,16 @@ class SupervisionReads:
                 .group_by(alarms.c.operator_id)
             ):
                 out.setdefault(op, {})["alarms"] = n
+            # Cases open at some time in the period: detected before its end and not
+            # closed before its start (a case closed later was open then).
             z = zombie_cases
             for op, n in conn.execute(
                 select(z.c.operator_id, func.count())
                 .select_from(z.join(stations, stations.c.station_id == z.c.station_id))
                 .where(
-                    z.c.stage != ZombieStage.CLOSED.value, *self._filters(conn, station_scope, z)
+                    z.c.detected_at < end,
+                    or_(z.c.closed_at.is_(None), z.c.closed_at > start),
+                    *self._filters(conn, station_scope, z),
                 )
                 .group_by(z.c.operator_id)
             ):
