@@ -77,9 +77,13 @@ def test_offline_and_faulted_count_differently_in_nevi_and_uk() -> None:
     assert float(nevi.total) == 24 * 3600
     assert float(nevi.outage) == 5 * 3600
     assert float(nevi.uptime) == pytest.approx(19 / 24 * 100)
-    # UK: faulted is down, offline (UNKNOWN) is left out: 19 / (19 + 3)
+    # UK: faulted (OUTOFORDER) is not reliable; offline (UNKNOWN) is "ineligible for
+    # measurement", which reg. 7(3)(b) counts as reliable: (19 + 2) / 24.
     assert (float(uk.up), float(uk.down), float(uk.ineligible)) == (19 * 3600, 3 * 3600, 2 * 3600)
-    assert float(uk.reliability) == pytest.approx(19 / 22 * 100)
+    assert float(uk.reliability) == pytest.approx(21 / 24 * 100)
+    # The other reading, on request: ineligible time left out of the measure, 19 / (19 + 3).
+    left_out = uptime.uk(seconds[0, 0], ineligible_reliable=False)
+    assert float(left_out.reliability) == pytest.approx(19 / 22 * 100)
     breakdown = uptime.status_breakdown(seconds[0, 0])
     assert float(breakdown["faulted"]) == 3 * 3600 and float(breakdown["offline"]) == 2 * 3600
 
@@ -92,7 +96,7 @@ def test_an_excluded_outage_is_given_back_to_nevi_only() -> None:
     nevi, uk = uptime.nevi(seconds[0, 0]), uptime.uk(seconds[0, 0])
     assert float(nevi.excluded) == 3600
     assert float(nevi.uptime) == pytest.approx((24 - (5 - 1)) / 24 * 100)
-    assert float(uk.reliability) == pytest.approx(19 / 22 * 100)
+    assert float(uk.reliability) == pytest.approx(21 / 24 * 100)  # no exclusions in the UK
 
 
 def test_before_the_first_report_there_is_no_data_which_is_an_outage() -> None:

@@ -143,7 +143,7 @@ def test_uptime_by_group_with_an_exclusion_and_a_silent_charger(sup: Platform, r
         by_connector["C2-1-1"]["offline_hours"] == 4
         and by_connector["C2-1-1"]["faulted_hours"] == 0
     )
-    assert by_connector["C2-1-1"]["uk_reliability"] == 100.0  # offline is left out in the UK
+    assert by_connector["C2-1-1"]["uk_reliability"] == 100.0  # UNKNOWN counts as reliable
     [station] = sup.supervision.uptime(Scope(area="140902"), h(0), h(24), "station")
     assert station["connectors"] == 3 and station["outage_hours"] == 8
     assert station["nevi_uptime"] == pytest.approx((72 - 7) / 72 * 100, abs=1e-3)

@@ -6,14 +6,17 @@
 | occupied    | CHARGING    | up     | up |
 | charging    | CHARGING    | up     | up |
 | reserved    | RESERVED    | up     | up |
-| blocked     | BLOCKED     | up ¹   | left out (ineligible) |
+| blocked     | BLOCKED     | up ¹   | ineligible ³ |
 | unavailable | INOPERATIVE | outage | down |
 | faulted     | OUTOFORDER  | outage | down |
-| offline     | UNKNOWN     | outage ² | left out (ineligible) |
+| offline     | UNKNOWN     | outage ² | ineligible ³ |
 
 1. The equipment works; the bay is blocked (by a fuel car): not the port's outage.
 2. NEVI counts a port as up only when it is "online and available for use, or in use";
-   with no data from it, it is not shown to be up. The UK rules leave UNKNOWN out.
+   with no data from it, it is not shown to be up.
+3. PCPR 2023 reg. 7(3)(b): a rapid charge point "ineligible for measurement" (UNKNOWN or
+   BLOCKED) "is considered to be reliable"; `uptime.uk` counts it so by default and can
+   leave it out of the measure instead.
 """
 
 from __future__ import annotations

@@ -251,26 +251,37 @@ def nevi(seconds: F64) -> Nevi:
 
 @dataclass(frozen=True)
 class Uk:
-    """PCPR 2023 reg. 7: reliable share of measured time; closed hours are not measured and
-    NEVI-style exclusions do not apply. Seconds."""
+    """PCPR 2023 reg. 7: reliable share of the time; closed hours are not measured (7(5))
+    and NEVI-style exclusions do not apply. Seconds.
 
-    up: F64
-    down: F64
-    ineligible: F64
+    Reg. 7(3): a rapid charge point "is considered to be reliable … where it is either (a)
+    working … or (b) ineligible for measurement, indicated by an EVSE object status of
+    unknown or blocked". So by default ineligible time counts as reliable time;
+    `ineligible_reliable=False` leaves it out of the measure instead (the other reading)."""
+
+    up: F64  # working: AVAILABLE, CHARGING, RESERVED
+    down: F64  # not working: INOPERATIVE, OUTOFORDER
+    ineligible: F64  # UNKNOWN, BLOCKED
+    ineligible_reliable: bool = True
+
+    @property
+    def reliable(self) -> F64:
+        return self.up + self.ineligible if self.ineligible_reliable else self.up
 
     @property
     def reliability(self) -> F64:
-        measured = self.up + self.down
+        measured = self.reliable + self.down
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(measured > 0, self.up / measured * 100, np.nan)
+            return np.where(measured > 0, self.reliable / measured * 100, np.nan)
 
 
-def uk(seconds: F64) -> Uk:
+def uk(seconds: F64, ineligible_reliable: bool = True) -> Uk:
     open_hours = seconds[..., (COUNTED, EXCLUDED)]
     return Uk(
         up=open_hours[..., _UK_CODES[UkClass.UP], :].sum(axis=(-1, -2)),
         down=open_hours[..., _UK_CODES[UkClass.DOWN], :].sum(axis=(-1, -2)),
         ineligible=open_hours[..., _UK_CODES[UkClass.INELIGIBLE], :].sum(axis=(-1, -2)),
+        ineligible_reliable=ineligible_reliable,
     )
 
 

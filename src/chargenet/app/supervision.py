@@ -251,7 +251,8 @@ class SupervisionService:
 
     def _figures(self, seconds: uptime.F64) -> dict[str, Any]:
         """Per-row figures from seconds of shape (rows, statuses, flags)."""
-        n, u = uptime.nevi(seconds), uptime.uk(seconds)
+        n = uptime.nevi(seconds)
+        u = uptime.uk(seconds, self.config.uptime.uk_ineligible_reliable)
         per_status = uptime.status_breakdown(seconds)
         return {
             "hours": n.total,

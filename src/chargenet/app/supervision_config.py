@@ -13,6 +13,7 @@ Defaults are in the dataclasses of `chargenet.analytics`; a TOML file
     uptime = 0.4
     [uptime]
     respect_opening_hours = false
+    uk_ineligible_reliable = false
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ
 class UptimeOptions:
     respect_opening_hours: bool = True  # outages outside opening hours: excluded / not measured
     local_timezone: str = DEFAULT_LOCAL_TZ  # days and months are local
+    # PCPR 2023 reg. 7(3)(b): time "ineligible for measurement" (UNKNOWN, BLOCKED) "is
+    # considered to be reliable". False: leave it out of the measure instead.
+    uk_ineligible_reliable: bool = True
 
 
 @dataclass(frozen=True)
