@@ -27,7 +27,10 @@ class Scope:
 class SupervisionQueries(Protocol):
     def fleet(self, scope: Scope) -> list[Row]:
         """Connectors (retired ones too) with charger, station, operator, area chain,
-        registered_at, retired_at, max_power_w, access, opening_hours, names."""
+        evse_no, evse_uid, registered_at, retired_at, max_power_w, power_type, access,
+        opening_hours, names, the charger's commissioned_at and the first status report of
+        the connector and presence report of its charger (first_status_us,
+        first_presence_us; None when there is none)."""
         ...
 
     def status_rows(
@@ -41,6 +44,12 @@ class SupervisionQueries(Protocol):
         self, scope: Scope, start_us: int, end_us: int
     ) -> Iterable[tuple[str, int, bool]]:
         """(charger_id, at_us, online), as status_rows."""
+        ...
+
+    def limit_rows(
+        self, scope: Scope, start_us: int, end_us: int
+    ) -> Iterable[tuple[str, int, int]]:
+        """(connector_id, at_us, limit_w): power limits reported, as status_rows."""
         ...
 
     def connector_history(

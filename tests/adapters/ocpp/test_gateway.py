@@ -123,6 +123,34 @@ def test_a_fault_of_the_whole_16_charge_point_is_one_mapped_alarm_cleared_when_a
     asyncio.run(scenario())
 
 
+def test_power_offered_is_kept_as_the_limit_the_charger_reports(platform: Platform) -> None:
+    """OCPP 1.6 measurand Power.Offered ("maximum power offered to EV") is what NEVI's
+    minimum-power rule needs (23 CFR 680.116(b), 680.106(d); the rule itself is tested in
+    tests/app/test_supervision.py): it is kept on the reading, in W."""
+
+    async def scenario() -> None:
+        async with running(platform) as gateway, connect(gateway, "C1") as cp:
+            await cp.call(boot16())
+            await cp.call(
+                c16.MeterValues(
+                    connector_id=1,
+                    meter_value=[
+                        {
+                            "timestamp": stamp(),
+                            "sampled_value": [
+                                {"value": "30", "measurand": "Power.Offered", "unit": "kW"},
+                                {"value": "-5", "measurand": "Power.Offered", "unit": "kW"},
+                            ],
+                        }
+                    ],
+                )
+            )
+
+    asyncio.run(scenario())
+    [reading] = platform.read.events(event_type="connector.meter_sampled")
+    assert (reading["connector_id"], reading["power_offered_w"]) == ("C1-1-1", 30_000)
+
+
 def test_a_full_16_session_becomes_one_session_with_the_right_energy(platform: Platform) -> None:
     async def scenario() -> None:
         async with running(platform) as gateway, connect(gateway, "C1") as cp:

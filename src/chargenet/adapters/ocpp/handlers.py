@@ -160,6 +160,7 @@ def _sample_events(
                 voltage_v=sample.voltage_v,
                 soc_percent=sample.soc_percent,
                 temperature_c=sample.temperature_c,
+                power_offered_w=sample.power_offered_w,
             )
         )
     return out, last_register
