@@ -181,3 +181,21 @@ def test_an_operator_marks_an_exclusion_on_its_own_equipment_only(client: TestCl
         headers=auth("op1"),
     ).json()[1:]
     assert row["group"] == "C1-2-1" and row["excluded_hours"] == 2
+
+
+def test_uptime_with_an_end_ahead_counts_up_to_now(client: TestClient) -> None:
+    """An `end` in the future must not count time that has not happened as if the last
+    status went on (NEVI 680.116(b), PCPR reg. 7 measure time a port was in service)."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    params = {
+        "start": (now - timedelta(days=1)).isoformat(),
+        "end": (now + timedelta(days=29)).isoformat(),
+        "by": "connector",
+        "area": "140902",
+    }
+    response = client.get("/api/v1/supervision/uptime", params=params, headers=auth("xinfu"))
+    rows = {r["group"]: r for r in response.json()}
+    assert rows["C1-1-1"]["hours"] == pytest.approx(24, abs=0.01)  # not 720
+    assert rows["C1-1-1"]["nevi_uptime"] == 100.0
