@@ -629,6 +629,7 @@ class SupervisionService:
                     last_session_end=r["last_session_end"],
                     sessions=r["sessions"],
                     successful=r["successful"],
+                    commissioned_at=r["commissioned_at"],
                 )
             )
         return out

@@ -61,9 +61,9 @@ class SupervisionQueries(Protocol):
     def exclusions(self, scope: Scope, start: datetime, end: datetime) -> list[Row]: ...
 
     def zombie_facts(self, scope: Scope, window_start: datetime, min_energy_wh: int) -> list[Row]:
-        """Per charger in service: registered_at, public, first_report_us, connectors, and
-        per-connector live state folded: down_since, available_since; last_session_end;
-        sessions and successful sessions ended since window_start."""
+        """Per charger in service: registered_at, commissioned_at, public, first_report_us,
+        connectors, and per-connector live state folded: down_since, available_since;
+        last_session_end; sessions and successful sessions ended since window_start."""
         ...
 
     def zombie_cases(self, scope: Scope, open_only: bool, limit: int, offset: int) -> Page: ...

@@ -283,6 +283,7 @@ class SupervisionReads:
                     connector_live.c.status_since,
                     first_status,
                     first_presence,
+                    chargers.c.commissioned_at,
                 )
                 .select_from(
                     connectors.join(chargers, chargers.c.charger_id == connectors.c.charger_id)
@@ -315,6 +316,7 @@ class SupervisionReads:
                 {
                     "charger_id": charger_id,
                     "registered_at": registered,
+                    "commissioned_at": row[9],
                     "public": access == "public",
                     "first_report_us": None,
                     "down": [],
