@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 
@@ -101,7 +102,9 @@ SAMPLES: list[Event] = [
     StationUpdated(**meta(), station=station().station),
     StationRetired(**meta(), station_id="S1", reason="closed"),
     charger(),
-    ChargerUpdated(**meta(), charger=charger().charger),
+    ChargerUpdated(
+        **meta(), charger=replace(charger().charger, commissioned_at=T0 - timedelta(days=3))
+    ),
     ChargerRetired(**meta(), charger_id="C1"),
     SwapStationRegistered(**meta(), swap_station=SWAP),
     SwapStationUpdated(**meta(), swap_station=SWAP),
@@ -121,6 +124,7 @@ SAMPLES: list[Event] = [
         power_w=1,
         soc_percent=55.5,
         temperature_c=-3.5,
+        power_offered_w=150_000,
     ),
     SessionStarted(
         **meta(),

@@ -161,3 +161,40 @@ def test_repeated_faults_within_the_window_raise_and_clear_after_a_quiet_day() -
     assert engine.tick(at(30 * 60 + 23 * 60)) == []
     [cleared] = engine.tick(at(30 * 60 + 24 * 60))
     assert isinstance(cleared, AlarmCleared) and cleared.occurred_at == at(54 * 60)
+
+
+def test_a_chargers_own_status_raises_mapped_alarms_and_its_return_clears_only_those() -> None:
+    engine = AlarmEngine(AlarmRules())
+
+    def charger_status(minutes: float, code: str, severity: int = 2) -> EquipmentNoticed:
+        return EquipmentNoticed(
+            **meta(at(minutes)),
+            charger_id="C1",
+            kind=NoticeKind.STATUS,
+            code=code,
+            cleared=code == "NoError",
+            severity=severity,
+        )
+
+    tamper = EquipmentNoticed(
+        **meta(at(0)), charger_id="C1", kind=NoticeKind.SECURITY, code="TamperDetectionActivated"
+    )
+    out = run(
+        engine,
+        [
+            tamper,
+            status(0, S.FAULTED, "GroundFailure"),  # a connector's own fault
+            charger_status(1, "HighTemperature"),
+            charger_status(2, "InternalError"),  # no mapping: a charger fault
+            charger_status(3, "InternalError"),  # the same again: nothing new
+            charger_status(4, "NoError"),
+        ],
+    )
+    raised = [(e.target_kind, e.code, e.severity) for e in out if isinstance(e, AlarmRaised)]
+    assert raised == [
+        (TargetKind.CHARGER, "tamper", Severity.MAJOR),
+        (TargetKind.CONNECTOR, "ground_fault", Severity.CRITICAL),
+        (TargetKind.CHARGER, "over_temperature", Severity.MAJOR),
+        (TargetKind.CHARGER, "charger_fault", Severity.MAJOR),
+    ]
+    assert sorted(code for _, _, code in engine.open) == ["ground_fault", "tamper"]

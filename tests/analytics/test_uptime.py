@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 
 from chargenet.analytics import timeline, uptime
 from chargenet.analytics.hours import closed_windows
-from chargenet.analytics.statusclass import CODE, NEVI_OUTAGE
+from chargenet.analytics.statusclass import CODE, NEVI_OUTAGE, PORT_RANK
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.kit.timeutil import to_micros
 
@@ -77,9 +78,13 @@ def test_offline_and_faulted_count_differently_in_nevi_and_uk() -> None:
     assert float(nevi.total) == 24 * 3600
     assert float(nevi.outage) == 5 * 3600
     assert float(nevi.uptime) == pytest.approx(19 / 24 * 100)
-    # UK: faulted is down, offline (UNKNOWN) is left out: 19 / (19 + 3)
+    # UK: faulted (OUTOFORDER) is not reliable; offline (UNKNOWN) is "ineligible for
+    # measurement", which reg. 7(3)(b) counts as reliable: (19 + 2) / 24.
     assert (float(uk.up), float(uk.down), float(uk.ineligible)) == (19 * 3600, 3 * 3600, 2 * 3600)
-    assert float(uk.reliability) == pytest.approx(19 / 22 * 100)
+    assert float(uk.reliability) == pytest.approx(21 / 24 * 100)
+    # The other reading, on request: ineligible time left out of the measure, 19 / (19 + 3).
+    left_out = uptime.uk(seconds[0, 0], ineligible_reliable=False)
+    assert float(left_out.reliability) == pytest.approx(19 / 22 * 100)
     breakdown = uptime.status_breakdown(seconds[0, 0])
     assert float(breakdown["faulted"]) == 3 * 3600 and float(breakdown["offline"]) == 2 * 3600
 
@@ -92,7 +97,7 @@ def test_an_excluded_outage_is_given_back_to_nevi_only() -> None:
     nevi, uk = uptime.nevi(seconds[0, 0]), uptime.uk(seconds[0, 0])
     assert float(nevi.excluded) == 3600
     assert float(nevi.uptime) == pytest.approx((24 - (5 - 1)) / 24 * 100)
-    assert float(uk.reliability) == pytest.approx(19 / 22 * 100)
+    assert float(uk.reliability) == pytest.approx(21 / 24 * 100)  # no exclusions in the UK
 
 
 def test_before_the_first_report_there_is_no_data_which_is_an_outage() -> None:
@@ -247,3 +252,106 @@ def test_time_to_repair_runs_from_the_first_fault_report_to_the_next_usable_stat
     ]
     conn, seconds = uptime.repair_seconds(reports(status), *(to_micros(t) for t in DAY))
     assert list(conn) == [0] and list(seconds / 3600) == [4.0]
+
+
+# --- ports (23 CFR 680.104: a port charges one vehicle at a time, whatever its cables) ----
+
+
+def two_cables(status: list[tuple[int, datetime, S]]) -> uptime.Reports:
+    def a(values: list[int]) -> uptime.I64:
+        return np.array(values, dtype=np.int64)
+
+    return uptime.Reports(
+        status_conn=a([c for c, _, _ in status]),
+        status_at=a([to_micros(t) for _, t, _ in status]),
+        status_code=a([CODE[s] for _, _, s in status]),
+    )
+
+
+ONE_PORT = np.array([0, 0], dtype=np.int64)
+
+
+def test_a_port_with_two_cables_is_up_while_either_cable_can_charge() -> None:
+    status = [
+        (0, local(2025, 5, 1), S.AVAILABLE),  # CCS
+        (1, local(2025, 5, 1), S.AVAILABLE),  # CHAdeMO
+        (0, local(2025, 5, 1, 6), S.FAULTED),  # CCS faulted 06–09
+        (0, local(2025, 5, 1, 9), S.AVAILABLE),
+        (1, local(2025, 5, 1, 8), S.FAULTED),  # CHAdeMO faulted 08–10: both down 08–09
+        (1, local(2025, 5, 1, 10), S.AVAILABLE),
+        (0, local(2025, 5, 1, 12), S.CHARGING),  # one vehicle on CCS, 12–14; the
+        (1, local(2025, 5, 1, 12), S.UNAVAILABLE),  # other cable is locked meanwhile
+        (0, local(2025, 5, 1, 14), S.AVAILABLE),
+        (1, local(2025, 5, 1, 14), S.AVAILABLE),
+    ]
+    per_connector = uptime.nevi(
+        uptime.status_seconds(fleet(2), two_cables(status), edges(*DAY))[:, 0]
+    )
+    assert list(per_connector.outage / 3600) == [3, 4]  # 3 h + (2 h faulted + 2 h locked)
+    per_port = uptime.status_seconds(fleet(2), two_cables(status), edges(*DAY), ports=ONE_PORT)
+    assert per_port.shape[0] == 1
+    port = uptime.nevi(per_port[0, 0])
+    assert float(port.total) == 24 * 3600  # one port's day, not two connectors' days
+    assert float(port.outage) == 1 * 3600  # only 08–09, when neither cable could charge
+    assert float(uptime.status_breakdown(per_port[0, 0])["charging"]) == 2 * 3600
+
+
+def test_ports_agree_with_the_best_connector_at_each_instant_on_random_runs() -> None:
+    rng = random.Random(5)
+    start, end = local(2025, 3, 1), local(2025, 3, 4)
+    n, port_of = 7, [0, 0, 1, 2, 2, 2, 3]
+    status = []
+    for c in range(n):
+        t = start - timedelta(hours=rng.uniform(-20, 10))  # some begin late: no data first
+        while t < end:
+            status.append((c, t, rng.choice(list(S))))
+            t += timedelta(minutes=rng.expovariate(1 / 200))
+    ports = np.array(port_of, dtype=np.int64)
+    seconds = uptime.status_seconds(fleet(n), two_cables(status), edges(start, end), ports=ports)
+    rank = {s: PORT_RANK[CODE[s]] for s in S}
+    for p in range(4):
+        histories = [
+            timeline.intervals(
+                [timeline.StatusReport(t, s) for cc, t, s in status if cc == c], [], start, end
+            )
+            for c in range(n)
+            if port_of[c] == p
+        ]
+        cuts = sorted({x for h in histories for piece in h for x in (piece.start, piece.end)})
+        expected: dict[str, float] = {}
+        for lo, hi in pairwise(cuts):
+            best = max(
+                (piece.status for h in histories for piece in h if piece.start <= lo < piece.end),
+                key=rank.__getitem__,
+            )
+            expected[best.value] = expected.get(best.value, 0.0) + (hi - lo).total_seconds()
+        bulk = uptime.status_breakdown(seconds[p, 0])
+        for s in S:
+            assert float(bulk[s.value]) == pytest.approx(expected.get(s.value, 0.0), abs=1e-6)
+
+
+# --- minimum power (23 CFR 680.116(b), 680.106(d)) ----------------------------------------
+
+
+def test_time_below_the_minimum_power_the_charger_reports_is_a_nevi_outage_only() -> None:
+    status = [
+        (local(2025, 5, 1), S.AVAILABLE),
+        (local(2025, 5, 1, 10), S.CHARGING),
+        (local(2025, 5, 1, 12), S.AVAILABLE),  # the session ends: its limit with it
+    ]
+    base = reports(status)
+    limits = uptime.Reports(
+        **{
+            **{f: getattr(base, f) for f in base.__dataclass_fields__},
+            "limit_conn": np.array([0, 0], dtype=np.int64),
+            "limit_at": np.array(
+                [to_micros(local(2025, 5, 1, 10, 30)), to_micros(local(2025, 5, 1, 11))]
+            ),
+            "limit_below": np.array([0, 1], dtype=np.int64),  # enough, then too little
+        }
+    )
+    seconds = uptime.status_seconds(fleet(), limits, edges(*DAY))
+    nevi, uk = uptime.nevi(seconds[0, 0]), uptime.uk(seconds[0, 0])
+    assert float(nevi.outage) == 1 * 3600  # 11–12, charging below the minimum
+    assert float(uptime.status_breakdown(seconds[0, 0])["below_min_power"]) == 3600
+    assert float(uk.reliability) == 100.0  # the UK measures status: it was charging

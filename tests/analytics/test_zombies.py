@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from chargenet.analytics.zombies import ChargerFacts, OpenCase, ZombieRules, detect, sweep
@@ -89,3 +90,13 @@ def test_a_case_whose_charger_left_the_registry_is_closed_as_retired() -> None:
     case = OpenCase("K9", "GONE", True, NOW, 0)
     [step] = sweep([], {"GONE": case}, NOW, RULES).steps
     assert (step.kind, step.case_id) == ("retire", "K9")
+
+
+def test_a_charger_registered_before_its_commissioning_is_silent_only_from_then() -> None:
+    """Imported ahead of installation, a charger is not a zombie for its wait: "never
+    connected" counts from the commissioning its operator states."""
+    waiting = facts(first_report_at=None, registered_at=days_ago(90), commissioned_at=days_ago(10))
+    assert detect(waiting, NOW, RULES) is None
+    late = detect(replace(waiting, commissioned_at=days_ago(31)), NOW, RULES)
+    assert late is not None and late.rules == (ZombieRule.NEVER_CONNECTED,)
+    assert late.since == days_ago(31) and "commissioning" in late.evidence

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -17,12 +18,21 @@ from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import (
     ChargerPresenceChanged,
+    ChargerRegistered,
     ConnectorStatusChanged,
     Event,
+    MeterSampled,
     SessionEnded,
     SessionStarted,
 )
 from chargenet.core.oversight import ExclusionReason, ZombieOutcome
+from chargenet.core.registry.model import (
+    ChargerRecord,
+    ConnectorRecord,
+    ConnectorStandard,
+    EvseRecord,
+    PowerType,
+)
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.core.supervision import OrderOutcome, TargetKind
 from chargenet.demo.control import DemoControl, Holds
@@ -143,7 +153,7 @@ def test_uptime_by_group_with_an_exclusion_and_a_silent_charger(sup: Platform, r
         by_connector["C2-1-1"]["offline_hours"] == 4
         and by_connector["C2-1-1"]["faulted_hours"] == 0
     )
-    assert by_connector["C2-1-1"]["uk_reliability"] == 100.0  # offline is left out in the UK
+    assert by_connector["C2-1-1"]["uk_reliability"] == 100.0  # UNKNOWN counts as reliable
     [station] = sup.supervision.uptime(Scope(area="140902"), h(0), h(24), "station")
     assert station["connectors"] == 3 and station["outage_hours"] == 8
     assert station["nevi_uptime"] == pytest.approx((72 - 7) / 72 * 100, abs=1e-3)
@@ -165,8 +175,10 @@ def test_nevi_reports_each_of_twelve_months_and_the_year(sup: Platform) -> None:
     rows = sup.supervision.nevi_monthly(Scope(connector="C1-1-1"), 2025, 7, "connector")
     by_period = {r["period"]: r for r in rows}
     assert list(by_period)[:2] == ["2024-08", "2024-09"] and len(by_period) == 13
-    assert by_period["2025-05"]["hours"] == 31 * 24 - 16  # registered 1 May 16:00 local
-    assert by_period["2024-08"]["hours"] == 0  # not yet registered: not in the figures
+    # In service from its first report (1 May 00:00 local), not from its registration
+    # (1 May 16:00 local); before that it is not in the figures.
+    assert by_period["2025-05"]["hours"] == 31 * 24
+    assert by_period["2024-08"]["hours"] == 0
     assert by_period["2025-06"]["outage_hours"] == 2 and by_period["2025-07"]["outage_hours"] == 2
     june_total = by_period["2025-06"]["hours"]
     assert by_period["2025-06"]["nevi_uptime"] == pytest.approx(
@@ -175,6 +187,140 @@ def test_nevi_reports_each_of_twelve_months_and_the_year(sup: Platform) -> None:
     assert by_period["12m"]["outage_hours"] == pytest.approx(
         4 + by_period["2025-05"]["outage_hours"]
     )
+
+
+def test_time_that_has_not_happened_yet_is_not_counted(sup: Platform, clock: FixedClock) -> None:
+    """NEVI 680.116(b) and PCPR reg. 7 measure time a port was in service; a period running
+    past now (the current month, its 12 months, the current year, an `end` ahead) counts
+    up to now, not as if the last status went on."""
+    now = clock.now()  # 11 July 2025, 00:00 local
+    connected = now - timedelta(hours=73)
+    sup.ingestor.ingest([*small_world(), charger("C2", guns=1, when=connected)])
+    sup.ingestor.ingest(
+        [
+            ChargerPresenceChanged(**meta(connected), charger_id="C2", online=True),
+            ConnectorStatusChanged(**meta(connected), connector_id="C2-1-1", status=S.AVAILABLE),
+        ]
+    )
+    c2 = Scope(charger="C2")
+    [row] = sup.supervision.uptime(c2, connected, connected + timedelta(days=31), "connector")
+    assert (row["hours"], row["nevi_uptime"]) == (73, 100.0)
+    by_period = {r["period"]: r for r in sup.supervision.nevi_monthly(c2, 2025, 7)}
+    assert by_period["2025-07"]["hours"] == 73 and by_period["12m"]["hours"] == 73
+    [uk] = sup.supervision.uk_reliability(c2, 2025, rapid_only=False)
+    assert uk["hours"] == 73
+
+
+def test_service_begins_at_commissioning_not_at_import(sup: Platform, clock: FixedClock) -> None:
+    """A charger imported before it is installed is not out of service meanwhile: its time
+    begins at its first connection, or at the commissioning its operator states."""
+    now = clock.now()
+    imported, commissioned, connected = (now - timedelta(days=d) for d in (10, 6, 4))
+    c3 = charger("C3", guns=1, when=imported)
+    c4 = charger("C4", guns=1, when=imported)
+    c4 = replace(c4, charger=replace(c4.charger, commissioned_at=commissioned))
+    sup.ingestor.ingest([*small_world(), c3, c4])
+    sup.ingestor.ingest(
+        [
+            event
+            for cid in ("C3", "C4")
+            for event in (
+                ChargerPresenceChanged(**meta(connected), charger_id=cid, online=True),
+                ConnectorStatusChanged(
+                    **meta(connected), connector_id=f"{cid}-1-1", status=S.AVAILABLE
+                ),
+            )
+        ]
+    )
+    rows = {
+        r["group"]: r
+        for r in sup.supervision.uptime(Scope(station="S1"), imported, now, "connector")
+    }
+    assert (rows["C3-1-1"]["hours"], rows["C3-1-1"]["nevi_uptime"]) == (96, 100.0)
+    # From its stated commissioning: two days without a word from it are an outage.
+    assert (rows["C4-1-1"]["hours"], rows["C4-1-1"]["offline_hours"]) == (144, 48)
+    history = sup.supervision.history("C3-1-1", imported, now)
+    assert history["intervals"][0]["start"] == connected
+    # Never connected and no commissioning stated: not in service, not in the figures.
+    assert rows["C1-1-1"]["hours"] == 0 and rows["C1-1-1"]["ports"] == 0
+
+
+def dual_cable_charger(charger_id: str, power_w: int = 150_000) -> ChargerRegistered:
+    """One port (EVSE) with a CCS and a CHAdeMO cable: one vehicle at a time."""
+    cables = tuple(
+        ConnectorRecord(
+            connector_no=n, standard=standard, power_type=PowerType.DC, max_power_w=power_w
+        )
+        for n, standard in ((1, ConnectorStandard.CCS1), (2, ConnectorStandard.CHADEMO))
+    )
+    record = ChargerRecord(
+        charger_id=charger_id,
+        station_id="S1",
+        protocol="ocpp2.0.1",
+        evses=(EvseRecord(evse_no=1, connectors=cables),),
+    )
+    return ChargerRegistered(**meta(h(0)), charger=record)
+
+
+def test_nevi_counts_ports_not_cables_unless_asked_per_connector(sup: Platform) -> None:
+    """23 CFR 680.104: a charging port "may have multiple connectors, but it can provide
+    power to charge only one EV through one connector at a time"; 680.116(b) counts uptime
+    per port."""
+    sup.ingestor.ingest([*small_world(), dual_cable_charger("D1")])
+    sup.ingestor.ingest(
+        [
+            online(0, "D1"),
+            status(0, "D1-1-1", S.AVAILABLE),
+            status(0, "D1-1-2", S.AVAILABLE),
+            status(2, "D1-1-2", S.FAULTED, "OtherError"),  # CHAdeMO broken 02–08
+            status(8, "D1-1-2", S.AVAILABLE),
+        ]
+    )
+    d1 = Scope(charger="D1")
+    [port] = sup.supervision.uptime(d1, h(0), h(24), "port")
+    assert (port["group"], port["ports"], port["connectors"]) == ("D1-1", 1, 2)
+    assert (port["hours"], port["nevi_uptime"]) == (24, 100.0)  # CCS could charge all day
+    cables = sup.supervision.uptime(d1, h(0), h(24), "connector")
+    assert [(c["group"], c["outage_hours"]) for c in cables] == [("D1-1-1", 0), ("D1-1-2", 6)]
+    # The NEVI report is per port by default, per connector on request.
+    rows = sup.supervision.nevi_monthly(d1, 2025, 6)
+    june = next(r for r in rows if r["period"] == "2025-06")
+    assert (june["unit"], june["ports"], june["ports_meeting_nevi"]) == ("port", 1, 1)
+    per_cable = sup.supervision.nevi_monthly(d1, 2025, 6, "connector")
+    june = next(r for r in per_cable if r["period"] == "2025-06" and r["group"] == "D1-1-2")
+    assert june["outage_hours"] == 6
+    [charger_row] = sup.supervision.uptime(d1, h(0), h(24), "charger", unit="connector")
+    assert (charger_row["ports"], charger_row["outage_hours"]) == (2, 6)
+
+
+def test_a_port_the_charger_limits_below_its_minimum_power_is_not_up_for_nevi(
+    sup: Platform,
+) -> None:
+    """23 CFR 680.116(b): up only when the port "successfully dispenses electricity in
+    accordance with requirements for minimum power level (see § 680.106(d))" — 150 kW for
+    a DC port. The UK measures the EVSE status, which stays charging."""
+    sup.ingestor.ingest([*small_world(), dual_cable_charger("D1", power_w=350_000)])
+
+    def offered(hours: float, kw: int) -> MeterSampled:
+        return MeterSampled(
+            **meta(h(hours)), connector_id="D1-1-1", power_offered_w=kw * 1000, power_w=kw * 900
+        )
+
+    sup.ingestor.ingest(
+        [
+            online(0, "D1"),
+            status(0, "D1-1-1", S.AVAILABLE),
+            status(0, "D1-1-2", S.UNAVAILABLE),
+            status(10, "D1-1-1", S.CHARGING),
+            offered(10, 200),  # enough
+            offered(11, 90),  # derated to 90 kW: below 150 kW
+            status(14, "D1-1-1", S.AVAILABLE),  # the session ends, and its limit with it
+        ]
+    )
+    [port] = sup.supervision.uptime(Scope(charger="D1"), h(0), h(24), "port")
+    assert (port["outage_hours"], port["below_min_power_hours"]) == (3, 3)
+    assert port["nevi_uptime"] == pytest.approx(21 / 24 * 100, abs=1e-3)
+    assert port["uk_reliability"] == 100.0
 
 
 def test_a_zombie_case_runs_from_detection_to_rectification_or_exit(
@@ -230,6 +376,33 @@ def test_a_zombie_case_runs_from_detection_to_rectification_or_exit(
     assert charger_row is not None and charger_row["retired_at"] is not None
     assert sup.read.pile_count().total == 3  # C1's two guns and C3: the zombie left the count
     assert sup.supervision.queries.zombie_cases(Scope(), True, 100, 0)[1] == 0
+
+
+def test_the_scorecards_count_the_zombie_cases_open_in_the_period_asked(
+    sup: Platform, clock: FixedClock, run: Runner
+) -> None:
+    """R38: a scorecard is for a period; a zombie case counts where it was open then."""
+    sup.ingestor.ingest([*small_world(), charger("C2", guns=1)])
+    sup.ingestor.ingest([online(0, "C2"), status(0, "C2-1-1", S.FAULTED, "OtherError")])
+    assert run(sup.supervision.sweep_zombies)["detect"] == 2  # C1 never connected, C2 down
+    detected = clock.now()  # 11 July, local
+
+    def zombies(start: datetime, end: datetime) -> float | None:
+        [card] = sup.supervision.scorecards(Scope(), start, end)
+        return card.values["zombies"]  # open cases per 100 chargers
+
+    assert zombies(h(0), h(24 * 30)) == 0  # June: no case was open yet
+    assert zombies(detected - timedelta(days=1), detected + timedelta(days=1)) == 100  # 2 of 2
+    case = next(
+        c
+        for c in sup.supervision.queries.zombie_cases(Scope(), True, 100, 0)[0]
+        if c["charger_id"] == "C1"
+    )
+    clock.advance(timedelta(days=2))
+    run(lambda: sup.supervision.close_zombie(case["case_id"], ZombieOutcome.DISMISSED, "", "r"))
+    later = clock.now() + timedelta(days=1)
+    assert zombies(detected, clock.now()) == 100  # both were open in those two days
+    assert zombies(clock.now() + timedelta(seconds=1), later) == 50  # C1's case was closed
 
 
 def test_the_safety_rules_run_on_the_bus_and_alarms_are_acknowledged_and_cleared(

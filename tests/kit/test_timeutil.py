@@ -20,3 +20,14 @@ def test_a_time_without_offset_is_refused_unless_a_zone_is_named() -> None:
         2025, 5, 1, 0, 0, tzinfo=UTC
     )
     assert parse_instant("2025-05-01T08:00:00Z").tzinfo is UTC
+
+
+def test_a_clock_may_run_five_minutes_fast_and_no_more() -> None:
+    from datetime import timedelta
+
+    from chargenet.kit.timeutil import runs_ahead
+
+    now = datetime(2025, 6, 1, 2, 0, tzinfo=UTC)
+    assert not runs_ahead(now + timedelta(minutes=5), now)
+    assert runs_ahead(now + timedelta(minutes=5, seconds=1), now)
+    assert not runs_ahead(now - timedelta(days=365), now)  # late is not "ahead"

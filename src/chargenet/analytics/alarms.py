@@ -9,6 +9,9 @@ is told the time. Its rules (all in `AlarmRules`, all configurable):
 - equipment notices (security events, monitoring events, operator-platform alarms) raise
   the mapped alarm, or by their own severity when unmapped; a notice marked `cleared`
   clears it;
+- a charger's own status (OCPP 1.6 connector 0) with an error code raises the mapped alarm
+  on the charger (unmapped codes: `charger_fault`, by severity); the charger reporting
+  itself available without error clears every alarm such reports raised;
 - meter values: temperature at or above `over_temperature_c` raises over_temperature,
   which clears at `over_temperature_c - temperature_hysteresis_c`; current above
   `over_current_factor` × the connector's rated current raises over_current, which
@@ -38,11 +41,13 @@ from chargenet.core.events import (
     Source,
 )
 from chargenet.core.ids import AlarmId, EventId
+from chargenet.core.oversight import NoticeKind
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import Severity, TargetKind
 from chargenet.kit.ids import stable_id
 
 RULES_SOURCE = Source(adapter="rules")
+CHARGER_FAULT = "charger_fault"  # a charger-level error code with no mapping of its own
 
 Mapped = tuple[str, Severity]  # (alarm code, severity)
 
@@ -255,7 +260,28 @@ class AlarmEngine:
                 )
         return out
 
+    def _charger_status(self, event: EquipmentNoticed, now: datetime) -> list[Event]:
+        kind, target = TargetKind.CHARGER, event.charger_id
+        if event.cleared:
+            out: list[Event] = []
+            for k, t, code in list(self.open):
+                if k is kind and t == target and code in self._charger_status_codes:
+                    out += self._clear(k, t, code, event.occurred_at, now, "charger available")
+            return out
+        code, severity = self._error_codes.get(normalise(event.code)) or (
+            CHARGER_FAULT,
+            severity_of_level(event.severity) or Severity.MAJOR,
+        )
+        message = event.code + (f": {event.info}" if event.info else "")
+        return self._raise(kind, target, code, severity, message, event, now)
+
+    @property
+    def _charger_status_codes(self) -> set[str]:
+        return self._status_codes | {CHARGER_FAULT}
+
     def _notice(self, event: EquipmentNoticed, now: datetime) -> list[Event]:
+        if event.kind is NoticeKind.STATUS:
+            return self._charger_status(event, now)
         mapped = self._notice_codes.get(normalise(event.code))
         if mapped is None:
             severity = severity_of_level(event.severity)

@@ -9,7 +9,7 @@ scales, weights and thresholds (`ScoreConfig`, all configurable):
 |---|---|---|---|
 | uptime | NEVI uptime %, every connector of the operator | 90 → 100 % | 0.30 |
 | repair | median hours from fault to next usable status (p90 shown too) | 72 → 0 h | 0.15 |
-| zombies | open zombie cases per 100 chargers | 10 → 0 | 0.15 |
+| zombies | zombie cases open in the period per 100 chargers | 10 → 0 | 0.15 |
 | completeness | % of in-service connector time with data (not offline) | 80 → 100 % | 0.10 |
 | latency | median seconds from the source's time to ours | 600 → 5 s | 0.05 |
 | sessions | % of ended sessions that delivered energy | 50 → 100 % | 0.15 |

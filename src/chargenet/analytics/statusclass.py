@@ -6,14 +6,17 @@
 | occupied    | CHARGING    | up     | up |
 | charging    | CHARGING    | up     | up |
 | reserved    | RESERVED    | up     | up |
-| blocked     | BLOCKED     | up ¹   | left out (ineligible) |
+| blocked     | BLOCKED     | up ¹   | ineligible ³ |
 | unavailable | INOPERATIVE | outage | down |
 | faulted     | OUTOFORDER  | outage | down |
-| offline     | UNKNOWN     | outage ² | left out (ineligible) |
+| offline     | UNKNOWN     | outage ² | ineligible ³ |
 
 1. The equipment works; the bay is blocked (by a fuel car): not the port's outage.
 2. NEVI counts a port as up only when it is "online and available for use, or in use";
-   with no data from it, it is not shown to be up. The UK rules leave UNKNOWN out.
+   with no data from it, it is not shown to be up.
+3. PCPR 2023 reg. 7(3)(b): a rapid charge point "ineligible for measurement" (UNKNOWN or
+   BLOCKED) "is considered to be reliable"; `uptime.uk` counts it so by default and can
+   leave it out of the measure instead.
 """
 
 from __future__ import annotations
@@ -24,11 +27,38 @@ from chargenet.core.status import ConnectorStatus
 
 STATUSES: tuple[ConnectorStatus, ...] = tuple(ConnectorStatus)
 CODE = {status: i for i, status in enumerate(STATUSES)}  # status → small integer code
-NO_DATA = len(STATUSES)  # code for "nothing reported yet"
+NO_DATA = len(STATUSES)  # code of a reported status for "nothing reported yet"
+
+# The statuses time is counted in: the eight above, and one more — a usable status while
+# the charger reports that the port can deliver less than its minimum power (23 CFR
+# 680.116(b) counts a port "up" only when it dispenses "in accordance with requirements for
+# minimum power level (see § 680.106(d))"). NEVI: outage; UK: its status (working).
+LIMITED = len(STATUSES)
+COUNTED_STATUSES = (*(s.value for s in STATUSES), "below_min_power")
 
 NEVI_OUTAGE = frozenset(
     {ConnectorStatus.OFFLINE, ConnectorStatus.UNAVAILABLE, ConnectorStatus.FAULTED}
 )
+NEVI_OUTAGE_CODES = (*sorted(CODE[s] for s in NEVI_OUTAGE), LIMITED)
+
+# A port (one vehicle at a time: 23 CFR 680.104, an EVSE in PCPR 2023 reg. 2) is as good as
+# its best connector at each instant: in use beats ready beats below minimum power beats
+# blocked beats out of service beats faulted beats silent.
+PORT_RANK = {
+    CODE[ConnectorStatus.OFFLINE]: 1,
+    CODE[ConnectorStatus.FAULTED]: 2,
+    CODE[ConnectorStatus.UNAVAILABLE]: 3,
+    CODE[ConnectorStatus.BLOCKED]: 4,
+    LIMITED: 5,
+    CODE[ConnectorStatus.AVAILABLE]: 6,
+    CODE[ConnectorStatus.RESERVED]: 7,
+    CODE[ConnectorStatus.OCCUPIED]: 8,
+    CODE[ConnectorStatus.CHARGING]: 9,
+}
+
+# 23 CFR 680.106(d): the minimum power of a port, by its kind (W).
+NEVI_MIN_POWER_DC_W = 150_000
+NEVI_MIN_POWER_AC_W = 6_000
 
 
 class UkClass(IntEnum):

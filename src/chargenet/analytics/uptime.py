@@ -19,8 +19,11 @@ import numpy.typing as npt
 
 from chargenet.analytics.statusclass import (
     CODE,
-    NEVI_OUTAGE,
+    COUNTED_STATUSES,
+    LIMITED,
+    NEVI_OUTAGE_CODES,
     NO_DATA,
+    PORT_RANK,
     STATUSES,
     UK_CLASS,
     UkClass,
@@ -36,7 +39,7 @@ FOREVER = np.iinfo(np.int64).max // 2
 # T_excluded), or outside the station's opening hours.
 COUNTED, EXCLUDED, CLOSED = 0, 1, 2
 N_FLAGS = 3
-N_STATUSES = len(STATUSES)
+N_STATUSES = len(COUNTED_STATUSES)  # the reported statuses and LIMITED
 
 # effective status code for (reported code or NO_DATA, presence 0 offline / 1 online / 2 unknown)
 _EFFECTIVE = np.array(
@@ -54,8 +57,15 @@ _EFFECTIVE = np.array(
     dtype=np.int64,
 )
 _PRESENCE_UNKNOWN = 2
+# Which effective statuses a reported limit below the minimum power turns into LIMITED.
+_USABLE = np.zeros(N_STATUSES, dtype=bool)
+_USABLE[[CODE[s] for s in STATUSES if s.usable]] = True
+# Port ranks by effective status (higher is better), and back.
+_RANK = np.array([PORT_RANK[c] for c in range(N_STATUSES)], dtype=np.int64)
+_FROM_RANK = np.zeros(int(_RANK.max()) + 1, dtype=np.int64)
+_FROM_RANK[_RANK] = np.arange(N_STATUSES)
 
-_START, _STATUS, _PRESENCE, _EXCLUSION, _CLOSURE, _EDGE = range(6)
+_START, _STATUS, _PRESENCE, _EXCLUSION, _CLOSURE, _EDGE, _LIMIT = range(7)
 
 
 def _empty_i64() -> I64:
@@ -91,6 +101,11 @@ class Reports:
     closed_conn: I64 = field(default_factory=_empty_i64)
     closed_start: I64 = field(default_factory=_empty_i64)
     closed_end: I64 = field(default_factory=_empty_i64)
+    # Power limits the charger reported: 1 when below the port's minimum power, 0 when not.
+    # A limit holds until the connector's next limit or status report.
+    limit_conn: I64 = field(default_factory=_empty_i64)
+    limit_at: I64 = field(default_factory=_empty_i64)
+    limit_below: I64 = field(default_factory=_empty_i64)
 
 
 def _presence_per_connector(fleet: Fleet, reports: Reports) -> tuple[I64, I64, I64]:
@@ -114,18 +129,22 @@ def status_seconds(
     edges: I64,
     groups: I64 | None = None,
     n_groups: int | None = None,
+    ports: I64 | None = None,
 ) -> F64:
     """Seconds per (group, period, effective status, flag).
 
-    `edges` are k+1 increasing instants bounding k periods. `groups` gives each connector's
-    group (default: each connector its own); the result has shape
-    (n_groups, k, len(ConnectorStatus), 3), statuses in `statusclass.STATUSES` order and
+    `edges` are k+1 increasing instants bounding k periods. Time is counted per connector,
+    or with `ports` (each connector's port index, 0…P−1) per port: at each instant a port
+    counts in the best status of its connectors (`statusclass.PORT_RANK`). `groups` gives
+    each connector's (or port's) group (default: each its own); the result has shape
+    (n_groups, k, N_STATUSES, 3), statuses in `statusclass.COUNTED_STATUSES` order and
     flags COUNTED, EXCLUDED, CLOSED (closed wins over excluded).
     """
     n = fleet.size
     k = len(edges) - 1
+    n_units = n if ports is None else int(ports.max(initial=-1)) + 1
     if groups is None:
-        groups, n_groups = np.arange(n, dtype=np.int64), n
+        groups, n_groups = np.arange(n_units, dtype=np.int64), n_units
     elif n_groups is None:
         n_groups = int(groups.max(initial=-1)) + 1
     out_shape = (n_groups, k, N_STATUSES, N_FLAGS)
@@ -135,6 +154,8 @@ def status_seconds(
     keep = reports.status_at < hi_all
     p_conn, p_at, p_online = _presence_per_connector(fleet, reports)
     p_keep = p_at < hi_all
+    l_keep = reports.limit_at < hi_all
+    has_limits = bool(l_keep.any())
     conns = np.arange(n, dtype=np.int64)
     parts_conn = [
         conns,  # a start sentinel per connector, before everything: "no data yet"
@@ -145,8 +166,14 @@ def status_seconds(
         reports.closed_conn,
         reports.closed_conn,
         np.repeat(conns, k - 1),
+        reports.limit_conn[l_keep],
     ]
-    first = min(lo_all, int(reports.status_at.min(initial=lo_all)), int(p_at.min(initial=lo_all)))
+    first = min(
+        lo_all,
+        int(reports.status_at.min(initial=lo_all)),
+        int(p_at.min(initial=lo_all)),
+        int(reports.limit_at.min(initial=lo_all)),
+    )
     parts_at = [
         np.full(n, first - 1, dtype=np.int64),
         reports.status_at[keep],
@@ -156,11 +183,22 @@ def status_seconds(
         np.clip(reports.closed_start, first, hi_all),
         np.clip(reports.closed_end, first, hi_all),
         np.tile(edges[1:-1], n),
+        reports.limit_at[l_keep],
     ]
     parts_kind = [
         np.full(len(p), kind, dtype=np.int8)
         for kind, p in zip(
-            (_START, _STATUS, _PRESENCE, _EXCLUSION, _EXCLUSION, _CLOSURE, _CLOSURE, _EDGE),
+            (
+                _START,
+                _STATUS,
+                _PRESENCE,
+                _EXCLUSION,
+                _EXCLUSION,
+                _CLOSURE,
+                _CLOSURE,
+                _EDGE,
+                _LIMIT,
+            ),
             parts_conn,
             strict=True,
         )
@@ -174,6 +212,7 @@ def status_seconds(
         np.ones(len(reports.closed_conn), dtype=np.int64),
         -np.ones(len(reports.closed_conn), dtype=np.int64),
         np.zeros(n * (k - 1), dtype=np.int64),
+        reports.limit_below[l_keep],
     ]
     conn = np.concatenate(parts_conn)
     at = np.concatenate(parts_at)
@@ -195,6 +234,14 @@ def status_seconds(
     presence = np.where(is_start, _PRESENCE_UNKNOWN, value)[presence_src]
     excluded = np.cumsum(np.where(kind == _EXCLUSION, value, 0)) > 0
     closed = np.cumsum(np.where(kind == _CLOSURE, value, 0)) > 0
+    limited = None
+    if has_limits:
+        # The latest limit report, unless a status report came after it.
+        is_limit = kind == _LIMIT
+        limit_src = np.maximum.accumulate(
+            np.where(is_start | (kind == _STATUS) | is_limit, index, 0)
+        )
+        limited = np.where(is_limit, value, 0)[limit_src] > 0
 
     same_next = np.empty(len(at), dtype=bool)
     same_next[:-1] = conn[1:] == conn[:-1]
@@ -206,19 +253,80 @@ def status_seconds(
     hi = np.minimum(fleet.service_until, hi_all)[conn]
     a = np.clip(at, lo, hi)
     b = np.clip(nxt, lo, hi)
-    seconds = (b - a) / 1e6
-    useful = seconds > 0
-    a, seconds = a[useful], seconds[useful]
-    period = np.clip(np.searchsorted(edges, a, side="right") - 1, 0, k - 1)
+    useful = b > a
+    conn, a, b = conn[useful], a[useful], b[useful]
     eff = _EFFECTIVE[status[useful], presence[useful]]
+    if limited is not None:
+        eff = np.where(limited[useful] & _USABLE[eff], LIMITED, eff)
     flag = np.where(closed[useful], CLOSED, np.where(excluded[useful], EXCLUDED, COUNTED))
-    cell = ((groups[conn[useful]] * k + period) * N_STATUSES + eff) * N_FLAGS + flag
+    unit = conn
+    if ports is not None:
+        unit, a, b, eff, flag = _merge_ports(ports, n_units, conn, a, b, eff, flag)
+    seconds = (b - a) / 1e6
+    period = np.clip(np.searchsorted(edges, a, side="right") - 1, 0, k - 1)
+    cell = ((groups[unit] * k + period) * N_STATUSES + eff) * N_FLAGS + flag
     total = np.bincount(cell, weights=seconds, minlength=int(np.prod(out_shape)))
     return np.asarray(total, dtype=np.float64).reshape(out_shape)
 
 
-_OUTAGE_CODES = [CODE[s] for s in STATUSES if s in NEVI_OUTAGE]
-_UK_CODES = {c: [CODE[s] for s in STATUSES if UK_CLASS[s] is c] for c in UkClass}
+def _merge_ports(
+    ports: I64, n_ports: int, conn: I64, a: I64, b: I64, eff: I64, flag: I64
+) -> tuple[I64, I64, I64, I64, I64]:
+    """Connector pieces [a, b) → port pieces. A port of one connector keeps its pieces; a
+    port of several counts, at each instant, the best of its connectors' pieces (and of
+    equals the counted one before the excluded, before the closed)."""
+    port = ports[conn]
+    size = np.bincount(ports, minlength=n_ports)
+    multi = size[port] > 1
+    if not multi.any():
+        return port, a, b, eff, flag
+    # Each connector's place (slot) within its port.
+    by_port = np.argsort(ports, kind="stable")
+    slot = np.empty(len(ports), dtype=np.int64)
+    slot[by_port] = np.arange(len(ports)) - (np.cumsum(size) - size)[ports[by_port]]
+    m = np.flatnonzero(multi)
+    key = _RANK[eff[m]] * N_FLAGS + (N_FLAGS - 1 - flag[m])
+    # A piece sets its connector's slot at its start and empties it at its end; at equal
+    # times ends go first, so that a connector's next piece takes over.
+    ev_port = np.concatenate([port[m], port[m]])
+    ev_at = np.concatenate([a[m], b[m]])
+    ev_slot = np.concatenate([slot[conn[m]], slot[conn[m]]])
+    ev_key = np.concatenate([key, np.full(len(m), -1, dtype=np.int64)])
+    ev_start = np.concatenate([np.ones(len(m), dtype=np.int8), np.zeros(len(m), dtype=np.int8)])
+    lo = int(ev_at.min())
+    span = 2 * (int(ev_at.max()) - lo + 1)
+    if n_ports * span < 2**62:  # one integer key sorts much faster than three
+        order = np.argsort(ev_port * span + (ev_at - lo) * 2 + ev_start, kind="stable")
+    else:
+        order = np.lexsort((ev_start, ev_at, ev_port))
+    ev_port, ev_at, ev_slot, ev_key = ev_port[order], ev_at[order], ev_slot[order], ev_key[order]
+    index = np.arange(len(ev_at))
+    new_port = np.ones(len(ev_at), dtype=bool)
+    new_port[1:] = ev_port[1:] != ev_port[:-1]
+    port_first = np.maximum.accumulate(np.where(new_port, index, 0))
+    best = np.full(len(ev_at), -1, dtype=np.int64)
+    for j in range(int(size.max())):
+        last = np.maximum.accumulate(np.where(ev_slot == j, index, -1))
+        held = np.where(last >= port_first, ev_key[np.maximum(last, 0)], -1)
+        best = np.maximum(best, held)
+    piece = np.flatnonzero(~new_port[1:] & (ev_at[1:] > ev_at[:-1]) & (best[:-1] >= 0))
+    key = best[piece]
+    single = ~multi
+    return (
+        np.concatenate([port[single], ev_port[piece]]),
+        np.concatenate([a[single], ev_at[piece]]),
+        np.concatenate([b[single], ev_at[piece + 1]]),
+        np.concatenate([eff[single], _FROM_RANK[key // N_FLAGS]]),
+        np.concatenate([flag[single], N_FLAGS - 1 - key % N_FLAGS]),
+    )
+
+
+_OUTAGE_CODES = list(NEVI_OUTAGE_CODES)
+# Below its minimum power a port is still working in the UK's sense (its status is).
+_UK_CODES = {
+    c: [CODE[s] for s in STATUSES if UK_CLASS[s] is c] + ([LIMITED] if c is UkClass.UP else [])
+    for c in UkClass
+}
 
 
 @dataclass(frozen=True)
@@ -251,33 +359,44 @@ def nevi(seconds: F64) -> Nevi:
 
 @dataclass(frozen=True)
 class Uk:
-    """PCPR 2023 reg. 7: reliable share of measured time; closed hours are not measured and
-    NEVI-style exclusions do not apply. Seconds."""
+    """PCPR 2023 reg. 7: reliable share of the time; closed hours are not measured (7(5))
+    and NEVI-style exclusions do not apply. Seconds.
 
-    up: F64
-    down: F64
-    ineligible: F64
+    Reg. 7(3): a rapid charge point "is considered to be reliable … where it is either (a)
+    working … or (b) ineligible for measurement, indicated by an EVSE object status of
+    unknown or blocked". So by default ineligible time counts as reliable time;
+    `ineligible_reliable=False` leaves it out of the measure instead (the other reading)."""
+
+    up: F64  # working: AVAILABLE, CHARGING, RESERVED
+    down: F64  # not working: INOPERATIVE, OUTOFORDER
+    ineligible: F64  # UNKNOWN, BLOCKED
+    ineligible_reliable: bool = True
+
+    @property
+    def reliable(self) -> F64:
+        return self.up + self.ineligible if self.ineligible_reliable else self.up
 
     @property
     def reliability(self) -> F64:
-        measured = self.up + self.down
+        measured = self.reliable + self.down
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(measured > 0, self.up / measured * 100, np.nan)
+            return np.where(measured > 0, self.reliable / measured * 100, np.nan)
 
 
-def uk(seconds: F64) -> Uk:
+def uk(seconds: F64, ineligible_reliable: bool = True) -> Uk:
     open_hours = seconds[..., (COUNTED, EXCLUDED)]
     return Uk(
         up=open_hours[..., _UK_CODES[UkClass.UP], :].sum(axis=(-1, -2)),
         down=open_hours[..., _UK_CODES[UkClass.DOWN], :].sum(axis=(-1, -2)),
         ineligible=open_hours[..., _UK_CODES[UkClass.INELIGIBLE], :].sum(axis=(-1, -2)),
+        ineligible_reliable=ineligible_reliable,
     )
 
 
 def status_breakdown(seconds: F64) -> dict[str, Any]:
-    """Seconds per effective status (all flags), keyed by status name."""
+    """Seconds per counted status (all flags), keyed by `COUNTED_STATUSES` name."""
     per_status = seconds.sum(axis=-1)
-    return {s.value: per_status[..., CODE[s]] for s in ConnectorStatus}
+    return {name: per_status[..., code] for code, name in enumerate(COUNTED_STATUSES)}
 
 
 def repair_seconds(reports: Reports, start: int, end: int) -> tuple[I64, F64]:

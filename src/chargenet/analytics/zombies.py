@@ -3,8 +3,9 @@
 A zombie pile is a charger registered as public infrastructure that does not serve
 drivers. The rules and their defaults (all configurable, `ZombieRules`):
 
-- never_connected: registered `never_connected_days` (30) ago and never a status or
-  presence report;
+- never_connected: registered `never_connected_days` (30) ago — or commissioned that long
+  ago, when its operator states a later commissioning — and never a status or presence
+  report;
 - long_down: every connector offline, faulted or out of service for `down_days` (7);
 - idle_available: every connector claims available for `idle_days` (30), yet no session
   ended in that time (public stations only, unless `idle_public_only` is off);
@@ -56,6 +57,7 @@ class ChargerFacts:
     last_session_end: datetime | None
     sessions: int = 0  # ended within the session window
     successful: int = 0  # of those, delivering at least min_success_energy_wh
+    commissioned_at: datetime | None = None  # when its operator says it entered service
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +76,13 @@ def detect(facts: ChargerFacts, now: datetime, rules: ZombieRules) -> Finding | 
     """The zombie rules a charger meets now, or None."""
     hits: list[tuple[ZombieRule, datetime, str]] = []
     if facts.first_report_at is None:
-        age = _days(now - facts.registered_at)
+        # Registered ahead of its installation, it is silent only from its commissioning.
+        since, what = facts.registered_at, "registration"
+        if facts.commissioned_at is not None and facts.commissioned_at > since:
+            since, what = facts.commissioned_at, "commissioning"
+        age = _days(now - since)
         if age >= rules.never_connected_days:
-            hits.append(
-                (
-                    ZombieRule.NEVER_CONNECTED,
-                    facts.registered_at,
-                    f"silent since registration ({age:.0f} d)",
-                )
-            )
+            hits.append((ZombieRule.NEVER_CONNECTED, since, f"silent since {what} ({age:.0f} d)"))
     elif facts.down_since is not None and _days(now - facts.down_since) >= rules.down_days:
         hits.append(
             (

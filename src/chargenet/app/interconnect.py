@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from chargenet.core.billing import OrderTotals
@@ -120,4 +120,18 @@ class SettlementQueries(Protocol):
     def station_scope(self, station_id: str) -> Row | None:
         """operator_id, area_code and access of a station, for who may see its prices and
         bills; None when unknown."""
+        ...
+
+    def priced_connectors(self, operator_id: str) -> dict[str, datetime]:
+        """The operator's connectors that have prices of their own, and as of when."""
+        ...
+
+    def energy_reported_through(self, operator_id: str) -> dict[str, date]:
+        """Per station of the operator: the last day its energy report covers."""
+        ...
+
+    def energy_reports(
+        self, station_id: str, day_from: date | None = None, day_to: date | None = None
+    ) -> list[Row]:
+        """A station's energy reports (station and connectors) within the days given."""
         ...

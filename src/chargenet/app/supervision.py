@@ -29,6 +29,7 @@ from chargenet.analytics.statusclass import (
     UK_RAPID_MIN_POWER_W,
     UK_TARGET_PERCENT,
 )
+from chargenet.analytics.uptime import FOREVER
 from chargenet.analytics.zombies import ChargerFacts, OpenCase, Step, sweep
 from chargenet.app.orders import Order, OrderResult, OrderService
 from chargenet.app.pipeline import IngestPipeline
@@ -62,7 +63,20 @@ from chargenet.kit.timeutil import from_micros, require_utc, to_micros
 log = logging.getLogger(__name__)
 
 SOURCE = Source(adapter="supervision")
-GROUPINGS = ("connector", "charger", "station", "operator", "province", "city", "county", "all")
+GROUPINGS = (
+    "connector",
+    "port",
+    "charger",
+    "station",
+    "operator",
+    "province",
+    "city",
+    "county",
+    "all",
+)
+# What time is counted for: a port (23 CFR 680.104: it charges one vehicle at a time,
+# through whichever of its connectors; an EVSE in PCPR 2023 reg. 2), or each connector.
+UNITS = ("port", "connector")
 _STATUS_CODE = {s.value: CODE[s] for s in ConnectorStatus}
 
 
@@ -72,12 +86,35 @@ class Refused(DomainError):
 
 @dataclass(frozen=True)
 class Measured:
-    """Seconds per connector, period, status and flag, with the fleet they belong to."""
+    """Seconds per unit (port or connector), period, status and flag, with the connectors
+    (`fleet`) and units they belong to."""
 
-    fleet: list[Row]
-    seconds: uptime.F64  # (connectors, periods, statuses, flags)
+    fleet: list[Row]  # connectors
+    units: list[Row]  # one per unit: its first connector's row, with port_id, max_power_w
+    unit: str  # "port" or "connector"
+    unit_of: uptime.I64  # each connector's unit index
+    service_from: uptime.I64  # each connector's service, µs (FOREVER: never began)
+    service_until: uptime.I64
+    seconds: uptime.F64  # (units, periods, statuses, flags)
     reports: uptime.Reports
     edges: list[datetime]
+
+    def only(self, keep: list[int]) -> Measured:
+        """The same, for the units `keep` (indices) and their connectors."""
+        renumber = np.full(len(self.units), -1, dtype=np.int64)
+        renumber[keep] = np.arange(len(keep))
+        conns = np.flatnonzero(renumber[self.unit_of] >= 0)
+        return Measured(
+            [self.fleet[i] for i in conns],
+            [self.units[i] for i in keep],
+            self.unit,
+            renumber[self.unit_of[conns]],
+            self.service_from[conns],
+            self.service_until[conns],
+            self.seconds[keep],
+            self.reports,
+            self.edges,
+        )
 
 
 def month_start(year: int, month: int, zone: str) -> datetime:
@@ -124,24 +161,72 @@ class SupervisionService:
 
     # --- uptime ---------------------------------------------------------------------------
 
-    def measure(self, scope: Scope, edges: Sequence[datetime]) -> Measured:
-        """Seconds per connector in scope, per period between `edges`, status and flag."""
+    def service(self, fleet: Sequence[Row]) -> tuple[uptime.I64, uptime.I64]:
+        """Each connector's time in service, µs: from its charger's commissioning — the
+        `commissioned_at` its operator states, or else its first report (status of the
+        connector, presence of the charger); never, without either — until it was retired,
+        and never beyond now: time that has not happened is not counted."""
+        now = to_micros(self.clock.now())
+        since, until = [], []
+        for r in fleet:
+            if r["commissioned_at"] is not None:
+                since.append(to_micros(r["commissioned_at"]))
+            else:
+                firsts = [
+                    t for t in (r["first_status_us"], r["first_presence_us"]) if t is not None
+                ]
+                since.append(min(firsts) if firsts else FOREVER)
+            retired = to_micros(r["retired_at"]) if r["retired_at"] is not None else FOREVER
+            until.append(min(retired, now))
+        return np.array(since, dtype=np.int64), np.array(until, dtype=np.int64)
+
+    def _units(self, fleet: list[Row], unit: str) -> tuple[list[Row], uptime.I64]:
+        if unit not in UNITS:
+            raise ValueError(f"count uptime per one of {', '.join(UNITS)}, not {unit!r}")
+        index: dict[tuple[str, ...], int] = {}
+        units: list[Row] = []
+        unit_of = []
+        for r in fleet:
+            key = (r["charger_id"], str(r["evse_no"])) if unit == "port" else (r["connector_id"],)
+            i = index.get(key)
+            if i is None:
+                i = index[key] = len(units)
+                port_id = r["connector_id"]
+                if unit == "port":
+                    port_id = r["evse_uid"] or f"{r['charger_id']}-{r['evse_no']}"
+                units.append({**r, "port_id": port_id, "port_name": port_id})
+            else:
+                units[i]["max_power_w"] = max(units[i]["max_power_w"], r["max_power_w"])
+            unit_of.append(i)
+        return units, np.array(unit_of, dtype=np.int64)
+
+    def _min_power_w(self, row: Row) -> int:
+        """23 CFR 680.106(d): a DC port's minimum power, an AC Level 2 port's; a connector
+        rated below it is held to its rating instead (it cannot do more)."""
+        options = self.config.uptime
+        rule = (
+            options.nevi_min_power_dc_w
+            if row["power_type"] == "dc"
+            else options.nevi_min_power_ac_w
+        )
+        return min(rule, int(row["max_power_w"]))
+
+    def measure(self, scope: Scope, edges: Sequence[datetime], unit: str | None = None) -> Measured:
+        """Seconds per port (or connector) in scope, per period between `edges`, status
+        and flag."""
+        unit = unit or self.config.uptime.unit
         edges = [require_utc(e) for e in edges]
         fleet = self.queries.fleet(scope)
+        units, unit_of = self._units(fleet, unit)
         conn_index = {r["connector_id"]: i for i, r in enumerate(fleet)}
         charger_ids = sorted({r["charger_id"] for r in fleet})
         charger_index = {c: i for i, c in enumerate(charger_ids)}
         start_us, end_us = to_micros(edges[0]), to_micros(edges[-1])
+        service_from, service_until = self.service(fleet)
         fleet_arrays = uptime.Fleet(
             charger=np.array([charger_index[r["charger_id"]] for r in fleet], dtype=np.int64),
-            service_from=np.array([to_micros(r["registered_at"]) for r in fleet], dtype=np.int64),
-            service_until=np.array(
-                [
-                    to_micros(r["retired_at"]) if r["retired_at"] is not None else uptime.FOREVER
-                    for r in fleet
-                ],
-                dtype=np.int64,
-            ),
+            service_from=service_from,
+            service_until=service_until,
         )
         s_conn, s_at, s_code = [], [], []
         for cid, at, status in self.queries.status_rows(scope, start_us, end_us):
@@ -151,9 +236,9 @@ class SupervisionService:
                 s_at.append(at)
                 s_code.append(_STATUS_CODE[status])
         p_charger, p_at, p_online = [], [], []
-        # A charger whose presence is tracked is offline from registration until it first
-        # connects (as the live view shows it); the reports then take over.
-        # (Placed at the epoch, before any report; time before registration is cut anyway.)
+        # A charger whose presence is tracked is offline until it first connects (as the
+        # live view shows it), which matters from a stated commissioning on; the reports
+        # then take over. (Placed at the epoch: time before commissioning is cut anyway.)
         for tracked in sorted(
             {charger_index[r["charger_id"]] for r in fleet if r["presence_tracked"]}
         ):
@@ -166,6 +251,14 @@ class SupervisionService:
                 p_charger.append(j)
                 p_at.append(at)
                 p_online.append(int(online))
+        l_conn, l_at, l_below = [], [], []
+        minimum = [self._min_power_w(r) for r in fleet]
+        for cid, at, limit_w in self.queries.limit_rows(scope, start_us, end_us):
+            i = conn_index.get(cid)
+            if i is not None:
+                l_conn.append(i)
+                l_at.append(at)
+                l_below.append(int(limit_w < minimum[i]))
         x_conn, x_start, x_end = [], [], []
         for window_conn, a, b in self._exclusion_windows(fleet, scope, edges[0], edges[-1]):
             x_conn.append(conn_index[window_conn])
@@ -194,10 +287,25 @@ class SupervisionService:
             closed_conn=arr(c_conn),
             closed_start=arr(c_start),
             closed_end=arr(c_end),
+            limit_conn=arr(l_conn),
+            limit_at=arr(l_at),
+            limit_below=arr(l_below),
         )
         edge_us = np.array([to_micros(e) for e in edges], dtype=np.int64)
-        seconds = uptime.status_seconds(fleet_arrays, reports, edge_us)
-        return Measured(fleet, seconds, reports, list(edges))
+        seconds = uptime.status_seconds(
+            fleet_arrays, reports, edge_us, ports=unit_of if unit == "port" else None
+        )
+        return Measured(
+            fleet,
+            units,
+            unit,
+            unit_of,
+            service_from,
+            service_until,
+            seconds,
+            reports,
+            list(edges),
+        )
 
     def _exclusion_windows(
         self, fleet: list[Row], scope: Scope, start: datetime, end: datetime
@@ -240,6 +348,9 @@ class SupervisionService:
             elif by in ("province", "city", "county"):
                 key = r[f"{by}_code"] or "(unplaced)"
                 name = key
+            elif by in ("connector", "port"):
+                key = r["port_id"]
+                name = r["port_name"]
             else:
                 key = r[f"{by}_id"]
                 name = r.get(f"{by}_name") or key
@@ -251,7 +362,8 @@ class SupervisionService:
 
     def _figures(self, seconds: uptime.F64) -> dict[str, Any]:
         """Per-row figures from seconds of shape (rows, statuses, flags)."""
-        n, u = uptime.nevi(seconds), uptime.uk(seconds)
+        n = uptime.nevi(seconds)
+        u = uptime.uk(seconds, self.config.uptime.uk_ineligible_reliable)
         per_status = uptime.status_breakdown(seconds)
         return {
             "hours": n.total,
@@ -265,14 +377,26 @@ class SupervisionService:
             "uk_down_hours": u.down,
             "uk_ineligible_hours": u.ineligible,
             "uk_reliability": u.reliability,
+            "below_min_power_hours": per_status["below_min_power"],
         }
 
-    def _rows(self, heads: list[Row], seconds: uptime.F64, ports: Any, meeting: Any) -> list[Row]:
+    def _rows(
+        self,
+        heads: list[Row],
+        seconds: uptime.F64,
+        counts: tuple[Any, Any, Any],
+        unit: str,
+    ) -> list[Row]:
+        """Rows of figures; `counts` per group: units in service, those meeting NEVI's
+        threshold, connectors in service."""
+        ports, meeting, connectors = counts
         figures = self._figures(seconds)
         rows = []
         for g, head in enumerate(heads):
             row = dict(head)
-            row["connectors"] = int(ports[g])
+            row["unit"] = unit
+            row["ports"] = int(ports[g])
+            row["connectors"] = int(connectors[g])
             for name, values in figures.items():
                 value = values[g]
                 row[name] = (
@@ -282,44 +406,79 @@ class SupervisionService:
             rows.append(row)
         return rows
 
+    def _unit_for(self, by: str, unit: str | None) -> str:
+        """Grouped by connector, time is counted per connector; by port, per port; else as
+        asked, or the configured default (port)."""
+        if by == "connector":
+            return "connector"
+        if by == "port":
+            return "port"
+        return unit or self.config.uptime.unit
+
     def uptime(
-        self, scope: Scope, start: datetime, end: datetime, by: str = "station"
+        self,
+        scope: Scope,
+        start: datetime,
+        end: datetime,
+        by: str = "station",
+        unit: str | None = None,
     ) -> list[Row]:
         """NEVI and UK figures per group over [start, end)."""
-        measured = self.measure(scope, [start, end])
+        measured = self.measure(scope, [start, end], self._unit_for(by, unit))
         return self._grouped(measured, by)[0]
 
+    def _connectors_in_service(
+        self, measured: Measured, groups: Any, n: int, lo: datetime, hi: datetime
+    ) -> Any:
+        a, b = to_micros(lo), to_micros(hi)
+        since = np.maximum(measured.service_from, a)
+        until = np.minimum(measured.service_until, b)
+        return np.bincount(groups[measured.unit_of], weights=since < until, minlength=n)
+
     def _grouped(self, measured: Measured, by: str) -> tuple[list[Row], list[list[Row]]]:
-        groups, heads = self._group_keys(measured.fleet, by)
+        groups, heads = self._group_keys(measured.units, by)
+        n = len(heads)
         k = measured.seconds.shape[1]
-        per_port = measured.seconds.sum(axis=1)  # whole span
-        port_uptime = uptime.nevi(per_port).uptime
-        in_service = uptime.nevi(per_port).total > 0
-        meeting = np.bincount(
-            groups, weights=(port_uptime > NEVI_TARGET_PERCENT) & in_service, minlength=len(heads)
-        )
-        ports = np.bincount(groups, weights=in_service, minlength=len(heads))
-        total = np.zeros((len(heads), *per_port.shape[1:]))
-        np.add.at(total, groups, per_port)
-        rows = self._rows(heads, total, ports, meeting)
+        edges = measured.edges
+
+        def counts(seconds: uptime.F64, lo: datetime, hi: datetime) -> tuple[Any, Any, Any]:
+            figures = uptime.nevi(seconds)
+            in_service = figures.total > 0
+            meeting = (figures.uptime > NEVI_TARGET_PERCENT) & in_service
+            return (
+                np.bincount(groups, weights=in_service, minlength=n),
+                np.bincount(groups, weights=meeting, minlength=n),
+                self._connectors_in_service(measured, groups, n, lo, hi),
+            )
+
+        per_unit = measured.seconds.sum(axis=1)  # whole span
+        total = np.zeros((n, *per_unit.shape[1:]))
+        np.add.at(total, groups, per_unit)
+        rows = self._rows(heads, total, counts(per_unit, edges[0], edges[-1]), measured.unit)
         monthly = []
         if k > 1:
             for p in range(k):
-                part = np.zeros((len(heads), *per_port.shape[1:]))
+                part = np.zeros((n, *per_unit.shape[1:]))
                 np.add.at(part, groups, measured.seconds[:, p])
-                port_p = uptime.nevi(measured.seconds[:, p])
-                ok = (port_p.uptime > NEVI_TARGET_PERCENT) & (port_p.total > 0)
-                meeting_p = np.bincount(groups, weights=ok, minlength=len(heads))
-                ports_p = np.bincount(groups, weights=port_p.total > 0, minlength=len(heads))
-                monthly.append(self._rows(heads, part, ports_p, meeting_p))
+                monthly.append(
+                    self._rows(
+                        heads,
+                        part,
+                        counts(measured.seconds[:, p], edges[p], edges[p + 1]),
+                        measured.unit,
+                    )
+                )
         return rows, monthly
 
-    def nevi_monthly(self, scope: Scope, year: int, month: int, by: str = "connector") -> list[Row]:
+    def nevi_monthly(
+        self, scope: Scope, year: int, month: int, by: str = "port", unit: str | None = None
+    ) -> list[Row]:
         """23 CFR 680.116(b): for the report month, each of the previous 12 months and the
-        12 months together (`period` = "12m"), per group."""
+        12 months together (`period` = "12m"), per group; per port unless asked otherwise.
+        Months still running count up to now."""
         zone = self.config.uptime.local_timezone
         edges = month_edges(year, month, 12, zone)
-        measured = self.measure(scope, edges)
+        measured = self.measure(scope, edges, self._unit_for(by, unit))
         rolling, months = self._grouped(measured, by)
         out = []
         for p, rows in enumerate(months):
@@ -328,25 +487,22 @@ class SupervisionService:
         out += [{"period": "12m", **r} for r in rolling]
         return out
 
-    def uk_reliability(self, scope: Scope, year: int, rapid_only: bool = True) -> list[Row]:
-        """PCPR 2023 reg. 7: each operator's (rapid, public) network over a calendar year."""
+    def uk_reliability(
+        self, scope: Scope, year: int, rapid_only: bool = True, unit: str | None = None
+    ) -> list[Row]:
+        """PCPR 2023 reg. 7: each operator's (rapid, public) network over a calendar year,
+        up to now while the year runs."""
         zone = self.config.uptime.local_timezone
         start = require_utc(month_start(year, 1, zone))
         end = require_utc(month_start(year + 1, 1, zone))
-        measured = self.measure(scope, [start, end])
+        measured = self.measure(scope, [start, end], unit)
         keep = [
             i
-            for i, r in enumerate(measured.fleet)
+            for i, r in enumerate(measured.units)
             if not rapid_only
             or (r["max_power_w"] >= UK_RAPID_MIN_POWER_W and r["access"] == "public")
         ]
-        sub = Measured(
-            [measured.fleet[i] for i in keep],
-            measured.seconds[keep],
-            measured.reports,
-            measured.edges,
-        )
-        rows = self._grouped(sub, "operator")[0]
+        rows = self._grouped(measured.only(keep), "operator")[0]
         for row in rows:
             value = row["uk_reliability"]
             row["meets_uk_99"] = value is not None and value >= UK_TARGET_PERCENT
@@ -364,6 +520,9 @@ class SupervisionService:
         status_rows, presence_rows = self.queries.connector_history(
             connector_id, to_micros(start), to_micros(end)
         )
+        since, until = self.service(fleet)
+        lo = max(start, from_micros(int(since[0]))) if since[0] < FOREVER else end
+        hi = min(end, from_micros(int(until[0])))
         pieces = timeline.intervals(
             [
                 timeline.StatusReport(
@@ -385,8 +544,8 @@ class SupervisionService:
                     for r in presence_rows
                 ),
             ],
-            max(start, fleet[0]["registered_at"]),
-            min(end, fleet[0]["retired_at"] or end),
+            lo,
+            max(lo, hi),
         )
         windows = [
             timeline.Window(x["start_at"], x["end_at"], x["reason"])
@@ -470,6 +629,7 @@ class SupervisionService:
                     last_session_end=r["last_session_end"],
                     sessions=r["sessions"],
                     successful=r["successful"],
+                    commissioned_at=r["commissioned_at"],
                 )
             )
         return out
@@ -761,7 +921,7 @@ class SupervisionService:
         """Operator scorecards over [start, end), ranked within the scope (an area)."""
         start, end = require_utc(start), require_utc(end)
         measured = self.measure(scope, [start, end])
-        groups, heads = self._group_keys(measured.fleet, "operator")
+        groups, heads = self._group_keys(measured.units, "operator")
         per_port = measured.seconds[:, 0]
         totals = np.zeros((len(heads), *per_port.shape[1:]))
         np.add.at(totals, groups, per_port)
@@ -771,7 +931,7 @@ class SupervisionService:
             measured.reports, to_micros(start), to_micros(end)
         )
         repairs: dict[int, list[float]] = {}
-        for c, s in zip(groups[repair_conn], repair_s, strict=True):
+        for c, s in zip(groups[measured.unit_of[repair_conn]], repair_s, strict=True):
             repairs.setdefault(int(c), []).append(float(s) / 3600)
         activity = self.queries.operator_activity(
             scope, start, end, self.config.zombies.min_success_energy_wh
@@ -781,7 +941,7 @@ class SupervisionService:
         cards = []
         for g, head in enumerate(heads):
             op = head["group"]
-            members = [r for r, grp in zip(measured.fleet, groups, strict=True) if grp == g]
+            members = [r for r in measured.fleet if r["operator_id"] == op]
             act = activity.get(op, {})
             total = float(nevi.total[g])
             cards.append(

@@ -13,6 +13,7 @@ Defaults are in the dataclasses of `chargenet.analytics`; a TOML file
     uptime = 0.4
     [uptime]
     respect_opening_hours = false
+    uk_ineligible_reliable = false
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from chargenet.analytics.alarms import AlarmRules
 from chargenet.analytics.scorecards import ScoreConfig
+from chargenet.analytics.statusclass import NEVI_MIN_POWER_AC_W, NEVI_MIN_POWER_DC_W
 from chargenet.analytics.zombies import ZombieRules
 from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ
 
@@ -30,6 +32,16 @@ from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ
 class UptimeOptions:
     respect_opening_hours: bool = True  # outages outside opening hours: excluded / not measured
     local_timezone: str = DEFAULT_LOCAL_TZ  # days and months are local
+    # PCPR 2023 reg. 7(3)(b): time "ineligible for measurement" (UNKNOWN, BLOCKED) "is
+    # considered to be reliable". False: leave it out of the measure instead.
+    uk_ineligible_reliable: bool = True
+    # Count time per port (23 CFR 680.104: one vehicle at a time, whatever its connectors;
+    # a UK EVSE) or per connector.
+    unit: str = "port"
+    # 23 CFR 680.106(d): below these a port the charger limits is not "up" for NEVI (a
+    # connector rated lower is held to its rating).
+    nevi_min_power_dc_w: int = NEVI_MIN_POWER_DC_W
+    nevi_min_power_ac_w: int = NEVI_MIN_POWER_AC_W
 
 
 @dataclass(frozen=True)
@@ -85,4 +97,6 @@ def config_from_mapping(
     problems = config.scores.problems()
     if problems:
         raise ConfigError("[scores]: " + "; ".join(problems))
+    if config.uptime.unit not in ("port", "connector"):
+        raise ConfigError(f"[uptime]: unit must be port or connector, not {config.uptime.unit!r}")
     return config

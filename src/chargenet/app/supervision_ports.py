@@ -27,7 +27,10 @@ class Scope:
 class SupervisionQueries(Protocol):
     def fleet(self, scope: Scope) -> list[Row]:
         """Connectors (retired ones too) with charger, station, operator, area chain,
-        registered_at, retired_at, max_power_w, access, opening_hours, names."""
+        evse_no, evse_uid, registered_at, retired_at, max_power_w, power_type, access,
+        opening_hours, names, the charger's commissioned_at and the first status report of
+        the connector and presence report of its charger (first_status_us,
+        first_presence_us; None when there is none)."""
         ...
 
     def status_rows(
@@ -43,6 +46,12 @@ class SupervisionQueries(Protocol):
         """(charger_id, at_us, online), as status_rows."""
         ...
 
+    def limit_rows(
+        self, scope: Scope, start_us: int, end_us: int
+    ) -> Iterable[tuple[str, int, int]]:
+        """(connector_id, at_us, limit_w): power limits reported, as status_rows."""
+        ...
+
     def connector_history(
         self, connector_id: str, start_us: int, end_us: int
     ) -> tuple[list[Row], list[Row]]:
@@ -54,9 +63,9 @@ class SupervisionQueries(Protocol):
     def exclusion(self, exclusion_id: str) -> Row | None: ...
 
     def zombie_facts(self, scope: Scope, window_start: datetime, min_energy_wh: int) -> list[Row]:
-        """Per charger in service: registered_at, public, first_report_us, connectors, and
-        per-connector live state folded: down_since, available_since; last_session_end;
-        sessions and successful sessions ended since window_start."""
+        """Per charger in service: registered_at, commissioned_at, public, first_report_us,
+        connectors, and per-connector live state folded: down_since, available_since;
+        last_session_end; sessions and successful sessions ended since window_start."""
         ...
 
     def zombie_cases(self, scope: Scope, open_only: bool, limit: int, offset: int) -> Page: ...
@@ -88,7 +97,8 @@ class SupervisionQueries(Protocol):
     def operator_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
     ) -> dict[str, Row]:
-        """Per operator: sessions ended, successful sessions, alarms raised, open zombies."""
+        """Per operator, within [start, end): sessions ended, successful sessions, alarms
+        raised, zombie cases open at some time (open_zombies)."""
         ...
 
     def latency_sample(

@@ -344,9 +344,13 @@ class MeterSampled(Event):
     voltage_v: float | None = None
     soc_percent: float | None = None
     temperature_c: float | None = None
+    # The most the charger says it can deliver through the connector now (OCPP Power.Offered).
+    power_offered_w: int | None = None
 
     def body_problems(self) -> list[str]:
         out = _empty(connector_id=self.connector_id)
+        if self.power_offered_w is not None and not 0 <= self.power_offered_w <= MAX_POWER_W:
+            out.append(f"offered power {self.power_offered_w} W out of range")
         if self.energy_register_wh is not None and not (
             0 <= self.energy_register_wh <= MAX_ENERGY_REGISTER_WH
         ):

@@ -47,9 +47,12 @@ class ZombieOutcome(StrEnum):
 
 
 class NoticeKind(StrEnum):
-    """Kinds of notices equipment sends besides status (OCPP SecurityEventNotification and
-    NotifyEvent, T/CEC alarm pushes)."""
+    """Kinds of notices equipment sends besides connector status (OCPP
+    SecurityEventNotification and NotifyEvent, T/CEC alarm pushes), and the status of a
+    charger as a whole (OCPP 1.6 StatusNotification for connector 0: `code` is its error
+    code, `cleared` says it reports itself available without error)."""
 
     SECURITY = "security"
     MONITORING = "monitoring"
     ALARM = "alarm"
+    STATUS = "status"

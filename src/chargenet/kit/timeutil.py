@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 DEFAULT_LOCAL_TZ = "Asia/Shanghai"
 
 # A source's clock may run a little ahead of ours (NTP drift, rounding); further ahead than
-# this, its time stamp is not believed. One rule for every protocol: OCPP replaces such a
-# time with our receive time, OCPI refuses the object (docs/ocpp.md, docs/ocpi.md).
+# this, its time stamp is not believed (it would outrank every honest later report). One
+# rule for every protocol: OCPP replaces such a time with our receive time, OCPI and T/CEC
+# refuse the object (docs/ocpp.md, docs/ocpi.md, docs/tcec.md).
 CLOCK_AHEAD_TOLERANCE = timedelta(minutes=5)
 
 

@@ -91,11 +91,12 @@ def test_each_principal_sees_its_own_area_or_operator(client: TestClient) -> Non
     assert client.get(history, params=PERIOD, headers=auth("op2")).status_code == 403
     assert client.get(history, params=PERIOD, headers=auth("yuanping")).status_code == 403
     body = client.get(history, params=PERIOD, headers=auth("op1")).json()
+    # In service from its charger's first connection (08:01), not from its import (08:00).
     assert [(i["status"], i["cause"]) for i in body["intervals"]] == [
-        ("offline", "charger offline: not yet connected"),
         ("offline", "no data"),  # the charger is connected, this connector has said nothing
         ("faulted", "GroundFailure"),
     ]
+    assert body["intervals"][0]["start"].startswith("2025-05-01T08:01:00")
 
 
 def test_uptime_exports_as_csv_and_xlsx(client: TestClient) -> None:
@@ -107,16 +108,17 @@ def test_uptime_exports_as_csv_and_xlsx(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [r["group"] for r in rows] == ["C1-1-1", "C1-2-1"]
-    # C1-2-1: offline (no data) until it reports a fault at 09:02, faulted to the end.
+    # C1-2-1: in service from its charger's first connection at 08:01, offline (no data)
+    # until it reports a fault at 09:02, faulted to the end.
     assert float(rows[1]["faulted_hours"]) == pytest.approx(22 + 58 / 60, abs=1e-4)
-    assert float(rows[1]["offline_hours"]) == pytest.approx(1 + 2 / 60, abs=1e-4)
+    assert float(rows[1]["offline_hours"]) == pytest.approx(1 + 1 / 60, abs=1e-4)
     response = client.get(
         "/api/v1/supervision/uptime", params={**params, "format": "xlsx"}, headers=auth("xinfu")
     )
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet is not None
     values = list(sheet.values)
-    assert values[0][:3] == ("group", "name", "connectors")
+    assert values[0][:5] == ("group", "name", "unit", "ports", "connectors")
     assert [v[0] for v in values[1:]] == ["C1-1-1", "C1-2-1"]
 
 
@@ -179,3 +181,21 @@ def test_an_operator_marks_an_exclusion_on_its_own_equipment_only(client: TestCl
         headers=auth("op1"),
     ).json()[1:]
     assert row["group"] == "C1-2-1" and row["excluded_hours"] == 2
+
+
+def test_uptime_with_an_end_ahead_counts_up_to_now(client: TestClient) -> None:
+    """An `end` in the future must not count time that has not happened as if the last
+    status went on (NEVI 680.116(b), PCPR reg. 7 measure time a port was in service)."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    params = {
+        "start": (now - timedelta(days=1)).isoformat(),
+        "end": (now + timedelta(days=29)).isoformat(),
+        "by": "connector",
+        "area": "140902",
+    }
+    response = client.get("/api/v1/supervision/uptime", params=params, headers=auth("xinfu"))
+    rows = {r["group"]: r for r in response.json()}
+    assert rows["C1-1-1"]["hours"] == pytest.approx(24, abs=0.01)  # not 720
+    assert rows["C1-1-1"]["nevi_uptime"] == 100.0

@@ -73,6 +73,84 @@ def test_status_changes_of_both_versions_appear_in_live_state(platform: Platform
     asyncio.run(scenario())
 
 
+def test_a_fault_of_the_whole_16_charge_point_is_one_mapped_alarm_cleared_when_available(
+    platform: Platform,
+) -> None:
+    """OCPP 1.6 §4.9: connectorId 0 is the charge point as a whole. Its fault reported again
+    is still one fault; it is over when the charge point reports Available with NoError;
+    its code means what it means on a connector (HighTemperature → over_temperature)."""
+    from chargenet.app.supervision_ports import Scope
+
+    queries = platform.supervision.queries
+
+    def alarms(open_only: bool) -> list[dict[str, Any]]:
+        return list(queries.alarms(Scope(charger="C1"), open_only, None, 100, 0)[0])
+
+    async def scenario() -> None:
+        async with running(platform) as gateway, connect(gateway, "C1") as cp:
+            job = asyncio.create_task(platform.supervision.run_alarms(platform.bus.subscribe()))
+            try:
+                await cp.call(boot16())
+                start = datetime.now(UTC) - timedelta(minutes=3)
+                for minute in (0, 1):  # the same fault, reported twice
+                    await cp.call(
+                        c16.StatusNotification(
+                            connector_id=0,
+                            error_code="HighTemperature",
+                            status="Faulted",
+                            timestamp=stamp(start + timedelta(minutes=minute)),
+                        )
+                    )
+                await eventually(lambda: len(alarms(True)) == 1)
+                await asyncio.sleep(0.3)  # time for a second alarm, were there to be one
+                await cp.call(
+                    c16.StatusNotification(
+                        connector_id=0,
+                        error_code="NoError",
+                        status="Available",
+                        timestamp=stamp(start + timedelta(minutes=2)),
+                    )
+                )
+                await eventually(lambda: alarms(True) == [])
+            finally:
+                job.cancel()
+                await asyncio.gather(job, return_exceptions=True)
+        [alarm] = alarms(False)
+        assert (alarm["target_kind"], alarm["target_id"]) == ("charger", "C1")
+        assert (alarm["code"], alarm["severity"]) == ("over_temperature", "major")
+        assert alarm["cleared_at"] is not None
+
+    asyncio.run(scenario())
+
+
+def test_power_offered_is_kept_as_the_limit_the_charger_reports(platform: Platform) -> None:
+    """OCPP 1.6 measurand Power.Offered ("maximum power offered to EV") is what NEVI's
+    minimum-power rule needs (23 CFR 680.116(b), 680.106(d); the rule itself is tested in
+    tests/app/test_supervision.py): it is kept on the reading, in W."""
+
+    async def scenario() -> None:
+        async with running(platform) as gateway, connect(gateway, "C1") as cp:
+            await cp.call(boot16())
+            await cp.call(
+                c16.MeterValues(
+                    connector_id=1,
+                    meter_value=[
+                        {
+                            "timestamp": stamp(),
+                            "sampled_value": [
+                                {"value": "30", "measurand": "Power.Offered", "unit": "kW"},
+                                {"value": "-5", "measurand": "Power.Offered", "unit": "kW"},
+                            ],
+                        }
+                    ],
+                )
+            )
+
+    asyncio.run(scenario())
+    [reading] = platform.read.events(event_type="connector.meter_sampled")
+    assert (reading["connector_id"], reading["power_offered_w"]) == ("C1-1-1", 30_000)
+
+
 def test_a_full_16_session_becomes_one_session_with_the_right_energy(platform: Platform) -> None:
     async def scenario() -> None:
         async with running(platform) as gateway, connect(gateway, "C1") as cp:

@@ -83,6 +83,7 @@ def random_run(seed: int, steps: int) -> list[Event]:
                     session_id=sid,
                     energy_register_wh=register[cid],
                     power_w=rng.randint(0, 60_000),
+                    power_offered_w=rng.choice([None, 40_000, 150_000]),
                 )
             )
         elif roll < 0.75 and sessions:

@@ -167,6 +167,36 @@ def test_a_failed_push_is_resent_until_it_arrives(tmp_path: Path) -> None:
     run(scenario())
 
 
+def test_a_stop_order_whose_first_delivery_failed_is_in_force_once_the_resend_is_accepted(
+    tmp_path: Path,
+) -> None:
+    """T/CEC 102.4: a push that fails is resent; the answer to the resend is the order's
+    outcome, so the stop order is in force, not left `partial` by the first timeout."""
+
+    async def scenario() -> None:
+        async with linked(tmp_path, jobs=["tcec_outbox"]) as link:
+            sim, supervision = link.sim, link.platform.supervision
+            await sim.push_station("1001")
+            sim.faults.endpoints = frozenset({"notification_supervision_order"})
+            sim.faults.fail_next = 1  # HTTP 503 to the first attempt only
+            issued = await supervision.issue_stop(
+                TargetKind.CHARGER, PREFIX + "1001E1", "over-temperature", "regulator", None, 5
+            )
+            [delivery] = issued["deliveries"]
+            assert delivery["outcome"] == "timeout"
+            for _ in range(200):
+                if len(outcomes(link).get(delivery["order_id"], [])) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            assert outcomes(link)[delivery["order_id"]] == ["timeout", "accepted"]
+            stop = await asyncio.to_thread(supervision.queries.stop_order, issued["stop_id"])
+            assert stop is not None
+            assert [d["outcome"] for d in stop["deliveries"]] == ["accepted"]
+            assert stop["state"] == "in_force"
+
+    run(scenario())
+
+
 def test_a_push_that_never_arrives_is_given_up_after_the_resends(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with linked(tmp_path, jobs=["tcec_outbox"], tcec_retry_attempts=4) as link:

@@ -192,3 +192,55 @@ def test_an_unknown_operator_gets_an_unsigned_refusal(tmp_path: Path) -> None:
             assert answer == {"Ret": 4003, "Msg": "unknown OperatorID", "Data": "", "Sig": ""}
 
     run(scenario())
+
+
+def live_status(link: Link, connector: str) -> str:
+    rows, _ = link.platform.read.connectors(station_id=PREFIX + "1001")
+    return str({r["connector_id"]: r for r in rows}[PREFIX + connector]["status"])
+
+
+PREFIX = "tcec:MA59J8YL8:"
+
+
+def test_times_ahead_of_our_clock_are_bad_parameters_and_freeze_nothing(tmp_path: Path) -> None:
+    """A partner's clock is not believed more than 5 min ahead of ours (the OCPP gateway's
+    rule): such a time would outrank every honest later report. It is answered 4003."""
+    from chargenet.demo.tcec_operator import Session
+
+    async def scenario() -> None:
+        # A wide window for the past (a partner with a slow clock) must not open the future.
+        async with linked(tmp_path, tcec_time_window_s=86_400) as link:
+            sim = link.sim
+            await sim.push_station("1001")
+            token = await sim.token()
+            now = datetime.now(UTC)
+            next_year = (now + timedelta(days=365)).astimezone(sim.zone)
+
+            # A reading of a running charge, stamped a year ahead.
+            sim.sessions["S1"] = Session("S1", "1001E2C1", now - timedelta(minutes=10))
+            sim.status["1001E2C1"] = 3
+            ahead = sim.snapshot("S1")  # 1.25 kWh
+            ahead["EndTime"] = next_year.strftime("%Y-%m-%d %H:%M:%S")
+            refused = await sim.send("notification_equip_charge_status", sim.envelope(ahead), token)
+            await sim.push("notification_equip_charge_status", sim.snapshot("S1"))  # 2.5 kWh
+            [session] = link.platform.read.sessions(state="active")[0]
+            assert session["energy_wh"] == 2_500  # the honest reading counts
+            assert refused["Ret"] == 4003 and "EndTime" in refused["Msg"], refused
+
+            # A status push whose envelope TimeStamp is an hour ahead.
+            later = (now + timedelta(hours=1)).astimezone(sim.zone).strftime("%Y%m%d%H%M%S")
+            charging = {"ConnectorStatusInfo": {"ConnectorID": "1001E1C1", "Status": 3}}
+            request = sim.envelope(charging, timestamp=later, seq="0500")
+            refused = await sim.send("notification_stationStatus", request, token)
+            await sim.push_status("1001E1C1", 1)
+            assert live_status(link, "1001E1C1") == "available"
+            assert refused["Ret"] == 4003 and "TimeStamp" in refused["Msg"], refused
+
+            # A bill ending a year ahead.
+            sim.finished_session("S2", "1001E1C2", now - timedelta(minutes=30), 20, "10")
+            order = sim.order("S2")
+            order["EndTime"] = next_year.strftime("%Y-%m-%d %H:%M:%S")
+            refused = await sim.send("notification_charge_order_info", sim.envelope(order), token)
+            assert refused["Ret"] == 4003 and "EndTime" in refused["Msg"], refused
+
+    run(scenario())

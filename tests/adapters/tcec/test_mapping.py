@@ -172,6 +172,8 @@ def test_both_spellings_of_service_are_read() -> None:
         "TotalMoney": 18.0,
         "StopReason": 2,
     }
+    # The bill arrives after the charge ended (10:30 local).
+    received = Sent(at=T, stamp=SENT.stamp, received_at=datetime(2025, 6, 1, 3, 0, tzinfo=UTC))
     for word in ("Sevice", "Service"):
         raw = {
             **order,
@@ -179,7 +181,7 @@ def test_both_spellings_of_service_are_read() -> None:
             "ChargeDetails": [{**details, f"{word}Price": 0.8, f"Detail{word}Money": 8.0}],
         }
         facts = mapping.order_facts(
-            partner(), wire.decode(msgspec.json.encode(raw), wire.ChargeOrderInfo), SENT
+            partner(), wire.decode(msgspec.json.encode(raw), wire.ChargeOrderInfo), received
         )
         ended = next(f.event for f in facts if isinstance(f.event, SessionEnded))
         billed = next(f.event for f in facts if isinstance(f.event, SessionBilled))

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 
+from chargenet.demo.tcec_operator import TARIFF
+from chargenet.kit.clock import FixedClock
 from tests.adapters.tcec.harness import OPERATOR, TOKEN, Link, linked
 
 PREFIX = "tcec:MA59J8YL8:"
@@ -57,9 +59,69 @@ def test_pulling_pages_of_stations_and_status_fifty_stations_a_query(tmp_path: P
 
             with link.platform.store.read_engine.connect() as conn:
                 rows = conn.execute(
-                    select(energy_reports).where(energy_reports.c.station_id == PREFIX + "1001")
+                    select(energy_reports).where(
+                        energy_reports.c.station_id == PREFIX + "1001",
+                        energy_reports.c.day_from == date(2025, 5, 31),
+                    )
                 ).all()
             assert sorted(r.energy_wh for r in rows) == [30_500] * 4 + [122_000]
+
+    run(scenario())
+
+
+def test_the_background_pull_brings_prices_and_the_statistics_of_whole_days(
+    tmp_path: Path,
+) -> None:
+    """docs/tcec.md: chargenet pulls stations, status, statistics and prices from an
+    operator that only answers queries — query_equip_business_policy (T/CEC 102.3) for
+    each connector, query_station_stats (102.2) for each whole day — and officials read
+    both back: the prices as the station's tariffs, the energy per station and day."""
+    clock = FixedClock(datetime(2025, 6, 3, 4, 0, tzinfo=UTC))  # 3 June, 12:00 in Shanghai
+    policy, stats = "query_equip_business_policy", "query_station_stats"
+
+    async def scenario() -> None:
+        async with linked(
+            tmp_path, clock=clock, pull=True, jobs=["tcec_pull"], tcec_poll_interval_s=0.05
+        ) as link:
+            sim = link.sim
+            for _ in range(400):
+                if sim.received.count(policy) >= 8 and sim.received.count(stats) >= 2 * 7:
+                    break
+                await asyncio.sleep(0.05)
+            tariffs = await private(link, f"/api/v1/stations/{PREFIX}1001/tariffs")
+            by_scope = {t["scope"]: t for t in tariffs}
+            assert set(by_scope) == {"", *(f"{PREFIX}1001E{e}C{c}" for e in (1, 2) for c in (1, 2))}
+            assert [
+                (p["start"], Decimal(p["energy_price"]), Decimal(p["service_price"]))
+                for p in by_scope[PREFIX + "1001E1C1"]["periods"]
+            ] == [(f"{t[:2]}:{t[2:4]}:{t[4:]}", e, s) for t, e, s in TARIFF]
+
+            # The seven whole days before today (local), each station and each connector.
+            energy = await private(link, f"/api/v1/stations/{PREFIX}1002/energy")
+            days = [date(2025, 5, 27) + timedelta(days=n) for n in range(7)]
+            station_rows = [r for r in energy if r["scope"] == ""]
+            assert [r["day_from"] for r in station_rows] == [d.isoformat() for d in days]
+            assert {r["energy_wh"] for r in station_rows} == {122_000}  # 4 × 30.5 kWh
+            assert len(energy) == 7 * 5
+            june = await private(
+                link, f"/api/v1/stations/{PREFIX}1002/energy?start=2025-06-01&end=2025-06-02"
+            )
+            assert {r["day_from"] for r in june} == {"2025-06-01", "2025-06-02"}
+
+            # Further rounds ask nothing again until a day has passed.
+            asked = (sim.received.count(policy), sim.received.count(stats))
+            rounds = sim.received.count("query_station_status")
+            while sim.received.count("query_station_status") < rounds + 3:
+                await asyncio.sleep(0.05)
+            assert (sim.received.count(policy), sim.received.count(stats)) == asked
+            clock.advance(timedelta(days=1))
+            for _ in range(400):
+                if sim.received.count(stats) >= asked[1] + 2:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)
+            assert sim.received.count(stats) == asked[1] + 2  # 3 June, for both stations
+            assert sim.received.count(policy) == asked[0] + 8  # prices asked again daily
 
     run(scenario())
 

@@ -34,6 +34,13 @@ When = Annotated[
     datetime | None,
     Query(description="ISO 8601; without an offset it is read as local time"),
 ]
+Unit = Annotated[
+    Literal["port", "connector"] | None,
+    Query(
+        description="Count time per port (one vehicle at a time, whatever its cables; the "
+        "default) or per connector"
+    ),
+]
 
 
 class ExclusionIn(BaseModel):
@@ -166,17 +173,27 @@ def supervision_router(
         end: When = None,
         by: Annotated[
             Literal[
-                "connector", "charger", "station", "operator", "province", "city", "county", "all"
+                "connector",
+                "port",
+                "charger",
+                "station",
+                "operator",
+                "province",
+                "city",
+                "county",
+                "all",
             ],
             Query(description="Group rows by"),
         ] = "station",
+        unit: Unit = None,
         format: Format = "json",
     ) -> Any:
-        """NEVI uptime and UK reliability over [start, end) (default: the last 30 days),
-        with hours offline (no data), faulted and out of service kept apart."""
+        """NEVI uptime and UK reliability over [start, end) (default: the last 30 days; time
+        after now is not counted), with hours offline (no data), faulted, out of service and
+        below the minimum power kept apart."""
         scope = scope_for(principal, Scope(area, operator, station))
         begin, stop = period(start, end)
-        rows = await call(service.uptime, scope, begin, stop, by)
+        rows = await call(service.uptime, scope, begin, stop, by, unit)
         return _export(rows, format, "uptime")
 
     @router.get("/uptime/nevi", **declared(Audience.MEMBER))
@@ -187,13 +204,15 @@ def supervision_router(
         area: str | None = None,
         operator: str | None = None,
         station: str | None = None,
-        by: Literal["connector", "station", "operator", "all"] = "connector",
+        by: Literal["port", "connector", "charger", "station", "operator", "all"] = "port",
+        unit: Unit = None,
         format: Format = "json",
     ) -> Any:
         """23 CFR 680.116(b): each of the 12 months up to the report month, and the 12
-        months together (`period` "12m"); a port passes at > 97 %."""
+        months together (`period` "12m"); a port passes at > 97 %. Per port (one vehicle
+        at a time, whatever its cables) unless `unit=connector`."""
         scope = scope_for(principal, Scope(area, operator, station))
-        rows = await call(service.nevi_monthly, scope, year, month, by)
+        rows = await call(service.nevi_monthly, scope, year, month, by, unit)
         return _export(rows, format, f"nevi-{year}-{month:02d}")
 
     @router.get("/uptime/uk", **declared(Audience.MEMBER))
@@ -203,11 +222,12 @@ def supervision_router(
         area: str | None = None,
         operator: str | None = None,
         rapid_only: bool = True,
+        unit: Unit = None,
         format: Format = "json",
     ) -> Any:
         """PCPR 2023 reg. 7: each operator's public rapid (≥ 50 kW) network over a year."""
         scope = scope_for(principal, Scope(area, operator))
-        rows = await call(service.uk_reliability, scope, year, rapid_only)
+        rows = await call(service.uk_reliability, scope, year, rapid_only, unit)
         return _export(rows, format, f"uk-{year}")
 
     @router.get("/connectors/{connector_id}/history", **declared(Audience.MEMBER))

@@ -246,7 +246,15 @@ def _stations(r: _Reader, rows: list[tuple[int, StationRow]]) -> None:
         r.add(StationRegistered(**r.meta(_content_key(row)), station=record), line)
 
 
-_CHARGER_FIELDS = ("station_id", "vendor", "model", "serial_number", "firmware", "protocol")
+_CHARGER_FIELDS = (
+    "station_id",
+    "vendor",
+    "model",
+    "serial_number",
+    "firmware",
+    "protocol",
+    "commissioned_at",
+)
 
 
 def _chargers(r: _Reader, rows: list[tuple[int, ConnectorRow]]) -> None:
@@ -274,6 +282,7 @@ def _chargers(r: _Reader, rows: list[tuple[int, ConnectorRow]]) -> None:
             serial_number=first.serial_number,
             firmware=first.firmware,
             protocol=first.protocol,
+            commissioned_at=first.commissioned_at,
             evses=tuple(
                 EvseRecord(
                     evse_no=evse_no,

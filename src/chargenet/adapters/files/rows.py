@@ -6,7 +6,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from chargenet.core.areas import AreaLevel
 from chargenet.core.events import target_value_problem
@@ -109,6 +116,7 @@ class ConnectorRow(Row):
     serial_number: OptStr = None
     firmware: OptStr = None
     protocol: OptStr = None
+    commissioned_at: AwareDatetime | None = None  # ISO 8601 with its offset
 
 
 class SwapStationRow(Row):

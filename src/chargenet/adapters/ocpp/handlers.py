@@ -25,6 +25,7 @@ from chargenet.core.events import (
     AlarmRaised,
     ChargerDataTransferred,
     ConnectorStatusChanged,
+    EquipmentNoticed,
     Event,
     EventMeta,
     MeterSampled,
@@ -32,6 +33,7 @@ from chargenet.core.events import (
     SessionStarted,
 )
 from chargenet.core.ids import AlarmId, ChargerId, ConnectorId, EventId, SessionId
+from chargenet.core.oversight import NoticeKind
 from chargenet.core.sessions import SessionFlag
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import Severity, TargetKind
@@ -158,6 +160,7 @@ def _sample_events(
                 voltage_v=sample.voltage_v,
                 soc_percent=sample.soc_percent,
                 temperature_c=sample.temperature_c,
+                power_offered_w=sample.power_offered_w,
             )
         )
     return out, last_register
@@ -238,17 +241,19 @@ async def status_16(link: Link, payload: Any, received: datetime) -> Reply:
     # Without a time stamp two identical reports are still two facts.
     when = payload.timestamp or received.isoformat()
     error = None if payload.errorCode == "NoError" else payload.errorCode
-    if payload.connectorId == 0:  # the whole charge point: only its faults matter here
-        if error is not None:
+    if payload.connectorId == 0:
+        # The whole charge point: its faults, and its return to Available, go to the safety
+        # rules, which map the code, keep one alarm per fault and clear it.
+        if error is not None or payload.status == "Available":
             events.append(
-                AlarmRaised(
+                EquipmentNoticed(
                     **meta(link, received, stamp.at, "status0", payload.status, error, when),
-                    alarm_id=AlarmId(stable_id("ocpp-cp-fault", link.charger_id, error, when)),
-                    target_kind=TargetKind.CHARGER,
-                    target_id=link.charger_id,
-                    code=error,
-                    severity=Severity.MAJOR if payload.status == "Faulted" else Severity.WARNING,
-                    message=payload.info or payload.vendorErrorCode or "",
+                    charger_id=ChargerId(link.charger_id),
+                    kind=NoticeKind.STATUS,
+                    code=payload.errorCode,
+                    cleared=error is None,
+                    severity=2 if payload.status == "Faulted" else 4,  # OCPP 2.0.1's scale
+                    info=payload.info or payload.vendorErrorCode or "",
                 )
             )
         return Reply(events, {})

@@ -71,6 +71,7 @@ class Sample:
     voltage_v: float | None = None
     soc_percent: float | None = None
     temperature_c: float | None = None
+    power_offered_w: int | None = None  # Power.Offered: the most offered to the vehicle
     context: str | None = None
     dropped: list[str] = field(default_factory=list)
 
@@ -85,6 +86,7 @@ class Sample:
                 self.voltage_v,
                 self.soc_percent,
                 self.temperature_c,
+                self.power_offered_w,
             )
         )
 
@@ -147,6 +149,12 @@ def read_sample(sampled_values: list[Any]) -> Sample:
                     phases["power_total"] = [scaled]
                 elif sv.phase in ("L1", "L2", "L3", "L1-N", "L2-N", "L3-N"):
                     phases.setdefault("power", []).append(scaled)
+        elif measurand == "Power.Offered" and sv.phase is None:
+            scaled = _scaled(value, unit, _POWER_UNITS, "W")
+            if scaled is not None and 0 <= scaled <= MAX_POWER_W:
+                out.power_offered_w = round(scaled)
+            else:
+                out.dropped.append(measurand)
         elif measurand == "Current.Import":
             phases.setdefault("current_total" if sv.phase is None else "current", []).append(
                 value * (0.001 if unit == "mA" else 1.0)

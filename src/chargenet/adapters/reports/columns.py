@@ -176,7 +176,7 @@ SUPERVISION_COLUMNS = (
     Column("connectors", "充电枪", "Connectors", _get("connectors")),
     Column("nevi", "可用率% (NEVI)", "Uptime % (NEVI)", _get("nevi_uptime"), "0.0"),
     Column("uk", "可靠率% (英国)", "Reliability % (UK)", _get("uk_reliability"), "0.0"),
-    Column("meeting", "达标枪 (>97%)", "Ports > 97 %", _get("ports_meeting_nevi")),
+    Column("meeting", "达标端口 (>97%)", "Ports > 97 %", _get("ports_meeting_nevi")),
     Column("faulted", "故障小时", "Hours faulted", _get("faulted_hours"), "#,##0"),
     Column("offline", "离线小时", "Hours offline", _get("offline_hours"), "#,##0"),
     Column("alarms", "本月告警", "Alarms raised", _get("alarms_raised")),

@@ -31,6 +31,7 @@ from chargenet.adapters.storage.schema import (
 )
 from chargenet.adapters.storage.tables_supervision import (
     outage_exclusions,
+    power_limit_history,
     presence_history,
     status_history,
     stop_orders,
@@ -87,17 +88,34 @@ class SupervisionReads:
 
     def fleet(self, scope: Scope) -> list[Row]:
         with self._engine.connect() as conn:
+            # First reports by index seeks (one per connector and charger), not table scans.
+            first_status = (
+                select(func.min(status_history.c.at_us))
+                .where(status_history.c.connector_id == connectors.c.connector_id)
+                .scalar_subquery()
+            )
+            first_presence = (
+                select(func.min(presence_history.c.at_us))
+                .where(presence_history.c.charger_id == connectors.c.charger_id)
+                .scalar_subquery()
+            )
             stmt = (
                 select(
                     connectors.c.connector_id,
                     connectors.c.charger_id,
                     connectors.c.station_id,
                     connectors.c.operator_id,
+                    connectors.c.evse_no,
+                    connectors.c.evse_uid,
                     connectors.c.registered_at,
                     connectors.c.retired_at,
                     connectors.c.max_power_w,
+                    connectors.c.power_type,
                     connectors.c.max_current_a,
                     connectors.c.is_pile,
+                    chargers.c.commissioned_at,
+                    first_status.label("first_status_us"),
+                    first_presence.label("first_presence_us"),
                     stations.c.access,
                     stations.c.opening_hours,
                     stations.c.name.label("station_name"),
@@ -155,6 +173,23 @@ class SupervisionReads:
                 h,
                 "connector_id",
                 [h.c.connector_id, h.c.at_us, h.c.status],
+                ids,
+                start_us,
+                end_us,
+                conn,
+            )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def limit_rows(
+        self, scope: Scope, start_us: int, end_us: int
+    ) -> Iterable[tuple[str, int, int]]:
+        h = power_limit_history
+        with self._engine.connect() as conn:
+            ids = self._connector_ids(conn, scope)
+            rows = self._reports(
+                h,
+                "connector_id",
+                [h.c.connector_id, h.c.at_us, h.c.limit_w],
                 ids,
                 start_us,
                 end_us,
@@ -253,6 +288,7 @@ class SupervisionReads:
                     connector_live.c.status_since,
                     first_status,
                     first_presence,
+                    chargers.c.commissioned_at,
                 )
                 .select_from(
                     connectors.join(chargers, chargers.c.charger_id == connectors.c.charger_id)
@@ -285,6 +321,7 @@ class SupervisionReads:
                 {
                     "charger_id": charger_id,
                     "registered_at": registered,
+                    "commissioned_at": row[9],
                     "public": access == "public",
                     "first_report_us": None,
                     "down": [],
@@ -530,12 +567,16 @@ class SupervisionReads:
                 .group_by(alarms.c.operator_id)
             ):
                 out.setdefault(op, {})["alarms"] = n
+            # Cases open at some time in the period: detected before its end and not
+            # closed before its start (a case closed later was open then).
             z = zombie_cases
             for op, n in conn.execute(
                 select(z.c.operator_id, func.count())
                 .select_from(z.join(stations, stations.c.station_id == z.c.station_id))
                 .where(
-                    z.c.stage != ZombieStage.CLOSED.value, *self._filters(conn, station_scope, z)
+                    z.c.detected_at < end,
+                    or_(z.c.closed_at.is_(None), z.c.closed_at > start),
+                    *self._filters(conn, station_scope, z),
                 )
                 .group_by(z.c.operator_id)
             ):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import Engine, and_, func, or_, select
 
 from chargenet.adapters.storage.schema import sessions, stations
 from chargenet.adapters.storage.tables_tcec import (
+    energy_reports,
     reconciliation_differences,
     reconciliations,
     session_bill_periods,
@@ -154,3 +155,42 @@ class SettlementReadModel:
                 .first()
             )
         return dict(row) if row is not None else None
+
+    def priced_connectors(self, operator_id: str) -> dict[str, datetime]:
+        with self._engine.connect() as conn:
+            return {
+                r[0]: r[1]
+                for r in conn.execute(
+                    select(station_prices.c.scope, station_prices.c.as_of).where(
+                        station_prices.c.operator_id == operator_id, station_prices.c.scope != ""
+                    )
+                )
+            }
+
+    def energy_reported_through(self, operator_id: str) -> dict[str, date]:
+        stmt = (
+            select(energy_reports.c.station_id, func.max(energy_reports.c.day_to))
+            .select_from(
+                energy_reports.join(stations, stations.c.station_id == energy_reports.c.station_id)
+            )
+            .where(stations.c.operator_id == operator_id, energy_reports.c.scope == "")
+            .group_by(energy_reports.c.station_id)
+        )
+        with self._engine.connect() as conn:
+            return {r[0]: r[1] for r in conn.execute(stmt)}
+
+    def energy_reports(
+        self, station_id: str, day_from: date | None = None, day_to: date | None = None
+    ) -> list[Row]:
+        e = energy_reports
+        stmt = (
+            select(e.c.day_from, e.c.day_to, e.c.scope, e.c.energy_wh, e.c.as_of)
+            .where(e.c.station_id == station_id)
+            .order_by(e.c.day_from, e.c.day_to, e.c.scope)
+        )
+        if day_from is not None:
+            stmt = stmt.where(e.c.day_from >= day_from)
+        if day_to is not None:
+            stmt = stmt.where(e.c.day_to <= day_to)
+        with self._engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]

@@ -156,6 +156,9 @@ chargers = Table(
     Column("registered_at", UtcDateTime, nullable=False),
     Column("retired_at", UtcDateTime),
     Column("as_of", UtcDateTime, nullable=False),
+    # When the operator says it entered service; supervision counts its time from then (or
+    # else from its first report), not from when chargenet learned of it.
+    Column("commissioned_at", UtcDateTime),
 )
 
 connectors = Table(

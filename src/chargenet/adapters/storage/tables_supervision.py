@@ -8,7 +8,17 @@ numpy, while text times cost a parse each on SQLite.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, SmallInteger, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
 
 from chargenet.adapters.storage.schema import ID, metadata
 from chargenet.adapters.storage.types import UtcDateTime
@@ -35,6 +45,17 @@ presence_history = Table(
     Column("at_us", BigInteger, primary_key=True),
     Column("online", Boolean, nullable=False),
     Column("reason", String(200)),
+    sqlite_with_rowid=False,
+)
+
+# The power limits chargers report for their connectors (OCPP Power.Offered): below a
+# port's minimum power it is not "up" for NEVI (23 CFR 680.116(b), 680.106(d)).
+power_limit_history = Table(
+    "power_limit_history",
+    metadata,
+    Column("connector_id", String(ID), primary_key=True),
+    Column("at_us", BigInteger, primary_key=True),
+    Column("limit_w", Integer, nullable=False),
     sqlite_with_rowid=False,
 )
 
@@ -110,6 +131,7 @@ stop_orders = Table(
 SUPERVISION_TABLES = (
     status_history,
     presence_history,
+    power_limit_history,
     outage_exclusions,
     zombie_case_steps,
     zombie_cases,

@@ -6,6 +6,7 @@ docs/access.md). Money is given as decimal strings."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -137,5 +138,22 @@ def admin_router(
         if scope is None or not viewer.sees_site(**scope):
             raise HTTPException(status_code=404, detail=f"unknown station {station_id!r}")
         return _plain(await run_in_threadpool(settlement.tariffs, station_id))
+
+    @router.get("/stations/{station_id}/energy", **declared(Audience.MEMBER))
+    async def station_energy(
+        request: Request,
+        station_id: str,
+        start: Annotated[date | None, Query(description="from this day")] = None,
+        end: Annotated[date | None, Query(description="up to this day (inclusive)")] = None,
+    ) -> Any:
+        """Energy the operator reports the station (scope "") and each connector delivered,
+        per reported span of whole local days (T/CEC query_station_stats), in Wh."""
+        viewer = _member(request)
+        scope = await run_in_threadpool(settlement.station_scope, station_id)
+        if scope is None or not viewer.in_scope(scope["operator_id"], scope["area_code"]):
+            raise HTTPException(status_code=404, detail=f"unknown station {station_id!r}")
+        if start is not None and end is not None and start > end:
+            raise HTTPException(status_code=422, detail="start is after end")
+        return await run_in_threadpool(settlement.energy_reports, station_id, start, end)
 
     return router

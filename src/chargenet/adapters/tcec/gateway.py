@@ -86,6 +86,7 @@ class TcecGateway:
             intake=self.intake,
             queries=queries,
             partners=partners,
+            settlement=settlement,
             clock=clock,
             our_operator_id=options.our_operator_id,
         )

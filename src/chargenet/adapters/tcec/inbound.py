@@ -39,6 +39,7 @@ from chargenet.core.events import ChargeOrdersReconciled, Source, event_meta
 from chargenet.core.ids import OperatorId
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import stable_id
+from chargenet.kit.timeutil import CLOCK_AHEAD_TOLERANCE, runs_ahead
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,14 @@ class InboundService:
             sent_at = envelope.parse_timestamp(request.TimeStamp, partner.zone)
         except envelope.EnvelopeError as exc:
             return Answer(Ret.PARAMETERS, str(exc))
+        if runs_ahead(sent_at, self._clock.now()):
+            # Whatever time window is configured for the past, a message from the future
+            # would stamp its facts ahead of every honest later one.
+            return Answer(
+                Ret.PARAMETERS,
+                f"TimeStamp {request.TimeStamp} is more than "
+                f"{int(CLOCK_AHEAD_TOLERANCE.total_seconds())} s ahead of our clock",
+            )
         problem = envelope.seq_problem(request.Seq) or self._replay.check(
             partner.partner_id, sent_at, request.TimeStamp, request.Seq
         )

@@ -54,6 +54,7 @@ from chargenet.core.status import ConnectorStatus
 from chargenet.core.tariffs import TariffPeriod
 from chargenet.kit.geo import to_wgs84
 from chargenet.kit.ids import stable_id
+from chargenet.kit.timeutil import CLOCK_AHEAD_TOLERANCE, runs_ahead
 
 PROTOCOL = "tcec"
 MAX_LOCAL_ID = 64
@@ -103,6 +104,20 @@ def parse_time(text: str, zone: ZoneInfo, field: str) -> datetime:
     except ValueError:
         raise BadParameters(f"{field} {text!r} is not yyyy-MM-dd HH:mm:ss") from None
     return value.astimezone(UTC)
+
+
+def reported_time(text: str, partner: Partner, sent: Sent, field: str) -> datetime:
+    """A time the partner reports for a fact (a start, a reading, an end), refused when it
+    lies more than `CLOCK_AHEAD_TOLERANCE` ahead of our clock: believed, it would outrank every
+    honest later report (the rule the OCPP gateway applies to chargers' clocks)."""
+    value = parse_time(text, partner.zone, field)
+    if runs_ahead(value, sent.received_at):
+        ahead = int((value - sent.received_at).total_seconds())
+        raise BadParameters(
+            f"{field} {text!r} is {ahead} s ahead of our clock "
+            f"(at most {int(CLOCK_AHEAD_TOLERANCE.total_seconds())} s allowed)"
+        )
+    return value
 
 
 def format_time(value: datetime, zone: ZoneInfo) -> str:
@@ -386,7 +401,7 @@ def start_result_facts(partner: Partner, result: wire.StartChargeResult, sent: S
     connector = local_id(result.ConnectorID, "ConnectorID")
     if result.StartChargeSeqStat not in {s.value for s in codes.ChargeState}:
         raise BadParameters(f"StartChargeSeqStat {result.StartChargeSeqStat} is not 1..5")
-    started = parse_time(result.StartTime, partner.zone, "StartTime")
+    started = reported_time(result.StartTime, partner, sent, "StartTime")
     if result.StartChargeSeqStat in (codes.ChargeState.STARTING, codes.ChargeState.CHARGING):
         return [session_started_fact(partner, seq, connector, started, sent)]
     return []
@@ -414,8 +429,10 @@ def snapshot_facts(partner: Partner, snapshot: wire.ChargingSnapshot, sent: Sent
         raise BadParameters(f"ConnectorStatus {snapshot.ConnectorStatus} is not a T/CEC status")
     if snapshot.Soc is not None and not 0 <= snapshot.Soc <= 100:
         raise BadParameters(f"Soc {snapshot.Soc} is not 0..100")
-    started = parse_time(snapshot.StartTime, partner.zone, "StartTime")
-    read_at = parse_time(snapshot.EndTime, partner.zone, "EndTime") if snapshot.EndTime else sent.at
+    started = reported_time(snapshot.StartTime, partner, sent, "StartTime")
+    read_at = (
+        reported_time(snapshot.EndTime, partner, sent, "EndTime") if snapshot.EndTime else sent.at
+    )
     energy = _energy_wh(snapshot.TotalPower, "TotalPower")
     total = _money(snapshot.TotalMoney, "TotalMoney")
     session_id = partner.session_id(seq)
@@ -476,10 +493,12 @@ def bill_of(partner: Partner, order: wire.ChargeOrderInfo) -> Bill:
 def order_facts(partner: Partner, order: wire.ChargeOrderInfo, sent: Sent) -> list[Fact]:
     seq = _charge_seq(order.StartChargeSeq)
     connector = local_id(order.ConnectorID, "ConnectorID")
-    started = parse_time(order.StartTime, partner.zone, "StartTime")
-    ended = parse_time(order.EndTime, partner.zone, "EndTime")
+    started = reported_time(order.StartTime, partner, sent, "StartTime")
+    ended = reported_time(order.EndTime, partner, sent, "EndTime")
     if ended < started:
         raise BadParameters("EndTime is before StartTime")
+    for n, detail in enumerate(order.ChargeDetails):
+        reported_time(detail.DetailEndTime, partner, sent, f"ChargeDetails[{n}].DetailEndTime")
     bill = bill_of(partner, order)
     problems = bill_problems(bill)
     if problems:

@@ -6,22 +6,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from chargenet.adapters.tcec import mapping, wire
 from chargenet.adapters.tcec.client import Clients, PartnerError
 from chargenet.adapters.tcec.intake import Intake, IntakeResult
 from chargenet.adapters.tcec.mapping import BadParameters, Sent
 from chargenet.adapters.tcec.partners import Partner, PartnerDirectory
-from chargenet.app.interconnect import PartnerStore
+from chargenet.app.interconnect import PartnerStore, SettlementQueries
 from chargenet.app.queries import StateQueries
 from chargenet.kit.clock import Clock
 
 log = logging.getLogger(__name__)
 
 STATUS_QUERY_LIMIT = 50  # stations per query_station_status (Part 2)
+PRICE_REFRESH = timedelta(days=1)  # a connector's business policy is asked again after this
+STATS_BACKFILL_DAYS = 7  # whole days of statistics fetched for a station at most, per pull
+STATS_SETTLE = timedelta(hours=1)  # a day's statistics are asked once it is over by this
+QUERY_CONCURRENCY = 8  # per-connector and per-station queries under way at once
 EARLY_KEPT = 1_000  # start/stop results and orders kept until someone waits for them
 
 
@@ -38,7 +43,16 @@ class PullReport:
     stations: IntakeResult = field(default_factory=IntakeResult)
     status: IntakeResult = field(default_factory=IntakeResult)
     tariffs: IntakeResult = field(default_factory=IntakeResult)
+    stats: IntakeResult = field(default_factory=IntakeResult)
     errors: list[str] = field(default_factory=list)
+
+    def parts(self) -> list[tuple[str, IntakeResult]]:
+        return [
+            ("stations", self.stations),
+            ("status", self.status),
+            ("prices", self.tariffs),
+            ("statistics", self.stats),
+        ]
 
 
 class Puller:
@@ -50,6 +64,7 @@ class Puller:
         intake: Intake,
         queries: StateQueries,
         partners: PartnerStore,
+        settlement: SettlementQueries,
         clock: Clock,
         our_operator_id: str,
         page_size: int = 50,
@@ -59,9 +74,13 @@ class Puller:
         self._intake = intake
         self._queries = queries
         self._partners = partners
+        self._settlement = settlement
         self._clock = clock
         self._our_id = our_operator_id
         self.page_size = page_size
+        # When each (partner, connector) policy was last asked; the stored prices' own
+        # times cover what was asked before a restart.
+        self._asked: dict[tuple[str, str], datetime] = {}
 
     def _sent(self) -> Sent:
         now = self._clock.now()
@@ -138,57 +157,165 @@ class Puller:
         self, partner: Partner, connectors: Sequence[tuple[str, str]]
     ) -> IntakeResult:
         """query_equip_business_policy for (station id, their ConnectorID) pairs."""
-        client = self._clients.for_partner(partner.partner_id)
+        return await self._each(
+            [self._policy(partner, station_id, connector) for station_id, connector in connectors]
+        )
+
+    async def _policy(self, partner: Partner, station_id: str, connector: str) -> IntakeResult:
         result = IntakeResult()
-        for station_id, connector in connectors:
-            answer = await client.call(
-                "query_equip_business_policy",
-                wire.PolicyQuery(
-                    EquipBizSeq=business_seq(self._our_id, self._clock), ConnectorID=connector
-                ),
-                wire.PolicyAnswer,
-            )
-            if answer.SuccStat != 0:
-                result.refused.append(f"policy of {connector}: FailReason {answer.FailReason}")
-                continue
-            try:
-                fact = mapping.policy_fact(partner, station_id, connector, answer, self._sent())
-            except BadParameters as exc:
-                result.refused.append(str(exc))
-                continue
-            result.add(await self._intake.submit(partner, [fact], skip_unchanged=True))
+        answer = await self._clients.for_partner(partner.partner_id).call(
+            "query_equip_business_policy",
+            wire.PolicyQuery(
+                EquipBizSeq=business_seq(self._our_id, self._clock), ConnectorID=connector
+            ),
+            wire.PolicyAnswer,
+        )
+        if answer.SuccStat != 0:
+            result.refused.append(f"policy of {connector}: FailReason {answer.FailReason}")
+            return result
+        try:
+            fact = mapping.policy_fact(partner, station_id, connector, answer, self._sent())
+        except BadParameters as exc:
+            result.refused.append(str(exc))
+            return result
+        return await self._intake.submit(partner, [fact], skip_unchanged=True)
+
+    async def _each(self, calls: Sequence[Coroutine[Any, Any, IntakeResult]]) -> IntakeResult:
+        """Run one query per subject, `QUERY_CONCURRENCY` at a time, and add up the results;
+        a partner error is raised once every call has ended."""
+        gate = asyncio.Semaphore(QUERY_CONCURRENCY)
+
+        async def gated(call: Coroutine[Any, Any, IntakeResult]) -> IntakeResult:
+            async with gate:
+                return await call
+
+        result = IntakeResult()
+        failure: BaseException | None = None
+        for outcome in await asyncio.gather(*(gated(c) for c in calls), return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                failure = failure or outcome
+            else:
+                result.add(outcome)
+        if failure is not None:
+            raise failure
         return result
 
-    async def stats(self, partner: Partner, day_from: date, day_to: date) -> IntakeResult:
-        """query_station_stats for every station of the partner over whole days."""
-        client = self._clients.for_partner(partner.partner_id)
-        result = IntakeResult()
-        for local in await self._station_locals(partner):
-            answer = await client.call(
-                "query_station_stats",
-                wire.StatsQuery(
-                    StationID=local, StartTime=day_from.isoformat(), EndTime=day_to.isoformat()
-                ),
-                wire.StatsAnswer,
+    async def _connectors(self, partner: Partner) -> list[tuple[str, str]]:
+        """(station id, their ConnectorID) of every connector in service of the partner."""
+        out: list[tuple[str, str]] = []
+        offset = 0
+        while True:
+            rows, total = await asyncio.to_thread(
+                self._queries.connectors,
+                None,
+                None,
+                partner.operator_id,
+                None,
+                None,
+                False,
+                1000,
+                offset,
             )
-            try:
-                fact = mapping.stats_fact(partner, answer.StationStats, self._sent())
-            except BadParameters as exc:
-                result.refused.append(str(exc))
-                continue
-            result.add(await self._intake.submit(partner, [fact]))
+            out += [
+                (r["station_id"], local)
+                for r in rows
+                if (local := partner.local(r["connector_id"])) is not None
+            ]
+            offset += len(rows)
+            if not rows or offset >= total:
+                return out
+
+    async def prices(self, partner: Partner, *, full: bool = False) -> IntakeResult:
+        """query_equip_business_policy for each connector whose prices were not asked
+        within `PRICE_REFRESH` (all of them when `full`): first seen connectors get their
+        prices at the first pull, and changes show within a day. Unchanged answers are
+        not submitted again."""
+        now = self._clock.now()
+        priced = await asyncio.to_thread(self._settlement.priced_connectors, partner.operator_id)
+        due = []
+        for station_id, local in await self._connectors(partner):
+            times = [
+                priced.get(partner.connector_id(local)),
+                self._asked.get((partner.partner_id, local)),
+            ]
+            asked = max((t for t in times if t is not None), default=None)
+            if full or asked is None or now - asked >= PRICE_REFRESH:
+                due.append((station_id, local))
+        result = await self.tariffs(partner, due)
+        for _, local in due:
+            self._asked[(partner.partner_id, local)] = now
         return result
+
+    async def daily_stats(self, partner: Partner) -> IntakeResult:
+        """query_station_stats, one whole local day at a time, for every day since the
+        station's last report that is over (by `STATS_SETTLE`), at most
+        `STATS_BACKFILL_DAYS` back."""
+        local_now = (self._clock.now() - STATS_SETTLE).astimezone(partner.zone)
+        last_whole = local_now.date() - timedelta(days=1)
+        oldest = last_whole - timedelta(days=STATS_BACKFILL_DAYS - 1)
+        through = await asyncio.to_thread(
+            self._settlement.energy_reported_through, partner.operator_id
+        )
+        calls = []
+        for local in await self._station_locals(partner):
+            reported = through.get(partner.station_id(local))
+            day = max(oldest, reported + timedelta(days=1)) if reported else oldest
+            while day <= last_whole:
+                calls.append(self._stat(partner, local, day, day))
+                day += timedelta(days=1)
+        return await self._each(calls)
+
+    async def stats(
+        self,
+        partner: Partner,
+        day_from: date,
+        day_to: date,
+        station_ids: Sequence[str] | None = None,
+    ) -> IntakeResult:
+        """query_station_stats over whole days, for the given stations (their StationIDs)
+        or every station of the partner."""
+        locals_ = (
+            list(station_ids) if station_ids is not None else await self._station_locals(partner)
+        )
+        return await self._each([self._stat(partner, local, day_from, day_to) for local in locals_])
+
+    async def _stat(
+        self, partner: Partner, local: str, day_from: date, day_to: date
+    ) -> IntakeResult:
+        answer = await self._clients.for_partner(partner.partner_id).call(
+            "query_station_stats",
+            wire.StatsQuery(
+                StationID=local, StartTime=day_from.isoformat(), EndTime=day_to.isoformat()
+            ),
+            wire.StatsAnswer,
+        )
+        try:
+            fact = mapping.stats_fact(partner, answer.StationStats, self._sent())
+        except BadParameters as exc:
+            return IntakeResult(refused=[str(exc)])
+        return await self._intake.submit(partner, [fact])
 
     async def pull(self, partner: Partner, *, full: bool = False) -> PullReport:
-        """Stations (what changed), then their status; tariffs of connectors first seen."""
+        """Stations (what changed), then their status; the prices of connectors first seen
+        or not asked for a day (every connector's when `full`); the statistics of the whole
+        days not yet reported. A part that fails does not stop the next."""
         report = PullReport(partner.partner_id)
         try:
             report.stations = await self.stations(partner, full=full)
             report.status = await self.status(partner)
         except PartnerError as exc:
             report.errors.append(str(exc))
-        for problem in report.stations.refused + report.status.refused:
-            log.warning("tcec pull from %s: %s", partner.partner_id, problem)
+        try:
+            report.tariffs = await self.prices(partner, full=full)
+        except PartnerError as exc:
+            report.errors.append(f"prices: {exc}")
+        try:
+            report.stats = await self.daily_stats(partner)
+        except PartnerError as exc:
+            report.errors.append(f"statistics: {exc}")
+        for _, part in report.parts():
+            for problem in part.refused:
+                log.warning("tcec pull from %s: %s", partner.partner_id, problem)
         return report
 
     async def run(self, interval_s: float) -> None:

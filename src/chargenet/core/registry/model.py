@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
@@ -256,11 +256,15 @@ class ChargerRecord:
     serial_number: str | None = None
     firmware: str | None = None
     protocol: str | None = None  # "ocpp1.6", "ocpp2.0.1", "ocpi", "tcec", or None if not networked
+    # When it entered service, as its operator states it (None: from its first report).
+    commissioned_at: datetime | None = None
 
     def problems(self) -> list[str]:
         out: list[str] = []
         if not self.charger_id.strip():
             out.append("charger_id is empty")
+        if self.commissioned_at is not None and self.commissioned_at.utcoffset() is None:
+            out.append("commissioned_at must carry its UTC offset")
         if not self.station_id.strip():
             out.append("station_id is empty")
         if not 1 <= len(self.evses) <= MAX_EVSES_PER_CHARGER:

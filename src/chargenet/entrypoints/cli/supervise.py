@@ -43,6 +43,9 @@ Out = Annotated[
     Path | None, typer.Option(help="Write the report to a .csv or .xlsx file instead of printing")
 ]
 When = Annotated[str | None, typer.Option(help="ISO 8601 (local time when no offset)")]
+UnitOption = Annotated[
+    str | None, typer.Option(help="Count time per port (default) or per connector")
+]
 Url = Annotated[str, typer.Option(help="The running chargenet server")]
 Token = Annotated[str, typer.Option(envvar="CHARGENET_API_TOKEN", help="API token of a regulator")]
 
@@ -104,15 +107,17 @@ def uptime(
     start: When = None,
     end: When = None,
     by: Annotated[
-        str, typer.Option(help="connector|charger|station|operator|province|city|county|all")
+        str,
+        typer.Option(help="connector|port|charger|station|operator|province|city|county|all"),
     ] = "station",
+    unit: UnitOption = None,
     out: Out = None,
     db: Db = None,
 ) -> None:
     """NEVI uptime and UK reliability over a period (default: the last 30 days)."""
     platform = _platform(db)
     begin, stop = _period(platform, start, end)
-    rows = platform.supervision.uptime(Scope(area, operator, station), begin, stop, by)
+    rows = platform.supervision.uptime(Scope(area, operator, station), begin, stop, by, unit)
     _show(
         rows,
         out,
@@ -120,6 +125,7 @@ def uptime(
         (
             "group",
             "name",
+            "ports",
             "connectors",
             "hours",
             "outage_hours",
@@ -139,13 +145,14 @@ def nevi(
     month: Annotated[int, typer.Option(help="Report month")],
     area: Area = None,
     operator: Operator = None,
-    by: Annotated[str, typer.Option(help="connector|station|operator|all")] = "connector",
+    by: Annotated[str, typer.Option(help="port|connector|charger|station|operator|all")] = "port",
+    unit: UnitOption = None,
     out: Out = None,
     db: Db = None,
 ) -> None:
     """23 CFR 680.116(b): monthly over the previous 12 months, > 97 % per port."""
     platform = _platform(db)
-    rows = platform.supervision.nevi_monthly(Scope(area, operator), year, month, by)
+    rows = platform.supervision.nevi_monthly(Scope(area, operator), year, month, by, unit)
     _show(
         rows,
         out,
@@ -169,12 +176,13 @@ def uk(
     all_points: Annotated[
         bool, typer.Option(help="Every point, not only public rapid ones")
     ] = False,
+    unit: UnitOption = None,
     out: Out = None,
     db: Db = None,
 ) -> None:
     """UK PCPR 2023: each operator's rapid network reliability over a year (99 %)."""
     platform = _platform(db)
-    rows = platform.supervision.uk_reliability(Scope(area), year, not all_points)
+    rows = platform.supervision.uk_reliability(Scope(area), year, not all_points, unit)
     _show(
         rows,
         out,
@@ -182,6 +190,7 @@ def uk(
         (
             "group",
             "name",
+            "ports",
             "connectors",
             "uk_up_hours",
             "uk_down_hours",

@@ -226,7 +226,8 @@ def pull(
     full: Annotated[bool, typer.Option(help="All stations, not only what changed")] = False,
     db: DbOption = None,
 ) -> None:
-    """Pull stations and status from a partner now."""
+    """Pull from a partner now: stations and status, the prices of connectors not asked
+    within a day (all with --full), the statistics of whole days not yet reported."""
     platform = _platform(db)
 
     async def run() -> None:
@@ -240,7 +241,7 @@ def pull(
         finally:
             await platform.tcec.clients.close()
             await platform.stop()
-        for label, part in (("stations", report.stations), ("status", report.status)):
+        for label, part in report.parts():
             console.print(
                 f"{label}: {part.accepted} new, {part.duplicates + part.skipped} unchanged, "
                 f"{len(part.refused)} refused"

@@ -34,6 +34,10 @@ _STATUS_HISTORY = (
     " DO UPDATE SET status = excluded.status, error_code = excluded.error_code,"
     " vendor_error_code = excluded.vendor_error_code, info = excluded.info"
 )
+_LIMIT_HISTORY = (
+    "INSERT INTO power_limit_history (connector_id, at_us, limit_w) VALUES (:cid, :at, :limit)"
+    " ON CONFLICT (connector_id, at_us) DO UPDATE SET limit_w = excluded.limit_w"
+)
 _PRESENCE_HISTORY = (
     "INSERT INTO presence_history (charger_id, at_us, online, reason) VALUES (:id, :at,"
     " :online, :reason) ON CONFLICT (charger_id, at_us) DO UPDATE SET online = excluded.online,"
@@ -135,6 +139,15 @@ _METER_FIELDS = (
 
 def _apply_meter(raw: Raw, event: MeterSampled) -> None:
     row = connector_live(raw, event.connector_id)
+    if event.power_offered_w is not None:  # history for uptime, late reports included
+        raw.execute(
+            _LIMIT_HISTORY,
+            {
+                "cid": event.connector_id,
+                "at": to_micros(event.occurred_at),
+                "limit": event.power_offered_w,
+            },
+        )
     meter_at = raw.read_t(row[4])
     if meter_at is None or meter_at <= event.occurred_at:
         given = [name for name in _METER_FIELDS if getattr(event, name) is not None]

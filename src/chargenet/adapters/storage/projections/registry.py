@@ -145,6 +145,10 @@ def _apply_charger(conn: Connection, event: ChargerRegistered | ChargerUpdated) 
         keep = ["registered_at"]
     if isinstance(event, ChargerRegistered):
         values["retired_at"] = None
+    # An update that does not state the commissioning (an OCPP boot's inventory) keeps it.
+    values["commissioned_at"] = ch.commissioned_at
+    if ch.commissioned_at is None:
+        keep = [*keep, "commissioned_at"]
     upsert(conn, chargers, values, ["charger_id"], keep=keep)
     current = set()
     for cid, evse, con in new_ids:

@@ -127,8 +127,13 @@ def _apply_order_ack(conn: Connection, event: OrderAcknowledged) -> None:
     row = fetch_row(conn, orders, order_id=event.order_id)
     if row is None:
         raise UnknownReference("order", event.order_id)
-    if row["outcome"] is not None:
-        return  # the first answer stands; later ones are in the log
+    # The latest answer counts: an order whose first delivery failed (timeout) and whose
+    # resend was answered is settled by that answer. An answer older than the one held
+    # (arriving late, or replayed in another order) changes nothing; every answer stays in
+    # the log either way.
+    held = row["acknowledged_at"]
+    if held is not None and held > event.occurred_at:
+        return
     conn.execute(
         update(orders)
         .where(orders.c.order_id == event.order_id)
