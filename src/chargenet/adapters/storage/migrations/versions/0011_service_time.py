@@ -40,5 +40,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("power_limit_history")
-    with op.batch_alter_table("chargers", schema=None) as batch_op:
-        batch_op.drop_column("commissioned_at")
+    # A plain DROP COLUMN (SQLite ≥ 3.35 and PostgreSQL): a batch copy of `chargers` would
+    # trip the foreign keys that connectors and stations hold on it.
+    op.drop_column("chargers", "commissioned_at")
