@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from chargenet import __version__
 from chargenet.adapters.api.auth import Authenticator, StaticTokens, require
+from chargenet.adapters.api.bodies import JsonBodyLimits
 from chargenet.adapters.api.dashboard import MapLayers
 from chargenet.adapters.api.logins import SessionCookies
 from chargenet.adapters.api.pages import mount_pages
@@ -91,7 +92,11 @@ def create_app(
             "Times are UTC (ISO 8601), energy in Wh, power in W, money as decimal strings."
         ),
         lifespan=lifespan,
+        # /docs is served from the package by mount_pages; FastAPI's would load a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    app.add_middleware(JsonBodyLimits)
     app.include_router(read_router(platform.read, auth))
     app.include_router(planning_router(platform.planning, private=require(auth, Role.REGULATOR)))
     app.include_router(

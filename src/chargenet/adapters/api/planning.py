@@ -16,6 +16,7 @@ from chargenet.analytics.planning.spatial import DEFAULT_DETOUR
 from chargenet.analytics.planning.targets import ForecastMethod
 from chargenet.app.planning import CandidateSpec, PlanningService, to_json
 from chargenet.core.errors import UnknownReference
+from chargenet.kit.bounds import StoredInt
 
 Area = Annotated[str, Query(description="Area code (a city, county …)")]
 Year = Annotated[int, Query(ge=1990, le=2100)]
@@ -153,11 +154,13 @@ def planning_router(
         area: Area,
         year: Year,
         budget: Annotated[
-            int | None, Query(ge=1, description="At most this many new stations (maximum coverage)")
+            StoredInt | None,
+            Query(ge=1, description="At most this many new stations (maximum coverage)"),
         ] = None,
         villages: bool = True,
         townships: bool = True,
-        road_every_km: Annotated[float | None, Query(gt=0)] = 5.0,
+        # A candidate every few metres would be millions of them: memory, not a plan.
+        road_every_km: Annotated[float | None, Query(ge=0.5, le=1000)] = 5.0,
         detour: Detour = DEFAULT_DETOUR,
         network: Network = False,
         time_limit: Annotated[float, Query(gt=0, le=300)] = 30.0,

@@ -22,6 +22,7 @@ from sqlalchemy import (
     update,
 )
 
+from chargenet.adapters.storage import like
 from chargenet.adapters.storage.engine import create_store_engine
 from chargenet.adapters.storage.schema import (
     areas,
@@ -303,7 +304,7 @@ class OcpiReads:
             select(stations.c.station_id).where(
                 or_(
                     stations.c.station_id == location_id,
-                    stations.c.station_id.endswith(f"*{location_id}", autoescape=True),
+                    like.ends_with(stations.c.station_id, f"*{location_id}"),
                 )
             )
         )

@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from chargenet.app.interconnect import Outbox, PartnerStore, SettlementQueries
+from chargenet.kit.bounds import StoredInt
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
@@ -66,7 +67,10 @@ def admin_router(
 
     @router.get("/reconciliations")
     async def list_reconciliations(
-        response: Response, operator: str | None = None, limit: Limit = 100, offset: int = 0
+        response: Response,
+        operator: str | None = None,
+        limit: Limit = 100,
+        offset: StoredInt = 0,
     ) -> Any:
         """Operators' statements of orders checked against chargenet's records."""
         rows, total = await run_in_threadpool(settlement.reconciliations, operator, limit, offset)
