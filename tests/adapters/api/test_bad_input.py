@@ -80,6 +80,7 @@ def test_every_integer_parameter_is_bounded_to_what_the_store_holds(client: Test
         ("/open-data/v1/status", "offset", PAST_INT64, {}),
         ("/api/v1/areas", "offset", PAST_INT64, {}),
         ("/api/v1/events", "after_seq", PAST_INT64, ADMIN),
+        ("/api/v1/events", "after_seq", "1e23", ADMIN),
         ("/api/v1/supervision/alarms", "offset", PAST_INT64, ADMIN),
         ("/api/v1/reconciliations", "offset", PAST_INT64, ADMIN),
         ("/api/v1/reconciliations", "offset", "-1", ADMIN),

@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chargenet.adapters.files.importer import ImportKind, read_file
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from tests.builders import small_world
-from tests.fuzzing import FUZZ, JSON_DOCUMENTS, mutated
+from tests.fuzzing import JSON_DOCUMENTS, fuzz, mutated
 
 pytestmark = pytest.mark.fuzz
 
@@ -123,7 +123,7 @@ def test_rows_with_junk_are_reported_and_lose_nothing(
     before = _kept(platform)
     rows = st.lists(mutated(ROWS[kind]), min_size=1, max_size=3)
 
-    @settings(FUZZ, max_examples=40)
+    @fuzz(40)
     @given(rows, st.sampled_from(["csv", "json"]))
     def read_and_import(table: list[dict[str, Any]], form: str) -> None:
         path = tmp_path / f"{kind.value}.{form}"
@@ -139,7 +139,7 @@ def test_rows_with_junk_are_reported_and_lose_nothing(
     assert _kept(platform) == before
 
 
-@settings(FUZZ, max_examples=60)
+@fuzz(60)
 @given(
     st.sampled_from(list(ROWS)),
     st.sampled_from(["csv", "json"]),
