@@ -165,6 +165,15 @@ def test_supervision_periods_outside_the_report_years_are_422(client: TestClient
         assert "outside the years 2000 to 2100" in response.json()["detail"]
 
 
+def test_a_progress_month_outside_the_plan_years_is_422(client: TestClient) -> None:
+    for month in ("0000-12", "9999-01"):
+        response = client.get(
+            "/api/v1/planning/progress", params={"area": "140900", "month": month}, headers=ADMIN
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"] == "month must be YYYY-MM, 1990-01 to 2100-12"
+
+
 def test_open_data_dates_before_the_first_utc_day_are_400(client: TestClient) -> None:
     response = client.get(
         "/open-data/v1/sites", params={"updated_since": "0001-01-01T00:00:00+05:00"}

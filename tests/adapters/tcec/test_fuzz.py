@@ -44,7 +44,8 @@ class Link:
     seq: envelope.SeqCounter
 
     def envelope(self, data: str, **overrides: str) -> dict[str, str]:
-        """A signed, fresh envelope around `data` (the plain JSON text)."""
+        """A signed, fresh envelope around `data` (the plain JSON text); `overrides`
+        replace fields after signing."""
         zone = self.platform.tcec.directory.get(PARTNER).zone  # type: ignore[union-attr]
         stamp = envelope.format_timestamp(self.platform.clock.now(), zone)
         fields = {
@@ -52,10 +53,9 @@ class Link:
             "Data": encrypt(data, self.keys),
             "TimeStamp": stamp,
             "Seq": self.seq.next(stamp),
-            **overrides,
         }
         signed = fields["OperatorID"] + fields["Data"] + fields["TimeStamp"] + fields["Seq"]
-        return {**fields, "Sig": sign(signed, self.keys)}
+        return {**fields, "Sig": sign(signed, self.keys), **overrides}
 
     def post(self, endpoint: str, body: bytes, token: str | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token or self.token}"}
@@ -209,6 +209,12 @@ def test_envelopes_that_are_not_envelopes_get_a_protocol_answer(link: Link) -> N
         link.post(endpoint, body, token)
 
     send()
+
+
+def test_a_signature_past_ascii_is_4001(link: Link) -> None:
+    request = link.envelope(json.dumps(PAYLOADS["notification_stationStatus"]), Sig="\u0080")
+    answer = link.post("notification_stationStatus", json.dumps(request).encode())
+    assert answer["Ret"] == Ret.SIGNATURE
 
 
 @fuzz(200)

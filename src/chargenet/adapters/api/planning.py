@@ -186,8 +186,13 @@ def planning_router(
     ) -> Any:
         """The monthly progress report (R16) for every county-level unit in the area."""
         found = _MONTH.match(month)
-        if not found or not 1 <= int(found.group(2)) <= 12:
-            raise HTTPException(status_code=422, detail="month must be YYYY-MM")
+        if (
+            not found
+            or not 1 <= int(found.group(2)) <= 12
+            or not 1990 <= int(found.group(1)) <= 2100
+        ):
+            # The years Year allows: 0000-12 would reach the calendar as year 0 (a 500).
+            raise HTTPException(status_code=422, detail="month must be YYYY-MM, 1990-01 to 2100-12")
         return await _call(service.progress, area, int(found.group(1)), int(found.group(2)))
 
     return router
