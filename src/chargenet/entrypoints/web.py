@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from chargenet import __version__
 from chargenet.adapters.api.auth import Authenticator, StaticTokens, current_principal, require
+from chargenet.adapters.api.bodies import JsonBodyLimits, StorableUrls
 from chargenet.adapters.api.dashboard import MapLayers
 from chargenet.adapters.api.logins import SessionCookies
 from chargenet.adapters.api.pages import mount_pages
@@ -93,7 +94,12 @@ def create_app(
             "Times are UTC (ISO 8601), energy in Wh, power in W, money as decimal strings."
         ),
         lifespan=lifespan,
+        # /docs is served from the package by mount_pages; FastAPI's would load a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    app.add_middleware(JsonBodyLimits)
+    app.add_middleware(StorableUrls)
     app.include_router(read_router(platform.read, auth))
     app.include_router(planning_router(platform.planning, private=require(auth, Role.REGULATOR)))
     app.include_router(

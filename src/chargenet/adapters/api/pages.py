@@ -1,6 +1,8 @@
-"""The web pages: the public finder (/), the login page and the regulator dashboard. Pages
-are static HTML and scripts that read the JSON API; the libraries they use (ECharts,
-Leaflet) are served from the package itself (static/vendor, filled by ./dev from npm)."""
+"""The web pages: the public finder (/), the login page, the regulator dashboard and the API
+documentation (/docs, Swagger UI). Pages are static HTML and scripts that read the JSON
+API; the libraries they use (ECharts, Leaflet, Swagger UI) are served from the package
+itself (static/vendor, filled by ./dev from npm): nothing comes from a CDN, so every page
+works on a network without internet."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STATIC = Path(__file__).parent / "static"
 VENDOR_FILES = ("echarts.min.js", "leaflet.js", "leaflet.css")
+DOCS_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
 
 _MISSING = """<!doctype html><meta charset="utf-8"><title>chargenet</title>
 <p>The dashboard's libraries are not installed in this package (static/vendor).
@@ -57,8 +60,8 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def assets_present() -> bool:
-    return all((STATIC / "vendor" / name).is_file() for name in VENDOR_FILES)
+def assets_present(names: tuple[str, ...] = VENDOR_FILES) -> bool:
+    return all((STATIC / "vendor" / name).is_file() for name in names)
 
 
 def mount_pages(app: FastAPI) -> None:
@@ -66,8 +69,8 @@ def mount_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     router = APIRouter(include_in_schema=False)
 
-    def page(name: str) -> Response:
-        if not assets_present():
+    def page(name: str, needs: tuple[str, ...] = VENDOR_FILES) -> Response:
+        if not assets_present(needs):
             return HTMLResponse(_MISSING, status_code=503)
         return FileResponse(STATIC / name, headers={"Cache-Control": "no-cache"})
 
@@ -82,5 +85,10 @@ def mount_pages(app: FastAPI) -> None:
     @router.get("/dashboard")
     async def dashboard() -> Response:
         return page("dashboard.html")
+
+    @router.get("/docs")
+    async def docs() -> Response:
+        """Swagger UI (FastAPI's own /docs and /redoc load it from a CDN: turned off)."""
+        return page("docs.html", DOCS_FILES)
 
     app.include_router(router)

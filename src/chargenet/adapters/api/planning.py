@@ -17,6 +17,7 @@ from chargenet.analytics.planning.targets import ForecastMethod
 from chargenet.app.planning import CandidateSpec, PlanningService, to_json
 from chargenet.core.access import Audience, Principal, declared
 from chargenet.core.errors import UnknownReference
+from chargenet.kit.bounds import StoredInt
 
 Area = Annotated[str, Query(description="Area code (a city, county …)")]
 Year = Annotated[int, Query(ge=1990, le=2100)]
@@ -154,11 +155,13 @@ def planning_router(service: PlanningService, *, private: Callable[..., Principa
         area: Area,
         year: Year,
         budget: Annotated[
-            int | None, Query(ge=1, description="At most this many new stations (maximum coverage)")
+            StoredInt | None,
+            Query(ge=1, description="At most this many new stations (maximum coverage)"),
         ] = None,
         villages: bool = True,
         townships: bool = True,
-        road_every_km: Annotated[float | None, Query(gt=0)] = 5.0,
+        # A candidate every few metres would be millions of them: memory, not a plan.
+        road_every_km: Annotated[float | None, Query(ge=0.5, le=1000)] = 5.0,
         detour: Detour = DEFAULT_DETOUR,
         network: Network = False,
         time_limit: Annotated[float, Query(gt=0, le=300)] = 30.0,
@@ -186,8 +189,13 @@ def planning_router(service: PlanningService, *, private: Callable[..., Principa
     ) -> Any:
         """The monthly progress report (R16) for every county-level unit in the area."""
         found = _MONTH.match(month)
-        if not found or not 1 <= int(found.group(2)) <= 12:
-            raise HTTPException(status_code=422, detail="month must be YYYY-MM")
+        if (
+            not found
+            or not 1 <= int(found.group(2)) <= 12
+            or not 1990 <= int(found.group(1)) <= 2100
+        ):
+            # The years Year allows: 0000-12 would reach the calendar as year 0 (a 500).
+            raise HTTPException(status_code=422, detail="month must be YYYY-MM, 1990-01 to 2100-12")
         area = viewer.area_within(area)
         return await _call(service.progress, area, int(found.group(1)), int(found.group(2)))
 

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from chargenet.adapters.api.auth import Authenticator, current_principal, require
+from chargenet.adapters.api.params import AfterSeq, Offset
 from chargenet.adapters.api.schemas import (
     AreaDetail,
     AreaOut,
@@ -40,7 +41,6 @@ from chargenet.core.errors import UnknownReference
 from chargenet.core.status import ConnectorStatus
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip")]
 
 
 def _paged(response: Response, page: tuple[list[dict[str, Any]], int], limit: int) -> Any:
@@ -281,7 +281,7 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
     @router.get("/events", response_model=list[EventOut], tags=["events"], **declared(Audience.OWN))
     async def events(
         member: Principal = member_only,
-        after_seq: Annotated[int, Query(ge=0, description="Return events after this seq")] = 0,
+        after_seq: AfterSeq = 0,
         type: Annotated[
             str | None, Query(description="Event type, e.g. station.registered")
         ] = None,

@@ -10,7 +10,7 @@ are 401, other roles 403. Lists and reports export as CSV or XLSX with `format=`
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from chargenet.adapters import tabular
 from chargenet.adapters.api.auth import Authenticator, require
+from chargenet.adapters.api.params import Offset
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_ports import Scope
 from chargenet.core.access import Audience, Principal, Role, declared
@@ -29,7 +30,8 @@ from chargenet.core.supervision import TargetKind
 
 Format = Literal["json", "csv", "xlsx"]
 Limit = Annotated[int, Query(ge=1, le=10_000, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip")]
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2101, 1, 1, tzinfo=UTC)
 When = Annotated[
     datetime | None,
     Query(description="ISO 8601; without an offset it is read as local time"),
@@ -112,7 +114,12 @@ def supervision_router(
     def instant(value: datetime | None, default: datetime) -> datetime:
         if value is None:
             return default
-        return value.replace(tzinfo=zone) if value.tzinfo is None else value
+        value = value.replace(tzinfo=zone) if value.tzinfo is None else value
+        # The years the reports take (year=2000..2100); out there, date arithmetic and the
+        # conversion to UTC would overflow (0001-01-01 local is before UTC's first day).
+        if not EARLIEST <= value < LATEST:
+            raise HTTPException(422, f"{value.isoformat()} is outside the years 2000 to 2100")
+        return value
 
     def period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
         stop = instant(end, service.clock.now())

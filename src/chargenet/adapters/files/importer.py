@@ -112,7 +112,11 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ValueError(f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
     if path.suffix.lower() == ".json":
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except RecursionError:
+            # The parser recurses once per level: a file this deep is no table of rows.
+            raise ValueError("JSON nested too deep: a list of row objects is expected") from None
         items = data.get("rows") if isinstance(data, dict) else data
         if not isinstance(items, list):
             raise ValueError('JSON must be a list of objects or {"rows": [...]}')

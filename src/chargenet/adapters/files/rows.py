@@ -24,6 +24,7 @@ from chargenet.core.registry.model import (
     SiteCategory,
     SwapVehicleType,
 )
+from chargenet.kit.bounds import StoredInt
 
 
 def _datum(value: object) -> str:
@@ -39,7 +40,7 @@ def _datum(value: object) -> str:
 Datum = Annotated[str, BeforeValidator(_datum)]
 Str = Annotated[str, Field(min_length=1)]
 OptStr = str | None
-OptInt = int | None
+OptInt = StoredInt | None  # counts and ratings: ≥ 0 and within what the store holds
 OptFloat = float | None
 OptDate = date | None
 
@@ -128,7 +129,7 @@ class SwapStationRow(Row):
     datum: Datum = "WGS84"
     vehicle_types: str = "passenger"  # separated by | or ,
     bays: int = Field(default=1, ge=1, le=64)
-    battery_slots: int = Field(default=0, ge=0)
+    battery_slots: StoredInt = 0
     access: Access = Access.PUBLIC
     area_code: OptStr = None
     address: OptStr = None

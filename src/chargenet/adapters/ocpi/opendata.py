@@ -28,6 +28,7 @@ from chargenet.adapters.ocpi.wire import OcpiError, parse_time, utc_text
 from chargenet.app.ocpi import Row
 from chargenet.core.access import Audience, declared
 from chargenet.core.status import ConnectorStatus
+from chargenet.kit.bounds import StoredInt
 
 LICENCE = "CC0-1.0"
 MAX_PAGE = 500
@@ -173,7 +174,7 @@ def open_data_router(p: OcpiParty) -> APIRouter:
             str | None, Query(description="UTC; only sites changed since")
         ] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: StoredInt = 0,
     ) -> Response:
         """Public stations in service: position, operator, connectors, power, status, price."""
 
@@ -200,7 +201,7 @@ def open_data_router(p: OcpiParty) -> APIRouter:
             str | None, Query(description="UTC; only connectors changed since")
         ] = None,
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: StoredInt = 0,
     ) -> Response:
         """Live status of every connector of a public station."""
 

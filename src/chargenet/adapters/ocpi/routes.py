@@ -7,8 +7,8 @@ which are logged with every refusal (OCPI 2.2.1 4.2)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from datetime import datetime
@@ -37,10 +37,15 @@ from chargenet.adapters.ocpi.wire import (
 )
 from chargenet.app.ocpi import Caller, CredentialKind, PeerKind, PeerStatus, Row
 from chargenet.core.access import Audience, declared
+from chargenet.kit.bounds import INT64_MAX, DocumentRefused, loads, read_capped
 
 log = logging.getLogger(__name__)
 
 MODULES = ("locations", "sessions", "cdrs", "tariffs")
+# OCPI sets no size; a Location with hundreds of EVSEs is well under 1 MiB.
+MAX_BODY = 4 * 1024 * 1024
+_PARSE_IN_THREAD = 64 * 1024  # larger bodies are parsed off the event loop
+_PATH_PARAM = re.compile(r"{(\w+)}")
 
 # (X-Request-ID, X-Correlation-ID) of the request being answered, for its log lines.
 _message_ids: ContextVar[tuple[str, str]] = ContextVar("ocpi_message_ids", default=("-", "-"))
@@ -112,11 +117,20 @@ async def _caller(p: OcpiParty, request: Request, *, registration: bool = False)
 
 
 async def _body(request: Request) -> Any:
-    raw = await request.body()
+    """The request's JSON. status_codes.asciidoc: a message that is not valid JSON gets
+    HTTP 400; one nested too deep is refused the same way (2001) before it is parsed, and
+    one over MAX_BODY with 413 (2000) before it is all read."""
     try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        raise OcpiError(Status.INVALID_PARAMETERS, "the body is not valid JSON", 400) from None
+        raw = await read_capped(request.stream(), MAX_BODY, request.headers.get("content-length"))
+        if not raw:
+            return None
+        if len(raw) > _PARSE_IN_THREAD:
+            return await asyncio.to_thread(loads, raw)
+        return loads(raw)
+    except DocumentRefused as exc:
+        if exc.too_large:
+            raise OcpiError(Status.CLIENT_ERROR, str(exc), 413) from None
+        raise OcpiError(Status.INVALID_PARAMETERS, f"the body is {exc}", 400) from None
 
 
 async def _guard(p: OcpiParty, work: Callable[[], Awaitable[Reply]]) -> Response:
@@ -154,8 +168,8 @@ def _window(request: Request) -> tuple[datetime | None, datetime | None, int, in
         limit = int(q.get("limit", str(DEFAULT_LIMIT)))
     except ValueError:
         raise OcpiError(Status.INVALID_PARAMETERS, "offset and limit are whole numbers") from None
-    if offset < 0 or limit < 1:
-        raise OcpiError(Status.INVALID_PARAMETERS, "offset ≥ 0 and limit ≥ 1")
+    if not 0 <= offset <= INT64_MAX or not 1 <= limit <= INT64_MAX:
+        raise OcpiError(Status.INVALID_PARAMETERS, f"offset 0 to {INT64_MAX}, limit from 1")
     return date_from, date_to, offset, min(limit, MAX_LIMIT), given
 
 
@@ -165,14 +179,26 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
     receiver = p.receiver
 
     def route(path: str, methods: list[str], endpoint: Callable[..., Any]) -> None:
+        # The endpoints read their path parameters from the request: declare them for the
+        # OpenAPI document (a path naming undeclared parameters is not valid OpenAPI), and
+        # one route per method so that each operation has an id of its own.
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in _PATH_PARAM.findall(path)
+        ]
+        extra = declared(Audience.PARTNER)["openapi_extra"] | (
+            {"parameters": parameters} if parameters else {}
+        )
         for variant in (path, path + "/"):
-            router.add_api_route(
-                variant,
-                endpoint,
-                methods=methods,
-                include_in_schema=variant == path,
-                **declared(Audience.PARTNER),
-            )
+            for method in methods:
+                router.add_api_route(
+                    variant,
+                    endpoint,
+                    methods=[method],
+                    name=f"{endpoint.__name__}_{method.lower()}",
+                    include_in_schema=variant == path,
+                    openapi_extra=extra,
+                )
 
     # --- versions and credentials ---------------------------------------------------------
 
@@ -215,8 +241,7 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
 
         return await _guard(p, work)
 
-    for method in ("GET", "POST", "PUT", "DELETE"):  # one OpenAPI operation each
-        route(f"/{VERSION}/credentials", [method], credentials)
+    route(f"/{VERSION}/credentials", ["GET", "POST", "PUT", "DELETE"], credentials)
 
     # --- receivers ------------------------------------------------------------------------
 

@@ -87,7 +87,12 @@ def parse_time(text: str, field: str = "time") -> datetime:
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the first UTC instant
+        raise OcpiError(
+            Status.INVALID_PARAMETERS, f"{field}: {text!r} is out of the range of dates"
+        ) from None
 
 
 def stated_time(text: str, field: str, received: datetime) -> datetime:

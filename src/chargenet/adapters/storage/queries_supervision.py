@@ -17,6 +17,7 @@ from sqlalchemy import (
     select,
 )
 
+from chargenet.adapters.storage import like
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.schema import (
     alarms,
@@ -459,7 +460,9 @@ class SupervisionReads:
                     chargers.c.protocol,
                 )
                 .select_from(orders.join(chargers, chargers.c.charger_id == orders.c.target_id))
-                .where(or_(*[orders.c.order_id.like(f"{r['stop_id']}:%") for r in rows]))
+                .where(
+                    or_(*[like.starts_with(orders.c.order_id, f"{r['stop_id']}:") for r in rows])
+                )
                 .order_by(orders.c.issued_at, orders.c.order_id)
             ).mappings()
             by_stop: dict[str, list[Row]] = {r["stop_id"]: [] for r in rows}

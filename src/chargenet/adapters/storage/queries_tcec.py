@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select
 
+from chargenet.adapters.storage import like
 from chargenet.adapters.storage.schema import sessions, stations
 from chargenet.adapters.storage.tables_tcec import (
     energy_reports,
@@ -52,7 +53,7 @@ class SettlementReadModel:
             .where(sessions.c.operator_id == operator_id)
         )
         in_period = and_(
-            sessions.c.session_id.startswith(session_prefix, autoescape=True),
+            like.starts_with(sessions.c.session_id, session_prefix),
             sessions.c.ended_at >= start,
             sessions.c.ended_at <= end,
         )

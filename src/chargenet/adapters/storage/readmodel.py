@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 from chargenet.adapters import codec
+from chargenet.adapters.storage import like
 from chargenet.adapters.storage.schema import (
     area_statistics,
     areas,
@@ -128,8 +129,12 @@ class ReadModel:
         if parent is not None:
             stmt = stmt.where(areas.c.parent_code == parent)
         if query:
-            like = f"%{query}%"
-            stmt = stmt.where(or_(areas.c.name_zh.like(like), areas.c.name_en.ilike(like)))
+            stmt = stmt.where(
+                or_(
+                    like.contains(areas.c.name_zh, query),
+                    like.contains(areas.c.name_en, query, any_case=True),
+                )
+            )
         return self._page(stmt, limit, offset)
 
     def area(self, code: str) -> Row | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, StatementError
 
 from chargenet.adapters import codec
 from chargenet.adapters.storage import migrate
@@ -28,6 +28,11 @@ _APPEND = (
     "INSERT INTO events (event_id, type, version, adapter, operator_id, occurred_at,"
     " received_at, payload) VALUES (:event_id, :type, :version, :adapter, :operator_id,"
     " :occurred_at, :received_at, :payload) ON CONFLICT (event_id) DO NOTHING RETURNING seq"
+)
+
+
+FITS_NOT = (
+    "a value in the event does not fit the store (a number too large, or text it cannot hold)"
 )
 
 
@@ -68,13 +73,18 @@ class SqlUnitOfWork:
         """A database error on one event refuses that event, never the batch around it."""
         try:
             yield
+        except (OverflowError, DataError, self._driver_error("DataError")) as exc:
+            # A value a column cannot hold (a price of 1e300 in micro-units): SQLite's
+            # driver says OverflowError before the statement runs, PostgreSQL DataError.
+            log.warning("storage refused %s %s: %s", event.TYPE, event.event_id, exc)
+            raise StorageRefused(FITS_NOT) from exc
         except (DBAPIError, StatementError, self._driver_error()) as exc:
             log.exception("storage refused %s %s", event.TYPE, event.event_id)
             raise StorageRefused(f"storage refused the event: {type(exc).__name__}") from exc
 
-    def _driver_error(self) -> type[Exception]:
+    def _driver_error(self, name: str = "Error") -> type[Exception]:
         dbapi = self._conn.dialect.dbapi
-        error: type[Exception] = dbapi.Error if dbapi is not None else DBAPIError
+        error: type[Exception] = getattr(dbapi, name, DBAPIError) if dbapi else DBAPIError
         return error
 
     def reject(self, event: Event, reason: str) -> None:

@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from chargenet.app.interconnect import Outbox, PartnerStore, SettlementQueries
 from chargenet.core.access import ANONYMOUS, Audience, Principal, Role, declared
+from chargenet.kit.bounds import StoredInt
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
@@ -101,7 +102,7 @@ def admin_router(
         response: Response,
         operator: str | None = None,
         limit: Limit = 100,
-        offset: int = 0,
+        offset: StoredInt = 0,
     ) -> Any:
         """Operators' statements of orders checked against chargenet's records."""
         operator = _own_operator(request, operator)

@@ -94,7 +94,9 @@ def sign(message: str, keys: KeySet) -> str:
 
 
 def signature_matches(message: str, sig: str, keys: KeySet) -> bool:
-    return hmac.compare_digest(sign(message, keys), sig.upper())
+    # As bytes: compare_digest refuses str with characters past ASCII (TypeError), and a
+    # Sig is whatever the sender put there.
+    return hmac.compare_digest(sign(message, keys).encode(), sig.upper().encode())
 
 
 # --- at rest ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from chargenet.adapters.tcec.crypto import KeySet, decrypt, encrypt, sign, signature_matches
+from chargenet.kit.bounds import nesting_problem
 
 TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"  # yyyyMMddHHmmss, the sender's local time
 _SEQ = re.compile(r"^\d{4}$")
@@ -37,6 +38,18 @@ class Reply(msgspec.Struct, forbid_unknown_fields=False):
 
 class EnvelopeError(ValueError):
     pass
+
+
+def decode_request(body: bytes) -> Request:
+    """A request envelope, or EnvelopeError saying what is wrong with it. A document nested
+    too deep is refused before msgspec, which would run out of stack on it."""
+    problem = nesting_problem(body)
+    if problem:
+        raise EnvelopeError(problem)
+    try:
+        return msgspec.json.decode(body, type=Request)
+    except msgspec.MsgspecError as exc:
+        raise EnvelopeError(str(exc)) from None
 
 
 def encode_payload(payload: Any) -> str:

@@ -17,8 +17,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import msgspec
-
 from chargenet.adapters.tcec import codes, envelope, mapping, wire
 from chargenet.adapters.tcec.codes import Ret
 from chargenet.adapters.tcec.crypto import CryptoError
@@ -44,6 +42,7 @@ from chargenet.kit.timeutil import CLOCK_AHEAD_TOLERANCE, runs_ahead
 log = logging.getLogger(__name__)
 
 MAX_BODY = 4 * 1024 * 1024
+_DECODE_IN_THREAD = 64 * 1024  # larger envelopes are decoded off the event loop
 _KWH = Decimal(1000)
 
 
@@ -102,8 +101,11 @@ class InboundService:
         if len(body) > MAX_BODY:
             return envelope.build_reply(Ret.PARAMETERS, "request too large", None, None)
         try:
-            request = msgspec.json.decode(body, type=envelope.Request)
-        except msgspec.MsgspecError as exc:
+            if len(body) > _DECODE_IN_THREAD:
+                request = await asyncio.to_thread(envelope.decode_request, body)
+            else:
+                request = envelope.decode_request(body)
+        except envelope.EnvelopeError as exc:
             log.warning("tcec %s: malformed envelope: %s", endpoint, exc)
             return envelope.build_reply(Ret.PARAMETERS, f"malformed envelope: {exc}", None, None)
         partner = await asyncio.to_thread(self._directory.get, request.OperatorID)

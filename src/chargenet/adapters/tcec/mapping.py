@@ -11,6 +11,7 @@ same event id (see intake.py).
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -417,6 +418,8 @@ def _phase_power(snapshot: wire.ChargingSnapshot) -> int | None:
     ):
         if v is not None and i is not None and v > 0 and i > 0:
             total += v * i
+    if not math.isfinite(total):  # 1e308 V × 400 A: no power at all, and round() would raise
+        raise BadParameters("Voltage × Current is past any real power")
     return round(total) if total else None
 
 

@@ -1,10 +1,13 @@
 """The T/CEC 102 endpoints on chargenet's web server: POST {prefix}/{endpoint}.
 
 Every answer is HTTP 200 with the protocol's own Ret (as partners expect), except an
-unknown endpoint (404) and a body over the size limit (413), both still in the envelope.
+unknown endpoint (404) and a body over the size limit (413, refused before it is all
+read), both still in the envelope with Ret 4003.
 """
 
 from __future__ import annotations
+
+import logging
 
 import msgspec
 from fastapi import APIRouter, Request, Response
@@ -13,6 +16,9 @@ from chargenet.adapters.tcec.codes import Ret
 from chargenet.adapters.tcec.envelope import build_reply
 from chargenet.adapters.tcec.inbound import MAX_BODY, InboundService
 from chargenet.core.access import Audience, declared
+from chargenet.kit.bounds import DocumentRefused, read_capped
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/tcec/v1"
 
@@ -34,10 +40,13 @@ def tcec_router(inbound: InboundService, prefix: str = PREFIX) -> APIRouter:
             return _json(
                 build_reply(Ret.PARAMETERS, f"unknown endpoint {endpoint}", None, None), 404
             )
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_BODY:
+        try:
+            body = await read_capped(
+                request.stream(), MAX_BODY, request.headers.get("content-length")
+            )
+        except DocumentRefused:
+            log.warning("tcec %s: request over %d bytes refused", endpoint, MAX_BODY)
             return _json(build_reply(Ret.PARAMETERS, "request too large", None, None), 413)
-        body = await request.body()
         return _json(await inbound.handle(endpoint, body, request.headers.get("authorization")))
 
     return router

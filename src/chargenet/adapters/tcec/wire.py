@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from chargenet.kit.bounds import nesting_problem
+
 T = TypeVar("T")
 
 _SPELLING = re.compile(r'"(\w*?)(Sevice|ElectMoney)(\w*)"(\s*):')
@@ -31,7 +33,13 @@ class PayloadError(ValueError):
 
 
 def decode(text: str | bytes, kind: type[T]) -> T:
-    raw = text.decode() if isinstance(text, bytes) else text
+    try:
+        raw = text.decode() if isinstance(text, bytes) else text
+    except UnicodeDecodeError as exc:
+        raise PayloadError(f"Data is not UTF-8: {exc}") from exc
+    problem = nesting_problem(raw)
+    if problem:
+        raise PayloadError(f"Data is {problem}")
     try:
         return msgspec.json.decode(_SPELLING.sub(_respell, raw), type=kind, strict=False)
     except msgspec.ValidationError as exc:
