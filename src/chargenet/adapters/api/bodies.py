@@ -96,13 +96,15 @@ class JsonBodyLimits:
 
 
 class StorableUrls:
-    """ASGI middleware: 400 for a URL whose path or query holds unstorable characters."""
+    """ASGI middleware: 400 for a URL whose path or query holds unstorable characters.
+    Protocols with error formats of their own (`exempt`: OCPI, T/CEC 102) check theirs."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, exempt: tuple[str, ...] = ("/ocpi/", "/tcec/")) -> None:
         self.app = app
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and not scope["path"].startswith(self.exempt):
             query = unquote(bytes(scope.get("query_string", b"")).decode("latin-1"))
             for part, text in (("path", scope["path"]), ("query", query)):
                 if storable_text(text) != text:

@@ -37,6 +37,7 @@ from chargenet.adapters.ocpi.wire import (
 )
 from chargenet.app.ocpi import Caller, CredentialKind, PeerKind, PeerStatus, Row
 from chargenet.core.access import Audience, declared
+from chargenet.core.text import storable_text
 from chargenet.kit.bounds import INT64_MAX, DocumentRefused, loads, read_capped
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,11 @@ async def _caller(p: OcpiParty, request: Request, *, registration: bool = False)
         raise OcpiError(
             Status.CLIENT_ERROR, "register first: token A opens only versions and credentials", 401
         )
+    given = [*request.path_params.values(), *request.query_params.keys()]
+    given += request.query_params.values()
+    if any(storable_text(str(value)) != str(value) for value in given):
+        # Ids and filters go to the store as they are; PostgreSQL cannot take a NUL.
+        raise OcpiError(Status.INVALID_PARAMETERS, "the URL carries a control character")
     return found
 
 
