@@ -85,9 +85,8 @@ ROWS: dict[ImportKind, dict[str, Any]] = {
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    path = tmp_path_factory.mktemp("import-fuzz") / "chargenet.db"
-    p = bootstrap(Settings(database_url=f"sqlite:///{path}", sqlite_synchronous="OFF"))
+def platform(module_database_url: str) -> Iterator[Platform]:
+    p = bootstrap(Settings(database_url=module_database_url, sqlite_synchronous="OFF"))
     p.ingestor.ingest(small_world())
     yield p
     p.close()

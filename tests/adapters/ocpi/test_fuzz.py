@@ -53,9 +53,8 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    path = tmp_path_factory.mktemp("ocpi-fuzz") / "chargenet.db"
-    platform = bootstrap(Settings(database_url=f"sqlite:///{path}", sqlite_synchronous="OFF"))
+def env(module_database_url: str) -> Iterator[Env]:
+    platform = bootstrap(Settings(database_url=module_database_url, sqlite_synchronous="OFF"))
     platform.ingestor.ingest(small_world())
     ocpi = build_ocpi(platform)
     token = spec.registered_peer(ocpi, "CN*XZP", CPO, "OP1")

@@ -26,13 +26,13 @@ TOKEN = "admin-token"
 
 
 def settings_for(path: Path, **overrides: Any) -> Settings:
-    return Settings(
-        database_url=f"sqlite:///{path / 'chargenet.db'}",
-        sqlite_synchronous="OFF",
-        tcec_master_key=Fernet.generate_key().decode(),
-        tcec_retry_interval_s=0.05,
-        **overrides,
-    )
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{path / 'chargenet.db'}",
+        "sqlite_synchronous": "OFF",
+        "tcec_master_key": Fernet.generate_key().decode(),
+        "tcec_retry_interval_s": 0.05,
+    }
+    return Settings(**{**values, **overrides})
 
 
 @contextlib.asynccontextmanager

@@ -71,9 +71,9 @@ class Link:
 
 
 @pytest.fixture(scope="module")
-def link(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Link]:
+def link(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> Iterator[Link]:
     path: Path = tmp_path_factory.mktemp("tcec-fuzz")
-    platform = bootstrap(settings_for(path))
+    platform = bootstrap(settings_for(path, database_url=module_database_url))
     platform.ingestor.ingest([*areas(), operator(OPERATOR, name="模拟运营商")])
     credentials = platform.tcec.admin.add(partner_id=PARTNER, operator_id=OPERATOR, name="模拟")
     app = create_app(platform, routers=[platform.tcec.router()])
