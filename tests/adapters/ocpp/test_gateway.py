@@ -313,10 +313,26 @@ async def raw_client(gateway: Any, identity: str = "C1", version: str = "ocpp1.6
             '[2,"m9","DataTransfer",{"vendorId":"V","data":"' + "y" * 100_000 + '"}]',
             ["m9", "FormationViolation"],
         ),
+        # valid JSON nested 1,000 deep: more than the decoder goes, still one CallError
+        (
+            "ocpp1.6",
+            '[2,"m10","DataTransfer",{"vendorId":"V","data":' + "[" * 1000 + "]" * 1000 + "}]",
+            ["m10", "FormationViolation"],
+        ),
+        (
+            "ocpp2.0.1",
+            '[2,"m11","DataTransfer",{"vendorId":"V","data":' + "[" * 1000 + "]" * 1000 + "}]",
+            ["m11", "FormatViolation"],
+        ),
+        # a binary frame whose message id is not UTF-8: no id can be read, so "-1"
+        # (OCPP-J 2.0.1 Part 4 §4.2.3), and RpcFrameworkError (§4.3: "MessageId could not
+        # be read")
+        ("ocpp2.0.1", b'[2,"\xff\xfe","Heartbeat",{}]', ["-1", "RpcFrameworkError"]),
+        ("ocpp1.6", b'[2,"\xc3\x28","Heartbeat",{}]', ["-1", "FormationViolation"]),
     ],
 )
 def test_malformed_frames_get_call_errors_and_the_connection_lives(
-    platform: Platform, version: str, frame: str, answer: list[str]
+    platform: Platform, version: str, frame: str | bytes, answer: list[str]
 ) -> None:
     import json
 

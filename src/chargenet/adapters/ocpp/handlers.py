@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from chargenet.adapters.ocpp import status as ocpp_status
 from chargenet.adapters.ocpp.link import Handler, Link, Reply
 from chargenet.adapters.ocpp.schemas import V16, V201
@@ -191,9 +193,7 @@ async def boot(link: Link, payload: Any, received: datetime) -> Reply:
 async def data_transfer(link: Link, payload: Any, received: datetime) -> Reply:
     data = payload.data
     if data is not None and not isinstance(data, str):
-        import json
-
-        data = json.dumps(data, ensure_ascii=False, default=str)
+        data = msgspec.json.encode(data).decode()
     if data is not None and len(data) > MAX_DATA_TRANSFER_CHARS:
         data = data[:MAX_DATA_TRANSFER_CHARS]
     event = ChargerDataTransferred(
