@@ -74,6 +74,7 @@ class Peer16(CP16):  # type: ignore[misc]
     async def set_charging_profile(self, **kw: Any) -> Any:
         from ocpp.v16 import call_result
 
+        self.received.append(("SetChargingProfile", kw))
         return call_result.SetChargingProfile(status="Accepted")
 
     @on(A16.clear_charging_profile)
@@ -125,6 +126,7 @@ class Peer201(CP201):  # type: ignore[misc]
     async def set_charging_profile(self, **kw: Any) -> Any:
         from ocpp.v201 import call_result
 
+        self.received.append(("SetChargingProfile", kw))
         return call_result.SetChargingProfile(status="Accepted")
 
     @on(A201.clear_charging_profile)

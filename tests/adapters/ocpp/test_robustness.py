@@ -264,3 +264,38 @@ def test_chargers_left_online_by_a_previous_run_go_offline_when_the_gateway_star
     asyncio.run(scenario())
     reasons = [e["reason"] for e in platform.read.events(event_type="charger.presence_changed")]
     assert reasons[-1] == "gateway restarted"
+
+
+def test_every_time_the_gateway_sends_has_at_most_three_decimals(platform: Platform) -> None:
+    """OCPP 2.0.1 Part 2 §2.1.4: RFC 3339, "the number of decimal places SHALL NOT exceed
+    the maximum of 3" — in BootNotification and Heartbeat results and in a charging
+    profile's startSchedule, for 2.0.1 and (same code) 1.6 chargers."""
+    import re
+
+    wire = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?(Z|[+-]\d\d:\d\d)$")
+
+    async def scenario() -> list[str]:
+        sent: list[str] = []
+        async with (
+            running(platform) as gateway,
+            connect(gateway, "C1") as cp16,
+            connect(gateway, "C2", "ocpp2.0.1") as cp201,
+        ):
+            sent.append((await cp16.call(boot16())).current_time)
+            sent.append((await cp16.call(c16.Heartbeat())).current_time)
+            sent.append((await cp201.call(boot201())).current_time)
+            sent.append((await cp201.call(c201.Heartbeat())).current_time)
+            for charger_id in ("C1", "C2"):
+                result = await platform.orders.issue(
+                    order(OrderKind.SET_CHARGING_LIMIT, charger_id, limit_w="11000"), timeout_s=5
+                )
+                assert result.outcome is OrderOutcome.ACCEPTED, result.detail
+            [(_, p16)] = [r for r in cp16.received if r[0] == "SetChargingProfile"]
+            [(_, p201)] = [r for r in cp201.received if r[0] == "SetChargingProfile"]
+            sent.append(p16["cs_charging_profiles"]["charging_schedule"]["start_schedule"])
+            sent.append(p201["charging_profile"]["charging_schedule"][0]["start_schedule"])
+        return sent
+
+    sent = asyncio.run(scenario())
+    assert len(sent) == 6
+    assert [t for t in sent if not wire.match(t)] == []

@@ -21,6 +21,7 @@ from chargenet.adapters.ocpp.frames import as_plain
 from chargenet.adapters.ocpp.gateway import OcppGateway
 from chargenet.adapters.ocpp.link import CallFailed
 from chargenet.adapters.ocpp.schemas import V16
+from chargenet.adapters.ocpp.values import wire_time
 from chargenet.app.orders import Order, OrderResult
 from chargenet.core.supervision import OrderKind, OrderOutcome
 from chargenet.kit.ids import stable_id
@@ -45,7 +46,7 @@ class OcppControl:
         if link is None:
             return OrderResult(OrderOutcome.FAILED, "charger is not connected")
         try:
-            action, payload = request(order, link.version, self.gateway.clock.now().isoformat())
+            action, payload = request(order, link.version, wire_time(self.gateway.clock.now()))
         except OrderInvalid as exc:
             return OrderResult(OrderOutcome.FAILED, str(exc))
         try:

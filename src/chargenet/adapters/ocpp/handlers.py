@@ -20,7 +20,13 @@ import msgspec
 from chargenet.adapters.ocpp import status as ocpp_status
 from chargenet.adapters.ocpp.link import Handler, Link, Reply
 from chargenet.adapters.ocpp.schemas import V16, V201
-from chargenet.adapters.ocpp.values import Stamp, parse_time, read_sample, token_hash
+from chargenet.adapters.ocpp.values import (
+    Stamp,
+    parse_time,
+    read_sample,
+    token_hash,
+    wire_time,
+)
 from chargenet.core.events import (
     MAX_DATA_TRANSFER_CHARS,
     AlarmCleared,
@@ -90,7 +96,7 @@ def transaction_id_16(charger_id: str, connector: int, timestamp: str, meter_sta
 
 
 def now_text(link: Link) -> str:
-    return link.gateway.clock.now().isoformat().replace("+00:00", "Z")
+    return wire_time(link.gateway.clock.now())
 
 
 def clock_events(link: Link, stamp: Stamp, received: datetime) -> list[Event]:
