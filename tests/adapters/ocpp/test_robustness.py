@@ -299,3 +299,40 @@ def test_every_time_the_gateway_sends_has_at_most_three_decimals(platform: Platf
     sent = asyncio.run(scenario())
     assert len(sent) == 6
     assert [t for t in sent if not wire.match(t)] == []
+
+
+def test_a_start_stamped_an_hour_ahead_is_timed_by_us_and_flagged(platform: Platform) -> None:
+    """docs/ocpp.md: a time more than 5 min ahead of ours is replaced by our receive time
+    and the session is flagged clock_unset (its duration is not the charger's)."""
+    ahead = datetime.now(UTC) + timedelta(hours=1)
+
+    async def scenario() -> None:
+        async with (
+            running(platform) as gateway,
+            connect(gateway, "C1") as cp16,
+            connect(gateway, "C2", "ocpp2.0.1") as cp201,
+        ):
+            await cp16.call(
+                c16.StartTransaction(
+                    connector_id=1, id_tag="A", meter_start=100, timestamp=stamp(ahead)
+                )
+            )
+            await cp201.call(
+                c201.TransactionEvent(
+                    event_type="Started",
+                    timestamp=stamp(ahead),
+                    trigger_reason="Authorized",
+                    seq_no=0,
+                    evse={"id": 1, "connector_id": 1},
+                    transaction_info={"transaction_id": "T-AHEAD"},
+                )
+            )
+
+    asyncio.run(scenario())
+    started = {s["charger_id"]: s for s in sessions(platform)}
+    assert set(started) == {"C1", "C2"}
+    for session in started.values():
+        assert session["started_at"] < ahead - timedelta(minutes=50)  # our time, not its
+        assert "clock_unset" in session["flags"], session
+    codes = {e["code"] for e in platform.read.events(event_type="alarm.raised")}
+    assert codes == {"ClockAhead"}

@@ -101,7 +101,7 @@ def now_text(link: Link) -> str:
 
 def clock_events(link: Link, stamp: Stamp, received: datetime) -> list[Event]:
     """Once per connection: an alarm when the charger's clock is unset or runs ahead."""
-    if link.clock_flagged or not (stamp.unset or stamp.ahead):
+    if link.clock_flagged or not stamp.replaced:
         return []
     link.clock_flagged = True
     code = "ClockUnset" if stamp.unset else "ClockAhead"
@@ -288,7 +288,7 @@ async def start_16(link: Link, payload: Any, received: datetime) -> Reply:
     ref = link.endpoint.connector(payload.connectorId, 1)
     connector_id = ref.connector_id if ref else _unknown_connector(link, f"{payload.connectorId}-1")
     flags: list[SessionFlag] = []
-    if stamp.unset:
+    if stamp.replaced:
         flags.append(SessionFlag.CLOCK_UNSET)
     if received - stamp.at > OFFLINE_AFTER:
         flags.append(SessionFlag.STARTED_OFFLINE)
@@ -310,7 +310,7 @@ async def start_16(link: Link, payload: Any, received: datetime) -> Reply:
 
 async def stop_16(link: Link, payload: Any, received: datetime) -> Reply:
     stamp = parse_time(payload.timestamp, received)
-    flags: list[SessionFlag] = [SessionFlag.CLOCK_UNSET] if stamp.unset else []
+    flags: list[SessionFlag] = [SessionFlag.CLOCK_UNSET] if stamp.replaced else []
     answer: dict[str, Any] = {"idTagInfo": dict(ACCEPTED)} if payload.idTag else {}
     tx = payload.transactionId
     if tx <= 0:
@@ -433,7 +433,7 @@ async def transaction_201(link: Link, payload: Any, received: datetime) -> Reply
     )
     if kind == "Started":
         flags = [SessionFlag.STARTED_OFFLINE] if payload.offline else []
-        if stamp.unset:
+        if stamp.replaced:
             flags.append(SessionFlag.CLOCK_UNSET)
         events.append(
             SessionStarted(
@@ -461,7 +461,7 @@ async def transaction_201(link: Link, payload: Any, received: datetime) -> Reply
                 session_id=sid,
                 meter_stop_wh=stop,
                 stop_reason=info.stoppedReason or "Local",
-                flags=(SessionFlag.CLOCK_UNSET,) if stamp.unset else (),
+                flags=(SessionFlag.CLOCK_UNSET,) if stamp.replaced else (),
             )
         )
     state = info.chargingState

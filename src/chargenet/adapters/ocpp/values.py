@@ -31,6 +31,12 @@ class Stamp:
     ahead: bool = False  # the charger's clock is ahead of ours
     skew_s: float = 0.0  # charger minus us, when it could be judged
 
+    @property
+    def replaced(self) -> bool:
+        """Whether the charger's time was not trusted and ours stands in for it: a session
+        timed so is flagged `clock_unset` (its duration is not the charger's)."""
+        return self.unset or self.ahead
+
 
 def wire_time(at: datetime) -> str:
     """A time as the gateway sends it: RFC 3339 in UTC with milliseconds. OCPP 2.0.1
