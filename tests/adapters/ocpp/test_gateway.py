@@ -213,6 +213,7 @@ def test_a_full_201_transaction_becomes_one_session(platform: Platform) -> None:
             "completed",
             6_400,
         )
+        assert live(platform, "C2-1-1")["power_w"] == 0  # the flow ended with the session
 
     asyncio.run(scenario())
 
@@ -584,3 +585,57 @@ def test_state_built_from_ocpp_traffic_is_rebuilt_the_same_from_the_log(
     assert report.skipped == 0
     after = (platform.read.sessions(limit=100)[0], platform.read.connectors(limit=100)[0])
     assert after == before
+
+
+def test_a_16_stop_carries_its_meter_readings_to_the_connector(platform: Platform) -> None:
+    """OCPP 1.6 StopTransaction.req: meterStop is the register at the end and
+    transactionData the samples of the transaction. Both reach the connector's live
+    reading — a charger that reports only in transactionData loses nothing — and once
+    the session is over the connector no longer shows charging power."""
+    t0 = datetime.now(UTC) - timedelta(minutes=40)
+
+    def values(minute: int, register: int, **more: str) -> dict[str, Any]:
+        sampled = [
+            {"value": str(register), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+            {"value": "30000", "measurand": "Power.Active.Import", "unit": "W"},
+        ]
+        sampled += [{"value": v, "measurand": m} for m, v in more.items()]
+        return {"timestamp": stamp(t0 + timedelta(minutes=minute)), "sampled_value": sampled}
+
+    async def scenario() -> None:
+        async with running(platform) as gateway, connect(gateway, "C1") as cp:
+            await cp.call(boot16())
+            # connector 1 reports MeterValues during the session, connector 2 only at the stop
+            txs = []
+            for connector in (1, 2):
+                start = c16.StartTransaction(
+                    connector_id=connector,
+                    id_tag="CARD",
+                    meter_start=1_000_000,
+                    timestamp=stamp(t0),
+                )
+                txs.append((await cp.call(start)).transaction_id)
+            await cp.call(
+                c16.MeterValues(
+                    connector_id=1, transaction_id=txs[0], meter_value=[values(10, 1_005_000)]
+                )
+            )
+            assert live(platform, "C1-1-1")["power_w"] == 30_000
+            for tx, minute in ((txs[0], 30), (txs[1], 31)):
+                await cp.call(
+                    c16.StopTransaction(
+                        transaction_id=tx,
+                        meter_stop=1_014_500,
+                        timestamp=stamp(t0 + timedelta(minutes=minute)),
+                        transaction_data=[values(20, 1_010_000, SoC="80")],
+                    )
+                )
+
+    asyncio.run(scenario())
+    for connector_id in ("C1-1-1", "C1-2-1"):
+        reading = live(platform, connector_id)
+        assert reading["energy_register_wh"] == 1_014_500, reading  # meterStop
+        assert reading["soc_percent"] == 80  # from transactionData
+        assert reading["power_w"] == 0  # idle after the session, not 30 kW
+    samples = platform.read.events(event_type="connector.meter_sampled")
+    assert {e["connector_id"] for e in samples if e["soc_percent"] == 80} == {"C1-1-1", "C1-2-1"}

@@ -325,17 +325,49 @@ async def stop_16(link: Link, payload: Any, received: datetime) -> Reply:
             return Reply((), answer)
         sid = SessionId(candidates[0].session_id)
         flags.append(SessionFlag.STARTED_OFFLINE)
+        connector: tuple[str, int] | None = (
+            candidates[0].connector_id,
+            _max_power(link, candidates[0].connector_id),
+        )
     else:
         sid = session_id(link.charger_id, tx)
+        connector = await _session_connector(link, str(tx))
     link.forget_transaction(str(tx))
-    event = SessionEnded(
-        **meta(link, received, stamp.at, "stop", sid),
-        session_id=sid,
-        meter_stop_wh=payload.meterStop,
-        stop_reason=payload.reason or "Local",
-        flags=tuple(flags),
+    events: list[Event] = clock_events(link, stamp, received)
+    if connector is not None:
+        # The meter readings a stop carries are the connector's too: the transactionData
+        # samples (some chargers report only there) and meterStop, the register when the
+        # transaction ended (1.6 StopTransaction.req). Same ids as the samples of
+        # MeterValues, so a sample sent both ways is stored once.
+        connector_id, max_power = connector
+        samples, _ = _sample_events(
+            link, received, connector_id, max_power, payload.transactionData or (), sid, tx
+        )
+        events += samples
+        if link.plausible_register(
+            connector_id, payload.meterStop, max_power, stamp.at.timestamp()
+        ):
+            events.append(
+                MeterSampled(
+                    **meta(link, received, stamp.at, "stop-meter", sid, payload.meterStop),
+                    connector_id=ConnectorId(connector_id),
+                    session_id=sid,
+                    energy_register_wh=payload.meterStop,
+                )
+            )
+        else:
+            link.gateway.stats.dropped_values += 1
+            link.gateway.warn(link.charger_id, "meter stop jump to %d Wh", payload.meterStop)
+    events.append(
+        SessionEnded(
+            **meta(link, received, stamp.at, "stop", sid),
+            session_id=sid,
+            meter_stop_wh=payload.meterStop,
+            stop_reason=payload.reason or "Local",
+            flags=tuple(flags),
+        )
     )
-    return Reply((*clock_events(link, stamp, received), event), answer)
+    return Reply(events, answer)
 
 
 async def meter_16(link: Link, payload: Any, received: datetime) -> Reply:
@@ -378,15 +410,16 @@ async def authorize_201(link: Link, payload: Any, received: datetime) -> Reply:
     return Reply((), {"idTokenInfo": dict(ACCEPTED)})
 
 
-async def _transaction_connector(link: Link, payload: Any, tx: str) -> tuple[str, int] | None:
-    evse = payload.evse
-    if evse is not None:
-        ref = link.endpoint.connector(evse.id, evse.connectorId)
-        if ref is not None:
-            return ref.connector_id, ref.max_power_w
+def _max_power(link: Link, connector_id: str) -> int:
+    refs = link.endpoint.connectors.values()
+    return next((r.max_power_w for r in refs if r.connector_id == connector_id), 0)
+
+
+async def _session_connector(link: Link, tx: str) -> tuple[str, int] | None:
+    """The connector of a transaction: remembered on this connection, else (a reconnect
+    in between) the one of its open session in the store."""
     known = link.transactions.get(tx) if link.transactions else None
     if known is None:
-        # Not seen on this connection (a reconnect in between): ask the store.
         sid = session_id(link.charger_id, tx)
         sessions = await asyncio.to_thread(link.gateway.endpoints.open_sessions, link.charger_id)
         match = next((s for s in sessions if s.session_id == sid), None)
@@ -396,15 +429,16 @@ async def _transaction_connector(link: Link, payload: Any, tx: str) -> tuple[str
         connector_id = match.connector_id
     else:
         connector_id = known[0]
-    power = next(
-        (
-            r.max_power_w
-            for r in link.endpoint.connectors.values()
-            if r.connector_id == connector_id
-        ),
-        0,
-    )
-    return connector_id, power
+    return connector_id, _max_power(link, connector_id)
+
+
+async def _transaction_connector(link: Link, payload: Any, tx: str) -> tuple[str, int] | None:
+    evse = payload.evse
+    if evse is not None:
+        ref = link.endpoint.connector(evse.id, evse.connectorId)
+        if ref is not None:
+            return ref.connector_id, ref.max_power_w
+    return await _session_connector(link, tx)
 
 
 async def transaction_201(link: Link, payload: Any, received: datetime) -> Reply:
