@@ -22,6 +22,7 @@ from chargenet.core.events import (
     ChargeDetailRecorded,
     ChargeOrdersReconciled,
     ChargerDataTransferred,
+    ChargerInventoryReported,
     ChargerPresenceChanged,
     ChargerRetired,
     ChargerUpdated,
@@ -60,7 +61,12 @@ from chargenet.core.events import (
 )
 from chargenet.core.money import Money
 from chargenet.core.oversight import ExclusionReason, NoticeKind, ZombieOutcome, ZombieRule
-from chargenet.core.registry.model import OperatorRecord, SwapStationRecord, SwapVehicleType
+from chargenet.core.registry.model import (
+    InventoryItem,
+    OperatorRecord,
+    SwapStationRecord,
+    SwapVehicleType,
+)
 from chargenet.core.sessions import SessionFlag
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, OrderOutcome, Severity, TargetKind
@@ -293,6 +299,25 @@ SAMPLES: list[Event] = [
     ),
     ChargerDataTransferred(
         **meta(), charger_id="C1", vendor_id="com.example", message_id="Diag", data='{"t": 41.5}'
+    ),
+    ChargerInventoryReported(
+        **meta(),
+        charger_id="C2",
+        vendor="Peer",
+        model="M2",
+        serial_number="SN-2",
+        firmware="4.2.1",
+        items=(
+            InventoryItem(component="BootNotification", variable="iccid", value="8986"),
+            InventoryItem(
+                component="Connector",
+                variable="ConnectorType",
+                value="cGBT",
+                evse_no=1,
+                connector_no=1,
+                component_instance="left",
+            ),
+        ),
     ),
 ]
 

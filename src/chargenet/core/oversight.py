@@ -48,8 +48,10 @@ class ZombieOutcome(StrEnum):
 
 class NoticeKind(StrEnum):
     """Kinds of notices equipment sends besides status (OCPP SecurityEventNotification and
-    NotifyEvent, T/CEC alarm pushes)."""
+    NotifyEvent, T/CEC alarm pushes, OCPP firmware and diagnostics/log upload progress)."""
 
     SECURITY = "security"
     MONITORING = "monitoring"
     ALARM = "alarm"
+    FIRMWARE = "firmware"  # a firmware update's progress (OCPP FirmwareStatusNotification)
+    DIAGNOSTICS = "diagnostics"  # a diagnostics or log upload's progress

@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from chargenet.adapters.ocpp import equipment
 from chargenet.adapters.ocpp import status as ocpp_status
 from chargenet.adapters.ocpp.link import Handler, Link, Reply
 from chargenet.adapters.ocpp.schemas import V16, V201
@@ -185,15 +186,36 @@ async def heartbeat(link: Link, payload: Any, received: datetime) -> Reply:
     return Reply((), {"currentTime": now_text(link)})
 
 
-async def boot(link: Link, payload: Any, received: datetime) -> Reply:
+def _booted(link: Link, event: Event) -> Reply:
     return Reply(
-        (),
+        (event,),
         {
             "status": "Accepted",
             "currentTime": now_text(link),
             "interval": link.gateway.config.heartbeat_s,
         },
     )
+
+
+async def boot_16(link: Link, payload: Any, received: datetime) -> Reply:
+    return _booted(link, equipment.boot_inventory_16(link.charger_id, payload, received))
+
+
+async def boot_201(link: Link, payload: Any, received: datetime) -> Reply:
+    return _booted(link, equipment.boot_inventory_201(link.charger_id, payload, received))
+
+
+async def notify_report_201(link: Link, payload: Any, received: datetime) -> Reply:
+    event = equipment.report_inventory_201(link.charger_id, payload, received)
+    return Reply((event,) if event is not None else (), {})
+
+
+async def firmware_status(link: Link, payload: Any, received: datetime) -> Reply:
+    return Reply((equipment.firmware_notice(link.charger_id, payload, received),), {})
+
+
+async def upload_status(link: Link, payload: Any, received: datetime) -> Reply:
+    return Reply((equipment.upload_notice(link.charger_id, payload, received),), {})
 
 
 async def data_transfer(link: Link, payload: Any, received: datetime) -> Reply:
@@ -578,7 +600,7 @@ async def notify_event_201(link: Link, payload: Any, received: datetime) -> Repl
 
 HANDLERS: dict[str, dict[str, Handler]] = {
     V16: {
-        "BootNotification": boot,
+        "BootNotification": boot_16,
         "Heartbeat": heartbeat,
         "StatusNotification": status_16,
         "Authorize": authorize_16,
@@ -587,9 +609,13 @@ HANDLERS: dict[str, dict[str, Handler]] = {
         "MeterValues": meter_16,
         "DataTransfer": data_transfer,
         "SecurityEventNotification": security_event,
+        "FirmwareStatusNotification": firmware_status,
+        "SignedFirmwareStatusNotification": firmware_status,
+        "DiagnosticsStatusNotification": upload_status,
+        "LogStatusNotification": upload_status,
     },
     V201: {
-        "BootNotification": boot,
+        "BootNotification": boot_201,
         "Heartbeat": heartbeat,
         "StatusNotification": status_201,
         "Authorize": authorize_201,
@@ -598,5 +624,8 @@ HANDLERS: dict[str, dict[str, Handler]] = {
         "DataTransfer": data_transfer,
         "SecurityEventNotification": security_event,
         "NotifyEvent": notify_event_201,
+        "NotifyReport": notify_report_201,
+        "FirmwareStatusNotification": firmware_status,
+        "LogStatusNotification": upload_status,
     },
 }
