@@ -153,7 +153,13 @@ SAMPLES: list[Event] = [
         target_id="C1",
         parameters=(("connector", "0"),),
     ),
-    OrderAcknowledged(**meta(), order_id="O1", outcome=OrderOutcome.ACCEPTED),
+    OrderAcknowledged(
+        **meta(),
+        order_id="O1",
+        outcome=OrderOutcome.ACCEPTED,
+        detail='{"status": "Accepted"}',
+        answer='{"status": "Accepted"}',
+    ),
     TargetSet(
         **meta(),
         target_id="t",

@@ -474,6 +474,9 @@ class AlarmCleared(Event):
         return _empty(alarm_id=self.alarm_id)
 
 
+MAX_ORDER_ANSWER_CHARS = 256 * 1024  # an OCPP frame is at most 64 KiB; room to spare
+
+
 @dataclass(frozen=True, kw_only=True)
 class OrderIssued(Event):
     """An order from the platform to equipment (a stop order, a reset, a limit…)."""
@@ -499,9 +502,13 @@ class OrderAcknowledged(Event):
     order_id: OrderId
     outcome: OrderOutcome
     detail: str = ""
+    answer: str | None = None  # the equipment's own answer, whole, as JSON text
 
     def body_problems(self) -> list[str]:
-        return _empty(order_id=self.order_id)
+        out = _empty(order_id=self.order_id)
+        if self.answer is not None and len(self.answer) > MAX_ORDER_ANSWER_CHARS:
+            out.append(f"answer longer than {MAX_ORDER_ANSWER_CHARS} characters")
+        return out
 
 
 # --- planning -----------------------------------------------------------------------------

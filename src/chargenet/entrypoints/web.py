@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from chargenet import __version__
 from chargenet.adapters.api.auth import Authenticator, StaticTokens, require
+from chargenet.adapters.api.commands import commands_router
 from chargenet.adapters.api.dashboard import MapLayers
 from chargenet.adapters.api.logins import SessionCookies
 from chargenet.adapters.api.pages import mount_pages
@@ -97,6 +98,7 @@ def create_app(
     app.include_router(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)
     )
+    app.include_router(commands_router(platform.orders, platform.read, auth))
     for router in private_routers:
         app.include_router(router, dependencies=[Depends(require(auth, Role.REGULATOR))])
     for router in [*dashboard.routers, *routers]:

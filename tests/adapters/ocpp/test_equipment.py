@@ -7,33 +7,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 from ocpp.v16 import call as c16
 from ocpp.v201 import call as c201
 
 from chargenet.app.supervision_ports import Scope
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ChargerUpdated
-from chargenet.entrypoints.web import create_app
-from tests.adapters.ocpp.peers import connect, eventually, running, stamp
+from tests.adapters.ocpp.peers import api, connect, eventually, running, stamp
 from tests.builders import charger, meta
-
-TOKEN = "admin-token-for-the-test"
-
-
-@contextlib.asynccontextmanager
-async def api(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    """The HTTP API of the same process, on the running loop (as `chargenet serve` has it)."""
-    app = create_app(platform, api_tokens=[TOKEN])
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://chargenet",
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    ) as client:
-        yield client
 
 
 def test_boot_and_device_model_reports_build_the_chargers_inventory(platform: Platform) -> None:
