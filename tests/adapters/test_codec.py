@@ -23,6 +23,7 @@ from chargenet.core.events import (
     ChargeDetailRecorded,
     ChargeOrdersReconciled,
     ChargerDataTransferred,
+    ChargerInventoryReported,
     ChargerPresenceChanged,
     ChargerRetired,
     ChargerUpdated,
@@ -63,7 +64,12 @@ from chargenet.core.events import (
 )
 from chargenet.core.money import Money
 from chargenet.core.oversight import ExclusionReason, NoticeKind, ZombieOutcome, ZombieRule
-from chargenet.core.registry.model import OperatorRecord, SwapStationRecord, SwapVehicleType
+from chargenet.core.registry.model import (
+    InventoryItem,
+    OperatorRecord,
+    SwapStationRecord,
+    SwapVehicleType,
+)
 from chargenet.core.sessions import SessionFlag
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, OrderOutcome, Severity, TargetKind
@@ -153,7 +159,13 @@ SAMPLES: list[Event] = [
         target_id="C1",
         parameters=(("connector", "0"),),
     ),
-    OrderAcknowledged(**meta(), order_id="O1", outcome=OrderOutcome.ACCEPTED),
+    OrderAcknowledged(
+        **meta(),
+        order_id="O1",
+        outcome=OrderOutcome.ACCEPTED,
+        detail='{"status": "Accepted"}',
+        answer='{"status": "Accepted"}',
+    ),
     TargetSet(
         **meta(),
         target_id="t",
@@ -306,6 +318,25 @@ SAMPLES: list[Event] = [
         object_id="CN*XZP*E1",
         protocol="ocpi-2.2.1",
         body='{"uid": "E1", "capabilities": ["RFID_READER"], "physical_reference": "7号桩"}',
+    ),
+    ChargerInventoryReported(
+        **meta(),
+        charger_id="C2",
+        vendor="Peer",
+        model="M2",
+        serial_number="SN-2",
+        firmware="4.2.1",
+        items=(
+            InventoryItem(component="BootNotification", variable="iccid", value="8986"),
+            InventoryItem(
+                component="Connector",
+                variable="ConnectorType",
+                value="cGBT",
+                evse_no=1,
+                connector_no=1,
+                component_instance="left",
+            ),
+        ),
     ),
 ]
 

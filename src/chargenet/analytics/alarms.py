@@ -74,6 +74,11 @@ DEFAULT_NOTICE_CODES: dict[str, Mapped] = {
     "firmwaretampered": ("firmware_tampered", Severity.CRITICAL),
     "invalidfirmwaresignature": ("invalid_firmware", Severity.MAJOR),
     "memoryexhaustion": ("memory_exhaustion", Severity.WARNING),
+    # A firmware update that failed (download, signature, verification, installation) leaves
+    # the charger on firmware nobody chose; a failed diagnostics or log upload leaves a
+    # fault without its evidence. Cleared by the next success (Installed, Uploaded).
+    "firmwareupdatefailed": ("firmware_update_failed", Severity.MAJOR),
+    "diagnosticsuploadfailed": ("diagnostics_upload_failed", Severity.WARNING),
 }
 
 

@@ -9,10 +9,12 @@ rejected, timeout, failed. Every order and outcome stays in the log.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
 
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.core.events import OrderAcknowledged, OrderIssued, Source, event_meta
@@ -41,16 +43,38 @@ class Order:
     issued_by: str = ""
 
 
+class OrderInvalid(ValueError):
+    """An order its charger's protocol cannot carry (no such command, a bad parameter)."""
+
+
+class Failure(StrEnum):
+    """Why an order could not be delivered or answered (with outcome FAILED)."""
+
+    NOT_CONNECTED = "not_connected"  # the charger has no live connection
+    CONNECTION_LOST = "connection_lost"  # it went away before it answered
+    ERROR = "error"  # it answered with an error, or with what its protocol does not allow
+
+
 @dataclass(frozen=True, slots=True)
 class OrderResult:
     outcome: OrderOutcome
     detail: str = ""
+    answer: Mapping[str, Any] | None = None  # the equipment's own answer, when it gave one
+    failure: Failure | None = None
 
 
 class ChargerControl(Protocol):
     """Delivers orders for chargers of some protocols (registered per protocol)."""
 
     async def execute(self, order: Order, timeout_s: float) -> OrderResult: ...
+
+
+@runtime_checkable
+class CheckingControl(Protocol):
+    """A controller that can tell, before anything is sent or recorded, why an order cannot
+    be carried to the charger (the protocol has no such command, a parameter is wrong)."""
+
+    def problem(self, order: Order) -> str | None: ...
 
 
 class OrderService:
@@ -68,6 +92,15 @@ class OrderService:
 
     def register(self, protocol: str | None, control: ChargerControl) -> None:
         self.controls[protocol] = control
+
+    def check(self, order: Order) -> str | None:
+        """Why this order cannot be carried (None: it can be issued)."""
+        control = self.controls.get(order.protocol)
+        if control is None:
+            return f"no controller for protocol {order.protocol!r}"
+        if isinstance(control, CheckingControl):
+            return control.problem(order)
+        return None
 
     async def issue(self, order: Order, timeout_s: float | None = None) -> OrderResult:
         """Record the order, deliver it, record and return the outcome."""
@@ -108,6 +141,9 @@ class OrderService:
                     order_id=order.order_id,
                     outcome=result.outcome,
                     detail=result.detail,
+                    answer=None
+                    if result.answer is None
+                    else json.dumps(result.answer, ensure_ascii=False, sort_keys=True),
                 )
             ]
         )

@@ -98,42 +98,54 @@ class IngestPipeline:
 
     async def _write_loop(self) -> None:
         assert self._queue is not None and self._executor is not None
-        queue, executor = self._queue, self._executor
         process = self._process
         ingest = process.ingest if process is not None else self._ingestor.ingest
-        loop = asyncio.get_running_loop()
         while True:
-            first = await queue.get()
-            items = [first]
-            count = len(first[0])
-            while count < self._max_batch and not queue.empty():
-                item = queue.get_nowait()
-                items.append(item)
-                count += len(item[0])
-            batch = [event for events, _ in items for event in events]
-            try:
-                outcomes = await loop.run_in_executor(executor, ingest, batch)
-            except Exception as exc:  # a store failure fails this batch's callers, not the loop
-                log.exception("ingest batch of %d events failed", len(batch))
-                for _, future in items:
-                    if not future.done():
-                        future.set_exception(exc)
-            else:
-                if process is not None:
-                    accepted = [
-                        storable(event)  # as the writer stored it
-                        for event, outcome in zip(batch, outcomes, strict=True)
-                        if outcome.disposition is Disposition.ACCEPTED
-                    ]
-                    if accepted:
-                        process.publisher.publish(accepted)
-                self.batches += 1
-                self.events += len(batch)
-                start = 0
-                for events, future in items:
-                    if not future.done():
-                        future.set_result(outcomes[start : start + len(events)])
-                    start += len(events)
-            finally:
-                for _ in items:
-                    queue.task_done()
+            await self._write_next(self._queue, self._executor, ingest)
+
+    async def _write_next(
+        self,
+        queue: asyncio.Queue[_Item],
+        executor: Executor,
+        ingest: Callable[[list[Event]], list[Outcome]],
+    ) -> None:
+        """Write the next batch and answer its callers. One call per batch, so that nothing
+        of a batch outlives it: a loop holding its last batch kept up to 2,000 events and
+        their futures alive until more came (after a mass disconnect, the whole burst of
+        offline notices), scattered through memory the allocator could not give back."""
+        process = self._process
+        loop = asyncio.get_running_loop()
+        first = await queue.get()
+        items = [first]
+        count = len(first[0])
+        while count < self._max_batch and not queue.empty():
+            item = queue.get_nowait()
+            items.append(item)
+            count += len(item[0])
+        batch = [event for events, _ in items for event in events]
+        try:
+            outcomes = await loop.run_in_executor(executor, ingest, batch)
+        except Exception as exc:  # a store failure fails this batch's callers, not the loop
+            log.exception("ingest batch of %d events failed", len(batch))
+            for _, future in items:
+                if not future.done():
+                    future.set_exception(exc)
+        else:
+            if process is not None:
+                accepted = [
+                    storable(event)  # as the writer stored it
+                    for event, outcome in zip(batch, outcomes, strict=True)
+                    if outcome.disposition is Disposition.ACCEPTED
+                ]
+                if accepted:
+                    process.publisher.publish(accepted)
+            self.batches += 1
+            self.events += len(batch)
+            start = 0
+            for events, future in items:
+                if not future.done():
+                    future.set_result(outcomes[start : start + len(events)])
+                start += len(events)
+        finally:
+            for _ in items:
+                queue.task_done()

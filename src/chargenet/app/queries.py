@@ -74,6 +74,10 @@ class StateQueries(Protocol):
 
     def charger(self, charger_id: str, viewer: Principal | None = None) -> Row | None: ...
 
+    def charger_inventory(self, charger_id: str) -> list[Row]:
+        """What the charger reported about its hardware and firmware, item by item."""
+        ...
+
     def connectors(
         self,
         station_id: str | None = None,

@@ -102,6 +102,7 @@ class Audience(StrEnum):
     MEMBER = "member"  # a login: operators see their own, regulators their jurisdiction
     REGULATOR = "regulator"  # regulators (their jurisdiction) and admins
     OWN = "own"  # operators their own; platform-wide users all (not divided by area)
+    OPERATOR = "operator"  # operators on their own equipment, and admins
     PLATFORM = "platform"  # platform-wide: admins and regulators without a jurisdiction limit
     ADMIN = "admin"  # administrators only
     PARTNER = "partner"  # a connected platform, with the protocol's own credentials

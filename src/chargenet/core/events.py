@@ -33,7 +33,9 @@ from chargenet.core.ids import (
 from chargenet.core.money import Money
 from chargenet.core.oversight import ExclusionReason, NoticeKind, ZombieOutcome, ZombieRule
 from chargenet.core.registry.model import (
+    MAX_INVENTORY_ITEMS,
     ChargerRecord,
+    InventoryItem,
     OperatorRecord,
     StationRecord,
     SwapStationRecord,
@@ -496,6 +498,9 @@ class AlarmCleared(Event):
         return _empty(alarm_id=self.alarm_id)
 
 
+MAX_ORDER_ANSWER_CHARS = 256 * 1024  # an OCPP frame is at most 64 KiB; room to spare
+
+
 @dataclass(frozen=True, kw_only=True)
 class OrderIssued(Event):
     """An order from the platform to equipment (a stop order, a reset, a limit…)."""
@@ -522,9 +527,13 @@ class OrderAcknowledged(Event):
     order_id: OrderId
     outcome: OrderOutcome
     detail: str = ""
+    answer: str | None = None  # the equipment's own answer, whole, as JSON text
 
     def body_problems(self) -> list[str]:
-        return _empty(order_id=self.order_id)
+        out = _empty(order_id=self.order_id)
+        if self.answer is not None and len(self.answer) > MAX_ORDER_ANSWER_CHARS:
+            out.append(f"answer longer than {MAX_ORDER_ANSWER_CHARS} characters")
+        return out
 
 
 # --- planning -----------------------------------------------------------------------------
@@ -1003,4 +1012,37 @@ class ObjectStated(Event):
             return [*out, "body is not JSON"]
         if not isinstance(parsed, dict):
             out.append("body is not a JSON object")
+        return out
+
+
+# Identity fields fit the registry's columns; OCPP's own limits are lower (20–50).
+MAX_IDENTITY_CHARS = 100
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerInventoryReported(Event):
+    """What a charger says it is: vendor, model, serial number and firmware (OCPP
+    BootNotification, the 2.0.1 device model's ChargingStation and Controller variables),
+    and the other facts of its hardware inventory (modem, meter, components of a 2.0.1
+    NotifyReport). None: not stated by this report."""
+
+    TYPE: ClassVar[str] = "charger.inventory_reported"
+    charger_id: ChargerId
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    firmware: str | None = None
+    items: tuple[InventoryItem, ...] = ()
+
+    def body_problems(self) -> list[str]:
+        out = _empty(charger_id=self.charger_id)
+        for name in ("vendor", "model", "serial_number", "firmware"):
+            value = getattr(self, name)
+            if value is not None and len(value) > MAX_IDENTITY_CHARS:
+                out.append(f"{name} longer than {MAX_IDENTITY_CHARS} characters")
+        if len(self.items) > MAX_INVENTORY_ITEMS:
+            out.append(f"at most {MAX_INVENTORY_ITEMS} inventory items per report")
+            return out
+        for item in self.items:
+            out += [f"{item.component}.{item.variable}: {p}" for p in item.problems()]
         return out

@@ -48,11 +48,14 @@ class ZombieOutcome(StrEnum):
 
 class NoticeKind(StrEnum):
     """Kinds of notices equipment sends besides connector status (OCPP
-    SecurityEventNotification and NotifyEvent, T/CEC alarm pushes), and the status of a
-    charger as a whole (OCPP 1.6 StatusNotification for connector 0: `code` is its error
-    code, `cleared` says it reports itself available without error)."""
+    SecurityEventNotification and NotifyEvent, T/CEC alarm pushes, OCPP firmware and
+    diagnostics/log upload progress), and the status of a charger as a whole (OCPP 1.6
+    StatusNotification for connector 0: `code` is its error code, `cleared` says it reports
+    itself available without error)."""
 
     SECURITY = "security"
     MONITORING = "monitoring"
     ALARM = "alarm"
     STATUS = "status"
+    FIRMWARE = "firmware"  # a firmware update's progress (OCPP FirmwareStatusNotification)
+    DIAGNOSTICS = "diagnostics"  # a diagnostics or log upload's progress

@@ -32,6 +32,10 @@ class OrderKind(StrEnum):
     CLEAR_CHARGING_LIMIT = "clear_charging_limit"
     GET_CONFIGURATION = "get_configuration"
     CHANGE_CONFIGURATION = "change_configuration"
+    GET_VARIABLES = "get_variables"  # OCPP 2.0.1 device model
+    SET_VARIABLES = "set_variables"
+    UNLOCK_CONNECTOR = "unlock_connector"
+    TRIGGER_MESSAGE = "trigger_message"  # ask the charger to send a message now
 
 
 class OrderOutcome(StrEnum):

@@ -20,6 +20,10 @@ _MEANING = {
     Audience.MEMBER: "a login; operators see and act on their own equipment, regulators"
     " inside their jurisdiction, admins everything",
     Audience.REGULATOR: "regulators inside their jurisdiction, and admins",
+    Audience.OWN: "operators their own; admins and regulators without a jurisdiction limit"
+    " everything (what is not divided by area); regulators with a limit are refused",
+    Audience.OPERATOR: "operators on their own equipment, and admins (regulators give stop"
+    " orders instead)",
     Audience.PLATFORM: "admins and regulators without a jurisdiction limit",
     Audience.ADMIN: "admins only",
     Audience.PARTNER: "a connected platform, with the protocol's own credentials"

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from chargenet import __version__
 from chargenet.adapters.api.auth import Authenticator, StaticTokens, current_principal, require
 from chargenet.adapters.api.bodies import JsonBodyLimits, StorableUrls
+from chargenet.adapters.api.commands import commands_router
 from chargenet.adapters.api.dashboard import MapLayers
 from chargenet.adapters.api.logins import SessionCookies
 from chargenet.adapters.api.pages import mount_pages
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)
     )
+    app.include_router(commands_router(platform.orders, platform.read, auth))
     for router in scoped_routers:
         app.include_router(router, dependencies=[Depends(current_principal(auth))])
     for router in [*dashboard.routers, *routers]:

@@ -100,6 +100,7 @@ GENERIC = {
     "cdr_id": "SECRETCDR",
 }
 BODIES = {
+    "/api/v1/chargers/{charger_id}/commands": {"command": "reset", "timeout_s": 0.1},
     "/api/v1/supervision/exclusions": {
         "target_kind": "charger",
         "target_id": "SECRETCH",
@@ -229,6 +230,8 @@ def _expectations(audience: str, persona: str, method: str) -> set[int] | str:
         return "any"
     if audience in (Audience.PLATFORM, Audience.ADMIN):
         return {403}
+    if audience == Audience.OPERATOR and persona == "regulator":
+        return {403}
     if audience == Audience.OWN and persona == "regulator":
         return {403}  # a regulator with a jurisdiction: the log is not divided by area
     if audience == Audience.REGULATOR and persona == "operator":
@@ -285,6 +288,7 @@ def test_members_reach_what_is_theirs(client: TestClient) -> None:
             Audience.MEMBER: ["regulator", "operator"],
             Audience.REGULATOR: ["regulator"],
             Audience.OWN: ["operator"],
+            Audience.OPERATOR: ["operator"],
         }.get(audience, [])
         if method != "GET":
             continue

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import websockets
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as CP16
@@ -21,6 +22,7 @@ from ocpp.v201.enums import Action as A201
 
 from chargenet.adapters.ocpp.gateway import GatewayConfig, OcppGateway
 from chargenet.bootstrap import Platform
+from chargenet.entrypoints.web import create_app
 from chargenet.kit.secrets import hash_secret
 from tests.builders import T0, charger, small_world
 
@@ -74,6 +76,7 @@ class Peer16(CP16):  # type: ignore[misc]
     async def set_charging_profile(self, **kw: Any) -> Any:
         from ocpp.v16 import call_result
 
+        self.received.append(("SetChargingProfile", kw))
         return call_result.SetChargingProfile(status="Accepted")
 
     @on(A16.clear_charging_profile)
@@ -98,6 +101,7 @@ class Peer16(CP16):  # type: ignore[misc]
     async def get_configuration(self, key: list[str] | None = None) -> Any:
         from ocpp.v16 import call_result
 
+        self.received.append(("GetConfiguration", {"key": key}))
         return call_result.GetConfiguration(
             configuration_key=[{"key": k, "readonly": False, "value": "60"} for k in key or []]
         )
@@ -106,7 +110,26 @@ class Peer16(CP16):  # type: ignore[misc]
     async def change_configuration(self, key: str, value: str) -> Any:
         from ocpp.v16 import call_result
 
+        self.received.append(("ChangeConfiguration", {"key": key, "value": value}))
         return call_result.ChangeConfiguration(status="Accepted")
+
+    @on(A16.unlock_connector)
+    async def unlock_connector(self, connector_id: int) -> Any:
+        from ocpp.v16 import call_result
+
+        self.received.append(("UnlockConnector", {"connector_id": connector_id}))
+        return call_result.UnlockConnector(status="Unlocked")
+
+    @on(A16.trigger_message)
+    async def trigger_message(self, requested_message: str, connector_id: int = 0) -> Any:
+        from ocpp.v16 import call_result
+
+        self.received.append(("TriggerMessage", {"requested_message": requested_message}))
+        if requested_message == "StatusNotification" and connector_id:
+            asyncio.get_running_loop().call_soon(
+                lambda: asyncio.ensure_future(self._report([connector_id], "Available"))
+            )
+        return call_result.TriggerMessage(status="Accepted")
 
 
 class Peer201(CP201):  # type: ignore[misc]
@@ -125,6 +148,7 @@ class Peer201(CP201):  # type: ignore[misc]
     async def set_charging_profile(self, **kw: Any) -> Any:
         from ocpp.v201 import call_result
 
+        self.received.append(("SetChargingProfile", kw))
         return call_result.SetChargingProfile(status="Accepted")
 
     @on(A201.clear_charging_profile)
@@ -149,6 +173,7 @@ class Peer201(CP201):  # type: ignore[misc]
     async def get_variables(self, get_variable_data: list[dict[str, Any]]) -> Any:
         from ocpp.v201 import call_result
 
+        self.received.append(("GetVariables", {"get_variable_data": get_variable_data}))
         return call_result.GetVariables(
             get_variable_result=[
                 {"attribute_status": "Accepted", "attribute_value": "60", **item}
@@ -160,6 +185,7 @@ class Peer201(CP201):  # type: ignore[misc]
     async def set_variables(self, set_variable_data: list[dict[str, Any]]) -> Any:
         from ocpp.v201 import call_result
 
+        self.received.append(("SetVariables", {"set_variable_data": set_variable_data}))
         return call_result.SetVariables(
             set_variable_result=[
                 {
@@ -170,6 +196,22 @@ class Peer201(CP201):  # type: ignore[misc]
                 for i in set_variable_data
             ]
         )
+
+    @on(A201.unlock_connector)
+    async def unlock_connector(self, evse_id: int, connector_id: int) -> Any:
+        from ocpp.v201 import call_result
+
+        self.received.append(
+            ("UnlockConnector", {"evse_id": evse_id, "connector_id": connector_id})
+        )
+        return call_result.UnlockConnector(status="Unlocked")
+
+    @on(A201.trigger_message)
+    async def trigger_message(self, requested_message: str, **kw: Any) -> Any:
+        from ocpp.v201 import call_result
+
+        self.received.append(("TriggerMessage", {"requested_message": requested_message, **kw}))
+        return call_result.TriggerMessage(status="Accepted")
 
     @on(A201.change_availability)
     async def change_availability(self, operational_status: str, **kw: Any) -> Any:
@@ -190,6 +232,24 @@ class Peer201(CP201):  # type: ignore[misc]
 
         asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(report()))
         return call_result.ChangeAvailability(status="Accepted")
+
+
+ADMIN_TOKEN = "admin-token-for-the-tests"
+
+
+@contextlib.asynccontextmanager
+async def api(
+    platform: Platform, token: str = ADMIN_TOKEN, authenticators: Sequence[Any] = ()
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP API of the same process, on the running loop (as `chargenet serve` has it:
+    the gateway is a background job of the web app)."""
+    app = create_app(platform, api_tokens=[ADMIN_TOKEN], authenticators=authenticators)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://chargenet",
+        headers={"Authorization": f"Bearer {token}"} if token else {},
+    ) as client:
+        yield client
 
 
 def basic(identity: str, password: str) -> dict[str, str]:

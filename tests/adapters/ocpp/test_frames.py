@@ -1,15 +1,24 @@
-"""The frame reader never fails any other way than with the CallError to answer."""
+"""The frame reader never fails any other way than with the CallError to answer, and a
+connection never fails on a frame at all."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
+from typing import Any
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chargenet.adapters.ocpp import frames
 from chargenet.adapters.ocpp.frames import Call, CallError, CallResult, FrameError
+from chargenet.adapters.ocpp.gateway import OcppGateway
+from chargenet.adapters.ocpp.link import Link
 from chargenet.adapters.ocpp.schemas import V16, V201
+from chargenet.app.endpoints import ChargerEndpoint, ConnectorRef
+from chargenet.kit.clock import SystemClock
 
 CODES = {
     "FormationViolation", "FormatViolation", "RpcFrameworkError", "MessageTypeNotSupported",
@@ -28,6 +37,38 @@ actions = st.sampled_from(
     ["BootNotification", "StatusNotification", "MeterValues", "StartTransaction",
      "TransactionEvent", "Heartbeat", "DataTransfer", "NoSuchAction"]
 )  # fmt: skip
+versions = st.sampled_from([V16, V201])
+
+
+@st.composite
+def deep(draw: st.DrawFn) -> bytes:
+    """JSON nested up to 3,000 levels deep (arrays or objects), as a DataTransfer's data
+    or as the payload itself."""
+    depth = draw(st.integers(0, 3000))
+    opener, closer = draw(st.sampled_from([(b"[", b"]"), (b'{"a":', b"}")]))
+    inner = opener * depth + b"1" + closer * depth
+    if draw(st.booleans()):
+        return b'[2,"d1","DataTransfer",{"vendorId":"V","data":' + inner + b"}]"
+    return b'[2,"d2","Heartbeat",' + inner + b"]"
+
+
+@st.composite
+def spliced(draw: st.DrawFn) -> bytes:
+    """A well-formed frame with arbitrary bytes (often not UTF-8) in its message id, in a
+    string of its payload, or at any position."""
+    junk = draw(st.binary(min_size=1, max_size=40))
+    where = draw(st.sampled_from(["id", "payload", "anywhere"]))
+    kind = draw(st.sampled_from([b"2", b"3", b"4"]))
+    if where == "id":
+        return b"[" + kind + b',"' + junk + b'","Heartbeat",{}]'
+    if where == "payload":
+        return b'[2,"p1","DataTransfer",{"vendorId":"' + junk + b'"}]'
+    base = (
+        b'[2,"p2","StatusNotification",'
+        b'{"connectorId":1,"errorCode":"NoError","status":"Available"}]'
+    )
+    at = draw(st.integers(0, len(base)))
+    return base[:at] + junk + base[at:]
 
 
 def _check(data: bytes, version: str) -> None:
@@ -39,10 +80,14 @@ def _check(data: bytes, version: str) -> None:
         assert isinstance(message, Call | CallResult | CallError)
         return
     assert error.code in CODES and error.message_id and len(error.description) <= 255
+    # The answer itself can be sent: a valid UTF-8 JSON CALLERROR whose id is one the
+    # charger could have sent (or "-1").
+    answer = json.loads(frames.error(error.message_id, error.code, error.description).decode())
+    assert answer[0] == 4 and 0 < len(answer[1]) <= 36
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=200), st.sampled_from([V16, V201]))
+@given(st.binary(max_size=200), versions)
 def test_arbitrary_bytes(data: bytes, version: str) -> None:
     _check(data, version)
 
@@ -53,9 +98,91 @@ def test_arbitrary_bytes(data: bytes, version: str) -> None:
     st.text(max_size=40),
     actions,
     json_values,
-    st.sampled_from([V16, V201]),
+    versions,
 )
 def test_frames_of_the_right_shape_with_any_payload(
     kind: object, message_id: str, action: str, payload: object, version: str
 ) -> None:
     _check(json.dumps([kind, message_id, action, payload]).encode(), version)
+
+
+@settings(max_examples=200, deadline=None)
+@given(deep() | spliced(), versions)
+def test_deep_nesting_and_bytes_that_are_not_utf8(data: bytes, version: str) -> None:
+    _check(data, version)
+
+
+# --- the whole path of a frame through a connection -----------------------------------
+
+
+class _Socket:
+    """Stands in for the WebSocket: records what the link sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, text: str) -> None:
+        self.sent.append(text)
+
+
+class _Pipeline:
+    async def submit(self, events: Any) -> list[Any]:
+        return []
+
+
+class _Endpoints:
+    def open_sessions(self, charger_id: str) -> list[Any]:
+        return []
+
+    def open_alarm(self, target_id: str, code: str) -> str | None:
+        return None
+
+
+def _link(version: str) -> tuple[Link, _Socket]:
+    gateway = OcppGateway(_Pipeline(), _Endpoints(), SystemClock())  # type: ignore[arg-type]
+    endpoint = ChargerEndpoint("C1", version, False, {(1, 1): ConnectorRef("C1-1-1", 60_000)}, None)
+    socket = _Socket()
+    return Link(gateway, socket, endpoint, version, datetime.now(UTC)), socket  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.binary(max_size=200)
+    | deep()
+    | spliced()
+    | st.builds(
+        lambda k, i, a, p: json.dumps([k, i, a, p]).encode(),
+        st.sampled_from([2, 3, 4, 7]),
+        st.text(max_size=40),
+        actions,
+        json_values,
+    ),
+    versions,
+)
+def test_no_frame_escapes_the_link_and_a_call_gets_one_answer(data: bytes, version: str) -> None:
+    """Whatever arrives, the link answers at most once, with a valid OCPP-J frame, and
+    raises nothing (an exception here is what closed connections with 1011)."""
+    link, socket = _link(version)
+    asyncio.run(link._frame(data))
+    assert len(socket.sent) <= 1
+    for text in socket.sent:
+        answer = json.loads(text)
+        assert answer[0] in (3, 4) and 0 < len(answer[1]) <= 36
+    if data.startswith(b'[2,"') and len(socket.sent) == 0:
+        raise AssertionError(f"a CALL went unanswered: {data[:80]!r}")
+
+
+def test_a_broken_answer_is_logged_not_answered() -> None:
+    """A CALLERROR answers a CALL (OCPP-J §4.2.3); a charger's broken CALLRESULT or
+    CALLERROR gets none, whether its id is readable or not."""
+    for data in (b'[3,"x1",{},"extra"]', b'[3,"\xff",{}]', b"[4," + b"[" * 1200, b'[3,"x2",{'):
+        with pytest.raises(FrameError) as answer:
+            frames.parse(data, V201)
+        assert answer.value.answer is False, data
+    with pytest.raises(FrameError) as call:
+        frames.parse(b'[2,"c1",{', V201)
+    assert (call.value.answer, call.value.message_id, call.value.code) == (
+        True,
+        "c1",
+        "RpcFrameworkError",
+    )

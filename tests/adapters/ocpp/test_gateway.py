@@ -291,6 +291,7 @@ def test_a_full_201_transaction_becomes_one_session(platform: Platform) -> None:
             "completed",
             6_400,
         )
+        assert live(platform, "C2-1-1")["power_w"] == 0  # the flow ended with the session
 
     asyncio.run(scenario())
 
@@ -391,10 +392,26 @@ async def raw_client(gateway: Any, identity: str = "C1", version: str = "ocpp1.6
             '[2,"m9","DataTransfer",{"vendorId":"V","data":"' + "y" * 100_000 + '"}]',
             ["m9", "FormationViolation"],
         ),
+        # valid JSON nested 1,000 deep: more than the decoder goes, still one CallError
+        (
+            "ocpp1.6",
+            '[2,"m10","DataTransfer",{"vendorId":"V","data":' + "[" * 1000 + "]" * 1000 + "}]",
+            ["m10", "FormationViolation"],
+        ),
+        (
+            "ocpp2.0.1",
+            '[2,"m11","DataTransfer",{"vendorId":"V","data":' + "[" * 1000 + "]" * 1000 + "}]",
+            ["m11", "FormatViolation"],
+        ),
+        # a binary frame whose message id is not UTF-8: no id can be read, so "-1"
+        # (OCPP-J 2.0.1 Part 4 §4.2.3), and RpcFrameworkError (§4.3: "MessageId could not
+        # be read")
+        ("ocpp2.0.1", b'[2,"\xff\xfe","Heartbeat",{}]', ["-1", "RpcFrameworkError"]),
+        ("ocpp1.6", b'[2,"\xc3\x28","Heartbeat",{}]', ["-1", "FormationViolation"]),
     ],
 )
 def test_malformed_frames_get_call_errors_and_the_connection_lives(
-    platform: Platform, version: str, frame: str, answer: list[str]
+    platform: Platform, version: str, frame: str | bytes, answer: list[str]
 ) -> None:
     import json
 
@@ -641,8 +658,71 @@ def test_state_built_from_ocpp_traffic_is_rebuilt_the_same_from_the_log(
     platform: Platform,
 ) -> None:
     test_a_full_201_transaction_becomes_one_session(platform)
-    before = (platform.read.sessions(limit=100)[0], platform.read.connectors(limit=100)[0])
+
+    def state() -> tuple[Any, ...]:
+        return (
+            platform.read.sessions(limit=100)[0],
+            platform.read.connectors(limit=100)[0],
+            platform.read.charger("C2"),
+            platform.read.charger_inventory("C2"),
+        )
+
+    before = state()
+    assert before[2] is not None and before[2]["vendor"] == "Peer"  # from its boot
     report = platform.store.rebuild()
     assert report.skipped == 0
-    after = (platform.read.sessions(limit=100)[0], platform.read.connectors(limit=100)[0])
-    assert after == before
+    assert state() == before
+
+
+def test_a_16_stop_carries_its_meter_readings_to_the_connector(platform: Platform) -> None:
+    """OCPP 1.6 StopTransaction.req: meterStop is the register at the end and
+    transactionData the samples of the transaction. Both reach the connector's live
+    reading — a charger that reports only in transactionData loses nothing — and once
+    the session is over the connector no longer shows charging power."""
+    t0 = datetime.now(UTC) - timedelta(minutes=40)
+
+    def values(minute: int, register: int, **more: str) -> dict[str, Any]:
+        sampled = [
+            {"value": str(register), "measurand": "Energy.Active.Import.Register", "unit": "Wh"},
+            {"value": "30000", "measurand": "Power.Active.Import", "unit": "W"},
+        ]
+        sampled += [{"value": v, "measurand": m} for m, v in more.items()]
+        return {"timestamp": stamp(t0 + timedelta(minutes=minute)), "sampled_value": sampled}
+
+    async def scenario() -> None:
+        async with running(platform) as gateway, connect(gateway, "C1") as cp:
+            await cp.call(boot16())
+            # connector 1 reports MeterValues during the session, connector 2 only at the stop
+            txs = []
+            for connector in (1, 2):
+                start = c16.StartTransaction(
+                    connector_id=connector,
+                    id_tag="CARD",
+                    meter_start=1_000_000,
+                    timestamp=stamp(t0),
+                )
+                txs.append((await cp.call(start)).transaction_id)
+            await cp.call(
+                c16.MeterValues(
+                    connector_id=1, transaction_id=txs[0], meter_value=[values(10, 1_005_000)]
+                )
+            )
+            assert live(platform, "C1-1-1")["power_w"] == 30_000
+            for tx, minute in ((txs[0], 30), (txs[1], 31)):
+                await cp.call(
+                    c16.StopTransaction(
+                        transaction_id=tx,
+                        meter_stop=1_014_500,
+                        timestamp=stamp(t0 + timedelta(minutes=minute)),
+                        transaction_data=[values(20, 1_010_000, SoC="80")],
+                    )
+                )
+
+    asyncio.run(scenario())
+    for connector_id in ("C1-1-1", "C1-2-1"):
+        reading = live(platform, connector_id)
+        assert reading["energy_register_wh"] == 1_014_500, reading  # meterStop
+        assert reading["soc_percent"] == 80  # from transactionData
+        assert reading["power_w"] == 0  # idle after the session, not 30 kW
+    samples = platform.read.events(event_type="connector.meter_sampled")
+    assert {e["connector_id"] for e in samples if e["soc_percent"] == 80} == {"C1-1-1", "C1-2-1"}

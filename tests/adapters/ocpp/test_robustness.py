@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import websockets
 from ocpp.v16 import call as c16
 from ocpp.v201 import call as c201
 
@@ -15,7 +17,15 @@ from chargenet.app.orders import Order
 from chargenet.bootstrap import Platform
 from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
-from tests.adapters.ocpp.peers import boot16, boot201, connect, eventually, running, stamp
+from tests.adapters.ocpp.peers import (
+    boot16,
+    boot201,
+    connect,
+    eventually,
+    running,
+    stamp,
+    world,
+)
 from tests.adapters.ocpp.test_gateway import live, online, raw_client, sessions
 
 
@@ -264,3 +274,132 @@ def test_chargers_left_online_by_a_previous_run_go_offline_when_the_gateway_star
     asyncio.run(scenario())
     reasons = [e["reason"] for e in platform.read.events(event_type="charger.presence_changed")]
     assert reasons[-1] == "gateway restarted"
+
+
+def test_every_time_the_gateway_sends_has_at_most_three_decimals(platform: Platform) -> None:
+    """OCPP 2.0.1 Part 2 §2.1.4: RFC 3339, "the number of decimal places SHALL NOT exceed
+    the maximum of 3" — in BootNotification and Heartbeat results and in a charging
+    profile's startSchedule, for 2.0.1 and (same code) 1.6 chargers."""
+    import re
+
+    wire = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?(Z|[+-]\d\d:\d\d)$")
+
+    async def scenario() -> list[str]:
+        sent: list[str] = []
+        async with (
+            running(platform) as gateway,
+            connect(gateway, "C1") as cp16,
+            connect(gateway, "C2", "ocpp2.0.1") as cp201,
+        ):
+            sent.append((await cp16.call(boot16())).current_time)
+            sent.append((await cp16.call(c16.Heartbeat())).current_time)
+            sent.append((await cp201.call(boot201())).current_time)
+            sent.append((await cp201.call(c201.Heartbeat())).current_time)
+            for charger_id in ("C1", "C2"):
+                result = await platform.orders.issue(
+                    order(OrderKind.SET_CHARGING_LIMIT, charger_id, limit_w="11000"), timeout_s=5
+                )
+                assert result.outcome is OrderOutcome.ACCEPTED, result.detail
+            [(_, p16)] = [r for r in cp16.received if r[0] == "SetChargingProfile"]
+            [(_, p201)] = [r for r in cp201.received if r[0] == "SetChargingProfile"]
+            sent.append(p16["cs_charging_profiles"]["charging_schedule"]["start_schedule"])
+            sent.append(p201["charging_profile"]["charging_schedule"][0]["start_schedule"])
+        return sent
+
+    sent = asyncio.run(scenario())
+    assert len(sent) == 6
+    assert [t for t in sent if not wire.match(t)] == []
+
+
+def test_a_start_stamped_an_hour_ahead_is_timed_by_us_and_flagged(platform: Platform) -> None:
+    """docs/ocpp.md: a time more than 5 min ahead of ours is replaced by our receive time
+    and the session is flagged clock_unset (its duration is not the charger's)."""
+    ahead = datetime.now(UTC) + timedelta(hours=1)
+
+    async def scenario() -> None:
+        async with (
+            running(platform) as gateway,
+            connect(gateway, "C1") as cp16,
+            connect(gateway, "C2", "ocpp2.0.1") as cp201,
+        ):
+            await cp16.call(
+                c16.StartTransaction(
+                    connector_id=1, id_tag="A", meter_start=100, timestamp=stamp(ahead)
+                )
+            )
+            await cp201.call(
+                c201.TransactionEvent(
+                    event_type="Started",
+                    timestamp=stamp(ahead),
+                    trigger_reason="Authorized",
+                    seq_no=0,
+                    evse={"id": 1, "connector_id": 1},
+                    transaction_info={"transaction_id": "T-AHEAD"},
+                )
+            )
+
+    asyncio.run(scenario())
+    started = {s["charger_id"]: s for s in sessions(platform)}
+    assert set(started) == {"C1", "C2"}
+    for session in started.values():
+        assert session["started_at"] < ahead - timedelta(minutes=50)  # our time, not its
+        assert "clock_unset" in session["flags"], session
+    codes = {e["code"] for e in platform.read.events(event_type="alarm.raised")}
+    assert codes == {"ClockAhead"}
+
+
+def test_nothing_of_a_closed_connection_stays_in_the_gateways_memory(platform: Platform) -> None:
+    """Forty chargers connect, boot and go; forty strangers knock. Afterwards none of the
+    memory the gateway's or the ingest pipeline's own code allocated for them is still
+    held (only what is in flight at any moment: the writer waiting for its next batch).
+    Such leftovers, however small, pin the memory of the connections around them:
+    benchmarks/ocpp_ingest/retention.py measures what they cost at 10,000 connections."""
+    import gc
+    import tracemalloc
+
+    from websockets.exceptions import InvalidStatus
+
+    from chargenet.kit.secrets import hash_secret
+    from tests.adapters.ocpp.peers import PASSWORD, basic
+    from tests.builders import T0, charger
+
+    fleet = [f"X{n:03d}" for n in range(40)]
+    platform.ingestor.ingest([*world(), *(charger(c, "S1", guns=1) for c in fleet)])
+    assert platform.ocpp_queries is not None
+    secret = hash_secret(PASSWORD)
+    for charger_id in fleet:
+        platform.ocpp_queries.set_secret(charger_id, secret, T0)
+    ours = [  # memory that these files' own lines allocated
+        tracemalloc.Filter(True, "*/chargenet/adapters/ocpp/gateway.py"),
+        tracemalloc.Filter(True, "*/chargenet/app/pipeline.py"),
+    ]
+
+    async def visit(gateway: Any, charger_id: str) -> None:
+        async with connect(gateway, charger_id) as cp:
+            await cp.call(boot16())
+        await eventually(lambda: charger_id not in gateway.links)
+        with contextlib.suppress(InvalidStatus):  # 404: nobody of that name
+            await websockets.connect(
+                f"ws://127.0.0.1:{gateway.port}/ocpp/STRANGER-{charger_id}",
+                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                additional_headers=basic(f"STRANGER-{charger_id}", PASSWORD),
+            )
+
+    async def scenario() -> list[Any]:
+        async with running(platform) as gateway:
+            await visit(gateway, "C1")  # first use: decoders and the like are made once
+            await asyncio.sleep(0.2)
+            gc.collect()
+            tracemalloc.start(8)
+            before = tracemalloc.take_snapshot().filter_traces(ours)
+            for charger_id in fleet:
+                await visit(gateway, charger_id)
+            await asyncio.sleep(0.2)  # the last offline notices are stored
+            gc.collect()
+            after = tracemalloc.take_snapshot().filter_traces(ours)
+            tracemalloc.stop()
+            return [s for s in after.compare_to(before, "traceback") if s.count_diff > 0]
+
+    kept = asyncio.run(scenario())
+    held = sum(s.count_diff for s in kept)
+    assert held <= 4, "\n".join(f"{s}: {s.traceback.format()[-2:]}" for s in kept)

@@ -11,7 +11,7 @@ from chargenet.bootstrap import Platform
 from chargenet.core.events import Event, Source
 from chargenet.core.ownership import references
 from tests.adapters.test_codec import SAMPLES
-from tests.builders import operator, small_world, station
+from tests.builders import charger, operator, small_world, station
 
 
 def _from(event: Event, n: int, tag: str, **sender: str) -> Event:
@@ -27,7 +27,9 @@ def _naming_samples() -> list[Event]:
 
 
 def test_a_sender_is_refused_for_everything_it_does_not_hold(any_platform: Platform) -> None:
-    any_platform.ingestor.ingest([*small_world(), operator("OTHER"), station("SX", "OTHER")])
+    any_platform.ingestor.ingest(
+        [*small_world(), charger("C2", "S1"), operator("OTHER"), station("SX", "OTHER")]
+    )
     any_platform.ingestor.ingest(SAMPLES)  # the things the samples name now exist
     samples = _naming_samples()
     foreign = [_from(e, n, "op", operator_id="OTHER") for n, e in enumerate(samples)]
@@ -42,7 +44,7 @@ def test_a_sender_is_refused_for_everything_it_does_not_hold(any_platform: Platf
 
 
 def test_the_holder_itself_is_not_refused_for_what_it_holds(any_platform: Platform) -> None:
-    any_platform.ingestor.ingest(small_world())
+    any_platform.ingestor.ingest([*small_world(), charger("C2", "S1")])
     any_platform.ingestor.ingest(SAMPLES)
     own = [_from(e, n, "own", operator_id="OP1") for n, e in enumerate(_naming_samples())]
     outcomes = any_platform.ingestor.ingest(own)

@@ -22,6 +22,7 @@ from chargenet.adapters.api.params import AfterSeq, Offset
 from chargenet.adapters.api.schemas import (
     AreaDetail,
     AreaOut,
+    ChargerInventoryOut,
     ChargerOut,
     ConnectorOut,
     EventOut,
@@ -215,6 +216,23 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
     )
     async def charger(charger_id: str, member: Principal = member_only) -> Any:
         return _found(await _call(queries.charger, charger_id, member), "charger", charger_id)
+
+    @router.get(
+        "/chargers/{charger_id}/inventory",
+        response_model=ChargerInventoryOut,
+        tags=["registry"],
+        **declared(Audience.MEMBER),
+    )
+    async def charger_inventory(charger_id: str, member: Principal = member_only) -> Any:
+        """The charger's hardware and firmware as it reported them: vendor, model, serial
+        number and firmware, and each component variable (modem, meter, OCPP 2.0.1
+        device model) with when it was reported."""
+        row = _found(await _call(queries.charger, charger_id, member), "charger", charger_id)
+        items = await _call(queries.charger_inventory, charger_id)
+        return {
+            **{k: row[k] for k in ("charger_id", "vendor", "model", "serial_number", "firmware")},
+            "items": items,
+        }
 
     @router.get(
         "/connectors", response_model=list[ConnectorOut], tags=["live"], **declared(Audience.PUBLIC)

@@ -116,6 +116,28 @@ class ChargerOut(BaseModel):
     connectors: list[ConnectorOut]
 
 
+class InventoryItemOut(BaseModel):
+    component: str
+    component_instance: str | None
+    evse_no: int | None
+    connector_no: int | None
+    variable: str
+    variable_instance: str | None
+    value: str
+    reported_at: datetime
+
+
+class ChargerInventoryOut(BaseModel):
+    """What a charger says it is (BootNotification, OCPP 2.0.1 NotifyReport)."""
+
+    charger_id: str
+    vendor: str | None
+    model: str | None
+    serial_number: str | None
+    firmware: str | None
+    items: list[InventoryItemOut]
+
+
 class StationOut(BaseModel):
     station_id: str
     operator_id: str

@@ -9,6 +9,13 @@ ocpp1.6 and ocpp2.0.1 protocols). docs/ocpp.md has the table:
   or TxDefaultProfile on one connector)
 - get / change_configuration → Get/ChangeConfiguration (2.0.1 Get/SetVariables with keys
   "Component.Variable")
+- get / set_variables → 2.0.1 Get/SetVariables (components with EVSE, instances, attribute
+  types)
+- unlock_connector → UnlockConnector; trigger_message → TriggerMessage
+
+Every CALL is checked against the version's official request schema before it is sent
+(or recorded, through `problem`): what a strict charger would refuse is refused here,
+with the schema's own reason.
 """
 
 from __future__ import annotations
@@ -17,11 +24,14 @@ import json
 import logging
 from typing import Any
 
+import msgspec
+
 from chargenet.adapters.ocpp.frames import as_plain
 from chargenet.adapters.ocpp.gateway import OcppGateway
 from chargenet.adapters.ocpp.link import CallFailed
-from chargenet.adapters.ocpp.schemas import V16
-from chargenet.app.orders import Order, OrderResult
+from chargenet.adapters.ocpp.schemas import V16, V201, SchemaMissing, payload_type
+from chargenet.adapters.ocpp.values import wire_time
+from chargenet.app.orders import Failure, Order, OrderInvalid, OrderResult
 from chargenet.core.supervision import OrderKind, OrderOutcome
 from chargenet.kit.ids import stable_id
 
@@ -29,34 +39,45 @@ log = logging.getLogger(__name__)
 
 LIMIT_PROFILE_ID = 7_201  # chargenet's own profile: setting it again replaces it
 LIMIT_STACK_LEVEL = 9
-OK_STATUSES = frozenset({"Accepted", "Scheduled", "RebootRequired"})
-
-
-class OrderInvalid(ValueError):
-    pass
+OK_STATUSES = frozenset({"Accepted", "Scheduled", "RebootRequired", "Unlocked"})
+MAX_VARIABLES = 50  # per Get/SetVariables order
 
 
 class OcppControl:
     def __init__(self, gateway: OcppGateway) -> None:
         self.gateway = gateway
 
+    def problem(self, order: Order) -> str | None:
+        """Why the order cannot become a CALL in the charger's version (None: it can)."""
+        if order.protocol not in (V16, V201):
+            return f"not an OCPP charger ({order.protocol})"
+        try:
+            request(order, order.protocol, wire_time(self.gateway.clock.now()))
+        except OrderInvalid as exc:
+            return str(exc)
+        return None
+
     async def execute(self, order: Order, timeout_s: float) -> OrderResult:
         link = self.gateway.links.get(order.charger_id)
         if link is None:
-            return OrderResult(OrderOutcome.FAILED, "charger is not connected")
+            return OrderResult(
+                OrderOutcome.FAILED, "charger is not connected", failure=Failure.NOT_CONNECTED
+            )
         try:
-            action, payload = request(order, link.version, self.gateway.clock.now().isoformat())
+            action, payload = request(order, link.version, wire_time(self.gateway.clock.now()))
         except OrderInvalid as exc:
-            return OrderResult(OrderOutcome.FAILED, str(exc))
+            return OrderResult(OrderOutcome.FAILED, str(exc), failure=Failure.ERROR)
         try:
             answer = await link.call(action, payload, timeout_s)
         except TimeoutError:
             self.gateway.call_failed(link)
             return OrderResult(OrderOutcome.TIMEOUT, f"{action}: no answer within {timeout_s:g} s")
         except CallFailed as exc:
-            if "connection closed" not in str(exc):
+            lost = "connection closed" in str(exc)
+            if not lost:
                 self.gateway.call_failed(link)
-            return OrderResult(OrderOutcome.FAILED, f"{action}: {exc}")
+            failure = Failure.CONNECTION_LOST if lost else Failure.ERROR
+            return OrderResult(OrderOutcome.FAILED, f"{action}: {exc}", failure=failure)
         link.call_failures = 0
         return verdict(action, as_plain(answer))
 
@@ -65,14 +86,14 @@ def verdict(action: str, answer: dict[str, Any]) -> OrderResult:
     """The order's outcome from the charger's answer; the answer itself is the detail."""
     detail = json.dumps(answer, ensure_ascii=False, sort_keys=True)[:2000]
     if action in ("GetConfiguration", "GetVariables"):
-        return OrderResult(OrderOutcome.ACCEPTED, detail)
+        return OrderResult(OrderOutcome.ACCEPTED, detail, answer)
     if action == "SetVariables":
         statuses = {r.get("attributeStatus") for r in answer.get("setVariableResult", [])}
         ok = bool(statuses) and statuses <= OK_STATUSES
-        return OrderResult(OrderOutcome.ACCEPTED if ok else OrderOutcome.REJECTED, detail)
+        return OrderResult(OrderOutcome.ACCEPTED if ok else OrderOutcome.REJECTED, detail, answer)
     status = answer.get("status")
     return OrderResult(
-        OrderOutcome.ACCEPTED if status in OK_STATUSES else OrderOutcome.REJECTED, detail
+        OrderOutcome.ACCEPTED if status in OK_STATUSES else OrderOutcome.REJECTED, detail, answer
     )
 
 
@@ -109,7 +130,19 @@ def _component_variable(key: str) -> dict[str, Any]:
 
 
 def request(order: Order, version: str, now: str) -> tuple[str, dict[str, Any]]:
-    """(action, payload) of an order in the charger's OCPP version."""
+    """(action, payload) of an order in the charger's OCPP version, checked against the
+    version's request schema."""
+    action, payload = _request(order, version, now)
+    try:
+        msgspec.convert(payload, payload_type(version, action, False))
+    except SchemaMissing:
+        raise OrderInvalid(f"OCPP {version[4:]} has no {action}") from None
+    except msgspec.ValidationError as exc:
+        raise OrderInvalid(f"{action}: {exc}") from None
+    return action, payload
+
+
+def _request(order: Order, version: str, now: str) -> tuple[str, dict[str, Any]]:
     kind = order.kind
     evse = order.evse_no
     v16 = version == V16
@@ -176,7 +209,80 @@ def request(order: Order, version: str, now: str) -> tuple[str, dict[str, Any]]:
         return "SetVariables", {
             "setVariableData": [{"attributeValue": value[:1000], **_component_variable(key)}]
         }
+    if kind is OrderKind.GET_VARIABLES:
+        if v16:
+            raise OrderInvalid("get_variables is OCPP 2.0.1; a 1.6 charger has get_configuration")
+        return "GetVariables", {
+            "getVariableData": [
+                {**_variable(item), **_attribute(item)} for item in _variables(order)
+            ]
+        }
+    if kind is OrderKind.SET_VARIABLES:
+        if v16:
+            raise OrderInvalid(
+                "set_variables is OCPP 2.0.1; a 1.6 charger has change_configuration"
+            )
+        data = []
+        for item in _variables(order):
+            value = item.get("value")
+            if not isinstance(value, str):
+                raise OrderInvalid("set_variables needs a value (text) for every variable")
+            data.append({"attributeValue": value, **_variable(item), **_attribute(item)})
+        return "SetVariables", {"setVariableData": data}
+    if kind is OrderKind.UNLOCK_CONNECTOR:
+        if not evse:
+            raise OrderInvalid("unlock_connector needs the connector's evse_no")
+        if v16:
+            return "UnlockConnector", {"connectorId": evse}
+        return "UnlockConnector", {"evseId": evse, "connectorId": order.connector_no or 1}
+    if kind is OrderKind.TRIGGER_MESSAGE:
+        message = order.parameters.get("message", "")
+        if not message:
+            raise OrderInvalid("trigger_message needs the message to trigger")
+        payload = {"requestedMessage": message}
+        if evse:
+            if v16:
+                payload["connectorId"] = evse
+            else:
+                payload["evse"] = {"id": evse}
+                if order.connector_no:
+                    payload["evse"]["connectorId"] = order.connector_no
+        return "TriggerMessage", payload
     raise OrderInvalid(f"{kind.value} is not an OCPP order")
+
+
+def _variables(order: Order) -> list[dict[str, Any]]:
+    """The variables of a Get/SetVariables order: JSON in the parameter `variables`, a list
+    of {component, variable, value?, component_instance?, variable_instance?, evse_no?,
+    connector_no?, attribute_type?}."""
+    try:
+        items = json.loads(order.parameters.get("variables", ""))
+    except ValueError:
+        raise OrderInvalid("variables must be a JSON list") from None
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_VARIABLES:
+        raise OrderInvalid(f"variables must be a list of 1..{MAX_VARIABLES}")
+    if not all(isinstance(i, dict) for i in items):
+        raise OrderInvalid("each variable is an object")
+    return items
+
+
+def _variable(item: dict[str, Any]) -> dict[str, Any]:
+    component: dict[str, Any] = {"name": item.get("component")}
+    variable: dict[str, Any] = {"name": item.get("variable")}
+    if item.get("component_instance"):
+        component["instance"] = item["component_instance"]
+    if item.get("variable_instance"):
+        variable["instance"] = item["variable_instance"]
+    if item.get("evse_no") is not None:
+        component["evse"] = {"id": item["evse_no"]}
+        if item.get("connector_no") is not None:
+            component["evse"]["connectorId"] = item["connector_no"]
+    return {"component": component, "variable": variable}
+
+
+def _attribute(item: dict[str, Any]) -> dict[str, Any]:
+    kind = item.get("attribute_type")
+    return {"attributeType": kind} if kind else {}
 
 
 def _limit(order: Order, v16: bool, now: str) -> tuple[str, dict[str, Any]]:

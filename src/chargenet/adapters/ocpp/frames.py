@@ -2,9 +2,11 @@
 [4, id, code, description, details].
 
 A frame that cannot be read is answered with the version's own CallError code and never
-closes the connection. Payloads are decoded straight into the compiled schema types
-(`schemas.py`); msgspec's validation message tells which constraint broke, which picks
-the error code.
+closes the connection (OCPP-J 1.6 §4.2.3, 2.0.1 Part 4 §4.2.3 and §4.3: "When also the
+MessageId cannot be read, the CALLERROR SHALL contain "-1" as MessageId"). A broken
+CALLRESULT or CALLERROR is logged and dropped: a CALLERROR answers a CALL, never an answer.
+Payloads are decoded straight into the compiled schema types (`schemas.py`); msgspec's
+validation message tells which constraint broke, which picks the error code.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ _str = msgspec.json.Decoder(str)
 _int = msgspec.json.Decoder(int)
 _any = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
-_LEADING_ID = re.compile(rb'^\s*\[\s*[234]\s*,\s*"([^"\\]{1,36})"')
+# The head of a frame: its message type and a message id of 1..36 characters written as a
+# plain JSON string (no escapes, no raw control characters), followed by a comma.
+_HEAD = re.compile(rb'^\s*\[\s*[0-9]{1,3}\s*,\s*"([^"\\\x00-\x1f]{1,36})"\s*,')
+_ANSWER_HEAD = re.compile(rb"^\s*\[\s*[34]\s*,")
 
 
 class Err:
@@ -75,19 +80,34 @@ class CallError:
 
 
 class FrameError(Exception):
-    """A frame we answer with a CallError (message_id "-1" when none could be read)."""
+    """A frame we answer with a CallError (message_id "-1" when none could be read), or,
+    with `answer` false, only log (a broken CALLRESULT or CALLERROR)."""
 
-    def __init__(self, message_id: str, code: str, description: str) -> None:
+    def __init__(self, message_id: str, code: str, description: str, answer: bool = True) -> None:
         super().__init__(description)
         self.message_id = message_id
         self.code = code
         self.description = description
+        self.answer = answer
 
 
 def leading_id(data: bytes) -> str:
-    """The message id of a frame too broken (or too big) to parse, when it can be seen."""
-    match = _LEADING_ID.match(data[:64])
-    return match.group(1).decode() if match else "-1"
+    """The message id of a frame too broken (or too big) to parse, when it can be read:
+    an id that is not valid UTF-8 (OCPP-J: the whole message is UTF-8) cannot be."""
+    match = _HEAD.match(data[:96])
+    if match is None:
+        return "-1"
+    try:
+        return match.group(1).decode()
+    except UnicodeDecodeError:
+        return "-1"
+
+
+def unreadable(data: bytes, code: str, description: str) -> FrameError:
+    """The refusal of a frame that cannot be parsed: a CallError with the id at its head
+    ("-1" when none can be read); only logged when its head says it is an answer."""
+    answer = _ANSWER_HEAD.match(data[:16]) is None
+    return FrameError(leading_id(data), code, description, answer=answer)
 
 
 def violation(version: str, error: msgspec.ValidationError) -> tuple[str, str]:
@@ -105,27 +125,33 @@ def violation(version: str, error: msgspec.ValidationError) -> tuple[str, str]:
 
 
 def parse(data: bytes, version: str) -> Call | CallResult | CallError:
-    """Read one frame; raises FrameError with the CallError to answer."""
+    """Read one frame; raises FrameError with the CallError to answer (or to log only)."""
     try:
         parts = _outer.decode(data)
     except msgspec.DecodeError as exc:
-        raise FrameError(
-            leading_id(data), Err.rpc(version), f"not an OCPP-J array: {exc}"
-        ) from None
+        raise unreadable(data, Err.rpc(version), f"not an OCPP-J array: {exc}") from None
+    except RecursionError:
+        # Valid JSON nested deeper than any OCPP message (msgspec stops at 1,000 levels):
+        # refused as a frame that is too long is.
+        raise unreadable(data, Err.format(version), "JSON nested too deeply") from None
     if len(parts) < 3:
-        raise FrameError("-1", Err.rpc(version), "a frame has at least 3 elements")
+        raise unreadable(data, Err.rpc(version), "a frame has at least 3 elements")
     try:
         kind = _int.decode(parts[0])
+    except msgspec.DecodeError:
+        raise unreadable(data, Err.rpc(version), "the message type is not a number") from None
+    answer = kind not in (CALLRESULT, CALLERROR)  # an answer is never answered
+    try:
         message_id = _str.decode(parts[1])
     except msgspec.DecodeError:
-        raise FrameError(leading_id(data), Err.rpc(version), "bad message type or id") from None
+        raise FrameError("-1", Err.rpc(version), "unreadable message id", answer) from None
     if not 0 < len(message_id) <= MAX_MESSAGE_ID:
-        raise FrameError("-1", Err.rpc(version), "message id must be 1..36 characters")
+        raise FrameError("-1", Err.rpc(version), "message id must be 1..36 characters", answer)
     if kind == CALL:
         return _call(parts, message_id, version)
     if kind == CALLRESULT:
         if len(parts) != 3:
-            raise FrameError(message_id, Err.format(version), "a CALLRESULT has 3 elements")
+            raise FrameError(message_id, Err.format(version), "a CALLRESULT has 3 elements", False)
         return CallResult(message_id, parts[2])
     if kind == CALLERROR:
         try:

@@ -19,6 +19,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import hmac
 import http
 import logging
 import random
@@ -62,6 +63,8 @@ _ws_log.setLevel(logging.WARNING)
 PATH_PREFIX = "/ocpp/"
 MAX_IDENTITY = 128
 _REFRESH_AFTER_S = 10.0  # a refused login re-reads the charger's record at most this often
+_WARN_EVERY_S = 60.0  # a charger's bad data is logged at most this often
+_PROOF_BYTES = 32  # SHA-256
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,15 @@ class OcppGateway:
         self.config = config or GatewayConfig()
         self.stats = GatewayStats()
         self.links: dict[str, Link] = {}
+        self._links_peak = 0
         self._directory: dict[str, ChargerEndpoint] = {}
         self._refreshed: dict[str, float] = {}
-        self._verified: dict[str, bytes] = {}  # charger → sha256 of the password it proved
+        # charger → SHA-256 of the password it last proved, in a buffer made once per charger
+        # (when the directory is warmed) and overwritten in place. What a connection leaves
+        # behind in memory made while thousands of connections come and go pins that memory:
+        # a new digest per login kept ~15 KB of RSS per closed connection (benchmarks/
+        # ocpp_ingest/retention.py).
+        self._verified: dict[str, bytearray] = {}
         self._handshakes = 0
         self._server: Server | None = None
         self._warned: dict[str, float] = {}
@@ -137,15 +146,33 @@ class OcppGateway:
 
     def forget_secret(self, charger_id: str) -> None:
         self._directory.pop(charger_id, None)
-        self._verified.pop(charger_id, None)
+        slot = self._verified.get(charger_id)
+        if slot is not None:
+            slot[:] = bytes(_PROOF_BYTES)
+
+    def _warm(self, endpoints: Sequence[ChargerEndpoint]) -> None:
+        """Cache every charger's record, and make each its proof buffer, at start."""
+        for endpoint in endpoints:
+            self._directory[endpoint.charger_id] = endpoint
+            if endpoint.secret_hash is not None:
+                self._verified.setdefault(endpoint.charger_id, bytearray(_PROOF_BYTES))
+
+    def _remember_proof(self, charger_id: str, proof: bytes) -> None:
+        slot = self._verified.get(charger_id)
+        if slot is None:  # a charger registered since the gateway started
+            self._verified[charger_id] = bytearray(proof)
+        else:
+            slot[:] = proof
 
     async def _endpoint(self, charger_id: str, refresh: bool = False) -> ChargerEndpoint | None:
         found = None if refresh else self._directory.get(charger_id)
         if found is None:
             found = await asyncio.to_thread(self.endpoints.endpoint, charger_id)
-            self._refreshed[charger_id] = time.monotonic()
             if found is not None:
-                self._directory[charger_id] = found
+                # Only known chargers: every unknown identity tried (a scan) used to leave
+                # an entry here for the life of the process.
+                self._refreshed[found.charger_id] = time.monotonic()
+                self._directory[found.charger_id] = found
         return found
 
     # --- handshake --------------------------------------------------------------------------
@@ -205,13 +232,14 @@ class OcppGateway:
         if password is None:
             return None
         proof = hashlib.sha256(password.encode()).digest()
-        if self._verified.get(identity) == proof:
+        slot = self._verified.get(endpoint.charger_id)
+        if slot is not None and hmac.compare_digest(slot, proof):
             return endpoint
         for attempt in range(2):
             if endpoint.secret_hash is not None and await asyncio.to_thread(
                 verify_secret, password, endpoint.secret_hash
             ):
-                self._verified[identity] = proof
+                self._remember_proof(endpoint.charger_id, proof)
                 return endpoint
             # A password set since we cached the record (by another process): look again,
             # but not more often than every few seconds per charger.
@@ -241,6 +269,7 @@ class OcppGateway:
         link = Link(self, connection, endpoint, version, self.clock.now())
         old = self.links.get(link.charger_id)
         self.links[link.charger_id] = link
+        self._links_peak = max(self._links_peak, len(self.links))
         self.stats.accepted += 1
         self.stats.connections = len(self.links)
         if old is not None:
@@ -255,9 +284,20 @@ class OcppGateway:
             if self.links.get(link.charger_id) is link:
                 del self.links[link.charger_id]
                 self.stats.connections = len(self.links)
+                self._closed(link.charger_id)
                 if self._server is not None:
                     with contextlib.suppress(Exception):
                         await self._presence(link.charger_id, False, link.close_reason)
+
+    def _closed(self, charger_id: str) -> None:
+        """What a connection leaves behind goes with it."""
+        warned = self._warned.get(charger_id)
+        if warned is not None and time.monotonic() - warned >= _WARN_EVERY_S:
+            del self._warned[charger_id]
+        # A dict never gives back its table: after a mass disconnect, make a small one.
+        if self._links_peak > 1024 and len(self.links) * 4 < self._links_peak:
+            self.links = dict(self.links)
+            self._links_peak = len(self.links)
 
     async def _presence(self, charger_id: str, online: bool, reason: str) -> None:
         await self.submit(
@@ -281,7 +321,7 @@ class OcppGateway:
         """Log a charger's bad data at most once a minute per charger (a flood of bad
         frames must not flood the log)."""
         now = time.monotonic()
-        if now - self._warned.get(charger_id, -60.0) >= 60.0:
+        if now - self._warned.get(charger_id, -_WARN_EVERY_S) >= _WARN_EVERY_S:
             self._warned[charger_id] = now
             log.warning("%s: " + message, charger_id, *args)
 
@@ -333,8 +373,7 @@ class OcppGateway:
     @contextlib.asynccontextmanager
     async def running(self, host: str, port: int) -> AsyncIterator[OcppGateway]:
         """Serve until the block exits; then every charger is marked offline."""
-        warm = await asyncio.to_thread(self.endpoints.endpoints, list(VERSIONS))
-        self._directory.update({e.charger_id: e for e in warm})
+        self._warm(await asyncio.to_thread(self.endpoints.endpoints, list(VERSIONS)))
         await self._mark_stale_offline()
         server = await serve(
             self._handle,

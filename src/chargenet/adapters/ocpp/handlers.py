@@ -15,10 +15,19 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
+from chargenet.adapters.ocpp import equipment
 from chargenet.adapters.ocpp import status as ocpp_status
 from chargenet.adapters.ocpp.link import Handler, Link, Reply
 from chargenet.adapters.ocpp.schemas import V16, V201
-from chargenet.adapters.ocpp.values import Stamp, parse_time, read_sample, token_hash
+from chargenet.adapters.ocpp.values import (
+    Stamp,
+    parse_time,
+    read_sample,
+    token_hash,
+    wire_time,
+)
 from chargenet.core.events import (
     MAX_DATA_TRANSFER_CHARS,
     AlarmCleared,
@@ -90,12 +99,12 @@ def transaction_id_16(charger_id: str, connector: int, timestamp: str, meter_sta
 
 
 def now_text(link: Link) -> str:
-    return link.gateway.clock.now().isoformat().replace("+00:00", "Z")
+    return wire_time(link.gateway.clock.now())
 
 
 def clock_events(link: Link, stamp: Stamp, received: datetime) -> list[Event]:
     """Once per connection: an alarm when the charger's clock is unset or runs ahead."""
-    if link.clock_flagged or not (stamp.unset or stamp.ahead):
+    if link.clock_flagged or not stamp.replaced:
         return []
     link.clock_flagged = True
     code = "ClockUnset" if stamp.unset else "ClockAhead"
@@ -180,9 +189,9 @@ async def heartbeat(link: Link, payload: Any, received: datetime) -> Reply:
     return Reply((), {"currentTime": now_text(link)})
 
 
-async def boot(link: Link, payload: Any, received: datetime) -> Reply:
+def _booted(link: Link, event: Event) -> Reply:
     return Reply(
-        (),
+        (event,),
         {
             "status": "Accepted",
             "currentTime": now_text(link),
@@ -191,12 +200,31 @@ async def boot(link: Link, payload: Any, received: datetime) -> Reply:
     )
 
 
+async def boot_16(link: Link, payload: Any, received: datetime) -> Reply:
+    return _booted(link, equipment.boot_inventory_16(link.charger_id, payload, received))
+
+
+async def boot_201(link: Link, payload: Any, received: datetime) -> Reply:
+    return _booted(link, equipment.boot_inventory_201(link.charger_id, payload, received))
+
+
+async def notify_report_201(link: Link, payload: Any, received: datetime) -> Reply:
+    event = equipment.report_inventory_201(link.charger_id, payload, received)
+    return Reply((event,) if event is not None else (), {})
+
+
+async def firmware_status(link: Link, payload: Any, received: datetime) -> Reply:
+    return Reply((equipment.firmware_notice(link.charger_id, payload, received),), {})
+
+
+async def upload_status(link: Link, payload: Any, received: datetime) -> Reply:
+    return Reply((equipment.upload_notice(link.charger_id, payload, received),), {})
+
+
 async def data_transfer(link: Link, payload: Any, received: datetime) -> Reply:
     data = payload.data
     if data is not None and not isinstance(data, str):
-        import json
-
-        data = json.dumps(data, ensure_ascii=False, default=str)
+        data = msgspec.json.encode(data).decode()
     if data is not None and len(data) > MAX_DATA_TRANSFER_CHARS:
         data = data[:MAX_DATA_TRANSFER_CHARS]
     event = ChargerDataTransferred(
@@ -287,7 +315,7 @@ async def start_16(link: Link, payload: Any, received: datetime) -> Reply:
     ref = link.endpoint.connector(payload.connectorId, 1)
     connector_id = ref.connector_id if ref else _unknown_connector(link, f"{payload.connectorId}-1")
     flags: list[SessionFlag] = []
-    if stamp.unset:
+    if stamp.replaced:
         flags.append(SessionFlag.CLOCK_UNSET)
     if received - stamp.at > OFFLINE_AFTER:
         flags.append(SessionFlag.STARTED_OFFLINE)
@@ -309,7 +337,7 @@ async def start_16(link: Link, payload: Any, received: datetime) -> Reply:
 
 async def stop_16(link: Link, payload: Any, received: datetime) -> Reply:
     stamp = parse_time(payload.timestamp, received)
-    flags: list[SessionFlag] = [SessionFlag.CLOCK_UNSET] if stamp.unset else []
+    flags: list[SessionFlag] = [SessionFlag.CLOCK_UNSET] if stamp.replaced else []
     answer: dict[str, Any] = {"idTagInfo": dict(ACCEPTED)} if payload.idTag else {}
     tx = payload.transactionId
     if tx <= 0:
@@ -324,17 +352,49 @@ async def stop_16(link: Link, payload: Any, received: datetime) -> Reply:
             return Reply((), answer)
         sid = SessionId(candidates[0].session_id)
         flags.append(SessionFlag.STARTED_OFFLINE)
+        connector: tuple[str, int] | None = (
+            candidates[0].connector_id,
+            _max_power(link, candidates[0].connector_id),
+        )
     else:
         sid = session_id(link.charger_id, tx)
+        connector = await _session_connector(link, str(tx))
     link.forget_transaction(str(tx))
-    event = SessionEnded(
-        **meta(link, received, stamp.at, "stop", sid),
-        session_id=sid,
-        meter_stop_wh=payload.meterStop,
-        stop_reason=payload.reason or "Local",
-        flags=tuple(flags),
+    events: list[Event] = clock_events(link, stamp, received)
+    if connector is not None:
+        # The meter readings a stop carries are the connector's too: the transactionData
+        # samples (some chargers report only there) and meterStop, the register when the
+        # transaction ended (1.6 StopTransaction.req). Same ids as the samples of
+        # MeterValues, so a sample sent both ways is stored once.
+        connector_id, max_power = connector
+        samples, _ = _sample_events(
+            link, received, connector_id, max_power, payload.transactionData or (), sid, tx
+        )
+        events += samples
+        if link.plausible_register(
+            connector_id, payload.meterStop, max_power, stamp.at.timestamp()
+        ):
+            events.append(
+                MeterSampled(
+                    **meta(link, received, stamp.at, "stop-meter", sid, payload.meterStop),
+                    connector_id=ConnectorId(connector_id),
+                    session_id=sid,
+                    energy_register_wh=payload.meterStop,
+                )
+            )
+        else:
+            link.gateway.stats.dropped_values += 1
+            link.gateway.warn(link.charger_id, "meter stop jump to %d Wh", payload.meterStop)
+    events.append(
+        SessionEnded(
+            **meta(link, received, stamp.at, "stop", sid),
+            session_id=sid,
+            meter_stop_wh=payload.meterStop,
+            stop_reason=payload.reason or "Local",
+            flags=tuple(flags),
+        )
     )
-    return Reply((*clock_events(link, stamp, received), event), answer)
+    return Reply(events, answer)
 
 
 async def meter_16(link: Link, payload: Any, received: datetime) -> Reply:
@@ -377,15 +437,16 @@ async def authorize_201(link: Link, payload: Any, received: datetime) -> Reply:
     return Reply((), {"idTokenInfo": dict(ACCEPTED)})
 
 
-async def _transaction_connector(link: Link, payload: Any, tx: str) -> tuple[str, int] | None:
-    evse = payload.evse
-    if evse is not None:
-        ref = link.endpoint.connector(evse.id, evse.connectorId)
-        if ref is not None:
-            return ref.connector_id, ref.max_power_w
+def _max_power(link: Link, connector_id: str) -> int:
+    refs = link.endpoint.connectors.values()
+    return next((r.max_power_w for r in refs if r.connector_id == connector_id), 0)
+
+
+async def _session_connector(link: Link, tx: str) -> tuple[str, int] | None:
+    """The connector of a transaction: remembered on this connection, else (a reconnect
+    in between) the one of its open session in the store."""
     known = link.transactions.get(tx) if link.transactions else None
     if known is None:
-        # Not seen on this connection (a reconnect in between): ask the store.
         sid = session_id(link.charger_id, tx)
         sessions = await asyncio.to_thread(link.gateway.endpoints.open_sessions, link.charger_id)
         match = next((s for s in sessions if s.session_id == sid), None)
@@ -395,15 +456,16 @@ async def _transaction_connector(link: Link, payload: Any, tx: str) -> tuple[str
         connector_id = match.connector_id
     else:
         connector_id = known[0]
-    power = next(
-        (
-            r.max_power_w
-            for r in link.endpoint.connectors.values()
-            if r.connector_id == connector_id
-        ),
-        0,
-    )
-    return connector_id, power
+    return connector_id, _max_power(link, connector_id)
+
+
+async def _transaction_connector(link: Link, payload: Any, tx: str) -> tuple[str, int] | None:
+    evse = payload.evse
+    if evse is not None:
+        ref = link.endpoint.connector(evse.id, evse.connectorId)
+        if ref is not None:
+            return ref.connector_id, ref.max_power_w
+    return await _session_connector(link, tx)
 
 
 async def transaction_201(link: Link, payload: Any, received: datetime) -> Reply:
@@ -432,7 +494,7 @@ async def transaction_201(link: Link, payload: Any, received: datetime) -> Reply
     )
     if kind == "Started":
         flags = [SessionFlag.STARTED_OFFLINE] if payload.offline else []
-        if stamp.unset:
+        if stamp.replaced:
             flags.append(SessionFlag.CLOCK_UNSET)
         events.append(
             SessionStarted(
@@ -460,7 +522,7 @@ async def transaction_201(link: Link, payload: Any, received: datetime) -> Reply
                 session_id=sid,
                 meter_stop_wh=stop,
                 stop_reason=info.stoppedReason or "Local",
-                flags=(SessionFlag.CLOCK_UNSET,) if stamp.unset else (),
+                flags=(SessionFlag.CLOCK_UNSET,) if stamp.replaced else (),
             )
         )
     state = info.chargingState
@@ -543,7 +605,7 @@ async def notify_event_201(link: Link, payload: Any, received: datetime) -> Repl
 
 HANDLERS: dict[str, dict[str, Handler]] = {
     V16: {
-        "BootNotification": boot,
+        "BootNotification": boot_16,
         "Heartbeat": heartbeat,
         "StatusNotification": status_16,
         "Authorize": authorize_16,
@@ -552,9 +614,13 @@ HANDLERS: dict[str, dict[str, Handler]] = {
         "MeterValues": meter_16,
         "DataTransfer": data_transfer,
         "SecurityEventNotification": security_event,
+        "FirmwareStatusNotification": firmware_status,
+        "SignedFirmwareStatusNotification": firmware_status,
+        "DiagnosticsStatusNotification": upload_status,
+        "LogStatusNotification": upload_status,
     },
     V201: {
-        "BootNotification": boot,
+        "BootNotification": boot_201,
         "Heartbeat": heartbeat,
         "StatusNotification": status_201,
         "Authorize": authorize_201,
@@ -563,5 +629,8 @@ HANDLERS: dict[str, dict[str, Handler]] = {
         "DataTransfer": data_transfer,
         "SecurityEventNotification": security_event,
         "NotifyEvent": notify_event_201,
+        "NotifyReport": notify_report_201,
+        "FirmwareStatusNotification": firmware_status,
+        "LogStatusNotification": upload_status,
     },
 }

@@ -109,7 +109,14 @@ class Link:
             async for data in self.ws:
                 self.last_seen = time.monotonic()
                 raw = data.encode() if isinstance(data, str) else data
-                await self._frame(raw)
+                try:
+                    await self._frame(raw)
+                except ConnectionClosed:
+                    raise
+                except Exception:
+                    # A bug in handling one frame must not cost the charger its connection.
+                    self.gateway.stats.failed += 1
+                    log.exception("%s: a frame could not be handled", self.charger_id)
         except ConnectionClosed:
             pass
         finally:
@@ -118,22 +125,19 @@ class Link:
     async def _frame(self, data: bytes) -> None:
         gateway = self.gateway
         gateway.stats.frames += 1
-        if len(data) > gateway.config.max_frame_bytes:
-            gateway.stats.refused += 1
-            await self._send(
-                frames.error(
-                    frames.leading_id(data),
+        try:
+            if len(data) > gateway.config.max_frame_bytes:
+                raise frames.unreadable(
+                    data,
                     Err.format(self.version),
                     f"frame of {len(data)} bytes exceeds {gateway.config.max_frame_bytes}",
                 )
-            )
-            return
-        try:
             message = frames.parse(data, self.version)
         except FrameError as exc:
             gateway.stats.refused += 1
             gateway.warn(self.charger_id, "refused frame: %s %s", exc.code, exc.description)
-            await self._send(frames.error(exc.message_id, exc.code, exc.description))
+            if exc.answer:
+                await self._send(frames.error(exc.message_id, exc.code, exc.description))
             return
         if isinstance(message, Call):
             await self._call(message)

@@ -31,6 +31,20 @@ class Stamp:
     ahead: bool = False  # the charger's clock is ahead of ours
     skew_s: float = 0.0  # charger minus us, when it could be judged
 
+    @property
+    def replaced(self) -> bool:
+        """Whether the charger's time was not trusted and ours stands in for it: a session
+        timed so is flagged `clock_unset` (its duration is not the charger's)."""
+        return self.unset or self.ahead
+
+
+def wire_time(at: datetime) -> str:
+    """A time as the gateway sends it: RFC 3339 in UTC with milliseconds. OCPP 2.0.1
+    Part 2 §2.1.4 allows at most 3 decimal places of a second; 1.6 chargers get the same
+    text (Python's isoformat would give 6)."""
+    utc = at.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
 
 def parse_time(text: str | None, received: datetime) -> Stamp:
     """A charger's time stamp, judged against our receive time."""

@@ -40,6 +40,7 @@ from chargenet.adapters.storage.schema import (
     targets,
 )
 from chargenet.adapters.storage.stopped import stopped
+from chargenet.adapters.storage.tables_ocpp import charger_inventory
 from chargenet.core.access import Principal, Role
 from chargenet.core.areas import AreaLevel, official_level
 from chargenet.core.errors import UnknownReference
@@ -424,6 +425,31 @@ class ReadModel:
             return None
         self._attach_connectors(rows)
         return rows[0]
+
+    def charger_inventory(self, charger_id: str) -> list[Row]:
+        inv = charger_inventory
+        stmt = (
+            select(inv)
+            .where(inv.c.charger_id == charger_id)
+            .order_by(
+                inv.c.evse_no,
+                inv.c.connector_no,
+                inv.c.component,
+                inv.c.component_instance,
+                inv.c.variable,
+                inv.c.variable_instance,
+            )
+        )
+        rows = self._all(stmt)
+        for row in rows:
+            del row["charger_id"]
+            row["reported_at"] = row.pop("as_of")
+            for name in ("evse_no", "connector_no"):
+                if row[name] < 0:
+                    row[name] = None
+            for name in ("component_instance", "variable_instance"):
+                row[name] = row[name] or None
+        return rows
 
     def connectors(
         self,

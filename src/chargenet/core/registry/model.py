@@ -289,6 +289,45 @@ class ChargerRecord:
         ]
 
 
+MAX_INVENTORY_ITEMS = 5_000  # one report of a charger's device model
+MAX_INVENTORY_VALUE = 2_500  # OCPP 2.0.1 attributeValue maxLength
+MAX_INVENTORY_NAME = 50  # OCPP 2.0.1 component/variable name and instance maxLength
+
+
+@dataclass(frozen=True, kw_only=True)
+class InventoryItem:
+    """One fact of a charger's hardware and firmware inventory as the charger states it:
+    a variable of one of its components (OCPP 2.0.1 device model: component, EVSE,
+    connector, variable → its actual value), or a field of its BootNotification
+    (component "BootNotification")."""
+
+    component: str
+    variable: str
+    value: str
+    evse_no: int | None = None
+    connector_no: int | None = None
+    component_instance: str | None = None
+    variable_instance: str | None = None
+
+    def problems(self) -> list[str]:
+        out: list[str] = []
+        for name in ("component", "variable"):
+            text = getattr(self, name)
+            if not text or not text.strip() or len(text) > MAX_INVENTORY_NAME:
+                out.append(f"{name} must be 1..{MAX_INVENTORY_NAME} characters")
+        for name in ("component_instance", "variable_instance"):
+            text = getattr(self, name)
+            if text is not None and len(text) > MAX_INVENTORY_NAME:
+                out.append(f"{name} longer than {MAX_INVENTORY_NAME} characters")
+        if len(self.value) > MAX_INVENTORY_VALUE:
+            out.append(f"value longer than {MAX_INVENTORY_VALUE} characters")
+        if self.evse_no is not None and not 0 <= self.evse_no <= MAX_EVSES_PER_CHARGER:
+            out.append(f"evse {self.evse_no} out of range")
+        if self.connector_no is not None and not 0 <= self.connector_no <= MAX_CONNECTORS_PER_EVSE:
+            out.append(f"connector {self.connector_no} out of range")
+        return out
+
+
 @dataclass(frozen=True, kw_only=True)
 class SwapStationRecord:
     """A battery-swap station (R40): taxis, heavy trucks, mining vehicles."""

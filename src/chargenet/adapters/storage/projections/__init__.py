@@ -56,6 +56,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
     **planning.APPLIERS,
     **billing.APPLIERS,
     **ocpi.APPLIERS,
+    **ocpp.CORE_APPLIERS,
 }
 _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
     **live.APPLIERS,

@@ -126,14 +126,19 @@ def _apply_charger(conn: Connection, event: ChargerRegistered | ChargerUpdated) 
         if taken is not None and taken["charger_id"] != ch.charger_id:
             raise Conflict(f"connector {cid} already belongs to charger {taken['charger_id']}")
     tracked = ch.protocol in _PRESENCE_TRACKED
+    # A record that leaves vendor, model, serial number or firmware empty does not unsay
+    # what is known: most often the charger's own report (charger.inventory_reported).
+    described = {
+        name: getattr(ch, name)
+        if getattr(ch, name) is not None or existing is None
+        else existing[name]
+        for name in ("vendor", "model", "serial_number", "firmware")
+    }
     values: dict[str, Any] = {
         "charger_id": ch.charger_id,
         "station_id": ch.station_id,
         "operator_id": station["operator_id"],
-        "vendor": ch.vendor,
-        "model": ch.model,
-        "serial_number": ch.serial_number,
-        "firmware": ch.firmware,
+        **described,
         "protocol": ch.protocol,
         "registered_at": event.occurred_at,
         "as_of": event.occurred_at,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chargenet.adapters.storage.projections.live import advance_session, connector_live
@@ -129,6 +130,29 @@ def _apply_ended(raw: Raw, event: SessionEnded) -> None:
         "UPDATE connector_live SET session_id = NULL"
         " WHERE connector_id = :cid AND session_id = :sid",
         {"cid": connector_id, "sid": event.session_id},
+    )
+    _flow_stopped(raw, connector_id, event.session_id, max(event.occurred_at, started_at))
+
+
+def _flow_stopped(raw: Raw, connector_id: str, session_id: str, ended: datetime) -> None:
+    """The end of a session is the end of its energy flow: the connector's live power and
+    current read 0 from then on, not the last charging sample. Not when a newer reading
+    is held, nor when another session has begun on the connector since."""
+    live = raw.one(
+        "SELECT session_id, meter_at FROM connector_live WHERE connector_id = :cid",
+        {"cid": connector_id},
+    )
+    if live is None or live[0] not in (None, session_id):
+        return
+    meter_at = raw.read_t(live[1])
+    if meter_at is None or meter_at > ended:
+        return
+    raw.execute(
+        "UPDATE connector_live SET meter_at = :t,"
+        " power_w = CASE WHEN power_w IS NULL THEN NULL ELSE 0 END,"
+        " current_a = CASE WHEN current_a IS NULL THEN NULL ELSE 0 END"
+        " WHERE connector_id = :cid",
+        {"t": raw.t(ended), "cid": connector_id},
     )
 
 
