@@ -211,7 +211,8 @@ def test_every_route_declares_its_audience_and_docs_list_them(client: TestClient
     assert undeclared == []
     table = (ROOT / "docs" / "access.md").read_text()
     assert access_table(client.app.openapi()) in table, (  # type: ignore[attr-defined]
-        "docs/access.md is out of date: python -m scripts.access_table > docs/access.md"
+        "docs/access.md is out of date: "
+        "python -m chargenet.entrypoints.access_table > docs/access.md"
     )
 
 
