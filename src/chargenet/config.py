@@ -54,6 +54,10 @@ class Settings:
     ocpp_tls_cert: str | None = None
     ocpp_tls_key: str | None = None
     ocpp_tls_client_ca: str | None = None  # profile 3: CA of the chargers' certificates
+    # Orderly charging (docs/orderly.md): the grid's time-of-use periods (TOML; default the
+    # shipped sample) and the province whose periods price the plan.
+    grid_tou_file: str | None = None
+    grid_tou_region: str = "140000"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -89,6 +93,8 @@ class Settings:
             ("ocpp_tls_cert", str),
             ("ocpp_tls_key", str),
             ("ocpp_tls_client_ca", str),
+            ("grid_tou_file", str),
+            ("grid_tou_region", str),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

@@ -24,6 +24,7 @@ from chargenet.core.events import (
     ChargeOrdersReconciled,
     ChargerDataTransferred,
     ChargerInventoryReported,
+    ChargingNeedsStated,
     ChargerPresenceChanged,
     ChargerRetired,
     ChargerUpdated,
@@ -32,6 +33,8 @@ from chargenet.core.events import (
     EnergyStatsReported,
     EquipmentNoticed,
     Event,
+    FeederStated,
+    GridConnectionStated,
     MeterSampled,
     ObjectStated,
     OperatorUpdated,
@@ -337,6 +340,28 @@ SAMPLES: list[Event] = [
                 component_instance="left",
             ),
         ),
+    ),
+    FeederStated(
+        **meta(), feeder_id="F1", name="10 kV 忻州线 1号变", valid_from=T0, capacity_w=630_000
+    ),
+    GridConnectionStated(
+        **meta(),
+        station_id="S1",
+        valid_from=T0,
+        capacity_w=200_000,
+        capacity_va=250_000,
+        feeder_id="F1",
+        pv_peak_w=50_000,
+        storage_wh=100_000,
+        storage_power_w=50_000,
+    ),
+    ChargingNeedsStated(
+        **meta(),
+        session_id="T1",
+        energy_wh=30_000,
+        departure_at=T0 + timedelta(hours=8),
+        max_power_w=7_000,
+        min_power_w=1_380,
     ),
 ]
 

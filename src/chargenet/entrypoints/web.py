@@ -15,6 +15,7 @@ from chargenet import __version__
 from chargenet.adapters.api.auth import Authenticator, StaticTokens, current_principal, require
 from chargenet.adapters.api.bodies import JsonBodyLimits, StorableUrls
 from chargenet.adapters.api.commands import commands_router
+from chargenet.adapters.api.orderly import orderly_router
 from chargenet.adapters.api.dashboard import MapLayers
 from chargenet.adapters.api.logins import SessionCookies
 from chargenet.adapters.api.pages import mount_pages
@@ -107,6 +108,7 @@ def create_app(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)
     )
     app.include_router(commands_router(platform.orders, platform.read, auth))
+    app.include_router(orderly_router(platform.orderly, auth))
     for router in scoped_routers:
         app.include_router(router, dependencies=[Depends(current_principal(auth))])
     for router in [*dashboard.routers, *routers]:
@@ -150,6 +152,18 @@ def ocpi_parts(
     return [ocpi_router(ocpi), open_data_router(ocpi)], [ocpi_pull, ocpi_forward]
 
 
+async def orderly_charging(platform: Platform) -> None:
+    """Re-plans managed sites on every change and checks meter values against limits."""
+    subscription = platform.bus.subscribe()
+    planner = asyncio.create_task(platform.orderly.run(), name="orderly-planner")
+    try:
+        async for event in subscription:
+            await platform.orderly.observe([event])
+    finally:
+        planner.cancel()
+        subscription.close()
+
+
 def protocol_parts(platform: Platform) -> dict[str, Any]:
     """The protocol adapters' routers and background jobs, as `create_app` keyword
     arguments, for `chargenet serve` and `chargenet demo`."""
@@ -157,5 +171,5 @@ def protocol_parts(platform: Platform) -> dict[str, Any]:
     return {
         "routers": [platform.tcec.router(), *ocpi_routers],
         "scoped_routers": [platform.tcec.admin_router()],
-        "background": [*platform.tcec.jobs(), *ocpi_jobs],
+        "background": [*platform.tcec.jobs(), *ocpi_jobs, orderly_charging],
     }
