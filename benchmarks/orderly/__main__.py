@@ -84,7 +84,9 @@ def network(site: Site) -> Any:
     groups: list[list[str]] = [[], [], []]
     for i in range(site.evses):
         sid = f"EVSE-{i:03d}"
-        net.register_evse(acnsim.EVSE(sid, max_rate=MAX_A, min_rate=0), VOLTAGE, angles[phase_of(i)])
+        net.register_evse(
+            acnsim.EVSE(sid, max_rate=MAX_A, min_rate=0), VOLTAGE, angles[phase_of(i)]
+        )
         groups[phase_of(i)].append(sid)
     per_phase_a = site.limit_kw * 1000 / 3 / VOLTAGE
     for k, ids in enumerate(groups):
@@ -149,7 +151,7 @@ def chargenet_algorithm(solver: Callable[[Problem], Any], start: datetime, site:
                 )
             # Fine slots to the next full hour (prices change on the hour), then hourly.
             to_hour = (60 - now.astimezone(ZONE).minute) % 60 or 60
-            fine = max(1, int(round(to_hour * 60 / period_s)))
+            fine = max(1, round(to_hour * 60 / period_s))
             longest = max((n.departure_s for n in needs), default=period_s)
             durations = [period_s] * fine
             while sum(durations) < longest:
@@ -167,7 +169,8 @@ def chargenet_algorithm(solver: Callable[[Problem], Any], start: datetime, site:
                 result = plan_greedy(problem)
             self.times.append(time.perf_counter() - began)
             return {
-                sid: [float(w) / VOLTAGE] for sid, w in zip(result.session_ids, result.power_w[:, 0])
+                sid: [float(w) / VOLTAGE]
+                for sid, w in zip(result.session_ids, result.power_w[:, 0], strict=True)
             }
 
     return Algo()
@@ -185,13 +188,18 @@ class Figures:
     per_call_ms: float
 
 
-def simulate(site: Site, sessions: Sequence[Session], algo: Any, name: str, start: datetime, period_min: float) -> Figures:
+def simulate(
+    site: Site,
+    sessions: Sequence[Session],
+    algo: Any,
+    name: str,
+    start: datetime,
+    period_min: float,
+) -> Figures:
     from acnportal import acnsim
 
     queue, requested = events(site, sessions, period_min)
-    sim = acnsim.Simulator(
-        network(site), algo, queue, start, period=period_min, verbose=False
-    )
+    sim = acnsim.Simulator(network(site), algo, queue, start, period=period_min, verbose=False)
     calls: list[float] = []
     original = algo.run if hasattr(algo, "run") else None
     if original is not None and not hasattr(algo, "times"):
@@ -235,7 +243,10 @@ def run_site(site: Site, days: int, seed: int, period_min: float) -> list[Figure
     sessions = draw(site.kind, days, site.per_day, seed, MAX_A * VOLTAGE / 1000)
     contenders: list[tuple[str, Callable[[], Any]]] = [
         ("acnportal Uncontrolled", algorithms.UncontrolledCharging),
-        ("acnportal EDF", lambda: algorithms.SortedSchedulingAlgo(algorithms.earliest_deadline_first)),
+        (
+            "acnportal EDF",
+            lambda: algorithms.SortedSchedulingAlgo(algorithms.earliest_deadline_first),
+        ),
         ("acnportal LLF", lambda: algorithms.SortedSchedulingAlgo(algorithms.least_laxity_first)),
         ("chargenet LP (HiGHS)", lambda: chargenet_algorithm(plan_lp, start, site)),
         ("chargenet greedy", lambda: chargenet_algorithm(plan_greedy, start, site)),
@@ -262,7 +273,12 @@ def area_problem(sessions: int, seed: int) -> Problem:
         nodes.append(Node(node_id=f"F{f}", limit_w=10 * 50 * 7040 * 0.3, phases=3))
     for s in range(stations):
         nodes.append(
-            Node(node_id=f"S{s}", limit_w=50 * 7040 * 0.5, phases=3, parent=f"F{min(s // 10, len(nodes) - 1)}")
+            Node(
+                node_id=f"S{s}",
+                limit_w=50 * 7040 * 0.5,
+                phases=3,
+                parent=f"F{min(s // 10, len(nodes) - 1)}",
+            )
         )
     needs = []
     for i in range(sessions):
@@ -294,7 +310,10 @@ def timing(sizes: Sequence[int], runs: int) -> list[tuple[int, str, float, float
     out = []
     for size in sizes:
         problem = area_problem(size, seed=size)
-        for name, solve in (("LP (HiGHS)", lambda p: plan_lp(p, time_limit_s=30.0)), ("greedy", plan_greedy)):
+        for name, solve in (
+            ("LP (HiGHS)", lambda p: plan_lp(p, time_limit_s=30.0)),
+            ("greedy", plan_greedy),
+        ):
             times = []
             for _ in range(runs):
                 began = time.perf_counter()
@@ -318,22 +337,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     days = 1 if args.quick else args.days
     for site in (CALTECH, COMPOUND):
         figures = run_site(site, days, args.seed, args.period)
-        print(f"\n{site.name}: {days} day(s), period {args.period:g} min")  # noqa: T201
-        print(  # noqa: T201
+        print(f"\n{site.name}: {days} day(s), period {args.period:g} min")
+        print(
             f"{'algorithm':26} {'energy %':>9} {'peak kW':>8} {'cost CNY':>9} "
             f"{'vs LLF':>7} {'valley %':>9} {'ms/call':>8} {'run s':>6}"
         )
         llf = next(f for f in figures if f.name.endswith("LLF"))
         for f in figures:
-            print(  # noqa: T201
+            print(
                 f"{f.name:26} {f.delivered_pct:9.2f} {f.peak_kw:8.1f} {f.cost:9.1f} "
                 f"{100 * (f.cost / llf.cost - 1):+6.1f}% {f.valley_pct:9.1f} "
                 f"{f.per_call_ms:8.2f} {f.seconds:6.1f}"
             )
     sizes = (1_000,) if args.quick else (1_000, 10_000)
-    print(f"\nOne re-optimisation, median of {args.runs} runs (area of 50-post stations under feeders):")  # noqa: T201
+    print(
+        f"\nOne re-optimisation, median of {args.runs} runs "
+        "(an area of 50-post stations under feeders):"
+    )
     for size, name, seconds, served in timing(sizes, args.runs):
-        print(f"  {size:>6} sessions  {name:11} {seconds:7.3f} s   ({served:,.0f} kW now)")  # noqa: T201
+        print(f"  {size:>6} sessions  {name:11} {seconds:7.3f} s   ({served:,.0f} kW now)")
     return 0
 
 

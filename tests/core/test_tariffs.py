@@ -23,7 +23,9 @@ from chargenet.core.tariffs import (
 
 def _period(start: str, energy: str, service: str = "0") -> TariffPeriod:
     return TariffPeriod(
-        start=time.fromisoformat(start), energy_price=Decimal(energy), service_price=Decimal(service)
+        start=time.fromisoformat(start),
+        energy_price=Decimal(energy),
+        service_price=Decimal(service),
     )
 
 

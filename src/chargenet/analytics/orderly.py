@@ -126,7 +126,9 @@ def _ancestors(nodes: Sequence[Node]) -> dict[str, list[Node]]:
     by_id = {n.node_id: n for n in nodes}
     out: dict[str, list[Node]] = {}
     for n in nodes:
-        chain, seen, cur = [], set(), n
+        chain: list[Node] = []
+        seen: set[str] = set()
+        cur: Node | None = n
         while cur is not None and cur.node_id not in seen:
             seen.add(cur.node_id)
             chain.append(cur)
@@ -160,8 +162,44 @@ def _per_phase_limit(node: Node, slot: int) -> float:
 # --- the linear programme ----------------------------------------------------------------
 
 
+def _highs() -> highspy.Highs:
+    return highspy.Highs()  # type: ignore[no-untyped-call]
+
+
 def plan_lp(problem: Problem, time_limit_s: float = 5.0) -> Plan | None:
-    """The HiGHS solution, or None when HiGHS found none within the time limit."""
+    """The HiGHS solution, or None when HiGHS found none within the time limit. Sites
+    under different top nodes share nothing: each such tree is its own, smaller LP."""
+    started = _time.perf_counter()
+    chains = _ancestors(problem.nodes)
+    trees: dict[str, list[int]] = {}
+    for i, need in enumerate(problem.needs):
+        trees.setdefault(chains[need.node][-1].node_id, []).append(i)
+    if len(trees) <= 1:
+        return _plan_lp_tree(problem, time_limit_s)
+    power = np.zeros((len(problem.needs), len(problem.slots_s)))
+    for top, members in trees.items():
+        left = time_limit_s - (_time.perf_counter() - started)
+        if left <= 0:
+            return None
+        sub = Problem(
+            [problem.needs[i] for i in members],
+            [nd for nd in problem.nodes if chains[nd.node_id][-1].node_id == top],
+            problem.slots_s,
+            problem.prices,
+        )
+        part = _plan_lp_tree(sub, left)
+        if part is None:
+            return None
+        power[members] = part.power_w
+    return Plan(
+        tuple(n.session_id for n in problem.needs),
+        power,
+        "lp",
+        _time.perf_counter() - started,
+    )
+
+
+def _plan_lp_tree(problem: Problem, time_limit_s: float) -> Plan | None:
     started = _time.perf_counter()
     needs, nodes = problem.needs, problem.nodes
     n_slots = len(problem.slots_s)
@@ -255,9 +293,7 @@ def plan_lp(problem: Problem, time_limit_s: float = 5.0) -> Plan | None:
             cols_i.append(on)
             vals.append(share_of[owner[on_j[owner]]])
             row_lo.append(np.full(n_slots, -highspy.kHighsInf))
-            row_hi.append(
-                np.array([_per_phase_limit(node, t) / 1000.0 for t in range(n_slots)])
-            )
+            row_hi.append(np.array([_per_phase_limit(node, t) / 1000.0 for t in range(n_slots)]))
             n_rows += n_slots
         if node.node_id in top_pos:
             rows_i += [n_rows + slot[xs], n_rows + np.arange(n_slots)]
@@ -283,7 +319,7 @@ def plan_lp(problem: Problem, time_limit_s: float = 5.0) -> Plan | None:
     lp.a_matrix_.start_ = matrix.indptr
     lp.a_matrix_.index_ = matrix.indices
     lp.a_matrix_.value_ = matrix.data
-    h = highspy.Highs()
+    h = _highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.passModel(lp)
@@ -294,9 +330,7 @@ def plan_lp(problem: Problem, time_limit_s: float = 5.0) -> Plan | None:
     power = np.zeros((len(needs), n_slots))
     power[sess, slot] = np.maximum(x, 0.0) * 1000.0
     _respect_minimum(problem, power)
-    return Plan(
-        tuple(n.session_id for n in needs), power, "lp", _time.perf_counter() - started
-    )
+    return Plan(tuple(n.session_id for n in needs), power, "lp", _time.perf_counter() - started)
 
 
 # --- the greedy fallback -----------------------------------------------------------------
@@ -305,10 +339,12 @@ def plan_lp(problem: Problem, time_limit_s: float = 5.0) -> Plan | None:
 def plan_greedy(problem: Problem) -> Plan:
     """Least laxity first, slot by slot. In each slot a session takes what it cannot
     leave to cheaper slots before its departure, then, where this slot is the cheapest it
-    has left, its share for finishing evenly; never above what the nodes and phases
-    above it have left."""
+    has left, its share for finishing evenly, then the rest of the cheapest slots; never
+    above what the nodes and phases above it have left. Vectorised: in each pass, every
+    node and phase admits the wants of its sessions in priority order up to its room,
+    the leaves first, then the nodes above them."""
     started = _time.perf_counter()
-    needs, nodes = problem.needs, problem.nodes
+    needs = problem.needs
     n, n_slots = len(needs), len(problem.slots_s)
     power = np.zeros((n, n_slots))
     if n == 0:
@@ -318,55 +354,85 @@ def plan_greedy(problem: Problem) -> Plan:
     horizon = problem.horizon()
     remaining = np.array([max(0.0, x.energy_wh) for x in needs]) / 1000.0
     max_kw = np.array([x.max_w for x in needs]) / 1000.0
-    chains = _ancestors(nodes)
-    # (node index, phase, share) per session
-    node_pos = {nd.node_id: k for k, nd in enumerate(nodes)}
-    shares = [
-        [(node_pos[a.node_id], ph, s) for a in chains[x.node] for ph, s in _phase_rows(x, a)]
-        for x in needs
-    ]
     arrived = np.array([x.arrived_s for x in needs])
+    entries = _Entries(problem)
+    cum_dur = np.concatenate(([0.0], np.cumsum(dur_h)))
     for t in range(n_slots):
-        head = np.array(
-            [[_per_phase_limit(nd, t) / 1000.0] * 3 for nd in nodes], dtype=float
-        )
-        live = np.nonzero((horizon > t) & (remaining > 1e-9))[0]
-        if live.size == 0:
+        live = (horizon > t) & (remaining > 1e-9)
+        if not live.any():
             continue
-        # Time each live session has left (h) in slots after this one, cheaper ones apart.
-        later = [np.arange(t + 1, int(horizon[i])) for i in live]
-        left_h = np.array([dur_h[s].sum() for s in later])
-        cheaper_h = np.array([dur_h[s][price[s] < price[t] - 1e-12].sum() for s in later])
-        laxity = left_h + dur_h[t] - remaining[live] / np.maximum(max_kw[live], 1e-9)
-        order = np.lexsort((-arrived[live], laxity))
-        must = np.maximum(0.0, remaining[live] - max_kw[live] * cheaper_h) / dur_h[t]
-        even = np.where(
-            cheaper_h <= 0, remaining[live] / (left_h + dur_h[t]), 0.0
-        )  # cheapest slot it has left: its even share
-        for want in (must, np.maximum(must, even), None):
-            for j in order:
-                i = live[j]
-                goal = max_kw[i] if want is None else want[j]
-                if want is None and cheaper_h[j] > 0:
-                    continue  # top up only in the cheapest slots a session has left
-                goal = min(goal, max_kw[i], remaining[i] / dur_h[t])
-                extra = goal - power[i, t] / 1000.0
-                if extra <= 1e-9:
-                    continue
-                room = min(head[k, ph] / s for k, ph, s in shares[i])
-                give = max(0.0, min(extra, room))
-                if give <= 0:
-                    continue
-                for k, ph, s in shares[i]:
-                    head[k, ph] -= give * s
-                power[i, t] += give * 1000.0
-            # third pass (want None) fills the cheapest slots to the limit
-        remaining -= power[:, t] / 1000.0 * dur_h[t]
-        remaining = np.maximum(remaining, 0.0)
+        head = entries.room(t)
+        after = np.minimum(horizon, n_slots)
+        left_h = np.maximum(cum_dur[after] - cum_dur[t + 1], 0.0)
+        cheap = np.concatenate(([0.0], np.cumsum(dur_h * (price < price[t] - 1e-12))))
+        cheaper_h = np.maximum(cheap[after] - cheap[t + 1], 0.0)
+        laxity = left_h + dur_h[t] - remaining / np.maximum(max_kw, 1e-9)
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.lexsort((-arrived, laxity))] = np.arange(n)
+        cap = np.where(live, np.minimum(max_kw, remaining / dur_h[t]), 0.0)
+        must = np.maximum(0.0, remaining - max_kw * cheaper_h) / dur_h[t]
+        even = np.where(cheaper_h <= 0, remaining / (left_h + dur_h[t]), 0.0)
+        full = np.where(cheaper_h <= 0, cap, 0.0)
+        given = np.zeros(n)
+        for target in (must, np.maximum(must, even), full):
+            want = np.clip(np.minimum(target, cap) - given, 0.0, None)
+            got = entries.admit(want, rank, head)
+            given += got
+        power[:, t] = given * 1000.0
+        remaining = np.maximum(remaining - given * dur_h[t], 0.0)
     _respect_minimum(problem, power)
-    return Plan(
-        tuple(x.session_id for x in needs), power, "greedy", _time.perf_counter() - started
-    )
+    return Plan(tuple(x.session_id for x in needs), power, "greedy", _time.perf_counter() - started)
+
+
+class _Entries:
+    """Each session's (node, phase, share) entries, by depth of node, for admitting wants
+    in priority order against what each node and phase has left."""
+
+    def __init__(self, problem: Problem) -> None:
+        nodes = problem.nodes
+        self.problem = problem
+        chains = _ancestors(nodes)
+        pos = {nd.node_id: k for k, nd in enumerate(nodes)}
+        sess, key, share, depth = [], [], [], []
+        for i, need in enumerate(problem.needs):
+            chain = chains[need.node]
+            for d, node in enumerate(chain):
+                for ph, s in _phase_rows(need, node):
+                    sess.append(i)
+                    key.append(pos[node.node_id] * 3 + ph)
+                    share.append(s)
+                    depth.append(len(chain) - d)  # leaves deepest
+        self.sess = np.array(sess, dtype=np.int64)
+        self.key = np.array(key, dtype=np.int64)
+        self.share = np.array(share)
+        self.depth = np.array(depth, dtype=np.int64)
+        self.levels = [self.depth == d for d in sorted(set(depth), reverse=True)]
+        self.n_keys = 3 * len(nodes)
+
+    def room(self, slot: int) -> np.ndarray:
+        out = np.zeros(self.n_keys)
+        for k, node in enumerate(self.problem.nodes):
+            out[3 * k : 3 * k + 3] = _per_phase_limit(node, slot) / 1000.0
+        return out
+
+    def admit(self, want: np.ndarray, rank: np.ndarray, head: np.ndarray) -> np.ndarray:
+        """What of `want` (kW per session) fits, in `rank` order; `head` is reduced."""
+        give = want.copy()
+        for level in self.levels:
+            es, ek, sh = self.sess[level], self.key[level], self.share[level]
+            order = np.lexsort((rank[es], ek))
+            es, ek, sh = es[order], ek[order], sh[order]
+            contrib = give[es] * sh
+            cum = np.cumsum(contrib)
+            starts = np.r_[True, ek[1:] != ek[:-1]]
+            base = np.maximum.accumulate(np.where(starts, cum - contrib, 0.0))
+            before = cum - contrib - base
+            allowed = np.clip(head[ek] - before, 0.0, contrib) / sh
+            cut = np.full(give.size, np.inf)
+            np.minimum.at(cut, es, allowed)
+            give = np.minimum(give, cut)
+        np.subtract.at(head, self.key, give[self.sess] * self.share)
+        return give
 
 
 def _respect_minimum(problem: Problem, power: np.ndarray) -> None:

@@ -33,11 +33,11 @@ from chargenet.app.pipeline import IngestPipeline
 from chargenet.core.errors import DomainError, UnknownReference
 from chargenet.core.events import (
     AlarmCleared,
+    AlarmRaised,
     ChargingNeedsStated,
+    Event,
     FeederStated,
     GridConnectionStated,
-    AlarmRaised,
-    Event,
     MeterSampled,
     SessionEnded,
     SessionStarted,
@@ -144,9 +144,7 @@ def median_history(rows: Sequence[tuple[float, float]]) -> SiteHistory | None:
     """A station's typical session from its ended ones: (energy Wh, stay s) each."""
     if len(rows) < 5:
         return None
-    return SiteHistory(
-        statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows)
-    )
+    return SiteHistory(statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows))
 
 
 @dataclass
@@ -233,7 +231,9 @@ class OrderlyService:
                 )
             )
         durations = slots(STEP_S, FINE_SLOTS, HORIZON_S)
-        needs = [self.need(s, sites[s.station_id], history.get(s.station_id), now) for s in sessions]
+        needs = [
+            self.need(s, sites[s.station_id], history.get(s.station_id), now) for s in sessions
+        ]
         problem = Problem(needs, nodes, durations, self.prices(now, durations))
         return Snapshot(problem, sessions, sites, now)
 
@@ -285,7 +285,8 @@ class OrderlyService:
         if site.phases == 1:
             phases = 1
         durations = slots(STEP_S, FINE_SLOTS, HORIZON_S)
-        parts, start, last = [], 0, None
+        parts: list[str] = []
+        start, last = 0.0, None
         for watts, d in zip(row, durations, strict=False):
             value = watts if dc else watts / (site.voltage_v * phases)
             value = round(value, 1)

@@ -196,9 +196,7 @@ class DayTariff:
         return tuple(out)
 
 
-def tariff_from_tcec(
-    periods: tuple[TariffPeriod, ...], currency: str = "CNY"
-) -> DayTariff | None:
+def tariff_from_tcec(periods: tuple[TariffPeriod, ...], currency: str = "CNY") -> DayTariff | None:
     """A T/CEC business policy (PolicyInfos: start, electricity and service price) as a day
     tariff; None when it has no periods (fee texts only)."""
     return DayTariff(periods=periods, currency=currency) if periods else None
@@ -251,9 +249,7 @@ def tariff_from_ocpi(
         restrictions = dict(element.restrictions)
         if set(restrictions) - _TIME_KEYS:
             continue
-        energy = next(
-            (c for c in element.components if c.dimension is PriceDimension.ENERGY), None
-        )
+        energy = next((c for c in element.components if c.dimension is PriceDimension.ENERGY), None)
         if energy is not None:
             usable.append((restrictions, energy.price_incl_vat))
     if not usable:

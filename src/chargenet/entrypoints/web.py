@@ -15,9 +15,9 @@ from chargenet import __version__
 from chargenet.adapters.api.auth import Authenticator, StaticTokens, current_principal, require
 from chargenet.adapters.api.bodies import JsonBodyLimits, StorableUrls
 from chargenet.adapters.api.commands import commands_router
-from chargenet.adapters.api.orderly import orderly_router
 from chargenet.adapters.api.dashboard import MapLayers
 from chargenet.adapters.api.logins import SessionCookies
+from chargenet.adapters.api.orderly import orderly_router
 from chargenet.adapters.api.pages import mount_pages
 from chargenet.adapters.api.planning import planning_router
 from chargenet.adapters.api.routes import read_router

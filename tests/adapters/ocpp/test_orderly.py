@@ -243,9 +243,7 @@ def _setup(platform: Platform, ignores: bool) -> Any:
             await start201(cp201, 1, needs=True)
             await start201(cp201, 2)
             # Every session receives its schedule once the planner has seen them all.
-            await eventually(
-                lambda: len(cp16.limits) == 2 and len(cp201.limits) == 2, timeout=20
-            )
+            await eventually(lambda: len(cp16.limits) == 2 and len(cp201.limits) == 2, timeout=20)
             for connector, tx in zip((1, 2), txs, strict=True):
                 await meter16(cp16, connector, tx)
             for evse in (1, 2):
@@ -275,8 +273,10 @@ def _setup(platform: Platform, ignores: bool) -> Any:
                 "composite": composite,
                 "views": views,
                 "alarms": alarms,
-                "limits": {**{f"C1-{k}": v for k, v in cp16.limits.items()},
-                           **{f"C2-{k}": v for k, v in cp201.limits.items()}},
+                "limits": {
+                    **{f"C1-{k}": v for k, v in cp16.limits.items()},
+                    **{f"C2-{k}": v for k, v in cp201.limits.items()},
+                },
             }
 
     return asyncio.run(scenario())

@@ -110,9 +110,7 @@ def orderly_router(service: OrderlyService, authenticators: Sequence[Authenticat
         return {"feeder_id": event.feeder_id, "valid_from": event.valid_from}
 
     @router.post("/sessions/{session_id}/needs", **declared(Audience.OPERATOR))
-    async def needs(
-        session_id: str, principal: Member, body: Annotated[NeedsIn, Body()]
-    ) -> Any:
+    async def needs(session_id: str, principal: Member, body: Annotated[NeedsIn, Body()]) -> Any:
         """A driver's energy wanted and departure, for the scheduler (through the
         operator's app; the vehicle's own, from ISO 15118, arrive over OCPP 2.0.1)."""
         await holder_of(principal, "session", session_id, write=True)

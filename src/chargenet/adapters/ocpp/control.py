@@ -22,6 +22,7 @@ with the schema's own reason.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from typing import Any
@@ -294,7 +295,7 @@ def _schedule(order: Order) -> list[dict[str, Any]]:
         periods.append(period)
     if not periods or periods[0]["startPeriod"] != 0:
         raise OrderInvalid("a schedule starts with a period at 0")
-    if any(b["startPeriod"] <= a["startPeriod"] for a, b in zip(periods, periods[1:], strict=False)):
+    if any(b["startPeriod"] <= a["startPeriod"] for a, b in itertools.pairwise(periods)):
         raise OrderInvalid("schedule periods start in increasing order")
     return periods[:MAX_SCHEDULE_PERIODS]
 

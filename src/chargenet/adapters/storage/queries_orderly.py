@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import Engine, Row, Table, func, select
@@ -90,9 +89,7 @@ class OrderlyReads:
                     )
                     .join(connectors, connectors.c.connector_id == sessions.c.connector_id)
                     .join(chargers, chargers.c.charger_id == sessions.c.charger_id)
-                    .outerjoin(
-                        charging_needs, charging_needs.c.session_id == sessions.c.session_id
-                    )
+                    .outerjoin(charging_needs, charging_needs.c.session_id == sessions.c.session_id)
                     .where(
                         sessions.c.station_id.in_(ids[start : start + CHUNK]),
                         sessions.c.state == SessionState.ACTIVE.value,
