@@ -116,10 +116,6 @@ def events(site: Site, sessions: Sequence[Session], period_min: float) -> tuple[
     return acnsim.EventQueue(out), requested
 
 
-class ChargenetAlgorithm:  # an acnportal BaseAlgorithm, made when acnportal is importable
-    pass
-
-
 def chargenet_algorithm(solver: Callable[[Problem], Any], start: datetime, site: Site) -> Any:
     from acnportal.algorithms import BaseAlgorithm
 
@@ -127,7 +123,6 @@ def chargenet_algorithm(solver: Callable[[Problem], Any], start: datetime, site:
         def __init__(self) -> None:
             super().__init__()
             self.max_recompute = 1
-            self.times: list[float] = []
 
         def schedule(self, active: list[Any]) -> dict[str, list[float]]:
             iface = self.interface
@@ -163,11 +158,9 @@ def chargenet_algorithm(solver: Callable[[Problem], Any], start: datetime, site:
                 at += timedelta(seconds=d)
             node = Node(node_id="site", limit_w=site.limit_kw * 1000 * 0.999, phases=3)
             problem = Problem(needs, [node], durations, prices)
-            began = time.perf_counter()
             result = solver(problem)
             if result is None:
                 result = plan_greedy(problem)
-            self.times.append(time.perf_counter() - began)
             return {
                 sid: [float(w) / VOLTAGE]
                 for sid, w in zip(result.session_ids, result.power_w[:, 0], strict=True)
@@ -198,19 +191,8 @@ def simulate(
 ) -> Figures:
     from acnportal import acnsim
 
-    queue, requested = events(site, sessions, period_min)
+    queue, _ = events(site, sessions, period_min)
     sim = acnsim.Simulator(network(site), algo, queue, start, period=period_min, verbose=False)
-    calls: list[float] = []
-    original = algo.run if hasattr(algo, "run") else None
-    if original is not None and not hasattr(algo, "times"):
-
-        def timed() -> Any:
-            began = time.perf_counter()
-            out = original()
-            calls.append(time.perf_counter() - began)
-            return out
-
-        algo.run = timed
     began = time.perf_counter()
     sim.run()
     seconds = time.perf_counter() - began
@@ -223,10 +205,10 @@ def simulate(
         cost += kw * hours * price_at(at)
         if TOU.class_at(at.astimezone(ZONE).time()) is PeriodClass.VALLEY:
             valley += kw * hours
-    times = getattr(algo, "times", calls)
+    times = [stat["solve_time"] for stat in algo.solve_stats]
     return Figures(
         name,
-        100.0 * delivered / requested if requested else 0.0,
+        100.0 * float(acnsim.proportion_of_energy_delivered(sim)),
         float(power_kw.max()),
         cost,
         100.0 * valley / delivered if delivered else 0.0,
@@ -254,8 +236,7 @@ def run_site(site: Site, days: int, seed: int, period_min: float) -> list[Figure
     out = []
     for name, make in contenders:
         algo = make()
-        if not hasattr(algo, "times"):
-            algo.max_recompute = 1
+        algo.max_recompute = 1  # every algorithm re-plans every period
         out.append(simulate(site, sessions, algo, name, start, period_min))
     return out
 

@@ -5,8 +5,8 @@ quarter hour, mean stay by arrival time, and energy demand percentiles."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,12 @@ class Session:
 
 
 def _data() -> Path:
-    return Path(str(resources.files("ev2gym") / "data"))
+    """ev2gym's data folder, found without importing the package (its import pulls in the
+    whole gym)."""
+    spec = importlib.util.find_spec("ev2gym")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("benchmarks/orderly needs ev2gym installed (pip install ev2gym)")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
 def _rows(name: str) -> list[list[str]]:
