@@ -118,6 +118,9 @@ BODIES = {
     },
     "/api/v1/supervision/stop-orders/{stop_id}/lift": {"reason": "rectified"},
     "/api/v1/auth/login": {"username": "nobody", "password": "wrong"},
+    "/api/v1/orderly/grid-connections": {"station_id": "SECRETST", "capacity_w": 100_000},
+    "/api/v1/orderly/feeders": {"feeder_id": "FX", "name": "x", "capacity_w": 100_000},
+    "/api/v1/orderly/sessions/{session_id}/needs": {"energy_wh": 10_000},
 }
 
 
