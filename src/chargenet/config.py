@@ -58,6 +58,8 @@ class Settings:
     # shipped sample) and the province whose periods price the plan.
     grid_tou_file: str | None = None
     grid_tou_region: str = "140000"
+    openadr_vtn_url: str | None = None  # the grid operator's VTN; set: chargenet runs a VEN
+    openadr_ven_name: str = "chargenet"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -95,6 +97,8 @@ class Settings:
             ("ocpp_tls_client_ca", str),
             ("grid_tou_file", str),
             ("grid_tou_region", str),
+            ("openadr_vtn_url", str),
+            ("openadr_ven_name", str),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

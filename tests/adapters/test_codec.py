@@ -30,6 +30,8 @@ from chargenet.core.events import (
     ChargingNeedsStated,
     ConnectorStatusChanged,
     ConnectorTariffsSet,
+    DemandResponseCalled,
+    DemandResponseScope,
     EnergyStatsReported,
     EquipmentNoticed,
     Event,
@@ -362,6 +364,17 @@ SAMPLES: list[Event] = [
         departure_at=T0 + timedelta(hours=8),
         max_power_w=7_000,
         min_power_w=1_380,
+    ),
+    DemandResponseCalled(
+        **meta(),
+        dr_id="DR1",
+        scope=DemandResponseScope.FEEDER,
+        scope_id="F1",
+        start=T0,
+        end=T0 + timedelta(hours=1),
+        share=0.6,
+        called_by="vtn:state-grid",
+        program="EV-1",
     ),
 ]
 

@@ -35,6 +35,8 @@ from chargenet.core.events import (
     AlarmCleared,
     AlarmRaised,
     ChargingNeedsStated,
+    DemandResponseCalled,
+    DemandResponseScope,
     Event,
     FeederStated,
     GridConnectionStated,
@@ -94,6 +96,28 @@ class SiteLimit:
     feeder_id: str | None = None
     pv_peak_w: int = 0
     storage_power_w: int = 0
+    area_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemandResponse:
+    dr_id: str
+    scope: str  # all / area / feeder / station
+    scope_id: str
+    start: datetime
+    end: datetime
+    share: float
+
+    def covers(self, site: SiteLimit) -> bool:
+        if self.scope == "all":
+            return True
+        if self.scope == "station":
+            return site.station_id == self.scope_id
+        if self.scope == "feeder":
+            return site.feeder_id == self.scope_id
+        return bool(site.area_code) and str(site.area_code).startswith(
+            self.scope_id.rstrip("0") or self.scope_id
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +148,10 @@ class OrderlyQueries(Protocol):
         """The operator and area of a station or session (None: unknown)."""
         ...
 
+    def demand_response(self, start: datetime, end: datetime) -> list[DemandResponse]:
+        """Demand-response events overlapping [start, end)."""
+        ...
+
     def live_power(self, station_id: str) -> dict[str, int]:
         """Each connector's newest metered power (W) at a station, where known."""
         ...
@@ -145,6 +173,23 @@ def median_history(rows: Sequence[tuple[float, float]]) -> SiteHistory | None:
     if len(rows) < 5:
         return None
     return SiteHistory(statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows))
+
+
+def dr_limits(
+    limit_w: float, events: Sequence[DemandResponse], now: datetime, durations: Sequence[float]
+) -> tuple[float, ...] | None:
+    """The limit in each slot under demand-response events: the lowest share of the
+    events overlapping the slot (a slot partly inside an event takes the event's limit,
+    so the target holds from its first second)."""
+    if not events:
+        return None
+    out, at = [], now
+    for d in durations:
+        end = at + timedelta(seconds=d)
+        shares = [e.share for e in events if e.start < end and e.end > at]
+        out.append(limit_w * min(shares, default=1.0))
+        at = end
+    return tuple(out)
 
 
 @dataclass
@@ -218,19 +263,24 @@ class OrderlyService:
             Node(node_id=f"feeder:{f.feeder_id}", limit_w=float(f.capacity_w), phases=f.phases)
             for f in feeders.values()
         ]
+        durations = slots(STEP_S, FINE_SLOTS, HORIZON_S)
+        events = self.queries.demand_response(now, now + timedelta(seconds=sum(durations)))
         for site in sites.values():
             parent = f"feeder:{site.feeder_id}" if site.feeder_id in feeders else None
             # Storage can discharge at its power on top of the connection; PV is not
             # counted on (it may be dark): a deployer states it in capacity_w if firm.
+            limit = float(site.capacity_w + site.storage_power_w)
             nodes.append(
                 Node(
                     node_id=site.station_id,
-                    limit_w=float(site.capacity_w + site.storage_power_w),
+                    limit_w=limit,
                     phases=site.phases,
                     parent=parent,
+                    limits_w=dr_limits(
+                        limit, [e for e in events if e.covers(site)], now, durations
+                    ),
                 )
             )
-        durations = slots(STEP_S, FINE_SLOTS, HORIZON_S)
         needs = [
             self.need(s, sites[s.station_id], history.get(s.station_id), now) for s in sessions
         ]
@@ -411,7 +461,8 @@ class OrderlyService:
                 | SessionEnded
                 | ChargingNeedsStated
                 | GridConnectionStated
-                | FeederStated,
+                | FeederStated
+                | DemandResponseCalled,
             ):
                 self._wake.set()
         if alarms:
@@ -514,6 +565,41 @@ class OrderlyService:
             "load_w": sum(v for v in power.values() if v),
             "sessions": rows,
         }
+
+    async def call_demand_response(
+        self,
+        dr_id: str,
+        scope: DemandResponseScope,
+        scope_id: str,
+        start: datetime,
+        end: datetime,
+        share: float,
+        called_by: str,
+        program: str = "",
+        adapter: str = "api",
+    ) -> DemandResponseCalled:
+        """Record a demand-response event (the planner wakes on it)."""
+        event = DemandResponseCalled(
+            **event_meta(new_id(), Source(adapter=adapter), self.clock.now()),
+            dr_id=dr_id,
+            scope=scope,
+            scope_id=scope_id,
+            start=start,
+            end=end,
+            share=share,
+            called_by=called_by,
+            program=program,
+        )
+        await self._submit(event)
+        return event
+
+    def managed_load_w(self) -> int:
+        """The metered load of every managed station now (W): what a VEN reports."""
+        now = self.clock.now()
+        return sum(
+            sum(v for v in self.queries.live_power(s.station_id).values() if v)
+            for s in self.queries.grid_connections(now)
+        )
 
 
 def _op(operator_id: str | None) -> OperatorId | None:

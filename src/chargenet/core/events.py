@@ -10,6 +10,7 @@ Adapters give resent messages the same `event_id`, which is what makes ingest id
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -1141,4 +1142,39 @@ class ChargingNeedsStated(Event):
         if self.energy_wh is not None and not 0 <= self.energy_wh <= MAX_SESSION_ENERGY_WH:
             out.append(f"energy_wh {self.energy_wh} outside 0..{MAX_SESSION_ENERGY_WH}")
         out += _power_problems(max_power_w=self.max_power_w, min_power_w=self.min_power_w)
+        return out
+
+
+class DemandResponseScope(StrEnum):
+    ALL = "all"  # every managed station
+    AREA = "area"  # the managed stations in an area (and its sub-areas)
+    FEEDER = "feeder"
+    STATION = "station"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemandResponseCalled(Event):
+    """A demand-response event: from `start` to `end`, charging at the stations in scope may
+    draw at most `share` of their limit. From the grid operator's VTN (OpenADR) or a
+    regulator; calling the same `dr_id` again replaces it (an end moved to now cancels)."""
+
+    TYPE: ClassVar[str] = "dr.called"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"called_by": 128, "program": 200}
+    dr_id: str
+    scope: DemandResponseScope
+    scope_id: str = ""  # the area code, feeder or station; "" for all
+    start: datetime
+    end: datetime
+    share: float  # 0..1 of the limit in force
+    called_by: str = ""
+    program: str = ""  # the VTN's event id or the regulator's reason
+
+    def body_problems(self) -> list[str]:
+        out = _empty(dr_id=self.dr_id) + _aware(start=self.start, end=self.end)
+        if self.end < self.start:
+            out.append("end is before start")
+        if not (math.isfinite(self.share) and 0.0 <= self.share <= 1.0):
+            out.append(f"share must be 0..1, got {self.share}")
+        if self.scope is not DemandResponseScope.ALL and not self.scope_id.strip():
+            out.append(f"a {self.scope.value} demand-response event names its {self.scope.value}")
         return out

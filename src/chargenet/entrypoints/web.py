@@ -164,10 +164,28 @@ async def orderly_charging(platform: Platform) -> None:
         subscription.close()
 
 
+async def openadr_ven(platform: Platform) -> None:
+    """chargenet as an OpenADR 2.0b VEN towards the VTN in CHARGENET_OPENADR_VTN_URL."""
+    from chargenet.adapters.openadr.ven import Ven, VenConfig
+
+    url = platform.settings.openadr_vtn_url
+    assert url is not None
+    ven = Ven(
+        VenConfig(url, platform.settings.openadr_ven_name), platform.orderly, platform.clock.now
+    )
+    await ven.run()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await ven.stop()
+
+
 def protocol_parts(platform: Platform) -> dict[str, Any]:
     """The protocol adapters' routers and background jobs, as `create_app` keyword
     arguments, for `chargenet serve` and `chargenet demo`."""
     ocpi_routers, ocpi_jobs = ocpi_parts(platform)
+    if platform.settings.openadr_vtn_url:
+        ocpi_jobs = [*ocpi_jobs, openadr_ven]
     return {
         "routers": [platform.tcec.router(), *ocpi_routers],
         "scoped_routers": [platform.tcec.admin_router()],

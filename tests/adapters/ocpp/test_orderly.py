@@ -244,16 +244,29 @@ def _setup(platform: Platform, ignores: bool) -> Any:
             await start201(cp201, 2)
             # Every session receives its schedule once the planner has seen them all.
             await eventually(lambda: len(cp16.limits) == 2 and len(cp201.limits) == 2, timeout=20)
-            for connector, tx in zip((1, 2), txs, strict=True):
-                await meter16(cp16, connector, tx)
-            for evse in (1, 2):
-                await meter201(cp201, evse)
-            await eventually(lambda: site_load(platform) > 0)
+            # The chargers sample their meters every moment until what they drew is seen
+            # (and, for the one that ignores its limit, flagged).
+            for _ in range(100):
+                for connector, tx in zip((1, 2), txs, strict=True):
+                    await meter16(cp16, connector, tx)
+                for evse in (1, 2):
+                    await meter201(cp201, evse)
+                await asyncio.sleep(0.1)
+                if site_load(platform) > 0 and (platform.orderly.flagged or not ignores):
+                    break
             composite = await admin.post(
                 "/api/v1/chargers/C2/commands",
                 json={"command": "get_composite_schedule", "evse_no": 1, "duration_s": 3600},
             )
-            await asyncio.sleep(0.2)  # the bus hands the samples to the checker
+            await eventually(
+                lambda: (
+                    not ignores
+                    or any(
+                        e["code"] == "ChargingLimitExceeded"
+                        for e in platform.read.events(event_type="alarm.raised")
+                    )
+                )
+            )
             views = {
                 name: await client.get("/api/v1/orderly/sites/S1")
                 for name, client in (("op1", op1), ("op2", op2), ("regulator", regulator))

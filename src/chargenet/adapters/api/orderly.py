@@ -21,6 +21,8 @@ from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.app.orderly import OrderlyService, Refused
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.errors import UnknownReference
+from chargenet.core.events import DemandResponseScope
+from chargenet.kit.ids import new_id
 
 Watts = Annotated[int, Field(ge=0, le=1_000_000_000)]
 Id = Annotated[str, Field(min_length=1, max_length=128)]
@@ -48,6 +50,17 @@ class FeederIn(BaseModel):
     valid_from: datetime | None = None
 
 
+class DemandResponseIn(BaseModel):
+    scope: Literal["all", "area", "feeder", "station"] = Field(
+        description="regulators: their area (default) or a station in it"
+    )
+    scope_id: Annotated[str, Field(max_length=128)] = ""
+    start: datetime | None = Field(default=None, description="default: now")
+    end: datetime
+    share: float = Field(ge=0.0, le=1.0, description="share of each site's limit allowed")
+    reason: str = Field(min_length=1, max_length=200)
+
+
 class NeedsIn(BaseModel):
     energy_wh: int | None = Field(default=None, ge=0, le=1_000_000, description="still wanted")
     departure_at: datetime | None = Field(default=None, description="when the vehicle leaves")
@@ -63,6 +76,7 @@ def orderly_router(service: OrderlyService, authenticators: Sequence[Authenticat
     router = APIRouter(prefix="/api/v1/orderly", tags=["orderly charging"])
     member = require(authenticators, Role.OPERATOR)
     admin = require(authenticators, Role.ADMIN)
+    regulator = require(authenticators, Role.REGULATOR)
     Member = Annotated[Principal, Depends(member)]
     Admin = Annotated[Principal, Depends(admin)]
 
@@ -130,6 +144,41 @@ def orderly_router(service: OrderlyService, authenticators: Sequence[Authenticat
             return await run_in_threadpool(service.site, station_id)
         except UnknownReference as exc:
             raise HTTPException(404, str(exc)) from exc
+
+    @router.post("/dr-events", status_code=201, **declared(Audience.REGULATOR))
+    async def demand_response(
+        principal: Annotated[Principal, Depends(regulator)],
+        body: Annotated[DemandResponseIn, Body()],
+    ) -> Any:
+        """Call a demand-response event: from start to end, managed stations in scope draw
+        at most `share` of their limit. Regulators call it on their area or a station in
+        it; admins on anything (all, a feeder)."""
+        scope, scope_id = body.scope, body.scope_id
+        if principal.role is Role.REGULATOR and principal.area_code is not None:
+            if scope == "station":
+                await holder_of(principal, "station", scope_id, write=False)
+            elif scope in ("area", "all"):
+                scope, scope_id = "area", principal.area_within(scope_id or principal.area_code)
+            else:
+                raise HTTPException(403, "feeders are the grid's: ask an administrator")
+        elif scope == "station":
+            await holder_of(principal, "station", scope_id, write=False)
+        start = _aware(body.start) or service.clock.now()
+        end = _aware(body.end)
+        assert end is not None
+        event = await act(
+            service.call_demand_response(
+                f"dr-{new_id()}",
+                DemandResponseScope(scope),
+                scope_id,
+                start,
+                end,
+                body.share,
+                called_by=principal.name,
+                program=body.reason,
+            )
+        )
+        return {"dr_id": event.dr_id, "scope": scope, "scope_id": scope_id}
 
     @router.post("/replan", **declared(Audience.ADMIN))
     async def replan(principal: Admin) -> Any:

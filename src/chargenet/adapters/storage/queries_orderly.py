@@ -15,9 +15,15 @@ from chargenet.adapters.storage.schema import (
     sessions,
     stations,
 )
-from chargenet.adapters.storage.tables_orderly import charging_needs, feeders, grid_connections
+from chargenet.adapters.storage.tables_orderly import (
+    charging_needs,
+    dr_events,
+    feeders,
+    grid_connections,
+)
 from chargenet.app.orderly import (
     ActiveSession,
+    DemandResponse,
     FeederLimit,
     Holder,
     SiteHistory,
@@ -46,6 +52,8 @@ class OrderlyReads:
             return list(conn.execute(query).all())
 
     def grid_connections(self, at: datetime) -> list[SiteLimit]:
+        with self._read.connect() as conn:
+            areas = dict(conn.execute(select(stations.c.station_id, stations.c.area_code)).all())
         return [
             SiteLimit(
                 station_id=r.station_id,
@@ -55,6 +63,7 @@ class OrderlyReads:
                 feeder_id=r.feeder_id,
                 pv_peak_w=int(r.pv_peak_w),
                 storage_power_w=int(r.storage_power_w),
+                area_code=areas.get(r.station_id),
             )
             for r in self._in_force(grid_connections, "station_id", at)
         ]
@@ -170,3 +179,18 @@ class OrderlyReads:
         )
         with self._read.connect() as conn:
             return {r.connector_id: int(r.power_w) for r in conn.execute(query)}
+
+    def demand_response(self, start: datetime, end: datetime) -> list[DemandResponse]:
+        query = select(dr_events).where(dr_events.c.start_at < end, dr_events.c.end_at > start)
+        with self._read.connect() as conn:
+            return [
+                DemandResponse(
+                    dr_id=r.dr_id,
+                    scope=r.scope,
+                    scope_id=r.scope_id,
+                    start=r.start_at,
+                    end=r.end_at,
+                    share=float(r.share),
+                )
+                for r in conn.execute(query)
+            ]

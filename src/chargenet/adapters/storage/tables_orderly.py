@@ -4,7 +4,7 @@ All are state, rebuilt from the log."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, SmallInteger, String, Table
+from sqlalchemy import BigInteger, Column, Float, Integer, SmallInteger, String, Table
 
 from chargenet.adapters.storage.schema import ID, metadata
 from chargenet.adapters.storage.types import UtcDateTime
@@ -50,4 +50,18 @@ charging_needs = Table(
     Column("as_of", UtcDateTime, nullable=False),
 )
 
-ORDERLY_STATE_TABLES: tuple[Table, ...] = (grid_connections, feeders, charging_needs)
+dr_events = Table(
+    "dr_events",
+    metadata,
+    Column("dr_id", String(ID), primary_key=True),
+    Column("scope", String(16), nullable=False),
+    Column("scope_id", String(ID), nullable=False),
+    Column("start_at", UtcDateTime, nullable=False, index=True),
+    Column("end_at", UtcDateTime, nullable=False, index=True),
+    Column("share", Float, nullable=False),
+    Column("called_by", String(128), nullable=False),
+    Column("program", String(200), nullable=False),
+    Column("as_of", UtcDateTime, nullable=False),
+)
+
+ORDERLY_STATE_TABLES: tuple[Table, ...] = (grid_connections, feeders, charging_needs, dr_events)

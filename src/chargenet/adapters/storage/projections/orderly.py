@@ -9,10 +9,16 @@ from sqlalchemy import Connection
 
 from chargenet.adapters.storage.projections._sql import fetch_row, upsert
 from chargenet.adapters.storage.schema import sessions, stations
-from chargenet.adapters.storage.tables_orderly import charging_needs, feeders, grid_connections
+from chargenet.adapters.storage.tables_orderly import (
+    charging_needs,
+    dr_events,
+    feeders,
+    grid_connections,
+)
 from chargenet.core.errors import UnknownReference
 from chargenet.core.events import (
     ChargingNeedsStated,
+    DemandResponseCalled,
     Event,
     FeederStated,
     GridConnectionStated,
@@ -77,7 +83,27 @@ def _apply_needs(conn: Connection, event: ChargingNeedsStated) -> None:
     )
 
 
+def _apply_dr(conn: Connection, event: DemandResponseCalled) -> None:
+    upsert(
+        conn,
+        dr_events,
+        {
+            "dr_id": event.dr_id,
+            "scope": event.scope.value,
+            "scope_id": event.scope_id,
+            "start_at": event.start,
+            "end_at": event.end,
+            "share": event.share,
+            "called_by": event.called_by,
+            "program": event.program,
+            "as_of": event.occurred_at,
+        },
+        ("dr_id",),
+    )
+
+
 APPLIERS: dict[type[Event], Any] = {
+    DemandResponseCalled: _apply_dr,
     GridConnectionStated: _apply_grid_connection,
     FeederStated: _apply_feeder,
     ChargingNeedsStated: _apply_needs,

@@ -1,4 +1,4 @@
-"""orderly charging: grid connections, feeders, charging needs
+"""orderly charging: grid connections, feeders, charging needs, demand-response events
 
 Revision ID: 0013
 Revises: 0012
@@ -63,9 +63,27 @@ def upgrade() -> None:
         sa.Column("as_of", _utc(), nullable=False),
         sa.PrimaryKeyConstraint("session_id", name=op.f("pk_charging_needs")),
     )
+    op.create_table(
+        "dr_events",
+        sa.Column("dr_id", sa.String(length=128), nullable=False),
+        sa.Column("scope", sa.String(length=16), nullable=False),
+        sa.Column("scope_id", sa.String(length=128), nullable=False),
+        sa.Column("start_at", _utc(), nullable=False),
+        sa.Column("end_at", _utc(), nullable=False),
+        sa.Column("share", sa.Float(), nullable=False),
+        sa.Column("called_by", sa.String(length=128), nullable=False),
+        sa.Column("program", sa.String(length=200), nullable=False),
+        sa.Column("as_of", _utc(), nullable=False),
+        sa.PrimaryKeyConstraint("dr_id", name=op.f("pk_dr_events")),
+    )
+    op.create_index(op.f("ix_dr_events_start_at"), "dr_events", ["start_at"], unique=False)
+    op.create_index(op.f("ix_dr_events_end_at"), "dr_events", ["end_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_dr_events_end_at"), table_name="dr_events")
+    op.drop_index(op.f("ix_dr_events_start_at"), table_name="dr_events")
+    op.drop_table("dr_events")
     op.drop_table("charging_needs")
     op.drop_table("feeders")
     op.drop_index(op.f("ix_grid_connections_feeder_id"), table_name="grid_connections")
