@@ -44,6 +44,9 @@ PEAK_WEIGHT = 0.1  # per kW of the highest slot load at each top node, per hour 
 # arrived yet will want some of it (an online plan that counts on all of it defers too
 # much and leaves later arrivals short).
 FUTURE_SHARE = 0.85
+# The greedy plan leaves to cheaper slots only what this share of their time at full power
+# could take (the rest of that time others will want).
+DEFER_SHARE = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +377,7 @@ def plan_greedy(problem: Problem) -> Plan:
         rank = np.empty(n, dtype=np.int64)
         rank[np.lexsort((-arrived, laxity))] = np.arange(n)
         cap = np.where(live, np.minimum(max_kw, remaining / dur_h[t]), 0.0)
-        must = np.maximum(0.0, remaining - max_kw * cheaper_h) / dur_h[t]
+        must = np.maximum(0.0, remaining - DEFER_SHARE * max_kw * cheaper_h) / dur_h[t]
         even = np.where(cheaper_h <= 0, remaining / (left_h + dur_h[t]), 0.0)
         full = np.where(cheaper_h <= 0, cap, 0.0)
         given = np.zeros(n)
