@@ -131,3 +131,19 @@ def test_a_slot_limit_lowered_by_an_event_is_kept() -> None:
     assert plan is not None
     assert np.all(plan.power_w[:, :2].sum(axis=0) <= 5000.0 + 1e-3)
     assert plan.power_w[:, 2].sum() > 5000.0
+
+
+def test_a_sessions_valley_energy_is_its_share_of_time_in_the_valley() -> None:
+    from datetime import UTC, datetime
+
+    from chargenet.analytics.orderly import valley_energy_wh
+
+    start = datetime(2026, 1, 1, 5, tzinfo=UTC)
+    end = datetime(2026, 1, 1, 9, tzinfo=UTC)  # half of it before 07:00
+
+    def valley(at: datetime) -> bool:
+        return at.hour < 7
+
+    assert valley_energy_wh(start, end, 20_000, valley) == pytest.approx(10_000)
+    assert valley_energy_wh(start, start, 5_000, valley) == 5_000
+    assert valley_energy_wh(start, end, 0, valley) == 0

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import math
 import time as _time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import highspy
 import numpy as np
@@ -490,3 +491,29 @@ def load_w(problem: Problem, power: np.ndarray, node_id: str, slot: int = 0) -> 
                 for ph, s in _phase_rows(need, a):
                     out[ph] += power[i, slot] * s
     return out
+
+
+# --- figures for officials -----------------------------------------------------------------
+
+
+def valley_energy_wh(
+    start: datetime,
+    end: datetime,
+    energy_wh: float,
+    is_valley: Callable[[datetime], bool],
+    step: timedelta = timedelta(minutes=15),
+) -> float:
+    """The part of a session's energy charged in valley hours, the energy spread evenly
+    over its time (sessions record their total, not when each kWh flowed)."""
+    if energy_wh <= 0:
+        return 0.0
+    if end <= start:
+        return float(energy_wh) if is_valley(start) else 0.0
+    total = (end - start).total_seconds()
+    inside, at = 0.0, start
+    while at < end:
+        nxt = min(end, at + step)
+        if is_valley(at + (nxt - at) / 2):
+            inside += (nxt - at).total_seconds()
+        at = nxt
+    return float(energy_wh) * inside / total

@@ -27,7 +27,15 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from chargenet.analytics.orderly import Need, Node, Plan, Problem, plan, slots
+from chargenet.analytics.orderly import (
+    Need,
+    Node,
+    Plan,
+    Problem,
+    plan,
+    slots,
+    valley_energy_wh,
+)
 from chargenet.app.orders import Order, OrderResult, OrderService
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.core.errors import DomainError, UnknownReference
@@ -150,6 +158,13 @@ class OrderlyQueries(Protocol):
 
     def demand_response(self, start: datetime, end: datetime) -> list[DemandResponse]:
         """Demand-response events overlapping [start, end)."""
+        ...
+
+    def ended_sessions(
+        self, start: datetime, end: datetime, area: str | None, operator: str | None
+    ) -> list[tuple[str, datetime, datetime, int]]:
+        """(operator, start, end, energy Wh) of sessions ended in [start, end) at stations
+        in the area and of the operator (None: any)."""
         ...
 
     def live_power(self, station_id: str) -> dict[str, int]:
@@ -600,6 +615,45 @@ class OrderlyService:
             sum(v for v in self.queries.live_power(s.station_id).values() if v)
             for s in self.queries.grid_connections(now)
         )
+
+    def valley_share(
+        self, start: datetime, end: datetime, area: str | None, operator: str | None
+    ) -> dict[str, Any]:
+        """Share of the energy charged in the grid's valley hours, in all and per operator
+        (the aim of orderly charging: move charging off the peak)."""
+        tou = self.tou
+        if tou is None:
+            raise UnknownReference("grid time-of-use periods for region", "configured")
+
+        def valley(at: datetime) -> bool:
+            return tou.is_valley(at.astimezone(self.zone).time())
+
+        by_operator: dict[str, list[float]] = {}
+        for op, begun, ended, energy in self.queries.ended_sessions(start, end, area, operator):
+            row = by_operator.setdefault(op, [0.0, 0.0, 0.0])
+            row[0] += energy
+            row[1] += valley_energy_wh(begun, ended, energy, valley)
+            row[2] += 1
+        total = sum(r[0] for r in by_operator.values())
+        inside = sum(r[1] for r in by_operator.values())
+        return {
+            "start": start,
+            "end": end,
+            "area": area,
+            "grid_periods": tou.name,
+            "energy_wh": round(total),
+            "valley_energy_wh": round(inside),
+            "valley_share": round(inside / total, 4) if total else None,
+            "operators": [
+                {
+                    "operator_id": op,
+                    "sessions": int(r[2]),
+                    "energy_wh": round(r[0]),
+                    "valley_share": round(r[1] / r[0], 4) if r[0] else None,
+                }
+                for op, r in sorted(by_operator.items())
+            ],
+        }
 
 
 def _op(operator_id: str | None) -> OperatorId | None:

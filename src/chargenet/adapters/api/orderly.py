@@ -10,7 +10,7 @@ jurisdiction's sites.
 # No `from __future__ import annotations`: FastAPI reads the body models' annotations.
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException
@@ -179,6 +179,31 @@ def orderly_router(service: OrderlyService, authenticators: Sequence[Authenticat
             )
         )
         return {"dr_id": event.dr_id, "scope": scope, "scope_id": scope_id}
+
+    @router.get("/valley-share", **declared(Audience.MEMBER))
+    async def valley_share(
+        principal: Member,
+        start: datetime,
+        end: datetime,
+        area: str | None = None,
+        operator: str | None = None,
+    ) -> Any:
+        """Share of the energy charged in the grid's valley hours over a period, in all and
+        per operator: regulators for their jurisdiction, operators for themselves."""
+        if principal.role is Role.OPERATOR:
+            if operator is not None and operator != principal.operator_id:
+                raise HTTPException(403, "operators see their own figures only")
+            operator = principal.operator_id
+        else:
+            area = principal.area_within(area)
+        begin, stop = _aware(start), _aware(end)
+        assert begin is not None and stop is not None
+        if not begin < stop or stop - begin > timedelta(days=400):
+            raise HTTPException(422, "start before end, at most 400 days")
+        try:
+            return await run_in_threadpool(service.valley_share, begin, stop, area, operator)
+        except UnknownReference as exc:
+            raise HTTPException(404, str(exc)) from exc
 
     @router.post("/replan", **declared(Audience.ADMIN))
     async def replan(principal: Admin) -> Any:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, Table, func, select
+from sqlalchemy import Engine, Row, Table, func, or_, select
 
 from chargenet.adapters.storage.schema import (
     chargers,
@@ -192,5 +192,37 @@ class OrderlyReads:
                     end=r.end_at,
                     share=float(r.share),
                 )
+                for r in conn.execute(query)
+            ]
+
+    def ended_sessions(
+        self, start: datetime, end: datetime, area: str | None, operator: str | None
+    ) -> list[tuple[str, datetime, datetime, int]]:
+        query = (
+            select(
+                sessions.c.operator_id,
+                sessions.c.started_at,
+                sessions.c.ended_at,
+                sessions.c.energy_wh,
+            )
+            .join(stations, stations.c.station_id == sessions.c.station_id)
+            .where(
+                sessions.c.ended_at >= start,
+                sessions.c.ended_at < end,
+                sessions.c.energy_wh > 0,
+            )
+        )
+        if operator is not None:
+            query = query.where(sessions.c.operator_id == operator)
+        if area is not None:
+            query = query.where(
+                or_(
+                    stations.c.area_code == area,
+                    *(stations.c[c] == area for c in ("province_code", "city_code", "county_code")),
+                )
+            )
+        with self._read.connect() as conn:
+            return [
+                (r.operator_id, r.started_at, r.ended_at, int(r.energy_wh))
                 for r in conn.execute(query)
             ]
