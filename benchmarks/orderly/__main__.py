@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from benchmarks.orderly.sessions import Session, draw
-from chargenet.analytics.orderly import Need, Node, Problem, plan_greedy, plan_lp
+from chargenet.analytics.orderly import Need, Node, Problem, plan, plan_greedy, plan_lp
 from chargenet.app.orderly import CLASS_PRICE
 from chargenet.core.tariffs import GridTou, PeriodClass, grid_tou_from_toml
 
@@ -291,10 +291,12 @@ def timing(sizes: Sequence[int], runs: int) -> list[tuple[int, str, float, float
     out = []
     for size in sizes:
         problem = area_problem(size, seed=size)
-        for name, solve in (
+        solvers: list[tuple[str, Callable[[Problem], Any]]] = [
             ("LP (HiGHS)", lambda p: plan_lp(p, time_limit_s=30.0)),
             ("greedy", plan_greedy),
-        ):
+            ("plan()", plan),
+        ]
+        for name, solve in solvers:
             times = []
             for _ in range(runs):
                 began = time.perf_counter()
@@ -302,7 +304,7 @@ def timing(sizes: Sequence[int], runs: int) -> list[tuple[int, str, float, float
                 times.append(time.perf_counter() - began)
                 assert result is not None
             served = float(result.power_w[:, 0].sum()) / 1000
-            out.append((size, name, statistics.median(times), served))
+            out.append((size, f"{name} [{result.solver}]", statistics.median(times), served))
     return out
 
 
@@ -313,10 +315,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--period", type=float, default=5.0, help="simulation period, minutes")
     parser.add_argument("--quick", action="store_true", help="one day, 1,000 sessions only")
+    parser.add_argument("--timing-only", action="store_true", help="only the re-optimisations")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     days = 1 if args.quick else args.days
-    for site in (CALTECH, COMPOUND):
+    for site in () if args.timing_only else (CALTECH, COMPOUND):
         figures = run_site(site, days, args.seed, args.period)
         print(f"\n{site.name}: {days} day(s), period {args.period:g} min")
         print(

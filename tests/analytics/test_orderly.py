@@ -147,3 +147,15 @@ def test_a_sessions_valley_energy_is_its_share_of_time_in_the_valley() -> None:
     assert valley_energy_wh(start, end, 20_000, valley) == pytest.approx(10_000)
     assert valley_energy_wh(start, start, 5_000, valley) == 5_000
     assert valley_energy_wh(start, end, 0, valley) == 0
+
+
+def test_a_problem_too_large_for_the_lp_budget_is_planned_greedily(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chargenet.analytics import orderly
+
+    site = Node(node_id="site", limit_w=30000.0, phases=1)
+    problem = Problem([_need(f"s{i}") for i in range(5)], [site], [900.0] * 8, _flat(8))
+    assert orderly.plan(problem).solver == "lp"
+    monkeypatch.setattr(orderly, "LP_MAX_COLUMNS", 10)
+    assert orderly.plan(problem).solver == "greedy"

@@ -475,8 +475,16 @@ def _respect_minimum(problem: Problem, power: np.ndarray) -> None:
             power[i, 0] = 0.0
 
 
+# Above this many power variables (sessions × slots before they leave) HiGHS takes more
+# than a second on a 2-core machine (benchmarks/orderly): the greedy plan is used at once.
+LP_MAX_COLUMNS = 60_000
+
+
 def plan(problem: Problem, lp_budget_s: float = 1.0) -> Plan:
-    """The LP's plan when HiGHS finds it within the budget, else the greedy one."""
+    """The LP's plan when the problem is small enough and HiGHS finds it within the
+    budget, else the greedy one."""
+    if problem.needs and int(problem.horizon().sum()) > LP_MAX_COLUMNS:
+        return plan_greedy(problem)
     result = plan_lp(problem, time_limit_s=lp_budget_s)
     return result if result is not None else plan_greedy(problem)
 
