@@ -39,7 +39,7 @@ SQRT3 = math.sqrt(3)
 # any price gap); each quarter of a need is worth more than the next quarter of anyone's
 # (fair shares when power is short: a late arrival is not starved by early ones).
 REWARDS = (100.0, 85.0, 72.0, 60.0)
-EARLY_BONUS = 1e-3  # per kWh and slot: at equal price, sooner
+EARLY_BONUS = 0.05  # per kWh and slot: sooner at equal price (less left to the last hour)
 PEAK_WEIGHT = 0.1  # per kW of the highest slot load at each top node, per hour of horizon
 # Later slots are planned against this share of their limit: sessions that have not
 # arrived yet will want some of it (an online plan that counts on all of it defers too
