@@ -11,6 +11,12 @@ from chargenet.bootstrap import Platform
 from chargenet.core.tariffs import DayTariff, TariffPeriod
 
 
+def _period(start: int, energy: str, service: str) -> TariffPeriod:
+    return TariffPeriod(
+        start=time(start), energy_price=Decimal(energy), service_price=Decimal(service)
+    )
+
+
 def _tariff(**kw: date) -> DayTariff:
     return DayTariff(
         periods=(
