@@ -46,3 +46,39 @@ def test_energy_charged_at_night_counts_as_valley_and_daytime_peak_does_not(
         datetime(2026, 1, 5, tzinfo=LOCAL), datetime(2026, 1, 6, tzinfo=LOCAL), "450000", None
     )
     assert elsewhere["energy_wh"] == 0 and elsewhere["valley_share"] is None
+
+
+def test_sessions_on_chargers_without_profiles_are_planned_but_sent_nothing(
+    platform: Platform,
+) -> None:
+    import asyncio
+    from datetime import UTC
+
+    from chargenet.core.events import GridConnectionStated
+    from tests.builders import areas, charger, operator, station
+
+    now = datetime.now(UTC)
+    platform.ingestor.ingest(
+        [
+            *areas(),
+            operator(),
+            station(),
+            charger(protocol=None),  # reported by an operator platform, not over OCPP
+            GridConnectionStated(
+                **meta(now), station_id="S1", valid_from=now - timedelta(hours=1), capacity_w=50_000
+            ),
+            SessionStarted(**meta(now), session_id="T1", connector_id="C1-1-1", meter_start_wh=0),
+        ]
+    )
+
+    async def once() -> tuple[int, int]:
+        await platform.start()
+        try:
+            snap, _, sent = await platform.orderly.run_once()
+        finally:
+            await platform.stop()
+        return len(snap.sessions), len(sent)
+
+    planned, sent = asyncio.run(once())
+    assert (planned, sent) == (1, 0)
+    assert platform.read.events(event_type="order.issued") == []

@@ -398,6 +398,8 @@ class OrderlyService:
             ):
                 continue
             order = self.order_for(s, snap.sites[s.station_id], result.power_w[i].tolist())
+            if self.orders.check(order) is not None:
+                continue  # its charger's protocol carries no profiles (an operator platform)
             jobs.append(self.orders.issue(order))
             keys.append((s.session_id, now_w))
         results = list(await asyncio.gather(*jobs)) if jobs else []
