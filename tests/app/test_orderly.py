@@ -1,4 +1,4 @@
-"""Valley share for officials: energy charged in the grid's valley hours, per operator."""
+"""Orderly charging as a service: valley share for officials, and what it sends to whom."""
 
 from __future__ import annotations
 
