@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
+from importlib import resources
+from zoneinfo import ZoneInfo
 
 from chargenet.adapters.bus.memory import MemoryBus
 from chargenet.adapters.ocpi.ids import parse_party
@@ -20,6 +22,7 @@ from chargenet.adapters.ocpp.gateway import GatewayConfig, OcppGateway
 from chargenet.adapters.storage.accounts import SqlUserStore
 from chargenet.adapters.storage.queries_ocpi import OcpiReads, SqlOcpiDirectory
 from chargenet.adapters.storage.queries_ocpp import OcppQueries
+from chargenet.adapters.storage.queries_orderly import OrderlyReads
 from chargenet.adapters.storage.queries_planning import PlanningQueries
 from chargenet.adapters.storage.queries_supervision import SupervisionReads
 from chargenet.adapters.storage.queries_tcec import SettlementReadModel
@@ -30,6 +33,7 @@ from chargenet.adapters.tcec.crypto import Vault, master_keys
 from chargenet.adapters.tcec.gateway import TcecGateway, TcecOptions
 from chargenet.app.accounts import AccountService
 from chargenet.app.ingest import EventIngestor, Outcome
+from chargenet.app.orderly import OrderlyService
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline, WriterProcess
 from chargenet.app.planning import PlanningService
@@ -37,6 +41,7 @@ from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_config import SupervisionConfig, config_from_mapping
 from chargenet.config import Settings
 from chargenet.core.events import Event
+from chargenet.core.tariffs import GridTou, grid_tou_from_toml
 from chargenet.kit.clock import Clock, SystemClock
 from chargenet.kit.timeutil import to_local
 
@@ -67,6 +72,19 @@ class Platform:
 
     def close(self) -> None:
         self.store.dispose()
+
+    @cached_property
+    def orderly(self) -> OrderlyService:
+        """Orderly charging: plans sessions under site limits and prices (docs/orderly.md)."""
+        tou = grid_tou(self.settings)
+        return OrderlyService(
+            queries=OrderlyReads(self.store.read_engine),
+            orders=self.orders,
+            pipeline=self.pipeline,
+            clock=self.clock,
+            zone=ZoneInfo(self.settings.local_timezone),
+            tou=tou,
+        )
 
     @cached_property
     def planning(self) -> PlanningService:
@@ -120,6 +138,19 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         ocpp=ocpp,
         ocpp_queries=ocpp_queries,
     )
+
+
+def grid_tou(settings: Settings) -> GridTou | None:
+    """The province's grid time-of-use periods: from CHARGENET_GRID_TOU_FILE, else the
+    shipped sample; None when the region is not in the table."""
+    if settings.grid_tou_file:
+        with open(settings.grid_tou_file, "rb") as file:
+            data = tomllib.load(file)
+    else:
+        text = (resources.files("chargenet.core.gridtou") / "sample.toml").read_text("utf-8")
+        data = tomllib.loads(text)
+    found = [t for t in grid_tou_from_toml(data) if t.region_code == settings.grid_tou_region]
+    return found[0] if found else None
 
 
 def ocpp_config(settings: Settings) -> GatewayConfig:

@@ -54,6 +54,12 @@ class Settings:
     ocpp_tls_cert: str | None = None
     ocpp_tls_key: str | None = None
     ocpp_tls_client_ca: str | None = None  # profile 3: CA of the chargers' certificates
+    # Orderly charging (docs/orderly.md): the grid's time-of-use periods (TOML; default the
+    # shipped sample) and the province whose periods price the plan.
+    grid_tou_file: str | None = None
+    grid_tou_region: str = "140000"
+    openadr_vtn_url: str | None = None  # the grid operator's VTN; set: chargenet runs a VEN
+    openadr_ven_name: str = "chargenet"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -89,6 +95,10 @@ class Settings:
             ("ocpp_tls_cert", str),
             ("ocpp_tls_key", str),
             ("ocpp_tls_client_ca", str),
+            ("grid_tou_file", str),
+            ("grid_tou_region", str),
+            ("openadr_vtn_url", str),
+            ("openadr_ven_name", str),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from chargenet.core.access import Principal, Role
 from chargenet.core.registry.model import Access, PowerType
 from chargenet.core.status import ConnectorStatus, effective_status, newest_report
+from chargenet.core.tariffs import DayTariff
 from chargenet.kit.geo import haversine_m
 
 CELL_DEG = 0.02  # about 2.2 km north-south: a few stations per cell in a city
@@ -103,7 +105,8 @@ def _cell(lat: float, lon: float) -> tuple[int, int]:
 
 
 class LiveIndex:
-    def __init__(self) -> None:
+    def __init__(self, zone: str = "Asia/Shanghai") -> None:
+        self.zone = ZoneInfo(zone)  # stations' local time: when a time-of-use price applies
         self.stations: dict[str, StationEntry] = {}
         self._grid: dict[tuple[int, int], list[StationEntry]] = {}
         self._by_connector: dict[str, tuple[StationEntry, ConnectorEntry]] = {}
@@ -113,9 +116,22 @@ class LiveIndex:
         self._presence_at: dict[str, datetime | None] = {}  # the newest presence report applied
         self._stopped: set[str] = set()  # chargers under a stop order in force
         self.prices: dict[str, Price] = {}
+        self.tariffs: dict[str, DayTariff] = {}  # operators' day tariffs, by station
         self.loaded = False
         # Occupied cells lie within these cell indices: a search that has covered them stops.
         self._bounds = (0, -1, 0, -1)
+
+    def price(self, station_id: str, at: datetime) -> Price | None:
+        """The price in force at a station at a time: its operator's day tariff (energy
+        plus service, for the local time of day) where one is published and in force,
+        else what its recent sessions cost per kWh."""
+        tariff = self.tariffs.get(station_id)
+        if tariff is not None:
+            local = at.astimezone(self.zone)
+            total = tariff.total_at(local.time()) if tariff.in_force(local.date()) else None
+            if total is not None:
+                return Price(per_kwh=total, currency=tariff.currency, source="tariff")
+        return self.prices.get(station_id)
 
     # --- filling and keeping current --------------------------------------------------------
 

@@ -23,12 +23,14 @@ from chargenet.core.events import (
     ChargerUpdated,
     ConnectorStatusChanged,
     Event,
+    StationPricesPublished,
     StationRegistered,
     StationRetired,
     StationUpdated,
     StopOrderIssued,
     StopOrderLifted,
 )
+from chargenet.core.tariffs import DayTariff
 from chargenet.kit.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,10 @@ class FinderSource(Protocol):
         ...
 
     def station_prices(self, since: datetime) -> dict[str, Price]: ...
+
+    def station_tariffs(self) -> dict[str, DayTariff]:
+        """Each station's day tariff as its operator published it (whole-station scope)."""
+        ...
 
 
 class Subscription(Protocol):
@@ -100,9 +106,7 @@ async def follow(
             try:
                 first = await asyncio.wait_for(subscription.get(), timeout=price_every_s)
             except TimeoutError:
-                index.prices = await asyncio.to_thread(
-                    source.station_prices, clock.now() - PRICE_WINDOW
-                )
+                await _prices(index, source, clock)
                 continue
             batch = [first]
             while len(batch) < MAX_BATCH and (more := subscription.get_nowait()) is not None:
@@ -115,6 +119,8 @@ async def follow(
             dirty: set[str] = set()
             for event in batch:
                 dirty |= apply(index, event)
+            if any(isinstance(e, StationPricesPublished) for e in batch):
+                await _prices(index, source, clock)
             if dirty:
                 rows = await asyncio.to_thread(source.finder_rows, sorted(dirty))
                 index.replace_stations(dirty, rows)
@@ -125,5 +131,10 @@ async def follow(
 async def _reload(index: LiveIndex, source: FinderSource, clock: Clock) -> None:
     rows = await asyncio.to_thread(source.finder_rows)
     index.load(rows)
-    index.prices = await asyncio.to_thread(source.station_prices, clock.now() - PRICE_WINDOW)
+    await _prices(index, source, clock)
     log.info("finder index loaded: %d stations", len(index.stations))
+
+
+async def _prices(index: LiveIndex, source: FinderSource, clock: Clock) -> None:
+    index.prices = await asyncio.to_thread(source.station_prices, clock.now() - PRICE_WINDOW)
+    index.tariffs = await asyncio.to_thread(source.station_tariffs)

@@ -36,6 +36,8 @@ class OrderKind(StrEnum):
     SET_VARIABLES = "set_variables"
     UNLOCK_CONNECTOR = "unlock_connector"
     TRIGGER_MESSAGE = "trigger_message"  # ask the charger to send a message now
+    SET_SESSION_PROFILE = "set_session_profile"  # orderly charging: a session's schedule
+    GET_COMPOSITE_SCHEDULE = "get_composite_schedule"  # what the charger will actually do
 
 
 class OrderOutcome(StrEnum):

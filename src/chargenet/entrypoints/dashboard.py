@@ -47,7 +47,7 @@ def dashboard_parts(
     *,
     secure_cookies: bool | None = None,
 ) -> DashboardParts:
-    index = LiveIndex()
+    index = LiveIndex(platform.settings.local_timezone)
     queries = DashboardQueries(platform.store.read_engine, platform.read)
     figures = Figures(
         platform.read, platform.clock, platform.settings.local_timezone, platform.planning

@@ -17,6 +17,7 @@ from chargenet.adapters.api.bodies import JsonBodyLimits, StorableUrls
 from chargenet.adapters.api.commands import commands_router
 from chargenet.adapters.api.dashboard import MapLayers
 from chargenet.adapters.api.logins import SessionCookies
+from chargenet.adapters.api.orderly import orderly_router
 from chargenet.adapters.api.pages import mount_pages
 from chargenet.adapters.api.planning import planning_router
 from chargenet.adapters.api.routes import read_router
@@ -107,6 +108,7 @@ def create_app(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)
     )
     app.include_router(commands_router(platform.orders, platform.read, auth))
+    app.include_router(orderly_router(platform.orderly, auth))
     for router in scoped_routers:
         app.include_router(router, dependencies=[Depends(current_principal(auth))])
     for router in [*dashboard.routers, *routers]:
@@ -150,12 +152,42 @@ def ocpi_parts(
     return [ocpi_router(ocpi), open_data_router(ocpi)], [ocpi_pull, ocpi_forward]
 
 
+async def orderly_charging(platform: Platform) -> None:
+    """Re-plans managed sites on every change and checks meter values against limits."""
+    subscription = platform.bus.subscribe()
+    planner = asyncio.create_task(platform.orderly.run(), name="orderly-planner")
+    try:
+        async for event in subscription:
+            await platform.orderly.observe([event])
+    finally:
+        planner.cancel()
+        subscription.close()
+
+
+async def openadr_ven(platform: Platform) -> None:
+    """chargenet as an OpenADR 2.0b VEN towards the VTN in CHARGENET_OPENADR_VTN_URL."""
+    from chargenet.adapters.openadr.ven import Ven, VenConfig
+
+    url = platform.settings.openadr_vtn_url
+    assert url is not None
+    ven = Ven(
+        VenConfig(url, platform.settings.openadr_ven_name), platform.orderly, platform.clock.now
+    )
+    await ven.run()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await ven.stop()
+
+
 def protocol_parts(platform: Platform) -> dict[str, Any]:
     """The protocol adapters' routers and background jobs, as `create_app` keyword
     arguments, for `chargenet serve` and `chargenet demo`."""
     ocpi_routers, ocpi_jobs = ocpi_parts(platform)
+    if platform.settings.openadr_vtn_url:
+        ocpi_jobs = [*ocpi_jobs, openadr_ven]
     return {
         "routers": [platform.tcec.router(), *ocpi_routers],
         "scoped_routers": [platform.tcec.admin_router()],
-        "background": [*platform.tcec.jobs(), *ocpi_jobs],
+        "background": [*platform.tcec.jobs(), *ocpi_jobs, orderly_charging],
     }

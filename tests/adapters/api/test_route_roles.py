@@ -118,6 +118,16 @@ BODIES = {
     },
     "/api/v1/supervision/stop-orders/{stop_id}/lift": {"reason": "rectified"},
     "/api/v1/auth/login": {"username": "nobody", "password": "wrong"},
+    "/api/v1/orderly/grid-connections": {"station_id": "SECRETST", "capacity_w": 100_000},
+    "/api/v1/orderly/feeders": {"feeder_id": "FX", "name": "x", "capacity_w": 100_000},
+    "/api/v1/orderly/sessions/{session_id}/needs": {"energy_wh": 10_000},
+    "/api/v1/orderly/dr-events": {
+        "scope": "station",
+        "scope_id": "SECRETST",
+        "end": "2025-05-01T03:00:00Z",
+        "share": 0.5,
+        "reason": "peak",
+    },
 }
 
 

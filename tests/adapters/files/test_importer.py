@@ -103,3 +103,28 @@ def test_the_same_file_read_twice_gives_the_same_event_ids(tmp_path: Path) -> No
     first = read_file(path, ImportKind.OPERATORS, T0).events
     second = read_file(path, ImportKind.OPERATORS, T0).events
     assert [e.event_id for e in first] == [e.event_id for e in second]
+
+
+def test_feeders_and_grid_connections_import_with_their_limits(tmp_path: Path) -> None:
+    from chargenet.core.events import FeederStated, GridConnectionStated
+
+    feeders = write(
+        tmp_path,
+        "feeders.csv",
+        "feeder_id,name,capacity_w,phases\nF1,10 kV 1号变,630000,3\n",
+    )
+    [feeder] = read_file(feeders, guess_kind(feeders) or ImportKind.AREAS, T0).events
+    assert isinstance(feeder, FeederStated) and feeder.capacity_w == 630_000
+    assert feeder.valid_from == T0  # none given: from the import's time
+    grid = write(
+        tmp_path,
+        "xinzhou-grid_connections.csv",
+        "station_id,capacity_w,phases,feeder_id,valid_from\n"
+        "S1,200000,3,F1,2026-01-01T00:00:00+08:00\n"
+        "S2,-5,2,,\n",
+    )
+    assert guess_kind(grid) is ImportKind.GRID_CONNECTIONS
+    result = read_file(grid, ImportKind.GRID_CONNECTIONS, T0)
+    [event] = result.events
+    assert isinstance(event, GridConnectionStated) and event.feeder_id == "F1"
+    assert {(e.line, e.field) for e in result.errors} == {(3, "capacity_w"), (3, "phases")}

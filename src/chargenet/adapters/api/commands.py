@@ -1,6 +1,7 @@
 """Commands to a charger under /api/v1/chargers/{id}/commands: reset, unlock a connector,
 trigger a message, read and change its configuration (OCPP 1.6 Get/ChangeConfiguration,
-2.0.1 Get/SetVariables). The answer is the charger's own.
+2.0.1 Get/SetVariables), read the schedule it will follow (GetCompositeSchedule: what
+orderly charging's profiles and any others add up to). The answer is the charger's own.
 
 Who may: an admin, any charger; an operator, its own chargers; a regulator acts on chargers
 through stop orders (docs/supervision.md), not these commands (403). Each command is
@@ -111,6 +112,15 @@ class SetVariablesIn(BaseModel):
     timeout_s: Timeout = 30.0
 
 
+class CompositeScheduleIn(BaseModel):
+    command: Literal["get_composite_schedule"]
+    evse_no: int = Field(default=0, ge=0, le=64, description="0: the whole charger")
+    duration_s: int = Field(default=86_400, ge=60, le=7 * 86_400)
+    unit: Literal["W", "A"] = "W"
+    reason: Reason = ""
+    timeout_s: Timeout = 30.0
+
+
 CommandIn = Annotated[
     ResetIn
     | UnlockIn
@@ -118,7 +128,8 @@ CommandIn = Annotated[
     | GetConfigurationIn
     | ChangeConfigurationIn
     | GetVariablesIn
-    | SetVariablesIn,
+    | SetVariablesIn
+    | CompositeScheduleIn,
     Field(discriminator="command"),
 ]
 
@@ -135,6 +146,8 @@ def _order(charger: dict[str, Any], body: Any, by: str) -> Order:
         params["keys"] = ",".join(body.keys)
     elif isinstance(body, ChangeConfigurationIn):
         params.update(key=body.key, value=body.value)
+    elif isinstance(body, CompositeScheduleIn):
+        params.update(duration_s=str(body.duration_s), unit=body.unit)
     elif isinstance(body, GetVariablesIn | SetVariablesIn):
         params["variables"] = json.dumps(
             [v.model_dump(exclude_none=True) for v in body.variables], ensure_ascii=False

@@ -4,6 +4,7 @@ the live index (app/finder.py), not from the database."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -82,7 +83,7 @@ def finder_router(
         if pairs is None:
             pairs = [(c, index.status(c)) for c in station.connectors]
         status = index.summary(station)
-        price = index.prices.get(station.station_id)
+        price = index.price(station.station_id, datetime.now(UTC))
         return {
             "station_id": station.station_id,
             "name": station.name,

@@ -21,6 +21,8 @@ from chargenet.adapters.files.rows import (
     AreaRow,
     AreaStatisticsRow,
     ConnectorRow,
+    FeederRow,
+    GridConnectionRow,
     OperatorRow,
     StationRow,
     SwapStationRow,
@@ -32,6 +34,8 @@ from chargenet.core.events import (
     ChargerRegistered,
     Event,
     EventMeta,
+    FeederStated,
+    GridConnectionStated,
     OperatorRegistered,
     Source,
     StationRegistered,
@@ -70,6 +74,8 @@ class ImportKind(StrEnum):
     CHARGERS = "chargers"
     SWAP_STATIONS = "swap_stations"
     TARGETS = "targets"
+    FEEDERS = "feeders"  # orderly charging: shared feeders and transformers
+    GRID_CONNECTIONS = "grid_connections"  # orderly charging: stations' grid connections
 
 
 # Order in which kinds are imported when several files are given: what is referred to first.
@@ -357,6 +363,42 @@ def _targets(r: _Reader, rows: list[tuple[int, TargetRow]]) -> None:
         )
 
 
+def _feeders(r: _Reader, rows: list[tuple[int, FeederRow]]) -> None:
+    for line, row in rows:
+        r.add(
+            FeederStated(
+                **r.meta(_content_key(row)),
+                feeder_id=row.feeder_id,
+                name=row.name,
+                valid_from=row.valid_from or r.now,
+                capacity_w=row.capacity_w,
+                phases=row.phases,
+                area_code=AreaCode(row.area_code) if row.area_code else None,
+            ),
+            line,
+        )
+
+
+def _grid_connections(r: _Reader, rows: list[tuple[int, GridConnectionRow]]) -> None:
+    for line, row in rows:
+        r.add(
+            GridConnectionStated(
+                **r.meta(_content_key(row)),
+                station_id=StationId(row.station_id),
+                valid_from=row.valid_from or r.now,
+                capacity_w=row.capacity_w,
+                capacity_va=row.capacity_va,
+                phases=row.phases,
+                voltage_v=row.voltage_v,
+                feeder_id=row.feeder_id,
+                pv_peak_w=row.pv_peak_w,
+                storage_wh=row.storage_wh,
+                storage_power_w=row.storage_power_w,
+            ),
+            line,
+        )
+
+
 _KINDS: dict[ImportKind, tuple[type[BaseModel], Callable[[_Reader, Any], None]]] = {
     ImportKind.AREAS: (AreaRow, _areas),
     ImportKind.AREA_STATISTICS: (AreaStatisticsRow, _statistics),
@@ -365,6 +407,8 @@ _KINDS: dict[ImportKind, tuple[type[BaseModel], Callable[[_Reader, Any], None]]]
     ImportKind.CHARGERS: (ConnectorRow, _chargers),
     ImportKind.SWAP_STATIONS: (SwapStationRow, _swap_stations),
     ImportKind.TARGETS: (TargetRow, _targets),
+    ImportKind.FEEDERS: (FeederRow, _feeders),
+    ImportKind.GRID_CONNECTIONS: (GridConnectionRow, _grid_connections),
 }
 
 

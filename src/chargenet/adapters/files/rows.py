@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -166,3 +166,45 @@ class TargetRow(Row):
         if problem:
             raise ValueError(problem)
         return value
+
+
+def _one_or_three(value: int) -> int:
+    if value not in (1, 3):
+        raise ValueError("phases are 1 or 3")
+    return value
+
+
+class FeederRow(Row):
+    """A feeder or transformer shared by several stations (orderly charging)."""
+
+    feeder_id: Str
+    name: Str
+    capacity_w: StoredInt = Field(ge=0)
+    phases: int = 3
+    area_code: OptStr = None
+    valid_from: datetime | None = None  # with its UTC offset; none: the import's time
+
+    @field_validator("phases")
+    @classmethod
+    def _phases(cls, value: int) -> int:
+        return _one_or_three(value)
+
+
+class GridConnectionRow(Row):
+    """A station as an electrical system from a time on (orderly charging)."""
+
+    station_id: Str
+    capacity_w: StoredInt = Field(ge=0)
+    capacity_va: OptInt = Field(default=None, ge=0)
+    phases: int = 3
+    voltage_v: int = Field(default=220, ge=100, le=2000)
+    feeder_id: OptStr = None
+    pv_peak_w: StoredInt = Field(default=0, ge=0)
+    storage_wh: StoredInt = Field(default=0, ge=0)
+    storage_power_w: StoredInt = Field(default=0, ge=0)
+    valid_from: datetime | None = None
+
+    @field_validator("phases")
+    @classmethod
+    def _phases(cls, value: int) -> int:
+        return _one_or_three(value)

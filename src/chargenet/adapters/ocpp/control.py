@@ -12,6 +12,8 @@ ocpp1.6 and ocpp2.0.1 protocols). docs/ocpp.md has the table:
 - get / set_variables → 2.0.1 Get/SetVariables (components with EVSE, instances, attribute
   types)
 - unlock_connector → UnlockConnector; trigger_message → TriggerMessage
+- set_session_profile → SetChargingProfile TxProfile on the session's transaction (the
+  schedule orderly charging planned for it); get_composite_schedule → GetCompositeSchedule
 
 Every CALL is checked against the version's official request schema before it is sent
 (or recorded, through `problem`): what a strict charger would refuse is refused here,
@@ -20,6 +22,7 @@ with the schema's own reason.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from typing import Any
@@ -39,6 +42,9 @@ log = logging.getLogger(__name__)
 
 LIMIT_PROFILE_ID = 7_201  # chargenet's own profile: setting it again replaces it
 LIMIT_STACK_LEVEL = 9
+SESSION_PROFILE_ID = 7_202  # one per EVSE: a new plan replaces the last (1.6 §5.16.2, K01.FR.05)
+SESSION_STACK_LEVEL = 1
+MAX_SCHEDULE_PERIODS = 24  # what chargers commonly accept (1.6 ChargingScheduleMaxPeriods)
 OK_STATUSES = frozenset({"Accepted", "Scheduled", "RebootRequired", "Unlocked"})
 MAX_VARIABLES = 50  # per Get/SetVariables order
 
@@ -113,7 +119,9 @@ def _transaction(order: Order) -> str:
         session = order.parameters.get("session_id", "")
         prefix = f"{order.charger_id}:"
         if not session.startswith(prefix):
-            raise OrderInvalid("remote_stop needs transaction_id or a session_id of this charger")
+            raise OrderInvalid(
+                f"{order.kind.value} needs transaction_id or a session_id of this charger"
+            )
         tx = session[len(prefix) :]
     return tx
 
@@ -248,7 +256,99 @@ def _request(order: Order, version: str, now: str) -> tuple[str, dict[str, Any]]
                 if order.connector_no:
                     payload["evse"]["connectorId"] = order.connector_no
         return "TriggerMessage", payload
+    if kind is OrderKind.SET_SESSION_PROFILE:
+        return _session_profile(order, v16, now)
+    if kind is OrderKind.GET_COMPOSITE_SCHEDULE:
+        duration = _int(order, "duration_s") or 86_400
+        unit = order.parameters.get("unit", "W")
+        if unit not in ("W", "A"):
+            raise OrderInvalid("unit is W or A")
+        if v16:
+            return "GetCompositeSchedule", {
+                "connectorId": evse or 0,
+                "duration": duration,
+                "chargingRateUnit": unit,
+            }
+        return "GetCompositeSchedule", {
+            "evseId": evse or 0,
+            "duration": duration,
+            "chargingRateUnit": unit,
+        }
     raise OrderInvalid(f"{kind.value} is not an OCPP order")
+
+
+def _schedule(order: Order) -> list[dict[str, Any]]:
+    """The order's `schedule` parameter, "start_s:limit,start_s:limit,…" (limits in the
+    order's unit, starts from the profile's start, the first at 0), as OCPP periods."""
+    periods: list[dict[str, Any]] = []
+    phases = _int(order, "phases")
+    for part in order.parameters.get("schedule", "").split(","):
+        start, _, limit = part.strip().partition(":")
+        try:
+            period: dict[str, Any] = {"startPeriod": int(start), "limit": round(float(limit), 1)}
+        except ValueError:
+            raise OrderInvalid(f"schedule period {part!r} is not start_s:limit") from None
+        if period["limit"] < 0 or period["startPeriod"] < 0:
+            raise OrderInvalid("schedule periods are not negative")
+        if phases:
+            period["numberPhases"] = phases
+        periods.append(period)
+    if not periods or periods[0]["startPeriod"] != 0:
+        raise OrderInvalid("a schedule starts with a period at 0")
+    if any(b["startPeriod"] <= a["startPeriod"] for a, b in itertools.pairwise(periods)):
+        raise OrderInvalid("schedule periods start in increasing order")
+    return periods[:MAX_SCHEDULE_PERIODS]
+
+
+def _session_profile(order: Order, v16: bool, now: str) -> tuple[str, dict[str, Any]]:
+    """A TxProfile for the session's transaction: OCPP 1.6 §3.13.4 (a TxProfile needs a
+    transactionId and a connector), 2.0.1 K01.FR.03 (the same on an EVSE)."""
+    evse = order.evse_no
+    if not evse:
+        raise OrderInvalid("set_session_profile needs the session's evse_no")
+    unit = order.parameters.get("unit", "W")
+    if unit not in ("W", "A"):
+        raise OrderInvalid("unit is W or A")
+    periods = _schedule(order)
+    tx = _transaction(order)
+    if v16:
+        try:
+            tx_id: int | str = int(tx)
+        except ValueError:
+            raise OrderInvalid(f"1.6 transaction ids are integers, got {tx!r}") from None
+        return "SetChargingProfile", {
+            "connectorId": evse,
+            "csChargingProfiles": {
+                "chargingProfileId": SESSION_PROFILE_ID,
+                "transactionId": tx_id,
+                "stackLevel": SESSION_STACK_LEVEL,
+                "chargingProfilePurpose": "TxProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": {
+                    "startSchedule": now,
+                    "chargingRateUnit": unit,
+                    "chargingSchedulePeriod": periods,
+                },
+            },
+        }
+    return "SetChargingProfile", {
+        "evseId": evse,
+        "chargingProfile": {
+            "id": SESSION_PROFILE_ID,
+            "stackLevel": SESSION_STACK_LEVEL,
+            "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Absolute",
+            "transactionId": tx[:36],
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": now,
+                    "chargingRateUnit": unit,
+                    "chargingSchedulePeriod": periods,
+                }
+            ],
+        },
+    }
 
 
 def _variables(order: Order) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ from chargenet.core.events import (
     AlarmCleared,
     AlarmRaised,
     ChargerDataTransferred,
+    ChargingNeedsStated,
     ConnectorStatusChanged,
     EquipmentNoticed,
     Event,
@@ -603,6 +604,42 @@ async def notify_event_201(link: Link, payload: Any, received: datetime) -> Repl
     return Reply(events, {})
 
 
+async def charging_needs_201(link: Link, payload: Any, received: datetime) -> Reply:
+    """NotifyEVChargingNeeds (2.0.1 K15): the vehicle's energy wanted, departure and power
+    range, stated on the EVSE's open session. The answer is Accepted; the plan that follows
+    reaches the charger as a TxProfile (K15.FR.02 lets it come later)."""
+    ref = link.endpoint.connector(payload.evseId)
+    if ref is None:
+        _unknown_connector(link, f"{payload.evseId}")
+        return Reply((), {"status": "Rejected"})
+    sessions = await asyncio.to_thread(link.gateway.endpoints.open_sessions, link.charger_id)
+    match = next((s for s in sessions if s.connector_id == ref.connector_id), None)
+    if match is None:
+        return Reply((), {"status": "Rejected"})
+    needs = payload.chargingNeeds
+    departure = None
+    if needs.departureTime:
+        departure = parse_time(needs.departureTime, received).at
+    energy = max_w = min_w = None
+    ac, dc = needs.acChargingParameters, needs.dcChargingParameters
+    if ac is not None:
+        energy = ac.energyAmount
+        max_w = int(ac.evMaxCurrent * ac.evMaxVoltage)
+        min_w = int(ac.evMinCurrent * ac.evMaxVoltage)
+    elif dc is not None:
+        energy = dc.energyAmount
+        max_w = dc.evMaxPower if dc.evMaxPower is not None else dc.evMaxCurrent * dc.evMaxVoltage
+    event = ChargingNeedsStated(
+        **meta(link, received, received, "needs", match.session_id, payload.evseId, received),
+        session_id=SessionId(match.session_id),
+        energy_wh=None if energy is None else int(energy),
+        departure_at=departure,
+        max_power_w=None if max_w is None else int(max_w),
+        min_power_w=min_w,
+    )
+    return Reply([event], {"status": "Accepted"})
+
+
 HANDLERS: dict[str, dict[str, Handler]] = {
     V16: {
         "BootNotification": boot_16,
@@ -630,6 +667,7 @@ HANDLERS: dict[str, dict[str, Handler]] = {
         "SecurityEventNotification": security_event,
         "NotifyEvent": notify_event_201,
         "NotifyReport": notify_report_201,
+        "NotifyEVChargingNeeds": charging_needs_201,
         "FirmwareStatusNotification": firmware_status,
         "LogStatusNotification": upload_status,
     },

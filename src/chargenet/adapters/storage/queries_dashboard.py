@@ -3,8 +3,9 @@ alarm and order lists."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -21,8 +22,10 @@ from chargenet.adapters.storage.schema import (
     stations,
 )
 from chargenet.adapters.storage.stopped import stopped
+from chargenet.adapters.storage.tables_tcec import station_prices
 from chargenet.app.finder import Price
 from chargenet.core.access import Principal
+from chargenet.core.tariffs import DayTariff, TariffPeriod, tariff_from_tcec
 
 Row = dict[str, Any]
 
@@ -82,6 +85,31 @@ class DashboardQueries:
             stmt = stmt.where(stations.c.station_id.in_(list(station_ids)))
         with self._engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    def station_tariffs(self) -> dict[str, DayTariff]:
+        """Whole-station day tariffs published by operators (T/CEC business policies)."""
+        out: dict[str, DayTariff] = {}
+        query = select(
+            station_prices.c.station_id, station_prices.c.currency, station_prices.c.periods
+        )
+        query = query.where(station_prices.c.scope == "")
+        with self._engine.connect() as conn:
+            for station_id, currency, periods in conn.execute(query).all():
+                try:
+                    parsed = tuple(
+                        TariffPeriod(
+                            start=time.fromisoformat(p["start"]),
+                            energy_price=Decimal(p["energy_price"]),
+                            service_price=Decimal(p["service_price"]),
+                        )
+                        for p in json.loads(periods or "[]")
+                    )
+                except (ValueError, KeyError, TypeError, ArithmeticError):
+                    continue
+                tariff = tariff_from_tcec(parsed, currency)
+                if tariff is not None and not tariff.problems():
+                    out[station_id] = tariff
+        return out
 
     def station_prices(self, since: datetime) -> dict[str, Price]:
         """Average price per kWh of each station's sessions that ended since `since` with

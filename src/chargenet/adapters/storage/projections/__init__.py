@@ -21,6 +21,7 @@ from chargenet.adapters.storage.projections import (
     live,
     ocpi,
     ocpp,
+    orderly,
     oversight,
     planning,
     registry,
@@ -57,6 +58,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
     **billing.APPLIERS,
     **ocpi.APPLIERS,
     **ocpp.CORE_APPLIERS,
+    **orderly.APPLIERS,
 }
 _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
     **live.APPLIERS,

@@ -1,0 +1,150 @@
+"""chargenet as an OpenADR 2.0b VEN (`openleadr`): the grid operator's VTN sends events,
+each interval becomes a demand-response event on the log (`dr.called`), which the orderly
+planner turns into lower site limits for its time; the VEN reports the metered load of
+the managed stations (`real_power`) so the VTN sees the shed. docs/orderly.md.
+
+Signals understood (OpenADR 2.0b profile, §8.2 signal names and types):
+- LOAD_CONTROL / x-loadControlCapacity: the payload is the share of the limit that may be
+  drawn (0..1);
+- SIMPLE / level: 0 normal, 1 moderate (75 %), 2 high (50 %), 3 special (25 %).
+Targets: `resource_id`s name stations, or feeders as "feeder:ID"; none: every managed
+station. A cancelled event ends now. Anything else is answered optOut.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from openleadr import OpenADRClient
+
+from chargenet.app.orderly import OrderlyService
+from chargenet.core.events import DemandResponseScope
+
+log = logging.getLogger(__name__)
+
+SIMPLE_LEVELS = {0: 1.0, 1: 0.75, 2: 0.5, 3: 0.25}
+
+
+@dataclass(frozen=True)
+class VenConfig:
+    vtn_url: str  # e.g. https://vtn.example/OpenADR2/Simple/2.0b
+    ven_name: str = "chargenet"
+    report_every_s: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One interval of a VTN event as chargenet will record it."""
+
+    dr_id: str
+    scope: DemandResponseScope
+    scope_id: str
+    start: datetime
+    end: datetime
+    share: float
+    program: str
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def calls(event: dict[str, Any], now: datetime) -> list[Call] | None:
+    """The demand-response calls an OpenADR event asks for; None when chargenet cannot
+    follow it (an unknown signal: the VEN opts out)."""
+    descriptor = event["event_descriptor"]
+    event_id = str(descriptor["event_id"])
+    cancelled = descriptor.get("event_status") == "cancelled"
+    resources: Sequence[str] = (event.get("targets_by_type") or {}).get("resource_id") or []
+    scopes: list[tuple[DemandResponseScope, str]] = []
+    for resource in resources:
+        if resource.startswith("feeder:"):
+            scopes.append((DemandResponseScope.FEEDER, resource.removeprefix("feeder:")))
+        else:
+            scopes.append((DemandResponseScope.STATION, resource))
+    if not scopes:
+        scopes = [(DemandResponseScope.ALL, "")]
+    out: list[Call] = []
+    for signal in event.get("event_signals") or []:
+        name, kind = signal.get("signal_name"), signal.get("signal_type")
+        for n, interval in enumerate(signal.get("intervals") or []):
+            payload = float(interval["signal_payload"])
+            if name == "LOAD_CONTROL" and kind == "x-loadControlCapacity":
+                share = min(max(payload, 0.0), 1.0)
+            elif name == "SIMPLE" and kind == "level":
+                share = SIMPLE_LEVELS.get(int(payload), 0.25)
+            else:
+                return None
+            start = _utc(interval["dtstart"])
+            duration: timedelta = interval["duration"]
+            end = start + duration if duration > timedelta(0) else start + timedelta(days=1)
+            if cancelled:
+                end = max(start, min(end, now))
+            for scope, scope_id in scopes:
+                out.append(
+                    Call(
+                        dr_id=f"openadr:{event_id}:{n}:{scope.value}:{scope_id}"[:128],
+                        scope=scope,
+                        scope_id=scope_id,
+                        start=start,
+                        end=end,
+                        share=share,
+                        program=event_id[:200],
+                    )
+                )
+    return out
+
+
+class Ven:
+    def __init__(
+        self,
+        config: VenConfig,
+        orderly: OrderlyService,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.config = config
+        self.orderly = orderly
+        self.now = now
+        self.client = OpenADRClient(ven_name=config.ven_name, vtn_url=config.vtn_url)
+        self.client.add_handler("on_event", self.on_event)
+        self.client.add_handler("on_update_event", self.on_event)
+        self.client.add_report(
+            callback=self.load_kw,
+            resource_id="chargenet",
+            measurement="real_power",
+            unit="W",
+            scale="k",
+            sampling_rate=timedelta(seconds=config.report_every_s),
+        )
+
+    def load_kw(self) -> float:
+        return self.orderly.managed_load_w() / 1000.0
+
+    async def on_event(self, event: dict[str, Any]) -> str:
+        wanted = calls(event, self.now())
+        if wanted is None:
+            log.warning("OpenADR event %s: a signal chargenet cannot follow; optOut", event)
+            return "optOut"
+        for call in wanted:
+            await self.orderly.call_demand_response(
+                call.dr_id,
+                call.scope,
+                call.scope_id,
+                call.start,
+                call.end,
+                call.share,
+                called_by=f"openadr:{self.config.vtn_url}"[:128],
+                program=call.program,
+                adapter="openadr",
+            )
+        return "optIn"
+
+    async def run(self) -> None:
+        await self.client.run()
+
+    async def stop(self) -> None:
+        await self.client.stop()

@@ -1,0 +1,228 @@
+"""Read queries of orderly charging (app/orderly.py: OrderlyQueries)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Row, Table, func, or_, select
+
+from chargenet.adapters.storage.schema import (
+    chargers,
+    connector_live,
+    connectors,
+    sessions,
+    stations,
+)
+from chargenet.adapters.storage.tables_orderly import (
+    charging_needs,
+    dr_events,
+    feeders,
+    grid_connections,
+)
+from chargenet.app.orderly import (
+    ActiveSession,
+    DemandResponse,
+    FeederLimit,
+    Holder,
+    SiteHistory,
+    SiteLimit,
+    median_history,
+)
+from chargenet.core.sessions import SessionState
+
+CHUNK = 500
+
+
+class OrderlyReads:
+    def __init__(self, read_engine: Engine) -> None:
+        self._read = read_engine
+
+    def _in_force(self, t: Table, key: str, at: datetime) -> list[Row[Any]]:
+        """Each key's row with the latest valid_from not after `at`."""
+        latest = (
+            select(t.c[key].label("k"), func.max(t.c.valid_from).label("v"))
+            .where(t.c.valid_from <= at)
+            .group_by(t.c[key])
+            .subquery()
+        )
+        query = select(t).join(latest, (t.c[key] == latest.c.k) & (t.c.valid_from == latest.c.v))
+        with self._read.connect() as conn:
+            return list(conn.execute(query).all())
+
+    def grid_connections(self, at: datetime) -> list[SiteLimit]:
+        with self._read.connect() as conn:
+            areas = dict(conn.execute(select(stations.c.station_id, stations.c.area_code)).all())
+        return [
+            SiteLimit(
+                station_id=r.station_id,
+                capacity_w=int(r.capacity_w),
+                phases=int(r.phases),
+                voltage_v=int(r.voltage_v),
+                feeder_id=r.feeder_id,
+                pv_peak_w=int(r.pv_peak_w),
+                storage_power_w=int(r.storage_power_w),
+                area_code=areas.get(r.station_id),
+            )
+            for r in self._in_force(grid_connections, "station_id", at)
+        ]
+
+    def feeders(self, at: datetime) -> list[FeederLimit]:
+        return [
+            FeederLimit(feeder_id=r.feeder_id, capacity_w=int(r.capacity_w), phases=int(r.phases))
+            for r in self._in_force(feeders, "feeder_id", at)
+        ]
+
+    def active_sessions(self, station_ids: Sequence[str]) -> list[ActiveSession]:
+        out: list[ActiveSession] = []
+        ids = list(station_ids)
+        with self._read.connect() as conn:
+            for start in range(0, len(ids), CHUNK):
+                rows = conn.execute(
+                    select(
+                        sessions.c.session_id,
+                        sessions.c.connector_id,
+                        sessions.c.charger_id,
+                        sessions.c.station_id,
+                        sessions.c.started_at,
+                        sessions.c.energy_wh,
+                        chargers.c.protocol,
+                        connectors.c.evse_no,
+                        connectors.c.power_type,
+                        connectors.c.max_power_w,
+                        charging_needs.c.energy_wh.label("stated_energy_wh"),
+                        charging_needs.c.departure_at,
+                        charging_needs.c.max_power_w.label("stated_max_w"),
+                        charging_needs.c.min_power_w.label("stated_min_w"),
+                    )
+                    .join(connectors, connectors.c.connector_id == sessions.c.connector_id)
+                    .join(chargers, chargers.c.charger_id == sessions.c.charger_id)
+                    .outerjoin(charging_needs, charging_needs.c.session_id == sessions.c.session_id)
+                    .where(
+                        sessions.c.station_id.in_(ids[start : start + CHUNK]),
+                        sessions.c.state == SessionState.ACTIVE.value,
+                    )
+                    .order_by(sessions.c.started_at, sessions.c.session_id)
+                ).all()
+                out += [
+                    ActiveSession(
+                        session_id=r.session_id,
+                        connector_id=r.connector_id,
+                        charger_id=r.charger_id,
+                        station_id=r.station_id,
+                        protocol=r.protocol,
+                        evse_no=int(r.evse_no),
+                        power_type=r.power_type,
+                        max_power_w=int(r.max_power_w),
+                        started_at=r.started_at,
+                        energy_wh=r.energy_wh,
+                        stated_energy_wh=r.stated_energy_wh,
+                        departure_at=r.departure_at,
+                        stated_max_w=r.stated_max_w,
+                        stated_min_w=r.stated_min_w,
+                    )
+                    for r in rows
+                ]
+        return out
+
+    def history(self, station_ids: Sequence[str], since: datetime) -> dict[str, SiteHistory]:
+        found: dict[str, list[tuple[float, float]]] = {}
+        ids = list(station_ids)
+        with self._read.connect() as conn:
+            for start in range(0, len(ids), CHUNK):
+                rows = conn.execute(
+                    select(
+                        sessions.c.station_id,
+                        sessions.c.energy_wh,
+                        sessions.c.started_at,
+                        sessions.c.ended_at,
+                    ).where(
+                        sessions.c.station_id.in_(ids[start : start + CHUNK]),
+                        sessions.c.started_at >= since,
+                        sessions.c.ended_at.is_not(None),
+                        sessions.c.energy_wh.is_not(None),
+                    )
+                ).all()
+                for r in rows:
+                    stay = (r.ended_at - r.started_at).total_seconds()
+                    if stay > 0:
+                        found.setdefault(r.station_id, []).append((float(r.energy_wh), stay))
+        out = {}
+        for station, values in found.items():
+            typical = median_history(values)
+            if typical is not None:
+                out[station] = typical
+        return out
+
+    def owner(self, kind: str, ident: str) -> Holder | None:
+        if kind == "station":
+            query = select(stations.c.operator_id, stations.c.area_code, stations.c.station_id)
+            query = query.where(stations.c.station_id == ident)
+        elif kind == "session":
+            query = (
+                select(stations.c.operator_id, stations.c.area_code, stations.c.station_id)
+                .join(sessions, sessions.c.station_id == stations.c.station_id)
+                .where(sessions.c.session_id == ident)
+            )
+        else:
+            return None
+        with self._read.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else Holder(row.operator_id, row.area_code, row.station_id)
+
+    def live_power(self, station_id: str) -> dict[str, int]:
+        query = (
+            select(connector_live.c.connector_id, connector_live.c.power_w)
+            .join(connectors, connectors.c.connector_id == connector_live.c.connector_id)
+            .where(connectors.c.station_id == station_id, connector_live.c.power_w.is_not(None))
+        )
+        with self._read.connect() as conn:
+            return {r.connector_id: int(r.power_w) for r in conn.execute(query)}
+
+    def demand_response(self, start: datetime, end: datetime) -> list[DemandResponse]:
+        query = select(dr_events).where(dr_events.c.start_at < end, dr_events.c.end_at > start)
+        with self._read.connect() as conn:
+            return [
+                DemandResponse(
+                    dr_id=r.dr_id,
+                    scope=r.scope,
+                    scope_id=r.scope_id,
+                    start=r.start_at,
+                    end=r.end_at,
+                    share=float(r.share),
+                )
+                for r in conn.execute(query)
+            ]
+
+    def ended_sessions(
+        self, start: datetime, end: datetime, area: str | None, operator: str | None
+    ) -> list[tuple[str, datetime, datetime, int]]:
+        query = (
+            select(
+                sessions.c.operator_id,
+                sessions.c.started_at,
+                sessions.c.ended_at,
+                sessions.c.energy_wh,
+            )
+            .join(stations, stations.c.station_id == sessions.c.station_id)
+            .where(
+                sessions.c.ended_at >= start,
+                sessions.c.ended_at < end,
+                sessions.c.energy_wh > 0,
+            )
+        )
+        if operator is not None:
+            query = query.where(sessions.c.operator_id == operator)
+        if area is not None:
+            query = query.where(
+                or_(
+                    stations.c.area_code == area,
+                    *(stations.c[c] == area for c in ("province_code", "city_code", "county_code")),
+                )
+            )
+        with self._read.connect() as conn:
+            return [
+                (r.operator_id, r.started_at, r.ended_at, int(r.energy_wh))
+                for r in conn.execute(query)
+            ]

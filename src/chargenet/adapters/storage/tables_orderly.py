@@ -1,0 +1,67 @@
+"""Tables of orderly charging: stations as electrical systems (their grid connection and
+the feeders they share, each with a history of limits) and what active sessions need.
+All are state, rebuilt from the log."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Integer, SmallInteger, String, Table
+
+from chargenet.adapters.storage.schema import ID, metadata
+from chargenet.adapters.storage.types import UtcDateTime
+
+# One row per statement: the limit in force at a time is the row with the latest
+# valid_from not after it.
+grid_connections = Table(
+    "grid_connections",
+    metadata,
+    Column("station_id", String(ID), primary_key=True),
+    Column("valid_from", UtcDateTime, primary_key=True),
+    Column("capacity_w", BigInteger, nullable=False),
+    Column("capacity_va", BigInteger),
+    Column("phases", SmallInteger, nullable=False),
+    Column("voltage_v", Integer, nullable=False),
+    Column("feeder_id", String(ID), index=True),
+    Column("pv_peak_w", BigInteger, nullable=False),
+    Column("storage_wh", BigInteger, nullable=False),
+    Column("storage_power_w", BigInteger, nullable=False),
+    Column("as_of", UtcDateTime, nullable=False),
+)
+
+feeders = Table(
+    "feeders",
+    metadata,
+    Column("feeder_id", String(ID), primary_key=True),
+    Column("valid_from", UtcDateTime, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("capacity_w", BigInteger, nullable=False),
+    Column("phases", SmallInteger, nullable=False),
+    Column("area_code", String(ID)),
+    Column("as_of", UtcDateTime, nullable=False),
+)
+
+charging_needs = Table(
+    "charging_needs",
+    metadata,
+    Column("session_id", String(ID), primary_key=True),
+    Column("energy_wh", BigInteger),
+    Column("departure_at", UtcDateTime),
+    Column("max_power_w", BigInteger),
+    Column("min_power_w", BigInteger),
+    Column("as_of", UtcDateTime, nullable=False),
+)
+
+dr_events = Table(
+    "dr_events",
+    metadata,
+    Column("dr_id", String(ID), primary_key=True),
+    Column("scope", String(16), nullable=False),
+    Column("scope_id", String(ID), nullable=False),
+    Column("start_at", UtcDateTime, nullable=False, index=True),
+    Column("end_at", UtcDateTime, nullable=False, index=True),
+    Column("share", Float, nullable=False),
+    Column("called_by", String(128), nullable=False),
+    Column("program", String(200), nullable=False),
+    Column("as_of", UtcDateTime, nullable=False),
+)
+
+ORDERLY_STATE_TABLES: tuple[Table, ...] = (grid_connections, feeders, charging_needs, dr_events)

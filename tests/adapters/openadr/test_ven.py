@@ -1,0 +1,148 @@
+"""chargenet as an OpenADR 2.0b VEN against `openleadr`'s VTN: an event lowers the managed
+site's limit to its target for its time, the plan keeps under it, and the limit recovers
+when the event is over; a signal chargenet cannot follow is answered optOut."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from openleadr import OpenADRServer
+
+from chargenet.adapters.openadr.ven import Ven, VenConfig, calls
+from chargenet.bootstrap import Platform
+from chargenet.core.events import GridConnectionStated, SessionStarted
+from tests.builders import meta, small_world
+
+CAPACITY_W = 100_000
+# openleadr keys aiohttp's app by strings (aiohttp asks for AppKeys): its own affair.
+pytestmark = pytest.mark.filterwarnings("ignore:It is recommended to use web.AppKey")
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _site(platform: Platform) -> None:
+    now = datetime.now(UTC)
+    platform.ingestor.ingest(
+        [
+            *small_world(),
+            GridConnectionStated(
+                **meta(now),
+                station_id="S1",
+                valid_from=now - timedelta(hours=1),
+                capacity_w=CAPACITY_W,
+            ),
+            SessionStarted(**meta(now), session_id="T1", connector_id="C1-1-1", meter_start_wh=0),
+            SessionStarted(**meta(now), session_id="T2", connector_id="C1-2-1", meter_start_wh=0),
+        ]
+    )
+
+
+def _planned_now_w(platform: Platform) -> float:
+    _, result = platform.orderly.replan()
+    return float(result.power_w[:, 0].sum())
+
+
+def test_a_vtn_event_lowers_the_sites_limit_for_its_time_and_it_recovers(
+    platform: Platform,
+) -> None:
+    _site(platform)
+    port = _port()
+    answers: list[str] = []
+
+    async def scenario() -> tuple[float, float, float, list[Any]]:
+        vtn = OpenADRServer(
+            vtn_id="VTN_STATE_GRID",
+            http_host="127.0.0.1",
+            http_port=port,
+            requested_poll_freq=timedelta(seconds=1),
+        )
+
+        async def registration(info: dict[str, Any]) -> tuple[str, str]:
+            return "VEN_CHARGENET", "REG_1"
+
+        async def register_report(report: dict[str, Any]) -> None:
+            return None
+
+        async def responded(ven_id: str, event_id: str, opt_type: str) -> None:
+            answers.append(opt_type)
+
+        vtn.add_handler("on_create_party_registration", registration)
+        vtn.add_handler("on_register_report", register_report)
+        await vtn.run()
+        await platform.start()
+        before = _planned_now_w(platform)
+        start = datetime.now(UTC)
+        vtn.add_event(
+            ven_id="VEN_CHARGENET",
+            signal_name="LOAD_CONTROL",
+            signal_type="x-loadControlCapacity",
+            intervals=[{"dtstart": start, "duration": timedelta(seconds=4), "signal_payload": 0.4}],
+            callback=responded,
+        )
+        ven = Ven(
+            VenConfig(f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b", "chargenet"),
+            platform.orderly,
+            lambda: datetime.now(UTC),
+        )
+        await ven.run()
+        try:
+            for _ in range(100):
+                if platform.read.events(event_type="dr.called"):
+                    break
+                await asyncio.sleep(0.1)
+            during = _planned_now_w(platform)
+            await asyncio.sleep(
+                max(0.0, (start + timedelta(seconds=4.5) - datetime.now(UTC)).total_seconds())
+            )
+            after = _planned_now_w(platform)
+            for _ in range(50):
+                if answers:
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await ven.stop()
+            await vtn.stop()
+            await platform.stop()
+        return before, during, after, platform.read.events(event_type="dr.called")
+
+    before, during, after, recorded = asyncio.run(scenario())
+    assert before > 0.4 * CAPACITY_W  # two DC sessions want more than the event allows
+    assert during <= 0.4 * CAPACITY_W + 1
+    assert after > 0.4 * CAPACITY_W + 1
+    assert answers == ["optIn"]
+    assert recorded[0]["share"] == 0.4 and recorded[0]["scope"] == "all"
+
+
+def test_a_signal_chargenet_cannot_follow_is_refused_and_simple_levels_map_to_shares() -> None:
+    now = datetime.now(UTC)
+    base = {
+        "event_descriptor": {"event_id": "E1", "event_status": "far"},
+        "targets_by_type": {"resource_id": ["S1", "feeder:F1"]},
+    }
+
+    def signal(name: str, kind: str, payload: float) -> dict[str, Any]:
+        interval = {"dtstart": now, "duration": timedelta(hours=1), "signal_payload": payload}
+        return {
+            **base,
+            "event_signals": [{"signal_name": name, "signal_type": kind, "intervals": [interval]}],
+        }
+
+    assert calls(signal("ELECTRICITY_PRICE", "price", 1.2), now) is None
+    simple = calls(signal("SIMPLE", "level", 2), now)
+    assert simple is not None
+    assert {(c.scope.value, c.scope_id, c.share) for c in simple} == {
+        ("station", "S1", 0.5),
+        ("feeder", "F1", 0.5),
+    }
+    cancelled = {**signal("SIMPLE", "level", 1)}
+    cancelled["event_descriptor"] = {"event_id": "E1", "event_status": "cancelled"}
+    ended = calls(cancelled, now + timedelta(minutes=10))
+    assert ended is not None and all(c.end == now + timedelta(minutes=10) for c in ended)
