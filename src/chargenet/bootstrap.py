@@ -33,6 +33,7 @@ from chargenet.app.ingest import EventIngestor, Outcome
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline, WriterProcess
 from chargenet.app.planning import PlanningService
+from chargenet.app.planning_build import BuildPlanner
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_config import SupervisionConfig, config_from_mapping
 from chargenet.config import Settings
@@ -67,6 +68,11 @@ class Platform:
 
     def close(self) -> None:
         self.store.dispose()
+
+    @cached_property
+    def build(self) -> BuildPlanner:
+        """Demand, sized sites with cost and grid, phases and scenarios (docs/planning.md)."""
+        return BuildPlanner(self.planning, PlanningQueries(self.store.read_engine))
 
     @cached_property
     def planning(self) -> PlanningService:

@@ -118,6 +118,7 @@ BODIES = {
     },
     "/api/v1/supervision/stop-orders/{stop_id}/lift": {"reason": "rectified"},
     "/api/v1/auth/login": {"username": "nobody", "password": "wrong"},
+    "/api/v1/planning/scenarios": {"name": "roles", "area": "450200", "year": 2025},
 }
 
 

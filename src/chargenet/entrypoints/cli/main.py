@@ -41,6 +41,7 @@ from chargenet.entrypoints.cli.ocpp import (
     set_fleet_passwords,
 )
 from chargenet.entrypoints.cli.plan import plan_app
+from chargenet.entrypoints.cli import plan_build  # noqa: F401  (registers its commands)
 from chargenet.entrypoints.cli.report import report_app
 from chargenet.entrypoints.cli.simulate import simulate_app
 from chargenet.entrypoints.cli.tcec import app as tcec_app
