@@ -5,11 +5,10 @@ scenarios compared side by side (docs/planning.md, "Build plans")."""
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol
 
 from chargenet.analytics.planning.demand import (
@@ -30,16 +29,20 @@ from chargenet.analytics.planning.investment import (
 )
 from chargenet.analytics.planning.model import AreaPoint, PileRecord, StationSite
 from chargenet.analytics.planning.phases import Existing, PhasePlan, PhasePoint, plan_phases
-from chargenet.analytics.planning.siting import Candidate, candidates_along_roads, candidates_from_areas
+from chargenet.analytics.planning.siting import (
+    Candidate,
+    candidates_along_roads,
+    candidates_from_areas,
+)
 from chargenet.analytics.planning.sizing import ServiceLevel
 from chargenet.core.areas import AreaLevel
+from chargenet.core.errors import UnknownReference
+from chargenet.core.events import PlanningScenarioSaved, Source
+from chargenet.core.ids import AreaCode, EventId
 from chargenet.core.planning.metrics import Basis, Counted
 from chargenet.core.planning.pack import PolicyPack
 from chargenet.core.planning.rules import CoverageRule, RuleKind
 from chargenet.core.planning.scenario import Scenario
-from chargenet.core.errors import UnknownReference
-from chargenet.core.events import PlanningScenarioSaved, Source
-from chargenet.core.ids import AreaCode, EventId
 from chargenet.core.registry.model import Access, SiteCategory
 from chargenet.kit.ids import stable_id
 
@@ -168,28 +171,38 @@ class BuildPlanner:
 
     # candidates -----------------------------------------------------------------------
 
-    def candidates(
-        self, scenario: Scenario, inputs: UserInputs | None = None
-    ) -> list[Candidate]:
+    def candidates(self, scenario: Scenario, inputs: UserInputs | None = None) -> list[Candidate]:
         inputs = inputs or UserInputs()
         area = scenario.area
         areas = self.data.area_points(area)
         levels = [
             lvl
-            for lvl, on in ((AreaLevel.VILLAGE, scenario.villages), (AreaLevel.TOWNSHIP, scenario.townships))
+            for lvl, on in (
+                (AreaLevel.VILLAGE, scenario.villages),
+                (AreaLevel.TOWNSHIP, scenario.townships),
+            )
             if on
         ]
         out = candidates_from_areas(areas, levels)
         if scenario.road_every_km:
             from chargenet.app.planning import roads_near
 
-            out += candidates_along_roads(roads_near(self.planning.roads, areas), scenario.road_every_km)
+            out += candidates_along_roads(
+                roads_near(self.planning.roads, areas), scenario.road_every_km
+            )
         if scenario.registry:
             for s in self.data.station_sites(area):
                 kind = REGISTRY_CLASSES.get(s.category)
                 if kind and s.access is Access.PUBLIC and s.retired is None:
                     out.append(
-                        Candidate(f"registry:{s.station_id}", f"{kind}:registry", s.lat, s.lon, s.name, s.chain[2])
+                        Candidate(
+                            f"registry:{s.station_id}",
+                            f"{kind}:registry",
+                            s.lat,
+                            s.lon,
+                            s.name,
+                            s.chain[2],
+                        )
                     )
         out += list(inputs.candidates)
         if scenario.classes:
@@ -218,11 +231,16 @@ class BuildPlanner:
             radius_km = float(km) if km is not None else radius_km
         points = [
             DemandPoint(
-                p.code, p.lat, p.lon, radius_km * 1000, p.kwh_day, p.peak_sessions_hour,
+                p.code,
+                p.lat,
+                p.lon,
+                radius_km * 1000,
+                p.kwh_day,
+                p.peak_sessions_hour,
                 rule.id if rule else "within_km",
             )
             for p in model.points
-        ]  # fmt: skip
+        ]
         day = min(self.planning.today(), date(scenario.year, 12, 31))
         existing = [(s.lat, s.lon) for s in self._existing(scenario.area, day)]
         plan = plan_investment(
@@ -257,17 +275,24 @@ class BuildPlanner:
             if km is not None:
                 radii[y] = float(km) * 1000
         points = [
-            PhasePoint(p.code, p.lat or 0.0, p.lon or 0.0, radii, rule.id if rule else "within_km", p.county)
+            PhasePoint(
+                p.code,
+                p.lat or 0.0,
+                p.lon or 0.0,
+                radii,
+                rule.id if rule else "within_km",
+                p.county,
+            )
             for p in places
         ]
-        sites = [
-            s for s in self.data.station_sites(area) if s.access is Access.PUBLIC
-        ]
+        sites = [s for s in self.data.station_sites(area) if s.access is Access.PUBLIC]
         piles = self.data.piles(area)
-        first_day = {}
+        first_day: dict[str, date] = {}
         for p in piles:
             if p.access is Access.PUBLIC:
-                first_day[p.station_id] = min(first_day.get(p.station_id, p.commissioned), p.commissioned)
+                first_day[p.station_id] = min(
+                    first_day.get(p.station_id, p.commissioned), p.commissioned
+                )
         existing = [
             Existing(s.lat, s.lon, first_day[s.station_id].year)
             for s in sites
@@ -277,7 +302,9 @@ class BuildPlanner:
         for p in piles:
             county = p.chain[2]
             if p.access is Access.PUBLIC and county and p.commissioned.year in years:
-                built[(county, p.commissioned.year)] = built.get((county, p.commissioned.year), 0) + 1
+                built[(county, p.commissioned.year)] = (
+                    built.get((county, p.commissioned.year), 0) + 1
+                )
         targets: dict[tuple[str, int], int] = {}
         for r in self.planning.plan_vs_actual(area, as_of=date(years[-1], 12, 31)):
             if r.metric == "new_public_piles" and r.year in years and r.year >= start:

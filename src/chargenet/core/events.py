@@ -624,7 +624,7 @@ class PlanningScenarioSaved(Event):
     def body_problems(self) -> list[str]:
         import json
 
-        from chargenet.core.planning.scenario import Scenario, ScenarioError
+        from chargenet.core.planning.scenario import Scenario
 
         out = _empty(scenario_id=self.scenario_id, area_code=self.area_code, name=self.name)
         try:

@@ -27,9 +27,9 @@ from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.pull import pull_forever
 from chargenet.adapters.ocpi.routes import ocpi_router
-from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.app.ingest import Outcome
 from chargenet.app.planning_build import scenario_event
+from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.access import Audience, OutsideScope, Role, declared
 from chargenet.core.events import Source
 from chargenet.core.planning.scenario import Scenario
@@ -115,9 +115,7 @@ def create_app(
         return platform.ingestor.ingest([event])[0]
 
     app.include_router(
-        planning_build_router(
-            platform.build, save_scenario, private=require(auth, Role.REGULATOR)
-        )
+        planning_build_router(platform.build, save_scenario, private=require(auth, Role.REGULATOR))
     )
     app.include_router(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)

@@ -128,9 +128,7 @@ def test_scenarios_are_saved_and_compared_by_regulators_in_their_jurisdiction(
         assert c.post("/api/v1/planning/scenarios", json=base).status_code == 401
         op = c.post("/api/v1/planning/scenarios", json=base, headers={"X-Test-Operator": "1"})
         assert op.status_code == 403
-        outside = c.post(
-            "/api/v1/planning/scenarios", json=base, headers={"X-Test-Regulator": "1"}
-        )
+        outside = c.post("/api/v1/planning/scenarios", json=base, headers={"X-Test-Regulator": "1"})
         assert outside.status_code == 403  # 忻州市 is beyond a 原平市 regulator
         bad = c.post("/api/v1/planning/scenarios", json={**base, "growth": 99}, headers=ADMIN)
         assert bad.status_code == 422 and "growth" in bad.json()["detail"]
@@ -144,9 +142,10 @@ def test_scenarios_are_saved_and_compared_by_regulators_in_their_jurisdiction(
         rows = c.get("/api/v1/planning/scenarios/compare", params=params, headers=ADMIN).json()
         assert [(r["scenario"], r["sites"]) for r in rows] == [("base", 1), ("tight", 0)]
         xlsx = c.get(
-            "/api/v1/planning/scenarios/compare", params={**params, "format": "xlsx"},
+            "/api/v1/planning/scenarios/compare",
+            params={**params, "format": "xlsx"},
             headers=ADMIN,
-        )  # fmt: skip
+        )
         assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
         assert (
             c.get(
@@ -157,16 +156,18 @@ def test_scenarios_are_saved_and_compared_by_regulators_in_their_jurisdiction(
             == 404
         )
         build = c.get(
-            "/api/v1/planning/build", params={"area": "140900", "year": 2025, "scenario": "base"},
+            "/api/v1/planning/build",
+            params={"area": "140900", "year": 2025, "scenario": "base"},
             headers=ADMIN,
-        ).json()  # fmt: skip
+        ).json()
         assert len(build["plan"]["sites"]) == 1
         phases = c.get(
             "/api/v1/planning/phases", params={"area": "140900", "year": 2025}, headers=ADMIN
         ).json()
         assert phases["claims"] and all(cl["met"] for cl in phases["claims"])
         demand = c.get(
-            "/api/v1/planning/demand", params={"area": "140981", "year": 2025},
+            "/api/v1/planning/demand",
+            params={"area": "140981", "year": 2025},
             headers={"X-Test-Regulator": "1"},
-        )  # fmt: skip
+        )
         assert demand.status_code == 200

@@ -23,7 +23,9 @@ START = datetime(2025, 6, 1, 16, tzinfo=UTC)  # 00:00 in Shanghai
 END = START + timedelta(days=10)
 
 
-def sessions(station: str, hour_local: int, minutes: int, per_day: int, kwh: float) -> list[SessionRecord]:
+def sessions(
+    station: str, hour_local: int, minutes: int, per_day: int, kwh: float
+) -> list[SessionRecord]:
     out = []
     for d in range(10):
         for k in range(per_day):

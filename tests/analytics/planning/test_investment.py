@@ -74,7 +74,10 @@ def test_without_a_budget_the_plan_is_the_cheapest_set_reaching_every_village() 
     assert sorted(assigned) == sorted(p.id for p in POINTS)
     # The greedy baseline is never cheaper than the proven optimum.
     greedy = plan_investment(POINTS, CANDIDATES, STRAIGHT, costs=costs, use_highs=False)
-    assert sum(o.cost for o in options if o.candidate.id in {s.candidate.id for s in greedy.sites}) >= best
+    assert (
+        sum(o.cost for o in options if o.candidate.id in {s.candidate.id for s in greedy.sites})
+        >= best
+    )
 
 
 def test_sites_are_sized_for_the_demand_they_receive() -> None:
@@ -106,7 +109,12 @@ def test_a_money_budget_buys_the_most_demand_it_can_reach() -> None:
         if float(sum(options[j].cost for j in s)) + per_point * len(reached(s)) <= budget
     )
     plan = plan_investment(
-        quiet, CANDIDATES, STRAIGHT, costs=costs, money_budget=budget, level=relaxed,
+        quiet,
+        CANDIDATES,
+        STRAIGHT,
+        costs=costs,
+        money_budget=budget,
+        level=relaxed,
         mixes=ALL_AC,
     )
     assert plan.total_cost <= budget
@@ -125,9 +133,7 @@ def test_ports_beyond_the_minimum_come_out_of_the_money_for_sites() -> None:
 def test_a_site_count_caps_the_sites() -> None:
     plan = plan_investment(POINTS, CANDIDATES, STRAIGHT, max_sites=1)
     assert len(plan.sites) == 1
-    best = max(
-        sum(p.kwh_day for p in POINTS if reach(c, p)) for c in CANDIDATES
-    )
+    best = max(sum(p.kwh_day for p in POINTS if reach(c, p)) for c in CANDIDATES)
     assert plan.covered_kwh_day == pytest.approx(best)
 
 
@@ -143,9 +149,12 @@ def test_a_feeder_without_headroom_or_upgrade_keeps_sites_off_it() -> None:
     assert set(plan.uncovered) == only_there
     # With an upgrade at a price, the site may go there, and the feeder says what it costs.
     priced = plan_investment(
-        POINTS, CANDIDATES, STRAIGHT, costs=CostModel(upgrade_per_kw=Decimal("1500")),
+        POINTS,
+        CANDIDATES,
+        STRAIGHT,
+        costs=CostModel(upgrade_per_kw=Decimal("1500")),
         feeders=[feeder],
-    )  # fmt: skip
+    )
     for f in priced.feeders:
         assert f.upgrade_kw == pytest.approx(max(f.load_kw - 3.0, 0.0))
         assert f.upgrade_cost == (Decimal("1500") * Decimal(str(round(f.upgrade_kw, 3)))).quantize(

@@ -73,9 +73,7 @@ def check_claims_by_hand(plan, existing: list[tuple[float, int]]) -> None:  # ty
         standing = [lon for lon, since in existing if since <= claim.year] + [
             where[c] for c in plan.built_by(claim.year)
         ]
-        reached = sum(
-            any(km(s, lon) <= RADII[claim.year] for s in standing) for _, lon in VILLAGES
-        )
+        reached = sum(any(km(s, lon) <= RADII[claim.year] for s in standing) for _, lon in VILLAGES)
         assert claim.achieved == reached
         assert claim.met == (reached == len(VILLAGES))
         assert claim.met  # the plan meets every rule it claims, every year
@@ -143,6 +141,11 @@ def test_county_pile_targets_are_met_each_year_with_extra_piles_where_cheaper() 
 def test_a_yearly_budget_that_cannot_pay_for_the_rules_says_so() -> None:
     options = site_options(CANDIDATES, CostModel())
     plan = plan_phases(
-        YEARS, points(), options, STRAIGHT, money=dict.fromkeys(YEARS, Decimal("1000")), discount_rate=RATE
+        YEARS,
+        points(),
+        options,
+        STRAIGHT,
+        money=dict.fromkeys(YEARS, Decimal("1000")),
+        discount_rate=RATE,
     )
     assert not plan.years and plan.notes

@@ -56,8 +56,9 @@ def planning_build_router(
     ) -> Any:
         """Charging demand per village for the year: observed use (with what busy
         chargers turned away), the vehicle stock and its planned growth."""
-        s = _scenario({"name": "demand", "area": viewer.area_within(area), "year": year,
-                       "growth": growth})  # fmt: skip
+        s = _scenario(
+            {"name": "demand", "area": viewer.area_within(area), "year": year, "growth": growth}
+        )
         return to_json(await _call(planner.demand, s))
 
     @router.get("/build", **declared(Audience.REGULATOR))
@@ -79,10 +80,17 @@ def planning_build_router(
             chosen = await _call(planner.scenario, area, scenario)
         else:
             chosen = _scenario(
-                {"name": "build", "area": area, "year": year, "money_budget": budget,
-                 "max_sites": sites, "growth": growth, "classes": classes,
-                 "time_limit": time_limit}
-            )  # fmt: skip
+                {
+                    "name": "build",
+                    "area": area,
+                    "year": year,
+                    "money_budget": budget,
+                    "max_sites": sites,
+                    "growth": growth,
+                    "classes": classes,
+                    "time_limit": time_limit,
+                }
+            )
         plan, model = await _call(planner.investment, chosen)
         return {"scenario": chosen.to_json(), "plan": to_json(plan), "demand": model.counties}
 
@@ -98,17 +106,24 @@ def planning_build_router(
         """The multi-year plan: what to build each year so that each year's rules hold,
         counting what was built; every claim with its figures."""
         chosen = _scenario(
-            {"name": "phases", "area": viewer.area_within(area), "year": year, "start": start,
-             "yearly_budget": yearly_budget, "time_limit": time_limit}
-        )  # fmt: skip
+            {
+                "name": "phases",
+                "area": viewer.area_within(area),
+                "year": year,
+                "start": start,
+                "yearly_budget": yearly_budget,
+                "time_limit": time_limit,
+            }
+        )
         return to_json(await _call(planner.phases, chosen))
 
     @router.get("/scenarios", **declared(Audience.REGULATOR))
     async def scenarios(area: str | None = None, viewer: Principal = regulator) -> Any:
         """Saved scenarios in the caller's jurisdiction (or the area asked, inside it)."""
         saved = await _call(planner.saved, viewer.area_within(area))
-        return [{**s.to_json(), "saved_by": r["saved_by"], "saved_at": r["saved_at"]}
-                for s, r in saved]  # fmt: skip
+        return [
+            {**s.to_json(), "saved_by": r["saved_by"], "saved_at": r["saved_at"]} for s, r in saved
+        ]
 
     @router.post("/scenarios", status_code=201, **declared(Audience.REGULATOR))
     async def save_scenario(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from chargenet.analytics.planning.model import AreaPoint
@@ -21,13 +21,11 @@ from chargenet.core.areas import AreaLevel
 HOURS = 24
 # A typical public-charging day when nothing is observed: share of the day's sessions
 # starting in each local hour (evening peak at 18:00-20:00, a smaller one at noon).
-DEFAULT_PROFILE: tuple[float, ...] = tuple(
-    w / 100.0
-    for w in (
-        1.0, 0.6, 0.4, 0.3, 0.3, 0.6, 1.6, 3.4, 5.0, 5.4, 5.6, 6.0,
-        6.4, 5.8, 5.4, 5.4, 5.8, 6.6, 7.6, 7.8, 6.8, 5.2, 3.4, 2.0,
-    )  # fmt: skip
+_PERCENT = (
+    "1.0 0.6 0.4 0.3 0.3 0.6 1.6 3.4 5.0 5.4 5.6 6.0 "  # 00:00-11:00
+    "6.4 5.8 5.4 5.4 5.8 6.6 7.6 7.8 6.8 5.2 3.4 2.0"  # 12:00-23:00
 )
+DEFAULT_PROFILE: tuple[float, ...] = tuple(float(w) / 100.0 for w in _PERCENT.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,4 +336,3 @@ def demand_weights(model: DemandModel, codes: Sequence[str], floor: float = 1e-3
     place with no measured demand still counts for the rules that name it."""
     w = model.weights()
     return [max(w.get(c, 0.0), floor) for c in codes]
-

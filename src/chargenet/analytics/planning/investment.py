@@ -176,6 +176,7 @@ class InvestmentPlan:
     uncoverable: list[str]  # points no candidate reaches at all
     rounds: int = 1
     notes: list[str] = field(default_factory=list)
+    solver_objective: float = math.nan  # HiGHS's own best (nan when it did not run)
 
 
 def site_options(
@@ -321,7 +322,8 @@ def _solve(
     time_limit: float,
     use_highs: bool,
     point_cost: np.ndarray,
-) -> tuple[list[int], str, str, float, float, float]:
+) -> tuple[list[int], str, str, float, float, float, float]:
+    """(chosen, method, status, objective, bound, gap, HiGHS's own objective)."""
     keep = [d for d, c in enumerate(covers) if c]
     n = len(options)
     cost = np.array([float(o.cost) for o in options])
@@ -335,7 +337,14 @@ def _solve(
         feeder_rows.append((members, head, float(up) if up is not None else None))
     budgeted = money is not None or max_sites is not None
     if not keep:
-        return [], "none", "nothing a candidate can reach", 0.0, 0.0, 0.0
+        return [], "none", "nothing a candidate can reach", 0.0, 0.0, 0.0, math.nan
+    covers_by: list[set[int]] = [set() for _ in range(n)]
+    for d in keep:
+        for c in covers[d]:
+            covers_by[c].add(d)
+    greedy = _greedy(
+        covers_by, weights, cost, set(keep), money, max_sites, feeder_rows, kw, point_cost
+    )
     status = "asked for"
     if use_highs:
         m, nf = len(keep), len(feeder_rows)
@@ -345,13 +354,13 @@ def _solve(
         # Feeder rows: Σ kW_j x_j − u_f ≤ headroom_f; u_f (upgrade kW) priced per kW.
         f_rows, f_cols, f_vals = [], [], []
         up_cost, up_max = [], []
-        for r, (members, _head, up) in enumerate(feeder_rows):
+        for r, (members, _head, price) in enumerate(feeder_rows):
             for j in members:
                 f_rows.append(r)
                 f_cols.append(j)
                 f_vals.append(kw[j])
-            up_cost.append(up if up is not None else 0.0)
-            up_max.append(np.inf if up is not None else 0.0)
+            up_cost.append(price if price is not None else 0.0)
+            up_max.append(np.inf if price is not None else 0.0)
         feeder_m = csc_matrix((f_vals, (f_rows, f_cols)), (nf, n))
         heads = np.array([h for _, h, _ in feeder_rows])
         if not budgeted:
@@ -411,21 +420,32 @@ def _solve(
         if not isinstance(solved, str):
             values, status, objective, bound, gap = solved
             chosen = [int(j) for j in np.nonzero(values[:n] > 0.5)[0]]
-            return chosen, "highs", status, objective, bound, max(gap, 0.0)
+            # At a time limit HiGHS's best may be worse than greedy's: keep the better,
+            # measured against HiGHS's proven bound either way.
+            g_value = _value(greedy, covers_by, weights, cost, budgeted)
+            tol = 1e-6 * max(1.0, abs(objective))
+            if (g_value > objective + tol) if budgeted else (g_value < objective - tol):
+                gap = abs(g_value - bound) / max(abs(g_value), 1e-9)
+                why = f"{status}; greedy's answer was better than HiGHS's ({objective:.6g})"
+                return greedy, "greedy", why, g_value, bound, gap, objective
+            return chosen, "highs", status, objective, bound, max(gap, 0.0), objective
         status = solved
-    covers_by: list[set[int]] = [set() for _ in range(n)]
-    for d in keep:
-        for c in covers[d]:
-            covers_by[c].add(d)
-    chosen = _greedy(
-        covers_by, weights, cost, set(keep), money, max_sites, feeder_rows, kw, point_cost
-    )
+    value = _value(greedy, covers_by, weights, cost, budgeted)
+    return greedy, "greedy", status, value, math.nan, math.nan, math.nan
+
+
+def _value(
+    chosen: list[int],
+    covers_by: list[set[int]],
+    weights: np.ndarray,
+    cost: np.ndarray,
+    budgeted: bool,
+) -> float:
+    """The programme's objective for a set of sites: demand reached, or sites' cost."""
     if budgeted:
         reached = set().union(*(covers_by[j] for j in chosen)) if chosen else set()
-        objective = float(sum(weights[d] for d in reached))
-    else:
-        objective = float(cost[chosen].sum())
-    return chosen, "greedy", status, objective, math.nan, math.nan
+        return float(weights[list(reached)].sum())
+    return float(cost[chosen].sum())
 
 
 def plan_investment(
@@ -483,14 +503,31 @@ def plan_investment(
     notes: list[str] = []
     while True:
         rounds += 1
-        chosen, method, status, objective, bound, gap = _solve(
-            covers, weights, options, feeder_by, costs, money, max_sites, time_limit, use_highs,
+        chosen, method, status, objective, bound, gap, solver_objective = _solve(
+            covers,
+            weights,
+            options,
+            feeder_by,
+            costs,
+            money,
+            max_sites,
+            time_limit,
+            use_highs,
             point_cost,
-        )  # fmt: skip
+        )
         plan = _finish(
-            points, need, covers, chosen, options, costs, level, mixes, feeder_by, existing,
+            points,
+            need,
+            covers,
+            chosen,
+            options,
+            costs,
+            level,
+            mixes,
+            feeder_by,
+            existing,
             distance,
-        )  # fmt: skip
+        )
         if money_budget is None or plan[1] <= money_budget or rounds >= 3:
             break
         over = float(plan[1] - money_budget)
@@ -503,9 +540,18 @@ def plan_investment(
         dropped = chosen.pop(worst)
         notes.append(f"dropped {options[dropped].candidate.id} to fit the budget")
         sites, total, feeder_loads = _finish(
-            points, need, covers, chosen, options, costs, level, mixes, feeder_by, existing,
+            points,
+            need,
+            covers,
+            chosen,
+            options,
+            costs,
+            level,
+            mixes,
+            feeder_by,
+            existing,
             distance,
-        )  # fmt: skip
+        )
     chosen_set = set(chosen)
     reached = {points[need[d]].id for d, c in enumerate(covers) if chosen_set.intersection(c)}
     uncovered = [points[i].id for i in need if points[i].id not in reached]
@@ -539,6 +585,7 @@ def plan_investment(
         uncoverable=uncoverable,
         rounds=rounds,
         notes=notes,
+        solver_objective=solver_objective,
     )
 
 

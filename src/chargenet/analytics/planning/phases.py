@@ -191,8 +191,10 @@ def plan_phases(
     v = [x for _, vals, _, _ in rows for x in vals]
     matrix = csc_matrix(coo_matrix((v, (r_idx, c_idx)), shape=(len(rows), 2 * nb)))
     objective = np.concatenate(
-        [np.repeat(cost[:, None], t_n, axis=1).ravel() * np.tile(disc, n)]
-        + [np.full(nb, float(pile_cost)) * np.tile(disc, n)]
+        [
+            np.repeat(cost[:, None], t_n, axis=1).ravel() * np.tile(disc, n),
+            np.full(nb, float(pile_cost)) * np.tile(disc, n),
+        ]
     )
     solved = highs_mip(
         objective,
@@ -207,21 +209,28 @@ def plan_phases(
     )
     if isinstance(solved, str):
         return PhasePlan(
-            start, [], [], "none", solved, 0.0, 0.0, 0.0, time.perf_counter() - started,
-            uncoverable, ["no plan meets every year's rules within the money and counts given"],
-        )  # fmt: skip
+            start,
+            [],
+            [],
+            "none",
+            solved,
+            0.0,
+            0.0,
+            0.0,
+            time.perf_counter() - started,
+            uncoverable,
+            ["no plan meets every year's rules within the money and counts given"],
+        )
     values, status, obj, bound, gap = solved
     b = np.rint(values[:nb]).reshape(n, t_n)
     q = np.rint(values[nb:]).reshape(n, t_n)
     out_years = []
     for t, year in enumerate(plan_years):
         sites = [(options[j].candidate.id, int(piles[j] + q[j, t])) for j in range(n) if b[j, t]]
-        extra = {
-            options[j].candidate.id: int(q[j, t]) for j in range(n) if q[j, t] and not b[j, t]
-        }
-        spent = sum(
-            (options[j].cost for j in range(n) if b[j, t]), Decimal(0)
-        ) + pile_cost * int(q[:, t].sum())
+        extra = {options[j].candidate.id: int(q[j, t]) for j in range(n) if q[j, t] and not b[j, t]}
+        spent = sum((options[j].cost for j in range(n) if b[j, t]), Decimal(0)) + pile_cost * int(
+            q[:, t].sum()
+        )
         out_years.append(PhaseYear(year, sites, extra, spent))
     plan = PhasePlan(
         start,
@@ -235,9 +244,7 @@ def plan_phases(
         time.perf_counter() - started,
         uncoverable,
     )
-    plan.claims = claims(
-        plan, points, options, distance, existing, county_of, pile_targets, built
-    )
+    plan.claims = claims(plan, points, options, distance, existing, county_of, pile_targets, built)
     return plan
 
 
@@ -258,7 +265,9 @@ def claims(
     out: list[Claim] = []
     for y in plan.years:
         standing = [(e.lat, e.lon) for e in existing if e.since <= y.year]
-        standing += [(by_id[c].candidate.lat, by_id[c].candidate.lon) for c in plan.built_by(y.year)]
+        standing += [
+            (by_id[c].candidate.lat, by_id[c].candidate.lon) for c in plan.built_by(y.year)
+        ]
         rules = sorted({p.rule for p in points if y.year in p.radius_m})
         for rule in rules:
             pts = [p for p in points if p.rule == rule and y.year in p.radius_m]
@@ -290,9 +299,9 @@ def claims(
         for (county, year), target in sorted(pile_targets.items()):
             if year != y.year:
                 continue
-            planned = sum(
-                n for c, n in y.sites if county_of.get(c) == county
-            ) + sum(n for c, n in y.extra_piles.items() if county_of.get(c) == county)
+            planned = sum(n for c, n in y.sites if county_of.get(c) == county) + sum(
+                n for c, n in y.extra_piles.items() if county_of.get(c) == county
+            )
             have = built.get((county, year), 0) + planned
             out.append(
                 Claim(

@@ -147,8 +147,7 @@ def demand(
     console.print(table)
     console.print(
         f"{len(model.points)} places, {model.total_kwh_day():,.0f} kWh a day; "
-        f"busy hour {max(range(24), key=lambda h: model.profile[h])}:00; "
-        + "; ".join(model.notes)
+        f"busy hour {max(range(24), key=lambda h: model.profile[h])}:00; " + "; ".join(model.notes)
     )
 
 
@@ -225,10 +224,20 @@ def build(
             chosen = _scenario(
                 name="build",
                 **_build_options(
-                    area, year, growth, budget, sites, classes, detour, wait, utilisation,
-                    registry, every_km, time_limit,
+                    area,
+                    year,
+                    growth,
+                    budget,
+                    sites,
+                    classes,
+                    detour,
+                    wait,
+                    utilisation,
+                    registry,
+                    every_km,
+                    time_limit,
                 ),
-            )  # fmt: skip
+            )
         with _solver_banner_to_stderr():
             plan, model = planner.investment(chosen, inputs)
     except UnknownReference as exc:
@@ -290,7 +299,7 @@ def phases(
     try:
         year_list = [int(y) for y in years.split(",")] if years else None
     except ValueError as exc:
-        err.print(f"[red]--years: whole years, comma-separated[/red]")
+        err.print("[red]--years: whole years, comma-separated[/red]")
         raise typer.Exit(2) from exc
     chosen = _scenario(
         name="phases",
@@ -351,10 +360,20 @@ def scenario_save(
     chosen = _scenario(
         name=name,
         **_build_options(
-            area, year, growth, budget, sites, classes, detour, wait, utilisation, registry,
-            every_km, time_limit,
+            area,
+            year,
+            growth,
+            budget,
+            sites,
+            classes,
+            detour,
+            wait,
+            utilisation,
+            registry,
+            every_km,
+            time_limit,
         ),
-    )  # fmt: skip
+    )
     platform = _platform(db)
     try:
         event = scenario_event(chosen, "cli", platform.clock.now(), Source(adapter="planning"))
