@@ -307,8 +307,23 @@ class BuildPlanner:
                 )
         targets: dict[tuple[str, int], int] = {}
         for r in self.planning.plan_vs_actual(area, as_of=date(years[-1], 12, 31)):
-            if r.metric == "new_public_piles" and r.year in years and r.year >= start:
-                targets[(r.area_code, r.year)] = int(r.target)
+            metric = self.planning.metric_for(self.planning.packs_for(r.area_code), r.metric)
+            q = metric.quantity if metric is not None else None
+            if (
+                q is not None
+                and q.counted is Counted.PILES
+                and q.basis is Basis.NEW
+                and q.since_year is None
+                and (not q.access or Access.PUBLIC in q.access)
+                and r.month is None
+                and r.year in years
+                and r.year >= start
+                and r.area_code != area
+            ):
+                # A county's yearly new public piles (Xinzhou 附件1): the plan adds them.
+                targets[(r.area_code, r.year)] = max(
+                    targets.get((r.area_code, r.year), 0), int(r.target)
+                )
         candidates = self.candidates(scenario, inputs)
         options = site_options(candidates, inputs.costs, inputs.feeders)
         yearly = {y: scenario.yearly_budget for y in years} if scenario.yearly_budget else None
@@ -320,7 +335,7 @@ class BuildPlanner:
             start=start,
             existing=existing,
             county_of={c.id: c.area_code for c in candidates},
-            pile_targets={k: v for k, v in targets.items() if k[0] != area},
+            pile_targets=targets,
             built=built,
             pile_cost=inputs.costs.ports_cost({"ac": 1}),
             money=yearly,

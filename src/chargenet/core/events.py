@@ -627,6 +627,8 @@ class PlanningScenarioSaved(Event):
         from chargenet.core.planning.scenario import Scenario
 
         out = _empty(scenario_id=self.scenario_id, area_code=self.area_code, name=self.name)
+        if self.scenario_id != f"{self.area_code}|{self.name}":
+            out.append("scenario_id must be the area code and the name joined by '|'")
         try:
             data = json.loads(self.parameters)
             if not isinstance(data, dict):
