@@ -294,7 +294,7 @@ class BuildPlanner:
                     first_day.get(p.station_id, p.commissioned), p.commissioned
                 )
         existing = [
-            Existing(s.lat, s.lon, first_day[s.station_id].year)
+            Existing(s.lat, s.lon, first_day[s.station_id].year, s.chain[2])
             for s in sites
             if s.station_id in first_day and first_day[s.station_id].year < start
         ]

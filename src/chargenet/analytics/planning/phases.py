@@ -5,13 +5,14 @@ money and site count, counting what was actually built.
 
 One programme over all the years (HiGHS), not one year after another: a year-by-year
 plan that closes 2023's 50 km gaps with sites of no use for 2025's 10 km pays twice.
-Variables: b[j,t] = 1 when site j is built in year t (at most once); q[j,t] ≥ 0 extra
-piles added at j in year t (only where j stands by then). For each year t:
+Variables: b[j,t] = 1 when site j is built in year t (at most once); Q[c,t] ≥ 0 piles
+added at county c's stations in year t (only once a station stands there: one in
+service, or a planned site built by then). For each year t:
 - each demand point i not reached by a station in service by then:
   Σ_{j reaches i at year t's distance} Σ_{s ≤ t} b[j,s] ≥ 1;
-- each county c: Σ_{j in c} (piles_j · b[j,t] + q[j,t]) ≥ target[c,t] − built[c,t];
-- Σ_j cost_j b[j,t] + pile_cost Σ_j q[j,t] ≤ money[t];  Σ_j b[j,t] ≤ sites[t];
-minimising Σ_t (cost_j b[j,t] + pile_cost q[j,t]) / (1 + r)^(t − t0).
+- each county c: Σ_{j in c} piles_j · b[j,t] + Q[c,t] ≥ target[c,t] − built[c,t];
+- Σ_j cost_j b[j,t] + pile_cost Σ_c Q[c,t] ≤ money[t];  Σ_j b[j,t] ≤ sites[t];
+minimising Σ_t (Σ_j cost_j b[j,t] + pile_cost Σ_c Q[c,t]) / (1 + r)^(t − t0).
 
 Re-planning as actuals arrive: the years before `start` are history — what was built is
 in `existing` (with its year) and in `built` (new piles per county and year) — and the
@@ -51,6 +52,7 @@ class Existing:
     lat: float
     lon: float
     since: int  # the year it entered service
+    county: str | None = None
 
 
 @dataclass
@@ -71,7 +73,7 @@ class Claim:
 class PhaseYear:
     year: int
     sites: list[tuple[str, int]]  # (candidate id, piles) built this year
-    extra_piles: dict[str, int]  # candidate id → piles added to a site built earlier
+    extra_piles: dict[str, int]  # county → piles added at its stations (built or planned)
     cost: Decimal
 
 
@@ -148,10 +150,17 @@ def plan_phases(
     piles = np.array([sum(o.minimum.values()) for o in options], dtype=np.float64)
     cost = np.array([float(o.cost) for o in options])
     disc = np.array([(1 + discount_rate) ** -(y - plan_years[0]) for y in plan_years])
-    # Columns: b[j,t] at j*T + t, then q[j,t] at n*T + j*T + t.
+    # Columns: b[j,t] at j*T + t, then Q[c,t] (piles added in county c) at n*T + c*T + t.
     nb = n * t_n
+    counties = sorted({c for (c, y) in pile_targets if y in plan_years})
+    nq = len(counties) * t_n
     rows: list[tuple[list[int], list[float], float, float]] = []
     uncoverable: dict[int, list[str]] = {}
+    notes: list[str] = []
+    members_of = {
+        c: [j for j, o in enumerate(options) if county_of.get(o.candidate.id) == c]
+        for c in counties
+    }
     for t, year in enumerate(plan_years):
         standing = [(e.lat, e.lon) for e in existing if e.since <= year]
         idx, covers = _reach(distance, options, points, year, standing)
@@ -163,37 +172,47 @@ def plan_phases(
                 continue
             cols = [j * t_n + s for j in reach for s in range(t + 1)]
             rows.append((cols, [1.0] * len(cols), 1.0, np.inf))
-        for (county, y), target in sorted(pile_targets.items()):
-            if y != year:
+        for k, county in enumerate(counties):
+            target = pile_targets.get((county, year))
+            q_col = nb + k * t_n + t
+            members = members_of[county]
+            stations_there = any(e.county == county and e.since <= year for e in existing)
+            if not stations_there:
+                # Piles go to a station: none stands in the county yet, so only where a
+                # planned site stands by then.
+                cols = [q_col] + [j * t_n + s for j in members for s in range(t + 1)]
+                vals = [1.0] + [-float(max_piles_per_site)] * (len(cols) - 1)
+                rows.append((cols, vals, -np.inf, 0.0))
+            if target is None:
                 continue
             need = target - built.get((county, year), 0)
             if need <= 0:
                 continue
-            members = [j for j, o in enumerate(options) if county_of.get(o.candidate.id) == county]
-            cols = [j * t_n + t for j in members] + [nb + j * t_n + t for j in members]
-            vals = [float(piles[j]) for j in members] + [1.0] * len(members)
+            if not members and not stations_there:
+                notes.append(f"{county} {year}: {need} piles asked, no station or candidate in it")
+                rows.pop()
+                continue
+            cols = [j * t_n + t for j in members] + [q_col]
+            vals = [float(piles[j]) for j in members] + [1.0]
             rows.append((cols, vals, float(need), np.inf))
         if money and year in money:
-            cols = [j * t_n + t for j in range(n)] + [nb + j * t_n + t for j in range(n)]
-            vals = list(cost) + [float(pile_cost)] * n
+            cols = [j * t_n + t for j in range(n)] + [
+                nb + k * t_n + t for k in range(len(counties))
+            ]
+            vals = list(cost) + [float(pile_cost)] * len(counties)
             rows.append((cols, vals, -np.inf, float(money[year])))
         if max_sites and year in max_sites:
             rows.append(([j * t_n + t for j in range(n)], [1.0] * n, -np.inf, max_sites[year]))
     for j in range(n):
         rows.append(([j * t_n + t for t in range(t_n)], [1.0] * t_n, -np.inf, 1.0))
-        for t in range(t_n):
-            # q[j,t] − M Σ_{s≤t} b[j,s] ≤ 0: piles only where a site stands
-            cols = [nb + j * t_n + t] + [j * t_n + s for s in range(t + 1)]
-            vals = [1.0] + [-float(max_piles_per_site)] * (t + 1)
-            rows.append((cols, vals, -np.inf, 0.0))
     r_idx = [r for r, (cols, _, _, _) in enumerate(rows) for _ in cols]
     c_idx = [c for cols, _, _, _ in rows for c in cols]
     v = [x for _, vals, _, _ in rows for x in vals]
-    matrix = csc_matrix(coo_matrix((v, (r_idx, c_idx)), shape=(len(rows), 2 * nb)))
+    matrix = csc_matrix(coo_matrix((v, (r_idx, c_idx)), shape=(len(rows), nb + nq)))
     objective = np.concatenate(
         [
             np.repeat(cost[:, None], t_n, axis=1).ravel() * np.tile(disc, n),
-            np.full(nb, float(pile_cost)) * np.tile(disc, n),
+            np.full(nq, float(pile_cost)) * np.tile(disc, len(counties)),
         ]
     )
     solved = highs_mip(
@@ -201,13 +220,14 @@ def plan_phases(
         matrix,
         np.array([r[2] for r in rows]),
         np.array([r[3] for r in rows]),
-        np.ones(2 * nb, dtype=bool),
-        np.concatenate([np.ones(nb), np.full(nb, float(max_piles_per_site))]),
+        np.ones(nb + nq, dtype=bool),
+        np.concatenate([np.ones(nb), np.full(nq, np.inf)]),
         False,
         time_limit,
         0.0,
     )
     if isinstance(solved, str):
+        notes.append("no plan meets every year's rules within the money and counts given")
         return PhasePlan(
             start,
             [],
@@ -219,15 +239,15 @@ def plan_phases(
             0.0,
             time.perf_counter() - started,
             uncoverable,
-            ["no plan meets every year's rules within the money and counts given"],
+            notes,
         )
     values, status, obj, bound, gap = solved
     b = np.rint(values[:nb]).reshape(n, t_n)
-    q = np.rint(values[nb:]).reshape(n, t_n)
+    q = np.rint(values[nb:]).reshape(len(counties), t_n)
     out_years = []
     for t, year in enumerate(plan_years):
-        sites = [(options[j].candidate.id, int(piles[j] + q[j, t])) for j in range(n) if b[j, t]]
-        extra = {options[j].candidate.id: int(q[j, t]) for j in range(n) if q[j, t] and not b[j, t]}
+        sites = [(options[j].candidate.id, int(piles[j])) for j in range(n) if b[j, t]]
+        extra = {c: int(q[k, t]) for k, c in enumerate(counties) if q[k, t]}
         spent = sum((options[j].cost for j in range(n) if b[j, t]), Decimal(0)) + pile_cost * int(
             q[:, t].sum()
         )
@@ -243,6 +263,7 @@ def plan_phases(
         max(gap, 0.0),
         time.perf_counter() - started,
         uncoverable,
+        notes,
     )
     plan.claims = claims(plan, points, options, distance, existing, county_of, pile_targets, built)
     return plan
@@ -299,9 +320,8 @@ def claims(
         for (county, year), target in sorted(pile_targets.items()):
             if year != y.year:
                 continue
-            planned = sum(n for c, n in y.sites if county_of.get(c) == county) + sum(
-                n for c, n in y.extra_piles.items() if county_of.get(c) == county
-            )
+            planned = sum(n for c, n in y.sites if county_of.get(c) == county)
+            planned += y.extra_piles.get(county, 0)
             have = built.get((county, year), 0) + planned
             out.append(
                 Claim(
