@@ -11,7 +11,7 @@ import pytest
 
 from chargenet.app.ingest import Disposition
 from chargenet.app.planning import pack_events
-from chargenet.app.planning_build import scenario_event, side_by_side
+from chargenet.app.planning_build import UserInputs, scenario_event, side_by_side
 from chargenet.bootstrap import Platform
 from chargenet.core.events import Source
 from chargenet.core.planning.scenario import Scenario, ScenarioError
@@ -97,3 +97,53 @@ def test_a_bad_scenario_is_refused_with_the_field_named(planned: Platform) -> No
     scenario = Scenario(name="x", area="999999", year=2025)
     event = scenario_event(scenario, "t", WHEN, Source(adapter="planning"))
     assert planned.ingestor.ingest([event])[0].disposition is Disposition.REJECTED
+
+
+def test_a_county_with_sessions_takes_its_demand_from_them(planned: Platform) -> None:
+    from datetime import timedelta
+
+    from chargenet.core.events import SessionEnded, SessionStarted
+    from tests.builders import meta
+
+    events: list[object] = []
+    first = datetime(2025, 5, 1, 11, tzinfo=UTC)  # 19:00 in Shanghai
+    for d in range(60):
+        start = first + timedelta(days=d)
+        sid = f"T{d}"
+        events.append(
+            SessionStarted(**meta(start), session_id=sid, connector_id="C1-1-1", meter_start_wh=0)
+        )
+        events.append(
+            SessionEnded(**meta(start + timedelta(hours=1)), session_id=sid, energy_wh=45_000)
+        )
+    outcomes = planned.ingestor.ingest(events)  # type: ignore[arg-type]
+    assert all(o.ok for o in outcomes), [o.reason for o in outcomes if not o.ok]
+    model = planned.build.demand(Scenario(name="d", area="140900", year=2025))
+    county = model.counties["140902"]
+    assert county["basis"] == "observed"
+    [use] = model.stations
+    assert use.station_id == "S1" and use.busy_hour == 19
+    assert use.sessions_day == pytest.approx(60 / 90)
+    share = use.kwh_day * use.uplift / (40 * 7.5)
+    assert county["public_share"] == pytest.approx(share)
+    assert model.profile[19] == pytest.approx(1.0)
+
+
+def test_candidates_come_from_the_registry_and_the_users_file_filtered_by_class(
+    planned: Platform,
+) -> None:
+    from chargenet.analytics.planning.siting import Candidate
+
+    mine = Candidate("user:P1", "petrol_station", 38.6, 112.7, "中石化 1")
+    every = planned.build.candidates(
+        Scenario(name="c", area="140900", year=2025, road_every_km=None),
+        UserInputs(candidates=[mine]),
+    )
+    kinds = {c.kind for c in every}
+    # S1 is a public car park, S2 a commercial car park: candidates for more ports.
+    assert {"parking_lot:registry", "petrol_station", "village", "township"} <= kinds
+    only = planned.build.candidates(
+        Scenario(name="c", area="140900", year=2025, classes=("petrol_station",)),
+        UserInputs(candidates=[mine]),
+    )
+    assert only == [mine]
