@@ -101,3 +101,18 @@ def test_a_county_with_sessions_takes_its_public_share_from_them() -> None:
     # Twice the vehicles in 2026 as in the observed window: twice the demand.
     assert model.total_kwh_day() == pytest.approx(2 * uses[0].kwh_day * uses[0].uplift)
     assert model.profile[10] == pytest.approx(1.0)  # the observed hourly profile
+
+
+def test_each_county_has_its_demand_by_hour_from_its_own_stations() -> None:
+    places = [village("V1", 0.0), village("V2", 0.1, name="乙村委会")]
+    other = village("W1", 0.2)
+    other = type(other)(other.code, other.level, other.name_zh, 0.0, 0.2, other.parent, "450203")
+    evening = station_use(sessions("S1", 19, 30, 4, 25), {"S1": 4}, {"S1": "450202"}, START, END)
+    morning = station_use(sessions("S2", 8, 30, 4, 25), {"S2": 4}, {"S2": "450203"}, START, END)
+    model = build_demand(
+        2025, [*places, other], uses=evening + morning, evs={"450202": 100, "450203": 100}
+    )
+    a, b = model.counties["450202"], model.counties["450203"]
+    assert (a["busy_hour"], b["busy_hour"]) == (19, 8)
+    assert sum(a["hourly_kwh"]) == pytest.approx(a["kwh_day"], rel=1e-3)
+    assert a["hourly_kwh"][19] == pytest.approx(a["kwh_day"], rel=1e-3)

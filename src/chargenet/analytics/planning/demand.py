@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chargenet.analytics.planning.model import AreaPoint
@@ -92,7 +93,7 @@ class PointDemand:
 class DemandModel:
     year: int
     points: list[PointDemand]
-    counties: dict[str, dict[str, float | str]] = field(default_factory=dict)
+    counties: dict[str, dict[str, Any]] = field(default_factory=dict)
     stations: list[StationUse] = field(default_factory=list)
     profile: tuple[float, ...] = DEFAULT_PROFILE
     notes: list[str] = field(default_factory=list)
@@ -275,7 +276,6 @@ def build_demand(
     evs = evs or {}
     evs_now = evs_now or {}
     profile = pooled_profile(uses)
-    peak_share = max(profile)
     pts = [p for p in places if p.level in levels and p.lat is not None and p.lon is not None]
     by_county: dict[str, list[AreaPoint]] = {}
     for p in pts:
@@ -283,10 +283,14 @@ def build_demand(
     observed: dict[str, float] = {}
     for u in uses:
         observed[u.county or ""] = observed.get(u.county or "", 0.0) + u.kwh_day * u.uplift
-    counties: dict[str, dict[str, float | str]] = {}
+    counties: dict[str, dict[str, Any]] = {}
     notes: list[str] = []
     out: list[PointDemand] = []
     for county, members in sorted(by_county.items()):
+        # The county's own hourly profile where its stations were observed, else the pooled.
+        own = [u for u in uses if (u.county or "") == county]
+        shape = pooled_profile(own) if own else profile
+        peak_share = max(shape)
         stock = float(evs.get(county, 0.0))
         now = float(evs_now.get(county, 0.0)) or stock
         share, basis = a.public_share, "default"
@@ -307,6 +311,9 @@ def build_demand(
             "public_share": share,
             "kwh_day": kwh,
             "basis": basis,
+            "busy_hour": max(range(HOURS), key=lambda h: shape[h]),
+            # kWh by local hour of session start: the day's demand spread by the profile
+            "hourly_kwh": [round(kwh * x, 3) for x in shape],
         }
         weights = [float((population or {}).get(p.code, 0.0)) for p in members]
         if sum(weights) <= 0:

@@ -143,6 +143,20 @@ def plan_phases(
     years = sorted(years)
     start = start if start is not None else years[0]
     plan_years = [y for y in years if y >= start]
+    if not plan_years:
+        return PhasePlan(
+            start,
+            [],
+            [],
+            "none",
+            "no year left to plan",
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            {},
+            [f"every year of {years} is before {start}: nothing left to plan"],
+        )
     n, t_n = len(options), len(plan_years)
     county_of = county_of or {}
     pile_targets = pile_targets or {}

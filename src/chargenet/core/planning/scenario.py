@@ -121,7 +121,9 @@ class Scenario:
                         raise ScenarioError(f"{key}: a list")
                     values[key] = tuple(int(v) if key == "years" else str(v) for v in value)
                 elif key in ("name", "area"):
-                    values[key] = str(value)
+                    if not isinstance(value, str):
+                        raise ScenarioError(f"{key}: text")
+                    values[key] = value
                 elif key in ("villages", "townships", "registry"):
                     if not isinstance(value, bool):
                         raise ScenarioError(f"{key}: true or false")
