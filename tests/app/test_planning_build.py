@@ -76,14 +76,16 @@ def test_scenarios_are_saved_replaced_and_compared_side_by_side(planned: Platfor
     assert planned.build.saved("140981") == []
     rows = planned.build.compare([s for s, _ in saved])
     assert [r["scenario"] for r in rows] == ["base", "tight"]
-    assert rows[0]["sites"] == 1 and rows[1]["sites"] == 0  # 1,000 CNY builds nothing
+    # The township rule fixes one site whatever the money: 1,000 CNY cannot pay for it.
+    assert [r["sites"] for r in rows] == [1, 1]
+    assert [r["over_budget"] for r in rows] == [False, True]
     assert rows[1]["money_budget"] == Decimal("1000")
     table = side_by_side(rows)
     assert {"figure", "base", "tight"} == set(table[0])
-    assert next(r for r in table if r["figure"] == "sites") == {
-        "figure": "sites",
-        "base": 1,
-        "tight": 0,
+    assert next(r for r in table if r["figure"] == "over_budget") == {
+        "figure": "over_budget",
+        "base": False,
+        "tight": True,
     }
 
 

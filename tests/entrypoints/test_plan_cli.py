@@ -139,7 +139,7 @@ def test_build_phases_and_scenarios_from_the_command_line(sqlite_url: str, tmp_p
     )
     assert compared.exit_code == 0, compared.output
     rows = json.loads(compared.stdout[compared.stdout.index("[") :])
-    assert [r["sites"] for r in rows] == [1, 0]
+    assert [r["over_budget"] for r in rows] == [False, True]
     assert out.read_bytes()[:2] == b"PK"
     unknown = runner.invoke(app, ["plan", "scenario", "compare", "nope", "--area", "140900", *db])
     assert unknown.exit_code == 2

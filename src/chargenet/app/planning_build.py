@@ -34,7 +34,8 @@ from chargenet.analytics.planning.siting import (
     candidates_along_roads,
     candidates_from_areas,
 )
-from chargenet.analytics.planning.sizing import ServiceLevel
+from chargenet.analytics.planning.sizing import ServiceLevel, minimum_ports
+from chargenet.app.planning import CandidateSpec, roads_near
 from chargenet.core.areas import AreaLevel
 from chargenet.core.errors import UnknownReference
 from chargenet.core.events import PlanningScenarioSaved, Source
@@ -185,8 +186,6 @@ class BuildPlanner:
         ]
         out = candidates_from_areas(areas, levels)
         if scenario.road_every_km:
-            from chargenet.app.planning import roads_near
-
             out += candidates_along_roads(
                 roads_near(self.planning.roads, areas), scenario.road_every_km
             )
@@ -243,6 +242,7 @@ class BuildPlanner:
         ]
         day = min(self.planning.today(), date(scenario.year, 12, 31))
         existing = [(s.lat, s.lon) for s in self._existing(scenario.area, day)]
+        forced, minimum = self._fixed_needs(scenario)
         plan = plan_investment(
             points,
             self.candidates(scenario, inputs),
@@ -254,8 +254,28 @@ class BuildPlanner:
             money_budget=scenario.money_budget,
             max_sites=scenario.max_sites,
             time_limit=scenario.time_limit,
+            forced=forced,
+            minimum=minimum,
         )
         return plan, model
+
+    def _fixed_needs(self, scenario: Scenario) -> tuple[list[Candidate], dict[str, dict[str, int]]]:
+        """The sites the other rules fix, each the fewest possible (siting's fixed needs:
+        stations spaced along roads too long without one, one in each empty area of a
+        presence rule, the stations a county lacks), with the ports each rule asks."""
+        spec = CandidateSpec(villages=False, townships=False, road_every_km=None)
+        siting = self.planning.siting(
+            scenario.area, scenario.year, spec, detour=scenario.detour, use_highs=False
+        )
+        kinds = {"road_gap": "road", "area": "township", "county": "parking_lot"}
+        forced, minimum = [], {}
+        for r in siting.sites[: siting.fixed]:
+            c = Candidate(
+                f"fixed:{r.id}", kinds.get(r.kind, r.kind), r.lat, r.lon, r.name, r.area_code
+            )
+            forced.append(c)
+            minimum[c.id] = minimum_ports(r.dc_piles, r.piles)
+        return forced, minimum
 
     def phases(self, scenario: Scenario, inputs: UserInputs | None = None) -> PhasePlan:
         """The multi-year plan: each year's distance and county new-pile targets, from
@@ -387,6 +407,8 @@ class BuildPlanner:
                     "currency": plan.currency,
                     "grid_upgrade_kw": round(sum(f.upgrade_kw for f in plan.feeders), 1),
                     "uncovered": len(plan.uncovered),
+                    # the rules' fixed sites alone may cost more than the money given
+                    "over_budget": s.money_budget is not None and plan.total_cost > s.money_budget,
                     "method": plan.method,
                     "gap": plan.gap,
                 }

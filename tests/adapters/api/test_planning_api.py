@@ -140,7 +140,10 @@ def test_scenarios_are_saved_and_compared_by_regulators_in_their_jurisdiction(
         assert mine.json() == []  # none saved in 原平市
         params = {"area": "140900", "names": ["base", "tight"]}
         rows = c.get("/api/v1/planning/scenarios/compare", params=params, headers=ADMIN).json()
-        assert [(r["scenario"], r["sites"]) for r in rows] == [("base", 1), ("tight", 0)]
+        assert [(r["scenario"], r["over_budget"]) for r in rows] == [
+            ("base", False),
+            ("tight", True),
+        ]
         xlsx = c.get(
             "/api/v1/planning/scenarios/compare",
             params={**params, "format": "xlsx"},

@@ -167,3 +167,28 @@ def test_villages_a_station_already_reaches_need_no_new_site() -> None:
     assigned = {c for s in plan.sites for c in s.covers}
     assert "v4" not in assigned  # 0.45° is v4 itself; v3 and v5 are 16.7 km away
     assert plan.covered_kwh_day == pytest.approx(sum(p.kwh_day for p in POINTS))
+
+
+def test_sites_the_other_rules_fix_are_built_sized_and_counted() -> None:
+    # A road rule fixes a station at 0.45° with 2 DC piles: it stands at v4 (v3 and v5
+    # are 16.7 km away), and the programme plans the rest around it.
+    fixed = Candidate("fixed:road:1", "road", 0.0, 0.45)
+    plan = plan_investment(
+        POINTS, CANDIDATES, STRAIGHT, forced=[fixed], minimum={fixed.id: {"dc": 2}}
+    )
+    by_id = {s.candidate.id: s for s in plan.sites}
+    assert fixed.id in by_id and by_id[fixed.id].size.ports.get("dc", 0) >= 2
+    assert "v4" in by_id[fixed.id].covers  # the fixed site serves the village it stands at
+    assert not plan.uncovered
+    # Against every subset of the free candidates, with the fixed site standing.
+    options = site_options(CANDIDATES, CostModel())
+    best = min(
+        sum(options[j].cost for j in s)
+        for s in subsets(len(CANDIDATES))
+        if all(
+            km(0.45, p.lon) * 1000 <= p.radius_m or any(reach(CANDIDATES[j], p) for j in s)
+            for p in POINTS
+        )
+    )
+    free_cost = sum(o.cost for o in options if o.candidate.id in by_id)
+    assert free_cost == best

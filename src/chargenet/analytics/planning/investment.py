@@ -256,6 +256,7 @@ def _greedy(
     feeder_rows: list[tuple[list[int], float, float | None]],
     kw: np.ndarray,
     point_cost: np.ndarray,
+    forced: Sequence[int] = (),
 ) -> list[int]:
     """Cost-effectiveness greedy: the site with the most newly reached weight per unit of
     cost (set cover: per-point count), while money and count allow and feeders hold.
@@ -292,6 +293,13 @@ def _greedy(
         gain = float(weights[list(gain_set)].sum()) if budgeted else float(len(gain_set))
         return gain / max(c, 1e-9), c
 
+    for j in forced:  # sites the rules fix, built first
+        chosen.append(j)
+        spent += price(j) or float(cost[j])
+        f = feeder_of.get(j)
+        if f is not None:
+            load[f] += kw[j]
+        left -= covers_by[j]
     heap = [(-ratio(j)[0], j) for j in range(len(covers_by)) if covers_by[j] & left]
     heapq.heapify(heap)
     while heap and left and (max_sites is None or len(chosen) < max_sites):
@@ -322,6 +330,7 @@ def _solve(
     time_limit: float,
     use_highs: bool,
     point_cost: np.ndarray,
+    forced: Sequence[int] = (),
 ) -> tuple[list[int], str, str, float, float, float, float]:
     """(chosen, method, status, objective, bound, gap, HiGHS's own objective)."""
     keep = [d for d, c in enumerate(covers) if c]
@@ -337,14 +346,16 @@ def _solve(
         feeder_rows.append((members, head, float(up) if up is not None else None))
     budgeted = money is not None or max_sites is not None
     if not keep:
-        return [], "none", "nothing a candidate can reach", 0.0, 0.0, 0.0, math.nan
+        return list(forced), "none", "nothing a candidate can reach", 0.0, 0.0, 0.0, math.nan
     covers_by: list[set[int]] = [set() for _ in range(n)]
     for d in keep:
         for c in covers[d]:
             covers_by[c].add(d)
     greedy = _greedy(
-        covers_by, weights, cost, set(keep), money, max_sites, feeder_rows, kw, point_cost
+        covers_by, weights, cost, set(keep), money, max_sites, feeder_rows, kw, point_cost, forced
     )
+    x_lower = np.zeros(n)
+    x_lower[list(forced)] = 1.0
     status = "asked for"
     if use_highs:
         m, nf = len(keep), len(feeder_rows)
@@ -378,6 +389,7 @@ def _solve(
                 False,
                 time_limit,
                 0.0,
+                np.concatenate([x_lower, np.zeros(nf)]),
             )
         else:
             # max Σ w_d y_d − ε·cost  s.t. y_d ≤ Σ x_j, money, count, feeder rows
@@ -416,6 +428,7 @@ def _solve(
                 True,
                 time_limit,
                 0.0,
+                np.concatenate([x_lower, np.zeros(m + nf)]),
             )
         if not isinstance(solved, str):
             values, status, objective, bound, gap = solved
@@ -463,8 +476,14 @@ def plan_investment(
     max_sites: int | None = None,
     time_limit: float = 30.0,
     use_highs: bool = True,
+    forced: Sequence[Candidate] = (),
 ) -> InvestmentPlan:
-    """Sites, ports and money for the demand points: see the module's docstring."""
+    """Sites, ports and money for the demand points: see the module's docstring.
+    `forced` sites are built whatever the demand (what the other rules fix: a station
+    every 10 km along a road, one in each empty township …), sized and priced like the
+    rest; their ports per class come from `minimum`."""
+    candidates = [*forced, *candidates]
+    forced_idx = list(range(len(forced)))
     started = time.perf_counter()
     costs = costs or CostModel()
     level = level or ServiceLevel()
@@ -514,6 +533,7 @@ def plan_investment(
             time_limit,
             use_highs,
             point_cost,
+            forced_idx,
         )
         plan = _finish(
             points,
@@ -534,9 +554,10 @@ def plan_investment(
         money = max((money or 0.0) - over, 0.0)
         notes.append(f"round {rounds}: ports beyond the minimum cost {over:,.0f} more; re-solved")
     sites, total, feeder_loads = plan
-    while money_budget is not None and total > money_budget and chosen:
-        # Still over after the rounds: drop the site serving the least per yuan.
-        worst = min(range(len(sites)), key=lambda k: sites[k].demand_kwh_day / float(sites[k].cost))
+    while money_budget is not None and total > money_budget and len(chosen) > len(forced_idx):
+        # Still over after the rounds: drop the free site serving the least per yuan.
+        free = [k for k in range(len(sites)) if chosen[k] not in forced_idx]
+        worst = min(free, key=lambda k: sites[k].demand_kwh_day / float(sites[k].cost))
         dropped = chosen.pop(worst)
         notes.append(f"dropped {options[dropped].candidate.id} to fit the budget")
         sites, total, feeder_loads = _finish(
@@ -562,7 +583,11 @@ def plan_investment(
         for k, v in s.size.ports.items():
             ports[k] = ports.get(k, 0) + v
     if money_budget is not None and total > money_budget:
-        notes.append("the sized ports exceed the budget after three rounds")
+        notes.append(
+            "over budget: the sites the rules fix cost more than the money given"
+            if len(chosen) == len(forced_idx)
+            else "the sized ports exceed the budget after three rounds"
+        )
     return InvestmentPlan(
         sites=sites,
         method=method,

@@ -54,6 +54,7 @@ def highs_mip(
     maximize: bool,
     time_limit: float,
     mip_gap: float,
+    col_lower: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str, float, float, float] | str:
     """A 0-1/mixed programme `cost·x` (min or max) s.t. row_lower ≤ A·x ≤ row_upper,
     0 ≤ x ≤ col_upper: (values, status, objective, dual bound, gap), or why there is no
@@ -71,7 +72,7 @@ def highs_mip(
     lp.num_col_ = matrix.shape[1]
     lp.num_row_ = matrix.shape[0]
     lp.col_cost_ = cost.astype(np.float64)
-    lp.col_lower_ = np.zeros(matrix.shape[1])
+    lp.col_lower_ = np.zeros(matrix.shape[1]) if col_lower is None else col_lower.astype(np.float64)
     lp.col_upper_ = col_upper.astype(np.float64)
     lp.row_lower_ = row_lower.astype(np.float64)
     lp.row_upper_ = row_upper.astype(np.float64)
