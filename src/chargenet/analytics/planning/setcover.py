@@ -56,9 +56,9 @@ def highs_mip(
     mip_gap: float,
     col_lower: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str, float, float, float] | str:
-    """A 0-1/mixed programme `cost·x` (min or max) s.t. row_lower ≤ A·x ≤ row_upper,
-    0 ≤ x ≤ col_upper: (values, status, objective, dual bound, gap), or why there is no
-    answer (the greedy fallbacks say so)."""
+    """A 0-1/mixed programme `cost·x` (min or max) s.t. row_lower ≤ A·x ≤ row_upper and
+    col_lower (default 0) ≤ x ≤ col_upper: (values, status, objective, dual bound, gap),
+    or why there is no answer (the greedy fallbacks say so)."""
     try:
         import highspy
     except ImportError:
