@@ -72,6 +72,8 @@ def test_without_a_budget_the_plan_is_the_cheapest_set_reaching_every_village() 
     # Every village is assigned to a site that reaches it, each once.
     assigned = [c for s in plan.sites for c in s.covers]
     assert sorted(assigned) == sorted(p.id for p in POINTS)
+    by_id = {p.id: p for p in POINTS}
+    assert all(reach(s.candidate, by_id[v]) for s in plan.sites for v in s.covers)
     # The greedy baseline is never cheaper than the proven optimum.
     greedy = plan_investment(POINTS, CANDIDATES, STRAIGHT, costs=costs, use_highs=False)
     assert (
