@@ -168,6 +168,12 @@ def test_scenarios_are_saved_and_compared_by_regulators_in_their_jurisdiction(
             "/api/v1/planning/phases", params={"area": "140900", "year": 2025}, headers=ADMIN
         ).json()
         assert phases["claims"] and all(cl["met"] for cl in phases["claims"])
+        saved = c.get(
+            "/api/v1/planning/phases",
+            params={"area": "140900", "year": 2025, "scenario": "tight"},
+            headers=ADMIN,
+        ).json()
+        assert saved["claims"] and saved["years"][0]["year"] == 2025
         demand = c.get(
             "/api/v1/planning/demand",
             params={"area": "140981", "year": 2025},

@@ -98,23 +98,29 @@ def planning_build_router(
     async def phases(
         area: Area,
         year: Year,
+        scenario: Annotated[str | None, Query(max_length=100)] = None,
         start: Annotated[int | None, Query(ge=1990, le=2100)] = None,
         yearly_budget: Annotated[str | None, Query(max_length=20)] = None,
         time_limit: Annotated[float, Query(gt=0, le=300)] = 60.0,
         viewer: Principal = regulator,
     ) -> Any:
         """The multi-year plan: what to build each year so that each year's rules hold,
-        counting what was built; every claim with its figures."""
-        chosen = _scenario(
-            {
-                "name": "phases",
-                "area": viewer.area_within(area),
-                "year": year,
-                "start": start,
-                "yearly_budget": yearly_budget,
-                "time_limit": time_limit,
-            }
-        )
+        counting what was built; every claim with its figures. A saved scenario's, or
+        the one these parameters make."""
+        area = viewer.area_within(area)
+        if scenario:
+            chosen = await _call(planner.scenario, area, scenario)
+        else:
+            chosen = _scenario(
+                {
+                    "name": "phases",
+                    "area": area,
+                    "year": year,
+                    "start": start,
+                    "yearly_budget": yearly_budget,
+                    "time_limit": time_limit,
+                }
+            )
         return to_json(await _call(planner.phases, chosen))
 
     @router.get("/scenarios", **declared(Audience.REGULATOR))

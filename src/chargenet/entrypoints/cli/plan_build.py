@@ -283,6 +283,7 @@ def phases(
     ] = None,
     yearly_budget: Annotated[str | None, typer.Option(help="Money a year (CNY)")] = None,
     sites: Annotated[int | None, typer.Option("--sites", help="New sites a year, at most")] = None,
+    scenario: Annotated[str | None, typer.Option(help="Use a saved scenario")] = None,
     classes: Classes = None,
     candidates: Candidates = None,
     grid: Grid = None,
@@ -316,6 +317,8 @@ def phases(
         time_limit=time_limit,
     )
     try:
+        if scenario:
+            chosen = planner.scenario(area, scenario)
         with _solver_banner_to_stderr():
             plan = planner.phases(chosen, _inputs(candidates, grid, None, None))
     except UnknownReference as exc:
