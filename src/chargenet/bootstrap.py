@@ -37,6 +37,7 @@ from chargenet.app.orderly import OrderlyService
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline, WriterProcess
 from chargenet.app.planning import PlanningService
+from chargenet.app.planning_build import BuildPlanner
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_config import SupervisionConfig, config_from_mapping
 from chargenet.config import Settings
@@ -85,6 +86,11 @@ class Platform:
             zone=ZoneInfo(self.settings.local_timezone),
             tou=tou,
         )
+
+    @cached_property
+    def build(self) -> BuildPlanner:
+        """Demand, sized sites with cost and grid, phases and scenarios (docs/planning.md)."""
+        return BuildPlanner(self.planning, PlanningQueries(self.store.read_engine))
 
     @cached_property
     def planning(self) -> PlanningService:

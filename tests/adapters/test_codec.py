@@ -44,6 +44,7 @@ from chargenet.core.events import (
     OrderIssued,
     OutageExcluded,
     OutageExclusionWithdrawn,
+    PlanningScenarioSaved,
     PolicyPackLoaded,
     SessionBilled,
     SessionEnded,
@@ -178,6 +179,14 @@ SAMPLES: list[Event] = [
         metric="public_piles",
         value=Decimal("6000"),
         year=2025,
+    ),
+    PlanningScenarioSaved(
+        **meta(),
+        scenario_id="140900|fast growth",
+        area_code="140900",
+        name="fast growth",
+        parameters='{"name": "fast growth", "area": "140900", "year": 2025, "growth": 0.3}',
+        saved_by="regulator 1",
     ),
     PolicyPackLoaded(
         **meta(),

@@ -88,3 +88,58 @@ def test_site_greedy_says_greedy_was_asked_for(sqlite_url: str, tmp_path) -> Non
     )
     assert site.exit_code == 0, site.output
     assert "greedy (asked for)" in site.output and "unavailable" not in site.output
+
+
+def test_build_phases_and_scenarios_from_the_command_line(sqlite_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    platform = bootstrap(Settings(database_url=sqlite_url))
+    platform.ingestor.ingest(world())
+    platform.close()
+    pack = tmp_path / "mine.toml"
+    pack.write_text(pack_text(), encoding="utf-8")
+    assert runner.invoke(app, ["plan", "load", str(pack), "--db", sqlite_url]).exit_code == 0
+    db = ["--db", sqlite_url]
+    where = ["--area", "140900", "--year", "2025", "--detour", "1.0", "--every-km", "0"]
+    built = runner.invoke(app, ["plan", "build", *where, "--json", *db])
+    assert built.exit_code == 0, built.output
+    plan = json.loads(built.stdout)["plan"]
+    assert len(plan["sites"]) == 1 and plan["sites"][0]["covers"] == ["140902100201"]
+    # A grid file with a bad row names its line; nothing is planned from it.
+    grid = tmp_path / "grid.csv"
+    grid.write_text("feeder,lat,lon,headroom_kw\nF1,38.6,112.7,500\nF2,91,112.7,20\n", "utf-8")
+    bad = runner.invoke(app, ["plan", "build", *where, "--grid", str(grid), *db])
+    assert bad.exit_code == 2 and "line 3" in bad.output
+    phases = runner.invoke(
+        app, ["plan", "phases", "--area", "140900", "--year", "2025", "--json", *db]
+    )
+    assert phases.exit_code == 0, phases.output
+    assert all(c["met"] for c in json.loads(phases.stdout)["claims"])
+    for name, extra in (("base", []), ("tight", ["--budget", "1000"])):
+        saved = runner.invoke(
+            app, ["plan", "scenario", "save", name, *where[:4], "--every-km", "0", *extra, *db]
+        )
+        assert saved.exit_code == 0, saved.output
+    listed = runner.invoke(app, ["plan", "scenario", "list", "--json", *db])
+    assert [s["name"] for s in json.loads(listed.stdout)] == ["base", "tight"]
+    out = tmp_path / "cmp.xlsx"
+    compared = runner.invoke(
+        app,
+        [
+            "plan",
+            "scenario",
+            "compare",
+            "base",
+            "tight",
+            "--area",
+            "140900",
+            "--xlsx",
+            str(out),
+            "--json",
+            *db,
+        ],
+    )
+    assert compared.exit_code == 0, compared.output
+    rows = json.loads(compared.stdout[compared.stdout.index("[") :])
+    assert [r["over_budget"] for r in rows] == [False, True]
+    assert out.read_bytes()[:2] == b"PK"
+    unknown = runner.invoke(app, ["plan", "scenario", "compare", "nope", "--area", "140900", *db])
+    assert unknown.exit_code == 2

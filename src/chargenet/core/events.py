@@ -603,6 +603,45 @@ class PolicyPackLoaded(Event):
         return out + [f"pack: {p}" for p in pack_problems(self.text)]
 
 
+@dataclass(frozen=True, kw_only=True)
+class PlanningScenarioSaved(Event):
+    """A named planning scenario saved, or replaced (the same area and name): the
+    assumptions a build plan depends on, as JSON (core/planning/scenario.py)."""
+
+    TYPE: ClassVar[str] = "planning.scenario_saved"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "scenario_id": 200,
+        "area_code": 32,
+        "name": 100,
+        "parameters": 20_000,
+        "saved_by": 100,
+    }
+    scenario_id: str
+    area_code: AreaCode
+    name: str
+    parameters: str  # the scenario as JSON
+    saved_by: str = ""
+
+    def body_problems(self) -> list[str]:
+        import json
+
+        from chargenet.core.planning.scenario import Scenario
+
+        out = _empty(scenario_id=self.scenario_id, area_code=self.area_code, name=self.name)
+        if self.scenario_id != f"{self.area_code}|{self.name}":
+            out.append("scenario_id must be the area code and the name joined by '|'")
+        try:
+            data = json.loads(self.parameters)
+            if not isinstance(data, dict):
+                return [*out, "parameters: a JSON object"]
+            scenario = Scenario.from_json(data)
+        except (ValueError, RecursionError) as exc:
+            return [*out, f"parameters: {exc}"]
+        if scenario.name != self.name or scenario.area != self.area_code:
+            out.append("parameters: name and area differ from the event's")
+        return out
+
+
 # --- tariffs, bills, settlement, energy statistics (T/CEC 102 interconnection, issue 5) ---
 # Protocol-neutral facts that operator platforms report beside registry and live data.
 

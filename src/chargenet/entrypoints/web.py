@@ -20,6 +20,7 @@ from chargenet.adapters.api.logins import SessionCookies
 from chargenet.adapters.api.orderly import orderly_router
 from chargenet.adapters.api.pages import mount_pages
 from chargenet.adapters.api.planning import planning_router
+from chargenet.adapters.api.planning_build import planning_build_router
 from chargenet.adapters.api.routes import read_router
 from chargenet.adapters.api.supervision import supervision_router
 from chargenet.adapters.ocpi.forward import Forwarder
@@ -27,8 +28,12 @@ from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.pull import pull_forever
 from chargenet.adapters.ocpi.routes import ocpi_router
+from chargenet.app.ingest import Outcome
+from chargenet.app.planning_build import scenario_event
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.access import Audience, OutsideScope, Role, declared
+from chargenet.core.events import Source
+from chargenet.core.planning.scenario import Scenario
 from chargenet.entrypoints.dashboard import dashboard_parts
 
 log = logging.getLogger(__name__)
@@ -104,6 +109,15 @@ def create_app(
     app.add_middleware(StorableUrls)
     app.include_router(read_router(platform.read, auth))
     app.include_router(planning_router(platform.planning, private=require(auth, Role.REGULATOR)))
+
+    def save_scenario(scenario: Scenario, saved_by: str) -> Outcome:
+        now = platform.clock.now()
+        event = scenario_event(scenario, saved_by, now, Source(adapter="planning"))
+        return platform.ingestor.ingest([event])[0]
+
+    app.include_router(
+        planning_build_router(platform.build, save_scenario, private=require(auth, Role.REGULATOR))
+    )
     app.include_router(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)
     )

@@ -103,3 +103,80 @@ def test_siting_and_the_monthly_report_are_for_regulators(client: TestClient) ->
     [site] = plan["sites"]
     assert site["reasons"] == ["township_presence", "village_distance"]
     assert site["covers"] == ["140902100201"] and plan["fixed"] == 1 and plan["demands"] == 0
+
+
+class RegulatorOf:
+    """A regulator whose jurisdiction is one county (原平市), by header."""
+
+    def principal(self, request: Request) -> Principal | None:
+        if request.headers.get("x-test-regulator"):
+            return Principal(name="reg", role=Role.REGULATOR, area_code="140981")
+        return None
+
+
+def test_scenarios_are_saved_and_compared_by_regulators_in_their_jurisdiction(
+    platform: Platform,
+) -> None:
+    platform.ingestor.ingest(world())
+    platform.ingestor.ingest(pack_events(pack_text(), NOW))
+    app = create_app(
+        platform, api_tokens=["secret"], authenticators=[OperatorHeader(), RegulatorOf()]
+    )
+    base = {"name": "base", "area": "140900", "year": 2025, "detour": 1.0, "road_every_km": None}
+    tight = {**base, "name": "tight", "money_budget": "1000"}
+    with TestClient(app) as c:
+        assert c.post("/api/v1/planning/scenarios", json=base).status_code == 401
+        op = c.post("/api/v1/planning/scenarios", json=base, headers={"X-Test-Operator": "1"})
+        assert op.status_code == 403
+        outside = c.post("/api/v1/planning/scenarios", json=base, headers={"X-Test-Regulator": "1"})
+        assert outside.status_code == 403  # 忻州市 is beyond a 原平市 regulator
+        bad = c.post("/api/v1/planning/scenarios", json={**base, "growth": 99}, headers=ADMIN)
+        assert bad.status_code == 422 and "growth" in bad.json()["detail"]
+        for body in (base, tight):
+            assert c.post("/api/v1/planning/scenarios", json=body, headers=ADMIN).status_code == 201
+        listed = c.get("/api/v1/planning/scenarios", params={"area": "140900"}, headers=ADMIN)
+        assert [s["name"] for s in listed.json()] == ["base", "tight"]
+        mine = c.get("/api/v1/planning/scenarios", headers={"X-Test-Regulator": "1"})
+        assert mine.json() == []  # none saved in 原平市
+        params = {"area": "140900", "names": ["base", "tight"]}
+        rows = c.get("/api/v1/planning/scenarios/compare", params=params, headers=ADMIN).json()
+        assert [(r["scenario"], r["over_budget"]) for r in rows] == [
+            ("base", False),
+            ("tight", True),
+        ]
+        xlsx = c.get(
+            "/api/v1/planning/scenarios/compare",
+            params={**params, "format": "xlsx"},
+            headers=ADMIN,
+        )
+        assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+        assert (
+            c.get(
+                "/api/v1/planning/scenarios/compare",
+                params={"area": "140900", "names": ["nope"]},
+                headers=ADMIN,
+            ).status_code
+            == 404
+        )
+        build = c.get(
+            "/api/v1/planning/build",
+            params={"area": "140900", "year": 2025, "scenario": "base"},
+            headers=ADMIN,
+        ).json()
+        assert len(build["plan"]["sites"]) == 1
+        phases = c.get(
+            "/api/v1/planning/phases", params={"area": "140900", "year": 2025}, headers=ADMIN
+        ).json()
+        assert phases["claims"] and all(cl["met"] for cl in phases["claims"])
+        saved = c.get(
+            "/api/v1/planning/phases",
+            params={"area": "140900", "year": 2025, "scenario": "tight"},
+            headers=ADMIN,
+        ).json()
+        assert saved["claims"] and saved["years"][0]["year"] == 2025
+        demand = c.get(
+            "/api/v1/planning/demand",
+            params={"area": "140981", "year": 2025},
+            headers={"X-Test-Regulator": "1"},
+        )
+        assert demand.status_code == 200

@@ -128,6 +128,7 @@ BODIES = {
         "share": 0.5,
         "reason": "peak",
     },
+    "/api/v1/planning/scenarios": {"name": "roles", "area": "450200", "year": 2025},
 }
 
 

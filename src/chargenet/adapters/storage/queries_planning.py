@@ -13,11 +13,13 @@ from chargenet.adapters.storage.schema import (
     areas,
     connectors,
     events,
+    sessions,
     stations,
     target_revisions,
     targets,
 )
-from chargenet.adapters.storage.tables_planning import policy_packs
+from chargenet.adapters.storage.tables_planning import planning_scenarios, policy_packs
+from chargenet.analytics.planning.demand import SessionRecord
 from chargenet.analytics.planning.model import AreaPoint, PileRecord, StationSite
 from chargenet.core.areas import AreaLevel
 from chargenet.core.registry.model import Access, PowerType, SiteCategory
@@ -125,6 +127,27 @@ class PlanningQueries:
             for r in self._rows(stmt)
         ]
 
+    def sessions(self, within: str, start: datetime, end: datetime) -> list[SessionRecord]:
+        """Sessions started in [start, end) at stations in the area (demand, docs/planning.md)."""
+        stmt = (
+            select(
+                sessions.c.station_id,
+                sessions.c.started_at,
+                sessions.c.ended_at,
+                sessions.c.energy_wh,
+            )
+            .join(stations, stations.c.station_id == sessions.c.station_id)
+            .where(
+                self._within(stations, within),
+                sessions.c.started_at >= start,
+                sessions.c.started_at < end,
+            )
+        )
+        return [
+            SessionRecord(r["station_id"], r["started_at"], r["ended_at"], r["energy_wh"])
+            for r in self._rows(stmt)
+        ]
+
     def statistics(self, within: str) -> list[Row]:
         stmt = (
             select(
@@ -159,6 +182,16 @@ class PlanningQueries:
 
     def packs(self) -> list[Row]:
         stmt = select(policy_packs).order_by(policy_packs.c.region_code, policy_packs.c.pack_id)
+        return self._rows(stmt)
+
+    def scenarios(self, within: str | None = None) -> list[Row]:
+        """Saved scenarios, of areas inside `within` when given."""
+        stmt = select(planning_scenarios).order_by(
+            planning_scenarios.c.area_code, planning_scenarios.c.name
+        )
+        if within is not None:
+            inside = select(areas.c.code).where(self._within(areas, within))
+            stmt = stmt.where(planning_scenarios.c.area_code.in_(inside))
         return self._rows(stmt)
 
     def last_change(self) -> int:

@@ -3,7 +3,7 @@ revisions live in `targets` / `target_revisions` (schema.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, String, Table, Text
+from sqlalchemy import Column, Date, String, Table, Text, UniqueConstraint
 
 from chargenet.adapters.storage.schema import metadata
 from chargenet.adapters.storage.types import UtcDateTime
@@ -20,4 +20,18 @@ policy_packs = Table(
     Column("as_of", UtcDateTime, nullable=False),
 )
 
-PLANNING_TABLES = (policy_packs,)
+# Named planning scenarios (docs/planning.md, "Scenarios"): one row per area and name.
+planning_scenarios = Table(
+    "planning_scenarios",
+    metadata,
+    Column("scenario_id", String(200), primary_key=True),
+    Column("area_code", String(32), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("parameters", Text, nullable=False),  # JSON
+    Column("saved_by", String(100), nullable=False),
+    Column("saved_at", UtcDateTime, nullable=False),
+    Column("as_of", UtcDateTime, nullable=False),
+    UniqueConstraint("area_code", "name"),
+)
+
+PLANNING_TABLES = (policy_packs, planning_scenarios)

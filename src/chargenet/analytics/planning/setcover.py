@@ -44,7 +44,7 @@ def _matrix(covers: Sequence[Sequence[int]], n_candidates: int) -> csc_matrix:
     return csc_matrix((data, (rows, cols)), shape=(len(covers), n_candidates))
 
 
-def _highs(
+def highs_mip(
     cost: np.ndarray,
     matrix: csc_matrix,
     row_lower: np.ndarray,
@@ -54,8 +54,11 @@ def _highs(
     maximize: bool,
     time_limit: float,
     mip_gap: float,
+    col_lower: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str, float, float, float] | str:
-    """The solver's answer, or why there is none (the greedy fallback says so)."""
+    """A 0-1/mixed programme `cost·x` (min or max) s.t. row_lower ≤ A·x ≤ row_upper and
+    col_lower (default 0) ≤ x ≤ col_upper: (values, status, objective, dual bound, gap),
+    or why there is no answer (the greedy fallbacks say so)."""
     try:
         import highspy
     except ImportError:
@@ -69,7 +72,7 @@ def _highs(
     lp.num_col_ = matrix.shape[1]
     lp.num_row_ = matrix.shape[0]
     lp.col_cost_ = cost.astype(np.float64)
-    lp.col_lower_ = np.zeros(matrix.shape[1])
+    lp.col_lower_ = np.zeros(matrix.shape[1]) if col_lower is None else col_lower.astype(np.float64)
     lp.col_upper_ = col_upper.astype(np.float64)
     lp.row_lower_ = row_lower.astype(np.float64)
     lp.row_upper_ = row_upper.astype(np.float64)
@@ -157,7 +160,7 @@ def solve_cover(
     elif not keep:
         solved = "nothing a candidate can cover"
     elif budget is None:
-        solved = _highs(
+        solved = highs_mip(
             np.ones(n_candidates),
             matrix,
             np.ones(len(keep)),
@@ -177,7 +180,7 @@ def solve_cover(
         top = bmat([[-matrix, eye(m)]])
         bottom = csc(np.concatenate([np.ones(k), np.zeros(m)])[None, :])
         full = csc(bmat([[top], [bottom]]))
-        solved = _highs(
+        solved = highs_mip(
             np.concatenate([np.zeros(k), w[keep]]),
             full,
             np.full(m + 1, -np.inf),

@@ -32,7 +32,10 @@ from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import Event
-from chargenet.entrypoints.cli import supervise
+from chargenet.entrypoints.cli import (
+    plan_build,  # noqa: F401  (registers its commands)
+    supervise,
+)
 from chargenet.entrypoints.cli.ocpi import ocpi_app
 from chargenet.entrypoints.cli.ocpp import (
     demo_fleet_job,

@@ -8,9 +8,9 @@ from sqlalchemy import Connection
 
 from chargenet.adapters.storage.projections._sql import fetch_row, upsert
 from chargenet.adapters.storage.schema import areas
-from chargenet.adapters.storage.tables_planning import policy_packs
+from chargenet.adapters.storage.tables_planning import planning_scenarios, policy_packs
 from chargenet.core.errors import Conflict, UnknownReference
-from chargenet.core.events import Event, PolicyPackLoaded
+from chargenet.core.events import Event, PlanningScenarioSaved, PolicyPackLoaded
 
 
 def _apply_pack(conn: Connection, event: PolicyPackLoaded) -> None:
@@ -35,4 +35,26 @@ def _apply_pack(conn: Connection, event: PolicyPackLoaded) -> None:
     )
 
 
-APPLIERS: dict[type[Event], Any] = {PolicyPackLoaded: _apply_pack}
+def _apply_scenario(conn: Connection, event: PlanningScenarioSaved) -> None:
+    if fetch_row(conn, areas, code=event.area_code) is None:
+        raise UnknownReference("area", event.area_code)
+    upsert(
+        conn,
+        planning_scenarios,
+        {
+            "scenario_id": event.scenario_id,
+            "area_code": event.area_code,
+            "name": event.name,
+            "parameters": event.parameters,
+            "saved_by": event.saved_by,
+            "saved_at": event.received_at,
+            "as_of": event.occurred_at,
+        },
+        ["scenario_id"],
+    )
+
+
+APPLIERS: dict[type[Event], Any] = {
+    PolicyPackLoaded: _apply_pack,
+    PlanningScenarioSaved: _apply_scenario,
+}
