@@ -26,6 +26,7 @@ from chargenet.adapters.storage.projections import (
     registry,
     sessions,
     supervision,
+    supervision_data,
     swap,
     targets,
 )
@@ -52,6 +53,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
     **swap.APPLIERS,
     **supervision.APPLIERS,
     **oversight.APPLIERS,
+    **supervision_data.APPLIERS,
     **targets.APPLIERS,
     **planning.APPLIERS,
     **billing.APPLIERS,

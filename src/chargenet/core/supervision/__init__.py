@@ -36,6 +36,9 @@ class OrderKind(StrEnum):
     SET_VARIABLES = "set_variables"
     UNLOCK_CONNECTOR = "unlock_connector"
     TRIGGER_MESSAGE = "trigger_message"  # ask the charger to send a message now
+    # A notice to the equipment's operator (a zombie case and its deadline, R34): delivered
+    # through the operator's channel and answered, but nothing is done to the charger.
+    NOTICE = "notice"
 
 
 class OrderOutcome(StrEnum):
