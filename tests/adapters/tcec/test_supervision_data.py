@@ -13,7 +13,10 @@ from typing import Any
 
 import pytest
 
+from chargenet.app.orders import Order
 from chargenet.app.supervision_ports import Scope
+from chargenet.core.ids import OrderId
+from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
 from chargenet.demo.tcec_operator import SimulatorError
 from tests.adapters.tcec.harness import OPERATOR, Link, linked
 
@@ -235,5 +238,35 @@ def test_refused_messages_are_kept_per_partner_and_lower_the_compliance_score(
             accepted, total = 5, 8
             assert card.values["compliance"] == pytest.approx(accepted / total * 100)
             assert card.sub_scores["compliance"] == 0.0  # 62.5 % is below the worst end, 90 %
+
+    run(scenario())
+
+
+def test_a_zombie_notice_reaches_a_tcec_operator_and_its_answer_is_kept(tmp_path: Path) -> None:
+    """A notice (R34) to a charger reported over T/CEC goes to its operator's platform as
+    `notification_supervision_order` with Kind "notice"; the answer is the order's."""
+
+    async def scenario() -> None:
+        async with linked(tmp_path) as link:
+            sim = link.sim
+            sim.order_answer = {"Remark": "已安排检修"}  # acknowledged, no decision
+            await sim.push_station("1001")
+            order = Order(
+                order_id=OrderId("notice-1"),
+                kind=OrderKind.NOTICE,
+                charger_id=PREFIX + "1001E1",
+                protocol="tcec",
+                target_kind=TargetKind.CHARGER,
+                target_id=PREFIX + "1001E1",
+                parameters={"zombie_case": "Z1", "deadline": "2026-01-01T00:00:00+00:00"},
+                reason="zombie pile (R34): rectify or ask for its exit by 2026-01-01",
+                issued_by="rules",
+            )
+            assert link.platform.orders.check(order) is None
+            result = await link.platform.orders.issue(order, 5.0)
+            assert (result.outcome, result.detail) == (OrderOutcome.NOTIFIED, "已安排检修")
+            [sent] = sim.orders
+            assert (sent["Kind"], sent["EquipmentID"]) == ("notice", "1001E1")
+            assert sent["Reason"].startswith("zombie pile")
 
     run(scenario())
