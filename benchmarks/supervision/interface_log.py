@@ -79,9 +79,7 @@ def main() -> None:
         print(f"envelope build+verify+open, one message (baseline): {b * 1e6:8.1f} µs")
         print(f"note() per message:                                  {n * 1e6:8.2f} µs")
         print(f"  ratio to the baseline:                             {n / b:8.4f}")
-        print(
-            f"flush of {args.messages} messages' counts (60 keys, 2 % refusals kept): {f * 1e3:.1f} ms"
-        )
+        print(f"flush of {args.messages} messages (60 counts, 2 % refusals kept): {f * 1e3:.1f} ms")
 
 
 if __name__ == "__main__":
