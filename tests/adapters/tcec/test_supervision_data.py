@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from chargenet.app.orders import Order
@@ -18,9 +19,17 @@ from chargenet.app.supervision_ports import Scope
 from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
 from chargenet.demo.tcec_operator import SimulatorError
-from tests.adapters.tcec.harness import OPERATOR, Link, linked
+from tests.adapters.tcec.harness import OPERATOR, TOKEN, Link, linked
 
 PREFIX = "tcec:MA59J8YL8:"
+
+
+async def get(link: Link, path: str) -> Any:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with httpx.AsyncClient(base_url=link.url, headers=headers) as http:
+        answer = await http.get(path)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
 
 
 def run(coro: Any) -> Any:
@@ -224,7 +233,7 @@ def test_refused_messages_are_kept_per_partner_and_lower_the_compliance_score(
             assert recorder is not None
             await asyncio.to_thread(recorder.flush)
 
-            refused = platform.tcec.interface_log.refusals(sim.operator_id)
+            refused = await get(link, f"/api/v1/tcec/partners/{sim.operator_id}/refusals")
             assert sorted(r["ret"] for r in refused) == [4001, 4003, 4004]
             assert {r["endpoint"] for r in refused} == {"notification_stationStatus"}
             assert any("Status 9" in r["reason"] for r in refused)

@@ -126,7 +126,7 @@ class TcecGateway:
     def admin_router(self) -> APIRouter:
         """Reads for officials and operators (partners, outbox, reconciliations, bills,
         tariffs): mount where the caller is known (`request.state.principal`)."""
-        return admin_router(self._partners, self.outbox, self.settlement)
+        return admin_router(self._partners, self.outbox, self.settlement, self.interface_log)
 
     def jobs(self) -> list[Job]:
         """Background jobs: resending queued pushes, pulling from query-only partners."""
