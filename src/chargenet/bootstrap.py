@@ -20,19 +20,32 @@ from chargenet.adapters.ocpi.registration import Identity
 from chargenet.adapters.ocpp.control import OcppControl
 from chargenet.adapters.ocpp.gateway import GatewayConfig, OcppGateway
 from chargenet.adapters.storage.accounts import SqlUserStore
+from chargenet.adapters.storage.channels import SqlChannelStore
+from chargenet.adapters.storage.interface_log import SqlInterfaceLog
+from chargenet.adapters.storage.queries_credit import CreditReads
+from chargenet.adapters.storage.queries_incidents import IncidentReads
+from chargenet.adapters.storage.queries_inspections import InspectionReads
 from chargenet.adapters.storage.queries_ocpi import OcpiReads, SqlOcpiDirectory
 from chargenet.adapters.storage.queries_ocpp import OcppQueries
 from chargenet.adapters.storage.queries_orderly import OrderlyReads
+from chargenet.adapters.storage.queries_parking import ParkingReads
 from chargenet.adapters.storage.queries_planning import PlanningQueries
 from chargenet.adapters.storage.queries_supervision import SupervisionReads
+from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.adapters.storage.queries_tcec import SettlementReadModel
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.store import SqlEventStore
 from chargenet.adapters.storage.tcec_config import SqlOutbox, SqlPartnerStore
 from chargenet.adapters.tcec.crypto import Vault, master_keys
 from chargenet.adapters.tcec.gateway import TcecGateway, TcecOptions
+from chargenet.adapters.webhook.control import WebhookControl
+from chargenet.adapters.webhook.signing import Sealer
 from chargenet.app.accounts import AccountService
+from chargenet.app.channels import ChannelService
+from chargenet.app.credit import CreditService
+from chargenet.app.incidents import IncidentService
 from chargenet.app.ingest import EventIngestor, Outcome
+from chargenet.app.inspections import InspectionService
 from chargenet.app.orderly import OrderlyService
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline, WriterProcess
@@ -64,6 +77,9 @@ class Platform:
     clock: Clock = field(default_factory=SystemClock)
     ocpp: OcppGateway | None = None  # the OCPP server; `chargenet serve` runs it
     ocpp_queries: OcppQueries | None = None
+    # Operators' own channels for orders and notices (signed webhooks, docs/supervision.md).
+    channels: ChannelService | None = None
+    channel_sealer: Sealer | None = None
 
     async def start(self) -> None:
         await self.pipeline.start()
@@ -91,6 +107,31 @@ class Platform:
     def build(self) -> BuildPlanner:
         """Demand, sized sites with cost and grid, phases and scenarios (docs/planning.md)."""
         return BuildPlanner(self.planning, PlanningQueries(self.store.read_engine))
+
+    @cached_property
+    def incidents(self) -> IncidentService:
+        """Safety incidents and their timelines from the log (R33)."""
+        return IncidentService(self.pipeline, IncidentReads(self.store.read_engine), self.clock)
+
+    @cached_property
+    def inspections(self) -> InspectionService:
+        """Random inspections, 双随机一公开 (R38)."""
+        return InspectionService(self.pipeline, InspectionReads(self.store.read_engine), self.clock)
+
+    @cached_property
+    def credit(self) -> CreditService:
+        """Operators' credit records and demonstration designations (R38)."""
+        return CreditService(self.pipeline, CreditReads(self.store.read_engine), self.clock)
+
+    @cached_property
+    def swap(self) -> SwapReads:
+        """Battery-swap stations' supervision figures (R40)."""
+        return SwapReads(self.store.read_engine)
+
+    @cached_property
+    def parking(self) -> ParkingReads:
+        """Parking figures of charging bays (R39)."""
+        return ParkingReads(self.store.read_engine)
 
     @cached_property
     def planning(self) -> PlanningService:
@@ -121,6 +162,15 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
     orders = OrderService(pipeline, clock)
     tcec = _tcec(settings, store, pipeline, read, clock)
     orders.register("tcec", tcec.control)
+    sealer = Sealer(lambda: master_keys(settings.tcec_master_key, settings.tcec_master_key_file))
+    channel_store = SqlChannelStore(store.engine, store.read_engine)
+    orders.fallback = WebhookControl(
+        channels=channel_store,
+        sealer=sealer,
+        queries=read,
+        clock=clock,
+        public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+    )
     supervision = SupervisionService(
         SupervisionReads(store.read_engine), pipeline, orders, clock, supervision_config(settings)
     )
@@ -143,6 +193,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         clock=clock,
         ocpp=ocpp,
         ocpp_queries=ocpp_queries,
+        channels=ChannelService(channel_store, sealer.seal, clock),
+        channel_sealer=sealer,
     )
 
 
@@ -184,6 +236,7 @@ def _tcec(
     return TcecGateway(
         partners=SqlPartnerStore(store.engine, store.read_engine),
         outbox=SqlOutbox(store.engine, store.read_engine),
+        interface_log=SqlInterfaceLog(store.engine, store.read_engine),
         settlement=SettlementReadModel(store.read_engine),
         queries=read,
         pipeline=pipeline,
@@ -197,6 +250,7 @@ def _tcec(
             retries=settings.tcec_retry_attempts,
             retry_interval_s=settings.tcec_retry_interval_s,
             poll_interval_s=settings.tcec_poll_interval_s,
+            upstream=frozenset(p.strip() for p in settings.tcec_upstream.split(",") if p.strip()),
         ),
     )
 

@@ -40,6 +40,10 @@ class Settings:
     tcec_retry_attempts: int = 5  # resends of a failed push (Part 4: more than 3)
     tcec_retry_interval_s: float = 60.0  # Part 4: about a minute apart
     tcec_poll_interval_s: float = 300.0  # pulling status from query-only partners
+    # Partners (their OperatorIDs, comma-separated) that chargenet serves as the city
+    # platform feeding a provincial one (R37): their queries see every station, not only
+    # their own operator's.
+    tcec_upstream: str = ""
     supervision_config: str | None = None  # TOML file: zombie, alarm, scorecard settings
     # OCPI party (docs/ocpi.md): how others reach us, who we are, how often we pull.
     public_url: str | None = None  # default http://host:port
@@ -83,6 +87,7 @@ class Settings:
             ("tcec_retry_attempts", int),
             ("tcec_retry_interval_s", float),
             ("tcec_poll_interval_s", float),
+            ("tcec_upstream", str),
             ("supervision_config", str),
             ("public_url", str),
             ("ocpi_party", str),

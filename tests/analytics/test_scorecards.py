@@ -87,3 +87,25 @@ def test_ranking_shares_ranks_on_equal_scores_and_puts_the_unscored_last() -> No
 def test_percentiles_interpolate_linearly() -> None:
     assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
     assert percentile([], 90) is None
+
+
+def test_interface_compliance_is_a_metric_of_its_own() -> None:
+    card = scorecard(
+        metrics(uptime_percent=100.0, interface_accepted=95, interface_refused=5), ScoreConfig()
+    )
+    assert card.values["compliance"] == 95.0
+    assert card.sub_scores["compliance"] == 50.0  # 95 % between 90 and 100
+    # uptime, zombies (0) and alarms (0) at 100; compliance at 50, weighted 0.05.
+    expected = (100 * 0.30 + 100 * 0.15 + 100 * 0.10 + 50 * 0.05) / 0.60
+    assert card.score == pytest.approx(round(expected, 2))
+
+
+def test_credit_penalty_points_are_deducted_from_the_score() -> None:
+    config = ScoreConfig(weights={"uptime": 1.0})
+    clean = scorecard(metrics(uptime_percent=98.0), config)
+    penalized = scorecard(metrics(uptime_percent=98.0, credit_points=12), config)
+    assert clean.score == 80.0 and clean.stars == 4
+    assert penalized.score == 68.0 and penalized.stars == 2
+    assert penalized.values["credit_points"] == 12
+    # Never below zero.
+    assert scorecard(metrics(uptime_percent=90.0, credit_points=5), config).score == 0.0

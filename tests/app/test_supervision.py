@@ -517,3 +517,47 @@ def test_a_stop_order_for_an_unknown_station_is_refused_before_anything_is_sent(
     with pytest.raises(Exception, match="NOPE"):
         run(stop)
     assert sup.read.events(event_type="stop_order.issued") == []
+
+
+def test_stations_get_stars_by_the_criteria_and_an_incident_holds_one_to_a_star(
+    sup: Platform,
+) -> None:
+    """R38 star-rated stations: each station scored on its own uptime, repair, data and
+    alarms (STATION_STARS); a safety incident in the period holds it to one star."""
+    from chargenet.core.events import IncidentReported
+    from chargenet.core.supervision.incidents import IncidentKind
+    from tests.builders import station
+
+    sup.ingestor.ingest(
+        [
+            *small_world(),
+            station("S2", "OP1"),
+            station("S3", "OP1"),
+            charger("C2", "S2", guns=1),
+            charger("C3", "S3", guns=1),
+        ]
+    )
+    sup.ingestor.ingest(
+        [
+            online(0, "C1"),
+            online(0, "C2"),
+            online(0, "C3"),
+            status(0, "C1-1-1", S.AVAILABLE),
+            status(0, "C1-2-1", S.AVAILABLE),
+            status(0, "C2-1-1", S.AVAILABLE),
+            status(0, "C3-1-1", S.AVAILABLE),
+            status(24 * 10, "C2-1-1", S.FAULTED, "GroundFailure"),  # down for 20 of 30 days
+            IncidentReported(
+                **meta(h(24 * 20)),
+                incident_id="I1",
+                kind=IncidentKind.FIRE,
+                station_id="S3",
+                reported_by="inspector",
+            ),
+        ]
+    )
+    rows = {r["station_id"]: r for r in sup.supervision.station_stars(Scope(), h(0), h(24 * 30))}
+    assert rows["S1"]["stars"] == 5 and rows["S1"]["score"] == 100.0
+    assert rows["S2"]["stars"] == 1 and rows["S2"]["values"]["uptime"] == pytest.approx(33.333)
+    # As reliable as S1, but a fire in the period: one star.
+    assert (rows["S3"]["score"], rows["S3"]["incidents"], rows["S3"]["stars"]) == (100.0, 1, 1)

@@ -16,6 +16,11 @@ is told the time. Its rules (all in `AlarmRules`, all configurable):
   which clears at `over_temperature_c - temperature_hysteresis_c`; current above
   `over_current_factor` × the connector's rated current raises over_current, which
   clears at the rated current;
+- the vehicle battery during a charge (BMS data an operator platform passes on): its
+  highest temperature at or above `battery_temperature_c` or at or above the BMS's own
+  stated ceiling raises battery_over_temperature (critical: a fire risk, R33), which clears
+  `battery_hysteresis_c` below; its highest cell voltage above the BMS's highest allowed
+  cell voltage raises cell_over_voltage, which clears at the ceiling;
 - `repeated_faults` faults of one connector within `repeated_faults_window_h` raise
   repeated_faults, cleared after `repeated_faults_quiet_h` without a fault.
 
@@ -34,6 +39,7 @@ from datetime import datetime, timedelta
 from chargenet.core.events import (
     AlarmCleared,
     AlarmRaised,
+    BatteryReported,
     ConnectorStatusChanged,
     EquipmentNoticed,
     Event,
@@ -102,6 +108,8 @@ class AlarmRules:
     over_temperature_c: float = 90.0
     temperature_hysteresis_c: float = 10.0
     over_current_factor: float = 1.10
+    battery_temperature_c: float = 60.0
+    battery_hysteresis_c: float = 5.0
     repeated_faults: int = 3
     repeated_faults_window_h: float = 24.0
     repeated_faults_quiet_h: float = 24.0
@@ -146,6 +154,8 @@ class AlarmEngine:
             return self._meter(event, now)
         if isinstance(event, EquipmentNoticed):
             return self._notice(event, now)
+        if isinstance(event, BatteryReported):
+            return self._battery(event, now)
         if isinstance(event, AlarmRaised):
             key = (event.target_kind, event.target_id, event.code)
             if key not in self.open:
@@ -262,6 +272,55 @@ class AlarmEngine:
                     event.occurred_at,
                     now,
                     f"{event.current_a:g} A",
+                )
+        return out
+
+    def _battery(self, event: BatteryReported, now: datetime) -> list[Event]:
+        rules, cid, out = self.rules, event.connector_id, []
+        hot = event.temperature_max_c
+        if hot is not None:
+            ceiling = rules.battery_temperature_c
+            if event.temperature_limit_c is not None and event.temperature_limit_c > 0:
+                ceiling = min(ceiling, event.temperature_limit_c)
+            if hot >= ceiling:
+                out += self._raise(
+                    TargetKind.CONNECTOR,
+                    cid,
+                    "battery_over_temperature",
+                    Severity.CRITICAL,
+                    f"battery {hot:g} °C (limit {ceiling:g} °C)",
+                    event,
+                    now,
+                )
+            elif hot <= ceiling - rules.battery_hysteresis_c:
+                out += self._clear(
+                    TargetKind.CONNECTOR,
+                    cid,
+                    "battery_over_temperature",
+                    event.occurred_at,
+                    now,
+                    f"battery {hot:g} °C",
+                )
+        cell, limit = event.cell_voltage_max_v, event.cell_voltage_limit_v
+        if cell is not None and limit:
+            if cell > limit:
+                out += self._raise(
+                    TargetKind.CONNECTOR,
+                    cid,
+                    "cell_over_voltage",
+                    Severity.MAJOR,
+                    f"cell {cell:g} V (BMS limit {limit:g} V)",
+                    event,
+                    now,
+                )
+            else:
+                out += self._clear(
+                    TargetKind.CONNECTOR,
+                    cid,
+                    "cell_over_voltage",
+                    event.occurred_at,
+                    now,
+                    "cell ok",
                 )
         return out
 

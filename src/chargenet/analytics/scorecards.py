@@ -14,6 +14,11 @@ scales, weights and thresholds (`ScoreConfig`, all configurable):
 | latency | median seconds from the source's time to ours | 600 → 5 s | 0.05 |
 | sessions | % of ended sessions that delivered energy | 50 → 100 % | 0.15 |
 | alarms | alarms raised per 100 connectors per 30 days | 20 → 0 | 0.10 |
+| compliance | % of its platform's messages accepted (interface compliance) | 90 → 100 % | 0.05 |
+
+Credit (信用惩戒): each penalty point standing on the operator's credit record, decided in
+the period (not overturned on appeal), deducts `credit_point` (1) from the score, down to
+0 — a deduction, not a metric averaged in, so a penalty can only lower a score.
 
 Stars: score ≥ 90 → ★★★★★, ≥ 80 → 4, ≥ 70 → 3, ≥ 60 → 2, else 1.
 """
@@ -25,7 +30,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-METRICS = ("uptime", "repair", "zombies", "completeness", "latency", "sessions", "alarms")
+METRICS = (
+    "uptime",
+    "repair",
+    "zombies",
+    "completeness",
+    "latency",
+    "sessions",
+    "alarms",
+    "compliance",
+)
 
 
 def _default_weights() -> dict[str, float]:
@@ -37,6 +51,7 @@ def _default_weights() -> dict[str, float]:
         "latency": 0.05,
         "sessions": 0.15,
         "alarms": 0.10,
+        "compliance": 0.05,
     }
 
 
@@ -49,6 +64,7 @@ def _default_scales() -> dict[str, tuple[float, float]]:
         "latency": (600.0, 5.0),
         "sessions": (50.0, 100.0),
         "alarms": (20.0, 0.0),
+        "compliance": (90.0, 100.0),
     }
 
 
@@ -57,6 +73,7 @@ class ScoreConfig:
     weights: Mapping[str, float] = field(default_factory=_default_weights)
     scales: Mapping[str, tuple[float, float]] = field(default_factory=_default_scales)
     stars: Sequence[float] = (90.0, 80.0, 70.0, 60.0)  # thresholds for 5, 4, 3, 2 stars
+    credit_point: float = 1.0  # score deducted per credit penalty point
 
     def problems(self) -> list[str]:
         out = [f"unknown metric {m!r}" for m in {*self.weights, *self.scales} if m not in METRICS]
@@ -81,6 +98,10 @@ class OperatorMetrics:
     sessions: int = 0
     successful_sessions: int = 0
     alarms: int = 0
+    # Messages its platform sent over an interconnection (T/CEC): accepted, refused.
+    interface_accepted: int = 0
+    interface_refused: int = 0
+    credit_points: int = 0  # penalty points standing, decided in the period
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
@@ -92,6 +113,7 @@ def percentile(values: Iterable[float], q: float) -> float | None:
 def metric_values(m: OperatorMetrics) -> dict[str, float | None]:
     """Each metric's value for an operator (None: no data to judge by)."""
     per_100_chargers = 100 / m.chargers if m.chargers else None
+    interface = m.interface_accepted + m.interface_refused
     alarm_rate = (
         m.alarms / m.connectors * 100 * 30 / m.period_days
         if m.connectors and m.period_days > 0
@@ -105,6 +127,7 @@ def metric_values(m: OperatorMetrics) -> dict[str, float | None]:
         "latency": percentile(m.latency_s, 50),
         "sessions": m.successful_sessions / m.sessions * 100 if m.sessions else None,
         "alarms": alarm_rate,
+        "compliance": m.interface_accepted / interface * 100 if interface else None,
     }
 
 
@@ -145,9 +168,11 @@ def scorecard(metrics: OperatorMetrics, config: ScoreConfig) -> Scorecard:
         if total_weight > 0
         else None
     )
+    if score is not None and metrics.credit_points:
+        score = round(max(score - metrics.credit_points * config.credit_point, 0.0), 2)
     return Scorecard(
         operator_id=metrics.operator_id,
-        values=values,
+        values={**values, "credit_points": float(metrics.credit_points)},
         sub_scores=subs,
         score=score,
         stars=stars_for(score, config.stars) if score is not None else None,

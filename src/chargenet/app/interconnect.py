@@ -96,6 +96,13 @@ class Outbox(Protocol):
 
 
 class SettlementQueries(Protocol):
+    def station_energy(
+        self, station_id: str, start: datetime, end: datetime
+    ) -> list[tuple[str, str, int]]:
+        """(connector, charger, Wh) delivered by the station's sessions that ended in
+        [start, end] (what chargenet answers query_station_stats with)."""
+        ...
+
     def recorded_orders(
         self,
         operator_id: str,

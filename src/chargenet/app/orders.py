@@ -89,18 +89,33 @@ class OrderService:
         self._clock = clock
         self.controls: dict[str | None, ChargerControl] = dict(controls or {})
         self._timeout = default_timeout_s
+        # The operator's own channel (a signed webhook), for orders and notices the
+        # charger's protocol cannot carry (OCPI 2.2.1 has no such command; OCPP no notices).
+        self.fallback: ChargerControl | None = None
 
     def register(self, protocol: str | None, control: ChargerControl) -> None:
         self.controls[protocol] = control
 
+    @staticmethod
+    def _problem(control: ChargerControl, order: Order) -> str | None:
+        return control.problem(order) if isinstance(control, CheckingControl) else None
+
+    def control_for(self, order: Order) -> ChargerControl | None:
+        """The protocol's controller when it can carry the order, else the operator's
+        channel when that can, else the protocol's (which will say why not)."""
+        control = self.controls.get(order.protocol)
+        if control is not None and self._problem(control, order) is None:
+            return control
+        if self.fallback is not None and self._problem(self.fallback, order) is None:
+            return self.fallback
+        return control
+
     def check(self, order: Order) -> str | None:
         """Why this order cannot be carried (None: it can be issued)."""
-        control = self.controls.get(order.protocol)
+        control = self.control_for(order)
         if control is None:
-            return f"no controller for protocol {order.protocol!r}"
-        if isinstance(control, CheckingControl):
-            return control.problem(order)
-        return None
+            return f"no controller for protocol {order.protocol!r} and no channel to its operator"
+        return self._problem(control, order)
 
     async def issue(self, order: Order, timeout_s: float | None = None) -> OrderResult:
         """Record the order, deliver it, record and return the outcome."""
@@ -118,10 +133,11 @@ class OrderService:
         [recorded] = await self._pipeline.submit([issued])
         if not recorded.ok:
             return OrderResult(OrderOutcome.FAILED, recorded.reason)
-        control = self.controls.get(order.protocol)
+        control = self.control_for(order)
         if control is None:
             result = OrderResult(
-                OrderOutcome.FAILED, f"no controller for protocol {order.protocol!r}"
+                OrderOutcome.FAILED,
+                f"no controller for protocol {order.protocol!r} and no channel to its operator",
             )
         else:
             timeout = timeout_s if timeout_s is not None else self._timeout

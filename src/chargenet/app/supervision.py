@@ -21,7 +21,13 @@ import numpy as np
 from chargenet.analytics import timeline, uptime
 from chargenet.analytics.alarms import AlarmEngine, OpenAlarm
 from chargenet.analytics.hours import closed_windows
-from chargenet.analytics.scorecards import OperatorMetrics, Scorecard, ranked, scorecard
+from chargenet.analytics.scorecards import (
+    OperatorMetrics,
+    Scorecard,
+    ScoreConfig,
+    ranked,
+    scorecard,
+)
 from chargenet.analytics.statusclass import (
     CODE,
     NEVI_OUTAGE,
@@ -662,7 +668,47 @@ class SupervisionService:
             events += self._step_events(step, now, new_case)
         if events:
             await self._submit(events)
+            await self._notify_operators(steps, new_case)
         return counts
+
+    async def _notify_operators(self, steps: Sequence[Step], new_case: dict[str, str]) -> None:
+        """Deliver each notice and escalation to the operator, as an order of kind NOTICE
+        through its channel (T/CEC, or its webhook), so that its answer is tracked like any
+        order's. Operators without a channel keep the notice on the platform only."""
+        orders: list[Order] = []
+        for step in steps:
+            if step.kind not in ("notify", "escalate") or step.deadline is None:
+                continue
+            case_id = step.case_id or new_case.get(step.charger_id)
+            if case_id is None:
+                continue
+            deadline = step.deadline.isoformat()
+            for charger in self.queries.chargers_of(TargetKind.CHARGER.value, step.charger_id):
+                order = Order(
+                    order_id=OrderId(stable_id("notice", case_id, step.kind, step.level)),
+                    kind=OrderKind.NOTICE,
+                    charger_id=charger["charger_id"],
+                    protocol=charger["protocol"],
+                    target_kind=TargetKind.CHARGER,
+                    target_id=charger["charger_id"],
+                    parameters={
+                        "zombie_case": case_id,
+                        "deadline": deadline,
+                        "level": str(step.level),
+                    },
+                    reason=(
+                        f"zombie pile (R34): rectify or ask for its exit by {deadline}"
+                        + (f"; escalation level {step.level}" if step.kind == "escalate" else "")
+                        + (f"; {step.note}" if step.note else "")
+                    ),
+                    issued_by="rules",
+                )
+                if self.orders.check(order) is None:
+                    orders.append(order)
+        if orders:
+            await asyncio.gather(
+                *(self.orders.issue(o, self.config.notice_timeout_s) for o in orders)
+            )
 
     def _step_events(self, step: Step, now: datetime, new_case: dict[str, str]) -> list[Event]:
         def meta(*parts: object) -> dict[str, Any]:
@@ -961,11 +1007,87 @@ class SupervisionService:
                         sessions=act.get("sessions", 0),
                         successful_sessions=act.get("successful", 0),
                         alarms=act.get("alarms", 0),
+                        interface_accepted=act.get("interface_accepted", 0),
+                        interface_refused=act.get("interface_refused", 0),
+                        credit_points=act.get("credit_points", 0),
                     ),
                     self.config.scores,
                 )
             )
         return ranked(cards)
+
+    def station_stars(self, scope: Scope, start: datetime, end: datetime) -> list[Row]:
+        """Star-rated stations (R38), by the documented criteria (`STATION_STARS`):
+        uptime, repair time, data completeness, successful sessions and alarms of each
+        station over [start, end), scored like operators; a safety incident at the station
+        in the period holds it to one star."""
+        start, end = require_utc(start), require_utc(end)
+        measured = self.measure(scope, [start, end])
+        groups, heads = self._group_keys(measured.units, "station")
+        per_port = measured.seconds[:, 0]
+        totals = np.zeros((len(heads), *per_port.shape[1:]))
+        np.add.at(totals, groups, per_port)
+        nevi = uptime.nevi(totals)
+        offline = uptime.status_breakdown(totals)["offline"]
+        repair_conn, repair_s = uptime.repair_seconds(
+            measured.reports, to_micros(start), to_micros(end)
+        )
+        repairs: dict[int, list[float]] = {}
+        for c, s in zip(groups[measured.unit_of[repair_conn]], repair_s, strict=True):
+            repairs.setdefault(int(c), []).append(float(s) / 3600)
+        activity = self.queries.station_activity(
+            scope, start, end, self.config.zombies.min_success_energy_wh
+        )
+        days = (end - start).total_seconds() / 86_400
+        out: list[Row] = []
+        for g, head in enumerate(heads):
+            st = head["group"]
+            members = [r for r in measured.fleet if r["station_id"] == st]
+            act = activity.get(st, {})
+            total = float(nevi.total[g])
+            card = scorecard(
+                OperatorMetrics(
+                    operator_id=st,
+                    connectors=len(members),
+                    chargers=len({m["charger_id"] for m in members}),
+                    period_days=days,
+                    uptime_percent=_pct(nevi.uptime[g]),
+                    repair_hours=tuple(repairs.get(g, ())),
+                    completeness_percent=(1 - float(offline[g]) / total) * 100 if total else None,
+                    sessions=act.get("sessions", 0),
+                    successful_sessions=act.get("successful", 0),
+                    alarms=act.get("alarms", 0),
+                ),
+                STATION_STARS,
+            )
+            incidents = act.get("incidents", 0)
+            stars = card.stars if not incidents or card.stars is None else 1
+            out.append(
+                {
+                    "station_id": st,
+                    "name": head["name"],
+                    "operator_id": members[0]["operator_id"] if members else None,
+                    "score": card.score,
+                    "stars": stars,
+                    "incidents": incidents,
+                    "values": card.values,
+                    "sub_scores": card.sub_scores,
+                }
+            )
+        out.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0.0), r["station_id"]))
+        return out
+
+
+# Star-rated stations: the criteria (docs/supervision.md, "Star-rated stations").
+STATION_STARS = ScoreConfig(
+    weights={
+        "uptime": 0.40,
+        "repair": 0.15,
+        "completeness": 0.15,
+        "sessions": 0.15,
+        "alarms": 0.15,
+    }
+)
 
 
 def stop_state(stop: Row) -> str:

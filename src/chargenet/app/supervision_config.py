@@ -52,6 +52,7 @@ class SupervisionConfig:
     uptime: UptimeOptions = field(default_factory=UptimeOptions)
     alarm_tick_s: float = 60.0
     zombie_sweep_s: float = 3600.0
+    notice_timeout_s: float = 10.0  # a zombie notice to an operator's channel
 
 
 class ConfigError(ValueError):

@@ -94,6 +94,13 @@ class SupervisionQueries(Protocol):
         """station_id, operator_id and the area chain of a target, for access checks."""
         ...
 
+    def station_activity(
+        self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
+    ) -> dict[str, Row]:
+        """Per station, within [start, end): sessions ended, successful sessions, alarms
+        raised, incidents."""
+        ...
+
     def operator_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
     ) -> dict[str, Row]:

@@ -45,6 +45,15 @@ from chargenet.core.registry.model import (
 from chargenet.core.sessions import MAX_SESSION_ENERGY_WH, SessionFlag
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, OrderOutcome, Severity, TargetKind
+from chargenet.core.supervision.credit import MAX_POINTS, DemonstrationKind
+from chargenet.core.supervision.incidents import IncidentKind, Responsible
+from chargenet.core.supervision.inspections import (
+    Assignment,
+    InspectionResult,
+    draw,
+    draw_problems,
+)
+from chargenet.core.supervision.swap import MAX_PACKS, BatteryPack
 from chargenet.core.tariffs import TariffElement, TariffKind, TariffPeriod, tariff_problems
 from chargenet.core.text import long_texts
 
@@ -371,6 +380,80 @@ class MeterSampled(Event):
         return out
 
 
+@dataclass(frozen=True, kw_only=True)
+class BatteryReported(Event):
+    """The vehicle battery during a charge, as its BMS tells the charger and the operator's
+    platform passes on (the municipal platforms' `notification_bmsInfo`, docs/tcec.md).
+    `*_limit_*` are the BMS's own ceilings (its highest allowed cell voltage and
+    temperature); the safety rules compare the readings with them."""
+
+    TYPE: ClassVar[str] = "battery.reported"
+    connector_id: ConnectorId
+    session_id: SessionId | None = None
+    soc_percent: float | None = None
+    voltage_v: float | None = None
+    current_a: float | None = None
+    cell_voltage_max_v: float | None = None
+    cell_voltage_min_v: float | None = None
+    cell_voltage_limit_v: float | None = None
+    temperature_max_c: float | None = None
+    temperature_min_c: float | None = None
+    temperature_limit_c: float | None = None
+
+    def body_problems(self) -> list[str]:
+        out = _empty(connector_id=self.connector_id)
+        if self.soc_percent is not None and not 0 <= self.soc_percent <= 100:
+            out.append(f"state of charge {self.soc_percent} % out of range")
+        if self.voltage_v is not None and not 0 <= self.voltage_v <= MAX_VOLTAGE_V:
+            out.append(f"voltage {self.voltage_v} V out of range")
+        if self.current_a is not None and not -MAX_CURRENT_A <= self.current_a <= MAX_CURRENT_A:
+            out.append(f"current {self.current_a} A out of range")
+        for name in ("cell_voltage_max_v", "cell_voltage_min_v", "cell_voltage_limit_v"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 100:
+                out.append(f"{name} {value} V out of range")
+        for name in ("temperature_max_c", "temperature_min_c", "temperature_limit_c"):
+            value = getattr(self, name)
+            if value is not None and not -60 <= value <= 300:
+                out.append(f"{name} {value} °C out of range")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParkingReported(Event):
+    """Whether a vehicle stands in a connector's bay and whether its parking lock is up
+    (T/CEC ConnectorStatusInfo ParkStatus / LockStatus, a bay sensor). None: not stated.
+    A bay occupied while its connector is not charging is a space taken from charging
+    (R39: fuel cars occupying charging spaces)."""
+
+    TYPE: ClassVar[str] = "parking.reported"
+    connector_id: ConnectorId
+    occupied: bool | None = None
+    locked: bool | None = None
+
+    def body_problems(self) -> list[str]:
+        out = _empty(connector_id=self.connector_id)
+        if self.occupied is None and self.locked is None:
+            out.append("a parking report states occupancy or the lock")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class StationNoticed(Event):
+    """A notice about a station as a whole from its operator's platform (the municipal
+    platforms' `notification_eventInfo`): its type and code in the source's words, and
+    its note. Kept in the log; incident timelines name them."""
+
+    TYPE: ClassVar[str] = "station.noticed"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"code": 64, "info": 500}
+    station_id: StationId
+    code: str
+    info: str = ""
+
+    def body_problems(self) -> list[str]:
+        return _empty(station_id=self.station_id, code=self.code)
+
+
 # --- sessions -----------------------------------------------------------------------------
 
 
@@ -459,6 +542,26 @@ class BatterySwapped(Event):
         out = _empty(swap_station_id=self.swap_station_id, swap_id=self.swap_id)
         if self.energy_wh is not None and not 0 <= self.energy_wh <= MAX_SESSION_ENERGY_WH:
             out.append(f"energy {self.energy_wh} Wh out of range")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwapBatteriesReported(Event):
+    """The battery packs a swap station holds, with their state and state of health (R40):
+    the whole inventory — a pack no longer listed has left the station."""
+
+    TYPE: ClassVar[str] = "swap_station.batteries_reported"
+    swap_station_id: SwapStationId
+    packs: tuple[BatteryPack, ...]
+
+    def body_problems(self) -> list[str]:
+        out = _empty(swap_station_id=self.swap_station_id)
+        if len(self.packs) > MAX_PACKS:
+            return [*out, f"at most {MAX_PACKS} packs per report"]
+        if len({p.pack_id for p in self.packs}) != len(self.packs):
+            out.append("a pack is listed twice")
+        for pack in self.packs:
+            out += pack.problems()
         return out
 
 
@@ -890,6 +993,208 @@ class StopOrderLifted(Event):
 
     def body_problems(self) -> list[str]:
         return _empty(stop_id=self.stop_id, by=self.by)
+
+
+MAX_CASUALTIES = 10_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentReported(Event):
+    """A safety incident (R33): fire, explosion, electric shock or other, at a station and
+    where known a charger, connector and session. `occurred_at` is when it happened."""
+
+    TYPE: ClassVar[str] = "incident.reported"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"description": 4000, "reported_by": 128}
+    incident_id: str
+    kind: IncidentKind
+    station_id: StationId
+    charger_id: ChargerId | None = None
+    connector_id: ConnectorId | None = None
+    session_id: SessionId | None = None
+    injuries: int = 0
+    deaths: int = 0
+    description: str = ""
+    reported_by: str = ""
+
+    def body_problems(self) -> list[str]:
+        out = _empty(incident_id=self.incident_id, station_id=self.station_id)
+        for name in ("injuries", "deaths"):
+            if not 0 <= getattr(self, name) <= MAX_CASUALTIES:
+                out.append(f"{name} out of range")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class IncidentClosed(Event):
+    """The investigation's finding: who was responsible, and what was found."""
+
+    TYPE: ClassVar[str] = "incident.closed"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"finding": 4000, "by": 128}
+    incident_id: str
+    responsible: Responsible
+    finding: str
+    by: str
+
+    def body_problems(self) -> list[str]:
+        return _empty(incident_id=self.incident_id, finding=self.finding, by=self.by)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InspectionDrawn(Event):
+    """A random inspection draw, 双随机一公开 (R38): targets (stations) and a team of
+    inspectors for each, drawn from the two pools with the recorded seed. The draw must
+    follow from its seed — the log holds no assignment anyone could not redraw."""
+
+    TYPE: ClassVar[str] = "inspection.drawn"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "title": 200,
+        "inspectors": 128,
+        "targets": 128,
+        "drawn_by": 128,
+        "area_code": 32,
+    }
+    draw_id: str
+    title: str
+    seed: int
+    team: int
+    inspectors: tuple[str, ...]
+    targets: tuple[str, ...]  # station ids
+    assignments: tuple[Assignment, ...]
+    drawn_by: str
+    area_code: str | None = None
+
+    def body_problems(self) -> list[str]:
+        out = _empty(draw_id=self.draw_id, title=self.title, drawn_by=self.drawn_by)
+        problems = draw_problems(
+            self.seed, self.inspectors, self.targets, len(self.assignments), self.team
+        )
+        if problems:
+            return out + problems
+        if draw(self.seed, self.inspectors, self.targets, len(self.assignments), self.team) != (
+            self.assignments
+        ):
+            out.append("the assignments do not follow from the seed and the pools")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class InspectionRecorded(Event):
+    """An inspection's result at one drawn station: what was found, and for `rectify` the
+    date by which it must be put right."""
+
+    TYPE: ClassVar[str] = "inspection.recorded"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"findings": 4000, "by": 128}
+    draw_id: str
+    station_id: StationId
+    result: InspectionResult
+    findings: str
+    by: str
+    rectify_by: date | None = None
+
+    def body_problems(self) -> list[str]:
+        out = _empty(draw_id=self.draw_id, station_id=self.station_id, by=self.by)
+        if self.result is InspectionResult.RECTIFY and self.rectify_by is None:
+            out.append("a result of rectify names the date to rectify by")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class InspectionRectified(Event):
+    """The problems an inspection found at a station were put right (checked)."""
+
+    TYPE: ClassVar[str] = "inspection.rectified"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"note": 4000, "by": 128}
+    draw_id: str
+    station_id: StationId
+    note: str
+    by: str
+
+    def body_problems(self) -> list[str]:
+        return _empty(draw_id=self.draw_id, station_id=self.station_id, by=self.by)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreditPenalized(Event):
+    """A penalty on an operator's credit record (信用惩戒, R38)."""
+
+    TYPE: ClassVar[str] = "credit.penalized"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "reason": 1000,
+        "basis": 200,
+        "by": 128,
+        "area_code": 32,
+    }
+    penalty_id: str
+    operator_id: OperatorId
+    points: int
+    reason: str
+    basis: str  # the source: an inspection, an incident, a decision's number
+    decided_on: date
+    by: str
+    area_code: str | None = None  # the deciding regulator's jurisdiction (None: platform)
+
+    def body_problems(self) -> list[str]:
+        out = _empty(
+            penalty_id=self.penalty_id,
+            operator_id=self.operator_id,
+            reason=self.reason,
+            basis=self.basis,
+            by=self.by,
+        )
+        if not 1 <= self.points <= MAX_POINTS:
+            out.append(f"points must be 1..{MAX_POINTS}")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreditAppealed(Event):
+    TYPE: ClassVar[str] = "credit.appealed"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"grounds": 4000, "by": 128}
+    penalty_id: str
+    grounds: str
+    by: str
+
+    def body_problems(self) -> list[str]:
+        return _empty(penalty_id=self.penalty_id, grounds=self.grounds, by=self.by)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreditAppealDecided(Event):
+    TYPE: ClassVar[str] = "credit.appeal_decided"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"note": 4000, "by": 128}
+    penalty_id: str
+    upheld: bool  # True: the penalty stands; False: overturned
+    note: str
+    by: str
+
+    def body_problems(self) -> list[str]:
+        return _empty(penalty_id=self.penalty_id, by=self.by)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemonstrationDesignated(Event):
+    """A township, village or road designated a demonstration of charging (R38)."""
+
+    TYPE: ClassVar[str] = "demonstration.designated"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "name": 200,
+        "area_code": 32,
+        "basis": 200,
+        "by": 128,
+    }
+    designation_id: str
+    kind: DemonstrationKind
+    name: str
+    area_code: str  # the township or village itself; for a road, the area it lies in
+    year: int
+    basis: str = ""
+    by: str = ""
+
+    def body_problems(self) -> list[str]:
+        out = _empty(designation_id=self.designation_id, name=self.name, area_code=self.area_code)
+        if not 2000 <= self.year <= 2100:
+            out.append(f"year {self.year} out of range")
+        return out
 
 
 # --- roaming: charge detail records and tariffs (OCPI) ------------------------------------

@@ -42,6 +42,8 @@ class DemoControl:
 
     async def execute(self, order: Order, timeout_s: float) -> OrderResult:
         charger_id = ChargerId(order.charger_id)
+        if order.kind is OrderKind.NOTICE:  # the demo operator reads its notices
+            return OrderResult(OrderOutcome.NOTIFIED, "noted by the demo operator")
         if order.kind is OrderKind.STOP:
             self.holds.chargers.add(charger_id)
             events = self._set(charger_id, ConnectorStatus.UNAVAILABLE, order)

@@ -572,11 +572,74 @@ class OperatorSimulator:
             "notification_stationInfo", {"StationInfo": self.stations[station_id]}
         )
 
-    async def push_status(self, connector: str, status: int) -> Any:
+    async def push_status(
+        self, connector: str, status: int, *, park: int | None = None, lock: int | None = None
+    ) -> Any:
+        """A status change; `park` (ParkStatus 0/10/50) and `lock` (LockStatus 0/10/50)
+        when the bay has a sensor or a parking lock."""
         self.status[connector] = status
+        info: dict[str, Any] = {"ConnectorID": connector, "Status": status}
+        if park is not None:
+            info["ParkStatus"] = park
+        if lock is not None:
+            info["LockStatus"] = lock
+        return await self.push("notification_stationStatus", {"ConnectorStatusInfo": info})
+
+    async def push_alarm(
+        self,
+        equipment: str | None,
+        code: str,
+        *,
+        station: str | None = None,
+        connector: str | None = None,
+        level: int = 1,
+        occurring: bool = True,
+        note: str = "",
+        at: datetime | None = None,
+        bms: dict[str, Any] | None = None,
+    ) -> Any:
+        """notification_alarmInfo as municipal platforms take it (codes as strings)."""
+        alarm: dict[str, Any] = {
+            "StationID": station or (equipment or "")[:4],
+            "OperatorID": self.operator_id,
+            "AlarmCode": code,
+            "AlarmType": "2",
+            "AlarmLevel": str(level),
+            "AlarmStatus": "1" if occurring else "0",
+            "AlarmTime": self._time(at or self.clock.now()),
+            "NoteString": note,
+        }
+        if equipment:
+            alarm["EquipmentID"] = equipment
+        if connector:
+            alarm["ConnectorID"] = connector
+        if bms is not None:
+            alarm["BmsInfo"] = bms
+        return await self.push("notification_alarmInfo", {"AlarmInfos": [alarm]})
+
+    async def push_event(
+        self, station: str, code: str, *, event_type: int = 3, note: str = ""
+    ) -> Any:
         return await self.push(
-            "notification_stationStatus",
-            {"ConnectorStatusInfo": {"ConnectorID": connector, "Status": status}},
+            "notification_eventInfo",
+            {
+                "EventInfos": [
+                    {
+                        "StationID": station,
+                        "OperatorID": self.operator_id,
+                        "EventType": str(event_type),
+                        "EventCode": code,
+                        "EventTime": self._time(self.clock.now()),
+                        "NoteString": note,
+                    }
+                ]
+            },
+        )
+
+    async def push_bms(self, connector: str, bms: dict[str, Any], *, status: int = 3) -> Any:
+        """notification_bmsInfo: the battery during a charge (the interface's spelling)."""
+        return await self.push(
+            "notification_bmsInfo", {"ConnectorID": connector, "Status": status, "BmsInfo": bms}
         )
 
     async def check_orders(

@@ -14,20 +14,27 @@ from fastapi.responses import JSONResponse
 from chargenet import __version__
 from chargenet.adapters.api.auth import Authenticator, StaticTokens, current_principal, require
 from chargenet.adapters.api.bodies import JsonBodyLimits, StorableUrls
+from chargenet.adapters.api.channels import channels_router
 from chargenet.adapters.api.commands import commands_router
+from chargenet.adapters.api.credit import credit_router
 from chargenet.adapters.api.dashboard import MapLayers
+from chargenet.adapters.api.incidents import incidents_router
+from chargenet.adapters.api.inspections import inspections_router
 from chargenet.adapters.api.logins import SessionCookies
 from chargenet.adapters.api.orderly import orderly_router
 from chargenet.adapters.api.pages import mount_pages
+from chargenet.adapters.api.parking import parking_router
 from chargenet.adapters.api.planning import planning_router
 from chargenet.adapters.api.planning_build import planning_build_router
 from chargenet.adapters.api.routes import read_router
 from chargenet.adapters.api.supervision import supervision_router
+from chargenet.adapters.api.swap import swap_router
 from chargenet.adapters.ocpi.forward import Forwarder
 from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.pull import pull_forever
 from chargenet.adapters.ocpi.routes import ocpi_router
+from chargenet.adapters.webhook.router import channel_router
 from chargenet.app.ingest import Outcome
 from chargenet.app.planning_build import scenario_event
 from chargenet.bootstrap import Platform, build_ocpi
@@ -123,6 +130,13 @@ def create_app(
     )
     app.include_router(commands_router(platform.orders, platform.read, auth))
     app.include_router(orderly_router(platform.orderly, auth))
+    app.include_router(incidents_router(platform.incidents, platform.read, auth))
+    app.include_router(inspections_router(platform.inspections, auth))
+    app.include_router(credit_router(platform.credit, platform.read, auth))
+    app.include_router(parking_router(platform.parking.figures, auth))
+    app.include_router(swap_router(platform.swap, platform.pipeline.submit, auth))
+    if platform.channels is not None:
+        app.include_router(channels_router(platform.channels, platform.read, auth))
     for router in scoped_routers:
         app.include_router(router, dependencies=[Depends(current_principal(auth))])
     for router in [*dashboard.routers, *routers]:
@@ -194,6 +208,20 @@ async def openadr_ven(platform: Platform) -> None:
         await ven.stop()
 
 
+def channel_routers(platform: Platform) -> list[APIRouter]:
+    """Operators' later answers to orders sent through their channels (signed webhooks)."""
+    if platform.channels is None or platform.channel_sealer is None:
+        return []
+    return [
+        channel_router(
+            channels=platform.channels.store,
+            sealer=platform.channel_sealer,
+            pipeline=platform.pipeline,
+            clock=platform.clock,
+        )
+    ]
+
+
 def protocol_parts(platform: Platform) -> dict[str, Any]:
     """The protocol adapters' routers and background jobs, as `create_app` keyword
     arguments, for `chargenet serve` and `chargenet demo`."""
@@ -201,7 +229,7 @@ def protocol_parts(platform: Platform) -> dict[str, Any]:
     if platform.settings.openadr_vtn_url:
         ocpi_jobs = [*ocpi_jobs, openadr_ven]
     return {
-        "routers": [platform.tcec.router(), *ocpi_routers],
+        "routers": [platform.tcec.router(), *ocpi_routers, *channel_routers(platform)],
         "scoped_routers": [platform.tcec.admin_router()],
         "background": [*platform.tcec.jobs(), *ocpi_jobs, orderly_charging],
     }

@@ -70,6 +70,9 @@ FOREIGN = {
     "stop_id": "SECRETSO",
     "exclusion_id": "SECRETEX",
     "reconciliation_id": "SECRETRC",
+    "incident_id": "I1",
+    "penalty_id": "SECRETSO",
+    "swap_station_id": "W1",
     "operator_id": "OP2",
     "operator": "OP2",
     "station": "SECRETST",
@@ -129,6 +132,49 @@ BODIES = {
         "reason": "peak",
     },
     "/api/v1/planning/scenarios": {"name": "roles", "area": "450200", "year": 2025},
+    "/api/v1/operators/{operator_id}/channel": {"url": "https://ops.example/hook"},
+    "/api/v1/channel/orders/{order_id}/answer": {"result": "accepted"},
+    "/api/v1/supervision/incidents": {
+        "kind": "fire",
+        "station_id": "SECRETST",
+        "occurred_at": "2025-05-01T00:00:00Z",
+    },
+    "/api/v1/supervision/incidents/{incident_id}/close": {
+        "responsible": "operator",
+        "finding": "sensor failed",
+    },
+    "/api/v1/supervision/inspections/draws": {
+        "title": "draw",
+        "inspectors": ["a", "b"],
+        "count": 1,
+        "targets": ["SECRETST"],
+    },
+    "/api/v1/supervision/inspections/draws/{draw_id}/results": {
+        "station_id": "SECRETST",
+        "result": "passed",
+    },
+    "/api/v1/supervision/inspections/draws/{draw_id}/rectified": {
+        "station_id": "SECRETST",
+        "note": "done",
+    },
+    "/api/v1/supervision/credit/penalties": {
+        "operator_id": "OP2",
+        "points": 1,
+        "reason": "late",
+        "basis": "decision 1",
+        "decided_on": "2025-05-01",
+    },
+    "/api/v1/supervision/credit/penalties/{penalty_id}/appeal": {"grounds": "fixed"},
+    "/api/v1/supervision/credit/penalties/{penalty_id}/decision": {"upheld": True},
+    "/api/v1/supervision/demonstrations": {
+        "kind": "village",
+        "name": "east",
+        "area_code": "140981",
+        "year": 2025,
+    },
+    "/api/v1/swap-stations/{swap_station_id}/status": {"status": "available"},
+    "/api/v1/swap-stations/{swap_station_id}/swaps": {"swap_id": "SW1"},
+    "/api/v1/swap-stations/{swap_station_id}/batteries": {"packs": []},
 }
 
 
@@ -265,9 +311,14 @@ def test_every_route_keeps_the_secret_world_from_every_persona_outside_its_scope
             if code >= 500:
                 broken.append(f"{what}: server error")
             elif allowed == "partner":
-                # OCPI answers 401 without its token (2.2.1 §4.1.2); T/CEC 102 answers with
-                # a Ret other than 0. API logins, even an admin's, are no partner credentials.
-                refused = code == 401 if path.startswith("/ocpi") else answer.json()["Ret"] != 0
+                # OCPI answers 401 without its token (2.2.1 §4.1.2), and so do operators'
+                # channels without their signature; T/CEC 102 answers with a Ret other
+                # than 0. API logins, even an admin's, are no partner credentials.
+                refused = (
+                    code == 401
+                    if path.startswith(("/ocpi", "/api/v1/channel"))
+                    else answer.json()["Ret"] != 0
+                )
                 if not refused:
                     broken.append(f"{what}: served without the protocol's credentials")
             elif allowed == "any":

@@ -428,4 +428,32 @@ def supervision_router(
             ]
         return _export(rows, format, "scorecards")
 
+    @router.get("/station-stars", **declared(Audience.MEMBER))
+    async def station_stars(
+        principal: Viewer,
+        area: str | None = None,
+        operator: str | None = None,
+        start: When = None,
+        end: When = None,
+        format: Format = "json",
+    ) -> Any:
+        """Star-rated stations (R38) by the documented criteria, best first."""
+        scope = scope_for(principal, Scope(area, operator))
+        begin, stop = period(start, end)
+        rows = await call(service.station_stars, scope, begin, stop)
+        if format != "json":
+            rows = [
+                {
+                    "station_id": r["station_id"],
+                    "name": r["name"],
+                    "operator_id": r["operator_id"],
+                    "score": r["score"],
+                    "stars": r["stars"],
+                    "incidents": r["incidents"],
+                    **{f"{k}_value": v for k, v in r["values"].items()},
+                }
+                for r in rows
+            ]
+        return _export(rows, format, "station-stars")
+
     return router

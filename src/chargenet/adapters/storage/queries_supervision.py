@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 
 from chargenet.adapters.storage import like
+from chargenet.adapters.storage.interface_log import compliance_by_operator
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.schema import (
     alarms,
@@ -39,6 +40,7 @@ from chargenet.adapters.storage.tables_supervision import (
     zombie_case_steps,
     zombie_cases,
 )
+from chargenet.adapters.storage.tables_supervision_data import credit_penalties, incidents
 from chargenet.app.supervision import stop_state
 from chargenet.app.supervision_ports import Page, Row, Scope
 from chargenet.core.oversight import ZombieStage
@@ -536,6 +538,54 @@ class SupervisionReads:
 
     # --- scorecards -----------------------------------------------------------------------
 
+    def station_activity(
+        self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
+    ) -> dict[str, Row]:
+        out: dict[str, Row] = {}
+        with self._engine.connect() as conn:
+            station_scope = Scope(scope.area, scope.operator, scope.station)
+            for st, n, ok in conn.execute(
+                select(
+                    sessions.c.station_id,
+                    func.count(),
+                    func.count().filter(sessions.c.energy_wh >= min_energy_wh),
+                )
+                .select_from(
+                    sessions.join(stations, stations.c.station_id == sessions.c.station_id)
+                )
+                .where(
+                    sessions.c.ended_at >= start,
+                    sessions.c.ended_at < end,
+                    *self._filters(conn, station_scope, sessions),
+                )
+                .group_by(sessions.c.station_id)
+            ):
+                out.setdefault(st, {}).update(sessions=n, successful=ok)
+            for st, n in conn.execute(
+                select(alarms.c.station_id, func.count())
+                .select_from(alarms.join(stations, stations.c.station_id == alarms.c.station_id))
+                .where(
+                    alarms.c.raised_at >= start,
+                    alarms.c.raised_at < end,
+                    *self._filters(conn, station_scope, alarms),
+                )
+                .group_by(alarms.c.station_id)
+            ):
+                out.setdefault(st, {})["alarms"] = n
+            i = incidents
+            for st, n in conn.execute(
+                select(i.c.station_id, func.count())
+                .select_from(i.join(stations, stations.c.station_id == i.c.station_id))
+                .where(
+                    i.c.occurred_at >= start,
+                    i.c.occurred_at < end,
+                    *self._filters(conn, station_scope, i),
+                )
+                .group_by(i.c.station_id)
+            ):
+                out.setdefault(st, {})["incidents"] = n
+        return out
+
     def operator_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
     ) -> dict[str, Row]:
@@ -584,6 +634,21 @@ class SupervisionReads:
                 .group_by(z.c.operator_id)
             ):
                 out.setdefault(op, {})["open_zombies"] = n
+            # Interface compliance: the operators' platforms' messages, accepted and refused.
+            for op, (ok, bad) in compliance_by_operator(conn, start, end).items():
+                out.setdefault(op, {}).update(interface_accepted=ok, interface_refused=bad)
+            # Credit penalties decided in the period that stand (not overturned on appeal).
+            c = credit_penalties
+            for op, points in conn.execute(
+                select(c.c.operator_id, func.sum(c.c.points))
+                .where(
+                    c.c.decided_on >= start.date(),
+                    c.c.decided_on <= (end - timedelta(microseconds=1)).date(),
+                    c.c.appeal_state != "overturned",
+                )
+                .group_by(c.c.operator_id)
+            ):
+                out.setdefault(op, {})["credit_points"] = int(points or 0)
         return out
 
     def latency_sample(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, or_, select
 
 from chargenet.adapters.storage import like
-from chargenet.adapters.storage.schema import sessions, stations
+from chargenet.adapters.storage.schema import connectors, sessions, stations
 from chargenet.adapters.storage.tables_tcec import (
     energy_reports,
     reconciliation_differences,
@@ -29,6 +29,29 @@ _CHUNK = 500  # ids per IN (…) list, well under every driver's parameter limit
 class SettlementReadModel:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    def station_energy(
+        self, station_id: str, start: datetime, end: datetime
+    ) -> list[tuple[str, str, int]]:
+        stmt = (
+            select(
+                sessions.c.connector_id,
+                connectors.c.charger_id,
+                func.coalesce(func.sum(sessions.c.energy_wh), 0),
+            )
+            .select_from(
+                sessions.join(connectors, connectors.c.connector_id == sessions.c.connector_id)
+            )
+            .where(
+                sessions.c.station_id == station_id,
+                sessions.c.ended_at >= start,
+                sessions.c.ended_at <= end,
+            )
+            .group_by(sessions.c.connector_id, connectors.c.charger_id)
+            .order_by(sessions.c.connector_id)
+        )
+        with self._engine.connect() as conn:
+            return [(c, ch, int(wh)) for c, ch, wh in conn.execute(stmt)]
 
     def recorded_orders(
         self,

@@ -361,6 +361,9 @@ from chargenet.adapters.storage.tables_ocpp import OCPP_STATE_TABLES  # noqa: E4
 from chargenet.adapters.storage.tables_orderly import ORDERLY_STATE_TABLES  # noqa: E402
 from chargenet.adapters.storage.tables_planning import PLANNING_TABLES  # noqa: E402
 from chargenet.adapters.storage.tables_supervision import SUPERVISION_TABLES  # noqa: E402
+from chargenet.adapters.storage.tables_supervision_data import (  # noqa: E402
+    SUPERVISION_DATA_STATE,
+)
 from chargenet.adapters.storage.tables_tcec import TCEC_STATE_TABLES  # noqa: E402
 
 STATE_TABLES = (
@@ -368,6 +371,7 @@ STATE_TABLES = (
     *OCPP_STATE_TABLES,
     *tables_ocpi.STATE,
     *SUPERVISION_TABLES,
+    *SUPERVISION_DATA_STATE,
     *TCEC_STATE_TABLES,
     *PLANNING_TABLES,
     *STATE_TABLES,

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from chargenet.app.compliance import InterfaceLog
 from chargenet.app.interconnect import Outbox, PartnerStore, SettlementQueries
 from chargenet.core.access import ANONYMOUS, Audience, Principal, Role, declared
 from chargenet.kit.bounds import StoredInt
@@ -66,8 +67,19 @@ def admin_router(
     partners: PartnerStore,
     outbox: Outbox,
     settlement: SettlementQueries,
+    interface_log: InterfaceLog | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["interconnection and settlement"])
+
+    @router.get("/tcec/partners/{partner_id}/refusals", **declared(Audience.PLATFORM))
+    async def refusals(request: Request, partner_id: str, limit: Limit = 100) -> Any:
+        """The partner's latest refused messages, newest first: when, which endpoint, the
+        answer code (4001 signature, 4002 token, 4003 parameters, 4004 business data, 500)
+        and why (interface compliance, docs/supervision.md)."""
+        _platform_wide(request)
+        if interface_log is None:
+            return []
+        return await run_in_threadpool(interface_log.refusals, partner_id, limit)
 
     @router.get("/tcec/partners", **declared(Audience.PLATFORM))
     async def list_partners(request: Request) -> Any:

@@ -163,3 +163,15 @@ class ChargeFailure(IntEnum):
     NO_SUCH_EQUIPMENT = 1  # 此设备不存在
     EQUIPMENT_OFFLINE = 2  # 此设备离线
     ALREADY_STOPPED = 3  # 设备已停止充电 (stop only)
+
+
+# --- supervision data (municipal platforms' interface) -------------------------------------
+
+PARK_OCCUPIED = {0: None, 10: False, 50: True}  # ParkStatus: 0 未知, 10 空闲, 50 已停车
+LOCK_UP = {0: None, 10: False, 50: True}  # LockStatus: 0 未知, 10 已解锁, 50 已上锁
+ALARM_CLEARED = {"0": True, "1": False}  # AlarmStatus: 0 恢复 (over), 1 发生 (occurring)
+# AlarmLevel → the OCPP 2.0.1 severity scale the safety rules read (0 danger … 9 debug):
+# level 1 is the gravest (一级告警), as in the grading of alarms across China's grid
+# equipment; an alarm without a level is a warning. Agree the scale with each partner.
+ALARM_LEVEL_SEVERITY = {"1": 1, "2": 3, "3": 5}
+ALARM_DEFAULT_SEVERITY = 5

@@ -79,7 +79,7 @@ class TcecControl:
             return OrderResult(OrderOutcome.FAILED, f"no T/CEC partner for {order.charger_id}")
         equipment = partner.local(order.charger_id) or order.charger_id
         try:
-            if order.kind in (OrderKind.STOP, OrderKind.RESUME):
+            if order.kind in (OrderKind.STOP, OrderKind.RESUME, OrderKind.NOTICE):
                 return await self._supervise(partner, equipment, order, timeout_s)
             if order.kind is OrderKind.REMOTE_STOP:
                 return await self._remote_stop(partner, order, timeout_s)

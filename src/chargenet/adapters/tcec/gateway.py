@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -19,6 +21,7 @@ from chargenet.adapters.tcec.outward import Charging, Puller
 from chargenet.adapters.tcec.partners import PartnerAdmin, PartnerDirectory
 from chargenet.adapters.tcec.security import ReplayGuard, TokenIssuer
 from chargenet.adapters.tcec.server import PREFIX, tcec_router
+from chargenet.app.compliance import InterfaceLog, InterfaceRecorder
 from chargenet.app.interconnect import Outbox, PartnerStore, SettlementQueries
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.app.queries import StateQueries
@@ -35,9 +38,12 @@ class TcecOptions:
     retry_interval_s: float = 60.0
     poll_interval_s: float = 300.0
     prefix: str = PREFIX
+    upstream: frozenset[str] = frozenset()  # partners served as a provincial platform (R37)
 
 
 Job = Callable[[object], Awaitable[None]]
+INTERFACE_FLUSH_S = 5.0
+log = logging.getLogger(__name__)
 
 
 class TcecGateway:
@@ -52,8 +58,12 @@ class TcecGateway:
         vault: Vault,
         clock: Clock,
         options: TcecOptions,
+        interface_log: InterfaceLog | None = None,
     ) -> None:
         self.options = options
+        # Every message partners send, counted and its refusals kept (docs/supervision.md).
+        self.interface_log = interface_log
+        self.recorder = InterfaceRecorder(interface_log) if interface_log is not None else None
         self._partners = partners
         zone = ZoneInfo(options.zone)
         self.directory = PartnerDirectory(partners, vault, zone)
@@ -79,6 +89,9 @@ class TcecGateway:
             settlement=settlement,
             clock=clock,
             zone=zone,
+            recorder=self.recorder,
+            queries=queries,
+            upstream=options.upstream,
         )
         self.puller = Puller(
             clients=self.clients,
@@ -113,7 +126,7 @@ class TcecGateway:
     def admin_router(self) -> APIRouter:
         """Reads for officials and operators (partners, outbox, reconciliations, bills,
         tariffs): mount where the caller is known (`request.state.principal`)."""
-        return admin_router(self._partners, self.outbox, self.settlement)
+        return admin_router(self._partners, self.outbox, self.settlement, self.interface_log)
 
     def jobs(self) -> list[Job]:
         """Background jobs: resending queued pushes, pulling from query-only partners."""
@@ -127,4 +140,18 @@ class TcecGateway:
         async def tcec_pull(_: object) -> None:
             await self.puller.run(self.options.poll_interval_s)
 
-        return [tcec_outbox, tcec_pull]
+        async def tcec_interface_log(_: object) -> None:
+            recorder = self.recorder
+            if recorder is None:
+                return
+            try:
+                while True:
+                    await asyncio.sleep(INTERFACE_FLUSH_S)
+                    try:
+                        await asyncio.to_thread(recorder.flush)
+                    except Exception:
+                        log.exception("interface compliance record not written; kept for later")
+            finally:
+                await asyncio.to_thread(recorder.flush)
+
+        return [tcec_outbox, tcec_pull, tcec_interface_log]

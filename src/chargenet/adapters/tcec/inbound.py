@@ -17,14 +17,16 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chargenet.adapters.tcec import codes, envelope, mapping, wire
+from chargenet.adapters.tcec import codes, envelope, mapping, supervision_data, uplink, wire
 from chargenet.adapters.tcec.codes import Ret
 from chargenet.adapters.tcec.crypto import CryptoError
 from chargenet.adapters.tcec.intake import Intake, IntakeResult
 from chargenet.adapters.tcec.mapping import BadParameters, Sent
 from chargenet.adapters.tcec.partners import Partner, PartnerDirectory
 from chargenet.adapters.tcec.security import ReplayGuard, TokenIssuer
+from chargenet.app.compliance import InterfaceRecorder
 from chargenet.app.interconnect import SettlementQueries
+from chargenet.app.queries import StateQueries
 from chargenet.core.billing import (
     DifferenceKind,
     OrderTotals,
@@ -74,8 +76,14 @@ class InboundService:
         settlement: SettlementQueries,
         clock: Clock,
         zone: ZoneInfo,
+        recorder: InterfaceRecorder | None = None,
+        queries: StateQueries | None = None,
+        upstream: frozenset[str] = frozenset(),
     ) -> None:
         self._directory = directory
+        self._recorder = recorder
+        self._queries = queries
+        self._upstream = upstream
         self._tokens = tokens
         self._replay = replay
         self._intake = intake
@@ -92,7 +100,18 @@ class InboundService:
             "notification_stop_charge_result": self._stop_result,
             "notification_charge_order_info": self._order_info,
             "check_charge_orders": self._check_orders,
+            "notification_alarmInfo": self._alarm_info,
+            "notification_eventInfo": self._event_info,
+            "notification_bmsInfo": self._bms_info,
         }
+        if queries is not None:  # chargenet answering queries (R37, uplink.py)
+            self.handlers.update(
+                {
+                    "query_stations_info": self._query_stations,
+                    "query_station_status": self._query_status,
+                    "query_station_stats": self._query_stats,
+                }
+            )
 
     # --- the envelope -------------------------------------------------------------------
 
@@ -116,6 +135,16 @@ class InboundService:
         if answer.ret != Ret.OK:
             log.warning(
                 "tcec %s from %s: %s %s", endpoint, partner.partner_id, answer.ret, answer.msg
+            )
+        if self._recorder is not None:  # every message, accepted or refused (R38 compliance)
+            self._recorder.note(
+                protocol=mapping.PROTOCOL,
+                partner_id=partner.partner_id,
+                operator_id=partner.operator_id,
+                at=self._clock.now(),
+                endpoint=endpoint if endpoint in self.handlers else "(unknown endpoint)",
+                ret=int(answer.ret),
+                reason=answer.msg,
             )
         return envelope.build_reply(answer.ret, answer.msg, answer.payload, partner.inbound_keys)
 
@@ -177,6 +206,115 @@ class InboundService:
         for listener in self.charge_listeners:
             listener(partner, seq, what)
 
+    # --- queries chargenet answers (R37) ----------------------------------------------------
+
+    def _operator_of(self, partner: Partner) -> str | None:
+        """None: an upstream platform, which sees every station."""
+        return None if partner.partner_id in self._upstream else partner.operator_id
+
+    def _station_rows(self, partner: Partner, station_ids: list[str]) -> list[dict[str, Any]]:
+        assert self._queries is not None
+        operator = self._operator_of(partner)
+        rows = []
+        for sid in station_ids:
+            row = self._queries.station(sid)
+            if row is not None and (operator is None or row["operator_id"] == operator):
+                rows.append(row)
+        return rows
+
+    def _station_infos(self, stations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        assert self._queries is not None
+        out = []
+        for station in stations:
+            sid = station["station_id"]
+            chargers, _ = self._queries.chargers(sid, None, None, False, 1000, 0)
+            connectors, _ = self._queries.connectors(sid, None, None, None, None, False, 5000, 0)
+            out.append(uplink.station_info(station, chargers, connectors))
+        return out
+
+    async def _query_stations(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        assert self._queries is not None
+        query = wire.decode(plain, wire.StationsQuery)
+        page, size = uplink.page_of(query)
+        rows, total = await asyncio.to_thread(
+            self._queries.stations,
+            None,
+            self._operator_of(partner),
+            None,
+            None,
+            False,
+            size,
+            (page - 1) * size,
+        )
+        infos = await asyncio.to_thread(self._station_infos, list(rows))
+        return {
+            "PageNo": page,
+            "PageCount": uplink.page_count(total, size),
+            "ItemSize": total,
+            "StationInfos": infos,
+        }
+
+    async def _query_status(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        assert self._queries is not None
+        query = wire.decode(plain, wire.StationStatusQuery)
+        if not 1 <= len(query.StationIDs) <= uplink.MAX_STATUS_STATIONS:
+            raise BadParameters(f"StationIDs holds 1..{uplink.MAX_STATUS_STATIONS} stations")
+        stations = await asyncio.to_thread(self._station_rows, partner, query.StationIDs)
+        infos = []
+        for station in stations:
+            rows, _ = await asyncio.to_thread(
+                self._queries.connectors,
+                station["station_id"],
+                None,
+                None,
+                None,
+                None,
+                False,
+                5000,
+                0,
+            )
+            infos.append(
+                {
+                    "StationID": station["station_id"],
+                    "ConnectorStatusInfos": [uplink.connector_status(r) for r in rows],
+                }
+            )
+        return {"Total": len(infos), "StationStatusInfos": infos}
+
+    async def _query_stats(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        assert self._queries is not None
+        query = wire.decode(plain, wire.StatsQuery)
+        start, end = uplink.stats_span(query, partner.zone)
+        found = await asyncio.to_thread(self._station_rows, partner, [query.StationID])
+        if not found:
+            raise Refused(f"no station {query.StationID}")
+        energy = await asyncio.to_thread(
+            self._settlement.station_energy, query.StationID, start, end
+        )
+        chargers: dict[str, list[dict[str, Any]]] = {}
+        for connector_id, charger_id, wh in energy:
+            chargers.setdefault(charger_id, []).append(
+                {"ConnectorID": connector_id, "ConnectorElectricity": Decimal(wh) / _KWH}
+            )
+        return {
+            "StationStats": {
+                "StationID": query.StationID,
+                "StartTime": query.StartTime,
+                "EndTime": query.EndTime,
+                "StationElectricity": sum((Decimal(wh) for _, _, wh in energy), Decimal(0)) / _KWH,
+                "EquipmentStatsInfos": [
+                    {
+                        "EquipmentID": cid,
+                        "EquipmentElectricity": sum(
+                            (c["ConnectorElectricity"] for c in cons), Decimal(0)
+                        ),
+                        "ConnectorStatsInfos": cons,
+                    }
+                    for cid, cons in sorted(chargers.items())
+                ],
+            }
+        }
+
     # --- endpoints ------------------------------------------------------------------------
 
     async def _query_token(self, partner: Partner, plain: str, sent: Sent) -> Any:
@@ -205,7 +343,30 @@ class InboundService:
     async def _station_status(self, partner: Partner, plain: str, sent: Sent) -> Any:
         notice = wire.decode(plain, wire.StationStatusNotice)
         fact = mapping.connector_status_fact(partner, notice.ConnectorStatusInfo, sent)
-        self._refuse_if(await self._intake.submit(partner, [fact]))
+        parking = supervision_data.parking_fact(partner, notice.ConnectorStatusInfo, sent)
+        facts = [fact] if parking is None else [fact, parking]
+        self._refuse_if(await self._intake.submit(partner, facts))
+        return wire.NoticeAnswer(Status=0)
+
+    async def _alarm_info(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        notice = wire.decode(plain, wire.AlarmNotice)
+        facts = supervision_data.alarm_facts(partner, notice, sent)
+        self._refuse_if(await self._intake.submit(partner, facts))
+        return wire.NoticeAnswer(Status=0)
+
+    async def _event_info(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        notice = wire.decode(plain, wire.EventNotice)
+        facts = supervision_data.event_facts(partner, notice, sent)
+        self._refuse_if(await self._intake.submit(partner, facts))
+        return wire.NoticeAnswer(Status=0)
+
+    async def _bms_info(self, partner: Partner, plain: str, sent: Sent) -> Any:
+        notice = wire.decode(plain, wire.BmsNotice)
+        facts = supervision_data.bms_facts(partner, notice, sent)
+        if notice.Status is not None:
+            status = wire.ConnectorStatusInfo(ConnectorID=notice.ConnectorID, Status=notice.Status)
+            facts.insert(0, mapping.connector_status_fact(partner, status, sent))
+        self._refuse_if(await self._intake.submit(partner, facts))
         return wire.NoticeAnswer(Status=0)
 
     async def _start_result(self, partner: Partner, plain: str, sent: Sent) -> Any:

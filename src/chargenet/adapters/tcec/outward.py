@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from chargenet.adapters.tcec import mapping, wire
+from chargenet.adapters.tcec import mapping, supervision_data, wire
 from chargenet.adapters.tcec.client import Clients, PartnerError
 from chargenet.adapters.tcec.intake import Intake, IntakeResult
 from chargenet.adapters.tcec.mapping import BadParameters, Sent
@@ -148,6 +148,9 @@ class Puller:
                 for info in station.ConnectorStatusInfos:
                     try:
                         facts.append(mapping.connector_status_fact(partner, info, sent))
+                        parking = supervision_data.parking_fact(partner, info, sent)
+                        if parking is not None:
+                            facts.append(parking)
                     except BadParameters as exc:
                         result.refused.append(str(exc))
             result.add(await self._intake.submit(partner, facts, skip_unchanged=True))

@@ -403,3 +403,67 @@ class SupervisionOrderAnswer(Struct):
     SuccStat: int  # 0 accepted, 1 refused
     FailReason: int = 0
     Remark: str | None = None
+
+
+# --- supervision data of the municipal platforms (beyond the 2016 text) --------------------
+# Field names as municipal supervision platforms take them from operator platforms (the
+# Shanghai-style interface list: 9.9 notification_bmsInfo, 9.11 notification_alarmInfo,
+# 9.13 notification_eventInfo), spelling included (`TatalVoltage`, `TemptureH`). Codes may
+# arrive as numbers or as strings of digits; both are read.
+
+
+class BmsInfo(Struct):
+    Soc: Decimal | None = None  # %
+    TatalVoltage: Decimal | None = None  # V, the pack (the interface's spelling)
+    TotalCurrent: Decimal | None = None  # A
+    VoltageH: Decimal | None = None  # V, highest cell
+    VoltageL: Decimal | None = None  # V, lowest cell
+    MaxChargeCellVoltage: Decimal | None = None  # V, the BMS's highest allowed cell voltage
+    TemptureH: Decimal | None = None  # °C, highest battery temperature
+    TemptureL: Decimal | None = None  # °C, lowest
+    MaxTemp: Decimal | None = None  # °C, the BMS's highest allowed temperature
+    MaxChargeCurrent: Decimal | None = None
+    RatedCapacity: Decimal | None = None
+    BMSCode: str | None = None
+    BMSVer: str | None = None
+    StartChargingTime: str | None = None
+    ChargingSessionMin: int | None = None
+    ConnectorID: str | None = None
+
+
+class BmsNotice(Struct):
+    ConnectorID: str
+    BmsInfo: BmsInfo
+    Status: int | None = None  # the connector's status, as in notification_stationStatus
+    StartChargeSeq: str | None = None
+
+
+class AlarmInfo(Struct):
+    ConnectorID: str | None = None
+    EquipmentID: str | None = None
+    StationID: str | None = None
+    AlarmCode: str | int = ""
+    AlarmType: str | int | None = None
+    AlarmLevel: str | int | None = None
+    AlarmStatus: str | int = 1  # 1 occurring, 0 over
+    AlarmTime: str | None = None  # yyyy-MM-dd HH:mm:ss
+    NoteString: str | None = None
+    BmsInfo: BmsInfo | None = None
+
+
+class AlarmNotice(Struct):
+    AlarmInfos: list[AlarmInfo]
+
+
+class EventInfo(Struct):
+    StationID: str
+    EventCode: str | int
+    EventType: str | int | None = None
+    EventTime: str | None = None
+    EquipmentID: str | None = None
+    ConnectorID: str | None = None
+    NoteString: str | None = None
+
+
+class EventNotice(Struct):
+    EventInfos: list[EventInfo]

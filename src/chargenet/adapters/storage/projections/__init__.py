@@ -27,6 +27,7 @@ from chargenet.adapters.storage.projections import (
     registry,
     sessions,
     supervision,
+    supervision_data,
     swap,
     targets,
 )
@@ -53,6 +54,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
     **swap.APPLIERS,
     **supervision.APPLIERS,
     **oversight.APPLIERS,
+    **supervision_data.APPLIERS,
     **targets.APPLIERS,
     **planning.APPLIERS,
     **billing.APPLIERS,

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from chargenet.adapters.storage.projections._sql import fetch_row, insert_ignore, upsert
 from chargenet.adapters.storage.projections.placement import placement
 from chargenet.adapters.storage.schema import battery_swaps, operators, swap_stations
+from chargenet.adapters.storage.tables_supervision_data import swap_batteries, swap_status_history
 from chargenet.core.errors import Conflict, UnknownReference
 from chargenet.core.events import (
     BatterySwapped,
     Event,
+    SwapBatteriesReported,
     SwapStationRegistered,
     SwapStationRetired,
     SwapStationStatusChanged,
     SwapStationUpdated,
 )
 from chargenet.core.status import newest_report
+from chargenet.kit.timeutil import to_micros
 
 
 def _require(conn: Connection, swap_station_id: str) -> Any:
@@ -78,6 +81,18 @@ def _apply_retired(conn: Connection, event: SwapStationRetired) -> None:
 
 def _apply_status(conn: Connection, event: SwapStationStatusChanged) -> None:
     row = _require(conn, event.swap_station_id)
+    # Every report is kept, late ones too, for the station's uptime (as connectors' are).
+    upsert(
+        conn,
+        swap_status_history,
+        {
+            "swap_station_id": event.swap_station_id,
+            "at_us": to_micros(event.occurred_at),
+            "status": event.status.value,
+        },
+        ["swap_station_id", "at_us"],
+        newer_only=False,
+    )
     now = newest_report(
         row["status"], row["status_since"], row["status_at"], event.status.value, event.occurred_at
     )
@@ -110,7 +125,33 @@ def _apply_swapped(conn: Connection, event: BatterySwapped) -> None:
     )
 
 
+def _apply_batteries(conn: Connection, event: SwapBatteriesReported) -> None:
+    _require(conn, event.swap_station_id)
+    t = swap_batteries
+    held = conn.execute(
+        select(func.max(t.c.as_of)).where(t.c.swap_station_id == event.swap_station_id)
+    ).scalar()
+    if held is not None and held > event.occurred_at:
+        return  # an older inventory than the one held
+    conn.execute(delete(t).where(t.c.swap_station_id == event.swap_station_id))
+    for pack in event.packs:
+        insert_ignore(
+            conn,
+            t,
+            {
+                "swap_station_id": event.swap_station_id,
+                "pack_id": pack.pack_id,
+                "state": pack.state.value,
+                "soh_percent": pack.soh_percent,
+                "soc_percent": pack.soc_percent,
+                "cycles": pack.cycles,
+                "as_of": event.occurred_at,
+            },
+        )
+
+
 APPLIERS: dict[type[Event], Any] = {
+    SwapBatteriesReported: _apply_batteries,
     SwapStationRegistered: _apply_swap_station,
     SwapStationUpdated: _apply_swap_station,
     SwapStationRetired: _apply_retired,

@@ -38,6 +38,9 @@ class OrderKind(StrEnum):
     TRIGGER_MESSAGE = "trigger_message"  # ask the charger to send a message now
     SET_SESSION_PROFILE = "set_session_profile"  # orderly charging: a session's schedule
     GET_COMPOSITE_SCHEDULE = "get_composite_schedule"  # what the charger will actually do
+    # A notice to the equipment's operator (a zombie case and its deadline, R34): delivered
+    # through the operator's channel and answered, but nothing is done to the charger.
+    NOTICE = "notice"
 
 
 class OrderOutcome(StrEnum):

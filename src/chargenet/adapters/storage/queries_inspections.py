@@ -1,0 +1,114 @@
+"""Reads for random inspections (双随机一公开, R38): the target pool of an area, the
+draws, and the public list of results."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from chargenet.adapters.storage.readmodel import ReadModel
+from chargenet.adapters.storage.schema import operators, stations
+from chargenet.adapters.storage.tables_supervision_data import (
+    inspection_draws,
+    inspection_targets,
+)
+
+Row = dict[str, Any]
+
+
+class InspectionReads:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._read = ReadModel(engine)
+
+    def station_pool(self, area: str | None, public_only: bool) -> list[str]:
+        """Stations in service in the area (the default pool of targets)."""
+        with self._engine.connect() as conn:
+            stmt = select(stations.c.station_id).where(stations.c.retired_at.is_(None))
+            if area:
+                stmt = stmt.where(self._read.area_column(conn, area, stations))
+            if public_only:
+                stmt = stmt.where(stations.c.access == "public")
+            return sorted(conn.execute(stmt).scalars())
+
+    def station_area(self, station_id: str) -> str | None:
+        with self._engine.connect() as conn:
+            return conn.execute(
+                select(stations.c.area_code).where(stations.c.station_id == station_id)
+            ).scalar()
+
+    def draw(self, draw_id: str) -> Row | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(inspection_draws).where(inspection_draws.c.draw_id == draw_id)
+            ).first()
+            if row is None:
+                return None
+            out = dict(row._mapping)
+            out["inspectors"] = json.loads(out["inspectors"])
+            out["targets"] = json.loads(out["targets"])
+            out["assignments"] = self._targets(conn, [draw_id])
+            return out
+
+    def _targets(self, conn: Any, draw_ids: list[str]) -> list[Row]:
+        t = inspection_targets
+        rows = conn.execute(
+            select(t, stations.c.name.label("station_name"), stations.c.area_code)
+            .select_from(t.join(stations, stations.c.station_id == t.c.station_id))
+            .where(t.c.draw_id.in_(draw_ids))
+            .order_by(t.c.draw_id, t.c.position)
+        )
+        out = []
+        for r in rows:
+            row = dict(r._mapping)
+            row["inspectors"] = json.loads(row["inspectors"])
+            out.append(row)
+        return out
+
+    def results(self, area: str | None, limit: int, offset: int) -> tuple[list[Row], int]:
+        """The public list: each drawn public station, its draw and its result, newest
+        draw first. Inspectors are named (publishing who inspected is part of 公开)."""
+        d, t = inspection_draws, inspection_targets
+        with self._engine.connect() as conn:
+            base = (
+                select(
+                    d.c.draw_id,
+                    d.c.title,
+                    d.c.drawn_at,
+                    d.c.seed,
+                    t.c.station_id,
+                    stations.c.name.label("station_name"),
+                    stations.c.area_code,
+                    t.c.operator_id,
+                    operators.c.name.label("operator_name"),
+                    t.c.inspectors,
+                    t.c.result,
+                    t.c.findings,
+                    t.c.rectify_by,
+                    t.c.inspected_at,
+                    t.c.rectified_at,
+                    t.c.rectification,
+                )
+                .select_from(
+                    t.join(d, d.c.draw_id == t.c.draw_id)
+                    .join(stations, stations.c.station_id == t.c.station_id)
+                    .join(operators, operators.c.operator_id == t.c.operator_id)
+                )
+                .where(stations.c.access == "public")
+            )
+            if area:
+                base = base.where(self._read.area_column(conn, area, stations))
+            total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+            rows = conn.execute(
+                base.order_by(d.c.drawn_at.desc(), d.c.draw_id, t.c.position)
+                .limit(limit)
+                .offset(offset)
+            )
+            out = []
+            for r in rows:
+                row = dict(r._mapping)
+                row["inspectors"] = json.loads(row["inspectors"])
+                out.append(row)
+            return out, int(total)

@@ -1,0 +1,147 @@
+"""chargenet answering T/CEC 102 queries (R37, 纵向贯通): a provincial platform — or an
+operator's own platform, for its own stations — asks chargenet `query_stations_info`,
+`query_station_status` and `query_station_stats`, as chargenet asks operators'
+platforms. The mapping is docs/tcec.md's, read the other way (codes.py holds both
+directions): ids are chargenet's own; positions go out in GCJ-02.
+
+Whom a query serves: a partner listed as upstream (`CHARGENET_TCEC_UPSTREAM`) sees every
+station; any other partner the stations of the operator it speaks for.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from chargenet.adapters.tcec import codes, wire
+from chargenet.adapters.tcec.mapping import BadParameters, format_time, parse_time
+from chargenet.adapters.tcec.status import to_tcec
+from chargenet.core.registry.model import Access, ConnectorStandard, SiteCategory
+from chargenet.core.status import ConnectorStatus
+from chargenet.kit.geo import wgs84_to_gcj02
+
+MAX_PAGE_SIZE = 100
+MAX_STATUS_STATIONS = 50  # Part 3: at most 50 stations per status query
+_KW = Decimal(1000)
+
+
+def _kw(watts: int | None) -> Decimal:
+    return (Decimal(watts or 0) / _KW).quantize(Decimal("0.1"))
+
+
+def _county(area_code: str | None) -> str:
+    code = (area_code or "")[:6]
+    return code if len(code) == 6 and code.isdigit() else "000000"
+
+
+def connector_info(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "ConnectorID": row["connector_id"],
+        "ConnectorType": codes.connector_type_of(ConnectorStandard(row["standard"])),
+        "Power": _kw(row.get("max_power_w")),
+        "NationalStandard": 2,
+    }
+    if row.get("max_voltage_v"):
+        out["VoltageUpperLimits"] = int(row["max_voltage_v"])
+    if row.get("max_current_a"):
+        out["Current"] = int(row["max_current_a"])
+    return out
+
+
+def equipment_info(charger: dict[str, Any], connectors: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    kinds = {c.get("power_type") for c in connectors}
+    kind = (
+        codes.EquipmentType.AC_DC
+        if kinds >= {"AC", "DC"}
+        else codes.EquipmentType.DC
+        if "DC" in kinds
+        else codes.EquipmentType.AC
+    )
+    out: dict[str, Any] = {
+        "EquipmentID": charger["charger_id"],
+        "EquipmentType": int(kind),
+        "Power": sum((_kw(c.get("max_power_w")) for c in connectors), Decimal(0)),
+        "ConnectorInfos": [connector_info(c) for c in connectors],
+    }
+    if charger.get("vendor"):
+        out["ManufacturerName"] = charger["vendor"]
+    if charger.get("model"):
+        out["EquipmentModel"] = charger["model"]
+    return out
+
+
+def station_info(
+    station: dict[str, Any],
+    chargers: Sequence[dict[str, Any]],
+    connectors: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    lat, lon = wgs84_to_gcj02(float(station["lat"]), float(station["lon"]))
+    by_charger: dict[str, list[dict[str, Any]]] = {}
+    for c in connectors:
+        by_charger.setdefault(c["charger_id"], []).append(c)
+    access = Access(station["access"])
+    out: dict[str, Any] = {
+        "StationID": station["station_id"],
+        "OperatorID": station["operator_id"],
+        "EquipmentOwnerID": station["operator_id"],
+        "StationName": station["name"],
+        "CountryCode": "CN",
+        "AreaCode": _county(station.get("area_code")),
+        "Address": station.get("address") or "",
+        "StationType": codes.ACCESS_STATION_TYPE.get(access, 255),
+        "StationStatus": int(
+            codes.StationStatus.CLOSED if station.get("retired_at") else codes.StationStatus.IN_USE
+        ),
+        "ParkNums": int(station.get("charging_spaces") or 0),
+        "StationLng": round(Decimal(lon), 6),
+        "StationLat": round(Decimal(lat), 6),
+        "Construction": codes.construction_of(SiteCategory(station["category"])),
+        "BusineHours": station.get("opening_hours") or "00:00-24:00",
+        "EquipmentInfos": [
+            equipment_info(ch, by_charger.get(ch["charger_id"], [])) for ch in chargers
+        ],
+    }
+    return out
+
+
+def connector_status(row: dict[str, Any]) -> dict[str, Any]:
+    status = row.get("status")
+    return {
+        "ConnectorID": row["connector_id"],
+        "Status": to_tcec(ConnectorStatus(status)) if status else 0,
+    }
+
+
+def page_of(query: wire.StationsQuery) -> tuple[int, int]:
+    if query.PageNo < 1:
+        raise BadParameters("PageNo starts at 1")
+    if not 1 <= query.PageSize <= MAX_PAGE_SIZE:
+        raise BadParameters(f"PageSize must be 1..{MAX_PAGE_SIZE}")
+    return query.PageNo, query.PageSize
+
+
+def page_count(total: int, size: int) -> int:
+    return max(1, math.ceil(total / size))
+
+
+def stats_span(query: wire.StatsQuery, zone: Any) -> tuple[datetime, datetime]:
+    """[start of StartTime's local day, end of EndTime's local day) in UTC."""
+    start = parse_time(query.StartTime.strip()[:10] + " 00:00:00", zone, "StartTime")
+    end = parse_time(query.EndTime.strip()[:10] + " 23:59:59", zone, "EndTime")
+    if end < start:
+        raise BadParameters("EndTime is before StartTime")
+    return start, end
+
+
+__all__ = [
+    "MAX_STATUS_STATIONS",
+    "connector_status",
+    "format_time",
+    "page_count",
+    "page_of",
+    "station_info",
+    "stats_span",
+]

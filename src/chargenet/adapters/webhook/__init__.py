@@ -1,0 +1,1 @@
+"""Operators' own channels: orders and notices as signed webhooks (docs/supervision.md)."""

@@ -1,0 +1,224 @@
+"""Orders and notices reach operators whose equipment's protocol cannot carry them (OCPI
+2.2.1 has no command to take an EVSE out of service; OCPP none to tell an operator of a
+zombie case): through the operator's own channel, a webhook signed HMAC-SHA256, served
+here by a real HTTP peer on loopback that checks the signature as an operator would. The
+answer is tracked — at once, or later through the signed answer endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from chargenet.bootstrap import Platform, bootstrap
+from chargenet.entrypoints.web import create_app, protocol_parts
+from chargenet.kit.clock import SystemClock
+from tests.adapters.tcec.harness import serving, settings_for
+from tests.builders import areas, charger, operator, station
+
+TOKEN = "admin-token"
+
+
+@dataclass
+class OperatorPlatform:
+    """The operator's side: receives orders, checks their signature, answers as told."""
+
+    secret: str = ""
+    answer: dict[str, Any] | None = field(default_factory=lambda: {"result": "accepted"})
+    status: int = 200
+    received: list[dict[str, Any]] = field(default_factory=list)
+    bad_signatures: int = 0
+
+    def app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.post("/orders")
+        async def orders(request: Request) -> Any:
+            body = await request.body()
+            stamp = request.headers["X-Chargenet-Timestamp"]
+            mac = hmac.new(self.secret.encode(), stamp.encode() + b"." + body, hashlib.sha256)
+            if request.headers["X-Chargenet-Signature"] != "sha256=" + mac.hexdigest():
+                self.bad_signatures += 1
+                return JSONResponse({"error": "bad signature"}, status_code=401)
+            self.received.append(json.loads(body))
+            if self.status >= 300:
+                return JSONResponse({"error": "busy"}, status_code=self.status)
+            return self.answer
+
+        return app
+
+    def signed(self, body: dict[str, Any], operator_id: str, *, secret: str | None = None) -> Any:
+        raw = json.dumps(body).encode()
+        stamp = str(int(time.time()))
+        mac = hmac.new(
+            (secret or self.secret).encode(), stamp.encode() + b"." + raw, hashlib.sha256
+        )
+        return raw, {
+            "Content-Type": "application/json",
+            "X-Chargenet-Operator": operator_id,
+            "X-Chargenet-Timestamp": stamp,
+            "X-Chargenet-Signature": "sha256=" + mac.hexdigest(),
+        }
+
+
+@dataclass
+class World:
+    platform: Platform
+    peer: OperatorPlatform
+    url: str
+    http: httpx.AsyncClient
+    peer_url: str  # where the operator's platform takes orders
+
+    async def set_channel(self, operator_id: str, url: str) -> str:
+        answer = await self.http.put(f"/api/v1/operators/{operator_id}/channel", json={"url": url})
+        assert answer.status_code == 200, answer.text
+        return str(answer.json()["secret"])
+
+    async def stop(self, station_id: str) -> dict[str, Any]:
+        answer = await self.http.post(
+            "/api/v1/supervision/stop-orders",
+            json={
+                "target_kind": "station",
+                "target_id": station_id,
+                "reason": "起火隐患，停业整改",
+            },
+        )
+        assert answer.status_code in (200, 201), answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+    async def stop_order(self, stop_id: str) -> dict[str, Any]:
+        answer = await self.http.get(f"/api/v1/supervision/stop-orders/{stop_id}")
+        assert answer.status_code == 200, answer.text
+        result: dict[str, Any] = answer.json()
+        return result
+
+
+@asynccontextmanager
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    platform = bootstrap(settings_for(tmp_path), clock=SystemClock())
+    long_ago = datetime.now(UTC) - timedelta(days=60)
+    platform.ingestor.ingest(
+        [
+            *areas(),
+            operator("OPI", name="漫游运营商"),
+            operator("OPX", name="另一运营商"),
+            station("SI", "OPI"),
+            station("SX", "OPX"),
+            charger("CI1", "SI", protocol="ocpi"),
+            charger("CI2", "SI", protocol="ocpi"),
+            charger("CX", "SX", protocol="ocpp1.6", when=long_ago),
+        ]
+    )
+    peer = OperatorPlatform()
+    async with serving(peer.app()) as peer_url:
+        app = create_app(platform, api_tokens=[TOKEN], **protocol_parts(platform))
+        async with (
+            serving(app) as url,
+            httpx.AsyncClient(
+                base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+            ) as http,
+        ):
+            yield World(platform, peer, url, http, peer_url + "/orders")
+    platform.close()
+
+
+def test_a_stop_order_on_an_ocpi_station_reaches_its_operator_signed(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with world(tmp_path) as w:
+            w.peer.secret = await w.set_channel("OPI", w.peer_url)
+            stop = await w.stop("SI")
+            outcomes = {d["charger_id"]: d["outcome"] for d in stop["deliveries"]}
+            assert outcomes == {"CI1": "accepted", "CI2": "accepted"}
+            assert w.peer.bad_signatures == 0
+            got = {m["charger_id"]: m for m in w.peer.received}
+            assert set(got) == {"CI1", "CI2"}
+            assert got["CI1"]["kind"] == "stop"
+            assert got["CI1"]["reason"] == "起火隐患，停业整改"
+            assert got["CI1"]["answer_url"].endswith(
+                f"/api/v1/channel/orders/{got['CI1']['order_id']}/answer"
+            )
+            assert (await w.stop_order(stop["stop_id"]))["state"] == "in_force"
+
+    asyncio.run(scenario())
+
+
+def test_an_operator_answers_later_and_the_stop_order_comes_into_force(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with world(tmp_path) as w:
+            w.peer.secret = await w.set_channel("OPI", w.peer_url)
+            w.peer.status = 503  # the operator's platform is down: delivery times out
+            w.platform.orders.fallback._interval = 0.05  # type: ignore[union-attr]
+            answer = await w.http.post(
+                "/api/v1/supervision/stop-orders",
+                json={
+                    "target_kind": "charger",
+                    "target_id": "CI1",
+                    "reason": "绝缘故障",
+                    "timeout_s": 0.5,
+                },
+            )
+            assert answer.status_code in (200, 201), answer.text
+            stop = answer.json()
+            [delivery] = stop["deliveries"]
+            assert delivery["outcome"] == "timeout"
+            assert (await w.stop_order(stop["stop_id"]))["state"] == "partial"
+            assert len(w.peer.received) >= 2  # retried within the order's time
+
+            path = f"/api/v1/channel/orders/{delivery['order_id']}/answer"
+            raw, headers = w.peer.signed({"result": "accepted", "message": "已停用"}, "OPI")
+            async with httpx.AsyncClient(base_url=w.url) as anonymous:
+                # Another operator cannot answer for it; a forged signature is refused.
+                other = await anonymous.post(
+                    path, content=raw, headers={**headers, "X-Chargenet-Operator": "OPX"}
+                )
+                assert other.status_code == 401  # OPX has no channel
+                forged, fh = w.peer.signed({"result": "accepted"}, "OPI", secret="not-the-secret")
+                assert (await anonymous.post(path, content=forged, headers=fh)).status_code == 401
+                ok = await anonymous.post(path, content=raw, headers=headers)
+                assert ok.status_code == 200, ok.text
+                assert ok.json()["outcome"] == "accepted"
+            order = await w.stop_order(stop["stop_id"])
+            assert order["state"] == "in_force"
+            assert order["deliveries"][0]["detail"].endswith("已停用")
+
+    asyncio.run(scenario())
+
+
+def test_without_a_channel_the_failure_says_so(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with world(tmp_path) as w:
+            stop = await w.stop("SI")
+            details = {d["detail"] for d in stop["deliveries"]}
+            assert details == {"no controller for protocol 'ocpi' and no channel to its operator"}
+
+    asyncio.run(scenario())
+
+
+def test_a_zombie_notice_reaches_the_operator_and_its_answer_is_kept(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with world(tmp_path) as w:
+            w.peer.secret = await w.set_channel("OPX", w.peer_url)
+            w.peer.answer = {"result": "received", "message": "已安排检修"}
+            for _ in range(2):  # detected, then notified
+                await w.platform.supervision.sweep_zombies()
+            [notice] = [m for m in w.peer.received if m["kind"] == "notice"]
+            assert notice["charger_id"] == "CX"
+            assert notice["parameters"]["zombie_case"]
+            assert "rectify" in notice["reason"]
+            orders = w.platform.read.events(event_type="order.acknowledged", limit=100)
+            assert [(o["outcome"], o["detail"]) for o in orders] == [("notified", "已安排检修")]
+
+    asyncio.run(scenario())
