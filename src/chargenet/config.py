@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,11 @@ class Settings:
     ocpp_tls_cert: str | None = None
     ocpp_tls_key: str | None = None
     ocpp_tls_client_ca: str | None = None  # profile 3: CA of the chargers' certificates
+    # Who answers OCPP Authorize (docs/settlement.md): "tokens" the platform's driver
+    # tokens; "open" every token accepted (supervision only, no driver accounts); "auto"
+    # tokens once any driver token is registered, open until then.
+    ocpp_authorization: str = "auto"
+    settlement_fee_rate: Decimal = Decimal("0.01")  # the platform's share of each charge
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -89,6 +95,8 @@ class Settings:
             ("ocpp_tls_cert", str),
             ("ocpp_tls_key", str),
             ("ocpp_tls_client_ca", str),
+            ("ocpp_authorization", str),
+            ("settlement_fee_rate", Decimal),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

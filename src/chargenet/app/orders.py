@@ -41,6 +41,8 @@ class Order:
     parameters: Mapping[str, str] = field(default_factory=dict)
     reason: str = ""
     issued_by: str = ""
+    # What the controller sends but the log never keeps (a driver's token on a remote start).
+    private: Mapping[str, str] = field(default_factory=dict)
 
 
 class OrderInvalid(ValueError):

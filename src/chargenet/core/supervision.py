@@ -36,6 +36,7 @@ class OrderKind(StrEnum):
     SET_VARIABLES = "set_variables"
     UNLOCK_CONNECTOR = "unlock_connector"
     TRIGGER_MESSAGE = "trigger_message"  # ask the charger to send a message now
+    SEND_LOCAL_LIST = "send_local_list"  # the platform's tokens, for authorising offline
 
 
 class OrderOutcome(StrEnum):

@@ -16,6 +16,7 @@ from chargenet.adapters.api.auth import Authenticator, StaticTokens, current_pri
 from chargenet.adapters.api.bodies import JsonBodyLimits, StorableUrls
 from chargenet.adapters.api.commands import commands_router
 from chargenet.adapters.api.dashboard import MapLayers
+from chargenet.adapters.api.drivers import BearerSessions, drivers_router
 from chargenet.adapters.api.logins import SessionCookies
 from chargenet.adapters.api.pages import mount_pages
 from chargenet.adapters.api.planning import planning_router
@@ -28,6 +29,8 @@ from chargenet.adapters.ocpi.pull import pull_forever
 from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.access import Audience, OutsideScope, Role, declared
+from chargenet.core.errors import DomainError
+from chargenet.core.events import SessionEnded
 from chargenet.entrypoints.dashboard import dashboard_parts
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,35 @@ BackgroundJob = Callable[[Platform], Awaitable[None]]
 
 async def _run(job: BackgroundJob, platform: Platform) -> None:
     await job(platform)
+
+
+SETTLE_EVERY_S = 300.0
+
+
+async def settle_sessions(platform: Platform) -> None:
+    """Charge each driver's session as it ends (from the bus), and every few minutes any
+    ended session not charged yet (a restart, a lost notice): the charge's key makes a
+    second attempt change nothing."""
+    subscription = platform.bus.subscribe()
+    try:
+        await platform.settlement.settle_pending()
+        loop = asyncio.get_running_loop()
+        sweep_at = loop.time() + SETTLE_EVERY_S
+        while True:
+            try:
+                timeout = max(sweep_at - loop.time(), 0.0)
+                event = await asyncio.wait_for(subscription.get(), timeout)
+            except TimeoutError:
+                await platform.settlement.settle_pending()
+                sweep_at = loop.time() + SETTLE_EVERY_S
+                continue
+            if isinstance(event, SessionEnded):
+                try:
+                    await platform.settlement.settle_session(event.session_id)
+                except DomainError as exc:
+                    log.warning("session %s not charged: %s", event.session_id, exc)
+    finally:
+        subscription.close()
 
 
 def create_app(
@@ -61,10 +93,11 @@ def create_app(
     auth: list[Authenticator] = [
         StaticTokens.admins(api_tokens),
         SessionCookies(platform.accounts),
+        BearerSessions(platform.accounts),
         *authenticators,
     ]
     dashboard = dashboard_parts(platform, auth, map_layers)
-    background = [*background, *dashboard.jobs]
+    background = [*background, *dashboard.jobs, settle_sessions]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -107,6 +140,11 @@ def create_app(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)
     )
     app.include_router(commands_router(platform.orders, platform.read, auth))
+    app.include_router(
+        drivers_router(
+            platform.accounts, platform.drivers, platform.settlement, platform.charging, auth
+        )
+    )
     for router in scoped_routers:
         app.include_router(router, dependencies=[Depends(current_principal(auth))])
     for router in [*dashboard.routers, *routers]:

@@ -56,6 +56,7 @@ PERSONAS = {
     "operator": Principal(name="op1", role=Role.OPERATOR, operator_id="OP1"),
     "regulator": Principal(name="xinfu", role=Role.REGULATOR, area_code="140902"),
     "admin": Principal(name="admin", role=Role.ADMIN),
+    "driver": Principal(name="driver1", role=Role.DRIVER),
 }
 
 # Values for path and query parameters, by name: the secret world's ids (outside the
@@ -118,6 +119,16 @@ BODIES = {
     },
     "/api/v1/supervision/stop-orders/{stop_id}/lift": {"reason": "rectified"},
     "/api/v1/auth/login": {"username": "nobody", "password": "wrong"},
+    "/api/v1/driver/login": {"driver_id": "nobody", "password": "wrong"},
+    "/api/v1/driver/tokens": {"kind": "app"},
+    "/api/v1/driver/tokens/{token_digest}/block": {"blocked": True},
+    "/api/v1/driver/charges": {"connector_id": "SECRETCH-1-1", "timeout_s": 0.1},
+    "/api/v1/driver/sessions/{session_id}/stop": {"timeout_s": 0.1},
+    "/api/v1/drivers": {"driver_id": "sweeper", "password": "a-long-password"},
+    "/api/v1/drivers/{driver_id}/tokens": {"kind": "rfid", "token": "04SWEEP1"},
+    "/api/v1/drivers/{driver_id}/topups": {"amount": "1.00", "key": "sweep"},
+    "/api/v1/settlement/sessions/{session_id}/refund": {"key": "sweep"},
+    "/api/v1/settlement/sessions/{session_id}/dispute": {"amount": "1.00", "key": "sweep"},
 }
 
 
@@ -226,6 +237,11 @@ def _expectations(audience: str, persona: str, method: str) -> set[int] | str:
         return {200, 201, 204, 401, 404, 422} if persona == "admin" else "scoped"
     if persona == "anonymous":
         return {401}
+    if audience == Audience.DRIVER:
+        # a driver's own account only: nothing of the secret world, no one else's
+        return ("refused" if method != "GET" else "scoped") if persona == "driver" else {403}
+    if persona == "driver":
+        return {403}  # a driver is no member of the supervising side
     if persona == "admin":
         return "any"
     if audience in (Audience.PLATFORM, Audience.ADMIN):
@@ -289,6 +305,7 @@ def test_members_reach_what_is_theirs(client: TestClient) -> None:
             Audience.REGULATOR: ["regulator"],
             Audience.OWN: ["operator"],
             Audience.OPERATOR: ["operator"],
+            Audience.DRIVER: ["driver"],
         }.get(audience, [])
         if method != "GET":
             continue

@@ -1,6 +1,7 @@
 """Commands to a charger under /api/v1/chargers/{id}/commands: reset, unlock a connector,
 trigger a message, read and change its configuration (OCPP 1.6 Get/ChangeConfiguration,
-2.0.1 Get/SetVariables). The answer is the charger's own.
+2.0.1 Get/SetVariables), send it the platform's local authorisation list (SendLocalList:
+the drivers' cards and VINs, for authorising offline). The answer is the charger's own.
 
 Who may: an admin, any charger; an operator, its own chargers; a regulator acts on chargers
 through stop orders (docs/supervision.md), not these commands (403). Each command is
@@ -111,8 +112,18 @@ class SetVariablesIn(BaseModel):
     timeout_s: Timeout = 30.0
 
 
+class SendLocalListIn(BaseModel):
+    command: Literal["send_local_list"]
+    list_version: int = Field(
+        default=1, ge=1, le=2_000_000_000, description="the list's version, as the charger keeps it"
+    )
+    reason: Reason = ""
+    timeout_s: Timeout = 30.0
+
+
 CommandIn = Annotated[
     ResetIn
+    | SendLocalListIn
     | UnlockIn
     | TriggerIn
     | GetConfigurationIn
@@ -133,6 +144,8 @@ def _order(charger: dict[str, Any], body: Any, by: str) -> Order:
         params["message"] = body.message
     elif isinstance(body, GetConfigurationIn):
         params["keys"] = ",".join(body.keys)
+    elif isinstance(body, SendLocalListIn):
+        params["list_version"] = str(body.list_version)
     elif isinstance(body, ChangeConfigurationIn):
         params.update(key=body.key, value=body.value)
     elif isinstance(body, GetVariablesIn | SetVariablesIn):

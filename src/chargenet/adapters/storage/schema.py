@@ -359,10 +359,12 @@ STATE_TABLES: tuple[Table, ...] = (
 from chargenet.adapters.storage import tables_dashboard, tables_ocpi  # noqa: E402, F401
 from chargenet.adapters.storage.tables_ocpp import OCPP_STATE_TABLES  # noqa: E402
 from chargenet.adapters.storage.tables_planning import PLANNING_TABLES  # noqa: E402
+from chargenet.adapters.storage.tables_settlement import SETTLEMENT_STATE_TABLES  # noqa: E402
 from chargenet.adapters.storage.tables_supervision import SUPERVISION_TABLES  # noqa: E402
 from chargenet.adapters.storage.tables_tcec import TCEC_STATE_TABLES  # noqa: E402
 
 STATE_TABLES = (
+    *SETTLEMENT_STATE_TABLES,
     *OCPP_STATE_TABLES,
     *tables_ocpi.STATE,
     *SUPERVISION_TABLES,

@@ -25,6 +25,7 @@ from chargenet.adapters.storage.projections import (
     planning,
     registry,
     sessions,
+    settlement,
     supervision,
     swap,
     targets,
@@ -57,6 +58,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
     **billing.APPLIERS,
     **ocpi.APPLIERS,
     **ocpp.CORE_APPLIERS,
+    **settlement.APPLIERS,
 }
 _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
     **live.APPLIERS,

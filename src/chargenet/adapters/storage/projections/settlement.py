@@ -1,0 +1,196 @@
+"""Drivers, their tokens and the settlement ledger (core/drivers.py, core/ledger.py).
+
+A ledger entry is applied whole or not at all: balanced, in its accounts' currency, every
+wallet kept at or above its limit (the rule is `core.ledger.limit_problems`, the balances
+are summed here inside the writer's transaction, so two entries can never both spend the
+same money). An entry whose key is posted already changes nothing; posted again with
+other content it is refused (the first word holds; corrections are refunds or disputes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from chargenet.adapters.storage.projections._sql import fetch_row, upsert
+from chargenet.adapters.storage.tables_settlement import (
+    driver_tokens,
+    drivers,
+    ledger_accounts,
+    ledger_entries,
+    ledger_postings,
+)
+from chargenet.core.errors import Conflict, UnknownReference
+from chargenet.core.events import (
+    DriverRegistered,
+    LedgerPosted,
+    TokenRegistered,
+    TokenStatusChanged,
+)
+from chargenet.core.ledger import (
+    AccountKind,
+    LimitBreached,
+    account_kind,
+    arrears,
+    limit_problems,
+    wallet,
+)
+
+
+def _account(conn: Connection, account: str, currency: str, floor: Decimal | None) -> None:
+    row = fetch_row(conn, ledger_accounts, account=account)
+    if row is None:
+        conn.execute(
+            insert(ledger_accounts).values(
+                account=account, currency=currency, floor=floor or Decimal(0)
+            )
+        )
+        return
+    if row["currency"] != currency:
+        raise Conflict(f"account {account} holds {row['currency']}, not {currency}")
+    if floor is not None and row["floor"] != floor:
+        conn.execute(
+            update(ledger_accounts).where(ledger_accounts.c.account == account).values(floor=floor)
+        )
+
+
+def _apply_driver(conn: Connection, event: DriverRegistered) -> None:
+    upsert(
+        conn,
+        drivers,
+        {
+            "driver_id": event.driver_id,
+            "display_name": event.display_name,
+            "currency": event.currency,
+            "credit_limit": event.credit_limit,
+            "closed": event.closed,
+            "registered_at": event.occurred_at,
+            "as_of": event.occurred_at,
+        },
+        ["driver_id"],
+        keep=["registered_at"],
+    )
+    row = fetch_row(conn, drivers, driver_id=event.driver_id)
+    assert row is not None
+    _account(conn, wallet(event.driver_id), row["currency"], -row["credit_limit"])
+    _account(conn, arrears(event.driver_id), row["currency"], None)
+
+
+def _apply_token(conn: Connection, event: TokenRegistered) -> None:
+    if fetch_row(conn, drivers, driver_id=event.driver_id) is None:
+        raise UnknownReference("driver", event.driver_id)
+    held = fetch_row(conn, driver_tokens, token_digest=event.token_digest)
+    if held is not None and held["driver_id"] != event.driver_id:
+        raise Conflict("this token belongs to another driver")
+    upsert(
+        conn,
+        driver_tokens,
+        {
+            "token_digest": event.token_digest,
+            "driver_id": event.driver_id,
+            "kind": event.kind.value,
+            "label": event.label,
+            "blocked": False,
+            "expires_at": event.expires_at,
+            "registered_at": event.occurred_at,
+            "as_of": event.occurred_at,
+        },
+        ["token_digest"],
+        keep=["registered_at", "blocked"],
+    )
+
+
+def _apply_token_status(conn: Connection, event: TokenStatusChanged) -> None:
+    held = fetch_row(conn, driver_tokens, token_digest=event.token_digest)
+    if held is None:
+        raise UnknownReference("token", event.token_digest)
+    if held["as_of"] > event.occurred_at:
+        return
+    conn.execute(
+        update(driver_tokens)
+        .where(driver_tokens.c.token_digest == event.token_digest)
+        .values(blocked=event.blocked, expires_at=event.expires_at, as_of=event.occurred_at)
+    )
+
+
+def _same(conn: Connection, event: LedgerPosted, held: dict[str, Any]) -> bool:
+    entry = event.entry
+    rows = conn.execute(
+        select(ledger_postings.c.account, ledger_postings.c.amount).where(
+            ledger_postings.c.entry_id == entry.entry_id
+        )
+    ).all()
+    return (
+        held["kind"] == entry.kind.value
+        and held["currency"] == entry.currency
+        and {r.account: r.amount for r in rows} == {p.account: p.amount for p in entry.postings}
+    )
+
+
+def _apply_posting(conn: Connection, event: LedgerPosted) -> None:
+    entry = event.entry
+    held = fetch_row(conn, ledger_entries, entry_id=entry.entry_id)
+    if held is not None:
+        if _same(conn, event, held):
+            return  # the same entry again: nothing moves twice
+        raise Conflict(f"entry {entry.entry_id} was posted with other content")
+    accounts = [p.account for p in entry.postings]
+    for name in accounts:
+        kind = account_kind(name)
+        if kind in (AccountKind.WALLET, AccountKind.ARREARS):
+            driver = name.partition(":")[2]
+            if fetch_row(conn, drivers, driver_id=driver) is None:
+                raise UnknownReference("driver", driver)
+        _account(conn, name, entry.currency, None)
+    found = conn.execute(
+        select(
+            ledger_accounts.c.account,
+            ledger_accounts.c.floor,
+            func.sum(ledger_postings.c.amount),
+        )
+        .select_from(
+            ledger_accounts.outerjoin(
+                ledger_postings, ledger_postings.c.account == ledger_accounts.c.account
+            )
+        )
+        .where(ledger_accounts.c.account.in_(accounts))
+        .group_by(ledger_accounts.c.account, ledger_accounts.c.floor)
+    ).all()
+    balances = {r[0]: r[2] if r[2] is not None else Decimal(0) for r in found}
+    floors = {r[0]: r[1] for r in found}
+    problems = limit_problems(entry, balances, floors)
+    if problems:
+        raise LimitBreached("; ".join(problems))
+    conn.execute(
+        insert(ledger_entries).values(
+            entry_id=entry.entry_id,
+            kind=entry.kind.value,
+            currency=entry.currency,
+            reference=entry.reference,
+            memo=entry.memo,
+            posted_at=event.occurred_at,
+        )
+    )
+    conn.execute(
+        insert(ledger_postings),
+        [
+            {
+                "entry_id": entry.entry_id,
+                "account": p.account,
+                "amount": p.amount,
+                "posted_at": event.occurred_at,
+            }
+            for p in entry.postings
+        ],
+    )
+
+
+APPLIERS: dict[type[Any], Callable[[Connection, Any], None]] = {
+    DriverRegistered: _apply_driver,
+    TokenRegistered: _apply_token,
+    TokenStatusChanged: _apply_token_status,
+    LedgerPosted: _apply_posting,
+}
