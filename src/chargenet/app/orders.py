@@ -63,6 +63,7 @@ class OrderResult:
     detail: str = ""
     answer: Mapping[str, Any] | None = None  # the equipment's own answer, when it gave one
     failure: Failure | None = None
+    session_id: str | None = None  # the session a remote start opened, when the answer names it
 
 
 class ChargerControl(Protocol):

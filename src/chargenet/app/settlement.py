@@ -39,6 +39,7 @@ from chargenet.core.events import (
     DriverRegistered,
     Event,
     LedgerPosted,
+    SessionClaimed,
     Source,
     TokenRegistered,
     TokenStatusChanged,
@@ -259,6 +260,17 @@ class DriverService:
             # Cards and VINs go to chargers' local lists and partners in the clear.
             self.reads.keep_uid(digest, token, now)
         return IssuedToken(digest, kind, token)
+
+    async def claim(self, session_id: str, digest: str) -> None:
+        await self._record(
+            [
+                SessionClaimed(
+                    **event_meta(stable_id("claim", session_id), SOURCE, self.clock.now()),
+                    claimed_session=session_id,
+                    token_digest=digest,
+                )
+            ]
+        )
 
     async def set_blocked(
         self, digest: str, blocked: bool, reason: str = "", driver_id: str | None = None
@@ -628,6 +640,9 @@ class RemoteCharging:
         if problem is not None:
             raise SettlementRefused(problem)
         result = await self.orders.issue(order, timeout_s=timeout_s)
+        if result.session_id is not None:
+            # An operator platform's start names its session, which will carry no token.
+            await self.drivers.claim(result.session_id, token_digest(token))
         return StartAnswer(order.order_id, result, verdict, price)
 
     def own_session(self, driver_id: str, session_id: str) -> SessionFacts:

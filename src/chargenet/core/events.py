@@ -1119,6 +1119,20 @@ class TokenStatusChanged(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SessionClaimed(Event):
+    """A session started for a driver's token where the session itself carries none (an
+    operator platform's remote start names the session, not the token)."""
+
+    TYPE: ClassVar[str] = "driver.session_claimed"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"token_digest": 64, "claimed_session": 128}
+    claimed_session: str  # not `session_id`: the session may not be reported yet
+    token_digest: str
+
+    def body_problems(self) -> list[str]:
+        return _empty(claimed_session=self.claimed_session, token_digest=self.token_digest)
+
+
+@dataclass(frozen=True, kw_only=True)
 class LedgerPosted(Event):
     """Money moved: one balanced entry of the settlement ledger (core/ledger.py). The
     event id derives from the entry's idempotency key, so a resend is stored once."""

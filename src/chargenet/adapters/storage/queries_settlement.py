@@ -26,6 +26,7 @@ from chargenet.adapters.storage.tables_settlement import (
     ledger_accounts,
     ledger_entries,
     ledger_postings,
+    session_claims,
     token_uids,
 )
 from chargenet.adapters.storage.tables_tcec import station_prices
@@ -36,6 +37,9 @@ from chargenet.core.sessions import SessionState
 from chargenet.core.tariffs import TariffPeriod, price_at
 from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ, to_local
 
+# A session's token: the one the charger reported, else the one its remote start claimed.
+_TOKEN_OF = func.coalesce(sessions.c.token_hash, session_claims.c.token_digest)
+_SESSIONS = sessions.outerjoin(session_claims, session_claims.c.session_id == sessions.c.session_id)
 _SESSION_COLUMNS = (
     sessions.c.session_id,
     sessions.c.connector_id,
@@ -46,7 +50,7 @@ _SESSION_COLUMNS = (
     sessions.c.ended_at,
     sessions.c.energy_wh,
     sessions.c.meter_start_wh,
-    sessions.c.token_hash,
+    _TOKEN_OF.label("token_hash"),
     sessions.c.flags,
 )
 
@@ -265,7 +269,9 @@ class SqlSettlementReads:
     def session(self, session_id: str) -> SessionFacts | None:
         with self._read.connect() as conn:
             row = conn.execute(
-                select(*_SESSION_COLUMNS).where(sessions.c.session_id == session_id)
+                select(*_SESSION_COLUMNS)
+                .select_from(_SESSIONS)
+                .where(sessions.c.session_id == session_id)
             ).first()
         return None if row is None else _facts(row)
 
@@ -273,7 +279,8 @@ class SqlSettlementReads:
         digests = select(driver_tokens.c.token_digest).where(driver_tokens.c.driver_id == driver_id)
         query = (
             select(*_SESSION_COLUMNS)
-            .where(sessions.c.token_hash.in_(digests.scalar_subquery()))
+            .select_from(_SESSIONS)
+            .where(_TOKEN_OF.in_(digests.scalar_subquery()))
             .order_by(sessions.c.started_at.desc())
             .limit(limit)
         )
@@ -302,7 +309,8 @@ class SqlSettlementReads:
         )
         query = (
             select(sessions.c.session_id)
-            .join(driver_tokens, driver_tokens.c.token_digest == sessions.c.token_hash)
+            .select_from(_SESSIONS)
+            .join(driver_tokens, driver_tokens.c.token_digest == _TOKEN_OF)
             .where(sessions.c.state == SessionState.COMPLETED.value, ~exists(charged))
             .order_by(sessions.c.ended_at)
             .limit(limit)

@@ -72,6 +72,14 @@ ledger_postings = Table(
     Index("ix_ledger_postings_account_posted", "account", "posted_at"),
 )
 
+session_claims = Table(
+    "session_claims",
+    metadata,
+    Column("session_id", String(ID), primary_key=True),
+    Column("token_digest", String(64), nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
+)
+
 token_uids = Table(
     "token_uids",
     metadata,
@@ -81,6 +89,7 @@ token_uids = Table(
 )
 
 SETTLEMENT_STATE_TABLES: tuple[Table, ...] = (
+    session_claims,
     ledger_postings,
     ledger_entries,
     ledger_accounts,

@@ -15,18 +15,20 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from chargenet.adapters.storage.projections._sql import fetch_row, upsert
+from chargenet.adapters.storage.projections._sql import fetch_row, insert_ignore, upsert
 from chargenet.adapters.storage.tables_settlement import (
     driver_tokens,
     drivers,
     ledger_accounts,
     ledger_entries,
     ledger_postings,
+    session_claims,
 )
 from chargenet.core.errors import Conflict, UnknownReference
 from chargenet.core.events import (
     DriverRegistered,
     LedgerPosted,
+    SessionClaimed,
     TokenRegistered,
     TokenStatusChanged,
 )
@@ -116,6 +118,20 @@ def _apply_token_status(conn: Connection, event: TokenStatusChanged) -> None:
     )
 
 
+def _apply_claim(conn: Connection, event: SessionClaimed) -> None:
+    if fetch_row(conn, driver_tokens, token_digest=event.token_digest) is None:
+        raise UnknownReference("token", event.token_digest)
+    insert_ignore(
+        conn,
+        session_claims,
+        {
+            "session_id": event.claimed_session,
+            "token_digest": event.token_digest,
+            "claimed_at": event.occurred_at,
+        },
+    )
+
+
 def _same(conn: Connection, event: LedgerPosted, held: dict[str, Any]) -> bool:
     entry = event.entry
     rows = conn.execute(
@@ -193,4 +209,5 @@ APPLIERS: dict[type[Any], Callable[[Connection, Any], None]] = {
     TokenRegistered: _apply_token,
     TokenStatusChanged: _apply_token_status,
     LedgerPosted: _apply_posting,
+    SessionClaimed: _apply_claim,
 }

@@ -90,6 +90,13 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "session_claims",
+        sa.Column("session_id", sa.String(length=128), nullable=False),
+        sa.Column("token_digest", sa.String(length=64), nullable=False),
+        _when("claimed_at"),
+        sa.PrimaryKeyConstraint("session_id", name=op.f("pk_session_claims")),
+    )
+    op.create_table(
         "token_uids",
         sa.Column("token_digest", sa.String(length=64), nullable=False),
         sa.Column("uid", sa.String(length=128), nullable=False),
@@ -100,6 +107,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("token_uids")
+    op.drop_table("session_claims")
     op.drop_index("ix_ledger_postings_account_posted", table_name="ledger_postings")
     op.drop_table("ledger_postings")
     op.drop_index(op.f("ix_ledger_entries_posted_at"), table_name="ledger_entries")
