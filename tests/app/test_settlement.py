@@ -239,3 +239,41 @@ def test_the_background_job_charges_a_session_as_it_ends(platform: Platform) -> 
         return (await c.get("/api/v1/driver/me", headers=me)).json()
 
     assert run(platform, scenario)["balance"] == "32.00"
+
+
+def test_an_operators_daily_statement_balances_to_the_cent(platform: Platform) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    async def scenario(c: httpx.AsyncClient, p: Platform) -> Any:
+        me = await driver(c, "lina")
+        await c.post("/api/v1/driver/tokens", json={"kind": "rfid", "token": CARD}, headers=me)
+        await c.post(
+            "/api/v1/drivers/lina/topups", json={"amount": "90.00", "key": "k1"}, headers=ADMIN
+        )
+        p.ingestor.ingest(session("C1:20", CARD, 10_000))  # 18.00
+        p.ingestor.ingest(session("C1:21", CARD, 5_000, minutes=60))  # 9.00
+        await p.settlement.settle_pending()
+        await c.post(
+            "/api/v1/settlement/sessions/C1:21/refund",
+            json={"amount": "2.00", "key": "r"},
+            headers=ADMIN,
+        )
+        return await c.get(
+            "/api/v1/settlement/operators/OP1/statement",
+            params={"day": "2025-05-01"},
+            headers=ADMIN,
+        )
+
+    r = run(platform, scenario)
+    assert r.status_code == 200, r.text
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    rows = [row for row in sheet.iter_rows(values_only=True) if row and row[0]]
+    labels = {row[0]: row for row in rows}
+    # charges of that day: 18.00 − 0.18 and 9.00 − 0.09 to the operator (the refund is
+    # posted today, on today's statement)
+    amounts = [row[4] for row in rows if row[2] in ("charge", "refund")]
+    assert sorted(amounts) == [8.91, 17.82]
+    assert labels["opening balance"][4] == 0
+    assert labels["closing balance"][4] == 26.73

@@ -27,6 +27,7 @@ from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.pull import pull_forever
 from chargenet.adapters.ocpi.routes import ocpi_router
+from chargenet.adapters.reports.statements import statement_xlsx
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.access import Audience, OutsideScope, Role, declared
 from chargenet.core.errors import DomainError
@@ -142,7 +143,13 @@ def create_app(
     app.include_router(commands_router(platform.orders, platform.read, auth))
     app.include_router(
         drivers_router(
-            platform.accounts, platform.drivers, platform.settlement, platform.charging, auth
+            platform.accounts,
+            platform.drivers,
+            platform.settlement,
+            platform.charging,
+            auth,
+            statement=statement_xlsx,
+            zone=platform.settings.local_timezone,
         )
     )
     for router in scoped_routers:

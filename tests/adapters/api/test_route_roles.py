@@ -99,6 +99,9 @@ GENERIC = {
     "evse_uid": "SECRETCH-1",
     "tariff_id": "SECRETTF",
     "cdr_id": "SECRETCDR",
+    "day": "2025-05-01",
+    "token_digest": "0" * 40,
+    "driver_id": "nobody",
 }
 BODIES = {
     "/api/v1/chargers/{charger_id}/commands": {"command": "reset", "timeout_s": 0.1},

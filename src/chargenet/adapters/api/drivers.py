@@ -8,14 +8,14 @@ A driver logs in with `POST /api/v1/driver/login` and calls the rest with the re
 
 # No `from __future__ import annotations`: FastAPI reads the body models' annotations.
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from chargenet.adapters.api.auth import Authenticator, current_principal, require
@@ -32,10 +32,13 @@ from chargenet.core.drivers import TokenKind
 from chargenet.core.errors import DomainError, UnknownReference
 from chargenet.core.ledger import arrears, cents, operator_account, wallet
 from chargenet.core.supervision import OrderOutcome
+from chargenet.kit.timeutil import local_midnight_utc
 
 Amount = Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=2)]
 Key = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Timeout = Annotated[float, Field(gt=0, le=120)]
+# (operator, local day, zone, opening, movements, currency, generated) → XLSX
+Statement = Callable[[str, date, str, Decimal, Sequence[Any], str, datetime], bytes]
 
 
 class BearerSessions:
@@ -143,6 +146,8 @@ def drivers_router(
     settlement: SettlementService,
     charging: RemoteCharging,
     authenticators: Sequence[Authenticator],
+    statement: Statement | None = None,
+    zone: str = "Asia/Shanghai",
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["drivers"])
     someone = current_principal(authenticators)
@@ -384,6 +389,42 @@ def drivers_router(
         account = operator_account(operator_id)
         balances = await run_in_threadpool(reads.balances, [account])
         return {"operator_id": operator_id, "owed": _text(balances.get(account, Decimal(0)))}
+
+    @router.get("/settlement/operators/{operator_id}/statement", **declared(Audience.OPERATOR))
+    async def daily_statement(
+        operator_id: str,
+        day: date,
+        principal: Annotated[Principal, Depends(member)],
+    ) -> Any:
+        """An operator's statement of one local day as XLSX: opening balance, every movement,
+        closing balance (operators: their own)."""
+        if principal.role is Role.REGULATOR:
+            raise HTTPException(403, "operators and admins")
+        if principal.role is Role.OPERATOR and principal.operator_id != operator_id:
+            raise HTTPException(403, "operators see their own statements only")
+        if statement is None:
+            raise HTTPException(404, "statements are not served here")
+        start = local_midnight_utc(day, zone)
+        end = local_midnight_utc(day + timedelta(days=1), zone)
+        opening, movements = await run_in_threadpool(
+            reads.account_movements, operator_account(operator_id), start, end
+        )
+        body = await run_in_threadpool(
+            statement,
+            operator_id,
+            day,
+            zone,
+            opening,
+            movements,
+            drivers.currency,
+            drivers.clock.now(),
+        )
+        name = f"statement-{operator_id}-{day.isoformat()}.xlsx"
+        return Response(
+            body,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
     return router
 

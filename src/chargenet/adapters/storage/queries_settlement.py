@@ -247,6 +247,34 @@ class SqlSettlementReads:
             postings = self._postings(conn, [r.entry_id for r in rows])
             return [self._described(r, postings.get(r.entry_id, [])) for r in rows]
 
+    def account_movements(
+        self, account: str, start: datetime, end: datetime
+    ) -> tuple[Decimal, list[dict[str, Any]]]:
+        """The balance of an account at `start`, and its postings in [start, end)."""
+        with self._read.connect() as conn:
+            opening = conn.execute(
+                select(func.sum(ledger_postings.c.amount)).where(
+                    ledger_postings.c.account == account, ledger_postings.c.posted_at < start
+                )
+            ).scalar()
+            rows = conn.execute(
+                select(
+                    ledger_postings.c.entry_id,
+                    ledger_postings.c.amount,
+                    ledger_postings.c.posted_at,
+                    ledger_entries.c.kind,
+                    ledger_entries.c.reference,
+                )
+                .join(ledger_entries, ledger_entries.c.entry_id == ledger_postings.c.entry_id)
+                .where(
+                    ledger_postings.c.account == account,
+                    ledger_postings.c.posted_at >= start,
+                    ledger_postings.c.posted_at < end,
+                )
+                .order_by(ledger_postings.c.posted_at, ledger_postings.c.entry_id)
+            ).all()
+        return opening or Decimal(0), [dict(r._mapping) for r in rows]
+
     def refunded(self, charge_id: str) -> Decimal:
         query = (
             select(func.sum(ledger_postings.c.amount))
