@@ -22,6 +22,7 @@ from chargenet.adapters.api.pages import mount_pages
 from chargenet.adapters.api.planning import planning_router
 from chargenet.adapters.api.routes import read_router
 from chargenet.adapters.api.supervision import supervision_router
+from chargenet.adapters.ocpi.commands import OcpiCommands
 from chargenet.adapters.ocpi.forward import Forwarder
 from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
@@ -182,6 +183,10 @@ def ocpi_parts(
     """The OCPI party's routers (OCPI 2.2.1, open data) and jobs (pull, forwarding)."""
     ocpi = party or build_ocpi(platform)
     forwarder = Forwarder(ocpi)
+    # as eMSP: drivers' starts and stops at OCPI operators (Commands, asynchronous results)
+    commands = OcpiCommands(ocpi)
+    ocpi.command_results = commands.result_received
+    platform.orders.register("ocpi", commands)
 
     async def ocpi_pull(_: Platform) -> None:
         await pull_forever(ocpi)

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from chargenet.adapters.ocpi.client import OcpiClient
 from chargenet.adapters.ocpi.receiver import Receiver, Submit
@@ -46,6 +48,8 @@ class OcpiParty:
     # the platform as eMSP: its drivers' tokens (OCPI Tokens sender, docs/settlement.md)
     tokens: SettlementReads | None = None
     authoriser: Authoriser | None = None
+    # Commands sent as eMSP await their CommandResult here (adapters/ocpi/commands.py)
+    command_results: Callable[[str, dict[str, Any]], bool] | None = None
     forward_stats: ForwardStats = field(default_factory=ForwardStats)
     _callers: dict[str, tuple[float, Caller | None]] = field(default_factory=dict)
 

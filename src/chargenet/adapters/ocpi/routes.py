@@ -402,6 +402,23 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
     if p.tokens is not None and p.authoriser is not None:
         _token_routes(p, route)
 
+    async def command_result(request: Request) -> Response:
+        """A CommandResult for a command we sent (our response_url, mod_commands § 13.2.2)."""
+
+        async def work() -> Reply:
+            await _caller(p, request)
+            body = await _body(request)
+            if not isinstance(body, dict) or not isinstance(body.get("result"), str):
+                raise OcpiError(Status.INVALID_PARAMETERS, "a CommandResult has a result")
+            deliver = p.command_results
+            if deliver is None or not deliver(request.path_params["uid"], body):
+                raise OcpiError(Status.INVALID_PARAMETERS, "no command awaits this result", 404)
+            return Reply()
+
+        return await _guard(p, work)
+
+    route(f"/{VERSION}/commands/{{command}}/{{uid}}", ["POST"], command_result)
+
     one = f"/{VERSION}/sender/locations/{{location_id}}"
     route(one, ["GET"], sender_location)
     route(one + "/{evse_uid}", ["GET"], sender_location)
