@@ -44,6 +44,7 @@ from chargenet.core.events import (
     OutageExclusionWithdrawn,
     PolicyPackLoaded,
     SessionBilled,
+    SessionClaimed,
     SessionEnded,
     SessionStarted,
     SessionUpdated,
@@ -356,6 +357,7 @@ SAMPLES: list[Event] = [
     TokenStatusChanged(
         **meta(), token_digest=token_digest("04A1B2C3"), blocked=True, reason="lost"
     ),
+    SessionClaimed(**meta(), claimed_session="T1", token_digest=token_digest("04A1B2C3")),
     LedgerPosted(
         **meta(),
         entry=replace(
