@@ -122,7 +122,7 @@ BODIES = {
     },
     "/api/v1/supervision/stop-orders/{stop_id}/lift": {"reason": "rectified"},
     "/api/v1/auth/login": {"username": "nobody", "password": "wrong"},
-    "/api/v1/driver/login": {"driver_id": "nobody", "password": "wrong"},
+    "/api/v1/driver/login": {"driver_id": "no-driver", "password": "wrong"},
     "/api/v1/driver/tokens": {"kind": "app"},
     "/api/v1/driver/tokens/{token_digest}/block": {"blocked": True},
     "/api/v1/driver/charges": {"connector_id": "SECRETCH-1-1", "timeout_s": 0.1},
