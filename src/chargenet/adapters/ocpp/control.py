@@ -275,16 +275,14 @@ def _request(
         if version_no < 1:
             raise OrderInvalid("a local list's version is ≥ 1")
         if v16:
-            return "SendLocalList", {
-                "listVersion": version_no,
-                "updateType": "Full",
-                "localAuthorizationList": list(entries),
-            }
-        return "SendLocalList", {
-            "versionNumber": version_no,
-            "updateType": "Full",
-            "localAuthorizationList": list(entries),
-        }
+            payload = {"listVersion": version_no, "updateType": "Full"}
+        else:
+            payload = {"versionNumber": version_no, "updateType": "Full"}
+        if entries:
+            # A Full update without entries empties the charger's list; the 2.0.1 schema
+            # allows no empty array (minItems 1), so the field is left out.
+            payload["localAuthorizationList"] = list(entries)
+        return "SendLocalList", payload
     raise OrderInvalid(f"{kind.value} is not an OCPP order")
 
 
