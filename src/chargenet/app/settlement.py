@@ -441,6 +441,8 @@ class SettlementService:
         if bill is None:
             log.warning("session %s: no price or no trusted energy; not charged", session_id)
             return None
+        if bill.total == 0:
+            return None  # nothing delivered, nothing to pay
         driver = self._driver(token.driver_id)
         if bill.price.currency != driver["currency"]:
             log.warning(

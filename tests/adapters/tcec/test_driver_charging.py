@@ -46,8 +46,10 @@ def test_a_driver_starts_stops_and_pays_a_charge_at_a_tcec_operators_charger(
                 seq = started.json()["answer"]["StartChargeSeq"]
                 await p.tcec.charging.wait_for(link.partner, seq, wire.StartChargeResult, 5.0)
                 session_id = PREFIX + seq
-                out["live"] = (await http.get(f"/api/v1/driver/sessions/{session_id}")).json()
                 clock.advance(timedelta(minutes=30))
+                for _ in range(2):  # query_equip_charge_status: 1.25 kWh more each time
+                    assert (await p.tcec.charging.status(link.partner, seq)).ok
+                out["live"] = (await http.get(f"/api/v1/driver/sessions/{session_id}")).json()
                 out["stop"] = await http.post(f"/api/v1/driver/sessions/{session_id}/stop", json={})
                 await p.tcec.charging.wait_for(link.partner, seq, wire.ChargeOrderInfo, 5.0)
                 await sim.settle()
@@ -69,11 +71,11 @@ def test_a_driver_starts_stops_and_pays_a_charge_at_a_tcec_operators_charger(
     assert started.json()["outcome"] == "accepted" and started.json()["answer"]["SuccStat"] == 0
     assert started.json()["price"]["per_kwh"] == "1.80"  # 1.00 electricity + 0.80 service
     assert out["live"]["state"] == "active"
+    assert out["live"]["energy_wh"] == 2_500 and out["live"]["cost"] == "4.50"
     assert out["stop"].status_code == 200 and out["stop"].json()["outcome"] == "accepted"
     receipt = out["ended"]["receipt"]
-    energy = Decimal(receipt["energy_kwh"])
-    assert energy > 0
-    total = (energy * Decimal("1.80")).quantize(Decimal("0.01"))
-    assert receipt["total"] == str(total)
+    assert receipt is not None, out["ended"]
+    total = Decimal("4.50")  # 2.5 kWh at the 08:00–22:00 price in force at the start
+    assert receipt["total"] == "4.50"
     assert Decimal(out["me"]["balance"]) == Decimal("100.00") - total
     assert out["owed"][operator_account(OPERATOR)] + out["owed"][PLATFORM_FEES] == total

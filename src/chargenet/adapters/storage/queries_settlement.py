@@ -339,7 +339,12 @@ class SqlSettlementReads:
             select(sessions.c.session_id)
             .select_from(_SESSIONS)
             .join(driver_tokens, driver_tokens.c.token_digest == _TOKEN_OF)
-            .where(sessions.c.state == SessionState.COMPLETED.value, ~exists(charged))
+            .where(
+                sessions.c.state == SessionState.COMPLETED.value,
+                # untrusted (NULL) or no energy: nothing to charge, not retried
+                sessions.c.energy_wh > 0,
+                ~exists(charged),
+            )
             .order_by(sessions.c.ended_at)
             .limit(limit)
         )
