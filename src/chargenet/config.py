@@ -60,6 +60,11 @@ class Settings:
     # tokens once any driver token is registered, open until then.
     ocpp_authorization: str = "auto"
     settlement_fee_rate: Decimal = Decimal("0.01")  # the platform's share of each charge
+    # WeChat Pay API v3 notifications (docs/settlement.md): all three set to take them
+    wechatpay_apiv3_key: str | None = None  # 32 characters
+    wechatpay_platform_cert: str | None = None  # PEM file: certificate or public key
+    wechatpay_platform_serial: str | None = None
+    wechatpay_mchid: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -97,6 +102,10 @@ class Settings:
             ("ocpp_tls_client_ca", str),
             ("ocpp_authorization", str),
             ("settlement_fee_rate", Decimal),
+            ("wechatpay_apiv3_key", str),
+            ("wechatpay_platform_cert", str),
+            ("wechatpay_platform_serial", str),
+            ("wechatpay_mchid", str),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

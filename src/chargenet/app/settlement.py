@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from chargenet.app.accounts import AccountError, AccountService
 from chargenet.app.ingest import Disposition
 from chargenet.app.orders import Order, OrderResult, OrderService
+from chargenet.app.payments import PaymentReceived
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.core.access import Role
 from chargenet.core.drivers import (
@@ -412,6 +413,18 @@ class SettlementService:
             f"topup:{provider}:{key}", driver_id, amount, provider, owed, driver["currency"]
         )
         return await self.post(entry)
+
+    async def payment_received(self, payment: PaymentReceived) -> bool:
+        """A provider's verified notification of money received for a driver; its
+        transaction id keys the top-up, so a resent notification posts nothing."""
+        driver = self._driver(payment.driver_id)
+        if payment.currency != driver["currency"]:
+            raise SettlementRefused(
+                f"paid in {payment.currency}, the wallet holds {driver['currency']}"
+            )
+        return await self.top_up(
+            payment.driver_id, payment.amount, payment.provider, payment.transaction_id
+        )
 
     def bill(self, session: SessionFacts) -> Bill | None:
         """The bill of an ended session at the price in force when it started; None when

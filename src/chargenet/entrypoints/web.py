@@ -28,7 +28,10 @@ from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.pull import pull_forever
 from chargenet.adapters.ocpi.routes import ocpi_router
+from chargenet.adapters.payments import wechatpay
+from chargenet.adapters.payments.routes import payments_router
 from chargenet.adapters.reports.statements import statement_xlsx
+from chargenet.app.payments import PaymentProvider
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.access import Audience, OutsideScope, Role, declared
 from chargenet.core.errors import DomainError
@@ -45,6 +48,21 @@ async def _run(job: BackgroundJob, platform: Platform) -> None:
 
 
 SETTLE_EVERY_S = 300.0
+
+
+def payment_providers(platform: Platform) -> list[PaymentProvider]:
+    """The payment providers configured (docs/settlement.md: connecting a provider)."""
+    s = platform.settings
+    if s.wechatpay_apiv3_key and s.wechatpay_platform_cert and s.wechatpay_platform_serial:
+        return [
+            wechatpay.from_settings(
+                s.wechatpay_apiv3_key,
+                s.wechatpay_platform_cert,
+                s.wechatpay_platform_serial,
+                s.wechatpay_mchid,
+            )
+        ]
+    return []
 
 
 async def settle_sessions(platform: Platform) -> None:
@@ -152,6 +170,9 @@ def create_app(
             statement=statement_xlsx,
             zone=platform.settings.local_timezone,
         )
+    )
+    app.include_router(
+        payments_router(payment_providers(platform), platform.settlement, platform.clock)
     )
     for router in scoped_routers:
         app.include_router(router, dependencies=[Depends(current_principal(auth))])
