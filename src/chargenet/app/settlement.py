@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Callable, Sequence
@@ -197,11 +198,14 @@ class DriverService:
         """Open a driver's account: a log-in (role driver) and the account's facts."""
         if not DRIVER_ID.match(driver_id):
             raise AccountError("a driver id has 2..64 letters, digits or _.@-")
-        self.accounts.add_user(driver_id, password, Role.DRIVER, display_name=display_name)
+        # scrypt takes its time: not on the event loop
+        await asyncio.to_thread(
+            self.accounts.add_user, driver_id, password, Role.DRIVER, display_name=display_name
+        )
         try:
             await self.update(driver_id, display_name, credit_limit, currency)
         except DomainError:
-            self.accounts.remove_user(driver_id)
+            await asyncio.to_thread(self.accounts.remove_user, driver_id)
             raise
 
     async def update(
@@ -440,7 +444,18 @@ class SettlementService:
 
     async def settle_session(self, session_id: str) -> Entry | None:
         """Post the charge of an ended session of a driver's token, once. None when it is
-        nobody's, still running, unpriceable, or charged already."""
+        nobody's, still running, unpriceable, or charged already. (Should the wallet have
+        moved since it was read, the store refuses the entry and the next sweep charges
+        the session anew.)"""
+        found = await asyncio.to_thread(self._charge, session_id)
+        if found is None:
+            return None
+        entry, at = found
+        await self.post(entry, at)
+        return entry
+
+    def _charge(self, session_id: str) -> tuple[Entry, datetime] | None:
+        """The charge of a session, read from the store (blocking: run in a thread)."""
         session = self.reads.session(session_id)
         if session is None or session.ended_at is None or not session.token_hash:
             return None
@@ -476,13 +491,12 @@ class SettlementService:
             driver["currency"],
             reference=session_id,
         )
-        await self.post(entry, session.ended_at)
-        return entry
+        return entry, session.ended_at
 
     async def settle_pending(self, limit: int = 1000) -> int:
         """Charge every ended session not charged yet (after a restart, a lost event)."""
         done = 0
-        for session_id in self.reads.unsettled(limit):
+        for session_id in await asyncio.to_thread(self.reads.unsettled, limit):
             try:
                 if await self.settle_session(session_id) is not None:
                     done += 1

@@ -132,10 +132,11 @@ def from_settings(apiv3_key: str, platform_pem: str, serial: str, mchid: str | N
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     data = Path(platform_pem).read_bytes()
-    if b"BEGIN CERTIFICATE" in data:
-        key = x509.load_pem_x509_certificate(data).public_key()
-    else:
-        key = load_pem_public_key(data)
+    key: object = (
+        x509.load_pem_x509_certificate(data).public_key()
+        if b"BEGIN CERTIFICATE" in data
+        else load_pem_public_key(data)
+    )
     if not isinstance(key, rsa.RSAPublicKey):
         raise ValueError("the WeChat Pay platform key is RSA")
     return WeChatPayV3(apiv3_key.encode(), {serial: key}, mchid)
