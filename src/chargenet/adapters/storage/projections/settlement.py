@@ -13,9 +13,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
-from chargenet.adapters.storage.projections._sql import fetch_row, insert_ignore, upsert
+from chargenet.adapters.storage.projections._sql import fetch_row, insert_ignore, run, upsert
 from chargenet.adapters.storage.tables_settlement import (
     driver_tokens,
     drivers,
@@ -42,21 +42,43 @@ from chargenet.core.ledger import (
 )
 
 
-def _account(conn: Connection, account: str, currency: str, floor: Decimal | None) -> None:
+def _account(
+    conn: Connection, account: str, currency: str, floor: Decimal | None
+) -> dict[str, Any]:
+    """The account's row, made at first use (its currency fixed then)."""
     row = fetch_row(conn, ledger_accounts, account=account)
     if row is None:
-        conn.execute(
-            insert(ledger_accounts).values(
-                account=account, currency=currency, floor=floor or Decimal(0)
-            )
-        )
-        return
+        row = {"account": account, "currency": currency, "floor": floor or Decimal(0)}
+        insert_ignore(conn, ledger_accounts, row)
+        return row
     if row["currency"] != currency:
         raise Conflict(f"account {account} holds {row['currency']}, not {currency}")
     if floor is not None and row["floor"] != floor:
         conn.execute(
             update(ledger_accounts).where(ledger_accounts.c.account == account).values(floor=floor)
         )
+        row["floor"] = floor
+    return row
+
+
+def _balance(conn: Connection, account: str) -> Decimal:
+    def build() -> Any:
+        return select(func.sum(ledger_postings.c.amount)).where(
+            ledger_postings.c.account == bindparam("account", type_=ledger_postings.c.account.type)
+        )
+
+    rows = run(conn, ("ledger-balance",), build, {"account": account})
+    return rows[0][0] if rows and rows[0][0] is not None else Decimal(0)
+
+
+def _limited(account: str, amount: Decimal) -> bool:
+    """Whether a posting can break a limit (core.ledger.limit_problems): money out of a
+    wallet, money into arrears or a provider's account. Only those balances are summed:
+    an operator's account, which grows by every session, never needs its sum here."""
+    kind = account_kind(account)
+    if kind is AccountKind.WALLET:
+        return amount < 0
+    return kind in (AccountKind.ARREARS, AccountKind.PROVIDER) and amount > 0
 
 
 def _apply_driver(conn: Connection, event: DriverRegistered) -> None:
@@ -153,55 +175,44 @@ def _apply_posting(conn: Connection, event: LedgerPosted) -> None:
         if _same(conn, event, held):
             return  # the same entry again: nothing moves twice
         raise Conflict(f"entry {entry.entry_id} was posted with other content")
-    accounts = [p.account for p in entry.postings]
-    for name in accounts:
-        kind = account_kind(name)
+    balances: dict[str, Decimal] = {}
+    floors: dict[str, Decimal] = {}
+    for p in entry.postings:
+        kind = account_kind(p.account)
         if kind in (AccountKind.WALLET, AccountKind.ARREARS):
-            driver = name.partition(":")[2]
+            driver = p.account.partition(":")[2]
             if fetch_row(conn, drivers, driver_id=driver) is None:
                 raise UnknownReference("driver", driver)
-        _account(conn, name, entry.currency, None)
-    found = conn.execute(
-        select(
-            ledger_accounts.c.account,
-            ledger_accounts.c.floor,
-            func.sum(ledger_postings.c.amount),
-        )
-        .select_from(
-            ledger_accounts.outerjoin(
-                ledger_postings, ledger_postings.c.account == ledger_accounts.c.account
-            )
-        )
-        .where(ledger_accounts.c.account.in_(accounts))
-        .group_by(ledger_accounts.c.account, ledger_accounts.c.floor)
-    ).all()
-    balances = {r[0]: r[2] if r[2] is not None else Decimal(0) for r in found}
-    floors = {r[0]: r[1] for r in found}
+        row = _account(conn, p.account, entry.currency, None)
+        if _limited(p.account, p.amount):
+            balances[p.account] = _balance(conn, p.account)
+            floors[p.account] = row["floor"]
     problems = limit_problems(entry, balances, floors)
     if problems:
         raise LimitBreached("; ".join(problems))
-    conn.execute(
-        insert(ledger_entries).values(
-            entry_id=entry.entry_id,
-            kind=entry.kind.value,
-            currency=entry.currency,
-            reference=entry.reference,
-            memo=entry.memo,
-            posted_at=event.occurred_at,
-        )
+    insert_ignore(
+        conn,
+        ledger_entries,
+        {
+            "entry_id": entry.entry_id,
+            "kind": entry.kind.value,
+            "currency": entry.currency,
+            "reference": entry.reference,
+            "memo": entry.memo,
+            "posted_at": event.occurred_at,
+        },
     )
-    conn.execute(
-        insert(ledger_postings),
-        [
+    for p in entry.postings:
+        insert_ignore(
+            conn,
+            ledger_postings,
             {
                 "entry_id": entry.entry_id,
                 "account": p.account,
                 "amount": p.amount,
                 "posted_at": event.occurred_at,
-            }
-            for p in entry.postings
-        ],
-    )
+            },
+        )
 
 
 APPLIERS: dict[type[Any], Callable[[Connection, Any], None]] = {
