@@ -30,6 +30,7 @@ from chargenet.adapters.storage.queries_ocpp import OcppQueries
 from chargenet.adapters.storage.queries_orderly import OrderlyReads
 from chargenet.adapters.storage.queries_parking import ParkingReads
 from chargenet.adapters.storage.queries_planning import PlanningQueries
+from chargenet.adapters.storage.queries_settlement import SqlSettlementReads
 from chargenet.adapters.storage.queries_supervision import SupervisionReads
 from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.adapters.storage.queries_tcec import SettlementReadModel
@@ -51,6 +52,13 @@ from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline, WriterProcess
 from chargenet.app.planning import PlanningService
 from chargenet.app.planning_build import BuildPlanner
+from chargenet.app.settlement import (
+    AuthMode,
+    Authoriser,
+    DriverService,
+    RemoteCharging,
+    SettlementService,
+)
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_config import SupervisionConfig, config_from_mapping
 from chargenet.config import Settings
@@ -80,6 +88,42 @@ class Platform:
     # Operators' own channels for orders and notices (signed webhooks, docs/supervision.md).
     channels: ChannelService | None = None
     channel_sealer: Sealer | None = None
+    # drivers, their tokens and money (docs/settlement.md); built by `bootstrap`
+    settlement_reads: SqlSettlementReads | None = None
+    authoriser: Authoriser | None = None
+
+    @cached_property
+    def drivers(self) -> DriverService:
+        assert self.settlement_reads is not None
+        return DriverService(
+            self.settlement_reads,
+            self.accounts,
+            self.pipeline,
+            self.clock,
+            self.settings.currency,
+        )
+
+    @cached_property
+    def settlement(self) -> SettlementService:
+        assert self.settlement_reads is not None
+        return SettlementService(
+            self.settlement_reads,
+            self.pipeline,
+            self.clock,
+            fee_rate=self.settings.settlement_fee_rate,
+        )
+
+    @cached_property
+    def charging(self) -> RemoteCharging:
+        assert self.settlement_reads is not None and self.authoriser is not None
+        return RemoteCharging(
+            self.settlement_reads,
+            self.drivers,
+            self.authoriser,
+            self.orders,
+            self.settlement,
+            self.clock,
+        )
 
     async def start(self) -> None:
         await self.pipeline.start()
@@ -177,8 +221,11 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
     ocpp_queries = OcppQueries(store.read_engine, store.engine)
     ocpp = OcppGateway(pipeline, ocpp_queries, clock, ocpp_config(settings))
     bus.listen(ocpp.forget)
+    settlement_reads = SqlSettlementReads(store.read_engine, store.engine, settings.local_timezone)
+    authoriser = Authoriser(settlement_reads, clock, AuthMode(settings.ocpp_authorization))
+    ocpp.authoriser = authoriser
     for protocol in ("ocpp1.6", "ocpp2.0.1"):
-        orders.register(protocol, OcppControl(ocpp))
+        orders.register(protocol, OcppControl(ocpp, settlement_reads.local_list))
     return Platform(
         settings=settings,
         store=store,
@@ -195,6 +242,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         ocpp_queries=ocpp_queries,
         channels=ChannelService(channel_store, sealer.seal, clock),
         channel_sealer=sealer,
+        settlement_reads=settlement_reads,
+        authoriser=authoriser,
     )
 
 
@@ -284,6 +333,8 @@ def build_ocpi(platform: Platform) -> OcpiParty:
         reads=OcpiReads(platform.store.read_engine),
         submit=platform.pipeline.submit,
         clock=platform.clock,
+        tokens=platform.settlement_reads,
+        authoriser=platform.authoriser,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,16 @@ class Settings:
     grid_tou_region: str = "140000"
     openadr_vtn_url: str | None = None  # the grid operator's VTN; set: chargenet runs a VEN
     openadr_ven_name: str = "chargenet"
+    # Who answers OCPP Authorize (docs/settlement.md): "tokens" the platform's driver
+    # tokens; "open" every token accepted (supervision only, no driver accounts); "auto"
+    # tokens once any driver token is registered, open until then.
+    ocpp_authorization: str = "auto"
+    settlement_fee_rate: Decimal = Decimal("0.01")  # the platform's share of each charge
+    # WeChat Pay API v3 notifications (docs/settlement.md): all three set to take them
+    wechatpay_apiv3_key: str | None = None  # 32 characters
+    wechatpay_platform_cert: str | None = None  # PEM file: certificate or public key
+    wechatpay_platform_serial: str | None = None
+    wechatpay_mchid: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -104,6 +115,12 @@ class Settings:
             ("grid_tou_region", str),
             ("openadr_vtn_url", str),
             ("openadr_ven_name", str),
+            ("ocpp_authorization", str),
+            ("settlement_fee_rate", Decimal),
+            ("wechatpay_apiv3_key", str),
+            ("wechatpay_platform_cert", str),
+            ("wechatpay_platform_serial", str),
+            ("wechatpay_mchid", str),
         ):
             key = f"CHARGENET_{name.upper()}"
             if key in env:

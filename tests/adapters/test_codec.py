@@ -12,6 +12,7 @@ import pytest
 from chargenet.adapters import codec
 from chargenet.core.areas import AreaLevel
 from chargenet.core.billing import Bill, BilledPeriod, Difference, DifferenceKind
+from chargenet.core.drivers import TokenKind, token_digest
 from chargenet.core.events import (
     EVENT_TYPES,
     AlarmAcknowledged,
@@ -37,6 +38,7 @@ from chargenet.core.events import (
     DemandResponseCalled,
     DemandResponseScope,
     DemonstrationDesignated,
+    DriverRegistered,
     EnergyStatsReported,
     EquipmentNoticed,
     Event,
@@ -47,6 +49,7 @@ from chargenet.core.events import (
     InspectionDrawn,
     InspectionRecorded,
     InspectionRectified,
+    LedgerPosted,
     MeterSampled,
     ObjectStated,
     OperatorUpdated,
@@ -58,6 +61,7 @@ from chargenet.core.events import (
     PlanningScenarioSaved,
     PolicyPackLoaded,
     SessionBilled,
+    SessionClaimed,
     SessionEnded,
     SessionStarted,
     SessionUpdated,
@@ -76,11 +80,14 @@ from chargenet.core.events import (
     TargetSet,
     TariffPublished,
     TariffWithdrawn,
+    TokenRegistered,
+    TokenStatusChanged,
     ZombieClosed,
     ZombieDetected,
     ZombieEscalated,
     ZombieOperatorNotified,
 )
+from chargenet.core.ledger import topup
 from chargenet.core.money import Money
 from chargenet.core.oversight import ExclusionReason, NoticeKind, ZombieOutcome, ZombieRule
 from chargenet.core.registry.model import (
@@ -487,6 +494,26 @@ SAMPLES: list[Event] = [
         share=0.6,
         called_by="vtn:state-grid",
         program="EV-1",
+    ),
+    DriverRegistered(**meta(), driver_id="D1", display_name="李娜", credit_limit=Decimal("20.00")),
+    TokenRegistered(
+        **meta(),
+        token_digest=token_digest("04A1B2C3"),
+        driver_id="D1",
+        kind=TokenKind.RFID,
+        label="card …B2C3",
+        expires_at=T0 + timedelta(days=365),
+    ),
+    TokenStatusChanged(
+        **meta(), token_digest=token_digest("04A1B2C3"), blocked=True, reason="lost"
+    ),
+    SessionClaimed(**meta(), claimed_session="T1", token_digest=token_digest("04A1B2C3")),
+    LedgerPosted(
+        **meta(),
+        entry=replace(
+            topup("topup:manual:1", "D1", Decimal("50.00"), "manual", Decimal(0), "CNY"),
+            memo="counter",
+        ),
     ),
 ]
 

@@ -41,6 +41,8 @@ class Order:
     parameters: Mapping[str, str] = field(default_factory=dict)
     reason: str = ""
     issued_by: str = ""
+    # What the controller sends but the log never keeps (a driver's token on a remote start).
+    private: Mapping[str, str] = field(default_factory=dict)
 
 
 class OrderInvalid(ValueError):
@@ -61,6 +63,7 @@ class OrderResult:
     detail: str = ""
     answer: Mapping[str, Any] | None = None  # the equipment's own answer, when it gave one
     failure: Failure | None = None
+    session_id: str | None = None  # the session a remote start opened, when the answer names it
 
 
 class ChargerControl(Protocol):

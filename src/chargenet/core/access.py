@@ -16,6 +16,7 @@ class OutsideScope(DomainError):
 
 class Role(StrEnum):
     PUBLIC = "public"  # the finder and open data only
+    DRIVER = "driver"  # a driver's own account, tokens, wallet and sessions; nothing else
     OPERATOR = "operator"  # its own operator's data
     REGULATOR = "regulator"  # everything inside its jurisdiction (an area)
     ADMIN = "admin"  # everything
@@ -25,7 +26,7 @@ class Role(StrEnum):
         return _RANK[self]
 
 
-_RANK = {Role.PUBLIC: 0, Role.OPERATOR: 1, Role.REGULATOR: 2, Role.ADMIN: 3}
+_RANK = {Role.PUBLIC: 0, Role.DRIVER: 0, Role.OPERATOR: 1, Role.REGULATOR: 2, Role.ADMIN: 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,7 @@ class Audience(StrEnum):
     PLATFORM = "platform"  # platform-wide: admins and regulators without a jurisdiction limit
     ADMIN = "admin"  # administrators only
     PARTNER = "partner"  # a connected platform, with the protocol's own credentials
+    DRIVER = "driver"  # a logged-in driver, about their own account only
 
 
 class Declared(TypedDict):

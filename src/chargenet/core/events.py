@@ -19,6 +19,7 @@ from typing import ClassVar, TypedDict
 
 from chargenet.core.areas import AreaLevel, code_problems
 from chargenet.core.billing import Bill, Difference, bill_problems
+from chargenet.core.drivers import DRIVER_ID, TokenKind
 from chargenet.core.ids import (
     AlarmId,
     AreaCode,
@@ -31,6 +32,7 @@ from chargenet.core.ids import (
     StationId,
     SwapStationId,
 )
+from chargenet.core.ledger import Entry, entry_problems
 from chargenet.core.money import Money
 from chargenet.core.oversight import ExclusionReason, NoticeKind, ZombieOutcome, ZombieRule
 from chargenet.core.registry.model import (
@@ -1522,3 +1524,97 @@ class DemandResponseCalled(Event):
         if self.scope is not DemandResponseScope.ALL and not self.scope_id.strip():
             out.append(f"a {self.scope.value} demand-response event names its {self.scope.value}")
         return out
+
+
+# --- drivers, their tokens and the settlement ledger -------------------------------------
+
+MAX_CREDIT_LIMIT = Decimal(100_000)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriverRegistered(Event):
+    """A driver's account, opened or changed (the latest statement holds)."""
+
+    TYPE: ClassVar[str] = "driver.registered"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"driver_id": 64, "display_name": 200}
+    driver_id: str
+    display_name: str = ""
+    currency: str = "CNY"
+    credit_limit: Decimal = Decimal(0)  # how far below 0 the wallet may go
+    closed: bool = False
+
+    def body_problems(self) -> list[str]:
+        out = _empty(driver_id=self.driver_id)
+        if self.driver_id and not DRIVER_ID.match(self.driver_id):
+            out.append("a driver id has 2..64 letters, digits or _.@-")
+        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
+            out.append(f"currency must be an ISO 4217 code, got {self.currency!r}")
+        limit = self.credit_limit
+        if not limit.is_finite() or not 0 <= limit <= MAX_CREDIT_LIMIT:
+            out.append(f"credit limit {limit} outside 0..{MAX_CREDIT_LIMIT}")
+        elif limit != limit.quantize(Decimal("0.01")):
+            out.append("a credit limit is in whole cents")
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenRegistered(Event):
+    """A token given to a driver. Only its digest is a fact; the token itself never is."""
+
+    TYPE: ClassVar[str] = "driver.token_registered"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"token_digest": 64, "driver_id": 64, "label": 64}
+    token_digest: str
+    driver_id: str
+    kind: TokenKind
+    label: str = ""  # what the driver reads: "card …3F2A", "my car"
+    expires_at: datetime | None = None
+
+    def body_problems(self) -> list[str]:
+        out = _empty(token_digest=self.token_digest, driver_id=self.driver_id)
+        if self.expires_at is not None:
+            out += _aware(expires_at=self.expires_at)
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenStatusChanged(Event):
+    """A token blocked or unblocked, or its expiry changed."""
+
+    TYPE: ClassVar[str] = "driver.token_status_changed"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"token_digest": 64, "reason": 500}
+    token_digest: str
+    blocked: bool
+    expires_at: datetime | None = None
+    reason: str = ""
+
+    def body_problems(self) -> list[str]:
+        out = _empty(token_digest=self.token_digest)
+        if self.expires_at is not None:
+            out += _aware(expires_at=self.expires_at)
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionClaimed(Event):
+    """A session started for a driver's token where the session itself carries none (an
+    operator platform's remote start names the session, not the token)."""
+
+    TYPE: ClassVar[str] = "driver.session_claimed"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"token_digest": 64, "claimed_session": 128}
+    claimed_session: str  # not `session_id`: the session may not be reported yet
+    token_digest: str
+
+    def body_problems(self) -> list[str]:
+        return _empty(claimed_session=self.claimed_session, token_digest=self.token_digest)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerPosted(Event):
+    """Money moved: one balanced entry of the settlement ledger (core/ledger.py). The
+    event id derives from the entry's idempotency key, so a resend is stored once."""
+
+    TYPE: ClassVar[str] = "ledger.posted"
+    entry: Entry
+
+    def body_problems(self) -> list[str]:
+        return entry_problems(self.entry)

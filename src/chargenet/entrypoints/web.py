@@ -18,6 +18,7 @@ from chargenet.adapters.api.channels import channels_router
 from chargenet.adapters.api.commands import commands_router
 from chargenet.adapters.api.credit import credit_router
 from chargenet.adapters.api.dashboard import MapLayers
+from chargenet.adapters.api.drivers import BearerSessions, drivers_router
 from chargenet.adapters.api.incidents import incidents_router
 from chargenet.adapters.api.inspections import inspections_router
 from chargenet.adapters.api.logins import SessionCookies
@@ -29,17 +30,23 @@ from chargenet.adapters.api.planning_build import planning_build_router
 from chargenet.adapters.api.routes import read_router
 from chargenet.adapters.api.supervision import supervision_router
 from chargenet.adapters.api.swap import swap_router
+from chargenet.adapters.ocpi.commands import OcpiCommands
 from chargenet.adapters.ocpi.forward import Forwarder
 from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.pull import pull_forever
 from chargenet.adapters.ocpi.routes import ocpi_router
+from chargenet.adapters.payments import wechatpay
+from chargenet.adapters.payments.routes import payments_router
+from chargenet.adapters.reports.statements import statement_xlsx
 from chargenet.adapters.webhook.router import channel_router
 from chargenet.app.ingest import Outcome
+from chargenet.app.payments import PaymentProvider
 from chargenet.app.planning_build import scenario_event
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.access import Audience, OutsideScope, Role, declared
-from chargenet.core.events import Source
+from chargenet.core.errors import DomainError
+from chargenet.core.events import SessionEnded, Source
 from chargenet.core.planning.scenario import Scenario
 from chargenet.entrypoints.dashboard import dashboard_parts
 
@@ -50,6 +57,50 @@ BackgroundJob = Callable[[Platform], Awaitable[None]]
 
 async def _run(job: BackgroundJob, platform: Platform) -> None:
     await job(platform)
+
+
+SETTLE_EVERY_S = 300.0
+
+
+def payment_providers(platform: Platform) -> list[PaymentProvider]:
+    """The payment providers configured (docs/settlement.md: connecting a provider)."""
+    s = platform.settings
+    if s.wechatpay_apiv3_key and s.wechatpay_platform_cert and s.wechatpay_platform_serial:
+        return [
+            wechatpay.from_settings(
+                s.wechatpay_apiv3_key,
+                s.wechatpay_platform_cert,
+                s.wechatpay_platform_serial,
+                s.wechatpay_mchid,
+            )
+        ]
+    return []
+
+
+async def settle_sessions(platform: Platform) -> None:
+    """Charge each driver's session as it ends (from the bus), and every few minutes any
+    ended session not charged yet (a restart, a lost notice): the charge's key makes a
+    second attempt change nothing."""
+    subscription = platform.bus.subscribe()
+    try:
+        await platform.settlement.settle_pending()
+        loop = asyncio.get_running_loop()
+        sweep_at = loop.time() + SETTLE_EVERY_S
+        while True:
+            try:
+                timeout = max(sweep_at - loop.time(), 0.0)
+                event = await asyncio.wait_for(subscription.get(), timeout)
+            except TimeoutError:
+                await platform.settlement.settle_pending()
+                sweep_at = loop.time() + SETTLE_EVERY_S
+                continue
+            if isinstance(event, SessionEnded):
+                try:
+                    await platform.settlement.settle_session(event.session_id)
+                except DomainError as exc:
+                    log.warning("session %s not charged: %s", event.session_id, exc)
+    finally:
+        subscription.close()
 
 
 def create_app(
@@ -74,10 +125,11 @@ def create_app(
     auth: list[Authenticator] = [
         StaticTokens.admins(api_tokens),
         SessionCookies(platform.accounts),
+        BearerSessions(platform.accounts),
         *authenticators,
     ]
     dashboard = dashboard_parts(platform, auth, map_layers)
-    background = [*background, *dashboard.jobs]
+    background = [*background, *dashboard.jobs, settle_sessions]
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -137,6 +189,20 @@ def create_app(
     app.include_router(swap_router(platform.swap, platform.pipeline.submit, auth))
     if platform.channels is not None:
         app.include_router(channels_router(platform.channels, platform.read, auth))
+    app.include_router(
+        drivers_router(
+            platform.accounts,
+            platform.drivers,
+            platform.settlement,
+            platform.charging,
+            auth,
+            statement=statement_xlsx,
+            zone=platform.settings.local_timezone,
+        )
+    )
+    app.include_router(
+        payments_router(payment_providers(platform), platform.settlement, platform.clock)
+    )
     for router in scoped_routers:
         app.include_router(router, dependencies=[Depends(current_principal(auth))])
     for router in [*dashboard.routers, *routers]:
@@ -167,6 +233,10 @@ def ocpi_parts(
     """The OCPI party's routers (OCPI 2.2.1, open data) and jobs (pull, forwarding)."""
     ocpi = party or build_ocpi(platform)
     forwarder = Forwarder(ocpi)
+    # as eMSP: drivers' starts and stops at OCPI operators (Commands, asynchronous results)
+    commands = OcpiCommands(ocpi)
+    ocpi.command_results = commands.result_received
+    platform.orders.register("ocpi", commands)
 
     async def ocpi_pull(_: Platform) -> None:
         await pull_forever(ocpi)

@@ -56,6 +56,7 @@ PERSONAS = {
     "operator": Principal(name="op1", role=Role.OPERATOR, operator_id="OP1"),
     "regulator": Principal(name="xinfu", role=Role.REGULATOR, area_code="140902"),
     "admin": Principal(name="admin", role=Role.ADMIN),
+    "driver": Principal(name="driver1", role=Role.DRIVER),
 }
 
 # Values for path and query parameters, by name: the secret world's ids (outside the
@@ -101,6 +102,9 @@ GENERIC = {
     "evse_uid": "SECRETCH-1",
     "tariff_id": "SECRETTF",
     "cdr_id": "SECRETCDR",
+    "day": "2025-05-01",
+    "token_digest": "0" * 40,
+    "driver_id": "nobody",
 }
 BODIES = {
     "/api/v1/chargers/{charger_id}/commands": {"command": "reset", "timeout_s": 0.1},
@@ -175,6 +179,16 @@ BODIES = {
     "/api/v1/swap-stations/{swap_station_id}/status": {"status": "available"},
     "/api/v1/swap-stations/{swap_station_id}/swaps": {"swap_id": "SW1"},
     "/api/v1/swap-stations/{swap_station_id}/batteries": {"packs": []},
+    "/api/v1/driver/login": {"driver_id": "no-driver", "password": "wrong"},
+    "/api/v1/driver/tokens": {"kind": "app"},
+    "/api/v1/driver/tokens/{token_digest}/block": {"blocked": True},
+    "/api/v1/driver/charges": {"connector_id": "SECRETCH-1-1", "timeout_s": 0.1},
+    "/api/v1/driver/sessions/{session_id}/stop": {"timeout_s": 0.1},
+    "/api/v1/drivers": {"driver_id": "sweeper", "password": "a-long-password"},
+    "/api/v1/drivers/{driver_id}/tokens": {"kind": "rfid", "token": "04SWEEP1"},
+    "/api/v1/drivers/{driver_id}/topups": {"amount": "1.00", "key": "sweep"},
+    "/api/v1/settlement/sessions/{session_id}/refund": {"key": "sweep"},
+    "/api/v1/settlement/sessions/{session_id}/dispute": {"amount": "1.00", "key": "sweep"},
 }
 
 
@@ -284,6 +298,11 @@ def _expectations(audience: str, persona: str, method: str) -> set[int] | str:
         return {200, 201, 204, 401, 404, 422} if persona == "admin" else "scoped"
     if persona == "anonymous":
         return {401}
+    if audience == Audience.DRIVER:
+        # a driver's own account only: nothing of the secret world, no one else's
+        return ("refused" if method != "GET" else "scoped") if persona == "driver" else {403}
+    if persona == "driver":
+        return {403}  # a driver is no member of the supervising side
     if persona == "admin":
         return "any"
     if audience in (Audience.PLATFORM, Audience.ADMIN):
@@ -319,6 +338,14 @@ def test_every_route_keeps_the_secret_world_from_every_persona_outside_its_scope
                     if path.startswith(("/ocpi", "/api/v1/channel"))
                     else answer.json()["Ret"] != 0
                 )
+                # OCPI answers 401 without its token (2.2.1 §4.1.2); T/CEC 102 answers with
+                # a Ret other than 0. API logins, even an admin's, are no partner credentials.
+                if path.startswith("/ocpi"):
+                    refused = code == 401
+                elif path.startswith("/payments"):
+                    refused = code in (401, 404)  # a provider's signature, or no such provider
+                else:
+                    refused = answer.json()["Ret"] != 0
                 if not refused:
                     broken.append(f"{what}: served without the protocol's credentials")
             elif allowed == "any":
@@ -352,6 +379,7 @@ def test_members_reach_what_is_theirs(client: TestClient) -> None:
             Audience.REGULATOR: ["regulator"],
             Audience.OWN: ["operator"],
             Audience.OPERATOR: ["operator"],
+            Audience.DRIVER: ["driver"],
         }.get(audience, [])
         if method != "GET":
             continue

@@ -89,13 +89,22 @@ class Peer16(CP16):  # type: ignore[misc]
     async def remote_start(self, **kw: Any) -> Any:
         from ocpp.v16 import call_result
 
+        self.received.append(("RemoteStartTransaction", kw))
         return call_result.RemoteStartTransaction(status="Accepted")
 
     @on(A16.remote_stop_transaction)
     async def remote_stop(self, **kw: Any) -> Any:
         from ocpp.v16 import call_result
 
+        self.received.append(("RemoteStopTransaction", kw))
         return call_result.RemoteStopTransaction(status="Accepted")
+
+    @on(A16.send_local_list)
+    async def send_local_list(self, **kw: Any) -> Any:
+        from ocpp.v16 import call_result
+
+        self.received.append(("SendLocalList", kw))
+        return call_result.SendLocalList(status="Accepted")
 
     @on(A16.get_configuration)
     async def get_configuration(self, key: list[str] | None = None) -> Any:
@@ -161,6 +170,7 @@ class Peer201(CP201):  # type: ignore[misc]
     async def request_start(self, **kw: Any) -> Any:
         from ocpp.v201 import call_result
 
+        self.received.append(("RequestStartTransaction", kw))
         return call_result.RequestStartTransaction(status="Accepted")
 
     @on(A201.request_stop_transaction)
@@ -168,6 +178,13 @@ class Peer201(CP201):  # type: ignore[misc]
         from ocpp.v201 import call_result
 
         return call_result.RequestStopTransaction(status="Accepted")
+
+    @on(A201.send_local_list)
+    async def send_local_list(self, **kw: Any) -> Any:
+        from ocpp.v201 import call_result
+
+        self.received.append(("SendLocalList", kw))
+        return call_result.SendLocalList(status="Accepted")
 
     @on(A201.get_variables)
     async def get_variables(self, get_variable_data: list[dict[str, Any]]) -> Any:

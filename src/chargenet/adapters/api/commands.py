@@ -2,6 +2,8 @@
 trigger a message, read and change its configuration (OCPP 1.6 Get/ChangeConfiguration,
 2.0.1 Get/SetVariables), read the schedule it will follow (GetCompositeSchedule: what
 orderly charging's profiles and any others add up to). The answer is the charger's own.
+2.0.1 Get/SetVariables), send it the platform's local authorisation list (SendLocalList:
+the drivers' cards and VINs, for authorising offline). The answer is the charger's own.
 
 Who may: an admin, any charger; an operator, its own chargers; a regulator acts on chargers
 through stop orders (docs/supervision.md), not these commands (403). Each command is
@@ -117,12 +119,20 @@ class CompositeScheduleIn(BaseModel):
     evse_no: int = Field(default=0, ge=0, le=64, description="0: the whole charger")
     duration_s: int = Field(default=86_400, ge=60, le=7 * 86_400)
     unit: Literal["W", "A"] = "W"
+
+
+class SendLocalListIn(BaseModel):
+    command: Literal["send_local_list"]
+    list_version: int = Field(
+        default=1, ge=1, le=2_000_000_000, description="the list's version, as the charger keeps it"
+    )
     reason: Reason = ""
     timeout_s: Timeout = 30.0
 
 
 CommandIn = Annotated[
     ResetIn
+    | SendLocalListIn
     | UnlockIn
     | TriggerIn
     | GetConfigurationIn
@@ -144,6 +154,8 @@ def _order(charger: dict[str, Any], body: Any, by: str) -> Order:
         params["message"] = body.message
     elif isinstance(body, GetConfigurationIn):
         params["keys"] = ",".join(body.keys)
+    elif isinstance(body, SendLocalListIn):
+        params["list_version"] = str(body.list_version)
     elif isinstance(body, ChangeConfigurationIn):
         params.update(key=body.key, value=body.value)
     elif isinstance(body, CompositeScheduleIn):

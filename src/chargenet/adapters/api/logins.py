@@ -148,6 +148,8 @@ def login_router(
         principal = await run_in_threadpool(someone, request)
         if principal.role is Role.PUBLIC:
             raise HTTPException(status_code=401, detail="not logged in")
+        if principal.role is Role.DRIVER:
+            raise HTTPException(status_code=403, detail="drivers: /api/v1/driver/me")
         return {
             "username": principal.name,
             "role": principal.role.value,

@@ -28,6 +28,7 @@ from chargenet.adapters.ocpi.ids import connector_global, global_id
 from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES, from_ocpi
 from chargenet.adapters.ocpi.wire import OcpiError, Status, parse_time, stated_time, utc_text
 from chargenet.app.ocpi import Party
+from chargenet.core.drivers import token_digest
 from chargenet.core.events import (
     ChargeDetailRecorded,
     ChargerRegistered,
@@ -299,7 +300,8 @@ def session_events(
             **_meta(writer, started, "session-started", sid),
             session_id=sid,
             connector_id=ConnectorId(connector_id),
-            token_hash=token_hash(s.cdr_token.uid),
+            # the digest every intake uses, so a driver's own token finds its session
+            token_hash=token_digest(s.cdr_token.uid),
         ),
         SessionUpdated(
             **_meta(writer, updated, "session-updated", sid, updated, energy, cost),
@@ -350,7 +352,7 @@ def cdr_event(c: model.Cdr, connector_id: str, writer: Writer) -> ChargeDetailRe
         charging_time_s=_seconds(c.total_time),
         parking_time_s=_seconds(c.total_parking_time),
         auth_method=c.auth_method[:32],
-        token_hash=token_hash(c.cdr_token.uid),
+        token_hash=token_digest(c.cdr_token.uid),
         tariff_ids=tariff_ids,
         credit=bool(c.credit),
         credit_reference_id=c.credit_reference_id,

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from chargenet.adapters.ocpi.client import OcpiClient
 from chargenet.adapters.ocpi.receiver import Receiver, Submit
 from chargenet.adapters.ocpi.registration import Identity, Registration
 from chargenet.adapters.ocpi.wire import presented_tokens, token_digest
 from chargenet.app.ocpi import Caller, OcpiDirectory, OcpiQueries
+from chargenet.app.settlement import Authoriser, SettlementReads
 from chargenet.kit.clock import Clock
 
 CALLER_CACHE_S = 2.0  # a token revoked from another process stops working within this
@@ -42,6 +45,11 @@ class OcpiParty:
     submit: Submit
     clock: Clock
     client: OcpiClient = field(default_factory=OcpiClient)
+    # the platform as eMSP: its drivers' tokens (OCPI Tokens sender, docs/settlement.md)
+    tokens: SettlementReads | None = None
+    authoriser: Authoriser | None = None
+    # Commands sent as eMSP await their CommandResult here (adapters/ocpi/commands.py)
+    command_results: Callable[[str, dict[str, Any]], bool] | None = None
     forward_stats: ForwardStats = field(default_factory=ForwardStats)
     _callers: dict[str, tuple[float, Caller | None]] = field(default_factory=dict)
 

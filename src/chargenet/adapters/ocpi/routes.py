@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
 from chargenet.adapters.ocpi import outbound
+from chargenet.adapters.ocpi import tokens as ocpi_tokens
 from chargenet.adapters.ocpi.ids import local_part, party, same_id
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.receiver import Reply
@@ -37,8 +38,10 @@ from chargenet.adapters.ocpi.wire import (
 )
 from chargenet.app.ocpi import Caller, CredentialKind, PeerKind, PeerStatus, Row
 from chargenet.core.access import Audience, declared
+from chargenet.core.drivers import token_digest
 from chargenet.core.text import storable_text
 from chargenet.kit.bounds import INT64_MAX, DocumentRefused, loads, read_capped
+from chargenet.kit.ids import stable_id
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +164,9 @@ def _endpoints(p: OcpiParty) -> list[dict[str, str]]:
         out.append({"identifier": module, "role": "SENDER", "url": f"{base}/sender/{module}"})
         # The trailing slash lets parties that append CC/PID/ID to the URL reach the object.
         out.append({"identifier": module, "role": "RECEIVER", "url": f"{base}/receiver/{module}/"})
+    if p.tokens is not None:
+        # as eMSP: the drivers' tokens (mod_tokens: the eMSP is the Sender)
+        out.append({"identifier": "tokens", "role": "SENDER", "url": f"{base}/sender/tokens"})
     return out
 
 
@@ -393,8 +399,88 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
 
         return await _guard(p, work)
 
+    if p.tokens is not None and p.authoriser is not None:
+        _token_routes(p, route)
+
+    async def command_result(request: Request) -> Response:
+        """A CommandResult for a command we sent (our response_url, mod_commands § 13.2.2)."""
+
+        async def work() -> Reply:
+            await _caller(p, request)
+            body = await _body(request)
+            if not isinstance(body, dict) or not isinstance(body.get("result"), str):
+                raise OcpiError(Status.INVALID_PARAMETERS, "a CommandResult has a result")
+            deliver = p.command_results
+            if deliver is None or not deliver(request.path_params["uid"], body):
+                raise OcpiError(Status.INVALID_PARAMETERS, "no command awaits this result", 404)
+            return Reply()
+
+        return await _guard(p, work)
+
+    route(f"/{VERSION}/commands/{{command}}/{{uid}}", ["POST"], command_result)
+
     one = f"/{VERSION}/sender/locations/{{location_id}}"
     route(one, ["GET"], sender_location)
     route(one + "/{evse_uid}", ["GET"], sender_location)
     route(one + "/{evse_uid}/{connector_id}", ["GET"], sender_location)
     return router
+
+
+Router = Callable[[str, list[str], Callable[..., Any]], None]
+
+
+def _token_routes(p: OcpiParty, route: Router) -> None:
+    """OCPI Tokens, Sender interface of the eMSP (mod_tokens.asciidoc § 12.2.1)."""
+    book, authoriser = p.tokens, p.authoriser
+    assert book is not None and authoriser is not None
+    identity = p.settings.identity
+
+    async def token_list(request: Request) -> Response:
+        async def work() -> Reply:
+            await _caller(p, request)
+            date_from, date_to, offset, limit, given = _window(request)
+            rows, total = await asyncio.to_thread(
+                book.published_tokens, date_from, date_to, offset, limit
+            )
+            now = p.clock.now()
+            base = f"{identity.base_url.rstrip('/')}{request.url.path}"
+            headers = page_headers(base, given, offset, limit, len(rows), total)
+            data = [ocpi_tokens.token(r, identity.party, now) for r in rows]
+            return Reply(data=data, headers=headers)
+
+        return await _guard(p, work)
+
+    async def authorize(request: Request) -> Response:
+        """Real-time authorization: AuthorizationInfo, or 2004 Unknown Token (HTTP 404).
+        LocationReferences in the body are not needed: a token is good at any Location."""
+
+        async def work() -> Reply:
+            await _caller(p, request)
+            uid = request.path_params["token_uid"]
+            kind = ocpi_tokens.KINDS.get(request.query_params.get("type", "RFID"))
+            if kind is None:
+                raise OcpiError(Status.INVALID_PARAMETERS, "type is RFID, APP_USER or OTHER")
+            digest = token_digest(uid)
+            state = await asyncio.to_thread(book.token, digest)
+            if state is None or state.kind is not kind:
+                raise OcpiError(Status.UNKNOWN_TOKEN, f"unknown Token {uid!r}", 404)
+            verdict = await asyncio.to_thread(authoriser.authorise_digest, digest)
+            now = p.clock.now()
+            row = {
+                "uid": uid,
+                "kind": kind.value,
+                "token_digest": digest,
+                "label": "",
+                "blocked": state.blocked,
+                "expires_at": state.expires_at,
+                "closed": state.driver_closed,
+                "as_of": now,
+            }
+            token = ocpi_tokens.token(row, identity.party, now)
+            reference = stable_id("ocpi-authorization", digest, now.isoformat())[:36]
+            return Reply(data=ocpi_tokens.authorization_info(verdict, token, reference))
+
+        return await _guard(p, work)
+
+    route(f"/{VERSION}/sender/tokens", ["GET"], token_list)
+    route(f"/{VERSION}/sender/tokens/{{token_uid}}/authorize", ["POST"], authorize)

@@ -14,6 +14,9 @@ ocpp1.6 and ocpp2.0.1 protocols). docs/ocpp.md has the table:
 - unlock_connector → UnlockConnector; trigger_message → TriggerMessage
 - set_session_profile → SetChargingProfile TxProfile on the session's transaction (the
   schedule orderly charging planned for it); get_composite_schedule → GetCompositeSchedule
+- send_local_list → SendLocalList (Full): every card and VIN of the platform's drivers with
+  its status and expiry, so that the charger authorises them while offline (1.6 Local
+  Auth List Management profile; 2.0.1 D01). The list is read when the order is sent.
 
 Every CALL is checked against the version's official request schema before it is sent
 (or recorded, through `problem`): what a strict charger would refuse is refused here,
@@ -22,19 +25,23 @@ with the schema's own reason.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
 
+from chargenet.adapters.ocpp.auth import local_list_entries
 from chargenet.adapters.ocpp.frames import as_plain
 from chargenet.adapters.ocpp.gateway import OcppGateway
 from chargenet.adapters.ocpp.link import CallFailed
 from chargenet.adapters.ocpp.schemas import V16, V201, SchemaMissing, payload_type
 from chargenet.adapters.ocpp.values import wire_time
 from chargenet.app.orders import Failure, Order, OrderInvalid, OrderResult
+from chargenet.core.drivers import TokenState
 from chargenet.core.supervision import OrderKind, OrderOutcome
 from chargenet.kit.ids import stable_id
 
@@ -49,16 +56,23 @@ OK_STATUSES = frozenset({"Accepted", "Scheduled", "RebootRequired", "Unlocked"})
 MAX_VARIABLES = 50  # per Get/SetVariables order
 
 
+LocalList = Callable[[], Sequence[tuple[str, TokenState]]]
+
+
 class OcppControl:
-    def __init__(self, gateway: OcppGateway) -> None:
+    def __init__(self, gateway: OcppGateway, local_list: LocalList | None = None) -> None:
         self.gateway = gateway
+        self.local_list: LocalList = local_list or (lambda: ())
+
+    def _entries(self, order: Order) -> Sequence[tuple[str, TokenState]]:
+        return self.local_list() if order.kind is OrderKind.SEND_LOCAL_LIST else ()
 
     def problem(self, order: Order) -> str | None:
         """Why the order cannot become a CALL in the charger's version (None: it can)."""
         if order.protocol not in (V16, V201):
             return f"not an OCPP charger ({order.protocol})"
         try:
-            request(order, order.protocol, wire_time(self.gateway.clock.now()))
+            request(order, order.protocol, wire_time(self.gateway.clock.now()), ())
         except OrderInvalid as exc:
             return str(exc)
         return None
@@ -70,7 +84,9 @@ class OcppControl:
                 OrderOutcome.FAILED, "charger is not connected", failure=Failure.NOT_CONNECTED
             )
         try:
-            action, payload = request(order, link.version, wire_time(self.gateway.clock.now()))
+            now = self.gateway.clock.now()
+            entries = local_list_entries(self._entries(order), link.version, now)
+            action, payload = request(order, link.version, wire_time(now), entries)
         except OrderInvalid as exc:
             return OrderResult(OrderOutcome.FAILED, str(exc), failure=Failure.ERROR)
         try:
@@ -137,10 +153,14 @@ def _component_variable(key: str) -> dict[str, Any]:
     return {"component": {"name": component}, "variable": {"name": variable}}
 
 
-def request(order: Order, version: str, now: str) -> tuple[str, dict[str, Any]]:
+def request(
+    order: Order, version: str, now: str, entries: Sequence[dict[str, Any]] = ()
+) -> tuple[str, dict[str, Any]]:
     """(action, payload) of an order in the charger's OCPP version, checked against the
-    version's request schema."""
-    action, payload = _request(order, version, now)
+    version's request schema. `entries`: a local list's entries in the version's words."""
+    if order.private:
+        order = dataclasses.replace(order, parameters={**order.parameters, **order.private})
+    action, payload = _request(order, version, now, entries)
     try:
         msgspec.convert(payload, payload_type(version, action, False))
     except SchemaMissing:
@@ -150,7 +170,9 @@ def request(order: Order, version: str, now: str) -> tuple[str, dict[str, Any]]:
     return action, payload
 
 
-def _request(order: Order, version: str, now: str) -> tuple[str, dict[str, Any]]:
+def _request(
+    order: Order, version: str, now: str, entries: Sequence[dict[str, Any]]
+) -> tuple[str, dict[str, Any]]:
     kind = order.kind
     evse = order.evse_no
     v16 = version == V16
@@ -274,6 +296,19 @@ def _request(order: Order, version: str, now: str) -> tuple[str, dict[str, Any]]
             "duration": duration,
             "chargingRateUnit": unit,
         }
+    if kind is OrderKind.SEND_LOCAL_LIST:
+        version_no = _int(order, "list_version") or 1
+        if version_no < 1:
+            raise OrderInvalid("a local list's version is ≥ 1")
+        if v16:
+            payload = {"listVersion": version_no, "updateType": "Full"}
+        else:
+            payload = {"versionNumber": version_no, "updateType": "Full"}
+        if entries:
+            # A Full update without entries empties the charger's list; the 2.0.1 schema
+            # allows no empty array (minItems 1), so the field is left out.
+            payload["localAuthorizationList"] = list(entries)
+        return "SendLocalList", payload
     raise OrderInvalid(f"{kind.value} is not an OCPP order")
 
 

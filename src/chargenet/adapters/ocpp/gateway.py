@@ -41,6 +41,7 @@ from chargenet.adapters.ocpp.link import Handler, Link
 from chargenet.adapters.ocpp.schemas import VERSIONS
 from chargenet.app.endpoints import ChargerEndpoint, ChargerEndpoints
 from chargenet.app.pipeline import IngestPipeline
+from chargenet.app.settlement import Authoriser
 from chargenet.core.events import (
     ChargerPresenceChanged,
     ChargerRegistered,
@@ -127,6 +128,8 @@ class OcppGateway:
         self._warned: dict[str, float] = {}
         self.port: int | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # Who answers Authorize and the token of a start (None: every token is accepted).
+        self.authoriser: Authoriser | None = None
 
     def _spawn(self, coro: Any) -> None:
         """Fire and forget, keeping a reference until done (asyncio holds only weak ones)."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from chargenet.adapters.ocpp import auth as ocpp_auth
 from chargenet.adapters.ocpp import equipment
 from chargenet.adapters.ocpp import status as ocpp_status
 from chargenet.adapters.ocpp.link import Handler, Link, Reply
@@ -28,6 +29,7 @@ from chargenet.adapters.ocpp.values import (
     token_hash,
     wire_time,
 )
+from chargenet.core.drivers import Authorisation, AuthStatus
 from chargenet.core.events import (
     MAX_DATA_TRANSFER_CHARS,
     AlarmCleared,
@@ -97,6 +99,33 @@ def transaction_id_16(charger_id: str, connector: int, timestamp: str, meter_sta
     resent StartTransaction gets the same id and maps to the same session."""
     value = int(stable_id("ocpp-tx", charger_id, connector, timestamp, meter_start)[:8], 16)
     return (value & 0x7FFFFFFF) or 1
+
+
+async def authorised(link: Link, token: str | None) -> Authorisation:
+    """The platform's answer to a token (docs/settlement.md): its drivers' tokens decide,
+    or every token is accepted where the platform runs no driver accounts."""
+    authoriser = link.gateway.authoriser
+    if authoriser is None:
+        return Authorisation(AuthStatus.ACCEPTED)
+    return await asyncio.to_thread(authoriser.authorise, token)
+
+
+async def id_tag_info(link: Link, token: str | None) -> dict[str, Any]:
+    """1.6 IdTagInfo (§7.30): status, and expiryDate for the charger's cache."""
+    verdict = await authorised(link, token)
+    info: dict[str, Any] = {"status": ocpp_auth.status_16(verdict.status)}
+    if verdict.expires_at is not None:
+        info["expiryDate"] = wire_time(verdict.expires_at)
+    return info
+
+
+async def id_token_info(link: Link, token: str | None) -> dict[str, Any]:
+    """2.0.1 IdTokenInfoType: status, and cacheExpiryDateTime for the charger's cache."""
+    verdict = await authorised(link, token)
+    info: dict[str, Any] = {"status": ocpp_auth.status_201(verdict.status)}
+    if verdict.expires_at is not None:
+        info["cacheExpiryDateTime"] = wire_time(verdict.expires_at)
+    return info
 
 
 def now_text(link: Link) -> str:
@@ -304,8 +333,7 @@ async def status_16(link: Link, payload: Any, received: datetime) -> Reply:
 
 
 async def authorize_16(link: Link, payload: Any, received: datetime) -> Reply:
-    # chargenet supervises; it does not run driver accounts: every token is accepted.
-    return Reply((), {"idTagInfo": dict(ACCEPTED)})
+    return Reply((), {"idTagInfo": await id_tag_info(link, payload.idTag)})
 
 
 async def start_16(link: Link, payload: Any, received: datetime) -> Reply:
@@ -333,13 +361,18 @@ async def start_16(link: Link, payload: Any, received: datetime) -> Reply:
             flags=tuple(flags),
         ),
     ]
-    return Reply(events, {"transactionId": tx, "idTagInfo": dict(ACCEPTED)})
+    # The session is recorded whatever the answer: the charger may have started already
+    # (offline), and a refused token makes it stop (1.6 StopTransactionOnInvalidId).
+    info = await id_tag_info(link, payload.idTag)
+    return Reply(events, {"transactionId": tx, "idTagInfo": info})
 
 
 async def stop_16(link: Link, payload: Any, received: datetime) -> Reply:
     stamp = parse_time(payload.timestamp, received)
     flags: list[SessionFlag] = [SessionFlag.CLOCK_UNSET] if stamp.replaced else []
-    answer: dict[str, Any] = {"idTagInfo": dict(ACCEPTED)} if payload.idTag else {}
+    answer: dict[str, Any] = (
+        {"idTagInfo": await id_tag_info(link, payload.idTag)} if payload.idTag else {}
+    )
     tx = payload.transactionId
     if tx <= 0:
         # Started while offline and never confirmed (id −1): end the charger's newest open
@@ -434,8 +467,15 @@ async def status_201(link: Link, payload: Any, received: datetime) -> Reply:
     return Reply((*clock_events(link, stamp, received), event), {})
 
 
+def _token_text(id_token: Any) -> str | None:
+    """The text of a 2.0.1 IdTokenType; None for NoAuthorization (no token presented)."""
+    if id_token is None or id_token.type == "NoAuthorization":
+        return None
+    return str(id_token.idToken) or None
+
+
 async def authorize_201(link: Link, payload: Any, received: datetime) -> Reply:
-    return Reply((), {"idTokenInfo": dict(ACCEPTED)})
+    return Reply((), {"idTokenInfo": await id_token_info(link, _token_text(payload.idToken))})
 
 
 def _max_power(link: Link, connector_id: str) -> int:
@@ -476,7 +516,11 @@ async def transaction_201(link: Link, payload: Any, received: datetime) -> Reply
     sid = session_id(link.charger_id, tx)
     kind = payload.eventType
     events: list[Event] = clock_events(link, stamp, received)
-    answer: dict[str, Any] = {"idTokenInfo": dict(ACCEPTED)} if payload.idToken else {}
+    answer: dict[str, Any] = (
+        {"idTokenInfo": await id_token_info(link, _token_text(payload.idToken))}
+        if payload.idToken
+        else {}
+    )
     found = await _transaction_connector(link, payload, tx)
     if found is None:
         link.gateway.warn(link.charger_id, "transaction %s on no known connector", tx)

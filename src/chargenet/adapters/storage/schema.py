@@ -360,6 +360,7 @@ from chargenet.adapters.storage import tables_dashboard, tables_ocpi  # noqa: E4
 from chargenet.adapters.storage.tables_ocpp import OCPP_STATE_TABLES  # noqa: E402
 from chargenet.adapters.storage.tables_orderly import ORDERLY_STATE_TABLES  # noqa: E402
 from chargenet.adapters.storage.tables_planning import PLANNING_TABLES  # noqa: E402
+from chargenet.adapters.storage.tables_settlement import SETTLEMENT_STATE_TABLES  # noqa: E402
 from chargenet.adapters.storage.tables_supervision import SUPERVISION_TABLES  # noqa: E402
 from chargenet.adapters.storage.tables_supervision_data import (  # noqa: E402
     SUPERVISION_DATA_STATE,
@@ -368,6 +369,7 @@ from chargenet.adapters.storage.tables_tcec import TCEC_STATE_TABLES  # noqa: E4
 
 STATE_TABLES = (
     *ORDERLY_STATE_TABLES,
+    *SETTLEMENT_STATE_TABLES,
     *OCPP_STATE_TABLES,
     *tables_ocpi.STATE,
     *SUPERVISION_TABLES,

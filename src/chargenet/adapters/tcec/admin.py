@@ -41,6 +41,8 @@ def _member(request: Request) -> Principal:
     principal: Principal = getattr(request.state, "principal", ANONYMOUS)
     if principal.role is Role.PUBLIC:
         raise HTTPException(401, "authentication required", headers={"WWW-Authenticate": "Bearer"})
+    if principal.role is Role.DRIVER:
+        raise HTTPException(403, "for operators, regulators and admins")
     return principal
 
 

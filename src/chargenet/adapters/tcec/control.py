@@ -169,10 +169,25 @@ class TcecControl:
         return OrderResult(OrderOutcome.FAILED, "no active session to stop")
 
     async def _remote_start(self, partner: Partner, order: Order, timeout_s: float) -> OrderResult:
+        """query_equip_auth (may this connector be started from here), then
+        query_start_charge; the answer names the session (StartChargeSeq)."""
         connector = partner.local(order.target_id)
         if connector is None:
             return OrderResult(OrderOutcome.FAILED, "a remote start needs a connector as target")
+        auth = await self._charging.authorise(partner, connector)
+        if auth.SuccStat != 0:
+            return OrderResult(
+                OrderOutcome.REJECTED,
+                f"query_equip_auth FailReason {auth.FailReason}",
+                wire.to_builtins(auth),
+            )
         answer = await self._charging.start(partner, connector, timeout_s)
+        plain = wire.to_builtins(answer)
         if answer.SuccStat == 0:
-            return OrderResult(OrderOutcome.ACCEPTED, f"StartChargeSeq {answer.StartChargeSeq}")
-        return OrderResult(OrderOutcome.REJECTED, f"FailReason {answer.FailReason}")
+            return OrderResult(
+                OrderOutcome.ACCEPTED,
+                f"StartChargeSeq {answer.StartChargeSeq}",
+                plain,
+                session_id=partner.session_id(answer.StartChargeSeq),
+            )
+        return OrderResult(OrderOutcome.REJECTED, f"FailReason {answer.FailReason}", plain)

@@ -41,6 +41,7 @@ class OrderKind(StrEnum):
     # A notice to the equipment's operator (a zombie case and its deadline, R34): delivered
     # through the operator's channel and answered, but nothing is done to the charger.
     NOTICE = "notice"
+    SEND_LOCAL_LIST = "send_local_list"  # the platform's tokens, for authorising offline
 
 
 class OrderOutcome(StrEnum):

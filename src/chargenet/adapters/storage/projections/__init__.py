@@ -26,6 +26,7 @@ from chargenet.adapters.storage.projections import (
     planning,
     registry,
     sessions,
+    settlement,
     supervision,
     supervision_data,
     swap,
@@ -61,6 +62,7 @@ _CORE: dict[type[Event], Callable[[Connection, Any], None]] = {
     **ocpi.APPLIERS,
     **ocpp.CORE_APPLIERS,
     **orderly.APPLIERS,
+    **settlement.APPLIERS,
 }
 _RAW: dict[type[Event], Callable[[Raw, Any], None]] = {
     **live.APPLIERS,

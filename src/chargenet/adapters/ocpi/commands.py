@@ -1,0 +1,154 @@
+"""OCPI 2.2.1 Commands, chargenet as eMSP (mod_commands.asciidoc): a driver's remote start
+and stop, and unlocking a connector, at an operator that speaks OCPI (the `ChargerControl`
+of protocol "ocpi").
+
+The command goes to the operator's Commands receiver (POST {commands}/{type}); its
+CommandResponse says whether it was understood (ACCEPTED, else REJECTED, NOT_SUPPORTED,
+UNKNOWN_SESSION …); the charger's own answer comes later as a CommandResult POSTed to the
+`response_url` we gave (§ 13.1: asynchronous). The order's outcome is that result, or
+TIMEOUT when none came within the CommandResponse's `timeout` (capped by the order's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from chargenet.adapters.ocpi.ids import split_global
+from chargenet.adapters.ocpi.outbound import connector_local_id, evse_uid
+from chargenet.adapters.ocpi.party import OcpiParty
+from chargenet.adapters.ocpi.wire import PeerFailed, utc_text
+from chargenet.app.ocpi import Peer, PeerStatus
+from chargenet.app.orders import Failure, Order, OrderResult
+from chargenet.core.supervision import OrderKind, OrderOutcome
+from chargenet.kit.ids import new_id
+
+log = logging.getLogger(__name__)
+
+KINDS = {
+    OrderKind.REMOTE_START: "START_SESSION",
+    OrderKind.REMOTE_STOP: "STOP_SESSION",
+    OrderKind.UNLOCK_CONNECTOR: "UNLOCK_CONNECTOR",
+}
+RESULT_PATH = "commands"  # our response_url: {version_url}/commands/{TYPE}/{uid}
+
+
+@dataclass
+class OcpiCommands:
+    party: OcpiParty
+    _waiting: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+
+    def problem(self, order: Order) -> str | None:
+        if order.kind not in KINDS:
+            return f"OCPI Commands cannot carry a {order.kind.value} order"
+        return None
+
+    def result_received(self, uid: str, body: dict[str, Any]) -> bool:
+        """A CommandResult arrived at our response_url; False when nobody waits for it."""
+        future = self._waiting.get(uid)
+        if future is None or future.done():
+            return False
+        future.set_result(body)
+        return True
+
+    def _peer(self, operator_id: str) -> Peer | None:
+        for peer in self.party.directory.peers():
+            if peer.status is PeerStatus.REGISTERED and operator_id in peer.writable.values():
+                return peer
+        return None
+
+    async def execute(self, order: Order, timeout_s: float) -> OrderResult:
+        kind = KINDS.get(order.kind)
+        if kind is None:
+            return OrderResult(OrderOutcome.FAILED, f"not an OCPI command: {order.kind.value}")
+        charger = await asyncio.to_thread(self.party.reads.charger, order.charger_id)
+        if charger is None:
+            return OrderResult(OrderOutcome.FAILED, f"unknown charger {order.charger_id}")
+        peer = await asyncio.to_thread(self._peer, charger["operator_id"])
+        url = peer.endpoint("commands", "RECEIVER") if peer is not None else None
+        if peer is None or url is None or peer.token_out is None:
+            return OrderResult(
+                OrderOutcome.FAILED,
+                "the operator's platform has no OCPI Commands receiver registered",
+                failure=Failure.NOT_CONNECTED,
+            )
+        uid = new_id()[:36]
+        identity = self.party.settings.identity
+        body: dict[str, Any] = {
+            "response_url": f"{identity.version_url}/{RESULT_PATH}/{kind}/{uid}"
+        }
+        try:
+            body |= self._body(order, kind, charger)
+        except LookupError as exc:
+            return OrderResult(OrderOutcome.FAILED, str(exc))
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[uid] = future
+        try:
+            try:
+                _, answer = await self.party.client.call(
+                    "POST", f"{url.rstrip('/')}/{kind}", peer.token_out, json=body
+                )
+            except PeerFailed as exc:
+                return OrderResult(OrderOutcome.FAILED, str(exc), failure=Failure.ERROR)
+            response = answer.get("data") or {}
+            result = str(response.get("result", ""))
+            if result != "ACCEPTED":
+                return OrderResult(OrderOutcome.REJECTED, f"CommandResponse {result}", response)
+            wait = min(float(response.get("timeout") or timeout_s), timeout_s)
+            try:
+                final = await asyncio.wait_for(future, wait)
+            except TimeoutError:
+                return OrderResult(
+                    OrderOutcome.TIMEOUT, f"no CommandResult within {wait:g} s", response
+                )
+            outcome = (
+                OrderOutcome.ACCEPTED
+                if final.get("result") == "ACCEPTED"
+                else OrderOutcome.REJECTED
+            )
+            return OrderResult(outcome, f"CommandResult {final.get('result')}", final)
+        finally:
+            self._waiting.pop(uid, None)
+
+    def _body(self, order: Order, kind: str, charger: dict[str, Any]) -> dict[str, Any]:
+        connectors = charger.get("connectors") or []
+        target = next(
+            (c for c in connectors if c["connector_id"] == order.target_id),
+            connectors[0] if connectors else None,
+        )
+        if target is None:
+            raise LookupError(f"charger {order.charger_id} has no connector")
+        split = split_global(charger["station_id"])
+        location = split[1] if split is not None else charger["station_id"]
+        if kind == "STOP_SESSION":
+            session = order.parameters.get("session_id", "")
+            found = split_global(session)
+            return {"session_id": found[1] if found is not None else session}
+        where = {
+            "location_id": location,
+            "evse_uid": evse_uid(target),
+            "connector_id": connector_local_id(target),
+        }
+        if kind == "UNLOCK_CONNECTOR":
+            return where
+        us = self.party.settings.identity.party
+        token = {**order.parameters, **order.private}.get("id_tag", "")
+        if not token:
+            raise LookupError("a remote start needs the driver's token")
+        contract = order.parameters.get("token_digest", "")[:12].upper()
+        return {
+            **where,
+            "token": {
+                "country_code": us.country_code,
+                "party_id": us.party_id,
+                "uid": token,
+                "type": "APP_USER",
+                "contract_id": f"{us.country_code}-{us.party_id}-{contract}",
+                "issuer": "chargenet",
+                "valid": True,
+                "whitelist": "ALLOWED",
+                "last_updated": utc_text(self.party.clock.now()),
+            },
+        }

@@ -1,0 +1,1 @@
+"""Payment providers: their signed notifications → top-ups (app/payments.py)."""

@@ -1,0 +1,431 @@
+"""Reads of drivers, tokens, the ledger and the sessions they pay for (app/settlement.py),
+and the writer of the token uids kept for local lists."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, delete, exists, func, literal, or_, select
+
+from chargenet.adapters.storage.projections._sql import upsert
+from chargenet.adapters.storage.schema import (
+    chargers,
+    connector_live,
+    connectors,
+    sessions,
+    stations,
+)
+from chargenet.adapters.storage.tables_ocpi import connector_tariffs, tariffs
+from chargenet.adapters.storage.tables_settlement import (
+    driver_tokens,
+    drivers,
+    ledger_accounts,
+    ledger_entries,
+    ledger_postings,
+    session_claims,
+    token_uids,
+)
+from chargenet.adapters.storage.tables_tcec import station_prices
+from chargenet.app.settlement import SessionFacts, UnitPrice
+from chargenet.core.drivers import TokenKind, TokenState
+from chargenet.core.ledger import AccountKind, EntryKind, account_kind, arrears, wallet
+from chargenet.core.sessions import SessionState
+from chargenet.core.tariffs import TariffPeriod, price_at
+from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ, to_local
+
+# A session's token: the one the charger reported, else the one its remote start claimed.
+_TOKEN_OF = func.coalesce(sessions.c.token_hash, session_claims.c.token_digest)
+_SESSIONS = sessions.outerjoin(session_claims, session_claims.c.session_id == sessions.c.session_id)
+_SESSION_COLUMNS = (
+    sessions.c.session_id,
+    sessions.c.connector_id,
+    sessions.c.charger_id,
+    sessions.c.operator_id,
+    sessions.c.state,
+    sessions.c.started_at,
+    sessions.c.ended_at,
+    sessions.c.energy_wh,
+    sessions.c.meter_start_wh,
+    _TOKEN_OF.label("token_hash"),
+    sessions.c.flags,
+)
+
+
+def _facts(row: Any) -> SessionFacts:
+    return SessionFacts(**row._mapping)
+
+
+def _token(row: Any) -> TokenState:
+    return TokenState(
+        digest=row.token_digest,
+        driver_id=row.driver_id,
+        kind=TokenKind(row.kind),
+        blocked=row.blocked,
+        expires_at=row.expires_at,
+        driver_closed=row.closed,
+    )
+
+
+_TOKEN_QUERY = select(
+    driver_tokens.c.token_digest,
+    driver_tokens.c.driver_id,
+    driver_tokens.c.kind,
+    driver_tokens.c.blocked,
+    driver_tokens.c.expires_at,
+    drivers.c.closed,
+).join(drivers, drivers.c.driver_id == driver_tokens.c.driver_id)
+
+
+class SqlSettlementReads:
+    def __init__(self, read_engine: Engine, write_engine: Engine, zone: str = DEFAULT_LOCAL_TZ):
+        self._read = read_engine
+        self._write = write_engine
+        self._zone = zone
+
+    # tokens and drivers
+
+    def token(self, digest: str) -> TokenState | None:
+        with self._read.connect() as conn:
+            row = conn.execute(_TOKEN_QUERY.where(driver_tokens.c.token_digest == digest)).first()
+        return None if row is None else _token(row)
+
+    def has_tokens(self) -> bool:
+        with self._read.connect() as conn:
+            return bool(conn.execute(select(exists().select_from(driver_tokens))).scalar())
+
+    def driver(self, driver_id: str) -> dict[str, Any] | None:
+        with self._read.connect() as conn:
+            row = conn.execute(select(drivers).where(drivers.c.driver_id == driver_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def tokens_of(self, driver_id: str) -> list[dict[str, Any]]:
+        query = (
+            select(driver_tokens)
+            .where(driver_tokens.c.driver_id == driver_id)
+            .order_by(driver_tokens.c.registered_at)
+        )
+        with self._read.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def local_list(self) -> list[tuple[str, TokenState]]:
+        query = _TOKEN_QUERY.add_columns(token_uids.c.uid).join(
+            token_uids, token_uids.c.token_digest == driver_tokens.c.token_digest
+        )
+        with self._read.connect() as conn:
+            return [(r.uid, _token(r)) for r in conn.execute(query.order_by(token_uids.c.uid))]
+
+    def published_tokens(
+        self,
+        date_from: datetime | None,
+        date_to: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Cards and VINs with their text, changed in [date_from, date_to), for partners
+        (OCPI Tokens sender); app tokens are secrets and never listed."""
+        changed = driver_tokens.c.as_of
+        query = (
+            select(
+                token_uids.c.uid,
+                driver_tokens.c.token_digest,
+                driver_tokens.c.driver_id,
+                driver_tokens.c.kind,
+                driver_tokens.c.label,
+                driver_tokens.c.blocked,
+                driver_tokens.c.expires_at,
+                driver_tokens.c.as_of,
+                drivers.c.closed,
+            )
+            .join(token_uids, token_uids.c.token_digest == driver_tokens.c.token_digest)
+            .join(drivers, drivers.c.driver_id == driver_tokens.c.driver_id)
+        )
+        if date_from is not None:
+            query = query.where(changed >= date_from)
+        if date_to is not None:
+            query = query.where(changed < date_to)
+        with self._read.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(query.subquery())).scalar() or 0
+            rows = conn.execute(
+                query.order_by(changed, token_uids.c.uid).offset(offset).limit(limit)
+            ).all()
+        return [dict(r._mapping) for r in rows], int(total)
+
+    def keep_uid(self, digest: str, uid: str, at: datetime) -> None:
+        with self._write.begin() as conn:
+            upsert(
+                conn,
+                token_uids,
+                {"token_digest": digest, "uid": uid, "updated_at": at},
+                ["token_digest"],
+                newer_only=False,
+            )
+
+    def forget_uid(self, digest: str) -> None:
+        with self._write.begin() as conn:
+            conn.execute(delete(token_uids).where(token_uids.c.token_digest == digest))
+
+    # the ledger
+
+    def balances(self, accounts: Sequence[str]) -> dict[str, Decimal]:
+        query = (
+            select(ledger_postings.c.account, func.sum(ledger_postings.c.amount))
+            .where(ledger_postings.c.account.in_(list(accounts)))
+            .group_by(ledger_postings.c.account)
+        )
+        with self._read.connect() as conn:
+            return {r[0]: r[1] or Decimal(0) for r in conn.execute(query)}
+
+    def floor(self, account: str) -> Decimal:
+        with self._read.connect() as conn:
+            found = conn.execute(
+                select(ledger_accounts.c.floor).where(ledger_accounts.c.account == account)
+            ).scalar()
+        return found if found is not None else Decimal(0)
+
+    def _postings(
+        self, conn: Any, entry_ids: Sequence[str]
+    ) -> dict[str, list[tuple[str, Decimal]]]:
+        out: dict[str, list[tuple[str, Decimal]]] = {}
+        query = select(
+            ledger_postings.c.entry_id, ledger_postings.c.account, ledger_postings.c.amount
+        ).where(ledger_postings.c.entry_id.in_(list(entry_ids)))
+        for r in conn.execute(query):
+            out.setdefault(r.entry_id, []).append((r.account, r.amount))
+        return out
+
+    @staticmethod
+    def _described(row: Any, postings: list[tuple[str, Decimal]]) -> dict[str, Any]:
+        """An entry with who it concerns: its driver, its operator, the money that went
+        to operator and platform (a charge's total), and the driver's net."""
+        out = dict(row._mapping)
+        out["driver_id"] = out["operator_id"] = None
+        out["total"] = Decimal(0)
+        out["driver_net"] = Decimal(0)
+        out["postings"] = [{"account": a, "amount": str(m)} for a, m in postings]
+        for account, amount in postings:
+            kind = account_kind(account)
+            name = account.partition(":")[2]
+            if kind in (AccountKind.WALLET, AccountKind.ARREARS):
+                out["driver_id"] = name
+                out["driver_net"] += amount
+            elif kind is AccountKind.OPERATOR:
+                out["operator_id"] = name
+                out["total"] += amount
+            elif kind is AccountKind.FEES:
+                out["total"] += amount
+        return out
+
+    def entry(self, entry_id: str) -> dict[str, Any] | None:
+        with self._read.connect() as conn:
+            row = conn.execute(
+                select(ledger_entries).where(ledger_entries.c.entry_id == entry_id)
+            ).first()
+            if row is None:
+                return None
+            return self._described(row, self._postings(conn, [entry_id]).get(entry_id, []))
+
+    def entries_of(self, driver_id: str, limit: int) -> list[dict[str, Any]]:
+        mine = [wallet(driver_id), arrears(driver_id)]
+        ids = (
+            select(ledger_postings.c.entry_id)
+            .where(ledger_postings.c.account.in_(mine))
+            .distinct()
+            .scalar_subquery()
+        )
+        query = (
+            select(ledger_entries)
+            .where(ledger_entries.c.entry_id.in_(ids))
+            .order_by(ledger_entries.c.posted_at.desc(), ledger_entries.c.entry_id)
+            .limit(limit)
+        )
+        with self._read.connect() as conn:
+            rows = conn.execute(query).all()
+            postings = self._postings(conn, [r.entry_id for r in rows])
+            return [self._described(r, postings.get(r.entry_id, [])) for r in rows]
+
+    def account_movements(
+        self, account: str, start: datetime, end: datetime
+    ) -> tuple[Decimal, list[dict[str, Any]]]:
+        """The balance of an account at `start`, and its postings in [start, end)."""
+        with self._read.connect() as conn:
+            opening = conn.execute(
+                select(func.sum(ledger_postings.c.amount)).where(
+                    ledger_postings.c.account == account, ledger_postings.c.posted_at < start
+                )
+            ).scalar()
+            rows = conn.execute(
+                select(
+                    ledger_postings.c.entry_id,
+                    ledger_postings.c.amount,
+                    ledger_postings.c.posted_at,
+                    ledger_entries.c.kind,
+                    ledger_entries.c.reference,
+                )
+                .join(ledger_entries, ledger_entries.c.entry_id == ledger_postings.c.entry_id)
+                .where(
+                    ledger_postings.c.account == account,
+                    ledger_postings.c.posted_at >= start,
+                    ledger_postings.c.posted_at < end,
+                )
+                .order_by(ledger_postings.c.posted_at, ledger_postings.c.entry_id)
+            ).all()
+        return opening or Decimal(0), [dict(r._mapping) for r in rows]
+
+    def refunded(self, charge_id: str) -> Decimal:
+        query = (
+            select(func.sum(ledger_postings.c.amount))
+            .join(ledger_entries, ledger_entries.c.entry_id == ledger_postings.c.entry_id)
+            .where(
+                ledger_entries.c.kind == EntryKind.REFUND.value,
+                ledger_entries.c.reference == charge_id,
+                or_(
+                    ledger_postings.c.account.like("operator:%"),
+                    ledger_postings.c.account.like("fees:%"),
+                ),
+            )
+        )
+        with self._read.connect() as conn:
+            found = conn.execute(query).scalar()
+        return -(found or Decimal(0))
+
+    # sessions
+
+    def session(self, session_id: str) -> SessionFacts | None:
+        with self._read.connect() as conn:
+            row = conn.execute(
+                select(*_SESSION_COLUMNS)
+                .select_from(_SESSIONS)
+                .where(sessions.c.session_id == session_id)
+            ).first()
+        return None if row is None else _facts(row)
+
+    def sessions_of(self, driver_id: str, limit: int) -> list[SessionFacts]:
+        digests = select(driver_tokens.c.token_digest).where(driver_tokens.c.driver_id == driver_id)
+        query = (
+            select(*_SESSION_COLUMNS)
+            .select_from(_SESSIONS)
+            .where(_TOKEN_OF.in_(digests.scalar_subquery()))
+            .order_by(sessions.c.started_at.desc())
+            .limit(limit)
+        )
+        with self._read.connect() as conn:
+            return [_facts(r) for r in conn.execute(query)]
+
+    def live(self, session_id: str) -> dict[str, Any] | None:
+        query = (
+            select(
+                connector_live.c.session_id,
+                connector_live.c.power_w,
+                connector_live.c.energy_register_wh,
+                connector_live.c.meter_at,
+                connector_live.c.status,
+            )
+            .join(sessions, sessions.c.connector_id == connector_live.c.connector_id)
+            .where(sessions.c.session_id == session_id)
+        )
+        with self._read.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else dict(row._mapping)
+
+    def unsettled(self, limit: int) -> list[str]:
+        charged = select(ledger_entries.c.entry_id).where(
+            ledger_entries.c.entry_id == literal("charge:") + sessions.c.session_id
+        )
+        query = (
+            select(sessions.c.session_id)
+            .select_from(_SESSIONS)
+            .join(driver_tokens, driver_tokens.c.token_digest == _TOKEN_OF)
+            .where(
+                sessions.c.state == SessionState.COMPLETED.value,
+                # untrusted (NULL) or no energy: nothing to charge, not retried
+                sessions.c.energy_wh > 0,
+                ~exists(charged),
+            )
+            .order_by(sessions.c.ended_at)
+            .limit(limit)
+        )
+        with self._read.connect() as conn:
+            return [r[0] for r in conn.execute(query)]
+
+    def connector_target(self, connector_id: str) -> dict[str, Any] | None:
+        """Where a remote start for a connector goes: its charger, numbers and protocol."""
+        query = (
+            select(
+                connectors.c.connector_id,
+                connectors.c.charger_id,
+                connectors.c.operator_id,
+                connectors.c.evse_no,
+                connectors.c.connector_no,
+                chargers.c.protocol,
+                stations.c.access,
+            )
+            .join(chargers, chargers.c.charger_id == connectors.c.charger_id)
+            .join(stations, stations.c.station_id == connectors.c.station_id)
+            .where(connectors.c.connector_id == connector_id, connectors.c.retired_at.is_(None))
+        )
+        with self._read.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else dict(row._mapping)
+
+    # the price in force
+
+    def price_in_force(self, connector_id: str, at: datetime) -> UnitPrice | None:
+        """The operator's time-of-use price at the connector (its own, else its station's)
+        at local time `at`, else the first OCPI tariff of the connector valid at `at`."""
+        with self._read.connect() as conn:
+            station = conn.execute(
+                select(connectors.c.station_id).where(connectors.c.connector_id == connector_id)
+            ).scalar()
+            if station is None:
+                return None
+            rows = conn.execute(
+                select(station_prices).where(
+                    station_prices.c.station_id == station,
+                    station_prices.c.scope.in_([connector_id, ""]),
+                )
+            ).all()
+            for row in sorted(rows, key=lambda r: r.scope == ""):
+                periods = tuple(
+                    TariffPeriod(
+                        start=time.fromisoformat(p["start"]),
+                        energy_price=Decimal(p["energy_price"]),
+                        service_price=Decimal(p["service_price"]),
+                    )
+                    for p in json.loads(row.periods)
+                )
+                period = price_at(periods, to_local(at, self._zone).time())
+                if period is not None:
+                    return UnitPrice(
+                        per_kwh=period.energy_price + period.service_price,
+                        per_session=Decimal(0),
+                        currency=row.currency,
+                        source=f"station_prices:{station}:{row.scope or '*'}",
+                    )
+            ids = conn.execute(
+                select(connector_tariffs.c.tariff_ids).where(
+                    connector_tariffs.c.connector_id == connector_id
+                )
+            ).scalar()
+            for tariff_id in (ids or "").split(","):
+                if not tariff_id:
+                    continue
+                t = conn.execute(
+                    select(tariffs).where(
+                        tariffs.c.tariff_id == tariff_id,
+                        tariffs.c.withdrawn_at.is_(None),
+                        or_(tariffs.c.valid_from.is_(None), tariffs.c.valid_from <= at),
+                        or_(tariffs.c.valid_until.is_(None), tariffs.c.valid_until > at),
+                    )
+                ).first()
+                if t is not None and t.energy_per_kwh is not None:
+                    return UnitPrice(
+                        per_kwh=t.energy_per_kwh,
+                        per_session=t.per_session or Decimal(0),
+                        currency=t.currency,
+                        source=f"ocpi:{tariff_id}",
+                    )
+        return None
