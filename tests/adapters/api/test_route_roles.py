@@ -331,16 +331,10 @@ def test_every_route_keeps_the_secret_world_from_every_persona_outside_its_scope
                 broken.append(f"{what}: server error")
             elif allowed == "partner":
                 # OCPI answers 401 without its token (2.2.1 §4.1.2), and so do operators'
-                # channels without their signature; T/CEC 102 answers with a Ret other
-                # than 0. API logins, even an admin's, are no partner credentials.
-                refused = (
-                    code == 401
-                    if path.startswith(("/ocpi", "/api/v1/channel"))
-                    else answer.json()["Ret"] != 0
-                )
-                # OCPI answers 401 without its token (2.2.1 §4.1.2); T/CEC 102 answers with
-                # a Ret other than 0. API logins, even an admin's, are no partner credentials.
-                if path.startswith("/ocpi"):
+                # channels without their signature; payment providers' notifications need
+                # the provider's signature; T/CEC 102 answers with a Ret other than 0. API
+                # logins, even an admin's, are no partner credentials.
+                if path.startswith(("/ocpi", "/api/v1/channel")):
                     refused = code == 401
                 elif path.startswith("/payments"):
                     refused = code in (401, 404)  # a provider's signature, or no such provider
