@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from chargenet.adapters.ocpi.client import OcpiClient
 from chargenet.adapters.ocpi.receiver import Receiver, Submit
@@ -42,6 +43,8 @@ class OcpiParty:
     submit: Submit
     clock: Clock
     client: OcpiClient = field(default_factory=OcpiClient)
+    # The open-data rate limiter, when several processes must share one (else in memory).
+    limiter: Any = None
     forward_stats: ForwardStats = field(default_factory=ForwardStats)
     _callers: dict[str, tuple[float, Caller | None]] = field(default_factory=dict)
 

@@ -17,7 +17,7 @@ from chargenet.adapters.tcec.intake import Intake
 from chargenet.adapters.tcec.outbox import Delivery
 from chargenet.adapters.tcec.outward import Charging, Puller
 from chargenet.adapters.tcec.partners import PartnerAdmin, PartnerDirectory
-from chargenet.adapters.tcec.security import ReplayGuard, TokenIssuer
+from chargenet.adapters.tcec.security import ReplayGuard, SeenMessages, TokenIssuer, Tokens
 from chargenet.adapters.tcec.server import PREFIX, tcec_router
 from chargenet.app.interconnect import Outbox, PartnerStore, SettlementQueries
 from chargenet.app.pipeline import IngestPipeline
@@ -52,6 +52,8 @@ class TcecGateway:
         vault: Vault,
         clock: Clock,
         options: TcecOptions,
+        tokens: Tokens | None = None,
+        seen: SeenMessages | None = None,
     ) -> None:
         self.options = options
         self._partners = partners
@@ -60,8 +62,8 @@ class TcecGateway:
         self.admin = PartnerAdmin(partners, vault, clock)
         self.settlement = settlement
         self.outbox = outbox
-        self.tokens = TokenIssuer(clock, options.token_ttl_s)
-        self.replay = ReplayGuard(clock, options.time_window_s)
+        self.tokens: Tokens = tokens or TokenIssuer(clock, options.token_ttl_s)
+        self.replay = ReplayGuard(clock, options.time_window_s, seen=seen)
         self.intake = Intake(pipeline, queries)
         self.clients = Clients(self.directory, options.our_operator_id, clock)
         self.delivery = Delivery(
