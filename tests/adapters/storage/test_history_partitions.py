@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -14,7 +14,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
 
 from chargenet.adapters.storage import history, migrate
-from chargenet.adapters.storage.tables_supervision import presence_history, status_history
+from chargenet.adapters.storage.rollup import FLAGS, roll_up
+from chargenet.adapters.storage.tables_supervision import (
+    presence_history,
+    status_daily,
+    status_history,
+)
+from chargenet.analytics.statusclass import COUNTED_STATUSES
 from chargenet.app.supervision_ports import Scope
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
@@ -138,3 +144,27 @@ def test_the_migration_goes_down_to_plain_tables_and_back_with_the_rows(
         assert history.partitioned(conn, "status_history") == (engine.dialect.name == "postgresql")
     after = platform.supervision.measure(Scope(), edges, "port")
     assert np.allclose(after.seconds, before.seconds, rtol=0, atol=1e-6)
+
+
+def test_daily_roll_ups_add_up_to_the_uptime_of_their_days_and_outlive_retention(
+    platform: Platform,
+) -> None:
+
+    engine = platform.store.engine
+    platform.ingestor.ingest(reports(4))
+    zone = platform.settings.local_timezone
+    first, last = date(2025, 2, 1), date(2025, 2, 3)
+    lo = datetime(2025, 1, 31, 16, tzinfo=UTC)  # 2025-02-01 00:00 in Shanghai
+    whole = platform.supervision.measure(Scope(), [lo, lo + timedelta(days=3)], "connector")
+    assert roll_up(engine, platform.supervision, first, last, zone) > 0
+    assert roll_up(engine, platform.supervision, first, last, zone) > 0  # again: replaced
+    history.prune(engine, MAR)
+    with engine.connect() as conn:
+        rows = conn.execute(select(status_daily)).mappings().all()
+    assert {r["day"] for r in rows} == {first, date(2025, 2, 2), last}
+    for i, row in enumerate(whole.fleet):
+        mine = [r for r in rows if r["connector_id"] == row["connector_id"]]
+        for s, name in enumerate(COUNTED_STATUSES):
+            for f, flag in enumerate(FLAGS):
+                rolled = sum(r["seconds"] for r in mine if (r["status"], r["flag"]) == (name, flag))
+                assert rolled == pytest.approx(float(whole.seconds[i, 0, s, f]), abs=1e-3)

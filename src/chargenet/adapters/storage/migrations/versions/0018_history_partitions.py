@@ -1,9 +1,10 @@
 """scale: monthly history partitions (PostgreSQL); state shared by several processes
 
 Tables for the state several processes share (T/CEC tokens and replay guard, rate
-buckets, failed log-ins). On PostgreSQL each history table becomes a table partitioned by
-range of at_us, with one partition per month that holds rows (and the next three) and a
-default partition; its rows are copied over. SQLite keeps its plain tables: nothing changes there.
+buckets, failed log-ins) and for daily roll-ups of status durations (status_daily). On
+PostgreSQL each history table becomes a table partitioned by range of at_us, with one
+partition per month that holds rows (and the next three) and a default partition; its rows
+are copied over. SQLite keeps its plain tables.
 
 Revision ID: 0018
 Revises: 0012
@@ -85,7 +86,22 @@ def _shared_tables() -> None:
     )
 
 
+def _daily() -> None:
+    op.create_table(
+        "status_daily",
+        sa.Column("connector_id", sa.String(length=128), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("flag", sa.String(length=8), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "connector_id", "day", "status", "flag", name=op.f("pk_status_daily")
+        ),
+    )
+
+
 _SHARED = (
+    "status_daily",
     "login_known",
     "login_failures",
     "login_streaks",
@@ -97,6 +113,7 @@ _SHARED = (
 
 def upgrade() -> None:
     _shared_tables()
+    _daily()
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
