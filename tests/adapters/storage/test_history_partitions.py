@@ -168,3 +168,28 @@ def test_daily_roll_ups_add_up_to_the_uptime_of_their_days_and_outlive_retention
             for f, flag in enumerate(FLAGS):
                 rolled = sum(r["seconds"] for r in mine if (r["status"], r["flag"]) == (name, flag))
                 assert rolled == pytest.approx(float(whole.seconds[i, 0, s, f]), abs=1e-3)
+
+
+def test_processes_starting_together_make_each_month_once(platform: Platform) -> None:
+    import threading
+
+    errors: list[str] = []
+
+    def start(month: int) -> None:
+        try:
+            history.ensure_ahead(platform.store.engine, datetime(2031, month, 1, tzinfo=UTC))
+        except Exception as exc:  # what a second process would die of at start-up
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=start, args=(m,)) for m in (1, 1, 2, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    if platform.store.engine.dialect.name == "postgresql":
+        with platform.store.engine.connect() as conn:
+            made = history.partitions(conn, "status_history")
+        assert [m for m in made if m.startswith("status_history_p2031")] == [
+            f"status_history_p2031{m:02d}" for m in range(1, 6)
+        ]

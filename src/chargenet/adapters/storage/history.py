@@ -110,8 +110,12 @@ def create_month(conn: Connection, table: str, year: int, month: int) -> bool:
 
 
 def ensure_months(conn: Connection, first: datetime, last: datetime) -> list[str]:
-    """Partitions for every month from `first` to `last` (PostgreSQL; nothing elsewhere)."""
-    made = []
+    """Partitions for every month from `first` to `last` (PostgreSQL; nothing elsewhere).
+    Processes starting together take turns (a transaction-scoped advisory lock)."""
+    made: list[str] = []
+    if conn.dialect.name != "postgresql":
+        return made
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('chargenet history partitions'))"))
     for table, _ in HISTORY:
         if not partitioned(conn, table):
             continue
