@@ -158,7 +158,7 @@ class SqlRateLimiter:
                     .where(b.c.name == self._name, b.c.client == client)
                     .with_for_update()
                 ).one()
-            else:  # SQLite: BEGIN IMMEDIATE semantics come from the write below first
+            else:  # SQLite: the INSERT first takes the database's write lock until commit
                 conn.execute(
                     _insert(conn, b)
                     .values(name=self._name, client=client, tokens=float(self.capacity), stamp=now)
