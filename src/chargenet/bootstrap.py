@@ -19,6 +19,7 @@ from chargenet.adapters.ocpi.party import OcpiParty, OcpiSettings
 from chargenet.adapters.ocpi.registration import Identity
 from chargenet.adapters.ocpp.control import OcppControl
 from chargenet.adapters.ocpp.gateway import GatewayConfig, OcppGateway
+from chargenet.adapters.storage import history
 from chargenet.adapters.storage.accounts import SqlUserStore
 from chargenet.adapters.storage.channels import SqlChannelStore
 from chargenet.adapters.storage.interface_log import SqlInterfaceLog
@@ -35,10 +36,17 @@ from chargenet.adapters.storage.queries_supervision import SupervisionReads
 from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.adapters.storage.queries_tcec import SettlementReadModel
 from chargenet.adapters.storage.readmodel import ReadModel
+from chargenet.adapters.storage.shared_state import (
+    SqlRateLimiter,
+    SqlSeen,
+    SqlThrottleRecords,
+    SqlTokenRecords,
+)
 from chargenet.adapters.storage.store import SqlEventStore
 from chargenet.adapters.storage.tcec_config import SqlOutbox, SqlPartnerStore
 from chargenet.adapters.tcec.crypto import Vault, master_keys
 from chargenet.adapters.tcec.gateway import TcecGateway, TcecOptions
+from chargenet.adapters.tcec.security import SharedTokenIssuer
 from chargenet.adapters.webhook.control import WebhookControl
 from chargenet.adapters.webhook.signing import Sealer
 from chargenet.app.accounts import AccountService
@@ -47,6 +55,7 @@ from chargenet.app.credit import CreditService
 from chargenet.app.incidents import IncidentService
 from chargenet.app.ingest import EventIngestor, Outcome
 from chargenet.app.inspections import InspectionService
+from chargenet.app.login_throttle import LoginThrottle
 from chargenet.app.orderly import OrderlyService
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline, WriterProcess
@@ -192,16 +201,19 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         synchronous=settings.sqlite_synchronous,
         allow_unsafe_durability=settings.allow_unsafe_durability,
     )
+    if settings.shared_state not in ("memory", "database"):
+        raise ValueError(f"shared_state is memory or database, not {settings.shared_state!r}")
     if settings.auto_migrate:
         store.upgrade()
     elif not store.is_current():
         raise RuntimeError("the database schema is not current: run `chargenet db upgrade`")
+    clock = clock or SystemClock()
+    history.ensure_ahead(store.engine, clock.now())  # PostgreSQL: months to write into
     bus = MemoryBus()
     ingestor = EventIngestor(store, bus)
     pipeline = IngestPipeline(
         ingestor, max_batch=settings.ingest_max_batch, process=_writer_process(settings, bus)
     )
-    clock = clock or SystemClock()
     read = ReadModel(store.read_engine)
     orders = OrderService(pipeline, clock)
     tcec = _tcec(settings, store, pipeline, read, clock)
@@ -236,7 +248,13 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         orders=orders,
         tcec=tcec,
         supervision=supervision,
-        accounts=AccountService(SqlUserStore(store.engine, store.read_engine), clock),
+        accounts=AccountService(
+            SqlUserStore(store.engine, store.read_engine),
+            clock,
+            throttle=LoginThrottle(SqlThrottleRecords(store.engine))
+            if settings.shared_state == "database"
+            else None,
+        ),
         clock=clock,
         ocpp=ocpp,
         ocpp_queries=ocpp_queries,
@@ -282,14 +300,22 @@ def _tcec(
     read: ReadModel,
     clock: Clock,
 ) -> TcecGateway:
+    vault = Vault(lambda: master_keys(settings.tcec_master_key, settings.tcec_master_key_file))
+    shared = settings.shared_state == "database"
     return TcecGateway(
+        tokens=SharedTokenIssuer(
+            SqlTokenRecords(store.engine), vault, clock, settings.tcec_token_ttl_s
+        )
+        if shared
+        else None,
+        seen=SqlSeen(store.engine) if shared else None,
         partners=SqlPartnerStore(store.engine, store.read_engine),
         outbox=SqlOutbox(store.engine, store.read_engine),
         interface_log=SqlInterfaceLog(store.engine, store.read_engine),
         settlement=SettlementReadModel(store.read_engine),
         queries=read,
         pipeline=pipeline,
-        vault=Vault(lambda: master_keys(settings.tcec_master_key, settings.tcec_master_key_file)),
+        vault=vault,
         clock=clock,
         options=TcecOptions(
             our_operator_id=settings.tcec_operator_id,
@@ -335,6 +361,9 @@ def build_ocpi(platform: Platform) -> OcpiParty:
         clock=platform.clock,
         tokens=platform.settlement_reads,
         authoriser=platform.authoriser,
+        limiter=SqlRateLimiter(platform.store.engine, "open_data", s.open_data_per_minute)
+        if s.shared_state == "database"
+        else None,
     )
 
 

@@ -31,6 +31,10 @@ class Settings:
     # its own, so that protocol servers keep the interpreter lock — for machines with cores
     # to spare; on 2 cores it measured slower (docs/ocpp.md, benchmarks/ocpp_ingest).
     ingest_writer: str = "thread"
+    # Where guards live that several processes must agree on (T/CEC tokens and replay
+    # guard, rate limits, failed log-ins): "memory" of this process (one process, the
+    # embedded default) or the "database" every process shares (docs/scale.md).
+    shared_state: str = "memory"
     log_level: str = "INFO"
     # T/CEC 102 interconnection (docs/tcec.md)
     tcec_operator_id: str = "CHARGENET"  # our OperatorID towards partner platforms
@@ -89,6 +93,7 @@ class Settings:
             ("sqlite_synchronous", str),
             ("ingest_max_batch", int),
             ("ingest_writer", str),
+            ("shared_state", str),
             ("log_level", str),
             ("tcec_operator_id", str),
             ("tcec_master_key", str),

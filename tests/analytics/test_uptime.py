@@ -355,3 +355,103 @@ def test_time_below_the_minimum_power_the_charger_reports_is_a_nevi_outage_only(
     assert float(nevi.outage) == 1 * 3600  # 11–12, charging below the minimum
     assert float(uptime.status_breakdown(seconds[0, 0])["below_min_power"]) == 3600
     assert float(uk.reliability) == 100.0  # the UK measures status: it was charging
+
+
+# --- batches of chargers ------------------------------------------------------------------
+
+
+def _random_world(seed: int) -> tuple[uptime.Fleet, uptime.Reports, uptime.I64]:
+    """Chargers of one to three connectors, ports of one or two, with every kind of report."""
+    rng = np.random.default_rng(seed)
+    lo, hi = to_micros(local(2025, 3, 1)), to_micros(local(2025, 3, 9))
+    sizes = rng.integers(1, 4, 9)
+    charger_of = np.repeat(np.arange(len(sizes)), sizes)
+    n = len(charger_of)
+    within = np.arange(n) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    ports = np.unique(charger_of * 2 + within // 2, return_inverse=True)[1]
+
+    def times(k: int) -> uptime.I64:
+        return rng.integers(lo - 86_400_000_000, hi, k, dtype=np.int64)
+
+    s_n, p_n, x_n, l_n = 40 * n, 10 * len(sizes), 2 * n, 3 * n
+    x_start, c_start = times(x_n), times(x_n)
+    f = uptime.Fleet(
+        charger=charger_of,
+        service_from=lo + rng.integers(-(10**11), 10**11, n, dtype=np.int64),
+        service_until=np.where(rng.random(n) < 0.2, hi - 10**10, uptime.FOREVER),
+    )
+    r = uptime.Reports(
+        status_conn=rng.integers(0, n, s_n, dtype=np.int64),
+        status_at=times(s_n),
+        status_code=rng.integers(0, len(S), s_n, dtype=np.int64),
+        presence_charger=rng.integers(0, len(sizes), p_n, dtype=np.int64),
+        presence_at=times(p_n),
+        presence_online=rng.integers(0, 2, p_n, dtype=np.int64),
+        excluded_conn=rng.integers(0, n, x_n, dtype=np.int64),
+        excluded_start=x_start,
+        excluded_end=x_start + rng.integers(1, 10**10, x_n, dtype=np.int64),
+        closed_conn=rng.integers(0, n, x_n, dtype=np.int64),
+        closed_start=c_start,
+        closed_end=c_start + rng.integers(1, 10**10, x_n, dtype=np.int64),
+        limit_conn=rng.integers(0, n, l_n, dtype=np.int64),
+        limit_at=times(l_n),
+        limit_below=rng.integers(0, 2, l_n, dtype=np.int64),
+    )
+    return f, r, ports
+
+
+def _batches(
+    f: uptime.Fleet, r: uptime.Reports, ports: uptime.I64 | None, size: int
+) -> list[uptime.Batch]:
+    """The world cut into batches of `size` whole chargers, renumbered within each."""
+    out = []
+    n_chargers = int(f.charger.max()) + 1
+    for first in range(0, n_chargers, size):
+        chargers = np.arange(first, min(first + size, n_chargers))
+        conns = np.flatnonzero(np.isin(f.charger, chargers))
+        local_conn = np.full(f.size, -1, dtype=np.int64)
+        local_conn[conns] = np.arange(len(conns))
+
+        def pick(
+            conn: uptime.I64, *columns: uptime.I64, renumber: uptime.I64 = local_conn
+        ) -> list[uptime.I64]:
+            keep = renumber[conn] >= 0
+            return [renumber[conn[keep]], *(c[keep] for c in columns)]
+
+        s = pick(r.status_conn, r.status_at, r.status_code)
+        p_keep = np.isin(r.presence_charger, chargers)
+        x = pick(r.excluded_conn, r.excluded_start, r.excluded_end)
+        c = pick(r.closed_conn, r.closed_start, r.closed_end)
+        lim = pick(r.limit_conn, r.limit_at, r.limit_below)
+        batch_reports = uptime.Reports(
+            *s,
+            r.presence_charger[p_keep] - first,
+            r.presence_at[p_keep],
+            r.presence_online[p_keep],
+            *x,
+            *c,
+            *lim,
+        )
+        batch_fleet = uptime.Fleet(
+            f.charger[conns] - first, f.service_from[conns], f.service_until[conns]
+        )
+        if ports is None:
+            out.append(uptime.Batch(batch_fleet, batch_reports, conns))
+        else:
+            units, local_ports = np.unique(ports[conns], return_inverse=True)
+            out.append(uptime.Batch(batch_fleet, batch_reports, units, local_ports))
+    return out
+
+
+@pytest.mark.parametrize("per_port", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_batches_of_chargers_add_up_to_one_pass_over_all(seed: int, per_port: bool) -> None:
+    f, r, ports = _random_world(seed)
+    the_ports = ports if per_port else None
+    bounds = edges(local(2025, 3, 1), local(2025, 3, 4), local(2025, 3, 9))
+    whole = uptime.status_seconds(f, r, bounds, ports=the_ports)
+    n_units = whole.shape[0]
+    assert whole[..., uptime.EXCLUDED].sum() > 0 and whole[..., uptime.CLOSED].sum() > 0
+    for size in (1, 2, 4, 100):
+        batched = uptime.status_seconds_batched(_batches(f, r, the_ports, size), bounds, n_units)
+        assert np.allclose(batched, whole, rtol=0, atol=1e-6)

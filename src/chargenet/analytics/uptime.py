@@ -11,6 +11,7 @@ Times are integer microseconds since the Unix epoch (UTC).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,6 +144,7 @@ def status_seconds(
     n = fleet.size
     k = len(edges) - 1
     n_units = n if ports is None else int(ports.max(initial=-1)) + 1
+    own_groups = groups is None
     if groups is None:
         groups, n_groups = np.arange(n_units, dtype=np.int64), n_units
     elif n_groups is None:
@@ -151,7 +153,9 @@ def status_seconds(
     if n == 0 or k <= 0:
         return np.zeros(out_shape)
     lo_all, hi_all = int(edges[0]), int(edges[-1])
-    keep = reports.status_at < hi_all
+    keep: Any = reports.status_at < hi_all
+    if keep.all():
+        keep = slice(None)  # no copies: most batches have nothing after the end
     p_conn, p_at, p_online = _presence_per_connector(fleet, reports)
     p_keep = p_at < hi_all
     l_keep = reports.limit_at < hi_all
@@ -230,10 +234,16 @@ def status_seconds(
     is_start = kind == _START
     status_src = np.maximum.accumulate(np.where(is_start | (kind == _STATUS), index, 0))
     status = np.where(is_start, NO_DATA, value)[status_src]
-    presence_src = np.maximum.accumulate(np.where(is_start | (kind == _PRESENCE), index, 0))
-    presence = np.where(is_start, _PRESENCE_UNKNOWN, value)[presence_src]
-    excluded = np.cumsum(np.where(kind == _EXCLUSION, value, 0)) > 0
-    closed = np.cumsum(np.where(kind == _CLOSURE, value, 0)) > 0
+    # Kinds of report a batch does not have cost nothing (most have status reports only).
+    presence: I64 | None = None
+    if bool(p_keep.any()):
+        presence_src = np.maximum.accumulate(np.where(is_start | (kind == _PRESENCE), index, 0))
+        presence = np.where(is_start, _PRESENCE_UNKNOWN, value)[presence_src]
+    excluded = closed = None
+    if len(reports.excluded_conn):
+        excluded = np.cumsum(np.where(kind == _EXCLUSION, value, 0)) > 0
+    if len(reports.closed_conn):
+        closed = np.cumsum(np.where(kind == _CLOSURE, value, 0)) > 0
     limited = None
     if has_limits:
         # The latest limit report, unless a status report came after it.
@@ -249,24 +259,66 @@ def status_seconds(
     nxt = np.empty_like(at)
     nxt[:-1] = at[1:]
     nxt = np.where(same_next, nxt, FOREVER)
-    lo = np.maximum(fleet.service_from, lo_all)[conn]
-    hi = np.minimum(fleet.service_until, hi_all)[conn]
-    a = np.clip(at, lo, hi)
-    b = np.clip(nxt, lo, hi)
-    useful = b > a
-    conn, a, b = conn[useful], a[useful], b[useful]
-    eff = _EFFECTIVE[status[useful], presence[useful]]
+    lo_c = np.maximum(fleet.service_from, lo_all)
+    hi_c = np.minimum(fleet.service_until, hi_all)
+    if (lo_c == lo_all).all() and (hi_c == hi_all).all():  # all in service throughout
+        a, b = np.clip(at, lo_all, hi_all), np.clip(nxt, lo_all, hi_all)
+    else:
+        lo, hi = lo_c[conn], hi_c[conn]
+        a = np.minimum(np.maximum(at, lo), hi)
+        b = np.minimum(np.maximum(nxt, lo), hi)
+    eff = (
+        _EFFECTIVE[status, _PRESENCE_UNKNOWN] if presence is None else _EFFECTIVE[status, presence]
+    )
     if limited is not None:
-        eff = np.where(limited[useful] & _USABLE[eff], LIMITED, eff)
-    flag = np.where(closed[useful], CLOSED, np.where(excluded[useful], EXCLUDED, COUNTED))
+        eff = np.where(limited & _USABLE[eff], LIMITED, eff)
+    flag = np.zeros(len(a), dtype=np.int64)
+    if excluded is not None:
+        flag[excluded] = EXCLUDED
+    if closed is not None:
+        flag[closed] = CLOSED  # closed wins over excluded
     unit = conn
     if ports is not None:
-        unit, a, b, eff, flag = _merge_ports(ports, n_units, conn, a, b, eff, flag)
-    seconds = (b - a) / 1e6
-    period = np.clip(np.searchsorted(edges, a, side="right") - 1, 0, k - 1)
-    cell = ((groups[unit] * k + period) * N_STATUSES + eff) * N_FLAGS + flag
-    total = np.bincount(cell, weights=seconds, minlength=int(np.prod(out_shape)))
+        useful = b > a
+        unit, a, b, eff, flag = _merge_ports(
+            ports, n_units, conn[useful], a[useful], b[useful], eff[useful], flag[useful]
+        )
+    # Empty pieces (b ≤ a: cut off by the period or the service) weigh nothing.
+    micros = np.subtract(b, a, dtype=np.float64)
+    np.maximum(micros, 0.0, out=micros)
+    cell = unit if own_groups else groups[unit]
+    if k > 1:
+        cell = cell * k + np.clip(np.searchsorted(edges, a, side="right") - 1, 0, k - 1)
+    cell = (cell * N_STATUSES + eff) * N_FLAGS + flag
+    total = np.bincount(cell, weights=micros, minlength=int(np.prod(out_shape))) / 1e6
     return np.asarray(total, dtype=np.float64).reshape(out_shape)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Some chargers' connectors and what happened to them, numbered within the batch
+    (Fleet rows, charger indices, Reports indices). `units` gives the measured unit of
+    each row of the batch's result: with `ports` (each connector's port, 0…P−1 within the
+    batch) one per port, else one per connector, in the measure's own numbering."""
+
+    fleet: Fleet
+    reports: Reports
+    units: I64
+    ports: I64 | None = None
+
+
+def status_seconds_batched(batches: Iterable[Batch], edges: I64, n_units: int) -> F64:
+    """`status_seconds` per unit, one batch of chargers at a time: shape (n_units, k,
+    N_STATUSES, 3). A connector's time depends only on its own reports and its charger's
+    (a port's, on its charger's connectors), so batches of whole chargers add up to the
+    figures of one pass over the lot, while memory holds one batch of reports and the
+    per-unit result only (a test holds the two equal)."""
+    k = max(len(edges) - 1, 0)
+    out = np.zeros((n_units, k, N_STATUSES, N_FLAGS))
+    for batch in batches:
+        part = status_seconds(batch.fleet, batch.reports, edges, ports=batch.ports)
+        out[batch.units] += part  # each unit lies in one batch: no index repeats
+    return out
 
 
 def _merge_ports(

@@ -24,8 +24,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
 
 from chargenet.core.oversight import ZombieRule
+from chargenet.kit.timeutil import from_micros, to_micros
 
 
 @dataclass(frozen=True)
@@ -68,62 +73,193 @@ class Finding:
     evidence: str
 
 
-def _days(delta: timedelta) -> float:
-    return delta.total_seconds() / 86_400
+MISSING = np.iinfo(np.int64).min  # an instant that is not known (None)
+_RULES = (
+    ZombieRule.NEVER_CONNECTED,
+    ZombieRule.LONG_DOWN,
+    ZombieRule.IDLE_AVAILABLE,
+    ZombieRule.FAILING_SESSIONS,
+)
+I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
 
 
-def detect(facts: ChargerFacts, now: datetime, rules: ZombieRules) -> Finding | None:
-    """The zombie rules a charger meets now, or None."""
-    hits: list[tuple[ZombieRule, datetime, str]] = []
-    if facts.first_report_at is None:
-        # Registered ahead of its installation, it is silent only from its commissioning.
-        since, what = facts.registered_at, "registration"
-        if facts.commissioned_at is not None and facts.commissioned_at > since:
-            since, what = facts.commissioned_at, "commissioning"
-        age = _days(now - since)
-        if age >= rules.never_connected_days:
-            hits.append((ZombieRule.NEVER_CONNECTED, since, f"silent since {what} ({age:.0f} d)"))
-    elif facts.down_since is not None and _days(now - facts.down_since) >= rules.down_days:
-        hits.append(
-            (
-                ZombieRule.LONG_DOWN,
-                facts.down_since,
-                f"every connector down for {_days(now - facts.down_since):.0f} d",
-            )
+def _us(t: datetime | None) -> int:
+    return MISSING if t is None else to_micros(t)
+
+
+@dataclass(frozen=True)
+class FactColumns:
+    """Many chargers' facts as columns (instants in µs, MISSING for None): what the rules
+    run over, a whole province in one pass."""
+
+    charger_id: list[str]
+    registered_at: I64
+    commissioned_at: I64
+    public: B
+    first_report_at: I64
+    down_since: I64
+    available_since: I64
+    last_session_end: I64
+    sessions: I64
+    successful: I64
+
+    @classmethod
+    def of(cls, facts: Iterable[ChargerFacts]) -> FactColumns:
+        rows = list(facts)
+
+        def col(name: str) -> I64:
+            return np.array([_us(getattr(f, name)) for f in rows], dtype=np.int64)
+
+        return cls(
+            charger_id=[f.charger_id for f in rows],
+            registered_at=col("registered_at"),
+            commissioned_at=col("commissioned_at"),
+            public=np.array([f.public for f in rows], dtype=bool),
+            first_report_at=col("first_report_at"),
+            down_since=col("down_since"),
+            available_since=col("available_since"),
+            last_session_end=col("last_session_end"),
+            sessions=np.array([f.sessions for f in rows], dtype=np.int64),
+            successful=np.array([f.successful for f in rows], dtype=np.int64),
         )
-    if (
-        facts.available_since is not None
-        and (facts.public or not rules.idle_public_only)
-        and _days(now - facts.available_since) >= rules.idle_days
+
+    def __len__(self) -> int:
+        return len(self.charger_id)
+
+    @cached_property
+    def _ids(self) -> npt.NDArray[np.object_]:
+        return np.array(self.charger_id, dtype=object)
+
+    def ids_where(self, mask: B) -> list[str]:
+        """The charger ids of the rows `mask` selects."""
+        return list(self._ids[mask].tolist())
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Which rules each charger meets now, one mask per rule."""
+
+    never_connected: B
+    long_down: B
+    idle_available: B
+    failing_sessions: B
+    now: datetime
+
+    @property
+    def any(self) -> B:
+        return np.asarray(
+            self.never_connected | self.long_down | self.idle_available | self.failing_sessions
+        )
+
+
+def _cutoff(now_us: int, days: float) -> int:
+    """The latest instant at least `days` before now (µs)."""
+    return now_us - round(days * 86_400_000_000)
+
+
+def detect_all(facts: FactColumns, now: datetime, rules: ZombieRules) -> Detection:
+    """The zombie rules each charger meets now, all chargers at once (MISSING is the
+    smallest instant: "no commissioning" is never later than the registration, and "no
+    session ended" is long enough ago)."""
+    now_us = to_micros(now)
+    never = facts.first_report_at == MISSING
+    silent_since = np.maximum(facts.commissioned_at, facts.registered_at)
+    idle_cut = _cutoff(now_us, rules.idle_days)
+    idle = (
+        (facts.available_since != MISSING)
+        & (facts.available_since <= idle_cut)
+        & (facts.last_session_end <= idle_cut)
+    )
+    if rules.idle_public_only:
+        idle &= facts.public
+    enough = facts.sessions >= rules.min_sessions
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = facts.successful / facts.sessions
+    return Detection(
+        never_connected=never & (silent_since <= _cutoff(now_us, rules.never_connected_days)),
+        long_down=~never
+        & (facts.down_since != MISSING)
+        & (facts.down_since <= _cutoff(now_us, rules.down_days)),
+        idle_available=idle,
+        failing_sessions=enough & (rate <= rules.max_success_rate),
+        now=now,
+    )
+
+
+def findings(
+    facts: FactColumns, found: Detection, rows: list[int], rules: ZombieRules
+) -> list[Finding | None]:
+    """The rows of a detection as findings with their evidence (None: no rule met)."""
+    pick = np.asarray(rows, dtype=np.int64)
+    columns = [
+        found.never_connected[pick].tolist(),
+        found.long_down[pick].tolist(),
+        found.idle_available[pick].tolist(),
+        found.failing_sessions[pick].tolist(),
+        facts.registered_at[pick].tolist(),
+        facts.commissioned_at[pick].tolist(),
+        facts.down_since[pick].tolist(),
+        facts.available_since[pick].tolist(),
+        facts.last_session_end[pick].tolist(),
+        facts.sessions[pick].tolist(),
+        facts.successful[pick].tolist(),
+    ]
+    now_us = to_micros(found.now)
+    window = to_micros(found.now - timedelta(days=rules.session_window_days))
+    out: list[Finding | None] = []
+    for i, never, down, idle, failing, reg, comm, down_at, avail, last, n, ok in zip(
+        rows, *columns, strict=True
     ):
-        last = facts.last_session_end
-        idle_from = max(facts.available_since, last) if last is not None else facts.available_since
-        if last is None or _days(now - last) >= rules.idle_days:
+        hits: list[tuple[ZombieRule, int, str]] = []
+        if never:
+            since, what = (comm, "commissioning") if comm > reg else (reg, "registration")
+            hits.append(
+                (ZombieRule.NEVER_CONNECTED, since, f"silent since {what} ({_d(now_us, since)} d)")
+            )
+        if down:
+            hits.append(
+                (
+                    ZombieRule.LONG_DOWN,
+                    down_at,
+                    f"every connector down for {_d(now_us, down_at)} d",
+                )
+            )
+        if idle:
+            idle_from = max(avail, last)
             hits.append(
                 (
                     ZombieRule.IDLE_AVAILABLE,
                     idle_from,
-                    f"available, no session ended for {_days(now - idle_from):.0f} d",
+                    f"available, no session ended for {_d(now_us, idle_from)} d",
                 )
             )
-    if facts.sessions >= rules.min_sessions:
-        rate = facts.successful / facts.sessions
-        if rate <= rules.max_success_rate:
+        if failing:
             hits.append(
-                (
-                    ZombieRule.FAILING_SESSIONS,
-                    now - timedelta(days=rules.session_window_days),
-                    f"{facts.successful} of {facts.sessions} sessions delivered energy",
-                )
+                (ZombieRule.FAILING_SESSIONS, window, f"{ok} of {n} sessions delivered energy")
             )
-    if not hits:
-        return None
-    return Finding(
-        facts.charger_id,
-        tuple(h[0] for h in hits),
-        min(h[1] for h in hits),
-        "; ".join(h[2] for h in hits),
-    )
+        if not hits:
+            out.append(None)
+            continue
+        out.append(
+            Finding(
+                facts.charger_id[i],
+                tuple(h[0] for h in hits),
+                from_micros(min(h[1] for h in hits)),
+                "; ".join(h[2] for h in hits),
+            )
+        )
+    return out
+
+
+def _d(now_us: int, since_us: int) -> str:
+    return f"{(now_us - since_us) / 86_400_000_000:.0f}"
+
+
+def detect(facts: ChargerFacts, now: datetime, rules: ZombieRules) -> Finding | None:
+    """The zombie rules a charger meets now, or None."""
+    columns = FactColumns.of([facts])
+    return findings(columns, detect_all(columns, now, rules), [0], rules)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,37 +295,36 @@ class Sweep:
 
 
 def sweep(
-    facts: Iterable[ChargerFacts],
+    facts: Iterable[ChargerFacts] | FactColumns,
     open_cases: Mapping[str, OpenCase],
     now: datetime,
     rules: ZombieRules,
 ) -> Sweep:
-    """Detect zombies and move open cases on. `open_cases` is keyed by charger id."""
-    out = Sweep()
+    """Detect zombies and move open cases on. `open_cases` is keyed by charger id. The
+    rules run over all chargers at once; only zombies and open cases become steps."""
+    columns = facts if isinstance(facts, FactColumns) else FactColumns.of(facts)
+    found = detect_all(columns, now, rules)
+    rows = set(np.flatnonzero(found.any).tolist())
     seen: set[str] = set()
-    for fact in facts:
-        seen.add(fact.charger_id)
-        finding = detect(fact, now, rules)
-        case = open_cases.get(fact.charger_id)
+    if open_cases:
+        for i, charger_id in enumerate(columns.charger_id):
+            if charger_id in open_cases:
+                rows.add(i)
+                seen.add(charger_id)
+    out = Sweep()
+    ordered = sorted(rows)
+    notify_by = now + timedelta(days=rules.rectify_days)
+    for i, hit in zip(ordered, findings(columns, found, ordered, rules), strict=True):
+        charger_id = columns.charger_id[i]
+        case = open_cases.get(charger_id)
         if case is None:
-            if finding is not None:
-                out.steps.append(Step("detect", fact.charger_id, finding=finding))
-                out.steps.append(
-                    Step(
-                        "notify",
-                        fact.charger_id,
-                        deadline=now + timedelta(days=rules.rectify_days),
-                    )
-                )
+            if hit is not None:
+                out.steps.append(Step("detect", charger_id, finding=hit))
+                out.steps.append(Step("notify", charger_id, deadline=notify_by))
             continue
-        if finding is None:
+        if hit is None:
             out.steps.append(
-                Step(
-                    "rectified",
-                    fact.charger_id,
-                    case.case_id,
-                    note="the zombie rules no longer hold",
-                )
+                Step("rectified", charger_id, case.case_id, note="the zombie rules no longer hold")
             )
             continue
         out.steps += _follow_up(case, now, rules)

@@ -143,12 +143,16 @@ def token_digest(token: str) -> str:
 
 class AccountService:
     def __init__(
-        self, store: UserStore, clock: Clock, hasher: PasswordHasher | None = None
+        self,
+        store: UserStore,
+        clock: Clock,
+        hasher: PasswordHasher | None = None,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
-        self.throttle = LoginThrottle()
+        self.throttle = throttle or LoginThrottle()
         self._decoy: str | None = None
 
     def _decoy_hash(self) -> str:

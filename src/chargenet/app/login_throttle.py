@@ -13,7 +13,9 @@ Authentication Cheat Sheet, "Account Lockout"). So failures are counted three wa
   while the places the user really logs in from keep working.
 
 A success clears the record of its name and address and remembers the address as one the
-user logs in from. Everything is bounded: the oldest records go first.
+user logs in from. Everything is bounded: the oldest records go first. The records live in
+this process (the embedded default) or in the database, shared by every process behind one
+address (`ThrottleRecords`; adapters/storage/shared_state.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 FREE_FAILURES = 5
 MAX_WAIT = timedelta(minutes=15)
@@ -32,39 +35,108 @@ KNOWN_ADDRESSES = 20  # per user
 _MAX_RECORDS = 50_000
 
 
+class ThrottleRecords(Protocol):
+    """Where the failures are remembered: this process's memory (`MemoryRecords`, the
+    embedded default) or a database every process shares, so that a guess spread over
+    several processes counts once."""
+
+    def streak(self, username: str, address: str) -> tuple[int, datetime] | None:
+        """Failures in a row of this name at this address, and the last one's time."""
+        ...
+
+    def failures(self, kind: str, key: str, since: datetime) -> list[datetime]:
+        """Times of the failures (oldest first, at most `USER_FAILURES`) at or after
+        `since`: `kind` "address" (any name) or "user" (from any address)."""
+        ...
+
+    def knows(self, username: str, address: str) -> bool:
+        """Has this name logged in from this address (among its last `KNOWN_ADDRESSES`)?"""
+        ...
+
+    def failed(self, username: str, address: str, now: datetime) -> None: ...
+
+    def succeeded(self, username: str, address: str, now: datetime) -> None: ...
+
+
+class LoginThrottle:
+    def __init__(self, records: ThrottleRecords | None = None) -> None:
+        self.records = records or MemoryRecords()
+
+    def wait(self, username: str, address: str, now: datetime) -> timedelta | None:
+        """How long this name at this address must wait before trying again; None: try."""
+        waits = [self._streak_wait(username, address, now)]
+        by_address = self.records.failures("address", address, now - WINDOW)
+        if len(by_address) >= ADDRESS_FAILURES:
+            waits.append(by_address[-1] + MAX_WAIT - now)
+        by_user = self.records.failures("user", username, now - WINDOW)
+        if len(by_user) >= USER_FAILURES and not self.records.knows(username, address):
+            waits.append(by_user[-1] + MAX_WAIT - now)
+        longest = max((w for w in waits if w is not None), default=None)
+        return longest if longest is not None and longest > timedelta(0) else None
+
+    def failed(self, username: str, address: str, now: datetime) -> None:
+        self.records.failed(username, address, now)
+
+    def succeeded(self, username: str, address: str, now: datetime) -> None:
+        self.records.succeeded(username, address, now)
+
+    def _streak_wait(self, username: str, address: str, now: datetime) -> timedelta | None:
+        streak = self.records.streak(username, address)
+        if streak is None:
+            return None
+        count, last = streak
+        if now - last > WINDOW:
+            return None
+        extra = count - FREE_FAILURES
+        if extra <= 0:
+            return None
+        wait = min(timedelta(seconds=2 ** min(extra - 1, 20)), MAX_WAIT)
+        return last + wait - now
+
+
 @dataclass
 class _Streak:
     count: int
     last: datetime
 
 
-class LoginThrottle:
+class MemoryRecords:
+    """The records in this process's memory, bounded: the oldest records go first."""
+
     def __init__(self) -> None:
         self._streaks: OrderedDict[tuple[str, str], _Streak] = OrderedDict()
-        self._by_address: OrderedDict[str, deque[datetime]] = OrderedDict()
-        self._by_user: OrderedDict[str, deque[datetime]] = OrderedDict()
+        self._times: dict[str, OrderedDict[str, deque[datetime]]] = {
+            "address": OrderedDict(),
+            "user": OrderedDict(),
+        }
         self._known: OrderedDict[str, OrderedDict[str, datetime]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def wait(self, username: str, address: str, now: datetime) -> timedelta | None:
-        """How long this name at this address must wait before trying again; None: try."""
+    def streak(self, username: str, address: str) -> tuple[int, datetime] | None:
         with self._lock:
-            waits = [self._streak_wait(username, address, now)]
-            if self._recent(self._by_address, address, now) >= ADDRESS_FAILURES:
-                waits.append(self._since_last(self._by_address[address], now))
-            if self._recent(
-                self._by_user, username, now
-            ) >= USER_FAILURES and address not in self._known.get(username, {}):
-                waits.append(self._since_last(self._by_user[username], now))
-        longest = max((w for w in waits if w is not None), default=None)
-        return longest if longest is not None and longest > timedelta(0) else None
+            found = self._streaks.get((username, address))
+        return None if found is None else (found.count, found.last)
+
+    def failures(self, kind: str, key: str, since: datetime) -> list[datetime]:
+        with self._lock:
+            times = self._times[kind].get(key)
+            if not times:
+                return []
+            while times and times[0] < since:
+                times.popleft()
+            return list(times)
+
+    def knows(self, username: str, address: str) -> bool:
+        with self._lock:
+            return address in self._known.get(username, {})
 
     def failed(self, username: str, address: str, now: datetime) -> None:
         with self._lock:
             streak = self._streaks.pop((username, address), None)
             count = streak.count + 1 if streak is not None else 1
             self._put(self._streaks, (username, address), _Streak(count, now))
-            for table, key in ((self._by_address, address), (self._by_user, username)):
+            for kind, key in (("address", address), ("user", username)):
+                table = self._times[kind]
                 times = table.pop(key, None) or deque(maxlen=USER_FAILURES)
                 times.append(now)
                 self._put(table, key, times)
@@ -78,31 +150,6 @@ class LoginThrottle:
             while len(known) > KNOWN_ADDRESSES:
                 known.popitem(last=False)
             self._put(self._known, username, known)
-
-    # --- inside the lock ------------------------------------------------------------------
-
-    def _streak_wait(self, username: str, address: str, now: datetime) -> timedelta | None:
-        streak = self._streaks.get((username, address))
-        if streak is None or now - streak.last > WINDOW:
-            return None
-        extra = streak.count - FREE_FAILURES
-        if extra <= 0:
-            return None
-        wait = min(timedelta(seconds=2 ** min(extra - 1, 20)), MAX_WAIT)
-        return streak.last + wait - now
-
-    @staticmethod
-    def _recent(table: OrderedDict[str, deque[datetime]], key: str, now: datetime) -> int:
-        times = table.get(key)
-        if not times:
-            return 0
-        while times and times[0] < now - WINDOW:
-            times.popleft()
-        return len(times)
-
-    @staticmethod
-    def _since_last(times: deque[datetime], now: datetime) -> timedelta:
-        return times[-1] + MAX_WAIT - now if times else timedelta(0)
 
     @staticmethod
     def _put(table: OrderedDict, key: object, value: object) -> None:  # type: ignore[type-arg]

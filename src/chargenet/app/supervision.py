@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -102,7 +102,7 @@ class Measured:
     service_from: uptime.I64  # each connector's service, µs (FOREVER: never began)
     service_until: uptime.I64
     seconds: uptime.F64  # (units, periods, statuses, flags)
-    reports: uptime.Reports
+    repairs: tuple[uptime.I64, uptime.F64]  # uptime.repair_seconds over the whole span
     edges: list[datetime]
 
     def only(self, keep: list[int]) -> Measured:
@@ -110,6 +110,10 @@ class Measured:
         renumber = np.full(len(self.units), -1, dtype=np.int64)
         renumber[keep] = np.arange(len(keep))
         conns = np.flatnonzero(renumber[self.unit_of] >= 0)
+        new_conn = np.full(len(self.fleet), -1, dtype=np.int64)
+        new_conn[conns] = np.arange(len(conns))
+        repair_conn, repair_s = self.repairs
+        kept = new_conn[repair_conn] >= 0
         return Measured(
             [self.fleet[i] for i in conns],
             [self.units[i] for i in keep],
@@ -118,7 +122,7 @@ class Measured:
             self.service_from[conns],
             self.service_until[conns],
             self.seconds[keep],
-            self.reports,
+            (new_conn[repair_conn[kept]], repair_s[kept]),
             self.edges,
         )
 
@@ -217,90 +221,57 @@ class SupervisionService:
         )
         return min(rule, int(row["max_power_w"]))
 
-    def measure(self, scope: Scope, edges: Sequence[datetime], unit: str | None = None) -> Measured:
+    def measure(
+        self,
+        scope: Scope,
+        edges: Sequence[datetime],
+        unit: str | None = None,
+        batch_chargers: int | None = None,
+    ) -> Measured:
         """Seconds per port (or connector) in scope, per period between `edges`, status
-        and flag."""
+        and flag. The reports are read and measured one batch of whole chargers at a time
+        (`UptimeOptions.batch_chargers`), so memory holds one batch of reports and the
+        per-unit result, whatever the size of the scope."""
         unit = unit or self.config.uptime.unit
         edges = [require_utc(e) for e in edges]
         fleet = self.queries.fleet(scope)
         units, unit_of = self._units(fleet, unit)
-        conn_index = {r["connector_id"]: i for i, r in enumerate(fleet)}
-        charger_ids = sorted({r["charger_id"] for r in fleet})
-        charger_index = {c: i for i, c in enumerate(charger_ids)}
         start_us, end_us = to_micros(edges[0]), to_micros(edges[-1])
         service_from, service_until = self.service(fleet)
-        fleet_arrays = uptime.Fleet(
-            charger=np.array([charger_index[r["charger_id"]] for r in fleet], dtype=np.int64),
-            service_from=service_from,
-            service_until=service_until,
-        )
-        s_conn, s_at, s_code = [], [], []
-        for cid, at, status in self.queries.status_rows(scope, start_us, end_us):
-            i = conn_index.get(cid)
-            if i is not None:
-                s_conn.append(i)
-                s_at.append(at)
-                s_code.append(_STATUS_CODE[status])
-        p_charger, p_at, p_online = [], [], []
-        # A charger whose presence is tracked is offline until it first connects (as the
-        # live view shows it), which matters from a stated commissioning on; the reports
-        # then take over. (Placed at the epoch: time before commissioning is cut anyway.)
-        for tracked in sorted(
-            {charger_index[r["charger_id"]] for r in fleet if r["presence_tracked"]}
-        ):
-            p_charger.append(tracked)
-            p_at.append(0)
-            p_online.append(0)
-        for charger_id, at, online in self.queries.presence_rows(scope, start_us, end_us):
-            j = charger_index.get(charger_id)
-            if j is not None:
-                p_charger.append(j)
-                p_at.append(at)
-                p_online.append(int(online))
-        l_conn, l_at, l_below = [], [], []
-        minimum = [self._min_power_w(r) for r in fleet]
-        for cid, at, limit_w in self.queries.limit_rows(scope, start_us, end_us):
-            i = conn_index.get(cid)
-            if i is not None:
-                l_conn.append(i)
-                l_at.append(at)
-                l_below.append(int(limit_w < minimum[i]))
-        x_conn, x_start, x_end = [], [], []
+        by_charger: dict[str, list[int]] = {}
+        for i, r in enumerate(fleet):
+            by_charger.setdefault(r["charger_id"], []).append(i)
+        excluded: dict[int, list[tuple[int, int]]] = {}
         for window_conn, a, b in self._exclusion_windows(fleet, scope, edges[0], edges[-1]):
-            x_conn.append(conn_index[window_conn])
-            x_start.append(a)
-            x_end.append(b)
-        c_conn, c_start, c_end = [], [], []
-        if self.config.uptime.respect_opening_hours:
-            for window_conn, a, b in self._closed(fleet, edges[0], edges[-1]):
-                c_conn.append(conn_index[window_conn])
-                c_start.append(a)
-                c_end.append(b)
-
-        def arr(values: list[int]) -> uptime.I64:
-            return np.array(values, dtype=np.int64)
-
-        reports = uptime.Reports(
-            status_conn=arr(s_conn),
-            status_at=arr(s_at),
-            status_code=arr(s_code),
-            presence_charger=arr(p_charger),
-            presence_at=arr(p_at),
-            presence_online=arr(p_online),
-            excluded_conn=arr(x_conn),
-            excluded_start=arr(x_start),
-            excluded_end=arr(x_end),
-            closed_conn=arr(c_conn),
-            closed_start=arr(c_start),
-            closed_end=arr(c_end),
-            limit_conn=arr(l_conn),
-            limit_at=arr(l_at),
-            limit_below=arr(l_below),
-        )
+            excluded.setdefault(window_conn, []).append((a, b))
+        minimum = [self._min_power_w(r) for r in fleet]
         edge_us = np.array([to_micros(e) for e in edges], dtype=np.int64)
-        seconds = uptime.status_seconds(
-            fleet_arrays, reports, edge_us, ports=unit_of if unit == "port" else None
-        )
+        size = max(1, batch_chargers or self.config.uptime.batch_chargers)
+        chargers = sorted(by_charger)
+        repairs: list[tuple[uptime.I64, uptime.F64]] = []
+
+        def batches() -> Iterator[uptime.Batch]:
+            for first in range(0, len(chargers), size):
+                members = chargers[first : first + size]
+                conns = [i for c in members for i in by_charger[c]]
+                batch = self._batch(
+                    scope,
+                    fleet,
+                    members,
+                    conns,
+                    (start_us, end_us, edges[0], edges[-1]),
+                    (service_from, service_until, minimum),
+                    excluded,
+                )
+                rc, rs = uptime.repair_seconds(batch.reports, start_us, end_us)
+                repairs.append((np.asarray(conns, dtype=np.int64)[rc], rs))
+                if unit == "port":
+                    global_units, local = np.unique(unit_of[conns], return_inverse=True)
+                    yield uptime.Batch(batch.fleet, batch.reports, global_units, local)
+                else:
+                    yield uptime.Batch(batch.fleet, batch.reports, unit_of[conns])
+
+        seconds = uptime.status_seconds_batched(batches(), edge_us, len(units))
         return Measured(
             fleet,
             units,
@@ -309,17 +280,106 @@ class SupervisionService:
             service_from,
             service_until,
             seconds,
-            reports,
+            (
+                np.concatenate([c for c, _ in repairs] or [np.zeros(0, dtype=np.int64)]),
+                np.concatenate([s for _, s in repairs] or [np.zeros(0)]),
+            ),
             list(edges),
+        )
+
+    def _batch(
+        self,
+        scope: Scope,
+        fleet: list[Row],
+        members: list[str],
+        conns: list[int],
+        span: tuple[int, int, datetime, datetime],
+        service: tuple[uptime.I64, uptime.I64, list[int]],
+        excluded: dict[int, list[tuple[int, int]]],
+    ) -> uptime.Batch:
+        """One batch of chargers (`members`, their connectors `conns` as fleet indices),
+        its reports numbered within the batch."""
+        start_us, end_us, start, end = span
+        service_from, service_until, minimum = service
+        conn_index = {fleet[i]["connector_id"]: j for j, i in enumerate(conns)}
+        charger_index = {c: j for j, c in enumerate(members)}
+        ids = list(conn_index)
+        s_conn, s_at, s_code = [], [], []
+        for cid, at, status in self.queries.status_rows(scope, start_us, end_us, ids):
+            s_conn.append(conn_index[cid])
+            s_at.append(at)
+            s_code.append(_STATUS_CODE[status])
+        p_charger, p_at, p_online = [], [], []
+        # A charger whose presence is tracked is offline until it first connects (as the
+        # live view shows it), which matters from a stated commissioning on; the reports
+        # then take over. (Placed at the epoch: time before commissioning is cut anyway.)
+        for tracked in sorted(
+            {charger_index[fleet[i]["charger_id"]] for i in conns if fleet[i]["presence_tracked"]}
+        ):
+            p_charger.append(tracked)
+            p_at.append(0)
+            p_online.append(0)
+        for charger_id, at, online in self.queries.presence_rows(scope, start_us, end_us, members):
+            p_charger.append(charger_index[charger_id])
+            p_at.append(at)
+            p_online.append(int(online))
+        l_conn, l_at, l_below = [], [], []
+        for cid, at, limit_w in self.queries.limit_rows(scope, start_us, end_us, ids):
+            j = conn_index[cid]
+            l_conn.append(j)
+            l_at.append(at)
+            l_below.append(int(limit_w < minimum[conns[j]]))
+        x_conn, x_start, x_end = [], [], []
+        for j, i in enumerate(conns):
+            for a, b in excluded.get(i, ()):
+                x_conn.append(j)
+                x_start.append(a)
+                x_end.append(b)
+        c_conn, c_start, c_end = [], [], []
+        if self.config.uptime.respect_opening_hours:
+            for j, a, b in self._closed([fleet[i] for i in conns], start, end):
+                c_conn.append(j)
+                c_start.append(a)
+                c_end.append(b)
+
+        def arr(values: list[int]) -> uptime.I64:
+            return np.array(values, dtype=np.int64)
+
+        where = arr(conns)
+        return uptime.Batch(
+            uptime.Fleet(
+                charger=arr([charger_index[fleet[i]["charger_id"]] for i in conns]),
+                service_from=service_from[where],
+                service_until=service_until[where],
+            ),
+            uptime.Reports(
+                status_conn=arr(s_conn),
+                status_at=arr(s_at),
+                status_code=arr(s_code),
+                presence_charger=arr(p_charger),
+                presence_at=arr(p_at),
+                presence_online=arr(p_online),
+                excluded_conn=arr(x_conn),
+                excluded_start=arr(x_start),
+                excluded_end=arr(x_end),
+                closed_conn=arr(c_conn),
+                closed_start=arr(c_start),
+                closed_end=arr(c_end),
+                limit_conn=arr(l_conn),
+                limit_at=arr(l_at),
+                limit_below=arr(l_below),
+            ),
+            arr(list(range(len(conns)))),
         )
 
     def _exclusion_windows(
         self, fleet: list[Row], scope: Scope, start: datetime, end: datetime
-    ) -> list[tuple[str, int, int]]:
-        by_target: dict[tuple[str, str], list[str]] = {}
-        for r in fleet:
+    ) -> list[tuple[int, int, int]]:
+        """(fleet index, start µs, end µs) of each exclusion window of each connector."""
+        by_target: dict[tuple[str, str], list[int]] = {}
+        for i, r in enumerate(fleet):
             for kind in ("connector", "charger", "station"):
-                by_target.setdefault((kind, r[f"{kind}_id"]), []).append(r["connector_id"])
+                by_target.setdefault((kind, r[f"{kind}_id"]), []).append(i)
         out = []
         for x in self.queries.exclusions(scope, start, end):
             for cid in by_target.get((x["target_kind"], x["target_id"]), []):
@@ -328,17 +388,18 @@ class SupervisionService:
 
     def _closed(
         self, fleet: list[Row], start: datetime, end: datetime
-    ) -> list[tuple[str, int, int]]:
+    ) -> list[tuple[int, int, int]]:
+        """(index in `fleet`, start µs, end µs) of the connectors' closed hours."""
         zone = self.config.uptime.local_timezone
         windows: dict[str, list[tuple[datetime, datetime]]] = {}
         out = []
-        for r in fleet:
+        for i, r in enumerate(fleet):
             hours = r["opening_hours"]
             if hours == "24/7":
                 continue
             if hours not in windows:
                 windows[hours] = closed_windows(hours, start, end, zone)
-            out += [(r["connector_id"], to_micros(a), to_micros(b)) for a, b in windows[hours]]
+            out += [(i, to_micros(a), to_micros(b)) for a, b in windows[hours]]
         return out
 
     @staticmethod
@@ -973,9 +1034,7 @@ class SupervisionService:
         np.add.at(totals, groups, per_port)
         nevi = uptime.nevi(totals)
         offline = uptime.status_breakdown(totals)["offline"]
-        repair_conn, repair_s = uptime.repair_seconds(
-            measured.reports, to_micros(start), to_micros(end)
-        )
+        repair_conn, repair_s = measured.repairs
         repairs: dict[int, list[float]] = {}
         for c, s in zip(groups[measured.unit_of[repair_conn]], repair_s, strict=True):
             repairs.setdefault(int(c), []).append(float(s) / 3600)
@@ -1029,9 +1088,7 @@ class SupervisionService:
         np.add.at(totals, groups, per_port)
         nevi = uptime.nevi(totals)
         offline = uptime.status_breakdown(totals)["offline"]
-        repair_conn, repair_s = uptime.repair_seconds(
-            measured.reports, to_micros(start), to_micros(end)
-        )
+        repair_conn, repair_s = measured.repairs
         repairs: dict[int, list[float]] = {}
         for c, s in zip(groups[measured.unit_of[repair_conn]], repair_s, strict=True):
             repairs.setdefault(int(c), []).append(float(s) / 3600)

@@ -42,6 +42,9 @@ class UptimeOptions:
     # connector rated lower is held to its rating).
     nevi_min_power_dc_w: int = NEVI_MIN_POWER_DC_W
     nevi_min_power_ac_w: int = NEVI_MIN_POWER_AC_W
+    # Uptime reads and measures the reports of this many chargers at a time: memory holds
+    # one batch of reports, whatever the size of the scope.
+    batch_chargers: int = 1000
 
 
 @dataclass(frozen=True)

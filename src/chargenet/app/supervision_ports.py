@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -34,20 +34,20 @@ class SupervisionQueries(Protocol):
         ...
 
     def status_rows(
-        self, scope: Scope, start_us: int, end_us: int
+        self, scope: Scope, start_us: int, end_us: int, among: Sequence[str] | None = None
     ) -> Iterable[tuple[str, int, str]]:
         """(connector_id, at_us, status): reports in [start, end) and each connector's last
-        report before start."""
+        report before start. With `among`: of those connectors only (ids in scope)."""
         ...
 
     def presence_rows(
-        self, scope: Scope, start_us: int, end_us: int
+        self, scope: Scope, start_us: int, end_us: int, among: Sequence[str] | None = None
     ) -> Iterable[tuple[str, int, bool]]:
-        """(charger_id, at_us, online), as status_rows."""
+        """(charger_id, at_us, online), as status_rows (`among`: charger ids)."""
         ...
 
     def limit_rows(
-        self, scope: Scope, start_us: int, end_us: int
+        self, scope: Scope, start_us: int, end_us: int, among: Sequence[str] | None = None
     ) -> Iterable[tuple[str, int, int]]:
         """(connector_id, at_us, limit_w): power limits reported, as status_rows."""
         ...

@@ -14,7 +14,8 @@ def test_upgrading_an_empty_database_gives_the_declared_schema(database_url: str
     store.upgrade()
     assert store.is_current()
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": migrate.include_name})
+        diff = compare_metadata(context, metadata)
     store.dispose()
     assert diff == [], "schema.py changed without a migration: add one"
 

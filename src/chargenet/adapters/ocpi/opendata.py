@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from itertools import groupby
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -32,6 +32,12 @@ from chargenet.kit.bounds import StoredInt
 
 LICENCE = "CC0-1.0"
 MAX_PAGE = 500
+
+
+class Limiter(Protocol):
+    capacity: int
+
+    def take(self, client: str) -> tuple[bool, int, float]: ...
 
 
 class RateLimiter:
@@ -125,7 +131,7 @@ def site(row: Row, prices: dict[str, Row]) -> dict[str, Any]:
 
 def open_data_router(p: OcpiParty) -> APIRouter:
     router = APIRouter(prefix="/open-data/v1", tags=["open data"])
-    limiter = RateLimiter(p.settings.open_data_per_minute)
+    limiter: Limiter = p.limiter or RateLimiter(p.settings.open_data_per_minute)
     reads = p.reads
 
     async def limited(

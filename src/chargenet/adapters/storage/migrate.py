@@ -8,6 +8,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from chargenet.adapters.storage import history
+
 
 def alembic_config(engine: Engine) -> Config:
     config = Config()
@@ -27,3 +29,9 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """What autogenerate compares: not the monthly partitions of history tables, which
+    `history` makes and drops at run time (PostgreSQL)."""
+    return not (type_ == "table" and history.is_partition(name))

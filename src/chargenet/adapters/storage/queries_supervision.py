@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -147,7 +147,7 @@ class SupervisionReads:
         table: Any,
         key: str,
         columns: list[Any],
-        ids: Select[Any],
+        ids: Select[Any] | Sequence[str],
         start_us: int,
         end_us: int,
         conn: Connection,
@@ -166,12 +166,17 @@ class SupervisionReads:
         )
         return list(conn.execute(in_range.union_all(before)).all())
 
+    def _ids(
+        self, conn: Connection, scope: Scope, among: Sequence[str] | None
+    ) -> Select[Any] | Sequence[str]:
+        return self._connector_ids(conn, scope) if among is None else among
+
     def status_rows(
-        self, scope: Scope, start_us: int, end_us: int
+        self, scope: Scope, start_us: int, end_us: int, among: Sequence[str] | None = None
     ) -> Iterable[tuple[str, int, str]]:
         h = status_history
         with self._engine.connect() as conn:
-            ids = self._connector_ids(conn, scope)
+            ids = self._ids(conn, scope, among)
             rows = self._reports(
                 h,
                 "connector_id",
@@ -184,11 +189,11 @@ class SupervisionReads:
         return [(r[0], r[1], r[2]) for r in rows]
 
     def limit_rows(
-        self, scope: Scope, start_us: int, end_us: int
+        self, scope: Scope, start_us: int, end_us: int, among: Sequence[str] | None = None
     ) -> Iterable[tuple[str, int, int]]:
         h = power_limit_history
         with self._engine.connect() as conn:
-            ids = self._connector_ids(conn, scope)
+            ids = self._ids(conn, scope, among)
             rows = self._reports(
                 h,
                 "connector_id",
@@ -201,17 +206,19 @@ class SupervisionReads:
         return [(r[0], r[1], r[2]) for r in rows]
 
     def presence_rows(
-        self, scope: Scope, start_us: int, end_us: int
+        self, scope: Scope, start_us: int, end_us: int, among: Sequence[str] | None = None
     ) -> Iterable[tuple[str, int, bool]]:
         p = presence_history
         with self._engine.connect() as conn:
-            charger_ids = (
+            charger_ids: Select[Any] | Sequence[str] = (
                 select(connectors.c.charger_id)
                 .select_from(
                     connectors.join(stations, stations.c.station_id == connectors.c.station_id)
                 )
                 .where(*self._filters(conn, scope))
                 .distinct()
+                if among is None
+                else among
             )
             rows = self._reports(
                 p,

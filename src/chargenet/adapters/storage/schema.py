@@ -356,7 +356,11 @@ STATE_TABLES: tuple[Table, ...] = (
 
 # Feature tables live in their own modules (on this `metadata`); children first.
 # Users and login sessions: settings, not state derived from the log (not rebuilt).
-from chargenet.adapters.storage import tables_dashboard, tables_ocpi  # noqa: E402, F401
+from chargenet.adapters.storage import (  # noqa: E402, F401
+    tables_dashboard,
+    tables_ocpi,
+    tables_shared,
+)
 from chargenet.adapters.storage.tables_ocpp import OCPP_STATE_TABLES  # noqa: E402
 from chargenet.adapters.storage.tables_orderly import ORDERLY_STATE_TABLES  # noqa: E402
 from chargenet.adapters.storage.tables_planning import PLANNING_TABLES  # noqa: E402

@@ -12,6 +12,8 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
+    Float,
     Index,
     Integer,
     SmallInteger,
@@ -57,6 +59,20 @@ power_limit_history = Table(
     Column("at_us", BigInteger, primary_key=True),
     Column("limit_w", Integer, nullable=False),
     sqlite_with_rowid=False,
+)
+
+# Seconds per connector, local day, counted status and flag (counted, excluded, closed),
+# rolled up from the history by the uptime rule itself (adapters/storage/history.py): what
+# is left of a day once retention has dropped its reports. Not state from the log (a
+# rebuild keeps it); only non-zero cells.
+status_daily = Table(
+    "status_daily",
+    metadata,
+    Column("connector_id", String(ID), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("flag", String(8), primary_key=True),
+    Column("seconds", Float, nullable=False),
 )
 
 outage_exclusions = Table(

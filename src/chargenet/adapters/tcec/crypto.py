@@ -177,5 +177,14 @@ class Vault:
         secret, key, iv, sig = plain.split("\x1f")
         return KeySet(data_key=key, data_iv=iv, sig_key=sig), secret
 
+    def seal_text(self, plain: str) -> str:
+        return self._fernet.encrypt(plain.encode()).decode()
+
+    def open_text(self, sealed: str) -> str:
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except InvalidToken as exc:
+            raise CryptoError("a sealed value does not open with the master key") from exc
+
     def reseal(self, sealed: str) -> str:
         return self._fernet.rotate(sealed.encode()).decode()

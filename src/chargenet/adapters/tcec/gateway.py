@@ -19,7 +19,7 @@ from chargenet.adapters.tcec.intake import Intake
 from chargenet.adapters.tcec.outbox import Delivery
 from chargenet.adapters.tcec.outward import Charging, Puller
 from chargenet.adapters.tcec.partners import PartnerAdmin, PartnerDirectory
-from chargenet.adapters.tcec.security import ReplayGuard, TokenIssuer
+from chargenet.adapters.tcec.security import ReplayGuard, SeenMessages, TokenIssuer, Tokens
 from chargenet.adapters.tcec.server import PREFIX, tcec_router
 from chargenet.app.compliance import InterfaceLog, InterfaceRecorder
 from chargenet.app.interconnect import Outbox, PartnerStore, SettlementQueries
@@ -59,6 +59,8 @@ class TcecGateway:
         clock: Clock,
         options: TcecOptions,
         interface_log: InterfaceLog | None = None,
+        tokens: Tokens | None = None,
+        seen: SeenMessages | None = None,
     ) -> None:
         self.options = options
         # Every message partners send, counted and its refusals kept (docs/supervision.md).
@@ -70,8 +72,8 @@ class TcecGateway:
         self.admin = PartnerAdmin(partners, vault, clock)
         self.settlement = settlement
         self.outbox = outbox
-        self.tokens = TokenIssuer(clock, options.token_ttl_s)
-        self.replay = ReplayGuard(clock, options.time_window_s)
+        self.tokens: Tokens = tokens or TokenIssuer(clock, options.token_ttl_s)
+        self.replay = ReplayGuard(clock, options.time_window_s, seen=seen)
         self.intake = Intake(pipeline, queries)
         self.clients = Clients(self.directory, options.our_operator_id, clock)
         self.delivery = Delivery(

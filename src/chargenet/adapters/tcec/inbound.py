@@ -23,7 +23,7 @@ from chargenet.adapters.tcec.crypto import CryptoError
 from chargenet.adapters.tcec.intake import Intake, IntakeResult
 from chargenet.adapters.tcec.mapping import BadParameters, Sent
 from chargenet.adapters.tcec.partners import Partner, PartnerDirectory
-from chargenet.adapters.tcec.security import ReplayGuard, TokenIssuer
+from chargenet.adapters.tcec.security import ReplayGuard, Tokens
 from chargenet.app.compliance import InterfaceRecorder
 from chargenet.app.interconnect import SettlementQueries
 from chargenet.app.queries import StateQueries
@@ -70,7 +70,7 @@ class InboundService:
         self,
         *,
         directory: PartnerDirectory,
-        tokens: TokenIssuer,
+        tokens: Tokens,
         replay: ReplayGuard,
         intake: Intake,
         settlement: SettlementQueries,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -361,6 +362,50 @@ def db_rebuild(db: DbOption = None) -> None:
 
         report = platform.store.rebuild(step)
     console.print(f"applied {report.applied} events, skipped {report.skipped}")
+    platform.close()
+
+
+@db_app.command("roll-up")
+def db_roll_up(
+    first: Annotated[str, typer.Argument(help="first local day, YYYY-MM-DD")],
+    last: Annotated[str, typer.Argument(help="last local day, YYYY-MM-DD")],
+    db: DbOption = None,
+) -> None:
+    """Roll status history up into seconds per connector, day, status and flag
+    (status_daily), by the uptime rule: what stays of those days after `db prune`."""
+    from chargenet.adapters.storage.rollup import roll_up
+
+    settings = _settings(db)
+    platform = bootstrap(settings)
+    rows = roll_up(
+        platform.store.engine,
+        platform.supervision,
+        date.fromisoformat(first),
+        date.fromisoformat(last),
+        settings.local_timezone,
+    )
+    console.print(f"{rows} rows of daily status seconds")
+    platform.close()
+
+
+@db_app.command("prune")
+def db_prune(
+    keep_from: Annotated[str, typer.Argument(help="first UTC month kept, YYYY-MM")],
+    db: DbOption = None,
+) -> None:
+    """Retention: drop status, presence and power-limit history before a month (whole
+    monthly partitions on PostgreSQL), keeping each connector's last report before it, so
+    uptime from that month on is unchanged. Roll the days up first (`db roll-up`)."""
+    from chargenet.adapters.storage import history
+
+    settings = _settings(db)
+    platform = bootstrap(settings)
+    year, month = (int(part) for part in keep_from.split("-"))
+    for pruned in history.prune(platform.store.engine, history.month_start(year, month)):
+        console.print(
+            f"{pruned.table}: {pruned.partitions_dropped} monthly partitions dropped, "
+            f"{pruned.rows_deleted} rows deleted"
+        )
     platform.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from chargenet.adapters.storage.migrate import include_name
 from chargenet.adapters.storage.schema import metadata
 
 engine = context.config.attributes["engine"]
@@ -14,6 +15,7 @@ with engine.connect() as connection:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

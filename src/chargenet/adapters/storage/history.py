@@ -1,0 +1,187 @@
+"""Status, presence and power-limit history at national scale: monthly partitions on
+PostgreSQL, retention, and the partitions kept ahead of time.
+
+On PostgreSQL each history table is partitioned by range of `at_us` (PostgreSQL 15 docs,
+5.11 "Table Partitioning"), one partition per calendar month (UTC) and a DEFAULT partition
+for whatever falls outside them (a charger's clock in 1970, a month not yet created).
+Reads are unchanged: the planner prunes the partitions a time range cannot touch (5.11.4).
+Retention drops whole months (DETACH + DROP: no row-by-row DELETE, no bloat, no VACUUM).
+SQLite keeps plain tables; retention there is a DELETE.
+
+Either way retention keeps, for each connector (charger), its last report before the cut:
+the state a connector was in at the cut is what uptime starts from, so figures for any
+period after the cut are the same before and after pruning.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, text
+
+from chargenet.kit.timeutil import to_micros
+
+# (table, key column): every history table uptime reads.
+HISTORY = (
+    ("status_history", "connector_id"),
+    ("presence_history", "charger_id"),
+    ("power_limit_history", "connector_id"),
+)
+_CHILD = re.compile(r"^(status_history|presence_history|power_limit_history)_(p\d{6}|default)$")
+
+
+def is_partition(name: str | None) -> bool:
+    """A monthly (or the default) partition of a history table: not declared in schema.py,
+    made and dropped by this module."""
+    return bool(name and _CHILD.match(name))
+
+
+def month_start(year: int, month: int) -> datetime:
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+def partition_name(table: str, year: int, month: int) -> str:
+    return f"{table}_p{year:04d}{month:02d}"
+
+
+def _months(first: datetime, last: datetime) -> list[tuple[int, int]]:
+    out = []
+    y, m = first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        out.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def partitioned(conn: Connection, table: str) -> bool:
+    if conn.dialect.name != "postgresql":
+        return False
+    found = conn.execute(
+        text(
+            "SELECT 1 FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
+            "WHERE c.relname = :t AND c.relnamespace = to_regnamespace(current_schema())"
+        ),
+        {"t": table},
+    ).first()
+    return found is not None
+
+
+def partitions(conn: Connection, table: str) -> list[str]:
+    """The monthly partitions of a table, oldest first (not the default)."""
+    rows = conn.execute(
+        text(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = :t"
+        ),
+        {"t": table},
+    ).scalars()
+    return sorted(r for r in rows if r != f"{table}_default")
+
+
+def create_month(conn: Connection, table: str, year: int, month: int) -> bool:
+    """Create one month's partition unless it exists; rows of that month that were waiting
+    in the default partition move into it. True when created."""
+    name = partition_name(table, year, month)
+    if conn.execute(text("SELECT to_regclass(:n)"), {"n": name}).scalar() is not None:
+        return False
+    lo, hi = to_micros(month_start(year, month)), to_micros(month_start(year, month + 1))
+    default = f"{table}_default"
+    waiting = conn.execute(
+        text(f"SELECT 1 FROM {default} WHERE at_us >= :lo AND at_us < :hi LIMIT 1"),
+        {"lo": lo, "hi": hi},
+    ).first()
+    if waiting is None:
+        conn.execute(
+            text(f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM ({lo}) TO ({hi})")
+        )
+        return True
+    # PostgreSQL refuses a new partition while the default holds rows of its range: take the
+    # default out, make the month, move its rows, put the default back (one transaction).
+    conn.execute(text(f"ALTER TABLE {table} DETACH PARTITION {default}"))
+    conn.execute(text(f"CREATE TABLE {name} PARTITION OF {table} FOR VALUES FROM ({lo}) TO ({hi})"))
+    moved = f"at_us >= {lo} AND at_us < {hi}"
+    conn.execute(text(f"INSERT INTO {name} SELECT * FROM {default} WHERE {moved}"))
+    conn.execute(text(f"DELETE FROM {default} WHERE {moved}"))
+    conn.execute(text(f"ALTER TABLE {table} ATTACH PARTITION {default} DEFAULT"))
+    return True
+
+
+def ensure_months(conn: Connection, first: datetime, last: datetime) -> list[str]:
+    """Partitions for every month from `first` to `last` (PostgreSQL; nothing elsewhere).
+    Processes starting together take turns (a transaction-scoped advisory lock)."""
+    made: list[str] = []
+    if conn.dialect.name != "postgresql":
+        return made
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('chargenet history partitions'))"))
+    for table, _ in HISTORY:
+        if not partitioned(conn, table):
+            continue
+        for y, m in _months(first, last):
+            if create_month(conn, table, y, m):
+                made.append(partition_name(table, y, m))
+    return made
+
+
+def ensure_ahead(engine: Engine, now: datetime, months: int = 3) -> list[str]:
+    """This month's partitions and the next `months` (run at start-up and monthly)."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.begin() as conn:
+        return ensure_months(
+            conn, month_start(now.year, now.month), month_start(now.year, now.month + months)
+        )
+
+
+@dataclass(frozen=True)
+class Pruned:
+    table: str
+    partitions_dropped: int
+    rows_deleted: int
+
+
+def prune(engine: Engine, keep_from: datetime) -> list[Pruned]:
+    """Retention: remove history before `keep_from`, keeping each connector's (charger's)
+    last report before it. On PostgreSQL the months wholly before it go as partitions."""
+    cut = to_micros(keep_from)
+    out = []
+    with engine.begin() as conn:
+        for table, key in HISTORY:
+            if partitioned(conn, table):
+                out.append(_prune_partitioned(conn, table, key, cut))
+                continue
+            deleted = conn.execute(
+                text(
+                    f"DELETE FROM {table} WHERE at_us < :cut AND EXISTS ("
+                    f"SELECT 1 FROM {table} later WHERE later.{key} = {table}.{key} "
+                    f"AND later.at_us > {table}.at_us AND later.at_us < :cut)"
+                ),
+                {"cut": cut},
+            ).rowcount
+            out.append(Pruned(table, 0, deleted or 0))
+    return out
+
+
+def _prune_partitioned(conn: Connection, table: str, key: str, cut: int) -> Pruned:
+    keep = f"{table}_keep"
+    conn.execute(
+        text(
+            f"CREATE TEMP TABLE {keep} ON COMMIT DROP AS SELECT DISTINCT ON ({key}) * "
+            f"FROM {table} WHERE at_us < :cut ORDER BY {key}, at_us DESC"
+        ),
+        {"cut": cut},
+    )
+    dropped = 0
+    for name in partitions(conn, table):
+        y, m = int(name[-6:-2]), int(name[-2:])
+        if to_micros(month_start(y, m + 1)) <= cut:
+            conn.execute(text(f"ALTER TABLE {table} DETACH PARTITION {name}"))
+            conn.execute(text(f"DROP TABLE {name}"))
+            dropped += 1
+    deleted = conn.execute(text(f"DELETE FROM {table} WHERE at_us < :cut"), {"cut": cut}).rowcount
+    # The kept reports land in the default partition (their month is gone) or stay in theirs.
+    conn.execute(text(f"INSERT INTO {table} SELECT * FROM {keep}"))
+    conn.execute(text(f"DROP TABLE {keep}"))
+    return Pruned(table, dropped, deleted or 0)

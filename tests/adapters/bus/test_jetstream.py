@@ -1,0 +1,115 @@
+"""The first JetStream intake path: stored in the stream before the sender is answered,
+written to the log exactly once whatever is resent. Skipped, saying why, without NATS."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from chargenet.adapters.bus.jetstream import (
+    JetStreamIntake,
+    JetStreamWriter,
+    ensure_stream,
+    subject_for,
+)
+from chargenet.adapters.storage.schema import events as log
+from chargenet.app.ingest import Disposition
+from chargenet.bootstrap import Platform
+from chargenet.core.events import ConnectorStatusChanged, Event
+from chargenet.core.status import ConnectorStatus as S
+from tests.builders import T0, charger, meta, small_world
+
+nats = pytest.importorskip("nats", reason="nats-py is not installed (extra: cluster)")
+NATS_URL = os.environ.get("CHARGENET_NATS_URL", "nats://127.0.0.1:4222")
+
+
+def _reachable() -> str | None:
+    async def probe() -> None:
+        nc = await nats.connect(NATS_URL, connect_timeout=1, max_reconnect_attempts=0)
+        await nc.jetstream().account_info()
+        await nc.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:  # any failure to reach JetStream: skip, saying why
+        return f"no NATS JetStream at {NATS_URL}: {exc!r}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def jetstream_ready() -> None:
+    why = _reachable()
+    if why:
+        pytest.skip(why)
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+def statuses(n: int) -> list[Event]:
+    return [
+        ConnectorStatusChanged(
+            **meta(T0 + timedelta(minutes=i), event_id=f"js-{uuid.uuid4().hex}"),
+            connector_id=f"C{1 + i % 2}-1-1",
+            status=(S.AVAILABLE, S.CHARGING)[i % 2],
+        )
+        for i in range(n)
+    ]
+
+
+def logged(platform: Platform) -> int:
+    with platform.store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(log)).scalar_one())
+
+
+def test_a_charger_keeps_one_subject_so_its_events_keep_their_order() -> None:
+    a, b = statuses(2)
+    assert subject_for(a) == subject_for(statuses(1)[0])  # both about C1-1-1
+    assert subject_for(a).startswith("chargenet.events.") and subject_for(b) != ""
+
+
+def test_each_event_is_stored_once_whatever_is_resent(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    platform.ingestor.ingest([*small_world(), charger("C2")])
+    before = logged(platform)
+    name = f"TEST_{uuid.uuid4().hex[:8].upper()}"
+    prefix = f"test.{name.lower()}"
+    sent = statuses(40)
+
+    async def scenario() -> tuple[list[bool], list[bool], list[Any]]:
+        nc = await nats.connect(NATS_URL)
+        js = nc.jetstream()
+        await ensure_stream(js, name, prefix)
+        try:
+            intake = JetStreamIntake(js, prefix)
+            first = await intake.publish(sent)
+            again = await intake.publish(sent[:10])  # a charger resends within the window
+            writer = JetStreamWriter(js, platform.ingestor.ingest, "w1", prefix, batch=15)
+            outcomes: list[Any] = []
+            while batch := await writer.run_once(timeout_s=1.0):
+                outcomes += batch
+            return first, again, outcomes
+        finally:
+            await js.delete_stream(name)
+            await nc.close()
+
+    first, again, outcomes = loop.run_until_complete(scenario())
+    assert first == [False] * 40 and again == [True] * 10
+    assert [o.disposition for o in outcomes] == [Disposition.ACCEPTED] * 40
+    assert logged(platform) == before + 40
+    # What a second writer would see after a crash before its acks: the same events, and
+    # the log answers them as duplicates.
+    assert {o.disposition for o in platform.ingestor.ingest(sent[:5])} == {Disposition.DUPLICATE}
+    assert logged(platform) == before + 40

@@ -1,0 +1,39 @@
+"""`chargenet db roll-up` and `chargenet db prune`, run as an operator of the platform would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from chargenet.adapters.storage.tables_supervision import status_daily, status_history
+from chargenet.bootstrap import bootstrap
+from chargenet.config import Settings
+from chargenet.entrypoints.cli.main import app
+from tests.adapters.storage.test_history_partitions import reports
+from tests.builders import charger, small_world
+
+runner = CliRunner()
+
+
+def test_days_are_rolled_up_before_their_history_is_pruned(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    platform = bootstrap(Settings(database_url=db))
+    platform.ingestor.ingest([*small_world(), charger("C2"), charger("C3")])
+    platform.ingestor.ingest(reports(5))
+    platform.close()
+
+    rolled = runner.invoke(app, ["db", "roll-up", "2025-01-01", "2025-02-28", "--db", db])
+    assert rolled.exit_code == 0, rolled.output
+    pruned = runner.invoke(app, ["db", "prune", "2025-03", "--db", db])
+    assert pruned.exit_code == 0, pruned.output
+    assert "status_history: 0 monthly partitions dropped" in pruned.output
+
+    platform = bootstrap(Settings(database_url=db))
+    with platform.store.engine.connect() as conn:
+        days = conn.execute(select(func.count(func.distinct(status_daily.c.day)))).scalar_one()
+        left = conn.execute(select(func.count()).select_from(status_history)).scalar_one()
+    platform.close()
+    assert days == 59
+    assert left > 0  # March on, and each connector's last report before it
