@@ -61,6 +61,7 @@ from chargenet.core.events import (
     ZombieDetected,
     ZombieEscalated,
     ZombieOperatorNotified,
+    ZombieRectificationReported,
 )
 from chargenet.core.money import Money
 from chargenet.core.oversight import ExclusionReason, NoticeKind, ZombieOutcome, ZombieRule
@@ -266,6 +267,7 @@ SAMPLES: list[Event] = [
         **meta(), case_id="Z1", deadline=T0 + timedelta(days=30), channel="letter"
     ),
     ZombieEscalated(**meta(), case_id="Z1", level=2, deadline=T0 + timedelta(days=45)),
+    ZombieRectificationReported(**meta(), case_id="Z1", note="module replaced", by="jinbei"),
     ZombieClosed(**meta(), case_id="Z1", outcome=ZombieOutcome.RETIRED, by="bureau"),
     StopOrderIssued(
         **meta(),

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 
 from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.dashboard import MapLayers, dashboard_router
-from chargenet.adapters.api.finder import finder_router
+from chargenet.adapters.api.finder import OperatorFacts, finder_router
 from chargenet.adapters.api.logins import login_router
 from chargenet.adapters.reports.monthly import render_monthly
 from chargenet.adapters.storage.queries_dashboard import DashboardQueries
@@ -19,6 +19,7 @@ from chargenet.app.figures import Figures, Month
 from chargenet.app.finder import LiveIndex
 from chargenet.app.finder_feed import follow
 from chargenet.app.monthly import MonthlySupervision, PlanningProgress
+from chargenet.app.trends import Trends
 from chargenet.bootstrap import Platform
 
 
@@ -54,17 +55,29 @@ def dashboard_parts(
     )
     names: dict[str, Any] = {"at": 0, "names": {}}
 
-    def operator_names() -> dict[str, str]:
+    def operator_facts() -> dict[str, OperatorFacts]:
         # A small table that rarely changes: re-read it every few minutes at most.
         now = platform.clock.now().timestamp()
         if now - names["at"] > 300:
             rows, _ = platform.read.operators(limit=100_000)
-            names["names"] = {r["operator_id"]: r["name"] for r in rows}
+            names["names"] = {
+                r["operator_id"]: OperatorFacts(
+                    name=r["name"],
+                    name_en=r.get("name_en"),
+                    service_phone=r.get("service_phone"),
+                )
+                for r in rows
+            }
             names["at"] = now
-        result: dict[str, str] = names["names"]
+        result: dict[str, OperatorFacts] = names["names"]
         return result
 
+    def find_areas(text: str, limit: int) -> list[dict[str, Any]]:
+        rows, _ = platform.read.areas(query=text, limit=limit)
+        return [dict(r) for r in rows]
+
     progress, supervision = report_sources(platform)
+    trends = Trends(figures, supervision)
 
     def render(area: str, month: Month, fmt: str) -> tuple[bytes, str, str]:
         zone = platform.settings.local_timezone
@@ -76,7 +89,7 @@ def dashboard_parts(
     live_index.__name__ = "finder_index"
     routers = [
         login_router(platform.accounts, authenticators, secure_cookies=secure_cookies),
-        finder_router(index, authenticators, operator_names),
+        finder_router(index, authenticators, operator_facts, find_areas),
         dashboard_router(
             figures,
             index,
@@ -86,6 +99,7 @@ def dashboard_parts(
             render_report=render,
             zone=platform.settings.local_timezone,
             currency=platform.settings.currency,
+            trends=trends.trend,
         ),
     ]
     return DashboardParts(routers=routers, index=index, figures=figures, jobs=[live_index])

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Engine, func, or_, select
 from chargenet.adapters.storage.schema import (
     area_statistics,
     areas,
+    chargers,
     connectors,
     events,
     stations,
@@ -160,6 +161,26 @@ class PlanningQueries:
     def packs(self) -> list[Row]:
         stmt = select(policy_packs).order_by(policy_packs.c.region_code, policy_packs.c.pack_id)
         return self._rows(stmt)
+
+    def registry_version(self) -> tuple[Any, ...]:
+        """What coverage and siting are computed from — areas, sites, piles, statistics,
+        targets and policy packs — as (rows, newest change) per table: it moves when one of
+        them changes, not with every status report (cache key)."""
+        parts: list[Any] = []
+        with self._engine.connect() as conn:
+            for table in (
+                areas,
+                stations,
+                chargers,
+                connectors,
+                area_statistics,
+                targets,
+                target_revisions,
+                policy_packs,
+            ):
+                newest = func.max(table.c.as_of) if "as_of" in table.c else func.count()
+                parts.extend(conn.execute(select(func.count(), newest).select_from(table)).one())
+        return tuple(parts)
 
     def last_change(self) -> int:
         """A number that moves whenever state may have changed (cache key)."""
