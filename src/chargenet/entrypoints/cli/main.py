@@ -209,7 +209,8 @@ def _print_urls(settings: Settings, ocpp_port: int | None = None) -> None:
     base = f"http://{settings.host}:{settings.port}"
     table = Table(title="chargenet is listening", show_header=False)
     table.add_row("Charger finder (public)", f"{base}/")
-    table.add_row("Dashboard (login)", f"{base}/dashboard")
+    table.add_row("Dashboard (regulators' login)", f"{base}/dashboard")
+    table.add_row("Operator workspace (login)", f"{base}/workspace")
     table.add_row("API documentation (OpenAPI)", f"{base}/docs")
     table.add_row("Overview", f"{base}/api/v1/overview")
     table.add_row("Stations", f"{base}/api/v1/stations")
@@ -285,6 +286,7 @@ def _build_demo(
     progress: Any,
 ) -> Any:
     """The demo platform and its web app (run while the port already answers)."""
+    progress.phase = "database"
     from rich.table import Table
 
     from chargenet.bootstrap import bootstrap
@@ -296,7 +298,6 @@ def _build_demo(
     from chargenet.entrypoints.cli import ocpp, supervise
     from chargenet.entrypoints.web import create_app, protocol_parts
 
-    progress.phase = "database"
     platform = bootstrap(settings)
     if platform.read.counts()["stations"] == 0:
         progress.phase = "city"

@@ -589,11 +589,11 @@ function renderTrends() {
   ui.trendChart.setOption({
     tooltip: { trigger: "axis" },
     legend: { top: 0, type: "scroll" },
-    grid: { left: 8, right: 8, top: 34, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 8, top: 44, bottom: 8, containLabel: true },
     xAxis: { type: "category", data: p.map(label) },
     yAxis: [
-      { type: "value", name: t("piles"), axisLabel: { formatter: (v) => num(v) } },
-      { type: "value", name: "%", min: (v) => Math.max(0, Math.floor(v.min - 2)), max: 100, splitLine: { show: false } },
+      { type: "value", axisLabel: { formatter: (v) => num(v) } },
+      { type: "value", axisLabel: { formatter: (v) => `${v}%` }, min: (v) => Math.max(0, Math.floor(v.min - 2)), max: 100, splitLine: { show: false } },
       { type: "value", show: false },
     ],
     series: [
@@ -698,6 +698,7 @@ function renderCrumbs() {
     ? html`<button type="button" class="link" data-code="${a.code}">${areaName(a)}</button>`
     : html`<span>${areaName(a)}</span>`);
   if (state.township) items.push(html`<span>${areaName(state.township)}</span>`);
+  if (items.length < 2) { render(nav, html``); return; }
   render(nav, html`${items.map((x, i) => html`${i ? " › " : ""}${x}`)}`);
   for (const b of nav.querySelectorAll("button[data-code]")) {
     b.addEventListener("click", () => (b.dataset.code === state.area ? (state.township = null, renderCrumbs(), loadAll()) : drillTo(b.dataset.code)));

@@ -74,9 +74,10 @@ async function search() {
   render();
 }
 
+// Free fast (DC) and slow (AC) connectors, each kind the station has.
 function facts(s) {
-  return html`<span class="fact"><b>${s.fast_free}</b>/${s.fast_total} ${t("fast_free")}</span>
-    <span class="fact"><b>${s.slow_free}</b>/${s.slow_total} ${t("slow_free")}</span>`;
+  return html`${s.fast_total ? html`<span class="fact"><b>${s.fast_free}</b>/${s.fast_total} ${t("fast_free")}</span>` : ""}
+    ${s.slow_total ? html`<span class="fact"><b>${s.slow_free}</b>/${s.slow_total} ${t("slow_free")}</span>` : ""}`;
 }
 
 function render() {
@@ -84,8 +85,7 @@ function render() {
   markers.clearLayers();
   if (!last.length) { show(list, html`<p class="muted">${t("no_results")}</p>`); return; }
   show(list, html`${last.map((s, i) => html`
-    <article class="result" tabindex="0" role="button" data-station="${s.station_id}" data-index="${i}"
-      aria-label="${stationName(s)}">
+    <article class="result" tabindex="0" role="button" data-station="${s.station_id}" data-index="${i}">
       <h3>${i + 1}. ${stationName(s)}</h3>
       <div class="meta">
         <span>${t("distance")} ${km(s.distance_m)}</span>

@@ -156,7 +156,7 @@ function renderCards() {
     ${card("zombies", num(state.totals.zombies ?? 0), "zombies")}
     ${card("refused_data", num(state.totals.refused ?? 0), "refused")}`);
   const values = c?.values ?? {};
-  render(document.getElementById("ws-score"), c === null ? NA() : html`<dl class="score">
+  render(document.getElementById("ws-scorecard"), c === null ? NA() : html`<dl class="score">
     <dt>${t("rank")}</dt><dd id="ws-rank">${c.rank ?? "—"}</dd>
     <dt>${t("uptime_percent")}</dt><dd>${pct(values.uptime)}</dd>
     <dt>${t("repair_h")}</dt><dd>${num(values.repair, 1)}</dd>
