@@ -54,6 +54,9 @@ def test_help_shows_the_defaults() -> None:
 
 def test_setting_a_charger_password_loads_only_the_store(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'x.db'}"
+    out, _ = loaded("ocpp", "set-password", "NOPE", "--db", db)
+    assert "chargenet db upgrade" in out  # a light command does not migrate the schema
+    loaded("db", "upgrade", "--db", db)
     out, modules = loaded("ocpp", "set-password", "NOPE", "--db", db)
     assert "no charger 'NOPE' is registered" in out
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))

@@ -43,23 +43,22 @@ def set_password(
 ) -> None:
     """Set (or clear) the Basic-auth password a charger logs in with (security profiles 1
     and 2). Only a hash is stored; a running gateway picks the change up at the next login."""
-    # Only the store and the credentials table: a password is set in a blink, without
-    # loading the platform (the web stack, protocol adapters, planning's solvers).
+    # Only an engine and the credentials table: a password is set in a blink, without
+    # loading the platform (the web stack, protocol adapters, planning's solvers) or
+    # running migrations (a schema that is not there yet is said so).
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from chargenet.adapters.storage.engine import create_store_engine
     from chargenet.adapters.storage.queries_ocpp import OcppQueries
-    from chargenet.adapters.storage.store import SqlEventStore
     from chargenet.config import Settings
     from chargenet.kit.clock import SystemClock
 
     settings = Settings.from_env(database_url=db)
-    store = SqlEventStore(
-        settings.database_url,
-        synchronous=settings.sqlite_synchronous,
-        allow_unsafe_durability=settings.allow_unsafe_durability,
+    engine = create_store_engine(
+        settings.database_url, writer=True, synchronous=settings.sqlite_synchronous
     )
     try:
-        if settings.auto_migrate:
-            store.upgrade()
-        queries = OcppQueries(store.read_engine, store.engine)
+        queries = OcppQueries(engine, engine)
         now = SystemClock().now()
         if queries.endpoint(charger_id) is None:
             err.print(f"[red]no charger {charger_id!r} is registered[/red]")
@@ -74,8 +73,11 @@ def set_password(
             raise typer.Exit(2)
         queries.set_secret(charger_id, hash_secret(secret), now)
         console.print(f"{charger_id}: password set" + ("" if password else f": [bold]{secret}"))
+    except (OperationalError, ProgrammingError) as exc:
+        err.print(f"[red]no chargenet schema here yet: chargenet db upgrade[/red] ({exc.orig})")
+        raise typer.Exit(2) from None
     finally:
-        store.dispose()
+        engine.dispose()
 
 
 # --- commands through the running server ------------------------------------------------
