@@ -20,11 +20,13 @@ from typer.core import TyperGroup
 class Lazy:
     target: str  # "package.module:typer_app"
     help: str  # the one line `chargenet --help` shows
+    group: bool = True  # a group of commands (`chargenet report monthly`), else one command
 
     def load(self, name: str) -> Any:
         module, attribute = self.target.split(":")
         sub: typer.Typer = getattr(importlib.import_module(module), attribute)
-        command = typer.main.get_command(sub)
+        # As `add_typer` would: a group even when it holds a single command.
+        command = typer.main.get_group(sub) if self.group else typer.main.get_command(sub)
         command.name = name
         return command
 

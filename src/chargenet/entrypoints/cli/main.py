@@ -27,6 +27,7 @@ SUBGROUPS = {
     "import": Lazy(
         f"{CLI}.imports:import_app",
         "Import areas, statistics, operators, stations, chargers, swap stations or targets.",
+        group=False,
     ),
     "plan": Lazy(f"{CLI}.plan:plan_app", "Planning: policy packs, targets, coverage, siting."),
     "ocpi": Lazy(f"{CLI}.ocpi:ocpi_app", "OCPI 2.2.1: operator platforms and the province."),
