@@ -51,6 +51,7 @@ window.chargenet = { state, ui, PLUGGED };
 
 // --- helpers ------------------------------------------------------------------------------
 const NA = () => `<span class="na">${t("not_available")}</span>`;
+const WAIT = () => `<span class="na loading">…</span>`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const thisYear = () => new Date().getFullYear();
 
@@ -117,11 +118,11 @@ function renderOverview() {
     // Written the way the area's plan writes it: "1 : 4.8" where Xinzhou says "1:6".
     card("ev_per_public_pile", o.ev_per_public_pile === null ? "—" : esc(o.ev_per_public_pile_written)),
     card("availability", o.connectors ? pct((100 * usable) / o.connectors) : "—"),
-    card("uptime", uptime === null || uptime === undefined ? NA() : pct(uptime.nevi_uptime), "uptime",
+    card("uptime", state.pending && uptime === undefined ? WAIT() : uptime === null || uptime === undefined ? NA() : pct(uptime.nevi_uptime), "uptime",
       uptime ? `${t("uptime_note")} · ${t("uptime_uk")} ${pct(uptime.uk_reliability)}` : ""),
     card("open_alarms", alarms === undefined ? num(o.open_alarms) : num(alarms)),
-    card("stop_orders_in_force", inForce === undefined ? NA() : num(inForce), "stop_orders"),
-    card("zombies", zombies === undefined ? NA() : num(zombies)),
+    card("stop_orders_in_force", inForce === undefined ? (state.pending ? WAIT() : NA()) : num(inForce), "stop_orders"),
+    card("zombies", zombies === undefined ? (state.pending ? WAIT() : NA()) : num(zombies)),
   ].join("");
   document.getElementById("as-of").textContent = `${t("as_of")} ${when(new Date().toISOString())}`;
   const statusKeys = Object.keys(o.status).filter((k) => o.status[k] > 0);
@@ -747,8 +748,16 @@ async function operators() {
 
 async function loadAll() {
   loading();
-  await Promise.all([loadOverview(), loadUptime(), loadLists()]);
+  // The piles first (one quick call); uptime and the lists' counts join the cards after.
+  state.pending = true;
+  state.external.uptime = undefined;
+  state.totals = {};
+  const more = Promise.all([loadUptime(), loadLists()]);
+  await loadOverview();
   ui.statusChart.hideLoading();
+  renderOverview();
+  await more;
+  state.pending = false;
   renderOverview();
   // Gaps and siting take longest (cached on the server until the registry changes): the
   // rest of the screen does not wait for them.
