@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 
 from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.dashboard import MapLayers, dashboard_router
@@ -21,6 +24,10 @@ from chargenet.app.finder_feed import follow
 from chargenet.app.monthly import MonthlySupervision, PlanningProgress
 from chargenet.app.trends import Trends
 from chargenet.bootstrap import Platform
+from chargenet.core.areas import AreaLevel
+
+log = logging.getLogger(__name__)
+WARM_UP_AFTER_S = 3.0
 
 
 @dataclass
@@ -47,7 +54,11 @@ def dashboard_parts(
     layers: MapLayers | None = None,
     *,
     secure_cookies: bool | None = None,
+    warm_up: bool = False,
 ) -> DashboardParts:
+    """`warm_up`: compute each city's trends, coverage gaps and siting in the background
+    after start, so that the first regulator to open the dashboard waits for none of them
+    (they stay cached until their inputs change)."""
     index = LiveIndex()
     queries = DashboardQueries(platform.store.read_engine, platform.read)
     figures = Figures(
@@ -87,6 +98,23 @@ def dashboard_parts(
         await follow(index, queries, p.bus.subscribe, p.clock)
 
     live_index.__name__ = "finder_index"
+
+    async def warm_caches(p: Platform) -> None:
+        await asyncio.sleep(WARM_UP_AFTER_S)  # the live index and the first pages first
+        cities, _ = p.read.areas(level=AreaLevel.CITY, limit=1000)
+        year = figures.today().year
+        for city in cities:
+            for work in (
+                lambda code=city["code"]: trends.trend(code, 12),
+                lambda code=city["code"]: p.planning.coverage(code, year),
+                lambda code=city["code"]: p.planning.siting(code, year),
+            ):
+                try:
+                    await run_in_threadpool(work)
+                except Exception:  # a city without a plan or data: nothing to keep
+                    log.debug("warming the caches of %s", city["code"], exc_info=True)
+
+    warm_caches.__name__ = "dashboard_warm_up"
     routers = [
         login_router(platform.accounts, authenticators, secure_cookies=secure_cookies),
         finder_router(index, authenticators, operator_facts, find_areas),
@@ -102,4 +130,7 @@ def dashboard_parts(
             trends=trends.trend,
         ),
     ]
-    return DashboardParts(routers=routers, index=index, figures=figures, jobs=[live_index])
+    jobs: list[Callable[[Platform], Awaitable[None]]] = [live_index]
+    if warm_up:
+        jobs.append(warm_caches)
+    return DashboardParts(routers=routers, index=index, figures=figures, jobs=jobs)

@@ -48,6 +48,7 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     scoped_routers: Sequence[APIRouter] = (),
     map_layers: MapLayers | None = None,
+    warm_up: bool = False,
 ) -> FastAPI:
     """Build the web application.
 
@@ -56,14 +57,15 @@ def create_app(
     pollers, protocol servers) and are cancelled at shutdown. `routers` are mounted as
     they are (protocol endpoints, dashboard); `scoped_routers` after the caller is known
     (`request.state.principal`): they check who may see what themselves.
-    `map_layers` are the boundaries and roads the dashboard's maps draw.
+    `map_layers` are the boundaries and roads the dashboard's maps draw; `warm_up`
+    computes the dashboard's slow figures in the background after start.
     """
     auth: list[Authenticator] = [
         StaticTokens.admins(api_tokens),
         SessionCookies(platform.accounts),
         *authenticators,
     ]
-    dashboard = dashboard_parts(platform, auth, map_layers)
+    dashboard = dashboard_parts(platform, auth, map_layers, warm_up=warm_up)
     background = [*background, *dashboard.jobs]
 
     @asynccontextmanager

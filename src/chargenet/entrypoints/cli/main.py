@@ -199,7 +199,7 @@ def serve(
         *supervise.JOBS,
         ocpp.gateway_job(settings.host, settings.ocpp_port),
     ]
-    web = create_app(platform, api_tokens=tokens, **parts)
+    web = create_app(platform, api_tokens=tokens, warm_up=True, **parts)
     _print_urls(settings, settings.ocpp_port)
     uvicorn.run(web, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
@@ -321,7 +321,9 @@ def _build_demo(
         ocpp.demo_fleet_job(seed, speed, settings.host),
     ]
     users = ensure_demo_users(platform.accounts)
-    web = create_app(platform, api_tokens=tokens, map_layers=demo_map_layers(), **parts)
+    web = create_app(
+        platform, api_tokens=tokens, map_layers=demo_map_layers(), warm_up=True, **parts
+    )
     logins = Table(title="Demo logins (dashboard)", show_header=True)
     for column in ("user", "password", "role", "sees"):
         logins.add_column(column)
