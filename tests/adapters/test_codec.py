@@ -86,6 +86,7 @@ from chargenet.core.events import (
     ZombieDetected,
     ZombieEscalated,
     ZombieOperatorNotified,
+    ZombieRectificationReported,
 )
 from chargenet.core.ledger import topup
 from chargenet.core.money import Money
@@ -390,6 +391,7 @@ SAMPLES: list[Event] = [
         **meta(), case_id="Z1", deadline=T0 + timedelta(days=30), channel="letter"
     ),
     ZombieEscalated(**meta(), case_id="Z1", level=2, deadline=T0 + timedelta(days=45)),
+    ZombieRectificationReported(**meta(), case_id="Z1", note="module replaced", by="jinbei"),
     ZombieClosed(**meta(), case_id="Z1", outcome=ZombieOutcome.RETIRED, by="bureau"),
     StopOrderIssued(
         **meta(),

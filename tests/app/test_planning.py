@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,8 +16,9 @@ from chargenet.app.figures import Figures, Month
 from chargenet.app.ingest import Disposition
 from chargenet.app.planning import pack_events, shipped_packs
 from chargenet.bootstrap import Platform
-from chargenet.core.events import AreaStatisticsRecorded, Event
+from chargenet.core.events import AreaStatisticsRecorded, ConnectorStatusChanged, Event
 from chargenet.core.registry.model import SiteCategory
+from chargenet.core.status import ConnectorStatus
 from chargenet.demo.world import data_dir
 from tests.adapters.storage.test_ingest import snapshot
 from tests.builders import areas, charger, meta, operator, station
@@ -220,6 +222,41 @@ def test_coverage_and_the_monthly_report(city: Platform) -> None:
     }
     assert not xinfu["on_track"] and "coverage:village_distance" in xinfu["flags"]
     assert city.planning.progress("140900", 2025, 12)["year_report_due"] == "2026-01-10"
+
+
+def test_coverage_is_kept_until_the_registry_changes_not_while_status_flows(
+    city: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(city, pack_text())
+    computed: list[str] = []
+    inner = city.planning._coverage_input
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        computed.append(args[0])
+        return inner(*args, **kwargs)
+
+    monkeypatch.setattr(city.planning, "_coverage_input", counting)
+    first, _, _ = city.planning.coverage("140900", 2025)
+    again, _, _ = city.planning.coverage("140900", 2025)
+    assert computed == ["140900"] and again is first  # the second regulator waits for nothing
+    city.ingestor.ingest(
+        [
+            ConnectorStatusChanged(
+                **meta(NOW), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+            )
+        ]
+    )
+    city.planning.coverage("140900", 2025)
+    assert computed == ["140900"]  # a status report is not an input of coverage
+    # A new public station near the village is: the next question is answered anew.
+    city.ingestor.ingest(
+        [
+            station("S9", commissioned_on=date(2025, 5, 1), lat=38.61, lon=112.61),
+            charger("X9", "S9"),
+        ]
+    )
+    fresh, _, _ = city.planning.coverage("140900", 2025)
+    assert computed == ["140900", "140900"] and fresh is not first
 
 
 def test_the_city_row_is_off_track_while_the_city_leaves_its_own_rules_unmet(

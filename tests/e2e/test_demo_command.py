@@ -21,11 +21,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_for(url: str, deadline: float) -> None:
+def _wait_for(url: str, deadline: float) -> list[int]:
+    """Every answer until the first 200 (connection refused: none)."""
+    seen: list[int] = []
     while time.monotonic() < deadline:
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
+            seen.append(httpx.get(url, timeout=2).status_code)
+            if seen[-1] == 200:
+                return seen
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
@@ -53,7 +56,9 @@ def test_the_demo_serves_stations_and_changing_connector_status(tmp_path: Path) 
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{base}/healthz", time.monotonic() + 180)
+        seen = _wait_for(f"{base}/healthz", time.monotonic() + 180)
+        # The port answered while the city was being built (503, Retry-After), then 200.
+        assert seen[0] == 503 and seen[-1] == 200, seen
         stations = httpx.get(f"{base}/api/v1/stations", params={"area": "140900", "limit": 5})
         assert stations.status_code == 200
         assert int(stations.headers["x-total-count"]) > 500
@@ -78,6 +83,7 @@ def test_the_demo_serves_stations_and_changing_connector_status(tmp_path: Path) 
         process.terminate()
         output, _ = process.communicate(timeout=30)
     assert f"{base}/docs" in output
+    assert "ws://127.0.0.1:" in output and "/ocpp/" in output  # where chargers connect
 
 
 def _stop_order_round_trip(base: str, charger_id: str) -> None:

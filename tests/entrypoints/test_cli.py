@@ -167,17 +167,17 @@ def test_serve_listens_for_chargers_on_the_ocpp_port_it_is_given(
     platform and, say, a test instance on one host each need their own OCPP port."""
     import uvicorn
 
-    from chargenet.entrypoints.cli import main
+    from chargenet.entrypoints.cli import ocpp
 
     started: dict[str, object] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(kw))
-    gateway = main.gateway_job
+    gateway = ocpp.gateway_job
 
     def gateway_on(host: str, port: int) -> object:
         started["ocpp"] = port
         return gateway(host, port)
 
-    monkeypatch.setattr(main, "gateway_job", gateway_on)
+    monkeypatch.setattr(ocpp, "gateway_job", gateway_on)
     monkeypatch.delenv("CHARGENET_OCPP_PORT", raising=False)
     result = runner.invoke(
         app, ["serve", "--db", sqlite_url, "--port", "8181", "--ocpp-port", "9100", "--token", "t"]

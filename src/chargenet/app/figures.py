@@ -72,6 +72,12 @@ class Month:
             raise ValueError(f"month {text!r} out of range")
         return month
 
+    @classmethod
+    def before(cls, today: date) -> Month:
+        """The last whole month before `today`'s: the one a monthly report is asked for."""
+        first = today.replace(day=1) - timedelta(days=1)
+        return cls(first.year, first.month)
+
     @property
     def last_day(self) -> date:
         return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])

@@ -359,6 +359,29 @@ class LiveIndex:
             if self.visible(station, viewer):
                 yield station
 
+    def search(self, text: str, viewer: Principal | None, *, limit: int = 10) -> list[StationEntry]:
+        """Stations whose name (Chinese or English), address or id holds `text` (any case),
+        those whose name starts with it first, then by name."""
+        needle = text.strip().casefold()
+        if not needle:
+            return []
+        found: list[tuple[int, str, StationEntry]] = []
+        for station in self.stations.values():
+            names = (station.name.casefold(), (station.name_en or "").casefold())
+            where = (station.address or "").casefold()
+            if any(n.startswith(needle) for n in names):
+                rank = 0
+            elif any(needle in n for n in names):
+                rank = 1
+            elif needle in where or needle == station.station_id.casefold():
+                rank = 2
+            else:
+                continue
+            if self.visible(station, viewer):
+                found.append((rank, station.name, station))
+        found.sort(key=lambda item: (item[0], item[1]))
+        return [station for _, _, station in found[:limit]]
+
     def linear_nearest(
         self,
         lat: float,

@@ -4,12 +4,14 @@ siting and the monthly progress report, over what the read side holds."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from importlib import resources
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 from chargenet.analytics.planning.coverage import CoverageInput, check_all
 from chargenet.analytics.planning.model import AreaPoint, PileRecord, StationSite, stations_on
@@ -49,6 +51,8 @@ from chargenet.core.planning.pack import PolicyPack, parse_pack
 from chargenet.core.planning.revisions import effective_day, in_force
 from chargenet.core.planning.rules import RuleKind
 from chargenet.kit.ids import stable_id
+
+T = TypeVar("T")
 
 Row = dict[str, Any]
 PACK_SOURCE = Source(adapter="planning")
@@ -216,12 +220,43 @@ class PlanningService:
         self.roads: list[Road] = []
         self._network: RoadNetwork | None = None
         self._parsed: dict[str, PolicyPack] = {}
+        # Coverage and siting are costly (seconds for a city) and read only the registry,
+        # targets and packs: kept per question until one of those changes (the data's
+        # `registry_version`), a new day begins or the roads are replaced.
+        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._roads_version = 0
+
+    CACHE_SIZE = 64
+
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        version = getattr(self.data, "registry_version", None)
+        if version is None:
+            return compute()
+        full = (*key, self.today(), self._roads_version, version())
+        with self._cache_lock:
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                return cast(T, self._cache[full])
+            lock = self._key_locks.setdefault(key, threading.Lock())
+        with lock:  # one computation per question at a time; the others wait for it
+            with self._cache_lock:
+                if full in self._cache:
+                    return cast(T, self._cache[full])
+            value = compute()
+            with self._cache_lock:
+                self._cache[full] = value
+                while len(self._cache) > self.CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return value
 
     # roads ---------------------------------------------------------------------------
 
     def use_roads(self, roads: Sequence[Road]) -> None:
         self.roads = list(roads)
         self._network = None
+        self._roads_version += 1
 
     def distance_model(
         self, detour: float = DEFAULT_DETOUR, network: bool = False
@@ -403,10 +438,13 @@ class PlanningService:
         detour: float = DEFAULT_DETOUR,
         network: bool = False,
     ) -> tuple[list[RuleResult], PolicyPack | None, CoverageInput]:
-        inp, pack = self._coverage_input(area, year, on, detour, network)
-        if pack is None:
-            return [], None, inp
-        return check_all(inp, pack.rules, pack.parking), pack, inp
+        def compute() -> tuple[list[RuleResult], PolicyPack | None, CoverageInput]:
+            inp, pack = self._coverage_input(area, year, on, detour, network)
+            if pack is None:
+                return [], None, inp
+            return check_all(inp, pack.rules, pack.parking), pack, inp
+
+        return self._cached(("coverage", area, year, on, detour, network), compute)
 
     def siting(
         self,
@@ -422,6 +460,40 @@ class PlanningService:
         use_highs: bool = True,
     ) -> SitingPlan:
         spec = spec or CandidateSpec()
+        key = (
+            "siting",
+            area,
+            year,
+            spec.villages,
+            spec.townships,
+            spec.road_every_km,
+            tuple(spec.user),
+            on,
+            detour,
+            network,
+            budget,
+            time_limit,
+            use_highs,
+        )
+        return self._cached(
+            key,
+            lambda: self._siting(
+                area, year, spec, on, detour, network, budget, time_limit, use_highs
+            ),
+        )
+
+    def _siting(
+        self,
+        area: str,
+        year: int,
+        spec: CandidateSpec,
+        on: date | None,
+        detour: float,
+        network: bool,
+        budget: int | None,
+        time_limit: float,
+        use_highs: bool,
+    ) -> SitingPlan:
         results, pack, inp = self.coverage(area, year, on, detour, network)
         levels = [
             lvl

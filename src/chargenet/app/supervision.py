@@ -56,6 +56,7 @@ from chargenet.core.events import (
     ZombieDetected,
     ZombieEscalated,
     ZombieOperatorNotified,
+    ZombieRectificationReported,
     event_meta,
 )
 from chargenet.core.ids import AlarmId, ChargerId, EventId, OrderId
@@ -846,6 +847,25 @@ class SupervisionService:
                 )
             )
         await self._submit(events)
+
+    async def report_rectification(self, case_id: str, note: str, by: str) -> None:
+        """The operator's account of what it did about an open case; the case stays open
+        (the rules close it once they stop holding, or a regulator does)."""
+        case = self.queries.zombie_case(case_id)
+        if case is None:
+            raise UnknownReference("zombie case", case_id)
+        if case["stage"] == "closed":
+            raise DomainError(f"case {case_id} is closed")
+        await self._submit(
+            [
+                ZombieRectificationReported(
+                    **event_meta(new_id(), SOURCE, self.clock.now()),
+                    case_id=case_id,
+                    note=note,
+                    by=by,
+                )
+            ]
+        )
 
     # --- alarms ---------------------------------------------------------------------------
 

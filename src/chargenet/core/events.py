@@ -965,6 +965,22 @@ class ZombieClosed(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ZombieRectificationReported(Event):
+    """The operator says what it did about a case (repaired, reconnected, asked for the
+    exit). The case stays open: the rules close it once they stop holding, or a regulator
+    does; the report is on the case's record for the regulator to weigh."""
+
+    TYPE: ClassVar[str] = "zombie.rectification_reported"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"note": 1000, "by": 200}
+    case_id: str
+    note: str
+    by: str
+
+    def body_problems(self) -> list[str]:
+        return _empty(case_id=self.case_id, note=self.note, by=self.by)
+
+
+@dataclass(frozen=True, kw_only=True)
 class StopOrderIssued(Event):
     """A regulator orders a charger or a whole station to stop and rectify (R33). Delivery
     to each charger is an order of kind STOP (OrderIssued/OrderAcknowledged)."""

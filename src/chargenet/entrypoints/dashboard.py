@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 
 from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.dashboard import MapLayers, dashboard_router
-from chargenet.adapters.api.finder import finder_router
+from chargenet.adapters.api.finder import OperatorFacts, finder_router
 from chargenet.adapters.api.logins import login_router
 from chargenet.adapters.reports.monthly import render_monthly
 from chargenet.adapters.storage.queries_dashboard import DashboardQueries
@@ -19,7 +22,12 @@ from chargenet.app.figures import Figures, Month
 from chargenet.app.finder import LiveIndex
 from chargenet.app.finder_feed import follow
 from chargenet.app.monthly import MonthlySupervision, PlanningProgress
+from chargenet.app.trends import Trends
 from chargenet.bootstrap import Platform
+from chargenet.core.areas import AreaLevel
+
+log = logging.getLogger(__name__)
+WARM_UP_AFTER_S = 3.0
 
 
 @dataclass
@@ -46,7 +54,11 @@ def dashboard_parts(
     layers: MapLayers | None = None,
     *,
     secure_cookies: bool | None = None,
+    warm_up: bool = False,
 ) -> DashboardParts:
+    """`warm_up`: compute each city's trends, coverage gaps and siting in the background
+    after start, so that the first regulator to open the dashboard waits for none of them
+    (they stay cached until their inputs change)."""
     index = LiveIndex(platform.settings.local_timezone)
     queries = DashboardQueries(platform.store.read_engine, platform.read)
     figures = Figures(
@@ -54,17 +66,29 @@ def dashboard_parts(
     )
     names: dict[str, Any] = {"at": 0, "names": {}}
 
-    def operator_names() -> dict[str, str]:
+    def operator_facts() -> dict[str, OperatorFacts]:
         # A small table that rarely changes: re-read it every few minutes at most.
         now = platform.clock.now().timestamp()
         if now - names["at"] > 300:
             rows, _ = platform.read.operators(limit=100_000)
-            names["names"] = {r["operator_id"]: r["name"] for r in rows}
+            names["names"] = {
+                r["operator_id"]: OperatorFacts(
+                    name=r["name"],
+                    name_en=r.get("name_en"),
+                    service_phone=r.get("service_phone"),
+                )
+                for r in rows
+            }
             names["at"] = now
-        result: dict[str, str] = names["names"]
+        result: dict[str, OperatorFacts] = names["names"]
         return result
 
+    def find_areas(text: str, limit: int) -> list[dict[str, Any]]:
+        rows, _ = platform.read.areas(query=text, limit=limit)
+        return [dict(r) for r in rows]
+
     progress, supervision = report_sources(platform)
+    trends = Trends(figures, supervision)
 
     def render(area: str, month: Month, fmt: str) -> tuple[bytes, str, str]:
         zone = platform.settings.local_timezone
@@ -74,9 +98,26 @@ def dashboard_parts(
         await follow(index, queries, p.bus.subscribe, p.clock)
 
     live_index.__name__ = "finder_index"
+
+    async def warm_caches(p: Platform) -> None:
+        await asyncio.sleep(WARM_UP_AFTER_S)  # the live index and the first pages first
+        cities, _ = p.read.areas(level=AreaLevel.CITY, limit=1000)
+        year = figures.today().year
+        for city in cities:
+            for work in (
+                lambda code=city["code"]: trends.trend(code, 12),
+                lambda code=city["code"]: p.planning.coverage(code, year),
+                lambda code=city["code"]: p.planning.siting(code, year),
+            ):
+                try:
+                    await run_in_threadpool(work)
+                except Exception:  # a city without a plan or data: nothing to keep
+                    log.debug("warming the caches of %s", city["code"], exc_info=True)
+
+    warm_caches.__name__ = "dashboard_warm_up"
     routers = [
         login_router(platform.accounts, authenticators, secure_cookies=secure_cookies),
-        finder_router(index, authenticators, operator_names),
+        finder_router(index, authenticators, operator_facts, find_areas),
         dashboard_router(
             figures,
             index,
@@ -86,6 +127,10 @@ def dashboard_parts(
             render_report=render,
             zone=platform.settings.local_timezone,
             currency=platform.settings.currency,
+            trends=trends.trend,
         ),
     ]
-    return DashboardParts(routers=routers, index=index, figures=figures, jobs=[live_index])
+    jobs: list[Callable[[Platform], Awaitable[None]]] = [live_index]
+    if warm_up:
+        jobs.append(warm_caches)
+    return DashboardParts(routers=routers, index=index, figures=figures, jobs=jobs)

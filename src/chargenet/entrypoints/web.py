@@ -112,6 +112,7 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     scoped_routers: Sequence[APIRouter] = (),
     map_layers: MapLayers | None = None,
+    warm_up: bool = False,
 ) -> FastAPI:
     """Build the web application.
 
@@ -120,7 +121,8 @@ def create_app(
     pollers, protocol servers) and are cancelled at shutdown. `routers` are mounted as
     they are (protocol endpoints, dashboard); `scoped_routers` after the caller is known
     (`request.state.principal`): they check who may see what themselves.
-    `map_layers` are the boundaries and roads the dashboard's maps draw.
+    `map_layers` are the boundaries and roads the dashboard's maps draw; `warm_up`
+    computes the dashboard's slow figures in the background after start.
     """
     auth: list[Authenticator] = [
         StaticTokens.admins(api_tokens),
@@ -128,7 +130,7 @@ def create_app(
         BearerSessions(platform.accounts),
         *authenticators,
     ]
-    dashboard = dashboard_parts(platform, auth, map_layers)
+    dashboard = dashboard_parts(platform, auth, map_layers, warm_up=warm_up)
     background = [*background, *dashboard.jobs, settle_sessions]
 
     @asynccontextmanager

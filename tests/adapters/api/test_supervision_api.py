@@ -14,7 +14,8 @@ from chargenet.adapters.api.auth import StaticTokens
 from chargenet.app.orders import Order, OrderResult
 from chargenet.bootstrap import Platform
 from chargenet.core.access import Principal, Role
-from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged
+from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged, ZombieDetected
+from chargenet.core.oversight import ZombieRule
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderOutcome
 from chargenet.entrypoints.web import create_app
@@ -199,3 +200,37 @@ def test_uptime_with_an_end_ahead_counts_up_to_now(client: TestClient) -> None:
     rows = {r["group"]: r for r in response.json()}
     assert rows["C1-1-1"]["hours"] == pytest.approx(24, abs=0.01)  # not 720
     assert rows["C1-1-1"]["nevi_uptime"] == 100.0
+
+
+def test_an_operator_reports_a_rectification_on_its_own_case(
+    client: TestClient, platform: Platform
+) -> None:
+    platform.ingestor.ingest(
+        [
+            ZombieDetected(
+                **meta(at(100)),
+                case_id="Z1",
+                charger_id="C1",
+                rules=(ZombieRule.LONG_DOWN,),
+                since=at(0),
+                evidence="down for 40 days",
+            )
+        ]
+    )
+    url = "/api/v1/supervision/zombies/Z1/rectification"
+    note = {"note": "replaced the power module"}
+    assert client.post(url, json=note, headers=auth("op2")).status_code == 403  # not its own
+    assert client.post(url, json=note, headers=auth("xinfu")).status_code == 403  # closes
+    assert client.post(url, json={"note": ""}, headers=auth("op1")).status_code == 422
+    answer = client.post(url, json=note, headers=auth("op1"))
+    assert answer.status_code == 200
+    assert answer.json()["stage"] != "closed"  # the case stays open for the rules to close
+    [step] = [s for s in answer.json()["steps"] if s["step"] == "reported"]
+    assert step["detail"] == "op1-staff: replaced the power module"
+    [case] = client.get("/api/v1/supervision/zombies", headers=auth("xinfu")).json()
+    assert case["reported_at"] is not None  # the regulator's list shows it
+    closed = client.post(
+        "/api/v1/supervision/zombies/Z1/close", json={"outcome": "dismissed"}, headers=auth("xinfu")
+    )
+    assert closed.status_code == 200
+    assert client.post(url, json=note, headers=auth("op1")).status_code == 409

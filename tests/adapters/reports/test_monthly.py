@@ -23,6 +23,7 @@ from chargenet.adapters.reports.columns import (
     SUPERVISION_COLUMNS,
     Column,
 )
+from chargenet.adapters.reports.pdf import chromium
 from chargenet.app.figures import Figures, Month
 from chargenet.app.ingest import Disposition
 from chargenet.app.planning import pack_events
@@ -133,10 +134,35 @@ def test_the_print_version_and_bad_requests(client: TestClient) -> None:
     assert "忻府区" in html.text and "<svg" in html.text and "@page" in html.text
     assert client.get("/api/v1/reports/monthly?area=140900&month=2025-13").status_code == 422
     assert (
-        client.get("/api/v1/reports/monthly?area=140900&month=2025-05&format=pdf").status_code
+        client.get("/api/v1/reports/monthly?area=140900&month=2025-05&format=csv").status_code
         == 422
     )
     assert client.get("/api/v1/reports/monthly?area=999900&month=2025-05").status_code == 404
+
+
+def test_the_pdf_is_the_print_version_printed(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if chromium() is None:
+        pytest.skip("no chromium to print with (./dev test installs it)")
+    pdf = client.get(
+        "/api/v1/reports/monthly", params={"area": "140900", "month": "2025-05", "format": "pdf"}
+    )
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    assert (
+        (pdf.headers["content-disposition"])
+        == 'attachment; filename="chargenet-monthly-140900-2025-05.pdf"'
+    )
+    # A server without Chromium says so and still offers the other two.
+    monkeypatch.setenv("CHARGENET_CHROMIUM", "/nonexistent/chromium")
+    missing = client.get("/api/v1/reports/monthly?area=140900&month=2025-05&format=pdf")
+    assert missing.status_code == 503 and "Chromium" in missing.json()["detail"]
+
+
+def test_the_month_defaults_to_the_last_whole_one() -> None:
+    assert Month.before(date(2026, 1, 4)) == Month(2025, 12)
+    assert Month.before(date(2025, 6, 30)) == Month(2025, 5)
 
 
 def test_the_report_command_writes_both_files(world: Platform, tmp_path: Path) -> None:

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any, Protocol
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from chargenet.adapters.api.auth import Authenticator, require
+from chargenet.adapters.reports.pdf import PdfUnavailable
 from chargenet.app.figures import Figures, Month
 from chargenet.app.finder import LiveIndex, StationEntry
 from chargenet.core.access import Audience, Principal, Role, declared
@@ -49,7 +52,7 @@ class SupervisionLists(Protocol):
 Area = Annotated[str | None, Query(description="Area code; default your jurisdiction")]
 ReportRenderer = Callable[[str, Month, str], tuple[bytes, str, str]]  # → body, file name, type
 
-REPORT_FORMATS = ("xlsx", "html")
+REPORT_FORMATS = ("xlsx", "pdf", "html")
 
 
 def station_state(status: dict[str, int]) -> str:
@@ -83,6 +86,7 @@ def dashboard_router(
     render_report: ReportRenderer | None = None,
     zone: str = "Asia/Shanghai",
     currency: str = "CNY",
+    trends: Callable[[str, int], dict[str, Any]] | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["dashboard"])
     regulator = Depends(require(authenticators, Role.REGULATOR))
@@ -109,6 +113,20 @@ def dashboard_router(
         """New piles per part of the area (county) and year: the plan's target and what was
         built (difference of piles in service at the year ends)."""
         return await _threaded(figures.plan, jurisdiction(viewer, area))
+
+    @router.get("/dashboard/trends", **declared(Audience.REGULATOR))
+    async def trend(
+        area: Area = None,
+        months: Annotated[int, Query(ge=1, le=36, description="How many months back")] = 12,
+        viewer: Principal = regulator,
+    ) -> Any:
+        """Per month (oldest first, this month last and `complete: false`): piles in
+        service at the month's end (R01), EVs per public pile, NEVI uptime over the month,
+        alarms raised in it, zombie cases and stop orders in force at its end."""
+        code = jurisdiction(viewer, area)
+        if trends is None:
+            raise HTTPException(status_code=404, detail="trends are not set up here")
+        return await _threaded(trends, code, months)
 
     @router.get("/dashboard/map", **declared(Audience.REGULATOR))
     async def live_map(area: Area = None, viewer: Principal = regulator) -> Any:
@@ -170,23 +188,32 @@ def dashboard_router(
 
     @router.get("/reports/monthly", tags=["reports"], **declared(Audience.REGULATOR))
     async def monthly_report(
-        month: Annotated[str, Query(description="YYYY-MM", examples=["2025-05"])],
+        month: Annotated[
+            str | None,
+            Query(description="YYYY-MM; default the last whole month", examples=["2025-05"]),
+        ] = None,
         area: Area = None,
-        format: Annotated[str, Query(description="xlsx or html")] = "xlsx",
+        format: Annotated[str, Query(description="xlsx, pdf or html")] = "xlsx",
         viewer: Principal = regulator,
     ) -> Response:
-        """The monthly report (R16) as an Excel workbook or print-ready HTML."""
+        """The monthly report (R16) as an Excel workbook, a PDF (A4 landscape, printed by
+        headless Chromium; 503 where the server has none) or print-ready HTML."""
         code = jurisdiction(viewer, area)
         if render_report is None:
             raise HTTPException(status_code=404, detail="reports are not set up here")
         if format not in REPORT_FORMATS:
-            raise HTTPException(status_code=422, detail="format is xlsx or html")
+            raise HTTPException(status_code=422, detail="format is xlsx, pdf or html")
         try:
-            parsed = Month.parse(month)
+            parsed = (
+                Month.parse(month) if month else Month.before(datetime.now(ZoneInfo(zone)).date())
+            )
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
-        body, name, media = await _threaded(render_report, code, parsed, format)
-        disposition = "attachment" if format == "xlsx" else "inline"
+        try:
+            body, name, media = await _threaded(render_report, code, parsed, format)
+        except PdfUnavailable as exc:
+            raise HTTPException(status_code=503, detail=str(exc)) from exc
+        disposition = "inline" if format == "html" else "attachment"
         return Response(
             content=body,
             media_type=media,

@@ -1,25 +1,42 @@
 """The public charger finder: nearest stations with a connector that suits, answered from
-the live index (app/finder.py), not from the database."""
+the live index (app/finder.py), not from the database; and place search (areas of the
+registry, stations by name or address) to move the search point."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from chargenet.adapters.api.auth import Authenticator, current_principal
 from chargenet.app.finder import Filters, LiveIndex, StationEntry
 from chargenet.core.access import Audience, Principal, declared
-from chargenet.kit.geo import to_wgs84
+from chargenet.core.registry.model import PowerType
+from chargenet.kit.geo import to_wgs84, wgs84_to_gcj02
+
+
+class OperatorFacts(TypedDict):
+    name: str
+    name_en: str | None
+    service_phone: str | None
 
 
 class PriceOut(BaseModel):
     per_kwh: str = Field(description="Decimal string, energy and service together")
     currency: str
-    source: str = Field(description="tariff (the operator's) or observed (recent sessions)")
+    source: str = Field(
+        description="tariff (the operator's published price) or observed (the average of "
+        "the station's sessions of the last 30 days that carry a cost)"
+    )
+
+
+class Point(BaseModel):
+    lat: float
+    lon: float
 
 
 class FinderConnector(BaseModel):
@@ -41,8 +58,14 @@ class FinderStation(BaseModel):
     address: str | None
     operator_id: str
     operator_name: str | None
+    operator_name_en: str | None = None
+    service_phone: str | None = Field(default=None, description="The operator's service line")
     lat: float = Field(description="WGS-84")
     lon: float = Field(description="WGS-84")
+    gcj02: Point = Field(
+        description="The position in GCJ-02, the datum of Chinese map apps (高德, 百度 with "
+        "coord_type=gcj02, Apple Maps in China): what a navigation hand-off passes"
+    )
     distance_m: int | None = None
     access: str
     category: str
@@ -50,6 +73,10 @@ class FinderStation(BaseModel):
     area_code: str | None
     available: int = Field(description="Connectors available now")
     total: int
+    fast_free: int = Field(default=0, description="DC (fast) connectors available now")
+    fast_total: int = Field(default=0, description="DC (fast) connectors")
+    slow_free: int = Field(default=0, description="AC (slow) connectors available now")
+    slow_total: int = Field(default=0, description="AC (slow) connectors")
     max_power_w: int
     status: dict[str, int]
     connectors: list[FinderConnector] = Field(
@@ -61,8 +88,11 @@ class FinderStation(BaseModel):
 def finder_router(
     index: LiveIndex,
     authenticators: Sequence[Authenticator],
-    operator_names: Callable[[], dict[str, str]],
+    operators: Callable[[], dict[str, OperatorFacts]],
+    areas: Callable[[str, int], list[dict[str, Any]]] | None = None,
 ) -> APIRouter:
+    """`operators`: operator facts by id (cached by the caller); `areas(text, limit)`:
+    areas of the registry whose name holds the text, for place search."""
     router = APIRouter(prefix="/api/v1/finder", tags=["finder"])
     viewer_of = Depends(current_principal(authenticators))
 
@@ -84,15 +114,27 @@ def finder_router(
             pairs = [(c, index.status(c)) for c in station.connectors]
         status = index.summary(station)
         price = index.price(station.station_id, datetime.now(UTC))
+        operator = operators().get(station.operator_id)
+        g_lat, g_lon = wgs84_to_gcj02(station.lat, station.lon)
+        free = {PowerType.DC: 0, PowerType.AC: 0}
+        kinds = {PowerType.DC: 0, PowerType.AC: 0}
+        for connector in station.connectors:
+            kind = PowerType.DC if connector.power_type is PowerType.DC else PowerType.AC
+            kinds[kind] += 1
+            if index.status(connector).value == "available":
+                free[kind] += 1
         return {
             "station_id": station.station_id,
             "name": station.name,
             "name_en": station.name_en,
             "address": station.address,
             "operator_id": station.operator_id,
-            "operator_name": operator_names().get(station.operator_id),
+            "operator_name": operator["name"] if operator else None,
+            "operator_name_en": operator["name_en"] if operator else None,
+            "service_phone": operator["service_phone"] if operator else None,
             "lat": station.lat,
             "lon": station.lon,
+            "gcj02": {"lat": round(g_lat, 6), "lon": round(g_lon, 6)},
             "distance_m": round(distance_m) if distance_m is not None else None,
             "access": station.access.value,
             "category": station.category,
@@ -100,6 +142,10 @@ def finder_router(
             "area_code": station.area_code,
             "available": status["available"],
             "total": len(station.connectors),
+            "fast_free": free[PowerType.DC],
+            "fast_total": kinds[PowerType.DC],
+            "slow_free": free[PowerType.AC],
+            "slow_total": kinds[PowerType.AC],
             "max_power_w": max((c.max_power_w for c in station.connectors), default=0),
             "status": status,
             "connectors": [
@@ -153,6 +199,30 @@ def finder_router(
             lat, lon, filters, limit=limit, radius_m=radius_km * 1000, viewer=viewer
         )
         return [out(h.station, h.connectors, h.distance_m) for h in hits]
+
+    @router.get("/places", **declared(Audience.PUBLIC))
+    async def places(
+        q: Annotated[str, Query(min_length=1, max_length=100, description="Words to look for")],
+        limit: Annotated[int, Query(ge=1, le=50)] = 8,
+        viewer: Principal = viewer_of,
+    ) -> Any:
+        """Place search for the finder: areas of the registry whose Chinese or English name
+        holds `q` (with their position, to move the search there) and stations whose name,
+        address or id does (those the caller may see)."""
+        ready()
+        found_areas = await run_in_threadpool(areas, q, limit) if areas is not None else []
+        stations = [
+            {
+                "station_id": s.station_id,
+                "name": s.name,
+                "name_en": s.name_en,
+                "address": s.address,
+                "lat": s.lat,
+                "lon": s.lon,
+            }
+            for s in index.search(q, viewer, limit=limit)
+        ]
+        return {"areas": found_areas, "stations": stations}
 
     @router.get("/stations/{station_id}", response_model=FinderStation, **declared(Audience.PUBLIC))
     async def station(station_id: str, viewer: Principal = viewer_of) -> Any:

@@ -1,8 +1,8 @@
-"""The web pages: the public finder (/), the login page, the regulator dashboard and the API
-documentation (/docs, Swagger UI). Pages are static HTML and scripts that read the JSON
-API; the libraries they use (ECharts, Leaflet, Swagger UI) are served from the package
-itself (static/vendor, filled by ./dev from npm): nothing comes from a CDN, so every page
-works on a network without internet."""
+"""The web pages: the public finder (/), the login page, the regulator dashboard, the
+operator's workspace and the API documentation (/docs, Swagger UI). Pages are static HTML
+and scripts that read the JSON API; the libraries they use (ECharts, Leaflet, Swagger UI)
+are served from the package itself (static/vendor, filled by ./dev from npm): nothing
+comes from a CDN, so every page works on a network without internet."""
 
 from __future__ import annotations
 
@@ -85,6 +85,11 @@ def mount_pages(app: FastAPI) -> None:
     @router.get("/dashboard")
     async def dashboard() -> Response:
         return page("dashboard.html")
+
+    @router.get("/workspace")
+    async def workspace() -> Response:
+        """The operator's workspace (its stations, cases, scorecard, refused data)."""
+        return page("workspace.html", ())
 
     @router.get("/docs")
     async def docs() -> Response:

@@ -59,6 +59,10 @@ class CloseCaseIn(BaseModel):
     note: str = Field(default="", max_length=1000)
 
 
+class RectificationIn(BaseModel):
+    note: str = Field(min_length=1, max_length=1000, description="What was done")
+
+
 class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
@@ -305,6 +309,21 @@ def supervision_router(
         leaves the registry)."""
         await check_row(principal, await call(queries.zombie_case, case_id), f"case {case_id!r}")
         await act(service.close_zombie(case_id, body.outcome, body.note, principal.name))
+        return await call(queries.zombie_case, case_id)
+
+    @router.post("/zombies/{case_id}/rectification", **declared(Audience.OPERATOR))
+    async def report_rectification(
+        principal: Annotated[Principal, Depends(require(authenticators, Role.OPERATOR))],
+        case_id: str,
+        body: RectificationIn,
+    ) -> Any:
+        """The operator reports what it did about its case (repaired, reconnected, asked
+        for the exit). The case stays open until the rules stop holding or a regulator
+        closes it; the report is one of its steps."""
+        if principal.role is Role.REGULATOR:
+            raise HTTPException(403, "the operator reports a rectification; regulators close")
+        await check_row(principal, await call(queries.zombie_case, case_id), f"case {case_id!r}")
+        await act(service.report_rectification(case_id, body.note, principal.name))
         return await call(queries.zombie_case, case_id)
 
     @router.post("/zombies/sweep", **declared(Audience.ADMIN))

@@ -1,5 +1,6 @@
 """The monthly report (R16): one month's figures per county, as an Excel workbook (with a
-native chart) and as print-ready HTML (charts drawn as inline SVG, A4 landscape)."""
+native chart), as print-ready HTML (charts drawn as inline SVG, A4 landscape) and as PDF
+(that HTML printed by headless Chromium, `adapters/reports/pdf.py`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from chargenet.adapters.reports.columns import (
     Column,
     Row,
 )
+from chargenet.adapters.reports.pdf import PDF, html_to_pdf
 from chargenet.app.figures import Figures, Month, ProgressProvider, SupervisionProvider
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -47,6 +49,8 @@ def render_monthly(
     name = f"chargenet-monthly-{area}-{month}"
     if fmt == "xlsx":
         return workbook(data, generated), f"{name}.xlsx", XLSX
+    if fmt == "pdf":
+        return html_to_pdf(page(data, generated)), f"{name}.pdf", PDF
     return page(data, generated).encode(), f"{name}.html", HTML
 
 
@@ -226,7 +230,7 @@ def page(data: Row, generated: datetime) -> str:
 {bar_chart(data["rows"])}</div>
 {extra}
 <h2>口径 Definitions</h2><table class="notes">{notes}</table>
-<p class="noprint"><button onclick="window.print()">打印 / Print</button></p>
+<p class="noprint">打印：Ctrl+P（A4 横向）· Print: Ctrl+P (A4 landscape)</p>
 </body></html>"""
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Engine, func, or_, select
 from chargenet.adapters.storage.schema import (
     area_statistics,
     areas,
+    chargers,
     connectors,
     events,
     sessions,
@@ -193,6 +194,26 @@ class PlanningQueries:
             inside = select(areas.c.code).where(self._within(areas, within))
             stmt = stmt.where(planning_scenarios.c.area_code.in_(inside))
         return self._rows(stmt)
+
+    def registry_version(self) -> tuple[Any, ...]:
+        """What coverage and siting are computed from — areas, sites, piles, statistics,
+        targets and policy packs — as (rows, newest change) per table: it moves when one of
+        them changes, not with every status report (cache key)."""
+        parts: list[Any] = []
+        with self._engine.connect() as conn:
+            for table in (
+                areas,
+                stations,
+                chargers,
+                connectors,
+                area_statistics,
+                targets,
+                target_revisions,
+                policy_packs,
+            ):
+                newest = func.max(table.c.as_of) if "as_of" in table.c else func.count()
+                parts.extend(conn.execute(select(func.count(), newest).select_from(table)).one())
+        return tuple(parts)
 
     def last_change(self) -> int:
         """A number that moves whenever state may have changed (cache key)."""

@@ -47,7 +47,7 @@ from chargenet.core.oversight import ZombieStage
 from chargenet.kit.timeutil import from_micros
 
 _DOWN = ("offline", "faulted", "unavailable")
-_STEP_ORDER = {"detected": 0, "notified": 1, "escalated": 2}
+_STEP_ORDER = {"detected": 0, "notified": 1, "escalated": 2, "reported": 3}
 
 
 class SupervisionReads:
@@ -367,8 +367,22 @@ class SupervisionReads:
 
     def _cases_stmt(self, conn: Connection, scope: Scope) -> Select[Any]:
         z = zombie_cases
+        reported = (
+            select(func.max(zombie_case_steps.c.at))
+            .where(
+                zombie_case_steps.c.case_id == z.c.case_id,
+                zombie_case_steps.c.step == "reported",
+            )
+            .scalar_subquery()
+        )
         return (
-            select(z, stations.c.name.label("station_name"), stations.c.county_code)
+            select(
+                z,
+                stations.c.name.label("station_name"),
+                stations.c.name_en.label("station_name_en"),
+                stations.c.county_code,
+                reported.label("reported_at"),
+            )
             .select_from(z.join(stations, stations.c.station_id == z.c.station_id))
             .where(
                 *self._filters(

@@ -6,71 +6,87 @@ import logging
 import secrets
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
 from chargenet import __version__
-from chargenet.adapters.files.importer import (
-    IMPORT_ORDER,
-    FileResult,
-    ImportKind,
-    guess_kind,
-    read_file,
-)
-from chargenet.app.ingest import Disposition
-from chargenet.bootstrap import Platform, bootstrap
-from chargenet.config import Settings
-from chargenet.core.events import Event
-from chargenet.entrypoints.cli import (
-    plan_build,  # noqa: F401  (registers its commands)
-    supervise,
-)
-from chargenet.entrypoints.cli.ocpi import ocpi_app
-from chargenet.entrypoints.cli.ocpp import (
-    demo_fleet_job,
-    gateway_job,
-    ocpp_app,
-    set_fleet_passwords,
-)
-from chargenet.entrypoints.cli.plan import plan_app
-from chargenet.entrypoints.cli.report import report_app
-from chargenet.entrypoints.cli.simulate import simulate_app
-from chargenet.entrypoints.cli.tcec import app as tcec_app
-from chargenet.entrypoints.cli.users import users_app
+from chargenet.entrypoints.cli.lazy import Lazy, lazy_group
 
-console = Console()
-err = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from chargenet.bootstrap import Platform
+    from chargenet.config import Settings
+    from chargenet.core.events import Event
+
+# Each group is imported when one of its commands runs: `chargenet --help` and light
+# commands need not load the whole platform (planning's scipy and HiGHS among it).
+CLI = "chargenet.entrypoints.cli"
+SUBGROUPS = {
+    "import": Lazy(
+        f"{CLI}.imports:import_app",
+        "Import areas, statistics, operators, stations, chargers, swap stations or targets.",
+        group=False,
+    ),
+    "plan": Lazy(
+        f"{CLI}.plan_build:plan_app", "Planning: policy packs, targets, coverage, siting."
+    ),
+    "ocpi": Lazy(f"{CLI}.ocpi:ocpi_app", "OCPI 2.2.1: operator platforms and the province."),
+    "tcec": Lazy(f"{CLI}.tcec:app", "T/CEC 102 interconnection with partner platforms."),
+    "supervise": Lazy(
+        f"{CLI}.supervise:app",
+        "Supervision: uptime, status history, zombie piles, alarms, stop orders, scorecards.",
+    ),
+    "users": Lazy(f"{CLI}.users:users_app", "Dashboard users and their roles."),
+    "report": Lazy(f"{CLI}.report:report_app", "Reports for officials (the monthly report)."),
+    "ocpp": Lazy(
+        f"{CLI}.ocpp:ocpp_app", "OCPP gateway: charger passwords, commands to connected chargers."
+    ),
+    "simulate": Lazy(
+        f"{CLI}.simulate:simulate_app", "Simulate OCPP chargers (1.6 and 2.0.1) against a gateway."
+    ),
+}
+
+
+class _Consoles:
+    """Rich consoles, made on first use (importing rich costs start-up time)."""
+
+    _out: Console | None = None
+    _err: Console | None = None
+
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console()
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True)
+        return self._err
+
+
+consoles = _Consoles()
 
 app = typer.Typer(
     name="chargenet",
     help="Supervision and service platform for EV charging and battery-swapping infrastructure.",
     no_args_is_help=True,
     add_completion=False,
+    cls=lazy_group(SUBGROUPS),
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 db_app = typer.Typer(
     help="Database: schema migrations and rebuilding state from the log.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
-app.add_typer(plan_app, name="plan")
-app.add_typer(ocpi_app, name="ocpi")
-app.add_typer(tcec_app, name="tcec")
-app.add_typer(supervise.app, name="supervise")
-app.add_typer(users_app, name="users")
-app.add_typer(report_app, name="report")
-app.add_typer(ocpp_app, name="ocpp")
-app.add_typer(simulate_app, name="simulate")
 
 DbOption = Annotated[
     str | None,
@@ -78,29 +94,52 @@ DbOption = Annotated[
         "--db",
         help="Database URL (sqlite:///path.db or postgresql+psycopg://…). "
         "Default: $CHARGENET_DATABASE_URL or sqlite:///var/chargenet.db",
+        show_default=False,
     ),
+]
+HostOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Interface to listen on. Default: $CHARGENET_HOST or 127.0.0.1", show_default=False
+    ),
+]
+PortOption = Annotated[
+    int | None,
+    typer.Option(help="HTTP port. Default: $CHARGENET_PORT or 8080", show_default=False),
 ]
 
 
 def _settings(db: str | None, **overrides: Any) -> Settings:
+    from rich.logging import RichHandler
+
+    from chargenet.config import Settings
+
     settings = Settings.from_env(database_url=db, **overrides)
     # Rich's console finds sys.stderr when it writes, so the handler survives test runners
     # and redirections that swap the stream.
     root = logging.getLogger()
     if not any(isinstance(h, RichHandler) for h in root.handlers):
-        root.addHandler(RichHandler(console=err, show_path=False))
+        root.addHandler(RichHandler(console=consoles.err, show_path=False))
     root.setLevel(settings.log_level.upper())
     logging.getLogger("alembic").setLevel(logging.WARNING)
     return settings
 
 
 def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=consoles.err,
         transient=False,
     )
 
@@ -116,25 +155,28 @@ def _tokens(given: list[str] | None) -> list[str]:
 @app.command()
 def version() -> None:
     """Print the version."""
-    console.print(__version__)
+    consoles.out.print(__version__)
 
 
 @app.command()
 def serve(
     db: DbOption = None,
-    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
-    port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
+    host: HostOption = None,
+    port: PortOption = None,
     token: Annotated[
         list[str] | None,
         typer.Option(
-            help="API token for non-public reads (repeatable; also $CHARGENET_API_TOKENS)"
+            help="API token for non-public reads (repeatable; also $CHARGENET_API_TOKENS). "
+            "Default: one generated for the run and printed",
+            show_default=False,
         ),
     ] = None,
     ocpp_port: Annotated[
         int | None,
         typer.Option(
-            help="Port of the OCPP gateway (default $CHARGENET_OCPP_PORT or 9000; "
-            "0: any free port, logged)"
+            help="Port of the OCPP gateway. Default: $CHARGENET_OCPP_PORT or 9000 "
+            "(0: any free port, logged)",
+            show_default=False,
         ),
     ] = None,
 ) -> None:
@@ -142,6 +184,8 @@ def serve(
     on its own (--ocpp-port: two servers on one host need two)."""
     import uvicorn
 
+    from chargenet.bootstrap import bootstrap
+    from chargenet.entrypoints.cli import ocpp, supervise
     from chargenet.entrypoints.web import create_app, protocol_parts
 
     settings = _settings(db, host=host, port=port, ocpp_port=ocpp_port)
@@ -149,33 +193,47 @@ def serve(
     tokens = _tokens(token)
     if not tokens:
         tokens = [secrets.token_urlsafe(24)]
-        err.print(f"No API token given; generated one for this run: [bold]{tokens[0]}[/bold]")
+        consoles.err.print(
+            f"No API token given; generated one for this run: [bold]{tokens[0]}[/bold]"
+        )
     parts = protocol_parts(platform)
     parts["background"] = [
         *parts["background"],
         *supervise.JOBS,
-        gateway_job(settings.host, settings.ocpp_port),
+        ocpp.gateway_job(settings.host, settings.ocpp_port),
     ]
-    web = create_app(platform, api_tokens=tokens, **parts)
+    web = create_app(platform, api_tokens=tokens, warm_up=True, **parts)
     _print_urls(settings, settings.ocpp_port)
     uvicorn.run(web, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 
 def _print_urls(settings: Settings, ocpp_port: int | None = None) -> None:
+    from rich.table import Table
+
     base = f"http://{settings.host}:{settings.port}"
     table = Table(title="chargenet is listening", show_header=False)
     table.add_row("Charger finder (public)", f"{base}/")
-    table.add_row("Dashboard (login)", f"{base}/dashboard")
+    table.add_row("Dashboard (regulators' login)", f"{base}/dashboard")
+    table.add_row("Operator workspace (login)", f"{base}/workspace")
     table.add_row("API documentation (OpenAPI)", f"{base}/docs")
     table.add_row("Overview", f"{base}/api/v1/overview")
     table.add_row("Stations", f"{base}/api/v1/stations")
     table.add_row("Live connectors", f"{base}/api/v1/connectors?status=charging")
     table.add_row("Health", f"{base}/healthz")
     table.add_row("OCPI 2.2.1 versions", f"{base}/ocpi/versions")
+    table.add_row("T/CEC 102 (partner platforms)", f"{base}/tcec/v1/")
     table.add_row("Open data (public)", f"{base}/open-data/v1/sites")
     if ocpp_port:
         table.add_row("OCPP chargers connect to", f"ws://{settings.host}:{ocpp_port}/ocpp/{{id}}")
-    console.print(table)
+    consoles.out.print(table)
+
+
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
 
 
 @app.command()
@@ -183,70 +241,111 @@ def demo(
     db: Annotated[
         str | None, typer.Option("--db", help="Database URL for the demo")
     ] = "sqlite:///var/demo.db",
-    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
-    port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
+    host: HostOption = None,
+    port: PortOption = None,
     seed: Annotated[int, typer.Option(help="Seed of the generated world and its activity")] = 2023,
     fresh: Annotated[bool, typer.Option(help="Delete the demo database and build it anew")] = False,
     speed: Annotated[
         float, typer.Option(help="How many times faster than real life the city charges")
     ] = 20.0,
-    token: Annotated[list[str] | None, typer.Option(help="API token (repeatable)")] = None,
+    token: Annotated[
+        list[str] | None,
+        typer.Option(help="API token (repeatable). Default: demo-token", show_default=False),
+    ] = None,
     ocpp_port: Annotated[
-        int, typer.Option(help="Port of the OCPP gateway (0: any free port, logged)")
+        int,
+        typer.Option(help="Port of the OCPP gateway (0: a free port, chosen and printed)"),
     ] = 0,
 ) -> None:
-    """Run the platform with the demo city (Xinzhou and Liuzhou), alive. Prints the URLs."""
+    """Run the platform with the demo city (Xinzhou and Liuzhou), alive. Prints the URLs.
+
+    The port answers at once: while the city is built (about a minute the first time)
+    pages show a progress bar and the API answers 503 with Retry-After."""
     import uvicorn
 
-    from chargenet.demo.control import DemoControl, Holds
-    from chargenet.demo.live import live_city
-    from chargenet.demo.users import demo_map_layers, ensure_demo_users
-    from chargenet.demo.world import build_world
-    from chargenet.entrypoints.web import create_app, protocol_parts
+    from chargenet.entrypoints.building import Building
 
     settings = _settings(db, host=host, port=port)
     if fresh and settings.database_url.startswith("sqlite:///"):
         path = Path(settings.database_url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
+    ocpp_port = ocpp_port or _free_port(settings.host)
+    tokens = _tokens(token) or ["demo-token"]
+
+    def build(progress: Any) -> Any:
+        return _build_demo(settings, seed, speed, tokens, ocpp_port, progress)
+
+    _print_urls(settings, ocpp_port)
+    consoles.err.print(f"API token for the event log and sessions: [bold]{tokens[0]}[/bold]")
+    uvicorn.run(Building(build), host=settings.host, port=settings.port, log_level="warning")
+
+
+def _build_demo(
+    settings: Settings,
+    seed: int,
+    speed: float,
+    tokens: list[str],
+    ocpp_port: int,
+    progress: Any,
+) -> Any:
+    """The demo platform and its web app (run while the port already answers)."""
+    progress.phase = "database"
+    from rich.table import Table
+
+    from chargenet.bootstrap import bootstrap
+    from chargenet.demo.control import DemoControl, Holds
+    from chargenet.demo.live import live_city
+    from chargenet.demo.roads import demo_planning_roads
+    from chargenet.demo.users import demo_map_layers, ensure_demo_users
+    from chargenet.demo.world import build_world
+    from chargenet.entrypoints.cli import ocpp, supervise
+    from chargenet.entrypoints.web import create_app, protocol_parts
+
     platform = bootstrap(settings)
     if platform.read.counts()["stations"] == 0:
+        progress.phase = "city"
         world = build_world(seed=seed, now=platform.clock.now())
-        _ingest_with_progress(platform, world, "Building the demo city")
-    from chargenet.demo.roads import demo_planning_roads
-
+        _ingest_with_progress(platform, world, "Building the demo city", progress)
     platform.planning.use_roads(demo_planning_roads())
-    tokens = _tokens(token) or ["demo-token"]
+    progress.phase = "services"
     holds = Holds()  # chargers under a stop order, shared by the controller and the city
     platform.orders.register(
         "demo", DemoControl(holds, platform.read, platform.pipeline.submit, platform.clock.now)
     )
     city = live_city(seed=seed, speed=speed, holds=holds)
-    set_fleet_passwords(platform, seed)
+    ocpp.set_fleet_passwords(platform, seed)
     parts = protocol_parts(platform)
     parts["background"] = [
         city,
         *parts["background"],
         *supervise.JOBS,
-        gateway_job(settings.host, ocpp_port),
-        demo_fleet_job(seed, speed, settings.host),
+        ocpp.gateway_job(settings.host, ocpp_port),
+        ocpp.demo_fleet_job(seed, speed, settings.host),
     ]
     users = ensure_demo_users(platform.accounts)
-    web = create_app(platform, api_tokens=tokens, map_layers=demo_map_layers(), **parts)
-    _print_urls(settings)
+    web = create_app(
+        platform, api_tokens=tokens, map_layers=demo_map_layers(), warm_up=True, **parts
+    )
     logins = Table(title="Demo logins (dashboard)", show_header=True)
     for column in ("user", "password", "role", "sees"):
         logins.add_column(column)
     for user in users:
         logins.add_row(user.username, user.password, user.role.value, user.scope)
-    console.print(logins)
-    err.print(f"API token for the event log and sessions: [bold]{tokens[0]}[/bold]")
-    uvicorn.run(web, host=settings.host, port=settings.port, log_level="warning")
+    consoles.out.print(logins)
+    consoles.out.print(f"The demo city is ready: http://{settings.host}:{settings.port}/")
+    return web
 
 
-def _ingest_with_progress(platform: Platform, events: list[Event], description: str) -> None:
+def _ingest_with_progress(
+    platform: Platform, events: list[Event], description: str, shown: Any = None
+) -> None:
+    from chargenet.app.ingest import Disposition
+
     chunk = 2000
     rejected = 0
+    if shown is not None:
+        shown.total, shown.done = len(events), 0
     with _progress() as progress:
         task = progress.add_task(description, total=len(events))
         for start in range(0, len(events), chunk):
@@ -254,85 +353,12 @@ def _ingest_with_progress(platform: Platform, events: list[Event], description: 
             outcomes = platform.ingestor.ingest(part)
             rejected += sum(o.disposition is Disposition.REJECTED for o in outcomes)
             progress.advance(task, len(part))
+            if shown is not None:
+                shown.done += len(part)
     if rejected:
-        err.print(f"[yellow]{rejected} events were refused; see /api/v1/events/rejected[/yellow]")
-
-
-@app.command("import")
-def import_files(
-    files: Annotated[
-        list[Path],
-        typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV or JSON files"),
-    ],
-    kind: Annotated[
-        ImportKind | None,
-        typer.Option(help="What the files hold; guessed from each file name when omitted"),
-    ] = None,
-    skip_bad: Annotated[
-        bool, typer.Option("--skip-bad", help="Import the good rows of a file that has bad ones")
-    ] = False,
-    db: DbOption = None,
-) -> None:
-    """Import areas, statistics, operators, stations, chargers, swap stations or targets.
-
-    Every bad row is reported (file:line: field: reason). A file with bad rows imports
-    nothing unless --skip-bad is given. Formats: docs/import-formats.md.
-    """
-    settings = _settings(db)
-    jobs: list[tuple[Path, ImportKind]] = []
-    for path in files:
-        chosen = kind or guess_kind(path)
-        if chosen is None:
-            err.print(f"[red]{path}: cannot tell what it holds; pass --kind[/red]")
-            raise typer.Exit(2)
-        jobs.append((path, chosen))
-    jobs.sort(key=lambda job: IMPORT_ORDER.index(job[1]))
-    platform = bootstrap(settings)
-    failed = False
-    now = platform.clock.now()
-    for path, chosen in jobs:
-        result = read_file(path, chosen, now)
-        if result.errors and not skip_bad:
-            _report(result)
-            err.print(
-                f"[red]{path}: {len(result.errors)} bad rows; nothing imported "
-                "(fix them, or pass --skip-bad)[/red]"
-            )
-            failed = True
-            continue
-        _report(result)
-        with _progress() as progress:
-            task = progress.add_task(f"{path.name} ({chosen.value})", total=len(result.events))
-
-            def advance(done: int, task_id: TaskID = task) -> None:
-                progress.update(task_id, completed=done)
-
-            outcomes = platform.ingestor.ingest(
-                result.events, atomic=not skip_bad, progress=advance
-            )
-        counts = {d: 0 for d in Disposition}
-        for outcome in outcomes:
-            counts[outcome.disposition] += 1
-            if outcome.disposition is Disposition.REJECTED:
-                lines = ",".join(str(n) for n in result.lines.get(outcome.event_id, []))
-                where = outcome.field or "(record)"
-                err.print(f"{path.name}:{lines}: {where}: {outcome.reason}")
-        if counts[Disposition.WITHHELD] or (counts[Disposition.REJECTED] and not skip_bad):
-            err.print(f"[red]{path}: refused rows; nothing imported from this file[/red]")
-            failed = True
-        console.print(
-            f"{path.name}: {result.rows} rows, {counts[Disposition.ACCEPTED]} imported, "
-            f"{counts[Disposition.DUPLICATE]} unchanged, {counts[Disposition.REJECTED]} refused, "
-            f"{len(result.errors)} bad rows skipped"
+        consoles.err.print(
+            f"[yellow]{rejected} events were refused; see /api/v1/events/rejected[/yellow]"
         )
-    platform.close()
-    if failed:
-        raise typer.Exit(1)
-
-
-def _report(result: FileResult) -> None:
-    for error in result.errors:
-        err.print(str(error))
 
 
 @db_app.command("upgrade")
@@ -345,13 +371,15 @@ def db_upgrade(db: DbOption = None) -> None:
         settings.database_url, allow_unsafe_durability=settings.allow_unsafe_durability
     )
     store.upgrade()
-    console.print(f"schema is current ({settings.database_url})")
+    consoles.out.print(f"schema is current ({settings.database_url})")
     store.dispose()
 
 
 @db_app.command("rebuild")
 def db_rebuild(db: DbOption = None) -> None:
     """Empty every state table and re-apply the whole event log, in order."""
+    from chargenet.bootstrap import bootstrap
+
     settings = _settings(db)
     platform = bootstrap(settings)
     with _progress() as progress:
@@ -361,7 +389,7 @@ def db_rebuild(db: DbOption = None) -> None:
             progress.update(task, completed=done, total=total)
 
         report = platform.store.rebuild(step)
-    console.print(f"applied {report.applied} events, skipped {report.skipped}")
+    consoles.out.print(f"applied {report.applied} events, skipped {report.skipped}")
     platform.close()
 
 
@@ -374,6 +402,7 @@ def db_roll_up(
     """Roll status history up into seconds per connector, day, status and flag
     (status_daily), by the uptime rule: what stays of those days after `db prune`."""
     from chargenet.adapters.storage.rollup import roll_up
+    from chargenet.bootstrap import bootstrap
 
     settings = _settings(db)
     platform = bootstrap(settings)
@@ -384,7 +413,7 @@ def db_roll_up(
         date.fromisoformat(last),
         settings.local_timezone,
     )
-    console.print(f"{rows} rows of daily status seconds")
+    consoles.out.print(f"{rows} rows of daily status seconds")
     platform.close()
 
 
@@ -397,12 +426,13 @@ def db_prune(
     monthly partitions on PostgreSQL), keeping each connector's last report before it, so
     uptime from that month on is unchanged. Roll the days up first (`db roll-up`)."""
     from chargenet.adapters.storage import history
+    from chargenet.bootstrap import bootstrap
 
     settings = _settings(db)
     platform = bootstrap(settings)
     year, month = (int(part) for part in keep_from.split("-"))
     for pruned in history.prune(platform.store.engine, history.month_start(year, month)):
-        console.print(
+        consoles.out.print(
             f"{pruned.table}: {pruned.partitions_dropped} monthly partitions dropped, "
             f"{pruned.rows_deleted} rows deleted"
         )
@@ -415,15 +445,16 @@ def db_status(db: DbOption = None) -> None:
     settings = _settings(db, auto_migrate=False)
     from chargenet.adapters.storage import migrate
     from chargenet.adapters.storage.store import SqlEventStore
+    from chargenet.bootstrap import bootstrap
 
     store = SqlEventStore(
         settings.database_url, allow_unsafe_durability=settings.allow_unsafe_durability
     )
     current, head = migrate.current_revision(store.engine), migrate.head_revision(store.engine)
-    console.print(f"schema revision {current} (latest {head})")
+    consoles.out.print(f"schema revision {current} (latest {head})")
     if current == head:
         platform = bootstrap(settings)
         for name, count in platform.read.counts().items():
-            console.print(f"{name:>16}: {count}")
+            consoles.out.print(f"{name:>16}: {count}")
         platform.close()
     store.dispose()

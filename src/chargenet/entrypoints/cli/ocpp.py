@@ -9,14 +9,15 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from chargenet.bootstrap import Platform, bootstrap
-from chargenet.config import Settings
 from chargenet.kit.secrets import hash_secret, new_secret
+
+if TYPE_CHECKING:
+    from chargenet.bootstrap import Platform
 
 log = logging.getLogger(__name__)
 console = Console()
@@ -42,24 +43,41 @@ def set_password(
 ) -> None:
     """Set (or clear) the Basic-auth password a charger logs in with (security profiles 1
     and 2). Only a hash is stored; a running gateway picks the change up at the next login."""
-    platform = bootstrap(Settings.from_env(database_url=db))
+    # Only an engine and the credentials table: a password is set in a blink, without
+    # loading the platform (the web stack, protocol adapters, planning's solvers) or
+    # running migrations (a schema that is not there yet is said so).
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from chargenet.adapters.storage.engine import create_store_engine
+    from chargenet.adapters.storage.queries_ocpp import OcppQueries
+    from chargenet.config import Settings
+    from chargenet.kit.clock import SystemClock
+
+    settings = Settings.from_env(database_url=db)
+    engine = create_store_engine(
+        settings.database_url, writer=True, synchronous=settings.sqlite_synchronous
+    )
     try:
-        if platform.read.charger(charger_id) is None:
+        queries = OcppQueries(engine, engine)
+        now = SystemClock().now()
+        if queries.endpoint(charger_id) is None:
             err.print(f"[red]no charger {charger_id!r} is registered[/red]")
             raise typer.Exit(1)
-        assert platform.ocpp_queries is not None
         if clear:
-            platform.ocpp_queries.set_secret(charger_id, None, platform.clock.now())
+            queries.set_secret(charger_id, None, now)
             console.print(f"{charger_id}: password removed")
             return
         secret = password or new_secret()
         if not MIN_PASSWORD <= len(secret) <= 40:
             err.print("[red]an OCPP password has 16 to 40 characters[/red]")
             raise typer.Exit(2)
-        platform.ocpp_queries.set_secret(charger_id, hash_secret(secret), platform.clock.now())
+        queries.set_secret(charger_id, hash_secret(secret), now)
         console.print(f"{charger_id}: password set" + ("" if password else f": [bold]{secret}"))
+    except (OperationalError, ProgrammingError) as exc:
+        err.print(f"[red]no chargenet schema here yet: chargenet db upgrade[/red] ({exc.orig})")
+        raise typer.Exit(2) from None
     finally:
-        platform.close()
+        engine.dispose()
 
 
 # --- commands through the running server ------------------------------------------------
@@ -246,7 +264,7 @@ def set_variables(
     _command(url, token, charger_id, body)
 
 
-Job = Callable[[Platform], Awaitable[None]]
+Job = Callable[["Platform"], Awaitable[None]]
 
 
 def gateway_job(host: str, port: int) -> Job:

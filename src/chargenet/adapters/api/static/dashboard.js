@@ -5,9 +5,9 @@
 // absent or fails. docs/dashboard.md lists which panel reads what.
 import { get, optional, optionalPage, post } from "./api.js";
 import { header } from "./chrome.js";
-import { esc } from "./html.js";
+import { esc, html, render } from "./html.js";
 import { areaName, kw, lang, locale, num, t, translatePage, when } from "./i18n.js";
-import { blankMap, drawBase, mapLayers, STATE_COLOURS } from "./maps.js";
+import { areaPrefix, blankMap, drawBase, mapLayers, STATE_COLOURS } from "./maps.js";
 
 export const PLUGGED = {
   uptime: "/api/v1/supervision/uptime",          // ?area=&by=all → [{nevi_uptime, uk_reliability, connectors, …}]
@@ -19,6 +19,7 @@ export const PLUGGED = {
   gaps: "/api/v1/planning/gaps",                 // ?area=&year=&limit= → {gaps: [{rule_id, kind, shortfalls: [{lat, lon, …}]}]}
   siting: "/api/v1/planning/siting",             // ?area=&year= → {sites: [{lat, lon, name, reasons, piles}], cover}
   progress: "/api/v1/planning/progress",         // ?area=&month=YYYY-MM → {units: […], region, due}
+  trends: "/api/v1/dashboard/trends",            // ?area=&months= → {points: [{month, piles, ev_per_public_pile, nevi_uptime, …}]}
 };
 const REFRESH_MS = 15000;
 const NEW_PILE_METRICS = ["new_public_piles", "new_charging_piles"];
@@ -50,6 +51,7 @@ window.chargenet = { state, ui, PLUGGED };
 
 // --- helpers ------------------------------------------------------------------------------
 const NA = () => `<span class="na">${t("not_available")}</span>`;
+const WAIT = () => `<span class="na loading">…</span>`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const thisYear = () => new Date().getFullYear();
 
@@ -116,11 +118,11 @@ function renderOverview() {
     // Written the way the area's plan writes it: "1 : 4.8" where Xinzhou says "1:6".
     card("ev_per_public_pile", o.ev_per_public_pile === null ? "—" : esc(o.ev_per_public_pile_written)),
     card("availability", o.connectors ? pct((100 * usable) / o.connectors) : "—"),
-    card("uptime", uptime === null || uptime === undefined ? NA() : pct(uptime.nevi_uptime), "uptime",
+    card("uptime", state.pending && uptime === undefined ? WAIT() : uptime === null || uptime === undefined ? NA() : pct(uptime.nevi_uptime), "uptime",
       uptime ? `${t("uptime_note")} · ${t("uptime_uk")} ${pct(uptime.uk_reliability)}` : ""),
     card("open_alarms", alarms === undefined ? num(o.open_alarms) : num(alarms)),
-    card("stop_orders_in_force", inForce === undefined ? NA() : num(inForce), "stop_orders"),
-    card("zombies", zombies === undefined ? NA() : num(zombies)),
+    card("stop_orders_in_force", inForce === undefined ? (state.pending ? WAIT() : NA()) : num(inForce), "stop_orders"),
+    card("zombies", zombies === undefined ? (state.pending ? WAIT() : NA()) : num(zombies)),
   ].join("");
   document.getElementById("as-of").textContent = `${t("as_of")} ${when(new Date().toISOString())}`;
   const statusKeys = Object.keys(o.status).filter((k) => o.status[k] > 0);
@@ -566,7 +568,153 @@ function reportLinks() {
   const month = document.getElementById("report-month").value;
   const q = `area=${encodeURIComponent(state.area)}&month=${encodeURIComponent(month)}`;
   document.getElementById("report-xlsx").href = `/api/v1/reports/monthly?${q}&format=xlsx`;
+  document.getElementById("report-pdf").href = `/api/v1/reports/monthly?${q}&format=pdf`;
   document.getElementById("report-html").href = `/api/v1/reports/monthly?${q}&format=html`;
+}
+
+// --- trends over time ---------------------------------------------------------------------
+async function loadTrends() {
+  const months = Number(document.getElementById("trend-range").value);
+  ui.trendChart.showLoading({ text: t("loading") });
+  state.external.trends = await optional(PLUGGED.trends, { area: state.area, months });
+  ui.trendChart.hideLoading();
+  renderTrends();
+}
+
+function renderTrends() {
+  const body = state.external.trends;
+  if (!ui.trendChart) return;
+  if (!body) { ui.trendChart.clear(); return; }
+  const p = body.points;
+  const label = (x) => x.month + (x.complete ? "" : "*");
+  ui.trendChart.setOption({
+    tooltip: { trigger: "axis" },
+    legend: { top: 0, type: "scroll" },
+    grid: { left: 8, right: 8, top: 44, bottom: 8, containLabel: true },
+    xAxis: { type: "category", data: p.map(label) },
+    yAxis: [
+      { type: "value", axisLabel: { formatter: (v) => num(v) } },
+      { type: "value", axisLabel: { formatter: (v) => `${v}%` }, min: (v) => Math.max(0, Math.floor(v.min - 2)), max: 100, splitLine: { show: false } },
+      { type: "value", show: false },
+    ],
+    series: [
+      { name: t("public_piles"), type: "line", data: p.map((x) => x.piles.public), yAxisIndex: 0, symbolSize: 5 },
+      { name: t("piles"), type: "line", data: p.map((x) => x.piles.total), yAxisIndex: 0, symbolSize: 5 },
+      { name: t("uptime_short"), type: "line", data: p.map((x) => x.nevi_uptime), yAxisIndex: 1, connectNulls: false, symbolSize: 5 },
+      { name: t("ev_per_public_pile"), type: "line", data: p.map((x) => x.ev_per_public_pile), yAxisIndex: 2, lineStyle: { type: "dashed" } },
+      { name: t("alarms_raised"), type: "bar", data: p.map((x) => x.alarms_raised), yAxisIndex: 2, barMaxWidth: 14, itemStyle: { color: "#f28e2b", opacity: 0.6 } },
+    ],
+  }, true);
+}
+
+// --- the county map coloured by progress, drill-down county → township → station ----------
+function colourCounties() {
+  const layer = ui.base?.boundaryLayer;
+  if (!layer) return;
+  const rows = planRows().filter((r) => r.year === state.year);
+  const status = Object.fromEntries(rows.map((r) => [r.area_code, r.status]));
+  layer.eachLayer((l) => {
+    const code = l.feature.properties.code;
+    if (l.feature.properties.level === "city") return;
+    const s = status[code];
+    l.setStyle({ fillColor: s ? PLAN_COLOURS[s] : "#f4f1ea", fillOpacity: s ? 0.28 : 0.6,
+      weight: code === state.area ? 3 : 1, color: code === state.area ? "#0b5cab" : "#7a7a7a" });
+  });
+  const shown = [...new Set(Object.values(status))];
+  document.getElementById("progress-legend").innerHTML = shown.length
+    ? `<b>${t("progress_map")} ${state.year}</b>` + shown.map((k) =>
+      `<span><i style="background:${PLAN_COLOURS[k]};border-radius:2px;opacity:.7"></i>${word("plan", k)}</span>`).join("")
+    : "";
+}
+
+function wireDrillDown() {
+  const layer = ui.base?.boundaryLayer;
+  if (!layer) return;
+  layer.eachLayer((l) => {
+    if (l.feature.properties.level === "city") return;
+    l.on("click", () => {
+      const code = l.feature.properties.code;
+      if (code === state.area || !ui.areas.some((a) => a.code === code)) return;
+      drillTo(code);
+    });
+  });
+}
+
+async function drillTo(code) {
+  state.area = code;
+  state.station = null;
+  state.township = null;
+  document.getElementById("area").value = code;
+  document.body.dataset.ready = "";
+  await loadAll();
+}
+
+// At a county: its townships as labelled points; one clicked lists its stations.
+async function loadTownships() {
+  ui.townships.clearLayers();
+  const area = ui.areas?.find((a) => a.code === state.area);
+  if (!area || area.level !== "county") { renderCrumbs(); return; }
+  const rows = await optional("/api/v1/areas", { parent: state.area, limit: 1000 });
+  for (const tw of rows ?? []) {
+    if (tw.lat === null || tw.lon === null) continue;
+    L.circleMarker([tw.lat, tw.lon], { radius: 9, color: "#0b5cab", weight: 2, fillColor: "#fff", fillOpacity: 0.7 })
+      .bindTooltip(esc(areaName(tw)), { permanent: false })
+      .on("click", () => showTownship(tw))
+      .addTo(ui.townships).township = tw;
+  }
+  renderCrumbs();
+}
+
+async function showTownship(tw) {
+  state.township = tw;
+  renderCrumbs();
+  const panel = document.getElementById("station-panel");
+  panel.classList.remove("muted");
+  render(panel, html`<p class="muted loading">${t("loading")}</p>`);
+  const data = await get("/api/v1/dashboard/map", { area: tw.code });
+  const rows = data.stations;
+  if (rows.length) ui.map.fitBounds(rows.map((r) => [r[1], r[2]]), { padding: [30, 30], maxZoom: 15 });
+  else ui.map.setView([tw.lat, tw.lon], 13);
+  render(panel, html`<h3 id="township-name">${areaName(tw)}</h3>
+    <p>${num(rows.length)} ${t("stations")}</p>
+    <ul class="township-stations">${rows.map(([id, , , st, available, total, name, nameEn]) => html`<li>
+      <button type="button" class="link" data-station="${id}"><i class="dot" style="background:${STATE_COLOURS[st]}"></i>${lang() === "en" ? nameEn || name : name}</button>
+      <span class="muted small">${available}/${total} ${t("free")}</span></li>`)}</ul>`);
+  for (const b of panel.querySelectorAll("button[data-station]")) {
+    b.addEventListener("click", () => showStation(b.dataset.station));
+  }
+}
+
+function renderCrumbs() {
+  const nav = document.getElementById("crumbs");
+  const chain = [];
+  const home = state.me?.area_code ?? null;
+  const current = ui.areas?.find((a) => a.code === state.area);
+  if (current?.child) {
+    const parent = ui.areas.find((a) => !a.child && state.area.startsWith(areaPrefix(a.code)));
+    if (parent) chain.push(parent);
+  }
+  if (current) chain.push(current);
+  const items = chain.map((a, i) => (i < chain.length - 1 || state.township)
+    ? html`<button type="button" class="link" data-code="${a.code}">${areaName(a)}</button>`
+    : html`<span>${areaName(a)}</span>`);
+  if (state.township) items.push(html`<span>${areaName(state.township)}</span>`);
+  if (items.length < 2) { render(nav, html``); return; }
+  render(nav, html`${items.map((x, i) => html`${i ? " › " : ""}${x}`)}`);
+  for (const b of nav.querySelectorAll("button[data-code]")) {
+    b.addEventListener("click", () => (b.dataset.code === state.area ? (state.township = null, renderCrumbs(), loadAll()) : drillTo(b.dataset.code)));
+  }
+  void home;
+}
+
+// Panels wait for their data with a word, not a blank.
+function loading() {
+  for (const id of ["cards", "list", "scorecards", "progress"]) {
+    const el = document.getElementById(id);
+    if (el && !el.querySelector(".loading")) el.innerHTML = `<p class="muted loading">${t("loading")}</p>`;
+  }
+  ui.planChart?.showLoading({ text: t("loading") });
+  ui.statusChart?.showLoading({ text: t("loading") });
 }
 
 // --- the page -----------------------------------------------------------------------------
@@ -599,14 +747,28 @@ async function operators() {
 }
 
 async function loadAll() {
-  await Promise.all([loadOverview(), loadUptime(), loadLists()]);
+  loading();
+  // The piles first (one quick call); uptime and the lists' counts join the cards after.
+  state.pending = true;
+  state.external.uptime = undefined;
+  state.totals = {};
+  const more = Promise.all([loadUptime(), loadLists()]);
+  await loadOverview();
+  ui.statusChart.hideLoading();
   renderOverview();
-  await Promise.all([loadMap(), loadPlan().then(loadGaps), loadScorecards(), loadProgress()]);
+  await more;
+  state.pending = false;
+  renderOverview();
+  // Gaps and siting take longest (cached on the server until the registry changes): the
+  // rest of the screen does not wait for them.
+  const slow = loadPlan().then(() => { ui.planChart.hideLoading(); colourCounties(); return loadGaps(); });
+  await Promise.all([loadMap(), loadTrends(), loadScorecards(), loadProgress(), loadTownships(), slow]);
   const boundaries = (await mapLayers()).boundaries;
   const outline = boundaries?.features.filter((f) => f.properties.code === state.area) ?? [];
   if (outline.length) ui.map.fitBounds(L.geoJSON(outline).getBounds(), { padding: [10, 10] });
   else if (state.mapData.stations.length) ui.map.fitBounds(state.mapData.stations.map((s) => [s[1], s[2]]));
   reportLinks();
+  state.ready = true;
   document.body.dataset.ready = "1";
 }
 
@@ -618,6 +780,10 @@ async function refresh() {
 
 function relabel() {
   translatePage();
+  if (!state.ready) return; // panels not loaded yet: they are drawn in the new language
+  renderTrends();
+  colourCounties();
+  renderCrumbs();
   renderAreas();
   renderOverview();
   renderMap();
@@ -635,9 +801,13 @@ state.me = await header("dashboard", relabel);
 if (!state.me) {
   location.href = "/login?next=/dashboard";
 } else if (!["regulator", "admin"].includes(state.me.role)) {
+  // A proper refusal: what this page is for, and where this account can go instead.
   const refused = document.getElementById("refused");
   refused.hidden = false;
-  refused.textContent = t("wrong_role");
+  const home = state.me.role === "operator" ? { href: "/workspace", label: "workspace" } : { href: "/", label: "finder" };
+  render(refused, html`<h1>${t("refused_title")}</h1><p>${t("refused_dashboard")}</p>
+    <p>${t("refused_workspace")} <a id="refused-home" href="${home.href}">${t(home.label)}</a></p>
+    <p><a href="/login?next=/dashboard">${t("login_other")}</a></p>`);
 } else {
   document.getElementById("dash").hidden = false;
   ui.map = blankMap(document.getElementById("dash-map"));
@@ -645,9 +815,13 @@ if (!state.me) {
   ui.gaps = L.layerGroup().addTo(ui.map);
   ui.sites = L.layerGroup().addTo(ui.map);
   ui.stations = L.layerGroup().addTo(ui.map);  // stations on top: they are what is there
+  ui.townships = L.layerGroup().addTo(ui.map);
+  wireDrillDown();
   ui.statusChart = echarts.init(document.getElementById("status-chart"));
   ui.planChart = echarts.init(document.getElementById("plan-chart"));
-  window.addEventListener("resize", () => { ui.statusChart.resize(); ui.planChart.resize(); });
+  ui.trendChart = echarts.init(document.getElementById("trend-chart"));
+  window.addEventListener("resize", () => { ui.statusChart.resize(); ui.planChart.resize(); ui.trendChart.resize(); });
+  document.getElementById("trend-range").addEventListener("change", loadTrends);
   const lastMonth = new Date(); lastMonth.setDate(0);
   state.month = `${lastMonth.getFullYear()}-${String(lastMonth.getMonth() + 1).padStart(2, "0")}`;
   renderMonths();
@@ -655,6 +829,7 @@ if (!state.me) {
   document.getElementById("plan-year").addEventListener("change", (e) => {
     state.year = Number(e.target.value);
     renderPlan();
+    colourCounties();
     loadGaps();
   });
   document.getElementById("show-gaps").addEventListener("change", (e) =>
@@ -668,12 +843,7 @@ if (!state.me) {
   }
   state.area = new URLSearchParams(location.search).get("area") || state.me.area_code || "140900";
   await Promise.all([areas(), operators()]);
-  document.getElementById("area").addEventListener("change", async (e) => {
-    state.area = e.target.value;
-    state.station = null;
-    document.body.dataset.ready = "";
-    await loadAll();
-  });
+  document.getElementById("area").addEventListener("change", (e) => drillTo(e.target.value));
   await loadAll();
   setInterval(refresh, REFRESH_MS);
 }

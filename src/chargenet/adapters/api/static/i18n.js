@@ -18,7 +18,7 @@ const WORDS = {
     availability: "当前可用率", uptime: "设备可用率 (近30天)", open_alarms: "未处理告警", zombies: "僵尸桩 (在办)",
     open_orders: "未完成指令", live_map: "实时地图", live_status: "实时状态", plan_vs_actual: "规划目标与实际新增",
     target: "目标", actual: "实际", year: "年份", coverage_gaps: "覆盖缺口", alarms: "告警",
-    orders: "指令", scorecards: "运营商评分", reports: "月报", month: "月份", download_xlsx: "下载 Excel",
+    orders: "指令", scorecards: "运营商评分", reports: "月报", month: "月份", download_xlsx: "下载 Excel", download_pdf: "下载 PDF",
     open_html: "打印版 (HTML)", progress: "规划进度", not_available: "暂不可用", loading: "加载中…",
     none: "无", counties: "区县边界", roads: "道路", as_of: "数据时间", total: "合计",
     new_piles_metric_public: "新增公共桩", new_piles_metric_total: "新增充电桩",
@@ -63,6 +63,27 @@ const WORDS = {
     on_track_yes: "正常", on_track_no: "需关注", report_due: "报送截止", planning_unit: "规划单元",
     for_year: "年度", last_30_days: "近30天", flag_behind: "进度滞后", flag_forecast_short: "预计年末不达标",
     flag_coverage: "覆盖未达标",
+    // finder for drivers
+    place_search: "搜索地点", place_placeholder: "搜索区县、乡镇、充电站或地址", filters: "筛选",
+    apply_filters: "应用筛选", list_view: "列表", map_view: "地图", fast_free: "快充空闲",
+    slow_free: "慢充空闲", open_now: "营业中", closed_now: "未营业", navigate: "导航",
+    nav_amap: "高德地图", nav_baidu: "百度地图", nav_apple: "Apple 地图", all_day: "24小时",
+    price_source_observed: "近30天实际充电均价（非公示价格）", price_source_tariff: "运营商公示价格",
+    no_time_of_day: "暂无分时电价", no_places: "没有找到这个地点",
+    plug_gbt_dc: "国标直流 (GB/T)", plug_gbt_ac: "国标交流 (GB/T)", plug_ccs2: "欧标直流 CCS2",
+    plug_ccs1: "美标直流 CCS1", plug_type2: "欧标交流 Type 2", plug_chademo: "日标直流 CHAdeMO",
+    plug_chaoji: "超级充电 ChaoJi", plug_household: "家用插座", plug_other: "其他接口",
+    level_province: "省", level_city: "市", level_county: "区县", level_township: "乡镇街道",
+    level_village: "村/社区", skip_to_content: "跳到主要内容", menu: "菜单",
+    // the operator's workspace
+    workspace: "运营商工作台", my_operator: "我的运营数据", addressed_to_you: "监管待办", refused_data: "被拒收的数据",
+    my_stations: "我的充电站", my_scorecard: "我的评分", overdue: "已逾期", reported: "已报告整改",
+    report_rectification: "报告整改", rectification: "整改", rectification_note: "整改说明（做了什么）",
+    send: "提交", received_at: "接收时间", adapter: "来源", refused_title: "无权访问此页面",
+    refused_workspace: "此页面属于其他角色。您的账号可以使用以下页面：", login_other: "换一个账号登录",
+    refused_dashboard: "监管驾驶舱仅供监管人员和管理员使用。",
+    trends: "趋势", time_range: "时间范围", months_6: "近6个月", months_12: "近12个月", months_24: "近24个月",
+    uptime_short: "可用率%", alarms_raised: "新增告警", progress_map: "规划目标进度",
   },
   en: {
     brand: "One charging network", finder: "Find a charger", dashboard: "Regulator dashboard",
@@ -86,7 +107,7 @@ const WORDS = {
     live_status: "Live status", plan_vs_actual: "Plan vs actual: new piles", target: "Target", actual: "Actual",
     year: "Year", coverage_gaps: "Coverage gaps", alarms: "Alarms", orders: "Orders",
     scorecards: "Operator scorecards", reports: "Monthly report", month: "Month",
-    download_xlsx: "Download Excel", open_html: "Print version (HTML)", progress: "Planning progress",
+    download_xlsx: "Download Excel", download_pdf: "Download PDF", open_html: "Print version (HTML)", progress: "Planning progress",
     not_available: "not available", loading: "Loading…", none: "none", counties: "County boundaries",
     roads: "Roads", as_of: "As of", total: "Total", new_piles_metric_public: "New public piles",
     new_piles_metric_total: "New charging piles", station: "Station", raised_at: "Raised",
@@ -134,6 +155,25 @@ const WORDS = {
     on_track: "Progress", on_track_yes: "on track", on_track_no: "needs attention", report_due: "Report due",
     planning_unit: "planning unit", for_year: "year", last_30_days: "last 30 days",
     flag_behind: "behind pace", flag_forecast_short: "forecast short", flag_coverage: "coverage unmet",
+    place_search: "Search a place", place_placeholder: "County, township, station or address",
+    filters: "Filters", apply_filters: "Apply filters", list_view: "List", map_view: "Map",
+    fast_free: "fast free", slow_free: "slow free", open_now: "Open now", closed_now: "Closed now",
+    navigate: "Navigate", nav_amap: "Amap (高德)", nav_baidu: "Baidu Maps", nav_apple: "Apple Maps",
+    all_day: "24 hours", price_source_observed: "average paid over the last 30 days (not a published price)",
+    price_source_tariff: "the operator's published price", no_time_of_day: "no time-of-day tariff published",
+    no_places: "No such place found", plug_gbt_dc: "GB/T DC (China)", plug_gbt_ac: "GB/T AC (China)",
+    plug_ccs2: "CCS2 (DC)", plug_ccs1: "CCS1 (DC)", plug_type2: "Type 2 (AC)", plug_chademo: "CHAdeMO (DC)",
+    plug_chaoji: "ChaoJi (DC)", plug_household: "Household socket", plug_other: "Other",
+    level_province: "province", level_city: "city", level_county: "county", level_township: "township",
+    level_village: "village", skip_to_content: "Skip to content", menu: "Menu",
+    workspace: "Operator workspace", my_operator: "My operations", addressed_to_you: "From the regulator",
+    refused_data: "Refused data", my_stations: "My stations", my_scorecard: "My scorecard", overdue: "overdue",
+    reported: "rectification reported", report_rectification: "Report rectification", rectification: "Rectification",
+    rectification_note: "What was done", send: "Send", received_at: "Received", adapter: "Source",
+    refused_title: "This page is not for your role", refused_workspace: "This page belongs to another role. Your account can use:",
+    login_other: "Log in with another account", refused_dashboard: "The regulator dashboard is for regulators and administrators.",
+    trends: "Trends", time_range: "Time range", months_6: "Last 6 months", months_12: "Last 12 months",
+    months_24: "Last 24 months", uptime_short: "Uptime %", alarms_raised: "Alarms raised", progress_map: "Target progress",
   },
 };
 
@@ -158,6 +198,7 @@ export function locale() {
 
 let zone = "Asia/Shanghai";
 export function setZone(value) { zone = value || zone; }
+export function zoneName() { return zone; }
 
 export function num(value, digits = 0) {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";

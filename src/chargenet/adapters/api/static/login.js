@@ -7,12 +7,14 @@ document.getElementById("login-form").addEventListener("submit", async (event) =
   const error = document.getElementById("error");
   error.textContent = "";
   try {
-    await post("/api/v1/auth/login", {
+    const me = await post("/api/v1/auth/login", {
       username: document.getElementById("username").value,
       password: document.getElementById("password").value,
     });
     const next = new URLSearchParams(location.search).get("next");
-    location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : "/dashboard";
+    // Each role has its home: operators their workspace, officials the dashboard.
+    const home = me?.role === "operator" ? "/workspace" : "/dashboard";
+    location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : home;
   } catch (e) {
     error.textContent = e.status === 429 ? t("login_throttled") : t("login_failed");
   }

@@ -23,8 +23,10 @@ export function blankMap(element) {
   return map;
 }
 
-// Counties (and the city outline) and roads; returns the boundary layer.
-export async function drawBase(map, { areaCode = null } = {}) {
+// Counties (and the city outline) and roads; returns the boundary layer. With `labels`,
+// county names sit on the map, and township and village names of the registry appear
+// in view as one zooms in (townships from zoom 11, villages from 13).
+export async function drawBase(map, { areaCode = null, labels = false } = {}) {
   const layers = await mapLayers();
   const boundaries = layers.boundaries;
   let boundaryLayer = null;
@@ -40,6 +42,16 @@ export async function drawBase(map, { areaCode = null } = {}) {
       },
     }).addTo(map);
   }
+  if (labels && boundaries) {
+    for (const f of boundaries.features) {
+      if (f.properties.level === "city") continue;
+      const centre = L.geoJSON(f).getBounds().getCenter();
+      const label = L.tooltip({ permanent: true, direction: "center", className: "area-label county-label", interactive: false })
+        .setLatLng(centre).setContent(esc(areaName(f.properties))).addTo(map);
+      map.on("chargenet:relabel", () => label.setContent(esc(areaName(f.properties))));
+    }
+  }
+  if (labels) placeNames(map);
   const roads = L.layerGroup(
     layers.roads.map((road) => L.polyline(road.points, { color: "#e08a00", weight: 2.5, opacity: 0.8 })
       .bindTooltip(esc(road.ref), { sticky: true })),
@@ -51,4 +63,35 @@ export function areaPrefix(code) {
   if (code.length === 6 && code.endsWith("0000")) return code.slice(0, 2);
   if (code.length === 6 && code.endsWith("00")) return code.slice(0, 4);
   return code;
+}
+
+const NAMES_FROM = { township: 11, village: 13 };
+const MAX_NAMES = 150;
+
+function placeNames(map) {
+  const layer = L.layerGroup().addTo(map);
+  const loaded = {};
+  async function load(level) {
+    loaded[level] ??= get("/api/v1/areas", { level, limit: 1000 }).catch(() => []);
+    return loaded[level];
+  }
+  async function update() {
+    const zoom = map.getZoom();
+    const view = map.getBounds();
+    const shown = [];
+    for (const [level, from] of Object.entries(NAMES_FROM)) {
+      if (zoom < from) continue;
+      for (const a of await load(level)) {
+        if (a.lat !== null && a.lon !== null && view.contains([a.lat, a.lon])) shown.push(a);
+        if (shown.length >= MAX_NAMES) break;
+      }
+    }
+    layer.clearLayers();
+    for (const a of shown) {
+      L.tooltip({ permanent: true, direction: "center", className: `area-label ${a.level}-label`, interactive: false })
+        .setLatLng([a.lat, a.lon]).setContent(esc(areaName(a))).addTo(layer);
+    }
+  }
+  map.on("moveend", update);
+  map.on("chargenet:relabel", update);
 }

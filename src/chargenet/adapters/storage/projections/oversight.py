@@ -27,6 +27,7 @@ from chargenet.core.events import (
     ZombieDetected,
     ZombieEscalated,
     ZombieOperatorNotified,
+    ZombieRectificationReported,
 )
 from chargenet.core.oversight import ZombieStage
 from chargenet.core.supervision import TargetKind
@@ -167,6 +168,12 @@ def _apply_zombie_closed(conn: Connection, event: ZombieClosed) -> None:
     _step(conn, event, event.case_id, event.outcome.value, event.note)
 
 
+def _apply_zombie_reported(conn: Connection, event: ZombieRectificationReported) -> None:
+    if _open_case(conn, event.case_id) is None:
+        return  # a report on a closed case changes nothing
+    _step(conn, event, event.case_id, "reported", f"{event.by}: {event.note}")
+
+
 def _apply_stop_issued(conn: Connection, event: StopOrderIssued) -> None:
     station_id, operator_id = owner_of(conn, event.target_kind, event.target_id)
     if event.target_kind is TargetKind.STATION:
@@ -218,6 +225,7 @@ APPLIERS: dict[type[Event], Any] = {
     ZombieOperatorNotified: _apply_zombie_notified,
     ZombieEscalated: _apply_zombie_escalated,
     ZombieClosed: _apply_zombie_closed,
+    ZombieRectificationReported: _apply_zombie_reported,
     StopOrderIssued: _apply_stop_issued,
     StopOrderLifted: _apply_stop_lifted,
 }

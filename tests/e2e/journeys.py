@@ -1,0 +1,123 @@
+"""What the journey tests share: a running `chargenet demo`, Debian's Chromium driven by
+Playwright, the two screens people use (a desktop and a 390×844 phone), an accessibility
+check with axe-core (served from the package's vendored libraries) and screenshots in
+test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SCREENS = {
+    "desktop": {"viewport": {"width": 1440, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+}
+# axe-core's impact levels that fail a page (WCAG 2.x A and AA rules).
+FAILING_IMPACTS = ("serious", "critical")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_demo(db: Path, port: int) -> subprocess.Popen[str]:
+    chargenet = Path(sys.executable).with_name("chargenet")
+    return subprocess.Popen(
+        [str(chargenet), "demo", "--db", f"sqlite:///{db}", "--port", str(port), "--speed", "50"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "CHARGENET_SQLITE_SYNCHRONOUS": "NORMAL"},
+    )
+
+
+def wait_until_ready(base: str, process: subprocess.Popen[str], seconds: float = 240) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/v1/finder/nearest?lat=38.4&lon=112.7", timeout=2).is_success:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise AssertionError(f"demo exited: {process.stdout.read() if process.stdout else ''}")
+        time.sleep(0.5)
+    raise AssertionError("the demo did not come up")
+
+
+def demo_server(tmp: Path) -> Iterator[str]:
+    port = free_port()
+    process = start_demo(tmp / "demo.db", port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+def new_page(browser: Any, screen: str, errors: list[str]) -> tuple[Any, Any]:
+    context = browser.new_context(locale="zh-CN", **SCREENS[screen])
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.on(
+        "console",
+        lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None,
+    )
+    return context, page
+
+
+def log_in(page: Any, base: str, user: str, password: str, lands: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{lands}")
+    page.wait_for_selector("body[data-ready='1']", timeout=90_000)
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url="/static/vendor/axe.min.js")
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations'], "
+        "runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}))"
+        ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help, "
+        "nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
+    )
+    return [v for v in result if v["impact"] in FAILING_IMPACTS]
+
+
+def shot(page: Any, name: str, full: bool = False) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full)
+
+
+def skip_without_browser() -> Any:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no chromium (./dev test installs it)", allow_module_level=True)
+    return pytest.importorskip("playwright.sync_api")
