@@ -1,4 +1,4 @@
-"""Ingest speed of live status data with and without the status history (issue 6).
+"""Ingest speed of live status data with and without the status history.
 
 The status and presence projections now also append every report to `status_history` /
 `presence_history`. This measures events per second through the real ingestor on a real

@@ -188,7 +188,7 @@ class Platform:
 
     @cached_property
     def planning(self) -> PlanningService:
-        """Plan vs actual, coverage, siting (issue 7); today is the local date."""
+        """Plan vs actual, coverage, siting; today is the local date."""
         return PlanningService(
             PlanningQueries(self.store.read_engine),
             today=lambda: to_local(self.clock.now(), self.settings.local_timezone).date(),

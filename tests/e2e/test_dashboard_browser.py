@@ -149,7 +149,7 @@ def test_the_figures_and_the_chart_say_what_the_api_says(page: Any, demo: str) -
         ".getOption(); return {x: o.xAxis[0].data, target: o.series[0].data, "
         "actual: o.series[1].data, year: document.getElementById('plan-year').value}; }"
     )
-    # The chart is planning's plan vs actual (issue 7): each county's new-pile target of
+    # The chart is planning's plan vs actual: each county's new-pile target of
     # the year and what was built by then, in the order of the city's parts.
     year = int(option["year"])
     parts = page.request.get(f"{demo}/api/v1/areas", params={"parent": "140900"}).json()
@@ -176,7 +176,7 @@ def test_the_figures_and_the_chart_say_what_the_api_says(page: Any, demo: str) -
 
 
 def test_supervision_figures_are_the_apis(page: Any, demo: str) -> None:
-    """Uptime, zombie piles and operator scorecards come from supervision (issue 6)."""
+    """Uptime, zombie piles and operator scorecards come from supervision."""
     log_in(page, demo)
     shown = page.evaluate("window.chargenet.state.external.uptime")
     [uptime] = page.request.get(

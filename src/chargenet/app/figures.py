@@ -34,7 +34,7 @@ TODAY_TTL_S = 30.0
 
 
 class ProgressProvider(Protocol):
-    """Planning's monthly progress rows per county (issue 7), when that part is present
+    """Planning's monthly progress rows per county, when that part is present
     (`app/monthly.py:PlanningProgress`)."""
 
     def monthly_progress(self, area_code: str, year: int, month: int) -> list[Row]: ...
@@ -48,7 +48,7 @@ class RatioNotation(Protocol):
 
 
 class SupervisionProvider(Protocol):
-    """Supervision's month per part of an area and for the whole (issue 6): uptime, alarms,
+    """Supervision's month per part of an area and for the whole: uptime, alarms,
     zombie cases, stop orders (`app/monthly.py:MonthlySupervision`)."""
 
     def monthly_supervision(

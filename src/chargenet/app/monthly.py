@@ -1,4 +1,4 @@
-"""What the monthly report (R16) takes from planning (issue 7) and supervision (issue 6),
+"""What the monthly report (R16) takes from planning and supervision,
 flattened into the rows its sheets and tables show (`adapters/reports/`):
 
 - `PlanningProgress` (a `figures.ProgressProvider`): planning's monthly progress per

@@ -682,7 +682,7 @@ def target_value_problem(value: Decimal) -> str | None:
     return None
 
 
-# --- planning: policy packs (issue 7) -----------------------------------------------------
+# --- planning: policy packs -----------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -747,7 +747,7 @@ class PlanningScenarioSaved(Event):
         return out
 
 
-# --- tariffs, bills, settlement, energy statistics (T/CEC 102 interconnection, issue 5) ---
+# --- tariffs, bills, settlement, energy statistics (T/CEC 102 interconnection) ---
 # Protocol-neutral facts that operator platforms report beside registry and live data.
 
 
@@ -841,7 +841,7 @@ class EnergyStatsReported(Event):
         return out
 
 
-# --- supervision: outages, zombie piles, stop orders, equipment notices (issue 6) -------
+# --- supervision: outages, zombie piles, stop orders, equipment notices -------
 
 _EXCLUDABLE = (TargetKind.CONNECTOR, TargetKind.CHARGER, TargetKind.STATION)
 MAX_EXCLUSION_DAYS = 400

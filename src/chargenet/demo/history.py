@@ -1,6 +1,6 @@
 """The demo city's recent past: the last 35 days of what the live city does (demo/live.py),
 written as events at their own times, so that the dashboard's first morning already has a
-month of uptime, repairs, sessions and zombie piles to show (issue 6's figures need
+month of uptime, repairs, sessions and zombie piles to show (the supervision figures need
 history; without it every connector would be "no data" until the demo had run a month).
 
 Per charger: it connects when the history starts (or when it came into service, if later)

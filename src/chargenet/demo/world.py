@@ -426,7 +426,7 @@ class WorldBuilder:
         return self.events
 
     def policy_packs(self) -> None:
-        """The plans' targets and rules come from the shipped policy packs (issue 7)."""
+        """The plans' targets and rules come from the shipped policy packs."""
         for text in shipped_packs().values():
             self.events += pack_events(text, self.now)
 

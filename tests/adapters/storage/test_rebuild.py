@@ -176,7 +176,7 @@ def random_run(seed: int, steps: int) -> list[Event]:
 
 def supervision_event(rng: random.Random, when: datetime, cid: str) -> Event:
     """Exclusions, zombie cases, stop orders and notices, in any order, some for things
-    that do not exist (issue 6)."""
+    that do not exist."""
     charger_id = cid.rsplit("-", 2)[0]
     station_id = charger_id.split("C")[0]
     pick = rng.random()

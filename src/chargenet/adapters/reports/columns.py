@@ -1,6 +1,6 @@
 """The monthly report's columns, in Chinese and English, shared by every format: the
-month's figures (COLUMNS), planning's progress (PROGRESS_COLUMNS, issue 7) and
-supervision's month (SUPERVISION_COLUMNS, issue 6)."""
+month's figures (COLUMNS), planning's progress (PROGRESS_COLUMNS) and
+supervision's month (SUPERVISION_COLUMNS)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Supervision reads (issue 6): fleets, status history, cases, alarms, stop orders."""
+"""Supervision reads: fleets, status history, cases, alarms, stop orders."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Planning state: the policy pack in force per pack id (issue 7). Targets and their
+"""Planning state: the policy pack in force per pack id. Targets and their
 revisions live in `targets` / `target_revisions` (schema.py)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Supervision state (issue 6): status history, outage exclusions, zombie cases, stop orders.
+"""Supervision state: status history, outage exclusions, zombie cases, stop orders.
 
 Status and presence history keep their instants as integer microseconds since the Unix
 epoch (UTC), not as UtcDateTime: they are written on the hot path and read by the

@@ -1,4 +1,4 @@
-"""Tables of issue 5 (T/CEC 102 interconnection).
+"""Tables of the T/CEC 102 interconnection.
 
 Two kinds live here:
 - state derived from the log (tariffs, bills, reconciliations, energy reports): rebuilt by

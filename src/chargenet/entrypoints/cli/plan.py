@@ -1,5 +1,5 @@
 """`chargenet plan …`: policy packs, plan vs actual, coverage and gaps, siting, and the
-monthly progress report (issue 7)."""
+monthly progress report."""
 
 from __future__ import annotations
 

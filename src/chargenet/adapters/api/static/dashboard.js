@@ -1,7 +1,7 @@
 // The regulator dashboard: overview, live map with coverage gaps and where to build next,
 // plan vs actual, alarms / stop orders / zombie piles with their actions, operator
-// scorecards, planning progress and the monthly report. Panels fed by supervision (issue 6)
-// and planning (issue 7) call the endpoints in PLUGGED and say "not available" when one is
+// scorecards, planning progress and the monthly report. Panels fed by supervision
+// and planning call the endpoints in PLUGGED and say "not available" when one is
 // absent or fails. docs/dashboard.md lists which panel reads what.
 import { get, optional, optionalPage, post } from "./api.js";
 import { header } from "./chrome.js";

@@ -28,7 +28,7 @@ const WORDS = {
     operator_id: "运营商", rule: "规则", since: "起始", state: "状态", lat: "纬度", lon: "经度",
     open_data: "开放数据", api_docs: "接口文档", wrong_role: "此账号无权访问监管驾驶舱",
     power: "功率", type: "类型", dc: "直流", ac: "交流", years_note: "按年末在役桩数之差计",
-    // supervision (issue 6) and planning (issue 7) panels
+    // supervision and planning panels
     uptime_note: "NEVI 口径", uptime_uk: "英国口径", stop_orders_in_force: "生效停止令",
     stop_orders: "停止令", issue_stop: "下达停止令", whole_station: "整站", stop_target: "对象",
     reason_required: "请填写原因", lift: "解除", confirm: "确定", cancel: "取消",

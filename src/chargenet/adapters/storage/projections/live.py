@@ -26,7 +26,7 @@ FROM connectors c LEFT JOIN connector_live l ON l.connector_id = c.connector_id
 WHERE c.connector_id = :cid"""
 
 
-# Status and presence history (issue 6): one row per report. Two reports at the same
+# Status and presence history: one row per report. Two reports at the same
 # instant: the one applied last wins, as in connector_live, so replay gives the same rows.
 _STATUS_HISTORY = (
     "INSERT INTO status_history (connector_id, at_us, status, error_code, vendor_error_code,"

@@ -1,4 +1,4 @@
-"""Supervision cases (issue 6): outage exclusions, zombie cases, stop orders, notices."""
+"""Supervision cases: outage exclusions, zombie cases, stop orders, notices."""
 
 from __future__ import annotations
 
