@@ -119,6 +119,7 @@ class CompositeScheduleIn(BaseModel):
     evse_no: int = Field(default=0, ge=0, le=64, description="0: the whole charger")
     duration_s: int = Field(default=86_400, ge=60, le=7 * 86_400)
     unit: Literal["W", "A"] = "W"
+    reason: Reason = ""
     timeout_s: Timeout = 30.0
 
 
