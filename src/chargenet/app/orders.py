@@ -118,7 +118,13 @@ class OrderService:
         control = self.control_for(order)
         if control is None:
             return f"no controller for protocol {order.protocol!r} and no channel to its operator"
-        return self._problem(control, order)
+        problem = self._problem(control, order)
+        if problem is not None and control is not self.fallback:
+            # say why the operator's channel could not carry it either, where it could have
+            behind = None if self.fallback is None else self._problem(self.fallback, order)
+            if behind is not None and "has no channel" in behind:
+                return f"{problem}, and no channel to its operator"
+        return problem
 
     async def issue(self, order: Order, timeout_s: float | None = None) -> OrderResult:
         """Record the order, deliver it, record and return the outcome."""
@@ -137,11 +143,9 @@ class OrderService:
         if not recorded.ok:
             return OrderResult(OrderOutcome.FAILED, recorded.reason)
         control = self.control_for(order)
-        if control is None:
-            result = OrderResult(
-                OrderOutcome.FAILED,
-                f"no controller for protocol {order.protocol!r} and no channel to its operator",
-            )
+        problem = self.check(order)
+        if control is None or problem is not None:
+            result = OrderResult(OrderOutcome.FAILED, problem or "no controller")
         else:
             timeout = timeout_s if timeout_s is not None else self._timeout
             try:

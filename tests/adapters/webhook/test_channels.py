@@ -202,7 +202,11 @@ def test_without_a_channel_the_failure_says_so(tmp_path: Path) -> None:
         async with world(tmp_path) as w:
             stop = await w.stop("SI")
             details = {d["detail"] for d in stop["deliveries"]}
-            assert details == {"no controller for protocol 'ocpi' and no channel to its operator"}
+            # OCPI Commands carry starts, stops and unlocks of a driver's session, never a
+            # supervisor's stop order: without a webhook nothing can carry it, and it says so
+            assert details == {
+                "OCPI Commands cannot carry a stop order, and no channel to its operator"
+            }
 
     asyncio.run(scenario())
 
