@@ -171,7 +171,12 @@ def _per_phase_limit(node: Node, slot: int) -> float:
 
 
 def _highs() -> highspy.Highs:
-    return highspy.Highs()  # type: ignore[no-untyped-call]
+    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    # HiGHS keeps one thread pool per process, made by the first solve: an instance asking
+    # for another number of threads later fails ("Not Set"). Planning's siting asks for one
+    # thread, so every HiGHS in the process does (analytics/planning/setcover.py).
+    h.setOptionValue("threads", 1)
+    return h
 
 
 def plan_lp(problem: Problem, time_limit_s: float = 5.0) -> Plan | None:
