@@ -415,7 +415,10 @@ class OrderlyService:
     async def run_once(self) -> tuple[Snapshot, Plan, list[OrderResult]]:
         snap, result = await asyncio.to_thread(self.replan)
         sent = await self.enforce(snap, result)
-        log.info(
+        # Re-planned on every arrival and departure: only a plan that changed a charger's
+        # limit is worth a line at INFO (a busy log blocks a process whose output is a pipe).
+        log.log(
+            logging.INFO if sent else logging.DEBUG,
             "orderly: %d sessions planned by %s in %.3f s, %d limits sent",
             len(snap.sessions),
             result.solver,
