@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.concurrency import run_in_threadpool
 
 from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.dashboard import MapLayers, dashboard_router
@@ -56,7 +57,7 @@ def dashboard_parts(
     secure_cookies: bool | None = None,
     warm_up: bool = False,
 ) -> DashboardParts:
-    """`warm_up`: compute each city's trends, coverage gaps and siting in the background
+    """`warm_up`: compute each city's trends and coverage gaps in the background
     after start, so that the first regulator to open the dashboard waits for none of them
     (they stay cached until their inputs change)."""
     index = LiveIndex(platform.settings.local_timezone)
@@ -107,10 +108,12 @@ def dashboard_parts(
             for work in (
                 lambda code=city["code"]: trends.trend(code, 12),
                 lambda code=city["code"]: p.planning.coverage(code, year),
-                lambda code=city["code"]: p.planning.siting(code, year),
+                # Not siting: HiGHS holds the interpreter for the whole solve (up to its
+                # time limit), which would freeze the live platform; it is computed when
+                # first asked for and cached until its inputs change.
             ):
                 try:
-                    await run_in_threadpool(work)
+                    await _in_a_daemon_thread(work)
                 except Exception:  # a city without a plan or data: nothing to keep
                     log.debug("warming the caches of %s", city["code"], exc_info=True)
 
@@ -134,3 +137,28 @@ def dashboard_parts(
     if warm_up:
         jobs.append(warm_caches)
     return DashboardParts(routers=routers, index=index, figures=figures, jobs=jobs)
+
+
+async def _in_a_daemon_thread(work: Callable[[], object]) -> None:
+    """Run `work` off the event loop in a thread a shutdown does not wait for: a cache
+    being warmed (a city's trends take seconds) must not hold up a SIGTERM."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[BaseException | None] = loop.create_future()
+
+    def settle(outcome: BaseException | None) -> None:
+        if not done.done():
+            done.set_result(outcome)
+
+    def run() -> None:
+        outcome: BaseException | None = None
+        try:
+            work()
+        except Exception as exc:
+            outcome = exc
+        with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
+            loop.call_soon_threadsafe(settle, outcome)
+
+    threading.Thread(target=run, name="dashboard-warm-up", daemon=True).start()
+    outcome = await done
+    if outcome is not None:
+        raise outcome

@@ -246,7 +246,9 @@ def _setup(platform: Platform, ignores: bool) -> Any:
             await eventually(lambda: len(cp16.limits) == 2 and len(cp201.limits) == 2, timeout=20)
             # The chargers sample their meters every moment until what they drew is seen
             # (and, for the one that ignores its limit, flagged).
-            for _ in range(100):
+            # bounded in time, not in rounds: a loaded machine samples fewer rounds
+            deadline = asyncio.get_running_loop().time() + 60
+            while asyncio.get_running_loop().time() < deadline:
                 for connector, tx in zip((1, 2), txs, strict=True):
                     await meter16(cp16, connector, tx)
                 for evse in (1, 2):
@@ -265,7 +267,8 @@ def _setup(platform: Platform, ignores: bool) -> Any:
                         e["code"] == "ChargingLimitExceeded"
                         for e in platform.read.events(event_type="alarm.raised")
                     )
-                )
+                ),
+                timeout=30,
             )
             views = {
                 name: await client.get("/api/v1/orderly/sites/S1")
