@@ -1044,20 +1044,28 @@ class SupervisionService:
 
     # --- scorecards -----------------------------------------------------------------------
 
-    def scorecards(self, scope: Scope, start: datetime, end: datetime) -> list[Scorecard]:
-        """Operator scorecards over [start, end), ranked within the scope (an area)."""
-        start, end = require_utc(start), require_utc(end)
-        measured = self.measure(scope, [start, end])
-        groups, heads = self._group_keys(measured.units, "operator")
+    def _uptime_by(
+        self, scope: Scope, edges: list[datetime], by: str
+    ) -> tuple[Measured, list[Any], Any, Any, dict[int, list[float]]]:
+        """Per operator or station (`by`) over one period: what was measured, the group
+        keys, NEVI uptime,
+        offline seconds and the repair hours of each group's outages."""
+        measured = self.measure(scope, edges)
+        groups, heads = self._group_keys(measured.units, by)
         per_port = measured.seconds[:, 0]
         totals = np.zeros((len(heads), *per_port.shape[1:]))
         np.add.at(totals, groups, per_port)
-        nevi = uptime.nevi(totals)
-        offline = uptime.status_breakdown(totals)["offline"]
         repair_conn, repair_s = measured.repairs
         repairs: dict[int, list[float]] = {}
         for c, s in zip(groups[measured.unit_of[repair_conn]], repair_s, strict=True):
             repairs.setdefault(int(c), []).append(float(s) / 3600)
+        offline = uptime.status_breakdown(totals)["offline"]
+        return measured, heads, uptime.nevi(totals), offline, repairs
+
+    def scorecards(self, scope: Scope, start: datetime, end: datetime) -> list[Scorecard]:
+        """Operator scorecards over [start, end), ranked within the scope (an area)."""
+        start, end = require_utc(start), require_utc(end)
+        measured, heads, nevi, offline, repairs = self._uptime_by(scope, [start, end], "operator")
         activity = self.queries.operator_activity(
             scope, start, end, self.config.zombies.min_success_energy_wh
         )
@@ -1101,17 +1109,7 @@ class SupervisionService:
         station over [start, end), scored like operators; a safety incident at the station
         in the period holds it to one star."""
         start, end = require_utc(start), require_utc(end)
-        measured = self.measure(scope, [start, end])
-        groups, heads = self._group_keys(measured.units, "station")
-        per_port = measured.seconds[:, 0]
-        totals = np.zeros((len(heads), *per_port.shape[1:]))
-        np.add.at(totals, groups, per_port)
-        nevi = uptime.nevi(totals)
-        offline = uptime.status_breakdown(totals)["offline"]
-        repair_conn, repair_s = measured.repairs
-        repairs: dict[int, list[float]] = {}
-        for c, s in zip(groups[measured.unit_of[repair_conn]], repair_s, strict=True):
-            repairs.setdefault(int(c), []).append(float(s) / 3600)
+        measured, heads, nevi, offline, repairs = self._uptime_by(scope, [start, end], "station")
         activity = self.queries.station_activity(
             scope, start, end, self.config.zombies.min_success_energy_wh
         )
