@@ -26,7 +26,6 @@ import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
@@ -36,8 +35,9 @@ from websockets.exceptions import NegotiationError
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from chargenet.adapters.ocpp.context import GatewayConfig, GatewayStats, Handler
 from chargenet.adapters.ocpp.handlers import HANDLERS
-from chargenet.adapters.ocpp.link import Handler, Link
+from chargenet.adapters.ocpp.link import Link
 from chargenet.adapters.ocpp.schemas import VERSIONS
 from chargenet.app.endpoints import ChargerEndpoint, ChargerEndpoints
 from chargenet.app.pipeline import IngestPipeline
@@ -56,6 +56,9 @@ from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id
 from chargenet.kit.secrets import verify_secret
 
+# GatewayConfig and GatewayStats live with the handlers' context; importable from here too.
+__all__ = ["GatewayConfig", "GatewayStats", "OcppGateway"]
+
 log = logging.getLogger(__name__)
 # websockets logs every open and close at INFO: thousands of chargers would drown the log.
 _ws_log = logging.getLogger("chargenet.ocpp.ws")
@@ -66,38 +69,6 @@ MAX_IDENTITY = 128
 _REFRESH_AFTER_S = 10.0  # a refused login re-reads the charger's record at most this often
 _WARN_EVERY_S = 60.0  # a charger's bad data is logged at most this often
 _PROOF_BYTES = 32  # SHA-256
-
-
-@dataclass(frozen=True)
-class GatewayConfig:
-    heartbeat_s: int = 60  # the interval the platform gives chargers at boot
-    security_profile: int = 1  # 0 identity only, 1 Basic auth, 2 TLS + Basic, 3 mutual TLS
-    tls_cert: str | None = None
-    tls_key: str | None = None
-    tls_client_ca: str | None = None  # profile 3: chargers' certificates must chain to this
-    max_connections: int = 50_000
-    max_handshakes: int = 256  # handshakes in flight; beyond: 503 Retry-After
-    max_frame_bytes: int = 64 * 1024  # larger frames get a CallError, the link lives
-    call_timeout_s: float = 30.0
-    failed_calls_before_drop: int = 2  # a charger that heartbeats but ignores CALLs is dropped
-    missed_heartbeats: float = 3.0  # silent this many intervals: offline
-
-    @property
-    def stale_after_s(self) -> float:
-        return self.heartbeat_s * self.missed_heartbeats
-
-
-@dataclass
-class GatewayStats:
-    connections: int = 0
-    accepted: int = 0
-    refused_handshakes: dict[int, int] = field(default_factory=dict)  # by HTTP status
-    frames: int = 0
-    refused: int = 0  # frames answered with a CallError
-    failed: int = 0  # handler failures (bugs), answered InternalError
-    dropped_values: int = 0  # implausible meter values not trusted
-    replaced: int = 0
-    stale: int = 0
 
 
 class OcppGateway:

@@ -20,10 +20,11 @@ import msgspec
 from chargenet.adapters.ocpp import auth as ocpp_auth
 from chargenet.adapters.ocpp import equipment
 from chargenet.adapters.ocpp import status as ocpp_status
-from chargenet.adapters.ocpp.link import Handler, Link, Reply
+from chargenet.adapters.ocpp.context import ChargerContext, Handler, Reply
 from chargenet.adapters.ocpp.schemas import V16, V201
 from chargenet.adapters.ocpp.values import (
     Stamp,
+    parse_planned_time,
     parse_time,
     read_sample,
     token_hash,
@@ -78,7 +79,7 @@ ROUTINE_SECURITY_EVENTS = frozenset(
 )
 
 
-def meta(link: Link, received: datetime, at: datetime, *parts: object) -> EventMeta:
+def meta(link: ChargerContext, received: datetime, at: datetime, *parts: object) -> EventMeta:
     return {
         "event_id": EventId(stable_id("ocpp", link.charger_id, *parts)),
         # The charger speaks for itself: it may write only about its own connectors and
@@ -101,16 +102,16 @@ def transaction_id_16(charger_id: str, connector: int, timestamp: str, meter_sta
     return (value & 0x7FFFFFFF) or 1
 
 
-async def authorised(link: Link, token: str | None) -> Authorisation:
+async def authorised(link: ChargerContext, token: str | None) -> Authorisation:
     """The platform's answer to a token (docs/settlement.md): its drivers' tokens decide,
     or every token is accepted where the platform runs no driver accounts."""
-    authoriser = link.gateway.authoriser
+    authoriser = link.services.authoriser
     if authoriser is None:
         return Authorisation(AuthStatus.ACCEPTED)
     return await asyncio.to_thread(authoriser.authorise, token)
 
 
-async def id_tag_info(link: Link, token: str | None) -> dict[str, Any]:
+async def id_tag_info(link: ChargerContext, token: str | None) -> dict[str, Any]:
     """1.6 IdTagInfo (§7.30): status, and expiryDate for the charger's cache."""
     verdict = await authorised(link, token)
     info: dict[str, Any] = {"status": ocpp_auth.status_16(verdict.status)}
@@ -119,7 +120,7 @@ async def id_tag_info(link: Link, token: str | None) -> dict[str, Any]:
     return info
 
 
-async def id_token_info(link: Link, token: str | None) -> dict[str, Any]:
+async def id_token_info(link: ChargerContext, token: str | None) -> dict[str, Any]:
     """2.0.1 IdTokenInfoType: status, and cacheExpiryDateTime for the charger's cache."""
     verdict = await authorised(link, token)
     info: dict[str, Any] = {"status": ocpp_auth.status_201(verdict.status)}
@@ -128,11 +129,11 @@ async def id_token_info(link: Link, token: str | None) -> dict[str, Any]:
     return info
 
 
-def now_text(link: Link) -> str:
-    return wire_time(link.gateway.clock.now())
+def now_text(link: ChargerContext) -> str:
+    return wire_time(link.services.clock.now())
 
 
-def clock_events(link: Link, stamp: Stamp, received: datetime) -> list[Event]:
+def clock_events(link: ChargerContext, stamp: Stamp, received: datetime) -> list[Event]:
     """Once per connection: an alarm when the charger's clock is unset or runs ahead."""
     if link.clock_flagged or not stamp.replaced:
         return []
@@ -158,7 +159,7 @@ def clock_events(link: Link, stamp: Stamp, received: datetime) -> list[Event]:
 
 
 def _sample_events(
-    link: Link,
+    link: ChargerContext,
     received: datetime,
     connector_id: str,
     max_power_w: int,
@@ -174,13 +175,13 @@ def _sample_events(
         out += clock_events(link, stamp, received)
         sample = read_sample(item.sampledValue)
         if sample.dropped:
-            link.gateway.stats.dropped_values += len(sample.dropped)
-            link.gateway.warn(link.charger_id, "dropped implausible %s", ",".join(sample.dropped))
+            link.services.stats.dropped_values += len(sample.dropped)
+            link.services.warn(link.charger_id, "dropped implausible %s", ",".join(sample.dropped))
         if sample.energy_register_wh is not None and not link.plausible_register(
             connector_id, sample.energy_register_wh, max_power_w, stamp.at.timestamp()
         ):
-            link.gateway.stats.dropped_values += 1
-            link.gateway.warn(link.charger_id, "meter jump to %d Wh", sample.energy_register_wh)
+            link.services.stats.dropped_values += 1
+            link.services.warn(link.charger_id, "meter jump to %d Wh", sample.energy_register_wh)
             sample.energy_register_wh = None
         if sample.empty:
             continue
@@ -205,53 +206,53 @@ def _sample_events(
     return out, last_register
 
 
-def _unknown_connector(link: Link, where: str) -> str:
+def _unknown_connector(link: ChargerContext, where: str) -> str:
     """A connector the registry does not know: named anyway, so the store refuses the
     event and records why (nothing invented is ever trusted)."""
-    link.gateway.warn(link.charger_id, "unknown connector %s", where)
+    link.services.warn(link.charger_id, "unknown connector %s", where)
     return f"{link.charger_id}-{where}"
 
 
 # --- shared by both versions --------------------------------------------------------------
 
 
-async def heartbeat(link: Link, payload: Any, received: datetime) -> Reply:
+async def heartbeat(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     return Reply((), {"currentTime": now_text(link)})
 
 
-def _booted(link: Link, event: Event) -> Reply:
+def _booted(link: ChargerContext, event: Event) -> Reply:
     return Reply(
         (event,),
         {
             "status": "Accepted",
             "currentTime": now_text(link),
-            "interval": link.gateway.config.heartbeat_s,
+            "interval": link.services.config.heartbeat_s,
         },
     )
 
 
-async def boot_16(link: Link, payload: Any, received: datetime) -> Reply:
+async def boot_16(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     return _booted(link, equipment.boot_inventory_16(link.charger_id, payload, received))
 
 
-async def boot_201(link: Link, payload: Any, received: datetime) -> Reply:
+async def boot_201(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     return _booted(link, equipment.boot_inventory_201(link.charger_id, payload, received))
 
 
-async def notify_report_201(link: Link, payload: Any, received: datetime) -> Reply:
+async def notify_report_201(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     event = equipment.report_inventory_201(link.charger_id, payload, received)
     return Reply((event,) if event is not None else (), {})
 
 
-async def firmware_status(link: Link, payload: Any, received: datetime) -> Reply:
+async def firmware_status(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     return Reply((equipment.firmware_notice(link.charger_id, payload, received),), {})
 
 
-async def upload_status(link: Link, payload: Any, received: datetime) -> Reply:
+async def upload_status(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     return Reply((equipment.upload_notice(link.charger_id, payload, received),), {})
 
 
-async def data_transfer(link: Link, payload: Any, received: datetime) -> Reply:
+async def data_transfer(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     data = payload.data
     if data is not None and not isinstance(data, str):
         data = msgspec.json.encode(data).decode()
@@ -267,7 +268,7 @@ async def data_transfer(link: Link, payload: Any, received: datetime) -> Reply:
     return Reply((event,), dict(ACCEPTED))
 
 
-async def security_event(link: Link, payload: Any, received: datetime) -> Reply:
+async def security_event(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     stamp = parse_time(payload.timestamp, received)
     severity = (
         Severity.MAJOR
@@ -293,7 +294,7 @@ async def security_event(link: Link, payload: Any, received: datetime) -> Reply:
 # --- OCPP 1.6 -----------------------------------------------------------------------------
 
 
-async def status_16(link: Link, payload: Any, received: datetime) -> Reply:
+async def status_16(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     stamp = parse_time(payload.timestamp, received)
     events: list[Event] = clock_events(link, stamp, received)
     # Without a time stamp two identical reports are still two facts.
@@ -332,11 +333,11 @@ async def status_16(link: Link, payload: Any, received: datetime) -> Reply:
     return Reply(events, {})
 
 
-async def authorize_16(link: Link, payload: Any, received: datetime) -> Reply:
+async def authorize_16(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     return Reply((), {"idTagInfo": await id_tag_info(link, payload.idTag)})
 
 
-async def start_16(link: Link, payload: Any, received: datetime) -> Reply:
+async def start_16(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     stamp = parse_time(payload.timestamp, received)
     tx = transaction_id_16(
         link.charger_id, payload.connectorId, payload.timestamp, payload.meterStart
@@ -367,7 +368,7 @@ async def start_16(link: Link, payload: Any, received: datetime) -> Reply:
     return Reply(events, {"transactionId": tx, "idTagInfo": info})
 
 
-async def stop_16(link: Link, payload: Any, received: datetime) -> Reply:
+async def stop_16(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     stamp = parse_time(payload.timestamp, received)
     flags: list[SessionFlag] = [SessionFlag.CLOCK_UNSET] if stamp.replaced else []
     answer: dict[str, Any] = (
@@ -378,11 +379,11 @@ async def stop_16(link: Link, payload: Any, received: datetime) -> Reply:
         # Started while offline and never confirmed (id −1): end the charger's newest open
         # session that began before this stop.
         open_sessions = await asyncio.to_thread(
-            link.gateway.endpoints.open_sessions, link.charger_id
+            link.services.endpoints.open_sessions, link.charger_id
         )
         candidates = [s for s in open_sessions if s.started_at <= stamp.at]
         if not candidates:
-            link.gateway.warn(link.charger_id, "stop of transaction %d matches no session", tx)
+            link.services.warn(link.charger_id, "stop of transaction %d matches no session", tx)
             return Reply((), answer)
         sid = SessionId(candidates[0].session_id)
         flags.append(SessionFlag.STARTED_OFFLINE)
@@ -417,8 +418,8 @@ async def stop_16(link: Link, payload: Any, received: datetime) -> Reply:
                 )
             )
         else:
-            link.gateway.stats.dropped_values += 1
-            link.gateway.warn(link.charger_id, "meter stop jump to %d Wh", payload.meterStop)
+            link.services.stats.dropped_values += 1
+            link.services.warn(link.charger_id, "meter stop jump to %d Wh", payload.meterStop)
     events.append(
         SessionEnded(
             **meta(link, received, stamp.at, "stop", sid),
@@ -431,7 +432,7 @@ async def stop_16(link: Link, payload: Any, received: datetime) -> Reply:
     return Reply(events, answer)
 
 
-async def meter_16(link: Link, payload: Any, received: datetime) -> Reply:
+async def meter_16(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     if payload.connectorId == 0:
         return Reply((), {})  # the main meter of the whole charge point: not a connector's
     ref = link.endpoint.connector(payload.connectorId, 1)
@@ -449,7 +450,7 @@ async def meter_16(link: Link, payload: Any, received: datetime) -> Reply:
 # --- OCPP 2.0.1 ---------------------------------------------------------------------------
 
 
-async def status_201(link: Link, payload: Any, received: datetime) -> Reply:
+async def status_201(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     stamp = parse_time(payload.timestamp, received)
     ref = link.endpoint.connector(payload.evseId, payload.connectorId)
     where = f"{payload.evseId}-{payload.connectorId}"
@@ -474,22 +475,22 @@ def _token_text(id_token: Any) -> str | None:
     return str(id_token.idToken) or None
 
 
-async def authorize_201(link: Link, payload: Any, received: datetime) -> Reply:
+async def authorize_201(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     return Reply((), {"idTokenInfo": await id_token_info(link, _token_text(payload.idToken))})
 
 
-def _max_power(link: Link, connector_id: str) -> int:
+def _max_power(link: ChargerContext, connector_id: str) -> int:
     refs = link.endpoint.connectors.values()
     return next((r.max_power_w for r in refs if r.connector_id == connector_id), 0)
 
 
-async def _session_connector(link: Link, tx: str) -> tuple[str, int] | None:
+async def _session_connector(link: ChargerContext, tx: str) -> tuple[str, int] | None:
     """The connector of a transaction: remembered on this connection, else (a reconnect
     in between) the one of its open session in the store."""
     known = link.transactions.get(tx) if link.transactions else None
     if known is None:
         sid = session_id(link.charger_id, tx)
-        sessions = await asyncio.to_thread(link.gateway.endpoints.open_sessions, link.charger_id)
+        sessions = await asyncio.to_thread(link.services.endpoints.open_sessions, link.charger_id)
         match = next((s for s in sessions if s.session_id == sid), None)
         if match is None:
             return None
@@ -500,7 +501,9 @@ async def _session_connector(link: Link, tx: str) -> tuple[str, int] | None:
     return connector_id, _max_power(link, connector_id)
 
 
-async def _transaction_connector(link: Link, payload: Any, tx: str) -> tuple[str, int] | None:
+async def _transaction_connector(
+    link: ChargerContext, payload: Any, tx: str
+) -> tuple[str, int] | None:
     evse = payload.evse
     if evse is not None:
         ref = link.endpoint.connector(evse.id, evse.connectorId)
@@ -509,7 +512,7 @@ async def _transaction_connector(link: Link, payload: Any, tx: str) -> tuple[str
     return await _session_connector(link, tx)
 
 
-async def transaction_201(link: Link, payload: Any, received: datetime) -> Reply:
+async def transaction_201(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     stamp = parse_time(payload.timestamp, received)
     info = payload.transactionInfo
     tx: str = info.transactionId
@@ -523,7 +526,7 @@ async def transaction_201(link: Link, payload: Any, received: datetime) -> Reply
     )
     found = await _transaction_connector(link, payload, tx)
     if found is None:
-        link.gateway.warn(link.charger_id, "transaction %s on no known connector", tx)
+        link.services.warn(link.charger_id, "transaction %s on no known connector", tx)
         if kind == "Ended":
             events.append(
                 SessionEnded(
@@ -594,7 +597,7 @@ async def transaction_201(link: Link, payload: Any, received: datetime) -> Reply
     return Reply(events, answer)
 
 
-async def meter_201(link: Link, payload: Any, received: datetime) -> Reply:
+async def meter_201(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     if payload.evseId == 0:
         return Reply((), {})
     ref = link.endpoint.connector(payload.evseId)
@@ -607,7 +610,7 @@ async def meter_201(link: Link, payload: Any, received: datetime) -> Reply:
     return Reply(events, {})
 
 
-async def notify_event_201(link: Link, payload: Any, received: datetime) -> Reply:
+async def notify_event_201(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     events: list[Event] = []
     for item in payload.eventData:
         stamp = parse_time(item.timestamp, received)
@@ -619,7 +622,7 @@ async def notify_event_201(link: Link, payload: Any, received: datetime) -> Repl
                 target_kind, target_id = TargetKind.CONNECTOR, ref.connector_id
         code = f"{item.component.name}.{item.variable.name}"[:64]
         if item.cleared:
-            alarm = await asyncio.to_thread(link.gateway.endpoints.open_alarm, target_id, code)
+            alarm = await asyncio.to_thread(link.services.endpoints.open_alarm, target_id, code)
             if alarm is not None:
                 events.append(
                     AlarmCleared(
@@ -648,7 +651,7 @@ async def notify_event_201(link: Link, payload: Any, received: datetime) -> Repl
     return Reply(events, {})
 
 
-async def charging_needs_201(link: Link, payload: Any, received: datetime) -> Reply:
+async def charging_needs_201(link: ChargerContext, payload: Any, received: datetime) -> Reply:
     """NotifyEVChargingNeeds (2.0.1 K15): the vehicle's energy wanted, departure and power
     range, stated on the EVSE's open session. The answer is Accepted; the plan that follows
     reaches the charger as a TxProfile (K15.FR.02 lets it come later)."""
@@ -656,14 +659,13 @@ async def charging_needs_201(link: Link, payload: Any, received: datetime) -> Re
     if ref is None:
         _unknown_connector(link, f"{payload.evseId}")
         return Reply((), {"status": "Rejected"})
-    sessions = await asyncio.to_thread(link.gateway.endpoints.open_sessions, link.charger_id)
+    sessions = await asyncio.to_thread(link.services.endpoints.open_sessions, link.charger_id)
     match = next((s for s in sessions if s.connector_id == ref.connector_id), None)
     if match is None:
         return Reply((), {"status": "Rejected"})
     needs = payload.chargingNeeds
-    departure = None
-    if needs.departureTime:
-        departure = parse_time(needs.departureTime, received).at
+    # A departure is in the future by nature: read as stated, not as a skewed clock's stamp.
+    departure = parse_planned_time(needs.departureTime)
     energy = max_w = min_w = None
     ac, dc = needs.acChargingParameters, needs.dcChargingParameters
     if ac is not None:

@@ -13,28 +13,24 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import msgspec
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from chargenet.adapters.ocpp import frames
+from chargenet.adapters.ocpp.context import ChargerContext, Handler, Services
 from chargenet.adapters.ocpp.frames import Call, CallError, CallResult, Err, FrameError
 from chargenet.adapters.ocpp.schemas import requires_nothing
 from chargenet.app.endpoints import ChargerEndpoint
-from chargenet.core.events import Event, Source
-from chargenet.core.ids import ChargerId
-
-if TYPE_CHECKING:
-    from chargenet.adapters.ocpp.gateway import OcppGateway
+from chargenet.core.events import Event
 
 log = logging.getLogger(__name__)
 
 _ids = itertools.count(1)
-MAX_TRACKED_TRANSACTIONS = 64  # per connection; more open at once is not a charger
 
 
 class CallFailed(Exception):
@@ -42,65 +38,46 @@ class CallFailed(Exception):
     socket."""
 
 
-class Reply(msgspec.Struct):
-    events: Sequence[Event]
-    payload: dict[str, Any]
+class Gateway(Services, Protocol):
+    """What a connection needs of the server that accepted it."""
+
+    def handlers(self, version: str) -> dict[str, Handler]: ...
+
+    async def submit(self, events: Sequence[Event]) -> None: ...
 
 
-Handler = Callable[["Link", Any, datetime], Awaitable[Reply]]
+class Link(ChargerContext):
+    """The socket half of a connection; the handlers see only its `ChargerContext` half."""
 
-
-class Link:
     __slots__ = (
         "_lock",
         "_pending",
         "call_failures",
-        "charger_id",
-        "charging",
-        "clock_flagged",
         "close_reason",
-        "connected_at",
-        "endpoint",
         "gateway",
         "last_seen",
-        "registers",
         "replaced",
-        "transactions",
-        "version",
         "ws",
     )
 
     def __init__(
         self,
-        gateway: OcppGateway,
+        gateway: Gateway,
         ws: ServerConnection,
         endpoint: ChargerEndpoint,
         version: str,
         connected_at: datetime,
     ) -> None:
+        super().__init__(gateway, endpoint, version, connected_at)
         self.gateway = gateway
         self.ws = ws
-        self.endpoint = endpoint
-        self.charger_id = endpoint.charger_id
-        self.version = version
-        self.connected_at = connected_at
         self.last_seen = time.monotonic()
         self.call_failures = 0
         self.close_reason = "connection closed"
         self.replaced = False
-        self.clock_flagged = False
         # Created on first use: most connections are idle most of the time.
         self._pending: dict[str, asyncio.Future[Any]] | None = None
         self._lock: asyncio.Lock | None = None
-        self.transactions: dict[str, tuple[str, int | None]] | None = None  # tx → connector, reg
-        self.registers: dict[str, tuple[int, float]] | None = None  # connector → (Wh, t)
-        # 2.0.1 connectors whose transaction says energy flows: "Occupied" there means charging
-        self.charging: set[str] | None = None
-
-    @property
-    def source(self) -> Source:
-        """Who tells us what arrives on this connection: the charger itself."""
-        return Source(adapter="ocpp", charger_id=ChargerId(self.charger_id))
 
     # --- incoming ------------------------------------------------------------------------
 
@@ -226,28 +203,3 @@ class Link:
         self.close_reason = reason
         self._fail_pending(reason)
         await self.ws.close(code, reason[:120])
-
-    # --- per-connection bookkeeping --------------------------------------------------------
-
-    def remember_transaction(self, tx: str, connector_id: str, register: int | None) -> None:
-        if self.transactions is None:
-            self.transactions = {}
-        if tx not in self.transactions and len(self.transactions) >= MAX_TRACKED_TRANSACTIONS:
-            self.transactions.pop(next(iter(self.transactions)))
-        self.transactions[tx] = (connector_id, register)
-
-    def forget_transaction(self, tx: str) -> tuple[str, int | None] | None:
-        return self.transactions.pop(tx, None) if self.transactions else None
-
-    def plausible_register(self, connector_id: str, wh: int, max_power_w: int, at: float) -> bool:
-        """Whether a meter register can follow the last one seen on this connection: a
-        jump beyond what the connector could deliver in the time is not trusted."""
-        if self.registers is None:
-            self.registers = {}
-        last = self.registers.get(connector_id)
-        if last is not None:
-            gained, hours = wh - last[0], max(at - last[1], 0.0) / 3600
-            if gained > max_power_w * hours * 1.2 + 1_000:
-                return False
-        self.registers[connector_id] = (wh, at)
-        return True

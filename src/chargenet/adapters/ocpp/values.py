@@ -46,14 +46,21 @@ def wire_time(at: datetime) -> str:
     return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
-def parse_time(text: str | None, received: datetime) -> Stamp:
-    """A charger's time stamp, judged against our receive time."""
-    if not text:
-        return Stamp(received)
+def _read_time(text: str) -> datetime | None:
+    """An OCPP dateTime (RFC 3339) in UTC; None when unreadable or beyond the calendar."""
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    except (ValueError, OverflowError):  # unreadable, or beyond the calendar in UTC
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def parse_time(text: str | None, received: datetime) -> Stamp:
+    """A charger's time stamp of something that happened, judged against our receive time."""
+    if not text:
+        return Stamp(received)
+    when = _read_time(text)
+    if when is None:
         return Stamp(received, unset=True)
     if when < CLOCK_FLOOR:
         return Stamp(received, unset=True)
@@ -61,6 +68,13 @@ def parse_time(text: str | None, received: datetime) -> Stamp:
     if runs_ahead(when, received):  # kit.timeutil.CLOCK_AHEAD_TOLERANCE, shared with OCPI
         return Stamp(received, ahead=True, skew_s=skew)
     return Stamp(when, skew_s=skew)
+
+
+def parse_planned_time(text: str | None) -> datetime | None:
+    """A time the charger names in the future (a departure): not judged against our clock
+    like `parse_time`, which would take any future stamp for a clock running ahead."""
+    when = _read_time(text) if text else None
+    return when if when is not None and when >= CLOCK_FLOOR else None
 
 
 def token_hash(token: str | None) -> str | None:
