@@ -93,6 +93,8 @@ class ActiveSession:
     departure_at: datetime | None = None
     stated_max_w: int | None = None
     stated_min_w: int | None = None
+    discharge_max_w: int | None = None  # vehicle-to-grid, where charger and vehicle can
+    dischargeable_wh: int | None = None  # the energy above its minimum state it may give
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,13 +299,36 @@ class OrderlyService:
                 )
             )
         needs = [
-            self.need(s, sites[s.station_id], history.get(s.station_id), now) for s in sessions
+            self.need(
+                s,
+                sites[s.station_id],
+                history.get(s.station_id),
+                now,
+                discharge=self.can_discharge(s, sites[s.station_id]),
+            )
+            for s in sessions
         ]
         problem = Problem(needs, nodes, durations, self.prices(now, durations))
         return Snapshot(problem, sessions, sites, now)
 
+    def can_discharge(self, s: ActiveSession, site: SiteLimit) -> bool:
+        """Vehicle-to-grid only where the vehicle (or its driver) stated it may give energy
+        and its charger's protocol carries a discharging schedule: a discharge planned but
+        not carried out would leave the site's other sessions above its limit. OCPP 1.6
+        and 2.0.1 profiles carry none (docs/orderly.md)."""
+        if not s.discharge_max_w:
+            return False
+        probe = self.order_for(s, site, [-float(s.discharge_max_w)])
+        return self.orders.check(probe) is None
+
     def need(
-        self, s: ActiveSession, site: SiteLimit, history: SiteHistory | None, now: datetime
+        self,
+        s: ActiveSession,
+        site: SiteLimit,
+        history: SiteHistory | None,
+        now: datetime,
+        *,
+        discharge: bool = False,
     ) -> Need:
         dc = s.power_type.upper() == "DC"
         phases = 3 if dc or s.max_power_w > ONE_PHASE_MAX_W else 1
@@ -332,6 +357,8 @@ class OrderlyService:
             phases=phases,
             phase=(s.evse_no - 1) % 3,
             arrived_s=(now - s.started_at).total_seconds(),
+            discharge_w=float(s.discharge_max_w or 0) if discharge else 0.0,
+            dischargeable_wh=float(s.dischargeable_wh or 0) if discharge else 0.0,
         )
 
     def replan(self) -> tuple[Snapshot, Plan]:
@@ -542,14 +569,20 @@ class OrderlyService:
         session_id: str,
         energy_wh: int | None,
         departure_at: datetime | None,
+        discharge_max_w: int | None = None,
+        dischargeable_wh: int | None = None,
     ) -> ChargingNeedsStated:
-        """A driver's wish (through its operator's app or an admin): energy and departure."""
+        """A driver's wish (through its operator's app or an admin): energy and departure,
+        and what a bidirectional vehicle may give back (the operator knows its charger
+        and the driver's vehicle can: OCPP 2.0.1 has no field for it)."""
         now = self.clock.now()
         event = ChargingNeedsStated(
             **event_meta(new_id(), Source(adapter="api", operator_id=_op(by_operator)), now),
             session_id=SessionId(session_id),
             energy_wh=energy_wh,
             departure_at=departure_at,
+            discharge_max_w=discharge_max_w,
+            dischargeable_wh=dischargeable_wh,
         )
         await self._submit(event)
         return event

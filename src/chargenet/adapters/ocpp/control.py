@@ -324,7 +324,9 @@ def _schedule(order: Order) -> list[dict[str, Any]]:
         except ValueError:
             raise OrderInvalid(f"schedule period {part!r} is not start_s:limit") from None
         if period["limit"] < 0 or period["startPeriod"] < 0:
-            raise OrderInvalid("schedule periods are not negative")
+            # 1.6 and 2.0.1 limits are what the charger may draw: neither says discharge
+            # (OCPP 2.1 adds it, with its own fields).
+            raise OrderInvalid("schedule periods are not negative (OCPP 1.6/2.0.1: no discharge)")
         if phases:
             period["numberPhases"] = phases
         periods.append(period)
