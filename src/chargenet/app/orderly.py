@@ -22,7 +22,7 @@ import asyncio
 import logging
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -216,6 +216,7 @@ class Sent:
     limit_w: float
     at: datetime
     accepted: bool
+    order: Order | None = None  # the last profile sent
 
 
 @dataclass
@@ -428,16 +429,33 @@ class OrderlyService:
             if self.orders.check(order) is not None:
                 continue  # its charger's protocol carries no profiles (an operator platform)
             jobs.append(self.orders.issue(order))
-            keys.append((s.session_id, now_w))
+            keys.append((s.session_id, now_w, order))
         results = list(await asyncio.gather(*jobs)) if jobs else []
         at = self.clock.now()
-        for (sid, now_w), res in zip(keys, results, strict=True):
-            self.sent[sid] = Sent(now_w, at, res.outcome is OrderOutcome.ACCEPTED)
+        for (sid, now_w, order), res in zip(keys, results, strict=True):
+            self.sent[sid] = Sent(now_w, at, res.outcome is OrderOutcome.ACCEPTED, order)
         live = {s.session_id for s in snap.sessions}
-        for sid in [k for k in self.sent if k not in live]:
-            del self.sent[sid]
+        clears = [self.clear(self.sent.pop(sid)) for sid in [k for k in self.sent if k not in live]]
+        await asyncio.gather(*clears)
         self.by_connector = {c: s for c, s in self.by_connector.items() if s in live}
         return results
+
+    async def clear(self, held: Sent) -> OrderResult | None:
+        """A session has ended: its limit is cleared where a profile outlives the session
+        (an operator platform's, OCPI ChargingProfiles DELETE); an OCPP TxProfile ends
+        with its transaction, and its controller says so (nothing is sent)."""
+        if held.order is None or not held.accepted:
+            return None
+        clear = replace(
+            held.order,
+            order_id=OrderId(new_id()),
+            kind=OrderKind.CLEAR_CHARGING_LIMIT,
+            parameters={"session_id": held.order.parameters.get("session_id", "")},
+            reason="orderly charging: the session ended",
+        )
+        if self.orders.check(clear) is not None:
+            return None
+        return await self.orders.issue(clear)
 
     async def run_once(self) -> tuple[Snapshot, Plan, list[OrderResult]]:
         snap, result = await asyncio.to_thread(self.replan)
