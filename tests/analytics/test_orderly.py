@@ -238,3 +238,24 @@ def test_a_simulated_vehicle_follows_its_discharging_plan_to_a_full_battery() ->
     assert lowest >= minimum - 1e-6
     assert soe == pytest.approx(target, abs=1e-3)
     assert other_left == pytest.approx(0.0, abs=1e-3)
+
+
+def test_sites_the_lp_budget_did_not_reach_are_planned_greedily_the_rest_by_the_lp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chargenet.analytics import orderly
+
+    nodes = [Node(node_id="a", limit_w=10000.0, phases=1), Node(node_id="b", limit_w=10000.0)]
+    needs = [_need("a1", node="a"), _need("a2", node="a"), _need("b1", node="b", phase=1)]
+    problem = Problem(needs, nodes, [900.0] * 8, _flat(8))
+    solve = orderly._plan_lp_tree
+
+    def slow_on_b(sub: Problem, left: float):  # type: ignore[no-untyped-def]
+        return None if any(n.node == "b" for n in sub.needs) else solve(sub, left)
+
+    monkeypatch.setattr(orderly, "_plan_lp_tree", slow_on_b)
+    result = orderly.plan(problem)
+    assert result.solver == "greedy+lp"
+    now = result.now()
+    assert now["a1"] + now["a2"] <= 10000.0 + 1e-3
+    assert min(now.values()) > 0  # every site is planned, not only the LP's

@@ -95,7 +95,7 @@ class Plan:
 
     session_ids: tuple[str, ...]
     power_w: np.ndarray  # shape (sessions, slots)
-    solver: str  # "lp" or "greedy"
+    solver: str  # "lp", "greedy", or "greedy+lp" (some trees of sites each)
     seconds: float
 
     def now(self) -> dict[str, float]:
@@ -282,61 +282,60 @@ def _expand(problem: Problem, groups: list[tuple[int, int]], coarse: np.ndarray)
     return out
 
 
-def plan_lp(problem: Problem, time_limit_s: float = 5.0, *, coarsen: bool = True) -> Plan | None:
+def plan_lp(
+    problem: Problem, time_limit_s: float = 5.0, *, coarsen: bool = True, fallback: bool = False
+) -> Plan | None:
     """The HiGHS solution, or None when HiGHS found none within the time limit. Sites
-    under different top nodes share nothing: each such tree is its own, smaller LP.
-    Slots hours ahead with the same price and limits are planned as one (`_coarse_groups`)."""
+    under different top nodes share nothing: each such tree is its own, smaller LP; with
+    `fallback`, the trees the time limit left unsolved are planned greedily (solver
+    "lp+greedy") instead of giving up on all. Slots hours ahead with the same price and
+    limits are planned as one (`_coarse_groups`)."""
     started = _time.perf_counter()
     groups = _coarse_groups(problem) if coarsen else []
-    if groups and len(groups) < len(problem.slots_s):
-        coarse = Problem(
-            problem.needs,
-            [
-                replace(nd, limits_w=tuple(nd.limit_at(a) for a, _ in groups))
-                for nd in problem.nodes
-            ],
-            [float(sum(problem.slots_s[a:b])) for a, b in groups],
-            [problem.prices[a] for a, _ in groups],
-        )
-        found = _plan_lp_trees(coarse, time_limit_s)
-        if found is None:
-            return None
-        return Plan(
-            found.session_ids,
-            _expand(problem, groups, found.power_w),
-            "lp",
-            _time.perf_counter() - started,
-        )
-    return _plan_lp_trees(problem, time_limit_s)
+    if not groups or len(groups) == len(problem.slots_s):
+        return _plan_lp_trees(problem, time_limit_s, fallback)
+    coarse = Problem(
+        problem.needs,
+        [replace(nd, limits_w=tuple(nd.limit_at(a) for a, _ in groups)) for nd in problem.nodes],
+        [float(sum(problem.slots_s[a:b])) for a, b in groups],
+        [problem.prices[a] for a, _ in groups],
+    )
+    found = _plan_lp_trees(coarse, time_limit_s, fallback)
+    if found is None:
+        return None
+    power = _expand(problem, groups, found.power_w)
+    return Plan(found.session_ids, power, found.solver, _time.perf_counter() - started)
 
 
-def _plan_lp_trees(problem: Problem, time_limit_s: float) -> Plan | None:
+def _plan_lp_trees(problem: Problem, time_limit_s: float, fallback: bool) -> Plan | None:
     started = _time.perf_counter()
     chains = _ancestors(problem.nodes)
     trees: dict[str, list[int]] = {}
     for i, need in enumerate(problem.needs):
         trees.setdefault(chains[need.node][-1].node_id, []).append(i)
-    if len(trees) <= 1:
+    if len(trees) <= 1 and not fallback:
         return _plan_lp_tree(problem, time_limit_s)
     power = np.zeros((len(problem.needs), len(problem.slots_s)))
+    solvers = set()
     for top, members in trees.items():
-        left = time_limit_s - (_time.perf_counter() - started)
-        if left <= 0:
-            return None
         sub = Problem(
             [problem.needs[i] for i in members],
             [nd for nd in problem.nodes if chains[nd.node_id][-1].node_id == top],
             problem.slots_s,
             problem.prices,
         )
-        part = _plan_lp_tree(sub, left)
+        left = time_limit_s - (_time.perf_counter() - started)
+        part = _plan_lp_tree(sub, left) if left > 0 else None
         if part is None:
-            return None
+            if not fallback:
+                return None
+            part = plan_greedy(sub)
+        solvers.add(part.solver)
         power[members] = part.power_w
     return Plan(
         tuple(n.session_id for n in problem.needs),
         power,
-        "lp",
+        "+".join(sorted(solvers)) or "lp",
         _time.perf_counter() - started,
     )
 
@@ -470,7 +469,10 @@ def _plan_lp_tree(problem: Problem, time_limit_s: float) -> Plan | None:
 
     # Rows nobody draws on (a phase without sessions) are left out: presolve is off.
     all_rows = np.concatenate(rows_i)
-    used, row_index = np.unique(all_rows, return_inverse=True)
+    taken = np.zeros(n_rows, dtype=bool)
+    taken[all_rows] = True
+    used = np.flatnonzero(taken)
+    row_index = (np.cumsum(taken) - 1)[all_rows]
     matrix = sparse.csc_matrix(
         (np.concatenate(vals), (row_index, np.concatenate(cols_i))),
         shape=(used.size, n_cols),
@@ -629,11 +631,12 @@ LP_MAX_COLUMNS = 150_000
 
 
 def plan(problem: Problem, lp_budget_s: float = 1.0) -> Plan:
-    """The LP's plan when the problem is small enough and HiGHS finds it within the
-    budget, else the greedy one."""
+    """The LP's plan when the problem is small enough, each tree of sites that HiGHS has
+    not solved within the budget planned greedily; the greedy plan for problems too large
+    for the LP."""
     if problem.needs and int(problem.horizon().sum()) > LP_MAX_COLUMNS:
         return plan_greedy(problem)
-    result = plan_lp(problem, time_limit_s=lp_budget_s)
+    result = plan_lp(problem, time_limit_s=lp_budget_s, fallback=True)
     return result if result is not None else plan_greedy(problem)
 
 
