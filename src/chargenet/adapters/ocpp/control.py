@@ -220,8 +220,9 @@ def _request(
         return _limit(order, v16, now)
     if kind is OrderKind.CLEAR_CHARGING_LIMIT:
         if order.parameters.get("session_id"):
-            # A session's TxProfile ends with its transaction (1.6 §3.13.2, 2.0.1 K01):
-            # there is nothing to clear, and id 7201 is the connector's limit, not it.
+            # A session's TxProfile ends with its transaction (1.6 §3.13.1: deleted when
+            # the transaction stops; 2.0.1 K01): nothing to clear, and id 7201 is the
+            # connector's limit, not the session's.
             raise OrderInvalid("an OCPP session profile ends with its transaction")
         if v16:
             return "ClearChargingProfile", {"id": LIMIT_PROFILE_ID}
