@@ -242,7 +242,7 @@ def ocpi_parts(
     # as SCSP: orderly charging's limits for sessions at OCPI operators (ChargingProfiles)
     profiles = OcpiChargingProfiles(ocpi)
     ocpi.profile_results = profiles.result_received
-    platform.orders.register("ocpi", OcpiControl((commands, profiles)))
+    platform.orders.register("ocpi", OcpiControl(commands, profiles))
 
     async def ocpi_pull(_: Platform) -> None:
         await pull_forever(ocpi)

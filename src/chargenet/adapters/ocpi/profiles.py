@@ -25,13 +25,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from chargenet.adapters.ocpi.commands import Pending, operator_receiver
+from chargenet.adapters.ocpi.commands import OcpiCommands, Pending, operator_receiver
 from chargenet.adapters.ocpi.ids import split_global
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.wire import utc_text
 from chargenet.app.orders import (
-    ChargerControl,
-    CheckingControl,
     Failure,
     Order,
     OrderInvalid,
@@ -163,25 +161,17 @@ class OcpiChargingProfiles:
 
 @dataclass
 class OcpiControl:
-    """The `ChargerControl` of protocol "ocpi": Commands for starts, stops and unlocking;
-    ChargingProfiles for a session's limit."""
+    """The `ChargerControl` of protocol "ocpi": ChargingProfiles for a session's limit,
+    Commands for everything else (starts, stops, unlocking; they say what they refuse)."""
 
-    parts: tuple[ChargerControl, ...]
+    commands: OcpiCommands
+    profiles: OcpiChargingProfiles
 
-    def _for(self, order: Order) -> ChargerControl | None:
-        for part in self.parts:
-            if not isinstance(part, CheckingControl) or part.problem(order) is None:
-                return part
-        return None
+    def _for(self, order: Order) -> OcpiCommands | OcpiChargingProfiles:
+        return self.profiles if order.kind in RESULT_KINDS else self.commands
 
     def problem(self, order: Order) -> str | None:
-        if self._for(order) is not None:
-            return None
-        problems = [p.problem(order) for p in self.parts if isinstance(p, CheckingControl)]
-        return "; ".join(p for p in problems if p)
+        return self._for(order).problem(order)
 
     async def execute(self, order: Order, timeout_s: float) -> OrderResult:
-        part = self._for(order)
-        if part is None:
-            return OrderResult(OrderOutcome.FAILED, self.problem(order) or "no OCPI module")
-        return await part.execute(order, timeout_s)
+        return await self._for(order).execute(order, timeout_s)
