@@ -485,6 +485,8 @@ SAMPLES: list[Event] = [
         departure_at=T0 + timedelta(hours=8),
         max_power_w=7_000,
         min_power_w=1_380,
+        discharge_max_w=11_000,
+        dischargeable_wh=15_000,
     ),
     DemandResponseCalled(
         **meta(),

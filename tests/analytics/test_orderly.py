@@ -161,3 +161,101 @@ def test_a_problem_too_large_for_the_lp_budget_is_planned_greedily(
     assert orderly.plan(problem).solver == "lp"
     monkeypatch.setattr(orderly, "LP_MAX_COLUMNS", 10)
     assert orderly.plan(problem).solver == "greedy"
+
+
+# --- vehicle-to-grid -------------------------------------------------------------------
+
+PEAK_THEN_VALLEY = [1.2] * 3 + [0.3] * 6  # hourly: a peak now, then the valley
+
+
+def test_a_bidirectional_vehicle_gives_at_the_peak_and_still_leaves_with_its_need() -> None:
+    site = Node(node_id="site", limit_w=50000.0, phases=1)
+    v2g = _need(
+        "v2g", energy_wh=10000.0, departure_s=9 * HOUR, discharge_w=7000.0, dischargeable_wh=5000.0
+    )
+    plain = _need("plain", energy_wh=10000.0, departure_s=9 * HOUR)
+    plan = plan_lp(Problem([v2g, plain], [site], [HOUR] * 9, PEAK_THEN_VALLEY))
+    assert plan is not None
+    given, kept = plan.power_w[0] / 1000.0, plan.power_w[1] / 1000.0
+    assert given[:3].min() < -1.0  # it discharges at the peak …
+    assert np.cumsum(given).min() >= -5.0 - 1e-6  # … never below its minimum state …
+    assert given.sum() == pytest.approx(10.0, rel=1e-6)  # … and leaves with its need
+    assert kept.min() >= 0.0  # a vehicle that did not say it may discharge never does
+    assert kept.sum() == pytest.approx(10.0, rel=1e-6)
+
+
+def test_what_vehicles_give_back_is_held_to_the_sites_limit_too() -> None:
+    site = Node(node_id="site", limit_w=5000.0, phases=1)
+    base = _need("x", energy_wh=1000.0, departure_s=9 * HOUR)
+    fields = {f: getattr(base, f) for f in Need.__slots__}
+    needs = [
+        Need(
+            **{**fields, "session_id": f"v{i}", "discharge_w": 7000.0, "dischargeable_wh": 20000.0}
+        )
+        for i in range(3)
+    ]
+    plan = plan_lp(Problem(needs, [site], [HOUR] * 9, PEAK_THEN_VALLEY))
+    assert plan is not None
+    total = plan.power_w.sum(axis=0)
+    assert total.min() >= -5000.0 - 1e-3
+    assert total.min() < -4000.0  # and the peak is worth giving to the limit
+
+
+def test_a_simulated_vehicle_follows_its_discharging_plan_to_a_full_battery() -> None:
+    """Re-planned every 15 minutes as the service does, the vehicle's state of energy
+    moved by what each plan's first slot says (negative: it gives): it never falls below
+    its minimum, and it leaves with what it asked for."""
+    site = Node(node_id="site", limit_w=22000.0, phases=1)
+    step, departure = 900.0, 8 * HOUR
+    hourly = [1.3, 1.3, 1.0, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]  # price by hour from now
+    soe, minimum, target = 30.0, 20.0, 60.0  # kWh
+    other_left = 30.0
+    lowest, gave = soe, 0.0
+    for k in range(int(departure // step)):
+        now_s = k * step
+        horizon = slots(step, 4, departure - now_s)
+        at = np.concatenate(([0.0], np.cumsum(horizon)[:-1])) + now_s
+        prices = [hourly[min(int(a // HOUR), len(hourly) - 1)] for a in at]
+        v2g = Need(
+            session_id="v2g",
+            node="site",
+            max_w=11000.0,
+            energy_wh=max(0.0, target - soe) * 1000.0,
+            departure_s=departure - now_s,
+            discharge_w=11000.0,
+            dischargeable_wh=max(0.0, soe - minimum) * 1000.0,
+        )
+        other = _need("other", energy_wh=other_left * 1000.0, departure_s=departure - now_s)
+        plan = plan_lp(Problem([v2g, other], [site], horizon, prices))
+        assert plan is not None
+        now = plan.now()
+        assert abs(now["v2g"] + now["other"]) <= 22000.0 + 1e-3
+        soe += now["v2g"] / 1000.0 * step / HOUR
+        gave += max(0.0, -now["v2g"]) / 1000.0 * step / HOUR
+        other_left = max(0.0, other_left - now["other"] / 1000.0 * step / HOUR)
+        lowest = min(lowest, soe)
+    assert gave > 5.0  # it gave energy back in the critical-peak hours
+    assert lowest >= minimum - 1e-6
+    assert soe == pytest.approx(target, abs=1e-3)
+    assert other_left == pytest.approx(0.0, abs=1e-3)
+
+
+def test_sites_the_lp_budget_did_not_reach_are_planned_greedily_the_rest_by_the_lp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chargenet.analytics import orderly
+
+    nodes = [Node(node_id="a", limit_w=10000.0, phases=1), Node(node_id="b", limit_w=10000.0)]
+    needs = [_need("a1", node="a"), _need("a2", node="a"), _need("b1", node="b", phase=1)]
+    problem = Problem(needs, nodes, [900.0] * 8, _flat(8))
+    solve = orderly._plan_lp_tree
+
+    def slow_on_b(sub: Problem, left: float):  # type: ignore[no-untyped-def]
+        return None if any(n.node == "b" for n in sub.needs) else solve(sub, left)
+
+    monkeypatch.setattr(orderly, "_plan_lp_tree", slow_on_b)
+    result = orderly.plan(problem)
+    assert result.solver == "greedy+lp"
+    now = result.now()
+    assert now["a1"] + now["a2"] <= 10000.0 + 1e-3
+    assert min(now.values()) > 0  # every site is planned, not only the LP's

@@ -82,3 +82,51 @@ def test_sessions_on_chargers_without_profiles_are_planned_but_sent_nothing(
     planned, sent = asyncio.run(once())
     assert (planned, sent) == (1, 0)
     assert platform.read.events(event_type="order.issued") == []
+
+
+def test_a_vehicle_may_give_back_only_where_its_chargers_protocol_carries_discharge(
+    platform: Platform,
+) -> None:
+    """A discharge planned but not carried out would leave the site's other sessions above
+    its limit: OCPP 1.6 profiles cannot say "discharge", so the vehicle is planned as one
+    that only charges; a controller that carries discharging schedules gets them."""
+    from datetime import UTC
+
+    from chargenet.app.orders import Order, OrderResult
+    from chargenet.core.events import ChargingNeedsStated, GridConnectionStated
+    from chargenet.core.supervision import OrderOutcome
+    from tests.builders import areas, charger, operator, station
+
+    now = datetime.now(UTC)
+    platform.ingestor.ingest(
+        [
+            *areas(),
+            operator(),
+            station(),
+            charger(protocol="ocpp1.6"),
+            GridConnectionStated(
+                **meta(now), station_id="S1", valid_from=now - timedelta(hours=1), capacity_w=50_000
+            ),
+            SessionStarted(**meta(now), session_id="T1", connector_id="C1-1-1", meter_start_wh=0),
+            ChargingNeedsStated(
+                **meta(now),
+                session_id="T1",
+                energy_wh=20_000,
+                discharge_max_w=7_000,
+                dischargeable_wh=10_000,
+            ),
+        ]
+    )
+    [need] = platform.orderly.snapshot().problem.needs
+    assert (need.discharge_w, need.dischargeable_wh) == (0.0, 0.0)
+
+    class Bidirectional:  # a controller whose chargers take discharging schedules
+        def problem(self, order: Order) -> str | None:
+            return None
+
+        async def execute(self, order: Order, timeout_s: float) -> OrderResult:
+            return OrderResult(OrderOutcome.ACCEPTED)
+
+    platform.orders.register("ocpp1.6", Bidirectional())
+    [need] = platform.orderly.snapshot().problem.needs
+    assert (need.discharge_w, need.dischargeable_wh) == (7_000.0, 10_000.0)

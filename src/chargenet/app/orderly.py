@@ -22,7 +22,7 @@ import asyncio
 import logging
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -93,6 +93,8 @@ class ActiveSession:
     departure_at: datetime | None = None
     stated_max_w: int | None = None
     stated_min_w: int | None = None
+    discharge_max_w: int | None = None  # vehicle-to-grid, where charger and vehicle can
+    dischargeable_wh: int | None = None  # the energy above its minimum state it may give
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +216,7 @@ class Sent:
     limit_w: float
     at: datetime
     accepted: bool
+    order: Order | None = None  # the last profile sent
 
 
 @dataclass
@@ -297,13 +300,36 @@ class OrderlyService:
                 )
             )
         needs = [
-            self.need(s, sites[s.station_id], history.get(s.station_id), now) for s in sessions
+            self.need(
+                s,
+                sites[s.station_id],
+                history.get(s.station_id),
+                now,
+                discharge=self.can_discharge(s, sites[s.station_id]),
+            )
+            for s in sessions
         ]
         problem = Problem(needs, nodes, durations, self.prices(now, durations))
         return Snapshot(problem, sessions, sites, now)
 
+    def can_discharge(self, s: ActiveSession, site: SiteLimit) -> bool:
+        """Vehicle-to-grid only where the vehicle (or its driver) stated it may give energy
+        and its charger's protocol carries a discharging schedule: a discharge planned but
+        not carried out would leave the site's other sessions above its limit. OCPP 1.6
+        and 2.0.1 profiles carry none (docs/orderly.md)."""
+        if not s.discharge_max_w:
+            return False
+        probe = self.order_for(s, site, [-float(s.discharge_max_w)])
+        return self.orders.check(probe) is None
+
     def need(
-        self, s: ActiveSession, site: SiteLimit, history: SiteHistory | None, now: datetime
+        self,
+        s: ActiveSession,
+        site: SiteLimit,
+        history: SiteHistory | None,
+        now: datetime,
+        *,
+        discharge: bool = False,
     ) -> Need:
         dc = s.power_type.upper() == "DC"
         phases = 3 if dc or s.max_power_w > ONE_PHASE_MAX_W else 1
@@ -332,6 +358,8 @@ class OrderlyService:
             phases=phases,
             phase=(s.evse_no - 1) % 3,
             arrived_s=(now - s.started_at).total_seconds(),
+            discharge_w=float(s.discharge_max_w or 0) if discharge else 0.0,
+            dischargeable_wh=float(s.dischargeable_wh or 0) if discharge else 0.0,
         )
 
     def replan(self) -> tuple[Snapshot, Plan]:
@@ -401,16 +429,33 @@ class OrderlyService:
             if self.orders.check(order) is not None:
                 continue  # its charger's protocol carries no profiles (an operator platform)
             jobs.append(self.orders.issue(order))
-            keys.append((s.session_id, now_w))
+            keys.append((s.session_id, now_w, order))
         results = list(await asyncio.gather(*jobs)) if jobs else []
         at = self.clock.now()
-        for (sid, now_w), res in zip(keys, results, strict=True):
-            self.sent[sid] = Sent(now_w, at, res.outcome is OrderOutcome.ACCEPTED)
+        for (sid, now_w, order), res in zip(keys, results, strict=True):
+            self.sent[sid] = Sent(now_w, at, res.outcome is OrderOutcome.ACCEPTED, order)
         live = {s.session_id for s in snap.sessions}
-        for sid in [k for k in self.sent if k not in live]:
-            del self.sent[sid]
+        clears = [self.clear(self.sent.pop(sid)) for sid in [k for k in self.sent if k not in live]]
+        await asyncio.gather(*clears)
         self.by_connector = {c: s for c, s in self.by_connector.items() if s in live}
         return results
+
+    async def clear(self, held: Sent) -> OrderResult | None:
+        """A session has ended: its limit is cleared where a profile outlives the session
+        (an operator platform's, OCPI ChargingProfiles DELETE); an OCPP TxProfile ends
+        with its transaction, and its controller says so (nothing is sent)."""
+        if held.order is None or not held.accepted:
+            return None
+        clear = replace(
+            held.order,
+            order_id=OrderId(new_id()),
+            kind=OrderKind.CLEAR_CHARGING_LIMIT,
+            parameters={"session_id": held.order.parameters.get("session_id", "")},
+            reason="orderly charging: the session ended",
+        )
+        if self.orders.check(clear) is not None:
+            return None
+        return await self.orders.issue(clear)
 
     async def run_once(self) -> tuple[Snapshot, Plan, list[OrderResult]]:
         snap, result = await asyncio.to_thread(self.replan)
@@ -542,14 +587,20 @@ class OrderlyService:
         session_id: str,
         energy_wh: int | None,
         departure_at: datetime | None,
+        discharge_max_w: int | None = None,
+        dischargeable_wh: int | None = None,
     ) -> ChargingNeedsStated:
-        """A driver's wish (through its operator's app or an admin): energy and departure."""
+        """A driver's wish (through its operator's app or an admin): energy and departure,
+        and what a bidirectional vehicle may give back (the operator knows its charger
+        and the driver's vehicle can: OCPP 2.0.1 has no field for it)."""
         now = self.clock.now()
         event = ChargingNeedsStated(
             **event_meta(new_id(), Source(adapter="api", operator_id=_op(by_operator)), now),
             session_id=SessionId(session_id),
             energy_wh=energy_wh,
             departure_at=departure_at,
+            discharge_max_w=discharge_max_w,
+            dischargeable_wh=dischargeable_wh,
         )
         await self._submit(event)
         return event

@@ -9,6 +9,7 @@ rejected, timeout, failed. Every order and outcome stays in the log.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections.abc import Mapping
@@ -64,6 +65,30 @@ class OrderResult:
     answer: Mapping[str, Any] | None = None  # the equipment's own answer, when it gave one
     failure: Failure | None = None
     session_id: str | None = None  # the session a remote start opened, when the answer names it
+
+
+def schedule_periods(order: Order) -> list[tuple[int, float]]:
+    """A session profile order's `schedule` parameter, "start_s:limit,start_s:limit,…"
+    (limits in the order's `unit`, W or A per phase; starts in seconds from the profile's
+    start, the first at 0, increasing), as (start_s, limit) pairs. Limits are what the
+    charger may draw: OCPP 1.6/2.0.1 and OCPI 2.2.1 profiles say nothing of discharge."""
+    periods: list[tuple[int, float]] = []
+    for part in order.parameters.get("schedule", "").split(","):
+        start, _, limit = part.strip().partition(":")
+        try:
+            period = (int(start), round(float(limit), 1))
+        except ValueError:
+            raise OrderInvalid(f"schedule period {part!r} is not start_s:limit") from None
+        if period[0] < 0 or period[1] < 0:
+            raise OrderInvalid("schedule periods are not negative (no discharge)")
+        periods.append(period)
+    if not periods or periods[0][0] != 0:
+        raise OrderInvalid("a schedule starts with a period at 0")
+    if any(b[0] <= a[0] for a, b in itertools.pairwise(periods)):
+        raise OrderInvalid("schedule periods start in increasing order")
+    if order.parameters.get("unit", "W") not in ("W", "A"):
+        raise OrderInvalid("unit is W or A")
+    return periods
 
 
 class ChargerControl(Protocol):

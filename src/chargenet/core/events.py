@@ -1496,14 +1496,27 @@ class ChargingNeedsStated(Event):
     departure_at: datetime | None = None
     max_power_w: int | None = None
     min_power_w: int | None = None
+    # Vehicle-to-grid, where charger and vehicle can both discharge (ISO 15118-20
+    # bidirectional power transfer; OCPP 2.1 V2X parameters): the most the vehicle may
+    # give (W) and the energy above its minimum state of energy it may give (Wh).
+    discharge_max_w: int | None = None
+    dischargeable_wh: int | None = None
 
     def body_problems(self) -> list[str]:
         out = _empty(session_id=self.session_id)
         if self.departure_at is not None:
             out += _aware(departure_at=self.departure_at)
-        if self.energy_wh is not None and not 0 <= self.energy_wh <= MAX_SESSION_ENERGY_WH:
-            out.append(f"energy_wh {self.energy_wh} outside 0..{MAX_SESSION_ENERGY_WH}")
-        out += _power_problems(max_power_w=self.max_power_w, min_power_w=self.min_power_w)
+        for name, value in (
+            ("energy_wh", self.energy_wh),
+            ("dischargeable_wh", self.dischargeable_wh),
+        ):
+            if value is not None and not 0 <= value <= MAX_SESSION_ENERGY_WH:
+                out.append(f"{name} {value} outside 0..{MAX_SESSION_ENERGY_WH}")
+        out += _power_problems(
+            max_power_w=self.max_power_w,
+            min_power_w=self.min_power_w,
+            discharge_max_w=self.discharge_max_w,
+        )
         return out
 
 

@@ -34,6 +34,7 @@ from chargenet.adapters.ocpi.commands import OcpiCommands
 from chargenet.adapters.ocpi.forward import Forwarder
 from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
+from chargenet.adapters.ocpi.profiles import OcpiChargingProfiles, OcpiControl
 from chargenet.adapters.ocpi.pull import pull_forever
 from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.adapters.payments import wechatpay
@@ -238,7 +239,10 @@ def ocpi_parts(
     # as eMSP: drivers' starts and stops at OCPI operators (Commands, asynchronous results)
     commands = OcpiCommands(ocpi)
     ocpi.command_results = commands.result_received
-    platform.orders.register("ocpi", commands)
+    # as SCSP: orderly charging's limits for sessions at OCPI operators (ChargingProfiles)
+    profiles = OcpiChargingProfiles(ocpi)
+    ocpi.profile_results = profiles.result_received
+    platform.orders.register("ocpi", OcpiControl(commands, profiles))
 
     async def ocpi_pull(_: Platform) -> None:
         await pull_forever(ocpi)

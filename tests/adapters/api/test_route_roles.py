@@ -108,6 +108,14 @@ GENERIC = {
 }
 BODIES = {
     "/api/v1/chargers/{charger_id}/commands": {"command": "reset", "timeout_s": 0.1},
+    "/ocpi/2.2.1/chargingprofiles/{kind}/{uid}": {"result": "ACCEPTED"},
+    "/ocpi/2.2.1/chargingprofiles/{session_id}": {
+        "start_date_time": "2025-05-01T00:00:00Z",
+        "charging_profile": {
+            "charging_rate_unit": "W",
+            "charging_profile_period": [{"start_period": 0, "limit": 7000}],
+        },
+    },
     "/api/v1/supervision/exclusions": {
         "target_kind": "charger",
         "target_id": "SECRETCH",

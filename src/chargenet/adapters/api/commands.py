@@ -119,6 +119,11 @@ class CompositeScheduleIn(BaseModel):
     evse_no: int = Field(default=0, ge=0, le=64, description="0: the whole charger")
     duration_s: int = Field(default=86_400, ge=60, le=7 * 86_400)
     unit: Literal["W", "A"] = "W"
+    session_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="at an OCPI operator's EVSE: the session whose ActiveChargingProfile",
+    )
     reason: Reason = ""
     timeout_s: Timeout = 30.0
 
@@ -162,6 +167,8 @@ def _order(charger: dict[str, Any], body: Any, by: str) -> Order:
         params.update(key=body.key, value=body.value)
     elif isinstance(body, CompositeScheduleIn):
         params.update(duration_s=str(body.duration_s), unit=body.unit)
+        if body.session_id:
+            params["session_id"] = body.session_id
     elif isinstance(body, GetVariablesIn | SetVariablesIn):
         params["variables"] = json.dumps(
             [v.model_dump(exclude_none=True) for v in body.variables], ensure_ascii=False

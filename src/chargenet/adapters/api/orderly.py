@@ -64,6 +64,15 @@ class DemandResponseIn(BaseModel):
 class NeedsIn(BaseModel):
     energy_wh: int | None = Field(default=None, ge=0, le=1_000_000, description="still wanted")
     departure_at: datetime | None = Field(default=None, description="when the vehicle leaves")
+    discharge_max_w: int | None = Field(
+        default=None,
+        ge=0,
+        le=1_000_000,
+        description="vehicle-to-grid: the most the vehicle may give (charger and vehicle can)",
+    )
+    dischargeable_wh: int | None = Field(
+        default=None, ge=0, le=1_000_000, description="the energy above its minimum it may give"
+    )
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -130,7 +139,12 @@ def orderly_router(service: OrderlyService, authenticators: Sequence[Authenticat
         await holder_of(principal, "session", session_id, write=True)
         await act(
             service.state_needs(
-                by(principal), session_id, body.energy_wh, _aware(body.departure_at)
+                by(principal),
+                session_id,
+                body.energy_wh,
+                _aware(body.departure_at),
+                body.discharge_max_w,
+                body.dischargeable_wh,
             )
         )
         return {"session_id": session_id, "accepted": True}

@@ -20,7 +20,7 @@ from chargenet.adapters.ocpi.ids import split_global
 from chargenet.adapters.ocpi.outbound import connector_local_id, evse_uid
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.wire import PeerFailed, utc_text
-from chargenet.app.ocpi import Peer, PeerStatus
+from chargenet.app.ocpi import PeerStatus
 from chargenet.app.orders import Failure, Order, OrderResult
 from chargenet.core.supervision import OrderKind, OrderOutcome
 from chargenet.kit.ids import new_id
@@ -36,9 +36,81 @@ RESULT_PATH = "commands"  # our response_url: {version_url}/commands/{TYPE}/{uid
 
 
 @dataclass
+class Pending:
+    """Asynchronous results awaited at our response_urls (a CommandResult, a
+    ChargingProfileResult …), by the uid each response_url ends with."""
+
+    _waiting: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+
+    def received(self, uid: str, body: dict[str, Any]) -> bool:
+        """A result arrived; False when nobody waits for it."""
+        future = self._waiting.get(uid)
+        if future is None or future.done():
+            return False
+        future.set_result(body)
+        return True
+
+    async def exchange(
+        self,
+        party: OcpiParty,
+        uid: str,
+        call: tuple[str, str, str],
+        what: tuple[str, str],
+        timeout_s: float,
+        **request: Any,
+    ) -> OrderResult:
+        """Send (method, url, token) with the request's json/params; the direct answer's
+        `result` must be ACCEPTED, then the asynchronous result's `result` is the outcome,
+        awaited for the answer's `timeout` (capped by the order's). `what` names the
+        answer and the result in the order's detail (mod_commands § 13.1,
+        mod_charging_profiles § 15.1: both work this way)."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[uid] = future
+        method, url, token = call
+        response_name, result_name = what
+        try:
+            try:
+                _, answer = await party.client.call(method, url, token, **request)
+            except PeerFailed as exc:
+                return OrderResult(OrderOutcome.FAILED, str(exc), failure=Failure.ERROR)
+            response = answer.get("data") or {}
+            if isinstance(response, list):  # some platforms wrap one object in a list
+                response = response[0] if response and isinstance(response[0], dict) else {}
+            result = str(response.get("result", ""))
+            if result != "ACCEPTED":
+                return OrderResult(OrderOutcome.REJECTED, f"{response_name} {result}", response)
+            wait = min(float(response.get("timeout") or timeout_s), timeout_s)
+            try:
+                final = await asyncio.wait_for(future, wait)
+            except TimeoutError:
+                return OrderResult(
+                    OrderOutcome.TIMEOUT, f"no {result_name} within {wait:g} s", response
+                )
+            outcome = (
+                OrderOutcome.ACCEPTED
+                if final.get("result") == "ACCEPTED"
+                else OrderOutcome.REJECTED
+            )
+            return OrderResult(outcome, f"{result_name} {final.get('result')}", final)
+        finally:
+            self._waiting.pop(uid, None)
+
+
+def operator_receiver(party: OcpiParty, operator_id: str, module: str) -> tuple[str, str] | None:
+    """The (url, token) of the module's receiver at the platform registered for the
+    operator, when it has one."""
+    for peer in party.directory.peers():
+        if peer.status is PeerStatus.REGISTERED and operator_id in peer.writable.values():
+            url = peer.endpoint(module, "RECEIVER")
+            if url is not None and peer.token_out is not None:
+                return url, peer.token_out
+    return None
+
+
+@dataclass
 class OcpiCommands:
     party: OcpiParty
-    _waiting: dict[str, asyncio.Future[dict[str, Any]]] = field(default_factory=dict)
+    pending: Pending = field(default_factory=Pending)
 
     def problem(self, order: Order) -> str | None:
         if order.kind not in KINDS:
@@ -47,17 +119,7 @@ class OcpiCommands:
 
     def result_received(self, uid: str, body: dict[str, Any]) -> bool:
         """A CommandResult arrived at our response_url; False when nobody waits for it."""
-        future = self._waiting.get(uid)
-        if future is None or future.done():
-            return False
-        future.set_result(body)
-        return True
-
-    def _peer(self, operator_id: str) -> Peer | None:
-        for peer in self.party.directory.peers():
-            if peer.status is PeerStatus.REGISTERED and operator_id in peer.writable.values():
-                return peer
-        return None
+        return self.pending.received(uid, body)
 
     async def execute(self, order: Order, timeout_s: float) -> OrderResult:
         kind = KINDS.get(order.kind)
@@ -66,14 +128,16 @@ class OcpiCommands:
         charger = await asyncio.to_thread(self.party.reads.charger, order.charger_id)
         if charger is None:
             return OrderResult(OrderOutcome.FAILED, f"unknown charger {order.charger_id}")
-        peer = await asyncio.to_thread(self._peer, charger["operator_id"])
-        url = peer.endpoint("commands", "RECEIVER") if peer is not None else None
-        if peer is None or url is None or peer.token_out is None:
+        found = await asyncio.to_thread(
+            operator_receiver, self.party, charger["operator_id"], "commands"
+        )
+        if found is None:
             return OrderResult(
                 OrderOutcome.FAILED,
                 "the operator's platform has no OCPI Commands receiver registered",
                 failure=Failure.NOT_CONNECTED,
             )
+        url, token = found
         uid = new_id()[:36]
         identity = self.party.settings.identity
         body: dict[str, Any] = {
@@ -83,34 +147,14 @@ class OcpiCommands:
             body |= self._body(order, kind, charger)
         except LookupError as exc:
             return OrderResult(OrderOutcome.FAILED, str(exc))
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._waiting[uid] = future
-        try:
-            try:
-                _, answer = await self.party.client.call(
-                    "POST", f"{url.rstrip('/')}/{kind}", peer.token_out, json=body
-                )
-            except PeerFailed as exc:
-                return OrderResult(OrderOutcome.FAILED, str(exc), failure=Failure.ERROR)
-            response = answer.get("data") or {}
-            result = str(response.get("result", ""))
-            if result != "ACCEPTED":
-                return OrderResult(OrderOutcome.REJECTED, f"CommandResponse {result}", response)
-            wait = min(float(response.get("timeout") or timeout_s), timeout_s)
-            try:
-                final = await asyncio.wait_for(future, wait)
-            except TimeoutError:
-                return OrderResult(
-                    OrderOutcome.TIMEOUT, f"no CommandResult within {wait:g} s", response
-                )
-            outcome = (
-                OrderOutcome.ACCEPTED
-                if final.get("result") == "ACCEPTED"
-                else OrderOutcome.REJECTED
-            )
-            return OrderResult(outcome, f"CommandResult {final.get('result')}", final)
-        finally:
-            self._waiting.pop(uid, None)
+        return await self.pending.exchange(
+            self.party,
+            uid,
+            ("POST", f"{url.rstrip('/')}/{kind}", token),
+            ("CommandResponse", "CommandResult"),
+            timeout_s,
+            json=body,
+        )
 
     def _body(self, order: Order, kind: str, charger: dict[str, Any]) -> dict[str, Any]:
         connectors = charger.get("connectors") or []

@@ -50,6 +50,8 @@ class OcpiParty:
     authoriser: Authoriser | None = None
     # Commands sent as eMSP await their CommandResult here (adapters/ocpi/commands.py)
     command_results: Callable[[str, dict[str, Any]], bool] | None = None
+    # ChargingProfiles sent as Sender await their results here (adapters/ocpi/profiles.py)
+    profile_results: Callable[[str, dict[str, Any]], bool] | None = None
     # The open-data rate limiter, when several processes must share one (else in memory).
     limiter: Any = None
     forward_stats: ForwardStats = field(default_factory=ForwardStats)

@@ -167,6 +167,12 @@ def _endpoints(p: OcpiParty) -> list[dict[str, str]]:
     if p.tokens is not None:
         # as eMSP: the drivers' tokens (mod_tokens: the eMSP is the Sender)
         out.append({"identifier": "tokens", "role": "SENDER", "url": f"{base}/sender/tokens"})
+    if p.profile_results is not None:
+        # as SCSP: orderly charging's limits (mod_charging_profiles: the SCSP is the
+        # Sender; its interface takes the Receiver's updated ActiveChargingProfiles)
+        out.append(
+            {"identifier": "chargingprofiles", "role": "SENDER", "url": f"{base}/chargingprofiles"}
+        )
     return out
 
 
@@ -402,22 +408,64 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
     if p.tokens is not None and p.authoriser is not None:
         _token_routes(p, route)
 
-    async def command_result(request: Request) -> Response:
-        """A CommandResult for a command we sent (our response_url, mod_commands § 13.2.2)."""
+    def async_result(
+        name: str,
+        endpoint_name: str,
+        deliver: Callable[[], Callable[[str, dict[str, Any]], bool] | None],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """An asynchronous result POSTed to one of our response_urls, for whoever waits
+        for it (mod_commands § 13.2.2; mod_charging_profiles § 15.2.1: the answer is the
+        response format with no data)."""
+
+        async def endpoint(request: Request) -> Response:
+            async def work() -> Reply:
+                await _caller(p, request)
+                body = await _body(request)
+                if not isinstance(body, dict) or not isinstance(body.get("result"), str):
+                    raise OcpiError(Status.INVALID_PARAMETERS, f"a {name} has a result")
+                waiting = deliver()
+                if waiting is None or not waiting(request.path_params["uid"], body):
+                    raise OcpiError(Status.INVALID_PARAMETERS, "no request awaits this result", 404)
+                return Reply()
+
+            return await _guard(p, work)
+
+        endpoint.__name__ = endpoint_name
+        return endpoint
+
+    route(
+        f"/{VERSION}/commands/{{command}}/{{uid}}",
+        ["POST"],
+        async_result("CommandResult", "command_result", lambda: p.command_results),
+    )
+    route(
+        f"/{VERSION}/chargingprofiles/{{kind}}/{{uid}}",
+        ["POST"],
+        async_result("ChargingProfileResult", "profile_result", lambda: p.profile_results),
+    )
+
+    async def active_profile_update(request: Request) -> Response:
+        """The Receiver's updated ActiveChargingProfile of a session we set a profile on
+        (mod_charging_profiles § 15.2.2). The next re-plan sends our limit again where it
+        changed; the update itself is logged, not planned with."""
 
         async def work() -> Reply:
-            await _caller(p, request)
+            caller = await _caller(p, request)
             body = await _body(request)
-            if not isinstance(body, dict) or not isinstance(body.get("result"), str):
-                raise OcpiError(Status.INVALID_PARAMETERS, "a CommandResult has a result")
-            deliver = p.command_results
-            if deliver is None or not deliver(request.path_params["uid"], body):
-                raise OcpiError(Status.INVALID_PARAMETERS, "no command awaits this result", 404)
+            if not isinstance(body, dict) or not isinstance(body.get("charging_profile"), dict):
+                raise OcpiError(Status.INVALID_PARAMETERS, "an ActiveChargingProfile")
+            log.info(
+                "OCPI %s: ActiveChargingProfile of session %s updated (%s)",
+                caller.peer.peer_id,
+                request.path_params["session_id"],
+                _ids_text(),
+            )
             return Reply()
 
         return await _guard(p, work)
 
-    route(f"/{VERSION}/commands/{{command}}/{{uid}}", ["POST"], command_result)
+    if p.profile_results is not None:
+        route(f"/{VERSION}/chargingprofiles/{{session_id}}", ["PUT"], active_profile_update)
 
     one = f"/{VERSION}/sender/locations/{{location_id}}"
     route(one, ["GET"], sender_location)

@@ -26,7 +26,6 @@ with the schema's own reason.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -40,7 +39,7 @@ from chargenet.adapters.ocpp.gateway import OcppGateway
 from chargenet.adapters.ocpp.link import CallFailed
 from chargenet.adapters.ocpp.schemas import V16, V201, SchemaMissing, payload_type
 from chargenet.adapters.ocpp.values import wire_time
-from chargenet.app.orders import Failure, Order, OrderInvalid, OrderResult
+from chargenet.app.orders import Failure, Order, OrderInvalid, OrderResult, schedule_periods
 from chargenet.core.drivers import TokenState
 from chargenet.core.supervision import OrderKind, OrderOutcome
 from chargenet.kit.ids import stable_id
@@ -220,6 +219,11 @@ def _request(
     if kind is OrderKind.SET_CHARGING_LIMIT:
         return _limit(order, v16, now)
     if kind is OrderKind.CLEAR_CHARGING_LIMIT:
+        if order.parameters.get("session_id"):
+            # A session's TxProfile ends with its transaction (1.6 §3.13.1: deleted when
+            # the transaction stops; 2.0.1 K01): nothing to clear, and id 7201 is the
+            # connector's limit, not the session's.
+            raise OrderInvalid("an OCPP session profile ends with its transaction")
         if v16:
             return "ClearChargingProfile", {"id": LIMIT_PROFILE_ID}
         return "ClearChargingProfile", {"chargingProfileId": LIMIT_PROFILE_ID}
@@ -313,25 +317,14 @@ def _request(
 
 
 def _schedule(order: Order) -> list[dict[str, Any]]:
-    """The order's `schedule` parameter, "start_s:limit,start_s:limit,…" (limits in the
-    order's unit, starts from the profile's start, the first at 0), as OCPP periods."""
-    periods: list[dict[str, Any]] = []
+    """The order's schedule as OCPP periods (`numberPhases` on each where given)."""
     phases = _int(order, "phases")
-    for part in order.parameters.get("schedule", "").split(","):
-        start, _, limit = part.strip().partition(":")
-        try:
-            period: dict[str, Any] = {"startPeriod": int(start), "limit": round(float(limit), 1)}
-        except ValueError:
-            raise OrderInvalid(f"schedule period {part!r} is not start_s:limit") from None
-        if period["limit"] < 0 or period["startPeriod"] < 0:
-            raise OrderInvalid("schedule periods are not negative")
-        if phases:
+    periods: list[dict[str, Any]] = [
+        {"startPeriod": start, "limit": limit} for start, limit in schedule_periods(order)
+    ]
+    if phases:
+        for period in periods:
             period["numberPhases"] = phases
-        periods.append(period)
-    if not periods or periods[0]["startPeriod"] != 0:
-        raise OrderInvalid("a schedule starts with a period at 0")
-    if any(b["startPeriod"] <= a["startPeriod"] for a, b in itertools.pairwise(periods)):
-        raise OrderInvalid("schedule periods start in increasing order")
     return periods[:MAX_SCHEDULE_PERIODS]
 
 

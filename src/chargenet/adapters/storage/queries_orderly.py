@@ -95,6 +95,8 @@ class OrderlyReads:
                         charging_needs.c.departure_at,
                         charging_needs.c.max_power_w.label("stated_max_w"),
                         charging_needs.c.min_power_w.label("stated_min_w"),
+                        charging_needs.c.discharge_max_w,
+                        charging_needs.c.dischargeable_wh,
                     )
                     .join(connectors, connectors.c.connector_id == sessions.c.connector_id)
                     .join(chargers, chargers.c.charger_id == sessions.c.charger_id)
@@ -121,6 +123,8 @@ class OrderlyReads:
                         departure_at=r.departure_at,
                         stated_max_w=r.stated_max_w,
                         stated_min_w=r.stated_min_w,
+                        discharge_max_w=r.discharge_max_w,
+                        dischargeable_wh=r.dischargeable_wh,
                     )
                     for r in rows
                 ]

@@ -47,6 +47,8 @@ charging_needs = Table(
     Column("departure_at", UtcDateTime),
     Column("max_power_w", BigInteger),
     Column("min_power_w", BigInteger),
+    Column("discharge_max_w", BigInteger),  # vehicle-to-grid (0023)
+    Column("dischargeable_wh", BigInteger),
     Column("as_of", UtcDateTime, nullable=False),
 )
 

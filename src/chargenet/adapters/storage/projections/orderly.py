@@ -77,6 +77,8 @@ def _apply_needs(conn: Connection, event: ChargingNeedsStated) -> None:
             "departure_at": event.departure_at,
             "max_power_w": event.max_power_w,
             "min_power_w": event.min_power_w,
+            "discharge_max_w": event.discharge_max_w,
+            "dischargeable_wh": event.dischargeable_wh,
             "as_of": event.occurred_at,
         },
         ("session_id",),
