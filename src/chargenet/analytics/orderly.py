@@ -41,10 +41,6 @@ SQRT3 = math.sqrt(3)
 REWARDS = (100.0, 85.0, 72.0, 60.0)
 EARLY_BONUS = 0.05  # per kWh and slot: sooner at equal price (less left to the last hour)
 PEAK_WEIGHT = 0.1  # per kW of the highest slot load at each top node, per hour of horizon
-# Later slots are planned against this share of their limit: sessions that have not
-# arrived yet will want some of it (an online plan that counts on all of it defers too
-# much and leaves later arrivals short).
-FUTURE_SHARE = 0.85
 # The greedy plan leaves to cheaper slots only what this share of their time at full power
 # could take (the rest of that time others will want).
 DEFER_SHARE = 0.3
