@@ -57,6 +57,7 @@ from chargenet.app.ingest import EventIngestor, Outcome
 from chargenet.app.inspections import InspectionService
 from chargenet.app.login_throttle import LoginThrottle
 from chargenet.app.orderly import OrderlyService
+from chargenet.app.filings import Filings
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline, WriterProcess
 from chargenet.app.planning import PlanningService
@@ -180,6 +181,11 @@ class Platform:
     def swap(self) -> SwapReads:
         """Battery-swap stations' supervision figures (R40)."""
         return SwapReads(self.store.read_engine)
+
+    @cached_property
+    def filings(self) -> Filings:
+        """EV-ChART's quarterly modules (NEVI) and the UK annual reliability report."""
+        return Filings(self.supervision)
 
     @cached_property
     def parking(self) -> ParkingReads:

@@ -141,6 +141,11 @@ def month_edges(year: int, month: int, count: int, zone: str) -> list[datetime]:
     ]
 
 
+def port_id_of(row: Row) -> str:
+    """A port's id: its EVSE's `evse_uid`, else `<charger>-<evse_no>`."""
+    return str(row["evse_uid"] or f"{row['charger_id']}-{row['evse_no']}")
+
+
 def _hours(seconds: Any) -> float:
     return round(float(seconds) / 3600, 4)
 
@@ -202,9 +207,7 @@ class SupervisionService:
             i = index.get(key)
             if i is None:
                 i = index[key] = len(units)
-                port_id = r["connector_id"]
-                if unit == "port":
-                    port_id = r["evse_uid"] or f"{r['charger_id']}-{r['evse_no']}"
+                port_id = port_id_of(r) if unit == "port" else r["connector_id"]
                 units.append({**r, "port_id": port_id, "port_name": port_id})
             else:
                 units[i]["max_power_w"] = max(units[i]["max_power_w"], r["max_power_w"])
@@ -556,10 +559,15 @@ class SupervisionService:
         return out
 
     def uk_reliability(
-        self, scope: Scope, year: int, rapid_only: bool = True, unit: str | None = None
+        self,
+        scope: Scope,
+        year: int,
+        rapid_only: bool = True,
+        unit: str | None = None,
+        by: str = "operator",
     ) -> list[Row]:
         """PCPR 2023 reg. 7: each operator's (rapid, public) network over a calendar year,
-        up to now while the year runs."""
+        up to now while the year runs; `by` another grouping (charger: each charge point)."""
         zone = self.config.uptime.local_timezone
         start = require_utc(month_start(year, 1, zone))
         end = require_utc(month_start(year + 1, 1, zone))
@@ -570,7 +578,7 @@ class SupervisionService:
             if not rapid_only
             or (r["max_power_w"] >= UK_RAPID_MIN_POWER_W and r["access"] == "public")
         ]
-        rows = self._grouped(measured.only(keep), "operator")[0]
+        rows = self._grouped(measured.only(keep), by)[0]
         for row in rows:
             value = row["uk_reliability"]
             row["meets_uk_99"] = value is not None and value >= UK_TARGET_PERCENT
@@ -585,6 +593,20 @@ class SupervisionService:
         fleet = self.queries.fleet(scope)
         if not fleet:
             raise UnknownReference("connector", connector_id)
+        pieces = self.intervals(fleet[0], start, end)
+        outages = timeline.outages(pieces, self.outage_windows(fleet[0], start, end), NEVI_OUTAGE)
+        figures = self.uptime(scope, start, end, by="connector")
+        return {
+            "connector_id": connector_id,
+            "intervals": [asdict(p) | {"seconds": p.seconds} for p in pieces],
+            "outages": [asdict(o) | {"seconds": o.seconds} for o in outages],
+            "figures": figures[0] if figures else None,
+        }
+
+    def intervals(self, row: Row, start: datetime, end: datetime) -> list[timeline.Interval]:
+        """One connector's (a `fleet` row) intervals over [start, end) within its service."""
+        connector_id = row["connector_id"]
+        fleet = [row]
         status_rows, presence_rows = self.queries.connector_history(
             connector_id, to_micros(start), to_micros(end)
         )
@@ -615,27 +637,25 @@ class SupervisionService:
             lo,
             max(lo, hi),
         )
+        return pieces
+
+    def outage_windows(self, row: Row, start: datetime, end: datetime) -> list[timeline.Window]:
+        """The exclusions marked on a connector (a `fleet` row), its charger or station, and
+        its closed hours when they are respected, over [start, end)."""
         windows = [
             timeline.Window(x["start_at"], x["end_at"], x["reason"])
-            for x in self.queries.exclusions(scope, start, end)
+            for x in self.queries.exclusions(Scope(connector=row["connector_id"]), start, end)
             if (x["target_kind"], x["target_id"])
-            in {(k, fleet[0][f"{k}_id"]) for k in ("connector", "charger", "station")}
+            in {(k, row[f"{k}_id"]) for k in ("connector", "charger", "station")}
         ]
         if self.config.uptime.respect_opening_hours:
             windows += [
                 timeline.Window(a, b, ExclusionReason.OUTSIDE_HOURS.value)
                 for a, b in closed_windows(
-                    fleet[0]["opening_hours"], start, end, self.config.uptime.local_timezone
+                    row["opening_hours"], start, end, self.config.uptime.local_timezone
                 )
             ]
-        outages = timeline.outages(pieces, windows, NEVI_OUTAGE)
-        figures = self.uptime(scope, start, end, by="connector")
-        return {
-            "connector_id": connector_id,
-            "intervals": [asdict(p) | {"seconds": p.seconds} for p in pieces],
-            "outages": [asdict(o) | {"seconds": o.seconds} for o in outages],
-            "figures": figures[0] if figures else None,
-        }
+        return windows
 
     # --- exclusions -----------------------------------------------------------------------
 
