@@ -52,12 +52,12 @@ from chargenet.adapters.webhook.signing import Sealer
 from chargenet.app.accounts import AccountService
 from chargenet.app.channels import ChannelService
 from chargenet.app.credit import CreditService
+from chargenet.app.filings import Filings
 from chargenet.app.incidents import IncidentService
 from chargenet.app.ingest import EventIngestor, Outcome
 from chargenet.app.inspections import InspectionService
 from chargenet.app.login_throttle import LoginThrottle
 from chargenet.app.orderly import OrderlyService
-from chargenet.app.filings import Filings
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline, WriterProcess
 from chargenet.app.planning import PlanningService

@@ -102,3 +102,19 @@ def render(rows: Sequence[Mapping[str, Any]], fmt: str, sheet: str = "report") -
     if fmt == "xlsx":
         return to_xlsx(rows, sheet=sheet)
     raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def render_sheets(
+    tables: Mapping[str, Sequence[Mapping[str, Any]]],
+    columns: Mapping[str, Sequence[str]],
+    fmt: str,
+    prefix: str = "",
+) -> bytes:
+    """Several tables (a filing): XLSX with a sheet each, or ZIP with a CSV each; each
+    table in the columns given for it, else its rows' own."""
+    given = {name: (rows, columns.get(name)) for name, rows in tables.items()}
+    if fmt == "xlsx":
+        return to_xlsx_sheets(given)
+    if fmt == "zip":
+        return to_zip_csv(given, prefix)
+    raise ValueError(f"unknown format {fmt!r} for several tables; use xlsx or zip")

@@ -118,9 +118,14 @@ def port_intervals(histories: Sequence[Sequence[Interval]]) -> list[Interval]:
         if best is None:
             continue
         last = out[-1] if out else None
-        if last is not None and last.end == a and (last.status, last.cause) == (
-            best.status,
-            best.cause,
+        if (
+            last is not None
+            and last.end == a
+            and (last.status, last.cause)
+            == (
+                best.status,
+                best.cause,
+            )
         ):
             out[-1] = replace(last, end=b)
         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -234,3 +235,47 @@ def test_an_operator_reports_a_rectification_on_its_own_case(
     )
     assert closed.status_code == 200
     assert client.post(url, json=note, headers=auth("op1")).status_code == 409
+
+
+def test_the_evchart_and_uk_filings_download_within_the_callers_reach(client: TestClient) -> None:
+    response = client.get(
+        "/api/v1/supervision/uptime/nevi/evchart",
+        params={"year": 2025, "quarter": 2},
+        headers=auth("xinfu"),
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        outages = list(
+            csv.DictReader(
+                io.StringIO(archive.read("evchart-2025-q2-outage.csv").decode("utf-8-sig"))
+            )
+        )
+        stations = archive.read("evchart-2025-q2-station.csv").decode("utf-8-sig")
+    # From the charger's connection at 08:01, no data until each connector's first report:
+    # C1-1-1 a minute; C1-2-1 then faulted for good, one outage to now.
+    assert [(o["port_id"], o["outage_id"], o["outage_duration"]) for o in outages][0] == (
+        "C1-1",
+        "2025-05-01T08:01:00Z",
+        "1.00",
+    )
+    assert [(o["port_id"], o["outage_id"]) for o in outages][1] == ("C1-2", "2025-05-01T08:01:00Z")
+    assert "S1" in stations and "S2" not in stations  # S2 is in Yuanping
+    response = client.get(
+        "/api/v1/supervision/uptime/nevi/evchart",
+        params={"year": 2025, "quarter": 2, "format": "json", "area": "140902"},
+        headers=auth("yuanping"),
+    )
+    assert response.status_code == 403
+    response = client.get(
+        "/api/v1/supervision/uptime/uk/annual-report",
+        params={"year": 2025, "format": "json"},
+        headers=auth("op1"),
+    )
+    report = response.json()["report"]
+    assert [(r["operator_id"], r["rapid_charge_points"]) for r in report] == [("OP1", 1)]
+    response = client.get(
+        "/api/v1/supervision/uptime/uk/annual-report", params={"year": 2025}, headers=auth("op1")
+    )
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["report", "charge_points", "basis"]

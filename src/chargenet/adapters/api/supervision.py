@@ -21,6 +21,12 @@ from pydantic import BaseModel, Field
 from chargenet.adapters import tabular
 from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.adapters.api.params import Offset
+from chargenet.app.filings import (
+    EVCHART_COLUMNS,
+    UK_POINT_COLUMNS,
+    UK_REPORT_COLUMNS,
+    Filings,
+)
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_ports import Scope
 from chargenet.core.access import Audience, Principal, Role, declared
@@ -104,6 +110,23 @@ def _export(rows: Sequence[dict[str, Any]], fmt: str, name: str) -> Any:
     )
 
 
+def _filing(
+    sheets: dict[str, list[dict[str, Any]]],
+    columns: dict[str, Sequence[str]],
+    fmt: str,
+    name: str,
+) -> Any:
+    """A filing of several tables: JSON as they are, XLSX a sheet each, ZIP a CSV each."""
+    if fmt == "json":
+        return sheets
+    body = tabular.render_sheets(sheets, columns, fmt, f"{name}-")
+    return Response(
+        body,
+        media_type=tabular.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
 def supervision_router(
     service: SupervisionService, authenticators: Sequence[Authenticator], local_timezone: str
 ) -> APIRouter:
@@ -114,6 +137,7 @@ def supervision_router(
     Regulator = Annotated[Principal, Depends(regulator)]
     zone = ZoneInfo(local_timezone)
     queries = service.queries
+    filings = Filings(service)
 
     def instant(value: datetime | None, default: datetime) -> datetime:
         if value is None:
@@ -240,6 +264,41 @@ def supervision_router(
         scope = scope_for(principal, Scope(area, operator))
         rows = await call(service.uk_reliability, scope, year, rapid_only, unit)
         return _export(rows, format, f"uk-{year}")
+
+    @router.get("/uptime/nevi/evchart", **declared(Audience.MEMBER))
+    async def evchart(
+        principal: Viewer,
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        quarter: Annotated[int, Query(ge=1, le=4)],
+        area: str | None = None,
+        operator: str | None = None,
+        station: str | None = None,
+        format: Literal["zip", "xlsx", "json"] = "zip",
+    ) -> Any:
+        """NEVI's quarterly data submission (23 CFR 680.112) in EV-ChART's data format: one
+        CSV per module (station, port, session, uptime, outage) in a ZIP, or one XLSX with a
+        sheet each. Uptime is each port's over the 12 months ending with the quarter
+        (680.116(b)); outages are those that began in the quarter, with EV-ChART's numeric
+        exclusion reasons."""
+        scope = scope_for(principal, Scope(area, operator, station))
+        sheets = await call(filings.evchart, scope, year, quarter)
+        return _filing(sheets, EVCHART_COLUMNS, format, f"evchart-{year}-q{quarter}")
+
+    @router.get("/uptime/uk/annual-report", **declared(Audience.MEMBER))
+    async def uk_annual(
+        principal: Viewer,
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        area: str | None = None,
+        operator: str | None = None,
+        format: Literal["xlsx", "zip", "json"] = "xlsx",
+    ) -> Any:
+        """PCPR 2023 reg. 8: each operator's annual report on its network of rapid charge
+        points — how many it operated and the network's reliability (reg. 7: 99 %) — with
+        each charge point's reliability and the basis of the measure."""
+        scope = scope_for(principal, Scope(area, operator))
+        sheets = await call(filings.uk_annual, scope, year)
+        columns = {"report": UK_REPORT_COLUMNS, "charge_points": UK_POINT_COLUMNS}
+        return _filing(sheets, columns, format, f"uk-reliability-{year}")
 
     @router.get("/connectors/{connector_id}/history", **declared(Audience.MEMBER))
     async def history(
