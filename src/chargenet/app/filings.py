@@ -114,7 +114,7 @@ UK_POINT_COLUMNS = (
 _CENT = Decimal("0.01")
 
 
-def _two(value: float | int) -> Decimal:
+def _two(value: float | Decimal) -> Decimal:
     return Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from chargenet.analytics import timeline, uptime
 from chargenet.analytics.alarms import AlarmEngine, OpenAlarm
-from chargenet.analytics.hours import closed_windows
+from chargenet.analytics.hours import not_serving_windows
 from chargenet.analytics.scorecards import (
     OperatorMetrics,
     Scorecard,
@@ -50,6 +50,7 @@ from chargenet.core.events import (
     OutageExcluded,
     OutageExclusionWithdrawn,
     Source,
+    StationPublicHoursSet,
     StopOrderIssued,
     StopOrderLifted,
     ZombieClosed,
@@ -59,7 +60,7 @@ from chargenet.core.events import (
     ZombieRectificationReported,
     event_meta,
 )
-from chargenet.core.ids import AlarmId, ChargerId, EventId, OrderId
+from chargenet.core.ids import AlarmId, ChargerId, EventId, OrderId, StationId
 from chargenet.core.oversight import ExclusionReason, ZombieOutcome
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, TargetKind
@@ -144,6 +145,12 @@ def month_edges(year: int, month: int, count: int, zone: str) -> list[datetime]:
 def port_id_of(row: Row) -> str:
     """A port's id: its EVSE's `evse_uid`, else `<charger>-<evse_no>`."""
     return str(row["evse_uid"] or f"{row['charger_id']}-{row['evse_no']}")
+
+
+def serves_public(row: Row) -> bool:
+    """A public station, or one open to the public in stated hours: PCPR 2023 reg. 3(1)(a),
+    a public charge point "may only be accessed during specific hours" (R39)."""
+    return bool(row["access"] == "public" or row["public_hours"])
 
 
 def _hours(seconds: Any) -> float:
@@ -395,14 +402,14 @@ class SupervisionService:
     ) -> list[tuple[int, int, int]]:
         """(index in `fleet`, start µs, end µs) of the connectors' closed hours."""
         zone = self.config.uptime.local_timezone
-        windows: dict[str, list[tuple[datetime, datetime]]] = {}
+        windows: dict[tuple[str, str | None], list[tuple[datetime, datetime]]] = {}
         out = []
         for i, r in enumerate(fleet):
-            hours = r["opening_hours"]
-            if hours == "24/7":
+            hours = (r["opening_hours"], r["public_hours"])
+            if hours == ("24/7", None):
                 continue
             if hours not in windows:
-                windows[hours] = closed_windows(hours, start, end, zone)
+                windows[hours] = not_serving_windows(*hours, start, end, zone)
             out += [(i, to_micros(a), to_micros(b)) for a, b in windows[hours]]
         return out
 
@@ -576,7 +583,7 @@ class SupervisionService:
             i
             for i, r in enumerate(measured.units)
             if not rapid_only
-            or (r["max_power_w"] >= UK_RAPID_MIN_POWER_W and r["access"] == "public")
+            or (r["max_power_w"] >= UK_RAPID_MIN_POWER_W and serves_public(r))
         ]
         rows = self._grouped(measured.only(keep), by)[0]
         for row in rows:
@@ -651,8 +658,12 @@ class SupervisionService:
         if self.config.uptime.respect_opening_hours:
             windows += [
                 timeline.Window(a, b, ExclusionReason.OUTSIDE_HOURS.value)
-                for a, b in closed_windows(
-                    row["opening_hours"], start, end, self.config.uptime.local_timezone
+                for a, b in not_serving_windows(
+                    row["opening_hours"],
+                    row["public_hours"],
+                    start,
+                    end,
+                    self.config.uptime.local_timezone,
                 )
             ]
         return windows
@@ -686,6 +697,27 @@ class SupervisionService:
             ]
         )
         return exclusion_id
+
+    async def set_public_hours(
+        self, station_id: str, hours: str, note: str, by: str, operator_id: str | None = None
+    ) -> None:
+        """State when a station is open to the public (R39); "" withdraws. An operator
+        speaks for its own stations only (the store refuses another's)."""
+        await self._submit(
+            [
+                StationPublicHoursSet(
+                    **event_meta(
+                        new_id(),
+                        Source(adapter="supervision", operator_id=operator_id),
+                        self.clock.now(),
+                    ),
+                    station_id=StationId(station_id),
+                    hours=hours.strip(),
+                    set_by=by,
+                    note=note,
+                )
+            ]
+        )
 
     async def withdraw_exclusion(self, exclusion_id: str, by: str, note: str = "") -> None:
         await self._submit(

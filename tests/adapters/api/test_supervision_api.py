@@ -254,12 +254,13 @@ def test_the_evchart_and_uk_filings_download_within_the_callers_reach(client: Te
         stations = archive.read("evchart-2025-q2-station.csv").decode("utf-8-sig")
     # From the charger's connection at 08:01, no data until each connector's first report:
     # C1-1-1 a minute; C1-2-1 then faulted for good, one outage to now.
-    assert [(o["port_id"], o["outage_id"], o["outage_duration"]) for o in outages][0] == (
+    first, second = outages
+    assert (first["port_id"], first["outage_id"], first["outage_duration"]) == (
         "C1-1",
         "2025-05-01T08:01:00Z",
         "1.00",
     )
-    assert [(o["port_id"], o["outage_id"]) for o in outages][1] == ("C1-2", "2025-05-01T08:01:00Z")
+    assert (second["port_id"], second["outage_id"]) == ("C1-2", "2025-05-01T08:01:00Z")
     assert "S1" in stations and "S2" not in stations  # S2 is in Yuanping
     response = client.get(
         "/api/v1/supervision/uptime/nevi/evchart",

@@ -8,7 +8,7 @@ are 401, other roles 403. Lists and reports export as CSV or XLSX with `format=`
 # No `from __future__ import annotations` here: the routes' annotations name dependencies
 # built inside supervision_router, which FastAPI can only see if they are evaluated there.
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -32,6 +32,7 @@ from chargenet.app.supervision_ports import Scope
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.errors import DomainError, UnknownReference
 from chargenet.core.oversight import ExclusionReason, ZombieOutcome
+from chargenet.core.registry.public_hours import problems as public_hours_problems
 from chargenet.core.supervision import TargetKind
 
 Format = Literal["json", "csv", "xlsx"]
@@ -73,6 +74,15 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
+class PublicHoursIn(BaseModel):
+    hours: str = Field(
+        max_length=200,
+        description="When the station is open to the public, local time: 'Mo-Fr "
+        "18:00-08:00; Sa-Su 00:00-24:00', '18:00-08:00' (every day) or '24/7'; '' withdraws",
+    )
+    note: str = Field(default="", max_length=500)
+
+
 class StopIn(BaseModel):
     target_kind: Literal["charger", "station"]
     target_id: str
@@ -111,8 +121,8 @@ def _export(rows: Sequence[dict[str, Any]], fmt: str, name: str) -> Any:
 
 
 def _filing(
-    sheets: dict[str, list[dict[str, Any]]],
-    columns: dict[str, Sequence[str]],
+    sheets: Mapping[str, Sequence[Mapping[str, Any]]],
+    columns: Mapping[str, Sequence[str]],
     fmt: str,
     name: str,
 ) -> Any:
@@ -336,6 +346,24 @@ def supervision_router(
         )
         await act(service.withdraw_exclusion(exclusion_id, principal.name))
         return Response(status_code=204)
+
+    # --- public hours (R39) ---------------------------------------------------------------
+
+    @router.put("/stations/{station_id}/public-hours", **declared(Audience.MEMBER))
+    async def set_public_hours(
+        principal: Viewer, station_id: str, body: Annotated[PublicHoursIn, Body()]
+    ) -> Any:
+        """When an institution's own station is open to the public (e.g. after work and at
+        weekends). Its operator sets its own; regulators those in their area. The finder
+        shows the hours and whether it is open now; uptime counts public service in them."""
+        await check_target(principal, "station", station_id)
+        if body.hours.strip() and (wrong := public_hours_problems(body.hours)):
+            raise HTTPException(422, "; ".join(wrong))
+        operator_id = principal.operator_id if principal.role is Role.OPERATOR else None
+        await act(
+            service.set_public_hours(station_id, body.hours, body.note, principal.name, operator_id)
+        )
+        return {"station_id": station_id, "public_hours": body.hours.strip() or None}
 
     # --- zombie piles ---------------------------------------------------------------------
 

@@ -121,6 +121,7 @@ class SupervisionReads:
                     first_presence.label("first_presence_us"),
                     stations.c.access,
                     stations.c.opening_hours,
+                    stations.c.public_hours,
                     stations.c.name.label("station_name"),
                     operators.c.name.label("operator_name"),
                     stations.c.province_code,
