@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import zipfile
 from collections.abc import Iterator
 
@@ -280,3 +281,26 @@ def test_the_evchart_and_uk_filings_download_within_the_callers_reach(client: Te
     )
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["report", "charge_points", "basis"]
+
+
+def test_public_hours_are_set_by_their_operator_or_regulator_and_shown_in_the_finder(
+    client: TestClient,
+) -> None:
+    url = "/api/v1/supervision/stations/S1/public-hours"
+    body = {"hours": "Mo-Fr 18:00-08:00; Sa-Su 00:00-24:00", "note": "机关错时开放"}
+    assert client.put(url, json=body, headers=auth("op2")).status_code == 403
+    assert client.put(url, json=body, headers=auth("yuanping")).status_code == 403
+    wrong = client.put(url, json={"hours": "evenings"}, headers=auth("op1"))
+    assert wrong.status_code == 422 and "Mo-Fr 18:00-08:00" in wrong.json()["detail"]
+    assert client.put(url, json=body, headers=auth("xinfu")).status_code == 200
+    for _ in range(100):  # the finder's index follows the bus
+        shown = client.get("/api/v1/finder/stations/S1").json()
+        if shown["public_hours"]:
+            break
+        time.sleep(0.02)
+    assert shown["public_hours_label"] == {
+        "en": "open to the public Mon–Fri 18:00–08:00; Sat–Sun all day",
+        "zh": "对外开放 周一至周五 18:00–08:00；周六至周日 全天",
+    }
+    assert isinstance(shown["open_now"], bool)
+    assert client.put(url, json={"hours": ""}, headers=auth("op1")).status_code == 200
