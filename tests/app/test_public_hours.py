@@ -47,9 +47,7 @@ def world(tmp_path: Path) -> Iterator[Platform]:
             *areas(),
             operator(),
             # A government compound's own chargers: dedicated (专用), not public.
-            station(
-                "S1", access=Access.DEDICATED, category=SiteCategory.INSTITUTION, when=h(-1)
-            ),
+            station("S1", access=Access.DEDICATED, category=SiteCategory.INSTITUTION, when=h(-1)),
             charger("C1", when=h(-1)),
         ]
     )

@@ -60,7 +60,7 @@ from chargenet.core.events import (
     ZombieRectificationReported,
     event_meta,
 )
-from chargenet.core.ids import AlarmId, ChargerId, EventId, OrderId, StationId
+from chargenet.core.ids import AlarmId, ChargerId, EventId, OperatorId, OrderId, StationId
 from chargenet.core.oversight import ExclusionReason, ZombieOutcome
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, TargetKind
@@ -582,8 +582,7 @@ class SupervisionService:
         keep = [
             i
             for i, r in enumerate(measured.units)
-            if not rapid_only
-            or (r["max_power_w"] >= UK_RAPID_MIN_POWER_W and serves_public(r))
+            if not rapid_only or (r["max_power_w"] >= UK_RAPID_MIN_POWER_W and serves_public(r))
         ]
         rows = self._grouped(measured.only(keep), by)[0]
         for row in rows:
@@ -708,7 +707,10 @@ class SupervisionService:
                 StationPublicHoursSet(
                     **event_meta(
                         new_id(),
-                        Source(adapter="supervision", operator_id=operator_id),
+                        Source(
+                            adapter="supervision",
+                            operator_id=OperatorId(operator_id) if operator_id else None,
+                        ),
                         self.clock.now(),
                     ),
                     station_id=StationId(station_id),

@@ -144,9 +144,7 @@ def test_a_stations_public_hours_import_as_an_event_of_their_own(tmp_path: Path)
     assert [(e.station_id, e.hours, e.set_by) for e in hours] == [
         ("S1", "Mo-Fr 18:00-08:00; Sa-Su 00:00-24:00", "import")
     ]
-    assert [(e.line, e.reason[:26]) for e in result.errors] == [
-        (3, "public hours 'after work':")
-    ]
+    assert [(e.line, e.reason[:26]) for e in result.errors] == [(3, "public hours 'after work':")]
     # The station itself is the same event with or without the column.
     plain = write(tmp_path, "plain.csv", f"{header}\n{row}\n")
     [registered] = read_file(plain, ImportKind.STATIONS, T0).events
