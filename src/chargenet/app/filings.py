@@ -156,7 +156,7 @@ class Filings:
             "port": self._ports(ports),
             "session": self._sessions(scope, start, end, fleet),
             "uptime": self._uptime(scope, year, quarter, ports),
-            "outage": self._outages(ports, start, end),
+            "outage": self._outages(scope, ports, start, end),
         }
 
     def _stations(self, scope: Scope) -> list[Row]:
@@ -245,22 +245,29 @@ class Filings:
             )
         return out
 
-    def _outages(self, ports: dict[str, list[Row]], start: datetime, end: datetime) -> list[Row]:
+    def _outages(
+        self, scope: Scope, ports: dict[str, list[Row]], start: datetime, end: datetime
+    ) -> list[Row]:
         """Each outage of a port that began in [start, end), followed to its end (up to a
         month after the quarter, so that one running over the quarter's end is whole, and
         from a month before it, so that one running into the quarter is the previous
-        quarter's and not counted twice)."""
+        quarter's and not counted twice). Reports are read for a batch of ports at a time."""
         service = self.supervision
         begin = start - timedelta(days=31)
         reach = max(min(end + timedelta(days=31), service.clock.now()), begin)
+        exclusions = service.queries.exclusions(scope, begin, reach)
+        ordered = sorted(ports.items())
+        size = max(1, service.config.uptime.batch_chargers)
         out = []
-        for port_id, rows in sorted(ports.items()):
-            history = timeline.port_intervals([service.intervals(r, begin, reach) for r in rows])
-            windows = service.outage_windows(rows[0], begin, reach)
-            for outage in timeline.outages(history, windows, NEVI_OUTAGE):
-                if not start <= outage.start < end:
-                    continue
-                out.append(_outage_row(rows[0], port_id, outage))
+        for first in range(0, len(ordered), size):
+            batch = ordered[first : first + size]
+            histories = service.intervals_of([r for _, rows in batch for r in rows], begin, reach)
+            for port_id, rows in batch:
+                history = timeline.port_intervals([histories[r["connector_id"]] for r in rows])
+                windows = service.outage_windows(rows[0], begin, reach, exclusions)
+                for outage in timeline.outages(history, windows, NEVI_OUTAGE):
+                    if start <= outage.start < end:
+                        out.append(_outage_row(rows[0], port_id, outage))
         return out
 
     # --- UK: the annual report, reg. 8 ------------------------------------------------------

@@ -609,48 +609,86 @@ class SupervisionService:
             "figures": figures[0] if figures else None,
         }
 
-    def intervals(self, row: Row, start: datetime, end: datetime) -> list[timeline.Interval]:
-        """One connector's (a `fleet` row) intervals over [start, end) within its service."""
-        connector_id = row["connector_id"]
-        fleet = [row]
-        status_rows, presence_rows = self.queries.connector_history(
-            connector_id, to_micros(start), to_micros(end)
-        )
-        since, until = self.service(fleet)
-        lo = max(start, from_micros(int(since[0]))) if since[0] < FOREVER else end
-        hi = min(end, from_micros(int(until[0])))
-        pieces = timeline.intervals(
-            [
-                timeline.StatusReport(
-                    from_micros(r["at_us"]),
-                    ConnectorStatus(r["status"]),
-                    r["error_code"],
-                    r["info"],
-                )
-                for r in status_rows
-            ],
-            [
-                *(
-                    [timeline.PresenceReport(from_micros(0), False, "not yet connected")]
-                    if fleet[0]["presence_tracked"]
-                    else []
-                ),
-                *(
+    def intervals(
+        self,
+        row: Row,
+        start: datetime,
+        end: datetime,
+        reports: tuple[list[timeline.StatusReport], list[timeline.PresenceReport]] | None = None,
+    ) -> list[timeline.Interval]:
+        """One connector's (a `fleet` row) intervals over [start, end) within its service;
+        `reports`, its status and its charger's presence reports when already read (as
+        `intervals_of` reads them for many at once), else read here with their causes."""
+        if reports is None:
+            status_rows, presence_rows = self.queries.connector_history(
+                row["connector_id"], to_micros(start), to_micros(end)
+            )
+            reports = (
+                [
+                    timeline.StatusReport(
+                        from_micros(r["at_us"]),
+                        ConnectorStatus(r["status"]),
+                        r["error_code"],
+                        r["info"],
+                    )
+                    for r in status_rows
+                ],
+                [
                     timeline.PresenceReport(from_micros(r["at_us"]), bool(r["online"]), r["reason"])
                     for r in presence_rows
-                ),
-            ],
-            lo,
-            max(lo, hi),
+                ],
+            )
+        statuses, presence = reports
+        since, until = self.service([row])
+        lo = max(start, from_micros(int(since[0]))) if since[0] < FOREVER else end
+        hi = min(end, from_micros(int(until[0])))
+        not_yet = (
+            [timeline.PresenceReport(from_micros(0), False, "not yet connected")]
+            if row["presence_tracked"]
+            else []
         )
-        return pieces
+        return timeline.intervals(statuses, [*not_yet, *presence], lo, max(lo, hi))
 
-    def outage_windows(self, row: Row, start: datetime, end: datetime) -> list[timeline.Window]:
+    def intervals_of(
+        self, rows: Sequence[Row], start: datetime, end: datetime
+    ) -> dict[str, list[timeline.Interval]]:
+        """Many connectors' intervals (`fleet` rows), their reports read in one pass: the
+        statuses without their error codes, so the causes say only why a charger was silent
+        (for outage logs, which need the statuses alone)."""
+        a, b = to_micros(start), to_micros(end)
+        statuses: dict[str, list[timeline.StatusReport]] = {}
+        ids = [r["connector_id"] for r in rows]
+        for cid, at, status in self.queries.status_rows(Scope(), a, b, ids):
+            statuses.setdefault(cid, []).append(
+                timeline.StatusReport(from_micros(at), ConnectorStatus(status))
+            )
+        presence: dict[str, list[timeline.PresenceReport]] = {}
+        chargers = sorted({r["charger_id"] for r in rows})
+        for charger_id, at, online in self.queries.presence_rows(Scope(), a, b, chargers):
+            presence.setdefault(charger_id, []).append(
+                timeline.PresenceReport(from_micros(at), bool(online))
+            )
+        return {
+            r["connector_id"]: self.intervals(
+                r,
+                start,
+                end,
+                (statuses.get(r["connector_id"], []), presence.get(r["charger_id"], [])),
+            )
+            for r in rows
+        }
+
+    def outage_windows(
+        self, row: Row, start: datetime, end: datetime, exclusions: Sequence[Row] | None = None
+    ) -> list[timeline.Window]:
         """The exclusions marked on a connector (a `fleet` row), its charger or station, and
-        its closed hours when they are respected, over [start, end)."""
+        its closed hours when they are respected, over [start, end); `exclusions`, those
+        of a wider scope when already read."""
+        if exclusions is None:
+            exclusions = self.queries.exclusions(Scope(connector=row["connector_id"]), start, end)
         windows = [
             timeline.Window(x["start_at"], x["end_at"], x["reason"])
-            for x in self.queries.exclusions(Scope(connector=row["connector_id"]), start, end)
+            for x in exclusions
             if (x["target_kind"], x["target_id"])
             in {(k, row[f"{k}_id"]) for k in ("connector", "charger", "station")}
         ]
