@@ -316,9 +316,15 @@ class LiveIndex:
     ) -> list[tuple[ConnectorEntry, ConnectorStatus]]:
         if filters.operator_id is not None and station.operator_id != filters.operator_id:
             return []
+        if filters.open_now and not self.open_now(station, at):
+            return []
         # Free right now means free to the public right now: a station outside its public
         # hours has nothing available to a driver, whatever its connectors report.
-        if (filters.open_now or filters.available_now) and not self.open_now(station, at):
+        if (
+            filters.available_now
+            and station.public_hours is not None
+            and not self.open_now(station, at)
+        ):
             return []
         out = []
         for connector in station.connectors:
