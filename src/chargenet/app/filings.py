@@ -19,7 +19,7 @@ from typing import Any
 
 from chargenet.analytics import timeline
 from chargenet.analytics.statusclass import NEVI_OUTAGE
-from chargenet.app.supervision import SupervisionService, month_start, port_id_of
+from chargenet.app.supervision import SupervisionService, month_edges, month_start, port_id_of
 from chargenet.app.supervision_ports import Row, Scope
 from chargenet.core.oversight import EVCHART_CODE, ExclusionReason
 from chargenet.kit.timeutil import require_utc
@@ -222,10 +222,8 @@ class Filings:
         zone = self.supervision.config.uptime.local_timezone
         last_month = 3 * quarter
         rows = self.supervision.nevi_monthly(scope, year, last_month, by="port", unit="port")
-        first = last_month + 1 - 12
-        begin_year, begin_month = (year, first) if first >= 1 else (year - 1, first + 12)
-        report_start = require_utc(month_start(begin_year, begin_month, zone))
-        report_end = quarter_edges(year, quarter, zone)[1]
+        edges = month_edges(year, last_month, 12, zone)
+        report_start, report_end = edges[0], edges[-1]
         out = []
         for r in rows:
             if r["period"] != "12m" or r["nevi_uptime"] is None or r["group"] not in ports:
