@@ -52,6 +52,7 @@ from chargenet.adapters.webhook.signing import Sealer
 from chargenet.app.accounts import AccountService
 from chargenet.app.channels import ChannelService
 from chargenet.app.credit import CreditService
+from chargenet.app.filings import Filings
 from chargenet.app.incidents import IncidentService
 from chargenet.app.ingest import EventIngestor, Outcome
 from chargenet.app.inspections import InspectionService
@@ -180,6 +181,11 @@ class Platform:
     def swap(self) -> SwapReads:
         """Battery-swap stations' supervision figures (R40)."""
         return SwapReads(self.store.read_engine)
+
+    @cached_property
+    def filings(self) -> Filings:
+        """EV-ChART's quarterly modules (NEVI) and the UK annual reliability report."""
+        return Filings(self.supervision)
 
     @cached_property
     def parking(self) -> ParkingReads:

@@ -68,6 +68,7 @@ from chargenet.core.events import (
     StatedKind,
     StationNoticed,
     StationPricesPublished,
+    StationPublicHoursSet,
     StationRetired,
     StationUpdated,
     StopOrderIssued,
@@ -518,6 +519,13 @@ SAMPLES: list[Event] = [
             topup("topup:manual:1", "D1", Decimal("50.00"), "manual", Decimal(0), "CNY"),
             memo="counter",
         ),
+    ),
+    StationPublicHoursSet(
+        **meta(),
+        station_id="S1",
+        hours="Mo-Fr 18:00-08:00; Sa-Su 00:00-24:00",
+        set_by="xinfu-bureau",
+        note="机关单位内部充电桩错时开放",
     ),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -58,3 +59,57 @@ def test_uptime_and_zombies_from_the_command_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["supervise", "sweep", "--db", db, "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "detect" in result.output and "notify" in result.output  # C1-2-1 never reported
+
+
+def test_the_evchart_and_uk_filings_from_the_command_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'f.db'}"
+    platform = bootstrap(Settings(database_url=db))
+    platform.ingestor.ingest(
+        [
+            *small_world(),
+            ChargerPresenceChanged(**meta(at(0)), charger_id="C1", online=True),
+            *(
+                ConnectorStatusChanged(
+                    **meta(at(0)), connector_id=c, status=ConnectorStatus.AVAILABLE
+                )
+                for c in ("C1-1-1", "C1-2-1")
+            ),
+            ConnectorStatusChanged(
+                **meta(at(60)), connector_id="C1-1-1", status=ConnectorStatus.FAULTED
+            ),
+            ConnectorStatusChanged(
+                **meta(at(120)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+            ),
+        ]
+    )
+    platform.close()
+    archive = tmp_path / "q2.zip"
+    result = runner.invoke(
+        app,
+        [
+            "supervise",
+            "evchart",
+            "--db",
+            db,
+            "--year",
+            "2025",
+            "--quarter",
+            "2",
+            "--out",
+            str(archive),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(archive) as z:
+        outages = list(
+            csv.DictReader(io.StringIO(z.read("evchart-2025-q2-outage.csv").decode("utf-8-sig")))
+        )
+    assert [(o["port_id"], o["outage_duration"]) for o in outages] == [("C1-1", "60.00")]
+    report = tmp_path / "uk.xlsx"
+    result = runner.invoke(
+        app, ["supervise", "uk-report", "--db", db, "--year", "2025", "--out", str(report)]
+    )
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(report)["report"]
+    rows = list(sheet.values)
+    assert rows[1][:4] == ("OP1", "Operator One", 2025, 1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +22,7 @@ FORMATS = ("json", "csv", "xlsx")
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
 }
 
 
@@ -65,14 +67,32 @@ def to_xlsx(
     columns: Sequence[str] | None = None,
     sheet: str = "report",
 ) -> bytes:
-    columns = list(columns or columns_of(rows))
+    return to_xlsx_sheets({sheet: (rows, columns)})
+
+
+Sheets = Mapping[str, tuple[Sequence[Mapping[str, Any]], Sequence[str] | None]]
+
+
+def to_xlsx_sheets(sheets: Sheets) -> bytes:
+    """One workbook, a sheet per name: (rows, columns or None for the rows' own)."""
     book = Workbook(write_only=True)
-    ws = book.create_sheet(title=sheet[:31])
-    ws.append(columns)
-    for row in rows:
-        ws.append([flat(row.get(c)) for c in columns])
+    for name, (rows, given) in sheets.items():
+        columns = list(given or columns_of(rows))
+        ws = book.create_sheet(title=name[:31])
+        ws.append(columns)
+        for row in rows:
+            ws.append([flat(row.get(c)) for c in columns])
     buffer = io.BytesIO()
     book.save(buffer)
+    return buffer.getvalue()
+
+
+def to_zip_csv(sheets: Sheets, prefix: str = "") -> bytes:
+    """A ZIP archive of one CSV per sheet, named `<prefix><name>.csv`."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, (rows, columns) in sheets.items():
+            archive.writestr(f"{prefix}{name}.csv", to_csv(rows, columns))
     return buffer.getvalue()
 
 
@@ -82,3 +102,19 @@ def render(rows: Sequence[Mapping[str, Any]], fmt: str, sheet: str = "report") -
     if fmt == "xlsx":
         return to_xlsx(rows, sheet=sheet)
     raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def render_sheets(
+    tables: Mapping[str, Sequence[Mapping[str, Any]]],
+    columns: Mapping[str, Sequence[str]],
+    fmt: str,
+    prefix: str = "",
+) -> bytes:
+    """Several tables (a filing): XLSX with a sheet each, or ZIP with a CSV each; each
+    table in the columns given for it, else its rows' own."""
+    given = {name: (rows, columns.get(name)) for name, rows in tables.items()}
+    if fmt == "xlsx":
+        return to_xlsx_sheets(given)
+    if fmt == "zip":
+        return to_zip_csv(given, prefix)
+    raise ValueError(f"unknown format {fmt!r} for several tables; use xlsx or zip")

@@ -1,11 +1,13 @@
-"""Opening hours ("24/7" or daily local ranges "07:00-22:00,23:00-24:00") as the spans of
-time a station is closed: outages then are excluded (NEVI) or not measured (UK)."""
+"""Opening hours ("24/7" or daily local ranges "07:00-22:00,23:00-24:00") and public hours
+(R39) as the spans of time a station is closed or not open to the public: outages then are
+excluded (NEVI) or not measured (UK)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from chargenet.core.registry import public_hours
 from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ, require_utc
 
 ALWAYS_OPEN = "24/7"
@@ -57,11 +59,10 @@ def closed_windows(
     day: date = require_utc(start).astimezone(tz).date() - timedelta(days=1)
     last_day = require_utc(end).astimezone(tz).date()
     while day <= last_day:
-        midnight = datetime.combine(day, time(0), tzinfo=tz)
         for a, b in closed_minutes:
             # Wall-clock arithmetic in the zone, so days of 23 or 25 hours come out right.
-            lo = _local(midnight, a, tz)
-            hi = _local(midnight, b, tz)
+            lo = _wall(day, a, tz)
+            hi = _wall(day, b, tz)
             lo, hi = max(lo, start), min(hi, end)
             if lo < hi:
                 if out and out[-1][1] == lo:
@@ -72,9 +73,75 @@ def closed_windows(
     return out
 
 
-def _local(midnight: datetime, minutes: int, tz: ZoneInfo) -> datetime:
-    if minutes >= 24 * 60:
-        next_day = midnight.date() + timedelta(days=1)
-        return datetime.combine(next_day, time(0), tzinfo=tz).astimezone(UTC)
-    wall = datetime.combine(midnight.date(), time(minutes // 60, minutes % 60), tzinfo=tz)
+def _wall(day: date, minutes: int, tz: ZoneInfo) -> datetime:
+    """The UTC instant of a wall-clock time `minutes` after `day`'s midnight (may be on a
+    following day). A wall time a spring-forward skips is read with the offset before the
+    gap (zoneinfo's fold=0), so it lands just after the gap."""
+    days, rest = divmod(minutes, 24 * 60)
+    wall = datetime.combine(day + timedelta(days=days), time(rest // 60, rest % 60), tzinfo=tz)
     return wall.astimezone(UTC)
+
+
+# --- public hours (R39): when a station is open to the public --------------------------------
+
+
+def public_windows(
+    hours: str, start: datetime, end: datetime, zone: str = DEFAULT_LOCAL_TZ
+) -> list[tuple[datetime, datetime]]:
+    """The spans within [start, end) when a station with these public hours
+    (`core.registry.public_hours`) is open to the public, merged, in UTC."""
+    rules = public_hours.parse(hours)
+    tz = ZoneInfo(zone)
+    start, end = require_utc(start), require_utc(end)
+    day = start.astimezone(tz).date() - timedelta(days=1)
+    last = end.astimezone(tz).date()
+    spans: list[tuple[datetime, datetime]] = []
+    while day <= last:
+        for a, b in public_hours.spans_of_day(rules, day):
+            lo, hi = max(_wall(day, a, tz), start), min(_wall(day, b, tz), end)
+            if lo < hi:
+                spans.append((lo, hi))
+        day += timedelta(days=1)
+    return _merged(spans)
+
+
+def _merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    out: list[tuple[datetime, datetime]] = []
+    for lo, hi in sorted(spans):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _complement(
+    spans: list[tuple[datetime, datetime]], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    out = []
+    reach = start
+    for lo, hi in spans:
+        if lo > reach:
+            out.append((reach, lo))
+        reach = max(reach, hi)
+    if reach < end:
+        out.append((reach, end))
+    return out
+
+
+def not_serving_windows(
+    opening_hours: str,
+    public: str | None,
+    start: datetime,
+    end: datetime,
+    zone: str = DEFAULT_LOCAL_TZ,
+) -> list[tuple[datetime, datetime]]:
+    """When a station does not serve the public within [start, end), in UTC: outside its
+    opening hours, and, when it states public hours, outside those. Both are "hours
+    outside the identified hours of operation" for NEVI (23 CFR 680.116(b)(3)(vi)) and
+    the "specific hours" a UK charge point may be accessed (PCPR 2023 reg. 7(5))."""
+    spans = closed_windows(opening_hours, start, end, zone)
+    if public:
+        start, end = require_utc(start), require_utc(end)
+        spans += _complement(public_windows(public, start, end, zone), start, end)
+    return _merged(spans)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
 
+from chargenet.analytics.statusclass import CODE, PORT_RANK
 from chargenet.core.status import ConnectorStatus, effective_status
 
 
@@ -93,6 +94,42 @@ def intervals(
             out[-1] = replace(last, end=b)
         else:
             out.append(piece)
+    return out
+
+
+def port_intervals(histories: Sequence[Sequence[Interval]]) -> list[Interval]:
+    """A port's history from its connectors' (23 CFR 680.104: one vehicle at a time): at
+    each instant the port is in the best status of its connectors (`PORT_RANK`), with that
+    connector's cause. One connector's history is the port's as it is."""
+    if len(histories) == 1:
+        return list(histories[0])
+    times = sorted({t for h in histories for p in h for t in (p.start, p.end)})
+    out: list[Interval] = []
+    cursors = [0] * len(histories)
+    for a, b in pairwise(times):
+        best: Interval | None = None
+        for k, history in enumerate(histories):
+            while cursors[k] < len(history) and history[cursors[k]].end <= a:
+                cursors[k] += 1
+            if cursors[k] < len(history) and history[cursors[k]].start <= a:
+                piece = history[cursors[k]]
+                if best is None or PORT_RANK[CODE[piece.status]] > PORT_RANK[CODE[best.status]]:
+                    best = piece
+        if best is None:
+            continue
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.end == a
+            and (last.status, last.cause)
+            == (
+                best.status,
+                best.cause,
+            )
+        ):
+            out[-1] = replace(last, end=b)
+        else:
+            out.append(Interval(a, b, best.status, best.reported, best.cause))
     return out
 
 

@@ -18,13 +18,15 @@ import heapq
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from chargenet.core.access import Principal, Role
+from chargenet.core.registry import public_hours
 from chargenet.core.registry.model import Access, PowerType
+from chargenet.core.registry.public_hours import PublicHours
 from chargenet.core.status import ConnectorStatus, effective_status, newest_report
 from chargenet.core.tariffs import DayTariff
 from chargenet.kit.geo import haversine_m
@@ -59,6 +61,7 @@ class StationEntry:
     category: str
     opening_hours: str
     chain: tuple[str | None, ...]  # province, city, county, township, village codes
+    public_hours: PublicHours | None = None  # when it is open to the public (R39)
     connectors: list[ConnectorEntry] = field(default_factory=list)
 
     @property
@@ -77,6 +80,7 @@ class Price:
 
 @dataclass(frozen=True, slots=True)
 class Filters:
+    open_now: bool = False  # only stations open to the public now (their public hours)
     available_now: bool = False
     dc_only: bool = False
     min_power_w: int = 0
@@ -172,6 +176,7 @@ class LiveIndex:
                     access=Access(row["access"]),
                     category=row["category"],
                     opening_hours=row["opening_hours"],
+                    public_hours=_public_hours(row.get("public_hours")),
                     chain=(
                         row["province_code"],
                         row["city_code"],
@@ -285,20 +290,41 @@ class LiveIndex:
             counts[self.status(connector).value] += 1
         return counts
 
+    def open_now(self, station: StationEntry, at: datetime | None = None) -> bool:
+        """Whether the public may charge there at `at` (now): always at a public station
+        without public hours; in its public hours otherwise (local time of the zone)."""
+        if station.public_hours is None:
+            return station.access is Access.PUBLIC
+        local = (at or datetime.now(UTC)).astimezone(self.zone)
+        return public_hours.open_at(station.public_hours, local.replace(tzinfo=None))
+
     @staticmethod
     def visible(station: StationEntry, viewer: Principal | None) -> bool:
-        """Public-access stations for everyone; the rest for those whose scope holds them
-        (None: an internal caller, who sees everything)."""
-        if station.access is Access.PUBLIC or viewer is None or viewer.everywhere:
+        """Public-access stations, and those open to the public in stated hours, for
+        everyone; the rest for those whose scope holds them (None: an internal caller,
+        who sees everything)."""
+        if station.access is Access.PUBLIC or station.public_hours is not None:
+            return True
+        if viewer is None or viewer.everywhere:
             return True
         if viewer.role is Role.REGULATOR and viewer.area_code:
             return viewer.area_code in station.chain or viewer.sees_area(station.area_code)
         return viewer.in_scope(station.operator_id, station.area_code)
 
     def matching(
-        self, station: StationEntry, filters: Filters
+        self, station: StationEntry, filters: Filters, at: datetime | None = None
     ) -> list[tuple[ConnectorEntry, ConnectorStatus]]:
         if filters.operator_id is not None and station.operator_id != filters.operator_id:
+            return []
+        if filters.open_now and not self.open_now(station, at):
+            return []
+        # Free right now means free to the public right now: a station outside its public
+        # hours has nothing available to a driver, whatever its connectors report.
+        if (
+            filters.available_now
+            and station.public_hours is not None
+            and not self.open_now(station, at)
+        ):
             return []
         out = []
         for connector in station.connectors:
@@ -316,8 +342,10 @@ class LiveIndex:
         limit: int = 10,
         radius_m: float = 50_000.0,
         viewer: Principal | None = None,
+        at: datetime | None = None,
     ) -> list[Hit]:
-        """The `limit` nearest stations within `radius_m` with a connector passing `filters`."""
+        """The `limit` nearest stations within `radius_m` with a connector passing `filters`
+        (at `at`, now by default: whether a station is open to the public)."""
         radius_m = min(radius_m, MAX_RADIUS_M)
         best: list[tuple[float, int, Hit]] = []  # max-heap by distance (negated)
         ci, cj = _cell(lat, lon)
@@ -333,7 +361,7 @@ class LiveIndex:
                         continue
                     if len(best) == limit and distance >= -best[0][0]:
                         continue
-                    passing = self.matching(station, filters)
+                    passing = self.matching(station, filters, at)
                     if not passing:
                         continue
                     seq += 1
@@ -402,6 +430,10 @@ class LiveIndex:
                 hits.append(Hit(station, distance, passing))
         hits.sort(key=lambda h: h.distance_m)
         return hits[:limit]
+
+
+def _public_hours(text: str | None) -> PublicHours | None:
+    return public_hours.parse(text) if text else None
 
 
 def _min_cell_m(lat: float, rings: int) -> float:

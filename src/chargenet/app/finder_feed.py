@@ -24,6 +24,7 @@ from chargenet.core.events import (
     ConnectorStatusChanged,
     Event,
     StationPricesPublished,
+    StationPublicHoursSet,
     StationRegistered,
     StationRetired,
     StationUpdated,
@@ -69,7 +70,7 @@ def apply(index: LiveIndex, event: Event) -> set[str]:
         index.set_presence(event.charger_id, event.online, event.occurred_at)
     elif isinstance(event, StationRegistered | StationUpdated):
         return {event.station.station_id}
-    elif isinstance(event, StationRetired):
+    elif isinstance(event, StationRetired | StationPublicHoursSet):
         return {event.station_id}
     elif isinstance(event, ChargerRegistered | ChargerUpdated):
         before = index.station_of_charger(event.charger.charger_id)

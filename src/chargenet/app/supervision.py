@@ -20,7 +20,7 @@ import numpy as np
 
 from chargenet.analytics import timeline, uptime
 from chargenet.analytics.alarms import AlarmEngine, OpenAlarm
-from chargenet.analytics.hours import closed_windows
+from chargenet.analytics.hours import not_serving_windows
 from chargenet.analytics.scorecards import (
     OperatorMetrics,
     Scorecard,
@@ -50,6 +50,7 @@ from chargenet.core.events import (
     OutageExcluded,
     OutageExclusionWithdrawn,
     Source,
+    StationPublicHoursSet,
     StopOrderIssued,
     StopOrderLifted,
     ZombieClosed,
@@ -59,7 +60,7 @@ from chargenet.core.events import (
     ZombieRectificationReported,
     event_meta,
 )
-from chargenet.core.ids import AlarmId, ChargerId, EventId, OrderId
+from chargenet.core.ids import AlarmId, ChargerId, EventId, OperatorId, OrderId, StationId
 from chargenet.core.oversight import ExclusionReason, ZombieOutcome
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, TargetKind
@@ -141,6 +142,17 @@ def month_edges(year: int, month: int, count: int, zone: str) -> list[datetime]:
     ]
 
 
+def port_id_of(row: Row) -> str:
+    """A port's id: its EVSE's `evse_uid`, else `<charger>-<evse_no>`."""
+    return str(row["evse_uid"] or f"{row['charger_id']}-{row['evse_no']}")
+
+
+def serves_public(row: Row) -> bool:
+    """A public station, or one open to the public in stated hours: PCPR 2023 reg. 3(1)(a),
+    a public charge point "may only be accessed during specific hours" (R39)."""
+    return bool(row["access"] == "public" or row["public_hours"])
+
+
 def _hours(seconds: Any) -> float:
     return round(float(seconds) / 3600, 4)
 
@@ -202,9 +214,7 @@ class SupervisionService:
             i = index.get(key)
             if i is None:
                 i = index[key] = len(units)
-                port_id = r["connector_id"]
-                if unit == "port":
-                    port_id = r["evse_uid"] or f"{r['charger_id']}-{r['evse_no']}"
+                port_id = port_id_of(r) if unit == "port" else r["connector_id"]
                 units.append({**r, "port_id": port_id, "port_name": port_id})
             else:
                 units[i]["max_power_w"] = max(units[i]["max_power_w"], r["max_power_w"])
@@ -392,14 +402,14 @@ class SupervisionService:
     ) -> list[tuple[int, int, int]]:
         """(index in `fleet`, start µs, end µs) of the connectors' closed hours."""
         zone = self.config.uptime.local_timezone
-        windows: dict[str, list[tuple[datetime, datetime]]] = {}
+        windows: dict[tuple[str, str | None], list[tuple[datetime, datetime]]] = {}
         out = []
         for i, r in enumerate(fleet):
-            hours = r["opening_hours"]
-            if hours == "24/7":
+            hours = (r["opening_hours"], r["public_hours"])
+            if hours == ("24/7", None):
                 continue
             if hours not in windows:
-                windows[hours] = closed_windows(hours, start, end, zone)
+                windows[hours] = not_serving_windows(*hours, start, end, zone)
             out += [(i, to_micros(a), to_micros(b)) for a, b in windows[hours]]
         return out
 
@@ -556,10 +566,15 @@ class SupervisionService:
         return out
 
     def uk_reliability(
-        self, scope: Scope, year: int, rapid_only: bool = True, unit: str | None = None
+        self,
+        scope: Scope,
+        year: int,
+        rapid_only: bool = True,
+        unit: str | None = None,
+        by: str = "operator",
     ) -> list[Row]:
         """PCPR 2023 reg. 7: each operator's (rapid, public) network over a calendar year,
-        up to now while the year runs."""
+        up to now while the year runs; `by` another grouping (charger: each charge point)."""
         zone = self.config.uptime.local_timezone
         start = require_utc(month_start(year, 1, zone))
         end = require_utc(month_start(year + 1, 1, zone))
@@ -567,10 +582,9 @@ class SupervisionService:
         keep = [
             i
             for i, r in enumerate(measured.units)
-            if not rapid_only
-            or (r["max_power_w"] >= UK_RAPID_MIN_POWER_W and r["access"] == "public")
+            if not rapid_only or (r["max_power_w"] >= UK_RAPID_MIN_POWER_W and serves_public(r))
         ]
-        rows = self._grouped(measured.only(keep), "operator")[0]
+        rows = self._grouped(measured.only(keep), by)[0]
         for row in rows:
             value = row["uk_reliability"]
             row["meets_uk_99"] = value is not None and value >= UK_TARGET_PERCENT
@@ -585,50 +599,8 @@ class SupervisionService:
         fleet = self.queries.fleet(scope)
         if not fleet:
             raise UnknownReference("connector", connector_id)
-        status_rows, presence_rows = self.queries.connector_history(
-            connector_id, to_micros(start), to_micros(end)
-        )
-        since, until = self.service(fleet)
-        lo = max(start, from_micros(int(since[0]))) if since[0] < FOREVER else end
-        hi = min(end, from_micros(int(until[0])))
-        pieces = timeline.intervals(
-            [
-                timeline.StatusReport(
-                    from_micros(r["at_us"]),
-                    ConnectorStatus(r["status"]),
-                    r["error_code"],
-                    r["info"],
-                )
-                for r in status_rows
-            ],
-            [
-                *(
-                    [timeline.PresenceReport(from_micros(0), False, "not yet connected")]
-                    if fleet[0]["presence_tracked"]
-                    else []
-                ),
-                *(
-                    timeline.PresenceReport(from_micros(r["at_us"]), bool(r["online"]), r["reason"])
-                    for r in presence_rows
-                ),
-            ],
-            lo,
-            max(lo, hi),
-        )
-        windows = [
-            timeline.Window(x["start_at"], x["end_at"], x["reason"])
-            for x in self.queries.exclusions(scope, start, end)
-            if (x["target_kind"], x["target_id"])
-            in {(k, fleet[0][f"{k}_id"]) for k in ("connector", "charger", "station")}
-        ]
-        if self.config.uptime.respect_opening_hours:
-            windows += [
-                timeline.Window(a, b, ExclusionReason.OUTSIDE_HOURS.value)
-                for a, b in closed_windows(
-                    fleet[0]["opening_hours"], start, end, self.config.uptime.local_timezone
-                )
-            ]
-        outages = timeline.outages(pieces, windows, NEVI_OUTAGE)
+        pieces = self.intervals(fleet[0], start, end)
+        outages = timeline.outages(pieces, self.outage_windows(fleet[0], start, end), NEVI_OUTAGE)
         figures = self.uptime(scope, start, end, by="connector")
         return {
             "connector_id": connector_id,
@@ -636,6 +608,102 @@ class SupervisionService:
             "outages": [asdict(o) | {"seconds": o.seconds} for o in outages],
             "figures": figures[0] if figures else None,
         }
+
+    def intervals(
+        self,
+        row: Row,
+        start: datetime,
+        end: datetime,
+        reports: tuple[list[timeline.StatusReport], list[timeline.PresenceReport]] | None = None,
+    ) -> list[timeline.Interval]:
+        """One connector's (a `fleet` row) intervals over [start, end) within its service;
+        `reports`, its status and its charger's presence reports when already read (as
+        `intervals_of` reads them for many at once), else read here with their causes."""
+        if reports is None:
+            status_rows, presence_rows = self.queries.connector_history(
+                row["connector_id"], to_micros(start), to_micros(end)
+            )
+            reports = (
+                [
+                    timeline.StatusReport(
+                        from_micros(r["at_us"]),
+                        ConnectorStatus(r["status"]),
+                        r["error_code"],
+                        r["info"],
+                    )
+                    for r in status_rows
+                ],
+                [
+                    timeline.PresenceReport(from_micros(r["at_us"]), bool(r["online"]), r["reason"])
+                    for r in presence_rows
+                ],
+            )
+        statuses, presence = reports
+        since, until = self.service([row])
+        lo = max(start, from_micros(int(since[0]))) if since[0] < FOREVER else end
+        hi = min(end, from_micros(int(until[0])))
+        not_yet = (
+            [timeline.PresenceReport(from_micros(0), False, "not yet connected")]
+            if row["presence_tracked"]
+            else []
+        )
+        return timeline.intervals(statuses, [*not_yet, *presence], lo, max(lo, hi))
+
+    def intervals_of(
+        self, rows: Sequence[Row], start: datetime, end: datetime
+    ) -> dict[str, list[timeline.Interval]]:
+        """Many connectors' intervals (`fleet` rows), their reports read in one pass: the
+        statuses without their error codes, so the causes say only why a charger was silent
+        (for outage logs, which need the statuses alone)."""
+        a, b = to_micros(start), to_micros(end)
+        statuses: dict[str, list[timeline.StatusReport]] = {}
+        ids = [r["connector_id"] for r in rows]
+        for cid, at, status in self.queries.status_rows(Scope(), a, b, ids):
+            statuses.setdefault(cid, []).append(
+                timeline.StatusReport(from_micros(at), ConnectorStatus(status))
+            )
+        presence: dict[str, list[timeline.PresenceReport]] = {}
+        chargers = sorted({r["charger_id"] for r in rows})
+        for charger_id, at, online in self.queries.presence_rows(Scope(), a, b, chargers):
+            presence.setdefault(charger_id, []).append(
+                timeline.PresenceReport(from_micros(at), bool(online))
+            )
+        return {
+            r["connector_id"]: self.intervals(
+                r,
+                start,
+                end,
+                (statuses.get(r["connector_id"], []), presence.get(r["charger_id"], [])),
+            )
+            for r in rows
+        }
+
+    def outage_windows(
+        self, row: Row, start: datetime, end: datetime, exclusions: Sequence[Row] | None = None
+    ) -> list[timeline.Window]:
+        """The exclusions marked on a connector (a `fleet` row), its charger or station, and
+        its closed hours when they are respected, over [start, end); `exclusions`, those
+        of a wider scope when already read."""
+        if exclusions is None:
+            exclusions = self.queries.exclusions(Scope(connector=row["connector_id"]), start, end)
+        windows = [
+            timeline.Window(x["start_at"], x["end_at"], x["reason"])
+            for x in exclusions
+            if (x["target_kind"], x["target_id"])
+            in {(k, row[f"{k}_id"]) for k in ("connector", "charger", "station")}
+        ]
+        if self.config.uptime.respect_opening_hours:
+            windows += [
+                timeline.Window(a, b, ExclusionReason.OUTSIDE_HOURS.value)
+                for a, b in not_serving_windows(
+                    row["opening_hours"],
+                    row["public_hours"],
+                    start,
+                    end,
+                    self.config.uptime.local_timezone,
+                )
+            ]
+        return windows
 
     # --- exclusions -----------------------------------------------------------------------
 
@@ -666,6 +734,30 @@ class SupervisionService:
             ]
         )
         return exclusion_id
+
+    async def set_public_hours(
+        self, station_id: str, hours: str, note: str, by: str, operator_id: str | None = None
+    ) -> None:
+        """State when a station is open to the public (R39); "" withdraws. An operator
+        speaks for its own stations only (the store refuses another's)."""
+        await self._submit(
+            [
+                StationPublicHoursSet(
+                    **event_meta(
+                        new_id(),
+                        Source(
+                            adapter="supervision",
+                            operator_id=OperatorId(operator_id) if operator_id else None,
+                        ),
+                        self.clock.now(),
+                    ),
+                    station_id=StationId(station_id),
+                    hours=hours.strip(),
+                    set_by=by,
+                    note=note,
+                )
+            ]
+        )
 
     async def withdraw_exclusion(self, exclusion_id: str, by: str, note: str = "") -> None:
         await self._submit(

@@ -94,6 +94,16 @@ class SupervisionQueries(Protocol):
         """station_id, operator_id and the area chain of a target, for access checks."""
         ...
 
+    def sessions_ended(self, scope: Scope, start: datetime, end: datetime) -> list[Row]:
+        """Sessions ended in [start, end) in scope: session_id, connector_id, charger_id,
+        station_id, operator_id, started_at, ended_at, energy_wh, peak_power_w,
+        stop_reason."""
+        ...
+
+    def station_rows(self, scope: Scope) -> list[Row]:
+        """Stations in scope: station_id, operator_id, name, address, lat, lon."""
+        ...
+
     def station_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
     ) -> dict[str, Row]:

@@ -44,6 +44,7 @@ from chargenet.core.registry.model import (
     SwapStationRecord,
     SwapVehicleType,
 )
+from chargenet.core.registry.public_hours import problems as public_hours_problems
 from chargenet.core.sessions import MAX_SESSION_ENERGY_WH, SessionFlag
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, OrderOutcome, Severity, TargetKind
@@ -1647,3 +1648,27 @@ class LedgerPosted(Event):
 
     def body_problems(self) -> list[str]:
         return entry_problems(self.entry)
+
+
+# --- public hours of stations: institutions' own chargers opened to the public (R39) -----
+
+
+@dataclass(frozen=True, kw_only=True)
+class StationPublicHoursSet(Event):
+    """When a station is open to the public (core/registry/public_hours.py): an
+    institution's own chargers opened to everyone after work, "Mo-Fr 18:00-08:00; Sa-Su
+    00:00-24:00". Stated by the station's operator or a regulator, by import or the API;
+    "" withdraws them (the registered access alone holds again). The latest holds."""
+
+    TYPE: ClassVar[str] = "station.public_hours_set"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"hours": 200, "set_by": 128, "note": 500}
+    station_id: StationId
+    hours: str = ""
+    set_by: str = ""
+    note: str = ""
+
+    def body_problems(self) -> list[str]:
+        out = _empty(station_id=self.station_id)
+        if self.hours.strip():
+            out += public_hours_problems(self.hours)
+        return out

@@ -12,8 +12,9 @@ from enum import StrEnum
 class ExclusionReason(StrEnum):
     """Why an outage does not count against the operator (NEVI, 23 CFR 680.116(b)).
 
-    The codes follow the Final Rule's list; EV-ChART stores them as `excluded_outage_reason`
-    1–6 (its code → meaning map is not published, so chargenet keeps names, not numbers).
+    The names follow the Final Rule's list, 23 CFR 680.116(b)(3)(i)–(vi), in its order;
+    EV-ChART's module 4 takes `excluded_outage_reason` as an integer 1–6 (its validation:
+    `min_value` 1, `max_value` 6), numbered here in that same order (`EVCHART_CODE`).
     """
 
     UTILITY_OUTAGE = "utility_outage"  # electric utility service interruption
@@ -22,6 +23,13 @@ class ExclusionReason(StrEnum):
     VANDALISM = "vandalism"
     NATURAL_DISASTER = "natural_disaster"
     OUTSIDE_HOURS = "outside_hours"  # outside the station's identified hours of operation
+
+
+# EV-ChART module 4 `excluded_outage_reason`: the position of the reason in 23 CFR
+# 680.116(b)(3) — (i) utility service interruptions, (ii) the vehicle's fault, (iii)
+# scheduled maintenance, (iv) vandalism, (v) natural disasters, (vi) hours outside the
+# station's identified hours of operation.
+EVCHART_CODE = {reason: n for n, reason in enumerate(ExclusionReason, start=1)}
 
 
 class ZombieRule(StrEnum):

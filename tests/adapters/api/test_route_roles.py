@@ -123,6 +123,7 @@ BODIES = {
         "end": "2025-05-01T03:00:00Z",
         "reason": "utility_outage",
     },
+    "/api/v1/supervision/stations/{station_id}/public-hours": {"hours": "18:00-08:00"},
     "/api/v1/supervision/zombies/{case_id}/close": {"outcome": "dismissed"},
     "/api/v1/supervision/zombies/{case_id}/rectification": {"note": "module replaced"},
     "/api/v1/supervision/alarms/{alarm_id}/clear": {"reason": "fixed"},

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+import zipfile
 from collections.abc import Iterator
 
 import pytest
@@ -234,3 +236,71 @@ def test_an_operator_reports_a_rectification_on_its_own_case(
     )
     assert closed.status_code == 200
     assert client.post(url, json=note, headers=auth("op1")).status_code == 409
+
+
+def test_the_evchart_and_uk_filings_download_within_the_callers_reach(client: TestClient) -> None:
+    response = client.get(
+        "/api/v1/supervision/uptime/nevi/evchart",
+        params={"year": 2025, "quarter": 2},
+        headers=auth("xinfu"),
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        outages = list(
+            csv.DictReader(
+                io.StringIO(archive.read("evchart-2025-q2-outage.csv").decode("utf-8-sig"))
+            )
+        )
+        stations = archive.read("evchart-2025-q2-station.csv").decode("utf-8-sig")
+    # From the charger's connection at 08:01, no data until each connector's first report:
+    # C1-1-1 a minute; C1-2-1 then faulted for good, one outage to now.
+    first, second = outages
+    assert (first["port_id"], first["outage_id"], first["outage_duration"]) == (
+        "C1-1",
+        "2025-05-01T08:01:00Z",
+        "1.00",
+    )
+    assert (second["port_id"], second["outage_id"]) == ("C1-2", "2025-05-01T08:01:00Z")
+    assert "S1" in stations and "S2" not in stations  # S2 is in Yuanping
+    response = client.get(
+        "/api/v1/supervision/uptime/nevi/evchart",
+        params={"year": 2025, "quarter": 2, "format": "json", "area": "140902"},
+        headers=auth("yuanping"),
+    )
+    assert response.status_code == 403
+    response = client.get(
+        "/api/v1/supervision/uptime/uk/annual-report",
+        params={"year": 2025, "format": "json"},
+        headers=auth("op1"),
+    )
+    report = response.json()["report"]
+    assert [(r["operator_id"], r["rapid_charge_points"]) for r in report] == [("OP1", 1)]
+    response = client.get(
+        "/api/v1/supervision/uptime/uk/annual-report", params={"year": 2025}, headers=auth("op1")
+    )
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["report", "charge_points", "basis"]
+
+
+def test_public_hours_are_set_by_their_operator_or_regulator_and_shown_in_the_finder(
+    client: TestClient,
+) -> None:
+    url = "/api/v1/supervision/stations/S1/public-hours"
+    body = {"hours": "Mo-Fr 18:00-08:00; Sa-Su 00:00-24:00", "note": "机关错时开放"}
+    assert client.put(url, json=body, headers=auth("op2")).status_code == 403
+    assert client.put(url, json=body, headers=auth("yuanping")).status_code == 403
+    wrong = client.put(url, json={"hours": "evenings"}, headers=auth("op1"))
+    assert wrong.status_code == 422 and "Mo-Fr 18:00-08:00" in wrong.json()["detail"]
+    assert client.put(url, json=body, headers=auth("xinfu")).status_code == 200
+    for _ in range(100):  # the finder's index follows the bus
+        shown = client.get("/api/v1/finder/stations/S1").json()
+        if shown["public_hours"]:
+            break
+        time.sleep(0.02)
+    assert shown["public_hours_label"] == {
+        "en": "open to the public Mon–Fri 18:00–08:00; Sat–Sun all day",
+        "zh": "对外开放 周一至周五 18:00–08:00；周六至周日 全天",
+    }
+    assert isinstance(shown["open_now"], bool)
+    assert client.put(url, json={"hours": ""}, headers=auth("op1")).status_code == 200

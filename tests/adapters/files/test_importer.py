@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chargenet.adapters.files.importer import ImportKind, guess_kind, read_file
-from chargenet.core.events import ChargerRegistered, StationRegistered
+from chargenet.core.events import ChargerRegistered, StationPublicHoursSet, StationRegistered
 from chargenet.kit.geo import haversine_m
 from tests.builders import T0
 
@@ -128,3 +128,24 @@ def test_feeders_and_grid_connections_import_with_their_limits(tmp_path: Path) -
     [event] = result.events
     assert isinstance(event, GridConnectionStated) and event.feeder_id == "F1"
     assert {(e.line, e.field) for e in result.errors} == {(3, "capacity_w"), (3, "phases")}
+
+
+def test_a_stations_public_hours_import_as_an_event_of_their_own(tmp_path: Path) -> None:
+    header = "station_id,operator_id,name,lat,lon,access,category"
+    row = "S1,OP1,机关大院,38.4,112.7,dedicated,institution"
+    with_hours = write(
+        tmp_path,
+        "with.csv",
+        f"{header},public_hours\n{row},Mo-Fr 18:00-08:00; Sa-Su 00:00-24:00\n"
+        "S2,OP1,Wrong,38.4,112.7,dedicated,institution,after work\n",
+    )
+    result = read_file(with_hours, ImportKind.STATIONS, T0)
+    hours = [e for e in result.events if isinstance(e, StationPublicHoursSet)]
+    assert [(e.station_id, e.hours, e.set_by) for e in hours] == [
+        ("S1", "Mo-Fr 18:00-08:00; Sa-Su 00:00-24:00", "import")
+    ]
+    assert [(e.line, e.reason[:26]) for e in result.errors] == [(3, "public hours 'after work':")]
+    # The station itself is the same event with or without the column.
+    plain = write(tmp_path, "plain.csv", f"{header}\n{row}\n")
+    [registered] = read_file(plain, ImportKind.STATIONS, T0).events
+    assert registered.event_id == result.events[0].event_id

@@ -21,6 +21,7 @@ from chargenet.core.events import (
     OutageExclusionWithdrawn,
     SessionEnded,
     SessionStarted,
+    StationPublicHoursSet,
     StationRetired,
     StationUpdated,
     StopOrderIssued,
@@ -128,6 +129,15 @@ def random_run(seed: int, steps: int) -> list[Event]:
                 lon=112.7,
             )
             events.append(StationUpdated(**meta(when), station=record))
+            if rng.random() < 0.2:  # public hours, late ones and withdrawals included
+                hours = rng.choice(["", "18:00-08:00", "Mo-Fr 18:00-08:00; Sa-Su 00:00-24:00"])
+                events.append(
+                    StationPublicHoursSet(
+                        **meta(when - timedelta(minutes=rng.randint(0, 90))),
+                        station_id=f"S{s}",
+                        hours=hours,
+                    )
+                )
         elif roll < 0.905:
             events.append(StationRetired(**meta(when), station_id=f"S{rng.randint(0, 11)}"))
         elif roll < 0.915:  # prices and charge detail records (OCPI), late ones included

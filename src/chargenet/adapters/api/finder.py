@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from chargenet.adapters.api.auth import Authenticator, current_principal
 from chargenet.app.finder import Filters, LiveIndex, StationEntry
 from chargenet.core.access import Audience, Principal, declared
+from chargenet.core.registry import public_hours
 from chargenet.core.registry.model import PowerType
 from chargenet.kit.geo import to_wgs84, wgs84_to_gcj02
 
@@ -70,6 +71,19 @@ class FinderStation(BaseModel):
     access: str
     category: str
     opening_hours: str
+    public_hours: str | None = Field(
+        default=None,
+        description="When the station is open to the public (R39), e.g. 'Mo-Fr 18:00-08:00; "
+        "Sa-Su 00:00-24:00'; None: its access alone",
+    )
+    public_hours_label: dict[str, str] | None = Field(
+        default=None,
+        description="What a driver reads, by language: {'en': 'open to the public "
+        "18:00–08:00', 'zh': '对外开放 18:00–08:00'}",
+    )
+    open_now: bool = Field(
+        default=True, description="Open to the public now (local time of the platform)"
+    )
     area_code: str | None
     available: int = Field(description="Connectors available now")
     total: int
@@ -113,6 +127,7 @@ def finder_router(
         if pairs is None:
             pairs = [(c, index.status(c)) for c in station.connectors]
         status = index.summary(station)
+        hours = station.public_hours
         price = index.price(station.station_id, datetime.now(UTC))
         operator = operators().get(station.operator_id)
         g_lat, g_lon = wgs84_to_gcj02(station.lat, station.lon)
@@ -139,6 +154,13 @@ def finder_router(
             "access": station.access.value,
             "category": station.category,
             "opening_hours": station.opening_hours,
+            "public_hours": hours.text if hours else None,
+            "public_hours_label": (
+                {"en": public_hours.label(hours, "en"), "zh": public_hours.label(hours, "zh")}
+                if hours
+                else None
+            ),
+            "open_now": index.open_now(station),
             "area_code": station.area_code,
             "available": status["available"],
             "total": len(station.connectors),
@@ -173,7 +195,14 @@ def finder_router(
         lon: Annotated[float, Query(ge=-180, le=180)],
         limit: Annotated[int, Query(ge=1, le=100)] = 10,
         radius_km: Annotated[float, Query(gt=0, le=300)] = 50,
-        available: Annotated[bool, Query(description="Only connectors free right now")] = False,
+        available: Annotated[
+            bool,
+            Query(description="Only connectors free now, at stations open to the public now"),
+        ] = False,
+        open_now: Annotated[
+            bool,
+            Query(description="Only stations open to the public now (their public hours, R39)"),
+        ] = False,
         dc: Annotated[bool, Query(description="Only DC (fast) connectors")] = False,
         min_power_kw: Annotated[float, Query(ge=0, le=4000)] = 0,
         operator: str | None = None,
@@ -189,6 +218,7 @@ def finder_router(
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
         filters = Filters(
+            open_now=open_now,
             available_now=available,
             dc_only=dc,
             min_power_w=round(min_power_kw * 1000),

@@ -8,7 +8,7 @@ are 401, other roles 403. Lists and reports export as CSV or XLSX with `format=`
 # No `from __future__ import annotations` here: the routes' annotations name dependencies
 # built inside supervision_router, which FastAPI can only see if they are evaluated there.
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -21,11 +21,18 @@ from pydantic import BaseModel, Field
 from chargenet.adapters import tabular
 from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.adapters.api.params import Offset
+from chargenet.app.filings import (
+    EVCHART_COLUMNS,
+    UK_POINT_COLUMNS,
+    UK_REPORT_COLUMNS,
+    Filings,
+)
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_ports import Scope
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.errors import DomainError, UnknownReference
 from chargenet.core.oversight import ExclusionReason, ZombieOutcome
+from chargenet.core.registry.public_hours import problems as public_hours_problems
 from chargenet.core.supervision import TargetKind
 
 Format = Literal["json", "csv", "xlsx"]
@@ -67,6 +74,15 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=1000)
 
 
+class PublicHoursIn(BaseModel):
+    hours: str = Field(
+        max_length=200,
+        description="When the station is open to the public, local time: 'Mo-Fr "
+        "18:00-08:00; Sa-Su 00:00-24:00', '18:00-08:00' (every day) or '24/7'; '' withdraws",
+    )
+    note: str = Field(default="", max_length=500)
+
+
 class StopIn(BaseModel):
     target_kind: Literal["charger", "station"]
     target_id: str
@@ -104,6 +120,23 @@ def _export(rows: Sequence[dict[str, Any]], fmt: str, name: str) -> Any:
     )
 
 
+def _filing(
+    sheets: Mapping[str, Sequence[Mapping[str, Any]]],
+    columns: Mapping[str, Sequence[str]],
+    fmt: str,
+    name: str,
+) -> Any:
+    """A filing of several tables: JSON as they are, XLSX a sheet each, ZIP a CSV each."""
+    if fmt == "json":
+        return sheets
+    body = tabular.render_sheets(sheets, columns, fmt, f"{name}-")
+    return Response(
+        body,
+        media_type=tabular.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
 def supervision_router(
     service: SupervisionService, authenticators: Sequence[Authenticator], local_timezone: str
 ) -> APIRouter:
@@ -114,6 +147,7 @@ def supervision_router(
     Regulator = Annotated[Principal, Depends(regulator)]
     zone = ZoneInfo(local_timezone)
     queries = service.queries
+    filings = Filings(service)
 
     def instant(value: datetime | None, default: datetime) -> datetime:
         if value is None:
@@ -241,6 +275,41 @@ def supervision_router(
         rows = await call(service.uk_reliability, scope, year, rapid_only, unit)
         return _export(rows, format, f"uk-{year}")
 
+    @router.get("/uptime/nevi/evchart", **declared(Audience.MEMBER))
+    async def evchart(
+        principal: Viewer,
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        quarter: Annotated[int, Query(ge=1, le=4)],
+        area: str | None = None,
+        operator: str | None = None,
+        station: str | None = None,
+        format: Literal["zip", "xlsx", "json"] = "zip",
+    ) -> Any:
+        """NEVI's quarterly data submission (23 CFR 680.112) in EV-ChART's data format: one
+        CSV per module (station, port, session, uptime, outage) in a ZIP, or one XLSX with a
+        sheet each. Uptime is each port's over the 12 months ending with the quarter
+        (680.116(b)); outages are those that began in the quarter, with EV-ChART's numeric
+        exclusion reasons."""
+        scope = scope_for(principal, Scope(area, operator, station))
+        sheets = await call(filings.evchart, scope, year, quarter)
+        return _filing(sheets, EVCHART_COLUMNS, format, f"evchart-{year}-q{quarter}")
+
+    @router.get("/uptime/uk/annual-report", **declared(Audience.MEMBER))
+    async def uk_annual(
+        principal: Viewer,
+        year: Annotated[int, Query(ge=2000, le=2100)],
+        area: str | None = None,
+        operator: str | None = None,
+        format: Literal["xlsx", "zip", "json"] = "xlsx",
+    ) -> Any:
+        """PCPR 2023 reg. 8: each operator's annual report on its network of rapid charge
+        points — how many it operated and the network's reliability (reg. 7: 99 %) — with
+        each charge point's reliability and the basis of the measure."""
+        scope = scope_for(principal, Scope(area, operator))
+        sheets = await call(filings.uk_annual, scope, year)
+        columns = {"report": UK_REPORT_COLUMNS, "charge_points": UK_POINT_COLUMNS}
+        return _filing(sheets, columns, format, f"uk-reliability-{year}")
+
     @router.get("/connectors/{connector_id}/history", **declared(Audience.MEMBER))
     async def history(
         principal: Viewer, connector_id: str, start: When = None, end: When = None
@@ -277,6 +346,24 @@ def supervision_router(
         )
         await act(service.withdraw_exclusion(exclusion_id, principal.name))
         return Response(status_code=204)
+
+    # --- public hours (R39) ---------------------------------------------------------------
+
+    @router.put("/stations/{station_id}/public-hours", **declared(Audience.MEMBER))
+    async def set_public_hours(
+        principal: Viewer, station_id: str, body: Annotated[PublicHoursIn, Body()]
+    ) -> Any:
+        """When an institution's own station is open to the public (e.g. after work and at
+        weekends). Its operator sets its own; regulators those in their area. The finder
+        shows the hours and whether it is open now; uptime counts public service in them."""
+        await check_target(principal, "station", station_id)
+        if body.hours.strip() and (wrong := public_hours_problems(body.hours)):
+            raise HTTPException(422, "; ".join(wrong))
+        operator_id = principal.operator_id if principal.role is Role.OPERATOR else None
+        await act(
+            service.set_public_hours(station_id, body.hours, body.note, principal.name, operator_id)
+        )
+        return {"station_id": station_id, "public_hours": body.hours.strip() or None}
 
     # --- zombie piles ---------------------------------------------------------------------
 

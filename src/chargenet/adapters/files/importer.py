@@ -38,6 +38,7 @@ from chargenet.core.events import (
     GridConnectionStated,
     OperatorRegistered,
     Source,
+    StationPublicHoursSet,
     StationRegistered,
     SwapStationRegistered,
     TargetSet,
@@ -178,8 +179,10 @@ class _Reader:
         return event_meta(event_id, Source(adapter=self.adapter), self.now)
 
 
-def _content_key(row: BaseModel) -> str:
-    return json.dumps(row.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+def _content_key(row: BaseModel, exclude: frozenset[str] = frozenset()) -> str:
+    return json.dumps(
+        row.model_dump(mode="json", exclude=set(exclude)), sort_keys=True, ensure_ascii=False
+    )
 
 
 def _areas(r: _Reader, rows: list[tuple[int, AreaRow]]) -> None:
@@ -253,7 +256,20 @@ def _stations(r: _Reader, rows: list[tuple[int, StationRow]]) -> None:
             opening_hours=row.opening_hours,
             commissioned_on=row.commissioned_on,
         )
-        r.add(StationRegistered(**r.meta(_content_key(row)), station=record), line)
+        # The station's own key leaves public hours out: they are an event of their own,
+        # and a file without them registers the station as it did before they existed.
+        key = _content_key(row, frozenset({"public_hours"}))
+        r.add(StationRegistered(**r.meta(key), station=record), line)
+        if row.public_hours:
+            r.add(
+                StationPublicHoursSet(
+                    **r.meta("public_hours", row.station_id, row.public_hours, key),
+                    station_id=StationId(row.station_id),
+                    hours=row.public_hours,
+                    set_by="import",
+                ),
+                line,
+            )
 
 
 _CHARGER_FIELDS = (

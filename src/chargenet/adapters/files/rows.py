@@ -96,6 +96,9 @@ class StationRow(Row):
     charging_spaces: OptInt = Field(default=None, ge=0)
     opening_hours: str = "24/7"
     commissioned_on: OptDate = None
+    # When an institution's own station is open to the public (R39): "Mo-Fr 18:00-08:00;
+    # Sa-Su 00:00-24:00". Empty: left as it stands.
+    public_hours: OptStr = None
 
 
 class ConnectorRow(Row):

@@ -53,6 +53,7 @@ class DashboardQueries:
                 stations.c.access,
                 stations.c.category,
                 stations.c.opening_hours,
+                stations.c.public_hours,
                 stations.c.province_code,
                 stations.c.city_code,
                 stations.c.county_code,

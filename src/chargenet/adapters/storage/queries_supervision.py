@@ -121,6 +121,7 @@ class SupervisionReads:
                     first_presence.label("first_presence_us"),
                     stations.c.access,
                     stations.c.opening_hours,
+                    stations.c.public_hours,
                     stations.c.name.label("station_name"),
                     operators.c.name.label("operator_name"),
                     stations.c.province_code,
@@ -556,6 +557,51 @@ class SupervisionReads:
         )
         rows = self._all(stmt)
         return rows[0] if rows else None
+
+    # --- filings (EV-ChART) ---------------------------------------------------------------
+
+    def sessions_ended(self, scope: Scope, start: datetime, end: datetime) -> list[Row]:
+        with self._engine.connect() as conn:
+            stmt = (
+                select(
+                    sessions.c.session_id,
+                    sessions.c.connector_id,
+                    sessions.c.charger_id,
+                    sessions.c.station_id,
+                    sessions.c.operator_id,
+                    sessions.c.started_at,
+                    sessions.c.ended_at,
+                    sessions.c.energy_wh,
+                    sessions.c.peak_power_w,
+                    sessions.c.stop_reason,
+                )
+                .select_from(
+                    sessions.join(stations, stations.c.station_id == sessions.c.station_id)
+                )
+                .where(
+                    sessions.c.ended_at >= start,
+                    sessions.c.ended_at < end,
+                    *self._filters(conn, scope, sessions),
+                )
+                .order_by(sessions.c.ended_at, sessions.c.session_id)
+            )
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    def station_rows(self, scope: Scope) -> list[Row]:
+        with self._engine.connect() as conn:
+            stmt = (
+                select(
+                    stations.c.station_id,
+                    stations.c.operator_id,
+                    stations.c.name,
+                    stations.c.address,
+                    stations.c.lat,
+                    stations.c.lon,
+                )
+                .where(*self._filters(conn, scope, stations))
+                .order_by(stations.c.station_id)
+            )
+            return [dict(r) for r in conn.execute(stmt).mappings()]
 
     # --- scorecards -----------------------------------------------------------------------
 

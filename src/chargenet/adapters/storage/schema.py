@@ -136,6 +136,10 @@ stations = Table(
     Column("registered_at", UtcDateTime, nullable=False),
     Column("retired_at", UtcDateTime),
     Column("as_of", UtcDateTime, nullable=False),
+    # When it is open to the public (R39, core/registry/public_hours.py), as last stated
+    # by `station.public_hours_set`; None: its registered access alone.
+    Column("public_hours", String(200)),
+    Column("public_hours_as_of", UtcDateTime),
     Index("ix_stations_operator", "operator_id"),
 )
 

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from chargenet.adapters import tabular
+from chargenet.app.filings import EVCHART_COLUMNS, UK_POINT_COLUMNS, UK_REPORT_COLUMNS
 from chargenet.app.supervision_ports import Scope
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
@@ -199,6 +200,58 @@ def uk(
             "meets_uk_99",
         ),
     )
+
+
+def _filing(
+    tables: dict[str, list[dict[str, Any]]],
+    columns: dict[str, tuple[str, ...]],
+    out: Path | None,
+    name: str,
+    show: str,
+) -> None:
+    """Write a filing (`--out x.zip`: a CSV per table; `x.xlsx`: a sheet each), or print
+    its `show` table."""
+    if out is None:
+        _show(tables[show], None, name, columns.get(show, ()))
+        return
+    fmt = out.suffix.lstrip(".").lower()
+    out.write_bytes(tabular.render_sheets(tables, columns, fmt, f"{name}-"))
+    counts = ", ".join(f"{k} {len(v)}" for k, v in tables.items())
+    console.print(f"{name} written to {out} ({counts})")
+
+
+@app.command()
+def evchart(
+    year: Annotated[int, typer.Option(help="Calendar year")],
+    quarter: Annotated[int, typer.Option(help="Quarter, 1 to 4")],
+    area: Area = None,
+    operator: Operator = None,
+    out: Annotated[
+        Path | None, typer.Option(help="A .zip (one CSV per module) or .xlsx file")
+    ] = None,
+    db: Db = None,
+) -> None:
+    """NEVI's quarterly data submission in EV-ChART's format (23 CFR 680.112): stations,
+    ports, sessions, 12-month uptime per port (680.116(b)) and outages."""
+    platform = _platform(db)
+    tables = platform.filings.evchart(Scope(area, operator), year, quarter)
+    _filing(tables, EVCHART_COLUMNS, out, f"evchart-{year}-q{quarter}", "uptime")
+
+
+@app.command("uk-report")
+def uk_report(
+    year: Annotated[int, typer.Option(help="Calendar year")],
+    area: Area = None,
+    operator: Operator = None,
+    out: Annotated[Path | None, typer.Option(help="A .xlsx or .zip file")] = None,
+    db: Db = None,
+) -> None:
+    """UK PCPR 2023 reg. 8: each operator's annual report on its rapid network's
+    reliability, with each charge point's."""
+    platform = _platform(db)
+    tables = platform.filings.uk_annual(Scope(area, operator), year)
+    columns = {"report": UK_REPORT_COLUMNS, "charge_points": UK_POINT_COLUMNS}
+    _filing(tables, columns, out, f"uk-reliability-{year}", "report")
 
 
 @app.command()

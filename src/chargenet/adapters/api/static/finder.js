@@ -66,6 +66,7 @@ async function search() {
   const params = {
     lat: here.lat, lon: here.lon, limit: 15, radius_km: 100,
     available: form.get("available") ? "true" : "", dc: form.get("dc") ? "true" : "",
+    open_now: form.get("open_now") ? "true" : "",
     min_power_kw: form.get("min_power_kw") || "", operator: form.get("operator") || "",
   };
   document.getElementById("where").textContent =
@@ -73,6 +74,9 @@ async function search() {
   last = await get("/api/v1/finder/nearest", params);
   render();
 }
+
+// When an institution's own station is open to the public (R39), in the reader's language.
+function publicHours(s) { return s.public_hours_label[lang() === "en" ? "en" : "zh"]; }
 
 // Free fast (DC) and slow (AC) connectors, each kind the station has.
 function facts(s) {
@@ -94,6 +98,7 @@ function render() {
         <span>${t("price")} ${price(s.price)}</span>
       </div>
       <div class="meta">${operatorName(s)}</div>
+      ${s.public_hours_label ? html`<div class="meta public-hours">${publicHours(s)}${s.open_now ? "" : html` · <span class="badge closed">${t("closed_now")}</span>`}</div>` : ""}
     </article>`)}`);
   for (const el of list.querySelectorAll(".result")) {
     el.addEventListener("click", () => showStation(el.dataset.station));
@@ -135,7 +140,9 @@ async function showStation(id) {
   document.getElementById("search").hidden = true;
   panel.hidden = false;
   const nav = navigationLinks(s);
-  const open = openNow(s.opening_hours);
+  // Open now: within its opening hours and, where it states them, its public hours (the
+  // server decides those in the platform's local time).
+  const open = openNow(s.opening_hours) && s.open_now !== false;
   const source = s.price ? t("price_source_" + s.price.source) : "";
   show(panel, html`
     <button class="link" id="back" type="button">← ${t("back")}</button>
@@ -155,6 +162,7 @@ async function showStation(id) {
       <dt>${t("operator")}</dt><dd id="detail-operator">${operatorName(s)}</dd>
       <dt>${t("address")}</dt><dd>${s.address ?? "—"}</dd>
       <dt>${t("opening_hours")}</dt><dd>${s.opening_hours === "24/7" ? t("all_day") : s.opening_hours}</dd>
+      ${s.public_hours_label ? html`<dt>${t("public_hours")}</dt><dd id="public-hours">${publicHours(s)}</dd>` : ""}
       <dt>${t("price")}</dt><dd id="detail-price">${price(s.price)}${s.price ? html`
         <div class="muted small" id="price-source">${source}</div>` : ""}
         <div class="muted small">${t("no_time_of_day")}</div></dd>

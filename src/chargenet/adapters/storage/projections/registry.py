@@ -18,6 +18,7 @@ from chargenet.core.events import (
     Event,
     OperatorRegistered,
     OperatorUpdated,
+    StationPublicHoursSet,
     StationRegistered,
     StationRetired,
     StationUpdated,
@@ -106,6 +107,20 @@ def _apply_station_retired(conn: Connection, event: StationRetired) -> None:
         )
     ):
         _retire_charger(conn, row.charger_id, event.occurred_at)
+
+
+def _apply_public_hours(conn: Connection, event: StationPublicHoursSet) -> None:
+    existing = fetch_row(conn, stations, station_id=event.station_id)
+    if existing is None:
+        raise UnknownReference("station", event.station_id)
+    held = existing["public_hours_as_of"]
+    if held is not None and held > event.occurred_at:
+        return  # older than what we hold
+    conn.execute(
+        update(stations)
+        .where(stations.c.station_id == event.station_id)
+        .values(public_hours=event.hours.strip() or None, public_hours_as_of=event.occurred_at)
+    )
 
 
 def _apply_charger(conn: Connection, event: ChargerRegistered | ChargerUpdated) -> None:
@@ -234,6 +249,7 @@ APPLIERS: dict[type[Event], Any] = {
     StationRegistered: _apply_station,
     StationUpdated: _apply_station,
     StationRetired: _apply_station_retired,
+    StationPublicHoursSet: _apply_public_hours,
     ChargerRegistered: _apply_charger,
     ChargerUpdated: _apply_charger,
     ChargerRetired: _apply_charger_retired,
