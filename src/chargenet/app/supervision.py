@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -63,11 +63,13 @@ from chargenet.core.ids import AlarmId, ChargerId, EventId, OrderId
 from chargenet.core.oversight import ExclusionReason, ZombieOutcome
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, TargetKind
+from chargenet.kit.cache import VersionedCache
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id, stable_id
 from chargenet.kit.timeutil import from_micros, require_utc, to_micros
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SOURCE = Source(adapter="supervision")
 GROUPINGS = (
@@ -163,6 +165,15 @@ class SupervisionService:
         self.orders = orders
         self.clock = clock
         self.config = config or SupervisionConfig()
+        # Uptime and scorecards take seconds for a city: kept per question until what they
+        # are computed from changes (`figures_version`), like planning's coverage.
+        self._answers = VersionedCache(size=64)
+
+    def _cached(self, question: tuple[Any, ...], end: datetime, compute: Callable[[], T]) -> T:
+        version = getattr(self.queries, "figures_version", None)
+        if version is None:
+            return compute()
+        return self._answers.get(question, version(end, self.clock.now()), compute)
 
     async def _submit(self, events: Sequence[Event]) -> None:
         outcomes = await self.pipeline.submit(events)
@@ -492,8 +503,13 @@ class SupervisionService:
         unit: str | None = None,
     ) -> list[Row]:
         """NEVI and UK figures per group over [start, end)."""
-        measured = self.measure(scope, [start, end], self._unit_for(by, unit))
-        return self._grouped(measured, by)[0]
+
+        def compute() -> list[Row]:
+            measured = self.measure(scope, [start, end], self._unit_for(by, unit))
+            return self._grouped(measured, by)[0]
+
+        rows = self._cached(("uptime", scope, start, end, by, unit), end, compute)
+        return [dict(r) for r in rows]  # callers may change their copy
 
     def _connectors_in_service(
         self, measured: Measured, groups: Any, n: int, lo: datetime, hi: datetime
@@ -1065,6 +1081,11 @@ class SupervisionService:
     def scorecards(self, scope: Scope, start: datetime, end: datetime) -> list[Scorecard]:
         """Operator scorecards over [start, end), ranked within the scope (an area)."""
         start, end = require_utc(start), require_utc(end)
+        return self._cached(
+            ("scorecards", scope, start, end), end, lambda: self._scorecards(scope, start, end)
+        )
+
+    def _scorecards(self, scope: Scope, start: datetime, end: datetime) -> list[Scorecard]:
         measured, heads, nevi, offline, repairs = self._uptime_by(scope, [start, end], "operator")
         activity = self.queries.operator_activity(
             scope, start, end, self.config.zombies.min_success_energy_wh

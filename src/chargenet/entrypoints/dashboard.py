@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -26,6 +27,7 @@ from chargenet.app.monthly import MonthlySupervision, PlanningProgress
 from chargenet.app.trends import Trends
 from chargenet.bootstrap import Platform
 from chargenet.core.areas import AreaLevel
+from chargenet.core.errors import UnknownReference
 
 log = logging.getLogger(__name__)
 WARM_UP_AFTER_S = 3.0
@@ -89,7 +91,16 @@ def dashboard_parts(
         return [dict(r) for r in rows]
 
     progress, supervision = report_sources(platform)
-    trends = Trends(figures, supervision)
+
+    def valley_share(start: datetime, end: datetime, area: str) -> float | None:
+        # Orderly charging's own figure (the API's /orderly/valley-share), not a second count.
+        try:
+            share = platform.orderly.valley_share(start, end, area, None)["valley_share"]
+        except UnknownReference:  # no grid time-of-use periods configured
+            return None
+        return None if share is None else float(share)
+
+    trends = Trends(figures, supervision, valley_share)
 
     def render(area: str, month: Month, fmt: str) -> tuple[bytes, str, str]:
         zone = platform.settings.local_timezone

@@ -126,7 +126,9 @@ def supervision_router(
         return value
 
     def period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
-        stop = instant(end, service.clock.now())
+        # By default up to the last whole minute: everyone asking within a minute asks the
+        # same question, answered from the cache while its inputs stay as they were.
+        stop = instant(end, service.clock.now().replace(second=0, microsecond=0))
         begin = instant(start, stop - timedelta(days=30))
         if begin >= stop:
             raise HTTPException(422, "start must be before end")

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 
 from chargenet.adapters.storage import like
-from chargenet.adapters.storage.interface_log import compliance_by_operator
+from chargenet.adapters.storage.interface_log import compliance_by_operator, interface_traffic
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.schema import (
     alarms,
@@ -44,7 +44,7 @@ from chargenet.adapters.storage.tables_supervision_data import credit_penalties,
 from chargenet.app.supervision import stop_state
 from chargenet.app.supervision_ports import Page, Row, Scope
 from chargenet.core.oversight import ZombieStage
-from chargenet.kit.timeutil import from_micros
+from chargenet.kit.timeutil import from_micros, to_micros
 
 _DOWN = ("offline", "faulted", "unavailable")
 _STEP_ORDER = {"detected": 0, "notified": 1, "escalated": 2, "reported": 3}
@@ -86,6 +86,37 @@ class SupervisionReads:
     def _all(self, stmt: Select[Any]) -> list[Row]:
         with self._engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    # --- what the figures are computed from ---------------------------------------------
+
+    def figures_version(self, end: datetime, now: datetime) -> tuple[Any, ...]:
+        """What uptime and scorecards over a period ending at `end` are computed from,
+        as counts and newest changes (cache key): the fleet, exclusions, zombie cases,
+        credit penalties and partners' traffic, and the reports, sessions and alarms
+        from before `end`. A report arriving now about now does not move the version of
+        a period that ended a minute ago; a late report about that period does. A
+        period not yet over also keys on the log's newest event."""
+        end_us = to_micros(end)
+        parts: list[Any] = []
+        with self._engine.connect() as conn:
+
+            def add(stmt: Select[Any]) -> None:
+                parts.extend(conn.execute(stmt).one())
+
+            for table in (stations, chargers, connectors):
+                add(select(func.count(), func.max(table.c.as_of)).select_from(table))
+            x, z, c = outage_exclusions, zombie_cases, credit_penalties
+            add(select(func.count(), func.count(x.c.withdrawn_at), func.max(x.c.excluded_at)))
+            add(select(func.count(), func.count(z.c.closed_at), func.max(z.c.detected_at)))
+            add(select(func.count(), func.max(c.c.recorded_at), func.max(c.c.appeal_decided_at)))
+            add(select(func.count(), func.sum(interface_traffic.c.messages)))
+            for history in (status_history, presence_history, power_limit_history):
+                add(select(func.count(), func.max(history.c.at_us)).where(history.c.at_us < end_us))
+            add(select(func.count()).select_from(sessions).where(sessions.c.ended_at < end))
+            add(select(func.count()).select_from(alarms).where(alarms.c.raised_at < end))
+            if end > now:
+                add(select(func.max(events.c.seq)))
+        return tuple(parts)
 
     # --- fleet and history ----------------------------------------------------------------
 

@@ -83,7 +83,7 @@ const WORDS = {
     refused_workspace: "此页面属于其他角色。您的账号可以使用以下页面：", login_other: "换一个账号登录",
     refused_dashboard: "监管驾驶舱仅供监管人员和管理员使用。",
     trends: "趋势", time_range: "时间范围", months_6: "近6个月", months_12: "近12个月", months_24: "近24个月",
-    uptime_short: "可用率%", alarms_raised: "新增告警", progress_map: "规划目标进度",
+    uptime_short: "可用率%", alarms_raised: "新增告警", valley_share: "谷时充电占比%", progress_map: "规划目标进度",
   },
   en: {
     brand: "One charging network", finder: "Find a charger", dashboard: "Regulator dashboard",
@@ -173,7 +173,7 @@ const WORDS = {
     refused_title: "This page is not for your role", refused_workspace: "This page belongs to another role. Your account can use:",
     login_other: "Log in with another account", refused_dashboard: "The regulator dashboard is for regulators and administrators.",
     trends: "Trends", time_range: "Time range", months_6: "Last 6 months", months_12: "Last 12 months",
-    months_24: "Last 24 months", uptime_short: "Uptime %", alarms_raised: "Alarms raised", progress_map: "Target progress",
+    months_24: "Last 24 months", uptime_short: "Uptime %", alarms_raised: "Alarms raised", valley_share: "Valley-hour share %", progress_map: "Target progress",
   },
 };
 
