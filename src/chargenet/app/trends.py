@@ -1,8 +1,8 @@
 """Trends over time for the regulator's overview: per month end, the piles in service
 (R01), the vehicle-to-pile ratio, uptime over the month (NEVI), alarms raised, zombie
 cases and stop orders, and the share of the month's charging energy in the grid's valley
-hours (orderly charging's own figure). A finished month does not change, so its point is computed once;
-the running month is recomputed after a few minutes."""
+hours (orderly charging's own figure). A finished month does not change, so its point is
+computed once; the running month is recomputed after a few minutes."""
 
 from __future__ import annotations
 
