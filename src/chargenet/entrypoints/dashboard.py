@@ -142,12 +142,21 @@ def dashboard_parts(
             zone=platform.settings.local_timezone,
             currency=platform.settings.currency,
             trends=trends.trend,
+            tiles=_tiles(platform),
         ),
     ]
     jobs: list[Callable[[Platform], Awaitable[None]]] = [live_index]
     if warm_up:
         jobs.append(warm_caches)
     return DashboardParts(routers=routers, index=index, figures=figures, jobs=jobs)
+
+
+def _tiles(platform: Platform) -> dict[str, str] | None:
+    """The deployer's base map for the pages' maps (None: drawn from data alone)."""
+    settings = platform.settings
+    if not settings.map_tile_url:
+        return None
+    return {"url": settings.map_tile_url, "attribution": settings.map_tile_attribution}
 
 
 async def _in_a_daemon_thread(work: Callable[[], object]) -> None:
