@@ -52,6 +52,7 @@ from chargenet.core.events import (
     Source,
     StopOrderIssued,
     StopOrderLifted,
+    StopOrderRectificationReported,
     ZombieClosed,
     ZombieDetected,
     ZombieEscalated,
@@ -872,16 +873,20 @@ class SupervisionService:
             raise UnknownReference("zombie case", case_id)
         if case["stage"] == "closed":
             raise DomainError(f"case {case_id} is closed")
-        await self._submit(
-            [
-                ZombieRectificationReported(
-                    **event_meta(new_id(), SOURCE, self.clock.now()),
-                    case_id=case_id,
-                    note=note,
-                    by=by,
-                )
-            ]
-        )
+        await self._report(ZombieRectificationReported, case_id=case_id, note=note, by=by)
+
+    async def report_stop_rectification(self, stop_id: str, note: str, by: str) -> None:
+        """The operator's account of what it did to rectify under a stop order; the order
+        stays in force until a regulator lifts it."""
+        stop = self.queries.stop_order(stop_id)
+        if stop is None:
+            raise UnknownReference("stop order", stop_id)
+        if stop["lifted_at"] is not None:
+            raise DomainError(f"stop order {stop_id} is lifted")
+        await self._report(StopOrderRectificationReported, stop_id=stop_id, note=note, by=by)
+
+    async def _report(self, kind: type[Event], **fields: str) -> None:
+        await self._submit([kind(**event_meta(new_id(), SOURCE, self.clock.now()), **fields)])
 
     # --- alarms ---------------------------------------------------------------------------
 

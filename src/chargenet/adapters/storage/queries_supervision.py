@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 
 from chargenet.adapters.storage import like
-from chargenet.adapters.storage.interface_log import compliance_by_operator, interface_traffic
+from chargenet.adapters.storage.interface_log import compliance_by_operator
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.schema import (
     alarms,
@@ -40,7 +40,11 @@ from chargenet.adapters.storage.tables_supervision import (
     zombie_case_steps,
     zombie_cases,
 )
-from chargenet.adapters.storage.tables_supervision_data import credit_penalties, incidents
+from chargenet.adapters.storage.tables_supervision_data import (
+    credit_penalties,
+    incidents,
+    interface_traffic,
+)
 from chargenet.app.supervision import stop_state
 from chargenet.app.supervision_ports import Page, Row, Scope
 from chargenet.core.oversight import ZombieStage
@@ -100,7 +104,7 @@ class SupervisionReads:
         parts: list[Any] = []
         with self._engine.connect() as conn:
 
-            def add(stmt: Select[Any]) -> None:
+            def add(stmt: Any) -> None:
                 parts.extend(conn.execute(stmt).one())
 
             for table in (stations, chargers, connectors):

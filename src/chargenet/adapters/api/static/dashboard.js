@@ -263,6 +263,11 @@ const LISTS = {
       { label: "reason", cell: (r) => esc(r.reason) },
       { label: "state", cell: (r) => `<span class="badge st-${esc(r.state)}">${esc(word("stop_state", r.state))}</span>` },
       { label: "deliveries", cell: (r) => deliveries(r), nw: true },
+      // the operator's newest report of what it did (its workspace sends it)
+      { label: "rectification", cell: (r) => r.rectified_at
+        ? `<span class="badge ok">${esc(t("reported"))}</span> <span class="muted small">${when(r.rectified_at)}</span>` +
+          `<div class="small rectification">${esc(r.rectification)}</div>`
+        : `<span class="muted">—</span>` },
       { label: "actions", cell: (r) => r.lifted_at ? `<span class="muted">${when(r.lifted_at)}</span>` : actions(r.stop_id, [button("lift", r.stop_id, "lift")]) },
     ],
   },
