@@ -174,7 +174,8 @@ class SupervisionService:
         version = getattr(self.queries, "figures_version", None)
         if version is None:
             return compute()
-        return self._answers.get(question, version(end, self.clock.now()), compute)
+        inputs = version(end, self.clock.now(), scorecards=question[0] == "scorecards")
+        return self._answers.get(question, inputs, compute)
 
     async def _submit(self, events: Sequence[Event]) -> None:
         outcomes = await self.pipeline.submit(events)
