@@ -5,7 +5,8 @@ first meaningful content of the finder and the regulator dashboard on the demo c
     .venv/bin/python -m benchmarks.pages.run --only cli      # the commands only
     .venv/bin/python -m benchmarks.pages.run --runs 7
 
-Commands: `chargenet --help` and `chargenet ocpp set-password` (on a fresh SQLite file),
+Commands: `chargenet --help`, `chargenet ocpp set-password` and `chargenet users list` (on a
+fresh SQLite file),
 each run `--runs` times in a new process; the baseline, measured in the same run, is a
 process that imports what every command used to import before running (the platform's
 composition root, the web app and planning's solvers) and nothing else.
@@ -63,6 +64,7 @@ def cli(runs: int) -> None:
                 "chargenet ocpp set-password",
                 [str(CHARGENET), "ocpp", "set-password", charger, "--db", db],
             ),
+            ("chargenet users list", [str(CHARGENET), "users", "list", "--db", db]),
         ):
             median, times = median_of(runs, command)
             shown = ", ".join(f"{t:.3f}" for t in times)

@@ -21,6 +21,12 @@ class Settings:
     port: int = 8080
     local_timezone: str = DEFAULT_LOCAL_TZ  # only for display and local-day boundaries
     currency: str = "CNY"
+    # A base map for the finder's and the dashboard's maps: a tile URL template
+    # (https://tiles.example.org/{z}/{x}/{y}.png; {s} for subdomains), e.g. the deployer's
+    # own tile server. None (the default): maps drawn from the platform's data alone, which
+    # works without internet. The pages' Content-Security-Policy admits its host only.
+    map_tile_url: str | None = None
+    map_tile_attribution: str = ""  # credit the tiles' licence asks for, shown on the map
     auto_migrate: bool = True
     sqlite_synchronous: str = "FULL"  # FULL: a committed batch survives power loss
     # PostgreSQL with fsync or full_page_writes off can lose acknowledged data: refused
@@ -90,6 +96,8 @@ class Settings:
             ("port", int),
             ("local_timezone", str),
             ("currency", str),
+            ("map_tile_url", str),
+            ("map_tile_attribution", str),
             ("sqlite_synchronous", str),
             ("ingest_max_batch", int),
             ("ingest_writer", str),

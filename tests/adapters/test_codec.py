@@ -73,6 +73,7 @@ from chargenet.core.events import (
     StationUpdated,
     StopOrderIssued,
     StopOrderLifted,
+    StopOrderRectificationReported,
     SwapBatteriesReported,
     SwapStationRegistered,
     SwapStationRetired,
@@ -403,6 +404,7 @@ SAMPLES: list[Event] = [
         issued_by="bureau",
         alarm_id="A1",
     ),
+    StopOrderRectificationReported(**meta(), stop_id="P1", note="cable replaced", by="jinbei"),
     StopOrderLifted(**meta(), stop_id="P1", by="bureau", reason="rectified"),
     TariffPublished(
         **meta(),

@@ -2,7 +2,8 @@
 a 390×844 phone, against a running `chargenet demo`:
 
 - a driver finds a place, filters, opens a station and hands off to a navigation app;
-- an operator logs in, sees the cases addressed to it and reports a rectification;
+- an operator logs in, sees the cases addressed to it and reports a rectification, on a
+  zombie-pile case and on a stop order, which the regulator then sees;
 - a regulator opens the overview, drills down county → township → station and downloads
   the monthly report as PDF and XLSX.
 
@@ -159,7 +160,7 @@ def test_switching_language_before_the_panels_load_throws_nothing(
 
 
 def test_an_operator_sees_its_cases_and_reports_a_rectification(
-    page: Any, demo: str, screen: str
+    page: Any, demo: str, screen: str, browser: Any
 ) -> None:
     log_in(page, demo, "jinbei", "demo-jinbei", "/workspace")
     cases = page.request.get(f"{demo}/api/v1/supervision/zombies", params={"limit": 500})
@@ -189,6 +190,8 @@ def test_an_operator_sees_its_cases_and_reports_a_rectification(
         assert any(s["step"] == "reported" and "replaced the modem" in s["detail"] for s in steps)
         shot(page, f"workspace-reported-{screen}")
 
+    _a_stop_order_rectified(page, demo, screen, browser, stations[screen == "phone"])
+
     page.click("#ws-tabs [data-list=refused]")
     refused = page.request.get(f"{demo}/api/v1/events/rejected", params={"limit": 200}).json()
     body = page.locator("#ws-list").inner_text()
@@ -201,6 +204,50 @@ def test_an_operator_sees_its_cases_and_reports_a_rectification(
     assert page.locator("#dash").is_hidden()
     assert axe_violations(page) == []
     shot(page, f"refused-{screen}")
+
+
+def _a_stop_order_rectified(
+    page: Any, demo: str, screen: str, browser: Any, station: dict[str, Any]
+) -> None:
+    """A regulator stops one of the operator's stations; the operator reports from its
+    workspace what it did; the regulator sees the report on the order, then lifts it."""
+    regulator = browser.new_context(locale="zh-CN")
+    login = {"username": "xinzhou", "password": "demo-xinzhou"}
+    assert regulator.request.post(f"{demo}/api/v1/auth/login", data=login).ok
+    csrf = {"X-CSRF-Token": next(c["value"] for c in regulator.cookies() if "csrf" in c["name"])}
+    stop = regulator.request.post(
+        f"{demo}/api/v1/supervision/stop-orders",
+        data={"target_kind": "station", "target_id": station["station_id"], "reason": "线缆破损"},
+        headers=csrf,
+    ).json()
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']", timeout=90_000)
+    page.click("#ws-tabs [data-list=orders]")
+    row = page.locator(f"#ws-list tr[data-id='{stop['stop_id']}']")
+    row.locator("button[data-act=report]").click()
+    row.locator("input").fill("更换了充电线缆 replaced the cable")
+    row.locator("button[type=submit]").click()
+    page.wait_for_selector(f"#ws-list tr[data-id='{stop['stop_id']}'] .badge.ok", timeout=10_000)
+    assert axe_violations(page) == []
+    shot(page, f"workspace-stop-reported-{screen}")
+
+    seen = regulator.request.get(f"{demo}/api/v1/supervision/stop-orders/{stop['stop_id']}")
+    assert seen.json()["rectification"] == "更换了充电线缆 replaced the cable"
+    assert seen.json()["lifted_at"] is None  # still in force: the regulator decides
+    if screen == "desktop":  # and on the dashboard's stop-order list
+        dashboard = regulator.new_page()
+        dashboard.goto(f"{demo}/dashboard")
+        dashboard.wait_for_selector("body[data-ready='1']", timeout=90_000)
+        dashboard.click("#list-tabs button[data-list=orders]")
+        reported = dashboard.locator(f"#list .acts[data-for='{stop['stop_id']}']")
+        assert "replaced the cable" in reported.locator("xpath=ancestor::tr").inner_text()
+    lifted = regulator.request.post(
+        f"{demo}/api/v1/supervision/stop-orders/{stop['stop_id']}/lift",
+        data={"reason": "复查合格"},
+        headers=csrf,
+    )
+    assert lifted.ok
+    regulator.close()
 
 
 def test_a_regulator_drills_down_and_downloads_the_report(

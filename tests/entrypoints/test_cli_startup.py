@@ -60,3 +60,16 @@ def test_setting_a_charger_password_loads_only_the_store(tmp_path: Path) -> None
     out, modules = loaded("ocpp", "set-password", "NOPE", "--db", db)
     assert "no charger 'NOPE' is registered" in out
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_managing_users_loads_only_the_users_table(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    out, modules = loaded("users", "list", "--db", db)
+    assert "chargenet db upgrade" in out  # no schema yet: said, not made behind one's back
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    loaded("db", "upgrade", "--db", db)
+    out, modules = loaded("users", "disable", "nobody", "--db", db)
+    assert "no user 'nobody'" in out
+    assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+    out, _ = loaded("users", "add", "--help")
+    assert "$CHARGENET_DATABASE_URL or sqlite:///var/chargenet.db" in out

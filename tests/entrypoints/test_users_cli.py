@@ -46,6 +46,7 @@ def test_adding_listing_and_disabling_a_user(sqlite_url: str) -> None:
 
 
 def test_bad_users_are_refused_with_the_reason(sqlite_url: str) -> None:
+    bootstrap(Settings(database_url=sqlite_url)).close()  # the schema
     result = runner.invoke(
         app,
         ["users", "add", "op", "--role", "operator", "--password-stdin", "--db", sqlite_url],

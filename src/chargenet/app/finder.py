@@ -79,6 +79,19 @@ class Price:
 
 
 @dataclass(frozen=True, slots=True)
+class ParkingFee:
+    """What parking at a station costs, as its operator published it: a price per hour
+    (an OCPI tariff's PARKING_TIME component, OCPI 2.2.1 §11.4.2, VAT included where
+    stated) or the operator's own words (T/CEC 102 StationInfo ParkFee, free text). A
+    station without either has no entry: unknown, never free."""
+
+    source: str  # "ocpi_tariff" or "tcec"
+    per_hour: Decimal | None = None
+    currency: str | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Filters:
     open_now: bool = False  # only stations open to the public now (their public hours)
     available_now: bool = False
@@ -121,6 +134,7 @@ class LiveIndex:
         self._stopped: set[str] = set()  # chargers under a stop order in force
         self.prices: dict[str, Price] = {}
         self.tariffs: dict[str, DayTariff] = {}  # operators' day tariffs, by station
+        self.parking: dict[str, ParkingFee] = {}  # published parking fees, by station
         self.loaded = False
         # Occupied cells lie within these cell indices: a search that has covered them stops.
         self._bounds = (0, -1, 0, -1)

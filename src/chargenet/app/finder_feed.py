@@ -15,13 +15,14 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chargenet.app.finder import LiveIndex, Price
+from chargenet.app.finder import LiveIndex, ParkingFee, Price
 from chargenet.core.events import (
     ChargerPresenceChanged,
     ChargerRegistered,
     ChargerRetired,
     ChargerUpdated,
     ConnectorStatusChanged,
+    ConnectorTariffsSet,
     Event,
     StationPricesPublished,
     StationPublicHoursSet,
@@ -30,6 +31,8 @@ from chargenet.core.events import (
     StationUpdated,
     StopOrderIssued,
     StopOrderLifted,
+    TariffPublished,
+    TariffWithdrawn,
 )
 from chargenet.core.tariffs import DayTariff
 from chargenet.kit.clock import Clock
@@ -37,6 +40,8 @@ from chargenet.kit.clock import Clock
 log = logging.getLogger(__name__)
 PRICE_WINDOW = timedelta(days=30)
 MAX_BATCH = 5_000
+# What changes a station's published prices or parking fee: reload them at once.
+PRICE_EVENTS = (StationPricesPublished, TariffPublished, TariffWithdrawn, ConnectorTariffsSet)
 
 
 class FinderSource(Protocol):
@@ -49,6 +54,10 @@ class FinderSource(Protocol):
 
     def station_tariffs(self) -> dict[str, DayTariff]:
         """Each station's day tariff as its operator published it (whole-station scope)."""
+        ...
+
+    def station_parking(self) -> dict[str, ParkingFee]:
+        """Each station's parking fee where its operator published one."""
         ...
 
 
@@ -120,7 +129,7 @@ async def follow(
             dirty: set[str] = set()
             for event in batch:
                 dirty |= apply(index, event)
-            if any(isinstance(e, StationPricesPublished) for e in batch):
+            if any(isinstance(e, PRICE_EVENTS) for e in batch):
                 await _prices(index, source, clock)
             if dirty:
                 rows = await asyncio.to_thread(source.finder_rows, sorted(dirty))
@@ -131,11 +140,12 @@ async def follow(
 
 async def _reload(index: LiveIndex, source: FinderSource, clock: Clock) -> None:
     rows = await asyncio.to_thread(source.finder_rows)
+    await _prices(index, source, clock)  # before the index says it is loaded
     index.load(rows)
-    await _prices(index, source, clock)
     log.info("finder index loaded: %d stations", len(index.stations))
 
 
 async def _prices(index: LiveIndex, source: FinderSource, clock: Clock) -> None:
     index.prices = await asyncio.to_thread(source.station_prices, clock.now() - PRICE_WINDOW)
     index.tariffs = await asyncio.to_thread(source.station_tariffs)
+    index.parking = await asyncio.to_thread(source.station_parking)

@@ -4,14 +4,12 @@ siting and the monthly progress report, over what the read side holds."""
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from importlib import resources
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 
 from chargenet.analytics.planning.coverage import CoverageInput, check_all
 from chargenet.analytics.planning.model import AreaPoint, PileRecord, StationSite, stations_on
@@ -50,6 +48,7 @@ from chargenet.core.planning.metrics import STANDARD_METRICS, Metric, Notation
 from chargenet.core.planning.pack import PolicyPack, parse_pack
 from chargenet.core.planning.revisions import effective_day, in_force
 from chargenet.core.planning.rules import RuleKind
+from chargenet.kit.cache import VersionedCache
 from chargenet.kit.ids import stable_id
 
 T = TypeVar("T")
@@ -223,33 +222,14 @@ class PlanningService:
         # Coverage and siting are costly (seconds for a city) and read only the registry,
         # targets and packs: kept per question until one of those changes (the data's
         # `registry_version`), a new day begins or the roads are replaced.
-        self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self._cache_lock = threading.Lock()
-        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self._cache = VersionedCache(size=64)
         self._roads_version = 0
-
-    CACHE_SIZE = 64
 
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         version = getattr(self.data, "registry_version", None)
         if version is None:
             return compute()
-        full = (*key, self.today(), self._roads_version, version())
-        with self._cache_lock:
-            if full in self._cache:
-                self._cache.move_to_end(full)
-                return cast(T, self._cache[full])
-            lock = self._key_locks.setdefault(key, threading.Lock())
-        with lock:  # one computation per question at a time; the others wait for it
-            with self._cache_lock:
-                if full in self._cache:
-                    return cast(T, self._cache[full])
-            value = compute()
-            with self._cache_lock:
-                self._cache[full] = value
-                while len(self._cache) > self.CACHE_SIZE:
-                    self._cache.popitem(last=False)
-        return value
+        return self._cache.get(key, (self.today(), self._roads_version, version()), compute)
 
     # roads ---------------------------------------------------------------------------
 

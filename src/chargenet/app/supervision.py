@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -53,6 +53,7 @@ from chargenet.core.events import (
     StationPublicHoursSet,
     StopOrderIssued,
     StopOrderLifted,
+    StopOrderRectificationReported,
     ZombieClosed,
     ZombieDetected,
     ZombieEscalated,
@@ -64,11 +65,13 @@ from chargenet.core.ids import AlarmId, ChargerId, EventId, OperatorId, OrderId,
 from chargenet.core.oversight import ExclusionReason, ZombieOutcome
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, TargetKind
+from chargenet.kit.cache import VersionedCache
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id, stable_id
 from chargenet.kit.timeutil import from_micros, require_utc, to_micros
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SOURCE = Source(adapter="supervision")
 GROUPINGS = (
@@ -175,6 +178,16 @@ class SupervisionService:
         self.orders = orders
         self.clock = clock
         self.config = config or SupervisionConfig()
+        # Uptime and scorecards take seconds for a city: kept per question until what they
+        # are computed from changes (`figures_version`), like planning's coverage.
+        self._answers = VersionedCache(size=64)
+
+    def _cached(self, question: tuple[Any, ...], end: datetime, compute: Callable[[], T]) -> T:
+        version = getattr(self.queries, "figures_version", None)
+        if version is None:
+            return compute()
+        inputs = version(end, self.clock.now(), scorecards=question[0] == "scorecards")
+        return self._answers.get(question, inputs, compute)
 
     async def _submit(self, events: Sequence[Event]) -> None:
         outcomes = await self.pipeline.submit(events)
@@ -502,8 +515,13 @@ class SupervisionService:
         unit: str | None = None,
     ) -> list[Row]:
         """NEVI and UK figures per group over [start, end)."""
-        measured = self.measure(scope, [start, end], self._unit_for(by, unit))
-        return self._grouped(measured, by)[0]
+
+        def compute() -> list[Row]:
+            measured = self.measure(scope, [start, end], self._unit_for(by, unit))
+            return self._grouped(measured, by)[0]
+
+        rows = self._cached(("uptime", scope, start, end, by, unit), end, compute)
+        return [dict(r) for r in rows]  # callers may change their copy
 
     def _connectors_in_service(
         self, measured: Measured, groups: Any, n: int, lo: datetime, hi: datetime
@@ -948,16 +966,20 @@ class SupervisionService:
             raise UnknownReference("zombie case", case_id)
         if case["stage"] == "closed":
             raise DomainError(f"case {case_id} is closed")
-        await self._submit(
-            [
-                ZombieRectificationReported(
-                    **event_meta(new_id(), SOURCE, self.clock.now()),
-                    case_id=case_id,
-                    note=note,
-                    by=by,
-                )
-            ]
-        )
+        await self._report(ZombieRectificationReported, case_id=case_id, note=note, by=by)
+
+    async def report_stop_rectification(self, stop_id: str, note: str, by: str) -> None:
+        """The operator's account of what it did to rectify under a stop order; the order
+        stays in force until a regulator lifts it."""
+        stop = self.queries.stop_order(stop_id)
+        if stop is None:
+            raise UnknownReference("stop order", stop_id)
+        if stop["lifted_at"] is not None:
+            raise DomainError(f"stop order {stop_id} is lifted")
+        await self._report(StopOrderRectificationReported, stop_id=stop_id, note=note, by=by)
+
+    async def _report(self, kind: type[Event], **fields: str) -> None:
+        await self._submit([kind(**event_meta(new_id(), SOURCE, self.clock.now()), **fields)])
 
     # --- alarms ---------------------------------------------------------------------------
 
@@ -1157,6 +1179,11 @@ class SupervisionService:
     def scorecards(self, scope: Scope, start: datetime, end: datetime) -> list[Scorecard]:
         """Operator scorecards over [start, end), ranked within the scope (an area)."""
         start, end = require_utc(start), require_utc(end)
+        return self._cached(
+            ("scorecards", scope, start, end), end, lambda: self._scorecards(scope, start, end)
+        )
+
+    def _scorecards(self, scope: Scope, start: datetime, end: datetime) -> list[Scorecard]:
         measured, heads, nevi, offline, repairs = self._uptime_by(scope, [start, end], "operator")
         activity = self.queries.operator_activity(
             scope, start, end, self.config.zombies.min_success_energy_wh

@@ -1,28 +1,40 @@
 """Trends over time for the regulator's overview: per month end, the piles in service
 (R01), the vehicle-to-pile ratio, uptime over the month (NEVI), alarms raised, zombie
-cases and stop orders. A finished month does not change, so its point is computed once;
-the running month is recomputed after a few minutes."""
+cases and stop orders, and the share of the month's charging energy in the grid's valley
+hours (orderly charging's own figure). A finished month does not change, so its point is
+computed once; the running month is recomputed after a few minutes."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from chargenet.app.figures import Figures, Month, ratio
 from chargenet.app.monthly import MonthlySupervision
+from chargenet.app.supervision import month_edges
 
 Row = dict[str, Any]
 RUNNING_MONTH_TTL_S = 300.0
 MAX_MONTHS = 36
+# (start, end, area) → the valley share of the energy of sessions ended in [start, end),
+# None where nothing was charged or no grid periods are configured.
+ValleyShare = Callable[[datetime, datetime, str], float | None]
 
 
 class Trends:
-    def __init__(self, figures: Figures, supervision: MonthlySupervision | None) -> None:
+    def __init__(
+        self,
+        figures: Figures,
+        supervision: MonthlySupervision | None,
+        valley_share: ValleyShare | None = None,
+    ) -> None:
         self.figures = figures
         self.supervision = supervision
+        self.valley_share = valley_share
         self._done: dict[tuple[str, Month], Row] = {}
         self._running: dict[tuple[str, Month], tuple[float, Row]] = {}
         self._lock = threading.Lock()
@@ -74,7 +86,13 @@ class Trends:
             "alarms_raised": None,
             "zombies_open": None,
             "stops_in_force": None,
+            "valley_share": None,
         }
+        if self.valley_share is not None:
+            start, end = month_edges(month.year, month.month, 1, str(self.figures.zone))
+            point["valley_share"] = self.valley_share(
+                start, end if finished else self.figures.clock.now(), area["code"]
+            )
         if self.supervision is not None:
             rows = self.supervision.monthly_supervision(area, [], month.year, month.month)
             whole = rows[-1] if rows else {}

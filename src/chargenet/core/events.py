@@ -1672,3 +1672,22 @@ class StationPublicHoursSet(Event):
         if self.hours.strip():
             out += public_hours_problems(self.hours)
         return out
+
+
+# --- operator workspace: rectification of stop orders ---
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopOrderRectificationReported(Event):
+    """The operator a stop order is addressed to says what it did to rectify (R33: stop
+    and rectify). The order stays in force: only a regulator lifts it, after weighing the
+    report, which is on the order's record for the regulator to see."""
+
+    TYPE: ClassVar[str] = "stop_order.rectification_reported"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"note": 1000, "by": 200}
+    stop_id: str
+    note: str
+    by: str
+
+    def body_problems(self) -> list[str]:
+        return _empty(stop_id=self.stop_id, note=self.note, by=self.by)

@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -26,6 +27,7 @@ from chargenet.app.monthly import MonthlySupervision, PlanningProgress
 from chargenet.app.trends import Trends
 from chargenet.bootstrap import Platform
 from chargenet.core.areas import AreaLevel
+from chargenet.core.errors import UnknownReference
 
 log = logging.getLogger(__name__)
 WARM_UP_AFTER_S = 3.0
@@ -89,7 +91,16 @@ def dashboard_parts(
         return [dict(r) for r in rows]
 
     progress, supervision = report_sources(platform)
-    trends = Trends(figures, supervision)
+
+    def valley_share(start: datetime, end: datetime, area: str) -> float | None:
+        # Orderly charging's own figure (the API's /orderly/valley-share), not a second count.
+        try:
+            share = platform.orderly.valley_share(start, end, area, None)["valley_share"]
+        except UnknownReference:  # no grid time-of-use periods configured
+            return None
+        return None if share is None else float(share)
+
+    trends = Trends(figures, supervision, valley_share)
 
     def render(area: str, month: Month, fmt: str) -> tuple[bytes, str, str]:
         zone = platform.settings.local_timezone
@@ -131,12 +142,21 @@ def dashboard_parts(
             zone=platform.settings.local_timezone,
             currency=platform.settings.currency,
             trends=trends.trend,
+            tiles=_tiles(platform),
         ),
     ]
     jobs: list[Callable[[Platform], Awaitable[None]]] = [live_index]
     if warm_up:
         jobs.append(warm_caches)
     return DashboardParts(routers=routers, index=index, figures=figures, jobs=jobs)
+
+
+def _tiles(platform: Platform) -> dict[str, str] | None:
+    """The deployer's base map for the pages' maps (None: drawn from data alone)."""
+    settings = platform.settings
+    if not settings.map_tile_url:
+        return None
+    return {"url": settings.map_tile_url, "attribution": settings.map_tile_attribution}
 
 
 async def _in_a_daemon_thread(work: Callable[[], object]) -> None:

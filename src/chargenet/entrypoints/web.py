@@ -210,7 +210,7 @@ def create_app(
         app.include_router(router, dependencies=[Depends(current_principal(auth))])
     for router in [*dashboard.routers, *routers]:
         app.include_router(router)
-    mount_pages(app)
+    mount_pages(app, tile_url=platform.settings.map_tile_url)
     app.state.authenticators = auth
 
     @app.exception_handler(OutsideScope)

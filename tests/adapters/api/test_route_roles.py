@@ -126,6 +126,7 @@ BODIES = {
     "/api/v1/supervision/stations/{station_id}/public-hours": {"hours": "18:00-08:00"},
     "/api/v1/supervision/zombies/{case_id}/close": {"outcome": "dismissed"},
     "/api/v1/supervision/zombies/{case_id}/rectification": {"note": "module replaced"},
+    "/api/v1/supervision/stop-orders/{stop_id}/rectification": {"note": "cable replaced"},
     "/api/v1/supervision/alarms/{alarm_id}/clear": {"reason": "fixed"},
     "/api/v1/supervision/stop-orders": {
         "target_kind": "charger",

@@ -304,3 +304,32 @@ def test_public_hours_are_set_by_their_operator_or_regulator_and_shown_in_the_fi
     }
     assert isinstance(shown["open_now"], bool)
     assert client.put(url, json={"hours": ""}, headers=auth("op1")).status_code == 200
+def test_an_operator_reports_a_rectification_on_a_stop_order_addressed_to_it(
+    client: TestClient,
+) -> None:
+    issued = client.post(
+        "/api/v1/supervision/stop-orders",
+        json={"target_kind": "station", "target_id": "S1", "reason": "exposed wiring"},
+        headers=auth("xinfu"),
+    )
+    assert issued.status_code in (200, 201), issued.text
+    stop_id = issued.json()["stop_id"]
+    url = f"/api/v1/supervision/stop-orders/{stop_id}/rectification"
+    note = {"note": "wiring enclosed, inspected by an electrician"}
+    assert client.post(url, json=note, headers=auth("op2")).status_code == 403  # not its own
+    assert client.post(url, json=note, headers=auth("xinfu")).status_code == 403  # lifts
+    assert client.post(url, json={"note": ""}, headers=auth("op1")).status_code == 422
+    answer = client.post(url, json=note, headers=auth("op1"))
+    assert answer.status_code == 200, answer.text
+    order = answer.json()
+    assert order["lifted_at"] is None  # still in force: a regulator lifts it
+    assert order["rectification"] == note["note"] and order["rectified_by"] == "op1-staff"
+    [seen] = client.get("/api/v1/supervision/stop-orders", headers=auth("xinfu")).json()
+    assert seen["rectified_at"] is not None and seen["rectification"] == note["note"]
+    lifted = client.post(
+        f"/api/v1/supervision/stop-orders/{stop_id}/lift",
+        json={"reason": "checked on site"},
+        headers=auth("xinfu"),
+    )
+    assert lifted.status_code == 200
+    assert client.post(url, json=note, headers=auth("op1")).status_code == 409

@@ -87,7 +87,9 @@ def dashboard_router(
     zone: str = "Asia/Shanghai",
     currency: str = "CNY",
     trends: Callable[[str, int], dict[str, Any]] | None = None,
+    tiles: dict[str, str] | None = None,
 ) -> APIRouter:
+    """`tiles`: the configured base map ({url, attribution}); None: maps without tiles."""
     router = APIRouter(prefix="/api/v1", tags=["dashboard"])
     regulator = Depends(require(authenticators, Role.REGULATOR))
 
@@ -178,8 +180,9 @@ def dashboard_router(
 
     @router.get("/ui/config", tags=["finder"], **declared(Audience.PUBLIC))
     async def ui_config() -> Any:
-        """What the pages need to show times and money as people here read them."""
-        return {"timezone": zone, "currency": currency}
+        """What the pages need to show times and money as people here read them, and the
+        base map's tile URL template where the deployment configured one (else null)."""
+        return {"timezone": zone, "currency": currency, "map_tiles": tiles}
 
     @router.get("/map/layers", tags=["finder"], **declared(Audience.PUBLIC))
     async def map_layers() -> Any:

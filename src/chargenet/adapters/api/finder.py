@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from chargenet.adapters.api.auth import Authenticator, current_principal
-from chargenet.app.finder import Filters, LiveIndex, StationEntry
+from chargenet.app.finder import Filters, LiveIndex, ParkingFee, StationEntry
 from chargenet.core.access import Audience, Principal, declared
 from chargenet.core.registry import public_hours
 from chargenet.core.registry.model import PowerType
@@ -33,6 +33,16 @@ class PriceOut(BaseModel):
         description="tariff (the operator's published price) or observed (the average of "
         "the station's sessions of the last 30 days that carry a cost)"
     )
+
+
+class ParkingOut(BaseModel):
+    source: str = Field(
+        description="ocpi_tariff (a PARKING_TIME price of a tariff named at the station's "
+        "connectors) or tcec (the operator's fee text, T/CEC ParkFee)"
+    )
+    per_hour: str | None = Field(default=None, description="Decimal string, per hour")
+    currency: str | None = None
+    text: str = Field(default="", description="The operator's words, as published")
 
 
 class Point(BaseModel):
@@ -97,6 +107,9 @@ class FinderStation(BaseModel):
         description="In /nearest: the connectors that pass the filters; in detail: all"
     )
     price: PriceOut | None = None
+    parking: ParkingOut | None = Field(
+        default=None, description="The published parking fee; null: not published (unknown)"
+    )
 
 
 def finder_router(
@@ -187,6 +200,7 @@ def finder_router(
                 if price
                 else None
             ),
+            "parking": _parking(index.parking.get(station.station_id)),
         }
 
     @router.get("/nearest", response_model=list[FinderStation], **declared(Audience.PUBLIC))
@@ -264,3 +278,10 @@ def finder_router(
         return out(found, None, None)
 
     return router
+
+
+def _parking(fee: ParkingFee | None) -> dict[str, Any] | None:
+    if fee is None:
+        return None
+    per_hour = None if fee.per_hour is None else str(fee.per_hour)
+    return {"source": fee.source, "per_hour": per_hour, "currency": fee.currency, "text": fee.text}

@@ -160,7 +160,9 @@ def supervision_router(
         return value
 
     def period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
-        stop = instant(end, service.clock.now())
+        # By default up to the last whole minute: everyone asking within a minute asks the
+        # same question, answered from the cache while its inputs stay as they were.
+        stop = instant(end, service.clock.now().replace(second=0, microsecond=0))
         begin = instant(start, stop - timedelta(days=30))
         if begin >= stop:
             raise HTTPException(422, "start must be before end")
@@ -398,17 +400,18 @@ def supervision_router(
         await act(service.close_zombie(case_id, body.outcome, body.note, principal.name))
         return await call(queries.zombie_case, case_id)
 
+    Reporter = Annotated[Principal, Depends(require(authenticators, Role.OPERATOR))]
+
+    def reporter(principal: Principal) -> None:
+        if principal.role is Role.REGULATOR:
+            raise HTTPException(403, "the operator reports a rectification; regulators decide")
+
     @router.post("/zombies/{case_id}/rectification", **declared(Audience.OPERATOR))
-    async def report_rectification(
-        principal: Annotated[Principal, Depends(require(authenticators, Role.OPERATOR))],
-        case_id: str,
-        body: RectificationIn,
-    ) -> Any:
+    async def report_rectification(principal: Reporter, case_id: str, body: RectificationIn) -> Any:
         """The operator reports what it did about its case (repaired, reconnected, asked
         for the exit). The case stays open until the rules stop holding or a regulator
         closes it; the report is one of its steps."""
-        if principal.role is Role.REGULATOR:
-            raise HTTPException(403, "the operator reports a rectification; regulators close")
+        reporter(principal)
         await check_row(principal, await call(queries.zombie_case, case_id), f"case {case_id!r}")
         await act(service.report_rectification(case_id, body.note, principal.name))
         return await call(queries.zombie_case, case_id)
@@ -501,6 +504,20 @@ def supervision_router(
             principal, await call(queries.stop_order, stop_id), f"stop order {stop_id!r}"
         )
         await act(service.lift_stop(stop_id, principal.name, body.reason))
+        return await call(queries.stop_order, stop_id)
+
+    @router.post("/stop-orders/{stop_id}/rectification", **declared(Audience.OPERATOR))
+    async def report_stop_rectification(
+        principal: Reporter, stop_id: str, body: RectificationIn
+    ) -> Any:
+        """The operator a stop order is addressed to reports what it did to rectify. The
+        order stays in force until a regulator lifts it; the stop-order lists carry the
+        newest report (`rectified_at`, `rectified_by`, `rectification`)."""
+        reporter(principal)
+        await check_row(
+            principal, await call(queries.stop_order, stop_id), f"stop order {stop_id!r}"
+        )
+        await act(service.report_stop_rectification(stop_id, body.note, principal.name))
         return await call(queries.stop_order, stop_id)
 
     # --- scorecards -----------------------------------------------------------------------

@@ -22,8 +22,9 @@ from chargenet.adapters.storage.schema import (
     stations,
 )
 from chargenet.adapters.storage.stopped import stopped
+from chargenet.adapters.storage.tables_ocpi import connector_tariffs, tariffs
 from chargenet.adapters.storage.tables_tcec import station_prices
-from chargenet.app.finder import Price
+from chargenet.app.finder import ParkingFee, Price
 from chargenet.core.access import Principal
 from chargenet.core.tariffs import DayTariff, TariffPeriod, tariff_from_tcec
 
@@ -110,6 +111,44 @@ class DashboardQueries:
                 tariff = tariff_from_tcec(parsed, currency)
                 if tariff is not None and not tariff.problems():
                     out[station_id] = tariff
+        return out
+
+    def station_parking(self) -> dict[str, ParkingFee]:
+        """Parking fees operators published, by station: the hourly PARKING_TIME price of
+        the first tariff in force named at one of the station's connectors (OCPI), else
+        the whole station's fee text (T/CEC ParkFee)."""
+        out: dict[str, ParkingFee] = {}
+        with self._engine.connect() as conn:
+            texts = select(station_prices.c.station_id, station_prices.c.parking_fee).where(
+                station_prices.c.scope == "", station_prices.c.parking_fee != ""
+            )
+            for station_id, text in conn.execute(texts).all():
+                out[station_id] = ParkingFee(source="tcec", text=text)
+            t = tariffs
+            priced = {
+                row.tariff_id: row
+                for row in conn.execute(
+                    select(t.c.tariff_id, t.c.parking_per_hour, t.c.currency).where(
+                        t.c.parking_per_hour.is_not(None), t.c.withdrawn_at.is_(None)
+                    )
+                )
+            }
+            if not priced:
+                return out
+            named = select(connectors.c.station_id, connector_tariffs.c.tariff_ids).join(
+                connector_tariffs, connector_tariffs.c.connector_id == connectors.c.connector_id
+            )
+            for station_id, ids in conn.execute(named.order_by(connectors.c.connector_id)):
+                first = next((priced[i] for i in ids.split(",") if i in priced), None)
+                if (
+                    first is not None
+                    and out.get(station_id, ParkingFee("")).source != "ocpi_tariff"
+                ):
+                    out[station_id] = ParkingFee(
+                        source="ocpi_tariff",
+                        per_hour=Decimal(first.parking_per_hour).quantize(Decimal("0.01")),
+                        currency=first.currency,
+                    )
         return out
 
     def station_prices(self, since: datetime) -> dict[str, Price]:

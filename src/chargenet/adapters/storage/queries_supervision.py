@@ -40,11 +40,15 @@ from chargenet.adapters.storage.tables_supervision import (
     zombie_case_steps,
     zombie_cases,
 )
-from chargenet.adapters.storage.tables_supervision_data import credit_penalties, incidents
+from chargenet.adapters.storage.tables_supervision_data import (
+    credit_penalties,
+    incidents,
+    interface_traffic,
+)
 from chargenet.app.supervision import stop_state
 from chargenet.app.supervision_ports import Page, Row, Scope
 from chargenet.core.oversight import ZombieStage
-from chargenet.kit.timeutil import from_micros
+from chargenet.kit.timeutil import from_micros, to_micros
 
 _DOWN = ("offline", "faulted", "unavailable")
 _STEP_ORDER = {"detected": 0, "notified": 1, "escalated": 2, "reported": 3}
@@ -86,6 +90,44 @@ class SupervisionReads:
     def _all(self, stmt: Select[Any]) -> list[Row]:
         with self._engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    # --- what the figures are computed from ---------------------------------------------
+
+    def figures_version(
+        self, end: datetime, now: datetime, scorecards: bool = False
+    ) -> tuple[Any, ...]:
+        """What uptime (and, with `scorecards`, operator scorecards) over a period ending
+        at `end` are computed from, as counts and newest changes (cache key): the fleet,
+        exclusions and the status, presence and power-limit reports from before `end`; for
+        scorecards also zombie cases, credit penalties, partners' traffic, and sessions and
+        alarms from before `end`. A report arriving now about now does not move the
+        version of a period that ended a minute ago; a late report about that period does.
+        A period not yet over also keys on the log's newest event."""
+        end_us = to_micros(end)
+        parts: list[Any] = []
+        with self._engine.connect() as conn:
+
+            def add(stmt: Any) -> None:
+                parts.extend(conn.execute(stmt).one())
+
+            for table in (stations, chargers, connectors):
+                add(select(func.count(), func.max(table.c.as_of)).select_from(table))
+            x = outage_exclusions
+            add(select(func.count(), func.count(x.c.withdrawn_at), func.max(x.c.excluded_at)))
+            for history in (status_history, presence_history, power_limit_history):
+                add(select(func.count(), func.max(history.c.at_us)).where(history.c.at_us < end_us))
+            if scorecards:
+                z, c = zombie_cases, credit_penalties
+                add(select(func.count(), func.count(z.c.closed_at), func.max(z.c.detected_at)))
+                add(
+                    select(func.count(), func.max(c.c.recorded_at), func.max(c.c.appeal_decided_at))
+                )
+                add(select(func.count(), func.sum(interface_traffic.c.messages)))
+                add(select(func.count()).select_from(sessions).where(sessions.c.ended_at < end))
+                add(select(func.count()).select_from(alarms).where(alarms.c.raised_at < end))
+            if end > now:
+                add(select(func.max(events.c.seq)))
+        return tuple(parts)
 
     # --- fleet and history ----------------------------------------------------------------
 

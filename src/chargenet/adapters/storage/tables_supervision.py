@@ -140,6 +140,10 @@ stop_orders = Table(
     Column("lifted_at", UtcDateTime),
     Column("lifted_by", String(ID)),
     Column("lift_reason", Text),
+    # The operator's newest report of what it did to rectify (the earlier ones are in the log).
+    Column("rectified_at", UtcDateTime),
+    Column("rectified_by", String(200)),
+    Column("rectification", Text),
     Index("ix_stop_orders_open", "lifted_at"),
 )
 

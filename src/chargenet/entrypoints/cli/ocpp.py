@@ -43,21 +43,12 @@ def set_password(
 ) -> None:
     """Set (or clear) the Basic-auth password a charger logs in with (security profiles 1
     and 2). Only a hash is stored; a running gateway picks the change up at the next login."""
-    # Only an engine and the credentials table: a password is set in a blink, without
-    # loading the platform (the web stack, protocol adapters, planning's solvers) or
-    # running migrations (a schema that is not there yet is said so).
-    from sqlalchemy.exc import OperationalError, ProgrammingError
-
-    from chargenet.adapters.storage.engine import create_store_engine
+    # Only an engine and the credentials table: a password is set in a blink.
     from chargenet.adapters.storage.queries_ocpp import OcppQueries
-    from chargenet.config import Settings
+    from chargenet.entrypoints.cli.light import store_engine
     from chargenet.kit.clock import SystemClock
 
-    settings = Settings.from_env(database_url=db)
-    engine = create_store_engine(
-        settings.database_url, writer=True, synchronous=settings.sqlite_synchronous
-    )
-    try:
+    with store_engine(db, err) as engine:
         queries = OcppQueries(engine, engine)
         now = SystemClock().now()
         if queries.endpoint(charger_id) is None:
@@ -73,11 +64,6 @@ def set_password(
             raise typer.Exit(2)
         queries.set_secret(charger_id, hash_secret(secret), now)
         console.print(f"{charger_id}: password set" + ("" if password else f": [bold]{secret}"))
-    except (OperationalError, ProgrammingError) as exc:
-        err.print(f"[red]no chargenet schema here yet: chargenet db upgrade[/red] ({exc.orig})")
-        raise typer.Exit(2) from None
-    finally:
-        engine.dispose()
 
 
 # --- commands through the running server ------------------------------------------------

@@ -19,7 +19,7 @@ export const PLUGGED = {
   gaps: "/api/v1/planning/gaps",                 // ?area=&year=&limit= → {gaps: [{rule_id, kind, shortfalls: [{lat, lon, …}]}]}
   siting: "/api/v1/planning/siting",             // ?area=&year= → {sites: [{lat, lon, name, reasons, piles}], cover}
   progress: "/api/v1/planning/progress",         // ?area=&month=YYYY-MM → {units: […], region, due}
-  trends: "/api/v1/dashboard/trends",            // ?area=&months= → {points: [{month, piles, ev_per_public_pile, nevi_uptime, …}]}
+  trends: "/api/v1/dashboard/trends",            // ?area=&months= → {points: [{month, piles, ev_per_public_pile, nevi_uptime, valley_share, …}]}
 };
 const REFRESH_MS = 15000;
 const NEW_PILE_METRICS = ["new_public_piles", "new_charging_piles"];
@@ -263,6 +263,11 @@ const LISTS = {
       { label: "reason", cell: (r) => esc(r.reason) },
       { label: "state", cell: (r) => `<span class="badge st-${esc(r.state)}">${esc(word("stop_state", r.state))}</span>` },
       { label: "deliveries", cell: (r) => deliveries(r), nw: true },
+      // the operator's newest report of what it did (its workspace sends it)
+      { label: "rectification", cell: (r) => r.rectified_at
+        ? `<span class="badge ok">${esc(t("reported"))}</span> <span class="muted small">${when(r.rectified_at)}</span>` +
+          `<div class="small rectification">${esc(r.rectification)}</div>`
+        : `<span class="muted">—</span>` },
       { label: "actions", cell: (r) => r.lifted_at ? `<span class="muted">${when(r.lifted_at)}</span>` : actions(r.stop_id, [button("lift", r.stop_id, "lift")]) },
     ],
   },
@@ -596,12 +601,15 @@ function renderTrends() {
       { type: "value", axisLabel: { formatter: (v) => num(v) } },
       { type: "value", axisLabel: { formatter: (v) => `${v}%` }, min: (v) => Math.max(0, Math.floor(v.min - 2)), max: 100, splitLine: { show: false } },
       { type: "value", show: false },
+      { type: "value", show: false, min: 0, max: 100 },
     ],
     series: [
       { name: t("public_piles"), type: "line", data: p.map((x) => x.piles.public), yAxisIndex: 0, symbolSize: 5 },
       { name: t("piles"), type: "line", data: p.map((x) => x.piles.total), yAxisIndex: 0, symbolSize: 5 },
       { name: t("uptime_short"), type: "line", data: p.map((x) => x.nevi_uptime), yAxisIndex: 1, connectNulls: false, symbolSize: 5 },
       { name: t("ev_per_public_pile"), type: "line", data: p.map((x) => x.ev_per_public_pile), yAxisIndex: 2, lineStyle: { type: "dashed" } },
+      // orderly charging's valley share of the month's charging energy, as a percentage
+      { name: t("valley_share"), type: "line", data: p.map((x) => (x.valley_share == null ? null : Math.round(x.valley_share * 1000) / 10)), yAxisIndex: 3, connectNulls: false, symbolSize: 5, lineStyle: { type: "dotted" }, tooltip: { valueFormatter: (v) => (v == null ? t("unknown") : `${v}%`) } },
       { name: t("alarms_raised"), type: "bar", data: p.map((x) => x.alarms_raised), yAxisIndex: 2, barMaxWidth: 14, itemStyle: { color: "#f28e2b", opacity: 0.6 } },
     ],
   }, true);

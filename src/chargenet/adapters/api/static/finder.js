@@ -23,6 +23,12 @@ function operatorName(s) {
 }
 function statusBadge(status) { return html`<span class="badge s-${status}">${t("status_" + status)}</span>`; }
 function price(p) { return p ? `${num(Number(p.per_kwh), 2)} ${t("per_kwh")}` : t("unknown"); }
+// The parking fee as published: a price per hour (OCPI tariff) or the operator's words
+// (T/CEC ParkFee); none published is "unknown", never "free".
+function parkingFee(p) {
+  if (!p) return t("unknown");
+  return p.per_hour != null ? `${num(Number(p.per_hour), 2)} ${t("per_hour")}` : p.text;
+}
 function stateOf(s) {
   if (s.available) return "available";
   const busy = s.status.charging + s.status.occupied + s.status.reserved + s.status.blocked;
@@ -166,6 +172,8 @@ async function showStation(id) {
       <dt>${t("price")}</dt><dd id="detail-price">${price(s.price)}${s.price ? html`
         <div class="muted small" id="price-source">${source}</div>` : ""}
         <div class="muted small">${t("no_time_of_day")}</div></dd>
+      <dt>${t("parking_fee")}</dt><dd id="detail-parking">${parkingFee(s.parking)}${s.parking ? html`
+        <div class="muted small" id="parking-source">${t("parking_source_" + s.parking.source)}</div>` : ""}</dd>
       <dt>${t("free")}</dt><dd><b id="detail-free">${s.available}</b>${t("of")}${s.total}</dd>
     </dl>
     <h3>${t("connectors")}</h3>

@@ -70,7 +70,8 @@ const WORDS = {
     slow_free: "慢充空闲", open_now: "营业中", closed_now: "未营业", navigate: "导航",
     nav_amap: "高德地图", nav_baidu: "百度地图", nav_apple: "Apple 地图", all_day: "24小时",
     price_source_observed: "近30天实际充电均价（非公示价格）", price_source_tariff: "运营商公示价格",
-    no_time_of_day: "暂无分时电价", no_places: "没有找到这个地点",
+    no_time_of_day: "暂无分时电价", parking_fee: "停车费", per_hour: "元/小时",
+    parking_source_ocpi_tariff: "运营商公示资费（OCPI 停车时长计费）", parking_source_tcec: "运营商公示说明", no_places: "没有找到这个地点",
     plug_gbt_dc: "国标直流 (GB/T)", plug_gbt_ac: "国标交流 (GB/T)", plug_ccs2: "欧标直流 CCS2",
     plug_ccs1: "美标直流 CCS1", plug_type2: "欧标交流 Type 2", plug_chademo: "日标直流 CHAdeMO",
     plug_chaoji: "超级充电 ChaoJi", plug_household: "家用插座", plug_other: "其他接口",
@@ -84,7 +85,7 @@ const WORDS = {
     refused_workspace: "此页面属于其他角色。您的账号可以使用以下页面：", login_other: "换一个账号登录",
     refused_dashboard: "监管驾驶舱仅供监管人员和管理员使用。",
     trends: "趋势", time_range: "时间范围", months_6: "近6个月", months_12: "近12个月", months_24: "近24个月",
-    uptime_short: "可用率%", alarms_raised: "新增告警", progress_map: "规划目标进度",
+    uptime_short: "可用率%", alarms_raised: "新增告警", valley_share: "谷时充电占比%", progress_map: "规划目标进度",
   },
   en: {
     brand: "One charging network", finder: "Find a charger", dashboard: "Regulator dashboard",
@@ -163,6 +164,8 @@ const WORDS = {
     navigate: "Navigate", nav_amap: "Amap (高德)", nav_baidu: "Baidu Maps", nav_apple: "Apple Maps",
     all_day: "24 hours", price_source_observed: "average paid over the last 30 days (not a published price)",
     price_source_tariff: "the operator's published price", no_time_of_day: "no time-of-day tariff published",
+    parking_fee: "Parking fee", per_hour: "CNY/hour",
+    parking_source_ocpi_tariff: "the operator's published tariff (OCPI parking time)", parking_source_tcec: "the operator's published note",
     no_places: "No such place found", plug_gbt_dc: "GB/T DC (China)", plug_gbt_ac: "GB/T AC (China)",
     plug_ccs2: "CCS2 (DC)", plug_ccs1: "CCS1 (DC)", plug_type2: "Type 2 (AC)", plug_chademo: "CHAdeMO (DC)",
     plug_chaoji: "ChaoJi (DC)", plug_household: "Household socket", plug_other: "Other",
@@ -175,7 +178,7 @@ const WORDS = {
     refused_title: "This page is not for your role", refused_workspace: "This page belongs to another role. Your account can use:",
     login_other: "Log in with another account", refused_dashboard: "The regulator dashboard is for regulators and administrators.",
     trends: "Trends", time_range: "Time range", months_6: "Last 6 months", months_12: "Last 12 months",
-    months_24: "Last 24 months", uptime_short: "Uptime %", alarms_raised: "Alarms raised", progress_map: "Target progress",
+    months_24: "Last 24 months", uptime_short: "Uptime %", alarms_raised: "Alarms raised", valley_share: "Valley-hour share %", progress_map: "Target progress",
   },
 };
 

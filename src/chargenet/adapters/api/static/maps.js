@@ -1,6 +1,8 @@
-// Maps without online tiles: boundaries, roads and points are drawn from the platform's
-// own data (deployments may have no internet).
-import { get } from "./api.js";
+// Maps drawn from the platform's own data — boundaries, roads and points — so they work
+// without internet; under them, a base map of tiles where the deployment configured a
+// tile server (`map_tiles` of /api/v1/ui/config; the Content-Security-Policy admits that
+// host only).
+import { get, optional } from "./api.js";
 import { esc } from "./html.js";
 import { areaName } from "./i18n.js";
 
@@ -20,7 +22,17 @@ export function blankMap(element) {
     preferCanvas: true, zoomSnap: 0.25, attributionControl: false, worldCopyJump: false,
   });
   map.setView([38.4, 112.7], 8);
+  baseTiles(map);
   return map;
+}
+
+let configPromise = null;
+async function baseTiles(map) {
+  configPromise ??= optional("/api/v1/ui/config");
+  const tiles = (await configPromise)?.map_tiles;
+  if (!tiles) return;
+  L.tileLayer(tiles.url, { maxZoom: 19, attribution: esc(tiles.attribution || "") }).addTo(map);
+  if (tiles.attribution) L.control.attribution({ prefix: false }).addTo(map);
 }
 
 // Counties (and the city outline) and roads; returns the boundary layer. With `labels`,

@@ -24,6 +24,14 @@ function table(rows, columns) {
 }
 
 // --- what is addressed to the operator ---------------------------------------------------
+// A case or a stop order: "reported" once the operator has said what it did, else a button
+// that asks for it in place (`kind`: the API's collection, zombies or stop-orders).
+function rectification(reportedAt, kind, id) {
+  return reportedAt
+    ? html`<span class="badge ok">${t("reported")}</span> <span class="muted small">${when(reportedAt)}</span>`
+    : html`<button type="button" class="mini" data-act="report" data-kind="${kind}" data-id="${id}">${t("report_rectification")}</button>`;
+}
+
 const LISTS = {
   zombies: [
     { label: "station_name", cell: (r) => stationName(r) },
@@ -31,15 +39,14 @@ const LISTS = {
     { label: "rules", cell: (r) => r.rules.map((k) => word("rule", k)).join("、") },
     { label: "stage", cell: (r) => word("stage", r.stage), nw: true },
     { label: "deadline", nw: true, cell: (r) => html`<span class="${overdue(r.deadline) ? "overdue" : ""}">${when(r.deadline)}${overdue(r.deadline) ? html` <span class="badge warn">${t("overdue")}</span>` : ""}</span>` },
-    { label: "rectification", cell: (r) => r.reported_at
-      ? html`<span class="badge ok">${t("reported")}</span> <span class="muted small">${when(r.reported_at)}</span>`
-      : html`<button type="button" class="mini" data-act="report" data-id="${r.case_id}">${t("report_rectification")}</button>` },
+    { label: "rectification", cell: (r) => rectification(r.reported_at, "zombies", r.case_id) },
   ],
   orders: [
     { label: "issued_at", cell: (r) => when(r.issued_at), nw: true },
     { label: "target_id", cell: (r) => html`${stationName(r)}${r.target_kind === "charger" ? ` · ${r.target_id}` : ""}` },
     { label: "reason", cell: (r) => r.reason },
     { label: "state", cell: (r) => html`<span class="badge st-${r.state}">${word("stop_state", r.state)}</span>` },
+    { label: "rectification", cell: (r) => (r.lifted_at && !r.rectified_at ? null : rectification(r.rectified_at, "stop-orders", r.stop_id)) },
   ],
   alarms: [
     { label: "raised_at", cell: (r) => when(r.raised_at), nw: true },
@@ -65,7 +72,8 @@ async function loadLists() {
   ]);
   state.lists = {
     zombies: zombies?.rows.map((r) => ({ ...r, _id: r.case_id })) ?? null,
-    orders: orders?.rows ?? null, alarms: alarms?.rows ?? null, refused: refused?.rows ?? null,
+    orders: orders?.rows.map((r) => ({ ...r, _id: r.stop_id })) ?? null,
+    alarms: alarms?.rows ?? null, refused: refused?.rows ?? null,
   };
   state.totals = { zombies: zombies?.total, orders: orders?.total, alarms: alarms?.total, refused: refused?.total };
   renderList();
@@ -87,6 +95,7 @@ async function onListClick(event) {
   if (!b) return;
   const cell = b.closest("td");
   const id = b.dataset.id;
+  const kind = b.dataset.kind;
   if (b.dataset.act === "report") {
     render(cell, html`<form class="rectify" data-id="${id}">
       <label class="sr-only" for="note-${id}">${t("rectification_note")}</label>
@@ -100,7 +109,7 @@ async function onListClick(event) {
       if (!note) { msg.textContent = t("reason_required"); return; }
       msg.textContent = t("sending");
       try {
-        await post(`/api/v1/supervision/zombies/${encodeURIComponent(id)}/rectification`, { note });
+        await post(`/api/v1/supervision/${kind}/${encodeURIComponent(id)}/rectification`, { note });
       } catch (error) {
         msg.textContent = `${t("action_failed")}: ${error.detail ?? error.message}`;
         return;

@@ -23,6 +23,7 @@ from chargenet.core.events import (
     OutageExclusionWithdrawn,
     StopOrderIssued,
     StopOrderLifted,
+    StopOrderRectificationReported,
     ZombieClosed,
     ZombieDetected,
     ZombieEscalated,
@@ -217,6 +218,22 @@ def _apply_stop_lifted(conn: Connection, event: StopOrderLifted) -> None:
     )
 
 
+def _apply_stop_reported(conn: Connection, event: StopOrderRectificationReported) -> None:
+    row = fetch_row(conn, stop_orders, stop_id=event.stop_id)
+    if row is None:
+        raise UnknownReference("stop order", event.stop_id)
+    if row["lifted_at"] is not None:
+        return  # a report on a lifted order changes nothing
+    held = row["rectified_at"]
+    if held is not None and held > event.occurred_at:
+        return  # an older report arriving late does not replace the newer one
+    conn.execute(
+        update(stop_orders)
+        .where(stop_orders.c.stop_id == event.stop_id)
+        .values(rectified_at=event.occurred_at, rectified_by=event.by, rectification=event.note)
+    )
+
+
 APPLIERS: dict[type[Event], Any] = {
     OutageExcluded: _apply_excluded,
     OutageExclusionWithdrawn: _apply_withdrawn,
@@ -228,4 +245,5 @@ APPLIERS: dict[type[Event], Any] = {
     ZombieRectificationReported: _apply_zombie_reported,
     StopOrderIssued: _apply_stop_issued,
     StopOrderLifted: _apply_stop_lifted,
+    StopOrderRectificationReported: _apply_stop_reported,
 }
