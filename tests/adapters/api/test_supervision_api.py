@@ -304,6 +304,8 @@ def test_public_hours_are_set_by_their_operator_or_regulator_and_shown_in_the_fi
     }
     assert isinstance(shown["open_now"], bool)
     assert client.put(url, json={"hours": ""}, headers=auth("op1")).status_code == 200
+
+
 def test_an_operator_reports_a_rectification_on_a_stop_order_addressed_to_it(
     client: TestClient,
 ) -> None:

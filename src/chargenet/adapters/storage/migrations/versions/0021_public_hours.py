@@ -1,7 +1,7 @@
 """public hours of stations: institutions' own chargers opened to the public (R39)
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import chargenet.adapters.storage.types
 
 revision: str = "0021"
-down_revision: str | Sequence[str] | None = "0018"
+down_revision: str | Sequence[str] | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
