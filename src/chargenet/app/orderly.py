@@ -115,6 +115,7 @@ class DemandResponse:
     start: datetime
     end: datetime
     share: float
+    program: str = ""
 
     def covers(self, site: SiteLimit) -> bool:
         if self.scope == "all":
