@@ -199,7 +199,12 @@ class OrderlyReads:
             ]
 
     def ended_sessions(
-        self, start: datetime, end: datetime, area: str | None, operator: str | None
+        self,
+        start: datetime,
+        end: datetime,
+        area: str | None,
+        operator: str | None,
+        station: str | None = None,
     ) -> list[tuple[str, datetime, datetime, int]]:
         query = (
             select(
@@ -217,6 +222,8 @@ class OrderlyReads:
         )
         if operator is not None:
             query = query.where(sessions.c.operator_id == operator)
+        if station is not None:
+            query = query.where(sessions.c.station_id == station)
         if area is not None:
             query = query.where(
                 or_(

@@ -160,7 +160,12 @@ def _apply_meter(raw: Raw, event: MeterSampled) -> None:
         at = to_micros(event.occurred_at)
         raw.execute(
             _LOAD_QUARTER,
-            {"sid": row[8], "at": at - at % QUARTER_US, "cid": event.connector_id, "w": event.power_w},
+            {
+                "sid": row[8],
+                "at": at - at % QUARTER_US,
+                "cid": event.connector_id,
+                "w": event.power_w,
+            },
         )
     meter_at = raw.read_t(row[4])
     if meter_at is None or meter_at <= event.occurred_at:
