@@ -196,6 +196,8 @@ class MonthlyOrderly:
         if period is None:
             return None
         rows = self.figures.monthly_orderly(area, parts, *period)
+        if not (rows["peak_sites"] or rows["dr_events"] or rows["valley_operators"]):
+            return None  # no managed station, no event, nothing charged: no sheets
         zone = ZoneInfo(self.zone)
         # Times as the officials' clock reads them (the report's cells are text).
         return {
