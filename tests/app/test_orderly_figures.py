@@ -136,7 +136,10 @@ def test_no_baseline_day_means_a_baseline_of_nothing() -> None:
     from chargenet.analytics.demand_response import baseline_w, similar_days
 
     monday = date(2026, 11, 23)
-    assert similar_days(monday, {date(2026, 11, 20)})[:2] == [date(2026, 11, 19), date(2026, 11, 18)]
+    assert similar_days(monday, {date(2026, 11, 20)})[:2] == [
+        date(2026, 11, 19),
+        date(2026, 11, 18),
+    ]
     assert len(similar_days(monday)) == 10
     assert len(similar_days(date(2026, 11, 22))) == 4  # a Sunday: 4 weekend days
     q = datetime(2026, 11, 23, 18, tzinfo=LOCAL)
