@@ -10,16 +10,12 @@ never run them, and every page carries a Content-Security-Policy that forbids in
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from chargenet.app.accounts import PasswordHasher
 from chargenet.bootstrap import Platform, bootstrap
@@ -27,8 +23,8 @@ from chargenet.config import Settings
 from chargenet.core.access import Role
 from chargenet.core.events import ConnectorStatusChanged
 from chargenet.core.status import ConnectorStatus
-from chargenet.entrypoints.web import create_app
 from tests.builders import areas, at, charger, meta, operator, station
+from tests.e2e.journeys import serving
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -41,12 +37,6 @@ NAME_EN = "<img src=y onerror=\"window.__xss='en'\">Station"
 ADDRESS = '"><svg onload="window.__xss=2">街'
 OPERATOR = '<b onmouseover="window.__xss=3">运营商</b>'
 PASSWORD = "correct horse"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -69,19 +59,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             ),
         ]
     )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(platform), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(10)
+    with serving(platform) as base:
+        yield base
     platform.close()
 
 

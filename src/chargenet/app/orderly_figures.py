@@ -155,6 +155,10 @@ class OrderlyFigures:
             "area": area,
             "station_id": station,
             "stations": len(sites),
+            "sites": [
+                {"station_id": i, "name": name}
+                for i, (name, _, _) in sorted(self.loads.sites(ids).items())
+            ],
             "points": points,
             "peak_w": round(peak_w),
             "peak_at": peak_at,

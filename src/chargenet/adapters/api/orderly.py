@@ -10,7 +10,7 @@ jurisdiction's sites.
 # No `from __future__ import annotations`: FastAPI reads the body models' annotations.
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
@@ -238,14 +238,22 @@ def orderly_router(
         @router.get("/load", **declared(Audience.MEMBER))
         async def load(
             principal: Member,
-            start: datetime,
-            end: datetime,
+            start: datetime | None = None,
+            end: datetime | None = None,
+            day: date | None = None,
+            days: Annotated[int, Query(ge=1, le=31)] = 1,
             area: str | None = None,
             station: str | None = None,
         ) -> Any:
             """Metered load of the managed stations of an area, or of one station, per
             quarter hour against their limit and the limit under demand-response events;
-            the events, the peak and the valley share."""
+            the events, the peak and the valley share. The period: start and end, or
+            `days` from the local midnight of `day`."""
+            if day is not None:
+                start = datetime.combine(day, time(0), service.zone)
+                end = start + timedelta(days=days)
+            if start is None or end is None:
+                raise HTTPException(422, "give start and end, or day")
             begin, stop = period(start, end, timedelta(days=31))
             area, operator = await scope(principal, area, station)
             return await answer(shown.load_curve, begin, stop, area, station, operator)
