@@ -81,6 +81,7 @@ def test_the_panel_draws_load_limit_and_the_event_in_both_languages(page: Any, s
     assert during == [80.0] * 4
     assert max(v for _, v in load["data"]) == 20.0
     [[begin, end]] = load["markArea"]["data"]
+    assert end["xAxis"].startswith("2026-11-25T11:00")
     assert begin["name"] == "需求响应 30%" and begin["xAxis"].startswith("2026-11-25T10:00")
     note = page.locator("#orderly-note").inner_text()
     assert "谷电占比" in note and "最大负荷 20 kW" in note
