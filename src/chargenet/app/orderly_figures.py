@@ -114,34 +114,46 @@ class OrderlyFigures:
         demand-response events; the events; the peak; the valley share."""
         sites = self.managed(area, station, operator)
         ids = [s.station_id for s in sites]
-        per_station = self.loads.load(ids, start, end)
         limits = self.loads.limit_history(ids)
         events = [
             e
             for e in self.orderly.queries.demand_response(start, end)
             if any(e.covers(s) for s in sites)
         ]
+        window = quarters(start, end)
+        load = self.summed_load(ids, start, end)
+        # The sites' limits together: each statement changes the sum by its difference.
+        changes: list[tuple[datetime, int]] = []
+        for history in limits.values():
+            before = 0
+            for valid_from, watts in history:
+                changes.append((valid_from, watts - before))
+                before = watts
+        changes.sort()
+        # What events take off the limit, only where an event covers a site.
+        taken: dict[datetime, float] = {}
+        for site in sites:
+            mine = [e for e in events if e.covers(site)]
+            history = limits.get(site.station_id, [])
+            for q in window:
+                shares = [e.share for e in mine if e.start < q + QUARTER and e.end > q]
+                if shares:
+                    taken[q] = taken.get(q, 0.0) + limit_at(history, q) * (1 - min(shares))
         points: list[Row] = []
-        peak_w, peak_at = 0.0, None
-        for q in quarters(start, end):
-            load = sum(per_station.get(s, {}).get(q, 0.0) for s in ids)
-            limit = 0.0
-            under_dr = 0.0
-            for s in sites:
-                site_limit = limit_at(limits.get(s.station_id, []), q)
-                limit += site_limit
-                shares = [
-                    e.share for e in events if e.covers(s) and e.start < q + QUARTER and e.end > q
-                ] or [1.0]
-                under_dr += site_limit * min(shares)
-            if load > peak_w:
-                peak_w, peak_at = load, q
+        peak_w, peak_at, limit, n = 0.0, None, 0, 0
+        for q in window:
+            while n < len(changes) and changes[n][0] <= q:
+                limit += changes[n][1]
+                n += 1
+            drawn = load.get(q, 0.0)
+            if drawn > peak_w:
+                peak_w, peak_at = drawn, q
             points.append(
                 {
                     "at": q,
-                    "load_w": round(load),
-                    "limit_w": round(limit),
-                    "dr_limit_w": round(under_dr) if under_dr < limit else None,
+                    "load_w": round(drawn),
+                    "limit_w": limit,
+                    "dr_limit_w": round(limit - taken[q]) if taken.get(q) else None,
                 }
             )
         valley = None
