@@ -144,3 +144,18 @@ def test_no_baseline_day_means_a_baseline_of_nothing() -> None:
     assert len(similar_days(date(2026, 11, 22))) == 4  # a Sunday: 4 weekend days
     q = datetime(2026, 11, 23, 18, tzinfo=LOCAL)
     assert baseline_w({}, [q], LOCAL) == [0.0]
+
+
+def test_a_long_event_read_as_a_whole_span_measures_the_same(
+    world: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import chargenet.app.orderly_figures as figures
+
+    def performance() -> list[dict[str, object]]:
+        return world.orderly_figures.dr_performance(
+            datetime(2026, 11, 1, tzinfo=LOCAL), datetime(2026, 12, 1, tzinfo=LOCAL)
+        )
+
+    listed = performance()
+    monkeypatch.setattr(figures, "ONLY_MAX", 0)
+    assert performance() == listed

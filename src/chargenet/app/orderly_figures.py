@@ -20,6 +20,8 @@ from chargenet.analytics.demand_response import (
     measure_shed,
     quarter_floor,
     quarters,
+    same_time_on,
+    similar_days,
 )
 from chargenet.app.orderly import ActiveSession, DemandResponse, OrderlyService, SiteLimit
 from chargenet.core.areas import official_prefix
@@ -27,14 +29,20 @@ from chargenet.core.errors import UnknownReference
 
 Row = dict[str, Any]
 HOUR_S = 3600.0
+ONLY_MAX = 2_000  # quarters read by list; beyond, the whole span
 ARRIVAL_FLOOR_W = 22_000  # above this a connector is taken as DC for an expected arrival
 
 
 class LoadQueries(Protocol):
     def load(
-        self, station_ids: Sequence[str], start: datetime, end: datetime
+        self,
+        station_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        only: Sequence[datetime] | None = None,
     ) -> dict[str, dict[datetime, float]]:
-        """Each station's metered load (W) per quarter hour starting in [start, end)."""
+        """Each station's metered load (W) per quarter hour starting in [start, end), only
+        at the quarters starting at `only` when given."""
         ...
 
     def limit_history(self, station_ids: Sequence[str]) -> dict[str, list[tuple[datetime, int]]]:
@@ -92,10 +100,14 @@ class OrderlyFigures:
         return sites
 
     def summed_load(
-        self, station_ids: Sequence[str], start: datetime, end: datetime
+        self,
+        station_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        only: Sequence[datetime] | None = None,
     ) -> dict[datetime, float]:
         total: dict[datetime, float] = {}
-        for per_station in self.loads.load(station_ids, start, end).values():
+        for per_station in self.loads.load(station_ids, start, end, only).values():
             for at, watts in per_station.items():
                 total[at] = total.get(at, 0.0) + watts
         return total
@@ -193,14 +205,30 @@ class OrderlyFigures:
                     day += timedelta(days=1)
         return days
 
+    def baseline_load(
+        self, ids: Sequence[str], window: Sequence[datetime], excluded: set[date]
+    ) -> dict[datetime, float]:
+        """The summed load at the quarters the 10-in-10 baseline of `window` reads (the
+        same quarters of the similar days) and in the window itself."""
+        zone = self.orderly.zone
+        wanted = set(window)
+        for q in window:
+            for day in similar_days(q.astimezone(zone).date(), excluded):
+                wanted.add(same_time_on(q, day, zone))
+        if not wanted:
+            return {}
+        # A long event reads the whole span rather than a list too long for one statement.
+        only = sorted(wanted) if len(wanted) <= ONLY_MAX else None
+        return self.summed_load(ids, min(wanted), max(wanted) + QUARTER, only)
+
     def baseline_now_w(self) -> float:
-        """The 10-in-10 baseline of every managed station for the current quarter hour."""
+        """The 10-in-10 baseline of every managed station for the current quarter hour (a
+        VEN asks every minute: only the quarters it needs are read)."""
         now = self.orderly.clock.now()
         sites = self.managed()
         q = quarter_floor(now)
-        since = q - timedelta(days=LOOKBACK_DAYS + 1)
-        load = self.summed_load([s.station_id for s in sites], since, q)
-        excluded = self.event_days(sites, since, q)
+        excluded = self.event_days(sites, q - timedelta(days=LOOKBACK_DAYS + 1), q)
+        load = self.baseline_load([s.station_id for s in sites], [q], excluded)
         return baseline_w(load, [q], self.orderly.zone, excluded)[0]
 
     # --- demand response measured -------------------------------------------------------
@@ -217,8 +245,8 @@ class OrderlyFigures:
             limits = self.loads.limit_history(ids)
             limit = sum(limit_at(limits.get(i, []), e.start) for i in ids)
             since = e.start - timedelta(days=LOOKBACK_DAYS + 1)
-            load = self.summed_load(ids, since, e.end)
             excluded = self.event_days(sites, since, e.start)
+            load = self.baseline_load(ids, quarters(e.start, min(e.end, now)), excluded)
             shed = measure_shed(
                 load, e.start, e.end, e.share * limit, self.orderly.zone, excluded, now
             )

@@ -22,6 +22,7 @@ Reports (TELEMETRY_USAGE, OpenADR 2.0b §8.3): the metered load of the managed s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -187,12 +188,13 @@ class Ven:
     def load_kw(self) -> float:
         return self.orderly.managed_load_w() / 1000.0
 
-    def baseline_kw(self) -> float:
-        """The baseline of the current quarter hour (computed once per quarter)."""
+    async def baseline_kw(self) -> float:
+        """The baseline of the current quarter hour (computed once per quarter, off the
+        event loop)."""
         assert self.figures is not None
         quarter = quarter_floor(self.now())
         if self._baseline is None or self._baseline[0] != quarter:
-            self._baseline = (quarter, self.figures.baseline_now_w())
+            self._baseline = (quarter, await asyncio.to_thread(self.figures.baseline_now_w))
         return self._baseline[1] / 1000.0
 
     async def on_event(self, event: dict[str, Any]) -> str:

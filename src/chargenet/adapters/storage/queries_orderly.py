@@ -240,22 +240,25 @@ class OrderlyReads:
     # --- load over time (app/orderly_figures.py: LoadQueries) -------------------------------
 
     def load(
-        self, station_ids: Sequence[str], start: datetime, end: datetime
+        self,
+        station_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        only: Sequence[datetime] | None = None,
     ) -> dict[str, dict[datetime, float]]:
-        """Each station's metered load (W) per quarter hour in [start, end): the sum of its
-        connectors' mean samples."""
+        """Each station's metered load (W) per quarter hour in [start, end) (only at the
+        quarters starting at `only`, when given): the sum of its connectors' mean samples."""
         q = load_quarters
         out: dict[str, dict[datetime, float]] = {}
         ids = list(station_ids)
+        when = [q.c.at_us >= to_micros(start), q.c.at_us < to_micros(end)]
+        if only is not None:
+            when.append(q.c.at_us.in_(sorted({to_micros(at) for at in only})))
         with self._read.connect() as conn:
             for first in range(0, len(ids), CHUNK):
                 rows = conn.execute(
                     select(q.c.station_id, q.c.at_us, func.sum(q.c.sum_w * 1.0 / q.c.samples))
-                    .where(
-                        q.c.station_id.in_(ids[first : first + CHUNK]),
-                        q.c.at_us >= to_micros(start),
-                        q.c.at_us < to_micros(end),
-                    )
+                    .where(q.c.station_id.in_(ids[first : first + CHUNK]), *when)
                     .group_by(q.c.station_id, q.c.at_us)
                 ).all()
                 for station, at_us, watts in rows:
