@@ -241,6 +241,8 @@ class OrderlyFigures:
         events = sorted(self.orderly.queries.demand_response(start, end), key=lambda e: e.start)
         for e in events:
             sites = [s for s in self.managed(area, at=e.start) if e.covers(s)]
+            if not sites:
+                continue  # an event elsewhere, or on stations no longer managed
             ids = [s.station_id for s in sites]
             limits = self.loads.limit_history(ids)
             limit = sum(limit_at(limits.get(i, []), e.start) for i in ids)
