@@ -74,11 +74,11 @@ def test_the_panel_draws_load_limit_and_the_event_in_both_languages(page: Any, s
     option = _loaded(page)
     load, limit, dr_limit = option["series"]
     assert [s["name"] for s in option["series"]] == ["负荷", "限额", "需求响应限额"]
-    assert len(load["data"]) == 96  # a day of quarter hours
+    assert len(load["data"]) == 97  # a day of quarter hours, held to its end
     assert {v for _, v in limit["data"]} == {150.0}  # S1 100 kW + S2 50 kW
     # 18:00-19:00 local: S1 drew 20 kW under the event's 30 kW; S2 kept its 50 kW.
     during = [v for _, v in dr_limit["data"] if v is not None]
-    assert during == [80.0] * 4
+    assert during == [80.0] * 5  # four quarters, held to 19:00
     assert max(v for _, v in load["data"]) == 20.0
     [[begin, end]] = load["markArea"]["data"]
     assert end["xAxis"].startswith("2026-11-25T11:00")
@@ -87,6 +87,7 @@ def test_the_panel_draws_load_limit_and_the_event_in_both_languages(page: Any, s
     assert "谷电占比" in note and "最大负荷 20 kW" in note
     assert page.locator("#orderly-panel h2").inner_text().startswith("有序充电")
     page.locator("#orderly-panel").scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)  # the charts' drawing animation
     shot(page, "orderly-zh")
 
     # One station: its own limit.
@@ -94,7 +95,7 @@ def test_the_panel_draws_load_limit_and_the_event_in_both_languages(page: Any, s
     _until(page, "window.chargenetOrderly.load?.station_id === 'S1'")
     station = page.evaluate(CHART.format("orderly-chart"))
     assert {v for _, v in station["series"][1]["data"]} == {100.0}
-    assert [v for _, v in station["series"][2]["data"] if v is not None] == [30.0] * 4
+    assert [v for _, v in station["series"][2]["data"] if v is not None] == [30.0] * 5
 
     # English: the same figures, other words.
     page.click("#lang")
@@ -107,4 +108,6 @@ def test_the_panel_draws_load_limit_and_the_event_in_both_languages(page: Any, s
     flex = page.evaluate(CHART.format("flex-chart"))
     assert flex["title"][0]["text"] == "Flexible load ahead"
     assert len(flex["xAxis"][0]["data"]) == 12
+    page.locator("#orderly-panel").scroll_into_view_if_needed()
+    page.wait_for_timeout(1500)
     shot(page, "orderly-en")

@@ -60,6 +60,19 @@ function renderSites() {
   c.site.innerHTML = options.join("");
 }
 
+// A value per quarter hour, held until the next quarter begins: each run of values ends
+// with a point at its end (ECharts' step "end" draws a value from its point to the next).
+function held(points, end, value) {
+  const out = [];
+  points.forEach((x, i) => {
+    const v = value(x);
+    out.push([x.at, v]);
+    const next = points[i + 1];
+    if (v !== null && (!next || value(next) === null)) out.push([next ? next.at : end, v]);
+  });
+  return out;
+}
+
 export function renderOrderly() {
   if (!view.chart) return;
   renderSites();
@@ -80,8 +93,8 @@ export function renderOrderly() {
     yAxis: { type: "value", name: "kW", axisLabel: { formatter: (v) => num(v) } },
     series: [
       {
-        name: t("load"), type: "line", step: "start", showSymbol: false, areaStyle: { opacity: 0.15 },
-        data: p.map((x) => [x.at, kW(x.load_w)]),
+        name: t("load"), type: "line", step: "end", showSymbol: false, areaStyle: { opacity: 0.15 },
+        data: held(p, body.end, (x) => kW(x.load_w)),
         markArea: {
           itemStyle: { color: "rgba(242, 142, 43, 0.18)" },
           data: body.dr_events.map((e) => [
@@ -89,19 +102,19 @@ export function renderOrderly() {
           ]),
         },
       },
-      { name: t("limit"), type: "line", step: "start", showSymbol: false, lineStyle: { color: "#d73027" },
-        itemStyle: { color: "#d73027" }, data: p.map((x) => [x.at, kW(x.limit_w)]) },
-      { name: t("dr_limit"), type: "line", step: "start", showSymbol: false, connectNulls: false,
+      { name: t("limit"), type: "line", step: "end", showSymbol: false, lineStyle: { color: "#d73027" },
+        itemStyle: { color: "#d73027" }, data: held(p, body.end, (x) => kW(x.limit_w)) },
+      { name: t("dr_limit"), type: "line", step: "end", showSymbol: false, connectNulls: false,
         lineStyle: { color: "#f28e2b", type: "dashed" }, itemStyle: { color: "#f28e2b" },
-        data: p.map((x) => [x.at, kW(x.dr_limit_w)]) },
+        data: held(p, body.end, (x) => kW(x.dr_limit_w)) },
     ],
   }, true);
   const hours = view.flex?.hours ?? [];
   view.flexChart.setOption({
-    title: { text: t("flexibility"), textStyle: { fontSize: 13 } },
+    title: { text: t("flexibility"), left: 0, top: 0, textStyle: { fontSize: 13 } },
     tooltip: { trigger: "axis", valueFormatter: (v) => `${num(v, 1)} kW` },
-    legend: { top: 22 },
-    grid: { left: 8, right: 8, top: 56, bottom: 8, containLabel: true },
+    legend: { top: 28 },
+    grid: { left: 8, right: 8, top: 68, bottom: 8, containLabel: true },
     xAxis: { type: "category", data: hours.map((h) => when(h.start).slice(-5)) },
     yAxis: { type: "value", name: "kW" },
     series: [
