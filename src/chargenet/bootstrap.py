@@ -58,6 +58,7 @@ from chargenet.app.ingest import EventIngestor, Outcome
 from chargenet.app.inspections import InspectionService
 from chargenet.app.login_throttle import LoginThrottle
 from chargenet.app.orderly import OrderlyService
+from chargenet.app.orderly_figures import OrderlyFigures
 from chargenet.app.orders import OrderService
 from chargenet.app.pipeline import IngestPipeline, WriterProcess
 from chargenet.app.planning import PlanningService
@@ -156,6 +157,11 @@ class Platform:
             zone=ZoneInfo(self.settings.local_timezone),
             tou=tou,
         )
+
+    @cached_property
+    def orderly_figures(self) -> OrderlyFigures:
+        """Load against limits, demand response measured, flexibility ahead."""
+        return OrderlyFigures(self.orderly, OrderlyReads(self.store.read_engine))
 
     @cached_property
     def build(self) -> BuildPlanner:

@@ -75,6 +75,9 @@ class Settings:
     grid_tou_region: str = "140000"
     openadr_vtn_url: str | None = None  # the grid operator's VTN; set: chargenet runs a VEN
     openadr_ven_name: str = "chargenet"
+    # Stations that never shed for the grid (a bus depot, a hospital): comma-separated ids;
+    # the VEN answers optOut for them (docs/orderly.md).
+    openadr_opt_out: str = ""
     # Who answers OCPP Authorize (docs/settlement.md): "tokens" the platform's driver
     # tokens; "open" every token accepted (supervision only, no driver accounts); "auto"
     # tokens once any driver token is registered, open until then.
@@ -128,6 +131,7 @@ class Settings:
             ("grid_tou_region", str),
             ("openadr_vtn_url", str),
             ("openadr_ven_name", str),
+            ("openadr_opt_out", str),
             ("ocpp_authorization", str),
             ("settlement_fee_rate", Decimal),
             ("wechatpay_apiv3_key", str),

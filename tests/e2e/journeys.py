@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,15 @@ def demo_server(tmp: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+@contextmanager
+def serving(platform: Any) -> Iterator[str]:
+    """The platform's web app on a free port in this process (uvicorn in a thread)."""
+    from chargenet.entrypoints.web import create_app
+
+    with serve(create_app(platform)) as base:
+        yield base
 
 
 def new_page(browser: Any, screen: str, errors: list[str]) -> tuple[Any, Any]:

@@ -23,9 +23,8 @@ from chargenet.config import Settings
 from chargenet.core.access import Role
 from chargenet.core.events import ConnectorStatusChanged
 from chargenet.core.status import ConnectorStatus
-from chargenet.entrypoints.web import create_app
 from tests.builders import areas, at, charger, meta, operator, station
-from tests.e2e.journeys import serve
+from tests.e2e.journeys import serving
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -60,7 +59,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             ),
         ]
     )
-    with serve(create_app(platform)) as base:
+    with serving(platform) as base:
         yield base
     platform.close()
 

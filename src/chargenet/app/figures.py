@@ -56,6 +56,15 @@ class SupervisionProvider(Protocol):
     ) -> list[Row]: ...
 
 
+class OrderlyProvider(Protocol):
+    """Orderly charging's month for an area and its parts: valley share, peak load,
+    demand-response performance (`app/monthly.py:MonthlyOrderly`)."""
+
+    def monthly_orderly(
+        self, area: Row, parts: Sequence[Row], year: int, month: int
+    ) -> Row | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Month:
     year: int
@@ -247,9 +256,11 @@ class Figures:
         month: Month,
         progress: ProgressProvider | None = None,
         supervision: SupervisionProvider | None = None,
+        orderly: OrderlyProvider | None = None,
     ) -> Row:
         """A month's figures for the area and each part of it (the monthly report), with
-        planning's progress and supervision's figures when those are given."""
+        planning's progress, supervision's and orderly charging's figures when those are
+        given."""
         today = self.today()
         end = month.last_day if month.last_day < today else None
         prev_end = month.first_day - timedelta(days=1)
@@ -272,6 +283,13 @@ class Figures:
             if supervision
             else None
         )
+        grid = (
+            orderly.monthly_orderly(
+                _brief(area), [_brief(p) for p in parts], month.year, month.month
+            )
+            if orderly
+            else None
+        )
         return {
             "area": _brief(area),
             "month": str(month),
@@ -281,6 +299,7 @@ class Figures:
             "total": total,
             "progress": extra,
             "supervision": oversight,
+            "orderly": grid,
         }
 
     def _month_row(

@@ -7,7 +7,10 @@ flattened into the rows its sheets and tables show (`adapters/reports/`):
 - `MonthlySupervision` (a `figures.SupervisionProvider`): per part of the area and for the
   whole, NEVI uptime and UK reliability over the month (up to now while it runs), hours
   faulted and offline, and the alarms, zombie cases and stop orders raised in the month
-  and still open at its end.
+  and still open at its end;
+- `MonthlyOrderly` (a `figures.OrderlyProvider`): orderly charging's month — valley share
+  per part of the area and per operator, peak load per part and per managed site, and
+  each demand-response event's requested and measured shed.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from chargenet.app.figures import NEW_PILE_METRICS
+from chargenet.app.orderly_figures import OrderlyFigures
 from chargenet.app.planning import PlanningService
 from chargenet.app.supervision import SupervisionService, month_start
 from chargenet.app.supervision_ports import Scope
@@ -126,6 +131,16 @@ def uptime_figures(row: Row | None) -> Row:
     }
 
 
+def month_period(
+    year: int, month: int, zone: str, now: datetime
+) -> tuple[datetime, datetime] | None:
+    """The month in UTC, cut at now while it runs; None before it begins."""
+    start = require_utc(month_start(year, month, zone))
+    following = month_start(year + month // 12, month % 12 + 1, zone)
+    end = min(require_utc(following), now)
+    return (start, end) if start < end else None
+
+
 class MonthlySupervision:
     def __init__(self, service: SupervisionService, counts: OversightCounts, zone: str) -> None:
         self.service = service
@@ -133,11 +148,7 @@ class MonthlySupervision:
         self.zone = zone
 
     def period(self, year: int, month: int) -> tuple[datetime, datetime] | None:
-        """The month in UTC, cut at now while it runs; None before it begins."""
-        start = require_utc(month_start(year, month, self.zone))
-        following = month_start(year + month // 12, month % 12 + 1, self.zone)
-        end = min(require_utc(following), self.service.clock.now())
-        return (start, end) if start < end else None
+        return month_period(year, month, self.zone, self.service.clock.now())
 
     def monthly_supervision(
         self, area: Row, parts: Sequence[Row], year: int, month: int
@@ -170,3 +181,32 @@ class MonthlySupervision:
                 }
             )
         return out
+
+
+# --- orderly charging ---------------------------------------------------------------------
+
+
+class MonthlyOrderly:
+    def __init__(self, figures: OrderlyFigures, zone: str) -> None:
+        self.figures = figures
+        self.zone = zone
+
+    def monthly_orderly(self, area: Row, parts: Sequence[Row], year: int, month: int) -> Row | None:
+        period = month_period(year, month, self.zone, self.figures.orderly.clock.now())
+        if period is None:
+            return None
+        rows = self.figures.monthly_orderly(area, parts, *period)
+        if not (rows["peak_sites"] or rows["dr_events"] or rows["valley_operators"]):
+            return None  # no managed station, no event, nothing charged: no sheets
+        zone = ZoneInfo(self.zone)
+        # Times as the officials' clock reads them (the report's cells are text).
+        return {
+            key: [
+                {
+                    k: f"{v.astimezone(zone):%Y-%m-%d %H:%M}" if isinstance(v, datetime) else v
+                    for k, v in row.items()
+                }
+                for row in table
+            ]
+            for key, table in rows.items()
+        }

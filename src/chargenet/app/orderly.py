@@ -117,6 +117,7 @@ class DemandResponse:
     start: datetime
     end: datetime
     share: float
+    program: str = ""
 
     def covers(self, site: SiteLimit) -> bool:
         if self.scope == "all":
@@ -163,10 +164,15 @@ class OrderlyQueries(Protocol):
         ...
 
     def ended_sessions(
-        self, start: datetime, end: datetime, area: str | None, operator: str | None
+        self,
+        start: datetime,
+        end: datetime,
+        area: str | None,
+        operator: str | None,
+        station: str | None = None,
     ) -> list[tuple[str, datetime, datetime, int]]:
         """(operator, start, end, energy Wh) of sessions ended in [start, end) at stations
-        in the area and of the operator (None: any)."""
+        in the area and of the operator, or at one station (None: any)."""
         ...
 
     def live_power(self, station_id: str) -> dict[str, int]:
@@ -673,7 +679,12 @@ class OrderlyService:
         )
 
     def valley_share(
-        self, start: datetime, end: datetime, area: str | None, operator: str | None
+        self,
+        start: datetime,
+        end: datetime,
+        area: str | None,
+        operator: str | None,
+        station: str | None = None,
     ) -> dict[str, Any]:
         """Share of the energy charged in the grid's valley hours, in all and per operator
         (the aim of orderly charging: move charging off the peak)."""
@@ -685,7 +696,9 @@ class OrderlyService:
             return tou.is_valley(at.astimezone(self.zone).time())
 
         by_operator: dict[str, list[float]] = {}
-        for op, begun, ended, energy in self.queries.ended_sessions(start, end, area, operator):
+        for op, begun, ended, energy in self.queries.ended_sessions(
+            start, end, area, operator, station
+        ):
             row = by_operator.setdefault(op, [0.0, 0.0, 0.0])
             row[0] += energy
             row[1] += valley_energy_wh(begun, ended, energy, valley)

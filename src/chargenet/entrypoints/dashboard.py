@@ -23,7 +23,7 @@ from chargenet.adapters.storage.queries_monthly import MonthlyReads
 from chargenet.app.figures import Figures, Month
 from chargenet.app.finder import LiveIndex
 from chargenet.app.finder_feed import follow
-from chargenet.app.monthly import MonthlySupervision, PlanningProgress
+from chargenet.app.monthly import MonthlyOrderly, MonthlySupervision, PlanningProgress
 from chargenet.app.trends import Trends
 from chargenet.bootstrap import Platform
 from chargenet.core.areas import AreaLevel
@@ -41,13 +41,17 @@ class DashboardParts:
     jobs: list[Callable[[Platform], Awaitable[None]]]
 
 
-def report_sources(platform: Platform) -> tuple[PlanningProgress, MonthlySupervision]:
-    """What the monthly report takes from planning and supervision (for the dashboard's
-    download and `chargenet report monthly` alike)."""
+def report_sources(
+    platform: Platform,
+) -> tuple[PlanningProgress, MonthlySupervision, MonthlyOrderly]:
+    """What the monthly report takes from planning, supervision and orderly charging (for
+    the dashboard's download and `chargenet report monthly` alike)."""
     counts = MonthlyReads(platform.store.read_engine, platform.read)
+    zone = platform.settings.local_timezone
     return (
         PlanningProgress(platform.planning),
-        MonthlySupervision(platform.supervision, counts, platform.settings.local_timezone),
+        MonthlySupervision(platform.supervision, counts, zone),
+        MonthlyOrderly(platform.orderly_figures, zone),
     )
 
 
@@ -90,7 +94,7 @@ def dashboard_parts(
         rows, _ = platform.read.areas(query=text, limit=limit)
         return [dict(r) for r in rows]
 
-    progress, supervision = report_sources(platform)
+    progress, supervision, grid = report_sources(platform)
 
     def valley_share(start: datetime, end: datetime, area: str) -> float | None:
         # Orderly charging's own figure (the API's /orderly/valley-share), not a second count.
@@ -104,7 +108,7 @@ def dashboard_parts(
 
     def render(area: str, month: Month, fmt: str) -> tuple[bytes, str, str]:
         zone = platform.settings.local_timezone
-        return render_monthly(figures, area, month, fmt, zone, progress, supervision)
+        return render_monthly(figures, area, month, fmt, zone, progress, supervision, grid)
 
     async def live_index(p: Platform) -> None:
         await follow(index, queries, p.bus.subscribe, p.clock)

@@ -184,7 +184,7 @@ def create_app(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)
     )
     app.include_router(commands_router(platform.orders, platform.read, auth))
-    app.include_router(orderly_router(platform.orderly, auth))
+    app.include_router(orderly_router(platform.orderly, auth, platform.orderly_figures))
     app.include_router(incidents_router(platform.incidents, platform.read, auth))
     app.include_router(inspections_router(platform.inspections, auth))
     app.include_router(credit_router(platform.credit, platform.read, auth))
@@ -274,8 +274,13 @@ async def openadr_ven(platform: Platform) -> None:
 
     url = platform.settings.openadr_vtn_url
     assert url is not None
+    settings = platform.settings
+    opt_out = frozenset(s.strip() for s in settings.openadr_opt_out.split(",") if s.strip())
     ven = Ven(
-        VenConfig(url, platform.settings.openadr_ven_name), platform.orderly, platform.clock.now
+        VenConfig(url, settings.openadr_ven_name, opt_out=opt_out),
+        platform.orderly,
+        platform.clock.now,
+        platform.orderly_figures,
     )
     await ven.run()
     try:

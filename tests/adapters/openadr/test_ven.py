@@ -13,11 +13,13 @@ import pytest
 from openleadr import OpenADRServer
 
 from chargenet.adapters.openadr.ven import Ven, VenConfig, calls
+from chargenet.analytics.demand_response import quarter_floor
 from chargenet.bootstrap import Platform
-from chargenet.core.events import GridConnectionStated, SessionStarted
-from tests.builders import meta, small_world
+from chargenet.core.events import GridConnectionStated, MeterSampled, SessionStarted
+from tests.builders import charger, meta, small_world, station
 
 CAPACITY_W = 100_000
+QUARTER = timedelta(minutes=15)
 # openleadr keys aiohttp's app by strings (aiohttp asks for AppKeys): its own affair.
 pytestmark = pytest.mark.filterwarnings("ignore:It is recommended to use web.AppKey")
 
@@ -45,6 +47,40 @@ def _site(platform: Platform) -> None:
     )
 
 
+async def _vtn(port: int, reports: dict[str, list[float]] | None = None) -> OpenADRServer:
+    """The grid operator's VTN (openleadr), registering any VEN and taking every report it
+    offers every second, its values kept by report type (reading, baseline)."""
+    vtn = OpenADRServer(
+        vtn_id="VTN_STATE_GRID",
+        http_host="127.0.0.1",
+        http_port=port,
+        requested_poll_freq=timedelta(seconds=1),
+    )
+
+    async def registration(info: dict[str, Any]) -> tuple[str, str]:
+        return "VEN_CHARGENET", "REG_1"
+
+    async def register_report(report: dict[str, Any]) -> list[tuple[str, Any, timedelta]] | None:
+        if reports is None:
+            return None
+
+        def keep(kind: str) -> Any:
+            def received(values: list[tuple[datetime, float]]) -> None:
+                reports.setdefault(kind, []).extend(v for _, v in values)
+
+            return received
+
+        return [
+            (d["r_id"], keep(d["report_type"]), timedelta(seconds=1))
+            for d in report["report_descriptions"]
+        ]
+
+    vtn.add_handler("on_create_party_registration", registration)
+    vtn.add_handler("on_register_report", register_report)
+    await vtn.run()
+    return vtn
+
+
 def _planned_now_w(platform: Platform) -> float:
     _, result = platform.orderly.replan()
     return float(result.power_w[:, 0].sum())
@@ -58,25 +94,11 @@ def test_a_vtn_event_lowers_the_sites_limit_for_its_time_and_it_recovers(
     answers: list[str] = []
 
     async def scenario() -> tuple[float, float, float, list[Any]]:
-        vtn = OpenADRServer(
-            vtn_id="VTN_STATE_GRID",
-            http_host="127.0.0.1",
-            http_port=port,
-            requested_poll_freq=timedelta(seconds=1),
-        )
-
-        async def registration(info: dict[str, Any]) -> tuple[str, str]:
-            return "VEN_CHARGENET", "REG_1"
-
-        async def register_report(report: dict[str, Any]) -> None:
-            return None
+        vtn = await _vtn(port)
 
         async def responded(ven_id: str, event_id: str, opt_type: str) -> None:
             answers.append(opt_type)
 
-        vtn.add_handler("on_create_party_registration", registration)
-        vtn.add_handler("on_register_report", register_report)
-        await vtn.run()
         await platform.start()
         before = _planned_now_w(platform)
         start = datetime.now(UTC)
@@ -146,3 +168,86 @@ def test_a_signal_chargenet_cannot_follow_is_refused_and_simple_levels_map_to_sh
     cancelled["event_descriptor"] = {"event_id": "E1", "event_status": "cancelled"}
     ended = calls(cancelled, now + timedelta(minutes=10))
     assert ended is not None and all(c.end == now + timedelta(minutes=10) for c in ended)
+
+
+def test_the_ven_reports_load_and_baseline_and_opts_out_where_sites_cannot_shed(
+    platform: Platform,
+) -> None:
+    """S2 is configured never to shed: an event for S2 alone is answered optOut and
+    recorded nowhere; an event for all managed stations is followed by S1 only. The VTN
+    receives the metered load (12 + 3 kW now) and its baseline (20 kW in this quarter hour
+    on every day before)."""
+    now = datetime.now(UTC)
+    quarter = quarter_floor(now)
+    history = [
+        MeterSampled(**meta(at), connector_id="C1-1-1", power_w=20_000)
+        for days in range(1, 50)
+        for at in (quarter - timedelta(days=days), quarter - timedelta(days=days) + QUARTER)
+    ]
+    platform.ingestor.ingest(
+        [
+            *small_world(),
+            station("S2", lat=38.73, lon=112.71),
+            charger("C2", "S2", power_w=40_000),
+            *(
+                GridConnectionStated(
+                    **meta(now), station_id=s, valid_from=now - timedelta(days=60), capacity_w=w
+                )
+                for s, w in (("S1", CAPACITY_W), ("S2", 50_000))
+            ),
+            *history,
+            MeterSampled(**meta(now), connector_id="C1-1-1", power_w=12_000),
+            MeterSampled(**meta(now), connector_id="C2-1-1", power_w=3_000),
+        ]
+    )
+    port = _port()
+    answers: dict[str, str] = {}
+    reports: dict[str, list[float]] = {}
+
+    async def scenario() -> list[Any]:
+        vtn = await _vtn(port, reports)
+        await platform.start()
+
+        async def responded(ven_id: str, event_id: str, opt_type: str) -> None:
+            answers[event_id] = opt_type
+
+        for event_id, targets in (("ONLY_S2", {"resource_id": ["S2"]}), ("ALL", None)):
+            vtn.add_event(
+                ven_id="VEN_CHARGENET",
+                event_id=event_id,
+                signal_name="SIMPLE",
+                signal_type="level",
+                intervals=[
+                    {"dtstart": now, "duration": timedelta(minutes=30), "signal_payload": 2}
+                ],
+                targets_by_type=targets,
+                callback=responded,
+            )
+        ven = Ven(
+            VenConfig(
+                f"http://127.0.0.1:{port}/OpenADR2/Simple/2.0b",
+                "chargenet",
+                report_every_s=1,
+                opt_out=frozenset({"S2"}),
+            ),
+            platform.orderly,
+            lambda: datetime.now(UTC),
+            platform.orderly_figures,
+        )
+        await ven.run()
+        try:
+            for _ in range(150):
+                if len(answers) == 2 and reports.get("reading") and reports.get("baseline"):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await ven.stop()
+            await vtn.stop()
+            await platform.stop()
+        return platform.read.events(event_type="dr.called")
+
+    recorded = asyncio.run(scenario())
+    assert answers == {"ONLY_S2": "optOut", "ALL": "optIn"}
+    assert [(r["scope"], r["scope_id"], r["share"]) for r in recorded] == [("station", "S1", 0.5)]
+    assert reports["reading"][0] == pytest.approx(15.0)
+    assert reports["baseline"][0] == pytest.approx(20.0)

@@ -10,15 +10,16 @@ jurisdiction's sites.
 # No `from __future__ import annotations`: FastAPI reads the body models' annotations.
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, HTTPException
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.app.orderly import OrderlyService, Refused
+from chargenet.app.orderly_figures import OrderlyFigures
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.errors import UnknownReference
 from chargenet.core.events import DemandResponseScope
@@ -81,7 +82,11 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def orderly_router(service: OrderlyService, authenticators: Sequence[Authenticator]) -> APIRouter:
+def orderly_router(
+    service: OrderlyService,
+    authenticators: Sequence[Authenticator],
+    figures: OrderlyFigures | None = None,
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1/orderly", tags=["orderly charging"])
     member = require(authenticators, Role.OPERATOR)
     admin = require(authenticators, Role.ADMIN)
@@ -109,6 +114,25 @@ def orderly_router(service: OrderlyService, authenticators: Sequence[Authenticat
             return await coro
         except Refused as exc:
             raise HTTPException(422, str(exc)) from exc
+
+    def period(start: datetime, end: datetime, longest: timedelta) -> tuple[datetime, datetime]:
+        begin, stop = _aware(start), _aware(end)
+        assert begin is not None and stop is not None
+        if not begin < stop or stop - begin > longest:
+            raise HTTPException(422, f"start before end, at most {longest.days} days")
+        return begin, stop
+
+    async def scope(
+        principal: Principal, area: str | None, station: str | None
+    ) -> tuple[str | None, str | None]:
+        """(area, operator) a load or flexibility question is narrowed to: one station the
+        caller may see, or an area inside a regulator's jurisdiction; operators their own."""
+        if station is not None:
+            await holder_of(principal, "station", station, write=False)
+            return None, None
+        if principal.role is Role.OPERATOR:
+            return area, principal.operator_id
+        return principal.area_within(area), None
 
     @router.post("/grid-connections", status_code=201, **declared(Audience.OPERATOR))
     async def grid_connection(principal: Member, body: Annotated[GridConnectionIn, Body()]) -> Any:
@@ -210,14 +234,68 @@ def orderly_router(service: OrderlyService, authenticators: Sequence[Authenticat
             operator = principal.operator_id
         else:
             area = principal.area_within(area)
-        begin, stop = _aware(start), _aware(end)
-        assert begin is not None and stop is not None
-        if not begin < stop or stop - begin > timedelta(days=400):
-            raise HTTPException(422, "start before end, at most 400 days")
+        begin, stop = period(start, end, timedelta(days=400))
         try:
             return await run_in_threadpool(service.valley_share, begin, stop, area, operator)
         except UnknownReference as exc:
             raise HTTPException(404, str(exc)) from exc
+
+    if figures is not None:
+        shown = figures
+
+        async def answer(work: Any, *args: Any) -> Any:
+            try:
+                return await run_in_threadpool(work, *args)
+            except UnknownReference as exc:
+                raise HTTPException(404, str(exc)) from exc
+
+        @router.get("/load", **declared(Audience.MEMBER))
+        async def load(
+            principal: Member,
+            start: datetime | None = None,
+            end: datetime | None = None,
+            day: date | None = None,
+            days: Annotated[int, Query(ge=1, le=31)] = 1,
+            area: str | None = None,
+            station: str | None = None,
+        ) -> Any:
+            """Metered load of the managed stations of an area, or of one station, per
+            quarter hour against their limit and the limit under demand-response events;
+            the events, the peak and the valley share. The period: start and end, or
+            `days` from the local midnight of `day`."""
+            if day is not None:
+                start = datetime.combine(day, time(0), service.zone)
+                end = start + timedelta(days=days)
+            if start is None or end is None:
+                raise HTTPException(422, "give start and end, or day")
+            begin, stop = period(start, end, timedelta(days=31))
+            area, operator = await scope(principal, area, station)
+            return await answer(shown.load_curve, begin, stop, area, station, operator)
+
+        @router.get("/flexibility", **declared(Audience.MEMBER))
+        async def flexibility(
+            principal: Member,
+            area: str | None = None,
+            station: str | None = None,
+            hours: Annotated[int, Query(ge=1, le=48)] = 12,
+        ) -> Any:
+            """Per hour ahead: the load charging would draw at full power (sessions plugged
+            in, arrivals the sites' history expects) and how much of it could be shed or
+            shifted and still be delivered before the vehicles leave."""
+            area, operator = await scope(principal, area, station)
+            return await answer(shown.flexibility, area, station, hours, operator)
+
+        @router.get("/dr-events/performance", **declared(Audience.REGULATOR))
+        async def dr_performance(
+            principal: Annotated[Principal, Depends(regulator)],
+            start: datetime,
+            end: datetime,
+            area: str | None = None,
+        ) -> Any:
+            """Each demand-response event in the period at stations in the area: target,
+            baseline (10 in 10), measured load, requested and measured shed."""
+            begin, stop = period(start, end, timedelta(days=400))
+            return await answer(shown.dr_performance, begin, stop, principal.area_within(area))
 
     @router.post("/replan", **declared(Audience.ADMIN))
     async def replan(principal: Admin) -> Any:

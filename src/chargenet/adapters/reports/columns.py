@@ -220,3 +220,98 @@ SUPERVISION_NOTES = (
         "docs/planning.md defines them",
     ),
 )
+
+
+# --- orderly charging (有序充电) ------------------------------------------------------------
+
+
+def _scaled(key: str, factor: float, digits: int = 1) -> Callable[[Row], Any]:
+    def value(row: Row) -> Any:
+        raw = row.get(key)
+        return None if raw is None else round(raw * factor, digits)
+
+    return value
+
+
+_KWH = 1 / 1000  # Wh → kWh, W → kW
+
+VALLEY_COLUMNS = (
+    Column("code", "代码", "Code", _get("code"), "@"),
+    Column("name_zh", "区县", "Area", _get("name_zh"), "@"),
+    Column("name_en", "名称", "Name", _get("name_en"), "@"),
+    Column("energy", "充电量 kWh", "Energy kWh", _scaled("energy_wh", _KWH, 0)),
+    Column("valley", "谷段电量 kWh", "In valley hours kWh", _scaled("valley_energy_wh", _KWH, 0)),
+    Column("share", "谷电占比%", "Valley share %", _scaled("valley_share", 100), "0.0"),
+)
+
+OPERATOR_VALLEY_COLUMNS = (
+    Column("code", "运营商", "Operator", _get("operator_id"), "@"),
+    Column("sessions", "充电次数", "Sessions", _get("sessions")),
+    Column("energy", "充电量 kWh", "Energy kWh", _scaled("energy_wh", _KWH, 0)),
+    Column("share", "谷电占比%", "Valley share %", _scaled("valley_share", 100), "0.0"),
+)
+
+PEAK_AREA_COLUMNS = (
+    Column("code", "代码", "Code", _get("code"), "@"),
+    Column("name_zh", "区县", "Area", _get("name_zh"), "@"),
+    Column("name_en", "名称", "Name", _get("name_en"), "@"),
+    Column("peak", "最大负荷 kW", "Peak load kW", _scaled("peak_w", _KWH), "#,##0.0"),
+    Column("at", "出现时间", "At", _get("peak_at"), "@"),
+)
+
+PEAK_SITE_COLUMNS = (
+    Column("code", "充电站", "Station", _get("code"), "@"),
+    Column("name_zh", "名称", "Name", _get("name_zh"), "@"),
+    Column("operator", "运营商", "Operator", _get("operator_id"), "@"),
+    Column("peak", "最大负荷 kW", "Peak load kW", _scaled("peak_w", _KWH), "#,##0.0"),
+    Column("at", "出现时间", "At", _get("peak_at"), "@"),
+    Column("limit", "限额 kW", "Limit kW", _scaled("limit_w", _KWH), "#,##0.0"),
+    Column("percent", "占限额%", "Of limit %", _get("peak_percent"), "0.0"),
+)
+
+DR_COLUMNS = (
+    Column("program", "事件", "Event", _get("program"), "@"),
+    Column("scope", "范围", "Scope", lambda r: f"{r['scope']} {r['scope_id']}".strip(), "@"),
+    Column("start", "开始", "Start", _get("start"), "@"),
+    Column("end", "结束", "End", _get("end"), "@"),
+    Column("share", "允许负荷%", "Allowed %", _scaled("share", 100, 0), "0"),
+    Column("stations", "站数", "Stations", _get("stations")),
+    Column("target", "目标负荷 kW", "Target kW", _scaled("target_w", _KWH), "#,##0.0"),
+    Column("baseline", "基线 kW", "Baseline kW", _scaled("baseline_w", _KWH), "#,##0.0"),
+    Column("measured", "实测负荷 kW", "Measured kW", _scaled("measured_w", _KWH), "#,##0.0"),
+    Column(
+        "requested",
+        "要求削减 kW",
+        "Shed requested kW",
+        _scaled("requested_shed_w", _KWH),
+        "#,##0.0",
+    ),
+    Column("shed", "实际削减 kW", "Shed measured kW", _scaled("measured_shed_w", _KWH)),
+    Column("performance", "完成率%", "Performance %", _get("performance_percent"), "0.0"),
+)
+
+ORDERLY_NOTES = (
+    (
+        "谷电占比",
+        "Valley share",
+        "结束于本月的充电会话电量按时长均摊，落在电网低谷时段的份额",
+        "energy of the sessions ended in the month, spread evenly over each session, that "
+        "falls in the grid's valley periods",
+    ),
+    (
+        "最大负荷",
+        "Peak load",
+        "受管充电站实测功率的15分钟平均值之和的最大值 (区县为同时最大负荷)",
+        "the highest 15-minute mean of the managed stations' metered power (for an area, "
+        "of their sum: the coincident peak)",
+    ),
+    (
+        "需求响应",
+        "Demand response",
+        "基线: 事件前10个同类工作日 (周末4天) 同时段平均负荷, 不含事件日 (CAISO 10-in-10)；"
+        "要求削减 = 基线 − 目标；实际削减 = 基线 − 实测；完成率 = 实际 ÷ 要求",
+        "baseline: mean load in the same quarter hours of the 10 most recent similar weekdays "
+        "(4 weekend days) without an event (CAISO 10 in 10); requested shed = baseline − "
+        "target; measured shed = baseline − measured; performance = measured ÷ requested",
+    ),
+)

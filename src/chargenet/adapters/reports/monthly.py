@@ -17,15 +17,27 @@ from openpyxl.utils import get_column_letter
 
 from chargenet.adapters.reports.columns import (
     COLUMNS,
+    DR_COLUMNS,
     NOTES,
+    OPERATOR_VALLEY_COLUMNS,
+    ORDERLY_NOTES,
+    PEAK_AREA_COLUMNS,
+    PEAK_SITE_COLUMNS,
     PROGRESS_COLUMNS,
     SUPERVISION_COLUMNS,
     SUPERVISION_NOTES,
+    VALLEY_COLUMNS,
     Column,
     Row,
 )
 from chargenet.adapters.reports.pdf import PDF, html_to_pdf
-from chargenet.app.figures import Figures, Month, ProgressProvider, SupervisionProvider
+from chargenet.app.figures import (
+    Figures,
+    Month,
+    OrderlyProvider,
+    ProgressProvider,
+    SupervisionProvider,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HTML = "text/html; charset=utf-8"
@@ -41,10 +53,12 @@ def render_monthly(
     zone: str,
     progress: ProgressProvider | None = None,
     supervision: SupervisionProvider | None = None,
+    orderly: OrderlyProvider | None = None,
 ) -> tuple[bytes, str, str]:
     """The report for `area` and `month` as (body, file name, media type), with planning's
-    progress and supervision's figures per county when their providers are given."""
-    data = figures.month(area, month, progress, supervision)
+    progress, supervision's and orderly charging's figures per county when their providers
+    are given."""
+    data = figures.month(area, month, progress, supervision, orderly)
     generated = datetime.now(ZoneInfo(zone))
     name = f"chargenet-monthly-{area}-{month}"
     if fmt == "xlsx":
@@ -89,10 +103,45 @@ def workbook(data: Row, generated: datetime) -> bytes:
         _heading(extra, data, generated, "监管 Supervision · ")
         _table(extra, first, SUPERVISION_COLUMNS, data["supervision"])
         extra.freeze_panes = extra.cell(row=first + 1, column=3)
+    for name, tables in orderly_tables(data):
+        extra = book.create_sheet(name)
+        _heading(extra, data, generated, f"{name} · ")
+        row = first
+        for heading, columns, rows in tables:
+            extra.cell(row=row, column=1, value=heading).font = Font(bold=True)
+            _table(extra, row + 1, columns, rows)
+            row += len(rows) + 4
     _notes(book)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+Table = tuple[str, tuple[Column, ...], list[Row]]
+
+
+def orderly_tables(data: Row) -> list[tuple[str, list[Table]]]:
+    """Orderly charging's sheets (name, tables): valley share, peak load, demand response."""
+    grid = data.get("orderly")
+    if not grid:
+        return []
+    return [
+        (
+            "谷电 Valley share",
+            [
+                ("按区县 By area", VALLEY_COLUMNS, grid["valley_areas"]),
+                ("按运营商 By operator", OPERATOR_VALLEY_COLUMNS, grid["valley_operators"]),
+            ],
+        ),
+        (
+            "负荷 Peak load",
+            [
+                ("按区县 By area", PEAK_AREA_COLUMNS, grid["peak_areas"]),
+                ("按充电站 By station", PEAK_SITE_COLUMNS, grid["peak_sites"]),
+            ],
+        ),
+        ("需求响应 DR", [("每次事件 Per event", DR_COLUMNS, grid["dr_events"])]),
+    ]
 
 
 def _heading(sheet: Any, data: Row, generated: datetime, prefix: str) -> None:
@@ -150,7 +199,7 @@ def _notes(book: Workbook) -> None:
     notes.append(["指标", "Figure", "口径", "Definition"])
     for cell in notes[1]:
         cell.font = Font(bold=True)
-    for row in (*NOTES, *SUPERVISION_NOTES):
+    for row in (*NOTES, *SUPERVISION_NOTES, *ORDERLY_NOTES):
         notes.append(list(row))
     for letter, width in zip("ABCD", (14, 20, 44, 60), strict=True):
         notes.column_dimensions[letter].width = width
@@ -213,10 +262,14 @@ def page(data: Row, generated: datetime) -> str:
         extra += '<h2 class="break">监管 Supervision</h2>' + _html_table(
             SUPERVISION_COLUMNS, data["supervision"]
         )
+    for name, tables in orderly_tables(data):
+        extra += f'<h2 class="break">{html.escape(name)}</h2>'
+        for heading, columns, rows in tables:
+            extra += f"<h3>{html.escape(heading)}</h3>" + _html_table(columns, rows)
     notes = "".join(
         f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td><td>{html.escape(c)}</td>"
         f"<td>{html.escape(d)}</td></tr>"
-        for a, b, c, d in (*NOTES, *SUPERVISION_NOTES)
+        for a, b, c, d in (*NOTES, *SUPERVISION_NOTES, *ORDERLY_NOTES)
     )
     status = "" if data["complete"] else " (月份未结束 month not yet over)"
     return f"""<!doctype html>

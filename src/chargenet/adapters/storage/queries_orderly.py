@@ -20,6 +20,7 @@ from chargenet.adapters.storage.tables_orderly import (
     dr_events,
     feeders,
     grid_connections,
+    load_quarters,
 )
 from chargenet.app.orderly import (
     ActiveSession,
@@ -31,6 +32,7 @@ from chargenet.app.orderly import (
     median_history,
 )
 from chargenet.core.sessions import SessionState
+from chargenet.kit.timeutil import from_micros, to_micros
 
 CHUNK = 500
 
@@ -195,12 +197,18 @@ class OrderlyReads:
                     start=r.start_at,
                     end=r.end_at,
                     share=float(r.share),
+                    program=r.program,
                 )
                 for r in conn.execute(query)
             ]
 
     def ended_sessions(
-        self, start: datetime, end: datetime, area: str | None, operator: str | None
+        self,
+        start: datetime,
+        end: datetime,
+        area: str | None,
+        operator: str | None,
+        station: str | None = None,
     ) -> list[tuple[str, datetime, datetime, int]]:
         query = (
             select(
@@ -218,6 +226,8 @@ class OrderlyReads:
         )
         if operator is not None:
             query = query.where(sessions.c.operator_id == operator)
+        if station is not None:
+            query = query.where(sessions.c.station_id == station)
         if area is not None:
             query = query.where(
                 or_(
@@ -230,3 +240,87 @@ class OrderlyReads:
                 (r.operator_id, r.started_at, r.ended_at, int(r.energy_wh))
                 for r in conn.execute(query)
             ]
+
+    # --- load over time (app/orderly_figures.py: LoadQueries) -------------------------------
+
+    def load(
+        self,
+        station_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        only: Sequence[datetime] | None = None,
+    ) -> dict[str, dict[datetime, float]]:
+        """Each station's metered load (W) per quarter hour in [start, end) (only at the
+        quarters starting at `only`, when given): the sum of its connectors' mean samples."""
+        q = load_quarters
+        out: dict[str, dict[datetime, float]] = {}
+        ids = list(station_ids)
+        when = [q.c.at_us >= to_micros(start), q.c.at_us < to_micros(end)]
+        if only is not None:
+            when.append(q.c.at_us.in_(sorted({to_micros(at) for at in only})))
+        with self._read.connect() as conn:
+            for first in range(0, len(ids), CHUNK):
+                rows = conn.execute(
+                    select(q.c.station_id, q.c.at_us, func.sum(q.c.sum_w * 1.0 / q.c.samples))
+                    .where(q.c.station_id.in_(ids[first : first + CHUNK]), *when)
+                    .group_by(q.c.station_id, q.c.at_us)
+                ).all()
+                for station, at_us, watts in rows:
+                    out.setdefault(station, {})[from_micros(at_us)] = float(watts)
+        return out
+
+    def limit_history(self, station_ids: Sequence[str]) -> dict[str, list[tuple[datetime, int]]]:
+        """Each station's stated limits (capacity + storage power) by `valid_from`, oldest
+        first."""
+        g = grid_connections
+        out: dict[str, list[tuple[datetime, int]]] = {}
+        ids = list(station_ids)
+        with self._read.connect() as conn:
+            for first in range(0, len(ids), CHUNK):
+                rows = conn.execute(
+                    select(g.c.station_id, g.c.valid_from, g.c.capacity_w + g.c.storage_power_w)
+                    .where(g.c.station_id.in_(ids[first : first + CHUNK]))
+                    .order_by(g.c.station_id, g.c.valid_from)
+                ).all()
+                for station, valid_from, watts in rows:
+                    out.setdefault(station, []).append((valid_from, int(watts)))
+        return out
+
+    def arrivals(self, station_ids: Sequence[str], since: datetime) -> dict[str, list[datetime]]:
+        """When each station's sessions began, since a time."""
+        out: dict[str, list[datetime]] = {}
+        ids = list(station_ids)
+        with self._read.connect() as conn:
+            for first in range(0, len(ids), CHUNK):
+                rows = conn.execute(
+                    select(sessions.c.station_id, sessions.c.started_at).where(
+                        sessions.c.station_id.in_(ids[first : first + CHUNK]),
+                        sessions.c.started_at >= since,
+                    )
+                ).all()
+                for station, started in rows:
+                    out.setdefault(station, []).append(started)
+        return out
+
+    def sites(self, station_ids: Sequence[str]) -> dict[str, tuple[str, str, float]]:
+        """(name, operator, median connector power W) of each station."""
+        out: dict[str, tuple[str, str, float]] = {}
+        ids = list(station_ids)
+        with self._read.connect() as conn:
+            for first in range(0, len(ids), CHUNK):
+                chunk = ids[first : first + CHUNK]
+                powers: dict[str, list[int]] = {}
+                for station, power in conn.execute(
+                    select(connectors.c.station_id, connectors.c.max_power_w).where(
+                        connectors.c.station_id.in_(chunk)
+                    )
+                ):
+                    powers.setdefault(station, []).append(int(power or 0))
+                for station, name, operator in conn.execute(
+                    select(stations.c.station_id, stations.c.name, stations.c.operator_id).where(
+                        stations.c.station_id.in_(chunk)
+                    )
+                ):
+                    values = sorted(powers.get(station, [0]))
+                    out[station] = (name, operator, float(values[len(values) // 2]))
+        return out

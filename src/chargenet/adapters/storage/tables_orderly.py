@@ -66,4 +66,25 @@ dr_events = Table(
     Column("as_of", UtcDateTime, nullable=False),
 )
 
-ORDERLY_STATE_TABLES: tuple[Table, ...] = (grid_connections, feeders, charging_needs, dr_events)
+# Metered load per connector and quarter hour (the 15-minute demand interval grid
+# operators bill and measure demand response by): the sum of the power samples in it and
+# their count, so the mean is exact whatever order samples arrive in. A station's load in a
+# quarter is the sum of its connectors' means.
+load_quarters = Table(
+    "load_quarters",
+    metadata,
+    Column("station_id", String(ID), primary_key=True),
+    Column("at_us", BigInteger, primary_key=True),  # start of the quarter, UTC µs
+    Column("connector_id", String(ID), primary_key=True),
+    Column("sum_w", BigInteger, nullable=False),
+    Column("samples", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+ORDERLY_STATE_TABLES: tuple[Table, ...] = (
+    grid_connections,
+    feeders,
+    charging_needs,
+    dr_events,
+    load_quarters,
+)

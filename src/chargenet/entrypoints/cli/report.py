@@ -52,13 +52,20 @@ def monthly(
     settings = Settings.from_env(database_url=db)
     platform = bootstrap(settings)
     figures = Figures(platform.read, platform.clock, settings.local_timezone, platform.planning)
-    progress, supervision = report_sources(platform)
+    progress, supervision, grid = report_sources(platform)
     out.mkdir(parents=True, exist_ok=True)
     try:
         for fmt in ("xlsx", "html", "pdf"):
             try:
                 body, name, _ = render_monthly(
-                    figures, area, parsed, fmt, settings.local_timezone, progress, supervision
+                    figures,
+                    area,
+                    parsed,
+                    fmt,
+                    settings.local_timezone,
+                    progress,
+                    supervision,
+                    grid,
                 )
             except PdfUnavailable as exc:
                 err.print(f"[yellow]no PDF: {exc}[/yellow]")

@@ -1,6 +1,6 @@
 // The regulator dashboard: overview, live map with coverage gaps and where to build next,
 // plan vs actual, alarms / stop orders / zombie piles with their actions, operator
-// scorecards, planning progress and the monthly report. Panels fed by supervision
+// scorecards, orderly charging (orderly.js), planning progress and the monthly report. Panels fed by supervision
 // and planning call the endpoints in PLUGGED and say "not available" when one is
 // absent or fails. docs/dashboard.md lists which panel reads what.
 import { get, optional, optionalPage, post } from "./api.js";
@@ -8,6 +8,7 @@ import { header } from "./chrome.js";
 import { esc, html, render } from "./html.js";
 import { areaName, kw, lang, locale, num, t, translatePage, when } from "./i18n.js";
 import { areaPrefix, blankMap, drawBase, mapLayers, STATE_COLOURS } from "./maps.js";
+import { initOrderly, loadOrderly, renderOrderly } from "./orderly.js";
 
 export const PLUGGED = {
   uptime: "/api/v1/supervision/uptime",          // ?area=&by=all → [{nevi_uptime, uk_reliability, connectors, …}]
@@ -770,7 +771,7 @@ async function loadAll() {
   // Gaps and siting take longest (cached on the server until the registry changes): the
   // rest of the screen does not wait for them.
   const slow = loadPlan().then(() => { ui.planChart.hideLoading(); colourCounties(); return loadGaps(); });
-  await Promise.all([loadMap(), loadTrends(), loadScorecards(), loadProgress(), loadTownships(), slow]);
+  await Promise.all([loadMap(), loadTrends(), loadScorecards(), loadProgress(), loadTownships(), loadOrderly(state.area), slow]);
   const boundaries = (await mapLayers()).boundaries;
   const outline = boundaries?.features.filter((f) => f.properties.code === state.area) ?? [];
   if (outline.length) ui.map.fitBounds(L.geoJSON(outline).getBounds(), { padding: [10, 10] });
@@ -790,6 +791,7 @@ function relabel() {
   translatePage();
   if (!state.ready) return; // panels not loaded yet: they are drawn in the new language
   renderTrends();
+  renderOrderly();
   colourCounties();
   renderCrumbs();
   renderAreas();
@@ -828,6 +830,7 @@ if (!state.me) {
   ui.statusChart = echarts.init(document.getElementById("status-chart"));
   ui.planChart = echarts.init(document.getElementById("plan-chart"));
   ui.trendChart = echarts.init(document.getElementById("trend-chart"));
+  initOrderly();
   window.addEventListener("resize", () => { ui.statusChart.resize(); ui.planChart.resize(); ui.trendChart.resize(); });
   document.getElementById("trend-range").addEventListener("change", loadTrends);
   const lastMonth = new Date(); lastMonth.setDate(0);

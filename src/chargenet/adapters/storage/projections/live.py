@@ -38,6 +38,14 @@ _LIMIT_HISTORY = (
     "INSERT INTO power_limit_history (connector_id, at_us, limit_w) VALUES (:cid, :at, :limit)"
     " ON CONFLICT (connector_id, at_us) DO UPDATE SET limit_w = excluded.limit_w"
 )
+# Metered load per quarter hour (orderly charging's load curves, peaks and demand-response
+# measurement): samples add up, so replay and late reports give the same rows.
+QUARTER_US = 900_000_000
+_LOAD_QUARTER = (
+    "INSERT INTO load_quarters (station_id, at_us, connector_id, sum_w, samples) VALUES"
+    " (:sid, :at, :cid, :w, 1) ON CONFLICT (station_id, at_us, connector_id) DO UPDATE SET"
+    " sum_w = load_quarters.sum_w + excluded.sum_w, samples = load_quarters.samples + 1"
+)
 _PRESENCE_HISTORY = (
     "INSERT INTO presence_history (charger_id, at_us, online, reason) VALUES (:id, :at,"
     " :online, :reason) ON CONFLICT (charger_id, at_us) DO UPDATE SET online = excluded.online,"
@@ -146,6 +154,17 @@ def _apply_meter(raw: Raw, event: MeterSampled) -> None:
                 "cid": event.connector_id,
                 "at": to_micros(event.occurred_at),
                 "limit": event.power_offered_w,
+            },
+        )
+    if event.power_w is not None and row[8] is not None:
+        at = to_micros(event.occurred_at)
+        raw.execute(
+            _LOAD_QUARTER,
+            {
+                "sid": row[8],
+                "at": at - at % QUARTER_US,
+                "cid": event.connector_id,
+                "w": event.power_w,
             },
         )
     meter_at = raw.read_t(row[4])
