@@ -91,6 +91,8 @@ class InboundService:
         self._clock = clock
         self._zone = zone
         self.charge_listeners: list[ChargeListener] = []
+        # Told of every message a known partner sent, with our answer's Ret (backfill.py).
+        self.message_listeners: list[Callable[[Partner, int], None]] = []
         self.handlers: dict[str, Handler] = {
             "query_token": self._query_token,
             "notification_stationInfo": self._station_info,
@@ -136,6 +138,8 @@ class InboundService:
             log.warning(
                 "tcec %s from %s: %s %s", endpoint, partner.partner_id, answer.ret, answer.msg
             )
+        for listener in self.message_listeners:
+            listener(partner, int(answer.ret))
         if self._recorder is not None:  # every message, accepted or refused (R38 compliance)
             self._recorder.note(
                 protocol=mapping.PROTOCOL,
