@@ -68,6 +68,7 @@ class Backfill:
         self.retry_s = retry_s
         self._heard: dict[str, datetime] = {}
         self._due: dict[str, str] = {}  # partner → why
+        self._stats_only: dict[str, int] = {}  # status back-filled (how many), stats not yet
         self._wake: asyncio.Event | None = None
         self.done: list[Filled] = []  # the latest back-fills, newest last (kept short)
 
@@ -100,7 +101,8 @@ class Backfill:
         ]
 
     async def run_once(self) -> list[Filled]:
-        """Back-fill every partner that is due; those that cannot be reached stay due."""
+        """Back-fill every partner that is due; what could not be asked stays due (the
+        status first: once it is in, only the statistics are asked again)."""
         filled = []
         for partner_id, reason in list(self._due.items()):
             partner = await asyncio.to_thread(self._directory.get, partner_id)
@@ -108,17 +110,17 @@ class Backfill:
                 self._due.pop(partner_id, None)  # nothing to ask it with
                 continue
             try:
-                status = await self._puller.status(partner)
+                if partner_id not in self._stats_only:
+                    status = await self._puller.status(partner)
+                    self._stats_only[partner_id] = status.accepted
                 stats = await self._puller.daily_stats(partner)
             except PartnerError as exc:
-                log.warning(
-                    "back-fill from %s (%s) failed, will retry: %s", partner_id, reason, exc
-                )
+                log.warning("back-fill from %s (%s) failed, retrying: %s", partner_id, reason, exc)
                 continue
             self._due.pop(partner_id, None)
-            done = Filled(partner_id, reason, status.accepted, stats.accepted, self._clock.now())
-            log.info("back-filled %s (%s): %d statuses", partner_id, reason, status.accepted)
-            filled.append(done)
+            statuses = self._stats_only.pop(partner_id)
+            filled.append(Filled(partner_id, reason, statuses, stats.accepted, self._clock.now()))
+            log.info("back-filled %s (%s): %d statuses", partner_id, reason, statuses)
         self.done = [*self.done, *filled][-100:]
         return filled
 
