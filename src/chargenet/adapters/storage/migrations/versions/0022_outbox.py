@@ -55,7 +55,7 @@ def upgrade() -> None:
         "INSERT INTO deliveries (delivery_id, kind, destination, ref, payload, state, attempts,"
         " next_attempt_at, last_error, created_at) SELECT 'tcec-outbox-' || CAST(id AS TEXT),"
         " 'tcec.' || endpoint, partner_id,"
-        " CASE WHEN purpose LIKE 'order:%' THEN SUBSTR(purpose, 7) ELSE purpose END,"
+        " CASE WHEN SUBSTR(purpose, 1, 6) = 'order:' THEN SUBSTR(purpose, 7) ELSE purpose END,"
         " payload, state, attempts, next_attempt_at, last_error, created_at"
         " FROM tcec_outbox WHERE state = 'pending'"
     )
