@@ -298,7 +298,11 @@ def test_a_pending_order_survives_a_restart_and_arrives_once(tmp_path: Path) -> 
             second = bootstrap(settings, clock=SystemClock())
             async with running(second, peer, peer_url) as w:
                 await until(lambda: peer.processed)
-                order = await w.stop_order(stop["stop_id"])
+                for _ in range(100):  # the answer is recorded just after it arrives
+                    order = await w.stop_order(stop["stop_id"])
+                    if order["state"] == "in_force":
+                        break
+                    await asyncio.sleep(0.05)
                 assert order["state"] == "in_force"
                 assert "after resending" in order["deliveries"][0]["detail"]
                 await asyncio.sleep(1.0)  # rounds of the outbox go by: nothing more is sent
