@@ -22,7 +22,9 @@ async def finder_status(link: Link, station: str) -> dict[str, str]:
         answer = await http.get(f"/api/v1/finder/stations/{PREFIX}{station}")
     if answer.status_code != 200:
         return {}
-    return {c["connector_id"].removeprefix(PREFIX): c["status"] for c in answer.json()["connectors"]}
+    return {
+        c["connector_id"].removeprefix(PREFIX): c["status"] for c in answer.json()["connectors"]
+    }
 
 
 def api_status(link: Link, station: str) -> dict[str, str]:
@@ -68,12 +70,16 @@ def test_after_a_silence_the_platform_back_fills_and_late_pushes_do_not_overwrit
             await sim.token(secret=sim.platform.operator_secret)
 
             async def filled() -> bool:
-                return api_status(link, "1001") == {
-                    "1001E1C1": "charging",
-                    "1001E1C2": "available",
-                    "1001E2C1": "faulted",
-                    "1001E2C2": "available",
-                } and (await finder_status(link, "1001")).get("1001E1C1") == "charging"
+                return (
+                    api_status(link, "1001")
+                    == {
+                        "1001E1C1": "charging",
+                        "1001E1C2": "available",
+                        "1001E2C1": "faulted",
+                        "1001E2C2": "available",
+                    }
+                    and (await finder_status(link, "1001")).get("1001E1C1") == "charging"
+                )
 
             await until(filled)
             # The first back-fill found the operator's platform down and was tried again.

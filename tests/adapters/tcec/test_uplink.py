@@ -157,6 +157,11 @@ def test_a_city_platform_pushes_status_changes_up_to_its_province(tmp_path: Path
             assert sim.received.index("query_token") < sim.received.index(
                 "notification_stationStatus"
             )
+            # The station and its charger went up too, as the province's query shows them.
+            await until(lambda: any(s["EquipmentInfos"] for s in sim.pushed_stations))
+            assert {s["StationID"] for s in sim.pushed_stations} == {"SZ"}
+            info = sim.pushed_stations[-1]
+            assert info["EquipmentInfos"][0]["ConnectorInfos"][0]["ConnectorID"] == "CZ-1-1"
 
             sim.faults.endpoints = frozenset({"notification_stationStatus"})
             sim.faults.fail_next = 2  # the province is down for two attempts

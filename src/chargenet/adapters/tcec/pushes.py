@@ -4,11 +4,15 @@ Deliveries of kind `tcec.<endpoint>` go to the partner named as destination in t
 standard envelope (`client.py`: token, AES-128-CBC, HMAC-MD5; a new envelope per attempt,
 the receiver recognises a resend by the payload's own ids).
 
-City → province (R37, 纵向贯通): each connector status report accepted from any intake
-causes a `notification_stationStatus` (T/CEC 102 Part 3, 接口 "设备状态变化推送") to every
-upstream partner. The delivery names the connector only; the sender reads its effective
-status when it sends, so a delivery resent after a delay, or caused by a late report the
-recency rule did not make current, never pushes a status older than what chargenet holds
+City → province (R37, 纵向贯通), to every upstream partner (not back to the partner that
+reported it):
+- each connector status report accepted from any intake causes a
+  `notification_stationStatus` (T/CEC 102 Part 3, 设备状态变化推送);
+- each station registered, changed or retired, and each charger registered or changed,
+  causes a `notification_stationInfo` of its station (Part 3, 充电站信息变化推送).
+A delivery names the connector or station only; the sender reads what chargenet holds
+when it sends, so a delivery resent after a delay, or caused by a late report the recency
+rule did not make current, never pushes anything older than what chargenet holds
 (ConnectorStatusInfo carries no time of its own for the receiver to order by).
 """
 
@@ -24,31 +28,52 @@ from chargenet.adapters.tcec.codes import Ret
 from chargenet.adapters.tcec.partners import partner_of_id
 from chargenet.app.outbox import DeliveryRecord, DeliveryRule, NewDelivery, Sent
 from chargenet.app.queries import StateQueries
-from chargenet.core.events import ConnectorStatusChanged, Event
+from chargenet.core.events import (
+    ChargerRegistered,
+    ConnectorStatusChanged,
+    Event,
+    StationRegistered,
+    StationRetired,
+)
 from chargenet.kit.ids import stable_id
 
 TCEC_KINDS = "tcec."
 STATUS_PUSH = TCEC_KINDS + "notification_stationStatus"
+STATION_PUSH = TCEC_KINDS + "notification_stationInfo"
 
 # Answers that will not change by asking again: given up at once instead of resent.
 PERMANENT = frozenset({Ret.SIGNATURE, Ret.PARAMETERS, Ret.BUSINESS})
 
 
+def _about(event: Event) -> tuple[str, str, str] | None:
+    """(kind, id field, id) of the push an event causes, if any."""
+    if isinstance(event, ConnectorStatusChanged):
+        return STATUS_PUSH, "ConnectorID", event.connector_id
+    if isinstance(event, StationRegistered):
+        return STATION_PUSH, "StationID", event.station.station_id
+    if isinstance(event, StationRetired):
+        return STATION_PUSH, "StationID", event.station_id
+    if isinstance(event, ChargerRegistered):
+        return STATION_PUSH, "StationID", event.charger.station_id
+    return None
+
+
 def status_pushes(upstream: frozenset[str]) -> DeliveryRule:
-    """The rule: a status report → one push per upstream partner (not back to the partner
-    that reported it)."""
+    """The rule: a status report or a station's change → one push per upstream partner."""
 
     def rule(event: Event) -> list[NewDelivery]:
-        if not upstream or not isinstance(event, ConnectorStatusChanged):
+        about = _about(event) if upstream else None
+        if about is None:
             return []
-        origin = partner_of_id(event.connector_id)
+        kind, field, subject = about
+        origin = partner_of_id(subject)
         return [
             NewDelivery(
-                delivery_id=stable_id(STATUS_PUSH, partner, event.event_id),
-                kind=STATUS_PUSH,
+                delivery_id=stable_id(kind, partner, event.event_id),
+                kind=kind,
                 destination=partner,
-                payload=json.dumps({"ConnectorID": event.connector_id}),
-                ref=event.connector_id,
+                payload=json.dumps({field: subject}),
+                ref=subject,
             )
             for partner in sorted(upstream)
             if partner != origin
@@ -62,19 +87,23 @@ class TcecSender:
         self._clients = clients
         self._queries = queries
 
-    async def _body(self, delivery: DeliveryRecord) -> Any:
+    def _body(self, delivery: DeliveryRecord) -> Any:
         payload = json.loads(delivery.payload)
-        if delivery.kind != STATUS_PUSH:
-            return payload
-        row = await asyncio.to_thread(self._queries.connector, payload["ConnectorID"])
-        if row is None:
-            return None
-        return {"ConnectorStatusInfo": uplink.connector_status(row)}
+        if delivery.kind == STATUS_PUSH:
+            row = self._queries.connector(payload["ConnectorID"])
+            return None if row is None else {"ConnectorStatusInfo": uplink.connector_status(row)}
+        if delivery.kind == STATION_PUSH:
+            station = self._queries.station(payload["StationID"])
+            if station is None:
+                return None
+            [info] = uplink.station_infos(self._queries, [station])
+            return {"StationInfo": info}
+        return payload
 
     async def send(self, delivery: DeliveryRecord, timeout_s: float) -> Sent:
-        body = await self._body(delivery)
+        body = await asyncio.to_thread(self._body, delivery)
         if body is None:
-            return Sent(False, error="nothing to push: the connector is unknown", permanent=True)
+            return Sent(False, error=f"nothing to push: {delivery.ref} is unknown", permanent=True)
         endpoint = delivery.kind.removeprefix(TCEC_KINDS)
         client = self._clients.for_partner(delivery.destination)
         try:
