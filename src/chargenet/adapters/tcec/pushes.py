@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from hashlib import blake2b
 from typing import Any
 
 from chargenet.adapters.tcec import uplink
@@ -35,7 +36,6 @@ from chargenet.core.events import (
     StationRegistered,
     StationRetired,
 )
-from chargenet.kit.ids import stable_id
 
 TCEC_KINDS = "tcec."
 STATUS_PUSH = TCEC_KINDS + "notification_stationStatus"
@@ -69,7 +69,11 @@ def status_pushes(upstream: frozenset[str]) -> DeliveryRule:
         origin = partner_of_id(subject)
         return [
             NewDelivery(
-                delivery_id=stable_id(kind, partner, event.event_id),
+                # Stable for the event (a hash, not uuid5: this runs for every status
+                # change on the ingest path; benchmarks/outbox).
+                delivery_id=blake2b(
+                    f"{kind}\x1f{partner}\x1f{event.event_id}".encode(), digest_size=16
+                ).hexdigest(),
                 kind=kind,
                 destination=partner,
                 payload=json.dumps({field: subject}),
