@@ -416,7 +416,8 @@ def _ingest_in_writer(events: list[Event], deliveries: Attached | None) -> list[
 
 def delivery_rules(settings: Settings) -> list[DeliveryRule]:
     """Deliveries that accepted events cause, whoever sent them (app/outbox.py)."""
-    return [status_pushes(upstream_of(settings))]
+    upstream = upstream_of(settings)
+    return [status_pushes(upstream)] if upstream else []
 
 
 def upstream_of(settings: Settings) -> frozenset[str]:

@@ -26,7 +26,8 @@ def notice(delivery_id: str) -> NewDelivery:
     )
 
 
-def test_a_delivery_is_stored_only_with_an_event_that_is_accepted(platform: Platform) -> None:
+def test_a_delivery_is_stored_only_with_an_event_that_is_accepted(any_platform: Platform) -> None:
+    platform = any_platform
     platform.ingestor.ingest(small_world())
     ingest = platform.ingestor.ingest
     ingest([status("S1")], deliveries={"S1": [notice("D1")]})
@@ -55,8 +56,9 @@ class Flaky:
 
 
 def test_failed_attempts_wait_twice_as_long_each_time_and_then_deliver(
-    platform: Platform,
+    any_platform: Platform,
 ) -> None:
+    platform = any_platform
     platform.ingestor.ingest(small_world())
     platform.ingestor.ingest([status("S1")], deliveries={"S1": [notice("D1")]})
     clock = FixedClock(T0)
@@ -87,7 +89,8 @@ def test_failed_attempts_wait_twice_as_long_each_time_and_then_deliver(
     assert (done.state, done.attempts, done.answer) == ("delivered", 4, '{"ok": true}')
 
 
-def test_a_delivery_is_given_up_after_its_attempts(platform: Platform) -> None:
+def test_a_delivery_is_given_up_after_its_attempts(any_platform: Platform) -> None:
+    platform = any_platform
     platform.ingestor.ingest(small_world())
     platform.ingestor.ingest([status("S1")], deliveries={"S1": [notice("D1")]})
     clock = FixedClock(T0)
@@ -108,3 +111,26 @@ def test_a_delivery_is_given_up_after_its_attempts(platform: Platform) -> None:
     [gone] = platform.outbox.store.items()
     assert (gone.state, gone.attempts, gone.last_error) == ("failed", 3, "HTTP 503")
     assert [s.ok for s in settled] == [False]
+
+
+def test_a_leased_delivery_is_not_taken_by_another_round(any_platform: Platform) -> None:
+    """Two rounds (or two processes on one database) never send one delivery at once; a
+    delivery its caller attempts itself is not the worker's until the hold is over."""
+    platform = any_platform
+    store = platform.outbox.store
+    platform.ingestor.ingest(small_world())
+    held = NewDelivery(
+        delivery_id="H1", kind="test.notice", destination="OP1", payload="{}", held=True
+    )
+    platform.ingestor.ingest(
+        [status("S1"), status("S2", "C1-2-1")],
+        deliveries={"S1": [notice("D1")], "S2": [held]},
+    )
+    lease = T0 + timedelta(minutes=5)
+    assert [d.delivery_id for d in store.claim_due(T0, lease, 10)] == ["D1"]
+    assert store.claim_due(T0, lease, 10) == []  # leased by the first round
+    assert store.claim("D1", T0, lease) is None  # nor can a caller take it now
+    [h] = [d for d in store.items() if d.delivery_id == "H1"]
+    assert h.next_attempt_at > T0  # held for its caller
+    assert store.claim("H1", T0, lease) is not None
+    assert store.claim("H1", T0, lease) is None

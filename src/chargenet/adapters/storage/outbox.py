@@ -104,9 +104,13 @@ class SqlDeliveryStore:
                 .mappings()
                 .first()
             )
-            # Its first attempt, due or not (a held delivery waits for its caller); the
-            # conditional update loses to any round that leased it meanwhile.
+            # Its first attempt: due, or held for its caller and not leased since (a lease
+            # moves next_attempt_at away from the hold); the conditional update loses to
+            # any round that leased it meanwhile.
             if row is None:
+                return None
+            hold = row["created_at"] + timedelta(seconds=HOLD_S)
+            if row["next_attempt_at"] > now and row["next_attempt_at"] != hold:
                 return None
             won = conn.execute(
                 update(t)

@@ -82,7 +82,7 @@ class TcecGateway:
         self.clients = Clients(self.directory, options.our_operator_id, clock)
         # Pushes go through the durable outbox (app/outbox.py) with this sender, resent a
         # fixed interval apart, more than three times (T/CEC 102 Part 4).
-        self.sender = TcecSender(self.clients, queries)
+        self.sender = TcecSender(self.clients, self.directory, queries)
         self.backoff = Backoff(
             base_s=options.retry_interval_s,
             max_s=options.retry_interval_s,

@@ -26,7 +26,7 @@ from typing import Any
 from chargenet.adapters.tcec import uplink
 from chargenet.adapters.tcec.client import Clients, PartnerError
 from chargenet.adapters.tcec.codes import Ret
-from chargenet.adapters.tcec.partners import partner_of_id
+from chargenet.adapters.tcec.partners import PartnerDirectory, partner_of_id
 from chargenet.app.outbox import DeliveryRecord, DeliveryRule, NewDelivery, Sent
 from chargenet.app.queries import StateQueries
 from chargenet.core.events import (
@@ -87,8 +87,11 @@ def status_pushes(upstream: frozenset[str]) -> DeliveryRule:
 
 
 class TcecSender:
-    def __init__(self, clients: Clients, queries: StateQueries) -> None:
+    def __init__(
+        self, clients: Clients, directory: PartnerDirectory, queries: StateQueries
+    ) -> None:
         self._clients = clients
+        self._directory = directory
         self._queries = queries
 
     def _body(self, delivery: DeliveryRecord) -> Any:
@@ -105,6 +108,11 @@ class TcecSender:
         return payload
 
     async def send(self, delivery: DeliveryRecord, timeout_s: float) -> Sent:
+        partner = await asyncio.to_thread(self._directory.get, delivery.destination)
+        if partner is None or not partner.base_url or partner.outbound_keys is None:
+            # Not registered, disabled, or no keys to call it with: resending cannot help.
+            why = f"partner {delivery.destination} is unknown, disabled or cannot be called"
+            return Sent(False, error=why, permanent=True)
         body = await asyncio.to_thread(self._body, delivery)
         if body is None:
             return Sent(False, error=f"nothing to push: {delivery.ref} is unknown", permanent=True)
