@@ -176,7 +176,11 @@ class OrderService:
         problem = await asyncio.to_thread(self.check, order)
         queued = None
         if isinstance(control, QueuedControl) and problem is None and self.outbox is not None:
-            queued = await asyncio.to_thread(control.delivery, order)
+            try:
+                queued = await asyncio.to_thread(control.delivery, order)
+            except Exception as exc:  # the order and why it failed must still be logged
+                log.exception("order %s could not be queued", order.order_id)
+                problem = f"{type(exc).__name__}: {exc}"
         attached = None if queued is None else {issued.event_id: [queued]}
         [recorded] = await self._pipeline.submit([issued], attached)
         if not recorded.ok:
