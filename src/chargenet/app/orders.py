@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -186,11 +187,14 @@ class OrderService:
         if not recorded.ok:
             return OrderResult(OrderOutcome.FAILED, recorded.reason)
         timeout = timeout_s if timeout_s is not None else self._timeout
+        answered_at = None
         if control is None or problem is not None:
             result = OrderResult(OrderOutcome.FAILED, problem or "no controller")
         elif queued is not None:
             assert isinstance(control, QueuedControl)
             result = await self._first_attempt(control, queued, timeout)
+            # As of the attempt, before any resend: a resend's answer is always later.
+            answered_at = self._clock.now()
         else:
             try:
                 # The controller should answer TIMEOUT itself; this is the backstop.
@@ -201,14 +205,21 @@ class OrderService:
             except Exception as exc:  # a controller bug must not lose the order's outcome
                 log.exception("order %s failed", order.order_id)
                 result = OrderResult(OrderOutcome.FAILED, f"{type(exc).__name__}: {exc}")
-        await self._acknowledge(new_id(), order.order_id, result)
+        await self._acknowledge(new_id(), order.order_id, result, answered_at)
         return result
 
-    async def _acknowledge(self, event_id: str, order_id: OrderId, result: OrderResult) -> None:
+    async def _acknowledge(
+        self,
+        event_id: str,
+        order_id: OrderId,
+        result: OrderResult,
+        at: datetime | None = None,
+    ) -> None:
+        when = at or self._clock.now()
         await self._pipeline.submit(
             [
                 OrderAcknowledged(
-                    **event_meta(event_id, Source(adapter="orders"), self._clock.now()),
+                    **event_meta(event_id, Source(adapter="orders"), when),
                     order_id=order_id,
                     outcome=result.outcome,
                     detail=result.detail,
