@@ -47,7 +47,7 @@ from chargenet.adapters.storage.store import SqlEventStore
 from chargenet.adapters.storage.tcec_config import SqlPartnerStore
 from chargenet.adapters.tcec.crypto import Vault, master_keys
 from chargenet.adapters.tcec.gateway import TcecGateway, TcecOptions
-from chargenet.adapters.tcec.pushes import TCEC_KINDS, status_pushes
+from chargenet.adapters.tcec.pushes import STATUS_PUSH, TCEC_KINDS, status_pushes
 from chargenet.adapters.tcec.security import SharedTokenIssuer
 from chargenet.adapters.webhook.control import WebhookControl, WebhookSender
 from chargenet.adapters.webhook.signing import Sealer
@@ -225,11 +225,13 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         Backoff(
             settings.outbox_retry_base_s, settings.outbox_retry_max_s, settings.outbox_attempts
         ),
+        keep_s=settings.outbox_keep_days * 86400.0,
     )
     orders = OrderService(pipeline, clock, outbox=outbox)
     tcec = _tcec(settings, store, pipeline, read, clock, outbox.store)
     orders.register("tcec", tcec.control)
     outbox.register(TCEC_KINDS, tcec.sender, backoff=tcec.backoff)
+    outbox.register(STATUS_PUSH, latest_only=True)  # the sender sends the current status
     orders.queue_through(tcec.control, tcec.sender)
     if upstream_of(settings):  # status pushes are due at once: look when events are stored
         bus.listen(outbox.wake)

@@ -58,6 +58,7 @@ class Settings:
     outbox_retry_base_s: float = 5.0
     outbox_retry_max_s: float = 3600.0
     outbox_attempts: int = 12
+    outbox_keep_days: float = 7.0  # settled deliveries are kept this long, then forgotten
     supervision_config: str | None = None  # TOML file: zombie, alarm, scorecard settings
     # OCPI party (docs/ocpi.md): how others reach us, who we are, how often we pull.
     public_url: str | None = None  # default http://host:port
@@ -118,6 +119,7 @@ class Settings:
             ("outbox_retry_base_s", float),
             ("outbox_retry_max_s", float),
             ("outbox_attempts", int),
+            ("outbox_keep_days", float),
             ("supervision_config", str),
             ("public_url", str),
             ("ocpi_party", str),

@@ -134,3 +134,36 @@ def test_a_leased_delivery_is_not_taken_by_another_round(any_platform: Platform)
     assert h.next_attempt_at > T0  # held for its caller
     assert store.claim("H1", T0, lease) is not None
     assert store.claim("H1", T0, lease) is None
+
+
+def test_a_push_of_current_state_with_a_later_one_waiting_is_not_sent(
+    any_platform: Platform,
+) -> None:
+    """After an outage one connector's backlog of changes is one push (the sender sends
+    the current status); settled deliveries are forgotten after the keeping time."""
+    platform = any_platform
+    platform.ingestor.ingest(small_world())
+    for n in range(3):
+        platform.ingestor.ingest(
+            [status(f"S{n}")],
+            deliveries={f"S{n}": [notice(f"D{n}")]},  # all about ref "r", to OP1
+        )
+    clock = FixedClock(T0)
+    worker = OutboxWorker(platform.outbox.store, clock, keep_s=86400)
+    sender = Flaky(failures=0)
+    worker.register("test.", sender)
+    worker.register("test.", latest_only=True)
+    assert asyncio.run(worker.run_once()) == 3
+    assert sender.sent == ["D2"]
+    answers = {d.delivery_id: d.answer for d in platform.outbox.store.items()}
+    assert answers == {
+        "D0": '{"superseded": true}',
+        "D1": '{"superseded": true}',
+        "D2": '{"ok": true}',
+    }
+
+    clock.set(T0 + timedelta(days=2))
+    platform.ingestor.ingest([status("S9")], deliveries={"S9": [notice("D9")]})
+    worker.register("test.", Flaky(failures=100))
+    asyncio.run(worker.run_once())  # prunes first: D0–D2 finished two days ago
+    assert [(d.delivery_id, d.state) for d in platform.outbox.store.items()] == [("D9", "pending")]

@@ -94,6 +94,14 @@ class DeliveryStore(Protocol):
         """Count a failed attempt; `retry_at` None gives the delivery up."""
         ...
 
+    def newer_pending(self, record: DeliveryRecord) -> bool:
+        """Whether a later delivery of the same kind, destination and ref waits too."""
+        ...
+
+    def prune(self, before: datetime) -> int:
+        """Forget settled deliveries finished before `before`; how many."""
+        ...
+
     def answered(self, kind: str, ref: str, when: datetime, answer: str) -> int:
         """Record a later answer to the deliveries of `kind` about `ref`; how many."""
         ...
@@ -147,6 +155,7 @@ class OutboxWorker:
         *,
         timeout_s: float = 10.0,
         lease_s: float = HOLD_S,
+        keep_s: float = 7 * 86400.0,
     ) -> None:
         self.store = store
         self._clock = clock
@@ -156,6 +165,9 @@ class OutboxWorker:
         self._senders: dict[str, Sender] = {}
         self._settled: dict[str, Settled] = {}
         self._backoffs: dict[str, Backoff] = {}
+        self._latest_only: dict[str, bool] = {}
+        self._keep = timedelta(seconds=keep_s)
+        self._pruned_at: datetime | None = None
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -165,9 +177,16 @@ class OutboxWorker:
         sender: Sender | None = None,
         settled: Settled | None = None,
         backoff: Backoff | None = None,
+        *,
+        latest_only: bool = False,
     ) -> None:
         """Send deliveries whose kind starts with `kind_prefix` through `sender`, tell
-        `settled` how they ended, resend them by `backoff` (the longest prefix decides)."""
+        `settled` how they ended, resend them by `backoff` (the longest prefix decides).
+        `latest_only`: the sender sends the current state of what `ref` names, so a
+        delivery with a later one waiting for the same destination and ref is settled
+        without sending (an outage's backlog of one connector's changes is one push)."""
+        if latest_only:
+            self._latest_only[kind_prefix] = True
         if sender is not None:
             self._senders[kind_prefix] = sender
         if settled is not None:
@@ -206,7 +225,11 @@ class OutboxWorker:
     ) -> Sent:
         prefix = self._prefix(self._senders, record.kind)
         sender = None if prefix is None else self._senders[prefix]
-        if sender is None:
+        if self._prefix(self._latest_only, record.kind) is not None and (
+            await asyncio.to_thread(self.store.newer_pending, record)
+        ):
+            sent = Sent(True, answer='{"superseded": true}')
+        elif sender is None:
             sent = Sent(False, error=f"no sender for {record.kind}")
         else:
             try:
@@ -245,8 +268,12 @@ class OutboxWorker:
         return sent
 
     async def run_once(self, limit: int = 100) -> int:
-        """Attempt every delivery that is due; how many were attempted."""
+        """Attempt every delivery that is due; how many were attempted. Once an hour,
+        settled deliveries older than the keeping time are forgotten."""
         now = self._clock.now()
+        if self._pruned_at is None or now - self._pruned_at >= timedelta(hours=1):
+            self._pruned_at = now
+            await asyncio.to_thread(self.store.prune, now - self._keep)
         due = await asyncio.to_thread(self.store.claim_due, now, now + self._lease, limit)
         for record in due:
             await self._attempt(record)

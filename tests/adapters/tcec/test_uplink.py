@@ -207,8 +207,11 @@ def test_a_late_report_never_pushes_an_older_status_up(tmp_path: Path) -> None:
                     ),
                 ]
             )
-            await until(lambda: len(pushed(link, "CZ-1-1")) == 3)
-            assert pushed(link, "CZ-1-1") == [3, 1, 1]
+            store = link.platform.outbox.store
+            await until(lambda: not store.items(state="pending", kind="tcec."))
+            first, *later = pushed(link, "CZ-1-1")
+            # Pushes caught in one round are one push of the current status (latest only).
+            assert first == 3 and later and set(later) == {1}
             [row] = [
                 r
                 for r in link.platform.read.connectors(None, None, None, None, ["CZ"])[0]

@@ -13,7 +13,7 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 
 from chargenet.adapters.storage.raw import Raw
 from chargenet.adapters.storage.tables_outbox import deliveries
@@ -151,6 +151,28 @@ class SqlDeliveryStore:
             values["next_attempt_at"] = retry_at
         with self._writer.begin() as conn:
             conn.execute(update(t).where(t.c.id == id_).values(**values))
+
+    def newer_pending(self, record: DeliveryRecord) -> bool:
+        t = deliveries
+        with self._reader.connect() as conn:
+            found = conn.execute(
+                select(t.c.id)
+                .where(
+                    t.c.kind == record.kind,
+                    t.c.ref == record.ref,
+                    t.c.destination == record.destination,
+                    t.c.state == PENDING,
+                    t.c.id > record.id,
+                )
+                .limit(1)
+            ).first()
+        return found is not None
+
+    def prune(self, before: datetime) -> int:
+        t = deliveries
+        with self._writer.begin() as conn:
+            done = conn.execute(delete(t).where(t.c.state != PENDING, t.c.finished_at < before))
+        return int(done.rowcount)
 
     def answered(self, kind: str, ref: str, when: datetime, answer: str) -> int:
         t = deliveries
