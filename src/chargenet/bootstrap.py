@@ -23,6 +23,7 @@ from chargenet.adapters.storage import history
 from chargenet.adapters.storage.accounts import SqlUserStore
 from chargenet.adapters.storage.channels import SqlChannelStore
 from chargenet.adapters.storage.interface_log import SqlInterfaceLog
+from chargenet.adapters.storage.outbox import SqlDeliveryStore
 from chargenet.adapters.storage.queries_credit import CreditReads
 from chargenet.adapters.storage.queries_incidents import IncidentReads
 from chargenet.adapters.storage.queries_inspections import InspectionReads
@@ -43,23 +44,25 @@ from chargenet.adapters.storage.shared_state import (
     SqlTokenRecords,
 )
 from chargenet.adapters.storage.store import SqlEventStore
-from chargenet.adapters.storage.tcec_config import SqlOutbox, SqlPartnerStore
+from chargenet.adapters.storage.tcec_config import SqlPartnerStore
 from chargenet.adapters.tcec.crypto import Vault, master_keys
 from chargenet.adapters.tcec.gateway import TcecGateway, TcecOptions
+from chargenet.adapters.tcec.pushes import STATUS_PUSH, TCEC_KINDS, status_pushes
 from chargenet.adapters.tcec.security import SharedTokenIssuer
-from chargenet.adapters.webhook.control import WebhookControl
+from chargenet.adapters.webhook.control import WebhookControl, WebhookSender
 from chargenet.adapters.webhook.signing import Sealer
 from chargenet.app.accounts import AccountService
 from chargenet.app.channels import ChannelService
 from chargenet.app.credit import CreditService
 from chargenet.app.filings import Filings
 from chargenet.app.incidents import IncidentService
-from chargenet.app.ingest import EventIngestor, Outcome
+from chargenet.app.ingest import Attached, EventIngestor, Outcome
 from chargenet.app.inspections import InspectionService
 from chargenet.app.login_throttle import LoginThrottle
 from chargenet.app.orderly import OrderlyService
 from chargenet.app.orderly_figures import OrderlyFigures
 from chargenet.app.orders import OrderService
+from chargenet.app.outbox import Backoff, DeliveryRule, DeliveryStore, OutboxWorker
 from chargenet.app.pipeline import IngestPipeline, WriterProcess
 from chargenet.app.planning import PlanningService
 from chargenet.app.planning_build import BuildPlanner
@@ -91,6 +94,7 @@ class Platform:
     read: ReadModel
     orders: OrderService
     tcec: TcecGateway  # T/CEC 102 interconnection (docs/tcec.md)
+    outbox: OutboxWorker  # deliveries to partners that must arrive (app/outbox.py)
     supervision: SupervisionService
     accounts: AccountService
     clock: Clock = field(default_factory=SystemClock)
@@ -222,22 +226,38 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
     clock = clock or SystemClock()
     history.ensure_ahead(store.engine, clock.now())  # PostgreSQL: months to write into
     bus = MemoryBus()
-    ingestor = EventIngestor(store, bus)
+    ingestor = EventIngestor(store, bus, delivery_rules(settings))
     pipeline = IngestPipeline(
         ingestor, max_batch=settings.ingest_max_batch, process=_writer_process(settings, bus)
     )
     read = ReadModel(store.read_engine)
-    orders = OrderService(pipeline, clock)
-    tcec = _tcec(settings, store, pipeline, read, clock)
+    outbox = OutboxWorker(
+        SqlDeliveryStore(store.engine, store.read_engine),
+        clock,
+        Backoff(
+            settings.outbox_retry_base_s, settings.outbox_retry_max_s, settings.outbox_attempts
+        ),
+        keep_s=settings.outbox_keep_days * 86400.0,
+    )
+    orders = OrderService(pipeline, clock, outbox=outbox)
+    tcec = _tcec(settings, store, pipeline, read, clock, outbox.store)
     orders.register("tcec", tcec.control)
+    outbox.register(TCEC_KINDS, tcec.sender, backoff=tcec.backoff)
+    outbox.register(STATUS_PUSH, latest_only=True)  # the sender sends the current status
+    orders.queue_through(tcec.control, tcec.sender)
+    if upstream_of(settings):  # status pushes are due at once: look when events are stored
+        bus.listen(outbox.wake)
     sealer = Sealer(lambda: master_keys(settings.tcec_master_key, settings.tcec_master_key_file))
     channel_store = SqlChannelStore(store.engine, store.read_engine)
-    orders.fallback = WebhookControl(
+    channel_control = WebhookControl(
         channels=channel_store,
-        sealer=sealer,
         queries=read,
         clock=clock,
         public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+    )
+    orders.fallback = channel_control
+    orders.queue_through(
+        channel_control, WebhookSender(channels=channel_store, sealer=sealer, clock=clock)
     )
     supervision = SupervisionService(
         SupervisionReads(store.read_engine), pipeline, orders, clock, supervision_config(settings)
@@ -258,6 +278,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         pipeline=pipeline,
         read=read,
         orders=orders,
+        outbox=outbox,
         tcec=tcec,
         supervision=supervision,
         accounts=AccountService(
@@ -311,6 +332,7 @@ def _tcec(
     pipeline: IngestPipeline,
     read: ReadModel,
     clock: Clock,
+    deliveries: DeliveryStore,
 ) -> TcecGateway:
     vault = Vault(lambda: master_keys(settings.tcec_master_key, settings.tcec_master_key_file))
     shared = settings.shared_state == "database"
@@ -322,7 +344,7 @@ def _tcec(
         else None,
         seen=SqlSeen(store.engine) if shared else None,
         partners=SqlPartnerStore(store.engine, store.read_engine),
-        outbox=SqlOutbox(store.engine, store.read_engine),
+        deliveries=deliveries,
         interface_log=SqlInterfaceLog(store.engine, store.read_engine),
         settlement=SettlementReadModel(store.read_engine),
         queries=read,
@@ -337,7 +359,9 @@ def _tcec(
             retries=settings.tcec_retry_attempts,
             retry_interval_s=settings.tcec_retry_interval_s,
             poll_interval_s=settings.tcec_poll_interval_s,
-            upstream=frozenset(p.strip() for p in settings.tcec_upstream.split(",") if p.strip()),
+            upstream=upstream_of(settings),
+            backfill_gap_s=settings.tcec_backfill_gap_s,
+            backfill_retry_s=settings.tcec_backfill_retry_s,
         ),
     )
 
@@ -391,15 +415,27 @@ class _Unpublished:
         return None
 
 
-def _open_writer(url: str, synchronous: str, allow_unsafe_durability: bool) -> None:
+def _open_writer(settings: Settings) -> None:
     global _WRITER
-    store = SqlEventStore(url, synchronous, allow_unsafe_durability)
-    _WRITER = EventIngestor(store, _Unpublished())
+    store = SqlEventStore(
+        settings.database_url, settings.sqlite_synchronous, settings.allow_unsafe_durability
+    )
+    _WRITER = EventIngestor(store, _Unpublished(), delivery_rules(settings))
 
 
-def _ingest_in_writer(events: list[Event]) -> list[Outcome]:
+def _ingest_in_writer(events: list[Event], deliveries: Attached | None) -> list[Outcome]:
     assert _WRITER is not None, "writer process not initialised"
-    return _WRITER.ingest(events)
+    return _WRITER.ingest(events, deliveries=deliveries)
+
+
+def delivery_rules(settings: Settings) -> list[DeliveryRule]:
+    """Deliveries that accepted events cause, whoever sent them (app/outbox.py)."""
+    upstream = upstream_of(settings)
+    return [status_pushes(upstream)] if upstream else []
+
+
+def upstream_of(settings: Settings) -> frozenset[str]:
+    return frozenset(p.strip() for p in settings.tcec_upstream.split(",") if p.strip())
 
 
 def _writer_process(settings: Settings, bus: MemoryBus) -> WriterProcess | None:
@@ -414,11 +450,7 @@ def _writer_process(settings: Settings, bus: MemoryBus) -> WriterProcess | None:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_open_writer,
-            initargs=(
-                settings.database_url,
-                settings.sqlite_synchronous,
-                settings.allow_unsafe_durability,
-            ),
+            initargs=(settings,),
         )
 
     return WriterProcess(executor=executor, ingest=_ingest_in_writer, publisher=bus)

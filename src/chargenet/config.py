@@ -55,6 +55,16 @@ class Settings:
     # platform feeding a provincial one (R37): their queries see every station, not only
     # their own operator's.
     tcec_upstream: str = ""
+    # Back-fill (补采, docs/tcec.md): a partner silent this long is asked for the status
+    # of its stations when it is heard again; a back-fill that failed is retried after.
+    tcec_backfill_gap_s: float = 600.0
+    tcec_backfill_retry_s: float = 60.0
+    # The durable outbox (docs/supervision.md, "The outbox"): a failed delivery is resent
+    # after base × 2^(attempts − 1) seconds, at most max, and given up after `attempts`.
+    outbox_retry_base_s: float = 5.0
+    outbox_retry_max_s: float = 3600.0
+    outbox_attempts: int = 12
+    outbox_keep_days: float = 7.0  # settled deliveries are kept this long, then forgotten
     supervision_config: str | None = None  # TOML file: zombie, alarm, scorecard settings
     # OCPI party (docs/ocpi.md): how others reach us, who we are, how often we pull.
     public_url: str | None = None  # default http://host:port
@@ -115,6 +125,12 @@ class Settings:
             ("tcec_retry_interval_s", float),
             ("tcec_poll_interval_s", float),
             ("tcec_upstream", str),
+            ("tcec_backfill_gap_s", float),
+            ("tcec_backfill_retry_s", float),
+            ("outbox_retry_base_s", float),
+            ("outbox_retry_max_s", float),
+            ("outbox_attempts", int),
+            ("outbox_keep_days", float),
             ("supervision_config", str),
             ("public_url", str),
             ("ocpi_party", str),

@@ -131,3 +131,32 @@ def test_a_writer_process_stores_and_this_process_publishes(sqlite_url: str) -> 
     [row], _ = platform.read.connectors(station_id="S1", limit=1)
     assert row["reported_status"] == "charging"
     platform.close()
+
+
+def test_a_writer_process_queues_deliveries_with_their_events(sqlite_url: str) -> None:
+    """Deliveries attached to a submission, and those the rules make (a province's status
+    push), are written by the writer process in the events' own transaction."""
+    from chargenet.app.outbox import NewDelivery
+    from chargenet.bootstrap import bootstrap
+    from chargenet.config import Settings
+
+    settings = Settings(database_url=sqlite_url, ingest_writer="process", tcec_upstream="PROV")
+    platform = bootstrap(settings)
+    platform.ingestor.ingest(small_world())
+    change = ConnectorStatusChanged(
+        **meta(at(1)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+    )
+    attached = NewDelivery(delivery_id="D1", kind="test.x", destination="OP1", payload="{}")
+
+    async def scenario() -> None:
+        await platform.start()
+        try:
+            await platform.pipeline.submit([change], {change.event_id: [attached]})
+        finally:
+            await platform.stop()
+
+    asyncio.run(scenario())
+    queued = {(d.kind, d.destination, d.event_id) for d in platform.outbox.store.items()}
+    assert ("test.x", "OP1", change.event_id) in queued
+    assert ("tcec.notification_stationStatus", "PROV", change.event_id) in queued
+    platform.close()

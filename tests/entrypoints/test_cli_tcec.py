@@ -83,3 +83,33 @@ def test_adding_a_partner_prints_its_keys_once_and_stores_none_in_clear(
     )
     assert bad.exit_code == 1 and "base_url" in bad.output
     assert runner.invoke(app, ["tcec", "remove", "MA59J8YL8"]).exit_code == 0
+
+
+def test_the_outbox_command_lists_pushes_to_partners(env: dict[str, str]) -> None:
+    from chargenet.app.outbox import NewDelivery
+    from tests.builders import small_world
+
+    platform = bootstrap(Settings.from_env())
+    world = small_world()
+    platform.ingestor.ingest(
+        world,
+        deliveries={
+            world[-1].event_id: [
+                NewDelivery(
+                    delivery_id="D1",
+                    kind="tcec.notification_stationInfo",
+                    destination="PROVINCE",
+                    payload='{"StationID": "S1"}',
+                    ref="S1",
+                ),
+                NewDelivery(
+                    delivery_id="D2", kind="webhook.order", destination="OP1", payload="{}"
+                ),
+            ]
+        },
+    )
+    platform.close()
+    result = runner.invoke(app, ["tcec", "outbox"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "PROVINCE" in result.output and "notification_stationInfo" in result.output
+    assert "OP1" not in result.output  # an operator's channel is not a T/CEC push

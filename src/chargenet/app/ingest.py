@@ -9,10 +9,11 @@ ingest fast on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from chargenet.app.outbox import DeliveryRule, NewDelivery
 from chargenet.app.ports import EventPublisher, EventStore, UnitOfWork
 from chargenet.core.errors import DomainError
 from chargenet.core.events import Event
@@ -41,10 +42,19 @@ class Outcome:
         return self.disposition is not Disposition.REJECTED
 
 
+Attached = Mapping[str, Sequence[NewDelivery]]
+"""Deliveries a submission causes, by the event_id of their cause (app/outbox.py)."""
+
+
 class EventIngestor:
-    def __init__(self, store: EventStore, publisher: EventPublisher) -> None:
+    def __init__(
+        self, store: EventStore, publisher: EventPublisher, rules: Sequence[DeliveryRule] = ()
+    ) -> None:
         self._store = store
         self._publisher = publisher
+        # Deliveries accepted events cause, queued in the event's own savepoint: the
+        # delivery exists exactly when its cause is in the log (app/outbox.py).
+        self.rules: list[DeliveryRule] = list(rules)
 
     def ingest(
         self,
@@ -52,9 +62,12 @@ class EventIngestor:
         *,
         atomic: bool = False,
         progress: Callable[[int], None] | None = None,
+        deliveries: Attached | None = None,
     ) -> list[Outcome]:
         """Ingest a batch. With `atomic`, one refusal withholds the whole batch (imports:
-        a file goes in whole or not at all); the refusals are still recorded."""
+        a file goes in whole or not at all); the refusals are still recorded.
+        `deliveries` are queued with their cause when it is accepted (not when it is a
+        duplicate or refused)."""
         outcomes: list[Outcome] = []
         accepted: list[Event] = []
         # What is validated, stored, published and acknowledged is the storable text,
@@ -62,7 +75,7 @@ class EventIngestor:
         events = [storable(event) for event in events]
         with self._store.unit_of_work() as uow:
             for done, event in enumerate(events, 1):
-                outcome = self._one(uow, event)
+                outcome = self._one(uow, event, (deliveries or {}).get(event.event_id, ()))
                 outcomes.append(outcome)
                 if outcome.disposition is Disposition.ACCEPTED:
                     accepted.append(event)
@@ -93,7 +106,7 @@ class EventIngestor:
             for o in outcomes
         ]
 
-    def _one(self, work: UnitOfWork, event: Event) -> Outcome:
+    def _one(self, work: UnitOfWork, event: Event, attached: Sequence[NewDelivery]) -> Outcome:
         problems = event.problems()
         if problems:
             return self._refuse(work, event, "; ".join(problems))
@@ -102,6 +115,9 @@ class EventIngestor:
                 if not work.append(event):
                     return Outcome(event.event_id, Disposition.DUPLICATE)
                 work.apply(event)
+                caused = [*attached, *(d for rule in self.rules for d in rule(event))]
+                if caused:
+                    work.enqueue(event, caused)
         except DomainError as exc:
             return self._refuse(work, event, str(exc), exc.field)
         return Outcome(event.event_id, Disposition.ACCEPTED)

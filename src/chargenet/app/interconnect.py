@@ -1,7 +1,8 @@
 """What the interconnection with operator platforms (T/CEC 102) needs from storage.
 
-Partner configuration and the outbox of pushes are not facts about the infrastructure and
-hold keys: they live beside the log, never in it. Settlement questions read state.
+Partner configuration is not a fact about the infrastructure and holds keys: it lives
+beside the log, never in it (pushes to partners: the durable outbox, app/outbox.py).
+Settlement questions read state.
 """
 
 from __future__ import annotations
@@ -47,52 +48,6 @@ class PartnerStore(Protocol):
     def remove(self, partner_id: str) -> bool: ...
 
     def mark_pulled(self, partner_id: str, when: datetime) -> None: ...
-
-
-@dataclass(frozen=True, kw_only=True)
-class OutboxItem:
-    id: int
-    partner_id: str
-    endpoint: str
-    payload: str
-    purpose: str
-    state: str
-    attempts: int
-    next_attempt_at: datetime
-    created_at: datetime
-    last_error: str | None = None
-    answer: str | None = None
-    finished_at: datetime | None = None
-
-
-class Outbox(Protocol):
-    """Pushes to partners, kept until delivered or given up (T/CEC 102 Part 4 resends)."""
-
-    def enqueue(
-        self,
-        partner_id: str,
-        endpoint: str,
-        payload: str,
-        purpose: str,
-        now: datetime,
-        due: datetime,
-    ) -> OutboxItem:
-        """Queue a push made at `now`, to be attempted (again) from `due`."""
-        ...
-
-    def due(self, now: datetime, limit: int = 100) -> list[OutboxItem]: ...
-
-    def next_due(self) -> datetime | None: ...
-
-    def delivered(self, item_id: int, when: datetime, answer: str) -> None: ...
-
-    def attempt_failed(
-        self, item_id: int, when: datetime, error: str, retry_at: datetime | None
-    ) -> None:
-        """Count a failed attempt; `retry_at` None gives the item up."""
-        ...
-
-    def items(self, state: str | None = None, limit: int = 100) -> list[OutboxItem]: ...
 
 
 class SettlementQueries(Protocol):

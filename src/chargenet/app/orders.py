@@ -4,6 +4,12 @@ An order is recorded (OrderIssued), handed to the controller of the charger's pr
 the OCPP gateway sends it to the charger; operator-platform adapters (OCPI, T/CEC) notify
 the operator — and its outcome recorded (OrderAcknowledged), whatever it is: accepted,
 rejected, timeout, failed. Every order and outcome stays in the log.
+
+A controller that can say what to send without sending it (`QueuedControl`: an operator's
+channel, a T/CEC partner) has its orders go through the durable outbox (app/outbox.py):
+the delivery is stored with the OrderIssued event, attempted at once for the caller's
+answer, and resent with backoff until the operator answers — across restarts; the final
+answer is then recorded as another OrderAcknowledged (the latest answer counts).
 """
 
 from __future__ import annotations
@@ -14,15 +20,17 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from chargenet.app.outbox import DeliveryRecord, NewDelivery, OutboxWorker, Sender, Sent
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.core.events import OrderAcknowledged, OrderIssued, Source, event_meta
 from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
 from chargenet.kit.clock import Clock
-from chargenet.kit.ids import new_id
+from chargenet.kit.ids import new_id, stable_id
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +113,21 @@ class CheckingControl(Protocol):
     def problem(self, order: Order) -> str | None: ...
 
 
+@runtime_checkable
+class QueuedControl(Protocol):
+    """A controller whose orders go through the durable outbox: it says what to deliver
+    (`delivery`, of its `kind`; may read the store; None: this order is not queued but
+    executed) and what an answer means."""
+
+    kind: str
+
+    def delivery(self, order: Order) -> NewDelivery | None: ...
+
+    def outcome(self, sent: Sent) -> OrderResult:
+        """The order's outcome from a delivered answer (`sent.ok`) or a permanent refusal."""
+        ...
+
+
 class OrderService:
     def __init__(
         self,
@@ -112,17 +135,28 @@ class OrderService:
         clock: Clock,
         controls: Mapping[str | None, ChargerControl] | None = None,
         default_timeout_s: float = 30.0,
+        outbox: OutboxWorker | None = None,
     ) -> None:
         self._pipeline = pipeline
         self._clock = clock
         self.controls: dict[str | None, ChargerControl] = dict(controls or {})
         self._timeout = default_timeout_s
+        self.outbox = outbox
         # The operator's own channel (a signed webhook), for orders and notices the
         # charger's protocol cannot carry (OCPI 2.2.1 has no such command; OCPP no notices).
         self.fallback: ChargerControl | None = None
 
     def register(self, protocol: str | None, control: ChargerControl) -> None:
         self.controls[protocol] = control
+
+    def queue_through(self, control: QueuedControl, sender: Sender) -> None:
+        """Send `control`'s deliveries with `sender`; record what their resends settle."""
+        assert self.outbox is not None, "an OrderService without an outbox queues nothing"
+
+        async def settled(record: DeliveryRecord, sent: Sent) -> None:
+            await self._settled(control, record, sent)
+
+        self.outbox.register(control.kind, sender, settled)
 
     @staticmethod
     def _problem(control: ChargerControl, order: Order) -> str | None:
@@ -164,15 +198,29 @@ class OrderService:
             issued_by=order.issued_by,
             parameters=tuple(sorted(order.parameters.items())),
         )
-        [recorded] = await self._pipeline.submit([issued])
+        control = self.control_for(order)
+        problem = await asyncio.to_thread(self.check, order)
+        queued = None
+        if isinstance(control, QueuedControl) and problem is None and self.outbox is not None:
+            try:
+                queued = await asyncio.to_thread(control.delivery, order)
+            except Exception as exc:  # the order and why it failed must still be logged
+                log.exception("order %s could not be queued", order.order_id)
+                problem = f"{type(exc).__name__}: {exc}"
+        attached = None if queued is None else {issued.event_id: [queued]}
+        [recorded] = await self._pipeline.submit([issued], attached)
         if not recorded.ok:
             return OrderResult(OrderOutcome.FAILED, recorded.reason)
-        control = self.control_for(order)
-        problem = self.check(order)
+        timeout = timeout_s if timeout_s is not None else self._timeout
+        answered_at = None
         if control is None or problem is not None:
             result = OrderResult(OrderOutcome.FAILED, problem or "no controller")
+        elif queued is not None:
+            assert isinstance(control, QueuedControl)
+            result = await self._first_attempt(control, queued, timeout)
+            # As of the attempt, before any resend: a resend's answer is always later.
+            answered_at = self._clock.now()
         else:
-            timeout = timeout_s if timeout_s is not None else self._timeout
             try:
                 # The controller should answer TIMEOUT itself; this is the backstop.
                 grace = timeout + min(5.0, timeout)
@@ -182,11 +230,22 @@ class OrderService:
             except Exception as exc:  # a controller bug must not lose the order's outcome
                 log.exception("order %s failed", order.order_id)
                 result = OrderResult(OrderOutcome.FAILED, f"{type(exc).__name__}: {exc}")
+        await self._acknowledge(new_id(), order.order_id, result, answered_at)
+        return result
+
+    async def _acknowledge(
+        self,
+        event_id: str,
+        order_id: OrderId,
+        result: OrderResult,
+        at: datetime | None = None,
+    ) -> None:
+        when = at or self._clock.now()
         await self._pipeline.submit(
             [
                 OrderAcknowledged(
-                    **event_meta(new_id(), source, self._clock.now()),
-                    order_id=order.order_id,
+                    **event_meta(event_id, Source(adapter="orders"), when),
+                    order_id=order_id,
                     outcome=result.outcome,
                     detail=result.detail,
                     answer=None
@@ -195,4 +254,33 @@ class OrderService:
                 )
             ]
         )
-        return result
+
+    async def _first_attempt(
+        self, control: QueuedControl, queued: NewDelivery, timeout_s: float
+    ) -> OrderResult:
+        assert self.outbox is not None
+        sent = await self.outbox.attempt_now(queued.delivery_id, timeout_s)
+        if sent is not None and (sent.ok or sent.permanent):
+            return control.outcome(sent)
+        error = "another round holds it" if sent is None else sent.error
+        return OrderResult(
+            OrderOutcome.TIMEOUT,
+            f"not delivered yet ({error}); the outbox resends it with growing intervals "
+            f"until the operator answers (delivery {queued.delivery_id})",
+        )
+
+    async def _settled(self, control: QueuedControl, record: DeliveryRecord, sent: Sent) -> None:
+        """A queued order reached the operator after resending (or was given up)."""
+        result = (
+            control.outcome(sent)
+            if sent.ok or sent.permanent
+            else OrderResult(
+                OrderOutcome.FAILED, f"given up after {record.attempts + 1} attempts: {sent.error}"
+            )
+        )
+        detail = f"{result.detail} (after resending, delivery {record.delivery_id})".strip()
+        await self._acknowledge(
+            stable_id("order-settled", record.delivery_id),
+            OrderId(record.ref),
+            OrderResult(result.outcome, detail, result.answer),
+        )

@@ -22,14 +22,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from chargenet.app.ingest import Disposition, EventIngestor, Outcome
+from chargenet.app.ingest import Attached, Disposition, EventIngestor, Outcome
 from chargenet.app.ports import EventPublisher
 from chargenet.core.events import Event
 from chargenet.core.text import storable
 
 log = logging.getLogger(__name__)
 
-_Item = tuple[Sequence[Event], "asyncio.Future[list[Outcome]]"]
+_Item = tuple[Sequence[Event], Attached | None, "asyncio.Future[list[Outcome]]"]
+Ingest = Callable[[list[Event], Attached | None], list[Outcome]]
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class WriterProcess:
     publishing. `publisher` receives, in this process, the events that were accepted."""
 
     executor: Callable[[], Executor]
-    ingest: Callable[[list[Event]], list[Outcome]]
+    ingest: Ingest
     publisher: EventPublisher
 
 
@@ -86,28 +87,34 @@ class IngestPipeline:
             self._executor.shutdown(wait=True)
             self._executor = None
 
-    async def submit(self, events: Sequence[Event]) -> list[Outcome]:
-        """Queue events and wait until they are stored (or refused)."""
+    async def submit(
+        self, events: Sequence[Event], deliveries: Attached | None = None
+    ) -> list[Outcome]:
+        """Queue events and wait until they are stored (or refused); `deliveries` are
+        queued in the outbox with their cause (app/outbox.py)."""
         if not events:
             return []
         if self._queue is None:
             raise RuntimeError("IngestPipeline.start() was not awaited")
         future: asyncio.Future[list[Outcome]] = asyncio.get_running_loop().create_future()
-        await self._queue.put((events, future))
+        await self._queue.put((events, deliveries, future))
         return await future
 
     async def _write_loop(self) -> None:
         assert self._queue is not None and self._executor is not None
         process = self._process
-        ingest = process.ingest if process is not None else self._ingestor.ingest
+        ingest = process.ingest if process is not None else self._ingest_here
         while True:
             await self._write_next(self._queue, self._executor, ingest)
+
+    def _ingest_here(self, events: list[Event], deliveries: Attached | None) -> list[Outcome]:
+        return self._ingestor.ingest(events, deliveries=deliveries)
 
     async def _write_next(
         self,
         queue: asyncio.Queue[_Item],
         executor: Executor,
-        ingest: Callable[[list[Event]], list[Outcome]],
+        ingest: Ingest,
     ) -> None:
         """Write the next batch and answer its callers. One call per batch, so that nothing
         of a batch outlives it: a loop holding its last batch kept up to 2,000 events and
@@ -122,12 +129,13 @@ class IngestPipeline:
             item = queue.get_nowait()
             items.append(item)
             count += len(item[0])
-        batch = [event for events, _ in items for event in events]
+        batch = [event for events, _, _ in items for event in events]
+        attached = {k: v for _, more, _ in items if more for k, v in more.items()} or None
         try:
-            outcomes = await loop.run_in_executor(executor, ingest, batch)
+            outcomes = await loop.run_in_executor(executor, ingest, batch, attached)
         except Exception as exc:  # a store failure fails this batch's callers, not the loop
             log.exception("ingest batch of %d events failed", len(batch))
-            for _, future in items:
+            for _, _, future in items:
                 if not future.done():
                     future.set_exception(exc)
         else:
@@ -142,7 +150,7 @@ class IngestPipeline:
             self.batches += 1
             self.events += len(batch)
             start = 0
-            for events, future in items:
+            for events, _, future in items:
                 if not future.done():
                     future.set_result(outcomes[start : start + len(events)])
                 start += len(events)

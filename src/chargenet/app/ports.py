@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from chargenet.app.outbox import NewDelivery
 from chargenet.core.events import Event
 
 
@@ -23,6 +24,10 @@ class UnitOfWork(Protocol):
 
     def reject(self, event: Event, reason: str) -> None:
         """Record an event that was refused, with the reason."""
+        ...
+
+    def enqueue(self, event: Event, deliveries: Sequence[NewDelivery]) -> None:
+        """Queue the deliveries `event` causes, in its transaction (app/outbox.py)."""
         ...
 
     def savepoint(self) -> AbstractContextManager[None]:

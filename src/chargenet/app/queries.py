@@ -91,6 +91,10 @@ class StateQueries(Protocol):
         viewer: Principal | None = None,
     ) -> Page: ...
 
+    def connector(self, connector_id: str) -> Row | None:
+        """One connector as `connectors` lists it (effective status), retired or not."""
+        ...
+
     def swap_stations(
         self,
         area_code: str | None = None,

@@ -162,6 +162,8 @@ class OperatorSimulator:
         self.faults = Faults()
         self.received: list[str] = []  # endpoints called, in order (failed ones too)
         self.orders: list[dict[str, Any]] = []  # supervision orders received
+        self.pushed_status: list[dict[str, Any]] = []  # status pushed to us (as a province)
+        self.pushed_stations: list[dict[str, Any]] = []  # stations pushed to us (likewise)
         self.order_answer: dict[str, Any] | None = None  # override the answer to orders
         self.push_retries = push_retries
         self.push_interval_s = push_interval_s
@@ -411,6 +413,17 @@ class OperatorSimulator:
             },
         )
         await self.push("notification_charge_order_info", self.order(seq))
+
+    def _on_notification_stationStatus(self, data: dict[str, Any]) -> dict[str, Any]:
+        """As a provincial platform: a city platform pushing a connector's status."""
+        info = data["ConnectorStatusInfo"]
+        self.pushed_status.append(info)
+        return {"Status": 0}
+
+    def _on_notification_stationInfo(self, data: dict[str, Any]) -> dict[str, Any]:
+        """As a provincial platform: a city platform pushing a station's information."""
+        self.pushed_stations.append(data["StationInfo"])
+        return {"Status": 0}
 
     def _on_notification_supervision_order(self, data: dict[str, Any]) -> dict[str, Any]:
         self.orders.append(data)

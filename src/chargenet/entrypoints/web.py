@@ -268,6 +268,11 @@ async def orderly_charging(platform: Platform) -> None:
         subscription.close()
 
 
+async def outbox(platform: Platform) -> None:
+    """Delivers the durable outbox: orders through operators' channels, T/CEC pushes."""
+    await platform.outbox.run()
+
+
 async def openadr_ven(platform: Platform) -> None:
     """chargenet as an OpenADR 2.0b VEN towards the VTN in CHARGENET_OPENADR_VTN_URL."""
     from chargenet.adapters.openadr.ven import Ven, VenConfig
@@ -299,6 +304,7 @@ def channel_routers(platform: Platform) -> list[APIRouter]:
             sealer=platform.channel_sealer,
             pipeline=platform.pipeline,
             clock=platform.clock,
+            deliveries=platform.outbox.store,
         )
     ]
 
@@ -312,5 +318,5 @@ def protocol_parts(platform: Platform) -> dict[str, Any]:
     return {
         "routers": [platform.tcec.router(), *ocpi_routers, *channel_routers(platform)],
         "scoped_routers": [platform.tcec.admin_router()],
-        "background": [*platform.tcec.jobs(), *ocpi_jobs, orderly_charging],
+        "background": [*platform.tcec.jobs(), *ocpi_jobs, orderly_charging, outbox],
     }

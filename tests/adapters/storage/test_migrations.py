@@ -75,3 +75,35 @@ def test_0010_dates_each_revision_by_its_valid_from_and_counts_2_2_kw_as_a_pile(
     command.upgrade(config, "head")
     assert state() == (True, date(2025, 10, 1))
     store.dispose()
+
+
+def test_0022_carries_pushes_still_pending_into_the_durable_outbox(database_url: str) -> None:
+    """A T/CEC order push waiting for its resend before the upgrade is resent after it."""
+    from alembic import command
+    from sqlalchemy import text
+
+    store = SqlEventStore(database_url)
+    store.upgrade()
+    engine = store.engine
+    config = migrate.alembic_config(engine)
+    command.downgrade(config, "0018")
+    with engine.begin() as conn:
+        for state in ("pending", "delivered"):
+            conn.execute(
+                text(
+                    "INSERT INTO tcec_outbox (partner_id, endpoint, payload, purpose, state,"
+                    " attempts, next_attempt_at, created_at) VALUES ('MA59J8YL8',"
+                    " 'notification_supervision_order', '{}', 'order:O1', :state, 2,"
+                    " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                ),
+                {"state": state},
+            )
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT kind, destination, ref, state, attempts FROM deliveries")
+        ).all()
+    store.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("tcec.notification_supervision_order", "MA59J8YL8", "O1", "pending", 2)
+    ]

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.demo.tcec_operator import OperatorSimulator
-from chargenet.entrypoints.web import create_app
+from chargenet.entrypoints.web import create_app, outbox
 from chargenet.kit.clock import Clock, SystemClock
 from tests.builders import areas, operator
 
@@ -83,7 +83,7 @@ async def linked(
     **settings: Any,
 ) -> AsyncIterator[Link]:
     """A fresh chargenet and a simulated operator, each knowing the other's keys.
-    `jobs` names chargenet's background jobs to run (tcec_outbox, tcec_pull)."""
+    `jobs` names chargenet's background jobs to run (outbox, tcec_pull, tcec_backfill)."""
     clock = clock or SystemClock()
     platform = bootstrap(settings_for(path, **settings), clock=clock)
     platform.ingestor.ingest([*areas(), operator(OPERATOR, name="模拟运营商")])
@@ -101,7 +101,7 @@ async def linked(
         platform.tcec.admin.set_outbound(
             sim.operator_id, sim.issued.operator_secret, sim.issued.keys
         )
-        background = [job for job in platform.tcec.jobs() if job.__name__ in jobs]
+        background = [job for job in [*platform.tcec.jobs(), outbox] if job.__name__ in jobs]
         app = create_app(
             platform,
             api_tokens=[TOKEN],

@@ -146,14 +146,14 @@ def test_a_stop_order_reaches_the_operator_and_its_answer_is_the_outcome(tmp_pat
 
 def test_a_failed_push_is_resent_until_it_arrives(tmp_path: Path) -> None:
     async def scenario() -> None:
-        async with linked(tmp_path, jobs=["tcec_outbox"]) as link:
+        async with linked(tmp_path, jobs=["outbox"]) as link:
             sim, orders = link.sim, link.platform.orders
             await sim.push_station("1001")
             sim.faults.endpoints = frozenset({"notification_supervision_order"})
             sim.faults.fail_next = 4  # the first attempt and three resends fail
             result = await orders.issue(stop_order("O1"))
             assert result.outcome is OrderOutcome.TIMEOUT
-            assert "resent up to 5 times" in result.detail
+            assert "the outbox resends it" in result.detail
             for _ in range(200):
                 if "O1" in outcomes(link) and len(outcomes(link)["O1"]) == 2:
                     break
@@ -161,7 +161,8 @@ def test_a_failed_push_is_resent_until_it_arrives(tmp_path: Path) -> None:
             assert outcomes(link)["O1"] == ["timeout", "accepted"]
             assert sim.received.count("notification_supervision_order") == 5
             assert len(sim.orders) == 1  # delivered once
-            [item] = link.platform.tcec.outbox.items()
+            [item] = link.platform.outbox.store.items()
+            assert (item.kind, item.ref) == ("tcec.notification_supervision_order", "O1")
             assert (item.state, item.attempts) == ("delivered", 5)
 
     run(scenario())
@@ -174,7 +175,7 @@ def test_a_stop_order_whose_first_delivery_failed_is_in_force_once_the_resend_is
     outcome, so the stop order is in force, not left `partial` by the first timeout."""
 
     async def scenario() -> None:
-        async with linked(tmp_path, jobs=["tcec_outbox"]) as link:
+        async with linked(tmp_path, jobs=["outbox"]) as link:
             sim, supervision = link.sim, link.platform.supervision
             await sim.push_station("1001")
             sim.faults.endpoints = frozenset({"notification_supervision_order"})
@@ -199,7 +200,7 @@ def test_a_stop_order_whose_first_delivery_failed_is_in_force_once_the_resend_is
 
 def test_a_push_that_never_arrives_is_given_up_after_the_resends(tmp_path: Path) -> None:
     async def scenario() -> None:
-        async with linked(tmp_path, jobs=["tcec_outbox"], tcec_retry_attempts=4) as link:
+        async with linked(tmp_path, jobs=["outbox"], tcec_retry_attempts=4) as link:
             sim, orders = link.sim, link.platform.orders
             await sim.push_station("1001")
             sim.faults.endpoints = frozenset({"notification_supervision_order"})
@@ -211,7 +212,7 @@ def test_a_push_that_never_arrives_is_given_up_after_the_resends(tmp_path: Path)
                 await asyncio.sleep(0.05)
             assert outcomes(link)["O1"] == ["timeout", "failed"]
             assert sim.received.count("notification_supervision_order") == 5  # 1 + 4 resends
-            [item] = link.platform.tcec.outbox.items()
+            [item] = link.platform.outbox.store.items()
             assert item.state == "failed"
 
     run(scenario())

@@ -128,3 +128,95 @@ def test_station_stats_add_up_the_energy_of_the_sessions_of_the_days(tmp_path: P
             assert equipment["ConnectorStatsInfos"][0]["ConnectorID"] == "CZ-1-1"
 
     run(scenario())
+
+
+async def until(check: Any, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("not within the time")
+
+
+def pushed(link: Link, connector: str) -> list[int]:
+    return [p["Status"] for p in link.sim.pushed_status if p["ConnectorID"] == connector]
+
+
+def test_a_city_platform_pushes_status_changes_up_to_its_province(tmp_path: Path) -> None:
+    """Every status report, from any intake, goes up as notification_stationStatus in the
+    standard envelope (the province checks signature and token); a push the province
+    refuses is resent; what the province itself reported is not echoed back to it."""
+
+    async def scenario() -> None:
+        async with linked(tmp_path, tcec_upstream="MA59J8YL8", jobs=["outbox"]) as link:
+            sim = link.sim
+            await sim.push_station("1001")
+            await sim.push_status("1001E1C1", 3)  # the province's own connector
+            other_operator(link)  # CZ-1-1 charging, reported by OCPP-like test intake
+            await until(lambda: pushed(link, "CZ-1-1") == [3])
+            assert sim.received.index("query_token") < sim.received.index(
+                "notification_stationStatus"
+            )
+            # The station and its charger went up too, as the province's query shows them.
+            await until(lambda: any(s["EquipmentInfos"] for s in sim.pushed_stations))
+            assert {s["StationID"] for s in sim.pushed_stations} == {"SZ"}
+            info = sim.pushed_stations[-1]
+            assert info["EquipmentInfos"][0]["ConnectorInfos"][0]["ConnectorID"] == "CZ-1-1"
+
+            sim.faults.endpoints = frozenset({"notification_stationStatus"})
+            sim.faults.fail_next = 2  # the province is down for two attempts
+            link.platform.ingestor.ingest(
+                [
+                    ConnectorStatusChanged(
+                        **meta(datetime.now(UTC)),
+                        connector_id="CZ-1-1",
+                        status=ConnectorStatus.FAULTED,
+                    )
+                ]
+            )
+            await until(lambda: pushed(link, "CZ-1-1") == [3, 255])
+
+            def resent() -> list[tuple[str, int]]:
+                items = link.platform.outbox.store.items(kind="tcec.")
+                return [(d.state, d.attempts) for d in items if d.attempts > 1]
+
+            await until(lambda: resent() == [("delivered", 3)])  # 2 refused, then taken
+            assert all(p["ConnectorID"] != PREFIX + "1001E1C1" for p in sim.pushed_status)
+
+    run(scenario())
+
+
+def test_a_late_report_never_pushes_an_older_status_up(tmp_path: Path) -> None:
+    """The province cannot order pushes by time (ConnectorStatusInfo has none): a report
+    that arrives late, older than what chargenet holds, pushes what chargenet holds."""
+
+    async def scenario() -> None:
+        async with linked(tmp_path, tcec_upstream="MA59J8YL8", jobs=["outbox"]) as link:
+            other_operator(link)
+            await until(lambda: pushed(link, "CZ-1-1") == [3])
+            now = datetime.now(UTC)
+            link.platform.ingestor.ingest(
+                [
+                    ConnectorStatusChanged(
+                        **meta(now), connector_id="CZ-1-1", status=ConnectorStatus.AVAILABLE
+                    ),
+                    ConnectorStatusChanged(  # from a minute before, arriving after
+                        **meta(now - timedelta(minutes=1)),
+                        connector_id="CZ-1-1",
+                        status=ConnectorStatus.FAULTED,
+                    ),
+                ]
+            )
+            store = link.platform.outbox.store
+            await until(lambda: not store.items(state="pending", kind="tcec."))
+            first, *later = pushed(link, "CZ-1-1")
+            # Pushes caught in one round are one push of the current status (latest only).
+            assert first == 3 and later and set(later) == {1}
+            [row] = [
+                r
+                for r in link.platform.read.connectors(None, None, None, None, ["CZ"])[0]
+                if r["connector_id"] == "CZ-1-1"
+            ]
+            assert row["status"] == "available"
+
+    run(scenario())

@@ -23,6 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from chargenet.bootstrap import Platform, bootstrap
+from chargenet.config import Settings
 from chargenet.entrypoints.web import create_app, protocol_parts
 from chargenet.kit.clock import SystemClock
 from tests.adapters.tcec.harness import serving, settings_for
@@ -40,6 +41,10 @@ class OperatorPlatform:
     status: int = 200
     received: list[dict[str, Any]] = field(default_factory=list)
     bad_signatures: int = 0
+    processed: list[str] = field(default_factory=list)  # delivery ids answered 2xx
+
+    def seen(self, delivery_id: str) -> bool:
+        return delivery_id in self.processed
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -55,6 +60,7 @@ class OperatorPlatform:
             self.received.append(json.loads(body))
             if self.status >= 300:
                 return JSONResponse({"error": "busy"}, status_code=self.status)
+            self.processed.append(request.headers["X-Chargenet-Delivery"])
             return self.answer
 
         return app
@@ -106,9 +112,8 @@ class World:
         return result
 
 
-@asynccontextmanager
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    platform = bootstrap(settings_for(tmp_path), clock=SystemClock())
+def seeded(settings: Settings) -> Platform:
+    platform = bootstrap(settings, clock=SystemClock())
     long_ago = datetime.now(UTC) - timedelta(days=60)
     platform.ingestor.ingest(
         [
@@ -122,16 +127,30 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             charger("CX", "SX", protocol="ocpp1.6", when=long_ago),
         ]
     )
+    return platform
+
+
+@asynccontextmanager
+async def running(
+    platform: Platform, peer: OperatorPlatform, peer_url: str
+) -> AsyncIterator[World]:
+    """The platform served with its protocol parts and background jobs (the outbox)."""
+    app = create_app(platform, api_tokens=[TOKEN], **protocol_parts(platform))
+    async with (
+        serving(app) as url,
+        httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+        ) as http,
+    ):
+        yield World(platform, peer, url, http, peer_url + "/orders")
+
+
+@asynccontextmanager
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    platform = seeded(settings_for(tmp_path))
     peer = OperatorPlatform()
-    async with serving(peer.app()) as peer_url:
-        app = create_app(platform, api_tokens=[TOKEN], **protocol_parts(platform))
-        async with (
-            serving(app) as url,
-            httpx.AsyncClient(
-                base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
-            ) as http,
-        ):
-            yield World(platform, peer, url, http, peer_url + "/orders")
+    async with serving(peer.app()) as peer_url, running(platform, peer, peer_url) as w:
+        yield w
     platform.close()
 
 
@@ -160,7 +179,6 @@ def test_an_operator_answers_later_and_the_stop_order_comes_into_force(tmp_path:
         async with world(tmp_path) as w:
             w.peer.secret = await w.set_channel("OPI", w.peer_url)
             w.peer.status = 503  # the operator's platform is down: delivery times out
-            w.platform.orders.fallback._interval = 0.05  # type: ignore[union-attr]
             answer = await w.http.post(
                 "/api/v1/supervision/stop-orders",
                 json={
@@ -175,7 +193,8 @@ def test_an_operator_answers_later_and_the_stop_order_comes_into_force(tmp_path:
             [delivery] = stop["deliveries"]
             assert delivery["outcome"] == "timeout"
             assert (await w.stop_order(stop["stop_id"]))["state"] == "partial"
-            assert len(w.peer.received) >= 2  # retried within the order's time
+            [queued] = w.platform.outbox.store.items(kind="webhook.")
+            assert (queued.state, queued.ref) == ("pending", delivery["order_id"])
 
             path = f"/api/v1/channel/orders/{delivery['order_id']}/answer"
             raw, headers = w.peer.signed({"result": "accepted", "message": "已停用"}, "OPI")
@@ -193,6 +212,15 @@ def test_an_operator_answers_later_and_the_stop_order_comes_into_force(tmp_path:
             order = await w.stop_order(stop["stop_id"])
             assert order["state"] == "in_force"
             assert order["deliveries"][0]["detail"].endswith("已停用")
+            # Answered: the outbox stops resending it.
+            [answered] = w.platform.outbox.store.items(kind="webhook.")
+            assert answered.state == "answered"
+            assert (
+                w.platform.outbox.store.claim_due(
+                    datetime.now(UTC) + timedelta(days=1), datetime.now(UTC), 10
+                )
+                == []
+            )
 
     asyncio.run(scenario())
 
@@ -224,5 +252,64 @@ def test_a_zombie_notice_reaches_the_operator_and_its_answer_is_kept(tmp_path: P
             assert "rectify" in notice["reason"]
             orders = w.platform.read.events(event_type="order.acknowledged", limit=100)
             assert [(o["outcome"], o["detail"]) for o in orders] == [("notified", "已安排检修")]
+
+    asyncio.run(scenario())
+
+
+async def until(check: Any, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("not within the time")
+
+
+def test_a_pending_order_survives_a_restart_and_arrives_once(tmp_path: Path) -> None:
+    """The delivery is stored with the order; the platform stops while the operator's
+    platform is down; after a restart the outbox delivers it, once, under the same
+    delivery id, and the operator's answer brings the stop order into force."""
+    settings = settings_for(tmp_path, outbox_retry_base_s=0.2, outbox_retry_max_s=0.5)
+
+    async def scenario() -> None:
+        peer = OperatorPlatform(status=503)  # down
+        async with serving(peer.app()) as peer_url:
+            first = seeded(settings)
+            async with running(first, peer, peer_url) as w:
+                peer.secret = await w.set_channel("OPI", w.peer_url)
+                answer = await w.http.post(
+                    "/api/v1/supervision/stop-orders",
+                    json={
+                        "target_kind": "charger",
+                        "target_id": "CI1",
+                        "reason": "绝缘故障",
+                        "timeout_s": 0.5,
+                    },
+                )
+                stop = answer.json()
+                assert [d["outcome"] for d in stop["deliveries"]] == ["timeout"]
+            first.close()  # stopped with the delivery pending
+            [pending] = [
+                d for d in first.outbox.store.items(kind="webhook.") if d.state == "pending"
+            ]
+            tries = len(peer.received)
+            assert tries >= 1 and peer.processed == []
+
+            peer.status = 200  # the operator's platform is back
+            second = bootstrap(settings, clock=SystemClock())
+            async with running(second, peer, peer_url) as w:
+                await until(lambda: peer.processed)
+                for _ in range(100):  # the answer is recorded just after it arrives
+                    order = await w.stop_order(stop["stop_id"])
+                    if order["state"] == "in_force":
+                        break
+                    await asyncio.sleep(0.05)
+                assert order["state"] == "in_force"
+                assert "after resending" in order["deliveries"][0]["detail"]
+                await asyncio.sleep(1.0)  # rounds of the outbox go by: nothing more is sent
+            second.close()
+            assert peer.processed == [pending.delivery_id]
+            assert [m["delivery_id"] for m in peer.received[tries:]] == [pending.delivery_id]
+            [done] = second.outbox.store.items(kind="webhook.")
+            assert (done.state, done.attempts) == ("delivered", pending.attempts + 1)
 
     asyncio.run(scenario())

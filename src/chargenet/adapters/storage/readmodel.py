@@ -468,6 +468,14 @@ class ReadModel:
         )
         return self._page(stmt, limit, offset)
 
+    def connector(self, connector_id: str) -> Row | None:
+        rows = self._all(
+            self._connectors_stmt(include_retired=True).where(
+                connectors.c.connector_id == connector_id
+            )
+        )
+        return rows[0] if rows else None
+
     def _connectors_stmt(
         self,
         station_id: str | None = None,

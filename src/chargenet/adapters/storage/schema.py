@@ -363,6 +363,7 @@ STATE_TABLES: tuple[Table, ...] = (
 from chargenet.adapters.storage import (  # noqa: E402, F401
     tables_dashboard,
     tables_ocpi,
+    tables_outbox,
     tables_shared,
 )
 from chargenet.adapters.storage.tables_ocpp import OCPP_STATE_TABLES  # noqa: E402

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,8 +14,10 @@ from sqlalchemy.exc import DataError, DBAPIError, StatementError
 from chargenet.adapters import codec
 from chargenet.adapters.storage import migrate
 from chargenet.adapters.storage.engine import check_postgres_durability, create_store_engine
+from chargenet.adapters.storage.outbox import insert_deliveries
 from chargenet.adapters.storage.projections import Ctx, apply_event
 from chargenet.adapters.storage.schema import STATE_TABLES, events, rejected_events
+from chargenet.app.outbox import NewDelivery
 from chargenet.app.ports import RebuildReport
 from chargenet.core.errors import DomainError
 from chargenet.core.events import Event
@@ -67,6 +69,10 @@ class SqlUnitOfWork:
     def apply(self, event: Event) -> None:
         with self._refusing(event):
             apply_event(self._ctx, event)
+
+    def enqueue(self, event: Event, deliveries: Sequence[NewDelivery]) -> None:
+        with self._refusing(event):
+            insert_deliveries(self._ctx.raw, event.event_id, event.received_at, deliveries)
 
     @contextmanager
     def _refusing(self, event: Event) -> Iterator[None]:

@@ -3,17 +3,18 @@
 Two kinds live here:
 - state derived from the log (tariffs, bills, reconciliations, energy reports): rebuilt by
   `chargenet db rebuild`, listed in `TCEC_STATE_TABLES`;
-- configuration that must never enter the log (partner platforms and their keys) and the
-  outbox of pushes waiting to be resent. The log is readable through the API and copied
+- configuration that must never enter the log (partner platforms and their keys); pushes
+  waiting to be resent are the durable outbox's (tables_outbox.py, since migration 0022).
+  The log is readable through the API and copied
   around; keys are not. Secrets are stored encrypted or hashed (docs/tcec.md, Security).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, Index, Integer, SmallInteger, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, Integer, SmallInteger, String, Table, Text
 
 from chargenet.adapters.storage.schema import ID, metadata
-from chargenet.adapters.storage.types import MicroAmount, UtcDateTime, big_id
+from chargenet.adapters.storage.types import MicroAmount, UtcDateTime
 
 # --- state ---------------------------------------------------------------------------------
 
@@ -122,24 +123,6 @@ tcec_partners = Table(
     Column("last_station_pull", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
-)
-
-tcec_outbox = Table(
-    "tcec_outbox",
-    metadata,
-    Column("id", big_id(), primary_key=True, autoincrement=True),
-    Column("partner_id", String(32), nullable=False),
-    Column("endpoint", String(64), nullable=False),
-    Column("payload", Text, nullable=False),  # plaintext JSON; encrypted afresh per attempt
-    Column("purpose", String(200), nullable=False),  # e.g. "order:<id>": whom to tell after
-    Column("state", String(16), nullable=False),  # pending | delivered | failed
-    Column("attempts", Integer, nullable=False),
-    Column("next_attempt_at", UtcDateTime, nullable=False),
-    Column("last_error", Text),
-    Column("answer", Text),  # the partner's decrypted answer, once delivered
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("finished_at", UtcDateTime),
-    Index("ix_tcec_outbox_due", "state", "next_attempt_at"),
 )
 
 # Children first, like schema.STATE_TABLES (none of these has a foreign key).

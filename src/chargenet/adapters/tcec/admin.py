@@ -13,8 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from chargenet.adapters.tcec.pushes import TCEC_KINDS
 from chargenet.app.compliance import InterfaceLog
-from chargenet.app.interconnect import Outbox, PartnerStore, SettlementQueries
+from chargenet.app.interconnect import PartnerStore, SettlementQueries
+from chargenet.app.outbox import DeliveryStore
 from chargenet.core.access import ANONYMOUS, Audience, Principal, Role, declared
 from chargenet.kit.bounds import StoredInt
 
@@ -67,7 +69,7 @@ def _own_operator(request: Request, operator: str | None) -> str | None:
 
 def admin_router(
     partners: PartnerStore,
-    outbox: Outbox,
+    deliveries: DeliveryStore,
     settlement: SettlementQueries,
     interface_log: InterfaceLog | None = None,
 ) -> APIRouter:
@@ -105,9 +107,10 @@ def admin_router(
 
     @router.get("/tcec/outbox", **declared(Audience.PLATFORM))
     async def list_outbox(request: Request, state: str | None = None, limit: Limit = 100) -> Any:
-        """Pushes to partners: pending (being resent), delivered or failed."""
+        """Pushes to T/CEC partners (the outbox's `tcec.*` deliveries): pending (being
+        resent), delivered or failed."""
         _platform_wide(request)
-        items = await run_in_threadpool(outbox.items, state, limit)
+        items = await run_in_threadpool(deliveries.items, state, TCEC_KINDS, limit)
         return [asdict(i) for i in items]
 
     @router.get("/reconciliations", **declared(Audience.OWN))

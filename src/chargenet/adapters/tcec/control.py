@@ -2,7 +2,8 @@
 
 T/CEC 102 has no message for a regulator's stop-and-rectify order (R33), so chargenet
 pushes its own `notification_supervision_order` in the standard envelope; it goes through
-the outbox, so an unreachable operator gets it resent (Part 4). The outcome is the
+the durable outbox (app/outbox.py, stored with the order: `QueuedControl`), so an
+unreachable operator gets it resent (Part 4), across restarts. The outcome is the
 operator's answer (SuccStat 0 accepted, 1 refused) or NOTIFIED when it acknowledges
 without deciding. Remote start and stop use the standard's query_start_charge and
 query_stop_charge.
@@ -11,20 +12,18 @@ query_stop_charge.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
 from chargenet.adapters.tcec import mapping, wire
 from chargenet.adapters.tcec.client import PartnerError
-from chargenet.adapters.tcec.outbox import Delivery
 from chargenet.adapters.tcec.outward import Charging
 from chargenet.adapters.tcec.partners import Partner, PartnerDirectory, partner_of_id
-from chargenet.app.interconnect import OutboxItem
+from chargenet.adapters.tcec.pushes import TCEC_KINDS
 from chargenet.app.orders import Order, OrderResult
-from chargenet.app.pipeline import IngestPipeline
+from chargenet.app.outbox import NewDelivery, Sent
 from chargenet.app.queries import StateQueries
-from chargenet.core.events import OrderAcknowledged, Source, event_meta
-from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, OrderOutcome
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import stable_id
@@ -32,7 +31,7 @@ from chargenet.kit.ids import stable_id
 log = logging.getLogger(__name__)
 
 SUPERVISION_ENDPOINT = "notification_supervision_order"
-ORDER_PURPOSE = "order:"
+SUPERVISION_KINDS = frozenset({OrderKind.STOP, OrderKind.RESUME, OrderKind.NOTICE})
 
 
 def outcome_of(answer: dict[str, Any]) -> tuple[OrderOutcome, str]:
@@ -46,41 +45,68 @@ def outcome_of(answer: dict[str, Any]) -> tuple[OrderOutcome, str]:
 
 
 class TcecControl:
+    kind = TCEC_KINDS + SUPERVISION_ENDPOINT
+
     def __init__(
         self,
         *,
         directory: PartnerDirectory,
-        delivery: Delivery,
         charging: Charging,
         queries: StateQueries,
-        pipeline: IngestPipeline,
         clock: Clock,
     ) -> None:
         self._directory = directory
-        self._delivery = delivery
         self._charging = charging
         self._queries = queries
-        self._pipeline = pipeline
         self._clock = clock
-        delivery.on_settled(ORDER_PURPOSE, self._settled)
 
-    async def _partner(self, charger_id: str) -> Partner | None:
+    def _partner(self, charger_id: str) -> Partner | None:
         partner_id = partner_of_id(charger_id)
         if partner_id is not None:
-            return await asyncio.to_thread(self._directory.get, partner_id)
-        row = await asyncio.to_thread(self._queries.charger, charger_id)
+            return self._directory.get(partner_id)
+        row = self._queries.charger(charger_id)
         if row is None:
             return None
-        return await asyncio.to_thread(self._directory.by_operator, row["operator_id"])
+        return self._directory.by_operator(row["operator_id"])
+
+    def delivery(self, order: Order) -> NewDelivery | None:
+        """A stop, resume or notice order as the push to its operator's platform."""
+        if order.kind not in SUPERVISION_KINDS:
+            return None
+        partner = self._partner(order.charger_id)
+        if partner is None:
+            return None
+        connector = None
+        if order.target_id != order.charger_id:
+            connector = partner.local(order.target_id)
+        payload = wire.SupervisionOrder(
+            OrderID=order.order_id,
+            Kind=order.kind.value,
+            EquipmentID=partner.local(order.charger_id) or order.charger_id,
+            ConnectorID=connector,
+            Reason=order.reason,
+            IssuedTime=mapping.format_time(self._clock.now(), partner.zone),
+        )
+        return NewDelivery(
+            delivery_id=stable_id(self.kind, order.order_id),
+            kind=self.kind,
+            destination=partner.partner_id,
+            payload=json.dumps(wire.to_builtins(payload), ensure_ascii=False),
+            ref=order.order_id,
+            held=True,
+        )
+
+    def outcome(self, sent: Sent) -> OrderResult:
+        if not sent.ok:
+            return OrderResult(OrderOutcome.FAILED, sent.error)
+        answer = json.loads(sent.answer) if sent.answer else {}
+        return OrderResult(*outcome_of(answer if isinstance(answer, dict) else {}))
 
     async def execute(self, order: Order, timeout_s: float) -> OrderResult:
-        partner = await self._partner(order.charger_id)
+        partner = await asyncio.to_thread(self._partner, order.charger_id)
         if partner is None:
             return OrderResult(OrderOutcome.FAILED, f"no T/CEC partner for {order.charger_id}")
-        equipment = partner.local(order.charger_id) or order.charger_id
         try:
-            if order.kind in (OrderKind.STOP, OrderKind.RESUME, OrderKind.NOTICE):
-                return await self._supervise(partner, equipment, order, timeout_s)
             if order.kind is OrderKind.REMOTE_STOP:
                 return await self._remote_stop(partner, order, timeout_s)
             if order.kind is OrderKind.REMOTE_START:
@@ -89,61 +115,6 @@ class TcecControl:
             return OrderResult(OrderOutcome.FAILED, str(exc))
         return OrderResult(
             OrderOutcome.FAILED, f"T/CEC 102 cannot carry a {order.kind.value} order"
-        )
-
-    async def _supervise(
-        self, partner: Partner, equipment: str, order: Order, timeout_s: float
-    ) -> OrderResult:
-        connector = None
-        if order.target_id != order.charger_id:
-            connector = partner.local(order.target_id)
-        payload = wire.SupervisionOrder(
-            OrderID=order.order_id,
-            Kind=order.kind.value,
-            EquipmentID=equipment,
-            ConnectorID=connector,
-            Reason=order.reason,
-            IssuedTime=mapping.format_time(self._clock.now(), partner.zone),
-        )
-        item, answer, error = await self._delivery.push(
-            partner.partner_id,
-            SUPERVISION_ENDPOINT,
-            wire.to_builtins(payload),
-            ORDER_PURPOSE + order.order_id,
-            timeout_s=timeout_s,
-        )
-        if answer is not None:
-            outcome, detail = outcome_of(answer)
-            return OrderResult(outcome, detail)
-        return OrderResult(
-            OrderOutcome.TIMEOUT,
-            f"not delivered yet ({error}); resent up to {self._delivery.retries} times, "
-            f"{self._delivery.interval_s:g} s apart (outbox #{item.id})",
-        )
-
-    async def _settled(
-        self, item: OutboxItem, answer: dict[str, Any] | None, error: str | None
-    ) -> None:
-        """A queued order reached the operator (or was given up): record the outcome."""
-        outcome, detail = (
-            outcome_of(answer)
-            if answer is not None
-            else (OrderOutcome.FAILED, f"given up after {item.attempts + 1} attempts: {error}")
-        )
-        order_id = OrderId(item.purpose.removeprefix(ORDER_PURPOSE))
-        await self._pipeline.submit(
-            [
-                OrderAcknowledged(
-                    **event_meta(
-                        stable_id(mapping.PROTOCOL, "order-settled", item.id),
-                        Source(adapter=mapping.PROTOCOL),
-                        self._clock.now(),
-                    ),
-                    order_id=order_id,
-                    outcome=outcome,
-                    detail=f"{detail} (after resending, outbox #{item.id})",
-                )
-            ]
         )
 
     async def _remote_stop(self, partner: Partner, order: Order, timeout_s: float) -> OrderResult:

@@ -11,18 +11,20 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter
 
 from chargenet.adapters.tcec.admin import admin_router
+from chargenet.adapters.tcec.backfill import Backfill
 from chargenet.adapters.tcec.client import Clients
 from chargenet.adapters.tcec.control import TcecControl
 from chargenet.adapters.tcec.crypto import Vault
 from chargenet.adapters.tcec.inbound import InboundService
 from chargenet.adapters.tcec.intake import Intake
-from chargenet.adapters.tcec.outbox import Delivery
 from chargenet.adapters.tcec.outward import Charging, Puller
 from chargenet.adapters.tcec.partners import PartnerAdmin, PartnerDirectory
+from chargenet.adapters.tcec.pushes import TcecSender
 from chargenet.adapters.tcec.security import ReplayGuard, SeenMessages, TokenIssuer, Tokens
 from chargenet.adapters.tcec.server import PREFIX, tcec_router
 from chargenet.app.compliance import InterfaceLog, InterfaceRecorder
-from chargenet.app.interconnect import Outbox, PartnerStore, SettlementQueries
+from chargenet.app.interconnect import PartnerStore, SettlementQueries
+from chargenet.app.outbox import Backoff, DeliveryStore
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.app.queries import StateQueries
 from chargenet.kit.clock import Clock
@@ -39,6 +41,8 @@ class TcecOptions:
     poll_interval_s: float = 300.0
     prefix: str = PREFIX
     upstream: frozenset[str] = frozenset()  # partners served as a provincial platform (R37)
+    backfill_gap_s: float = 600.0  # a partner silent this long is back-filled when heard
+    backfill_retry_s: float = 60.0  # a back-fill that failed is tried again after this
 
 
 Job = Callable[[object], Awaitable[None]]
@@ -51,7 +55,7 @@ class TcecGateway:
         self,
         *,
         partners: PartnerStore,
-        outbox: Outbox,
+        deliveries: DeliveryStore,
         settlement: SettlementQueries,
         queries: StateQueries,
         pipeline: IngestPipeline,
@@ -71,17 +75,19 @@ class TcecGateway:
         self.directory = PartnerDirectory(partners, vault, zone)
         self.admin = PartnerAdmin(partners, vault, clock)
         self.settlement = settlement
-        self.outbox = outbox
+        self.deliveries = deliveries
         self.tokens: Tokens = tokens or TokenIssuer(clock, options.token_ttl_s)
         self.replay = ReplayGuard(clock, options.time_window_s, seen=seen)
         self.intake = Intake(pipeline, queries)
         self.clients = Clients(self.directory, options.our_operator_id, clock)
-        self.delivery = Delivery(
-            outbox,
-            self.clients,
-            clock,
-            retries=options.retries,
-            interval_s=options.retry_interval_s,
+        # Pushes go through the durable outbox (app/outbox.py) with this sender, resent a
+        # fixed interval apart, more than three times (T/CEC 102 Part 4).
+        self.sender = TcecSender(self.clients, self.directory, queries)
+        self.backoff = Backoff(
+            base_s=options.retry_interval_s,
+            max_s=options.retry_interval_s,
+            attempts=options.retries + 1,
+            factor=1.0,
         )
         self.inbound = InboundService(
             directory=self.directory,
@@ -112,12 +118,19 @@ class TcecGateway:
             our_operator_id=options.our_operator_id,
         )
         self.inbound.charge_listeners.append(self.charging.heard)
+        self.backfill = Backfill(
+            puller=self.puller,
+            directory=self.directory,
+            partners=partners,
+            clock=clock,
+            gap_s=options.backfill_gap_s,
+            retry_s=options.backfill_retry_s,
+        )
+        self.inbound.message_listeners.append(self.backfill.heard)
         self.control = TcecControl(
             directory=self.directory,
-            delivery=self.delivery,
             charging=self.charging,
             queries=queries,
-            pipeline=pipeline,
             clock=clock,
         )
 
@@ -128,19 +141,20 @@ class TcecGateway:
     def admin_router(self) -> APIRouter:
         """Reads for officials and operators (partners, outbox, reconciliations, bills,
         tariffs): mount where the caller is known (`request.state.principal`)."""
-        return admin_router(self._partners, self.outbox, self.settlement, self.interface_log)
+        return admin_router(self._partners, self.deliveries, self.settlement, self.interface_log)
 
     def jobs(self) -> list[Job]:
-        """Background jobs: resending queued pushes, pulling from query-only partners."""
+        """Background jobs: pulling from query-only partners, back-filling after gaps, the
+        interface record. (Pushes are the outbox's job: entrypoints/web.py.)"""
 
-        async def tcec_outbox(_: object) -> None:
+        async def tcec_pull(_: object) -> None:
             try:
-                await self.delivery.run()
+                await self.puller.run(self.options.poll_interval_s)
             finally:
                 await self.clients.close()
 
-        async def tcec_pull(_: object) -> None:
-            await self.puller.run(self.options.poll_interval_s)
+        async def tcec_backfill(_: object) -> None:
+            await self.backfill.run()
 
         async def tcec_interface_log(_: object) -> None:
             recorder = self.recorder
@@ -156,4 +170,4 @@ class TcecGateway:
             finally:
                 await asyncio.to_thread(recorder.flush)
 
-        return [tcec_outbox, tcec_pull, tcec_interface_log]
+        return [tcec_pull, tcec_backfill, tcec_interface_log]

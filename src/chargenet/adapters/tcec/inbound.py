@@ -91,6 +91,8 @@ class InboundService:
         self._clock = clock
         self._zone = zone
         self.charge_listeners: list[ChargeListener] = []
+        # Told of every message a known partner sent, with our answer's Ret (backfill.py).
+        self.message_listeners: list[Callable[[Partner, int], None]] = []
         self.handlers: dict[str, Handler] = {
             "query_token": self._query_token,
             "notification_stationInfo": self._station_info,
@@ -136,6 +138,8 @@ class InboundService:
             log.warning(
                 "tcec %s from %s: %s %s", endpoint, partner.partner_id, answer.ret, answer.msg
             )
+        for listener in self.message_listeners:
+            listener(partner, int(answer.ret))
         if self._recorder is not None:  # every message, accepted or refused (R38 compliance)
             self._recorder.note(
                 protocol=mapping.PROTOCOL,
@@ -222,16 +226,6 @@ class InboundService:
                 rows.append(row)
         return rows
 
-    def _station_infos(self, stations: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        assert self._queries is not None
-        out = []
-        for station in stations:
-            sid = station["station_id"]
-            chargers, _ = self._queries.chargers(sid, None, None, False, 1000, 0)
-            connectors, _ = self._queries.connectors(sid, None, None, None, None, False, 5000, 0)
-            out.append(uplink.station_info(station, chargers, connectors))
-        return out
-
     async def _query_stations(self, partner: Partner, plain: str, sent: Sent) -> Any:
         assert self._queries is not None
         query = wire.decode(plain, wire.StationsQuery)
@@ -246,7 +240,7 @@ class InboundService:
             size,
             (page - 1) * size,
         )
-        infos = await asyncio.to_thread(self._station_infos, list(rows))
+        infos = await asyncio.to_thread(uplink.station_infos, self._queries, list(rows))
         return {
             "PageNo": page,
             "PageCount": uplink.page_count(total, size),

@@ -19,6 +19,7 @@ from typing import Any
 from chargenet.adapters.tcec import codes, wire
 from chargenet.adapters.tcec.mapping import BadParameters, format_time, parse_time
 from chargenet.adapters.tcec.status import to_tcec
+from chargenet.app.queries import StateQueries
 from chargenet.core.registry.model import Access, ConnectorStandard, SiteCategory
 from chargenet.core.status import ConnectorStatus
 from chargenet.kit.geo import wgs84_to_gcj02
@@ -104,6 +105,19 @@ def station_info(
             equipment_info(ch, by_charger.get(ch["charger_id"], [])) for ch in chargers
         ],
     }
+    return out
+
+
+def station_infos(
+    queries: StateQueries, stations: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """StationInfos of station rows, with their chargers and connectors (reads the store)."""
+    out = []
+    for station in stations:
+        sid = station["station_id"]
+        chargers, _ = queries.chargers(sid, None, None, False, 1000, 0)
+        connectors, _ = queries.connectors(sid, None, None, None, None, False, 5000, 0)
+        out.append(station_info(station, chargers, connectors))
     return out
 
 

@@ -15,8 +15,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from chargenet.adapters.webhook import signing
-from chargenet.adapters.webhook.control import ANSWER_PATH, outcome_of
+from chargenet.adapters.webhook.control import ANSWER_PATH, KIND, outcome_of
 from chargenet.app.channels import ChannelStore
+from chargenet.app.outbox import DeliveryStore
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.core.access import Audience, declared
 from chargenet.core.events import OrderAcknowledged, Source, event_meta
@@ -32,7 +33,12 @@ def _refuse(status: int, message: str) -> JSONResponse:
 
 
 def channel_router(
-    *, channels: ChannelStore, sealer: signing.Sealer, pipeline: IngestPipeline, clock: Clock
+    *,
+    channels: ChannelStore,
+    sealer: signing.Sealer,
+    pipeline: IngestPipeline,
+    clock: Clock,
+    deliveries: DeliveryStore | None = None,
 ) -> APIRouter:
     router = APIRouter(tags=["operators' channels"])
 
@@ -84,6 +90,9 @@ def channel_router(
         [result] = await pipeline.submit([event])
         if not result.ok:
             return _refuse(422, result.reason)
+        if deliveries is not None:  # the outbox stops resending what has been answered
+            answer_text = json.dumps(parsed, ensure_ascii=False, sort_keys=True)
+            await run_in_threadpool(deliveries.answered, KIND, order_id, clock.now(), answer_text)
         return {"order_id": order_id, "outcome": outcome.value}
 
     return router

@@ -17,6 +17,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 SIGNATURE = "X-Chargenet-Signature"
 TIMESTAMP = "X-Chargenet-Timestamp"
 OPERATOR = "X-Chargenet-Operator"
+DELIVERY = "X-Chargenet-Delivery"  # the same on every resend: the receiver's dedup key
 WINDOW_S = 300
 
 

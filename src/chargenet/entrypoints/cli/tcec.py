@@ -18,6 +18,7 @@ from rich.table import Table
 
 from chargenet.adapters.tcec.crypto import CryptoError, KeySet
 from chargenet.adapters.tcec.partners import InboundCredentials
+from chargenet.adapters.tcec.pushes import TCEC_KINDS
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import OperatorRegistered, Source, event_meta
@@ -267,16 +268,16 @@ def outbox(
     """Pushes to partners and how they went."""
     platform = _platform(db)
     try:
-        items = platform.tcec.outbox.items(state, 100)
+        items = platform.outbox.store.items(state, TCEC_KINDS, 100)
     finally:
         platform.close()
-    table = Table("#", "partner", "endpoint", "purpose", "state", "attempts", "last error")
+    table = Table("#", "partner", "endpoint", "about", "state", "attempts", "last error")
     for i in items:
         table.add_row(
             str(i.id),
-            i.partner_id,
-            i.endpoint,
-            i.purpose,
+            i.destination,
+            i.kind.removeprefix(TCEC_KINDS),
+            i.ref,
             i.state,
             str(i.attempts),
             (i.last_error or "")[:60],
