@@ -86,7 +86,7 @@ def test_0022_carries_pushes_still_pending_into_the_durable_outbox(database_url:
     store.upgrade()
     engine = store.engine
     config = migrate.alembic_config(engine)
-    command.downgrade(config, "0018")
+    command.downgrade(config, "0021")
     with engine.begin() as conn:
         for state in ("pending", "delivered"):
             conn.execute(

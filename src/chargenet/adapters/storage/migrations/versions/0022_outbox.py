@@ -4,7 +4,7 @@ T/CEC pushes move from tcec_outbox to it: pending ones are carried over (kind
 "tcec.<endpoint>", about the order their purpose named), then tcec_outbox is dropped.
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0021
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 import chargenet.adapters.storage.types
 
 revision: str = "0022"
-down_revision: str | Sequence[str] | None = "0018"
+down_revision: str | Sequence[str] | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
