@@ -610,7 +610,7 @@ function renderTrends() {
       { name: t("uptime_short"), type: "line", data: p.map((x) => x.nevi_uptime), yAxisIndex: 1, connectNulls: false, symbolSize: 5 },
       { name: t("ev_per_public_pile"), type: "line", data: p.map((x) => x.ev_per_public_pile), yAxisIndex: 2, lineStyle: { type: "dashed" } },
       // orderly charging's valley share of the month's charging energy, as a percentage
-      { name: t("valley_share"), type: "line", data: p.map((x) => (x.valley_share == null ? null : Math.round(x.valley_share * 1000) / 10)), yAxisIndex: 3, connectNulls: false, symbolSize: 5, lineStyle: { type: "dotted" }, tooltip: { valueFormatter: (v) => (v == null ? t("unknown") : `${v}%`) } },
+      { name: t("valley_share_pct"), type: "line", data: p.map((x) => (x.valley_share == null ? null : Math.round(x.valley_share * 1000) / 10)), yAxisIndex: 3, connectNulls: false, symbolSize: 5, lineStyle: { type: "dotted" }, tooltip: { valueFormatter: (v) => (v == null ? t("unknown") : `${v}%`) } },
       { name: t("alarms_raised"), type: "bar", data: p.map((x) => x.alarms_raised), yAxisIndex: 2, barMaxWidth: 14, itemStyle: { color: "#f28e2b", opacity: 0.6 } },
     ],
   }, true);

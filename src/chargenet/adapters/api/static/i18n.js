@@ -91,7 +91,7 @@ const WORDS = {
     flex_sessions: "在充车辆可调", flex_arrivals: "预计到站可调", expected_load: "预计负荷",
     no_managed: "本区域暂无受管充电站",
     trends: "趋势", time_range: "时间范围", months_6: "近6个月", months_12: "近12个月", months_24: "近24个月",
-    uptime_short: "可用率%", alarms_raised: "新增告警", valley_share: "谷时充电占比%", progress_map: "规划目标进度",
+    uptime_short: "可用率%", alarms_raised: "新增告警", valley_share_pct: "谷时充电占比%", progress_map: "规划目标进度",
   },
   en: {
     brand: "One charging network", finder: "Find a charger", dashboard: "Regulator dashboard",
@@ -190,7 +190,7 @@ const WORDS = {
     flex_sessions: "Deferrable, plugged in", flex_arrivals: "Deferrable, expected arrivals", expected_load: "Expected load",
     no_managed: "No managed stations in this area",
     trends: "Trends", time_range: "Time range", months_6: "Last 6 months", months_12: "Last 12 months",
-    months_24: "Last 24 months", uptime_short: "Uptime %", alarms_raised: "Alarms raised", valley_share: "Valley-hour share %", progress_map: "Target progress",
+    months_24: "Last 24 months", uptime_short: "Uptime %", alarms_raised: "Alarms raised", valley_share_pct: "Valley-hour share %", progress_map: "Target progress",
   },
 };
 
