@@ -24,6 +24,7 @@ from chargenet.analytics.planning.investment import (
     DemandPoint,
     Feeder,
     InvestmentPlan,
+    StationNow,
     plan_investment,
     site_options,
 )
@@ -34,7 +35,7 @@ from chargenet.analytics.planning.siting import (
     candidates_along_roads,
     candidates_from_areas,
 )
-from chargenet.analytics.planning.sizing import ServiceLevel, minimum_ports
+from chargenet.analytics.planning.sizing import ServiceLevel, minimum_ports, port_class
 from chargenet.app.planning import CandidateSpec, roads_near
 from chargenet.core.areas import AreaLevel
 from chargenet.core.errors import UnknownReference
@@ -215,6 +216,32 @@ class BuildPlanner:
         in_service = {p.station_id for p in self.data.piles(area) if p.in_service(day)}
         return [s for s in stations if s.station_id in in_service and s.access is Access.PUBLIC]
 
+    def _standing(self, area: str, day: date) -> list[StationNow]:
+        """The public stations in service on `day` with their ports per power class; a
+        station's connection is taken to carry its piles' rated power (a stated grid
+        connection is not read yet)."""
+        ports: dict[str, dict[str, int]] = {}
+        kw: dict[str, float] = {}
+        for p in self.data.piles(area):
+            if p.in_service(day):
+                k = port_class(p.power_type, p.power_w)
+                mine = ports.setdefault(p.station_id, {})
+                mine[k] = mine.get(k, 0) + 1
+                kw[p.station_id] = kw.get(p.station_id, 0.0) + p.power_w / 1000
+        return [
+            StationNow(
+                s.station_id,
+                REGISTRY_CLASSES.get(s.category, "*"),
+                s.lat,
+                s.lon,
+                ports[s.station_id],
+                kw[s.station_id],
+                s.chain[2],
+            )
+            for s in self._existing(area, day)
+            if s.station_id in ports
+        ]
+
     def investment(
         self, scenario: Scenario, inputs: UserInputs | None = None
     ) -> tuple[InvestmentPlan, DemandModel]:
@@ -241,7 +268,7 @@ class BuildPlanner:
             for p in model.points
         ]
         day = min(self.planning.today(), date(scenario.year, 12, 31))
-        existing = [(s.lat, s.lon) for s in self._existing(scenario.area, day)]
+        stations = self._standing(scenario.area, day)
         forced, minimum = self._fixed_needs(scenario)
         plan = plan_investment(
             points,
@@ -249,7 +276,7 @@ class BuildPlanner:
             self.planning.distance_model(scenario.detour),
             costs=inputs.costs,
             feeders=inputs.feeders,
-            existing=existing,
+            stations=stations,
             level=ServiceLevel(scenario.max_wait_probability, scenario.max_utilisation),
             money_budget=scenario.money_budget,
             max_sites=scenario.max_sites,
@@ -397,7 +424,8 @@ class BuildPlanner:
                     "covered_share": round(plan.covered_kwh_day / model.total_kwh_day(), 4)
                     if model.total_kwh_day()
                     else None,
-                    "sites": len(plan.sites),
+                    "sites": sum(x.upgrade_of is None for x in plan.sites),
+                    "upgraded_stations": sum(x.upgrade_of is not None for x in plan.sites),
                     "ports_ac": plan.ports.get("ac", 0),
                     "ports_dc": plan.ports.get("dc", 0),
                     "ports_ultra": plan.ports.get("ultra", 0),
