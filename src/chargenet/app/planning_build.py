@@ -499,44 +499,51 @@ class BuildPlanner:
         raise UnknownReference("scenario", f"{area}|{name}")
 
     def compare(
-        self, scenarios: Sequence[Scenario], inputs: UserInputs | None = None
+        self, scenarios: Sequence[Scenario], inputs: UserInputs | None = None, phased: bool = True
     ) -> list[dict[str, Any]]:
-        """One row per scenario, side by side: what it assumes and what it plans."""
+        """One row per scenario, side by side: what it assumes and what it plans; with
+        `phased`, the share of villages its multi-year plan brings within each year's
+        charging distance (`coverage_<year>`, the years it plans)."""
         rows = []
         for s in scenarios:
             plan, model = self.investment(s, inputs)
-            rows.append(
-                {
-                    "scenario": s.name,
-                    "area": s.area,
-                    "year": s.year,
-                    "growth": s.growth,
-                    "detour": s.detour,
-                    "money_budget": s.money_budget,
-                    "max_sites": s.max_sites,
-                    "candidates": ",".join(s.classes) or "all",
-                    "demand_kwh_day": round(model.total_kwh_day(), 1),
-                    "covered_kwh_day": round(plan.covered_kwh_day, 1),
-                    "covered_share": round(plan.covered_kwh_day / model.total_kwh_day(), 4)
-                    if model.total_kwh_day()
-                    else None,
-                    "sites": sum(x.upgrade_of is None for x in plan.sites),
-                    "upgraded_stations": sum(x.upgrade_of is not None for x in plan.sites),
-                    "ports_ac": plan.ports.get("ac", 0),
-                    "ports_dc": plan.ports.get("dc", 0),
-                    "ports_ultra": plan.ports.get("ultra", 0),
-                    "capex": plan.capex,
-                    "opex_year": plan.opex_year,
-                    "total_cost": plan.total_cost,
-                    "currency": plan.currency,
-                    "grid_upgrade_kw": round(sum(f.upgrade_kw for f in plan.feeders), 1),
-                    "uncovered": len(plan.uncovered),
-                    # the rules' fixed sites alone may cost more than the money given
-                    "over_budget": s.money_budget is not None and plan.total_cost > s.money_budget,
-                    "method": plan.method,
-                    "gap": plan.gap,
-                }
-            )
+            row: dict[str, Any] = {
+                "scenario": s.name,
+                "area": s.area,
+                "year": s.year,
+                "growth": s.growth,
+                "detour": s.detour,
+                "money_budget": s.money_budget,
+                "max_sites": s.max_sites,
+                "candidates": ",".join(s.classes) or "all",
+                "demand_kwh_day": round(model.total_kwh_day(), 1),
+                "covered_kwh_day": round(plan.covered_kwh_day, 1),
+                "covered_share": round(plan.covered_kwh_day / model.total_kwh_day(), 4)
+                if model.total_kwh_day()
+                else None,
+                "sites": sum(x.upgrade_of is None for x in plan.sites),
+                "upgraded_stations": sum(x.upgrade_of is not None for x in plan.sites),
+                "ports_ac": plan.ports.get("ac", 0),
+                "ports_dc": plan.ports.get("dc", 0),
+                "ports_ultra": plan.ports.get("ultra", 0),
+                "capex": plan.capex,
+                "opex_year": plan.opex_year,
+                "total_cost": plan.total_cost,
+                "currency": plan.currency,
+                "grid_upgrade_kw": round(sum(f.upgrade_kw for f in plan.feeders), 1),
+                "uncovered": len(plan.uncovered),
+                "unmet_kwh_day": round(max(model.total_kwh_day() - plan.covered_kwh_day, 0), 1),
+                # the rules' fixed sites alone may cost more than the money given
+                "over_budget": s.money_budget is not None and plan.total_cost > s.money_budget,
+                "method": plan.method,
+                "gap": plan.gap,
+            }
+            if phased:
+                places = len(self.places(s.area)[0])
+                for c in self.phases(s, inputs).claims:
+                    if c.kind == "distance" and places:
+                        row[f"coverage_{c.year}"] = round(c.achieved / places, 4)
+            rows.append(row)
         return rows
 
 
@@ -568,7 +575,7 @@ def side_by_side(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         return []
     names = [str(r["scenario"]) for r in rows]
     out = []
-    for key in rows[0]:
+    for key in dict.fromkeys(k for r in rows for k in r):  # every figure, in first-seen order
         if key == "scenario":
             continue
         out.append({"figure": key, **{n: r.get(key) for n, r in zip(names, rows, strict=True)}})
