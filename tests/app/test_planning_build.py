@@ -4,6 +4,7 @@ county's pile target with what was built, and saved scenarios compared side by s
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -120,7 +121,7 @@ def test_road_and_presence_rules_fix_sites_in_each_year_of_the_phased_plan(
             if abs(lon - ROAD[0][1]) * 111.19 * 0.782 <= 1.0
         )
         marks = [0.0, *along, (ROAD[1][0] - ROAD[0][0]) * 111.19]
-        assert max(b - a for a, b in zip(marks, marks[1:], strict=False)) <= gap
+        assert max(b - a for a, b in itertools.pairwise(marks)) <= gap
 
 
 def test_scenarios_are_saved_replaced_and_compared_side_by_side(planned: Platform) -> None:

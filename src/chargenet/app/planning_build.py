@@ -236,16 +236,14 @@ class BuildPlanner:
 
     def _standing(self, area: str, day: date) -> list[StationNow]:
         """The public stations in service on `day` with their ports per power class; a
-        station's connection is taken to carry its piles' rated power (a stated grid
-        connection is not read yet)."""
+        station's connection is taken to have no headroom beyond its piles (a stated
+        grid connection is not read yet)."""
         ports: dict[str, dict[str, int]] = {}
-        kw: dict[str, float] = {}
         for p in self.data.piles(area):
             if p.in_service(day):
                 k = port_class(p.power_type, p.power_w)
                 mine = ports.setdefault(p.station_id, {})
                 mine[k] = mine.get(k, 0) + 1
-                kw[p.station_id] = kw.get(p.station_id, 0.0) + p.power_w / 1000
         return [
             StationNow(
                 s.station_id,
@@ -253,8 +251,7 @@ class BuildPlanner:
                 s.lat,
                 s.lon,
                 ports[s.station_id],
-                kw[s.station_id],
-                s.chain[2],
+                area_code=s.chain[2],
             )
             for s in self._existing(area, day)
             if s.station_id in ports

@@ -208,9 +208,9 @@ NEW_SITES = [
 ]
 
 
-def standing(connection_kw: float) -> StationNow:
-    # A car park with 2 AC and 1 DC port by b1; its connection takes `connection_kw`.
-    return StationNow("s1", "parking_lot", 0.0, 0.0, {"ac": 2, "dc": 1}, connection_kw, "c1")
+def standing(headroom_kw: float) -> StationNow:
+    # A car park with 2 AC and 1 DC port by b1; its connection has `headroom_kw` to spare.
+    return StationNow("s1", "parking_lot", 0.0, 0.0, {"ac": 2, "dc": 1}, headroom_kw, "c1")
 
 
 def cheapest_by_hand(station: StationNow, costs: CostModel) -> tuple[Decimal, tuple[str, ...]]:
@@ -218,7 +218,6 @@ def cheapest_by_hand(station: StationNow, costs: CostModel) -> tuple[Decimal, tu
     chosen one within reach, each is sized for what it serves (a new site: its class
     mix with one port of each class; the upgrade: the ports its demand needs less what
     the station has), priced as the cost model says."""
-    level, f = ServiceLevel(), costs.opex_factor()
     places = [
         ("upgrade:s1", station.kind, station.lon),
         *((c.id, c.kind, c.lon) for c in NEW_SITES),
@@ -243,7 +242,7 @@ def cheapest_by_hand(station: StationNow, costs: CostModel) -> tuple[Decimal, tu
                 whole = size_site(peak, mix).ports
                 added = {k: n - station.ports.get(k, 0) for k, n in whole.items()}
                 added = {k: n for k, n in added.items() if n > 0}
-                over = costs.kw(station.ports) + costs.kw(added) - station.connection_kw
+                over = costs.kw(added) - station.headroom_kw
                 total += (
                     (costs.upgrade_works if added else Decimal(0))
                     + (
@@ -271,7 +270,7 @@ def cheapest_by_hand(station: StationNow, costs: CostModel) -> tuple[Decimal, tu
 
 def test_a_station_short_of_ports_is_upgraded_when_that_beats_building_new() -> None:
     costs = CostModel()
-    station = standing(400.0)  # room on its connection for the ports it lacks
+    station = standing(300.0)  # room on its connection for the ports it lacks
     best, names = cheapest_by_hand(station, costs)
     assert "upgrade:s1" in names  # by hand, upgrading is the cheapest way
     plan = plan_investment(BUSY, NEW_SITES, STRAIGHT, costs=costs, stations=[station])
@@ -289,7 +288,7 @@ def test_a_station_short_of_ports_is_upgraded_when_that_beats_building_new() -> 
 
 def test_an_upgrade_beyond_the_stations_connection_pays_for_more_grid() -> None:
     costs = CostModel()
-    full = standing(134.0)  # 2 × 7 kW + 120 kW: its connection has no room left
+    full = standing(0.0)  # its connection has no room left
     plan = plan_investment(BUSY, NEW_SITES, STRAIGHT, costs=costs, stations=[full])
     best, names = cheapest_by_hand(full, costs)
     assert plan.total_cost == best
@@ -305,7 +304,7 @@ def test_an_upgrade_beyond_the_stations_connection_pays_for_more_grid() -> None:
 
 
 def test_a_station_with_ports_enough_serves_its_villages_as_it_is() -> None:
-    roomy = StationNow("s1", "parking_lot", 0.0, 0.0, {"ac": 30, "dc": 6}, 800.0)
+    roomy = StationNow("s1", "parking_lot", 0.0, 0.0, {"ac": 30, "dc": 6})
     plan = plan_investment(BUSY, NEW_SITES, STRAIGHT, stations=[roomy])
     assert all(s.upgrade_of is None for s in plan.sites)
     assert {c for s in plan.sites for c in s.covers} == {"b3"}

@@ -129,14 +129,14 @@ class DemandPoint:
 @dataclass(frozen=True, slots=True)
 class StationNow:
     """A station in service the plan may resize: its ports per class today and the kW
-    its grid connection takes (stated, or its ports' rated power)."""
+    its grid connection can still take beyond what they draw (0: none)."""
 
     id: str
     kind: str  # the candidate class its site is (where drivers stop: the class mix)
     lat: float
     lon: float
     ports: Mapping[str, int]
-    connection_kw: float
+    headroom_kw: float = 0.0
     area_code: str | None = None
 
 
@@ -293,11 +293,11 @@ def upgrade_size(
 
 
 def upgrade_capex(station: StationNow, added: Mapping[str, int], costs: CostModel) -> Decimal:
-    """Works, ports, and a grid connection only for the kW beyond what the station's
-    connection takes (its ports today and the added ones, at the coincidence)."""
+    """Works, ports, and a grid connection only for the added ports' kW (at the
+    coincidence) beyond the station's headroom."""
     if not added:
         return Decimal(0)
-    over = costs.kw(station.ports) + costs.kw(added) - station.connection_kw
+    over = costs.kw(added) - station.headroom_kw
     connection = (
         costs.connection_fixed + costs.connection_per_kw * Decimal(str(round(over, 3)))
         if over > 1e-9
