@@ -252,6 +252,7 @@ class BuildPlanner:
                 s.lon,
                 ports[s.station_id],
                 area_code=s.chain[2],
+                name=s.name,
             )
             for s in self._existing(area, day)
             if s.station_id in ports

@@ -138,6 +138,7 @@ class StationNow:
     ports: Mapping[str, int]
     headroom_kw: float = 0.0
     area_code: str | None = None
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +320,12 @@ def _upgrade_option(
     cost = upgrade_capex(station, size.ports, costs) + opex * costs.opex_factor()
     return SiteOption(
         Candidate(
-            f"upgrade:{station.id}", station.kind, station.lat, station.lon, "", station.area_code
+            f"upgrade:{station.id}",
+            station.kind,
+            station.lat,
+            station.lon,
+            station.name,
+            station.area_code,
         ),
         dict(size.ports),
         feeder,
