@@ -6,9 +6,7 @@ from __future__ import annotations
 import itertools
 from decimal import Decimal
 
-import numpy as np
 import pytest
-from scipy.sparse import csc_matrix
 
 from chargenet.analytics.planning.investment import (
     CostModel,
@@ -19,7 +17,6 @@ from chargenet.analytics.planning.investment import (
     port_cost_of,
     site_options,
 )
-from chargenet.analytics.planning.setcover import highs_mip
 from chargenet.analytics.planning.siting import Candidate
 from chargenet.analytics.planning.sizing import ServiceLevel, mix_for, size_site
 from chargenet.analytics.planning.spatial import DistanceModel
@@ -311,31 +308,3 @@ def test_a_station_with_ports_enough_serves_its_villages_as_it_is() -> None:
     plan = plan_investment(BUSY, NEW_SITES, STRAIGHT, stations=[roomy])
     assert all(s.upgrade_of is None for s in plan.sites)
     assert {c for s in plan.sites for c in s.covers} == {"b3"}
-
-
-def test_highs_starts_from_the_answer_it_is_given() -> None:
-    # Three villages; sites {v1, v2} and {v2, v3} cost 1 each, {v1, v2, v3} costs 3.
-    # Given no time, HiGHS keeps the start it was given (without one it has no answer);
-    # given time, it improves on it to the optimum.
-    cover = csc_matrix(np.array([[1, 0, 1], [1, 1, 1], [0, 1, 1]], dtype=float))
-
-    def solve(seconds: float, start: np.ndarray | None) -> object:
-        return highs_mip(
-            np.array([1.0, 1.0, 3.0]),
-            cover,
-            np.ones(3),
-            np.full(3, np.inf),
-            np.ones(3, dtype=bool),
-            np.ones(3),
-            False,
-            seconds,
-            0.0,
-            None,
-            start,
-        )
-
-    dear = np.array([0.0, 0.0, 1.0])
-    cut = solve(0.0, dear)
-    assert not isinstance(cut, str) and cut[1] == "Time limit reached" and cut[2] == 3.0
-    full = solve(10.0, dear)
-    assert not isinstance(full, str) and full[1] == "Optimal" and full[2] == 2.0
