@@ -447,11 +447,6 @@ def _solve(
     greedy = _greedy(
         covers_by, weights, cost, set(keep), money, max_sites, feeder_rows, kw, point_cost, forced
     )
-    picked = set(greedy)
-
-    def covers_by_any(d: int) -> bool:
-        return any(j in picked for j in covers[d])
-
     x_lower = np.zeros(n)
     x_lower[list(forced)] = 1.0
     status = "asked for"
@@ -472,11 +467,6 @@ def _solve(
             up_max.append(np.inf if price is not None else 0.0)
         feeder_m = csc_matrix((f_vals, (f_rows, f_cols)), (nf, n))
         heads = np.array([h for _, h, _ in feeder_rows])
-        # Greedy's answer as HiGHS's first incumbent: sites, points reached, upgrade kW.
-        g_x = np.zeros(n)
-        g_x[greedy] = 1.0
-        g_y = np.array([1.0 if covers_by_any(d) else 0.0 for d in keep])
-        g_up = np.maximum(feeder_m @ g_x - heads, 0.0) if nf else np.zeros(0)
         if not budgeted:
             # min Σ c_j x_j + Σ p_f u_f  s.t. cover ≥ 1, feeder rows
             a = bmat([[cover_m, None], [feeder_m, -eye(nf)]], format="csc") if nf else cover_m
@@ -493,7 +483,6 @@ def _solve(
                 time_limit,
                 0.0,
                 np.concatenate([x_lower, np.zeros(nf)]),
-                np.concatenate([g_x, g_up]),
             )
         else:
             # max Σ w_d y_d − ε·cost  s.t. y_d ≤ Σ x_j, money, count, feeder rows
@@ -533,7 +522,6 @@ def _solve(
                 time_limit,
                 0.0,
                 np.concatenate([x_lower, np.zeros(m + nf)]),
-                np.concatenate([g_x, g_y, g_up]),
             )
         if not isinstance(solved, str):
             values, status, objective, bound, gap = solved

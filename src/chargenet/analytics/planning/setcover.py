@@ -55,12 +55,10 @@ def highs_mip(
     time_limit: float,
     mip_gap: float,
     col_lower: np.ndarray | None = None,
-    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, str, float, float, float] | str:
     """A 0-1/mixed programme `cost·x` (min or max) s.t. row_lower ≤ A·x ≤ row_upper and
     col_lower (default 0) ≤ x ≤ col_upper: (values, status, objective, dual bound, gap),
-    or why there is no answer (the greedy fallbacks say so). `start`, a feasible answer
-    (greedy's), is HiGHS's first incumbent: its search only improves on it."""
+    or why there is no answer (the greedy fallbacks say so)."""
     try:
         import highspy
     except ImportError:
@@ -90,11 +88,6 @@ def highs_mip(
     ]
     if h.passModel(lp) != highspy.HighsStatus.kOk:
         return "HiGHS refused the model"
-    if start is not None:
-        given = highspy.HighsSolution()
-        given.col_value = start.astype(np.float64).tolist()
-        given.value_valid = True
-        h.setSolution(given)  # an infeasible start is dropped by HiGHS, not an error
     h.run()
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
