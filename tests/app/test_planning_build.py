@@ -4,6 +4,7 @@ county's pile target with what was built, and saved scenarios compared side by s
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -60,6 +61,67 @@ def test_the_phased_plan_meets_the_countys_pile_target_counting_what_was_built(
     piles = claims["new_piles:140902"]
     # 10 new public piles asked for 2025; 4 were built by July: the plan adds the rest.
     assert piles.required == 10 and piles.met and piles.detail.startswith("4 built")
+
+
+ROAD_RULE = """
+[[rules]]
+id = "road_spacing"
+kind = "road_spacing"
+requirement = "R22"
+source = "s"
+description = "county roads: stations with 2 DC piles at most 30 km apart, 20 km from 2025"
+road_classes = ["county"]
+stations = { min_dc_piles = 2 }
+max_gap_km = { 2024 = 30, 2025 = 20 }
+snap_km = 1
+"""
+ROAD = ((38.40, 112.74), (38.85, 112.74))  # a county road 50 km north from the seat
+
+
+def test_road_and_presence_rules_fix_sites_in_each_year_of_the_phased_plan(
+    city: Platform,  # noqa: F811
+) -> None:
+    from chargenet.analytics.planning.spatial import Road
+
+    outcomes = city.ingestor.ingest(pack_events(pack_text() + ROAD_RULE, NOW), atomic=True)
+    assert {o.disposition for o in outcomes} == {Disposition.ACCEPTED}
+    city.planning.use_roads([Road("X101", "county", ROAD)])
+    scenario = Scenario(
+        name="roads",
+        area="140900",
+        year=2025,
+        years=(2024, 2025),
+        start=2024,
+        detour=1.0,
+        road_every_km=None,
+        time_limit=20,
+    )
+    plan = city.build.phases(scenario)
+    assert [y.year for y in plan.years] == [2024, 2025]
+    # No station stands in 2024 (S1 and S2 open in 2025): 50 km of road asks one
+    # station in its middle; in 2025, 20 km asks one more in each half.
+    first, second = plan.years
+    assert [c for c, _ in first.sites if c.startswith("fixed:road_spacing")] != []
+    assert len([c for c, _ in second.sites if c.startswith("fixed:road_spacing")]) == 2
+    assert any(c.startswith("fixed:township_presence") for c, _ in second.sites)
+    claims = {(c.year, c.rule): c for c in plan.claims}
+    assert {(2024, "road_spacing"), (2025, "road_spacing"), (2025, "township_presence")} <= set(
+        claims
+    )
+    assert all(c.met for c in plan.claims), [c for c in plan.claims if not c.met]
+    # Again by hand: stations on the road (within 1 km of it) each year, spaced along it.
+    for y in plan.years:
+        gap = 30 if y.year == 2024 else 20
+        where = [p for z in plan.years if z.year <= y.year for p in z.positions]
+        if y.year >= 2025:
+            where += [(38.40, 112.74), (38.41, 112.75)]  # S1 and S2, two DC piles each
+        along = sorted(
+            (lat - ROAD[0][0]) * 111.19
+            for lat, lon in where
+            if abs(lon - ROAD[0][1]) * 111.19 * 0.782 <= 1.0
+        )
+        marks = [0.0, *along, (ROAD[1][0] - ROAD[0][0]) * 111.19]
+        assert max(b - a for a, b in itertools.pairwise(marks)) <= gap
 
 
 def test_scenarios_are_saved_replaced_and_compared_side_by_side(planned: Platform) -> None:

@@ -418,3 +418,67 @@ def test_the_dashboard_offers_the_monthly_report(page: Any, demo: str) -> None:
         assert digits(cells.nth(1).inner_text()) == unit["piles"]["new_public_in_month"]
         assert digits(cells.nth(5).inner_text()) == unit["piles"]["public_in_service"]
     page.locator("#progress").screenshot(path=str(ARTIFACTS / "dashboard-progress.png"))
+
+
+def test_saved_scenarios_side_by_side_show_the_apis_figures(page: Any, demo: str) -> None:
+    """A regulator ticks three saved scenarios, compares them, and reads each one's
+    sites, ports, money, coverage per year and unmet demand in its own column: the
+    figures the comparison API answered, in Chinese and in English."""
+    log_in(page, demo)
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "chargenet_csrf")
+    saved = {
+        "base": {},
+        "fast-growth": {"growth": 0.5},
+        "tight-money": {"money_budget": "2000000"},
+    }
+    for name, values in saved.items():
+        body = {"name": name, "area": "140900", "year": 2025, "time_limit": 10, **values}
+        answer = page.request.post(
+            f"{demo}/api/v1/planning/scenarios", data=body, headers={"X-CSRF-Token": csrf}
+        )
+        assert answer.status == 201, answer.text()
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    page.locator("#scenarios").scroll_into_view_if_needed()
+    assert page.locator("#scenarios [data-t=cmp_title]").inner_text() == "规划方案对比"
+    go = page.locator("#scenario-compare-go")
+    for name in saved:
+        page.check(f"#scenario-pick input[value='{name}']")
+    assert go.is_enabled()
+    with page.expect_response(
+        lambda r: "/api/v1/planning/scenarios/compare" in r.url, timeout=300_000
+    ) as answered:
+        go.click()
+    rows = answered.value.json()
+    assert answered.value.status == 200 and [r["scenario"] for r in rows] == list(saved)
+    page.wait_for_selector("#scenario-compare", timeout=30_000)
+    heads = page.locator("#scenario-compare thead th").all_inner_texts()
+    assert heads == ["指标", *saved]
+
+    def cells(figure: str) -> list[str]:
+        return page.locator(f"#scenario-compare tr[data-figure='{figure}'] td").all_inner_texts()
+
+    for figure in ("sites", "upgraded_stations", "ports_ac", "ports_dc", "ports_ultra"):
+        assert [digits(c) for c in cells(figure)[1:]] == [r[figure] for r in rows], figure
+    for figure in ("capex", "opex_year", "total_cost", "uncovered"):
+        assert [digits(c) for c in cells(figure)[1:]] == [round(r[figure]) for r in rows], figure
+    for figure in ("demand_kwh_day", "unmet_kwh_day"):
+        shown = [float(c.replace(",", "")) for c in cells(figure)[1:]]
+        assert shown == [round(r[figure], 1) for r in rows], figure
+    years = sorted({k for r in rows for k in r if k.startswith("coverage_")})
+    assert years, "the phased plans give coverage by year"
+    for figure in years:
+        assert cells(figure)[0] == f"行政村覆盖率 {figure[9:]}"
+        assert cells(figure)[1:] == [
+            "—" if r.get(figure) is None else f"{100 * r[figure]:.1f}%" for r in rows
+        ]
+    # The money a scenario was allowed shows in what it plans: the tight one spends less.
+    assert rows[2]["total_cost"] <= rows[0]["total_cost"]
+    assert cells("sites")[0] == "新建站点"
+    page.screenshot(path=str(ARTIFACTS / "dashboard-scenarios-zh.png"), full_page=True)
+    page.click("#lang")
+    assert cells("sites")[0] == "New sites"
+    assert cells("unmet_kwh_day")[0] == "Unmet demand (kWh a day)"
+    assert [digits(c) for c in cells("total_cost")[1:]] == [round(r["total_cost"]) for r in rows]
+    href = page.locator("#scenario-xlsx").get_attribute("href")
+    assert "format=xlsx" in href and href.count("names=") == 3

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+from chargenet.analytics.planning.coverage import CoverageInput, check_rule
 from chargenet.analytics.planning.demand import (
     DemandAssumptions,
     DemandModel,
@@ -24,18 +25,36 @@ from chargenet.analytics.planning.investment import (
     DemandPoint,
     Feeder,
     InvestmentPlan,
+    StationNow,
     plan_investment,
     site_options,
 )
-from chargenet.analytics.planning.model import AreaPoint, PileRecord, StationSite
-from chargenet.analytics.planning.phases import Existing, PhasePlan, PhasePoint, plan_phases
+from chargenet.analytics.planning.model import AreaPoint, PileRecord, StationSite, StationState
+from chargenet.analytics.planning.phases import (
+    Claim,
+    Existing,
+    PhasePlan,
+    PhasePoint,
+    plan_phases,
+)
+from chargenet.analytics.planning.results import Status
 from chargenet.analytics.planning.siting import (
+    FIXED_KINDS,
     Candidate,
     candidates_along_roads,
     candidates_from_areas,
+    nearest_area,
+    recommend,
 )
-from chargenet.analytics.planning.sizing import ServiceLevel, minimum_ports
-from chargenet.app.planning import CandidateSpec, roads_near
+from chargenet.analytics.planning.sizing import (
+    AC,
+    DC,
+    PORT_CLASSES,
+    ServiceLevel,
+    minimum_ports,
+    port_class,
+)
+from chargenet.app.planning import roads_near
 from chargenet.core.areas import AreaLevel
 from chargenet.core.errors import UnknownReference
 from chargenet.core.events import PlanningScenarioSaved, Source
@@ -215,6 +234,30 @@ class BuildPlanner:
         in_service = {p.station_id for p in self.data.piles(area) if p.in_service(day)}
         return [s for s in stations if s.station_id in in_service and s.access is Access.PUBLIC]
 
+    def _standing(self, area: str, day: date) -> list[StationNow]:
+        """The public stations in service on `day` with their ports per power class; a
+        station's connection is taken to have no headroom beyond its piles (a stated
+        grid connection is not read yet)."""
+        ports: dict[str, dict[str, int]] = {}
+        for p in self.data.piles(area):
+            if p.in_service(day):
+                k = port_class(p.power_type, p.power_w)
+                mine = ports.setdefault(p.station_id, {})
+                mine[k] = mine.get(k, 0) + 1
+        return [
+            StationNow(
+                s.station_id,
+                REGISTRY_CLASSES.get(s.category, "*"),
+                s.lat,
+                s.lon,
+                ports[s.station_id],
+                area_code=s.chain[2],
+                name=s.name,
+            )
+            for s in self._existing(area, day)
+            if s.station_id in ports
+        ]
+
     def investment(
         self, scenario: Scenario, inputs: UserInputs | None = None
     ) -> tuple[InvestmentPlan, DemandModel]:
@@ -241,7 +284,7 @@ class BuildPlanner:
             for p in model.points
         ]
         day = min(self.planning.today(), date(scenario.year, 12, 31))
-        existing = [(s.lat, s.lon) for s in self._existing(scenario.area, day)]
+        stations = self._standing(scenario.area, day)
         forced, minimum = self._fixed_needs(scenario)
         plan = plan_investment(
             points,
@@ -249,7 +292,7 @@ class BuildPlanner:
             self.planning.distance_model(scenario.detour),
             costs=inputs.costs,
             feeders=inputs.feeders,
-            existing=existing,
+            stations=stations,
             level=ServiceLevel(scenario.max_wait_probability, scenario.max_utilisation),
             money_budget=scenario.money_budget,
             max_sites=scenario.max_sites,
@@ -259,23 +302,44 @@ class BuildPlanner:
         )
         return plan, model
 
-    def _fixed_needs(self, scenario: Scenario) -> tuple[list[Candidate], dict[str, dict[str, int]]]:
-        """The sites the other rules fix, each the fewest possible (siting's fixed needs:
-        stations spaced along roads too long without one, one in each empty area of a
-        presence rule, the stations a county lacks), with the ports each rule asks."""
-        spec = CandidateSpec(villages=False, townships=False, road_every_km=None)
-        siting = self.planning.siting(
-            scenario.area, scenario.year, spec, detour=scenario.detour, use_highs=False
-        )
+    def _rule_check(
+        self, scenario: Scenario, year: int, planned: Sequence[StationState] = ()
+    ) -> tuple[CoverageInput, list[CoverageRule]]:
+        """The coverage input of the year with `planned` stations standing beside those
+        in service, and the rules whose shortfalls fix sites (roads, presence, county
+        minimums)."""
+        _, pack, inp = self.planning.coverage(scenario.area, year, detour=scenario.detour)
+        rules = [r for r in (pack.rules if pack else ()) if r.kind.value in FIXED_KINDS]
+        return replace(inp, stations=[*inp.stations, *planned]), rules
+
+    def _rule_sites(
+        self, scenario: Scenario, year: int, planned: Sequence[StationState] = ()
+    ) -> list[tuple[Candidate, dict[str, int], StationState]]:
+        """The sites the other rules fix in the year, each the fewest possible (siting's
+        fixed needs: stations spaced along roads too long without one, one in each empty
+        area of a presence rule, the stations a county lacks), with the ports each rule
+        asks and the station it would be."""
+        inp, rules = self._rule_check(scenario, year, planned)
+        results = [res for rule in rules if (res := check_rule(inp, rule)) is not None]
+        siting = recommend(results, rules, [], inp.distance, use_highs=False)
+        nearest_area(siting.sites, inp.areas)
         kinds = {"road_gap": "road", "area": "township", "county": "parking_lot"}
-        forced, minimum = [], {}
+        out = []
         for r in siting.sites[: siting.fixed]:
             c = Candidate(
                 f"fixed:{r.id}", kinds.get(r.kind, r.kind), r.lat, r.lon, r.name, r.area_code
             )
-            forced.append(c)
-            minimum[c.id] = minimum_ports(r.dc_piles, r.piles)
-        return forced, minimum
+            # An area's site stands in that area (the shortfall's id is its code).
+            code = r.id.split(":")[1] if r.kind in ("area", "county") else r.area_code
+            dc = (max(r.dc_power_w, int(PORT_CLASSES[DC].power_kw * 1000)),) * r.dc_piles
+            out.append(
+                (c, minimum_ports(r.dc_piles, r.piles), planned_station(c, r.piles, dc, code))
+            )
+        return out
+
+    def _fixed_needs(self, scenario: Scenario) -> tuple[list[Candidate], dict[str, dict[str, int]]]:
+        sites = self._rule_sites(scenario, scenario.year)
+        return [c for c, _, _ in sites], {c.id: m for c, m, _ in sites}
 
     def phases(self, scenario: Scenario, inputs: UserInputs | None = None) -> PhasePlan:
         """The multi-year plan: each year's distance and county new-pile targets, from
@@ -313,10 +377,11 @@ class BuildPlanner:
                 first_day[p.station_id] = min(
                     first_day.get(p.station_id, p.commissioned), p.commissioned
                 )
+        # What stands today counts from the year it entered service (this year's too).
         existing = [
             Existing(s.lat, s.lon, first_day[s.station_id].year, s.chain[2])
             for s in sites
-            if s.station_id in first_day and first_day[s.station_id].year < start
+            if s.station_id in first_day and first_day[s.station_id] <= today
         ]
         built: dict[tuple[str, int], int] = {}
         for p in piles:
@@ -344,8 +409,62 @@ class BuildPlanner:
                 targets[(r.area_code, r.year)] = max(
                     targets.get((r.area_code, r.year), 0), int(r.target)
                 )
-        candidates = self.candidates(scenario, inputs)
-        options = site_options(candidates, inputs.costs, inputs.feeders)
+        # The sites the road, presence and county rules fix, year by year: a year's
+        # check sees the sites fixed for the years before it standing.
+        fixed: dict[str, tuple[Candidate, dict[str, int], StationState]] = {}
+        due: dict[str, int] = {}
+        for y in (y for y in years if y >= start):
+            standing = [st for _, _, st in fixed.values()]
+            for c, m, st in self._rule_sites(scenario, y, standing):
+                if c.id not in fixed:
+                    fixed[c.id], due[c.id] = (c, m, st), y
+        candidates = [c for c, _, _ in fixed.values()] + self.candidates(scenario, inputs)
+        options = site_options(
+            candidates, inputs.costs, inputs.feeders, {c: m for c, (_, m, _) in fixed.items()}
+        )
+        as_station = {c: st for c, (_, _, st) in fixed.items()}
+        for o in options:
+            if o.candidate.id not in as_station:
+                as_station[o.candidate.id] = planned_station(
+                    o.candidate,
+                    sum(o.minimum.values()),
+                    tuple(
+                        int(PORT_CLASSES[k].power_kw * 1000)
+                        for k, n in o.minimum.items()
+                        if k != AC
+                        for _ in range(n)
+                    ),
+                    o.candidate.area_code,
+                )
+
+        def rule_claims(year: int, built_ids: Sequence[str]) -> list[Claim]:
+            """Each road, presence and county rule in force, checked again with the plan's
+            sites standing by the year (each equipped with the ports it is planned with)."""
+            before, rules = self._rule_check(scenario, year)
+            after, _ = self._rule_check(scenario, year, [as_station[c] for c in built_ids])
+            out = []
+            for rule in rules:
+                was, now = check_rule(before, rule), check_rule(after, rule)
+                if was is None or now is None or now.status not in (Status.MET, Status.UNMET):
+                    continue
+                gaps = float(sum(max(f.new_stations, 1) for f in was.shortfalls))
+                left = float(sum(max(f.new_stations, 1) for f in now.shortfalls))
+                out.append(
+                    Claim(
+                        year,
+                        rule.id,
+                        rule.kind.value,
+                        rule.description,
+                        gaps,
+                        gaps - left,
+                        now.status is Status.MET,
+                        now.needs
+                        or "met"
+                        + (f"; the {gaps:g} station(s) it asked stand by then" if gaps else ""),
+                    )
+                )
+            return out
+
         yearly = {y: scenario.yearly_budget for y in years} if scenario.yearly_budget else None
         return plan_phases(
             years,
@@ -361,6 +480,8 @@ class BuildPlanner:
             money=yearly,
             max_sites={y: scenario.max_sites for y in years} if scenario.max_sites else None,
             time_limit=scenario.time_limit,
+            due=due,
+            rule_claims=rule_claims,
         )
 
     def saved(self, within: str | None = None) -> list[tuple[Scenario, Row]]:
@@ -376,43 +497,51 @@ class BuildPlanner:
         raise UnknownReference("scenario", f"{area}|{name}")
 
     def compare(
-        self, scenarios: Sequence[Scenario], inputs: UserInputs | None = None
+        self, scenarios: Sequence[Scenario], inputs: UserInputs | None = None, phased: bool = True
     ) -> list[dict[str, Any]]:
-        """One row per scenario, side by side: what it assumes and what it plans."""
+        """One row per scenario, side by side: what it assumes and what it plans; with
+        `phased`, the share of villages its multi-year plan brings within each year's
+        charging distance (`coverage_<year>`, the years it plans)."""
         rows = []
         for s in scenarios:
             plan, model = self.investment(s, inputs)
-            rows.append(
-                {
-                    "scenario": s.name,
-                    "area": s.area,
-                    "year": s.year,
-                    "growth": s.growth,
-                    "detour": s.detour,
-                    "money_budget": s.money_budget,
-                    "max_sites": s.max_sites,
-                    "candidates": ",".join(s.classes) or "all",
-                    "demand_kwh_day": round(model.total_kwh_day(), 1),
-                    "covered_kwh_day": round(plan.covered_kwh_day, 1),
-                    "covered_share": round(plan.covered_kwh_day / model.total_kwh_day(), 4)
-                    if model.total_kwh_day()
-                    else None,
-                    "sites": len(plan.sites),
-                    "ports_ac": plan.ports.get("ac", 0),
-                    "ports_dc": plan.ports.get("dc", 0),
-                    "ports_ultra": plan.ports.get("ultra", 0),
-                    "capex": plan.capex,
-                    "opex_year": plan.opex_year,
-                    "total_cost": plan.total_cost,
-                    "currency": plan.currency,
-                    "grid_upgrade_kw": round(sum(f.upgrade_kw for f in plan.feeders), 1),
-                    "uncovered": len(plan.uncovered),
-                    # the rules' fixed sites alone may cost more than the money given
-                    "over_budget": s.money_budget is not None and plan.total_cost > s.money_budget,
-                    "method": plan.method,
-                    "gap": plan.gap,
-                }
-            )
+            row: dict[str, Any] = {
+                "scenario": s.name,
+                "area": s.area,
+                "year": s.year,
+                "growth": s.growth,
+                "detour": s.detour,
+                "money_budget": s.money_budget,
+                "max_sites": s.max_sites,
+                "candidates": ",".join(s.classes) or "all",
+                "demand_kwh_day": round(model.total_kwh_day(), 1),
+                "covered_kwh_day": round(plan.covered_kwh_day, 1),
+                "covered_share": round(plan.covered_kwh_day / model.total_kwh_day(), 4)
+                if model.total_kwh_day()
+                else None,
+                "sites": sum(x.upgrade_of is None for x in plan.sites),
+                "upgraded_stations": sum(x.upgrade_of is not None for x in plan.sites),
+                "ports_ac": plan.ports.get("ac", 0),
+                "ports_dc": plan.ports.get("dc", 0),
+                "ports_ultra": plan.ports.get("ultra", 0),
+                "capex": plan.capex,
+                "opex_year": plan.opex_year,
+                "total_cost": plan.total_cost,
+                "currency": plan.currency,
+                "grid_upgrade_kw": round(sum(f.upgrade_kw for f in plan.feeders), 1),
+                "uncovered": len(plan.uncovered),
+                "unmet_kwh_day": round(max(model.total_kwh_day() - plan.covered_kwh_day, 0), 1),
+                # the rules' fixed sites alone may cost more than the money given
+                "over_budget": s.money_budget is not None and plan.total_cost > s.money_budget,
+                "method": plan.method,
+                "gap": plan.gap,
+            }
+            if phased:
+                places = len(self.places(s.area)[0])
+                for c in self.phases(s, inputs).claims:
+                    if c.kind == "distance" and places:
+                        row[f"coverage_{c.year}"] = round(c.achieved / places, 4)
+            rows.append(row)
         return rows
 
 
@@ -444,8 +573,42 @@ def side_by_side(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         return []
     names = [str(r["scenario"]) for r in rows]
     out = []
-    for key in rows[0]:
+    for key in dict.fromkeys(k for r in rows for k in r):  # every figure, in first-seen order
         if key == "scenario":
             continue
         out.append({"figure": key, **{n: r.get(key) for n, r in zip(names, rows, strict=True)}})
     return out
+
+
+def _chain(code: str | None) -> tuple[str | None, ...]:
+    """Province, city, county, township, village codes of a GB/T 2260 code (12 digits
+    for a village, 9 for a township, 6 for a county); a planning unit's code stands
+    alone as its county."""
+    if not code:
+        return (None, None, None, None, None)
+    if not code.isdigit() or len(code) < 6:
+        return (None, None, code, None, None)
+    return (
+        code[:2] + "0000",
+        code[:4] + "00",
+        code[:6] if code[4:6] != "00" else None,
+        code[:9] if len(code) >= 9 else None,
+        code if len(code) == 12 else None,
+    )
+
+
+def planned_station(
+    c: Candidate, piles: int, dc_powers: tuple[int, ...], area: str | None
+) -> StationState:
+    """A planned site as the coverage checks see a station: public, in `area`, with its
+    piles and DC piles."""
+    site = StationSite(
+        f"plan:{c.id}",
+        c.name,
+        c.lat,
+        c.lon,
+        SiteCategory.PUBLIC_CAR_PARK,
+        Access.PUBLIC,
+        _chain(area),
+    )
+    return StationState(site, max(piles, len(dc_powers)), tuple(sorted(dc_powers)))

@@ -12,12 +12,13 @@ from chargenet.analytics.planning.investment import (
     CostModel,
     DemandPoint,
     Feeder,
+    StationNow,
     plan_investment,
     port_cost_of,
     site_options,
 )
 from chargenet.analytics.planning.siting import Candidate
-from chargenet.analytics.planning.sizing import ServiceLevel
+from chargenet.analytics.planning.sizing import ServiceLevel, mix_for, size_site
 from chargenet.analytics.planning.spatial import DistanceModel
 from tests.analytics.planning.worlds import km
 
@@ -194,3 +195,116 @@ def test_sites_the_other_rules_fix_are_built_sized_and_counted() -> None:
     )
     free_cost = sum(o.cost for o in options if o.candidate.id in by_id)
     assert free_cost == best
+
+
+# Resizing standing stations ----------------------------------------------------------
+
+BUSY = [point("b1", 0.00, 600), point("b2", 0.06, 400), point("b3", 0.50, 30)]
+NEW_SITES = [
+    Candidate("n1", "village", 0.0, 0.06),
+    Candidate("n2", "road", 0.0, 0.03),
+    Candidate("n3", "village", 0.0, 0.50),
+    Candidate("n4", "petrol_station", 0.0, 0.46),
+]
+
+
+def standing(headroom_kw: float) -> StationNow:
+    # A car park with 2 AC and 1 DC port by b1; its connection has `headroom_kw` to spare.
+    return StationNow("s1", "parking_lot", 0.0, 0.0, {"ac": 2, "dc": 1}, headroom_kw, "c1")
+
+
+def cheapest_by_hand(station: StationNow, costs: CostModel) -> tuple[Decimal, tuple[str, ...]]:
+    """Every subset of the upgrade and the new sites: each village goes to the nearest
+    chosen one within reach, each is sized for what it serves (a new site: its class
+    mix with one port of each class; the upgrade: the ports its demand needs less what
+    the station has), priced as the cost model says."""
+    places = [
+        ("upgrade:s1", station.kind, station.lon),
+        *((c.id, c.kind, c.lon) for c in NEW_SITES),
+    ]
+    best: tuple[Decimal, tuple[str, ...]] | None = None
+    for chosen in subsets(len(places)):
+        served: dict[int, list[DemandPoint]] = {j: [] for j in chosen}
+        ok = True
+        for p in BUSY:
+            near = [j for j in chosen if km(places[j][2], p.lon) * 1000 <= p.radius_m]
+            if not near:
+                ok = False
+                break
+            served[min(near, key=lambda j: abs(places[j][2] - p.lon))].append(p)
+        if not ok:
+            continue
+        total = Decimal(0)
+        for j, pts in served.items():
+            peak = sum(p.peak_sessions_hour for p in pts)
+            mix = mix_for(places[j][1])
+            if j == 0:
+                whole = size_site(peak, mix).ports
+                added = {k: n - station.ports.get(k, 0) for k, n in whole.items()}
+                added = {k: n for k, n in added.items() if n > 0}
+                over = costs.kw(added) - station.headroom_kw
+                total += (
+                    (costs.upgrade_works if added else Decimal(0))
+                    + (
+                        costs.connection_fixed
+                        + costs.connection_per_kw * Decimal(str(round(over, 3)))
+                        if added and over > 0
+                        else Decimal(0)
+                    )
+                    + costs.ports_cost(added)
+                )
+                continue
+            size = size_site(peak, mix, minimum={k: 1 for k, v in mix.items() if v > 0})
+            total += (
+                costs.site_cost(places[j][1])
+                + costs.connection_fixed
+                + costs.connection_per_kw * Decimal(str(round(size.connection_kw, 3)))
+                + costs.ports_cost(size.ports)
+            )
+        names = tuple(sorted(places[j][0] for j in chosen))
+        if best is None or total < best[0]:
+            best = (total, names)
+    assert best is not None
+    return best[0].quantize(Decimal("1")), best[1]
+
+
+def test_a_station_short_of_ports_is_upgraded_when_that_beats_building_new() -> None:
+    costs = CostModel()
+    station = standing(300.0)  # room on its connection for the ports it lacks
+    best, names = cheapest_by_hand(station, costs)
+    assert "upgrade:s1" in names  # by hand, upgrading is the cheapest way
+    plan = plan_investment(BUSY, NEW_SITES, STRAIGHT, costs=costs, stations=[station])
+    assert plan.total_cost == best
+    assert tuple(sorted(s.candidate.id for s in plan.sites)) == names
+    up = next(s for s in plan.sites if s.upgrade_of is not None)
+    assert set(up.covers) == {"b1", "b2"}
+    # Ports are added on top of what stands, and no new connection is bought.
+    assert up.size.ports["ac"] > 0 and up.size.ports.get("dc", 0) >= 1
+    assert up.capex == costs.upgrade_works + sum(
+        costs.classes[k].capex * n for k, n in up.size.ports.items()
+    )
+    assert plan.ports == {k: sum(s.size.ports.get(k, 0) for s in plan.sites) for k in plan.ports}
+
+
+def test_an_upgrade_beyond_the_stations_connection_pays_for_more_grid() -> None:
+    costs = CostModel()
+    full = standing(0.0)  # its connection has no room left
+    plan = plan_investment(BUSY, NEW_SITES, STRAIGHT, costs=costs, stations=[full])
+    best, names = cheapest_by_hand(full, costs)
+    assert plan.total_cost == best
+    assert tuple(sorted(s.candidate.id for s in plan.sites)) == names
+    up = next(s for s in plan.sites if s.upgrade_of is not None)
+    kw = costs.kw(up.size.ports)
+    assert up.capex == (
+        costs.upgrade_works
+        + costs.connection_fixed
+        + costs.connection_per_kw * Decimal(str(round(kw, 3)))
+        + sum(costs.classes[k].capex * n for k, n in up.size.ports.items())
+    )
+
+
+def test_a_station_with_ports_enough_serves_its_villages_as_it_is() -> None:
+    roomy = StationNow("s1", "parking_lot", 0.0, 0.0, {"ac": 30, "dc": 6})
+    plan = plan_investment(BUSY, NEW_SITES, STRAIGHT, stations=[roomy])
+    assert all(s.upgrade_of is None for s in plan.sites)
+    assert {c for s in plan.sites for c in s.covers} == {"b3"}

@@ -149,12 +149,15 @@ def planning_build_router(
         area: Area,
         names: Annotated[list[str], Query(min_length=1, max_length=10)],
         format: Annotated[str, Query(pattern="^(json|xlsx)$")] = "json",
+        phased: Annotated[
+            bool, Query(description="Also plan the years: coverage reached each year")
+        ] = True,
         viewer: Principal = regulator,
     ) -> Any:
         """Saved scenarios side by side: one column per scenario (XLSX with format=xlsx)."""
         area = viewer.area_within(area)
         chosen = [await _call(planner.scenario, area, n) for n in names]
-        rows = await _call(planner.compare, chosen)
+        rows = await _call(planner.compare, chosen, phased=phased)
         if format == "xlsx":
             return Response(
                 to_xlsx(side_by_side(rows), sheet="scenarios"),

@@ -92,6 +92,7 @@ class CostModel:
     opex_years: int = 10
     discount_rate: float = 0.06
     coincidence: float = 1.0  # share of the ports' rated power drawn at once
+    upgrade_works: Decimal = Decimal("10000")  # ports added at a standing station: cabling, cabinet
 
     def site_cost(self, kind: str) -> Decimal:
         base = kind.split(":", 1)[0]
@@ -126,12 +127,28 @@ class DemandPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class StationNow:
+    """A station in service the plan may resize: its ports per class today and the kW
+    its grid connection can still take beyond what they draw (0: none)."""
+
+    id: str
+    kind: str  # the candidate class its site is (where drivers stop: the class mix)
+    lat: float
+    lon: float
+    ports: Mapping[str, int]
+    headroom_kw: float = 0.0
+    area_code: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SiteOption:
     candidate: Candidate
-    minimum: Mapping[str, int]  # ports the rules ask of it
+    minimum: Mapping[str, int]  # ports the rules ask of it (an upgrade: the ports it adds)
     feeder: str | None
     kw: float  # the minimum ports' connection
     cost: Decimal  # site + connection + minimum ports (capital and operating PV)
+    station: StationNow | None = None  # an upgrade of this standing station
 
 
 @dataclass
@@ -144,6 +161,7 @@ class PlannedSite:
     opex_year: Decimal
     demand_kwh_day: float
     covers: list[str]
+    upgrade_of: StationNow | None = None  # ports added at a standing station (size: added)
 
 
 @dataclass
@@ -240,6 +258,81 @@ def port_cost_of(
         erlangs = peak_sessions_hour * share / total * pc.service_hours()
         out += erlangs / level.max_utilisation * (float(pc.capex) + float(pc.opex_year) * f)
     return out
+
+
+def upgrade_size(
+    station: StationNow,
+    peak_sessions_hour: float,
+    costs: CostModel,
+    level: ServiceLevel,
+    mixes: Mapping[str, Mapping[str, float]],
+) -> SiteSize:
+    """The ports to add at a standing station so that its busy hour meets the service
+    level: what sizing asks for its whole demand less what it has, per class (its
+    queueing figures are the whole station's)."""
+    whole = size_site(
+        peak_sessions_hour,
+        mix_for(station.kind, mixes),
+        level=level,
+        classes=costs.classes,
+        coincidence=costs.coincidence,
+    )
+    added = {
+        k: n - station.ports.get(k, 0)
+        for k, n in whole.ports.items()
+        if n > station.ports.get(k, 0)
+    }
+    return SiteSize(
+        added,
+        whole.arrivals,
+        whole.wait_probability,
+        whole.utilisation,
+        costs.kw(added),
+        sum((costs.classes[k].capex * n for k, n in added.items()), Decimal(0)),
+        sum((costs.classes[k].opex_year * n for k, n in added.items()), Decimal(0)),
+    )
+
+
+def upgrade_capex(station: StationNow, added: Mapping[str, int], costs: CostModel) -> Decimal:
+    """Works, ports, and a grid connection only for the added ports' kW (at the
+    coincidence) beyond the station's headroom."""
+    if not added:
+        return Decimal(0)
+    over = costs.kw(added) - station.headroom_kw
+    connection = (
+        costs.connection_fixed + costs.connection_per_kw * Decimal(str(round(over, 3)))
+        if over > 1e-9
+        else Decimal(0)
+    )
+    ports = sum((costs.classes[k].capex * n for k, n in added.items()), Decimal(0))
+    return costs.upgrade_works + connection + ports
+
+
+def _upgrade_option(
+    station: StationNow, size: SiteSize, costs: CostModel, feeder: str | None, credit: float
+) -> SiteOption:
+    """The programme's price of an upgrade: what it costs, less `credit` — the ports
+    its villages' busy hour needs wherever they are served (`port_cost_of`), which a
+    new site's price leaves out (it holds the rules' minimum only). So upgrade and new
+    site compete on what differs: the ports the station already has, the site, the
+    connection."""
+    opex = sum((costs.classes[k].opex_year * n for k, n in size.ports.items()), Decimal(0))
+    cost = upgrade_capex(station, size.ports, costs) + opex * costs.opex_factor()
+    return SiteOption(
+        Candidate(
+            f"upgrade:{station.id}",
+            station.kind,
+            station.lat,
+            station.lon,
+            station.name,
+            station.area_code,
+        ),
+        dict(size.ports),
+        feeder,
+        size.connection_kw,
+        max(cost - Decimal(str(round(credit, 2))), Decimal(0)),
+        station,
+    )
 
 
 def _money(x: Decimal) -> Decimal:
@@ -477,19 +570,19 @@ def plan_investment(
     time_limit: float = 30.0,
     use_highs: bool = True,
     forced: Sequence[Candidate] = (),
+    stations: Sequence[StationNow] = (),
 ) -> InvestmentPlan:
     """Sites, ports and money for the demand points: see the module's docstring.
     `forced` sites are built whatever the demand (what the other rules fix: a station
     every 10 km along a road, one in each empty township …), sized and priced like the
-    rest; their ports per class come from `minimum`."""
-    candidates = [*forced, *candidates]
-    forced_idx = list(range(len(forced)))
+    rest; their ports per class come from `minimum`. `existing` stations serve the
+    points they reach as they are; `stations` serve them up to their ports, and one
+    short of ports may be upgraded (module docstring)."""
     started = time.perf_counter()
     costs = costs or CostModel()
     level = level or ServiceLevel()
     mixes = mixes or DEFAULT_MIX
     feeder_by = {f.id: f for f in feeders}
-    options = site_options(candidates, costs, feeders, minimum, mixes)
     lat = np.array([p.lat for p in points], dtype=np.float64)
     lon = np.array([p.lon for p in points], dtype=np.float64)
     radius = np.array([p.radius_m for p in points], dtype=np.float64)
@@ -500,6 +593,15 @@ def plan_investment(
             np.array([e[0] for e in existing]), np.array([e[1] for e in existing]), lat, lon, radius
         )
         served_already = np.array([bool(e) for e in ex])
+    upgrades = _short_stations(
+        points, stations, served_already, distance, costs, level, mixes, feeders
+    )
+    candidates = [*forced, *candidates, *(u.candidate for u in upgrades)]
+    forced_idx = list(range(len(forced)))
+    options = site_options(
+        candidates[: len(candidates) - len(upgrades)], costs, feeders, minimum, mixes
+    )
+    options += upgrades
     need = [i for i in range(len(points)) if not served_already[i]]
     covers = (
         distance.covering(
@@ -556,9 +658,13 @@ def plan_investment(
     sites, total, feeder_loads = plan
     while money_budget is not None and total > money_budget and len(chosen) > len(forced_idx):
         # Still over after the rounds: drop the free site serving the least per yuan.
-        free = [k for k in range(len(sites)) if chosen[k] not in forced_idx]
-        worst = min(free, key=lambda k: sites[k].demand_kwh_day / float(sites[k].cost))
-        dropped = chosen.pop(worst)
+        at = {options[j].candidate.id: j for j in chosen}
+        free = [s for s in sites if at[s.candidate.id] not in forced_idx]
+        if not free:
+            break
+        worst = min(free, key=lambda s: s.demand_kwh_day / max(float(s.cost), 1e-9))
+        dropped = at[worst.candidate.id]
+        chosen.remove(dropped)
         notes.append(f"dropped {options[dropped].candidate.id} to fit the budget")
         sites, total, feeder_loads = _finish(
             points,
@@ -614,6 +720,54 @@ def plan_investment(
     )
 
 
+def _short_stations(
+    points: Sequence[DemandPoint],
+    stations: Sequence[StationNow],
+    served: np.ndarray,
+    distance: DistanceModel,
+    costs: CostModel,
+    level: ServiceLevel,
+    mixes: Mapping[str, Mapping[str, float]],
+    feeders: Sequence[Feeder],
+) -> list[SiteOption]:
+    """Each point a standing station reaches goes to its nearest such station; a station
+    whose ports meet its points' busy hour serves them (`served` is set), one short of
+    ports leaves them to the programme and becomes an upgrade option."""
+    if not stations or not len(points):
+        return []
+    reach = distance.covering(
+        np.array([s.lat for s in stations]),
+        np.array([s.lon for s in stations]),
+        np.array([p.lat for p in points]),
+        np.array([p.lon for p in points]),
+        np.array([p.radius_m for p in points]),
+    )
+    mine: dict[int, list[int]] = {}
+    for i, ks in enumerate(reach):
+        if ks and not served[i]:
+            k = min(ks, key=lambda k: _km2(stations[k].lat, stations[k].lon, points[i]))
+            mine.setdefault(k, []).append(i)
+    short: list[tuple[StationNow, SiteSize, float]] = []
+    for k, members in sorted(mine.items()):
+        size = upgrade_size(
+            stations[k], sum(points[i].peak_sessions_hour for i in members), costs, level, mixes
+        )
+        if size.ports:
+            credit = sum(
+                port_cost_of(points[i].peak_sessions_hour, costs, level, mixes) for i in members
+            )
+            short.append((stations[k], size, credit))
+        else:
+            served[members] = True
+    placed = site_options(
+        [Candidate(s.id, s.kind, s.lat, s.lon) for s, _, _ in short], costs, feeders
+    )
+    return [
+        _upgrade_option(s, size, costs, o.feeder, credit)
+        for (s, size, credit), o in zip(short, placed, strict=True)
+    ]
+
+
 def _finish(
     points: Sequence[DemandPoint],
     need: list[int],
@@ -647,7 +801,14 @@ def _finish(
                 demand[chosen[k]].append(i)
             else:  # the nearest open site is out of its reach: the nearest that reaches it
                 reach = [j for j in covers[d] if j in chosen_set]
-                demand[min(reach, key=lambda j: _km2(options[j].candidate, points[i]))].append(i)
+                demand[
+                    min(
+                        reach,
+                        key=lambda j: _km2(
+                            options[j].candidate.lat, options[j].candidate.lon, points[i]
+                        ),
+                    )
+                ].append(i)
     f = costs.opex_factor()
     sites: list[PlannedSite] = []
     load: dict[str, float] = {}
@@ -655,20 +816,26 @@ def _finish(
     for j in chosen:
         o = options[j]
         peak = sum(points[i].peak_sessions_hour for i in demand[j])
-        size = size_site(
-            peak,
-            mix_for(o.candidate.kind, mixes),
-            level=level,
-            classes=costs.classes,
-            minimum=o.minimum,
-            coincidence=costs.coincidence,
-        )
-        capex = (
-            costs.site_cost(o.candidate.kind)
-            + costs.connection_fixed
-            + costs.connection_per_kw * Decimal(str(round(size.connection_kw, 3)))
-            + size.capex
-        )
+        if o.station is not None:
+            size = upgrade_size(o.station, peak, costs, level, mixes)
+            if not size.ports:
+                continue  # new sites took its points: the station serves the rest as it is
+            capex = upgrade_capex(o.station, size.ports, costs)
+        else:
+            size = size_site(
+                peak,
+                mix_for(o.candidate.kind, mixes),
+                level=level,
+                classes=costs.classes,
+                minimum=o.minimum,
+                coincidence=costs.coincidence,
+            )
+            capex = (
+                costs.site_cost(o.candidate.kind)
+                + costs.connection_fixed
+                + costs.connection_per_kw * Decimal(str(round(size.connection_kw, 3)))
+                + size.capex
+            )
         cost = capex + size.opex_year * f
         total += cost
         if o.feeder is not None:
@@ -683,6 +850,7 @@ def _finish(
                 _money(size.opex_year),
                 float(sum(points[i].kwh_day for i in demand[j])),
                 [points[i].id for i in demand[j]],
+                o.station,
             )
         )
     loads = []
@@ -703,5 +871,5 @@ def _finish(
     return sites, total, loads
 
 
-def _km2(c: Candidate, p: DemandPoint) -> float:
-    return (c.lat - p.lat) ** 2 + ((c.lon - p.lon) * math.cos(math.radians(p.lat))) ** 2
+def _km2(lat: float, lon: float, p: DemandPoint) -> float:
+    return (lat - p.lat) ** 2 + ((lon - p.lon) * math.cos(math.radians(p.lat))) ** 2

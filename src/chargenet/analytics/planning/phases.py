@@ -12,6 +12,9 @@ service, or a planned site built by then). For each year t:
   Σ_{j reaches i at year t's distance} Σ_{s ≤ t} b[j,s] ≥ 1;
 - each county c: Σ_{j in c} piles_j · b[j,t] + Q[c,t] ≥ target[c,t] − built[c,t];
 - Σ_j cost_j b[j,t] + pile_cost Σ_c Q[c,t] ≤ money[t];  Σ_j b[j,t] ≤ sites[t];
+- each site another rule fixes (a station every G km along a road, one in each empty
+  township, the stations a county lacks) stands by the year that rule asks it:
+  Σ_{s ≤ due_j} b[j,s] ≥ 1;
 minimising Σ_t (Σ_j cost_j b[j,t] + pile_cost Σ_c Q[c,t]) / (1 + r)^(t − t0).
 
 Re-planning as actuals arrive: the years before `start` are history — what was built is
@@ -22,7 +25,7 @@ programme plans from `start` on.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -61,8 +64,8 @@ class Claim:
 
     year: int
     rule: str
-    kind: str  # distance | county_piles
-    subject: str  # the rule's places, or the county
+    kind: str  # distance | county_piles | a coverage rule's kind (road_spacing, …)
+    subject: str  # the rule's places, the county, or the rule's description
     required: float
     achieved: float
     met: bool
@@ -75,6 +78,7 @@ class PhaseYear:
     sites: list[tuple[str, int]]  # (candidate id, piles) built this year
     extra_piles: dict[str, int]  # county → piles added at its stations (built or planned)
     cost: Decimal
+    positions: list[tuple[float, float]] = field(default_factory=list)  # (lat, lon) per site
 
 
 @dataclass
@@ -138,7 +142,11 @@ def plan_phases(
     discount_rate: float = 0.06,
     max_piles_per_site: int = 200,
     time_limit: float = 60.0,
+    due: Mapping[str, int] | None = None,  # candidate id → the year it must stand by
+    rule_claims: Callable[[int, Sequence[str]], list[Claim]] | None = None,
 ) -> PhasePlan:
+    """`rule_claims(year, ids)` measures the other rules the plan claims in a year with
+    the candidates standing by then (`ids`): the caller re-runs their coverage checks."""
     started = time.perf_counter()
     years = sorted(years)
     start = start if start is not None else years[0]
@@ -219,6 +227,11 @@ def plan_phases(
             rows.append(([j * t_n + t for j in range(n)], [1.0] * n, -np.inf, max_sites[year]))
     for j in range(n):
         rows.append(([j * t_n + t for t in range(t_n)], [1.0] * t_n, -np.inf, 1.0))
+        when = (due or {}).get(options[j].candidate.id)
+        if when is not None:
+            # Due before the plan starts (history left it open): due in the first year.
+            by = max(t for t, y in enumerate(plan_years) if y <= max(when, plan_years[0]))
+            rows.append(([j * t_n + s for s in range(by + 1)], [1.0] * (by + 1), 1.0, np.inf))
     r_idx = [r for r, (cols, _, _, _) in enumerate(rows) for _ in cols]
     c_idx = [c for cols, _, _, _ in rows for c in cols]
     v = [x for _, vals, _, _ in rows for x in vals]
@@ -265,7 +278,8 @@ def plan_phases(
         spent = sum((options[j].cost for j in range(n) if b[j, t]), Decimal(0)) + pile_cost * int(
             q[:, t].sum()
         )
-        out_years.append(PhaseYear(year, sites, extra, spent))
+        where = [(options[j].candidate.lat, options[j].candidate.lon) for j in range(n) if b[j, t]]
+        out_years.append(PhaseYear(year, sites, extra, spent, where))
     plan = PhasePlan(
         start,
         out_years,
@@ -280,6 +294,9 @@ def plan_phases(
         notes,
     )
     plan.claims = claims(plan, points, options, distance, existing, county_of, pile_targets, built)
+    if rule_claims is not None:
+        for y in plan.years:
+            plan.claims += rule_claims(y.year, plan.built_by(y.year))
     return plan
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from chargenet.analytics.planning.demand import erlang_b
+from chargenet.core.registry.model import PowerType
 
 AC, DC, ULTRA = "ac", "dc", "ultra"
 
@@ -147,6 +148,16 @@ def mix_for(kind: str, mixes: Mapping[str, Mapping[str, float]] | None = None) -
     table = mixes or DEFAULT_MIX
     base = kind.split(":", 1)[0]
     return dict(table.get(kind) or table.get(base) or table.get("*") or DEFAULT_MIX["*"])
+
+
+ULTRA_FROM_W = 250_000  # a DC pile this strong is of the ultra class (360 kW), not DC (120 kW)
+
+
+def port_class(power_type: PowerType, power_w: int) -> str:
+    """The power class of a pile the registry knows."""
+    if power_type is not PowerType.DC:
+        return AC
+    return ULTRA if power_w >= ULTRA_FROM_W else DC
 
 
 def minimum_ports(dc_piles: int, piles: int) -> dict[str, int]:

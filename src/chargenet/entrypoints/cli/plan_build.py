@@ -251,7 +251,7 @@ def build(
     for s in plan.sites:
         table.add_row(
             s.candidate.name or s.candidate.id,
-            s.candidate.kind,
+            s.candidate.kind + (" (ports added)" if s.upgrade_of else ""),
             str(s.size.ports.get("ac", 0)),
             str(s.size.ports.get("dc", 0)),
             str(s.size.ports.get("ultra", 0)),
@@ -263,7 +263,9 @@ def build(
     console.print(table)
     gap = "—" if plan.gap != plan.gap else f"{plan.gap:.2%}"
     console.print(
-        f"{len(plan.sites)} sites, ports {plan.ports}; capital {plan.capex:,} "
+        f"{sum(x.upgrade_of is None for x in plan.sites)} new sites, "
+        f"{sum(x.upgrade_of is not None for x in plan.sites)} stations upgraded, "
+        f"new ports {plan.ports}; capital {plan.capex:,} "
         f"{plan.currency}, operating {plan.opex_year:,} a year, total {plan.total_cost:,} "
         f"(operating over the horizon, present value); demand within reach "
         f"{plan.covered_kwh_day:,.0f} of {plan.demand_kwh_day:,.0f} kWh a day; "

@@ -1,6 +1,7 @@
 // The regulator dashboard: overview, live map with coverage gaps and where to build next,
 // plan vs actual, alarms / stop orders / zombie piles with their actions, operator
-// scorecards, orderly charging (orderly.js), planning progress and the monthly report. Panels fed by supervision
+// scorecards, orderly charging (orderly.js), planning progress and the monthly report, saved
+// scenarios side by side (scenarios.js). Panels fed by supervision
 // and planning call the endpoints in PLUGGED and say "not available" when one is
 // absent or fails. docs/dashboard.md lists which panel reads what.
 import { get, optional, optionalPage, post } from "./api.js";
@@ -9,6 +10,7 @@ import { esc, html, render } from "./html.js";
 import { areaName, kw, lang, locale, num, t, translatePage, when } from "./i18n.js";
 import { areaPrefix, blankMap, drawBase, mapLayers, STATE_COLOURS } from "./maps.js";
 import { initOrderly, loadOrderly, renderOrderly } from "./orderly.js";
+import { loadScenarios, renderScenarios } from "./scenarios.js";
 
 export const PLUGGED = {
   uptime: "/api/v1/supervision/uptime",          // ?area=&by=all → [{nevi_uptime, uk_reliability, connectors, …}]
@@ -771,7 +773,8 @@ async function loadAll() {
   // Gaps and siting take longest (cached on the server until the registry changes): the
   // rest of the screen does not wait for them.
   const slow = loadPlan().then(() => { ui.planChart.hideLoading(); colourCounties(); return loadGaps(); });
-  await Promise.all([loadMap(), loadTrends(), loadScorecards(), loadProgress(), loadTownships(), loadOrderly(state.area), slow]);
+  await Promise.all([loadMap(), loadTrends(), loadScorecards(), loadProgress(), loadTownships(),
+    loadOrderly(state.area), loadScenarios(state.area), slow]);
   const boundaries = (await mapLayers()).boundaries;
   const outline = boundaries?.features.filter((f) => f.properties.code === state.area) ?? [];
   if (outline.length) ui.map.fitBounds(L.geoJSON(outline).getBounds(), { padding: [10, 10] });
@@ -804,6 +807,7 @@ function relabel() {
   renderScorecards();
   renderProgress();
   renderMonths();
+  renderScenarios();
   if (state.station) showStation(state.station);
 }
 
