@@ -111,3 +111,54 @@ def test_the_panel_draws_load_limit_and_the_event_in_both_languages(page: Any, s
     page.locator("#orderly-panel").scroll_into_view_if_needed()
     page.wait_for_timeout(1500)
     shot(page, "orderly-en")
+
+
+def test_a_regulator_calls_a_demand_response_event_on_a_station_from_the_panel(
+    page: Any, site: str
+) -> None:
+    page.goto(f"{site}/login")
+    page.evaluate("localStorage.setItem('chargenet.lang', 'zh')")
+    log_in(page, site, "xinzhou", PASSWORD)
+    page.goto(f"{site}/dashboard?area=140900")
+    page.wait_for_selector("body[data-ready='1']", timeout=60_000)
+    _until(page, "window.chargenetOrderly?.load !== undefined")
+    assert page.locator("#dr-scope").inner_text() == "范围：全区域受管站"
+    page.select_option("#orderly-site", "S1")
+    _until(page, "window.chargenetOrderly.load?.station_id === 'S1'")
+    assert page.locator("#dr-scope").inner_text() == "范围：所选充电站"
+
+    # Without a reason nothing is sent.
+    page.click("#dr-call")
+    assert page.locator("#dr-msg").inner_text() == "请填写原因"
+
+    # Local wall time (Asia/Shanghai) in the form; the API gets the instant in UTC.
+    page.fill("#dr-start", "2031-07-01T18:00")
+    page.fill("#dr-end", "2031-07-01T19:30")
+    page.fill("#dr-share", "30")
+    page.fill("#dr-reason", "电网晚高峰调峰")
+    with page.expect_request(lambda r: r.url.endswith("/api/v1/orderly/dr-events")) as sent:
+        page.click("#dr-call")
+    assert sent.value.post_data_json == {
+        "scope": "station",
+        "scope_id": "S1",
+        "start": "2031-07-01T10:00:00.000Z",
+        "end": "2031-07-01T11:30:00.000Z",
+        "share": 0.3,
+        "reason": "电网晚高峰调峰",
+    }
+    _until(page, "document.getElementById('dr-msg').textContent.startsWith('已下达需求响应')")
+
+    # The event is on the station's record: its day shows the lower limit and the shading.
+    page.fill("#orderly-day", "2031-07-01")
+    page.dispatch_event("#orderly-day", "change")
+    _until(page, "window.chargenetOrderly.load?.dr_events?.length === 1")
+    [event] = page.evaluate("window.chargenetOrderly.load.dr_events")
+    assert event["share"] == 0.3
+    option = page.evaluate(CHART.format("orderly-chart"))
+    assert [v for _, v in option["series"][2]["data"] if v is not None] == [30.0] * 7
+
+    # What the API refuses, the panel says, with the API's reason.
+    page.fill("#dr-share", "150")
+    page.click("#dr-call")
+    _until(page, "document.getElementById('dr-msg').textContent.startsWith('操作失败')")
+    assert "1" in page.locator("#dr-msg").inner_text()  # "… less than or equal to 1"

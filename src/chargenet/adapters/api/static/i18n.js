@@ -97,6 +97,9 @@ const WORDS = {
     dr_event: "需求响应", valley_share: "谷电占比", peak_load: "最大负荷", flexibility: "未来可调节负荷",
     flex_sessions: "在充车辆可调", flex_arrivals: "预计到站可调", expected_load: "预计负荷",
     no_managed: "本区域暂无受管充电站",
+    dr_call: "发起需求响应", dr_from: "开始", dr_to: "结束", dr_share: "允许负荷（限额的%）",
+    dr_reason: "事由（如：电网调峰）", dr_call_button: "下达", dr_called: "已下达需求响应",
+    dr_scope_area: "范围：全区域受管站", dr_scope_station: "范围：所选充电站",
     trends: "趋势", time_range: "时间范围", months_6: "近6个月", months_12: "近12个月", months_24: "近24个月",
     uptime_short: "可用率%", alarms_raised: "新增告警", valley_share_pct: "谷时充电占比%", progress_map: "规划目标进度",
   },
@@ -204,6 +207,9 @@ const WORDS = {
     dr_event: "Demand response", valley_share: "Valley share", peak_load: "Peak load", flexibility: "Flexible load ahead",
     flex_sessions: "Deferrable, plugged in", flex_arrivals: "Deferrable, expected arrivals", expected_load: "Expected load",
     no_managed: "No managed stations in this area",
+    dr_call: "Call a demand-response event", dr_from: "From", dr_to: "To", dr_share: "Load allowed (% of limit)",
+    dr_reason: "Reason (e.g. grid peak)", dr_call_button: "Call", dr_called: "Demand response called",
+    dr_scope_area: "Scope: all managed stations of the area", dr_scope_station: "Scope: the chosen station",
     trends: "Trends", time_range: "Time range", months_6: "Last 6 months", months_12: "Last 12 months",
     months_24: "Last 24 months", uptime_short: "Uptime %", alarms_raised: "Alarms raised", valley_share_pct: "Valley-hour share %", progress_map: "Target progress",
   },
@@ -231,6 +237,30 @@ export function locale() {
 let zone = "Asia/Shanghai";
 export function setZone(value) { zone = value || zone; }
 export function zoneName() { return zone; }
+
+// A wall-clock time in the platform's zone ("2026-11-25T18:00", as a datetime-local input
+// holds it) as an instant in UTC (ISO 8601); the API takes times with their offset.
+export function utcOf(wall) {
+  const asUtc = new Date(wall.length === 16 ? `${wall}:00Z` : `${wall}Z`);
+  const offset = (d) => {
+    const p = Object.fromEntries(new Intl.DateTimeFormat("en-US", {
+      timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit",
+    }).formatToParts(d).map((x) => [x.type, Number(x.value)]));
+    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - d.getTime();
+  };
+  // Twice: the zone's offset at the instant itself, not at the wall time read as UTC
+  // (they differ across a daylight-saving change).
+  const first = asUtc.getTime() - offset(asUtc);
+  return new Date(asUtc.getTime() - offset(new Date(first))).toISOString();
+}
+
+// The wall-clock time in the platform's zone of an instant, as a datetime-local input takes it.
+export function wallOf(date) {
+  return new Intl.DateTimeFormat("sv-SE", {
+    timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  }).format(date).replace(" ", "T");
+}
 
 export function num(value, digits = 0) {
   if (value === null || value === undefined || Number.isNaN(value)) return "—";

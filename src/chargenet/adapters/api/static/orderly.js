@@ -2,13 +2,14 @@
 // against its limit per quarter hour, the limit under demand-response events shaded, the
 // valley share and the peak; beside it the load that could be shed or shifted in the next
 // hours. Reads /api/v1/orderly/load and /api/v1/orderly/flexibility (docs/orderly.md).
-import { optional } from "./api.js";
+import { optional, post } from "./api.js";
 import { esc } from "./html.js";
-import { kw, num, t, when, zoneName } from "./i18n.js";
+import { kw, num, t, utcOf, wallOf, when, zoneName } from "./i18n.js";
 
 export const ORDERLY = {
   load: "/api/v1/orderly/load",               // ?area=|station=&day=&days= → {points, dr_events, sites, peak_w, valley_share}
   flexibility: "/api/v1/orderly/flexibility", // ?area=|station=&hours= → {hours: [{start, expected_w, flexible_w, …}]}
+  drEvents: "/api/v1/orderly/dr-events",        // POST {scope, scope_id, start, end, share, reason} → {dr_id}
 };
 const echarts = window.echarts;
 const view = { area: null, load: null, flex: null, chart: null, flexChart: null };
@@ -24,7 +25,43 @@ function controls() {
     day: document.getElementById("orderly-day"),
     span: document.getElementById("orderly-span"),
     note: document.getElementById("orderly-note"),
+    drStart: document.getElementById("dr-start"),
+    drEnd: document.getElementById("dr-end"),
+    drShare: document.getElementById("dr-share"),
+    drReason: document.getElementById("dr-reason"),
+    drScope: document.getElementById("dr-scope"),
+    drMsg: document.getElementById("dr-msg"),
   };
+}
+
+// A regulator calls an event on its area, or on the station chosen above: from the start
+// to the end, managed stations draw at most the share of their limit (docs/orderly.md).
+async function callDemandResponse() {
+  const c = controls();
+  const reason = c.drReason.value.trim();
+  if (!reason) { c.drMsg.textContent = t("reason_required"); return; }
+  if (!c.drStart.value || !c.drEnd.value) { c.drMsg.textContent = t("action_failed"); return; }
+  const station = c.site.value;
+  const body = {
+    scope: station ? "station" : "area", scope_id: station || view.area,
+    start: utcOf(c.drStart.value), end: utcOf(c.drEnd.value),
+    share: Number(c.drShare.value) / 100, reason,
+  };
+  c.drMsg.textContent = t("sending");
+  try {
+    const called = await post(ORDERLY.drEvents, body);
+    c.drMsg.textContent = `${t("dr_called")}: ${called.dr_id}`;
+  } catch (error) {
+    const detail = Array.isArray(error.detail) ? error.detail.map((d) => d.msg).join("; ") : error.detail;
+    c.drMsg.textContent = `${t("action_failed")}: ${detail ?? error.message}`;
+    return;
+  }
+  await loadOrderly(view.area, true);
+}
+
+function renderScope() {
+  const c = controls();
+  c.drScope.textContent = t(c.site.value ? "dr_scope_station" : "dr_scope_area");
 }
 
 export function initOrderly() {
@@ -33,6 +70,10 @@ export function initOrderly() {
   const c = controls();
   c.day.value = new URLSearchParams(location.search).get("orderly_day") || today();
   for (const el of [c.site, c.day, c.span]) el.addEventListener("change", () => loadOrderly(view.area, true));
+  const start = new Date(Math.ceil(Date.now() / 900_000) * 900_000); // the next quarter hour
+  c.drStart.value = wallOf(start);
+  c.drEnd.value = wallOf(new Date(start.getTime() + 3_600_000));
+  document.getElementById("dr-call").addEventListener("click", callDemandResponse);
   window.addEventListener("resize", () => { view.chart.resize(); view.flexChart.resize(); });
 }
 
@@ -76,6 +117,7 @@ function held(points, end, value) {
 export function renderOrderly() {
   if (!view.chart) return;
   renderSites();
+  renderScope();
   const body = view.load;
   const c = controls();
   if (!body) { view.chart.clear(); view.flexChart.clear(); c.note.textContent = t("not_available"); return; }
