@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 from chargenet.app.ingest import Disposition, EventIngestor, Outcome
 from chargenet.app.ports import EventPublisher
@@ -30,6 +31,13 @@ from chargenet.core.text import storable
 log = logging.getLogger(__name__)
 
 _Item = tuple[Sequence[Event], "asyncio.Future[list[Outcome]]"]
+
+
+class Submitter(Protocol):
+    """Where producers hand events in and wait until they are durable: this pipeline, or
+    in a cluster the stream an intake node publishes to (adapters/bus/jetstream.py)."""
+
+    async def submit(self, events: Sequence[Event]) -> list[Outcome]: ...
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,18 @@ writers, each bound to some buckets, never reorder one connector.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import zlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from chargenet.adapters import codec
-from chargenet.app.ingest import Outcome
+from chargenet.app.ingest import Disposition, Outcome
 from chargenet.core.events import Event
+
+log = logging.getLogger(__name__)
 
 STREAM = "CHARGENET_EVENTS"
 SUBJECT = "chargenet.events"
@@ -31,11 +36,68 @@ BUCKETS = 64
 _KEYS = ("charger_id", "connector_id", "station_id", "session_id", "operator_id")
 
 
+def bucket_of(key: str) -> int:
+    return zlib.crc32(key.encode()) % BUCKETS
+
+
 def subject_for(event: Event, prefix: str = SUBJECT) -> str:
     """The event's subject: its bucket, by the first of charger, connector, station,
     session or operator it names (all in one bucket when it names none)."""
     key = next((str(v) for k in _KEYS if (v := getattr(event, k, None))), "")
-    return f"{prefix}.{zlib.crc32(key.encode()) % BUCKETS}"
+    return f"{prefix}.{bucket_of(_charger_of(key))}"
+
+
+def _charger_of(key: str) -> str:
+    """A connector registered without an id of its own is named after its charger (`C1-1-1`
+    is charger C1's evse 1, connector 1: core/registry/model.py `connector_key`): keyed by the
+    charger, a charger's presence and its connectors' statuses share one subject, so one
+    writer applies them in the order they were sent."""
+    parts = key.rsplit("-", 2)
+    return parts[0] if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit() else key
+
+
+def parse_buckets(spec: str) -> list[int]:
+    """`0-31`, `5`, `0-15,32-47` → the buckets; empty: all of them."""
+    if not spec.strip():
+        return list(range(BUCKETS))
+    found: set[int] = set()
+    for part in spec.split(","):
+        first, _, last = part.strip().partition("-")
+        low, high = int(first), int(last or first)
+        if not 0 <= low <= high < BUCKETS:
+            raise ValueError(f"buckets are 0–{BUCKETS - 1}, not {part.strip()!r}")
+        found.update(range(low, high + 1))
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class ClusterNames:
+    """The names one deployment uses on a NATS server (several can share one)."""
+
+    cluster: str = "chargenet"
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", self.cluster):
+            raise ValueError(f"a cluster name is lower-case letters, digits, _: {self.cluster!r}")
+
+    @property
+    def stream(self) -> str:
+        return f"{self.cluster.upper()}_EVENTS"
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.cluster}.events"
+
+    @property
+    def sockets(self) -> str:
+        return f"{self.cluster}_sockets"
+
+    @property
+    def nodes(self) -> str:
+        return f"{self.cluster}_nodes"
+
+    def orders(self, node: str) -> str:
+        return f"{self.cluster}.node.{node}.orders"
 
 
 async def ensure_stream(
@@ -82,8 +144,33 @@ class JetStreamIntake:
         return [bool(a.duplicate) for a in acks]
 
 
+class JetStreamPipeline:
+    """An intake node's way in (`Submitter`): events go to the stream, and the sender is
+    answered once JetStream has stored them; a writer stores them in the log later."""
+
+    def __init__(self, intake: JetStreamIntake) -> None:
+        self._intake = intake
+        self.events = 0
+
+    async def submit(self, events: Sequence[Event]) -> list[Outcome]:
+        if not events:
+            return []
+        duplicates = await self._intake.publish(events)
+        self.events += len(events)
+        return [
+            Outcome(e.event_id, Disposition.DUPLICATE if dup else Disposition.ACCEPTED)
+            for e, dup in zip(events, duplicates, strict=True)
+        ]
+
+
 class JetStreamWriter:
-    """Pulls events from the stream, stores them, then acknowledges them."""
+    """Pulls events from the stream, stores them, then acknowledges them.
+
+    Bound to some buckets (all by default): several writers split the subjects between
+    them. Its durable consumer lets no more than one batch be unacknowledged at a time, so
+    a batch a dead writer left is delivered again (after `ack_wait_s`) before anything
+    newer: one connector's events are applied in the order they were sent. A second
+    writer on the same buckets shares the consumer and waits as a standby."""
 
     def __init__(
         self,
@@ -92,13 +179,39 @@ class JetStreamWriter:
         durable: str = "writer",
         prefix: str = SUBJECT,
         batch: int = 500,
+        *,
+        stream: str | None = None,
+        buckets: Sequence[int] | None = None,
+        ack_wait_s: float = 30.0,
     ) -> None:
         self._js = js
         self._ingest = ingest
         self._durable = durable
         self._prefix = prefix
         self._batch = batch
+        self._stream = stream
+        self._buckets = list(buckets) if buckets is not None else None
+        self._ack_wait_s = ack_wait_s
         self._sub: Any = None
+        self.events = 0
+
+    async def _subscribe(self) -> Any:
+        from nats.js.api import AckPolicy, ConsumerConfig
+
+        stream = self._stream or await self._js.find_stream_name_by_subject(f"{self._prefix}.>")
+        everything = self._buckets is None or len(self._buckets) == BUCKETS
+        config = ConsumerConfig(
+            durable_name=self._durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self._ack_wait_s,
+            max_ack_pending=self._batch,
+            filter_subject=f"{self._prefix}.>" if everything else None,
+            filter_subjects=None
+            if everything
+            else [f"{self._prefix}.{b}" for b in self._buckets or ()],
+        )
+        await self._js.add_consumer(stream, config)
+        return await self._js.pull_subscribe_bind(self._durable, stream=stream)
 
     async def run_once(self, timeout_s: float = 1.0) -> list[Outcome]:
         """One batch: fetched, stored through the ingestor, acknowledged; [] when the
@@ -106,7 +219,7 @@ class JetStreamWriter:
         import nats.errors
 
         if self._sub is None:
-            self._sub = await self._js.pull_subscribe(f"{self._prefix}.>", durable=self._durable)
+            self._sub = await self._subscribe()
         try:
             messages = await self._sub.fetch(self._batch, timeout=timeout_s)
         except nats.errors.TimeoutError:
@@ -115,7 +228,24 @@ class JetStreamWriter:
             codec.decode(m.headers["Chargenet-Type"], int(m.headers["Chargenet-Version"]), m.data)
             for m in messages
         ]
-        outcomes = await asyncio.to_thread(self._ingest, events)
+        try:
+            outcomes = await asyncio.to_thread(self._ingest, events)
+        except Exception:
+            for m in messages:  # the store failed: again in a moment, in the same order
+                await m.nak(delay=1.0)
+            raise
         for m in messages:  # only now: a writer dying before this leaves them to another
             await m.ack()
+        self.events += len(events)
         return outcomes
+
+    async def run(self) -> None:
+        """Write until cancelled; a failing store is retried, never skipped."""
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("a batch from the stream could not be stored; retrying")
+                await asyncio.sleep(1.0)
