@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from chargenet.adapters.bus.jetstream import (
+    BUCKETS,
     ClusterNames,
     JetStreamIntake,
     JetStreamPipeline,
@@ -126,7 +127,15 @@ async def run_intake(settings: Settings, node: str, host: str, port: int) -> Non
 async def run_writer(settings: Settings, buckets: Sequence[int]) -> None:
     platform = bootstrap(settings)
     try:
-        async with jetstream(settings) as (_, js, names):
+        async with jetstream(settings) as (nc, js, names):
+            version = nc.connected_server_version
+            if len(buckets) < BUCKETS and (version.major, version.minor) < (2, 10):
+                # A consumer of several filter subjects is NATS 2.10's; an older server
+                # would ignore the filter and hand this writer every bucket.
+                raise SystemExit(
+                    f"writers bound to buckets need NATS server 2.10 or later (this one is "
+                    f"{version}): run one writer on all buckets, or upgrade NATS"
+                )
             writer = JetStreamWriter(
                 js,
                 platform.ingestor.ingest,

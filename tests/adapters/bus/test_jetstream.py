@@ -4,7 +4,6 @@ written to the log exactly once whatever is resent. Skipped, saying why, without
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -25,27 +24,14 @@ from chargenet.bootstrap import Platform
 from chargenet.core.events import ConnectorStatusChanged, Event
 from chargenet.core.status import ConnectorStatus as S
 from tests.builders import T0, charger, meta, small_world
+from tests.cluster_services import NATS_URL, jetstream_missing
 
 nats = pytest.importorskip("nats", reason="nats-py is not installed (extra: cluster)")
-NATS_URL = os.environ.get("CHARGENET_NATS_URL", "nats://127.0.0.1:4222")
-
-
-def _reachable() -> str | None:
-    async def probe() -> None:
-        nc = await nats.connect(NATS_URL, connect_timeout=1, max_reconnect_attempts=0)
-        await nc.jetstream().account_info()
-        await nc.close()
-
-    try:
-        asyncio.run(probe())
-    except Exception as exc:  # any failure to reach JetStream: skip, saying why
-        return f"no NATS JetStream at {NATS_URL}: {exc!r}"
-    return None
 
 
 @pytest.fixture(scope="module")
 def jetstream_ready() -> None:
-    why = _reachable()
+    why = jetstream_missing()
     if why:
         pytest.skip(why)
 
