@@ -136,7 +136,7 @@ def test_an_order_from_the_api_node_reaches_a_charger_that_moved_nodes(
                 timeout=30,
             ) as http:
                 answer = await http.post(
-                    "/api/v1/stop-orders",
+                    "/api/v1/supervision/stop-orders",
                     json={
                         "target_kind": "charger",
                         "target_id": target,
@@ -152,4 +152,6 @@ def test_an_order_from_the_api_node_reaches_a_charger_that_moved_nodes(
     assert sent.nodes == urls(a, b)
     assert answer.status_code == 201, answer.text
     assert sent.orders == [{"action": "ChangeAvailability", "type": "Inoperative"}]
-    assert "accepted" in answer.text
+    [delivery] = answer.json()["deliveries"]
+    assert (delivery["charger_id"], delivery["outcome"]) == (target, "accepted")
+    assert '"Accepted"' in delivery["detail"]  # the charger's own answer
