@@ -23,6 +23,7 @@ import uuid
 import zlib
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -157,6 +158,7 @@ class Cluster:
             node.role,
             *node.args,
         ]
+        seen = node.log.stat().st_size if node.log.exists() else 0  # a restart appends
         with node.log.open("ab") as out:
             node.process = subprocess.Popen(
                 command, env=self.env(), stdout=out, stderr=subprocess.STDOUT
@@ -165,14 +167,14 @@ class Cluster:
         while time.monotonic() < deadline:
             if node.process.poll() is not None:
                 raise RuntimeError(f"{node.name} exited:\n{node.tail()}")
-            if ready in node.log.read_text(errors="replace"):
+            if ready in node.log.read_bytes()[seen:].decode(errors="replace"):
                 return node
             time.sleep(0.2)
         node.kill9()
         raise TimeoutError(f"{node.name} not ready in {timeout_s:g} s:\n{node.tail()}")
 
     def _node(self, role: str, name: str, args: list[str], port: int | None = None) -> Node:
-        node = Node(role, name, args, self.workdir / f"{name}.log", port)
+        node = Node(role, name, args, self.workdir / f"{self.name}-{name}.log", port)
         self.nodes.append(node)
         return node
 
@@ -181,8 +183,9 @@ class Cluster:
         args = ["--node", name, "--ocpp-port", str(port)]
         return self._start(self._node("intake", name, args, port), f"intake node {name}", timeout_s)
 
-    def writer(self, name: str = "writer", timeout_s: float = 60) -> Node:
-        return self._start(self._node("writer", name, []), "writer: buckets", timeout_s)
+    def writer(self, name: str = "writer", buckets: str = "", timeout_s: float = 60) -> Node:
+        args = ["--buckets", buckets] if buckets else []
+        return self._start(self._node("writer", name, args), "writer: buckets", timeout_s)
 
     def restart(self, node: Node, ready: str, timeout_s: float = 60) -> Node:
         node.kill9()
@@ -196,7 +199,9 @@ class Cluster:
     def close(self) -> None:
         for node in self.nodes:
             node.kill9()
-        asyncio.run(self._forget())
+        # In a thread of its own: the caller may be inside an event loop (the benchmark).
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, self._forget()).result(30)
 
     async def _forget(self) -> None:
         """The run's stream and key-value buckets leave the NATS server with it."""
@@ -278,7 +283,9 @@ async def run_charger(
         url = urls[attempt % len(urls)]
         try:
             async with websockets.connect(
-                f"{url}/{identity}", subprotocols=["ocpp1.6"], open_timeout=10  # type: ignore[list-item]
+                f"{url}/{identity}",
+                subprotocols=["ocpp1.6"],
+                open_timeout=10,  # type: ignore[list-item]
             ) as ws:
                 cp = charger_class(identity, ws, response_timeout=15)
                 cp.sent = sent
