@@ -5,7 +5,8 @@ share PostgreSQL and NATS JetStream (docs/scale.md).
   is answered once JetStream has stored it; records in the socket map which chargers it
   holds and carries orders other nodes send for them.
 - writer: takes events from the stream (all buckets, or those of `--buckets`), stores
-  them in the log and its projections, then acknowledges them.
+  them in the log and its projections, then acknowledges them; what it stored is told to
+  the other processes' buses (core NATS, at most once, like the in-process bus).
 - api: the HTTP API, dashboard, OCPI and T/CEC; it writes to PostgreSQL itself (a user's
   request reads what it just wrote) and routes orders for OCPP chargers to the intake
   node that holds the charger.
@@ -32,6 +33,8 @@ from chargenet.adapters.bus.jetstream import (
     JetStreamPipeline,
     JetStreamWriter,
     ensure_stream,
+    hear_stored,
+    relay_stored,
 )
 from chargenet.adapters.bus.sockets import NatsSocketMap, RoutedControl, answer_orders
 from chargenet.bootstrap import Platform, bootstrap
@@ -100,6 +103,7 @@ async def run_intake(settings: Settings, node: str, host: str, port: int) -> Non
             beating = asyncio.create_task(sockets.beating(), name="node-beat")
             gateway.pipeline = JetStreamPipeline(JetStreamIntake(js, names.prefix))
             gateway.sockets = sockets
+            await hear_stored(nc, names.stored, platform.bus.publish)  # registry changes
             # Either protocol's controller: each sends in the version of the charger's link.
             orders = await answer_orders(
                 nc, names, node, platform.orders.controls[OCPP_PROTOCOLS[0]]
@@ -146,6 +150,7 @@ async def run_writer(settings: Settings, buckets: Sequence[int]) -> None:
                 buckets=buckets,
                 ack_wait_s=settings.nats_ack_wait_s,
             )
+            platform.bus.listen(relay_stored(nc, names.stored))
             task = asyncio.create_task(writer.run(), name="stream-writer")
             log.warning("writer: buckets %s of stream %s", buckets_label(buckets), names.stream)
             await until_stopped()
@@ -162,6 +167,8 @@ def api_job(settings: Settings, node: str) -> Any:
     async def cluster_orders(platform: Platform) -> None:
         async with jetstream(settings) as (nc, js, names):
             sockets = await NatsSocketMap(js, names, node).open()
+            # The dashboard, alarm rules and forwarders hear what the writers store.
+            await hear_stored(nc, names.stored, platform.bus.publish)
             for protocol in OCPP_PROTOCOLS:
                 local = platform.orders.controls[protocol]
                 platform.orders.register(protocol, RoutedControl(local, sockets, nc, names))

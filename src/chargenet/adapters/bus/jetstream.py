@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from chargenet.adapters import codec
 from chargenet.app.ingest import Disposition, Outcome
 from chargenet.core.events import Event
@@ -98,6 +100,10 @@ class ClusterNames:
 
     def orders(self, node: str) -> str:
         return f"{self.cluster}.node.{node}.orders"
+
+    @property
+    def stored(self) -> str:
+        return f"{self.cluster}.stored"
 
 
 async def ensure_stream(
@@ -249,3 +255,51 @@ class JetStreamWriter:
             except Exception:
                 log.exception("a batch from the stream could not be stored; retrying")
                 await asyncio.sleep(1.0)
+
+
+# --- what the writers stored, to every process's bus -------------------------------------
+
+_RELAY_CHUNK = 200  # events a message: far below NATS's 1 MB default payload
+
+
+def relay_stored(nc: Any, subject: str) -> Callable[[Sequence[Event]], None]:
+    """A bus listener for a writer: what it stored goes out on core NATS, so that live
+    subscribers in the other processes (the API's dashboard and alarm rules, an intake's
+    directory of chargers) hear of it as they would on one process's bus. At most once,
+    like that bus: the log is the record, this is news. Called on the writer's thread."""
+    loop = asyncio.get_running_loop()
+
+    def send(events: Sequence[Event]) -> None:
+        for start in range(0, len(events), _RELAY_CHUNK):
+            chunk = events[start : start + _RELAY_CHUNK]
+            payload = msgspec.json.encode(
+                [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in chunk]
+            )
+            loop.call_soon_threadsafe(_publish, nc, subject, payload)
+
+    return send
+
+
+def _publish(nc: Any, subject: str, payload: bytes) -> None:
+    task = asyncio.ensure_future(nc.publish(subject, payload))
+    _PUBLISHING.add(task)
+    task.add_done_callback(_PUBLISHING.discard)
+
+
+_PUBLISHING: set[asyncio.Future[Any]] = set()
+
+
+async def hear_stored(nc: Any, subject: str, publish: Callable[[Sequence[Event]], None]) -> Any:
+    """Hand what the writers store to this process's bus (`publish`); returns the
+    subscription."""
+
+    async def handle(message: Any) -> None:
+        try:
+            items = msgspec.json.decode(message.data, type=list[tuple[str, int, msgspec.Raw]])
+            events = [codec.decode(kind, version, bytes(raw)) for kind, version, raw in items]
+        except Exception:  # a newer writer's event this process cannot read: not fatal
+            log.exception("stored events from a writer could not be read")
+            return
+        publish(events)
+
+    return await nc.subscribe(subject, cb=handle)
