@@ -109,13 +109,20 @@ class ClusterNames:
 async def ensure_stream(
     js: Any, name: str = STREAM, prefix: str = SUBJECT, duplicate_window_s: float = 120
 ) -> None:
-    """The stream on file storage, with its duplicate window (idempotent)."""
-    from nats.js.api import StorageType, StreamConfig
+    """The stream on file storage, with its duplicate window (idempotent).
+
+    A work queue: an event leaves the stream once a writer has acknowledged it (stored in
+    the log), so the stream holds only what is not yet written and never grows without
+    bound while writers keep up; and JetStream refuses two consumers whose buckets overlap
+    (an all-buckets writer beside a bucketed one would apply a connector's events twice
+    over, out of order)."""
+    from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
     await js.add_stream(
         StreamConfig(
             name=name,
             subjects=[f"{prefix}.>"],
+            retention=RetentionPolicy.WORK_QUEUE,
             storage=StorageType.FILE,
             duplicate_window=duplicate_window_s,
         )
