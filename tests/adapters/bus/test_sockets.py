@@ -9,6 +9,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -165,3 +166,28 @@ def test_writers_name_their_buckets() -> None:
     assert parse_buckets("0-2,5") == [0, 1, 2, 5]
     with pytest.raises(ValueError, match="0–63"):
         parse_buckets("60-64")
+
+
+def test_a_charger_slow_to_answer_holds_up_no_other_chargers_order(jetstream_ready: None) -> None:
+    class Slow(Recorder):
+        released = asyncio.Event()
+
+        async def execute(self, order: Order, timeout_s: float) -> OrderResult:
+            if order.charger_id == "slow":
+                await self.released.wait()
+            return await super().execute(order, timeout_s)
+
+    async def scenario(nc: Any, js: Any, names: ClusterNames) -> None:
+        a, api = [n async for n in nodes(js, names, "a", "api")]
+        on_a = Slow(OrderResult(OrderOutcome.ACCEPTED, "ok"))
+        await answer_orders(nc, names, "a", on_a)
+        routed = RoutedControl(Recorder(NOT_HERE), api, nc, names)
+        for charger in ("slow", "fast"):
+            await a.held(charger)
+        slow = asyncio.create_task(routed.execute(replace(ORDER, charger_id="slow"), 5))
+        fast = await routed.execute(replace(ORDER, charger_id="fast"), 5)
+        assert fast.outcome is OrderOutcome.ACCEPTED and not slow.done()
+        on_a.released.set()
+        assert (await slow).outcome is OrderOutcome.ACCEPTED
+
+    on_nats(scenario)

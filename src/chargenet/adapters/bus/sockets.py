@@ -192,7 +192,16 @@ async def answer_orders(nc: Any, names: ClusterNames, node: str, control: Charge
             result = OrderResult(OrderOutcome.FAILED, f"node {node}: {exc}", failure=Failure.ERROR)
         await message.respond(result_to_wire(result))
 
-    return await nc.subscribe(names.orders(node), cb=handle)
+    running: set[asyncio.Task[None]] = set()
+
+    async def receive(message: Any) -> None:
+        # A subscription's callbacks run one after another: each order in a task of its
+        # own, so that a charger slow to answer holds up no other charger's order.
+        task = asyncio.create_task(handle(message))
+        running.add(task)
+        task.add_done_callback(running.discard)
+
+    return await nc.subscribe(names.orders(node), cb=receive)
 
 
 class RoutedControl:
