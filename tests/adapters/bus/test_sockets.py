@@ -170,10 +170,11 @@ def test_writers_name_their_buckets() -> None:
 
 def test_a_charger_slow_to_answer_holds_up_no_other_chargers_order(jetstream_ready: None) -> None:
     class Slow(Recorder):
-        released = asyncio.Event()
+        entered, released = asyncio.Event(), asyncio.Event()
 
         async def execute(self, order: Order, timeout_s: float) -> OrderResult:
             if order.charger_id == "slow":
+                self.entered.set()
                 await self.released.wait()
             return await super().execute(order, timeout_s)
 
@@ -185,6 +186,7 @@ def test_a_charger_slow_to_answer_holds_up_no_other_chargers_order(jetstream_rea
         for charger in ("slow", "fast"):
             await a.held(charger)
         slow = asyncio.create_task(routed.execute(replace(ORDER, charger_id="slow"), 5))
+        await on_a.entered.wait()  # a is waiting for the slow charger's answer
         fast = await routed.execute(replace(ORDER, charger_id="fast"), 5)
         assert fast.outcome is OrderOutcome.ACCEPTED and not slow.done()
         on_a.released.set()
