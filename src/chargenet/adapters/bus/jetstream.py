@@ -130,30 +130,40 @@ async def ensure_stream(
 
 
 class JetStreamIntake:
-    """Publishes events and returns once JetStream has stored every one of them."""
+    """Publishes events and returns once JetStream has stored every one of them.
 
-    def __init__(self, js: Any, prefix: str = SUBJECT) -> None:
+    At most `in_flight` publishes await their acknowledgement at once; the rest wait here.
+    A reconnect storm of 10,000 chargers publishing at once otherwise put every publish in
+    flight, the later ones outwaited the acknowledgement timeout, failed and were sent
+    again by their chargers: the node made no headway (benchmarks/cluster). Waiting here is
+    back-pressure, as the one-process pipeline's bounded queue is."""
+
+    def __init__(
+        self, js: Any, prefix: str = SUBJECT, in_flight: int = 500, timeout_s: float = 30.0
+    ) -> None:
         self._js = js
         self._prefix = prefix
+        self._window = asyncio.Semaphore(in_flight)
+        self._timeout_s = timeout_s
+
+    async def _publish(self, event: Event) -> Any:
+        async with self._window:
+            return await self._js.publish(
+                subject_for(event, self._prefix),
+                codec.encode(event),
+                timeout=self._timeout_s,
+                headers={
+                    "Nats-Msg-Id": event.event_id,
+                    "Chargenet-Type": event.TYPE,
+                    "Chargenet-Version": str(event.VERSION),
+                },
+            )
 
     async def publish(self, events: Sequence[Event]) -> list[bool]:
         """Store the events in the stream; for each, whether JetStream had it already
         (a resend within the duplicate window). Raises when any is not stored: the
         sender must not be told it was."""
-        acks = await asyncio.gather(
-            *(
-                self._js.publish(
-                    subject_for(e, self._prefix),
-                    codec.encode(e),
-                    headers={
-                        "Nats-Msg-Id": e.event_id,
-                        "Chargenet-Type": e.TYPE,
-                        "Chargenet-Version": str(e.VERSION),
-                    },
-                )
-                for e in events
-            )
-        )
+        acks = await asyncio.gather(*(self._publish(e) for e in events))
         return [bool(a.duplicate) for a in acks]
 
 

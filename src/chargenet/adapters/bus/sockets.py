@@ -53,6 +53,8 @@ class NatsSocketMap:
         self.ttl_s = ttl_s
         self._sockets: Any = None
         self._nodes: Any = None
+        # Writes awaiting JetStream at once (a reconnect storm: see JetStreamIntake).
+        self._window = asyncio.Semaphore(500)
 
     async def open(self) -> NatsSocketMap:
         from nats.js.api import KeyValueConfig, StorageType
@@ -96,7 +98,8 @@ class NatsSocketMap:
     # --- SocketRegistry ---------------------------------------------------------------------
 
     async def held(self, charger_id: str) -> None:
-        await self._sockets.put(socket_key(charger_id), self.node.encode())
+        async with self._window:
+            await self._sockets.put(socket_key(charger_id), self.node.encode())
 
     async def released(self, charger_id: str) -> bool:
         from nats.js.errors import BadRequestError
@@ -108,7 +111,8 @@ class NatsSocketMap:
         if entry.value.decode() != self.node:
             return False
         try:  # only the entry we read: a node that took the charger since keeps it
-            await self._sockets.delete(key, last=entry.revision)
+            async with self._window:
+                await self._sockets.delete(key, last=entry.revision)
         except BadRequestError:  # wrong last sequence: taken meanwhile
             return False
         return True
