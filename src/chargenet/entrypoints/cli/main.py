@@ -226,6 +226,9 @@ def serve(
         consoles.err.print(f"[red]--role is one of {', '.join(cluster.ROLES)}[/red]")
         raise typer.Exit(2)
     settings = _settings(db, host=host, port=port, ocpp_port=ocpp_port, nats_url=nats)
+    if role != "all" and not settings.nats_url:
+        consoles.err.print(f"[red]--role {role} needs NATS: --nats or CHARGENET_NATS_URL[/red]")
+        raise typer.Exit(2)
     name = cluster.node_name(node)
     if role == "intake":
         asyncio.run(cluster.run_intake(settings, name, settings.host, settings.ocpp_port))
