@@ -21,7 +21,6 @@ import sys
 import time
 import uuid
 import zlib
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -71,23 +70,24 @@ def register_fleet(database_url: str, count: int, prefix: str) -> list[str]:
         platform.close()
 
 
-def stored_meters(database_url: str, prefix: str) -> Counter[tuple[str, str]]:
-    """How often each (connector, occurred_at) of the fleet's meter values is in the log."""
+def stored_meters(database_url: str, prefix: str) -> list[tuple[str, str]]:
+    """(connector, occurred_at) of the fleet's meter values in the log, in log order."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                text("SELECT payload, occurred_at FROM events WHERE type = :t"), {"t": METER}
+                text("SELECT payload, occurred_at FROM events WHERE type = :t ORDER BY seq"),
+                {"t": METER},
             ).all()
     finally:
         engine.dispose()
-    found: Counter[tuple[str, str]] = Counter()
+    found: list[tuple[str, str]] = []
     for payload, at in rows:
         connector = json.loads(payload).get("connector_id", "")
         if connector.startswith(prefix):
-            found[(connector, _iso(at))] += 1
+            found.append((connector, _iso(at)))
     return found
 
 

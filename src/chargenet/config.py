@@ -42,7 +42,7 @@ class Settings:
     nats_url: str | None = None
     cluster_name: str = "chargenet"
     # A writer that has not acknowledged a message within this time is taken for dead and
-    # the message is delivered again (to it once restarted, or to its standby).
+    # the message is delivered again (to it once restarted).
     nats_ack_wait_s: float = 30.0
     # T/CEC 102 interconnection (docs/tcec.md)
     tcec_operator_id: str = "CHARGENET"  # our OperatorID towards partner platforms

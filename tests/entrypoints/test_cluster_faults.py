@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,20 +52,24 @@ def urls(*nodes: object) -> list[str]:
 
 def every_ack_stored_once(made: Cluster, sent: list[Sent], within_s: float = 60) -> None:
     """Wait for the writer to catch up; then each acknowledged meter value is in the log
-    once, and nothing else of this fleet is."""
+    once, nothing else of this fleet is, and each charger's are in the order it sent them."""
     acked = [a for s in sent for a in s.acked]
     deadline = time.monotonic() + within_s
     while True:
-        stored = stored_meters(made.database_url, "K")
-        if sum(stored.values()) >= len(acked) or time.monotonic() > deadline:
+        logged = stored_meters(made.database_url, "K")
+        if len(logged) >= len(acked) or time.monotonic() > deadline:
             break
         time.sleep(0.5)
+    stored = Counter(logged)
     assert len(acked) == CHARGERS * MESSAGES
     missing = [a for a in acked if stored[a] == 0]
     twice = {k: v for k, v in stored.items() if v > 1}
     assert not missing, f"{len(missing)} acknowledged but not stored, e.g. {missing[:3]}"
     assert not twice, f"stored more than once: {list(twice.items())[:3]}"
     assert set(stored) == set(acked)
+    for s in sent:  # one connector's events applied in the order they were sent
+        connector = s.acked[0][0]
+        assert [a for a in logged if a[0] == connector] == s.acked
 
 
 async def load(ids: list[str], targets: list[str], fault: object, after: int) -> list[Sent]:

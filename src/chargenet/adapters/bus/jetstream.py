@@ -192,8 +192,8 @@ class JetStreamWriter:
     Bound to some buckets (all by default): several writers split the subjects between
     them. Its durable consumer lets no more than one batch be unacknowledged at a time, so
     a batch a dead writer left is delivered again (after `ack_wait_s`) before anything
-    newer: one connector's events are applied in the order they were sent. A second
-    writer on the same buckets shares the consumer and waits as a standby."""
+    newer: one connector's events are applied in the order they were sent. One writer
+    per set of buckets: two on the same buckets would share its consumer and interleave."""
 
     def __init__(
         self,
@@ -234,6 +234,17 @@ class JetStreamWriter:
             else [f"{self._prefix}.{b}" for b in self._buckets or ()],
         )
         await self._js.add_consumer(stream, config)
+        info = await self._js.consumer_info(stream, self._durable)
+        if info.num_ack_pending:
+            # A batch a killed writer left: once its acknowledgement time is over, JetStream
+            # delivers it again before anything newer; fetching sooner would get newer
+            # events first and apply a connector's events out of order.
+            log.warning(
+                "%d events left by a stopped writer: taken again in %g s",
+                info.num_ack_pending,
+                self._ack_wait_s,
+            )
+            await asyncio.sleep(self._ack_wait_s)
         return await self._js.pull_subscribe_bind(self._durable, stream=stream)
 
     async def run_once(self, timeout_s: float = 1.0) -> list[Outcome]:
@@ -255,7 +266,7 @@ class JetStreamWriter:
             outcomes = await asyncio.to_thread(self._ingest, events)
         except Exception:
             for m in messages:  # the store failed: again in a moment, in the same order
-                await m.nak(delay=1.0)
+                await m.nak(delay=0.5)  # (before `run` fetches again)
             raise
         for m in messages:  # only now: a writer dying before this leaves them to another
             await m.ack()
