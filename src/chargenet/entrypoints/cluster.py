@@ -75,7 +75,9 @@ async def jetstream(settings: Settings) -> AsyncIterator[tuple[Any, Any, Cluster
     names = ClusterNames(settings.cluster_name)
     nc = await nats.connect(settings.nats_url, max_reconnect_attempts=-1, connect_timeout=5)
     try:
-        js = nc.jetstream()
+        # JetStream's answers may take a while on a loaded server (a reconnect storm): an
+        # intake waits for them rather than failing the charger after nats-py's 5 s.
+        js = nc.jetstream(timeout=30)
         await ensure_stream(js, names.stream, names.prefix)
         yield nc, js, names
     finally:

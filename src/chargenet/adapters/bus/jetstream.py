@@ -256,7 +256,7 @@ class JetStreamWriter:
             self._sub = await self._subscribe()
         try:
             messages = await self._sub.fetch(self._batch, timeout=timeout_s)
-        except nats.errors.TimeoutError:
+        except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
             return []
         events = [
             codec.decode(m.headers["Chargenet-Type"], int(m.headers["Chargenet-Version"]), m.data)
