@@ -278,10 +278,9 @@ class OcppGateway:
         self.stats.accepted += 1
         self.stats.connections = len(self.links)
         if self.sockets is not None:
-            try:
-                await self.sockets.held(link.charger_id)
-            except Exception:  # orders from elsewhere miss it until it reconnects
-                log.exception("%s: the socket map was not updated", link.charger_id)
+            # Beside the charger's first frames, not before them: in a reconnect storm a
+            # write awaited here put one more JetStream round trip before every answer.
+            self._spawn(self._held(link.charger_id))
         if old is not None:
             old.replaced = True
             self.stats.replaced += 1
@@ -299,6 +298,13 @@ class OcppGateway:
                     with contextlib.suppress(Exception):
                         if await self._still_ours(link.charger_id):
                             await self._presence(link.charger_id, False, link.close_reason)
+
+    async def _held(self, charger_id: str) -> None:
+        assert self.sockets is not None
+        try:
+            await self.sockets.held(charger_id)
+        except Exception as exc:  # orders from elsewhere miss it until it reconnects
+            self.warn(charger_id, "the socket map was not updated: %r", exc)
 
     async def _still_ours(self, charger_id: str) -> bool:
         """Whether a closed socket leaves the charger offline: not when it has connected
