@@ -25,7 +25,6 @@ from benchmarks.cluster.harness import (
     stored_meters,
 )
 from tests.cluster_services import NATS_URL, jetstream_missing
-from tests.conftest import POSTGRES
 
 pytestmark = pytest.mark.postgres
 
@@ -36,9 +35,7 @@ BOUND_S = 120  # the whole scenario, beyond which the test fails rather than han
 
 @pytest.fixture
 def running(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Cluster, list[str]]]:
-    if not POSTGRES:
-        pytest.skip("PostgreSQL is not reachable (set CHARGENET_TEST_POSTGRES_URL)")
-    why = jetstream_missing()
+    why = jetstream_missing()  # (postgres_url skips, saying so, without PostgreSQL)
     if why:
         pytest.skip(why)
     ids = register_fleet(postgres_url, CHARGERS, "K")
