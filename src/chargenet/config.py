@@ -42,6 +42,14 @@ class Settings:
     # embedded default) or the "database" every process shares (docs/scale.md).
     shared_state: str = "memory"
     log_level: str = "INFO"
+    # Several processes in roles (`chargenet serve --role intake|writer|api`, docs/scale.md):
+    # the NATS server whose JetStream carries intake's events to the writers, and the name
+    # that prefixes this deployment's stream, subjects and key-value buckets.
+    nats_url: str | None = None
+    cluster_name: str = "chargenet"
+    # A writer that has not acknowledged a message within this time is taken for dead and
+    # the message is delivered again (to it once restarted).
+    nats_ack_wait_s: float = 30.0
     # T/CEC 102 interconnection (docs/tcec.md)
     tcec_operator_id: str = "CHARGENET"  # our OperatorID towards partner platforms
     tcec_master_key: str | None = None  # Fernet key(s), comma-separated, newest first
@@ -116,6 +124,9 @@ class Settings:
             ("ingest_writer", str),
             ("shared_state", str),
             ("log_level", str),
+            ("nats_url", str),
+            ("cluster_name", str),
+            ("nats_ack_wait_s", float),
             ("tcec_operator_id", str),
             ("tcec_master_key", str),
             ("tcec_master_key_file", str),

@@ -185,3 +185,18 @@ def test_serve_listens_for_chargers_on_the_ocpp_port_it_is_given(
     assert result.exit_code == 0, result.output
     assert (started["port"], started["ocpp"]) == (8181, 9100)
     assert "ws://127.0.0.1:9100/ocpp/" in result.output
+
+
+@pytest.mark.parametrize("role", ["intake", "writer", "api"])
+def test_a_cluster_role_without_nats_says_what_it_needs(role: str, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    result = runner.invoke(
+        app, ["serve", "--role", role, "--db", db], env={"CHARGENET_NATS_URL": ""}
+    )
+    assert result.exit_code == 2
+    assert "needs NATS" in result.output
+
+
+def test_serve_names_its_roles() -> None:
+    result = runner.invoke(app, ["serve", "--role", "gateway"])
+    assert result.exit_code == 2 and "intake" in result.output

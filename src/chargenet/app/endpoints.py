@@ -64,3 +64,18 @@ class ChargerSecrets(Protocol):
     of the event log, so that rotating one really removes the old hash."""
 
     def set_secret(self, charger_id: str, secret_hash: str | None, at: datetime) -> None: ...
+
+
+class SocketRegistry(Protocol):
+    """Where several OCPP intake nodes record which of them holds each charger's socket
+    (docs/scale.md: the socket map), so that an order reaches the node that can send it."""
+
+    async def held(self, charger_id: str) -> None:
+        """This node now holds the charger's socket."""
+
+    async def released(self, charger_id: str) -> bool:
+        """This node's socket closed: forget it, unless another node has taken the charger
+        since. Whether the charger was still this node's (only then is it offline)."""
+
+    async def held_elsewhere(self, charger_ids: Sequence[str]) -> set[str]:
+        """Those of the chargers a live node other than this one holds."""

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 from chargenet.app.ingest import Attached, Disposition, EventIngestor, Outcome
 from chargenet.app.ports import EventPublisher
@@ -31,6 +32,13 @@ log = logging.getLogger(__name__)
 
 _Item = tuple[Sequence[Event], Attached | None, "asyncio.Future[list[Outcome]]"]
 Ingest = Callable[[list[Event], Attached | None], list[Outcome]]
+
+
+class Submitter(Protocol):
+    """Where producers hand events in and wait until they are durable: this pipeline, or
+    in a cluster the stream an intake node publishes to (adapters/bus/jetstream.py)."""
+
+    async def submit(self, events: Sequence[Event]) -> list[Outcome]: ...
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ written to the log exactly once whatever is resent. Skipped, saying why, without
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,35 +16,25 @@ from chargenet.adapters.bus.jetstream import (
     JetStreamIntake,
     JetStreamWriter,
     ensure_stream,
+    hear_stored,
+    relay_stored,
     subject_for,
 )
+from chargenet.adapters.bus.memory import MemoryBus
 from chargenet.adapters.storage.schema import events as log
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ConnectorStatusChanged, Event
 from chargenet.core.status import ConnectorStatus as S
 from tests.builders import T0, charger, meta, small_world
+from tests.cluster_services import NATS_URL, jetstream_missing
 
 nats = pytest.importorskip("nats", reason="nats-py is not installed (extra: cluster)")
-NATS_URL = os.environ.get("CHARGENET_NATS_URL", "nats://127.0.0.1:4222")
-
-
-def _reachable() -> str | None:
-    async def probe() -> None:
-        nc = await nats.connect(NATS_URL, connect_timeout=1, max_reconnect_attempts=0)
-        await nc.jetstream().account_info()
-        await nc.close()
-
-    try:
-        asyncio.run(probe())
-    except Exception as exc:  # any failure to reach JetStream: skip, saying why
-        return f"no NATS JetStream at {NATS_URL}: {exc!r}"
-    return None
 
 
 @pytest.fixture(scope="module")
 def jetstream_ready() -> None:
-    why = _reachable()
+    why = jetstream_missing()
     if why:
         pytest.skip(why)
 
@@ -113,3 +102,27 @@ def test_each_event_is_stored_once_whatever_is_resent(
     # the log answers them as duplicates.
     assert {o.disposition for o in platform.ingestor.ingest(sent[:5])} == {Disposition.DUPLICATE}
     assert logged(platform) == before + 40
+
+
+def test_what_a_writer_stored_reaches_the_bus_of_another_process(
+    jetstream_ready: None, loop: asyncio.AbstractEventLoop
+) -> None:
+    sent = statuses(450)  # more than one message's worth
+
+    async def scenario() -> list[Event]:
+        subject = f"test.{uuid.uuid4().hex[:8]}.stored"
+        writer_side, api_side = await nats.connect(NATS_URL), await nats.connect(NATS_URL)
+        bus = MemoryBus()
+        heard = bus.subscribe()
+        try:
+            await hear_stored(api_side, subject, bus.publish)
+            await api_side.flush()
+            tell = relay_stored(writer_side, subject)
+            await asyncio.to_thread(tell, sent)  # as a writer's bus calls it, on its thread
+            async with asyncio.timeout(10):
+                return [await heard.get() for _ in sent]
+        finally:
+            await writer_side.close()
+            await api_side.close()
+
+    assert loop.run_until_complete(scenario()) == sent

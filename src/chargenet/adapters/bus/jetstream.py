@@ -17,13 +17,20 @@ writers, each bound to some buckets, never reorder one connector.
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import zlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from chargenet.adapters import codec
-from chargenet.app.ingest import Outcome
+from chargenet.app.ingest import Disposition, Outcome
 from chargenet.core.events import Event
+
+log = logging.getLogger(__name__)
 
 STREAM = "CHARGENET_EVENTS"
 SUBJECT = "chargenet.events"
@@ -31,23 +38,91 @@ BUCKETS = 64
 _KEYS = ("charger_id", "connector_id", "station_id", "session_id", "operator_id")
 
 
+def bucket_of(key: str) -> int:
+    return zlib.crc32(key.encode()) % BUCKETS
+
+
 def subject_for(event: Event, prefix: str = SUBJECT) -> str:
     """The event's subject: its bucket, by the first of charger, connector, station,
     session or operator it names (all in one bucket when it names none)."""
     key = next((str(v) for k in _KEYS if (v := getattr(event, k, None))), "")
-    return f"{prefix}.{zlib.crc32(key.encode()) % BUCKETS}"
+    return f"{prefix}.{bucket_of(_charger_of(key))}"
+
+
+def _charger_of(key: str) -> str:
+    """A connector registered without an id of its own is named after its charger (`C1-1-1`
+    is charger C1's evse 1, connector 1: core/registry/model.py `connector_key`): keyed by the
+    charger, a charger's presence and its connectors' statuses share one subject, so one
+    writer applies them in the order they were sent."""
+    parts = key.rsplit("-", 2)
+    return parts[0] if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit() else key
+
+
+def parse_buckets(spec: str) -> list[int]:
+    """`0-31`, `5`, `0-15,32-47` → the buckets; empty: all of them."""
+    if not spec.strip():
+        return list(range(BUCKETS))
+    found: set[int] = set()
+    for part in spec.split(","):
+        first, _, last = part.strip().partition("-")
+        low, high = int(first), int(last or first)
+        if not 0 <= low <= high < BUCKETS:
+            raise ValueError(f"buckets are 0–{BUCKETS - 1}, not {part.strip()!r}")
+        found.update(range(low, high + 1))
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class ClusterNames:
+    """The names one deployment uses on a NATS server (several can share one)."""
+
+    cluster: str = "chargenet"
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", self.cluster):
+            raise ValueError(f"a cluster name is lower-case letters, digits, _: {self.cluster!r}")
+
+    @property
+    def stream(self) -> str:
+        return f"{self.cluster.upper()}_EVENTS"
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.cluster}.events"
+
+    @property
+    def sockets(self) -> str:
+        return f"{self.cluster}_sockets"
+
+    @property
+    def nodes(self) -> str:
+        return f"{self.cluster}_nodes"
+
+    def orders(self, node: str) -> str:
+        return f"{self.cluster}.node.{node}.orders"
+
+    @property
+    def stored(self) -> str:
+        return f"{self.cluster}.stored"
 
 
 async def ensure_stream(
     js: Any, name: str = STREAM, prefix: str = SUBJECT, duplicate_window_s: float = 120
 ) -> None:
-    """The stream on file storage, with its duplicate window (idempotent)."""
-    from nats.js.api import StorageType, StreamConfig
+    """The stream on file storage, with its duplicate window (idempotent).
+
+    A work queue: an event leaves the stream once a writer has acknowledged it (stored in
+    the log), so the stream holds only what is not yet written and never grows without
+    bound while writers keep up; and JetStream refuses two consumers whose buckets overlap
+    (an all-buckets writer beside a bucketed one would apply a connector's events twice
+    over, out of order)."""
+    from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
     await js.add_stream(
         StreamConfig(
             name=name,
             subjects=[f"{prefix}.>"],
+            retention=RetentionPolicy.WORK_QUEUE,
             storage=StorageType.FILE,
             duplicate_window=duplicate_window_s,
         )
@@ -55,35 +130,70 @@ async def ensure_stream(
 
 
 class JetStreamIntake:
-    """Publishes events and returns once JetStream has stored every one of them."""
+    """Publishes events and returns once JetStream has stored every one of them.
 
-    def __init__(self, js: Any, prefix: str = SUBJECT) -> None:
+    At most `in_flight` publishes await their acknowledgement at once; the rest wait here.
+    A reconnect storm of 10,000 chargers publishing at once otherwise put every publish in
+    flight, the later ones outwaited the acknowledgement timeout, failed and were sent
+    again by their chargers: the node made no headway (benchmarks/cluster). Waiting here is
+    back-pressure, as the one-process pipeline's bounded queue is."""
+
+    def __init__(
+        self, js: Any, prefix: str = SUBJECT, in_flight: int = 500, timeout_s: float = 30.0
+    ) -> None:
         self._js = js
         self._prefix = prefix
+        self._window = asyncio.Semaphore(in_flight)
+        self._timeout_s = timeout_s
+
+    async def _publish(self, event: Event) -> Any:
+        async with self._window:
+            return await self._js.publish(
+                subject_for(event, self._prefix),
+                codec.encode(event),
+                timeout=self._timeout_s,
+                headers={
+                    "Nats-Msg-Id": event.event_id,
+                    "Chargenet-Type": event.TYPE,
+                    "Chargenet-Version": str(event.VERSION),
+                },
+            )
 
     async def publish(self, events: Sequence[Event]) -> list[bool]:
         """Store the events in the stream; for each, whether JetStream had it already
         (a resend within the duplicate window). Raises when any is not stored: the
         sender must not be told it was."""
-        acks = await asyncio.gather(
-            *(
-                self._js.publish(
-                    subject_for(e, self._prefix),
-                    codec.encode(e),
-                    headers={
-                        "Nats-Msg-Id": e.event_id,
-                        "Chargenet-Type": e.TYPE,
-                        "Chargenet-Version": str(e.VERSION),
-                    },
-                )
-                for e in events
-            )
-        )
+        acks = await asyncio.gather(*(self._publish(e) for e in events))
         return [bool(a.duplicate) for a in acks]
 
 
+class JetStreamPipeline:
+    """An intake node's way in (`Submitter`): events go to the stream, and the sender is
+    answered once JetStream has stored them; a writer stores them in the log later."""
+
+    def __init__(self, intake: JetStreamIntake) -> None:
+        self._intake = intake
+        self.events = 0
+
+    async def submit(self, events: Sequence[Event]) -> list[Outcome]:
+        if not events:
+            return []
+        duplicates = await self._intake.publish(events)
+        self.events += len(events)
+        return [
+            Outcome(e.event_id, Disposition.DUPLICATE if dup else Disposition.ACCEPTED)
+            for e, dup in zip(events, duplicates, strict=True)
+        ]
+
+
 class JetStreamWriter:
-    """Pulls events from the stream, stores them, then acknowledges them."""
+    """Pulls events from the stream, stores them, then acknowledges them.
+
+    Bound to some buckets (all by default): several writers split the subjects between
+    them. Its durable consumer lets no more than one batch be unacknowledged at a time, so
+    a batch a dead writer left is delivered again (after `ack_wait_s`) before anything
+    newer: one connector's events are applied in the order they were sent. One writer
+    per set of buckets: two on the same buckets would share its consumer and interleave."""
 
     def __init__(
         self,
@@ -92,13 +202,50 @@ class JetStreamWriter:
         durable: str = "writer",
         prefix: str = SUBJECT,
         batch: int = 500,
+        *,
+        stream: str | None = None,
+        buckets: Sequence[int] | None = None,
+        ack_wait_s: float = 30.0,
     ) -> None:
         self._js = js
         self._ingest = ingest
         self._durable = durable
         self._prefix = prefix
         self._batch = batch
+        self._stream = stream
+        self._buckets = list(buckets) if buckets is not None else None
+        self._ack_wait_s = ack_wait_s
         self._sub: Any = None
+        self.events = 0
+
+    async def _subscribe(self) -> Any:
+        from nats.js.api import AckPolicy, ConsumerConfig
+
+        stream = self._stream or await self._js.find_stream_name_by_subject(f"{self._prefix}.>")
+        everything = self._buckets is None or len(self._buckets) == BUCKETS
+        config = ConsumerConfig(
+            durable_name=self._durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self._ack_wait_s,
+            max_ack_pending=self._batch,
+            filter_subject=f"{self._prefix}.>" if everything else None,
+            filter_subjects=None
+            if everything
+            else [f"{self._prefix}.{b}" for b in self._buckets or ()],
+        )
+        await self._js.add_consumer(stream, config)
+        info = await self._js.consumer_info(stream, self._durable)
+        if info.num_ack_pending:
+            # A batch a killed writer left: once its acknowledgement time is over, JetStream
+            # delivers it again before anything newer; fetching sooner would get newer
+            # events first and apply a connector's events out of order.
+            log.warning(
+                "%d events left by a stopped writer: taken again in %g s",
+                info.num_ack_pending,
+                self._ack_wait_s,
+            )
+            await asyncio.sleep(self._ack_wait_s)
+        return await self._js.pull_subscribe_bind(self._durable, stream=stream)
 
     async def run_once(self, timeout_s: float = 1.0) -> list[Outcome]:
         """One batch: fetched, stored through the ingestor, acknowledged; [] when the
@@ -106,16 +253,81 @@ class JetStreamWriter:
         import nats.errors
 
         if self._sub is None:
-            self._sub = await self._js.pull_subscribe(f"{self._prefix}.>", durable=self._durable)
+            self._sub = await self._subscribe()
         try:
             messages = await self._sub.fetch(self._batch, timeout=timeout_s)
-        except nats.errors.TimeoutError:
+        except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
             return []
         events = [
             codec.decode(m.headers["Chargenet-Type"], int(m.headers["Chargenet-Version"]), m.data)
             for m in messages
         ]
-        outcomes = await asyncio.to_thread(self._ingest, events)
+        try:
+            outcomes = await asyncio.to_thread(self._ingest, events)
+        except Exception:
+            for m in messages:  # the store failed: again in a moment, in the same order
+                await m.nak(delay=0.5)  # (before `run` fetches again)
+            raise
         for m in messages:  # only now: a writer dying before this leaves them to another
             await m.ack()
+        self.events += len(events)
         return outcomes
+
+    async def run(self) -> None:
+        """Write until cancelled; a failing store is retried, never skipped."""
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("a batch from the stream could not be stored; retrying")
+                await asyncio.sleep(1.0)
+
+
+# --- what the writers stored, to every process's bus -------------------------------------
+
+_RELAY_CHUNK = 200  # events a message: far below NATS's 1 MB default payload
+
+
+def relay_stored(nc: Any, subject: str) -> Callable[[Sequence[Event]], None]:
+    """A bus listener for a writer: what it stored goes out on core NATS, so that live
+    subscribers in the other processes (the API's dashboard and alarm rules, an intake's
+    directory of chargers) hear of it as they would on one process's bus. At most once,
+    like that bus: the log is the record, this is news. Called on the writer's thread."""
+    loop = asyncio.get_running_loop()
+
+    def send(events: Sequence[Event]) -> None:
+        for start in range(0, len(events), _RELAY_CHUNK):
+            chunk = events[start : start + _RELAY_CHUNK]
+            payload = msgspec.json.encode(
+                [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in chunk]
+            )
+            loop.call_soon_threadsafe(_publish, nc, subject, payload)
+
+    return send
+
+
+def _publish(nc: Any, subject: str, payload: bytes) -> None:
+    task = asyncio.ensure_future(nc.publish(subject, payload))
+    _PUBLISHING.add(task)
+    task.add_done_callback(_PUBLISHING.discard)
+
+
+_PUBLISHING: set[asyncio.Future[Any]] = set()
+
+
+async def hear_stored(nc: Any, subject: str, publish: Callable[[Sequence[Event]], None]) -> Any:
+    """Hand what the writers store to this process's bus (`publish`); returns the
+    subscription."""
+
+    async def handle(message: Any) -> None:
+        try:
+            items = msgspec.json.decode(message.data, type=list[tuple[str, int, msgspec.Raw]])
+            events = [codec.decode(kind, version, bytes(raw)) for kind, version, raw in items]
+        except Exception:  # a newer writer's event this process cannot read: not fatal
+            log.exception("stored events from a writer could not be read")
+            return
+        publish(events)
+
+    return await nc.subscribe(subject, cb=handle)

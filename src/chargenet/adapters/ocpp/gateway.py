@@ -39,8 +39,8 @@ from chargenet.adapters.ocpp.context import GatewayConfig, GatewayStats, Handler
 from chargenet.adapters.ocpp.handlers import HANDLERS
 from chargenet.adapters.ocpp.link import Link
 from chargenet.adapters.ocpp.schemas import VERSIONS
-from chargenet.app.endpoints import ChargerEndpoint, ChargerEndpoints
-from chargenet.app.pipeline import IngestPipeline
+from chargenet.app.endpoints import ChargerEndpoint, ChargerEndpoints, SocketRegistry
+from chargenet.app.pipeline import Submitter
 from chargenet.app.settlement import Authoriser
 from chargenet.core.events import (
     ChargerPresenceChanged,
@@ -74,7 +74,7 @@ _PROOF_BYTES = 32  # SHA-256
 class OcppGateway:
     def __init__(
         self,
-        pipeline: IngestPipeline,
+        pipeline: Submitter,
         endpoints: ChargerEndpoints,
         clock: Clock,
         config: GatewayConfig | None = None,
@@ -101,6 +101,8 @@ class OcppGateway:
         self._tasks: set[asyncio.Task[None]] = set()
         # Who answers Authorize and the token of a start (None: every token is accepted).
         self.authoriser: Authoriser | None = None
+        # Several intake nodes: the map of which node holds which charger (docs/scale.md).
+        self.sockets: SocketRegistry | None = None
 
     def _spawn(self, coro: Any) -> None:
         """Fire and forget, keeping a reference until done (asyncio holds only weak ones)."""
@@ -246,6 +248,10 @@ class OcppGateway:
         self._links_peak = max(self._links_peak, len(self.links))
         self.stats.accepted += 1
         self.stats.connections = len(self.links)
+        if self.sockets is not None:
+            # Beside the charger's first frames, not before them: in a reconnect storm a
+            # write awaited here put one more JetStream round trip before every answer.
+            self._spawn(self._held(link.charger_id))
         if old is not None:
             old.replaced = True
             self.stats.replaced += 1
@@ -261,7 +267,20 @@ class OcppGateway:
                 self._closed(link.charger_id)
                 if self._server is not None:
                     with contextlib.suppress(Exception):
-                        await self._presence(link.charger_id, False, link.close_reason)
+                        if await self._still_ours(link.charger_id):
+                            await self._presence(link.charger_id, False, link.close_reason)
+
+    async def _held(self, charger_id: str) -> None:
+        assert self.sockets is not None
+        try:
+            await self.sockets.held(charger_id)
+        except Exception as exc:  # orders from elsewhere miss it until it reconnects
+            self.warn(charger_id, "the socket map was not updated: %r", exc)
+
+    async def _still_ours(self, charger_id: str) -> bool:
+        """Whether a closed socket leaves the charger offline: not when it has connected
+        to another intake node meanwhile (its old socket here timed out later)."""
+        return True if self.sockets is None else await self.sockets.released(charger_id)
 
     def _closed(self, charger_id: str) -> None:
         """What a connection leaves behind goes with it."""
@@ -320,6 +339,9 @@ class OcppGateway:
     async def _mark_stale_offline(self) -> None:
         """Chargers left online by a previous run of the gateway are not connected now."""
         online = await asyncio.to_thread(self.endpoints.online_chargers, list(VERSIONS))
+        if self.sockets is not None:  # those other live intake nodes hold are online
+            elsewhere = await self.sockets.held_elsewhere(online)
+            online = [charger_id for charger_id in online if charger_id not in elsewhere]
         events = [
             ChargerPresenceChanged(
                 **event_meta(new_id(), Source(adapter="ocpp"), self.clock.now()),

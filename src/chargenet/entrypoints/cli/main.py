@@ -179,16 +179,65 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="all: the whole platform in this process (the default). intake: holds "
+            "chargers' OCPP sockets, events to NATS JetStream. writer: stream → database. "
+            "api: HTTP, orders routed to the charger's intake node (docs/scale.md)"
+        ),
+    ] = "all",
+    nats: Annotated[
+        str | None,
+        typer.Option(
+            help="NATS server of a cluster (roles intake, writer, api). "
+            "Default: $CHARGENET_NATS_URL",
+            show_default=False,
+        ),
+    ] = None,
+    node: Annotated[
+        str | None,
+        typer.Option(
+            help="This process's name in the socket map. Default: host name and process id",
+            show_default=False,
+        ),
+    ] = None,
+    buckets: Annotated[
+        str,
+        typer.Option(
+            help="writer: the stream's buckets it stores (0-63; e.g. 0-31): "
+            "writers split them. Default: all"
+        ),
+    ] = "",
 ) -> None:
     """Run the platform: HTTP API and the protocol endpoints on one port, the OCPP gateway
-    on its own (--ocpp-port: two servers on one host need two)."""
+    on its own (--ocpp-port: two servers on one host need two). With --role, one part of a
+    cluster sharing PostgreSQL and NATS JetStream: any number of each role."""
+    import asyncio
+
     import uvicorn
 
     from chargenet.bootstrap import bootstrap
+    from chargenet.entrypoints import cluster
     from chargenet.entrypoints.cli import ocpp, supervise
     from chargenet.entrypoints.web import create_app, protocol_parts
 
-    settings = _settings(db, host=host, port=port, ocpp_port=ocpp_port)
+    if role not in cluster.ROLES:
+        consoles.err.print(f"[red]--role is one of {', '.join(cluster.ROLES)}[/red]")
+        raise typer.Exit(2)
+    settings = _settings(db, host=host, port=port, ocpp_port=ocpp_port, nats_url=nats)
+    if role != "all" and not settings.nats_url:
+        consoles.err.print(f"[red]--role {role} needs NATS: --nats or CHARGENET_NATS_URL[/red]")
+        raise typer.Exit(2)
+    name = cluster.node_name(node)
+    if role == "intake":
+        asyncio.run(cluster.run_intake(settings, name, settings.host, settings.ocpp_port))
+        return
+    if role == "writer":
+        from chargenet.adapters.bus.jetstream import parse_buckets
+
+        asyncio.run(cluster.run_writer(settings, parse_buckets(buckets)))
+        return
     platform = bootstrap(settings)
     tokens = _tokens(token)
     if not tokens:
@@ -197,13 +246,15 @@ def serve(
             f"No API token given; generated one for this run: [bold]{tokens[0]}[/bold]"
         )
     parts = protocol_parts(platform)
-    parts["background"] = [
-        *parts["background"],
-        *supervise.JOBS,
-        ocpp.gateway_job(settings.host, settings.ocpp_port),
-    ]
+    # An api node holds no sockets: its orders go to the intake node holding the charger.
+    chargers = (
+        cluster.api_job(settings, name)
+        if role == "api"
+        else ocpp.gateway_job(settings.host, settings.ocpp_port)
+    )
+    parts["background"] = [*parts["background"], *supervise.JOBS, chargers]
     web = create_app(platform, api_tokens=tokens, warm_up=True, **parts)
-    _print_urls(settings, settings.ocpp_port)
+    _print_urls(settings, settings.ocpp_port if role == "all" else None)
     uvicorn.run(web, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 

@@ -1,0 +1,217 @@
+"""A cluster end to end: OCPP messages/s into PostgreSQL through 1 and N intake processes
+and a writer (NATS JetStream between them), a reconnect storm's p99 acknowledgement, and
+the `ocpp` library's example central system (`benchmarks/ocpp_ingest/baseline.py`) in the
+same run for the ratio.
+
+    python -m benchmarks.cluster                          # 100 chargers × 40, storm 2,000
+    python -m benchmarks.cluster --intakes 2 --chargers 200 --messages 50 --storm 10000
+
+Every process is real: `chargenet serve --role intake` ×1 then ×N, `--role writer` (×W:
+they split the stream's buckets; NATS 2.10 or later for W > 1), and the chargers in
+`--clients` processes of their own (`benchmarks/ocpp_ingest/loadgen.py`: each charger one
+CALL at a time, the next after the answer). Charger k goes to intake k mod N, as a load
+balancer would spread them. "Stored" is when the writer has the message in PostgreSQL's
+log (polled), not when the charger was answered (once JetStream had it): messages/s end to
+end is stored messages over the time from the first send to the last row stored.
+PostgreSQL and NATS come from --postgres / --nats (a database is made and dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import resource
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from benchmarks.cluster.harness import Cluster, cluster, register_fleet
+from benchmarks.ocpp_ingest.__main__ import PASSWORD, Child, pct
+from benchmarks.ocpp_ingest.baseline import open_db, serve_baseline
+
+ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@contextlib.contextmanager
+def database(admin_url: str) -> Iterator[str]:
+    import psycopg
+
+    name = f"chargenet_bench_{uuid.uuid4().hex[:8]}"
+    admin = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def log_size(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        row = conn.execute("SELECT count(*) FROM events").fetchone()
+    return int(row[0]) if row else 0
+
+
+async def drive(
+    clients: list[Child], kind: str, urls: list[str], ids: list[str], n: float, stored: Any
+) -> dict[str, Any]:
+    """Spread the chargers over the clients and the clients over the URLs, and run
+    `kind` ("load" or "storm"); polls `stored()` until it stops growing."""
+    # Client c carries every len(clients)-th charger to intake c mod N (a load balancer's
+    # spread); one request at a time per client process (its pipe is not shared).
+    groups = [(urls[c % len(urls)], ids[c :: len(clients)]) for c in range(len(clients))]
+    before, last = stored(), None
+    grew_at = start = time.perf_counter()
+    jobs = [
+        asyncio.ensure_future(client.ask(kind, u, part, PASSWORD, n))
+        for client, (u, part) in zip(clients, groups, strict=True)
+    ]
+    while not all(j.done() for j in jobs) or time.perf_counter() - grew_at < 2.0:
+        await asyncio.sleep(0.2)
+        now = stored()
+        if now != last:
+            last, grew_at = now, time.perf_counter()
+    results = [j.result() for j in jobs]
+    acks = sorted(x for r in results for x in r.get("latencies", r.get("acks", [])))
+    answered = max(r["elapsed"] for r in results)
+    count = (last or before) - before
+    return {
+        "messages": len(acks),
+        "stored": count,
+        "answered_per_s": len(acks) / answered,
+        "stored_per_s": count / max(grew_at - start, 1e-9),  # until the last row stored
+        "p99_ms": pct(acks, 0.99) * 1000,
+        "elapsed_s": answered,
+        "failures": sum(r.get("failures", 0) for r in results),
+    }
+
+
+async def chargenet(
+    made: Cluster,
+    intakes: int,
+    writers: int,
+    ids: list[str],
+    args: argparse.Namespace,
+    clients: list[Child],
+) -> dict[str, Any]:
+    nodes = [made.intake(f"i{k}") for k in range(intakes)]
+    for w in range(writers):
+        span = 64 // writers
+        last = 63 if w == writers - 1 else (w + 1) * span - 1
+        made.writer(f"w{w}", buckets=f"{w * span}-{last}" if writers > 1 else "")
+    urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
+    stored = lambda: log_size(made.database_url)  # noqa: E731
+    out = await drive(clients, "load", urls, ids[: args.chargers], args.messages, stored)
+    storm = await drive(clients, "storm", urls, ids[: args.storm], 0, stored)
+    out.update({f"storm_{k}": v for k, v in storm.items()})
+    for node in made.nodes:
+        node.stop()
+    made.nodes.clear()
+    return out
+
+
+async def baseline(
+    workdir: Path, ids: list[str], args: argparse.Namespace, clients: list[Child]
+) -> dict[str, Any]:
+    path = str(workdir / "baseline.db")
+    db = open_db(path, "FULL")
+
+    def count() -> int:
+        return int(
+            sqlite3.connect(path)
+            .execute(
+                "SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM connector_status)"
+            )
+            .fetchone()[0]
+        )
+
+    server = await serve_baseline(db)
+    url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+    try:
+        out = await drive(clients, "load", [url], ids[: args.chargers], args.messages, count)
+        storm = await drive(clients, "storm", [url], ids[: args.storm], 0, count)
+    finally:
+        server.close()
+        await server.wait_closed()
+    out.update({f"storm_{k}": v for k, v in storm.items()})
+    return out
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, dict[str, Any]]]:
+    results: list[tuple[str, dict[str, Any]]] = []
+    with database(args.postgres) as url:
+        ids = register_fleet(url, max(args.chargers, args.storm), "B")
+        clients = [Child() for _ in range(max(args.clients, args.intakes))]
+        try:
+            for intakes in sorted({1, args.intakes}):
+                with cluster(url, args.nats, workdir, ack_wait_s=30.0) as made:
+                    label = f"{intakes} intake + {args.writers} writer"
+                    results.append(
+                        (label, await chargenet(made, intakes, args.writers, ids, args, clients))
+                    )
+            results.append(("ocpp example CSMS", await baseline(workdir, ids, args, clients)))
+        finally:
+            for c in clients:
+                c.close()
+    return results
+
+
+ROWS = [
+    ("messages answered", "messages", "{:,.0f}"),
+    ("messages/s answered", "answered_per_s", "{:,.0f}"),
+    ("messages/s stored end to end", "stored_per_s", "{:,.0f}"),
+    ("p99 send→answer (ms)", "p99_ms", "{:.1f}"),
+    ("storm: chargers answered (×2 frames)", "storm_messages", "{:,.0f}"),
+    ("storm: seconds to absorb", "storm_elapsed_s", "{:.1f}"),
+    ("storm: p99 acknowledgement (ms)", "storm_p99_ms", "{:.0f}"),
+    ("storm: failures", "storm_failures", "{:,.0f}"),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chargers", type=int, default=100, help="chargers sending messages")
+    parser.add_argument("--messages", type=int, default=40, help="messages per charger")
+    parser.add_argument("--intakes", type=int, default=2, help="N: intake processes (also 1)")
+    parser.add_argument("--writers", type=int, default=1, help="writer processes")
+    parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
+    parser.add_argument("--storm", type=int, default=2000, help="chargers reconnecting at once")
+    parser.add_argument("--postgres", default=ADMIN, help="PostgreSQL admin URL")
+    parser.add_argument("--nats", default="nats://127.0.0.1:4222", help="NATS server")
+    parser.add_argument("--logs", help="keep the processes' logs in this directory")
+    args = parser.parse_args()
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(args.logs or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        results = asyncio.run(run(args, workdir))
+    print(
+        f"cluster: {args.chargers} chargers × {args.messages} messages, storm of {args.storm} "
+        f"at once, {args.clients} client processes; chargenet into PostgreSQL through NATS "
+        f"JetStream, the example CSMS into SQLite (a commit per message)"
+    )
+    base = results[-1][1]
+    print(f"{'':38}" + "".join(f"{name:>24}" for name, _ in results))
+    for label, key, fmt in ROWS:
+        print(f"{label:38}" + "".join(f"{fmt.format(r[key]):>24}" for _, r in results))
+    for name, r in results[:-1]:
+        print(
+            f"{name}: {r['stored_per_s'] / base['stored_per_s']:.2f}× the example CSMS's "
+            f"messages/s stored; storm p99 acknowledgement {r['storm_p99_ms']:.0f} ms against "
+            f"{base['storm_p99_ms']:.0f} ms"
+        )
+    print(f"total {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""`chargenet serve --role intake|writer|api`: one deployment as several processes that
+share PostgreSQL and NATS JetStream (docs/scale.md).
+
+- intake: holds chargers' OCPP WebSockets; every event goes to the stream and the charger
+  is answered once JetStream has stored it; records in the socket map which chargers it
+  holds and carries orders other nodes send for them.
+- writer: takes events from the stream (all buckets, or those of `--buckets`), stores
+  them in the log and its projections, then acknowledges them; what it stored is told to
+  the other processes' buses (core NATS, at most once, like the in-process bus).
+- api: the HTTP API, dashboard, OCPI and T/CEC; it writes to PostgreSQL itself (a user's
+  request reads what it just wrote) and routes orders for OCPP chargers to the intake
+  node that holds the charger.
+
+`--role all` (the default) is the embedded platform of one process, unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import signal
+import socket
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from chargenet.adapters.bus.jetstream import (
+    BUCKETS,
+    ClusterNames,
+    JetStreamIntake,
+    JetStreamPipeline,
+    JetStreamWriter,
+    ensure_stream,
+    hear_stored,
+    relay_stored,
+)
+from chargenet.adapters.bus.sockets import NatsSocketMap, RoutedControl, answer_orders
+from chargenet.bootstrap import Platform, bootstrap
+from chargenet.config import Settings
+
+log = logging.getLogger(__name__)
+
+ROLES = ("all", "intake", "writer", "api")
+OCPP_PROTOCOLS = ("ocpp1.6", "ocpp2.0.1")
+WRITER_BATCH = 500
+
+
+def node_name(given: str | None) -> str:
+    """This process's name in the socket map: given, else host and process id."""
+    name = given or f"{socket.gethostname()}-{os.getpid()}"
+    return re.sub(r"[^-_a-zA-Z0-9]", "_", name)[:64]
+
+
+def buckets_label(buckets: Sequence[int]) -> str:
+    """`0-15_32-47`: the buckets as a durable consumer's name part (writers on the same
+    buckets share one consumer)."""
+    ranges: list[str] = []
+    for b in sorted(buckets):
+        if ranges and int(ranges[-1].rsplit("-", 1)[-1]) == b - 1:
+            ranges[-1] = f"{ranges[-1].split('-')[0]}-{b}"
+        else:
+            ranges.append(f"{b}-{b}")
+    return "_".join(ranges)
+
+
+@contextlib.asynccontextmanager
+async def jetstream(settings: Settings) -> AsyncIterator[tuple[Any, Any, ClusterNames]]:
+    """A connection to NATS (reconnecting for ever) and this deployment's stream."""
+    import nats
+
+    if not settings.nats_url:
+        raise SystemExit("roles other than `all` need NATS: --nats or CHARGENET_NATS_URL")
+    names = ClusterNames(settings.cluster_name)
+    nc = await nats.connect(settings.nats_url, max_reconnect_attempts=-1, connect_timeout=5)
+    try:
+        # JetStream's answers may take a while on a loaded server (a reconnect storm): an
+        # intake waits for them rather than failing the charger after nats-py's 5 s.
+        js = nc.jetstream(timeout=30)
+        await ensure_stream(js, names.stream, names.prefix)
+        yield nc, js, names
+    finally:
+        with contextlib.suppress(Exception):
+            await nc.drain()
+
+
+async def until_stopped() -> None:
+    """Until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def run_intake(settings: Settings, node: str, host: str, port: int) -> None:
+    platform = bootstrap(settings)
+    gateway = platform.ocpp
+    assert gateway is not None
+    try:
+        async with jetstream(settings) as (nc, js, names):
+            sockets = await NatsSocketMap(js, names, node).open()
+            await sockets.beat()
+            beating = asyncio.create_task(sockets.beating(), name="node-beat")
+            gateway.pipeline = JetStreamPipeline(JetStreamIntake(js, names.prefix))
+            gateway.sockets = sockets
+            await hear_stored(nc, names.stored, platform.bus.publish)  # registry changes
+            # Either protocol's controller: each sends in the version of the charger's link.
+            orders = await answer_orders(
+                nc, names, node, platform.orders.controls[OCPP_PROTOCOLS[0]]
+            )
+            await platform.start()
+            try:
+                async with gateway.running(host, port):
+                    log.warning(
+                        "intake node %s: chargers connect to ws://%s:%s/ocpp/{id}",
+                        node,
+                        host,
+                        gateway.port,
+                    )
+                    await until_stopped()
+            finally:
+                await orders.unsubscribe()
+                beating.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beating
+                await platform.stop()
+    finally:
+        platform.close()
+
+
+async def run_writer(settings: Settings, buckets: Sequence[int]) -> None:
+    platform = bootstrap(settings)
+    try:
+        async with jetstream(settings) as (nc, js, names):
+            version = nc.connected_server_version
+            if len(buckets) < BUCKETS and (version.major, version.minor) < (2, 10):
+                # A consumer of several filter subjects is NATS 2.10's; an older server
+                # would ignore the filter and hand this writer every bucket.
+                raise SystemExit(
+                    f"writers bound to buckets need NATS server 2.10 or later (this one is "
+                    f"{version}): run one writer on all buckets, or upgrade NATS"
+                )
+            writer = JetStreamWriter(
+                js,
+                platform.ingestor.ingest,
+                f"writer-{buckets_label(buckets)}",
+                names.prefix,
+                WRITER_BATCH,
+                stream=names.stream,
+                buckets=buckets,
+                ack_wait_s=settings.nats_ack_wait_s,
+            )
+            platform.bus.listen(relay_stored(nc, names.stored))
+            task = asyncio.create_task(writer.run(), name="stream-writer")
+            log.warning("writer: buckets %s of stream %s", buckets_label(buckets), names.stream)
+            await until_stopped()
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    finally:
+        platform.close()
+
+
+def api_job(settings: Settings, node: str) -> Any:
+    """The API node's background job: orders for OCPP chargers go to their intake node."""
+
+    async def cluster_orders(platform: Platform) -> None:
+        async with jetstream(settings) as (nc, js, names):
+            sockets = await NatsSocketMap(js, names, node).open()
+            # The dashboard, alarm rules and forwarders hear what the writers store.
+            await hear_stored(nc, names.stored, platform.bus.publish)
+            for protocol in OCPP_PROTOCOLS:
+                local = platform.orders.controls[protocol]
+                platform.orders.register(protocol, RoutedControl(local, sockets, nc, names))
+            log.warning("api node %s: orders reach chargers through their intake node", node)
+            await asyncio.Event().wait()
+
+    return cluster_orders
