@@ -71,6 +71,7 @@ from chargenet.app.settlement import (
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_config import SupervisionConfig, config_from_mapping
 from chargenet.config import Settings
+from chargenet.core.billing import Tolerance
 from chargenet.core.events import Event
 from chargenet.core.tariffs import GridTou, grid_tou_from_toml
 from chargenet.kit.clock import Clock, SystemClock
@@ -120,6 +121,10 @@ class Platform:
             self.pipeline,
             self.clock,
             fee_rate=self.settings.settlement_fee_rate,
+            tolerance=Tolerance(
+                self.settings.dispute_energy_tolerance_wh, self.settings.dispute_amount_tolerance
+            ),
+            currency=self.settings.currency,
         )
 
     @cached_property

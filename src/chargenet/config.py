@@ -74,6 +74,10 @@ class Settings:
     # tokens once any driver token is registered, open until then.
     ocpp_authorization: str = "auto"
     settlement_fee_rate: Decimal = Decimal("0.01")  # the platform's share of each charge
+    # How far an operator's figures for a session may stray from the platform's before a
+    # dispute opens by itself (docs/settlement.md: automatic disputes).
+    dispute_energy_tolerance_wh: int = 10
+    dispute_amount_tolerance: Decimal = Decimal("0.01")
     # WeChat Pay API v3 notifications (docs/settlement.md): all three set to take them
     wechatpay_apiv3_key: str | None = None  # 32 characters
     wechatpay_platform_cert: str | None = None  # PEM file: certificate or public key
@@ -122,6 +126,8 @@ class Settings:
             ("openadr_ven_name", str),
             ("ocpp_authorization", str),
             ("settlement_fee_rate", Decimal),
+            ("dispute_energy_tolerance_wh", int),
+            ("dispute_amount_tolerance", Decimal),
             ("wechatpay_apiv3_key", str),
             ("wechatpay_platform_cert", str),
             ("wechatpay_platform_serial", str),

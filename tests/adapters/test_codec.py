@@ -31,6 +31,7 @@ from chargenet.core.events import (
     ChargerUpdated,
     ChargingNeedsStated,
     ConnectorStatusChanged,
+    DisputeOpened,
     ConnectorTariffsSet,
     CreditAppealDecided,
     CreditAppealed,
@@ -516,6 +517,18 @@ SAMPLES: list[Event] = [
             topup("topup:manual:1", "D1", Decimal("50.00"), "manual", Decimal(0), "CNY"),
             memo="counter",
         ),
+    ),
+    DisputeOpened(
+        **meta(),
+        dispute_id="ocpi:S1",
+        disputed_session="S1",
+        operator_id="OP1",
+        origin="ocpi",
+        document_id="CN*ABC*CDR1",
+        stated_energy_wh=12_500,
+        stated_amount=Decimal("13.20"),
+        recorded_energy_wh=11_000,
+        recorded_amount=None,
     ),
 ]
 

@@ -26,6 +26,7 @@ from chargenet.app.orders import Order, OrderResult, OrderService
 from chargenet.app.payments import PaymentReceived
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.core.access import Role
+from chargenet.core.billing import Difference, OrderTotals, Tolerance, compare, disputed
 from chargenet.core.drivers import (
     DRIVER_ID,
     Authorisation,
@@ -38,6 +39,9 @@ from chargenet.core.drivers import (
 )
 from chargenet.core.errors import DomainError, UnknownReference
 from chargenet.core.events import (
+    ChargeDetailRecorded,
+    ChargeOrdersReconciled,
+    DisputeOpened,
     DriverRegistered,
     Event,
     LedgerPosted,
@@ -47,7 +51,7 @@ from chargenet.core.events import (
     TokenStatusChanged,
     event_meta,
 )
-from chargenet.core.ids import OrderId
+from chargenet.core.ids import OperatorId, OrderId
 from chargenet.core.ledger import (
     Entry,
     EntryKind,
@@ -153,6 +157,12 @@ class SettlementReads(Protocol):
         ...
 
     def keep_uid(self, digest: str, uid: str, at: datetime) -> None: ...
+
+    def disputes(
+        self, operator_id: str | None, open_only: bool, limit: int
+    ) -> list[dict[str, Any]]:
+        """Disputes opened on operators' figures, newest first."""
+        ...
 
     def forget_uid(self, digest: str) -> None: ...
 
@@ -372,11 +382,15 @@ class SettlementService:
         clock: Clock,
         fee_rate: Decimal = Decimal("0.01"),
         price: PriceLookup | None = None,
+        tolerance: Tolerance | None = None,
+        currency: str = "CNY",
     ) -> None:
         self.reads = reads
         self.pipeline = pipeline
         self.clock = clock
         self.fee_rate = fee_rate
+        self.tolerance = tolerance or Tolerance()
+        self.currency = currency  # of statements, which name none (T/CEC is in yuan)
         # The price in force: one function, swapped when the tariff model changes.
         self.price: PriceLookup = price or reads.price_in_force
 
@@ -573,6 +587,93 @@ class SettlementService:
             "currency": held["currency"],
             "posted_at": held["posted_at"].isoformat(),
         }
+
+    async def examine(self, event: Event) -> int:
+        """Open a dispute for each session where an operator's figures (a T/CEC statement
+        checked against the platform's records, an OCPI CDR) differ from the platform's
+        own beyond the tolerance; the number opened. A resent statement or CDR opens
+        nothing: a dispute is keyed by its origin and session, the first holds."""
+        opened = await asyncio.to_thread(self._disputes, event)
+        if not opened:
+            return 0
+        outcomes = await self.pipeline.submit(opened)
+        for outcome in outcomes:
+            if not outcome.ok and outcome.disposition is not Disposition.DUPLICATE:
+                log.warning("dispute not opened: %s", outcome.reason)
+        return sum(1 for o in outcomes if o.ok and o.disposition is not Disposition.DUPLICATE)
+
+    def _disputes(self, event: Event) -> list[DisputeOpened]:
+        if isinstance(event, ChargeOrdersReconciled):
+            # The statement's lines were compared with the platform's sessions and bills
+            # when it came (core.billing.reconcile); what differs beyond the tolerance is
+            # disputed.
+            return [
+                self._opened(
+                    event, "tcec", event.reconciliation_id, event.operator_id, d, self.currency
+                )
+                for d in event.differences
+                if disputed(d, self.tolerance)
+            ]
+        if isinstance(event, ChargeDetailRecorded) and event.session_id and not event.credit:
+            found = self._against_cdr(event)
+            return [found] if found is not None else []
+        return []
+
+    def _against_cdr(self, cdr: ChargeDetailRecorded) -> DisputeOpened | None:
+        """A CDR against the platform's own session: its energy, and the platform's bill
+        (the charge posted to the driver, else the session priced as it would be)."""
+        assert cdr.session_id is not None
+        session = self.reads.session(cdr.session_id)
+        if session is None:
+            return None
+        held = self.reads.entry(f"charge:{session.session_id}")
+        amount: Decimal | None
+        if held is not None:
+            amount, currency = held["total"], held["currency"]
+        else:
+            bill = self.bill(session)
+            amount = bill.total if bill else None
+            currency = bill.price.currency if bill else cdr.cost.currency
+        if currency != cdr.cost.currency:
+            amount = None  # no comparison across currencies
+        # OCPI 2.2.1 CDR total_cost is a Price: incl_vat when given is what the driver pays,
+        # as the platform's prices include VAT where the tariff states it.
+        stated = cdr.cost_incl_vat if cdr.cost_incl_vat is not None else cdr.cost.amount
+        difference = compare(
+            OrderTotals(order_id=session.session_id, energy_wh=cdr.energy_wh, amount=stated),
+            OrderTotals(order_id=session.session_id, energy_wh=session.energy_wh, amount=amount),
+        )
+        if difference is None or not disputed(difference, self.tolerance):
+            return None
+        return self._opened(
+            cdr, "ocpi", cdr.cdr_id, session.operator_id, difference, cdr.cost.currency
+        )
+
+    def _opened(
+        self,
+        source: Event,
+        origin: str,
+        document_id: str,
+        operator_id: str,
+        difference: Difference,
+        currency: str,
+    ) -> DisputeOpened:
+        dispute_id = f"{origin}:{difference.order_id}"
+        return DisputeOpened(
+            **event_meta(
+                stable_id("dispute", dispute_id), SOURCE, source.occurred_at, self.clock.now()
+            ),
+            dispute_id=dispute_id,
+            disputed_session=difference.order_id,
+            operator_id=OperatorId(operator_id),
+            origin=origin,
+            document_id=document_id,
+            stated_energy_wh=difference.stated_energy_wh,
+            stated_amount=difference.stated_amount,
+            recorded_energy_wh=difference.recorded_energy_wh,
+            recorded_amount=difference.recorded_amount,
+            currency=currency,
+        )
 
     def cost_so_far(self, session: SessionFacts, energy_wh: int) -> Decimal | None:
         price = self.price(session.connector_id, session.started_at)

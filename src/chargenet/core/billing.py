@@ -233,3 +233,44 @@ def reconcile(
                 )
             )
     return out
+
+
+# --- automatic disputes --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerance:
+    """How far an operator's figure may stray from the platform's before a dispute opens:
+    meters and bills round (T/CEC TotalPower has two decimals of kWh: 10 Wh; money is in
+    fen), so an exact comparison would dispute every rounding."""
+
+    energy_wh: int = 10
+    amount: Decimal = _FEN
+
+
+def disputed(difference: Difference, tolerance: Tolerance) -> bool:
+    """Whether a difference between stated and recorded figures is beyond the tolerance.
+    Only orders both sides know are disputed: a missing or extra order has nothing to
+    dispute yet (the operator's statement lists those in its answer)."""
+    if difference.kind in (DifferenceKind.MISSING, DifferenceKind.EXTRA):
+        return False
+    stated_e, recorded_e = difference.stated_energy_wh, difference.recorded_energy_wh
+    stated_a, recorded_a = difference.stated_amount, difference.recorded_amount
+    energy = (
+        stated_e is not None
+        and recorded_e is not None
+        and abs(stated_e - recorded_e) > tolerance.energy_wh
+    )
+    amount = (
+        stated_a is not None
+        and recorded_a is not None
+        and abs(stated_a - recorded_a) > tolerance.amount
+    )
+    return energy or amount
+
+
+def compare(stated: OrderTotals, recorded: OrderTotals) -> Difference | None:
+    """The difference between one order as stated and as recorded, if any (`reconcile`
+    for a single order both sides know)."""
+    found = reconcile([stated], [recorded], (datetime.max, datetime.min))
+    return found[0] if found else None

@@ -46,7 +46,12 @@ from chargenet.app.planning_build import scenario_event
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.access import Audience, OutsideScope, Role, declared
 from chargenet.core.errors import DomainError
-from chargenet.core.events import SessionEnded, Source
+from chargenet.core.events import (
+    ChargeDetailRecorded,
+    ChargeOrdersReconciled,
+    SessionEnded,
+    Source,
+)
 from chargenet.core.planning.scenario import Scenario
 from chargenet.entrypoints.dashboard import dashboard_parts
 
@@ -80,7 +85,8 @@ def payment_providers(platform: Platform) -> list[PaymentProvider]:
 async def settle_sessions(platform: Platform) -> None:
     """Charge each driver's session as it ends (from the bus), and every few minutes any
     ended session not charged yet (a restart, a lost notice): the charge's key makes a
-    second attempt change nothing."""
+    second attempt change nothing. Operators' statements and CDRs are compared with the
+    platform's figures as they come: a difference beyond the tolerance opens a dispute."""
     subscription = platform.bus.subscribe()
     try:
         await platform.settlement.settle_pending()
@@ -99,6 +105,8 @@ async def settle_sessions(platform: Platform) -> None:
                     await platform.settlement.settle_session(event.session_id)
                 except DomainError as exc:
                     log.warning("session %s not charged: %s", event.session_id, exc)
+            elif isinstance(event, ChargeDetailRecorded | ChargeOrdersReconciled):
+                await platform.settlement.examine(event)
     finally:
         subscription.close()
 

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -376,6 +376,24 @@ def drivers_router(
             raise _refused(exc) from exc
         return {"entry_id": entry.entry_id, "postings": _postings(entry.postings)}
 
+    @router.get("/settlement/disputes", **declared(Audience.OPERATOR))
+    async def disputes(
+        principal: Annotated[Principal, Depends(member)],
+        operator_id: str | None = None,
+        open_only: bool = True,
+        limit: int = Query(200, ge=1, le=1000),
+    ) -> Any:
+        """Disputes opened on operators' figures, with both sides' figures (operators:
+        their own)."""
+        if principal.role is Role.REGULATOR:
+            raise HTTPException(403, "operators and admins")
+        if principal.role is Role.OPERATOR:
+            if operator_id not in (None, principal.operator_id):
+                raise HTTPException(403, "operators see their own disputes only")
+            operator_id = principal.operator_id
+        rows = await run_in_threadpool(reads.disputes, operator_id, open_only, limit)
+        return [_dispute(r) for r in rows]
+
     @router.get("/settlement/operators/{operator_id}", **declared(Audience.OPERATOR))
     async def operator_balance(
         operator_id: str, principal: Annotated[Principal, Depends(member)]
@@ -427,6 +445,27 @@ def drivers_router(
         )
 
     return router
+
+
+def _dispute(row: dict[str, Any]) -> dict[str, Any]:
+    def money(amount: Decimal | None) -> str | None:
+        return None if amount is None else _text(amount)
+
+    return {
+        "dispute_id": row["dispute_id"],
+        "session_id": row["session_id"],
+        "operator_id": row["operator_id"],
+        "origin": row["origin"],
+        "document_id": row["document_id"],
+        "stated": {"energy_wh": row["stated_energy_wh"], "amount": money(row["stated_amount"])},
+        "recorded": {
+            "energy_wh": row["recorded_energy_wh"],
+            "amount": money(row["recorded_amount"]),
+        },
+        "currency": row["currency"],
+        "opened_at": row["opened_at"].isoformat(),
+        "decided_by": row["decided_by"],
+    }
 
 
 def _postings(postings: Sequence[Any]) -> list[dict[str, str]]:

@@ -24,6 +24,7 @@ from chargenet.adapters.storage.tables_settlement import (
     driver_tokens,
     drivers,
     ledger_accounts,
+    ledger_disputes,
     ledger_entries,
     ledger_postings,
     session_claims,
@@ -227,6 +228,19 @@ class SqlSettlementReads:
             if row is None:
                 return None
             return self._described(row, self._postings(conn, [entry_id]).get(entry_id, []))
+
+    def disputes(
+        self, operator_id: str | None, open_only: bool, limit: int
+    ) -> list[dict[str, Any]]:
+        query = select(ledger_disputes).order_by(
+            ledger_disputes.c.opened_at.desc(), ledger_disputes.c.dispute_id
+        )
+        if operator_id is not None:
+            query = query.where(ledger_disputes.c.operator_id == operator_id)
+        if open_only:
+            query = query.where(ledger_disputes.c.decided_by.is_(None))
+        with self._read.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query.limit(limit))]
 
     def entries_of(self, driver_id: str, limit: int) -> list[dict[str, Any]]:
         mine = [wallet(driver_id), arrears(driver_id)]

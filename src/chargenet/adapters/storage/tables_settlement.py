@@ -13,7 +13,7 @@ tokens, which are secrets, are never kept: only their digests.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, String, Table
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table
 
 from chargenet.adapters.storage.schema import ID, metadata
 from chargenet.adapters.storage.types import MicroAmount, UtcDateTime
@@ -88,7 +88,27 @@ token_uids = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+ledger_disputes = Table(
+    # Disputes opened on an operator's figures (settlement.dispute_opened): both sides'
+    # figures, and the dispute entry that decided it once an administrator has.
+    "ledger_disputes",
+    metadata,
+    Column("dispute_id", String(200), primary_key=True),
+    Column("session_id", String(ID), nullable=False, index=True),
+    Column("operator_id", String(ID), nullable=False, index=True),
+    Column("origin", String(16), nullable=False),
+    Column("document_id", String(200), nullable=False),
+    Column("stated_energy_wh", Integer, nullable=True),
+    Column("stated_amount", MicroAmount, nullable=True),
+    Column("recorded_energy_wh", Integer, nullable=True),
+    Column("recorded_amount", MicroAmount, nullable=True),
+    Column("currency", String(3), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("decided_by", String(200), nullable=True),
+)
+
 SETTLEMENT_STATE_TABLES: tuple[Table, ...] = (
+    ledger_disputes,
     session_claims,
     ledger_postings,
     ledger_entries,

@@ -20,12 +20,14 @@ from chargenet.adapters.storage.tables_settlement import (
     driver_tokens,
     drivers,
     ledger_accounts,
+    ledger_disputes,
     ledger_entries,
     ledger_postings,
     session_claims,
 )
 from chargenet.core.errors import Conflict, UnknownReference
 from chargenet.core.events import (
+    DisputeOpened,
     DriverRegistered,
     LedgerPosted,
     SessionClaimed,
@@ -34,6 +36,7 @@ from chargenet.core.events import (
 )
 from chargenet.core.ledger import (
     AccountKind,
+    EntryKind,
     LimitBreached,
     account_kind,
     arrears,
@@ -215,10 +218,45 @@ def _apply_posting(conn: Connection, event: LedgerPosted) -> None:
         )
 
 
+    if entry.kind is EntryKind.DISPUTE and entry.reference.startswith("charge:"):
+        # A dispute entry about a session decides the disputes open on it.
+        conn.execute(
+            update(ledger_disputes)
+            .where(
+                ledger_disputes.c.session_id == entry.reference.removeprefix("charge:"),
+                ledger_disputes.c.decided_by.is_(None),
+            )
+            .values(decided_by=entry.entry_id)
+        )
+
+
+def _apply_dispute(conn: Connection, event: DisputeOpened) -> None:
+    # The first statement of a dispute holds: a resent CDR or statement opens nothing.
+    insert_ignore(
+        conn,
+        ledger_disputes,
+        {
+            "dispute_id": event.dispute_id,
+            "session_id": event.disputed_session,
+            "operator_id": event.operator_id,
+            "origin": event.origin,
+            "document_id": event.document_id,
+            "stated_energy_wh": event.stated_energy_wh,
+            "stated_amount": event.stated_amount,
+            "recorded_energy_wh": event.recorded_energy_wh,
+            "recorded_amount": event.recorded_amount,
+            "currency": event.currency,
+            "opened_at": event.occurred_at,
+            "decided_by": None,
+        },
+    )
+
+
 APPLIERS: dict[type[Any], Callable[[Connection, Any], None]] = {
     DriverRegistered: _apply_driver,
     TokenRegistered: _apply_token,
     TokenStatusChanged: _apply_token_status,
     LedgerPosted: _apply_posting,
     SessionClaimed: _apply_claim,
+    DisputeOpened: _apply_dispute,
 }
