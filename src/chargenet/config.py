@@ -73,6 +73,9 @@ class Settings:
     # tokens; "open" every token accepted (supervision only, no driver accounts); "auto"
     # tokens once any driver token is registered, open until then.
     ocpp_authorization: str = "auto"
+    # Keys the digests of drivers' tokens (HMAC-SHA256; docs/settlement.md). Keep it out of
+    # the database; unset, a public development secret is used and a warning logged.
+    token_secret: str | None = None
     settlement_fee_rate: Decimal = Decimal("0.01")  # the platform's share of each charge
     # How far an operator's figures for a session may stray from the platform's before a
     # dispute opens by itself (docs/settlement.md: automatic disputes).
@@ -125,6 +128,7 @@ class Settings:
             ("openadr_vtn_url", str),
             ("openadr_ven_name", str),
             ("ocpp_authorization", str),
+            ("token_secret", str),
             ("settlement_fee_rate", Decimal),
             ("dispute_energy_tolerance_wh", int),
             ("dispute_amount_tolerance", Decimal),

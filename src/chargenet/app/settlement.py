@@ -34,6 +34,7 @@ from chargenet.core.drivers import (
     TokenKind,
     TokenState,
     authorise,
+    legacy_token_digest,
     token_digest,
     token_problems,
 )
@@ -48,6 +49,7 @@ from chargenet.core.events import (
     SessionClaimed,
     Source,
     TokenRegistered,
+    TokenRekeyed,
     TokenStatusChanged,
     event_meta,
 )
@@ -166,6 +168,10 @@ class SettlementReads(Protocol):
 
     def forget_uid(self, digest: str) -> None: ...
 
+    def uid_of(self, digest: str) -> str | None:
+        """The kept text of a card or VIN (None for app tokens and unknown digests)."""
+        ...
+
 
 # --- drivers and tokens ------------------------------------------------------------------
 
@@ -280,6 +286,38 @@ class DriverService:
             self.reads.keep_uid(digest, token, now)
         return IssuedToken(digest, kind, token)
 
+    async def rekey(self, token: str) -> str:
+        """The digest the platform holds a token under, re-keying it first when it was
+        registered under the unkeyed digest of earlier versions (its text is at hand
+        only when presented, or kept for a card or VIN)."""
+        digest, legacy = token_digest(token), legacy_token_digest(token)
+        if self.reads.token(digest) is not None or self.reads.token(legacy) is None:
+            return digest
+        await self._record(
+            [
+                TokenRekeyed(
+                    **event_meta(stable_id("rekey", legacy, digest), SOURCE, self.clock.now()),
+                    token_digest=legacy,
+                    new_digest=digest,
+                )
+            ]
+        )
+        if self.reads.uid_of(legacy) is not None:
+            self.reads.keep_uid(digest, token, self.clock.now())
+            self.reads.forget_uid(legacy)
+        return digest
+
+    async def rekey_known(self) -> int:
+        """Re-key every card and VIN registered under the unkeyed digest (their text is
+        kept for local lists); app tokens, whose text is never kept, are re-keyed when
+        next presented. Run at start; the number re-keyed."""
+        done = 0
+        for uid, state in await asyncio.to_thread(self.reads.local_list):
+            if state.digest == legacy_token_digest(uid) != token_digest(uid):
+                await self.rekey(uid)
+                done += 1
+        return done
+
     async def claim(self, session_id: str, digest: str) -> None:
         await self._record(
             [
@@ -342,7 +380,17 @@ class Authoriser:
             return Authorisation(AuthStatus.ACCEPTED)
         if not token:
             return Authorisation(AuthStatus.INVALID)
-        return self.authorise_digest(token_digest(token))
+        return self.authorise_digest(self.known_digest(token))
+
+    def known_digest(self, token: str) -> str:
+        """The digest a token is held under: the keyed one, else the unkeyed digest of a
+        token registered before digests were keyed and not re-keyed yet."""
+        digest = token_digest(token)
+        if self.reads.token(digest) is None:
+            legacy = legacy_token_digest(token)
+            if self.reads.token(legacy) is not None:
+                return legacy
+        return digest
 
     def authorise_digest(self, digest: str) -> Authorisation:
         state = self.reads.token(digest)
@@ -756,7 +804,8 @@ class RemoteCharging:
             )
             token = issued.token
         else:
-            held = self.reads.token(token_digest(token))
+            # Re-keyed now if need be: the charger reports the keyed digest on the session.
+            held = self.reads.token(await self.drivers.rekey(token))
             if held is None or held.driver_id != driver_id:
                 raise UnknownReference("token", "(given)")
         verdict = self.authoriser.authorise_digest(token_digest(token))

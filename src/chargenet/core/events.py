@@ -1683,3 +1683,24 @@ class DisputeOpened(Event):
         if len(self.currency) != 3 or not self.currency.isalpha():
             out.append(f"currency must be an ISO 4217 code, got {self.currency!r}")
         return out
+
+
+# --- drivers: keyed token digests -----------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenRekeyed(Event):
+    """A token registered under the unkeyed digest of earlier versions, now held under the
+    deployment's keyed digest (core.drivers.token_digest). The old digest stays known, so
+    the sessions that name it still find their driver."""
+
+    TYPE: ClassVar[str] = "driver.token_rekeyed"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"token_digest": 64, "new_digest": 64}
+    token_digest: str
+    new_digest: str
+
+    def body_problems(self) -> list[str]:
+        out = _empty(token_digest=self.token_digest, new_digest=self.new_digest)
+        if self.token_digest == self.new_digest:
+            out.append("a token is re-keyed to another digest")
+        return out

@@ -89,6 +89,10 @@ async def settle_sessions(platform: Platform) -> None:
     platform's figures as they come: a difference beyond the tolerance opens a dispute."""
     subscription = platform.bus.subscribe()
     try:
+        try:
+            await platform.drivers.rekey_known()  # cards and VINs of unkeyed digests
+        except DomainError as exc:
+            log.warning("tokens not re-keyed: %s", exc)
         await platform.settlement.settle_pending()
         loop = asyncio.get_running_loop()
         sweep_at = loop.time() + SETTLE_EVERY_S
@@ -190,7 +194,10 @@ def create_app(
     app.include_router(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)
     )
-    app.include_router(commands_router(platform.orders, platform.read, auth))
+    local_list = platform.settlement_reads.local_list if platform.settlement_reads else None
+    app.include_router(
+        commands_router(platform.orders, platform.read, auth, local_list, platform.clock.now)
+    )
     app.include_router(orderly_router(platform.orderly, auth))
     app.include_router(incidents_router(platform.incidents, platform.read, auth))
     app.include_router(inspections_router(platform.inspections, auth))

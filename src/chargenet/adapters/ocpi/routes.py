@@ -38,7 +38,6 @@ from chargenet.adapters.ocpi.wire import (
 )
 from chargenet.app.ocpi import Caller, CredentialKind, PeerKind, PeerStatus, Row
 from chargenet.core.access import Audience, declared
-from chargenet.core.drivers import token_digest
 from chargenet.core.text import storable_text
 from chargenet.kit.bounds import INT64_MAX, DocumentRefused, loads, read_capped
 from chargenet.kit.ids import stable_id
@@ -460,7 +459,7 @@ def _token_routes(p: OcpiParty, route: Router) -> None:
             kind = ocpi_tokens.KINDS.get(request.query_params.get("type", "RFID"))
             if kind is None:
                 raise OcpiError(Status.INVALID_PARAMETERS, "type is RFID, APP_USER or OTHER")
-            digest = token_digest(uid)
+            digest = await asyncio.to_thread(authoriser.known_digest, uid)
             state = await asyncio.to_thread(book.token, digest)
             if state is None or state.kind is not kind:
                 raise OcpiError(Status.UNKNOWN_TOKEN, f"unknown Token {uid!r}", 404)

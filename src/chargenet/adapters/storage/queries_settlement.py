@@ -106,7 +106,7 @@ class SqlSettlementReads:
     def tokens_of(self, driver_id: str) -> list[dict[str, Any]]:
         query = (
             select(driver_tokens)
-            .where(driver_tokens.c.driver_id == driver_id)
+            .where(driver_tokens.c.driver_id == driver_id, driver_tokens.c.rekeyed_to.is_(None))
             .order_by(driver_tokens.c.registered_at)
         )
         with self._read.connect() as conn:
@@ -168,6 +168,13 @@ class SqlSettlementReads:
     def forget_uid(self, digest: str) -> None:
         with self._write.begin() as conn:
             conn.execute(delete(token_uids).where(token_uids.c.token_digest == digest))
+
+    def uid_of(self, digest: str) -> str | None:
+        with self._read.connect() as conn:
+            found = conn.execute(
+                select(token_uids.c.uid).where(token_uids.c.token_digest == digest)
+            ).scalar()
+        return None if found is None else str(found)
 
     # the ledger
 

@@ -41,6 +41,9 @@ driver_tokens = Table(
     Column("expires_at", UtcDateTime, nullable=True),
     Column("registered_at", UtcDateTime, nullable=False),
     Column("as_of", UtcDateTime, nullable=False),
+    # Set on a token registered under the unkeyed digest once it is held under the keyed
+    # one (driver.token_rekeyed): kept for the sessions that name it, never listed.
+    Column("rekeyed_to", String(64), nullable=True),
 )
 
 ledger_accounts = Table(

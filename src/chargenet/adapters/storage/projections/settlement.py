@@ -32,6 +32,7 @@ from chargenet.core.events import (
     LedgerPosted,
     SessionClaimed,
     TokenRegistered,
+    TokenRekeyed,
     TokenStatusChanged,
 )
 from chargenet.core.ledger import (
@@ -143,6 +144,25 @@ def _apply_token_status(conn: Connection, event: TokenStatusChanged) -> None:
     )
 
 
+def _apply_rekey(conn: Connection, event: TokenRekeyed) -> None:
+    held = fetch_row(conn, driver_tokens, token_digest=event.token_digest)
+    if held is None:
+        raise UnknownReference("token", event.token_digest)
+    if held["rekeyed_to"] is not None and held["rekeyed_to"] != event.new_digest:
+        raise Conflict("this token was re-keyed to another digest")
+    other = fetch_row(conn, driver_tokens, token_digest=event.new_digest)
+    if other is not None and other["driver_id"] != held["driver_id"]:
+        raise Conflict("this token belongs to another driver")
+    insert_ignore(
+        conn, driver_tokens, {**held, "token_digest": event.new_digest, "rekeyed_to": None}
+    )
+    conn.execute(
+        update(driver_tokens)
+        .where(driver_tokens.c.token_digest == event.token_digest)
+        .values(rekeyed_to=event.new_digest)
+    )
+
+
 def _apply_claim(conn: Connection, event: SessionClaimed) -> None:
     if fetch_row(conn, driver_tokens, token_digest=event.token_digest) is None:
         raise UnknownReference("token", event.token_digest)
@@ -217,7 +237,6 @@ def _apply_posting(conn: Connection, event: LedgerPosted) -> None:
             },
         )
 
-
     if entry.kind is EntryKind.DISPUTE and entry.reference.startswith("charge:"):
         # A dispute entry about a session decides the disputes open on it.
         conn.execute(
@@ -256,6 +275,7 @@ APPLIERS: dict[type[Any], Callable[[Connection, Any], None]] = {
     DriverRegistered: _apply_driver,
     TokenRegistered: _apply_token,
     TokenStatusChanged: _apply_token_status,
+    TokenRekeyed: _apply_rekey,
     LedgerPosted: _apply_posting,
     SessionClaimed: _apply_claim,
     DisputeOpened: _apply_dispute,

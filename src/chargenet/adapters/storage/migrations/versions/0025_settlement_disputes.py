@@ -1,4 +1,5 @@
-"""settlement: disputes opened automatically on operators' figures (ledger_disputes)
+"""settlement: disputes opened automatically on operators' figures (ledger_disputes);
+tokens re-keyed from the unkeyed digest (driver_tokens.rekeyed_to)
 
 Revision ID: 0025
 Revises: 0018
@@ -22,6 +23,8 @@ _T = chargenet.adapters.storage.types
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("driver_tokens") as batch:
+        batch.add_column(sa.Column("rekeyed_to", sa.String(length=64), nullable=True))
     op.create_table(
         "ledger_disputes",
         sa.Column("dispute_id", sa.String(length=200), nullable=False),
@@ -50,3 +53,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_ledger_disputes_operator_id"), table_name="ledger_disputes")
     op.drop_index(op.f("ix_ledger_disputes_session_id"), table_name="ledger_disputes")
     op.drop_table("ledger_disputes")
+    with op.batch_alter_table("driver_tokens") as batch:
+        batch.drop_column("rekeyed_to")
