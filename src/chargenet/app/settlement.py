@@ -166,6 +166,13 @@ class SettlementReads(Protocol):
         """Disputes opened on operators' figures, newest first."""
         ...
 
+    def operator_totals(
+        self, start: datetime, end: datetime, operator_id: str | None = None
+    ) -> tuple[dict[str, Decimal], list[tuple[str, str, int, Decimal]]]:
+        """Operators' accounts: balances at `start`; (account, kind, count, amount) of
+        their postings in [start, end)."""
+        ...
+
     def forget_uid(self, digest: str) -> None: ...
 
     def uid_of(self, digest: str) -> str | None:
@@ -726,6 +733,33 @@ class SettlementService:
     def cost_so_far(self, session: SessionFacts, energy_wh: int) -> Decimal | None:
         price = self.price(session.connector_id, session.started_at)
         return None if price is None else price_session(price, energy_wh)
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorStatement:
+    """What the platform owes an operator over a period: the balance at its start, the
+    movements by kind (how many, how much), the balance at its end."""
+
+    operator_id: str
+    opening: Decimal
+    movements: dict[str, tuple[int, Decimal]]
+    closing: Decimal
+
+
+def statements(
+    opening: dict[str, Decimal], totals: Sequence[tuple[str, str, int, Decimal]]
+) -> list[OperatorStatement]:
+    """Operators' statements from their accounts' opening balances and totals by kind."""
+    moves: dict[str, dict[str, tuple[int, Decimal]]] = {}
+    for account, kind, count, amount in totals:
+        moves.setdefault(account, {})[kind] = (count, amount)
+    out = []
+    for account in sorted(set(opening) | set(moves)):
+        start = opening.get(account, Decimal(0))
+        mine = moves.get(account, {})
+        closing = start + sum((a for _, a in mine.values()), Decimal(0))
+        out.append(OperatorStatement(account.partition(":")[2], cents(start), mine, cents(closing)))
+    return out
 
 
 def entry_kind(entry: dict[str, Any]) -> EntryKind:

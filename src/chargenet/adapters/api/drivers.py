@@ -26,6 +26,7 @@ from chargenet.app.settlement import (
     RemoteCharging,
     SettlementRefused,
     SettlementService,
+    statements,
 )
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.drivers import TokenKind
@@ -393,6 +394,34 @@ def drivers_router(
             operator_id = principal.operator_id
         rows = await run_in_threadpool(reads.disputes, operator_id, open_only, limit)
         return [_dispute(r) for r in rows]
+
+    @router.get("/settlement/statements", **declared(Audience.OPERATOR))
+    async def month_statements(
+        principal: Annotated[Principal, Depends(member)],
+        month: str = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, local"),
+    ) -> Any:
+        """Every operator's statement of one local month: opening balance, movements by
+        kind (count and amount), closing balance; summed by the database (operators: their
+        own)."""
+        if principal.role is Role.REGULATOR:
+            raise HTTPException(403, "operators and admins")
+        first = date(int(month[:4]), int(month[5:]), 1)
+        after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        start, end = local_midnight_utc(first, zone), local_midnight_utc(after, zone)
+        only = principal.operator_id if principal.role is Role.OPERATOR else None
+        opening, totals = await run_in_threadpool(reads.operator_totals, start, end, only)
+        return [
+            {
+                "operator_id": s.operator_id,
+                "opening": _text(s.opening),
+                "movements": {
+                    kind: {"count": n, "amount": _text(amount)}
+                    for kind, (n, amount) in sorted(s.movements.items())
+                },
+                "closing": _text(s.closing),
+            }
+            for s in statements(opening, totals)
+        ]
 
     @router.get("/settlement/operators/{operator_id}", **declared(Audience.OPERATOR))
     async def operator_balance(

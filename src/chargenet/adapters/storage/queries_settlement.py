@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, exists, func, literal, or_, select
 
+from chargenet.adapters.storage import like
 from chargenet.adapters.storage.projections._sql import upsert
 from chargenet.adapters.storage.schema import (
     chargers,
@@ -33,7 +34,14 @@ from chargenet.adapters.storage.tables_settlement import (
 from chargenet.adapters.storage.tables_tcec import station_prices
 from chargenet.app.settlement import SessionFacts, UnitPrice
 from chargenet.core.drivers import TokenKind, TokenState
-from chargenet.core.ledger import AccountKind, EntryKind, account_kind, arrears, wallet
+from chargenet.core.ledger import (
+    AccountKind,
+    EntryKind,
+    account_kind,
+    arrears,
+    operator_account,
+    wallet,
+)
 from chargenet.core.sessions import SessionState
 from chargenet.core.tariffs import TariffPeriod, price_at
 from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ, to_local
@@ -295,6 +303,52 @@ class SqlSettlementReads:
                 .order_by(ledger_postings.c.posted_at, ledger_postings.c.entry_id)
             ).all()
         return opening or Decimal(0), [dict(r._mapping) for r in rows]
+
+    def operator_totals(
+        self, start: datetime, end: datetime, operator_id: str | None = None
+    ) -> tuple[dict[str, Decimal], list[tuple[str, str, int, Decimal]]]:
+        """Opening balances at `start` of operators' accounts, and (account, kind, count,
+        amount) of their postings in [start, end): summed in SQL, one row per account and
+        kind whatever the number of sessions, on the (account, posted_at) index."""
+        with self._read.connect() as conn:
+            if operator_id is None:
+                accounts = list(
+                    conn.execute(
+                        select(ledger_accounts.c.account).where(
+                            like.starts_with(ledger_accounts.c.account, "operator:")
+                        )
+                    ).scalars()
+                )
+            else:
+                accounts = [operator_account(operator_id)]
+            if not accounts:
+                return {}, []
+            mine = ledger_postings.c.account.in_(accounts)
+            opening = {
+                r.account: r.amount
+                for r in conn.execute(
+                    select(
+                        ledger_postings.c.account,
+                        func.sum(ledger_postings.c.amount).label("amount"),
+                    )
+                    .where(mine, ledger_postings.c.posted_at < start)
+                    .group_by(ledger_postings.c.account)
+                )
+            }
+            rows = conn.execute(
+                select(
+                    ledger_postings.c.account,
+                    ledger_entries.c.kind,
+                    func.count(),
+                    func.sum(ledger_postings.c.amount),
+                )
+                .join(ledger_entries, ledger_entries.c.entry_id == ledger_postings.c.entry_id)
+                .where(
+                    mine, ledger_postings.c.posted_at >= start, ledger_postings.c.posted_at < end
+                )
+                .group_by(ledger_postings.c.account, ledger_entries.c.kind)
+            ).all()
+        return opening, [(a, k, int(n), Decimal(t)) for a, k, n, t in rows]
 
     def refunded(self, charge_id: str) -> Decimal:
         query = (
