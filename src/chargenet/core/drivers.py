@@ -62,8 +62,11 @@ def token_digest(token: str) -> str:
     """The digest that stands for a token's text everywhere chargenet keeps it: HMAC-SHA256
     keyed with the deployment's secret. A card's uid or a VIN has few enough values to be
     found by trying them all against an unkeyed hash; without the secret, which is not in
-    the database, a copy of the database does not give them away."""
-    return hmac.new(_secret, _DOMAIN + token.encode(), hashlib.sha256).hexdigest()[:40]
+    the database, a copy of the database does not give them away. Case does not count:
+    a token is a CiString in OCPP 1.6 (IdToken), 2.0.1 (idToken) and OCPI 2.2.1 (Token
+    uid), and a CPO may hand back the uid it was given in another case."""
+    text = token.upper().encode()
+    return hmac.new(_secret, _DOMAIN + text, hashlib.sha256).hexdigest()[:40]
 
 
 def legacy_token_digest(token: str) -> str:

@@ -93,6 +93,14 @@ class OcpiCommands:
             except PeerFailed as exc:
                 return OrderResult(OrderOutcome.FAILED, str(exc), failure=Failure.ERROR)
             response = answer.get("data") or {}
+            if isinstance(response, list) and len(response) == 1:
+                # mod_commands.asciidoc § 13.2.1: data is one CommandResponse; some CPOs
+                # (extrawest-ocpi) send it as a list of one.
+                response = response[0]
+            if not isinstance(response, dict):
+                return OrderResult(
+                    OrderOutcome.FAILED, "CommandResponse unreadable", failure=Failure.ERROR
+                )
             result = str(response.get("result", ""))
             if result != "ACCEPTED":
                 return OrderResult(OrderOutcome.REJECTED, f"CommandResponse {result}", response)
