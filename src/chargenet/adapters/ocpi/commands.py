@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from chargenet.adapters.ocpi.ids import split_global
+from chargenet.adapters.ocpi.ids import route, split_global
 from chargenet.adapters.ocpi.outbound import connector_local_id, evse_uid
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.wire import PeerFailed, utc_text
@@ -87,8 +87,15 @@ class OcpiCommands:
         self._waiting[uid] = future
         try:
             try:
+                cpo = next(
+                    (p for p, op in peer.writable.items() if op == charger["operator_id"]), None
+                )
                 _, answer = await self.party.client.call(
-                    "POST", f"{url.rstrip('/')}/{kind}", peer.token_out, json=body
+                    "POST",
+                    f"{url.rstrip('/')}/{kind}",
+                    peer.token_out,
+                    json=body,
+                    route=route(cpo, identity.party),
                 )
             except PeerFailed as exc:
                 return OrderResult(OrderOutcome.FAILED, str(exc), failure=Failure.ERROR)

@@ -163,6 +163,8 @@ def _endpoints(p: OcpiParty) -> list[dict[str, str]]:
         out.append({"identifier": module, "role": "SENDER", "url": f"{base}/sender/{module}"})
         # The trailing slash lets parties that append CC/PID/ID to the URL reach the object.
         out.append({"identifier": module, "role": "RECEIVER", "url": f"{base}/receiver/{module}/"})
+    # as a hub: the parties connected to us (mod_hub_client_info 15.3.2, Sender interface)
+    out.append({"identifier": "hubclientinfo", "role": "SENDER", "url": f"{base}/hubclientinfo"})
     if p.tokens is not None:
         # as eMSP: the drivers' tokens (mod_tokens: the eMSP is the Sender)
         out.append({"identifier": "tokens", "role": "SENDER", "url": f"{base}/sender/tokens"})
@@ -253,6 +255,30 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
         return await _guard(p, work)
 
     route(f"/{VERSION}/credentials", ["GET", "POST", "PUT", "DELETE"], credentials)
+
+    async def hub_client_info(request: Request) -> Response:
+        """The parties connected to us, with their status (HubClientInfo Sender, 15.3.2),
+        last updated in [date_from, date_to), paginated. A configuration module: read during
+        registration too (a province reads it on our credentials), never routed (4.1.8.2)."""
+
+        async def work() -> Reply:
+            await _caller(p, request, registration=True)
+            date_from, date_to, offset, limit, given = _window(request)
+            infos = [
+                c
+                for c in await p.registration.client_infos()
+                if (date_from is None or parse_time(c["last_updated"]) >= date_from)
+                and (date_to is None or parse_time(c["last_updated"]) < date_to)
+            ]
+            page = infos[offset : offset + limit]
+            headers = page_headers(
+                f"{identity.version_url}/hubclientinfo", given, offset, limit, len(page), len(infos)
+            )
+            return Reply(data=page, headers=headers)
+
+        return await _guard(p, work)
+
+    route(f"/{VERSION}/hubclientinfo", ["GET"], hub_client_info)
 
     # --- receivers ------------------------------------------------------------------------
 
