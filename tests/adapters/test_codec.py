@@ -12,7 +12,7 @@ import pytest
 from chargenet.adapters import codec
 from chargenet.core.areas import AreaLevel
 from chargenet.core.billing import Bill, BilledPeriod, Difference, DifferenceKind
-from chargenet.core.drivers import TokenKind, token_digest
+from chargenet.core.drivers import TokenKind, legacy_token_digest, token_digest
 from chargenet.core.events import (
     EVENT_TYPES,
     AlarmAcknowledged,
@@ -82,6 +82,7 @@ from chargenet.core.events import (
     TariffPublished,
     TariffWithdrawn,
     TokenRegistered,
+    TokenRekeyed,
     TokenStatusChanged,
     ZombieClosed,
     ZombieDetected,
@@ -517,6 +518,9 @@ SAMPLES: list[Event] = [
             topup("topup:manual:1", "D1", Decimal("50.00"), "manual", Decimal(0), "CNY"),
             memo="counter",
         ),
+    ),
+    TokenRekeyed(
+        **meta(), token_digest=legacy_token_digest("04A1B2C3"), new_digest=token_digest("04A1B2C3")
     ),
     DisputeOpened(
         **meta(),
