@@ -4,9 +4,9 @@
 statement reads them), in the same process on the same SQLite file.
 
 The ledger is filled as the projection leaves it (an entry and its three postings for
-each session: the driver's wallet, the operator, the platform's fee), written straight
-into the tables so that the fill takes minutes, not the hours the checked ingest path
-would; a quarter as many sessions in the month before give the opening balances.
+each session: the driver's wallet, the operator, the platform's fee, each with its kind),
+written straight into the tables so that the fill takes minutes, not the hours the checked
+ingest path would; a quarter as many sessions in the month before give the opening balances.
 
     PYTHONPATH=src .venv/bin/python -m benchmarks.settlement.statements \
         [--sessions 1000000] [--operators 200] [--runs 3]
@@ -64,15 +64,11 @@ def _fill(path: Path, sessions: int, operators: int) -> None:
                     fee = (total / 100).quantize(Decimal("0.01"))
                     key = f"charge:S{n}"
                     entries.append((key, "charge", "CNY", f"S{n}", "", stamp))
+                    operator = operator_account(f"OP{n % operators}")
                     postings += [
-                        (key, wallet(f"d{n % DRIVERS}"), -to_micro_units(total), stamp),
-                        (
-                            key,
-                            operator_account(f"OP{n % operators}"),
-                            to_micro_units(total - fee),
-                            stamp,
-                        ),
-                        (key, PLATFORM_FEES, to_micro_units(fee), stamp),
+                        (key, wallet(f"d{n % DRIVERS}"), -to_micro_units(total), stamp, "charge"),
+                        (key, operator, to_micro_units(total - fee), stamp, "charge"),
+                        (key, PLATFORM_FEES, to_micro_units(fee), stamp, "charge"),
                     ]
                 cur.executemany(
                     "INSERT INTO ledger_entries (entry_id, kind, currency, reference, memo,"
@@ -80,8 +76,8 @@ def _fill(path: Path, sessions: int, operators: int) -> None:
                     entries,
                 )
                 cur.executemany(
-                    "INSERT INTO ledger_postings (entry_id, account, amount, posted_at)"
-                    " VALUES (?, ?, ?, ?)",
+                    "INSERT INTO ledger_postings (entry_id, account, amount, posted_at, kind)"
+                    " VALUES (?, ?, ?, ?, ?)",
                     postings,
                 )
                 raw.commit()

@@ -309,7 +309,8 @@ class SqlSettlementReads:
     ) -> tuple[dict[str, Decimal], list[tuple[str, str, int, Decimal]]]:
         """Opening balances at `start` of operators' accounts, and (account, kind, count,
         amount) of their postings in [start, end): summed in SQL, one row per account and
-        kind whatever the number of sessions, on the (account, posted_at) index."""
+        kind whatever the number of sessions, from the index on (account, posted_at, kind,
+        amount) alone."""
         with self._read.connect() as conn:
             if operator_id is None:
                 accounts = list(
@@ -338,15 +339,14 @@ class SqlSettlementReads:
             rows = conn.execute(
                 select(
                     ledger_postings.c.account,
-                    ledger_entries.c.kind,
+                    ledger_postings.c.kind,
                     func.count(),
                     func.sum(ledger_postings.c.amount),
                 )
-                .join(ledger_entries, ledger_entries.c.entry_id == ledger_postings.c.entry_id)
                 .where(
                     mine, ledger_postings.c.posted_at >= start, ledger_postings.c.posted_at < end
                 )
-                .group_by(ledger_postings.c.account, ledger_entries.c.kind)
+                .group_by(ledger_postings.c.account, ledger_postings.c.kind)
             ).all()
         return opening, [(a, k, int(n), Decimal(t)) for a, k, n, t in rows]
 

@@ -234,6 +234,7 @@ def _apply_posting(conn: Connection, event: LedgerPosted) -> None:
                 "account": p.account,
                 "amount": p.amount,
                 "posted_at": event.occurred_at,
+                "kind": entry.kind.value,
             },
         )
 

@@ -1,5 +1,6 @@
 """settlement: disputes opened automatically on operators' figures (ledger_disputes);
-tokens re-keyed from the unkeyed digest (driver_tokens.rekeyed_to)
+tokens re-keyed from the unkeyed digest (driver_tokens.rekeyed_to); postings carry their
+entry's kind, and statements read them from one covering index
 
 Revision ID: 0025
 Revises: 0018
@@ -25,6 +26,19 @@ _T = chargenet.adapters.storage.types
 def upgrade() -> None:
     with op.batch_alter_table("driver_tokens") as batch:
         batch.add_column(sa.Column("rekeyed_to", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("ledger_postings") as batch:
+        batch.add_column(sa.Column("kind", sa.String(length=16), nullable=True))
+    op.execute(
+        "UPDATE ledger_postings SET kind = (SELECT e.kind FROM ledger_entries e"
+        " WHERE e.entry_id = ledger_postings.entry_id)"
+    )
+    op.drop_index("ix_ledger_postings_account_posted", table_name="ledger_postings")
+    op.create_index(
+        "ix_ledger_postings_statement",
+        "ledger_postings",
+        ["account", "posted_at", "kind", "amount"],
+        unique=False,
+    )
     op.create_table(
         "ledger_disputes",
         sa.Column("dispute_id", sa.String(length=200), nullable=False),
@@ -53,5 +67,14 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_ledger_disputes_operator_id"), table_name="ledger_disputes")
     op.drop_index(op.f("ix_ledger_disputes_session_id"), table_name="ledger_disputes")
     op.drop_table("ledger_disputes")
+    op.drop_index("ix_ledger_postings_statement", table_name="ledger_postings")
+    op.create_index(
+        "ix_ledger_postings_account_posted",
+        "ledger_postings",
+        ["account", "posted_at"],
+        unique=False,
+    )
+    with op.batch_alter_table("ledger_postings") as batch:
+        batch.drop_column("kind")
     with op.batch_alter_table("driver_tokens") as batch:
         batch.drop_column("rekeyed_to")
