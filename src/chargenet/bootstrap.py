@@ -76,6 +76,8 @@ from chargenet.app.settlement import (
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_config import SupervisionConfig, config_from_mapping
 from chargenet.config import Settings
+from chargenet.core.billing import Tolerance
+from chargenet.core.drivers import DEVELOPMENT_TOKEN_SECRET, use_token_secret
 from chargenet.core.events import Event
 from chargenet.core.tariffs import GridTou, grid_tou_from_toml
 from chargenet.kit.clock import Clock, SystemClock
@@ -126,6 +128,10 @@ class Platform:
             self.pipeline,
             self.clock,
             fee_rate=self.settings.settlement_fee_rate,
+            tolerance=Tolerance(
+                self.settings.dispute_energy_tolerance_wh, self.settings.dispute_amount_tolerance
+            ),
+            currency=self.settings.currency,
         )
 
     @cached_property
@@ -224,6 +230,11 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
     elif not store.is_current():
         raise RuntimeError("the database schema is not current: run `chargenet db upgrade`")
     clock = clock or SystemClock()
+    if settings.token_secret:
+        use_token_secret(settings.token_secret)
+    else:
+        log.warning("CHARGENET_TOKEN_SECRET is not set: token digests use the development key")
+        use_token_secret(DEVELOPMENT_TOKEN_SECRET)
     history.ensure_ahead(store.engine, clock.now())  # PostgreSQL: months to write into
     bus = MemoryBus()
     ingestor = EventIngestor(store, bus, delivery_rules(settings))

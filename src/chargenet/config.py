@@ -100,7 +100,14 @@ class Settings:
     # tokens; "open" every token accepted (supervision only, no driver accounts); "auto"
     # tokens once any driver token is registered, open until then.
     ocpp_authorization: str = "auto"
+    # Keys the digests of drivers' tokens (HMAC-SHA256; docs/settlement.md). Keep it out of
+    # the database; unset, a public development secret is used and a warning logged.
+    token_secret: str | None = None
     settlement_fee_rate: Decimal = Decimal("0.01")  # the platform's share of each charge
+    # How far an operator's figures for a session may stray from the platform's before a
+    # dispute opens by itself (docs/settlement.md: automatic disputes).
+    dispute_energy_tolerance_wh: int = 10
+    dispute_amount_tolerance: Decimal = Decimal("0.01")
     # WeChat Pay API v3 notifications (docs/settlement.md): all three set to take them
     wechatpay_apiv3_key: str | None = None  # 32 characters
     wechatpay_platform_cert: str | None = None  # PEM file: certificate or public key
@@ -160,7 +167,10 @@ class Settings:
             ("openadr_ven_name", str),
             ("openadr_opt_out", str),
             ("ocpp_authorization", str),
+            ("token_secret", str),
             ("settlement_fee_rate", Decimal),
+            ("dispute_energy_tolerance_wh", int),
+            ("dispute_amount_tolerance", Decimal),
             ("wechatpay_apiv3_key", str),
             ("wechatpay_platform_cert", str),
             ("wechatpay_platform_serial", str),

@@ -12,7 +12,7 @@ import pytest
 from chargenet.adapters import codec
 from chargenet.core.areas import AreaLevel
 from chargenet.core.billing import Bill, BilledPeriod, Difference, DifferenceKind
-from chargenet.core.drivers import TokenKind, token_digest
+from chargenet.core.drivers import TokenKind, legacy_token_digest, token_digest
 from chargenet.core.events import (
     EVENT_TYPES,
     AlarmAcknowledged,
@@ -38,6 +38,7 @@ from chargenet.core.events import (
     DemandResponseCalled,
     DemandResponseScope,
     DemonstrationDesignated,
+    DisputeOpened,
     DriverRegistered,
     EnergyStatsReported,
     EquipmentNoticed,
@@ -83,6 +84,7 @@ from chargenet.core.events import (
     TariffPublished,
     TariffWithdrawn,
     TokenRegistered,
+    TokenRekeyed,
     TokenStatusChanged,
     ZombieClosed,
     ZombieDetected,
@@ -528,6 +530,21 @@ SAMPLES: list[Event] = [
         hours="Mo-Fr 18:00-08:00; Sa-Su 00:00-24:00",
         set_by="xinfu-bureau",
         note="机关单位内部充电桩错时开放",
+    ),
+    TokenRekeyed(
+        **meta(), token_digest=legacy_token_digest("04A1B2C3"), new_digest=token_digest("04A1B2C3")
+    ),
+    DisputeOpened(
+        **meta(),
+        dispute_id="ocpi:S1",
+        disputed_session="S1",
+        operator_id="OP1",
+        origin="ocpi",
+        document_id="CN*ABC*CDR1",
+        stated_energy_wh=12_500,
+        stated_amount=Decimal("13.20"),
+        recorded_energy_wh=11_000,
+        recorded_amount=None,
     ),
 ]
 

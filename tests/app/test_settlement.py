@@ -277,3 +277,34 @@ def test_an_operators_daily_statement_balances_to_the_cent(platform: Platform) -
     assert sorted(amounts) == [8.91, 17.82]
     assert labels["opening balance"][4] == 0
     assert labels["closing balance"][4] == 26.73
+
+
+def test_a_months_statements_sum_each_operators_movements_by_kind(platform: Platform) -> None:
+    async def scenario(c: httpx.AsyncClient, p: Platform) -> Any:
+        me = await driver(c, "lina")
+        await c.post("/api/v1/driver/tokens", json={"kind": "rfid", "token": CARD}, headers=me)
+        await c.post(
+            "/api/v1/drivers/lina/topups", json={"amount": "90.00", "key": "k1"}, headers=ADMIN
+        )
+        p.ingestor.ingest(session("C1:30", CARD, 10_000))  # 18.00
+        p.ingestor.ingest(session("C1:31", CARD, 5_000, minutes=60))  # 9.00
+        await p.settlement.settle_pending()
+        may = await c.get("/api/v1/settlement/statements?month=2025-05", headers=ADMIN)
+        june = await c.get("/api/v1/settlement/statements?month=2025-06", headers=ADMIN)
+        bad = await c.get("/api/v1/settlement/statements?month=2025-13", headers=ADMIN)
+        day = p.settlement.reads.account_movements(
+            operator_account("OP1"), T0 - timedelta(days=1), T0 + timedelta(days=1)
+        )
+        return may, june, bad, day
+
+    may, june, bad, (_, rows) = run(platform, scenario)
+    assert may.status_code == 200, may.text
+    [op1] = may.json()
+    # 18.00 and 9.00 less the platform's 1 %: what the day's rows add up to, too
+    assert op1["operator_id"] == "OP1" and op1["opening"] == "0.00"
+    assert op1["movements"] == {"charge": {"count": 2, "amount": "26.73"}}
+    assert Decimal(op1["closing"]) == sum((r["amount"] for r in rows), Decimal(0))
+    assert june.json() == [
+        {"operator_id": "OP1", "opening": "26.73", "movements": {}, "closing": "26.73"}
+    ]
+    assert bad.status_code == 422

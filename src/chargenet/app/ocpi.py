@@ -58,6 +58,15 @@ class Peer:
     token_out: str | None = None
     writable: Mapping[Party, str] = field(default_factory=dict)  # parties it may write → operator
 
+    def party(self) -> Party | None:
+        """The party requests to this platform go to (OCPI-to-*): its HUB role's, else its
+        first role's (4.1.8.6)."""
+        ordered = sorted(self.roles, key=lambda r: r.get("role") != "HUB")
+        for role in ordered:
+            if role.get("country_code") and role.get("party_id"):
+                return Party(str(role["country_code"]), str(role["party_id"]))
+        return None
+
     def endpoint(self, module: str, role: str) -> str | None:
         for ep in self.endpoints:
             if ep.get("identifier") == module and ep.get("role", role) == role:

@@ -26,6 +26,7 @@ from chargenet.app.orders import Order, OrderResult, OrderService
 from chargenet.app.payments import PaymentReceived
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.core.access import Role
+from chargenet.core.billing import Difference, OrderTotals, Tolerance, compare, disputed
 from chargenet.core.drivers import (
     DRIVER_ID,
     Authorisation,
@@ -33,21 +34,26 @@ from chargenet.core.drivers import (
     TokenKind,
     TokenState,
     authorise,
+    legacy_token_digest,
     token_digest,
     token_problems,
 )
 from chargenet.core.errors import DomainError, UnknownReference
 from chargenet.core.events import (
+    ChargeDetailRecorded,
+    ChargeOrdersReconciled,
+    DisputeOpened,
     DriverRegistered,
     Event,
     LedgerPosted,
     SessionClaimed,
     Source,
     TokenRegistered,
+    TokenRekeyed,
     TokenStatusChanged,
     event_meta,
 )
-from chargenet.core.ids import OrderId
+from chargenet.core.ids import OperatorId, OrderId
 from chargenet.core.ledger import (
     Entry,
     EntryKind,
@@ -154,7 +160,24 @@ class SettlementReads(Protocol):
 
     def keep_uid(self, digest: str, uid: str, at: datetime) -> None: ...
 
+    def disputes(
+        self, operator_id: str | None, open_only: bool, limit: int
+    ) -> list[dict[str, Any]]:
+        """Disputes opened on operators' figures, newest first."""
+        ...
+
+    def operator_totals(
+        self, start: datetime, end: datetime, operator_id: str | None = None
+    ) -> tuple[dict[str, Decimal], list[tuple[str, str, int, Decimal]]]:
+        """Operators' accounts: balances at `start`; (account, kind, count, amount) of
+        their postings in [start, end)."""
+        ...
+
     def forget_uid(self, digest: str) -> None: ...
+
+    def uid_of(self, digest: str) -> str | None:
+        """The kept text of a card or VIN (None for app tokens and unknown digests)."""
+        ...
 
 
 # --- drivers and tokens ------------------------------------------------------------------
@@ -270,6 +293,38 @@ class DriverService:
             self.reads.keep_uid(digest, token, now)
         return IssuedToken(digest, kind, token)
 
+    async def rekey(self, token: str) -> str:
+        """The digest the platform holds a token under, re-keying it first when it was
+        registered under the unkeyed digest of earlier versions (its text is at hand
+        only when presented, or kept for a card or VIN)."""
+        digest, legacy = token_digest(token), legacy_token_digest(token)
+        if self.reads.token(digest) is not None or self.reads.token(legacy) is None:
+            return digest
+        await self._record(
+            [
+                TokenRekeyed(
+                    **event_meta(stable_id("rekey", legacy, digest), SOURCE, self.clock.now()),
+                    token_digest=legacy,
+                    new_digest=digest,
+                )
+            ]
+        )
+        if self.reads.uid_of(legacy) is not None:
+            self.reads.keep_uid(digest, token, self.clock.now())
+            self.reads.forget_uid(legacy)
+        return digest
+
+    async def rekey_known(self) -> int:
+        """Re-key every card and VIN registered under the unkeyed digest (their text is
+        kept for local lists); app tokens, whose text is never kept, are re-keyed when
+        next presented. Run at start; the number re-keyed."""
+        done = 0
+        for uid, state in await asyncio.to_thread(self.reads.local_list):
+            if state.digest == legacy_token_digest(uid) != token_digest(uid):
+                await self.rekey(uid)
+                done += 1
+        return done
+
     async def claim(self, session_id: str, digest: str) -> None:
         await self._record(
             [
@@ -332,7 +387,17 @@ class Authoriser:
             return Authorisation(AuthStatus.ACCEPTED)
         if not token:
             return Authorisation(AuthStatus.INVALID)
-        return self.authorise_digest(token_digest(token))
+        return self.authorise_digest(self.known_digest(token))
+
+    def known_digest(self, token: str) -> str:
+        """The digest a token is held under: the keyed one, else the unkeyed digest of a
+        token registered before digests were keyed and not re-keyed yet."""
+        digest = token_digest(token)
+        if self.reads.token(digest) is None:
+            legacy = legacy_token_digest(token)
+            if self.reads.token(legacy) is not None:
+                return legacy
+        return digest
 
     def authorise_digest(self, digest: str) -> Authorisation:
         state = self.reads.token(digest)
@@ -372,11 +437,15 @@ class SettlementService:
         clock: Clock,
         fee_rate: Decimal = Decimal("0.01"),
         price: PriceLookup | None = None,
+        tolerance: Tolerance | None = None,
+        currency: str = "CNY",
     ) -> None:
         self.reads = reads
         self.pipeline = pipeline
         self.clock = clock
         self.fee_rate = fee_rate
+        self.tolerance = tolerance or Tolerance()
+        self.currency = currency  # of statements, which name none (T/CEC is in yuan)
         # The price in force: one function, swapped when the tariff model changes.
         self.price: PriceLookup = price or reads.price_in_force
 
@@ -574,9 +643,123 @@ class SettlementService:
             "posted_at": held["posted_at"].isoformat(),
         }
 
+    async def examine(self, event: Event) -> int:
+        """Open a dispute for each session where an operator's figures (a T/CEC statement
+        checked against the platform's records, an OCPI CDR) differ from the platform's
+        own beyond the tolerance; the number opened. A resent statement or CDR opens
+        nothing: a dispute is keyed by its origin and session, the first holds."""
+        opened = await asyncio.to_thread(self._disputes, event)
+        if not opened:
+            return 0
+        outcomes = await self.pipeline.submit(opened)
+        for outcome in outcomes:
+            if not outcome.ok and outcome.disposition is not Disposition.DUPLICATE:
+                log.warning("dispute not opened: %s", outcome.reason)
+        return sum(1 for o in outcomes if o.ok and o.disposition is not Disposition.DUPLICATE)
+
+    def _disputes(self, event: Event) -> list[DisputeOpened]:
+        if isinstance(event, ChargeOrdersReconciled):
+            # The statement's lines were compared with the platform's sessions and bills
+            # when it came (core.billing.reconcile); what differs beyond the tolerance is
+            # disputed.
+            return [
+                self._opened(
+                    event, "tcec", event.reconciliation_id, event.operator_id, d, self.currency
+                )
+                for d in event.differences
+                if disputed(d, self.tolerance)
+            ]
+        if isinstance(event, ChargeDetailRecorded) and event.session_id and not event.credit:
+            found = self._against_cdr(event)
+            return [found] if found is not None else []
+        return []
+
+    def _against_cdr(self, cdr: ChargeDetailRecorded) -> DisputeOpened | None:
+        """A CDR against the platform's own session: its energy, and the platform's bill
+        (the charge posted to the driver, else the session priced as it would be)."""
+        assert cdr.session_id is not None
+        session = self.reads.session(cdr.session_id)
+        if session is None:
+            return None
+        held = self.reads.entry(f"charge:{session.session_id}")
+        amount: Decimal | None
+        if held is not None:
+            amount, currency = held["total"], held["currency"]
+        else:
+            bill = self.bill(session)
+            amount = bill.total if bill else None
+            currency = bill.price.currency if bill else cdr.cost.currency
+        if currency != cdr.cost.currency:
+            amount = None  # no comparison across currencies
+        # OCPI 2.2.1 CDR total_cost is a Price: incl_vat when given is what the driver pays,
+        # as the platform's prices include VAT where the tariff states it.
+        stated = cdr.cost_incl_vat if cdr.cost_incl_vat is not None else cdr.cost.amount
+        difference = compare(
+            OrderTotals(order_id=session.session_id, energy_wh=cdr.energy_wh, amount=stated),
+            OrderTotals(order_id=session.session_id, energy_wh=session.energy_wh, amount=amount),
+        )
+        if difference is None or not disputed(difference, self.tolerance):
+            return None
+        return self._opened(
+            cdr, "ocpi", cdr.cdr_id, session.operator_id, difference, cdr.cost.currency
+        )
+
+    def _opened(
+        self,
+        source: Event,
+        origin: str,
+        document_id: str,
+        operator_id: str,
+        difference: Difference,
+        currency: str,
+    ) -> DisputeOpened:
+        dispute_id = f"{origin}:{difference.order_id}"
+        return DisputeOpened(
+            **event_meta(
+                stable_id("dispute", dispute_id), SOURCE, source.occurred_at, self.clock.now()
+            ),
+            dispute_id=dispute_id,
+            disputed_session=difference.order_id,
+            operator_id=OperatorId(operator_id),
+            origin=origin,
+            document_id=document_id,
+            stated_energy_wh=difference.stated_energy_wh,
+            stated_amount=difference.stated_amount,
+            recorded_energy_wh=difference.recorded_energy_wh,
+            recorded_amount=difference.recorded_amount,
+            currency=currency,
+        )
+
     def cost_so_far(self, session: SessionFacts, energy_wh: int) -> Decimal | None:
         price = self.price(session.connector_id, session.started_at)
         return None if price is None else price_session(price, energy_wh)
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorStatement:
+    """What the platform owes an operator over a period: the balance at its start, the
+    movements by kind (how many, how much), the balance at its end."""
+
+    operator_id: str
+    opening: Decimal
+    movements: dict[str, tuple[int, Decimal]]
+    closing: Decimal
+
+
+def statements(
+    opening: dict[str, Decimal], totals: Sequence[tuple[str, str, int, Decimal]]
+) -> list[OperatorStatement]:
+    """Operators' statements from their accounts' opening balances and totals by kind."""
+    moves: dict[str, dict[str, tuple[int, Decimal]]] = {}
+    for account, kind, count, amount in totals:
+        moves.setdefault(account, {})[kind] = (count, amount)
+    out = []
+    for account in sorted(set(opening) | set(moves)):
+        start = opening.get(account, Decimal(0))
+        mine = moves.get(account, {})
+        closing = start + sum((a for _, a in mine.values()), Decimal(0))
+        out.append(OperatorStatement(account.partition(":")[2], cents(start), mine, cents(closing)))
+    return out
 
 
 def entry_kind(entry: dict[str, Any]) -> EntryKind:
@@ -655,7 +838,8 @@ class RemoteCharging:
             )
             token = issued.token
         else:
-            held = self.reads.token(token_digest(token))
+            # Re-keyed now if need be: the charger reports the keyed digest on the session.
+            held = self.reads.token(await self.drivers.rekey(token))
             if held is None or held.driver_id != driver_id:
                 raise UnknownReference("token", "(given)")
         verdict = self.authoriser.authorise_digest(token_digest(token))

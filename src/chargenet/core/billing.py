@@ -168,6 +168,32 @@ def statement_problems(
     return out
 
 
+def compare(stated: OrderTotals, recorded: OrderTotals) -> Difference | None:
+    """The difference between one order as stated and as recorded, if any. Energy is
+    compared in whole Wh and money exactly; a side without money differs."""
+    energy_differs = recorded.energy_wh != stated.energy_wh
+    amount_differs = (
+        recorded.amount is None or stated.amount is None or recorded.amount != stated.amount
+    )
+    if not (energy_differs or amount_differs):
+        return None
+    kind = (
+        DifferenceKind.AMOUNT_AND_ENERGY
+        if energy_differs and amount_differs
+        else DifferenceKind.ENERGY
+        if energy_differs
+        else DifferenceKind.AMOUNT
+    )
+    return Difference(
+        order_id=stated.order_id,
+        kind=kind,
+        stated_energy_wh=stated.energy_wh,
+        stated_amount=stated.amount,
+        recorded_energy_wh=recorded.energy_wh,
+        recorded_amount=recorded.amount,
+    )
+
+
 def reconcile(
     stated: Sequence[OrderTotals],
     recorded: Sequence[OrderTotals],
@@ -195,28 +221,9 @@ def reconcile(
                 )
             )
             continue
-        energy_differs = mine.energy_wh != theirs.energy_wh
-        amount_differs = (
-            mine.amount is None or theirs.amount is None or mine.amount != theirs.amount
-        )
-        if energy_differs or amount_differs:
-            kind = (
-                DifferenceKind.AMOUNT_AND_ENERGY
-                if energy_differs and amount_differs
-                else DifferenceKind.ENERGY
-                if energy_differs
-                else DifferenceKind.AMOUNT
-            )
-            out.append(
-                Difference(
-                    order_id=theirs.order_id,
-                    kind=kind,
-                    stated_energy_wh=theirs.energy_wh,
-                    stated_amount=theirs.amount,
-                    recorded_energy_wh=mine.energy_wh,
-                    recorded_amount=mine.amount,
-                )
-            )
+        found = compare(theirs, mine)
+        if found is not None:
+            out.append(found)
     named = {o.order_id for o in stated}
     for mine in recorded:
         if (
@@ -233,3 +240,37 @@ def reconcile(
                 )
             )
     return out
+
+
+# --- automatic disputes --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerance:
+    """How far an operator's figure may stray from the platform's before a dispute opens:
+    meters and bills round (T/CEC TotalPower has two decimals of kWh: 10 Wh; money is in
+    fen), so an exact comparison would dispute every rounding."""
+
+    energy_wh: int = 10
+    amount: Decimal = _FEN
+
+
+def disputed(difference: Difference, tolerance: Tolerance) -> bool:
+    """Whether a difference between stated and recorded figures is beyond the tolerance.
+    Only orders both sides know are disputed: a missing or extra order has nothing to
+    dispute yet (the operator's statement lists those in its answer)."""
+    if difference.kind in (DifferenceKind.MISSING, DifferenceKind.EXTRA):
+        return False
+    stated_e, recorded_e = difference.stated_energy_wh, difference.recorded_energy_wh
+    stated_a, recorded_a = difference.stated_amount, difference.recorded_amount
+    energy = (
+        stated_e is not None
+        and recorded_e is not None
+        and abs(stated_e - recorded_e) > tolerance.energy_wh
+    )
+    amount = (
+        stated_a is not None
+        and recorded_a is not None
+        and abs(stated_a - recorded_a) > tolerance.amount
+    )
+    return energy or amount

@@ -3,9 +3,9 @@
 A token is what a charger or a partner platform presents for a driver: an RFID card's
 uid, an app token the platform issued (presented by the platform itself on a remote
 start), or a vehicle's VIN where a charger authorises by vehicle. Only a digest of the
-token's text is kept in facts and state (`token_digest`), the same digest the OCPP
-gateway has always recorded on sessions, so a session names its driver's token without
-naming the token.
+token's text is kept in facts and state (`token_digest`, keyed with the deployment's
+secret), the same digest the OCPP gateway records on sessions, so a session names its
+driver's token without naming the token.
 
 `authorise` answers every intake alike (OCPP Authorize, StartTransaction,
 TransactionEvent; OCPI real-time authorization; T/CEC query_equip_auth): each adapter maps
@@ -15,6 +15,7 @@ the `AuthStatus` to its protocol's words.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,9 +43,36 @@ class AuthStatus(StrEnum):
     NO_CREDIT = "no_credit"  # the driver's wallet cannot pay for a charge
 
 
+_DOMAIN = b"chargenet-token\x1f"
+# A deployment sets its own (CHARGENET_TOKEN_SECRET); this one is public, for development.
+DEVELOPMENT_TOKEN_SECRET = "chargenet-development-token-secret"
+_secret = DEVELOPMENT_TOKEN_SECRET.encode()
+
+
+def use_token_secret(secret: str) -> None:
+    """Key every token digest of this process with the deployment's secret (bootstrap
+    calls it once from the settings)."""
+    global _secret
+    if not secret:
+        raise ValueError("the token secret cannot be empty")
+    _secret = secret.encode()
+
+
 def token_digest(token: str) -> str:
-    """The digest that stands for a token's text everywhere chargenet keeps it."""
-    return hashlib.sha256(b"chargenet-token\x1f" + token.encode()).hexdigest()[:40]
+    """The digest that stands for a token's text everywhere chargenet keeps it: HMAC-SHA256
+    keyed with the deployment's secret. A card's uid or a VIN has few enough values to be
+    found by trying them all against an unkeyed hash; without the secret, which is not in
+    the database, a copy of the database does not give them away. Case does not count:
+    a token is a CiString in OCPP 1.6 (IdToken), 2.0.1 (idToken) and OCPI 2.2.1 (Token
+    uid), and a CPO may hand back the uid it was given in another case."""
+    text = token.upper().encode()
+    return hmac.new(_secret, _DOMAIN + text, hashlib.sha256).hexdigest()[:40]
+
+
+def legacy_token_digest(token: str) -> str:
+    """The unkeyed digest chargenet kept before digests were keyed: still found, once,
+    for tokens registered then (app/settlement.py re-keys them)."""
+    return hashlib.sha256(_DOMAIN + token.encode()).hexdigest()[:40]
 
 
 def token_problems(kind: TokenKind, token: str) -> list[str]:

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import ClassVar, TypedDict
 
 from chargenet.core.areas import AreaLevel, code_problems
-from chargenet.core.billing import Bill, Difference, bill_problems
+from chargenet.core.billing import MAX_BILL_AMOUNT, Bill, Difference, bill_problems
 from chargenet.core.drivers import DRIVER_ID, TokenKind
 from chargenet.core.ids import (
     AlarmId,
@@ -1691,3 +1691,73 @@ class StopOrderRectificationReported(Event):
 
     def body_problems(self) -> list[str]:
         return _empty(stop_id=self.stop_id, note=self.note, by=self.by)
+
+
+# --- settlement: automatic disputes ---------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class DisputeOpened(Event):
+    """An operator's figures for a session (a T/CEC check_charge_orders line, an OCPI
+    CDR) disagree with the platform's own beyond the tolerance: a dispute is open in the
+    ledger with both figures, for an administrator to decide (a dispute entry). Keyed by
+    the session and where the figures came from, so a resent statement or CDR opens
+    nothing new."""
+
+    TYPE: ClassVar[str] = "settlement.dispute_opened"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "dispute_id": 200,
+        "disputed_session": 128,
+        "origin": 16,
+        "document_id": 200,
+        "currency": 3,
+    }
+    dispute_id: str
+    disputed_session: str  # not `session_id`: a CDR may name a session not reported yet
+    operator_id: OperatorId
+    origin: str  # "tcec" (check_charge_orders) or "ocpi" (a CDR)
+    document_id: str  # the reconciliation or the CDR that stated the figures
+    stated_energy_wh: int | None = None
+    stated_amount: Decimal | None = None
+    recorded_energy_wh: int | None = None
+    recorded_amount: Decimal | None = None
+    currency: str = "CNY"
+
+    def body_problems(self) -> list[str]:
+        out = _empty(
+            dispute_id=self.dispute_id,
+            disputed_session=self.disputed_session,
+            operator_id=self.operator_id,
+            origin=self.origin,
+            document_id=self.document_id,
+        )
+        for name, wh in (("stated", self.stated_energy_wh), ("recorded", self.recorded_energy_wh)):
+            if wh is not None and not -MAX_SESSION_ENERGY_WH <= wh <= MAX_SESSION_ENERGY_WH:
+                out.append(f"{name} energy {wh} Wh out of range")
+        for name, amount in (("stated", self.stated_amount), ("recorded", self.recorded_amount)):
+            if amount is not None and (not amount.is_finite() or abs(amount) > MAX_BILL_AMOUNT):
+                out.append(f"{name} amount {amount} out of range")
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            out.append(f"currency must be an ISO 4217 code, got {self.currency!r}")
+        return out
+
+
+# --- drivers: keyed token digests -----------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenRekeyed(Event):
+    """A token registered under the unkeyed digest of earlier versions, now held under the
+    deployment's keyed digest (core.drivers.token_digest). The old digest stays known, so
+    the sessions that name it still find their driver."""
+
+    TYPE: ClassVar[str] = "driver.token_rekeyed"
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"token_digest": 64, "new_digest": 64}
+    token_digest: str
+    new_digest: str
+
+    def body_problems(self) -> list[str]:
+        out = _empty(token_digest=self.token_digest, new_digest=self.new_digest)
+        if self.token_digest == self.new_digest:
+            out.append("a token is re-keyed to another digest")
+        return out

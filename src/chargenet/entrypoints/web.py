@@ -47,7 +47,12 @@ from chargenet.app.planning_build import scenario_event
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.access import Audience, OutsideScope, Role, declared
 from chargenet.core.errors import DomainError
-from chargenet.core.events import SessionEnded, Source
+from chargenet.core.events import (
+    ChargeDetailRecorded,
+    ChargeOrdersReconciled,
+    SessionEnded,
+    Source,
+)
 from chargenet.core.planning.scenario import Scenario
 from chargenet.entrypoints.dashboard import dashboard_parts
 
@@ -81,9 +86,14 @@ def payment_providers(platform: Platform) -> list[PaymentProvider]:
 async def settle_sessions(platform: Platform) -> None:
     """Charge each driver's session as it ends (from the bus), and every few minutes any
     ended session not charged yet (a restart, a lost notice): the charge's key makes a
-    second attempt change nothing."""
+    second attempt change nothing. Operators' statements and CDRs are compared with the
+    platform's figures as they come: a difference beyond the tolerance opens a dispute."""
     subscription = platform.bus.subscribe()
     try:
+        try:
+            await platform.drivers.rekey_known()  # cards and VINs of unkeyed digests
+        except DomainError as exc:
+            log.warning("tokens not re-keyed: %s", exc)
         await platform.settlement.settle_pending()
         loop = asyncio.get_running_loop()
         sweep_at = loop.time() + SETTLE_EVERY_S
@@ -100,6 +110,8 @@ async def settle_sessions(platform: Platform) -> None:
                     await platform.settlement.settle_session(event.session_id)
                 except DomainError as exc:
                     log.warning("session %s not charged: %s", event.session_id, exc)
+            elif isinstance(event, ChargeDetailRecorded | ChargeOrdersReconciled):
+                await platform.settlement.examine(event)
     finally:
         subscription.close()
 
@@ -183,7 +195,10 @@ def create_app(
     app.include_router(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)
     )
-    app.include_router(commands_router(platform.orders, platform.read, auth))
+    local_list = platform.settlement_reads.local_list if platform.settlement_reads else None
+    app.include_router(
+        commands_router(platform.orders, platform.read, auth, local_list, platform.clock.now)
+    )
     app.include_router(orderly_router(platform.orderly, auth, platform.orderly_figures))
     app.include_router(incidents_router(platform.incidents, platform.read, auth))
     app.include_router(inspections_router(platform.inspections, auth))

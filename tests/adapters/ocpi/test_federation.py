@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -212,3 +213,59 @@ def test_an_operators_objects_reach_the_province_as_the_operator_pushed_them(
     [up_evse] = loc9["evses"]
     assert up_evse["physical_reference"] == "7号桩" and up_evse["evse_id"] == "CN*XZP*EE1"
     assert up_evse["connectors"][0]["format"] == "SOCKET"
+
+
+class Routed:
+    """The province's front door: notes each request's OCPI routing headers."""
+
+    NAMES = ("ocpi-to-country-code", "ocpi-to-party-id", "ocpi-from-country-code")
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen: list[tuple[str, str, tuple[str | None, ...]]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+            names = (*self.NAMES, "ocpi-from-party-id")
+            self.seen.append((scope["method"], scope["path"], tuple(headers.get(n) for n in names)))
+        await self.app(scope, receive, send)
+
+
+def test_an_operators_platform_reaches_the_province_through_the_city_as_a_hub(
+    city: Instance, province: Instance
+) -> None:
+    """Two OCPI parties through the hub: an operator's platform (CN*XZP) pushes a Location
+    to the city; the city, a hub, forwards it to the province (CN*SXP) with the routing
+    headers of party to party via a hub. The city's credentials name it HUB only; the
+    province learns the operators behind it from the city's HubClientInfo."""
+    routed = Routed(province.switch.app)
+    province.switch.app = routed
+    cpo_token = registered_peer(city.ocpi, "CN*XZP", CPO, "OP1")
+    connect(city, province)
+
+    peer = province.ocpi.directory.peer("xinzhou")
+    assert peer is not None
+    assert [(r["role"], r["party_id"]) for r in peer.roles] == [("HUB", "XZC")]
+    reader = registered_peer(city.ocpi, "reader", None, None, PeerKind.UPSTREAM)
+    url = f"{city.base_url}/ocpi/2.2.1/hubclientinfo"
+    infos = httpx.get(url, headers=auth(reader)).json()["data"]
+    assert {(i["party_id"], i["role"], i["status"]) for i in infos} >= {("XZP", "CPO", "CONNECTED")}
+    assert len(infos) == 2 and {i["role"] for i in infos} == {"CPO"}
+    first = httpx.get(url, params={"limit": 1}, headers=auth(reader))
+    assert len(first.json()["data"]) == 1 and 'rel="next"' in first.headers["link"]
+    assert set(peer.writable) == {Party(i["country_code"], i["party_id"]) for i in infos}
+
+    body = location("LOC9", evses=[spec.evse("E1", "AVAILABLE")])
+    receiver = f"{city.base_url}/ocpi/2.2.1/receiver"
+    assert httpx.put(f"{receiver}/locations/CN/XZP/LOC9", json=body, headers=auth(cpo_token))
+
+    def forwarded() -> list[tuple[str | None, ...]]:
+        return [h for m, path, h in routed.seen if path.endswith("/locations/CN/XZP/LOC9")]
+
+    assert wait_for(forwarded, what="LOC9 at the province")[0] == ("CN", "SXP", "CN", "XZP")
+    # Configuration modules are not routed (4.1.8.2).
+    credentials = [h for _, path, h in routed.seen if path.endswith("/credentials")]
+    assert credentials and all(h == (None,) * 4 for h in credentials)
+    names = {r["operator_id"]: r["name"] for r in province.platform.read.operators()[0]}
+    assert names["CN*XZP"] == "Operator One"  # named by its Locations

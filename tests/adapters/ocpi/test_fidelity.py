@@ -7,7 +7,6 @@ from a clock running days ahead."""
 from __future__ import annotations
 
 import copy
-import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.app.ocpi import PeerKind
 from chargenet.bootstrap import Platform, build_ocpi
+from chargenet.core.drivers import token_digest
 from chargenet.entrypoints.web import create_app
 from tests.adapters.ocpi import spec
 from tests.adapters.ocpi.spec import CPO, auth, ts
@@ -332,7 +332,8 @@ def full_cdr() -> dict[str, Any]:
 
 
 def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()[:36]
+    # the platform's keyed token digest (core/drivers.py), cut to the CiString(36) it had
+    return token_digest(value)[:36]
 
 
 def _private(body: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -220,3 +221,93 @@ def test_a_peer_clock_days_ahead_cannot_freeze_a_port(peer: Peer, ours: Instance
     assert ours.run(pull_peer(ours.ocpi, registered)) == {"locations": 1}
     rows, _ = ours.platform.read.connectors(limit=100)
     assert sorted(r["status"] for r in rows) == ["available", "available"]
+
+
+def test_a_driver_starts_and_stops_a_charge_at_an_extrawest_cpo(peer: Peer, ours: Instance) -> None:
+    """py_ocpi as the CPO receiving Commands: chargenet finds its Commands receiver at
+    registration, sends START_SESSION for a driver, gets py_ocpi's CommandResponse and then
+    its CommandResult at the response_url; py_ocpi's Session (pushed, with the token it was
+    given) is the driver's; STOP_SESSION ends it the same way."""
+    registered = ours.run(
+        ours.ocpi.registration.connect(
+            f"{peer.base_url}/ocpi/versions",
+            "peer-token-a",
+            kind=PeerKind.CPO,
+            peer_id="CN*XZP",
+            name="晋北充电",
+            operator_id="OP1",
+        )
+    )
+    assert registered.endpoint("commands", "RECEIVER") is not None
+    assert ours.run(pull_peer(ours.ocpi, registered)) == {"locations": 2}
+    rows, _ = ours.platform.read.connectors(limit=100)
+    [connector] = [r["connector_id"] for r in rows if r["status"] == "available"]
+    p = ours.platform
+
+    async def setup() -> str:
+        await p.drivers.register("lina", "a-long-password")
+        await p.settlement.top_up("lina", Decimal("100.00"), "manual", "k1")
+        return p.accounts.login("lina", "a-long-password")[1]
+
+    bearer = {"Authorization": f"Bearer {ours.run(setup())}"}
+    api = f"{ours.base_url}/api/v1/driver"
+    started = httpx.post(
+        f"{api}/charges", json={"connector_id": connector}, headers=bearer, timeout=40
+    )
+    assert started.status_code == 200, started.text
+    assert started.json()["outcome"] == "accepted"
+    assert started.json()["answer"]["result"] == "ACCEPTED"  # py_ocpi's CommandResult
+    [start] = peer.state()["commands"]
+    assert start["command"] == "START_SESSION"
+    assert start["body"]["location_id"].upper() == "LOC1"
+    token = start["body"]["token"]
+    assert token["type"] == "APP_USER" and token["party_id"].upper() == "CGN"
+
+    # The charge point starts; py_ocpi pushes its Session, which carries that token.
+    session = {
+        "country_code": "CN",
+        "party_id": "XZP",
+        "id": "S9",
+        "start_date_time": "2025-05-01T08:10:00Z",
+        "kwh": 0,
+        "cdr_token": {
+            "country_code": token["country_code"],
+            "party_id": token["party_id"],
+            "uid": token["uid"],
+            "type": "APP_USER",
+            "contract_id": token["contract_id"],
+        },
+        "auth_method": "COMMAND",
+        "location_id": "LOC1",
+        "evse_uid": "LOC1-E1",
+        "connector_id": "1",
+        "currency": "CNY",
+        "status": "ACTIVE",
+        "last_updated": "2025-05-01T08:10:00Z",
+    }
+    assert httpx.post(f"{peer.base_url}/test/session/S9", json=session).status_code == 200
+    pushed = httpx.post(
+        f"{peer.base_url}/push/2.2.1",
+        json={
+            "module_id": "sessions",
+            "object_id": "S9",
+            "receivers": [
+                {
+                    "endpoints_url": f"{ours.base_url}/ocpi/2.2.1",
+                    "auth_token": peer.state()["their_credentials"]["token"],
+                }
+            ],
+        },
+        headers=auth("peer-token-c"),
+    )
+    assert pushed.status_code == 200, pushed.text
+    mine = httpx.get(f"{api}/sessions", headers=bearer).json()
+    assert [s["session_id"].upper() for s in mine] == ["CN*XZP*S9"]
+
+    stopped = httpx.post(
+        f"{api}/sessions/{mine[0]['session_id']}/stop", json={}, headers=bearer, timeout=40
+    )
+    assert stopped.status_code == 200, stopped.text
+    assert stopped.json()["outcome"] == "accepted"
+    stop = peer.state()["commands"][1]
+    assert stop["command"] == "STOP_SESSION" and stop["body"]["session_id"].upper() == "S9"

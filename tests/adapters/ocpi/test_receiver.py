@@ -4,8 +4,11 @@ OCPI 2.2.1 specification over the ASGI interface."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +19,7 @@ from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.app.ocpi import Party
 from chargenet.bootstrap import Platform, build_ocpi
+from chargenet.core.ledger import cents
 from chargenet.entrypoints.web import create_app
 from tests.adapters.ocpi import spec
 from tests.adapters.ocpi.spec import CPO, auth, ts
@@ -259,3 +263,33 @@ def test_cdrs_and_tariffs_are_recorded_and_read_back(env: Env) -> None:
     sites = env.client.get("/open-data/v1/sites").json()
     ours = next(s for s in sites if s["station_id"] == "CN*XZP*LOC1")
     assert ours["evses"][0]["connectors"][0]["price"] is None
+
+
+def test_a_cdr_that_disagrees_with_the_platforms_bill_opens_a_dispute_once(env: Env) -> None:
+    env.put(f"{BASE}/tariffs/CN/XZP/T1", spec.tariff("T1", price=1.2))
+    env.put(LOC, spec.location(evses=[spec.evse("E1", "AVAILABLE", connectors=1)]))
+    env.put(f"{LOC}/E1/1", spec.connector("1", minutes=0, tariff_ids=["T1"]))
+    for sid in ("S1", "S2"):
+        done = spec.session(sid, "COMPLETED", kwh=30.5, minutes=61, end_date_time=ts(61))
+        assert env.put(f"{BASE}/sessions/CN/XZP/{sid}", done)["status_code"] == 1000
+    # The platform's own bill of 30.5 kWh at 1.20 + 13 % VAT; the CDR of S1 agrees with
+    # it, that of S2 states more energy and money.
+    ours = cents(Decimal("30.5") * Decimal("1.2") * Decimal("1.13"))
+    agreeing = spec.cdr("CDR1", total_cost={"excl_vat": 36.6, "incl_vat": float(ours)})
+    overstated = spec.cdr(
+        "CDR2", session_id="S2", total_energy=35.0, total_cost={"excl_vat": 42, "incl_vat": 47.46}
+    )
+    for body in (agreeing, overstated, overstated):  # the second CDR sent twice
+        response = env.client.post(f"{BASE}/cdrs", json=body, headers=auth(env.token))
+        assert response.json()["status_code"] == 1000
+
+    def opened() -> list[dict[str, Any]]:
+        return env.platform.settlement.reads.disputes(None, True, 10)
+
+    [dispute] = spec.wait_for(opened, what="a dispute")
+    assert dispute["session_id"] == "CN*XZP*S2" and dispute["origin"] == "ocpi"
+    assert dispute["document_id"] == "CN*XZP*CDR2" and dispute["operator_id"] == "OP1"
+    assert (dispute["stated_energy_wh"], dispute["stated_amount"]) == (35_000, Decimal("47.46"))
+    assert (dispute["recorded_energy_wh"], dispute["recorded_amount"]) == (30_500, ours)
+    time.sleep(0.3)  # the resend had its turn on the bus
+    assert len(opened()) == 1

@@ -107,3 +107,42 @@ def test_0022_carries_pushes_still_pending_into_the_durable_outbox(database_url:
     assert [tuple(r) for r in rows] == [
         ("tcec.notification_supervision_order", "MA59J8YL8", "O1", "pending", 2)
     ]
+
+
+def test_0025_gives_existing_postings_their_kind_for_statements(database_url: str) -> None:
+    """Postings written before 0025 have no kind of their own: the upgrade copies their
+    entry's, so the month's statement sums them by kind as it sums new ones."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from alembic import command
+
+    from chargenet.bootstrap import bootstrap
+    from chargenet.config import Settings
+    from chargenet.core.events import DriverRegistered, LedgerPosted
+    from chargenet.core.ledger import charge, topup
+    from tests.builders import T0, meta
+
+    platform = bootstrap(Settings(database_url=database_url))
+    paid = topup("topup:manual:1", "lina", Decimal("50.00"), "manual", Decimal(0), "CNY")
+    spent = charge(
+        "charge:S1", "lina", "OP1", Decimal("20.00"), Decimal("0.01"), Decimal(50), "CNY", "S1"
+    )
+    platform.ingestor.ingest(
+        [
+            DriverRegistered(**meta(T0), driver_id="lina"),
+            LedgerPosted(**meta(T0), entry=paid),
+            LedgerPosted(**meta(T0 + timedelta(hours=1)), entry=spent),
+        ]
+    )
+    platform.close()
+    store = SqlEventStore(database_url)
+    config = migrate.alembic_config(store.engine)
+    command.downgrade(config, "0024")
+    command.upgrade(config, "head")
+    store.dispose()
+    platform = bootstrap(Settings(database_url=database_url))
+    assert platform.settlement_reads is not None
+    _, totals = platform.settlement_reads.operator_totals(T0, T0 + timedelta(days=1))
+    platform.close()
+    assert totals == [("operator:OP1", "charge", 1, Decimal("19.80"))]

@@ -19,7 +19,8 @@ recorded (`order.issued`) and so is its answer, a timeout or a failure
 # No `from __future__ import annotations`: FastAPI reads the body models' annotations.
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException
@@ -31,6 +32,7 @@ from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.app.orders import Failure, Order, OrderService
 from chargenet.app.queries import StateQueries
 from chargenet.core.access import Audience, Principal, Role, declared
+from chargenet.core.drivers import TokenState, authorise
 from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
 from chargenet.kit.ids import new_id
@@ -195,11 +197,54 @@ _STATUS = {
 }
 
 
+LocalList = Callable[[], Sequence[tuple[str, TokenState]]]
+
+
 def commands_router(
-    orders: OrderService, queries: StateQueries, authenticators: Sequence[Authenticator]
+    orders: OrderService,
+    queries: StateQueries,
+    authenticators: Sequence[Authenticator],
+    local_list: LocalList | None = None,
+    now: Callable[[], datetime] | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["commands"])
     member = require(authenticators, Role.OPERATOR)
+
+    async def own_charger(charger_id: str, principal: Principal, what: str) -> dict[str, Any]:
+        """The charger, if the caller may act on it: admins any, an operator its own;
+        regulators act through stop orders."""
+        if principal.role is Role.REGULATOR:
+            raise HTTPException(
+                403, "regulators act on chargers through stop orders, not maintenance commands"
+            )
+        charger = await run_in_threadpool(queries.charger, charger_id, principal)
+        if charger is None:
+            raise HTTPException(404, f"unknown charger {charger_id!r}")
+        if principal.role is Role.OPERATOR and charger["operator_id"] != principal.operator_id:
+            raise HTTPException(403, f"operators {what} their own chargers only")
+        return charger
+
+    @router.get("/chargers/{charger_id}/local-list", **declared(Audience.OPERATOR))
+    async def read_local_list(
+        charger_id: str, principal: Annotated[Principal, Depends(member)]
+    ) -> Any:
+        """The local authorisation list send_local_list gives this charger: the drivers'
+        cards and VINs in the clear, with the status each has now. Admins, and the
+        charger's own operator (it can read its charger's list anyway); no one else."""
+        await own_charger(charger_id, principal, "read the lists of")
+        if local_list is None or now is None:
+            return []
+        at = now()
+        entries = await run_in_threadpool(local_list)
+        return [
+            {
+                "uid": uid,
+                "kind": state.kind.value,
+                "status": authorise(state, at).status.value,
+                "expires_at": state.expires_at.isoformat() if state.expires_at else None,
+            }
+            for uid, state in entries
+        ]
 
     @router.post("/chargers/{charger_id}/commands", **declared(Audience.OPERATOR))
     async def command(
@@ -209,15 +254,7 @@ def commands_router(
     ) -> Any:
         """Send a command to a connected charger and return its answer (module docstring:
         roles, status codes)."""
-        if principal.role is Role.REGULATOR:
-            raise HTTPException(
-                403, "regulators act on chargers through stop orders, not maintenance commands"
-            )
-        charger = await run_in_threadpool(queries.charger, charger_id, principal)
-        if charger is None:
-            raise HTTPException(404, f"unknown charger {charger_id!r}")
-        if principal.role is Role.OPERATOR and charger["operator_id"] != principal.operator_id:
-            raise HTTPException(403, "operators command their own chargers only")
+        charger = await own_charger(charger_id, principal, "command")
         order = _order(charger, body, principal.name)
         problem = orders.check(order)
         if problem is not None:

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -26,6 +26,7 @@ from chargenet.app.settlement import (
     RemoteCharging,
     SettlementRefused,
     SettlementService,
+    statements,
 )
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.drivers import TokenKind
@@ -376,6 +377,52 @@ def drivers_router(
             raise _refused(exc) from exc
         return {"entry_id": entry.entry_id, "postings": _postings(entry.postings)}
 
+    @router.get("/settlement/disputes", **declared(Audience.OPERATOR))
+    async def disputes(
+        principal: Annotated[Principal, Depends(member)],
+        operator_id: str | None = None,
+        open_only: bool = True,
+        limit: int = Query(200, ge=1, le=1000),
+    ) -> Any:
+        """Disputes opened on operators' figures, with both sides' figures (operators:
+        their own)."""
+        if principal.role is Role.REGULATOR:
+            raise HTTPException(403, "operators and admins")
+        if principal.role is Role.OPERATOR:
+            if operator_id not in (None, principal.operator_id):
+                raise HTTPException(403, "operators see their own disputes only")
+            operator_id = principal.operator_id
+        rows = await run_in_threadpool(reads.disputes, operator_id, open_only, limit)
+        return [_dispute(r) for r in rows]
+
+    @router.get("/settlement/statements", **declared(Audience.OPERATOR))
+    async def month_statements(
+        principal: Annotated[Principal, Depends(member)],
+        month: str = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, local"),
+    ) -> Any:
+        """Every operator's statement of one local month: opening balance, movements by
+        kind (count and amount), closing balance; summed by the database (operators: their
+        own)."""
+        if principal.role is Role.REGULATOR:
+            raise HTTPException(403, "operators and admins")
+        first = date(int(month[:4]), int(month[5:]), 1)
+        after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        start, end = local_midnight_utc(first, zone), local_midnight_utc(after, zone)
+        only = principal.operator_id if principal.role is Role.OPERATOR else None
+        opening, totals = await run_in_threadpool(reads.operator_totals, start, end, only)
+        return [
+            {
+                "operator_id": s.operator_id,
+                "opening": _text(s.opening),
+                "movements": {
+                    kind: {"count": n, "amount": _text(amount)}
+                    for kind, (n, amount) in sorted(s.movements.items())
+                },
+                "closing": _text(s.closing),
+            }
+            for s in statements(opening, totals)
+        ]
+
     @router.get("/settlement/operators/{operator_id}", **declared(Audience.OPERATOR))
     async def operator_balance(
         operator_id: str, principal: Annotated[Principal, Depends(member)]
@@ -427,6 +474,27 @@ def drivers_router(
         )
 
     return router
+
+
+def _dispute(row: dict[str, Any]) -> dict[str, Any]:
+    def money(amount: Decimal | None) -> str | None:
+        return None if amount is None else _text(amount)
+
+    return {
+        "dispute_id": row["dispute_id"],
+        "session_id": row["session_id"],
+        "operator_id": row["operator_id"],
+        "origin": row["origin"],
+        "document_id": row["document_id"],
+        "stated": {"energy_wh": row["stated_energy_wh"], "amount": money(row["stated_amount"])},
+        "recorded": {
+            "energy_wh": row["recorded_energy_wh"],
+            "amount": money(row["recorded_amount"]),
+        },
+        "currency": row["currency"],
+        "opened_at": row["opened_at"].isoformat(),
+        "decided_by": row["decided_by"],
+    }
 
 
 def _postings(postings: Sequence[Any]) -> list[dict[str, str]]:

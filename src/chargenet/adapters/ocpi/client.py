@@ -16,9 +16,11 @@ from chargenet.adapters.ocpi.wire import (
     REQUEST_ID,
     VERSION,
     PeerFailed,
+    Route,
     authorization,
     message_id,
     next_link,
+    routing_headers,
 )
 
 
@@ -57,6 +59,7 @@ class OcpiClient:
         json: Any = None,
         params: dict[str, str] | None = None,
         correlation_id: str | None = None,
+        route: Route | None = None,
     ) -> tuple[httpx.Response, dict[str, Any]]:
         request_id = message_id()
         correlation_id = correlation_id or message_id()
@@ -71,6 +74,7 @@ class OcpiClient:
                     "Authorization": authorization(token),
                     REQUEST_ID: request_id,
                     CORRELATION_ID: correlation_id,
+                    **routing_headers(route),
                 },
             )
         except httpx.HTTPError as exc:
@@ -103,7 +107,12 @@ class OcpiClient:
         return str(url), [dict(e) for e in endpoints]
 
     async def pages(
-        self, url: str, token: str, params: dict[str, str], limit: int = 100
+        self,
+        url: str,
+        token: str,
+        params: dict[str, str],
+        limit: int = 100,
+        route: Route | None = None,
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """Every page of a sender's list, following `Link: rel="next"` (or offsets when a
         party sends no Link)."""
@@ -113,7 +122,7 @@ class OcpiClient:
         correlation_id = message_id()
         while True:
             response, body = await self.call(
-                "GET", next_url, token, params=query, correlation_id=correlation_id
+                "GET", next_url, token, params=query, correlation_id=correlation_id, route=route
             )
             data = body.get("data") or []
             yield list(data)

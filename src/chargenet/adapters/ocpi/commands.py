@@ -16,11 +16,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from chargenet.adapters.ocpi.ids import split_global
+from chargenet.adapters.ocpi.ids import route, split_global
 from chargenet.adapters.ocpi.outbound import connector_local_id, evse_uid
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.wire import PeerFailed, utc_text
-from chargenet.app.ocpi import PeerStatus
+from chargenet.app.ocpi import Party, PeerStatus
 from chargenet.app.orders import Failure, Order, OrderResult
 from chargenet.core.supervision import OrderKind, OrderOutcome
 from chargenet.kit.ids import new_id
@@ -96,14 +96,18 @@ class Pending:
             self._waiting.pop(uid, None)
 
 
-def operator_receiver(party: OcpiParty, operator_id: str, module: str) -> tuple[str, str] | None:
+def operator_receiver(
+    party: OcpiParty, operator_id: str, module: str
+) -> tuple[str, str, Party | None] | None:
     """The (url, token) of the module's receiver at the platform registered for the
-    operator, when it has one."""
+    operator, when it has one, and the operator's own party there (the OCPI-to routing
+    headers name it when that platform is a hub: transport_and_format 4.1.8.6)."""
     for peer in party.directory.peers():
         if peer.status is PeerStatus.REGISTERED and operator_id in peer.writable.values():
             url = peer.endpoint(module, "RECEIVER")
             if url is not None and peer.token_out is not None:
-                return url, peer.token_out
+                cpo = next((p for p, op in peer.writable.items() if op == operator_id), None)
+                return url, peer.token_out, cpo
     return None
 
 
@@ -137,7 +141,7 @@ class OcpiCommands:
                 "the operator's platform has no OCPI Commands receiver registered",
                 failure=Failure.NOT_CONNECTED,
             )
-        url, token = found
+        url, token, cpo = found
         uid = new_id()[:36]
         identity = self.party.settings.identity
         body: dict[str, Any] = {
@@ -154,6 +158,7 @@ class OcpiCommands:
             ("CommandResponse", "CommandResult"),
             timeout_s,
             json=body,
+            route=route(cpo, identity.party),
         )
 
     def _body(self, order: Order, kind: str, charger: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from typing import Any, Protocol
 
 from chargenet.adapters.ocpi import outbound
-from chargenet.adapters.ocpi.ids import PartyBook
+from chargenet.adapters.ocpi.ids import PartyBook, route
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.wire import PeerFailed
 from chargenet.app.ocpi import Party, Peer, PeerKind, PeerStatus
@@ -159,16 +159,24 @@ class Forwarder:
         sent = self._sent_parties.get(peer.peer_id)
         if sent is not None and owner in sent:
             return peer
+        # The province learns the parties behind us from our HubClientInfo when we put our
+        # credentials again (credentials 7.3.1: a hub lists its clients there, not as roles).
         peer = await self._p.registration.refresh(peer)
         self._sent_parties[peer.peer_id] = {
-            Party(r["country_code"], r["party_id"])
-            for r in await self._p.registration.our_roles(PeerKind.UPSTREAM)
-        }
+            Party(c["country_code"], c["party_id"])
+            for c in await self._p.registration.client_infos()
+        } | {self._p.settings.identity.party}
         return peer
 
-    async def _send(self, peer: Peer, method: str, url: str, body: Any = None) -> None:
+    async def _send(
+        self, peer: Peer, method: str, url: str, owner: Party, body: Any = None
+    ) -> None:
+        """A request to the province, routed from the operator whose object it is
+        (4.1.8.6, party to party via a hub: the hub keeps the requesting party's FROM)."""
         assert peer.token_out is not None
-        await self._p.client.call(method, url, peer.token_out, json=body)
+        await self._p.client.call(
+            method, url, peer.token_out, json=body, route=route(peer.party(), owner)
+        )
 
     async def _push(self, peer: Peer, key: Key, book: PartyBook) -> Peer:
         what, ident = key
@@ -219,7 +227,7 @@ class Forwarder:
             peer = await self._ensure_roles(peer, owner)
             url = peer.endpoint("cdrs", "RECEIVER")
             if url:
-                await self._send(peer, "POST", url.rstrip("/"), data)
+                await self._send(peer, "POST", url.rstrip("/"), owner, data)
             return peer
         if what in ("tariff", "tariff-withdrawn"):
             rows, _ = await asyncio.to_thread(reads.tariffs, tariff_ids=[ident], limit=1)
@@ -231,7 +239,7 @@ class Forwarder:
             owner = Party(data["country_code"], data["party_id"])
             url = peer.endpoint("tariffs", "RECEIVER")
             if url:
-                await self._send(peer, "DELETE", _object_url(url, owner, data["id"]))
+                await self._send(peer, "DELETE", _object_url(url, owner, data["id"]), owner)
             return peer
         return peer
 
@@ -240,7 +248,7 @@ class Forwarder:
         peer = await self._ensure_roles(peer, owner)
         url = peer.endpoint(module, "RECEIVER")
         if url:
-            await self._send(peer, "PUT", _object_url(url, owner, object_id), data)
+            await self._send(peer, "PUT", _object_url(url, owner, object_id), owner, data)
         return peer
 
     async def _push_status(
@@ -273,6 +281,7 @@ class Forwarder:
                 peer,
                 "PATCH",
                 target,
+                owner,
                 {"status": evse["status"], "last_updated": evse["last_updated"]},
             )
         except PeerFailed as exc:

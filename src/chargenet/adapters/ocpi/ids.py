@@ -105,3 +105,11 @@ class PartyBook:
 
     def operator_of(self, owner: Party) -> str | None:
         return self._operator_of.get(owner)
+
+
+def route(to: Party | None, sender: Party) -> tuple[tuple[str, str], tuple[str, str]] | None:
+    """The routing of a request from `sender` to `to` (wire.routing_headers); None when
+    the receiving party is not known."""
+    if to is None:
+        return None
+    return (to.country_code, to.party_id), (sender.country_code, sender.party_id)

@@ -74,11 +74,6 @@ def _meta(writer: Writer, occurred_at: datetime, *key: object) -> Any:
     return event_meta(stable_id("ocpi", *key), writer.source, occurred_at, writer.received_at)
 
 
-def token_hash(uid: str) -> str:
-    """Tokens (RFID uids, contract ids) are personal: only a digest is kept."""
-    return hashlib.sha256(uid.encode()).hexdigest()
-
-
 def wh(kwh: Decimal) -> int:
     return int((kwh * 1000).to_integral_value(rounding=ROUND_HALF_UP))
 
@@ -91,7 +86,8 @@ def _when(text: str, field: str, writer: Writer) -> datetime:
 
 
 def _digest(value: Any) -> Any:
-    return token_hash(value)[:36] if isinstance(value, str) else value
+    # Tokens (RFID uids, contract ids) are personal: only the keyed digest is kept.
+    return token_digest(value)[:36] if isinstance(value, str) else value
 
 
 def private(body: Mapping[str, Any]) -> dict[str, Any]:

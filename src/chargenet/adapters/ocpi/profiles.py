@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chargenet.adapters.ocpi.commands import OcpiCommands, Pending, operator_receiver
-from chargenet.adapters.ocpi.ids import split_global
+from chargenet.adapters.ocpi.ids import route, split_global
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.wire import utc_text
 from chargenet.app.orders import (
@@ -129,7 +129,7 @@ class OcpiChargingProfiles:
                 "the operator's platform has no OCPI ChargingProfiles receiver registered",
                 failure=Failure.NOT_CONNECTED,
             )
-        url, token = found
+        url, token, cpo = found
         uid = new_id()[:36]
         kind, result_name = kinds
         response_url = f"{self.party.settings.identity.version_url}/{RESULT_PATH}/{kind}/{uid}"
@@ -155,6 +155,7 @@ class OcpiChargingProfiles:
             (method, target, token),
             ("ChargingProfileResponse", result_name),
             timeout_s,
+            route=route(cpo, self.party.settings.identity.party),
             **request,
         )
 

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from datetime import datetime
 
+from chargenet.adapters.ocpi.ids import route
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.wire import OcpiError, PeerFailed, parse_time, utc_text
 from chargenet.app.ocpi import Peer, PeerKind, PeerStatus
@@ -27,6 +28,7 @@ async def pull_peer(
     taken: dict[str, int] = {}
     if peer.token_out is None:
         return taken
+    routed = route(peer.party(), p.settings.identity.party)
     for module in modules:
         url = peer.endpoint(module, "SENDER")
         if not url:
@@ -37,7 +39,7 @@ async def pull_peer(
         count = 0
         errors: list[str] = []
         try:
-            async for page in p.client.pages(url, peer.token_out, params):
+            async for page in p.client.pages(url, peer.token_out, params, route=routed):
                 for obj in page:
                     try:
                         await p.receiver.take(peer, module, obj, adapter="ocpi")

@@ -31,10 +31,12 @@ from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES
 from chargenet.adapters.ocpi.wire import OcpiError, Status, parse_time, stated_time
 from chargenet.app.ingest import Disposition, Outcome
 from chargenet.app.ocpi import OcpiDirectory, OcpiQueries, Party, Peer, Row
-from chargenet.core.events import Event, Source, StatedKind
+from chargenet.core.events import Event, OperatorUpdated, Source, StatedKind, event_meta
 from chargenet.core.ids import OperatorId
+from chargenet.core.registry.model import OperatorRecord
 from chargenet.core.status import superseded
 from chargenet.kit.clock import Clock
+from chargenet.kit.ids import stable_id
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +166,23 @@ class Receiver:
         )
         kept = inbound.private(_without_evses(body))
         events.append(stated(StatedKind.LOCATION, station_id, kept, writer, when))
+        named = loc.operator.name if loc.operator is not None else ""
+        if named and writer.operator_id == str(writer.party):
+            # An operator we know only by its party (a hub's client: HubClientInfo names
+            # nobody) takes the name its Locations give it; the same name again is a
+            # duplicate in the log.
+            events.append(
+                OperatorUpdated(
+                    **event_meta(
+                        stable_id("ocpi", "operator-name", writer.operator_id, named),
+                        writer.source,
+                        writer.received_at,  # when we learned it: newer than the placeholder
+                    ),
+                    operator=OperatorRecord(
+                        operator_id=OperatorId(writer.operator_id), name=named[:200]
+                    ),
+                )
+            )
         noted: list[tuple[str, datetime]] = []
         for raw, evse in zip(body.get("evses") or (), loc.evses or (), strict=True):
             events += await self._evse_events(writer, station_id, evse, raw, noted)

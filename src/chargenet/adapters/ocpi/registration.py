@@ -29,6 +29,7 @@ from chargenet.adapters.ocpi.wire import (
     Status,
     new_token,
     token_digest,
+    utc_text,
 )
 from chargenet.app.ocpi import (
     Caller,
@@ -66,6 +67,13 @@ class Identity:
         return f"{self.base_url.rstrip('/')}/ocpi/{VERSION}"
 
 
+_CONNECTION = {  # HubClientInfo 15.5.1 ConnectionStatus
+    PeerStatus.REGISTERED: "CONNECTED",
+    PeerStatus.PENDING: "PLANNED",
+    PeerStatus.REVOKED: "SUSPENDED",
+}
+
+
 def _role(role: str, owner: Party, name: str) -> dict[str, Any]:
     return {
         "role": role,
@@ -100,20 +108,39 @@ class Registration:
 
     async def our_roles(self, kind: PeerKind) -> list[dict[str, Any]]:
         """Towards operators we are the national access point (NAP) that receives their data;
-        towards a province we are a hub forwarding the operators behind us, each as a CPO."""
+        towards a province we are a hub, and only that: "A Hub SHALL only report itself as
+        role: Hub … SHALL report connected parties via the HubClientInfo module"
+        (credentials 7.3.1). The operators behind us are `client_infos`."""
         me = self.identity
-        if kind is not PeerKind.UPSTREAM:
-            return [_role("NAP", me.party, me.name)]
+        return [_role("NAP" if kind is not PeerKind.UPSTREAM else "HUB", me.party, me.name)]
+
+    async def client_infos(self) -> list[dict[str, Any]]:
+        """The parties connected to us as a hub (HubClientInfo 15.4.1): every operator whose
+        objects we forward, as a CPO under its party. An operator behind an OCPI platform
+        is CONNECTED while that platform is registered, PLANNED while its registration is
+        under way, SUSPENDED once revoked; one connected otherwise (OCPP, T/CEC, imports)
+        is CONNECTED."""
         book = await self._receiver.book()
         operators = await asyncio.to_thread(self._reads.operators)
-        roles = [_role("HUB", me.party, me.name)]
-        seen = {me.party}
+        peers = await asyncio.to_thread(self._directory.peers, PeerKind.CPO)
+        status_of = {
+            operator_id: _CONNECTION[peer.status]
+            for peer in peers
+            for operator_id in peer.writable.values()
+        }
+        out: dict[Party, dict[str, Any]] = {}
         for op in operators:
             owner = book.party_of(op["operator_id"])
-            if owner not in seen:
-                seen.add(owner)
-                roles.append(_role("CPO", owner, op["name"]))
-        return roles
+            if owner == self.identity.party or owner in out:
+                continue
+            out[owner] = {
+                "party_id": owner.party_id,
+                "country_code": owner.country_code,
+                "role": "CPO",
+                "status": status_of.get(op["operator_id"], "CONNECTED"),
+                "last_updated": utc_text(op["as_of"]),
+            }
+        return list(out.values())
 
     async def credentials(self, token: str, kind: PeerKind) -> dict[str, Any]:
         return {
@@ -162,7 +189,45 @@ class Registration:
 
     # --- they register with us ------------------------------------------------------------
 
-    async def _take_roles(self, peer: Peer, roles: list[model.CredentialsRole]) -> None:
+    async def _hub_clients(
+        self, roles: list[model.CredentialsRole], endpoints: list[dict[str, Any]], token: str
+    ) -> dict[Party, str]:
+        """The CPOs a hub says are connected to it (HubClientInfo Sender, 15.3.2), by party,
+        named by their party (ClientInfo carries no name); none when it offers no HUB role
+        or no HubClientInfo. SUSPENDED parties are gone for good (15.1.4)."""
+        url = next(
+            (
+                str(e["url"])
+                for e in endpoints
+                if e.get("identifier") == "hubclientinfo" and e.get("role", "SENDER") == "SENDER"
+            ),
+            None,
+        )
+        if url is None or not any(r.role == "HUB" for r in roles):
+            return {}
+        out: dict[Party, str] = {}
+        try:
+            async for page in self._client.pages(url, token, {}):
+                for info in page:
+                    if not isinstance(info, dict) or info.get("role") != "CPO":
+                        continue
+                    if info.get("status") == "SUSPENDED":
+                        continue
+                    owner = party(str(info.get("country_code")), str(info.get("party_id")))
+                    out[owner] = str(owner)
+        except PeerFailed as exc:
+            raise OcpiError(
+                Status.UNABLE_TO_USE_CLIENT_API, f"cannot read your HubClientInfo: {exc}"
+            ) from None
+        return out
+
+    async def _take_roles(
+        self,
+        peer: Peer,
+        roles: list[model.CredentialsRole],
+        endpoints: list[dict[str, Any]],
+        token: str,
+    ) -> None:
         offered = {party(r.country_code, r.party_id): r for r in roles}
         if peer.kind is PeerKind.CPO:
             if peer.writable and not set(peer.writable) & set(offered):
@@ -174,13 +239,14 @@ class Registration:
             return
         if peer.kind is not PeerKind.PLATFORM:
             return
-        # A platform (a city) writes for the operators behind it, each a CPO role.
+        # A platform (a city) writes for the operators behind it: as a hub, the CPOs its
+        # HubClientInfo lists; a platform that is no hub, its own CPO roles.
+        writes = {owner: r.business_details.name for owner, r in offered.items() if r.role == "CPO"}
+        writes |= await self._hub_clients(roles, endpoints, token)
         now = self._clock.now()
         known = {op["operator_id"] for op in await asyncio.to_thread(self._reads.operators)}
         new_operators = []
-        for owner, role in offered.items():
-            if role.role != "CPO":
-                continue
+        for owner, name in writes.items():
             held = await asyncio.to_thread(self._directory.party, owner)
             if held is not None and held["peer_id"] not in (None, peer.peer_id):
                 log.warning(
@@ -196,9 +262,7 @@ class Registration:
                             Source(adapter="ocpi", operator_id=OperatorId(operator_id)),
                             now,
                         ),
-                        operator=OperatorRecord(
-                            operator_id=OperatorId(operator_id), name=role.business_details.name
-                        ),
+                        operator=OperatorRecord(operator_id=OperatorId(operator_id), name=name),
                     )
                 )
             await asyncio.to_thread(
@@ -219,7 +283,7 @@ class Registration:
             )
             raise OcpiError(status, f"cannot use your API: {exc}") from None
         peer = caller.peer
-        await self._take_roles(peer, creds.roles)
+        await self._take_roles(peer, creds.roles, endpoints, creds.token)
         now = self._clock.now()
         token_c = new_token()
         directory = self._directory

@@ -38,7 +38,6 @@ from chargenet.adapters.ocpi.wire import (
 )
 from chargenet.app.ocpi import Caller, CredentialKind, PeerKind, PeerStatus, Row
 from chargenet.core.access import Audience, declared
-from chargenet.core.drivers import token_digest
 from chargenet.core.text import storable_text
 from chargenet.kit.bounds import INT64_MAX, DocumentRefused, loads, read_capped
 from chargenet.kit.ids import stable_id
@@ -164,6 +163,8 @@ def _endpoints(p: OcpiParty) -> list[dict[str, str]]:
         out.append({"identifier": module, "role": "SENDER", "url": f"{base}/sender/{module}"})
         # The trailing slash lets parties that append CC/PID/ID to the URL reach the object.
         out.append({"identifier": module, "role": "RECEIVER", "url": f"{base}/receiver/{module}/"})
+    # as a hub: the parties connected to us (mod_hub_client_info 15.3.2, Sender interface)
+    out.append({"identifier": "hubclientinfo", "role": "SENDER", "url": f"{base}/hubclientinfo"})
     if p.tokens is not None:
         # as eMSP: the drivers' tokens (mod_tokens: the eMSP is the Sender)
         out.append({"identifier": "tokens", "role": "SENDER", "url": f"{base}/sender/tokens"})
@@ -260,6 +261,30 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
         return await _guard(p, work)
 
     route(f"/{VERSION}/credentials", ["GET", "POST", "PUT", "DELETE"], credentials)
+
+    async def hub_client_info(request: Request) -> Response:
+        """The parties connected to us, with their status (HubClientInfo Sender, 15.3.2),
+        last updated in [date_from, date_to), paginated. A configuration module: read during
+        registration too (a province reads it on our credentials), never routed (4.1.8.2)."""
+
+        async def work() -> Reply:
+            await _caller(p, request, registration=True)
+            date_from, date_to, offset, limit, given = _window(request)
+            infos = [
+                c
+                for c in await p.registration.client_infos()
+                if (date_from is None or parse_time(c["last_updated"]) >= date_from)
+                and (date_to is None or parse_time(c["last_updated"]) < date_to)
+            ]
+            page = infos[offset : offset + limit]
+            headers = page_headers(
+                f"{identity.version_url}/hubclientinfo", given, offset, limit, len(page), len(infos)
+            )
+            return Reply(data=page, headers=headers)
+
+        return await _guard(p, work)
+
+    route(f"/{VERSION}/hubclientinfo", ["GET"], hub_client_info)
 
     # --- receivers ------------------------------------------------------------------------
 
@@ -508,7 +533,7 @@ def _token_routes(p: OcpiParty, route: Router) -> None:
             kind = ocpi_tokens.KINDS.get(request.query_params.get("type", "RFID"))
             if kind is None:
                 raise OcpiError(Status.INVALID_PARAMETERS, "type is RFID, APP_USER or OTHER")
-            digest = token_digest(uid)
+            digest = await asyncio.to_thread(authoriser.known_digest, uid)
             state = await asyncio.to_thread(book.token, digest)
             if state is None or state.kind is not kind:
                 raise OcpiError(Status.UNKNOWN_TOKEN, f"unknown Token {uid!r}", 404)

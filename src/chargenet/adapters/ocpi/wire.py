@@ -177,6 +177,22 @@ def echoed_id(value: str | None) -> str:
     return message_id()
 
 
+# --- message routing (4.1.8 Message Routing) ----------------------------------------------
+
+TO_COUNTRY, TO_PARTY = "OCPI-to-country-code", "OCPI-to-party-id"
+FROM_COUNTRY, FROM_PARTY = "OCPI-from-country-code", "OCPI-from-party-id"
+Route = tuple[tuple[str, str], tuple[str, str]]  # ((to cc, to pid), (from cc, from pid))
+
+
+def routing_headers(route: Route | None) -> dict[str, str]:
+    """The four routing headers of a request to a Functional Module (4.1.8.2: SHALL be
+    implemented; never on Credentials, Versions or HubClientInfo, 4.1.8.2)."""
+    if route is None:
+        return {}
+    (to_cc, to_pid), (from_cc, from_pid) = route
+    return {TO_COUNTRY: to_cc, TO_PARTY: to_pid, FROM_COUNTRY: from_cc, FROM_PARTY: from_pid}
+
+
 # --- pagination ---------------------------------------------------------------------------
 
 

@@ -8,11 +8,11 @@ payload (occurred_at vs received_at) for everything else.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from chargenet.core.drivers import token_digest
 from chargenet.core.events import (
     MAX_CURRENT_A,
     MAX_ENERGY_REGISTER_WH,
@@ -78,10 +78,11 @@ def parse_planned_time(text: str | None) -> datetime | None:
 
 
 def token_hash(token: str | None) -> str | None:
-    """Drivers' RFID/account tokens are never stored raw."""
+    """Drivers' RFID/account tokens are never stored raw: the platform's keyed digest
+    (core.drivers.token_digest), so a session names its driver's token."""
     if not token:
         return None
-    return hashlib.sha256(b"chargenet-token\x1f" + token.encode()).hexdigest()[:40]
+    return token_digest(token)
 
 
 _ENERGY_UNITS = {"Wh": 1.0, "kWh": 1000.0}

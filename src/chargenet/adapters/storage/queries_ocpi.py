@@ -300,7 +300,9 @@ class OcpiReads:
 
     def operators(self) -> list[Row]:
         return self._rows(
-            select(operators.c.operator_id, operators.c.name).order_by(operators.c.operator_id)
+            select(operators.c.operator_id, operators.c.name, operators.c.as_of).order_by(
+                operators.c.operator_id
+            )
         )
 
     def station(self, station_id: str) -> Row | None:

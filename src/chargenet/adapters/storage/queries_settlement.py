@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, exists, func, literal, or_, select
 
+from chargenet.adapters.storage import like
 from chargenet.adapters.storage.projections._sql import upsert
 from chargenet.adapters.storage.schema import (
     chargers,
@@ -24,6 +25,7 @@ from chargenet.adapters.storage.tables_settlement import (
     driver_tokens,
     drivers,
     ledger_accounts,
+    ledger_disputes,
     ledger_entries,
     ledger_postings,
     session_claims,
@@ -32,7 +34,14 @@ from chargenet.adapters.storage.tables_settlement import (
 from chargenet.adapters.storage.tables_tcec import station_prices
 from chargenet.app.settlement import SessionFacts, UnitPrice
 from chargenet.core.drivers import TokenKind, TokenState
-from chargenet.core.ledger import AccountKind, EntryKind, account_kind, arrears, wallet
+from chargenet.core.ledger import (
+    AccountKind,
+    EntryKind,
+    account_kind,
+    arrears,
+    operator_account,
+    wallet,
+)
 from chargenet.core.sessions import SessionState
 from chargenet.core.tariffs import TariffPeriod, price_at
 from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ, to_local
@@ -105,7 +114,7 @@ class SqlSettlementReads:
     def tokens_of(self, driver_id: str) -> list[dict[str, Any]]:
         query = (
             select(driver_tokens)
-            .where(driver_tokens.c.driver_id == driver_id)
+            .where(driver_tokens.c.driver_id == driver_id, driver_tokens.c.rekeyed_to.is_(None))
             .order_by(driver_tokens.c.registered_at)
         )
         with self._read.connect() as conn:
@@ -168,6 +177,13 @@ class SqlSettlementReads:
         with self._write.begin() as conn:
             conn.execute(delete(token_uids).where(token_uids.c.token_digest == digest))
 
+    def uid_of(self, digest: str) -> str | None:
+        with self._read.connect() as conn:
+            found = conn.execute(
+                select(token_uids.c.uid).where(token_uids.c.token_digest == digest)
+            ).scalar()
+        return None if found is None else str(found)
+
     # the ledger
 
     def balances(self, accounts: Sequence[str]) -> dict[str, Decimal]:
@@ -228,6 +244,19 @@ class SqlSettlementReads:
                 return None
             return self._described(row, self._postings(conn, [entry_id]).get(entry_id, []))
 
+    def disputes(
+        self, operator_id: str | None, open_only: bool, limit: int
+    ) -> list[dict[str, Any]]:
+        query = select(ledger_disputes).order_by(
+            ledger_disputes.c.opened_at.desc(), ledger_disputes.c.dispute_id
+        )
+        if operator_id is not None:
+            query = query.where(ledger_disputes.c.operator_id == operator_id)
+        if open_only:
+            query = query.where(ledger_disputes.c.decided_by.is_(None))
+        with self._read.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query.limit(limit))]
+
     def entries_of(self, driver_id: str, limit: int) -> list[dict[str, Any]]:
         mine = [wallet(driver_id), arrears(driver_id)]
         ids = (
@@ -274,6 +303,52 @@ class SqlSettlementReads:
                 .order_by(ledger_postings.c.posted_at, ledger_postings.c.entry_id)
             ).all()
         return opening or Decimal(0), [dict(r._mapping) for r in rows]
+
+    def operator_totals(
+        self, start: datetime, end: datetime, operator_id: str | None = None
+    ) -> tuple[dict[str, Decimal], list[tuple[str, str, int, Decimal]]]:
+        """Opening balances at `start` of operators' accounts, and (account, kind, count,
+        amount) of their postings in [start, end): summed in SQL, one row per account and
+        kind whatever the number of sessions, from the index on (account, posted_at, kind,
+        amount) alone."""
+        with self._read.connect() as conn:
+            if operator_id is None:
+                accounts = list(
+                    conn.execute(
+                        select(ledger_accounts.c.account).where(
+                            like.starts_with(ledger_accounts.c.account, "operator:")
+                        )
+                    ).scalars()
+                )
+            else:
+                accounts = [operator_account(operator_id)]
+            if not accounts:
+                return {}, []
+            mine = ledger_postings.c.account.in_(accounts)
+            opening = {
+                r.account: r.amount
+                for r in conn.execute(
+                    select(
+                        ledger_postings.c.account,
+                        func.sum(ledger_postings.c.amount).label("amount"),
+                    )
+                    .where(mine, ledger_postings.c.posted_at < start)
+                    .group_by(ledger_postings.c.account)
+                )
+            }
+            rows = conn.execute(
+                select(
+                    ledger_postings.c.account,
+                    ledger_postings.c.kind,
+                    func.count(),
+                    func.sum(ledger_postings.c.amount),
+                )
+                .where(
+                    mine, ledger_postings.c.posted_at >= start, ledger_postings.c.posted_at < end
+                )
+                .group_by(ledger_postings.c.account, ledger_postings.c.kind)
+            ).all()
+        return opening, [(a, k, int(n), Decimal(t)) for a, k, n, t in rows]
 
     def refunded(self, charge_id: str) -> Decimal:
         query = (

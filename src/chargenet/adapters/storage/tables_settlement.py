@@ -13,7 +13,7 @@ tokens, which are secrets, are never kept: only their digests.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, String, Table
+from sqlalchemy import Boolean, Column, Index, Integer, String, Table
 
 from chargenet.adapters.storage.schema import ID, metadata
 from chargenet.adapters.storage.types import MicroAmount, UtcDateTime
@@ -41,6 +41,9 @@ driver_tokens = Table(
     Column("expires_at", UtcDateTime, nullable=True),
     Column("registered_at", UtcDateTime, nullable=False),
     Column("as_of", UtcDateTime, nullable=False),
+    # Set on a token registered under the unkeyed digest once it is held under the keyed
+    # one (driver.token_rekeyed): kept for the sessions that name it, never listed.
+    Column("rekeyed_to", String(64), nullable=True),
 )
 
 ledger_accounts = Table(
@@ -69,7 +72,11 @@ ledger_postings = Table(
     Column("account", String(200), primary_key=True),
     Column("amount", MicroAmount, nullable=False),
     Column("posted_at", UtcDateTime, nullable=False),
-    Index("ix_ledger_postings_account_posted", "account", "posted_at"),
+    # The entry's kind again, so that a statement sums an account's postings by kind from
+    # this index alone (no row and no entry read per posting); null only on rows written
+    # before migration 0025 filled it.
+    Column("kind", String(16), nullable=True),
+    Index("ix_ledger_postings_statement", "account", "posted_at", "kind", "amount"),
 )
 
 session_claims = Table(
@@ -88,7 +95,27 @@ token_uids = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+ledger_disputes = Table(
+    # Disputes opened on an operator's figures (settlement.dispute_opened): both sides'
+    # figures, and the dispute entry that decided it once an administrator has.
+    "ledger_disputes",
+    metadata,
+    Column("dispute_id", String(200), primary_key=True),
+    Column("session_id", String(ID), nullable=False, index=True),
+    Column("operator_id", String(ID), nullable=False, index=True),
+    Column("origin", String(16), nullable=False),
+    Column("document_id", String(200), nullable=False),
+    Column("stated_energy_wh", Integer, nullable=True),
+    Column("stated_amount", MicroAmount, nullable=True),
+    Column("recorded_energy_wh", Integer, nullable=True),
+    Column("recorded_amount", MicroAmount, nullable=True),
+    Column("currency", String(3), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("decided_by", String(200), nullable=True),
+)
+
 SETTLEMENT_STATE_TABLES: tuple[Table, ...] = (
+    ledger_disputes,
     session_claims,
     ledger_postings,
     ledger_entries,

@@ -16,8 +16,11 @@ from py_ocpi import get_application
 from py_ocpi.core.adapter import BaseAdapter
 from py_ocpi.core.authentication.authenticator import Authenticator
 from py_ocpi.core.crud import Crud
-from py_ocpi.core.enums import ModuleID, RoleEnum
+from py_ocpi.core.endpoints import ENDPOINTS
+from py_ocpi.core.endpoints.v_2_2_1.utils import cpo_generator
+from py_ocpi.core.enums import Action, ModuleID, RoleEnum
 from py_ocpi.modules.versions.enums import VersionNumber
+from py_ocpi.modules.versions.v_2_2_1.schemas import InterfaceRole
 
 PORT = int(os.environ["PORT"])
 STATE = os.environ["STATE"]
@@ -87,12 +90,25 @@ def parse(value):
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def state():
+    if not os.path.exists(STATE):
+        return {}
+    with open(STATE) as f:
+        return json.load(f)
+
+
 class MemoryCrud(Crud):
     @classmethod
     async def get(cls, module, role, id, *args, **kwargs):
         if module == ModuleID.credentials_and_registration:
             return None  # nobody is registered by token: POSTs are registrations
-        return DATA.get(module, {}).get(id)
+        if module == ModuleID.commands:
+            # The charge point's answer to the command just sent (py_ocpi polls for it,
+            # then POSTs it as the CommandResult to the response_url).
+            return {"result": "ACCEPTED"}
+        # Ids are CiString: case-insensitive (OCPI 2.2.1 types.asciidoc).
+        found = {str(k).upper(): v for k, v in DATA.get(module, {}).items()}
+        return found.get(str(id).upper())
 
     @classmethod
     async def list(cls, module, role, filters, *args, **kwargs):
@@ -133,6 +149,15 @@ class MemoryCrud(Crud):
 
     @classmethod
     async def do(cls, module, role, action, *args, data=None, **kwargs):
+        if module == ModuleID.commands and action == Action.get_client_token:
+            # The token to call the eMSP back with: the one it gave at registration.
+            return state()["their_credentials"]["token"]
+        if module == ModuleID.commands and action == Action.send_command:
+            body = args[0] if args else data
+            commands = state().get("commands", [])
+            commands.append({"command": str(kwargs["command"].value), "body": body})
+            record("commands", commands)
+            return {"result": "ACCEPTED", "timeout": 30}
         return None
 
 
@@ -146,10 +171,21 @@ class Tokens(Authenticator):
         return [TOKEN_A]
 
 
+# py_ocpi mounts its CPO Commands receiver (/ocpi/cpo/2.2.1/commands/{command}) but does not
+# list it in its version details (its 2.2.1 CPO endpoint list has no commands): listed
+# here, an eMSP finds it at registration as it would at any CPO.
+ENDPOINTS[VersionNumber.v_2_2_1][RoleEnum.cpo][ModuleID.commands] = cpo_generator.generate_endpoint(
+    ModuleID.commands, InterfaceRole.receiver
+)
+
 app = get_application(
     version_numbers=[VersionNumber.v_2_2_1],
     roles=[RoleEnum.cpo],
-    modules=[ModuleID.credentials_and_registration, ModuleID.locations],
+    modules=[
+        ModuleID.credentials_and_registration,
+        ModuleID.locations,
+        ModuleID.commands,
+    ],
     authenticator=Tokens,
     crud=MemoryCrud,
     adapter=BaseAdapter,
@@ -176,6 +212,13 @@ async def note_message_ids(request: Request, call_next):
         )
         record("calls", calls)
     return await call_next(request)
+
+
+@app.post("/test/session/{sid}")
+async def put_session(sid: str, request: Request):
+    """The test's lever: the charge point started a session (with the token it was given)."""
+    DATA.setdefault(ModuleID.sessions, {})[sid] = await request.json()
+    return {"ok": True}
 
 
 @app.post("/test/update/{lid}")

@@ -20,20 +20,24 @@ from chargenet.adapters.storage.tables_settlement import (
     driver_tokens,
     drivers,
     ledger_accounts,
+    ledger_disputes,
     ledger_entries,
     ledger_postings,
     session_claims,
 )
 from chargenet.core.errors import Conflict, UnknownReference
 from chargenet.core.events import (
+    DisputeOpened,
     DriverRegistered,
     LedgerPosted,
     SessionClaimed,
     TokenRegistered,
+    TokenRekeyed,
     TokenStatusChanged,
 )
 from chargenet.core.ledger import (
     AccountKind,
+    EntryKind,
     LimitBreached,
     account_kind,
     arrears,
@@ -140,6 +144,25 @@ def _apply_token_status(conn: Connection, event: TokenStatusChanged) -> None:
     )
 
 
+def _apply_rekey(conn: Connection, event: TokenRekeyed) -> None:
+    held = fetch_row(conn, driver_tokens, token_digest=event.token_digest)
+    if held is None:
+        raise UnknownReference("token", event.token_digest)
+    if held["rekeyed_to"] is not None and held["rekeyed_to"] != event.new_digest:
+        raise Conflict("this token was re-keyed to another digest")
+    other = fetch_row(conn, driver_tokens, token_digest=event.new_digest)
+    if other is not None and other["driver_id"] != held["driver_id"]:
+        raise Conflict("this token belongs to another driver")
+    insert_ignore(
+        conn, driver_tokens, {**held, "token_digest": event.new_digest, "rekeyed_to": None}
+    )
+    conn.execute(
+        update(driver_tokens)
+        .where(driver_tokens.c.token_digest == event.token_digest)
+        .values(rekeyed_to=event.new_digest)
+    )
+
+
 def _apply_claim(conn: Connection, event: SessionClaimed) -> None:
     if fetch_row(conn, driver_tokens, token_digest=event.token_digest) is None:
         raise UnknownReference("token", event.token_digest)
@@ -211,14 +234,50 @@ def _apply_posting(conn: Connection, event: LedgerPosted) -> None:
                 "account": p.account,
                 "amount": p.amount,
                 "posted_at": event.occurred_at,
+                "kind": entry.kind.value,
             },
         )
+
+    if entry.kind is EntryKind.DISPUTE and entry.reference.startswith("charge:"):
+        # A dispute entry about a session decides the disputes open on it.
+        conn.execute(
+            update(ledger_disputes)
+            .where(
+                ledger_disputes.c.session_id == entry.reference.removeprefix("charge:"),
+                ledger_disputes.c.decided_by.is_(None),
+            )
+            .values(decided_by=entry.entry_id)
+        )
+
+
+def _apply_dispute(conn: Connection, event: DisputeOpened) -> None:
+    # The first statement of a dispute holds: a resent CDR or statement opens nothing.
+    insert_ignore(
+        conn,
+        ledger_disputes,
+        {
+            "dispute_id": event.dispute_id,
+            "session_id": event.disputed_session,
+            "operator_id": event.operator_id,
+            "origin": event.origin,
+            "document_id": event.document_id,
+            "stated_energy_wh": event.stated_energy_wh,
+            "stated_amount": event.stated_amount,
+            "recorded_energy_wh": event.recorded_energy_wh,
+            "recorded_amount": event.recorded_amount,
+            "currency": event.currency,
+            "opened_at": event.occurred_at,
+            "decided_by": None,
+        },
+    )
 
 
 APPLIERS: dict[type[Any], Callable[[Connection, Any], None]] = {
     DriverRegistered: _apply_driver,
     TokenRegistered: _apply_token,
     TokenStatusChanged: _apply_token_status,
+    TokenRekeyed: _apply_rekey,
     LedgerPosted: _apply_posting,
     SessionClaimed: _apply_claim,
+    DisputeOpened: _apply_dispute,
 }
