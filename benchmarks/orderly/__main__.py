@@ -218,6 +218,29 @@ def simulate(
     )
 
 
+def adaptive_charging() -> Callable[[], Any] | None:
+    """acnportal's model-predictive algorithm, AdaptiveSchedulingAlgorithm, when its package
+    is installed: `adacharge` (caltech-netlab/adacharge; not on PyPI, install it from its
+    repository) with cvxpy. Its authors' online objective (Lee et al., "Adaptive Charging
+    Networks", 2021): charge as soon as possible, then share equally; solved with Clarabel,
+    cvxpy's default conic solver (ECOS, the package's default, no longer ships with cvxpy)."""
+    try:
+        import adacharge
+    except ImportError:
+        return None
+
+    def make() -> Any:
+        return adacharge.AdaptiveSchedulingAlgorithm(
+            [
+                adacharge.ObjectiveComponent(adacharge.quick_charge),
+                adacharge.ObjectiveComponent(adacharge.equal_share, 1e-12),
+            ],
+            solver="CLARABEL",
+        )
+
+    return make
+
+
 def run_site(site: Site, days: int, seed: int, period_min: float) -> list[Figures]:
     from acnportal import algorithms
 
@@ -233,6 +256,9 @@ def run_site(site: Site, days: int, seed: int, period_min: float) -> list[Figure
         ("chargenet LP (HiGHS)", lambda: chargenet_algorithm(plan_lp, start, site)),
         ("chargenet greedy", lambda: chargenet_algorithm(plan_greedy, start, site)),
     ]
+    mpc = adaptive_charging()
+    if mpc is not None:
+        contenders.insert(3, ("acnportal MPC (adacharge)", mpc))
     out = []
     for name, make in contenders:
         algo = make()

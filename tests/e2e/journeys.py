@@ -125,7 +125,9 @@ def log_in(page: Any, base: str, user: str, password: str, lands: str) -> None:
     page.fill("#username", user)
     page.fill("#password", password)
     page.click("button[type=submit]")
-    page.wait_for_url(f"**{lands}")
+    # As long as the page's own wait: on a loaded 2-core machine the demo's first siting
+    # and scrypt log-ins share the CPU with the browser and the suite.
+    page.wait_for_url(f"**{lands}", timeout=90_000)
     page.wait_for_selector("body[data-ready='1']", timeout=90_000)
 
 

@@ -398,7 +398,9 @@ def drivers_router(
     @router.get("/settlement/statements", **declared(Audience.OPERATOR))
     async def month_statements(
         principal: Annotated[Principal, Depends(member)],
-        month: str = Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, local"),
+        month: str = Query(
+            pattern=r"^(19[7-9]\d|2[01]\d\d)-(0[1-9]|1[0-2])$", description="YYYY-MM, local"
+        ),
     ) -> Any:
         """Every operator's statement of one local month: opening balance, movements by
         kind (count and amount), closing balance; summed by the database (operators: their

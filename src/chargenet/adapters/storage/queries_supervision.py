@@ -98,7 +98,7 @@ class SupervisionReads:
     ) -> tuple[Any, ...]:
         """What uptime (and, with `scorecards`, operator scorecards) over a period ending
         at `end` are computed from, as counts and newest changes (cache key): the fleet,
-        exclusions and the status, presence and power-limit reports from before `end`; for
+        stations' public hours, exclusions and the status, presence and power-limit reports from before `end`; for
         scorecards also zombie cases, credit penalties, partners' traffic, and sessions and
         alarms from before `end`. A report arriving now about now does not move the
         version of a period that ended a minute ago; a late report about that period does.
@@ -112,6 +112,8 @@ class SupervisionReads:
 
             for table in (stations, chargers, connectors):
                 add(select(func.count(), func.max(table.c.as_of)).select_from(table))
+            # Public hours decide which outages NEVI excludes and which hours UK counts.
+            add(select(func.max(stations.c.public_hours_as_of)))
             x = outage_exclusions
             add(select(func.count(), func.count(x.c.withdrawn_at), func.max(x.c.excluded_at)))
             for history in (status_history, presence_history, power_limit_history):

@@ -78,6 +78,7 @@ load_quarters = Table(
     Column("connector_id", String(ID), primary_key=True),
     Column("sum_w", BigInteger, nullable=False),
     Column("samples", Integer, nullable=False),
+    Column("last_us", BigInteger, nullable=False),  # the newest sample counted, UTC µs
     sqlite_with_rowid=False,
 )
 

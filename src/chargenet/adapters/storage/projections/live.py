@@ -39,12 +39,17 @@ _LIMIT_HISTORY = (
     " ON CONFLICT (connector_id, at_us) DO UPDATE SET limit_w = excluded.limit_w"
 )
 # Metered load per quarter hour (orderly charging's load curves, peaks and demand-response
-# measurement): samples add up, so replay and late reports give the same rows.
+# measurement): each connector's samples add up in its quarter. A sample counts only when it
+# is newer than the last one counted there (`last_us`), so applying an event again adds
+# nothing (projections are idempotent) and a rebuild from the log, in the log's order, gives
+# the same rows; a sample arriving after a newer one of its quarter is left out of the mean.
 QUARTER_US = 900_000_000
 _LOAD_QUARTER = (
-    "INSERT INTO load_quarters (station_id, at_us, connector_id, sum_w, samples) VALUES"
-    " (:sid, :at, :cid, :w, 1) ON CONFLICT (station_id, at_us, connector_id) DO UPDATE SET"
-    " sum_w = load_quarters.sum_w + excluded.sum_w, samples = load_quarters.samples + 1"
+    "INSERT INTO load_quarters (station_id, at_us, connector_id, sum_w, samples, last_us)"
+    " VALUES (:sid, :at, :cid, :w, 1, :last) ON CONFLICT (station_id, at_us, connector_id)"
+    " DO UPDATE SET sum_w = load_quarters.sum_w + excluded.sum_w,"
+    " samples = load_quarters.samples + 1, last_us = excluded.last_us"
+    " WHERE excluded.last_us > load_quarters.last_us"
 )
 _PRESENCE_HISTORY = (
     "INSERT INTO presence_history (charger_id, at_us, online, reason) VALUES (:id, :at,"
@@ -165,6 +170,7 @@ def _apply_meter(raw: Raw, event: MeterSampled) -> None:
                 "at": at - at % QUARTER_US,
                 "cid": event.connector_id,
                 "w": event.power_w,
+                "last": at,
             },
         )
     meter_at = raw.read_t(row[4])

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("connector_id", sa.String(length=128), nullable=False),
         sa.Column("sum_w", sa.BigInteger(), nullable=False),
         sa.Column("samples", sa.Integer(), nullable=False),
+        sa.Column("last_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
             "station_id", "at_us", "connector_id", name=op.f("pk_load_quarters")
         ),
