@@ -100,8 +100,9 @@ class SupervisionReads:
         at `end` are computed from, as counts and newest changes (cache key): the fleet,
         stations' public hours, exclusions and the status, presence and power-limit reports
         from before `end`; for scorecards also zombie cases, credit penalties, partners'
-        traffic, and sessions and alarms from before `end`. A report arriving now about now does not move the
-        version of a period that ended a minute ago; a late report about that period does.
+        traffic, and sessions and alarms from before `end`. A report arriving now about now
+        does not move the version of a period that ended a minute ago; a late report about
+        that period does.
         A period not yet over also keys on the log's newest event."""
         end_us = to_micros(end)
         parts: list[Any] = []
