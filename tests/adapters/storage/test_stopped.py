@@ -163,11 +163,15 @@ def seen(client: TestClient, token: str) -> dict[str, dict[str, Any]]:
 
 
 def until_finder(client: TestClient, station_id: str, statuses: set[str]) -> None:
-    """The finder's index follows the bus in the background: wait for it (a few ms)."""
-    deadline = time.monotonic() + 5
+    """The finder's index follows the bus in the background: wait for it (a few ms; it
+    answers 503 until it has loaded, longer on a loaded machine)."""
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        body = client.get(f"/api/v1/finder/stations/{station_id}").json()
-        if {c["status"] for c in body["connectors"]} == statuses:
+        response = client.get(f"/api/v1/finder/stations/{station_id}")
+        if response.status_code == 503:
+            time.sleep(0.05)
+            continue
+        if {c["status"] for c in response.json()["connectors"]} == statuses:
             return
         time.sleep(0.05)
     raise AssertionError(f"the finder did not show {statuses}")

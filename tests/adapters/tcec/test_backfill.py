@@ -82,16 +82,18 @@ def test_after_a_silence_the_platform_back_fills_and_late_pushes_do_not_overwrit
                 )
 
             await until(filled)
-            # The first back-fill found the operator's platform down and was tried again.
-            assert sim.received.count("query_station_status") - before == 2
+            # The first back-fill found the operator's platform down and was tried again
+            # (on a loaded machine a pause of more than the 0.5 s gap is one more silence).
+            assert sim.received.count("query_station_status") - before >= 2
             backfill = link.platform.tcec.backfill
 
             async def recorded() -> bool:
                 return any("silence" in f.reason for f in backfill.done)
 
             await until(recorded)
-            [done] = [f for f in backfill.done if "silence" in f.reason]
-            assert done.statuses == 2  # the two that changed; the rest were known
+            done = [f for f in backfill.done if "silence" in f.reason]
+            # The two that changed, found once; the rest were known.
+            assert sum(f.statuses for f in done) == 2
 
             # A push from during the outage arrives late: accepted, but older than what
             # the back-fill found, so the connector stays charging.
