@@ -211,3 +211,35 @@ def test_candidates_come_from_the_registry_and_the_users_file_filtered_by_class(
         UserInputs(candidates=[mine]),
     )
     assert only == [mine]
+
+
+def test_a_stations_stated_grid_connection_is_the_headroom_an_upgrade_may_use(
+    planned: Platform,
+) -> None:
+    from datetime import date, timedelta
+
+    from chargenet.core.events import GridConnectionStated
+    from tests.builders import meta
+
+    day = date(2025, 7, 15)
+    standing = planned.build._standing("140900", day)  # the stations a plan may resize
+    assert standing and all(s.headroom_kw == 0.0 for s in standing)  # none stated: none
+    target = standing[0]
+    drawn_w = sum(
+        p.power_w
+        for p in planned.build.data.piles("140900")
+        if p.station_id == target.id and p.in_service(day)
+    )
+    stated = [
+        GridConnectionStated(
+            **meta(WHEN),
+            station_id=target.id,
+            valid_from=WHEN - timedelta(days=days),
+            capacity_w=drawn_w + extra_kw * 1000,
+        )
+        for days, extra_kw in ((60, 150), (30, 250))  # the newer statement holds
+    ]
+    assert all(o.ok for o in planned.ingestor.ingest(stated))
+    after = {s.id: s.headroom_kw for s in planned.build._standing("140900", day)}
+    assert after[target.id] == pytest.approx(250.0)
+    assert all(kw == 0.0 for sid, kw in after.items() if sid != target.id)

@@ -235,15 +235,24 @@ class BuildPlanner:
         return [s for s in stations if s.station_id in in_service and s.access is Access.PUBLIC]
 
     def _standing(self, area: str, day: date) -> list[StationNow]:
-        """The public stations in service on `day` with their ports per power class; a
-        station's connection is taken to have no headroom beyond its piles (a stated
-        grid connection is not read yet)."""
+        """The public stations in service on `day` with their ports per power class and
+        the kW their grid connection can still take: its last stated capacity (orderly
+        charging's site model) less what its piles can draw; none where no connection was
+        stated (every added kW then pays for connection)."""
         ports: dict[str, dict[str, int]] = {}
+        drawn_w: dict[str, int] = {}
         for p in self.data.piles(area):
             if p.in_service(day):
                 k = port_class(p.power_type, p.power_w)
                 mine = ports.setdefault(p.station_id, {})
                 mine[k] = mine.get(k, 0) + 1
+                drawn_w[p.station_id] = drawn_w.get(p.station_id, 0) + p.power_w
+
+        def headroom_kw(site: StationSite) -> float:
+            if site.grid_capacity_w is None:
+                return 0.0
+            return max(site.grid_capacity_w - drawn_w.get(site.station_id, 0), 0) / 1000
+
         return [
             StationNow(
                 s.station_id,
@@ -251,6 +260,7 @@ class BuildPlanner:
                 s.lat,
                 s.lon,
                 ports[s.station_id],
+                headroom_kw=headroom_kw(s),
                 area_code=s.chain[2],
                 name=s.name,
             )

@@ -19,6 +19,7 @@ from chargenet.adapters.storage.schema import (
     target_revisions,
     targets,
 )
+from chargenet.adapters.storage.tables_orderly import grid_connections
 from chargenet.adapters.storage.tables_planning import planning_scenarios, policy_packs
 from chargenet.analytics.planning.demand import SessionRecord
 from chargenet.analytics.planning.model import AreaPoint, PileRecord, StationSite
@@ -110,6 +111,19 @@ class PlanningQueries:
 
     def station_sites(self, within: str) -> list[StationSite]:
         stmt = select(stations).where(self._within(stations, within))
+        g = grid_connections
+        newest = select(g.c.station_id, func.max(g.c.valid_from).label("v")).group_by(
+            g.c.station_id
+        )
+        latest = newest.subquery()
+        capacity = {
+            r["station_id"]: int(r["capacity_w"])
+            for r in self._rows(
+                select(g.c.station_id, g.c.capacity_w).join(
+                    latest, (g.c.station_id == latest.c.station_id) & (g.c.valid_from == latest.c.v)
+                )
+            )
+        }
         return [
             StationSite(
                 station_id=r["station_id"],
@@ -124,6 +138,7 @@ class PlanningQueries:
                 charging_spaces=r["charging_spaces"],
                 commissioned=r["commissioned_on"] or r["registered_at"].date(),
                 retired=_day(r["retired_at"]),
+                grid_capacity_w=capacity.get(r["station_id"]),
             )
             for r in self._rows(stmt)
         ]

@@ -60,6 +60,9 @@ class StationSite:
     charging_spaces: int | None = None
     commissioned: date | None = None
     retired: date | None = None
+    # What its grid connection lets charging draw, as last stated (orderly charging's site
+    # model, docs/orderly.md); None when never stated.
+    grid_capacity_w: int | None = None
 
     def in_area(self, area_code: str) -> bool:
         return area_code in self.chain
