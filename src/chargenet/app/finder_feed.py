@@ -35,6 +35,7 @@ from chargenet.core.events import (
     TariffWithdrawn,
 )
 from chargenet.core.tariffs import DayTariff
+from chargenet.kit.aio import wait_at_most
 from chargenet.kit.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ async def follow(
         dropped = subscription.dropped
         while True:
             try:
-                first = await asyncio.wait_for(subscription.get(), timeout=price_every_s)
+                first = await wait_at_most(subscription.get(), price_every_s)
             except TimeoutError:
                 await _prices(index, source, clock)
                 continue

@@ -57,6 +57,7 @@ from chargenet.core.events import (
 from chargenet.core.ids import AlarmId, OperatorId, OrderId, SessionId, StationId
 from chargenet.core.supervision import OrderKind, OrderOutcome, Severity, TargetKind
 from chargenet.core.tariffs import DayTariff, GridTou, PeriodClass
+from chargenet.kit.aio import wait_at_most
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id, stable_id
 
@@ -543,7 +544,7 @@ class OrderlyService:
         """Re-plan whenever woken (debounced by a second) and at least every few minutes."""
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), self.config.replan_every_s)
+                await wait_at_most(self._wake.wait(), self.config.replan_every_s)
                 await asyncio.sleep(1.0)
             except TimeoutError:
                 pass

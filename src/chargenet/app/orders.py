@@ -29,6 +29,7 @@ from chargenet.app.pipeline import IngestPipeline
 from chargenet.core.events import OrderAcknowledged, OrderIssued, Source, event_meta
 from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
+from chargenet.kit.aio import wait_at_most
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id, stable_id
 
@@ -224,7 +225,7 @@ class OrderService:
             try:
                 # The controller should answer TIMEOUT itself; this is the backstop.
                 grace = timeout + min(5.0, timeout)
-                result = await asyncio.wait_for(control.execute(order, timeout), grace)
+                result = await wait_at_most(control.execute(order, timeout), grace)
             except TimeoutError:
                 result = OrderResult(OrderOutcome.TIMEOUT, f"no answer within {timeout:g} s")
             except Exception as exc:  # a controller bug must not lose the order's outcome

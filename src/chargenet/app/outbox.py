@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from chargenet.core.events import Event
+from chargenet.kit.aio import wait_at_most
 from chargenet.kit.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -295,4 +296,4 @@ class OutboxWorker:
                 wait = min(wait, max((next_due - self._clock.now()).total_seconds(), 0.01))
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                await wait_at_most(self._wake.wait(), wait)

@@ -65,6 +65,7 @@ from chargenet.core.ids import AlarmId, ChargerId, EventId, OperatorId, OrderId,
 from chargenet.core.oversight import ExclusionReason, ZombieOutcome
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, TargetKind
+from chargenet.kit.aio import wait_at_most
 from chargenet.kit.cache import VersionedCache
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id, stable_id
@@ -1033,7 +1034,7 @@ class SupervisionService:
             while True:
                 batch: list[Event] = []
                 with contextlib.suppress(TimeoutError):
-                    batch.append(await asyncio.wait_for(feed.get(), timeout=tick))
+                    batch.append(await wait_at_most(feed.get(), tick))
                 while len(batch) < 2_000 and (more := feed.get_nowait()) is not None:
                     batch.append(more)
                 now = self.clock.now()

@@ -36,6 +36,8 @@ from ocpp.v201 import call as c201
 from ocpp.v201 import call_result as r201
 from ocpp.v201.enums import Action as A201
 
+from chargenet.kit.aio import wait_at_most
+
 log = logging.getLogger(__name__)
 # The library logs every frame it sends and receives at INFO: a fleet would drown the log.
 logging.getLogger("ocpp").setLevel(logging.WARNING)
@@ -191,7 +193,7 @@ class ChargerSim:
                 last = loop.time()
                 while not self._drop.is_set() and not reader.done():
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._drop.wait(), self.config.tick_s)
+                        await wait_at_most(self._drop.wait(), self.config.tick_s)
                     now = loop.time()
                     await self.step(now, now - last)
                     last = now

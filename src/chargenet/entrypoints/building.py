@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from chargenet.kit.aio import wait_at_most
+
 log = logging.getLogger(__name__)
 
 ASGIApp = Callable[..., Any]
@@ -209,7 +211,7 @@ class Building:
             return
         await self._inbox.put({"type": "lifespan.shutdown"})
         try:
-            await asyncio.wait_for(self._lifespan, timeout=30)
+            await wait_at_most(self._lifespan, 30)
         except (TimeoutError, asyncio.CancelledError):
             log.warning("the application did not stop within 30 s")
 

@@ -55,6 +55,7 @@ from chargenet.core.events import (
 )
 from chargenet.core.planning.scenario import Scenario
 from chargenet.entrypoints.dashboard import dashboard_parts
+from chargenet.kit.aio import wait_at_most
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ async def settle_sessions(platform: Platform) -> None:
         while True:
             try:
                 timeout = max(sweep_at - loop.time(), 0.0)
-                event = await asyncio.wait_for(subscription.get(), timeout)
+                event = await wait_at_most(subscription.get(), timeout)
             except TimeoutError:
                 await platform.settlement.settle_pending()
                 sweep_at = loop.time() + SETTLE_EVERY_S

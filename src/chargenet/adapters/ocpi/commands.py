@@ -23,6 +23,7 @@ from chargenet.adapters.ocpi.wire import PeerFailed, utc_text
 from chargenet.app.ocpi import Party, PeerStatus
 from chargenet.app.orders import Failure, Order, OrderResult
 from chargenet.core.supervision import OrderKind, OrderOutcome
+from chargenet.kit.aio import wait_at_most
 from chargenet.kit.ids import new_id
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ class Pending:
                 return OrderResult(OrderOutcome.REJECTED, f"{response_name} {result}", response)
             wait = min(float(response.get("timeout") or timeout_s), timeout_s)
             try:
-                final = await asyncio.wait_for(future, wait)
+                final = await wait_at_most(future, wait)
             except TimeoutError:
                 return OrderResult(
                     OrderOutcome.TIMEOUT, f"no {result_name} within {wait:g} s", response

@@ -46,6 +46,7 @@ from chargenet.core.events import (
     TariffPublished,
     TariffWithdrawn,
 )
+from chargenet.kit.aio import wait_at_most
 
 log = logging.getLogger(__name__)
 
@@ -329,7 +330,7 @@ class Forwarder:
             while True:
                 keys: list[Key] = []
                 try:
-                    first = await asyncio.wait_for(subscription.get(), timeout=1.0)
+                    first = await wait_at_most(subscription.get(), 1.0)
                     keys += keys_of(first)
                     await asyncio.sleep(_BATCH_WAIT_S)  # let a burst gather into one round
                     while (event := subscription.get_nowait()) is not None:

@@ -52,6 +52,7 @@ from chargenet.core.events import (
     event_meta,
 )
 from chargenet.core.ids import ChargerId
+from chargenet.kit.aio import wait_at_most
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id
 from chargenet.kit.secrets import verify_secret
@@ -417,7 +418,7 @@ class OcppGateway:
                 link.close_reason = "gateway stopped"
             server.close()  # closes every connection at once (1001 going away)
             try:
-                await asyncio.wait_for(server.wait_closed(), 5)
+                await wait_at_most(server.wait_closed(), 5)
             except TimeoutError:
                 # A peer that never finishes the close handshake must not hold us up.
                 # `connections` from websockets 14 on, `all_connections` before
@@ -427,7 +428,7 @@ class OcppGateway:
                 for connection in list(found or ()):
                     connection.transport.abort()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(server.wait_closed(), 2)
+                    await wait_at_most(server.wait_closed(), 2)
 
     async def serve_forever(self, host: str, port: int) -> None:
         async with self.running(host, port):

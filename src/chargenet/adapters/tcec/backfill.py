@@ -35,6 +35,7 @@ from chargenet.adapters.tcec.codes import Ret
 from chargenet.adapters.tcec.outward import Puller
 from chargenet.adapters.tcec.partners import Partner, PartnerDirectory
 from chargenet.app.interconnect import PartnerStore
+from chargenet.kit.aio import wait_at_most
 from chargenet.kit.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -138,4 +139,4 @@ class Backfill:
             wait = self.retry_s if self._due else None
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                await wait_at_most(self._wake.wait(), wait)

@@ -18,6 +18,7 @@ from chargenet.adapters.tcec.mapping import BadParameters, Sent
 from chargenet.adapters.tcec.partners import Partner, PartnerDirectory
 from chargenet.app.interconnect import PartnerStore, SettlementQueries
 from chargenet.app.queries import StateQueries
+from chargenet.kit.aio import wait_at_most
 from chargenet.kit.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -374,7 +375,7 @@ class Charging:
         future: asyncio.Future[object] = loop.create_future()
         self._waiting[(partner.partner_id, seq, kind)] = future
         try:
-            return await asyncio.wait_for(future, timeout_s)
+            return await wait_at_most(future, timeout_s)
         except TimeoutError:
             return None
         finally:

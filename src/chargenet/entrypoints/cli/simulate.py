@@ -14,6 +14,7 @@ from rich.console import Console
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
 from chargenet.demo.ocpp_fleet import Fleet, FleetConfig, SimCharger
+from chargenet.kit.aio import wait_at_most
 from chargenet.kit.secrets import derived_secret, hash_secret
 
 console = Console()
@@ -119,7 +120,7 @@ def simulate(
     async def run() -> None:
         task = asyncio.create_task(fleet.run())
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(asyncio.shield(task), seconds or None)
+            await wait_at_most(asyncio.shield(task), seconds or None)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
