@@ -63,7 +63,10 @@ def test_after_a_silence_the_platform_back_fills_and_late_pushes_do_not_overwrit
             sim.status["1001E2C1"] = 255
             sim.faults.endpoints = frozenset({"query_station_status"})
             sim.faults.fail_next = 1  # and its platform is not answering yet either
-            await asyncio.sleep(0.7)
+            # Silent for more than the 0.5 s gap, and long enough that the push stamped a
+            # second into the outage (T/CEC times are whole seconds) is older than
+            # anything the back-fill learns, whatever the sub-second phase.
+            await asyncio.sleep(2.1)
 
             # The link is back: the operator is heard again after the silence.
             assert sim.platform is not None
