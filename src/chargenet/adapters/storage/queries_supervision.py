@@ -650,40 +650,53 @@ class SupervisionReads:
 
     # --- scorecards -----------------------------------------------------------------------
 
+    def _activity(
+        self,
+        conn: Connection,
+        by: str,
+        scope: Scope,
+        start: datetime,
+        end: datetime,
+        min_energy_wh: int,
+    ) -> dict[str, Row]:
+        """Sessions ended (all, and those of at least `min_energy_wh`) and alarms raised in
+        [start, end), per station or per operator (`by`: the column both tables have)."""
+        out: dict[str, Row] = {}
+        station_scope = Scope(scope.area, scope.operator, scope.station)
+        for key, n, ok in conn.execute(
+            select(
+                sessions.c[by],
+                func.count(),
+                func.count().filter(sessions.c.energy_wh >= min_energy_wh),
+            )
+            .select_from(sessions.join(stations, stations.c.station_id == sessions.c.station_id))
+            .where(
+                sessions.c.ended_at >= start,
+                sessions.c.ended_at < end,
+                *self._filters(conn, station_scope, sessions),
+            )
+            .group_by(sessions.c[by])
+        ):
+            out.setdefault(key, {}).update(sessions=n, successful=ok)
+        for key, n in conn.execute(
+            select(alarms.c[by], func.count())
+            .select_from(alarms.join(stations, stations.c.station_id == alarms.c.station_id))
+            .where(
+                alarms.c.raised_at >= start,
+                alarms.c.raised_at < end,
+                *self._filters(conn, station_scope, alarms),
+            )
+            .group_by(alarms.c[by])
+        ):
+            out.setdefault(key, {})["alarms"] = n
+        return out
+
     def station_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
     ) -> dict[str, Row]:
-        out: dict[str, Row] = {}
         with self._engine.connect() as conn:
+            out = self._activity(conn, "station_id", scope, start, end, min_energy_wh)
             station_scope = Scope(scope.area, scope.operator, scope.station)
-            for st, n, ok in conn.execute(
-                select(
-                    sessions.c.station_id,
-                    func.count(),
-                    func.count().filter(sessions.c.energy_wh >= min_energy_wh),
-                )
-                .select_from(
-                    sessions.join(stations, stations.c.station_id == sessions.c.station_id)
-                )
-                .where(
-                    sessions.c.ended_at >= start,
-                    sessions.c.ended_at < end,
-                    *self._filters(conn, station_scope, sessions),
-                )
-                .group_by(sessions.c.station_id)
-            ):
-                out.setdefault(st, {}).update(sessions=n, successful=ok)
-            for st, n in conn.execute(
-                select(alarms.c.station_id, func.count())
-                .select_from(alarms.join(stations, stations.c.station_id == alarms.c.station_id))
-                .where(
-                    alarms.c.raised_at >= start,
-                    alarms.c.raised_at < end,
-                    *self._filters(conn, station_scope, alarms),
-                )
-                .group_by(alarms.c.station_id)
-            ):
-                out.setdefault(st, {})["alarms"] = n
             i = incidents
             for st, n in conn.execute(
                 select(i.c.station_id, func.count())
@@ -701,37 +714,9 @@ class SupervisionReads:
     def operator_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
     ) -> dict[str, Row]:
-        out: dict[str, Row] = {}
         with self._engine.connect() as conn:
+            out = self._activity(conn, "operator_id", scope, start, end, min_energy_wh)
             station_scope = Scope(scope.area, scope.operator, scope.station)
-            for op, n, ok in conn.execute(
-                select(
-                    sessions.c.operator_id,
-                    func.count(),
-                    func.count().filter(sessions.c.energy_wh >= min_energy_wh),
-                )
-                .select_from(
-                    sessions.join(stations, stations.c.station_id == sessions.c.station_id)
-                )
-                .where(
-                    sessions.c.ended_at >= start,
-                    sessions.c.ended_at < end,
-                    *self._filters(conn, station_scope, sessions),
-                )
-                .group_by(sessions.c.operator_id)
-            ):
-                out.setdefault(op, {}).update(sessions=n, successful=ok)
-            for op, n in conn.execute(
-                select(alarms.c.operator_id, func.count())
-                .select_from(alarms.join(stations, stations.c.station_id == alarms.c.station_id))
-                .where(
-                    alarms.c.raised_at >= start,
-                    alarms.c.raised_at < end,
-                    *self._filters(conn, station_scope, alarms),
-                )
-                .group_by(alarms.c.operator_id)
-            ):
-                out.setdefault(op, {})["alarms"] = n
             # Cases open at some time in the period: detected before its end and not
             # closed before its start (a case closed later was open then).
             z = zombie_cases
