@@ -160,29 +160,24 @@ class Ven:
         self.client = OpenADRClient(ven_name=config.ven_name, vtn_url=config.vtn_url)
         self.client.add_handler("on_event", self.on_event)
         self.client.add_handler("on_update_event", self.on_event)
-        every = timedelta(seconds=config.report_every_s)
-        self.client.add_report(
-            callback=self.load_kw,
-            resource_id="chargenet",
-            measurement="real_power",
-            unit="W",
-            scale="k",
-            sampling_rate=every,
-            report_specifier_id="chargenet-telemetry",
-            report_duration=timedelta(hours=1),
-        )
+        # One telemetry report: the aggregated load in kW, and beside it (when the load
+        # figures are there) its baseline as a projection.
+        telemetry: dict[str, Any] = {
+            "resource_id": "chargenet",
+            "measurement": "real_power",
+            "unit": "W",
+            "scale": "k",
+            "sampling_rate": timedelta(seconds=config.report_every_s),
+            "report_specifier_id": "chargenet-telemetry",
+            "report_duration": timedelta(hours=1),
+        }
+        self.client.add_report(callback=self.load_kw, **telemetry)
         if figures is not None:
             self.client.add_report(
                 callback=self.baseline_kw,
-                resource_id="chargenet",
-                measurement="real_power",
-                unit="W",
-                scale="k",
-                sampling_rate=every,
-                report_specifier_id="chargenet-telemetry",
                 report_type=enums.REPORT_TYPE.BASELINE,
                 reading_type=enums.READING_TYPE.PROJECTED,
-                report_duration=timedelta(hours=1),
+                **telemetry,
             )
 
     def load_kw(self) -> float:
