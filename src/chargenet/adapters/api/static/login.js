@@ -1,8 +1,8 @@
 // The login page: a session for the dashboard, then back where the user came from.
 import { post } from "./api.js";
 import { header, t } from "./chrome.js";
-await header("login");
-document.getElementById("login-form").addEventListener("submit", async (event) => {
+const form = document.getElementById("login-form");
+form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const error = document.getElementById("error");
   error.textContent = "";
@@ -19,3 +19,6 @@ document.getElementById("login-form").addEventListener("submit", async (event) =
     error.textContent = e.status === 429 ? t("login_throttled") : t("login_failed");
   }
 });
+// The form is ours now: let the user submit (the header below may still be loading).
+form.querySelector("button[type=submit]").disabled = false;
+await header("login");
