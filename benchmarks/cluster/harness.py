@@ -243,6 +243,7 @@ class Sent:
     nodes: list[str] = field(default_factory=list)
     orders: list[dict[str, Any]] = field(default_factory=list)
     reconnects: int = 0
+    refused: int = 0
 
 
 def _charge_point_class() -> Any:
@@ -274,6 +275,7 @@ async def run_charger(
     minute later); on a lost connection, reconnect to the next URL and resend the one not
     answered. With `hold`, stay connected afterwards until it is set."""
     import websockets
+    from ocpp.exceptions import OCPPError
     from ocpp.v16 import call
 
     charger_class = _charge_point_class()
@@ -311,7 +313,15 @@ async def run_charger(
                                 }
                             ],
                         )
-                        await _race(cp.call(request), reader)
+                        try:
+                            await _race(cp.call(request, suppress=False), reader)
+                        except OCPPError:
+                            # A CallError (OCPP-J 1.6 §4.2.3) is no acknowledgement: the
+                            # node could not store the message, e.g. while its stream or
+                            # database is away. The charger sends it again.
+                            sent.refused += 1
+                            await asyncio.sleep(0.2)
+                            continue
                         sent.acked.append((f"{identity}-1-1", stamp[:-1]))
                         n += 1
                         if pause_s:

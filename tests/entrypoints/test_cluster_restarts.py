@@ -1,0 +1,220 @@
+"""A cluster whose services restart under load: NATS JetStream and PostgreSQL each stopped
+and started again while `ocpp`-library chargers keep sending to two intake nodes. The
+cluster rides it out: every meter value a charger was answered is in the log exactly once
+and in the order sent; what a node could not store it answered with a CallError, and the
+charger sent again. Each service is a private one (its own port and directory), so the
+machine's own servers and the other tests are untouched; skipped, saying why, where
+nats-server or PostgreSQL's binaries are missing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from benchmarks.cluster.harness import (
+    Cluster,
+    Sent,
+    cluster,
+    free_port,
+    register_fleet,
+    run_charger,
+)
+from tests.entrypoints.test_cluster_faults import BOUND_S, CHARGERS, every_ack_stored_once
+
+pytestmark = pytest.mark.postgres
+
+
+def _listening(port: int, within_s: float) -> None:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on {port} after {within_s:g} s")
+
+
+@dataclass
+class PrivateNats:
+    """nats-server with JetStream on file storage in a directory of its own."""
+
+    store: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        binary = shutil.which("nats-server")
+        assert binary is not None
+        command = [binary, "-js", "-a", "127.0.0.1", "-p", str(self.port), "-sd", str(self.store)]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        _listening(self.port, 15)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # lame-duck: JetStream flushes its store
+            self.process.wait(30)
+
+    def restart(self, down_s: float = 1.0) -> None:
+        self.stop()
+        time.sleep(down_s)
+        self.start()
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    return Path(found[-1]).parent if found else None
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL cluster of its own, run by the `postgres` user (the server refuses
+    root) from a directory made for it."""
+
+    bin: Path
+    data: Path
+    port: int = field(default_factory=free_port)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_postgres(self, *command: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run(
+            [*prefix, *command], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+
+    def init(self) -> None:
+        self._as_postgres(
+            str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"
+        )
+
+    def pg_ctl(self, action: str, *extra: str) -> None:
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._as_postgres(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-w", *extra, action
+        )
+
+    def restart(self, down_s: float = 1.0) -> None:
+        self.pg_ctl("stop", "-m", "fast")  # connections are cut, as in a failover
+        time.sleep(down_s)
+        self.pg_ctl("start", "-l", str(self.data / "log"))
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[PrivateNats]:
+    if shutil.which("nats-server") is None:
+        pytest.skip("no nats-server binary to run a private JetStream")
+    server = PrivateNats(tmp_path / "jetstream")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_server() -> Iterator[PrivatePostgres]:
+    pg = _pg_bin()
+    if pg is None or (os.geteuid() == 0 and shutil.which("runuser") is None):
+        pytest.skip("no PostgreSQL server binaries to run a private PostgreSQL")
+    data = Path(tempfile.mkdtemp(prefix="chargenet-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(data, "postgres", "postgres")
+    server = PrivatePostgres(pg, data / "data")
+    try:
+        if os.geteuid() == 0:
+            mkdir = ["runuser", "-u", "postgres", "--", "mkdir", str(server.data)]
+            subprocess.run(mkdir, check=True)
+        server.init()
+        server.pg_ctl("start", "-l", str(data / "log"))
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.pg_ctl("stop", "-m", "immediate")
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _running(
+    database_url: str, nats_url: str, workdir: Path
+) -> Iterator[tuple[Cluster, list[str]]]:
+    ids = register_fleet(database_url, CHARGERS, "K")  # migrates the database first
+    with cluster(database_url, nats_url, workdir) as made:
+        yield made, ids
+
+
+MESSAGES = 60  # as many as test_cluster_faults checks for
+
+
+async def load_across(
+    ids: list[str], targets: list[str], restart: Callable[[], None]
+) -> tuple[list[Sent], int, int]:
+    """Every charger sends MESSAGES meter values; once a third are acknowledged, `restart`
+    runs (in a thread). Returns what was sent, and how many were acknowledged when the
+    restart began and when it was over: the outage fell in the middle of the load only
+    if both are below the total."""
+    sent = [Sent() for _ in ids]
+    chargers = [
+        asyncio.create_task(run_charger(i, targets, MESSAGES, s, first=k, pause_s=0.02))
+        for k, (i, s) in enumerate(zip(ids, sent, strict=True))
+    ]
+    async with asyncio.timeout(BOUND_S):
+        while sum(len(s.acked) for s in sent) < len(ids) * MESSAGES // 3:
+            await asyncio.sleep(0.02)
+        began = sum(len(s.acked) for s in sent)
+        await asyncio.to_thread(restart)
+        over = sum(len(s.acked) for s in sent)
+        await asyncio.gather(*chargers)
+    return sent, began, over
+
+
+def urls(*nodes: object) -> list[str]:
+    return [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]  # type: ignore[attr-defined]
+
+
+def test_nats_restarted_under_load_loses_nothing_acknowledged(
+    postgres_url: str, nats_server: PrivateNats, tmp_path: Path
+) -> None:
+    with _running(postgres_url, nats_server.url, tmp_path) as (made, ids):
+        a, b = made.intake("a"), made.intake("b")
+        made.writer()
+        sent, _, over = asyncio.run(load_across(ids, urls(a, b), nats_server.restart))
+        assert over < CHARGERS * MESSAGES  # the outage fell while chargers were sending
+        every_ack_stored_once(made, sent)
+
+
+def test_postgres_restarted_under_load_loses_nothing_acknowledged(
+    postgres_server: PrivatePostgres, tmp_path: Path
+) -> None:
+    from tests.cluster_services import NATS_URL, jetstream_missing
+
+    why = jetstream_missing()
+    if why:
+        pytest.skip(why)
+    with _running(postgres_server.url, NATS_URL, tmp_path) as (made, ids):
+        a, b = made.intake("a"), made.intake("b")
+        made.writer()
+        sent, began, over = asyncio.run(load_across(ids, urls(a, b), postgres_server.restart))
+        # Intake nodes answer from the stream: chargers were answered while the database
+        # was away, and the writer stored it all once the database was back.
+        assert began < over
+        every_ack_stored_once(made, sent)
