@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import pytest
 
 from benchmarks.cluster.harness import (
@@ -218,3 +219,50 @@ def test_postgres_restarted_under_load_loses_nothing_acknowledged(
         # was away, and the writer stored it all once the database was back.
         assert began < over
         every_ack_stored_once(made, sent)
+
+
+def test_an_api_node_killed_leaves_another_whose_order_reaches_the_charger(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    from tests.cluster_services import NATS_URL, jetstream_missing
+
+    why = jetstream_missing()
+    if why:
+        pytest.skip(why)
+    with _running(postgres_url, NATS_URL, tmp_path) as (made, ids):
+        intake = made.intake("a")
+        made.writer()
+        first, second = made.api("api1"), made.api("api2")
+        target = ids[0]
+
+        async def scenario() -> tuple[Sent, httpx.Response, httpx.Response]:
+            sent, hold = Sent(), asyncio.Event()
+            charger = asyncio.create_task(run_charger(target, urls(intake), 3, sent, hold=hold))
+            async with asyncio.timeout(BOUND_S):
+                while len(sent.acked) < 3:
+                    await asyncio.sleep(0.05)
+                await asyncio.to_thread(first.kill9)
+                async with httpx.AsyncClient(
+                    base_url=f"http://127.0.0.1:{second.port}",
+                    headers={"Authorization": f"Bearer {made.token}"},
+                    timeout=30,
+                ) as http:
+                    order = {
+                        "target_kind": "charger",
+                        "target_id": target,
+                        "reason": "api node killed",
+                        "timeout_s": 10,
+                    }
+                    ordered = await http.post("/api/v1/supervision/stop-orders", json=order)
+                    listed = await http.get("/api/v1/supervision/stop-orders")
+                hold.set()
+                await charger
+            return sent, ordered, listed
+
+        sent, ordered, listed = asyncio.run(scenario())
+        assert ordered.status_code == 201, ordered.text
+        assert sent.orders == [{"action": "ChangeAvailability", "type": "Inoperative"}]
+        [delivery] = ordered.json()["deliveries"]
+        assert (delivery["charger_id"], delivery["outcome"]) == (target, "accepted")
+        assert listed.status_code == 200, listed.text
+        assert target in listed.text  # the order is in the shared store, not the dead node
