@@ -144,6 +144,38 @@ def test_a_driver_finds_a_place_filters_opens_a_station_and_navigates(
     shot(page, f"finder-station-en-{screen}")
 
 
+def test_a_finder_that_is_still_loading_is_waited_for_not_shown_as_an_error(
+    browser: Any, demo: str
+) -> None:
+    """The first two searches meet a server still loading its live index (503 with
+    Retry-After, as after a start): the page asks again and shows the stations."""
+    errors: list[str] = []
+    context, tab = new_page(browser, "desktop", errors)
+    refused: list[str] = []
+
+    def loading(route: Any) -> None:
+        if len(refused) < 2:
+            refused.append(route.request.url)
+            route.fulfill(
+                status=503,
+                headers={"Retry-After": "1", "Content-Type": "application/json"},
+                body='{"detail": "the live index is loading; try again in a moment"}',
+            )
+        else:
+            route.continue_()
+
+    try:
+        tab.route("**/api/v1/finder/nearest*", loading)
+        tab.goto(f"{demo}/")
+        tab.wait_for_selector(".result", timeout=30_000)
+        assert len(refused) == 2
+        assert tab.locator(".result").count() > 0
+    finally:
+        context.close()
+    # Chromium logs each 503 as a failed resource; nothing else went wrong.
+    assert [e for e in errors if "503" not in e] == []
+
+
 def test_switching_language_before_the_panels_load_throws_nothing(
     page: Any, demo: str, errors: list[str]
 ) -> None:

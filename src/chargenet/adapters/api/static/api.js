@@ -19,10 +19,20 @@ async function checked(response) {
   return response;
 }
 
+// A server that is still loading (the finder's live index after a start) answers 503 with
+// Retry-After: a read waits that long (at most 5 s a time) and asks again, a few times,
+// rather than show the visitor an error for something a moment will cure.
+const RETRIES_WHILE_LOADING = 6;
+
 async function fetchJson(path, params) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") url.searchParams.set(k, v);
-  return checked(await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }));
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const wait = Number(response.headers.get("Retry-After"));
+    if (response.status !== 503 || !(wait >= 0) || attempt >= RETRIES_WHILE_LOADING) return checked(response);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 5) * 1000));
+  }
 }
 
 export async function get(path, params = {}) {
