@@ -171,25 +171,20 @@ def supervision_router(
         return begin, stop
 
     async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        # Domain errors pass to the API's handler (adapters/api/errors.py); a plain
+        # ValueError here comes from computing with the caller's values (a date the
+        # calendar cannot take): the request's, not a fault of the platform.
         try:
             return await run_in_threadpool(fn, *args, **kwargs)
-        except UnknownReference as exc:
-            raise HTTPException(404, str(exc)) from exc
         except ValueError as exc:
+            if isinstance(exc, DomainError):
+                raise
             raise HTTPException(422, str(exc)) from exc
-
-    async def act(coro: Any) -> Any:
-        try:
-            return await coro
-        except UnknownReference as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except DomainError as exc:
-            raise HTTPException(409, str(exc)) from exc
 
     async def check_target(principal: Principal, kind: str, target_id: str) -> None:
         owner = await call(queries.owner, kind, target_id)
         if owner is None:
-            raise HTTPException(404, f"unknown {kind} {target_id!r}")
+            raise UnknownReference(kind, target_id)
         if not _sees(principal, owner["area_code"], owner["operator_id"]):
             raise HTTPException(403, f"{kind} {target_id} is outside what you may see")
 
@@ -328,16 +323,14 @@ def supervision_router(
         """Mark outage time of a connector, charger or station as excluded (NEVI), with a
         reason code. Operators mark their own; regulators any in their area."""
         await check_target(principal, body.target_kind, body.target_id)
-        exclusion_id = await act(
-            service.exclude(
-                TargetKind(body.target_kind),
-                body.target_id,
-                instant(body.start, body.start),
-                instant(body.end, body.end),
-                body.reason,
-                body.note,
-                principal.name,
-            )
+        exclusion_id = await service.exclude(
+            TargetKind(body.target_kind),
+            body.target_id,
+            instant(body.start, body.start),
+            instant(body.end, body.end),
+            body.reason,
+            body.note,
+            principal.name,
         )
         return {"exclusion_id": exclusion_id}
 
@@ -346,7 +339,7 @@ def supervision_router(
         await check_row(
             principal, await call(queries.exclusion, exclusion_id), f"exclusion {exclusion_id!r}"
         )
-        await act(service.withdraw_exclusion(exclusion_id, principal.name))
+        await service.withdraw_exclusion(exclusion_id, principal.name)
         return Response(status_code=204)
 
     # --- public hours (R39) ---------------------------------------------------------------
@@ -362,8 +355,8 @@ def supervision_router(
         if body.hours.strip() and (wrong := public_hours_problems(body.hours)):
             raise HTTPException(422, "; ".join(wrong))
         operator_id = principal.operator_id if principal.role is Role.OPERATOR else None
-        await act(
-            service.set_public_hours(station_id, body.hours, body.note, principal.name, operator_id)
+        await service.set_public_hours(
+            station_id, body.hours, body.note, principal.name, operator_id
         )
         return {"station_id": station_id, "public_hours": body.hours.strip() or None}
 
@@ -397,7 +390,7 @@ def supervision_router(
         """Close a case: rectified, dismissed, or retired (the exit mechanism: the charger
         leaves the registry)."""
         await check_row(principal, await call(queries.zombie_case, case_id), f"case {case_id!r}")
-        await act(service.close_zombie(case_id, body.outcome, body.note, principal.name))
+        await service.close_zombie(case_id, body.outcome, body.note, principal.name)
         return await call(queries.zombie_case, case_id)
 
     Reporter = Annotated[Principal, Depends(require(authenticators, Role.OPERATOR))]
@@ -413,7 +406,7 @@ def supervision_router(
         closes it; the report is one of its steps."""
         reporter(principal)
         await check_row(principal, await call(queries.zombie_case, case_id), f"case {case_id!r}")
-        await act(service.report_rectification(case_id, body.note, principal.name))
+        await service.report_rectification(case_id, body.note, principal.name)
         return await call(queries.zombie_case, case_id)
 
     @router.post("/zombies/sweep", **declared(Audience.ADMIN))
@@ -421,7 +414,7 @@ def supervision_router(
         principal: Annotated[Principal, Depends(require(authenticators, Role.ADMIN))],
     ) -> Any:
         """Run the zombie rules now (they also run periodically with `chargenet serve`)."""
-        return await act(service.sweep_zombies())
+        return await service.sweep_zombies()
 
     # --- alarms ---------------------------------------------------------------------------
 
@@ -446,13 +439,13 @@ def supervision_router(
     @router.post("/alarms/{alarm_id}/acknowledge", **declared(Audience.MEMBER))
     async def acknowledge(principal: Viewer, alarm_id: str) -> Any:
         await check_row(principal, await call(queries.alarm, alarm_id), f"alarm {alarm_id!r}")
-        await act(service.acknowledge_alarm(alarm_id, principal.name))
+        await service.acknowledge_alarm(alarm_id, principal.name)
         return await call(queries.alarm, alarm_id)
 
     @router.post("/alarms/{alarm_id}/clear", **declared(Audience.MEMBER))
     async def clear(principal: Viewer, alarm_id: str, body: ReasonIn) -> Any:
         await check_row(principal, await call(queries.alarm, alarm_id), f"alarm {alarm_id!r}")
-        await act(service.clear_alarm(alarm_id, principal.name, body.reason))
+        await service.clear_alarm(alarm_id, principal.name, body.reason)
         return await call(queries.alarm, alarm_id)
 
     # --- stop orders ----------------------------------------------------------------------
@@ -485,15 +478,13 @@ def supervision_router(
         """Order a charger or a whole station to stop and rectify (R33). OCPP chargers get
         ChangeAvailability Inoperative; operator platforms are notified."""
         await check_target(principal, body.target_kind, body.target_id)
-        result = await act(
-            service.issue_stop(
-                TargetKind(body.target_kind),
-                body.target_id,
-                body.reason,
-                principal.name,
-                body.alarm_id,
-                body.timeout_s,
-            )
+        result = await service.issue_stop(
+            TargetKind(body.target_kind),
+            body.target_id,
+            body.reason,
+            principal.name,
+            body.alarm_id,
+            body.timeout_s,
         )
         return await call(queries.stop_order, result["stop_id"])
 
@@ -503,7 +494,7 @@ def supervision_router(
         await check_row(
             principal, await call(queries.stop_order, stop_id), f"stop order {stop_id!r}"
         )
-        await act(service.lift_stop(stop_id, principal.name, body.reason))
+        await service.lift_stop(stop_id, principal.name, body.reason)
         return await call(queries.stop_order, stop_id)
 
     @router.post("/stop-orders/{stop_id}/rectification", **declared(Audience.OPERATOR))
@@ -517,7 +508,7 @@ def supervision_router(
         await check_row(
             principal, await call(queries.stop_order, stop_id), f"stop order {stop_id!r}"
         )
-        await act(service.report_stop_rectification(stop_id, body.note, principal.name))
+        await service.report_stop_rectification(stop_id, body.note, principal.name)
         return await call(queries.stop_order, stop_id)
 
     # --- scorecards -----------------------------------------------------------------------
