@@ -219,6 +219,7 @@ def create_app(
             auth,
             statement=statement_xlsx,
             zone=platform.settings.local_timezone,
+            operators=platform.read.operator,
         )
     )
     app.include_router(

@@ -29,6 +29,7 @@ from chargenet.app.settlement import (
 )
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.drivers import TokenKind
+from chargenet.core.errors import UnknownReference
 from chargenet.core.ledger import arrears, cents, operator_account, wallet
 from chargenet.core.supervision import OrderOutcome
 from chargenet.kit.timeutil import local_midnight_utc
@@ -141,6 +142,7 @@ def drivers_router(
     authenticators: Sequence[Authenticator],
     statement: Statement | None = None,
     zone: str = "Asia/Shanghai",
+    operators: Callable[[str], object | None] | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["drivers"])
     someone = current_principal(authenticators)
@@ -157,6 +159,11 @@ def drivers_router(
         return principal
 
     Driver = Annotated[Principal, Depends(driver)]
+
+    async def known_operator(operator_id: str) -> None:
+        # An account nobody holds is no operator with nothing owed: the id is wrong.
+        if operators is not None and await run_in_threadpool(operators, operator_id) is None:
+            raise UnknownReference("operator", operator_id)
 
     @router.post("/driver/login", **declared(Audience.PUBLIC))
     async def login(body: DriverLogin, request: Request) -> Any:
@@ -393,6 +400,7 @@ def drivers_router(
             raise HTTPException(403, "operators and admins")
         if principal.role is Role.OPERATOR and principal.operator_id != operator_id:
             raise HTTPException(403, "operators see their own account only")
+        await known_operator(operator_id)
         account = operator_account(operator_id)
         balances = await run_in_threadpool(reads.balances, [account])
         return {"operator_id": operator_id, "owed": _text(balances.get(account, Decimal(0)))}
@@ -411,6 +419,7 @@ def drivers_router(
             raise HTTPException(403, "operators see their own statements only")
         if statement is None:
             raise HTTPException(404, "statements are not served here")
+        await known_operator(operator_id)
         start = local_midnight_utc(day, zone)
         end = local_midnight_utc(day + timedelta(days=1), zone)
         opening, movements = await run_in_threadpool(
