@@ -22,6 +22,7 @@ from typing import Protocol
 
 from chargenet.app.login_throttle import LoginThrottle
 from chargenet.core.access import Principal, Role
+from chargenet.core.errors import Conflict, Invalid
 from chargenet.kit.clock import Clock
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
@@ -29,8 +30,12 @@ MIN_PASSWORD_LENGTH = 8
 SESSION_LIFETIME = timedelta(hours=12)
 
 
-class AccountError(ValueError):
+class AccountError(Invalid):
     """A user cannot be created or changed as asked (the message says why)."""
+
+
+class AccountExists(AccountError, Conflict):
+    """A user of that name exists already."""
 
 
 class LoginRefused(Exception):
@@ -179,7 +184,7 @@ class AccountService:
         if problems:
             raise AccountError("; ".join(problems))
         if not replace_existing and self.store.user(username) is not None:
-            raise AccountError(f"user {username!r} exists already")
+            raise AccountExists(f"user {username!r} exists already")
         user = User(
             username=username,
             role=role,

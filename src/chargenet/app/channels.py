@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from chargenet.core.errors import DomainError
+from chargenet.core.errors import Invalid
 from chargenet.kit.clock import Clock
 
 
@@ -54,7 +54,7 @@ class ChannelService:
         """Set the operator's webhook; returns the new signing secret (shown once)."""
         problem = url_problem(url)
         if problem:
-            raise DomainError(problem)
+            raise Invalid(problem)
         secret = secrets.token_urlsafe(32)
         self.store.save(
             ChannelRecord(

@@ -6,8 +6,9 @@ import asyncio
 from datetime import date
 from typing import Any, Protocol
 
+from chargenet.app.ingest import Refused
 from chargenet.app.pipeline import IngestPipeline
-from chargenet.core.errors import DomainError, UnknownReference
+from chargenet.core.errors import UnknownReference
 from chargenet.core.events import (
     CreditAppealDecided,
     CreditAppealed,
@@ -42,7 +43,7 @@ class CreditService:
     async def _submit(self, event: Any) -> None:
         [outcome] = await self.pipeline.submit([event])
         if not outcome.ok:
-            raise DomainError(outcome.reason)
+            raise Refused(outcome.reason)
 
     async def penalty(self, penalty_id: str) -> Row:
         row = await asyncio.to_thread(self.queries.penalty, penalty_id)

@@ -21,6 +21,7 @@ from chargenet.analytics import timeline
 from chargenet.analytics.statusclass import NEVI_OUTAGE
 from chargenet.app.supervision import SupervisionService, month_edges, month_start, port_id_of
 from chargenet.app.supervision_ports import Row, Scope
+from chargenet.core.errors import Invalid
 from chargenet.core.oversight import EVCHART_CODE, ExclusionReason
 from chargenet.kit.timeutil import require_utc
 
@@ -125,7 +126,7 @@ def _minutes(hours: float) -> Decimal:
 def quarter_edges(year: int, quarter: int, zone: str) -> tuple[datetime, datetime]:
     """A calendar quarter in local time, as UTC instants [start, end)."""
     if not 1 <= quarter <= 4:
-        raise ValueError(f"quarter is 1 to 4, not {quarter}")
+        raise Invalid(f"quarter is 1 to 4, not {quarter}")
     first = 3 * (quarter - 1) + 1
     end_year, end_month = (year + 1, 1) if quarter == 4 else (year, first + 3)
     return require_utc(month_start(year, first, zone)), require_utc(

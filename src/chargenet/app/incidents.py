@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from chargenet.app.ingest import Refused
 from chargenet.app.pipeline import IngestPipeline
-from chargenet.core.errors import DomainError, UnknownReference
+from chargenet.core.errors import UnknownReference
 from chargenet.core.events import IncidentClosed, IncidentReported, Source, event_meta
 from chargenet.core.ids import ChargerId, ConnectorId, SessionId, StationId
 from chargenet.core.supervision.incidents import IncidentKind, Responsible
@@ -135,7 +136,7 @@ class IncidentService:
     async def _submit(self, event: Any) -> None:
         [outcome] = await self.pipeline.submit([event])
         if not outcome.ok:
-            raise DomainError(outcome.reason)
+            raise Refused(outcome.reason)
 
     async def report(
         self,

@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from chargenet.app.outbox import DeliveryRule, NewDelivery
 from chargenet.app.ports import EventPublisher, EventStore, UnitOfWork
-from chargenet.core.errors import DomainError
+from chargenet.core.errors import DomainError, Invalid
 from chargenet.core.events import Event
 from chargenet.core.text import storable
 
@@ -40,6 +40,14 @@ class Outcome:
     def ok(self) -> bool:
         """Accepted now or before: the sender may stop resending."""
         return self.disposition is not Disposition.REJECTED
+
+
+class Refused(Invalid):
+    """The pipeline refused an event a service submitted for a request (the message is
+    the refusal's reason). The pipeline judges the event the request became, so this is
+    a request the rules do not admit (HTTP 422). A state the request may conflict with (a
+    case closed already, an order lifted) is checked by the service before it submits and
+    raised as `Conflict`."""
 
 
 Attached = Mapping[str, Sequence[NewDelivery]]

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, Protocol
 
+from chargenet.app.ingest import Refused
 from chargenet.app.pipeline import IngestPipeline
-from chargenet.core.errors import DomainError, UnknownReference
+from chargenet.core.errors import Invalid, UnknownReference
 from chargenet.core.events import (
     InspectionDrawn,
     InspectionRecorded,
@@ -63,7 +64,7 @@ class InspectionService:
     async def _submit(self, event: Any) -> None:
         [outcome] = await self.pipeline.submit([event])
         if not outcome.ok:
-            raise DomainError(outcome.reason)
+            raise Refused(outcome.reason)
 
     async def draw(
         self,
@@ -89,7 +90,7 @@ class InspectionService:
         names = sorted({i.strip() for i in inspectors if i.strip()})
         problems = draw_problems(seed, names, pool, count, team)
         if problems:
-            raise DomainError("; ".join(problems))
+            raise Invalid("; ".join(problems))
         draw_id = new_id()
         await self._submit(
             InspectionDrawn(

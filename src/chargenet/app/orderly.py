@@ -36,9 +36,10 @@ from chargenet.analytics.orderly import (
     slots,
     valley_energy_wh,
 )
+from chargenet.app.ingest import Refused as PipelineRefused
 from chargenet.app.orders import Order, OrderResult, OrderService
 from chargenet.app.pipeline import IngestPipeline
-from chargenet.core.errors import DomainError, UnknownReference
+from chargenet.core.errors import UnknownReference
 from chargenet.core.events import (
     AlarmCleared,
     AlarmRaised,
@@ -188,7 +189,7 @@ class Holder:
     station_id: str
 
 
-class Refused(DomainError):
+class Refused(PipelineRefused):
     """The store refused what was stated (with its reason)."""
 
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from chargenet.app.outbox import DeliveryRecord, NewDelivery, OutboxWorker, Sender, Sent
 from chargenet.app.pipeline import IngestPipeline
+from chargenet.core.errors import Invalid
 from chargenet.core.events import OrderAcknowledged, OrderIssued, Source, event_meta
 from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
@@ -55,7 +56,7 @@ class Order:
     private: Mapping[str, str] = field(default_factory=dict)
 
 
-class OrderInvalid(ValueError):
+class OrderInvalid(Invalid):
     """An order its charger's protocol cannot carry (no such command, a bad parameter)."""
 
 

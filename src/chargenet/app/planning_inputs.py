@@ -13,13 +13,14 @@ from typing import TypeVar
 
 from chargenet.analytics.planning.investment import Feeder
 from chargenet.analytics.planning.siting import Candidate
+from chargenet.core.errors import Invalid
 from chargenet.core.planning.scenario import CANDIDATE_CLASSES
 
 T = TypeVar("T")
 MAX_ROWS = 200_000
 
 
-class InputError(ValueError):
+class InputError(Invalid):
     def __init__(self, what: str, problems: list[str]) -> None:
         super().__init__(f"{what}: " + "; ".join(problems[:20]))
         self.problems = problems

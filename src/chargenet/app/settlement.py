@@ -38,7 +38,7 @@ from chargenet.core.drivers import (
     token_digest,
     token_problems,
 )
-from chargenet.core.errors import DomainError, UnknownReference
+from chargenet.core.errors import Conflict, DomainError, Invalid, UnknownReference
 from chargenet.core.events import (
     ChargeDetailRecorded,
     ChargeOrdersReconciled,
@@ -74,8 +74,13 @@ SOURCE = Source(adapter="settlement")
 _WH_PER_KWH = Decimal(1000)
 
 
-class SettlementRefused(DomainError):
+class SettlementRefused(Invalid):
     """A movement of money that cannot be made as asked (the message says why)."""
+
+
+class SettlementConflict(SettlementRefused, Conflict):
+    """A movement of money the current state does not allow: more refunded than is left
+    of a charge, a session that has ended, a charger that cannot take the order now."""
 
 
 # --- the port the store implements -------------------------------------------------------
@@ -460,7 +465,9 @@ class SettlementService:
         if outcome.disposition is Disposition.DUPLICATE:
             return False
         if not outcome.ok:
-            raise SettlementRefused(outcome.reason)
+            # The entry is the service's own, built from checked amounts: the ledger
+            # refuses it for its state (a wallet's limit, a key posted with other content).
+            raise SettlementConflict(outcome.reason)
         return True
 
     def _driver(self, driver_id: str) -> dict[str, Any]:
@@ -581,8 +588,10 @@ class SettlementService:
         charged = held["total"]
         left = charged - self.reads.refunded(f"charge:{session_id}")
         amount = left if amount is None else amount
-        if amount <= 0 or amount != cents(amount) or amount > left:
+        if amount <= 0 or amount != cents(amount):
             raise SettlementRefused(f"a refund is 0.01..{left} for this session")
+        if amount > left:  # what is left depends on the refunds made so far
+            raise SettlementConflict(f"a refund is 0.01..{left} for this session")
         driver_id, operator_id = held["driver_id"], held["operator_id"]
         _, owed = self._money(driver_id)
         entry = refund(
@@ -854,8 +863,8 @@ class RemoteCharging:
         if verdict.status is not AuthStatus.ACCEPTED:
             return StartAnswer(order.order_id, NOT_SENT, verdict, price)
         problem = self.orders.check(order)
-        if problem is not None:
-            raise SettlementRefused(problem)
+        if problem is not None:  # the charger or its channel, as they are now
+            raise SettlementConflict(problem)
         result = await self.orders.issue(order, timeout_s=timeout_s)
         if result.session_id is not None:
             # An operator platform's start names its session, which will carry no token.
@@ -872,14 +881,14 @@ class RemoteCharging:
     async def stop(self, driver_id: str, session_id: str, timeout_s: float) -> OrderResult:
         session = self.own_session(driver_id, session_id)
         if session.ended_at is not None:
-            raise SettlementRefused("the session has ended")
+            raise SettlementConflict("the session has ended")
         target = self.reads.connector_target(session.connector_id)
         if target is None:
             raise UnknownReference("connector", session.connector_id)
         order = self._order(OrderKind.REMOTE_STOP, target, driver_id, session_id=session_id)
         problem = self.orders.check(order)
-        if problem is not None:
-            raise SettlementRefused(problem)
+        if problem is not None:  # the charger or its channel, as they are now
+            raise SettlementConflict(problem)
         return await self.orders.issue(order, timeout_s=timeout_s)
 
     def view(self, driver_id: str, session_id: str) -> dict[str, Any]:

@@ -37,11 +37,12 @@ from chargenet.analytics.statusclass import (
 )
 from chargenet.analytics.uptime import FOREVER
 from chargenet.analytics.zombies import ChargerFacts, OpenCase, Step, sweep
+from chargenet.app.ingest import Refused as PipelineRefused
 from chargenet.app.orders import Order, OrderResult, OrderService
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.app.supervision_config import SupervisionConfig
 from chargenet.app.supervision_ports import Row, Scope, SupervisionQueries
-from chargenet.core.errors import DomainError, UnknownReference
+from chargenet.core.errors import Conflict, Invalid, UnknownReference
 from chargenet.core.events import (
     AlarmAcknowledged,
     AlarmCleared,
@@ -92,7 +93,7 @@ UNITS = ("port", "connector")
 _STATUS_CODE = {s.value: CODE[s] for s in ConnectorStatus}
 
 
-class Refused(DomainError):
+class Refused(PipelineRefused):
     """The pipeline refused what supervision submitted (the reason is the refusal's)."""
 
 
@@ -219,7 +220,7 @@ class SupervisionService:
 
     def _units(self, fleet: list[Row], unit: str) -> tuple[list[Row], uptime.I64]:
         if unit not in UNITS:
-            raise ValueError(f"count uptime per one of {', '.join(UNITS)}, not {unit!r}")
+            raise Invalid(f"count uptime per one of {', '.join(UNITS)}, not {unit!r}")
         index: dict[tuple[str, ...], int] = {}
         units: list[Row] = []
         unit_of = []
@@ -430,7 +431,7 @@ class SupervisionService:
     @staticmethod
     def _group_keys(fleet: list[Row], by: str) -> tuple[np.ndarray[Any, Any], list[Row]]:
         if by not in GROUPINGS:
-            raise ValueError(f"group by one of {', '.join(GROUPINGS)}, not {by!r}")
+            raise Invalid(f"group by one of {', '.join(GROUPINGS)}, not {by!r}")
         labels: dict[str, int] = {}
         heads: list[Row] = []
         index = []
@@ -966,7 +967,7 @@ class SupervisionService:
         if case is None:
             raise UnknownReference("zombie case", case_id)
         if case["stage"] == "closed":
-            raise DomainError(f"case {case_id} is closed")
+            raise Conflict(f"case {case_id} is closed")
         await self._report(ZombieRectificationReported, case_id=case_id, note=note, by=by)
 
     async def report_stop_rectification(self, stop_id: str, note: str, by: str) -> None:
@@ -976,7 +977,7 @@ class SupervisionService:
         if stop is None:
             raise UnknownReference("stop order", stop_id)
         if stop["lifted_at"] is not None:
-            raise DomainError(f"stop order {stop_id} is lifted")
+            raise Conflict(f"stop order {stop_id} is lifted")
         await self._report(StopOrderRectificationReported, stop_id=stop_id, note=note, by=by)
 
     async def _report(self, kind: type[Event], **fields: str) -> None:
@@ -1104,7 +1105,7 @@ class SupervisionService:
         if stop is None:
             raise UnknownReference("stop order", stop_id)
         if stop["lifted_at"] is not None:
-            raise DomainError(f"stop order {stop_id} was lifted already")
+            raise Conflict(f"stop order {stop_id} was lifted already")
         await self._submit(
             [
                 StopOrderLifted(

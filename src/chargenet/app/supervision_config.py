@@ -25,6 +25,7 @@ from chargenet.analytics.alarms import AlarmRules
 from chargenet.analytics.scorecards import ScoreConfig
 from chargenet.analytics.statusclass import NEVI_MIN_POWER_AC_W, NEVI_MIN_POWER_DC_W
 from chargenet.analytics.zombies import ZombieRules
+from chargenet.core.errors import Invalid
 from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ
 
 
@@ -58,7 +59,7 @@ class SupervisionConfig:
     notice_timeout_s: float = 10.0  # a zombie notice to an operator's channel
 
 
-class ConfigError(ValueError):
+class ConfigError(Invalid):
     pass
 
 

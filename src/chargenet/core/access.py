@@ -7,10 +7,10 @@ from enum import StrEnum
 from typing import Any, TypedDict, overload
 
 from chargenet.core.areas import official_prefix
-from chargenet.core.errors import DomainError
+from chargenet.core.errors import NotPermitted
 
 
-class OutsideScope(DomainError):
+class OutsideScope(NotPermitted):
     """A request for something outside the caller's jurisdiction or operator (HTTP 403)."""
 
 

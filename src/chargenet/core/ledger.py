@@ -28,7 +28,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import ClassVar
 
-from chargenet.core.errors import Conflict, DomainError
+from chargenet.core.errors import Conflict
 
 CENT = Decimal("0.01")
 MAX_POSTINGS = 16
@@ -52,8 +52,9 @@ class AccountKind(StrEnum):
     PROVIDER = "provider"
 
 
-class LimitBreached(DomainError):
-    """An entry that would take a wallet below its limit (or arrears above zero)."""
+class LimitBreached(Conflict):
+    """An entry that would take a wallet below its limit (or arrears above zero): a
+    conflict with the balance, which a top-up may lift."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from chargenet.core.errors import DomainError
+from chargenet.core.errors import NotPermitted
 from chargenet.core.events import Event, Source
 from chargenet.core.supervision import TargetKind
 
 
-class NotTheSenders(DomainError):
+class NotTheSenders(NotPermitted):
     """An event about something that belongs to someone other than its sender."""
 
 

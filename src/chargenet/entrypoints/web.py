@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI
 
 from chargenet import __version__
+from chargenet.adapters.api import errors as api_errors
 from chargenet.adapters.api.auth import Authenticator, StaticTokens, current_principal, require
 from chargenet.adapters.api.bodies import JsonBodyLimits, StorableUrls
 from chargenet.adapters.api.channels import channels_router
@@ -45,7 +45,7 @@ from chargenet.app.ingest import Outcome
 from chargenet.app.payments import PaymentProvider
 from chargenet.app.planning_build import scenario_event
 from chargenet.bootstrap import Platform, build_ocpi
-from chargenet.core.access import Audience, OutsideScope, Role, declared
+from chargenet.core.access import Audience, Role, declared
 from chargenet.core.errors import DomainError
 from chargenet.core.events import (
     ChargeDetailRecorded,
@@ -180,6 +180,8 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    # Every route's DomainError answered by its kind (adapters/api/errors.py).
+    api_errors.install(app)
     app.add_middleware(JsonBodyLimits)
     app.add_middleware(StorableUrls)
     app.include_router(read_router(platform.read, auth))
@@ -217,6 +219,7 @@ def create_app(
             auth,
             statement=statement_xlsx,
             zone=platform.settings.local_timezone,
+            operators=platform.read.operator,
         )
     )
     app.include_router(
@@ -228,10 +231,6 @@ def create_app(
         app.include_router(router)
     mount_pages(app, tile_url=platform.settings.map_tile_url)
     app.state.authenticators = auth
-
-    @app.exception_handler(OutsideScope)
-    async def outside_scope(_: Request, exc: OutsideScope) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=403)
 
     @app.get("/healthz", tags=["operations"], **declared(Audience.PUBLIC))
     async def healthz() -> dict[str, object]:

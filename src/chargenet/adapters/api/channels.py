@@ -16,7 +16,7 @@ from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.app.channels import ChannelService
 from chargenet.app.queries import StateQueries
 from chargenet.core.access import Audience, Principal, Role, declared
-from chargenet.core.errors import DomainError
+from chargenet.core.errors import UnknownReference
 
 
 class ChannelIn(BaseModel):
@@ -34,19 +34,14 @@ def channels_router(
 
     async def known(operator_id: str) -> None:
         if await run_in_threadpool(queries.operator, operator_id) is None:
-            raise HTTPException(404, f"unknown operator {operator_id!r}")
+            raise UnknownReference("operator", operator_id)
 
     @router.put("/operators/{operator_id}/channel", **declared(Audience.ADMIN))
     async def set_channel(operator_id: str, body: ChannelIn, principal: Admin) -> Any:
         """Set the operator's webhook for orders and notices; the answer holds the signing
         secret, shown this once (messages are signed HMAC-SHA256, docs/supervision.md)."""
         await known(operator_id)
-        try:
-            secret = await run_in_threadpool(
-                service.set, operator_id, body.url, enabled=body.enabled
-            )
-        except DomainError as exc:
-            raise HTTPException(422, str(exc)) from exc
+        secret = await run_in_threadpool(service.set, operator_id, body.url, enabled=body.enabled)
         return {"operator_id": operator_id, "url": body.url, "secret": secret}
 
     @router.delete("/operators/{operator_id}/channel", **declared(Audience.ADMIN))

@@ -33,6 +33,7 @@ from chargenet.app.orders import Failure, Order, OrderService
 from chargenet.app.queries import StateQueries
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.drivers import TokenState, authorise
+from chargenet.core.errors import UnknownReference
 from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
 from chargenet.kit.ids import new_id
@@ -219,7 +220,7 @@ def commands_router(
             )
         charger = await run_in_threadpool(queries.charger, charger_id, principal)
         if charger is None:
-            raise HTTPException(404, f"unknown charger {charger_id!r}")
+            raise UnknownReference("charger", charger_id)
         if principal.role is Role.OPERATOR and charger["operator_id"] != principal.operator_id:
             raise HTTPException(403, f"operators {what} their own chargers only")
         return charger

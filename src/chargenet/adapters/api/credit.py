@@ -22,8 +22,8 @@ from pydantic import BaseModel, Field
 from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.app.credit import CreditService
 from chargenet.app.queries import StateQueries
-from chargenet.core.access import Audience, OutsideScope, Principal, Role, declared
-from chargenet.core.errors import DomainError, UnknownReference
+from chargenet.core.access import Audience, Principal, Role, declared
+from chargenet.core.errors import UnknownReference
 from chargenet.core.supervision.credit import MAX_POINTS, DemonstrationKind
 
 Id = Annotated[str, Field(min_length=1, max_length=128)]
@@ -63,14 +63,6 @@ def credit_router(
     Member = Annotated[Principal, Depends(require(authenticators, Role.OPERATOR))]
     Regulator = Annotated[Principal, Depends(require(authenticators, Role.REGULATOR))]
 
-    async def act(coro: Any) -> Any:
-        try:
-            return await coro
-        except UnknownReference as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except DomainError as exc:
-            raise HTTPException(422, str(exc)) from exc
-
     async def active_here(principal: Principal, operator_id: str) -> bool:
         """Whether the operator has a station in the principal's jurisdiction: the
         operators a regulator supervises, and whose records it sees."""
@@ -91,26 +83,24 @@ def credit_router(
     async def visible(principal: Principal, penalty_id: str) -> dict[str, Any]:
         row = await run_in_threadpool(service.queries.penalty, penalty_id)
         if row is None or not await sees(principal, row):
-            raise HTTPException(404, f"unknown penalty {penalty_id!r}")
+            raise UnknownReference("penalty", penalty_id)
         return row
 
     @router.post("/supervision/credit/penalties", status_code=201, **declared(Audience.REGULATOR))
     async def penalize(principal: Regulator, body: PenaltyIn) -> Any:
         """Record a penalty on an operator's credit record."""
         if await run_in_threadpool(read.operator, body.operator_id) is None:
-            raise HTTPException(404, f"unknown operator {body.operator_id!r}")
+            raise UnknownReference("operator", body.operator_id)
         if not await active_here(principal, body.operator_id):
             raise HTTPException(404, f"operator {body.operator_id!r} has no station here")
-        return await act(
-            service.penalize(
-                operator_id=body.operator_id,
-                points=body.points,
-                reason=body.reason,
-                basis=body.basis,
-                decided_on=body.decided_on,
-                by=principal.name,
-                area_code=None if principal.everywhere else principal.area_code,
-            )
+        return await service.penalize(
+            operator_id=body.operator_id,
+            points=body.points,
+            reason=body.reason,
+            basis=body.basis,
+            decided_on=body.decided_on,
+            by=principal.name,
+            area_code=None if principal.everywhere else principal.area_code,
         )
 
     @router.get("/supervision/credit/penalties", **declared(Audience.MEMBER))
@@ -140,7 +130,7 @@ def credit_router(
         if principal.role is Role.REGULATOR:
             raise HTTPException(403, "an appeal is the operator's")
         row = await visible(principal, penalty_id)
-        return await act(service.appeal(row["penalty_id"], body.grounds, principal.name))
+        return await service.appeal(row["penalty_id"], body.grounds, principal.name)
 
     @router.post(
         "/supervision/credit/penalties/{penalty_id}/decision", **declared(Audience.REGULATOR)
@@ -148,24 +138,19 @@ def credit_router(
     async def decide(principal: Regulator, penalty_id: str, body: DecisionIn) -> Any:
         """Decide an appeal: upheld (the penalty stands) or overturned."""
         row = await visible(principal, penalty_id)
-        return await act(service.decide(row["penalty_id"], body.upheld, body.note, principal.name))
+        return await service.decide(row["penalty_id"], body.upheld, body.note, principal.name)
 
     @router.post("/supervision/demonstrations", status_code=201, **declared(Audience.REGULATOR))
     async def designate(principal: Regulator, body: DemonstrationIn) -> Any:
         """Designate a demonstration township, village or road."""
-        try:
-            area = principal.area_within(body.area_code)
-        except OutsideScope as exc:
-            raise HTTPException(403, str(exc)) from exc
-        return await act(
-            service.designate(
-                kind=body.kind,
-                name=body.name,
-                area_code=area,
-                year=body.year,
-                basis=body.basis,
-                by=principal.name,
-            )
+        area = principal.area_within(body.area_code)
+        return await service.designate(
+            kind=body.kind,
+            name=body.name,
+            area_code=area,
+            year=body.year,
+            basis=body.basis,
+            by=principal.name,
         )
 
     @router.get("/public/demonstrations", **declared(Audience.PUBLIC))

@@ -18,7 +18,6 @@ from chargenet.adapters.reports.pdf import PdfUnavailable
 from chargenet.app.figures import Figures, Month
 from chargenet.app.finder import LiveIndex, StationEntry
 from chargenet.core.access import Audience, Principal, Role, declared
-from chargenet.core.errors import UnknownReference
 from chargenet.core.status import ConnectorStatus
 
 
@@ -70,13 +69,6 @@ def station_state(status: dict[str, int]) -> str:
     return "faulted" if total else "offline"
 
 
-async def _threaded(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    try:
-        return await run_in_threadpool(fn, *args, **kwargs)
-    except UnknownReference as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-
-
 def dashboard_router(
     figures: Figures,
     index: LiveIndex,
@@ -105,16 +97,16 @@ def dashboard_router(
         """Piles (R01), stations, live status, EVs and vehicle-to-pile ratios, open alarms
         and open orders of an area."""
         code = jurisdiction(viewer, area)
-        body = await _threaded(figures.overview, code)
-        _, open_alarms = await _threaded(lists.alarms, viewer, code, True, 1)
-        _, open_orders = await _threaded(lists.orders, viewer, code, True, 1)
+        body = await run_in_threadpool(figures.overview, code)
+        _, open_alarms = await run_in_threadpool(lists.alarms, viewer, code, True, 1)
+        _, open_orders = await run_in_threadpool(lists.orders, viewer, code, True, 1)
         return {**body, "open_alarms": open_alarms, "open_orders": open_orders}
 
     @router.get("/dashboard/plan", **declared(Audience.REGULATOR))
     async def plan(area: Area = None, viewer: Principal = regulator) -> Any:
         """New piles per part of the area (county) and year: the plan's target and what was
         built (difference of piles in service at the year ends)."""
-        return await _threaded(figures.plan, jurisdiction(viewer, area))
+        return await run_in_threadpool(figures.plan, jurisdiction(viewer, area))
 
     @router.get("/dashboard/trends", **declared(Audience.REGULATOR))
     async def trend(
@@ -128,7 +120,7 @@ def dashboard_router(
         code = jurisdiction(viewer, area)
         if trends is None:
             raise HTTPException(status_code=404, detail="trends are not set up here")
-        return await _threaded(trends, code, months)
+        return await run_in_threadpool(trends, code, months)
 
     @router.get("/dashboard/map", **declared(Audience.REGULATOR))
     async def live_map(area: Area = None, viewer: Principal = regulator) -> Any:
@@ -158,7 +150,9 @@ def dashboard_router(
             limit: Annotated[int, Query(ge=1, le=1000)] = 100,
             viewer: Principal = regulator,
         ) -> Any:
-            rows, total = await _threaded(fetch, viewer, jurisdiction(viewer, area), open, limit)
+            rows, total = await run_in_threadpool(
+                fetch, viewer, jurisdiction(viewer, area), open, limit
+            )
             response.headers["X-Total-Count"] = str(total)
             return rows
 
@@ -213,7 +207,7 @@ def dashboard_router(
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
         try:
-            body, name, media = await _threaded(render_report, code, parsed, format)
+            body, name, media = await run_in_threadpool(render_report, code, parsed, format)
         except PdfUnavailable as exc:
             raise HTTPException(status_code=503, detail=str(exc)) from exc
         disposition = "inline" if format == "html" else "attachment"

@@ -19,18 +19,17 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from chargenet.adapters.api.auth import Authenticator, current_principal, require
-from chargenet.app.accounts import SESSION_LIFETIME, AccountError, AccountService, LoginRefused
+from chargenet.app.accounts import SESSION_LIFETIME, AccountService, LoginRefused
 from chargenet.app.orders import Failure, OrderResult
 from chargenet.app.settlement import (
     DriverService,
     RemoteCharging,
-    SettlementRefused,
     SettlementService,
     statements,
 )
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.drivers import TokenKind
-from chargenet.core.errors import DomainError, UnknownReference
+from chargenet.core.errors import UnknownReference
 from chargenet.core.ledger import arrears, cents, operator_account, wallet
 from chargenet.core.supervision import OrderOutcome
 from chargenet.kit.timeutil import local_midnight_utc
@@ -135,12 +134,6 @@ def _answered(body: dict[str, Any], result: OrderResult) -> Any:
     return body
 
 
-def _refused(exc: DomainError) -> HTTPException:
-    if isinstance(exc, UnknownReference):
-        return HTTPException(404, str(exc))
-    return HTTPException(409 if isinstance(exc, SettlementRefused) else 422, str(exc))
-
-
 def drivers_router(
     accounts: AccountService,
     drivers: DriverService,
@@ -149,6 +142,7 @@ def drivers_router(
     authenticators: Sequence[Authenticator],
     statement: Statement | None = None,
     zone: str = "Asia/Shanghai",
+    operators: Callable[[str], object | None] | None = None,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["drivers"])
     someone = current_principal(authenticators)
@@ -165,6 +159,11 @@ def drivers_router(
         return principal
 
     Driver = Annotated[Principal, Depends(driver)]
+
+    async def known_operator(operator_id: str) -> None:
+        # An account nobody holds is no operator with nothing owed: the id is wrong.
+        if operators is not None and await run_in_threadpool(operators, operator_id) is None:
+            raise UnknownReference("operator", operator_id)
 
     @router.post("/driver/login", **declared(Audience.PUBLIC))
     async def login(body: DriverLogin, request: Request) -> Any:
@@ -226,21 +225,15 @@ def drivers_router(
     async def add_token(body: TokenIn, principal: Driver) -> Any:
         """Add a token to your account: your RFID card, your car's VIN, or an app token
         (shown once in the answer, never again)."""
-        try:
-            issued = await drivers.issue_token(
-                principal.name, TokenKind(body.kind), body.token, body.label, body.expires_at
-            )
-        except DomainError as exc:
-            raise _refused(exc) from exc
+        issued = await drivers.issue_token(
+            principal.name, TokenKind(body.kind), body.token, body.label, body.expires_at
+        )
         return {"token_digest": issued.digest, "kind": issued.kind.value, "token": issued.token}
 
     @router.post("/driver/tokens/{token_digest}/block", **declared(Audience.DRIVER))
     async def block_token(token_digest: str, body: BlockIn, principal: Driver) -> Any:
         """Block (a lost card) or unblock one of your tokens."""
-        try:
-            await drivers.set_blocked(token_digest, body.blocked, body.reason, principal.name)
-        except DomainError as exc:
-            raise _refused(exc) from exc
+        await drivers.set_blocked(token_digest, body.blocked, body.reason, principal.name)
         return {"token_digest": token_digest, "blocked": body.blocked}
 
     @router.get("/driver/wallet", **declared(Audience.DRIVER))
@@ -278,21 +271,13 @@ def drivers_router(
     @router.get("/driver/sessions/{session_id}", **declared(Audience.DRIVER))
     async def my_session(session_id: str, principal: Driver) -> Any:
         """One of your sessions: live energy, power and cost so far, or its receipt."""
-        try:
-            return await run_in_threadpool(charging.view, principal.name, session_id)
-        except DomainError as exc:
-            raise _refused(exc) from exc
+        return await run_in_threadpool(charging.view, principal.name, session_id)
 
     @router.post("/driver/charges", **declared(Audience.DRIVER))
     async def start(body: StartIn, principal: Driver) -> Any:
         """Start charging at a connector; the answer is the charger's. 402 when your
         token or wallet cannot charge (nothing is sent)."""
-        try:
-            answer = await charging.start(
-                principal.name, body.connector_id, body.token, body.timeout_s
-            )
-        except DomainError as exc:
-            raise _refused(exc) from exc
+        answer = await charging.start(principal.name, body.connector_id, body.token, body.timeout_s)
         price = answer.price
         out = {
             "order_id": answer.order_id,
@@ -314,10 +299,7 @@ def drivers_router(
     @router.post("/driver/sessions/{session_id}/stop", **declared(Audience.DRIVER))
     async def stop(session_id: str, body: StopIn, principal: Driver) -> Any:
         """Stop one of your running sessions; the answer is the charger's."""
-        try:
-            result = await charging.stop(principal.name, session_id, body.timeout_s)
-        except DomainError as exc:
-            raise _refused(exc) from exc
+        result = await charging.stop(principal.name, session_id, body.timeout_s)
         return _answered({"session_id": session_id}, result)
 
     # --- administration -----------------------------------------------------------------
@@ -325,34 +307,23 @@ def drivers_router(
     @router.post("/drivers", status_code=201, **declared(Audience.ADMIN))
     async def add_driver(body: DriverIn, _: Annotated[Principal, Depends(admin)]) -> Any:
         """Open a driver's account (its log-in and wallet)."""
-        try:
-            await drivers.register(
-                body.driver_id, body.password, body.display_name, body.credit_limit, body.currency
-            )
-        except AccountError as exc:
-            raise HTTPException(422, str(exc)) from exc
-        except DomainError as exc:
-            raise _refused(exc) from exc
+        await drivers.register(
+            body.driver_id, body.password, body.display_name, body.credit_limit, body.currency
+        )
         return {"driver_id": body.driver_id}
 
     @router.post("/drivers/{driver_id}/tokens", status_code=201, **declared(Audience.ADMIN))
     async def issue(driver_id: str, body: TokenIn, _: Annotated[Principal, Depends(admin)]) -> Any:
         """Give a driver a token (a card handed out, a VIN, an app token)."""
-        try:
-            issued = await drivers.issue_token(
-                driver_id, TokenKind(body.kind), body.token, body.label, body.expires_at
-            )
-        except DomainError as exc:
-            raise _refused(exc) from exc
+        issued = await drivers.issue_token(
+            driver_id, TokenKind(body.kind), body.token, body.label, body.expires_at
+        )
         return {"token_digest": issued.digest, "kind": issued.kind.value, "token": issued.token}
 
     @router.post("/drivers/{driver_id}/topups", **declared(Audience.ADMIN))
     async def top_up(driver_id: str, body: TopUpIn, _: Annotated[Principal, Depends(admin)]) -> Any:
         """Money received for a driver; the same key again changes nothing."""
-        try:
-            posted = await settlement.top_up(driver_id, body.amount, body.provider, body.key)
-        except DomainError as exc:
-            raise _refused(exc) from exc
+        posted = await settlement.top_up(driver_id, body.amount, body.provider, body.key)
         return {"driver_id": driver_id, "posted": posted}
 
     @router.post("/settlement/sessions/{session_id}/refund", **declared(Audience.ADMIN))
@@ -360,10 +331,7 @@ def drivers_router(
         session_id: str, body: RefundIn, _: Annotated[Principal, Depends(admin)]
     ) -> Any:
         """Give back part or all of a session's charge; the same key again changes nothing."""
-        try:
-            entry = await settlement.refund(session_id, body.amount, body.key)
-        except DomainError as exc:
-            raise _refused(exc) from exc
+        entry = await settlement.refund(session_id, body.amount, body.key)
         return {"entry_id": entry.entry_id, "postings": _postings(entry.postings)}
 
     @router.post("/settlement/sessions/{session_id}/dispute", **declared(Audience.ADMIN))
@@ -371,10 +339,7 @@ def drivers_router(
         session_id: str, body: DisputeIn, _: Annotated[Principal, Depends(admin)]
     ) -> Any:
         """Settle a dispute about a session's charge between its operator and its driver."""
-        try:
-            entry = await settlement.dispute(session_id, body.amount, body.key)
-        except DomainError as exc:
-            raise _refused(exc) from exc
+        entry = await settlement.dispute(session_id, body.amount, body.key)
         return {"entry_id": entry.entry_id, "postings": _postings(entry.postings)}
 
     @router.get("/settlement/disputes", **declared(Audience.OPERATOR))
@@ -435,6 +400,7 @@ def drivers_router(
             raise HTTPException(403, "operators and admins")
         if principal.role is Role.OPERATOR and principal.operator_id != operator_id:
             raise HTTPException(403, "operators see their own account only")
+        await known_operator(operator_id)
         account = operator_account(operator_id)
         balances = await run_in_threadpool(reads.balances, [account])
         return {"operator_id": operator_id, "owed": _text(balances.get(account, Decimal(0)))}
@@ -453,6 +419,7 @@ def drivers_router(
             raise HTTPException(403, "operators see their own statements only")
         if statement is None:
             raise HTTPException(404, "statements are not served here")
+        await known_operator(operator_id)
         start = local_midnight_utc(day, zone)
         end = local_midnight_utc(day + timedelta(days=1), zone)
         opening, movements = await run_in_threadpool(

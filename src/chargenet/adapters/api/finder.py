@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from chargenet.adapters.api.auth import Authenticator, current_principal
 from chargenet.app.finder import Filters, LiveIndex, ParkingFee, StationEntry
 from chargenet.core.access import Audience, Principal, declared
+from chargenet.core.errors import UnknownReference
 from chargenet.core.registry import public_hours
 from chargenet.core.registry.model import PowerType
 from chargenet.kit.geo import to_wgs84, wgs84_to_gcj02
@@ -274,7 +275,7 @@ def finder_router(
         ready()
         found = index.stations.get(station_id)
         if found is None or not index.visible(found, viewer):
-            raise HTTPException(status_code=404, detail=f"unknown station {station_id!r}")
+            raise UnknownReference("station", station_id)
         return out(found, None, None)
 
     return router

@@ -23,7 +23,7 @@ from chargenet.adapters.api.params import Offset
 from chargenet.app.incidents import IncidentService
 from chargenet.app.queries import StateQueries
 from chargenet.core.access import Audience, Principal, Role, declared
-from chargenet.core.errors import DomainError, UnknownReference
+from chargenet.core.errors import UnknownReference
 from chargenet.core.supervision.incidents import IncidentKind, Responsible
 
 Text = Annotated[str, Field(max_length=4000)]
@@ -80,7 +80,7 @@ def incidents_router(
         row = await run_in_threadpool(service.queries.incident, incident_id)
         if row is None or not principal.in_scope(None, row.get("area_code")):
             # Outside the jurisdiction it is as if it did not exist.
-            raise HTTPException(404, f"unknown incident {incident_id!r}")
+            raise UnknownReference("incident", incident_id)
         return row
 
     @router.post("", status_code=201, **declared(Audience.REGULATOR))
@@ -88,24 +88,21 @@ def incidents_router(
         """Record a fire, explosion, electric shock or other safety incident."""
         station = await run_in_threadpool(read.station, body.station_id)
         if station is None or not principal.in_scope(None, station.get("area_code")):
-            raise HTTPException(404, f"unknown station {body.station_id!r}")
+            raise UnknownReference("station", body.station_id)
         if body.occurred_at.tzinfo is None:
             raise HTTPException(422, "occurred_at needs its UTC offset")
-        try:
-            return await service.report(
-                kind=body.kind,
-                station_id=body.station_id,
-                occurred_at=body.occurred_at.astimezone(UTC),
-                by=principal.name,
-                charger_id=body.charger_id,
-                connector_id=body.connector_id,
-                session_id=body.session_id,
-                injuries=body.injuries,
-                deaths=body.deaths,
-                description=body.description,
-            )
-        except DomainError as exc:
-            raise HTTPException(422, str(exc)) from exc
+        return await service.report(
+            kind=body.kind,
+            station_id=body.station_id,
+            occurred_at=body.occurred_at.astimezone(UTC),
+            by=principal.name,
+            charger_id=body.charger_id,
+            connector_id=body.connector_id,
+            session_id=body.session_id,
+            injuries=body.injuries,
+            deaths=body.deaths,
+            description=body.description,
+        )
 
     @router.get("", **declared(Audience.REGULATOR))
     async def list_incidents(
@@ -117,12 +114,9 @@ def incidents_router(
         offset: Offset = 0,
     ) -> Any:
         """Incidents in the caller's jurisdiction, newest first."""
-        try:
-            rows, total = await run_in_threadpool(
-                service.queries.incidents, principal.area_within(area), operator, limit, offset
-            )
-        except UnknownReference as exc:
-            raise HTTPException(404, str(exc)) from exc
+        rows, total = await run_in_threadpool(
+            service.queries.incidents, principal.area_within(area), operator, limit, offset
+        )
         response.headers["X-Total-Count"] = str(total)
         return rows
 

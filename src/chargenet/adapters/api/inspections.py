@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -16,7 +16,7 @@ from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.adapters.api.params import Offset
 from chargenet.app.inspections import InspectionService
 from chargenet.core.access import Audience, Principal, Role, declared
-from chargenet.core.errors import DomainError, UnknownReference
+from chargenet.core.errors import UnknownReference
 from chargenet.core.supervision.inspections import MAX_POOL, MAX_SEED, InspectionResult
 
 Name = Annotated[str, Field(min_length=1, max_length=128)]
@@ -54,47 +54,34 @@ def inspections_router(
     router = APIRouter(prefix="/api/v1", tags=["supervision: random inspections"])
     Regulator = Annotated[Principal, Depends(require(authenticators, Role.REGULATOR))]
 
-    async def act(coro: Any) -> Any:
-        try:
-            return await coro
-        except UnknownReference as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except DomainError as exc:
-            raise HTTPException(422, str(exc)) from exc
-
     async def in_scope(principal: Principal, station_id: str) -> None:
         area = await run_in_threadpool(service.queries.station_area, station_id)
         if area is None or not principal.in_scope(None, area):
-            raise HTTPException(404, f"unknown station {station_id!r}")
+            raise UnknownReference("station", station_id)
 
     async def visible_draw(principal: Principal, draw_id: str) -> dict[str, Any]:
-        row: dict[str, Any] = await act(service.get(draw_id))
+        row: dict[str, Any] = await service.get(draw_id)
         area = row.get("area_code")
         if not (principal.everywhere or (area is not None and principal.in_scope(None, area))):
-            raise HTTPException(404, f"unknown inspection draw {draw_id!r}")
+            raise UnknownReference("inspection draw", draw_id)
         return row
 
     @router.post("/supervision/inspections/draws", status_code=201, **declared(Audience.REGULATOR))
     async def make_draw(principal: Regulator, body: DrawIn) -> Any:
         """Draw stations and, for each, a team of inspectors at random; the answer holds the
         seed and the pools, and `reproduced: true` — the draw redone from them."""
-        try:
-            area = principal.area_within(body.area)
-        except Exception as exc:
-            raise HTTPException(403, str(exc)) from exc
+        area = principal.area_within(body.area)
         for station_id in body.targets or ():
             await in_scope(principal, station_id)
-        return await act(
-            service.draw(
-                title=body.title,
-                inspectors=body.inspectors,
-                count=body.count,
-                team=body.team,
-                area=area,
-                targets=body.targets,
-                seed=body.seed,
-                by=principal.name,
-            )
+        return await service.draw(
+            title=body.title,
+            inspectors=body.inspectors,
+            count=body.count,
+            team=body.team,
+            area=area,
+            targets=body.targets,
+            seed=body.seed,
+            by=principal.name,
         )
 
     @router.get("/supervision/inspections/draws/{draw_id}", **declared(Audience.REGULATOR))
@@ -106,15 +93,13 @@ def inspections_router(
         """An inspection's result at a drawn station (rectify: with the date to do it by)."""
         await visible_draw(principal, draw_id)
         await in_scope(principal, body.station_id)
-        return await act(
-            service.record(
-                draw_id,
-                body.station_id,
-                body.result,
-                body.findings,
-                principal.name,
-                body.rectify_by,
-            )
+        return await service.record(
+            draw_id,
+            body.station_id,
+            body.result,
+            body.findings,
+            principal.name,
+            body.rectify_by,
         )
 
     @router.post(
@@ -123,7 +108,7 @@ def inspections_router(
     async def rectified(principal: Regulator, draw_id: str, body: RectifiedIn) -> Any:
         await visible_draw(principal, draw_id)
         await in_scope(principal, body.station_id)
-        return await act(service.rectified(draw_id, body.station_id, body.note, principal.name))
+        return await service.rectified(draw_id, body.station_id, body.note, principal.name)
 
     @router.get("/public/inspections", **declared(Audience.PUBLIC))
     async def public_results(
@@ -134,10 +119,7 @@ def inspections_router(
     ) -> Any:
         """The public list (公开): each drawn public station, its draw (with the seed) and
         the inspection's result and rectification."""
-        try:
-            rows, total = await run_in_threadpool(service.queries.results, area, limit, offset)
-        except UnknownReference as exc:
-            raise HTTPException(404, str(exc)) from exc
+        rows, total = await run_in_threadpool(service.queries.results, area, limit, offset)
         response.headers["X-Total-Count"] = str(total)
         return rows
 

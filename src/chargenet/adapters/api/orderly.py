@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from chargenet.adapters.api.auth import Authenticator, require
-from chargenet.app.orderly import OrderlyService, Refused
+from chargenet.app.orderly import OrderlyService
 from chargenet.app.orderly_figures import OrderlyFigures
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.errors import UnknownReference
@@ -97,7 +97,7 @@ def orderly_router(
     async def holder_of(principal: Principal, kind: str, ident: str, write: bool) -> None:
         holder = await run_in_threadpool(service.queries.owner, kind, ident)
         if holder is None:
-            raise HTTPException(404, f"unknown {kind} {ident!r}")
+            raise UnknownReference(kind, ident)
         if write:
             if principal.role is Role.REGULATOR:
                 raise HTTPException(403, "regulators read sites; operators state them")
@@ -108,12 +108,6 @@ def orderly_router(
 
     def by(principal: Principal) -> str | None:
         return principal.operator_id if principal.role is Role.OPERATOR else None
-
-    async def act(coro: Any) -> Any:
-        try:
-            return await coro
-        except Refused as exc:
-            raise HTTPException(422, str(exc)) from exc
 
     def period(start: datetime, end: datetime, longest: timedelta) -> tuple[datetime, datetime]:
         begin, stop = _aware(start), _aware(end)
@@ -140,10 +134,8 @@ def orderly_router(
         later valid_from changes the limit from then; the earlier stays in history)."""
         await holder_of(principal, "station", body.station_id, write=True)
         values = body.model_dump(exclude={"station_id", "valid_from"})
-        event = await act(
-            service.state_grid_connection(
-                by(principal), body.station_id, _aware(body.valid_from), **values
-            )
+        event = await service.state_grid_connection(
+            by(principal), body.station_id, _aware(body.valid_from), **values
         )
         return {"station_id": event.station_id, "valid_from": event.valid_from}
 
@@ -151,8 +143,8 @@ def orderly_router(
     async def feeder(principal: Admin, body: Annotated[FeederIn, Body()]) -> Any:
         """State a feeder or transformer shared by several stations, and its limit."""
         values = body.model_dump(exclude={"feeder_id", "name", "valid_from"})
-        event = await act(
-            service.state_feeder(body.feeder_id, body.name, _aware(body.valid_from), **values)
+        event = await service.state_feeder(
+            body.feeder_id, body.name, _aware(body.valid_from), **values
         )
         return {"feeder_id": event.feeder_id, "valid_from": event.valid_from}
 
@@ -161,15 +153,13 @@ def orderly_router(
         """A driver's energy wanted and departure, for the scheduler (through the
         operator's app; the vehicle's own, from ISO 15118, arrive over OCPP 2.0.1)."""
         await holder_of(principal, "session", session_id, write=True)
-        await act(
-            service.state_needs(
-                by(principal),
-                session_id,
-                body.energy_wh,
-                _aware(body.departure_at),
-                body.discharge_max_w,
-                body.dischargeable_wh,
-            )
+        await service.state_needs(
+            by(principal),
+            session_id,
+            body.energy_wh,
+            _aware(body.departure_at),
+            body.discharge_max_w,
+            body.dischargeable_wh,
         )
         return {"session_id": session_id, "accepted": True}
 
@@ -178,10 +168,7 @@ def orderly_router(
         """A station's limit, its load now, and each session's limit and whether its
         charger keeps to it (`exceeding`: flagged from its meter values)."""
         await holder_of(principal, "station", station_id, write=False)
-        try:
-            return await run_in_threadpool(service.site, station_id)
-        except UnknownReference as exc:
-            raise HTTPException(404, str(exc)) from exc
+        return await run_in_threadpool(service.site, station_id)
 
     @router.post("/dr-events", status_code=201, **declared(Audience.REGULATOR))
     async def demand_response(
@@ -204,17 +191,15 @@ def orderly_router(
         start = _aware(body.start) or service.clock.now()
         end = _aware(body.end)
         assert end is not None
-        event = await act(
-            service.call_demand_response(
-                f"dr-{new_id()}",
-                DemandResponseScope(scope),
-                scope_id,
-                start,
-                end,
-                body.share,
-                called_by=principal.name,
-                program=body.reason,
-            )
+        event = await service.call_demand_response(
+            f"dr-{new_id()}",
+            DemandResponseScope(scope),
+            scope_id,
+            start,
+            end,
+            body.share,
+            called_by=principal.name,
+            program=body.reason,
         )
         return {"dr_id": event.dr_id, "scope": scope, "scope_id": scope_id}
 
@@ -235,19 +220,10 @@ def orderly_router(
         else:
             area = principal.area_within(area)
         begin, stop = period(start, end, timedelta(days=400))
-        try:
-            return await run_in_threadpool(service.valley_share, begin, stop, area, operator)
-        except UnknownReference as exc:
-            raise HTTPException(404, str(exc)) from exc
+        return await run_in_threadpool(service.valley_share, begin, stop, area, operator)
 
     if figures is not None:
         shown = figures
-
-        async def answer(work: Any, *args: Any) -> Any:
-            try:
-                return await run_in_threadpool(work, *args)
-            except UnknownReference as exc:
-                raise HTTPException(404, str(exc)) from exc
 
         @router.get("/load", **declared(Audience.MEMBER))
         async def load(
@@ -270,7 +246,7 @@ def orderly_router(
                 raise HTTPException(422, "give start and end, or day")
             begin, stop = period(start, end, timedelta(days=31))
             area, operator = await scope(principal, area, station)
-            return await answer(shown.load_curve, begin, stop, area, station, operator)
+            return await run_in_threadpool(shown.load_curve, begin, stop, area, station, operator)
 
         @router.get("/flexibility", **declared(Audience.MEMBER))
         async def flexibility(
@@ -283,7 +259,7 @@ def orderly_router(
             in, arrivals the sites' history expects) and how much of it could be shed or
             shifted and still be delivered before the vehicles leave."""
             area, operator = await scope(principal, area, station)
-            return await answer(shown.flexibility, area, station, hours, operator)
+            return await run_in_threadpool(shown.flexibility, area, station, hours, operator)
 
         @router.get("/dr-events/performance", **declared(Audience.REGULATOR))
         async def dr_performance(
@@ -295,7 +271,9 @@ def orderly_router(
             """Each demand-response event in the period at stations in the area: target,
             baseline (10 in 10), measured load, requested and measured shed."""
             begin, stop = period(start, end, timedelta(days=400))
-            return await answer(shown.dr_performance, begin, stop, principal.area_within(area))
+            return await run_in_threadpool(
+                shown.dr_performance, begin, stop, principal.area_within(area)
+            )
 
     @router.post("/replan", **declared(Audience.ADMIN))
     async def replan(principal: Admin) -> Any:

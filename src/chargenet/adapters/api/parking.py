@@ -11,7 +11,6 @@ from fastapi.concurrency import run_in_threadpool
 
 from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.core.access import Audience, Principal, Role, declared
-from chargenet.core.errors import UnknownReference
 
 Figures = Callable[[str | None, str | None, str], list[dict[str, Any]]]
 
@@ -35,9 +34,6 @@ def parking_router(figures: Figures, authenticators: Sequence[Authenticator]) ->
             operator = principal.operator_id
         else:
             area = principal.area_within(area)
-        try:
-            return await run_in_threadpool(figures, area, operator, by)
-        except UnknownReference as exc:
-            raise HTTPException(404, str(exc)) from exc
+        return await run_in_threadpool(figures, area, operator, by)
 
     return router

@@ -28,13 +28,6 @@ Network = Annotated[bool, Query(description="Measure along the loaded road netwo
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    try:
-        return await run_in_threadpool(fn, *args, **kwargs)
-    except UnknownReference as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-
-
 def _pack_json(pack: Any, row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": pack.id,
@@ -71,15 +64,15 @@ def planning_router(service: PlanningService, *, private: Callable[..., Principa
     @router.get("/packs", **declared(Audience.PUBLIC))
     async def packs() -> Any:
         """Policy packs in force: metric and ratio definitions, rules, parking ratios."""
-        loaded = await _call(service.loaded_packs)
+        loaded = await run_in_threadpool(service.loaded_packs)
         return [_pack_json(pack, row) for pack, row in loaded]
 
     @router.get("/packs/{pack_id}", **declared(Audience.PUBLIC))
     async def pack(pack_id: str) -> Any:
-        for p, row in await _call(service.loaded_packs):
+        for p, row in await run_in_threadpool(service.loaded_packs):
             if p.id == pack_id:
                 return {**_pack_json(p, row), "text": row["text"]}
-        raise HTTPException(status_code=404, detail=f"unknown pack {pack_id!r}")
+        raise UnknownReference("pack", pack_id)
 
     @router.get("/targets", **declared(Audience.PUBLIC))
     async def targets(
@@ -91,21 +84,23 @@ def planning_router(service: PlanningService, *, private: Callable[..., Principa
         method: ForecastMethod = ForecastMethod.RUN_RATE,
     ) -> Any:
         """Plan vs actual for every target in the area (and the areas in it)."""
-        rows = await _call(service.plan_vs_actual, area, year, month, as_of, method, metric)
+        rows = await run_in_threadpool(
+            service.plan_vs_actual, area, year, month, as_of, method, metric
+        )
         return to_json(rows)
 
     @router.get("/targets/{target_id}/months", **declared(Audience.PUBLIC))
     async def target_months(target_id: str, as_of: date | None = None) -> Any:
         """A yearly pile target month by month: built, cumulative, expected by then."""
-        return to_json(await _call(service.monthly, target_id, as_of))
+        return to_json(await run_in_threadpool(service.monthly, target_id, as_of))
 
     @router.get("/targets/{target_id}/revisions", **declared(Audience.PUBLIC))
     async def target_revisions(target_id: str) -> Any:
         """Every value the target has had, with its date and source (R16)."""
         area = target_id.split("|", 1)[0]
-        rows = await _call(service.revisions, area, target_id)
+        rows = await run_in_threadpool(service.revisions, area, target_id)
         if not rows:
-            raise HTTPException(status_code=404, detail=f"unknown target {target_id!r}")
+            raise UnknownReference("target", target_id)
         return to_json(rows)
 
     @router.get("/coverage", **declared(Audience.PUBLIC))
@@ -122,7 +117,9 @@ def planning_router(service: PlanningService, *, private: Callable[..., Principa
         ] = 50,
     ) -> Any:
         """Every coverage rule and parking ratio of the area's pack, with shortfalls."""
-        results, pack, inp = await _call(service.coverage, area, year, on, detour, network)
+        results, pack, inp = await run_in_threadpool(
+            service.coverage, area, year, on, detour, network
+        )
         return {
             "area": area,
             "year": year,
@@ -141,7 +138,9 @@ def planning_router(service: PlanningService, *, private: Callable[..., Principa
         limit: Annotated[int, Query(ge=0, le=10_000)] = 50,
     ) -> Any:
         """Only the unmet rules, each with what it would take to meet it."""
-        results, pack, _ = await _call(service.coverage, area, year, None, detour, network)
+        results, pack, _ = await run_in_threadpool(
+            service.coverage, area, year, None, detour, network
+        )
         unmet = [r for r in results if r.status.value in ("unmet", "not_checkable")]
         return {
             "area": area,
@@ -169,7 +168,7 @@ def planning_router(service: PlanningService, *, private: Callable[..., Principa
     ) -> Any:
         """Where to build next: the fewest new stations closing the coverage gaps."""
         spec = CandidateSpec(villages, townships, road_every_km)
-        plan = await _call(
+        plan = await run_in_threadpool(
             service.siting,
             viewer.area_within(area),
             year,
@@ -197,6 +196,8 @@ def planning_router(service: PlanningService, *, private: Callable[..., Principa
             # The years Year allows: 0000-12 would reach the calendar as year 0 (a 500).
             raise HTTPException(status_code=422, detail="month must be YYYY-MM, 1990-01 to 2100-12")
         area = viewer.area_within(area)
-        return await _call(service.progress, area, int(found.group(1)), int(found.group(2)))
+        return await run_in_threadpool(
+            service.progress, area, int(found.group(1)), int(found.group(2))
+        )
 
     return router

@@ -15,25 +15,14 @@ from chargenet.app.ingest import Disposition, Outcome
 from chargenet.app.planning import to_json
 from chargenet.app.planning_build import BuildPlanner, side_by_side
 from chargenet.core.access import Audience, Principal, declared
-from chargenet.core.errors import UnknownReference
-from chargenet.core.planning.scenario import Scenario, ScenarioError
+from chargenet.core.planning.scenario import Scenario
 
 Area = Annotated[str, Query(description="Area code (a city, county …)")]
 Year = Annotated[int, Query(ge=1990, le=2100)]
 
 
-async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    try:
-        return await run_in_threadpool(fn, *args, **kwargs)
-    except UnknownReference as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-
-
 def _scenario(values: dict[str, Any]) -> Scenario:
-    try:
-        return Scenario.from_json({k: v for k, v in values.items() if v is not None})
-    except ScenarioError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return Scenario.from_json({k: v for k, v in values.items() if v is not None})
 
 
 def planning_build_router(
@@ -59,7 +48,7 @@ def planning_build_router(
         s = _scenario(
             {"name": "demand", "area": viewer.area_within(area), "year": year, "growth": growth}
         )
-        return to_json(await _call(planner.demand, s))
+        return to_json(await run_in_threadpool(planner.demand, s))
 
     @router.get("/build", **declared(Audience.REGULATOR))
     async def build(
@@ -77,7 +66,7 @@ def planning_build_router(
         a saved scenario's, or the one these parameters make."""
         area = viewer.area_within(area)
         if scenario:
-            chosen = await _call(planner.scenario, area, scenario)
+            chosen = await run_in_threadpool(planner.scenario, area, scenario)
         else:
             chosen = _scenario(
                 {
@@ -91,7 +80,7 @@ def planning_build_router(
                     "time_limit": time_limit,
                 }
             )
-        plan, model = await _call(planner.investment, chosen)
+        plan, model = await run_in_threadpool(planner.investment, chosen)
         return {"scenario": chosen.to_json(), "plan": to_json(plan), "demand": model.counties}
 
     @router.get("/phases", **declared(Audience.REGULATOR))
@@ -109,7 +98,7 @@ def planning_build_router(
         the one these parameters make."""
         area = viewer.area_within(area)
         if scenario:
-            chosen = await _call(planner.scenario, area, scenario)
+            chosen = await run_in_threadpool(planner.scenario, area, scenario)
         else:
             chosen = _scenario(
                 {
@@ -121,12 +110,12 @@ def planning_build_router(
                     "time_limit": time_limit,
                 }
             )
-        return to_json(await _call(planner.phases, chosen))
+        return to_json(await run_in_threadpool(planner.phases, chosen))
 
     @router.get("/scenarios", **declared(Audience.REGULATOR))
     async def scenarios(area: str | None = None, viewer: Principal = regulator) -> Any:
         """Saved scenarios in the caller's jurisdiction (or the area asked, inside it)."""
-        saved = await _call(planner.saved, viewer.area_within(area))
+        saved = await run_in_threadpool(planner.saved, viewer.area_within(area))
         return [
             {**s.to_json(), "saved_by": r["saved_by"], "saved_at": r["saved_at"]} for s, r in saved
         ]
@@ -156,8 +145,8 @@ def planning_build_router(
     ) -> Any:
         """Saved scenarios side by side: one column per scenario (XLSX with format=xlsx)."""
         area = viewer.area_within(area)
-        chosen = [await _call(planner.scenario, area, n) for n in names]
-        rows = await _call(planner.compare, chosen, phased=phased)
+        chosen = [await run_in_threadpool(planner.scenario, area, n) for n in names]
+        rows = await run_in_threadpool(planner.compare, chosen, phased=phased)
         if format == "xlsx":
             return Response(
                 to_xlsx(side_by_side(rows), sheet="scenarios"),

@@ -10,7 +10,7 @@ a login: operators see their own, regulators their jurisdiction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
@@ -53,16 +53,8 @@ def _paged(response: Response, page: tuple[list[dict[str, Any]], int], limit: in
 
 def _found(row: dict[str, Any] | None, kind: str, ident: str) -> dict[str, Any]:
     if row is None:
-        raise HTTPException(status_code=404, detail=f"unknown {kind} {ident!r}")
+        raise UnknownReference(kind, ident)
     return row
-
-
-async def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run a blocking query off the event loop; an unknown area in a filter is a 404."""
-    try:
-        return await run_in_threadpool(fn, *args, **kwargs)
-    except UnknownReference as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
 
 
 def _strip_equipment_details(station: dict[str, Any], viewer: Principal) -> dict[str, Any]:
@@ -108,12 +100,12 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         return {
             "area": area,
             "on": on,
-            "counts": await _call(queries.counts, area_code=area, on=on),
-            "piles": await _call(queries.pile_count, area_code=area, on=on),
+            "counts": await run_in_threadpool(queries.counts, area_code=area, on=on),
+            "piles": await run_in_threadpool(queries.pile_count, area_code=area, on=on),
             "status": None
             if on is not None
-            else await _call(queries.status_summary, area_code=area),
-            "last_seq": await _call(queries.last_seq),
+            else await run_in_threadpool(queries.status_summary, area_code=area),
+            "last_seq": await run_in_threadpool(queries.last_seq),
         }
 
     @router.get("/areas", response_model=list[AreaOut], tags=["areas"], **declared(Audience.PUBLIC))
@@ -125,7 +117,7 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        page = await _call(queries.areas, level, parent, q, limit, offset)
+        page = await run_in_threadpool(queries.areas, level, parent, q, limit, offset)
         return _paged(response, page, limit)
 
     @router.get(
@@ -133,7 +125,7 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
     )
     async def area(code: str) -> Any:
         """An area with its ancestors, statistics, piles and live connector status."""
-        return _found(await _call(queries.area, code), "area", code)
+        return _found(await run_in_threadpool(queries.area, code), "area", code)
 
     @router.get(
         "/operators",
@@ -142,7 +134,7 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         **declared(Audience.PUBLIC),
     )
     async def operators(response: Response, limit: Limit = 100, offset: Offset = 0) -> Any:
-        return _paged(response, await _call(queries.operators, limit, offset), limit)
+        return _paged(response, await run_in_threadpool(queries.operators, limit, offset), limit)
 
     @router.get(
         "/operators/{operator_id}",
@@ -151,7 +143,9 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         **declared(Audience.PUBLIC),
     )
     async def operator(operator_id: str) -> Any:
-        return _found(await _call(queries.operator, operator_id), "operator", operator_id)
+        return _found(
+            await run_in_threadpool(queries.operator, operator_id), "operator", operator_id
+        )
 
     @router.get(
         "/stations", response_model=list[StationOut], tags=["registry"], **declared(Audience.PUBLIC)
@@ -167,7 +161,7 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        page = await _call(
+        page = await run_in_threadpool(
             queries.stations,
             area,
             operator,
@@ -188,7 +182,9 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
     )
     async def station(station_id: str, viewer: Principal = anyone) -> Any:
         """A station with its chargers and every connector's live status."""
-        row = _found(await _call(queries.station, station_id, viewer), "station", station_id)
+        row = _found(
+            await run_in_threadpool(queries.station, station_id, viewer), "station", station_id
+        )
         return _strip_equipment_details(row, viewer)
 
     @router.get(
@@ -203,7 +199,7 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        page = await _call(
+        page = await run_in_threadpool(
             queries.chargers, station, operator, online, False, limit, offset, viewer=member
         )
         return _paged(response, page, limit)
@@ -215,7 +211,9 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         **declared(Audience.MEMBER),
     )
     async def charger(charger_id: str, member: Principal = member_only) -> Any:
-        return _found(await _call(queries.charger, charger_id, member), "charger", charger_id)
+        return _found(
+            await run_in_threadpool(queries.charger, charger_id, member), "charger", charger_id
+        )
 
     @router.get(
         "/chargers/{charger_id}/inventory",
@@ -227,8 +225,10 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         """The charger's hardware and firmware as it reported them: vendor, model, serial
         number and firmware, and each component variable (modem, meter, OCPP 2.0.1
         device model) with when it was reported."""
-        row = _found(await _call(queries.charger, charger_id, member), "charger", charger_id)
-        items = await _call(queries.charger_inventory, charger_id)
+        row = _found(
+            await run_in_threadpool(queries.charger, charger_id, member), "charger", charger_id
+        )
+        items = await run_in_threadpool(queries.charger_inventory, charger_id)
         return {
             **{k: row[k] for k in ("charger_id", "vendor", "model", "serial_number", "firmware")},
             "items": items,
@@ -248,7 +248,7 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         offset: Offset = 0,
     ) -> Any:
         """Connectors with live status, filterable by effective status."""
-        page = await _call(
+        page = await run_in_threadpool(
             queries.connectors,
             station,
             area,
@@ -276,7 +276,9 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        page = await _call(queries.swap_stations, area, operator, limit, offset, viewer=viewer)
+        page = await run_in_threadpool(
+            queries.swap_stations, area, operator, limit, offset, viewer=viewer
+        )
         return _paged(response, page, limit)
 
     @router.get(
@@ -291,7 +293,7 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         limit: Limit = 100,
         offset: Offset = 0,
     ) -> Any:
-        page = await _call(
+        page = await run_in_threadpool(
             queries.sessions, station, connector, state, limit, offset, viewer=member
         )
         return _paged(response, page, limit)
@@ -309,7 +311,7 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
         """The durable event log in order; page by passing the last `seq` seen. Operators
         read the events their own platform sent."""
         operator = log_reader(member)
-        return await _call(queries.events, after_seq, type, adapter, limit, operator)
+        return await run_in_threadpool(queries.events, after_seq, type, adapter, limit, operator)
 
     @router.get(
         "/events/rejected",
@@ -322,6 +324,8 @@ def read_router(queries: StateQueries, authenticators: Sequence[Authenticator]) 
     ) -> Any:
         """Events that were refused, newest first, each with its reason."""
         operator = log_reader(member)
-        return _paged(response, await _call(queries.rejected, limit, offset, operator), limit)
+        return _paged(
+            response, await run_in_threadpool(queries.rejected, limit, offset, operator), limit
+        )
 
     return router

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.app.ingest import Outcome
 from chargenet.app.swap import SwapQueries
-from chargenet.core.access import Audience, OutsideScope, Principal, Role, declared
+from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.errors import UnknownReference
 from chargenet.core.events import (
     BatterySwapped,
@@ -77,7 +77,7 @@ def swap_router(
     async def owned(principal: Principal, swap_station_id: str, write: bool) -> None:
         owner = await run_in_threadpool(queries.owner, swap_station_id)
         if owner is None or not principal.in_scope(owner["operator_id"], owner["area_code"]):
-            raise HTTPException(404, f"unknown swap station {swap_station_id!r}")
+            raise UnknownReference("swap station", swap_station_id)
         if write and principal.role is Role.REGULATOR:
             raise HTTPException(403, "swap stations report through their operator")
 
@@ -177,13 +177,7 @@ def swap_router(
                 raise HTTPException(403, "operators see their own equipment only")
             operator = principal.operator_id
         else:
-            try:
-                area = principal.area_within(area)
-            except OutsideScope as exc:
-                raise HTTPException(403, str(exc)) from exc
-        try:
-            return await run_in_threadpool(queries.figures, area, operator, begin, stop)
-        except UnknownReference as exc:
-            raise HTTPException(404, str(exc)) from exc
+            area = principal.area_within(area)
+        return await run_in_threadpool(queries.figures, area, operator, begin, stop)
 
     return router

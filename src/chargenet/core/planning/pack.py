@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from chargenet.core.areas import AreaLevel, code_problems
+from chargenet.core.errors import Invalid
 from chargenet.core.planning.metrics import (
     STANDARD_METRICS,
     Basis,
@@ -43,7 +44,7 @@ MAX_PACK_BYTES = 2_000_000
 NOT_GIVEN = "/"  # how the seed tables write an empty cell
 
 
-class PackError(ValueError):
+class PackError(Invalid):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems[:10]))
         self.problems = problems

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from chargenet.core.errors import Invalid
+
 CANDIDATE_CLASSES = (
     "petrol_station",
     "transport_hub",
@@ -22,7 +24,7 @@ CANDIDATE_CLASSES = (
 )
 
 
-class ScenarioError(ValueError):
+class ScenarioError(Invalid):
     """A scenario's parameters do not make sense; the message says which and why."""
 
 
