@@ -31,7 +31,7 @@ from chargenet.adapters.api.routes import read_router
 from chargenet.adapters.api.supervision import supervision_router
 from chargenet.adapters.api.swap import swap_router
 from chargenet.adapters.ocpi.commands import OcpiCommands
-from chargenet.adapters.ocpi.forward import Forwarder
+from chargenet.adapters.ocpi.forward import OCPI_KINDS, Forwarder, keys_of
 from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.profiles import OcpiChargingProfiles, OcpiControl
@@ -42,6 +42,7 @@ from chargenet.adapters.payments.routes import payments_router
 from chargenet.adapters.reports.statements import statement_xlsx
 from chargenet.adapters.webhook.router import channel_router
 from chargenet.app.ingest import Outcome
+from chargenet.app.outbox import Backoff
 from chargenet.app.payments import PaymentProvider
 from chargenet.app.planning_build import scenario_event
 from chargenet.bootstrap import Platform, build_ocpi
@@ -50,6 +51,7 @@ from chargenet.core.errors import DomainError
 from chargenet.core.events import (
     ChargeDetailRecorded,
     ChargeOrdersReconciled,
+    Event,
     SessionEnded,
     Source,
 )
@@ -251,7 +253,24 @@ def ocpi_parts(
 ) -> tuple[list[APIRouter], list[BackgroundJob]]:
     """The OCPI party's routers (OCPI 2.2.1, open data) and jobs (pull, forwarding)."""
     ocpi = party or build_ocpi(platform)
-    forwarder = Forwarder(ocpi)
+    forwarder = Forwarder(ocpi, platform.outbox.store)
+    # Pushes to upstream platforms go through the durable outbox, in order per platform;
+    # each renders the object's current state, so one with a later one waiting is skipped.
+    # Resent while the platform is away (a push it refused is given up at once).
+    platform.outbox.register(
+        OCPI_KINDS,
+        forwarder,
+        backoff=Backoff(0.5, ocpi.settings.forward_retry_max_s, attempts=1_000_000),
+        latest_only=True,
+    )
+    upstreams = platform.ocpi_upstreams
+    if upstreams is not None:  # pushes are due at once: look when events are stored
+
+        def wake(events: Sequence[Event]) -> None:
+            if upstreams() and any(keys_of(e) for e in events):
+                platform.outbox.wake()
+
+        platform.bus.listen(wake)
     # as eMSP: drivers' starts and stops at OCPI operators (Commands, asynchronous results)
     commands = OcpiCommands(ocpi)
     ocpi.command_results = commands.result_received
@@ -263,9 +282,9 @@ def ocpi_parts(
     async def ocpi_pull(_: Platform) -> None:
         await pull_forever(ocpi)
 
-    async def ocpi_forward(p: Platform) -> None:
+    async def ocpi_forward(_: Platform) -> None:
         try:
-            await forwarder.run(p.bus)
+            await forwarder.run()
         finally:
             await ocpi.client.close()
 
