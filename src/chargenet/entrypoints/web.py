@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -40,8 +43,10 @@ from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.adapters.payments import wechatpay
 from chargenet.adapters.payments.routes import payments_router
 from chargenet.adapters.reports.statements import statement_xlsx
+from chargenet.adapters.storage.leases import SqlLeases
 from chargenet.adapters.webhook.router import channel_router
 from chargenet.app.ingest import Outcome
+from chargenet.app.leases import Leases, is_singleton, run_leased, singleton
 from chargenet.app.outbox import Backoff
 from chargenet.app.payments import PaymentProvider
 from chargenet.app.planning_build import scenario_event
@@ -64,8 +69,26 @@ log = logging.getLogger(__name__)
 BackgroundJob = Callable[[Platform], Awaitable[None]]
 
 
-async def _run(job: BackgroundJob, platform: Platform) -> None:
-    await job(platform)
+async def _run(job: BackgroundJob, platform: Platform, leases: Leases, holder: str) -> None:
+    if not is_singleton(job):
+        await job(platform)
+        return
+    # One node of those sharing the database runs it (app/leases.py).
+    name = getattr(job, "__name__", "job")
+    await run_leased(
+        lambda: job(platform),
+        leases,
+        name,
+        holder,
+        platform.clock,
+        platform.settings.job_lease_s,
+    )
+
+
+def node_holder() -> str:
+    """This app's name as a lease holder: host, process and a random part (two apps in one
+    process are two holders)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 SETTLE_EVERY_S = 300.0
@@ -86,6 +109,7 @@ def payment_providers(platform: Platform) -> list[PaymentProvider]:
     return []
 
 
+@singleton
 async def settle_sessions(platform: Platform) -> None:
     """Charge each driver's session as it ends (from the bus), and every few minutes any
     ended session not charged yet (a restart, a lost notice): the charge's key makes a
@@ -129,6 +153,7 @@ def create_app(
     scoped_routers: Sequence[APIRouter] = (),
     map_layers: MapLayers | None = None,
     warm_up: bool = False,
+    node: str | None = None,
 ) -> FastAPI:
     """Build the web application.
 
@@ -138,7 +163,8 @@ def create_app(
     they are (protocol endpoints, dashboard); `scoped_routers` after the caller is known
     (`request.state.principal`): they check who may see what themselves.
     `map_layers` are the boundaries and roads the dashboard's maps draw; `warm_up`
-    computes the dashboard's slow figures in the background after start.
+    computes the dashboard's slow figures in the background after start. Jobs marked
+    `singleton` run on one app of those sharing the database (a lease held as `node`).
     """
     auth: list[Authenticator] = [
         StaticTokens.admins(api_tokens),
@@ -148,12 +174,16 @@ def create_app(
     ]
     dashboard = dashboard_parts(platform, auth, map_layers, warm_up=warm_up)
     background = [*background, *dashboard.jobs, settle_sessions]
+    leases = SqlLeases(platform.store.engine)
+    holder = node or node_holder()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await platform.start()
         tasks: list[asyncio.Task[None]] = [
-            asyncio.create_task(_run(job, platform), name=getattr(job, "__name__", "job"))
+            asyncio.create_task(
+                _run(job, platform, leases, holder), name=getattr(job, "__name__", "job")
+            )
             for job in background
         ]
         try:
@@ -288,9 +318,13 @@ def ocpi_parts(
         finally:
             await ocpi.client.close()
 
-    return [ocpi_router(ocpi), open_data_router(ocpi)], [ocpi_pull, ocpi_forward]
+    return [ocpi_router(ocpi), open_data_router(ocpi)], [
+        singleton(ocpi_pull),
+        singleton(ocpi_forward),
+    ]
 
 
+@singleton
 async def orderly_charging(platform: Platform) -> None:
     """Re-plans managed sites on every change and checks meter values against limits."""
     subscription = platform.bus.subscribe()
@@ -308,6 +342,7 @@ async def outbox(platform: Platform) -> None:
     await platform.outbox.run()
 
 
+@singleton
 async def openadr_ven(platform: Platform) -> None:
     """chargenet as an OpenADR 2.0b VEN towards the VTN in CHARGENET_OPENADR_VTN_URL."""
     from chargenet.adapters.openadr.ven import Ven, VenConfig

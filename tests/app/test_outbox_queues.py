@@ -1,0 +1,167 @@
+"""Ordered queues of the durable outbox, and several workers on one database: each
+delivery is sent once, a queue's deliveries one after another in the order they were made,
+and a failed head holds its queue back until it goes through."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from datetime import timedelta
+
+from chargenet.app.outbox import Backoff, DeliveryRecord, NewDelivery, OutboxWorker, Sent
+from chargenet.bootstrap import Platform, bootstrap
+from chargenet.config import Settings
+from chargenet.kit.clock import FixedClock, SystemClock
+from tests.builders import T0
+
+
+def item(n: int, queue: str = "", ref: str | None = None) -> NewDelivery:
+    return NewDelivery(
+        delivery_id=f"D{n:04d}",
+        kind="test.push",
+        destination=queue or "anyone",
+        payload="{}",
+        ref=ref if ref is not None else f"obj{n}",
+        queue=queue,
+    )
+
+
+class Recorder:
+    """Records what was sent, by whom, and whether two sends of one queue overlapped."""
+
+    def __init__(self, name: str, log: list[tuple[str, str]], busy: dict[str, int]) -> None:
+        self.name = name
+        self.log = log
+        self.busy = busy
+        self.overlaps = 0
+
+    async def send(self, delivery: DeliveryRecord, timeout_s: float) -> Sent:
+        if delivery.queue:
+            self.busy[delivery.queue] += 1
+            if self.busy[delivery.queue] > 1:
+                self.overlaps += 1
+        try:
+            await asyncio.sleep(0.002)  # the partner takes a moment: let the other worker in
+            self.log.append((self.name, delivery.delivery_id))
+        finally:
+            if delivery.queue:
+                self.busy[delivery.queue] -= 1
+        return Sent(True)
+
+
+def test_two_workers_on_one_database_send_each_delivery_once_and_queues_in_order(
+    database_url: str,
+) -> None:
+    settings = Settings(database_url=database_url, sqlite_synchronous="OFF")
+    first, second = bootstrap(settings), bootstrap(settings)
+    try:
+        queues = [f"ocpi:P{q}" for q in range(4)]
+        items = [item(n, queues[n % 5] if n % 5 < 4 else "") for n in range(200)]
+        first.outbox.store.add(items, SystemClock().now())
+        log: list[tuple[str, str]] = []
+        busy: dict[str, int] = defaultdict(int)
+        recorders = []
+        workers = []
+        for name, platform in (("first", first), ("second", second)):
+            worker = OutboxWorker(platform.outbox.store, SystemClock())
+            recorder = Recorder(name, log, busy)
+            worker.register("test.", recorder)
+            workers.append(worker)
+            recorders.append(recorder)
+
+        async def until_all_sent() -> None:
+            async def rounds(worker: OutboxWorker) -> None:
+                while len(log) < len(items):
+                    await worker.run_once(limit=10)
+                    await asyncio.sleep(0)
+
+            await asyncio.gather(*(rounds(w) for w in workers))
+
+        asyncio.run(until_all_sent())
+        sent = [d for _, d in log]
+        assert sorted(sent) == sorted(i.delivery_id for i in items)  # each once
+        assert {who for who, _ in log} == {"first", "second"}  # both took a share
+        for queue in queues:
+            made = [i.delivery_id for i in items if i.queue == queue]
+            assert [d for d in sent if d in set(made)] == made  # in the order made
+        assert sum(r.overlaps for r in recorders) == 0
+        assert {d.state for d in first.outbox.store.items(limit=500)} == {"delivered"}
+    finally:
+        first.close()
+        second.close()
+
+
+class Down:
+    """A partner that is away until told otherwise."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.received: list[str] = []
+
+    async def send(self, delivery: DeliveryRecord, timeout_s: float) -> Sent:
+        if self.down:
+            return Sent(False, error="connection refused")
+        self.received.append(delivery.delivery_id)
+        return Sent(True)
+
+
+def test_a_failed_head_holds_its_queue_back_and_the_partner_gets_everything_in_order(
+    any_platform: Platform,
+) -> None:
+    store = any_platform.outbox.store
+    clock = FixedClock(T0)
+    store.add([item(n, "ocpi:P") for n in range(6)], T0)
+    worker = OutboxWorker(store, clock, Backoff(base_s=10, max_s=10, attempts=100))
+    partner = Down()
+    worker.register("test.", partner)
+
+    async def scenario() -> None:
+        # The head fails: the rest of its queue is not tried.
+        assert await worker.run_once() == 1
+        assert await worker.run_once() == 0  # the head backs off, its queue waits
+        # Due next: the head's retry, not the tail given back at once.
+        assert store.next_due() == T0 + timedelta(seconds=10)
+        partner.down = False
+        clock.advance(timedelta(seconds=10))
+        assert await worker.run_once() == 6
+
+    asyncio.run(scenario())
+    assert partner.received == [f"D{n:04d}" for n in range(6)]
+    failed_once = [d for d in store.items() if d.delivery_id == "D0000"]
+    assert failed_once[0].attempts == 2 and failed_once[0].state == "delivered"
+
+
+def test_a_superseded_push_in_a_queue_is_settled_without_sending(
+    any_platform: Platform,
+) -> None:
+    store = any_platform.outbox.store
+    store.add(
+        [item(1, "ocpi:P", ref="C1"), item(2, "ocpi:P", ref="C2"), item(3, "ocpi:P", ref="C1")], T0
+    )
+    worker = OutboxWorker(store, FixedClock(T0))
+    partner = Down()
+    partner.down = False
+    worker.register("test.", partner, latest_only=True)
+    asyncio.run(worker.run_once())
+    assert partner.received == ["D0002", "D0003"]
+
+
+def test_a_worker_that_dies_holding_a_queue_leaves_it_to_another_after_the_lease(
+    any_platform: Platform,
+) -> None:
+    store = any_platform.outbox.store
+    store.add([item(n, "ocpi:P") for n in range(3)], T0)
+    # A worker claims the queue and dies before sending anything.
+    claimed = store.claim_due(T0, T0 + timedelta(seconds=60), 100)
+    assert [d.delivery_id for d in claimed] == ["D0000", "D0001", "D0002"]
+    clock = FixedClock(T0 + timedelta(seconds=30))
+    worker = OutboxWorker(store, clock)
+    partner = Down()
+    partner.down = False
+    worker.register("test.", partner)
+    with contextlib.suppress(Exception):
+        assert asyncio.run(worker.run_once()) == 0  # still leased
+    clock.advance(timedelta(seconds=31))
+    assert asyncio.run(worker.run_once()) == 3
+    assert partner.received == ["D0000", "D0001", "D0002"]
