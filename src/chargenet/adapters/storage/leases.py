@@ -35,8 +35,9 @@ class SqlLeases:
                 dialect.insert(t)
                 .values(name=name, holder=holder, expires_at=until)
                 .on_conflict_do_nothing(index_elements=["name"])
-            )
-            return bool(taken.rowcount)
+                .returning(t.c.name)  # a row only if inserted (rowcount is not reliable)
+            ).first()
+            return taken is not None
 
     def release(self, name: str, holder: str) -> None:
         t = leases
