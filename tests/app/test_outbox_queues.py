@@ -165,3 +165,18 @@ def test_a_worker_that_dies_holding_a_queue_leaves_it_to_another_after_the_lease
     clock.advance(timedelta(seconds=31))
     assert asyncio.run(worker.run_once()) == 3
     assert partner.received == ["D0000", "D0001", "D0002"]
+
+
+def test_a_stalled_queue_keeps_one_waiting_push_per_object(any_platform: Platform) -> None:
+    store = any_platform.outbox.store
+    # A partner away while two connectors change twenty times each behind a station's push.
+    backlog = [item(n, "ocpi:P", ref=f"C{n % 2}") for n in range(1, 41)]
+    store.add([item(0, "ocpi:P", ref="S1"), *backlog], T0)
+    worker = OutboxWorker(store, FixedClock(T0), Backoff(base_s=10, attempts=100))
+    partner = Down()
+    worker.register("test.", partner, latest_only=True)
+    assert asyncio.run(worker.run_once(limit=5)) == 1  # the head fails
+    waiting = store.items(state="pending", limit=100)
+    # The failed head and each connector's latest change: the rest would be settled
+    # unsent on reaching them, and is now.
+    assert sorted(d.delivery_id for d in waiting) == ["D0000", "D0039", "D0040"]

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 PENDING, DELIVERED, ANSWERED, FAILED = "pending", "delivered", "answered", "failed"
 HOLD_S = 60.0  # how long a delivery's first attempt belongs to its caller; also the lease
+SUPERSEDED = '{"superseded": true}'  # the answer of a delivery settled by a later one
+COLLAPSE_EVERY_S = 60.0  # how often a stalled queue's superseded backlog is settled
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,12 @@ class DeliveryStore(Protocol):
 
     def add(self, items: Sequence[NewDelivery], when: datetime) -> None:
         """Queue deliveries that no event causes."""
+        ...
+
+    def collapse(self, queue: str, kinds: Sequence[str], when: datetime) -> int:
+        """Settle, without sending, the waiting deliveries of `queue` whose kind starts
+        with one of `kinds` and that have a later one for the same destination and ref
+        waiting; how many."""
         ...
 
     def claim(
@@ -185,6 +193,7 @@ class OutboxWorker:
         self._latest_only: dict[str, bool] = {}
         self._keep = timedelta(seconds=keep_s)
         self._pruned_at: datetime | None = None
+        self._collapsed_at: dict[str, datetime] = {}
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -245,7 +254,7 @@ class OutboxWorker:
         if self._prefix(self._latest_only, record.kind) is not None and (
             await asyncio.to_thread(self.store.newer_pending, record)
         ):
-            sent = Sent(True, answer='{"superseded": true}')
+            sent = Sent(True, answer=SUPERSEDED)
         elif sender is None:
             sent = Sent(False, error=f"no sender for {record.kind}")
         else:
@@ -303,7 +312,27 @@ class OutboxWorker:
             if record.queue and not sent.ok and not self._gave_up(record, sent):
                 stopped.add(record.queue)
         await asyncio.to_thread(self.store.release, held_back, until, now)
+        for queue in stopped:
+            await self._collapse(queue, now)
         return len(due) - len(held_back)
+
+    async def _collapse(self, queue: str, now: datetime) -> None:
+        """A queue held back by its head (a partner away) gathers a row per change; those
+        of objects changed again since would be settled unsent on reaching them anyway
+        (`latest_only`), so they are settled now, at most once a minute: the backlog stays
+        about one row per object however long the partner is away."""
+        last = self._collapsed_at.get(queue)
+        if last is not None and now - last < timedelta(seconds=COLLAPSE_EVERY_S):
+            return
+        self._collapsed_at[queue] = now
+        kinds = list(self._latest_only)
+        try:
+            settled = await asyncio.to_thread(self.store.collapse, queue, kinds, now)
+        except Exception:
+            log.exception("settling the superseded deliveries of %s failed", queue)
+            return
+        if settled:
+            log.info("queue %s: %d superseded deliveries settled unsent", queue, settled)
 
     def _gave_up(self, record: DeliveryRecord, sent: Sent) -> bool:
         return sent.permanent or record.attempts + 1 >= self.backoff_for(record.kind).attempts

@@ -31,6 +31,7 @@ from chargenet.app.outbox import (
     FAILED,
     HOLD_S,
     PENDING,
+    SUPERSEDED,
     DeliveryRecord,
     NewDelivery,
 )
@@ -150,6 +151,40 @@ class SqlDeliveryStore:
                 .where(t.c.id.in_(ids), t.c.state == PENDING, t.c.next_attempt_at == lease_until)
                 .values(next_attempt_at=at)
             )
+
+    def collapse(self, queue: str, kinds: Sequence[str], when: datetime) -> int:
+        """Settle the waiting deliveries of `queue` (of the `kinds` prefixes) that have a
+        later one for the same object waiting behind them: what the worker would do to
+        each on reaching it, done at once for a stalled queue's backlog."""
+        t = deliveries
+        if not kinds:
+            return 0
+        later = deliveries.alias("later")
+        newer = (
+            select(later.c.id)
+            .where(
+                later.c.queue == t.c.queue,
+                later.c.kind == t.c.kind,
+                later.c.ref == t.c.ref,
+                later.c.destination == t.c.destination,
+                later.c.state == PENDING,
+                later.c.id > t.c.id,
+            )
+            .exists()
+        )
+        with self._writer.begin() as conn:
+            done = conn.execute(
+                update(t)
+                .where(
+                    t.c.queue == queue,
+                    t.c.state == PENDING,
+                    t.c.next_attempt_at <= when,  # not the backing-off head, nothing leased
+                    or_(*(t.c.kind.startswith(k, autoescape=True) for k in kinds)),
+                    newer,
+                )
+                .values(state=DELIVERED, answer=SUPERSEDED, finished_at=when)
+            )
+        return int(done.rowcount)
 
     def add(self, items: Sequence[NewDelivery], when: datetime) -> None:
         """Queue deliveries no event causes (a partner's first full copy)."""
