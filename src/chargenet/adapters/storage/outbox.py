@@ -37,6 +37,10 @@ from chargenet.app.outbox import (
 )
 
 _FIELDS = tuple(f.name for f in fields(DeliveryRecord))
+# A round takes at most this many of one queue: sent one after another, they must all be
+# attempted within the lease (60 s at 10 s a timed-out attempt), or another worker could
+# take the queue's head while this one is still sending it.
+QUEUE_BATCH = 5
 _INSERT = (
     "INSERT INTO deliveries (delivery_id, kind, destination, ref, payload, event_id, state,"
     " attempts, next_attempt_at, created_at, queue) VALUES (:delivery_id, :kind,"
@@ -106,7 +110,7 @@ class SqlDeliveryStore:
                 .group_by(t.c.queue)
             ).all()
             for _, head in heads:
-                budget = limit - len(claimed)
+                budget = min(limit - len(claimed), QUEUE_BATCH)
                 if budget <= 0:
                     break
                 claimed += self._claim_queue(conn, head, now, lease_until, budget, skip)
