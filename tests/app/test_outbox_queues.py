@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 from collections import defaultdict
 from datetime import timedelta
+from pathlib import Path
 
 from chargenet.app.outbox import Backoff, DeliveryRecord, NewDelivery, OutboxWorker, Sent
 from chargenet.bootstrap import Platform, bootstrap
@@ -183,3 +189,74 @@ def test_a_stalled_queue_keeps_one_waiting_push_per_object(any_platform: Platfor
     # The failed head and each connector's latest change: the rest would be settled
     # unsent on reaching them, and is now.
     assert sorted(d.delivery_id for d in waiting) == ["D0000", "D0039", "D0040"]
+
+
+_DYING = textwrap.dedent(
+    """
+    import asyncio, sys
+    from chargenet.app.outbox import NewDelivery, OutboxWorker
+    from chargenet.bootstrap import bootstrap
+    from chargenet.config import Settings
+    from chargenet.core.events import ConnectorStatusChanged
+    from chargenet.core.status import ConnectorStatus
+    from chargenet.kit.clock import SystemClock
+    from tests.builders import T0, meta, small_world
+
+    platform = bootstrap(Settings(database_url=sys.argv[1]))
+    platform.ingestor.ingest(small_world())
+    changes = [
+        ConnectorStatusChanged(
+            **meta(T0, event_id=f"E{n}"), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+        )
+        for n in range(4)
+    ]
+    # Each push is queued in its change's own transaction.
+    platform.ingestor.ingest(changes, deliveries={
+        c.event_id: [NewDelivery(f"D{n:04d}", "test.push", "P", "{}", f"obj{n}", queue="ocpi:P")]
+        for n, c in enumerate(changes)
+    })
+
+    class Hangs:
+        async def send(self, delivery, timeout_s):
+            print("sending", delivery.delivery_id, flush=True)
+            await asyncio.Event().wait()  # the partner never answers; the process is killed
+
+    worker = OutboxWorker(platform.outbox.store, SystemClock())
+    worker.register("test.", Hangs())
+    asyncio.run(worker.run_once())
+    """
+)
+
+
+def test_a_process_killed_while_sending_leaves_its_queue_to_a_new_one_on_the_same_database(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'chargenet.db'}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    dying = subprocess.Popen(
+        [sys.executable, "-c", _DYING, url], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert dying.stdout is not None
+        assert dying.stdout.readline().split() == ["sending", "D0000"]
+    finally:
+        dying.send_signal(signal.SIGKILL)
+        dying.wait()
+        if dying.stdout is not None:
+            dying.stdout.close()
+    again = bootstrap(Settings(database_url=url, sqlite_synchronous="OFF"))
+    try:
+        store = again.outbox.store
+        assert [d.state for d in store.items()] == ["pending"] * 4
+        now = SystemClock().now()
+        clock = FixedClock(now)
+        worker = OutboxWorker(store, clock)
+        partner = Down()
+        partner.down = False
+        worker.register("test.", partner)
+        assert asyncio.run(worker.run_once()) == 0  # still leased to the dead process
+        clock.advance(timedelta(seconds=61))  # its lease has run out
+        assert asyncio.run(worker.run_once()) == 4
+        assert partner.received == ["D0000", "D0001", "D0002", "D0003"]
+    finally:
+        again.close()
