@@ -14,6 +14,7 @@ from importlib import resources
 from zoneinfo import ZoneInfo
 
 from chargenet.adapters.bus.memory import MemoryBus
+from chargenet.adapters.ocpi.forward import UpstreamPeers, ocpi_pushes
 from chargenet.adapters.ocpi.ids import parse_party
 from chargenet.adapters.ocpi.party import OcpiParty, OcpiSettings
 from chargenet.adapters.ocpi.registration import Identity
@@ -27,7 +28,11 @@ from chargenet.adapters.storage.outbox import SqlDeliveryStore
 from chargenet.adapters.storage.queries_credit import CreditReads
 from chargenet.adapters.storage.queries_incidents import IncidentReads
 from chargenet.adapters.storage.queries_inspections import InspectionReads
-from chargenet.adapters.storage.queries_ocpi import OcpiReads, SqlOcpiDirectory
+from chargenet.adapters.storage.queries_ocpi import (
+    OcpiReads,
+    SqlOcpiDirectory,
+    registered_upstreams,
+)
 from chargenet.adapters.storage.queries_ocpp import OcppQueries
 from chargenet.adapters.storage.queries_orderly import OrderlyReads
 from chargenet.adapters.storage.queries_parking import ParkingReads
@@ -108,6 +113,8 @@ class Platform:
     # drivers, their tokens and money (docs/settlement.md); built by `bootstrap`
     settlement_reads: SqlSettlementReads | None = None
     authoriser: Authoriser | None = None
+    # the OCPI upstream platforms the delivery rule forwards to (adapters/ocpi/forward.py)
+    ocpi_upstreams: UpstreamPeers | None = None
 
     @cached_property
     def drivers(self) -> DriverService:
@@ -237,7 +244,8 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         use_token_secret(DEVELOPMENT_TOKEN_SECRET)
     history.ensure_ahead(store.engine, clock.now())  # PostgreSQL: months to write into
     bus = MemoryBus()
-    ingestor = EventIngestor(store, bus, delivery_rules(settings))
+    upstreams = ocpi_upstreams(store)
+    ingestor = EventIngestor(store, bus, delivery_rules(settings, upstreams))
     pipeline = IngestPipeline(
         ingestor, max_batch=settings.ingest_max_batch, process=_writer_process(settings, bus)
     )
@@ -306,6 +314,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         channel_sealer=sealer,
         settlement_reads=settlement_reads,
         authoriser=authoriser,
+        ocpi_upstreams=upstreams,
     )
 
 
@@ -431,7 +440,7 @@ def _open_writer(settings: Settings) -> None:
     store = SqlEventStore(
         settings.database_url, settings.sqlite_synchronous, settings.allow_unsafe_durability
     )
-    _WRITER = EventIngestor(store, _Unpublished(), delivery_rules(settings))
+    _WRITER = EventIngestor(store, _Unpublished(), delivery_rules(settings, ocpi_upstreams(store)))
 
 
 def _ingest_in_writer(events: list[Event], deliveries: Attached | None) -> list[Outcome]:
@@ -439,10 +448,20 @@ def _ingest_in_writer(events: list[Event], deliveries: Attached | None) -> list[
     return _WRITER.ingest(events, deliveries=deliveries)
 
 
-def delivery_rules(settings: Settings) -> list[DeliveryRule]:
-    """Deliveries that accepted events cause, whoever sent them (app/outbox.py)."""
+def delivery_rules(settings: Settings, ocpi: UpstreamPeers | None = None) -> list[DeliveryRule]:
+    """Deliveries that accepted events cause, whoever sent them (app/outbox.py): T/CEC
+    pushes to the upstream partners in the settings, OCPI pushes to the upstream platforms
+    registered in the database."""
     upstream = upstream_of(settings)
-    return [status_pushes(upstream)] if upstream else []
+    rules = [status_pushes(upstream)] if upstream else []
+    if ocpi is not None:
+        rules.append(ocpi_pushes(ocpi))
+    return rules
+
+
+def ocpi_upstreams(store: SqlEventStore) -> UpstreamPeers:
+    engine = store.read_engine
+    return UpstreamPeers(lambda: registered_upstreams(engine))
 
 
 def upstream_of(settings: Settings) -> frozenset[str]:

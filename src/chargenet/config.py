@@ -73,6 +73,9 @@ class Settings:
     outbox_retry_max_s: float = 3600.0
     outbox_attempts: int = 12
     outbox_keep_days: float = 7.0  # settled deliveries are kept this long, then forgotten
+    # Jobs only one node runs (app/leases.py): a dead holder's job is taken over by another
+    # node within this time (and a third of it).
+    job_lease_s: float = 30.0
     supervision_config: str | None = None  # TOML file: zombie, alarm, scorecard settings
     # OCPI party (docs/ocpi.md): how others reach us, who we are, how often we pull.
     public_url: str | None = None  # default http://host:port
@@ -149,6 +152,7 @@ class Settings:
             ("outbox_retry_max_s", float),
             ("outbox_attempts", int),
             ("outbox_keep_days", float),
+            ("job_lease_s", float),
             ("supervision_config", str),
             ("public_url", str),
             ("ocpi_party", str),

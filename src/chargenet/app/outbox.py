@@ -9,6 +9,11 @@ between the two cannot lose one or invent one. A worker sends what is due throug
 is the queue). Each delivery has a stable `delivery_id` the receiver deduplicates by:
 delivery is at least once, processing exactly once by that id.
 
+Deliveries of one `queue` ("ocpi:<partner>") are sent one after another in the order they
+were made, by whichever worker of any process holds the queue's head: a failed attempt
+holds back the rest of its queue until it is delivered or given up, as a partner expects
+an object's changes in order.
+
 What a delivery is about (`ref`, e.g. an order id) lets a later answer be recorded against
 it (`answered`), and the kind's `Settled` callback turns the final answer into events (an
 order's outcome).
@@ -32,6 +37,8 @@ log = logging.getLogger(__name__)
 
 PENDING, DELIVERED, ANSWERED, FAILED = "pending", "delivered", "answered", "failed"
 HOLD_S = 60.0  # how long a delivery's first attempt belongs to its caller; also the lease
+SUPERSEDED = '{"superseded": true}'  # the answer of a delivery settled by a later one
+COLLAPSE_EVERY_S = 60.0  # how often a stalled queue's superseded backlog is settled
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,7 @@ class NewDelivery:
     # The caller makes the first attempt itself (`OutboxWorker.attempt_now`): the worker
     # leaves it alone for HOLD_S, then takes over if that attempt never happened.
     held: bool = False
+    queue: str = ""  # sent in order with the other deliveries of this queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +74,7 @@ class DeliveryRecord:
     last_error: str | None = None
     answer: str | None = None
     finished_at: datetime | None = None
+    queue: str = ""
 
 
 DeliveryRule = Callable[[Event], Sequence[NewDelivery]]
@@ -76,7 +85,22 @@ pure, no I/O)."""
 class DeliveryStore(Protocol):
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[DeliveryRecord]:
         """Due pending deliveries, each leased until `lease_until` so that no other round
-        (or process) sends it meanwhile."""
+        (or process) sends it meanwhile; a queue's deliveries only from its head, in
+        order."""
+        ...
+
+    def release(self, ids: Sequence[int], lease_until: datetime, at: datetime) -> None:
+        """Give back claimed deliveries that were not attempted: due again at `at`."""
+        ...
+
+    def add(self, items: Sequence[NewDelivery], when: datetime) -> None:
+        """Queue deliveries that no event causes."""
+        ...
+
+    def collapse(self, queue: str, kinds: Sequence[str], when: datetime) -> int:
+        """Settle, without sending, the waiting deliveries of `queue` whose kind starts
+        with one of `kinds` and that have a later one for the same destination and ref
+        waiting; how many."""
         ...
 
     def claim(
@@ -169,6 +193,7 @@ class OutboxWorker:
         self._latest_only: dict[str, bool] = {}
         self._keep = timedelta(seconds=keep_s)
         self._pruned_at: datetime | None = None
+        self._collapsed_at: dict[str, datetime] = {}
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -229,7 +254,7 @@ class OutboxWorker:
         if self._prefix(self._latest_only, record.kind) is not None and (
             await asyncio.to_thread(self.store.newer_pending, record)
         ):
-            sent = Sent(True, answer='{"superseded": true}')
+            sent = Sent(True, answer=SUPERSEDED)
         elif sender is None:
             sent = Sent(False, error=f"no sender for {record.kind}")
         else:
@@ -275,10 +300,42 @@ class OutboxWorker:
         if self._pruned_at is None or now - self._pruned_at >= timedelta(hours=1):
             self._pruned_at = now
             await asyncio.to_thread(self.store.prune, now - self._keep)
-        due = await asyncio.to_thread(self.store.claim_due, now, now + self._lease, limit)
+        until = now + self._lease
+        due = await asyncio.to_thread(self.store.claim_due, now, until, limit)
+        stopped: set[str] = set()  # queues whose head failed: the rest waits behind it
+        held_back: list[int] = []
         for record in due:
-            await self._attempt(record)
-        return len(due)
+            if record.queue in stopped:
+                held_back.append(record.id)
+                continue
+            sent = await self._attempt(record)
+            if record.queue and not sent.ok and not self._gave_up(record, sent):
+                stopped.add(record.queue)
+        await asyncio.to_thread(self.store.release, held_back, until, now)
+        for queue in stopped:
+            await self._collapse(queue, now)
+        return len(due) - len(held_back)
+
+    async def _collapse(self, queue: str, now: datetime) -> None:
+        """A queue held back by its head (a partner away) gathers a row per change; those
+        of objects changed again since would be settled unsent on reaching them anyway
+        (`latest_only`), so they are settled now, at most once a minute: the backlog stays
+        about one row per object however long the partner is away."""
+        last = self._collapsed_at.get(queue)
+        if last is not None and now - last < timedelta(seconds=COLLAPSE_EVERY_S):
+            return
+        self._collapsed_at[queue] = now
+        kinds = list(self._latest_only)
+        try:
+            settled = await asyncio.to_thread(self.store.collapse, queue, kinds, now)
+        except Exception:
+            log.exception("settling the superseded deliveries of %s failed", queue)
+            return
+        if settled:
+            log.info("queue %s: %d superseded deliveries settled unsent", queue, settled)
+
+    def _gave_up(self, record: DeliveryRecord, sent: Sent) -> bool:
+        return sent.permanent or record.attempts + 1 >= self.backoff_for(record.kind).attempts
 
     async def run(self, idle_s: float = 5.0) -> None:
         """The background job: attempt due deliveries, sleep until the next is due."""

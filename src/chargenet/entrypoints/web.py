@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,7 +34,7 @@ from chargenet.adapters.api.routes import read_router
 from chargenet.adapters.api.supervision import supervision_router
 from chargenet.adapters.api.swap import swap_router
 from chargenet.adapters.ocpi.commands import OcpiCommands
-from chargenet.adapters.ocpi.forward import Forwarder
+from chargenet.adapters.ocpi.forward import OCPI_KINDS, Forwarder, keys_of
 from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.profiles import OcpiChargingProfiles, OcpiControl
@@ -40,8 +43,11 @@ from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.adapters.payments import wechatpay
 from chargenet.adapters.payments.routes import payments_router
 from chargenet.adapters.reports.statements import statement_xlsx
+from chargenet.adapters.storage.leases import SqlLeases
 from chargenet.adapters.webhook.router import channel_router
 from chargenet.app.ingest import Outcome
+from chargenet.app.leases import Leases, is_singleton, run_leased, singleton
+from chargenet.app.outbox import Backoff
 from chargenet.app.payments import PaymentProvider
 from chargenet.app.planning_build import scenario_event
 from chargenet.bootstrap import Platform, build_ocpi
@@ -50,6 +56,7 @@ from chargenet.core.errors import DomainError
 from chargenet.core.events import (
     ChargeDetailRecorded,
     ChargeOrdersReconciled,
+    Event,
     SessionEnded,
     Source,
 )
@@ -62,8 +69,26 @@ log = logging.getLogger(__name__)
 BackgroundJob = Callable[[Platform], Awaitable[None]]
 
 
-async def _run(job: BackgroundJob, platform: Platform) -> None:
-    await job(platform)
+async def _run(job: BackgroundJob, platform: Platform, leases: Leases, holder: str) -> None:
+    if not is_singleton(job):
+        await job(platform)
+        return
+    # One node of those sharing the database runs it (app/leases.py).
+    name = getattr(job, "__name__", "job")
+    await run_leased(
+        lambda: job(platform),
+        leases,
+        name,
+        holder,
+        platform.clock,
+        platform.settings.job_lease_s,
+    )
+
+
+def node_holder() -> str:
+    """This app's name as a lease holder: host, process and a random part (two apps in one
+    process are two holders)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
 SETTLE_EVERY_S = 300.0
@@ -84,6 +109,7 @@ def payment_providers(platform: Platform) -> list[PaymentProvider]:
     return []
 
 
+@singleton
 async def settle_sessions(platform: Platform) -> None:
     """Charge each driver's session as it ends (from the bus), and every few minutes any
     ended session not charged yet (a restart, a lost notice): the charge's key makes a
@@ -127,6 +153,7 @@ def create_app(
     scoped_routers: Sequence[APIRouter] = (),
     map_layers: MapLayers | None = None,
     warm_up: bool = False,
+    node: str | None = None,
 ) -> FastAPI:
     """Build the web application.
 
@@ -136,7 +163,8 @@ def create_app(
     they are (protocol endpoints, dashboard); `scoped_routers` after the caller is known
     (`request.state.principal`): they check who may see what themselves.
     `map_layers` are the boundaries and roads the dashboard's maps draw; `warm_up`
-    computes the dashboard's slow figures in the background after start.
+    computes the dashboard's slow figures in the background after start. Jobs marked
+    `singleton` run on one app of those sharing the database (a lease held as `node`).
     """
     auth: list[Authenticator] = [
         StaticTokens.admins(api_tokens),
@@ -146,12 +174,16 @@ def create_app(
     ]
     dashboard = dashboard_parts(platform, auth, map_layers, warm_up=warm_up)
     background = [*background, *dashboard.jobs, settle_sessions]
+    leases = SqlLeases(platform.store.engine)
+    holder = node or node_holder()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await platform.start()
         tasks: list[asyncio.Task[None]] = [
-            asyncio.create_task(_run(job, platform), name=getattr(job, "__name__", "job"))
+            asyncio.create_task(
+                _run(job, platform, leases, holder), name=getattr(job, "__name__", "job")
+            )
             for job in background
         ]
         try:
@@ -250,7 +282,24 @@ def ocpi_parts(
 ) -> tuple[list[APIRouter], list[BackgroundJob]]:
     """The OCPI party's routers (OCPI 2.2.1, open data) and jobs (pull, forwarding)."""
     ocpi = party or build_ocpi(platform)
-    forwarder = Forwarder(ocpi)
+    forwarder = Forwarder(ocpi, platform.outbox.store)
+    # Pushes to upstream platforms go through the durable outbox, in order per platform;
+    # each renders the object's current state, so one with a later one waiting is skipped.
+    # Resent while the platform is away (a push it refused is given up at once).
+    platform.outbox.register(
+        OCPI_KINDS,
+        forwarder,
+        backoff=Backoff(0.5, ocpi.settings.forward_retry_max_s, attempts=1_000_000),
+        latest_only=True,
+    )
+    upstreams = platform.ocpi_upstreams
+    if upstreams is not None:  # pushes are due at once: look when events are stored
+
+        def wake(events: Sequence[Event]) -> None:
+            if upstreams() and any(keys_of(e) for e in events):
+                platform.outbox.wake()
+
+        platform.bus.listen(wake)
     # as eMSP: drivers' starts and stops at OCPI operators (Commands, asynchronous results)
     commands = OcpiCommands(ocpi)
     ocpi.command_results = commands.result_received
@@ -262,15 +311,19 @@ def ocpi_parts(
     async def ocpi_pull(_: Platform) -> None:
         await pull_forever(ocpi)
 
-    async def ocpi_forward(p: Platform) -> None:
+    async def ocpi_forward(_: Platform) -> None:
         try:
-            await forwarder.run(p.bus)
+            await forwarder.run()
         finally:
             await ocpi.client.close()
 
-    return [ocpi_router(ocpi), open_data_router(ocpi)], [ocpi_pull, ocpi_forward]
+    return [ocpi_router(ocpi), open_data_router(ocpi)], [
+        singleton(ocpi_pull),
+        singleton(ocpi_forward),
+    ]
 
 
+@singleton
 async def orderly_charging(platform: Platform) -> None:
     """Re-plans managed sites on every change and checks meter values against limits."""
     subscription = platform.bus.subscribe()
@@ -288,6 +341,7 @@ async def outbox(platform: Platform) -> None:
     await platform.outbox.run()
 
 
+@singleton
 async def openadr_ven(platform: Platform) -> None:
     """chargenet as an OpenADR 2.0b VEN towards the VTN in CHARGENET_OPENADR_VTN_URL."""
     from chargenet.adapters.openadr.ven import Ven, VenConfig

@@ -21,7 +21,7 @@ from chargenet.app.ocpi import CredentialKind, Party, PeerKind, PeerStatus
 from chargenet.bootstrap import Platform, bootstrap, build_ocpi
 from chargenet.config import Settings
 from chargenet.core.events import Event
-from chargenet.entrypoints.web import create_app, ocpi_parts
+from chargenet.entrypoints.web import create_app, ocpi_parts, outbox
 from tests.builders import T0
 
 CPO = Party("CN", "XZP")
@@ -286,7 +286,7 @@ def start_instance(
     async def capture_loop(_: Platform) -> None:
         loops.append(asyncio.get_running_loop())
 
-    switch = Switch(create_app(platform, routers=routers, background=[*jobs, capture_loop]))
+    switch = Switch(create_app(platform, routers=routers, background=[*jobs, outbox, capture_loop]))
     server = LiveServer(switch, port)
     server.start()
     wait_for(lambda: loops, what="the server's loop")

@@ -44,7 +44,15 @@ def province(tmp_path: Path) -> Iterator[Instance]:
 
 @pytest.fixture
 def city(tmp_path: Path) -> Iterator[Instance]:
-    instance = start_instance(tmp_path / "city.db", "CN*XZC", "忻州市充电设施监管平台")
+    instance = start_city(tmp_path / "city.db")
+    yield instance
+    instance.stop()
+
+
+def start_city(path: Path, port: int | None = None, world: bool = True) -> Instance:
+    instance = start_instance(path, "CN*XZC", "忻州市充电设施监管平台", port=port)
+    if not world:
+        return instance
     instance.ingest(
         [
             *small_world(),
@@ -56,8 +64,7 @@ def city(tmp_path: Path) -> Iterator[Instance]:
             ChargerPresenceChanged(**meta(at(1)), charger_id="C2", online=True),
         ]
     )
-    yield instance
-    instance.stop()
+    return instance
 
 
 def connect(city: Instance, province: Instance) -> None:
@@ -269,3 +276,76 @@ def test_an_operators_platform_reaches_the_province_through_the_city_as_a_hub(
     assert credentials and all(h == (None,) * 4 for h in credentials)
     names = {r["operator_id"]: r["name"] for r in province.platform.read.operators()[0]}
     assert names["CN*XZP"] == "Operator One"  # named by its Locations
+
+
+def _session_and_record() -> list[Any]:
+    return [
+        SessionStarted(**meta(at(31)), session_id="TX9", connector_id="C1-1-1", meter_start_wh=100),
+        SessionEnded(**meta(at(70)), session_id="TX9", meter_stop_wh=25_100),
+        ChargeDetailRecorded(
+            **meta(at(71)),
+            cdr_id="CDR-TX9",
+            connector_id="C1-1-1",
+            session_id="TX9",
+            started_at=at(31),
+            ended_at=at(70),
+            energy_wh=25_000,
+            cost=Money(Decimal("30.00")),
+        ),
+    ]
+
+
+def test_the_province_gets_everything_it_missed_while_away_in_the_order_it_happened(
+    city: Instance, province: Instance
+) -> None:
+    connect(city, province)
+    routed = Routed(province.switch.app)
+    province.switch.app = routed
+    province.switch.down = True
+
+    def charging(status: ConnectorStatus, minute: int) -> ConnectorStatusChanged:
+        return ConnectorStatusChanged(**meta(at(minute)), connector_id="C1-1-1", status=status)
+
+    city.ingest([charging(ConnectorStatus.CHARGING, 30)])
+    city.ingest(_session_and_record())
+    city.ingest([charging(ConnectorStatus.AVAILABLE, 72)])
+    wait_for(lambda: city.ocpi.forward_stats.failures > 0, what="a failed push")
+    province.switch.down = False
+    wait_for(lambda: province.ocpi.reads.cdrs()[1] == 1, timeout=15, what="the record")
+    key = next(c for c in statuses(province) if c.endswith("C1-1*1"))
+    wait_for(lambda: statuses(province)[key] == "available", what="the latest status")
+    pushes = [
+        (method, path.split("/receiver/")[1].split("/")[0])
+        for method, path, _ in routed.seen
+        if "/receiver/" in path and method in ("PUT", "PATCH", "POST")
+    ]
+    # The session's start and end are one push of its latest state, as are the two status
+    # changes: each where its latest change was made.
+    assert pushes == [("PUT", "sessions"), ("POST", "cdrs"), ("PATCH", "locations")]
+    [session] = province.platform.read.sessions()[0]
+    assert session["state"] == "completed"
+
+
+def test_a_new_city_process_on_the_same_database_sends_what_the_stopped_one_left(
+    tmp_path: Path, province: Instance
+) -> None:
+    city = start_city(tmp_path / "city.db")
+    port = city.server.port
+    try:
+        connect(city, province)
+        province.switch.down = True
+        city.ingest(_session_and_record())
+        wait_for(lambda: city.ocpi.forward_stats.failures > 0, what="a failed push")
+    finally:
+        city.stop()  # the process is gone; its pushes are rows in its database
+    assert province.platform.read.sessions()[1] == 0
+    province.switch.down = False
+    again = start_city(tmp_path / "city.db", port=port, world=False)
+    try:
+        # A push the old process was sending when it stopped stays leased to it for the
+        # outbox's lease (60 s) before the new process takes it.
+        wait_for(lambda: province.ocpi.reads.cdrs()[1] == 1, timeout=75, what="the record")
+        [session] = province.platform.read.sessions()[0]
+        assert session["state"] == "completed" and session["energy_wh"] == 25_000
+    finally:
+        again.stop()

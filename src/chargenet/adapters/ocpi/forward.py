@@ -1,27 +1,39 @@
 """Federation (R37): a city forwards its Locations, Sessions, CDRs (and Tariffs) to the
 province — another chargenet — over the same OCPI receiver interfaces any operator uses.
 
-It listens to stored events on the bus, turns each into the object it changed, renders
-that object from current state and pushes it: a status change is a PATCH of the EVSE, any
-other change a PUT of the whole Location. Pending objects are coalesced (ten changes to one
-station make one push of its newest state) and kept until the province accepts them:
-transport failures and server errors are retried with back-off; a refusal (2xxx) is logged
-and dropped, since sending it again would be refused again. On start, and whenever the bus
-had to drop events for us, every Location is pushed again.
+The pushes go through the durable outbox (app/outbox.py, table `deliveries`): each stored
+event that changes an object the province knows (`keys_of`) causes, in the event's own
+transaction, one delivery per registered upstream platform (`ocpi_pushes`), of kind
+`ocpi.<what>` about the object's id, in the queue `ocpi:<peer>`. A worker of any node
+claims a queue's head and sends it (`Forwarder.send`): it renders the object from current
+state and pushes it, a status change as a PATCH of the EVSE, any other change as a PUT of
+the whole Location. So a push survives a restart of the process, is sent by one node of a
+cluster, goes out in the order the changes were stored, and is resent with back-off while
+the province is unreachable or failing; a refusal (2xxx) is given up at once, since sending
+it again would be refused again. Pending pushes of the same object are coalesced: one
+with a later one waiting is settled without sending (the later one sends the newest state).
+
+An upstream newly registered, and every upstream when the forwarding job starts, gets every
+Location (`Forwarder.run`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections import OrderedDict
-from typing import Any, Protocol
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from hashlib import blake2b
+from typing import Any
 
 from chargenet.adapters.ocpi import outbound
 from chargenet.adapters.ocpi.ids import PartyBook, route
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.wire import PeerFailed
 from chargenet.app.ocpi import Party, Peer, PeerKind, PeerStatus
+from chargenet.app.outbox import DeliveryRecord, DeliveryRule, DeliveryStore, NewDelivery, Sent
 from chargenet.core.events import (
     ChargeDetailRecorded,
     ChargerPresenceChanged,
@@ -46,27 +58,14 @@ from chargenet.core.events import (
     TariffPublished,
     TariffWithdrawn,
 )
-from chargenet.kit.aio import wait_at_most
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (what, id)
-_BATCH_WAIT_S = 0.05
 _SYNC_PAGE = 200
-
-
-class Subscription(Protocol):
-    dropped: int
-
-    def get_nowait(self) -> Event | None: ...
-
-    async def get(self) -> Event: ...
-
-    def close(self) -> None: ...
-
-
-class Bus(Protocol):
-    def subscribe(self, maxsize: int = 10_000) -> Any: ...
+OCPI_KINDS = "ocpi."
+PEERS_TTL_S = 1.0  # how long the delivery rule trusts its list of upstream platforms
+_BOOK_TTL_S = 1.0
 
 
 # An operator's own statement of an object changes what is forwarded of it, even when
@@ -118,33 +117,99 @@ def _object_url(endpoint: str, owner: Party, *ids: str) -> str:
     return "/".join([endpoint.rstrip("/"), owner.country_code, owner.party_id, *ids])
 
 
+def queue_of(peer_id: str) -> str:
+    return f"ocpi:{peer_id}"
+
+
+def delivery(key: Key, peer_id: str, delivery_id: str) -> NewDelivery:
+    what, ident = key
+    return NewDelivery(
+        delivery_id=delivery_id,
+        kind=OCPI_KINDS + what,
+        destination=peer_id,
+        payload=json.dumps({"what": what, "id": ident}),
+        ref=ident,
+        queue=queue_of(peer_id),
+    )
+
+
+class UpstreamPeers:
+    """The registered upstream platforms, read at most every `ttl_s` (the delivery rule
+    runs for every stored event). A platform registered in another process is seen within
+    `ttl_s`; the forwarder's first full copy to it waits that long, so whatever the rule
+    missed meanwhile is in the state that copy reads."""
+
+    def __init__(self, load: Callable[[], list[str]], ttl_s: float = PEERS_TTL_S) -> None:
+        self._load = load
+        self.ttl_s = ttl_s
+        self._peers: list[str] = []
+        self._read_at = float("-inf")
+
+    def __call__(self) -> list[str]:
+        now = time.monotonic()
+        if now - self._read_at >= self.ttl_s:
+            try:
+                self._peers = self._load()
+            except Exception:  # a failed read keeps the last list rather than fail the event
+                log.exception("reading the upstream OCPI platforms failed")
+            self._read_at = now
+        return self._peers
+
+
+def ocpi_pushes(upstreams: Callable[[], Sequence[str]]) -> DeliveryRule:
+    """The rule: an event that changes an object the province knows → one push of it per
+    upstream platform (pure but for the cached list of platforms)."""
+
+    def rule(event: Event) -> list[NewDelivery]:
+        keys = keys_of(event)
+        if not keys:
+            return []
+        peers = upstreams()
+        return [
+            delivery(
+                key,
+                peer,
+                # Stable for the event: a writer that stores it again adds nothing.
+                blake2b(
+                    f"ocpi\x1f{peer}\x1f{event.event_id}\x1f{n}".encode(), digest_size=16
+                ).hexdigest(),
+            )
+            for peer in peers
+            for n, key in enumerate(keys)
+        ]
+
+    return rule
+
+
 class Forwarder:
-    def __init__(self, p: OcpiParty) -> None:
+    """Sends the `ocpi.` deliveries (the outbox's sender for them) and gives each upstream
+    platform its first full copy."""
+
+    def __init__(
+        self, p: OcpiParty, deliveries: DeliveryStore, peers_ttl_s: float = PEERS_TTL_S
+    ) -> None:
         self._p = p
-        self._pending: dict[str, OrderedDict[Key, None]] = {}
+        self._deliveries = deliveries
+        self._peers_ttl_s = peers_ttl_s
         self._sent_parties: dict[str, set[Party]] = {}
-        self._retry_at: dict[str, float] = {}
-        self._backoff: dict[str, float] = {}
-        self._full_sync = False
         self._synced: set[str] = set()
+        self._book: tuple[float, PartyBook] | None = None
         self.stats = p.forward_stats
 
-    # --- collecting -----------------------------------------------------------------------
+    # --- the first full copy --------------------------------------------------------------
 
-    def _mark(self, keys: list[Key], peers: list[Peer]) -> None:
-        for peer in peers:
-            pending = self._pending.setdefault(peer.peer_id, OrderedDict())
-            for key in keys:
-                pending.pop(key, None)
-                pending[key] = None
-
-    async def _sync_all(self, peers: list[Peer]) -> None:
-        """Queue every Location (and every active session) for pushing."""
+    async def _sync_all(self, peers: list[str]) -> None:
+        """Queue every Location for pushing to `peers`."""
         reads = self._p.reads
         offset = 0
         while True:
             rows, total = await asyncio.to_thread(reads.locations, offset=offset, limit=_SYNC_PAGE)
-            self._mark([("location", r["station_id"]) for r in rows], peers)
+            items = [
+                delivery(("location", r["station_id"]), peer, f"ocpi-sync-{uuid.uuid4().hex}")
+                for peer in peers
+                for r in rows
+            ]
+            await asyncio.to_thread(self._deliveries.add, items, self._p.clock.now())
             offset += len(rows)
             if not rows or offset >= total:
                 break
@@ -154,7 +219,51 @@ class Forwarder:
         peers = await asyncio.to_thread(self._p.directory.peers, PeerKind.UPSTREAM)
         return [p for p in peers if p.status is PeerStatus.REGISTERED and p.token_out]
 
-    # --- pushing --------------------------------------------------------------------------
+    async def run(self, every_s: float = 1.0) -> None:
+        """The job: a platform this job has not copied everything to yet (newly registered,
+        or all of them when the job starts) gets every Location, once the delivery rule has
+        surely seen it too (the rule's cache time)."""
+        while True:
+            try:
+                fresh = [
+                    p.peer_id for p in await self._upstreams() if p.peer_id not in self._synced
+                ]
+                if fresh:
+                    await asyncio.sleep(self._peers_ttl_s)
+                    await self._sync_all(fresh)
+                    self._synced |= set(fresh)
+            except Exception:
+                log.exception("OCPI forwarding: the full copy failed")
+            await asyncio.sleep(every_s)
+
+    # --- sending (the outbox's Sender for `ocpi.` deliveries) ------------------------------
+
+    async def _party_book(self) -> PartyBook:
+        now = time.monotonic()
+        if self._book is None or now - self._book[0] > _BOOK_TTL_S:
+            self._book = (now, await self._p.receiver.book())
+        return self._book[1]
+
+    async def send(self, delivery: DeliveryRecord, timeout_s: float) -> Sent:
+        peer = await asyncio.to_thread(self._p.directory.peer, delivery.destination)
+        if peer is None or peer.status is not PeerStatus.REGISTERED or not peer.token_out:
+            why = f"upstream {delivery.destination} is not registered"
+            return Sent(False, error=why, permanent=True)
+        payload = json.loads(delivery.payload)
+        key: Key = (payload["what"], payload["id"])
+        try:
+            await self._push(peer, key, await self._party_book())
+        except PeerFailed as exc:
+            if exc.refused:
+                log.warning("upstream %s refused %s: %s", peer.peer_id, key, exc)
+                self.stats.refused += 1
+                return Sent(False, error=str(exc), permanent=True)
+            self.stats.failures += 1
+            return Sent(False, error=str(exc))
+        self.stats.pushed += 1
+        return Sent(True)
+
+    # --- pushing ---------------------------------------------------------------------------
 
     async def _ensure_roles(self, peer: Peer, owner: Party) -> Peer:
         sent = self._sent_parties.get(peer.peer_id)
@@ -291,72 +400,3 @@ class Forwarder:
             # The province does not know this EVSE yet: send the whole Location.
             return await self._push(peer, ("location", charger["station_id"]), book)
         return peer
-
-    async def _drain(self, peer: Peer, book: PartyBook) -> None:
-        loop = asyncio.get_running_loop()
-        pending = self._pending.get(peer.peer_id)
-        if not pending or loop.time() < self._retry_at.get(peer.peer_id, 0.0):
-            return
-        while pending:
-            key = next(iter(pending))
-            try:
-                peer = await self._push(peer, key, book)
-            except PeerFailed as exc:
-                if exc.refused:
-                    log.warning("upstream %s refused %s: %s", peer.peer_id, key, exc)
-                    self.stats.refused += 1
-                    pending.pop(key, None)
-                    continue
-                self.stats.failures += 1
-                delay = min(
-                    self._backoff.get(peer.peer_id, 0.5) * 2, self._p.settings.forward_retry_max_s
-                )
-                self._backoff[peer.peer_id] = delay
-                self._retry_at[peer.peer_id] = loop.time() + delay
-                log.warning(
-                    "upstream %s unreachable (%s); retrying in %.1f s", peer.peer_id, exc, delay
-                )
-                return
-            pending.pop(key, None)
-            self.stats.pushed += 1
-        self._backoff.pop(peer.peer_id, None)
-
-    # --- the loop -------------------------------------------------------------------------
-
-    async def run(self, bus: Bus) -> None:
-        subscription: Subscription = bus.subscribe()
-        dropped = 0
-        try:
-            while True:
-                keys: list[Key] = []
-                try:
-                    first = await wait_at_most(subscription.get(), 1.0)
-                    keys += keys_of(first)
-                    await asyncio.sleep(_BATCH_WAIT_S)  # let a burst gather into one round
-                    while (event := subscription.get_nowait()) is not None:
-                        keys += keys_of(event)
-                except TimeoutError:
-                    pass
-                if subscription.dropped != dropped:
-                    dropped = subscription.dropped
-                    self._full_sync = True
-                peers = await self._upstreams()
-                # A new upstream gets everything; all of them do after the bus dropped events.
-                fresh = (
-                    peers
-                    if self._full_sync
-                    else [p for p in peers if p.peer_id not in self._synced]
-                )
-                self._full_sync = False
-                if fresh:
-                    await self._sync_all(fresh)
-                    self._synced |= {p.peer_id for p in fresh}
-                self._mark(keys, peers)
-                book = await self._p.receiver.book()
-                for peer in peers:
-                    try:
-                        await self._drain(peer, book)
-                    except Exception:
-                        log.exception("forwarding to %s failed", peer.peer_id)
-        finally:
-            subscription.close()

@@ -3,7 +3,15 @@
 Deliveries are inserted by the writer's unit of work, in the transaction of their cause
 (`insert_deliveries`); the worker leases, settles and lists them here. A lease is the
 row's `next_attempt_at` moved ahead by a conditional UPDATE: only one round (of any
-process on the database) wins it, so a delivery is not sent twice at once.
+process on the database) wins it, so a delivery is not sent twice at once. On PostgreSQL
+the rounds' reads take their rows FOR UPDATE SKIP LOCKED, so that two workers claiming at
+the same moment take different rows instead of queueing behind each other; SQLite's
+writer transactions are serialised by BEGIN IMMEDIATE.
+
+Deliveries of one queue (`queue` not empty: "ocpi:<partner>") are claimed only from the
+queue's head, oldest first, so they are sent in the order they were made: a worker takes
+the head and the due deliveries right behind it, and another worker, finding the head
+leased or locked, leaves the whole queue alone.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, func, insert, or_, select, update
 
 from chargenet.adapters.storage.raw import Raw
 from chargenet.adapters.storage.tables_outbox import deliveries
@@ -23,15 +31,21 @@ from chargenet.app.outbox import (
     FAILED,
     HOLD_S,
     PENDING,
+    SUPERSEDED,
     DeliveryRecord,
     NewDelivery,
 )
 
 _FIELDS = tuple(f.name for f in fields(DeliveryRecord))
+# A round takes at most this many of one queue: sent one after another, they must all be
+# attempted within the lease (60 s at 10 s a timed-out attempt), or another worker could
+# take the queue's head while this one is still sending it.
+QUEUE_BATCH = 5
 _INSERT = (
     "INSERT INTO deliveries (delivery_id, kind, destination, ref, payload, event_id, state,"
-    " attempts, next_attempt_at, created_at) VALUES (:delivery_id, :kind, :destination, :ref,"
-    " :payload, :event_id, 'pending', 0, :due, :created) ON CONFLICT (delivery_id) DO NOTHING"
+    " attempts, next_attempt_at, created_at, queue) VALUES (:delivery_id, :kind,"
+    " :destination, :ref, :payload, :event_id, 'pending', 0, :due, :created, :queue)"
+    " ON CONFLICT (delivery_id) DO NOTHING"
 )
 
 
@@ -53,6 +67,7 @@ def insert_deliveries(
                 "event_id": event_id,
                 "created": created,
                 "due": held if item.held else created,
+                "queue": item.queue,
             },
         )
 
@@ -78,17 +93,124 @@ class SqlDeliveryStore:
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[DeliveryRecord]:
         t = deliveries
         with self._writer.begin() as conn:
-            rows = (
-                conn.execute(
-                    select(t)
-                    .where(t.c.state == PENDING, t.c.next_attempt_at <= now)
-                    .order_by(t.c.next_attempt_at, t.c.id)
-                    .limit(limit)
-                )
-                .mappings()
-                .all()
+            skip = conn.dialect.name == "postgresql"
+            stmt = (
+                select(t)
+                .where(t.c.state == PENDING, t.c.queue == "", t.c.next_attempt_at <= now)
+                .order_by(t.c.next_attempt_at, t.c.id)
+                .limit(limit)
             )
-            return [self._record(r) for r in rows if self._lease(conn, r, now, lease_until)]
+            if skip:
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = conn.execute(stmt).mappings().all()
+            claimed = [self._record(r) for r in rows if self._lease(conn, r, now, lease_until)]
+            heads = conn.execute(
+                select(t.c.queue, func.min(t.c.id))
+                .where(t.c.state == PENDING, t.c.queue != "")
+                .group_by(t.c.queue)
+            ).all()
+            for _, head in heads:
+                budget = min(limit - len(claimed), QUEUE_BATCH)
+                if budget <= 0:
+                    break
+                claimed += self._claim_queue(conn, head, now, lease_until, budget, skip)
+            return claimed
+
+    def _claim_queue(
+        self, conn: Any, head: int, now: datetime, until: datetime, budget: int, skip: bool
+    ) -> list[DeliveryRecord]:
+        """The head of a queue and the due deliveries right behind it, in order; none when
+        the head is not due (backing off, or leased by another round)."""
+        t = deliveries
+        stmt = select(t).where(t.c.id == head, t.c.state == PENDING, t.c.next_attempt_at <= now)
+        if skip:  # another worker holding the head holds the queue
+            stmt = stmt.with_for_update(skip_locked=True)
+        first = conn.execute(stmt).mappings().first()
+        if first is None:
+            return []
+        rows = [first]
+        if budget > 1:
+            after = (
+                select(t)
+                .where(t.c.queue == first["queue"], t.c.state == PENDING, t.c.id > head)
+                .order_by(t.c.id)
+                .limit(budget - 1)
+            )
+            if skip:
+                after = after.with_for_update()
+            for row in conn.execute(after).mappings():
+                if row["next_attempt_at"] > now:
+                    break
+                rows.append(row)
+        return [self._record(r) for r in rows if self._lease(conn, r, now, until)]
+
+    def release(self, ids: Sequence[int], lease_until: datetime, at: datetime) -> None:
+        """Give back deliveries claimed with `lease_until` and not attempted: due at `at`."""
+        t = deliveries
+        if not ids:
+            return
+        with self._writer.begin() as conn:
+            conn.execute(
+                update(t)
+                .where(t.c.id.in_(ids), t.c.state == PENDING, t.c.next_attempt_at == lease_until)
+                .values(next_attempt_at=at)
+            )
+
+    def collapse(self, queue: str, kinds: Sequence[str], when: datetime) -> int:
+        """Settle the waiting deliveries of `queue` (of the `kinds` prefixes) that have a
+        later one for the same object waiting behind them: what the worker would do to
+        each on reaching it, done at once for a stalled queue's backlog."""
+        t = deliveries
+        if not kinds:
+            return 0
+        later = deliveries.alias("later")
+        newer = (
+            select(later.c.id)
+            .where(
+                later.c.queue == t.c.queue,
+                later.c.kind == t.c.kind,
+                later.c.ref == t.c.ref,
+                later.c.destination == t.c.destination,
+                later.c.state == PENDING,
+                later.c.id > t.c.id,
+            )
+            .exists()
+        )
+        with self._writer.begin() as conn:
+            done = conn.execute(
+                update(t)
+                .where(
+                    t.c.queue == queue,
+                    t.c.state == PENDING,
+                    t.c.next_attempt_at <= when,  # not the backing-off head, nothing leased
+                    or_(*(t.c.kind.startswith(k, autoescape=True) for k in kinds)),
+                    newer,
+                )
+                .values(state=DELIVERED, answer=SUPERSEDED, finished_at=when)
+            )
+        return int(done.rowcount)
+
+    def add(self, items: Sequence[NewDelivery], when: datetime) -> None:
+        """Queue deliveries no event causes (a partner's first full copy)."""
+        if not items:
+            return
+        rows = [
+            {
+                "delivery_id": i.delivery_id,
+                "kind": i.kind,
+                "destination": i.destination,
+                "ref": i.ref,
+                "payload": i.payload,
+                "queue": i.queue,
+                "state": PENDING,
+                "attempts": 0,
+                "next_attempt_at": when,
+                "created_at": when,
+            }
+            for i in items
+        ]
+        with self._writer.begin() as conn:
+            conn.execute(insert(deliveries), rows)
 
     def claim(
         self, delivery_id: str, now: datetime, lease_until: datetime
@@ -126,8 +248,16 @@ class SqlDeliveryStore:
     def next_due(self) -> datetime | None:
         t = deliveries
         with self._reader.connect() as conn:
+            # A queued delivery is due only at its queue's head.
+            heads = (
+                select(func.min(t.c.id))
+                .where(t.c.state == PENDING, t.c.queue != "")
+                .group_by(t.c.queue)
+            )
             value: datetime | None = conn.execute(
-                select(func.min(t.c.next_attempt_at)).where(t.c.state == PENDING)
+                select(func.min(t.c.next_attempt_at)).where(
+                    t.c.state == PENDING, or_(t.c.queue == "", t.c.id.in_(heads))
+                )
             ).scalar_one()
         return value
 

@@ -676,3 +676,20 @@ class OcpiReads:
             ).where(tariffs.c.tariff_id.in_(list(tariff_ids)), tariffs.c.withdrawn_at.is_(None))
         )
         return {r["tariff_id"]: r for r in rows}
+
+
+def registered_upstreams(engine: Engine) -> list[str]:
+    """The upstream platforms chargenet forwards to: registered, with a token to call them
+    with (the OCPI forwarder's delivery rule, adapters/ocpi/forward.py)."""
+    t = ocpi_peers
+    stmt = (
+        select(t.c.peer_id)
+        .where(
+            t.c.kind == PeerKind.UPSTREAM.value,
+            t.c.status == PeerStatus.REGISTERED.value,
+            t.c.token_out.is_not(None),
+        )
+        .order_by(t.c.peer_id)
+    )
+    with engine.connect() as conn:
+        return [str(r[0]) for r in conn.execute(stmt)]

@@ -26,6 +26,18 @@ deliveries = Table(
     Column("answer", Text),  # the receiver's answer (JSON), the latest one
     Column("created_at", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime),
+    # Deliveries of one non-empty queue go out one after another in id order, the next
+    # only once the one before is settled ("ocpi:<peer>": a partner's pushes in order).
+    Column("queue", String(ID), nullable=False, server_default=""),
     Index("ix_deliveries_due", "state", "next_attempt_at"),
     Index("ix_deliveries_ref", "kind", "ref"),
+    Index("ix_deliveries_queue", "queue", "state", "id"),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(ID), primary_key=True),  # the job: "supervise.zombies"
+    Column("holder", String(ID), nullable=False),  # the node running it
+    Column("expires_at", UtcDateTime, nullable=False),  # others may take it from then on
 )

@@ -24,6 +24,7 @@ from chargenet.adapters.tcec.security import ReplayGuard, SeenMessages, TokenIss
 from chargenet.adapters.tcec.server import PREFIX, tcec_router
 from chargenet.app.compliance import InterfaceLog, InterfaceRecorder
 from chargenet.app.interconnect import PartnerStore, SettlementQueries
+from chargenet.app.leases import singleton
 from chargenet.app.outbox import Backoff, DeliveryStore
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.app.queries import StateQueries
@@ -170,4 +171,6 @@ class TcecGateway:
             finally:
                 await asyncio.to_thread(recorder.flush)
 
-        return [tcec_pull, tcec_backfill, tcec_interface_log]
+        # Pulls and back-fills run on one node of a deployment; each node writes down its
+        # own interface calls.
+        return [singleton(tcec_pull), singleton(tcec_backfill), tcec_interface_log]

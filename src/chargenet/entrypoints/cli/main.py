@@ -253,7 +253,8 @@ def serve(
         else ocpp.gateway_job(settings.host, settings.ocpp_port)
     )
     parts["background"] = [*parts["background"], *supervise.JOBS, chargers]
-    web = create_app(platform, api_tokens=tokens, warm_up=True, **parts)
+    # Several api nodes share the database: each singleton job runs on one of them.
+    web = create_app(platform, api_tokens=tokens, warm_up=True, node=name, **parts)
     _print_urls(settings, settings.ocpp_port if role == "all" else None)
     uvicorn.run(web, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 

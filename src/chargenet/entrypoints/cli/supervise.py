@@ -20,6 +20,7 @@ from rich.table import Table
 
 from chargenet.adapters import tabular
 from chargenet.app.filings import EVCHART_COLUMNS, UK_POINT_COLUMNS, UK_REPORT_COLUMNS
+from chargenet.app.leases import singleton
 from chargenet.app.supervision_ports import Scope
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
@@ -535,11 +536,13 @@ def scorecards(
     _show(rows, out, "scorecards")
 
 
+@singleton
 async def safety_rules(platform: Platform) -> None:
     """Background job: the alarm rules as a bus subscriber."""
     await platform.supervision.run_alarms(platform.bus.subscribe())
 
 
+@singleton
 async def zombie_sweeps(platform: Platform) -> None:
     """Background job: the zombie-pile rules, periodically."""
     await platform.supervision.run_zombie_sweeps()
