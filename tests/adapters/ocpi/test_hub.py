@@ -228,6 +228,9 @@ def test_a_direct_request_reaches_the_other_party_and_its_answer_comes_back(worl
 
 def test_a_receiver_nobody_knows_gets_4001_and_a_borrowed_sender_is_refused(world: World) -> None:
     w = world
+    # Towards a party roaming through it the hub is a hub only (credentials 7.3.1).
+    ours = httpx.get(f"{w.url}/credentials", headers=auth(w.emsp.token_to_hub)).json()["data"]
+    assert [(r["role"], r["party_id"]) for r in ours["roles"]] == [("HUB", "HUB")]
     nobody = httpx.get(
         f"{w.url}/sender/tokens",
         headers={**auth(w.cpo.token_to_hub), **to_from(Party("CN", "ZZZ"), CPB)},

@@ -109,11 +109,13 @@ class Registration:
 
     async def our_roles(self, kind: PeerKind) -> list[dict[str, Any]]:
         """Towards operators we are the national access point (NAP) that receives their data;
-        towards a province we are a hub, and only that: "A Hub SHALL only report itself as
-        role: Hub … SHALL report connected parties via the HubClientInfo module"
-        (credentials 7.3.1). The operators behind us are `client_infos`."""
+        towards a province, and towards parties that roam through us, we are a hub, and
+        only that: "A Hub SHALL only report itself as role: Hub … SHALL report connected
+        parties via the HubClientInfo module" (credentials 7.3.1). The parties behind us
+        are `client_infos`."""
         me = self.identity
-        return [_role("NAP" if kind is not PeerKind.UPSTREAM else "HUB", me.party, me.name)]
+        hub = kind in (PeerKind.UPSTREAM, PeerKind.EMSP)  # parties roaming through us too
+        return [_role("HUB" if hub else "NAP", me.party, me.name)]
 
     async def client_infos(self) -> list[dict[str, Any]]:
         """The parties connected to us as a hub (HubClientInfo 15.4.1): every operator whose
