@@ -40,7 +40,7 @@ from fastapi.responses import Response
 
 from chargenet.adapters.ocpi.ids import global_id, party
 from chargenet.adapters.ocpi.inbound import PROTOCOL
-from chargenet.adapters.ocpi.party import OcpiParty
+from chargenet.adapters.ocpi.party import CALLER_CACHE_S, OcpiParty
 from chargenet.adapters.ocpi.wire import (
     CORRELATION_ID,
     FROM_COUNTRY,
@@ -127,6 +127,8 @@ class Hub:
         self._offline: set[str] = set()  # peers whose last still-alive check failed
         self._tickets: dict[str, _Ticket] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._cached: tuple[float, dict[Party, Connection]] | None = None
+        self._reconciling = asyncio.Lock()
         self.broadcasts = 0  # broadcast requests answered 1000 by their receiver
         self.broadcast_failures = 0
 
@@ -141,6 +143,14 @@ class Hub:
                     out.setdefault(owner, Connection(owner, role, peer))
         return out
 
+    async def connected(self) -> dict[Party, Connection]:
+        """`connections`, read at most once per CALLER_CACHE_S: every Location push asks
+        whom to broadcast it to, and registrations change seldom (a change forgets it)."""
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] > CALLER_CACHE_S:
+            self._cached = (now, await asyncio.to_thread(self.connections))
+        return self._cached[1]
+
     def heard(self, peer_id: str) -> None:
         """A request came from the peer: it is alive (15.2.3 counts from the last message);
         one marked OFFLINE is CONNECTED again at once."""
@@ -151,6 +161,7 @@ class Hub:
 
     def reconcile_soon(self) -> None:
         """A registration changed: state and push the ClientInfos that changed."""
+        self._cached = None
         self._spawn(self.reconcile())
 
     def _spawn(self, work: Awaitable[Any]) -> None:
@@ -184,7 +195,7 @@ class Hub:
         if to is None or to == me or to in caller.peer.parties():
             return None
         sender = self.sender(request, caller)
-        target = (await asyncio.to_thread(self.connections)).get(to)
+        target = (await self.connected()).get(to)
         if target is None or target.peer.peer_id == caller.peer.peer_id:
             await self._not_connected(to)
             return None  # a party of an operator whose objects we hold ourselves
@@ -393,7 +404,7 @@ class Hub:
             body = json.loads(raw) if raw else {}
         except ValueError:
             raise OcpiError(Status.INVALID_PARAMETERS, "the body is not JSON", 400) from None
-        connections = await asyncio.to_thread(self.connections)
+        connections = await self.connected()
         cpos = [
             c
             for c in connections.values()
@@ -432,7 +443,7 @@ class Hub:
         """A token none of our drivers holds: the connected eMSPs (and Others) implementing
         the module are asked in turn; the first that knows it answers (4.1.8.4: the hub
         decides). None when none does."""
-        connections = await asyncio.to_thread(self.connections)
+        connections = await self.connected()
         sender = self.sender(request, caller)
         for c in connections.values():
             if c.role not in ("EMSP", "OTHER") or c.peer.peer_id == caller.peer.peer_id:
@@ -478,7 +489,7 @@ class Hub:
         correlation = request.headers.get(CORRELATION_ID) or message_id()
         me = self.p.settings.identity.party
         count = 0
-        for c in (await asyncio.to_thread(self.connections)).values():
+        for c in (await self.connected()).values():
             url = c.peer.endpoint(module, "RECEIVER")
             if (
                 c.role not in targets
@@ -553,7 +564,12 @@ class Hub:
     async def reconcile(self, probe: bool = False) -> list[dict[str, Any]]:
         """State each peer party's ClientInfo where its status changed (PLANNED while its
         registration is under way, CONNECTED, OFFLINE while it does not answer, SUSPENDED
-        once revoked) and push it to the other parties; the ClientInfos changed."""
+        once revoked) and push it to the other parties; the ClientInfos changed. One
+        round at a time, so that a change is stated once."""
+        async with self._reconciling:
+            return await self._reconcile(probe)
+
+    async def _reconcile(self, probe: bool) -> list[dict[str, Any]]:
         peers = [
             peer
             for peer in await asyncio.to_thread(self.p.directory.peers)
