@@ -161,7 +161,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
-    hub = start_instance(tmp_path / "hub.db", "CN*HUB", "hub")
+    hub = start_instance(tmp_path / "hub.db", "CN*HUB", "hub", outbox_retry_base_s=0.2)
     hub.ingest([*areas(), operator("OPB", name="充电B")])
     emsp, cpo = FakeParty(EMA, "EMSP"), FakeParty(CPB, "CPO")
     emsp.server.start()
@@ -344,8 +344,14 @@ def test_client_info_is_pushed_and_a_silent_party_goes_offline_and_comes_back(wo
     w.cpo.switch.down = True
     changed = w.hub.run(hub.reconcile(probe=True))
     assert [(c["party_id"], c["status"]) for c in changed] == [("CPB", "OFFLINE")]
+    # The eMSP is away just when the push is due: the outbox keeps it and sends it again.
+    w.emsp.switch.down = True
     deliver()
-    assert pushed(w.emsp, CPB) == ["CONNECTED", "OFFLINE"]
+    outbox = w.hub.platform.outbox
+    [waiting] = outbox.store.items(state="pending", kind="ocpi.clientinfo")
+    assert waiting.destination == "EMA" and waiting.attempts == 1
+    w.emsp.switch.down = False
+    wait_for(lambda: deliver() or pushed(w.emsp, CPB) == ["CONNECTED", "OFFLINE"], what="resent")
     assert listed()["CPB"] == "OFFLINE" and listed()["EMA"] == "CONNECTED"
     # Nothing is sent to an OFFLINE party (15.1.2): 4003, connection problem.
     refused = httpx.get(
