@@ -240,6 +240,19 @@ def test_a_receiver_nobody_knows_gets_4001_and_a_borrowed_sender_is_refused(worl
         f"{w.url}/sender/tokens", headers={**auth(w.cpo.token_to_hub), **to_from(EMA, EMA)}
     )
     assert borrowed.status_code == 403 and borrowed.json()["status_code"] == 2001
+    # Nor may a party write another's objects through the hub.
+    theirs = httpx.put(
+        f"{w.url}/receiver/tokens/CN/CPB/T1",
+        json={"uid": "T1"},
+        headers={**auth(w.emsp.token_to_hub), **to_from(HUB, EMA)},
+    )
+    assert theirs.status_code == 403 and theirs.json()["status_code"] == 2001
+    # A party whose platform is no longer registered: 4003, connection problem.
+    w.hub.ocpi.registration.revoke("EMA")
+    gone = httpx.get(
+        f"{w.url}/sender/tokens", headers={**auth(w.cpo.token_to_hub), **to_from(EMA, CPB)}
+    )
+    assert gone.status_code == 502 and gone.json()["status_code"] == 4003, gone.text
     assert not w.emsp.got("/tokens")
 
 

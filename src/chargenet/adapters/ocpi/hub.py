@@ -159,6 +159,10 @@ class Hub:
             self._offline.discard(peer_id)
             self.reconcile_soon()
 
+    def forget(self) -> None:
+        """A registration changed here: read the connected parties anew."""
+        self._cached = None
+
     def reconcile_soon(self) -> None:
         """A registration changed: state and push the ClientInfos that changed."""
         self._cached = None
@@ -200,6 +204,21 @@ class Hub:
             await self._not_connected(to)
             return None  # a party of an operator whose objects we hold ourselves
         return await self.forward(request, caller, module, interface, target, sender)
+
+    @staticmethod
+    def own_objects(request: Request, caller: Caller) -> None:
+        """A Receiver interface's URL names the party owning the object ("Client Owned
+        Objects", 4.1.3): one of the caller's own, as when it writes to us."""
+        params = request.path_params
+        if "cc" in params and "pid" in params:
+            owner = party(str(params["cc"]), str(params["pid"]))
+            if owner not in caller.peer.parties():
+                raise OcpiError(
+                    Status.INVALID_PARAMETERS,
+                    f"party {owner} is not registered with your credentials:"
+                    " you write only your own objects",
+                    403,
+                )
 
     async def _not_connected(self, to: Party) -> None:
         """Refuse a TO party we cannot reach: 4003 when its platform is not registered
@@ -254,6 +273,7 @@ class Hub:
             raise OcpiError(
                 Status.UNKNOWN_RECEIVER, f"{target.party} offers no {module} {interface}", 404
             )
+        self.own_objects(request, caller)
         raw = await self.body(request)
         params = list(request.query_params.multi_items())
         requesting = sender or target.party

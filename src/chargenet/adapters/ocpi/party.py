@@ -110,3 +110,5 @@ class OcpiParty:
 
     def forget_callers(self) -> None:
         self._callers.clear()
+        if self.hub is not None:  # who is connected changed too
+            self.hub.forget()

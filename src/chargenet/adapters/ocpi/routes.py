@@ -614,6 +614,7 @@ def _hub_routes(p: OcpiParty, route: Router) -> None:
             try:
                 caller = await _caller(p, request)
                 if hub.may_broadcast(request, module, "RECEIVER"):
+                    hub.own_objects(request, caller)
                     return _respond(p, Reply())  # broadcast once answered (`routed`)
                 if module in ("commands", "chargingprofiles"):
                     return await hub.open_route(request, caller, module, "RECEIVER")
