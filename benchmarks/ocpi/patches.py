@@ -13,7 +13,11 @@ per-request commit path, `ingestor.ingest` per request) instead of going through
 batching ingest pipeline.
 
     python -m benchmarks.ocpi.patches [--patches 3000] [--evses 200] [--clients 50]
-                                      [--db URL]
+                                      [--db URL] [--hub]
+
+With `--hub` the comparison is another: the pipeline path with the party acting as a hub
+(adapters/ocpi/hub.py: each push is checked for routing headers and, accepted, for
+parties to broadcast it to — none here) against the same path without the hub.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 
 import uvicorn
 
+from chargenet.adapters.ocpi.hub import Hub
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.adapters.ocpi.wire import new_token, token_digest, utc_text
@@ -127,7 +132,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare(db: str, evses: int, per_request: bool) -> tuple[Platform, OcpiParty, str]:
+def prepare(
+    db: str, evses: int, per_request: bool, hub: bool = False
+) -> tuple[Platform, OcpiParty, str]:
     settings = Settings(
         database_url=db, sqlite_synchronous="NORMAL", port=free_port(), ocpi_pull_interval_s=0
     )
@@ -141,6 +148,8 @@ def prepare(db: str, evses: int, per_request: bool) -> tuple[Platform, OcpiParty
 
         ocpi.submit = submit
         ocpi.__post_init__()  # rebuild the receiver on the per-request path
+    if hub:
+        ocpi.hub = Hub(ocpi, platform.pipeline.submit, still_alive_s=0)
     now = platform.clock.now()
     token = new_token()
     ocpi.directory.add_peer("CN*XZP", PeerKind.CPO, "bench", now)
@@ -205,8 +214,10 @@ def client_process(port: int, token: str, patches: int, evses: int, clients: int
     out.put(asyncio.run(drive(port, token, patches, evses, clients)))
 
 
-def run(db: str, patches: int, evses: int, clients: int, per_request: bool) -> tuple[float, int]:
-    platform, ocpi, token = prepare(db, evses, per_request)
+def run(
+    db: str, patches: int, evses: int, clients: int, per_request: bool, hub: bool = False
+) -> tuple[float, int]:
+    platform, ocpi, token = prepare(db, evses, per_request, hub)
     app = create_app(platform, routers=[ocpi_router(ocpi)])
     port = platform.settings.port
     before = platform.read.counts()["events"]
@@ -236,19 +247,25 @@ def main() -> None:
     parser.add_argument("--evses", type=int, default=200)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file per run)")
+    parser.add_argument("--hub", action="store_true", help="as a hub against without one")
     args = parser.parse_args()
+    runs = (
+        (("pipeline, as a hub", False, True), ("baseline: pipeline, no hub", False, False))
+        if args.hub
+        else (
+            ("pipeline (batched commits)", False, False),
+            ("baseline: commit per request", True, False),
+        )
+    )
     with tempfile.TemporaryDirectory() as tmp:
         results = {}
-        for name, per_request in (
-            ("pipeline (batched commits)", False),
-            ("baseline: commit per request", True),
-        ):
-            db = args.db or f"sqlite:///{Path(tmp) / (str(per_request) + '.db')}"
-            rate, applied = run(db, args.patches, args.evses, args.clients, per_request)
+        for name, per_request, hub in runs:
+            db = args.db or f"sqlite:///{Path(tmp) / (str(per_request) + str(hub) + '.db')}"
+            rate, applied = run(db, args.patches, args.evses, args.clients, per_request, hub)
             results[name] = rate
             print(f"{name:32s} {rate:8.0f} PATCH/s   ({applied} status events applied)")
-        pipeline, baseline = results.values()
-        print(f"ratio pipeline / baseline: {pipeline / baseline:.2f}×")
+        measured, baseline = results.values()
+        print(f"ratio {runs[0][0]} / baseline: {measured / baseline:.2f}×")
         print(
             f"({args.patches} PATCHes over {args.evses} EVSEs,"
             f" {args.clients} concurrent clients, loopback HTTP)"

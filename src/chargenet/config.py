@@ -82,6 +82,9 @@ class Settings:
     ocpi_party: str = "CN*CGN"  # country code * party id
     ocpi_name: str = "chargenet"
     ocpi_pull_interval_s: float = 900.0  # 0: no scheduled pulls
+    # As a hub: a connected party quiet this long gets a still-alive check (GET versions;
+    # HubClientInfo "when unsure, start with 5 minutes"); 0: no checks
+    ocpi_still_alive_s: float = 300.0
     open_data_per_minute: int = 120  # requests per client address
     # OCPP gateway (docs/ocpp.md): its own port; chargers connect to ws(s)://HOST:PORT/ocpp/ID
     ocpp_port: int = 9000
@@ -158,6 +161,7 @@ class Settings:
             ("ocpi_party", str),
             ("ocpi_name", str),
             ("ocpi_pull_interval_s", float),
+            ("ocpi_still_alive_s", float),
             ("open_data_per_minute", int),
             ("ocpp_port", int),
             ("ocpp_heartbeat_s", int),

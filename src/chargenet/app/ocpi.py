@@ -23,6 +23,9 @@ class PeerKind(StrEnum):
     CPO = "cpo"  # an operator's back-end: writes its own party's objects, reads its own
     PLATFORM = "platform"  # another chargenet feeding us (a city, seen from its province)
     UPSTREAM = "upstream"  # a platform we feed (the province, seen from a city)
+    # a party that roams through us as a hub (an eMSP, an NSP …): its messages to other
+    # connected parties are routed, it writes nothing of its own here
+    EMSP = "emsp"
 
 
 class PeerStatus(StrEnum):
@@ -66,6 +69,16 @@ class Peer:
             if role.get("country_code") and role.get("party_id"):
                 return Party(str(role["country_code"]), str(role["party_id"]))
         return None
+
+    def parties(self) -> dict[Party, str]:
+        """Every party this platform speaks for, with its role: the roles of its
+        credentials, and (a hub's clients) the parties it may write, as CPOs."""
+        out = dict.fromkeys(self.writable, "CPO")
+        for role in self.roles:
+            if role.get("country_code") and role.get("party_id"):
+                key = Party(str(role["country_code"]).upper(), str(role["party_id"]).upper())
+                out[key] = str(role.get("role") or "OTHER")
+        return out
 
     def endpoint(self, module: str, role: str) -> str | None:
         for ep in self.endpoints:
@@ -142,6 +155,11 @@ class OcpiDirectory(Protocol):
 class OcpiQueries(Protocol):
     def operators(self) -> list[Row]:
         """operator_id, name of every operator."""
+        ...
+
+    def statements(self, kind: str) -> list[Row]:
+        """object_id, body (JSON text), as_of of every newest statement of a kind
+        (`ObjectStated`)."""
         ...
 
     def station(self, station_id: str) -> Row | None: ...

@@ -1342,13 +1342,15 @@ MAX_STATED_CHARS = 500_000  # a CDR with a day of charging periods stays well in
 
 
 class StatedKind(StrEnum):
-    """What an operator platform's statement describes, and which chargenet id names it."""
+    """What an operator platform's statement describes, and which chargenet id names it;
+    or (CLIENT_INFO) the hub's own statement of how a party connected to it stands."""
 
     LOCATION = "location"  # a station (its EVSEs are stated one by one)
     EVSE = "evse"  # a charger (one EVSE) with its connectors
     SESSION = "session"
     CDR = "cdr"
     TARIFF = "tariff"
+    CLIENT_INFO = "clientinfo"  # a connected party (`CC*PID`): OCPI HubClientInfo
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -35,6 +35,7 @@ from chargenet.adapters.api.supervision import supervision_router
 from chargenet.adapters.api.swap import swap_router
 from chargenet.adapters.ocpi.commands import OcpiCommands
 from chargenet.adapters.ocpi.forward import OCPI_KINDS, Forwarder, keys_of
+from chargenet.adapters.ocpi.hub import CLIENT_INFO_KIND, ClientInfoSender, Hub
 from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.profiles import OcpiChargingProfiles, OcpiControl
@@ -307,9 +308,25 @@ def ocpi_parts(
     profiles = OcpiChargingProfiles(ocpi)
     ocpi.profile_results = profiles.result_received
     platform.orders.register("ocpi", OcpiControl(commands, profiles))
+    # as a hub: routing between the parties connected to us, ClientInfo pushes through the
+    # durable outbox, the still-alive check
+    still_alive = platform.settings.ocpi_still_alive_s
+    ocpi.hub = Hub(
+        ocpi,
+        platform.pipeline.submit,
+        still_alive_s=still_alive,
+        check_every_s=min(60.0, max(still_alive / 5, 1.0)),
+    )
+    platform.outbox.register(CLIENT_INFO_KIND, ClientInfoSender(ocpi), latest_only=True)
 
     async def ocpi_pull(_: Platform) -> None:
         await pull_forever(ocpi)
+
+    async def ocpi_hub(_: Platform) -> None:
+        # One node asks the parties whether they are still alive and states what it finds
+        # (the statements, and the ClientInfo pushes they cause, once).
+        if ocpi.hub is not None and still_alive > 0:
+            await ocpi.hub.run()
 
     async def ocpi_forward(_: Platform) -> None:
         try:
@@ -320,6 +337,7 @@ def ocpi_parts(
     return [ocpi_router(ocpi), open_data_router(ocpi)], [
         singleton(ocpi_pull),
         singleton(ocpi_forward),
+        singleton(ocpi_hub),
     ]
 
 

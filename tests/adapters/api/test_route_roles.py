@@ -109,6 +109,13 @@ GENERIC = {
 BODIES = {
     "/api/v1/chargers/{charger_id}/commands": {"command": "reset", "timeout_s": 0.1},
     "/ocpi/2.2.1/chargingprofiles/{kind}/{uid}": {"result": "ACCEPTED"},
+    "/ocpi/2.2.1/hub/results/{ticket}": {"result": "ACCEPTED"},
+    "/ocpi/2.2.1/receiver/commands/{command}": {
+        "response_url": "http://127.0.0.1:9/r",
+        "location_id": "SECRETST",
+    },
+    "/ocpi/2.2.1/receiver/tokens/{cc}/{pid}/{token_uid}": {"uid": "T1", "type": "RFID"},
+    "/ocpi/2.2.1/receiver/chargingprofiles/{session_id}": {"response_url": "http://127.0.0.1:9/r"},
     "/ocpi/2.2.1/chargingprofiles/{session_id}": {
         "start_date_time": "2025-05-01T00:00:00Z",
         "charging_profile": {

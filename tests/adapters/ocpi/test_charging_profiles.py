@@ -31,7 +31,15 @@ from chargenet.core.events import GridConnectionStated
 from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
 from tests.adapters.ocpi import spec
-from tests.adapters.ocpi.spec import CPO, Instance, LiveServer, auth, free_port, start_instance
+from tests.adapters.ocpi.spec import (
+    CPO,
+    Instance,
+    LiveServer,
+    auth,
+    free_port,
+    start_instance,
+    wait_for,
+)
 from tests.builders import areas, meta, operator
 
 CPO_OUT = "token-chargenet-uses-at-the-cpo"
@@ -242,7 +250,8 @@ def test_a_sessions_limit_is_put_to_its_operators_platform_and_cleared_when_it_e
         "get_composite_schedule",
         "set_session_profile",
     ]
-    assert cpo.posted == [200, 200, 200]
+    # The CPO notes our answer after we got its result (and the order ended): wait for it.
+    wait_for(lambda: cpo.posted == [200, 200, 200], what="the CPO's third answer")
 
 
 def test_a_session_the_platform_does_not_know_is_rejected_at_once(

@@ -6,7 +6,7 @@ a `PeerFailed` naming what went wrong and both ids, so the other side can find t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
@@ -94,6 +94,30 @@ class OcpiClient:
                 response.status_code,
             )
         return response, body
+
+    async def relay(
+        self,
+        method: str,
+        url: str,
+        token: str,
+        *,
+        content: bytes | None,
+        params: Sequence[tuple[str, str]],
+        headers: dict[str, str],
+    ) -> httpx.Response:
+        """A request passed on as a hub does (transport_and_format 4.1.8): the body as it
+        came, the answer whatever it is; transport errors are httpx's own."""
+        return await self._http.request(
+            method,
+            url,
+            content=content,
+            params=tuple(params) or None,
+            headers={
+                "Authorization": authorization(token),
+                "Content-Type": "application/json",
+                **headers,
+            },
+        )
 
     async def discover(self, versions_url: str, token: str) -> tuple[str, list[dict[str, Any]]]:
         """(version details URL, endpoints) of the party's 2.2.1 interface."""

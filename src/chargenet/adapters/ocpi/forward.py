@@ -105,8 +105,9 @@ def keys_of(event: Event) -> list[Key]:
         return [("tariff-withdrawn", event.tariff_id)]
     if isinstance(event, OperatorRegistered | OperatorUpdated):
         return [("roles", "")]
-    if isinstance(event, ObjectStated):
-        return [(_STATED_KEYS[event.kind], event.object_id)]
+    if isinstance(event, ObjectStated):  # a hub's ClientInfo is not forwarded
+        key = _STATED_KEYS.get(event.kind)
+        return [] if key is None else [(key, event.object_id)]
     if isinstance(event, StopOrderIssued | StopOrderLifted):
         # A stop order shows its chargers out of order (INOPERATIVE) while in force.
         return [("stop", event.stop_id)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chargenet.adapters.ocpi.client import OcpiClient
 from chargenet.adapters.ocpi.receiver import Receiver, Submit
@@ -15,6 +15,9 @@ from chargenet.adapters.ocpi.wire import presented_tokens, token_digest
 from chargenet.app.ocpi import Caller, OcpiDirectory, OcpiQueries
 from chargenet.app.settlement import Authoriser, SettlementReads
 from chargenet.kit.clock import Clock
+
+if TYPE_CHECKING:
+    from chargenet.adapters.ocpi.hub import Hub
 
 CALLER_CACHE_S = 2.0  # a token revoked from another process stops working within this
 
@@ -52,6 +55,8 @@ class OcpiParty:
     command_results: Callable[[str, dict[str, Any]], bool] | None = None
     # ChargingProfiles sent as Sender await their results here (adapters/ocpi/profiles.py)
     profile_results: Callable[[str, dict[str, Any]], bool] | None = None
+    # Message routing between the parties connected to us (adapters/ocpi/hub.py).
+    hub: Hub | None = None
     # The open-data rate limiter, when several processes must share one (else in memory).
     limiter: Any = None
     forward_stats: ForwardStats = field(default_factory=ForwardStats)
@@ -105,3 +110,5 @@ class OcpiParty:
 
     def forget_callers(self) -> None:
         self._callers.clear()
+        if self.hub is not None:  # who is connected changed too
+            self.hub.forget()

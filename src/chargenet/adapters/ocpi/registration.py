@@ -13,6 +13,7 @@ with. Tokens presented to us are stored as SHA-256 digests only, and any can be 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -108,24 +109,38 @@ class Registration:
 
     async def our_roles(self, kind: PeerKind) -> list[dict[str, Any]]:
         """Towards operators we are the national access point (NAP) that receives their data;
-        towards a province we are a hub, and only that: "A Hub SHALL only report itself as
-        role: Hub … SHALL report connected parties via the HubClientInfo module"
-        (credentials 7.3.1). The operators behind us are `client_infos`."""
+        towards a province, and towards parties that roam through us, we are a hub, and
+        only that: "A Hub SHALL only report itself as role: Hub … SHALL report connected
+        parties via the HubClientInfo module" (credentials 7.3.1). The parties behind us
+        are `client_infos`."""
         me = self.identity
-        return [_role("NAP" if kind is not PeerKind.UPSTREAM else "HUB", me.party, me.name)]
+        hub = kind in (PeerKind.UPSTREAM, PeerKind.EMSP)  # parties roaming through us too
+        return [_role("HUB" if hub else "NAP", me.party, me.name)]
 
     async def client_infos(self) -> list[dict[str, Any]]:
         """The parties connected to us as a hub (HubClientInfo 15.4.1): every operator whose
-        objects we forward, as a CPO under its party. An operator behind an OCPI platform
-        is CONNECTED while that platform is registered, PLANNED while its registration is
+        objects we forward, as a CPO under its party, and every party of a platform that
+        roams through us (an eMSP …) in its role. A party behind an OCPI platform is
+        CONNECTED while that platform is registered, PLANNED while its registration is
         under way, SUSPENDED once revoked; one connected otherwise (OCPP, T/CEC, imports)
-        is CONNECTED."""
+        is CONNECTED. Where the hub stated a party's ClientInfo (adapters/ocpi/hub.py:
+        OFFLINE while it does not answer the still-alive check) that statement stands,
+        unless the registration says PLANNED or SUSPENDED."""
         book = await self._receiver.book()
         operators = await asyncio.to_thread(self._reads.operators)
-        peers = await asyncio.to_thread(self._directory.peers, PeerKind.CPO)
+        peers = [
+            peer
+            for peer in await asyncio.to_thread(self._directory.peers)
+            if peer.kind is not PeerKind.UPSTREAM
+        ]
+        stated = {
+            row["object_id"]: json.loads(row["body"])
+            for row in await asyncio.to_thread(self._reads.statements, "clientinfo")
+        }
         status_of = {
             operator_id: _CONNECTION[peer.status]
             for peer in peers
+            if peer.kind is PeerKind.CPO
             for operator_id in peer.writable.values()
         }
         out: dict[Party, dict[str, Any]] = {}
@@ -140,6 +155,23 @@ class Registration:
                 "status": status_of.get(op["operator_id"], "CONNECTED"),
                 "last_updated": utc_text(op["as_of"]),
             }
+        for peer in peers:
+            for owner, role in peer.parties().items():
+                if owner == self.identity.party or role == "HUB":
+                    continue
+                info = out.setdefault(
+                    owner,
+                    {
+                        "party_id": owner.party_id,
+                        "country_code": owner.country_code,
+                        "role": role,
+                        "status": _CONNECTION[peer.status],
+                        "last_updated": utc_text(self._clock.now()),
+                    },
+                )
+                held = stated.get(str(owner))
+                if held is not None and info["status"] == "CONNECTED":
+                    out[owner] = {**info, **held}
         return list(out.values())
 
     async def credentials(self, token: str, kind: PeerKind) -> dict[str, Any]:

@@ -20,14 +20,19 @@ from fastapi.routing import APIRoute
 
 from chargenet.adapters.ocpi import outbound
 from chargenet.adapters.ocpi import tokens as ocpi_tokens
+from chargenet.adapters.ocpi.hub import header_party, status_code
 from chargenet.adapters.ocpi.ids import local_part, party, same_id
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.receiver import Reply
 from chargenet.adapters.ocpi.wire import (
     CORRELATION_ID,
     DEFAULT_LIMIT,
+    FROM_COUNTRY,
+    FROM_PARTY,
     MAX_LIMIT,
     REQUEST_ID,
+    TO_COUNTRY,
+    TO_PARTY,
     VERSION,
     OcpiError,
     Status,
@@ -36,7 +41,7 @@ from chargenet.adapters.ocpi.wire import (
     page_headers,
     parse_time,
 )
-from chargenet.app.ocpi import Caller, CredentialKind, PeerKind, PeerStatus, Row
+from chargenet.app.ocpi import Caller, CredentialKind, Party, PeerKind, PeerStatus, Row
 from chargenet.core.access import Audience, declared
 from chargenet.core.text import storable_text
 from chargenet.kit.bounds import INT64_MAX, DocumentRefused, loads, read_capped
@@ -121,6 +126,8 @@ async def _caller(p: OcpiParty, request: Request, *, registration: bool = False)
     if any(storable_text(str(value)) != str(value) for value in given):
         # Ids and filters go to the store as they are; PostgreSQL cannot take a NUL.
         raise OcpiError(Status.INVALID_PARAMETERS, "the URL carries a control character")
+    if p.hub is not None:
+        p.hub.heard(found.peer.peer_id)
     return found
 
 
@@ -168,6 +175,13 @@ def _endpoints(p: OcpiParty) -> list[dict[str, str]]:
     if p.tokens is not None:
         # as eMSP: the drivers' tokens (mod_tokens: the eMSP is the Sender)
         out.append({"identifier": "tokens", "role": "SENDER", "url": f"{base}/sender/tokens"})
+    if p.hub is not None:
+        # as a hub: the Receiver interfaces only the parties connected to us implement,
+        # which we route to them (transport_and_format 4.1.8)
+        for module in ("commands", "tokens", "chargingprofiles"):
+            out.append(
+                {"identifier": module, "role": "RECEIVER", "url": f"{base}/receiver/{module}"}
+            )
     if p.profile_results is not None:
         # as SCSP: orderly charging's limits (mod_charging_profiles: the SCSP is the
         # Sender; its interface takes the Receiver's updated ActiveChargingProfiles)
@@ -197,7 +211,68 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
     identity = p.settings.identity
     receiver = p.receiver
 
-    def route(path: str, methods: list[str], endpoint: Callable[..., Any]) -> None:
+    def routed(
+        endpoint: Callable[[Request], Awaitable[Response]], module: str, interface: str
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """The endpoint of a Functional Module, as a hub: a request addressed to another
+        connected party is passed on to it; a push to us (or to nobody) that others of
+        the opposite role share is broadcast once accepted; a real-time authorization of
+        a token we do not know is asked around (adapters/ocpi/hub.py)."""
+
+        async def hub_first(request: Request) -> Response:
+            hub = p.hub
+            if hub is None:
+                return await endpoint(request)
+            try:
+                caller = await _caller(p, request)
+            except OcpiError:
+                return await endpoint(request)  # which refuses it the same way
+            try:
+                relayed = await hub.intercept(request, caller, module, interface)
+                if relayed is not None:
+                    return relayed
+                broadcast = hub.may_broadcast(request, module, interface)
+                if broadcast:
+                    await hub.body(request)  # kept: the endpoint reads it, then the hub
+                response = await endpoint(request)
+                status = status_code(response)
+                if broadcast and status == Status.SUCCESS:
+                    await hub.broadcast(request, caller, module, origin(request, caller))
+                if (
+                    status == Status.UNKNOWN_TOKEN
+                    and module == "tokens"
+                    and request.method == "POST"
+                    and header_party(request, TO_COUNTRY, TO_PARTY) is None
+                ):
+                    asked = await hub.ask_around(request, caller, module, interface)
+                    if asked is not None:
+                        return asked
+                return response
+            except OcpiError as exc:
+                log.info("OCPI hub refused: %s %s (%s)", int(exc.status), exc.message, _ids_text())
+                return _error(p, exc)
+
+        hub_first.__name__ = endpoint.__name__
+        return hub_first
+
+    def origin(request: Request, caller: Caller) -> Party | None:
+        """Whose push it is: OCPI-from-*, else the party in the URL, else the caller's."""
+        assert p.hub is not None
+        given = header_party(request, FROM_COUNTRY, FROM_PARTY)
+        params = request.path_params
+        if given is None and "cc" in params and "pid" in params:
+            named = party(params["cc"], params["pid"])
+            given = named if named in caller.peer.parties() else None
+        return given or p.hub.sender(request, caller)
+
+    def route(
+        path: str,
+        methods: list[str],
+        endpoint: Callable[..., Any],
+        module: tuple[str, str] | None = None,
+    ) -> None:
+        if module is not None:
+            endpoint = routed(endpoint, *module)
         # The endpoints read their path parameters from the request: declare them for the
         # OpenAPI document (a path naming undeclared parameters is not valid OpenAPI), and
         # one route per method so that each operation has an id of its own.
@@ -249,6 +324,8 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
             if request.method == "DELETE":
                 await registration.delete(caller)
                 p.forget_callers()
+                if p.hub is not None:
+                    p.hub.reconcile_soon()
                 return Reply()
             body = await _body(request)
             if request.method == "POST":
@@ -256,6 +333,8 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
             else:
                 data = await registration.put(caller, body)
             p.forget_callers()
+            if p.hub is not None:  # the others hear of the party (HubClientInfo push)
+                p.hub.reconcile_soon()
             return Reply(data=data)
 
         return await _guard(p, work)
@@ -305,28 +384,34 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
         return endpoint
 
     loc = f"/{VERSION}/receiver/locations/{{cc}}/{{pid}}/{{location_id}}"
-    route(loc, ["PUT"], receive(receiver.put_location))
-    route(loc, ["PATCH"], receive(receiver.patch_location))
-    route(loc, ["GET"], receive(receiver.get_location, with_body=False))
-    route(loc + "/{evse_uid}", ["PUT"], receive(receiver.put_evse))
-    route(loc + "/{evse_uid}", ["PATCH"], receive(receiver.patch_evse))
-    route(loc + "/{evse_uid}", ["GET"], receive(receiver.get_location, with_body=False))
+    route(loc, ["PUT"], receive(receiver.put_location), RECEIVING["locations"])
+    route(loc, ["PATCH"], receive(receiver.patch_location), RECEIVING["locations"])
+    route(loc, ["GET"], receive(receiver.get_location, with_body=False), RECEIVING["locations"])
+    route(loc + "/{evse_uid}", ["PUT"], receive(receiver.put_evse), RECEIVING["locations"])
+    route(loc + "/{evse_uid}", ["PATCH"], receive(receiver.patch_evse), RECEIVING["locations"])
+    route(
+        loc + "/{evse_uid}",
+        ["GET"],
+        receive(receiver.get_location, with_body=False),
+        RECEIVING["locations"],
+    )
     con = loc + "/{evse_uid}/{connector_id}"
-    route(con, ["PUT"], receive(receiver.put_connector))
-    route(con, ["PATCH"], receive(receiver.patch_connector))
-    route(con, ["GET"], receive(receiver.get_location, with_body=False))
+    route(con, ["PUT"], receive(receiver.put_connector), RECEIVING["locations"])
+    route(con, ["PATCH"], receive(receiver.patch_connector), RECEIVING["locations"])
+    route(con, ["GET"], receive(receiver.get_location, with_body=False), RECEIVING["locations"])
     ses = f"/{VERSION}/receiver/sessions/{{cc}}/{{pid}}/{{session_id}}"
-    route(ses, ["PUT"], receive(receiver.put_session))
-    route(ses, ["PATCH"], receive(receiver.patch_session))
-    route(ses, ["GET"], receive(receiver.get_session, with_body=False))
+    route(ses, ["PUT"], receive(receiver.put_session), RECEIVING["sessions"])
+    route(ses, ["PATCH"], receive(receiver.patch_session), RECEIVING["sessions"])
+    route(ses, ["GET"], receive(receiver.get_session, with_body=False), RECEIVING["sessions"])
     tar = f"/{VERSION}/receiver/tariffs/{{cc}}/{{pid}}/{{tariff_id}}"
-    route(tar, ["PUT"], receive(receiver.put_tariff))
-    route(tar, ["DELETE"], receive(receiver.delete_tariff, with_body=False))
-    route(tar, ["GET"], receive(receiver.get_tariff, with_body=False))
+    route(tar, ["PUT"], receive(receiver.put_tariff), RECEIVING["tariffs"])
+    route(tar, ["DELETE"], receive(receiver.delete_tariff, with_body=False), RECEIVING["tariffs"])
+    route(tar, ["GET"], receive(receiver.get_tariff, with_body=False), RECEIVING["tariffs"])
     route(
         f"/{VERSION}/receiver/cdrs/{{cc}}/{{pid}}/{{cdr_id}}",
         ["GET"],
         receive(receiver.get_cdr, with_body=False),
+        RECEIVING["cdrs"],
     )
 
     async def post_cdr(request: Request) -> Response:
@@ -342,7 +427,7 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
 
         return await _guard(p, work)
 
-    route(f"/{VERSION}/receiver/cdrs", ["POST"], post_cdr)
+    route(f"/{VERSION}/receiver/cdrs", ["POST"], post_cdr, RECEIVING["cdrs"])
 
     # --- senders --------------------------------------------------------------------------
 
@@ -383,16 +468,26 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
         f"/{VERSION}/sender/locations",
         ["GET"],
         sender(reads.locations, lambda r, b: outbound.location(r, b, tz)),
+        SENDING["locations"],
     )
     route(
         f"/{VERSION}/sender/sessions",
         ["GET"],
         sender(reads.sessions, lambda r, b: outbound.session(r, b, currency)),
+        SENDING["sessions"],
     )
     route(
-        f"/{VERSION}/sender/cdrs", ["GET"], sender(reads.cdrs, lambda r, b: outbound.cdr(r, b, tz))
+        f"/{VERSION}/sender/cdrs",
+        ["GET"],
+        sender(reads.cdrs, lambda r, b: outbound.cdr(r, b, tz)),
+        SENDING["cdrs"],
     )
-    route(f"/{VERSION}/sender/tariffs", ["GET"], sender(reads.tariffs, outbound.tariff))
+    route(
+        f"/{VERSION}/sender/tariffs",
+        ["GET"],
+        sender(reads.tariffs, outbound.tariff),
+        SENDING["tariffs"],
+    )
 
     async def sender_location(request: Request) -> Response:
         async def work() -> Reply:
@@ -493,13 +588,67 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
         route(f"/{VERSION}/chargingprofiles/{{session_id}}", ["PUT"], active_profile_update)
 
     one = f"/{VERSION}/sender/locations/{{location_id}}"
-    route(one, ["GET"], sender_location)
-    route(one + "/{evse_uid}", ["GET"], sender_location)
-    route(one + "/{evse_uid}/{connector_id}", ["GET"], sender_location)
+    route(one, ["GET"], sender_location, SENDING["locations"])
+    route(one + "/{evse_uid}", ["GET"], sender_location, SENDING["locations"])
+    route(one + "/{evse_uid}/{connector_id}", ["GET"], sender_location, SENDING["locations"])
+    if p.hub is not None:
+        _hub_routes(p, route)
     return router
 
 
-Router = Callable[[str, list[str], Callable[..., Any]], None]
+Router = Callable[..., None]  # route(path, methods, endpoint, module=None)
+# (module, interface) of a Functional Module's endpoints: routed when we are a hub.
+RECEIVING = {m: (m, "RECEIVER") for m in (*MODULES, "tokens", "commands", "chargingprofiles")}
+SENDING = {m: (m, "SENDER") for m in (*MODULES, "tokens")}
+
+
+def _hub_routes(p: OcpiParty, route: Router) -> None:
+    """As a hub: the Receiver interfaces only the parties connected to us implement (a
+    CPO's Commands, Tokens and ChargingProfiles), answered by routing alone; and the
+    response_urls we give for the requesting party's (adapters/ocpi/hub.py)."""
+    hub = p.hub
+    assert hub is not None
+
+    def hub_only(module: str) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                caller = await _caller(p, request)
+                if hub.may_broadcast(request, module, "RECEIVER"):
+                    hub.own_objects(request, caller)
+                    return _respond(p, Reply())  # broadcast once answered (`routed`)
+                if module in ("commands", "chargingprofiles"):
+                    return await hub.open_route(request, caller, module, "RECEIVER")
+                raise OcpiError(
+                    Status.UNKNOWN_RECEIVER, "name the receiving party in OCPI-to-*", 404
+                )
+            except OcpiError as exc:
+                log.info("OCPI hub refused: %s %s (%s)", int(exc.status), exc.message, _ids_text())
+                return _error(p, exc)
+
+        endpoint.__name__ = f"hub_{module}"
+        return endpoint
+
+    base = f"/{VERSION}/receiver"
+    route(f"{base}/commands/{{command}}", ["POST"], hub_only("commands"), RECEIVING["commands"])
+    tokens = f"{base}/tokens/{{cc}}/{{pid}}/{{token_uid}}"
+    route(tokens, ["GET", "PUT", "PATCH"], hub_only("tokens"), RECEIVING["tokens"])
+    profiles = f"{base}/chargingprofiles/{{session_id}}"
+    route(
+        profiles,
+        ["GET", "PUT", "DELETE"],
+        hub_only("chargingprofiles"),
+        RECEIVING["chargingprofiles"],
+    )
+
+    async def hub_result(request: Request) -> Response:
+        try:
+            caller = await _caller(p, request)
+            return await hub.result(request, caller, request.path_params["ticket"])
+        except OcpiError as exc:
+            log.info("OCPI hub refused: %s %s (%s)", int(exc.status), exc.message, _ids_text())
+            return _error(p, exc)
+
+    route(f"/{VERSION}/hub/results/{{ticket}}", ["POST"], hub_result)
 
 
 def _token_routes(p: OcpiParty, route: Router) -> None:
@@ -555,5 +704,7 @@ def _token_routes(p: OcpiParty, route: Router) -> None:
 
         return await _guard(p, work)
 
-    route(f"/{VERSION}/sender/tokens", ["GET"], token_list)
-    route(f"/{VERSION}/sender/tokens/{{token_uid}}/authorize", ["POST"], authorize)
+    route(f"/{VERSION}/sender/tokens", ["GET"], token_list, SENDING["tokens"])
+    route(
+        f"/{VERSION}/sender/tokens/{{token_uid}}/authorize", ["POST"], authorize, SENDING["tokens"]
+    )

@@ -33,6 +33,12 @@ class Status(IntEnum):
     UNABLE_TO_USE_CLIENT_API = 3001
     UNSUPPORTED_VERSION = 3002
     NO_MATCHING_ENDPOINTS = 3003
+    # Hub errors (status_codes 4xxx): "For errors that a Hub encounters while routing
+    # messages"; a receiver's own 2xxx/3xxx answer is relayed as it is.
+    HUB_ERROR = 4000
+    UNKNOWN_RECEIVER = 4001  # TO address is unknown
+    FORWARD_TIMEOUT = 4002  # forwarded, but the request timed out
+    CONNECTION_PROBLEM = 4003  # the receiving party is not connected
 
 
 class OcpiError(Exception):

@@ -305,6 +305,12 @@ class OcpiReads:
             )
         )
 
+    def statements(self, kind: str) -> list[Row]:
+        c = stated_objects.c
+        return self._rows(
+            select(c.object_id, c.body, c.as_of).where(c.kind == kind).order_by(c.object_id)
+        )
+
     def station(self, station_id: str) -> Row | None:
         rows = self._rows(select(stations).where(stations.c.station_id == station_id))
         return rows[0] if rows else None

@@ -92,8 +92,9 @@ stated_objects = Table(
     "stated_objects",
     metadata,
     # An operator platform's own statement of one of its objects (`ObjectStated`): the
-    # newest whole object as pushed, given back and forwarded as stated.
-    Column("kind", String(16), primary_key=True),  # location | evse | session | cdr | tariff
+    # newest whole object as pushed, given back and forwarded as stated; and (clientinfo)
+    # the hub's own statement of a party connected to it.
+    Column("kind", String(16), primary_key=True),  # location | evse | … | clientinfo
     Column("object_id", String(ID), primary_key=True),  # station, charger, session … id
     Column("protocol", String(16), nullable=False),
     Column("body", Text, nullable=False),  # JSON object

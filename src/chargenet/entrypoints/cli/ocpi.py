@@ -43,7 +43,10 @@ def issue_token(
     ] = None,
     kind: Annotated[
         PeerKind,
-        typer.Option(help="cpo: an operator's back-end; platform: a city chargenet feeding us"),
+        typer.Option(
+            help="cpo: an operator's back-end; platform: a city chargenet feeding us;"
+            " emsp: a party roaming through us as a hub (eMSP, NSP …)"
+        ),
     ] = PeerKind.CPO,
     name: Annotated[str | None, typer.Option(help="A name for the peer")] = None,
     db: DbOption = None,
