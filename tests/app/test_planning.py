@@ -17,6 +17,7 @@ from chargenet.app.ingest import Disposition
 from chargenet.app.planning import pack_events, shipped_packs
 from chargenet.bootstrap import Platform
 from chargenet.core.events import AreaStatisticsRecorded, ConnectorStatusChanged, Event
+from chargenet.core.ids import AreaCode, ConnectorId
 from chargenet.core.registry.model import SiteCategory
 from chargenet.core.status import ConnectorStatus
 from chargenet.demo.world import data_dir
@@ -95,7 +96,7 @@ def world() -> list[Event]:
             when=when,
         ),
         charger("C2", "S2", guns=2, when=when),
-        AreaStatisticsRecorded(**meta(when), area_code="140902", year=2024, ev_count=40),
+        AreaStatisticsRecorded(**meta(when), area_code=AreaCode("140902"), year=2024, ev_count=40),
     ]
 
 
@@ -242,7 +243,7 @@ def test_coverage_is_kept_until_the_registry_changes_not_while_status_flows(
     city.ingestor.ingest(
         [
             ConnectorStatusChanged(
-                **meta(NOW), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+                **meta(NOW), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.CHARGING
             )
         ]
     )

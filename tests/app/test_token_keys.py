@@ -27,6 +27,7 @@ from chargenet.core.drivers import (
     use_token_secret,
 )
 from chargenet.core.events import SessionEnded, SessionStarted, TokenRegistered
+from chargenet.core.ids import ConnectorId, SessionId
 from chargenet.entrypoints.web import create_app
 from tests.app.test_settlement import ADMIN, CARD, driver, prices, run, session
 from tests.builders import T0, charger, meta, operator, small_world, station
@@ -74,12 +75,14 @@ def _legacy_session(sid: str, uid: str, wh: int) -> list[Any]:
     return [
         SessionStarted(
             **meta(T0),
-            session_id=sid,
-            connector_id="C1-1-1",
+            session_id=SessionId(sid),
+            connector_id=ConnectorId("C1-1-1"),
             meter_start_wh=0,
             token_hash=legacy_token_digest(uid),
         ),
-        SessionEnded(**meta(T0 + timedelta(minutes=30)), session_id=sid, meter_stop_wh=wh),
+        SessionEnded(
+            **meta(T0 + timedelta(minutes=30)), session_id=SessionId(sid), meter_stop_wh=wh
+        ),
     ]
 
 
