@@ -9,6 +9,7 @@ import dataclasses
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform
 from chargenet.core.events import Event, Source
+from chargenet.core.ids import EventId
 from chargenet.core.ownership import references
 from tests.adapters.test_codec import SAMPLES
 from tests.builders import charger, operator, small_world, station
@@ -16,7 +17,7 @@ from tests.builders import charger, operator, small_world, station
 
 def _from(event: Event, n: int, tag: str, **sender: str) -> Event:
     return dataclasses.replace(
-        event, event_id=f"{tag}-{n}", source=Source(adapter="test", **sender)
+        event, event_id=EventId(f"{tag}-{n}"), source=Source(adapter="test", **sender)
     )
 
 
