@@ -17,6 +17,7 @@ from chargenet.app.orders import Order, OrderResult
 from chargenet.bootstrap import Platform
 from chargenet.core.access import Principal, Role
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged, ZombieDetected
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.oversight import ZombieRule
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderOutcome
@@ -49,13 +50,13 @@ def client(platform: Platform) -> Iterator[TestClient]:
             operator("OP2", name="Operator Two"),
             station("S2", "OP2", lat=38.73, lon=112.71),  # in Yuanping
             charger("C9", "S2", guns=1),
-            ChargerPresenceChanged(**meta(at(1)), charger_id="C1", online=True),
+            ChargerPresenceChanged(**meta(at(1)), charger_id=ChargerId("C1"), online=True),
             ConnectorStatusChanged(
-                **meta(at(2)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(2)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.AVAILABLE
             ),
             ConnectorStatusChanged(
                 **meta(at(62)),
-                connector_id="C1-2-1",
+                connector_id=ConnectorId("C1-2-1"),
                 status=ConnectorStatus.FAULTED,
                 error_code="GroundFailure",
             ),
@@ -212,7 +213,7 @@ def test_an_operator_reports_a_rectification_on_its_own_case(
             ZombieDetected(
                 **meta(at(100)),
                 case_id="Z1",
-                charger_id="C1",
+                charger_id=ChargerId("C1"),
                 rules=(ZombieRule.LONG_DOWN,),
                 since=at(0),
                 evidence="down for 40 days",
