@@ -6,13 +6,16 @@ import asyncio
 
 from chargenet.adapters.bus.memory import MemoryBus
 from chargenet.core.events import ConnectorStatusChanged, Event
+from chargenet.core.ids import ConnectorId
 from chargenet.core.status import ConnectorStatus
 from tests.builders import meta
 
 
 def status(n: int) -> Event:
     return ConnectorStatusChanged(
-        **meta(event_id=f"e{n}"), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+        **meta(event_id=f"e{n}"),
+        connector_id=ConnectorId("C1-1-1"),
+        status=ConnectorStatus.AVAILABLE,
     )
 
 
