@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from chargenet.analytics.alarms import AlarmEngine, AlarmRules, OpenAlarm
@@ -34,7 +35,7 @@ def status(
     )
 
 
-def run(engine: AlarmEngine, events: list[Event]) -> list[Event]:
+def run(engine: AlarmEngine, events: Sequence[Event]) -> list[Event]:
     out: list[Event] = []
     for e in events:
         produced = engine.observe(e, e.occurred_at)
