@@ -70,7 +70,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
 
 
 def submit(client: TestClient, platform: Platform, events: list[Event]) -> None:
-    client.portal.call(platform.pipeline.submit, events)  # type: ignore[union-attr]
+    assert client.portal is not None  # inside the client's `with` block
+    client.portal.call(platform.pipeline.submit, events)
 
 
 def wait_for(condition: Callable[[], bool]) -> None:

@@ -18,7 +18,7 @@ def _period(start: int, energy: str, service: str) -> TariffPeriod:
     )
 
 
-def _tariff(**kw: date) -> DayTariff:
+def _tariff(valid_from: date | None = None) -> DayTariff:
     return DayTariff(
         periods=(
             TariffPeriod(
@@ -28,7 +28,7 @@ def _tariff(**kw: date) -> DayTariff:
                 start=time(8), energy_price=Decimal("0.90"), service_price=Decimal("0.60")
             ),
         ),
-        **kw,
+        valid_from=valid_from,
     )
 
 

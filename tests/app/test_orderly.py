@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chargenet.bootstrap import Platform
-from chargenet.core.events import SessionEnded, SessionStarted
+from chargenet.core.events import Event, SessionEnded, SessionStarted
 from chargenet.core.ids import ConnectorId, SessionId, StationId
 from tests.builders import meta, small_world
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
 
-def _session(sid: str, connector: str, start: datetime, hours: float, wh: int) -> list[object]:
+def _session(sid: str, connector: str, start: datetime, hours: float, wh: int) -> list[Event]:
     end = start + timedelta(hours=hours)
     return [
         SessionStarted(

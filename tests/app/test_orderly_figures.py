@@ -6,6 +6,7 @@ load that could be shed or shifted in the next hours."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -132,7 +133,7 @@ def test_flexibility_counts_what_sessions_can_defer_and_what_arrivals_will_bring
     assert [h["flexible_w"] for h in only_s1] == [30_000, 30_000]
 
 
-def _at(when: datetime) -> dict[str, object]:
+def _at(when: datetime) -> dict[str, Any]:
     from tests.builders import meta
 
     return meta(when)

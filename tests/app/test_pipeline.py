@@ -10,7 +10,7 @@ from chargenet.app.ingest import Disposition, EventIngestor, Outcome
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ConnectorStatusChanged, Event
-from chargenet.core.ids import ConnectorId
+from chargenet.core.ids import ConnectorId, EventId
 from chargenet.core.status import ConnectorStatus
 from tests.builders import at, meta, small_world
 
@@ -50,7 +50,7 @@ class Flaky(EventIngestor):
     def __init__(self, inner: EventIngestor) -> None:
         self.inner = inner
 
-    def ingest(self, events: Sequence[Event], **kw: object) -> list[Outcome]:  # type: ignore[override]
+    def ingest(self, events: Sequence[Event], **kw: object) -> list[Outcome]:
         if any(getattr(e, "connector_id", "") == "poison" for e in events):
             raise OSError("disk I/O error")
         return self.inner.ingest(events)
@@ -111,7 +111,7 @@ def test_a_writer_process_stores_and_this_process_publishes(sqlite_url: str) -> 
     platform = bootstrap(Settings(database_url=sqlite_url, ingest_writer="process"))
     platform.ingestor.ingest(small_world())
 
-    async def scenario() -> tuple[list[Outcome], list[str]]:
+    async def scenario() -> tuple[list[Outcome], list[EventId]]:
         await platform.start()
         sub = platform.bus.subscribe()
         try:

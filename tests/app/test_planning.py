@@ -162,7 +162,7 @@ def test_a_revision_takes_effect_on_its_own_valid_from_not_on_the_day_it_was_imp
         [row] = city.planning.plan_vs_actual("140902", 2025, metric="new_public_piles", as_of=day)
         return row.target
 
-    assert (in_force(date(2025, 5, 31)), in_force(date(2025, 10, 31))) == (10, 3)
+    assert (in_force(date(2025, 5, 31)), in_force(date(2025, 10, 31))) == (Decimal(10), Decimal(3))
     may = city.planning.progress("140900", 2025, 5)
     xinfu = next(u for u in may["units"] if u["area_code"] == "140902")
     assert [t["target"] for t in xinfu["targets"] if t["target_id"] == target] == [10]
@@ -189,7 +189,11 @@ def test_plan_vs_actual_ratio_and_monthly(city: Platform) -> None:
     load(city, pack_text())
     rows = {r.metric: r for r in city.planning.plan_vs_actual("140902", 2025)}
     ratio = rows["evs_per_public_pile"]
-    assert (ratio.numerator, ratio.denominator, ratio.actual) == (40, 4, Decimal("10.000"))
+    assert (ratio.numerator, ratio.denominator, ratio.actual) == (
+        Decimal(40),
+        Decimal(4),
+        Decimal("10.000"),
+    )
     assert ratio.notes == ["evs at end-2024 (latest known on 2025-07-15; latest_year_end)"]
     assert ratio.status.value == "behind"
     months = city.planning.monthly("140902|new_public_piles|2025")
@@ -301,7 +305,8 @@ def test_the_shipped_packs_load_onto_the_real_areas(
         t for t in stored if t["metric"] == "new_public_piles" and t["area_code"] != "140900"
     ]
     assert sum(t["value"] for t in xinzhou if t["year"] == 2025) == 2158
-    assert platform.read.area("140971")["name_zh"] == "五台山风景名胜区"  # type: ignore[index]
+    wutaishan = platform.read.area("140971")
+    assert wutaishan is not None and wutaishan["name_zh"] == "五台山风景名胜区"
     liuzhou = [
         t for t in stored if t["metric"] == "new_charging_piles" and t["area_code"] != "450200"
     ]

@@ -167,10 +167,10 @@ def test_a_bad_scenario_is_refused_with_the_field_named(planned: Platform) -> No
 def test_a_county_with_sessions_takes_its_demand_from_them(planned: Platform) -> None:
     from datetime import timedelta
 
-    from chargenet.core.events import SessionEnded, SessionStarted
+    from chargenet.core.events import Event, SessionEnded, SessionStarted
     from tests.builders import meta
 
-    events: list[object] = []
+    events: list[Event] = []
     first = datetime(2025, 5, 1, 11, tzinfo=UTC)  # 19:00 in Shanghai
     for d in range(60):
         start = first + timedelta(days=d)
@@ -188,7 +188,7 @@ def test_a_county_with_sessions_takes_its_demand_from_them(planned: Platform) ->
                 **meta(start + timedelta(hours=1)), session_id=SessionId(sid), energy_wh=45_000
             )
         )
-    outcomes = planned.ingestor.ingest(events)  # type: ignore[arg-type]
+    outcomes = planned.ingestor.ingest(events)
     assert all(o.ok for o in outcomes), [o.reason for o in outcomes if not o.ok]
     model = planned.build.demand(Scenario(name="d", area="140900", year=2025))
     county = model.counties["140902"]

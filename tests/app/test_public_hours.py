@@ -86,8 +86,9 @@ def test_the_finder_shows_the_hours_and_hides_the_station_when_it_is_closed(
     [entry] = index.stations.values()
     assert entry.public_hours is not None and entry.public_hours.text == "18:00-08:00"
 
-    def found(at: datetime, **filters: bool) -> list[str]:
-        hits = index.nearest(38.4, 112.75, Filters(**filters), viewer=ANONYMOUS, at=at)
+    def found(at: datetime, open_now: bool = False, available_now: bool = False) -> list[str]:
+        filters = Filters(open_now=open_now, available_now=available_now)
+        hits = index.nearest(38.4, 112.75, filters, viewer=ANONYMOUS, at=at)
         return [hit.station.station_id for hit in hits]
 
     noon, late, dawn = h(24 + 12), h(24 + 23.5), h(48 + 7.99)  # Monday 12:00, 23:30, 07:59

@@ -107,7 +107,8 @@ def test_tokens_of_unkeyed_digests_keep_working_and_are_rekeyed(platform: Platfo
                     )
                 ]
             )
-        p.settlement_reads.keep_uid(legacy_token_digest(CARD), CARD, T0)  # type: ignore[union-attr]
+        assert p.settlement_reads is not None
+        p.settlement_reads.keep_uid(legacy_token_digest(CARD), CARD, T0)
         p.ingestor.ingest(_legacy_session("C1:old", CARD, 10_000))
         assert p.authoriser is not None
         out["before"] = p.authoriser.authorise(CARD).status
@@ -123,7 +124,7 @@ def test_tokens_of_unkeyed_digests_keep_working_and_are_rekeyed(platform: Platfo
         out["old charged"] = p.settlement.reads.entry("charge:C1:old")
         out["new charged"] = p.settlement.reads.entry("charge:C1:new")
         out["me"] = (await c.get("/api/v1/driver/me", headers=me)).json()
-        out["list"] = [uid for uid, _ in p.settlement_reads.local_list()]  # type: ignore[union-attr]
+        out["list"] = [uid for uid, _ in p.settlement_reads.local_list()]
         return out
 
     out = run(platform, scenario)
