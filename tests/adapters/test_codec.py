@@ -294,7 +294,7 @@ SAMPLES: list[Event] = [
         day_from=date(2025, 5, 1),
         day_to=date(2025, 5, 31),
         energy_wh=5_000_000,
-        connectors=(("C1-1-1", 5_000_000),),
+        connectors=((ConnectorId("C1-1-1"), 5_000_000),),
     ),
     OutageExcluded(
         **meta(),

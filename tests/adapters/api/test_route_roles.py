@@ -382,15 +382,15 @@ def _leak(body: str) -> str:
 def test_members_reach_what_is_theirs(client: TestClient) -> None:
     """The sweep's other half: in their own scope the regulator and the operator are let in."""
     refused: list[str] = []
+    members: dict[str | None, list[str]] = {
+        Audience.MEMBER: ["regulator", "operator"],
+        Audience.REGULATOR: ["regulator"],
+        Audience.OWN: ["operator"],
+        Audience.OPERATOR: ["operator"],
+        Audience.DRIVER: ["driver"],
+    }
     for method, path, op in _operations(client):
-        audience = op.get("x-access")
-        personas = {
-            Audience.MEMBER: ["regulator", "operator"],
-            Audience.REGULATOR: ["regulator"],
-            Audience.OWN: ["operator"],
-            Audience.OPERATOR: ["operator"],
-            Audience.DRIVER: ["driver"],
-        }.get(audience, [])
+        personas = members.get(op.get("x-access"), [])
         if method != "GET":
             continue
         for persona in personas:

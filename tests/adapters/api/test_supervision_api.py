@@ -7,6 +7,7 @@ import io
 import time
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -79,16 +80,16 @@ def test_supervision_needs_a_login_and_the_right_role(client: TestClient) -> Non
 
 
 def test_each_principal_sees_its_own_area_or_operator(client: TestClient) -> None:
-    def stations(token: str, **params: str) -> object:
+    def stations(token: str, **params: str) -> Any:
         response = client.get(
             "/api/v1/supervision/uptime", params={**PERIOD, **params}, headers=auth(token)
         )
         return response.json() if response.status_code == 200 else response.status_code
 
-    assert [r["group"] for r in stations("admin")] == ["S1", "S2"]  # type: ignore[union-attr]
-    assert [r["group"] for r in stations("xinfu")] == ["S1"]  # type: ignore[union-attr]
-    assert [r["group"] for r in stations("yuanping")] == ["S2"]  # type: ignore[union-attr]
-    assert [r["group"] for r in stations("op2")] == ["S2"]  # type: ignore[union-attr]
+    assert [r["group"] for r in stations("admin")] == ["S1", "S2"]
+    assert [r["group"] for r in stations("xinfu")] == ["S1"]
+    assert [r["group"] for r in stations("yuanping")] == ["S2"]
+    assert [r["group"] for r in stations("op2")] == ["S2"]
     assert stations("yuanping", area="140902") == 403
     assert stations("op2", operator="OP1") == 403
     history = "/api/v1/supervision/connectors/C1-2-1/history"

@@ -203,7 +203,7 @@ def test_an_operators_objects_reach_the_province_as_the_operator_pushed_them(
     reader = registered_peer(province.ocpi, "reader", None, None, PeerKind.UPSTREAM)
     sender = f"{province.base_url}/ocpi/2.2.1/sender"
 
-    def upstream(path: str) -> list[dict]:
+    def upstream(path: str) -> list[dict[str, Any]]:
         got = httpx.get(f"{sender}/{path}", headers=auth(reader)).json()
         return list(got.get("data") or [])
 

@@ -98,7 +98,7 @@ def facts() -> list[Event]:
             day_from=date(2025, 4, 30),
             day_to=date(2025, 4, 30),
             energy_wh=30_000,
-            connectors=(("C1-1-1", 30_000),),
+            connectors=((ConnectorId("C1-1-1"), 30_000),),
         ),
     ]
 

@@ -151,7 +151,8 @@ def test_an_older_status_never_overwrites_a_newer_one(any_platform: Platform) ->
 def test_an_older_station_update_never_overwrites_a_newer_one(platform: Platform) -> None:
     platform.ingestor.ingest([*small_world(), station(name="New name", when=at(60))])
     platform.ingestor.ingest([station(name="Stale name", when=at(30))])
-    assert platform.read.station("S1")["name"] == "New name"
+    stored = platform.read.station("S1")
+    assert stored is not None and stored["name"] == "New name"
 
 
 def test_a_silent_charger_shows_offline_while_its_last_report_is_kept(platform: Platform) -> None:
@@ -177,7 +178,8 @@ def test_retiring_a_station_retires_its_chargers_and_its_piles(platform: Platfor
         [StationRetired(**meta(at(two_days)), station_id=StationId("S1"), reason="closed")]
     )
     assert platform.read.pile_count(area_code="140902").total == 0
-    assert platform.read.charger("C1")["retired_at"] == at(two_days)
+    stored = platform.read.charger("C1")
+    assert stored is not None and stored["retired_at"] == at(two_days)
     # Counting as of an earlier day still sees them; before registration, not yet.
     assert platform.read.pile_count(area_code="140902", on=at(0).date()).total == 2
     assert platform.read.pile_count(area_code="140902", on=at(two_days).date()).total == 0
@@ -195,15 +197,19 @@ def test_stations_are_placed_by_code_by_position_or_left_unplaced(platform: Plat
         ]
     )
     near = platform.read.station("S-near-village")
+    assert near is not None
     assert (near["area_code"], near["area_placed"], near["county_code"]) == (
         "140902100201",
         "nearest",
         "140902",
     )
-    assert platform.read.station("S-code")["area_placed"] == "given"
+    stored = platform.read.station("S-code")
+    assert stored is not None and stored["area_placed"] == "given"
     unloaded = platform.read.station("S-unloaded-county")
+    assert unloaded is not None
     assert (unloaded["area_placed"], unloaded["county_code"]) == ("code", "141002")
-    assert platform.read.station("S-far")["area_code"] is None
+    stored = platform.read.station("S-far")
+    assert stored is not None and stored["area_code"] is None
     assert platform.read.station_count(area_code="140902100") == 1  # township level
     assert platform.read.station_count(area_code="140900") == 3  # city level
 
