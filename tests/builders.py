@@ -42,7 +42,9 @@ def meta(
     when = at or T0
     return {
         "event_id": event_id or f"ev-{next(_ids)}",
-        "source": Source(adapter=adapter, operator_id=operator_id),
+        "source": Source(
+            adapter=adapter, operator_id=None if operator_id is None else OperatorId(operator_id)
+        ),
         "occurred_at": when,
         "received_at": when,
     }
