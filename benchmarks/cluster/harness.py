@@ -246,9 +246,10 @@ class Sent:
 
 
 def _charge_point_class() -> Any:
-    from ocpp.routing import on
     from ocpp.v16 import ChargePoint, call_result
     from ocpp.v16.enums import Action, AvailabilityStatus
+
+    from chargenet.demo.ocpp_fleet import on
 
     class Charger(ChargePoint):  # type: ignore[misc]
         sent: Sent
@@ -275,6 +276,7 @@ async def run_charger(
     answered. With `hold`, stay connected afterwards until it is set."""
     import websockets
     from ocpp.v16 import call
+    from websockets.typing import Subprotocol
 
     charger_class = _charge_point_class()
     t0 = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=zlib.crc32(identity.encode()) % 300)
@@ -284,8 +286,8 @@ async def run_charger(
         try:
             async with websockets.connect(
                 f"{url}/{identity}",
-                subprotocols=["ocpp1.6"],
-                open_timeout=10,  # type: ignore[list-item]
+                subprotocols=[Subprotocol("ocpp1.6")],
+                open_timeout=10,
             ) as ws:
                 cp = charger_class(identity, ws, response_timeout=15)
                 cp.sent = sent
