@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from chargenet.core.areas import AreaLevel
 from chargenet.core.events import (
@@ -15,7 +15,7 @@ from chargenet.core.events import (
     Source,
     StationRegistered,
 )
-from chargenet.core.ids import AreaCode, ChargerId, OperatorId, StationId
+from chargenet.core.ids import AreaCode, ChargerId, EventId, OperatorId, StationId
 from chargenet.core.registry.model import (
     Access,
     ChargerRecord,
@@ -32,16 +32,25 @@ T0 = datetime(2025, 5, 1, 8, 0, tzinfo=UTC)
 _ids = itertools.count(1)
 
 
+class Meta(TypedDict):
+    """The fields every event starts with, for `Event(**meta(), ...)`."""
+
+    event_id: EventId
+    source: Source
+    occurred_at: datetime
+    received_at: datetime
+
+
 def meta(
     at: datetime | None = None,
     *,
     event_id: str | None = None,
     adapter: str = "test",
     operator_id: str | None = None,
-) -> dict[str, Any]:
+) -> Meta:
     when = at or T0
     return {
-        "event_id": event_id or f"ev-{next(_ids)}",
+        "event_id": EventId(event_id or f"ev-{next(_ids)}"),
         "source": Source(
             adapter=adapter, operator_id=None if operator_id is None else OperatorId(operator_id)
         ),

@@ -6,7 +6,6 @@ load that could be shed or shifted in the next hours."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 import pytest
 
@@ -14,6 +13,7 @@ from chargenet.bootstrap import Platform
 from chargenet.core.events import ChargingNeedsStated, Event, SessionStarted
 from chargenet.core.ids import ConnectorId, SessionId
 from chargenet.kit.clock import FixedClock
+from tests.builders import Meta, meta
 from tests.orderly_world import (
     EVENT_END,
     EVENT_START,
@@ -133,9 +133,7 @@ def test_flexibility_counts_what_sessions_can_defer_and_what_arrivals_will_bring
     assert [h["flexible_w"] for h in only_s1] == [30_000, 30_000]
 
 
-def _at(when: datetime) -> dict[str, Any]:
-    from tests.builders import meta
-
+def _at(when: datetime) -> Meta:
     return meta(when)
 
 

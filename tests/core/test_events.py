@@ -21,12 +21,13 @@ from chargenet.core.registry.model import (
     StationRecord,
 )
 from chargenet.core.status import ConnectorStatus
-from tests.builders import charger, meta, station
+from tests.builders import Meta, charger, meta, station
 
 
 def test_a_naive_time_is_refused_because_its_zone_would_be_a_guess() -> None:
+    naive: Meta = {**meta(), "occurred_at": datetime(2025, 1, 1, 8, 0)}
     event = ConnectorStatusChanged(
-        **{**meta(), "occurred_at": datetime(2025, 1, 1, 8, 0)},
+        **naive,
         connector_id=ConnectorId("C1-1-1"),
         status=ConnectorStatus.AVAILABLE,
     )
