@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from chargenet.core.areas import AreaLevel
 from chargenet.core.events import (
@@ -15,6 +15,7 @@ from chargenet.core.events import (
     Source,
     StationRegistered,
 )
+from chargenet.core.ids import AreaCode, ChargerId, EventId, OperatorId, StationId
 from chargenet.core.registry.model import (
     Access,
     ChargerRecord,
@@ -31,17 +32,28 @@ T0 = datetime(2025, 5, 1, 8, 0, tzinfo=UTC)
 _ids = itertools.count(1)
 
 
+class Meta(TypedDict):
+    """The fields every event starts with, for `Event(**meta(), ...)`."""
+
+    event_id: EventId
+    source: Source
+    occurred_at: datetime
+    received_at: datetime
+
+
 def meta(
     at: datetime | None = None,
     *,
     event_id: str | None = None,
     adapter: str = "test",
     operator_id: str | None = None,
-) -> dict[str, Any]:
+) -> Meta:
     when = at or T0
     return {
-        "event_id": event_id or f"ev-{next(_ids)}",
-        "source": Source(adapter=adapter, operator_id=operator_id),
+        "event_id": EventId(event_id or f"ev-{next(_ids)}"),
+        "source": Source(
+            adapter=adapter, operator_id=None if operator_id is None else OperatorId(operator_id)
+        ),
         "occurred_at": when,
         "received_at": when,
     }
@@ -55,54 +67,58 @@ def areas() -> list[Event]:
     """Shanxi › Xinzhou › Xinfu District › one township › one village, with points."""
     return [
         AreaRegistered(
-            **meta(), code="140000", level=AreaLevel.PROVINCE, name_zh="山西省", name_en="Shanxi"
+            **meta(),
+            code=AreaCode("140000"),
+            level=AreaLevel.PROVINCE,
+            name_zh="山西省",
+            name_en="Shanxi",
         ),
         AreaRegistered(
             **meta(),
-            code="140900",
+            code=AreaCode("140900"),
             level=AreaLevel.CITY,
             name_zh="忻州市",
-            parent_code="140000",
+            parent_code=AreaCode("140000"),
             name_en="Xinzhou",
             lat=38.417,
             lon=112.734,
         ),
         AreaRegistered(
             **meta(),
-            code="140902",
+            code=AreaCode("140902"),
             level=AreaLevel.COUNTY,
             name_zh="忻府区",
-            parent_code="140900",
+            parent_code=AreaCode("140900"),
             name_en="Xinfu District",
             lat=38.404,
             lon=112.746,
         ),
         AreaRegistered(
             **meta(),
-            code="140981",
+            code=AreaCode("140981"),
             level=AreaLevel.COUNTY,
             name_zh="原平市",
-            parent_code="140900",
+            parent_code=AreaCode("140900"),
             name_en="Yuanping City",
             lat=38.73,
             lon=112.71,
         ),
         AreaRegistered(
             **meta(),
-            code="140902100",
+            code=AreaCode("140902100"),
             level=AreaLevel.TOWNSHIP,
             name_zh="豆罗镇",
-            parent_code="140902",
+            parent_code=AreaCode("140902"),
             name_en="Douluo Town",
             lat=38.55,
             lon=112.80,
         ),
         AreaRegistered(
             **meta(),
-            code="140902100201",
+            code=AreaCode("140902100201"),
             level=AreaLevel.VILLAGE,
             name_zh="豆罗村",
-            parent_code="140902100",
+            parent_code=AreaCode("140902100"),
             name_en="Douluo Village",
             lat=38.56,
             lon=112.81,
@@ -111,7 +127,9 @@ def areas() -> list[Event]:
 
 
 def operator(operator_id: str = "OP1", **kw: Any) -> OperatorRegistered:
-    record = OperatorRecord(operator_id=operator_id, name=kw.pop("name", "Operator One"), **kw)
+    record = OperatorRecord(
+        operator_id=OperatorId(operator_id), name=kw.pop("name", "Operator One"), **kw
+    )
     return OperatorRegistered(**meta(kw.pop("when", None)), operator=record)
 
 
@@ -128,7 +146,9 @@ def station(
     }
     return StationRegistered(
         **meta(when),
-        station=StationRecord(station_id=station_id, operator_id=operator_id, **fields),
+        station=StationRecord(
+            station_id=StationId(station_id), operator_id=OperatorId(operator_id), **fields
+        ),
     )
 
 
@@ -149,8 +169,8 @@ def charger(
         max_power_w=power_w,
     )
     record = ChargerRecord(
-        charger_id=charger_id,
-        station_id=station_id,
+        charger_id=ChargerId(charger_id),
+        station_id=StationId(station_id),
         protocol=protocol,
         evses=tuple(EvseRecord(evse_no=i, connectors=(connector,)) for i in range(1, guns + 1)),
     )

@@ -97,7 +97,7 @@ def mutated(draw: st.DrawFn, valid: Any, keep: tuple[str, ...] = ()) -> Any:
     for _ in range(draw(st.integers(1, 3))):
         if not places:
             break
-        if numbers and draw(st.booleans()):
+        if bool(numbers) and draw(st.booleans()):
             # Numbers past what a field, a column or a float holds, where numbers are.
             place = draw(st.sampled_from(numbers))
             parent = _at(document, place[:-1])

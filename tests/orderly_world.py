@@ -30,6 +30,7 @@ from chargenet.core.events import (
     SessionEnded,
     SessionStarted,
 )
+from chargenet.core.ids import ConnectorId, SessionId, StationId
 from tests.builders import charger, meta, small_world, station
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -44,7 +45,9 @@ def _hour_of(day: date, connector: str, watts: int) -> list[Event]:
     start = datetime.combine(day, time(18, 5), LOCAL)
     return [
         MeterSampled(
-            **meta(start + timedelta(minutes=15 * n)), connector_id=connector, power_w=watts
+            **meta(start + timedelta(minutes=15 * n)),
+            connector_id=ConnectorId(connector),
+            power_w=watts,
         )
         for n in range(4)
     ]
@@ -52,8 +55,15 @@ def _hour_of(day: date, connector: str, watts: int) -> list[Event]:
 
 def _session(sid: str, connector: str, start: datetime, hours: float, wh: int) -> list[Event]:
     return [
-        SessionStarted(**meta(start), session_id=sid, connector_id=connector, meter_start_wh=0),
-        SessionEnded(**meta(start + timedelta(hours=hours)), session_id=sid, meter_stop_wh=wh),
+        SessionStarted(
+            **meta(start),
+            session_id=SessionId(sid),
+            connector_id=ConnectorId(connector),
+            meter_start_wh=0,
+        ),
+        SessionEnded(
+            **meta(start + timedelta(hours=hours)), session_id=SessionId(sid), meter_stop_wh=wh
+        ),
     ]
 
 
@@ -77,8 +87,12 @@ def grid_world() -> list[Event]:
         *small_world(),
         station("S2", lat=38.73, lon=112.71),  # Yuanping
         charger("C2", "S2", power_w=40_000),
-        GridConnectionStated(**meta(since), station_id="S1", valid_from=since, capacity_w=100_000),
-        GridConnectionStated(**meta(since), station_id="S2", valid_from=since, capacity_w=50_000),
+        GridConnectionStated(
+            **meta(since), station_id=StationId("S1"), valid_from=since, capacity_w=100_000
+        ),
+        GridConnectionStated(
+            **meta(since), station_id=StationId("S2"), valid_from=since, capacity_w=50_000
+        ),
         _dr("DR-18", OTHER_EVENT_START, 0.5),
         _dr("DR-25", EVENT_START, 0.3),
     ]

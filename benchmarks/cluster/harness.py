@@ -247,9 +247,10 @@ class Sent:
 
 
 def _charge_point_class() -> Any:
-    from ocpp.routing import on
     from ocpp.v16 import ChargePoint, call_result
     from ocpp.v16.enums import Action, AvailabilityStatus
+
+    from chargenet.demo.ocpp_fleet import on
 
     class Charger(ChargePoint):  # type: ignore[misc]
         sent: Sent
@@ -277,6 +278,7 @@ async def run_charger(
     import websockets
     from ocpp.exceptions import OCPPError
     from ocpp.v16 import call
+    from websockets.typing import Subprotocol
 
     charger_class = _charge_point_class()
     t0 = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=zlib.crc32(identity.encode()) % 300)
@@ -286,8 +288,8 @@ async def run_charger(
         try:
             async with websockets.connect(
                 f"{url}/{identity}",
-                subprotocols=["ocpp1.6"],
-                open_timeout=10,  # type: ignore[list-item]
+                subprotocols=[Subprotocol("ocpp1.6")],
+                open_timeout=10,
             ) as ws:
                 cp = charger_class(identity, ws, response_timeout=15)
                 cp.sent = sent

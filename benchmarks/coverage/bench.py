@@ -17,12 +17,14 @@ import argparse
 import math
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
-from chargenet.analytics.planning.roads import DENSIFY_M, _densify, road_spacing
+from chargenet.analytics.planning.roads import DENSIFY_M, RoadSpacing, _densify, road_spacing
 from chargenet.analytics.planning.spatial import PointIndex, Road, unit_vectors
 
 R = 6_371_008.8
@@ -35,16 +37,21 @@ def haversine_matrix(
     p1, p2 = np.radians(lat1)[:, None], np.radians(lat2)[None, :]
     dl = np.radians(lon2)[None, :] - np.radians(lon1)[:, None]
     h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * R * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+    metres: np.ndarray = 2 * R * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+    return metres
 
 
-def best_of(n: int, fn):  # type: ignore[no-untyped-def]
+T = TypeVar("T")
+
+
+def best_of(n: int, fn: Callable[[], T]) -> tuple[float, T]:
     times = []
-    result = None
+    result: T | None = None
     for _ in range(n):
         t = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t)
+    assert result is not None  # n >= 1
     return min(times), result
 
 
@@ -106,7 +113,7 @@ def spacing(rng: np.random.Generator) -> None:
     ids = [f"S{i}" for i in range(len(sl))]
     snap, gap = 1_000.0, 10_000.0
 
-    def tree():  # type: ignore[no-untyped-def]
+    def tree() -> list[RoadSpacing]:
         return road_spacing(roads, ids, sl.tolist(), so.tolist(), snap, gap)
 
     def brute() -> list[set[str]]:

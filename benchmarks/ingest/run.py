@@ -24,6 +24,7 @@ from chargenet.adapters.storage.schema import connector_live, events
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import ConnectorStatusChanged, Event
+from chargenet.core.ids import ConnectorId
 from chargenet.core.status import ConnectorStatus
 from tests.builders import at, charger, meta, small_world
 
@@ -39,7 +40,7 @@ def stream(n: int) -> list[ConnectorStatusChanged]:
     return [
         ConnectorStatusChanged(
             **meta(at(i / 60)),
-            connector_id=f"C{1 + i % CHARGERS}-{1 + (i // CHARGERS) % 2}-1",
+            connector_id=ConnectorId(f"C{1 + i % CHARGERS}-{1 + (i // CHARGERS) % 2}-1"),
             status=statuses[i % len(statuses)],
         )
         for i in range(n)

@@ -30,7 +30,7 @@ import multiprocessing
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -107,10 +107,10 @@ def world(evses: int) -> list[Event]:
 
 
 class Server:
-    def __init__(self, app: object, port: int) -> None:
+    def __init__(self, app: Callable[..., Any], port: int) -> None:
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
-        )  # type: ignore[arg-type]
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> Server:

@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import websockets
-from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, RegistrationStatus
+from websockets.typing import Subprotocol
+
+from chargenet.demo.ocpp_fleet import on
 
 
 def open_db(path: str, synchronous: str) -> sqlite3.Connection:
@@ -85,6 +87,6 @@ async def serve_baseline(db: sqlite3.Connection, host: str = "127.0.0.1") -> Any
         on_connect,
         host,
         0,
-        subprotocols=["ocpp1.6"],
-        compression=None,  # type: ignore[list-item]
+        subprotocols=[Subprotocol("ocpp1.6")],
+        compression=None,
     )

@@ -173,7 +173,7 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         results = asyncio.run(run(args, Path(tmp)))
-    rows = [
+    rows: list[tuple[str, Callable[[dict[str, Any]], float], str]] = [
         ("RSS before (MB)", lambda r: r["rss_before"] / 1024, "{:.1f}"),
         ("RSS with all connected (MB)", lambda r: r["rss_peak"] / 1024, "{:.1f}"),
         ("RSS after all left (MB)", lambda r: r["rss_after"] / 1024, "{:.1f}"),

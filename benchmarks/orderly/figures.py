@@ -29,6 +29,7 @@ from chargenet.core.events import (
     GridConnectionStated,
     MeterSampled,
 )
+from chargenet.core.ids import ConnectorId, StationId
 from chargenet.kit.clock import FixedClock
 from tests.builders import areas, charger, meta, operator, station
 
@@ -42,7 +43,7 @@ def world(stations: int) -> list[Event]:
             station(f"S{i}", lat=38.4 + i * 1e-3, lon=112.7),
             charger(f"C{i}", f"S{i}", guns=2),
             GridConnectionStated(
-                **meta(START), station_id=f"S{i}", valid_from=START, capacity_w=100_000
+                **meta(START), station_id=StationId(f"S{i}"), valid_from=START, capacity_w=100_000
             ),
         ]
     return out
@@ -52,7 +53,7 @@ def samples(stations: int, days: int, power: bool) -> list[Event]:
     return [
         MeterSampled(
             **meta(START + timedelta(minutes=15 * q + 1)),
-            connector_id=f"C{i}-1-1",
+            connector_id=ConnectorId(f"C{i}-1-1"),
             power_w=30_000 + q % 7 * 1000 if power else None,
             energy_register_wh=None if power else q * 1000,
         )

@@ -37,7 +37,8 @@ def arrival_weights(kind: str) -> np.ndarray:
     """Relative arrivals per quarter hour of the day (96)."""
     column = {"private": 1, "public": 2, "workplace": 3}[kind]
     weights = np.array([float(r[column]) for r in _rows("distribution-of-arrival.csv")])
-    return weights / weights.sum()
+    shares: np.ndarray = weights / weights.sum()
+    return shares
 
 
 def mean_stay_h(kind: str) -> np.ndarray:

@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from chargenet.adapters.storage.types import to_micro_units
-from chargenet.app.settlement import OperatorStatement, statements
+from chargenet.app.settlement import OperatorStatement, SettlementReads, statements
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
 from chargenet.core.ledger import PLATFORM_FEES, operator_account, wallet
@@ -89,12 +89,12 @@ def _fill(path: Path, sessions: int, operators: int) -> None:
         platform.close()
 
 
-def _per_row(reads: object, operators: int) -> list[OperatorStatement]:
+def _per_row(reads: SettlementReads, operators: int) -> list[OperatorStatement]:
     """The baseline: each operator's balance before the month, then every posting of the
     month read as a row and added up by kind in Python."""
     out = []
     for o in range(operators):
-        opening, rows = reads.account_movements(operator_account(f"OP{o}"), MONTH, NEXT)  # type: ignore[attr-defined]
+        opening, rows = reads.account_movements(operator_account(f"OP{o}"), MONTH, NEXT)
         by_kind: dict[str, list[Decimal]] = defaultdict(list)
         for row in rows:
             by_kind[row["kind"]].append(row["amount"])

@@ -22,6 +22,7 @@ from chargenet.app.supervision_ports import Scope
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged, Event
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus
 from chargenet.kit.clock import FixedClock
 from tests.builders import areas, charger, meta, operator, station
@@ -38,12 +39,12 @@ def world(n: int, seed: int = 7) -> list[Event]:
     for c in range(n):
         cid = f"C{c}"
         events.append(charger(cid, f"S{c % max(1, n // 10)}", power_w=160_000, when=START))
-        events.append(ChargerPresenceChanged(**meta(START), charger_id=cid, online=True))
+        events.append(ChargerPresenceChanged(**meta(START), charger_id=ChargerId(cid), online=True))
         for gun in (1, 2):
             conn = f"{cid}-{gun}-1"
             events.append(
                 ConnectorStatusChanged(
-                    **meta(START), connector_id=conn, status=ConnectorStatus.AVAILABLE
+                    **meta(START), connector_id=ConnectorId(conn), status=ConnectorStatus.AVAILABLE
                 )
             )
             at = START
@@ -53,13 +54,13 @@ def world(n: int, seed: int = 7) -> list[Event]:
                     break
                 events.append(
                     ConnectorStatusChanged(
-                        **meta(at), connector_id=conn, status=ConnectorStatus.FAULTED
+                        **meta(at), connector_id=ConnectorId(conn), status=ConnectorStatus.FAULTED
                     )
                 )
                 events.append(
                     ConnectorStatusChanged(
                         **meta(at + timedelta(hours=rng.uniform(0.5, 8))),
-                        connector_id=conn,
+                        connector_id=ConnectorId(conn),
                         status=ConnectorStatus.AVAILABLE,
                     )
                 )

@@ -23,6 +23,7 @@ from chargenet.adapters.storage.projections import live
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged, Event
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus
 from tests.builders import T0, areas, charger, meta, operator, station
 
@@ -56,13 +57,15 @@ def stream(chargers: int, n: int, seed: int) -> list[Event]:
         c = rng.choice(ids)
         if rng.random() < 0.05:
             out.append(
-                ChargerPresenceChanged(**meta(when), charger_id=c, online=rng.random() < 0.8)
+                ChargerPresenceChanged(
+                    **meta(when), charger_id=ChargerId(c), online=rng.random() < 0.8
+                )
             )
         else:
             out.append(
                 ConnectorStatusChanged(
                     **meta(when),
-                    connector_id=f"{c}-{rng.randint(1, 2)}-1",
+                    connector_id=ConnectorId(f"{c}-{rng.randint(1, 2)}-1"),
                     status=rng.choice(STATUSES),
                 )
             )

@@ -439,7 +439,7 @@ def main() -> None:
             runs["whole"].append(in_fresh_process(str(path), n, n, "whole", sample))
 
     def med(kind: str, key: str = "seconds") -> float:
-        return statistics.median(r[key] for r in runs[kind])
+        return float(statistics.median(r[key] for r in runs[kind]))
 
     times = ", ".join(f"{r['seconds']:.2f}" for r in runs["status"])
     line = (

@@ -92,6 +92,17 @@ from chargenet.core.events import (
     ZombieOperatorNotified,
     ZombieRectificationReported,
 )
+from chargenet.core.ids import (
+    AlarmId,
+    AreaCode,
+    ChargerId,
+    ConnectorId,
+    OperatorId,
+    OrderId,
+    SessionId,
+    StationId,
+    SwapStationId,
+)
 from chargenet.core.ledger import topup
 from chargenet.core.money import Money
 from chargenet.core.oversight import ExclusionReason, NoticeKind, ZombieOutcome, ZombieRule
@@ -118,8 +129,8 @@ from chargenet.core.tariffs import (
 from tests.builders import T0, charger, meta, operator, station
 
 SWAP = SwapStationRecord(
-    swap_station_id="W1",
-    operator_id="OP1",
+    swap_station_id=SwapStationId("W1"),
+    operator_id=OperatorId("OP1"),
     name="W",
     lat=38.4,
     lon=112.7,
@@ -129,38 +140,44 @@ SWAP = SwapStationRecord(
 SAMPLES: list[Event] = [
     AreaRegistered(
         **meta(),
-        code="140902",
+        code=AreaCode("140902"),
         level=AreaLevel.COUNTY,
         name_zh="忻府区",
-        parent_code="140900",
+        parent_code=AreaCode("140900"),
         lat=38.4,
         lon=112.7,
     ),
-    AreaStatisticsRecorded(**meta(), area_code="140902", year=2024, ev_count=5_000),
+    AreaStatisticsRecorded(**meta(), area_code=AreaCode("140902"), year=2024, ev_count=5_000),
     operator(),
-    OperatorUpdated(**meta(), operator=OperatorRecord(operator_id="OP1", name="x")),
+    OperatorUpdated(**meta(), operator=OperatorRecord(operator_id=OperatorId("OP1"), name="x")),
     station(),
     StationUpdated(**meta(), station=station().station),
-    StationRetired(**meta(), station_id="S1", reason="closed"),
+    StationRetired(**meta(), station_id=StationId("S1"), reason="closed"),
     charger(),
     ChargerUpdated(
         **meta(), charger=replace(charger().charger, commissioned_at=T0 - timedelta(days=3))
     ),
-    ChargerRetired(**meta(), charger_id="C1"),
+    ChargerRetired(**meta(), charger_id=ChargerId("C1")),
     SwapStationRegistered(**meta(), swap_station=SWAP),
     SwapStationUpdated(**meta(), swap_station=SWAP),
-    SwapStationRetired(**meta(), swap_station_id="W1"),
+    SwapStationRetired(**meta(), swap_station_id=SwapStationId("W1")),
     SwapStationStatusChanged(
-        **meta(), swap_station_id="W1", status=ConnectorStatus.AVAILABLE, batteries_ready=4
+        **meta(),
+        swap_station_id=SwapStationId("W1"),
+        status=ConnectorStatus.AVAILABLE,
+        batteries_ready=4,
     ),
-    BatterySwapped(**meta(), swap_station_id="W1", swap_id="X1", energy_wh=40_000),
-    ChargerPresenceChanged(**meta(), charger_id="C1", online=True),
+    BatterySwapped(**meta(), swap_station_id=SwapStationId("W1"), swap_id="X1", energy_wh=40_000),
+    ChargerPresenceChanged(**meta(), charger_id=ChargerId("C1"), online=True),
     ConnectorStatusChanged(
-        **meta(), connector_id="C1-1-1", status=ConnectorStatus.FAULTED, error_code="GroundFailure"
+        **meta(),
+        connector_id=ConnectorId("C1-1-1"),
+        status=ConnectorStatus.FAULTED,
+        error_code="GroundFailure",
     ),
     MeterSampled(
         **meta(),
-        connector_id="C1-1-1",
+        connector_id=ConnectorId("C1-1-1"),
         energy_register_wh=10**9,
         power_w=1,
         soc_percent=55.5,
@@ -169,26 +186,28 @@ SAMPLES: list[Event] = [
     ),
     SessionStarted(
         **meta(),
-        session_id="T1",
-        connector_id="C1-1-1",
+        session_id=SessionId("T1"),
+        connector_id=ConnectorId("C1-1-1"),
         meter_start_wh=0,
         flags=(SessionFlag.STARTED_OFFLINE,),
     ),
-    SessionUpdated(**meta(), session_id="T1", energy_wh=5, cost=Money.of("1.234567")),
-    SessionEnded(**meta(), session_id="T1", meter_stop_wh=9, cost=Money.of("9.99", "EUR")),
+    SessionUpdated(**meta(), session_id=SessionId("T1"), energy_wh=5, cost=Money.of("1.234567")),
+    SessionEnded(
+        **meta(), session_id=SessionId("T1"), meter_stop_wh=9, cost=Money.of("9.99", "EUR")
+    ),
     AlarmRaised(
         **meta(),
-        alarm_id="A1",
+        alarm_id=AlarmId("A1"),
         target_kind=TargetKind.CONNECTOR,
         target_id="C1-1-1",
         code="HighTemperature",
         severity=Severity.CRITICAL,
     ),
-    AlarmAcknowledged(**meta(), alarm_id="A1", by="inspector"),
-    AlarmCleared(**meta(), alarm_id="A1"),
+    AlarmAcknowledged(**meta(), alarm_id=AlarmId("A1"), by="inspector"),
+    AlarmCleared(**meta(), alarm_id=AlarmId("A1")),
     OrderIssued(
         **meta(),
-        order_id="O1",
+        order_id=OrderId("O1"),
         kind=OrderKind.STOP,
         target_kind=TargetKind.CHARGER,
         target_id="C1",
@@ -196,7 +215,7 @@ SAMPLES: list[Event] = [
     ),
     OrderAcknowledged(
         **meta(),
-        order_id="O1",
+        order_id=OrderId("O1"),
         outcome=OrderOutcome.ACCEPTED,
         detail='{"status": "Accepted"}',
         answer='{"status": "Accepted"}',
@@ -204,7 +223,7 @@ SAMPLES: list[Event] = [
     TargetSet(
         **meta(),
         target_id="t",
-        area_code="140900",
+        area_code=AreaCode("140900"),
         metric="public_piles",
         value=Decimal("6000"),
         year=2025,
@@ -212,7 +231,7 @@ SAMPLES: list[Event] = [
     PlanningScenarioSaved(
         **meta(),
         scenario_id="140900|fast growth",
-        area_code="140900",
+        area_code=AreaCode("140900"),
         name="fast growth",
         parameters='{"name": "fast growth", "area": "140900", "year": 2025, "growth": 0.3}',
         saved_by="regulator 1",
@@ -220,14 +239,14 @@ SAMPLES: list[Event] = [
     PolicyPackLoaded(
         **meta(),
         pack_id="xinzhou",
-        region_code="140900",
+        region_code=AreaCode("140900"),
         version=date(2023, 3, 1),
         title="忻州",
         text='id = "xinzhou"',
     ),
     StationPricesPublished(
         **meta(),
-        station_id="S1",
+        station_id=StationId("S1"),
         periods=(
             TariffPeriod(start=time(0), energy_price=Decimal("0.35"), service_price=Decimal("0.4")),
             TariffPeriod(start=time(8), energy_price=Decimal("0.95"), service_price=Decimal("0.6")),
@@ -236,7 +255,7 @@ SAMPLES: list[Event] = [
     ),
     SessionBilled(
         **meta(),
-        session_id="T1",
+        session_id=SessionId("T1"),
         bill=Bill(
             energy_wh=10_000,
             energy_amount=Decimal("3.5"),
@@ -258,7 +277,7 @@ SAMPLES: list[Event] = [
     ChargeOrdersReconciled(
         **meta(),
         reconciliation_id="R1",
-        operator_id="OP1",
+        operator_id=OperatorId("OP1"),
         period_start=T0,
         period_end=T0,
         stated_orders=2,
@@ -271,11 +290,11 @@ SAMPLES: list[Event] = [
     ),
     EnergyStatsReported(
         **meta(),
-        station_id="S1",
+        station_id=StationId("S1"),
         day_from=date(2025, 5, 1),
         day_to=date(2025, 5, 31),
         energy_wh=5_000_000,
-        connectors=(("C1-1-1", 5_000_000),),
+        connectors=((ConnectorId("C1-1-1"), 5_000_000),),
     ),
     OutageExcluded(
         **meta(),
@@ -291,7 +310,7 @@ SAMPLES: list[Event] = [
     OutageExclusionWithdrawn(**meta(), exclusion_id="X1", by="inspector", note="wrong"),
     BatteryReported(
         **meta(),
-        connector_id="C1-1-1",
+        connector_id=ConnectorId("C1-1-1"),
         soc_percent=62.5,
         voltage_v=380.0,
         current_a=60.0,
@@ -302,10 +321,10 @@ SAMPLES: list[Event] = [
         temperature_min_c=30.0,
         temperature_limit_c=55.0,
     ),
-    ParkingReported(**meta(), connector_id="C1-1-1", occupied=True, locked=False),
+    ParkingReported(**meta(), connector_id=ConnectorId("C1-1-1"), occupied=True, locked=False),
     SwapBatteriesReported(
         **meta(),
-        swap_station_id="W1",
+        swap_station_id=SwapStationId("W1"),
         packs=(
             BatteryPack("B1", PackState.READY, soh_percent=93.5, soc_percent=98.0, cycles=410),
             BatteryPack("B2", PackState.CHARGING, soh_percent=78.0),
@@ -315,9 +334,9 @@ SAMPLES: list[Event] = [
         **meta(),
         incident_id="I1",
         kind=IncidentKind.FIRE,
-        station_id="S1",
-        charger_id="C1",
-        connector_id="C1-1-1",
+        station_id=StationId("S1"),
+        charger_id=ChargerId("C1"),
+        connector_id=ConnectorId("C1-1-1"),
         injuries=1,
         description="枪头起火",
         reported_by="inspector",
@@ -344,17 +363,19 @@ SAMPLES: list[Event] = [
     InspectionRecorded(
         **meta(),
         draw_id="D1",
-        station_id="S1",
+        station_id=StationId("S1"),
         result=InspectionResult.RECTIFY,
         findings="消防器材过期",
         by="inspector",
         rectify_by=date(2025, 7, 1),
     ),
-    InspectionRectified(**meta(), draw_id="D1", station_id="S1", note="已更换", by="inspector"),
+    InspectionRectified(
+        **meta(), draw_id="D1", station_id=StationId("S1"), note="已更换", by="inspector"
+    ),
     CreditPenalized(
         **meta(),
         penalty_id="P1",
-        operator_id="OP1",
+        operator_id=OperatorId("OP1"),
         points=5,
         reason="抽查不合格，逾期未整改",
         basis="双随机抽查 D1",
@@ -374,19 +395,21 @@ SAMPLES: list[Event] = [
         basis="忻州市充电基础设施示范名单",
         by="inspector",
     ),
-    StationNoticed(**meta(), station_id="S1", code="event 3/3001", info="停车场附近施工"),
+    StationNoticed(
+        **meta(), station_id=StationId("S1"), code="event 3/3001", info="停车场附近施工"
+    ),
     EquipmentNoticed(
         **meta(),
-        charger_id="C1",
+        charger_id=ChargerId("C1"),
         kind=NoticeKind.SECURITY,
         code="FirmwareUpdated",
-        connector_id="C1-1-1",
+        connector_id=ConnectorId("C1-1-1"),
         severity=3,
     ),
     ZombieDetected(
         **meta(),
         case_id="Z1",
-        charger_id="C1",
+        charger_id=ChargerId("C1"),
         rules=(ZombieRule.NEVER_CONNECTED, ZombieRule.LONG_DOWN),
         since=T0,
         evidence="no contact",
@@ -404,14 +427,14 @@ SAMPLES: list[Event] = [
         target_id="S1",
         reason="fire risk",
         issued_by="bureau",
-        alarm_id="A1",
+        alarm_id=AlarmId("A1"),
     ),
     StopOrderRectificationReported(**meta(), stop_id="P1", note="cable replaced", by="jinbei"),
     StopOrderLifted(**meta(), stop_id="P1", by="bureau", reason="rectified"),
     TariffPublished(
         **meta(),
         tariff_id="CN*XZP*T1",
-        operator_id="OP1",
+        operator_id=OperatorId("OP1"),
         currency="CNY",
         elements=(
             TariffElement(
@@ -427,21 +450,25 @@ SAMPLES: list[Event] = [
         valid_from=T0,
     ),
     TariffWithdrawn(**meta(), tariff_id="CN*XZP*T1"),
-    ConnectorTariffsSet(**meta(), connector_id="C1-1-1", tariff_ids=("CN*XZP*T1",)),
+    ConnectorTariffsSet(**meta(), connector_id=ConnectorId("C1-1-1"), tariff_ids=("CN*XZP*T1",)),
     ChargeDetailRecorded(
         **meta(),
         cdr_id="CN*XZP*CDR1",
-        connector_id="C1-1-1",
+        connector_id=ConnectorId("C1-1-1"),
         started_at=T0,
         ended_at=T0 + timedelta(minutes=40),
         energy_wh=21_500,
         cost=Money.of("25.80"),
         cost_incl_vat=Decimal("29.15"),
-        session_id="T1",
+        session_id=SessionId("T1"),
         tariff_ids=("CN*XZP*T1",),
     ),
     ChargerDataTransferred(
-        **meta(), charger_id="C1", vendor_id="com.example", message_id="Diag", data='{"t": 41.5}'
+        **meta(),
+        charger_id=ChargerId("C1"),
+        vendor_id="com.example",
+        message_id="Diag",
+        data='{"t": 41.5}',
     ),
     ObjectStated(
         **meta(),
@@ -452,7 +479,7 @@ SAMPLES: list[Event] = [
     ),
     ChargerInventoryReported(
         **meta(),
-        charger_id="C2",
+        charger_id=ChargerId("C2"),
         vendor="Peer",
         model="M2",
         serial_number="SN-2",
@@ -474,7 +501,7 @@ SAMPLES: list[Event] = [
     ),
     GridConnectionStated(
         **meta(),
-        station_id="S1",
+        station_id=StationId("S1"),
         valid_from=T0,
         capacity_w=200_000,
         capacity_va=250_000,
@@ -485,7 +512,7 @@ SAMPLES: list[Event] = [
     ),
     ChargingNeedsStated(
         **meta(),
-        session_id="T1",
+        session_id=SessionId("T1"),
         energy_wh=30_000,
         departure_at=T0 + timedelta(hours=8),
         max_power_w=7_000,
@@ -526,7 +553,7 @@ SAMPLES: list[Event] = [
     ),
     StationPublicHoursSet(
         **meta(),
-        station_id="S1",
+        station_id=StationId("S1"),
         hours="Mo-Fr 18:00-08:00; Sa-Su 00:00-24:00",
         set_by="xinfu-bureau",
         note="机关单位内部充电桩错时开放",
@@ -538,7 +565,7 @@ SAMPLES: list[Event] = [
         **meta(),
         dispute_id="ocpi:S1",
         disputed_session="S1",
-        operator_id="OP1",
+        operator_id=OperatorId("OP1"),
         origin="ocpi",
         document_id="CN*ABC*CDR1",
         stated_energy_wh=12_500,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from chargenet.analytics.alarms import AlarmEngine, AlarmRules, OpenAlarm
@@ -13,6 +14,7 @@ from chargenet.core.events import (
     Event,
     MeterSampled,
 )
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.oversight import NoticeKind
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.core.supervision import Severity, TargetKind
@@ -28,10 +30,12 @@ def at(minutes: float) -> datetime:
 def status(
     minutes: float, s: S, code: str | None = None, cid: str = "C1-1-1"
 ) -> ConnectorStatusChanged:
-    return ConnectorStatusChanged(**meta(at(minutes)), connector_id=cid, status=s, error_code=code)
+    return ConnectorStatusChanged(
+        **meta(at(minutes)), connector_id=ConnectorId(cid), status=s, error_code=code
+    )
 
 
-def run(engine: AlarmEngine, events: list[Event]) -> list[Event]:
+def run(engine: AlarmEngine, events: Sequence[Event]) -> list[Event]:
     out: list[Event] = []
     for e in events:
         produced = engine.observe(e, e.occurred_at)
@@ -82,7 +86,9 @@ def test_temperature_alarms_clear_only_below_the_hysteresis_band() -> None:
     engine = AlarmEngine(AlarmRules(over_temperature_c=90, temperature_hysteresis_c=10))
 
     def temp(minutes: float, c: float) -> MeterSampled:
-        return MeterSampled(**meta(at(minutes)), connector_id="C1-1-1", temperature_c=c)
+        return MeterSampled(
+            **meta(at(minutes)), connector_id=ConnectorId("C1-1-1"), temperature_c=c
+        )
 
     out = run(engine, [temp(0, 85), temp(1, 92), temp(2, 95), temp(3, 84), temp(4, 79.5)])
     assert [(type(e).__name__, e.occurred_at) for e in out] == [
@@ -95,7 +101,7 @@ def test_over_current_is_judged_against_the_connectors_rating() -> None:
     engine = AlarmEngine(AlarmRules(), rated_current_a={"C1-1-1": 100})
 
     def amps(minutes: float, a: float, cid: str = "C1-1-1") -> MeterSampled:
-        return MeterSampled(**meta(at(minutes)), connector_id=cid, current_a=a)
+        return MeterSampled(**meta(at(minutes)), connector_id=ConnectorId(cid), current_a=a)
 
     out = run(engine, [amps(0, 109), amps(1, 111), amps(2, 500, "UNRATED"), amps(3, 100)])
     assert [(type(e).__name__, e.occurred_at) for e in out] == [
@@ -112,7 +118,7 @@ def test_notices_raise_by_code_or_by_their_severity_and_clear_when_cleared() -> 
     ) -> EquipmentNoticed:
         return EquipmentNoticed(
             **meta(at(minutes)),
-            charger_id="C1",
+            charger_id=ChargerId("C1"),
             kind=NoticeKind.MONITORING,
             code=code,
             cleared=cleared,
@@ -169,7 +175,7 @@ def test_a_chargers_own_status_raises_mapped_alarms_and_its_return_clears_only_t
     def charger_status(minutes: float, code: str, severity: int = 2) -> EquipmentNoticed:
         return EquipmentNoticed(
             **meta(at(minutes)),
-            charger_id="C1",
+            charger_id=ChargerId("C1"),
             kind=NoticeKind.STATUS,
             code=code,
             cleared=code == "NoError",
@@ -177,7 +183,10 @@ def test_a_chargers_own_status_raises_mapped_alarms_and_its_return_clears_only_t
         )
 
     tamper = EquipmentNoticed(
-        **meta(at(0)), charger_id="C1", kind=NoticeKind.SECURITY, code="TamperDetectionActivated"
+        **meta(at(0)),
+        charger_id=ChargerId("C1"),
+        kind=NoticeKind.SECURITY,
+        code="TamperDetectionActivated",
     )
     out = run(
         engine,

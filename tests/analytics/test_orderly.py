@@ -1,11 +1,14 @@
 """The orderly-charging scheduler: limits, phases, minimum current, prices, fairness."""
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 from chargenet.analytics.orderly import (
     Need,
     Node,
+    Plan,
     Problem,
     load_w,
     plan_greedy,
@@ -14,6 +17,7 @@ from chargenet.analytics.orderly import (
 )
 
 HOUR = 3600.0
+Solver = Callable[[Problem], Plan | None]
 SOLVERS = [pytest.param(plan_lp, id="lp"), pytest.param(plan_greedy, id="greedy")]
 
 
@@ -28,14 +32,14 @@ def _flat(n: int) -> list[float]:
     return [1.0] * n
 
 
-def _solve(solver, problem):  # type: ignore[no-untyped-def]
+def _solve(solver: Solver, problem: Problem) -> Plan:
     result = solver(problem)
     assert result is not None
     return result
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_no_phase_of_the_site_is_loaded_beyond_its_share_in_any_slot(solver) -> None:  # type: ignore[no-untyped-def]
+def test_no_phase_of_the_site_is_loaded_beyond_its_share_in_any_slot(solver: Solver) -> None:
     site = Node(node_id="site", limit_w=30000.0, phases=3)
     needs = [_need(f"s{i}", phase=i % 3) for i in range(12)] + [
         _need("tri", phases=3, max_w=22000.0)
@@ -49,7 +53,7 @@ def test_no_phase_of_the_site_is_loaded_beyond_its_share_in_any_slot(solver) -> 
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_a_shared_feeder_holds_its_stations_together(solver) -> None:  # type: ignore[no-untyped-def]
+def test_a_shared_feeder_holds_its_stations_together(solver: Solver) -> None:
     nodes = [
         Node(node_id="feeder", limit_w=20000.0, phases=1),
         Node(node_id="a", limit_w=15000.0, phases=1, parent="feeder"),
@@ -66,7 +70,7 @@ def test_a_shared_feeder_holds_its_stations_together(solver) -> None:  # type: i
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_a_session_draws_nothing_or_at_least_its_minimum(solver) -> None:  # type: ignore[no-untyped-def]
+def test_a_session_draws_nothing_or_at_least_its_minimum(solver: Solver) -> None:
     site = Node(node_id="site", limit_w=10000.0, phases=1)
     needs = [_need(f"s{i}", min_w=1380.0, max_w=7000.0) for i in range(9)]
     problem = Problem(needs, [site], [900.0] * 4, _flat(4))
@@ -76,7 +80,7 @@ def test_a_session_draws_nothing_or_at_least_its_minimum(solver) -> None:  # typ
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_energy_that_can_wait_for_the_valley_waits(solver) -> None:  # type: ignore[no-untyped-def]
+def test_energy_that_can_wait_for_the_valley_waits(solver: Solver) -> None:
     site = Node(node_id="site", limit_w=50000.0, phases=1)
     prices = [1.2] * 4 + [0.3] * 8  # peak now, valley from the fifth hour
     needs = [_need("s", energy_wh=14000.0, departure_s=12 * HOUR)]
@@ -87,7 +91,7 @@ def test_energy_that_can_wait_for_the_valley_waits(solver) -> None:  # type: ign
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_energy_that_cannot_wait_is_delivered_before_departure(solver) -> None:  # type: ignore[no-untyped-def]
+def test_energy_that_cannot_wait_is_delivered_before_departure(solver: Solver) -> None:
     site = Node(node_id="site", limit_w=50000.0, phases=1)
     prices = [1.2] * 3 + [0.3] * 9
     needs = [_need("s", energy_wh=14000.0, departure_s=2 * HOUR)]
@@ -250,7 +254,7 @@ def test_sites_the_lp_budget_did_not_reach_are_planned_greedily_the_rest_by_the_
     problem = Problem(needs, nodes, [900.0] * 8, _flat(8))
     solve = orderly._plan_lp_tree
 
-    def slow_on_b(sub: Problem, left: float):  # type: ignore[no-untyped-def]
+    def slow_on_b(sub: Problem, left: float) -> Plan | None:
         return None if any(n.node == "b" for n in sub.needs) else solve(sub, left)
 
     monkeypatch.setattr(orderly, "_plan_lp_tree", slow_on_b)

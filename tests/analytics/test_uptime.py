@@ -20,8 +20,8 @@ from chargenet.kit.timeutil import to_micros
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI).astimezone(UTC)
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
 
 
 def fleet(n: int = 1, registered: datetime | None = None) -> uptime.Fleet:
@@ -413,10 +413,10 @@ def _batches(
         local_conn[conns] = np.arange(len(conns))
 
         def pick(
-            conn: uptime.I64, *columns: uptime.I64, renumber: uptime.I64 = local_conn
-        ) -> list[uptime.I64]:
+            conn: uptime.I64, a: uptime.I64, b: uptime.I64, renumber: uptime.I64 = local_conn
+        ) -> tuple[uptime.I64, uptime.I64, uptime.I64]:
             keep = renumber[conn] >= 0
-            return [renumber[conn[keep]], *(c[keep] for c in columns)]
+            return renumber[conn[keep]], a[keep], b[keep]
 
         s = pick(r.status_conn, r.status_at, r.status_code)
         p_keep = np.isin(r.presence_charger, chargers)

@@ -26,6 +26,7 @@ from chargenet.core.events import (
     SessionEnded,
     SessionStarted,
 )
+from chargenet.core.ids import ChargerId, ConnectorId, SessionId
 from chargenet.core.oversight import ExclusionReason
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.core.supervision import TargetKind
@@ -53,42 +54,65 @@ def world(tmp_path: Path) -> Iterator[Platform]:
     p.ingestor.ingest(
         [
             *(
-                ChargerPresenceChanged(**meta(APRIL), charger_id=c, online=True)
+                ChargerPresenceChanged(**meta(APRIL), charger_id=ChargerId(c), online=True)
                 for c in ("C1", "C9")
             ),
             *(
-                ConnectorStatusChanged(**meta(APRIL), connector_id=c, status=S.AVAILABLE)
+                ConnectorStatusChanged(
+                    **meta(APRIL), connector_id=ConnectorId(c), status=S.AVAILABLE
+                )
                 for c in ("C1-1-1", "C1-2-1", "C9-1-1", "C9-2-1")
             ),
             # Port C1-1: faulted four hours on 10 May, one of them the utility's.
             ConnectorStatusChanged(
-                **meta(local(5, 10, 10)), connector_id="C1-1-1", status=S.FAULTED
+                **meta(local(5, 10, 10)), connector_id=ConnectorId("C1-1-1"), status=S.FAULTED
             ),
             ConnectorStatusChanged(
-                **meta(local(5, 10, 14)), connector_id="C1-1-1", status=S.AVAILABLE
+                **meta(local(5, 10, 14)), connector_id=ConnectorId("C1-1-1"), status=S.AVAILABLE
             ),
             # Port C1-2: out of service across the quarter's end, 30 June 22:00 to 02:00.
             ConnectorStatusChanged(
-                **meta(local(6, 30, 22)), connector_id="C1-2-1", status=S.UNAVAILABLE
+                **meta(local(6, 30, 22)), connector_id=ConnectorId("C1-2-1"), status=S.UNAVAILABLE
             ),
             ConnectorStatusChanged(
-                **meta(local(7, 1, 2)), connector_id="C1-2-1", status=S.AVAILABLE
+                **meta(local(7, 1, 2)), connector_id=ConnectorId("C1-2-1"), status=S.AVAILABLE
             ),
             # Two sessions in the quarter: one ends normally, one by an emergency stop.
-            SessionStarted(**meta(local(5, 2, 9)), session_id="T1", connector_id="C1-1-1"),
+            SessionStarted(
+                **meta(local(5, 2, 9)),
+                session_id=SessionId("T1"),
+                connector_id=ConnectorId("C1-1-1"),
+            ),
             MeterSampled(
-                **meta(local(5, 2, 9)), connector_id="C1-1-1", session_id="T1", power_w=55_000
+                **meta(local(5, 2, 9)),
+                connector_id=ConnectorId("C1-1-1"),
+                session_id=SessionId("T1"),
+                power_w=55_000,
             ),
             SessionEnded(
-                **meta(local(5, 2, 10)), session_id="T1", energy_wh=12_345, stop_reason="Local"
+                **meta(local(5, 2, 10)),
+                session_id=SessionId("T1"),
+                energy_wh=12_345,
+                stop_reason="Local",
             ),
-            SessionStarted(**meta(local(6, 3, 9)), session_id="T2", connector_id="C9-1-1"),
+            SessionStarted(
+                **meta(local(6, 3, 9)),
+                session_id=SessionId("T2"),
+                connector_id=ConnectorId("C9-1-1"),
+            ),
             SessionEnded(
-                **meta(local(6, 3, 9)), session_id="T2", energy_wh=10, stop_reason="EmergencyStop"
+                **meta(local(6, 3, 9)),
+                session_id=SessionId("T2"),
+                energy_wh=10,
+                stop_reason="EmergencyStop",
             ),
             # Ended in July: the next quarter's.
-            SessionStarted(**meta(local(7, 2, 9)), session_id="T3", connector_id="C9-1-1"),
-            SessionEnded(**meta(local(7, 2, 10)), session_id="T3", energy_wh=5_000),
+            SessionStarted(
+                **meta(local(7, 2, 9)),
+                session_id=SessionId("T3"),
+                connector_id=ConnectorId("C9-1-1"),
+            ),
+            SessionEnded(**meta(local(7, 2, 10)), session_id=SessionId("T3"), energy_wh=5_000),
         ]
     )
     loop = asyncio.new_event_loop()

@@ -16,6 +16,7 @@ from chargenet.app.finder_feed import follow
 from chargenet.bootstrap import Platform
 from chargenet.core.access import ANONYMOUS, Principal, Role
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus
 from tests.builders import at, charger, meta, small_world, station
 
@@ -154,7 +155,7 @@ def test_the_index_follows_the_bus(platform: Platform) -> None:
         [
             *small_world(),
             ConnectorStatusChanged(
-                **meta(at(1)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(1)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.AVAILABLE
             ),
         ]
     )
@@ -175,9 +176,11 @@ def test_the_index_follows_the_bus(platform: Platform) -> None:
             platform.ingestor.ingest,
             [
                 ConnectorStatusChanged(
-                    **meta(at(2)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+                    **meta(at(2)),
+                    connector_id=ConnectorId("C1-1-1"),
+                    status=ConnectorStatus.CHARGING,
                 ),
-                ChargerPresenceChanged(**meta(at(2)), charger_id="C1", online=True),
+                ChargerPresenceChanged(**meta(at(2)), charger_id=ChargerId("C1"), online=True),
                 station("S9", lat=38.5, lon=112.75),
                 charger("C9", "S9"),
             ],

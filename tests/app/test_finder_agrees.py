@@ -26,6 +26,7 @@ from chargenet.app.finder_feed import apply
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged, Event
+from chargenet.core.ids import ChargerId
 from chargenet.core.status import ConnectorStatus
 from chargenet.entrypoints.web import create_app
 from tests.builders import at, charger, meta, small_world, station
@@ -69,7 +70,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
 
 
 def submit(client: TestClient, platform: Platform, events: list[Event]) -> None:
-    client.portal.call(platform.pipeline.submit, events)  # type: ignore[union-attr]
+    assert client.portal is not None  # inside the client's `with` block
+    client.portal.call(platform.pipeline.submit, events)
 
 
 def wait_for(condition: Callable[[], bool]) -> None:
@@ -94,7 +96,9 @@ def events_of(run: list[tuple[str, Any, Any, int]], site: str) -> list[Event]:
             )
         elif kind == "presence":
             charger_id = f"{site}{'AB'[which]}"
-            out.append(ChargerPresenceChanged(**meta(when), charger_id=charger_id, online=value))
+            out.append(
+                ChargerPresenceChanged(**meta(when), charger_id=ChargerId(charger_id), online=value)
+            )
         elif out:
             earlier = out[which % len(out)]
             out.append(earlier if value else replace(earlier, event_id=meta()["event_id"]))

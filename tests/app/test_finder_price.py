@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from chargenet.app.finder import LiveIndex, Price
 from chargenet.bootstrap import Platform
+from chargenet.core.ids import StationId
 from chargenet.core.tariffs import DayTariff, TariffPeriod
 
 
@@ -17,7 +18,7 @@ def _period(start: int, energy: str, service: str) -> TariffPeriod:
     )
 
 
-def _tariff(**kw: date) -> DayTariff:
+def _tariff(valid_from: date | None = None) -> DayTariff:
     return DayTariff(
         periods=(
             TariffPeriod(
@@ -27,7 +28,7 @@ def _tariff(**kw: date) -> DayTariff:
                 start=time(8), energy_price=Decimal("0.90"), service_price=Decimal("0.60")
             ),
         ),
-        **kw,
+        valid_from=valid_from,
     )
 
 
@@ -55,7 +56,9 @@ def test_a_published_tcec_policy_reaches_the_finders_tariffs(platform: Platform)
     from tests.builders import meta, small_world
 
     policy = StationPricesPublished(
-        **meta(), station_id="S1", periods=(_period(0, "0.30", "0.40"), _period(8, "0.90", "0.60"))
+        **meta(),
+        station_id=StationId("S1"),
+        periods=(_period(0, "0.30", "0.40"), _period(8, "0.90", "0.60")),
     )
     assert all(o.ok for o in platform.ingestor.ingest([*small_world(), policy]))
     tariffs = DashboardQueries(platform.store.read_engine, platform.read).station_tariffs()

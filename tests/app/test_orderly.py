@@ -8,17 +8,23 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chargenet.bootstrap import Platform
-from chargenet.core.events import SessionEnded, SessionStarted
+from chargenet.core.events import Event, SessionEnded, SessionStarted
+from chargenet.core.ids import ConnectorId, SessionId, StationId
 from tests.builders import meta, small_world
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
 
-def _session(sid: str, connector: str, start: datetime, hours: float, wh: int) -> list[object]:
+def _session(sid: str, connector: str, start: datetime, hours: float, wh: int) -> list[Event]:
     end = start + timedelta(hours=hours)
     return [
-        SessionStarted(**meta(start), session_id=sid, connector_id=connector, meter_start_wh=0),
-        SessionEnded(**meta(end), session_id=sid, meter_stop_wh=wh),
+        SessionStarted(
+            **meta(start),
+            session_id=SessionId(sid),
+            connector_id=ConnectorId(connector),
+            meter_start_wh=0,
+        ),
+        SessionEnded(**meta(end), session_id=SessionId(sid), meter_stop_wh=wh),
     ]
 
 
@@ -65,9 +71,17 @@ def test_sessions_on_chargers_without_profiles_are_planned_but_sent_nothing(
             station(),
             charger(protocol=None),  # reported by an operator platform, not over OCPP
             GridConnectionStated(
-                **meta(now), station_id="S1", valid_from=now - timedelta(hours=1), capacity_w=50_000
+                **meta(now),
+                station_id=StationId("S1"),
+                valid_from=now - timedelta(hours=1),
+                capacity_w=50_000,
             ),
-            SessionStarted(**meta(now), session_id="T1", connector_id="C1-1-1", meter_start_wh=0),
+            SessionStarted(
+                **meta(now),
+                session_id=SessionId("T1"),
+                connector_id=ConnectorId("C1-1-1"),
+                meter_start_wh=0,
+            ),
         ]
     )
 
@@ -105,12 +119,20 @@ def test_a_vehicle_may_give_back_only_where_its_chargers_protocol_carries_discha
             station(),
             charger(protocol="ocpp1.6"),
             GridConnectionStated(
-                **meta(now), station_id="S1", valid_from=now - timedelta(hours=1), capacity_w=50_000
+                **meta(now),
+                station_id=StationId("S1"),
+                valid_from=now - timedelta(hours=1),
+                capacity_w=50_000,
             ),
-            SessionStarted(**meta(now), session_id="T1", connector_id="C1-1-1", meter_start_wh=0),
+            SessionStarted(
+                **meta(now),
+                session_id=SessionId("T1"),
+                connector_id=ConnectorId("C1-1-1"),
+                meter_start_wh=0,
+            ),
             ChargingNeedsStated(
                 **meta(now),
-                session_id="T1",
+                session_id=SessionId("T1"),
                 energy_wh=20_000,
                 discharge_max_w=7_000,
                 dischargeable_wh=10_000,

@@ -11,7 +11,9 @@ import pytest
 
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ChargingNeedsStated, Event, SessionStarted
+from chargenet.core.ids import ConnectorId, SessionId
 from chargenet.kit.clock import FixedClock
+from tests.builders import Meta, meta
 from tests.orderly_world import (
     EVENT_END,
     EVENT_START,
@@ -103,11 +105,16 @@ def test_flexibility_counts_what_sessions_can_defer_and_what_arrivals_will_bring
         [
             *grid_world(),
             *_arrivals_at_s2(now),
-            SessionStarted(**_at(now), session_id="T1", connector_id="C1-1-1", meter_start_wh=0),
+            SessionStarted(
+                **_at(now),
+                session_id=SessionId("T1"),
+                connector_id=ConnectorId("C1-1-1"),
+                meter_start_wh=0,
+            ),
             # 210 kWh in 4 h at up to 60 kW: full power for 3.5 h, 30 kWh of slack.
             ChargingNeedsStated(
                 **_at(now),
-                session_id="T1",
+                session_id=SessionId("T1"),
                 energy_wh=210_000,
                 departure_at=now + timedelta(hours=4),
             ),
@@ -126,9 +133,7 @@ def test_flexibility_counts_what_sessions_can_defer_and_what_arrivals_will_bring
     assert [h["flexible_w"] for h in only_s1] == [30_000, 30_000]
 
 
-def _at(when: datetime) -> dict[str, object]:
-    from tests.builders import meta
-
+def _at(when: datetime) -> Meta:
     return meta(when)
 
 

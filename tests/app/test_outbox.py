@@ -9,6 +9,7 @@ from datetime import timedelta
 from chargenet.app.outbox import Backoff, DeliveryRecord, NewDelivery, OutboxWorker, Sent
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ConnectorStatusChanged
+from chargenet.core.ids import ConnectorId
 from chargenet.core.status import ConnectorStatus
 from chargenet.kit.clock import FixedClock
 from tests.builders import T0, meta, small_world
@@ -16,7 +17,9 @@ from tests.builders import T0, meta, small_world
 
 def status(event_id: str, connector: str = "C1-1-1") -> ConnectorStatusChanged:
     return ConnectorStatusChanged(
-        **meta(T0, event_id=event_id), connector_id=connector, status=ConnectorStatus.CHARGING
+        **meta(T0, event_id=event_id),
+        connector_id=ConnectorId(connector),
+        status=ConnectorStatus.CHARGING,
     )
 
 

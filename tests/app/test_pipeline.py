@@ -10,6 +10,7 @@ from chargenet.app.ingest import Disposition, EventIngestor, Outcome
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ConnectorStatusChanged, Event
+from chargenet.core.ids import ConnectorId, EventId
 from chargenet.core.status import ConnectorStatus
 from tests.builders import at, meta, small_world
 
@@ -23,7 +24,7 @@ def test_concurrent_producers_are_written_in_few_batches(platform: Platform) -> 
         for i in range(20):
             event = ConnectorStatusChanged(
                 **meta(at(n * 100 + i)),
-                connector_id="C1-1-1",
+                connector_id=ConnectorId("C1-1-1"),
                 status=statuses[(n + i) % len(statuses)],
             )
             results += await platform.pipeline.submit([event])
@@ -49,7 +50,7 @@ class Flaky(EventIngestor):
     def __init__(self, inner: EventIngestor) -> None:
         self.inner = inner
 
-    def ingest(self, events: Sequence[Event], **kw: object) -> list[Outcome]:  # type: ignore[override]
+    def ingest(self, events: Sequence[Event], **kw: object) -> list[Outcome]:
         if any(getattr(e, "connector_id", "") == "poison" for e in events):
             raise OSError("disk I/O error")
         return self.inner.ingest(events)
@@ -59,10 +60,10 @@ def test_a_failing_batch_fails_its_callers_and_the_writer_carries_on(platform: P
     platform.ingestor.ingest(small_world())
     pipeline = IngestPipeline(Flaky(platform.ingestor))
     good = ConnectorStatusChanged(
-        **meta(at(1)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+        **meta(at(1)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.AVAILABLE
     )
     bad = ConnectorStatusChanged(
-        **meta(at(2)), connector_id="poison", status=ConnectorStatus.AVAILABLE
+        **meta(at(2)), connector_id=ConnectorId("poison"), status=ConnectorStatus.AVAILABLE
     )
 
     async def scenario() -> tuple[str, list[Outcome]]:
@@ -89,7 +90,9 @@ def test_a_stopped_pipeline_starts_again(platform: Platform) -> None:
         await platform.start()
         try:
             event = ConnectorStatusChanged(
-                **meta(at(minute)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(minute)),
+                connector_id=ConnectorId("C1-1-1"),
+                status=ConnectorStatus.AVAILABLE,
             )
             return await platform.pipeline.submit([event])
         finally:
@@ -108,15 +111,15 @@ def test_a_writer_process_stores_and_this_process_publishes(sqlite_url: str) -> 
     platform = bootstrap(Settings(database_url=sqlite_url, ingest_writer="process"))
     platform.ingestor.ingest(small_world())
 
-    async def scenario() -> tuple[list[Outcome], list[str]]:
+    async def scenario() -> tuple[list[Outcome], list[EventId]]:
         await platform.start()
         sub = platform.bus.subscribe()
         try:
             good = ConnectorStatusChanged(
-                **meta(at(1)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+                **meta(at(1)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.CHARGING
             )
             bad = ConnectorStatusChanged(
-                **meta(at(2)), connector_id="nope", status=ConnectorStatus.CHARGING
+                **meta(at(2)), connector_id=ConnectorId("nope"), status=ConnectorStatus.CHARGING
             )
             outcomes = await platform.pipeline.submit([good, bad])
             heard = [(await asyncio.wait_for(sub.get(), 5)).event_id]
@@ -144,7 +147,7 @@ def test_a_writer_process_queues_deliveries_with_their_events(sqlite_url: str) -
     platform = bootstrap(settings)
     platform.ingestor.ingest(small_world())
     change = ConnectorStatusChanged(
-        **meta(at(1)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+        **meta(at(1)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.CHARGING
     )
     attached = NewDelivery(delivery_id="D1", kind="test.x", destination="OP1", payload="{}")
 

@@ -17,6 +17,7 @@ from chargenet.app.ingest import Disposition
 from chargenet.app.planning import pack_events, shipped_packs
 from chargenet.bootstrap import Platform
 from chargenet.core.events import AreaStatisticsRecorded, ConnectorStatusChanged, Event
+from chargenet.core.ids import AreaCode, ConnectorId
 from chargenet.core.registry.model import SiteCategory
 from chargenet.core.status import ConnectorStatus
 from chargenet.demo.world import data_dir
@@ -95,7 +96,7 @@ def world() -> list[Event]:
             when=when,
         ),
         charger("C2", "S2", guns=2, when=when),
-        AreaStatisticsRecorded(**meta(when), area_code="140902", year=2024, ev_count=40),
+        AreaStatisticsRecorded(**meta(when), area_code=AreaCode("140902"), year=2024, ev_count=40),
     ]
 
 
@@ -161,7 +162,7 @@ def test_a_revision_takes_effect_on_its_own_valid_from_not_on_the_day_it_was_imp
         [row] = city.planning.plan_vs_actual("140902", 2025, metric="new_public_piles", as_of=day)
         return row.target
 
-    assert (in_force(date(2025, 5, 31)), in_force(date(2025, 10, 31))) == (10, 3)
+    assert (in_force(date(2025, 5, 31)), in_force(date(2025, 10, 31))) == (Decimal(10), Decimal(3))
     may = city.planning.progress("140900", 2025, 5)
     xinfu = next(u for u in may["units"] if u["area_code"] == "140902")
     assert [t["target"] for t in xinfu["targets"] if t["target_id"] == target] == [10]
@@ -188,7 +189,11 @@ def test_plan_vs_actual_ratio_and_monthly(city: Platform) -> None:
     load(city, pack_text())
     rows = {r.metric: r for r in city.planning.plan_vs_actual("140902", 2025)}
     ratio = rows["evs_per_public_pile"]
-    assert (ratio.numerator, ratio.denominator, ratio.actual) == (40, 4, Decimal("10.000"))
+    assert (ratio.numerator, ratio.denominator, ratio.actual) == (
+        Decimal(40),
+        Decimal(4),
+        Decimal("10.000"),
+    )
     assert ratio.notes == ["evs at end-2024 (latest known on 2025-07-15; latest_year_end)"]
     assert ratio.status.value == "behind"
     months = city.planning.monthly("140902|new_public_piles|2025")
@@ -242,7 +247,7 @@ def test_coverage_is_kept_until_the_registry_changes_not_while_status_flows(
     city.ingestor.ingest(
         [
             ConnectorStatusChanged(
-                **meta(NOW), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+                **meta(NOW), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.CHARGING
             )
         ]
     )
@@ -300,7 +305,8 @@ def test_the_shipped_packs_load_onto_the_real_areas(
         t for t in stored if t["metric"] == "new_public_piles" and t["area_code"] != "140900"
     ]
     assert sum(t["value"] for t in xinzhou if t["year"] == 2025) == 2158
-    assert platform.read.area("140971")["name_zh"] == "五台山风景名胜区"  # type: ignore[index]
+    wutaishan = platform.read.area("140971")
+    assert wutaishan is not None and wutaishan["name_zh"] == "五台山风景名胜区"
     liuzhou = [
         t for t in stored if t["metric"] == "new_charging_piles" and t["area_code"] != "450200"
     ]

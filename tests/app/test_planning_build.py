@@ -15,6 +15,7 @@ from chargenet.app.planning import pack_events
 from chargenet.app.planning_build import UserInputs, scenario_event, side_by_side
 from chargenet.bootstrap import Platform
 from chargenet.core.events import Source
+from chargenet.core.ids import ConnectorId, SessionId, StationId
 from chargenet.core.planning.scenario import Scenario, ScenarioError
 from tests.app.test_planning import NOW, city, pack_text  # noqa: F401  (the fixture)
 
@@ -166,21 +167,28 @@ def test_a_bad_scenario_is_refused_with_the_field_named(planned: Platform) -> No
 def test_a_county_with_sessions_takes_its_demand_from_them(planned: Platform) -> None:
     from datetime import timedelta
 
-    from chargenet.core.events import SessionEnded, SessionStarted
+    from chargenet.core.events import Event, SessionEnded, SessionStarted
     from tests.builders import meta
 
-    events: list[object] = []
+    events: list[Event] = []
     first = datetime(2025, 5, 1, 11, tzinfo=UTC)  # 19:00 in Shanghai
     for d in range(60):
         start = first + timedelta(days=d)
         sid = f"T{d}"
         events.append(
-            SessionStarted(**meta(start), session_id=sid, connector_id="C1-1-1", meter_start_wh=0)
+            SessionStarted(
+                **meta(start),
+                session_id=SessionId(sid),
+                connector_id=ConnectorId("C1-1-1"),
+                meter_start_wh=0,
+            )
         )
         events.append(
-            SessionEnded(**meta(start + timedelta(hours=1)), session_id=sid, energy_wh=45_000)
+            SessionEnded(
+                **meta(start + timedelta(hours=1)), session_id=SessionId(sid), energy_wh=45_000
+            )
         )
-    outcomes = planned.ingestor.ingest(events)  # type: ignore[arg-type]
+    outcomes = planned.ingestor.ingest(events)
     assert all(o.ok for o in outcomes), [o.reason for o in outcomes if not o.ok]
     model = planned.build.demand(Scenario(name="d", area="140900", year=2025))
     county = model.counties["140902"]
@@ -233,7 +241,7 @@ def test_a_stations_stated_grid_connection_is_the_headroom_an_upgrade_may_use(
     stated = [
         GridConnectionStated(
             **meta(WHEN),
-            station_id=target.id,
+            station_id=StationId(target.id),
             valid_from=WHEN - timedelta(days=days),
             capacity_w=drawn_w + extra_kw * 1000,
         )

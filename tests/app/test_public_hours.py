@@ -24,6 +24,7 @@ from chargenet.core.events import (
     ConnectorStatusChanged,
     StationPublicHoursSet,
 )
+from chargenet.core.ids import ChargerId, ConnectorId, StationId
 from chargenet.core.registry.model import Access, SiteCategory
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.kit.clock import FixedClock
@@ -56,7 +57,9 @@ def world(tmp_path: Path) -> Iterator[Platform]:
 
 
 def hours_set(at: datetime, text: str) -> StationPublicHoursSet:
-    return StationPublicHoursSet(**meta(at), station_id="S1", hours=text, set_by="bureau")
+    return StationPublicHoursSet(
+        **meta(at), station_id=StationId("S1"), hours=text, set_by="bureau"
+    )
 
 
 def index_of(p: Platform) -> LiveIndex:
@@ -70,8 +73,10 @@ def test_the_finder_shows_the_hours_and_hides_the_station_when_it_is_closed(
 ) -> None:
     world.ingestor.ingest(
         [
-            ChargerPresenceChanged(**meta(h(0)), charger_id="C1", online=True),
-            ConnectorStatusChanged(**meta(h(0)), connector_id="C1-1-1", status=S.AVAILABLE),
+            ChargerPresenceChanged(**meta(h(0)), charger_id=ChargerId("C1"), online=True),
+            ConnectorStatusChanged(
+                **meta(h(0)), connector_id=ConnectorId("C1-1-1"), status=S.AVAILABLE
+            ),
         ]
     )
     # Before any public hours: a dedicated station is not the public's.
@@ -81,8 +86,9 @@ def test_the_finder_shows_the_hours_and_hides_the_station_when_it_is_closed(
     [entry] = index.stations.values()
     assert entry.public_hours is not None and entry.public_hours.text == "18:00-08:00"
 
-    def found(at: datetime, **filters: bool) -> list[str]:
-        hits = index.nearest(38.4, 112.75, Filters(**filters), viewer=ANONYMOUS, at=at)
+    def found(at: datetime, open_now: bool = False, available_now: bool = False) -> list[str]:
+        filters = Filters(open_now=open_now, available_now=available_now)
+        hits = index.nearest(38.4, 112.75, filters, viewer=ANONYMOUS, at=at)
         return [hit.station.station_id for hit in hits]
 
     noon, late, dawn = h(24 + 12), h(24 + 23.5), h(48 + 7.99)  # Monday 12:00, 23:30, 07:59
@@ -99,16 +105,26 @@ def test_uptime_counts_public_service_in_the_hours_and_the_latest_statement_hold
     world.ingestor.ingest(
         [
             hours_set(h(-1), "18:00-08:00"),
-            ChargerPresenceChanged(**meta(h(0)), charger_id="C1", online=True),
+            ChargerPresenceChanged(**meta(h(0)), charger_id=ChargerId("C1"), online=True),
             *(
-                ConnectorStatusChanged(**meta(h(0)), connector_id=c, status=S.AVAILABLE)
+                ConnectorStatusChanged(
+                    **meta(h(0)), connector_id=ConnectorId(c), status=S.AVAILABLE
+                )
                 for c in ("C1-1-1", "C1-2-1")
             ),
             # Faulted at noon (the office's hours) and from 22:00 (public hours).
-            ConnectorStatusChanged(**meta(h(12)), connector_id="C1-1-1", status=S.FAULTED),
-            ConnectorStatusChanged(**meta(h(14)), connector_id="C1-1-1", status=S.AVAILABLE),
-            ConnectorStatusChanged(**meta(h(22)), connector_id="C1-1-1", status=S.FAULTED),
-            ConnectorStatusChanged(**meta(h(26)), connector_id="C1-1-1", status=S.AVAILABLE),
+            ConnectorStatusChanged(
+                **meta(h(12)), connector_id=ConnectorId("C1-1-1"), status=S.FAULTED
+            ),
+            ConnectorStatusChanged(
+                **meta(h(14)), connector_id=ConnectorId("C1-1-1"), status=S.AVAILABLE
+            ),
+            ConnectorStatusChanged(
+                **meta(h(22)), connector_id=ConnectorId("C1-1-1"), status=S.FAULTED
+            ),
+            ConnectorStatusChanged(
+                **meta(h(26)), connector_id=ConnectorId("C1-1-1"), status=S.AVAILABLE
+            ),
         ]
     )
     day = Scope(connector="C1-1-1")

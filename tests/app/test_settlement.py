@@ -16,6 +16,7 @@ import httpx
 from chargenet.bootstrap import Platform
 from chargenet.core.drivers import token_digest
 from chargenet.core.events import SessionEnded, SessionStarted, StationPricesPublished
+from chargenet.core.ids import ConnectorId, SessionId, StationId
 from chargenet.core.ledger import PLATFORM_FEES, operator_account
 from chargenet.core.tariffs import TariffPeriod
 from chargenet.entrypoints.web import create_app
@@ -29,7 +30,7 @@ def prices() -> StationPricesPublished:
     """0.80 + 0.40 a kWh until 16:00 local time, then 1.20 + 0.60 (T0 is 16:00 in Shanghai)."""
     return StationPricesPublished(
         **meta(T0 - timedelta(days=1)),
-        station_id="S1",
+        station_id=StationId("S1"),
         periods=(
             TariffPeriod(
                 start=time(0), energy_price=Decimal("0.80"), service_price=Decimal("0.40")
@@ -46,14 +47,14 @@ def session(sid: str, uid: str, wh: int, minutes: int = 0) -> list[Any]:
     return [
         SessionStarted(
             **meta(start),
-            session_id=sid,
-            connector_id="C1-1-1",
+            session_id=SessionId(sid),
+            connector_id=ConnectorId("C1-1-1"),
             meter_start_wh=1_000,
             token_hash=token_digest(uid),
         ),
         SessionEnded(
             **meta(start + timedelta(minutes=40)),
-            session_id=sid,
+            session_id=SessionId(sid),
             meter_stop_wh=1_000 + wh,
         ),
     ]

@@ -25,6 +25,7 @@ from chargenet.core.events import (
     SessionEnded,
     SessionStarted,
 )
+from chargenet.core.ids import ChargerId, ConnectorId, SessionId, StationId
 from chargenet.core.oversight import ExclusionReason, ZombieOutcome
 from chargenet.core.registry.model import (
     ChargerRecord,
@@ -88,11 +89,13 @@ def run(sup: Platform) -> Iterator[Runner]:
 
 
 def status(hours: float, cid: str, s: S, code: str | None = None) -> ConnectorStatusChanged:
-    return ConnectorStatusChanged(**meta(h(hours)), connector_id=cid, status=s, error_code=code)
+    return ConnectorStatusChanged(
+        **meta(h(hours)), connector_id=ConnectorId(cid), status=s, error_code=code
+    )
 
 
 def online(hours: float, charger_id: str, up: bool = True) -> ChargerPresenceChanged:
-    return ChargerPresenceChanged(**meta(h(hours)), charger_id=charger_id, online=up)
+    return ChargerPresenceChanged(**meta(h(hours)), charger_id=ChargerId(charger_id), online=up)
 
 
 def test_late_reports_land_between_the_right_neighbours(sup: Platform) -> None:
@@ -131,7 +134,9 @@ def test_uptime_by_group_with_an_exclusion_and_a_silent_charger(sup: Platform, r
             status(0, "C2-1-1", S.AVAILABLE),
             status(10, "C1-1-1", S.FAULTED, "OtherError"),  # 4 h faulted
             status(14, "C1-1-1", S.AVAILABLE),
-            ChargerPresenceChanged(**meta(h(20)), charger_id="C2", online=False),  # 4 h silent
+            ChargerPresenceChanged(
+                **meta(h(20)), charger_id=ChargerId("C2"), online=False
+            ),  # 4 h silent
         ]
     )
 
@@ -198,8 +203,10 @@ def test_time_that_has_not_happened_yet_is_not_counted(sup: Platform, clock: Fix
     sup.ingestor.ingest([*small_world(), charger("C2", guns=1, when=connected)])
     sup.ingestor.ingest(
         [
-            ChargerPresenceChanged(**meta(connected), charger_id="C2", online=True),
-            ConnectorStatusChanged(**meta(connected), connector_id="C2-1-1", status=S.AVAILABLE),
+            ChargerPresenceChanged(**meta(connected), charger_id=ChargerId("C2"), online=True),
+            ConnectorStatusChanged(
+                **meta(connected), connector_id=ConnectorId("C2-1-1"), status=S.AVAILABLE
+            ),
         ]
     )
     c2 = Scope(charger="C2")
@@ -225,9 +232,9 @@ def test_service_begins_at_commissioning_not_at_import(sup: Platform, clock: Fix
             event
             for cid in ("C3", "C4")
             for event in (
-                ChargerPresenceChanged(**meta(connected), charger_id=cid, online=True),
+                ChargerPresenceChanged(**meta(connected), charger_id=ChargerId(cid), online=True),
                 ConnectorStatusChanged(
-                    **meta(connected), connector_id=f"{cid}-1-1", status=S.AVAILABLE
+                    **meta(connected), connector_id=ConnectorId(f"{cid}-1-1"), status=S.AVAILABLE
                 ),
             )
         ]
@@ -254,8 +261,8 @@ def dual_cable_charger(charger_id: str, power_w: int = 150_000) -> ChargerRegist
         for n, standard in ((1, ConnectorStandard.CCS1), (2, ConnectorStandard.CHADEMO))
     )
     record = ChargerRecord(
-        charger_id=charger_id,
-        station_id="S1",
+        charger_id=ChargerId(charger_id),
+        station_id=StationId("S1"),
         protocol="ocpp2.0.1",
         evses=(EvseRecord(evse_no=1, connectors=cables),),
     )
@@ -303,7 +310,10 @@ def test_a_port_the_charger_limits_below_its_minimum_power_is_not_up_for_nevi(
 
     def offered(hours: float, kw: int) -> MeterSampled:
         return MeterSampled(
-            **meta(h(hours)), connector_id="D1-1-1", power_offered_w=kw * 1000, power_w=kw * 900
+            **meta(h(hours)),
+            connector_id=ConnectorId("D1-1-1"),
+            power_offered_w=kw * 1000,
+            power_w=kw * 900,
         )
 
     sup.ingestor.ingest(
@@ -335,12 +345,14 @@ def test_a_zombie_case_runs_from_detection_to_rectification_or_exit(
             status(0, "C3-1-1", S.AVAILABLE),
             SessionStarted(
                 **meta(clock.now() - timedelta(hours=2)),
-                session_id="T1",
-                connector_id="C3-1-1",
+                session_id=SessionId("T1"),
+                connector_id=ConnectorId("C3-1-1"),
                 meter_start_wh=0,
             ),
             SessionEnded(
-                **meta(clock.now() - timedelta(hours=1)), session_id="T1", meter_stop_wh=20_000
+                **meta(clock.now() - timedelta(hours=1)),
+                session_id=SessionId("T1"),
+                meter_stop_wh=20_000,
             ),
         ]
     )
@@ -551,7 +563,7 @@ def test_stations_get_stars_by_the_criteria_and_an_incident_holds_one_to_a_star(
                 **meta(h(24 * 20)),
                 incident_id="I1",
                 kind=IncidentKind.FIRE,
-                station_id="S3",
+                station_id=StationId("S3"),
                 reported_by="inspector",
             ),
         ]

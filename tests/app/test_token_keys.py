@@ -27,6 +27,7 @@ from chargenet.core.drivers import (
     use_token_secret,
 )
 from chargenet.core.events import SessionEnded, SessionStarted, TokenRegistered
+from chargenet.core.ids import ConnectorId, SessionId
 from chargenet.entrypoints.web import create_app
 from tests.app.test_settlement import ADMIN, CARD, driver, prices, run, session
 from tests.builders import T0, charger, meta, operator, small_world, station
@@ -74,12 +75,14 @@ def _legacy_session(sid: str, uid: str, wh: int) -> list[Any]:
     return [
         SessionStarted(
             **meta(T0),
-            session_id=sid,
-            connector_id="C1-1-1",
+            session_id=SessionId(sid),
+            connector_id=ConnectorId("C1-1-1"),
             meter_start_wh=0,
             token_hash=legacy_token_digest(uid),
         ),
-        SessionEnded(**meta(T0 + timedelta(minutes=30)), session_id=sid, meter_stop_wh=wh),
+        SessionEnded(
+            **meta(T0 + timedelta(minutes=30)), session_id=SessionId(sid), meter_stop_wh=wh
+        ),
     ]
 
 
@@ -104,7 +107,8 @@ def test_tokens_of_unkeyed_digests_keep_working_and_are_rekeyed(platform: Platfo
                     )
                 ]
             )
-        p.settlement_reads.keep_uid(legacy_token_digest(CARD), CARD, T0)  # type: ignore[union-attr]
+        assert p.settlement_reads is not None
+        p.settlement_reads.keep_uid(legacy_token_digest(CARD), CARD, T0)
         p.ingestor.ingest(_legacy_session("C1:old", CARD, 10_000))
         assert p.authoriser is not None
         out["before"] = p.authoriser.authorise(CARD).status
@@ -120,7 +124,7 @@ def test_tokens_of_unkeyed_digests_keep_working_and_are_rekeyed(platform: Platfo
         out["old charged"] = p.settlement.reads.entry("charge:C1:old")
         out["new charged"] = p.settlement.reads.entry("charge:C1:new")
         out["me"] = (await c.get("/api/v1/driver/me", headers=me)).json()
-        out["list"] = [uid for uid, _ in p.settlement_reads.local_list()]  # type: ignore[union-attr]
+        out["list"] = [uid for uid, _ in p.settlement_reads.local_list()]
         return out
 
     out = run(platform, scenario)

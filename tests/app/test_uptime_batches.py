@@ -13,6 +13,7 @@ from chargenet.analytics import uptime
 from chargenet.app.supervision_ports import Scope
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged, Event
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus as S
 from tests.builders import charger, meta, small_world
 
@@ -30,13 +31,19 @@ def random_reports(seed: int, chargers: list[str], guns: int) -> list[Event]:
             while t < END:
                 out.append(
                     ConnectorStatusChanged(
-                        **meta(t), connector_id=f"{c}-{g}-1", status=rng.choice(list(S))
+                        **meta(t),
+                        connector_id=ConnectorId(f"{c}-{g}-1"),
+                        status=rng.choice(list(S)),
                     )
                 )
                 t += timedelta(minutes=rng.expovariate(1 / 240))
         t = START - timedelta(hours=2)
         while t < END and rng.random() < 0.8:
-            out.append(ChargerPresenceChanged(**meta(t), charger_id=c, online=rng.random() < 0.7))
+            out.append(
+                ChargerPresenceChanged(
+                    **meta(t), charger_id=ChargerId(c), online=rng.random() < 0.7
+                )
+            )
             t += timedelta(minutes=rng.expovariate(1 / 600))
     return out
 

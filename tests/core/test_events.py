@@ -10,6 +10,7 @@ from chargenet.core.events import (
     MeterSampled,
     SessionEnded,
 )
+from chargenet.core.ids import AreaCode, ChargerId, ConnectorId, OperatorId, SessionId, StationId
 from chargenet.core.registry.model import (
     MAX_EVSES_PER_CHARGER,
     ChargerRecord,
@@ -20,13 +21,14 @@ from chargenet.core.registry.model import (
     StationRecord,
 )
 from chargenet.core.status import ConnectorStatus
-from tests.builders import charger, meta, station
+from tests.builders import Meta, charger, meta, station
 
 
 def test_a_naive_time_is_refused_because_its_zone_would_be_a_guess() -> None:
+    naive: Meta = {**meta(), "occurred_at": datetime(2025, 1, 1, 8, 0)}
     event = ConnectorStatusChanged(
-        **{**meta(), "occurred_at": datetime(2025, 1, 1, 8, 0)},
-        connector_id="C1-1-1",
+        **naive,
+        connector_id=ConnectorId("C1-1-1"),
         status=ConnectorStatus.AVAILABLE,
     )
     assert event.problems() == ["occurred_at must be timezone-aware"]
@@ -34,7 +36,11 @@ def test_a_naive_time_is_refused_because_its_zone_would_be_a_guess() -> None:
 
 def test_absurd_meter_values_are_bounded_not_trusted() -> None:
     event = MeterSampled(
-        **meta(), connector_id="C1-1-1", energy_register_wh=-5, power_w=10**9, soc_percent=140
+        **meta(),
+        connector_id=ConnectorId("C1-1-1"),
+        energy_register_wh=-5,
+        power_w=10**9,
+        soc_percent=140,
     )
     problems = event.problems()
     assert any("energy register" in p for p in problems)
@@ -55,7 +61,7 @@ def test_a_charger_claiming_thousands_of_evses_is_refused() -> None:
         ),
     )
     evses = tuple(replace(one, evse_no=i) for i in range(1, 1_635))
-    record = ChargerRecord(charger_id="C9", station_id="S1", evses=evses)
+    record = ChargerRecord(charger_id=ChargerId("C9"), station_id=StationId("S1"), evses=evses)
     assert record.problems() == [f"a charger has 1..{MAX_EVSES_PER_CHARGER} EVSEs, got 1634"]
 
 
@@ -76,8 +82,8 @@ def test_a_valid_charger_and_station_have_no_problems() -> None:
 
 def test_station_rules_name_the_field() -> None:
     record = StationRecord(
-        station_id="S",
-        operator_id="OP",
+        station_id=StationId("S"),
+        operator_id=OperatorId("OP"),
         name="x",
         lat=0.0,
         lon=0.0,
@@ -95,25 +101,33 @@ def test_station_rules_name_the_field() -> None:
 
 def test_area_codes_must_fit_their_level_and_parent() -> None:
     wrong_parent = AreaRegistered(
-        **meta(), code="141002", level=AreaLevel.COUNTY, name_zh="x", parent_code="140900"
+        **meta(),
+        code=AreaCode("141002"),
+        level=AreaLevel.COUNTY,
+        name_zh="x",
+        parent_code=AreaCode("140900"),
     )
     assert wrong_parent.problems() == ["code 141002 does not lie under parent 140900"]
     short = AreaRegistered(
-        **meta(), code="1409021", level=AreaLevel.TOWNSHIP, name_zh="x", parent_code="140902"
+        **meta(),
+        code=AreaCode("1409021"),
+        level=AreaLevel.TOWNSHIP,
+        name_zh="x",
+        parent_code=AreaCode("140902"),
     )
     assert short.problems() == ["a numeric township code has 9 digits, got 7"]
     unofficial = AreaRegistered(
         **meta(),
-        code="WTS-SCENIC",
+        code=AreaCode("WTS-SCENIC"),
         level=AreaLevel.COUNTY,
         name_zh="五台山风景区",
-        parent_code="140900",
+        parent_code=AreaCode("140900"),
     )
     assert unofficial.problems() == []
 
 
 def test_session_energy_is_bounded() -> None:
-    ended = SessionEnded(**meta(), session_id="T1", energy_wh=5_000_000)
+    ended = SessionEnded(**meta(), session_id=SessionId("T1"), energy_wh=5_000_000)
     assert ended.problems() == ["session energy 5000000 Wh out of range"]
 
 
@@ -146,7 +160,7 @@ def test_a_target_is_never_negative() -> None:
     target = TargetSet(
         **meta(),
         target_id="140902|new_public_piles|2025",
-        area_code="140902",
+        area_code=AreaCode("140902"),
         metric="new_public_piles",
         value=Decimal(388),
         year=2025,

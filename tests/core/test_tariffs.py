@@ -122,7 +122,7 @@ def test_the_shipped_grid_periods_name_their_source_and_cover_the_day() -> None:
 
 
 def test_grid_periods_that_do_not_start_at_midnight_are_refused() -> None:
-    data = {
+    data: dict[str, object] = {
         "province": [
             {"region_code": "1", "name": "x", "source": "s", "periods": [["01:00", "valley"]]}
         ]

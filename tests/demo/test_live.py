@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged, Event
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus
 from chargenet.demo.live import load_city
 from chargenet.kit.clock import FixedClock
@@ -15,11 +16,12 @@ from tests.builders import T0, charger, meta, small_world
 def test_drivers_charge_and_every_session_is_physically_plausible(platform: Platform) -> None:
     world: list[Event] = [*small_world(), *[charger(f"C{i}", guns=2) for i in range(2, 40)]]
     world += [
-        ChargerPresenceChanged(**meta(), charger_id=f"C{i}", online=True) for i in range(1, 40)
+        ChargerPresenceChanged(**meta(), charger_id=ChargerId(f"C{i}"), online=True)
+        for i in range(1, 40)
     ]
     world += [
         ConnectorStatusChanged(
-            **meta(), connector_id=f"C{i}-{g}-1", status=ConnectorStatus.AVAILABLE
+            **meta(), connector_id=ConnectorId(f"C{i}-{g}-1"), status=ConnectorStatus.AVAILABLE
         )
         for i in range(1, 40)
         for g in (1, 2)

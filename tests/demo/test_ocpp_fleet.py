@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from functools import partial
 
 from chargenet.bootstrap import Platform
 from chargenet.demo.ocpp_fleet import Fleet, FleetConfig
@@ -36,7 +37,12 @@ def test_a_simulated_fleet_of_both_versions_charges_through_the_gateway(platform
     def states() -> set[str]:
         return {s["state"] for s in platform.read.sessions(limit=1000)[0]}
 
+    def online(charger_id: str) -> bool:
+        row = platform.read.charger(charger_id)
+        return row is not None and row["online"] is True
+
     async def scenario() -> Fleet:
+        assert platform.ocpp is not None
         await platform.start()
         try:
             async with platform.ocpp.running("127.0.0.1", 0) as gateway:
@@ -52,9 +58,7 @@ def test_a_simulated_fleet_of_both_versions_charges_through_the_gateway(platform
                 try:
                     await eventually(lambda: "completed" in states(), timeout=30)
                     for spec in specs:
-                        await eventually(
-                            lambda c=spec.charger_id: platform.read.charger(c)["online"] is True
-                        )  # type: ignore[index]
+                        await eventually(partial(online, spec.charger_id))
                 finally:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

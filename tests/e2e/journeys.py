@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-SCREENS = {
+SCREENS: dict[str, dict[str, object]] = {
     "desktop": {"viewport": {"width": 1440, "height": 900}},
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
 }
@@ -88,7 +88,7 @@ def wait_until_ready(base: str, process: subprocess.Popen[str], seconds: float =
     raise AssertionError("the demo did not come up")
 
 
-def demo_server(tmp: Path) -> Iterator[str]:
+def demo_server(tmp: Path) -> Generator[str, None, None]:
     port = free_port()
     process = start_demo(tmp / "demo.db", port)
     base = f"http://127.0.0.1:{port}"

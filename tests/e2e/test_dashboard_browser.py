@@ -450,7 +450,7 @@ def test_saved_scenarios_side_by_side_show_the_apis_figures(page: Any, demo: str
     figures the comparison API answered, in Chinese and in English."""
     log_in(page, demo)
     csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "chargenet_csrf")
-    saved = {
+    saved: dict[str, dict[str, object]] = {
         "base": {},
         "fast-growth": {"growth": 0.5},
         "tight-money": {"money_budget": "2000000"},
@@ -480,7 +480,10 @@ def test_saved_scenarios_side_by_side_show_the_apis_figures(page: Any, demo: str
     assert heads == ["指标", *saved]
 
     def cells(figure: str) -> list[str]:
-        return page.locator(f"#scenario-compare tr[data-figure='{figure}'] td").all_inner_texts()
+        texts: list[str] = page.locator(
+            f"#scenario-compare tr[data-figure='{figure}'] td"
+        ).all_inner_texts()
+        return texts
 
     for figure in ("sites", "upgraded_stations", "ports_ac", "ports_dc", "ports_ultra"):
         assert [digits(c) for c in cells(figure)[1:]] == [r[figure] for r in rows], figure

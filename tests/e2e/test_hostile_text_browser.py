@@ -22,6 +22,7 @@ from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.core.access import Role
 from chargenet.core.events import ConnectorStatusChanged
+from chargenet.core.ids import ConnectorId
 from chargenet.core.status import ConnectorStatus
 from tests.builders import areas, at, charger, meta, operator, station
 from tests.e2e.journeys import serving
@@ -53,7 +54,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             charger(),
             *(
                 ConnectorStatusChanged(
-                    **meta(at(n)), connector_id=f"C1-{n}-1", status=ConnectorStatus.AVAILABLE
+                    **meta(at(n)),
+                    connector_id=ConnectorId(f"C1-{n}-1"),
+                    status=ConnectorStatus.AVAILABLE,
                 )
                 for n in (1, 2)
             ),

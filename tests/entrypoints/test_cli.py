@@ -73,7 +73,8 @@ def test_import_in_dependency_order_then_rebuild(files: dict[str, Path], sqlite_
     platform = bootstrap(Settings(database_url=sqlite_url))
     piles = platform.read.pile_count(area_code="140900")
     assert (piles.total, piles.fast, piles.slow) == (3, 2, 1)  # the 2 kW socket is no pile
-    assert platform.read.station("S2")["area_placed"] == "nearest"
+    stored = platform.read.station("S2")
+    assert stored is not None and stored["area_placed"] == "nearest"
     platform.close()
 
     again = runner.invoke(app, ["import", str(files["stations"]), "--db", sqlite_url])

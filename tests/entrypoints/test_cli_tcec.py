@@ -71,7 +71,8 @@ def test_adding_a_partner_prints_its_keys_once_and_stores_none_in_clear(
         partner = platform.tcec.directory.get("MA59J8YL8")
         assert partner is not None and partner.outbound_secret == "their-secret-123"
         assert partner.secret_matches(secret)
-        assert platform.read.operator("OPX")["name"] == "晋北充电"  # registered on the way
+        stored = platform.read.operator("OPX")
+        assert stored is not None and stored["name"] == "晋北充电"  # registered on the way
     finally:
         platform.close()
 

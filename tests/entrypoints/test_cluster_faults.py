@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,6 +18,7 @@ import pytest
 
 from benchmarks.cluster.harness import (
     Cluster,
+    Node,
     Sent,
     cluster,
     register_fleet,
@@ -43,8 +44,8 @@ def running(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Cluster, list[s
         yield made, ids
 
 
-def urls(*nodes: object) -> list[str]:
-    return [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]  # type: ignore[attr-defined]
+def urls(*nodes: Node) -> list[str]:
+    return [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
 
 
 def every_ack_stored_once(made: Cluster, sent: list[Sent], within_s: float = 60) -> None:
@@ -69,7 +70,9 @@ def every_ack_stored_once(made: Cluster, sent: list[Sent], within_s: float = 60)
         assert [a for a in logged if a[0] == connector] == s.acked
 
 
-async def load(ids: list[str], targets: list[str], fault: object, after: int) -> list[Sent]:
+async def load(
+    ids: list[str], targets: list[str], fault: Callable[[], object], after: int
+) -> list[Sent]:
     """Every charger sends MESSAGES meter values (half start on each target); once `after`
     are acknowledged in all, `fault()` runs (in a thread: it kills and starts processes)."""
     sent = [Sent() for _ in ids]
@@ -80,7 +83,7 @@ async def load(ids: list[str], targets: list[str], fault: object, after: int) ->
     async with asyncio.timeout(BOUND_S):
         while sum(len(s.acked) for s in sent) < after:
             await asyncio.sleep(0.05)
-        await asyncio.to_thread(fault)  # type: ignore[arg-type]
+        await asyncio.to_thread(fault)
         await asyncio.gather(*chargers)
     return sent
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -14,7 +15,9 @@ from tests.app.test_planning import pack_text, world
 runner = CliRunner()
 
 
-def test_load_a_pack_then_targets_coverage_siting_and_report(sqlite_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_load_a_pack_then_targets_coverage_siting_and_report(
+    sqlite_url: str, tmp_path: Path
+) -> None:
     platform = bootstrap(Settings(database_url=sqlite_url))
     platform.ingestor.ingest(world())
     platform.close()
@@ -71,7 +74,7 @@ def test_load_a_pack_then_targets_coverage_siting_and_report(sqlite_url: str, tm
     )
 
 
-def test_site_greedy_says_greedy_was_asked_for(sqlite_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_site_greedy_says_greedy_was_asked_for(sqlite_url: str, tmp_path: Path) -> None:
     """Seed 002 三年行动计划 一: "2696个行政村全覆盖，充电距离小于10公里" — where to build
     next, by the method the user chose; the answer says greedy was asked for, not that the
     solver is missing."""
@@ -90,7 +93,7 @@ def test_site_greedy_says_greedy_was_asked_for(sqlite_url: str, tmp_path) -> Non
     assert "greedy (asked for)" in site.output and "unavailable" not in site.output
 
 
-def test_build_phases_and_scenarios_from_the_command_line(sqlite_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_build_phases_and_scenarios_from_the_command_line(sqlite_url: str, tmp_path: Path) -> None:
     platform = bootstrap(Settings(database_url=sqlite_url))
     platform.ingestor.ingest(world())
     platform.close()

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus
 from chargenet.entrypoints.cli.main import app
 from tests.builders import at, meta, small_world
@@ -26,13 +27,13 @@ def test_uptime_and_zombies_from_the_command_line(tmp_path: Path) -> None:
     platform.ingestor.ingest(
         [
             *small_world(),
-            ChargerPresenceChanged(**meta(at(0)), charger_id="C1", online=True),
+            ChargerPresenceChanged(**meta(at(0)), charger_id=ChargerId("C1"), online=True),
             ConnectorStatusChanged(
-                **meta(at(0)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(0)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.AVAILABLE
             ),
             ConnectorStatusChanged(
                 **meta(at(60)),
-                connector_id="C1-1-1",
+                connector_id=ConnectorId("C1-1-1"),
                 status=ConnectorStatus.FAULTED,
                 error_code="GroundFailure",
             ),
@@ -67,18 +68,20 @@ def test_the_evchart_and_uk_filings_from_the_command_line(tmp_path: Path) -> Non
     platform.ingestor.ingest(
         [
             *small_world(),
-            ChargerPresenceChanged(**meta(at(0)), charger_id="C1", online=True),
+            ChargerPresenceChanged(**meta(at(0)), charger_id=ChargerId("C1"), online=True),
             *(
                 ConnectorStatusChanged(
-                    **meta(at(0)), connector_id=c, status=ConnectorStatus.AVAILABLE
+                    **meta(at(0)), connector_id=ConnectorId(c), status=ConnectorStatus.AVAILABLE
                 )
                 for c in ("C1-1-1", "C1-2-1")
             ),
             ConnectorStatusChanged(
-                **meta(at(60)), connector_id="C1-1-1", status=ConnectorStatus.FAULTED
+                **meta(at(60)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.FAULTED
             ),
             ConnectorStatusChanged(
-                **meta(at(120)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(120)),
+                connector_id=ConnectorId("C1-1-1"),
+                status=ConnectorStatus.AVAILABLE,
             ),
         ]
     )

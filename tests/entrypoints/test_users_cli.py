@@ -41,7 +41,8 @@ def test_adding_listing_and_disabling_a_user(sqlite_url: str) -> None:
     platform.close()
     assert runner.invoke(app, ["users", "disable", "xz", "--db", sqlite_url]).exit_code == 0
     platform = bootstrap(Settings(database_url=sqlite_url))
-    assert platform.accounts.store.user("xz").disabled  # type: ignore[union-attr]
+    user = platform.accounts.store.user("xz")
+    assert user is not None and user.disabled
     platform.close()
 
 

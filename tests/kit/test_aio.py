@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -11,7 +11,9 @@ import pytest
 from chargenet.kit.aio import wait_at_most
 
 
-async def _cancel_as_it_completes(wait: Callable[[Awaitable[Any], float], Awaitable[Any]]) -> bool:
+async def _cancel_as_it_completes(
+    wait: Callable[[Awaitable[Any], float], Coroutine[Any, Any, Any]],
+) -> bool:
     """Cancel the waiting task in the same loop turn as what it waits for completes (a bus
     event arriving as the platform stops); whether the task ended cancelled."""
     loop = asyncio.get_running_loop()

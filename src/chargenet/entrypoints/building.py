@@ -17,7 +17,7 @@ import html
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +89,7 @@ class Building:
         self._inbox: asyncio.Queue[dict[str, Any]] | None = None
         self._starter: asyncio.Task[None] | None = None
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
             await self._own_lifespan(receive, send)
             return
@@ -102,7 +102,7 @@ class Building:
             await send({"type": "websocket.close", "code": 1013})  # try again later
 
     # --- while building -------------------------------------------------------------------
-    async def _answer(self, scope: dict[str, Any], send: Any) -> None:
+    async def _answer(self, scope: MutableMapping[str, Any], send: Any) -> None:
         path: str = scope.get("path", "/")
         p = self.progress
         percent = round(100 * p.fraction()) if p.total else 0

@@ -12,6 +12,7 @@ from chargenet.app.accounts import PasswordHasher
 from chargenet.bootstrap import Platform
 from chargenet.core.access import Role
 from chargenet.core.events import AlarmRaised, ConnectorStatusChanged, SessionStarted
+from chargenet.core.ids import AlarmId, ConnectorId, SessionId
 from chargenet.core.registry.model import Access
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import Severity, TargetKind
@@ -31,13 +32,17 @@ def client(platform: Platform) -> Iterator[TestClient]:
             station("S3", "OP2", lat=38.73, lon=112.71, access=Access.DEDICATED),  # Yuanping
             charger("C3", "S3"),
             ConnectorStatusChanged(
-                **meta(at(1)), connector_id="C3-1-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(1)), connector_id=ConnectorId("C3-1-1"), status=ConnectorStatus.AVAILABLE
             ),
-            SessionStarted(**meta(at(2)), session_id="T1", connector_id="C1-1-1"),
-            SessionStarted(**meta(at(2)), session_id="T3", connector_id="C3-1-1"),
+            SessionStarted(
+                **meta(at(2)), session_id=SessionId("T1"), connector_id=ConnectorId("C1-1-1")
+            ),
+            SessionStarted(
+                **meta(at(2)), session_id=SessionId("T3"), connector_id=ConnectorId("C3-1-1")
+            ),
             AlarmRaised(
                 **meta(at(3)),
-                alarm_id="A3",
+                alarm_id=AlarmId("A3"),
                 target_kind=TargetKind.CHARGER,
                 target_id="C3",
                 code="HighTemperature",

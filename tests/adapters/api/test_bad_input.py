@@ -18,6 +18,7 @@ from chargenet.bootstrap import Platform, bootstrap, build_ocpi
 from chargenet.config import Settings
 from chargenet.core.areas import AreaLevel
 from chargenet.core.events import AreaRegistered
+from chargenet.core.ids import AreaCode
 from chargenet.entrypoints.web import create_app, protocol_parts
 from chargenet.kit.bounds import INT64_MAX
 from tests.adapters.ocpi.spec import CPO, auth, registered_peer
@@ -112,10 +113,10 @@ def test_area_search_takes_wildcards_literally(any_platform: Platform) -> None:
             *small_world(),
             AreaRegistered(
                 **meta(),
-                code="149999",
+                code=AreaCode("149999"),
                 level=AreaLevel.CITY,
                 name_zh="测试_区",
-                parent_code="140000",
+                parent_code=AreaCode("140000"),
                 name_en="Test 100% Area",
             ),
         ]

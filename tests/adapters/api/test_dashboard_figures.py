@@ -19,6 +19,7 @@ from chargenet.core.events import (
     SessionEnded,
     SessionStarted,
 )
+from chargenet.core.ids import ChargerId, ConnectorId, SessionId
 from chargenet.core.status import ConnectorStatus
 from chargenet.entrypoints.web import create_app
 from tests.builders import at, meta, small_world
@@ -32,12 +33,12 @@ def client(platform: Platform) -> Iterator[TestClient]:
     platform.ingestor.ingest(
         [
             *small_world(),
-            ChargerPresenceChanged(**meta(at(1)), charger_id="C1", online=True),
+            ChargerPresenceChanged(**meta(at(1)), charger_id=ChargerId("C1"), online=True),
             ConnectorStatusChanged(
-                **meta(at(2)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(2)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.AVAILABLE
             ),
             ConnectorStatusChanged(
-                **meta(at(2)), connector_id="C1-2-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(2)), connector_id=ConnectorId("C1-2-1"), status=ConnectorStatus.AVAILABLE
             ),
         ]
     )
@@ -48,8 +49,13 @@ def client(platform: Platform) -> Iterator[TestClient]:
 def _session(sid: str, connector: str, start: datetime, hours: float, wh: int) -> list[Any]:
     end = start + timedelta(hours=hours)
     return [
-        SessionStarted(**meta(start), session_id=sid, connector_id=connector, meter_start_wh=0),
-        SessionEnded(**meta(end), session_id=sid, meter_stop_wh=wh),
+        SessionStarted(
+            **meta(start),
+            session_id=SessionId(sid),
+            connector_id=ConnectorId(connector),
+            meter_start_wh=0,
+        ),
+        SessionEnded(**meta(end), session_id=SessionId(sid), meter_stop_wh=wh),
     ]
 
 
@@ -86,7 +92,12 @@ def test_uptime_and_scorecards_are_kept_until_a_report_about_their_period_arrive
     service = platform.supervision
     measured: list[Any] = []
     real = service.measure
-    monkeypatch.setattr(service, "measure", lambda *a, **k: measured.append(a) or real(*a, **k))
+
+    def counting(*a: Any, **k: Any) -> Any:
+        measured.append(a)
+        return real(*a, **k)
+
+    monkeypatch.setattr(service, "measure", counting)
     period = {"start": at(0).isoformat(), "end": at(24 * 60).isoformat()}
 
     def figures() -> tuple[Any, Any]:
@@ -106,7 +117,7 @@ def test_uptime_and_scorecards_are_kept_until_a_report_about_their_period_arrive
     platform.ingestor.ingest(
         [
             ConnectorStatusChanged(
-                **meta(later), connector_id="C1-2-1", status=ConnectorStatus.CHARGING
+                **meta(later), connector_id=ConnectorId("C1-2-1"), status=ConnectorStatus.CHARGING
             )
         ]
     )
@@ -115,7 +126,9 @@ def test_uptime_and_scorecards_are_kept_until_a_report_about_their_period_arrive
     platform.ingestor.ingest(
         [
             ConnectorStatusChanged(
-                **meta(at(12 * 60)), connector_id="C1-2-1", status=ConnectorStatus.FAULTED
+                **meta(at(12 * 60)),
+                connector_id=ConnectorId("C1-2-1"),
+                status=ConnectorStatus.FAULTED,
             )
         ]
     )

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.registry.model import Access
 from chargenet.core.status import ConnectorStatus
 from chargenet.entrypoints.web import create_app
@@ -27,20 +28,20 @@ def client(platform: Platform) -> Iterator[TestClient]:
             station("HOME", lat=38.4051, lon=112.7471, access=Access.PRIVATE),
             charger("CH", "HOME"),
             *[
-                ChargerPresenceChanged(**meta(at(1)), charger_id=c, online=True)
+                ChargerPresenceChanged(**meta(at(1)), charger_id=ChargerId(c), online=True)
                 for c in ("C1", "C2", "CH")
             ],
             ConnectorStatusChanged(
-                **meta(at(1)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+                **meta(at(1)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.CHARGING
             ),
             ConnectorStatusChanged(
-                **meta(at(1)), connector_id="C1-2-1", status=ConnectorStatus.FAULTED
+                **meta(at(1)), connector_id=ConnectorId("C1-2-1"), status=ConnectorStatus.FAULTED
             ),
             ConnectorStatusChanged(
-                **meta(at(1)), connector_id="C2-1-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(1)), connector_id=ConnectorId("C2-1-1"), status=ConnectorStatus.AVAILABLE
             ),
             ConnectorStatusChanged(
-                **meta(at(1)), connector_id="CH-1-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(1)), connector_id=ConnectorId("CH-1-1"), status=ConnectorStatus.AVAILABLE
             ),
         ]
     )

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ConnectorTariffsSet, StationPricesPublished, TariffPublished
+from chargenet.core.ids import ConnectorId, OperatorId, StationId
 from chargenet.core.tariffs import PriceComponent, PriceDimension, TariffElement
 from chargenet.entrypoints.web import create_app
 from tests.builders import charger, meta, small_world, station
@@ -33,7 +34,7 @@ def test_each_station_shows_its_published_parking_fee_or_says_it_is_unknown(
     tariff = TariffPublished(
         **meta(),
         tariff_id="CN*OP1*T1",
-        operator_id="OP1",
+        operator_id=OperatorId("OP1"),
         currency="CNY",
         elements=(
             TariffElement(
@@ -54,8 +55,12 @@ def test_each_station_shows_its_published_parking_fee_or_says_it_is_unknown(
             station("S3", lat=38.46, lon=112.76),
             charger("C3", "S3"),
             tariff,
-            ConnectorTariffsSet(**meta(), connector_id="C1-1-1", tariff_ids=("CN*OP1*T1",)),
-            StationPricesPublished(**meta(), station_id="S2", parking_fee="充电免费停车2小时"),
+            ConnectorTariffsSet(
+                **meta(), connector_id=ConnectorId("C1-1-1"), tariff_ids=("CN*OP1*T1",)
+            ),
+            StationPricesPublished(
+                **meta(), station_id=StationId("S2"), parking_fee="充电免费停车2小时"
+            ),
         ]
     )
     assert all(o.ok for o in outcomes), [o.reason for o in outcomes if not o.ok]

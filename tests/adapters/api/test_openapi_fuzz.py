@@ -23,6 +23,7 @@ from cryptography.fernet import Fernet
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import ConnectorStatusChanged
+from chargenet.core.ids import ConnectorId
 from chargenet.core.status import ConnectorStatus
 from chargenet.entrypoints.web import create_app, protocol_parts
 from tests.adapters.ocpi.spec import LiveServer, free_port
@@ -52,7 +53,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         [
             *small_world(),
             ConnectorStatusChanged(
-                **meta(at(1)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+                **meta(at(1)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.CHARGING
             ),
         ]
     )

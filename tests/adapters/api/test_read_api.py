@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus
 from chargenet.entrypoints.web import create_app
 from tests.builders import at, meta, small_world, station
@@ -20,12 +21,12 @@ def client(platform: Platform) -> Iterator[TestClient]:
         [
             *small_world(),
             station("S2", lat=38.73, lon=112.71),
-            ChargerPresenceChanged(**meta(at(1)), charger_id="C1", online=True),
+            ChargerPresenceChanged(**meta(at(1)), charger_id=ChargerId("C1"), online=True),
             ConnectorStatusChanged(
-                **meta(at(2)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+                **meta(at(2)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.CHARGING
             ),
             ConnectorStatusChanged(
-                **meta(at(2)), connector_id="C1-2-1", status=ConnectorStatus.FAULTED
+                **meta(at(2)), connector_id=ConnectorId("C1-2-1"), status=ConnectorStatus.FAULTED
             ),
         ]
     )

@@ -27,6 +27,7 @@ from chargenet.adapters.api.auth import StaticTokens
 from chargenet.core.access import Audience, Principal, Role
 from chargenet.core.areas import AreaLevel
 from chargenet.core.events import AreaRegistered, Event, StationRegistered, StationUpdated
+from chargenet.core.ids import AreaCode, EventId
 from chargenet.core.ownership import references
 from chargenet.core.registry.model import Access
 from chargenet.entrypoints.access_table import access_table
@@ -213,12 +214,16 @@ BODIES = {
 def _secret(event: Event) -> Event:
     text = _IDS.sub(lambda m: f'"{_RENAME[m.group(1)]}{m.group(2)}', codec.encode(event).decode())
     renamed = codec.decode(event.TYPE, event.VERSION, text)
-    return dataclasses.replace(renamed, event_id=f"secret-{event.event_id}")
+    return dataclasses.replace(renamed, event_id=EventId(f"secret-{event.event_id}"))
 
 
 def secret_world() -> list[Event]:
     yuanping = AreaRegistered(
-        **meta(), code="140981", level=AreaLevel.COUNTY, name_zh="原平市", parent_code="140900"
+        **meta(),
+        code=AreaCode("140981"),
+        level=AreaLevel.COUNTY,
+        name_zh="原平市",
+        parent_code=AreaCode("140900"),
     )
     st = station(
         "SECRETST", "OP2", lat=38.73, lon=112.71, area_code="140981", access=Access.DEDICATED
@@ -384,15 +389,15 @@ def _leak(body: str) -> str:
 def test_members_reach_what_is_theirs(client: TestClient) -> None:
     """The sweep's other half: in their own scope the regulator and the operator are let in."""
     refused: list[str] = []
+    members: dict[str | None, list[str]] = {
+        Audience.MEMBER: ["regulator", "operator"],
+        Audience.REGULATOR: ["regulator"],
+        Audience.OWN: ["operator"],
+        Audience.OPERATOR: ["operator"],
+        Audience.DRIVER: ["driver"],
+    }
     for method, path, op in _operations(client):
-        audience = op.get("x-access")
-        personas = {
-            Audience.MEMBER: ["regulator", "operator"],
-            Audience.REGULATOR: ["regulator"],
-            Audience.OWN: ["operator"],
-            Audience.OPERATOR: ["operator"],
-            Audience.DRIVER: ["driver"],
-        }.get(audience, [])
+        personas = members.get(op.get("x-access"), [])
         if method != "GET":
             continue
         for persona in personas:

@@ -7,6 +7,7 @@ import io
 import time
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +18,7 @@ from chargenet.app.orders import Order, OrderResult
 from chargenet.bootstrap import Platform
 from chargenet.core.access import Principal, Role
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged, ZombieDetected
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.oversight import ZombieRule
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderOutcome
@@ -49,13 +51,13 @@ def client(platform: Platform) -> Iterator[TestClient]:
             operator("OP2", name="Operator Two"),
             station("S2", "OP2", lat=38.73, lon=112.71),  # in Yuanping
             charger("C9", "S2", guns=1),
-            ChargerPresenceChanged(**meta(at(1)), charger_id="C1", online=True),
+            ChargerPresenceChanged(**meta(at(1)), charger_id=ChargerId("C1"), online=True),
             ConnectorStatusChanged(
-                **meta(at(2)), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(2)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.AVAILABLE
             ),
             ConnectorStatusChanged(
                 **meta(at(62)),
-                connector_id="C1-2-1",
+                connector_id=ConnectorId("C1-2-1"),
                 status=ConnectorStatus.FAULTED,
                 error_code="GroundFailure",
             ),
@@ -78,16 +80,16 @@ def test_supervision_needs_a_login_and_the_right_role(client: TestClient) -> Non
 
 
 def test_each_principal_sees_its_own_area_or_operator(client: TestClient) -> None:
-    def stations(token: str, **params: str) -> object:
+    def stations(token: str, **params: str) -> Any:
         response = client.get(
             "/api/v1/supervision/uptime", params={**PERIOD, **params}, headers=auth(token)
         )
         return response.json() if response.status_code == 200 else response.status_code
 
-    assert [r["group"] for r in stations("admin")] == ["S1", "S2"]  # type: ignore[union-attr]
-    assert [r["group"] for r in stations("xinfu")] == ["S1"]  # type: ignore[union-attr]
-    assert [r["group"] for r in stations("yuanping")] == ["S2"]  # type: ignore[union-attr]
-    assert [r["group"] for r in stations("op2")] == ["S2"]  # type: ignore[union-attr]
+    assert [r["group"] for r in stations("admin")] == ["S1", "S2"]
+    assert [r["group"] for r in stations("xinfu")] == ["S1"]
+    assert [r["group"] for r in stations("yuanping")] == ["S2"]
+    assert [r["group"] for r in stations("op2")] == ["S2"]
     assert stations("yuanping", area="140902") == 403
     assert stations("op2", operator="OP1") == 403
     history = "/api/v1/supervision/connectors/C1-2-1/history"
@@ -212,7 +214,7 @@ def test_an_operator_reports_a_rectification_on_its_own_case(
             ZombieDetected(
                 **meta(at(100)),
                 case_id="Z1",
-                charger_id="C1",
+                charger_id=ChargerId("C1"),
                 rules=(ZombieRule.LONG_DOWN,),
                 since=at(0),
                 evidence="down for 40 days",

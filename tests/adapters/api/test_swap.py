@@ -11,6 +11,7 @@ import httpx
 
 from chargenet.bootstrap import Platform
 from chargenet.core.events import SwapStationRegistered
+from chargenet.core.ids import AreaCode, OperatorId, SwapStationId
 from chargenet.core.registry.model import SwapStationRecord, SwapVehicleType
 from chargenet.entrypoints.web import create_app
 from tests.builders import areas, meta, operator
@@ -27,13 +28,13 @@ def test_swaps_uptime_and_pack_health_of_a_swap_station(platform: Platform) -> N
             SwapStationRegistered(
                 **meta(start - timedelta(days=1)),
                 swap_station=SwapStationRecord(
-                    swap_station_id="W1",
-                    operator_id="OPW",
+                    swap_station_id=SwapStationId("W1"),
+                    operator_id=OperatorId("OPW"),
                     name="矿区重卡换电站",
                     lat=38.41,
                     lon=112.73,
                     vehicle_types=(SwapVehicleType.HEAVY_TRUCK, SwapVehicleType.MINING),
-                    area_code="140902",
+                    area_code=AreaCode("140902"),
                 ),
             ),
         ]

@@ -25,6 +25,7 @@ from chargenet.adapters.storage.schema import events as log
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ConnectorStatusChanged, Event
+from chargenet.core.ids import ConnectorId
 from chargenet.core.status import ConnectorStatus as S
 from tests.builders import T0, charger, meta, small_world
 from tests.cluster_services import NATS_URL, jetstream_missing
@@ -50,7 +51,7 @@ def statuses(n: int) -> list[Event]:
     return [
         ConnectorStatusChanged(
             **meta(T0 + timedelta(minutes=i), event_id=f"js-{uuid.uuid4().hex}"),
-            connector_id=f"C{1 + i % 2}-1-1",
+            connector_id=ConnectorId(f"C{1 + i % 2}-1-1"),
             status=(S.AVAILABLE, S.CHARGING)[i % 2],
         )
         for i in range(n)

@@ -6,13 +6,16 @@ import asyncio
 
 from chargenet.adapters.bus.memory import MemoryBus
 from chargenet.core.events import ConnectorStatusChanged, Event
+from chargenet.core.ids import ConnectorId, EventId
 from chargenet.core.status import ConnectorStatus
 from tests.builders import meta
 
 
 def status(n: int) -> Event:
     return ConnectorStatusChanged(
-        **meta(event_id=f"e{n}"), connector_id="C1-1-1", status=ConnectorStatus.AVAILABLE
+        **meta(event_id=f"e{n}"),
+        connector_id=ConnectorId("C1-1-1"),
+        status=ConnectorStatus.AVAILABLE,
     )
 
 
@@ -30,7 +33,7 @@ def test_subscribers_receive_events_published_from_another_thread() -> None:
 def test_a_subscriber_that_falls_behind_loses_the_oldest_and_is_told() -> None:
     bus = MemoryBus()
 
-    async def scenario() -> tuple[list[str], int]:
+    async def scenario() -> tuple[list[EventId], int]:
         sub = bus.subscribe(maxsize=3)
         bus.publish([status(n) for n in range(10)])
         await asyncio.sleep(0)  # let the loop deliver

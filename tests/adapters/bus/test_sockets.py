@@ -23,7 +23,7 @@ from chargenet.adapters.bus.sockets import (
 )
 from chargenet.app.orders import Failure, Order, OrderResult
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged
-from chargenet.core.ids import ChargerId, OrderId
+from chargenet.core.ids import ChargerId, ConnectorId, OrderId
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
 from tests.builders import meta
@@ -152,7 +152,7 @@ def test_an_order_for_a_charger_on_another_node_comes_back_with_its_answer(
 
 def test_a_charger_and_its_connectors_share_one_subject() -> None:
     status = ConnectorStatusChanged(
-        **meta(), connector_id="CP-7-2-1", status=ConnectorStatus.AVAILABLE
+        **meta(), connector_id=ConnectorId("CP-7-2-1"), status=ConnectorStatus.AVAILABLE
     )
     presence = ChargerPresenceChanged(
         **meta(), charger_id=ChargerId("CP-7"), online=True, reason="connected"

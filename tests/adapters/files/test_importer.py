@@ -6,6 +6,7 @@ from pathlib import Path
 
 from chargenet.adapters.files.importer import ImportKind, guess_kind, read_file
 from chargenet.core.events import ChargerRegistered, StationPublicHoursSet, StationRegistered
+from chargenet.core.ids import ChargerId
 from chargenet.kit.geo import haversine_m
 from tests.builders import T0
 
@@ -70,7 +71,7 @@ def test_connector_rows_are_grouped_into_chargers(tmp_path: Path) -> None:
     chargers = {
         e.charger.charger_id: e.charger for e in result.events if isinstance(e, ChargerRegistered)
     }
-    assert len(chargers["C1"].evses) == 2 and len(chargers["C2"].evses) == 1
+    assert len(chargers[ChargerId("C1")].evses) == 2 and len(chargers[ChargerId("C2")].evses) == 1
     assert result.lines[result.events[0].event_id] == [2, 3]
 
 

@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from chargenet.app.orders import Order
 from chargenet.core.events import GridConnectionStated
-from chargenet.core.ids import OrderId
+from chargenet.core.ids import OrderId, StationId
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
 from tests.adapters.ocpi import spec
 from tests.adapters.ocpi.spec import (
@@ -170,7 +170,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Instance, ProfilesReceiver, str]]:
         [
             GridConnectionStated(
                 **meta(now),
-                station_id="CN*XZP*LOC1",
+                station_id=StationId("CN*XZP*LOC1"),
                 valid_from=now - timedelta(hours=1),
                 capacity_w=20_000,
             )

@@ -20,6 +20,7 @@ from chargenet.core.events import (
     SessionEnded,
     SessionStarted,
 )
+from chargenet.core.ids import ChargerId, ConnectorId, SessionId
 from chargenet.core.money import Money
 from chargenet.core.status import ConnectorStatus
 from tests.adapters.ocpi import spec
@@ -60,8 +61,8 @@ def start_city(path: Path, port: int | None = None, world: bool = True) -> Insta
             station("S2", "OP2", lat=38.73, lon=112.71),
             charger("C2", "S2", guns=1),
             # Both OCPP chargers are connected (else the city shows them offline: UNKNOWN).
-            ChargerPresenceChanged(**meta(at(1)), charger_id="C1", online=True),
-            ChargerPresenceChanged(**meta(at(1)), charger_id="C2", online=True),
+            ChargerPresenceChanged(**meta(at(1)), charger_id=ChargerId("C1"), online=True),
+            ChargerPresenceChanged(**meta(at(1)), charger_id=ChargerId("C2"), online=True),
         ]
     )
     return instance
@@ -102,7 +103,7 @@ def test_city_stations_status_sessions_and_records_reach_the_province(
     city.ingest(
         [
             ConnectorStatusChanged(
-                **meta(at(30)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+                **meta(at(30)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.CHARGING
             )
         ]
     )
@@ -112,22 +113,25 @@ def test_city_stations_status_sessions_and_records_reach_the_province(
     city.ingest(
         [
             ConnectorStatusChanged(
-                **meta(at(30)), connector_id="C2-1-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(30)), connector_id=ConnectorId("C2-1-1"), status=ConnectorStatus.AVAILABLE
             )
         ]
     )
     c2 = next(c for c in statuses(province) if c.endswith("C2-1*1"))
     wait_for(lambda: statuses(province)[c2] == "available", what="C2 available upstream")
-    city.ingest([ChargerPresenceChanged(**meta(at(32)), charger_id="C2", online=False)])
+    city.ingest([ChargerPresenceChanged(**meta(at(32)), charger_id=ChargerId("C2"), online=False)])
     wait_for(lambda: statuses(province)[c2] == "offline", what="offline upstream")
 
     # A session and its charge record.
     city.ingest(
         [
             SessionStarted(
-                **meta(at(31)), session_id="TX9", connector_id="C1-1-1", meter_start_wh=100
+                **meta(at(31)),
+                session_id=SessionId("TX9"),
+                connector_id=ConnectorId("C1-1-1"),
+                meter_start_wh=100,
             ),
-            SessionEnded(**meta(at(70)), session_id="TX9", meter_stop_wh=25_100),
+            SessionEnded(**meta(at(70)), session_id=SessionId("TX9"), meter_stop_wh=25_100),
         ]
     )
     sessions = wait_for(
@@ -140,8 +144,8 @@ def test_city_stations_status_sessions_and_records_reach_the_province(
             ChargeDetailRecorded(
                 **meta(at(71)),
                 cdr_id="CDR-TX9",
-                connector_id="C1-1-1",
-                session_id="TX9",
+                connector_id=ConnectorId("C1-1-1"),
+                session_id=SessionId("TX9"),
                 started_at=at(31),
                 ended_at=at(70),
                 energy_wh=25_000,
@@ -161,7 +165,7 @@ def test_forwarding_retries_while_the_province_is_away(city: Instance, province:
     city.ingest(
         [
             ConnectorStatusChanged(
-                **meta(at(40)), connector_id="C2-1-1", status=ConnectorStatus.FAULTED
+                **meta(at(40)), connector_id=ConnectorId("C2-1-1"), status=ConnectorStatus.FAULTED
             )
         ]
     )
@@ -206,7 +210,7 @@ def test_an_operators_objects_reach_the_province_as_the_operator_pushed_them(
     reader = registered_peer(province.ocpi, "reader", None, None, PeerKind.UPSTREAM)
     sender = f"{province.base_url}/ocpi/2.2.1/sender"
 
-    def upstream(path: str) -> list[dict]:
+    def upstream(path: str) -> list[dict[str, Any]]:
         got = httpx.get(f"{sender}/{path}", headers=auth(reader)).json()
         return list(got.get("data") or [])
 

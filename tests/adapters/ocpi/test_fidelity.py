@@ -136,7 +136,9 @@ def full_evse(uid: str, *, minutes: float = 0, status: str = "AVAILABLE") -> dic
     }
 
 
-def full_location(*, minutes: float = 0, evses: list[dict[str, Any]] | None = None) -> dict:
+def full_location(
+    *, minutes: float = 0, evses: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {
         "country_code": "CN",
         "party_id": "XZP",

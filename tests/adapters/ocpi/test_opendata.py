@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from chargenet.adapters.ocpi.opendata import RateLimiter, open_data_router
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.registry.model import Access
 from chargenet.core.status import ConnectorStatus
 from chargenet.entrypoints.web import create_app
@@ -25,12 +26,12 @@ def client(platform: Platform) -> Iterator[TestClient]:
             *small_world(),
             station("DEPOT", access=Access.DEDICATED, name="公交场站"),
             charger("C9", "DEPOT", guns=1),
-            ChargerPresenceChanged(**meta(at(1)), charger_id="C1", online=True),
+            ChargerPresenceChanged(**meta(at(1)), charger_id=ChargerId("C1"), online=True),
             ConnectorStatusChanged(
-                **meta(at(2)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+                **meta(at(2)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.CHARGING
             ),
             ConnectorStatusChanged(
-                **meta(at(2)), connector_id="C1-2-1", status=ConnectorStatus.AVAILABLE
+                **meta(at(2)), connector_id=ConnectorId("C1-2-1"), status=ConnectorStatus.AVAILABLE
             ),
         ]
     )

@@ -38,11 +38,11 @@ class Env:
     token: str
     other_token: str
 
-    def put(self, path: str, body: object, token: str | None = None) -> dict:
+    def put(self, path: str, body: object, token: str | None = None) -> dict[str, Any]:
         r = self.client.put(path, json=body, headers=auth(token or self.token))
         return {"http": r.status_code, **r.json()}
 
-    def patch(self, path: str, body: object, token: str | None = None) -> dict:
+    def patch(self, path: str, body: object, token: str | None = None) -> dict[str, Any]:
         r = self.client.patch(path, json=body, headers=auth(token or self.token))
         return {"http": r.status_code, **r.json()}
 
@@ -101,7 +101,8 @@ def test_patches_at_location_evse_and_connector_level(env: Env) -> None:
     assert (
         env.patch(LOC, {"name": "忻州东站（北广场）", "last_updated": ts(5)})["status_code"] == 1000
     )
-    assert env.platform.read.station("CN*XZP*LOC1")["name"] == "忻州东站（北广场）"
+    stored = env.platform.read.station("CN*XZP*LOC1")
+    assert stored is not None and stored["name"] == "忻州东站（北广场）"
 
     assert (
         env.patch(f"{LOC}/E1", {"status": "CHARGING", "last_updated": ts(6)})["status_code"] == 1000
@@ -116,6 +117,7 @@ def test_patches_at_location_evse_and_connector_level(env: Env) -> None:
     reply = env.patch(f"{LOC}/E2/1", {"max_electric_power": 60_000, "last_updated": ts(8)})
     assert reply["status_code"] == 1000
     charger = env.platform.read.charger("CN*XZP*E2")
+    assert charger is not None
     assert [c["max_power_w"] for c in charger["connectors"]] == [60_000]
 
     put_connector = env.put(
@@ -131,6 +133,7 @@ def test_patches_at_location_evse_and_connector_level(env: Env) -> None:
     )
     assert put_connector["http"] == 201
     charger = env.platform.read.charger("CN*XZP*E2")
+    assert charger is not None
     assert sorted((c["connector_id"], c["standard"]) for c in charger["connectors"]) == [
         ("CN*XZP*E2*1", "gbt_dc"),
         ("CN*XZP*E2*2", "gbt_ac"),
@@ -142,13 +145,17 @@ def test_patches_at_location_evse_and_connector_level(env: Env) -> None:
 
 def test_removed_and_planned_are_registry_changes(env: Env) -> None:
     env.put(LOC, spec.location(evses=[spec.evse("E1"), spec.evse("E2", "PLANNED")]))
-    chargers = {c["charger_id"]: c for c in env.platform.read.station("CN*XZP*LOC1")["chargers"]}
+    stored = env.platform.read.station("CN*XZP*LOC1")
+    assert stored is not None
+    chargers = {c["charger_id"]: c for c in stored["chargers"]}
     assert chargers["CN*XZP*E2"]["retired_at"] is not None  # planned: not yet in service
     # OP1's piles: C1's two guns (OCPP) and E1; the planned E2 is not counted.
     assert env.platform.read.pile_count(operator_id="OP1").total == 3
     env.patch(f"{LOC}/E2", {"status": "AVAILABLE", "last_updated": ts(3)})
     env.patch(f"{LOC}/E1", {"status": "REMOVED", "last_updated": ts(4)})
-    chargers = {c["charger_id"]: c for c in env.platform.read.station("CN*XZP*LOC1")["chargers"]}
+    stored = env.platform.read.station("CN*XZP*LOC1")
+    assert stored is not None
+    chargers = {c["charger_id"]: c for c in stored["chargers"]}
     assert chargers["CN*XZP*E1"]["retired_at"] is not None
     assert chargers["CN*XZP*E2"]["retired_at"] is None
     evses = env.client.get(LOC, headers=auth(env.token)).json()["data"]["evses"]
@@ -171,7 +178,8 @@ def test_an_older_update_never_overwrites_a_newer_one(env: Env) -> None:
         LOC,
         spec.location(minutes=35, name="旧名字", evses=[spec.evse("E1", "AVAILABLE", minutes=35)]),
     )
-    assert env.platform.read.station("CN*XZP*LOC1")["name"] == "新名字"
+    stored = env.platform.read.station("CN*XZP*LOC1")
+    assert stored is not None and stored["name"] == "新名字"
     assert env.status("CN*XZP*E1*1") == "charging"
 
 
@@ -196,7 +204,8 @@ def test_a_party_writes_only_its_own_objects(env: Env) -> None:
     reply = env.put(f"{BASE}/locations/CN/ABC/LOC9", spec.location("LOC9"), token=env.other_token)
     assert reply["status_code"] == 2001
     assert env.events() == before
-    assert env.platform.read.station("CN*XZP*LOC1")["name"] == "忻州东站充电站"
+    stored = env.platform.read.station("CN*XZP*LOC1")
+    assert stored is not None and stored["name"] == "忻州东站充电站"
     assert env.status("CN*XZP*E1*1") == "available"
 
 

@@ -21,6 +21,7 @@ from chargenet.core.events import (
     SessionEnded,
     SessionStarted,
 )
+from chargenet.core.ids import ChargerId, ConnectorId, SessionId
 from chargenet.core.status import ConnectorStatus
 from chargenet.entrypoints.web import create_app
 from tests.adapters.ocpi import spec
@@ -37,18 +38,26 @@ def world(any_platform: Platform) -> Iterator[tuple[TestClient, OcpiParty, dict[
         events.append(station(f"S{n}", "OP2" if n % 2 else "OP1", when=at(n), lat=38.4 + n / 100))
     events += [
         charger("C2", "S2", guns=1, power_w=7000, dc=False),
-        ChargerPresenceChanged(**meta(at(10)), charger_id="C1", online=True),
+        ChargerPresenceChanged(**meta(at(10)), charger_id=ChargerId("C1"), online=True),
         ConnectorStatusChanged(
-            **meta(at(11)), connector_id="C1-1-1", status=ConnectorStatus.OCCUPIED
+            **meta(at(11)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.OCCUPIED
         ),
         ConnectorStatusChanged(
-            **meta(at(11)), connector_id="C1-2-1", status=ConnectorStatus.FAULTED
+            **meta(at(11)), connector_id=ConnectorId("C1-2-1"), status=ConnectorStatus.FAULTED
         ),
         SessionStarted(
-            **meta(at(12)), session_id="TX1", connector_id="C1-1-1", meter_start_wh=1000
+            **meta(at(12)),
+            session_id=SessionId("TX1"),
+            connector_id=ConnectorId("C1-1-1"),
+            meter_start_wh=1000,
         ),
-        SessionEnded(**meta(at(40)), session_id="TX1", meter_stop_wh=21_000),
-        SessionStarted(**meta(at(13)), session_id="TX2", connector_id="C2-1-1", meter_start_wh=0),
+        SessionEnded(**meta(at(40)), session_id=SessionId("TX1"), meter_stop_wh=21_000),
+        SessionStarted(
+            **meta(at(13)),
+            session_id=SessionId("TX2"),
+            connector_id=ConnectorId("C2-1-1"),
+            meter_start_wh=0,
+        ),
     ]
     platform = any_platform  # SQLite and PostgreSQL: the senders' SQL runs on both
     platform.ingestor.ingest(events)

@@ -91,19 +91,19 @@ def test_real_time_authorization_answers_from_the_platforms_rule(
 ) -> None:
     client, headers = cpo
 
-    def ask(uid: str, kind: str = "RFID") -> tuple[int, dict[str, object]]:
+    def ask(uid: str, kind: str = "RFID") -> tuple[int, dict[str, Any]]:
         r = client.post(f"{TOKENS}/{uid}/authorize", params={"type": kind}, headers=headers)
         return r.status_code, r.json()
 
     answers = {uid: ask(uid) for uid in ("04CARD01", "04LOST01", "04OLD001", "04POOR01")}
-    assert {uid: a[1]["data"]["allowed"] for uid, a in answers.items()} == {  # type: ignore[index]
+    assert {uid: a[1]["data"]["allowed"] for uid, a in answers.items()} == {
         "04CARD01": "ALLOWED",
         "04LOST01": "BLOCKED",
         "04OLD001": "EXPIRED",
         "04POOR01": "NO_CREDIT",
     }
-    assert answers["04CARD01"][1]["data"]["token"]["uid"] == "04CARD01"  # type: ignore[index]
-    assert ask("APPSECRET0000000000A", "APP_USER")[1]["data"]["allowed"] == "ALLOWED"  # type: ignore[index]
+    assert answers["04CARD01"][1]["data"]["token"]["uid"] == "04CARD01"
+    assert ask("APPSECRET0000000000A", "APP_USER")[1]["data"]["allowed"] == "ALLOWED"
     code, unknown = ask("NOBODY01")
     assert code == 404 and unknown["status_code"] == 2004
     code, wrong_type = ask("04CARD01", "APP_USER")

@@ -12,16 +12,17 @@ from typing import Any
 
 import httpx
 import websockets
-from ocpp.routing import on
 from ocpp.v16 import ChargePoint as CP16
 from ocpp.v16 import call as c16
 from ocpp.v16.enums import Action as A16
 from ocpp.v201 import ChargePoint as CP201
 from ocpp.v201 import call as c201
 from ocpp.v201.enums import Action as A201
+from websockets.typing import Subprotocol
 
 from chargenet.adapters.ocpp.gateway import GatewayConfig, OcppGateway
 from chargenet.bootstrap import Platform
+from chargenet.demo.ocpp_fleet import on
 from chargenet.entrypoints.web import create_app
 from chargenet.kit.secrets import hash_secret
 from tests.builders import T0, charger, small_world
@@ -307,7 +308,7 @@ async def connect(
     headers = basic(identity, password) if password is not None else {}
     ws = await websockets.connect(
         f"ws://127.0.0.1:{gateway.port}/ocpp/{identity}",
-        subprotocols=[version],  # type: ignore[list-item]
+        subprotocols=[Subprotocol(version)],
         additional_headers=headers,
     )
     cls = Peer16 if version == "ocpp1.6" else Peer201

@@ -18,6 +18,7 @@ from ocpp.v201 import call as c201
 from chargenet.bootstrap import Platform
 from chargenet.core.drivers import TokenKind
 from chargenet.core.events import StationPricesPublished
+from chargenet.core.ids import StationId
 from chargenet.core.tariffs import TariffPeriod
 from tests.adapters.ocpp.peers import api, boot16, boot201, connect, eventually, running, stamp
 from tests.builders import meta
@@ -39,7 +40,7 @@ async def _drivers(platform: Platform) -> str:
         [
             StationPricesPublished(
                 **meta(datetime(2020, 1, 1, tzinfo=UTC)),
-                station_id="S1",
+                station_id=StationId("S1"),
                 periods=(
                     TariffPeriod(
                         start=time(0), energy_price=Decimal("1.00"), service_price=Decimal("0.50")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import websockets
 from ocpp.v16 import call as c16
 from ocpp.v201 import call as c201
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
 
 from chargenet.bootstrap import Platform
 from tests.adapters.ocpp.peers import (
@@ -30,10 +32,15 @@ def live(platform: Platform, connector_id: str) -> dict[str, Any]:
     return next(r for r in rows if r["connector_id"] == connector_id)
 
 
+def unavailable(platform: Platform, connector_id: str) -> bool:
+    return bool(live(platform, connector_id)["status"] == "unavailable")
+
+
 def online(platform: Platform, charger_id: str) -> bool | None:
     row = platform.read.charger(charger_id)
     assert row is not None
-    return row["online"]  # type: ignore[no-any-return]
+    online: bool | None = row["online"]
+    return online
 
 
 def sessions(platform: Platform) -> list[dict[str, Any]]:
@@ -329,7 +336,7 @@ def test_a_stop_order_reaches_the_charger_and_its_connectors_show_it(platform: P
                     ("ChangeAvailability", {"operational_status": "Inoperative"})
                 ]
                 for cid in ("C1-1-1", "C1-2-1", "C2-1-1", "C2-2-1"):
-                    await eventually(lambda c=cid: live(platform, c)["status"] == "unavailable")
+                    await eventually(partial(unavailable, platform, cid))
             # Not connected: the order fails at once and says why.
             gone = await platform.orders.issue(stop("C1", "ocpp1.6"), timeout_s=5)
             assert (gone.outcome, gone.detail) == (OrderOutcome.FAILED, "charger is not connected")
@@ -345,7 +352,7 @@ def test_a_stop_order_reaches_the_charger_and_its_connectors_show_it(platform: P
 async def raw_client(gateway: Any, identity: str = "C1", version: str = "ocpp1.6") -> Any:
     return await websockets.connect(
         f"ws://127.0.0.1:{gateway.port}/ocpp/{identity}",
-        subprotocols=[version],
+        subprotocols=[Subprotocol(version)],
         additional_headers=basic(identity, PASSWORD),
         max_size=None,
     )
@@ -542,16 +549,16 @@ def test_security_profile_2_serves_tls_and_still_asks_for_the_password(
         async with running(platform, config) as gateway:
             url = f"wss://127.0.0.1:{gateway.port}/ocpp/C1"
             with pytest.raises(InvalidStatus) as refused:
-                await websockets.connect(url, subprotocols=["ocpp1.6"], ssl=client_tls)
+                await websockets.connect(url, subprotocols=[Subprotocol("ocpp1.6")], ssl=client_tls)
             assert refused.value.response.status_code == 401
             ws = await websockets.connect(
                 url,
-                subprotocols=["ocpp1.6"],
+                subprotocols=[Subprotocol("ocpp1.6")],
                 ssl=client_tls,
                 additional_headers=basic("C1", PASSWORD),
             )
             await ws.send('[2,"h","Heartbeat",{}]')
-            assert (await ws.recv()).startswith('[3,"h"')
+            assert (await ws.recv(decode=True)).startswith('[3,"h"')
             await ws.close()
 
     asyncio.run(scenario())
@@ -635,16 +642,18 @@ def test_security_profile_3_knows_the_charger_by_its_client_certificate(
         )
         async with running(platform, config, passwords=False) as gateway:
             url = f"wss://127.0.0.1:{gateway.port}/ocpp/C1"
-            ws = await websockets.connect(url, subprotocols=["ocpp1.6"], ssl=tls("C1"))
+            ws = await websockets.connect(url, subprotocols=[Subprotocol("ocpp1.6")], ssl=tls("C1"))
             await ws.send('[2,"h","Heartbeat",{}]')
-            assert (await ws.recv()).startswith('[3,"h"')
+            assert (await ws.recv(decode=True)).startswith('[3,"h"')
             await ws.close()
             with pytest.raises(InvalidStatus) as other:  # C2's certificate, C1's identity
-                await websockets.connect(url, subprotocols=["ocpp1.6"], ssl=tls("C2"))
+                await websockets.connect(url, subprotocols=[Subprotocol("ocpp1.6")], ssl=tls("C2"))
             assert other.value.response.status_code == 401
 
             async def without_certificate() -> None:
-                bare = await websockets.connect(url, subprotocols=["ocpp1.6"], ssl=tls(None))
+                bare = await websockets.connect(
+                    url, subprotocols=[Subprotocol("ocpp1.6")], ssl=tls(None)
+                )
                 await bare.recv()  # TLS 1.3 may report the refusal only on first read
 
             refused = (ssl.SSLError, OSError, websockets.exceptions.WebSocketException)

@@ -105,7 +105,11 @@ def handle(ctx: ChargerContext, action: str, payload: dict[str, Any]) -> Reply:
     call = frames.parse(json.dumps([2, "m1", action, payload]).encode(), ctx.version)
     assert isinstance(call, frames.Call)
     TESTED.add((ctx.version, action))
-    return asyncio.run(HANDLERS[ctx.version][action](ctx, call.payload, NOW))
+
+    async def run() -> Reply:
+        return await HANDLERS[ctx.version][action](ctx, call.payload, NOW)
+
+    return asyncio.run(run())
 
 
 def only(events: Any, kind: type[Event]) -> list[Any]:

@@ -12,18 +12,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import websockets
-from ocpp.routing import on
 from ocpp.v16 import call as c16
 from ocpp.v16 import call_result as r16
 from ocpp.v16.enums import Action as A16
 from ocpp.v201 import call as c201
 from ocpp.v201 import call_result as r201
 from ocpp.v201.enums import Action as A201
+from websockets.typing import Subprotocol
 
 from chargenet.adapters.api.auth import StaticTokens
 from chargenet.adapters.ocpp.gateway import OcppGateway
 from chargenet.bootstrap import Platform
 from chargenet.core.access import Principal, Role
+from chargenet.demo.ocpp_fleet import on
 from chargenet.entrypoints.web import orderly_charging
 from tests.adapters.ocpp.peers import (
     PASSWORD,
@@ -54,7 +55,7 @@ def _watts(schedule: dict[str, Any]) -> float:
     limit = float(schedule["charging_schedule_period"][0]["limit"])
     if schedule["charging_rate_unit"] == "W":
         return limit
-    phases = schedule["charging_schedule_period"][0].get("number_phases", 3)
+    phases = int(schedule["charging_schedule_period"][0].get("number_phases", 3))
     return limit * 220 * phases
 
 
@@ -67,8 +68,9 @@ class Obeying16(Peer16):
         self.limits: dict[int, float] = {}
         self.profiles: list[dict[str, Any]] = []
 
+    # The library calls a handler with its frame's fields by name: this one names them.
     @on(A16.set_charging_profile)
-    async def set_charging_profile(
+    async def set_charging_profile(  # type: ignore[override]
         self, connector_id: int, cs_charging_profiles: dict[str, Any]
     ) -> Any:
         self.profiles.append(cs_charging_profiles)
@@ -86,8 +88,11 @@ class Obeying201(Peer201):
         self.limits: dict[int, float] = {}
         self.profiles: list[dict[str, Any]] = []
 
+    # The library calls a handler with its frame's fields by name: this one names them.
     @on(A201.set_charging_profile)
-    async def set_charging_profile(self, evse_id: int, charging_profile: dict[str, Any]) -> Any:
+    async def set_charging_profile(  # type: ignore[override]
+        self, evse_id: int, charging_profile: dict[str, Any]
+    ) -> Any:
         self.profiles.append(charging_profile)
         self.limits[evse_id] = _watts(charging_profile["charging_schedule"][0])
         return r201.SetChargingProfile(status="Accepted")
@@ -115,7 +120,7 @@ async def attach(gateway: OcppGateway, identity: str, cls: type, **kw: Any) -> A
     version = "ocpp1.6" if issubclass(cls, Peer16) else "ocpp2.0.1"
     ws = await websockets.connect(
         f"ws://127.0.0.1:{gateway.port}/ocpp/{identity}",
-        subprotocols=[version],  # type: ignore[list-item]
+        subprotocols=[Subprotocol(version)],
         additional_headers=basic(identity, PASSWORD),
     )
     cp = cls(identity, ws, **kw)

@@ -11,6 +11,7 @@ from typing import Any
 import websockets
 from ocpp.v16 import call as c16
 from ocpp.v201 import call as c201
+from websockets.typing import Subprotocol
 
 from chargenet.adapters.ocpp.gateway import GatewayConfig
 from chargenet.app.orders import Order
@@ -381,7 +382,7 @@ def test_nothing_of_a_closed_connection_stays_in_the_gateways_memory(platform: P
         with contextlib.suppress(InvalidStatus):  # 404: nobody of that name
             await websockets.connect(
                 f"ws://127.0.0.1:{gateway.port}/ocpp/STRANGER-{charger_id}",
-                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                subprotocols=[Subprotocol("ocpp1.6")],
                 additional_headers=basic(f"STRANGER-{charger_id}", PASSWORD),
             )
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from chargenet.adapters.storage.schema import rejected_events
 from chargenet.bootstrap import Platform
 from chargenet.core.events import Event
+from chargenet.core.ids import ConnectorId
 from chargenet.core.registry.model import EvseRecord
 from chargenet.kit.secrets import hash_secret
 from tests.adapters.ocpp.peers import PASSWORD, boot16, connect, running
@@ -38,7 +39,9 @@ def _neighbours() -> list[Event]:
         EvseRecord(
             evse_no=1,
             connectors=(
-                dataclasses.replace(xb.charger.evses[0].connectors[0], connector_id="PRIV-A-9-1"),
+                dataclasses.replace(
+                    xb.charger.evses[0].connectors[0], connector_id=ConnectorId("PRIV-A-9-1")
+                ),
             ),
         ),
     )

@@ -16,6 +16,7 @@ from chargenet.adapters.openadr.ven import Ven, VenConfig, calls
 from chargenet.analytics.demand_response import quarter_floor
 from chargenet.bootstrap import Platform
 from chargenet.core.events import GridConnectionStated, MeterSampled, SessionStarted
+from chargenet.core.ids import ConnectorId, SessionId, StationId
 from tests.builders import charger, meta, small_world, station
 
 CAPACITY_W = 100_000
@@ -37,12 +38,22 @@ def _site(platform: Platform) -> None:
             *small_world(),
             GridConnectionStated(
                 **meta(now),
-                station_id="S1",
+                station_id=StationId("S1"),
                 valid_from=now - timedelta(hours=1),
                 capacity_w=CAPACITY_W,
             ),
-            SessionStarted(**meta(now), session_id="T1", connector_id="C1-1-1", meter_start_wh=0),
-            SessionStarted(**meta(now), session_id="T2", connector_id="C1-2-1", meter_start_wh=0),
+            SessionStarted(
+                **meta(now),
+                session_id=SessionId("T1"),
+                connector_id=ConnectorId("C1-1-1"),
+                meter_start_wh=0,
+            ),
+            SessionStarted(
+                **meta(now),
+                session_id=SessionId("T2"),
+                connector_id=ConnectorId("C1-2-1"),
+                meter_start_wh=0,
+            ),
         ]
     )
 
@@ -180,7 +191,7 @@ def test_the_ven_reports_load_and_baseline_and_opts_out_where_sites_cannot_shed(
     now = datetime.now(UTC)
     quarter = quarter_floor(now)
     history = [
-        MeterSampled(**meta(at), connector_id="C1-1-1", power_w=20_000)
+        MeterSampled(**meta(at), connector_id=ConnectorId("C1-1-1"), power_w=20_000)
         for days in range(1, 50)
         for at in (quarter - timedelta(days=days), quarter - timedelta(days=days) + QUARTER)
     ]
@@ -191,13 +202,16 @@ def test_the_ven_reports_load_and_baseline_and_opts_out_where_sites_cannot_shed(
             charger("C2", "S2", power_w=40_000),
             *(
                 GridConnectionStated(
-                    **meta(now), station_id=s, valid_from=now - timedelta(days=60), capacity_w=w
+                    **meta(now),
+                    station_id=StationId(s),
+                    valid_from=now - timedelta(days=60),
+                    capacity_w=w,
                 )
                 for s, w in (("S1", CAPACITY_W), ("S2", 50_000))
             ),
             *history,
-            MeterSampled(**meta(now), connector_id="C1-1-1", power_w=12_000),
-            MeterSampled(**meta(now), connector_id="C2-1-1", power_w=3_000),
+            MeterSampled(**meta(now), connector_id=ConnectorId("C1-1-1"), power_w=12_000),
+            MeterSampled(**meta(now), connector_id=ConnectorId("C2-1-1"), power_w=3_000),
         ]
     )
     port = _port()

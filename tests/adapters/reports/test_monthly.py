@@ -39,6 +39,7 @@ from chargenet.core.events import (
     TargetSet,
     ZombieDetected,
 )
+from chargenet.core.ids import AlarmId, AreaCode, ChargerId, ConnectorId
 from chargenet.core.oversight import ZombieRule
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import Severity, TargetKind
@@ -60,11 +61,13 @@ def world(platform: Platform) -> Platform:
             charger("C3", "S3", guns=2, dc=False, power_w=7_000),
             station("S4", lat=38.73, lon=112.71, commissioned_on=date(2025, 3, 3)),
             charger("C4", "S4", guns=6),  # Yuanping
-            AreaStatisticsRecorded(**meta(), area_code="140902", year=2024, ev_count=1_200),
+            AreaStatisticsRecorded(
+                **meta(), area_code=AreaCode("140902"), year=2024, ev_count=1_200
+            ),
             TargetSet(
                 **meta(),
                 target_id="140902|new_public_piles|2025",
-                area_code="140902",
+                area_code=AreaCode("140902"),
                 metric="new_public_piles",
                 value=Decimal(10),
                 year=2025,
@@ -72,7 +75,7 @@ def world(platform: Platform) -> Platform:
             TargetSet(
                 **meta(),
                 target_id="140981|new_public_piles|2025",
-                area_code="140981",
+                area_code=AreaCode("140981"),
                 metric="new_public_piles",
                 value=Decimal(4),
                 year=2025,
@@ -230,26 +233,26 @@ def supervised(world: Platform) -> Iterator[TestClient]:
     world.ingestor.ingest(
         [
             *(
-                ChargerPresenceChanged(**meta(at(1)), charger_id=c, online=True)
+                ChargerPresenceChanged(**meta(at(1)), charger_id=ChargerId(c), online=True)
                 for c in ("C1", "C2", "C4")
             ),
             *(
                 ConnectorStatusChanged(
-                    **meta(at(2)), connector_id=c, status=ConnectorStatus.AVAILABLE
+                    **meta(at(2)), connector_id=ConnectorId(c), status=ConnectorStatus.AVAILABLE
                 )
                 for c in ("C1-1-1", "C2-1-1", "C2-2-1", "C4-1-1", "C4-2-1")
             ),
             ConnectorStatusChanged(
-                **meta(at(60)), connector_id="C1-2-1", status=ConnectorStatus.FAULTED
+                **meta(at(60)), connector_id=ConnectorId("C1-2-1"), status=ConnectorStatus.FAULTED
             ),
             alarm("A1", "C1-2-1", at(61)),
             alarm("A2", "C4-1-1", at(70)),
-            AlarmCleared(**meta(at(200)), alarm_id="A2", reason="reset"),
+            AlarmCleared(**meta(at(200)), alarm_id=AlarmId("A2"), reason="reset"),
             alarm("A3", "C2-1-1", april),  # raised in April, still open through May
             ZombieDetected(
                 **meta(at(100)),
                 case_id="Z1",
-                charger_id="C3",
+                charger_id=ChargerId("C3"),
                 rules=(ZombieRule.NEVER_CONNECTED,),
                 since=at(0),
             ),
@@ -280,7 +283,7 @@ def supervised(world: Platform) -> Iterator[TestClient]:
 def alarm(alarm_id: str, connector_id: str, when: datetime) -> AlarmRaised:
     return AlarmRaised(
         **meta(when),
-        alarm_id=alarm_id,
+        alarm_id=AlarmId(alarm_id),
         target_kind=TargetKind.CONNECTOR,
         target_id=connector_id,
         code="ground_fault",
@@ -369,7 +372,8 @@ def test_the_workbook_holds_planning_progress_and_supervision_as_the_apis_say(
     )
     assert (xinfu["zombies_open"], xinfu["stops_open"], yuanping["stops"]) == (1, 1, 1)
     assert city["alarms"] == 2 and city["stops"] == 2 and city["stops_open"] == 1
-    assert 0 < xinfu["nevi"] < 100 and yuanping["faulted"] == 0
+    nevi = xinfu["nevi"]
+    assert isinstance(nevi, int | float) and 0 < nevi < 100 and yuanping["faulted"] == 0
 
     html = client.get(
         "/api/v1/reports/monthly", params={"area": "140900", "month": "2025-05", "format": "html"}
@@ -484,7 +488,7 @@ def test_a_may_ratio_divides_by_the_vehicle_stock_known_in_may(world: Platform) 
     end-2025 figure already recorded, May 2025's sheet still divides end-2024's EVs, and
     says which year end it took."""
     world.ingestor.ingest(
-        [AreaStatisticsRecorded(**meta(), area_code="140902", year=2025, ev_count=9_000)]
+        [AreaStatisticsRecorded(**meta(), area_code=AreaCode("140902"), year=2025, ev_count=9_000)]
     )
     figures = Figures(world.read, world.clock)
     may = figures.month("140900", Month(2025, 5))

@@ -20,6 +20,7 @@ from chargenet.core.events import (
     SessionStarted,
     StationPricesPublished,
 )
+from chargenet.core.ids import ConnectorId, OperatorId, SessionId, StationId
 from chargenet.core.tariffs import TariffPeriod
 from tests.adapters.storage.test_ingest import snapshot
 from tests.builders import at, meta, small_world
@@ -51,22 +52,29 @@ def facts() -> list[Event]:
     return [
         *small_world(),
         StationPricesPublished(
-            **meta(at(10)), station_id="S1", periods=periods, service_fee="0.8/kWh"
+            **meta(at(10)), station_id=StationId("S1"), periods=periods, service_fee="0.8/kWh"
         ),
         # Older, arriving late: must not overwrite.
-        StationPricesPublished(**meta(at(5)), station_id="S1", service_fee="stale"),
+        StationPricesPublished(**meta(at(5)), station_id=StationId("S1"), service_fee="stale"),
         StationPricesPublished(
-            **meta(at(10)), station_id="S1", connector_id="C1-1-1", periods=periods
+            **meta(at(10)),
+            station_id=StationId("S1"),
+            connector_id=ConnectorId("C1-1-1"),
+            periods=periods,
         ),
-        SessionStarted(**meta(at(0)), session_id="T1", connector_id="C1-1-1"),
-        SessionEnded(**meta(at(30)), session_id="T1", energy_wh=10_000),
-        SessionBilled(**meta(at(31)), session_id="T1", bill=bill("20.00")),  # flagged
-        SessionBilled(**meta(at(40)), session_id="T1", bill=bill("18.00")),  # revised
-        SessionBilled(**meta(at(35)), session_id="T1", bill=bill("99.00")),  # late, older
+        SessionStarted(
+            **meta(at(0)), session_id=SessionId("T1"), connector_id=ConnectorId("C1-1-1")
+        ),
+        SessionEnded(**meta(at(30)), session_id=SessionId("T1"), energy_wh=10_000),
+        SessionBilled(**meta(at(31)), session_id=SessionId("T1"), bill=bill("20.00")),  # flagged
+        SessionBilled(**meta(at(40)), session_id=SessionId("T1"), bill=bill("18.00")),  # revised
+        SessionBilled(
+            **meta(at(35)), session_id=SessionId("T1"), bill=bill("99.00")
+        ),  # late, older
         ChargeOrdersReconciled(
             **meta(at(60)),
             reconciliation_id="R1",
-            operator_id="OP1",
+            operator_id=OperatorId("OP1"),
             period_start=at(0),
             period_end=at(60),
             stated_orders=2,
@@ -86,11 +94,11 @@ def facts() -> list[Event]:
         ),
         EnergyStatsReported(
             **meta(at(70)),
-            station_id="S1",
+            station_id=StationId("S1"),
             day_from=date(2025, 4, 30),
             day_to=date(2025, 4, 30),
             energy_wh=30_000,
-            connectors=(("C1-1-1", 30_000),),
+            connectors=((ConnectorId("C1-1-1"), 30_000),),
         ),
     ]
 

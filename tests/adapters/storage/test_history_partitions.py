@@ -25,6 +25,7 @@ from chargenet.app.supervision_ports import Scope
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged, Event
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.kit.timeutil import to_micros
 from tests.builders import charger, meta, small_world
@@ -43,12 +44,18 @@ def reports(seed: int) -> list[Event]:
             while t < MAY:
                 status = rng.choice(list(S))
                 out.append(
-                    ConnectorStatusChanged(**meta(t), connector_id=f"{c}-{g}-1", status=status)
+                    ConnectorStatusChanged(
+                        **meta(t), connector_id=ConnectorId(f"{c}-{g}-1"), status=status
+                    )
                 )
                 t += timedelta(hours=rng.expovariate(1 / 30))
         t = JAN
         while t < MAY:
-            out.append(ChargerPresenceChanged(**meta(t), charger_id=c, online=rng.random() < 0.8))
+            out.append(
+                ChargerPresenceChanged(
+                    **meta(t), charger_id=ChargerId(c), online=rng.random() < 0.8
+                )
+            )
             t += timedelta(hours=rng.expovariate(1 / 90))
     return out
 
@@ -87,7 +94,9 @@ def test_history_is_partitioned_by_month_on_postgresql_and_plain_on_sqlite(
     platform.ingestor.ingest(
         [
             ConnectorStatusChanged(
-                **meta(JAN + timedelta(days=40)), connector_id="C1-1-1", status=S.FAULTED
+                **meta(JAN + timedelta(days=40)),
+                connector_id=ConnectorId("C1-1-1"),
+                status=S.FAULTED,
             )
         ]
     )

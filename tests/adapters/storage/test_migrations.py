@@ -6,6 +6,7 @@ from alembic.runtime.migration import MigrationContext
 from chargenet.adapters.storage import migrate
 from chargenet.adapters.storage.schema import metadata
 from chargenet.adapters.storage.store import SqlEventStore
+from chargenet.core.ids import AreaCode
 
 
 def test_upgrading_an_empty_database_gives_the_declared_schema(database_url: str) -> None:
@@ -46,7 +47,7 @@ def test_0010_dates_each_revision_by_its_valid_from_and_counts_2_2_kw_as_a_pile(
             TargetSet(
                 **meta(),
                 target_id="140902|new_public_piles|2025",
-                area_code="140902",
+                area_code=AreaCode("140902"),
                 metric="new_public_piles",
                 value=Decimal(3),
                 year=2025,

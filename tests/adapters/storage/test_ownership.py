@@ -9,15 +9,22 @@ import dataclasses
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform
 from chargenet.core.events import Event, Source
+from chargenet.core.ids import ChargerId, EventId, OperatorId
 from chargenet.core.ownership import references
 from tests.adapters.test_codec import SAMPLES
 from tests.builders import charger, operator, small_world, station
 
 
-def _from(event: Event, n: int, tag: str, **sender: str) -> Event:
-    return dataclasses.replace(
-        event, event_id=f"{tag}-{n}", source=Source(adapter="test", **sender)
-    )
+def _from(
+    event: Event,
+    n: int,
+    tag: str,
+    *,
+    operator_id: OperatorId | None = None,
+    charger_id: ChargerId | None = None,
+) -> Event:
+    sender = Source(adapter="test", operator_id=operator_id, charger_id=charger_id)
+    return dataclasses.replace(event, event_id=EventId(f"{tag}-{n}"), source=sender)
 
 
 def _naming_samples() -> list[Event]:
@@ -32,8 +39,8 @@ def test_a_sender_is_refused_for_everything_it_does_not_hold(any_platform: Platf
     )
     any_platform.ingestor.ingest(SAMPLES)  # the things the samples name now exist
     samples = _naming_samples()
-    foreign = [_from(e, n, "op", operator_id="OTHER") for n, e in enumerate(samples)]
-    strangers = [_from(e, n, "cp", charger_id="C9") for n, e in enumerate(samples)]
+    foreign = [_from(e, n, "op", operator_id=OperatorId("OTHER")) for n, e in enumerate(samples)]
+    strangers = [_from(e, n, "cp", charger_id=ChargerId("C9")) for n, e in enumerate(samples)]
     outcomes = any_platform.ingestor.ingest([*foreign, *strangers])
     wrongly_taken = [
         (event.TYPE, event.source, o.disposition, o.reason)
@@ -46,7 +53,9 @@ def test_a_sender_is_refused_for_everything_it_does_not_hold(any_platform: Platf
 def test_the_holder_itself_is_not_refused_for_what_it_holds(any_platform: Platform) -> None:
     any_platform.ingestor.ingest([*small_world(), charger("C2", "S1")])
     any_platform.ingestor.ingest(SAMPLES)
-    own = [_from(e, n, "own", operator_id="OP1") for n, e in enumerate(_naming_samples())]
+    own = [
+        _from(e, n, "own", operator_id=OperatorId("OP1")) for n, e in enumerate(_naming_samples())
+    ]
     outcomes = any_platform.ingestor.ingest(own)
     refused_as_foreign = [
         (e.TYPE, o.reason)

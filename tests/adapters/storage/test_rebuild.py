@@ -32,6 +32,7 @@ from chargenet.core.events import (
     ZombieEscalated,
     ZombieOperatorNotified,
 )
+from chargenet.core.ids import AlarmId, ChargerId, ConnectorId, OperatorId, SessionId, StationId
 from chargenet.core.money import Money
 from chargenet.core.oversight import ExclusionReason, NoticeKind, ZombieOutcome, ZombieRule
 from chargenet.core.registry.model import StationRecord
@@ -64,13 +65,18 @@ def random_run(seed: int, steps: int) -> list[Event]:
         cid = rng.choice(connectors)
         if roll < 0.35:
             status = rng.choice(list(ConnectorStatus))
-            events.append(ConnectorStatusChanged(**meta(when), connector_id=cid, status=status))
+            events.append(
+                ConnectorStatusChanged(**meta(when), connector_id=ConnectorId(cid), status=status)
+            )
         elif roll < 0.5:
             sid = f"T{i}"
             sessions[sid] = (cid, register[cid])
             events.append(
                 SessionStarted(
-                    **meta(when), session_id=sid, connector_id=cid, meter_start_wh=register[cid]
+                    **meta(when),
+                    session_id=SessionId(sid),
+                    connector_id=ConnectorId(cid),
+                    meter_start_wh=register[cid],
                 )
             )
         elif roll < 0.65 and sessions:
@@ -80,8 +86,8 @@ def random_run(seed: int, steps: int) -> list[Event]:
             events.append(
                 MeterSampled(
                     **meta(when),
-                    connector_id=cid,
-                    session_id=sid,
+                    connector_id=ConnectorId(cid),
+                    session_id=SessionId(sid),
                     energy_register_wh=register[cid],
                     power_w=rng.randint(0, 60_000),
                     power_offered_w=rng.choice([None, 40_000, 150_000]),
@@ -93,7 +99,7 @@ def random_run(seed: int, steps: int) -> list[Event]:
             events.append(
                 SessionEnded(
                     **meta(when),
-                    session_id=sid,
+                    session_id=SessionId(sid),
                     meter_stop_wh=register[cid] + rng.randint(-100, 5_000),
                 )
             )
@@ -101,7 +107,7 @@ def random_run(seed: int, steps: int) -> list[Event]:
             charger_id = cid.rsplit("-", 2)[0]
             events.append(
                 ChargerPresenceChanged(
-                    **meta(when), charger_id=charger_id, online=rng.random() < 0.7
+                    **meta(when), charger_id=ChargerId(charger_id), online=rng.random() < 0.7
                 )
             )
         elif roll < 0.86:
@@ -110,7 +116,7 @@ def random_run(seed: int, steps: int) -> list[Event]:
                 events.append(
                     AlarmRaised(
                         **meta(when),
-                        alarm_id=aid,
+                        alarm_id=AlarmId(aid),
                         target_kind=TargetKind.CONNECTOR,
                         target_id=cid,
                         code="HighTemperature",
@@ -118,12 +124,12 @@ def random_run(seed: int, steps: int) -> list[Event]:
                     )
                 )
             else:
-                events.append(AlarmCleared(**meta(when), alarm_id=aid))
+                events.append(AlarmCleared(**meta(when), alarm_id=AlarmId(aid)))
         elif roll < 0.9:
             s = rng.randint(0, 11)
             record = StationRecord(
-                station_id=f"S{s}",
-                operator_id=f"OP{1 + s % 2}",
+                station_id=StationId(f"S{s}"),
+                operator_id=OperatorId(f"OP{1 + s % 2}"),
                 name=f"Station {s} v{i}",
                 lat=38.4,
                 lon=112.7,
@@ -134,12 +140,14 @@ def random_run(seed: int, steps: int) -> list[Event]:
                 events.append(
                     StationPublicHoursSet(
                         **meta(when - timedelta(minutes=rng.randint(0, 90))),
-                        station_id=f"S{s}",
+                        station_id=StationId(f"S{s}"),
                         hours=hours,
                     )
                 )
         elif roll < 0.905:
-            events.append(StationRetired(**meta(when), station_id=f"S{rng.randint(0, 11)}"))
+            events.append(
+                StationRetired(**meta(when), station_id=StationId(f"S{rng.randint(0, 11)}"))
+            )
         elif roll < 0.915:  # prices and charge detail records (OCPI), late ones included
             tid = f"T{rng.randint(0, 3)}"
             if rng.random() < 0.5:
@@ -150,21 +158,23 @@ def random_run(seed: int, steps: int) -> list[Event]:
                     TariffPublished(
                         **meta(when),
                         tariff_id=tid,
-                        operator_id="OP1",
+                        operator_id=OperatorId("OP1"),
                         currency="CNY",
                         elements=elements,
                     )
                 )
             elif rng.random() < 0.7:
                 events.append(
-                    ConnectorTariffsSet(**meta(when), connector_id=cid, tariff_ids=(tid,))
+                    ConnectorTariffsSet(
+                        **meta(when), connector_id=ConnectorId(cid), tariff_ids=(tid,)
+                    )
                 )
             else:
                 events.append(
                     ChargeDetailRecorded(
                         **meta(when),
                         cdr_id=f"CDR{i}",
-                        connector_id=cid,
+                        connector_id=ConnectorId(cid),
                         started_at=when - timedelta(minutes=30),
                         ended_at=when,
                         energy_wh=rng.randint(0, 50_000),
@@ -178,7 +188,9 @@ def random_run(seed: int, steps: int) -> list[Event]:
         else:
             events.append(
                 ConnectorStatusChanged(
-                    **meta(when), connector_id="ghost", status=ConnectorStatus.AVAILABLE
+                    **meta(when),
+                    connector_id=ConnectorId("ghost"),
+                    status=ConnectorStatus.AVAILABLE,
                 )
             )
     return events
@@ -215,7 +227,7 @@ def supervision_event(rng: random.Random, when: datetime, cid: str) -> Event:
         return ZombieDetected(
             **meta(when),
             case_id=case_id,
-            charger_id=charger_id,
+            charger_id=ChargerId(charger_id),
             rules=(rng.choice(list(ZombieRule)),),
             since=when - timedelta(days=rng.randint(7, 40)),
         )
@@ -249,7 +261,7 @@ def supervision_event(rng: random.Random, when: datetime, cid: str) -> Event:
         return StopOrderLifted(**meta(when), stop_id=stop_id, by="r")
     return EquipmentNoticed(
         **meta(when),
-        charger_id=charger_id,
+        charger_id=ChargerId(charger_id),
         kind=NoticeKind.SECURITY,
         code="TamperDetectionActivated",
     )

@@ -21,7 +21,7 @@ from chargenet.core.events import (
     SwapStationRegistered,
     SwapStationStatusChanged,
 )
-from chargenet.core.ids import OperatorId, SwapStationId
+from chargenet.core.ids import ChargerId, ConnectorId, OperatorId, SwapStationId
 from chargenet.core.registry.model import SwapStationRecord
 from chargenet.core.status import ConnectorStatus, newest_report
 from chargenet.kit.timeutil import to_micros
@@ -43,10 +43,16 @@ def reports(rng: random.Random) -> list[Event]:
             connector = f"K{k}-{1 + rng.randrange(2)}-1"
             # Mostly two statuses, so that repeats (and late news between them) are common.
             status = rng.choice(STATUSES if rng.random() < 0.2 else (AVAILABLE, FAULTED))
-            out.append(ConnectorStatusChanged(**meta(when), connector_id=connector, status=status))
+            out.append(
+                ConnectorStatusChanged(
+                    **meta(when), connector_id=ConnectorId(connector), status=status
+                )
+            )
         else:
             out.append(
-                ChargerPresenceChanged(**meta(when), charger_id=f"K{k}", online=rng.random() < 0.6)
+                ChargerPresenceChanged(
+                    **meta(when), charger_id=ChargerId(f"K{k}"), online=rng.random() < 0.6
+                )
             )
         if rng.random() < 0.15:  # sent again later: the same event, or the same report anew
             again = out[rng.randrange(len(out))]

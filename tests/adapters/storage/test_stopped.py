@@ -27,6 +27,7 @@ from chargenet.core.events import (
     StopOrderIssued,
     StopOrderLifted,
 )
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus, effective_status
 from chargenet.core.supervision import TargetKind
 from chargenet.entrypoints.web import create_app
@@ -53,12 +54,14 @@ def test_the_sql_rule_and_the_python_rule_agree(any_platform: Platform) -> None:
         events.append(charger(charger_id, guns=1, protocol="ocpi" if online is None else "ocpp1.6"))
         if online is not None:
             events.append(
-                ChargerPresenceChanged(**meta(at(1)), charger_id=charger_id, online=online)
+                ChargerPresenceChanged(
+                    **meta(at(1)), charger_id=ChargerId(charger_id), online=online
+                )
             )
         if reported is not None:
             events.append(
                 ConnectorStatusChanged(
-                    **meta(at(2)), connector_id=f"{charger_id}-1-1", status=reported
+                    **meta(at(2)), connector_id=ConnectorId(f"{charger_id}-1-1"), status=reported
                 )
             )
         if stop:
@@ -121,7 +124,7 @@ def client(platform: Platform) -> Iterator[tuple[TestClient, str]]:
             charger("C3", "S2", guns=1, protocol="ocpi"),
             *(
                 ConnectorStatusChanged(
-                    **meta(at(2)), connector_id=c, status=ConnectorStatus.AVAILABLE
+                    **meta(at(2)), connector_id=ConnectorId(c), status=ConnectorStatus.AVAILABLE
                 )
                 for c in ("C2-1-1", "C3-1-1")
             ),

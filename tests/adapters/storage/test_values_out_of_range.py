@@ -9,6 +9,7 @@ from chargenet.adapters.storage.store import FITS_NOT
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ConnectorStatusChanged, TariffPublished
+from chargenet.core.ids import ConnectorId, OperatorId
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.tariffs import PriceComponent, PriceDimension, TariffElement
 from tests.builders import at, meta, small_world
@@ -19,7 +20,7 @@ def _tariff(price: Decimal) -> TariffPublished:
     return TariffPublished(
         **meta(at(1)),
         tariff_id="CN*XZP*T1",
-        operator_id="OP1",
+        operator_id=OperatorId("OP1"),
         currency="CNY",
         elements=(TariffElement(components=(component,)),),
     )
@@ -28,7 +29,7 @@ def _tariff(price: Decimal) -> TariffPublished:
 def test_a_price_past_64_bits_is_refused_alone(any_platform: Platform) -> None:
     any_platform.ingestor.ingest(small_world())
     status = ConnectorStatusChanged(
-        **meta(at(2)), connector_id="C1-1-1", status=ConnectorStatus.CHARGING
+        **meta(at(2)), connector_id=ConnectorId("C1-1-1"), status=ConnectorStatus.CHARGING
     )
     outcomes = any_platform.ingestor.ingest([_tariff(Decimal("1e300")), status])
     assert [o.disposition for o in outcomes] == [Disposition.REJECTED, Disposition.ACCEPTED]

@@ -37,6 +37,7 @@ def test_tokens_are_issued_for_the_right_secret_and_expire(tmp_path: Path) -> No
             assert (answer["SuccStat"], answer["FailReason"]) == (1, 2)
             assert "AccessToken" not in answer
             token = await sim.token()
+            assert sim.platform is not None
             answer = sim.open(
                 await sim.send(
                     "query_token",
@@ -45,7 +46,7 @@ def test_tokens_are_issued_for_the_right_secret_and_expire(tmp_path: Path) -> No
                             "OperatorID": sim.operator_id,
                             "OperatorSecret": sim.platform.operator_secret,
                         }
-                    ),  # type: ignore[union-attr]
+                    ),
                 )
             )
             # Asked again while it lives: the same token, not a second one.
@@ -97,6 +98,7 @@ def test_bad_parameters_are_4003_and_nothing_is_stored(tmp_path: Path) -> None:
             sim = link.sim
             token = await sim.token()
             before = stored(link)
+            assert sim.platform is not None
             station = dict(sim.stations["1001"])
             cases: list[tuple[str, Any, str]] = [
                 (
@@ -152,7 +154,7 @@ def test_bad_parameters_are_4003_and_nothing_is_stored(tmp_path: Path) -> None:
 
             garbled["Sig"] = sign(
                 garbled["OperatorID"] + garbled["Data"] + garbled["TimeStamp"] + garbled["Seq"],
-                sim.platform.keys,  # type: ignore[union-attr]
+                sim.platform.keys,
             )
             answer = await sim.send("notification_stationStatus", garbled, token)
             assert answer["Ret"] == 4003

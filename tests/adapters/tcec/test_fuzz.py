@@ -46,7 +46,10 @@ class Link:
     def envelope(self, data: str, **overrides: str) -> dict[str, str]:
         """A signed, fresh envelope around `data` (the plain JSON text); `overrides`
         replace fields after signing."""
-        zone = self.platform.tcec.directory.get(PARTNER).zone  # type: ignore[union-attr]
+        assert self.platform.tcec is not None
+        partner = self.platform.tcec.directory.get(PARTNER)
+        assert partner is not None
+        zone = partner.zone
         stamp = envelope.format_timestamp(self.platform.clock.now(), zone)
         fields = {
             "OperatorID": PARTNER,

@@ -19,6 +19,7 @@ from chargenet.core.events import (
     SessionEnded,
     SessionStarted,
 )
+from chargenet.core.ids import ChargerId, ConnectorId, SessionId
 from chargenet.core.status import ConnectorStatus
 from chargenet.demo.tcec_operator import SimulatorError
 from chargenet.kit.geo import gcj02_to_wgs84, haversine_m
@@ -43,9 +44,9 @@ def other_operator(link: Link) -> None:
             operator("OPZ", name="另一运营商"),
             station("SZ", "OPZ"),
             charger("CZ", "SZ", guns=1),
-            ChargerPresenceChanged(**meta(), charger_id="CZ", online=True),
+            ChargerPresenceChanged(**meta(), charger_id=ChargerId("CZ"), online=True),
             ConnectorStatusChanged(
-                **meta(), connector_id="CZ-1-1", status=ConnectorStatus.CHARGING
+                **meta(), connector_id=ConnectorId("CZ-1-1"), status=ConnectorStatus.CHARGING
             ),
         ]
     )
@@ -108,9 +109,15 @@ def test_station_stats_add_up_the_energy_of_the_sessions_of_the_days(tmp_path: P
             yesterday = datetime.now(UTC) - timedelta(days=1)
             link.platform.ingestor.ingest(
                 [
-                    SessionStarted(**meta(yesterday), session_id="X1", connector_id="CZ-1-1"),
+                    SessionStarted(
+                        **meta(yesterday),
+                        session_id=SessionId("X1"),
+                        connector_id=ConnectorId("CZ-1-1"),
+                    ),
                     SessionEnded(
-                        **meta(yesterday + timedelta(minutes=40)), session_id="X1", energy_wh=23_456
+                        **meta(yesterday + timedelta(minutes=40)),
+                        session_id=SessionId("X1"),
+                        energy_wh=23_456,
                     ),
                 ]
             )
@@ -169,7 +176,7 @@ def test_a_city_platform_pushes_status_changes_up_to_its_province(tmp_path: Path
                 [
                     ConnectorStatusChanged(
                         **meta(datetime.now(UTC)),
-                        connector_id="CZ-1-1",
+                        connector_id=ConnectorId("CZ-1-1"),
                         status=ConnectorStatus.FAULTED,
                     )
                 ]
@@ -198,11 +205,13 @@ def test_a_late_report_never_pushes_an_older_status_up(tmp_path: Path) -> None:
             link.platform.ingestor.ingest(
                 [
                     ConnectorStatusChanged(
-                        **meta(now), connector_id="CZ-1-1", status=ConnectorStatus.AVAILABLE
+                        **meta(now),
+                        connector_id=ConnectorId("CZ-1-1"),
+                        status=ConnectorStatus.AVAILABLE,
                     ),
                     ConnectorStatusChanged(  # from a minute before, arriving after
                         **meta(now - timedelta(minutes=1)),
-                        connector_id="CZ-1-1",
+                        connector_id=ConnectorId("CZ-1-1"),
                         status=ConnectorStatus.FAULTED,
                     ),
                 ]

@@ -127,7 +127,8 @@ def test_presence_counts_areas_with_piles_and_all_lists_the_empty_ones() -> None
     assert [s.id for s in result.shortfalls] == ["450202003"]
     assert result.shortfalls[0].positions == ((0.0, 0.2),)
     two = rule(RuleKind.AREA_PRESENCE, level=AreaLevel.TOWNSHIP, min_areas={2023: Decimal(2)})
-    assert check_rule(world(areas=towns, stations=stations), two).status is Status.MET  # type: ignore[union-attr]
+    met = check_rule(world(areas=towns, stations=stations), two)
+    assert met is not None and met.status is Status.MET
     average = rule(RuleKind.AREA_AVERAGE, level=AreaLevel.TOWNSHIP, min_average={2025: Decimal(3)})
     avg = check_rule(world(areas=towns, stations=stations), average)
     assert avg is not None and avg.status is Status.UNMET  # 8 piles / 3 townships = 2.67
@@ -149,7 +150,8 @@ def test_area_minimum_needs_enough_centralized_stations_and_piles() -> None:
     gap = result.shortfalls[0]
     assert gap.measured == 1 and gap.new_stations == 1 and gap.piles_each == 10
     enough = [big, station("big2", 0.01, piles=10)]
-    assert check_rule(world(areas=[county()], stations=enough), r).status is Status.MET  # type: ignore[union-attr]
+    met = check_rule(world(areas=[county()], stations=enough), r)
+    assert met is not None and met.status is Status.MET
 
 
 ROAD = Road("X001", "county", ((0.0, 0.0), (0.0, 0.4)))  # 44.48 km along the equator

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from chargenet.analytics.planning.investment import CostModel, site_options
-from chargenet.analytics.planning.phases import Existing, PhasePoint, plan_phases
+from chargenet.analytics.planning.phases import Existing, PhasePlan, PhasePoint, plan_phases
 from chargenet.analytics.planning.siting import Candidate
 from chargenet.analytics.planning.spatial import DistanceModel
 from tests.analytics.planning.worlds import km
@@ -67,7 +67,7 @@ def brute_force(
     return best, best_choice
 
 
-def check_claims_by_hand(plan, existing: list[tuple[float, int]]) -> None:  # type: ignore[no-untyped-def]
+def check_claims_by_hand(plan: PhasePlan, existing: list[tuple[float, int]]) -> None:
     where = {c.id: c.lon for c in CANDIDATES}
     for claim in plan.claims:
         standing = [lon for lon, since in existing if since <= claim.year] + [

@@ -18,7 +18,7 @@ def result(
 ) -> RuleResult:
     return RuleResult(
         kind, kind, "R20", "s", "d", 2025, Status.UNMET, summary, [], "", "", by_county
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_reports_are_due_on_the_3rd_and_the_year_on_10_january() -> None:

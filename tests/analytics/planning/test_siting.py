@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from chargenet.analytics.planning.coverage import CoverageInput, check_all
+from chargenet.analytics.planning.model import AreaPoint, StationState
 from chargenet.analytics.planning.results import Status
 from chargenet.analytics.planning.setcover import solve_cover
 from chargenet.analytics.planning.siting import (
@@ -75,7 +76,7 @@ RULES = [
 ]
 
 
-def _world() -> tuple[list, list, list[Road]]:  # type: ignore[type-arg]
+def _world() -> tuple[list[AreaPoint], list[StationState], list[Road]]:
     rng = np.random.default_rng(3)
     villages = [
         village(f"4502020{i // 10:02d}{i % 10:03d}", float(lon), lat=float(lat))

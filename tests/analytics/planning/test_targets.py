@@ -67,8 +67,16 @@ def test_ratio_definitions_stay_apart() -> None:
     l_ = plan_vs_actual(
         row("public_sector_vehicles_per_new_pile", "1.5"), liuzhou, world(), end_2024
     )
-    assert (x.numerator, x.denominator, x.actual) == (1000, 100, Decimal("10.000"))  # public only
-    assert (g.numerator, g.denominator, g.actual) == (1000, 150, Decimal("6.667"))  # all piles
+    assert (x.numerator, x.denominator, x.actual) == (
+        Decimal(1000),
+        Decimal(100),
+        Decimal("10.000"),
+    )  # public only
+    assert (g.numerator, g.denominator, g.actual) == (
+        Decimal(1000),
+        Decimal(150),
+        Decimal("6.667"),
+    )  # all piles
     assert x.status is Progress.MISSED and g.status is Progress.MISSED
     assert l_.actual is None and l_.status is Progress.NO_DATA  # public-sector vehicles: reported
     assert x.comparator == g.comparator == "at_most" and l_.comparator == "about"
@@ -92,7 +100,12 @@ def test_new_and_in_place_piles_are_counted_by_their_own_definitions() -> None:
     stock = plan_vs_actual(
         row("public_piles", "160", 2025), STANDARD_METRICS["public_piles"], actuals, mid
     )
-    assert (new_public.actual, new_all.actual, fast.actual, stock.actual) == (30, 50, 30, 130)
+    assert (new_public.actual, new_all.actual, fast.actual, stock.actual) == (
+        Decimal(30),
+        Decimal(50),
+        Decimal(30),
+        Decimal(130),
+    )
     # Half the year gone: 30 of a 60-pile target is on track (expected 30 by 30 June).
     assert new_public.expected_to_date == 30 and new_public.status is Progress.ON_TRACK
     assert new_public.forecast is not None and new_public.forecast.method == "run_rate"
@@ -200,11 +213,15 @@ def test_a_mid_year_ratio_divides_by_the_vehicle_stock_known_that_day() -> None:
     assert metric is not None
     june = plan_vs_actual(row("evs_per_public_pile", "6", 2025), metric, actuals, date(2025, 6, 30))
     # 1,000 EVs at end-2024 ÷ 130 public piles on 30 June, not 2,000 ÷ 130.
-    assert (june.numerator, june.denominator, june.actual) == (1000, 130, Decimal("7.692"))
+    assert (june.numerator, june.denominator, june.actual) == (
+        Decimal(1000),
+        Decimal(130),
+        Decimal("7.692"),
+    )
     assert (june.vehicles_year, june.vehicles_method) == (2024, "latest_year_end")
     assert june.notes == ["evs at end-2024 (latest known on 2025-06-30; latest_year_end)"]
     year_end = plan_vs_actual(
         row("evs_per_public_pile", "6", 2025), metric, actuals, date(2025, 12, 31)
     )
-    assert (year_end.numerator, year_end.vehicles_year) == (2000, 2025)
+    assert (year_end.numerator, year_end.vehicles_year) == (Decimal(2000), 2025)
     assert pytest.approx(0) == 0

@@ -3,7 +3,7 @@ accepts partial tables."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -19,10 +19,10 @@ def pack(name: str) -> PolicyPack:
 
 
 def totals(p: PolicyPack, metric: str, exclude: str | None = None) -> dict[int, Decimal]:
-    out: Counter[int] = Counter()
+    out: defaultdict[int, Decimal] = defaultdict(Decimal)
     for t in p.targets:
         if t.metric == metric and t.area_code != exclude:
-            out[t.year] += t.value  # type: ignore[assignment]
+            out[t.year] += t.value
     return dict(out)
 
 
@@ -40,14 +40,19 @@ def test_xinzhou_holds_attachment_1_including_wutaishan() -> None:
     city = {t.year: t.value for t in p.targets if t.target_id.startswith("140900|new_public_piles")}
     assert city == {2023: 1654, 2024: 1617, 2025: 2158}  # the table's own 总计 row
     wutaishan = [t for t in p.targets if t.area_code == "140971"]
-    assert [(t.year, t.value) for t in wutaishan] == [(2023, 78), (2024, 75), (2025, 100)]
+    assert [(t.year, t.value) for t in wutaishan] == [
+        (2023, Decimal(78)),
+        (2024, Decimal(75)),
+        (2025, Decimal(100)),
+    ]
     [unit] = p.units
     assert (unit.code, unit.name_zh, unit.parent) == ("140971", "五台山风景名胜区", "140900")
     xinfu = {
         t.year: t.value for t in p.targets if t.target_id.startswith("140902|new_public_piles")
     }
     assert xinfu == {2023: 296, 2024: 291, 2025: 388}
-    assert p.metric("new_public_piles").strength is Strength.INDICATIVE  # type: ignore[union-attr]
+    metric = p.metric("new_public_piles")
+    assert metric is not None and metric.strength is Strength.INDICATIVE
     public = {t.year: t.value for t in p.targets if t.target_id.startswith("140900|public_piles")}
     assert public == {2023: 2000, 2024: 3000, 2025: 6000}
 
@@ -64,7 +69,7 @@ def test_xinzhou_ratios_keep_the_floor_and_the_aim_apart() -> None:
     }
     assert city == {2023: 8, 2024: 7, 2025: 8}
     aim = [t for t in p.targets if t.metric == "evs_per_public_pile_aim"]
-    assert [(t.year, t.value) for t in aim] == [(2025, 6)]
+    assert [(t.year, t.value) for t in aim] == [(2025, Decimal(6))]
     counties = [
         t for t in p.targets if t.metric == "evs_per_public_pile" and t.area_code != "140900"
     ]
@@ -85,7 +90,9 @@ def test_liuzhou_totals_and_its_partial_vehicle_table() -> None:
         len([t for t in p.targets if t.metric == "new_charging_piles" and t.area_code in zones])
         == 6
     )
-    assert p.metric("new_charging_piles").quantity.access == ()  # type: ignore[union-attr]
+    metric = p.metric("new_charging_piles")
+    assert metric is not None and metric.quantity is not None
+    assert metric.quantity.access == ()
     r15 = {t.metric: t.value for t in p.targets if t.metric.endswith(("_t", "_pct"))}
     assert r15 == {
         "energy_intensity_reduction_pct": Decimal("14.5"),
@@ -119,8 +126,8 @@ def test_guangxi_and_shanghai() -> None:
     ratio = s.metric("evs_per_pile")
     assert ratio is not None and ratio.denominator is not None and ratio.denominator.access == ()
     assert [(t.metric, t.value) for t in s.targets] == [
-        ("evs_per_pile", 2),
-        ("evs_served", 1250000),
+        ("evs_per_pile", Decimal(2)),
+        ("evs_served", Decimal(1250000)),
     ]
 
 
@@ -180,7 +187,10 @@ revisions = [{ on = 2024-06-01, value = 6500, source = "revised plan" }]
         ("140981", 2024): 7,
     }
     revs = [(t.revised_on, t.value, t.source) for t in p.targets if t.metric == "public_piles"]
-    assert revs == [(None, 6000, "plan"), (date(2024, 6, 1), 6500, "revised plan")]
+    assert revs == [
+        (None, Decimal(6000), "plan"),
+        (date(2024, 6, 1), Decimal(6500), "revised plan"),
+    ]
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -267,17 +277,17 @@ def test_the_seed_figures_once_left_out_are_stored_with_their_sources() -> None:
         return [(t.area_code, t.year, t.value) for t in found]
 
     liuzhou, xinzhou, guangxi = pack("liuzhou"), pack("xinzhou"), pack("guangxi")
-    assert stored(liuzhou, "new_public_sector_vehicles") == [("450200", 2025, 12177)]
-    assert stored(xinzhou, "fleet_vehicles_per_pile") == [("140900", 2025, 2)]
-    assert stored(xinzhou, "fleet_vehicles_per_pile_aim") == [("140900", 2025, 1)]
+    assert stored(liuzhou, "new_public_sector_vehicles") == [("450200", 2025, Decimal(12177))]
+    assert stored(xinzhou, "fleet_vehicles_per_pile") == [("140900", 2025, Decimal(2))]
+    assert stored(xinzhou, "fleet_vehicles_per_pile_aim") == [("140900", 2025, Decimal(1))]
     aim = xinzhou.metric("fleet_vehicles_per_pile_aim")
     assert aim is not None and aim.strength is Strength.AIM
-    assert stored(guangxi, "new_private_piles_2021_2025") == [("450000", 2025, 147000)]
+    assert stored(guangxi, "new_private_piles_2021_2025") == [("450000", 2025, Decimal(147000))]
     private = guangxi.metric("new_private_piles_2021_2025")
     assert private is not None and private.quantity is not None
     assert (private.quantity.access, private.quantity.since_year) == (("private",), 2021)
-    assert stored(guangxi, "evs_served") == [("450000", 2025, 678900)]
-    assert stored(guangxi, "integrated_energy_stations") == [("450000", 2025, 600)]
+    assert stored(guangxi, "evs_served") == [("450000", 2025, Decimal(678900))]
+    assert stored(guangxi, "integrated_energy_stations") == [("450000", 2025, Decimal(600))]
     [rule] = [r for r in liuzhou.rules if r.kind.value == "site_equipment"]
     assert set(rule.stations.categories) == {"scenic_spot", "rv_camp", "hotel"}
     assert rule.stations.min_dc_piles == 2 and "caravan camps" in rule.source
