@@ -284,13 +284,18 @@ def test_an_operators_platform_reaches_the_province_through_the_city_as_a_hub(
 
 def _session_and_record() -> list[Any]:
     return [
-        SessionStarted(**meta(at(31)), session_id="TX9", connector_id="C1-1-1", meter_start_wh=100),
-        SessionEnded(**meta(at(70)), session_id="TX9", meter_stop_wh=25_100),
+        SessionStarted(
+            **meta(at(31)),
+            session_id=SessionId("TX9"),
+            connector_id=ConnectorId("C1-1-1"),
+            meter_start_wh=100,
+        ),
+        SessionEnded(**meta(at(70)), session_id=SessionId("TX9"), meter_stop_wh=25_100),
         ChargeDetailRecorded(
             **meta(at(71)),
             cdr_id="CDR-TX9",
-            connector_id="C1-1-1",
-            session_id="TX9",
+            connector_id=ConnectorId("C1-1-1"),
+            session_id=SessionId("TX9"),
             started_at=at(31),
             ended_at=at(70),
             energy_wh=25_000,
@@ -308,7 +313,9 @@ def test_the_province_gets_everything_it_missed_while_away_in_the_order_it_happe
     province.switch.down = True
 
     def charging(status: ConnectorStatus, minute: int) -> ConnectorStatusChanged:
-        return ConnectorStatusChanged(**meta(at(minute)), connector_id="C1-1-1", status=status)
+        return ConnectorStatusChanged(
+            **meta(at(minute)), connector_id=ConnectorId("C1-1-1"), status=status
+        )
 
     city.ingest([charging(ConnectorStatus.CHARGING, 30)])
     city.ingest(_session_and_record())

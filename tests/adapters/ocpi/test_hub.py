@@ -123,7 +123,7 @@ class FakeParty:
             nxt = f"{self.base}/tokens?offset=1&limit=1"
             token = {"uid": "A1", "type": "RFID", "party_id": self.me.party_id}
             return ok([token], **{"X-Total-Count": "2", "Link": f'<{nxt}>; rel="next"'})
-        if "/commands/" in path and request.method == "POST" and "response_url" in body:
+        if "/commands/" in path and request.method == "POST" and body and "response_url" in body:
             threading.Timer(0.2, self.answer_later, (body["response_url"],)).start()
             return ok({"result": "ACCEPTED", "timeout": 30})
         return ok()
@@ -330,8 +330,10 @@ def test_client_info_is_pushed_and_a_silent_party_goes_offline_and_comes_back(wo
     assert hub is not None
     hub.still_alive_s = 0.0  # every party counts as quiet: each round checks them all
 
-    def deliver() -> None:
+    def deliver() -> bool:
+        """One round of the outbox; False, so that `deliver() or …` reads on."""
         w.hub.run(w.hub.platform.outbox.run_once())
+        return False
 
     def pushed(fake: FakeParty, about: Party) -> list[str]:
         return [s.body["status"] for s in fake.got(f"/hubclientinfo/CN/{about.party_id}")]
