@@ -373,6 +373,9 @@ def _tcec(
             upstream=upstream_of(settings),
             backfill_gap_s=settings.tcec_backfill_gap_s,
             backfill_retry_s=settings.tcec_backfill_retry_s,
+            tolerance=Tolerance(
+                settings.dispute_energy_tolerance_wh, settings.dispute_amount_tolerance
+            ),
         ),
     )
 
