@@ -77,7 +77,7 @@ from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_config import SupervisionConfig, config_from_mapping
 from chargenet.config import Settings
 from chargenet.core.billing import Tolerance
-from chargenet.core.drivers import DEVELOPMENT_TOKEN_SECRET, use_token_secret
+from chargenet.core.drivers import DEVELOPMENT_TOKEN_KEY, TokenKey
 from chargenet.core.events import Event
 from chargenet.core.tariffs import GridTou, grid_tou_from_toml
 from chargenet.kit.clock import Clock, SystemClock
@@ -108,6 +108,8 @@ class Platform:
     # drivers, their tokens and money (docs/settlement.md); built by `bootstrap`
     settlement_reads: SqlSettlementReads | None = None
     authoriser: Authoriser | None = None
+    # The key of token digests (CHARGENET_TOKEN_SECRET), read once by `bootstrap`.
+    token_key: TokenKey = DEVELOPMENT_TOKEN_KEY
 
     @cached_property
     def drivers(self) -> DriverService:
@@ -117,6 +119,7 @@ class Platform:
             self.accounts,
             self.pipeline,
             self.clock,
+            self.token_key,
             self.settings.currency,
         )
 
@@ -230,11 +233,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
     elif not store.is_current():
         raise RuntimeError("the database schema is not current: run `chargenet db upgrade`")
     clock = clock or SystemClock()
-    if settings.token_secret:
-        use_token_secret(settings.token_secret)
-    else:
-        log.warning("CHARGENET_TOKEN_SECRET is not set: token digests use the development key")
-        use_token_secret(DEVELOPMENT_TOKEN_SECRET)
+    key = token_key(settings)
     history.ensure_ahead(store.engine, clock.now())  # PostgreSQL: months to write into
     bus = MemoryBus()
     ingestor = EventIngestor(store, bus, delivery_rules(settings))
@@ -274,10 +273,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         SupervisionReads(store.read_engine), pipeline, orders, clock, supervision_config(settings)
     )
     ocpp_queries = OcppQueries(store.read_engine, store.engine)
-    ocpp = OcppGateway(pipeline, ocpp_queries, clock, ocpp_config(settings))
+    ocpp = OcppGateway(pipeline, ocpp_queries, clock, ocpp_config(settings, key))
     bus.listen(ocpp.forget)
     settlement_reads = SqlSettlementReads(store.read_engine, store.engine, settings.local_timezone)
-    authoriser = Authoriser(settlement_reads, clock, AuthMode(settings.ocpp_authorization))
+    authoriser = Authoriser(settlement_reads, clock, AuthMode(settings.ocpp_authorization), key)
     ocpp.authoriser = authoriser
     for protocol in ("ocpp1.6", "ocpp2.0.1"):
         orders.register(protocol, OcppControl(ocpp, settlement_reads.local_list))
@@ -306,6 +305,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         channel_sealer=sealer,
         settlement_reads=settlement_reads,
         authoriser=authoriser,
+        token_key=key,
     )
 
 
@@ -322,7 +322,16 @@ def grid_tou(settings: Settings) -> GridTou | None:
     return found[0] if found else None
 
 
-def ocpp_config(settings: Settings) -> GatewayConfig:
+def token_key(settings: Settings) -> TokenKey:
+    """The key of token digests from the settings; without one, the public development key
+    and a warning (bootstrap reads it once per process start)."""
+    if settings.token_secret:
+        return TokenKey.of(settings.token_secret)
+    log.warning("CHARGENET_TOKEN_SECRET is not set: token digests use the development key")
+    return DEVELOPMENT_TOKEN_KEY
+
+
+def ocpp_config(settings: Settings, key: TokenKey) -> GatewayConfig:
     profile = settings.ocpp_security_profile
     if settings.ocpp_tls_cert and profile < 2:
         profile = 2
@@ -334,6 +343,7 @@ def ocpp_config(settings: Settings) -> GatewayConfig:
         tls_cert=settings.ocpp_tls_cert,
         tls_key=settings.ocpp_tls_key,
         tls_client_ca=settings.ocpp_tls_client_ca,
+        token_key=key,
     )
 
 
@@ -400,6 +410,7 @@ def build_ocpi(platform: Platform) -> OcpiParty:
     return OcpiParty(
         settings=OcpiSettings(
             identity=identity,
+            token_key=platform.token_key,
             time_zone=s.local_timezone,
             currency=s.currency,
             pull_interval_s=s.ocpi_pull_interval_s,

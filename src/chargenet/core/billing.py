@@ -213,16 +213,17 @@ def rounding_only(difference: Difference, tolerance: Tolerance) -> bool:
     rounding: that difference stays."""
     if difference.kind in (DifferenceKind.MISSING, DifferenceKind.EXTRA):
         return False
-    pairs = (
-        (difference.stated_energy_wh, difference.recorded_energy_wh, tolerance.energy_wh),
-        (difference.stated_amount, difference.recorded_amount, tolerance.amount),
-    )
-    for stated, recorded, allowed in pairs:
-        if stated == recorded:
-            continue
-        if stated is None or recorded is None or abs(stated - recorded) > allowed:
-            return False
-    return True
+    return _within(
+        difference.stated_energy_wh, difference.recorded_energy_wh, Decimal(tolerance.energy_wh)
+    ) and _within(difference.stated_amount, difference.recorded_amount, tolerance.amount)
+
+
+def _within(stated: int | Decimal | None, recorded: int | Decimal | None, allowed: Decimal) -> bool:
+    if stated == recorded:
+        return True
+    if stated is None or recorded is None:
+        return False
+    return abs(Decimal(stated) - Decimal(recorded)) <= allowed
 
 
 def reconcile(
