@@ -167,10 +167,15 @@ class SettlementReads(Protocol):
         ...
 
     def operator_totals(
-        self, start: datetime, end: datetime, operator_id: str | None = None
+        self,
+        start: datetime,
+        end: datetime,
+        operator_id: str | None = None,
+        now: datetime | None = None,
     ) -> tuple[dict[str, Decimal], list[tuple[str, str, int, Decimal]]]:
         """Operators' accounts: balances at `start`; (account, kind, count, amount) of
-        their postings in [start, end)."""
+        their postings in [start, end). Given `now`, balances at the edges of a closed
+        period are checkpointed (docs/settlement.md)."""
         ...
 
     def forget_uid(self, digest: str) -> None: ...
