@@ -26,6 +26,7 @@ from chargenet.adapters.storage.tables_settlement import (
     SETTLEMENT_STATE_TABLES,
     ledger_checkpoints,
 )
+from chargenet.bootstrap import Platform
 from chargenet.core.events import LedgerPosted
 from chargenet.core.ledger import PLATFORM_FEES, Entry, EntryKind, Posting
 from tests.builders import meta
@@ -168,3 +169,35 @@ def test_a_late_entry_in_a_closed_month_drops_the_checkpoints_after_it() -> None
             left = {(r.account, r.at) for r in conn.execute(select(ledger_checkpoints))}
         assert ("operator:B", EDGES[3]) in left and ("operator:B", EDGES[4]) not in left
         assert statement(reads, 4, LATE)["operator:B"] == Decimal("8.00")
+
+
+def test_checkpoints_on_every_backend(any_platform: Platform) -> None:
+    """Written under the write lock (PostgreSQL: SHARE on ledger_postings) and dropped by a
+    late posting, through the platform's own store and reads."""
+    p = any_platform
+    reads = p.settlement_reads
+    assert reads is not None
+
+    def entry(n: int, account: str, cents: int, at: datetime) -> LedgerPosted:
+        amount = Decimal(cents) / 100
+        postings = (Posting(account, amount), Posting(PLATFORM_FEES, -amount))
+        return LedgerPosted(
+            **meta(at),
+            entry=Entry(
+                entry_id=f"payout:{n}", kind=EntryKind.PAYOUT, currency="CNY", postings=postings
+            ),
+        )
+
+    p.ingestor.ingest([entry(1, "operator:A", 1_000, EDGES[0] + timedelta(days=3))])
+    opening, _ = reads.operator_totals(EDGES[2], EDGES[3], None, LATE)
+    assert opening == {"operator:A": Decimal("10.00")}
+    with p.store.engine.connect() as conn:
+        assert set(conn.execute(select(ledger_checkpoints.c.at)).scalars()) == {
+            EDGES[2],
+            EDGES[3],
+        }
+    p.ingestor.ingest([entry(2, "operator:A", 300, EDGES[1] + timedelta(days=3))])
+    with p.store.engine.connect() as conn:
+        assert list(conn.execute(select(ledger_checkpoints.c.at)).scalars()) == []
+    opening, _ = reads.operator_totals(EDGES[3], EDGES[4], None, LATE)
+    assert opening == {"operator:A": Decimal("13.00")}
