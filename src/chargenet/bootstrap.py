@@ -9,7 +9,7 @@ import tomllib
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -324,11 +324,18 @@ def grid_tou(settings: Settings) -> GridTou | None:
 
 def token_key(settings: Settings) -> TokenKey:
     """The key of token digests from the settings; without one, the public development key
-    and a warning (bootstrap reads it once per process start)."""
+    and a warning, once per process however many platforms it starts (tools and tests
+    bootstrap several)."""
     if settings.token_secret:
         return TokenKey.of(settings.token_secret)
-    log.warning("CHARGENET_TOKEN_SECRET is not set: token digests use the development key")
+    warn_development_key()
     return DEVELOPMENT_TOKEN_KEY
+
+
+@cache
+def warn_development_key() -> None:
+    # Only the warning is remembered per process; the key itself is never process state.
+    log.warning("CHARGENET_TOKEN_SECRET is not set: token digests use the development key")
 
 
 def ocpp_config(settings: Settings, key: TokenKey) -> GatewayConfig:

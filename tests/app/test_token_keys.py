@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from chargenet.adapters.api.auth import StaticTokens
-from chargenet.bootstrap import Platform, bootstrap
+from chargenet.bootstrap import Platform, bootstrap, warn_development_key
 from chargenet.config import Settings
 from chargenet.core.access import Principal, Role
 from chargenet.core.drivers import (
@@ -54,10 +54,12 @@ def test_two_platforms_in_one_process_digest_with_their_own_secret(
 ) -> None:
     """The key comes from each platform's settings, not from the process: a charger's
     session and a registered card agree within a platform, and differ across deployments.
-    Only a platform without a secret warns, once, when it starts."""
+    Only platforms without a secret warn, once per process however many start."""
     digests = {}
+    warn_development_key.cache_clear()  # as in a process that starts now
+    runs = (("one", "deployment-one"), ("dev", None), ("two", "deployment-two"), ("dev2", None))
     with caplog.at_level(logging.WARNING, logger="chargenet.bootstrap"):
-        for name, secret in (("one", "deployment-one"), ("two", "deployment-two"), ("dev", None)):
+        for name, secret in runs:
             settings = Settings(
                 database_url=f"sqlite:///{tmp_path / name}.db",
                 sqlite_synchronous="OFF",
@@ -72,7 +74,7 @@ def test_two_platforms_in_one_process_digest_with_their_own_secret(
             finally:
                 p.close()
     assert digests["one"] == TokenKey.of("deployment-one").digest(CARD)
-    assert digests["dev"] == DEVELOPMENT_TOKEN_KEY.digest(CARD)
+    assert digests["dev"] == digests["dev2"] == DEVELOPMENT_TOKEN_KEY.digest(CARD)
     assert len(set(digests.values())) == 3
     warned = [r for r in caplog.records if "CHARGENET_TOKEN_SECRET" in r.getMessage()]
     assert len(warned) == 1
