@@ -4,6 +4,7 @@ and the writer of the token uids kept for local lists."""
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, time
@@ -11,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, exists, func, literal, or_, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from chargenet.adapters.storage import like
 from chargenet.adapters.storage.projections._sql import upsert
@@ -48,6 +50,8 @@ from chargenet.core.ledger import (
 from chargenet.core.sessions import SessionState
 from chargenet.core.tariffs import TariffPeriod, price_at
 from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ, to_local
+
+log = logging.getLogger(__name__)
 
 
 def full_balances_at(conn: Connection, accounts: Sequence[str], at: datetime) -> dict[str, Decimal]:
@@ -372,7 +376,12 @@ class SqlSettlementReads:
         opening, totals, accounts = self._operator_totals(start, end, operator_id)
         for at in (start, end):
             if now is not None and closed(at, now) and accounts:
-                self.write_checkpoints(accounts, at, now)
+                try:
+                    self.write_checkpoints(accounts, at, now)
+                except (IntegrityError, OperationalError) as exc:
+                    # A statement asked twice at once (the other wrote them), a busy
+                    # writer: the checkpoints are written by the next statement instead.
+                    log.warning("balance checkpoints at %s not written: %s", at, exc)
         return opening, totals
 
     def _operator_totals(
