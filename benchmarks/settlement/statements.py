@@ -8,8 +8,13 @@ each session: the driver's wallet, the operator, the platform's fee, each with i
 written straight into the tables so that the fill takes minutes, not the hours the checked
 ingest path would; a quarter as many sessions in the month before give the opening balances.
 
+The summed path is timed twice: with no checkpoint (the opening balance sums every posting
+before the month), then with the month-end checkpoints that the first statement of the
+month before writes (timed too: what the first ask of a closed month costs), the opening
+then being the checkpoint plus nothing.
+
     PYTHONPATH=src .venv/bin/python -m benchmarks.settlement.statements \
-        [--sessions 1000000] [--operators 200] [--runs 3]
+        [--sessions 1000000] [--operators 200] [--runs 3] [--history 0.25]
 """
 
 from __future__ import annotations
@@ -29,14 +34,17 @@ from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
 from chargenet.core.ledger import PLATFORM_FEES, operator_account, wallet
 
+PREVIOUS = datetime(2025, 3, 31, 16, tzinfo=UTC)  # 1 April 00:00 in Shanghai
 MONTH = datetime(2025, 4, 30, 16, tzinfo=UTC)  # 1 May 00:00 in Shanghai
 NEXT = datetime(2025, 5, 31, 16, tzinfo=UTC)
+LATER = NEXT + timedelta(days=30)  # when the statements are asked: both months closed
 DRIVERS = 100_000
 CHUNK = 100_000
 
 
-def _fill(path: Path, sessions: int, operators: int) -> None:
-    """`sessions` charges spread over the month, a quarter as many over the month before."""
+def _fill(path: Path, sessions: int, operators: int, history: float = 0.25) -> None:
+    """`sessions` charges spread over the month, `history` times as many before it (over
+    the month before, or as many months as `history` when above 1: an older ledger)."""
     platform = bootstrap(Settings(database_url=f"sqlite:///{path}", sqlite_synchronous="OFF"))
     try:
         raw = platform.store.engine.raw_connection()
@@ -50,13 +58,14 @@ def _fill(path: Path, sessions: int, operators: int) -> None:
                 "INSERT INTO ledger_accounts (account, currency, floor) VALUES (?, ?, ?)",
                 accounts,
             )
-            before = sessions // 4
+            before = int(sessions * history)
             month_s = (NEXT - MONTH).total_seconds()
+            span_s = month_s * max(1.0, history)
             for first in range(0, before + sessions, CHUNK):
                 entries, postings = [], []
                 for n in range(first, min(first + CHUNK, before + sessions)):
                     if n < before:
-                        at = MONTH - timedelta(seconds=month_s * (before - n) / before)
+                        at = MONTH - timedelta(seconds=span_s * (before - n) / before)
                     else:
                         at = MONTH + timedelta(seconds=month_s * (n - before) / sessions)
                     stamp = at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
@@ -109,16 +118,29 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=1_000_000)
     parser.add_argument("--operators", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--history", type=float, default=0.25, help="sessions before the month, per session in it"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "month.db"
         start = time.perf_counter()
-        _fill(path, args.sessions, args.operators)
+        _fill(path, args.sessions, args.operators, args.history)
         print(f"filled {args.sessions:,} sessions in {time.perf_counter() - start:,.0f} s")
         platform = bootstrap(Settings(database_url=f"sqlite:///{path}"))
         reads = platform.settlement_reads
         assert reads is not None
         try:
+            full: list[float] = []
+            for run in range(args.runs):
+                start = time.perf_counter()
+                plain = statements(*reads.operator_totals(MONTH, NEXT))
+                full.append(time.perf_counter() - start)
+                print(f"run {run + 1}: summed, no checkpoint {full[-1]:.2f} s")
+            start = time.perf_counter()
+            reads.operator_totals(PREVIOUS, MONTH, None, LATER)  # writes the checkpoints
+            first_ask = time.perf_counter() - start
+            print(f"first statement of the month before (writes checkpoints): {first_ask:.2f} s")
             summed: list[float] = []
             rowwise: list[float] = []
             for run in range(args.runs):
@@ -130,18 +152,24 @@ def main() -> None:
                 rowwise.append(time.perf_counter() - start)
                 key = {s.operator_id: (s.opening, s.closing) for s in slow}
                 assert {s.operator_id: (s.opening, s.closing) for s in fast} == key
+                assert {s.operator_id: (s.opening, s.closing) for s in plain} == key
                 assert sum(n for s in fast for n, _ in s.movements.values()) == args.sessions
-                print(f"run {run + 1}: summed {summed[-1]:.2f} s, per row {rowwise[-1]:.2f} s")
+                print(
+                    f"run {run + 1}: summed from checkpoints {summed[-1]:.2f} s,"
+                    f" per row {rowwise[-1]:.2f} s"
+                )
         finally:
             platform.close()
-    a, b = statistics.median(summed), statistics.median(rowwise)
+    a, b, c = statistics.median(summed), statistics.median(rowwise), statistics.median(full)
     print(
         f"median of {args.runs} runs, {args.sessions:,} sessions in the month "
-        f"(+{args.sessions // 4:,} before), {args.operators} operators, SQLite:"
+        f"(+{int(args.sessions * args.history):,} before), {args.operators} operators, SQLite:"
     )
-    print(f"  statements summed by the database: {a:.2f} s")
-    print(f"  per-row baseline:                  {b:.2f} s")
-    print(f"  ratio:                             {b / a:.1f}×")
+    print(f"  summed by the database, no checkpoint:    {c:.2f} s")
+    print(f"  summed by the database, from checkpoints: {a:.2f} s")
+    print(f"  per-row baseline:                         {b:.2f} s")
+    print(f"  ratio (baseline / from checkpoints):      {b / a:.1f}×")
+    print(f"  ratio (no checkpoint / from checkpoints): {c / a:.1f}×")
 
 
 if __name__ == "__main__":

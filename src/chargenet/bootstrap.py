@@ -9,7 +9,7 @@ import tomllib
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 from zoneinfo import ZoneInfo
 
@@ -82,7 +82,7 @@ from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_config import SupervisionConfig, config_from_mapping
 from chargenet.config import Settings
 from chargenet.core.billing import Tolerance
-from chargenet.core.drivers import DEVELOPMENT_TOKEN_SECRET, use_token_secret
+from chargenet.core.drivers import DEVELOPMENT_TOKEN_KEY, TokenKey
 from chargenet.core.events import Event
 from chargenet.core.tariffs import GridTou, grid_tou_from_toml
 from chargenet.kit.clock import Clock, SystemClock
@@ -115,6 +115,8 @@ class Platform:
     authoriser: Authoriser | None = None
     # the OCPI upstream platforms the delivery rule forwards to (adapters/ocpi/forward.py)
     ocpi_upstreams: UpstreamPeers | None = None
+    # The key of token digests (CHARGENET_TOKEN_SECRET), read once by `bootstrap`.
+    token_key: TokenKey = DEVELOPMENT_TOKEN_KEY
 
     @cached_property
     def drivers(self) -> DriverService:
@@ -124,6 +126,7 @@ class Platform:
             self.accounts,
             self.pipeline,
             self.clock,
+            self.token_key,
             self.settings.currency,
         )
 
@@ -237,11 +240,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
     elif not store.is_current():
         raise RuntimeError("the database schema is not current: run `chargenet db upgrade`")
     clock = clock or SystemClock()
-    if settings.token_secret:
-        use_token_secret(settings.token_secret)
-    else:
-        log.warning("CHARGENET_TOKEN_SECRET is not set: token digests use the development key")
-        use_token_secret(DEVELOPMENT_TOKEN_SECRET)
+    key = token_key(settings)
     history.ensure_ahead(store.engine, clock.now())  # PostgreSQL: months to write into
     bus = MemoryBus()
     upstreams = ocpi_upstreams(store)
@@ -282,10 +281,10 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         SupervisionReads(store.read_engine), pipeline, orders, clock, supervision_config(settings)
     )
     ocpp_queries = OcppQueries(store.read_engine, store.engine)
-    ocpp = OcppGateway(pipeline, ocpp_queries, clock, ocpp_config(settings))
+    ocpp = OcppGateway(pipeline, ocpp_queries, clock, ocpp_config(settings, key))
     bus.listen(ocpp.forget)
     settlement_reads = SqlSettlementReads(store.read_engine, store.engine, settings.local_timezone)
-    authoriser = Authoriser(settlement_reads, clock, AuthMode(settings.ocpp_authorization))
+    authoriser = Authoriser(settlement_reads, clock, AuthMode(settings.ocpp_authorization), key)
     ocpp.authoriser = authoriser
     for protocol in ("ocpp1.6", "ocpp2.0.1"):
         orders.register(protocol, OcppControl(ocpp, settlement_reads.local_list))
@@ -315,6 +314,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
         settlement_reads=settlement_reads,
         authoriser=authoriser,
         ocpi_upstreams=upstreams,
+        token_key=key,
     )
 
 
@@ -331,7 +331,23 @@ def grid_tou(settings: Settings) -> GridTou | None:
     return found[0] if found else None
 
 
-def ocpp_config(settings: Settings) -> GatewayConfig:
+def token_key(settings: Settings) -> TokenKey:
+    """The key of token digests from the settings; without one, the public development key
+    and a warning, once per process however many platforms it starts (tools and tests
+    bootstrap several)."""
+    if settings.token_secret:
+        return TokenKey.of(settings.token_secret)
+    warn_development_key()
+    return DEVELOPMENT_TOKEN_KEY
+
+
+@cache
+def warn_development_key() -> None:
+    # Only the warning is remembered per process; the key itself is never process state.
+    log.warning("CHARGENET_TOKEN_SECRET is not set: token digests use the development key")
+
+
+def ocpp_config(settings: Settings, key: TokenKey) -> GatewayConfig:
     profile = settings.ocpp_security_profile
     if settings.ocpp_tls_cert and profile < 2:
         profile = 2
@@ -343,6 +359,7 @@ def ocpp_config(settings: Settings) -> GatewayConfig:
         tls_cert=settings.ocpp_tls_cert,
         tls_key=settings.ocpp_tls_key,
         tls_client_ca=settings.ocpp_tls_client_ca,
+        token_key=key,
     )
 
 
@@ -382,6 +399,9 @@ def _tcec(
             upstream=upstream_of(settings),
             backfill_gap_s=settings.tcec_backfill_gap_s,
             backfill_retry_s=settings.tcec_backfill_retry_s,
+            tolerance=Tolerance(
+                settings.dispute_energy_tolerance_wh, settings.dispute_amount_tolerance
+            ),
         ),
     )
 
@@ -406,6 +426,7 @@ def build_ocpi(platform: Platform) -> OcpiParty:
     return OcpiParty(
         settings=OcpiSettings(
             identity=identity,
+            token_key=platform.token_key,
             time_zone=s.local_timezone,
             currency=s.currency,
             pull_interval_s=s.ocpi_pull_interval_s,

@@ -12,7 +12,7 @@ import pytest
 from chargenet.adapters import codec
 from chargenet.core.areas import AreaLevel
 from chargenet.core.billing import Bill, BilledPeriod, Difference, DifferenceKind
-from chargenet.core.drivers import TokenKind, legacy_token_digest, token_digest
+from chargenet.core.drivers import DEVELOPMENT_TOKEN_KEY, TokenKind, legacy_token_digest
 from chargenet.core.events import (
     EVENT_TYPES,
     AlarmAcknowledged,
@@ -534,16 +534,18 @@ SAMPLES: list[Event] = [
     DriverRegistered(**meta(), driver_id="D1", display_name="李娜", credit_limit=Decimal("20.00")),
     TokenRegistered(
         **meta(),
-        token_digest=token_digest("04A1B2C3"),
+        token_digest=DEVELOPMENT_TOKEN_KEY.digest("04A1B2C3"),
         driver_id="D1",
         kind=TokenKind.RFID,
         label="card …B2C3",
         expires_at=T0 + timedelta(days=365),
     ),
     TokenStatusChanged(
-        **meta(), token_digest=token_digest("04A1B2C3"), blocked=True, reason="lost"
+        **meta(), token_digest=DEVELOPMENT_TOKEN_KEY.digest("04A1B2C3"), blocked=True, reason="lost"
     ),
-    SessionClaimed(**meta(), claimed_session="T1", token_digest=token_digest("04A1B2C3")),
+    SessionClaimed(
+        **meta(), claimed_session="T1", token_digest=DEVELOPMENT_TOKEN_KEY.digest("04A1B2C3")
+    ),
     LedgerPosted(
         **meta(),
         entry=replace(
@@ -559,7 +561,9 @@ SAMPLES: list[Event] = [
         note="机关单位内部充电桩错时开放",
     ),
     TokenRekeyed(
-        **meta(), token_digest=legacy_token_digest("04A1B2C3"), new_digest=token_digest("04A1B2C3")
+        **meta(),
+        token_digest=legacy_token_digest("04A1B2C3"),
+        new_digest=DEVELOPMENT_TOKEN_KEY.digest("04A1B2C3"),
     ),
     DisputeOpened(
         **meta(),

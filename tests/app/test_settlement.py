@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from chargenet.bootstrap import Platform
-from chargenet.core.drivers import token_digest
+from chargenet.core.drivers import TokenKey
 from chargenet.core.events import SessionEnded, SessionStarted, StationPricesPublished
 from chargenet.core.ids import ConnectorId, SessionId, StationId
 from chargenet.core.ledger import PLATFORM_FEES, operator_account
@@ -42,7 +42,9 @@ def prices() -> StationPricesPublished:
     )
 
 
-def session(sid: str, uid: str, wh: int, minutes: int = 0) -> list[Any]:
+def session(key: TokenKey, sid: str, uid: str, wh: int, minutes: int = 0) -> list[Any]:
+    """A session of token `uid` as a charger reports it: the digest under the platform's
+    key (`Platform.token_key`, from its settings)."""
     start = T0 + timedelta(minutes=minutes)
     return [
         SessionStarted(
@@ -50,7 +52,7 @@ def session(sid: str, uid: str, wh: int, minutes: int = 0) -> list[Any]:
             session_id=SessionId(sid),
             connector_id=ConnectorId("C1-1-1"),
             meter_start_wh=1_000,
-            token_hash=token_digest(uid),
+            token_hash=key.digest(uid),
         ),
         SessionEnded(
             **meta(start + timedelta(minutes=40)),
@@ -113,8 +115,8 @@ def test_a_session_is_charged_once_at_the_price_in_force_and_the_operator_credit
                 headers=ADMIN,
             )
             assert r.status_code == 200, r.text
-        p.ingestor.ingest(session("C1:7", CARD, 20_000))
-        p.ingestor.ingest(session("C1:7", CARD, 20_000))  # the session end resent
+        p.ingestor.ingest(session(p.token_key, "C1:7", CARD, 20_000))
+        p.ingestor.ingest(session(p.token_key, "C1:7", CARD, 20_000))  # the session end resent
         assert await p.settlement.settle_pending() == 1
         assert await p.settlement.settle_pending() == 0
         assert await p.settlement.settle_session("C1:7") is None
@@ -143,7 +145,7 @@ def test_refunds_and_disputes_move_money_back_and_never_more_than_was_charged(
         await c.post(
             "/api/v1/drivers/lina/topups", json={"amount": "50.00", "key": "k1"}, headers=ADMIN
         )
-        p.ingestor.ingest(session("C1:8", CARD, 10_000))
+        p.ingestor.ingest(session(p.token_key, "C1:8", CARD, 10_000))
         await p.settlement.settle_pending()
         part = await c.post(
             "/api/v1/settlement/sessions/C1:8/refund",
@@ -183,7 +185,9 @@ def test_a_drivers_wallet_never_goes_below_its_limit_the_rest_is_arrears(
     async def scenario(c: httpx.AsyncClient, p: Platform) -> Any:
         me = await driver(c, "lina", limit="10.00")
         await c.post("/api/v1/driver/tokens", json={"kind": "rfid", "token": CARD}, headers=me)
-        p.ingestor.ingest(session("C1:9", CARD, 10_000))  # 18.00 with no money on the wallet
+        p.ingestor.ingest(
+            session(p.token_key, "C1:9", CARD, 10_000)
+        )  # 18.00 with no money on the wallet
         await p.settlement.settle_pending()
         return (await c.get("/api/v1/driver/me", headers=me)).json()
 
@@ -201,7 +205,7 @@ def test_a_driver_sees_and_stops_only_their_own_sessions_and_tokens(platform: Pl
             "/api/v1/driver/tokens", json={"kind": "rfid", "token": CARD}, headers=lina
         )
         digest = r.json()["token_digest"]
-        p.ingestor.ingest(session("C1:10", CARD, 1_000)[:1])  # still running
+        p.ingestor.ingest(session(p.token_key, "C1:10", CARD, 1_000)[:1])  # still running
         return [
             await c.get("/api/v1/driver/sessions/C1:10", headers=wang),
             await c.post("/api/v1/driver/sessions/C1:10/stop", json={}, headers=wang),
@@ -231,7 +235,7 @@ def test_the_background_job_charges_a_session_as_it_ends(platform: Platform) -> 
         )
         job = asyncio.create_task(settle_sessions(p))
         await asyncio.sleep(0.1)
-        await p.pipeline.submit(session("C1:11", CARD, 10_000))
+        await p.pipeline.submit(session(p.token_key, "C1:11", CARD, 10_000))
         for _ in range(200):
             if p.settlement.reads.entry("charge:C1:11") is not None:
                 break
@@ -253,8 +257,8 @@ def test_an_operators_daily_statement_balances_to_the_cent(platform: Platform) -
         await c.post(
             "/api/v1/drivers/lina/topups", json={"amount": "90.00", "key": "k1"}, headers=ADMIN
         )
-        p.ingestor.ingest(session("C1:20", CARD, 10_000))  # 18.00
-        p.ingestor.ingest(session("C1:21", CARD, 5_000, minutes=60))  # 9.00
+        p.ingestor.ingest(session(p.token_key, "C1:20", CARD, 10_000))  # 18.00
+        p.ingestor.ingest(session(p.token_key, "C1:21", CARD, 5_000, minutes=60))  # 9.00
         await p.settlement.settle_pending()
         await c.post(
             "/api/v1/settlement/sessions/C1:21/refund",
@@ -287,8 +291,8 @@ def test_a_months_statements_sum_each_operators_movements_by_kind(platform: Plat
         await c.post(
             "/api/v1/drivers/lina/topups", json={"amount": "90.00", "key": "k1"}, headers=ADMIN
         )
-        p.ingestor.ingest(session("C1:30", CARD, 10_000))  # 18.00
-        p.ingestor.ingest(session("C1:31", CARD, 5_000, minutes=60))  # 9.00
+        p.ingestor.ingest(session(p.token_key, "C1:30", CARD, 10_000))  # 18.00
+        p.ingestor.ingest(session(p.token_key, "C1:31", CARD, 5_000, minutes=60))  # 9.00
         await p.settlement.settle_pending()
         may = await c.get("/api/v1/settlement/statements?month=2025-05", headers=ADMIN)
         june = await c.get("/api/v1/settlement/statements?month=2025-06", headers=ADMIN)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator
+import logging
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,15 +17,15 @@ import pytest
 from sqlalchemy import text
 
 from chargenet.adapters.api.auth import StaticTokens
-from chargenet.bootstrap import Platform
+from chargenet.bootstrap import Platform, bootstrap, warn_development_key
+from chargenet.config import Settings
 from chargenet.core.access import Principal, Role
 from chargenet.core.drivers import (
-    DEVELOPMENT_TOKEN_SECRET,
+    DEVELOPMENT_TOKEN_KEY,
     AuthStatus,
+    TokenKey,
     TokenKind,
     legacy_token_digest,
-    token_digest,
-    use_token_secret,
 )
 from chargenet.core.events import SessionEnded, SessionStarted, TokenRegistered
 from chargenet.core.ids import ConnectorId, SessionId
@@ -35,22 +36,49 @@ from tests.builders import T0, charger, meta, operator, small_world, station
 VIN = "LSVAU2180N2183294"
 
 
-@pytest.fixture
-def secret() -> Iterator[None]:
-    yield
-    use_token_secret(DEVELOPMENT_TOKEN_SECRET)
-
-
-def test_a_tokens_digest_depends_on_the_deployments_secret(secret: None) -> None:
-    use_token_secret("deployment-one")
-    one = token_digest(CARD)
-    use_token_secret("deployment-two")
-    two = token_digest(CARD)
+def test_a_tokens_digest_depends_on_the_deployments_secret() -> None:
+    one = TokenKey.of("deployment-one").digest(CARD)
+    two = TokenKey.of("deployment-two").digest(CARD)
     unkeyed = hashlib.sha256(b"chargenet-token\x1f" + CARD.encode()).hexdigest()[:40]
     assert len({one, two, unkeyed}) == 3
     assert legacy_token_digest(CARD) == unkeyed
-    use_token_secret("deployment-one")
-    assert token_digest(CARD) == one  # stable for a deployment
+    assert TokenKey.of("deployment-one").digest(CARD) == one  # stable for a deployment
+    # What earlier versions stored under the development key (computed by the module-level
+    # digest this replaced): HMAC-SHA256 over the domain and the upper-cased text.
+    assert DEVELOPMENT_TOKEN_KEY.digest("04a1b2c3") == "7289cee7d5195a7da969f5c9a20e87a19a318216"
+    with pytest.raises(ValueError, match="cannot be empty"):
+        TokenKey.of("")
+
+
+def test_two_platforms_in_one_process_digest_with_their_own_secret(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The key comes from each platform's settings, not from the process: a charger's
+    session and a registered card agree within a platform, and differ across deployments.
+    Only platforms without a secret warn, once per process however many start."""
+    digests = {}
+    warn_development_key.cache_clear()  # as in a process that starts now
+    runs = (("one", "deployment-one"), ("dev", None), ("two", "deployment-two"), ("dev2", None))
+    with caplog.at_level(logging.WARNING, logger="chargenet.bootstrap"):
+        for name, secret in runs:
+            settings = Settings(
+                database_url=f"sqlite:///{tmp_path / name}.db",
+                sqlite_synchronous="OFF",
+                token_secret=secret,
+            )
+            p = bootstrap(settings)
+            try:
+                assert p.drivers.key is p.token_key
+                assert p.authoriser is not None and p.authoriser.key is p.token_key
+                assert p.ocpp is not None and p.ocpp.config.token_key is p.token_key
+                digests[name] = p.token_key.digest(CARD)
+            finally:
+                p.close()
+    assert digests["one"] == TokenKey.of("deployment-one").digest(CARD)
+    assert digests["dev"] == digests["dev2"] == DEVELOPMENT_TOKEN_KEY.digest(CARD)
+    assert len(set(digests.values())) == 3
+    warned = [r for r in caplog.records if "CHARGENET_TOKEN_SECRET" in r.getMessage()]
+    assert len(warned) == 1
 
 
 def test_the_log_and_state_hold_no_unkeyed_digest_of_a_card(platform: Platform) -> None:
@@ -58,7 +86,7 @@ def test_the_log_and_state_hold_no_unkeyed_digest_of_a_card(platform: Platform) 
         me = await driver(c, "lina")
         r = await c.post("/api/v1/driver/tokens", json={"kind": "rfid", "token": CARD}, headers=me)
         assert r.status_code == 201, r.text
-        p.ingestor.ingest(session("C1:1", CARD, 1_000))
+        p.ingestor.ingest(session(p.token_key, "C1:1", CARD, 1_000))
         with p.store.engine.connect() as conn:
             log = " ".join(str(r[0]) for r in conn.execute(text("SELECT payload FROM events")))
             tokens = [r[0] for r in conn.execute(text("SELECT token_digest FROM driver_tokens"))]
@@ -67,7 +95,7 @@ def test_the_log_and_state_hold_no_unkeyed_digest_of_a_card(platform: Platform) 
 
     digest, log, tokens, hashes = run(platform, scenario)
     assert legacy_token_digest(CARD) not in log and CARD not in log
-    assert tokens == hashes == [digest] == [token_digest(CARD)]
+    assert tokens == hashes == [digest] == [platform.token_key.digest(CARD)]
 
 
 def _legacy_session(sid: str, uid: str, wh: int) -> list[Any]:
@@ -119,7 +147,9 @@ def test_tokens_of_unkeyed_digests_keep_working_and_are_rekeyed(platform: Platfo
         out["after"] = p.authoriser.authorise(CARD)
         out["app rekeyed"] = await p.drivers.rekey(app_token)
         out["app after"] = p.authoriser.authorise(app_token).status
-        p.ingestor.ingest(session("C1:new", CARD, 10_000))  # the charger reports the keyed one
+        p.ingestor.ingest(
+            session(p.token_key, "C1:new", CARD, 10_000)
+        )  # the charger reports the keyed one
         await p.settlement.settle_pending()
         out["old charged"] = p.settlement.reads.entry("charge:C1:old")
         out["new charged"] = p.settlement.reads.entry("charge:C1:new")
@@ -131,11 +161,12 @@ def test_tokens_of_unkeyed_digests_keep_working_and_are_rekeyed(platform: Platfo
     assert out["before"] is out["app before"] is AuthStatus.ACCEPTED
     assert (out["rekeyed"], out["again"]) == (1, 0)
     assert out["after"].status is AuthStatus.ACCEPTED and out["after"].driver_id == "lina"
-    assert out["app rekeyed"] == token_digest("app-token-of-2024")
+    key = platform.token_key
+    assert out["app rekeyed"] == key.digest("app-token-of-2024")
     assert out["app after"] is AuthStatus.ACCEPTED
     assert out["old charged"]["driver_id"] == out["new charged"]["driver_id"] == "lina"
     listed = {t["token_digest"] for t in out["me"]["tokens"]}
-    assert listed == {token_digest(CARD), token_digest("app-token-of-2024")}
+    assert listed == {key.digest(CARD), key.digest("app-token-of-2024")}
     assert out["list"] == [CARD]
 
 

@@ -11,6 +11,7 @@ from chargenet.core.billing import (
     BillFlag,
     DifferenceKind,
     OrderTotals,
+    Tolerance,
     bill_flags,
     bill_problems,
     kwh_to_wh,
@@ -88,3 +89,32 @@ def test_reconcile_finds_missing_extra_and_mismatched_orders() -> None:
     }
     assert statement_problems(stated, 4, 4001, Decimal("5")) == []
     assert len(statement_problems([*stated, stated[0]], 4, 0, Decimal("0"))) == 4
+
+
+def test_reconcile_takes_differences_within_the_tolerance_for_rounding() -> None:
+    """At or below the tolerance a difference is rounding and not listed; above it, it is.
+    The default is a fen and 10 Wh (T/CEC states kWh and yuan with two decimals)."""
+    period = (T, T + timedelta(days=1))
+    ours = OrderTotals(order_id="A", energy_wh=12_340, amount=Decimal("12.34"), ended_at=T)
+
+    def listed(wh: int, amount: str, tolerance: Tolerance | None = None) -> set[DifferenceKind]:
+        stated = OrderTotals(order_id="A", energy_wh=wh, amount=Decimal(amount))
+        return {d.kind for d in reconcile([stated], [ours], period, tolerance)}
+
+    assert listed(12_340, "12.34") == set()
+    assert listed(12_335, "12.34") == set()  # below: 5 Wh
+    assert listed(12_350, "12.35") == set()  # at: 10 Wh and a fen
+    assert listed(12_330, "12.33") == set()  # at, the other way
+    assert listed(12_351, "12.34") == {DifferenceKind.ENERGY}  # above: 11 Wh
+    assert listed(12_340, "12.36") == {DifferenceKind.AMOUNT}  # above: two fen
+    assert listed(12_360, "12.40") == {DifferenceKind.AMOUNT_AND_ENERGY}
+    # Configurable: a tighter tolerance lists what the default takes for rounding.
+    exact = Tolerance(energy_wh=0, amount=Decimal(0))
+    assert listed(12_341, "12.34", exact) == {DifferenceKind.ENERGY}
+    assert listed(12_340, "12.35", exact) == {DifferenceKind.AMOUNT}
+    wide = Tolerance(energy_wh=100, amount=Decimal("0.10"))
+    assert listed(12_440, "12.44", wide) == set()
+    # A bill recorded on one side only is never rounding.
+    unbilled = OrderTotals(order_id="A", energy_wh=12_340, amount=None, ended_at=T)
+    stated = OrderTotals(order_id="A", energy_wh=12_340, amount=Decimal("12.34"))
+    assert [d.kind for d in reconcile([stated], [unbilled], period)] == [DifferenceKind.AMOUNT]

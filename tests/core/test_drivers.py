@@ -6,19 +6,29 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from chargenet.core.drivers import (
+    DEVELOPMENT_TOKEN_KEY,
     AuthStatus,
+    TokenKey,
     TokenKind,
     TokenState,
     authorise,
-    token_digest,
     token_problems,
 )
 
 NOW = datetime(2025, 5, 1, 8, tzinfo=UTC)
 
 
-def _token(**kw: object) -> TokenState:
-    return TokenState(digest=token_digest("04A1B2C3"), driver_id="d1", kind=TokenKind.RFID, **kw)  # type: ignore[arg-type]
+def _token(
+    *, blocked: bool = False, expires_at: datetime | None = None, driver_closed: bool = False
+) -> TokenState:
+    return TokenState(
+        digest=DEVELOPMENT_TOKEN_KEY.digest("04A1B2C3"),
+        driver_id="d1",
+        kind=TokenKind.RFID,
+        blocked=blocked,
+        expires_at=expires_at,
+        driver_closed=driver_closed,
+    )
 
 
 def test_a_token_is_answered_invalid_blocked_expired_no_credit_or_accepted() -> None:
@@ -37,9 +47,12 @@ def test_a_blocked_card_stays_blocked_whatever_its_wallet_holds() -> None:
 
 
 def test_tokens_are_kept_as_digests_that_do_not_reveal_them() -> None:
-    digest = token_digest("04A1B2C3")
+    key = TokenKey.of("a deployment's secret")
+    digest = key.digest("04A1B2C3")
     assert "04A1B2C3" not in digest and len(digest) == 40
-    assert digest == token_digest("04A1B2C3") != token_digest("04A1B2C4")
+    assert digest == key.digest("04a1b2c3") != key.digest("04A1B2C4")  # case does not count
+    assert digest != DEVELOPMENT_TOKEN_KEY.digest("04A1B2C3")
+    assert "secret" not in repr(key)
 
 
 def test_token_text_is_checked_by_kind() -> None:

@@ -31,11 +31,11 @@ from chargenet.core.drivers import (
     DRIVER_ID,
     Authorisation,
     AuthStatus,
+    TokenKey,
     TokenKind,
     TokenState,
     authorise,
     legacy_token_digest,
-    token_digest,
     token_problems,
 )
 from chargenet.core.errors import Conflict, DomainError, Invalid, UnknownReference
@@ -172,10 +172,15 @@ class SettlementReads(Protocol):
         ...
 
     def operator_totals(
-        self, start: datetime, end: datetime, operator_id: str | None = None
+        self,
+        start: datetime,
+        end: datetime,
+        operator_id: str | None = None,
+        now: datetime | None = None,
     ) -> tuple[dict[str, Decimal], list[tuple[str, str, int, Decimal]]]:
         """Operators' accounts: balances at `start`; (account, kind, count, amount) of
-        their postings in [start, end)."""
+        their postings in [start, end). Given `now`, balances at the edges of a closed
+        period are checkpointed (docs/settlement.md)."""
         ...
 
     def forget_uid(self, digest: str) -> None: ...
@@ -202,12 +207,14 @@ class DriverService:
         accounts: AccountService,
         pipeline: IngestPipeline,
         clock: Clock,
+        key: TokenKey,
         currency: str = "CNY",
     ) -> None:
         self.reads = reads
         self.accounts = accounts
         self.pipeline = pipeline
         self.clock = clock
+        self.key = key  # the deployment's token key (from the settings, by bootstrap)
         self.currency = currency
 
     async def _record(self, events: Sequence[Event]) -> None:
@@ -279,7 +286,7 @@ class DriverService:
         problems = token_problems(kind, token)
         if problems:
             raise SettlementRefused("; ".join(problems))
-        digest = token_digest(token)
+        digest = self.key.digest(token)
         now = self.clock.now()
         await self._record(
             [
@@ -302,7 +309,7 @@ class DriverService:
         """The digest the platform holds a token under, re-keying it first when it was
         registered under the unkeyed digest of earlier versions (its text is at hand
         only when presented, or kept for a card or VIN)."""
-        digest, legacy = token_digest(token), legacy_token_digest(token)
+        digest, legacy = self.key.digest(token), legacy_token_digest(token)
         if self.reads.token(digest) is not None or self.reads.token(legacy) is None:
             return digest
         await self._record(
@@ -325,7 +332,7 @@ class DriverService:
         next presented. Run at start; the number re-keyed."""
         done = 0
         for uid, state in await asyncio.to_thread(self.reads.local_list):
-            if state.digest == legacy_token_digest(uid) != token_digest(uid):
+            if state.digest == legacy_token_digest(uid) != self.key.digest(uid):
                 await self.rekey(uid)
                 done += 1
         return done
@@ -376,10 +383,11 @@ class AuthMode(StrEnum):
 
 
 class Authoriser:
-    def __init__(self, reads: SettlementReads, clock: Clock, mode: AuthMode) -> None:
+    def __init__(self, reads: SettlementReads, clock: Clock, mode: AuthMode, key: TokenKey) -> None:
         self.reads = reads
         self.clock = clock
         self.mode = mode
+        self.key = key
 
     def checks_tokens(self) -> bool:
         if self.mode is AuthMode.AUTO:
@@ -397,7 +405,7 @@ class Authoriser:
     def known_digest(self, token: str) -> str:
         """The digest a token is held under: the keyed one, else the unkeyed digest of a
         token registered before digests were keyed and not re-keyed yet."""
-        digest = token_digest(token)
+        digest = self.key.digest(token)
         if self.reads.token(digest) is None:
             legacy = legacy_token_digest(token)
             if self.reads.token(legacy) is not None:
@@ -851,14 +859,15 @@ class RemoteCharging:
             held = self.reads.token(await self.drivers.rekey(token))
             if held is None or held.driver_id != driver_id:
                 raise UnknownReference("token", "(given)")
-        verdict = self.authoriser.authorise_digest(token_digest(token))
+        digest = self.drivers.key.digest(token)
+        verdict = self.authoriser.authorise_digest(digest)
         price = self.settlement.price(connector_id, self.clock.now())
         order = self._order(
             OrderKind.REMOTE_START,
             target,
             driver_id,
             {"id_tag": token},
-            token_digest=token_digest(token),
+            token_digest=digest,
         )
         if verdict.status is not AuthStatus.ACCEPTED:
             return StartAnswer(order.order_id, NOT_SENT, verdict, price)
@@ -868,7 +877,7 @@ class RemoteCharging:
         result = await self.orders.issue(order, timeout_s=timeout_s)
         if result.session_id is not None:
             # An operator platform's start names its session, which will carry no token.
-            await self.drivers.claim(result.session_id, token_digest(token))
+            await self.drivers.claim(result.session_id, digest)
         return StartAnswer(order.order_id, result, verdict, price)
 
     def own_session(self, driver_id: str, session_id: str) -> SessionFacts:

@@ -194,18 +194,53 @@ def compare(stated: OrderTotals, recorded: OrderTotals) -> Difference | None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Tolerance:
+    """How far an operator's figure may stray from the platform's before it is a dispute:
+    meters and bills round, so an exact comparison would dispute every rounding. T/CEC 102
+    states an order's TotalPower in kWh with two decimals (0.01 kWh = 10 Wh) and its money
+    in yuan with two decimals (a fen); the standard itself names no tolerance for
+    check_charge_orders, so these are the defaults (CHARGENET_DISPUTE_ENERGY_TOLERANCE_WH,
+    CHARGENET_DISPUTE_AMOUNT_TOLERANCE). A difference of exactly the tolerance is rounding."""
+
+    energy_wh: int = 10
+    amount: Decimal = _FEN
+
+
+def rounding_only(difference: Difference, tolerance: Tolerance) -> bool:
+    """Whether an order both sides know differs by rounding alone: every figure present on
+    both sides and within the tolerance. A side without a figure (no bill recorded) is not
+    rounding: that difference stays."""
+    if difference.kind in (DifferenceKind.MISSING, DifferenceKind.EXTRA):
+        return False
+    return _within(
+        difference.stated_energy_wh, difference.recorded_energy_wh, Decimal(tolerance.energy_wh)
+    ) and _within(difference.stated_amount, difference.recorded_amount, tolerance.amount)
+
+
+def _within(stated: int | Decimal | None, recorded: int | Decimal | None, allowed: Decimal) -> bool:
+    if stated == recorded:
+        return True
+    if stated is None or recorded is None:
+        return False
+    return abs(Decimal(stated) - Decimal(recorded)) <= allowed
+
+
 def reconcile(
     stated: Sequence[OrderTotals],
     recorded: Sequence[OrderTotals],
     period: tuple[datetime, datetime],
+    tolerance: Tolerance | None = None,
 ) -> list[Difference]:
-    """Every difference between a statement and chargenet's records.
+    """Every difference between a statement and chargenet's records beyond rounding.
 
     `recorded` holds chargenet's orders that ended inside `period` and any other order the
     statement names; an order ending in the period that the statement omits is EXTRA.
-    Energy is compared in whole Wh and money exactly: both sides come from the same
-    operator, so any difference is real, not rounding.
+    An order both sides know whose energy and money differ by no more than `tolerance`
+    (default `Tolerance()`) is not a difference: the statement's kWh and yuan have two
+    decimals, the platform's figures are whole Wh and its own rounding of the bill.
     """
+    tolerance = tolerance or Tolerance()
     start, end = period
     ours = {o.order_id: o for o in recorded}
     out: list[Difference] = []
@@ -222,7 +257,7 @@ def reconcile(
             )
             continue
         found = compare(theirs, mine)
-        if found is not None:
+        if found is not None and not rounding_only(found, tolerance):
             out.append(found)
     named = {o.order_id for o in stated}
     for mine in recorded:
@@ -243,16 +278,6 @@ def reconcile(
 
 
 # --- automatic disputes --------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Tolerance:
-    """How far an operator's figure may stray from the platform's before a dispute opens:
-    meters and bills round (T/CEC TotalPower has two decimals of kWh: 10 Wh; money is in
-    fen), so an exact comparison would dispute every rounding."""
-
-    energy_wh: int = 10
-    amount: Decimal = _FEN
 
 
 def disputed(difference: Difference, tolerance: Tolerance) -> bool:

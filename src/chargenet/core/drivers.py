@@ -3,7 +3,7 @@
 A token is what a charger or a partner platform presents for a driver: an RFID card's
 uid, an app token the platform issued (presented by the platform itself on a remote
 start), or a vehicle's VIN where a charger authorises by vehicle. Only a digest of the
-token's text is kept in facts and state (`token_digest`, keyed with the deployment's
+token's text is kept in facts and state (`TokenKey.digest`, keyed with the deployment's
 secret), the same digest the OCPP gateway records on sessions, so a session names its
 driver's token without naming the token.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -46,27 +46,39 @@ class AuthStatus(StrEnum):
 _DOMAIN = b"chargenet-token\x1f"
 # A deployment sets its own (CHARGENET_TOKEN_SECRET); this one is public, for development.
 DEVELOPMENT_TOKEN_SECRET = "chargenet-development-token-secret"
-_secret = DEVELOPMENT_TOKEN_SECRET.encode()
 
 
-def use_token_secret(secret: str) -> None:
-    """Key every token digest of this process with the deployment's secret (bootstrap
-    calls it once from the settings)."""
-    global _secret
-    if not secret:
-        raise ValueError("the token secret cannot be empty")
-    _secret = secret.encode()
+@dataclass(frozen=True, slots=True)
+class TokenKey:
+    """The deployment's key for token digests. Built once by the composition root from the
+    settings (bootstrap) and handed to whatever computes digests: the driver services, the
+    authoriser, the OCPP gateway's configuration, the OCPI receiver. No module holds it,
+    so two platforms in one process (tests, tools) each digest with their own."""
+
+    secret: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.secret:
+            raise ValueError("the token secret cannot be empty")
+
+    @classmethod
+    def of(cls, secret: str) -> TokenKey:
+        return cls(secret.encode())
+
+    def digest(self, token: str) -> str:
+        """The digest that stands for a token's text everywhere chargenet keeps it:
+        HMAC-SHA256 keyed with the deployment's secret, over a domain prefix and the text,
+        hex, 40 characters. A card's uid or a VIN has few enough values to be found by
+        trying them all against an unkeyed hash; without the secret, which is not in the
+        database, a copy of the database does not give them away. Case does not count: a
+        token is a CiString in OCPP 1.6 (IdToken), 2.0.1 (idToken) and OCPI 2.2.1 (Token
+        uid), and a CPO may hand back the uid it was given in another case."""
+        text = token.upper().encode()
+        return hmac.new(self.secret, _DOMAIN + text, hashlib.sha256).hexdigest()[:40]
 
 
-def token_digest(token: str) -> str:
-    """The digest that stands for a token's text everywhere chargenet keeps it: HMAC-SHA256
-    keyed with the deployment's secret. A card's uid or a VIN has few enough values to be
-    found by trying them all against an unkeyed hash; without the secret, which is not in
-    the database, a copy of the database does not give them away. Case does not count:
-    a token is a CiString in OCPP 1.6 (IdToken), 2.0.1 (idToken) and OCPI 2.2.1 (Token
-    uid), and a CPO may hand back the uid it was given in another case."""
-    text = token.upper().encode()
-    return hmac.new(_secret, _DOMAIN + text, hashlib.sha256).hexdigest()[:40]
+# Immutable: what a deployment without CHARGENET_TOKEN_SECRET digests with (bootstrap warns).
+DEVELOPMENT_TOKEN_KEY = TokenKey.of(DEVELOPMENT_TOKEN_SECRET)
 
 
 def legacy_token_digest(token: str) -> str:

@@ -1750,7 +1750,7 @@ class DisputeOpened(Event):
 @dataclass(frozen=True, kw_only=True)
 class TokenRekeyed(Event):
     """A token registered under the unkeyed digest of earlier versions, now held under the
-    deployment's keyed digest (core.drivers.token_digest). The old digest stays known, so
+    deployment's keyed digest (core.drivers.TokenKey.digest). The old digest stays known, so
     the sessions that name it still find their driver."""
 
     TYPE: ClassVar[str] = "driver.token_rekeyed"

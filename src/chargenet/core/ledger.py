@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import ClassVar
@@ -101,6 +102,17 @@ def account_kind(account: str) -> AccountKind | None:
         return AccountKind(prefix)
     except ValueError:
         return None
+
+
+# A period's balances are checkpointed once it has been over this long: entries stamped in
+# it that come later (a CDR or payment notification resent after an outage) still count,
+# as the projection deletes the checkpoints after a posting that lands before them.
+CLOSES_AFTER = timedelta(days=1)
+
+
+def closed(at: datetime, now: datetime) -> bool:
+    """Whether balances at instant `at` (a month's boundary) may be checkpointed now."""
+    return at <= now - CLOSES_AFTER
 
 
 def cents(amount: Decimal) -> Decimal:

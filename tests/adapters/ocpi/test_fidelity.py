@@ -21,7 +21,7 @@ from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.app.ocpi import PeerKind
 from chargenet.bootstrap import Platform, build_ocpi
-from chargenet.core.drivers import token_digest
+from chargenet.core.drivers import TokenKey
 from chargenet.entrypoints.web import create_app
 from tests.adapters.ocpi import spec
 from tests.adapters.ocpi.spec import CPO, auth, ts
@@ -333,13 +333,13 @@ def full_cdr() -> dict[str, Any]:
     }
 
 
-def _digest(value: str) -> str:
-    # the platform's keyed token digest (core/drivers.py), cut to the CiString(36) it had
-    return token_digest(value)[:36]
+def _private(body: dict[str, Any], key: TokenKey) -> dict[str, Any]:
+    """Drivers' token ids are personal: they come back as digests (the platform's keyed
+    digest, cut to the CiString(36) they had), everything else as sent."""
 
+    def _digest(value: str) -> str:
+        return key.digest(value)[:36]
 
-def _private(body: dict[str, Any]) -> dict[str, Any]:
-    """Drivers' token ids are personal: they come back as digests, everything else as sent."""
     out = copy.deepcopy(body)
     if "cdr_token" in out:
         token = out["cdr_token"]
@@ -365,12 +365,12 @@ def test_location_evse_connector_and_tariff_come_back_as_pushed(env: Env) -> Non
     assert env.put(LOC, location)["http"] == 201
 
     assert env.get(f"{BASE}/tariffs/CN/XZP/T1") == tariff
-    assert _by_uid(env.get(LOC)) == _by_uid(_private(location))
+    assert _by_uid(env.get(LOC)) == _by_uid(_private(location, env.platform.token_key))
     assert env.get(f"{LOC}/E1") == location["evses"][0]
     assert env.get(f"{LOC}/E2/2") == location["evses"][1]["connectors"][1]
     # Senders (a platform reading everything, the operator reading its own) say the same.
     sent = env.get("/ocpi/2.2.1/sender/locations/LOC1", token=env.reader)
-    assert _by_uid(sent) == _by_uid(_private(location))
+    assert _by_uid(sent) == _by_uid(_private(location, env.platform.token_key))
     [listed] = env.get("/ocpi/2.2.1/sender/tariffs", token=env.reader)
     assert listed == tariff
 
@@ -389,13 +389,13 @@ def test_sessions_and_cdrs_come_back_as_pushed_invalid_included(env: Env) -> Non
     env.put(LOC, full_location())
     active = full_session("ACTIVE", minutes=2)
     assert env.put(f"{BASE}/sessions/CN/XZP/S1", active)["http"] == 201
-    assert env.get(f"{BASE}/sessions/CN/XZP/S1") == _private(active)
+    assert env.get(f"{BASE}/sessions/CN/XZP/S1") == _private(active, env.platform.token_key)
     # The operator declares the session INVALID: it must not be sent on as COMPLETED.
     invalid = full_session("INVALID", minutes=70)
     assert env.put(f"{BASE}/sessions/CN/XZP/S1", invalid)["status_code"] == 1000
-    assert env.get(f"{BASE}/sessions/CN/XZP/S1") == _private(invalid)
+    assert env.get(f"{BASE}/sessions/CN/XZP/S1") == _private(invalid, env.platform.token_key)
     [sent] = env.get("/ocpi/2.2.1/sender/sessions", token=env.reader)
-    assert sent == _private(invalid)
+    assert sent == _private(invalid, env.platform.token_key)
     assert sent["status"] == "INVALID" and sent["auth_method"] == "WHITELIST"
     # The raw token is nowhere in the log.
     assert not _log_holds(env, "RFID-0001") and not _log_holds(env, "CN-EMP-C00001")
@@ -403,9 +403,9 @@ def test_sessions_and_cdrs_come_back_as_pushed_invalid_included(env: Env) -> Non
     cdr = full_cdr()
     created = env.call("POST", f"{BASE}/cdrs", cdr)
     assert created.status_code == 201 and created.json()["status_code"] == 1000
-    assert env.get(f"{BASE}/cdrs/CN/XZP/CDR1") == _private(cdr)
+    assert env.get(f"{BASE}/cdrs/CN/XZP/CDR1") == _private(cdr, env.platform.token_key)
     [sent_cdr] = env.get("/ocpi/2.2.1/sender/cdrs", token=env.reader)
-    assert sent_cdr == _private(cdr)
+    assert sent_cdr == _private(cdr, env.platform.token_key)
     assert sent_cdr["charging_periods"] == PERIODS
 
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.bootstrap import Platform, build_ocpi
-from chargenet.core.drivers import TokenKind, token_digest
+from chargenet.core.drivers import TokenKey, TokenKind
 from chargenet.core.events import (
     DriverRegistered,
     LedgerPosted,
@@ -31,9 +31,9 @@ TOKENS = "/ocpi/2.2.1/sender/tokens"
 
 
 def _token(
-    uid: str, kind: TokenKind = TokenKind.RFID, driver: str = "lina", **kw: Any
+    key: TokenKey, uid: str, kind: TokenKind = TokenKind.RFID, driver: str = "lina", **kw: Any
 ) -> TokenRegistered:
-    digest = token_digest(uid)
+    digest = key.digest(uid)
     return TokenRegistered(**meta(T0), token_digest=digest, driver_id=driver, kind=kind, **kw)
 
 
@@ -47,12 +47,14 @@ def cpo(any_platform: Platform) -> Iterator[tuple[TestClient, dict[str, str]]]:
             *small_world(),
             DriverRegistered(**meta(T0), driver_id="lina"),
             DriverRegistered(**meta(T0), driver_id="poor"),
-            _token("04CARD01"),
-            _token("04LOST01"),
-            TokenStatusChanged(**meta(T0), token_digest=token_digest("04LOST01"), blocked=True),
-            _token("04OLD001", expires_at=T0 - timedelta(days=1)),
-            _token("APPSECRET0000000000A", TokenKind.APP),
-            _token("04POOR01", driver="poor"),
+            _token(p.token_key, "04CARD01"),
+            _token(p.token_key, "04LOST01"),
+            TokenStatusChanged(
+                **meta(T0), token_digest=p.token_key.digest("04LOST01"), blocked=True
+            ),
+            _token(p.token_key, "04OLD001", expires_at=T0 - timedelta(days=1)),
+            _token(p.token_key, "APPSECRET0000000000A", TokenKind.APP),
+            _token(p.token_key, "04POOR01", driver="poor"),
             LedgerPosted(
                 **meta(T0),
                 entry=topup("t1", "lina", Decimal("20.00"), "manual", Decimal(0), "CNY"),
@@ -60,7 +62,7 @@ def cpo(any_platform: Platform) -> Iterator[tuple[TestClient, dict[str, str]]]:
         ]
     )
     for uid in ("04CARD01", "04LOST01", "04OLD001", "04POOR01"):
-        reads.keep_uid(token_digest(uid), uid, T0)
+        reads.keep_uid(p.token_key.digest(uid), uid, T0)
     ocpi = build_ocpi(p)
     token = spec.registered_peer(ocpi, "CN*XZP", CPO, "OP1")
     with TestClient(create_app(p, routers=[ocpi_router(ocpi)])) as client:

@@ -53,7 +53,15 @@ def test_a_statement_beyond_the_tolerance_opens_disputes_with_both_figures(
             lines[1] = (lines[1][0], lines[1][1], lines[1][2] + Decimal("0.01"))  # rounding
             lines[2] = (lines[2][0], lines[2][1], lines[2][2] + Decimal("0.50"))  # money
             lines[3] = (lines[3][0], lines[3][1] + Decimal("1.5"), lines[3][2])  # energy
-            await sim.check_orders("CHECK0601", DAY, DAY + timedelta(days=1), lines)
+            answer = await sim.check_orders("CHECK0601", DAY, DAY + timedelta(days=1), lines)
+            # The statement's answer lists what differs beyond rounding only: a fen off
+            # (ORDER2) is the default tolerance, not a dispute.
+            listed = {d["StartChargeSeq"] for d in answer["DisputeOrders"]}
+            assert listed == {
+                sim.order("ORDER3")["StartChargeSeq"],
+                sim.order("ORDER4")["StartChargeSeq"],
+            }
+            assert answer["TotalDisputeOrder"] == 2
 
             opened = {d["session_id"].removeprefix(PREFIX): d for d in await disputes(link, 2)}
             assert set(opened) == {"ORDER3", "ORDER4"}

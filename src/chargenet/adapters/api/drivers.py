@@ -376,7 +376,9 @@ def drivers_router(
         after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
         start, end = local_midnight_utc(first, zone), local_midnight_utc(after, zone)
         only = principal.operator_id if principal.role is Role.OPERATOR else None
-        opening, totals = await run_in_threadpool(reads.operator_totals, start, end, only)
+        opening, totals = await run_in_threadpool(
+            reads.operator_totals, start, end, only, drivers.clock.now()
+        )
         return [
             {
                 "operator_id": s.operator_id,

@@ -28,7 +28,7 @@ from chargenet.adapters.ocpi.ids import connector_global, global_id
 from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES, from_ocpi
 from chargenet.adapters.ocpi.wire import OcpiError, Status, parse_time, stated_time, utc_text
 from chargenet.app.ocpi import Party
-from chargenet.core.drivers import token_digest
+from chargenet.core.drivers import TokenKey
 from chargenet.core.events import (
     ChargeDetailRecorded,
     ChargerRegistered,
@@ -68,6 +68,7 @@ class Writer:
     operator_id: str
     source: Source
     received_at: datetime
+    token_key: TokenKey  # the deployment's key of token digests (OcpiSettings)
 
 
 def _meta(writer: Writer, occurred_at: datetime, *key: object) -> Any:
@@ -85,12 +86,12 @@ def _when(text: str, field: str, writer: Writer) -> datetime:
 # --- the objects as stated ----------------------------------------------------------------
 
 
-def _digest(value: Any) -> Any:
+def _digest(value: Any, key: TokenKey) -> Any:
     # Tokens (RFID uids, contract ids) are personal: only the keyed digest is kept.
-    return token_digest(value)[:36] if isinstance(value, str) else value
+    return key.digest(value)[:36] if isinstance(value, str) else value
 
 
-def private(body: Mapping[str, Any]) -> dict[str, Any]:
+def private(body: Mapping[str, Any], key: TokenKey) -> dict[str, Any]:
     """The object with drivers' token identifiers replaced by digests (36 characters, the
     CiString length they had): a session's or record's `cdr_token` uid and contract id, a
     Location's `publish_allowed_to` uid and printed number. These are the only fields not
@@ -99,12 +100,12 @@ def private(body: Mapping[str, Any]) -> dict[str, Any]:
     token = out.get("cdr_token")
     if isinstance(token, dict):
         for name in ("uid", "contract_id"):
-            token[name] = _digest(token.get(name))
+            token[name] = _digest(token.get(name), key)
     for allowed in out.get("publish_allowed_to") or ():
         if isinstance(allowed, dict):
             for name in ("uid", "visual_number"):
                 if name in allowed:
-                    allowed[name] = _digest(allowed[name])
+                    allowed[name] = _digest(allowed[name], key)
     return out
 
 
@@ -297,7 +298,7 @@ def session_events(
             session_id=sid,
             connector_id=ConnectorId(connector_id),
             # the digest every intake uses, so a driver's own token finds its session
-            token_hash=token_digest(s.cdr_token.uid),
+            token_hash=writer.token_key.digest(s.cdr_token.uid),
         ),
         SessionUpdated(
             **_meta(writer, updated, "session-updated", sid, updated, energy, cost),
@@ -348,7 +349,7 @@ def cdr_event(c: model.Cdr, connector_id: str, writer: Writer) -> ChargeDetailRe
         charging_time_s=_seconds(c.total_time),
         parking_time_s=_seconds(c.total_parking_time),
         auth_method=c.auth_method[:32],
-        token_hash=token_digest(c.cdr_token.uid),
+        token_hash=writer.token_key.digest(c.cdr_token.uid),
         tariff_ids=tariff_ids,
         credit=bool(c.credit),
         credit_reference_id=c.credit_reference_id,

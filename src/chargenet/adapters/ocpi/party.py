@@ -14,6 +14,7 @@ from chargenet.adapters.ocpi.registration import Identity, Registration
 from chargenet.adapters.ocpi.wire import presented_tokens, token_digest
 from chargenet.app.ocpi import Caller, OcpiDirectory, OcpiQueries
 from chargenet.app.settlement import Authoriser, SettlementReads
+from chargenet.core.drivers import TokenKey
 from chargenet.kit.clock import Clock
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ CALLER_CACHE_S = 2.0  # a token revoked from another process stops working withi
 @dataclass
 class OcpiSettings:
     identity: Identity
+    token_key: TokenKey  # keys the digests of drivers' tokens partners send (bootstrap)
     time_zone: str = "Asia/Shanghai"
     currency: str = "CNY"
     pull_interval_s: float = 900.0
@@ -70,6 +72,7 @@ class OcpiParty:
             self.clock,
             time_zone=self.settings.time_zone,
             country_code=self.settings.identity.party.country_code,
+            token_key=self.settings.token_key,
         )
         self.registration = Registration(
             self.directory,

@@ -31,6 +31,7 @@ from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES
 from chargenet.adapters.ocpi.wire import OcpiError, Status, parse_time, stated_time
 from chargenet.app.ingest import Disposition, Outcome
 from chargenet.app.ocpi import OcpiDirectory, OcpiQueries, Party, Peer, Row
+from chargenet.core.drivers import TokenKey
 from chargenet.core.events import Event, OperatorUpdated, Source, StatedKind, event_meta
 from chargenet.core.ids import OperatorId
 from chargenet.core.registry.model import OperatorRecord
@@ -98,7 +99,9 @@ class Receiver:
         *,
         time_zone: str,
         country_code: str,
+        token_key: TokenKey,
     ) -> None:
+        self._key = token_key
         self._reads = reads
         self._directory = directory
         self._submit_events = submit
@@ -119,7 +122,7 @@ class Receiver:
                 http_status=403,
             )
         source = Source(adapter=adapter, operator_id=OperatorId(operator_id))
-        return Writer(owner, operator_id, source, self._clock.now())
+        return Writer(owner, operator_id, source, self._clock.now(), self._key)
 
     async def book(self) -> PartyBook:
         rows = await asyncio.to_thread(self._directory.parties)
@@ -164,7 +167,7 @@ class Receiver:
         events = inbound.station_events(
             loc, writer, known=station is not None and station["retired_at"] is None
         )
-        kept = inbound.private(_without_evses(body))
+        kept = inbound.private(_without_evses(body), self._key)
         events.append(stated(StatedKind.LOCATION, station_id, kept, writer, when))
         named = loc.operator.name if loc.operator is not None else ""
         if named and writer.operator_id == str(writer.party):
@@ -208,7 +211,7 @@ class Receiver:
             self._reads.locations, station_ids=[station["station_id"]], limit=1
         )
         current = outbound.location(rows[0], await self.book(), self._tz, with_evses=False)
-        merged = {**current, **inbound.private(_without_evses(body))}
+        merged = {**current, **inbound.private(_without_evses(body), self._key)}
         loc = model.parse(merged, model.Location)
         events = inbound.station_events(loc, writer, known=station["retired_at"] is None)
         events.append(stated(StatedKind.LOCATION, station["station_id"], merged, writer, when))
@@ -429,7 +432,7 @@ class Receiver:
         events = inbound.session_events(s, cid, writer, known=existing is not None)
         if events:  # a PENDING session is not held until it turns ACTIVE
             sid = global_id(writer.party, s.id)
-            kept = as_stated if as_stated is not None else inbound.private(body)
+            kept = as_stated if as_stated is not None else inbound.private(body, self._key)
             events.append(stated(StatedKind.SESSION, sid, kept, writer, when))
         await self._submit(events)
         return Reply(http_status=201 if existing is None else 200)
@@ -445,7 +448,7 @@ class Receiver:
             )
         current = outbound.session(existing, await self.book(), existing["currency"] or "CNY")
         # What we hold has its token already as digests: only the patch's own token is new.
-        kept = {**current, **inbound.private(body)}
+        kept = {**current, **inbound.private(body, self._key)}
         return await self.put_session(writer, session_id, {**current, **body}, kept)
 
     async def get_session(self, writer: Writer, session_id: str) -> Reply:
@@ -465,7 +468,7 @@ class Receiver:
         loc = c.cdr_location
         cid = await self._connector_of(writer, loc.id, loc.evse_uid, loc.connector_id)
         record = inbound.cdr_event(c, cid, writer)
-        kept = inbound.private(body)
+        kept = inbound.private(body, self._key)
         as_stated = stated(StatedKind.CDR, record.cdr_id, kept, writer, record.occurred_at)
         await self._submit([record, as_stated])
         return Reply(http_status=201, headers={"Location": f"{location_url}/{c.id}"})

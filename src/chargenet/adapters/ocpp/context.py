@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import msgspec
 
 from chargenet.app.endpoints import ChargerEndpoint, ChargerEndpoints
-from chargenet.core.drivers import Authorisation
+from chargenet.core.drivers import DEVELOPMENT_TOKEN_KEY, Authorisation, TokenKey
 from chargenet.core.events import Event, Source
 from chargenet.core.ids import ChargerId
 from chargenet.kit.clock import Clock
@@ -39,6 +39,9 @@ class GatewayConfig:
     call_timeout_s: float = 30.0
     failed_calls_before_drop: int = 2  # a charger that heartbeats but ignores CALLs is dropped
     missed_heartbeats: float = 3.0  # silent this many intervals: offline
+    # Keys the digests of the tokens chargers present (sessions' token_hash): the
+    # deployment's, from the settings (bootstrap); the public development key otherwise.
+    token_key: TokenKey = DEVELOPMENT_TOKEN_KEY
 
     @property
     def stale_after_s(self) -> float:

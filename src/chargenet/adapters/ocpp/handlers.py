@@ -358,7 +358,7 @@ async def start_16(link: ChargerContext, payload: Any, received: datetime) -> Re
             session_id=sid,
             connector_id=ConnectorId(connector_id),
             meter_start_wh=payload.meterStart,
-            token_hash=token_hash(payload.idTag),
+            token_hash=token_hash(payload.idTag, link.services.config.token_key),
             flags=tuple(flags),
         ),
     ]
@@ -550,7 +550,10 @@ async def transaction_201(link: ChargerContext, payload: Any, received: datetime
                 session_id=sid,
                 connector_id=ConnectorId(connector_id),
                 meter_start_wh=register,
-                token_hash=token_hash(payload.idToken.idToken if payload.idToken else None),
+                token_hash=token_hash(
+                    payload.idToken.idToken if payload.idToken else None,
+                    link.services.config.token_key,
+                ),
                 flags=tuple(flags),
             )
         )

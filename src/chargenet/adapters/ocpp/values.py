@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from chargenet.core.drivers import token_digest
+from chargenet.core.drivers import TokenKey
 from chargenet.core.events import (
     MAX_CURRENT_A,
     MAX_ENERGY_REGISTER_WH,
@@ -77,12 +77,12 @@ def parse_planned_time(text: str | None) -> datetime | None:
     return when if when is not None and when >= CLOCK_FLOOR else None
 
 
-def token_hash(token: str | None) -> str | None:
+def token_hash(token: str | None, key: TokenKey) -> str | None:
     """Drivers' RFID/account tokens are never stored raw: the platform's keyed digest
-    (core.drivers.token_digest), so a session names its driver's token."""
+    (core.drivers.TokenKey), so a session names its driver's token."""
     if not token:
         return None
-    return token_digest(token)
+    return key.digest(token)
 
 
 _ENERGY_UNITS = {"Wh": 1.0, "kWh": 1000.0}

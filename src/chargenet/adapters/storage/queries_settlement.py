@@ -4,12 +4,15 @@ and the writer of the token uids kept for local lists."""
 from __future__ import annotations
 
 import json
+import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, delete, exists, func, literal, or_, select
+from sqlalchemy import Connection, Engine, delete, exists, func, literal, or_, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from chargenet.adapters.storage import like
 from chargenet.adapters.storage.projections._sql import upsert
@@ -25,6 +28,7 @@ from chargenet.adapters.storage.tables_settlement import (
     driver_tokens,
     drivers,
     ledger_accounts,
+    ledger_checkpoints,
     ledger_disputes,
     ledger_entries,
     ledger_postings,
@@ -39,12 +43,68 @@ from chargenet.core.ledger import (
     EntryKind,
     account_kind,
     arrears,
+    closed,
     operator_account,
     wallet,
 )
 from chargenet.core.sessions import SessionState
 from chargenet.core.tariffs import TariffPeriod, price_at
 from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ, to_local
+
+log = logging.getLogger(__name__)
+
+
+def full_balances_at(conn: Connection, accounts: Sequence[str], at: datetime) -> dict[str, Decimal]:
+    """Accounts' balances at `at` (postings before it) from every posting since the first:
+    what a checkpoint holds, and what the checkpoint path must agree with."""
+    rows = conn.execute(
+        select(ledger_postings.c.account, func.sum(ledger_postings.c.amount))
+        .where(ledger_postings.c.account.in_(accounts), ledger_postings.c.posted_at < at)
+        .group_by(ledger_postings.c.account)
+    ).all()
+    found = {a: Decimal(amount) for a, amount in rows}
+    return {a: found.get(a, Decimal(0)) for a in accounts}
+
+
+def balances_at(conn: Connection, accounts: Sequence[str], at: datetime) -> dict[str, Decimal]:
+    """Accounts' balances at `at`: each account's newest checkpoint at or before `at`, plus
+    its postings from the checkpoint up to `at` (all of them where it has none). Accounts
+    checkpointed at the same instant (every operator at a month's end) are summed by one
+    query from the index on (account, posted_at, kind, amount)."""
+    if not accounts:
+        return {}
+    newest: dict[str, tuple[datetime, Decimal]] = {}
+    for row in conn.execute(
+        select(
+            ledger_checkpoints.c.account, ledger_checkpoints.c.at, ledger_checkpoints.c.balance
+        ).where(ledger_checkpoints.c.account.in_(accounts), ledger_checkpoints.c.at <= at)
+    ):
+        held = newest.get(row.account)
+        if held is None or row.at > held[0]:
+            newest[row.account] = (row.at, row.balance)
+    since: dict[datetime | None, list[str]] = defaultdict(list)
+    for account in accounts:
+        held = newest.get(account)
+        since[held[0] if held else None].append(account)
+    out: dict[str, Decimal] = {}
+    for first, group in since.items():
+        if first is None:
+            out.update(full_balances_at(conn, group, at))
+            continue
+        rows = conn.execute(
+            select(ledger_postings.c.account, func.sum(ledger_postings.c.amount))
+            .where(
+                ledger_postings.c.account.in_(group),
+                ledger_postings.c.posted_at >= first,
+                ledger_postings.c.posted_at < at,
+            )
+            .group_by(ledger_postings.c.account)
+        ).all()
+        moved = {a: Decimal(amount) for a, amount in rows}
+        for account in group:
+            out[account] = newest[account][1] + moved.get(account, Decimal(0))
+    return out
+
 
 # A session's token: the one the charger reported, else the one its remote start claimed.
 _TOKEN_OF = func.coalesce(sessions.c.token_hash, session_claims.c.token_digest)
@@ -281,11 +341,7 @@ class SqlSettlementReads:
     ) -> tuple[Decimal, list[dict[str, Any]]]:
         """The balance of an account at `start`, and its postings in [start, end)."""
         with self._read.connect() as conn:
-            opening = conn.execute(
-                select(func.sum(ledger_postings.c.amount)).where(
-                    ledger_postings.c.account == account, ledger_postings.c.posted_at < start
-                )
-            ).scalar()
+            opening = balances_at(conn, [account], start)[account]
             rows = conn.execute(
                 select(
                     ledger_postings.c.entry_id,
@@ -302,15 +358,35 @@ class SqlSettlementReads:
                 )
                 .order_by(ledger_postings.c.posted_at, ledger_postings.c.entry_id)
             ).all()
-        return opening or Decimal(0), [dict(r._mapping) for r in rows]
+        return opening, [dict(r._mapping) for r in rows]
 
     def operator_totals(
-        self, start: datetime, end: datetime, operator_id: str | None = None
+        self,
+        start: datetime,
+        end: datetime,
+        operator_id: str | None = None,
+        now: datetime | None = None,
     ) -> tuple[dict[str, Decimal], list[tuple[str, str, int, Decimal]]]:
         """Opening balances at `start` of operators' accounts, and (account, kind, count,
         amount) of their postings in [start, end): summed in SQL, one row per account and
         kind whatever the number of sessions, from the index on (account, posted_at, kind,
-        amount) alone."""
+        amount) alone. The opening balance is the newest checkpoint plus the postings since
+        (`balances_at`). Given `now`, the period's edges that are closed then
+        (`core.ledger.closed`) are checkpointed for the statements asked next."""
+        opening, totals, accounts = self._operator_totals(start, end, operator_id)
+        for at in (start, end):
+            if now is not None and closed(at, now) and accounts:
+                try:
+                    self.write_checkpoints(accounts, at, now)
+                except (IntegrityError, OperationalError) as exc:
+                    # A statement asked twice at once (the other wrote them), a busy
+                    # writer: the checkpoints are written by the next statement instead.
+                    log.warning("balance checkpoints at %s not written: %s", at, exc)
+        return opening, totals
+
+    def _operator_totals(
+        self, start: datetime, end: datetime, operator_id: str | None
+    ) -> tuple[dict[str, Decimal], list[tuple[str, str, int, Decimal]], list[str]]:
         with self._read.connect() as conn:
             if operator_id is None:
                 accounts = list(
@@ -323,19 +399,9 @@ class SqlSettlementReads:
             else:
                 accounts = [operator_account(operator_id)]
             if not accounts:
-                return {}, []
+                return {}, [], []
             mine = ledger_postings.c.account.in_(accounts)
-            opening = {
-                r.account: r.amount
-                for r in conn.execute(
-                    select(
-                        ledger_postings.c.account,
-                        func.sum(ledger_postings.c.amount).label("amount"),
-                    )
-                    .where(mine, ledger_postings.c.posted_at < start)
-                    .group_by(ledger_postings.c.account)
-                )
-            }
+            opening = balances_at(conn, accounts, start)
             rows = conn.execute(
                 select(
                     ledger_postings.c.account,
@@ -348,7 +414,37 @@ class SqlSettlementReads:
                 )
                 .group_by(ledger_postings.c.account, ledger_postings.c.kind)
             ).all()
-        return opening, [(a, k, int(n), Decimal(t)) for a, k, n, t in rows]
+        return opening, [(a, k, int(n), Decimal(t)) for a, k, n, t in rows], accounts
+
+    def write_checkpoints(self, accounts: Sequence[str], at: datetime, now: datetime) -> int:
+        """Checkpoint accounts' balances at `at` (a closed month's boundary) where none is
+        held; the number written. Summed inside a write transaction that no posting can
+        interleave with: SQLite's writer takes the write lock at BEGIN, PostgreSQL's waits
+        for the transactions posting now and holds new postings for its few milliseconds
+        (SHARE lock on ledger_postings). A posting that lands before `at` later deletes the
+        checkpoint (projections/settlement.py)."""
+        with self._write.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("LOCK TABLE ledger_postings IN SHARE MODE"))
+            held = set(
+                conn.execute(
+                    select(ledger_checkpoints.c.account).where(
+                        ledger_checkpoints.c.account.in_(accounts), ledger_checkpoints.c.at == at
+                    )
+                ).scalars()
+            )
+            missing = [a for a in accounts if a not in held]
+            if not missing:
+                return 0
+            balances = balances_at(conn, missing, at)
+            conn.execute(
+                ledger_checkpoints.insert(),
+                [
+                    {"account": a, "at": at, "balance": balances[a], "written_at": now}
+                    for a in missing
+                ],
+            )
+            return len(missing)
 
     def refunded(self, charge_id: str) -> Decimal:
         query = (

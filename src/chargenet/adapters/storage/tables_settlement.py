@@ -114,7 +114,23 @@ ledger_disputes = Table(
     Column("decided_by", String(200), nullable=True),
 )
 
+# An account's balance at a month's boundary (the sum of its postings before `at`), so a
+# statement's opening balance is the newest checkpoint plus the postings since, not every
+# posting of the account's life. Written when a statement of a closed month is first
+# asked (queries_settlement.py); the projection deletes an account's checkpoints after a
+# posting that lands before them (a late entry in a closed month), and a rebuild empties
+# the table: it is refilled as statements are asked.
+ledger_checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("at", UtcDateTime, primary_key=True),
+    Column("balance", MicroAmount, nullable=False),
+    Column("written_at", UtcDateTime, nullable=False),
+)
+
 SETTLEMENT_STATE_TABLES: tuple[Table, ...] = (
+    ledger_checkpoints,
     ledger_disputes,
     session_claims,
     ledger_postings,

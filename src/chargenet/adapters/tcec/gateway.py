@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
@@ -28,6 +28,7 @@ from chargenet.app.leases import singleton
 from chargenet.app.outbox import Backoff, DeliveryStore
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.app.queries import StateQueries
+from chargenet.core.billing import Tolerance
 from chargenet.kit.clock import Clock
 
 
@@ -44,6 +45,8 @@ class TcecOptions:
     upstream: frozenset[str] = frozenset()  # partners served as a provincial platform (R37)
     backfill_gap_s: float = 600.0  # a partner silent this long is back-filled when heard
     backfill_retry_s: float = 60.0  # a back-fill that failed is tried again after this
+    # What check_charge_orders takes for rounding, not a dispute (core.billing.Tolerance).
+    tolerance: Tolerance = field(default_factory=Tolerance)
 
 
 Job = Callable[[object], Awaitable[None]]
@@ -101,6 +104,7 @@ class TcecGateway:
             recorder=self.recorder,
             queries=queries,
             upstream=options.upstream,
+            tolerance=options.tolerance,
         )
         self.puller = Puller(
             clients=self.clients,

@@ -30,6 +30,7 @@ from chargenet.app.queries import StateQueries
 from chargenet.core.billing import (
     DifferenceKind,
     OrderTotals,
+    Tolerance,
     bill_flags,
     kwh_to_wh,
     reconcile,
@@ -79,7 +80,9 @@ class InboundService:
         recorder: InterfaceRecorder | None = None,
         queries: StateQueries | None = None,
         upstream: frozenset[str] = frozenset(),
+        tolerance: Tolerance | None = None,
     ) -> None:
+        self._tolerance = tolerance or Tolerance()
         self._directory = directory
         self._recorder = recorder
         self._queries = queries
@@ -424,7 +427,7 @@ class InboundService:
             (start, end),
             [o.order_id for o in stated],
         )
-        differences = reconcile(stated, recorded, (start, end))
+        differences = reconcile(stated, recorded, (start, end), self._tolerance)
         in_period = [o for o in recorded if o.ended_at is not None and start <= o.ended_at <= end]
         event = ChargeOrdersReconciled(
             **event_meta(

@@ -13,13 +13,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from chargenet.adapters.storage.projections._sql import fetch_row, insert_ignore, run, upsert
 from chargenet.adapters.storage.tables_settlement import (
     driver_tokens,
     drivers,
     ledger_accounts,
+    ledger_checkpoints,
     ledger_disputes,
     ledger_entries,
     ledger_postings,
@@ -237,6 +238,14 @@ def _apply_posting(conn: Connection, event: LedgerPosted) -> None:
                 "kind": entry.kind.value,
             },
         )
+    # A posting in a closed month (a late entry) makes the balances checkpointed after it
+    # wrong: they go, and the next statement sums from an earlier one and writes them again.
+    conn.execute(
+        delete(ledger_checkpoints).where(
+            ledger_checkpoints.c.account.in_([p.account for p in entry.postings]),
+            ledger_checkpoints.c.at > event.occurred_at,
+        )
+    )
 
     if entry.kind is EntryKind.DISPUTE and entry.reference.startswith("charge:"):
         # A dispute entry about a session decides the disputes open on it.

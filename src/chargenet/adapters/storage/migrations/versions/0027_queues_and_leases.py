@@ -2,7 +2,7 @@
 per partner) and leases on background jobs (leases: one node runs each periodic job)
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import chargenet.adapters.storage.types
 
 revision: str = "0027"
-down_revision: str | Sequence[str] | None = "0025"
+down_revision: str | Sequence[str] | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
