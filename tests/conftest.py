@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,20 +46,103 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+_ADMIN = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+
+
+class _Dropper:
+    """Drops the tests' PostgreSQL databases on a thread of its own: a DROP DATABASE waits
+    about a second for the server's checkpoint, which the next test need not wait for.
+    Every queued drop is done before the session ends (`_drop_test_databases`)."""
+
+    def __init__(self) -> None:
+        self._names: queue.Queue[str | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def drop(self, name: str) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="drop-test-databases")
+            self._thread.start()
+        self._names.put(name)
+
+    def _run(self) -> None:
+        import psycopg
+
+        while (name := self._names.get()) is not None:
+            with psycopg.connect(_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def finish(self) -> None:
+        if self._thread is not None:
+            self._names.put(None)
+            self._thread.join()
+            self._thread = None
+
+
+_DROPPER = _Dropper()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    _DROPPER.finish()
+
+
 @contextlib.contextmanager
-def _postgres_database() -> Iterator[str]:
+def _postgres_database(template: str | None = None) -> Iterator[str]:
+    """A database of its own, empty or a copy of `template` (a migrated one: a copy takes
+    about a second, running every migration about three)."""
     import psycopg
 
     name = f"chargenet_test_{uuid.uuid4().hex[:10]}"
-    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _DROPPER.drop(name)
+
+
+def _migrate(url: str) -> None:
+    from chargenet.adapters.storage.store import SqlEventStore
+
+    store = SqlEventStore(url)
+    try:
+        store.upgrade()
+    finally:
+        store.dispose()
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file with every migration run, built once: platforms start from a copy."""
+    path = tmp_path_factory.mktemp("template") / "chargenet.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres() -> Iterator[str]:
+    """The name of a PostgreSQL database with every migration run, built once: platforms
+    start from a copy (CREATE DATABASE … TEMPLATE)."""
+    with _postgres_database() as url:
+        _migrate(url)
+        yield url.rsplit("/", 1)[1]
+
+
+@contextlib.contextmanager
+def _migrated_url(request: pytest.FixtureRequest, kind: str, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own with the current schema, copied from the session's."""
+    if kind == "sqlite":
+        path = tmp_path / "chargenet.db"
+        shutil.copyfile(request.getfixturevalue("_migrated_sqlite"), path)
+        yield f"sqlite:///{path}"
+        return
+    if not POSTGRES:
+        pytest.skip("PostgreSQL is not reachable (set CHARGENET_TEST_POSTGRES_URL)")
+    with _postgres_database(template=request.getfixturevalue("_migrated_postgres")) as url:
+        yield url
 
 
 @pytest.fixture(
@@ -84,14 +170,18 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def platform(sqlite_url: str) -> Iterator[Platform]:
-    p = bootstrap(Settings(database_url=sqlite_url, sqlite_synchronous="OFF"))
-    yield p
-    p.close()
+def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+    with _migrated_url(request, "sqlite", tmp_path) as url:
+        p = bootstrap(Settings(database_url=url, sqlite_synchronous="OFF"))
+        yield p
+        p.close()
 
 
-@pytest.fixture
-def any_platform(database_url: str) -> Iterator[Platform]:
-    p = bootstrap(Settings(database_url=database_url, sqlite_synchronous="OFF"))
-    yield p
-    p.close()
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+    """A platform on the embedded default and on PostgreSQL (the schema copied from one
+    migrated database: tests/adapters/storage/test_migrations.py runs the migrations)."""
+    with _migrated_url(request, str(request.param), tmp_path) as url:
+        p = bootstrap(Settings(database_url=url, sqlite_synchronous="OFF"))
+        yield p
+        p.close()
