@@ -32,6 +32,34 @@ def _postgres_available() -> bool:
 
 POSTGRES = _postgres_available()
 
+# The unit tier (`pytest -m unit`): the pure layers' folders, and tests marked `unit` that
+# run an app service on the in-memory stores of tests/fakes.py. None of them may reach for
+# a database: that is what keeps the tier at seconds.
+_UNIT_FOLDERS = {"core", "kit", "analytics"}
+_STORAGE_FIXTURES = {
+    "platform",
+    "any_platform",
+    "sqlite_url",
+    "postgres_url",
+    "database_url",
+    "module_database_url",
+    "migrated_database_url",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(here).parts
+        if parts and parts[0] in _UNIT_FOLDERS:
+            item.add_marker(pytest.mark.unit)
+        if item.get_closest_marker("unit") is not None:
+            used = _STORAGE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+            if used:
+                raise pytest.UsageError(
+                    f"{item.nodeid} is in the unit tier but uses {sorted(used)}"
+                )
+
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
@@ -60,7 +88,9 @@ class _Dropper:
 
     def drop(self, name: str) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="drop-test-databases")
+            self._thread = threading.Thread(
+                target=self._run, name="drop-test-databases", daemon=True
+            )
             self._thread.start()
         self._names.put(name)
 
@@ -178,10 +208,15 @@ def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platfor
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def any_platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
-    """A platform on the embedded default and on PostgreSQL (the schema copied from one
-    migrated database: tests/adapters/storage/test_migrations.py runs the migrations)."""
+def migrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """As `database_url`, with the current schema in it already (copied from one migrated
+    database: tests/adapters/storage/test_migrations.py is where migrations run)."""
     with _migrated_url(request, str(request.param), tmp_path) as url:
-        p = bootstrap(Settings(database_url=url, sqlite_synchronous="OFF"))
-        yield p
-        p.close()
+        yield url
+
+
+@pytest.fixture
+def any_platform(migrated_database_url: str) -> Iterator[Platform]:
+    p = bootstrap(Settings(database_url=migrated_database_url, sqlite_synchronous="OFF"))
+    yield p
+    p.close()
