@@ -3,7 +3,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -11,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from chargenet.app.accounts import PasswordHasher
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
+from tests import migrated
 
 PG_ADMIN_URL = os.environ.get(
     "CHARGENET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -134,30 +135,12 @@ def _postgres_database(template: str | None = None) -> Iterator[str]:
         _DROPPER.drop(name)
 
 
-def _migrate(url: str) -> None:
-    from chargenet.adapters.storage.store import SqlEventStore
-
-    store = SqlEventStore(url)
-    try:
-        store.upgrade()
-    finally:
-        store.dispose()
-
-
-@pytest.fixture(scope="session")
-def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An SQLite file with every migration run, built once: platforms start from a copy."""
-    path = tmp_path_factory.mktemp("template") / "chargenet.db"
-    _migrate(f"sqlite:///{path}")
-    return path
-
-
 @pytest.fixture(scope="session")
 def _migrated_postgres() -> Iterator[str]:
     """The name of a PostgreSQL database with every migration run, built once: platforms
     start from a copy (CREATE DATABASE … TEMPLATE)."""
     with _postgres_database() as url:
-        _migrate(url)
+        migrated.migrate(url)
         yield url.rsplit("/", 1)[1]
 
 
@@ -165,9 +148,7 @@ def _migrated_postgres() -> Iterator[str]:
 def _migrated_url(request: pytest.FixtureRequest, kind: str, tmp_path: Path) -> Iterator[str]:
     """A database of this test's own with the current schema, copied from the session's."""
     if kind == "sqlite":
-        path = tmp_path / "chargenet.db"
-        shutil.copyfile(request.getfixturevalue("_migrated_sqlite"), path)
-        yield f"sqlite:///{path}"
+        yield migrated.sqlite_url(tmp_path / "chargenet.db")
         return
     if not POSTGRES:
         pytest.skip("PostgreSQL is not reachable (set CHARGENET_TEST_POSTGRES_URL)")
@@ -199,10 +180,22 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(name))
 
 
+# scrypt at a test's cost: the production cost (OWASP's, 32 MiB) takes a good part of a
+# second per hash on a busy machine, and every log-in of a test hashes or verifies one.
+# tests/app/test_accounts.py checks the production parameters themselves.
+TEST_HASHER = PasswordHasher(n=2**10, r=8, p=1)
+
+
+def _platform(url: str) -> Platform:
+    p = bootstrap(Settings(database_url=url, sqlite_synchronous="OFF"))
+    p.accounts.hasher = TEST_HASHER
+    return p
+
+
 @pytest.fixture
 def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
     with _migrated_url(request, "sqlite", tmp_path) as url:
-        p = bootstrap(Settings(database_url=url, sqlite_synchronous="OFF"))
+        p = _platform(url)
         yield p
         p.close()
 
@@ -217,6 +210,6 @@ def migrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Ite
 
 @pytest.fixture
 def any_platform(migrated_database_url: str) -> Iterator[Platform]:
-    p = bootstrap(Settings(database_url=migrated_database_url, sqlite_synchronous="OFF"))
+    p = _platform(migrated_database_url)
     yield p
     p.close()

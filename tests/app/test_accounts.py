@@ -49,6 +49,15 @@ def test_a_password_is_stored_only_as_a_salted_scrypt_hash(accounts: AccountServ
     assert not FAST.verify("x", "md5$whatever")
 
 
+def test_the_default_cost_is_owasps_and_a_hash_at_another_cost_still_verifies() -> None:
+    production = PasswordHasher()
+    encoded = production.hash("correct horse")
+    assert encoded.startswith("scrypt$n=32768,r=8,p=3$")  # OWASP: N=2^15, r=8, p=3
+    assert production.verify("correct horse", encoded)
+    assert FAST.verify("correct horse", encoded)  # the parameters travel in the hash
+    assert production.outdated(FAST.hash("correct horse")) and not production.outdated(encoded)
+
+
 def test_login_gives_a_session_that_resolves_until_it_expires(
     accounts: AccountService, clock: FixedClock
 ) -> None:
