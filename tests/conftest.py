@@ -78,110 +78,61 @@ def postgres_url() -> Iterator[str]:
 _ADMIN = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
 
 
-def _create(name: str, template: str | None = None) -> None:
-    import psycopg
-
-    copy = f' TEMPLATE "{template}"' if template else ""
-    with psycopg.connect(_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"{copy}')
-
-
-def _drop(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _new_name() -> str:
-    return f"chargenet_test_{uuid.uuid4().hex[:10]}"
-
-
-class _Databases:
-    """Test databases on PostgreSQL, made and dropped on a thread of its own: CREATE and
-    DROP DATABASE each wait about a second for the server's checkpoint, which a test need
-    not wait for. The thread keeps `READY` copies of the migrated template made ahead (a
-    test takes one at once) and drops what tests are done with; whatever is left is
-    dropped before the session ends (`_finish_test_databases`)."""
-
-    READY = 2
+class _Dropper:
+    """Drops the tests' PostgreSQL databases on a thread of its own: a DROP DATABASE waits
+    about a second for the server's checkpoint, which the next test need not wait for.
+    Every queued drop is done before the session ends (`_drop_test_databases`)."""
 
     def __init__(self) -> None:
-        self._tasks: queue.PriorityQueue[tuple[int, int, str, str]] = queue.PriorityQueue()
-        self._ready: queue.Queue[str] = queue.Queue()
-        self._seq = 0
+        self._names: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
-    def _put(self, priority: int, kind: str, arg: str) -> None:
+    def drop(self, name: str) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="test-databases", daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, name="drop-test-databases", daemon=True
+            )
             self._thread.start()
-        self._seq += 1
-        self._tasks.put((priority, self._seq, kind, arg))
+        self._names.put(name)
 
     def _run(self) -> None:
-        while True:
-            _, _, kind, arg = self._tasks.get()
-            if kind == "stop":
-                return
-            try:
-                if kind == "make":
-                    name = _new_name()
-                    _create(name, arg)
-                    self._ready.put(name)
-                else:
-                    _drop(arg)
-            except Exception:  # a copy not made is made by its test; a drop not done, left
-                continue
+        import psycopg
 
-    def copy_of(self, template: str) -> str:
-        """A new copy of `template` (the same template for the whole session)."""
-        try:
-            name = self._ready.get_nowait()
-        except queue.Empty:
-            name = _new_name()
-            _create(name, template)
-            for _ in range(self.READY):  # the session needs copies: make them ahead
-                self._put(0, "make", template)
-        else:
-            self._put(0, "make", template)
-        return name
-
-    def drop(self, name: str) -> None:
-        self._put(1, "drop", name)  # after the copies tests wait for
+        while (name := self._names.get()) is not None:
+            with psycopg.connect(_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def finish(self) -> None:
         if self._thread is not None:
-            self._put(2, "stop", "")
+            self._names.put(None)
             self._thread.join()
             self._thread = None
-        while not self._ready.empty():
-            _drop(self._ready.get_nowait())
 
 
-_DATABASES = _Databases()
+_DROPPER = _Dropper()
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _finish_test_databases() -> Iterator[None]:
+def _drop_test_databases() -> Iterator[None]:
     yield
-    _DATABASES.finish()
+    _DROPPER.finish()
 
 
 @contextlib.contextmanager
 def _postgres_database(template: str | None = None) -> Iterator[str]:
     """A database of its own, empty or a copy of `template` (a migrated one: a copy takes
     about a second, running every migration about three)."""
-    if template is None:
-        name = _new_name()
-        _create(name)
-    else:
-        name = _DATABASES.copy_of(template)
+    import psycopg
+
+    name = f"chargenet_test_{uuid.uuid4().hex[:10]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        _DATABASES.drop(name)
+        _DROPPER.drop(name)
 
 
 @pytest.fixture(scope="session")
