@@ -99,8 +99,11 @@ class _Dropper:
         import psycopg
 
         while (name := self._names.get()) is not None:
-            with psycopg.connect(_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            try:
+                with psycopg.connect(_ADMIN, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except psycopg.Error:  # one left behind is no reason to leave the rest
+                continue
 
     def finish(self) -> None:
         if self._thread is not None:
