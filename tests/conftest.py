@@ -2,14 +2,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from chargenet.app.accounts import PasswordHasher
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
+from tests import migrated
 
 PG_ADMIN_URL = os.environ.get(
     "CHARGENET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -29,6 +33,34 @@ def _postgres_available() -> bool:
 
 POSTGRES = _postgres_available()
 
+# The unit tier (`pytest -m unit`): the pure layers' folders, and tests marked `unit` that
+# run an app service on the in-memory stores of tests/fakes.py. None of them may reach for
+# a database: that is what keeps the tier at seconds.
+_UNIT_FOLDERS = {"core", "kit", "analytics"}
+_STORAGE_FIXTURES = {
+    "platform",
+    "any_platform",
+    "sqlite_url",
+    "postgres_url",
+    "database_url",
+    "module_database_url",
+    "migrated_database_url",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(here).parts
+        if parts and parts[0] in _UNIT_FOLDERS:
+            item.add_marker(pytest.mark.unit)
+        if item.get_closest_marker("unit") is not None:
+            used = _STORAGE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+            if used:
+                raise pytest.UsageError(
+                    f"{item.nodeid} is in the unit tier but uses {sorted(used)}"
+                )
+
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
@@ -43,20 +75,88 @@ def postgres_url() -> Iterator[str]:
         yield url
 
 
+_ADMIN = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+
+
+class _Dropper:
+    """Drops the tests' PostgreSQL databases on a thread of its own: a DROP DATABASE waits
+    about a second for the server's checkpoint, which the next test need not wait for.
+    Every queued drop is done before the session ends (`_drop_test_databases`)."""
+
+    def __init__(self) -> None:
+        self._names: queue.Queue[str | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def drop(self, name: str) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._run, name="drop-test-databases", daemon=True
+            )
+            self._thread.start()
+        self._names.put(name)
+
+    def _run(self) -> None:
+        import psycopg
+
+        while (name := self._names.get()) is not None:
+            try:
+                with psycopg.connect(_ADMIN, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except psycopg.Error:  # one left behind is no reason to leave the rest
+                continue
+
+    def finish(self) -> None:
+        if self._thread is not None:
+            self._names.put(None)
+            self._thread.join()
+            self._thread = None
+
+
+_DROPPER = _Dropper()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    _DROPPER.finish()
+
+
 @contextlib.contextmanager
-def _postgres_database() -> Iterator[str]:
+def _postgres_database(template: str | None = None) -> Iterator[str]:
+    """A database of its own, empty or a copy of `template` (a migrated one: a copy takes
+    about a second, running every migration about three)."""
     import psycopg
 
     name = f"chargenet_test_{uuid.uuid4().hex[:10]}"
-    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    copy = f' TEMPLATE "{template}"' if template else ""
+    with psycopg.connect(_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _DROPPER.drop(name)
+
+
+@pytest.fixture(scope="session")
+def _migrated_postgres() -> Iterator[str]:
+    """The name of a PostgreSQL database with every migration run, built once: platforms
+    start from a copy (CREATE DATABASE … TEMPLATE)."""
+    with _postgres_database() as url:
+        migrated.migrate(url)
+        yield url.rsplit("/", 1)[1]
+
+
+@contextlib.contextmanager
+def _migrated_url(request: pytest.FixtureRequest, kind: str, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own with the current schema, copied from the session's."""
+    if kind == "sqlite":
+        yield migrated.sqlite_url(tmp_path / "chargenet.db")
+        return
+    if not POSTGRES:
+        pytest.skip("PostgreSQL is not reachable (set CHARGENET_TEST_POSTGRES_URL)")
+    with _postgres_database(template=request.getfixturevalue("_migrated_postgres")) as url:
+        yield url
 
 
 @pytest.fixture(
@@ -83,15 +183,36 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(name))
 
 
-@pytest.fixture
-def platform(sqlite_url: str) -> Iterator[Platform]:
-    p = bootstrap(Settings(database_url=sqlite_url, sqlite_synchronous="OFF"))
-    yield p
-    p.close()
+# scrypt at a test's cost: the production cost (OWASP's, 32 MiB) takes a good part of a
+# second per hash on a busy machine, and every log-in of a test hashes or verifies one.
+# tests/app/test_accounts.py checks the production parameters themselves.
+TEST_HASHER = PasswordHasher(n=2**10, r=8, p=1)
+
+
+def _platform(url: str) -> Platform:
+    p = bootstrap(Settings(database_url=url, sqlite_synchronous="OFF"))
+    p.accounts.hasher = TEST_HASHER
+    return p
 
 
 @pytest.fixture
-def any_platform(database_url: str) -> Iterator[Platform]:
-    p = bootstrap(Settings(database_url=database_url, sqlite_synchronous="OFF"))
+def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+    with _migrated_url(request, "sqlite", tmp_path) as url:
+        p = _platform(url)
+        yield p
+        p.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def migrated_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """As `database_url`, with the current schema in it already (copied from one migrated
+    database: tests/adapters/storage/test_migrations.py is where migrations run)."""
+    with _migrated_url(request, str(request.param), tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def any_platform(migrated_database_url: str) -> Iterator[Platform]:
+    p = _platform(migrated_database_url)
     yield p
     p.close()

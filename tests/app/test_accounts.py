@@ -1,4 +1,5 @@
-"""Users, passwords and login sessions, on the real store."""
+"""Users, passwords and login sessions: the service's rules, on the in-memory store
+(tests/adapters/storage/test_fakes_agree.py holds it to the SQL one)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from chargenet.app.accounts import (
     PasswordHasher,
 )
 from chargenet.app.login_throttle import ADDRESS_FAILURES, FREE_FAILURES, USER_FAILURES
-from chargenet.bootstrap import Platform
 from chargenet.core.access import Role
 from chargenet.kit.clock import FixedClock
+from tests.fakes import FakeUserStore
+
+pytestmark = pytest.mark.unit
 
 FAST = PasswordHasher(n=2**10, r=8, p=1)  # the real algorithm at a test's cost
 
@@ -26,8 +29,13 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def accounts(platform: Platform, clock: FixedClock) -> AccountService:
-    return AccountService(platform.accounts.store, clock, FAST)
+def store() -> FakeUserStore:
+    return FakeUserStore()
+
+
+@pytest.fixture
+def accounts(store: FakeUserStore, clock: FixedClock) -> AccountService:
+    return AccountService(store, clock, FAST)
 
 
 def test_a_password_is_stored_only_as_a_salted_scrypt_hash(accounts: AccountService) -> None:
@@ -39,6 +47,15 @@ def test_a_password_is_stored_only_as_a_salted_scrypt_hash(accounts: AccountServ
     assert FAST.verify("correct horse", user.password_hash)
     assert not FAST.verify("correct horsE", user.password_hash)
     assert not FAST.verify("x", "md5$whatever")
+
+
+def test_the_default_cost_is_owasps_and_a_hash_at_another_cost_still_verifies() -> None:
+    production = PasswordHasher()
+    encoded = production.hash("correct horse")
+    assert encoded.startswith("scrypt$n=32768,r=8,p=3$")  # OWASP: N=2^15, r=8, p=3
+    # verifying uses the parameters in the hash, whichever hasher verifies
+    assert FAST.verify("correct horse", encoded)
+    assert production.outdated(FAST.hash("correct horse")) and not production.outdated(encoded)
 
 
 def test_login_gives_a_session_that_resolves_until_it_expires(
@@ -137,13 +154,13 @@ def test_one_address_trying_many_names_is_slowed(
 
 
 def test_an_outdated_hash_is_replaced_at_the_next_login(
-    platform: Platform, clock: FixedClock
+    store: FakeUserStore, clock: FixedClock
 ) -> None:
-    old = AccountService(platform.accounts.store, clock, PasswordHasher(n=2**9, r=8, p=1))
+    old = AccountService(store, clock, PasswordHasher(n=2**9, r=8, p=1))
     old.add_user("xz", "correct horse", Role.ADMIN)
-    new = AccountService(platform.accounts.store, clock, FAST)
+    new = AccountService(store, clock, FAST)
     new.login("xz", "correct horse")
-    stored = platform.accounts.store.user("xz")
+    stored = store.user("xz")
     assert stored is not None and stored.password_hash.startswith("scrypt$n=1024,")
 
 

@@ -31,6 +31,7 @@ from chargenet.core.oversight import ExclusionReason
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.core.supervision import TargetKind
 from chargenet.kit.clock import FixedClock
+from tests import migrated
 from tests.builders import charger, meta, operator, small_world, station
 
 APRIL = datetime(2025, 3, 31, 16, tzinfo=UTC)  # 1 April 2025, 00:00 in Shanghai
@@ -45,7 +46,7 @@ def local(month: int, day: int, hour: int = 0) -> datetime:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[Platform]:
     p = bootstrap(
-        Settings(database_url=f"sqlite:///{tmp_path / 'f.db'}", sqlite_synchronous="OFF"),
+        Settings(database_url=migrated.sqlite_url(tmp_path / "f.db"), sqlite_synchronous="OFF"),
         clock=FixedClock(NOW),
     )
     p.ingestor.ingest(

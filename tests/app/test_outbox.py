@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from chargenet.app.outbox import Backoff, DeliveryRecord, NewDelivery, OutboxWorker, Sent
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ConnectorStatusChanged
@@ -13,6 +15,7 @@ from chargenet.core.ids import ConnectorId
 from chargenet.core.status import ConnectorStatus
 from chargenet.kit.clock import FixedClock
 from tests.builders import T0, meta, small_world
+from tests.fakes import FakeDeliveryStore
 
 
 def status(event_id: str, connector: str = "C1-1-1") -> ConnectorStatusChanged:
@@ -58,14 +61,12 @@ class Flaky:
         return Sent(True, answer='{"ok": true}')
 
 
-def test_failed_attempts_wait_twice_as_long_each_time_and_then_deliver(
-    any_platform: Platform,
-) -> None:
-    platform = any_platform
-    platform.ingestor.ingest(small_world())
-    platform.ingestor.ingest([status("S1")], deliveries={"S1": [notice("D1")]})
+@pytest.mark.unit
+def test_failed_attempts_wait_twice_as_long_each_time_and_then_deliver() -> None:
+    store = FakeDeliveryStore()
+    store.enqueue("S1", T0, [notice("D1")])
     clock = FixedClock(T0)
-    worker = OutboxWorker(platform.outbox.store, clock, Backoff(base_s=10, max_s=25, attempts=5))
+    worker = OutboxWorker(store, clock, Backoff(base_s=10, max_s=25, attempts=5))
     sender = Flaky(failures=3)
     settled: list[tuple[str, bool]] = []
 
@@ -80,7 +81,7 @@ def test_failed_attempts_wait_twice_as_long_each_time_and_then_deliver(
             assert await worker.run_once() == 1
             if settled:
                 break
-            [pending] = platform.outbox.store.items()
+            [pending] = store.items()
             waits.append((pending.next_attempt_at - clock.now()).total_seconds())
             assert await worker.run_once() == 0  # not due before its time
             clock.set(pending.next_attempt_at)
@@ -88,16 +89,16 @@ def test_failed_attempts_wait_twice_as_long_each_time_and_then_deliver(
 
     assert asyncio.run(scenario()) == [10.0, 20.0, 25.0]  # base, doubled, capped
     assert sender.sent == ["D1"] * 4 and settled == [("D1", True)]
-    [done] = platform.outbox.store.items()
+    [done] = store.items()
     assert (done.state, done.attempts, done.answer) == ("delivered", 4, '{"ok": true}')
 
 
-def test_a_delivery_is_given_up_after_its_attempts(any_platform: Platform) -> None:
-    platform = any_platform
-    platform.ingestor.ingest(small_world())
-    platform.ingestor.ingest([status("S1")], deliveries={"S1": [notice("D1")]})
+@pytest.mark.unit
+def test_a_delivery_is_given_up_after_its_attempts() -> None:
+    store = FakeDeliveryStore()
+    store.enqueue("S1", T0, [notice("D1")])
     clock = FixedClock(T0)
-    worker = OutboxWorker(platform.outbox.store, clock, Backoff(base_s=1, attempts=3))
+    worker = OutboxWorker(store, clock, Backoff(base_s=1, attempts=3))
     settled: list[Sent] = []
 
     async def told(record: DeliveryRecord, sent: Sent) -> None:
@@ -111,7 +112,7 @@ def test_a_delivery_is_given_up_after_its_attempts(any_platform: Platform) -> No
             clock.set(clock.now() + timedelta(hours=1))
 
     asyncio.run(scenario())
-    [gone] = platform.outbox.store.items()
+    [gone] = store.items()
     assert (gone.state, gone.attempts, gone.last_error) == ("failed", 3, "HTTP 503")
     assert [s.ok for s in settled] == [False]
 
@@ -139,26 +140,21 @@ def test_a_leased_delivery_is_not_taken_by_another_round(any_platform: Platform)
     assert store.claim("H1", T0, lease) is None
 
 
-def test_a_push_of_current_state_with_a_later_one_waiting_is_not_sent(
-    any_platform: Platform,
-) -> None:
+@pytest.mark.unit
+def test_a_push_of_current_state_with_a_later_one_waiting_is_not_sent() -> None:
     """After an outage one connector's backlog of changes is one push (the sender sends
     the current status); settled deliveries are forgotten after the keeping time."""
-    platform = any_platform
-    platform.ingestor.ingest(small_world())
+    store = FakeDeliveryStore()
     for n in range(3):
-        platform.ingestor.ingest(
-            [status(f"S{n}")],
-            deliveries={f"S{n}": [notice(f"D{n}")]},  # all about ref "r", to OP1
-        )
+        store.enqueue(f"S{n}", T0, [notice(f"D{n}")])  # all about ref "r", to OP1
     clock = FixedClock(T0)
-    worker = OutboxWorker(platform.outbox.store, clock, keep_s=86400)
+    worker = OutboxWorker(store, clock, keep_s=86400)
     sender = Flaky(failures=0)
     worker.register("test.", sender)
     worker.register("test.", latest_only=True)
     assert asyncio.run(worker.run_once()) == 3
     assert sender.sent == ["D2"]
-    answers = {d.delivery_id: d.answer for d in platform.outbox.store.items()}
+    answers = {d.delivery_id: d.answer for d in store.items()}
     assert answers == {
         "D0": '{"superseded": true}',
         "D1": '{"superseded": true}',
@@ -166,7 +162,7 @@ def test_a_push_of_current_state_with_a_later_one_waiting_is_not_sent(
     }
 
     clock.set(T0 + timedelta(days=2))
-    platform.ingestor.ingest([status("S9")], deliveries={"S9": [notice("D9")]})
+    store.enqueue("S9", T0, [notice("D9")])
     worker.register("test.", Flaky(failures=100))
     asyncio.run(worker.run_once())  # prunes first: D0–D2 finished two days ago
-    assert [(d.delivery_id, d.state) for d in platform.outbox.store.items()] == [("D9", "pending")]
+    assert [(d.delivery_id, d.state) for d in store.items()] == [("D9", "pending")]

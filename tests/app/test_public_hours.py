@@ -28,6 +28,7 @@ from chargenet.core.ids import ChargerId, ConnectorId, StationId
 from chargenet.core.registry.model import Access, SiteCategory
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.kit.clock import FixedClock
+from tests import migrated
 from tests.builders import areas, charger, meta, operator, station
 
 DAY0 = datetime(2025, 5, 31, 16, tzinfo=UTC)  # Sunday 1 June 2025, 00:00 in Shanghai
@@ -40,7 +41,7 @@ def h(hours: float) -> datetime:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[Platform]:
     p = bootstrap(
-        Settings(database_url=f"sqlite:///{tmp_path / 'ph.db'}", sqlite_synchronous="OFF"),
+        Settings(database_url=migrated.sqlite_url(tmp_path / "ph.db"), sqlite_synchronous="OFF"),
         clock=FixedClock(h(24 * 10)),
     )
     p.ingestor.ingest(

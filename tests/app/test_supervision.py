@@ -39,6 +39,7 @@ from chargenet.core.supervision import OrderOutcome, TargetKind
 from chargenet.demo.control import DemoControl, Holds
 from chargenet.demo.live import load_city
 from chargenet.kit.clock import FixedClock
+from tests import migrated
 from tests.builders import charger, meta, small_world
 
 T = TypeVar("T")
@@ -58,7 +59,7 @@ def clock() -> FixedClock:
 @pytest.fixture
 def sup(tmp_path: Path, clock: FixedClock) -> Iterator[Platform]:
     p = bootstrap(
-        Settings(database_url=f"sqlite:///{tmp_path / 'sup.db'}", sqlite_synchronous="OFF"),
+        Settings(database_url=migrated.sqlite_url(tmp_path / "sup.db"), sqlite_synchronous="OFF"),
         clock=clock,
     )
     yield p

@@ -21,6 +21,7 @@ from chargenet.core.events import AreaRegistered
 from chargenet.core.ids import AreaCode
 from chargenet.entrypoints.web import create_app, protocol_parts
 from chargenet.kit.bounds import INT64_MAX
+from tests import migrated
 from tests.adapters.ocpi.spec import CPO, auth, registered_peer
 from tests.builders import meta, small_world
 
@@ -33,7 +34,7 @@ def everything(tmp_path: Path) -> Iterator[Platform]:
     """A platform with every protocol's routes (T/CEC keys sealed with a test key)."""
     p = bootstrap(
         Settings(
-            database_url=f"sqlite:///{tmp_path / 'chargenet.db'}",
+            database_url=migrated.sqlite_url(tmp_path / "chargenet.db"),
             sqlite_synchronous="OFF",
             tcec_master_key=Fernet.generate_key().decode(),
             open_data_per_minute=10_000,

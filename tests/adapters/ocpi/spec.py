@@ -22,6 +22,7 @@ from chargenet.bootstrap import Platform, bootstrap, build_ocpi
 from chargenet.config import Settings
 from chargenet.core.events import Event
 from chargenet.entrypoints.web import create_app, ocpi_parts, outbox
+from tests import migrated
 from tests.builders import T0
 
 CPO = Party("CN", "XZP")
@@ -267,7 +268,7 @@ def start_instance(
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     config = Settings(
-        database_url=f"sqlite:///{path}",
+        database_url=migrated.sqlite_url(path),
         sqlite_synchronous="OFF",
         host="127.0.0.1",
         port=port,

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.entrypoints.web import create_app
+from tests import migrated
 
 APIV3_KEY = "0123456789abcdef0123456789abcdef"
 SERIAL = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
@@ -99,7 +100,7 @@ def world(tmp_path: Path) -> Iterator[tuple[Platform, WeChatPayPeer]]:
     )
     platform = bootstrap(
         Settings(
-            database_url=f"sqlite:///{tmp_path / 'c.db'}",
+            database_url=migrated.sqlite_url(tmp_path / "c.db"),
             sqlite_synchronous="OFF",
             wechatpay_apiv3_key=APIV3_KEY,
             wechatpay_platform_cert=str(pem),

@@ -34,8 +34,8 @@ def two(database_url: str, shared: str) -> tuple[Platform, Platform]:
 
 
 @pytest.fixture
-def pair(database_url: str) -> Iterator[tuple[Platform, Platform]]:
-    a, b = two(database_url, "database")
+def pair(migrated_database_url: str) -> Iterator[tuple[Platform, Platform]]:
+    a, b = two(migrated_database_url, "database")
     yield a, b
     a.close()
     b.close()
@@ -83,8 +83,10 @@ def test_failed_logins_at_one_process_slow_the_guesser_at_the_other(
     assert user.username == "lin"
 
 
-def test_the_embedded_default_keeps_guards_in_each_process(database_url: str) -> None:
-    a, b = two(database_url, "memory")
+def test_the_embedded_default_keeps_guards_in_each_process(
+    migrated_database_url: str,
+) -> None:
+    a, b = two(migrated_database_url, "memory")
     try:
         issued = a.tcec.tokens.issue("MA0001")
         assert b.tcec.tokens.partner_of(issued.token) is None

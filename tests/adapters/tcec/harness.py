@@ -19,6 +19,7 @@ from chargenet.config import Settings
 from chargenet.demo.tcec_operator import OperatorSimulator
 from chargenet.entrypoints.web import create_app, outbox
 from chargenet.kit.clock import Clock, SystemClock
+from tests import migrated
 from tests.builders import areas, operator
 
 OPERATOR = "OPT"  # chargenet's id of the simulated operator
@@ -27,7 +28,7 @@ TOKEN = "admin-token"
 
 def settings_for(path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "database_url": f"sqlite:///{path / 'chargenet.db'}",
+        "database_url": migrated.sqlite_url(path / "chargenet.db"),
         "sqlite_synchronous": "OFF",
         "tcec_master_key": Fernet.generate_key().decode(),
         "tcec_retry_interval_s": 0.05,

@@ -1,0 +1,164 @@
+"""The in-memory stores of the unit tier (tests/fakes.py) answer as the SQL stores do: the
+same calls, made on a fake and on the platform's store, give the same answers. A rule the
+SQL store gains that its fake lacks fails here, not in production."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from chargenet.adapters.storage.outbox import insert_deliveries
+from chargenet.adapters.storage.raw import Raw
+from chargenet.app.accounts import LoginSession, User, UserStore
+from chargenet.app.outbox import DeliveryRecord, DeliveryStore, NewDelivery
+from chargenet.bootstrap import Platform
+from chargenet.core.access import Role
+from tests.builders import T0
+from tests.fakes import FakeDeliveryStore, FakeUserStore
+
+
+def _user(name: str, role: Role = Role.ADMIN, **kw: Any) -> User:
+    return User(username=name, role=role, password_hash=f"h-{name}", created_at=T0, **kw)
+
+
+def _session(digest: str, username: str, hours: int) -> LoginSession:
+    return LoginSession(digest, username, f"csrf-{digest}", T0, T0 + timedelta(hours=hours))
+
+
+def _users_scenario(store: UserStore) -> list[object]:
+    seen: list[object] = []
+    store.save_user(_user("zoe", Role.REGULATOR, area_code="140900"))
+    store.save_user(_user("amy", Role.OPERATOR, operator_id="OP1"))
+    # saving again changes everything but when the user was created
+    store.save_user(
+        dataclasses.replace(
+            _user("zoe", display_name="Zoë", disabled=True), created_at=T0 + timedelta(days=9)
+        )
+    )
+    seen += [store.user("zoe"), store.user("nobody"), store.users()]
+    for digest, name, hours in [("s1", "zoe", 1), ("s2", "zoe", 3), ("s3", "amy", 2)]:
+        store.save_session(_session(digest, name, hours))
+    seen += [store.session("s1"), store.session("s9")]
+    seen.append(store.delete_expired_sessions(T0 + timedelta(hours=1)))  # expiry is inclusive
+    seen += [store.session("s1"), store.session("s2")]
+    store.delete_sessions_of("zoe")
+    store.delete_session("s9")  # nothing to delete is no error
+    seen += [store.session("s2"), store.session("s3")]
+    store.delete_session("s3")
+    seen += [store.session("s3"), store.delete_user("amy"), store.delete_user("amy")]
+    seen.append(store.users())
+    return seen
+
+
+def test_the_fake_user_store_answers_as_the_sql_one(any_platform: Platform) -> None:
+    real = _users_scenario(any_platform.accounts.store)
+    fake = _users_scenario(FakeUserStore())
+    assert fake == real
+    zoe = real[0]
+    assert isinstance(zoe, User) and zoe.created_at == T0 and zoe.disabled  # not vacuous
+    assert real[5] == 1  # one session had expired
+
+
+Enqueue = Callable[[str, datetime, Sequence[NewDelivery]], None]
+
+
+def _note(delivery_id: str, *, kind: str = "test.notice", held: bool = False) -> NewDelivery:
+    return NewDelivery(
+        delivery_id=delivery_id, kind=kind, destination="OP1", payload="{}", ref="r", held=held
+    )
+
+
+def _without_id(records: Sequence[DeliveryRecord | None]) -> list[object]:
+    """Records as a caller compares them: ids are the database's own (PostgreSQL spends
+    one on an insert its ON CONFLICT skips), only their order matters."""
+    return [None if r is None else dataclasses.replace(r, id=0) for r in records]
+
+
+def _deliveries_scenario(store: DeliveryStore, enqueue: Enqueue) -> list[object]:
+    seen: list[object] = []
+    lease = T0 + timedelta(minutes=5)
+    enqueue("E1", T0, [_note("D1"), _note("H1", held=True), _note("X1", kind="other.x")])
+    enqueue("E2", T0, [_note("D1")])  # the same delivery again is not queued twice
+    seen.append(store.next_due())
+    due = store.claim_due(T0, lease, 10)
+    seen += [_without_id(due), _without_id(store.claim_due(T0, lease, 10))]
+    seen.append(_without_id([store.claim("D1", T0, lease)]))  # leased by the round
+    seen.append(_without_id([store.claim("H1", T0, lease), store.claim("H1", T0, lease)]))
+    seen.append(store.next_due())
+    d1, x1 = due
+    store.attempt_failed(d1.id, T0, "HTTP 503 " + "x" * 3000, T0 + timedelta(seconds=10))
+    store.delivered(x1.id, T0 + timedelta(seconds=1), '{"ok": true}')
+    enqueue("E3", T0 + timedelta(seconds=2), [_note("D2")])
+    [d2] = [r for r in store.items() if r.delivery_id == "D2"]
+    [d1] = [r for r in store.items() if r.delivery_id == "D1"]
+    seen += [store.newer_pending(d1), store.newer_pending(d2)]
+    seen.append(_without_id(store.claim_due(T0 + timedelta(seconds=10), lease, 1)))  # oldest due
+    store.attempt_failed(d1.id, T0 + timedelta(seconds=11), "gone", None)  # given up
+    seen.append(store.answered("test.notice", "r", T0 + timedelta(seconds=12), '{"a": 1}'))
+    seen.append(store.answered("test.notice", "nothing", T0, "{}"))
+    seen.append(_without_id(store.items()))
+    seen += [_without_id(store.items(state="answered")), _without_id(store.items(kind="other"))]
+    seen.append(_without_id(store.items(kind="test.", limit=2)))
+    seen.append(store.prune(T0 + timedelta(seconds=12)))  # finished before: X1 only
+    seen.append([r.delivery_id for r in store.items()])
+    return seen
+
+
+def test_the_fake_delivery_store_answers_as_the_sql_one(any_platform: Platform) -> None:
+    def into_sql(event_id: str, when: datetime, items: Sequence[NewDelivery]) -> None:
+        with any_platform.store.engine.begin() as conn:
+            insert_deliveries(Raw(conn), event_id, when, items)
+
+    fake_store = FakeDeliveryStore()
+    real = _deliveries_scenario(any_platform.outbox.store, into_sql)
+    fake = _deliveries_scenario(fake_store, fake_store.enqueue)
+    assert fake == real
+    assert real[-1] == ["D2", "H1", "D1"]  # not vacuous: the scenario did what it says
+
+
+def _queued(delivery_id: str, ref: str, queue: str = "ocpi:P1") -> NewDelivery:
+    return NewDelivery(
+        delivery_id=delivery_id,
+        kind="ocpi.location",
+        destination="P1",
+        payload="{}",
+        ref=ref,
+        queue=queue,
+    )
+
+
+def _queues_scenario(store: DeliveryStore, enqueue: Enqueue) -> list[object]:
+    """Queues: taken only from their head, in order, at most a batch a round; a failed
+    head holds its queue back; a stalled queue's superseded rows collapse."""
+    seen: list[object] = []
+    lease = T0 + timedelta(minutes=5)
+    items = [_queued(f"Q{i}", ref=f"L{i % 3}") for i in range(8)]
+    enqueue("E1", T0, [*items, _queued("R0", ref="L0", queue="ocpi:P2")])
+    store.add([_queued("A0", ref="L9", queue="ocpi:P2")], T0)
+    seen.append(store.next_due())
+    first = store.claim_due(T0, lease, 20)
+    seen.append(sorted(r.delivery_id for r in first))
+    seen.append(_without_id(store.claim_due(T0, lease, 20)))  # all leased: nothing
+    q0 = next(r for r in first if r.delivery_id == "Q0")
+    rest = [r.id for r in first if r.delivery_id != "Q0"]
+    store.attempt_failed(q0.id, T0, "HTTP 503", T0 + timedelta(seconds=30))
+    store.release(rest, lease, T0)  # not attempted: given back, due now
+    seen.append(sorted(r.delivery_id for r in store.claim_due(T0, lease, 20)))
+    seen.append(store.collapse("ocpi:P1", ["ocpi."], T0 + timedelta(seconds=1)))
+    seen.append(sorted(r.delivery_id for r in store.items(state="pending")))
+    seen.append(store.next_due())
+    return seen
+
+
+def test_the_fake_queues_answer_as_the_sql_ones(any_platform: Platform) -> None:
+    def into_sql(event_id: str, when: datetime, items: Sequence[NewDelivery]) -> None:
+        with any_platform.store.engine.begin() as conn:
+            insert_deliveries(Raw(conn), event_id, when, items)
+
+    fake_store = FakeDeliveryStore()
+    real = _queues_scenario(any_platform.outbox.store, into_sql)
+    fake = _queues_scenario(fake_store, fake_store.enqueue)
+    assert fake == real
+    assert real[1] == ["A0", "Q0", "Q1", "Q2", "Q3", "Q4", "R0"]  # a batch of 5 from P1
