@@ -34,6 +34,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -200,9 +201,11 @@ def servers(
                     sys.executable, *run, "serve", "--port", str(port), "--ocpp-port", "0",
                     "--token", "bench", "--node", f"bench{n}", *role,
                 ]  # fmt: skip
-            procs.append(
-                subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            )
+            # The servers' own output goes to a file (a pipe nobody reads would fill up and
+            # stall them).
+            log = (profile or Path(tempfile.gettempdir())) / f"http_intake_{kind}_{n}.log"
+            with log.open("ab") as out:
+                procs.append(subprocess.Popen(cmd, env=env, stdout=out, stderr=out))
             urls.append(f"http://127.0.0.1:{port}")
         for u, p in zip(urls, procs, strict=True):
             wait_up(u, p)
