@@ -272,7 +272,8 @@ async def _drive(job: Job, go: Any) -> tuple[float, float, list[float], int]:
             stamp = envelope.format_timestamp(datetime.now(UTC), zone)
             number = job.index * (9000 // job.procs) + seq % (9000 // job.procs) + 1
             status = 3 if (n // len(job.connectors)) % 2 == 0 else 1
-            payload = {"ConnectorStatusInfo": {"ConnectorID": job.connectors[n % len(job.connectors)], "Status": status}}  # fmt: skip
+            connector = job.connectors[n % len(job.connectors)]
+            payload = {"ConnectorStatusInfo": {"ConnectorID": connector, "Status": status}}
             sealed = envelope.build_request(job.tcec_partner, payload, keys, stamp, f"{number:04d}")
             return "POST", "/tcec/v1/notification_stationStatus", _dumps(sealed)
         return "PATCH", f"/bench/{n}", _dumps({"status": "CHARGING", "n": n})
@@ -288,7 +289,12 @@ async def _drive(job: Job, go: Any) -> tuple[float, float, list[float], int]:
             while mine:
                 method, path, body = request(mine.pop())
                 t = time.perf_counter()
-                reply = await http.request(method, path, content=body, headers=headers)
+                try:
+                    reply = await http.request(method, path, content=body, headers=headers)
+                except httpx.HTTPError as exc:  # a dropped connection: counted, not fatal
+                    failures += 1
+                    print(f"  failed: {exc!r}", file=sys.stderr)
+                    continue
                 latencies.append(time.perf_counter() - t)
                 text = reply.text
                 if reply.status_code != 200 or not (
