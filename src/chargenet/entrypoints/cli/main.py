@@ -508,12 +508,18 @@ def db_prune_load(
 
     settings = _settings(db)
     platform = bootstrap(settings)
-    for pruned in retain_load(
-        platform.store.engine,
-        platform.clock.now(),
-        quarters or settings.load_quarters_keep_months,
-        hours or settings.load_hourly_keep_months,
-    ):
+    try:
+        done = retain_load(
+            platform.store.engine,
+            platform.clock.now(),
+            quarters or settings.load_quarters_keep_months,
+            hours or settings.load_hourly_keep_months,
+        )
+    except ValueError as exc:
+        platform.close()
+        consoles.err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    for pruned in done:
         consoles.out.print(
             f"{pruned.table}: {pruned.partitions_dropped} monthly partitions dropped, "
             f"{pruned.rows_deleted} rows deleted"
