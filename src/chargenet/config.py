@@ -76,6 +76,11 @@ class Settings:
     # Jobs only one node runs (app/leases.py): a dead holder's job is taken over by another
     # node within this time (and a third of it).
     job_lease_s: float = 30.0
+    # Retention of the metered load (docs/scale.md, "History at national scale"), in
+    # calendar months counting the one in progress: quarters 13 (a year of 15-minute peaks
+    # and the month in progress), then their hourly roll-up up to 5 years.
+    load_quarters_keep_months: int = 13
+    load_hourly_keep_months: int = 60
     supervision_config: str | None = None  # TOML file: zombie, alarm, scorecard settings
     # OCPI party (docs/ocpi.md): how others reach us, who we are, how often we pull.
     public_url: str | None = None  # default http://host:port
@@ -156,6 +161,8 @@ class Settings:
             ("outbox_attempts", int),
             ("outbox_keep_days", float),
             ("job_lease_s", float),
+            ("load_quarters_keep_months", int),
+            ("load_hourly_keep_months", int),
             ("supervision_config", str),
             ("public_url", str),
             ("ocpi_party", str),

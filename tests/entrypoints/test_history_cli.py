@@ -1,4 +1,4 @@
-"""`chargenet db roll-up` and `chargenet db prune`, run as an operator of the platform would."""
+"""`chargenet db roll-up`, `db prune` and `db prune-load`, run as an operator would."""
 
 from __future__ import annotations
 
@@ -37,3 +37,32 @@ def test_days_are_rolled_up_before_their_history_is_pruned(tmp_path: Path) -> No
     platform.close()
     assert days == 59
     assert left > 0  # March on, and each connector's last report before it
+
+
+def test_load_quarters_past_their_months_are_rolled_up_by_hour_and_dropped(
+    tmp_path: Path,
+) -> None:
+    from chargenet.adapters.storage.tables_orderly import load_hourly, load_quarters
+    from tests.adapters.storage.test_load_partitions import samples
+    from tests.builders import station
+
+    db = f"sqlite:///{tmp_path / 'l.db'}"
+    platform = bootstrap(Settings(database_url=db))
+    platform.ingestor.ingest([*small_world(), station("S2"), charger("C2", "S2")])
+    platform.ingestor.ingest(samples(6)[0])  # January to April 2025: long past
+    platform.close()
+
+    refused = runner.invoke(app, ["db", "prune-load", "--quarters", "1", "--db", db])
+    assert refused.exit_code == 2
+    assert "at least 2 months" in refused.output
+    pruned = runner.invoke(app, ["db", "prune-load", "--db", db])
+    assert pruned.exit_code == 0, pruned.output
+    assert "load_quarters: 0 monthly partitions dropped" in pruned.output
+
+    platform = bootstrap(Settings(database_url=db))
+    with platform.store.engine.connect() as conn:
+        quarters = conn.execute(select(func.count()).select_from(load_quarters)).scalar_one()
+        hours = conn.execute(select(func.count()).select_from(load_hourly)).scalar_one()
+    platform.close()
+    assert quarters == 0
+    assert hours > 0  # kept 60 months by default

@@ -1,5 +1,6 @@
-"""Status, presence and power-limit history at national scale: monthly partitions on
-PostgreSQL, retention, and the partitions kept ahead of time.
+"""Status, presence and power-limit history, and the metered load per quarter hour, at
+national scale: monthly partitions on PostgreSQL, retention, and the partitions kept ahead
+of time.
 
 On PostgreSQL each history table is partitioned by range of `at_us` (PostgreSQL 15 docs,
 5.11 "Table Partitioning"), one partition per calendar month (UTC) and a DEFAULT partition
@@ -8,9 +9,11 @@ Reads are unchanged: the planner prunes the partitions a time range cannot touch
 Retention drops whole months (DETACH + DROP: no row-by-row DELETE, no bloat, no VACUUM).
 SQLite keeps plain tables; retention there is a DELETE.
 
-Either way retention keeps, for each connector (charger), its last report before the cut:
-the state a connector was in at the cut is what uptime starts from, so figures for any
-period after the cut are the same before and after pruning.
+Either way retention of status history keeps, for each connector (charger), its last
+report before the cut: the state a connector was in at the cut is what uptime starts from,
+so figures for any period after the cut are the same before and after pruning. Tables of
+figures per period (`LOAD`: the load quarters and their hourly roll-up) hold no state to
+carry over: their retention cuts plainly.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, text
 
-from chargenet.kit.timeutil import to_micros
+from chargenet.kit.timeutil import from_micros, to_micros
 
 # (table, key column): every history table uptime reads.
 HISTORY = (
@@ -29,7 +32,10 @@ HISTORY = (
     ("presence_history", "charger_id"),
     ("power_limit_history", "connector_id"),
 )
-_CHILD = re.compile(r"^(status_history|presence_history|power_limit_history)_(p\d{6}|default)$")
+# Figures per period, partitioned the same way, whose retention is a plain cut.
+LOAD = ("load_quarters", "load_hourly")
+PARTITIONED = (*(table for table, _ in HISTORY), *LOAD)
+_CHILD = re.compile(rf"^({'|'.join(PARTITIONED)})_(p\d{{6}}|default)$")
 
 
 def is_partition(name: str | None) -> bool:
@@ -116,7 +122,7 @@ def ensure_months(conn: Connection, first: datetime, last: datetime) -> list[str
     if conn.dialect.name != "postgresql":
         return made
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('chargenet history partitions'))"))
-    for table, _ in HISTORY:
+    for table in PARTITIONED:
         if not partitioned(conn, table):
             continue
         for y, m in _months(first, last):
@@ -133,6 +139,42 @@ def ensure_ahead(engine: Engine, now: datetime, months: int = 3) -> list[str]:
         return ensure_months(
             conn, month_start(now.year, now.month), month_start(now.year, now.month + months)
         )
+
+
+def partition_by_month(conn: Connection, table: str, key: str, now: datetime) -> None:
+    """Turn a plain table into one partitioned by month of `at_us` (PostgreSQL), its rows
+    copied over, its primary key `key` (which holds at_us, as PostgreSQL requires of a
+    partitioned table's unique keys) kept. Months with rows from the last year on (older
+    rows wait in the default partition until retention or a partition of their own), this
+    month and the next three are made."""
+    plain = f"{table}_plain"
+    conn.execute(text(f"ALTER TABLE {table} RENAME TO {plain}"))
+    conn.execute(text(f"ALTER TABLE {plain} RENAME CONSTRAINT pk_{table} TO pk_{plain}"))
+    conn.execute(
+        text(f"CREATE TABLE {table} (LIKE {plain} INCLUDING DEFAULTS) PARTITION BY RANGE (at_us)")
+    )
+    conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT pk_{table} PRIMARY KEY ({key})"))
+    conn.execute(text(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT"))
+    lo, hi = conn.execute(text(f"SELECT MIN(at_us), MAX(at_us) FROM {plain}")).one()
+    first = month_start(now.year - 1, now.month)
+    if lo is not None:
+        first = max(first, min(from_micros(lo), now))
+    last = month_start(now.year, now.month + 3)
+    if hi is not None and from_micros(hi) < month_start(now.year + 1, now.month):
+        last = max(last, from_micros(hi))
+    ensure_months(conn, first, last)
+    conn.execute(text(f"INSERT INTO {table} SELECT * FROM {plain}"))
+    conn.execute(text(f"DROP TABLE {plain}"))
+
+
+def unpartition(conn: Connection, table: str, key: str) -> None:
+    """Back to a plain table with the same rows and primary key (a migration going down)."""
+    plain = f"{table}_plain"
+    conn.execute(text(f"CREATE TABLE {plain} (LIKE {table} INCLUDING DEFAULTS)"))
+    conn.execute(text(f"INSERT INTO {plain} SELECT * FROM {table}"))
+    conn.execute(text(f"DROP TABLE {table}"))  # and its partitions
+    conn.execute(text(f"ALTER TABLE {plain} RENAME TO {table}"))
+    conn.execute(text(f"ALTER TABLE {table} ADD CONSTRAINT pk_{table} PRIMARY KEY ({key})"))
 
 
 @dataclass(frozen=True)
@@ -164,6 +206,32 @@ def prune(engine: Engine, keep_from: datetime) -> list[Pruned]:
     return out
 
 
+def _drop_months_before(conn: Connection, table: str, cut: int) -> int:
+    """Detach and drop the monthly partitions wholly before `cut`; how many."""
+    dropped = 0
+    for name in partitions(conn, table):
+        y, m = int(name[-6:-2]), int(name[-2:])
+        if to_micros(month_start(y, m + 1)) <= cut:
+            conn.execute(text(f"ALTER TABLE {table} DETACH PARTITION {name}"))
+            conn.execute(text(f"DROP TABLE {name}"))
+            dropped += 1
+    return dropped
+
+
+def cut_before(engine: Engine, table: str, keep_from: datetime) -> Pruned:
+    """Retention of a table of figures per period (`LOAD`): everything before `keep_from`
+    goes, whole months as partitions on PostgreSQL, the rest by DELETE."""
+    if table not in LOAD:
+        raise ValueError(f"{table} keeps its last report before a cut: use prune")
+    at = to_micros(keep_from)
+    with engine.begin() as conn:
+        dropped = _drop_months_before(conn, table, at) if partitioned(conn, table) else 0
+        deleted = conn.execute(
+            text(f"DELETE FROM {table} WHERE at_us < :cut"), {"cut": at}
+        ).rowcount
+    return Pruned(table, dropped, deleted or 0)
+
+
 def _prune_partitioned(conn: Connection, table: str, key: str, cut: int) -> Pruned:
     keep = f"{table}_keep"
     conn.execute(
@@ -173,13 +241,7 @@ def _prune_partitioned(conn: Connection, table: str, key: str, cut: int) -> Prun
         ),
         {"cut": cut},
     )
-    dropped = 0
-    for name in partitions(conn, table):
-        y, m = int(name[-6:-2]), int(name[-2:])
-        if to_micros(month_start(y, m + 1)) <= cut:
-            conn.execute(text(f"ALTER TABLE {table} DETACH PARTITION {name}"))
-            conn.execute(text(f"DROP TABLE {name}"))
-            dropped += 1
+    dropped = _drop_months_before(conn, table, cut)
     deleted = conn.execute(text(f"DELETE FROM {table} WHERE at_us < :cut"), {"cut": cut}).rowcount
     # The kept reports land in the default partition (their month is gone) or stay in theirs.
     conn.execute(text(f"INSERT INTO {table} SELECT * FROM {keep}"))

@@ -20,6 +20,7 @@ from chargenet.adapters.storage.tables_orderly import (
     dr_events,
     feeders,
     grid_connections,
+    load_hourly,
     load_quarters,
 )
 from chargenet.app.orderly import (
@@ -267,6 +268,34 @@ class OrderlyReads:
                 ).all()
                 for station, at_us, watts in rows:
                     out.setdefault(station, {})[from_micros(at_us)] = float(watts)
+        return out
+
+    def hourly_load(
+        self, station_ids: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, dict[datetime, tuple[float, float, datetime]]]:
+        """Each station's load per hour starting in [start, end) from the hourly roll-up
+        (what outlives the quarters' retention): (mean W over the hour's four quarters, the
+        highest quarter's W, when that quarter began)."""
+        h = load_hourly
+        out: dict[str, dict[datetime, tuple[float, float, datetime]]] = {}
+        ids = list(station_ids)
+        with self._read.connect() as conn:
+            for first in range(0, len(ids), CHUNK):
+                rows = conn.execute(
+                    select(h.c.station_id, h.c.at_us, h.c.load_w_sum, h.c.peak_w, h.c.peak_at_us)
+                    .where(
+                        h.c.station_id.in_(ids[first : first + CHUNK]),
+                        h.c.at_us >= to_micros(start),
+                        h.c.at_us < to_micros(end),
+                    )
+                    .order_by(h.c.station_id, h.c.at_us)
+                ).all()
+                for station, at_us, total, peak, peak_at in rows:
+                    out.setdefault(station, {})[from_micros(at_us)] = (
+                        total / 4,
+                        peak,
+                        from_micros(peak_at),
+                    )
         return out
 
     def limit_history(self, station_ids: Sequence[str]) -> dict[str, list[tuple[datetime, int]]]:

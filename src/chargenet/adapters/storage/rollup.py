@@ -1,18 +1,21 @@
-"""Daily roll-ups of status durations: what is left of a day once retention has dropped
-its reports (`status_daily`), computed by the uptime rule itself."""
+"""Roll-ups: what is left once retention has dropped the detail. Status durations per
+day (`status_daily`), computed by the uptime rule itself; each station's load per hour
+(`load_hourly`), from its quarters."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete, func, insert, select, text
 
-from chargenet.adapters.storage import schema  # noqa: F401  (the tables, in order)
+from chargenet.adapters.storage import history, schema  # noqa: F401  (the tables, in order)
+from chargenet.adapters.storage.tables_orderly import load_hourly, load_quarters
 from chargenet.adapters.storage.tables_supervision import status_daily
 from chargenet.analytics.statusclass import COUNTED_STATUSES
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_ports import Scope
+from chargenet.kit.timeutil import from_micros, to_micros
 
 FLAGS = ("counted", "excluded", "closed")  # uptime.COUNTED, EXCLUDED, CLOSED
 
@@ -48,3 +51,64 @@ def roll_up(
         written += len(rows)
         day += timedelta(days=1)
     return written
+
+
+# --- the load quarters by hour ----------------------------------------------------------
+
+HOUR_US = 3_600_000_000
+# Each station's load per quarter (the sum of its connectors' mean samples, as
+# queries_orderly.load reads it), then per hour: the sum, the count, the highest quarter
+# and the first quarter that reached it.
+_LOAD_HOURLY = text(
+    "INSERT INTO load_hourly (station_id, at_us, load_w_sum, quarters, peak_w, peak_at_us)"
+    " SELECT station_id, hour, SUM(w), COUNT(*), MAX(w), MIN(CASE WHEN top = 1 THEN at_us END)"
+    " FROM (SELECT station_id, at_us, hour, w, ROW_NUMBER() OVER"
+    " (PARTITION BY station_id, hour ORDER BY w DESC, at_us) AS top"
+    " FROM (SELECT station_id, at_us, at_us - at_us % 3600000000 AS hour,"
+    " SUM(sum_w * 1.0 / samples) AS w FROM load_quarters"
+    " WHERE at_us >= :lo AND at_us < :hi GROUP BY station_id, at_us) AS per_quarter"
+    " ) AS ranked GROUP BY station_id, hour"
+)
+
+
+def roll_up_load(engine: Engine, start: datetime, end: datetime) -> int:
+    """Each station's load per hour of [start, end) (whole UTC hours: the edges are taken
+    down to the hour) from the load quarters into `load_hourly`; hours rolled up again
+    replace their rows. Returns the rows written."""
+    lo = to_micros(start) - to_micros(start) % HOUR_US
+    hi = to_micros(end) - to_micros(end) % HOUR_US
+    if hi <= lo:
+        return 0
+    with engine.begin() as conn:
+        conn.execute(delete(load_hourly).where(load_hourly.c.at_us >= lo, load_hourly.c.at_us < hi))
+        return conn.execute(_LOAD_HOURLY, {"lo": lo, "hi": hi}).rowcount or 0
+
+
+def keep_from(now: datetime, months: int) -> datetime:
+    """The first month kept when keeping `months` months: the month in progress and the
+    months before it."""
+    return history.month_start(now.year, now.month - (months - 1))
+
+
+def retain_load(
+    engine: Engine, now: datetime, quarter_months: int, hourly_months: int
+) -> list[history.Pruned]:
+    """Retention of the metered load: quarters older than `quarter_months` months are
+    rolled up by hour, then dropped; hours older than `hourly_months` months are dropped.
+    The 10-in-10 baseline reads 45 days of quarters back: at least 2 months are kept."""
+    if quarter_months < 2 or hourly_months < quarter_months:
+        raise ValueError(
+            f"keep at least 2 months of load quarters and as many of hours, not "
+            f"{quarter_months} and {hourly_months}"
+        )
+    cut = keep_from(now, quarter_months)
+    with engine.connect() as conn:
+        oldest = conn.execute(
+            select(func.min(load_quarters.c.at_us)).where(load_quarters.c.at_us < to_micros(cut))
+        ).scalar()
+    if oldest is not None:
+        roll_up_load(engine, from_micros(oldest), cut)
+    return [
+        history.cut_before(engine, "load_quarters", cut),
+        history.cut_before(engine, "load_hourly", keep_from(now, hourly_months)),
+    ]

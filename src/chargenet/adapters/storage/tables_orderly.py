@@ -82,6 +82,23 @@ load_quarters = Table(
     sqlite_with_rowid=False,
 )
 
+# Each station's load per hour, rolled up from its quarters (adapters/storage/rollup.py)
+# before retention drops them: the sum of its quarter loads in the hour (a quarter with no
+# samples counts 0 W, as the load curve shows it), how many quarters had samples, and the
+# highest quarter with when it began. Mean W of the hour = load_w_sum / 4; Wh = load_w_sum
+# / 4. Not state from the log (a rebuild keeps it); partitioned by month on PostgreSQL.
+load_hourly = Table(
+    "load_hourly",
+    metadata,
+    Column("station_id", String(ID), primary_key=True),
+    Column("at_us", BigInteger, primary_key=True),  # start of the hour, UTC µs
+    Column("load_w_sum", Float, nullable=False),
+    Column("quarters", SmallInteger, nullable=False),
+    Column("peak_w", Float, nullable=False),
+    Column("peak_at_us", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 ORDERLY_STATE_TABLES: tuple[Table, ...] = (
     grid_connections,
     feeders,

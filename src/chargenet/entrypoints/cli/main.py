@@ -491,6 +491,43 @@ def db_prune(
     platform.close()
 
 
+@db_app.command("prune-load")
+def db_prune_load(
+    quarters: Annotated[
+        int | None, typer.Option(help="months of load quarters kept, this one included")
+    ] = None,
+    hours: Annotated[
+        int | None, typer.Option(help="months of the hourly roll-up kept, this one included")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Retention of the metered load: quarters older than the months kept
+    (CHARGENET_LOAD_QUARTERS_KEEP_MONTHS, 13) are rolled up by hour and dropped; hours older
+    than CHARGENET_LOAD_HOURLY_KEEP_MONTHS (60) are dropped. Run it monthly."""
+    from chargenet.adapters.storage.rollup import retain_load
+    from chargenet.bootstrap import bootstrap
+
+    settings = _settings(db)
+    platform = bootstrap(settings)
+    try:
+        done = retain_load(
+            platform.store.engine,
+            platform.clock.now(),
+            quarters or settings.load_quarters_keep_months,
+            hours or settings.load_hourly_keep_months,
+        )
+    except ValueError as exc:
+        platform.close()
+        consoles.err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    for pruned in done:
+        consoles.out.print(
+            f"{pruned.table}: {pruned.partitions_dropped} monthly partitions dropped, "
+            f"{pruned.rows_deleted} rows deleted"
+        )
+    platform.close()
+
+
 @db_app.command("status")
 def db_status(db: DbOption = None) -> None:
     """Schema revision and table sizes."""

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from alembic import op
 
 from chargenet.adapters.storage import history
-from chargenet.kit.timeutil import from_micros
 
 revision: str = "0018"
 down_revision: str | Sequence[str] | None = "0016"
@@ -119,26 +118,7 @@ def upgrade() -> None:
         return
     now = datetime.now(UTC)
     for table, key in history.HISTORY:
-        plain = f"{table}_plain"
-        op.execute(f"ALTER TABLE {table} RENAME TO {plain}")
-        op.execute(f"ALTER TABLE {plain} RENAME CONSTRAINT pk_{table} TO pk_{plain}")
-        op.execute(
-            f"CREATE TABLE {table} (LIKE {plain} INCLUDING DEFAULTS) PARTITION BY RANGE (at_us)"
-        )
-        op.execute(f"ALTER TABLE {table} ADD CONSTRAINT pk_{table} PRIMARY KEY ({key}, at_us)")
-        op.execute(f"CREATE TABLE {table}_default PARTITION OF {table} DEFAULT")
-        lo, hi = bind.execute(sa.text(f"SELECT MIN(at_us), MAX(at_us) FROM {plain}")).one()
-        # Months with rows from the last year on (older rows wait in the default partition
-        # until retention or a partition of their own), this month and the next three.
-        first = history.month_start(now.year - 1, now.month)
-        if lo is not None:
-            first = max(first, min(from_micros(lo), now))
-        last = history.month_start(now.year, now.month + 3)
-        if hi is not None and from_micros(hi) < history.month_start(now.year + 1, now.month):
-            last = max(last, from_micros(hi))
-        history.ensure_months(bind, first, last)
-        op.execute(f"INSERT INTO {table} SELECT * FROM {plain}")
-        op.execute(f"DROP TABLE {plain}")
+        history.partition_by_month(bind, table, f"{key}, at_us", now)
 
 
 def downgrade() -> None:
@@ -148,9 +128,4 @@ def downgrade() -> None:
     if bind.dialect.name != "postgresql":
         return
     for table, key in history.HISTORY:
-        plain = f"{table}_plain"
-        op.execute(f"CREATE TABLE {plain} (LIKE {table} INCLUDING DEFAULTS)")
-        op.execute(f"INSERT INTO {plain} SELECT * FROM {table}")
-        op.execute(f"DROP TABLE {table}")  # and its partitions
-        op.execute(f"ALTER TABLE {plain} RENAME TO {table}")
-        op.execute(f"ALTER TABLE {table} ADD CONSTRAINT pk_{table} PRIMARY KEY ({key}, at_us)")
+        history.unpartition(bind, table, f"{key}, at_us")
