@@ -72,9 +72,9 @@ class EventIngestor:
         # identical on every backend (core/text.py).
         events = [storable(event) for event in events]
         if not atomic and progress is None and len(events) > 1:
-            done = self._all_at_once(events, deliveries or {})
-            if done is not None:
-                outcomes, accepted = done
+            at_once = self._all_at_once(events, deliveries or {})
+            if at_once is not None:
+                outcomes, accepted = at_once
                 if accepted:
                     self._publisher.publish(accepted)
                 return outcomes
