@@ -234,7 +234,7 @@ def test_a_writer_restarted_on_its_buckets_takes_up_what_the_dead_one_left(
                 dead_nc.jetstream(), later, "w", prefix, 64, stream=name, ack_wait_s=1.0
             )
             subs = await dead._subscribe()
-            taken = sum([len(await dead._fetch(s, 0.2)) for s in subs])
+            taken = sum([len(await f.take(16, 0.5)) for f in subs])
             await dead_nc.close()
             assert taken > 0 and not later.events
             # Its successor on the same buckets: waits out the acknowledgement time, then

@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 STREAM = "CHARGENET_EVENTS"
 SUBJECT = "chargenet.events"
 BUCKETS = 64
-# A round asks each of a writer's buckets for at least this many events, and waits this
-# long at first for a share to fill (longer, up to the round's timeout, while idle).
+# A round asks each of a writer's buckets for at least this many events; after a round
+# that found nothing, the next waits this long, twice that after another, up to a second.
 _MIN_SHARE = 16
 _FIRST_WAIT_S = 0.05
 _KEYS = ("charger_id", "connector_id", "station_id", "session_id", "operator_id")
@@ -192,6 +192,53 @@ class JetStreamPipeline:
         ]
 
 
+class _Feed:
+    """One bucket's consumer, asked for what it holds now: a pull request with `no_wait`,
+    answered at once with up to the batch, then a status (404 none, 408 no more) when it
+    held fewer. Its messages come to an inbox of its own, so they stay in stream order."""
+
+    def __init__(self, nc: Any, next_subject: str) -> None:
+        self._nc = nc
+        self._next = next_subject
+        self._inbox = ""
+        self._sub: Any = None
+
+    async def open(self) -> _Feed:
+        self._inbox = self._nc.new_inbox()
+        self._sub = await self._nc.subscribe(self._inbox)
+        return self
+
+    async def take(self, batch: int, timeout_s: float) -> list[Any]:
+        """Up to `batch` messages, in stream order; fewer when the consumer holds fewer,
+        or when its answer is later than `timeout_s` (then what comes later is taken
+        first next time)."""
+        import nats.errors
+
+        got: list[Any] = []
+        try:
+            for _ in range(self._sub.pending_msgs):  # come after an earlier take gave up
+                message = await self._sub.next_msg(timeout=timeout_s)
+                if not _status(message):
+                    got.append(message)
+            if len(got) >= batch:
+                return got
+            request = msgspec.json.encode({"batch": batch - len(got), "no_wait": True})
+            await self._nc.publish(self._next, request, reply=self._inbox)
+            while len(got) < batch:
+                message = await self._sub.next_msg(timeout=timeout_s)
+                if _status(message):
+                    break  # no more now
+                got.append(message)
+        except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
+            pass
+        return got
+
+
+def _status(message: Any) -> str | None:
+    headers = message.headers
+    return headers.get("Status") if headers else None
+
+
 class JetStreamWriter:
     """Pulls events from the stream, stores them, then acknowledges them.
 
@@ -201,10 +248,13 @@ class JetStreamWriter:
     several filter subjects is NATS 2.10's. A round fetches from every bucket of this
     writer at once, at most an equal share of the batch from each (a busy bucket does not
     starve the others), stores what came in one call to the ingestor and only then
-    acknowledges it. Each consumer lets no more than its share be unacknowledged, so what
-    a dead writer left is delivered again (after `ack_wait_s`) before anything newer: one
-    connector's events are applied in the order they were sent. One writer per set of
-    buckets: two on the same buckets would share their consumers and interleave."""
+    acknowledges it. Each bucket is asked with `no_wait`: JetStream answers at once with
+    what it holds (nats-py's `fetch` holds an empty bucket's request open until its
+    timeout, so every round lasted as long as that timeout). Each consumer lets no more
+    than its share be unacknowledged, so what a dead writer left is delivered again
+    (after `ack_wait_s`) before anything newer: one connector's events are applied in the
+    order they were sent. One writer per set of buckets: two on the same buckets would
+    share their consumers and interleave."""
 
     def __init__(
         self,
@@ -226,14 +276,15 @@ class JetStreamWriter:
         self._buckets = sorted(set(buckets)) if buckets is not None else list(range(BUCKETS))
         self._share = max(_MIN_SHARE, -(-batch // len(self._buckets)))
         self._ack_wait_s = ack_wait_s
-        self._subs: list[Any] = []
+        self._nc = js._nc  # nats-py's JetStream context keeps its connection there
+        self._subs: list[_Feed] = []
         self._wait_s = _FIRST_WAIT_S
         self.events = 0
 
     def consumer(self, bucket: int) -> str:
         return f"{self._durable}-{bucket}"
 
-    async def _subscribe(self) -> list[Any]:
+    async def _subscribe(self) -> list[_Feed]:
         from nats.js.api import AckPolicy, ConsumerConfig
 
         stream = self._stream or await self._js.find_stream_name_by_subject(f"{self._prefix}.>")
@@ -257,8 +308,9 @@ class JetStreamWriter:
                 "%d events left by a stopped writer: taken again in %g s", left, self._ack_wait_s
             )
             await asyncio.sleep(self._ack_wait_s)
+        api = getattr(self._js, "_prefix", "$JS.API")  # nats-py's JetStream API prefix
         return [
-            await self._js.pull_subscribe_bind(self.consumer(b), stream=stream)
+            await _Feed(self._nc, f"{api}.CONSUMER.MSG.NEXT.{stream}.{self.consumer(b)}").open()
             for b in self._buckets
         ]
 
@@ -280,25 +332,16 @@ class JetStreamWriter:
                 log.warning("consumer %s covers several buckets: deleted", info.name)
                 await self._js.delete_consumer(stream, info.name)
 
-    async def _fetch(self, sub: Any, timeout_s: float) -> list[Any]:
-        import nats.errors
-
-        try:
-            return list(await sub.fetch(self._share, timeout=timeout_s))
-        except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
-            return []
-
     async def run_once(self, timeout_s: float = 1.0) -> list[Outcome]:
         """One round: fetched from each bucket, stored through the ingestor in one call,
         acknowledged; [] when the stream has nothing new within the timeout."""
         if not self._subs:
             self._subs = await self._subscribe()
-        # Busy, a round asks each bucket for what is there (waiting briefly for the rest
-        # of a share); idle, it waits longer, up to timeout_s, so as not to poll.
-        wait = min(self._wait_s, timeout_s)
-        fetched = await asyncio.gather(*(self._fetch(s, wait) for s in self._subs))
+        fetched = await asyncio.gather(*(f.take(self._share, timeout_s) for f in self._subs))
         messages = [m for part in fetched for m in part]  # each bucket's in stream order
         if not messages:
+            # Idle: the next round after a pause, growing up to timeout_s, not at once.
+            await asyncio.sleep(self._wait_s)
             self._wait_s = min(timeout_s, self._wait_s * 2)
             return []
         self._wait_s = _FIRST_WAIT_S
