@@ -4,10 +4,12 @@ the `ocpp` library's example central system (`benchmarks/ocpp_ingest/baseline.py
 same run for the ratio.
 
     python -m benchmarks.cluster                          # 100 chargers × 40, storm 2,000
+    python -m benchmarks.cluster --writers 1,2,3          # 2 intakes and 1, 2, 3 writers
     python -m benchmarks.cluster --intakes 2 --chargers 200 --messages 50 --storm 10000
 
-Every process is real: `chargenet serve --role intake` ×1 then ×N, `--role writer` (×W:
-they split the stream's buckets; NATS 2.10 or later for W > 1), and the chargers in
+Every process is real: `chargenet serve --role intake` ×1 (with one writer) then ×N,
+`--role writer` (×W for each W of --writers: they split the stream's 64 buckets, each
+bucket a durable consumer of its own), and the chargers in
 `--clients` processes of their own (`benchmarks/ocpp_ingest/loadgen.py`: each charger one
 CALL at a time, the next after the answer). Charger k goes to intake k mod N, as a load
 balancer would spread them. "Stored" is when the writer has the message in PostgreSQL's
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import resource
 import sqlite3
 import tempfile
@@ -151,11 +154,13 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, dict[s
         ids = register_fleet(url, max(args.chargers, args.storm), "B")
         clients = [Child() for _ in range(max(args.clients, args.intakes))]
         try:
-            for intakes in sorted({1, args.intakes}):
+            writers = [int(w) for w in args.writers.split(",")]
+            shapes = [(1, 1)] if args.intakes > 1 else []
+            for intakes, count in [*shapes, *((args.intakes, w) for w in writers)]:
                 with cluster(url, args.nats, workdir, ack_wait_s=30.0) as made:
-                    label = f"{intakes} intake + {args.writers} writer"
+                    label = f"{intakes} intake + {count} writer"
                     results.append(
-                        (label, await chargenet(made, intakes, args.writers, ids, args, clients))
+                        (label, await chargenet(made, intakes, count, ids, args, clients))
                     )
             results.append(("ocpp example CSMS", await baseline(workdir, ids, args, clients)))
         finally:
@@ -181,7 +186,7 @@ def main() -> None:
     parser.add_argument("--chargers", type=int, default=100, help="chargers sending messages")
     parser.add_argument("--messages", type=int, default=40, help="messages per charger")
     parser.add_argument("--intakes", type=int, default=2, help="N: intake processes (also 1)")
-    parser.add_argument("--writers", type=int, default=1, help="writer processes")
+    parser.add_argument("--writers", default="1", help="writer processes, or several counts: 1,2,3")
     parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
     parser.add_argument("--storm", type=int, default=2000, help="chargers reconnecting at once")
     parser.add_argument("--postgres", default=ADMIN, help="PostgreSQL admin URL")
@@ -190,7 +195,7 @@ def main() -> None:
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    started = time.perf_counter()
+    started, loads = time.perf_counter(), os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.logs or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -210,7 +215,10 @@ def main() -> None:
             f"messages/s stored; storm p99 acknowledgement {r['storm_p99_ms']:.0f} ms against "
             f"{base['storm_p99_ms']:.0f} ms"
         )
-    print(f"total {time.perf_counter() - started:.0f} s")
+    print(
+        f"total {time.perf_counter() - started:.0f} s; load average at the start "
+        f"{loads[0]:.1f}, at the end {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)"
+    )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from benchmarks.cluster.harness import (
     run_charger,
     stored_meters,
 )
+from chargenet.adapters.bus.jetstream import bucket_of
 from tests.cluster_services import NATS_URL, jetstream_missing
 
 pytestmark = pytest.mark.postgres
@@ -111,6 +112,24 @@ def test_a_writer_killed_and_restarted_loses_nothing_and_stores_nothing_twice(
         writer.kill9()
         time.sleep(1.0)  # chargers keep being answered: the stream holds their events
         made.restart(writer, "writer: buckets")
+
+    sent = asyncio.run(load(ids, urls(a, b), crash, after=CHARGERS * MESSAGES // 3))
+    every_ack_stored_once(made, sent)
+
+
+def test_two_writers_split_the_buckets_and_one_killed_and_restarted_loses_nothing(
+    running: tuple[Cluster, list[str]],
+) -> None:
+    made, ids = running
+    assert {bucket_of(i) < 32 for i in ids} == {True, False}  # both writers have chargers
+    a, b = made.intake("a"), made.intake("b")
+    low = made.writer("low", buckets="0-31")
+    made.writer("high", buckets="32-63")
+
+    def crash() -> None:
+        low.kill9()  # the other writer keeps storing its half meanwhile
+        time.sleep(1.0)
+        made.restart(low, "writer: buckets")
 
     sent = asyncio.run(load(ids, urls(a, b), crash, after=CHARGERS * MESSAGES // 3))
     every_ack_stored_once(made, sent)

@@ -76,11 +76,18 @@ class EventIngestor:
         a file goes in whole or not at all); the refusals are still recorded.
         `deliveries` are queued with their cause when it is accepted (not when it is a
         duplicate or refused)."""
-        outcomes: list[Outcome] = []
-        accepted: list[Event] = []
         # What is validated, stored, published and acknowledged is the storable text,
         # identical on every backend (core/text.py).
         events = [storable(event) for event in events]
+        if not atomic and progress is None and len(events) > 1:
+            at_once = self._all_at_once(events, deliveries or {})
+            if at_once is not None:
+                outcomes, accepted = at_once
+                if accepted:
+                    self._publisher.publish(accepted)
+                return outcomes
+        outcomes = []
+        accepted = []
         with self._store.unit_of_work() as uow:
             for done, event in enumerate(events, 1):
                 outcome = self._one(uow, event, (deliveries or {}).get(event.event_id, ()))
@@ -99,6 +106,41 @@ class EventIngestor:
         if accepted:
             self._publisher.publish(accepted)
         return outcomes
+
+    def _all_at_once(
+        self, events: Sequence[Event], deliveries: Attached
+    ) -> tuple[list[Outcome], list[Event]] | None:
+        """A batch where nothing is refused, at a fraction of the round trips: its log rows
+        in one statement, then each new event applied, with no savepoint around each (on
+        PostgreSQL a savepoint and its release are two round trips an event). The outcome
+        is the one-at-a-time path's: anything refused (a problem, a rule the event breaks,
+        a value the database will not hold) drops the whole attempt, rolled back, and the
+        batch goes one event at a time, each in its savepoint. None then, or where the
+        store appends one at a time."""
+        if any(event.problems() for event in events):
+            return None
+        outcomes: list[Outcome] = []
+        accepted: list[Event] = []
+        with self._store.unit_of_work() as uow:
+            try:
+                fresh = uow.append_all(events)
+                if fresh is None:
+                    return None
+                for event, new in zip(events, fresh, strict=True):
+                    if not new:
+                        outcomes.append(Outcome(event.event_id, Disposition.DUPLICATE))
+                        continue
+                    uow.apply(event)
+                    attached = deliveries.get(event.event_id, ())
+                    caused = [*attached, *(d for rule in self.rules for d in rule(event))]
+                    if caused:
+                        uow.enqueue(event, caused)
+                    outcomes.append(Outcome(event.event_id, Disposition.ACCEPTED))
+                    accepted.append(event)
+            except DomainError:
+                return None  # rolled back as the unit of work closes uncommitted
+            uow.commit()
+        return outcomes, accepted
 
     def _withhold(self, events: Sequence[Event], outcomes: list[Outcome]) -> list[Outcome]:
         by_id: dict[str, Event] = {e.event_id: e for e in events}

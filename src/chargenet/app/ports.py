@@ -18,6 +18,11 @@ class UnitOfWork(Protocol):
         """Append to the durable log; False when an event with this id is logged already."""
         ...
 
+    def append_all(self, events: Sequence[Event]) -> list[bool] | None:
+        """Append a batch at once, in order: for each, whether it is new; None when the
+        store appends one at a time. Raises DomainError when one cannot be appended."""
+        ...
+
     def apply(self, event: Event) -> None:
         """Apply to current state; raises DomainError when the event cannot apply."""
         ...

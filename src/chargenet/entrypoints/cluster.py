@@ -27,7 +27,6 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from chargenet.adapters.bus.jetstream import (
-    BUCKETS,
     ClusterNames,
     JetStreamIntake,
     JetStreamPipeline,
@@ -54,8 +53,7 @@ def node_name(given: str | None) -> str:
 
 
 def buckets_label(buckets: Sequence[int]) -> str:
-    """`0-15_32-47`: the buckets as a durable consumer's name part (writers on the same
-    buckets share one consumer)."""
+    """`0-15_32-47`: the buckets, as the writer's log names them."""
     ranges: list[str] = []
     for b in sorted(buckets):
         if ranges and int(ranges[-1].rsplit("-", 1)[-1]) == b - 1:
@@ -134,18 +132,10 @@ async def run_writer(settings: Settings, buckets: Sequence[int]) -> None:
     platform = bootstrap(settings)
     try:
         async with jetstream(settings) as (nc, js, names):
-            version = nc.connected_server_version
-            if len(buckets) < BUCKETS and (version.major, version.minor) < (2, 10):
-                # A consumer of several filter subjects is NATS 2.10's; an older server
-                # would ignore the filter and hand this writer every bucket.
-                raise SystemExit(
-                    f"writers bound to buckets need NATS server 2.10 or later (this one is "
-                    f"{version}): run one writer on all buckets, or upgrade NATS"
-                )
             writer = JetStreamWriter(
                 js,
                 platform.ingestor.ingest,
-                f"writer-{buckets_label(buckets)}",
+                "writer",  # its consumers: writer-<bucket>
                 names.prefix,
                 WRITER_BATCH,
                 stream=names.stream,

@@ -4,8 +4,10 @@ written to the log exactly once whatever is resent. Skipped, saying why, without
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -127,3 +129,149 @@ def test_what_a_writer_stored_reaches_the_bus_of_another_process(
             await api_side.close()
 
     assert loop.run_until_complete(scenario()) == sent
+
+
+# --- several writers on NATS 2.9: a durable consumer per bucket -----------------------------
+
+FLEET = [f"W{k}" for k in range(24)]  # chargers whose buckets fall on both halves
+
+
+def fleet_statuses(per_charger: int) -> list[Event]:
+    """`per_charger` status changes of each fleet charger's connector, interleaved."""
+    return [
+        ConnectorStatusChanged(
+            **meta(T0 + timedelta(minutes=n), event_id=f"js-{uuid.uuid4().hex}"),
+            connector_id=ConnectorId(f"{c}-1-1"),
+            status=(S.AVAILABLE, S.CHARGING)[n % 2],
+        )
+        for n in range(per_charger)
+        for c in FLEET
+    ]
+
+
+def by_connector(events: list[Event]) -> dict[str, list[str]]:
+    seen: dict[str, list[str]] = {}
+    for e in events:
+        seen.setdefault(e.connector_id, []).append(e.event_id)  # type: ignore[attr-defined]
+    return seen
+
+
+class Recording:
+    """A writer's way into the platform's store that remembers what reached it (the two
+    writers of a test share one SQLite platform: one store call at a time)."""
+
+    lock = threading.Lock()
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.events: list[Event] = []
+
+    def __call__(self, events: list[Event]) -> list[Any]:
+        with self.lock:
+            self.events += events
+            return self.platform.ingestor.ingest(events)
+
+
+@contextlib.asynccontextmanager
+async def stream_of(sent: list[Event]) -> AsyncIterator[tuple[Any, Any, str, str]]:
+    nc = await nats.connect(NATS_URL)
+    js = nc.jetstream()
+    name = f"TEST_{uuid.uuid4().hex[:8].upper()}"
+    prefix = f"test.{name.lower()}"
+    await ensure_stream(js, name, prefix)
+    try:
+        await JetStreamIntake(js, prefix).publish(sent)
+        yield nc, js, name, prefix
+    finally:
+        await js.delete_stream(name)
+        await nc.close()
+
+
+async def drain(writer: JetStreamWriter) -> None:
+    while await writer.run_once(timeout_s=0.5):
+        pass
+
+
+def test_two_writers_on_disjoint_buckets_store_everything_once_in_order(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    before = logged(platform)
+    sent = fleet_statuses(15)
+    low, high = Recording(platform), Recording(platform)
+
+    async def scenario() -> None:
+        async with stream_of(sent) as (_, js, name, prefix):
+            writers = [
+                JetStreamWriter(js, low, "w", prefix, 40, stream=name, buckets=range(32)),
+                JetStreamWriter(js, high, "w", prefix, 40, stream=name, buckets=range(32, 64)),
+            ]
+            await asyncio.gather(*(drain(w) for w in writers))  # side by side
+
+    loop.run_until_complete(scenario())
+    assert logged(platform) == before + len(sent)  # every event once
+    assert sorted(e.event_id for e in low.events + high.events) == sorted(e.event_id for e in sent)
+    # Each writer had only its own buckets, both had some, and each connector's events
+    # reached the store in the order its charger sent them.
+    buckets = {w: {int(subject_for(e).rsplit(".", 1)[1]) for e in w.events} for w in (low, high)}
+    assert buckets[low] and max(buckets[low]) < 32 <= min(buckets[high])
+    stored = by_connector(low.events) | by_connector(high.events)
+    assert stored == by_connector(sent)
+
+
+def test_a_writer_restarted_on_its_buckets_takes_up_what_the_dead_one_left(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    before = logged(platform)
+    sent = fleet_statuses(8)
+    later = Recording(platform)
+
+    async def scenario() -> None:
+        async with stream_of(sent) as (_, js, name, prefix):
+            # A writer that fetched a round, then died before storing or acknowledging it.
+            dead_nc = await nats.connect(NATS_URL)
+            dead = JetStreamWriter(
+                dead_nc.jetstream(), later, "w", prefix, 64, stream=name, ack_wait_s=1.0
+            )
+            subs = await dead._subscribe()
+            taken = sum([len(await f.take(16, 0.5)) for f in subs])
+            await dead_nc.close()
+            assert taken > 0 and not later.events
+            # Its successor on the same buckets: waits out the acknowledgement time, then
+            # has everything, the dead one's round first.
+            successor = JetStreamWriter(js, later, "w", prefix, 64, stream=name, ack_wait_s=1.0)
+            await drain(successor)
+
+    loop.run_until_complete(scenario())
+    assert logged(platform) == before + len(sent)
+    assert by_connector(later.events) == by_connector(sent)
+
+
+def test_an_earlier_writers_consumer_of_every_bucket_is_retired_without_loss(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    from nats.js.api import AckPolicy, ConsumerConfig
+
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    before = logged(platform)
+    sent = fleet_statuses(4)
+    writer_in = Recording(platform)
+
+    async def scenario() -> list[str]:
+        async with stream_of(sent) as (_, js, name, prefix):
+            await js.add_consumer(
+                name,
+                ConsumerConfig(
+                    durable_name="writer-0-63",
+                    ack_policy=AckPolicy.EXPLICIT,
+                    filter_subject=f"{prefix}.>",
+                ),
+            )
+            await drain(JetStreamWriter(js, writer_in, "w", prefix, 64, stream=name))
+            return [c.name for c in await js.consumers_info(name)]
+
+    consumers = loop.run_until_complete(scenario())
+    assert "writer-0-63" not in consumers and len(consumers) == 64
+    assert logged(platform) == before + len(sent)
+    assert by_connector(writer_in.events) == by_connector(sent)

@@ -11,7 +11,9 @@ the log's own uniqueness of event_id answers anything later as a duplicate.
 
 Subjects are `chargenet.events.<bucket>`, the bucket a hash of the charger (or connector,
 station…) the event is about, so that a charger's events share one subject and several
-writers, each bound to some buckets, never reorder one connector.
+writers, each bound to some buckets, never reorder one connector. Each bucket has a
+durable consumer of its own (one filter subject: NATS 2.9 and later), so buckets can be
+split between writers in any way without changing what intakes publish.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ log = logging.getLogger(__name__)
 STREAM = "CHARGENET_EVENTS"
 SUBJECT = "chargenet.events"
 BUCKETS = 64
+# A round asks each of a writer's buckets for at least this many events; after a round
+# that found nothing, the next waits this long, twice that after another, up to a second.
+_MIN_SHARE = 16
+_FIRST_WAIT_S = 0.05
 _KEYS = ("charger_id", "connector_id", "station_id", "session_id", "operator_id")
 
 
@@ -113,9 +119,9 @@ async def ensure_stream(
 
     A work queue: an event leaves the stream once a writer has acknowledged it (stored in
     the log), so the stream holds only what is not yet written and never grows without
-    bound while writers keep up; and JetStream refuses two consumers whose buckets overlap
-    (an all-buckets writer beside a bucketed one would apply a connector's events twice
-    over, out of order)."""
+    bound while writers keep up; and JetStream refuses two consumers whose subjects
+    overlap, so no bucket can have two consumers applying a connector's events out of
+    order."""
     from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
     await js.add_stream(
@@ -186,14 +192,69 @@ class JetStreamPipeline:
         ]
 
 
+class _Feed:
+    """One bucket's consumer, asked for what it holds now: a pull request with `no_wait`,
+    answered at once with up to the batch, then a status (404 none, 408 no more) when it
+    held fewer. Its messages come to an inbox of its own, so they stay in stream order."""
+
+    def __init__(self, nc: Any, next_subject: str) -> None:
+        self._nc = nc
+        self._next = next_subject
+        self._inbox = ""
+        self._sub: Any = None
+
+    async def open(self) -> _Feed:
+        self._inbox = self._nc.new_inbox()
+        self._sub = await self._nc.subscribe(self._inbox)
+        return self
+
+    async def take(self, batch: int, timeout_s: float) -> list[Any]:
+        """Up to `batch` messages, in stream order; fewer when the consumer holds fewer,
+        or when its answer is later than `timeout_s` (then what comes later is taken
+        first next time)."""
+        import nats.errors
+
+        got: list[Any] = []
+        try:
+            for _ in range(self._sub.pending_msgs):  # come after an earlier take gave up
+                message = await self._sub.next_msg(timeout=timeout_s)
+                if not _status(message):
+                    got.append(message)
+            if len(got) >= batch:
+                return got
+            request = msgspec.json.encode({"batch": batch - len(got), "no_wait": True})
+            await self._nc.publish(self._next, request, reply=self._inbox)
+            while len(got) < batch:
+                message = await self._sub.next_msg(timeout=timeout_s)
+                if _status(message):
+                    break  # no more now
+                got.append(message)
+        except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
+            pass
+        return got
+
+
+def _status(message: Any) -> str | None:
+    headers = message.headers
+    return headers.get("Status") if headers else None
+
+
 class JetStreamWriter:
     """Pulls events from the stream, stores them, then acknowledges them.
 
-    Bound to some buckets (all by default): several writers split the subjects between
-    them. Its durable consumer lets no more than one batch be unacknowledged at a time, so
-    a batch a dead writer left is delivered again (after `ack_wait_s`) before anything
-    newer: one connector's events are applied in the order they were sent. One writer
-    per set of buckets: two on the same buckets would share its consumer and interleave."""
+    Bound to some buckets (all by default): several writers split the buckets between
+    them. Each bucket has a durable consumer of its own (`<durable>-<bucket>`, filtered on
+    that bucket's one subject), which any NATS server since 2.9 keeps: a consumer of
+    several filter subjects is NATS 2.10's. A round fetches from every bucket of this
+    writer at once, at most an equal share of the batch from each (a busy bucket does not
+    starve the others), stores what came in one call to the ingestor and only then
+    acknowledges it. Each bucket is asked with `no_wait`: JetStream answers at once with
+    what it holds (nats-py's `fetch` holds an empty bucket's request open until its
+    timeout, so every round lasted as long as that timeout). Each consumer lets no more
+    than its share be unacknowledged, so what a dead writer left is delivered again
+    (after `ack_wait_s`) before anything newer: one connector's events are applied in the
+    order they were sent. One writer per set of buckets: two on the same buckets would
+    share their consumers and interleave."""
 
     def __init__(
         self,
@@ -211,53 +272,79 @@ class JetStreamWriter:
         self._ingest = ingest
         self._durable = durable
         self._prefix = prefix
-        self._batch = batch
         self._stream = stream
-        self._buckets = list(buckets) if buckets is not None else None
+        self._buckets = sorted(set(buckets)) if buckets is not None else list(range(BUCKETS))
+        self._share = max(_MIN_SHARE, -(-batch // len(self._buckets)))
         self._ack_wait_s = ack_wait_s
-        self._sub: Any = None
+        self._nc = js._nc  # nats-py's JetStream context keeps its connection there
+        self._subs: list[_Feed] = []
+        self._wait_s = _FIRST_WAIT_S
         self.events = 0
 
-    async def _subscribe(self) -> Any:
+    def consumer(self, bucket: int) -> str:
+        return f"{self._durable}-{bucket}"
+
+    async def _subscribe(self) -> list[_Feed]:
         from nats.js.api import AckPolicy, ConsumerConfig
 
         stream = self._stream or await self._js.find_stream_name_by_subject(f"{self._prefix}.>")
-        everything = self._buckets is None or len(self._buckets) == BUCKETS
-        config = ConsumerConfig(
-            durable_name=self._durable,
-            ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=self._ack_wait_s,
-            max_ack_pending=self._batch,
-            filter_subject=f"{self._prefix}.>" if everything else None,
-            filter_subjects=None
-            if everything
-            else [f"{self._prefix}.{b}" for b in self._buckets or ()],
-        )
-        await self._js.add_consumer(stream, config)
-        info = await self._js.consumer_info(stream, self._durable)
-        if info.num_ack_pending:
-            # A batch a killed writer left: once its acknowledgement time is over, JetStream
+        await self._retire_wide_consumers(stream)
+        left = 0
+        for b in self._buckets:
+            config = ConsumerConfig(
+                durable_name=self.consumer(b),
+                ack_policy=AckPolicy.EXPLICIT,  # a work-queue stream takes no other
+                ack_wait=self._ack_wait_s,
+                max_ack_pending=self._share,
+                filter_subject=f"{self._prefix}.{b}",
+            )
+            info = await self._js.add_consumer(stream, config)
+            left += info.num_ack_pending
+        if left:
+            # What a killed writer left: once its acknowledgement time is over, JetStream
             # delivers it again before anything newer; fetching sooner would get newer
             # events first and apply a connector's events out of order.
             log.warning(
-                "%d events left by a stopped writer: taken again in %g s",
-                info.num_ack_pending,
-                self._ack_wait_s,
+                "%d events left by a stopped writer: taken again in %g s", left, self._ack_wait_s
             )
             await asyncio.sleep(self._ack_wait_s)
-        return await self._js.pull_subscribe_bind(self._durable, stream=stream)
+        api = getattr(self._js, "_prefix", "$JS.API")  # nats-py's JetStream API prefix
+        return [
+            await _Feed(self._nc, f"{api}.CONSUMER.MSG.NEXT.{stream}.{self.consumer(b)}").open()
+            for b in self._buckets
+        ]
+
+    async def _retire_wide_consumers(self, stream: str) -> None:
+        """A consumer of several buckets (an earlier writer's: all of them through
+        `<prefix>.>`, or a NATS 2.10 consumer of several filters) that covers one of this
+        writer's buckets is deleted: the work-queue stream would refuse a bucket's consumer
+        beside it. Nothing is lost: what it had not had acknowledged stays in the stream
+        and goes, in order, to the buckets' consumers (the log drops what is stored twice)."""
+        ours = {f"{self._prefix}.{b}" for b in self._buckets}
+        wide = f"{self._prefix}.>"
+        for info in await self._js.consumers_info(stream):
+            filters = set(info.config.filter_subjects or ())
+            if info.config.filter_subject:
+                filters.add(info.config.filter_subject)
+            if len(filters) == 1 and filters <= ours:
+                continue  # a bucket's own consumer
+            if wide in filters or filters & ours:
+                log.warning("consumer %s covers several buckets: deleted", info.name)
+                await self._js.delete_consumer(stream, info.name)
 
     async def run_once(self, timeout_s: float = 1.0) -> list[Outcome]:
-        """One batch: fetched, stored through the ingestor, acknowledged; [] when the
-        stream has nothing new within the timeout."""
-        import nats.errors
-
-        if self._sub is None:
-            self._sub = await self._subscribe()
-        try:
-            messages = await self._sub.fetch(self._batch, timeout=timeout_s)
-        except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
+        """One round: fetched from each bucket, stored through the ingestor in one call,
+        acknowledged; [] when the stream has nothing new within the timeout."""
+        if not self._subs:
+            self._subs = await self._subscribe()
+        fetched = await asyncio.gather(*(f.take(self._share, timeout_s) for f in self._subs))
+        messages = [m for part in fetched for m in part]  # each bucket's in stream order
+        if not messages:
+            # Idle: the next round after a pause, growing up to timeout_s, not at once.
+            await asyncio.sleep(self._wait_s)
+            self._wait_s = min(timeout_s, self._wait_s * 2)
             return []
+        self._wait_s = _FIRST_WAIT_S
         events = [
             codec.decode(m.headers["Chargenet-Type"], int(m.headers["Chargenet-Version"]), m.data)
             for m in messages

@@ -258,7 +258,11 @@ class OcppGateway:
             self.stats.replaced += 1
             self._spawn(old.close("replaced by a new connection"))
         else:
-            await self._presence(link.charger_id, True, "connected")
+            # Beside the first frames too: in a reconnect storm, presence awaited here put
+            # a whole pipeline (JetStream) round trip before the BootNotification was even
+            # read. The first answer waits for it (`Link._recorded`).
+            link.arrived = asyncio.ensure_future(self._presence(link.charger_id, True, "connected"))
+            link.arrived.add_done_callback(_retrieved)
         try:
             await link.run()
         finally:
@@ -433,6 +437,13 @@ class OcppGateway:
     async def serve_forever(self, host: str, port: int) -> None:
         async with self.running(host, port):
             await asyncio.Event().wait()
+
+
+def _retrieved(task: asyncio.Future[None]) -> None:
+    """A presence task's failure is dealt with by the link's first answer (or nobody's, if
+    the charger sends nothing): never an unretrieved-exception warning."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _certificate_name(connection: ServerConnection) -> str | None:

@@ -52,6 +52,7 @@ class Link(ChargerContext):
     __slots__ = (
         "_lock",
         "_pending",
+        "arrived",
         "call_failures",
         "close_reason",
         "gateway",
@@ -78,6 +79,10 @@ class Link(ChargerContext):
         # Created on first use: most connections are idle most of the time.
         self._pending: dict[str, asyncio.Future[Any]] | None = None
         self._lock: asyncio.Lock | None = None
+        # The "connected" presence on its way to the pipeline, sent beside the charger's
+        # first frame rather than before it is read (gateway `_handle`); the first answer
+        # waits for it, so a charger is told nothing before its connection is recorded.
+        self.arrived: asyncio.Future[None] | None = None
 
     # --- incoming ------------------------------------------------------------------------
 
@@ -139,6 +144,8 @@ class Link(ChargerContext):
             reply = await handler(self, call.payload, received)
             if reply.events:
                 await gateway.submit(reply.events)
+            if self.arrived is not None and not await self._recorded():
+                return
             await self._send(frames.result(call.message_id, reply.payload))
         except ConnectionClosed:
             raise
@@ -148,6 +155,20 @@ class Link(ChargerContext):
             await self._send(
                 frames.error(call.message_id, Err.INTERNAL, f"{call.action} could not be handled")
             )
+
+    async def _recorded(self) -> bool:
+        """Whether the connection's presence is durable (waiting for it); if it could not
+        be, the connection is closed, as it was when presence went before the first frame:
+        the charger connects again."""
+        arrived, self.arrived = self.arrived, None
+        try:
+            if arrived is not None:
+                await arrived
+        except Exception:
+            log.exception("%s: the connection could not be recorded; closing it", self.charger_id)
+            await self.ws.close(1011, "connection not recorded")
+            return False
+        return True
 
     def _answer(self, message: CallResult | CallError) -> None:
         future = self._pending.get(message.message_id) if self._pending else None

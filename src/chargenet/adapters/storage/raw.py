@@ -46,6 +46,11 @@ class Raw:
         cursor.execute(self._render(sql), params or {})
         return cursor.fetchone()
 
+    def all(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+        cursor = self._cursor
+        cursor.execute(self._render(sql), params or {})
+        return list(cursor.fetchall())
+
     # --- binding values as the Core types do --------------------------------------------
 
     def t(self, value: datetime | None) -> Any:

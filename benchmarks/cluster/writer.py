@@ -1,0 +1,92 @@
+"""A writer's store call on PostgreSQL: a batch in one go (its log rows in one statement,
+each event applied without a savepoint of its own) against the same batches one event at
+a time, each in its savepoint (the path before, and the one a batch with anything refused
+still takes), in the same process on the same database, batches alternating.
+
+    python -m benchmarks.cluster.writer                     # 100 chargers, 6,000 meter values
+    python -m benchmarks.cluster.writer --events 20000 --batch 500
+
+Meter values (energy and power) of registered chargers, as the cluster benchmark's
+chargers send; events/s is events over the time of the `ingest` calls alone (no NATS),
+CPU the writer process's own (PostgreSQL's is not counted), less swayed by the machine's
+load than the wall clock.
+PostgreSQL from --postgres (a database is made and dropped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from benchmarks.cluster.__main__ import ADMIN, database
+from benchmarks.cluster.harness import register_fleet
+from chargenet.bootstrap import bootstrap
+from chargenet.config import Settings
+from chargenet.core.events import Event, MeterSampled, Source, event_meta
+from chargenet.core.ids import ConnectorId
+
+
+def meter_values(ids: list[str], count: int) -> list[Event]:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        MeterSampled(
+            **event_meta(uuid.uuid4().hex, Source(adapter="ocpp"), t0 + timedelta(minutes=n)),
+            connector_id=ConnectorId(f"{c}-1-1"),
+            energy_register_wh=1_000 + 100 * n,
+            power_w=7_000 + n % 50,
+        )
+        for n in range(count // len(ids))
+        for c in ids
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chargers", type=int, default=100)
+    parser.add_argument("--events", type=int, default=6_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--postgres", default=ADMIN, help="PostgreSQL admin URL")
+    args = parser.parse_args()
+    loads = os.getloadavg()
+    timed: dict[str, list[float]] = {"batch": [], "one at a time": []}
+    cpu: dict[str, list[float]] = {"batch": [], "one at a time": []}
+    with database(args.postgres) as url:
+        ids = register_fleet(url, args.chargers, "W")
+        platform = bootstrap(Settings(database_url=url, allow_unsafe_durability=True))
+        try:
+            events = meter_values(ids, args.events)
+            batches = [events[i : i + args.batch] for i in range(0, len(events), args.batch)]
+            platform.ingestor.ingest(batches.pop(0))  # warm: connections, statements
+            for k, batch in enumerate(batches):
+                started, used = time.perf_counter(), time.process_time()
+                if k % 2:  # a progress callback keeps the ingestor one event at a time
+                    platform.ingestor.ingest(batch, progress=lambda _: None)
+                    path = "one at a time"
+                else:
+                    platform.ingestor.ingest(batch)
+                    path = "batch"
+                timed[path].append(len(batch) / (time.perf_counter() - started))
+                cpu[path].append((time.process_time() - used) / len(batch) * 1e6)
+        finally:
+            platform.close()
+    print(
+        f"writer store call: {len(events):,} meter values of {args.chargers} chargers in "
+        f"batches of {args.batch}, alternating; PostgreSQL, load average {loads[0]:.1f} at "
+        f"the start, {os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores)"
+    )
+    for name, rates in timed.items():
+        print(
+            f"  {name:14} median {statistics.median(rates):,.0f} events/s, "
+            f"{statistics.median(cpu[name]):,.0f} µs of the writer's CPU an event "
+            f"({len(rates)} batches)"
+        )
+    ratio = statistics.median(timed["batch"]) / statistics.median(timed["one at a time"])
+    print(f"  batch: {ratio:.2f}× one at a time")
+
+
+if __name__ == "__main__":
+    main()
