@@ -51,7 +51,7 @@ from cryptography.fernet import Fernet
 
 from benchmarks.ocpi.patches import PARTY, T0, world
 from chargenet.adapters.ocpi.wire import new_token, token_digest, utc_text
-from chargenet.adapters.tcec import envelope
+from chargenet.adapters.tcec import wire
 from chargenet.adapters.tcec.crypto import KeySet
 from chargenet.app.ocpi import CredentialKind, PeerKind, PeerStatus
 from chargenet.bootstrap import bootstrap, build_ocpi
@@ -269,12 +269,12 @@ async def _drive(job: Job, go: Any) -> tuple[float, float, list[float], int]:
             seq += 1
             # A (TimeStamp, Seq) pair is used once (replay guard): each process takes its
             # own block of the 9,999 Seq values of a second.
-            stamp = envelope.format_timestamp(datetime.now(UTC), zone)
+            stamp = wire.format_timestamp(datetime.now(UTC), zone)
             number = job.index * (9000 // job.procs) + seq % (9000 // job.procs) + 1
             status = 3 if (n // len(job.connectors)) % 2 == 0 else 1
             connector = job.connectors[n % len(job.connectors)]
             payload = {"ConnectorStatusInfo": {"ConnectorID": connector, "Status": status}}
-            sealed = envelope.build_request(job.tcec_partner, payload, keys, stamp, f"{number:04d}")
+            sealed = wire.build_request(job.tcec_partner, payload, keys, stamp, f"{number:04d}")
             return "POST", "/tcec/v1/notification_stationStatus", _dumps(sealed)
         return "PATCH", f"/bench/{n}", _dumps({"status": "CHARGING", "n": n})
 

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine
 
 from chargenet.adapters.storage.interface_log import SqlInterfaceLog
 from chargenet.adapters.storage.schema import metadata
-from chargenet.adapters.tcec import envelope
+from chargenet.adapters.tcec import wire
 from chargenet.adapters.tcec.crypto import KeySet
 from chargenet.app.compliance import InterfaceRecorder
 
@@ -36,10 +36,10 @@ def envelope_round(n: int) -> float:
     start = time.perf_counter()
     for i in range(n):
         seq = f"{i % 9999 + 1:04d}"
-        request = envelope.build_request("MA59J8YL8", PAYLOAD, KEYS, "20250601120000", seq)
-        decoded = envelope.decode_request(json.dumps(request).encode())
-        assert envelope.request_signed(decoded, KEYS)
-        envelope.open_data(decoded.Data, KEYS)
+        request = wire.build_request("MA59J8YL8", PAYLOAD, KEYS, "20250601120000", seq)
+        decoded = wire.decode_request(json.dumps(request).encode())
+        assert wire.request_signed(decoded, KEYS)
+        wire.open_data(decoded.Data, KEYS)
     return (time.perf_counter() - start) / n
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from chargenet.adapters.tcec.crypto import KeySet
-from chargenet.adapters.tcec.envelope import Request, build_request, open_data, request_signed
+from chargenet.adapters.tcec.wire import Request, build_request, open_data, request_signed
 from chargenet.core.events import ConnectorStatusChanged, Source, event_meta
 from chargenet.core.ids import ConnectorId
 from chargenet.core.status import ConnectorStatus

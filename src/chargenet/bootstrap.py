@@ -51,7 +51,7 @@ from chargenet.adapters.storage.shared_state import (
 from chargenet.adapters.storage.store import SqlEventStore
 from chargenet.adapters.storage.tcec_config import SqlPartnerStore
 from chargenet.adapters.tcec.crypto import Vault, master_keys
-from chargenet.adapters.tcec.gateway import TcecGateway, TcecOptions
+from chargenet.adapters.tcec.party import TcecGateway, TcecOptions
 from chargenet.adapters.tcec.pushes import STATUS_PUSH, TCEC_KINDS, status_pushes
 from chargenet.adapters.tcec.security import SharedTokenIssuer
 from chargenet.adapters.webhook.control import WebhookControl, WebhookSender

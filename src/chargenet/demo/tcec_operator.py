@@ -26,7 +26,7 @@ import httpx
 import msgspec
 from fastapi import FastAPI, Request, Response
 
-from chargenet.adapters.tcec import envelope
+from chargenet.adapters.tcec import wire
 from chargenet.adapters.tcec.crypto import KeySet, decrypt, new_secret
 from chargenet.kit.clock import Clock
 from chargenet.kit.geo import wgs84_to_gcj02
@@ -170,7 +170,7 @@ class OperatorSimulator:
         self._token_ttl = token_ttl_s
         self._tokens: dict[str, datetime] = {}
         self._seen: set[tuple[str, str]] = set()
-        self._seq = envelope.SeqCounter()
+        self._seq = wire.SeqCounter()
         self._platform_token: tuple[str, datetime] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.http: httpx.AsyncClient | None = None
@@ -204,16 +204,16 @@ class OperatorSimulator:
         return app
 
     def _reply(self, ret: int, msg: str, payload: Any = None) -> dict[str, Any]:
-        return envelope.build_reply(ret, msg, payload, self.issued.keys)
+        return wire.build_reply(ret, msg, payload, self.issued.keys)
 
     async def _answer(self, endpoint: str, body: bytes, authorization: str) -> dict[str, Any]:
         try:
-            req = msgspec.json.decode(body, type=envelope.Request)
+            req = msgspec.json.decode(body, type=wire.Request)
         except msgspec.MsgspecError:
             return self._reply(4003, "bad envelope")
         if req.OperatorID != self.platform_operator_id:
             return self._reply(4003, "unknown OperatorID")
-        if not envelope.request_signed(req, self.issued.keys):
+        if not wire.request_signed(req, self.issued.keys):
             return self._reply(4001, "signature")
         if endpoint != "query_token":
             token = authorization.removeprefix("Bearer ").strip()
@@ -505,8 +505,8 @@ class OperatorSimulator:
     ) -> dict[str, str]:
         """A signed request envelope to chargenet (tests take it apart to tamper with it)."""
         assert self.platform is not None, "connect() first"
-        stamp = timestamp or envelope.format_timestamp(self.clock.now(), self.zone)
-        return envelope.build_request(
+        stamp = timestamp or wire.format_timestamp(self.clock.now(), self.zone)
+        return wire.build_request(
             self.operator_id, payload, self.platform.keys, stamp, seq or self._seq.next(stamp)
         )
 
@@ -527,8 +527,8 @@ class OperatorSimulator:
     def open(self, answer: dict[str, Any]) -> Any:
         """Check an answer's signature and open its Data."""
         assert self.platform is not None
-        reply = envelope.Reply(**answer)
-        if not envelope.reply_signed(reply, self.platform.keys):
+        reply = wire.Reply(**answer)
+        if not wire.reply_signed(reply, self.platform.keys):
             raise SimulatorError("chargenet's answer is not signed right", reply.Ret)
         if reply.Ret != 0:
             raise SimulatorError(f"Ret {reply.Ret}: {reply.Msg}", reply.Ret)

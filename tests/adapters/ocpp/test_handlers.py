@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from chargenet.adapters.ocpp import frames
+from chargenet.adapters.ocpp import wire
 from chargenet.adapters.ocpp.context import (
     ChargerContext,
     GatewayConfig,
@@ -20,7 +20,7 @@ from chargenet.adapters.ocpp.context import (
     Reply,
 )
 from chargenet.adapters.ocpp.handlers import HANDLERS
-from chargenet.adapters.ocpp.schemas import V16, V201
+from chargenet.adapters.ocpp.model import V16, V201
 from chargenet.app.endpoints import ChargerEndpoint, ConnectorRef, OpenSession
 from chargenet.core.drivers import Authorisation, AuthStatus
 from chargenet.core.events import (
@@ -102,8 +102,8 @@ def context(version: str, services: Services | None = None) -> ChargerContext:
 
 def handle(ctx: ChargerContext, action: str, payload: dict[str, Any]) -> Reply:
     """Decode the frame as the gateway does (schema-checked), then run its handler."""
-    call = frames.parse(json.dumps([2, "m1", action, payload]).encode(), ctx.version)
-    assert isinstance(call, frames.Call)
+    call = wire.parse(json.dumps([2, "m1", action, payload]).encode(), ctx.version)
+    assert isinstance(call, wire.Call)
     TESTED.add((ctx.version, action))
 
     async def run() -> Reply:

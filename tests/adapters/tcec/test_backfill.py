@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from chargenet.adapters.tcec import envelope
+from chargenet.adapters.tcec import wire
 from tests.adapters.tcec.harness import Link, linked
 
 PREFIX = "tcec:MA59J8YL8:"
@@ -100,7 +100,7 @@ def test_after_a_silence_the_platform_back_fills_and_late_pushes_do_not_overwrit
 
             # A push from during the outage arrives late: accepted, but older than what
             # the back-fill found, so the connector stays charging.
-            stamp = envelope.format_timestamp(outage_start + timedelta(seconds=1), sim.zone)
+            stamp = wire.format_timestamp(outage_start + timedelta(seconds=1), sim.zone)
             late = sim.envelope(
                 {"ConnectorStatusInfo": {"ConnectorID": "1001E1C1", "Status": 1}},
                 timestamp=stamp,

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from chargenet.adapters.tcec import wire
+from chargenet.adapters.tcec import model
 from chargenet.app.orders import Order
 from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
@@ -56,7 +56,7 @@ def test_a_charge_from_authorisation_to_bill(tmp_path: Path) -> None:
             assert started.SuccStat == 0
             seq = started.StartChargeSeq
             assert len(seq) == 27
-            result = await tcec.charging.wait_for(partner, seq, wire.StartChargeResult, 5.0)
+            result = await tcec.charging.wait_for(partner, seq, model.StartChargeResult, 5.0)
             assert result is not None
             session_id = PREFIX + seq
             sessions = await private(link, "/api/v1/sessions?state=active")
@@ -70,7 +70,7 @@ def test_a_charge_from_authorisation_to_bill(tmp_path: Path) -> None:
             assert live["status"] == "charging"
             assert live["power_w"] == 40_000  # 400 V × 100 A
 
-            stopping = tcec.charging.wait_for(partner, seq, wire.ChargeOrderInfo, 5.0)
+            stopping = tcec.charging.wait_for(partner, seq, model.ChargeOrderInfo, 5.0)
             stopped = await tcec.charging.stop(partner, seq, "1001E2C1")
             assert stopped.SuccStat == 0
             assert await stopping is not None
@@ -225,7 +225,7 @@ def test_a_remote_stop_order_stops_the_active_session(tmp_path: Path) -> None:
             await sim.push_station("1001")
             started = await tcec.charging.start(link.partner, "1001E1C2")
             await tcec.charging.wait_for(
-                link.partner, started.StartChargeSeq, wire.StartChargeResult, 5.0
+                link.partner, started.StartChargeSeq, model.StartChargeResult, 5.0
             )
             result = await link.platform.orders.issue(
                 stop_order("O9", OrderKind.REMOTE_STOP, PREFIX + "1001E1C2")
@@ -248,12 +248,12 @@ def test_a_result_pushed_before_anyone_waits_is_kept_for_the_waiter() -> None:
 
     charging = Charging(clients=None, intake=None, clock=None, our_operator_id="X")  # type: ignore[arg-type]
     partner: Any = SimpleNamespace(partner_id="MA59J8YL8")
-    result = wire.StartChargeResult(
+    result = model.StartChargeResult(
         StartChargeSeq="S1",
         StartChargeSeqStat=2,
         ConnectorID="1001E2C1",
         StartTime="2025-05-01 08:00:00",
     )
     charging.heard(partner, "S1", result)
-    assert run(charging.wait_for(partner, "S1", wire.StartChargeResult, 0.1)) is result
-    assert run(charging.wait_for(partner, "S1", wire.StartChargeResult, 0.01)) is None  # once
+    assert run(charging.wait_for(partner, "S1", model.StartChargeResult, 0.1)) is result
+    assert run(charging.wait_for(partner, "S1", model.StartChargeResult, 0.01)) is None  # once

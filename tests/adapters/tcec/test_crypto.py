@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chargenet.adapters.tcec import envelope
+from chargenet.adapters.tcec import wire
 from chargenet.adapters.tcec.crypto import (
     CryptoError,
     KeySet,
@@ -48,8 +48,8 @@ APPENDIX_C3 = {
 
 
 def test_published_request_opens_and_its_signature_verifies() -> None:
-    request = envelope.Request(**TOKEN_REQUEST)
-    assert envelope.request_signed(request, KEYS)
+    request = wire.Request(**TOKEN_REQUEST)
+    assert wire.request_signed(request, KEYS)
     plain = json.loads(decrypt(request.Data, KEYS))
     assert plain == {"OperatorID": "123456789", "OperatorSecret": "1234567890abcdef"}
     # Encrypting the same text gives the same Data: CBC with the fixed IV is deterministic.
@@ -57,8 +57,8 @@ def test_published_request_opens_and_its_signature_verifies() -> None:
 
 
 def test_published_answer_opens_and_its_signature_verifies() -> None:
-    reply = envelope.Reply(**TOKEN_ANSWER)
-    assert envelope.reply_signed(reply, KEYS)
+    reply = wire.Reply(**TOKEN_ANSWER)
+    assert wire.reply_signed(reply, KEYS)
     plain = json.loads(decrypt(reply.Data, KEYS))
     assert plain["AccessToken"].startswith("kVnStIRknCCOBdXgJrmu8rb3")
     assert plain["TokenAvailableTime"] == 7200
@@ -67,8 +67,8 @@ def test_published_answer_opens_and_its_signature_verifies() -> None:
 def test_the_standards_appendix_signature() -> None:
     message = "".join(APPENDIX_C3[k] for k in ("OperatorID", "Data", "TimeStamp", "Seq"))
     assert sign(message, KEYS) == APPENDIX_C3["Sig"]
-    tampered = envelope.Request(**{**APPENDIX_C3, "Seq": "0002"})
-    assert not envelope.request_signed(tampered, KEYS)
+    tampered = wire.Request(**{**APPENDIX_C3, "Seq": "0002"})
+    assert not wire.request_signed(tampered, KEYS)
 
 
 def test_data_under_other_keys_is_refused_not_misread() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from chargenet.adapters.tcec import wire
+from chargenet.adapters.tcec import model
 from chargenet.core.ledger import PLATFORM_FEES, operator_account
 from chargenet.kit.clock import FixedClock
 from tests.adapters.tcec.harness import OPERATOR, linked
@@ -44,14 +44,14 @@ def test_a_driver_starts_stops_and_pays_a_charge_at_a_tcec_operators_charger(
                 )
                 out["started"] = started
                 seq = started.json()["answer"]["StartChargeSeq"]
-                await p.tcec.charging.wait_for(link.partner, seq, wire.StartChargeResult, 5.0)
+                await p.tcec.charging.wait_for(link.partner, seq, model.StartChargeResult, 5.0)
                 session_id = PREFIX + seq
                 clock.advance(timedelta(minutes=30))
                 for _ in range(2):  # query_equip_charge_status: 1.25 kWh more each time
                     assert (await p.tcec.charging.status(link.partner, seq)).ok
                 out["live"] = (await http.get(f"/api/v1/driver/sessions/{session_id}")).json()
                 out["stop"] = await http.post(f"/api/v1/driver/sessions/{session_id}/stop", json={})
-                await p.tcec.charging.wait_for(link.partner, seq, wire.ChargeOrderInfo, 5.0)
+                await p.tcec.charging.wait_for(link.partner, seq, model.ChargeOrderInfo, 5.0)
                 await sim.settle()
                 for _ in range(250):
                     await p.settlement.settle_pending()

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from chargenet.adapters.tcec import envelope, wire
+from chargenet.adapters.tcec import model, wire
 from chargenet.adapters.tcec.codes import Ret
 from chargenet.adapters.tcec.crypto import CryptoError, KeySet, decrypt, encrypt, sign
 from chargenet.bootstrap import Platform, bootstrap
@@ -41,7 +41,7 @@ class Link:
     platform: Platform
     keys: KeySet
     token: str
-    seq: envelope.SeqCounter
+    seq: wire.SeqCounter
 
     def envelope(self, data: str, **overrides: str) -> dict[str, str]:
         """A signed, fresh envelope around `data` (the plain JSON text); `overrides`
@@ -50,7 +50,7 @@ class Link:
         partner = self.platform.tcec.directory.get(PARTNER)
         assert partner is not None
         zone = partner.zone
-        stamp = envelope.format_timestamp(self.platform.clock.now(), zone)
+        stamp = wire.format_timestamp(self.platform.clock.now(), zone)
         fields = {
             "OperatorID": PARTNER,
             "Data": encrypt(data, self.keys),
@@ -82,7 +82,7 @@ def link(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> 
     app = create_app(platform, routers=[platform.tcec.router()])
     with TestClient(app) as client:
         token = platform.tcec.tokens.issue(PARTNER).token
-        found = Link(client, platform, credentials.keys, token, envelope.SeqCounter())
+        found = Link(client, platform, credentials.keys, token, wire.SeqCounter())
         answer = found.push("notification_stationInfo", {"StationInfo": _station(1)})
         assert answer["Ret"] == Ret.OK, answer
         yield found
@@ -237,9 +237,14 @@ def test_data_that_does_not_decrypt_is_a_crypto_error(data: str) -> None:
 @given(
     st.one_of(st.text(max_size=40), JSON_DOCUMENTS.map(json.dumps), st.just("[" * 5000)),
     st.sampled_from(
-        [wire.StationInfoNotice, wire.StationStatusNotice, wire.ChargeOrderInfo, wire.CheckOrders]
+        [
+            model.StationInfoNotice,
+            model.StationStatusNotice,
+            model.ChargeOrderInfo,
+            model.CheckOrders,
+        ]
     ),
 )
 def test_payloads_that_do_not_decode_are_a_payload_error(text: str, kind: type[Any]) -> None:
-    with contextlib.suppress(wire.PayloadError):
-        wire.decode(text, kind)
+    with contextlib.suppress(model.PayloadError):
+        model.decode(text, kind)

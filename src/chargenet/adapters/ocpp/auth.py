@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from chargenet.adapters.ocpp.schemas import V16
+from chargenet.adapters.ocpp.model import V16
 from chargenet.adapters.ocpp.values import wire_time
 from chargenet.core.drivers import AuthStatus, TokenKind, TokenState, authorise
 

@@ -34,11 +34,11 @@ from typing import Any
 import msgspec
 
 from chargenet.adapters.ocpp.auth import local_list_entries
-from chargenet.adapters.ocpp.frames import as_plain
 from chargenet.adapters.ocpp.gateway import OcppGateway
 from chargenet.adapters.ocpp.link import CallFailed
-from chargenet.adapters.ocpp.schemas import V16, V201, SchemaMissing, payload_type
+from chargenet.adapters.ocpp.model import V16, V201, SchemaMissing, payload_type
 from chargenet.adapters.ocpp.values import wire_time
+from chargenet.adapters.ocpp.wire import as_plain
 from chargenet.app.orders import Failure, Order, OrderInvalid, OrderResult, schedule_periods
 from chargenet.core.drivers import TokenState
 from chargenet.core.supervision import OrderKind, OrderOutcome

@@ -38,7 +38,7 @@ from websockets.typing import Subprotocol
 from chargenet.adapters.ocpp.context import GatewayConfig, GatewayStats, Handler
 from chargenet.adapters.ocpp.handlers import HANDLERS
 from chargenet.adapters.ocpp.link import Link
-from chargenet.adapters.ocpp.schemas import VERSIONS
+from chargenet.adapters.ocpp.model import VERSIONS
 from chargenet.app.endpoints import ChargerEndpoint, ChargerEndpoints, SocketRegistry
 from chargenet.app.pipeline import Submitter
 from chargenet.app.settlement import Authoriser

@@ -21,7 +21,7 @@ from chargenet.adapters.ocpp import auth as ocpp_auth
 from chargenet.adapters.ocpp import equipment
 from chargenet.adapters.ocpp import status as ocpp_status
 from chargenet.adapters.ocpp.context import ChargerContext, Handler, Reply
-from chargenet.adapters.ocpp.schemas import V16, V201
+from chargenet.adapters.ocpp.model import V16, V201
 from chargenet.adapters.ocpp.values import (
     Stamp,
     parse_planned_time,

@@ -21,10 +21,10 @@ import msgspec
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from chargenet.adapters.ocpp import frames
+from chargenet.adapters.ocpp import wire
 from chargenet.adapters.ocpp.context import ChargerContext, Handler, Services
-from chargenet.adapters.ocpp.frames import Call, CallError, CallResult, Err, FrameError
-from chargenet.adapters.ocpp.schemas import requires_nothing
+from chargenet.adapters.ocpp.model import requires_nothing
+from chargenet.adapters.ocpp.wire import Call, CallError, CallResult, Err, FrameError
 from chargenet.app.endpoints import ChargerEndpoint
 from chargenet.core.events import Event
 
@@ -109,17 +109,17 @@ class Link(ChargerContext):
         gateway.stats.frames += 1
         try:
             if len(data) > gateway.config.max_frame_bytes:
-                raise frames.unreadable(
+                raise wire.unreadable(
                     data,
                     Err.format(self.version),
                     f"frame of {len(data)} bytes exceeds {gateway.config.max_frame_bytes}",
                 )
-            message = frames.parse(data, self.version)
+            message = wire.parse(data, self.version)
         except FrameError as exc:
             gateway.stats.refused += 1
             gateway.warn(self.charger_id, "refused frame: %s %s", exc.code, exc.description)
             if exc.answer:
-                await self._send(frames.error(exc.message_id, exc.code, exc.description))
+                await self._send(wire.error(exc.message_id, exc.code, exc.description))
             return
         if isinstance(message, Call):
             await self._call(message)
@@ -133,10 +133,10 @@ class Link(ChargerContext):
         try:
             if handler is None:
                 if requires_nothing(self.version, call.action):
-                    await self._send(frames.result(call.message_id, {}))
+                    await self._send(wire.result(call.message_id, {}))
                 else:
                     await self._send(
-                        frames.error(
+                        wire.error(
                             call.message_id, Err.NOT_SUPPORTED, f"{call.action} is not supported"
                         )
                     )
@@ -146,14 +146,14 @@ class Link(ChargerContext):
                 await gateway.submit(reply.events)
             if self.arrived is not None and not await self._recorded():
                 return
-            await self._send(frames.result(call.message_id, reply.payload))
+            await self._send(wire.result(call.message_id, reply.payload))
         except ConnectionClosed:
             raise
         except Exception:
             gateway.stats.failed += 1
             log.exception("%s: %s failed", self.charger_id, call.action)
             await self._send(
-                frames.error(call.message_id, Err.INTERNAL, f"{call.action} could not be handled")
+                wire.error(call.message_id, Err.INTERNAL, f"{call.action} could not be handled")
             )
 
     async def _recorded(self) -> bool:
@@ -197,7 +197,7 @@ class Link(ChargerContext):
                 future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
                 self._pending[message_id] = future
                 try:
-                    await self._send(frames.call(message_id, action, payload))
+                    await self._send(wire.call(message_id, action, payload))
                     answer = await future
                 except ConnectionClosed:
                     raise CallFailed("connection closed") from None
@@ -206,7 +206,7 @@ class Link(ChargerContext):
         if isinstance(answer, CallError):
             raise CallFailed(f"{answer.code}: {answer.description}")
         try:
-            return frames.decode_result(self.version, action, answer.payload)
+            return wire.decode_result(self.version, action, answer.payload)
         except msgspec.ValidationError as exc:
             raise CallFailed(f"invalid {action} answer: {exc}") from None
         except msgspec.DecodeError as exc:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
-from chargenet.adapters.tcec import envelope, wire
+from chargenet.adapters.tcec import model, wire
 from chargenet.adapters.tcec.codes import Ret
 from chargenet.adapters.tcec.crypto import CryptoError
 from chargenet.adapters.tcec.partners import Partner, PartnerDirectory
@@ -47,7 +47,7 @@ class PartnerClient:
         self._http = http
         self._our_id = our_operator_id
         self._clock = clock
-        self._seq = envelope.SeqCounter()
+        self._seq = wire.SeqCounter()
         self._token: tuple[str, datetime] | None = None
         self._token_lock = asyncio.Lock()
 
@@ -84,8 +84,8 @@ class PartnerClient:
             assert partner.outbound_secret is not None
             got = await self._send(
                 "query_token",
-                wire.TokenRequest(OperatorID=self._our_id, OperatorSecret=partner.outbound_secret),
-                wire.TokenAnswer,
+                model.TokenRequest(OperatorID=self._our_id, OperatorSecret=partner.outbound_secret),
+                model.TokenAnswer,
                 None,
                 timeout,
             )
@@ -104,8 +104,8 @@ class PartnerClient:
         partner = await asyncio.to_thread(self._partner)
         keys = partner.outbound_keys
         assert keys is not None and partner.base_url is not None
-        stamp = envelope.format_timestamp(self._clock.now(), partner.zone)
-        body = envelope.build_request(self._our_id, payload, keys, stamp, self._seq.next(stamp))
+        stamp = wire.format_timestamp(self._clock.now(), partner.zone)
+        body = wire.build_request(self._our_id, payload, keys, stamp, self._seq.next(stamp))
         headers = {"Content-Type": "application/json;charset=utf-8"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -117,20 +117,20 @@ class PartnerClient:
         except httpx.HTTPError as exc:
             raise PartnerError(f"{endpoint}: {type(exc).__name__}: {exc}") from exc
         try:
-            reply = msgspec.json.decode(response.content, type=envelope.Reply)
+            reply = msgspec.json.decode(response.content, type=wire.Reply)
         except msgspec.MsgspecError as exc:
             raise PartnerError(
                 f"{endpoint}: HTTP {response.status_code}, not a T/CEC answer"
             ) from exc
-        if reply.Sig and not envelope.reply_signed(reply, keys):
+        if reply.Sig and not wire.reply_signed(reply, keys):
             raise PartnerError(f"{endpoint}: the answer's signature does not match", Ret.SIGNATURE)
         if reply.Ret != Ret.OK:
             raise PartnerError(f"{endpoint}: Ret {reply.Ret} {reply.Msg}", reply.Ret)
         if not reply.Sig:
             raise PartnerError(f"{endpoint}: the answer is not signed", Ret.SIGNATURE)
         try:
-            return wire.decode(envelope.open_data(reply.Data, keys), answer)
-        except (CryptoError, wire.PayloadError) as exc:
+            return model.decode(wire.open_data(reply.Data, keys), answer)
+        except (CryptoError, model.PayloadError) as exc:
             raise PartnerError(f"{endpoint}: {exc}", Ret.PARAMETERS) from exc
 
 

@@ -16,7 +16,7 @@ import json
 import logging
 from typing import Any
 
-from chargenet.adapters.tcec import mapping, wire
+from chargenet.adapters.tcec import inbound, model
 from chargenet.adapters.tcec.client import PartnerError
 from chargenet.adapters.tcec.outward import Charging
 from chargenet.adapters.tcec.partners import Partner, PartnerDirectory, partner_of_id
@@ -79,19 +79,19 @@ class TcecControl:
         connector = None
         if order.target_id != order.charger_id:
             connector = partner.local(order.target_id)
-        payload = wire.SupervisionOrder(
+        payload = model.SupervisionOrder(
             OrderID=order.order_id,
             Kind=order.kind.value,
             EquipmentID=partner.local(order.charger_id) or order.charger_id,
             ConnectorID=connector,
             Reason=order.reason,
-            IssuedTime=mapping.format_time(self._clock.now(), partner.zone),
+            IssuedTime=inbound.format_time(self._clock.now(), partner.zone),
         )
         return NewDelivery(
             delivery_id=stable_id(self.kind, order.order_id),
             kind=self.kind,
             destination=partner.partner_id,
-            payload=json.dumps(wire.to_builtins(payload), ensure_ascii=False),
+            payload=json.dumps(model.to_builtins(payload), ensure_ascii=False),
             ref=order.order_id,
             held=True,
         )
@@ -150,10 +150,10 @@ class TcecControl:
             return OrderResult(
                 OrderOutcome.REJECTED,
                 f"query_equip_auth FailReason {auth.FailReason}",
-                wire.to_builtins(auth),
+                model.to_builtins(auth),
             )
         answer = await self._charging.start(partner, connector, timeout_s)
-        plain = wire.to_builtins(answer)
+        plain = model.to_builtins(answer)
         if answer.SuccStat == 0:
             return OrderResult(
                 OrderOutcome.ACCEPTED,

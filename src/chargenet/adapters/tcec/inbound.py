@@ -1,486 +1,592 @@
-"""chargenet as the platform partners call: the envelope checks, then one handler per
-endpoint. Independent of the web framework (server.py mounts it).
+"""T/CEC 102 payloads → chargenet events (the tables are in docs/tcec.md).
 
-Order of checks (each failure answered with its Ret, logged, nothing stored):
-envelope shape → known partner → Sig (4001) → bearer token (4002; not for query_token)
-→ TimeStamp window and replay (4003) → Data decrypts (4003) → payload shape and codes
-(4003) → the one way in; refusals there are 4004 → unexpected errors 500.
+Mapping checks everything the payload itself can get wrong (codes, ranges, times, ids)
+and raises `BadParameters` naming the field: the envelope answers 4003 and nothing is
+stored. What only state can refuse (an unknown connector) is left to the ingest path.
+
+Each fact carries the key and content digest that make a resent notification map to the
+same event id (see intake.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
+import hashlib
+import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from chargenet.adapters.tcec import codes, envelope, mapping, supervision_data, uplink, wire
-from chargenet.adapters.tcec.codes import Ret
-from chargenet.adapters.tcec.crypto import CryptoError
-from chargenet.adapters.tcec.intake import Intake, IntakeResult
-from chargenet.adapters.tcec.mapping import BadParameters, Sent
-from chargenet.adapters.tcec.partners import Partner, PartnerDirectory
-from chargenet.adapters.tcec.security import ReplayGuard, Tokens
-from chargenet.app.compliance import InterfaceRecorder
-from chargenet.app.interconnect import SettlementQueries
-from chargenet.app.queries import StateQueries
-from chargenet.core.billing import (
-    DifferenceKind,
-    OrderTotals,
-    Tolerance,
-    bill_flags,
-    kwh_to_wh,
-    reconcile,
-    statement_problems,
+from chargenet.adapters.tcec import codes, model
+from chargenet.adapters.tcec.partners import Partner
+from chargenet.adapters.tcec.status import FROM_TCEC, from_tcec
+from chargenet.core.billing import Bill, BilledPeriod, bill_problems, kwh_to_wh
+from chargenet.core.events import (
+    ChargerRegistered,
+    ConnectorStatusChanged,
+    EnergyStatsReported,
+    Event,
+    EventMeta,
+    MeterSampled,
+    SessionBilled,
+    SessionEnded,
+    SessionStarted,
+    SessionUpdated,
+    Source,
+    StationPricesPublished,
+    StationRegistered,
+    StationRetired,
+    event_meta,
 )
-from chargenet.core.events import ChargeOrdersReconciled, Source, event_meta
-from chargenet.core.ids import OperatorId
-from chargenet.kit.clock import Clock
+from chargenet.core.ids import AreaCode, ConnectorId, StationId
+from chargenet.core.money import Money
+from chargenet.core.registry.model import (
+    ChargerRecord,
+    ConnectorRecord,
+    EvseRecord,
+    PowerType,
+    SiteCategory,
+    StationRecord,
+    opening_hours_problems,
+)
+from chargenet.core.status import ConnectorStatus
+from chargenet.core.tariffs import TariffPeriod
+from chargenet.kit.geo import to_wgs84
 from chargenet.kit.ids import stable_id
 from chargenet.kit.timeutil import CLOCK_AHEAD_TOLERANCE, runs_ahead
 
-log = logging.getLogger(__name__)
+PROTOCOL = "tcec"
+MAX_LOCAL_ID = 64
+_LOCAL_ID = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
+_AREA_CODE = re.compile(r"^\d{6}$")
+_HOURS = re.compile(r"(\d{1,2}):(\d{2})\s*[-~至到]\s*(\d{1,2}):(\d{2})")
+_ALL_DAY = ("24小时", "24h", "全天", "00:00-24:00", "0:00-24:00", "00:00-23:59")
 
-MAX_BODY = 4 * 1024 * 1024
-_DECODE_IN_THREAD = 64 * 1024  # larger envelopes are decoded off the event loop
-_KWH = Decimal(1000)
 
-
-class Refused(Exception):
-    """The payload is well-formed but cannot be accepted (Ret 4004)."""
+class BadParameters(ValueError):
+    """A payload field that breaks the standard; answered with Ret 4003."""
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
-    """What goes back: the envelope fields before encryption and signing."""
+class Sent:
+    """When and how a message came: the sender's time, a stamp unique to the message,
+    and our time of receipt."""
 
-    ret: int
-    msg: str
-    payload: Any = None
-
-
-Handler = Callable[[Partner, str, Sent], Awaitable[Any]]
-ChargeListener = Callable[[Partner, str, Any], None]
+    at: datetime
+    stamp: str
+    received_at: datetime
 
 
-class InboundService:
-    def __init__(
-        self,
-        *,
-        directory: PartnerDirectory,
-        tokens: Tokens,
-        replay: ReplayGuard,
-        intake: Intake,
-        settlement: SettlementQueries,
-        clock: Clock,
-        zone: ZoneInfo,
-        recorder: InterfaceRecorder | None = None,
-        queries: StateQueries | None = None,
-        upstream: frozenset[str] = frozenset(),
-        tolerance: Tolerance | None = None,
-    ) -> None:
-        self._tolerance = tolerance or Tolerance()
-        self._directory = directory
-        self._recorder = recorder
-        self._queries = queries
-        self._upstream = upstream
-        self._tokens = tokens
-        self._replay = replay
-        self._intake = intake
-        self._settlement = settlement
-        self._clock = clock
-        self._zone = zone
-        self.charge_listeners: list[ChargeListener] = []
-        # Told of every message a known partner sent, with our answer's Ret (backfill.py).
-        self.message_listeners: list[Callable[[Partner, int], None]] = []
-        self.handlers: dict[str, Handler] = {
-            "query_token": self._query_token,
-            "notification_stationInfo": self._station_info,
-            "notification_stationStatus": self._station_status,
-            "notification_start_charge_result": self._start_result,
-            "notification_equip_charge_status": self._charge_status,
-            "notification_stop_charge_result": self._stop_result,
-            "notification_charge_order_info": self._order_info,
-            "check_charge_orders": self._check_orders,
-            "notification_alarmInfo": self._alarm_info,
-            "notification_eventInfo": self._event_info,
-            "notification_bmsInfo": self._bms_info,
-        }
-        if queries is not None:  # chargenet answering queries (R37, uplink.py)
-            self.handlers.update(
-                {
-                    "query_stations_info": self._query_stations,
-                    "query_station_status": self._query_status,
-                    "query_station_stats": self._query_stats,
-                }
-            )
+@dataclass(frozen=True, slots=True)
+class Fact:
+    event: Event
+    key: str | None = None  # what the fact is about, for recognising resends
+    digest: str | None = None  # its content
 
-    # --- the envelope -------------------------------------------------------------------
 
-    async def handle(self, endpoint: str, body: bytes, authorization: str | None) -> dict[str, Any]:
-        """The answer envelope (JSON-ready) to a request envelope."""
-        if len(body) > MAX_BODY:
-            return envelope.build_reply(Ret.PARAMETERS, "request too large", None, None)
-        try:
-            if len(body) > _DECODE_IN_THREAD:
-                request = await asyncio.to_thread(envelope.decode_request, body)
-            else:
-                request = envelope.decode_request(body)
-        except envelope.EnvelopeError as exc:
-            log.warning("tcec %s: malformed envelope: %s", endpoint, exc)
-            return envelope.build_reply(Ret.PARAMETERS, f"malformed envelope: {exc}", None, None)
-        partner = await asyncio.to_thread(self._directory.get, request.OperatorID)
-        if partner is None:
-            log.warning("tcec %s: unknown OperatorID %r", endpoint, request.OperatorID)
-            return envelope.build_reply(Ret.PARAMETERS, "unknown OperatorID", None, None)
-        answer = await self._checked(partner, endpoint, request, authorization)
-        if answer.ret != Ret.OK:
-            log.warning(
-                "tcec %s from %s: %s %s", endpoint, partner.partner_id, answer.ret, answer.msg
-            )
-        for listener in self.message_listeners:
-            listener(partner, int(answer.ret))
-        if self._recorder is not None:  # every message, accepted or refused (R38 compliance)
-            self._recorder.note(
-                protocol=mapping.PROTOCOL,
-                partner_id=partner.partner_id,
-                operator_id=partner.operator_id,
-                at=self._clock.now(),
-                endpoint=endpoint if endpoint in self.handlers else "(unknown endpoint)",
-                ret=int(answer.ret),
-                reason=answer.msg,
-            )
-        return envelope.build_reply(answer.ret, answer.msg, answer.payload, partner.inbound_keys)
+def digest_of(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:32]
 
-    async def _checked(
-        self, partner: Partner, endpoint: str, request: envelope.Request, authorization: str | None
-    ) -> Answer:
-        handler = self.handlers.get(endpoint)
-        if handler is None:
-            return Answer(Ret.PARAMETERS, f"unknown endpoint {endpoint}")
-        if not envelope.request_signed(request, partner.inbound_keys):
-            return Answer(Ret.SIGNATURE, "signature does not match")
-        if endpoint != "query_token":
-            scheme, _, token = (authorization or "").partition(" ")
-            owner = self._tokens.partner_of(token.strip()) if scheme.lower() == "bearer" else None
-            if owner != partner.partner_id:
-                return Answer(Ret.TOKEN, "token missing, unknown or expired: call query_token")
-        try:
-            sent_at = envelope.parse_timestamp(request.TimeStamp, partner.zone)
-        except envelope.EnvelopeError as exc:
-            return Answer(Ret.PARAMETERS, str(exc))
-        if runs_ahead(sent_at, self._clock.now()):
-            # Whatever time window is configured for the past, a message from the future
-            # would stamp its facts ahead of every honest later one.
-            return Answer(
-                Ret.PARAMETERS,
-                f"TimeStamp {request.TimeStamp} is more than "
-                f"{int(CLOCK_AHEAD_TOLERANCE.total_seconds())} s ahead of our clock",
-            )
-        problem = envelope.seq_problem(request.Seq) or self._replay.check(
-            partner.partner_id, sent_at, request.TimeStamp, request.Seq
+
+def local_id(value: str, field: str) -> str:
+    if not value or len(value) > MAX_LOCAL_ID or not _LOCAL_ID.match(value):
+        raise BadParameters(f"{field} {value!r} must be 1..{MAX_LOCAL_ID} visible ASCII characters")
+    return value
+
+
+def parse_time(text: str, zone: ZoneInfo, field: str) -> datetime:
+    """`yyyy-MM-dd HH:mm:ss` in the partner's wall clock, as UTC."""
+    try:
+        value = datetime.strptime(text.strip().replace("T", " "), "%Y-%m-%d %H:%M:%S").replace(
+            tzinfo=zone
         )
-        if problem:
-            return Answer(Ret.PARAMETERS, problem)
-        try:
-            plain = envelope.open_data(request.Data, partner.inbound_keys)
-        except CryptoError as exc:
-            return Answer(Ret.PARAMETERS, str(exc))
-        sent = Sent(
-            at=sent_at,
-            stamp=f"{request.TimeStamp}{request.Seq}",
-            received_at=self._clock.now(),
+    except ValueError:
+        raise BadParameters(f"{field} {text!r} is not yyyy-MM-dd HH:mm:ss") from None
+    return value.astimezone(UTC)
+
+
+def reported_time(text: str, partner: Partner, sent: Sent, field: str) -> datetime:
+    """A time the partner reports for a fact (a start, a reading, an end), refused when it
+    lies more than `CLOCK_AHEAD_TOLERANCE` ahead of our clock: believed, it would outrank every
+    honest later report (the rule the OCPP gateway applies to chargers' clocks)."""
+    value = parse_time(text, partner.zone, field)
+    if runs_ahead(value, sent.received_at):
+        ahead = int((value - sent.received_at).total_seconds())
+        raise BadParameters(
+            f"{field} {text!r} is {ahead} s ahead of our clock "
+            f"(at most {int(CLOCK_AHEAD_TOLERANCE.total_seconds())} s allowed)"
         )
-        try:
-            return Answer(Ret.OK, "", await handler(partner, plain, sent))
-        except (wire.PayloadError, BadParameters) as exc:
-            return Answer(Ret.PARAMETERS, str(exc)[:500])
-        except Refused as exc:
-            return Answer(Ret.BUSINESS, str(exc)[:500])
-        except Exception:
-            log.exception("tcec %s from %s failed", endpoint, partner.partner_id)
-            return Answer(Ret.SERVER, "server error")
+    return value
 
-    @staticmethod
-    def _refuse_if(result: IntakeResult) -> None:
-        if result.refused:
-            raise Refused("; ".join(result.refused))
 
-    def _tell(self, partner: Partner, seq: str, what: Any) -> None:
-        for listener in self.charge_listeners:
-            listener(partner, seq, what)
+def format_time(value: datetime, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
-    # --- queries chargenet answers (R37) ----------------------------------------------------
 
-    def _operator_of(self, partner: Partner) -> str | None:
-        """None: an upstream platform, which sees every station."""
-        return None if partner.partner_id in self._upstream else partner.operator_id
+def parse_day(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        raise BadParameters(f"{field} {text!r} is not yyyy-MM-dd") from None
 
-    def _station_rows(self, partner: Partner, station_ids: list[str]) -> list[dict[str, Any]]:
-        assert self._queries is not None
-        operator = self._operator_of(partner)
-        rows = []
-        for sid in station_ids:
-            row = self._queries.station(sid)
-            if row is not None and (operator is None or row["operator_id"] == operator):
-                rows.append(row)
-        return rows
 
-    async def _query_stations(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        assert self._queries is not None
-        query = wire.decode(plain, wire.StationsQuery)
-        page, size = uplink.page_of(query)
-        rows, total = await asyncio.to_thread(
-            self._queries.stations,
-            None,
-            self._operator_of(partner),
-            None,
-            None,
-            False,
-            size,
-            (page - 1) * size,
+def _money(value: Decimal | None, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    if not value.is_finite() or value < 0:
+        raise BadParameters(f"{field} {value} must be a non-negative amount")
+    return value
+
+
+def _energy_wh(kwh: Decimal, field: str) -> int:
+    if not kwh.is_finite() or kwh < 0:
+        raise BadParameters(f"{field} {kwh} must be a non-negative energy in kWh")
+    return kwh_to_wh(kwh)
+
+
+def _meta(partner: Partner, sent: Sent, occurred: datetime, *parts: object) -> EventMeta:
+    source = Source(adapter=PROTOCOL, operator_id=partner.operator_id)
+    ident = stable_id(PROTOCOL, partner.partner_id, *parts)
+    return event_meta(ident, source, occurred, sent.received_at)
+
+
+# --- stations -----------------------------------------------------------------------------
+
+
+def opening_hours(text: str | None) -> str:
+    """BusineHours is free text; ranges that can be read are kept, anything else is 24/7
+    (the standard's default: a station is open unless it says otherwise)."""
+    if not text or any(word in text for word in _ALL_DAY):
+        return "24/7"
+    ranges = [f"{int(h1):02d}:{m1}-{int(h2):02d}:{m2}" for h1, m1, h2, m2 in _HOURS.findall(text)]
+    joined = ",".join(ranges)
+    if not ranges or opening_hours_problems(joined):
+        return "24/7"
+    return joined
+
+
+def station_record(partner: Partner, info: model.StationInfo) -> StationRecord:
+    station_id = partner.station_id(local_id(info.StationID, "StationID"))
+    if info.StationType not in codes.STATION_TYPE_ACCESS:
+        raise BadParameters(
+            f"StationType {info.StationType} is not 1, 50, 100, 101, 102, 103 or 255"
         )
-        infos = await asyncio.to_thread(uplink.station_infos, self._queries, list(rows))
-        return {
-            "PageNo": page,
-            "PageCount": uplink.page_count(total, size),
-            "ItemSize": total,
-            "StationInfos": infos,
-        }
+    if info.StationStatus not in {s.value for s in codes.StationStatus}:
+        raise BadParameters(f"StationStatus {info.StationStatus} is not 0, 1, 5, 6 or 50")
+    if info.Construction not in codes.CONSTRUCTION_CATEGORY:
+        raise BadParameters(f"Construction {info.Construction} is not 1..11 or 255")
+    if not _AREA_CODE.match(info.AreaCode):
+        raise BadParameters(f"AreaCode {info.AreaCode!r} is not a 6-digit GB/T 2260 code")
+    lat, lon = float(info.StationLat), float(info.StationLng)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        raise BadParameters(f"StationLat/StationLng {lat},{lon} is not a position")
+    lat, lon = to_wgs84(lat, lon, partner.datum)
+    category = codes.CONSTRUCTION_CATEGORY[info.Construction]
+    if info.StationType in codes.FLEET_STATION_TYPES and category is SiteCategory.OTHER:
+        category = SiteCategory.FLEET_DEPOT
+    record = StationRecord(
+        station_id=station_id,
+        operator_id=partner.operator_id,
+        name=info.StationName.strip(),
+        lat=round(lat, 7),
+        lon=round(lon, 7),
+        category=category,
+        access=codes.STATION_TYPE_ACCESS[info.StationType],
+        area_code=AreaCode(info.AreaCode),
+        address=(info.Address or "").strip()[:300] or None,
+        # ParkNums counts the spaces where a car can park to charge; 0 means unknown.
+        charging_spaces=info.ParkNums or None,
+        opening_hours=opening_hours(info.BusineHours),
+    )
+    problems = record.problems()
+    if problems:
+        raise BadParameters(f"StationInfo {info.StationID}: {'; '.join(problems)}")
+    return record
 
-    async def _query_status(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        assert self._queries is not None
-        query = wire.decode(plain, wire.StationStatusQuery)
-        if not 1 <= len(query.StationIDs) <= uplink.MAX_STATUS_STATIONS:
-            raise BadParameters(f"StationIDs holds 1..{uplink.MAX_STATUS_STATIONS} stations")
-        stations = await asyncio.to_thread(self._station_rows, partner, query.StationIDs)
-        infos = []
-        for station in stations:
-            rows, _ = await asyncio.to_thread(
-                self._queries.connectors,
-                station["station_id"],
-                None,
-                None,
-                None,
-                None,
-                False,
-                5000,
-                0,
-            )
-            infos.append(
-                {
-                    "StationID": station["station_id"],
-                    "ConnectorStatusInfos": [uplink.connector_status(r) for r in rows],
-                }
-            )
-        return {"Total": len(infos), "StationStatusInfos": infos}
 
-    async def _query_stats(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        assert self._queries is not None
-        query = wire.decode(plain, wire.StatsQuery)
-        start, end = uplink.stats_span(query, partner.zone)
-        found = await asyncio.to_thread(self._station_rows, partner, [query.StationID])
-        if not found:
-            raise Refused(f"no station {query.StationID}")
-        energy = await asyncio.to_thread(
-            self._settlement.station_energy, query.StationID, start, end
-        )
-        chargers: dict[str, list[dict[str, Any]]] = {}
-        for connector_id, charger_id, wh in energy:
-            chargers.setdefault(charger_id, []).append(
-                {"ConnectorID": connector_id, "ConnectorElectricity": Decimal(wh) / _KWH}
-            )
-        return {
-            "StationStats": {
-                "StationID": query.StationID,
-                "StartTime": query.StartTime,
-                "EndTime": query.EndTime,
-                "StationElectricity": sum((Decimal(wh) for _, _, wh in energy), Decimal(0)) / _KWH,
-                "EquipmentStatsInfos": [
-                    {
-                        "EquipmentID": cid,
-                        "EquipmentElectricity": sum(
-                            (c["ConnectorElectricity"] for c in cons), Decimal(0)
-                        ),
-                        "ConnectorStatsInfos": cons,
-                    }
-                    for cid, cons in sorted(chargers.items())
-                ],
-            }
-        }
+def _connector(partner: Partner, equipment: model.EquipmentInfo, n: int) -> EvseRecord:
+    info = equipment.ConnectorInfos[n]
+    where = f"EquipmentInfo {equipment.EquipmentID} ConnectorInfos[{n}]"
+    if info.ConnectorType not in codes.CONNECTOR_TYPE:
+        raise BadParameters(f"{where}.ConnectorType {info.ConnectorType} is not 1..6")
+    standard, power_type = codes.CONNECTOR_TYPE[info.ConnectorType]
+    if info.ConnectorType in (5, 6) and equipment.EquipmentType == codes.EquipmentType.DC:
+        power_type = PowerType.DC
+    if not info.Power.is_finite() or info.Power <= 0:
+        raise BadParameters(f"{where}.Power {info.Power} must be more than 0 kW")
+    local = local_id(info.ConnectorID, f"{where}.ConnectorID")
+    connector = ConnectorRecord(
+        connector_no=1,
+        standard=standard,
+        power_type=power_type,
+        max_power_w=int((info.Power * 1000).to_integral_value()),
+        connector_id=partner.connector_id(local),
+        max_voltage_v=info.VoltageUpperLimits or None,
+        max_current_a=info.Current or None,
+    )
+    # Each T/CEC connector charges on its own: one EVSE per connector.
+    return EvseRecord(evse_no=n + 1, connectors=(connector,), evse_uid=local)
 
-    # --- endpoints ------------------------------------------------------------------------
 
-    async def _query_token(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        request = wire.decode(plain, wire.TokenRequest)
-        if request.OperatorID != partner.partner_id:
-            failure = codes.TokenFailure.UNKNOWN_OPERATOR
-        elif not await asyncio.to_thread(partner.secret_matches, request.OperatorSecret):
-            failure = codes.TokenFailure.WRONG_SECRET
-        else:
-            issued = self._tokens.issue(partner.partner_id)
-            return wire.TokenAnswer(
-                OperatorID=partner.partner_id,
-                SuccStat=0,
-                FailReason=0,
-                AccessToken=issued.token,
-                TokenAvailableTime=issued.ttl_s,
-            )
-        log.warning("tcec query_token from %s refused: %s", partner.partner_id, failure.name)
-        return wire.TokenAnswer(OperatorID=partner.partner_id, SuccStat=1, FailReason=failure)
+def charger_record(
+    partner: Partner, station: StationRecord, equipment: model.EquipmentInfo
+) -> ChargerRecord:
+    local = local_id(equipment.EquipmentID, "EquipmentID")
+    if equipment.EquipmentType not in {t.value for t in codes.EquipmentType}:
+        raise BadParameters(f"EquipmentInfo {local}: EquipmentType {equipment.EquipmentType}")
+    if not equipment.ConnectorInfos:
+        raise BadParameters(f"EquipmentInfo {local} lists no ConnectorInfos")
+    record = ChargerRecord(
+        charger_id=partner.charger_id(local),
+        station_id=station.station_id,
+        evses=tuple(
+            _connector(partner, equipment, n) for n in range(len(equipment.ConnectorInfos))
+        ),
+        vendor=(equipment.ManufacturerName or equipment.ManufacturerID or None),
+        model=equipment.EquipmentModel or None,
+        protocol=PROTOCOL,
+    )
+    problems = record.problems()
+    if problems:
+        raise BadParameters(f"EquipmentInfo {local}: {'; '.join(problems)}")
+    return record
 
-    async def _station_info(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        notice = wire.decode(plain, wire.StationInfoNotice)
-        self._refuse_if(await self._intake.station(partner, notice.StationInfo, sent))
-        return wire.NoticeAnswer(Status=0)
 
-    async def _station_status(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        notice = wire.decode(plain, wire.StationStatusNotice)
-        fact = mapping.connector_status_fact(partner, notice.ConnectorStatusInfo, sent)
-        parking = supervision_data.parking_fact(partner, notice.ConnectorStatusInfo, sent)
-        facts = [fact] if parking is None else [fact, parking]
-        self._refuse_if(await self._intake.submit(partner, facts))
-        return wire.NoticeAnswer(Status=0)
-
-    async def _alarm_info(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        notice = wire.decode(plain, wire.AlarmNotice)
-        facts = supervision_data.alarm_facts(partner, notice, sent)
-        self._refuse_if(await self._intake.submit(partner, facts))
-        return wire.NoticeAnswer(Status=0)
-
-    async def _event_info(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        notice = wire.decode(plain, wire.EventNotice)
-        facts = supervision_data.event_facts(partner, notice, sent)
-        self._refuse_if(await self._intake.submit(partner, facts))
-        return wire.NoticeAnswer(Status=0)
-
-    async def _bms_info(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        notice = wire.decode(plain, wire.BmsNotice)
-        facts = supervision_data.bms_facts(partner, notice, sent)
-        if notice.Status is not None:
-            status = wire.ConnectorStatusInfo(ConnectorID=notice.ConnectorID, Status=notice.Status)
-            facts.insert(0, mapping.connector_status_fact(partner, status, sent))
-        self._refuse_if(await self._intake.submit(partner, facts))
-        return wire.NoticeAnswer(Status=0)
-
-    async def _start_result(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        result = wire.decode(plain, wire.StartChargeResult)
-        self._refuse_if(
-            await self._intake.submit(partner, mapping.start_result_facts(partner, result, sent))
-        )
-        self._tell(partner, result.StartChargeSeq, result)
-        return wire.ChargeResultAnswer(StartChargeSeq=result.StartChargeSeq, SuccStat=0)
-
-    async def _charge_status(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        snapshot = wire.decode(plain, wire.ChargingSnapshot)
-        self._refuse_if(
-            await self._intake.submit(partner, mapping.snapshot_facts(partner, snapshot, sent))
-        )
-        return wire.SnapshotAnswer(StartChargeSeq=snapshot.StartChargeSeq, SuccStat=0)
-
-    async def _stop_result(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        result = wire.decode(plain, wire.StopChargeResult)
-        mapping.local_id(result.StartChargeSeq, "StartChargeSeq")
-        self._tell(partner, result.StartChargeSeq, result)
-        return wire.ChargeResultAnswer(StartChargeSeq=result.StartChargeSeq, SuccStat=0)
-
-    async def _order_info(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        order = wire.decode(plain, wire.ChargeOrderInfo)
-        facts = mapping.order_facts(partner, order, sent)
-        self._refuse_if(await self._intake.submit(partner, facts))
-        # The bill is kept either way; one that disagrees with itself is disputed (R31).
-        disputed = bool(bill_flags(mapping.bill_of(partner, order)))
-        self._tell(partner, order.StartChargeSeq, order)
-        return wire.OrderInfoAnswer(
-            StartChargeSeq=order.StartChargeSeq,
-            ConnectorID=order.ConnectorID,
-            ConfirmResult=1 if disputed else 0,
-        )
-
-    async def _check_orders(self, partner: Partner, plain: str, sent: Sent) -> Any:
-        check = wire.decode(plain, wire.CheckOrders)
-        reference = mapping.local_id(check.CheckOrderSeq, "CheckOrderSeq")
-        start = mapping.parse_time(check.StartTime, partner.zone, "StartTime")
-        end = mapping.parse_time(check.EndTime, partner.zone, "EndTime")
-        if end < start:
-            raise BadParameters("EndTime is before StartTime")
-        stated = [
-            OrderTotals(
-                order_id=partner.session_id(mapping.local_id(o.StartChargeSeq, "StartChargeSeq")),
-                energy_wh=kwh_to_wh(o.TotalPower),
-                amount=o.TotalMoney,
-            )
-            for o in check.ChargeOrders
-        ]
-        problems = statement_problems(
-            stated, check.OrderCount, kwh_to_wh(check.TotalOrderPower), check.TotalOrderMoney
-        )
-        if problems:
-            raise BadParameters("; ".join(problems))
-        recorded = await asyncio.to_thread(
-            self._settlement.recorded_orders,
-            partner.operator_id,
-            partner.prefix,
-            (start, end),
-            [o.order_id for o in stated],
-        )
-        differences = reconcile(stated, recorded, (start, end), self._tolerance)
-        in_period = [o for o in recorded if o.ended_at is not None and start <= o.ended_at <= end]
-        event = ChargeOrdersReconciled(
-            **event_meta(
-                stable_id(mapping.PROTOCOL, partner.partner_id, "check", reference, sent.stamp),
-                Source(adapter=mapping.PROTOCOL, operator_id=partner.operator_id),
-                sent.at,
-                sent.received_at,
+def station_facts(partner: Partner, info: model.StationInfo, sent: Sent) -> list[Fact]:
+    """A StationInfo as events. StationStatus decides the station's life:
+    50 in use, 0 unknown → registered with its chargers; 6 maintenance → also every
+    connector unavailable; 1 under construction → the station without chargers (not yet
+    piles in service); 5 closed → registered, then retired with its chargers."""
+    station = station_record(partner, info)
+    chargers = [charger_record(partner, station, e) for e in info.EquipmentInfos]
+    status = codes.StationStatus(info.StationStatus)
+    local = info.StationID
+    station_digest = digest_of(station, status)
+    facts = [
+        Fact(
+            StationRegistered(
+                **_meta(partner, sent, sent.at, "station", local, station_digest, sent.stamp),
+                station=station,
             ),
-            reconciliation_id=partner.prefix + reference,
-            operator_id=OperatorId(partner.operator_id),
-            period_start=start,
-            period_end=end,
-            stated_orders=check.OrderCount,
-            stated_energy_wh=kwh_to_wh(check.TotalOrderPower),
-            stated_amount=check.TotalOrderMoney,
-            recorded_orders=len(in_period),
-            recorded_energy_wh=sum(o.energy_wh or 0 for o in in_period),
-            recorded_amount=sum((o.amount or Decimal(0) for o in in_period), Decimal(0)),
-            differences=tuple(differences),
+            key=f"station:{local}",
+            digest=station_digest,
         )
-        [outcome] = await self._intake.pipeline.submit([event])
-        if not outcome.ok:
-            raise Refused(f"the reconciliation could not be recorded: {outcome.reason}")
-        disputes = [
-            wire.DisputeOrder(
-                StartChargeSeq=partner.local(d.order_id) or d.order_id,
-                TotalPower=Decimal(
-                    d.stated_energy_wh
-                    if d.stated_energy_wh is not None
-                    else d.recorded_energy_wh or 0
+    ]
+    if status is not codes.StationStatus.BUILDING:
+        for charger in chargers:
+            # The station's status is part of the charger's digest: coming back from
+            # closed re-registers chargers that closing retired.
+            digest = digest_of(charger, status)
+            facts.append(
+                Fact(
+                    ChargerRegistered(
+                        **_meta(
+                            partner,
+                            sent,
+                            sent.at,
+                            "charger",
+                            charger.charger_id,
+                            digest,
+                            sent.stamp,
+                        ),
+                        charger=charger,
+                    ),
+                    key=f"charger:{charger.charger_id}",
+                    digest=digest,
                 )
-                / _KWH,
-                TotalMoney=(d.stated_amount if d.stated_amount is not None else d.recorded_amount)
-                or Decimal(0),
-                DisputeReason=_DISPUTE_REASON[d.kind],
             )
-            for d in differences
-        ]
-        return wire.CheckOrdersAnswer(
-            CheckOrderSeq=check.CheckOrderSeq,
-            StartTime=check.StartTime,
-            EndTime=check.EndTime,
-            TotalDisputeOrder=len(disputes),
-            TotalDisputePower=sum((d.TotalPower for d in disputes), Decimal(0)),
-            TotalDisputeMoney=sum((d.TotalMoney for d in disputes), Decimal(0)),
-            DisputeOrders=disputes,
+    if status is codes.StationStatus.MAINTENANCE:
+        for charger in chargers:
+            for connector_id, _, _ in charger.connector_ids():
+                facts.append(
+                    status_fact(
+                        partner,
+                        connector_id,
+                        ConnectorStatus.UNAVAILABLE,
+                        sent,
+                        info="station under maintenance (StationStatus 6)",
+                    )
+                )
+    if status is codes.StationStatus.CLOSED:
+        facts.append(
+            Fact(
+                StationRetired(
+                    **_meta(partner, sent, sent.at, "retired", local, station_digest, sent.stamp),
+                    station_id=station.station_id,
+                    reason="closed (StationStatus 5)",
+                ),
+                key=f"retired:{local}",
+                digest=station_digest,
+            )
         )
+    fees = [
+        (info.ElectricityFee or "").strip(),
+        (info.ServiceFee or "").strip(),
+        (info.ParkFee or "").strip(),
+    ]
+    if any(fees):
+        digest = digest_of(*fees)
+        facts.append(
+            Fact(
+                StationPricesPublished(
+                    **_meta(partner, sent, sent.at, "fees", local, digest, sent.stamp),
+                    station_id=station.station_id,
+                    electricity_fee=fees[0][:2000],
+                    service_fee=fees[1][:2000],
+                    parking_fee=fees[2][:2000],
+                ),
+                key=f"fees:{local}",
+                digest=digest,
+            )
+        )
+    return facts
 
 
-_DISPUTE_REASON = {
-    DifferenceKind.MISSING: codes.DisputeReason.NOT_FOUND,
-    DifferenceKind.AMOUNT: codes.DisputeReason.AMOUNT,
-    DifferenceKind.ENERGY: codes.DisputeReason.ENERGY,
-    DifferenceKind.AMOUNT_AND_ENERGY: codes.DisputeReason.AMOUNT_AND_ENERGY,
-    DifferenceKind.EXTRA: codes.DisputeReason.NOT_STATED,
-}
+def charger_ids(facts: Sequence[Fact]) -> set[str]:
+    return {f.event.charger.charger_id for f in facts if isinstance(f.event, ChargerRegistered)}
+
+
+# --- status -------------------------------------------------------------------------------
+
+
+def status_fact(
+    partner: Partner,
+    connector_id: ConnectorId,
+    status: ConnectorStatus,
+    sent: Sent,
+    info: str | None = None,
+) -> Fact:
+    digest = digest_of(status, info)
+    return Fact(
+        ConnectorStatusChanged(
+            **_meta(partner, sent, sent.at, "status", connector_id, digest, sent.stamp),
+            connector_id=connector_id,
+            status=status,
+            info=info,
+        ),
+        key=f"status:{connector_id}",
+        digest=digest,
+    )
+
+
+def connector_status_fact(partner: Partner, info: model.ConnectorStatusInfo, sent: Sent) -> Fact:
+    local = local_id(info.ConnectorID, "ConnectorID")
+    if info.Status not in FROM_TCEC:
+        raise BadParameters(f"Status {info.Status} of {local} is not 0, 1, 2, 3, 4 or 255")
+    return status_fact(partner, partner.connector_id(local), from_tcec(info.Status), sent)
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+def _charge_seq(value: str) -> str:
+    return local_id(value, "StartChargeSeq")
+
+
+def session_started_fact(
+    partner: Partner, seq: str, connector_local: str, started: datetime, sent: Sent
+) -> Fact:
+    return Fact(
+        SessionStarted(
+            **_meta(partner, sent, started, "session", seq, "started"),
+            session_id=partner.session_id(seq),
+            connector_id=partner.connector_id(connector_local),
+        )
+    )
+
+
+def start_result_facts(partner: Partner, result: model.StartChargeResult, sent: Sent) -> list[Fact]:
+    seq = _charge_seq(result.StartChargeSeq)
+    connector = local_id(result.ConnectorID, "ConnectorID")
+    if result.StartChargeSeqStat not in {s.value for s in codes.ChargeState}:
+        raise BadParameters(f"StartChargeSeqStat {result.StartChargeSeqStat} is not 1..5")
+    started = reported_time(result.StartTime, partner, sent, "StartTime")
+    if result.StartChargeSeqStat in (codes.ChargeState.STARTING, codes.ChargeState.CHARGING):
+        return [session_started_fact(partner, seq, connector, started, sent)]
+    return []
+
+
+def _phase_power(snapshot: model.ChargingSnapshot) -> int | None:
+    """Power from each phase's voltage × current (DC sends phase A only)."""
+    total = 0.0
+    for v, i in (
+        (snapshot.VoltageA, snapshot.CurrentA),
+        (snapshot.VoltageB, snapshot.CurrentB),
+        (snapshot.VoltageC, snapshot.CurrentC),
+    ):
+        if v is not None and i is not None and v > 0 and i > 0:
+            total += v * i
+    if not math.isfinite(total):  # 1e308 V × 400 A: no power at all, and round() would raise
+        raise BadParameters("Voltage × Current is past any real power")
+    return round(total) if total else None
+
+
+def snapshot_facts(partner: Partner, snapshot: model.ChargingSnapshot, sent: Sent) -> list[Fact]:
+    seq = _charge_seq(snapshot.StartChargeSeq)
+    connector = local_id(snapshot.ConnectorID, "ConnectorID")
+    if snapshot.StartChargeSeqStat not in {s.value for s in codes.ChargeState}:
+        raise BadParameters(f"StartChargeSeqStat {snapshot.StartChargeSeqStat} is not 1..5")
+    if snapshot.ConnectorStatus not in FROM_TCEC:
+        raise BadParameters(f"ConnectorStatus {snapshot.ConnectorStatus} is not a T/CEC status")
+    if snapshot.Soc is not None and not 0 <= snapshot.Soc <= 100:
+        raise BadParameters(f"Soc {snapshot.Soc} is not 0..100")
+    started = reported_time(snapshot.StartTime, partner, sent, "StartTime")
+    read_at = (
+        reported_time(snapshot.EndTime, partner, sent, "EndTime") if snapshot.EndTime else sent.at
+    )
+    energy = _energy_wh(snapshot.TotalPower, "TotalPower")
+    total = _money(snapshot.TotalMoney, "TotalMoney")
+    session_id = partner.session_id(seq)
+    connector_id = partner.connector_id(connector)
+    reading = ("snapshot", seq, read_at.isoformat(), energy)
+    facts = [
+        session_started_fact(partner, seq, connector, started, sent),
+        status_fact(partner, connector_id, from_tcec(snapshot.ConnectorStatus), sent),
+        Fact(
+            MeterSampled(
+                **_meta(partner, sent, read_at, *reading, "meter"),
+                connector_id=connector_id,
+                session_id=session_id,
+                power_w=_phase_power(snapshot),
+                current_a=snapshot.CurrentA,
+                voltage_v=snapshot.VoltageA,
+                soc_percent=snapshot.Soc,
+            )
+        ),
+        Fact(
+            SessionUpdated(
+                **_meta(partner, sent, read_at, *reading, "session"),
+                session_id=session_id,
+                energy_wh=energy,
+                cost=Money(total) if total is not None else None,
+            )
+        ),
+    ]
+    return facts
+
+
+def bill_of(partner: Partner, order: model.ChargeOrderInfo) -> Bill:
+    periods = []
+    for n, detail in enumerate(order.ChargeDetails):
+        where = f"ChargeDetails[{n}]"
+        periods.append(
+            BilledPeriod(
+                start=parse_time(detail.DetailStartTime, partner.zone, f"{where}.DetailStartTime"),
+                end=parse_time(detail.DetailEndTime, partner.zone, f"{where}.DetailEndTime"),
+                energy_wh=_energy_wh(detail.DetailPower, f"{where}.DetailPower"),
+                energy_price=_money(detail.ElecPrice, f"{where}.ElecPrice") or Decimal(0),
+                service_price=_money(detail.ServicePrice, f"{where}.ServicePrice") or Decimal(0),
+                energy_amount=_money(detail.DetailElecMoney, f"{where}.DetailElecMoney")
+                or Decimal(0),
+                service_amount=_money(detail.DetailServiceMoney, f"{where}.DetailServiceMoney")
+                or Decimal(0),
+            )
+        )
+    return Bill(
+        energy_wh=_energy_wh(order.TotalPower, "TotalPower"),
+        energy_amount=_money(order.TotalElecMoney, "TotalElecMoney") or Decimal(0),
+        service_amount=_money(order.TotalServiceMoney, "TotalServiceMoney") or Decimal(0),
+        total=_money(order.TotalMoney, "TotalMoney") or Decimal(0),
+        periods=tuple(periods),
+    )
+
+
+def order_facts(partner: Partner, order: model.ChargeOrderInfo, sent: Sent) -> list[Fact]:
+    seq = _charge_seq(order.StartChargeSeq)
+    connector = local_id(order.ConnectorID, "ConnectorID")
+    started = reported_time(order.StartTime, partner, sent, "StartTime")
+    ended = reported_time(order.EndTime, partner, sent, "EndTime")
+    if ended < started:
+        raise BadParameters("EndTime is before StartTime")
+    for n, detail in enumerate(order.ChargeDetails):
+        reported_time(detail.DetailEndTime, partner, sent, f"ChargeDetails[{n}].DetailEndTime")
+    bill = bill_of(partner, order)
+    problems = bill_problems(bill)
+    if problems:
+        raise BadParameters("; ".join(problems))
+    session_id = partner.session_id(seq)
+    digest = digest_of(bill)
+    return [
+        session_started_fact(partner, seq, connector, started, sent),
+        Fact(
+            SessionEnded(
+                **_meta(partner, sent, ended, "session", seq, "ended"),
+                session_id=session_id,
+                energy_wh=bill.energy_wh,
+                stop_reason=codes.stop_reason_text(order.StopReason),
+                cost=Money(bill.total),
+            )
+        ),
+        Fact(
+            SessionBilled(
+                **_meta(partner, sent, ended, "session", seq, "billed", digest),
+                session_id=session_id,
+                bill=bill,
+            )
+        ),
+    ]
+
+
+# --- tariffs and statistics ---------------------------------------------------------------
+
+
+def policy_fact(
+    partner: Partner, station_id: str, connector_local: str, answer: model.PolicyAnswer, sent: Sent
+) -> Fact:
+    periods = []
+    for n, info in enumerate(answer.PolicyInfos):
+        text = info.StartTime.strip()
+        if not re.match(r"^\d{6}$", text):
+            raise BadParameters(f"PolicyInfos[{n}].StartTime {text!r} is not HHmmss")
+        try:
+            start = time(int(text[:2]), int(text[2:4]), int(text[4:]))
+        except ValueError:
+            raise BadParameters(f"PolicyInfos[{n}].StartTime {text!r} is not a time") from None
+        periods.append(
+            TariffPeriod(
+                start=start,
+                energy_price=_money(info.ElecPrice, f"PolicyInfos[{n}].ElecPrice") or Decimal(0),
+                service_price=_money(info.ServicePrice, f"PolicyInfos[{n}].ServicePrice")
+                or Decimal(0),
+            )
+        )
+    connector_id = partner.connector_id(connector_local)
+    digest = digest_of(*periods)
+    return Fact(
+        StationPricesPublished(
+            **_meta(partner, sent, sent.at, "policy", connector_id, digest, sent.stamp),
+            station_id=StationId(station_id),
+            connector_id=connector_id,
+            periods=tuple(periods),
+        ),
+        key=f"policy:{connector_id}",
+        digest=digest,
+    )
+
+
+def stats_fact(partner: Partner, stats: model.StationStats, sent: Sent) -> Fact:
+    local = local_id(stats.StationID, "StationID")
+    day_from = parse_day(stats.StartTime, "StartTime")
+    day_to = parse_day(stats.EndTime, "EndTime")
+    per_connector = [
+        (
+            partner.connector_id(local_id(c.ConnectorID, "ConnectorID")),
+            _energy_wh(c.ConnectorElectricity, "ConnectorElectricity"),
+        )
+        for e in stats.EquipmentStatsInfos
+        for c in e.ConnectorStatsInfos
+    ]
+    energy = _energy_wh(stats.StationElectricity, "StationElectricity")
+    digest = digest_of(energy, *per_connector)
+    return Fact(
+        EnergyStatsReported(
+            **_meta(partner, sent, sent.at, "stats", local, day_from, day_to, digest),
+            station_id=partner.station_id(local),
+            day_from=day_from,
+            day_to=day_to,
+            energy_wh=energy,
+            connectors=tuple(per_connector),
+        )
+    )

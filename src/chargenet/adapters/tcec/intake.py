@@ -17,8 +17,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from chargenet.adapters.tcec import mapping, wire
-from chargenet.adapters.tcec.mapping import Fact, Sent
+from chargenet.adapters.tcec import inbound, model
+from chargenet.adapters.tcec.inbound import Fact, Sent
 from chargenet.adapters.tcec.partners import Partner
 from chargenet.app.ingest import Disposition
 from chargenet.app.pipeline import IngestPipeline
@@ -110,21 +110,21 @@ class Intake:
         return result
 
     async def station(
-        self, partner: Partner, info: wire.StationInfo, sent: Sent, *, skip_unchanged: bool = False
+        self, partner: Partner, info: model.StationInfo, sent: Sent, *, skip_unchanged: bool = False
     ) -> IntakeResult:
-        facts = mapping.station_facts(partner, info, sent)
+        facts = inbound.station_facts(partner, info, sent)
         facts += await self._vanished_chargers(partner, info, facts, sent)
         return await self.submit(partner, facts, skip_unchanged=skip_unchanged)
 
     async def _vanished_chargers(
-        self, partner: Partner, info: wire.StationInfo, facts: list[Fact], sent: Sent
+        self, partner: Partner, info: model.StationInfo, facts: list[Fact], sent: Sent
     ) -> list[Fact]:
         """Chargers a station no longer lists are retired (history keeps them)."""
         station_id = partner.station_id(info.StationID)
         rows, _ = await asyncio.to_thread(
             self._queries.chargers, station_id, None, None, False, 1000, 0
         )
-        listed = mapping.charger_ids(facts)
+        listed = inbound.charger_ids(facts)
         gone = [r["charger_id"] for r in rows if r["charger_id"] not in listed]
         for cid in gone:  # listed again later, it must be registered again
             self.memory.forget(partner.partner_id, f"charger:{cid}")
@@ -132,7 +132,7 @@ class Intake:
             Fact(
                 ChargerRetired(
                     **event_meta(
-                        stable_id(mapping.PROTOCOL, partner.partner_id, "gone", cid, sent.stamp),
+                        stable_id(inbound.PROTOCOL, partner.partner_id, "gone", cid, sent.stamp),
                         facts[0].event.source,
                         sent.at,
                         sent.received_at,

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from chargenet.adapters.tcec import mapping, supervision_data, wire
+from chargenet.adapters.tcec import inbound, model, supervision_data
 from chargenet.adapters.tcec.client import Clients, PartnerError
+from chargenet.adapters.tcec.inbound import BadParameters, Sent
 from chargenet.adapters.tcec.intake import Intake, IntakeResult
-from chargenet.adapters.tcec.mapping import BadParameters, Sent
 from chargenet.adapters.tcec.partners import Partner, PartnerDirectory
 from chargenet.app.interconnect import PartnerStore, SettlementQueries
 from chargenet.app.queries import StateQueries
@@ -96,12 +96,12 @@ class Puller:
         result = IntakeResult()
         page = 1
         while True:
-            query = wire.StationsQuery(
+            query = model.StationsQuery(
                 PageNo=page,
                 PageSize=self.page_size,
-                LastQueryTime=mapping.format_time(since, partner.zone) if since else None,
+                LastQueryTime=inbound.format_time(since, partner.zone) if since else None,
             )
-            answer = await client.call("query_stations_info", query, wire.StationsPage)
+            answer = await client.call("query_stations_info", query, model.StationsPage)
             sent = self._sent()
             for info in answer.StationInfos:
                 try:
@@ -140,15 +140,15 @@ class Puller:
             chunk = locals_[start : start + STATUS_QUERY_LIMIT]
             answer = await client.call(
                 "query_station_status",
-                wire.StationStatusQuery(StationIDs=chunk),
-                wire.StationStatusAnswer,
+                model.StationStatusQuery(StationIDs=chunk),
+                model.StationStatusAnswer,
             )
             sent = self._sent()
             facts = []
             for station in answer.StationStatusInfos:
                 for info in station.ConnectorStatusInfos:
                     try:
-                        facts.append(mapping.connector_status_fact(partner, info, sent))
+                        facts.append(inbound.connector_status_fact(partner, info, sent))
                         parking = supervision_data.parking_fact(partner, info, sent)
                         if parking is not None:
                             facts.append(parking)
@@ -169,16 +169,16 @@ class Puller:
         result = IntakeResult()
         answer = await self._clients.for_partner(partner.partner_id).call(
             "query_equip_business_policy",
-            wire.PolicyQuery(
+            model.PolicyQuery(
                 EquipBizSeq=business_seq(self._our_id, self._clock), ConnectorID=connector
             ),
-            wire.PolicyAnswer,
+            model.PolicyAnswer,
         )
         if answer.SuccStat != 0:
             result.refused.append(f"policy of {connector}: FailReason {answer.FailReason}")
             return result
         try:
-            fact = mapping.policy_fact(partner, station_id, connector, answer, self._sent())
+            fact = inbound.policy_fact(partner, station_id, connector, answer, self._sent())
         except BadParameters as exc:
             result.refused.append(str(exc))
             return result
@@ -288,13 +288,13 @@ class Puller:
     ) -> IntakeResult:
         answer = await self._clients.for_partner(partner.partner_id).call(
             "query_station_stats",
-            wire.StatsQuery(
+            model.StatsQuery(
                 StationID=local, StartTime=day_from.isoformat(), EndTime=day_to.isoformat()
             ),
-            wire.StatsAnswer,
+            model.StatsAnswer,
         )
         try:
-            fact = mapping.stats_fact(partner, answer.StationStats, self._sent())
+            fact = inbound.stats_fact(partner, answer.StationStats, self._sent())
         except BadParameters as exc:
             return IntakeResult(refused=[str(exc)])
         return await self._intake.submit(partner, [fact])
@@ -381,24 +381,24 @@ class Charging:
         finally:
             self._waiting.pop((partner.partner_id, seq, kind), None)
 
-    async def authorise(self, partner: Partner, connector: str) -> wire.EquipAuthAnswer:
+    async def authorise(self, partner: Partner, connector: str) -> model.EquipAuthAnswer:
         return await self._clients.for_partner(partner.partner_id).call(
             "query_equip_auth",
-            wire.EquipAuthQuery(
+            model.EquipAuthQuery(
                 EquipAuthSeq=business_seq(self._our_id, self._clock), ConnectorID=connector
             ),
-            wire.EquipAuthAnswer,
+            model.EquipAuthAnswer,
         )
 
     async def start(
         self, partner: Partner, connector: str, timeout_s: float = 10.0
-    ) -> wire.StartChargeAnswer:
+    ) -> model.StartChargeAnswer:
         return await self._clients.for_partner(partner.partner_id).call(
             "query_start_charge",
-            wire.StartChargeQuery(
+            model.StartChargeQuery(
                 StartChargeSeq=business_seq(self._our_id, self._clock), ConnectorID=connector
             ),
-            wire.StartChargeAnswer,
+            model.StartChargeAnswer,
             timeout=timeout_s,
         )
 
@@ -406,19 +406,19 @@ class Charging:
         """query_equip_charge_status, recorded like a pushed snapshot."""
         snapshot = await self._clients.for_partner(partner.partner_id).call(
             "query_equip_charge_status",
-            wire.ChargeStatusQuery(StartChargeSeq=seq),
-            wire.ChargingSnapshot,
+            model.ChargeStatusQuery(StartChargeSeq=seq),
+            model.ChargingSnapshot,
         )
         now = self._clock.now()
         sent = Sent(at=now, stamp=f"status:{now.isoformat()}", received_at=now)
-        return await self._intake.submit(partner, mapping.snapshot_facts(partner, snapshot, sent))
+        return await self._intake.submit(partner, inbound.snapshot_facts(partner, snapshot, sent))
 
     async def stop(
         self, partner: Partner, seq: str, connector: str, timeout_s: float = 10.0
-    ) -> wire.StopChargeAnswer:
+    ) -> model.StopChargeAnswer:
         return await self._clients.for_partner(partner.partner_id).call(
             "query_stop_charge",
-            wire.StopChargeQuery(StartChargeSeq=seq, ConnectorID=connector),
-            wire.StopChargeAnswer,
+            model.StopChargeQuery(StartChargeSeq=seq, ConnectorID=connector),
+            model.StopChargeAnswer,
             timeout=timeout_s,
         )

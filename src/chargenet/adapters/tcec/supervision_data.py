@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from chargenet.adapters.tcec import codes, wire
-from chargenet.adapters.tcec.mapping import (
+from chargenet.adapters.tcec import codes, model
+from chargenet.adapters.tcec.inbound import (
     BadParameters,
     Fact,
     Sent,
@@ -41,7 +41,7 @@ def _number(value: Decimal | None) -> float | None:
     return float(value)
 
 
-def parking_fact(partner: Partner, info: wire.ConnectorStatusInfo, sent: Sent) -> Fact | None:
+def parking_fact(partner: Partner, info: model.ConnectorStatusInfo, sent: Sent) -> Fact | None:
     """ParkStatus / LockStatus of a status report, when it states either."""
     if info.ParkStatus is None and info.LockStatus is None:
         return None
@@ -71,7 +71,7 @@ def parking_fact(partner: Partner, info: wire.ConnectorStatusInfo, sent: Sent) -
 
 
 def _battery(
-    partner: Partner, connector_local: str, bms: wire.BmsInfo, sent: Sent, *parts: object
+    partner: Partner, connector_local: str, bms: model.BmsInfo, sent: Sent, *parts: object
 ) -> BatteryReported:
     soc = _number(bms.Soc)
     if soc is not None and not 0 <= soc <= 100:
@@ -91,12 +91,12 @@ def _battery(
     )
 
 
-def bms_facts(partner: Partner, notice: wire.BmsNotice, sent: Sent) -> list[Fact]:
+def bms_facts(partner: Partner, notice: model.BmsNotice, sent: Sent) -> list[Fact]:
     local = local_id(notice.ConnectorID, "ConnectorID")
     return [Fact(_battery(partner, local, notice.BmsInfo, sent, sent.stamp))]
 
 
-def alarm_facts(partner: Partner, notice: wire.AlarmNotice, sent: Sent) -> list[Fact]:
+def alarm_facts(partner: Partner, notice: model.AlarmNotice, sent: Sent) -> list[Fact]:
     facts: list[Fact] = []
     for n, alarm in enumerate(notice.AlarmInfos):
         where = f"AlarmInfos[{n}]"
@@ -168,7 +168,7 @@ def alarm_facts(partner: Partner, notice: wire.AlarmNotice, sent: Sent) -> list[
     return facts
 
 
-def event_facts(partner: Partner, notice: wire.EventNotice, sent: Sent) -> list[Fact]:
+def event_facts(partner: Partner, notice: model.EventNotice, sent: Sent) -> list[Fact]:
     facts: list[Fact] = []
     for n, item in enumerate(notice.EventInfos):
         where = f"EventInfos[{n}]"

@@ -16,8 +16,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from chargenet.adapters.tcec import codes, wire
-from chargenet.adapters.tcec.mapping import BadParameters, format_time, parse_time
+from chargenet.adapters.tcec import codes, model
+from chargenet.adapters.tcec.inbound import BadParameters, format_time, parse_time
 from chargenet.adapters.tcec.status import to_tcec
 from chargenet.app.queries import StateQueries
 from chargenet.core.registry.model import Access, ConnectorStandard, SiteCategory
@@ -129,7 +129,7 @@ def connector_status(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def page_of(query: wire.StationsQuery) -> tuple[int, int]:
+def page_of(query: model.StationsQuery) -> tuple[int, int]:
     if query.PageNo < 1:
         raise BadParameters("PageNo starts at 1")
     if not 1 <= query.PageSize <= MAX_PAGE_SIZE:
@@ -141,7 +141,7 @@ def page_count(total: int, size: int) -> int:
     return max(1, math.ceil(total / size))
 
 
-def stats_span(query: wire.StatsQuery, zone: Any) -> tuple[datetime, datetime]:
+def stats_span(query: model.StatsQuery, zone: Any) -> tuple[datetime, datetime]:
     """[start of StartTime's local day, end of EndTime's local day) in UTC."""
     start = parse_time(query.StartTime.strip()[:10] + " 00:00:00", zone, "StartTime")
     end = parse_time(query.EndTime.strip()[:10] + " 23:59:59", zone, "EndTime")

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chargenet.adapters.ocpp import frames
-from chargenet.adapters.ocpp.frames import Call, CallError, CallResult, FrameError
+from chargenet.adapters.ocpp import wire
 from chargenet.adapters.ocpp.gateway import OcppGateway
 from chargenet.adapters.ocpp.link import Link
-from chargenet.adapters.ocpp.schemas import V16, V201
+from chargenet.adapters.ocpp.model import V16, V201
+from chargenet.adapters.ocpp.wire import Call, CallError, CallResult, FrameError
 from chargenet.app.endpoints import ChargerEndpoint, ConnectorRef
 from chargenet.kit.clock import SystemClock
 
@@ -73,7 +73,7 @@ def spliced(draw: st.DrawFn) -> bytes:
 
 def _check(data: bytes, version: str) -> None:
     try:
-        message = frames.parse(data, version)
+        message = wire.parse(data, version)
     except FrameError as exc:
         error = exc
     else:
@@ -82,7 +82,7 @@ def _check(data: bytes, version: str) -> None:
     assert error.code in CODES and error.message_id and len(error.description) <= 255
     # The answer itself can be sent: a valid UTF-8 JSON CALLERROR whose id is one the
     # charger could have sent (or "-1").
-    answer = json.loads(frames.error(error.message_id, error.code, error.description).decode())
+    answer = json.loads(wire.error(error.message_id, error.code, error.description).decode())
     assert answer[0] == 4 and 0 < len(answer[1]) <= 36
 
 
@@ -177,10 +177,10 @@ def test_a_broken_answer_is_logged_not_answered() -> None:
     CALLERROR gets none, whether its id is readable or not."""
     for data in (b'[3,"x1",{},"extra"]', b'[3,"\xff",{}]', b"[4," + b"[" * 1200, b'[3,"x2",{'):
         with pytest.raises(FrameError) as answer:
-            frames.parse(data, V201)
+            wire.parse(data, V201)
         assert answer.value.answer is False, data
     with pytest.raises(FrameError) as call:
-        frames.parse(b'[2,"c1",{', V201)
+        wire.parse(b'[2,"c1",{', V201)
     assert (call.value.answer, call.value.message_id, call.value.code) == (
         True,
         "c1",

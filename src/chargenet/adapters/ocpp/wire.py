@@ -5,7 +5,7 @@ A frame that cannot be read is answered with the version's own CallError code an
 closes the connection (OCPP-J 1.6 §4.2.3, 2.0.1 Part 4 §4.2.3 and §4.3: "When also the
 MessageId cannot be read, the CALLERROR SHALL contain "-1" as MessageId"). A broken
 CALLRESULT or CALLERROR is logged and dropped: a CALLERROR answers a CALL, never an answer.
-Payloads are decoded straight into the compiled schema types (`schemas.py`); msgspec's
+Payloads are decoded straight into the compiled schema types (`model.py`); msgspec's
 validation message tells which constraint broke, which picks the error code.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from chargenet.adapters.ocpp.schemas import V16, SchemaMissing, actions, decoder
+from chargenet.adapters.ocpp.model import V16, SchemaMissing, actions, decoder
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_MESSAGE_ID = 36  # the spec's maximum length of a unique message id

@@ -15,13 +15,13 @@ from chargenet.adapters.tcec.backfill import Backfill
 from chargenet.adapters.tcec.client import Clients
 from chargenet.adapters.tcec.control import TcecControl
 from chargenet.adapters.tcec.crypto import Vault
-from chargenet.adapters.tcec.inbound import InboundService
 from chargenet.adapters.tcec.intake import Intake
 from chargenet.adapters.tcec.outward import Charging, Puller
 from chargenet.adapters.tcec.partners import PartnerAdmin, PartnerDirectory
 from chargenet.adapters.tcec.pushes import TcecSender
+from chargenet.adapters.tcec.receiver import InboundService
+from chargenet.adapters.tcec.routes import PREFIX, tcec_router
 from chargenet.adapters.tcec.security import ReplayGuard, SeenMessages, TokenIssuer, Tokens
-from chargenet.adapters.tcec.server import PREFIX, tcec_router
 from chargenet.app.compliance import InterfaceLog, InterfaceRecorder
 from chargenet.app.interconnect import PartnerStore, SettlementQueries
 from chargenet.app.leases import singleton

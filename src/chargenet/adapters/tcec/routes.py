@@ -13,8 +13,8 @@ import msgspec
 from fastapi import APIRouter, Request, Response
 
 from chargenet.adapters.tcec.codes import Ret
-from chargenet.adapters.tcec.envelope import build_reply
-from chargenet.adapters.tcec.inbound import MAX_BODY, InboundService
+from chargenet.adapters.tcec.receiver import MAX_BODY, InboundService
+from chargenet.adapters.tcec.wire import build_reply
 from chargenet.core.access import Audience, declared
 from chargenet.kit.bounds import DocumentRefused, read_capped
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
-from chargenet.adapters.tcec import mapping, wire
+from chargenet.adapters.tcec import inbound, model
 from chargenet.adapters.tcec.crypto import KeySet
-from chargenet.adapters.tcec.mapping import BadParameters, Sent
+from chargenet.adapters.tcec.inbound import BadParameters, Sent
 from chargenet.adapters.tcec.partners import Partner
 from chargenet.core.events import (
     ChargerRegistered,
@@ -52,9 +52,9 @@ def partner(partner_id: str = "MA59J8YL8", datum: str = "GCJ02") -> Partner:
     )
 
 
-def station(**changes: Any) -> wire.StationInfo:
+def station(**changes: Any) -> model.StationInfo:
     raw = {**sample_station("MA59J8YL8", 1), **changes}
-    return wire.decode(msgspec.json.encode(raw), wire.StationInfo)
+    return model.decode(msgspec.json.encode(raw), model.StationInfo)
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,7 @@ def station(**changes: Any) -> wire.StationInfo:
     ],
 )
 def test_station_type_gives_access(station_type: int, access: Access) -> None:
-    assert mapping.station_record(partner(), station(StationType=station_type)).access is access
+    assert inbound.station_record(partner(), station(StationType=station_type)).access is access
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_station_type_gives_access(station_type: int, access: Access) -> None:
 def test_construction_gives_the_site_category(
     construction: int, station_type: int, category: SiteCategory
 ) -> None:
-    record = mapping.station_record(
+    record = inbound.station_record(
         partner(), station(Construction=construction, StationType=station_type)
     )
     assert record.category is category
@@ -96,19 +96,19 @@ def test_construction_gives_the_site_category(
 
 def test_positions_ids_spaces_and_hours() -> None:
     info = station(ParkNums=0, BusineHours="周一至周日 07:30-22:00")
-    record = mapping.station_record(partner(), info)
+    record = inbound.station_record(partner(), info)
     assert record.station_id == "tcec:MA59J8YL8:1001"
     assert haversine_m(record.lat, record.lon, 38.412, 112.732) < 1.0  # GCJ-02 undone
     assert record.charging_spaces is None  # ParkNums 0 means unknown
     assert record.opening_hours == "07:30-22:00"
-    wgs = mapping.station_record(partner(datum="WGS84"), info)
+    wgs = inbound.station_record(partner(datum="WGS84"), info)
     assert float(info.StationLat) == pytest.approx(wgs.lat)
     # Two operators' station "1001" are two stations.
-    assert mapping.station_record(partner("OTHER0001"), info).station_id != record.station_id
+    assert inbound.station_record(partner("OTHER0001"), info).station_id != record.station_id
 
 
 def test_equipment_and_connectors() -> None:
-    facts = mapping.station_facts(partner(), station(), SENT)
+    facts = inbound.station_facts(partner(), station(), SENT)
     chargers = [f.event.charger for f in facts if isinstance(f.event, ChargerRegistered)]
     assert [c.charger_id for c in chargers] == ["tcec:MA59J8YL8:1001E1", "tcec:MA59J8YL8:1001E2"]
     connector = chargers[0].evses[1].connectors[0]
@@ -128,12 +128,12 @@ def test_station_status_codes() -> None:
     def kinds(status: int) -> list[str]:
         return [
             type(f.event).__name__
-            for f in mapping.station_facts(partner(), station(StationStatus=status), SENT)
+            for f in inbound.station_facts(partner(), station(StationStatus=status), SENT)
         ]
 
     assert kinds(1) == [StationRegistered.__name__, "StationPricesPublished"]
     assert kinds(5)[-2:] == [StationRetired.__name__, "StationPricesPublished"]
-    maintenance = mapping.station_facts(partner(), station(StationStatus=6), SENT)
+    maintenance = inbound.station_facts(partner(), station(StationStatus=6), SENT)
     statuses = {f.event.status for f in maintenance if isinstance(f.event, ConnectorStatusChanged)}
     assert statuses == {ConnectorStatus.UNAVAILABLE}
 
@@ -151,7 +151,7 @@ def test_station_status_codes() -> None:
 )
 def test_bad_station_fields_are_bad_parameters(changes: dict[str, Any]) -> None:
     with pytest.raises(BadParameters):
-        mapping.station_facts(partner(), station(**changes), SENT)
+        inbound.station_facts(partner(), station(**changes), SENT)
 
 
 def test_both_spellings_of_service_are_read() -> None:
@@ -180,8 +180,8 @@ def test_both_spellings_of_service_are_read() -> None:
             f"Total{word}Money": 8.0,
             "ChargeDetails": [{**details, f"{word}Price": 0.8, f"Detail{word}Money": 8.0}],
         }
-        facts = mapping.order_facts(
-            partner(), wire.decode(msgspec.json.encode(raw), wire.ChargeOrderInfo), received
+        facts = inbound.order_facts(
+            partner(), model.decode(msgspec.json.encode(raw), model.ChargeOrderInfo), received
         )
         ended = next(f.event for f in facts if isinstance(f.event, SessionEnded))
         billed = next(f.event for f in facts if isinstance(f.event, SessionBilled))
@@ -190,8 +190,8 @@ def test_both_spellings_of_service_are_read() -> None:
         assert billed.bill.service_amount == Decimal("8.0")
         assert billed.bill.periods[0].service_price == Decimal("0.8")
         assert billed.bill.energy_wh == 10_000
-    with pytest.raises(wire.PayloadError, match="TotalServiceMoney"):
-        wire.decode(msgspec.json.encode(order), wire.ChargeOrderInfo)
+    with pytest.raises(model.PayloadError, match="TotalServiceMoney"):
+        model.decode(msgspec.json.encode(order), model.ChargeOrderInfo)
 
 
 def test_the_reverse_code_maps_lead_back_to_the_same_words() -> None:
