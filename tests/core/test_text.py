@@ -19,6 +19,7 @@ from chargenet.core.text import MAX_ID, MAX_TEXT, long_texts, storable, storable
 from tests.adapters.test_codec import SAMPLES
 
 # --- the reference: the walk as it was written first, every field, every time ----------
+# (benchmarks/cluster/text.py times the module against it)
 
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|[\ud800-\udfff]")
 
@@ -49,14 +50,23 @@ def ref_storable(value: Any) -> Any:
         return type(value)(pairs) if isinstance(value, dict) else dict(pairs)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {}
-        for f in dataclasses.fields(value):
-            if f.init:
-                old = getattr(value, f.name)
-                new = ref_storable(old)
-                if new is not old:
-                    changes[f.name] = new
+        for name in _ref_field_names(type(value)):
+            old = getattr(value, name)
+            new = ref_storable(old)
+            if new is not old:
+                changes[name] = new
         return dataclasses.replace(value, **changes) if changes else value
     return value
+
+
+_REF_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _ref_field_names(cls: type) -> tuple[str, ...]:
+    names = _REF_FIELDS.get(cls)
+    if names is None:
+        names = _REF_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+    return names
 
 
 def ref_text_limit(owner: type, name: str) -> int:
@@ -71,10 +81,9 @@ def ref_long_texts(value: Any, path: str = "") -> Iterator[str]:
     if not dataclasses.is_dataclass(value) or isinstance(value, type):
         return
     owner = type(value)
-    for f in dataclasses.fields(owner):
-        if f.init:
-            where = f"{path}.{f.name}" if path else f.name
-            yield from _ref_too_long(getattr(value, f.name), ref_text_limit(owner, f.name), where)
+    for name in _ref_field_names(owner):
+        where = f"{path}.{name}" if path else name
+        yield from _ref_too_long(getattr(value, name), ref_text_limit(owner, name), where)
 
 
 def _ref_too_long(value: Any, limit: int, where: str) -> Iterator[str]:

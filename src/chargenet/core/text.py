@@ -157,7 +157,8 @@ def _limits(cls: type) -> tuple[tuple[str, int], ...]:
 def long_texts(value: Any, path: str = "") -> Iterator[str]:
     """Problems for text fields of `value` (an event or a record, and the records in it)
     longer than their limit (`text_limit`)."""
-    if _kind(type(value)) != _RECORD:
+    kind = _KINDS.get(type(value))
+    if kind != _RECORD and (kind is not None or _kind(type(value)) != _RECORD):
         return iter(())
     out: list[str] = []
     _record_too_long(value, path, out)
