@@ -20,9 +20,13 @@ keeps these limits and the columns in agreement.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Iterator, Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
+from uuid import UUID
 
 # C0 controls except \t \n \r, DEL, C1 controls, and unpaired UTF-16 surrogates.
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|[\ud800-\udfff]")
@@ -46,6 +50,38 @@ def storable_text(value: str) -> str:
 
 T = TypeVar("T")
 
+# What `storable` and `long_texts` do with a value, decided once per type (the checks, in
+# this order, are what decide it: a str subclass is text, a namedtuple a tuple, and so on).
+_INERT, _TEXT, _TUPLE, _LIST, _MAPPING, _RECORD = range(6)
+_KINDS: dict[type, int] = {
+    str: _TEXT,
+    tuple: _TUPLE,
+    list: _LIST,
+    dict: _MAPPING,
+    # The values most fields hold, which can hold no text: nothing to look at.
+    **dict.fromkeys((int, bool, float, Decimal, datetime, date, time, timedelta, UUID), _INERT),
+    type(None): _INERT,
+}
+
+
+def _kind(cls: type) -> int:
+    kind = _KINDS.get(cls)
+    if kind is None:
+        if issubclass(cls, str):
+            kind = _TEXT
+        elif issubclass(cls, tuple):
+            kind = _TUPLE
+        elif issubclass(cls, list):
+            kind = _LIST
+        elif issubclass(cls, Mapping):
+            kind = _MAPPING
+        elif dataclasses.is_dataclass(cls):
+            kind = _RECORD
+        else:
+            kind = _INERT  # enums, numbers, times …: no text inside
+        _KINDS[cls] = kind
+    return kind
+
 
 def storable(value: T) -> T:
     """`value` (an event, a record, a tuple, a mapping, a string …) with every string in it
@@ -54,44 +90,58 @@ def storable(value: T) -> T:
 
 
 def _clean(value: Any) -> Any:
-    if isinstance(value, str):
+    cls = type(value)
+    kind = _KINDS.get(cls)
+    if kind is None:
+        kind = _kind(cls)
+    if kind == _RECORD:
+        return _clean_record(value, cls)
+    if kind == _TEXT:
+        # Printable ASCII (most ids and names) has nothing to remove: no regex needed.
+        if value.isascii() and value.isprintable():
+            return value
         return storable_text(value)
-    if isinstance(value, tuple):
+    if kind == _INERT:
+        return value
+    if kind == _TUPLE:
         cleaned = tuple(_clean(v) for v in value)
         return value if all(a is b for a, b in zip(cleaned, value, strict=True)) else cleaned
-    if isinstance(value, list):
+    if kind == _LIST:
         items = [_clean(v) for v in value]
         return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-    if isinstance(value, Mapping):
-        pairs = [(_clean(k), _clean(v)) for k, v in value.items()]
-        if all(a is k and b is v for (a, b), (k, v) in zip(pairs, value.items(), strict=True)):
-            return value
-        return type(value)(pairs) if isinstance(value, dict) else dict(pairs)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {}
-        for name in _field_names(type(value)):
-            old = getattr(value, name)
-            new = _clean(old)
-            if new is not old:
-                changes[name] = new
-        return dataclasses.replace(value, **changes) if changes else value
-    return value
+    pairs = [(_clean(k), _clean(v)) for k, v in value.items()]
+    if all(a is k and b is v for (a, b), (k, v) in zip(pairs, value.items(), strict=True)):
+        return value
+    return type(value)(pairs) if isinstance(value, dict) else dict(pairs)
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
+def _clean_record(value: Any, cls: type) -> Any:
+    changes = None
+    for name in _field_names(cls):
+        old = getattr(value, name)
+        kind = _KINDS.get(type(old))
+        if kind == _INERT or (kind == _TEXT and old.isascii() and old.isprintable()):
+            continue  # the common fields, with nothing to change, without a call
+        new = _clean(old)
+        if new is not old:
+            if changes is None:
+                changes = {}
+            changes[name] = new
+    # Rebuilt only when a string in it changed.
+    return dataclasses.replace(value, **changes) if changes else value
 
 
+@functools.cache
 def _field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.init)
-    return names
+    """The fields of dataclass `cls` that `dataclasses.replace` can set."""
+    return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
+@functools.cache
 def text_limit(owner: type, name: str) -> int:
     """How many characters the text field `name` of dataclass `owner` may hold: what the
     class (or a base) says in `TEXT_LIMITS`, else `MAX_ID` for identifiers (`*_id`), else
-    `MAX_TEXT`."""
+    `MAX_TEXT`. Read once per class and field: `TEXT_LIMITS` are constants."""
     for klass in owner.__mro__:
         limits = klass.__dict__.get("TEXT_LIMITS")
         if limits and name in limits:
@@ -99,27 +149,50 @@ def text_limit(owner: type, name: str) -> int:
     return MAX_ID if name.endswith("_id") else MAX_TEXT
 
 
+@functools.cache
+def _limits(cls: type) -> tuple[tuple[str, int], ...]:
+    return tuple((name, text_limit(cls, name)) for name in _field_names(cls))
+
+
 def long_texts(value: Any, path: str = "") -> Iterator[str]:
     """Problems for text fields of `value` (an event or a record, and the records in it)
     longer than their limit (`text_limit`)."""
-    if not dataclasses.is_dataclass(value) or isinstance(value, type):
-        return
-    owner = type(value)
-    for name in _field_names(owner):
-        where = f"{path}.{name}" if path else name
-        yield from _too_long(getattr(value, name), text_limit(owner, name), where)
+    kind = _KINDS.get(type(value))
+    if kind != _RECORD and (kind is not None or _kind(type(value)) != _RECORD):
+        return iter(())
+    out: list[str] = []
+    _record_too_long(value, path, out)
+    return iter(out)
 
 
-def _too_long(value: Any, limit: int, where: str) -> Iterator[str]:
-    if isinstance(value, str):
+def _record_too_long(value: Any, path: str, out: list[str]) -> None:
+    cls: type = type(value)
+    for name, limit in _limits(cls):
+        item = getattr(value, name)
+        kind = _KINDS.get(type(item))
+        if kind == _INERT:
+            continue
+        if kind == _TEXT:
+            if len(item) > limit:
+                where = f"{path}.{name}" if path else name
+                out.append(f"{where} is {len(item)} characters, more than {limit}")
+            continue
+        _too_long(item, limit, f"{path}.{name}" if path else name, out)
+
+
+def _too_long(value: Any, limit: int, where: str, out: list[str]) -> None:
+    kind = _KINDS.get(type(value))
+    if kind is None:
+        kind = _kind(type(value))
+    if kind == _TEXT:
         if len(value) > limit:
-            yield f"{where} is {len(value)} characters, more than {limit}"
-    elif isinstance(value, tuple | list):
+            out.append(f"{where} is {len(value)} characters, more than {limit}")
+    elif kind in (_TUPLE, _LIST):
         for item in value:
-            yield from _too_long(item, limit, where)
-    elif isinstance(value, Mapping):
+            _too_long(item, limit, where, out)
+    elif kind == _MAPPING:
         for key, item in value.items():
-            yield from _too_long(key, limit, where)
-            yield from _too_long(item, limit, where)
-    else:
-        yield from long_texts(value, where)
+            _too_long(key, limit, where, out)
+            _too_long(item, limit, where, out)
+    elif kind == _RECORD:
+        _record_too_long(value, where, out)
