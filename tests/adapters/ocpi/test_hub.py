@@ -412,8 +412,8 @@ class Nodes:
 @pytest.fixture
 def nodes(migrated_database_url: str, tmp_path: Path) -> Iterator[Nodes]:
     # No still-alive job of their own: the test runs node A's check when it wants it.
-    shared = {"database_url": migrated_database_url, "shared_state": "database"}
-    shared |= {"ocpi_still_alive_s": 0.0, "outbox_retry_base_s": 0.2}
+    shared: dict[str, Any] = {"database_url": migrated_database_url}
+    shared |= {"shared_state": "database", "ocpi_still_alive_s": 0.0}
     a = start_instance(tmp_path / "a.db", "CN*HUB", "hub", **shared)
     b = start_instance(tmp_path / "b.db", "CN*HUB", "hub", **shared)
     a.ingest([*areas(), operator("OPB", name="充电B")])
