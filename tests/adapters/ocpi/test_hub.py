@@ -502,5 +502,9 @@ def test_a_party_node_a_found_offline_is_refused_by_node_b(nodes: Nodes) -> None
     back = httpx.get(f"{n.b_url}/hubclientinfo", headers=auth(w.emsp.token_to_hub))
     assert back.json()["status_code"] == 1000
     wait_for(lambda: tokens_via_b().json()["status_code"] == 1000, what="the eMSP back")
-    stated = {r["object_id"]: r["body"] for r in w.hub.ocpi.reads.statements("clientinfo")}
-    assert '"status":"CONNECTED"' in stated["CN*EMA"]
+
+    def stated() -> str:
+        found = {r["object_id"]: r["body"] for r in w.hub.ocpi.reads.statements("clientinfo")}
+        return found["CN*EMA"]
+
+    wait_for(lambda: '"status":"CONNECTED"' in stated(), what="CONNECTED stated by B")

@@ -626,16 +626,19 @@ class Hub:
         correlation = request.headers.get(CORRELATION_ID) or message_id()
         me = self.p.settings.identity.party
         count = 0
-        offline = await self.offline()
-        for c in (await self.connected()).values():
-            url = c.peer.endpoint(module, "RECEIVER")
-            if (
-                c.role not in targets
-                or c.peer.peer_id == caller.peer.peer_id
-                or c.peer.peer_id in offline
-                or url is None
-                or c.peer.token_out is None
-            ):
+        candidates = [
+            (c, url)
+            for c in (await self.connected()).values()
+            if c.role in targets
+            and c.peer.peer_id != caller.peer.peer_id
+            and (url := c.peer.endpoint(module, "RECEIVER")) is not None
+            and c.peer.token_out is not None
+        ]
+        # The OFFLINE set is read only when there is someone to send to: most pushes of
+        # a platform without roaming parties have nobody.
+        offline = await self.offline() if candidates else frozenset()
+        for c, url in candidates:
+            if c.peer.peer_id in offline:
                 continue
             headers = {
                 REQUEST_ID: message_id(),
