@@ -505,6 +505,6 @@ def test_a_party_node_a_found_offline_is_refused_by_node_b(nodes: Nodes) -> None
 
     def stated() -> str:
         found = {r["object_id"]: r["body"] for r in w.hub.ocpi.reads.statements("clientinfo")}
-        return found["CN*EMA"]
+        return str(found["CN*EMA"])
 
     wait_for(lambda: '"status":"CONNECTED"' in stated(), what="CONNECTED stated by B")
