@@ -45,6 +45,7 @@ from chargenet.adapters.payments import wechatpay
 from chargenet.adapters.payments.routes import payments_router
 from chargenet.adapters.reports.statements import statement_xlsx
 from chargenet.adapters.storage.leases import SqlLeases
+from chargenet.adapters.storage.shared_state import SqlHubState
 from chargenet.adapters.webhook.router import channel_router
 from chargenet.app.ingest import Outcome
 from chargenet.app.leases import Leases, is_singleton, run_leased, singleton
@@ -327,11 +328,15 @@ def ocpi_parts(
     # as a hub: routing between the parties connected to us, ClientInfo pushes through the
     # durable outbox, the still-alive check
     still_alive = platform.settings.ocpi_still_alive_s
+    # Several nodes share the tickets and who is OFFLINE through the database.
     ocpi.hub = Hub(
         ocpi,
         platform.pipeline.submit,
         still_alive_s=still_alive,
         check_every_s=min(60.0, max(still_alive / 5, 1.0)),
+        state=SqlHubState(platform.store.engine)
+        if platform.settings.shared_state == "database"
+        else None,
     )
     platform.outbox.register(CLIENT_INFO_KIND, ClientInfoSender(ocpi), latest_only=True)
 

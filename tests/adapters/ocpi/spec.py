@@ -263,12 +263,20 @@ class Instance:
 
 
 def start_instance(
-    path: Path, party_code: str, name: str, *, port: int | None = None, **settings: Any
+    path: Path,
+    party_code: str,
+    name: str,
+    *,
+    port: int | None = None,
+    database_url: str | None = None,
+    **settings: Any,
 ) -> Instance:
+    """A chargenet serving on a loopback port, on an SQLite database at `path` of its own,
+    or on `database_url` (migrated) when given: several instances may share one."""
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     config = Settings(
-        database_url=migrated.sqlite_url(path),
+        database_url=database_url or migrated.sqlite_url(path),
         sqlite_synchronous="OFF",
         host="127.0.0.1",
         port=port,

@@ -77,6 +77,7 @@ class FakeParty:
     me: Party
     role: str
     token_to_hub: str = ""  # the token it calls the hub with
+    answers: bool = True  # posts a CommandResult to the response_url by itself
     seen: list[Seen] = field(default_factory=list)
     port: int = field(default_factory=free_port)
 
@@ -124,6 +125,8 @@ class FakeParty:
             token = {"uid": "A1", "type": "RFID", "party_id": self.me.party_id}
             return ok([token], **{"X-Total-Count": "2", "Link": f'<{nxt}>; rel="next"'})
         if "/commands/" in path and request.method == "POST" and body and "response_url" in body:
+            if not self.answers:
+                return ok({"result": "ACCEPTED", "timeout": 30})
             threading.Timer(0.2, self.answer_later, (body["response_url"],)).start()
             return ok({"result": "ACCEPTED", "timeout": 30})
         return ok()
@@ -384,3 +387,124 @@ def test_client_info_is_pushed_and_a_silent_party_goes_offline_and_comes_back(wo
     # The statements are in the log, like every other fact.
     stated = w.hub.ocpi.reads.statements("clientinfo")
     assert {r["object_id"] for r in stated} == {"CN*EMA", "CN*CPB"}
+
+
+# --- several hub nodes on one database (shared_state = "database") ---------------------
+
+
+@dataclass
+class Nodes:
+    """The hub as two nodes behind a balancer: `a` (the world's hub) and `b`, one database."""
+
+    w: World
+    b: Instance
+
+    @property
+    def b_url(self) -> str:
+        return f"{self.b.base_url}/ocpi/2.2.1"
+
+    def at_b(self, url: str) -> str:
+        """A URL node A gave, as the balancer might send it: to node B."""
+        assert url.startswith(self.w.url), url
+        return self.b_url + url[len(self.w.url) :]
+
+
+@pytest.fixture
+def nodes(migrated_database_url: str, tmp_path: Path) -> Iterator[Nodes]:
+    # No still-alive job of their own: the test runs node A's check when it wants it.
+    shared: dict[str, Any] = {"database_url": migrated_database_url}
+    shared |= {"shared_state": "database", "ocpi_still_alive_s": 0.0}
+    a = start_instance(tmp_path / "a.db", "CN*HUB", "hub", **shared)
+    b = start_instance(tmp_path / "b.db", "CN*HUB", "hub", **shared)
+    a.ingest([*areas(), operator("OPB", name="充电B")])
+    emsp, cpo = FakeParty(EMA, "EMSP"), FakeParty(CPB, "CPO", answers=False)
+    emsp.server.start()
+    cpo.server.start()
+    w = World(a, emsp, cpo)
+    w.connect(emsp, PeerKind.EMSP, None)
+    w.connect(cpo, PeerKind.CPO, "OPB")
+    try:
+        yield Nodes(w, b)
+    finally:
+        emsp.server.stop()
+        cpo.server.stop()
+        b.stop()
+        a.stop()
+
+
+def start_session(n: Nodes, uid: str) -> str:
+    """The eMSP starts a session at the CPO through node A; the response_url the CPO got."""
+    w = n.w
+    own_url = f"{w.emsp.base}/commands/START_SESSION/{uid}"
+    command = {"response_url": own_url, "location_id": "LOC1", "evse_uid": "E1", "token": {}}
+    answer = httpx.post(
+        f"{w.url}/receiver/commands/START_SESSION",
+        json=command,
+        headers={**auth(w.emsp.token_to_hub), **to_from(CPB, EMA)},
+    )
+    assert answer.json()["data"]["result"] == "ACCEPTED", answer.text
+    received = [s for s in w.cpo.got("/commands/START_SESSION") if s.body["response_url"]]
+    return str(received[-1].body["response_url"])
+
+
+def test_a_result_posted_to_another_node_reaches_the_requester(nodes: Nodes) -> None:
+    n, w = nodes, nodes.w
+    ticket = start_session(n, "u-1")
+    assert ticket.startswith(f"{w.url}/hub/results/")
+    w.hub.switch.down = True  # node A is away: only B can pass the result on
+    posted = httpx.post(
+        n.at_b(ticket), json={"result": "ACCEPTED"}, headers=auth(w.cpo.token_to_hub)
+    )
+    assert posted.status_code == 200 and posted.json()["status_code"] == 1000, posted.text
+    [result] = w.emsp.got("/commands/START_SESSION/u-1")
+    assert result.body == {"result": "ACCEPTED"}
+    assert routing(result.headers) == ("CN", "EMA", "CN", "CPB")
+    # The ticket is the CPO's to use, at any node.
+    theirs = httpx.post(n.at_b(ticket), json={}, headers=auth(w.emsp.token_to_hub))
+    assert theirs.status_code == 403 and theirs.json()["status_code"] == 2001
+
+    # A ticket that has expired is refused at every node; the requester hears nothing.
+    w.hub.switch.down = False
+    assert w.hub.ocpi.hub is not None
+    w.hub.ocpi.hub.ticket_s = 0.0
+    late = start_session(n, "u-2")
+    for url in (late, n.at_b(late)):
+        refused = httpx.post(url, json={"result": "ACCEPTED"}, headers=auth(w.cpo.token_to_hub))
+        assert refused.status_code == 404 and refused.json()["status_code"] == 2001
+    assert not w.emsp.got("/commands/START_SESSION/u-2")
+
+
+def test_a_party_node_a_found_offline_is_refused_by_node_b(nodes: Nodes) -> None:
+    n, w = nodes, nodes.w
+    hub_a, hub_b = w.hub.ocpi.hub, n.b.ocpi.hub
+    assert hub_a is not None and hub_b is not None
+
+    def tokens_via_b() -> httpx.Response:
+        return httpx.get(
+            f"{n.b_url}/sender/tokens",
+            headers={**auth(w.cpo.token_to_hub), **to_from(EMA, CPB)},
+        )
+
+    assert tokens_via_b().json()["status_code"] == 1000  # B routes to the eMSP
+    w.emsp.switch.down = True
+    changed = w.hub.run(hub_a.reconcile(probe=True))  # A's still-alive check
+    assert ("EMA", "OFFLINE") in {(c["party_id"], c["status"]) for c in changed}
+    asked = len(w.emsp.seen)
+    w.emsp.switch.down = False
+    refused = tokens_via_b()
+    assert refused.status_code == 502 and refused.json()["status_code"] == 4003, refused.text
+    assert "OFFLINE" in refused.json()["status_message"]
+    assert len(w.emsp.seen) == asked  # nothing was sent to it
+
+    # The eMSP calls node B: heard from (within the still-alive time), it is CONNECTED
+    # again for every node.
+    hub_b.still_alive_s = 300.0
+    back = httpx.get(f"{n.b_url}/hubclientinfo", headers=auth(w.emsp.token_to_hub))
+    assert back.json()["status_code"] == 1000
+    wait_for(lambda: tokens_via_b().json()["status_code"] == 1000, what="the eMSP back")
+
+    def stated() -> str:
+        found = {r["object_id"]: r["body"] for r in w.hub.ocpi.reads.statements("clientinfo")}
+        return str(found["CN*EMA"])
+
+    wait_for(lambda: '"status":"CONNECTED"' in stated(), what="CONNECTED stated by B")

@@ -22,6 +22,11 @@ states (`ObjectStated`, kind CLIENT_INFO) and pushes to the other parties throug
 durable outbox whenever its status changes (15.2.1 push model); a still-alive check GETs
 the versions of every party not heard from for a while (15.2.3) and marks it OFFLINE while
 it does not answer, CONNECTED again when it does.
+
+The tickets, when each party was last heard from and which are OFFLINE are in `HubState`:
+this process's memory, or the database every node shares (shared_state = "database",
+adapters/storage/shared_state.py), so that a result may be posted to any node and every
+node refuses a party the node running the still-alive check found OFFLINE.
 """
 
 from __future__ import annotations
@@ -29,10 +34,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from fastapi import Request
@@ -81,6 +87,7 @@ _OPPOSITE = {
 _PUSH = frozenset({"PUT", "PATCH", "POST"})
 CLIENT_INFO_KIND = "ocpi.clientinfo"  # outbox deliveries: PUT {hubclientinfo}/{cc}/{pid}
 _TICKET_S = 3600.0  # how long a relayed response_url stays open
+_HEARD_EVERY_S = 5.0  # a party's last-heard time is written at most this often per node
 _MAX_TICKETS = 10_000
 _MAX_BODY = 4 * 1024 * 1024
 _PASSED_BACK = ("x-total-count", "x-limit", "location")
@@ -102,7 +109,94 @@ class _Ticket:
     requesting: Party
     receiving: Party
     receiver: str  # the peer that may post the result
-    expires: float
+
+    def text(self) -> str:
+        return json.dumps(
+            {
+                "url": self.url,
+                "requester": self.requester,
+                "requesting": [self.requesting.country_code, self.requesting.party_id],
+                "receiving": [self.receiving.country_code, self.receiving.party_id],
+                "receiver": self.receiver,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def read(cls, text: str) -> _Ticket:
+        d = json.loads(text)
+        return cls(
+            d["url"], d["requester"], Party(*d["requesting"]), Party(*d["receiving"]), d["receiver"]
+        )
+
+
+class HubState(Protocol):
+    """What every node of the hub must agree on (blocking calls: run them in a thread).
+    Times are microseconds since the epoch, the clock the nodes share."""
+
+    def keep_ticket(self, key: str, body: str, expires_us: int, now_us: int) -> None: ...
+
+    def ticket(self, key: str, now_us: int) -> str | None:
+        """The ticket's body; None when unknown or expired."""
+        ...
+
+    def heard(self, peer_id: str, at_us: int) -> bool:
+        """Note the party heard from; whether it was OFFLINE until now (told once)."""
+        ...
+
+    def heard_at(self, peer_id: str) -> int | None: ...
+
+    def offline(self) -> frozenset[str]: ...
+
+    def set_offline(self, peer_id: str, offline: bool) -> None: ...
+
+
+class MemoryHubState:
+    """HubState in this process's memory (shared_state = "memory", one node)."""
+
+    def __init__(self, max_tickets: int = _MAX_TICKETS) -> None:
+        self._lock = threading.Lock()
+        self._tickets: dict[str, tuple[str, int]] = {}
+        self._heard: dict[str, int] = {}
+        self._offline: set[str] = set()
+        self._max = max_tickets
+
+    def keep_ticket(self, key: str, body: str, expires_us: int, now_us: int) -> None:
+        with self._lock:
+            for old in [k for k, (_, e) in self._tickets.items() if e <= now_us]:
+                del self._tickets[old]
+            if len(self._tickets) >= self._max:
+                self._tickets.pop(next(iter(self._tickets)))  # the oldest
+            self._tickets[key] = (body, expires_us)
+
+    def ticket(self, key: str, now_us: int) -> str | None:
+        found = self._tickets.get(key)
+        return found[0] if found is not None and found[1] > now_us else None
+
+    def heard(self, peer_id: str, at_us: int) -> bool:
+        with self._lock:
+            self._heard[peer_id] = max(self._heard.get(peer_id, at_us), at_us)
+            was = peer_id in self._offline
+            self._offline.discard(peer_id)
+            return was
+
+    def heard_at(self, peer_id: str) -> int | None:
+        return self._heard.get(peer_id)
+
+    def offline(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._offline)
+
+    def set_offline(self, peer_id: str, offline: bool) -> None:
+        with self._lock:
+            if offline:
+                self._offline.add(peer_id)
+            else:
+                self._offline.discard(peer_id)
+
+
+def _now_us() -> int:
+    return int(time.time() * 1_000_000)
 
 
 def header_party(request: Request, country: str, party_id: str) -> Party | None:
@@ -118,14 +212,17 @@ class Hub:
         *,
         still_alive_s: float = 300.0,
         check_every_s: float = 60.0,
+        state: HubState | None = None,
     ) -> None:
         self.p = p
         self._submit = submit
         self.still_alive_s = still_alive_s  # 15.2.3: "when unsure, start with 5 minutes"
         self.check_every_s = check_every_s
-        self._heard: dict[str, float] = {}  # peer → monotonic time of its last request
-        self._offline: set[str] = set()  # peers whose last still-alive check failed
-        self._tickets: dict[str, _Ticket] = {}
+        self.ticket_s = _TICKET_S
+        self.state: HubState = state or MemoryHubState()
+        # peer → monotonic time this node last wrote it heard from it (not every request)
+        self._written: dict[str, float] = {}
+        self._offline_seen: frozenset[str] = frozenset()  # as this node last read it
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cached: tuple[float, dict[Party, Connection]] | None = None
         self._reconciling = asyncio.Lock()
@@ -153,11 +250,32 @@ class Hub:
 
     def heard(self, peer_id: str) -> None:
         """A request came from the peer: it is alive (15.2.3 counts from the last message);
-        one marked OFFLINE is CONNECTED again at once."""
-        self._heard[peer_id] = time.monotonic()
-        if peer_id in self._offline:
-            self._offline.discard(peer_id)
+        one marked OFFLINE is CONNECTED again at once. Written at most every few seconds
+        per peer (at once when this node last saw it OFFLINE): the still-alive time is
+        minutes."""
+        now = time.monotonic()
+        last = self._written.get(peer_id)
+        if last is not None and now - last < _HEARD_EVERY_S and peer_id not in self._offline_seen:
+            return
+        self._written[peer_id] = now
+        if len(self._written) > _MAX_TICKETS:  # peers come and go: forget the oldest
+            self._written.pop(next(iter(self._written)))
+        self._spawn(self._note_heard(peer_id))
+
+    async def _note_heard(self, peer_id: str) -> None:
+        try:
+            was_offline = await asyncio.to_thread(self.state.heard, peer_id, _now_us())
+        except Exception:
+            log.exception("OCPI hub: cannot note %s heard from", peer_id)
+            return
+        if was_offline:
+            self._offline_seen = self._offline_seen - {peer_id}
             self.reconcile_soon()
+
+    async def offline(self) -> frozenset[str]:
+        """The peers whose last still-alive check failed (on whichever node ran it)."""
+        self._offline_seen = await asyncio.to_thread(self.state.offline)
+        return self._offline_seen
 
     def forget(self) -> None:
         """A registration changed here: read the connected parties anew."""
@@ -264,7 +382,7 @@ class Hub:
         sender: Party | None,
     ) -> Response:
         """A Direct request through the hub (4.1.8.6 "Party to Party via Hub")."""
-        if target.peer.peer_id in self._offline:
+        if target.peer.peer_id in await self.offline():
             # mod_hub_client_info 15.1.2: "Connection to party is not available: No
             # requests can be sent."
             raise OcpiError(Status.CONNECTION_PROBLEM, f"{target.party} is OFFLINE", 502)
@@ -277,7 +395,12 @@ class Hub:
         raw = await self.body(request)
         params = list(request.query_params.multi_items())
         requesting = sender or target.party
-        raw, params = self._own_response_url(raw, params, caller, requesting, target)
+        raw, params, tickets = self._own_response_url(raw, params, caller, requesting, target)
+        if tickets:
+            now = _now_us()
+            expires = now + int(self.ticket_s * 1_000_000)
+            for key, ticket in tickets:
+                await asyncio.to_thread(self.state.keep_ticket, key, ticket.text(), expires, now)
         headers = {
             REQUEST_ID: message_id(),  # 4.2: a new X-Request-ID, the same X-Correlation-ID
             CORRELATION_ID: request.headers.get(CORRELATION_ID) or message_id(),
@@ -341,25 +464,17 @@ class Hub:
         caller: Caller,
         requesting: Party,
         target: Connection,
-    ) -> tuple[bytes, list[tuple[str, str]]]:
+    ) -> tuple[bytes, list[tuple[str, str]], list[tuple[str, _Ticket]]]:
         """Give the receiving party our response_url for the requesting party's (in a
         command's or a charging profile's body, or a GET's query): it holds a token for
-        us, not for them."""
+        us, not for them. The tickets to keep, too."""
+        tickets: list[tuple[str, _Ticket]] = []
 
         def ticket(url: str) -> str:
-            now = time.monotonic()
-            for key in [k for k, t in self._tickets.items() if t.expires < now]:
-                del self._tickets[key]
-            if len(self._tickets) >= _MAX_TICKETS:
-                self._tickets.pop(next(iter(self._tickets)))
             key = new_id()[:36]
-            self._tickets[key] = _Ticket(
-                url,
-                caller.peer.peer_id,
-                requesting,
-                target.party,
-                target.peer.peer_id,
-                now + _TICKET_S,
+            receiver = target.peer.peer_id
+            tickets.append(
+                (key, _Ticket(url, caller.peer.peer_id, requesting, target.party, receiver))
             )
             return f"{self.p.settings.identity.version_url}/hub/results/{key}"
 
@@ -368,18 +483,19 @@ class Hub:
             try:
                 body = json.loads(raw)
             except ValueError:
-                return raw, params
+                return raw, params, tickets
             if isinstance(body, dict) and isinstance(body.get("response_url"), str):
                 body["response_url"] = ticket(body["response_url"])
                 raw = json.dumps(body, ensure_ascii=False).encode()
-        return raw, params
+        return raw, params, tickets
 
     async def result(self, request: Request, caller: Caller, key: str) -> Response:
         """An asynchronous result posted to a response_url we gave: to the party that
         asked, from the party that answers."""
-        found = self._tickets.get(key)
-        if found is None or found.expires < time.monotonic():
+        text = await asyncio.to_thread(self.state.ticket, key, _now_us())
+        if text is None:
             raise OcpiError(Status.INVALID_PARAMETERS, "no request awaits this result", 404)
+        found = _Ticket.read(text)
         if caller.peer.peer_id != found.receiver:
             raise OcpiError(Status.INVALID_PARAMETERS, "this result is not yours to post", 403)
         requester = await asyncio.to_thread(self.p.directory.peer, found.requester)
@@ -465,10 +581,11 @@ class Hub:
         decides). None when none does."""
         connections = await self.connected()
         sender = self.sender(request, caller)
+        offline = await self.offline()
         for c in connections.values():
             if c.role not in ("EMSP", "OTHER") or c.peer.peer_id == caller.peer.peer_id:
                 continue
-            if c.peer.endpoint(module, interface) is None or c.peer.peer_id in self._offline:
+            if c.peer.endpoint(module, interface) is None or c.peer.peer_id in offline:
                 continue
             try:
                 answer = await self.forward(request, caller, module, interface, c, sender)
@@ -509,15 +626,19 @@ class Hub:
         correlation = request.headers.get(CORRELATION_ID) or message_id()
         me = self.p.settings.identity.party
         count = 0
-        for c in (await self.connected()).values():
-            url = c.peer.endpoint(module, "RECEIVER")
-            if (
-                c.role not in targets
-                or c.peer.peer_id == caller.peer.peer_id
-                or c.peer.peer_id in self._offline
-                or url is None
-                or c.peer.token_out is None
-            ):
+        candidates = [
+            (c, url)
+            for c in (await self.connected()).values()
+            if c.role in targets
+            and c.peer.peer_id != caller.peer.peer_id
+            and (url := c.peer.endpoint(module, "RECEIVER")) is not None
+            and c.peer.token_out is not None
+        ]
+        # The OFFLINE set is read only when there is someone to send to: most pushes of
+        # a platform without roaming parties have nobody.
+        offline = await self.offline() if candidates else frozenset()
+        for c, url in candidates:
+            if c.peer.peer_id in offline:
                 continue
             headers = {
                 REQUEST_ID: message_id(),
@@ -568,8 +689,8 @@ class Hub:
     async def _alive(self, peer: Peer, probe: bool) -> bool | None:
         """Whether the peer answers (GET versions, 15.2.3) when it has been quiet longer
         than the still-alive time; None when not checked (heard lately, or no probing)."""
-        heard = self._heard.get(peer.peer_id)
-        if heard is not None and time.monotonic() - heard < self.still_alive_s:
+        heard = await asyncio.to_thread(self.state.heard_at, peer.peer_id)
+        if heard is not None and _now_us() - heard < self.still_alive_s * 1_000_000:
             return True
         if not probe or not peer.versions_url or not peer.token_out:
             return None
@@ -578,7 +699,7 @@ class Hub:
         except PeerFailed as exc:
             log.info("OCPI hub: still-alive check of %s failed: %s", peer.peer_id, exc)
             return False
-        self._heard[peer.peer_id] = time.monotonic()
+        await asyncio.to_thread(self.state.heard, peer.peer_id, _now_us())
         return True
 
     async def reconcile(self, probe: bool = False) -> list[dict[str, Any]]:
@@ -603,6 +724,7 @@ class Hub:
         }
         me = self.p.settings.identity.party
         now = self.p.clock.now()
+        offline = set(await self.offline())
         changed: list[tuple[Peer, dict[str, Any]]] = []
         for peer in peers:
             statuses = {PeerStatus.PENDING: "PLANNED", PeerStatus.REVOKED: "SUSPENDED"}
@@ -613,10 +735,9 @@ class Hub:
                     was = {held.get(str(p), {}).get("status") for p in peer.parties()}
                     alive = "OFFLINE" not in was
                 status = "CONNECTED" if alive else "OFFLINE"
-                if alive:
-                    self._offline.discard(peer.peer_id)
-                else:
-                    self._offline.add(peer.peer_id)
+                if alive != (peer.peer_id not in offline):
+                    await asyncio.to_thread(self.state.set_offline, peer.peer_id, not alive)
+                    (offline.discard if alive else offline.add)(peer.peer_id)
             for owner, role in peer.parties().items():
                 if owner == me or role == "HUB":
                     continue
@@ -632,12 +753,17 @@ class Hub:
                 }
                 held[str(owner)] = info
                 changed.append((peer, info))
+        self._offline_seen = frozenset(offline)
         if changed:
-            await self._state(changed, peers, now)
+            await self._state(changed, peers, now, offline)
         return [info for _, info in changed]
 
     async def _state(
-        self, changed: list[tuple[Peer, dict[str, Any]]], peers: list[Peer], now: Any
+        self,
+        changed: list[tuple[Peer, dict[str, Any]]],
+        peers: list[Peer],
+        now: Any,
+        offline: set[str],
     ) -> None:
         events: list[Event] = []
         attached: dict[str, list[NewDelivery]] = {}
@@ -665,7 +791,7 @@ class Hub:
                 for peer in peers
                 if peer.peer_id != own.peer_id
                 and peer.status is PeerStatus.REGISTERED
-                and peer.peer_id not in self._offline  # 15.1.2: no queued pushes
+                and peer.peer_id not in offline  # 15.1.2: no queued pushes
                 and peer.endpoint("hubclientinfo", "RECEIVER") is not None
             ]
             log.info("OCPI hub: %s is %s", object_id, info["status"])

@@ -1,5 +1,6 @@
 """Shared state in the database, for several chargenet processes on one database: the
-T/CEC tokens and replay guard, rate buckets and failed log-ins (tables_shared.py).
+T/CEC tokens and replay guard, rate buckets, failed log-ins and the OCPI hub's tickets
+and parties (tables_shared.py).
 
 Each operation is one statement or one short transaction whose outcome the database
 decides (a primary key, INSERT … ON CONFLICT), so two processes asking at the same
@@ -19,6 +20,8 @@ from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, u
 from sqlalchemy.dialects import postgresql, sqlite
 
 from chargenet.adapters.storage.tables_shared import (
+    hub_parties,
+    hub_tickets,
     login_failures,
     login_known,
     login_streaks,
@@ -261,3 +264,72 @@ class SqlThrottleRecords:
                 .limit(KNOWN_ADDRESSES)
             )
             conn.execute(delete(k).where(and_(k.c.username == username, k.c.address.not_in(keep))))
+
+
+class SqlHubState:
+    """The OCPI hub's state (ocpi.hub.HubState) for every node: the response_url tickets,
+    when each party was last heard from, and which are OFFLINE."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._pruned = 0.0
+
+    def keep_ticket(self, key: str, body: str, expires_us: int, now_us: int) -> None:
+        t = hub_tickets
+        with self._engine.begin() as conn:
+            if time.monotonic() - self._pruned > _PRUNE_EVERY_S:
+                conn.execute(delete(t).where(t.c.expires_us <= now_us))
+                self._pruned = time.monotonic()
+            conn.execute(insert(t).values(ticket=key, body=body, expires_us=expires_us))
+
+    def ticket(self, key: str, now_us: int) -> str | None:
+        """The ticket's body, unless it is unknown or expired."""
+        t = hub_tickets
+        with self._engine.connect() as conn:
+            found = conn.execute(
+                select(t.c.body).where(t.c.ticket == key, t.c.expires_us > now_us)
+            ).scalar()
+        return None if found is None else str(found)
+
+    def heard(self, peer_id: str, at_us: int) -> bool:
+        """Note the party heard from at `at_us`; whether it was OFFLINE until now (to one
+        caller only: the conditional UPDATE decides between nodes hearing it at once)."""
+        p = hub_parties
+        with self._engine.begin() as conn:
+            back = conn.execute(
+                update(p)
+                .where(p.c.peer_id == peer_id, p.c.offline.is_(True))
+                .values(offline=False, heard_us=at_us)
+            ).rowcount
+            stmt = _insert(conn, p).values(peer_id=peer_id, heard_us=at_us, offline=False)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[p.c.peer_id],
+                    set_={"heard_us": func.greatest(p.c.heard_us, at_us)}
+                    if conn.dialect.name == "postgresql"
+                    else {"heard_us": func.max(func.coalesce(p.c.heard_us, at_us), at_us)},
+                )
+            )
+        return bool(back)
+
+    def heard_at(self, peer_id: str) -> int | None:
+        p = hub_parties
+        with self._engine.connect() as conn:
+            found = conn.execute(select(p.c.heard_us).where(p.c.peer_id == peer_id)).scalar()
+        return None if found is None else int(found)
+
+    def offline(self) -> frozenset[str]:
+        p = hub_parties
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(p.c.peer_id).where(p.c.offline.is_(True))).scalars()
+            return frozenset(str(r) for r in rows)
+
+    def set_offline(self, peer_id: str, offline: bool) -> None:
+        p = hub_parties
+        with self._engine.begin() as conn:
+            stmt = _insert(conn, p).values(peer_id=peer_id, heard_us=None, offline=offline)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[p.c.peer_id], set_={"offline": stmt.excluded.offline}
+                )
+            )

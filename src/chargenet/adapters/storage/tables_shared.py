@@ -1,5 +1,6 @@
 """State several chargenet processes must agree on, which the embedded set-up keeps in
-memory: T/CEC access tokens and the replay guard, request rate buckets and failed log-ins.
+memory: T/CEC access tokens and the replay guard, request rate buckets, failed log-ins and
+the OCPI hub's response_url tickets and parties heard from or OFFLINE.
 
 None of it enters the log (it is not what happened, only guards around it) and all of it
 is short-lived: rows older than their window are deleted as new ones come. Tokens are
@@ -8,7 +9,7 @@ stored sealed with the T/CEC master key, found by their SHA-256 digest.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, String, Table, Text
 
 from chargenet.adapters.storage.schema import ID, metadata
 from chargenet.adapters.storage.types import big_id
@@ -67,6 +68,22 @@ login_known = Table(
     Column("at_us", BigInteger, nullable=False),
 )
 
+hub_tickets = Table(
+    "hub_tickets",
+    metadata,
+    Column("ticket", String(64), primary_key=True),
+    Column("body", Text, nullable=False),  # JSON: where the result goes, and from whom
+    Column("expires_us", BigInteger, nullable=False, index=True),
+)
+
+hub_parties = Table(
+    "hub_parties",
+    metadata,
+    Column("peer_id", String(ID), primary_key=True),
+    Column("heard_us", BigInteger, nullable=True),  # the last request (or answer) seen
+    Column("offline", Boolean, nullable=False),  # its last still-alive check failed
+)
+
 SHARED_TABLES = (
     shared_tokens,
     replay_seen,
@@ -74,4 +91,6 @@ SHARED_TABLES = (
     login_streaks,
     login_failures,
     login_known,
+    hub_tickets,
+    hub_parties,
 )
