@@ -5,7 +5,7 @@ expiry), `hub_parties` the time each party was last heard from and whether its l
 still-alive check failed, so that any node behind the balancer relays a result and
 refuses an OFFLINE party (shared_state = "database").
 
-Revision ID: 0030
+Revision ID: 0029
 Revises: 0028
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0030"
+revision: str = "0029"
 down_revision: str | Sequence[str] | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
