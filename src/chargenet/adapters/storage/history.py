@@ -32,6 +32,43 @@ HISTORY = (
     ("presence_history", "charger_id"),
     ("power_limit_history", "connector_id"),
 )
+# Late reports. The cache key of uptime figures (queries_supervision.figures_version) must
+# move when a report about a past period arrives, and only then: a count of the rows before
+# the period's end would see it, but at national scale that count reads most of the history
+# on every dashboard request. Instead the projections count, in `history_late`, per table
+# and hour of `at_us`, the reports that are late, and the key of a period that ended at
+# least `SETTLED_US` ago is the sum over the hours that begin before its end: a range read
+# of a table of at most 24 rows per table and day, the same on SQLite and on PostgreSQL,
+# whatever the partitions. A report is late when it is about an instant more than `LATE_US`
+# before it was received, or older than the newest report already held for its connector
+# (charger). A report about a period that ended `SETTLED_US` ago and is not late was
+# received less than `LATE_US` after that end, so it reached the tables before the
+# figures were computed unless it waited `SETTLED_US - LATE_US` (45 s) between intake and
+# projection; a period ended more recently keys on the log's newest event instead. A report
+# about now is never late and moves no settled period's key. Why not a per-table
+# high-water mark of `at_us`: every report would update the same row, one lock all writers
+# queue on; late reports are rare (a charger emptying its queue after an outage).
+LATE_US = 15_000_000
+SETTLED_US = 60_000_000
+HOUR_US = 3_600_000_000
+NOTE_LATE = (
+    "INSERT INTO history_late (history, hour_us, reports) VALUES (:history, :hour, 1)"
+    " ON CONFLICT (history, hour_us) DO UPDATE SET reports = history_late.reports + 1"
+)
+
+
+def is_late(at: datetime, received_at: datetime, newest_held: datetime | None) -> bool:
+    """The rule above: about more than `LATE_US` before its receipt, or behind its own
+    connector's (charger's) newest report."""
+    if to_micros(received_at) - to_micros(at) > LATE_US:
+        return True
+    return newest_held is not None and at < newest_held
+
+
+def late_params(table: str, at_us: int) -> dict[str, object]:
+    return {"history": table, "hour": at_us - at_us % HOUR_US}
+
+
 # Figures per period, partitioned the same way, whose retention is a plain cut.
 LOAD = ("load_quarters", "load_hourly")
 PARTITIONED = (*(table for table, _ in HISTORY), *LOAD)
@@ -203,6 +240,10 @@ def prune(engine: Engine, keep_from: datetime) -> list[Pruned]:
                 {"cut": cut},
             ).rowcount
             out.append(Pruned(table, 0, deleted or 0))
+        # Figures of periods before the cut may change: move every period's key once (hour
+        # 0 begins before any period's end).
+        for table, _ in HISTORY:
+            conn.execute(text(NOTE_LATE), late_params(table, 0))
     return out
 
 
