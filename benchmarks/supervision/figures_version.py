@@ -1,7 +1,7 @@
 """The cache key of uptime figures (`SupervisionReads.figures_version`) on a big status
 history, PostgreSQL with monthly partitions: the key as it was (a count and newest instant
 of each history table before the period's end) against the key as it is (the late reports
-per hour before the end, adapters/storage/history.py), in the same process on the same
+per minute before the end, adapters/storage/history.py), in the same process on the same
 rows. Median of `--runs` runs each.
 
     python -m benchmarks.supervision.figures_version                   # 3,000,000 rows
@@ -55,7 +55,7 @@ def new_key(engine: Any, end: datetime) -> tuple[Any, ...]:
     late = history_late
     stmt = (
         select(late.c.history, func.sum(late.c.reports))
-        .where(late.c.hour_us < to_micros(end))
+        .where(late.c.minute_us < to_micros(end))
         .group_by(late.c.history)
         .order_by(late.c.history)
     )
@@ -64,8 +64,9 @@ def new_key(engine: Any, end: datetime) -> tuple[Any, ...]:
 
 
 def fill(engine: Any, rows: int, connectors: int) -> None:
-    """`rows` status reports of `connectors` connectors spread over 30 days, a few hundred
-    late reports counted per hour, and the statistics the planner needs."""
+    """`rows` status reports of `connectors` connectors spread over 30 days, late reports
+    counted in every minute of every history table (the most `history_late` can hold),
+    and the statistics the planner needs."""
     per = max(1, rows // connectors)
     step = DAYS * 86_400_000_000 // per
     with engine.begin() as conn:
@@ -80,10 +81,11 @@ def fill(engine: Any, rows: int, connectors: int) -> None:
         )
         conn.execute(
             text(
-                "INSERT INTO history_late (history, hour_us, reports) "
-                "SELECT 'status_history', :lo + h * :hour, 3 FROM generate_series(0, :hours) h"
+                "INSERT INTO history_late (history, minute_us, reports) "
+                "SELECT t, :lo + m * :minute, 3 FROM generate_series(0, :minutes) m, "
+                "unnest(ARRAY['status_history', 'presence_history', 'power_limit_history']) t"
             ),
-            {"lo": to_micros(START), "hour": history.HOUR_US, "hours": DAYS * 24},
+            {"lo": to_micros(START), "minute": history.MINUTE_US, "minutes": DAYS * 1440},
         )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))

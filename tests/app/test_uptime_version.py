@@ -21,7 +21,7 @@ from tests.builders import meta, small_world
 
 START = datetime(2025, 3, 1, 16, tzinfo=UTC)
 END = START + timedelta(days=1)
-NOW = END + timedelta(hours=2)
+NOW = END + timedelta(hours=2, seconds=40)  # 40 s past a whole minute
 
 
 def at(hours: float) -> datetime:
@@ -73,6 +73,9 @@ def test_the_key_moves_with_late_reports_about_the_period_only(sup: Platform) ->
     sup.ingestor.ingest(
         [status(NOW - timedelta(seconds=1), cid, S.FAULTED) for cid in ("C1-1-1", "C1-2-1")]
     )
+    # A charger whose clock runs 20 s behind: its reports look late, but they are about
+    # after the period's end.
+    sup.ingestor.ingest([status(NOW - timedelta(seconds=20), "C1-2-1", S.FAULTED, received=NOW)])
     assert version(sup) == before
     assert cached(sup) == fresh(sup) == figures
 
@@ -114,3 +117,13 @@ def test_a_period_just_over_keys_on_the_log_until_reports_about_it_have_settled(
     before = version(sup)
     sup.ingestor.ingest([status(NOW, "C1-2-1", S.AVAILABLE)])
     assert version(sup) == before
+    # A dashboard's default period ends at the last whole minute, here 40 s ago: reports
+    # about its minute's seconds since, even from a clock running behind, leave it be.
+    minute = NOW - timedelta(seconds=40)
+    before = version(sup, minute)
+    behind = status(NOW - timedelta(seconds=25), "C1-1-1", S.FAULTED, received=NOW)
+    sup.ingestor.ingest([behind, status(NOW + timedelta(seconds=1), "C1-1-1", S.AVAILABLE)])
+    assert version(sup, minute) == before
+    # and one about its last seconds, received late, moves it.
+    sup.ingestor.ingest([status(minute - timedelta(seconds=5), "C1-2-1", S.FAULTED, received=NOW)])
+    assert version(sup, minute) != before

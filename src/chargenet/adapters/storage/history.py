@@ -36,24 +36,29 @@ HISTORY = (
 # move when a report about a past period arrives, and only then: a count of the rows before
 # the period's end would see it, but at national scale that count reads most of the history
 # on every dashboard request. Instead the projections count, in `history_late`, per table
-# and hour of `at_us`, the reports that are late, and the key of a period that ended at
-# least `SETTLED_US` ago is the sum over the hours that begin before its end: a range read
-# of a table of at most 24 rows per table and day, the same on SQLite and on PostgreSQL,
-# whatever the partitions. A report is late when it is about an instant more than `LATE_US`
-# before it was received, or older than the newest report already held for its connector
-# (charger). A report about a period that ended `SETTLED_US` ago and is not late was
-# received less than `LATE_US` after that end, so it reached the tables before the
-# figures were computed unless it waited `SETTLED_US - LATE_US` (45 s) between intake and
-# projection; a period ended more recently keys on the log's newest event instead. A report
-# about now is never late and moves no settled period's key. Why not a per-table
-# high-water mark of `at_us`: every report would update the same row, one lock all writers
-# queue on; late reports are rare (a charger emptying its queue after an outage).
-LATE_US = 15_000_000
-SETTLED_US = 60_000_000
-HOUR_US = 3_600_000_000
+# and minute of `at_us`, the reports that are late, and the key of a period that is over is
+# the sum over the minutes that begin before its end: a range read of a small table (at
+# most one row per table and minute, only minutes some late report was about), the same on
+# SQLite and on PostgreSQL, whatever the partitions.
+# A report is late when it is about an instant more than `LATE_US` before it was received,
+# or older than the newest report already held for its connector (charger). Minutes, not
+# hours: dashboards ask about periods ending at the last whole minute, and a charger whose
+# clock runs behind sends "late" reports all the time, which must not move the key of a
+# period that ended before their minute.
+# What it cannot see: a report about the last `LATE_US` of a period, on time, that reached
+# the tables after the figures were computed. So a period over for less than `SETTLED_US`
+# keys on the log's newest event as well; the margin `SETTLED_US - LATE_US` (20 s) is what
+# a report may spend between intake and projection. A report about now is never late and
+# moves no ended period's key.
+# Why not a per-table high-water mark of `at_us` (late = below it): every report would
+# update the same row, one lock every writer queues on; late reports are the few (a charger
+# emptying its queue after an outage, a partner pushing in batches, a clock running behind).
+LATE_US = 10_000_000
+SETTLED_US = 30_000_000
+MINUTE_US = 60_000_000
 NOTE_LATE = (
-    "INSERT INTO history_late (history, hour_us, reports) VALUES (:history, :hour, 1)"
-    " ON CONFLICT (history, hour_us) DO UPDATE SET reports = history_late.reports + 1"
+    "INSERT INTO history_late (history, minute_us, reports) VALUES (:history, :minute, 1)"
+    " ON CONFLICT (history, minute_us) DO UPDATE SET reports = history_late.reports + 1"
 )
 
 
@@ -66,7 +71,7 @@ def is_late(at: datetime, received_at: datetime, newest_held: datetime | None) -
 
 
 def late_params(table: str, at_us: int) -> dict[str, object]:
-    return {"history": table, "hour": at_us - at_us % HOUR_US}
+    return {"history": table, "minute": at_us - at_us % MINUTE_US}
 
 
 # Figures per period, partitioned the same way, whose retention is a plain cut.
@@ -240,7 +245,7 @@ def prune(engine: Engine, keep_from: datetime) -> list[Pruned]:
                 {"cut": cut},
             ).rowcount
             out.append(Pruned(table, 0, deleted or 0))
-        # Figures of periods before the cut may change: move every period's key once (hour
+        # Figures of periods before the cut may change: move every period's key once (minute
         # 0 begins before any period's end).
         for table, _ in HISTORY:
             conn.execute(text(NOTE_LATE), late_params(table, 0))

@@ -123,7 +123,7 @@ class SupervisionReads:
             # Reports about the period: the late ones, per table (why and how: history.py).
             late = (
                 select(history_late.c.history, func.sum(history_late.c.reports))
-                .where(history_late.c.hour_us < end_us)
+                .where(history_late.c.minute_us < end_us)
                 .group_by(history_late.c.history)
                 .order_by(history_late.c.history)
             )

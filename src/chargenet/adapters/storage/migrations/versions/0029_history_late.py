@@ -25,9 +25,9 @@ def upgrade() -> None:
     op.create_table(
         "history_late",
         sa.Column("history", sa.String(length=32), nullable=False),
-        sa.Column("hour_us", sa.BigInteger(), nullable=False),
+        sa.Column("minute_us", sa.BigInteger(), nullable=False),
         sa.Column("reports", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("history", "hour_us", name=op.f("pk_history_late")),
+        sa.PrimaryKeyConstraint("history", "minute_us", name=op.f("pk_history_late")),
     )
 
 
