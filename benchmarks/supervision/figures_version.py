@@ -1,7 +1,7 @@
 """The cache key of uptime figures (`SupervisionReads.figures_version`) on a big status
 history, PostgreSQL with monthly partitions: the key as it was (a count and newest instant
 of each history table before the period's end) against the key as it is (the late reports
-per minute before the end, adapters/storage/history.py), in the same process on the same
+per hour and minute before the end, adapters/storage/history.py), in the same process on the same
 rows. Median of `--runs` runs each.
 
     python -m benchmarks.supervision.figures_version                   # 3,000,000 rows
@@ -24,10 +24,9 @@ from typing import Any
 from sqlalchemy import create_engine, func, select, text
 
 from chargenet.adapters.storage import history
-from chargenet.adapters.storage.queries_supervision import SupervisionReads
+from chargenet.adapters.storage.queries_supervision import SupervisionReads, late_reports
 from chargenet.adapters.storage.store import SqlEventStore
 from chargenet.adapters.storage.tables_supervision import (
-    history_late,
     power_limit_history,
     presence_history,
     status_history,
@@ -52,13 +51,7 @@ def old_key(engine: Any, end: datetime) -> tuple[Any, ...]:
 
 def new_key(engine: Any, end: datetime) -> tuple[Any, ...]:
     """The history part of the key as it is (the statement in figures_version)."""
-    late = history_late
-    stmt = (
-        select(late.c.history, func.sum(late.c.reports))
-        .where(late.c.minute_us < to_micros(end))
-        .group_by(late.c.history)
-        .order_by(late.c.history)
-    )
+    stmt = late_reports(to_micros(end))
     with engine.connect() as conn:
         return tuple(tuple(r) for r in conn.execute(stmt))
 
@@ -81,11 +74,14 @@ def fill(engine: Any, rows: int, connectors: int) -> None:
         )
         conn.execute(
             text(
-                "INSERT INTO history_late (history, minute_us, reports) "
-                "SELECT t, :lo + m * :minute, 3 FROM generate_series(0, :minutes) m, "
+                "INSERT INTO history_late (history, span_us, start_us, reports) "
+                "SELECT t, :span, :lo + i::bigint * :span, 3 FROM generate_series(0, :n) i, "
                 "unnest(ARRAY['status_history', 'presence_history', 'power_limit_history']) t"
             ),
-            {"lo": to_micros(START), "minute": history.MINUTE_US, "minutes": DAYS * 1440},
+            [
+                {"lo": to_micros(START), "span": history.MINUTE_US, "n": DAYS * 1440},
+                {"lo": to_micros(START), "span": history.HOUR_US, "n": DAYS * 24},
+            ],
         )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))

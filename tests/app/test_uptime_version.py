@@ -127,3 +127,14 @@ def test_a_period_just_over_keys_on_the_log_until_reports_about_it_have_settled(
     # and one about its last seconds, received late, moves it.
     sup.ingestor.ingest([status(minute - timedelta(seconds=5), "C1-2-1", S.FAULTED, received=NOW)])
     assert version(sup, minute) != before
+
+
+def test_a_period_ending_within_an_hour_counts_the_late_minutes_before_its_end(
+    sup: Platform,
+) -> None:
+    mid = END + timedelta(minutes=30)  # over for two hours, ends in the middle of an hour
+    before = version(sup, mid)
+    sup.ingestor.ingest([status(mid + timedelta(seconds=10), "C1-2-1", S.FAULTED, received=NOW)])
+    assert version(sup, mid) == before  # late, but about after its end
+    sup.ingestor.ingest([status(mid - timedelta(seconds=10), "C1-2-1", S.FAULTED, received=NOW)])
+    assert version(sup, mid) != before

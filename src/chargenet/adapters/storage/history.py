@@ -36,10 +36,11 @@ HISTORY = (
 # move when a report about a past period arrives, and only then: a count of the rows before
 # the period's end would see it, but at national scale that count reads most of the history
 # on every dashboard request. Instead the projections count, in `history_late`, per table
-# and minute of `at_us`, the reports that are late, and the key of a period that is over is
-# the sum over the minutes that begin before its end: a range read of a small table (at
-# most one row per table and minute, only minutes some late report was about), the same on
-# SQLite and on PostgreSQL, whatever the partitions.
+# the reports that are late, twice: in the minute and in the hour of `at_us`. The key of a
+# period that is over sums the hours wholly before its end's hour and the minutes of that
+# hour that begin before its end: two range reads of a small table per history table (at
+# most 24 hours a day, and 60 minutes), the same on SQLite and on PostgreSQL, whatever the
+# partitions, however long the period.
 # A report is late when it is about an instant more than `LATE_US` before it was received,
 # or older than the newest report already held for its connector (charger). Minutes, not
 # hours: dashboards ask about periods ending at the last whole minute, and a charger whose
@@ -56,9 +57,11 @@ HISTORY = (
 LATE_US = 10_000_000
 SETTLED_US = 30_000_000
 MINUTE_US = 60_000_000
+HOUR_US = 3_600_000_000
 NOTE_LATE = (
-    "INSERT INTO history_late (history, minute_us, reports) VALUES (:history, :minute, 1)"
-    " ON CONFLICT (history, minute_us) DO UPDATE SET reports = history_late.reports + 1"
+    "INSERT INTO history_late (history, span_us, start_us, reports) VALUES"
+    f" (:history, {MINUTE_US}, :minute, 1), (:history, {HOUR_US}, :hour, 1)"
+    " ON CONFLICT (history, span_us, start_us) DO UPDATE SET reports = history_late.reports + 1"
 )
 
 
@@ -71,7 +74,7 @@ def is_late(at: datetime, received_at: datetime, newest_held: datetime | None) -
 
 
 def late_params(table: str, at_us: int) -> dict[str, object]:
-    return {"history": table, "minute": at_us - at_us % MINUTE_US}
+    return {"history": table, "minute": at_us - at_us % MINUTE_US, "hour": at_us - at_us % HOUR_US}
 
 
 # Figures per period, partitioned the same way, whose retention is a plain cut.
@@ -245,7 +248,7 @@ def prune(engine: Engine, keep_from: datetime) -> list[Pruned]:
                 {"cut": cut},
             ).rowcount
             out.append(Pruned(table, 0, deleted or 0))
-        # Figures of periods before the cut may change: move every period's key once (minute
+        # Figures of periods before the cut may change: move every period's key once (hour
         # 0 begins before any period's end).
         for table, _ in HISTORY:
             conn.execute(text(NOTE_LATE), late_params(table, 0))

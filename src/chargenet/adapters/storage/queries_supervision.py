@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 
 from chargenet.adapters.storage import like
-from chargenet.adapters.storage.history import SETTLED_US
+from chargenet.adapters.storage.history import HOUR_US, MINUTE_US, SETTLED_US
 from chargenet.adapters.storage.interface_log import compliance_by_operator
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.schema import (
@@ -54,6 +54,23 @@ from chargenet.kit.timeutil import from_micros, to_micros
 
 _DOWN = ("offline", "faulted", "unavailable")
 _STEP_ORDER = {"detected": 0, "notified": 1, "escalated": 2, "reported": 3}
+
+
+def late_reports(end_us: int) -> Select[Any]:
+    """Late reports about instants before `end_us`, per history table: the hours wholly
+    before its hour, then the minutes of its hour that begin before it (history.py)."""
+    lt, hour = history_late.c, end_us - end_us % HOUR_US
+    return (
+        select(lt.history, func.sum(lt.reports))
+        .where(
+            or_(
+                and_(lt.span_us == HOUR_US, lt.start_us < hour),
+                and_(lt.span_us == MINUTE_US, lt.start_us >= hour, lt.start_us < end_us),
+            )
+        )
+        .group_by(lt.history)
+        .order_by(lt.history)
+    )
 
 
 class SupervisionReads:
@@ -121,13 +138,7 @@ class SupervisionReads:
             x = outage_exclusions
             add(select(func.count(), func.count(x.c.withdrawn_at), func.max(x.c.excluded_at)))
             # Reports about the period: the late ones, per table (why and how: history.py).
-            late = (
-                select(history_late.c.history, func.sum(history_late.c.reports))
-                .where(history_late.c.minute_us < end_us)
-                .group_by(history_late.c.history)
-                .order_by(history_late.c.history)
-            )
-            parts.append(tuple(tuple(r) for r in conn.execute(late)))
+            parts.append(tuple(tuple(r) for r in conn.execute(late_reports(end_us))))
             if scorecards:
                 z, c = zombie_cases, credit_penalties
                 add(select(func.count(), func.count(z.c.closed_at), func.max(z.c.detected_at)))

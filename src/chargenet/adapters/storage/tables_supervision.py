@@ -61,14 +61,16 @@ power_limit_history = Table(
     sqlite_with_rowid=False,
 )
 
-# Late history reports, counted per table and minute of the instant they are about: what
+# Late history reports, counted per table, per minute and per hour (`span_us`) of the
+# instant they are about: what
 # lets the cache key of uptime figures (`SupervisionReads.figures_version`) see a report
 # about a past period without counting the whole history (the rule: adapters/storage/history.py).
 history_late = Table(
     "history_late",
     metadata,
     Column("history", String(32), primary_key=True),
-    Column("minute_us", BigInteger, primary_key=True),
+    Column("span_us", BigInteger, primary_key=True),
+    Column("start_us", BigInteger, primary_key=True),
     Column("reports", BigInteger, nullable=False),
 )
 

@@ -1,4 +1,4 @@
-"""supervision: late history reports counted per table and hour
+"""supervision: late history reports counted per table, minute and hour
 
 A small table the history projections bump when a status, presence or power-limit report
 arrives late, so that the cache key of uptime figures is an index range read, not a count
@@ -25,9 +25,10 @@ def upgrade() -> None:
     op.create_table(
         "history_late",
         sa.Column("history", sa.String(length=32), nullable=False),
-        sa.Column("minute_us", sa.BigInteger(), nullable=False),
+        sa.Column("span_us", sa.BigInteger(), nullable=False),
+        sa.Column("start_us", sa.BigInteger(), nullable=False),
         sa.Column("reports", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("history", "minute_us", name=op.f("pk_history_late")),
+        sa.PrimaryKeyConstraint("history", "span_us", "start_us", name=op.f("pk_history_late")),
     )
 
 
