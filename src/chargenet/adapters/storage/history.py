@@ -61,7 +61,7 @@ HOUR_US = 3_600_000_000
 NOTE_LATE = (
     "INSERT INTO history_late (history, span_us, start_us, reports) VALUES"
     f" (:history, {MINUTE_US}, :minute, 1), (:history, {HOUR_US}, :hour, 1)"
-    " ON CONFLICT (history, span_us, start_us) DO UPDATE SET reports = history_late.reports + 1"
+    " ON CONFLICT (span_us, start_us, history) DO UPDATE SET reports = history_late.reports + 1"
 )
 
 

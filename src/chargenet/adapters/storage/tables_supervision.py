@@ -68,9 +68,10 @@ power_limit_history = Table(
 history_late = Table(
     "history_late",
     metadata,
-    Column("history", String(32), primary_key=True),
+    # Span and start first: the key reads ranges of them for every table at once.
     Column("span_us", BigInteger, primary_key=True),
     Column("start_us", BigInteger, primary_key=True),
+    Column("history", String(32), primary_key=True),
     Column("reports", BigInteger, nullable=False),
 )
 

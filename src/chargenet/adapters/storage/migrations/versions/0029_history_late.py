@@ -24,11 +24,11 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "history_late",
-        sa.Column("history", sa.String(length=32), nullable=False),
         sa.Column("span_us", sa.BigInteger(), nullable=False),
         sa.Column("start_us", sa.BigInteger(), nullable=False),
+        sa.Column("history", sa.String(length=32), nullable=False),
         sa.Column("reports", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("history", "span_us", "start_us", name=op.f("pk_history_late")),
+        sa.PrimaryKeyConstraint("span_us", "start_us", "history", name=op.f("pk_history_late")),
     )
 
 
