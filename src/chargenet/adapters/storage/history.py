@@ -42,10 +42,10 @@ HISTORY = (
 # most 24 hours a day, and 60 minutes), the same on SQLite and on PostgreSQL, whatever the
 # partitions, however long the period.
 # A report is late when it is about an instant more than `LATE_US` before it was received,
-# or older than the newest report already held for its connector (charger). Minutes, not
-# hours: dashboards ask about periods ending at the last whole minute, and a charger whose
-# clock runs behind sends "late" reports all the time, which must not move the key of a
-# period that ended before their minute.
+# or older than the newest report already held for its connector (charger). Minutes near
+# the end, not only hours: dashboards ask about periods ending at the last whole minute,
+# and a charger whose clock runs behind sends "late" reports all the time, which must not
+# move the key of a period that ended before their minute.
 # What it cannot see: a report about the last `LATE_US` of a period, on time, that reached
 # the tables after the figures were computed. So a period over for less than `SETTLED_US`
 # keys on the log's newest event as well; the margin `SETTLED_US - LATE_US` (20 s) is what
