@@ -32,6 +32,51 @@ HISTORY = (
     ("presence_history", "charger_id"),
     ("power_limit_history", "connector_id"),
 )
+# Late reports. The cache key of uptime figures (queries_supervision.figures_version) must
+# move when a report about a past period arrives, and only then: a count of the rows before
+# the period's end would see it, but at national scale that count reads most of the history
+# on every dashboard request. Instead the projections count, in `history_late`, per table
+# the reports that are late, twice: in the minute and in the hour of `at_us`. The key of a
+# period that is over sums the hours wholly before its end's hour and the minutes of that
+# hour that begin before its end: two range reads of a small table per history table (at
+# most 24 hours a day, and 60 minutes), the same on SQLite and on PostgreSQL, whatever the
+# partitions, however long the period.
+# A report is late when it is about an instant more than `LATE_US` before it was received,
+# or older than the newest report already held for its connector (charger). Minutes near
+# the end, not only hours: dashboards ask about periods ending at the last whole minute,
+# and a charger whose clock runs behind sends "late" reports all the time, which must not
+# move the key of a period that ended before their minute.
+# What it cannot see: a report about the last `LATE_US` of a period, on time, that reached
+# the tables after the figures were computed. So a period over for less than `SETTLED_US`
+# keys on the log's newest event as well; the margin `SETTLED_US - LATE_US` (20 s) is what
+# a report may spend between intake and projection. A report about now is never late and
+# moves no ended period's key.
+# Why not a per-table high-water mark of `at_us` (late = below it): every report would
+# update the same row, one lock every writer queues on; late reports are the few (a charger
+# emptying its queue after an outage, a partner pushing in batches, a clock running behind).
+LATE_US = 10_000_000
+SETTLED_US = 30_000_000
+MINUTE_US = 60_000_000
+HOUR_US = 3_600_000_000
+NOTE_LATE = (
+    "INSERT INTO history_late (history, span_us, start_us, reports) VALUES"
+    f" (:history, {MINUTE_US}, :minute, 1), (:history, {HOUR_US}, :hour, 1)"
+    " ON CONFLICT (span_us, start_us, history) DO UPDATE SET reports = history_late.reports + 1"
+)
+
+
+def is_late(at: datetime, received_at: datetime, newest_held: datetime | None) -> bool:
+    """The rule above: about more than `LATE_US` before its receipt, or behind its own
+    connector's (charger's) newest report."""
+    if to_micros(received_at) - to_micros(at) > LATE_US:
+        return True
+    return newest_held is not None and at < newest_held
+
+
+def late_params(table: str, at_us: int) -> dict[str, object]:
+    return {"history": table, "minute": at_us - at_us % MINUTE_US, "hour": at_us - at_us % HOUR_US}
+
+
 # Figures per period, partitioned the same way, whose retention is a plain cut.
 LOAD = ("load_quarters", "load_hourly")
 PARTITIONED = (*(table for table, _ in HISTORY), *LOAD)
@@ -203,6 +248,10 @@ def prune(engine: Engine, keep_from: datetime) -> list[Pruned]:
                 {"cut": cut},
             ).rowcount
             out.append(Pruned(table, 0, deleted or 0))
+        # Figures of periods before the cut may change: move every period's key once (hour
+        # 0 begins before any period's end).
+        for table, _ in HISTORY:
+            conn.execute(text(NOTE_LATE), late_params(table, 0))
     return out
 
 

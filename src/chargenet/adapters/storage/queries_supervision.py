@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 
 from chargenet.adapters.storage import like
+from chargenet.adapters.storage.history import HOUR_US, MINUTE_US, SETTLED_US
 from chargenet.adapters.storage.interface_log import compliance_by_operator
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.schema import (
@@ -32,6 +33,7 @@ from chargenet.adapters.storage.schema import (
     stations,
 )
 from chargenet.adapters.storage.tables_supervision import (
+    history_late,
     outage_exclusions,
     power_limit_history,
     presence_history,
@@ -52,6 +54,23 @@ from chargenet.kit.timeutil import from_micros, to_micros
 
 _DOWN = ("offline", "faulted", "unavailable")
 _STEP_ORDER = {"detected": 0, "notified": 1, "escalated": 2, "reported": 3}
+
+
+def late_reports(end_us: int) -> Select[Any]:
+    """Late reports about instants before `end_us`, per history table: the hours wholly
+    before its hour, then the minutes of its hour that begin before it (history.py)."""
+    lt, hour = history_late.c, end_us - end_us % HOUR_US
+    return (
+        select(lt.history, func.sum(lt.reports))
+        .where(
+            or_(
+                and_(lt.span_us == HOUR_US, lt.start_us < hour),
+                and_(lt.span_us == MINUTE_US, lt.start_us >= hour, lt.start_us < end_us),
+            )
+        )
+        .group_by(lt.history)
+        .order_by(lt.history)
+    )
 
 
 class SupervisionReads:
@@ -99,11 +118,12 @@ class SupervisionReads:
         """What uptime (and, with `scorecards`, operator scorecards) over a period ending
         at `end` are computed from, as counts and newest changes (cache key): the fleet,
         stations' public hours, exclusions and the status, presence and power-limit reports
-        from before `end`; for scorecards also zombie cases, credit penalties, partners'
-        traffic, and sessions and alarms from before `end`. A report arriving now about now
-        does not move the version of a period that ended a minute ago; a late report about
-        that period does.
-        A period not yet over also keys on the log's newest event."""
+        about the period (the late ones: history.py); for scorecards also zombie cases,
+        credit penalties, partners' traffic, and sessions and alarms from before `end`. A
+        report arriving now about now does not move the version of a period that ended a
+        minute ago; a late report about that period does.
+        A period not yet over, or over for less than `SETTLED_US` (reports about its end
+        may still be on their way), also keys on the log's newest event."""
         end_us = to_micros(end)
         parts: list[Any] = []
         with self._engine.connect() as conn:
@@ -117,8 +137,8 @@ class SupervisionReads:
             add(select(func.max(stations.c.public_hours_as_of)))
             x = outage_exclusions
             add(select(func.count(), func.count(x.c.withdrawn_at), func.max(x.c.excluded_at)))
-            for history in (status_history, presence_history, power_limit_history):
-                add(select(func.count(), func.max(history.c.at_us)).where(history.c.at_us < end_us))
+            # Reports about the period: the late ones, per table (why and how: history.py).
+            parts.append(tuple(tuple(r) for r in conn.execute(late_reports(end_us))))
             if scorecards:
                 z, c = zombie_cases, credit_penalties
                 add(select(func.count(), func.count(z.c.closed_at), func.max(z.c.detected_at)))
@@ -128,7 +148,7 @@ class SupervisionReads:
                 add(select(func.count(), func.sum(interface_traffic.c.messages)))
                 add(select(func.count()).select_from(sessions).where(sessions.c.ended_at < end))
                 add(select(func.count()).select_from(alarms).where(alarms.c.raised_at < end))
-            if end > now:
+            if end_us > to_micros(now) - SETTLED_US:
                 add(select(func.max(events.c.seq)))
         return tuple(parts)
 

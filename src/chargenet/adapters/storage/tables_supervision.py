@@ -61,6 +61,20 @@ power_limit_history = Table(
     sqlite_with_rowid=False,
 )
 
+# Late history reports, counted per table, per minute and per hour (`span_us`) of the
+# instant they are about: what
+# lets the cache key of uptime figures (`SupervisionReads.figures_version`) see a report
+# about a past period without counting the whole history (the rule: adapters/storage/history.py).
+history_late = Table(
+    "history_late",
+    metadata,
+    # Span and start first: the key reads ranges of them for every table at once.
+    Column("span_us", BigInteger, primary_key=True),
+    Column("start_us", BigInteger, primary_key=True),
+    Column("history", String(32), primary_key=True),
+    Column("reports", BigInteger, nullable=False),
+)
+
 # Seconds per connector, local day, counted status and flag (counted, excluded, closed),
 # rolled up from the history by the uptime rule itself (adapters/storage/history.py): what
 # is left of a day once retention has dropped its reports. Not state from the log (a
@@ -152,6 +166,7 @@ SUPERVISION_TABLES = (
     status_history,
     presence_history,
     power_limit_history,
+    history_late,
     outage_exclusions,
     zombie_case_steps,
     zombie_cases,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from chargenet.adapters.storage.history import NOTE_LATE, is_late, late_params
 from chargenet.adapters.storage.raw import Raw
 from chargenet.core.errors import UnknownReference
 from chargenet.core.events import (
@@ -58,6 +59,12 @@ _PRESENCE_HISTORY = (
 )
 
 
+def _note_late(raw: Raw, table: str, event: Event, newest_held: datetime | None) -> None:
+    """Count a late report (the rule and why: adapters/storage/history.py)."""
+    if is_late(event.occurred_at, event.received_at, newest_held):
+        raw.execute(NOTE_LATE, late_params(table, to_micros(event.occurred_at)))
+
+
 def connector_live(raw: Raw, connector_id: str) -> Any:
     """(id, live id or None, status, status_since, meter_at, session_id, status_at,
     charger_id, station_id, operator_id); refuses an unknown connector."""
@@ -90,6 +97,7 @@ def _apply_presence(raw: Raw, event: ChargerPresenceChanged) -> None:
     )
     held = None if row[0] is None else bool(row[0])
     since, as_of = raw.read_t(row[1]), raw.read_t(row[2])
+    _note_late(raw, "presence_history", event, as_of)
     now = newest_report(held, since, as_of, event.online, event.occurred_at)
     if now is None:
         return  # late (the rule: core/status.py)
@@ -120,6 +128,7 @@ def _apply_status(raw: Raw, event: ConnectorStatusChanged) -> None:
         {**params, "at": to_micros(event.occurred_at), "status": event.status.value},
     )
     held, since, as_of = row[2], raw.read_t(row[3]), raw.read_t(row[6])
+    _note_late(raw, "status_history", event, as_of)
     now = newest_report(held, since, as_of, event.status.value, event.occurred_at)
     if now is None:
         return  # late (the rule: core/status.py)
@@ -161,6 +170,7 @@ def _apply_meter(raw: Raw, event: MeterSampled) -> None:
                 "limit": event.power_offered_w,
             },
         )
+        _note_late(raw, "power_limit_history", event, raw.read_t(row[4]))
     if event.power_w is not None and row[8] is not None:
         at = to_micros(event.occurred_at)
         raw.execute(
