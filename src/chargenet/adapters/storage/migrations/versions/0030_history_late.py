@@ -4,8 +4,8 @@ A small table the history projections bump when a status, presence or power-limi
 arrives late, so that the cache key of uptime figures is an index range read, not a count
 over the whole history (adapters/storage/queries_supervision.py, `figures_version`).
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0029"
-down_revision: str | Sequence[str] | None = "0028"
+revision: str = "0030"
+down_revision: str | Sequence[str] | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
