@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -71,22 +72,39 @@ def every_ack_stored_once(made: Cluster, sent: list[Sent], within_s: float = 60)
         assert [a for a in logged if a[0] == connector] == s.acked
 
 
+@dataclass
+class Loaded:
+    """What the chargers sent, and how many acknowledgements there were when the fault
+    began and when it was over (it fell in the middle of the load if `over` is short of
+    the total)."""
+
+    sent: list[Sent]
+    began: int
+    over: int
+
+
 async def load(
-    ids: list[str], targets: list[str], fault: Callable[[], object], after: int
-) -> list[Sent]:
+    ids: list[str],
+    targets: list[str],
+    fault: Callable[[], object],
+    after: int,
+    pause_s: float = 0.01,
+) -> Loaded:
     """Every charger sends MESSAGES meter values (half start on each target); once `after`
     are acknowledged in all, `fault()` runs (in a thread: it kills and starts processes)."""
     sent = [Sent() for _ in ids]
     chargers = [
-        asyncio.create_task(run_charger(i, targets, MESSAGES, s, first=k, pause_s=0.01))
+        asyncio.create_task(run_charger(i, targets, MESSAGES, s, first=k, pause_s=pause_s))
         for k, (i, s) in enumerate(zip(ids, sent, strict=True))
     ]
     async with asyncio.timeout(BOUND_S):
         while sum(len(s.acked) for s in sent) < after:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.02)
+        began = sum(len(s.acked) for s in sent)
         await asyncio.to_thread(fault)
+        over = sum(len(s.acked) for s in sent)
         await asyncio.gather(*chargers)
-    return sent
+    return Loaded(sent, began, over)
 
 
 def test_chargers_on_a_killed_intake_node_move_to_the_other_and_nothing_acked_is_lost(
@@ -95,7 +113,7 @@ def test_chargers_on_a_killed_intake_node_move_to_the_other_and_nothing_acked_is
     made, ids = running
     a, b = made.intake("a"), made.intake("b")
     made.writer()
-    sent = asyncio.run(load(ids, urls(a, b), a.kill9, after=CHARGERS * MESSAGES // 3))
+    sent = asyncio.run(load(ids, urls(a, b), a.kill9, after=CHARGERS * MESSAGES // 3)).sent
     moved = [s for s in sent if s.nodes[0] == urls(a)[0]]
     assert moved and all(s.nodes[-1] == urls(b)[0] for s in moved)
     every_ack_stored_once(made, sent)
@@ -113,7 +131,7 @@ def test_a_writer_killed_and_restarted_loses_nothing_and_stores_nothing_twice(
         time.sleep(1.0)  # chargers keep being answered: the stream holds their events
         made.restart(writer, "writer: buckets")
 
-    sent = asyncio.run(load(ids, urls(a, b), crash, after=CHARGERS * MESSAGES // 3))
+    sent = asyncio.run(load(ids, urls(a, b), crash, after=CHARGERS * MESSAGES // 3)).sent
     every_ack_stored_once(made, sent)
 
 
@@ -131,7 +149,7 @@ def test_two_writers_split_the_buckets_and_one_killed_and_restarted_loses_nothin
         time.sleep(1.0)
         made.restart(low, "writer: buckets")
 
-    sent = asyncio.run(load(ids, urls(a, b), crash, after=CHARGERS * MESSAGES // 3))
+    sent = asyncio.run(load(ids, urls(a, b), crash, after=CHARGERS * MESSAGES // 3)).sent
     every_ack_stored_once(made, sent)
 
 

@@ -17,7 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +32,15 @@ from benchmarks.cluster.harness import (
     register_fleet,
     run_charger,
 )
-from tests.entrypoints.test_cluster_faults import BOUND_S, CHARGERS, every_ack_stored_once
+from tests.cluster_services import NATS_URL, jetstream_missing
+from tests.entrypoints.test_cluster_faults import (
+    BOUND_S,
+    CHARGERS,
+    MESSAGES,
+    every_ack_stored_once,
+    load,
+    urls,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -163,33 +171,16 @@ def _running(
         yield made, ids
 
 
-MESSAGES = 60  # as many as test_cluster_faults checks for
+@pytest.fixture
+def nats_url() -> str:
+    """The machine's NATS JetStream (skipped, saying why, without it)."""
+    why = jetstream_missing()
+    if why:
+        pytest.skip(why)
+    return NATS_URL
 
 
-async def load_across(
-    ids: list[str], targets: list[str], restart: Callable[[], None]
-) -> tuple[list[Sent], int, int]:
-    """Every charger sends MESSAGES meter values; once a third are acknowledged, `restart`
-    runs (in a thread). Returns what was sent, and how many were acknowledged when the
-    restart began and when it was over: the outage fell in the middle of the load only
-    if both are below the total."""
-    sent = [Sent() for _ in ids]
-    chargers = [
-        asyncio.create_task(run_charger(i, targets, MESSAGES, s, first=k, pause_s=0.02))
-        for k, (i, s) in enumerate(zip(ids, sent, strict=True))
-    ]
-    async with asyncio.timeout(BOUND_S):
-        while sum(len(s.acked) for s in sent) < len(ids) * MESSAGES // 3:
-            await asyncio.sleep(0.02)
-        began = sum(len(s.acked) for s in sent)
-        await asyncio.to_thread(restart)
-        over = sum(len(s.acked) for s in sent)
-        await asyncio.gather(*chargers)
-    return sent, began, over
-
-
-def urls(*nodes: object) -> list[str]:
-    return [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]  # type: ignore[attr-defined]
+THIRD = CHARGERS * MESSAGES // 3  # the fault comes once a third is acknowledged
 
 
 def test_nats_restarted_under_load_loses_nothing_acknowledged(
@@ -198,23 +189,21 @@ def test_nats_restarted_under_load_loses_nothing_acknowledged(
     with _running(postgres_url, nats_server.url, tmp_path) as (made, ids):
         a, b = made.intake("a"), made.intake("b")
         made.writer()
-        sent, _, over = asyncio.run(load_across(ids, urls(a, b), nats_server.restart))
+        loaded = asyncio.run(load(ids, urls(a, b), nats_server.restart, THIRD, pause_s=0.02))
+        sent, over = loaded.sent, loaded.over
         assert over < CHARGERS * MESSAGES  # the outage fell while chargers were sending
         every_ack_stored_once(made, sent)
 
 
 def test_postgres_restarted_under_load_loses_nothing_acknowledged(
-    postgres_server: PrivatePostgres, tmp_path: Path
+    postgres_server: PrivatePostgres, nats_url: str, tmp_path: Path
 ) -> None:
-    from tests.cluster_services import NATS_URL, jetstream_missing
-
-    why = jetstream_missing()
-    if why:
-        pytest.skip(why)
-    with _running(postgres_server.url, NATS_URL, tmp_path) as (made, ids):
+    with _running(postgres_server.url, nats_url, tmp_path) as (made, ids):
         a, b = made.intake("a"), made.intake("b")
         made.writer()
-        sent, began, over = asyncio.run(load_across(ids, urls(a, b), postgres_server.restart))
+        restart = postgres_server.restart
+        loaded = asyncio.run(load(ids, urls(a, b), restart, THIRD, pause_s=0.02))
+        sent, began, over = loaded.sent, loaded.began, loaded.over
         # Intake nodes answer from the stream: chargers were answered while the database
         # was away, and the writer stored it all once the database was back.
         assert began < over
@@ -222,14 +211,9 @@ def test_postgres_restarted_under_load_loses_nothing_acknowledged(
 
 
 def test_an_api_node_killed_leaves_another_whose_order_reaches_the_charger(
-    postgres_url: str, tmp_path: Path
+    postgres_url: str, nats_url: str, tmp_path: Path
 ) -> None:
-    from tests.cluster_services import NATS_URL, jetstream_missing
-
-    why = jetstream_missing()
-    if why:
-        pytest.skip(why)
-    with _running(postgres_url, NATS_URL, tmp_path) as (made, ids):
+    with _running(postgres_url, nats_url, tmp_path) as (made, ids):
         intake = made.intake("a")
         made.writer()
         first, second = made.api("api1"), made.api("api2")
