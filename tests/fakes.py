@@ -121,7 +121,7 @@ class FakeDeliveryStore:
             self._next_id += 1
 
     def _heads(self) -> list[int]:
-        """The oldest pending delivery of each queue, by queue name order of first id."""
+        """The oldest pending delivery of each queue (its head)."""
         heads: dict[str, int] = {}
         for r in sorted(self._rows.values(), key=lambda r: r.id):
             if r.state == PENDING and r.queue and r.queue not in heads:
