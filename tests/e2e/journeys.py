@@ -153,3 +153,18 @@ def skip_without_browser() -> Any:
     if not Path(CHROMIUM).exists():
         pytest.skip("no chromium (./dev test installs it)", allow_module_level=True)
     return pytest.importorskip("playwright.sync_api")
+
+
+def finder_results_after(page: Any, submit: str, query: str) -> list[str]:
+    """Click `submit`, wait for the finder's answer whose URL holds `query` and then for the
+    list on screen to be that answer (the list it replaces stays up until the answer
+    renders); return the station ids in the order shown."""
+    with page.expect_response(lambda r: "/finder/nearest" in r.url and query in r.url) as got:
+        page.click(submit)
+    ids = [s["station_id"] for s in got.value.json()]
+    page.wait_for_function(
+        "ids => JSON.stringify([...document.querySelectorAll('.result')]"
+        ".map(e => e.dataset.station)) === JSON.stringify(ids)",
+        arg=ids,
+    )
+    return ids

@@ -24,6 +24,8 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from tests.e2e.journeys import finder_results_after
+
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -395,10 +397,7 @@ def test_the_finder(page: Any, demo: str) -> None:
     page.check("#f-available")
     page.check("#f-dc")
     page.fill("#f-power", "100")
-    with page.expect_response(lambda r: "min_power_kw=100" in r.url):
-        page.click("#filters button[type=submit]")
-    page.wait_for_timeout(200)
-    ids = page.eval_on_selector_all(".result", "els => els.map(e => e.dataset.station)")
+    ids = finder_results_after(page, "#filters button[type=submit]", "min_power_kw=100")
     for station_id in ids[:5]:
         station = httpx.get(f"{demo}/api/v1/finder/stations/{station_id}").json()
         assert station["max_power_w"] >= 100_000

@@ -28,6 +28,7 @@ from tests.e2e.journeys import (
     CHROMIUM,
     axe_violations,
     demo_server,
+    finder_results_after,
     log_in,
     new_page,
     shot,
@@ -103,10 +104,7 @@ def test_a_driver_finds_a_place_filters_opens_a_station_and_navigates(
 
     # Filters: DC only.
     page.check("#f-dc")
-    with page.expect_response(lambda r: "/finder/nearest" in r.url and "dc=true" in r.url):
-        page.click("#filters button[type=submit]")
-    page.wait_for_selector(".result")
-    ids = page.eval_on_selector_all(".result", "els => els.map(e => e.dataset.station)")
+    ids = finder_results_after(page, "#filters button[type=submit]", "dc=true")
     assert ids
     for station_id in ids[:5]:
         detail = page.request.get(f"{demo}/api/v1/finder/stations/{station_id}").json()
