@@ -1,0 +1,64 @@
+"""How a feature's module-level router reaches what one app composed for it.
+
+Each feature module has its `router = APIRouter(...)` and its handlers at module level;
+what a handler needs of the app it serves (the feature's services, the log-ins) it takes
+from dependencies: `services(Kind)` and the callers below (`Anyone`, `Member`, ...). The
+composition root binds them once per app, `bind(router, Kind(...), authenticators)`: the
+returned router sets them on each request before the route's own dependencies run.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Request
+
+from chargenet.adapters.api.auth import Authenticator, admit, identify
+from chargenet.core.access import Principal, Role
+
+T = TypeVar("T")
+
+
+def bind(router: APIRouter, services: object, authenticators: Sequence[Authenticator]) -> APIRouter:
+    """`router` serving with these services and these log-ins (one app's)."""
+    log_ins = tuple(authenticators)
+
+    def bound(request: Request) -> None:
+        # A router's dependencies run before a route's own, so `services` and the callers
+        # find them. One feature router serves a request: nothing else sets these.
+        request.state.services = services
+        request.state.authenticators = log_ins
+
+    outer = APIRouter(dependencies=[Depends(bound)])
+    outer.include_router(router)
+    return outer
+
+
+def services(kind: type[T]) -> Callable[[Request], T]:
+    """A dependency giving the `kind` bound to the request's router by `bind`."""
+
+    def dependency(request: Request) -> T:
+        found: Any = getattr(request.state, "services", None)
+        if not isinstance(found, kind):
+            raise TypeError(f"{request.url.path}: its router is not bound to a {kind.__name__}")
+        return found
+
+    dependency.__name__ = f"{kind.__name__.lower()}_services"
+    return dependency
+
+
+def _caller(minimum: Role | None) -> Callable[[Request], Principal]:
+    def dependency(request: Request) -> Principal:
+        principal = identify(request, request.state.authenticators)
+        return principal if minimum is None else admit(principal, minimum)
+
+    return dependency
+
+
+Anyone = Annotated[Principal, Depends(_caller(None))]
+"""The caller, anonymous when they do not log in (401 for credentials nobody accepts)."""
+Member = Annotated[Principal, Depends(_caller(Role.OPERATOR))]
+"""A login: operators, regulators, admins (401 anonymous, 403 drivers)."""
+Regulator = Annotated[Principal, Depends(_caller(Role.REGULATOR))]
+"""Regulators and admins."""
+Admin = Annotated[Principal, Depends(_caller(Role.ADMIN))]
+"""Admins only."""
