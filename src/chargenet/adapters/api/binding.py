@@ -35,6 +35,9 @@ def bind(router: APIRouter, services: object, authenticators: Sequence[Authentic
 
 def services(kind: type[T]) -> Callable[[Request], T]:
     """A dependency giving the `kind` bound to the request's router by `bind`."""
+    if getattr(kind, "_is_protocol", False):
+        # isinstance would refuse it on the first request; say so when the module loads.
+        raise TypeError(f"{kind.__name__} is a Protocol: bind a class holding it instead")
 
     def dependency(request: Request) -> T:
         found: Any = getattr(request.state, "services", None)
