@@ -49,9 +49,15 @@ def services(kind: type[T]) -> Callable[[Request], T]:
     return dependency
 
 
+def caller(request: Request) -> Principal:
+    """The caller by the log-ins bound to the request's router; anonymous when they do not
+    say (blocking: the log-ins may read the database)."""
+    return identify(request, request.state.authenticators)
+
+
 def _caller(minimum: Role | None) -> Callable[[Request], Principal]:
     def dependency(request: Request) -> Principal:
-        principal = identify(request, request.state.authenticators)
+        principal = caller(request)
         return principal if minimum is None else admit(principal, minimum)
 
     return dependency
