@@ -7,7 +7,7 @@ composition root binds them once per app, `bind(router, Kind(...), authenticator
 returned router sets them on each request before the route's own dependencies run.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -22,9 +22,10 @@ def bind(router: APIRouter, services: object, authenticators: Sequence[Authentic
     """`router` serving with these services and these log-ins (one app's)."""
     log_ins = tuple(authenticators)
 
-    def bound(request: Request) -> None:
+    async def bound(request: Request) -> None:
         # A router's dependencies run before a route's own, so `services` and the callers
-        # find them. One feature router serves a request: nothing else sets these.
+        # find them. One feature router serves a request: nothing else sets these. Async,
+        # as `services`: FastAPI would run a plain function in a worker thread, a hop each.
         request.state.services = services
         request.state.authenticators = log_ins
 
@@ -33,13 +34,13 @@ def bind(router: APIRouter, services: object, authenticators: Sequence[Authentic
     return outer
 
 
-def services(kind: type[T]) -> Callable[[Request], T]:
+def services(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
     """A dependency giving the `kind` bound to the request's router by `bind`."""
     if getattr(kind, "_is_protocol", False):
         # isinstance would refuse it on the first request; say so when the module loads.
         raise TypeError(f"{kind.__name__} is a Protocol: bind a class holding it instead")
 
-    def dependency(request: Request) -> T:
+    async def dependency(request: Request) -> T:
         found: Any = getattr(request.state, "services", None)
         if not isinstance(found, kind):
             raise TypeError(f"{request.url.path}: its router is not bound to a {kind.__name__}")
