@@ -18,8 +18,15 @@ from chargenet.core.access import Principal, Role
 T = TypeVar("T")
 
 
-def bind(router: APIRouter, services: object, authenticators: Sequence[Authenticator]) -> APIRouter:
-    """`router` serving with these services and these log-ins (one app's)."""
+def bind(
+    routers: APIRouter | Sequence[APIRouter],
+    services: object,
+    authenticators: Sequence[Authenticator],
+    *,
+    prefix: str = "",
+) -> APIRouter:
+    """The routers (under `prefix`) serving with these services and these log-ins (one
+    app's)."""
     log_ins = tuple(authenticators)
 
     async def bound(request: Request) -> None:
@@ -29,8 +36,9 @@ def bind(router: APIRouter, services: object, authenticators: Sequence[Authentic
         request.state.services = services
         request.state.authenticators = log_ins
 
-    outer = APIRouter(dependencies=[Depends(bound)])
-    outer.include_router(router)
+    outer = APIRouter(prefix=prefix, dependencies=[Depends(bound)])
+    for router in [routers] if isinstance(routers, APIRouter) else routers:
+        outer.include_router(router)
     return outer
 
 
