@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from chargenet import __version__
 from chargenet.adapters.api import errors as api_errors
-from chargenet.adapters.api.auth import Authenticator, StaticTokens, current_principal, require
+from chargenet.adapters.api.auth import Authenticator, StaticTokens, current_principal
 from chargenet.adapters.api.bodies import JsonBodyLimits, StorableUrls
 from chargenet.adapters.api.channels import channels_router
 from chargenet.adapters.api.commands import commands_router
@@ -53,7 +53,7 @@ from chargenet.app.outbox import Backoff
 from chargenet.app.payments import PaymentProvider
 from chargenet.app.planning_build import scenario_event
 from chargenet.bootstrap import Platform, build_ocpi
-from chargenet.core.access import Audience, Role, declared
+from chargenet.core.access import Audience, declared
 from chargenet.core.errors import DomainError
 from chargenet.core.events import (
     ChargeDetailRecorded,
@@ -235,16 +235,14 @@ def create_app(
     for router in protocol:
         app.include_router(router)
     app.include_router(read_router(platform.read, auth))
-    app.include_router(planning_router(platform.planning, private=require(auth, Role.REGULATOR)))
+    app.include_router(planning_router(platform.planning, auth))
 
     def save_scenario(scenario: Scenario, saved_by: str) -> Outcome:
         now = platform.clock.now()
         event = scenario_event(scenario, saved_by, now, Source(adapter="planning"))
         return platform.ingestor.ingest([event])[0]
 
-    app.include_router(
-        planning_build_router(platform.build, save_scenario, private=require(auth, Role.REGULATOR))
-    )
+    app.include_router(planning_build_router(platform.build, save_scenario, auth))
     app.include_router(
         supervision_router(platform.supervision, auth, platform.settings.local_timezone)
     )

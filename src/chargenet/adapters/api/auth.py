@@ -49,24 +49,42 @@ class StaticTokens:
         return None  # perhaps another authenticator knows it
 
 
+def identify(request: Request, authenticators: Sequence[Authenticator]) -> Principal:
+    """The request's principal (anonymous when none is given), kept on `request.state`."""
+    for auth in authenticators:
+        principal = auth.principal(request)
+        if principal is not None:
+            request.state.principal = principal
+            return principal
+    if request.headers.get("authorization"):
+        # Credentials nobody accepts are an error, not a quiet fall-back to anonymous.
+        raise HTTPException(
+            status_code=401,
+            detail="credentials not accepted",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    request.state.principal = ANONYMOUS
+    return ANONYMOUS
+
+
+def admit(principal: Principal, minimum: Role) -> Principal:
+    """The principal if at least `minimum`: anonymous calls are 401, roles below 403."""
+    if principal.role is Role.PUBLIC:
+        raise HTTPException(
+            status_code=401,
+            detail="authentication required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if principal.role.rank < minimum.rank:
+        raise HTTPException(status_code=403, detail=f"needs role {minimum.value} or above")
+    return principal
+
+
 def current_principal(authenticators: Sequence[Authenticator]) -> Callable[[Request], Principal]:
     """A dependency giving the request's principal (anonymous when none is given)."""
 
     def dependency(request: Request) -> Principal:
-        for auth in authenticators:
-            principal = auth.principal(request)
-            if principal is not None:
-                request.state.principal = principal
-                return principal
-        if request.headers.get("authorization"):
-            # Credentials nobody accepts are an error, not a quiet fall-back to anonymous.
-            raise HTTPException(
-                status_code=401,
-                detail="credentials not accepted",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        request.state.principal = ANONYMOUS
-        return ANONYMOUS
+        return identify(request, authenticators)
 
     return dependency
 
@@ -75,18 +93,8 @@ def require(
     authenticators: Sequence[Authenticator], minimum: Role
 ) -> Callable[[Request], Principal]:
     """A dependency refusing anonymous calls (401) and roles below `minimum` (403)."""
-    find = current_principal(authenticators)
 
     def dependency(request: Request) -> Principal:
-        principal = find(request)
-        if principal.role is Role.PUBLIC:
-            raise HTTPException(
-                status_code=401,
-                detail="authentication required",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        if principal.role.rank < minimum.rank:
-            raise HTTPException(status_code=403, detail=f"needs role {minimum.value} or above")
-        return principal
+        return admit(identify(request, authenticators), minimum)
 
     return dependency

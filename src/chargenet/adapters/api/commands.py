@@ -20,6 +20,7 @@ recorded (`order.issued`) and so is its answer, a timeout or a failure
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -28,7 +29,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from chargenet.adapters.api.auth import Authenticator, require
+from chargenet.adapters.api.auth import Authenticator
+from chargenet.adapters.api.binding import Member, bind, services
 from chargenet.app.orders import Failure, Order, OrderService
 from chargenet.app.queries import StateQueries
 from chargenet.core.access import Audience, Principal, Role, declared
@@ -201,6 +203,35 @@ _STATUS = {
 LocalList = Callable[[], Sequence[tuple[str, TokenState]]]
 
 
+@dataclass(frozen=True)
+class Commands:
+    """The order service and the registry; `local_list` and `now` when the platform keeps
+    drivers' tokens (settlement), for the chargers' local authorisation lists."""
+
+    orders: OrderService
+    queries: StateQueries
+    local_list: LocalList | None = None
+    now: Callable[[], datetime] | None = None
+
+    async def own_charger(self, charger_id: str, principal: Principal, what: str) -> dict[str, Any]:
+        """The charger, if the caller may act on it: admins any, an operator its own;
+        regulators act through stop orders."""
+        if principal.role is Role.REGULATOR:
+            raise HTTPException(
+                403, "regulators act on chargers through stop orders, not maintenance commands"
+            )
+        charger = await run_in_threadpool(self.queries.charger, charger_id, principal)
+        if charger is None:
+            raise UnknownReference("charger", charger_id)
+        if principal.role is Role.OPERATOR and charger["operator_id"] != principal.operator_id:
+            raise HTTPException(403, f"operators {what} their own chargers only")
+        return charger
+
+
+Context = Annotated[Commands, Depends(services(Commands))]
+router = APIRouter(prefix="/api/v1", tags=["commands"])
+
+
 def commands_router(
     orders: OrderService,
     queries: StateQueries,
@@ -208,72 +239,56 @@ def commands_router(
     local_list: LocalList | None = None,
     now: Callable[[], datetime] | None = None,
 ) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["commands"])
-    member = require(authenticators, Role.OPERATOR)
+    return bind(router, Commands(orders, queries, local_list, now), authenticators)
 
-    async def own_charger(charger_id: str, principal: Principal, what: str) -> dict[str, Any]:
-        """The charger, if the caller may act on it: admins any, an operator its own;
-        regulators act through stop orders."""
-        if principal.role is Role.REGULATOR:
-            raise HTTPException(
-                403, "regulators act on chargers through stop orders, not maintenance commands"
-            )
-        charger = await run_in_threadpool(queries.charger, charger_id, principal)
-        if charger is None:
-            raise UnknownReference("charger", charger_id)
-        if principal.role is Role.OPERATOR and charger["operator_id"] != principal.operator_id:
-            raise HTTPException(403, f"operators {what} their own chargers only")
-        return charger
 
-    @router.get("/chargers/{charger_id}/local-list", **declared(Audience.OPERATOR))
-    async def read_local_list(
-        charger_id: str, principal: Annotated[Principal, Depends(member)]
-    ) -> Any:
-        """The local authorisation list send_local_list gives this charger: the drivers'
-        cards and VINs in the clear, with the status each has now. Admins, and the
-        charger's own operator (it can read its charger's list anyway); no one else."""
-        await own_charger(charger_id, principal, "read the lists of")
-        if local_list is None or now is None:
-            return []
-        at = now()
-        entries = await run_in_threadpool(local_list)
-        return [
-            {
-                "uid": uid,
-                "kind": state.kind.value,
-                "status": authorise(state, at).status.value,
-                "expires_at": state.expires_at.isoformat() if state.expires_at else None,
-            }
-            for uid, state in entries
-        ]
-
-    @router.post("/chargers/{charger_id}/commands", **declared(Audience.OPERATOR))
-    async def command(
-        charger_id: str,
-        principal: Annotated[Principal, Depends(member)],
-        body: Annotated[CommandIn, Body()],
-    ) -> Any:
-        """Send a command to a connected charger and return its answer (module docstring:
-        roles, status codes)."""
-        charger = await own_charger(charger_id, principal, "command")
-        order = _order(charger, body, principal.name)
-        problem = orders.check(order)
-        if problem is not None:
-            raise HTTPException(422, problem)
-        result = await orders.issue(order, timeout_s=body.timeout_s)
-        out = {
-            "order_id": order.order_id,
-            "charger_id": charger_id,
-            "command": body.command,
-            "outcome": result.outcome.value,
-            "detail": result.detail,
-            "answer": result.answer,
+@router.get("/chargers/{charger_id}/local-list", **declared(Audience.OPERATOR))
+async def read_local_list(charger_id: str, principal: Member, commands: Context) -> Any:
+    """The local authorisation list send_local_list gives this charger: the drivers'
+    cards and VINs in the clear, with the status each has now. Admins, and the
+    charger's own operator (it can read its charger's list anyway); no one else."""
+    await commands.own_charger(charger_id, principal, "read the lists of")
+    if commands.local_list is None or commands.now is None:
+        return []
+    at = commands.now()
+    entries = await run_in_threadpool(commands.local_list)
+    return [
+        {
+            "uid": uid,
+            "kind": state.kind.value,
+            "status": authorise(state, at).status.value,
+            "expires_at": state.expires_at.isoformat() if state.expires_at else None,
         }
-        if result.outcome is OrderOutcome.TIMEOUT:
-            return JSONResponse(out, status_code=504)
-        if result.outcome is OrderOutcome.FAILED:
-            status = _STATUS[result.failure] if result.failure is not None else 502
-            return JSONResponse(out, status_code=status)
-        return out
+        for uid, state in entries
+    ]
 
-    return router
+
+@router.post("/chargers/{charger_id}/commands", **declared(Audience.OPERATOR))
+async def command(
+    charger_id: str,
+    principal: Member,
+    commands: Context,
+    body: Annotated[CommandIn, Body()],
+) -> Any:
+    """Send a command to a connected charger and return its answer (module docstring:
+    roles, status codes)."""
+    charger = await commands.own_charger(charger_id, principal, "command")
+    order = _order(charger, body, principal.name)
+    problem = commands.orders.check(order)
+    if problem is not None:
+        raise HTTPException(422, problem)
+    result = await commands.orders.issue(order, timeout_s=body.timeout_s)
+    out = {
+        "order_id": order.order_id,
+        "charger_id": charger_id,
+        "command": body.command,
+        "outcome": result.outcome.value,
+        "detail": result.detail,
+        "answer": result.answer,
+    }
+    if result.outcome is OrderOutcome.TIMEOUT:
+        return JSONResponse(out, status_code=504)
+    if result.outcome is OrderOutcome.FAILED:
+        status = _STATUS[result.failure] if result.failure is not None else 502
+        return JSONResponse(out, status_code=status)
+    return out

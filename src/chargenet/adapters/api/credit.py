@@ -12,6 +12,7 @@
 # No `from __future__ import annotations`: FastAPI reads the body models' annotations.
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -19,7 +20,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from chargenet.adapters.api.auth import Authenticator, require
+from chargenet.adapters.api.auth import Authenticator
+from chargenet.adapters.api.binding import Member, Regulator, bind, services
 from chargenet.app.credit import CreditService
 from chargenet.app.queries import StateQueries
 from chargenet.core.access import Audience, Principal, Role, declared
@@ -56,14 +58,14 @@ class DemonstrationIn(BaseModel):
     basis: Annotated[str, Field(max_length=200)] = ""
 
 
-def credit_router(
-    service: CreditService, read: StateQueries, authenticators: Sequence[Authenticator]
-) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["supervision: credit and demonstrations"])
-    Member = Annotated[Principal, Depends(require(authenticators, Role.OPERATOR))]
-    Regulator = Annotated[Principal, Depends(require(authenticators, Role.REGULATOR))]
+@dataclass(frozen=True)
+class Credit:
+    """The credit service and the registry reads, with the checks the routes share."""
 
-    async def active_here(principal: Principal, operator_id: str) -> bool:
+    service: CreditService
+    read: StateQueries
+
+    async def active_here(self, principal: Principal, operator_id: str) -> bool:
         """Whether the operator has a station in the principal's jurisdiction: the
         operators a regulator supervises, and whose records it sees."""
         if principal.everywhere:
@@ -71,91 +73,104 @@ def credit_router(
         if principal.role is not Role.REGULATOR or principal.area_code is None:
             return False
         _, present = await run_in_threadpool(
-            read.stations, principal.area_code, operator_id, None, None, False, 1, 0
+            self.read.stations, principal.area_code, operator_id, None, None, False, 1, 0
         )
         return bool(present)
 
-    async def sees(principal: Principal, row: dict[str, Any]) -> bool:
+    async def sees(self, principal: Principal, row: dict[str, Any]) -> bool:
         if principal.role is Role.OPERATOR:
             return bool(row["operator_id"] == principal.operator_id)
-        return await active_here(principal, row["operator_id"])
+        return await self.active_here(principal, row["operator_id"])
 
-    async def visible(principal: Principal, penalty_id: str) -> dict[str, Any]:
-        row = await run_in_threadpool(service.queries.penalty, penalty_id)
-        if row is None or not await sees(principal, row):
+    async def visible(self, principal: Principal, penalty_id: str) -> dict[str, Any]:
+        row = await run_in_threadpool(self.service.queries.penalty, penalty_id)
+        if row is None or not await self.sees(principal, row):
             raise UnknownReference("penalty", penalty_id)
         return row
 
-    @router.post("/supervision/credit/penalties", status_code=201, **declared(Audience.REGULATOR))
-    async def penalize(principal: Regulator, body: PenaltyIn) -> Any:
-        """Record a penalty on an operator's credit record."""
-        if await run_in_threadpool(read.operator, body.operator_id) is None:
-            raise UnknownReference("operator", body.operator_id)
-        if not await active_here(principal, body.operator_id):
-            raise HTTPException(404, f"operator {body.operator_id!r} has no station here")
-        return await service.penalize(
-            operator_id=body.operator_id,
-            points=body.points,
-            reason=body.reason,
-            basis=body.basis,
-            decided_on=body.decided_on,
-            by=principal.name,
-            area_code=None if principal.everywhere else principal.area_code,
-        )
 
-    @router.get("/supervision/credit/penalties", **declared(Audience.MEMBER))
-    async def penalties(
-        principal: Member,
-        operator: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> Any:
-        if principal.role is Role.OPERATOR:
-            if operator is not None and operator != principal.operator_id:
-                raise HTTPException(403, "operators see their own record only")
-            operator = principal.operator_id
-        rows = await run_in_threadpool(service.queries.penalties, None, operator, limit)
-        seen: dict[str, bool] = {}
-        out = []
-        for row in rows:
-            op = row["operator_id"]
-            if op not in seen:
-                seen[op] = await sees(principal, row)
-            if seen[op]:
-                out.append(row)
-        return out
+Context = Annotated[Credit, Depends(services(Credit))]
+router = APIRouter(prefix="/api/v1", tags=["supervision: credit and demonstrations"])
 
-    @router.post("/supervision/credit/penalties/{penalty_id}/appeal", **declared(Audience.OPERATOR))
-    async def appeal(principal: Member, penalty_id: str, body: AppealIn) -> Any:
-        """The operator appeals a penalty on its record."""
-        if principal.role is Role.REGULATOR:
-            raise HTTPException(403, "an appeal is the operator's")
-        row = await visible(principal, penalty_id)
-        return await service.appeal(row["penalty_id"], body.grounds, principal.name)
 
-    @router.post(
-        "/supervision/credit/penalties/{penalty_id}/decision", **declared(Audience.REGULATOR)
+def credit_router(
+    service: CreditService, read: StateQueries, authenticators: Sequence[Authenticator]
+) -> APIRouter:
+    return bind(router, Credit(service, read), authenticators)
+
+
+@router.post("/supervision/credit/penalties", status_code=201, **declared(Audience.REGULATOR))
+async def penalize(principal: Regulator, credit: Context, body: PenaltyIn) -> Any:
+    """Record a penalty on an operator's credit record."""
+    if await run_in_threadpool(credit.read.operator, body.operator_id) is None:
+        raise UnknownReference("operator", body.operator_id)
+    if not await credit.active_here(principal, body.operator_id):
+        raise HTTPException(404, f"operator {body.operator_id!r} has no station here")
+    return await credit.service.penalize(
+        operator_id=body.operator_id,
+        points=body.points,
+        reason=body.reason,
+        basis=body.basis,
+        decided_on=body.decided_on,
+        by=principal.name,
+        area_code=None if principal.everywhere else principal.area_code,
     )
-    async def decide(principal: Regulator, penalty_id: str, body: DecisionIn) -> Any:
-        """Decide an appeal: upheld (the penalty stands) or overturned."""
-        row = await visible(principal, penalty_id)
-        return await service.decide(row["penalty_id"], body.upheld, body.note, principal.name)
 
-    @router.post("/supervision/demonstrations", status_code=201, **declared(Audience.REGULATOR))
-    async def designate(principal: Regulator, body: DemonstrationIn) -> Any:
-        """Designate a demonstration township, village or road."""
-        area = principal.area_within(body.area_code)
-        return await service.designate(
-            kind=body.kind,
-            name=body.name,
-            area_code=area,
-            year=body.year,
-            basis=body.basis,
-            by=principal.name,
-        )
 
-    @router.get("/public/demonstrations", **declared(Audience.PUBLIC))
-    async def public_demonstrations(area: str | None = None) -> Any:
-        """Demonstration townships, villages and roads, newest year first."""
-        return await run_in_threadpool(service.queries.demonstrations, area)
+@router.get("/supervision/credit/penalties", **declared(Audience.MEMBER))
+async def penalties(
+    principal: Member,
+    credit: Context,
+    operator: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    if principal.role is Role.OPERATOR:
+        if operator is not None and operator != principal.operator_id:
+            raise HTTPException(403, "operators see their own record only")
+        operator = principal.operator_id
+    rows = await run_in_threadpool(credit.service.queries.penalties, None, operator, limit)
+    seen: dict[str, bool] = {}
+    out = []
+    for row in rows:
+        op = row["operator_id"]
+        if op not in seen:
+            seen[op] = await credit.sees(principal, row)
+        if seen[op]:
+            out.append(row)
+    return out
 
-    return router
+
+@router.post("/supervision/credit/penalties/{penalty_id}/appeal", **declared(Audience.OPERATOR))
+async def appeal(principal: Member, credit: Context, penalty_id: str, body: AppealIn) -> Any:
+    """The operator appeals a penalty on its record."""
+    if principal.role is Role.REGULATOR:
+        raise HTTPException(403, "an appeal is the operator's")
+    row = await credit.visible(principal, penalty_id)
+    return await credit.service.appeal(row["penalty_id"], body.grounds, principal.name)
+
+
+@router.post("/supervision/credit/penalties/{penalty_id}/decision", **declared(Audience.REGULATOR))
+async def decide(principal: Regulator, credit: Context, penalty_id: str, body: DecisionIn) -> Any:
+    """Decide an appeal: upheld (the penalty stands) or overturned."""
+    row = await credit.visible(principal, penalty_id)
+    return await credit.service.decide(row["penalty_id"], body.upheld, body.note, principal.name)
+
+
+@router.post("/supervision/demonstrations", status_code=201, **declared(Audience.REGULATOR))
+async def designate(principal: Regulator, credit: Context, body: DemonstrationIn) -> Any:
+    """Designate a demonstration township, village or road."""
+    area = principal.area_within(body.area_code)
+    return await credit.service.designate(
+        kind=body.kind,
+        name=body.name,
+        area_code=area,
+        year=body.year,
+        basis=body.basis,
+        by=principal.name,
+    )
+
+
+@router.get("/public/demonstrations", **declared(Audience.PUBLIC))
+async def public_demonstrations(credit: Context, area: str | None = None) -> Any:
+    """Demonstration townships, villages and roads, newest year first."""
+    return await run_in_threadpool(credit.service.queries.demonstrations, area)

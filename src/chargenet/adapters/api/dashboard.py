@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
-from chargenet.adapters.api.auth import Authenticator, require
+from chargenet.adapters.api.auth import Authenticator
+from chargenet.adapters.api.binding import Regulator, bind, services
 from chargenet.adapters.reports.pdf import PdfUnavailable
 from chargenet.app.figures import Figures, Month
 from chargenet.app.finder import LiveIndex, StationEntry
-from chargenet.core.access import Audience, Principal, Role, declared
+from chargenet.core.access import Audience, Principal, declared
 from chargenet.core.status import ConnectorStatus
 
 
@@ -69,6 +70,26 @@ def station_state(status: dict[str, int]) -> str:
     return "faulted" if total else "offline"
 
 
+@dataclass(frozen=True)
+class Dashboard:
+    """What the dashboard's routes read; `tiles`: the configured base map ({url,
+    attribution}), None: maps without tiles."""
+
+    figures: Figures
+    index: LiveIndex
+    lists: SupervisionLists
+    layers: MapLayers
+    render_report: ReportRenderer | None = None
+    zone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    trends: Callable[[str, int], dict[str, Any]] | None = None
+    tiles: dict[str, str] | None = None
+
+
+Context = Annotated[Dashboard, Depends(services(Dashboard))]
+router = APIRouter(prefix="/api/v1", tags=["dashboard"])
+
+
 def dashboard_router(
     figures: Figures,
     index: LiveIndex,
@@ -81,143 +102,167 @@ def dashboard_router(
     trends: Callable[[str, int], dict[str, Any]] | None = None,
     tiles: dict[str, str] | None = None,
 ) -> APIRouter:
-    """`tiles`: the configured base map ({url, attribution}); None: maps without tiles."""
-    router = APIRouter(prefix="/api/v1", tags=["dashboard"])
-    regulator = Depends(require(authenticators, Role.REGULATOR))
-
-    def jurisdiction(viewer: Principal, area: str | None) -> str:
-        """The area asked for (default: the viewer's own), refused outside its scope."""
-        code = viewer.area_within(area)
-        if code is None:
-            raise HTTPException(status_code=422, detail="say which area: ?area=<code>")
-        return code
-
-    @router.get("/dashboard/overview", **declared(Audience.REGULATOR))
-    async def overview(area: Area = None, viewer: Principal = regulator) -> Any:
-        """Piles (R01), stations, live status, EVs and vehicle-to-pile ratios, open alarms
-        and open orders of an area."""
-        code = jurisdiction(viewer, area)
-        body = await run_in_threadpool(figures.overview, code)
-        _, open_alarms = await run_in_threadpool(lists.alarms, viewer, code, True, 1)
-        _, open_orders = await run_in_threadpool(lists.orders, viewer, code, True, 1)
-        return {**body, "open_alarms": open_alarms, "open_orders": open_orders}
-
-    @router.get("/dashboard/plan", **declared(Audience.REGULATOR))
-    async def plan(area: Area = None, viewer: Principal = regulator) -> Any:
-        """New piles per part of the area (county) and year: the plan's target and what was
-        built (difference of piles in service at the year ends)."""
-        return await run_in_threadpool(figures.plan, jurisdiction(viewer, area))
-
-    @router.get("/dashboard/trends", **declared(Audience.REGULATOR))
-    async def trend(
-        area: Area = None,
-        months: Annotated[int, Query(ge=1, le=36, description="How many months back")] = 12,
-        viewer: Principal = regulator,
-    ) -> Any:
-        """Per month (oldest first, this month last and `complete: false`): piles in
-        service at the month's end (R01), EVs per public pile, NEVI uptime over the month,
-        alarms raised in it, zombie cases and stop orders in force at its end."""
-        code = jurisdiction(viewer, area)
-        if trends is None:
-            raise HTTPException(status_code=404, detail="trends are not set up here")
-        return await run_in_threadpool(trends, code, months)
-
-    @router.get("/dashboard/map", **declared(Audience.REGULATOR))
-    async def live_map(area: Area = None, viewer: Principal = regulator) -> Any:
-        """Every station of the area with its position and live state, compact:
-        `[station_id, lat, lon, state, available, total, name, name_en]` each. State
-        `stopped`: every charger of the station is under a stop order in force."""
-        code = jurisdiction(viewer, area)
-        if not index.loaded:
-            raise HTTPException(status_code=503, detail="the live index is loading")
-        rows: list[list[Any]] = []
-        states = {s: 0 for s in ("available", "busy", "faulted", "offline", "stopped")}
-        for station in index.in_area(code, viewer):
-            summary = index.summary(station)
-            held = station.connectors and all(
-                index.stopped(c.charger_id) for c in station.connectors
-            )
-            state = "stopped" if held else station_state(summary)
-            states[state] += 1
-            rows.append(_map_row(station, state, summary))
-        return {"area": code, "states": states, "stations": rows}
-
-    def listing(path: str, fetch: Callable[..., Any], open_default: bool, doc: str) -> None:
-        async def endpoint(
-            response: Response,
-            area: Area = None,
-            open: bool = open_default,
-            limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-            viewer: Principal = regulator,
-        ) -> Any:
-            rows, total = await run_in_threadpool(
-                fetch, viewer, jurisdiction(viewer, area), open, limit
-            )
-            response.headers["X-Total-Count"] = str(total)
-            return rows
-
-        endpoint.__doc__ = doc
-        router.get(path, name=path.rsplit("/", 1)[-1], **declared(Audience.REGULATOR))(endpoint)
-
-    listing(
-        "/dashboard/alarms",
-        lists.alarms,
-        True,
-        "Alarms of the area's stations, newest first (open ones by default).",
+    dashboard = Dashboard(
+        figures, index, lists, layers, render_report, zone, currency, trends, tiles
     )
-    listing(
-        "/dashboard/orders",
-        lists.orders,
-        False,
-        "Orders to the area's equipment (stop orders and others), newest first.",
-    )
+    return bind(router, dashboard, authenticators)
 
-    @router.get("/ui/config", tags=["finder"], **declared(Audience.PUBLIC))
-    async def ui_config() -> Any:
-        """What the pages need to show times and money as people here read them, and the
-        base map's tile URL template where the deployment configured one (else null)."""
-        return {"timezone": zone, "currency": currency, "map_tiles": tiles}
 
-    @router.get("/map/layers", tags=["finder"], **declared(Audience.PUBLIC))
-    async def map_layers() -> Any:
-        """Area boundaries (GeoJSON) and roads ([[lat, lon], …]) the maps draw; open data."""
-        return {"boundaries": layers.boundaries, "roads": layers.roads}
+def _jurisdiction(viewer: Principal, area: str | None) -> str:
+    """The area asked for (default: the viewer's own), refused outside its scope."""
+    code = viewer.area_within(area)
+    if code is None:
+        raise HTTPException(status_code=422, detail="say which area: ?area=<code>")
+    return code
 
-    @router.get("/reports/monthly", tags=["reports"], **declared(Audience.REGULATOR))
-    async def monthly_report(
-        month: Annotated[
-            str | None,
-            Query(description="YYYY-MM; default the last whole month", examples=["2025-05"]),
-        ] = None,
-        area: Area = None,
-        format: Annotated[str, Query(description="xlsx, pdf or html")] = "xlsx",
-        viewer: Principal = regulator,
-    ) -> Response:
-        """The monthly report (R16) as an Excel workbook, a PDF (A4 landscape, printed by
-        headless Chromium; 503 where the server has none) or print-ready HTML."""
-        code = jurisdiction(viewer, area)
-        if render_report is None:
-            raise HTTPException(status_code=404, detail="reports are not set up here")
-        if format not in REPORT_FORMATS:
-            raise HTTPException(status_code=422, detail="format is xlsx, pdf or html")
-        try:
-            parsed = (
-                Month.parse(month) if month else Month.before(datetime.now(ZoneInfo(zone)).date())
-            )
-        except ValueError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
-        try:
-            body, name, media = await run_in_threadpool(render_report, code, parsed, format)
-        except PdfUnavailable as exc:
-            raise HTTPException(status_code=503, detail=str(exc)) from exc
-        disposition = "inline" if format == "html" else "attachment"
-        return Response(
-            content=body,
-            media_type=media,
-            headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
+
+@router.get("/dashboard/overview", **declared(Audience.REGULATOR))
+async def overview(dashboard: Context, viewer: Regulator, area: Area = None) -> Any:
+    """Piles (R01), stations, live status, EVs and vehicle-to-pile ratios, open alarms
+    and open orders of an area."""
+    code = _jurisdiction(viewer, area)
+    body = await run_in_threadpool(dashboard.figures.overview, code)
+    _, open_alarms = await run_in_threadpool(dashboard.lists.alarms, viewer, code, True, 1)
+    _, open_orders = await run_in_threadpool(dashboard.lists.orders, viewer, code, True, 1)
+    return {**body, "open_alarms": open_alarms, "open_orders": open_orders}
+
+
+@router.get("/dashboard/plan", **declared(Audience.REGULATOR))
+async def plan(dashboard: Context, viewer: Regulator, area: Area = None) -> Any:
+    """New piles per part of the area (county) and year: the plan's target and what was
+    built (difference of piles in service at the year ends)."""
+    return await run_in_threadpool(dashboard.figures.plan, _jurisdiction(viewer, area))
+
+
+@router.get("/dashboard/trends", **declared(Audience.REGULATOR))
+async def trend(
+    dashboard: Context,
+    viewer: Regulator,
+    area: Area = None,
+    months: Annotated[int, Query(ge=1, le=36, description="How many months back")] = 12,
+) -> Any:
+    """Per month (oldest first, this month last and `complete: false`): piles in
+    service at the month's end (R01), EVs per public pile, NEVI uptime over the month,
+    alarms raised in it, zombie cases and stop orders in force at its end."""
+    code = _jurisdiction(viewer, area)
+    if dashboard.trends is None:
+        raise HTTPException(status_code=404, detail="trends are not set up here")
+    return await run_in_threadpool(dashboard.trends, code, months)
+
+
+@router.get("/dashboard/map", **declared(Audience.REGULATOR))
+async def live_map(dashboard: Context, viewer: Regulator, area: Area = None) -> Any:
+    """Every station of the area with its position and live state, compact:
+    `[station_id, lat, lon, state, available, total, name, name_en]` each. State
+    `stopped`: every charger of the station is under a stop order in force."""
+    code = _jurisdiction(viewer, area)
+    if not dashboard.index.loaded:
+        raise HTTPException(status_code=503, detail="the live index is loading")
+    rows: list[list[Any]] = []
+    states = {s: 0 for s in ("available", "busy", "faulted", "offline", "stopped")}
+    for station in dashboard.index.in_area(code, viewer):
+        summary = dashboard.index.summary(station)
+        held = station.connectors and all(
+            dashboard.index.stopped(c.charger_id) for c in station.connectors
         )
+        state = "stopped" if held else station_state(summary)
+        states[state] += 1
+        rows.append(_map_row(station, state, summary))
+    return {"area": code, "states": states, "stations": rows}
 
-    return router
+
+@router.get("/dashboard/alarms", **declared(Audience.REGULATOR))
+async def alarms(
+    dashboard: Context,
+    viewer: Regulator,
+    response: Response,
+    area: Area = None,
+    open: bool = True,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    """Alarms of the area's stations, newest first (open ones by default)."""
+    return await _listing(dashboard.lists.alarms, viewer, response, area, open, limit)
+
+
+@router.get("/dashboard/orders", **declared(Audience.REGULATOR))
+async def orders(
+    dashboard: Context,
+    viewer: Regulator,
+    response: Response,
+    area: Area = None,
+    open: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Any:
+    """Orders to the area's equipment (stop orders and others), newest first."""
+    return await _listing(dashboard.lists.orders, viewer, response, area, open, limit)
+
+
+async def _listing(
+    fetch: Callable[..., Any],
+    viewer: Principal,
+    response: Response,
+    area: str | None,
+    open: bool,
+    limit: int,
+) -> Any:
+    rows, total = await run_in_threadpool(fetch, viewer, _jurisdiction(viewer, area), open, limit)
+    response.headers["X-Total-Count"] = str(total)
+    return rows
+
+
+@router.get("/ui/config", tags=["finder"], **declared(Audience.PUBLIC))
+async def ui_config(dashboard: Context) -> Any:
+    """What the pages need to show times and money as people here read them, and the
+    base map's tile URL template where the deployment configured one (else null)."""
+    return {
+        "timezone": dashboard.zone,
+        "currency": dashboard.currency,
+        "map_tiles": dashboard.tiles,
+    }
+
+
+@router.get("/map/layers", tags=["finder"], **declared(Audience.PUBLIC))
+async def map_layers(dashboard: Context) -> Any:
+    """Area boundaries (GeoJSON) and roads ([[lat, lon], …]) the maps draw; open data."""
+    return {"boundaries": dashboard.layers.boundaries, "roads": dashboard.layers.roads}
+
+
+@router.get("/reports/monthly", tags=["reports"], **declared(Audience.REGULATOR))
+async def monthly_report(
+    dashboard: Context,
+    viewer: Regulator,
+    month: Annotated[
+        str | None,
+        Query(description="YYYY-MM; default the last whole month", examples=["2025-05"]),
+    ] = None,
+    area: Area = None,
+    format: Annotated[str, Query(description="xlsx, pdf or html")] = "xlsx",
+) -> Response:
+    """The monthly report (R16) as an Excel workbook, a PDF (A4 landscape, printed by
+    headless Chromium; 503 where the server has none) or print-ready HTML."""
+    code = _jurisdiction(viewer, area)
+    if dashboard.render_report is None:
+        raise HTTPException(status_code=404, detail="reports are not set up here")
+    if format not in REPORT_FORMATS:
+        raise HTTPException(status_code=422, detail="format is xlsx, pdf or html")
+    try:
+        parsed = (
+            Month.parse(month)
+            if month
+            else Month.before(datetime.now(ZoneInfo(dashboard.zone)).date())
+        )
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    try:
+        body, name, media = await run_in_threadpool(dashboard.render_report, code, parsed, format)
+    except PdfUnavailable as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from exc
+    disposition = "inline" if format == "html" else "attachment"
+    return Response(
+        content=body,
+        media_type=media,
+        headers={"Content-Disposition": f'{disposition}; filename="{name}"'},
+    )
 
 
 def _map_row(station: StationEntry, state: str, summary: dict[str, int]) -> list[Any]:

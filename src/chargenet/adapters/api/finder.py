@@ -5,6 +5,7 @@ registry, stations by name or address) to move the search point."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypedDict
 
@@ -12,9 +13,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from chargenet.adapters.api.auth import Authenticator, current_principal
+from chargenet.adapters.api.auth import Authenticator
+from chargenet.adapters.api.binding import Anyone, bind, services
 from chargenet.app.finder import Filters, LiveIndex, ParkingFee, StationEntry
-from chargenet.core.access import Audience, Principal, declared
+from chargenet.core.access import Audience, declared
 from chargenet.core.errors import UnknownReference
 from chargenet.core.registry import public_hours
 from chargenet.core.registry.model import PowerType
@@ -113,19 +115,18 @@ class FinderStation(BaseModel):
     )
 
 
-def finder_router(
-    index: LiveIndex,
-    authenticators: Sequence[Authenticator],
-    operators: Callable[[], dict[str, OperatorFacts]],
-    areas: Callable[[str, int], list[dict[str, Any]]] | None = None,
-) -> APIRouter:
-    """`operators`: operator facts by id (cached by the caller); `areas(text, limit)`:
-    areas of the registry whose name holds the text, for place search."""
-    router = APIRouter(prefix="/api/v1/finder", tags=["finder"])
-    viewer_of = Depends(current_principal(authenticators))
+@dataclass(frozen=True)
+class Finder:
+    """The live index; `operators`: operator facts by id (cached by the caller);
+    `areas(text, limit)`: areas of the registry whose name holds the text, for place
+    search."""
 
-    def ready() -> None:
-        if not index.loaded:
+    index: LiveIndex
+    operators: Callable[[], dict[str, OperatorFacts]]
+    areas: Callable[[str, int], list[dict[str, Any]]] | None = None
+
+    def ready(self) -> None:
+        if not self.index.loaded:
             raise HTTPException(
                 status_code=503,
                 detail="the live index is loading; try again in a moment",
@@ -133,24 +134,25 @@ def finder_router(
             )
 
     def out(
+        self,
         station: StationEntry,
         connectors: Sequence[tuple[Any, Any]] | None,
         distance_m: float | None,
     ) -> dict[str, Any]:
         pairs = connectors
         if pairs is None:
-            pairs = [(c, index.status(c)) for c in station.connectors]
-        status = index.summary(station)
+            pairs = [(c, self.index.status(c)) for c in station.connectors]
+        status = self.index.summary(station)
         hours = station.public_hours
-        price = index.price(station.station_id, datetime.now(UTC))
-        operator = operators().get(station.operator_id)
+        price = self.index.price(station.station_id, datetime.now(UTC))
+        operator = self.operators().get(station.operator_id)
         g_lat, g_lon = wgs84_to_gcj02(station.lat, station.lon)
         free = {PowerType.DC: 0, PowerType.AC: 0}
         kinds = {PowerType.DC: 0, PowerType.AC: 0}
         for connector in station.connectors:
             kind = PowerType.DC if connector.power_type is PowerType.DC else PowerType.AC
             kinds[kind] += 1
-            if index.status(connector).value == "available":
+            if self.index.status(connector).value == "available":
                 free[kind] += 1
         return {
             "station_id": station.station_id,
@@ -174,7 +176,7 @@ def finder_router(
                 if hours
                 else None
             ),
-            "open_now": index.open_now(station),
+            "open_now": self.index.open_now(station),
             "area_code": station.area_code,
             "available": status["available"],
             "total": len(station.connectors),
@@ -189,7 +191,7 @@ def finder_router(
                     "connector_id": c.connector_id,
                     "charger_id": c.charger_id,
                     "status": s.value,
-                    "stopped": index.stopped(c.charger_id),
+                    "stopped": self.index.stopped(c.charger_id),
                     "power_type": c.power_type.value,
                     "standard": c.standard,
                     "max_power_w": c.max_power_w,
@@ -201,84 +203,102 @@ def finder_router(
                 if price
                 else None
             ),
-            "parking": _parking(index.parking.get(station.station_id)),
+            "parking": _parking(self.index.parking.get(station.station_id)),
         }
 
-    @router.get("/nearest", response_model=list[FinderStation], **declared(Audience.PUBLIC))
-    async def nearest(
-        lat: Annotated[float, Query(ge=-90, le=90)],
-        lon: Annotated[float, Query(ge=-180, le=180)],
-        limit: Annotated[int, Query(ge=1, le=100)] = 10,
-        radius_km: Annotated[float, Query(gt=0, le=300)] = 50,
-        available: Annotated[
-            bool,
-            Query(description="Only connectors free now, at stations open to the public now"),
-        ] = False,
-        open_now: Annotated[
-            bool,
-            Query(description="Only stations open to the public now (their public hours, R39)"),
-        ] = False,
-        dc: Annotated[bool, Query(description="Only DC (fast) connectors")] = False,
-        min_power_kw: Annotated[float, Query(ge=0, le=4000)] = 0,
-        operator: str | None = None,
-        standard: Annotated[str | None, Query(description="e.g. gbt_dc, ccs2")] = None,
-        datum: Annotated[str, Query(description="WGS84 (default) or GCJ02")] = "WGS84",
-        viewer: Principal = viewer_of,
-    ) -> Any:
-        """The nearest stations with at least one connector that passes every filter,
-        nearest first. Answered from live state: statuses are those of this moment."""
-        ready()
-        try:
-            lat, lon = to_wgs84(lat, lon, datum)
-        except ValueError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
-        filters = Filters(
-            open_now=open_now,
-            available_now=available,
-            dc_only=dc,
-            min_power_w=round(min_power_kw * 1000),
-            operator_id=operator or None,
-            standard=standard or None,
-        )
-        hits = index.nearest(
-            lat, lon, filters, limit=limit, radius_m=radius_km * 1000, viewer=viewer
-        )
-        return [out(h.station, h.connectors, h.distance_m) for h in hits]
 
-    @router.get("/places", **declared(Audience.PUBLIC))
-    async def places(
-        q: Annotated[str, Query(min_length=1, max_length=100, description="Words to look for")],
-        limit: Annotated[int, Query(ge=1, le=50)] = 8,
-        viewer: Principal = viewer_of,
-    ) -> Any:
-        """Place search for the finder: areas of the registry whose Chinese or English name
-        holds `q` (with their position, to move the search there) and stations whose name,
-        address or id does (those the caller may see)."""
-        ready()
-        found_areas = await run_in_threadpool(areas, q, limit) if areas is not None else []
-        stations = [
-            {
-                "station_id": s.station_id,
-                "name": s.name,
-                "name_en": s.name_en,
-                "address": s.address,
-                "lat": s.lat,
-                "lon": s.lon,
-            }
-            for s in index.search(q, viewer, limit=limit)
-        ]
-        return {"areas": found_areas, "stations": stations}
+Context = Annotated[Finder, Depends(services(Finder))]
+router = APIRouter(prefix="/api/v1/finder", tags=["finder"])
 
-    @router.get("/stations/{station_id}", response_model=FinderStation, **declared(Audience.PUBLIC))
-    async def station(station_id: str, viewer: Principal = viewer_of) -> Any:
-        """One station with every connector's live status."""
-        ready()
-        found = index.stations.get(station_id)
-        if found is None or not index.visible(found, viewer):
-            raise UnknownReference("station", station_id)
-        return out(found, None, None)
 
-    return router
+def finder_router(
+    index: LiveIndex,
+    authenticators: Sequence[Authenticator],
+    operators: Callable[[], dict[str, OperatorFacts]],
+    areas: Callable[[str, int], list[dict[str, Any]]] | None = None,
+) -> APIRouter:
+    return bind(router, Finder(index, operators, areas), authenticators)
+
+
+@router.get("/nearest", response_model=list[FinderStation], **declared(Audience.PUBLIC))
+async def nearest(
+    finder: Context,
+    viewer: Anyone,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    radius_km: Annotated[float, Query(gt=0, le=300)] = 50,
+    available: Annotated[
+        bool,
+        Query(description="Only connectors free now, at stations open to the public now"),
+    ] = False,
+    open_now: Annotated[
+        bool,
+        Query(description="Only stations open to the public now (their public hours, R39)"),
+    ] = False,
+    dc: Annotated[bool, Query(description="Only DC (fast) connectors")] = False,
+    min_power_kw: Annotated[float, Query(ge=0, le=4000)] = 0,
+    operator: str | None = None,
+    standard: Annotated[str | None, Query(description="e.g. gbt_dc, ccs2")] = None,
+    datum: Annotated[str, Query(description="WGS84 (default) or GCJ02")] = "WGS84",
+) -> Any:
+    """The nearest stations with at least one connector that passes every filter,
+    nearest first. Answered from live state: statuses are those of this moment."""
+    finder.ready()
+    try:
+        lat, lon = to_wgs84(lat, lon, datum)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    filters = Filters(
+        open_now=open_now,
+        available_now=available,
+        dc_only=dc,
+        min_power_w=round(min_power_kw * 1000),
+        operator_id=operator or None,
+        standard=standard or None,
+    )
+    hits = finder.index.nearest(
+        lat, lon, filters, limit=limit, radius_m=radius_km * 1000, viewer=viewer
+    )
+    return [finder.out(h.station, h.connectors, h.distance_m) for h in hits]
+
+
+@router.get("/places", **declared(Audience.PUBLIC))
+async def places(
+    finder: Context,
+    viewer: Anyone,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="Words to look for")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 8,
+) -> Any:
+    """Place search for the finder: areas of the registry whose Chinese or English name
+    holds `q` (with their position, to move the search there) and stations whose name,
+    address or id does (those the caller may see)."""
+    finder.ready()
+    found_areas = (
+        await run_in_threadpool(finder.areas, q, limit) if finder.areas is not None else []
+    )
+    stations = [
+        {
+            "station_id": s.station_id,
+            "name": s.name,
+            "name_en": s.name_en,
+            "address": s.address,
+            "lat": s.lat,
+            "lon": s.lon,
+        }
+        for s in finder.index.search(q, viewer, limit=limit)
+    ]
+    return {"areas": found_areas, "stations": stations}
+
+
+@router.get("/stations/{station_id}", response_model=FinderStation, **declared(Audience.PUBLIC))
+async def station(finder: Context, viewer: Anyone, station_id: str) -> Any:
+    """One station with every connector's live status."""
+    finder.ready()
+    found = finder.index.stations.get(station_id)
+    if found is None or not finder.index.visible(found, viewer):
+        raise UnknownReference("station", station_id)
+    return finder.out(found, None, None)
 
 
 def _parking(fee: ParkingFee | None) -> dict[str, Any] | None:

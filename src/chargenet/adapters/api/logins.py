@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from chargenet.adapters.api.auth import Authenticator, current_principal
+from chargenet.adapters.api.auth import Authenticator
+from chargenet.adapters.api.binding import bind, caller, services
 from chargenet.app.accounts import SESSION_LIFETIME, AccountService, LoginRefused, User
 from chargenet.core.access import Audience, Principal, Role, declared
 
@@ -76,86 +78,100 @@ def _me(user: User, csrf: str | None) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Logins:
+    accounts: AccountService
+    cookies: SessionCookies
+    secure_cookies: bool | None = None
+
+    def secure(self, request: Request) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return request.url.scheme == "https"
+
+
+Context = Annotated[Logins, Depends(services(Logins))]
+router = APIRouter(prefix="/api/v1/auth", tags=["login"])
+
+
 def login_router(
     accounts: AccountService,
     authenticators: Sequence[Authenticator] = (),
     *,
     secure_cookies: bool | None = None,
 ) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/auth", tags=["login"])
-    someone = current_principal(authenticators)
-    cookies = SessionCookies(accounts)
+    return bind(router, Logins(accounts, SessionCookies(accounts), secure_cookies), authenticators)
 
-    def secure(request: Request) -> bool:
-        return secure_cookies if secure_cookies is not None else request.url.scheme == "https"
 
-    @router.post("/login", response_model=Me, **declared(Audience.PUBLIC))
-    async def login(credentials: Credentials, request: Request, response: Response) -> Any:
-        """Log in with a user name and password; sets the session cookie."""
-        try:
-            address = request.client.host if request.client else ""
-            user, token, session = await run_in_threadpool(
-                accounts.login, credentials.username, credentials.password, address
-            )
-        except LoginRefused as exc:
-            if exc.retry_after_s is not None:
-                raise HTTPException(
-                    status_code=429,
-                    detail=str(exc),
-                    headers={"Retry-After": str(exc.retry_after_s)},
-                ) from exc
-            raise HTTPException(status_code=401, detail=str(exc)) from exc
-        age = int(SESSION_LIFETIME.total_seconds())
-        response.set_cookie(
-            SESSION_COOKIE,
-            token,
-            max_age=age,
-            httponly=True,
-            samesite="strict",
-            secure=secure(request),
-            path="/",
+@router.post("/login", response_model=Me, **declared(Audience.PUBLIC))
+async def login(
+    credentials: Credentials, logins: Context, request: Request, response: Response
+) -> Any:
+    """Log in with a user name and password; sets the session cookie."""
+    try:
+        address = request.client.host if request.client else ""
+        user, token, session = await run_in_threadpool(
+            logins.accounts.login, credentials.username, credentials.password, address
         )
-        response.set_cookie(
-            CSRF_COOKIE,
-            session.csrf_token,
-            max_age=age,
-            httponly=False,
-            samesite="strict",
-            secure=secure(request),
-            path="/",
-        )
+    except LoginRefused as exc:
+        if exc.retry_after_s is not None:
+            raise HTTPException(
+                status_code=429,
+                detail=str(exc),
+                headers={"Retry-After": str(exc.retry_after_s)},
+            ) from exc
+        raise HTTPException(status_code=401, detail=str(exc)) from exc
+    age = int(SESSION_LIFETIME.total_seconds())
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=age,
+        httponly=True,
+        samesite="strict",
+        secure=logins.secure(request),
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        session.csrf_token,
+        max_age=age,
+        httponly=False,
+        samesite="strict",
+        secure=logins.secure(request),
+        path="/",
+    )
+    return _me(user, session.csrf_token)
+
+
+@router.post("/logout", status_code=204, **declared(Audience.PUBLIC))
+async def logout(logins: Context, request: Request, response: Response) -> None:
+    """End the session (needs X-CSRF-Token); the cookie is cleared."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await run_in_threadpool(logins.cookies.principal, request)  # the CSRF check
+        await run_in_threadpool(logins.accounts.logout, token)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+
+
+@router.get("/me", response_model=Me, **declared(Audience.MEMBER))
+async def me(logins: Context, request: Request) -> Any:
+    """Who is calling: the session cookie's user (with its CSRF token), or whoever a
+    bearer token speaks for; 401 for an anonymous call."""
+    token = request.cookies.get(SESSION_COOKIE)
+    found = await run_in_threadpool(logins.accounts.resolve, token) if token else None
+    if found is not None:
+        user, session = found
         return _me(user, session.csrf_token)
-
-    @router.post("/logout", status_code=204, **declared(Audience.PUBLIC))
-    async def logout(request: Request, response: Response) -> None:
-        """End the session (needs X-CSRF-Token); the cookie is cleared."""
-        token = request.cookies.get(SESSION_COOKIE)
-        if token:
-            await run_in_threadpool(cookies.principal, request)  # the CSRF check
-            await run_in_threadpool(accounts.logout, token)
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        response.delete_cookie(CSRF_COOKIE, path="/")
-
-    @router.get("/me", response_model=Me, **declared(Audience.MEMBER))
-    async def me(request: Request) -> Any:
-        """Who is calling: the session cookie's user (with its CSRF token), or whoever a
-        bearer token speaks for; 401 for an anonymous call."""
-        token = request.cookies.get(SESSION_COOKIE)
-        found = await run_in_threadpool(accounts.resolve, token) if token else None
-        if found is not None:
-            user, session = found
-            return _me(user, session.csrf_token)
-        principal = await run_in_threadpool(someone, request)
-        if principal.role is Role.PUBLIC:
-            raise HTTPException(status_code=401, detail="not logged in")
-        if principal.role is Role.DRIVER:
-            raise HTTPException(status_code=403, detail="drivers: /api/v1/driver/me")
-        return {
-            "username": principal.name,
-            "role": principal.role.value,
-            "display_name": principal.name,
-            "operator_id": principal.operator_id,
-            "area_code": principal.area_code,
-        }
-
-    return router
+    principal = await run_in_threadpool(caller, request)
+    if principal.role is Role.PUBLIC:
+        raise HTTPException(status_code=401, detail="not logged in")
+    if principal.role is Role.DRIVER:
+        raise HTTPException(status_code=403, detail="drivers: /api/v1/driver/me")
+    return {
+        "username": principal.name,
+        "role": principal.role.value,
+        "display_name": principal.name,
+        "operator_id": principal.operator_id,
+        "area_code": principal.area_code,
+    }

@@ -82,39 +82,47 @@ def assets_present(names: tuple[str, ...] = VENDOR_FILES) -> bool:
     return all((STATIC / "vendor" / name).is_file() for name in names)
 
 
+router = APIRouter(include_in_schema=False)
+"""The pages: nothing of the app's in them (they call the API), hence no binding."""
+
+
 def mount_pages(app: FastAPI, tile_url: str | None = None) -> None:
     """The pages, their static files and the security headers (`tile_url`: the configured
     base map, whose host the Content-Security-Policy admits)."""
     content_security_policy(tile_url)  # a malformed tile URL stops the start, said why
     app.add_middleware(SecurityHeaders, tile_url=tile_url)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    router = APIRouter(include_in_schema=False)
-
-    def page(name: str, needs: tuple[str, ...] = VENDOR_FILES) -> Response:
-        if not assets_present(needs):
-            return HTMLResponse(_MISSING, status_code=503)
-        return FileResponse(STATIC / name, headers={"Cache-Control": "no-cache"})
-
-    @router.get("/")
-    async def finder() -> Response:
-        return page("finder.html")
-
-    @router.get("/login")
-    async def login() -> Response:
-        return page("login.html")
-
-    @router.get("/dashboard")
-    async def dashboard() -> Response:
-        return page("dashboard.html")
-
-    @router.get("/workspace")
-    async def workspace() -> Response:
-        """The operator's workspace (its stations, cases, scorecard, refused data)."""
-        return page("workspace.html", ())
-
-    @router.get("/docs")
-    async def docs() -> Response:
-        """Swagger UI (FastAPI's own /docs and /redoc load it from a CDN: turned off)."""
-        return page("docs.html", DOCS_FILES)
-
     app.include_router(router)
+
+
+def _page(name: str, needs: tuple[str, ...] = VENDOR_FILES) -> Response:
+    if not assets_present(needs):
+        return HTMLResponse(_MISSING, status_code=503)
+    return FileResponse(STATIC / name, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/")
+async def finder() -> Response:
+    return _page("finder.html")
+
+
+@router.get("/login")
+async def login() -> Response:
+    return _page("login.html")
+
+
+@router.get("/dashboard")
+async def dashboard() -> Response:
+    return _page("dashboard.html")
+
+
+@router.get("/workspace")
+async def workspace() -> Response:
+    """The operator's workspace (its stations, cases, scorecard, refused data)."""
+    return _page("workspace.html", ())
+
+
+@router.get("/docs")
+async def docs() -> Response:
+    """Swagger UI (FastAPI's own /docs and /redoc load it from a CDN: turned off)."""
+    return _page("docs.html", DOCS_FILES)

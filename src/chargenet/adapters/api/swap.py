@@ -11,6 +11,7 @@
 # No `from __future__ import annotations`: FastAPI reads the body models' annotations.
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -18,7 +19,8 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from chargenet.adapters.api.auth import Authenticator, require
+from chargenet.adapters.api.auth import Authenticator
+from chargenet.adapters.api.binding import Member, bind, services
 from chargenet.app.ingest import Outcome
 from chargenet.app.swap import SwapQueries
 from chargenet.core.access import Audience, Principal, Role, declared
@@ -68,116 +70,133 @@ class PacksIn(BaseModel):
     at: datetime | None = None
 
 
-def swap_router(
-    queries: SwapQueries, submit: Submit, authenticators: Sequence[Authenticator]
-) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["battery swapping"])
-    Member = Annotated[Principal, Depends(require(authenticators, Role.OPERATOR))]
+@dataclass(frozen=True)
+class Swapping:
+    """The swap stations' reads and the pipeline their reports go to."""
 
-    async def owned(principal: Principal, swap_station_id: str, write: bool) -> None:
-        owner = await run_in_threadpool(queries.owner, swap_station_id)
+    queries: SwapQueries
+    submit: Submit
+
+    async def owned(self, principal: Principal, swap_station_id: str, write: bool) -> None:
+        owner = await run_in_threadpool(self.queries.owner, swap_station_id)
         if owner is None or not principal.in_scope(owner["operator_id"], owner["area_code"]):
             raise UnknownReference("swap station", swap_station_id)
         if write and principal.role is Role.REGULATOR:
             raise HTTPException(403, "swap stations report through their operator")
 
-    def when(at: datetime | None) -> datetime:
-        now = datetime.now(UTC)
-        if at is None:
-            return now
-        if at.tzinfo is None:
-            raise HTTPException(422, "times need their UTC offset")
-        if at - now > CLOCK_AHEAD_TOLERANCE:
-            raise HTTPException(422, "a time ahead of our clock")
-        return at.astimezone(UTC)
-
-    async def store(principal: Principal, event_factory: Callable[[Source], Event]) -> Any:
+    async def store(self, principal: Principal, event_factory: Callable[[Source], Event]) -> Any:
         source = Source(
             adapter="api",
             operator_id=OperatorId(principal.operator_id)
             if principal.role is Role.OPERATOR and principal.operator_id
             else None,
         )
-        [outcome] = await submit([event_factory(source)])
+        [outcome] = await self.submit([event_factory(source)])
         if not outcome.ok:
             raise HTTPException(422, outcome.reason)
         return {"accepted": True, "duplicate": outcome.disposition.value == "duplicate"}
 
-    @router.post("/swap-stations/{swap_station_id}/status", **declared(Audience.OPERATOR))
-    async def status(principal: Member, swap_station_id: str, body: StatusIn) -> Any:
-        await owned(principal, swap_station_id, True)
-        at = when(body.at)
-        return await store(
-            principal,
-            lambda source: SwapStationStatusChanged(
-                **event_meta(new_id(), source, at, datetime.now(UTC)),
-                swap_station_id=SwapStationId(swap_station_id),
-                status=body.status,
-                batteries_ready=body.batteries_ready,
+
+Context = Annotated[Swapping, Depends(services(Swapping))]
+router = APIRouter(prefix="/api/v1", tags=["battery swapping"])
+
+
+def swap_router(
+    queries: SwapQueries, submit: Submit, authenticators: Sequence[Authenticator]
+) -> APIRouter:
+    return bind(router, Swapping(queries, submit), authenticators)
+
+
+def _when(at: datetime | None) -> datetime:
+    now = datetime.now(UTC)
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        raise HTTPException(422, "times need their UTC offset")
+    if at - now > CLOCK_AHEAD_TOLERANCE:
+        raise HTTPException(422, "a time ahead of our clock")
+    return at.astimezone(UTC)
+
+
+@router.post("/swap-stations/{swap_station_id}/status", **declared(Audience.OPERATOR))
+async def status(principal: Member, swapping: Context, swap_station_id: str, body: StatusIn) -> Any:
+    await swapping.owned(principal, swap_station_id, True)
+    at = _when(body.at)
+    return await swapping.store(
+        principal,
+        lambda source: SwapStationStatusChanged(
+            **event_meta(new_id(), source, at, datetime.now(UTC)),
+            swap_station_id=SwapStationId(swap_station_id),
+            status=body.status,
+            batteries_ready=body.batteries_ready,
+        ),
+    )
+
+
+@router.post("/swap-stations/{swap_station_id}/swaps", **declared(Audience.OPERATOR))
+async def swap(principal: Member, swapping: Context, swap_station_id: str, body: SwapIn) -> Any:
+    """A swap order carried out (resending the same swap_id is one swap)."""
+    await swapping.owned(principal, swap_station_id, True)
+    at = _when(body.at)
+    return await swapping.store(
+        principal,
+        lambda source: BatterySwapped(
+            **event_meta(
+                stable_id("swap", swap_station_id, body.swap_id), source, at, datetime.now(UTC)
             ),
-        )
+            swap_station_id=SwapStationId(swap_station_id),
+            swap_id=body.swap_id,
+            vehicle_type=body.vehicle_type,
+            energy_wh=body.energy_wh,
+        ),
+    )
 
-    @router.post("/swap-stations/{swap_station_id}/swaps", **declared(Audience.OPERATOR))
-    async def swap(principal: Member, swap_station_id: str, body: SwapIn) -> Any:
-        """A swap order carried out (resending the same swap_id is one swap)."""
-        await owned(principal, swap_station_id, True)
-        at = when(body.at)
-        return await store(
-            principal,
-            lambda source: BatterySwapped(
-                **event_meta(
-                    stable_id("swap", swap_station_id, body.swap_id), source, at, datetime.now(UTC)
-                ),
-                swap_station_id=SwapStationId(swap_station_id),
-                swap_id=body.swap_id,
-                vehicle_type=body.vehicle_type,
-                energy_wh=body.energy_wh,
-            ),
-        )
 
-    @router.post("/swap-stations/{swap_station_id}/batteries", **declared(Audience.OPERATOR))
-    async def batteries(principal: Member, swap_station_id: str, body: PacksIn) -> Any:
-        """The packs the station holds now, whole (a pack not listed has left)."""
-        await owned(principal, swap_station_id, True)
-        at = when(body.at)
-        packs = tuple(
-            BatteryPack(p.pack_id, p.state, p.soh_percent, p.soc_percent, p.cycles)
-            for p in body.packs
-        )
-        return await store(
-            principal,
-            lambda source: SwapBatteriesReported(
-                **event_meta(new_id(), source, at, datetime.now(UTC)),
-                swap_station_id=SwapStationId(swap_station_id),
-                packs=packs,
-            ),
-        )
+@router.post("/swap-stations/{swap_station_id}/batteries", **declared(Audience.OPERATOR))
+async def batteries(
+    principal: Member, swapping: Context, swap_station_id: str, body: PacksIn
+) -> Any:
+    """The packs the station holds now, whole (a pack not listed has left)."""
+    await swapping.owned(principal, swap_station_id, True)
+    at = _when(body.at)
+    packs = tuple(
+        BatteryPack(p.pack_id, p.state, p.soh_percent, p.soc_percent, p.cycles) for p in body.packs
+    )
+    return await swapping.store(
+        principal,
+        lambda source: SwapBatteriesReported(
+            **event_meta(new_id(), source, at, datetime.now(UTC)),
+            swap_station_id=SwapStationId(swap_station_id),
+            packs=packs,
+        ),
+    )
 
-    @router.get("/swap-stations/{swap_station_id}/batteries", **declared(Audience.MEMBER))
-    async def packs(principal: Member, swap_station_id: str) -> Any:
-        await owned(principal, swap_station_id, False)
-        return await run_in_threadpool(queries.packs, swap_station_id)
 
-    @router.get("/supervision/swap-stations/figures", **declared(Audience.MEMBER))
-    async def figures(
-        principal: Member,
-        area: str | None = None,
-        operator: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-    ) -> Any:
-        """Per swap station: swaps and swaps per day, uptime from its status reports, and
-        its packs (ready, faulty, mean state of health, worn below 80 %)."""
-        stop = (end or datetime.now(UTC)).astimezone(UTC)
-        begin = (start or stop - timedelta(days=30)).astimezone(UTC)
-        if begin >= stop:
-            raise HTTPException(422, "start must be before end")
-        if principal.role is Role.OPERATOR:
-            if operator is not None and operator != principal.operator_id:
-                raise HTTPException(403, "operators see their own equipment only")
-            operator = principal.operator_id
-        else:
-            area = principal.area_within(area)
-        return await run_in_threadpool(queries.figures, area, operator, begin, stop)
+@router.get("/swap-stations/{swap_station_id}/batteries", **declared(Audience.MEMBER))
+async def packs(principal: Member, swapping: Context, swap_station_id: str) -> Any:
+    await swapping.owned(principal, swap_station_id, False)
+    return await run_in_threadpool(swapping.queries.packs, swap_station_id)
 
-    return router
+
+@router.get("/supervision/swap-stations/figures", **declared(Audience.MEMBER))
+async def figures(
+    principal: Member,
+    swapping: Context,
+    area: str | None = None,
+    operator: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Any:
+    """Per swap station: swaps and swaps per day, uptime from its status reports, and
+    its packs (ready, faulty, mean state of health, worn below 80 %)."""
+    stop = (end or datetime.now(UTC)).astimezone(UTC)
+    begin = (start or stop - timedelta(days=30)).astimezone(UTC)
+    if begin >= stop:
+        raise HTTPException(422, "start must be before end")
+    if principal.role is Role.OPERATOR:
+        if operator is not None and operator != principal.operator_id:
+            raise HTTPException(403, "operators see their own equipment only")
+        operator = principal.operator_id
+    else:
+        area = principal.area_within(area)
+    return await run_in_threadpool(swapping.queries.figures, area, operator, begin, stop)

@@ -6,15 +6,16 @@ are 401, other roles 403. Lists and reports export as CSV or XLSX with `format=`
 
 One module per feature, each with its router at module level; what a route needs (the
 service, the caller) comes from dependencies (`context.py`, `auth.py`). The composition
-root binds this app's service and log-ins to them here, once.
+root binds this app's service and log-ins to them here, once (adapters/api/binding.py).
 """
 
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
 from chargenet.adapters.api.auth import Authenticator
+from chargenet.adapters.api.binding import bind
 from chargenet.adapters.api.supervision import (
     alarms,
     exclusions,
@@ -34,13 +35,6 @@ def supervision_router(
     service: SupervisionService, authenticators: Sequence[Authenticator], local_timezone: str
 ) -> APIRouter:
     """The feature routers under one prefix, bound to this service and these log-ins."""
-    bound = Supervision(service, tuple(authenticators), ZoneInfo(local_timezone), Filings(service))
-
-    def bind(request: Request) -> None:
-        # Router dependencies run before a route's own, so `context` finds it.
-        request.state.supervision = bound
-
-    router = APIRouter(prefix="/api/v1/supervision", dependencies=[Depends(bind)])
-    for feature in FEATURES:
-        router.include_router(feature.router)
-    return router
+    bound = Supervision(service, ZoneInfo(local_timezone), Filings(service))
+    routers = [feature.router for feature in FEATURES]
+    return bind(routers, bound, authenticators, prefix="/api/v1/supervision")

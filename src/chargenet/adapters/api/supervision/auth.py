@@ -1,26 +1,14 @@
 """Who may call the supervision routes: each type a dependency giving the caller."""
 
-from collections.abc import Callable
-from typing import Annotated
+from fastapi import HTTPException
 
-from fastapi import Depends, HTTPException, Request
-
-from chargenet.adapters.api.auth import require
-from chargenet.adapters.api.supervision.context import Context
+from chargenet.adapters.api import binding
 from chargenet.core.access import Principal, Role
 
-
-def _at_least(minimum: Role) -> Callable[..., Principal]:
-    def dependency(request: Request, supervision: Context) -> Principal:
-        return require(supervision.authenticators, minimum)(request)
-
-    return dependency
-
-
-Viewer = Annotated[Principal, Depends(_at_least(Role.OPERATOR))]
+Viewer = binding.Member
 """Operators (their own equipment) and regulators (their area); admins."""
-Regulator = Annotated[Principal, Depends(_at_least(Role.REGULATOR))]
-Admin = Annotated[Principal, Depends(_at_least(Role.ADMIN))]
+Regulator = binding.Regulator
+Admin = binding.Admin
 Reporter = Viewer
 """Who reports a rectification: the operator whose equipment it is (`reporter`)."""
 

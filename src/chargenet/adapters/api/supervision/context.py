@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import Depends, HTTPException, Query, Request, Response
+from fastapi import Depends, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from chargenet.adapters import tabular
-from chargenet.adapters.api.auth import Authenticator
+from chargenet.adapters.api.binding import services
 from chargenet.app.filings import Filings
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_ports import Scope, SupervisionQueries
@@ -40,7 +40,6 @@ class Supervision:
     """The supervision service as one app composed it, with what its routes need."""
 
     service: SupervisionService
-    authenticators: Sequence[Authenticator]
     zone: ZoneInfo
     filings: Filings
 
@@ -92,13 +91,8 @@ class Supervision:
         return row
 
 
-def context(request: Request) -> Supervision:
-    """The app's supervision, bound by `supervision_router`."""
-    bound: Supervision = request.state.supervision
-    return bound
-
-
-Context = Annotated[Supervision, Depends(context)]
+Context = Annotated[Supervision, Depends(services(Supervision))]
+"""The app's supervision, bound by `supervision_router`."""
 
 
 async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
