@@ -8,9 +8,9 @@ takes), in the same process on the same database, batches alternating.
 
 Meter values (energy and power) of registered chargers, as the cluster benchmark's
 chargers send and as an intake makes them (the charger's own connection their source, so
-the store checks the charger holds the connector); events/s is events over the time of the `ingest` calls alone (no NATS),
-CPU the writer process's own (PostgreSQL's is not counted), less swayed by the machine's
-load than the wall clock.
+the store checks the charger holds the connector); events/s is events over the time of
+the `ingest` calls alone (no NATS), CPU the writer process's own (PostgreSQL's is not
+counted), less swayed by the machine's load than the wall clock.
 PostgreSQL from --postgres (a database is made and dropped).
 """
 

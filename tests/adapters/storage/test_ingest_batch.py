@@ -6,7 +6,7 @@ goes one at a time. Run on SQLite (always one at a time) and PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from chargenet.adapters import codec
+from chargenet.adapters.storage.raw import Raw
 from chargenet.adapters.storage.schema import events as log
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
@@ -232,9 +233,12 @@ def test_a_batch_of_live_reports_ends_as_the_same_reports_one_at_a_time(
 
     runs: list[int] = []  # the runs applied in one go (none refused)
     apply_run = live_batch.apply_run
-    monkeypatch.setattr(
-        live_batch, "apply_run", lambda raw, run: (apply_run(raw, run), runs.append(len(run)))
-    )
+
+    def counted(raw: Raw, run: Sequence[Event]) -> None:
+        apply_run(raw, run)
+        runs.append(len(run))
+
+    monkeypatch.setattr(live_batch, "apply_run", counted)
     world = [*small_world(), charger("C2")]
     before, batch = live_mix()
     any_platform.ingestor.ingest(world)

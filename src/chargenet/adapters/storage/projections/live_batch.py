@@ -131,7 +131,7 @@ def _json(rows: Any) -> dict[str, str]:
 class _Connector:
     """A connector's live row as the run's events so far have left it."""
 
-    __slots__ = ("status", "since", "status_at", "meter_at", "station_id", "sets")
+    __slots__ = ("meter_at", "sets", "since", "station_id", "status", "status_at")
 
     def __init__(self, row: Any, raw: Raw) -> None:
         self.status: str | None = row[2]
