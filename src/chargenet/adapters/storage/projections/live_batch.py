@@ -70,17 +70,22 @@ _LATE = (
     " ON CONFLICT (span_us, start_us, history) DO UPDATE"
     " SET reports = history_late.reports + excluded.reports"
 )
+# The quarters as held, locked until the transaction ends: nothing else adds to them
+# between this read and the write below.
 _QUARTERS = (
-    "SELECT q.station_id, q.at_us, q.connector_id, q.sum_w, q.samples, q.last_us"
+    "SELECT q.station_id, q.at_us, q.connector_id, q.last_us"
     " FROM load_quarters q JOIN " + _ROWS + " AS r ON q.station_id = r->>0"
-    " AND q.at_us = (r->>1)::bigint AND q.connector_id = r->>2"
+    " AND q.at_us = (r->>1)::bigint AND q.connector_id = r->>2 FOR UPDATE OF q"
 )
-_SET_QUARTERS = (
+# What the run's samples add, as live.py's `_LOAD_QUARTER` adds one sample (a quarter made
+# meanwhile by another transaction is added to as that statement would).
+_ADD_QUARTERS = (
     "INSERT INTO load_quarters (station_id, at_us, connector_id, sum_w, samples, last_us)"
     " SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::integer,"
     " (r->>5)::bigint FROM " + _ROWS + " AS r ON CONFLICT (station_id, at_us, connector_id)"
-    " DO UPDATE SET sum_w = excluded.sum_w, samples = excluded.samples,"
-    " last_us = excluded.last_us"
+    " DO UPDATE SET sum_w = load_quarters.sum_w + excluded.sum_w,"
+    " samples = load_quarters.samples + excluded.samples, last_us = excluded.last_us"
+    " WHERE excluded.last_us > load_quarters.last_us"
 )
 
 _LIVE_TYPES = {
@@ -237,18 +242,22 @@ def apply_run(raw: Raw, events: Sequence[Event]) -> None:
 
 def _load_quarters(raw: Raw, samples: list[tuple[tuple[str, int, str], int, int]]) -> None:
     """Each sample adds to its quarter only when newer than the last one counted there
-    (live.py's `_LOAD_QUARTER`): the quarters as held, then the samples in order."""
+    (live.py's `_LOAD_QUARTER`): the newest counted of each quarter as held, then the
+    samples in order, then what they add in one statement."""
     keys = list(dict.fromkeys(key for key, _, _ in samples))
-    quarters: dict[tuple[str, int, str], list[int]] = {
-        (r[0], r[1], r[2]): [r[3], r[4], r[5]] for r in raw.all(_QUARTERS, _json(keys))
+    last: dict[tuple[str, int, str], int] = {
+        (r[0], r[1], r[2]): r[3] for r in raw.all(_QUARTERS, _json(keys))
     }
+    added: dict[tuple[str, int, str], list[int]] = {}  # sum, samples, newest counted
     for key, power, at_us in samples:
-        q = quarters.get(key)
-        if q is None:
-            quarters[key] = [power, 1, at_us]
-        elif at_us > q[2]:
-            q[0], q[1], q[2] = q[0] + power, q[1] + 1, at_us
-    raw.execute(_SET_QUARTERS, _json([[*key, *quarters[key]] for key in keys]))
+        newest = last.get(key)
+        if newest is not None and at_us <= newest:
+            continue
+        last[key] = at_us
+        a = added.setdefault(key, [0, 0, at_us])
+        a[0], a[1], a[2] = a[0] + power, a[1] + 1, at_us
+    if added:
+        raw.execute(_ADD_QUARTERS, _json([[*key, *a] for key, a in added.items()]))
 
 
 def _advance_sessions(raw: Raw, samples: list[tuple[str, MeterSampled]]) -> None:
