@@ -1,15 +1,16 @@
 """A writer's store call on PostgreSQL: a batch in one go (its log rows in one statement,
-each event applied without a savepoint of its own) against the same batches one event at
-a time, each in its savepoint (the path before, and the one a batch with anything refused
-still takes), in the same process on the same database, batches alternating.
+its meter samples applied in one run: projections/live_batch.py) against the same batches
+one event at a time, each in its savepoint (the path a batch with anything refused still
+takes), in the same process on the same database, batches alternating.
 
     python -m benchmarks.cluster.writer                     # 100 chargers, 6,000 meter values
     python -m benchmarks.cluster.writer --events 20000 --batch 500
 
 Meter values (energy and power) of registered chargers, as the cluster benchmark's
-chargers send; events/s is events over the time of the `ingest` calls alone (no NATS),
-CPU the writer process's own (PostgreSQL's is not counted), less swayed by the machine's
-load than the wall clock.
+chargers send and as an intake makes them (the charger's own connection their source, so
+the store checks the charger holds the connector); events/s is events over the time of
+the `ingest` calls alone (no NATS), CPU the writer process's own (PostgreSQL's is not
+counted), less swayed by the machine's load than the wall clock.
 PostgreSQL from --postgres (a database is made and dropped).
 """
 
@@ -27,14 +28,18 @@ from benchmarks.cluster.harness import register_fleet
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import Event, MeterSampled, Source, event_meta
-from chargenet.core.ids import ConnectorId
+from chargenet.core.ids import ChargerId, ConnectorId
 
 
 def meter_values(ids: list[str], count: int) -> list[Event]:
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     return [
         MeterSampled(
-            **event_meta(uuid.uuid4().hex, Source(adapter="ocpp"), t0 + timedelta(minutes=n)),
+            **event_meta(
+                uuid.uuid4().hex,
+                Source(adapter="ocpp", charger_id=ChargerId(c)),  # as the intake says it
+                t0 + timedelta(minutes=n),
+            ),
             connector_id=ConnectorId(f"{c}-1-1"),
             energy_register_wh=1_000 + 100 * n,
             power_w=7_000 + n % 50,

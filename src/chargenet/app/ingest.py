@@ -112,7 +112,8 @@ class EventIngestor:
     ) -> tuple[list[Outcome], list[Event]] | None:
         """A batch where nothing is refused, at a fraction of the round trips: its log rows
         in one statement, then each new event applied, with no savepoint around each (on
-        PostgreSQL a savepoint and its release are two round trips an event). The outcome
+        PostgreSQL a savepoint and its release are two round trips an event), applied together
+        so that the store may group their statements. The outcome
         is the one-at-a-time path's: anything refused (a problem, a rule the event breaks,
         a value the database will not hold) drops the whole attempt, rolled back, and the
         batch goes one event at a time, each in its savepoint. None then, or where the
@@ -130,13 +131,15 @@ class EventIngestor:
                     if not new:
                         outcomes.append(Outcome(event.event_id, Disposition.DUPLICATE))
                         continue
-                    uow.apply(event)
+                    outcomes.append(Outcome(event.event_id, Disposition.ACCEPTED))
+                    accepted.append(event)
+                # The new events applied together, in order (the store may group them).
+                uow.apply_all(accepted)
+                for event in accepted:
                     attached = deliveries.get(event.event_id, ())
                     caused = [*attached, *(d for rule in self.rules for d in rule(event))]
                     if caused:
                         uow.enqueue(event, caused)
-                    outcomes.append(Outcome(event.event_id, Disposition.ACCEPTED))
-                    accepted.append(event)
             except DomainError:
                 return None  # rolled back as the unit of work closes uncommitted
             uow.commit()

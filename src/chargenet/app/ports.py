@@ -27,6 +27,12 @@ class UnitOfWork(Protocol):
         """Apply to current state; raises DomainError when the event cannot apply."""
         ...
 
+    def apply_all(self, events: Sequence[Event]) -> None:
+        """`apply` on each event in turn, ending in the same state, perhaps in fewer
+        statements; raises DomainError when one cannot apply, and the whole unit of work
+        must then be rolled back (what was applied of the batch is not known)."""
+        ...
+
     def reject(self, event: Event, reason: str) -> None:
         """Record an event that was refused, with the reason."""
         ...

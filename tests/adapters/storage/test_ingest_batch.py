@@ -6,19 +6,28 @@ goes one at a time. Run on SQLite (always one at a time) and PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from chargenet.adapters import codec
+from chargenet.adapters.storage.raw import Raw
 from chargenet.adapters.storage.schema import events as log
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
-from chargenet.core.events import ConnectorStatusChanged, Event, MeterSampled
-from chargenet.core.ids import ConnectorId
+from chargenet.core.events import (
+    ConnectorStatusChanged,
+    Event,
+    MeterSampled,
+    SessionStarted,
+    Source,
+)
+from chargenet.core.ids import ChargerId, ConnectorId, EventId, SessionId
 from chargenet.core.status import ConnectorStatus as S
 from tests.adapters.storage.test_ingest import snapshot
 from tests.builders import at, charger, meta, small_world
@@ -115,3 +124,158 @@ def test_a_batch_with_a_refused_event_refuses_only_that_one(any_platform: Platfo
     )
     assert [r[0] for r in logged(any_platform)][-len(sent) :] == [e.event_id for e in sent]
     assert "r-stray" not in {r[0] for r in logged(any_platform)}
+
+
+def own(charger_id: str, minutes: float, tag: str, late_s: float = 0) -> dict[str, Any]:
+    """A charger's own report (its connection speaks for it), received `late_s` after."""
+    when = at(minutes)
+    return {
+        "event_id": EventId(tag),
+        "source": Source(adapter="ocpp", charger_id=ChargerId(charger_id)),
+        "occurred_at": when,
+        "received_at": when + timedelta(seconds=late_s),
+    }
+
+
+def live_mix() -> tuple[list[Event], list[Event]]:
+    """What a batch of chargers' reports can hold, after some already applied: repeats,
+    changes, ties, reports behind what is held or received late, limits, load samples out
+    of order in one quarter, samples of active, unknown and not-yet-started sessions, a
+    connector with no live row yet, a session started in the middle."""
+    c1, c2, c3 = ConnectorId("C1-1-1"), ConnectorId("C2-1-1"), ConnectorId("C2-2-1")
+    before: list[Event] = [
+        SessionStarted(
+            **own("C1", 0, "x-start"),
+            session_id=SessionId("T1"),
+            connector_id=c1,
+            meter_start_wh=1_000,
+        ),
+        ConnectorStatusChanged(**own("C1", 1, "x-s0"), connector_id=c1, status=S.CHARGING),
+        MeterSampled(
+            **own("C1", 2, "x-m0"), connector_id=c1, power_w=7_000, session_id=SessionId("T1")
+        ),
+    ]
+    batch: list[Event] = [
+        ConnectorStatusChanged(
+            **own("C1", 3, "x-s1"), connector_id=c1, status=S.CHARGING, info="again"
+        ),
+        MeterSampled(
+            **own("C1", 4, "x-m1"),
+            connector_id=c1,
+            session_id=SessionId("T1"),
+            energy_register_wh=1_500,
+            power_w=9_000,
+            current_a=16.5,
+            soc_percent=41.25,
+            power_offered_w=11_000,
+        ),
+        MeterSampled(
+            **own("C1", 3.5, "x-m2"),
+            connector_id=c1,
+            session_id=SessionId("T1"),
+            energy_register_wh=1_400,
+            power_w=12_000,
+            power_offered_w=10_000,
+        ),  # behind the live reading: load and limit history only
+        MeterSampled(
+            **own("C1", 5, "x-m3"),
+            connector_id=c1,
+            session_id=SessionId("T1"),
+            energy_register_wh=900,
+            voltage_v=230.0,
+        ),  # below the session's start: no energy
+        ConnectorStatusChanged(
+            **own("C1", 6, "x-s2"),
+            connector_id=c1,
+            status=S.FAULTED,
+            error_code="GroundFailure",
+            vendor_error_code="E12",
+        ),
+        ConnectorStatusChanged(**own("C1", 6, "x-s3"), connector_id=c1, status=S.OCCUPIED),
+        ConnectorStatusChanged(**own("C1", 2.5, "x-s4"), connector_id=c1, status=S.AVAILABLE),
+        MeterSampled(
+            **own("C2", 1, "x-m4", late_s=60), connector_id=c3, power_w=3_000, temperature_c=31.5
+        ),
+        ConnectorStatusChanged(
+            **own("C2", 1, "x-s5", late_s=60), connector_id=c3, status=S.AVAILABLE
+        ),
+        MeterSampled(
+            **own("C2", 2, "x-m5"), connector_id=c2, power_w=1, session_id=SessionId("T2")
+        ),
+        SessionStarted(
+            **own("C2", 2, "x-start2"),
+            session_id=SessionId("T2"),
+            connector_id=c2,
+            meter_start_wh=50,
+        ),
+        MeterSampled(
+            **own("C2", 3, "x-m6"),
+            connector_id=c2,
+            session_id=SessionId("T2"),
+            energy_register_wh=80,
+            power_w=4_000,
+        ),
+        MeterSampled(
+            **own("C2", 4, "x-m7"), connector_id=c2, session_id=SessionId("T2"), power_w=2_000
+        ),
+        MeterSampled(**own("C2", 4, "x-m8"), connector_id=c2, power_w=2_500, energy_register_wh=99),
+        MeterSampled(
+            **own("C1", 7, "x-m9"), connector_id=c1, session_id=SessionId("NOT-KNOWN"), power_w=5
+        ),
+    ]
+    return before, batch
+
+
+def test_a_batch_of_live_reports_ends_as_the_same_reports_one_at_a_time(
+    any_platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chargenet.adapters.storage.projections import live_batch
+
+    runs: list[int] = []  # the runs applied in one go (none refused)
+    apply_run = live_batch.apply_run
+
+    def counted(raw: Raw, run: Sequence[Event]) -> None:
+        apply_run(raw, run)
+        runs.append(len(run))
+
+    monkeypatch.setattr(live_batch, "apply_run", counted)
+    world = [*small_world(), charger("C2")]
+    before, batch = live_mix()
+    any_platform.ingestor.ingest(world)
+    any_platform.ingestor.ingest(before)
+    outcomes = any_platform.ingestor.ingest(batch)
+    assert {o.disposition for o in outcomes} == {D.ACCEPTED}
+    url = any_platform.settings.database_url
+    if url.startswith("postgresql"):
+        assert runs[-2:] == [10, 4]  # the reports went in runs, not one at a time
+
+    with second_database(url, tmp_path) as other:  # of the same kind
+        other.ingestor.ingest(world)
+        one_at_a_time(other, before)
+        assert one_at_a_time(other, batch) == outcomes
+        assert logged(any_platform) == logged(other)
+        mine, theirs = snapshot(any_platform), snapshot(other)
+        for table in (
+            "connector_live",
+            "sessions",
+            "status_history",
+            "power_limit_history",
+            "history_late",
+            "load_quarters",
+        ):
+            assert mine[table] == theirs[table], table
+            assert mine[table], table  # each has something to compare
+        assert mine == theirs
+
+
+def test_a_report_about_another_chargers_connector_sends_the_batch_one_at_a_time(
+    any_platform: Platform,
+) -> None:
+    any_platform.ingestor.ingest([*small_world(), charger("C2")])
+    _, batch = live_mix()
+    stray = MeterSampled(**own("C2", 4, "x-stray"), connector_id=ConnectorId("C1-2-1"), power_w=1)
+    outcomes = any_platform.ingestor.ingest([*batch[:3], stray, *batch[3:]])
+    assert [o.disposition for o in outcomes] == [D.ACCEPTED] * 3 + [D.REJECTED] + [D.ACCEPTED] * (
+        len(batch) - 3
+    )
+    assert "belongs to charger C1" in outcomes[3].reason

@@ -16,7 +16,7 @@ from chargenet.adapters import codec
 from chargenet.adapters.storage import migrate
 from chargenet.adapters.storage.engine import check_postgres_durability, create_store_engine
 from chargenet.adapters.storage.outbox import insert_deliveries
-from chargenet.adapters.storage.projections import Ctx, apply_event
+from chargenet.adapters.storage.projections import Ctx, apply_event, apply_events
 from chargenet.adapters.storage.schema import STATE_TABLES, events, rejected_events
 from chargenet.app.outbox import NewDelivery
 from chargenet.app.ports import RebuildReport
@@ -119,6 +119,14 @@ class SqlUnitOfWork:
     def apply(self, event: Event) -> None:
         with self._refusing(event):
             apply_event(self._ctx, event)
+
+    def apply_all(self, events: Sequence[Event]) -> None:
+        try:
+            apply_events(self._ctx, events)
+        except (OverflowError, DataError, self._driver_error("DataError")) as exc:
+            raise StorageRefused(FITS_NOT) from exc  # the caller goes one event at a time
+        except (DBAPIError, StatementError, self._driver_error()) as exc:
+            raise StorageRefused(f"the batch could not be applied: {type(exc).__name__}") from exc
 
     def enqueue(self, event: Event, deliveries: Sequence[NewDelivery]) -> None:
         with self._refusing(event):

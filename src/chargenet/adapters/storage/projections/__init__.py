@@ -9,7 +9,7 @@ driver's cursor for speed (storage/raw.py); the rest use SQLAlchemy Core.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from chargenet.adapters.storage.projections import (
     areas,
     billing,
     live,
+    live_batch,
     ocpi,
     ocpp,
     orderly,
@@ -82,3 +83,30 @@ def apply_event(ctx: Ctx, event: Event) -> None:
     if core_applier is None:
         raise NotImplementedError(f"no projection for {event.TYPE}")
     core_applier(ctx.conn, event)
+
+
+def apply_events(ctx: Ctx, events: Sequence[Event]) -> None:
+    """Apply events in order, ending as `apply_event` on each in turn would. On PostgreSQL
+    each run of status reports and meter samples goes in one go (live_batch.py): a few
+    statements for the run instead of several for each event. Any other event is applied
+    on its own, after the run before it, so whatever it reads or changes is in its order."""
+    if ctx.raw.sqlite:
+        for event in events:
+            apply_event(ctx, event)
+        return
+    run: list[Event] = []
+    for event in events:
+        if type(event) in live_batch.BATCHED:
+            run.append(event)
+            continue
+        _apply_run(ctx, run)
+        run = []
+        apply_event(ctx, event)
+    _apply_run(ctx, run)
+
+
+def _apply_run(ctx: Ctx, run: list[Event]) -> None:
+    if len(run) > 1:
+        live_batch.apply_run(ctx.raw, run)
+    elif run:
+        apply_event(ctx, run[0])

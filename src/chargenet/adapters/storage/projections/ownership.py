@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from chargenet.adapters.storage.raw import Raw
 from chargenet.core.events import Event
 from chargenet.core.ownership import Holder, references, refusal, speaks_for_someone
+
+# The same lookups for many at once: (id, operator_id, charger_id) of those that exist.
+_HOLDERS = {
+    "connector": "SELECT connector_id, operator_id, charger_id FROM connectors"
+    " WHERE connector_id = ANY(:ids)",
+    "charger": "SELECT charger_id, operator_id, charger_id FROM chargers"
+    " WHERE charger_id = ANY(:ids)",
+    "station": "SELECT station_id, operator_id, NULL FROM stations WHERE station_id = ANY(:ids)",
+    "session": "SELECT session_id, operator_id, charger_id FROM sessions"
+    " WHERE session_id = ANY(:ids)",
+    "swap_station": "SELECT swap_station_id, operator_id, NULL FROM swap_stations"
+    " WHERE swap_station_id = ANY(:ids)",
+    "operator": "SELECT operator_id, operator_id, NULL FROM operators"
+    " WHERE operator_id = ANY(:ids)",
+}
 
 _HOLDER = {
     "connector": "SELECT operator_id, charger_id FROM connectors WHERE connector_id = :id",
@@ -34,3 +51,27 @@ def check_sender(raw: Raw, event: Event) -> None:
         refused = refusal(source, kind, ident, holder)
         if refused is not None:
             raise refused
+
+
+def check_senders(raw: Raw, events: Sequence[Event]) -> None:
+    """`check_sender` for many events, with one lookup per kind of thing they name
+    (PostgreSQL: arrays). The events must not change who holds what among themselves."""
+    named = [(e, list(references(e))) for e in events if speaks_for_someone(e.source)]
+    wanted: dict[str, set[str]] = {}
+    for _, refs in named:
+        for kind, ident in refs:
+            wanted.setdefault(kind, set()).add(ident)
+    held: dict[tuple[str, str], Holder] = {}
+    for kind, ids in wanted.items():
+        for row in raw.all(_HOLDERS[kind], {"ids": sorted(ids)}):
+            held[(kind, row[0])] = Holder(row[1], row[2])
+    for event, refs in named:
+        for kind, ident in refs:
+            holder = held.get((kind, ident))
+            if holder is None:
+                if kind != "operator":
+                    continue
+                holder = Holder(ident)  # an operator not yet known holds itself
+            refused = refusal(event.source, kind, ident, holder)
+            if refused is not None:
+                raise refused

@@ -1,0 +1,289 @@
+"""Status reports and meter samples of a whole batch at once (PostgreSQL's writer path).
+
+One at a time (live.py) each of these events costs PostgreSQL three to five statements —
+the sender's holdings, the connector's live row, its history or load quarter, the live
+row's update — and each statement is a round trip and psycopg's work. Here a run of them
+costs a fixed handful for the whole run: the holdings and the live rows read in one
+statement each, each history table and the load quarters written in one, the live rows
+and the sessions updated in one each.
+
+What is written is what live.py would leave after the same events one after another, in
+order: per connector the reports are folded in the run's order through the same rules
+(`newest_report` for status, the meter's own recency, the load quarter's `last_us`, the
+session's `as_of`), and only each row's final state is written. Events of different
+connectors touch different rows, and a status report and a meter sample of one connector
+touch different columns, so folding each connector's events on their own gives the same
+rows as the interleaved order. Anything refused (an unknown connector, a sender that does
+not hold it, a value a column cannot hold) raises, and the caller drops the whole attempt
+and goes one event at a time.
+
+Only for PostgreSQL: on SQLite a statement is a function call, and live.py is the path.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from chargenet.adapters.storage.history import HOUR_US, MINUTE_US, is_late
+from chargenet.adapters.storage.projections.live import _METER_FIELDS, QUARTER_US
+from chargenet.adapters.storage.projections.ownership import check_senders
+from chargenet.adapters.storage.raw import Raw
+from chargenet.core.errors import UnknownReference
+from chargenet.core.events import ConnectorStatusChanged, Event, MeterSampled
+from chargenet.core.sessions import SessionState
+from chargenet.core.status import newest_report
+from chargenet.kit.timeutil import to_micros
+
+BATCHED: frozenset[type[Event]] = frozenset({ConnectorStatusChanged, MeterSampled})
+
+# Rows travel as one JSON text: psycopg quotes array items in Python, msgspec encodes the
+# lot at a fraction of that (as the log's batch append does, store.py).
+_ROWS = "json_array_elements(:rows ::json)"
+
+_LIVE = (
+    "SELECT c.connector_id, l.connector_id, l.status, l.status_since, l.status_at,"
+    " l.meter_at, c.station_id FROM connectors c LEFT JOIN connector_live l"
+    " ON l.connector_id = c.connector_id WHERE c.connector_id = ANY(:ids)"
+)
+_NEW_LIVE = "INSERT INTO connector_live (connector_id) SELECT unnest(:ids ::text[])"
+
+_STATUS_HISTORY = (
+    "INSERT INTO status_history (connector_id, at_us, status, error_code, vendor_error_code,"
+    " info) SELECT r->>0, (r->>1)::bigint, r->>2, r->>3, r->>4, r->>5 FROM " + _ROWS + " AS r"
+    " ON CONFLICT (connector_id, at_us) DO UPDATE SET status = excluded.status,"
+    " error_code = excluded.error_code, vendor_error_code = excluded.vendor_error_code,"
+    " info = excluded.info"
+)
+_LIMIT_HISTORY = (
+    "INSERT INTO power_limit_history (connector_id, at_us, limit_w) SELECT r->>0,"
+    " (r->>1)::bigint, (r->>2)::integer FROM " + _ROWS + " AS r"
+    " ON CONFLICT (connector_id, at_us) DO UPDATE SET limit_w = excluded.limit_w"
+)
+_LATE = (
+    "INSERT INTO history_late (history, span_us, start_us, reports) SELECT r->>0,"
+    " (r->>1)::bigint, (r->>2)::bigint, (r->>3)::integer FROM " + _ROWS + " AS r"
+    " ON CONFLICT (span_us, start_us, history) DO UPDATE"
+    " SET reports = history_late.reports + excluded.reports"
+)
+# The quarters as held, locked until the transaction ends: nothing else adds to them
+# between this read and the write below.
+_QUARTERS = (
+    "SELECT q.station_id, q.at_us, q.connector_id, q.last_us"
+    " FROM load_quarters q JOIN " + _ROWS + " AS r ON q.station_id = r->>0"
+    " AND q.at_us = (r->>1)::bigint AND q.connector_id = r->>2 FOR UPDATE OF q"
+)
+# What the run's samples add, as live.py's `_LOAD_QUARTER` adds one sample (a quarter made
+# meanwhile by another transaction is added to as that statement would).
+_ADD_QUARTERS = (
+    "INSERT INTO load_quarters (station_id, at_us, connector_id, sum_w, samples, last_us)"
+    " SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::integer,"
+    " (r->>5)::bigint FROM " + _ROWS + " AS r ON CONFLICT (station_id, at_us, connector_id)"
+    " DO UPDATE SET sum_w = load_quarters.sum_w + excluded.sum_w,"
+    " samples = load_quarters.samples + excluded.samples, last_us = excluded.last_us"
+    " WHERE excluded.last_us > load_quarters.last_us"
+)
+
+_LIVE_TYPES = {
+    "status": "text",
+    "status_since": "timestamptz",
+    "status_at": "timestamptz",
+    "error_code": "text",
+    "vendor_error_code": "text",
+    "info": "text",
+    "meter_at": "timestamptz",
+    "power_w": "integer",
+    "energy_register_wh": "bigint",
+    "current_a": "double precision",
+    "voltage_v": "double precision",
+    "soc_percent": "double precision",
+    "temperature_c": "double precision",
+}
+# A column is set where the row names it (null included), else left as it is: a meter
+# sample sets only the readings it carries.
+_SET_LIVE = (
+    "UPDATE connector_live l SET "
+    + ", ".join(
+        f"{c} = CASE WHEN r ? '{c}' THEN (r->>'{c}')::{t} ELSE l.{c} END"
+        for c, t in _LIVE_TYPES.items()
+    )
+    # jsonb: `?` (has the key) is jsonb's
+    + " FROM jsonb_array_elements(:rows ::jsonb) AS r WHERE l.connector_id = r->>'connector_id'"
+)
+_SESSIONS = (
+    "SELECT session_id, state, as_of, meter_start_wh, peak_power_w FROM sessions"
+    " WHERE session_id = ANY(:ids)"
+)
+_SET_SESSIONS = (
+    "UPDATE sessions s SET as_of = (r->>1)::timestamptz,"
+    " energy_wh = COALESCE((r->>2)::integer, s.energy_wh), peak_power_w = (r->>3)::integer"
+    " FROM " + _ROWS + " AS r WHERE s.session_id = r->>0"
+)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _json(rows: Any) -> dict[str, str]:
+    return {"rows": msgspec.json.encode(rows).decode()}
+
+
+class _Connector:
+    """A connector's live row as the run's events so far have left it."""
+
+    __slots__ = ("meter_at", "sets", "since", "station_id", "status", "status_at")
+
+    def __init__(self, row: Any, raw: Raw) -> None:
+        self.status: str | None = row[2]
+        self.since = raw.read_t(row[3])
+        self.status_at = raw.read_t(row[4])
+        self.meter_at = raw.read_t(row[5])
+        self.station_id: str | None = row[6]
+        self.sets: dict[str, Any] = {}  # the columns to write, and their values
+
+
+def apply_run(raw: Raw, events: Sequence[Event]) -> None:
+    """Apply status reports and meter samples (`BATCHED`), in order, as live.py would."""
+    check_senders(raw, events)
+    ids = list(dict.fromkeys(e.connector_id for e in events))  # type: ignore[attr-defined]
+    rows = {row[0]: row for row in raw.all(_LIVE, {"ids": ids})}
+    for cid in ids:
+        if cid not in rows:
+            raise UnknownReference("connector", cid)
+    missing = [cid for cid in ids if rows[cid][1] is None]
+    if missing:
+        raw.execute(_NEW_LIVE, {"ids": missing})
+    held = {cid: _Connector(rows[cid], raw) for cid in ids}
+
+    status_history: dict[tuple[str, int], list[Any]] = {}
+    limits: dict[tuple[str, int], list[Any]] = {}
+    late: Counter[tuple[str, int, int]] = Counter()
+    samples: list[tuple[tuple[str, int, str], int, int]] = []  # key, power, at_us
+    sessions: list[tuple[str, MeterSampled]] = []
+
+    def note_late(table: str, event: Event, newest: datetime | None) -> None:
+        if is_late(event.occurred_at, event.received_at, newest):
+            at_us = to_micros(event.occurred_at)
+            late[(table, MINUTE_US, at_us - at_us % MINUTE_US)] += 1
+            late[(table, HOUR_US, at_us - at_us % HOUR_US)] += 1
+
+    for event in events:
+        if isinstance(event, ConnectorStatusChanged):
+            c = held[event.connector_id]
+            at_us = to_micros(event.occurred_at)
+            # Two reports at one instant: the later one's row, as the upsert leaves it.
+            status_history[(event.connector_id, at_us)] = [
+                event.connector_id,
+                at_us,
+                event.status.value,
+                event.error_code,
+                event.vendor_error_code,
+                event.info,
+            ]
+            note_late("status_history", event, c.status_at)
+            now = newest_report(
+                c.status, c.since, c.status_at, event.status.value, event.occurred_at
+            )
+            if now is None:
+                continue  # late (the rule: core/status.py)
+            c.status, c.since, c.status_at = now.value, now.since, now.as_of
+            c.sets.update(
+                status=now.value,
+                status_since=_iso(now.since),
+                status_at=_iso(now.as_of),
+                error_code=event.error_code,
+                vendor_error_code=event.vendor_error_code,
+                info=event.info,
+            )
+        elif isinstance(event, MeterSampled):
+            c = held[event.connector_id]
+            at_us = to_micros(event.occurred_at)
+            if event.power_offered_w is not None:
+                limits[(event.connector_id, at_us)] = [
+                    event.connector_id,
+                    at_us,
+                    event.power_offered_w,
+                ]
+                note_late("power_limit_history", event, c.meter_at)
+            if event.power_w is not None and c.station_id is not None:
+                key = (c.station_id, at_us - at_us % QUARTER_US, event.connector_id)
+                samples.append((key, event.power_w, at_us))
+            if c.meter_at is None or c.meter_at <= event.occurred_at:
+                c.meter_at = event.occurred_at
+                c.sets["meter_at"] = _iso(event.occurred_at)
+                for name in _METER_FIELDS:
+                    value = getattr(event, name)
+                    if value is not None:
+                        c.sets[name] = value
+            if event.session_id is not None:
+                sessions.append((event.session_id, event))
+        else:
+            raise TypeError(f"{event.TYPE} is not applied in batches")
+
+    if status_history:
+        raw.execute(_STATUS_HISTORY, _json(list(status_history.values())))
+    if limits:
+        raw.execute(_LIMIT_HISTORY, _json(list(limits.values())))
+    if late:
+        raw.execute(_LATE, _json([[*key, n] for key, n in late.items()]))
+    if samples:
+        _load_quarters(raw, samples)
+    changed = [{"connector_id": cid, **c.sets} for cid, c in held.items() if c.sets]
+    if changed:
+        raw.execute(_SET_LIVE, _json(changed))
+    if sessions:
+        _advance_sessions(raw, sessions)
+
+
+def _load_quarters(raw: Raw, samples: list[tuple[tuple[str, int, str], int, int]]) -> None:
+    """Each sample adds to its quarter only when newer than the last one counted there
+    (live.py's `_LOAD_QUARTER`): the newest counted of each quarter as held, then the
+    samples in order, then what they add in one statement."""
+    keys = list(dict.fromkeys(key for key, _, _ in samples))
+    last: dict[tuple[str, int, str], int] = {
+        (r[0], r[1], r[2]): r[3] for r in raw.all(_QUARTERS, _json(keys))
+    }
+    added: dict[tuple[str, int, str], list[int]] = {}  # sum, samples, newest counted
+    for key, power, at_us in samples:
+        newest = last.get(key)
+        if newest is not None and at_us <= newest:
+            continue
+        last[key] = at_us
+        a = added.setdefault(key, [0, 0, at_us])
+        a[0], a[1], a[2] = a[0] + power, a[1] + 1, at_us
+    if added:
+        raw.execute(_ADD_QUARTERS, _json([[*key, *a] for key, a in added.items()]))
+
+
+def _advance_sessions(raw: Raw, samples: list[tuple[str, MeterSampled]]) -> None:
+    """The energy and peak power of the samples' active sessions, as live.py's
+    `advance_session` leaves them after the samples one at a time."""
+    ids = list(dict.fromkeys(sid for sid, _ in samples))
+    held = {row[0]: row for row in raw.all(_SESSIONS, {"ids": ids})}
+    final: dict[str, list[Any]] = {}  # session_id: [as_of, energy or None, peak or None]
+    for sid, event in samples:
+        row = held.get(sid)
+        if row is None or row[1] != SessionState.ACTIVE.value:
+            continue  # an unknown session, or a finished one: only the live reading changes
+        now = final.get(sid)
+        as_of = now[0] if now is not None else raw.read_t(row[2])
+        peak = now[2] if now is not None else row[4]
+        if as_of is not None and as_of > event.occurred_at:
+            continue
+        energy = None
+        if event.energy_register_wh is not None and row[3] is not None:
+            delivered = event.energy_register_wh - row[3]
+            energy = delivered if delivered >= 0 else None
+        if energy is None and now is not None:
+            energy = now[1]  # COALESCE: the newest energy known stands
+        final[sid] = [event.occurred_at, energy, max(peak or 0, event.power_w or 0) or None]
+    if final:
+        raw.execute(
+            _SET_SESSIONS,
+            _json([[sid, _iso(v[0]), v[1], v[2]] for sid, v in final.items()]),
+        )
