@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from chargenet.app.figures import NEW_PILE_METRICS
 from chargenet.app.orderly_figures import OrderlyFigures
 from chargenet.app.planning import PlanningService
+from chargenet.app.queries import AreaBriefRow
 from chargenet.app.supervision import SupervisionService, month_start
 from chargenet.app.supervision_ports import Scope
 from chargenet.kit.timeutil import require_utc
@@ -151,7 +152,7 @@ class MonthlySupervision:
         return month_period(year, month, self.zone, self.service.clock.now())
 
     def monthly_supervision(
-        self, area: Row, parts: Sequence[Row], year: int, month: int
+        self, area: AreaBriefRow, parts: Sequence[AreaBriefRow], year: int, month: int
     ) -> list[Row]:
         """One row per part of `area` (brief rows: code, level, names) and a total row."""
         period = self.period(year, month)
@@ -174,7 +175,7 @@ class MonthlySupervision:
                 {
                     "code": part["code"],
                     "name_zh": part["name_zh"],
-                    "name_en": part.get("name_en"),
+                    "name_en": part["name_en"],
                     **uptime_figures(measured[0] if measured else None),
                     **{k: counts.get(k, 0) for k in COUNTS},
                     **({"total": True} if total else {}),
@@ -191,7 +192,9 @@ class MonthlyOrderly:
         self.figures = figures
         self.zone = zone
 
-    def monthly_orderly(self, area: Row, parts: Sequence[Row], year: int, month: int) -> Row | None:
+    def monthly_orderly(
+        self, area: AreaBriefRow, parts: Sequence[AreaBriefRow], year: int, month: int
+    ) -> Row | None:
         period = month_period(year, month, self.zone, self.figures.orderly.clock.now())
         if period is None:
             return None
