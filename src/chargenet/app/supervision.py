@@ -41,7 +41,14 @@ from chargenet.app.ingest import Refused as PipelineRefused
 from chargenet.app.orders import Order, OrderResult, OrderService
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.app.supervision_config import SupervisionConfig
-from chargenet.app.supervision_ports import Row, Scope, SupervisionQueries
+from chargenet.app.supervision_ports import (
+    DeliveryRow,
+    ExclusionRow,
+    OrderTargetRow,
+    Row,
+    Scope,
+    SupervisionQueries,
+)
 from chargenet.core.errors import Conflict, Invalid, UnknownReference
 from chargenet.core.events import (
     AlarmAcknowledged,
@@ -699,7 +706,11 @@ class SupervisionService:
         }
 
     def outage_windows(
-        self, row: Row, start: datetime, end: datetime, exclusions: Sequence[Row] | None = None
+        self,
+        row: Row,
+        start: datetime,
+        end: datetime,
+        exclusions: Sequence[ExclusionRow] | None = None,
     ) -> list[timeline.Window]:
         """The exclusions marked on a connector (a `fleet` row), its charger or station, and
         its closed hours when they are respected, over [start, end); `exclusions`, those
@@ -1117,7 +1128,8 @@ class SupervisionService:
             ]
         )
         chargers = [
-            {"charger_id": d["charger_id"], "protocol": d["protocol"]} for d in stop["deliveries"]
+            OrderTargetRow(charger_id=d["charger_id"], protocol=d["protocol"])
+            for d in stop["deliveries"]
         ]
         results = await self._deliver(stop_id, OrderKind.RESUME, chargers, reason, by, timeout_s)
         return {"stop_id": stop_id, "deliveries": results}
@@ -1126,7 +1138,7 @@ class SupervisionService:
         self,
         stop_id: str,
         kind: OrderKind,
-        chargers: Sequence[Row],
+        chargers: Sequence[OrderTargetRow],
         reason: str,
         by: str,
         timeout_s: float | None,
@@ -1286,12 +1298,13 @@ STATION_STARS = ScoreConfig(
 )
 
 
-def stop_state(stop: Row) -> str:
-    """issued (answers pending), in_force (every charger accepted or its operator was
-    notified), partial (some refused, failed or did not answer), lifted."""
-    if stop.get("lifted_at") is not None:
+def stop_state(lifted_at: datetime | None, deliveries: Sequence[DeliveryRow]) -> str:
+    """A stop order's state from when it was lifted and its stop deliveries: issued
+    (answers pending), in_force (every charger accepted or its operator was notified),
+    partial (some refused, failed or did not answer), lifted."""
+    if lifted_at is not None:
         return "lifted"
-    outcomes = [d.get("outcome") for d in stop.get("deliveries", [])]
+    outcomes = [d["outcome"] for d in deliveries]
     if not outcomes or any(o is None for o in outcomes):
         return "issued"
     if all(o in ("accepted", "notified") for o in outcomes):

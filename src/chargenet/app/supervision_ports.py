@@ -5,12 +5,170 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, TypeVar
 
 from chargenet.core.events import Event
 
+# Rows of the reads not typed yet (fleet, zombie facts, connector history, activity).
 Row = dict[str, Any]
-Page = tuple[list[Row], int]
+R = TypeVar("R")
+Page = tuple[list[R], int]  # rows, total matching
+
+
+class ExclusionRow(TypedDict):
+    """Time marked as not counting against uptime (an outage outside the operator's
+    control), on a connector, charger or station."""
+
+    exclusion_id: str
+    target_kind: str  # a `TargetKind` value
+    target_id: str
+    station_id: str | None
+    operator_id: str | None
+    start_at: datetime
+    end_at: datetime
+    reason: str  # an `ExclusionReason` value
+    note: str
+    excluded_by: str
+    excluded_at: datetime
+    withdrawn_at: datetime | None
+    withdrawn_by: str | None
+
+
+class ZombieCaseRow(TypedDict):
+    case_id: str
+    charger_id: str
+    station_id: str | None
+    operator_id: str | None
+    rules: list[str]  # `ZombieRule` values
+    evidence: str
+    since: datetime
+    detected_at: datetime
+    stage: str  # a `ZombieStage` value
+    notified_at: datetime | None
+    deadline: datetime | None
+    escalation_level: int
+    closed_at: datetime | None
+    outcome: str | None
+    close_note: str | None
+    closed_by: str | None
+
+
+class ZombieCaseListRow(ZombieCaseRow):
+    station_name: str
+    station_name_en: str | None
+    county_code: str | None
+    reported_at: datetime | None  # the newest "reported" step
+
+
+class ZombieStepRow(TypedDict):
+    at: datetime
+    step: str
+    detail: str
+    event_id: str
+
+
+class ZombieCaseDetailRow(ZombieCaseRow):
+    steps: list[ZombieStepRow]  # in the order of the life cycle
+
+
+class AlarmRow(TypedDict):
+    alarm_id: str
+    target_kind: str  # a `TargetKind` value
+    target_id: str
+    station_id: str | None
+    operator_id: str | None
+    code: str
+    severity: str  # a `Severity` value
+    message: str
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    cleared_at: datetime | None
+    clear_reason: str | None
+
+
+class AlarmListRow(AlarmRow):
+    station_name: str | None
+
+
+class OrderTargetRow(TypedDict):
+    """A charger an order goes to, and how to reach it."""
+
+    charger_id: str
+    protocol: str | None
+
+
+class ChargerTargetRow(OrderTargetRow):
+    station_id: str
+
+
+class DeliveryRow(OrderTargetRow):
+    """One order a stop order sent (stop or resume) and what came of it."""
+
+    order_id: str
+    kind: str  # an `OrderKind` value: stop | resume
+    issued_at: datetime
+    outcome: str | None  # an `OrderOutcome` value; None: no answer yet
+    acknowledged_at: datetime | None
+    detail: str | None
+
+
+class StopOrderRow(TypedDict):
+    stop_id: str
+    target_kind: str  # a `TargetKind` value
+    target_id: str
+    station_id: str | None
+    operator_id: str | None
+    reason: str
+    issued_by: str
+    alarm_id: str | None
+    issued_at: datetime
+    lifted_at: datetime | None
+    lifted_by: str | None
+    lift_reason: str | None
+    rectified_at: datetime | None
+    rectified_by: str | None
+    rectification: str | None
+    deliveries: list[DeliveryRow]
+    resumes: list[DeliveryRow]
+    state: str  # `stop_state`: issued | in_force | partial | lifted
+
+
+class StopOrderListRow(StopOrderRow):
+    station_name: str
+
+
+class OwnerRow(TypedDict):
+    """Where a connector, charger or station is and whose it is, for access checks."""
+
+    station_id: str
+    operator_id: str
+    area_code: str | None
+    province_code: str | None
+    city_code: str | None
+    county_code: str | None
+
+
+class SessionEndedRow(TypedDict):
+    session_id: str
+    connector_id: str
+    charger_id: str
+    station_id: str
+    operator_id: str
+    started_at: datetime
+    ended_at: datetime
+    energy_wh: int | None
+    peak_power_w: int | None
+    stop_reason: str | None
+
+
+class StationBriefRow(TypedDict):
+    station_id: str
+    operator_id: str
+    name: str
+    address: str | None
+    lat: float
+    lon: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +216,9 @@ class SupervisionQueries(Protocol):
         """Status reports and its charger's presence reports, as status_rows, as rows."""
         ...
 
-    def exclusions(self, scope: Scope, start: datetime, end: datetime) -> list[Row]: ...
+    def exclusions(self, scope: Scope, start: datetime, end: datetime) -> list[ExclusionRow]: ...
 
-    def exclusion(self, exclusion_id: str) -> Row | None: ...
+    def exclusion(self, exclusion_id: str) -> ExclusionRow | None: ...
 
     def zombie_facts(self, scope: Scope, window_start: datetime, min_energy_wh: int) -> list[Row]:
         """Per charger in service: registered_at, commissioned_at, public, first_report_us,
@@ -68,39 +226,43 @@ class SupervisionQueries(Protocol):
         last_session_end; sessions and successful sessions ended since window_start."""
         ...
 
-    def zombie_cases(self, scope: Scope, open_only: bool, limit: int, offset: int) -> Page: ...
+    def zombie_cases(
+        self, scope: Scope, open_only: bool, limit: int, offset: int
+    ) -> Page[ZombieCaseListRow]: ...
 
-    def zombie_case(self, case_id: str) -> Row | None: ...
+    def zombie_case(self, case_id: str) -> ZombieCaseDetailRow | None: ...
 
-    def open_alarms(self) -> list[Row]: ...
+    def open_alarms(self) -> list[AlarmRow]: ...
 
     def rated_currents(self) -> dict[str, float]: ...
 
     def alarms(
         self, scope: Scope, open_only: bool, severity: str | None, limit: int, offset: int
-    ) -> Page: ...
+    ) -> Page[AlarmListRow]: ...
 
-    def alarm(self, alarm_id: str) -> Row | None: ...
+    def alarm(self, alarm_id: str) -> AlarmRow | None: ...
 
-    def stop_orders(self, scope: Scope, in_force_only: bool, limit: int, offset: int) -> Page: ...
+    def stop_orders(
+        self, scope: Scope, in_force_only: bool, limit: int, offset: int
+    ) -> Page[StopOrderListRow]: ...
 
-    def stop_order(self, stop_id: str) -> Row | None: ...
+    def stop_order(self, stop_id: str) -> StopOrderRow | None: ...
 
-    def chargers_of(self, target_kind: str, target_id: str) -> list[Row]:
+    def chargers_of(self, target_kind: str, target_id: str) -> list[ChargerTargetRow]:
         """Chargers in service a stop order for a charger or station reaches (with protocol)."""
         ...
 
-    def owner(self, target_kind: str, target_id: str) -> Row | None:
+    def owner(self, target_kind: str, target_id: str) -> OwnerRow | None:
         """station_id, operator_id and the area chain of a target, for access checks."""
         ...
 
-    def sessions_ended(self, scope: Scope, start: datetime, end: datetime) -> list[Row]:
+    def sessions_ended(self, scope: Scope, start: datetime, end: datetime) -> list[SessionEndedRow]:
         """Sessions ended in [start, end) in scope: session_id, connector_id, charger_id,
         station_id, operator_id, started_at, ended_at, energy_wh, peak_power_w,
         stop_reason."""
         ...
 
-    def station_rows(self, scope: Scope) -> list[Row]:
+    def station_rows(self, scope: Scope) -> list[StationBriefRow]:
         """Stations in scope: station_id, operator_id, name, address, lat, lon."""
         ...
 

@@ -15,6 +15,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
 from chargenet.app.queries import ConnectorRow, SessionRow
+from chargenet.app.supervision_ports import AlarmListRow
 from chargenet.bootstrap import Platform
 from tests.adapters.ocpp.peers import (
     PASSWORD,
@@ -91,7 +92,7 @@ def test_a_fault_of_the_whole_16_charge_point_is_one_mapped_alarm_cleared_when_a
 
     queries = platform.supervision.queries
 
-    def alarms(open_only: bool) -> list[dict[str, Any]]:
+    def alarms(open_only: bool) -> list[AlarmListRow]:
         return list(queries.alarms(Scope(charger="C1"), open_only, None, 100, 0)[0])
 
     async def scenario() -> None:

@@ -5,9 +5,9 @@ databases."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -29,10 +29,25 @@ from chargenet.app.queries import (
     SwapStationRow,
     TargetRow,
 )
+from chargenet.app.supervision_ports import (
+    AlarmListRow,
+    AlarmRow,
+    ChargerTargetRow,
+    ExclusionRow,
+    OwnerRow,
+    Scope,
+    SessionEndedRow,
+    StationBriefRow,
+    StopOrderListRow,
+    StopOrderRow,
+    SupervisionQueries,
+    ZombieCaseDetailRow,
+    ZombieCaseListRow,
+)
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
-from chargenet.core.events import SwapStationRegistered
-from chargenet.core.ids import EventId, SwapStationId
+from chargenet.core.events import AlarmRaised, Event, OutageExcluded, SwapStationRegistered
+from chargenet.core.ids import EventId
 from tests.adapters.test_codec import SAMPLES
 from tests.builders import charger, small_world
 from tests.rowtypes import mismatches
@@ -44,13 +59,24 @@ def world(module_database_url: str) -> Iterator[Platform]:
     platform.ingestor.ingest([*small_world(), charger("C2", guns=1, dc=False, power_w=7_000)])
     platform.ingestor.ingest(SAMPLES)
     platform.ingestor.ingest(SAMPLES)  # again: duplicates and refusals fill the reject log
-    [swap] = [e for e in SAMPLES if isinstance(e, SwapStationRegistered)]
-    kept = dataclasses.replace(swap.swap_station, swap_station_id=SwapStationId("SW-kept"))
+    # What the samples retire, withdraw or clear, once more under new ids, kept.
     platform.ingestor.ingest(
-        [dataclasses.replace(swap, event_id=EventId("kept"), swap_station=kept)]
+        [
+            charger("C3", guns=1),
+            _again(SwapStationRegistered, swap_station=lambda r: replace(r, swap_station_id="SW9")),
+            _again(AlarmRaised, alarm_id=lambda _: "A9"),
+            _again(OutageExcluded, exclusion_id=lambda _: "X9"),
+        ]
     )
     yield platform
     platform.close()
+
+
+def _again(kind: type[Event], **changes: Callable[[Any], Any]) -> Event:
+    """The sample of this event type, with new values from `changes` and a new event id."""
+    [sample] = [e for e in SAMPLES if type(e) is kind]
+    new = {name: change(getattr(sample, name)) for name, change in changes.items()}
+    return replace(sample, event_id=EventId(f"again-{kind.TYPE}"), **new)
 
 
 def _one(page: tuple[list[Any], int]) -> list[Any]:
@@ -86,11 +112,47 @@ READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
     "counts_on": (lambda p: p.read.counts(on=date(2099, 1, 1)), CountsRow),
     "status_summary": (lambda p: p.read.status_summary(), StatusCounts),
 }
+EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+SUPERVISION_READS: dict[str, tuple[Callable[[SupervisionQueries], Any], Any]] = {
+    "exclusions": (lambda q: q.exclusions(Scope(), *EVER), list[ExclusionRow]),
+    "exclusion": (
+        lambda q: q.exclusion(q.exclusions(Scope(), *EVER)[0]["exclusion_id"]),
+        ExclusionRow,
+    ),
+    "zombie_cases": (
+        lambda q: _one(q.zombie_cases(Scope(), False, 100, 0)),
+        list[ZombieCaseListRow],
+    ),
+    "zombie_case": (
+        lambda q: q.zombie_case(q.zombie_cases(Scope(), False, 1, 0)[0][0]["case_id"]),
+        ZombieCaseDetailRow,
+    ),
+    "open_alarms": (lambda q: q.open_alarms(), list[AlarmRow]),
+    "alarms": (lambda q: _one(q.alarms(Scope(), False, None, 100, 0)), list[AlarmListRow]),
+    "alarm": (lambda q: q.alarm(q.alarms(Scope(), False, None, 1, 0)[0][0]["alarm_id"]), AlarmRow),
+    "stop_orders": (lambda q: _one(q.stop_orders(Scope(), False, 100, 0)), list[StopOrderListRow]),
+    "stop_order": (
+        lambda q: q.stop_order(q.stop_orders(Scope(), False, 1, 0)[0][0]["stop_id"]),
+        StopOrderRow,
+    ),
+    "chargers_of": (lambda q: q.chargers_of("station", "S1"), list[ChargerTargetRow]),
+    "owner": (lambda q: q.owner("connector", "C1-1-1"), OwnerRow),
+    "sessions_ended": (lambda q: q.sessions_ended(Scope(), *EVER), list[SessionEndedRow]),
+    "station_rows": (lambda q: q.station_rows(Scope()), list[StationBriefRow]),
+}
 
 
 @pytest.mark.parametrize("name", list(READS))
 def test_state_reads_return_their_row_types(world: Platform, name: str) -> None:
     read, row_type = READS[name]
     value = read(world)
+    assert value, f"{name}: the world gives it nothing to return"
+    assert mismatches(value, row_type, name) == []
+
+
+@pytest.mark.parametrize("name", list(SUPERVISION_READS))
+def test_supervision_reads_return_their_row_types(world: Platform, name: str) -> None:
+    read, row_type = SUPERVISION_READS[name]
+    value = read(world.supervision.queries)
     assert value, f"{name}: the world gives it nothing to return"
     assert mismatches(value, row_type, name) == []
