@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.app.queries import (
     AreaDetailRow,
     AreaRow,
@@ -44,6 +45,7 @@ from chargenet.app.supervision_ports import (
     ZombieCaseDetailRow,
     ZombieCaseListRow,
 )
+from chargenet.app.swap import PackRow, SwapFiguresRow, SwapOwnerRow
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import AlarmRaised, Event, OutageExcluded, SwapStationRegistered
@@ -146,6 +148,21 @@ SUPERVISION_READS: dict[str, tuple[Callable[[SupervisionQueries], Any], Any]] = 
 def test_state_reads_return_their_row_types(world: Platform, name: str) -> None:
     read, row_type = READS[name]
     value = read(world)
+    assert value, f"{name}: the world gives it nothing to return"
+    assert mismatches(value, row_type, name) == []
+
+
+SWAP_READS: dict[str, tuple[Callable[[SwapReads], Any], Any]] = {
+    "packs": (lambda q: q.packs("W1"), list[PackRow]),
+    "owner": (lambda q: q.owner("SW9"), SwapOwnerRow),
+    "figures": (lambda q: q.figures(None, None, *EVER), list[SwapFiguresRow]),
+}
+
+
+@pytest.mark.parametrize("name", list(SWAP_READS))
+def test_swap_reads_return_their_row_types(world: Platform, name: str) -> None:
+    read, row_type = SWAP_READS[name]
+    value = read(world.swap)
     assert value, f"{name}: the world gives it nothing to return"
     assert mismatches(value, row_type, name) == []
 
