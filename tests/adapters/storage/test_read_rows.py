@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from chargenet.adapters.storage.queries_incidents import IncidentReads
 from chargenet.adapters.storage.queries_swap import SwapReads
+from chargenet.app.incidents import IncidentRow
 from chargenet.app.queries import (
     AreaDetailRow,
     AreaRow,
@@ -163,6 +165,24 @@ SWAP_READS: dict[str, tuple[Callable[[SwapReads], Any], Any]] = {
 def test_swap_reads_return_their_row_types(world: Platform, name: str) -> None:
     read, row_type = SWAP_READS[name]
     value = read(world.swap)
+    assert value, f"{name}: the world gives it nothing to return"
+    assert mismatches(value, row_type, name) == []
+
+
+def _incidents(p: Platform) -> IncidentReads:
+    return IncidentReads(p.store.read_engine)
+
+
+OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
+    "incident": (lambda p: _incidents(p).incident("I1"), IncidentRow),
+    "incidents": (lambda p: _one(_incidents(p).incidents(None, None, 10, 0)), list[IncidentRow]),
+}
+
+
+@pytest.mark.parametrize("name", list(OTHER_READS))
+def test_other_reads_return_their_row_types(world: Platform, name: str) -> None:
+    read, row_type = OTHER_READS[name]
+    value = read(world)
     assert value, f"{name}: the world gives it nothing to return"
     assert mismatches(value, row_type, name) == []
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from chargenet.adapters import tabular
 from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.adapters.api.params import Offset
-from chargenet.app.incidents import IncidentService
+from chargenet.app.incidents import IncidentRow, IncidentService
 from chargenet.app.queries import StateQueries
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.errors import UnknownReference
@@ -55,7 +55,7 @@ def _attachment(body: bytes, fmt: str, name: str) -> Response:
     )
 
 
-def _workbook(incident: dict[str, Any], timeline: dict[str, Any]) -> bytes:
+def _workbook(incident: IncidentRow, timeline: dict[str, Any]) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title="incident")
     for key, value in incident.items():
@@ -76,7 +76,7 @@ def incidents_router(
     router = APIRouter(prefix="/api/v1/supervision/incidents", tags=["supervision: incidents"])
     Regulator = Annotated[Principal, Depends(require(authenticators, Role.REGULATOR))]
 
-    async def visible(principal: Principal, incident_id: str) -> dict[str, Any]:
+    async def visible(principal: Principal, incident_id: str) -> IncidentRow:
         row = await run_in_threadpool(service.queries.incident, incident_id)
         if row is None or not principal.in_scope(None, row.get("area_code")):
             # Outside the jurisdiction it is as if it did not exist.
