@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
+from chargenet.adapters.storage.queries_credit import CreditReads
 from chargenet.adapters.storage.queries_incidents import IncidentReads
 from chargenet.adapters.storage.queries_swap import SwapReads
+from chargenet.app.credit import DemonstrationRow, PenaltyRow
 from chargenet.app.incidents import IncidentRow
 from chargenet.app.queries import (
     AreaDetailRow,
@@ -176,6 +178,15 @@ def _incidents(p: Platform) -> IncidentReads:
 OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
     "incident": (lambda p: _incidents(p).incident("I1"), IncidentRow),
     "incidents": (lambda p: _one(_incidents(p).incidents(None, None, 10, 0)), list[IncidentRow]),
+    "penalty": (lambda p: CreditReads(p.store.read_engine).penalty("P1"), PenaltyRow),
+    "penalties": (
+        lambda p: CreditReads(p.store.read_engine).penalties(None, None, 10),
+        list[PenaltyRow],
+    ),
+    "demonstrations": (
+        lambda p: CreditReads(p.store.read_engine).demonstrations(None),
+        list[DemonstrationRow],
+    ),
 }
 
 

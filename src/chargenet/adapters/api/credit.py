@@ -20,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from chargenet.adapters.api.auth import Authenticator, require
-from chargenet.app.credit import CreditService
+from chargenet.app.credit import CreditService, PenaltyRow
 from chargenet.app.queries import StateQueries
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.errors import UnknownReference
@@ -75,12 +75,12 @@ def credit_router(
         )
         return bool(present)
 
-    async def sees(principal: Principal, row: dict[str, Any]) -> bool:
+    async def sees(principal: Principal, row: PenaltyRow) -> bool:
         if principal.role is Role.OPERATOR:
             return bool(row["operator_id"] == principal.operator_id)
         return await active_here(principal, row["operator_id"])
 
-    async def visible(principal: Principal, penalty_id: str) -> dict[str, Any]:
+    async def visible(principal: Principal, penalty_id: str) -> PenaltyRow:
         row = await run_in_threadpool(service.queries.penalty, penalty_id)
         if row is None or not await sees(principal, row):
             raise UnknownReference("penalty", penalty_id)
