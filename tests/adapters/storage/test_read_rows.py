@@ -14,9 +14,11 @@ import pytest
 
 from chargenet.adapters.storage.queries_credit import CreditReads
 from chargenet.adapters.storage.queries_incidents import IncidentReads
+from chargenet.adapters.storage.queries_inspections import InspectionReads
 from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.app.credit import DemonstrationRow, PenaltyRow
 from chargenet.app.incidents import IncidentRow
+from chargenet.app.inspections import DrawRow, InspectionResultRow
 from chargenet.app.queries import (
     AreaDetailRow,
     AreaRow,
@@ -186,6 +188,11 @@ OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
     "demonstrations": (
         lambda p: CreditReads(p.store.read_engine).demonstrations(None),
         list[DemonstrationRow],
+    ),
+    "draw": (lambda p: InspectionReads(p.store.read_engine).draw("D1"), DrawRow),
+    "results": (
+        lambda p: _one(InspectionReads(p.store.read_engine).results(None, 10, 0)),
+        list[InspectionResultRow],
     ),
 }
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from chargenet.adapters.api.auth import Authenticator, require
 from chargenet.adapters.api.params import Offset
-from chargenet.app.inspections import InspectionService
+from chargenet.app.inspections import InspectionService, VerifiedDrawRow
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.errors import UnknownReference
 from chargenet.core.supervision.inspections import MAX_POOL, MAX_SEED, InspectionResult
@@ -59,8 +59,8 @@ def inspections_router(
         if area is None or not principal.in_scope(None, area):
             raise UnknownReference("station", station_id)
 
-    async def visible_draw(principal: Principal, draw_id: str) -> dict[str, Any]:
-        row: dict[str, Any] = await service.get(draw_id)
+    async def visible_draw(principal: Principal, draw_id: str) -> VerifiedDrawRow:
+        row = await service.get(draw_id)
         area = row.get("area_code")
         if not (principal.everywhere or (area is not None and principal.in_scope(None, area))):
             raise UnknownReference("inspection draw", draw_id)
