@@ -9,10 +9,50 @@ from typing import Any, Protocol, TypedDict, TypeVar
 
 from chargenet.core.events import Event
 
-# Rows of the reads not typed yet (fleet, zombie facts, connector history, activity).
+# Rows of the reads not typed yet (zombie facts, connector history, activity).
 Row = dict[str, Any]
 R = TypeVar("R")
 Page = tuple[list[R], int]  # rows, total matching
+
+
+class FleetRow(TypedDict):
+    """A connector (retired ones too) with what uptime is counted from: its charger's
+    commissioning and first reports, its station's hours and access, names and area."""
+
+    connector_id: str
+    charger_id: str
+    station_id: str
+    operator_id: str
+    evse_no: int
+    evse_uid: str | None
+    registered_at: datetime
+    retired_at: datetime | None
+    max_power_w: int
+    power_type: str  # a `PowerType` value
+    max_current_a: int | None
+    is_pile: bool
+    commissioned_at: datetime | None  # the charger's, as its operator states it
+    first_status_us: int | None  # the connector's first status report; None: none yet
+    first_presence_us: int | None  # its charger's first presence report
+    access: str  # an `Access` value
+    opening_hours: str
+    public_hours: str | None
+    station_name: str
+    operator_name: str
+    province_code: str | None
+    city_code: str | None
+    county_code: str | None
+    presence_tracked: bool  # False: an operator platform reports it, not the charger
+    charger_name: str
+    connector_name: str
+
+
+class UnitRow(FleetRow):
+    """The first connector of a unit uptime is counted per (a port or a connector), with
+    the unit's id and name; max_power_w is the unit's (its highest connector's)."""
+
+    port_id: str
+    port_name: str
 
 
 class ExclusionRow(TypedDict):
@@ -183,7 +223,7 @@ class Scope:
 
 
 class SupervisionQueries(Protocol):
-    def fleet(self, scope: Scope) -> list[Row]:
+    def fleet(self, scope: Scope) -> list[FleetRow]:
         """Connectors (retired ones too) with charger, station, operator, area chain,
         evse_no, evse_uid, registered_at, retired_at, max_power_w, power_type, access,
         opening_hours, names, the charger's commissioned_at and the first status report of

@@ -41,6 +41,7 @@ from chargenet.app.supervision_ports import (
     AlarmRow,
     ChargerTargetRow,
     ExclusionRow,
+    FleetRow,
     OwnerRow,
     Scope,
     SessionEndedRow,
@@ -122,6 +123,7 @@ READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
 }
 EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 SUPERVISION_READS: dict[str, tuple[Callable[[SupervisionQueries], Any], Any]] = {
+    "fleet": (lambda q: q.fleet(Scope()), list[FleetRow]),
     "exclusions": (lambda q: q.exclusions(Scope(), *EVER), list[ExclusionRow]),
     "exclusion": (
         lambda q: q.exclusion(q.exclusions(Scope(), *EVER)[0]["exclusion_id"]),

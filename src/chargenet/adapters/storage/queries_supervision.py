@@ -55,6 +55,7 @@ from chargenet.app.supervision_ports import (
     ChargerTargetRow,
     DeliveryRow,
     ExclusionRow,
+    FleetRow,
     OwnerRow,
     Row,
     Scope,
@@ -180,7 +181,7 @@ class SupervisionReads:
 
     # --- fleet and history ----------------------------------------------------------------
 
-    def fleet(self, scope: Scope) -> list[Row]:
+    def fleet(self, scope: Scope) -> list[FleetRow]:
         with self._engine.connect() as conn:
             # First reports by index seeks (one per connector and charger), not table scans.
             first_status = (
@@ -228,11 +229,7 @@ class SupervisionReads:
                 .where(*self._filters(conn, scope))
                 .order_by(connectors.c.connector_id)
             )
-            rows = [dict(r) for r in conn.execute(stmt).mappings()]
-        for row in rows:
-            row["charger_name"] = row["charger_id"]
-            row["connector_name"] = row["connector_id"]
-        return rows
+            return [_fleet(r) for r in conn.execute(stmt).mappings()]
 
     def _reports(
         self,
@@ -969,4 +966,36 @@ def _stop_order(r: RowMapping, sent: list[DeliveryRow]) -> StopOrderRow:
         deliveries=deliveries,
         resumes=[d for d in sent if d["kind"] == "resume"],
         state=stop_state(r["lifted_at"], deliveries),
+    )
+
+
+def _fleet(r: RowMapping) -> FleetRow:
+    return FleetRow(
+        connector_id=r["connector_id"],
+        charger_id=r["charger_id"],
+        station_id=r["station_id"],
+        operator_id=r["operator_id"],
+        evse_no=r["evse_no"],
+        evse_uid=r["evse_uid"],
+        registered_at=r["registered_at"],
+        retired_at=r["retired_at"],
+        max_power_w=r["max_power_w"],
+        power_type=r["power_type"],
+        max_current_a=r["max_current_a"],
+        is_pile=r["is_pile"],
+        commissioned_at=r["commissioned_at"],
+        first_status_us=r["first_status_us"],
+        first_presence_us=r["first_presence_us"],
+        access=r["access"],
+        opening_hours=r["opening_hours"],
+        public_hours=r["public_hours"],
+        station_name=r["station_name"],
+        operator_name=r["operator_name"],
+        province_code=r["province_code"],
+        city_code=r["city_code"],
+        county_code=r["county_code"],
+        presence_tracked=r["presence_tracked"],
+        # Equipment has no names of its own: its ids name it in the figures.
+        charger_name=r["charger_id"],
+        connector_name=r["connector_id"],
     )
