@@ -6,7 +6,7 @@ from __future__ import annotations
 import types
 import typing
 from datetime import date, datetime
-from typing import Any, NotRequired, is_typeddict
+from typing import Any, NotRequired, Required, is_typeddict
 
 
 def mismatches(value: object, hint: Any, path: str = "row") -> list[str]:
@@ -26,10 +26,14 @@ def mismatches(value: object, hint: Any, path: str = "row") -> list[str]:
         # annotations kept as text (`from __future__ import annotations`).
         hints = {}
         required = set()
+        total = getattr(hint, "__total__", True)
         for k, h in typing.get_type_hints(hint, include_extras=True).items():
             if typing.get_origin(h) is NotRequired:
                 (h,) = typing.get_args(h)
-            else:
+            elif typing.get_origin(h) is Required:
+                (h,) = typing.get_args(h)
+                required.add(k)
+            elif total:
                 required.add(k)
             hints[k] = h
         out = [f"{path}.{k}: missing" for k in required - value.keys()]
@@ -42,6 +46,15 @@ def mismatches(value: object, hint: Any, path: str = "row") -> list[str]:
             return [f"{path}: {type(value).__name__} is not a list"]
         (item,) = typing.get_args(hint)
         return [m for i, v in enumerate(value) for m in mismatches(v, item, f"{path}[{i}]")]
+    if origin is tuple:
+        parts = typing.get_args(hint)
+        if not isinstance(value, tuple) or len(value) != len(parts):
+            return [f"{path}: {value!r} is not a tuple of {len(parts)}"]
+        return [
+            m
+            for i, (v, h) in enumerate(zip(value, parts, strict=True))
+            for m in mismatches(v, h, f"{path}[{i}]")
+        ]
     if origin is dict:
         if not isinstance(value, dict):
             return [f"{path}: {type(value).__name__} is not a dict"]

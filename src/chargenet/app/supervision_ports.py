@@ -9,7 +9,7 @@ from typing import Any, Protocol, TypedDict, TypeVar
 
 from chargenet.core.events import Event
 
-# Rows of the reads not typed yet (zombie facts, connector history, activity).
+# What services compose from rows (figures, answers), not the rows of this port.
 Row = dict[str, Any]
 R = TypeVar("R")
 Page = tuple[list[R], int]  # rows, total matching
@@ -53,6 +53,48 @@ class UnitRow(FleetRow):
 
     port_id: str
     port_name: str
+
+
+class StatusReportRow(TypedDict):
+    at_us: int
+    status: str  # a `ConnectorStatus` value
+    error_code: str | None
+    vendor_error_code: str | None
+    info: str | None
+
+
+class PresenceReportRow(TypedDict):
+    at_us: int
+    online: bool
+    reason: str | None
+
+
+class ZombieFactsRow(TypedDict):
+    """A charger in service as the zombie rules see it (core/oversight.py `ChargerFacts`)."""
+
+    charger_id: str
+    registered_at: datetime
+    commissioned_at: datetime | None
+    public: bool
+    first_report_at: datetime | None
+    down_since: datetime | None  # every connector down (or silent) since; None: not all
+    available_since: datetime | None  # every connector available since; None: not all
+    last_session_end: datetime | None
+    sessions: int  # ended since the window's start
+    successful: int  # of those, with at least the minimum energy
+
+
+class ActivityRow(TypedDict, total=False):
+    """What happened at a station or an operator's in a period; a count left out is 0."""
+
+    sessions: int  # sessions ended
+    successful: int  # of those, with at least the minimum energy
+    alarms: int  # alarms raised
+    incidents: int  # stations only
+    open_zombies: int  # operators only: zombie cases open at some time in the period
+    interface_accepted: int  # operators only: its platform's messages accepted …
+    interface_refused: int  # … and refused
+    credit_points: int  # operators only: penalty points decided and standing
 
 
 class ExclusionRow(TypedDict):
@@ -252,15 +294,17 @@ class SupervisionQueries(Protocol):
 
     def connector_history(
         self, connector_id: str, start_us: int, end_us: int
-    ) -> tuple[list[Row], list[Row]]:
-        """Status reports and its charger's presence reports, as status_rows, as rows."""
+    ) -> tuple[list[StatusReportRow], list[PresenceReportRow]]:
+        """Status reports and its charger's presence reports, as status_rows, in time order."""
         ...
 
     def exclusions(self, scope: Scope, start: datetime, end: datetime) -> list[ExclusionRow]: ...
 
     def exclusion(self, exclusion_id: str) -> ExclusionRow | None: ...
 
-    def zombie_facts(self, scope: Scope, window_start: datetime, min_energy_wh: int) -> list[Row]:
+    def zombie_facts(
+        self, scope: Scope, window_start: datetime, min_energy_wh: int
+    ) -> list[ZombieFactsRow]:
         """Per charger in service: registered_at, commissioned_at, public, first_report_us,
         connectors, and per-connector live state folded: down_since, available_since;
         last_session_end; sessions and successful sessions ended since window_start."""
@@ -308,14 +352,14 @@ class SupervisionQueries(Protocol):
 
     def station_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
-    ) -> dict[str, Row]:
+    ) -> dict[str, ActivityRow]:
         """Per station, within [start, end): sessions ended, successful sessions, alarms
         raised, incidents."""
         ...
 
     def operator_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
-    ) -> dict[str, Row]:
+    ) -> dict[str, ActivityRow]:
         """Per operator, within [start, end): sessions ended, successful sessions, alarms
         raised, zombie cases open at some time (open_zombies)."""
         ...

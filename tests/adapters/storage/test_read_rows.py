@@ -37,20 +37,24 @@ from chargenet.app.queries import (
     TargetRow,
 )
 from chargenet.app.supervision_ports import (
+    ActivityRow,
     AlarmListRow,
     AlarmRow,
     ChargerTargetRow,
     ExclusionRow,
     FleetRow,
     OwnerRow,
+    PresenceReportRow,
     Scope,
     SessionEndedRow,
     StationBriefRow,
+    StatusReportRow,
     StopOrderListRow,
     StopOrderRow,
     SupervisionQueries,
     ZombieCaseDetailRow,
     ZombieCaseListRow,
+    ZombieFactsRow,
 )
 from chargenet.app.swap import PackRow, SwapFiguresRow, SwapOwnerRow
 from chargenet.bootstrap import Platform, bootstrap
@@ -124,6 +128,19 @@ READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
 EVER = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 SUPERVISION_READS: dict[str, tuple[Callable[[SupervisionQueries], Any], Any]] = {
     "fleet": (lambda q: q.fleet(Scope()), list[FleetRow]),
+    "connector_history": (
+        lambda q: q.connector_history("C1-1-1", 0, 2**62),
+        tuple[list[StatusReportRow], list[PresenceReportRow]],
+    ),
+    "zombie_facts": (lambda q: q.zombie_facts(Scope(), EVER[0], 1), list[ZombieFactsRow]),
+    "station_activity": (
+        lambda q: q.station_activity(Scope(), *EVER, 1),
+        dict[str, ActivityRow],
+    ),
+    "operator_activity": (
+        lambda q: q.operator_activity(Scope(), *EVER, 1),
+        dict[str, ActivityRow],
+    ),
     "exclusions": (lambda q: q.exclusions(Scope(), *EVER), list[ExclusionRow]),
     "exclusion": (
         lambda q: q.exclusion(q.exclusions(Scope(), *EVER)[0]["exclusion_id"]),
@@ -213,3 +230,20 @@ def test_supervision_reads_return_their_row_types(world: Platform, name: str) ->
     value = read(world.supervision.queries)
     assert value, f"{name}: the world gives it nothing to return"
     assert mismatches(value, row_type, name) == []
+
+
+def test_the_check_finds_a_row_that_is_not_its_type() -> None:
+    right = PresenceReportRow(at_us=1, online=True, reason=None)
+    assert mismatches(right, PresenceReportRow) == []
+    assert mismatches({"at_us": 1, "online": 1, "reason": None}, PresenceReportRow) == [
+        "row.online: 1 is int, not bool"
+    ]
+    assert mismatches({"at_us": True, "online": True}, PresenceReportRow) == [
+        "row.reason: missing",
+        "row.at_us: True is a bool, not an int",
+    ]
+    assert mismatches({**right, "extra": 1}, PresenceReportRow) == [
+        "row.extra: not in PresenceReportRow"
+    ]
+    naive = datetime(2026, 1, 1)
+    assert mismatches([naive], list[datetime]) == [f"row[0]: {naive!r} is naive"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +51,7 @@ from chargenet.adapters.storage.tables_supervision_data import (
 )
 from chargenet.app.supervision import stop_state
 from chargenet.app.supervision_ports import (
+    ActivityRow,
     AlarmListRow,
     AlarmRow,
     ChargerTargetRow,
@@ -57,15 +59,17 @@ from chargenet.app.supervision_ports import (
     ExclusionRow,
     FleetRow,
     OwnerRow,
-    Row,
+    PresenceReportRow,
     Scope,
     SessionEndedRow,
     StationBriefRow,
+    StatusReportRow,
     StopOrderListRow,
     StopOrderRow,
     ZombieCaseDetailRow,
     ZombieCaseListRow,
     ZombieCaseRow,
+    ZombieFactsRow,
     ZombieStepRow,
 )
 from chargenet.core.oversight import ZombieStage
@@ -322,7 +326,7 @@ class SupervisionReads:
 
     def connector_history(
         self, connector_id: str, start_us: int, end_us: int
-    ) -> tuple[list[Row], list[Row]]:
+    ) -> tuple[list[StatusReportRow], list[PresenceReportRow]]:
         h, p = status_history, presence_history
         with self._engine.connect() as conn:
             ids = select(connectors.c.connector_id).where(connectors.c.connector_id == connector_id)
@@ -336,8 +340,23 @@ class SupervisionReads:
                 p, "charger_id", presence_cols, charger, start_us, end_us, conn
             )
         return (
-            sorted((dict(r._mapping) for r in status), key=lambda r: r["at_us"]),
-            sorted((dict(r._mapping) for r in presence), key=lambda r: r["at_us"]),
+            sorted(
+                (
+                    StatusReportRow(
+                        at_us=at, status=st, error_code=code, vendor_error_code=vendor, info=info
+                    )
+                    for at, st, code, vendor, info in status
+                ),
+                key=lambda r: r["at_us"],
+            ),
+            sorted(
+                (
+                    # A union of two selects: SQLite gives the flag back as 0 or 1.
+                    PresenceReportRow(at_us=at, online=bool(online), reason=reason)
+                    for at, online, reason in presence
+                ),
+                key=lambda r: r["at_us"],
+            ),
         )
 
     def exclusions(self, scope: Scope, start: datetime, end: datetime) -> list[ExclusionRow]:
@@ -363,7 +382,9 @@ class SupervisionReads:
         rows = self._rows(select(x).where(x.c.exclusion_id == exclusion_id))
         return _exclusion(rows[0]) if rows else None
 
-    def zombie_facts(self, scope: Scope, window_start: datetime, min_energy_wh: int) -> list[Row]:
+    def zombie_facts(
+        self, scope: Scope, window_start: datetime, min_energy_wh: int
+    ) -> list[ZombieFactsRow]:
         with self._engine.connect() as conn:
             # First reports by index seeks (one per connector and charger), not table scans.
             first_status = (
@@ -412,46 +433,54 @@ class SupervisionReads:
                     .group_by(sessions.c.charger_id)
                 ).all()
             }
-        facts: dict[str, Row] = {}
+
+        @dataclass
+        class Fold:
+            """A charger's connectors folded, one row at a time."""
+
+            registered_at: datetime
+            commissioned_at: datetime | None
+            public: bool
+            first_report_us: int | None = None
+            down: list[datetime | None] = field(default_factory=list)
+            available: list[datetime] = field(default_factory=list)
+            connectors: int = 0
+
+        facts: dict[str, Fold] = {}
         for row in live:
             charger_id, registered, online, presence_since, access, status, since = row[:7]
-            fact = facts.setdefault(
-                charger_id,
-                {
-                    "charger_id": charger_id,
-                    "registered_at": registered,
-                    "commissioned_at": row[9],
-                    "public": access == "public",
-                    "first_report_us": None,
-                    "down": [],
-                    "available": [],
-                    "connectors": 0,
-                },
-            )
-            fact["connectors"] += 1
-            firsts = [t for t in (row[7], row[8], fact["first_report_us"]) if t is not None]
-            fact["first_report_us"] = min(firsts) if firsts else None
+            fact = facts.setdefault(charger_id, Fold(registered, row[9], access == "public"))
+            fact.connectors += 1
+            firsts = [t for t in (row[7], row[8], fact.first_report_us) if t is not None]
+            fact.first_report_us = min(firsts) if firsts else None
             if online is False:
-                fact["down"].append(presence_since)
+                fact.down.append(presence_since)
             elif status in _DOWN and since is not None:
-                fact["down"].append(since)
+                fact.down.append(since)
             elif status is None:  # connected, yet this connector never said a word: no data
-                fact["down"].append(presence_since or registered)
+                fact.down.append(presence_since or registered)
             elif status == "available" and since is not None:
-                fact["available"].append(since)
+                fact.available.append(since)
         out = []
         for charger_id, fact in facts.items():
-            n = fact.pop("connectors")
-            first = fact.pop("first_report_us")
-            fact["first_report_at"] = from_micros(first) if first is not None else None
-            down, available = fact.pop("down"), fact.pop("available")
-            fact["down_since"] = max(down) if len(down) == n and None not in down else None
-            fact["available_since"] = max(available) if len(available) == n else None
+            n, first, down = fact.connectors, fact.first_report_us, fact.down
             used = usage.get(charger_id)
-            fact["last_session_end"] = used[1] if used else None
-            fact["sessions"] = used[2] if used else 0
-            fact["successful"] = used[3] if used else 0
-            out.append(fact)
+            out.append(
+                ZombieFactsRow(
+                    charger_id=charger_id,
+                    registered_at=fact.registered_at,
+                    commissioned_at=fact.commissioned_at,
+                    public=fact.public,
+                    first_report_at=from_micros(first) if first is not None else None,
+                    down_since=max(d for d in down if d is not None)
+                    if len(down) == n and None not in down
+                    else None,
+                    available_since=max(fact.available) if len(fact.available) == n else None,
+                    last_session_end=used[1] if used else None,
+                    sessions=used[2] if used else 0,
+                    successful=used[3] if used else 0,
+                )
+            )
         return out
 
     def _cases_stmt(self, conn: Connection, scope: Scope) -> Select[Any]:
@@ -764,10 +793,10 @@ class SupervisionReads:
         start: datetime,
         end: datetime,
         min_energy_wh: int,
-    ) -> dict[str, Row]:
+    ) -> dict[str, ActivityRow]:
         """Sessions ended (all, and those of at least `min_energy_wh`) and alarms raised in
         [start, end), per station or per operator (`by`: the column both tables have)."""
-        out: dict[str, Row] = {}
+        out: dict[str, ActivityRow] = {}
         station_scope = Scope(scope.area, scope.operator, scope.station)
         for key, n, ok in conn.execute(
             select(
@@ -783,7 +812,7 @@ class SupervisionReads:
             )
             .group_by(sessions.c[by])
         ):
-            out.setdefault(key, {}).update(sessions=n, successful=ok)
+            out.setdefault(key, {}).update({"sessions": n, "successful": ok})
         for key, n in conn.execute(
             select(alarms.c[by], func.count())
             .select_from(alarms.join(stations, stations.c.station_id == alarms.c.station_id))
@@ -799,7 +828,7 @@ class SupervisionReads:
 
     def station_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
-    ) -> dict[str, Row]:
+    ) -> dict[str, ActivityRow]:
         with self._engine.connect() as conn:
             out = self._activity(conn, "station_id", scope, start, end, min_energy_wh)
             station_scope = Scope(scope.area, scope.operator, scope.station)
@@ -819,7 +848,7 @@ class SupervisionReads:
 
     def operator_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
-    ) -> dict[str, Row]:
+    ) -> dict[str, ActivityRow]:
         with self._engine.connect() as conn:
             out = self._activity(conn, "operator_id", scope, start, end, min_energy_wh)
             station_scope = Scope(scope.area, scope.operator, scope.station)
@@ -839,7 +868,7 @@ class SupervisionReads:
                 out.setdefault(op, {})["open_zombies"] = n
             # Interface compliance: the operators' platforms' messages, accepted and refused.
             for op, (ok, bad) in compliance_by_operator(conn, start, end).items():
-                out.setdefault(op, {}).update(interface_accepted=ok, interface_refused=bad)
+                out.setdefault(op, {}).update({"interface_accepted": ok, "interface_refused": bad})
             # Credit penalties decided in the period that stand (not overturned on appeal).
             c = credit_penalties
             for op, points in conn.execute(
