@@ -19,6 +19,14 @@ from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.app.credit import DemonstrationRow, PenaltyRow
 from chargenet.app.incidents import IncidentRow
 from chargenet.app.inspections import DrawRow, InspectionResultRow
+from chargenet.app.interconnect import (
+    BillRow,
+    EnergyReportRow,
+    ReconciliationDetailRow,
+    ReconciliationRow,
+    StationScopeRow,
+    TariffRow,
+)
 from chargenet.app.queries import (
     AreaDetailRow,
     AreaRow,
@@ -209,6 +217,18 @@ OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
         list[DemonstrationRow],
     ),
     "draw": (lambda p: InspectionReads(p.store.read_engine).draw("D1"), DrawRow),
+    "reconciliations": (
+        lambda p: _one(p.tcec.settlement.reconciliations()),
+        list[ReconciliationRow],
+    ),
+    "reconciliation": (
+        lambda p: p.tcec.settlement.reconciliation("R1"),
+        ReconciliationDetailRow,
+    ),
+    "tariffs": (lambda p: p.tcec.settlement.tariffs("S1"), list[TariffRow]),
+    "bill": (lambda p: p.tcec.settlement.bill("T1"), BillRow),
+    "energy_reports": (lambda p: p.tcec.settlement.energy_reports("S1"), list[EnergyReportRow]),
+    "station_scope": (lambda p: p.tcec.settlement.station_scope("S1"), StationScopeRow),
     "results": (
         lambda p: _one(InspectionReads(p.store.read_engine).results(None, 10, 0)),
         list[InspectionResultRow],
