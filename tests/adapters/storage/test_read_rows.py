@@ -15,6 +15,7 @@ import pytest
 from chargenet.adapters.storage.queries_credit import CreditReads
 from chargenet.adapters.storage.queries_incidents import IncidentReads
 from chargenet.adapters.storage.queries_inspections import InspectionReads
+from chargenet.adapters.storage.queries_monthly import MonthlyReads
 from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.app.credit import DemonstrationRow, PenaltyRow
 from chargenet.app.incidents import IncidentRow
@@ -27,6 +28,7 @@ from chargenet.app.interconnect import (
     StationScopeRow,
     TariffRow,
 )
+from chargenet.app.monthly import OversightCountsRow
 from chargenet.app.queries import (
     AreaDetailRow,
     AreaRow,
@@ -217,6 +219,12 @@ OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
         list[DemonstrationRow],
     ),
     "draw": (lambda p: InspectionReads(p.store.read_engine).draw("D1"), DrawRow),
+    "oversight_counts": (
+        lambda p: MonthlyReads(p.store.read_engine, p.read).oversight_counts(
+            "140900", "county", *EVER
+        ),
+        dict[str, OversightCountsRow],
+    ),
     "reconciliations": (
         lambda p: _one(p.tcec.settlement.reconciliations()),
         list[ReconciliationRow],
