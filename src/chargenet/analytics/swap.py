@@ -4,6 +4,7 @@ reports, swaps per day, and its packs' state of health. Pure: fed by the read mo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypedDict
 
 from chargenet.core.supervision.swap import SOH_WORN
 
@@ -37,7 +38,15 @@ def uptime_seconds(
     return up / 1e6, known / 1e6
 
 
-def pack_figures(packs: Sequence[tuple[str, float | None]]) -> dict[str, float | int | None]:
+class PackFigures(TypedDict):
+    packs: int
+    packs_ready: int
+    packs_faulty: int
+    mean_soh_percent: float | None
+    packs_worn: int  # state of health below SOH_WORN
+
+
+def pack_figures(packs: Sequence[tuple[str, float | None]]) -> PackFigures:
     """From (state, SoH %) of a station's packs: how many, how many ready, the mean SoH,
     and how many are worn (below `SOH_WORN`)."""
     sohs = [soh for _, soh in packs if soh is not None]

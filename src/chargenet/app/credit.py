@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import Any, Protocol, TypedDict
 
 from chargenet.app.ingest import Refused
 from chargenet.app.pipeline import IngestPipeline
@@ -22,16 +22,46 @@ from chargenet.core.supervision.credit import DemonstrationKind
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id
 
-Row = dict[str, Any]
 SOURCE = Source(adapter="api")
 
 
+class PenaltyRow(TypedDict):
+    """A credit penalty (信用惩戒) on an operator, with its appeal."""
+
+    penalty_id: str
+    operator_id: str
+    area_code: str | None  # None: decided platform-wide
+    points: int
+    reason: str
+    basis: str
+    decided_on: date
+    decided_by: str
+    recorded_at: datetime
+    appeal_state: str  # none | pending | upheld | overturned
+    appeal_grounds: str | None
+    appealed_at: datetime | None
+    appeal_note: str | None
+    appeal_decided_at: datetime | None
+    appeal_decided_by: str | None
+
+
+class DemonstrationRow(TypedDict):
+    designation_id: str
+    kind: str  # a `DemonstrationKind` value
+    name: str
+    area_code: str
+    year: int
+    basis: str
+    designated_by: str
+    designated_at: datetime
+
+
 class CreditQueries(Protocol):
-    def penalty(self, penalty_id: str) -> Row | None: ...
+    def penalty(self, penalty_id: str) -> PenaltyRow | None: ...
 
-    def penalties(self, area: str | None, operator: str | None, limit: int) -> list[Row]: ...
+    def penalties(self, area: str | None, operator: str | None, limit: int) -> list[PenaltyRow]: ...
 
-    def demonstrations(self, area: str | None) -> list[Row]: ...
+    def demonstrations(self, area: str | None) -> list[DemonstrationRow]: ...
 
 
 class CreditService:
@@ -45,7 +75,7 @@ class CreditService:
         if not outcome.ok:
             raise Refused(outcome.reason)
 
-    async def penalty(self, penalty_id: str) -> Row:
+    async def penalty(self, penalty_id: str) -> PenaltyRow:
         row = await asyncio.to_thread(self.queries.penalty, penalty_id)
         if row is None:
             raise UnknownReference("penalty", penalty_id)
@@ -61,7 +91,7 @@ class CreditService:
         decided_on: date,
         by: str,
         area_code: str | None,
-    ) -> Row:
+    ) -> PenaltyRow:
         penalty_id = new_id()
         await self._submit(
             CreditPenalized(
@@ -78,7 +108,7 @@ class CreditService:
         )
         return await self.penalty(penalty_id)
 
-    async def appeal(self, penalty_id: str, grounds: str, by: str) -> Row:
+    async def appeal(self, penalty_id: str, grounds: str, by: str) -> PenaltyRow:
         await self.penalty(penalty_id)
         await self._submit(
             CreditAppealed(
@@ -90,7 +120,7 @@ class CreditService:
         )
         return await self.penalty(penalty_id)
 
-    async def decide(self, penalty_id: str, upheld: bool, note: str, by: str) -> Row:
+    async def decide(self, penalty_id: str, upheld: bool, note: str, by: str) -> PenaltyRow:
         await self.penalty(penalty_id)
         await self._submit(
             CreditAppealDecided(
@@ -112,7 +142,7 @@ class CreditService:
         year: int,
         basis: str,
         by: str,
-    ) -> Row:
+    ) -> DemonstrationRow:
         designation_id = new_id()
         await self._submit(
             DemonstrationDesignated(

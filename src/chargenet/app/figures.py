@@ -14,15 +14,18 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from chargenet.app.queries import Row, StateQueries
+from chargenet.app.queries import AreaBriefRow, AreaDetailRow, AreaRow, StateQueries
 from chargenet.core.errors import UnknownReference
 from chargenet.core.planning.metrics import Notation
 from chargenet.core.planning.vehicles import VEHICLE_STOCK_METHOD, year_end_known
 from chargenet.core.registry.piles import PileCount
 from chargenet.kit.clock import Clock
+
+# The figures this service composes for views and reports (not rows of a read port).
+Row = dict[str, Any]
 
 # Which pile count a "new piles" target is measured against (the targets' definitions).
 NEW_PILE_METRICS = {
@@ -52,7 +55,7 @@ class SupervisionProvider(Protocol):
     zombie cases, stop orders (`app/monthly.py:MonthlySupervision`)."""
 
     def monthly_supervision(
-        self, area: Row, parts: Sequence[Row], year: int, month: int
+        self, area: AreaBriefRow, parts: Sequence[AreaBriefRow], year: int, month: int
     ) -> list[Row]: ...
 
 
@@ -61,7 +64,7 @@ class OrderlyProvider(Protocol):
     demand-response performance (`app/monthly.py:MonthlyOrderly`)."""
 
     def monthly_orderly(
-        self, area: Row, parts: Sequence[Row], year: int, month: int
+        self, area: AreaBriefRow, parts: Sequence[AreaBriefRow], year: int, month: int
     ) -> Row | None: ...
 
 
@@ -146,19 +149,19 @@ class Figures:
             self._cache[key] = (now + ttl, count)
         return count
 
-    def area(self, code: str) -> Row:
+    def area(self, code: str) -> AreaDetailRow:
         row = self.queries.area(code)
         if row is None:
             raise UnknownReference("area", code)
         return row
 
-    def parts(self, code: str) -> list[Row]:
+    def parts(self, code: str) -> list[AreaRow]:
         """The areas one level down (a city's counties), by code."""
         rows, _ = self.queries.areas(parent=code, limit=10_000)
         return rows
 
     @staticmethod
-    def vehicles(area: Row, on: date) -> tuple[int | None, int | None]:
+    def vehicles(area: AreaDetailRow, on: date) -> tuple[int | None, int | None]:
         """(EV count, its year) known on day `on`: the latest year-end figure whose year
         had ended by then (VEHICLE_STOCK_METHOD). A June ratio divides by last year's
         end, not by the year-end stock that does not exist yet."""
@@ -267,7 +270,9 @@ class Figures:
         year_start = date(month.year - 1, 12, 31)
         area = self.area(code)
         parts = self.parts(code)
-        rows = [self._month_row(p, month, end, prev_end, year_start) for p in parts]
+        rows = [
+            self._month_row(self.area(p["code"]), month, end, prev_end, year_start) for p in parts
+        ]
         total = self._month_row(area, month, end, prev_end, year_start)
         if total["year_target"] is None and any(r["year_target"] for r in rows):
             # No target for the area itself: its parts' targets add up to it.
@@ -303,15 +308,19 @@ class Figures:
         }
 
     def _month_row(
-        self, area: Row, month: Month, end: date | None, prev_end: date, year_start: date
+        self,
+        area: AreaDetailRow,
+        month: Month,
+        end: date | None,
+        prev_end: date,
+        year_start: date,
     ) -> Row:
         code = area["code"]
         at_end = self.piles(code, end)
         at_prev = self.piles(code, prev_end)
         at_year_start = self.piles(code, year_start)
-        detail = area if "statistics" in area else self.area(code)
         day = end or self.today()
-        evs, ev_year = self.vehicles(detail, day)
+        evs, ev_year = self.vehicles(area, day)
         target_metric, target = self._year_target(code, month.year, day)
         kind = NEW_PILE_METRICS.get(target_metric or "", "public")
         ytd = getattr(at_end, kind) - getattr(at_year_start, kind)
@@ -342,10 +351,7 @@ class Figures:
         return None, None
 
 
-def _brief(area: Row) -> Row:
-    return {
-        "code": area["code"],
-        "level": area["level"],
-        "name_zh": area["name_zh"],
-        "name_en": area.get("name_en"),
-    }
+def _brief(area: AreaBriefRow) -> AreaBriefRow:
+    return AreaBriefRow(
+        code=area["code"], level=area["level"], name_zh=area["name_zh"], name_en=area["name_en"]
+    )

@@ -20,7 +20,7 @@ from typing import Any
 from chargenet.analytics import timeline
 from chargenet.analytics.statusclass import NEVI_OUTAGE
 from chargenet.app.supervision import SupervisionService, month_edges, month_start, port_id_of
-from chargenet.app.supervision_ports import Row, Scope
+from chargenet.app.supervision_ports import FleetRow, Row, Scope
 from chargenet.core.errors import Invalid
 from chargenet.core.oversight import EVCHART_CODE, ExclusionReason
 from chargenet.kit.timeutil import require_utc
@@ -149,7 +149,7 @@ class Filings:
         zone = self.supervision.config.uptime.local_timezone
         start, end = quarter_edges(year, quarter, zone)
         fleet = self.queries.fleet(scope)
-        ports: dict[str, list[Row]] = {}
+        ports: dict[str, list[FleetRow]] = {}
         for r in fleet:
             ports.setdefault(port_id_of(r), []).append(r)
         return {
@@ -174,7 +174,7 @@ class Filings:
         ]
 
     @staticmethod
-    def _ports(ports: dict[str, list[Row]]) -> list[Row]:
+    def _ports(ports: dict[str, list[FleetRow]]) -> list[Row]:
         return [
             {
                 "station_id": rows[0]["station_id"],
@@ -187,7 +187,7 @@ class Filings:
         ]
 
     def _sessions(
-        self, scope: Scope, start: datetime, end: datetime, fleet: list[Row]
+        self, scope: Scope, start: datetime, end: datetime, fleet: list[FleetRow]
     ) -> list[Row]:
         port_of = {r["connector_id"]: port_id_of(r) for r in fleet}
         out = []
@@ -218,7 +218,7 @@ class Filings:
         return out
 
     def _uptime(
-        self, scope: Scope, year: int, quarter: int, ports: dict[str, list[Row]]
+        self, scope: Scope, year: int, quarter: int, ports: dict[str, list[FleetRow]]
     ) -> list[Row]:
         zone = self.supervision.config.uptime.local_timezone
         last_month = 3 * quarter
@@ -245,7 +245,7 @@ class Filings:
         return out
 
     def _outages(
-        self, scope: Scope, ports: dict[str, list[Row]], start: datetime, end: datetime
+        self, scope: Scope, ports: dict[str, list[FleetRow]], start: datetime, end: datetime
     ) -> list[Row]:
         """Each outage of a port that began in [start, end), followed to its end (up to a
         month after the quarter, so that one running over the quarter's end is whole, and
@@ -335,7 +335,7 @@ class Filings:
         return {"report": report, "charge_points": charge_points, "basis": basis}
 
 
-def _outage_row(head: Row, port_id: str, outage: timeline.Outage) -> dict[str, Any]:
+def _outage_row(head: FleetRow, port_id: str, outage: timeline.Outage) -> dict[str, Any]:
     known = {r.value for r in ExclusionReason}
     reasons = [ExclusionReason(r) for r in outage.reasons if r in known]
     excluded = outage.excluded_seconds > 0

@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from chargenet.app.ingest import Refused
 from chargenet.app.pipeline import IngestPipeline
@@ -21,8 +21,35 @@ from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id
 from chargenet.kit.timeutil import require_utc
 
+# A logged event as `codec.to_builtins` gives it, with seq, type and event_id: its fields
+# depend on its type (core/events), so no row type can name them.
+LogEntry = dict[str, Any]
+# What this service composes from rows (a timeline), not a port row.
 Row = dict[str, Any]
 SOURCE = Source(adapter="api")
+
+
+class IncidentRow(TypedDict):
+    incident_id: str
+    kind: str  # an `IncidentKind` value
+    station_id: str
+    charger_id: str | None
+    connector_id: str | None
+    session_id: str | None
+    operator_id: str
+    area_code: str | None
+    occurred_at: datetime
+    reported_at: datetime
+    reported_by: str
+    injuries: int
+    deaths: int
+    description: str
+    state: str  # open | closed
+    responsible: str | None  # a `Responsible` value, once closed
+    finding: str | None
+    closed_at: datetime | None
+    closed_by: str | None
+
 
 # What a timeline is made of: the equipment's own story (statuses, presence, notices,
 # battery, parking, firmware and maintenance), the platform's (alarms, orders, stop
@@ -58,11 +85,11 @@ MAX_ENTRIES = 5_000
 
 
 class IncidentQueries(Protocol):
-    def incident(self, incident_id: str) -> Row | None: ...
+    def incident(self, incident_id: str) -> IncidentRow | None: ...
 
     def incidents(
         self, area: str | None, operator: str | None, limit: int, offset: int
-    ) -> tuple[list[Row], int]: ...
+    ) -> tuple[list[IncidentRow], int]: ...
 
     def equipment_of(self, station_id: str) -> tuple[list[str], list[str]]: ...
 
@@ -74,7 +101,7 @@ class IncidentQueries(Protocol):
         end: datetime,
         received_from: datetime,
         limit: int,
-    ) -> list[Row]: ...
+    ) -> list[LogEntry]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +178,7 @@ class IncidentService:
         injuries: int = 0,
         deaths: int = 0,
         description: str = "",
-    ) -> Row:
+    ) -> IncidentRow:
         incident_id = new_id()
         await self._submit(
             IncidentReported(
@@ -170,7 +197,9 @@ class IncidentService:
         )
         return await self._row(incident_id)
 
-    async def close(self, incident_id: str, responsible: Responsible, finding: str, by: str) -> Row:
+    async def close(
+        self, incident_id: str, responsible: Responsible, finding: str, by: str
+    ) -> IncidentRow:
         await self._row(incident_id)
         await self._submit(
             IncidentClosed(
@@ -183,13 +212,13 @@ class IncidentService:
         )
         return await self._row(incident_id)
 
-    async def _row(self, incident_id: str) -> Row:
+    async def _row(self, incident_id: str) -> IncidentRow:
         row = await asyncio.to_thread(self.queries.incident, incident_id)
         if row is None:
             raise UnknownReference("incident", incident_id)
         return row
 
-    def timeline(self, incident: Row, before: timedelta | None = None) -> Row:
+    def timeline(self, incident: IncidentRow, before: timedelta | None = None) -> Row:
         """The incident's timeline from the log: every status, presence, notice, battery
         and parking report, alarm, order, stop order, zombie step and session about its
         station's equipment in the window, oldest first, each naming its event; and the
@@ -199,7 +228,7 @@ class IncidentService:
         end = at + self.options.after
         chargers, connectors = self.queries.equipment_of(incident["station_id"])
         names = [incident["station_id"], *chargers, *connectors]
-        if incident.get("session_id"):
+        if incident["session_id"]:
             names.append(incident["session_id"])
         found = self.queries.log_about(
             SUBJECT_TYPES, names, start, end, start - self.options.late_arrival, MAX_ENTRIES

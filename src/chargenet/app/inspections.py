@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Sequence
-from datetime import date
-from typing import Any, Protocol
+from datetime import date, datetime
+from typing import Any, Protocol, TypedDict
 
 from chargenet.app.ingest import Refused
 from chargenet.app.pipeline import IngestPipeline
@@ -31,8 +31,64 @@ from chargenet.core.supervision.inspections import (
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id
 
-Row = dict[str, Any]
 SOURCE = Source(adapter="api")
+
+
+class AssignmentRow(TypedDict):
+    """A station drawn for inspection, its team, and what they found."""
+
+    draw_id: str
+    station_id: str
+    position: int  # order of the draw
+    operator_id: str
+    inspectors: list[str]
+    result: str | None  # an `InspectionResult` value, once inspected
+    findings: str | None
+    rectify_by: date | None
+    inspected_at: datetime | None
+    inspected_by: str | None
+    rectified_at: datetime | None
+    rectification: str | None
+    station_name: str
+    area_code: str | None
+
+
+class DrawRow(TypedDict):
+    draw_id: str
+    title: str
+    seed: int
+    team: int
+    area_code: str | None
+    inspectors: list[str]  # the pool, sorted
+    targets: list[str]  # station ids, sorted
+    drawn_by: str
+    drawn_at: datetime
+    assignments: list[AssignmentRow]
+
+
+class VerifiedDrawRow(DrawRow):
+    reproduced: bool  # what its seed and pools give (`verify`)
+
+
+class InspectionResultRow(TypedDict):
+    """A line of the public list: a drawn public station, its draw and its result."""
+
+    draw_id: str
+    title: str
+    drawn_at: datetime
+    seed: int
+    station_id: str
+    station_name: str
+    area_code: str | None
+    operator_id: str
+    operator_name: str
+    inspectors: list[str]
+    result: str | None
+    findings: str | None
+    rectify_by: date | None
+    inspected_at: datetime | None
+    rectified_at: datetime | None
+    rectification: str | None
 
 
 class InspectionQueries(Protocol):
@@ -40,12 +96,14 @@ class InspectionQueries(Protocol):
 
     def station_area(self, station_id: str) -> str | None: ...
 
-    def draw(self, draw_id: str) -> Row | None: ...
+    def draw(self, draw_id: str) -> DrawRow | None: ...
 
-    def results(self, area: str | None, limit: int, offset: int) -> tuple[list[Row], int]: ...
+    def results(
+        self, area: str | None, limit: int, offset: int
+    ) -> tuple[list[InspectionResultRow], int]: ...
 
 
-def verify(row: Row) -> bool:
+def verify(row: DrawRow) -> bool:
     """Whether a recorded draw is what its seed and pools give."""
     redrawn = draw(
         row["seed"], row["inspectors"], row["targets"], len(row["assignments"]), row["team"]
@@ -77,7 +135,7 @@ class InspectionService:
         area: str | None = None,
         targets: Sequence[str] | None = None,
         seed: int | None = None,
-    ) -> Row:
+    ) -> VerifiedDrawRow:
         """Draw `count` stations (from `targets`, else the public stations in service in
         `area`) and a team of `team` inspectors for each; the seed is chosen at random
         unless given (a publicly drawn number, say), and recorded."""
@@ -108,11 +166,11 @@ class InspectionService:
         )
         return await self.get(draw_id)
 
-    async def get(self, draw_id: str) -> Row:
+    async def get(self, draw_id: str) -> VerifiedDrawRow:
         row = await asyncio.to_thread(self.queries.draw, draw_id)
         if row is None:
             raise UnknownReference("inspection draw", draw_id)
-        return {**row, "reproduced": verify(row)}
+        return VerifiedDrawRow(**row, reproduced=verify(row))
 
     async def record(
         self,
@@ -122,7 +180,7 @@ class InspectionService:
         findings: str,
         by: str,
         rectify_by: date | None = None,
-    ) -> Row:
+    ) -> VerifiedDrawRow:
         await self._submit(
             InspectionRecorded(
                 **event_meta(new_id(), SOURCE, self.clock.now()),
@@ -136,7 +194,7 @@ class InspectionService:
         )
         return await self.get(draw_id)
 
-    async def rectified(self, draw_id: str, station_id: str, note: str, by: str) -> Row:
+    async def rectified(self, draw_id: str, station_id: str, note: str, by: str) -> VerifiedDrawRow:
         await self._submit(
             InspectionRectified(
                 **event_meta(new_id(), SOURCE, self.clock.now()),

@@ -17,33 +17,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 from zoneinfo import ZoneInfo
 
 from chargenet.app.figures import NEW_PILE_METRICS
 from chargenet.app.orderly_figures import OrderlyFigures
 from chargenet.app.planning import PlanningService
+from chargenet.app.queries import AreaBriefRow
 from chargenet.app.supervision import SupervisionService, month_start
 from chargenet.app.supervision_ports import Scope
 from chargenet.kit.timeutil import require_utc
 
 Row = dict[str, Any]
-COUNTS = (
-    "alarms_raised",
-    "alarms_open",
-    "zombies_opened",
-    "zombies_open",
-    "stops_issued",
-    "stops_in_force",
+
+
+class OversightCountsRow(TypedDict):
+    """An area's month of oversight: raised in the month, and open at its end."""
+
+    alarms_raised: int
+    alarms_open: int
+    zombies_opened: int
+    zombies_open: int
+    stops_issued: int
+    stops_in_force: int
+
+
+NOTHING_COUNTED = OversightCountsRow(
+    alarms_raised=0,
+    alarms_open=0,
+    zombies_opened=0,
+    zombies_open=0,
+    stops_issued=0,
+    stops_in_force=0,
 )
 
 
 class OversightCounts(Protocol):
     def oversight_counts(
         self, area_code: str, level: str, start: datetime, end: datetime
-    ) -> dict[str, Row]:
+    ) -> dict[str, OversightCountsRow]:
         """Per area of `level` inside `area_code`: alarms, zombie cases, stop orders raised
-        in [start, end) and open at `end` (keys as in `COUNTS`)."""
+        in [start, end) and open at `end`; an area with none of them is left out."""
         ...
 
 
@@ -151,7 +165,7 @@ class MonthlySupervision:
         return month_period(year, month, self.zone, self.service.clock.now())
 
     def monthly_supervision(
-        self, area: Row, parts: Sequence[Row], year: int, month: int
+        self, area: AreaBriefRow, parts: Sequence[AreaBriefRow], year: int, month: int
     ) -> list[Row]:
         """One row per part of `area` (brief rows: code, level, names) and a total row."""
         period = self.period(year, month)
@@ -166,17 +180,17 @@ class MonthlySupervision:
         whole = self.counts.oversight_counts(area["code"], area["level"], start, end)
         out = []
         for part, counts, total in [
-            *((p, per_part.get(p["code"], {}), False) for p in parts),
-            (area, whole.get(area["code"], {}), True),
+            *((p, per_part.get(p["code"], NOTHING_COUNTED), False) for p in parts),
+            (area, whole.get(area["code"], NOTHING_COUNTED), True),
         ]:
             measured = self.service.uptime(Scope(area=part["code"]), start, end, "all")
             out.append(
                 {
                     "code": part["code"],
                     "name_zh": part["name_zh"],
-                    "name_en": part.get("name_en"),
+                    "name_en": part["name_en"],
                     **uptime_figures(measured[0] if measured else None),
-                    **{k: counts.get(k, 0) for k in COUNTS},
+                    **counts,
                     **({"total": True} if total else {}),
                 }
             )
@@ -191,7 +205,9 @@ class MonthlyOrderly:
         self.figures = figures
         self.zone = zone
 
-    def monthly_orderly(self, area: Row, parts: Sequence[Row], year: int, month: int) -> Row | None:
+    def monthly_orderly(
+        self, area: AreaBriefRow, parts: Sequence[AreaBriefRow], year: int, month: int
+    ) -> Row | None:
         period = month_period(year, month, self.zone, self.figures.orderly.clock.now())
         if period is None:
             return None

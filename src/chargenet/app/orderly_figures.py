@@ -24,6 +24,7 @@ from chargenet.analytics.demand_response import (
     similar_days,
 )
 from chargenet.app.orderly import ActiveSession, DemandResponse, OrderlyService, SiteLimit
+from chargenet.app.queries import AreaBriefRow
 from chargenet.core.areas import official_prefix
 from chargenet.core.errors import UnknownReference
 
@@ -370,7 +371,7 @@ class OrderlyFigures:
     # --- the month (monthly report) -------------------------------------------------------
 
     def monthly_orderly(
-        self, area: Row, parts: Sequence[Row], start: datetime, end: datetime
+        self, area: AreaBriefRow, parts: Sequence[AreaBriefRow], start: datetime, end: datetime
     ) -> Row:
         """Valley share per part of the area and per operator, peak load per part and per
         managed site, and each demand-response event's performance, over [start, end)."""
@@ -437,8 +438,8 @@ def _highest(load: dict[datetime, float]) -> tuple[datetime | None, float]:
     return at, load[at]
 
 
-def _named(area: Row) -> Row:
-    return {"code": area["code"], "name_zh": area["name_zh"], "name_en": area.get("name_en")}
+def _named(area: AreaBriefRow) -> Row:
+    return {"code": area["code"], "name_zh": area["name_zh"], "name_en": area["name_en"]}
 
 
 def _valley(share: Row) -> Row:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -41,7 +41,16 @@ from chargenet.app.ingest import Refused as PipelineRefused
 from chargenet.app.orders import Order, OrderResult, OrderService
 from chargenet.app.pipeline import IngestPipeline
 from chargenet.app.supervision_config import SupervisionConfig
-from chargenet.app.supervision_ports import Row, Scope, SupervisionQueries
+from chargenet.app.supervision_ports import (
+    DeliveryRow,
+    ExclusionRow,
+    FleetRow,
+    OrderTargetRow,
+    Row,
+    Scope,
+    SupervisionQueries,
+    UnitRow,
+)
 from chargenet.core.errors import Conflict, Invalid, UnknownReference
 from chargenet.core.events import (
     AlarmAcknowledged,
@@ -102,8 +111,8 @@ class Measured:
     """Seconds per unit (port or connector), period, status and flag, with the connectors
     (`fleet`) and units they belong to."""
 
-    fleet: list[Row]  # connectors
-    units: list[Row]  # one per unit: its first connector's row, with port_id, max_power_w
+    fleet: list[FleetRow]  # connectors
+    units: list[UnitRow]  # one per unit
     unit: str  # "port" or "connector"
     unit_of: uptime.I64  # each connector's unit index
     service_from: uptime.I64  # each connector's service, µs (FOREVER: never began)
@@ -147,12 +156,21 @@ def month_edges(year: int, month: int, count: int, zone: str) -> list[datetime]:
     ]
 
 
-def port_id_of(row: Row) -> str:
+def port_id_of(row: FleetRow) -> str:
     """A port's id: its EVSE's `evse_uid`, else `<charger>-<evse_no>`."""
     return str(row["evse_uid"] or f"{row['charger_id']}-{row['evse_no']}")
 
 
-def serves_public(row: Row) -> bool:
+def targets_of(row: FleetRow) -> tuple[tuple[str, str], ...]:
+    """(target kind, id) of what an exclusion or an order may name about a connector."""
+    return (
+        ("connector", row["connector_id"]),
+        ("charger", row["charger_id"]),
+        ("station", row["station_id"]),
+    )
+
+
+def serves_public(row: FleetRow) -> bool:
     """A public station, or one open to the public in stated hours: PCPR 2023 reg. 3(1)(a),
     a public charge point "may only be accessed during specific hours" (R39)."""
     return bool(row["access"] == "public" or row["public_hours"])
@@ -199,7 +217,7 @@ class SupervisionService:
 
     # --- uptime ---------------------------------------------------------------------------
 
-    def service(self, fleet: Sequence[Row]) -> tuple[uptime.I64, uptime.I64]:
+    def service(self, fleet: Sequence[FleetRow]) -> tuple[uptime.I64, uptime.I64]:
         """Each connector's time in service, µs: from its charger's commissioning — the
         `commissioned_at` its operator states, or else its first report (status of the
         connector, presence of the charger); never, without either — until it was retired,
@@ -218,11 +236,11 @@ class SupervisionService:
             until.append(min(retired, now))
         return np.array(since, dtype=np.int64), np.array(until, dtype=np.int64)
 
-    def _units(self, fleet: list[Row], unit: str) -> tuple[list[Row], uptime.I64]:
+    def _units(self, fleet: list[FleetRow], unit: str) -> tuple[list[UnitRow], uptime.I64]:
         if unit not in UNITS:
             raise Invalid(f"count uptime per one of {', '.join(UNITS)}, not {unit!r}")
         index: dict[tuple[str, ...], int] = {}
-        units: list[Row] = []
+        units: list[UnitRow] = []
         unit_of = []
         for r in fleet:
             key = (r["charger_id"], str(r["evse_no"])) if unit == "port" else (r["connector_id"],)
@@ -230,13 +248,13 @@ class SupervisionService:
             if i is None:
                 i = index[key] = len(units)
                 port_id = port_id_of(r) if unit == "port" else r["connector_id"]
-                units.append({**r, "port_id": port_id, "port_name": port_id})
+                units.append(UnitRow(**r, port_id=port_id, port_name=port_id))
             else:
                 units[i]["max_power_w"] = max(units[i]["max_power_w"], r["max_power_w"])
             unit_of.append(i)
         return units, np.array(unit_of, dtype=np.int64)
 
-    def _min_power_w(self, row: Row) -> int:
+    def _min_power_w(self, row: FleetRow) -> int:
         """23 CFR 680.106(d): a DC port's minimum power, an AC Level 2 port's; a connector
         rated below it is held to its rating instead (it cannot do more)."""
         options = self.config.uptime
@@ -316,7 +334,7 @@ class SupervisionService:
     def _batch(
         self,
         scope: Scope,
-        fleet: list[Row],
+        fleet: list[FleetRow],
         members: list[str],
         conns: list[int],
         span: tuple[int, int, datetime, datetime],
@@ -399,13 +417,13 @@ class SupervisionService:
         )
 
     def _exclusion_windows(
-        self, fleet: list[Row], scope: Scope, start: datetime, end: datetime
+        self, fleet: list[FleetRow], scope: Scope, start: datetime, end: datetime
     ) -> list[tuple[int, int, int]]:
         """(fleet index, start µs, end µs) of each exclusion window of each connector."""
         by_target: dict[tuple[str, str], list[int]] = {}
         for i, r in enumerate(fleet):
-            for kind in ("connector", "charger", "station"):
-                by_target.setdefault((kind, r[f"{kind}_id"]), []).append(i)
+            for target in targets_of(r):
+                by_target.setdefault(target, []).append(i)
         out = []
         for x in self.queries.exclusions(scope, start, end):
             for cid in by_target.get((x["target_kind"], x["target_id"]), []):
@@ -413,7 +431,7 @@ class SupervisionService:
         return out
 
     def _closed(
-        self, fleet: list[Row], start: datetime, end: datetime
+        self, fleet: list[FleetRow], start: datetime, end: datetime
     ) -> list[tuple[int, int, int]]:
         """(index in `fleet`, start µs, end µs) of the connectors' closed hours."""
         zone = self.config.uptime.local_timezone
@@ -429,24 +447,29 @@ class SupervisionService:
         return out
 
     @staticmethod
-    def _group_keys(fleet: list[Row], by: str) -> tuple[np.ndarray[Any, Any], list[Row]]:
+    def _group_keys(
+        units: list[UnitRow], by: str
+    ) -> tuple[np.ndarray[Any, Any], list[dict[str, str]]]:
         if by not in GROUPINGS:
             raise Invalid(f"group by one of {', '.join(GROUPINGS)}, not {by!r}")
         labels: dict[str, int] = {}
-        heads: list[Row] = []
+        heads: list[dict[str, str]] = []
         index = []
-        for r in fleet:
+        for unit in units:
+            # The grouping names the fields to read (station_id, county_code, …) at run
+            # time: read by name from the row as a mapping.
+            r: Mapping[str, object] = unit
             if by == "all":
                 key, name = "all", "all"
             elif by in ("province", "city", "county"):
-                key = r[f"{by}_code"] or "(unplaced)"
+                key = str(r[f"{by}_code"] or "(unplaced)")
                 name = key
             elif by in ("connector", "port"):
-                key = r["port_id"]
-                name = r["port_name"]
+                key = unit["port_id"]
+                name = unit["port_name"]
             else:
-                key = r[f"{by}_id"]
-                name = r.get(f"{by}_name") or key
+                key = str(r[f"{by}_id"])
+                name = str(r.get(f"{by}_name") or key)
             if key not in labels:
                 labels[key] = len(heads)
                 heads.append({"group": key, "name": name})
@@ -475,7 +498,7 @@ class SupervisionService:
 
     def _rows(
         self,
-        heads: list[Row],
+        heads: list[dict[str, str]],
         seconds: uptime.F64,
         counts: tuple[Any, Any, Any],
         unit: str,
@@ -486,7 +509,7 @@ class SupervisionService:
         figures = self._figures(seconds)
         rows = []
         for g, head in enumerate(heads):
-            row = dict(head)
+            row: Row = dict(head)
             row["unit"] = unit
             row["ports"] = int(ports[g])
             row["connectors"] = int(connectors[g])
@@ -631,7 +654,7 @@ class SupervisionService:
 
     def intervals(
         self,
-        row: Row,
+        row: FleetRow,
         start: datetime,
         end: datetime,
         reports: tuple[list[timeline.StatusReport], list[timeline.PresenceReport]] | None = None,
@@ -670,7 +693,7 @@ class SupervisionService:
         return timeline.intervals(statuses, [*not_yet, *presence], lo, max(lo, hi))
 
     def intervals_of(
-        self, rows: Sequence[Row], start: datetime, end: datetime
+        self, rows: Sequence[FleetRow], start: datetime, end: datetime
     ) -> dict[str, list[timeline.Interval]]:
         """Many connectors' intervals (`fleet` rows), their reports read in one pass: the
         statuses without their error codes, so the causes say only why a charger was silent
@@ -699,7 +722,11 @@ class SupervisionService:
         }
 
     def outage_windows(
-        self, row: Row, start: datetime, end: datetime, exclusions: Sequence[Row] | None = None
+        self,
+        row: FleetRow,
+        start: datetime,
+        end: datetime,
+        exclusions: Sequence[ExclusionRow] | None = None,
     ) -> list[timeline.Window]:
         """The exclusions marked on a connector (a `fleet` row), its charger or station, and
         its closed hours when they are respected, over [start, end); `exclusions`, those
@@ -709,8 +736,7 @@ class SupervisionService:
         windows = [
             timeline.Window(x["start_at"], x["end_at"], x["reason"])
             for x in exclusions
-            if (x["target_kind"], x["target_id"])
-            in {(k, row[f"{k}_id"]) for k in ("connector", "charger", "station")}
+            if (x["target_kind"], x["target_id"]) in targets_of(row)
         ]
         if self.config.uptime.respect_opening_hours:
             windows += [
@@ -1117,7 +1143,8 @@ class SupervisionService:
             ]
         )
         chargers = [
-            {"charger_id": d["charger_id"], "protocol": d["protocol"]} for d in stop["deliveries"]
+            OrderTargetRow(charger_id=d["charger_id"], protocol=d["protocol"])
+            for d in stop["deliveries"]
         ]
         results = await self._deliver(stop_id, OrderKind.RESUME, chargers, reason, by, timeout_s)
         return {"stop_id": stop_id, "deliveries": results}
@@ -1126,7 +1153,7 @@ class SupervisionService:
         self,
         stop_id: str,
         kind: OrderKind,
-        chargers: Sequence[Row],
+        chargers: Sequence[OrderTargetRow],
         reason: str,
         by: str,
         timeout_s: float | None,
@@ -1286,12 +1313,13 @@ STATION_STARS = ScoreConfig(
 )
 
 
-def stop_state(stop: Row) -> str:
-    """issued (answers pending), in_force (every charger accepted or its operator was
-    notified), partial (some refused, failed or did not answer), lifted."""
-    if stop.get("lifted_at") is not None:
+def stop_state(lifted_at: datetime | None, deliveries: Sequence[DeliveryRow]) -> str:
+    """A stop order's state from when it was lifted and its stop deliveries: issued
+    (answers pending), in_force (every charger accepted or its operator was notified),
+    partial (some refused, failed or did not answer), lifted."""
+    if lifted_at is not None:
         return "lifted"
-    outcomes = [d.get("outcome") for d in stop.get("deliveries", [])]
+    outcomes = [d["outcome"] for d in deliveries]
     if not outcomes or any(o is None for o in outcomes):
         return "issued"
     if all(o in ("accepted", "notified") for o in outcomes):

@@ -15,6 +15,7 @@ from typing import Any
 
 from chargenet.app.figures import Figures, Month, ratio
 from chargenet.app.monthly import MonthlySupervision
+from chargenet.app.queries import AreaBriefRow, AreaDetailRow
 from chargenet.app.supervision import month_edges
 
 Row = dict[str, Any]
@@ -54,7 +55,7 @@ class Trends:
         points = [self._point(area, m, today) for m in self.months(today, count)]
         return {"area": code, "points": points}
 
-    def _point(self, area: Row, month: Month, today: date) -> Row:
+    def _point(self, area: AreaDetailRow, month: Month, today: date) -> Row:
         key = (area["code"], month)
         finished = month.last_day < today
         with self._lock:
@@ -71,7 +72,7 @@ class Trends:
                 self._running[key] = (time.monotonic() + RUNNING_MONTH_TTL_S, point)
         return point
 
-    def _compute(self, area: Row, month: Month, today: date, finished: bool) -> Row:
+    def _compute(self, area: AreaDetailRow, month: Month, today: date, finished: bool) -> Row:
         end = month.last_day if finished else None
         piles = self.figures.piles(area["code"], end)
         evs, ev_year = self.figures.vehicles(area, month.last_day if finished else today)
@@ -94,7 +95,13 @@ class Trends:
                 start, end if finished else self.figures.clock.now(), area["code"]
             )
         if self.supervision is not None:
-            rows = self.supervision.monthly_supervision(area, [], month.year, month.month)
+            brief = AreaBriefRow(
+                code=area["code"],
+                level=area["level"],
+                name_zh=area["name_zh"],
+                name_en=area["name_en"],
+            )
+            rows = self.supervision.monthly_supervision(brief, [], month.year, month.month)
             whole = rows[-1] if rows else {}
             for key in ("nevi_uptime", "alarms_raised", "zombies_open", "stops_in_force"):
                 point[key] = whole.get(key)

@@ -14,6 +14,8 @@ from ocpp.v201 import call as c201
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
+from chargenet.app.queries import ConnectorRow, SessionRow
+from chargenet.app.supervision_ports import AlarmListRow
 from chargenet.bootstrap import Platform
 from tests.adapters.ocpp.peers import (
     PASSWORD,
@@ -27,7 +29,7 @@ from tests.adapters.ocpp.peers import (
 )
 
 
-def live(platform: Platform, connector_id: str) -> dict[str, Any]:
+def live(platform: Platform, connector_id: str) -> ConnectorRow:
     rows, _ = platform.read.connectors(charger_ids=[connector_id.split("-")[0]])
     return next(r for r in rows if r["connector_id"] == connector_id)
 
@@ -43,7 +45,7 @@ def online(platform: Platform, charger_id: str) -> bool | None:
     return online
 
 
-def sessions(platform: Platform) -> list[dict[str, Any]]:
+def sessions(platform: Platform) -> list[SessionRow]:
     return platform.read.sessions(limit=100)[0]
 
 
@@ -90,7 +92,7 @@ def test_a_fault_of_the_whole_16_charge_point_is_one_mapped_alarm_cleared_when_a
 
     queries = platform.supervision.queries
 
-    def alarms(open_only: bool) -> list[dict[str, Any]]:
+    def alarms(open_only: bool) -> list[AlarmListRow]:
         return list(queries.alarms(Scope(charger="C1"), open_only, None, 100, 0)[0])
 
     async def scenario() -> None:

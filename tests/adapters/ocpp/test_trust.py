@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import UTC, datetime
-from typing import Any
 
 from ocpp.v16 import call as c16
 from sqlalchemy import select
 
 from chargenet.adapters.storage.schema import rejected_events
+from chargenet.app.queries import ConnectorRow
 from chargenet.bootstrap import Platform
 from chargenet.core.events import Event
 from chargenet.core.ids import ConnectorId
@@ -21,7 +21,7 @@ from tests.adapters.ocpp.test_gateway import sessions
 from tests.builders import T0, charger, operator, station
 
 
-def _connector(platform: Platform, charger_id: str, connector_id: str) -> dict[str, Any]:
+def _connector(platform: Platform, charger_id: str, connector_id: str) -> ConnectorRow:
     rows, _ = platform.read.connectors(charger_ids=[charger_id])
     return next(r for r in rows if r["connector_id"] == connector_id)
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from chargenet.app.orders import Order
-from chargenet.app.supervision_ports import Scope
+from chargenet.app.supervision_ports import AlarmListRow, Scope
 from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
 from chargenet.demo.tcec_operator import SimulatorError
@@ -45,7 +45,7 @@ async def eventually(check: Any, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-def alarms(link: Link, open_only: bool = False) -> list[dict[str, Any]]:
+def alarms(link: Link, open_only: bool = False) -> list[AlarmListRow]:
     queries = link.platform.supervision.queries
     return list(queries.alarms(Scope(), open_only, None, 100, 0)[0])
 

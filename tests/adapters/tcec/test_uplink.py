@@ -67,6 +67,10 @@ def test_an_upstream_platform_sees_every_station_and_its_status(tmp_path: Path) 
             [equipment] = sz["EquipmentInfos"]
             assert equipment["EquipmentID"] == "CZ"
             assert equipment["ConnectorInfos"][0]["ConnectorType"] == 4  # GB/T DC gun
+            # What an operator reported of its guns' limits goes on up as it was given.
+            [first, *_] = infos[PREFIX + "1001"]["EquipmentInfos"]
+            gun = first["ConnectorInfos"][0]
+            assert (gun["VoltageUpperLimits"], gun["Current"]) == (750, 250)
             # Positions go out in GCJ-02: back to WGS-84, within a metre of the station.
             row = link.platform.read.station("SZ")
             assert row is not None

@@ -32,7 +32,7 @@ from pydantic import BaseModel, Field
 from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.binding import Member, bind, services
 from chargenet.app.orders import Failure, Order, OrderService
-from chargenet.app.queries import StateQueries
+from chargenet.app.queries import ChargerRow, StateQueries
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.drivers import TokenState, authorise
 from chargenet.core.errors import UnknownReference
@@ -156,7 +156,7 @@ CommandIn = Annotated[
 ]
 
 
-def _order(charger: dict[str, Any], body: Any, by: str) -> Order:
+def _order(charger: ChargerRow, body: Any, by: str) -> Order:
     """The command as an order (parameters are text, as the log keeps them)."""
     params: dict[str, str] = {}
     evse, connector = getattr(body, "evse_no", None), getattr(body, "connector_no", None)
@@ -213,7 +213,7 @@ class Commands:
     local_list: LocalList | None = None
     now: Callable[[], datetime] | None = None
 
-    async def own_charger(self, charger_id: str, principal: Principal, what: str) -> dict[str, Any]:
+    async def own_charger(self, charger_id: str, principal: Principal, what: str) -> ChargerRow:
         """The charger, if the caller may act on it: admins any, an operator its own;
         regulators act through stop orders."""
         if principal.role is Role.REGULATOR:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.binding import Member, Regulator, bind, services
-from chargenet.app.credit import CreditService
+from chargenet.app.credit import CreditService, PenaltyRow
 from chargenet.app.queries import StateQueries
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.errors import UnknownReference
@@ -77,12 +77,12 @@ class Credit:
         )
         return bool(present)
 
-    async def sees(self, principal: Principal, row: dict[str, Any]) -> bool:
+    async def sees(self, principal: Principal, row: PenaltyRow) -> bool:
         if principal.role is Role.OPERATOR:
             return bool(row["operator_id"] == principal.operator_id)
         return await self.active_here(principal, row["operator_id"])
 
-    async def visible(self, principal: Principal, penalty_id: str) -> dict[str, Any]:
+    async def visible(self, principal: Principal, penalty_id: str) -> PenaltyRow:
         row = await run_in_threadpool(self.service.queries.penalty, penalty_id)
         if row is None or not await self.sees(principal, row):
             raise UnknownReference("penalty", penalty_id)

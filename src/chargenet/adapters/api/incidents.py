@@ -22,7 +22,7 @@ from chargenet.adapters import tabular
 from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.binding import Regulator, bind, services
 from chargenet.adapters.api.params import Offset
-from chargenet.app.incidents import IncidentService
+from chargenet.app.incidents import IncidentRow, IncidentService
 from chargenet.app.queries import StateQueries
 from chargenet.core.access import Audience, Principal, declared
 from chargenet.core.errors import UnknownReference
@@ -57,7 +57,7 @@ def _attachment(body: bytes, fmt: str, name: str) -> Response:
     )
 
 
-def _workbook(incident: dict[str, Any], timeline: dict[str, Any]) -> bytes:
+def _workbook(incident: IncidentRow, timeline: dict[str, Any]) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title="incident")
     for key, value in incident.items():
@@ -88,7 +88,7 @@ def incidents_router(
     return bind(router, Incidents(service, read), authenticators)
 
 
-async def _visible(incidents: Incidents, principal: Principal, incident_id: str) -> dict[str, Any]:
+async def _visible(incidents: Incidents, principal: Principal, incident_id: str) -> IncidentRow:
     row = await run_in_threadpool(incidents.service.queries.incident, incident_id)
     if row is None or not principal.in_scope(None, row.get("area_code")):
         # Outside the jurisdiction it is as if it did not exist.

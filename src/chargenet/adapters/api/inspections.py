@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.binding import Regulator, bind, services
 from chargenet.adapters.api.params import Offset
-from chargenet.app.inspections import InspectionService
+from chargenet.app.inspections import InspectionService, VerifiedDrawRow
 from chargenet.core.access import Audience, Principal, declared
 from chargenet.core.errors import UnknownReference
 from chargenet.core.supervision.inspections import MAX_POOL, MAX_SEED, InspectionResult
@@ -67,8 +67,8 @@ async def _in_scope(service: InspectionService, principal: Principal, station_id
 
 async def _visible_draw(
     service: InspectionService, principal: Principal, draw_id: str
-) -> dict[str, Any]:
-    row: dict[str, Any] = await service.get(draw_id)
+) -> VerifiedDrawRow:
+    row = await service.get(draw_id)
     area = row.get("area_code")
     if not (principal.everywhere or (area is not None and principal.in_scope(None, area))):
         raise UnknownReference("inspection draw", draw_id)

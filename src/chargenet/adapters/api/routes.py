@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.concurrency import run_in_threadpool
@@ -37,7 +37,7 @@ from chargenet.adapters.api.schemas import (
     StationOut,
     SwapStationOut,
 )
-from chargenet.app.queries import StateQueries
+from chargenet.app.queries import StateQueries, StationDetailRow
 from chargenet.core.access import Audience, Principal, Role, declared
 from chargenet.core.areas import AreaLevel
 from chargenet.core.errors import UnknownReference
@@ -46,20 +46,23 @@ from chargenet.core.status import ConnectorStatus
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size")]
 
 
-def _paged(response: Response, page: tuple[list[dict[str, Any]], int], limit: int) -> Any:
+R = TypeVar("R")
+
+
+def _paged(response: Response, page: tuple[list[R], int], limit: int) -> list[R]:
     rows, total = page
     response.headers["X-Total-Count"] = str(total)
     response.headers["X-Limit"] = str(limit)
     return rows
 
 
-def _found(row: dict[str, Any] | None, kind: str, ident: str) -> dict[str, Any]:
+def _found(row: R | None, kind: str, ident: str) -> R:
     if row is None:
         raise UnknownReference(kind, ident)
     return row
 
 
-def _strip_equipment_details(station: dict[str, Any], viewer: Principal) -> dict[str, Any]:
+def _strip_equipment_details(station: StationDetailRow, viewer: Principal) -> StationDetailRow:
     """Serial numbers and firmware are the operator's and its regulators' business."""
     if not viewer.in_scope(station["operator_id"], station["area_code"]):
         for charger in station.get("chargers", []):

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, RowMapping, or_, select
 
 from chargenet.adapters.storage import like
 from chargenet.adapters.storage.tables_supervision_data import credit_penalties, demonstrations
-
-Row = dict[str, Any]
+from chargenet.app.credit import DemonstrationRow, PenaltyRow
 
 
 class CreditReads:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def penalty(self, penalty_id: str) -> Row | None:
+    def penalty(self, penalty_id: str) -> PenaltyRow | None:
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(credit_penalties).where(credit_penalties.c.penalty_id == penalty_id)
-            ).first()
-        return None if row is None else dict(row._mapping)
+            row = (
+                conn.execute(
+                    select(credit_penalties).where(credit_penalties.c.penalty_id == penalty_id)
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else _penalty(row)
 
-    def penalties(self, area: str | None, operator: str | None, limit: int) -> list[Row]:
+    def penalties(self, area: str | None, operator: str | None, limit: int) -> list[PenaltyRow]:
         """Penalties, newest first: of an operator, and/or decided within an area (by its
         regulators, or platform-wide ones)."""
         c = credit_penalties
@@ -33,12 +34,44 @@ class CreditReads:
         if area:
             stmt = stmt.where(or_(c.c.area_code.is_(None), like.starts_with(c.c.area_code, area)))
         with self._engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(stmt)]
+            return [_penalty(r) for r in conn.execute(stmt).mappings()]
 
-    def demonstrations(self, area: str | None) -> list[Row]:
+    def demonstrations(self, area: str | None) -> list[DemonstrationRow]:
         d = demonstrations
         stmt = select(d).order_by(d.c.year.desc(), d.c.area_code, d.c.name)
         if area:
             stmt = stmt.where(like.starts_with(d.c.area_code, area))
         with self._engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(stmt)]
+            return [
+                DemonstrationRow(
+                    designation_id=r["designation_id"],
+                    kind=r["kind"],
+                    name=r["name"],
+                    area_code=r["area_code"],
+                    year=r["year"],
+                    basis=r["basis"],
+                    designated_by=r["designated_by"],
+                    designated_at=r["designated_at"],
+                )
+                for r in conn.execute(stmt).mappings()
+            ]
+
+
+def _penalty(r: RowMapping) -> PenaltyRow:
+    return PenaltyRow(
+        penalty_id=r["penalty_id"],
+        operator_id=r["operator_id"],
+        area_code=r["area_code"],
+        points=r["points"],
+        reason=r["reason"],
+        basis=r["basis"],
+        decided_on=r["decided_on"],
+        decided_by=r["decided_by"],
+        recorded_at=r["recorded_at"],
+        appeal_state=r["appeal_state"],
+        appeal_grounds=r["appeal_grounds"],
+        appealed_at=r["appealed_at"],
+        appeal_note=r["appeal_note"],
+        appeal_decided_at=r["appeal_decided_at"],
+        appeal_decided_by=r["appeal_decided_by"],
+    )

@@ -7,15 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, RowMapping, func, or_, select
 
 from chargenet.adapters import codec
 from chargenet.adapters.storage import like
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.schema import chargers, connectors, events, stations
 from chargenet.adapters.storage.tables_supervision_data import incidents
-
-Row = dict[str, Any]
+from chargenet.app.incidents import IncidentRow, LogEntry
 
 
 class IncidentReads:
@@ -23,16 +22,18 @@ class IncidentReads:
         self._engine = engine
         self._read = ReadModel(engine)
 
-    def incident(self, incident_id: str) -> Row | None:
+    def incident(self, incident_id: str) -> IncidentRow | None:
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(incidents).where(incidents.c.incident_id == incident_id)
-            ).first()
-        return None if row is None else dict(row._mapping)
+            row = (
+                conn.execute(select(incidents).where(incidents.c.incident_id == incident_id))
+                .mappings()
+                .first()
+            )
+        return None if row is None else _incident(row)
 
     def incidents(
         self, area: str | None, operator: str | None, limit: int, offset: int
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[IncidentRow], int]:
         with self._engine.connect() as conn:
             base = select(incidents).select_from(
                 incidents.join(stations, stations.c.station_id == incidents.c.station_id)
@@ -46,8 +47,8 @@ class IncidentReads:
                 base.order_by(incidents.c.occurred_at.desc(), incidents.c.incident_id)
                 .limit(limit)
                 .offset(offset)
-            )
-            return [dict(r._mapping) for r in rows], int(total)
+            ).mappings()
+            return [_incident(r) for r in rows], int(total)
 
     def equipment_of(self, station_id: str) -> tuple[list[str], list[str]]:
         """(charger ids, connector ids) ever registered at a station."""
@@ -90,7 +91,7 @@ class IncidentReads:
         end: datetime,
         received_from: datetime,
         limit: int,
-    ) -> list[Row]:
+    ) -> list[LogEntry]:
         """Events of `types` that occurred in [start, end] naming any of `names` (their
         payload holds the id), received since `received_from`; oldest first."""
         if not names:
@@ -121,3 +122,27 @@ class IncidentReads:
             event = codec.decode(kind, version, payload)
             out.append({"seq": seq, **codec.to_builtins(event), "type": kind, "event_id": event_id})
         return out
+
+
+def _incident(r: RowMapping) -> IncidentRow:
+    return IncidentRow(
+        incident_id=r["incident_id"],
+        kind=r["kind"],
+        station_id=r["station_id"],
+        charger_id=r["charger_id"],
+        connector_id=r["connector_id"],
+        session_id=r["session_id"],
+        operator_id=r["operator_id"],
+        area_code=r["area_code"],
+        occurred_at=r["occurred_at"],
+        reported_at=r["reported_at"],
+        reported_by=r["reported_by"],
+        injuries=r["injuries"],
+        deaths=r["deaths"],
+        description=r["description"],
+        state=r["state"],
+        responsible=r["responsible"],
+        finding=r["finding"],
+        closed_at=r["closed_at"],
+        closed_by=r["closed_by"],
+    )

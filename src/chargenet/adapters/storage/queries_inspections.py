@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, RowMapping, func, select
 
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.schema import operators, stations
@@ -14,8 +14,7 @@ from chargenet.adapters.storage.tables_supervision_data import (
     inspection_draws,
     inspection_targets,
 )
-
-Row = dict[str, Any]
+from chargenet.app.inspections import AssignmentRow, DrawRow, InspectionResultRow
 
 
 class InspectionReads:
@@ -39,35 +38,41 @@ class InspectionReads:
                 select(stations.c.area_code).where(stations.c.station_id == station_id)
             ).scalar()
 
-    def draw(self, draw_id: str) -> Row | None:
+    def draw(self, draw_id: str) -> DrawRow | None:
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(inspection_draws).where(inspection_draws.c.draw_id == draw_id)
-            ).first()
+            row = (
+                conn.execute(select(inspection_draws).where(inspection_draws.c.draw_id == draw_id))
+                .mappings()
+                .first()
+            )
             if row is None:
                 return None
-            out = dict(row._mapping)
-            out["inspectors"] = json.loads(out["inspectors"])
-            out["targets"] = json.loads(out["targets"])
-            out["assignments"] = self._targets(conn, [draw_id])
-            return out
+            return DrawRow(
+                draw_id=row["draw_id"],
+                title=row["title"],
+                seed=row["seed"],
+                team=row["team"],
+                area_code=row["area_code"],
+                inspectors=json.loads(row["inspectors"]),
+                targets=json.loads(row["targets"]),
+                drawn_by=row["drawn_by"],
+                drawn_at=row["drawn_at"],
+                assignments=self._targets(conn, [draw_id]),
+            )
 
-    def _targets(self, conn: Any, draw_ids: list[str]) -> list[Row]:
+    def _targets(self, conn: Any, draw_ids: list[str]) -> list[AssignmentRow]:
         t = inspection_targets
         rows = conn.execute(
             select(t, stations.c.name.label("station_name"), stations.c.area_code)
             .select_from(t.join(stations, stations.c.station_id == t.c.station_id))
             .where(t.c.draw_id.in_(draw_ids))
             .order_by(t.c.draw_id, t.c.position)
-        )
-        out = []
-        for r in rows:
-            row = dict(r._mapping)
-            row["inspectors"] = json.loads(row["inspectors"])
-            out.append(row)
-        return out
+        ).mappings()
+        return [_assignment(r) for r in rows]
 
-    def results(self, area: str | None, limit: int, offset: int) -> tuple[list[Row], int]:
+    def results(
+        self, area: str | None, limit: int, offset: int
+    ) -> tuple[list[InspectionResultRow], int]:
         """The public list: each drawn public station, its draw and its result, newest
         draw first. Inspectors are named (publishing who inspected is part of 公开)."""
         d, t = inspection_draws, inspection_targets
@@ -105,10 +110,45 @@ class InspectionReads:
                 base.order_by(d.c.drawn_at.desc(), d.c.draw_id, t.c.position)
                 .limit(limit)
                 .offset(offset)
-            )
-            out = []
-            for r in rows:
-                row = dict(r._mapping)
-                row["inspectors"] = json.loads(row["inspectors"])
-                out.append(row)
-            return out, int(total)
+            ).mappings()
+            return [_result(r) for r in rows], int(total)
+
+
+def _assignment(r: RowMapping) -> AssignmentRow:
+    return AssignmentRow(
+        draw_id=r["draw_id"],
+        station_id=r["station_id"],
+        position=r["position"],
+        operator_id=r["operator_id"],
+        inspectors=json.loads(r["inspectors"]),
+        result=r["result"],
+        findings=r["findings"],
+        rectify_by=r["rectify_by"],
+        inspected_at=r["inspected_at"],
+        inspected_by=r["inspected_by"],
+        rectified_at=r["rectified_at"],
+        rectification=r["rectification"],
+        station_name=r["station_name"],
+        area_code=r["area_code"],
+    )
+
+
+def _result(r: RowMapping) -> InspectionResultRow:
+    return InspectionResultRow(
+        draw_id=r["draw_id"],
+        title=r["title"],
+        drawn_at=r["drawn_at"],
+        seed=r["seed"],
+        station_id=r["station_id"],
+        station_name=r["station_name"],
+        area_code=r["area_code"],
+        operator_id=r["operator_id"],
+        operator_name=r["operator_name"],
+        inspectors=json.loads(r["inspectors"]),
+        result=r["result"],
+        findings=r["findings"],
+        rectify_by=r["rectify_by"],
+        inspected_at=r["inspected_at"],
+        rectified_at=r["rectified_at"],
+        rectification=r["rectification"],
+    )

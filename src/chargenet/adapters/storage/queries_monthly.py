@@ -13,8 +13,8 @@ from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.schema import alarms, stations
 from chargenet.adapters.storage.tables_supervision import stop_orders, zombie_cases
 from chargenet.adapters.storage.types import UtcDateTime
+from chargenet.app.monthly import OversightCountsRow
 
-Row = dict[str, Any]
 LEVELS = ("province", "city", "county", "township", "village")
 
 
@@ -34,7 +34,7 @@ class MonthlyReads:
 
     def oversight_counts(
         self, area_code: str, level: str, start: datetime, end: datetime
-    ) -> dict[str, Row]:
+    ) -> dict[str, OversightCountsRow]:
         """Per area of `level` inside `area_code` (its code as key; the area itself when
         `level` is its own): alarms raised in [start, end) and open at `end`, zombie cases
         opened and open, stop orders issued and in force."""
@@ -64,7 +64,7 @@ class MonthlyReads:
                 "stops_in_force",
             ),
         )
-        out: dict[str, Row] = {}
+        found: dict[str, dict[str, int]] = {}
         with self._engine.connect() as conn:
             inside = self._read.area_column(conn, area_code, stations)
             for table, began, ended, new_name, open_name in counted:
@@ -81,7 +81,17 @@ class MonthlyReads:
                 for code, new, still in conn.execute(stmt):
                     if code is None:
                         continue
-                    row = out.setdefault(code, {})
+                    row = found.setdefault(code, {})
                     row[new_name] = int(new)
                     row[open_name] = int(still)
-        return out
+        return {
+            code: OversightCountsRow(
+                alarms_raised=row.get("alarms_raised", 0),
+                alarms_open=row.get("alarms_open", 0),
+                zombies_opened=row.get("zombies_opened", 0),
+                zombies_open=row.get("zombies_open", 0),
+                stops_issued=row.get("stops_issued", 0),
+                stops_in_force=row.get("stops_in_force", 0),
+            )
+            for code, row in found.items()
+        }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    RowMapping,
     Select,
     and_,
     func,
@@ -48,7 +50,28 @@ from chargenet.adapters.storage.tables_supervision_data import (
     interface_traffic,
 )
 from chargenet.app.supervision import stop_state
-from chargenet.app.supervision_ports import Page, Row, Scope
+from chargenet.app.supervision_ports import (
+    ActivityRow,
+    AlarmListRow,
+    AlarmRow,
+    ChargerTargetRow,
+    DeliveryRow,
+    ExclusionRow,
+    FleetRow,
+    OwnerRow,
+    PresenceReportRow,
+    Scope,
+    SessionEndedRow,
+    StationBriefRow,
+    StatusReportRow,
+    StopOrderListRow,
+    StopOrderRow,
+    ZombieCaseDetailRow,
+    ZombieCaseListRow,
+    ZombieCaseRow,
+    ZombieFactsRow,
+    ZombieStepRow,
+)
 from chargenet.core.oversight import ZombieStage
 from chargenet.kit.timeutil import from_micros, to_micros
 
@@ -106,9 +129,17 @@ class SupervisionReads:
             .where(*self._filters(conn, scope))
         )
 
-    def _all(self, stmt: Select[Any]) -> list[Row]:
+    def _rows(self, stmt: Select[Any]) -> list[RowMapping]:
         with self._engine.connect() as conn:
-            return [dict(r) for r in conn.execute(stmt).mappings()]
+            return list(conn.execute(stmt).mappings())
+
+    def _page_rows(
+        self, stmt: Select[Any], limit: int, offset: int
+    ) -> tuple[list[RowMapping], int]:
+        with self._engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+            rows = list(conn.execute(stmt.limit(limit).offset(offset)).mappings())
+        return rows, int(total)
 
     # --- what the figures are computed from ---------------------------------------------
 
@@ -154,7 +185,7 @@ class SupervisionReads:
 
     # --- fleet and history ----------------------------------------------------------------
 
-    def fleet(self, scope: Scope) -> list[Row]:
+    def fleet(self, scope: Scope) -> list[FleetRow]:
         with self._engine.connect() as conn:
             # First reports by index seeks (one per connector and charger), not table scans.
             first_status = (
@@ -202,11 +233,7 @@ class SupervisionReads:
                 .where(*self._filters(conn, scope))
                 .order_by(connectors.c.connector_id)
             )
-            rows = [dict(r) for r in conn.execute(stmt).mappings()]
-        for row in rows:
-            row["charger_name"] = row["charger_id"]
-            row["connector_name"] = row["connector_id"]
-        return rows
+            return [_fleet(r) for r in conn.execute(stmt).mappings()]
 
     def _reports(
         self,
@@ -299,7 +326,7 @@ class SupervisionReads:
 
     def connector_history(
         self, connector_id: str, start_us: int, end_us: int
-    ) -> tuple[list[Row], list[Row]]:
+    ) -> tuple[list[StatusReportRow], list[PresenceReportRow]]:
         h, p = status_history, presence_history
         with self._engine.connect() as conn:
             ids = select(connectors.c.connector_id).where(connectors.c.connector_id == connector_id)
@@ -313,11 +340,26 @@ class SupervisionReads:
                 p, "charger_id", presence_cols, charger, start_us, end_us, conn
             )
         return (
-            sorted((dict(r._mapping) for r in status), key=lambda r: r["at_us"]),
-            sorted((dict(r._mapping) for r in presence), key=lambda r: r["at_us"]),
+            sorted(
+                (
+                    StatusReportRow(
+                        at_us=at, status=st, error_code=code, vendor_error_code=vendor, info=info
+                    )
+                    for at, st, code, vendor, info in status
+                ),
+                key=lambda r: r["at_us"],
+            ),
+            sorted(
+                (
+                    # A union of two selects: SQLite gives the flag back as 0 or 1.
+                    PresenceReportRow(at_us=at, online=bool(online), reason=reason)
+                    for at, online, reason in presence
+                ),
+                key=lambda r: r["at_us"],
+            ),
         )
 
-    def exclusions(self, scope: Scope, start: datetime, end: datetime) -> list[Row]:
+    def exclusions(self, scope: Scope, start: datetime, end: datetime) -> list[ExclusionRow]:
         x = outage_exclusions
         with self._engine.connect() as conn:
             stmt = (
@@ -331,16 +373,18 @@ class SupervisionReads:
                 )
                 .order_by(x.c.start_at)
             )
-            return [dict(r) for r in conn.execute(stmt).mappings()]
+            return [_exclusion(r) for r in conn.execute(stmt).mappings()]
 
     # --- zombie piles ---------------------------------------------------------------------
 
-    def exclusion(self, exclusion_id: str) -> Row | None:
+    def exclusion(self, exclusion_id: str) -> ExclusionRow | None:
         x = outage_exclusions
-        rows = self._all(select(x).where(x.c.exclusion_id == exclusion_id))
-        return rows[0] if rows else None
+        rows = self._rows(select(x).where(x.c.exclusion_id == exclusion_id))
+        return _exclusion(rows[0]) if rows else None
 
-    def zombie_facts(self, scope: Scope, window_start: datetime, min_energy_wh: int) -> list[Row]:
+    def zombie_facts(
+        self, scope: Scope, window_start: datetime, min_energy_wh: int
+    ) -> list[ZombieFactsRow]:
         with self._engine.connect() as conn:
             # First reports by index seeks (one per connector and charger), not table scans.
             first_status = (
@@ -389,46 +433,54 @@ class SupervisionReads:
                     .group_by(sessions.c.charger_id)
                 ).all()
             }
-        facts: dict[str, Row] = {}
+
+        @dataclass
+        class Fold:
+            """A charger's connectors folded, one row at a time."""
+
+            registered_at: datetime
+            commissioned_at: datetime | None
+            public: bool
+            first_report_us: int | None = None
+            down: list[datetime | None] = field(default_factory=list)
+            available: list[datetime] = field(default_factory=list)
+            connectors: int = 0
+
+        facts: dict[str, Fold] = {}
         for row in live:
             charger_id, registered, online, presence_since, access, status, since = row[:7]
-            fact = facts.setdefault(
-                charger_id,
-                {
-                    "charger_id": charger_id,
-                    "registered_at": registered,
-                    "commissioned_at": row[9],
-                    "public": access == "public",
-                    "first_report_us": None,
-                    "down": [],
-                    "available": [],
-                    "connectors": 0,
-                },
-            )
-            fact["connectors"] += 1
-            firsts = [t for t in (row[7], row[8], fact["first_report_us"]) if t is not None]
-            fact["first_report_us"] = min(firsts) if firsts else None
+            fact = facts.setdefault(charger_id, Fold(registered, row[9], access == "public"))
+            fact.connectors += 1
+            firsts = [t for t in (row[7], row[8], fact.first_report_us) if t is not None]
+            fact.first_report_us = min(firsts) if firsts else None
             if online is False:
-                fact["down"].append(presence_since)
+                fact.down.append(presence_since)
             elif status in _DOWN and since is not None:
-                fact["down"].append(since)
+                fact.down.append(since)
             elif status is None:  # connected, yet this connector never said a word: no data
-                fact["down"].append(presence_since or registered)
+                fact.down.append(presence_since or registered)
             elif status == "available" and since is not None:
-                fact["available"].append(since)
+                fact.available.append(since)
         out = []
         for charger_id, fact in facts.items():
-            n = fact.pop("connectors")
-            first = fact.pop("first_report_us")
-            fact["first_report_at"] = from_micros(first) if first is not None else None
-            down, available = fact.pop("down"), fact.pop("available")
-            fact["down_since"] = max(down) if len(down) == n and None not in down else None
-            fact["available_since"] = max(available) if len(available) == n else None
+            n, first, down = fact.connectors, fact.first_report_us, fact.down
             used = usage.get(charger_id)
-            fact["last_session_end"] = used[1] if used else None
-            fact["sessions"] = used[2] if used else 0
-            fact["successful"] = used[3] if used else 0
-            out.append(fact)
+            out.append(
+                ZombieFactsRow(
+                    charger_id=charger_id,
+                    registered_at=fact.registered_at,
+                    commissioned_at=fact.commissioned_at,
+                    public=fact.public,
+                    first_report_at=from_micros(first) if first is not None else None,
+                    down_since=max(d for d in down if d is not None)
+                    if len(down) == n and None not in down
+                    else None,
+                    available_since=max(fact.available) if len(fact.available) == n else None,
+                    last_session_end=used[1] if used else None,
+                    sessions=used[2] if used else 0,
+                    successful=used[3] if used else 0,
+                )
+            )
         return out
 
     def _cases_stmt(self, conn: Connection, scope: Scope) -> Select[Any]:
@@ -457,40 +509,50 @@ class SupervisionReads:
             )
         )
 
-    def zombie_cases(self, scope: Scope, open_only: bool, limit: int, offset: int) -> Page:
+    def zombie_cases(
+        self, scope: Scope, open_only: bool, limit: int, offset: int
+    ) -> tuple[list[ZombieCaseListRow], int]:
         with self._engine.connect() as conn:
             stmt = self._cases_stmt(conn, scope).order_by(
                 zombie_cases.c.detected_at.desc(), zombie_cases.c.case_id
             )
             if open_only:
                 stmt = stmt.where(zombie_cases.c.stage != ZombieStage.CLOSED.value)
-        rows, total = self._read._page(stmt, limit, offset)
-        for row in rows:
-            row["rules"] = row["rules"].split(",")
-        return rows, total
+        rows, total = self._page_rows(stmt, limit, offset)
+        return [
+            ZombieCaseListRow(
+                **_zombie_case(r),
+                station_name=r["station_name"],
+                station_name_en=r["station_name_en"],
+                county_code=r["county_code"],
+                reported_at=r["reported_at"],
+            )
+            for r in rows
+        ], total
 
-    def zombie_case(self, case_id: str) -> Row | None:
-        rows = self._all(select(zombie_cases).where(zombie_cases.c.case_id == case_id))
+    def zombie_case(self, case_id: str) -> ZombieCaseDetailRow | None:
+        rows = self._rows(select(zombie_cases).where(zombie_cases.c.case_id == case_id))
         if not rows:
             return None
-        row = rows[0]
-        row["rules"] = row["rules"].split(",")
-        row["steps"] = self._all(
-            select(
-                zombie_case_steps.c.at,
-                zombie_case_steps.c.step,
-                zombie_case_steps.c.detail,
-                zombie_case_steps.c.event_id,
-            ).where(zombie_case_steps.c.case_id == case_id)
-        )
+        steps = [
+            ZombieStepRow(at=r["at"], step=r["step"], detail=r["detail"], event_id=r["event_id"])
+            for r in self._rows(
+                select(
+                    zombie_case_steps.c.at,
+                    zombie_case_steps.c.step,
+                    zombie_case_steps.c.detail,
+                    zombie_case_steps.c.event_id,
+                ).where(zombie_case_steps.c.case_id == case_id)
+            )
+        ]
         # Steps taken at one instant (detected and notified) in the order of the life cycle.
-        row["steps"].sort(key=lambda r: (r["at"], _STEP_ORDER.get(r["step"], 9), r["step"]))
-        return row
+        steps.sort(key=lambda r: (r["at"], _STEP_ORDER.get(r["step"], 9), r["step"]))
+        return ZombieCaseDetailRow(**_zombie_case(rows[0]), steps=steps)
 
     # --- alarms ---------------------------------------------------------------------------
 
-    def open_alarms(self) -> list[Row]:
-        return self._all(select(alarms).where(alarms.c.cleared_at.is_(None)))
+    def open_alarms(self) -> list[AlarmRow]:
+        return [_alarm(r) for r in self._rows(select(alarms).where(alarms.c.cleared_at.is_(None)))]
 
     def rated_currents(self) -> dict[str, float]:
         with self._engine.connect() as conn:
@@ -505,7 +567,7 @@ class SupervisionReads:
 
     def alarms(
         self, scope: Scope, open_only: bool, severity: str | None, limit: int, offset: int
-    ) -> Page:
+    ) -> tuple[list[AlarmListRow], int]:
         with self._engine.connect() as conn:
             stmt = (
                 select(alarms, stations.c.name.label("station_name"))
@@ -525,17 +587,20 @@ class SupervisionReads:
                 stmt = stmt.where(
                     alarms.c.target_id.in_([t for t in (scope.charger, scope.connector) if t])
                 )
-        return self._read._page(stmt, limit, offset)
+        rows, total = self._page_rows(stmt, limit, offset)
+        return [AlarmListRow(**_alarm(r), station_name=r["station_name"]) for r in rows], total
 
-    def alarm(self, alarm_id: str) -> Row | None:
-        rows = self._all(select(alarms).where(alarms.c.alarm_id == alarm_id))
-        return rows[0] if rows else None
+    def alarm(self, alarm_id: str) -> AlarmRow | None:
+        rows = self._rows(select(alarms).where(alarms.c.alarm_id == alarm_id))
+        return _alarm(rows[0]) if rows else None
 
     # --- stop orders ----------------------------------------------------------------------
 
-    def _attach_deliveries(self, rows: list[Row]) -> None:
+    def _deliveries(self, rows: list[RowMapping]) -> dict[str, list[DeliveryRow]]:
+        """The orders each stop order sent (stop and resume), by stop_id, oldest first."""
+        by_stop: dict[str, list[DeliveryRow]] = {r["stop_id"]: [] for r in rows}
         if not rows:
-            return
+            return by_stop
         with self._engine.connect() as conn:
             found = conn.execute(
                 select(
@@ -554,18 +619,26 @@ class SupervisionReads:
                 )
                 .order_by(orders.c.issued_at, orders.c.order_id)
             ).mappings()
-            by_stop: dict[str, list[Row]] = {r["stop_id"]: [] for r in rows}
             for order in found:
                 stop_id = order["order_id"].split(":", 1)[0]
                 if stop_id in by_stop:
-                    by_stop[stop_id].append(dict(order))
-        for row in rows:
-            issued = by_stop[row["stop_id"]]
-            row["deliveries"] = [d for d in issued if d["kind"] == "stop"]
-            row["resumes"] = [d for d in issued if d["kind"] == "resume"]
-            row["state"] = stop_state(row)
+                    by_stop[stop_id].append(
+                        DeliveryRow(
+                            order_id=order["order_id"],
+                            kind=order["kind"],
+                            charger_id=order["charger_id"],
+                            issued_at=order["issued_at"],
+                            outcome=order["outcome"],
+                            acknowledged_at=order["acknowledged_at"],
+                            detail=order["detail"],
+                            protocol=order["protocol"],
+                        )
+                    )
+        return by_stop
 
-    def stop_orders(self, scope: Scope, in_force_only: bool, limit: int, offset: int) -> Page:
+    def stop_orders(
+        self, scope: Scope, in_force_only: bool, limit: int, offset: int
+    ) -> tuple[list[StopOrderListRow], int]:
         with self._engine.connect() as conn:
             stmt = (
                 select(stop_orders, stations.c.name.label("station_name"))
@@ -581,24 +654,32 @@ class SupervisionReads:
             )
             if in_force_only:
                 stmt = stmt.where(stop_orders.c.lifted_at.is_(None))
-        rows, total = self._read._page(stmt, limit, offset)
-        self._attach_deliveries(rows)
-        return rows, total
+        rows, total = self._page_rows(stmt, limit, offset)
+        sent = self._deliveries(rows)
+        return [
+            StopOrderListRow(**_stop_order(r, sent[r["stop_id"]]), station_name=r["station_name"])
+            for r in rows
+        ], total
 
-    def stop_order(self, stop_id: str) -> Row | None:
-        rows = self._all(select(stop_orders).where(stop_orders.c.stop_id == stop_id))
-        self._attach_deliveries(rows)
-        return rows[0] if rows else None
+    def stop_order(self, stop_id: str) -> StopOrderRow | None:
+        rows = self._rows(select(stop_orders).where(stop_orders.c.stop_id == stop_id))
+        sent = self._deliveries(rows)
+        return _stop_order(rows[0], sent[stop_id]) if rows else None
 
-    def chargers_of(self, target_kind: str, target_id: str) -> list[Row]:
+    def chargers_of(self, target_kind: str, target_id: str) -> list[ChargerTargetRow]:
         column = chargers.c.charger_id if target_kind == "charger" else chargers.c.station_id
-        return self._all(
-            select(chargers.c.charger_id, chargers.c.protocol, chargers.c.station_id)
-            .where(column == target_id, chargers.c.retired_at.is_(None))
-            .order_by(chargers.c.charger_id)
-        )
+        return [
+            ChargerTargetRow(
+                charger_id=r["charger_id"], protocol=r["protocol"], station_id=r["station_id"]
+            )
+            for r in self._rows(
+                select(chargers.c.charger_id, chargers.c.protocol, chargers.c.station_id)
+                .where(column == target_id, chargers.c.retired_at.is_(None))
+                .order_by(chargers.c.charger_id)
+            )
+        ]
 
-    def owner(self, target_kind: str, target_id: str) -> Row | None:
+    def owner(self, target_kind: str, target_id: str) -> OwnerRow | None:
         tables = {"connector": connectors, "charger": chargers, "station": stations}
         table = tables.get(target_kind)
         if table is None:
@@ -620,12 +701,22 @@ class SupervisionReads:
             )
             .where(key == target_id)
         )
-        rows = self._all(stmt)
-        return rows[0] if rows else None
+        rows = self._rows(stmt)
+        if not rows:
+            return None
+        r = rows[0]
+        return OwnerRow(
+            station_id=r["station_id"],
+            operator_id=r["operator_id"],
+            area_code=r["area_code"],
+            province_code=r["province_code"],
+            city_code=r["city_code"],
+            county_code=r["county_code"],
+        )
 
     # --- filings (EV-ChART) ---------------------------------------------------------------
 
-    def sessions_ended(self, scope: Scope, start: datetime, end: datetime) -> list[Row]:
+    def sessions_ended(self, scope: Scope, start: datetime, end: datetime) -> list[SessionEndedRow]:
         with self._engine.connect() as conn:
             stmt = (
                 select(
@@ -650,9 +741,23 @@ class SupervisionReads:
                 )
                 .order_by(sessions.c.ended_at, sessions.c.session_id)
             )
-            return [dict(r) for r in conn.execute(stmt).mappings()]
+            return [
+                SessionEndedRow(
+                    session_id=r["session_id"],
+                    connector_id=r["connector_id"],
+                    charger_id=r["charger_id"],
+                    station_id=r["station_id"],
+                    operator_id=r["operator_id"],
+                    started_at=r["started_at"],
+                    ended_at=r["ended_at"],
+                    energy_wh=r["energy_wh"],
+                    peak_power_w=r["peak_power_w"],
+                    stop_reason=r["stop_reason"],
+                )
+                for r in conn.execute(stmt).mappings()
+            ]
 
-    def station_rows(self, scope: Scope) -> list[Row]:
+    def station_rows(self, scope: Scope) -> list[StationBriefRow]:
         with self._engine.connect() as conn:
             stmt = (
                 select(
@@ -666,7 +771,17 @@ class SupervisionReads:
                 .where(*self._filters(conn, scope, stations))
                 .order_by(stations.c.station_id)
             )
-            return [dict(r) for r in conn.execute(stmt).mappings()]
+            return [
+                StationBriefRow(
+                    station_id=r["station_id"],
+                    operator_id=r["operator_id"],
+                    name=r["name"],
+                    address=r["address"],
+                    lat=r["lat"],
+                    lon=r["lon"],
+                )
+                for r in conn.execute(stmt).mappings()
+            ]
 
     # --- scorecards -----------------------------------------------------------------------
 
@@ -678,10 +793,10 @@ class SupervisionReads:
         start: datetime,
         end: datetime,
         min_energy_wh: int,
-    ) -> dict[str, Row]:
+    ) -> dict[str, ActivityRow]:
         """Sessions ended (all, and those of at least `min_energy_wh`) and alarms raised in
         [start, end), per station or per operator (`by`: the column both tables have)."""
-        out: dict[str, Row] = {}
+        out: dict[str, ActivityRow] = {}
         station_scope = Scope(scope.area, scope.operator, scope.station)
         for key, n, ok in conn.execute(
             select(
@@ -697,7 +812,7 @@ class SupervisionReads:
             )
             .group_by(sessions.c[by])
         ):
-            out.setdefault(key, {}).update(sessions=n, successful=ok)
+            out.setdefault(key, {}).update({"sessions": n, "successful": ok})
         for key, n in conn.execute(
             select(alarms.c[by], func.count())
             .select_from(alarms.join(stations, stations.c.station_id == alarms.c.station_id))
@@ -713,7 +828,7 @@ class SupervisionReads:
 
     def station_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
-    ) -> dict[str, Row]:
+    ) -> dict[str, ActivityRow]:
         with self._engine.connect() as conn:
             out = self._activity(conn, "station_id", scope, start, end, min_energy_wh)
             station_scope = Scope(scope.area, scope.operator, scope.station)
@@ -733,7 +848,7 @@ class SupervisionReads:
 
     def operator_activity(
         self, scope: Scope, start: datetime, end: datetime, min_energy_wh: int
-    ) -> dict[str, Row]:
+    ) -> dict[str, ActivityRow]:
         with self._engine.connect() as conn:
             out = self._activity(conn, "operator_id", scope, start, end, min_energy_wh)
             station_scope = Scope(scope.area, scope.operator, scope.station)
@@ -753,7 +868,7 @@ class SupervisionReads:
                 out.setdefault(op, {})["open_zombies"] = n
             # Interface compliance: the operators' platforms' messages, accepted and refused.
             for op, (ok, bad) in compliance_by_operator(conn, start, end).items():
-                out.setdefault(op, {}).update(interface_accepted=ok, interface_refused=bad)
+                out.setdefault(op, {}).update({"interface_accepted": ok, "interface_refused": bad})
             # Credit penalties decided in the period that stand (not overturned on appeal).
             c = credit_penalties
             for op, points in conn.execute(
@@ -795,3 +910,121 @@ class SupervisionReads:
                 if rows:
                     out[op] = [max((r[1] - r[0]).total_seconds(), 0.0) for r in rows]
         return out
+
+
+# --- rows ---------------------------------------------------------------------------------
+# The row types of app/supervision_ports.py, built field by field from what the database
+# returned: a column renamed or dropped fails here, on the first read, by name.
+
+
+def _exclusion(r: RowMapping) -> ExclusionRow:
+    return ExclusionRow(
+        exclusion_id=r["exclusion_id"],
+        target_kind=r["target_kind"],
+        target_id=r["target_id"],
+        station_id=r["station_id"],
+        operator_id=r["operator_id"],
+        start_at=r["start_at"],
+        end_at=r["end_at"],
+        reason=r["reason"],
+        note=r["note"],
+        excluded_by=r["excluded_by"],
+        excluded_at=r["excluded_at"],
+        withdrawn_at=r["withdrawn_at"],
+        withdrawn_by=r["withdrawn_by"],
+    )
+
+
+def _zombie_case(r: RowMapping) -> ZombieCaseRow:
+    return ZombieCaseRow(
+        case_id=r["case_id"],
+        charger_id=r["charger_id"],
+        station_id=r["station_id"],
+        operator_id=r["operator_id"],
+        rules=r["rules"].split(","),
+        evidence=r["evidence"],
+        since=r["since"],
+        detected_at=r["detected_at"],
+        stage=r["stage"],
+        notified_at=r["notified_at"],
+        deadline=r["deadline"],
+        escalation_level=r["escalation_level"],
+        closed_at=r["closed_at"],
+        outcome=r["outcome"],
+        close_note=r["close_note"],
+        closed_by=r["closed_by"],
+    )
+
+
+def _alarm(r: RowMapping) -> AlarmRow:
+    return AlarmRow(
+        alarm_id=r["alarm_id"],
+        target_kind=r["target_kind"],
+        target_id=r["target_id"],
+        station_id=r["station_id"],
+        operator_id=r["operator_id"],
+        code=r["code"],
+        severity=r["severity"],
+        message=r["message"],
+        raised_at=r["raised_at"],
+        acknowledged_at=r["acknowledged_at"],
+        acknowledged_by=r["acknowledged_by"],
+        cleared_at=r["cleared_at"],
+        clear_reason=r["clear_reason"],
+    )
+
+
+def _stop_order(r: RowMapping, sent: list[DeliveryRow]) -> StopOrderRow:
+    deliveries = [d for d in sent if d["kind"] == "stop"]
+    return StopOrderRow(
+        stop_id=r["stop_id"],
+        target_kind=r["target_kind"],
+        target_id=r["target_id"],
+        station_id=r["station_id"],
+        operator_id=r["operator_id"],
+        reason=r["reason"],
+        issued_by=r["issued_by"],
+        alarm_id=r["alarm_id"],
+        issued_at=r["issued_at"],
+        lifted_at=r["lifted_at"],
+        lifted_by=r["lifted_by"],
+        lift_reason=r["lift_reason"],
+        rectified_at=r["rectified_at"],
+        rectified_by=r["rectified_by"],
+        rectification=r["rectification"],
+        deliveries=deliveries,
+        resumes=[d for d in sent if d["kind"] == "resume"],
+        state=stop_state(r["lifted_at"], deliveries),
+    )
+
+
+def _fleet(r: RowMapping) -> FleetRow:
+    return FleetRow(
+        connector_id=r["connector_id"],
+        charger_id=r["charger_id"],
+        station_id=r["station_id"],
+        operator_id=r["operator_id"],
+        evse_no=r["evse_no"],
+        evse_uid=r["evse_uid"],
+        registered_at=r["registered_at"],
+        retired_at=r["retired_at"],
+        max_power_w=r["max_power_w"],
+        power_type=r["power_type"],
+        max_current_a=r["max_current_a"],
+        is_pile=r["is_pile"],
+        commissioned_at=r["commissioned_at"],
+        first_status_us=r["first_status_us"],
+        first_presence_us=r["first_presence_us"],
+        access=r["access"],
+        opening_hours=r["opening_hours"],
+        public_hours=r["public_hours"],
+        station_name=r["station_name"],
+        operator_name=r["operator_name"],
+        province_code=r["province_code"],
+        city_code=r["city_code"],
+        county_code=r["county_code"],
+        presence_tracked=r["presence_tracked"],
+        # Equipment has no names of its own: its ids name it in the figures.
+        charger_name=r["charger_id"],
+        connector_name=r["connector_id"],
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Engine, func, select
 
@@ -11,9 +10,8 @@ from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.schema import battery_swaps, swap_stations
 from chargenet.adapters.storage.tables_supervision_data import swap_batteries, swap_status_history
 from chargenet.analytics.swap import pack_figures, uptime_seconds
+from chargenet.app.swap import PackRow, SwapFiguresRow, SwapOwnerRow
 from chargenet.kit.timeutil import to_micros
-
-Row = dict[str, Any]
 
 
 class SwapReads:
@@ -21,25 +19,36 @@ class SwapReads:
         self._engine = engine
         self._read = ReadModel(engine)
 
-    def packs(self, swap_station_id: str) -> list[Row]:
+    def packs(self, swap_station_id: str) -> list[PackRow]:
         t = swap_batteries
         with self._engine.connect() as conn:
             rows = conn.execute(
                 select(t).where(t.c.swap_station_id == swap_station_id).order_by(t.c.pack_id)
-            )
-            return [dict(r._mapping) for r in rows]
+            ).mappings()
+            return [
+                PackRow(
+                    swap_station_id=r["swap_station_id"],
+                    pack_id=r["pack_id"],
+                    state=r["state"],
+                    soh_percent=r["soh_percent"],
+                    soc_percent=r["soc_percent"],
+                    cycles=r["cycles"],
+                    as_of=r["as_of"],
+                )
+                for r in rows
+            ]
 
-    def owner(self, swap_station_id: str) -> Row | None:
+    def owner(self, swap_station_id: str) -> SwapOwnerRow | None:
         s = swap_stations
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(s.c.operator_id, s.c.area_code).where(s.c.swap_station_id == swap_station_id)
             ).first()
-        return None if row is None else dict(row._mapping)
+        return None if row is None else SwapOwnerRow(operator_id=row[0], area_code=row[1])
 
     def figures(
         self, area: str | None, operator: str | None, start: datetime, end: datetime
-    ) -> list[Row]:
+    ) -> list[SwapFiguresRow]:
         """Per swap station in service: swaps in [start, end) and per day, uptime from its
         status reports, and its packs (count, ready, faulty, mean SoH, worn)."""
         s = swap_stations
@@ -53,7 +62,7 @@ class SwapReads:
                 stmt = stmt.where(self._read.area_column(conn, area, s))
             if operator:
                 stmt = stmt.where(s.c.operator_id == operator)
-            stations = [dict(r._mapping) for r in conn.execute(stmt.order_by(s.c.swap_station_id))]
+            stations = list(conn.execute(stmt.order_by(s.c.swap_station_id)).mappings())
             ids = [r["swap_station_id"] for r in stations]
             swaps: dict[str, int] = dict(
                 conn.execute(
@@ -88,13 +97,15 @@ class SwapReads:
             up, known = uptime_seconds(reports.get(sid, []), start_us, end_us)
             n = int(swaps.get(sid, 0))
             out.append(
-                {
-                    **row,
-                    "swaps": n,
-                    "swaps_per_day": round(n / days, 2),
-                    "uptime_percent": round(up / known * 100, 2) if known else None,
-                    "hours_with_status": round(known / 3600, 2),
+                SwapFiguresRow(
+                    swap_station_id=sid,
+                    name=row["name"],
+                    operator_id=row["operator_id"],
+                    swaps=n,
+                    swaps_per_day=round(n / days, 2),
+                    uptime_percent=round(up / known * 100, 2) if known else None,
+                    hours_with_status=round(known / 3600, 2),
                     **pack_figures(packs.get(sid, [])),
-                }
+                )
             )
         return out

@@ -6,9 +6,8 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, RowMapping, and_, func, or_, select
 
 from chargenet.adapters.storage import like
 from chargenet.adapters.storage.schema import connectors, sessions, stations
@@ -20,9 +19,18 @@ from chargenet.adapters.storage.tables_tcec import (
     session_bills,
     station_prices,
 )
+from chargenet.app.interconnect import (
+    BillPeriodRow,
+    BillRow,
+    DifferenceRow,
+    EnergyReportRow,
+    ReconciliationDetailRow,
+    ReconciliationRow,
+    StationScopeRow,
+    TariffRow,
+)
 from chargenet.core.billing import OrderTotals
 
-Row = dict[str, Any]
 _CHUNK = 500  # ids per IN (…) list, well under every driver's parameter limit
 
 
@@ -99,16 +107,16 @@ class SettlementReadModel:
 
     def reconciliations(
         self, operator_id: str | None = None, limit: int = 100, offset: int = 0
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[ReconciliationRow], int]:
         stmt = select(reconciliations).order_by(reconciliations.c.checked_at.desc())
         if operator_id is not None:
             stmt = stmt.where(reconciliations.c.operator_id == operator_id)
         with self._engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-            rows = [dict(r) for r in conn.execute(stmt.limit(limit).offset(offset)).mappings()]
-        return rows, total
+            rows = conn.execute(stmt.limit(limit).offset(offset)).mappings()
+            return [_reconciliation(r) for r in rows], int(total)
 
-    def reconciliation(self, reconciliation_id: str) -> Row | None:
+    def reconciliation(self, reconciliation_id: str) -> ReconciliationDetailRow | None:
         with self._engine.connect() as conn:
             row = (
                 conn.execute(
@@ -121,32 +129,46 @@ class SettlementReadModel:
             )
             if row is None:
                 return None
-            out = dict(row)
-            out["items"] = [
-                dict(r)
+            items = [
+                DifferenceRow(
+                    reconciliation_id=r["reconciliation_id"],
+                    order_id=r["order_id"],
+                    kind=r["kind"],
+                    stated_energy_wh=r["stated_energy_wh"],
+                    stated_amount=r["stated_amount"],
+                    recorded_energy_wh=r["recorded_energy_wh"],
+                    recorded_amount=r["recorded_amount"],
+                )
                 for r in conn.execute(
                     select(reconciliation_differences)
                     .where(reconciliation_differences.c.reconciliation_id == reconciliation_id)
                     .order_by(reconciliation_differences.c.order_id)
                 ).mappings()
             ]
-        return out
+        return ReconciliationDetailRow(**_reconciliation(row), items=items)
 
-    def tariffs(self, station_id: str) -> list[Row]:
+    def tariffs(self, station_id: str) -> list[TariffRow]:
         with self._engine.connect() as conn:
-            rows = [
-                dict(r)
+            return [
+                TariffRow(
+                    station_id=r["station_id"],
+                    scope=r["scope"],
+                    operator_id=r["operator_id"],
+                    electricity_fee=r["electricity_fee"],
+                    service_fee=r["service_fee"],
+                    parking_fee=r["parking_fee"],
+                    currency=r["currency"],
+                    periods=json.loads(r["periods"]),
+                    as_of=r["as_of"],
+                )
                 for r in conn.execute(
                     select(station_prices)
                     .where(station_prices.c.station_id == station_id)
                     .order_by(station_prices.c.scope)
                 ).mappings()
             ]
-        for row in rows:
-            row["periods"] = json.loads(row["periods"])
-        return rows
 
-    def bill(self, session_id: str) -> Row | None:
+    def bill(self, session_id: str) -> BillRow | None:
         with self._engine.connect() as conn:
             row = (
                 conn.execute(select(session_bills).where(session_bills.c.session_id == session_id))
@@ -155,18 +177,40 @@ class SettlementReadModel:
             )
             if row is None:
                 return None
-            out = dict(row)
-            out["items"] = [
-                dict(r)
+            items = [
+                BillPeriodRow(
+                    session_id=r["session_id"],
+                    period_no=r["period_no"],
+                    starts_at=r["starts_at"],
+                    ends_at=r["ends_at"],
+                    energy_wh=r["energy_wh"],
+                    energy_price=r["energy_price"],
+                    service_price=r["service_price"],
+                    energy_amount=r["energy_amount"],
+                    service_amount=r["service_amount"],
+                )
                 for r in conn.execute(
                     select(session_bill_periods)
                     .where(session_bill_periods.c.session_id == session_id)
                     .order_by(session_bill_periods.c.period_no)
                 ).mappings()
             ]
-        return out
+        return BillRow(
+            session_id=row["session_id"],
+            station_id=row["station_id"],
+            operator_id=row["operator_id"],
+            energy_wh=row["energy_wh"],
+            energy_amount=row["energy_amount"],
+            service_amount=row["service_amount"],
+            total_amount=row["total_amount"],
+            currency=row["currency"],
+            periods=row["periods"],
+            flags=row["flags"],
+            as_of=row["as_of"],
+            items=items,
+        )
 
-    def station_scope(self, station_id: str) -> Row | None:
+    def station_scope(self, station_id: str) -> StationScopeRow | None:
         s = stations
         with self._engine.connect() as conn:
             row = (
@@ -178,7 +222,11 @@ class SettlementReadModel:
                 .mappings()
                 .first()
             )
-        return dict(row) if row is not None else None
+        if row is None:
+            return None
+        return StationScopeRow(
+            operator_id=row["operator_id"], area_code=row["area_code"], access=row["access"]
+        )
 
     def priced_connectors(self, operator_id: str) -> dict[str, datetime]:
         with self._engine.connect() as conn:
@@ -205,7 +253,7 @@ class SettlementReadModel:
 
     def energy_reports(
         self, station_id: str, day_from: date | None = None, day_to: date | None = None
-    ) -> list[Row]:
+    ) -> list[EnergyReportRow]:
         e = energy_reports
         stmt = (
             select(e.c.day_from, e.c.day_to, e.c.scope, e.c.energy_wh, e.c.as_of)
@@ -217,4 +265,30 @@ class SettlementReadModel:
         if day_to is not None:
             stmt = stmt.where(e.c.day_to <= day_to)
         with self._engine.connect() as conn:
-            return [dict(r) for r in conn.execute(stmt).mappings()]
+            return [
+                EnergyReportRow(
+                    day_from=r["day_from"],
+                    day_to=r["day_to"],
+                    scope=r["scope"],
+                    energy_wh=r["energy_wh"],
+                    as_of=r["as_of"],
+                )
+                for r in conn.execute(stmt).mappings()
+            ]
+
+
+def _reconciliation(r: RowMapping) -> ReconciliationRow:
+    return ReconciliationRow(
+        reconciliation_id=r["reconciliation_id"],
+        operator_id=r["operator_id"],
+        period_start=r["period_start"],
+        period_end=r["period_end"],
+        stated_orders=r["stated_orders"],
+        stated_energy_wh=r["stated_energy_wh"],
+        stated_amount=r["stated_amount"],
+        recorded_orders=r["recorded_orders"],
+        recorded_energy_wh=r["recorded_energy_wh"],
+        recorded_amount=r["recorded_amount"],
+        differences=r["differences"],
+        checked_at=r["checked_at"],
+    )

@@ -4,8 +4,8 @@ parses a protocol frame or writes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -13,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    RowMapping,
     Select,
     case,
     false,
@@ -41,6 +42,28 @@ from chargenet.adapters.storage.schema import (
 )
 from chargenet.adapters.storage.stopped import stopped
 from chargenet.adapters.storage.tables_ocpp import charger_inventory
+from chargenet.app.queries import (
+    AreaBriefRow,
+    AreaDetailRow,
+    AreaRow,
+    AreaStatisticsRow,
+    ChargerRow,
+    ConnectorRow,
+    CountsRow,
+    EventRow,
+    InventoryItemRow,
+    OperatorDetailRow,
+    OperatorRow,
+    PilesRow,
+    RejectedRow,
+    SessionRow,
+    StationDetailRow,
+    StationRow,
+    StatusCounts,
+    SwapStationRow,
+    TargetRow,
+    piles_row,
+)
 from chargenet.core.access import Principal, Role
 from chargenet.core.areas import AreaLevel, official_level
 from chargenet.core.errors import UnknownReference
@@ -48,8 +71,6 @@ from chargenet.core.planning.revisions import effective_day, in_force
 from chargenet.core.registry.model import Access, PowerType
 from chargenet.core.registry.piles import PileCount, count_piles
 from chargenet.core.status import ConnectorStatus
-
-Row = dict[str, Any]
 
 # The SQL form of chargenet.core.status.effective_status (tests check the two agree): a
 # connector under a stop order in force is out of service; one of a charger that stopped
@@ -67,15 +88,22 @@ class ReadModel:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _all(self, stmt: Select[Any]) -> list[Row]:
+    def _rows(self, stmt: Select[Any]) -> list[RowMapping]:
         with self._engine.connect() as conn:
-            return [dict(r) for r in conn.execute(stmt).mappings()]
+            return list(conn.execute(stmt).mappings())
 
-    def _page(self, stmt: Select[Any], limit: int, offset: int) -> tuple[list[Row], int]:
+    def _page_rows(
+        self, stmt: Select[Any], limit: int, offset: int
+    ) -> tuple[list[RowMapping], int]:
+        """A page of rows as the database returns them, and how many match in all."""
         with self._engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-            rows = [dict(r) for r in conn.execute(stmt.limit(limit).offset(offset)).mappings()]
-        return rows, total
+            rows = list(conn.execute(stmt.limit(limit).offset(offset)).mappings())
+        return rows, int(total)
+
+    def _page(self, stmt: Select[Any], limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:
+        rows, total = self._page_rows(stmt, limit, offset)
+        return [dict(r) for r in rows], total
 
     def area_column(self, conn: Connection, code: str, table: Any) -> ColumnElement[bool]:
         """A filter on a table with chain columns that keeps rows inside area `code`."""
@@ -115,7 +143,7 @@ class ReadModel:
         query: str | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[AreaRow], int]:
         stmt = select(
             areas.c.code,
             areas.c.level,
@@ -136,32 +164,39 @@ class ReadModel:
                     like.contains(areas.c.name_en, query, any_case=True),
                 )
             )
-        return self._page(stmt, limit, offset)
+        rows, total = self._page_rows(stmt, limit, offset)
+        return [_area(r) for r in rows], total
 
-    def area(self, code: str) -> Row | None:
+    def area(self, code: str) -> AreaDetailRow | None:
         with self._engine.connect() as conn:
             row = conn.execute(select(areas).where(areas.c.code == code)).mappings().first()
             if row is None:
                 return None
-            out = dict(row)
             ancestors = []
             for level in ("province", "city", "county", "township"):
-                ancestor = out.pop(f"{level}_code")
+                ancestor = row[f"{level}_code"]
                 if ancestor and ancestor != code:
                     ancestors.append(ancestor)
-            out["ancestors"] = [
-                dict(r)
+            ancestor_rows = [
+                AreaBriefRow(
+                    code=r["code"], level=r["level"], name_zh=r["name_zh"], name_en=r["name_en"]
+                )
                 for r in conn.execute(
                     select(areas.c.code, areas.c.level, areas.c.name_zh, areas.c.name_en)
                     .where(areas.c.code.in_(ancestors))
                     .order_by(func.length(areas.c.code), areas.c.code)
                 ).mappings()
             ]
-            out["children"] = conn.execute(
+            children = conn.execute(
                 select(func.count()).where(areas.c.parent_code == code)
             ).scalar_one()
-            out["statistics"] = [
-                dict(r)
+            statistics = [
+                AreaStatisticsRow(
+                    year=r["year"],
+                    ev_count=r["ev_count"],
+                    motor_vehicles=r["motor_vehicles"],
+                    population=r["population"],
+                )
                 for r in conn.execute(
                     select(
                         area_statistics.c.year,
@@ -173,11 +208,15 @@ class ReadModel:
                     .order_by(area_statistics.c.year)
                 ).mappings()
             ]
-            out.pop("as_of")
-        out["piles"] = asdict(self.pile_count(area_code=code))
-        out["stations"] = self.station_count(area_code=code)
-        out["status"] = self.status_summary(area_code=code)
-        return out
+        return AreaDetailRow(
+            **_area(row),
+            ancestors=ancestor_rows,
+            children=int(children),
+            statistics=statistics,
+            piles=piles_row(self.pile_count(area_code=code)),
+            stations=self.station_count(area_code=code),
+            status=self.status_summary(area_code=code),
+        )
 
     # --- counting -------------------------------------------------------------------------
 
@@ -227,7 +266,7 @@ class ReadModel:
         area_code: str | None = None,
         operator_id: str | None = None,
         station_id: str | None = None,
-    ) -> dict[str, int]:
+    ) -> StatusCounts:
         """Connectors in service by effective status (every status present, zeros included)."""
         with self._engine.connect() as conn:
             stmt = (
@@ -257,19 +296,21 @@ class ReadModel:
 
     # --- registry -------------------------------------------------------------------------
 
-    def operators(self, limit: int = 100, offset: int = 0) -> tuple[list[Row], int]:
+    def operators(self, limit: int = 100, offset: int = 0) -> tuple[list[OperatorRow], int]:
         stmt = select(operators).order_by(operators.c.operator_id)
-        return self._page(stmt, limit, offset)
+        rows, total = self._page_rows(stmt, limit, offset)
+        return [_operator(r) for r in rows], total
 
-    def operator(self, operator_id: str) -> Row | None:
-        rows = self._all(select(operators).where(operators.c.operator_id == operator_id))
+    def operator(self, operator_id: str) -> OperatorDetailRow | None:
+        rows = self._rows(select(operators).where(operators.c.operator_id == operator_id))
         if not rows:
             return None
-        out = rows[0]
-        out["piles"] = asdict(self.pile_count(operator_id=operator_id))
-        out["stations"] = self.station_count(operator_id=operator_id)
-        out["status"] = self.status_summary(operator_id=operator_id)
-        return out
+        return OperatorDetailRow(
+            **_operator(rows[0]),
+            piles=piles_row(self.pile_count(operator_id=operator_id)),
+            stations=self.station_count(operator_id=operator_id),
+            status=self.status_summary(operator_id=operator_id),
+        )
 
     _STATION_COLUMNS = (
         stations.c.station_id,
@@ -304,7 +345,7 @@ class ReadModel:
         limit: int = 100,
         offset: int = 0,
         viewer: Principal | None = None,
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[StationRow], int]:
         with self._engine.connect() as conn:
             stmt = select(*self._STATION_COLUMNS).order_by(stations.c.station_id)
             visible = self.scope(conn, viewer, stations)
@@ -320,14 +361,14 @@ class ReadModel:
                 stmt = stmt.where(stations.c.category == category)
             if access:
                 stmt = stmt.where(stations.c.access == access)
-        rows, total = self._page(stmt, limit, offset)
-        self._attach_station_summaries(rows)
-        return rows, total
+        rows, total = self._page_rows(stmt, limit, offset)
+        return self._with_summaries(rows), total
 
-    def _attach_station_summaries(self, rows: list[Row]) -> None:
+    def _with_summaries(self, rows: list[RowMapping]) -> list[StationRow]:
+        """Station rows with the piles and live status of their connectors in service."""
         ids = [r["station_id"] for r in rows]
         if not ids:
-            return
+            return []
         stmt = (
             select(
                 connectors.c.station_id,
@@ -339,39 +380,35 @@ class ReadModel:
             .select_from(self._connector_join())
             .where(connectors.c.station_id.in_(ids), connectors.c.retired_at.is_(None))
         )
-        by_station: dict[str, list[Any]] = {i: [] for i in ids}
-        for r in self._all(stmt):
+        by_station: dict[str, list[RowMapping]] = {i: [] for i in ids}
+        for r in self._rows(stmt):
             by_station[r["station_id"]].append(r)
+        out = []
         for row in rows:
             items = by_station[row["station_id"]]
-            row["piles"] = asdict(
-                count_piles(
-                    (i["max_power_w"], PowerType(i["power_type"]), Access(i["access"]))
-                    for i in items
-                )
+            piles = count_piles(
+                (i["max_power_w"], PowerType(i["power_type"]), Access(i["access"])) for i in items
             )
             status = {s.value: 0 for s in ConnectorStatus}
             for i in items:
                 status[i["status"]] += 1
-            row["status"] = status
+            out.append(_station(row, piles_row(piles), status))
+        return out
 
-    def station(self, station_id: str, viewer: Principal | None = None) -> Row | None:
+    def station(self, station_id: str, viewer: Principal | None = None) -> StationDetailRow | None:
         stmt = select(*self._STATION_COLUMNS).where(stations.c.station_id == station_id)
         with self._engine.connect() as conn:
             visible = self.scope(conn, viewer, stations)
         if visible is not None:
             stmt = stmt.where(visible)
-        rows = self._all(stmt)
+        rows = self._rows(stmt)
         if not rows:
             return None
-        out = rows[0]
-        self._attach_station_summaries([out])
-        charger_rows = self._all(
+        [summary] = self._with_summaries(rows)
+        charger_rows = self._rows(
             self._chargers_stmt(None).where(chargers.c.station_id == station_id)
         )
-        self._attach_connectors(charger_rows)
-        out["chargers"] = charger_rows
-        return out
+        return StationDetailRow(**summary, chargers=self._with_connectors(charger_rows))
 
     def chargers(
         self,
@@ -382,7 +419,7 @@ class ReadModel:
         limit: int = 100,
         offset: int = 0,
         viewer: Principal | None = None,
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[ChargerRow], int]:
         stmt = self._chargers_stmt(viewer)
         if station_id:
             stmt = stmt.where(chargers.c.station_id == station_id)
@@ -392,9 +429,8 @@ class ReadModel:
             stmt = stmt.where(chargers.c.online == online)
         if not include_retired:
             stmt = stmt.where(chargers.c.retired_at.is_(None))
-        rows, total = self._page(stmt, limit, offset)
-        self._attach_connectors(rows)
-        return rows, total
+        rows, total = self._page_rows(stmt, limit, offset)
+        return self._with_connectors(rows), total
 
     def _chargers_stmt(self, viewer: Principal | None) -> Select[Any]:
         stmt = select(chargers).order_by(chargers.c.charger_id)
@@ -406,27 +442,23 @@ class ReadModel:
             )
         return stmt
 
-    def _attach_connectors(self, charger_rows: list[Row]) -> None:
-        """Each charger's connectors (retired ones too), fetched in one query."""
-        for row in charger_rows:
-            row.pop("as_of")
+    def _with_connectors(self, charger_rows: list[RowMapping]) -> list[ChargerRow]:
+        """Each charger with its connectors (retired ones too), fetched in one query."""
         if not charger_rows:
-            return
-        by_charger: dict[str, list[Row]] = {r["charger_id"]: [] for r in charger_rows}
+            return []
+        by_charger: dict[str, list[ConnectorRow]] = {r["charger_id"]: [] for r in charger_rows}
         stmt = self._connectors_stmt(charger_ids=list(by_charger), include_retired=True)
-        for c in self._all(stmt):
-            by_charger[c["charger_id"]].append(c)
-        for row in charger_rows:
-            row["connectors"] = by_charger[row["charger_id"]]
+        for c in self._rows(stmt):
+            by_charger[c["charger_id"]].append(_connector(c))
+        return [_charger(row, by_charger[row["charger_id"]]) for row in charger_rows]
 
-    def charger(self, charger_id: str, viewer: Principal | None = None) -> Row | None:
-        rows = self._all(self._chargers_stmt(viewer).where(chargers.c.charger_id == charger_id))
+    def charger(self, charger_id: str, viewer: Principal | None = None) -> ChargerRow | None:
+        rows = self._rows(self._chargers_stmt(viewer).where(chargers.c.charger_id == charger_id))
         if not rows:
             return None
-        self._attach_connectors(rows)
-        return rows[0]
+        return self._with_connectors(rows)[0]
 
-    def charger_inventory(self, charger_id: str) -> list[Row]:
+    def charger_inventory(self, charger_id: str) -> list[InventoryItemRow]:
         inv = charger_inventory
         stmt = (
             select(inv)
@@ -440,16 +472,20 @@ class ReadModel:
                 inv.c.variable_instance,
             )
         )
-        rows = self._all(stmt)
-        for row in rows:
-            del row["charger_id"]
-            row["reported_at"] = row.pop("as_of")
-            for name in ("evse_no", "connector_no"):
-                if row[name] < 0:
-                    row[name] = None
-            for name in ("component_instance", "variable_instance"):
-                row[name] = row[name] or None
-        return rows
+        # The key stores "none" as -1 and "" (primary key columns cannot be NULL).
+        return [
+            InventoryItemRow(
+                component=r["component"],
+                component_instance=r["component_instance"] or None,
+                evse_no=None if r["evse_no"] < 0 else r["evse_no"],
+                connector_no=None if r["connector_no"] < 0 else r["connector_no"],
+                variable=r["variable"],
+                variable_instance=r["variable_instance"] or None,
+                value=r["value"],
+                reported_at=r["as_of"],
+            )
+            for r in self._rows(stmt)
+        ]
 
     def connectors(
         self,
@@ -462,19 +498,20 @@ class ReadModel:
         limit: int = 100,
         offset: int = 0,
         viewer: Principal | None = None,
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[ConnectorRow], int]:
         stmt = self._connectors_stmt(
             station_id, area_code, operator_id, status, charger_ids, include_retired, viewer
         )
-        return self._page(stmt, limit, offset)
+        rows, total = self._page_rows(stmt, limit, offset)
+        return [_connector(r) for r in rows], total
 
-    def connector(self, connector_id: str) -> Row | None:
-        rows = self._all(
+    def connector(self, connector_id: str) -> ConnectorRow | None:
+        rows = self._rows(
             self._connectors_stmt(include_retired=True).where(
                 connectors.c.connector_id == connector_id
             )
         )
-        return rows[0] if rows else None
+        return _connector(rows[0]) if rows else None
 
     def _connectors_stmt(
         self,
@@ -500,6 +537,8 @@ class ReadModel:
                     connectors.c.standard,
                     connectors.c.power_type,
                     connectors.c.max_power_w,
+                    connectors.c.max_voltage_v,
+                    connectors.c.max_current_a,
                     connectors.c.is_pile,
                     connectors.c.retired_at,
                     EFFECTIVE_STATUS.label("status"),
@@ -541,7 +580,7 @@ class ReadModel:
         limit: int = 100,
         offset: int = 0,
         viewer: Principal | None = None,
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[SwapStationRow], int]:
         with self._engine.connect() as conn:
             stmt = (
                 select(swap_stations)
@@ -555,11 +594,8 @@ class ReadModel:
                 stmt = stmt.where(self.area_column(conn, area_code, swap_stations))
             if operator_id:
                 stmt = stmt.where(swap_stations.c.operator_id == operator_id)
-        rows, total = self._page(stmt, limit, offset)
-        for row in rows:
-            row["vehicle_types"] = row["vehicle_types"].split(",")
-            row.pop("as_of")
-        return rows, total
+        rows, total = self._page_rows(stmt, limit, offset)
+        return [_swap_station(r) for r in rows], total
 
     def sessions(
         self,
@@ -569,7 +605,7 @@ class ReadModel:
         limit: int = 100,
         offset: int = 0,
         viewer: Principal | None = None,
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[SessionRow], int]:
         stmt = select(sessions).order_by(sessions.c.started_at.desc(), sessions.c.session_id)
         with self._engine.connect() as conn:
             visible = self.scope(conn, viewer, stations, public_too=False)
@@ -583,27 +619,23 @@ class ReadModel:
             stmt = stmt.where(sessions.c.connector_id == connector_id)
         if state:
             stmt = stmt.where(sessions.c.state == state)
-        rows, total = self._page(stmt, limit, offset)
-        for row in rows:
-            row["flags"] = [f for f in row["flags"].split(",") if f]
-            row.pop("as_of")
-            row.pop("token_hash")
-        return rows, total
+        rows, total = self._page_rows(stmt, limit, offset)
+        return [_session(r) for r in rows], total
 
-    def targets(self, area_code: str | None = None, on: date | None = None) -> list[Row]:
+    def targets(self, area_code: str | None = None, on: date | None = None) -> list[TargetRow]:
         stmt = select(targets).order_by(targets.c.area_code, targets.c.metric, targets.c.year)
         if area_code:
             stmt = stmt.where(targets.c.area_code == area_code)
-        rows = self._all(stmt)
+        rows = [_target(r) for r in self._rows(stmt)]
         if on is None:
             return rows
-        history: dict[str, list[tuple[date, Any]]] = {}
+        history: dict[str, list[tuple[date, Decimal]]] = {}
         revisions = select(target_revisions).order_by(target_revisions.c.revised_at)
         if area_code:
             revisions = revisions.where(
                 target_revisions.c.target_id.in_([r["target_id"] for r in rows])
             )
-        for rev in self._all(revisions):
+        for rev in self._rows(revisions):
             day = effective_day(rev["valid_from"], rev["revised_at"])
             history.setdefault(rev["target_id"], []).append((day, rev["value"]))
         out = []
@@ -611,7 +643,8 @@ class ReadModel:
             known = history.get(row["target_id"])
             value = in_force(known, on) if known else row["value"]
             if value is not None:
-                out.append({**row, "value": value})
+                row["value"] = value
+                out.append(row)
         return out
 
     # --- the log --------------------------------------------------------------------------
@@ -623,7 +656,7 @@ class ReadModel:
         adapter: str | None = None,
         limit: int = 100,
         operator_id: str | None = None,
-    ) -> list[Row]:
+    ) -> list[EventRow]:
         stmt = (
             select(events.c.seq, events.c.type, events.c.version, events.c.payload)
             .where(events.c.seq > after_seq)
@@ -637,7 +670,7 @@ class ReadModel:
         if operator_id:
             stmt = stmt.where(events.c.operator_id == operator_id)
         out = []
-        for row in self._all(stmt):
+        for row in self._rows(stmt):
             event = codec.decode(row["type"], row["version"], row["payload"])
             out.append({"seq": row["seq"], **codec.to_builtins(event)})
         return out
@@ -648,13 +681,16 @@ class ReadModel:
 
     def rejected(
         self, limit: int = 100, offset: int = 0, operator_id: str | None = None
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[RejectedRow], int]:
         stmt = select(rejected_events).order_by(rejected_events.c.id.desc())
         if operator_id:
             stmt = stmt.where(rejected_events.c.operator_id == operator_id)
-        return self._page(stmt, limit, offset)
+        rows, total = self._page_rows(stmt, limit, offset)
+        return [_rejected(r) for r in rows], total
 
-    def _counts_in(self, conn: Connection, n: Any, area_code: str | None, on: date | None) -> Row:
+    def _counts_in(
+        self, conn: Connection, n: Any, area_code: str | None, on: date | None
+    ) -> CountsRow:
         def standing(table: Any, commissioned: Any = None) -> list[ColumnElement[bool]]:
             if on is None:
                 return [table.c.retired_at.is_(None)]
@@ -668,7 +704,7 @@ class ReadModel:
             return [self.area_column(conn, area_code, table)] if area_code else []
 
         site = [*standing(stations, stations.c.commissioned_on), *inside(stations)]
-        out = {
+        out: CountsRow = {
             "stations": n(stations, *site),
             "chargers": n(
                 chargers.join(stations, stations.c.station_id == chargers.c.station_id),
@@ -696,7 +732,7 @@ class ReadModel:
             )
         return out
 
-    def counts(self, area_code: str | None = None, on: date | None = None) -> Row:
+    def counts(self, area_code: str | None = None, on: date | None = None) -> CountsRow:
         """Sizes of the main tables (health and the demo banner). With an area or a day:
         only what stood in that area at the end of that day (stations, chargers, connectors,
         swap stations; sessions under way only for today) — the log's and the registry's
@@ -721,3 +757,194 @@ class ReadModel:
                 "swap_stations": n(swap_stations, swap_stations.c.retired_at.is_(None)),
                 "sessions_active": n(sessions, sessions.c.state == "active"),
             }
+
+
+# --- rows ---------------------------------------------------------------------------------
+# Each row type of app/queries.py built field by field from what the database returned: a
+# column renamed or dropped fails here, on the first read, by name.
+
+
+def _area(r: RowMapping) -> AreaRow:
+    return AreaRow(
+        code=r["code"],
+        level=r["level"],
+        parent_code=r["parent_code"],
+        name_zh=r["name_zh"],
+        name_en=r["name_en"],
+        lat=r["lat"],
+        lon=r["lon"],
+    )
+
+
+def _operator(r: RowMapping) -> OperatorRow:
+    return OperatorRow(
+        operator_id=r["operator_id"],
+        name=r["name"],
+        name_en=r["name_en"],
+        uscc=r["uscc"],
+        service_phone=r["service_phone"],
+        licence_valid_until=r["licence_valid_until"],
+        insurance_valid_until=r["insurance_valid_until"],
+        registered_at=r["registered_at"],
+        as_of=r["as_of"],
+    )
+
+
+def _station(r: RowMapping, piles: PilesRow, status: StatusCounts) -> StationRow:
+    return StationRow(
+        station_id=r["station_id"],
+        operator_id=r["operator_id"],
+        name=r["name"],
+        name_en=r["name_en"],
+        address=r["address"],
+        lat=r["lat"],
+        lon=r["lon"],
+        area_code=r["area_code"],
+        area_placed=r["area_placed"],
+        county_code=r["county_code"],
+        category=r["category"],
+        scenic_grade=r["scenic_grade"],
+        access=r["access"],
+        parking_spaces=r["parking_spaces"],
+        charging_spaces=r["charging_spaces"],
+        opening_hours=r["opening_hours"],
+        commissioned_on=r["commissioned_on"],
+        source_adapter=r["source_adapter"],
+        registered_at=r["registered_at"],
+        retired_at=r["retired_at"],
+        piles=piles,
+        status=status,
+    )
+
+
+def _charger(r: RowMapping, connector_rows: list[ConnectorRow]) -> ChargerRow:
+    return ChargerRow(
+        charger_id=r["charger_id"],
+        station_id=r["station_id"],
+        operator_id=r["operator_id"],
+        vendor=r["vendor"],
+        model=r["model"],
+        serial_number=r["serial_number"],
+        firmware=r["firmware"],
+        protocol=r["protocol"],
+        online=r["online"],
+        presence_since=r["presence_since"],
+        presence_at=r["presence_at"],
+        registered_at=r["registered_at"],
+        retired_at=r["retired_at"],
+        commissioned_at=r["commissioned_at"],
+        connectors=connector_rows,
+    )
+
+
+def _connector(r: RowMapping) -> ConnectorRow:
+    return ConnectorRow(
+        connector_id=r["connector_id"],
+        charger_id=r["charger_id"],
+        station_id=r["station_id"],
+        operator_id=r["operator_id"],
+        evse_no=r["evse_no"],
+        evse_uid=r["evse_uid"],
+        connector_no=r["connector_no"],
+        standard=r["standard"],
+        power_type=r["power_type"],
+        max_power_w=r["max_power_w"],
+        max_voltage_v=r["max_voltage_v"],
+        max_current_a=r["max_current_a"],
+        is_pile=r["is_pile"],
+        retired_at=r["retired_at"],
+        status=r["status"],
+        reported_status=r["reported_status"],
+        stopped=r["stopped"],
+        status_since=r["status_since"],
+        error_code=r["error_code"],
+        session_id=r["session_id"],
+        power_w=r["power_w"],
+        energy_register_wh=r["energy_register_wh"],
+        soc_percent=r["soc_percent"],
+        temperature_c=r["temperature_c"],
+        meter_at=r["meter_at"],
+        charger_online=r["charger_online"],
+    )
+
+
+def _swap_station(r: RowMapping) -> SwapStationRow:
+    return SwapStationRow(
+        swap_station_id=r["swap_station_id"],
+        operator_id=r["operator_id"],
+        name=r["name"],
+        address=r["address"],
+        lat=r["lat"],
+        lon=r["lon"],
+        area_code=r["area_code"],
+        area_placed=r["area_placed"],
+        province_code=r["province_code"],
+        city_code=r["city_code"],
+        county_code=r["county_code"],
+        township_code=r["township_code"],
+        village_code=r["village_code"],
+        vehicle_types=r["vehicle_types"].split(","),
+        bays=r["bays"],
+        battery_slots=r["battery_slots"],
+        access=r["access"],
+        opening_hours=r["opening_hours"],
+        commissioned_on=r["commissioned_on"],
+        max_power_w=r["max_power_w"],
+        status=r["status"],
+        status_since=r["status_since"],
+        status_at=r["status_at"],
+        batteries_ready=r["batteries_ready"],
+        source_adapter=r["source_adapter"],
+        registered_at=r["registered_at"],
+        retired_at=r["retired_at"],
+    )
+
+
+def _session(r: RowMapping) -> SessionRow:
+    return SessionRow(
+        session_id=r["session_id"],
+        connector_id=r["connector_id"],
+        charger_id=r["charger_id"],
+        station_id=r["station_id"],
+        operator_id=r["operator_id"],
+        state=r["state"],
+        started_at=r["started_at"],
+        ended_at=r["ended_at"],
+        meter_start_wh=r["meter_start_wh"],
+        meter_stop_wh=r["meter_stop_wh"],
+        energy_wh=r["energy_wh"],
+        peak_power_w=r["peak_power_w"],
+        stop_reason=r["stop_reason"],
+        cost_amount=r["cost_amount"],
+        currency=r["currency"],
+        flags=[f for f in r["flags"].split(",") if f],
+        source_adapter=r["source_adapter"],
+    )
+
+
+def _target(r: RowMapping) -> TargetRow:
+    return TargetRow(
+        target_id=r["target_id"],
+        area_code=r["area_code"],
+        metric=r["metric"],
+        year=r["year"],
+        month=r["month"],
+        value=r["value"],
+        definition=r["definition"],
+        source_ref=r["source_ref"],
+        valid_from=r["valid_from"],
+        as_of=r["as_of"],
+    )
+
+
+def _rejected(r: RowMapping) -> RejectedRow:
+    return RejectedRow(
+        id=r["id"],
+        event_id=r["event_id"],
+        type=r["type"],
+        adapter=r["adapter"],
+        operator_id=r["operator_id"],
+        received_at=r["received_at"],
+        reason=r["reason"],
+        payload=r["payload"],
+    )

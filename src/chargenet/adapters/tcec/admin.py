@@ -5,6 +5,7 @@ docs/access.md). Money is given as decimal strings."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
@@ -33,7 +34,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _found(row: dict[str, Any] | None, what: str) -> Any:
+def _found(row: Mapping[str, object] | None, what: str) -> Any:
     if row is None:
         raise HTTPException(status_code=404, detail=f"unknown {what}")
     return _plain(row)

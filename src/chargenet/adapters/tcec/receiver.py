@@ -26,7 +26,7 @@ from chargenet.adapters.tcec.partners import Partner, PartnerDirectory
 from chargenet.adapters.tcec.security import ReplayGuard, Tokens
 from chargenet.app.compliance import InterfaceRecorder
 from chargenet.app.interconnect import SettlementQueries
-from chargenet.app.queries import StateQueries
+from chargenet.app.queries import StateQueries, StationDetailRow
 from chargenet.core.billing import (
     DifferenceKind,
     OrderTotals,
@@ -219,7 +219,7 @@ class InboundService:
         """None: an upstream platform, which sees every station."""
         return None if partner.partner_id in self._upstream else partner.operator_id
 
-    def _station_rows(self, partner: Partner, station_ids: list[str]) -> list[dict[str, Any]]:
+    def _station_rows(self, partner: Partner, station_ids: list[str]) -> list[StationDetailRow]:
         assert self._queries is not None
         operator = self._operator_of(partner)
         rows = []

@@ -19,7 +19,7 @@ from typing import Any
 from chargenet.adapters.tcec import codes, model
 from chargenet.adapters.tcec.inbound import BadParameters, format_time, parse_time
 from chargenet.adapters.tcec.status import to_tcec
-from chargenet.app.queries import StateQueries
+from chargenet.app.queries import ChargerRow, ConnectorRow, StateQueries, StationRow
 from chargenet.core.registry.model import Access, ConnectorStandard, SiteCategory
 from chargenet.core.status import ConnectorStatus
 from chargenet.kit.geo import wgs84_to_gcj02
@@ -38,22 +38,22 @@ def _county(area_code: str | None) -> str:
     return code if len(code) == 6 and code.isdigit() else "000000"
 
 
-def connector_info(row: dict[str, Any]) -> dict[str, Any]:
+def connector_info(row: ConnectorRow) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ConnectorID": row["connector_id"],
         "ConnectorType": codes.connector_type_of(ConnectorStandard(row["standard"])),
-        "Power": _kw(row.get("max_power_w")),
+        "Power": _kw(row["max_power_w"]),
         "NationalStandard": 2,
     }
-    if row.get("max_voltage_v"):
-        out["VoltageUpperLimits"] = int(row["max_voltage_v"])
-    if row.get("max_current_a"):
-        out["Current"] = int(row["max_current_a"])
+    if row["max_voltage_v"]:
+        out["VoltageUpperLimits"] = row["max_voltage_v"]
+    if row["max_current_a"]:
+        out["Current"] = row["max_current_a"]
     return out
 
 
-def equipment_info(charger: dict[str, Any], connectors: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    kinds = {c.get("power_type") for c in connectors}
+def equipment_info(charger: ChargerRow, connectors: Sequence[ConnectorRow]) -> dict[str, Any]:
+    kinds = {c["power_type"] for c in connectors}
     kind = (
         codes.EquipmentType.AC_DC
         if kinds >= {"AC", "DC"}
@@ -64,23 +64,23 @@ def equipment_info(charger: dict[str, Any], connectors: Sequence[dict[str, Any]]
     out: dict[str, Any] = {
         "EquipmentID": charger["charger_id"],
         "EquipmentType": int(kind),
-        "Power": sum((_kw(c.get("max_power_w")) for c in connectors), Decimal(0)),
+        "Power": sum((_kw(c["max_power_w"]) for c in connectors), Decimal(0)),
         "ConnectorInfos": [connector_info(c) for c in connectors],
     }
-    if charger.get("vendor"):
+    if charger["vendor"]:
         out["ManufacturerName"] = charger["vendor"]
-    if charger.get("model"):
+    if charger["model"]:
         out["EquipmentModel"] = charger["model"]
     return out
 
 
 def station_info(
-    station: dict[str, Any],
-    chargers: Sequence[dict[str, Any]],
-    connectors: Sequence[dict[str, Any]],
+    station: StationRow,
+    chargers: Sequence[ChargerRow],
+    connectors: Sequence[ConnectorRow],
 ) -> dict[str, Any]:
-    lat, lon = wgs84_to_gcj02(float(station["lat"]), float(station["lon"]))
-    by_charger: dict[str, list[dict[str, Any]]] = {}
+    lat, lon = wgs84_to_gcj02(station["lat"], station["lon"])
+    by_charger: dict[str, list[ConnectorRow]] = {}
     for c in connectors:
         by_charger.setdefault(c["charger_id"], []).append(c)
     access = Access(station["access"])
@@ -90,17 +90,17 @@ def station_info(
         "EquipmentOwnerID": station["operator_id"],
         "StationName": station["name"],
         "CountryCode": "CN",
-        "AreaCode": _county(station.get("area_code")),
-        "Address": station.get("address") or "",
+        "AreaCode": _county(station["area_code"]),
+        "Address": station["address"] or "",
         "StationType": codes.ACCESS_STATION_TYPE.get(access, 255),
         "StationStatus": int(
-            codes.StationStatus.CLOSED if station.get("retired_at") else codes.StationStatus.IN_USE
+            codes.StationStatus.CLOSED if station["retired_at"] else codes.StationStatus.IN_USE
         ),
-        "ParkNums": int(station.get("charging_spaces") or 0),
+        "ParkNums": station["charging_spaces"] or 0,
         "StationLng": round(Decimal(lon), 6),
         "StationLat": round(Decimal(lat), 6),
         "Construction": codes.construction_of(SiteCategory(station["category"])),
-        "BusineHours": station.get("opening_hours") or "00:00-24:00",
+        "BusineHours": station["opening_hours"] or "00:00-24:00",
         "EquipmentInfos": [
             equipment_info(ch, by_charger.get(ch["charger_id"], [])) for ch in chargers
         ],
@@ -108,9 +108,7 @@ def station_info(
     return out
 
 
-def station_infos(
-    queries: StateQueries, stations: Sequence[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def station_infos(queries: StateQueries, stations: Sequence[StationRow]) -> list[dict[str, Any]]:
     """StationInfos of station rows, with their chargers and connectors (reads the store)."""
     out = []
     for station in stations:
@@ -121,8 +119,8 @@ def station_infos(
     return out
 
 
-def connector_status(row: dict[str, Any]) -> dict[str, Any]:
-    status = row.get("status")
+def connector_status(row: ConnectorRow) -> dict[str, Any]:
+    status = row["status"]
     return {
         "ConnectorID": row["connector_id"],
         "Status": to_tcec(ConnectorStatus(status)) if status else 0,

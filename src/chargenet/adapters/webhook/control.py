@@ -33,7 +33,7 @@ from chargenet.adapters.webhook import signing
 from chargenet.app.channels import ChannelRecord, ChannelStore
 from chargenet.app.orders import Order, OrderResult
 from chargenet.app.outbox import DeliveryRecord, NewDelivery, Sent
-from chargenet.app.queries import StateQueries
+from chargenet.app.queries import ChargerRow, StateQueries
 from chargenet.core.supervision import OrderKind, OrderOutcome
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import stable_id
@@ -76,7 +76,7 @@ class WebhookControl:
         self._clock = clock
         self._public_url = (public_url or "").rstrip("/")
 
-    def _channel(self, charger_id: str) -> tuple[dict[str, Any] | None, ChannelRecord | None]:
+    def _channel(self, charger_id: str) -> tuple[ChargerRow | None, ChannelRecord | None]:
         charger = self._queries.charger(charger_id)
         if charger is None:
             return None, None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -82,7 +82,7 @@ def _run(platform: Platform, work: Callable[[], Awaitable[T]]) -> T:
 
 
 def _show(
-    rows: Sequence[dict[str, Any]], out: Path | None, title: str, columns: Sequence[str] = ()
+    rows: Sequence[Mapping[str, Any]], out: Path | None, title: str, columns: Sequence[str] = ()
 ) -> None:
     if out is not None:
         fmt = out.suffix.lstrip(".").lower()
@@ -342,9 +342,9 @@ def case(case_id: Annotated[str, typer.Argument()], db: Db = None) -> None:
     if row is None:
         err.print(f"[red]unknown case {case_id}[/red]")
         raise typer.Exit(1)
-    steps = row.pop("steps")
-    console.print_json(json.dumps(row, default=str, ensure_ascii=False))
-    _show(steps, None, "history", ("at", "step", "detail"))
+    case = {k: v for k, v in row.items() if k != "steps"}
+    console.print_json(json.dumps(case, default=str, ensure_ascii=False))
+    _show(row["steps"], None, "history", ("at", "step", "detail"))
 
 
 @app.command()
