@@ -39,6 +39,7 @@ POSTGRES = _postgres_available()
 _UNIT_FOLDERS = {"core", "kit", "analytics"}
 _STORAGE_FIXTURES = {
     "platform",
+    "module_platform",
     "any_platform",
     "sqlite_url",
     "postgres_url",
@@ -201,6 +202,15 @@ def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platfor
         p = _platform(url)
         yield p
         p.close()
+
+
+@pytest.fixture(scope="module")
+def module_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """One platform (SQLite) for all the tests of a module that only read what its fixtures
+    stored: a module whose tests change what is stored uses `platform`."""
+    p = _platform(migrated.sqlite_url(tmp_path_factory.mktemp("platform") / "chargenet.db"))
+    yield p
+    p.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
