@@ -4,6 +4,7 @@ what the calendar arithmetic can do. And the API docs load nothing from the inte
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,27 +30,51 @@ ADMIN = {"Authorization": "Bearer secret"}
 PAST_INT64 = str(INT64_MAX + 1)
 
 
-@pytest.fixture
-def everything(tmp_path: Path) -> Iterator[Platform]:
+def _everything(folder: Path) -> Platform:
     """A platform with every protocol's routes (T/CEC keys sealed with a test key)."""
     p = bootstrap(
         Settings(
-            database_url=migrated.sqlite_url(tmp_path / "chargenet.db"),
+            database_url=migrated.sqlite_url(folder / "chargenet.db"),
             sqlite_synchronous="OFF",
             tcec_master_key=Fernet.generate_key().decode(),
             open_data_per_minute=10_000,
         )
     )
     p.ingestor.ingest(small_world())
+    return p
+
+
+@contextlib.contextmanager
+def _client(platform: Platform) -> Iterator[TestClient]:
+    app = create_app(platform, api_tokens=["secret"], **protocol_parts(platform))
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def everything(tmp_path: Path) -> Iterator[Platform]:
+    p = _everything(tmp_path)
     yield p
     p.close()
 
 
 @pytest.fixture
 def client(everything: Platform) -> Iterator[TestClient]:
-    app = create_app(everything, api_tokens=["secret"], **protocol_parts(everything))
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    """A platform and app of the test's own, for a test that changes what is stored."""
+    with _client(everything) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One app for the module's tests that only send requests the platform refuses or
+    reads: building one per test was most of their time."""
+    p = _everything(tmp_path_factory.mktemp("reader"))
+    try:
+        with _client(p) as test_client:
+            yield test_client
+    finally:
+        p.close()
 
 
 def _integer_parameters(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -62,8 +87,8 @@ def _integer_parameters(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[s
                         yield f"{method.upper()} {path}", parameter["name"], option
 
 
-def test_every_integer_parameter_is_bounded_to_what_the_store_holds(client: TestClient) -> None:
-    spec = client.get("/openapi.json").json()
+def test_every_integer_parameter_is_bounded_to_what_the_store_holds(reader: TestClient) -> None:
+    spec = reader.get("/openapi.json").json()
     found = list(_integer_parameters(spec))
     assert len(found) > 20  # offsets, limits, years … of every router
     unbounded = [
@@ -90,10 +115,10 @@ def test_every_integer_parameter_is_bounded_to_what_the_store_holds(client: Test
     ],
 )
 def test_numbers_past_the_store_are_422_naming_the_parameter(
-    client: TestClient, path: str, name: str, value: str, headers: dict[str, str]
+    reader: TestClient, path: str, name: str, value: str, headers: dict[str, str]
 ) -> None:
     required = {"area": "140900", "year": "2025"} if path.endswith("/siting") else {}
-    response = client.get(path, params={**required, name: value}, headers=headers)
+    response = reader.get(path, params={**required, name: value}, headers=headers)
     assert response.status_code == 422, response.text
     assert {tuple(p["loc"]) for p in response.json()["detail"]} == {("query", name)}
 
@@ -176,24 +201,24 @@ def test_json_bodies_too_deep_or_too_large_are_refused_before_parsing(
     assert ok.status_code == 401
 
 
-def test_supervision_periods_outside_the_report_years_are_422(client: TestClient) -> None:
+def test_supervision_periods_outside_the_report_years_are_422(reader: TestClient) -> None:
     for end in ("0001-01-01T00:00:00", "9999-12-31T23:59:59-05:00"):
-        response = client.get("/api/v1/supervision/uptime", params={"end": end}, headers=ADMIN)
+        response = reader.get("/api/v1/supervision/uptime", params={"end": end}, headers=ADMIN)
         assert response.status_code == 422, response.text
         assert "outside the years 2000 to 2100" in response.json()["detail"]
 
 
-def test_a_progress_month_outside_the_plan_years_is_422(client: TestClient) -> None:
+def test_a_progress_month_outside_the_plan_years_is_422(reader: TestClient) -> None:
     for month in ("0000-12", "9999-01"):
-        response = client.get(
+        response = reader.get(
             "/api/v1/planning/progress", params={"area": "140900", "month": month}, headers=ADMIN
         )
         assert response.status_code == 422, response.text
         assert response.json()["detail"] == "month must be YYYY-MM, 1990-01 to 2100-12"
 
 
-def test_open_data_dates_before_the_first_utc_day_are_400(client: TestClient) -> None:
-    response = client.get(
+def test_open_data_dates_before_the_first_utc_day_are_400(reader: TestClient) -> None:
+    response = reader.get(
         "/open-data/v1/sites", params={"updated_since": "0001-01-01T00:00:00+05:00"}
     )
     assert response.status_code == 400
@@ -203,15 +228,15 @@ def test_open_data_dates_before_the_first_utc_day_are_400(client: TestClient) ->
 @pytest.mark.skipif(
     not assets_present(DOCS_FILES), reason="Swagger UI not installed (./dev setup copies it)"
 )
-def test_the_api_docs_load_nothing_from_another_host(client: TestClient) -> None:
-    page = client.get("/docs")
+def test_the_api_docs_load_nothing_from_another_host(reader: TestClient) -> None:
+    page = reader.get("/docs")
     assert page.status_code == 200
     references = re.findall(r'(?:src|href)="([^"]*)"', page.text)
     assert references, "the page loads its scripts and styles"
     for reference in references:
         assert reference.startswith("/") and not reference.startswith("//"), reference
-        assert client.get(reference).status_code == 200, reference
-    script = client.get("/static/docs.js").text
+        assert reader.get(reference).status_code == 200, reference
+    script = reader.get("/static/docs.js").text
     assert "SwaggerUIBundle" in script and not re.search(r"https?://", script)
-    assert client.get("/openapi.json").status_code == 200
-    assert client.get("/redoc").status_code == 404  # FastAPI's CDN pages are off
+    assert reader.get("/openapi.json").status_code == 200
+    assert reader.get("/redoc").status_code == 404  # FastAPI's CDN pages are off

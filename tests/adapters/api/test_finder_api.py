@@ -18,8 +18,10 @@ from chargenet.kit.geo import wgs84_to_gcj02
 from tests.builders import at, charger, meta, small_world, station
 
 
-@pytest.fixture
-def client(platform: Platform) -> Iterator[TestClient]:
+@pytest.fixture(scope="module")
+def client(module_platform: Platform) -> Iterator[TestClient]:
+    """One app for the module: its tests only read."""
+    platform = module_platform
     platform.ingestor.ingest(
         [
             *small_world(),

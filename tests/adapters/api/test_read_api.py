@@ -15,8 +15,10 @@ from chargenet.entrypoints.web import create_app
 from tests.builders import at, meta, small_world, station
 
 
-@pytest.fixture
-def client(platform: Platform) -> Iterator[TestClient]:
+@pytest.fixture(scope="module")
+def client(module_platform: Platform) -> Iterator[TestClient]:
+    """One app for the module: its tests only read."""
+    platform = module_platform
     platform.ingestor.ingest(
         [
             *small_world(),
