@@ -263,7 +263,8 @@ def main() -> None:
         print(f"filled {args.sessions:,} sessions in {fill_s:,.0f} s (load {_load()})")
         start = time.perf_counter()
         _check_ledger(path, args.sessions, args.operators, args.history)
-        print(f"ledger balanced, sample as computed: checked in {time.perf_counter() - start:.0f} s")
+        check_s = time.perf_counter() - start
+        print(f"ledger balanced, sample as computed: checked in {check_s:.0f} s")
         platform = bootstrap(Settings(database_url=f"sqlite:///{path}"))
         reads = platform.settlement_reads
         assert reads is not None
