@@ -197,7 +197,7 @@ def test_the_index_follows_the_bus(platform: Platform) -> None:
     asyncio.run(scenario())
 
 
-async def until(condition: Any, timeout: float = 5.0) -> None:
+async def until(condition: Any, timeout: float = 30.0) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():

@@ -236,9 +236,13 @@ def test_the_background_job_charges_a_session_as_it_ends(platform: Platform) -> 
         job = asyncio.create_task(settle_sessions(p))
         await asyncio.sleep(0.1)
         await p.pipeline.submit(session(p.token_key, "C1:11", CARD, 10_000))
-        for _ in range(200):
-            if p.settlement.reads.entry("charge:C1:11") is not None:
-                break
+        # A deadline in seconds, not a count of polls: on a loaded machine the job takes
+        # its time, and the balance below must be read once the charge is booked.
+        deadline = asyncio.get_running_loop().time() + 30
+        while (
+            p.settlement.reads.entry("charge:C1:11") is None
+            and asyncio.get_running_loop().time() < deadline
+        ):
             await asyncio.sleep(0.02)
         job.cancel()
         return (await c.get("/api/v1/driver/me", headers=me)).json()

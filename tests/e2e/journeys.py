@@ -13,10 +13,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -38,6 +38,7 @@ SCREENS: dict[str, dict[str, object]] = {
 }
 # axe-core's impact levels that fail a page (WCAG 2.x A and AA rules).
 FAILING_IMPACTS = ("serious", "critical")
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -155,12 +156,17 @@ def skip_without_browser() -> Any:
     return pytest.importorskip("playwright.sync_api")
 
 
-def finder_results_after(page: Any, submit: str, query: str) -> list[str]:
-    """Click `submit`, wait for the finder's answer whose URL holds `query` and then for the
-    list on screen to be that answer (the list it replaces stays up until the answer
-    renders); return the station ids in the order shown."""
+def finder_results_after(
+    page: Any, action: str | Callable[[], object], query: str = ""
+) -> list[str]:
+    """Do `action` (a selector to click, or a function), wait for the finder's answer whose
+    URL holds `query` and then for the list on screen to be that answer (the list it
+    replaces stays up until the answer renders); return the station ids in the order shown."""
     with page.expect_response(lambda r: "/finder/nearest" in r.url and query in r.url) as got:
-        page.click(submit)
+        if callable(action):
+            action()
+        else:
+            page.click(action)
     ids = [s["station_id"] for s in got.value.json()]
     page.wait_for_function(
         "ids => JSON.stringify([...document.querySelectorAll('.result')]"
@@ -168,3 +174,17 @@ def finder_results_after(page: Any, submit: str, query: str) -> list[str]:
         arg=ids,
     )
     return ids
+
+
+def eventually(
+    read: Callable[[], T], done: Callable[[T], bool], seconds: float = 60, every: float = 0.5
+) -> T:
+    """`read()`'s first answer of which `done` holds, or its last one after `seconds` (the
+    caller's assertion then says what is wrong). For what the live demo or a page's own
+    refresh settles a moment later: asked at once, it may still show the moment before."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(every)

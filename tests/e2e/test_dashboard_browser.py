@@ -24,7 +24,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.journeys import finder_results_after
+from tests.e2e.journeys import eventually, finder_results_after
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -206,14 +206,21 @@ def test_supervision_figures_are_the_apis(page: Any, demo: str) -> None:
     # The API answered a moment later: its 30 days have moved on by a few seconds.
     assert abs(shown["nevi_uptime"] - uptime["nevi_uptime"]) < 0.05
     assert 90 < uptime["nevi_uptime"] < 99.9  # the demo's month of history
-    zombies = page.request.get(
-        f"{demo}/api/v1/supervision/zombies", params={"area": "140900", "limit": 1}
-    )
-    assert digits(page.locator("#card-zombies .v").inner_text()) == int(
-        zombies.headers["x-total-count"]
-    )
     page.click("#list-tabs button[data-list=zombies]")
-    assert page.locator("#list tbody tr").count() == min(500, int(zombies.headers["x-total-count"]))
+
+    def zombies() -> tuple[int, int, int]:
+        """The API's count of open cases, the card's and the list's rows."""
+        total = page.request.get(
+            f"{demo}/api/v1/supervision/zombies", params={"area": "140900", "limit": 1}
+        ).headers["x-total-count"]
+        card = digits(page.locator("#card-zombies .v").inner_text())
+        return int(total), card, page.locator("#list tbody tr").count()
+
+    # The demo's sweep opens cases as it runs: one may open between the page's question and
+    # ours; the page's 15-second refresh then catches up.
+    total, card, rows = eventually(zombies, lambda z: z[1] == z[0] and z[2] == min(500, z[0]))
+    assert card == total
+    assert rows == min(500, total)
     # The page shows the scorecards it fetched, in their order; the demo runs on, so the
     # API asked a moment later may rank two close operators the other way round.
     fetched = page.evaluate("window.chargenet.state.external.scorecards")
@@ -268,18 +275,21 @@ def test_coverage_gaps_and_sites_on_the_map_are_plannings(page: Any, demo: str) 
 
 
 def click_station(page: Any, station_id: str) -> None:
-    """Zoom the map to a station's dot and click it, as a person would."""
+    """Zoom the map to a station's dot and click it, as a person would; return once the
+    panel shows that station (not merely a panel: it may show the one clicked before)."""
     point = page.evaluate(
         """(id) => { const ui = window.chargenet.ui; const ll = ui.markers[id].getLatLng();
         ui.map.setView(ll, 17, {animate: false});
         const p = ui.map.latLngToContainerPoint(ll);
-        const box = document.getElementById('dash-map').getBoundingClientRect();
-        return {x: box.left + p.x, y: box.top + p.y}; }""",
+        return {x: p.x, y: p.y}; }""",
         station_id,
     )
-    page.wait_for_timeout(300)
-    page.mouse.click(point["x"], point["y"])
-    page.wait_for_selector("#station-name")
+    # A position within the map, not on the screen: the page may scroll or shift (a panel
+    # re-rendered by the refresh above it) between the question and the click.
+    page.locator("#dash-map").click(position=point)
+    page.wait_for_selector(
+        f"#station-panel #stop-target option[value='station:{station_id}']", state="attached"
+    )
 
 
 def test_click_a_station_on_the_map(page: Any, demo: str) -> None:
@@ -307,8 +317,12 @@ def test_a_stop_order_from_the_dashboard_takes_a_station_out_of_order(page: Any,
     page.select_option("#stop-target", f"station:{station_id}")
     page.fill("#stop-reason", "充电柜冒烟，停用检查")
     page.click("#stop-issue")
+    # The order waits for the chargers' answers; the map follows the live index, and if
+    # that is late the page's next 15-second refresh shows it.
     page.wait_for_function(
-        "(id) => window.chargenet.ui.markers[id].state === 'stopped'", arg=station_id
+        "(id) => window.chargenet.ui.markers[id].state === 'stopped'",
+        arg=station_id,
+        timeout=60_000,
     )
     page.wait_for_selector("#station-panel .badge.stop")
     [stop] = [
@@ -320,11 +334,19 @@ def test_a_stop_order_from_the_dashboard_takes_a_station_out_of_order(page: Any,
     ]
     assert stop["reason"] == "充电柜冒烟，停用检查" and stop["issued_by"] == "xinzhou"
     assert stop["state"] == "in_force"  # the demo's chargers obey
-    detail = page.request.get(f"{demo}/api/v1/finder/stations/{station_id}").json()
-    assert {(c["status"], c["stopped"]) for c in detail["connectors"]} == {("unavailable", True)}
-    connectors = page.request.get(
-        f"{demo}/api/v1/connectors", params={"station": station_id}
-    ).json()
+    # The finder's live index follows the event bus a moment behind the order.
+    held = {("unavailable", True)}
+    detail = eventually(
+        lambda: page.request.get(f"{demo}/api/v1/finder/stations/{station_id}").json(),
+        lambda d: {(c["status"], c["stopped"]) for c in d["connectors"]} == held,
+    )
+    assert {(c["status"], c["stopped"]) for c in detail["connectors"]} == held
+    connectors = eventually(
+        lambda: page.request.get(
+            f"{demo}/api/v1/connectors", params={"station": station_id}
+        ).json(),
+        lambda cs: {c["status"] for c in cs} == {"unavailable"},
+    )
     assert {c["status"] for c in connectors} == {"unavailable"}
     assert digits(page.locator("#card-stop_orders .v").inner_text()) >= 1
     legend = page.locator("#legend [data-state=stopped]").inner_text()
@@ -344,11 +366,16 @@ def test_a_stop_order_from_the_dashboard_takes_a_station_out_of_order(page: Any,
     page.locator("#list").screenshot(path=str(ARTIFACTS / "dashboard-lift.png"))
     acts.locator("button[data-act=lift-go]").click()
     page.wait_for_function(
-        "(id) => window.chargenet.ui.markers[id].state !== 'stopped'", arg=station_id
+        "(id) => window.chargenet.ui.markers[id].state !== 'stopped'",
+        arg=station_id,
+        timeout=60_000,
     )
     lifted = page.request.get(f"{demo}/api/v1/supervision/stop-orders/{stop['stop_id']}").json()
     assert lifted["state"] == "lifted" and lifted["lift_reason"] == "已整改并复查"
-    detail = page.request.get(f"{demo}/api/v1/finder/stations/{station_id}").json()
+    detail = eventually(
+        lambda: page.request.get(f"{demo}/api/v1/finder/stations/{station_id}").json(),
+        lambda d: not any(c["stopped"] for c in d["connectors"]),
+    )
     assert not any(c["stopped"] for c in detail["connectors"])
 
 

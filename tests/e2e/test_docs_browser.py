@@ -51,7 +51,7 @@ def test_the_docs_render_from_the_package_alone(base_url: str) -> None:
         page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(f"{base_url}/docs")
-        page.wait_for_selector(".opblock", timeout=20_000)
+        page.wait_for_selector(".opblock", timeout=60_000)
         drawn = page.locator(".opblock-summary-path").all_inner_texts()
         browser.close()
     assert "/api/v1/areas" in drawn and "/api/v1/overview" in drawn

@@ -110,6 +110,6 @@ def test_the_dashboard_map_draws_the_configured_tiles(browser: Any, site: str) -
     page.fill("#username", "xinfu")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url("**/dashboard")
+    page.wait_for_url("**/dashboard", timeout=90_000)
     page.wait_for_selector("#dash-map .leaflet-tile-loaded")
     assert asked

@@ -6,6 +6,7 @@ curve; the flexibility forecast; Chinese and English."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,14 +51,15 @@ def page(site: str) -> Iterator[Any]:
         browser.close()
 
 
-def _until(page: Any, expression: str) -> None:
+def _until(page: Any, expression: str, seconds: float = 60) -> None:
     """Poll with evaluate: wait_for_function's polling evaluates strings, which the pages'
-    Content-Security-Policy (no unsafe-eval) refuses."""
-    for _ in range(200):
-        if page.evaluate(expression):
-            return
+    Content-Security-Policy (no unsafe-eval) refuses. A deadline in seconds, not a count
+    of polls: each evaluate takes its own time on a loaded machine."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never true: {expression}")
         page.wait_for_timeout(100)
-    raise AssertionError(f"never true: {expression}")
 
 
 def _loaded(page: Any) -> Any:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +22,20 @@ PREFIX = "tcec:MA59J8YL8:"
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+async def until(check: Callable[[], Awaitable[bool] | bool], seconds: float = 60) -> None:
+    """Poll `check` until true or `seconds` have passed (a deadline, not a count of polls,
+    each of which takes its own time on a loaded machine); the caller's assertions then
+    say what is missing."""
+    deadline = time.monotonic() + seconds
+    while True:
+        done = check()
+        if await done if inspect.isawaitable(done) else done:
+            return
+        if time.monotonic() > deadline:
+            return
+        await asyncio.sleep(0.05)
 
 
 async def private(link: Link, path: str) -> Any:
@@ -84,10 +101,17 @@ def test_the_background_pull_brings_prices_and_the_statistics_of_whole_days(
             tmp_path, clock=clock, pull=True, jobs=["tcec_pull"], tcec_poll_interval_s=0.05
         ) as link:
             sim = link.sim
-            for _ in range(400):
-                if sim.received.count(policy) >= 8 and sim.received.count(stats) >= 2 * 7:
-                    break
-                await asyncio.sleep(0.05)
+
+            async def pulled() -> bool:
+                """Every answer asked for is stored (asked is not yet stored: the last
+                query's answer may still be on its way in)."""
+                if sim.received.count(policy) < 8 or sim.received.count(stats) < 2 * 7:
+                    return False
+                tariffs = await private(link, f"/api/v1/stations/{PREFIX}1001/tariffs")
+                energy = await private(link, f"/api/v1/stations/{PREFIX}1002/energy")
+                return len({t["scope"] for t in tariffs}) == 5 and len(energy) == 7 * 5
+
+            await until(pulled)
             tariffs = await private(link, f"/api/v1/stations/{PREFIX}1001/tariffs")
             by_scope = {t["scope"]: t for t in tariffs}
             assert set(by_scope) == {"", *(f"{PREFIX}1001E{e}C{c}" for e in (1, 2) for c in (1, 2))}
@@ -115,11 +139,13 @@ def test_the_background_pull_brings_prices_and_the_statistics_of_whole_days(
                 await asyncio.sleep(0.05)
             assert (sim.received.count(policy), sim.received.count(stats)) == asked
             clock.advance(timedelta(days=1))
-            for _ in range(400):
-                if sim.received.count(stats) >= asked[1] + 2:
-                    break
-                await asyncio.sleep(0.05)
-            await asyncio.sleep(0.2)
+            await until(
+                lambda: (
+                    sim.received.count(stats) >= asked[1] + 2
+                    and sim.received.count(policy) >= asked[0] + 8
+                )
+            )
+            await asyncio.sleep(0.2)  # a round more: none of them is asked twice
             assert sim.received.count(stats) == asked[1] + 2  # 3 June, for both stations
             assert sim.received.count(policy) == asked[0] + 8  # prices asked again daily
 

@@ -56,6 +56,21 @@ window.chargenet = { state, ui, PLUGGED };
 const NA = () => `<span class="na">${t("not_available")}</span>`;
 const WAIT = () => `<span class="na loading">…</span>`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Answers can arrive out of order: the 15-second refresh asked before an action may answer
+// after the action's own reload, a second click may answer before the first. `ask(view)`
+// numbers a question; the check it returns is true for an answer unless the view already
+// shows the answer to a newer question, so a late answer never paints over a newer one.
+const asked = {};
+const answered = {};
+function ask(view) {
+  const n = (asked[view] = (asked[view] ?? 0) + 1);
+  return () => {
+    if (n < (answered[view] ?? 0)) return false;
+    answered[view] = n;
+    return true;
+  };
+}
 const thisYear = () => new Date().getFullYear();
 
 // A word from the dictionary, or the value itself when the dictionary has none.
@@ -98,12 +113,15 @@ function partName(code) {
 
 // --- overview -----------------------------------------------------------------------------
 async function loadOverview() {
-  state.overview = await get("/api/v1/dashboard/overview", { area: state.area });
+  const fresh = ask("overview");
+  const overview = await get("/api/v1/dashboard/overview", { area: state.area });
+  if (fresh()) state.overview = overview;
 }
 
 async function loadUptime() {
+  const fresh = ask("uptime");
   const rows = await optional(PLUGGED.uptime, { area: state.area, by: "all" });
-  state.external.uptime = rows === null ? null : rows[0] ?? {};
+  if (fresh()) state.external.uptime = rows === null ? null : rows[0] ?? {};
 }
 
 function renderOverview() {
@@ -144,7 +162,10 @@ function renderOverview() {
 
 // --- the live map and one station ---------------------------------------------------------
 async function loadMap() {
-  state.mapData = await get("/api/v1/dashboard/map", { area: state.area });
+  const fresh = ask("map");
+  const data = await get("/api/v1/dashboard/map", { area: state.area });
+  if (!fresh()) return;
+  state.mapData = data;
   renderMap();
 }
 
@@ -169,7 +190,9 @@ function renderMap() {
 
 async function showStation(id) {
   state.station = id;
+  const fresh = ask("panel");
   const s = await get(`/api/v1/finder/stations/${encodeURIComponent(id)}`);
+  if (!fresh()) return;
   const chargers = [...new Set(s.connectors.map((c) => c.charger_id))];
   const orders = (state.lists.inForce ?? []).filter((o) => o.station_id === id);
   const panel = document.getElementById("station-panel");
@@ -224,12 +247,14 @@ async function afterAction() {
 // --- alarms, stop orders, zombie piles ----------------------------------------------------
 async function loadLists() {
   const area = state.area;
+  const fresh = ask("lists");
   const [alarms, orders, inForce, zombies] = await Promise.all([
     optionalPage(PLUGGED.alarms, { area, limit: 200 }),
     optionalPage(PLUGGED.stopOrders, { area, limit: 100 }),
     optionalPage(PLUGGED.stopOrders, { area, in_force_only: true, limit: 1000 }),
     optionalPage(PLUGGED.zombies, { area, limit: 500 }),
   ]);
+  if (!fresh()) return;
   state.lists = {
     alarms: alarms?.rows ?? null, orders: orders?.rows ?? null, zombies: zombies?.rows ?? null,
     inForce: inForce?.rows ?? [],
@@ -349,7 +374,10 @@ async function onListClick(event) {
 
 // --- operator scorecards ------------------------------------------------------------------
 async function loadScorecards() {
-  state.external.scorecards = await optional(PLUGGED.scorecards, { area: state.area });
+  const fresh = ask("scorecards");
+  const cards = await optional(PLUGGED.scorecards, { area: state.area });
+  if (!fresh()) return;
+  state.external.scorecards = cards;
   renderScorecards();
 }
 
@@ -371,10 +399,12 @@ function renderScorecards() {
 
 // --- plan vs actual (planning's count) ----------------------------------------------------
 async function loadPlan() {
+  const fresh = ask("plan");
   const [rows, parts] = await Promise.all([
     optional(PLUGGED.targets, { area: state.area }),
     get("/api/v1/areas", { parent: state.area, limit: 1000 }),
   ]);
+  if (!fresh()) return;
   state.parts = parts;
   state.external.targets = rows;
   const built = planRows();
@@ -446,10 +476,12 @@ function renderPlan() {
 // --- coverage gaps and where to build next (planning) -------------------------------------
 async function loadGaps() {
   const year = state.year ?? thisYear();
+  const fresh = ask("gaps");
   const [gaps, siting] = await Promise.all([
     optional(PLUGGED.gaps, { area: state.area, year, limit: 2000 }),
     optional(PLUGGED.siting, { area: state.area, year }),
   ]);
+  if (!fresh()) return;
   state.external.gaps = gaps;
   state.external.siting = siting;
   renderGaps();
@@ -520,7 +552,10 @@ function renderGaps() {
 // --- planning progress and the monthly report ---------------------------------------------
 async function loadProgress() {
   const month = document.getElementById("report-month").value;
-  state.external.progress = await optional(PLUGGED.progress, { area: state.area, month });
+  const fresh = ask("progress");
+  const progress = await optional(PLUGGED.progress, { area: state.area, month });
+  if (!fresh()) return;
+  state.external.progress = progress;
   renderProgress();
 }
 
@@ -584,7 +619,10 @@ function reportLinks() {
 async function loadTrends() {
   const months = Number(document.getElementById("trend-range").value);
   ui.trendChart.showLoading({ text: t("loading") });
-  state.external.trends = await optional(PLUGGED.trends, { area: state.area, months });
+  const fresh = ask("trends");
+  const trends = await optional(PLUGGED.trends, { area: state.area, months });
+  if (!fresh()) return;
+  state.external.trends = trends;
   ui.trendChart.hideLoading();
   renderTrends();
 }
@@ -663,9 +701,12 @@ async function drillTo(code) {
 // At a county: its townships as labelled points; one clicked lists its stations.
 async function loadTownships() {
   ui.townships.clearLayers();
+  const fresh = ask("townships");
   const area = ui.areas?.find((a) => a.code === state.area);
-  if (!area || area.level !== "county") { renderCrumbs(); return; }
+  if (!area || area.level !== "county") { fresh(); renderCrumbs(); return; }
   const rows = await optional("/api/v1/areas", { parent: state.area, limit: 1000 });
+  if (!fresh()) return;
+  ui.townships.clearLayers();
   for (const tw of rows ?? []) {
     if (tw.lat === null || tw.lon === null) continue;
     L.circleMarker([tw.lat, tw.lon], { radius: 9, color: "#0b5cab", weight: 2, fillColor: "#fff", fillOpacity: 0.7 })
@@ -682,7 +723,9 @@ async function showTownship(tw) {
   const panel = document.getElementById("station-panel");
   panel.classList.remove("muted");
   render(panel, html`<p class="muted loading">${t("loading")}</p>`);
+  const fresh = ask("panel");
   const data = await get("/api/v1/dashboard/map", { area: tw.code });
+  if (!fresh()) return;
   const rows = data.stations;
   if (rows.length) ui.map.fitBounds(rows.map((r) => [r[1], r[2]]), { padding: [30, 30], maxZoom: 15 });
   else ui.map.setView([tw.lat, tw.lon], 13);

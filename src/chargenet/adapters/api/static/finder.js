@@ -14,6 +14,14 @@ let here = { lat: 38.4165, lon: 112.734 }; // Xinzhou city centre until the user
 let hereMarker = null;
 let last = [];
 let current = null; // the station shown in the detail panel
+// Answers can arrive out of order (a second search or click before the first has
+// answered): each view keeps the answer to the newest question and drops later-arriving
+// answers to older ones, so what is on screen is what was asked last.
+const asked = {};
+function ask(view) {
+  const n = (asked[view] = (asked[view] ?? 0) + 1);
+  return () => asked[view] === n;
+}
 window.chargenet = { map, markers };
 
 const phone = () => window.matchMedia("(max-width: 700px)").matches;
@@ -77,7 +85,10 @@ async function search() {
   };
   document.getElementById("where").textContent =
     `${here.label ?? `${t("near")} ${num(here.lat, 4)}, ${num(here.lon, 4)}`} · ${t("click_map")}`;
-  last = await get("/api/v1/finder/nearest", params);
+  const newest = ask("results");
+  const found = await get("/api/v1/finder/nearest", params);
+  if (!newest()) return;
+  last = found;
   render();
 }
 
@@ -140,7 +151,9 @@ export function navigationLinks(s) {
 }
 
 async function showStation(id) {
+  const newest = ask("station");
   const s = await get(`/api/v1/finder/stations/${encodeURIComponent(id)}`);
+  if (!newest()) return;
   current = s;
   const panel = document.getElementById("detail");
   document.getElementById("search").hidden = true;
@@ -184,6 +197,7 @@ async function showStation(id) {
       <td>${plug(c)}</td><td class="n">${kw(c.max_power_w)}</td>
       <td>${statusBadge(c.status)}${c.stopped ? html` <span class="badge stop">${t("stopped_by_order")}</span>` : ""}</td></tr>`)}</tbody></table>`);
   panel.querySelector("#back").addEventListener("click", () => {
+    ask("station"); // a station still loading must not reopen the panel
     current = null;
     panel.hidden = true;
     document.getElementById("search").hidden = false;
@@ -197,8 +211,10 @@ async function showStation(id) {
 async function findPlaces(text) {
   const box = document.getElementById("place-results");
   const input = document.getElementById("place");
+  const newest = ask("places");
   if (!text.trim()) { box.hidden = true; input.setAttribute("aria-expanded", "false"); return; }
   const found = await get("/api/v1/finder/places", { q: text.trim(), limit: 6 });
+  if (!newest()) return;
   const areas = found.areas.filter((a) => a.lat !== null && a.lon !== null);
   const items = [
     ...areas.map((a) => ({ kind: "area", label: lang() === "en" ? a.name_en || a.name_zh : a.name_zh, sub: t("level_" + a.level), lat: a.lat, lon: a.lon })),

@@ -12,7 +12,7 @@ export const ORDERLY = {
   drEvents: "/api/v1/orderly/dr-events",        // POST {scope, scope_id, start, end, share, reason} → {dr_id}
 };
 const echarts = window.echarts;
-const view = { area: null, load: null, flex: null, chart: null, flexChart: null };
+const view = { area: null, load: null, flex: null, chart: null, flexChart: null, asked: 0, answered: 0 };
 window.chargenetOrderly = view;
 
 function today() {
@@ -83,10 +83,16 @@ export async function loadOrderly(area, keepSite = false) {
   const station = keepSite ? c.site.value : "";
   const where = station ? { station } : { area };
   view.chart.showLoading({ text: t("loading") });
-  [view.load, view.flex] = await Promise.all([
+  // Another day or station chosen (or an event called) before this answers: a late answer
+  // to the older question must not replace the newer one on the chart.
+  const asked = ++view.asked;
+  const [load, flex] = await Promise.all([
     optional(ORDERLY.load, { ...where, day: c.day.value, days: c.span.value }),
     optional(ORDERLY.flexibility, { ...where, hours: 12 }),
   ]);
+  if (asked < view.answered) return;
+  view.answered = asked;
+  [view.load, view.flex] = [load, flex];
   view.chart.hideLoading();
   if (!station && view.load) view.sites = view.load.sites;
   renderOrderly();
