@@ -43,7 +43,7 @@ def test_a_lease_is_held_renewed_and_taken_over_once_expired(any_platform: Platf
 def test_two_api_apps_on_one_postgresql_run_a_singleton_job_once_and_hand_it_over(
     postgres_url: str,
 ) -> None:
-    settings = Settings(database_url=postgres_url, job_lease_s=1.5)
+    settings = Settings(database_url=postgres_url, job_lease_s=3.0)
     nodes = [bootstrap(settings), bootstrap(settings)]
     runs: list[str] = []
     leases = SqlLeases(nodes[0].store.engine)
@@ -70,7 +70,7 @@ def test_two_api_apps_on_one_postgresql_run_a_singleton_job_once_and_hand_it_ove
         # The holder stops (a node shut down): it gives the lease back, the other takes over.
         tasks[index].cancel()
         runs.clear()
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 15
         while not runs and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         assert set(runs) == {str(id(nodes[1 - index]))}
@@ -102,7 +102,7 @@ _NODE = textwrap.dedent(
             await asyncio.sleep(0.1)
 
     leases = SqlLeases(create_store_engine(url, writer=True))
-    asyncio.run(run_leased(job, leases, "uptime_refresh", name, SystemClock(), 2.0))
+    asyncio.run(run_leased(job, leases, "uptime_refresh", name, SystemClock(), 3.0))
     """
 )
 
@@ -136,9 +136,9 @@ def test_a_killed_holder_is_replaced_by_another_node_within_the_lease_time(
         while not _lines(outs[other]) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _lines(outs[other]), "nobody took the job over"
-        # Once the dead holder's lease ran out (2 s from its last renewal): within the
-        # lease time and a third, and a second for starting the job.
-        assert time.monotonic() - killed_at < 2.0 * 4 / 3 + 1.0
+        # Once the dead holder's lease ran out (3 s from its last renewal): within the
+        # lease time and a third, and a few seconds for a loaded machine to start the job.
+        assert time.monotonic() - killed_at < 3.0 * 4 / 3 + 3.0
     finally:
         for proc in procs.values():
             if proc.poll() is None:

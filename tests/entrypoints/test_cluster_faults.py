@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import nats
 import pytest
+from nats.js.errors import KeyNotFoundError
 
 from benchmarks.cluster.harness import (
     Cluster,
@@ -26,7 +28,8 @@ from benchmarks.cluster.harness import (
     run_charger,
     stored_meters,
 )
-from chargenet.adapters.bus.jetstream import bucket_of
+from chargenet.adapters.bus.jetstream import ClusterNames, bucket_of
+from chargenet.adapters.bus.sockets import socket_key
 from tests.cluster_services import NATS_URL, jetstream_missing
 
 pytestmark = pytest.mark.postgres
@@ -44,6 +47,20 @@ def running(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Cluster, list[s
     ids = register_fleet(postgres_url, CHARGERS, "K")
     with cluster(postgres_url, NATS_URL, tmp_path) as made:
         yield made, ids
+
+
+async def socket_holder(made: Cluster, charger_id: str) -> str | None:
+    """The node the cluster's socket map says holds the charger's WebSocket."""
+    client = await nats.connect(made.nats_url)
+    try:
+        bucket = await client.jetstream().key_value(ClusterNames(made.name).sockets)
+        try:
+            entry = await bucket.get(socket_key(charger_id))
+        except KeyNotFoundError:
+            return None
+        return entry.value.decode() if entry.value else None
+    finally:
+        await client.close()
 
 
 def urls(*nodes: Node) -> list[str]:
@@ -168,10 +185,13 @@ def test_an_order_from_the_api_node_reaches_a_charger_that_moved_nodes(
         async with asyncio.timeout(BOUND_S):
             while len(sent.acked) < 3:
                 await asyncio.sleep(0.05)
+            on_a = await socket_holder(made, target)
             await asyncio.to_thread(a.kill9)  # its charger reconnects to b
             while len(sent.nodes) < 2:
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(0.5)  # b has recorded the socket as it answered the boot
+            # b records the socket beside the charger's first frames, not before them
+            while await socket_holder(made, target) in (None, on_a):
+                await asyncio.sleep(0.05)
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{api.port}",
                 headers={"Authorization": f"Bearer {made.token}"},
