@@ -80,31 +80,90 @@ def test_each_event_is_stored_once_whatever_is_resent(
     prefix = f"test.{name.lower()}"
     sent = statuses(40)
 
-    async def scenario() -> tuple[list[bool], list[bool], list[Any]]:
+    async def scenario() -> tuple[list[bool], list[bool], list[bool], list[Any]]:
         nc = await nats.connect(NATS_URL)
         js = nc.jetstream()
         await ensure_stream(js, name, prefix)
         try:
             intake = JetStreamIntake(js, prefix)
-            first = await intake.publish(sent)
-            again = await intake.publish(sent[:10])  # a charger resends within the window
+            first = await intake.publish(sent[:1])  # alone: a message of its own
+            first += await intake.publish(sent[1:])  # together: a message for each charger
+            alone = await intake.publish(sent[:1])  # a charger resends within the window
+            again = await intake.publish(sent[:10])  # … several, in a message of other events
             writer = JetStreamWriter(js, platform.ingestor.ingest, "w1", prefix, batch=15)
             outcomes: list[Any] = []
             while batch := await writer.run_once(timeout_s=1.0):
                 outcomes += batch
-            return first, again, outcomes
+            return first, alone, again, outcomes
         finally:
             await js.delete_stream(name)
             await nc.close()
 
-    first, again, outcomes = loop.run_until_complete(scenario())
-    assert first == [False] * 40 and again == [True] * 10
-    assert [o.disposition for o in outcomes] == [Disposition.ACCEPTED] * 40
+    first, alone, again, outcomes = loop.run_until_complete(scenario())
+    assert first == [False] * 40 and alone == [True] and len(again) == 10
+    # The stream dropped the one resent alone; the log drops what came again in a batch.
+    assert sorted(o.event_id for o in outcomes if o.disposition is Disposition.ACCEPTED) == sorted(
+        e.event_id for e in sent
+    )
     assert logged(platform) == before + 40
     # What a second writer would see after a crash before its acks: the same events, and
     # the log answers them as duplicates.
     assert {o.disposition for o in platform.ingestor.ingest(sent[:5])} == {Disposition.DUPLICATE}
     assert logged(platform) == before + 40
+
+
+def test_a_storm_of_senders_shares_few_messages_and_keeps_each_chargers_order(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    """Thousands of chargers submitting at once: what waits behind a message on its way to
+    JetStream goes in the next one, so there are far fewer messages than events; each
+    sender is answered once its own events are stored, and the writer stores every event
+    once, each connector's in the order sent."""
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    before = logged(platform)
+    sent = fleet_statuses(20)
+    stored = Recording(platform)
+
+    async def scenario() -> tuple[int, list[list[bool]]]:
+        nc = await nats.connect(NATS_URL)
+        js = nc.jetstream()
+        name = f"TEST_{uuid.uuid4().hex[:8].upper()}"
+        prefix = f"test.{name.lower()}"
+        await ensure_stream(js, name, prefix)
+        try:
+            intake = JetStreamIntake(js, prefix, batch=8)
+            # Each event its own sender, all at once (one frame each, as in a storm).
+            answers = await asyncio.gather(*(intake.publish([e]) for e in sent))
+            await drain(JetStreamWriter(js, stored, "w", prefix, 64, stream=name))
+            return intake.messages, answers
+        finally:
+            await js.delete_stream(name)
+            await nc.close()
+
+    messages, answers = loop.run_until_complete(scenario())
+    assert answers == [[False]] * len(sent)
+    assert len(FLEET) <= messages < len(sent) / 4  # one alone per charger's lane, then batches
+    assert logged(platform) == before + len(sent)
+    assert by_connector(stored.events) == by_connector(sent)
+
+
+def test_no_sender_is_answered_when_the_stream_does_not_take_its_events(
+    jetstream_ready: None, loop: asyncio.AbstractEventLoop
+) -> None:
+    sent = statuses(30)
+
+    async def scenario() -> list[Any]:
+        nc = await nats.connect(NATS_URL)
+        try:
+            intake = JetStreamIntake(nc.jetstream(), f"test.nostream{uuid.uuid4().hex[:8]}")
+            return await asyncio.gather(
+                *(intake.publish([e]) for e in sent), return_exceptions=True
+            )
+        finally:
+            await nc.close()
+
+    answers = loop.run_until_complete(scenario())
+    assert all(isinstance(a, Exception) for a in answers)
 
 
 def test_what_a_writer_stored_reaches_the_bus_of_another_process(

@@ -110,6 +110,26 @@ def test_a_charger_is_reachable_through_the_node_that_took_it_last(jetstream_rea
     on_nats(scenario)
 
 
+def test_a_node_started_again_releases_only_the_chargers_it_still_holds(
+    jetstream_ready: None,
+) -> None:
+    """A node knows the entries it put itself; one that restarted under the same name (or
+    whose put had not returned yet) reads the map before removing anything."""
+
+    async def scenario(nc: Any, js: Any, names: ClusterNames) -> None:
+        a, b, api = [n async for n in nodes(js, names, "a", "b", "api")]
+        await a.held("C1")
+        await a.held("C2")
+        await b.held("C2")  # C2 moved to b
+        again = await NatsSocketMap(js, names, "a").open()  # a, restarted
+        assert await again.released("C2") is False
+        assert await again.released("C1") is True
+        assert await api.node_of("C1") is None and await api.node_of("C2") == "b"
+        assert await again.released("C3") is True  # never held by anyone
+
+    on_nats(scenario)
+
+
 def test_a_node_killed_without_notice_holds_no_charger_once_its_beat_expires(
     jetstream_ready: None,
 ) -> None:

@@ -19,9 +19,11 @@ split between writers in any way without changing what intakes publish.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import zlib
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +43,10 @@ BUCKETS = 64
 # that found nothing, the next waits this long, twice that after another, up to a second.
 _MIN_SHARE = 16
 _FIRST_WAIT_S = 0.05
+# A message of several events (JetStreamIntake) names how many in this header; at most this
+# many bytes of events go in one (NATS refuses a payload over 1 MB by default).
+BATCH = "Chargenet-Batch"
+_BATCH_BYTES = 256 * 1024
 _KEYS = ("charger_id", "connector_id", "station_id", "session_id", "operator_id")
 
 
@@ -135,28 +141,133 @@ async def ensure_stream(
     )
 
 
+class _Lane:
+    """One subject's events waiting to be published, and whether a message of them is on
+    its way to JetStream now."""
+
+    __slots__ = ("busy", "waiting")
+
+    def __init__(self) -> None:
+        self.waiting: deque[tuple[Event, asyncio.Future[bool]]] = deque()
+        self.busy = False
+
+
 class JetStreamIntake:
     """Publishes events and returns once JetStream has stored every one of them.
 
-    At most `in_flight` publishes await their acknowledgement at once; the rest wait here.
-    A reconnect storm of 10,000 chargers publishing at once otherwise put every publish in
-    flight, the later ones outwaited the acknowledgement timeout, failed and were sent
-    again by their chargers: the node made no headway (benchmarks/cluster). Waiting here is
-    back-pressure, as the one-process pipeline's bounded queue is."""
+    Each subject (bucket) is a lane with at most one message on its way to JetStream at a
+    time; the events submitted meanwhile for that subject wait and go together as the
+    lane's next message (up to `batch` events or `_BATCH_BYTES`), in the order they were
+    submitted. One event alone is one message as before; under load a message carries
+    many. So at most one message per bucket awaits its acknowledgement (64 in all), and a
+    reconnect storm's tens of thousands of events become a few hundred messages: each
+    message costs the intake, NATS and the writer the same whether it carries one event or
+    fifty (a request, a stored record, an acknowledgement), and an event waits for at most
+    the message ahead of it in its lane and its own, however many chargers arrived before
+    it. Publishing one event a message with 500 in flight, a storm of 10,000 chargers
+    (40,000 messages with presence and the socket map) queued first frames for 7 s
+    (docs/scale.md, "Reconnect storm").
+
+    The events of a batch still each carry their event_id, and the log drops any it has
+    already stored. JetStream's duplicate window (`Nats-Msg-Id`) catches an event sent
+    again alone, or a batch sent again whole; an event resent inside a different batch is
+    dropped by the log instead."""
 
     def __init__(
-        self, js: Any, prefix: str = SUBJECT, in_flight: int = 500, timeout_s: float = 30.0
+        self,
+        js: Any,
+        prefix: str = SUBJECT,
+        timeout_s: float = 30.0,
+        batch: int = 64,
     ) -> None:
         self._js = js
         self._prefix = prefix
-        self._window = asyncio.Semaphore(in_flight)
         self._timeout_s = timeout_s
+        self._batch = batch
+        self._lanes: dict[str, _Lane] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.messages = 0  # published to JetStream (for figures)
 
-    async def _publish(self, event: Event) -> Any:
-        async with self._window:
+    async def publish(self, events: Sequence[Event]) -> list[bool]:
+        """Store the events in the stream; for each, whether JetStream had it already
+        (a resend within the duplicate window). Raises when any is not stored: the
+        sender must not be told it was."""
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[bool]] = []
+        for event in events:
+            subject = subject_for(event, self._prefix)
+            lane = self._lanes.get(subject)
+            if lane is None:
+                lane = self._lanes[subject] = _Lane()
+            future: asyncio.Future[bool] = loop.create_future()
+            lane.waiting.append((event, future))
+            futures.append(future)
+            if not lane.busy:
+                lane.busy = True
+                task = loop.create_task(self._drain(subject, lane))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        done = await asyncio.gather(*futures, return_exceptions=True)
+        for result in done:
+            if isinstance(result, BaseException):
+                raise result
+        return [bool(d) for d in done]
+
+    def _take(self, lane: _Lane) -> list[tuple[Event, bytes, asyncio.Future[bool]]]:
+        """The lane's next message: its oldest events still awaited, each encoded, up to
+        the batch and its bytes (always at least one)."""
+        taken: list[tuple[Event, bytes, asyncio.Future[bool]]] = []
+        size = 0
+        while lane.waiting and len(taken) < self._batch:
+            event, future = lane.waiting[0]
+            if future.done():
+                lane.waiting.popleft()
+                continue
+            data = codec.encode(event)
+            if taken and size + len(data) > _BATCH_BYTES:
+                break
+            lane.waiting.popleft()
+            taken.append((event, data, future))
+            size += len(data)
+        return taken
+
+    async def _drain(self, subject: str, lane: _Lane) -> None:
+        taken: list[tuple[Event, bytes, asyncio.Future[bool]]] = []
+        try:
+            while lane.waiting:
+                taken = self._take(lane)
+                if not taken:
+                    continue
+                try:
+                    ack = await self._send(subject, taken)
+                except Exception as exc:
+                    for _, _, future in taken:
+                        if not future.done():
+                            future.set_exception(exc)
+                else:
+                    for _, _, future in taken:
+                        if not future.done():
+                            future.set_result(bool(ack.duplicate))
+                taken = []
+        except BaseException as exc:  # cancelled (shutting down): no waiter waits for ever
+            failure = exc if isinstance(exc, Exception) else ConnectionError("intake stopped")
+            for future in [f for _, _, f in taken] + [f for _, f in lane.waiting]:
+                if not future.done():
+                    future.set_exception(failure)
+            lane.waiting.clear()
+            raise
+        finally:
+            lane.busy = False
+
+    async def _send(
+        self, subject: str, taken: list[tuple[Event, bytes, asyncio.Future[bool]]]
+    ) -> Any:
+        self.messages += 1
+        if len(taken) == 1:
+            event, data, _ = taken[0]
             return await self._js.publish(
-                subject_for(event, self._prefix),
-                codec.encode(event),
+                subject,
+                data,
                 timeout=self._timeout_s,
                 headers={
                     "Nats-Msg-Id": event.event_id,
@@ -164,13 +275,31 @@ class JetStreamIntake:
                     "Chargenet-Version": str(event.VERSION),
                 },
             )
+        digest = hashlib.blake2b(digest_size=16)
+        for event, _, _ in taken:
+            digest.update(event.event_id.encode())
+            digest.update(b"\0")
+        payload = msgspec.json.encode(
+            [(event.TYPE, event.VERSION, msgspec.Raw(data)) for event, data, _ in taken]
+        )
+        return await self._js.publish(
+            subject,
+            payload,
+            timeout=self._timeout_s,
+            headers={"Nats-Msg-Id": f"batch-{digest.hexdigest()}", BATCH: str(len(taken))},
+        )
 
-    async def publish(self, events: Sequence[Event]) -> list[bool]:
-        """Store the events in the stream; for each, whether JetStream had it already
-        (a resend within the duplicate window). Raises when any is not stored: the
-        sender must not be told it was."""
-        acks = await asyncio.gather(*(self._publish(e) for e in events))
-        return [bool(a.duplicate) for a in acks]
+
+def decode_message(headers: dict[str, str] | None, data: bytes) -> list[Event]:
+    """A stream message's events: one (its type and version in the headers), or a batch."""
+    headers = headers or {}
+    kind = headers.get("Chargenet-Type")
+    if kind is not None:
+        return [codec.decode(kind, int(headers["Chargenet-Version"]), data)]
+    if BATCH not in headers:
+        raise ValueError("a stream message with neither an event type nor a batch")
+    items = msgspec.json.decode(data, type=list[tuple[str, int, msgspec.Raw]])
+    return [codec.decode(kind, version, bytes(raw)) for kind, version, raw in items]
 
 
 class JetStreamPipeline:
@@ -345,10 +474,7 @@ class JetStreamWriter:
             self._wait_s = min(timeout_s, self._wait_s * 2)
             return []
         self._wait_s = _FIRST_WAIT_S
-        events = [
-            codec.decode(m.headers["Chargenet-Type"], int(m.headers["Chargenet-Version"]), m.data)
-            for m in messages
-        ]
+        events = [e for m in messages for e in decode_message(m.headers, m.data)]
         try:
             outcomes = await asyncio.to_thread(self._ingest, events)
         except Exception:

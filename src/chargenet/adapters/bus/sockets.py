@@ -55,6 +55,9 @@ class NatsSocketMap:
         self._nodes: Any = None
         # Writes awaiting JetStream at once (a reconnect storm: see JetStreamIntake).
         self._window = asyncio.Semaphore(500)
+        # charger → the revision of the entry this node last put for it: a socket that
+        # closes removes that entry without reading it first (one request, not two).
+        self._revisions: dict[str, int] = {}
 
     async def open(self) -> NatsSocketMap:
         from nats.js.api import KeyValueConfig, StorageType
@@ -99,20 +102,24 @@ class NatsSocketMap:
 
     async def held(self, charger_id: str) -> None:
         async with self._window:
-            await self._sockets.put(socket_key(charger_id), self.node.encode())
+            revision = await self._sockets.put(socket_key(charger_id), self.node.encode())
+        self._revisions[charger_id] = int(revision)
 
     async def released(self, charger_id: str) -> bool:
         from nats.js.errors import BadRequestError
 
         key = socket_key(charger_id)
-        entry = await self._entry(self._sockets, key)
-        if entry is None or not entry.value:
-            return True
-        if entry.value.decode() != self.node:
-            return False
-        try:  # only the entry we read: a node that took the charger since keeps it
+        last = self._revisions.pop(charger_id, None)
+        if last is None:  # not known to be ours (its put failed, or has not returned yet)
+            entry = await self._entry(self._sockets, key)
+            if entry is None or not entry.value:
+                return True
+            if entry.value.decode() != self.node:
+                return False
+            last = entry.revision
+        try:  # only the entry we put or read: a node that took the charger since keeps it
             async with self._window:
-                await self._sockets.delete(key, last=entry.revision)
+                await self._sockets.delete(key, last=last)
         except BadRequestError:  # wrong last sequence: taken meanwhile
             return False
         return True
