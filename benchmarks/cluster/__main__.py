@@ -64,6 +64,14 @@ def log_size(url: str) -> int:
     return int(row[0]) if row else 0
 
 
+# The writer's first rows can come seconds after the chargers are done (its consumers,
+# its database connections and its first batch on a loaded machine): counting stops only
+# once the log has been still this long after the chargers are done, and never before
+# the first row of the phase, unless nothing at all comes within FIRST_ROW_S.
+IDLE_S = 10.0
+FIRST_ROW_S = 120.0
+
+
 async def drive(
     clients: list[Child], kind: str, urls: list[str], ids: list[str], n: float, stored: Any
 ) -> dict[str, Any]:
@@ -72,26 +80,38 @@ async def drive(
     # Client c carries every len(clients)-th charger to intake c mod N (a load balancer's
     # spread); one request at a time per client process (its pipe is not shared).
     groups = [(urls[c % len(urls)], ids[c :: len(clients)]) for c in range(len(clients))]
-    before, last = stored(), None
-    grew_at = start = time.perf_counter()
+    before = last = stored()
+    grew_at = first_at = done_at = None
+    start = time.perf_counter()
     jobs = [
         asyncio.ensure_future(client.ask(kind, u, part, PASSWORD, n))
         for client, (u, part) in zip(clients, groups, strict=True)
     ]
-    while not all(j.done() for j in jobs) or time.perf_counter() - grew_at < 2.0:
+    while True:
         await asyncio.sleep(0.2)
-        now = stored()
+        now, at = stored(), time.perf_counter()
         if now != last:
-            last, grew_at = now, time.perf_counter()
+            last, grew_at = now, at
+            first_at = first_at or at
+        if done_at is None and all(j.done() for j in jobs):
+            done_at = at
+        if done_at is not None:
+            if grew_at is None and at - done_at >= FIRST_ROW_S:
+                break  # nothing stored at all: reported as 0
+            if grew_at is not None and at - max(grew_at, done_at) >= IDLE_S:
+                break
     results = [j.result() for j in jobs]
     acks = sorted(x for r in results for x in r.get("latencies", r.get("acks", [])))
     answered = max(r["elapsed"] for r in results)
-    count = (last or before) - before
+    count = last - before
     return {
         "messages": len(acks),
         "stored": count,
         "answered_per_s": len(acks) / answered,
-        "stored_per_s": count / max(grew_at - start, 1e-9),  # until the last row stored
+        # until the last row stored
+        "stored_per_s": count / max((grew_at or start) - start, 1e-9),
+        "first_row_s": (first_at or start) - start,
+        "last_row_after_s": max((grew_at or start) - (done_at or start), 0.0),
         "p99_ms": pct(acks, 0.99) * 1000,
         "elapsed_s": answered,
         "failures": sum(r.get("failures", 0) for r in results),
@@ -175,6 +195,9 @@ ROWS = [
     ("messages answered", "messages", "{:,.0f}"),
     ("messages/s answered", "answered_per_s", "{:,.0f}"),
     ("messages/s stored end to end", "stored_per_s", "{:,.0f}"),
+    ("rows stored (log growth)", "stored", "{:,.0f}"),
+    ("s to the first row stored", "first_row_s", "{:.1f}"),
+    ("s from the last answer to last row", "last_row_after_s", "{:.1f}"),
     ("p99 send→answer (ms)", "p99_ms", "{:.1f}"),
     ("storm: chargers answered (×2 frames)", "storm_messages", "{:,.0f}"),
     ("storm: seconds to absorb", "storm_elapsed_s", "{:.1f}"),
