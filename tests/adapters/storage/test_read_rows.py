@@ -16,6 +16,7 @@ from chargenet.adapters.storage.queries_credit import CreditReads
 from chargenet.adapters.storage.queries_incidents import IncidentReads
 from chargenet.adapters.storage.queries_inspections import InspectionReads
 from chargenet.adapters.storage.queries_monthly import MonthlyReads
+from chargenet.adapters.storage.queries_planning import PlanningQueries
 from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.app.credit import DemonstrationRow, PenaltyRow
 from chargenet.app.incidents import IncidentRow
@@ -29,6 +30,16 @@ from chargenet.app.interconnect import (
     TariffRow,
 )
 from chargenet.app.monthly import OversightCountsRow
+from chargenet.app.planning import (
+    AreaChainRow,
+    AreaTargetRow,
+    PolicyPackRow,
+    TargetRevisionRow,
+    VehicleCountRow,
+    pack_events,
+    shipped_packs,
+)
+from chargenet.app.planning_build import ScenarioRow
 from chargenet.app.queries import (
     AreaDetailRow,
     AreaRow,
@@ -90,6 +101,10 @@ def world(module_database_url: str) -> Iterator[Platform]:
             _again(AlarmRaised, alarm_id=lambda _: "A9"),
             _again(OutageExcluded, exclusion_id=lambda _: "X9"),
         ]
+    )
+    # A pack in force (the sample's text is refused: not a whole pack), its units and targets.
+    platform.ingestor.ingest(
+        pack_events(shipped_packs()["xinzhou"], datetime(2026, 1, 1, tzinfo=UTC))
     )
     yield platform
     platform.close()
@@ -248,6 +263,24 @@ OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
 def test_other_reads_return_their_row_types(world: Platform, name: str) -> None:
     read, row_type = OTHER_READS[name]
     value = read(world)
+    assert value, f"{name}: the world gives it nothing to return"
+    assert mismatches(value, row_type, name) == []
+
+
+PLANNING_READS: dict[str, tuple[Callable[[PlanningQueries], Any], Any]] = {
+    "area": (lambda q: q.area("140902"), AreaChainRow),
+    "statistics": (lambda q: q.statistics("140900"), list[VehicleCountRow]),
+    "targets": (lambda q: q.targets("140900"), list[AreaTargetRow]),
+    "revisions": (lambda q: q.revisions("140900"), list[TargetRevisionRow]),
+    "packs": (lambda q: q.packs(), list[PolicyPackRow]),
+    "scenarios": (lambda q: q.scenarios("140900"), list[ScenarioRow]),
+}
+
+
+@pytest.mark.parametrize("name", list(PLANNING_READS))
+def test_planning_reads_return_their_row_types(world: Platform, name: str) -> None:
+    read, row_type = PLANNING_READS[name]
+    value = read(PlanningQueries(world.store.read_engine))
     assert value, f"{name}: the world gives it nothing to return"
     assert mismatches(value, row_type, name) == []
 
