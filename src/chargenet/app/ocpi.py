@@ -12,11 +12,66 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
+# The registry rows the senders map to OCPI objects (locations with their connectors,
+# sessions, CDRs, tariffs, a charger, a station) are not typed yet: they carry whole table
+# rows plus joined columns.
 Row = dict[str, Any]
 Page = tuple[list[Row], int]
+
+
+class OcpiOperatorRow(TypedDict):
+    operator_id: str
+    name: str
+    as_of: datetime
+
+
+class StatementRow(TypedDict):
+    """An operator platform's own statement of one of its objects (`ObjectStated`)."""
+
+    object_id: str
+    body: str  # JSON object
+    as_of: datetime  # its last_updated
+
+
+class EvseConnectorsRow(TypedDict):
+    operator_id: str
+    station_id: str
+    retired_at: datetime | None  # the charger's
+    as_of: datetime  # the charger's
+    connector_ids: list[str]  # in service
+
+
+class ConnectorOwnerRow(TypedDict):
+    connector_id: str
+    charger_id: str
+    station_id: str
+    operator_id: str
+
+
+class LiveStatusRow(TypedDict):
+    connector_id: str
+    charger_id: str
+    station_id: str
+    evse_no: int
+    status: str  # a `ConnectorStatus` value, effective (presence and stop orders applied)
+    status_since: datetime | None  # as reported
+
+
+class TariffPriceRow(TypedDict):
+    """A tariff's headline prices (VAT included where stated)."""
+
+    tariff_id: str
+    currency: str
+    kind: str | None  # an OCPI TariffType
+    energy_per_kwh: Decimal | None
+    per_session: Decimal | None
+    time_per_hour: Decimal | None
+    parking_per_hour: Decimal | None
+    alt_text: str
 
 
 class PeerKind(StrEnum):
@@ -153,13 +208,10 @@ class OcpiDirectory(Protocol):
 
 
 class OcpiQueries(Protocol):
-    def operators(self) -> list[Row]:
-        """operator_id, name of every operator."""
-        ...
+    def operators(self) -> list[OcpiOperatorRow]: ...
 
-    def statements(self, kind: str) -> list[Row]:
-        """object_id, body (JSON text), as_of of every newest statement of a kind
-        (`ObjectStated`)."""
+    def statements(self, kind: str) -> list[StatementRow]:
+        """The newest statement of every object of a kind (`ObjectStated`)."""
         ...
 
     def station(self, station_id: str) -> Row | None: ...
@@ -174,11 +226,11 @@ class OcpiQueries(Protocol):
 
     def find_station_ids(self, location_id: str) -> list[str]: ...
 
-    def evse_connectors(self, charger_id: str) -> Row | None:
-        """Cheap lookup for status updates: operator_id, retired_at, connector ids."""
+    def evse_connectors(self, charger_id: str) -> EvseConnectorsRow | None:
+        """Cheap lookup for status updates."""
         ...
 
-    def connector_owner(self, connector_id: str) -> Row | None: ...
+    def connector_owner(self, connector_id: str) -> ConnectorOwnerRow | None: ...
 
     def locations(
         self,
@@ -231,10 +283,10 @@ class OcpiQueries(Protocol):
 
     def live_status(
         self, *, since: datetime | None = None, offset: int = 0, limit: int = 1000
-    ) -> Page:
+    ) -> tuple[list[LiveStatusRow], int]:
         """Connectors of public stations in service with their effective status."""
         ...
 
-    def tariff_prices(self, tariff_ids: Sequence[str]) -> dict[str, Row]:
+    def tariff_prices(self, tariff_ids: Sequence[str]) -> dict[str, TariffPriceRow]:
         """Headline prices of tariffs in force, by tariff id."""
         ...

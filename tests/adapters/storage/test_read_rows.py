@@ -16,6 +16,7 @@ from chargenet.adapters.storage.queries_credit import CreditReads
 from chargenet.adapters.storage.queries_incidents import IncidentReads
 from chargenet.adapters.storage.queries_inspections import InspectionReads
 from chargenet.adapters.storage.queries_monthly import MonthlyReads
+from chargenet.adapters.storage.queries_ocpi import OcpiReads
 from chargenet.adapters.storage.queries_planning import PlanningQueries
 from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.app.credit import DemonstrationRow, PenaltyRow
@@ -30,6 +31,14 @@ from chargenet.app.interconnect import (
     TariffRow,
 )
 from chargenet.app.monthly import OversightCountsRow
+from chargenet.app.ocpi import (
+    ConnectorOwnerRow,
+    EvseConnectorsRow,
+    LiveStatusRow,
+    OcpiOperatorRow,
+    StatementRow,
+    TariffPriceRow,
+)
 from chargenet.app.planning import (
     AreaChainRow,
     AreaTargetRow,
@@ -80,10 +89,16 @@ from chargenet.app.supervision_ports import (
 from chargenet.app.swap import PackRow, SwapFiguresRow, SwapOwnerRow
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
-from chargenet.core.events import AlarmRaised, Event, OutageExcluded, SwapStationRegistered
+from chargenet.core.events import (
+    AlarmRaised,
+    Event,
+    OutageExcluded,
+    SwapStationRegistered,
+    TariffPublished,
+)
 from chargenet.core.ids import EventId
 from tests.adapters.test_codec import SAMPLES
-from tests.builders import charger, small_world
+from tests.builders import charger, small_world, station
 from tests.rowtypes import mismatches
 
 
@@ -100,6 +115,9 @@ def world(module_database_url: str) -> Iterator[Platform]:
             _again(SwapStationRegistered, swap_station=lambda r: replace(r, swap_station_id="SW9")),
             _again(AlarmRaised, alarm_id=lambda _: "A9"),
             _again(OutageExcluded, exclusion_id=lambda _: "X9"),
+            _again(TariffPublished, tariff_id=lambda _: "CN*XZP*T9"),
+            station("S9"),  # public and in service: its connectors have a live status
+            charger("C9", "S9", guns=1),
         ]
     )
     # A pack in force (the sample's text is refused: not a whole pack), its units and targets.
@@ -281,6 +299,29 @@ PLANNING_READS: dict[str, tuple[Callable[[PlanningQueries], Any], Any]] = {
 def test_planning_reads_return_their_row_types(world: Platform, name: str) -> None:
     read, row_type = PLANNING_READS[name]
     value = read(PlanningQueries(world.store.read_engine))
+    assert value, f"{name}: the world gives it nothing to return"
+    assert mismatches(value, row_type, name) == []
+
+
+def _prices(q: OcpiReads) -> dict[str, TariffPriceRow]:
+    rows, _ = q.tariffs(tariff_ids=None)
+    return q.tariff_prices([r["tariff_id"] for r in rows])
+
+
+OCPI_READS: dict[str, tuple[Callable[[OcpiReads], Any], Any]] = {
+    "operators": (lambda q: q.operators(), list[OcpiOperatorRow]),
+    "statements": (lambda q: q.statements("evse"), list[StatementRow]),  # the sample's kind
+    "evse_connectors": (lambda q: q.evse_connectors("C1"), EvseConnectorsRow),
+    "connector_owner": (lambda q: q.connector_owner("C1-1-1"), ConnectorOwnerRow),
+    "live_status": (lambda q: _one(q.live_status()), list[LiveStatusRow]),
+    "tariff_prices": (_prices, dict[str, TariffPriceRow]),
+}
+
+
+@pytest.mark.parametrize("name", list(OCPI_READS))
+def test_ocpi_reads_return_their_row_types(world: Platform, name: str) -> None:
+    read, row_type = OCPI_READS[name]
+    value = read(OcpiReads(world.store.read_engine))
     assert value, f"{name}: the world gives it nothing to return"
     assert mismatches(value, row_type, name) == []
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Engine,
+    RowMapping,
     Select,
     and_,
     delete,
@@ -47,13 +48,19 @@ from chargenet.adapters.storage.tables_supervision import stop_orders
 from chargenet.adapters.storage.types import UtcDateTime
 from chargenet.app.ocpi import (
     Caller,
+    ConnectorOwnerRow,
     CredentialKind,
+    EvseConnectorsRow,
+    LiveStatusRow,
+    OcpiOperatorRow,
     Page,
     Party,
     Peer,
     PeerKind,
     PeerStatus,
     Row,
+    StatementRow,
+    TariffPriceRow,
 )
 from chargenet.core.status import ConnectorStatus, effective_status
 
@@ -290,6 +297,10 @@ class OcpiReads:
         with self._engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
 
+    def _mappings(self, stmt: Select[Any]) -> list[RowMapping]:
+        with self._engine.connect() as conn:
+            return list(conn.execute(stmt).mappings())
+
     def _page(self, stmt: Select[Any], offset: int, limit: int) -> Page:
         with self._engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
@@ -298,18 +309,22 @@ class OcpiReads:
 
     # --- registry lookups -----------------------------------------------------------------
 
-    def operators(self) -> list[Row]:
-        return self._rows(
-            select(operators.c.operator_id, operators.c.name, operators.c.as_of).order_by(
-                operators.c.operator_id
-            )
+    def operators(self) -> list[OcpiOperatorRow]:
+        stmt = select(operators.c.operator_id, operators.c.name, operators.c.as_of).order_by(
+            operators.c.operator_id
         )
+        return [
+            OcpiOperatorRow(operator_id=r["operator_id"], name=r["name"], as_of=r["as_of"])
+            for r in self._mappings(stmt)
+        ]
 
-    def statements(self, kind: str) -> list[Row]:
+    def statements(self, kind: str) -> list[StatementRow]:
         c = stated_objects.c
-        return self._rows(
-            select(c.object_id, c.body, c.as_of).where(c.kind == kind).order_by(c.object_id)
-        )
+        stmt = select(c.object_id, c.body, c.as_of).where(c.kind == kind).order_by(c.object_id)
+        return [
+            StatementRow(object_id=r["object_id"], body=r["body"], as_of=r["as_of"])
+            for r in self._mappings(stmt)
+        ]
 
     def station(self, station_id: str) -> Row | None:
         rows = self._rows(select(stations).where(stations.c.station_id == station_id))
@@ -330,7 +345,7 @@ class OcpiReads:
         )
         return [r["station_id"] for r in rows]
 
-    def evse_connectors(self, charger_id: str) -> Row | None:
+    def evse_connectors(self, charger_id: str) -> EvseConnectorsRow | None:
         stmt = (
             select(
                 chargers.c.operator_id,
@@ -343,28 +358,33 @@ class OcpiReads:
             .join(connectors, connectors.c.charger_id == chargers.c.charger_id)
             .where(chargers.c.charger_id == charger_id)
         )
-        rows = self._rows(stmt)
+        rows = self._mappings(stmt)
         if not rows:
             return None
         first = rows[0]
-        return {
-            "operator_id": first["operator_id"],
-            "station_id": first["station_id"],
-            "retired_at": first["retired_at"],
-            "as_of": first["as_of"],
-            "connector_ids": [r["connector_id"] for r in rows if r["connector_retired_at"] is None],
-        }
-
-    def connector_owner(self, connector_id: str) -> Row | None:
-        rows = self._rows(
-            select(
-                connectors.c.connector_id,
-                connectors.c.charger_id,
-                connectors.c.station_id,
-                connectors.c.operator_id,
-            ).where(connectors.c.connector_id == connector_id)
+        return EvseConnectorsRow(
+            operator_id=first["operator_id"],
+            station_id=first["station_id"],
+            retired_at=first["retired_at"],
+            as_of=first["as_of"],
+            connector_ids=[r["connector_id"] for r in rows if r["connector_retired_at"] is None],
         )
-        return rows[0] if rows else None
+
+    def connector_owner(self, connector_id: str) -> ConnectorOwnerRow | None:
+        stmt = select(
+            connectors.c.connector_id,
+            connectors.c.charger_id,
+            connectors.c.station_id,
+            connectors.c.operator_id,
+        ).where(connectors.c.connector_id == connector_id)
+        for r in self._mappings(stmt):
+            return ConnectorOwnerRow(
+                connector_id=r["connector_id"],
+                charger_id=r["charger_id"],
+                station_id=r["station_id"],
+                operator_id=r["operator_id"],
+            )
+        return None
 
     def stop_order_station(self, stop_id: str) -> str | None:
         """The station a stop order (for it or one of its chargers) concerns."""
@@ -625,7 +645,7 @@ class OcpiReads:
 
     def live_status(
         self, *, since: datetime | None = None, offset: int = 0, limit: int = 1000
-    ) -> Page:
+    ) -> tuple[list[LiveStatusRow], int]:
         """Connectors of public stations in service, with their effective status."""
         stmt = (
             select(
@@ -657,19 +677,26 @@ class OcpiReads:
             )
             stmt = stmt.where(changed)
         rows, total = self._page(stmt, offset, limit)
-        for row in rows:
-            reported = row.pop("reported_status")
-            row["status"] = effective_status(
-                ConnectorStatus(reported) if reported else None,
-                row.pop("online"),
-                bool(row.pop("stopped")),
-            ).value
-        return rows, total
+        return [
+            LiveStatusRow(
+                connector_id=r["connector_id"],
+                charger_id=r["charger_id"],
+                station_id=r["station_id"],
+                evse_no=r["evse_no"],
+                status=effective_status(
+                    ConnectorStatus(r["reported_status"]) if r["reported_status"] else None,
+                    r["online"],
+                    bool(r["stopped"]),
+                ).value,
+                status_since=r["status_since"],
+            )
+            for r in rows
+        ], total
 
-    def tariff_prices(self, tariff_ids: Sequence[str]) -> dict[str, Row]:
+    def tariff_prices(self, tariff_ids: Sequence[str]) -> dict[str, TariffPriceRow]:
         if not tariff_ids:
             return {}
-        rows = self._rows(
+        rows = self._mappings(
             select(
                 tariffs.c.tariff_id,
                 tariffs.c.currency,
@@ -681,7 +708,19 @@ class OcpiReads:
                 tariffs.c.alt_text,
             ).where(tariffs.c.tariff_id.in_(list(tariff_ids)), tariffs.c.withdrawn_at.is_(None))
         )
-        return {r["tariff_id"]: r for r in rows}
+        return {
+            r["tariff_id"]: TariffPriceRow(
+                tariff_id=r["tariff_id"],
+                currency=r["currency"],
+                kind=r["kind"],
+                energy_per_kwh=r["energy_per_kwh"],
+                per_session=r["per_session"],
+                time_per_hour=r["time_per_hour"],
+                parking_per_hour=r["parking_per_hour"],
+                alt_text=r["alt_text"],
+            )
+            for r in rows
+        }
 
 
 def registered_upstreams(engine: Engine) -> list[str]:
