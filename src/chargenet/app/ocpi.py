@@ -23,6 +23,17 @@ Row = dict[str, Any]
 Page = tuple[list[Row], int]
 
 
+class PartyOwnerRow(TypedDict):
+    operator_id: str
+    peer_id: str | None  # the peer that may write the party's objects; None: us
+
+
+class PartyRow(PartyOwnerRow):
+    country_code: str
+    party_id: str
+    created_at: datetime
+
+
 class OcpiOperatorRow(TypedDict):
     operator_id: str
     name: str
@@ -188,11 +199,11 @@ class OcpiDirectory(Protocol):
         self, party: Party, operator_id: str, peer_id: str | None, now: datetime
     ) -> None: ...
 
-    def party(self, party: Party) -> Row | None:
-        """{operator_id, peer_id} of a known party."""
+    def party(self, party: Party) -> PartyOwnerRow | None:
+        """Who a known party is."""
         ...
 
-    def parties(self) -> list[Row]: ...
+    def parties(self) -> list[PartyRow]: ...
 
     def cursor(self, peer_id: str, module: str) -> datetime | None: ...
 

@@ -16,7 +16,7 @@ from chargenet.adapters.storage.queries_credit import CreditReads
 from chargenet.adapters.storage.queries_incidents import IncidentReads
 from chargenet.adapters.storage.queries_inspections import InspectionReads
 from chargenet.adapters.storage.queries_monthly import MonthlyReads
-from chargenet.adapters.storage.queries_ocpi import OcpiReads
+from chargenet.adapters.storage.queries_ocpi import OcpiReads, SqlOcpiDirectory
 from chargenet.adapters.storage.queries_planning import PlanningQueries
 from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.app.credit import DemonstrationRow, PenaltyRow
@@ -36,6 +36,10 @@ from chargenet.app.ocpi import (
     EvseConnectorsRow,
     LiveStatusRow,
     OcpiOperatorRow,
+    Party,
+    PartyOwnerRow,
+    PartyRow,
+    PeerKind,
     StatementRow,
     TariffPriceRow,
 )
@@ -324,6 +328,22 @@ def test_ocpi_reads_return_their_row_types(world: Platform, name: str) -> None:
     value = read(OcpiReads(world.store.read_engine))
     assert value, f"{name}: the world gives it nothing to return"
     assert mismatches(value, row_type, name) == []
+
+
+def test_ocpi_directory_returns_its_row_types(world: Platform) -> None:
+    directory = SqlOcpiDirectory(world.settings.database_url)
+    try:
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        directory.add_peer("rows-peer", PeerKind.CPO, "a CPO", now)
+        directory.set_party(Party("CN", "ROW"), "OP1", "rows-peer", now)
+        directory.set_party(Party("CN", "US"), "OP1", None, now)
+        assert mismatches(directory.party(Party("CN", "ROW")), PartyOwnerRow, "party") == []
+        assert mismatches(directory.party(Party("CN", "US")), PartyOwnerRow, "party") == []
+        parties = directory.parties()
+        assert len(parties) >= 2
+        assert mismatches(parties, list[PartyRow], "parties") == []
+    finally:
+        directory.dispose()
 
 
 @pytest.mark.parametrize("name", list(SUPERVISION_READS))

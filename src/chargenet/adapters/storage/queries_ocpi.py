@@ -55,6 +55,8 @@ from chargenet.app.ocpi import (
     OcpiOperatorRow,
     Page,
     Party,
+    PartyOwnerRow,
+    PartyRow,
     Peer,
     PeerKind,
     PeerStatus,
@@ -204,7 +206,7 @@ class SqlOcpiDirectory:
                 )
             )
 
-    def party(self, party: Party) -> Row | None:
+    def party(self, party: Party) -> PartyOwnerRow | None:
         with self._engine.connect() as conn:
             row = (
                 conn.execute(
@@ -216,14 +218,25 @@ class SqlOcpiDirectory:
                 .mappings()
                 .first()
             )
-            return None if row is None else dict(row)
+            if row is None:
+                return None
+            return PartyOwnerRow(operator_id=row["operator_id"], peer_id=row["peer_id"])
 
-    def parties(self) -> list[Row]:
+    def parties(self) -> list[PartyRow]:
         with self._engine.connect() as conn:
             stmt = select(ocpi_parties).order_by(
                 ocpi_parties.c.country_code, ocpi_parties.c.party_id
             )
-            return [dict(r) for r in conn.execute(stmt).mappings()]
+            return [
+                PartyRow(
+                    country_code=r["country_code"],
+                    party_id=r["party_id"],
+                    operator_id=r["operator_id"],
+                    peer_id=r["peer_id"],
+                    created_at=r["created_at"],
+                )
+                for r in conn.execute(stmt).mappings()
+            ]
 
     def cursor(self, peer_id: str, module: str) -> datetime | None:
         with self._engine.connect() as conn:
