@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, Protocol, TypedDict
 
 # The registry rows the senders map to OCPI objects (locations with their connectors,
-# sessions, CDRs, tariffs, a charger, a station) are not typed yet: they carry whole table
+# sessions, CDRs, a charger, a station) are not typed yet: they carry whole table
 # rows plus joined columns.
 Row = dict[str, Any]
 Page = tuple[list[Row], int]
@@ -70,6 +70,29 @@ class LiveStatusRow(TypedDict):
     evse_no: int
     status: str  # a `ConnectorStatus` value, effective (presence and stop orders applied)
     status_since: datetime | None  # as reported
+
+
+class OcpiTariffRow(TypedDict):
+    """A tariff as published (`TariffPublished`), with the operator platform's own
+    statement of it when it came over OCPI."""
+
+    tariff_id: str
+    operator_id: str
+    currency: str
+    kind: str | None  # an OCPI TariffType
+    alt_text: str
+    elements: str  # JSON, as published
+    energy_per_kwh: Decimal | None
+    per_session: Decimal | None
+    time_per_hour: Decimal | None
+    parking_per_hour: Decimal | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    withdrawn_at: datetime | None
+    source_adapter: str
+    registered_at: datetime | None  # first published: the order senders page in
+    as_of: datetime
+    stated: str | None  # JSON object, as the operator's platform stated it
 
 
 class TariffPriceRow(TypedDict):
@@ -290,7 +313,7 @@ class OcpiQueries(Protocol):
         date_to: datetime | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page: ...
+    ) -> tuple[list[OcpiTariffRow], int]: ...
 
     def live_status(
         self, *, since: datetime | None = None, offset: int = 0, limit: int = 1000

@@ -341,10 +341,10 @@ class Forwarder:
                 await self._send(peer, "POST", url.rstrip("/"), owner, data)
             return peer
         if what in ("tariff", "tariff-withdrawn"):
-            rows, _ = await asyncio.to_thread(reads.tariffs, tariff_ids=[ident], limit=1)
-            if not rows:
+            published, _ = await asyncio.to_thread(reads.tariffs, tariff_ids=[ident], limit=1)
+            if not published:
                 return peer
-            data = outbound.tariff(rows[0], book)
+            data = outbound.tariff(published[0], book)
             if what == "tariff":
                 return await self._put(peer, "tariffs", data, data["id"])
             owner = Party(data["country_code"], data["party_id"])

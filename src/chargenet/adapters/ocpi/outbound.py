@@ -21,7 +21,7 @@ from chargenet.adapters.ocpi import vocab
 from chargenet.adapters.ocpi.ids import PartyBook, local_id, local_part, split_global
 from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES, evse_status
 from chargenet.adapters.ocpi.wire import OcpiError, parse_time, utc_text
-from chargenet.app.ocpi import Party, Row
+from chargenet.app.ocpi import OcpiTariffRow, Party, Row
 from chargenet.core.status import ConnectorStatus
 
 COUNTRY = "CHN"
@@ -302,8 +302,8 @@ def cdr(row: Row, book: PartyBook, time_zone: str) -> dict[str, Any]:
     return out
 
 
-def tariff(row: Row, book: PartyBook) -> dict[str, Any]:
-    stated = _stated(row.get("stated"))
+def tariff(row: OcpiTariffRow, book: PartyBook) -> dict[str, Any]:
+    stated = _stated(row["stated"])
     if stated is not None:
         return stated
     split = split_global(row["tariff_id"])

@@ -30,7 +30,7 @@ from chargenet.adapters.ocpi.inbound import Writer, stated
 from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES
 from chargenet.adapters.ocpi.wire import OcpiError, Status, parse_time, stated_time
 from chargenet.app.ingest import Disposition, Outcome
-from chargenet.app.ocpi import OcpiDirectory, OcpiQueries, Party, Peer, Row
+from chargenet.app.ocpi import OcpiDirectory, OcpiQueries, OcpiTariffRow, Party, Peer, Row
 from chargenet.core.drivers import TokenKey
 from chargenet.core.events import Event, OperatorUpdated, Source, StatedKind, event_meta
 from chargenet.core.ids import OperatorId
@@ -483,7 +483,7 @@ class Receiver:
 
     # --- tariffs --------------------------------------------------------------------------
 
-    async def _tariff_row(self, writer: Writer, tariff_id: str) -> Row | None:
+    async def _tariff_row(self, writer: Writer, tariff_id: str) -> OcpiTariffRow | None:
         rows, _ = await asyncio.to_thread(
             self._reads.tariffs, tariff_ids=[global_id(writer.party, tariff_id)], limit=1
         )

@@ -53,6 +53,7 @@ from chargenet.app.ocpi import (
     EvseConnectorsRow,
     LiveStatusRow,
     OcpiOperatorRow,
+    OcpiTariffRow,
     Page,
     Party,
     PartyOwnerRow,
@@ -640,7 +641,7 @@ class OcpiReads:
         date_to: datetime | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page:
+    ) -> tuple[list[OcpiTariffRow], int]:
         stmt = (
             select(tariffs, _stated("tariff", tariffs.c.tariff_id).label("stated"))
             .where(*_window(tariffs.c.as_of, date_from, date_to))
@@ -652,7 +653,29 @@ class OcpiReads:
             stmt = stmt.where(tariffs.c.withdrawn_at.is_(None))
         if operator_ids is not None:
             stmt = stmt.where(tariffs.c.operator_id.in_(list(operator_ids)))
-        return self._page(stmt, offset, limit)
+        rows, total = self._page(stmt, offset, limit)
+        return [
+            OcpiTariffRow(
+                tariff_id=r["tariff_id"],
+                operator_id=r["operator_id"],
+                currency=r["currency"],
+                kind=r["kind"],
+                alt_text=r["alt_text"],
+                elements=r["elements"],
+                energy_per_kwh=r["energy_per_kwh"],
+                per_session=r["per_session"],
+                time_per_hour=r["time_per_hour"],
+                parking_per_hour=r["parking_per_hour"],
+                valid_from=r["valid_from"],
+                valid_until=r["valid_until"],
+                withdrawn_at=r["withdrawn_at"],
+                source_adapter=r["source_adapter"],
+                registered_at=r["registered_at"],
+                as_of=r["as_of"],
+                stated=r["stated"],
+            )
+            for r in rows
+        ], total
 
     # --- open data ------------------------------------------------------------------------
 
