@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, Protocol, TypedDict
 
 # The registry rows the senders map to OCPI objects (locations with their connectors,
-# sessions, CDRs, a charger, a station) are not typed yet: they carry whole table
+# CDRs, a charger, a station) are not typed yet: they carry whole table
 # rows plus joined columns.
 Row = dict[str, Any]
 Page = tuple[list[Row], int]
@@ -70,6 +70,37 @@ class LiveStatusRow(TypedDict):
     evse_no: int
     status: str  # a `ConnectorStatus` value, effective (presence and stop orders applied)
     status_since: datetime | None  # as reported
+
+
+class OcpiSessionRow(TypedDict):
+    """A charging session with the numbers of its connector and where its station and
+    the operator platform's own statement of it came from."""
+
+    session_id: str
+    connector_id: str
+    charger_id: str
+    station_id: str
+    operator_id: str
+    state: str  # a `SessionState` value
+    started_at: datetime
+    ended_at: datetime | None
+    meter_start_wh: int | None
+    meter_stop_wh: int | None
+    energy_wh: int | None
+    peak_power_w: int | None
+    stop_reason: str | None
+    cost_amount: Decimal | None
+    currency: str | None
+    flags: str
+    token_hash: str | None
+    source_adapter: str
+    as_of: datetime
+    evse_no: int
+    evse_uid: str | None
+    connector_no: int
+    station_source: str  # the station's source adapter
+    protocol: str | None  # the charger's
+    stated: str | None  # JSON object, as the operator's platform stated it
 
 
 class OcpiTariffRow(TypedDict):
@@ -291,7 +322,7 @@ class OcpiQueries(Protocol):
         date_to: datetime | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page: ...
+    ) -> tuple[list[OcpiSessionRow], int]: ...
 
     def cdrs(
         self,

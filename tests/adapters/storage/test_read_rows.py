@@ -36,6 +36,7 @@ from chargenet.app.ocpi import (
     EvseConnectorsRow,
     LiveStatusRow,
     OcpiOperatorRow,
+    OcpiSessionRow,
     OcpiTariffRow,
     Party,
     PartyOwnerRow,
@@ -320,6 +321,7 @@ OCPI_READS: dict[str, tuple[Callable[[OcpiReads], Any], Any]] = {
     "connector_owner": (lambda q: q.connector_owner("C1-1-1"), ConnectorOwnerRow),
     "live_status": (lambda q: _one(q.live_status()), list[LiveStatusRow]),
     "tariff_prices": (_prices, dict[str, TariffPriceRow]),
+    "sessions": (lambda q: _one(q.sessions()), list[OcpiSessionRow]),
     "tariffs": (
         lambda q: _one(q.tariffs(tariff_ids=["CN*XZP*T1", "CN*XZP*T9"])),
         list[OcpiTariffRow],

@@ -324,10 +324,10 @@ class Forwarder:
             data = outbound.location(rows[0], book, tz)
             return await self._put(peer, "locations", data, data["id"])
         if what == "session":
-            rows, _ = await asyncio.to_thread(reads.sessions, session_ids=[ident], limit=1)
-            if not rows:
+            held, _ = await asyncio.to_thread(reads.sessions, session_ids=[ident], limit=1)
+            if not held:
                 return peer
-            data = outbound.session(rows[0], book, p.settings.currency)
+            data = outbound.session(held[0], book, p.settings.currency)
             return await self._put(peer, "sessions", data, data["id"])
         if what == "cdr":
             rows, _ = await asyncio.to_thread(reads.cdrs, cdr_ids=[ident], limit=1)

@@ -30,7 +30,15 @@ from chargenet.adapters.ocpi.inbound import Writer, stated
 from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES
 from chargenet.adapters.ocpi.wire import OcpiError, Status, parse_time, stated_time
 from chargenet.app.ingest import Disposition, Outcome
-from chargenet.app.ocpi import OcpiDirectory, OcpiQueries, OcpiTariffRow, Party, Peer, Row
+from chargenet.app.ocpi import (
+    OcpiDirectory,
+    OcpiQueries,
+    OcpiSessionRow,
+    OcpiTariffRow,
+    Party,
+    Peer,
+    Row,
+)
 from chargenet.core.drivers import TokenKey
 from chargenet.core.events import Event, OperatorUpdated, Source, StatedKind, event_meta
 from chargenet.core.ids import OperatorId
@@ -407,7 +415,7 @@ class Receiver:
             )
         return cid
 
-    async def _session_row(self, writer: Writer, session_id: str) -> Row | None:
+    async def _session_row(self, writer: Writer, session_id: str) -> OcpiSessionRow | None:
         rows, _ = await asyncio.to_thread(
             self._reads.sessions, session_ids=[global_id(writer.party, session_id)], limit=1
         )

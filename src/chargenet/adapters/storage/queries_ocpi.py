@@ -53,6 +53,7 @@ from chargenet.app.ocpi import (
     EvseConnectorsRow,
     LiveStatusRow,
     OcpiOperatorRow,
+    OcpiSessionRow,
     OcpiTariffRow,
     Page,
     Party,
@@ -567,7 +568,7 @@ class OcpiReads:
         date_to: datetime | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page:
+    ) -> tuple[list[OcpiSessionRow], int]:
         stmt = (
             select(
                 sessions,
@@ -588,7 +589,37 @@ class OcpiReads:
             stmt = stmt.where(sessions.c.operator_id.in_(list(operator_ids)))
         if session_ids is not None:
             stmt = stmt.where(sessions.c.session_id.in_(list(session_ids)))
-        return self._page(stmt, offset, limit)
+        rows, total = self._page(stmt, offset, limit)
+        return [
+            OcpiSessionRow(
+                session_id=r["session_id"],
+                connector_id=r["connector_id"],
+                charger_id=r["charger_id"],
+                station_id=r["station_id"],
+                operator_id=r["operator_id"],
+                state=r["state"],
+                started_at=r["started_at"],
+                ended_at=r["ended_at"],
+                meter_start_wh=r["meter_start_wh"],
+                meter_stop_wh=r["meter_stop_wh"],
+                energy_wh=r["energy_wh"],
+                peak_power_w=r["peak_power_w"],
+                stop_reason=r["stop_reason"],
+                cost_amount=r["cost_amount"],
+                currency=r["currency"],
+                flags=r["flags"],
+                token_hash=r["token_hash"],
+                source_adapter=r["source_adapter"],
+                as_of=r["as_of"],
+                evse_no=r["evse_no"],
+                evse_uid=r["evse_uid"],
+                connector_no=r["connector_no"],
+                station_source=r["station_source"],
+                protocol=r["protocol"],
+                stated=r["stated"],
+            )
+            for r in rows
+        ], total
 
     def cdrs(
         self,
