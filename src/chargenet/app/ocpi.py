@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, Protocol, TypedDict
 
 # The registry rows the senders map to OCPI objects (locations with their connectors,
-# CDRs, a charger, a station) are not typed yet: they carry whole table
+# a charger, a station) are not typed yet: they carry whole table
 # rows plus joined columns.
 Row = dict[str, Any]
 Page = tuple[list[Row], int]
@@ -100,6 +100,48 @@ class OcpiSessionRow(TypedDict):
     connector_no: int
     station_source: str  # the station's source adapter
     protocol: str | None  # the charger's
+    stated: str | None  # JSON object, as the operator's platform stated it
+
+
+class OcpiCdrRow(TypedDict):
+    """A charge detail record with its connector, station and city, and the operator
+    platform's own statement of it."""
+
+    cdr_id: str
+    connector_id: str
+    charger_id: str
+    station_id: str
+    operator_id: str
+    session_id: str | None
+    started_at: datetime
+    ended_at: datetime
+    energy_wh: int
+    charging_time_s: int | None
+    parking_time_s: int | None
+    cost_amount: Decimal
+    cost_incl_vat: Decimal | None
+    currency: str
+    auth_method: str
+    token_hash: str | None
+    tariff_ids: str  # comma-separated global tariff ids
+    credit: bool
+    credit_reference_id: str | None
+    remark: str | None
+    source_adapter: str
+    as_of: datetime  # the record's last_updated
+    evse_no: int
+    evse_uid: str | None
+    connector_no: int
+    standard: str
+    power_type: str
+    max_power_w: int
+    protocol: str | None  # the charger's
+    station_name: str
+    address: str | None
+    lat: float
+    lon: float
+    station_source: str  # the station's source adapter
+    city_name: str | None
     stated: str | None  # JSON object, as the operator's platform stated it
 
 
@@ -333,7 +375,7 @@ class OcpiQueries(Protocol):
         date_to: datetime | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page: ...
+    ) -> tuple[list[OcpiCdrRow], int]: ...
 
     def tariffs(
         self,

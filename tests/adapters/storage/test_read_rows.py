@@ -35,6 +35,7 @@ from chargenet.app.ocpi import (
     ConnectorOwnerRow,
     EvseConnectorsRow,
     LiveStatusRow,
+    OcpiCdrRow,
     OcpiOperatorRow,
     OcpiSessionRow,
     OcpiTariffRow,
@@ -322,6 +323,7 @@ OCPI_READS: dict[str, tuple[Callable[[OcpiReads], Any], Any]] = {
     "live_status": (lambda q: _one(q.live_status()), list[LiveStatusRow]),
     "tariff_prices": (_prices, dict[str, TariffPriceRow]),
     "sessions": (lambda q: _one(q.sessions()), list[OcpiSessionRow]),
+    "cdrs": (lambda q: _one(q.cdrs()), list[OcpiCdrRow]),
     "tariffs": (
         lambda q: _one(q.tariffs(tariff_ids=["CN*XZP*T1", "CN*XZP*T9"])),
         list[OcpiTariffRow],

@@ -330,10 +330,10 @@ class Forwarder:
             data = outbound.session(held[0], book, p.settings.currency)
             return await self._put(peer, "sessions", data, data["id"])
         if what == "cdr":
-            rows, _ = await asyncio.to_thread(reads.cdrs, cdr_ids=[ident], limit=1)
-            if not rows:
+            records, _ = await asyncio.to_thread(reads.cdrs, cdr_ids=[ident], limit=1)
+            if not records:
                 return peer
-            data = outbound.cdr(rows[0], book, tz)
+            data = outbound.cdr(records[0], book, tz)
             owner = Party(data["country_code"], data["party_id"])
             peer = await self._ensure_roles(peer, owner)
             url = peer.endpoint("cdrs", "RECEIVER")

@@ -21,7 +21,7 @@ from chargenet.adapters.ocpi import vocab
 from chargenet.adapters.ocpi.ids import PartyBook, local_id, local_part, split_global
 from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES, evse_status
 from chargenet.adapters.ocpi.wire import OcpiError, parse_time, utc_text
-from chargenet.app.ocpi import OcpiSessionRow, OcpiTariffRow, Party, Row
+from chargenet.app.ocpi import OcpiCdrRow, OcpiSessionRow, OcpiTariffRow, Party, Row
 from chargenet.core.status import ConnectorStatus
 
 COUNTRY = "CHN"
@@ -225,13 +225,13 @@ def session(row: OcpiSessionRow, book: PartyBook, currency: str) -> dict[str, An
     return out
 
 
-def cdr(row: Row, book: PartyBook, time_zone: str) -> dict[str, Any]:
-    stated = _stated(row.get("stated"))
+def cdr(row: OcpiCdrRow, book: PartyBook, time_zone: str) -> dict[str, Any]:
+    stated = _stated(row["stated"])
     if stated is not None:
         return stated
     split = split_global(row["cdr_id"])
     owner, local = split if split else (book.party_of(row["operator_id"]), local_id(row["cdr_id"]))
-    station_owner = split_global(row["station_id"]) if row.get("station_source") == "ocpi" else None
+    station_owner = split_global(row["station_id"]) if row["station_source"] == "ocpi" else None
     power_type, _, _ = vocab.electrical_out(row["power_type"], row["max_power_w"], None, None)
     uid = (row["token_hash"] or "unknown")[:36]
     hours = (
@@ -259,7 +259,7 @@ def cdr(row: Row, book: PartyBook, time_zone: str) -> dict[str, Any]:
             "id": station_owner[1] if station_owner else local_id(row["station_id"]),
             "name": row["station_name"],
             "address": (row["address"] or row["station_name"])[:45],
-            "city": (row.get("city_name") or "")[:45],
+            "city": (row["city_name"] or "")[:45],
             "country": COUNTRY,
             "coordinates": {"latitude": f"{row['lat']:.6f}", "longitude": f"{row['lon']:.6f}"},
             "evse_uid": evse_uid(row),

@@ -482,12 +482,12 @@ class Receiver:
         return Reply(http_status=201, headers={"Location": f"{location_url}/{c.id}"})
 
     async def get_cdr(self, writer: Writer, cdr_id: str) -> Reply:
-        rows, _ = await asyncio.to_thread(
+        records, _ = await asyncio.to_thread(
             self._reads.cdrs, cdr_ids=[global_id(writer.party, cdr_id)], limit=1
         )
-        if not rows:
+        if not records:
             raise OcpiError(Status.INVALID_PARAMETERS, f"unknown CDR {cdr_id!r}", 404)
-        return Reply(data=outbound.cdr(rows[0], await self.book(), self._tz))
+        return Reply(data=outbound.cdr(records[0], await self.book(), self._tz))
 
     # --- tariffs --------------------------------------------------------------------------
 

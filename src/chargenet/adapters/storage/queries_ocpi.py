@@ -52,6 +52,7 @@ from chargenet.app.ocpi import (
     CredentialKind,
     EvseConnectorsRow,
     LiveStatusRow,
+    OcpiCdrRow,
     OcpiOperatorRow,
     OcpiSessionRow,
     OcpiTariffRow,
@@ -630,7 +631,7 @@ class OcpiReads:
         date_to: datetime | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page:
+    ) -> tuple[list[OcpiCdrRow], int]:
         city = areas.alias("city")
         stmt = (
             select(
@@ -661,7 +662,48 @@ class OcpiReads:
             stmt = stmt.where(cdrs.c.operator_id.in_(list(operator_ids)))
         if cdr_ids is not None:
             stmt = stmt.where(cdrs.c.cdr_id.in_(list(cdr_ids)))
-        return self._page(stmt, offset, limit)
+        rows, total = self._page(stmt, offset, limit)
+        return [
+            OcpiCdrRow(
+                cdr_id=r["cdr_id"],
+                connector_id=r["connector_id"],
+                charger_id=r["charger_id"],
+                station_id=r["station_id"],
+                operator_id=r["operator_id"],
+                session_id=r["session_id"],
+                started_at=r["started_at"],
+                ended_at=r["ended_at"],
+                energy_wh=r["energy_wh"],
+                charging_time_s=r["charging_time_s"],
+                parking_time_s=r["parking_time_s"],
+                cost_amount=r["cost_amount"],
+                cost_incl_vat=r["cost_incl_vat"],
+                currency=r["currency"],
+                auth_method=r["auth_method"],
+                token_hash=r["token_hash"],
+                tariff_ids=r["tariff_ids"],
+                credit=r["credit"],
+                credit_reference_id=r["credit_reference_id"],
+                remark=r["remark"],
+                source_adapter=r["source_adapter"],
+                as_of=r["as_of"],
+                evse_no=r["evse_no"],
+                evse_uid=r["evse_uid"],
+                connector_no=r["connector_no"],
+                standard=r["standard"],
+                power_type=r["power_type"],
+                max_power_w=r["max_power_w"],
+                protocol=r["protocol"],
+                station_name=r["station_name"],
+                address=r["address"],
+                lat=r["lat"],
+                lon=r["lon"],
+                station_source=r["station_source"],
+                city_name=r["city_name"],
+                stated=r["stated"],
+            )
+            for r in rows
+        ], total
 
     def tariffs(
         self,
