@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, TypedDict
 
 # The registry rows the senders map to OCPI objects (locations with their connectors,
-# a charger, a station) are not typed yet: they carry whole table
+# a charger) are not typed yet: they carry whole table
 # rows plus joined columns.
 Row = dict[str, Any]
 Page = tuple[list[Row], int]
@@ -70,6 +70,38 @@ class LiveStatusRow(TypedDict):
     evse_no: int
     status: str  # a `ConnectorStatus` value, effective (presence and stop orders applied)
     status_since: datetime | None  # as reported
+
+
+class OcpiStationRow(TypedDict):
+    """A station as registered (the receiver's check of a Location it is sent)."""
+
+    station_id: str
+    operator_id: str
+    name: str
+    name_en: str | None
+    address: str | None
+    lat: float
+    lon: float
+    area_code: str | None
+    area_placed: str | None  # given | nearest | code
+    province_code: str | None
+    city_code: str | None
+    county_code: str | None
+    township_code: str | None
+    village_code: str | None
+    category: str  # a `SiteCategory` value
+    scenic_grade: int | None
+    access: str  # an `Access` value
+    parking_spaces: int | None
+    charging_spaces: int | None
+    opening_hours: str
+    commissioned_on: date | None
+    source_adapter: str
+    registered_at: datetime
+    retired_at: datetime | None
+    as_of: datetime
+    public_hours: str | None
+    public_hours_as_of: datetime | None
 
 
 class OcpiSessionRow(TypedDict):
@@ -321,7 +353,7 @@ class OcpiQueries(Protocol):
         """The newest statement of every object of a kind (`ObjectStated`)."""
         ...
 
-    def station(self, station_id: str) -> Row | None: ...
+    def station(self, station_id: str) -> OcpiStationRow | None: ...
 
     def charger(self, charger_id: str) -> Row | None:
         """The charger with its connectors (retired ones included) and their live state."""

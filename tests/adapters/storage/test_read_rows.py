@@ -38,6 +38,7 @@ from chargenet.app.ocpi import (
     OcpiCdrRow,
     OcpiOperatorRow,
     OcpiSessionRow,
+    OcpiStationRow,
     OcpiTariffRow,
     Party,
     PartyOwnerRow,
@@ -323,6 +324,7 @@ OCPI_READS: dict[str, tuple[Callable[[OcpiReads], Any], Any]] = {
     "live_status": (lambda q: _one(q.live_status()), list[LiveStatusRow]),
     "tariff_prices": (_prices, dict[str, TariffPriceRow]),
     "sessions": (lambda q: _one(q.sessions()), list[OcpiSessionRow]),
+    "station": (lambda q: q.station("S1"), OcpiStationRow),
     "cdrs": (lambda q: _one(q.cdrs()), list[OcpiCdrRow]),
     "tariffs": (
         lambda q: _one(q.tariffs(tariff_ids=["CN*XZP*T1", "CN*XZP*T9"])),

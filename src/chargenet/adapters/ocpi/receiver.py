@@ -34,10 +34,10 @@ from chargenet.app.ocpi import (
     OcpiDirectory,
     OcpiQueries,
     OcpiSessionRow,
+    OcpiStationRow,
     OcpiTariffRow,
     Party,
     Peer,
-    Row,
 )
 from chargenet.core.drivers import TokenKey
 from chargenet.core.events import Event, OperatorUpdated, Source, StatedKind, event_meta
@@ -202,7 +202,7 @@ class Receiver:
             self._remember(key, at)
         return Reply(http_status=201 if station is None else 200)
 
-    async def _station(self, writer: Writer, location_id: str) -> Row:
+    async def _station(self, writer: Writer, location_id: str) -> OcpiStationRow:
         station = await asyncio.to_thread(self._reads.station, global_id(writer.party, location_id))
         if station is None:
             raise _unknown(f"Location {location_id!r}: PUT it first")
@@ -261,7 +261,7 @@ class Receiver:
 
     async def _current_evse(
         self, writer: Writer, location_id: str, evse_uid: str
-    ) -> tuple[Row, dict[str, Any]]:
+    ) -> tuple[OcpiStationRow, dict[str, Any]]:
         station = await self._station(writer, location_id)
         charger = await asyncio.to_thread(self._reads.charger, global_id(writer.party, evse_uid))
         if charger is None or charger["station_id"] != station["station_id"]:

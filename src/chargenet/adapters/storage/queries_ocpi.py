@@ -55,6 +55,7 @@ from chargenet.app.ocpi import (
     OcpiCdrRow,
     OcpiOperatorRow,
     OcpiSessionRow,
+    OcpiStationRow,
     OcpiTariffRow,
     Page,
     Party,
@@ -342,9 +343,38 @@ class OcpiReads:
             for r in self._mappings(stmt)
         ]
 
-    def station(self, station_id: str) -> Row | None:
-        rows = self._rows(select(stations).where(stations.c.station_id == station_id))
-        return rows[0] if rows else None
+    def station(self, station_id: str) -> OcpiStationRow | None:
+        for r in self._mappings(select(stations).where(stations.c.station_id == station_id)):
+            return OcpiStationRow(
+                station_id=r["station_id"],
+                operator_id=r["operator_id"],
+                name=r["name"],
+                name_en=r["name_en"],
+                address=r["address"],
+                lat=r["lat"],
+                lon=r["lon"],
+                area_code=r["area_code"],
+                area_placed=r["area_placed"],
+                province_code=r["province_code"],
+                city_code=r["city_code"],
+                county_code=r["county_code"],
+                township_code=r["township_code"],
+                village_code=r["village_code"],
+                category=r["category"],
+                scenic_grade=r["scenic_grade"],
+                access=r["access"],
+                parking_spaces=r["parking_spaces"],
+                charging_spaces=r["charging_spaces"],
+                opening_hours=r["opening_hours"],
+                commissioned_on=r["commissioned_on"],
+                source_adapter=r["source_adapter"],
+                registered_at=r["registered_at"],
+                retired_at=r["retired_at"],
+                as_of=r["as_of"],
+                public_hours=r["public_hours"],
+                public_hours_as_of=r["public_hours_as_of"],
+            )
+        return None
 
     def find_station_ids(self, location_id: str) -> list[str]:
         """Stations an OCPI location id may name: our own id, or a received `CC*PID*id`,
