@@ -16,9 +16,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, TypedDict
 
-# The registry rows the senders map to OCPI objects (locations with their connectors,
-# a charger) are not typed yet: they carry whole table
-# rows plus joined columns.
+# Not typed yet: the rows of a registry object with all its parts (`locations` with their
+# connectors, `charger`), whole table rows plus joined and computed columns; and what a
+# peer sent as its endpoints and roles (its JSON).
 Row = dict[str, Any]
 Page = tuple[list[Row], int]
 
