@@ -11,12 +11,206 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
+# Not typed yet: the rows of a registry object with all its parts (`locations` with their
+# connectors, `charger`), whole table rows plus joined and computed columns; and what a
+# peer sent as its endpoints and roles (its JSON).
 Row = dict[str, Any]
 Page = tuple[list[Row], int]
+
+
+class PartyOwnerRow(TypedDict):
+    operator_id: str
+    peer_id: str | None  # the peer that may write the party's objects; None: us
+
+
+class PartyRow(PartyOwnerRow):
+    country_code: str
+    party_id: str
+    created_at: datetime
+
+
+class OcpiOperatorRow(TypedDict):
+    operator_id: str
+    name: str
+    as_of: datetime
+
+
+class StatementRow(TypedDict):
+    """An operator platform's own statement of one of its objects (`ObjectStated`)."""
+
+    object_id: str
+    body: str  # JSON object
+    as_of: datetime  # its last_updated
+
+
+class EvseConnectorsRow(TypedDict):
+    operator_id: str
+    station_id: str
+    retired_at: datetime | None  # the charger's
+    as_of: datetime  # the charger's
+    connector_ids: list[str]  # in service
+
+
+class ConnectorOwnerRow(TypedDict):
+    connector_id: str
+    charger_id: str
+    station_id: str
+    operator_id: str
+
+
+class LiveStatusRow(TypedDict):
+    connector_id: str
+    charger_id: str
+    station_id: str
+    evse_no: int
+    status: str  # a `ConnectorStatus` value, effective (presence and stop orders applied)
+    status_since: datetime | None  # as reported
+
+
+class OcpiStationRow(TypedDict):
+    """A station as registered (the receiver's check of a Location it is sent)."""
+
+    station_id: str
+    operator_id: str
+    name: str
+    name_en: str | None
+    address: str | None
+    lat: float
+    lon: float
+    area_code: str | None
+    area_placed: str | None  # given | nearest | code
+    province_code: str | None
+    city_code: str | None
+    county_code: str | None
+    township_code: str | None
+    village_code: str | None
+    category: str  # a `SiteCategory` value
+    scenic_grade: int | None
+    access: str  # an `Access` value
+    parking_spaces: int | None
+    charging_spaces: int | None
+    opening_hours: str
+    commissioned_on: date | None
+    source_adapter: str
+    registered_at: datetime
+    retired_at: datetime | None
+    as_of: datetime
+    public_hours: str | None
+    public_hours_as_of: datetime | None
+
+
+class OcpiSessionRow(TypedDict):
+    """A charging session with the numbers of its connector and where its station and
+    the operator platform's own statement of it came from."""
+
+    session_id: str
+    connector_id: str
+    charger_id: str
+    station_id: str
+    operator_id: str
+    state: str  # a `SessionState` value
+    started_at: datetime
+    ended_at: datetime | None
+    meter_start_wh: int | None
+    meter_stop_wh: int | None
+    energy_wh: int | None
+    peak_power_w: int | None
+    stop_reason: str | None
+    cost_amount: Decimal | None
+    currency: str | None
+    flags: str
+    token_hash: str | None
+    source_adapter: str
+    as_of: datetime
+    evse_no: int
+    evse_uid: str | None
+    connector_no: int
+    station_source: str  # the station's source adapter
+    protocol: str | None  # the charger's
+    stated: str | None  # JSON object, as the operator's platform stated it
+
+
+class OcpiCdrRow(TypedDict):
+    """A charge detail record with its connector, station and city, and the operator
+    platform's own statement of it."""
+
+    cdr_id: str
+    connector_id: str
+    charger_id: str
+    station_id: str
+    operator_id: str
+    session_id: str | None
+    started_at: datetime
+    ended_at: datetime
+    energy_wh: int
+    charging_time_s: int | None
+    parking_time_s: int | None
+    cost_amount: Decimal
+    cost_incl_vat: Decimal | None
+    currency: str
+    auth_method: str
+    token_hash: str | None
+    tariff_ids: str  # comma-separated global tariff ids
+    credit: bool
+    credit_reference_id: str | None
+    remark: str | None
+    source_adapter: str
+    as_of: datetime  # the record's last_updated
+    evse_no: int
+    evse_uid: str | None
+    connector_no: int
+    standard: str
+    power_type: str
+    max_power_w: int
+    protocol: str | None  # the charger's
+    station_name: str
+    address: str | None
+    lat: float
+    lon: float
+    station_source: str  # the station's source adapter
+    city_name: str | None
+    stated: str | None  # JSON object, as the operator's platform stated it
+
+
+class OcpiTariffRow(TypedDict):
+    """A tariff as published (`TariffPublished`), with the operator platform's own
+    statement of it when it came over OCPI."""
+
+    tariff_id: str
+    operator_id: str
+    currency: str
+    kind: str | None  # an OCPI TariffType
+    alt_text: str
+    elements: str  # JSON, as published
+    energy_per_kwh: Decimal | None
+    per_session: Decimal | None
+    time_per_hour: Decimal | None
+    parking_per_hour: Decimal | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    withdrawn_at: datetime | None
+    source_adapter: str
+    registered_at: datetime | None  # first published: the order senders page in
+    as_of: datetime
+    stated: str | None  # JSON object, as the operator's platform stated it
+
+
+class TariffPriceRow(TypedDict):
+    """A tariff's headline prices (VAT included where stated)."""
+
+    tariff_id: str
+    currency: str
+    kind: str | None  # an OCPI TariffType
+    energy_per_kwh: Decimal | None
+    per_session: Decimal | None
+    time_per_hour: Decimal | None
+    parking_per_hour: Decimal | None
+    alt_text: str
 
 
 class PeerKind(StrEnum):
@@ -133,11 +327,11 @@ class OcpiDirectory(Protocol):
         self, party: Party, operator_id: str, peer_id: str | None, now: datetime
     ) -> None: ...
 
-    def party(self, party: Party) -> Row | None:
-        """{operator_id, peer_id} of a known party."""
+    def party(self, party: Party) -> PartyOwnerRow | None:
+        """Who a known party is."""
         ...
 
-    def parties(self) -> list[Row]: ...
+    def parties(self) -> list[PartyRow]: ...
 
     def cursor(self, peer_id: str, module: str) -> datetime | None: ...
 
@@ -153,16 +347,13 @@ class OcpiDirectory(Protocol):
 
 
 class OcpiQueries(Protocol):
-    def operators(self) -> list[Row]:
-        """operator_id, name of every operator."""
+    def operators(self) -> list[OcpiOperatorRow]: ...
+
+    def statements(self, kind: str) -> list[StatementRow]:
+        """The newest statement of every object of a kind (`ObjectStated`)."""
         ...
 
-    def statements(self, kind: str) -> list[Row]:
-        """object_id, body (JSON text), as_of of every newest statement of a kind
-        (`ObjectStated`)."""
-        ...
-
-    def station(self, station_id: str) -> Row | None: ...
+    def station(self, station_id: str) -> OcpiStationRow | None: ...
 
     def charger(self, charger_id: str) -> Row | None:
         """The charger with its connectors (retired ones included) and their live state."""
@@ -174,11 +365,11 @@ class OcpiQueries(Protocol):
 
     def find_station_ids(self, location_id: str) -> list[str]: ...
 
-    def evse_connectors(self, charger_id: str) -> Row | None:
-        """Cheap lookup for status updates: operator_id, retired_at, connector ids."""
+    def evse_connectors(self, charger_id: str) -> EvseConnectorsRow | None:
+        """Cheap lookup for status updates."""
         ...
 
-    def connector_owner(self, connector_id: str) -> Row | None: ...
+    def connector_owner(self, connector_id: str) -> ConnectorOwnerRow | None: ...
 
     def locations(
         self,
@@ -205,7 +396,7 @@ class OcpiQueries(Protocol):
         date_to: datetime | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page: ...
+    ) -> tuple[list[OcpiSessionRow], int]: ...
 
     def cdrs(
         self,
@@ -216,7 +407,7 @@ class OcpiQueries(Protocol):
         date_to: datetime | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page: ...
+    ) -> tuple[list[OcpiCdrRow], int]: ...
 
     def tariffs(
         self,
@@ -227,14 +418,14 @@ class OcpiQueries(Protocol):
         date_to: datetime | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page: ...
+    ) -> tuple[list[OcpiTariffRow], int]: ...
 
     def live_status(
         self, *, since: datetime | None = None, offset: int = 0, limit: int = 1000
-    ) -> Page:
+    ) -> tuple[list[LiveStatusRow], int]:
         """Connectors of public stations in service with their effective status."""
         ...
 
-    def tariff_prices(self, tariff_ids: Sequence[str]) -> dict[str, Row]:
+    def tariff_prices(self, tariff_ids: Sequence[str]) -> dict[str, TariffPriceRow]:
         """Headline prices of tariffs in force, by tariff id."""
         ...

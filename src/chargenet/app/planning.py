@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from importlib import resources
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypedDict, TypeVar
 
 from chargenet.analytics.planning.coverage import CoverageInput, check_all
 from chargenet.analytics.planning.model import AreaPoint, PileRecord, StationSite, stations_on
@@ -53,19 +53,80 @@ from chargenet.kit.ids import stable_id
 
 T = TypeVar("T")
 
-Row = dict[str, Any]
 PACK_SOURCE = Source(adapter="planning")
+
+
+class AreaChainRow(TypedDict):
+    """An area with the codes of the areas above it (None above its own level)."""
+
+    code: str
+    level: str  # an `AreaLevel` value
+    name_zh: str
+    name_en: str | None
+    province_code: str | None
+    city_code: str | None
+    county_code: str | None
+    township_code: str | None
+
+
+class VehicleCountRow(TypedDict):
+    """An area's registered vehicles in a year (area statistics)."""
+
+    area_code: str
+    year: int
+    ev_count: int | None
+    motor_vehicles: int | None
+
+
+class AreaTargetRow(TypedDict):
+    """A plan target as set (its latest value), with the name and level of its area."""
+
+    target_id: str
+    area_code: str
+    metric: str
+    year: int
+    month: int | None
+    value: Decimal
+    definition: str
+    source_ref: str
+    valid_from: date | None
+    as_of: datetime
+    name_zh: str
+    name_en: str | None
+    level: str  # an `AreaLevel` value
+
+
+class TargetRevisionRow(TypedDict):
+    """One value a target has had (R16), in the order set."""
+
+    event_id: str
+    target_id: str
+    area_code: str
+    value: Decimal
+    source_ref: str
+    revised_at: datetime  # when it was set
+    valid_from: date | None  # the day it takes effect; None: the day it was set
+
+
+class PolicyPackRow(TypedDict):
+    pack_id: str
+    region_code: str
+    version: date
+    title: str
+    text: str  # the TOML as loaded
+    loaded_at: datetime
+    as_of: datetime
 
 
 class PlanningData(Protocol):
     def area_points(self, within: str) -> list[AreaPoint]: ...
-    def area(self, code: str) -> Row | None: ...
+    def area(self, code: str) -> AreaChainRow | None: ...
     def piles(self, within: str) -> list[PileRecord]: ...
     def station_sites(self, within: str) -> list[StationSite]: ...
-    def statistics(self, within: str) -> list[Row]: ...
-    def targets(self, within: str) -> list[Row]: ...
-    def revisions(self, within: str) -> list[Row]: ...
-    def packs(self) -> list[Row]: ...
+    def statistics(self, within: str) -> list[VehicleCountRow]: ...
+    def targets(self, within: str) -> list[AreaTargetRow]: ...
+    def revisions(self, within: str) -> list[TargetRevisionRow]: ...
+    def packs(self) -> list[PolicyPackRow]: ...
 
 
 # --- packs --------------------------------------------------------------------------------
@@ -192,11 +253,11 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def _effective(revision: Row) -> date:
-    return effective_day(revision.get("valid_from"), revision["revised_at"])
+def _effective(revision: TargetRevisionRow) -> date:
+    return effective_day(revision["valid_from"], revision["revised_at"])
 
 
-def _value_on(history: Sequence[Row], day: date) -> Decimal | None:
+def _value_on(history: Sequence[TargetRevisionRow], day: date) -> Decimal | None:
     """The value in force on `day` of a target's revisions, in the order recorded."""
     return in_force(((_effective(h), h["value"]) for h in history), day)
 
@@ -252,7 +313,7 @@ class PlanningService:
 
     # packs ---------------------------------------------------------------------------
 
-    def loaded_packs(self) -> list[tuple[PolicyPack, Row]]:
+    def loaded_packs(self) -> list[tuple[PolicyPack, PolicyPackRow]]:
         out = []
         for row in self.data.packs():
             text = row["text"]
@@ -267,7 +328,10 @@ class PlanningService:
         row = self._area(area_code)
         chain = {
             row["code"],
-            *(row[f"{lvl}_code"] for lvl in ("province", "city", "county", "township")),
+            row["province_code"],
+            row["city_code"],
+            row["county_code"],
+            row["township_code"],
         }
         found = [p for p, _ in self.loaded_packs() if p.region in chain]
         return sorted(found, key=lambda p: -self._depth(p.region))
@@ -275,7 +339,7 @@ class PlanningService:
     def _depth(self, code: str) -> int:
         return AreaLevel(self._area(code)["level"]).depth
 
-    def _area(self, code: str) -> Row:
+    def _area(self, code: str) -> AreaChainRow:
         row = self.data.area(code)
         if row is None:
             raise UnknownReference("area", code)
@@ -318,9 +382,9 @@ class PlanningService:
         self._area(area)
         actuals = self._actuals(area)
         packs_cache: dict[str, list[PolicyPack]] = {}
-        revisions: dict[str, list[Row]] = {}
-        for r in self.data.revisions(area):
-            revisions.setdefault(r["target_id"], []).append(r)
+        revisions: dict[str, list[TargetRevisionRow]] = {}
+        for rev in self.data.revisions(area):
+            revisions.setdefault(rev["target_id"], []).append(rev)
         out = []
         for r in self.data.targets(area):
             if year is not None and r["year"] != year:
@@ -376,7 +440,7 @@ class PlanningService:
         target = TargetRow(target_id, area, r["metric"], r["year"], value, r["month"])
         return monthly(target, definition, self._actuals(area), as_of)
 
-    def revisions(self, area: str, target_id: str | None = None) -> list[Row]:
+    def revisions(self, area: str, target_id: str | None = None) -> list[TargetRevisionRow]:
         return [r for r in self.data.revisions(area) if target_id in (None, r["target_id"])]
 
     # coverage ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from chargenet.analytics.planning.coverage import CoverageInput, check_rule
 from chargenet.analytics.planning.demand import (
@@ -54,7 +54,7 @@ from chargenet.analytics.planning.sizing import (
     minimum_ports,
     port_class,
 )
-from chargenet.app.planning import roads_near
+from chargenet.app.planning import AreaTargetRow, VehicleCountRow, roads_near
 from chargenet.core.areas import AreaLevel
 from chargenet.core.errors import UnknownReference
 from chargenet.core.events import PlanningScenarioSaved, Source
@@ -65,8 +65,6 @@ from chargenet.core.planning.rules import CoverageRule, RuleKind
 from chargenet.core.planning.scenario import Scenario
 from chargenet.core.registry.model import Access, SiteCategory
 from chargenet.kit.ids import stable_id
-
-Row = dict[str, Any]
 
 # Candidate classes the plans name as priority sites (001 重点任务; 002 二、2 and
 # 保障措施（二）): petrol and gas stations, transport hubs, public car parks and P+R,
@@ -82,14 +80,26 @@ REGISTRY_CLASSES: dict[SiteCategory, str] = {
 }
 
 
+class ScenarioRow(TypedDict):
+    """A saved scenario: its parameters as `Scenario.to_json` wrote them."""
+
+    scenario_id: str
+    area_code: str
+    name: str
+    parameters: str  # JSON
+    saved_by: str
+    saved_at: datetime
+    as_of: datetime
+
+
 class BuildData(Protocol):
     def area_points(self, within: str) -> list[AreaPoint]: ...
     def piles(self, within: str) -> list[PileRecord]: ...
     def station_sites(self, within: str) -> list[StationSite]: ...
-    def statistics(self, within: str) -> list[Row]: ...
-    def targets(self, within: str) -> list[Row]: ...
+    def statistics(self, within: str) -> list[VehicleCountRow]: ...
+    def targets(self, within: str) -> list[AreaTargetRow]: ...
     def sessions(self, within: str, start: datetime, end: datetime) -> list[SessionRecord]: ...
-    def scenarios(self, within: str | None = None) -> list[Row]: ...
+    def scenarios(self, within: str | None = None) -> list[ScenarioRow]: ...
 
 
 @dataclass
@@ -159,9 +169,9 @@ class BuildPlanner:
         )
         uses = station_use(self.data.sessions(area, start, end), ports, county, start, end, a)
         known: dict[str, dict[int, int]] = {}
-        for r in self.data.statistics(area):
-            if r["ev_count"] is not None:
-                known.setdefault(r["area_code"], {})[r["year"]] = r["ev_count"]
+        for count in self.data.statistics(area):
+            if count["ev_count"] is not None:
+                known.setdefault(count["area_code"], {})[count["year"]] = count["ev_count"]
         new_by: dict[str, dict[int, float]] = {}
         for r in self.data.targets(area):
             metric = self.planning.metric_for(self.planning.packs_for(r["area_code"]), r["metric"])
@@ -494,7 +504,7 @@ class BuildPlanner:
             rule_claims=rule_claims,
         )
 
-    def saved(self, within: str | None = None) -> list[tuple[Scenario, Row]]:
+    def saved(self, within: str | None = None) -> list[tuple[Scenario, ScenarioRow]]:
         out = []
         for row in self.data.scenarios(within):
             out.append((Scenario.from_json(json.loads(row["parameters"])), row))

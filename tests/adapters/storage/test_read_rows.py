@@ -16,6 +16,8 @@ from chargenet.adapters.storage.queries_credit import CreditReads
 from chargenet.adapters.storage.queries_incidents import IncidentReads
 from chargenet.adapters.storage.queries_inspections import InspectionReads
 from chargenet.adapters.storage.queries_monthly import MonthlyReads
+from chargenet.adapters.storage.queries_ocpi import OcpiReads, SqlOcpiDirectory
+from chargenet.adapters.storage.queries_planning import PlanningQueries
 from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.app.credit import DemonstrationRow, PenaltyRow
 from chargenet.app.incidents import IncidentRow
@@ -29,6 +31,32 @@ from chargenet.app.interconnect import (
     TariffRow,
 )
 from chargenet.app.monthly import OversightCountsRow
+from chargenet.app.ocpi import (
+    ConnectorOwnerRow,
+    EvseConnectorsRow,
+    LiveStatusRow,
+    OcpiCdrRow,
+    OcpiOperatorRow,
+    OcpiSessionRow,
+    OcpiStationRow,
+    OcpiTariffRow,
+    Party,
+    PartyOwnerRow,
+    PartyRow,
+    PeerKind,
+    StatementRow,
+    TariffPriceRow,
+)
+from chargenet.app.planning import (
+    AreaChainRow,
+    AreaTargetRow,
+    PolicyPackRow,
+    TargetRevisionRow,
+    VehicleCountRow,
+    pack_events,
+    shipped_packs,
+)
+from chargenet.app.planning_build import ScenarioRow
 from chargenet.app.queries import (
     AreaDetailRow,
     AreaRow,
@@ -69,10 +97,16 @@ from chargenet.app.supervision_ports import (
 from chargenet.app.swap import PackRow, SwapFiguresRow, SwapOwnerRow
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
-from chargenet.core.events import AlarmRaised, Event, OutageExcluded, SwapStationRegistered
+from chargenet.core.events import (
+    AlarmRaised,
+    Event,
+    OutageExcluded,
+    SwapStationRegistered,
+    TariffPublished,
+)
 from chargenet.core.ids import EventId
 from tests.adapters.test_codec import SAMPLES
-from tests.builders import charger, small_world
+from tests.builders import charger, small_world, station
 from tests.rowtypes import mismatches
 
 
@@ -89,7 +123,14 @@ def world(module_database_url: str) -> Iterator[Platform]:
             _again(SwapStationRegistered, swap_station=lambda r: replace(r, swap_station_id="SW9")),
             _again(AlarmRaised, alarm_id=lambda _: "A9"),
             _again(OutageExcluded, exclusion_id=lambda _: "X9"),
+            _again(TariffPublished, tariff_id=lambda _: "CN*XZP*T9"),
+            station("S9"),  # public and in service: its connectors have a live status
+            charger("C9", "S9", guns=1),
         ]
+    )
+    # A pack in force (the sample's text is refused: not a whole pack), its units and targets.
+    platform.ingestor.ingest(
+        pack_events(shipped_packs()["xinzhou"], datetime(2026, 1, 1, tzinfo=UTC))
     )
     yield platform
     platform.close()
@@ -250,6 +291,70 @@ def test_other_reads_return_their_row_types(world: Platform, name: str) -> None:
     value = read(world)
     assert value, f"{name}: the world gives it nothing to return"
     assert mismatches(value, row_type, name) == []
+
+
+PLANNING_READS: dict[str, tuple[Callable[[PlanningQueries], Any], Any]] = {
+    "area": (lambda q: q.area("140902"), AreaChainRow),
+    "statistics": (lambda q: q.statistics("140900"), list[VehicleCountRow]),
+    "targets": (lambda q: q.targets("140900"), list[AreaTargetRow]),
+    "revisions": (lambda q: q.revisions("140900"), list[TargetRevisionRow]),
+    "packs": (lambda q: q.packs(), list[PolicyPackRow]),
+    "scenarios": (lambda q: q.scenarios("140900"), list[ScenarioRow]),
+}
+
+
+@pytest.mark.parametrize("name", list(PLANNING_READS))
+def test_planning_reads_return_their_row_types(world: Platform, name: str) -> None:
+    read, row_type = PLANNING_READS[name]
+    value = read(PlanningQueries(world.store.read_engine))
+    assert value, f"{name}: the world gives it nothing to return"
+    assert mismatches(value, row_type, name) == []
+
+
+def _prices(q: OcpiReads) -> dict[str, TariffPriceRow]:
+    rows, _ = q.tariffs(tariff_ids=None)
+    return q.tariff_prices([r["tariff_id"] for r in rows])
+
+
+OCPI_READS: dict[str, tuple[Callable[[OcpiReads], Any], Any]] = {
+    "operators": (lambda q: q.operators(), list[OcpiOperatorRow]),
+    "statements": (lambda q: q.statements("evse"), list[StatementRow]),  # the sample's kind
+    "evse_connectors": (lambda q: q.evse_connectors("C1"), EvseConnectorsRow),
+    "connector_owner": (lambda q: q.connector_owner("C1-1-1"), ConnectorOwnerRow),
+    "live_status": (lambda q: _one(q.live_status()), list[LiveStatusRow]),
+    "tariff_prices": (_prices, dict[str, TariffPriceRow]),
+    "sessions": (lambda q: _one(q.sessions()), list[OcpiSessionRow]),
+    "station": (lambda q: q.station("S1"), OcpiStationRow),
+    "cdrs": (lambda q: _one(q.cdrs()), list[OcpiCdrRow]),
+    "tariffs": (
+        lambda q: _one(q.tariffs(tariff_ids=["CN*XZP*T1", "CN*XZP*T9"])),
+        list[OcpiTariffRow],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(OCPI_READS))
+def test_ocpi_reads_return_their_row_types(world: Platform, name: str) -> None:
+    read, row_type = OCPI_READS[name]
+    value = read(OcpiReads(world.store.read_engine))
+    assert value, f"{name}: the world gives it nothing to return"
+    assert mismatches(value, row_type, name) == []
+
+
+def test_ocpi_directory_returns_its_row_types(world: Platform) -> None:
+    directory = SqlOcpiDirectory(world.settings.database_url)
+    try:
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        directory.add_peer("rows-peer", PeerKind.CPO, "a CPO", now)
+        directory.set_party(Party("CN", "ROW"), "OP1", "rows-peer", now)
+        directory.set_party(Party("CN", "US"), "OP1", None, now)
+        assert mismatches(directory.party(Party("CN", "ROW")), PartyOwnerRow, "party") == []
+        assert mismatches(directory.party(Party("CN", "US")), PartyOwnerRow, "party") == []
+        parties = directory.parties()
+        assert len(parties) >= 2
+        assert mismatches(parties, list[PartyRow], "parties") == []
+    finally:
+        directory.dispose()
 
 
 @pytest.mark.parametrize("name", list(SUPERVISION_READS))

@@ -16,9 +16,10 @@ from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.binding import Regulator, bind, services
 from chargenet.analytics.planning.spatial import DEFAULT_DETOUR
 from chargenet.analytics.planning.targets import ForecastMethod
-from chargenet.app.planning import CandidateSpec, PlanningService, to_json
+from chargenet.app.planning import CandidateSpec, PlanningService, PolicyPackRow, to_json
 from chargenet.core.access import Audience, declared
 from chargenet.core.errors import UnknownReference
+from chargenet.core.planning.pack import PolicyPack
 from chargenet.kit.bounds import StoredInt
 
 Area = Annotated[str, Query(description="Area code (a city, county …)")]
@@ -30,7 +31,7 @@ Network = Annotated[bool, Query(description="Measure along the loaded road netwo
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def _pack_json(pack: Any, row: dict[str, Any]) -> dict[str, Any]:
+def _pack_json(pack: PolicyPack, row: PolicyPackRow) -> dict[str, Any]:
     return {
         "id": pack.id,
         "region": pack.region,

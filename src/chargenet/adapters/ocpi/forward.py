@@ -324,16 +324,16 @@ class Forwarder:
             data = outbound.location(rows[0], book, tz)
             return await self._put(peer, "locations", data, data["id"])
         if what == "session":
-            rows, _ = await asyncio.to_thread(reads.sessions, session_ids=[ident], limit=1)
-            if not rows:
+            held, _ = await asyncio.to_thread(reads.sessions, session_ids=[ident], limit=1)
+            if not held:
                 return peer
-            data = outbound.session(rows[0], book, p.settings.currency)
+            data = outbound.session(held[0], book, p.settings.currency)
             return await self._put(peer, "sessions", data, data["id"])
         if what == "cdr":
-            rows, _ = await asyncio.to_thread(reads.cdrs, cdr_ids=[ident], limit=1)
-            if not rows:
+            records, _ = await asyncio.to_thread(reads.cdrs, cdr_ids=[ident], limit=1)
+            if not records:
                 return peer
-            data = outbound.cdr(rows[0], book, tz)
+            data = outbound.cdr(records[0], book, tz)
             owner = Party(data["country_code"], data["party_id"])
             peer = await self._ensure_roles(peer, owner)
             url = peer.endpoint("cdrs", "RECEIVER")
@@ -341,10 +341,10 @@ class Forwarder:
                 await self._send(peer, "POST", url.rstrip("/"), owner, data)
             return peer
         if what in ("tariff", "tariff-withdrawn"):
-            rows, _ = await asyncio.to_thread(reads.tariffs, tariff_ids=[ident], limit=1)
-            if not rows:
+            published, _ = await asyncio.to_thread(reads.tariffs, tariff_ids=[ident], limit=1)
+            if not published:
                 return peer
-            data = outbound.tariff(rows[0], book)
+            data = outbound.tariff(published[0], book)
             if what == "tariff":
                 return await self._put(peer, "tariffs", data, data["id"])
             owner = Party(data["country_code"], data["party_id"])

@@ -11,7 +11,7 @@ of a Location and an EVSE, which move with it. Objects chargenet holds from else
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import groupby
@@ -21,7 +21,7 @@ from chargenet.adapters.ocpi import vocab
 from chargenet.adapters.ocpi.ids import PartyBook, local_id, local_part, split_global
 from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES, evse_status
 from chargenet.adapters.ocpi.wire import OcpiError, parse_time, utc_text
-from chargenet.app.ocpi import Party, Row
+from chargenet.app.ocpi import OcpiCdrRow, OcpiSessionRow, OcpiTariffRow, Party, Row
 from chargenet.core.status import ConnectorStatus
 
 COUNTRY = "CHN"
@@ -63,13 +63,13 @@ def station_party(row: Row, book: PartyBook) -> Party:
     return book.party_of(row["operator_id"])
 
 
-def evse_uid(connector: Row) -> str:
+def evse_uid(connector: Mapping[str, Any]) -> str:  # a connector's row, or a session's
     if connector.get("evse_uid"):
         return str(connector["evse_uid"])
     return local_id(f"{connector['charger_id']}-{connector['evse_no']}")
 
 
-def connector_local_id(connector: Row) -> str:
+def connector_local_id(connector: Mapping[str, Any]) -> str:
     prefix = f"{connector['charger_id']}*"
     if connector["connector_id"].startswith(prefix):
         return str(connector["connector_id"][len(prefix) :])
@@ -180,21 +180,21 @@ def location(
     return out
 
 
-def _session_status(row: Row) -> str:
+def _session_status(row: OcpiSessionRow) -> str:
     if row["state"] == "active":
         return "ACTIVE"
-    return "INVALID" if row.get("stop_reason") == "invalid" else "COMPLETED"
+    return "INVALID" if row["stop_reason"] == "invalid" else "COMPLETED"
 
 
-def session(row: Row, book: PartyBook, currency: str) -> dict[str, Any]:
-    stated = _stated(row.get("stated"))
+def session(row: OcpiSessionRow, book: PartyBook, currency: str) -> dict[str, Any]:
+    stated = _stated(row["stated"])
     if stated is not None:
         return stated
     owner = book.party_of(row["operator_id"])
     if row["source_adapter"] == "ocpi":
         split = split_global(row["session_id"])
         owner = split[0] if split else owner
-    station_owner = split_global(row["station_id"]) if row.get("station_source") == "ocpi" else None
+    station_owner = split_global(row["station_id"]) if row["station_source"] == "ocpi" else None
     station_party_ = station_owner[0] if station_owner else owner
     uid = (row["token_hash"] or "unknown")[:36]
     out: dict[str, Any] = {
@@ -225,13 +225,13 @@ def session(row: Row, book: PartyBook, currency: str) -> dict[str, Any]:
     return out
 
 
-def cdr(row: Row, book: PartyBook, time_zone: str) -> dict[str, Any]:
-    stated = _stated(row.get("stated"))
+def cdr(row: OcpiCdrRow, book: PartyBook, time_zone: str) -> dict[str, Any]:
+    stated = _stated(row["stated"])
     if stated is not None:
         return stated
     split = split_global(row["cdr_id"])
     owner, local = split if split else (book.party_of(row["operator_id"]), local_id(row["cdr_id"]))
-    station_owner = split_global(row["station_id"]) if row.get("station_source") == "ocpi" else None
+    station_owner = split_global(row["station_id"]) if row["station_source"] == "ocpi" else None
     power_type, _, _ = vocab.electrical_out(row["power_type"], row["max_power_w"], None, None)
     uid = (row["token_hash"] or "unknown")[:36]
     hours = (
@@ -259,7 +259,7 @@ def cdr(row: Row, book: PartyBook, time_zone: str) -> dict[str, Any]:
             "id": station_owner[1] if station_owner else local_id(row["station_id"]),
             "name": row["station_name"],
             "address": (row["address"] or row["station_name"])[:45],
-            "city": (row.get("city_name") or "")[:45],
+            "city": (row["city_name"] or "")[:45],
             "country": COUNTRY,
             "coordinates": {"latitude": f"{row['lat']:.6f}", "longitude": f"{row['lon']:.6f}"},
             "evse_uid": evse_uid(row),
@@ -302,8 +302,8 @@ def cdr(row: Row, book: PartyBook, time_zone: str) -> dict[str, Any]:
     return out
 
 
-def tariff(row: Row, book: PartyBook) -> dict[str, Any]:
-    stated = _stated(row.get("stated"))
+def tariff(row: OcpiTariffRow, book: PartyBook) -> dict[str, Any]:
+    stated = _stated(row["stated"])
     if stated is not None:
         return stated
     split = split_global(row["tariff_id"])

@@ -30,7 +30,15 @@ from chargenet.adapters.ocpi.inbound import Writer, stated
 from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES
 from chargenet.adapters.ocpi.wire import OcpiError, Status, parse_time, stated_time
 from chargenet.app.ingest import Disposition, Outcome
-from chargenet.app.ocpi import OcpiDirectory, OcpiQueries, Party, Peer, Row
+from chargenet.app.ocpi import (
+    OcpiDirectory,
+    OcpiQueries,
+    OcpiSessionRow,
+    OcpiStationRow,
+    OcpiTariffRow,
+    Party,
+    Peer,
+)
 from chargenet.core.drivers import TokenKey
 from chargenet.core.events import Event, OperatorUpdated, Source, StatedKind, event_meta
 from chargenet.core.ids import OperatorId
@@ -194,7 +202,7 @@ class Receiver:
             self._remember(key, at)
         return Reply(http_status=201 if station is None else 200)
 
-    async def _station(self, writer: Writer, location_id: str) -> Row:
+    async def _station(self, writer: Writer, location_id: str) -> OcpiStationRow:
         station = await asyncio.to_thread(self._reads.station, global_id(writer.party, location_id))
         if station is None:
             raise _unknown(f"Location {location_id!r}: PUT it first")
@@ -253,7 +261,7 @@ class Receiver:
 
     async def _current_evse(
         self, writer: Writer, location_id: str, evse_uid: str
-    ) -> tuple[Row, dict[str, Any]]:
+    ) -> tuple[OcpiStationRow, dict[str, Any]]:
         station = await self._station(writer, location_id)
         charger = await asyncio.to_thread(self._reads.charger, global_id(writer.party, evse_uid))
         if charger is None or charger["station_id"] != station["station_id"]:
@@ -407,7 +415,7 @@ class Receiver:
             )
         return cid
 
-    async def _session_row(self, writer: Writer, session_id: str) -> Row | None:
+    async def _session_row(self, writer: Writer, session_id: str) -> OcpiSessionRow | None:
         rows, _ = await asyncio.to_thread(
             self._reads.sessions, session_ids=[global_id(writer.party, session_id)], limit=1
         )
@@ -474,16 +482,16 @@ class Receiver:
         return Reply(http_status=201, headers={"Location": f"{location_url}/{c.id}"})
 
     async def get_cdr(self, writer: Writer, cdr_id: str) -> Reply:
-        rows, _ = await asyncio.to_thread(
+        records, _ = await asyncio.to_thread(
             self._reads.cdrs, cdr_ids=[global_id(writer.party, cdr_id)], limit=1
         )
-        if not rows:
+        if not records:
             raise OcpiError(Status.INVALID_PARAMETERS, f"unknown CDR {cdr_id!r}", 404)
-        return Reply(data=outbound.cdr(rows[0], await self.book(), self._tz))
+        return Reply(data=outbound.cdr(records[0], await self.book(), self._tz))
 
     # --- tariffs --------------------------------------------------------------------------
 
-    async def _tariff_row(self, writer: Writer, tariff_id: str) -> Row | None:
+    async def _tariff_row(self, writer: Writer, tariff_id: str) -> OcpiTariffRow | None:
         rows, _ = await asyncio.to_thread(
             self._reads.tariffs, tariff_ids=[global_id(writer.party, tariff_id)], limit=1
         )

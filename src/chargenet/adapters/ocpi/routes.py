@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -48,6 +48,7 @@ from chargenet.kit.bounds import INT64_MAX, DocumentRefused, loads, read_capped
 from chargenet.kit.ids import stable_id
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")  # the row type a sender pages through
 
 MODULES = ("locations", "sessions", "cdrs", "tariffs")
 # OCPI sets no size; a Location with hundreds of EVSEs is well under 1 MiB.
@@ -438,8 +439,8 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
         return None
 
     def sender(
-        fetch: Callable[..., tuple[list[Row], int]],
-        render: Callable[[Row, Any], dict[str, Any]],
+        fetch: Callable[..., tuple[list[R], int]],
+        render: Callable[[R, Any], dict[str, Any]],
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             async def work() -> Reply:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Engine,
+    RowMapping,
     Select,
     and_,
     delete,
@@ -47,13 +48,25 @@ from chargenet.adapters.storage.tables_supervision import stop_orders
 from chargenet.adapters.storage.types import UtcDateTime
 from chargenet.app.ocpi import (
     Caller,
+    ConnectorOwnerRow,
     CredentialKind,
+    EvseConnectorsRow,
+    LiveStatusRow,
+    OcpiCdrRow,
+    OcpiOperatorRow,
+    OcpiSessionRow,
+    OcpiStationRow,
+    OcpiTariffRow,
     Page,
     Party,
+    PartyOwnerRow,
+    PartyRow,
     Peer,
     PeerKind,
     PeerStatus,
     Row,
+    StatementRow,
+    TariffPriceRow,
 )
 from chargenet.core.status import ConnectorStatus, effective_status
 
@@ -197,7 +210,7 @@ class SqlOcpiDirectory:
                 )
             )
 
-    def party(self, party: Party) -> Row | None:
+    def party(self, party: Party) -> PartyOwnerRow | None:
         with self._engine.connect() as conn:
             row = (
                 conn.execute(
@@ -209,14 +222,25 @@ class SqlOcpiDirectory:
                 .mappings()
                 .first()
             )
-            return None if row is None else dict(row)
+            if row is None:
+                return None
+            return PartyOwnerRow(operator_id=row["operator_id"], peer_id=row["peer_id"])
 
-    def parties(self) -> list[Row]:
+    def parties(self) -> list[PartyRow]:
         with self._engine.connect() as conn:
             stmt = select(ocpi_parties).order_by(
                 ocpi_parties.c.country_code, ocpi_parties.c.party_id
             )
-            return [dict(r) for r in conn.execute(stmt).mappings()]
+            return [
+                PartyRow(
+                    country_code=r["country_code"],
+                    party_id=r["party_id"],
+                    operator_id=r["operator_id"],
+                    peer_id=r["peer_id"],
+                    created_at=r["created_at"],
+                )
+                for r in conn.execute(stmt).mappings()
+            ]
 
     def cursor(self, peer_id: str, module: str) -> datetime | None:
         with self._engine.connect() as conn:
@@ -290,6 +314,10 @@ class OcpiReads:
         with self._engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
 
+    def _mappings(self, stmt: Select[Any]) -> list[RowMapping]:
+        with self._engine.connect() as conn:
+            return list(conn.execute(stmt).mappings())
+
     def _page(self, stmt: Select[Any], offset: int, limit: int) -> Page:
         with self._engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
@@ -298,22 +326,55 @@ class OcpiReads:
 
     # --- registry lookups -----------------------------------------------------------------
 
-    def operators(self) -> list[Row]:
-        return self._rows(
-            select(operators.c.operator_id, operators.c.name, operators.c.as_of).order_by(
-                operators.c.operator_id
-            )
+    def operators(self) -> list[OcpiOperatorRow]:
+        stmt = select(operators.c.operator_id, operators.c.name, operators.c.as_of).order_by(
+            operators.c.operator_id
         )
+        return [
+            OcpiOperatorRow(operator_id=r["operator_id"], name=r["name"], as_of=r["as_of"])
+            for r in self._mappings(stmt)
+        ]
 
-    def statements(self, kind: str) -> list[Row]:
+    def statements(self, kind: str) -> list[StatementRow]:
         c = stated_objects.c
-        return self._rows(
-            select(c.object_id, c.body, c.as_of).where(c.kind == kind).order_by(c.object_id)
-        )
+        stmt = select(c.object_id, c.body, c.as_of).where(c.kind == kind).order_by(c.object_id)
+        return [
+            StatementRow(object_id=r["object_id"], body=r["body"], as_of=r["as_of"])
+            for r in self._mappings(stmt)
+        ]
 
-    def station(self, station_id: str) -> Row | None:
-        rows = self._rows(select(stations).where(stations.c.station_id == station_id))
-        return rows[0] if rows else None
+    def station(self, station_id: str) -> OcpiStationRow | None:
+        for r in self._mappings(select(stations).where(stations.c.station_id == station_id)):
+            return OcpiStationRow(
+                station_id=r["station_id"],
+                operator_id=r["operator_id"],
+                name=r["name"],
+                name_en=r["name_en"],
+                address=r["address"],
+                lat=r["lat"],
+                lon=r["lon"],
+                area_code=r["area_code"],
+                area_placed=r["area_placed"],
+                province_code=r["province_code"],
+                city_code=r["city_code"],
+                county_code=r["county_code"],
+                township_code=r["township_code"],
+                village_code=r["village_code"],
+                category=r["category"],
+                scenic_grade=r["scenic_grade"],
+                access=r["access"],
+                parking_spaces=r["parking_spaces"],
+                charging_spaces=r["charging_spaces"],
+                opening_hours=r["opening_hours"],
+                commissioned_on=r["commissioned_on"],
+                source_adapter=r["source_adapter"],
+                registered_at=r["registered_at"],
+                retired_at=r["retired_at"],
+                as_of=r["as_of"],
+                public_hours=r["public_hours"],
+                public_hours_as_of=r["public_hours_as_of"],
+            )
+        return None
 
     def find_station_ids(self, location_id: str) -> list[str]:
         """Stations an OCPI location id may name: our own id, or a received `CC*PID*id`,
@@ -330,7 +391,7 @@ class OcpiReads:
         )
         return [r["station_id"] for r in rows]
 
-    def evse_connectors(self, charger_id: str) -> Row | None:
+    def evse_connectors(self, charger_id: str) -> EvseConnectorsRow | None:
         stmt = (
             select(
                 chargers.c.operator_id,
@@ -343,28 +404,33 @@ class OcpiReads:
             .join(connectors, connectors.c.charger_id == chargers.c.charger_id)
             .where(chargers.c.charger_id == charger_id)
         )
-        rows = self._rows(stmt)
+        rows = self._mappings(stmt)
         if not rows:
             return None
         first = rows[0]
-        return {
-            "operator_id": first["operator_id"],
-            "station_id": first["station_id"],
-            "retired_at": first["retired_at"],
-            "as_of": first["as_of"],
-            "connector_ids": [r["connector_id"] for r in rows if r["connector_retired_at"] is None],
-        }
-
-    def connector_owner(self, connector_id: str) -> Row | None:
-        rows = self._rows(
-            select(
-                connectors.c.connector_id,
-                connectors.c.charger_id,
-                connectors.c.station_id,
-                connectors.c.operator_id,
-            ).where(connectors.c.connector_id == connector_id)
+        return EvseConnectorsRow(
+            operator_id=first["operator_id"],
+            station_id=first["station_id"],
+            retired_at=first["retired_at"],
+            as_of=first["as_of"],
+            connector_ids=[r["connector_id"] for r in rows if r["connector_retired_at"] is None],
         )
-        return rows[0] if rows else None
+
+    def connector_owner(self, connector_id: str) -> ConnectorOwnerRow | None:
+        stmt = select(
+            connectors.c.connector_id,
+            connectors.c.charger_id,
+            connectors.c.station_id,
+            connectors.c.operator_id,
+        ).where(connectors.c.connector_id == connector_id)
+        for r in self._mappings(stmt):
+            return ConnectorOwnerRow(
+                connector_id=r["connector_id"],
+                charger_id=r["charger_id"],
+                station_id=r["station_id"],
+                operator_id=r["operator_id"],
+            )
+        return None
 
     def stop_order_station(self, stop_id: str) -> str | None:
         """The station a stop order (for it or one of its chargers) concerns."""
@@ -533,7 +599,7 @@ class OcpiReads:
         date_to: datetime | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page:
+    ) -> tuple[list[OcpiSessionRow], int]:
         stmt = (
             select(
                 sessions,
@@ -554,7 +620,37 @@ class OcpiReads:
             stmt = stmt.where(sessions.c.operator_id.in_(list(operator_ids)))
         if session_ids is not None:
             stmt = stmt.where(sessions.c.session_id.in_(list(session_ids)))
-        return self._page(stmt, offset, limit)
+        rows, total = self._page(stmt, offset, limit)
+        return [
+            OcpiSessionRow(
+                session_id=r["session_id"],
+                connector_id=r["connector_id"],
+                charger_id=r["charger_id"],
+                station_id=r["station_id"],
+                operator_id=r["operator_id"],
+                state=r["state"],
+                started_at=r["started_at"],
+                ended_at=r["ended_at"],
+                meter_start_wh=r["meter_start_wh"],
+                meter_stop_wh=r["meter_stop_wh"],
+                energy_wh=r["energy_wh"],
+                peak_power_w=r["peak_power_w"],
+                stop_reason=r["stop_reason"],
+                cost_amount=r["cost_amount"],
+                currency=r["currency"],
+                flags=r["flags"],
+                token_hash=r["token_hash"],
+                source_adapter=r["source_adapter"],
+                as_of=r["as_of"],
+                evse_no=r["evse_no"],
+                evse_uid=r["evse_uid"],
+                connector_no=r["connector_no"],
+                station_source=r["station_source"],
+                protocol=r["protocol"],
+                stated=r["stated"],
+            )
+            for r in rows
+        ], total
 
     def cdrs(
         self,
@@ -565,7 +661,7 @@ class OcpiReads:
         date_to: datetime | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page:
+    ) -> tuple[list[OcpiCdrRow], int]:
         city = areas.alias("city")
         stmt = (
             select(
@@ -596,7 +692,48 @@ class OcpiReads:
             stmt = stmt.where(cdrs.c.operator_id.in_(list(operator_ids)))
         if cdr_ids is not None:
             stmt = stmt.where(cdrs.c.cdr_id.in_(list(cdr_ids)))
-        return self._page(stmt, offset, limit)
+        rows, total = self._page(stmt, offset, limit)
+        return [
+            OcpiCdrRow(
+                cdr_id=r["cdr_id"],
+                connector_id=r["connector_id"],
+                charger_id=r["charger_id"],
+                station_id=r["station_id"],
+                operator_id=r["operator_id"],
+                session_id=r["session_id"],
+                started_at=r["started_at"],
+                ended_at=r["ended_at"],
+                energy_wh=r["energy_wh"],
+                charging_time_s=r["charging_time_s"],
+                parking_time_s=r["parking_time_s"],
+                cost_amount=r["cost_amount"],
+                cost_incl_vat=r["cost_incl_vat"],
+                currency=r["currency"],
+                auth_method=r["auth_method"],
+                token_hash=r["token_hash"],
+                tariff_ids=r["tariff_ids"],
+                credit=r["credit"],
+                credit_reference_id=r["credit_reference_id"],
+                remark=r["remark"],
+                source_adapter=r["source_adapter"],
+                as_of=r["as_of"],
+                evse_no=r["evse_no"],
+                evse_uid=r["evse_uid"],
+                connector_no=r["connector_no"],
+                standard=r["standard"],
+                power_type=r["power_type"],
+                max_power_w=r["max_power_w"],
+                protocol=r["protocol"],
+                station_name=r["station_name"],
+                address=r["address"],
+                lat=r["lat"],
+                lon=r["lon"],
+                station_source=r["station_source"],
+                city_name=r["city_name"],
+                stated=r["stated"],
+            )
+            for r in rows
+        ], total
 
     def tariffs(
         self,
@@ -607,7 +744,7 @@ class OcpiReads:
         date_to: datetime | None = None,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page:
+    ) -> tuple[list[OcpiTariffRow], int]:
         stmt = (
             select(tariffs, _stated("tariff", tariffs.c.tariff_id).label("stated"))
             .where(*_window(tariffs.c.as_of, date_from, date_to))
@@ -619,13 +756,35 @@ class OcpiReads:
             stmt = stmt.where(tariffs.c.withdrawn_at.is_(None))
         if operator_ids is not None:
             stmt = stmt.where(tariffs.c.operator_id.in_(list(operator_ids)))
-        return self._page(stmt, offset, limit)
+        rows, total = self._page(stmt, offset, limit)
+        return [
+            OcpiTariffRow(
+                tariff_id=r["tariff_id"],
+                operator_id=r["operator_id"],
+                currency=r["currency"],
+                kind=r["kind"],
+                alt_text=r["alt_text"],
+                elements=r["elements"],
+                energy_per_kwh=r["energy_per_kwh"],
+                per_session=r["per_session"],
+                time_per_hour=r["time_per_hour"],
+                parking_per_hour=r["parking_per_hour"],
+                valid_from=r["valid_from"],
+                valid_until=r["valid_until"],
+                withdrawn_at=r["withdrawn_at"],
+                source_adapter=r["source_adapter"],
+                registered_at=r["registered_at"],
+                as_of=r["as_of"],
+                stated=r["stated"],
+            )
+            for r in rows
+        ], total
 
     # --- open data ------------------------------------------------------------------------
 
     def live_status(
         self, *, since: datetime | None = None, offset: int = 0, limit: int = 1000
-    ) -> Page:
+    ) -> tuple[list[LiveStatusRow], int]:
         """Connectors of public stations in service, with their effective status."""
         stmt = (
             select(
@@ -657,19 +816,26 @@ class OcpiReads:
             )
             stmt = stmt.where(changed)
         rows, total = self._page(stmt, offset, limit)
-        for row in rows:
-            reported = row.pop("reported_status")
-            row["status"] = effective_status(
-                ConnectorStatus(reported) if reported else None,
-                row.pop("online"),
-                bool(row.pop("stopped")),
-            ).value
-        return rows, total
+        return [
+            LiveStatusRow(
+                connector_id=r["connector_id"],
+                charger_id=r["charger_id"],
+                station_id=r["station_id"],
+                evse_no=r["evse_no"],
+                status=effective_status(
+                    ConnectorStatus(r["reported_status"]) if r["reported_status"] else None,
+                    r["online"],
+                    bool(r["stopped"]),
+                ).value,
+                status_since=r["status_since"],
+            )
+            for r in rows
+        ], total
 
-    def tariff_prices(self, tariff_ids: Sequence[str]) -> dict[str, Row]:
+    def tariff_prices(self, tariff_ids: Sequence[str]) -> dict[str, TariffPriceRow]:
         if not tariff_ids:
             return {}
-        rows = self._rows(
+        rows = self._mappings(
             select(
                 tariffs.c.tariff_id,
                 tariffs.c.currency,
@@ -681,7 +847,19 @@ class OcpiReads:
                 tariffs.c.alt_text,
             ).where(tariffs.c.tariff_id.in_(list(tariff_ids)), tariffs.c.withdrawn_at.is_(None))
         )
-        return {r["tariff_id"]: r for r in rows}
+        return {
+            r["tariff_id"]: TariffPriceRow(
+                tariff_id=r["tariff_id"],
+                currency=r["currency"],
+                kind=r["kind"],
+                energy_per_kwh=r["energy_per_kwh"],
+                per_session=r["per_session"],
+                time_per_hour=r["time_per_hour"],
+                parking_per_hour=r["parking_per_hour"],
+                alt_text=r["alt_text"],
+            )
+            for r in rows
+        }
 
 
 def registered_upstreams(engine: Engine) -> list[str]:

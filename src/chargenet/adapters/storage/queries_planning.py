@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, func, or_, select
+from sqlalchemy import ColumnElement, Engine, RowMapping, func, or_, select
 
 from chargenet.adapters.storage.schema import (
     area_statistics,
@@ -23,10 +23,17 @@ from chargenet.adapters.storage.tables_orderly import grid_connections
 from chargenet.adapters.storage.tables_planning import planning_scenarios, policy_packs
 from chargenet.analytics.planning.demand import SessionRecord
 from chargenet.analytics.planning.model import AreaPoint, PileRecord, StationSite
+from chargenet.app.planning import (
+    AreaChainRow,
+    AreaTargetRow,
+    PolicyPackRow,
+    TargetRevisionRow,
+    VehicleCountRow,
+)
+from chargenet.app.planning_build import ScenarioRow
 from chargenet.core.areas import AreaLevel
 from chargenet.core.registry.model import Access, PowerType, SiteCategory
 
-Row = dict[str, Any]
 _CHAIN = ("province_code", "city_code", "county_code", "township_code", "village_code")
 
 
@@ -43,9 +50,9 @@ class PlanningQueries:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def _rows(self, stmt: Any) -> list[Row]:
+    def _rows(self, stmt: Any) -> list[RowMapping]:
         with self._engine.connect() as conn:
-            return [dict(r) for r in conn.execute(stmt).mappings()]
+            return list(conn.execute(stmt).mappings())
 
     @staticmethod
     def _within(table: Any, code: str) -> ColumnElement[bool]:
@@ -71,9 +78,26 @@ class PlanningQueries:
             for r in self._rows(stmt)
         ]
 
-    def area(self, code: str) -> Row | None:
-        rows = self._rows(select(areas).where(areas.c.code == code))
-        return rows[0] if rows else None
+    def area(self, code: str) -> AreaChainRow | None:
+        stmt = select(
+            areas.c.code,
+            areas.c.level,
+            areas.c.name_zh,
+            areas.c.name_en,
+            *[areas.c[c] for c in _CHAIN[:4]],
+        )
+        for r in self._rows(stmt.where(areas.c.code == code)):
+            return AreaChainRow(
+                code=r["code"],
+                level=r["level"],
+                name_zh=r["name_zh"],
+                name_en=r["name_en"],
+                province_code=r["province_code"],
+                city_code=r["city_code"],
+                county_code=r["county_code"],
+                township_code=r["township_code"],
+            )
+        return None
 
     def piles(self, within: str) -> list[PileRecord]:
         """Every pile (R01: the is_pile column) ever registered in the area."""
@@ -164,7 +188,7 @@ class PlanningQueries:
             for r in self._rows(stmt)
         ]
 
-    def statistics(self, within: str) -> list[Row]:
+    def statistics(self, within: str) -> list[VehicleCountRow]:
         stmt = (
             select(
                 area_statistics.c.area_code,
@@ -175,18 +199,43 @@ class PlanningQueries:
             .join(areas, areas.c.code == area_statistics.c.area_code)
             .where(self._within(areas, within))
         )
-        return self._rows(stmt)
+        return [
+            VehicleCountRow(
+                area_code=r["area_code"],
+                year=r["year"],
+                ev_count=r["ev_count"],
+                motor_vehicles=r["motor_vehicles"],
+            )
+            for r in self._rows(stmt)
+        ]
 
-    def targets(self, within: str) -> list[Row]:
+    def targets(self, within: str) -> list[AreaTargetRow]:
         stmt = (
             select(targets, areas.c.name_zh, areas.c.name_en, areas.c.level)
             .join(areas, areas.c.code == targets.c.area_code)
             .where(self._within(areas, within))
             .order_by(targets.c.area_code, targets.c.metric, targets.c.year, targets.c.month)
         )
-        return self._rows(stmt)
+        return [
+            AreaTargetRow(
+                target_id=r["target_id"],
+                area_code=r["area_code"],
+                metric=r["metric"],
+                year=r["year"],
+                month=r["month"],
+                value=r["value"],
+                definition=r["definition"],
+                source_ref=r["source_ref"],
+                valid_from=r["valid_from"],
+                as_of=r["as_of"],
+                name_zh=r["name_zh"],
+                name_en=r["name_en"],
+                level=r["level"],
+            )
+            for r in self._rows(stmt)
+        ]
 
-    def revisions(self, within: str) -> list[Row]:
+    def revisions(self, within: str) -> list[TargetRevisionRow]:
         stmt = (
             select(target_revisions, targets.c.area_code)
             .join(targets, targets.c.target_id == target_revisions.c.target_id)
@@ -194,13 +243,35 @@ class PlanningQueries:
             .where(self._within(areas, within))
             .order_by(target_revisions.c.target_id, target_revisions.c.revised_at)
         )
-        return self._rows(stmt)
+        return [
+            TargetRevisionRow(
+                event_id=r["event_id"],
+                target_id=r["target_id"],
+                area_code=r["area_code"],
+                value=r["value"],
+                source_ref=r["source_ref"],
+                revised_at=r["revised_at"],
+                valid_from=r["valid_from"],
+            )
+            for r in self._rows(stmt)
+        ]
 
-    def packs(self) -> list[Row]:
+    def packs(self) -> list[PolicyPackRow]:
         stmt = select(policy_packs).order_by(policy_packs.c.region_code, policy_packs.c.pack_id)
-        return self._rows(stmt)
+        return [
+            PolicyPackRow(
+                pack_id=r["pack_id"],
+                region_code=r["region_code"],
+                version=r["version"],
+                title=r["title"],
+                text=r["text"],
+                loaded_at=r["loaded_at"],
+                as_of=r["as_of"],
+            )
+            for r in self._rows(stmt)
+        ]
 
-    def scenarios(self, within: str | None = None) -> list[Row]:
+    def scenarios(self, within: str | None = None) -> list[ScenarioRow]:
         """Saved scenarios, of areas inside `within` when given."""
         stmt = select(planning_scenarios).order_by(
             planning_scenarios.c.area_code, planning_scenarios.c.name
@@ -208,7 +279,18 @@ class PlanningQueries:
         if within is not None:
             inside = select(areas.c.code).where(self._within(areas, within))
             stmt = stmt.where(planning_scenarios.c.area_code.in_(inside))
-        return self._rows(stmt)
+        return [
+            ScenarioRow(
+                scenario_id=r["scenario_id"],
+                area_code=r["area_code"],
+                name=r["name"],
+                parameters=r["parameters"],
+                saved_by=r["saved_by"],
+                saved_at=r["saved_at"],
+                as_of=r["as_of"],
+            )
+            for r in self._rows(stmt)
+        ]
 
     def registry_version(self) -> tuple[Any, ...]:
         """What coverage and siting are computed from — areas, sites, piles, statistics,
