@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, RowMapping, or_, select
 
 from chargenet.adapters.storage import like
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.tables_supervision_data import credit_penalties, demonstrations
 from chargenet.app.credit import DemonstrationRow, PenaltyRow
 
@@ -42,36 +43,8 @@ class CreditReads:
         if area:
             stmt = stmt.where(like.starts_with(d.c.area_code, area))
         with self._engine.connect() as conn:
-            return [
-                DemonstrationRow(
-                    designation_id=r["designation_id"],
-                    kind=r["kind"],
-                    name=r["name"],
-                    area_code=r["area_code"],
-                    year=r["year"],
-                    basis=r["basis"],
-                    designated_by=r["designated_by"],
-                    designated_at=r["designated_at"],
-                )
-                for r in conn.execute(stmt).mappings()
-            ]
+            return [row_of(DemonstrationRow, r) for r in conn.execute(stmt).mappings()]
 
 
 def _penalty(r: RowMapping) -> PenaltyRow:
-    return PenaltyRow(
-        penalty_id=r["penalty_id"],
-        operator_id=r["operator_id"],
-        area_code=r["area_code"],
-        points=r["points"],
-        reason=r["reason"],
-        basis=r["basis"],
-        decided_on=r["decided_on"],
-        decided_by=r["decided_by"],
-        recorded_at=r["recorded_at"],
-        appeal_state=r["appeal_state"],
-        appeal_grounds=r["appeal_grounds"],
-        appealed_at=r["appealed_at"],
-        appeal_note=r["appeal_note"],
-        appeal_decided_at=r["appeal_decided_at"],
-        appeal_decided_by=r["appeal_decided_by"],
-    )
+    return row_of(PenaltyRow, r)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, RowMapping, func, or_, select
 from chargenet.adapters import codec
 from chargenet.adapters.storage import like
 from chargenet.adapters.storage.readmodel import ReadModel
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import chargers, connectors, events, stations
 from chargenet.adapters.storage.tables_supervision_data import incidents
 from chargenet.app.incidents import IncidentRow, LogEntry
@@ -125,24 +126,4 @@ class IncidentReads:
 
 
 def _incident(r: RowMapping) -> IncidentRow:
-    return IncidentRow(
-        incident_id=r["incident_id"],
-        kind=r["kind"],
-        station_id=r["station_id"],
-        charger_id=r["charger_id"],
-        connector_id=r["connector_id"],
-        session_id=r["session_id"],
-        operator_id=r["operator_id"],
-        area_code=r["area_code"],
-        occurred_at=r["occurred_at"],
-        reported_at=r["reported_at"],
-        reported_by=r["reported_by"],
-        injuries=r["injuries"],
-        deaths=r["deaths"],
-        description=r["description"],
-        state=r["state"],
-        responsible=r["responsible"],
-        finding=r["finding"],
-        closed_at=r["closed_at"],
-        closed_by=r["closed_by"],
-    )
+    return row_of(IncidentRow, r)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, RowMapping, func, select
 
 from chargenet.adapters.storage.readmodel import ReadModel
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import operators, stations
 from chargenet.adapters.storage.tables_supervision_data import (
     inspection_draws,
@@ -47,16 +48,11 @@ class InspectionReads:
             )
             if row is None:
                 return None
-            return DrawRow(
-                draw_id=row["draw_id"],
-                title=row["title"],
-                seed=row["seed"],
-                team=row["team"],
-                area_code=row["area_code"],
+            return row_of(
+                DrawRow,
+                row,
                 inspectors=json.loads(row["inspectors"]),
                 targets=json.loads(row["targets"]),
-                drawn_by=row["drawn_by"],
-                drawn_at=row["drawn_at"],
                 assignments=self._targets(conn, [draw_id]),
             )
 
@@ -115,40 +111,16 @@ class InspectionReads:
 
 
 def _assignment(r: RowMapping) -> AssignmentRow:
-    return AssignmentRow(
-        draw_id=r["draw_id"],
-        station_id=r["station_id"],
-        position=r["position"],
-        operator_id=r["operator_id"],
+    return row_of(
+        AssignmentRow,
+        r,
         inspectors=json.loads(r["inspectors"]),
-        result=r["result"],
-        findings=r["findings"],
-        rectify_by=r["rectify_by"],
-        inspected_at=r["inspected_at"],
-        inspected_by=r["inspected_by"],
-        rectified_at=r["rectified_at"],
-        rectification=r["rectification"],
-        station_name=r["station_name"],
-        area_code=r["area_code"],
     )
 
 
 def _result(r: RowMapping) -> InspectionResultRow:
-    return InspectionResultRow(
-        draw_id=r["draw_id"],
-        title=r["title"],
-        drawn_at=r["drawn_at"],
-        seed=r["seed"],
-        station_id=r["station_id"],
-        station_name=r["station_name"],
-        area_code=r["area_code"],
-        operator_id=r["operator_id"],
-        operator_name=r["operator_name"],
+    return row_of(
+        InspectionResultRow,
+        r,
         inspectors=json.loads(r["inspectors"]),
-        result=r["result"],
-        findings=r["findings"],
-        rectify_by=r["rectify_by"],
-        inspected_at=r["inspected_at"],
-        rectified_at=r["rectified_at"],
-        rectification=r["rectification"],
     )

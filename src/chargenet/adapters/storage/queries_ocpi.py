@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from chargenet.adapters.storage.engine import create_store_engine
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import (
     areas,
     chargers,
@@ -231,16 +232,7 @@ class SqlOcpiDirectory:
             stmt = select(ocpi_parties).order_by(
                 ocpi_parties.c.country_code, ocpi_parties.c.party_id
             )
-            return [
-                PartyRow(
-                    country_code=r["country_code"],
-                    party_id=r["party_id"],
-                    operator_id=r["operator_id"],
-                    peer_id=r["peer_id"],
-                    created_at=r["created_at"],
-                )
-                for r in conn.execute(stmt).mappings()
-            ]
+            return [row_of(PartyRow, r) for r in conn.execute(stmt).mappings()]
 
     def cursor(self, peer_id: str, module: str) -> datetime | None:
         with self._engine.connect() as conn:
@@ -345,35 +337,7 @@ class OcpiReads:
 
     def station(self, station_id: str) -> OcpiStationRow | None:
         for r in self._mappings(select(stations).where(stations.c.station_id == station_id)):
-            return OcpiStationRow(
-                station_id=r["station_id"],
-                operator_id=r["operator_id"],
-                name=r["name"],
-                name_en=r["name_en"],
-                address=r["address"],
-                lat=r["lat"],
-                lon=r["lon"],
-                area_code=r["area_code"],
-                area_placed=r["area_placed"],
-                province_code=r["province_code"],
-                city_code=r["city_code"],
-                county_code=r["county_code"],
-                township_code=r["township_code"],
-                village_code=r["village_code"],
-                category=r["category"],
-                scenic_grade=r["scenic_grade"],
-                access=r["access"],
-                parking_spaces=r["parking_spaces"],
-                charging_spaces=r["charging_spaces"],
-                opening_hours=r["opening_hours"],
-                commissioned_on=r["commissioned_on"],
-                source_adapter=r["source_adapter"],
-                registered_at=r["registered_at"],
-                retired_at=r["retired_at"],
-                as_of=r["as_of"],
-                public_hours=r["public_hours"],
-                public_hours_as_of=r["public_hours_as_of"],
-            )
+            return row_of(OcpiStationRow, r)
         return None
 
     def find_station_ids(self, location_id: str) -> list[str]:
@@ -408,11 +372,9 @@ class OcpiReads:
         if not rows:
             return None
         first = rows[0]
-        return EvseConnectorsRow(
-            operator_id=first["operator_id"],
-            station_id=first["station_id"],
-            retired_at=first["retired_at"],
-            as_of=first["as_of"],
+        return row_of(
+            EvseConnectorsRow,
+            first,
             connector_ids=[r["connector_id"] for r in rows if r["connector_retired_at"] is None],
         )
 
@@ -424,12 +386,7 @@ class OcpiReads:
             connectors.c.operator_id,
         ).where(connectors.c.connector_id == connector_id)
         for r in self._mappings(stmt):
-            return ConnectorOwnerRow(
-                connector_id=r["connector_id"],
-                charger_id=r["charger_id"],
-                station_id=r["station_id"],
-                operator_id=r["operator_id"],
-            )
+            return row_of(ConnectorOwnerRow, r)
         return None
 
     def stop_order_station(self, stop_id: str) -> str | None:
@@ -621,36 +578,7 @@ class OcpiReads:
         if session_ids is not None:
             stmt = stmt.where(sessions.c.session_id.in_(list(session_ids)))
         rows, total = self._page(stmt, offset, limit)
-        return [
-            OcpiSessionRow(
-                session_id=r["session_id"],
-                connector_id=r["connector_id"],
-                charger_id=r["charger_id"],
-                station_id=r["station_id"],
-                operator_id=r["operator_id"],
-                state=r["state"],
-                started_at=r["started_at"],
-                ended_at=r["ended_at"],
-                meter_start_wh=r["meter_start_wh"],
-                meter_stop_wh=r["meter_stop_wh"],
-                energy_wh=r["energy_wh"],
-                peak_power_w=r["peak_power_w"],
-                stop_reason=r["stop_reason"],
-                cost_amount=r["cost_amount"],
-                currency=r["currency"],
-                flags=r["flags"],
-                token_hash=r["token_hash"],
-                source_adapter=r["source_adapter"],
-                as_of=r["as_of"],
-                evse_no=r["evse_no"],
-                evse_uid=r["evse_uid"],
-                connector_no=r["connector_no"],
-                station_source=r["station_source"],
-                protocol=r["protocol"],
-                stated=r["stated"],
-            )
-            for r in rows
-        ], total
+        return [row_of(OcpiSessionRow, r) for r in rows], total
 
     def cdrs(
         self,
@@ -693,47 +621,7 @@ class OcpiReads:
         if cdr_ids is not None:
             stmt = stmt.where(cdrs.c.cdr_id.in_(list(cdr_ids)))
         rows, total = self._page(stmt, offset, limit)
-        return [
-            OcpiCdrRow(
-                cdr_id=r["cdr_id"],
-                connector_id=r["connector_id"],
-                charger_id=r["charger_id"],
-                station_id=r["station_id"],
-                operator_id=r["operator_id"],
-                session_id=r["session_id"],
-                started_at=r["started_at"],
-                ended_at=r["ended_at"],
-                energy_wh=r["energy_wh"],
-                charging_time_s=r["charging_time_s"],
-                parking_time_s=r["parking_time_s"],
-                cost_amount=r["cost_amount"],
-                cost_incl_vat=r["cost_incl_vat"],
-                currency=r["currency"],
-                auth_method=r["auth_method"],
-                token_hash=r["token_hash"],
-                tariff_ids=r["tariff_ids"],
-                credit=r["credit"],
-                credit_reference_id=r["credit_reference_id"],
-                remark=r["remark"],
-                source_adapter=r["source_adapter"],
-                as_of=r["as_of"],
-                evse_no=r["evse_no"],
-                evse_uid=r["evse_uid"],
-                connector_no=r["connector_no"],
-                standard=r["standard"],
-                power_type=r["power_type"],
-                max_power_w=r["max_power_w"],
-                protocol=r["protocol"],
-                station_name=r["station_name"],
-                address=r["address"],
-                lat=r["lat"],
-                lon=r["lon"],
-                station_source=r["station_source"],
-                city_name=r["city_name"],
-                stated=r["stated"],
-            )
-            for r in rows
-        ], total
+        return [row_of(OcpiCdrRow, r) for r in rows], total
 
     def tariffs(
         self,
@@ -757,28 +645,7 @@ class OcpiReads:
         if operator_ids is not None:
             stmt = stmt.where(tariffs.c.operator_id.in_(list(operator_ids)))
         rows, total = self._page(stmt, offset, limit)
-        return [
-            OcpiTariffRow(
-                tariff_id=r["tariff_id"],
-                operator_id=r["operator_id"],
-                currency=r["currency"],
-                kind=r["kind"],
-                alt_text=r["alt_text"],
-                elements=r["elements"],
-                energy_per_kwh=r["energy_per_kwh"],
-                per_session=r["per_session"],
-                time_per_hour=r["time_per_hour"],
-                parking_per_hour=r["parking_per_hour"],
-                valid_from=r["valid_from"],
-                valid_until=r["valid_until"],
-                withdrawn_at=r["withdrawn_at"],
-                source_adapter=r["source_adapter"],
-                registered_at=r["registered_at"],
-                as_of=r["as_of"],
-                stated=r["stated"],
-            )
-            for r in rows
-        ], total
+        return [row_of(OcpiTariffRow, r) for r in rows], total
 
     # --- open data ------------------------------------------------------------------------
 
@@ -847,19 +714,7 @@ class OcpiReads:
                 tariffs.c.alt_text,
             ).where(tariffs.c.tariff_id.in_(list(tariff_ids)), tariffs.c.withdrawn_at.is_(None))
         )
-        return {
-            r["tariff_id"]: TariffPriceRow(
-                tariff_id=r["tariff_id"],
-                currency=r["currency"],
-                kind=r["kind"],
-                energy_per_kwh=r["energy_per_kwh"],
-                per_session=r["per_session"],
-                time_per_hour=r["time_per_hour"],
-                parking_per_hour=r["parking_per_hour"],
-                alt_text=r["alt_text"],
-            )
-            for r in rows
-        }
+        return {r["tariff_id"]: row_of(TariffPriceRow, r) for r in rows}
 
 
 def registered_upstreams(engine: Engine) -> list[str]:

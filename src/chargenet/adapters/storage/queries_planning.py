@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, RowMapping, func, or_, select
 
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import (
     area_statistics,
     areas,
@@ -87,16 +88,7 @@ class PlanningQueries:
             *[areas.c[c] for c in _CHAIN[:4]],
         )
         for r in self._rows(stmt.where(areas.c.code == code)):
-            return AreaChainRow(
-                code=r["code"],
-                level=r["level"],
-                name_zh=r["name_zh"],
-                name_en=r["name_en"],
-                province_code=r["province_code"],
-                city_code=r["city_code"],
-                county_code=r["county_code"],
-                township_code=r["township_code"],
-            )
+            return row_of(AreaChainRow, r)
         return None
 
     def piles(self, within: str) -> list[PileRecord]:
@@ -199,15 +191,7 @@ class PlanningQueries:
             .join(areas, areas.c.code == area_statistics.c.area_code)
             .where(self._within(areas, within))
         )
-        return [
-            VehicleCountRow(
-                area_code=r["area_code"],
-                year=r["year"],
-                ev_count=r["ev_count"],
-                motor_vehicles=r["motor_vehicles"],
-            )
-            for r in self._rows(stmt)
-        ]
+        return [row_of(VehicleCountRow, r) for r in self._rows(stmt)]
 
     def targets(self, within: str) -> list[AreaTargetRow]:
         stmt = (
@@ -216,24 +200,7 @@ class PlanningQueries:
             .where(self._within(areas, within))
             .order_by(targets.c.area_code, targets.c.metric, targets.c.year, targets.c.month)
         )
-        return [
-            AreaTargetRow(
-                target_id=r["target_id"],
-                area_code=r["area_code"],
-                metric=r["metric"],
-                year=r["year"],
-                month=r["month"],
-                value=r["value"],
-                definition=r["definition"],
-                source_ref=r["source_ref"],
-                valid_from=r["valid_from"],
-                as_of=r["as_of"],
-                name_zh=r["name_zh"],
-                name_en=r["name_en"],
-                level=r["level"],
-            )
-            for r in self._rows(stmt)
-        ]
+        return [row_of(AreaTargetRow, r) for r in self._rows(stmt)]
 
     def revisions(self, within: str) -> list[TargetRevisionRow]:
         stmt = (
@@ -243,33 +210,11 @@ class PlanningQueries:
             .where(self._within(areas, within))
             .order_by(target_revisions.c.target_id, target_revisions.c.revised_at)
         )
-        return [
-            TargetRevisionRow(
-                event_id=r["event_id"],
-                target_id=r["target_id"],
-                area_code=r["area_code"],
-                value=r["value"],
-                source_ref=r["source_ref"],
-                revised_at=r["revised_at"],
-                valid_from=r["valid_from"],
-            )
-            for r in self._rows(stmt)
-        ]
+        return [row_of(TargetRevisionRow, r) for r in self._rows(stmt)]
 
     def packs(self) -> list[PolicyPackRow]:
         stmt = select(policy_packs).order_by(policy_packs.c.region_code, policy_packs.c.pack_id)
-        return [
-            PolicyPackRow(
-                pack_id=r["pack_id"],
-                region_code=r["region_code"],
-                version=r["version"],
-                title=r["title"],
-                text=r["text"],
-                loaded_at=r["loaded_at"],
-                as_of=r["as_of"],
-            )
-            for r in self._rows(stmt)
-        ]
+        return [row_of(PolicyPackRow, r) for r in self._rows(stmt)]
 
     def scenarios(self, within: str | None = None) -> list[ScenarioRow]:
         """Saved scenarios, of areas inside `within` when given."""
@@ -279,18 +224,7 @@ class PlanningQueries:
         if within is not None:
             inside = select(areas.c.code).where(self._within(areas, within))
             stmt = stmt.where(planning_scenarios.c.area_code.in_(inside))
-        return [
-            ScenarioRow(
-                scenario_id=r["scenario_id"],
-                area_code=r["area_code"],
-                name=r["name"],
-                parameters=r["parameters"],
-                saved_by=r["saved_by"],
-                saved_at=r["saved_at"],
-                as_of=r["as_of"],
-            )
-            for r in self._rows(stmt)
-        ]
+        return [row_of(ScenarioRow, r) for r in self._rows(stmt)]
 
     def registry_version(self) -> tuple[Any, ...]:
         """What coverage and siting are computed from — areas, sites, piles, statistics,

@@ -23,6 +23,7 @@ from chargenet.adapters.storage import like
 from chargenet.adapters.storage.history import HOUR_US, MINUTE_US, SETTLED_US
 from chargenet.adapters.storage.interface_log import compliance_by_operator
 from chargenet.adapters.storage.readmodel import ReadModel
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import (
     alarms,
     chargers,
@@ -622,18 +623,7 @@ class SupervisionReads:
             for order in found:
                 stop_id = order["order_id"].split(":", 1)[0]
                 if stop_id in by_stop:
-                    by_stop[stop_id].append(
-                        DeliveryRow(
-                            order_id=order["order_id"],
-                            kind=order["kind"],
-                            charger_id=order["charger_id"],
-                            issued_at=order["issued_at"],
-                            outcome=order["outcome"],
-                            acknowledged_at=order["acknowledged_at"],
-                            detail=order["detail"],
-                            protocol=order["protocol"],
-                        )
-                    )
+                    by_stop[stop_id].append(row_of(DeliveryRow, order))
         return by_stop
 
     def stop_orders(
@@ -705,14 +695,7 @@ class SupervisionReads:
         if not rows:
             return None
         r = rows[0]
-        return OwnerRow(
-            station_id=r["station_id"],
-            operator_id=r["operator_id"],
-            area_code=r["area_code"],
-            province_code=r["province_code"],
-            city_code=r["city_code"],
-            county_code=r["county_code"],
-        )
+        return row_of(OwnerRow, r)
 
     # --- filings (EV-ChART) ---------------------------------------------------------------
 
@@ -741,21 +724,7 @@ class SupervisionReads:
                 )
                 .order_by(sessions.c.ended_at, sessions.c.session_id)
             )
-            return [
-                SessionEndedRow(
-                    session_id=r["session_id"],
-                    connector_id=r["connector_id"],
-                    charger_id=r["charger_id"],
-                    station_id=r["station_id"],
-                    operator_id=r["operator_id"],
-                    started_at=r["started_at"],
-                    ended_at=r["ended_at"],
-                    energy_wh=r["energy_wh"],
-                    peak_power_w=r["peak_power_w"],
-                    stop_reason=r["stop_reason"],
-                )
-                for r in conn.execute(stmt).mappings()
-            ]
+            return [row_of(SessionEndedRow, r) for r in conn.execute(stmt).mappings()]
 
     def station_rows(self, scope: Scope) -> list[StationBriefRow]:
         with self._engine.connect() as conn:
@@ -771,17 +740,7 @@ class SupervisionReads:
                 .where(*self._filters(conn, scope, stations))
                 .order_by(stations.c.station_id)
             )
-            return [
-                StationBriefRow(
-                    station_id=r["station_id"],
-                    operator_id=r["operator_id"],
-                    name=r["name"],
-                    address=r["address"],
-                    lat=r["lat"],
-                    lon=r["lon"],
-                )
-                for r in conn.execute(stmt).mappings()
-            ]
+            return [row_of(StationBriefRow, r) for r in conn.execute(stmt).mappings()]
 
     # --- scorecards -----------------------------------------------------------------------
 
@@ -918,80 +877,26 @@ class SupervisionReads:
 
 
 def _exclusion(r: RowMapping) -> ExclusionRow:
-    return ExclusionRow(
-        exclusion_id=r["exclusion_id"],
-        target_kind=r["target_kind"],
-        target_id=r["target_id"],
-        station_id=r["station_id"],
-        operator_id=r["operator_id"],
-        start_at=r["start_at"],
-        end_at=r["end_at"],
-        reason=r["reason"],
-        note=r["note"],
-        excluded_by=r["excluded_by"],
-        excluded_at=r["excluded_at"],
-        withdrawn_at=r["withdrawn_at"],
-        withdrawn_by=r["withdrawn_by"],
-    )
+    return row_of(ExclusionRow, r)
 
 
 def _zombie_case(r: RowMapping) -> ZombieCaseRow:
-    return ZombieCaseRow(
-        case_id=r["case_id"],
-        charger_id=r["charger_id"],
-        station_id=r["station_id"],
-        operator_id=r["operator_id"],
+    return row_of(
+        ZombieCaseRow,
+        r,
         rules=r["rules"].split(","),
-        evidence=r["evidence"],
-        since=r["since"],
-        detected_at=r["detected_at"],
-        stage=r["stage"],
-        notified_at=r["notified_at"],
-        deadline=r["deadline"],
-        escalation_level=r["escalation_level"],
-        closed_at=r["closed_at"],
-        outcome=r["outcome"],
-        close_note=r["close_note"],
-        closed_by=r["closed_by"],
     )
 
 
 def _alarm(r: RowMapping) -> AlarmRow:
-    return AlarmRow(
-        alarm_id=r["alarm_id"],
-        target_kind=r["target_kind"],
-        target_id=r["target_id"],
-        station_id=r["station_id"],
-        operator_id=r["operator_id"],
-        code=r["code"],
-        severity=r["severity"],
-        message=r["message"],
-        raised_at=r["raised_at"],
-        acknowledged_at=r["acknowledged_at"],
-        acknowledged_by=r["acknowledged_by"],
-        cleared_at=r["cleared_at"],
-        clear_reason=r["clear_reason"],
-    )
+    return row_of(AlarmRow, r)
 
 
 def _stop_order(r: RowMapping, sent: list[DeliveryRow]) -> StopOrderRow:
     deliveries = [d for d in sent if d["kind"] == "stop"]
-    return StopOrderRow(
-        stop_id=r["stop_id"],
-        target_kind=r["target_kind"],
-        target_id=r["target_id"],
-        station_id=r["station_id"],
-        operator_id=r["operator_id"],
-        reason=r["reason"],
-        issued_by=r["issued_by"],
-        alarm_id=r["alarm_id"],
-        issued_at=r["issued_at"],
-        lifted_at=r["lifted_at"],
-        lifted_by=r["lifted_by"],
-        lift_reason=r["lift_reason"],
-        rectified_at=r["rectified_at"],
-        rectified_by=r["rectified_by"],
-        rectification=r["rectification"],
+    return row_of(
+        StopOrderRow,
+        r,
         deliveries=deliveries,
         resumes=[d for d in sent if d["kind"] == "resume"],
         state=stop_state(r["lifted_at"], deliveries),

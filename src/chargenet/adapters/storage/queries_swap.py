@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, select
 
 from chargenet.adapters.storage.readmodel import ReadModel
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import battery_swaps, swap_stations
 from chargenet.adapters.storage.tables_supervision_data import swap_batteries, swap_status_history
 from chargenet.analytics.swap import pack_figures, uptime_seconds
@@ -25,18 +26,7 @@ class SwapReads:
             rows = conn.execute(
                 select(t).where(t.c.swap_station_id == swap_station_id).order_by(t.c.pack_id)
             ).mappings()
-            return [
-                PackRow(
-                    swap_station_id=r["swap_station_id"],
-                    pack_id=r["pack_id"],
-                    state=r["state"],
-                    soh_percent=r["soh_percent"],
-                    soc_percent=r["soc_percent"],
-                    cycles=r["cycles"],
-                    as_of=r["as_of"],
-                )
-                for r in rows
-            ]
+            return [row_of(PackRow, r) for r in rows]
 
     def owner(self, swap_station_id: str) -> SwapOwnerRow | None:
         s = swap_stations

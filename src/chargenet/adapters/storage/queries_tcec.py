@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import Engine, RowMapping, and_, func, or_, select
 
 from chargenet.adapters.storage import like
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import connectors, sessions, stations
 from chargenet.adapters.storage.tables_tcec import (
     energy_reports,
@@ -130,15 +131,7 @@ class SettlementReadModel:
             if row is None:
                 return None
             items = [
-                DifferenceRow(
-                    reconciliation_id=r["reconciliation_id"],
-                    order_id=r["order_id"],
-                    kind=r["kind"],
-                    stated_energy_wh=r["stated_energy_wh"],
-                    stated_amount=r["stated_amount"],
-                    recorded_energy_wh=r["recorded_energy_wh"],
-                    recorded_amount=r["recorded_amount"],
-                )
+                row_of(DifferenceRow, r)
                 for r in conn.execute(
                     select(reconciliation_differences)
                     .where(reconciliation_differences.c.reconciliation_id == reconciliation_id)
@@ -150,16 +143,10 @@ class SettlementReadModel:
     def tariffs(self, station_id: str) -> list[TariffRow]:
         with self._engine.connect() as conn:
             return [
-                TariffRow(
-                    station_id=r["station_id"],
-                    scope=r["scope"],
-                    operator_id=r["operator_id"],
-                    electricity_fee=r["electricity_fee"],
-                    service_fee=r["service_fee"],
-                    parking_fee=r["parking_fee"],
-                    currency=r["currency"],
+                row_of(
+                    TariffRow,
+                    r,
                     periods=json.loads(r["periods"]),
-                    as_of=r["as_of"],
                 )
                 for r in conn.execute(
                     select(station_prices)
@@ -178,35 +165,16 @@ class SettlementReadModel:
             if row is None:
                 return None
             items = [
-                BillPeriodRow(
-                    session_id=r["session_id"],
-                    period_no=r["period_no"],
-                    starts_at=r["starts_at"],
-                    ends_at=r["ends_at"],
-                    energy_wh=r["energy_wh"],
-                    energy_price=r["energy_price"],
-                    service_price=r["service_price"],
-                    energy_amount=r["energy_amount"],
-                    service_amount=r["service_amount"],
-                )
+                row_of(BillPeriodRow, r)
                 for r in conn.execute(
                     select(session_bill_periods)
                     .where(session_bill_periods.c.session_id == session_id)
                     .order_by(session_bill_periods.c.period_no)
                 ).mappings()
             ]
-        return BillRow(
-            session_id=row["session_id"],
-            station_id=row["station_id"],
-            operator_id=row["operator_id"],
-            energy_wh=row["energy_wh"],
-            energy_amount=row["energy_amount"],
-            service_amount=row["service_amount"],
-            total_amount=row["total_amount"],
-            currency=row["currency"],
-            periods=row["periods"],
-            flags=row["flags"],
-            as_of=row["as_of"],
+        return row_of(
+            BillRow,
+            row,
             items=items,
         )
 
@@ -265,30 +233,8 @@ class SettlementReadModel:
         if day_to is not None:
             stmt = stmt.where(e.c.day_to <= day_to)
         with self._engine.connect() as conn:
-            return [
-                EnergyReportRow(
-                    day_from=r["day_from"],
-                    day_to=r["day_to"],
-                    scope=r["scope"],
-                    energy_wh=r["energy_wh"],
-                    as_of=r["as_of"],
-                )
-                for r in conn.execute(stmt).mappings()
-            ]
+            return [row_of(EnergyReportRow, r) for r in conn.execute(stmt).mappings()]
 
 
 def _reconciliation(r: RowMapping) -> ReconciliationRow:
-    return ReconciliationRow(
-        reconciliation_id=r["reconciliation_id"],
-        operator_id=r["operator_id"],
-        period_start=r["period_start"],
-        period_end=r["period_end"],
-        stated_orders=r["stated_orders"],
-        stated_energy_wh=r["stated_energy_wh"],
-        stated_amount=r["stated_amount"],
-        recorded_orders=r["recorded_orders"],
-        recorded_energy_wh=r["recorded_energy_wh"],
-        recorded_amount=r["recorded_amount"],
-        differences=r["differences"],
-        checked_at=r["checked_at"],
-    )
+    return row_of(ReconciliationRow, r)

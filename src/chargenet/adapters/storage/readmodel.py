@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from chargenet.adapters import codec
 from chargenet.adapters.storage import like
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import (
     area_statistics,
     areas,
@@ -191,12 +192,7 @@ class ReadModel:
                 select(func.count()).where(areas.c.parent_code == code)
             ).scalar_one()
             statistics = [
-                AreaStatisticsRow(
-                    year=r["year"],
-                    ev_count=r["ev_count"],
-                    motor_vehicles=r["motor_vehicles"],
-                    population=r["population"],
-                )
+                row_of(AreaStatisticsRow, r)
                 for r in conn.execute(
                     select(
                         area_statistics.c.year,
@@ -474,14 +470,13 @@ class ReadModel:
         )
         # The key stores "none" as -1 and "" (primary key columns cannot be NULL).
         return [
-            InventoryItemRow(
-                component=r["component"],
+            row_of(
+                InventoryItemRow,
+                r,
                 component_instance=r["component_instance"] or None,
                 evse_no=None if r["evse_no"] < 0 else r["evse_no"],
                 connector_no=None if r["connector_no"] < 0 else r["connector_no"],
-                variable=r["variable"],
                 variable_instance=r["variable_instance"] or None,
-                value=r["value"],
                 reported_at=r["as_of"],
             )
             for r in self._rows(stmt)
@@ -765,186 +760,53 @@ class ReadModel:
 
 
 def _area(r: RowMapping) -> AreaRow:
-    return AreaRow(
-        code=r["code"],
-        level=r["level"],
-        parent_code=r["parent_code"],
-        name_zh=r["name_zh"],
-        name_en=r["name_en"],
-        lat=r["lat"],
-        lon=r["lon"],
-    )
+    return row_of(AreaRow, r)
 
 
 def _operator(r: RowMapping) -> OperatorRow:
-    return OperatorRow(
-        operator_id=r["operator_id"],
-        name=r["name"],
-        name_en=r["name_en"],
-        uscc=r["uscc"],
-        service_phone=r["service_phone"],
-        licence_valid_until=r["licence_valid_until"],
-        insurance_valid_until=r["insurance_valid_until"],
-        registered_at=r["registered_at"],
-        as_of=r["as_of"],
-    )
+    return row_of(OperatorRow, r)
 
 
 def _station(r: RowMapping, piles: PilesRow, status: StatusCounts) -> StationRow:
-    return StationRow(
-        station_id=r["station_id"],
-        operator_id=r["operator_id"],
-        name=r["name"],
-        name_en=r["name_en"],
-        address=r["address"],
-        lat=r["lat"],
-        lon=r["lon"],
-        area_code=r["area_code"],
-        area_placed=r["area_placed"],
-        county_code=r["county_code"],
-        category=r["category"],
-        scenic_grade=r["scenic_grade"],
-        access=r["access"],
-        parking_spaces=r["parking_spaces"],
-        charging_spaces=r["charging_spaces"],
-        opening_hours=r["opening_hours"],
-        commissioned_on=r["commissioned_on"],
-        source_adapter=r["source_adapter"],
-        registered_at=r["registered_at"],
-        retired_at=r["retired_at"],
+    return row_of(
+        StationRow,
+        r,
         piles=piles,
         status=status,
     )
 
 
 def _charger(r: RowMapping, connector_rows: list[ConnectorRow]) -> ChargerRow:
-    return ChargerRow(
-        charger_id=r["charger_id"],
-        station_id=r["station_id"],
-        operator_id=r["operator_id"],
-        vendor=r["vendor"],
-        model=r["model"],
-        serial_number=r["serial_number"],
-        firmware=r["firmware"],
-        protocol=r["protocol"],
-        online=r["online"],
-        presence_since=r["presence_since"],
-        presence_at=r["presence_at"],
-        registered_at=r["registered_at"],
-        retired_at=r["retired_at"],
-        commissioned_at=r["commissioned_at"],
+    return row_of(
+        ChargerRow,
+        r,
         connectors=connector_rows,
     )
 
 
 def _connector(r: RowMapping) -> ConnectorRow:
-    return ConnectorRow(
-        connector_id=r["connector_id"],
-        charger_id=r["charger_id"],
-        station_id=r["station_id"],
-        operator_id=r["operator_id"],
-        evse_no=r["evse_no"],
-        evse_uid=r["evse_uid"],
-        connector_no=r["connector_no"],
-        standard=r["standard"],
-        power_type=r["power_type"],
-        max_power_w=r["max_power_w"],
-        max_voltage_v=r["max_voltage_v"],
-        max_current_a=r["max_current_a"],
-        is_pile=r["is_pile"],
-        retired_at=r["retired_at"],
-        status=r["status"],
-        reported_status=r["reported_status"],
-        stopped=r["stopped"],
-        status_since=r["status_since"],
-        error_code=r["error_code"],
-        session_id=r["session_id"],
-        power_w=r["power_w"],
-        energy_register_wh=r["energy_register_wh"],
-        soc_percent=r["soc_percent"],
-        temperature_c=r["temperature_c"],
-        meter_at=r["meter_at"],
-        charger_online=r["charger_online"],
-    )
+    return row_of(ConnectorRow, r)
 
 
 def _swap_station(r: RowMapping) -> SwapStationRow:
-    return SwapStationRow(
-        swap_station_id=r["swap_station_id"],
-        operator_id=r["operator_id"],
-        name=r["name"],
-        address=r["address"],
-        lat=r["lat"],
-        lon=r["lon"],
-        area_code=r["area_code"],
-        area_placed=r["area_placed"],
-        province_code=r["province_code"],
-        city_code=r["city_code"],
-        county_code=r["county_code"],
-        township_code=r["township_code"],
-        village_code=r["village_code"],
+    return row_of(
+        SwapStationRow,
+        r,
         vehicle_types=r["vehicle_types"].split(","),
-        bays=r["bays"],
-        battery_slots=r["battery_slots"],
-        access=r["access"],
-        opening_hours=r["opening_hours"],
-        commissioned_on=r["commissioned_on"],
-        max_power_w=r["max_power_w"],
-        status=r["status"],
-        status_since=r["status_since"],
-        status_at=r["status_at"],
-        batteries_ready=r["batteries_ready"],
-        source_adapter=r["source_adapter"],
-        registered_at=r["registered_at"],
-        retired_at=r["retired_at"],
     )
 
 
 def _session(r: RowMapping) -> SessionRow:
-    return SessionRow(
-        session_id=r["session_id"],
-        connector_id=r["connector_id"],
-        charger_id=r["charger_id"],
-        station_id=r["station_id"],
-        operator_id=r["operator_id"],
-        state=r["state"],
-        started_at=r["started_at"],
-        ended_at=r["ended_at"],
-        meter_start_wh=r["meter_start_wh"],
-        meter_stop_wh=r["meter_stop_wh"],
-        energy_wh=r["energy_wh"],
-        peak_power_w=r["peak_power_w"],
-        stop_reason=r["stop_reason"],
-        cost_amount=r["cost_amount"],
-        currency=r["currency"],
+    return row_of(
+        SessionRow,
+        r,
         flags=[f for f in r["flags"].split(",") if f],
-        source_adapter=r["source_adapter"],
     )
 
 
 def _target(r: RowMapping) -> TargetRow:
-    return TargetRow(
-        target_id=r["target_id"],
-        area_code=r["area_code"],
-        metric=r["metric"],
-        year=r["year"],
-        month=r["month"],
-        value=r["value"],
-        definition=r["definition"],
-        source_ref=r["source_ref"],
-        valid_from=r["valid_from"],
-        as_of=r["as_of"],
-    )
+    return row_of(TargetRow, r)
 
 
 def _rejected(r: RowMapping) -> RejectedRow:
-    return RejectedRow(
-        id=r["id"],
-        event_id=r["event_id"],
-        type=r["type"],
-        adapter=r["adapter"],
-        operator_id=r["operator_id"],
-        received_at=r["received_at"],
-        reason=r["reason"],
-        payload=r["payload"],
-    )
+    return row_of(RejectedRow, r)
