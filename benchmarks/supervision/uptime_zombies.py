@@ -1,10 +1,10 @@
 """Uptime and zombie piles at province scale: N connectors × 30 days of status events.
 
-Ours: `analytics.uptime.status_seconds_batched` — batches of whole chargers streamed from
-a columnar store on disk (each batch read, then measured; only one batch of reports and
-the per-connector result are ever in memory) — and `analytics.zombies`. Each measurement
-of ours runs in a fresh process, whose peak resident memory (ru_maxrss, everything:
-interpreter, numpy, buffers) is printed.
+Ours: `analytics.supervision.uptime.status_seconds_batched` — batches of whole chargers
+streamed from a columnar store on disk (each batch read, then measured; only one batch of
+reports and the per-connector result are ever in memory) — and
+`analytics.supervision.zombies`. Each measurement of ours runs in a fresh process, whose
+peak resident memory (ru_maxrss, everything: interpreter, numpy, buffers) is printed.
 
 Baseline, in the same run on the same data: the straightforward SQL a team would write —
 SQLite with a LEAD() window over each connector's reports (indexed by connector and time)
@@ -40,9 +40,9 @@ from typing import Any
 
 import numpy as np
 
-from chargenet.analytics import uptime
-from chargenet.analytics.statusclass import CODE, NEVI_OUTAGE, STATUSES
-from chargenet.analytics.zombies import (
+from chargenet.analytics.supervision import uptime
+from chargenet.analytics.supervision.statusclass import CODE, NEVI_OUTAGE, STATUSES
+from chargenet.analytics.supervision.zombies import (
     ChargerFacts,
     FactColumns,
     ZombieRules,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from chargenet.analytics import uptime
+from chargenet.analytics.supervision import uptime
 from chargenet.app.supervision_ports import Scope
 from chargenet.bootstrap import Platform
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged, Event

@@ -59,13 +59,6 @@ class ChargerEndpoints(Protocol):
         ...
 
 
-class ChargerSecrets(Protocol):
-    """Hashed charger passwords. Secrets are configuration, not facts: they are kept out
-    of the event log, so that rotating one really removes the old hash."""
-
-    def set_secret(self, charger_id: str, secret_hash: str | None, at: datetime) -> None: ...
-
-
 class SocketRegistry(Protocol):
     """Where several OCPP intake nodes record which of them holds each charger's socket
     (docs/scale.md: the socket map), so that an order reaches the node that can send it."""

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from chargenet.analytics import timeline
-from chargenet.analytics.statusclass import NEVI_OUTAGE
+from chargenet.analytics.supervision import timeline
+from chargenet.analytics.supervision.statusclass import NEVI_OUTAGE
 from chargenet.app.supervision import SupervisionService, month_edges, month_start, port_id_of
 from chargenet.app.supervision_ports import FleetRow, Row, Scope
 from chargenet.core.errors import Invalid

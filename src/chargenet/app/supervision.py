@@ -18,25 +18,25 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from chargenet.analytics import timeline, uptime
-from chargenet.analytics.alarms import AlarmEngine, OpenAlarm
-from chargenet.analytics.hours import not_serving_windows
-from chargenet.analytics.scorecards import (
+from chargenet.analytics.supervision import timeline, uptime
+from chargenet.analytics.supervision.alarms import AlarmEngine, OpenAlarm
+from chargenet.analytics.supervision.hours import not_serving_windows
+from chargenet.analytics.supervision.scorecards import (
     OperatorMetrics,
     Scorecard,
     ScoreConfig,
     ranked,
     scorecard,
 )
-from chargenet.analytics.statusclass import (
+from chargenet.analytics.supervision.statusclass import (
     CODE,
     NEVI_OUTAGE,
     NEVI_TARGET_PERCENT,
     UK_RAPID_MIN_POWER_W,
     UK_TARGET_PERCENT,
 )
-from chargenet.analytics.uptime import FOREVER
-from chargenet.analytics.zombies import ChargerFacts, OpenCase, Step, sweep
+from chargenet.analytics.supervision.uptime import FOREVER
+from chargenet.analytics.supervision.zombies import ChargerFacts, OpenCase, Step, sweep
 from chargenet.app.ingest import Refused as PipelineRefused
 from chargenet.app.orders import Order, OrderResult, OrderService
 from chargenet.app.pipeline import IngestPipeline

@@ -21,10 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from chargenet.analytics.alarms import AlarmRules
-from chargenet.analytics.scorecards import ScoreConfig
-from chargenet.analytics.statusclass import NEVI_MIN_POWER_AC_W, NEVI_MIN_POWER_DC_W
-from chargenet.analytics.zombies import ZombieRules
+from chargenet.analytics.supervision.alarms import AlarmRules
+from chargenet.analytics.supervision.scorecards import ScoreConfig
+from chargenet.analytics.supervision.statusclass import NEVI_MIN_POWER_AC_W, NEVI_MIN_POWER_DC_W
+from chargenet.analytics.supervision.zombies import ZombieRules
 from chargenet.core.errors import Invalid
 from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol, TypedDict
 
-from chargenet.analytics.swap import PackFigures
+from chargenet.analytics.supervision.swap import PackFigures
 
 
 class PackRow(TypedDict):

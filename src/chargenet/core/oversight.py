@@ -33,7 +33,8 @@ EVCHART_CODE = {reason: n for n, reason in enumerate(ExclusionReason, start=1)}
 
 
 class ZombieRule(StrEnum):
-    """What makes a charger a zombie pile (R34); thresholds in analytics.zombies.ZombieRules."""
+    """What makes a charger a zombie pile (R34); thresholds in
+    analytics.supervision.zombies.ZombieRules."""
 
     NEVER_CONNECTED = "never_connected"  # registered, never a word from it
     LONG_DOWN = "long_down"  # every connector offline, faulted or out of service for days

@@ -119,7 +119,7 @@ def newest_report(
     """
     if as_of is None:
         as_of = since
-    if as_of is not None and as_of > at:
+    if superseded(as_of, at):
         return None
     if since is not None and held == value:
         return Held(value, since, at)

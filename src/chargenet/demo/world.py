@@ -13,7 +13,6 @@ import csv
 import itertools
 import math
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
@@ -894,10 +893,3 @@ def build_world(seed: int, now: datetime) -> list[Event]:
 
     builder = WorldBuilder(seed=seed, now=now)
     return builder.build() + demo_fleet_events(builder.places, seed, now)
-
-
-def world_connectors(events: list[Event]) -> Iterator[tuple[str, str]]:
-    for event in events:
-        if isinstance(event, ChargerRegistered):
-            for connector_id, _, _ in event.charger.connector_ids():
-                yield connector_id, event.charger.charger_id

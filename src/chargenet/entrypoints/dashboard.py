@@ -14,10 +14,11 @@ from typing import Any
 from fastapi import APIRouter
 
 from chargenet.adapters.api.auth import Authenticator
-from chargenet.adapters.api.dashboard import MapLayers, dashboard_router
+from chargenet.adapters.api.dashboard import MapLayers, ReportUnavailable, dashboard_router
 from chargenet.adapters.api.finder import OperatorFacts, finder_router
 from chargenet.adapters.api.logins import login_router
 from chargenet.adapters.reports.monthly import render_monthly
+from chargenet.adapters.reports.pdf import PdfUnavailable
 from chargenet.adapters.storage.queries_dashboard import DashboardQueries
 from chargenet.adapters.storage.queries_monthly import MonthlyReads
 from chargenet.app.figures import Figures, Month
@@ -108,7 +109,10 @@ def dashboard_parts(
 
     def render(area: str, month: Month, fmt: str) -> tuple[bytes, str, str]:
         zone = platform.settings.local_timezone
-        return render_monthly(figures, area, month, fmt, zone, progress, supervision, grid)
+        try:
+            return render_monthly(figures, area, month, fmt, zone, progress, supervision, grid)
+        except PdfUnavailable as exc:
+            raise ReportUnavailable(str(exc)) from exc
 
     async def live_index(p: Platform) -> None:
         await follow(index, queries, p.bus.subscribe, p.clock)

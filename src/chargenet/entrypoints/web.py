@@ -46,7 +46,7 @@ from chargenet.adapters.payments.routes import payments_router
 from chargenet.adapters.reports.statements import statement_xlsx
 from chargenet.adapters.storage.leases import SqlLeases
 from chargenet.adapters.storage.shared_state import SqlHubState
-from chargenet.adapters.webhook.router import channel_router
+from chargenet.adapters.webhook.routes import channel_router
 from chargenet.app.ingest import Outcome
 from chargenet.app.leases import Leases, is_singleton, run_leased, singleton
 from chargenet.app.outbox import Backoff

@@ -105,7 +105,7 @@ def full_connector(cid: str, *, minutes: float = 0) -> dict[str, Any]:
     return {
         "id": cid,
         "standard": "IEC_62196_T2",
-        "format": "CABLE",  # a tethered Type 2 cable: chargenet used to derive SOCKET for AC
+        "format": "CABLE",  # a tethered Type 2 cable: AC does not imply SOCKET
         "power_type": "AC_3_PHASE",
         "max_voltage": 230,
         "max_amperage": 32,

@@ -20,7 +20,7 @@ from chargenet.adapters.storage.tables_supervision import (
     status_daily,
     status_history,
 )
-from chargenet.analytics.statusclass import COUNTED_STATUSES
+from chargenet.analytics.supervision.statusclass import COUNTED_STATUSES
 from chargenet.app.supervision_ports import Scope
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings

@@ -15,7 +15,6 @@ from fastapi.concurrency import run_in_threadpool
 
 from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.binding import Regulator, bind, services
-from chargenet.adapters.reports.pdf import PdfUnavailable
 from chargenet.app.figures import Figures, Month
 from chargenet.app.finder import LiveIndex, StationEntry
 from chargenet.core.access import Audience, Principal, declared
@@ -51,6 +50,13 @@ class SupervisionLists(Protocol):
 
 Area = Annotated[str | None, Query(description="Area code; default your jurisdiction")]
 ReportRenderer = Callable[[str, Month, str], tuple[bytes, str, str]]  # → body, file name, type
+
+
+class ReportUnavailable(RuntimeError):
+    """The renderer cannot make this format now (no Chromium to print a PDF with): 503,
+    the HTML and XLSX versions still work. The composition root translates the report
+    adapter's own error into this one, so the API imports no other adapter."""
+
 
 REPORT_FORMATS = ("xlsx", "pdf", "html")
 
@@ -255,7 +261,7 @@ async def monthly_report(
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     try:
         body, name, media = await run_in_threadpool(dashboard.render_report, code, parsed, format)
-    except PdfUnavailable as exc:
+    except ReportUnavailable as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from exc
     disposition = "inline" if format == "html" else "attachment"
     return Response(

@@ -14,7 +14,7 @@ socket and no gateway.
   2.0.1), DiagnosticsStatusNotification (1.6) and LogStatusNotification (1.6 security,
   2.0.1) → `equipment.noticed` of kind firmware / diagnostics. Failures carry the code
   FirmwareUpdateFailed / DiagnosticsUploadFailed, which the safety rules
-  (analytics/alarms.py) raise as alarms; the next success (Installed, Uploaded) is the
+  (analytics/supervision/alarms.py) raise as alarms; the next success (Installed, Uploaded) is the
   same code marked cleared; progress (Downloading, Uploading, …) is kept with a code no
   rule raises.
 """

@@ -25,7 +25,6 @@ MAX_MESSAGE_ID = 36  # the spec's maximum length of a unique message id
 _outer = msgspec.json.Decoder(list[msgspec.Raw])
 _str = msgspec.json.Decoder(str)
 _int = msgspec.json.Decoder(int)
-_any = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
 # The head of a frame: its message type and a message id of 1..36 characters written as a
 # plain JSON string (no escapes, no raw control characters), followed by a comma.
@@ -204,7 +203,3 @@ def result(message_id: str, payload: dict[str, Any]) -> bytes:
 
 def error(message_id: str, code: str, description: str) -> bytes:
     return _encoder.encode([CALLERROR, message_id, code, description[:255], {}])
-
-
-def loads_any(raw: msgspec.Raw) -> Any:
-    return _any.decode(raw)

@@ -25,7 +25,3 @@ def contains(
 
 def starts_with(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
     return column.like(f"{escape_like(text)}%", escape=ESCAPE)
-
-
-def ends_with(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
-    return column.like(f"%{escape_like(text)}", escape=ESCAPE)

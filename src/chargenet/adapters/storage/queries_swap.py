@@ -10,7 +10,7 @@ from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import battery_swaps, swap_stations
 from chargenet.adapters.storage.tables_supervision_data import swap_batteries, swap_status_history
-from chargenet.analytics.swap import pack_figures, uptime_seconds
+from chargenet.analytics.supervision.swap import pack_figures, uptime_seconds
 from chargenet.app.swap import PackRow, SwapFiguresRow, SwapOwnerRow
 from chargenet.kit.timeutil import to_micros
 

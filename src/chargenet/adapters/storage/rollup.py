@@ -12,7 +12,7 @@ from sqlalchemy import Engine, delete, func, insert, select, text
 from chargenet.adapters.storage import history, schema  # noqa: F401  (the tables, in order)
 from chargenet.adapters.storage.tables_orderly import load_hourly, load_quarters
 from chargenet.adapters.storage.tables_supervision import status_daily
-from chargenet.analytics.statusclass import COUNTED_STATUSES
+from chargenet.analytics.supervision.statusclass import COUNTED_STATUSES
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_ports import Scope
 from chargenet.kit.timeutil import from_micros, to_micros

@@ -15,25 +15,31 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     SmallInteger,
     String,
     Table,
     Text,
 )
 
+# Feature tables live in their own modules, on the same `metadata` (users and login
+# sessions: settings, not state derived from the log, so not rebuilt).
+from chargenet.adapters.storage import (
+    tables_dashboard,  # noqa: F401
+    tables_ocpi,
+    tables_outbox,  # noqa: F401
+    tables_shared,  # noqa: F401
+)
+from chargenet.adapters.storage.metadata import ID, metadata
+from chargenet.adapters.storage.tables_ocpp import OCPP_STATE_TABLES
+from chargenet.adapters.storage.tables_orderly import ORDERLY_STATE_TABLES
+from chargenet.adapters.storage.tables_planning import PLANNING_TABLES
+from chargenet.adapters.storage.tables_settlement import SETTLEMENT_STATE_TABLES
+from chargenet.adapters.storage.tables_supervision import SUPERVISION_TABLES
+from chargenet.adapters.storage.tables_supervision_data import SUPERVISION_DATA_STATE
+from chargenet.adapters.storage.tables_tcec import TCEC_STATE_TABLES
 from chargenet.adapters.storage.types import DecimalText, MicroAmount, UtcDateTime, big_id
 
-metadata: MetaData = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-ID: int = 128  # length of identifiers from the outside world
+__all__ = ["ID", "STATE_TABLES", "metadata"]
 
 # --- the log ------------------------------------------------------------------------------
 
@@ -339,9 +345,9 @@ target_revisions = Table(
     Column("valid_from", Date),  # the day it takes effect; None: the day it was set
 )
 
-# Tables derived from the log, emptied and refilled by `chargenet db rebuild`. Children
-# first, so that deleting in this order respects foreign keys.
-STATE_TABLES: tuple[Table, ...] = (
+# The core's tables derived from the log; children first, so that deleting in this order
+# respects foreign keys.
+_CORE_STATE: tuple[Table, ...] = (
     target_revisions,
     targets,
     orders,
@@ -358,25 +364,9 @@ STATE_TABLES: tuple[Table, ...] = (
     areas,
 )
 
-# Feature tables live in their own modules (on this `metadata`); children first.
-# Users and login sessions: settings, not state derived from the log (not rebuilt).
-from chargenet.adapters.storage import (  # noqa: E402, F401
-    tables_dashboard,
-    tables_ocpi,
-    tables_outbox,
-    tables_shared,
-)
-from chargenet.adapters.storage.tables_ocpp import OCPP_STATE_TABLES  # noqa: E402
-from chargenet.adapters.storage.tables_orderly import ORDERLY_STATE_TABLES  # noqa: E402
-from chargenet.adapters.storage.tables_planning import PLANNING_TABLES  # noqa: E402
-from chargenet.adapters.storage.tables_settlement import SETTLEMENT_STATE_TABLES  # noqa: E402
-from chargenet.adapters.storage.tables_supervision import SUPERVISION_TABLES  # noqa: E402
-from chargenet.adapters.storage.tables_supervision_data import (  # noqa: E402
-    SUPERVISION_DATA_STATE,
-)
-from chargenet.adapters.storage.tables_tcec import TCEC_STATE_TABLES  # noqa: E402
-
-STATE_TABLES = (
+# Every table derived from the log, emptied and refilled by `chargenet db rebuild`: the
+# features' (which refer to the core's) before the core's.
+STATE_TABLES: tuple[Table, ...] = (
     *ORDERLY_STATE_TABLES,
     *SETTLEMENT_STATE_TABLES,
     *OCPP_STATE_TABLES,
@@ -385,5 +375,5 @@ STATE_TABLES = (
     *SUPERVISION_DATA_STATE,
     *TCEC_STATE_TABLES,
     *PLANNING_TABLES,
-    *STATE_TABLES,
+    *_CORE_STATE,
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, String, Table
 
-from chargenet.adapters.storage.schema import ID, metadata
+from chargenet.adapters.storage.metadata import ID, metadata
 from chargenet.adapters.storage.types import UtcDateTime
 
 users = Table(

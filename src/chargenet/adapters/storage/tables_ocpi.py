@@ -25,7 +25,7 @@ from sqlalchemy import (
     Text,
 )
 
-from chargenet.adapters.storage.schema import ID, metadata
+from chargenet.adapters.storage.metadata import ID, metadata
 from chargenet.adapters.storage.types import MicroAmount, UtcDateTime
 
 # --- state (from the log) -----------------------------------------------------------------

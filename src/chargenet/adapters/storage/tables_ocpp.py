@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, SmallInteger, String, Table, Text
 
-from chargenet.adapters.storage.schema import ID, metadata
+from chargenet.adapters.storage.metadata import ID, metadata
 from chargenet.adapters.storage.types import UtcDateTime
 
 charger_credentials = Table(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, Integer, SmallInteger, String, Table
 
-from chargenet.adapters.storage.schema import ID, metadata
+from chargenet.adapters.storage.metadata import ID, metadata
 from chargenet.adapters.storage.types import UtcDateTime
 
 # One row per statement: the limit in force at a time is the row with the latest

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Column, Date, String, Table, Text, UniqueConstraint
 
-from chargenet.adapters.storage.schema import metadata
+from chargenet.adapters.storage.metadata import metadata
 from chargenet.adapters.storage.types import UtcDateTime
 
 policy_packs = Table(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Index, Integer, String, Table
 
-from chargenet.adapters.storage.schema import ID, metadata
+from chargenet.adapters.storage.metadata import ID, metadata
 from chargenet.adapters.storage.types import MicroAmount, UtcDateTime
 
 drivers = Table(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, String, Table, Text
 
-from chargenet.adapters.storage.schema import ID, metadata
+from chargenet.adapters.storage.metadata import ID, metadata
 from chargenet.adapters.storage.types import big_id
 
 shared_tokens = Table(

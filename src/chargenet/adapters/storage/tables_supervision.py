@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
 )
 
-from chargenet.adapters.storage.schema import ID, metadata
+from chargenet.adapters.storage.metadata import ID, metadata
 from chargenet.adapters.storage.types import UtcDateTime
 
 # Every status report of every connector, as reported (repeats included: a late report

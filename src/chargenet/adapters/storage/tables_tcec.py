@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Date, Integer, SmallInteger, String, Table, Text
 
-from chargenet.adapters.storage.schema import ID, metadata
+from chargenet.adapters.storage.metadata import ID, metadata
 from chargenet.adapters.storage.types import MicroAmount, UtcDateTime
 
 # --- state ---------------------------------------------------------------------------------

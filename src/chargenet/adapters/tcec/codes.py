@@ -156,15 +156,6 @@ class TokenFailure(IntEnum):
     WRONG_SECRET = 2  # 密钥错误
 
 
-class ChargeFailure(IntEnum):
-    """FailReason of query_start_charge / query_stop_charge answers."""
-
-    NONE = 0
-    NO_SUCH_EQUIPMENT = 1  # 此设备不存在
-    EQUIPMENT_OFFLINE = 2  # 此设备离线
-    ALREADY_STOPPED = 3  # 设备已停止充电 (stop only)
-
-
 # --- supervision data (municipal platforms' interface) -------------------------------------
 
 PARK_OCCUPIED = {0: None, 10: False, 50: True}  # ParkStatus: 0 未知, 10 空闲, 50 已停车

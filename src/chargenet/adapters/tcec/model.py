@@ -398,13 +398,6 @@ class SupervisionOrder(Struct):
     ConnectorID: str | None = None
 
 
-class SupervisionOrderAnswer(Struct):
-    OrderID: str
-    SuccStat: int  # 0 accepted, 1 refused
-    FailReason: int = 0
-    Remark: str | None = None
-
-
 # --- supervision data of the municipal platforms (beyond the 2016 text) --------------------
 # Field names as municipal supervision platforms take them from operator platforms (the
 # Shanghai-style interface list: 9.9 notification_bmsInfo, 9.11 notification_alarmInfo,

@@ -23,7 +23,7 @@ import json
 from hashlib import blake2b
 from typing import Any
 
-from chargenet.adapters.tcec import uplink
+from chargenet.adapters.tcec import outbound
 from chargenet.adapters.tcec.client import Clients, PartnerError
 from chargenet.adapters.tcec.codes import Ret
 from chargenet.adapters.tcec.partners import PartnerDirectory, partner_of_id
@@ -98,12 +98,12 @@ class TcecSender:
         payload = json.loads(delivery.payload)
         if delivery.kind == STATUS_PUSH:
             row = self._queries.connector(payload["ConnectorID"])
-            return None if row is None else {"ConnectorStatusInfo": uplink.connector_status(row)}
+            return None if row is None else {"ConnectorStatusInfo": outbound.connector_status(row)}
         if delivery.kind == STATION_PUSH:
             station = self._queries.station(payload["StationID"])
             if station is None:
                 return None
-            [info] = uplink.station_infos(self._queries, [station])
+            [info] = outbound.station_infos(self._queries, [station])
             return {"StationInfo": info}
         return payload
 

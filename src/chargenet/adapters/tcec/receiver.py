@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chargenet.adapters.tcec import codes, inbound, model, supervision_data, uplink, wire
+from chargenet.adapters.tcec import codes, inbound, model, outbound, supervision_data, wire
 from chargenet.adapters.tcec.codes import Ret
 from chargenet.adapters.tcec.crypto import CryptoError
 from chargenet.adapters.tcec.inbound import BadParameters, Sent
@@ -109,7 +109,7 @@ class InboundService:
             "notification_eventInfo": self._event_info,
             "notification_bmsInfo": self._bms_info,
         }
-        if queries is not None:  # chargenet answering queries (R37, uplink.py)
+        if queries is not None:  # chargenet answering queries (R37, outbound.py)
             self.handlers.update(
                 {
                     "query_stations_info": self._query_stations,
@@ -232,7 +232,7 @@ class InboundService:
     async def _query_stations(self, partner: Partner, plain: str, sent: Sent) -> Any:
         assert self._queries is not None
         query = model.decode(plain, model.StationsQuery)
-        page, size = uplink.page_of(query)
+        page, size = outbound.page_of(query)
         rows, total = await asyncio.to_thread(
             self._queries.stations,
             None,
@@ -243,10 +243,10 @@ class InboundService:
             size,
             (page - 1) * size,
         )
-        infos = await asyncio.to_thread(uplink.station_infos, self._queries, list(rows))
+        infos = await asyncio.to_thread(outbound.station_infos, self._queries, list(rows))
         return {
             "PageNo": page,
-            "PageCount": uplink.page_count(total, size),
+            "PageCount": outbound.page_count(total, size),
             "ItemSize": total,
             "StationInfos": infos,
         }
@@ -254,8 +254,8 @@ class InboundService:
     async def _query_status(self, partner: Partner, plain: str, sent: Sent) -> Any:
         assert self._queries is not None
         query = model.decode(plain, model.StationStatusQuery)
-        if not 1 <= len(query.StationIDs) <= uplink.MAX_STATUS_STATIONS:
-            raise BadParameters(f"StationIDs holds 1..{uplink.MAX_STATUS_STATIONS} stations")
+        if not 1 <= len(query.StationIDs) <= outbound.MAX_STATUS_STATIONS:
+            raise BadParameters(f"StationIDs holds 1..{outbound.MAX_STATUS_STATIONS} stations")
         stations = await asyncio.to_thread(self._station_rows, partner, query.StationIDs)
         infos = []
         for station in stations:
@@ -273,7 +273,7 @@ class InboundService:
             infos.append(
                 {
                     "StationID": station["station_id"],
-                    "ConnectorStatusInfos": [uplink.connector_status(r) for r in rows],
+                    "ConnectorStatusInfos": [outbound.connector_status(r) for r in rows],
                 }
             )
         return {"Total": len(infos), "StationStatusInfos": infos}
@@ -281,7 +281,7 @@ class InboundService:
     async def _query_stats(self, partner: Partner, plain: str, sent: Sent) -> Any:
         assert self._queries is not None
         query = model.decode(plain, model.StatsQuery)
-        start, end = uplink.stats_span(query, partner.zone)
+        start, end = outbound.stats_span(query, partner.zone)
         found = await asyncio.to_thread(self._station_rows, partner, [query.StationID])
         if not found:
             raise Refused(f"no station {query.StationID}")

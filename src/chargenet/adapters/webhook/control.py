@@ -14,7 +14,7 @@ target_id, reason, issued_by, issued_at, parameters, answer_url}`, with the head
 processes each delivery once whatever the network did.
 The operator answers in its HTTP response — `{"result": "accepted" | "rejected" |
 "received", "message": …}` (2xx) — or later, signed, at `answer_url`
-(`POST /api/v1/channel/orders/{order_id}/answer`, router.py). A 2xx without a result is
+(`POST /api/v1/channel/orders/{order_id}/answer`, routes.py). A 2xx without a result is
 `notified`; 4xx is `failed` (asking again will not help); 5xx and transport errors are
 resent — the order's outcome is `timeout` until then, and the latest answer is the
 delivery's outcome.

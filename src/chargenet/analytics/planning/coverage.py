@@ -15,7 +15,7 @@ import numpy as np
 from chargenet.analytics.planning.model import AreaPoint, StationState
 from chargenet.analytics.planning.results import RuleResult, Shortfall, Status
 from chargenet.analytics.planning.roads import road_spacing
-from chargenet.analytics.planning.spatial import DistanceModel, FloatArray, Road
+from chargenet.analytics.planning.spatial import DistanceModel, Road
 from chargenet.core.areas import AreaLevel
 from chargenet.core.planning.rules import ALL, CoverageRule, ParkingRatio, RuleKind, in_force
 from chargenet.kit.geo import EARTH_RADIUS_M
@@ -570,8 +570,3 @@ def check_all(
     in_scope = [s for s in inp.stations if s.site.in_area(inp.scope)]
     results += [check_parking(in_scope, ratio, inp.year) for ratio in parking]
     return results
-
-
-def points_array(points: Sequence[tuple[float, float]]) -> tuple[FloatArray, FloatArray]:
-    arr = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-    return arr[:, 0], arr[:, 1]

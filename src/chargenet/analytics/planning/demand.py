@@ -336,10 +336,3 @@ def build_demand(
     if not evs:
         notes.append("no vehicle statistics: demand is what was observed, where observed")
     return DemandModel(year, out, counties, list(uses), profile, notes)
-
-
-def demand_weights(model: DemandModel, codes: Sequence[str], floor: float = 1e-3) -> list[float]:
-    """The weight of each demand point in siting: its kWh a day, never below `floor` so a
-    place with no measured demand still counts for the rules that name it."""
-    w = model.weights()
-    return [max(w.get(c, 0.0), floor) for c in codes]

@@ -42,10 +42,6 @@ def unit_vectors(
     return np.column_stack((cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)))
 
 
-def chord_of(metres: float) -> float:
-    return 2.0 * math.sin(min(metres, math.pi * EARTH_RADIUS_M) / (2.0 * EARTH_RADIUS_M))
-
-
 def metres_of(chords: FloatArray) -> FloatArray:
     result: FloatArray = 2.0 * EARTH_RADIUS_M * np.arcsin(np.clip(chords / 2.0, 0.0, 1.0))
     return result

@@ -151,7 +151,8 @@ class OutageExclusionWithdrawn(Event):
 class EquipmentNoticed(Event):
     """A notice from equipment other than a status: a security event, a monitoring event
     (OCPP 2.0.1 NotifyEvent), an alarm pushed by an operator platform. `cleared` says the
-    condition it reported is over. Safety rules (analytics.alarms) turn notices into alarms."""
+    condition it reported is over. Safety rules (analytics.supervision.alarms) turn notices
+    into alarms."""
 
     TYPE: ClassVar[str] = "equipment.noticed"
     charger_id: ChargerId

@@ -13,7 +13,7 @@ that ends at or before it starts runs past midnight and belongs to the day it st
 `opening_hours`. The rules add up: open when any rule says so.
 
 Local wall-clock time in and out: which zone is the caller's (settings, at the edge);
-`analytics.hours.public_windows` turns the rules into UTC spans.
+`analytics.supervision.hours.public_windows` turns the rules into UTC spans.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ One vectorised pass (numpy) turns every status report, presence report, exclusio
 and closed-hours window into a timeline per connector, cuts it at the period edges and
 sums the seconds per (group, period, effective status, flag). NEVI and UK figures are
 then arithmetic on that table (`nevi`, `uk`). The per-connector, human-readable version
-of the same timeline is `analytics.timeline.intervals`; a test holds the two equal.
+of the same timeline is `analytics.supervision.timeline.intervals`; a test holds the two equal.
 
 Times are integer microseconds since the Unix epoch (UTC).
 """
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chargenet.analytics.statusclass import (
+from chargenet.analytics.supervision.statusclass import (
     CODE,
     COUNTED_STATUSES,
     LIMITED,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chargenet.analytics.hours import not_serving_windows, public_windows
+from chargenet.analytics.supervision.hours import not_serving_windows, public_windows
 from chargenet.core.registry import public_hours as ph
 
 OFF_HOURS = "Mo-Fr 18:00-08:00; Sa-Su 00:00-24:00; Mo 00:00-08:00"

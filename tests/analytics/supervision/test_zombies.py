@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from chargenet.analytics.zombies import ChargerFacts, OpenCase, ZombieRules, detect, sweep
+from chargenet.analytics.supervision.zombies import (
+    ChargerFacts,
+    OpenCase,
+    ZombieRules,
+    detect,
+    sweep,
+)
 from chargenet.core.oversight import ZombieRule
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
 
-from chargenet.analytics.statusclass import CODE, PORT_RANK
+from chargenet.analytics.supervision.statusclass import CODE, PORT_RANK
 from chargenet.core.status import ConnectorStatus, effective_status
 
 

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from chargenet.analytics import timeline, uptime
-from chargenet.analytics.hours import closed_windows
-from chargenet.analytics.statusclass import CODE, NEVI_OUTAGE, PORT_RANK
+from chargenet.analytics.supervision import timeline, uptime
+from chargenet.analytics.supervision.hours import closed_windows
+from chargenet.analytics.supervision.statusclass import CODE, NEVI_OUTAGE, PORT_RANK
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.kit.timeutil import to_micros
 

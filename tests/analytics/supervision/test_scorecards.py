@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chargenet.analytics.scorecards import (
+from chargenet.analytics.supervision.scorecards import (
     OperatorMetrics,
     ScoreConfig,
     percentile,

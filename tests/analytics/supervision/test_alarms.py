@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from chargenet.analytics.alarms import AlarmEngine, AlarmRules, OpenAlarm
+from chargenet.analytics.supervision.alarms import AlarmEngine, AlarmRules, OpenAlarm
 from chargenet.core.events import (
     AlarmCleared,
     AlarmRaised,
