@@ -242,7 +242,8 @@ SAMPLES: list[Event] = [
         region_code=AreaCode("140900"),
         version=date(2023, 3, 1),
         title="忻州",
-        text='id = "xinzhou"',
+        # the smallest pack there is: its head, naming what the fields above say
+        text='[pack]\nid = "xinzhou"\nregion = "140900"\ntitle = "忻州"\nversion = 2023-03-01\n',
     ),
     StationPricesPublished(
         **meta(),

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from chargenet.adapters.bus.memory import Subscription
 from chargenet.adapters.storage.queries_dashboard import DashboardQueries
 from chargenet.app.finder import Filters, LiveIndex
 from chargenet.app.finder_feed import follow
 from chargenet.bootstrap import Platform
 from chargenet.core.access import ANONYMOUS, Principal, Role
-from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged
+from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged, Event
 from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus
 from tests.builders import at, charger, meta, small_world, station
@@ -204,3 +205,75 @@ async def until(condition: Any, timeout: float = 30.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+class Held:
+    """A bus subscription whose events wait until `release()`: the index as far behind the
+    bus as a storm would put it."""
+
+    def __init__(self, inner: Subscription) -> None:
+        self.inner = inner
+        self.gate = asyncio.Event()
+        self.dropped = 0  # a handful of events: the bus drops none
+
+    async def get(self) -> Event:
+        event = await self.inner.get()
+        await self.gate.wait()
+        return event
+
+    def get_nowait(self) -> Event | None:
+        return self.inner.get_nowait() if self.gate.is_set() else None
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_page_can_wait_until_the_index_has_applied_its_action(platform: Platform) -> None:
+    """`caught_up(event_id)` answers once what the event changed is what the index shows
+    (a stop order's station out of order), however late the bus brings it; an event it
+    never hears is answered False when the wait is over."""
+    from chargenet.core.events import StopOrderIssued
+    from chargenet.core.supervision import TargetKind
+
+    platform.ingestor.ingest(small_world())
+    index = LiveIndex()
+    held: list[Held] = []
+
+    def subscribe() -> Held:
+        held.append(Held(platform.bus.subscribe()))
+        return held[-1]
+
+    async def scenario() -> None:
+        task = asyncio.create_task(
+            follow(
+                index,
+                DashboardQueries(platform.store.read_engine, platform.read),
+                subscribe,
+                platform.clock,
+            )
+        )
+        await until(lambda: index.loaded)
+        order = StopOrderIssued(
+            **meta(at(2)),
+            stop_id="STOP1",
+            target_kind=TargetKind.STATION,
+            target_id="S1",
+            reason="flooded",
+            issued_by="regulator",
+        )
+        [outcome] = await asyncio.to_thread(platform.ingestor.ingest, [order])
+        assert outcome.ok
+        waiting = asyncio.create_task(index.caught_up(order.event_id, 30))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()  # the index has not heard of it yet
+        assert not index.stopped("C1")
+        held[0].gate.set()
+        assert await waiting
+        assert index.stopped("C1")  # the moment it answers, the index shows the order
+        assert await index.caught_up(order.event_id, 0)  # and it remembers
+        assert not await index.caught_up("never-sent", 0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())

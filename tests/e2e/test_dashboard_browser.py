@@ -317,8 +317,8 @@ def test_a_stop_order_from_the_dashboard_takes_a_station_out_of_order(page: Any,
     page.select_option("#stop-target", f"station:{station_id}")
     page.fill("#stop-reason", "充电柜冒烟，停用检查")
     page.click("#stop-issue")
-    # The order waits for the chargers' answers; the map follows the live index, and if
-    # that is late the page's next 15-second refresh shows it.
+    # The order waits for the chargers' answers; the map then asks the live index to have
+    # applied the order first (test_dashboard_actions_browser.py holds the index back).
     page.wait_for_function(
         "(id) => window.chargenet.ui.markers[id].state === 'stopped'",
         arg=station_id,

@@ -14,6 +14,7 @@ as the ring still to visit cannot hold anything closer than the k-th best found 
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import math
 from collections.abc import Iterable, Iterator
@@ -29,6 +30,7 @@ from chargenet.core.registry.model import Access, PowerType
 from chargenet.core.registry.public_hours import PublicHours
 from chargenet.core.status import ConnectorStatus, effective_status, newest_report
 from chargenet.core.tariffs import DayTariff
+from chargenet.kit.aio import wait_at_most
 from chargenet.kit.geo import haversine_m
 
 CELL_DEG = 0.02  # about 2.2 km north-south: a few stations per cell in a city
@@ -121,6 +123,9 @@ def _cell(lat: float, lon: float) -> tuple[int, int]:
     return math.floor(lat / CELL_DEG), math.floor(lon / CELL_DEG)
 
 
+HEARD_KEPT = 10_000  # ids of applied changes kept for pages waiting on one
+
+
 class LiveIndex:
     def __init__(self, zone: str = "Asia/Shanghai") -> None:
         self.zone = ZoneInfo(zone)  # stations' local time: when a time-of-use price applies
@@ -136,6 +141,12 @@ class LiveIndex:
         self.tariffs: dict[str, DayTariff] = {}  # operators' day tariffs, by station
         self.parking: dict[str, ParkingFee] = {}  # published parking fees, by station
         self.loaded = False
+        # The ids of the newest changes people make (registry, stop orders, prices) that
+        # the index has applied, oldest first: a page waits on one (`caught_up`) to show
+        # what its action changed. Status and presence reports are not kept: they come in
+        # storms and would push an action's id out before its page asks.
+        self._heard: dict[str, None] = {}
+        self._news: asyncio.Event | None = None
         # Occupied cells lie within these cell indices: a search that has covered them stops.
         self._bounds = (0, -1, 0, -1)
 
@@ -240,6 +251,33 @@ class LiveIndex:
             self._by_connector.pop(connector.connector_id, None)
             self._charger_station.pop(connector.charger_id, None)
             self._stopped.discard(connector.charger_id)
+
+    def heard(self, event_ids: Iterable[str]) -> None:
+        """These events are applied: what they changed is what the index now answers."""
+        for event_id in event_ids:
+            self._heard[event_id] = None
+        while len(self._heard) > HEARD_KEPT:
+            del self._heard[next(iter(self._heard))]
+        if self._news is not None:
+            self._news.set()
+            self._news = None
+
+    async def caught_up(self, event_id: str, within_s: float) -> bool:
+        """Whether the index has applied the event `event_id` (one `heard` names), waiting
+        for it at most `within_s`; False when it has not by then."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        while event_id not in self._heard:
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            if self._news is None:
+                self._news = asyncio.Event()
+            try:
+                await wait_at_most(self._news.wait(), left)
+            except TimeoutError:
+                return False
+        return True
 
     def station_of_charger(self, charger_id: str) -> str | None:
         return self._charger_station.get(charger_id)

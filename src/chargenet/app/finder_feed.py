@@ -43,6 +43,20 @@ PRICE_WINDOW = timedelta(days=30)
 MAX_BATCH = 5_000
 # What changes a station's published prices or parking fee: reload them at once.
 PRICE_EVENTS = (StationPricesPublished, TariffPublished, TariffWithdrawn, ConnectorTariffsSet)
+# Changes people make that the index shows once applied (`LiveIndex.heard`): a page that
+# made one waits for its id (the stop-order routes answer with it) before it reloads.
+NOTED = (
+    StationRegistered,
+    StationUpdated,
+    StationRetired,
+    StationPublicHoursSet,
+    ChargerRegistered,
+    ChargerUpdated,
+    ChargerRetired,
+    StopOrderIssued,
+    StopOrderLifted,
+    *PRICE_EVENTS,
+)
 
 
 class FinderSource(Protocol):
@@ -122,10 +136,12 @@ async def follow(
             batch = [first]
             while len(batch) < MAX_BATCH and (more := subscription.get_nowait()) is not None:
                 batch.append(more)
+            noted = [e.event_id for e in batch if isinstance(e, NOTED)]
             if subscription.dropped != dropped:
                 log.warning("finder index fell behind the bus; reloading it")
                 dropped = subscription.dropped
-                await _reload(index, source, clock)
+                await _reload(index, source, clock)  # state holds what the batch changed
+                index.heard(noted)
                 continue
             dirty: set[str] = set()
             for event in batch:
@@ -135,6 +151,8 @@ async def follow(
             if dirty:
                 rows = await asyncio.to_thread(source.finder_rows, sorted(dirty))
                 index.replace_stations(dirty, rows)
+            if noted:  # only now: what they changed is what the index answers
+                index.heard(noted)
     finally:
         subscription.close()
 

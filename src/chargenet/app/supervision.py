@@ -1102,15 +1102,17 @@ class SupervisionService:
         timeout_s: float | None = None,
     ) -> Row:
         """Record a stop order, deliver it to every charger it reaches, return the outcomes
-        (each also recorded as an OrderAcknowledged)."""
+        (each also recorded as an OrderAcknowledged) and the id of the StopOrderIssued
+        (`event_id`: what a page waits for the live map to have applied)."""
         chargers = self.queries.chargers_of(target_kind.value, target_id)
         if not chargers:
             raise UnknownReference(target_kind.value, target_id)
         stop_id = new_id()
+        event_id = new_id()
         await self._submit(
             [
                 StopOrderIssued(
-                    **event_meta(new_id(), SOURCE, self.clock.now()),
+                    **event_meta(event_id, SOURCE, self.clock.now()),
                     stop_id=stop_id,
                     target_kind=target_kind,
                     target_id=target_id,
@@ -1121,21 +1123,23 @@ class SupervisionService:
             ]
         )
         results = await self._deliver(stop_id, OrderKind.STOP, chargers, reason, by, timeout_s)
-        return {"stop_id": stop_id, "deliveries": results}
+        return {"stop_id": stop_id, "deliveries": results, "event_id": event_id}
 
     async def lift_stop(
         self, stop_id: str, by: str, reason: str, timeout_s: float | None = None
     ) -> Row:
-        """Lift a stop order once rectified: recorded, then RESUME to each charger."""
+        """Lift a stop order once rectified: recorded, then RESUME to each charger; returns
+        the outcomes and the id of the StopOrderLifted (`event_id`)."""
         stop = self.queries.stop_order(stop_id)
         if stop is None:
             raise UnknownReference("stop order", stop_id)
         if stop["lifted_at"] is not None:
             raise Conflict(f"stop order {stop_id} was lifted already")
+        event_id = new_id()
         await self._submit(
             [
                 StopOrderLifted(
-                    **event_meta(new_id(), SOURCE, self.clock.now()),
+                    **event_meta(event_id, SOURCE, self.clock.now()),
                     stop_id=stop_id,
                     by=by,
                     reason=reason,
@@ -1147,7 +1151,7 @@ class SupervisionService:
             for d in stop["deliveries"]
         ]
         results = await self._deliver(stop_id, OrderKind.RESUME, chargers, reason, by, timeout_s)
-        return {"stop_id": stop_id, "deliveries": results}
+        return {"stop_id": stop_id, "deliveries": results, "event_id": event_id}
 
     async def _deliver(
         self,

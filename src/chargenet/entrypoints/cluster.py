@@ -143,8 +143,15 @@ async def run_writer(settings: Settings, buckets: Sequence[int]) -> None:
                 ack_wait_s=settings.nats_ack_wait_s,
             )
             platform.bus.listen(relay_stored(nc, names.stored))
+            # Ready means taking events: the consumers exist and their feeds are open
+            # before the line that scripts and the cluster harness wait for.
+            await writer.subscribe()
             task = asyncio.create_task(writer.run(), name="stream-writer")
-            log.warning("writer: buckets %s of stream %s", buckets_label(buckets), names.stream)
+            log.warning(
+                "writer: buckets %s of stream %s: ready, their consumers subscribed",
+                buckets_label(buckets),
+                names.stream,
+            )
             await until_stopped()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

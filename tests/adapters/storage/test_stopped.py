@@ -226,6 +226,15 @@ def test_a_stopped_platform_station_is_out_of_order_everywhere_until_lifted(
         json={"target_kind": "station", "target_id": "S2", "reason": "flooded car park"},
         headers=ADMIN,
     )
+    # The dashboard asks the map `after` the order's event: answered with the order applied,
+    # with no waiting of its own (the page has no other way to know when to ask).
+    dots = http.get(
+        "/api/v1/dashboard/map",
+        params={"area": "140902", "after": whole.headers["X-Event-Id"]},
+        headers=ADMIN,
+    ).json()
+    assert dots["caught_up"] is True
+    assert {row[0]: row[3] for row in dots["stations"]}["S2"] == "stopped"
     until_finder(http, "S2", {"unavailable"})
     assert seen(http, token) == {"C2-1-1": STOPPED, "C3-1-1": STOPPED}
     station = http.get("/api/v1/stations/S2", headers=ADMIN).json()
@@ -241,5 +250,12 @@ def test_a_stopped_platform_station_is_out_of_order_everywhere_until_lifted(
             headers=ADMIN,
         )
         assert lifted.json()["state"] == "lifted"
+        dots = http.get(
+            "/api/v1/dashboard/map",
+            params={"area": "140902", "after": lifted.headers["X-Event-Id"]},
+            headers=ADMIN,
+        ).json()
+        assert dots["caught_up"] is True
+    assert {row[0]: row[3] for row in dots["stations"]}["S2"] == "available"
     until_finder(http, "S2", {"available"})
     assert seen(http, token) == {"C2-1-1": FREE, "C3-1-1": FREE}

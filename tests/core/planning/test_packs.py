@@ -4,6 +4,7 @@ accepts partial tables."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -291,3 +292,26 @@ def test_the_seed_figures_once_left_out_are_stored_with_their_sources() -> None:
     [rule] = [r for r in liuzhou.rules if r.kind.value == "site_equipment"]
     assert set(rule.stations.categories) == {"scenic_spot", "rv_camp", "hotel"}
     assert rule.stations.min_dc_piles == 2 and "caravan camps" in rule.source
+
+
+def test_a_pack_event_names_the_pack_its_text_is() -> None:
+    """A PolicyPackLoaded whose text is no pack, or whose fields say another pack than its
+    text, is refused: it would put one pack's text in force under another's name."""
+    from chargenet.core.events import PolicyPackLoaded
+    from chargenet.core.ids import AreaCode
+    from tests.builders import meta
+
+    text = shipped_packs()["xinzhou"]
+    loaded = parse_pack(text)
+    right = PolicyPackLoaded(
+        **meta(),
+        pack_id=loaded.id,
+        region_code=AreaCode(loaded.region),
+        version=loaded.version,
+        title=loaded.title,
+        text=text,
+    )
+    assert right.problems() == []
+    assert any("table is missing" in p for p in replace(right, text='id = "x"').problems())
+    other = replace(right, pack_id="liuzhou", region_code=AreaCode("450200"))
+    assert sorted(p.split()[0] for p in other.problems()) == ["pack_id", "region_code"]

@@ -59,6 +59,10 @@ class ReportUnavailable(RuntimeError):
 
 
 REPORT_FORMATS = ("xlsx", "pdf", "html")
+# How long the live map waits for the index to apply an action's event (`?after=`): the
+# index follows the bus milliseconds behind, seconds under a storm; past this the page
+# gets what is there and asks again on its next refresh.
+AFTER_WAIT_S = 5.0
 
 
 def station_state(status: dict[str, int]) -> str:
@@ -157,13 +161,28 @@ async def trend(
 
 
 @router.get("/dashboard/map", **declared(Audience.REGULATOR))
-async def live_map(dashboard: Context, viewer: Regulator, area: Area = None) -> Any:
+async def live_map(
+    dashboard: Context,
+    viewer: Regulator,
+    area: Area = None,
+    after: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="An action's X-Event-Id (stop orders): answer once the live index "
+            f"has applied that event, waiting at most {AFTER_WAIT_S:g} s",
+        ),
+    ] = None,
+) -> Any:
     """Every station of the area with its position and live state, compact:
     `[station_id, lat, lon, state, available, total, name, name_en]` each. State
-    `stopped`: every charger of the station is under a stop order in force."""
+    `stopped`: every charger of the station is under a stop order in force. With `after`,
+    `caught_up` says whether the map holds that event (false: it had not arrived within
+    the wait; ask again)."""
     code = _jurisdiction(viewer, area)
     if not dashboard.index.loaded:
         raise HTTPException(status_code=503, detail="the live index is loading")
+    caught_up = None if after is None else await dashboard.index.caught_up(after, AFTER_WAIT_S)
     rows: list[list[Any]] = []
     states = {s: 0 for s in ("available", "busy", "faulted", "offline", "stopped")}
     for station in dashboard.index.in_area(code, viewer):
@@ -174,7 +193,10 @@ async def live_map(dashboard: Context, viewer: Regulator, area: Area = None) -> 
         state = "stopped" if held else station_state(summary)
         states[state] += 1
         rows.append(_map_row(station, state, summary))
-    return {"area": code, "states": states, "stations": rows}
+    body: dict[str, Any] = {"area": code, "states": states, "stations": rows}
+    if caught_up is not None:
+        body["caught_up"] = caught_up
+    return body
 
 
 @router.get("/dashboard/alarms", **declared(Audience.REGULATOR))

@@ -461,11 +461,18 @@ class JetStreamWriter:
                 log.warning("consumer %s covers several buckets: deleted", info.name)
                 await self._js.delete_consumer(stream, info.name)
 
+    async def subscribe(self) -> None:
+        """Make this writer's consumers (one a bucket) and open their feeds: from its
+        return, what the stream holds for these buckets is this writer's to take (what a
+        stopped writer left is taken first, after its acknowledgement time). `run_once`
+        subscribes if this was not called; a role says it is ready after this."""
+        if not self._subs:
+            self._subs = await self._subscribe()
+
     async def run_once(self, timeout_s: float = 1.0) -> list[Outcome]:
         """One round: fetched from each bucket, stored through the ingestor in one call,
         acknowledged; [] when the stream has nothing new within the timeout."""
-        if not self._subs:
-            self._subs = await self._subscribe()
+        await self.subscribe()
         fetched = await asyncio.gather(*(f.take(self._share, timeout_s) for f in self._subs))
         messages = [m for part in fetched for m in part]  # each bucket's in stream order
         if not messages:

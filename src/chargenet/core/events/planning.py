@@ -66,12 +66,26 @@ class PolicyPackLoaded(Event):
     text: str  # the pack as TOML, exactly as loaded
 
     def body_problems(self) -> list[str]:
-        from chargenet.core.planning.pack import (
-            pack_problems,
-        )  # here, so this section stays self-contained
+        # here, so this section stays self-contained
+        from chargenet.core.planning.pack import PackError, parse_pack
 
         out = _empty(pack_id=self.pack_id, region_code=self.region_code, title=self.title)
-        return out + [f"pack: {p}" for p in pack_problems(self.text)]
+        try:
+            pack = parse_pack(self.text)
+        except PackError as exc:
+            return out + [f"pack: {p}" for p in exc.problems]
+        # The fields name the pack the text is (app/planning.py derives them from it): an
+        # event whose fields say another pack would put one pack's text in force as another.
+        said = {
+            "pack_id": (self.pack_id, pack.id),
+            "region_code": (self.region_code, pack.region),
+            "version": (self.version, pack.version),
+            "title": (self.title, pack.title),
+        }
+        for name, (field_value, in_text) in said.items():
+            if field_value != in_text:
+                out.append(f"{name} {field_value!r} is not the pack's ({in_text!r})")
+        return out
 
 
 @dataclass(frozen=True, kw_only=True)

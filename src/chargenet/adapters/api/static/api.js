@@ -47,13 +47,25 @@ export async function page(path, params = {}) {
   return { rows, total };
 }
 
-export async function post(path, body) {
-  const response = await checked(await fetch(path, {
+async function posted(path, body) {
+  return checked(await fetch(path, {
     method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
     body: body === undefined ? undefined : JSON.stringify(body),
   }));
+}
+
+export async function post(path, body) {
+  const response = await posted(path, body);
   return response.status === 204 ? null : response.json();
+}
+
+// An action: its answer, and the event it was recorded as (X-Event-Id, null where the
+// route names none) for a view that waits until it shows the change.
+export async function postAction(path, body) {
+  const response = await posted(path, body);
+  const answer = response.status === 204 ? null : await response.json();
+  return { answer, event: response.headers.get("X-Event-Id") };
 }
 
 // An endpoint another part of chargenet provides: null when it is absent (404/405/501),

@@ -4,7 +4,7 @@
 // scenarios side by side (scenarios.js). Panels fed by supervision
 // and planning call the endpoints in PLUGGED and say "not available" when one is
 // absent or fails. docs/dashboard.md lists which panel reads what.
-import { get, optional, optionalPage, post } from "./api.js";
+import { get, optional, optionalPage, postAction } from "./api.js";
 import { header } from "./chrome.js";
 import { esc, html, render } from "./html.js";
 import { areaName, kw, lang, locale, num, t, translatePage, when } from "./i18n.js";
@@ -48,6 +48,7 @@ const echarts = window.echarts;
 const state = {
   me: null, area: null, overview: null, year: null, list: "alarms", lists: {}, totals: {},
   external: {}, mapData: null, operators: {}, parts: [], station: null, editing: false,
+  awaiting: null, // {event, until}: an action's event the map is to show (loadMap)
 };
 const ui = {};
 window.chargenet = { state, ui, PLUGGED };
@@ -55,7 +56,6 @@ window.chargenet = { state, ui, PLUGGED };
 // --- helpers ------------------------------------------------------------------------------
 const NA = () => `<span class="na">${t("not_available")}</span>`;
 const WAIT = () => `<span class="na loading">…</span>`;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Answers can arrive out of order: the 15-second refresh asked before an action may answer
 // after the action's own reload, a second click may answer before the first. `ask(view)`
@@ -161,9 +161,18 @@ function renderOverview() {
 }
 
 // --- the live map and one station ---------------------------------------------------------
+// The live index follows the event bus, a moment behind an action (seconds under load).
+// After an order or its lifting the map is asked `after` the event the action answered
+// with: the server answers once the index has applied it (or after its bound, saying
+// `caught_up: false`). Every map question until then carries it, the 15-second refresh's
+// too, so that a refresh answered first does not show the state before the action; an
+// event the index never hears (lost by the bus) is given up after AWAIT_MS.
+const AWAIT_MS = 60000;
 async function loadMap() {
   const fresh = ask("map");
-  const data = await get("/api/v1/dashboard/map", { area: state.area });
+  const awaiting = state.awaiting && Date.now() < state.awaiting.until ? state.awaiting : null;
+  const data = await get("/api/v1/dashboard/map", { area: state.area, after: awaiting?.event });
+  if (awaiting && data.caught_up && state.awaiting === awaiting) state.awaiting = null;
   if (!fresh()) return;
   state.mapData = data;
   renderMap();
@@ -224,22 +233,25 @@ async function issueStop() {
   if (!reason) { msg.textContent = t("reason_required"); return; }
   const [kind, target] = document.getElementById("stop-target").value.split(/:(.*)/s);
   msg.textContent = t("sending");
+  let event;
   try {
-    const order = await post(PLUGGED.stopOrders, { target_kind: kind, target_id: target, reason });
-    msg.textContent = word("stop_state", order.state);
+    const issued = await postAction(PLUGGED.stopOrders, { target_kind: kind, target_id: target, reason });
+    msg.textContent = word("stop_state", issued.answer.state);
+    event = issued.event;
   } catch (error) {
     msg.textContent = `${t("action_failed")}: ${error.detail ?? error.message}`;
     return;
   }
-  await afterAction();
+  await afterAction(event);
 }
 
-// After an order or an alarm action: the lists and counts at once, the map once the live
-// index has heard of it (it follows the event bus, a few milliseconds behind).
-async function afterAction() {
+// After an order or an alarm action: the lists and counts at once (read from state, which
+// the action's answer follows), the map once the live index has applied the action's
+// event (`loadMap`); an alarm action names none and changes nothing on the map.
+async function afterAction(event = null) {
+  if (event) state.awaiting = { event, until: Date.now() + AWAIT_MS };
   await Promise.all([loadLists(), loadOverview()]);
   renderOverview();
-  await sleep(300);
   await loadMap();
   if (state.station) await showStation(state.station);
 }
@@ -361,15 +373,16 @@ async function onListClick(event) {
       : `${PLUGGED.stopOrders}/${encodeURIComponent(id)}/lift`;
   }
   b.disabled = true;
+  let recorded;
   try {
-    await post(path, body);
+    recorded = (await postAction(path, body)).event;
   } catch (error) {
     cell.insertAdjacentHTML("beforeend", ` <span class="err">${t("action_failed")}: ${esc(error.detail ?? error.message)}</span>`);
     b.disabled = false;
     return;
   }
   state.editing = false;
-  await afterAction();
+  await afterAction(recorded);
 }
 
 // --- operator scorecards ------------------------------------------------------------------

@@ -52,10 +52,18 @@ async def stop_order(principal: Viewer, supervision: Context, stop_id: str) -> A
     )
 
 
+# The event an action was recorded as: `GET /dashboard/map?after=<it>` answers once the
+# live map has applied it (a page reloads the map on the change itself, not after a guess).
+EVENT_HEADER = "X-Event-Id"
+
+
 @router.post("/stop-orders", status_code=201, **declared(Audience.REGULATOR))
-async def issue_stop(principal: Regulator, supervision: Context, body: StopIn) -> Any:
+async def issue_stop(
+    principal: Regulator, supervision: Context, body: StopIn, response: Response
+) -> Any:
     """Order a charger or a whole station to stop and rectify (R33). OCPP chargers get
-    ChangeAvailability Inoperative; operator platforms are notified."""
+    ChangeAvailability Inoperative; operator platforms are notified. `X-Event-Id`: the
+    StopOrderIssued the order was recorded as (`/dashboard/map?after=`)."""
     await supervision.check_target(principal, body.target_kind, body.target_id)
     result = await supervision.service.issue_stop(
         TargetKind(body.target_kind),
@@ -65,18 +73,21 @@ async def issue_stop(principal: Regulator, supervision: Context, body: StopIn) -
         body.alarm_id,
         body.timeout_s,
     )
+    response.headers[EVENT_HEADER] = result["event_id"]
     return await call(supervision.queries.stop_order, result["stop_id"])
 
 
 @router.post("/stop-orders/{stop_id}/lift", **declared(Audience.REGULATOR))
 async def lift_stop(
-    principal: Regulator, supervision: Context, stop_id: str, body: ReasonIn
+    principal: Regulator, supervision: Context, stop_id: str, body: ReasonIn, response: Response
 ) -> Any:
-    """Lift a stop order once rectified: each charger is made available again."""
+    """Lift a stop order once rectified: each charger is made available again.
+    `X-Event-Id`: the StopOrderLifted it was recorded as (`/dashboard/map?after=`)."""
     await supervision.check_row(
         principal, await call(supervision.queries.stop_order, stop_id), f"stop order {stop_id!r}"
     )
-    await supervision.service.lift_stop(stop_id, principal.name, body.reason)
+    result = await supervision.service.lift_stop(stop_id, principal.name, body.reason)
+    response.headers[EVENT_HEADER] = result["event_id"]
     return await call(supervision.queries.stop_order, stop_id)
 
 
