@@ -22,6 +22,7 @@ from chargenet.adapters.storage.queries_ocpi import OcpiReads, SqlOcpiDirectory
 from chargenet.adapters.storage.queries_planning import PlanningQueries
 from chargenet.adapters.storage.queries_settlement import SqlSettlementReads
 from chargenet.adapters.storage.queries_swap import SwapReads
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import connector_live, sessions
 from chargenet.app.credit import DemonstrationRow, PenaltyRow
 from chargenet.app.incidents import IncidentRow
@@ -40,6 +41,8 @@ from chargenet.app.ocpi import (
     EvseConnectorsRow,
     LiveStatusRow,
     OcpiCdrRow,
+    OcpiChargerRow,
+    OcpiLocationRow,
     OcpiOperatorRow,
     OcpiSessionRow,
     OcpiStationRow,
@@ -385,6 +388,12 @@ OCPI_READS: dict[str, tuple[Callable[[OcpiReads], Any], Any]] = {
     "tariff_prices": (_prices, dict[str, TariffPriceRow]),
     "sessions": (lambda q: _one(q.sessions()), list[OcpiSessionRow]),
     "station": (lambda q: q.station("S1"), OcpiStationRow),
+    "charger": (lambda q: q.charger("C1"), OcpiChargerRow),
+    "locations": (lambda q: _one(q.locations()), list[OcpiLocationRow]),
+    "public_locations": (
+        lambda q: _one(q.locations(public_only=True, include_retired=False)),
+        list[OcpiLocationRow],
+    ),
     "cdrs": (lambda q: _one(q.cdrs()), list[OcpiCdrRow]),
     "tariffs": (
         lambda q: _one(q.tariffs(tariff_ids=["CN*XZP*T1", "CN*XZP*T9"])),
@@ -440,3 +449,12 @@ def test_the_check_finds_a_row_that_is_not_its_type() -> None:
     ]
     naive = datetime(2026, 1, 1)
     assert mismatches([naive], list[datetime]) == [f"row[0]: {naive!r} is naive"]
+
+
+def test_a_row_has_its_fields_in_the_order_its_type_declares() -> None:
+    # JSON of a row an API returns as it is keeps one order, whatever the hash seed.
+    r = {"reason": "r", "online": True, "at_us": 1, "extra": 0}
+    assert list(row_of(PresenceReportRow, r)) == ["at_us", "online", "reason"]
+    assert list(row_of(PresenceReportRow, r, online=False)) == ["at_us", "online", "reason"]
+    with pytest.raises(AssertionError, match="onlin"):
+        row_of(PresenceReportRow, r, onlin=False)

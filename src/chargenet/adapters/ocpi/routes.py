@@ -41,7 +41,7 @@ from chargenet.adapters.ocpi.wire import (
     page_headers,
     parse_time,
 )
-from chargenet.app.ocpi import Caller, CredentialKind, Party, PeerKind, PeerStatus, Row
+from chargenet.app.ocpi import Caller, CredentialKind, Party, PeerKind, PeerStatus
 from chargenet.app.settlement import PublishedTokenRow
 from chargenet.core.access import Audience, declared
 from chargenet.core.text import storable_text
@@ -159,10 +159,6 @@ async def _guard(p: OcpiParty, work: Callable[[], Awaitable[Reply]]) -> Response
     except Exception:
         log.exception("OCPI request failed (%s)", _ids_text())
         return _error(p, OcpiError(Status.SERVER_ERROR, "internal error; nothing was lost", 500))
-
-
-def _local_id(row: Row, book: Any) -> str:
-    return local_part(row["station_id"], outbound.station_party(row, book))
 
 
 def _endpoints(p: OcpiParty) -> list[dict[str, str]]:
