@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from chargenet.adapters.storage.queries_credit import CreditReads
+from chargenet.adapters.storage.queries_dashboard import DashboardQueries
 from chargenet.adapters.storage.queries_incidents import IncidentReads
 from chargenet.adapters.storage.queries_inspections import InspectionReads
 from chargenet.adapters.storage.queries_monthly import MonthlyReads
@@ -25,6 +26,7 @@ from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import connector_live, sessions
 from chargenet.app.credit import DemonstrationRow, PenaltyRow
+from chargenet.app.finder import FinderRow
 from chargenet.app.incidents import IncidentRow
 from chargenet.app.inspections import DrawRow, InspectionResultRow
 from chargenet.app.interconnect import (
@@ -145,6 +147,7 @@ def world(module_database_url: str) -> Iterator[Platform]:
             _again(TariffPublished, tariff_id=lambda _: "CN*XZP*T9"),
             station("S9"),  # public and in service: its connectors have a live status
             charger("C9", "S9", guns=1),
+            station("S8"),  # no connector: the finder has it with connector None
         ]
     )
     # A pack in force (the sample's text is refused: not a whole pack), its units and targets.
@@ -266,6 +269,10 @@ def _incidents(p: Platform) -> IncidentReads:
     return IncidentReads(p.store.read_engine)
 
 
+def _finder(p: Platform) -> DashboardQueries:
+    return DashboardQueries(p.store.read_engine, p.read)
+
+
 OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
     "incident": (lambda p: _incidents(p).incident("I1"), IncidentRow),
     "incidents": (lambda p: _one(_incidents(p).incidents(None, None, 10, 0)), list[IncidentRow]),
@@ -301,6 +308,8 @@ OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
         lambda p: _one(InspectionReads(p.store.read_engine).results(None, 10, 0)),
         list[InspectionResultRow],
     ),
+    "finder_rows": (lambda p: _finder(p).finder_rows(), list[FinderRow]),
+    "finder_rows_of": (lambda p: _finder(p).finder_rows(["S1", "S9"]), list[FinderRow]),
 }
 
 

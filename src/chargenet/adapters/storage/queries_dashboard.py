@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 
 from chargenet.adapters.storage.readmodel import ReadModel
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import (
     alarms,
     chargers,
@@ -24,7 +25,7 @@ from chargenet.adapters.storage.schema import (
 from chargenet.adapters.storage.stopped import stopped
 from chargenet.adapters.storage.tables_ocpi import connector_tariffs, tariffs
 from chargenet.adapters.storage.tables_tcec import station_prices
-from chargenet.app.finder import ParkingFee, Price
+from chargenet.app.finder import FinderConnectorRow, FinderRow, ParkingFee, Price
 from chargenet.core.access import Principal
 from chargenet.core.tariffs import DayTariff, TariffPeriod, tariff_from_tcec
 
@@ -36,7 +37,7 @@ class DashboardQueries:
         self._engine = engine
         self._read = read
 
-    def finder_rows(self, station_ids: Sequence[str] | None = None) -> list[Row]:
+    def finder_rows(self, station_ids: Sequence[str] | None = None) -> list[FinderRow]:
         """One row per connector in service with its station's fields, live status and its
         charger's presence; a station without connectors comes once with connector None."""
         in_service = and_(
@@ -86,7 +87,16 @@ class DashboardQueries:
         if station_ids is not None:
             stmt = stmt.where(stations.c.station_id.in_(list(station_ids)))
         with self._engine.connect() as conn:
-            return [dict(r) for r in conn.execute(stmt).mappings()]
+            return [
+                row_of(
+                    FinderRow,
+                    r,
+                    connector=None
+                    if r["connector_id"] is None
+                    else row_of(FinderConnectorRow, r, stopped=bool(r["stopped"])),
+                )
+                for r in conn.execute(stmt).mappings()
+            ]
 
     def station_tariffs(self) -> dict[str, DayTariff]:
         """Whole-station day tariffs published by operators (T/CEC business policies)."""
