@@ -98,6 +98,8 @@ from chargenet.app.supervision_ports import (
     ActivityRow,
     AlarmListRow,
     AlarmRow,
+    AreaAlarmRow,
+    AreaOrderRow,
     ChargerTargetRow,
     ExclusionRow,
     FleetRow,
@@ -269,7 +271,7 @@ def _incidents(p: Platform) -> IncidentReads:
     return IncidentReads(p.store.read_engine)
 
 
-def _finder(p: Platform) -> DashboardQueries:
+def _dashboard(p: Platform) -> DashboardQueries:
     return DashboardQueries(p.store.read_engine, p.read)
 
 
@@ -308,8 +310,14 @@ OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
         lambda p: _one(InspectionReads(p.store.read_engine).results(None, 10, 0)),
         list[InspectionResultRow],
     ),
-    "finder_rows": (lambda p: _finder(p).finder_rows(), list[FinderRow]),
-    "finder_rows_of": (lambda p: _finder(p).finder_rows(["S1", "S9"]), list[FinderRow]),
+    "finder_rows": (lambda p: _dashboard(p).finder_rows(), list[FinderRow]),
+    "finder_rows_of": (lambda p: _dashboard(p).finder_rows(["S1", "S9"]), list[FinderRow]),
+    "area_alarms": (lambda p: _one(_dashboard(p).alarms(open_only=False)), list[AreaAlarmRow]),
+    "area_orders": (lambda p: _one(_dashboard(p).orders()), list[AreaOrderRow]),
+    "area_alarms_of": (
+        lambda p: _one(_dashboard(p).alarms(area_code="140900", open_only=False)),
+        list[AreaAlarmRow],
+    ),
 }
 
 

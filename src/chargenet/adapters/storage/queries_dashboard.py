@@ -9,7 +9,7 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, RowMapping, and_, func, select
 
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.rows import row_of
@@ -26,10 +26,9 @@ from chargenet.adapters.storage.stopped import stopped
 from chargenet.adapters.storage.tables_ocpi import connector_tariffs, tariffs
 from chargenet.adapters.storage.tables_tcec import station_prices
 from chargenet.app.finder import FinderConnectorRow, FinderRow, ParkingFee, Price
+from chargenet.app.supervision_ports import AreaAlarmRow, AreaOrderRow
 from chargenet.core.access import Principal
 from chargenet.core.tariffs import DayTariff, TariffPeriod, tariff_from_tcec
-
-Row = dict[str, Any]
 
 
 class DashboardQueries:
@@ -196,7 +195,7 @@ class DashboardQueries:
         area_code: str | None,
         open_only: bool,
         limit: int,
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[RowMapping], int]:
         stmt = (
             select(table, stations.c.name.label("station_name"), stations.c.county_code)
             .select_from(table.outerjoin(stations, stations.c.station_id == table.c.station_id))
@@ -213,7 +212,7 @@ class DashboardQueries:
             if visible is not None:
                 stmt = stmt.where(visible)
             total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-            rows = [dict(r) for r in conn.execute(stmt.limit(limit)).mappings()]
+            rows = list(conn.execute(stmt.limit(limit)).mappings())
         return rows, int(total)
 
     def alarms(
@@ -222,10 +221,11 @@ class DashboardQueries:
         area_code: str | None = None,
         open_only: bool = True,
         limit: int = 100,
-    ) -> tuple[list[Row], int]:
-        return self._supervision_rows(
+    ) -> tuple[list[AreaAlarmRow], int]:
+        rows, total = self._supervision_rows(
             alarms, alarms.c.raised_at, viewer, area_code, open_only, limit
         )
+        return [row_of(AreaAlarmRow, r) for r in rows], total
 
     def orders(
         self,
@@ -233,7 +233,8 @@ class DashboardQueries:
         area_code: str | None = None,
         open_only: bool = False,
         limit: int = 100,
-    ) -> tuple[list[Row], int]:
-        return self._supervision_rows(
+    ) -> tuple[list[AreaOrderRow], int]:
+        rows, total = self._supervision_rows(
             orders, orders.c.issued_at, viewer, area_code, open_only, limit
         )
+        return [row_of(AreaOrderRow, r) for r in rows], total
