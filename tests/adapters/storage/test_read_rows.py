@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from chargenet.adapters.storage.interface_log import SqlInterfaceLog
 from chargenet.adapters.storage.queries_credit import CreditReads
 from chargenet.adapters.storage.queries_dashboard import DashboardQueries
 from chargenet.adapters.storage.queries_incidents import IncidentReads
@@ -25,6 +26,7 @@ from chargenet.adapters.storage.queries_settlement import SqlSettlementReads
 from chargenet.adapters.storage.queries_swap import SwapReads
 from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import connector_live, sessions
+from chargenet.app.compliance import Refusal, RefusalRow
 from chargenet.app.credit import DemonstrationRow, PenaltyRow
 from chargenet.app.finder import FinderRow
 from chargenet.app.incidents import IncidentRow
@@ -275,6 +277,15 @@ def _dashboard(p: Platform) -> DashboardQueries:
     return DashboardQueries(p.store.read_engine, p.read)
 
 
+def _refusals(p: Platform) -> list[RefusalRow]:
+    log = SqlInterfaceLog(p.store.engine, p.store.read_engine)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    log.record(
+        [], [Refusal("tcec", "MA59J8YL8", "OP1", at, "notification_stationStatus", 4003, "")]
+    )
+    return log.refusals("MA59J8YL8")
+
+
 OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
     "incident": (lambda p: _incidents(p).incident("I1"), IncidentRow),
     "incidents": (lambda p: _one(_incidents(p).incidents(None, None, 10, 0)), list[IncidentRow]),
@@ -310,6 +321,7 @@ OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
         lambda p: _one(InspectionReads(p.store.read_engine).results(None, 10, 0)),
         list[InspectionResultRow],
     ),
+    "refusals": (_refusals, list[RefusalRow]),
     "finder_rows": (lambda p: _dashboard(p).finder_rows(), list[FinderRow]),
     "finder_rows_of": (lambda p: _dashboard(p).finder_rows(["S1", "S9"]), list[FinderRow]),
     "area_alarms": (lambda p: _one(_dashboard(p).alarms(open_only=False)), list[AreaAlarmRow]),
