@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypedDict, TypeVar
+from typing import Any, NotRequired, Protocol, TypedDict, TypeVar
 
 from chargenet.core.access import Principal
 from chargenet.core.events import Event
@@ -266,6 +266,30 @@ class SupervisionLists(Protocol):
         open_only: bool = False,
         limit: int = 100,
     ) -> tuple[list[AreaOrderRow], int]: ...
+
+
+class ParkingFiguresRow(TypedDict):
+    """Charging bays of a group (a station, an operator, an area) reporting occupancy:
+    how many are occupied, and occupied while their connector is free."""
+
+    group: str | None  # the station, operator or area code (None: a station without one)
+    name: NotRequired[str]  # a station's, when grouped by station
+    operator_id: NotRequired[str]  # likewise
+    charging_spaces: NotRequired[int | None]  # likewise
+    bays_reported: int
+    occupied: int
+    occupied_not_charging: int  # a vehicle that is not charging
+    occupied_charging: int
+    locks_up: int
+    as_of: datetime  # the newest report
+    occupied_not_charging_percent: float | None  # of the bays reported; None: none
+
+
+class ParkingFigures(Protocol):
+    def figures(self, area: str | None, operator: str | None, by: str) -> list[ParkingFiguresRow]:
+        """Per group (`by`: station, operator, province, city or county), in its order;
+        only the stations in `area` and of `operator` when given."""
+        ...
 
 
 class OwnerRow(TypedDict):

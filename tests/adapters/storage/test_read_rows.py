@@ -21,6 +21,7 @@ from chargenet.adapters.storage.queries_incidents import IncidentReads
 from chargenet.adapters.storage.queries_inspections import InspectionReads
 from chargenet.adapters.storage.queries_monthly import MonthlyReads
 from chargenet.adapters.storage.queries_ocpi import OcpiReads, SqlOcpiDirectory
+from chargenet.adapters.storage.queries_parking import GROUPS, ParkingReads
 from chargenet.adapters.storage.queries_planning import PlanningQueries
 from chargenet.adapters.storage.queries_settlement import SqlSettlementReads
 from chargenet.adapters.storage.queries_swap import SwapReads
@@ -106,6 +107,7 @@ from chargenet.app.supervision_ports import (
     ExclusionRow,
     FleetRow,
     OwnerRow,
+    ParkingFiguresRow,
     PresenceReportRow,
     Scope,
     SessionEndedRow,
@@ -125,6 +127,7 @@ from chargenet.core.events import (
     AlarmRaised,
     Event,
     OutageExcluded,
+    ParkingReported,
     SwapStationRegistered,
     TariffPublished,
 )
@@ -152,6 +155,7 @@ def world(module_database_url: str) -> Iterator[Platform]:
             station("S9"),  # public and in service: its connectors have a live status
             charger("C9", "S9", guns=1),
             station("S8"),  # no connector: the finder has it with connector None
+            _again(ParkingReported, connector_id=lambda _: "C9-1-1"),  # the sample's is retired
         ]
     )
     # A pack in force (the sample's text is refused: not a whole pack), its units and targets.
@@ -286,6 +290,12 @@ def _refusals(p: Platform) -> list[RefusalRow]:
     return log.refusals("MA59J8YL8")
 
 
+def _parking(
+    area: str | None, operator: str | None, by: str
+) -> Callable[[Platform], list[ParkingFiguresRow]]:
+    return lambda p: ParkingReads(p.store.read_engine).figures(area, operator, by)
+
+
 OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
     "incident": (lambda p: _incidents(p).incident("I1"), IncidentRow),
     "incidents": (lambda p: _one(_incidents(p).incidents(None, None, 10, 0)), list[IncidentRow]),
@@ -322,6 +332,8 @@ OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
         list[InspectionResultRow],
     ),
     "refusals": (_refusals, list[RefusalRow]),
+    **{f"parking_by_{by}": (_parking(None, None, by), list[ParkingFiguresRow]) for by in GROUPS},
+    "parking_of": (_parking("140900", "OP1", "station"), list[ParkingFiguresRow]),
     "finder_rows": (lambda p: _dashboard(p).finder_rows(), list[FinderRow]),
     "finder_rows_of": (lambda p: _dashboard(p).finder_rows(["S1", "S9"]), list[FinderRow]),
     "area_alarms": (lambda p: _one(_dashboard(p).alarms(open_only=False)), list[AreaAlarmRow]),
