@@ -21,9 +21,14 @@ def _keys(kind: Any) -> tuple[str, ...]:
     return tuple(k for k in kind.__annotations__ if k in kind.__required_keys__)
 
 
+@cache
+def _declared(kind: Any) -> frozenset[str]:
+    return frozenset(_keys(kind))
+
+
 def row_of(kind: Callable[..., R], r: Mapping[Any, Any], **converted: Any) -> R:
     """`kind`'s fields from `r` by name, except those in `converted`, in the order `kind`
     declares them."""
     keys = _keys(kind)
-    assert converted.keys() <= set(keys), f"{sorted(converted.keys() - set(keys))} not declared"
+    assert converted.keys() <= _declared(kind), f"{sorted(converted)} not all declared"
     return kind(**{k: converted[k] if k in converted else r[k] for k in keys})
