@@ -20,7 +20,7 @@ import tracemalloc
 from datetime import UTC, datetime
 from typing import Any
 
-from chargenet.app.finder import Filters, LiveIndex
+from chargenet.app.finder import Filters, FinderConnectorRow, FinderRow, LiveIndex
 
 T = datetime(2025, 5, 1, tzinfo=UTC)
 SOUTH, NORTH, WEST, EAST = 34.6, 40.7, 110.2, 114.6
@@ -39,9 +39,9 @@ CITIES = [
 ]
 
 
-def world(connectors: int, seed: int) -> list[dict[str, Any]]:
+def world(connectors: int, seed: int) -> list[FinderRow]:
     rng = random.Random(seed)
-    rows: list[dict[str, Any]] = []
+    rows: list[FinderRow] = []
     n = 0
     while n < connectors:
         if rng.random() < 0.6:
@@ -52,40 +52,42 @@ def world(connectors: int, seed: int) -> list[dict[str, Any]]:
         station = f"S{len(rows)}"
         dc = rng.random() < 0.7
         power = rng.choice((60_000, 120_000, 160_000)) if dc else 7_000
-        base = {
-            "station_id": station,
-            "operator_id": f"OP{rng.randint(1, 20)}",
-            "name": station,
-            "name_en": None,
-            "address": None,
-            "lat": lat,
-            "lon": lon,
-            "access": "public",
-            "category": "public_car_park",
-            "opening_hours": "24/7",
-            "province_code": "140000",
-            "city_code": None,
-            "county_code": None,
-            "township_code": None,
-            "village_code": None,
-            "standard": "gbt_dc" if dc else "gbt_ac",
-            "power_type": "dc" if dc else "ac",
-            "max_power_w": power,
-            "status_since": T,
-            "status_at": T,
-            "charger_online": True,
-            "presence_since": T,
-            "presence_at": T,
-        }
+        operator = f"OP{rng.randint(1, 20)}"
         for k in range(min(rng.randint(4, 16), connectors - n)):
             status = "available" if rng.random() < 0.6 else rng.choice(("charging", "faulted"))
             rows.append(
-                {
-                    **base,
-                    "connector_id": f"{station}-{k}",
-                    "charger_id": f"{station}-C",
-                    "reported_status": status,
-                }
+                FinderRow(
+                    station_id=station,
+                    operator_id=operator,
+                    name=station,
+                    name_en=None,
+                    address=None,
+                    lat=lat,
+                    lon=lon,
+                    access="public",
+                    category="public_car_park",
+                    opening_hours="24/7",
+                    public_hours=None,
+                    province_code="140000",
+                    city_code=None,
+                    county_code=None,
+                    township_code=None,
+                    village_code=None,
+                    connector=FinderConnectorRow(
+                        connector_id=f"{station}-{k}",
+                        charger_id=f"{station}-C",
+                        standard="gbt_dc" if dc else "gbt_ac",
+                        power_type="dc" if dc else "ac",
+                        max_power_w=power,
+                        reported_status=status,
+                        status_since=T,
+                        status_at=T,
+                        charger_online=True,
+                        presence_since=T,
+                        presence_at=T,
+                        stopped=False,
+                    ),
+                )
             )
             n += 1
     return rows

@@ -12,7 +12,7 @@ import pytest
 
 from chargenet.adapters.bus.memory import Subscription
 from chargenet.adapters.storage.queries_dashboard import DashboardQueries
-from chargenet.app.finder import Filters, LiveIndex
+from chargenet.app.finder import Filters, FinderConnectorRow, FinderRow, LiveIndex
 from chargenet.app.finder_feed import follow
 from chargenet.bootstrap import Platform
 from chargenet.core.access import ANONYMOUS, Principal, Role
@@ -24,36 +24,40 @@ from tests.builders import at, charger, meta, small_world, station
 T = datetime(2025, 5, 1, tzinfo=UTC)
 
 
-def row(station_id: str, lat: float, lon: float, **kw: Any) -> dict[str, Any]:
+def row(station_id: str, lat: float, lon: float, **kw: Any) -> FinderRow:
     n = kw.pop("n", 1)
-    return {
-        "station_id": station_id,
-        "operator_id": kw.pop("operator_id", "OP1"),
-        "name": station_id,
-        "name_en": None,
-        "address": None,
-        "lat": lat,
-        "lon": lon,
-        "access": kw.pop("access", "public"),
-        "category": "public_car_park",
-        "opening_hours": "24/7",
-        "province_code": "140000",
-        "city_code": "140900",
-        "county_code": kw.pop("county", "140902"),
-        "township_code": None,
-        "village_code": None,
-        "connector_id": f"{station_id}-{n}",
-        "charger_id": f"{station_id}-C",
-        "standard": "gbt_dc" if kw.get("power_type", "dc") == "dc" else "gbt_ac",
-        "power_type": kw.pop("power_type", "dc"),
-        "max_power_w": kw.pop("max_power_w", 60_000),
-        "reported_status": kw.pop("status", "available"),
-        "status_since": T,
-        "status_at": T,
-        "charger_online": kw.pop("online", True),
-        "presence_since": T,
-        "presence_at": T,
-    }
+    return FinderRow(
+        station_id=station_id,
+        operator_id=kw.pop("operator_id", "OP1"),
+        name=station_id,
+        name_en=None,
+        address=None,
+        lat=lat,
+        lon=lon,
+        access=kw.pop("access", "public"),
+        category="public_car_park",
+        opening_hours="24/7",
+        public_hours=None,
+        province_code="140000",
+        city_code="140900",
+        county_code=kw.pop("county", "140902"),
+        township_code=None,
+        village_code=None,
+        connector=FinderConnectorRow(
+            connector_id=f"{station_id}-{n}",
+            charger_id=f"{station_id}-C",
+            standard="gbt_dc" if kw.get("power_type", "dc") == "dc" else "gbt_ac",
+            power_type=kw.pop("power_type", "dc"),
+            max_power_w=kw.pop("max_power_w", 60_000),
+            reported_status=kw.pop("status", "available"),
+            status_since=T,
+            status_at=T,
+            charger_online=kw.pop("online", True),
+            presence_since=T,
+            presence_at=T,
+            stopped=False,
+        ),
+    )
 
 
 def test_nearest_equals_a_full_scan_whatever_the_filters() -> None:

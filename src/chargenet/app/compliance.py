@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol, TypedDict
 
 MAX_REFUSALS_PER_FLUSH = 1_000  # per partner: a flood of refusals is counted, not all kept
 
@@ -39,12 +39,25 @@ class Refusal:
     reason: str
 
 
+class RefusalRow(TypedDict):
+    """A refused message as kept: when, which endpoint, the answer code and why."""
+
+    refusal_id: int
+    protocol: str
+    partner_id: str
+    operator_id: str
+    at: datetime
+    endpoint: str
+    ret: int
+    reason: str
+
+
 class InterfaceLog(Protocol):
     def record(self, counts: Sequence[tuple[TrafficKey, int]], refusals: Sequence[Refusal]) -> None:
         """Add the counts and keep the refusals, in one transaction."""
         ...
 
-    def refusals(self, partner_id: str | None, limit: int = 100) -> list[dict[str, Any]]:
+    def refusals(self, partner_id: str | None, limit: int = 100) -> list[RefusalRow]:
         """The latest refusals, newest first (of one partner, or of all)."""
         ...
 

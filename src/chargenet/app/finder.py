@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from chargenet.core.access import Principal, Role
@@ -36,6 +36,46 @@ from chargenet.kit.geo import haversine_m
 CELL_DEG = 0.02  # about 2.2 km north-south: a few stations per cell in a city
 METRES_PER_DEG = 111_195.0  # along a meridian, mean Earth radius
 MAX_RADIUS_M = 300_000.0
+
+
+class FinderConnectorRow(TypedDict):
+    """A connector in service with its live status and its charger's presence."""
+
+    connector_id: str
+    charger_id: str
+    standard: str
+    power_type: str  # a `PowerType` value
+    max_power_w: int
+    reported_status: str | None  # a `ConnectorStatus` value, as reported
+    status_since: datetime | None
+    status_at: datetime | None  # the newest status report applied
+    charger_online: bool | None  # None: presence not tracked
+    presence_since: datetime | None
+    presence_at: datetime | None
+    stopped: bool  # its charger is under a stop order in force
+
+
+class FinderRow(TypedDict):
+    """A station in service with one of its connectors in service (a row per connector),
+    or with None when it has none (`FinderSource.finder_rows`)."""
+
+    station_id: str
+    operator_id: str
+    name: str
+    name_en: str | None
+    address: str | None
+    lat: float
+    lon: float
+    access: str  # an `Access` value
+    category: str
+    opening_hours: str
+    public_hours: str | None
+    province_code: str | None
+    city_code: str | None
+    county_code: str | None
+    township_code: str | None
+    village_code: str | None
+    connector: FinderConnectorRow | None
 
 
 @dataclass(slots=True)
@@ -164,7 +204,7 @@ class LiveIndex:
 
     # --- filling and keeping current --------------------------------------------------------
 
-    def load(self, rows: Iterable[dict[str, Any]]) -> None:
+    def load(self, rows: Iterable[FinderRow]) -> None:
         """Replace the whole index with these rows (one per connector, station fields on
         each, as `FinderSource.finder_rows` gives them)."""
         self.stations.clear()
@@ -179,14 +219,14 @@ class LiveIndex:
         self._add_rows(rows)
         self.loaded = True
 
-    def replace_stations(self, station_ids: Iterable[str], rows: Iterable[dict[str, Any]]) -> None:
+    def replace_stations(self, station_ids: Iterable[str], rows: Iterable[FinderRow]) -> None:
         """Reload some stations (after registry events) from fresh rows; stations with no
         rows left (retired) drop out."""
         for station_id in station_ids:
             self._remove(station_id)
         self._add_rows(rows)
 
-    def _add_rows(self, rows: Iterable[dict[str, Any]]) -> None:
+    def _add_rows(self, rows: Iterable[FinderRow]) -> None:
         for row in rows:
             station = self.stations.get(row["station_id"])
             if station is None:
@@ -201,7 +241,7 @@ class LiveIndex:
                     access=Access(row["access"]),
                     category=row["category"],
                     opening_hours=row["opening_hours"],
-                    public_hours=_public_hours(row.get("public_hours")),
+                    public_hours=_public_hours(row["public_hours"]),
                     chain=(
                         row["province_code"],
                         row["city_code"],
@@ -218,26 +258,27 @@ class LiveIndex:
                 else:
                     lo_i, hi_i, lo_j, hi_j = self._bounds
                     self._bounds = (min(lo_i, i), max(hi_i, i), min(lo_j, j), max(hi_j, j))
-            if row.get("connector_id") is None:
+            part = row["connector"]
+            if part is None:
                 continue
-            reported = row["reported_status"]
+            reported = part["reported_status"]
             connector = ConnectorEntry(
-                connector_id=row["connector_id"],
-                charger_id=row["charger_id"],
-                standard=row["standard"],
-                power_type=PowerType(row["power_type"]),
-                max_power_w=row["max_power_w"],
+                connector_id=part["connector_id"],
+                charger_id=part["charger_id"],
+                standard=part["standard"],
+                power_type=PowerType(part["power_type"]),
+                max_power_w=part["max_power_w"],
                 reported=ConnectorStatus(reported) if reported else None,
-                status_since=row["status_since"],
-                status_at=row["status_at"],
+                status_since=part["status_since"],
+                status_at=part["status_at"],
             )
             station.connectors.append(connector)
             self._by_connector[connector.connector_id] = (station, connector)
             self._charger_station[connector.charger_id] = station.station_id
-            self._online[connector.charger_id] = row["charger_online"]
-            self._presence_since[connector.charger_id] = row["presence_since"]
-            self._presence_at[connector.charger_id] = row["presence_at"]
-            if row.get("stopped"):
+            self._online[connector.charger_id] = part["charger_online"]
+            self._presence_since[connector.charger_id] = part["presence_since"]
+            self._presence_at[connector.charger_id] = part["presence_at"]
+            if part["stopped"]:
                 self._stopped.add(connector.charger_id)
 
     def _remove(self, station_id: str) -> None:

@@ -13,9 +13,9 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from chargenet.app.finder import LiveIndex, ParkingFee, Price
+from chargenet.app.finder import FinderRow, LiveIndex, ParkingFee, Price
 from chargenet.core.events import (
     ChargerPresenceChanged,
     ChargerRegistered,
@@ -60,9 +60,9 @@ NOTED = (
 
 
 class FinderSource(Protocol):
-    def finder_rows(self, station_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    def finder_rows(self, station_ids: Sequence[str] | None = None) -> list[FinderRow]:
         """One row per connector in service (station fields on each); stations without a
-        connector in service come as one row with connector fields None."""
+        connector in service come as one row with connector None."""
         ...
 
     def station_prices(self, since: datetime) -> dict[str, Price]: ...

@@ -4,7 +4,7 @@ and the reads its senders, its receiver checks and the open-data feed make.
 
 Credentials are configuration, not facts: they are kept out of the event log (which is
 replicated and read by regulators); only SHA-256 digests of the tokens presented to us are
-stored. Rows are plain dicts of JSON-ready values; times are timezone-aware UTC.
+stored. Rows are TypedDicts (plain dicts at run time); times are timezone-aware UTC.
 """
 
 from __future__ import annotations
@@ -16,11 +16,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, TypedDict
 
-# Not typed yet: the rows of a registry object with all its parts (`locations` with their
-# connectors, `charger`), whole table rows plus joined and computed columns; and what a
-# peer sent as its endpoints and roles (its JSON).
-Row = dict[str, Any]
-Page = tuple[list[Row], int]
+# What a peer sent as its endpoints and roles: its JSON objects, as they came.
+Json = dict[str, Any]
 
 
 class PartyOwnerRow(TypedDict):
@@ -102,6 +99,77 @@ class OcpiStationRow(TypedDict):
     as_of: datetime
     public_hours: str | None
     public_hours_as_of: datetime | None
+
+
+class OcpiConnectorRow(TypedDict):
+    """A connector (retired ones too) with its charger, live state, tariffs and the
+    operator platform's own statement of its EVSE: what an OCPI Connector and EVSE are
+    made of."""
+
+    connector_id: str
+    charger_id: str
+    station_id: str
+    operator_id: str
+    evse_no: int
+    evse_uid: str | None
+    connector_no: int
+    standard: str
+    power_type: str
+    max_power_w: int
+    max_voltage_v: int | None
+    max_current_a: int | None
+    is_pile: bool
+    is_fast: bool
+    registered_at: datetime
+    retired_at: datetime | None
+    as_of: datetime
+    protocol: str | None  # the charger's
+    online: bool | None  # the charger's; None: presence not tracked
+    charger_as_of: datetime
+    presence_since: datetime | None
+    charger_retired_at: datetime | None
+    vendor: str | None
+    model: str | None
+    reported_status: str | None  # a `ConnectorStatus` value, as reported
+    status_since: datetime | None  # as reported
+    stopped: bool  # under a regulator's stop order in force
+    stop_changed_at: datetime | None  # the newest stop order issued or lifted for it
+    tariff_ids: list[str]  # in the operator's order
+    tariffs_as_of: datetime | None
+    evse_stated: str | None  # JSON object: the operator platform's own EVSE
+    status: str  # a `ConnectorStatus` value, effective (presence and stop orders applied)
+
+
+class OcpiLocationRow(OcpiStationRow):
+    """A station with its operator's and city's names, the operator platform's own
+    statement of it, when anything in it last changed, and its connectors."""
+
+    operator_name: str
+    city_name: str | None
+    stated: str | None  # JSON object: the operator platform's own Location
+    last_updated: datetime  # newest change to anything in it, live status included
+    connectors: list[OcpiConnectorRow]  # by charger, EVSE and connector number
+
+
+class OcpiChargerRow(TypedDict):
+    """A charger with its connectors (retired ones included) and their live state."""
+
+    charger_id: str
+    station_id: str
+    operator_id: str
+    vendor: str | None
+    model: str | None
+    serial_number: str | None
+    firmware: str | None
+    protocol: str | None
+    online: bool | None
+    presence_since: datetime | None
+    presence_at: datetime | None
+    registered_at: datetime
+    retired_at: datetime | None
+    as_of: datetime
+    commissioned_at: datetime | None
+    connectors: list[OcpiConnectorRow]
 
 
 class OcpiSessionRow(TypedDict):
@@ -250,8 +318,8 @@ class Peer:
     status: PeerStatus
     versions_url: str | None = None
     version: str | None = None
-    endpoints: tuple[Row, ...] = ()
-    roles: tuple[Row, ...] = ()
+    endpoints: tuple[Json, ...] = ()
+    roles: tuple[Json, ...] = ()
     token_out: str | None = None
     writable: Mapping[Party, str] = field(default_factory=dict)  # parties it may write → operator
 
@@ -355,7 +423,7 @@ class OcpiQueries(Protocol):
 
     def station(self, station_id: str) -> OcpiStationRow | None: ...
 
-    def charger(self, charger_id: str) -> Row | None:
+    def charger(self, charger_id: str) -> OcpiChargerRow | None:
         """The charger with its connectors (retired ones included) and their live state."""
         ...
 
@@ -382,7 +450,7 @@ class OcpiQueries(Protocol):
         include_retired: bool = True,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page:
+    ) -> tuple[list[OcpiLocationRow], int]:
         """Stations with `last_updated` (newest change to anything in them, live status
         included), their chargers, connectors, live status and tariff ids."""
         ...

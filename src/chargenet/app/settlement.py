@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 from chargenet.app.accounts import AccountError, AccountService
 from chargenet.app.ingest import Disposition
@@ -112,41 +112,151 @@ class SessionFacts:
     flags: str
 
 
+class DriverRow(TypedDict):
+    """A driver's account."""
+
+    driver_id: str
+    display_name: str
+    currency: str
+    credit_limit: Decimal
+    closed: bool
+    registered_at: datetime
+    as_of: datetime
+
+
+class DriverTokenRow(TypedDict):
+    """One of a driver's tokens (only its digest: the text is never kept here)."""
+
+    token_digest: str
+    driver_id: str
+    kind: str  # a `TokenKind` value
+    label: str
+    blocked: bool
+    expires_at: datetime | None
+    registered_at: datetime
+    as_of: datetime
+
+
+class PublishedTokenRow(TypedDict):
+    """A card or VIN with its text, as partners are given it (OCPI Tokens)."""
+
+    uid: str
+    token_digest: str
+    driver_id: str
+    kind: str  # a `TokenKind` value
+    label: str
+    blocked: bool
+    expires_at: datetime | None
+    as_of: datetime
+    closed: bool  # its driver's account
+
+
+class PostingRow(TypedDict):
+    account: str
+    amount: str  # the Decimal as text
+
+
+class LedgerEntryRow(TypedDict):
+    """A ledger entry with who it concerns: its driver, its operator, the money that went
+    to operator and platform (a charge's total), and the driver's net."""
+
+    entry_id: str
+    kind: str  # an `EntryKind` value
+    currency: str
+    reference: str
+    memo: str
+    posted_at: datetime
+    driver_id: str | None
+    operator_id: str | None
+    total: Decimal
+    driver_net: Decimal
+    postings: list[PostingRow]
+
+
+class MovementRow(TypedDict):
+    """A posting to one account, with its entry's kind and reference."""
+
+    entry_id: str
+    amount: Decimal
+    posted_at: datetime
+    kind: str  # an `EntryKind` value
+    reference: str
+
+
+class DisputeRow(TypedDict):
+    """A dispute opened on an operator's figures: both sides' figures, who decided it."""
+
+    dispute_id: str
+    session_id: str
+    operator_id: str
+    origin: str  # tcec | ocpi
+    document_id: str
+    stated_energy_wh: int | None
+    stated_amount: Decimal | None
+    recorded_energy_wh: int | None
+    recorded_amount: Decimal | None
+    currency: str
+    opened_at: datetime
+    decided_by: str | None
+
+
+class LiveRow(TypedDict):
+    """A connector's newest register and power (None before its first report)."""
+
+    session_id: str | None
+    power_w: int | None
+    energy_register_wh: int | None
+    meter_at: datetime | None
+    status: str | None
+
+
+class ConnectorTargetRow(TypedDict):
+    """Where a remote start for a connector goes."""
+
+    connector_id: str
+    charger_id: str
+    operator_id: str
+    evse_no: int
+    connector_no: int
+    protocol: str | None  # None: not connected yet
+    access: str  # its station's: public | dedicated | private
+
+
 class SettlementReads(Protocol):
     def token(self, digest: str) -> TokenState | None: ...
 
     def has_tokens(self) -> bool: ...
 
-    def driver(self, driver_id: str) -> dict[str, Any] | None: ...
+    def driver(self, driver_id: str) -> DriverRow | None: ...
 
-    def tokens_of(self, driver_id: str) -> list[dict[str, Any]]: ...
+    def tokens_of(self, driver_id: str) -> list[DriverTokenRow]: ...
 
     def balances(self, accounts: Sequence[str]) -> dict[str, Decimal]: ...
 
     def floor(self, account: str) -> Decimal: ...
 
-    def entry(self, entry_id: str) -> dict[str, Any] | None: ...
+    def entry(self, entry_id: str) -> LedgerEntryRow | None: ...
 
-    def entries_of(self, driver_id: str, limit: int) -> list[dict[str, Any]]: ...
+    def entries_of(self, driver_id: str, limit: int) -> list[LedgerEntryRow]: ...
 
     def refunded(self, charge_id: str) -> Decimal: ...
 
     def account_movements(
         self, account: str, start: datetime, end: datetime
-    ) -> tuple[Decimal, list[dict[str, Any]]]: ...
+    ) -> tuple[Decimal, list[MovementRow]]: ...
 
     def session(self, session_id: str) -> SessionFacts | None: ...
 
     def sessions_of(self, driver_id: str, limit: int) -> list[SessionFacts]: ...
 
-    def live(self, session_id: str) -> dict[str, Any] | None:
+    def live(self, session_id: str) -> LiveRow | None:
         """The connector's newest register and power while a session runs."""
         ...
 
     def price_in_force(self, connector_id: str, at: datetime) -> UnitPrice | None: ...
 
-    def connector_target(self, connector_id: str) -> dict[str, Any] | None:
-        """charger_id, operator_id, evse_no, connector_no, protocol, access of a connector."""
+    def connector_target(self, connector_id: str) -> ConnectorTargetRow | None:
+        """Where a remote start for a connector goes (None: unknown or retired)."""
         ...
 
     def unsettled(self, limit: int) -> list[str]:
@@ -159,15 +269,13 @@ class SettlementReads(Protocol):
 
     def published_tokens(
         self, date_from: datetime | None, date_to: datetime | None, offset: int, limit: int
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[PublishedTokenRow], int]:
         """Cards and VINs with their text (never app tokens), for partners."""
         ...
 
     def keep_uid(self, digest: str, uid: str, at: datetime) -> None: ...
 
-    def disputes(
-        self, operator_id: str | None, open_only: bool, limit: int
-    ) -> list[dict[str, Any]]:
+    def disputes(self, operator_id: str | None, open_only: bool, limit: int) -> list[DisputeRow]:
         """Disputes opened on operators' figures, newest first."""
         ...
 
@@ -478,7 +586,7 @@ class SettlementService:
             raise SettlementConflict(outcome.reason)
         return True
 
-    def _driver(self, driver_id: str) -> dict[str, Any]:
+    def _driver(self, driver_id: str) -> DriverRow:
         found = self.reads.driver(driver_id)
         if found is None:
             raise UnknownReference("driver", driver_id)
@@ -588,11 +696,21 @@ class SettlementService:
                 log.warning("session %s not charged: %s", session_id, exc)
         return done
 
-    async def refund(self, session_id: str, amount: Decimal | None, key: str) -> Entry:
-        """Give back part or all of a session's charge (at most what is left of it)."""
+    def _charged(self, session_id: str) -> tuple[LedgerEntryRow, str, str]:
+        """A session's charge entry, its driver and its operator."""
         held = self.reads.entry(f"charge:{session_id}")
         if held is None:
             raise UnknownReference("charge of session", session_id)
+        driver_id, operator_id = held["driver_id"], held["operator_id"]
+        if driver_id is None or operator_id is None:
+            # `charge` posts to the driver's wallet or arrears and to the operator's
+            # account; only a 100 % fee leaves the operator's posting out (it is zero).
+            raise SettlementConflict(f"{held['entry_id']} names no driver or no operator")
+        return held, driver_id, operator_id
+
+    async def refund(self, session_id: str, amount: Decimal | None, key: str) -> Entry:
+        """Give back part or all of a session's charge (at most what is left of it)."""
+        held, driver_id, operator_id = self._charged(session_id)
         charged = held["total"]
         left = charged - self.reads.refunded(f"charge:{session_id}")
         amount = left if amount is None else amount
@@ -600,7 +718,6 @@ class SettlementService:
             raise SettlementRefused(f"a refund is 0.01..{left} for this session")
         if amount > left:  # what is left depends on the refunds made so far
             raise SettlementConflict(f"a refund is 0.01..{left} for this session")
-        driver_id, operator_id = held["driver_id"], held["operator_id"]
         _, owed = self._money(driver_id)
         entry = refund(
             f"refund:{key}",
@@ -618,16 +735,14 @@ class SettlementService:
     async def dispute(self, session_id: str, amount: Decimal, key: str) -> Entry:
         """Settle a dispute about a session's charge: `amount` > 0 from the operator to the
         driver, < 0 from the driver to the operator."""
-        held = self.reads.entry(f"charge:{session_id}")
-        if held is None:
-            raise UnknownReference("charge of session", session_id)
+        held, driver_id, operator_id = self._charged(session_id)
         if amount == 0 or amount != cents(amount):
             raise SettlementRefused("a dispute moves a non-zero amount in whole cents")
-        available, owed = self._money(held["driver_id"])
+        available, owed = self._money(driver_id)
         entry = dispute(
             f"dispute:{key}",
-            held["driver_id"],
-            held["operator_id"],
+            driver_id,
+            operator_id,
             amount,
             owed,
             available,
@@ -779,7 +894,7 @@ def statements(
     return out
 
 
-def entry_kind(entry: dict[str, Any]) -> EntryKind:
+def entry_kind(entry: LedgerEntryRow) -> EntryKind:
     return EntryKind(entry["kind"])
 
 
@@ -817,7 +932,7 @@ class RemoteCharging:
     def _order(
         self,
         kind: OrderKind,
-        target: dict[str, Any],
+        target: ConnectorTargetRow,
         driver_id: str,
         private: dict[str, str] | None = None,
         **parameters: str,
@@ -906,15 +1021,16 @@ class RemoteCharging:
         s = self.own_session(driver_id, session_id)
         energy, power = s.energy_wh, None
         if s.ended_at is None:
-            live = self.reads.live(session_id) or {}
-            register = live.get("energy_register_wh")
-            if (
-                live.get("session_id") in (None, session_id)
-                and register is not None
-                and s.meter_start_wh is not None
-            ):
-                energy = max(register - s.meter_start_wh, 0)
-            power = live.get("power_w")
+            live = self.reads.live(session_id)
+            if live is not None:
+                register = live["energy_register_wh"]
+                if (
+                    live["session_id"] in (None, session_id)
+                    and register is not None
+                    and s.meter_start_wh is not None
+                ):
+                    energy = max(register - s.meter_start_wh, 0)
+                power = live["power_w"]
         cost = self.settlement.cost_so_far(s, energy) if energy is not None else None
         return {
             "session_id": s.session_id,

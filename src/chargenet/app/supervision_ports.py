@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypedDict, TypeVar
+from typing import Any, NotRequired, Protocol, TypedDict, TypeVar
 
+from chargenet.core.access import Principal
 from chargenet.core.events import Event
 
 # What services compose from rows (figures, answers), not the rows of this port.
@@ -218,6 +219,77 @@ class StopOrderRow(TypedDict):
 
 class StopOrderListRow(StopOrderRow):
     station_name: str
+
+
+class AreaAlarmRow(AlarmListRow):
+    """An alarm as the dashboard lists it: with its station's name and county."""
+
+    county_code: str | None
+
+
+class AreaOrderRow(TypedDict):
+    """An order to a charger (stop orders' and others) as the dashboard lists it."""
+
+    order_id: str
+    kind: str  # an `OrderKind` value
+    target_kind: str  # a `TargetKind` value
+    target_id: str
+    station_id: str | None
+    operator_id: str | None
+    reason: str
+    issued_by: str
+    parameters: str  # JSON object
+    issued_at: datetime
+    outcome: str | None  # an `OrderOutcome` value; None: no answer yet
+    acknowledged_at: datetime | None
+    detail: str | None
+    station_name: str | None
+    county_code: str | None
+
+
+class SupervisionLists(Protocol):
+    """The dashboard's lists of alarms and orders in an area, newest first, with how many
+    match in all; what `viewer` may see only."""
+
+    def alarms(
+        self,
+        viewer: Principal | None = None,
+        area_code: str | None = None,
+        open_only: bool = True,
+        limit: int = 100,
+    ) -> tuple[list[AreaAlarmRow], int]: ...
+
+    def orders(
+        self,
+        viewer: Principal | None = None,
+        area_code: str | None = None,
+        open_only: bool = False,
+        limit: int = 100,
+    ) -> tuple[list[AreaOrderRow], int]: ...
+
+
+class ParkingFiguresRow(TypedDict):
+    """Charging bays of a group (a station, an operator, an area) reporting occupancy:
+    how many are occupied, and occupied while their connector is free."""
+
+    group: str | None  # the station, operator or area code (None: a station without one)
+    name: NotRequired[str]  # a station's, when grouped by station
+    operator_id: NotRequired[str]  # likewise
+    charging_spaces: NotRequired[int | None]  # likewise
+    bays_reported: int
+    occupied: int
+    occupied_not_charging: int  # a vehicle that is not charging
+    occupied_charging: int
+    locks_up: int
+    as_of: datetime  # the newest report
+    occupied_not_charging_percent: float | None  # of the bays reported; None: none
+
+
+class ParkingFigures(Protocol):
+    def figures(self, area: str | None, operator: str | None, by: str) -> list[ParkingFiguresRow]:
+        """Per group (`by`: station, operator, province, city or county), in its order;
+        only the stations in `area` and of `operator` when given."""
+        ...
 
 
 class OwnerRow(TypedDict):

@@ -25,6 +25,7 @@ from chargenet.app.figures import Figures, Month
 from chargenet.app.finder import LiveIndex
 from chargenet.app.finder_feed import follow
 from chargenet.app.monthly import MonthlyOrderly, MonthlySupervision, PlanningProgress
+from chargenet.app.queries import AreaRow
 from chargenet.app.trends import Trends
 from chargenet.bootstrap import Platform
 from chargenet.core.areas import AreaLevel
@@ -91,9 +92,9 @@ def dashboard_parts(
         result: dict[str, OperatorFacts] = names["names"]
         return result
 
-    def find_areas(text: str, limit: int) -> list[dict[str, Any]]:
+    def find_areas(text: str, limit: int) -> list[AreaRow]:
         rows, _ = platform.read.areas(query=text, limit=limit)
-        return [dict(r) for r in rows]
+        return rows
 
     progress, supervision, grid = report_sources(platform)
 

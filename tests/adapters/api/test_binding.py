@@ -15,6 +15,7 @@ from chargenet.adapters.api import parking
 from chargenet.adapters.api.auth import StaticTokens
 from chargenet.adapters.api.binding import Member, bind, services
 from chargenet.app.queries import StateQueries
+from chargenet.app.supervision_ports import ParkingFiguresRow
 from chargenet.core.access import Principal, Role
 
 
@@ -62,7 +63,7 @@ def test_a_protocol_cannot_be_what_a_route_is_bound_to() -> None:
 def test_a_handler_is_called_on_its_own_with_the_caller_and_services_it_is_given() -> None:
     asked: list[tuple[str | None, str | None, str]] = []
 
-    def figures(area: str | None, operator: str | None, by: str) -> list[dict[str, Any]]:
+    def figures(area: str | None, operator: str | None, by: str) -> list[ParkingFiguresRow]:
         asked.append((area, operator, by))
         return []
 

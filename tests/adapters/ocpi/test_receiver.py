@@ -18,6 +18,7 @@ from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.app.ocpi import Party
+from chargenet.app.settlement import DisputeRow
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.ledger import cents
 from chargenet.entrypoints.web import create_app
@@ -292,7 +293,7 @@ def test_a_cdr_that_disagrees_with_the_platforms_bill_opens_a_dispute_once(env: 
         response = env.client.post(f"{BASE}/cdrs", json=body, headers=auth(env.token))
         assert response.json()["status_code"] == 1000
 
-    def opened() -> list[dict[str, Any]]:
+    def opened() -> list[DisputeRow]:
         return env.platform.settlement.reads.disputes(None, True, 10)
 
     [dispute] = spec.wait_for(opened, what="a dispute")

@@ -8,18 +8,28 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from chargenet.adapters.storage.interface_log import SqlInterfaceLog
 from chargenet.adapters.storage.queries_credit import CreditReads
+from chargenet.adapters.storage.queries_dashboard import DashboardQueries
 from chargenet.adapters.storage.queries_incidents import IncidentReads
 from chargenet.adapters.storage.queries_inspections import InspectionReads
 from chargenet.adapters.storage.queries_monthly import MonthlyReads
 from chargenet.adapters.storage.queries_ocpi import OcpiReads, SqlOcpiDirectory
+from chargenet.adapters.storage.queries_parking import GROUPS, ParkingReads
 from chargenet.adapters.storage.queries_planning import PlanningQueries
+from chargenet.adapters.storage.queries_settlement import SqlSettlementReads
 from chargenet.adapters.storage.queries_swap import SwapReads
+from chargenet.adapters.storage.rows import row_of
+from chargenet.adapters.storage.schema import connector_live, sessions
+from chargenet.app.compliance import Refusal, RefusalRow
 from chargenet.app.credit import DemonstrationRow, PenaltyRow
+from chargenet.app.finder import FinderRow
 from chargenet.app.incidents import IncidentRow
 from chargenet.app.inspections import DrawRow, InspectionResultRow
 from chargenet.app.interconnect import (
@@ -36,6 +46,8 @@ from chargenet.app.ocpi import (
     EvseConnectorsRow,
     LiveStatusRow,
     OcpiCdrRow,
+    OcpiChargerRow,
+    OcpiLocationRow,
     OcpiOperatorRow,
     OcpiSessionRow,
     OcpiStationRow,
@@ -74,14 +86,28 @@ from chargenet.app.queries import (
     SwapStationRow,
     TargetRow,
 )
+from chargenet.app.settlement import (
+    ConnectorTargetRow,
+    DisputeRow,
+    DriverRow,
+    DriverTokenRow,
+    LedgerEntryRow,
+    LiveRow,
+    MovementRow,
+    PublishedTokenRow,
+    SettlementReads,
+)
 from chargenet.app.supervision_ports import (
     ActivityRow,
     AlarmListRow,
     AlarmRow,
+    AreaAlarmRow,
+    AreaOrderRow,
     ChargerTargetRow,
     ExclusionRow,
     FleetRow,
     OwnerRow,
+    ParkingFiguresRow,
     PresenceReportRow,
     Scope,
     SessionEndedRow,
@@ -101,10 +127,12 @@ from chargenet.core.events import (
     AlarmRaised,
     Event,
     OutageExcluded,
+    ParkingReported,
     SwapStationRegistered,
     TariffPublished,
 )
 from chargenet.core.ids import EventId
+from chargenet.core.ledger import wallet
 from tests.adapters.test_codec import SAMPLES
 from tests.builders import charger, small_world, station
 from tests.rowtypes import mismatches
@@ -126,6 +154,8 @@ def world(module_database_url: str) -> Iterator[Platform]:
             _again(TariffPublished, tariff_id=lambda _: "CN*XZP*T9"),
             station("S9"),  # public and in service: its connectors have a live status
             charger("C9", "S9", guns=1),
+            station("S8"),  # no connector: the finder has it with connector None
+            _again(ParkingReported, connector_id=lambda _: "C9-1-1"),  # the sample's is retired
         ]
     )
     # A pack in force (the sample's text is refused: not a whole pack), its units and targets.
@@ -247,6 +277,25 @@ def _incidents(p: Platform) -> IncidentReads:
     return IncidentReads(p.store.read_engine)
 
 
+def _dashboard(p: Platform) -> DashboardQueries:
+    return DashboardQueries(p.store.read_engine, p.read)
+
+
+def _refusals(p: Platform) -> list[RefusalRow]:
+    log = SqlInterfaceLog(p.store.engine, p.store.read_engine)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    log.record(
+        [], [Refusal("tcec", "MA59J8YL8", "OP1", at, "notification_stationStatus", 4003, "")]
+    )
+    return log.refusals("MA59J8YL8")
+
+
+def _parking(
+    area: str | None, operator: str | None, by: str
+) -> Callable[[Platform], list[ParkingFiguresRow]]:
+    return lambda p: ParkingReads(p.store.read_engine).figures(area, operator, by)
+
+
 OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
     "incident": (lambda p: _incidents(p).incident("I1"), IncidentRow),
     "incidents": (lambda p: _one(_incidents(p).incidents(None, None, 10, 0)), list[IncidentRow]),
@@ -282,6 +331,17 @@ OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
         lambda p: _one(InspectionReads(p.store.read_engine).results(None, 10, 0)),
         list[InspectionResultRow],
     ),
+    "refusals": (_refusals, list[RefusalRow]),
+    **{f"parking_by_{by}": (_parking(None, None, by), list[ParkingFiguresRow]) for by in GROUPS},
+    "parking_of": (_parking("140900", "OP1", "station"), list[ParkingFiguresRow]),
+    "finder_rows": (lambda p: _dashboard(p).finder_rows(), list[FinderRow]),
+    "finder_rows_of": (lambda p: _dashboard(p).finder_rows(["S1", "S9"]), list[FinderRow]),
+    "area_alarms": (lambda p: _one(_dashboard(p).alarms(open_only=False)), list[AreaAlarmRow]),
+    "area_orders": (lambda p: _one(_dashboard(p).orders()), list[AreaOrderRow]),
+    "area_alarms_of": (
+        lambda p: _one(_dashboard(p).alarms(area_code="140900", open_only=False)),
+        list[AreaAlarmRow],
+    ),
 }
 
 
@@ -289,6 +349,50 @@ OTHER_READS: dict[str, tuple[Callable[[Platform], Any], Any]] = {
 def test_other_reads_return_their_row_types(world: Platform, name: str) -> None:
     read, row_type = OTHER_READS[name]
     value = read(world)
+    assert value, f"{name}: the world gives it nothing to return"
+    assert mismatches(value, row_type, name) == []
+
+
+def _published(q: SettlementReads) -> list[PublishedTokenRow]:
+    # The text of a card is configuration, not in the log: kept as the OCPI intake does.
+    [(digest, _)] = [(t["token_digest"], t) for t in q.tokens_of("D1")]
+    assert isinstance(q, SqlSettlementReads)
+    q.keep_uid(digest, "04A1B2C3", datetime(2026, 1, 1, tzinfo=UTC))
+    return _one(q.published_tokens(None, None, 0, 10))
+
+
+def _live(q: SettlementReads) -> LiveRow | None:
+    assert isinstance(q, SqlSettlementReads)
+    with q._read.connect() as conn:
+        session_ids = conn.execute(
+            select(sessions.c.session_id).join(
+                connector_live, connector_live.c.connector_id == sessions.c.connector_id
+            )
+        ).scalars()
+        session_id = next(iter(session_ids))
+    return q.live(session_id)
+
+
+SETTLEMENT_READS: dict[str, tuple[Callable[[SettlementReads], Any], Any]] = {
+    "driver": (lambda q: q.driver("D1"), DriverRow),
+    "tokens_of": (lambda q: q.tokens_of("D1"), list[DriverTokenRow]),
+    "published_tokens": (_published, list[PublishedTokenRow]),
+    "entry": (lambda q: q.entry("topup:manual:1"), LedgerEntryRow),
+    "entries_of": (lambda q: q.entries_of("D1", 10), list[LedgerEntryRow]),
+    "account_movements": (
+        lambda q: q.account_movements(wallet("D1"), *EVER),
+        tuple[Decimal, list[MovementRow]],
+    ),
+    "disputes": (lambda q: q.disputes(None, False, 10), list[DisputeRow]),
+    "live": (_live, LiveRow),
+    "connector_target": (lambda q: q.connector_target("C9-1-1"), ConnectorTargetRow),
+}
+
+
+@pytest.mark.parametrize("name", list(SETTLEMENT_READS))
+def test_settlement_reads_return_their_row_types(world: Platform, name: str) -> None:
+    read, row_type = SETTLEMENT_READS[name]
+    value = read(world.settlement.reads)
     assert value, f"{name}: the world gives it nothing to return"
     assert mismatches(value, row_type, name) == []
 
@@ -325,6 +429,12 @@ OCPI_READS: dict[str, tuple[Callable[[OcpiReads], Any], Any]] = {
     "tariff_prices": (_prices, dict[str, TariffPriceRow]),
     "sessions": (lambda q: _one(q.sessions()), list[OcpiSessionRow]),
     "station": (lambda q: q.station("S1"), OcpiStationRow),
+    "charger": (lambda q: q.charger("C1"), OcpiChargerRow),
+    "locations": (lambda q: _one(q.locations()), list[OcpiLocationRow]),
+    "public_locations": (
+        lambda q: _one(q.locations(public_only=True, include_retired=False)),
+        list[OcpiLocationRow],
+    ),
     "cdrs": (lambda q: _one(q.cdrs()), list[OcpiCdrRow]),
     "tariffs": (
         lambda q: _one(q.tariffs(tariff_ids=["CN*XZP*T1", "CN*XZP*T9"])),
@@ -380,3 +490,12 @@ def test_the_check_finds_a_row_that_is_not_its_type() -> None:
     ]
     naive = datetime(2026, 1, 1)
     assert mismatches([naive], list[datetime]) == [f"row[0]: {naive!r} is naive"]
+
+
+def test_a_row_has_its_fields_in_the_order_its_type_declares() -> None:
+    # JSON of a row an API returns as it is keeps one order, whatever the hash seed.
+    r = {"reason": "r", "online": True, "at_us": 1, "extra": 0}
+    assert list(row_of(PresenceReportRow, r)) == ["at_us", "online", "reason"]
+    assert list(row_of(PresenceReportRow, r, online=False)) == ["at_us", "online", "reason"]
+    with pytest.raises(AssertionError, match="onlin"):
+        row_of(PresenceReportRow, r, onlin=False)

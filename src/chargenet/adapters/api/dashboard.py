@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
@@ -17,6 +17,7 @@ from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.binding import Regulator, bind, services
 from chargenet.app.figures import Figures, Month
 from chargenet.app.finder import LiveIndex, StationEntry
+from chargenet.app.supervision_ports import SupervisionLists
 from chargenet.core.access import Audience, Principal, declared
 from chargenet.core.status import ConnectorStatus
 
@@ -28,24 +29,6 @@ class MapLayers:
 
     boundaries: dict[str, Any] | None = None
     roads: list[dict[str, Any]] = field(default_factory=list)
-
-
-class SupervisionLists(Protocol):
-    def alarms(
-        self,
-        viewer: Principal | None = None,
-        area_code: str | None = None,
-        open_only: bool = True,
-        limit: int = 100,
-    ) -> tuple[list[dict[str, Any]], int]: ...
-
-    def orders(
-        self,
-        viewer: Principal | None = None,
-        area_code: str | None = None,
-        open_only: bool = False,
-        limit: int = 100,
-    ) -> tuple[list[dict[str, Any]], int]: ...
 
 
 Area = Annotated[str | None, Query(description="Area code; default your jurisdiction")]

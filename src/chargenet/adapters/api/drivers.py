@@ -24,7 +24,9 @@ from chargenet.adapters.api.binding import Admin, Member, bind, caller, services
 from chargenet.app.accounts import SESSION_LIFETIME, AccountService, LoginRefused
 from chargenet.app.orders import Failure, OrderResult
 from chargenet.app.settlement import (
+    DisputeRow,
     DriverService,
+    MovementRow,
     RemoteCharging,
     SettlementReads,
     SettlementService,
@@ -41,7 +43,7 @@ Amount = Annotated[Decimal, Field(gt=0, le=1_000_000, decimal_places=2)]
 Key = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Timeout = Annotated[float, Field(gt=0, le=120)]
 # (operator, local day, zone, opening, movements, currency, generated) → XLSX
-Statement = Callable[[str, date, str, Decimal, Sequence[Any], str, datetime], bytes]
+Statement = Callable[[str, date, str, Decimal, Sequence[MovementRow], str, datetime], bytes]
 
 
 class BearerSessions:
@@ -487,7 +489,7 @@ async def daily_statement(
     )
 
 
-def _dispute(row: dict[str, Any]) -> dict[str, Any]:
+def _dispute(row: DisputeRow) -> dict[str, Any]:
     def money(amount: Decimal | None) -> str | None:
         return None if amount is None else _text(amount)
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.binding import Anyone, bind, services
 from chargenet.app.finder import Filters, LiveIndex, ParkingFee, StationEntry
+from chargenet.app.queries import AreaRow
 from chargenet.core.access import Audience, declared
 from chargenet.core.errors import UnknownReference
 from chargenet.core.registry import public_hours
@@ -123,7 +124,7 @@ class Finder:
 
     index: LiveIndex
     operators: Callable[[], dict[str, OperatorFacts]]
-    areas: Callable[[str, int], list[dict[str, Any]]] | None = None
+    areas: Callable[[str, int], list[AreaRow]] | None = None
 
     def ready(self) -> None:
         if not self.index.loaded:
@@ -215,7 +216,7 @@ def finder_router(
     index: LiveIndex,
     authenticators: Sequence[Authenticator],
     operators: Callable[[], dict[str, OperatorFacts]],
-    areas: Callable[[str, int], list[dict[str, Any]]] | None = None,
+    areas: Callable[[str, int], list[AreaRow]] | None = None,
 ) -> APIRouter:
     return bind(router, Finder(index, operators, areas), authenticators)
 

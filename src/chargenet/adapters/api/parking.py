@@ -12,9 +12,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from chargenet.adapters.api.auth import Authenticator
 from chargenet.adapters.api.binding import Member, bind, services
+from chargenet.app.supervision_ports import ParkingFiguresRow
 from chargenet.core.access import Audience, Role, declared
 
-Figures = Callable[[str | None, str | None, str], list[dict[str, Any]]]
+Figures = Callable[[str | None, str | None, str], list[ParkingFiguresRow]]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from chargenet.adapters.ocpi.ids import route, split_global
 from chargenet.adapters.ocpi.outbound import connector_local_id, evse_uid
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.wire import PeerFailed, utc_text
-from chargenet.app.ocpi import Party, PeerStatus
+from chargenet.app.ocpi import OcpiChargerRow, Party, PeerStatus
 from chargenet.app.orders import Failure, Order, OrderResult
 from chargenet.core.supervision import OrderKind, OrderOutcome
 from chargenet.kit.aio import wait_at_most
@@ -162,8 +162,8 @@ class OcpiCommands:
             route=route(cpo, identity.party),
         )
 
-    def _body(self, order: Order, kind: str, charger: dict[str, Any]) -> dict[str, Any]:
-        connectors = charger.get("connectors") or []
+    def _body(self, order: Order, kind: str, charger: OcpiChargerRow) -> dict[str, Any]:
+        connectors = charger["connectors"]
         target = next(
             (c for c in connectors if c["connector_id"] == order.target_id),
             connectors[0] if connectors else None,

@@ -25,7 +25,7 @@ from chargenet.adapters.ocpi import outbound, vocab
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.status import evse_status, to_ocpi
 from chargenet.adapters.ocpi.wire import OcpiError, parse_time, utc_text
-from chargenet.app.ocpi import Row, TariffPriceRow
+from chargenet.app.ocpi import OcpiConnectorRow, OcpiLocationRow, TariffPriceRow
 from chargenet.core.access import Audience, declared
 from chargenet.core.status import ConnectorStatus
 from chargenet.kit.bounds import StoredInt
@@ -67,7 +67,7 @@ def _money(value: Any) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def _price(connector: Row, prices: dict[str, TariffPriceRow]) -> dict[str, Any] | None:
+def _price(connector: OcpiConnectorRow, prices: dict[str, TariffPriceRow]) -> dict[str, Any] | None:
     known = [prices[t] for t in connector["tariff_ids"] if t in prices]
     if not known:
         return None
@@ -83,7 +83,7 @@ def _price(connector: Row, prices: dict[str, TariffPriceRow]) -> dict[str, Any] 
     }
 
 
-def site(row: Row, prices: dict[str, TariffPriceRow]) -> dict[str, Any]:
+def site(row: OcpiLocationRow, prices: dict[str, TariffPriceRow]) -> dict[str, Any]:
     evses = []
     active = [
         c for c in row["connectors"] if c["retired_at"] is None and c["charger_retired_at"] is None
@@ -116,9 +116,9 @@ def site(row: Row, prices: dict[str, TariffPriceRow]) -> dict[str, Any]:
     return {
         "station_id": row["station_id"],
         "name": row["name"],
-        "operator": {"id": row["operator_id"], "name": row.get("operator_name")},
+        "operator": {"id": row["operator_id"], "name": row["operator_name"]},
         "address": row["address"],
-        "city": row.get("city_name"),
+        "city": row["city_name"],
         "area_code": row["area_code"],
         "lat": row["lat"],
         "lon": row["lon"],

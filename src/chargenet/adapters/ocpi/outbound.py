@@ -21,7 +21,14 @@ from chargenet.adapters.ocpi import vocab
 from chargenet.adapters.ocpi.ids import PartyBook, local_id, local_part, split_global
 from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES, evse_status
 from chargenet.adapters.ocpi.wire import OcpiError, parse_time, utc_text
-from chargenet.app.ocpi import OcpiCdrRow, OcpiSessionRow, OcpiTariffRow, Party, Row
+from chargenet.app.ocpi import (
+    OcpiCdrRow,
+    OcpiConnectorRow,
+    OcpiLocationRow,
+    OcpiSessionRow,
+    OcpiTariffRow,
+    Party,
+)
 from chargenet.core.status import ConnectorStatus
 
 COUNTRY = "CHN"
@@ -54,9 +61,9 @@ def _time_text(stated: Any, actual: datetime) -> str:
     return utc_text(actual)
 
 
-def station_party(row: Row, book: PartyBook) -> Party:
+def station_party(row: OcpiLocationRow, book: PartyBook) -> Party:
     """Stations received over OCPI keep their party; others take their operator's."""
-    if row.get("source_adapter") == "ocpi":
+    if row["source_adapter"] == "ocpi":
         split = split_global(row["station_id"])
         if split is not None:
             return split[0]
@@ -84,7 +91,7 @@ def tariff_local_ids(ids: Sequence[str]) -> list[str]:
     return out
 
 
-def connector(row: Row) -> dict[str, Any]:
+def connector(row: OcpiConnectorRow) -> dict[str, Any]:
     power_type, volts, amps = vocab.electrical_out(
         row["power_type"], row["max_power_w"], row["max_voltage_v"], row["max_current_a"]
     )
@@ -96,17 +103,17 @@ def connector(row: Row) -> dict[str, Any]:
         "max_voltage": volts,
         "max_amperage": amps,
         "max_electric_power": row["max_power_w"],
-        "last_updated": utc_text(_newest(row["as_of"], row.get("tariffs_as_of"))),
+        "last_updated": utc_text(_newest(row["as_of"], row["tariffs_as_of"])),
     }
-    if row.get("tariff_ids"):
+    if row["tariff_ids"]:
         out["tariff_ids"] = tariff_local_ids(row["tariff_ids"])
     return out
 
 
-def evse(rows: list[Row]) -> dict[str, Any]:
+def evse(rows: list[OcpiConnectorRow]) -> dict[str, Any]:
     """One EVSE from its connector rows (one chargenet charger EVSE)."""
     first = rows[0]
-    stated = _stated(first.get("evse_stated"))
+    stated = _stated(first["evse_stated"])
     active = [r for r in rows if r["retired_at"] is None] or rows
     if first["charger_retired_at"] is not None or all(r["retired_at"] for r in rows):
         # Retired: as the party put it (PLANNED is registered but not yet in service).
@@ -116,11 +123,11 @@ def evse(rows: list[Row]) -> dict[str, Any]:
         status = evse_status([ConnectorStatus(r["status"]) for r in active])
     last = _newest(
         first["charger_as_of"],
-        first.get("presence_since"),
+        first["presence_since"],
         *(r["as_of"] for r in rows),
-        *(r.get("status_since") for r in rows),
-        *(r.get("tariffs_as_of") for r in rows),
-        *(r.get("stop_changed_at") for r in rows),
+        *(r["status_since"] for r in rows),
+        *(r["tariffs_as_of"] for r in rows),
+        *(r["stop_changed_at"] for r in rows),
     )
     if stated is not None:
         return {
@@ -136,7 +143,7 @@ def evse(rows: list[Row]) -> dict[str, Any]:
     }
 
 
-def evses(connectors: list[Row]) -> list[dict[str, Any]]:
+def evses(connectors: list[OcpiConnectorRow]) -> list[dict[str, Any]]:
     return [
         evse(list(group))
         for _, group in groupby(connectors, key=lambda r: (r["charger_id"], r["evse_no"]))
@@ -144,16 +151,16 @@ def evses(connectors: list[Row]) -> list[dict[str, Any]]:
 
 
 def location(
-    row: Row, book: PartyBook, time_zone: str, *, with_evses: bool = True
+    row: OcpiLocationRow, book: PartyBook, time_zone: str, *, with_evses: bool = True
 ) -> dict[str, Any]:
     owner = station_party(row, book)
-    last_updated = row.get("last_updated") or row["as_of"]
-    stated = _stated(row.get("stated"))
+    last_updated = row["last_updated"]
+    stated = _stated(row["stated"])
     if stated is not None:
         out = {k: v for k, v in stated.items() if k != "evses"}
         out["last_updated"] = _time_text(stated.get("last_updated"), last_updated)
         if with_evses:
-            out["evses"] = evses(row.get("connectors", []))
+            out["evses"] = evses(row["connectors"])
         return out
     parking_type, facilities = vocab.category_out(row["category"])
     out = {
@@ -163,11 +170,11 @@ def location(
         "publish": row["access"] == "public",
         "name": row["name"],
         "address": (row["address"] or row["name"])[:45],
-        "city": (row.get("city_name") or "")[:45],
+        "city": (row["city_name"] or "")[:45],
         "country": COUNTRY,
         "coordinates": {"latitude": f"{row['lat']:.6f}", "longitude": f"{row['lon']:.6f}"},
         "time_zone": time_zone,
-        "operator": {"name": row.get("operator_name") or row["operator_id"]},
+        "operator": {"name": row["operator_name"] or row["operator_id"]},
         "opening_times": vocab.hours_out(row["opening_hours"]),
         "last_updated": utc_text(last_updated),
     }
@@ -176,7 +183,7 @@ def location(
     if facilities:
         out["facilities"] = facilities
     if with_evses:
-        out["evses"] = evses(row.get("connectors", []))
+        out["evses"] = evses(row["connectors"])
     return out
 
 

@@ -42,6 +42,7 @@ from chargenet.adapters.ocpi.wire import (
     parse_time,
 )
 from chargenet.app.ocpi import Caller, CredentialKind, Party, PeerKind, PeerStatus
+from chargenet.app.settlement import PublishedTokenRow
 from chargenet.core.access import Audience, declared
 from chargenet.core.text import storable_text
 from chargenet.kit.bounds import INT64_MAX, DocumentRefused, loads, read_capped
@@ -685,16 +686,17 @@ def _token_routes(p: OcpiParty, route: Router) -> None:
                 raise OcpiError(Status.UNKNOWN_TOKEN, f"unknown Token {uid!r}", 404)
             verdict = await asyncio.to_thread(authoriser.authorise_digest, digest)
             now = p.clock.now()
-            row = {
-                "uid": uid,
-                "kind": kind.value,
-                "token_digest": digest,
-                "label": "",
-                "blocked": state.blocked,
-                "expires_at": state.expires_at,
-                "closed": state.driver_closed,
-                "as_of": now,
-            }
+            row = PublishedTokenRow(
+                uid=uid,
+                token_digest=digest,
+                driver_id=state.driver_id,
+                kind=kind.value,
+                label="",
+                blocked=state.blocked,
+                expires_at=state.expires_at,
+                as_of=now,
+                closed=state.driver_closed,
+            )
             token = ocpi_tokens.token(row, identity.party, now)
             reference = stable_id("ocpi-authorization", digest, now.isoformat())[:36]
             return Reply(data=ocpi_tokens.authorization_info(verdict, token, reference))

@@ -10,6 +10,7 @@ from typing import Any
 
 from chargenet.adapters.ocpi.wire import utc_text
 from chargenet.app.ocpi import Party
+from chargenet.app.settlement import PublishedTokenRow
 from chargenet.core.drivers import Authorisation, AuthStatus, TokenKind
 
 # TokenType (§ 12.4.4): a card is RFID; a VIN has no type of its own: OTHER; app tokens
@@ -26,7 +27,7 @@ ALLOWED = {
 }
 
 
-def token(row: dict[str, Any], us: Party, now: datetime) -> dict[str, Any]:
+def token(row: PublishedTokenRow, us: Party, now: datetime) -> dict[str, Any]:
     """A Token object (§ 12.3.2). `valid` says whether it may be used at all (not blocked,
     not expired, its driver's account open); `whitelist` ALLOWED lets a CPO authorise it
     from its cache while it cannot reach us, real-time otherwise (wallets change)."""

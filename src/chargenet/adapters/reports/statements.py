@@ -9,11 +9,12 @@ import io
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from chargenet.app.settlement import MovementRow
 
 _MONEY = "#,##0.00"
 
@@ -23,7 +24,7 @@ def statement_xlsx(
     day: date,
     zone: str,
     opening: Decimal,
-    movements: Sequence[dict[str, Any]],
+    movements: Sequence[MovementRow],
     currency: str,
     generated: datetime,
 ) -> bytes:

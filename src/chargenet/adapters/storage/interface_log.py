@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from chargenet.adapters.storage.projections._sql import _insert_for
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.tables_supervision_data import (
     interface_refusals,
     interface_traffic,
 )
-from chargenet.app.compliance import Refusal, TrafficKey
+from chargenet.app.compliance import Refusal, RefusalRow, TrafficKey
 
 
 class SqlInterfaceLog:
@@ -58,13 +59,13 @@ class SqlInterfaceLog:
                     ],
                 )
 
-    def refusals(self, partner_id: str | None, limit: int = 100) -> list[dict[str, Any]]:
+    def refusals(self, partner_id: str | None, limit: int = 100) -> list[RefusalRow]:
         t = interface_refusals
         query = select(t).order_by(t.c.at.desc(), t.c.refusal_id.desc()).limit(limit)
         if partner_id is not None:
             query = query.where(t.c.partner_id == partner_id)
         with self._read.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+            return [row_of(RefusalRow, r) for r in conn.execute(query).mappings()]
 
 
 def compliance_by_operator(

@@ -9,9 +9,10 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, RowMapping, and_, func, select
 
 from chargenet.adapters.storage.readmodel import ReadModel
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import (
     alarms,
     chargers,
@@ -24,11 +25,10 @@ from chargenet.adapters.storage.schema import (
 from chargenet.adapters.storage.stopped import stopped
 from chargenet.adapters.storage.tables_ocpi import connector_tariffs, tariffs
 from chargenet.adapters.storage.tables_tcec import station_prices
-from chargenet.app.finder import ParkingFee, Price
+from chargenet.app.finder import FinderConnectorRow, FinderRow, ParkingFee, Price
+from chargenet.app.supervision_ports import AreaAlarmRow, AreaOrderRow
 from chargenet.core.access import Principal
 from chargenet.core.tariffs import DayTariff, TariffPeriod, tariff_from_tcec
-
-Row = dict[str, Any]
 
 
 class DashboardQueries:
@@ -36,7 +36,7 @@ class DashboardQueries:
         self._engine = engine
         self._read = read
 
-    def finder_rows(self, station_ids: Sequence[str] | None = None) -> list[Row]:
+    def finder_rows(self, station_ids: Sequence[str] | None = None) -> list[FinderRow]:
         """One row per connector in service with its station's fields, live status and its
         charger's presence; a station without connectors comes once with connector None."""
         in_service = and_(
@@ -86,7 +86,16 @@ class DashboardQueries:
         if station_ids is not None:
             stmt = stmt.where(stations.c.station_id.in_(list(station_ids)))
         with self._engine.connect() as conn:
-            return [dict(r) for r in conn.execute(stmt).mappings()]
+            return [
+                row_of(
+                    FinderRow,
+                    r,
+                    connector=None
+                    if r["connector_id"] is None
+                    else row_of(FinderConnectorRow, r, stopped=bool(r["stopped"])),
+                )
+                for r in conn.execute(stmt).mappings()
+            ]
 
     def station_tariffs(self) -> dict[str, DayTariff]:
         """Whole-station day tariffs published by operators (T/CEC business policies)."""
@@ -186,7 +195,7 @@ class DashboardQueries:
         area_code: str | None,
         open_only: bool,
         limit: int,
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[RowMapping], int]:
         stmt = (
             select(table, stations.c.name.label("station_name"), stations.c.county_code)
             .select_from(table.outerjoin(stations, stations.c.station_id == table.c.station_id))
@@ -203,7 +212,7 @@ class DashboardQueries:
             if visible is not None:
                 stmt = stmt.where(visible)
             total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-            rows = [dict(r) for r in conn.execute(stmt.limit(limit)).mappings()]
+            rows = list(conn.execute(stmt.limit(limit)).mappings())
         return rows, int(total)
 
     def alarms(
@@ -212,10 +221,11 @@ class DashboardQueries:
         area_code: str | None = None,
         open_only: bool = True,
         limit: int = 100,
-    ) -> tuple[list[Row], int]:
-        return self._supervision_rows(
+    ) -> tuple[list[AreaAlarmRow], int]:
+        rows, total = self._supervision_rows(
             alarms, alarms.c.raised_at, viewer, area_code, open_only, limit
         )
+        return [row_of(AreaAlarmRow, r) for r in rows], total
 
     def orders(
         self,
@@ -223,7 +233,8 @@ class DashboardQueries:
         area_code: str | None = None,
         open_only: bool = False,
         limit: int = 100,
-    ) -> tuple[list[Row], int]:
-        return self._supervision_rows(
+    ) -> tuple[list[AreaOrderRow], int]:
+        rows, total = self._supervision_rows(
             orders, orders.c.issued_at, viewer, area_code, open_only, limit
         )
+        return [row_of(AreaOrderRow, r) for r in rows], total

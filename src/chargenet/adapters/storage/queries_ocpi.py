@@ -54,18 +54,19 @@ from chargenet.app.ocpi import (
     EvseConnectorsRow,
     LiveStatusRow,
     OcpiCdrRow,
+    OcpiChargerRow,
+    OcpiConnectorRow,
+    OcpiLocationRow,
     OcpiOperatorRow,
     OcpiSessionRow,
     OcpiStationRow,
     OcpiTariffRow,
-    Page,
     Party,
     PartyOwnerRow,
     PartyRow,
     Peer,
     PeerKind,
     PeerStatus,
-    Row,
     StatementRow,
     TariffPriceRow,
 )
@@ -302,7 +303,7 @@ class OcpiReads:
         # SQLite's scalar max() is NULL when any argument is.
         return func.max(first, *[func.coalesce(o, first) for o in others])
 
-    def _rows(self, stmt: Select[Any]) -> list[Row]:
+    def _rows(self, stmt: Select[Any]) -> list[dict[str, Any]]:
         with self._engine.connect() as conn:
             return [dict(r) for r in conn.execute(stmt).mappings()]
 
@@ -310,7 +311,7 @@ class OcpiReads:
         with self._engine.connect() as conn:
             return list(conn.execute(stmt).mappings())
 
-    def _page(self, stmt: Select[Any], offset: int, limit: int) -> Page:
+    def _page(self, stmt: Select[Any], offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         with self._engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
             rows = [dict(r) for r in conn.execute(stmt.offset(offset).limit(limit)).mappings()]
@@ -394,13 +395,16 @@ class OcpiReads:
         rows = self._rows(select(stop_orders.c.station_id).where(stop_orders.c.stop_id == stop_id))
         return rows[0]["station_id"] if rows else None
 
-    def charger(self, charger_id: str) -> Row | None:
-        rows = self._rows(select(chargers).where(chargers.c.charger_id == charger_id))
+    def charger(self, charger_id: str) -> OcpiChargerRow | None:
+        rows = self._mappings(select(chargers).where(chargers.c.charger_id == charger_id))
         if not rows:
             return None
-        out = rows[0]
-        out["connectors"] = self._connectors([out["station_id"]], charger_id=charger_id)
-        return out
+        [row] = rows
+        return row_of(
+            OcpiChargerRow,
+            row,
+            connectors=self._connectors([row["station_id"]], charger_id=charger_id),
+        )
 
     # --- locations ------------------------------------------------------------------------
 
@@ -462,7 +466,7 @@ class OcpiReads:
         include_retired: bool = True,
         offset: int = 0,
         limit: int = 100,
-    ) -> Page:
+    ) -> tuple[list[OcpiLocationRow], int]:
         last_updated = self._location_last_updated().label("last_updated")
         city = areas.alias("city")
         inner = (
@@ -493,19 +497,25 @@ class OcpiReads:
             .order_by(sub.c.registered_at, sub.c.station_id)
         )
         rows, total = self._page(stmt, offset, limit)
-        for row in rows:
-            row["last_updated"] = UtcDateTime().process_result_value(
-                row["last_updated"], self._engine.dialect
-            )
-        by_station: dict[str, list[Row]] = {r["station_id"]: [] for r in rows}
+        by_station: dict[str, list[OcpiConnectorRow]] = {r["station_id"]: [] for r in rows}
         if rows:
             for connector in self._connectors(list(by_station)):
                 by_station[connector["station_id"]].append(connector)
-        for row in rows:
-            row["connectors"] = by_station[row["station_id"]]
-        return rows, total
+        return [
+            row_of(
+                OcpiLocationRow,
+                row,
+                last_updated=UtcDateTime().process_result_value(
+                    row["last_updated"], self._engine.dialect
+                ),
+                connectors=by_station[row["station_id"]],
+            )
+            for row in rows
+        ], total
 
-    def _connectors(self, station_ids: list[str], charger_id: str | None = None) -> list[Row]:
+    def _connectors(
+        self, station_ids: list[str], charger_id: str | None = None
+    ) -> list[OcpiConnectorRow]:
         stmt = (
             select(
                 connectors,
@@ -534,16 +544,7 @@ class OcpiReads:
         )
         if charger_id is not None:
             stmt = stmt.where(connectors.c.charger_id == charger_id)
-        rows = self._rows(stmt)
-        for row in rows:
-            reported = row["reported_status"]
-            row["status"] = effective_status(
-                ConnectorStatus(reported) if reported else None,
-                row["online"],
-                bool(row["stopped"]),
-            ).value
-            row["tariff_ids"] = [t for t in (row["tariff_ids"] or "").split(",") if t]
-        return rows
+        return [_connector(r) for r in self._mappings(stmt)]
 
     # --- sessions, records, tariffs -------------------------------------------------------
 
@@ -732,3 +733,16 @@ def registered_upstreams(engine: Engine) -> list[str]:
     )
     with engine.connect() as conn:
         return [str(r[0]) for r in conn.execute(stmt)]
+
+
+def _connector(r: RowMapping) -> OcpiConnectorRow:
+    reported, stopped = r["reported_status"], bool(r["stopped"])
+    return row_of(
+        OcpiConnectorRow,
+        r,
+        stopped=stopped,
+        tariff_ids=[t for t in (r["tariff_ids"] or "").split(",") if t],
+        status=effective_status(
+            ConnectorStatus(reported) if reported else None, r["online"], stopped
+        ).value,
+    )

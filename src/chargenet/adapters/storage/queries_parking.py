@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, RowMapping, case, func, select
 
 from chargenet.adapters.storage.readmodel import ReadModel
 from chargenet.adapters.storage.schema import connector_live, connectors, stations
 from chargenet.adapters.storage.tables_supervision_data import parking_live
+from chargenet.app.supervision_ports import ParkingFiguresRow
 
-Row = dict[str, Any]
 GROUPS = ("station", "operator", "province", "city", "county")
 
 
@@ -21,7 +21,7 @@ class ParkingReads:
         self._engine = engine
         self._read = ReadModel(engine)
 
-    def figures(self, area: str | None, operator: str | None, by: str) -> list[Row]:
+    def figures(self, area: str | None, operator: str | None, by: str) -> list[ParkingFiguresRow]:
         """Bays with a sensor or lock, how many are occupied, and how many of those are
         occupied while their connector is not in use (`available`): a vehicle that is not
         charging — the figure plans track as fuel cars in charging spaces."""
@@ -65,10 +65,34 @@ class ParkingReads:
                 stmt = stmt.where(self._read.area_column(conn, area, stations))
             if operator:
                 stmt = stmt.where(stations.c.operator_id == operator)
-            rows = [dict(r._mapping) for r in conn.execute(stmt)]
-        for row in rows:
-            bays = row["bays_reported"] or 0
-            row["occupied_not_charging_percent"] = (
-                round(row["occupied_not_charging"] / bays * 100, 1) if bays else None
-            )
-        return rows
+            return [_figures(r, by == "station") for r in conn.execute(stmt).mappings()]
+
+
+def _figures(r: RowMapping, station: bool) -> ParkingFiguresRow:
+    # PostgreSQL sums integers as numeric (Decimal): counted as ints on both backends.
+    bays, idle = int(r["bays_reported"]), int(r["occupied_not_charging"])
+    percent = round(idle / bays * 100, 1) if bays else None
+    if station:  # its own fields after its id, as the query selects them
+        return ParkingFiguresRow(
+            group=r["group"],
+            name=r["name"],
+            operator_id=r["operator_id"],
+            charging_spaces=r["charging_spaces"],
+            bays_reported=bays,
+            occupied=int(r["occupied"]),
+            occupied_not_charging=idle,
+            occupied_charging=int(r["occupied_charging"]),
+            locks_up=int(r["locks_up"]),
+            as_of=r["as_of"],
+            occupied_not_charging_percent=percent,
+        )
+    return ParkingFiguresRow(
+        group=r["group"],
+        bays_reported=bays,
+        occupied=int(r["occupied"]),
+        occupied_not_charging=idle,
+        occupied_charging=int(r["occupied_charging"]),
+        locks_up=int(r["locks_up"]),
+        as_of=r["as_of"],
+        occupied_not_charging_percent=percent,
+    )

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from chargenet.adapters.storage import like
 from chargenet.adapters.storage.projections._sql import upsert
+from chargenet.adapters.storage.rows import row_of
 from chargenet.adapters.storage.schema import (
     chargers,
     connector_live,
@@ -36,7 +37,19 @@ from chargenet.adapters.storage.tables_settlement import (
     token_uids,
 )
 from chargenet.adapters.storage.tables_tcec import station_prices
-from chargenet.app.settlement import SessionFacts, UnitPrice
+from chargenet.app.settlement import (
+    ConnectorTargetRow,
+    DisputeRow,
+    DriverRow,
+    DriverTokenRow,
+    LedgerEntryRow,
+    LiveRow,
+    MovementRow,
+    PostingRow,
+    PublishedTokenRow,
+    SessionFacts,
+    UnitPrice,
+)
 from chargenet.core.drivers import TokenKind, TokenState
 from chargenet.core.ledger import (
     AccountKind,
@@ -166,19 +179,19 @@ class SqlSettlementReads:
         with self._read.connect() as conn:
             return bool(conn.execute(select(exists().select_from(driver_tokens))).scalar())
 
-    def driver(self, driver_id: str) -> dict[str, Any] | None:
+    def driver(self, driver_id: str) -> DriverRow | None:
         with self._read.connect() as conn:
             row = conn.execute(select(drivers).where(drivers.c.driver_id == driver_id)).first()
-        return None if row is None else dict(row._mapping)
+        return None if row is None else row_of(DriverRow, row._mapping)
 
-    def tokens_of(self, driver_id: str) -> list[dict[str, Any]]:
+    def tokens_of(self, driver_id: str) -> list[DriverTokenRow]:
         query = (
             select(driver_tokens)
             .where(driver_tokens.c.driver_id == driver_id, driver_tokens.c.rekeyed_to.is_(None))
             .order_by(driver_tokens.c.registered_at)
         )
         with self._read.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+            return [row_of(DriverTokenRow, r) for r in conn.execute(query).mappings()]
 
     def local_list(self) -> list[tuple[str, TokenState]]:
         query = _TOKEN_QUERY.add_columns(token_uids.c.uid).join(
@@ -193,7 +206,7 @@ class SqlSettlementReads:
         date_to: datetime | None,
         offset: int,
         limit: int,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[PublishedTokenRow], int]:
         """Cards and VINs with their text, changed in [date_from, date_to), for partners
         (OCPI Tokens sender); app tokens are secrets and never listed."""
         changed = driver_tokens.c.as_of
@@ -220,8 +233,8 @@ class SqlSettlementReads:
             total = conn.execute(select(func.count()).select_from(query.subquery())).scalar() or 0
             rows = conn.execute(
                 query.order_by(changed, token_uids.c.uid).offset(offset).limit(limit)
-            ).all()
-        return [dict(r._mapping) for r in rows], int(total)
+            ).mappings()
+            return [row_of(PublishedTokenRow, r) for r in rows], int(total)
 
     def keep_uid(self, digest: str, uid: str, at: datetime) -> None:
         with self._write.begin() as conn:
@@ -274,28 +287,34 @@ class SqlSettlementReads:
         return out
 
     @staticmethod
-    def _described(row: Any, postings: list[tuple[str, Decimal]]) -> dict[str, Any]:
+    def _described(row: Any, postings: list[tuple[str, Decimal]]) -> LedgerEntryRow:
         """An entry with who it concerns: its driver, its operator, the money that went
         to operator and platform (a charge's total), and the driver's net."""
-        out = dict(row._mapping)
-        out["driver_id"] = out["operator_id"] = None
-        out["total"] = Decimal(0)
-        out["driver_net"] = Decimal(0)
-        out["postings"] = [{"account": a, "amount": str(m)} for a, m in postings]
+        driver_id: str | None = None
+        operator_id: str | None = None
+        total = driver_net = Decimal(0)
         for account, amount in postings:
             kind = account_kind(account)
             name = account.partition(":")[2]
             if kind in (AccountKind.WALLET, AccountKind.ARREARS):
-                out["driver_id"] = name
-                out["driver_net"] += amount
+                driver_id = name
+                driver_net += amount
             elif kind is AccountKind.OPERATOR:
-                out["operator_id"] = name
-                out["total"] += amount
+                operator_id = name
+                total += amount
             elif kind is AccountKind.FEES:
-                out["total"] += amount
-        return out
+                total += amount
+        return row_of(
+            LedgerEntryRow,
+            row._mapping,
+            driver_id=driver_id,
+            operator_id=operator_id,
+            total=total,
+            driver_net=driver_net,
+            postings=[PostingRow(account=a, amount=str(m)) for a, m in postings],
+        )
 
-    def entry(self, entry_id: str) -> dict[str, Any] | None:
+    def entry(self, entry_id: str) -> LedgerEntryRow | None:
         with self._read.connect() as conn:
             row = conn.execute(
                 select(ledger_entries).where(ledger_entries.c.entry_id == entry_id)
@@ -304,9 +323,7 @@ class SqlSettlementReads:
                 return None
             return self._described(row, self._postings(conn, [entry_id]).get(entry_id, []))
 
-    def disputes(
-        self, operator_id: str | None, open_only: bool, limit: int
-    ) -> list[dict[str, Any]]:
+    def disputes(self, operator_id: str | None, open_only: bool, limit: int) -> list[DisputeRow]:
         query = select(ledger_disputes).order_by(
             ledger_disputes.c.opened_at.desc(), ledger_disputes.c.dispute_id
         )
@@ -315,9 +332,9 @@ class SqlSettlementReads:
         if open_only:
             query = query.where(ledger_disputes.c.decided_by.is_(None))
         with self._read.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query.limit(limit))]
+            return [row_of(DisputeRow, r) for r in conn.execute(query.limit(limit)).mappings()]
 
-    def entries_of(self, driver_id: str, limit: int) -> list[dict[str, Any]]:
+    def entries_of(self, driver_id: str, limit: int) -> list[LedgerEntryRow]:
         mine = [wallet(driver_id), arrears(driver_id)]
         ids = (
             select(ledger_postings.c.entry_id)
@@ -338,7 +355,7 @@ class SqlSettlementReads:
 
     def account_movements(
         self, account: str, start: datetime, end: datetime
-    ) -> tuple[Decimal, list[dict[str, Any]]]:
+    ) -> tuple[Decimal, list[MovementRow]]:
         """The balance of an account at `start`, and its postings in [start, end)."""
         with self._read.connect() as conn:
             opening = balances_at(conn, [account], start)[account]
@@ -357,8 +374,8 @@ class SqlSettlementReads:
                     ledger_postings.c.posted_at < end,
                 )
                 .order_by(ledger_postings.c.posted_at, ledger_postings.c.entry_id)
-            ).all()
-        return opening, [dict(r._mapping) for r in rows]
+            ).mappings()
+            return opening, [row_of(MovementRow, r) for r in rows]
 
     def operator_totals(
         self,
@@ -486,7 +503,7 @@ class SqlSettlementReads:
         with self._read.connect() as conn:
             return [_facts(r) for r in conn.execute(query)]
 
-    def live(self, session_id: str) -> dict[str, Any] | None:
+    def live(self, session_id: str) -> LiveRow | None:
         query = (
             select(
                 connector_live.c.session_id,
@@ -499,8 +516,8 @@ class SqlSettlementReads:
             .where(sessions.c.session_id == session_id)
         )
         with self._read.connect() as conn:
-            row = conn.execute(query).first()
-        return None if row is None else dict(row._mapping)
+            row = conn.execute(query).mappings().first()
+        return None if row is None else row_of(LiveRow, row)
 
     def unsettled(self, limit: int) -> list[str]:
         charged = select(ledger_entries.c.entry_id).where(
@@ -522,7 +539,7 @@ class SqlSettlementReads:
         with self._read.connect() as conn:
             return [r[0] for r in conn.execute(query)]
 
-    def connector_target(self, connector_id: str) -> dict[str, Any] | None:
+    def connector_target(self, connector_id: str) -> ConnectorTargetRow | None:
         """Where a remote start for a connector goes: its charger, numbers and protocol."""
         query = (
             select(
@@ -539,8 +556,8 @@ class SqlSettlementReads:
             .where(connectors.c.connector_id == connector_id, connectors.c.retired_at.is_(None))
         )
         with self._read.connect() as conn:
-            row = conn.execute(query).first()
-        return None if row is None else dict(row._mapping)
+            row = conn.execute(query).mappings().first()
+        return None if row is None else row_of(ConnectorTargetRow, row)
 
     # the price in force
 
