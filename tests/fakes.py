@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from chargenet.adapters.storage.outbox import QUEUE_BATCH
 from chargenet.app.accounts import LoginSession, User, UserStore
 from chargenet.app.channels import ChannelRecord, ChannelStore
+from chargenet.app.interconnect import PartnerRecord, PartnerStore
 from chargenet.app.leases import Leases
 from chargenet.app.outbox import (
     ANSWERED,
@@ -341,6 +342,30 @@ class FakeChannelStore:
         return self._orders.get(order_id)
 
 
+class FakePartnerStore:
+    """app.interconnect.PartnerStore (adapters/storage/tcec_config.py: SqlPartnerStore)."""
+
+    def __init__(self) -> None:
+        self._partners: dict[str, PartnerRecord] = {}
+
+    def partners(self) -> list[PartnerRecord]:
+        return [self._partners[p] for p in sorted(self._partners)]
+
+    def partner(self, partner_id: str) -> PartnerRecord | None:
+        return self._partners.get(partner_id)
+
+    def save(self, record: PartnerRecord) -> None:
+        self._partners[record.partner_id] = record  # the whole record replaced
+
+    def remove(self, partner_id: str) -> bool:
+        return self._partners.pop(partner_id, None) is not None
+
+    def mark_pulled(self, partner_id: str, when: datetime) -> None:
+        found = self._partners.get(partner_id)
+        if found is not None:
+            self._partners[partner_id] = replace(found, last_station_pull=when)
+
+
 if TYPE_CHECKING:
     # Each fake is its port, checked by mypy: a method the port gains, loses or changes
     # breaks type-checking here, not only the tests that happen to call it.
@@ -348,3 +373,4 @@ if TYPE_CHECKING:
     _deliveries: DeliveryStore = FakeDeliveryStore()
     _leases: Leases = FakeLeases()
     _channels: ChannelStore = FakeChannelStore()
+    _partners: PartnerStore = FakePartnerStore()

@@ -12,8 +12,10 @@ from typing import Any
 from chargenet.adapters.storage.leases import SqlLeases
 from chargenet.adapters.storage.outbox import insert_deliveries
 from chargenet.adapters.storage.raw import Raw
+from chargenet.adapters.storage.tcec_config import SqlPartnerStore
 from chargenet.app.accounts import LoginSession, User, UserStore
 from chargenet.app.channels import ChannelRecord, ChannelStore
+from chargenet.app.interconnect import PartnerRecord, PartnerStore
 from chargenet.app.leases import Leases
 from chargenet.app.outbox import DeliveryRecord, DeliveryStore, NewDelivery
 from chargenet.bootstrap import Platform
@@ -22,7 +24,13 @@ from chargenet.core.events import OrderIssued
 from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, TargetKind
 from tests.builders import T0, at, meta, small_world
-from tests.fakes import FakeChannelStore, FakeDeliveryStore, FakeLeases, FakeUserStore
+from tests.fakes import (
+    FakeChannelStore,
+    FakeDeliveryStore,
+    FakeLeases,
+    FakePartnerStore,
+    FakeUserStore,
+)
 
 
 def _user(name: str, role: Role = Role.ADMIN, **kw: Any) -> User:
@@ -234,3 +242,45 @@ def test_the_fake_channel_store_answers_as_the_sql_one(any_platform: Platform) -
     fake = _channels_scenario(fake_store)
     assert fake == real
     assert real[-2:] == ["OP1", None]  # not vacuous
+
+
+def _partner(partner_id: str, operator_id: str, **kw: Any) -> PartnerRecord:
+    values: dict[str, Any] = {
+        "partner_id": partner_id,
+        "operator_id": operator_id,
+        "name": f"platform {partner_id}",
+        "base_url": None,
+        "pull": False,
+        "datum": "GCJ02",
+        "enabled": True,
+        "inbound_secret_hash": f"hash-{partner_id}",
+        "inbound_keys": f"sealed-{partner_id}",
+        "outbound_keys": None,
+        "created_at": T0,
+        "updated_at": T0,
+        **kw,
+    }
+    return PartnerRecord(**values)
+
+
+def _partners_scenario(store: PartnerStore) -> list[object]:
+    store.save(_partner("P2", "OPY"))
+    store.save(_partner("P1", "OPX", base_url="https://p1.example", pull=True))
+    seen: list[object] = [store.partners(), store.partner("P1"), store.partner("P9")]
+    store.mark_pulled("P1", at(30))
+    store.mark_pulled("P9", at(30))  # nobody: nothing happens
+    seen.append(store.partner("P1"))
+    # saving again replaces the whole record, its last pull too
+    store.save(_partner("P1", "OPX", name="renamed", outbound_keys="sealed-out", updated_at=at(60)))
+    seen += [store.partner("P1"), store.remove("P2"), store.remove("P2"), store.partners()]
+    return seen
+
+
+def test_the_fake_partner_store_answers_as_the_sql_one(any_platform: Platform) -> None:
+    real = _partners_scenario(SqlPartnerStore(any_platform.store.engine, any_platform.store.engine))
+    fake = _partners_scenario(FakePartnerStore())
+    assert fake == real
+    pulled = real[3]
+    assert isinstance(pulled, PartnerRecord) and pulled.last_station_pull == at(30)  # not vacuous
+    listed = real[0]
+    assert isinstance(listed, list) and [p.partner_id for p in listed] == ["P1", "P2"]
