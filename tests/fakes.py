@@ -9,12 +9,17 @@ the real store, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from chargenet.adapters.storage.outbox import QUEUE_BATCH
-from chargenet.app.accounts import LoginSession, User
+from chargenet.app.accounts import LoginSession, User, UserStore
+from chargenet.app.channels import ChannelRecord, ChannelStore
+from chargenet.app.interconnect import PartnerRecord, PartnerStore
+from chargenet.app.leases import Leases
 from chargenet.app.outbox import (
     ANSWERED,
     DELIVERED,
@@ -23,6 +28,7 @@ from chargenet.app.outbox import (
     PENDING,
     SUPERSEDED,
     DeliveryRecord,
+    DeliveryStore,
     NewDelivery,
 )
 
@@ -272,3 +278,99 @@ class FakeDeliveryStore:
         if kind is not None:
             rows = [r for r in rows if r.kind.startswith(kind)]
         return rows[:limit]
+
+
+class FakeLeases:
+    """app.leases.Leases (adapters/storage/leases.py: SqlLeases). `down` makes every call
+    fail, as a database that cannot be reached does."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[str, datetime]] = {}  # name: (holder, expires_at)
+        self.down = False
+        # Callers ask from worker threads (asyncio.to_thread): each call is one
+        # transaction, as the SQL store's are.
+        self._lock = threading.Lock()
+
+    def _reach(self) -> None:
+        if self.down:
+            raise ConnectionError("the database is unreachable")
+
+    def acquire(self, name: str, holder: str, now: datetime, until: datetime) -> bool:
+        self._reach()
+        with self._lock:
+            found = self._held.get(name)
+            # its own, expired or free: taken (or renewed); else another holds it
+            if found is not None and found[0] != holder and found[1] > now:
+                return False
+            self._held[name] = (holder, until)
+            return True
+
+    def release(self, name: str, holder: str) -> None:
+        self._reach()
+        with self._lock:
+            found = self._held.get(name)
+            if found is not None and found[0] == holder:
+                del self._held[name]
+
+    def holder(self, name: str, now: datetime) -> str | None:
+        self._reach()
+        found = self._held.get(name)
+        return found[0] if found is not None and found[1] > now else None
+
+
+class FakeChannelStore:
+    """app.channels.ChannelStore (adapters/storage/channels.py: SqlChannelStore). Orders
+    reach it as the orders projection would put them, with `order`."""
+
+    def __init__(self) -> None:
+        self._channels: dict[str, ChannelRecord] = {}
+        self._orders: dict[str, str] = {}  # order id: operator id
+
+    def order(self, order_id: str, operator_id: str) -> None:
+        self._orders[order_id] = operator_id
+
+    def channel(self, operator_id: str) -> ChannelRecord | None:
+        return self._channels.get(operator_id)
+
+    def save(self, record: ChannelRecord) -> None:
+        self._channels[record.operator_id] = record  # an upsert on operator_id
+
+    def remove(self, operator_id: str) -> bool:
+        return self._channels.pop(operator_id, None) is not None
+
+    def order_operator(self, order_id: str) -> str | None:
+        return self._orders.get(order_id)
+
+
+class FakePartnerStore:
+    """app.interconnect.PartnerStore (adapters/storage/tcec_config.py: SqlPartnerStore)."""
+
+    def __init__(self) -> None:
+        self._partners: dict[str, PartnerRecord] = {}
+
+    def partners(self) -> list[PartnerRecord]:
+        return [self._partners[p] for p in sorted(self._partners)]
+
+    def partner(self, partner_id: str) -> PartnerRecord | None:
+        return self._partners.get(partner_id)
+
+    def save(self, record: PartnerRecord) -> None:
+        self._partners[record.partner_id] = record  # the whole record replaced
+
+    def remove(self, partner_id: str) -> bool:
+        return self._partners.pop(partner_id, None) is not None
+
+    def mark_pulled(self, partner_id: str, when: datetime) -> None:
+        found = self._partners.get(partner_id)
+        if found is not None:
+            self._partners[partner_id] = replace(found, last_station_pull=when)
+
+
+if TYPE_CHECKING:
+    # Each fake is its port, checked by mypy: a method the port gains, loses or changes
+    # breaks type-checking here, not only the tests that happen to call it.
+    _users: UserStore = FakeUserStore()
+    _deliveries: DeliveryStore = FakeDeliveryStore()
+    _leases: Leases = FakeLeases()
+    _channels: ChannelStore = FakeChannelStore()
+    _partners: PartnerStore = FakePartnerStore()

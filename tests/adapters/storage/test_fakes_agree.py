@@ -9,14 +9,28 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from chargenet.adapters.storage.leases import SqlLeases
 from chargenet.adapters.storage.outbox import insert_deliveries
 from chargenet.adapters.storage.raw import Raw
+from chargenet.adapters.storage.tcec_config import SqlPartnerStore
 from chargenet.app.accounts import LoginSession, User, UserStore
+from chargenet.app.channels import ChannelRecord, ChannelStore
+from chargenet.app.interconnect import PartnerRecord, PartnerStore
+from chargenet.app.leases import Leases
 from chargenet.app.outbox import DeliveryRecord, DeliveryStore, NewDelivery
 from chargenet.bootstrap import Platform
 from chargenet.core.access import Role
-from tests.builders import T0
-from tests.fakes import FakeDeliveryStore, FakeUserStore
+from chargenet.core.events import OrderIssued
+from chargenet.core.ids import OrderId
+from chargenet.core.supervision import OrderKind, TargetKind
+from tests.builders import T0, at, meta, small_world
+from tests.fakes import (
+    FakeChannelStore,
+    FakeDeliveryStore,
+    FakeLeases,
+    FakePartnerStore,
+    FakeUserStore,
+)
 
 
 def _user(name: str, role: Role = Role.ADMIN, **kw: Any) -> User:
@@ -162,3 +176,111 @@ def test_the_fake_queues_answer_as_the_sql_ones(any_platform: Platform) -> None:
     fake = _queues_scenario(fake_store, fake_store.enqueue)
     assert fake == real
     assert real[1] == ["A0", "Q0", "Q1", "Q2", "Q3", "Q4", "R0"]  # a batch of 5 from P1
+
+
+def _leases_scenario(store: Leases) -> list[object]:
+    minute = timedelta(minutes=1)
+    seen: list[object] = [
+        store.acquire("zombies", "A", T0, T0 + minute),
+        store.acquire("zombies", "B", T0, T0 + minute),  # held by A
+        store.acquire("zombies", "A", T0 + minute / 2, T0 + 2 * minute),  # renewed
+        store.acquire("zombies", "B", T0 + minute * 1.5, T0 + minute * 2.5),
+        store.holder("zombies", T0 + minute * 1.5),
+        store.holder("zombies", T0 + 2 * minute),  # expiry is exclusive: nobody
+        store.holder("alarms", T0),
+        # A stops renewing: once its lease has run out, B takes it, and A is refused
+        store.acquire("zombies", "B", T0 + 2 * minute, T0 + 3 * minute),
+        store.acquire("zombies", "A", T0 + 2 * minute, T0 + 3 * minute),
+        store.acquire("alarms", "A", T0, T0 + minute),  # another job, its own lease
+    ]
+    store.release("zombies", "A")  # not A's any more: nothing changes
+    seen.append(store.holder("zombies", T0 + 2 * minute))
+    store.release("zombies", "B")
+    store.release("nothing", "B")
+    seen.append(store.holder("zombies", T0 + 2 * minute))
+    seen.append(store.acquire("zombies", "A", T0 + 2 * minute, T0 + 3 * minute))
+    seen.append(store.holder("alarms", T0 + minute / 2))
+    return seen
+
+
+def test_the_fake_leases_answer_as_the_sql_ones(any_platform: Platform) -> None:
+    real = _leases_scenario(SqlLeases(any_platform.store.engine))
+    fake = _leases_scenario(FakeLeases())
+    assert fake == real
+    assert real[:5] == [True, False, True, False, "A"]  # not vacuous
+
+
+def _channels_scenario(store: ChannelStore) -> list[object]:
+    first = ChannelRecord("OP1", "https://op1.example/orders", "sealed-1", True, T0)
+    store.save(first)
+    store.save(ChannelRecord("OP2", "https://op2.example/", "sealed-2", False, T0))
+    seen: list[object] = [store.channel("OP1"), store.channel("OP9")]
+    # saving again replaces everything but the operator
+    store.save(ChannelRecord("OP1", "http://10.0.0.7/hook", "sealed-3", False, at(60)))
+    seen += [store.channel("OP1"), store.channel("OP2")]
+    seen += [store.remove("OP2"), store.remove("OP2"), store.channel("OP2")]
+    seen += [store.order_operator("O1"), store.order_operator("O9")]
+    return seen
+
+
+def test_the_fake_channel_store_answers_as_the_sql_one(any_platform: Platform) -> None:
+    order = OrderIssued(
+        **meta(),
+        order_id=OrderId("O1"),
+        kind=OrderKind.STOP,
+        target_kind=TargetKind.CHARGER,
+        target_id="C1",
+        issued_by="inspector",
+    )
+    outcomes = any_platform.ingestor.ingest([*small_world(), order])
+    assert all(o.ok for o in outcomes), [o.reason for o in outcomes if not o.ok]
+    channels = any_platform.channels
+    assert channels is not None
+    real = _channels_scenario(channels.store)
+    fake_store = FakeChannelStore()
+    fake_store.order("O1", "OP1")  # as the orders projection keeps the order
+    fake = _channels_scenario(fake_store)
+    assert fake == real
+    assert real[-2:] == ["OP1", None]  # not vacuous
+
+
+def _partner(partner_id: str, operator_id: str, **kw: Any) -> PartnerRecord:
+    values: dict[str, Any] = {
+        "partner_id": partner_id,
+        "operator_id": operator_id,
+        "name": f"platform {partner_id}",
+        "base_url": None,
+        "pull": False,
+        "datum": "GCJ02",
+        "enabled": True,
+        "inbound_secret_hash": f"hash-{partner_id}",
+        "inbound_keys": f"sealed-{partner_id}",
+        "outbound_keys": None,
+        "created_at": T0,
+        "updated_at": T0,
+        **kw,
+    }
+    return PartnerRecord(**values)
+
+
+def _partners_scenario(store: PartnerStore) -> list[object]:
+    store.save(_partner("P2", "OPY"))
+    store.save(_partner("P1", "OPX", base_url="https://p1.example", pull=True))
+    seen: list[object] = [store.partners(), store.partner("P1"), store.partner("P9")]
+    store.mark_pulled("P1", at(30))
+    store.mark_pulled("P9", at(30))  # nobody: nothing happens
+    seen.append(store.partner("P1"))
+    # saving again replaces the whole record, its last pull too
+    store.save(_partner("P1", "OPX", name="renamed", outbound_keys="sealed-out", updated_at=at(60)))
+    seen += [store.partner("P1"), store.remove("P2"), store.remove("P2"), store.partners()]
+    return seen
+
+
+def test_the_fake_partner_store_answers_as_the_sql_one(any_platform: Platform) -> None:
+    real = _partners_scenario(SqlPartnerStore(any_platform.store.engine, any_platform.store.engine))
+    fake = _partners_scenario(FakePartnerStore())
+    assert fake == real
+    pulled = real[3]
+    assert isinstance(pulled, PartnerRecord) and pulled.last_station_pull == at(30)  # not vacuous
+    listed = real[0]
+    assert isinstance(listed, list) and [p.partner_id for p in listed] == ["P1", "P2"]
