@@ -163,7 +163,6 @@ def create_app(
     authenticators: Sequence[Authenticator] = (),
     background: Sequence[BackgroundJob] = (),
     routers: Sequence[APIRouter] = (),
-    interconnection: Interconnection | None = None,
     map_layers: MapLayers | None = None,
     warm_up: bool = False,
     node: str | None = None,
@@ -173,8 +172,7 @@ def create_app(
     `api_tokens` are admin bearer tokens; `authenticators` add other ways to log in.
     `background` jobs run for the life of the app (the demo city's activity, simulators,
     pollers, protocol servers) and are cancelled at shutdown. `routers` are mounted as
-    they are (protocol endpoints, dashboard); `interconnection` serves the reads of the
-    T/CEC interconnection and settlement (`interconnection_parts`), none without it.
+    they are (protocol endpoints, dashboard).
     `map_layers` are the boundaries and roads the dashboard's maps draw; `warm_up`
     computes the dashboard's slow figures in the background after start. Jobs marked
     `singleton` run on one app of those sharing the database (a lease held as `node`).
@@ -275,8 +273,7 @@ def create_app(
     app.include_router(
         payments_router(payment_providers(platform), platform.settlement, platform.clock)
     )
-    if interconnection is not None:
-        app.include_router(interconnection_router(interconnection, auth))
+    app.include_router(interconnection_router(interconnection_parts(platform), auth))
     for router in [*dashboard.routers, *(r for r in routers if r not in protocol)]:
         app.include_router(router)
     mount_pages(app, tile_url=platform.settings.map_tile_url)
@@ -437,6 +434,5 @@ def protocol_parts(platform: Platform) -> dict[str, Any]:
         ocpi_jobs = [*ocpi_jobs, openadr_ven]
     return {
         "routers": [platform.tcec.router(), *ocpi_routers, *channel_routers(platform)],
-        "interconnection": interconnection_parts(platform),
         "background": [*platform.tcec.jobs(), *ocpi_jobs, orderly_charging, outbox],
     }

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.demo.tcec_operator import OperatorSimulator
-from chargenet.entrypoints.web import create_app, interconnection_parts, outbox
+from chargenet.entrypoints.web import create_app, outbox
 from chargenet.kit.clock import Clock, SystemClock
 from tests import migrated
 from tests.builders import areas, operator
@@ -107,7 +107,6 @@ async def linked(
             platform,
             api_tokens=[TOKEN],
             routers=[platform.tcec.router()],
-            interconnection=interconnection_parts(platform),
             background=background,
         )
         async with serving(app) as url:
