@@ -26,6 +26,7 @@ from chargenet.adapters.api.incidents import incidents_router
 from chargenet.adapters.api.inspections import inspections_router
 from chargenet.adapters.api.interconnection import Interconnection, interconnection_router
 from chargenet.adapters.api.logins import SessionCookies
+from chargenet.adapters.api.opendata import OpenData, RateLimiter, open_data_router
 from chargenet.adapters.api.orderly import orderly_router
 from chargenet.adapters.api.pages import mount_pages
 from chargenet.adapters.api.parking import parking_router
@@ -37,7 +38,7 @@ from chargenet.adapters.api.swap import swap_router
 from chargenet.adapters.ocpi.commands import OcpiCommands
 from chargenet.adapters.ocpi.forward import OCPI_KINDS, Forwarder, keys_of
 from chargenet.adapters.ocpi.hub import CLIENT_INFO_KIND, ClientInfoSender, Hub
-from chargenet.adapters.ocpi.opendata import open_data_router
+from chargenet.adapters.ocpi.opendata import OcpiOpenData
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.profiles import OcpiChargingProfiles, OcpiControl
 from chargenet.adapters.ocpi.pull import pull_forever
@@ -292,6 +293,14 @@ def create_app(
     return app
 
 
+def open_data(ocpi: OcpiParty) -> APIRouter:
+    """The public open-data feed, its rows from the OCPI party's reads, rate-limited by the
+    party's limiter (shared between processes) or one in memory."""
+    limiter = ocpi.limiter or RateLimiter(ocpi.settings.open_data_per_minute)
+    feed = OcpiOpenData(ocpi.reads)
+    return open_data_router(OpenData(ocpi.settings.identity.name, limiter, feed))
+
+
 def ocpi_parts(
     platform: Platform, party: OcpiParty | None = None
 ) -> tuple[list[APIRouter], list[BackgroundJob]]:
@@ -352,7 +361,7 @@ def ocpi_parts(
         finally:
             await ocpi.client.close()
 
-    return [ocpi_router(ocpi), open_data_router(ocpi)], [
+    return [ocpi_router(ocpi), open_data(ocpi)], [
         singleton(ocpi_pull),
         singleton(ocpi_forward),
         singleton(ocpi_hub),
