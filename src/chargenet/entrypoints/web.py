@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, FastAPI
 
 from chargenet import __version__
 from chargenet.adapters.api import errors as api_errors
-from chargenet.adapters.api.auth import Authenticator, StaticTokens, current_principal
+from chargenet.adapters.api.auth import Authenticator, StaticTokens
 from chargenet.adapters.api.bodies import JsonBodyLimits, StorableUrls
 from chargenet.adapters.api.channels import channels_router
 from chargenet.adapters.api.commands import commands_router
@@ -24,7 +24,9 @@ from chargenet.adapters.api.dashboard import MapLayers
 from chargenet.adapters.api.drivers import BearerSessions, drivers_router
 from chargenet.adapters.api.incidents import incidents_router
 from chargenet.adapters.api.inspections import inspections_router
+from chargenet.adapters.api.interconnection import Interconnection, interconnection_router
 from chargenet.adapters.api.logins import SessionCookies
+from chargenet.adapters.api.opendata import OpenData, RateLimiter, open_data_router
 from chargenet.adapters.api.orderly import orderly_router
 from chargenet.adapters.api.pages import mount_pages
 from chargenet.adapters.api.parking import parking_router
@@ -36,7 +38,7 @@ from chargenet.adapters.api.swap import swap_router
 from chargenet.adapters.ocpi.commands import OcpiCommands
 from chargenet.adapters.ocpi.forward import OCPI_KINDS, Forwarder, keys_of
 from chargenet.adapters.ocpi.hub import CLIENT_INFO_KIND, ClientInfoSender, Hub
-from chargenet.adapters.ocpi.opendata import open_data_router
+from chargenet.adapters.ocpi.opendata import OcpiOpenData
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.profiles import OcpiChargingProfiles, OcpiControl
 from chargenet.adapters.ocpi.pull import pull_forever
@@ -46,6 +48,7 @@ from chargenet.adapters.payments.routes import payments_router
 from chargenet.adapters.reports.statements import statement_xlsx
 from chargenet.adapters.storage.leases import SqlLeases
 from chargenet.adapters.storage.shared_state import SqlHubState
+from chargenet.adapters.tcec.pushes import TCEC_KINDS
 from chargenet.adapters.webhook.routes import channel_router
 from chargenet.app.ingest import Outcome
 from chargenet.app.leases import Leases, is_singleton, run_leased, singleton
@@ -161,7 +164,6 @@ def create_app(
     authenticators: Sequence[Authenticator] = (),
     background: Sequence[BackgroundJob] = (),
     routers: Sequence[APIRouter] = (),
-    scoped_routers: Sequence[APIRouter] = (),
     map_layers: MapLayers | None = None,
     warm_up: bool = False,
     node: str | None = None,
@@ -171,8 +173,7 @@ def create_app(
     `api_tokens` are admin bearer tokens; `authenticators` add other ways to log in.
     `background` jobs run for the life of the app (the demo city's activity, simulators,
     pollers, protocol servers) and are cancelled at shutdown. `routers` are mounted as
-    they are (protocol endpoints, dashboard); `scoped_routers` after the caller is known
-    (`request.state.principal`): they check who may see what themselves.
+    they are (protocol endpoints, dashboard).
     `map_layers` are the boundaries and roads the dashboard's maps draw; `warm_up`
     computes the dashboard's slow figures in the background after start. Jobs marked
     `singleton` run on one app of those sharing the database (a lease held as `node`).
@@ -273,8 +274,7 @@ def create_app(
     app.include_router(
         payments_router(payment_providers(platform), platform.settlement, platform.clock)
     )
-    for router in scoped_routers:
-        app.include_router(router, dependencies=[Depends(current_principal(auth))])
+    app.include_router(interconnection_router(interconnection_parts(platform), auth))
     for router in [*dashboard.routers, *(r for r in routers if r not in protocol)]:
         app.include_router(router)
     mount_pages(app, tile_url=platform.settings.map_tile_url)
@@ -291,6 +291,14 @@ def create_app(
     app.state.platform = platform
     app.state.finder = dashboard.index
     return app
+
+
+def open_data(ocpi: OcpiParty) -> APIRouter:
+    """The public open-data feed, its rows from the OCPI party's reads, rate-limited by the
+    party's limiter (shared between processes) or one in memory."""
+    limiter = ocpi.limiter or RateLimiter(ocpi.settings.open_data_per_minute)
+    feed = OcpiOpenData(ocpi.reads)
+    return open_data_router(OpenData(ocpi.settings.identity.name, limiter, feed))
 
 
 def ocpi_parts(
@@ -353,7 +361,7 @@ def ocpi_parts(
         finally:
             await ocpi.client.close()
 
-    return [ocpi_router(ocpi), open_data_router(ocpi)], [
+    return [ocpi_router(ocpi), open_data(ocpi)], [
         singleton(ocpi_pull),
         singleton(ocpi_forward),
         singleton(ocpi_hub),
@@ -415,6 +423,18 @@ def channel_routers(platform: Platform) -> list[APIRouter]:
     ]
 
 
+def interconnection_parts(platform: Platform) -> Interconnection:
+    """What the API's reads of the T/CEC interconnection and settlement take of it."""
+    tcec = platform.tcec
+    return Interconnection(
+        partners=tcec.partners,
+        deliveries=tcec.deliveries,
+        settlement=tcec.settlement,
+        interface_log=tcec.interface_log,
+        outbox_kinds=TCEC_KINDS,
+    )
+
+
 def protocol_parts(platform: Platform) -> dict[str, Any]:
     """The protocol adapters' routers and background jobs, as `create_app` keyword
     arguments, for `chargenet serve` and `chargenet demo`."""
@@ -423,6 +443,5 @@ def protocol_parts(platform: Platform) -> dict[str, Any]:
         ocpi_jobs = [*ocpi_jobs, openadr_ven]
     return {
         "routers": [platform.tcec.router(), *ocpi_routers, *channel_routers(platform)],
-        "scoped_routers": [platform.tcec.admin_router()],
         "background": [*platform.tcec.jobs(), *ocpi_jobs, orderly_charging, outbox],
     }

@@ -9,13 +9,13 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from chargenet.adapters.ocpi.opendata import RateLimiter, open_data_router
+from chargenet.adapters.api.opendata import RateLimiter
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.events import ChargerPresenceChanged, ConnectorStatusChanged
 from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.registry.model import Access
 from chargenet.core.status import ConnectorStatus
-from chargenet.entrypoints.web import create_app
+from chargenet.entrypoints.web import create_app, open_data
 from tests.builders import at, charger, meta, small_world, station
 
 
@@ -37,7 +37,7 @@ def client(platform: Platform) -> Iterator[TestClient]:
     )
     platform.settings = replace(platform.settings, open_data_per_minute=8)
     ocpi = build_ocpi(platform)
-    with TestClient(create_app(platform, routers=[open_data_router(ocpi)])) as test_client:
+    with TestClient(create_app(platform, routers=[open_data(ocpi)])) as test_client:
         yield test_client
     ocpi.directory.dispose()
 

@@ -14,14 +14,13 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.app.ocpi import Party
 from chargenet.app.settlement import DisputeRow
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.ledger import cents
-from chargenet.entrypoints.web import create_app
+from chargenet.entrypoints.web import create_app, open_data
 from tests.adapters.ocpi import spec
 from tests.adapters.ocpi.spec import CPO, auth, ts
 from tests.builders import operator, small_world
@@ -62,7 +61,7 @@ def env(platform: Platform) -> Iterator[Env]:
     ocpi = build_ocpi(platform)
     token = spec.registered_peer(ocpi, "CN*XZP", CPO, "OP1")
     other = spec.registered_peer(ocpi, "CN*ABC", OTHER, "OP2")
-    app = create_app(platform, routers=[ocpi_router(ocpi), open_data_router(ocpi)])
+    app = create_app(platform, routers=[ocpi_router(ocpi), open_data(ocpi)])
     with TestClient(app) as client:
         yield Env(client, platform, ocpi, token, other)
     ocpi.directory.dispose()

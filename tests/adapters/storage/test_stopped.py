@@ -14,7 +14,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from chargenet.adapters.ocpi.forward import keys_of
-from chargenet.adapters.ocpi.opendata import open_data_router
 from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.adapters.storage.queries_dashboard import DashboardQueries
 from chargenet.app.finder import LiveIndex
@@ -30,7 +29,7 @@ from chargenet.core.events import (
 from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus, effective_status
 from chargenet.core.supervision import TargetKind
-from chargenet.entrypoints.web import create_app
+from chargenet.entrypoints.web import create_app, open_data
 from tests.adapters.ocpi import spec
 from tests.builders import at, charger, meta, small_world, station
 
@@ -132,9 +131,7 @@ def client(platform: Platform) -> Iterator[tuple[TestClient, str]]:
     )
     ocpi = build_ocpi(platform)
     token = spec.registered_peer(ocpi, "province", None, None, PeerKind.UPSTREAM)
-    app = create_app(
-        platform, api_tokens=["admin"], routers=[ocpi_router(ocpi), open_data_router(ocpi)]
-    )
+    app = create_app(platform, api_tokens=["admin"], routers=[ocpi_router(ocpi), open_data(ocpi)])
     with TestClient(app) as test_client:
         yield test_client, token
     ocpi.directory.dispose()

@@ -107,7 +107,6 @@ async def linked(
             platform,
             api_tokens=[TOKEN],
             routers=[platform.tcec.router()],
-            scoped_routers=[platform.tcec.admin_router()],
             background=background,
         )
         async with serving(app) as url:

@@ -132,7 +132,7 @@ class SqlSeen:
 
 class SqlRateLimiter:
     """A token bucket per client shared by every process: `per_minute` requests, refilled
-    evenly (as ocpi.opendata.RateLimiter, on the wall clock every process shares)."""
+    evenly (as api.opendata.RateLimiter, on the wall clock every process shares)."""
 
     def __init__(
         self, engine: Engine, name: str, per_minute: int, clock: Callable[[], float] = time.time

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 
-from chargenet.adapters.tcec.admin import admin_router
 from chargenet.adapters.tcec.backfill import Backfill
 from chargenet.adapters.tcec.client import Clients
 from chargenet.adapters.tcec.control import TcecControl
@@ -74,7 +73,7 @@ class TcecGateway:
         # Every message partners send, counted and its refusals kept (docs/supervision.md).
         self.interface_log = interface_log
         self.recorder = InterfaceRecorder(interface_log) if interface_log is not None else None
-        self._partners = partners
+        self.partners = partners
         zone = ZoneInfo(options.zone)
         self.directory = PartnerDirectory(partners, vault, zone)
         self.admin = PartnerAdmin(partners, vault, clock)
@@ -142,11 +141,6 @@ class TcecGateway:
     def router(self) -> APIRouter:
         """The protocol endpoints (partners authenticate with T/CEC tokens)."""
         return tcec_router(self.inbound, self.options.prefix)
-
-    def admin_router(self) -> APIRouter:
-        """Reads for officials and operators (partners, outbox, reconciliations, bills,
-        tariffs): mount where the caller is known (`request.state.principal`)."""
-        return admin_router(self._partners, self.deliveries, self.settlement, self.interface_log)
 
     def jobs(self) -> list[Job]:
         """Background jobs: pulling from query-only partners, back-filling after gaps, the
