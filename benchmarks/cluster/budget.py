@@ -2,7 +2,6 @@
 
     python -m benchmarks.cluster.budget                         # 1 intake + 1 writer
     python -m benchmarks.cluster.budget --intakes 2 --runs 3    # 2 intakes + 1 writer
-    python -m benchmarks.cluster.budget --processes 2           # one intake, 2 processes
 
 Runs the chargers' load of `python -m benchmarks.cluster` (the hand-made client of
 `benchmarks/ocpp_ingest`, each charger one CALL at a time) against real `chargenet serve
@@ -73,8 +72,7 @@ async def one_run(
     clients = [Child() for _ in range(args.clients)]
     try:
         with cluster(url, args.nats, workdir, ack_wait_s=30.0) as made:
-            intake_args = ["--processes", str(args.processes)] if args.processes > 1 else []
-            nodes = [made.intake(f"i{k}", extra=intake_args) for k in range(args.intakes)]
+            nodes = [made.intake(f"i{k}") for k in range(args.intakes)]
             made.writer("w0")
             urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
             await asyncio.sleep(1.0)
@@ -125,7 +123,6 @@ def main() -> None:
     parser.add_argument("--chargers", type=int, default=200)
     parser.add_argument("--messages", type=int, default=60, help="messages per charger")
     parser.add_argument("--intakes", type=int, default=1)
-    parser.add_argument("--processes", type=int, default=1, help="processes per intake")
     parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--postgres", default=ADMIN)
@@ -137,7 +134,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         runs = asyncio.run(run(args, Path(tmp)))
     print(
-        f"budget: {args.intakes} intake(s) × {args.processes} process(es) + 1 writer, "
+        f"budget: {args.intakes} intake(s) + 1 writer, "
         f"{args.chargers} chargers × {args.messages} messages, {args.clients} client processes"
     )
     for i, r in enumerate(runs):
