@@ -230,7 +230,7 @@ def test_a_role_runs_on_the_event_loop_it_is_told(monkeypatch: pytest.MonkeyPatc
 
     assert ran_on("asyncio").startswith("asyncio")
     with pytest.raises(SystemExit, match="event loop is one of"):
-        cluster.loop_factory("trio")
+        cluster.run_role(Settings(event_loop="trio"), asyncio.sleep(0))
 
     real = importlib.import_module
 

@@ -107,7 +107,11 @@ def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 def run_role(settings: Settings, main: Coroutine[Any, Any, None]) -> None:
     """`asyncio.run(main)` on the loop `settings.event_loop` names."""
-    factory = loop_factory(settings.event_loop)
+    try:
+        factory = loop_factory(settings.event_loop)
+    except SystemExit:
+        main.close()  # never started: no "never awaited" warning on the way out
+        raise
     with asyncio.Runner(loop_factory=factory) as runner:
         log.info("event loop: %s", type(runner.get_loop()).__module__)
         runner.run(main)
@@ -116,8 +120,9 @@ def run_role(settings: Settings, main: Coroutine[Any, Any, None]) -> None:
 def settle_heap() -> None:
     """Once started, what was loaded stays for the life of the process (modules, routes,
     the directory of chargers): moved out of the collector's sight, a collection scans only
-    what the traffic allocates. Before, each full collection walked the whole platform's
-    objects again while chargers waited (docs/scale.md, "An intake's CPU")."""
+    what the traffic allocates; else each full collection walks the whole platform's
+    objects again while chargers wait (docs/scale.md, "An intake's CPU"). Cyclic garbage
+    among the frozen objects is never collected: start-up makes little that dies later."""
     gc.collect()
     gc.freeze()
 
