@@ -21,7 +21,7 @@ import sys
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -119,6 +119,17 @@ class Node:
             except subprocess.TimeoutExpired:
                 self.kill9()
 
+    def pids(self) -> list[int]:
+        """The process and its children (an intake of several processes)."""
+        if self.process is None or self.process.poll() is not None:
+            return []
+        pid = self.process.pid
+        found = [pid]
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        if children.exists():
+            found += [int(c) for c in children.read_text().split()]
+        return found
+
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
@@ -136,7 +147,8 @@ class Cluster:
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
-            "PYTHONPATH": SRC,
+            # Ours first; anything the caller adds (a measuring tool's packages) after it.
+            "PYTHONPATH": os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH", "")) if p),
             "CHARGENET_DATABASE_URL": self.database_url,
             "CHARGENET_NATS_URL": self.nats_url,
             "CHARGENET_CLUSTER_NAME": self.name,
@@ -178,9 +190,9 @@ class Cluster:
         self.nodes.append(node)
         return node
 
-    def intake(self, name: str, timeout_s: float = 60) -> Node:
+    def intake(self, name: str, timeout_s: float = 60, extra: Sequence[str] = ()) -> Node:
         port = free_port()
-        args = ["--node", name, "--ocpp-port", str(port)]
+        args = ["--node", name, "--ocpp-port", str(port), *extra]
         return self._start(self._node("intake", name, args, port), f"intake node {name}", timeout_s)
 
     def writer(self, name: str = "writer", buckets: str = "", timeout_s: float = 60) -> Node:

@@ -50,6 +50,11 @@ class Settings:
     # A writer that has not acknowledged a message within this time is taken for dead and
     # the message is delivered again (to it once restarted).
     nats_ack_wait_s: float = 30.0
+    # The event loop of the intake and writer roles: "uvloop" when installed ("auto"), or
+    # asyncio's own ("asyncio"). uvloop's sockets and callbacks cost an intake less CPU
+    # per message (docs/scale.md, "An intake's CPU"); the embedded platform (--role all)
+    # always runs asyncio's.
+    event_loop: str = "auto"
     # T/CEC 102 interconnection (docs/tcec.md)
     tcec_operator_id: str = "CHARGENET"  # our OperatorID towards partner platforms
     tcec_master_key: str | None = None  # Fernet key(s), comma-separated, newest first
@@ -145,6 +150,7 @@ class Settings:
             ("nats_url", str),
             ("cluster_name", str),
             ("nats_ack_wait_s", float),
+            ("event_loop", str),
             ("tcec_operator_id", str),
             ("tcec_master_key", str),
             ("tcec_master_key_file", str),

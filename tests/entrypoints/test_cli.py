@@ -186,6 +186,9 @@ def test_serve_listens_for_chargers_on_the_ocpp_port_it_is_given(
     assert result.exit_code == 0, result.output
     assert (started["port"], started["ocpp"]) == (8181, 9100)
     assert "ws://127.0.0.1:9100/ocpp/" in result.output
+    # The embedded platform keeps asyncio's own loop whether or not uvloop is installed
+    # (uvicorn's "auto" would take uvloop): only the cluster roles choose.
+    assert started["loop"] == "asyncio"
 
 
 @pytest.mark.parametrize("role", ["intake", "writer", "api"])
@@ -201,3 +204,44 @@ def test_a_cluster_role_without_nats_says_what_it_needs(role: str, tmp_path: Pat
 def test_serve_names_its_roles() -> None:
     result = runner.invoke(app, ["serve", "--role", "gateway"])
     assert result.exit_code == 2 and "intake" in result.output
+
+
+def test_a_role_runs_on_the_event_loop_it_is_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CHARGENET_EVENT_LOOP: "asyncio" is asyncio's own loop; "auto" takes uvloop only when
+    it is installed; asking for uvloop without it, or for a loop that does not exist, stops
+    the process with the reason rather than running on another loop."""
+    import asyncio
+    import importlib
+    import types
+
+    from chargenet.entrypoints import cluster
+
+    async def which() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    def ran_on(choice: str) -> str:
+        found: list[str] = []
+
+        async def main() -> None:
+            found.append(await which())
+
+        cluster.run_role(Settings(event_loop=choice), main())
+        return found[0]
+
+    assert ran_on("asyncio").startswith("asyncio")
+    with pytest.raises(SystemExit, match="event loop is one of"):
+        cluster.run_role(Settings(event_loop="trio"), asyncio.sleep(0))
+
+    real = importlib.import_module
+
+    def without_uvloop(name: str, package: str | None = None) -> types.ModuleType:
+        if name == "uvloop":
+            raise ImportError(name)
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", without_uvloop)
+    assert cluster.loop_factory("auto") is None
+    assert ran_on("auto").startswith("asyncio")
+    with pytest.raises(SystemExit, match="uvloop is not installed"):
+        cluster.loop_factory("uvloop")
+    assert Settings.from_env({"CHARGENET_EVENT_LOOP": "asyncio"}).event_loop == "asyncio"

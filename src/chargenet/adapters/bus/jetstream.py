@@ -207,6 +207,8 @@ class JetStreamIntake:
                 task = loop.create_task(self._drain(subject, lane))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+        if len(futures) == 1:  # most frames make one event: no gathering future for it
+            return [bool(await futures[0])]
         done = await asyncio.gather(*futures, return_exceptions=True)
         for result in done:
             if isinstance(result, BaseException):

@@ -213,7 +213,6 @@ def serve(
     """Run the platform: HTTP API and the protocol endpoints on one port, the OCPP gateway
     on its own (--ocpp-port: two servers on one host need two). With --role, one part of a
     cluster sharing PostgreSQL and NATS JetStream: any number of each role."""
-    import asyncio
 
     import uvicorn
 
@@ -231,12 +230,14 @@ def serve(
         raise typer.Exit(2)
     name = cluster.node_name(node)
     if role == "intake":
-        asyncio.run(cluster.run_intake(settings, name, settings.host, settings.ocpp_port))
+        cluster.run_role(
+            settings, cluster.run_intake(settings, name, settings.host, settings.ocpp_port)
+        )
         return
     if role == "writer":
         from chargenet.adapters.bus.jetstream import parse_buckets
 
-        asyncio.run(cluster.run_writer(settings, parse_buckets(buckets)))
+        cluster.run_role(settings, cluster.run_writer(settings, parse_buckets(buckets)))
         return
     platform = bootstrap(settings)
     tokens = _tokens(token)
@@ -256,7 +257,14 @@ def serve(
     # Several api nodes share the database: each singleton job runs on one of them.
     web = create_app(platform, api_tokens=tokens, warm_up=True, node=name, **parts)
     _print_urls(settings, settings.ocpp_port if role == "all" else None)
-    uvicorn.run(web, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    # asyncio's own loop, as always: uvicorn would take uvloop whenever it is installed.
+    uvicorn.run(
+        web,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        loop="asyncio",
+    )
 
 
 def _print_urls(settings: Settings, ocpp_port: int | None = None) -> None:

@@ -1,0 +1,163 @@
+"""The CPU each process of a cluster spends per stored OCPP message: where the 2 cores go.
+
+    python -m benchmarks.cluster.budget                         # 1 intake + 1 writer
+    python -m benchmarks.cluster.budget --intakes 2 --runs 3    # 2 intakes + 1 writer
+
+Runs the chargers' load of `python -m benchmarks.cluster` (the hand-made client of
+`benchmarks/ocpp_ingest`, each charger one CALL at a time) against real `chargenet serve
+--role intake|writer` processes, and reads each process's user + system CPU time from
+/proc/<pid>/stat before and after the load: the load generators, the intakes, the writer,
+the NATS server, and PostgreSQL (the backends connected to the run's database; the
+server's own background processes are counted apart, as they also serve others' work on
+a shared machine). Prints µs of CPU per stored message for each, the stored messages/s,
+and what that CPU would allow on 2 cores if nothing else ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.cluster.__main__ import ADMIN, database, drive, log_size
+from benchmarks.cluster.harness import cluster, register_fleet
+from benchmarks.ocpp_ingest.__main__ import Child
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its reaped children (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    # after the command: state is fields[0]; utime, stime, cutime, cstime are 14–17 of stat
+    return sum(int(x) for x in fields[11:15]) / TICK
+
+
+def pids_named(name: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def backends(url: str) -> set[int]:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        name = url.rsplit("/", 1)[1]
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+async def one_run(
+    args: argparse.Namespace, url: str, ids: list[str], workdir: Path
+) -> dict[str, Any]:
+    clients = [Child() for _ in range(args.clients)]
+    try:
+        with cluster(url, args.nats, workdir, ack_wait_s=30.0) as made:
+            nodes = [made.intake(f"i{k}") for k in range(args.intakes)]
+            made.writer("w0")
+            urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
+            await asyncio.sleep(1.0)
+            groups: dict[str, list[int]] = {
+                "load generators": [c.process.pid for c in clients if c.process.pid],
+                "intakes": [p for n in nodes for p in n.pids()],
+                "writer": [p for n in made.nodes if n.role == "writer" for p in n.pids()],
+                "NATS server": pids_named("nats-server"),
+            }
+            pg_all = set(pids_named("postgres"))
+            before_pg = backends(url)
+            before = {k: sum(cpu_s(p) for p in v) for k, v in groups.items()}
+            pg_before = {p: cpu_s(p) for p in pg_all}
+            start_load = os.getloadavg()[0]
+            stored = lambda: log_size(url)  # noqa: E731
+            out = await drive(clients, "load", urls, ids[: args.chargers], args.messages, stored)
+            used = {k: sum(cpu_s(p) for p in v) - before[k] for k, v in groups.items()}
+            ours = backends(url) | before_pg
+            pg_now = {p: cpu_s(p) for p in set(pids_named("postgres")) | pg_all}
+            pg_used = {p: pg_now[p] - pg_before.get(p, 0.0) for p in pg_now}
+            used["PostgreSQL (run's backends)"] = sum(v for p, v in pg_used.items() if p in ours)
+            used["PostgreSQL (others: WAL, other work)"] = sum(
+                v for p, v in pg_used.items() if p not in ours
+            )
+            out["cpu"] = used
+            out["load"] = (start_load, os.getloadavg()[0])
+            for node in made.nodes:
+                node.stop()
+            made.nodes.clear()
+            return out
+    finally:
+        for c in clients:
+            c.close()
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
+    with database(args.postgres) as url:
+        ids = register_fleet(url, args.chargers, "B")
+        runs = []
+        for _ in range(args.runs):
+            # a fresh database each run would cost a migration; the log only grows
+            runs.append(await one_run(args, url, ids, workdir))
+        return runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--chargers", type=int, default=200)
+    parser.add_argument("--messages", type=int, default=60, help="messages per charger")
+    parser.add_argument("--intakes", type=int, default=1)
+    parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--postgres", default=ADMIN)
+    parser.add_argument("--nats", default="nats://127.0.0.1:4222")
+    args = parser.parse_args()
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = asyncio.run(run(args, Path(tmp)))
+    print(
+        f"budget: {args.intakes} intake(s) + 1 writer, "
+        f"{args.chargers} chargers × {args.messages} messages, {args.clients} client processes"
+    )
+    for i, r in enumerate(runs):
+        print(
+            f"run {i + 1}: {r['stored']:,} stored, {r['stored_per_s']:,.0f}/s end to end, "
+            f"{r['answered_per_s']:,.0f}/s answered, failures {r['failures']}, "
+            f"load average {r['load'][0]:.1f} → {r['load'][1]:.1f}"
+        )
+    print(f"{'µs of CPU per stored message (median)':44}{'µs':>8}{'share':>8}")
+    keys = list(runs[0]["cpu"])
+    per = {
+        k: statistics.median(r["cpu"][k] / max(r["stored"], 1) * 1e6 for r in runs) for k in keys
+    }
+    total = sum(per.values())
+    for k in keys:
+        print(f"{k:44}{per[k]:8.0f}{per[k] / total:8.0%}")
+    print(f"{'total':44}{total:8.0f}")
+    print(
+        f"at that CPU, 2 cores would store at most {2e6 / total:,.0f} messages/s; "
+        f"without the load generators {2e6 / (total - per['load generators']):,.0f}/s"
+    )
+    print(f"total {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
