@@ -98,6 +98,12 @@ class Settings:
     ocpp_tls_cert: str | None = None
     ocpp_tls_key: str | None = None
     ocpp_tls_client_ca: str | None = None  # profile 3: CA of the chargers' certificates
+    # Admission control (docs/ocpp.md): while more connections than this are between their
+    # request and their first answer, or more events than this wait to be durable, a new
+    # connection gets 503 with Retry-After 1..ocpp_retry_after_s s (0: no bound).
+    ocpp_max_arriving: int = 200
+    ocpp_max_backlog: int = 2_000
+    ocpp_retry_after_s: int = 10
     # Orderly charging (docs/orderly.md): the grid's time-of-use periods (TOML; default the
     # shipped sample) and the province whose periods price the plan.
     grid_tou_file: str | None = None
@@ -176,6 +182,9 @@ class Settings:
             ("ocpp_tls_cert", str),
             ("ocpp_tls_key", str),
             ("ocpp_tls_client_ca", str),
+            ("ocpp_max_arriving", int),
+            ("ocpp_max_backlog", int),
+            ("ocpp_retry_after_s", int),
             ("grid_tou_file", str),
             ("grid_tou_region", str),
             ("openadr_vtn_url", str),
