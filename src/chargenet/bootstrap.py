@@ -362,6 +362,7 @@ def ocpp_config(settings: Settings, key: TokenKey) -> GatewayConfig:
         tls_client_ca=settings.ocpp_tls_client_ca,
         admission=AdmissionConfig(
             max_arriving=settings.ocpp_max_arriving,
+            arrival_target_s=settings.ocpp_arrival_target_s,
             max_backlog=settings.ocpp_max_backlog,
             retry_after_s=settings.ocpp_retry_after_s,
         ),

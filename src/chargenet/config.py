@@ -98,10 +98,13 @@ class Settings:
     ocpp_tls_cert: str | None = None
     ocpp_tls_key: str | None = None
     ocpp_tls_client_ca: str | None = None  # profile 3: CA of the chargers' certificates
-    # Admission control (docs/ocpp.md): while more connections than this are between their
-    # request and their first answer, or more events than this wait to be durable, a new
-    # connection gets 503 with Retry-After 1..ocpp_retry_after_s s (0: no bound).
-    ocpp_max_arriving: int = 200
+    # Admission control (docs/ocpp.md): while more connections than the bound are between
+    # their request and their first answer (a bound of at most ocpp_max_arriving, lowered
+    # while first answers take longer than ocpp_arrival_target_s), or more events than
+    # ocpp_max_backlog wait to be durable, a new connection gets 503 with Retry-After
+    # 1..ocpp_retry_after_s s (0: no bound).
+    ocpp_max_arriving: int = 500
+    ocpp_arrival_target_s: float = 0.5
     ocpp_max_backlog: int = 2_000
     ocpp_retry_after_s: int = 10
     # Orderly charging (docs/orderly.md): the grid's time-of-use periods (TOML; default the
@@ -183,6 +186,7 @@ class Settings:
             ("ocpp_tls_key", str),
             ("ocpp_tls_client_ca", str),
             ("ocpp_max_arriving", int),
+            ("ocpp_arrival_target_s", float),
             ("ocpp_max_backlog", int),
             ("ocpp_retry_after_s", int),
             ("grid_tou_file", str),

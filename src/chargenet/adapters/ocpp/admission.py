@@ -9,7 +9,13 @@ Two measures of saturation, each with its bound (0: no bound):
   the "connected" presence and the BootNotification's events on their way to the store).
   A charger leaves this count when its first answer goes out, when its socket closes, or
   at the latest `arrival_timeout_s` after it came (one that sends nothing, or whose
-  upgrade failed after we admitted it, must not hold a place for ever).
+  upgrade failed after we admitted it, must not hold a place for ever). The bound moves
+  between `min_arriving` and `max_arriving` with the time those first answers take: cut
+  by a quarter when one takes longer than `arrival_target_s` (at most once per that
+  time), raised by one with each that does not (from `min_arriving` at the start). How many can arrive at once without
+  waiting is the node's rate times the target (Little's law), and the rate depends on
+  what else the machine does: a fixed bound was either too high on a busy machine
+  (each admitted charger waited seconds behind the others) or too low on a quiet one.
 * backlog — events submitted to the pipeline (the intake lanes, in a cluster) and not yet
   durable, over every connection: a storm's later frames (StatusNotifications, …) load the
   lanes too, after their chargers' first answers.
@@ -22,12 +28,16 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class AdmissionConfig:
-    max_arriving: int = 200  # connections between their request and their first answer
+    # connections between their request and their first answer: the bound's range
+    max_arriving: int = 500
+    min_arriving: int = 16
+    arrival_target_s: float = 0.5  # first answers slower than this lower the bound; 0: fixed
     max_backlog: int = 2_000  # events submitted and not yet durable
     # A refused charger is told to come back after 1..retry_after_s seconds (uniformly
     # drawn: chargers refused together do not all return together).
@@ -38,13 +48,28 @@ class AdmissionConfig:
 class Arrival:
     """One admitted connection's place among the arriving; `leave` is idempotent."""
 
-    __slots__ = ("_admission", "_timer")
+    __slots__ = ("_admission", "_came", "_timer")
 
-    def __init__(self, admission: Admission, timer: asyncio.TimerHandle | None) -> None:
+    def __init__(self, admission: Admission, came: float) -> None:
         self._admission: Admission | None = admission
-        self._timer = timer
+        self._came = came
+        self._timer: asyncio.TimerHandle | None = None
+
+    def answered(self) -> None:
+        """Its first answer went out: how long that took steers the bound."""
+        admission = self._admission
+        if admission is not None:
+            admission.took(time.monotonic() - self._came)
+        self.leave()
+
+    def timed_out(self) -> None:
+        admission = self._admission
+        if admission is not None:
+            admission.took(time.monotonic() - self._came)
+        self.leave()
 
     def leave(self) -> None:
+        """Gone, or no first answer to learn from (refused, closed)."""
         admission, self._admission = self._admission, None
         if admission is None:
             return
@@ -61,11 +86,16 @@ class Admission:
         self.config = config
         self.arriving = 0
         self.backlog = 0
+        # The bound on arriving now. It starts low and doubles with each round of timely
+        # first answers: a storm that meets a fresh node (a restart, a new node behind the
+        # balancer) must not all come in before the first answer says how fast it is.
+        self.limit = min(config.min_arriving, config.max_arriving)
+        self._cut_at = -float("inf")
 
     def busy(self) -> str | None:
         """Why a new connection must wait now (None: admit it)."""
         config = self.config
-        if config.max_arriving and self.arriving >= config.max_arriving:
+        if config.max_arriving and self.arriving >= self.limit:
             return "arriving"
         if config.max_backlog and self.backlog >= config.max_backlog:
             return "backlog"
@@ -73,10 +103,25 @@ class Admission:
 
     def enter(self) -> Arrival:
         self.arriving += 1
+        arrival = Arrival(self, time.monotonic())
         loop = asyncio.get_running_loop()
-        arrival = Arrival(self, None)
-        arrival._timer = loop.call_later(self.config.arrival_timeout_s, arrival.leave)
+        arrival._timer = loop.call_later(self.config.arrival_timeout_s, arrival.timed_out)
         return arrival
+
+    def took(self, seconds: float) -> None:
+        """A first answer took this long (or a charger had none in the timeout)."""
+        config = self.config
+        if not config.max_arriving or not config.arrival_target_s:
+            return
+        if seconds > config.arrival_target_s:
+            now = time.monotonic()
+            # Answers already on their way when the bound was cut are as slow: one cut per
+            # target's time, not one per slow answer.
+            if now - self._cut_at >= config.arrival_target_s:
+                self._cut_at = now
+                self.limit = max(min(config.min_arriving, config.max_arriving), self.limit * 3 // 4)
+        elif self.limit < config.max_arriving:
+            self.limit += 1
 
     def retry_after(self) -> int:
         return random.randint(1, max(1, self.config.retry_after_s))

@@ -97,6 +97,8 @@ class OcppGateway:
         # ocpp_ingest/retention.py).
         self._verified: dict[str, bytearray] = {}
         self.admission = Admission(self.config.admission)
+        self._busy_said = -_WARN_EVERY_S
+        self._busy_told = 0
         self._server: Server | None = None
         self._warned: dict[str, float] = {}
         self.port: int | None = None
@@ -188,6 +190,7 @@ class OcppGateway:
             busy = "connections"
         if busy is not None:
             self.stats.busy[busy] = self.stats.busy.get(busy, 0) + 1
+            self._report_busy()
             return self._refuse(connection, http.HTTPStatus.SERVICE_UNAVAILABLE, "busy")
         # Its place among the arriving: given back at its first answer, when it closes, or
         # after a timeout (an upgrade that fails after this point never reaches `_handle`).
@@ -197,6 +200,24 @@ class OcppGateway:
         except BaseException:
             arrival.leave()
             raise
+
+    def _report_busy(self) -> None:
+        """Say that chargers are being turned away, at most once per interval."""
+        now = time.monotonic()
+        if now - self._busy_said < _WARN_EVERY_S / 6:
+            return
+        refused = sum(self.stats.busy.values())
+        admission = self.admission
+        log.warning(
+            "admission control: chargers told to come back later (%d since the last report;"
+            " arriving %d, bound %d; events not yet durable %d; connections %d)",
+            refused - self._busy_told,
+            admission.arriving,
+            admission.limit,
+            admission.backlog,
+            len(self.links),
+        )
+        self._busy_said, self._busy_told = now, refused
 
     async def _check(
         self, connection: ServerConnection, request: Request, identity: str, arrival: Arrival
@@ -268,7 +289,7 @@ class OcppGateway:
         version = connection.subprotocol or ""
         arrival: Arrival = connection.chargenet_arrival  # type: ignore[attr-defined]
         link = Link(self, connection, endpoint, version, self.clock.now())
-        link.answered = arrival.leave
+        link.answered = arrival.answered
         old = self.links.get(link.charger_id)
         self.links[link.charger_id] = link
         self._links_peak = max(self._links_peak, len(self.links))
