@@ -12,10 +12,11 @@ Two measures of saturation, each with its bound (0: no bound):
   upgrade failed after we admitted it, must not hold a place for ever). The bound moves
   between `min_arriving` and `max_arriving` with the time those first answers take: cut
   by a quarter when one takes longer than `arrival_target_s` (at most once per that
-  time), raised by one with each that does not (from `min_arriving` at the start). How many can arrive at once without
-  waiting is the node's rate times the target (Little's law), and the rate depends on
-  what else the machine does: a fixed bound was either too high on a busy machine
-  (each admitted charger waited seconds behind the others) or too low on a quiet one.
+  time), raised by one with each that does not (from `min_arriving` at the start). How
+  many can arrive at once without waiting is the node's rate times the target (Little's
+  law), and the rate depends on what else the machine does: a fixed bound was either too
+  high on a busy machine (each admitted charger waited seconds behind the others) or too
+  low on a quiet one.
 * backlog — events submitted to the pipeline (the intake lanes, in a cluster) and not yet
   durable, over every connection: a storm's later frames (StatusNotifications, …) load the
   lanes too, after their chargers' first answers.

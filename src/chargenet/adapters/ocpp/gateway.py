@@ -427,6 +427,7 @@ class OcppGateway:
     @contextlib.asynccontextmanager
     async def running(self, host: str, port: int) -> AsyncIterator[OcppGateway]:
         """Serve until the block exits; then every charger is marked offline."""
+        self.admission = Admission(self.config.admission)  # the config may have been replaced
         self._warm(await asyncio.to_thread(self.endpoints.endpoints, list(VERSIONS)))
         await self._mark_stale_offline()
         server = await serve(
