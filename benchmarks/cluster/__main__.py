@@ -23,7 +23,8 @@ The storm runs twice on fresh intake nodes, without admission control (its bound
 and then with the gateway's defaults (`--admission` chooses): a charger refused with 503
 comes back after the Retry-After it was given, plus up to a second of its own. Printed for
 each: time to connected (from a charger's first attempt to its open socket), the
-acknowledgement of each CALL (from its send to its answer), and the refusals.
+acknowledgement of each CALL (from its send to its answer), and the refusals. `--runs 3`
+makes three storms of each, alternating on the same cluster, and prints the medians.
 PostgreSQL and NATS come from --postgres / --nats (a database is made and dropped).
 """
 
@@ -35,6 +36,7 @@ import contextlib
 import os
 import resource
 import sqlite3
+import statistics
 import tempfile
 import time
 import uuid
@@ -159,15 +161,19 @@ async def chargenet(
     stored = lambda: log_size(made.database_url)  # noqa: E731
     urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
     out = await drive(clients, "load", urls, ids[: args.chargers], args.messages, stored)
-    for m, mode in enumerate(modes):
-        if m:  # fresh intake nodes, with this mode's settings
-            for node in nodes:
-                node.stop()
-                made.nodes.remove(node)
-            nodes = start(mode)
-            urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
-        storm = await drive(clients, "storm", urls, ids[: args.storm], 0, stored)
-        out.update({f"{mode}_storm_{k}": v for k, v in storm.items()})
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
+    for r in range(args.runs):  # the modes alternate, so that both see the same machine
+        for m, mode in enumerate(modes):
+            if r or m:  # fresh intake nodes, with this mode's settings
+                for node in nodes:
+                    node.stop()
+                    made.nodes.remove(node)
+                nodes = start(mode)
+                urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
+            runs[mode].append(await drive(clients, "storm", urls, ids[: args.storm], 0, stored))
+    for mode, each in runs.items():
+        out.update({f"{mode}_storm_{k}": statistics.median(x[k] for x in each) for k in each[0]})
+        out[f"{mode}_storm_runs"] = each
     for node in made.nodes:
         node.stop()
     made.nodes.clear()
@@ -270,6 +276,9 @@ def main() -> None:
     parser.add_argument("--nats", default="nats://127.0.0.1:4222", help="NATS server")
     parser.add_argument("--logs", help="keep the processes' logs in this directory")
     parser.add_argument(
+        "--runs", type=int, default=1, help="storms of each mode, alternating; medians printed"
+    )
+    parser.add_argument(
         "--admission",
         choices=["both", "off", "on"],
         default="both",
@@ -296,6 +305,23 @@ def main() -> None:
     print(f"{'':46}" + "".join(f"{name:>24}" for name, _ in results))
     for label, key, fmt in rows(args.admission):
         print(f"{label:46}" + "".join(f"{cell(r, key, fmt):>24}" for _, r in results))
+    if args.runs > 1:
+        print(f"storm figures are medians of {args.runs} runs; each run:")
+        for name, r in results:
+            for mode in ("off", "on"):
+                each = r.get(f"{mode}_storm_runs")
+                if not each or len(each) < 2:
+                    continue
+                print(
+                    f"  {name}, {MODES[mode]}: ack p99 ms "
+                    + ", ".join(f"{x['p99_ms']:.0f}" for x in each)
+                    + "; connected p99 s "
+                    + ", ".join(f"{x['connected_p99_s']:.1f}" for x in each)
+                    + "; absorbed in s "
+                    + ", ".join(f"{x['elapsed_s']:.0f}" for x in each)
+                    + "; refusals "
+                    + ", ".join(f"{x['refused']:,}" for x in each)
+                )
     if args.admission == "both":
         for name, r in results[: len(results) - (0 if args.no_baseline else 1)]:
             print(
