@@ -170,7 +170,16 @@ async def chargenet(
                     made.nodes.remove(node)
                 nodes = start(mode)
                 urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
-            runs[mode].append(await drive(clients, "storm", urls, ids[: args.storm], 0, stored))
+            storm = await drive(clients, "storm", urls, ids[: args.storm], 0, stored)
+            runs[mode].append(storm)
+            print(  # as it goes: a long run cut short still says something
+                f"storm {r + 1}, {MODES[mode]}: absorbed in {storm['elapsed_s']:.0f} s, "
+                f"connected p50/p99 {storm['connected_p50_s']:.1f}/"
+                f"{storm['connected_p99_s']:.1f} s, ack p50/p99 {storm['p50_ms']:.0f}/"
+                f"{storm['p99_ms']:.0f} ms, {storm['refused']:,} refusals, "
+                f"{storm['failures']} failures; load average {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
     for mode, each in runs.items():
         out.update({f"{mode}_storm_{k}": statistics.median(x[k] for x in each) for k in each[0]})
         out[f"{mode}_storm_runs"] = each

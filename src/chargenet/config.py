@@ -102,7 +102,8 @@ class Settings:
     # their request and their first answer (a bound of at most ocpp_max_arriving, lowered
     # while first answers take longer than ocpp_arrival_target_s), or more events than
     # ocpp_max_backlog wait to be durable, a new connection gets 503 with Retry-After
-    # 1..ocpp_retry_after_s s (0: no bound).
+    # 1..N s, N at least ocpp_retry_after_s, longer while the refused outnumber the
+    # admitted (0: no bound).
     ocpp_max_arriving: int = 500
     ocpp_arrival_target_s: float = 0.5
     ocpp_max_backlog: int = 2_000

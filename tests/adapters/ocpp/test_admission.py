@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -152,3 +153,32 @@ def test_the_bound_on_arriving_falls_when_first_answers_are_slow_and_rises_when_
     for _ in range(200):
         admission.took(0.1)
     assert admission.limit == 100  # never above its maximum
+
+
+def test_retry_after_spreads_further_while_refusals_outnumber_admissions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Chargers told to come back within 10 s, knocking far faster than the node lets them
+    in, are told to wait longer; once the door is quiet, the waits shrink back."""
+    now = [1000.0]
+    clock = SimpleNamespace(monotonic=lambda: now[0])
+    monkeypatch.setattr("chargenet.adapters.ocpp.admission.time", clock)
+    admission = Admission(AdmissionConfig(retry_after_s=10, retry_after_max_s=60))
+
+    def second(refused: int, admitted: int) -> list[int]:
+        waits = [admission.retry_after() for _ in range(refused)]
+        for _ in range(admitted):
+            admission.admitted()
+        now[0] += 1
+        return waits
+
+    assert max(second(500, 20)) <= 10
+    for _ in range(5):  # 500 knocks a second against 20 let in
+        second(500, 20)
+    assert admission.spread == 60  # at most retry_after_max_s
+    assert max(second(500, 20)) <= 60
+    for _ in range(5):  # nobody refused
+        second(0, 20)
+    second(1, 0)
+    assert admission.spread == 10
+    assert all(1 <= wait <= 10 for wait in second(100, 50))

@@ -22,7 +22,14 @@ Two measures of saturation, each with its bound (0: no bound):
   lanes too, after their chargers' first answers.
 
 Refusing costs one HTTP exchange, far less than a handshake, a connection and the events
-of its boot; nothing already accepted is dropped.
+of its boot, but not nothing: 10,000 chargers told to return within 10 s came back a
+thousand times a second, and refusing them took the CPU the admitted ones needed. So the
+Retry-After spread follows the queue at the door: W chargers waiting, told to return
+within S seconds, knock about 2W/S times a second, and the node lets in A a second; W/A
+is how long they will wait, so each second the spread is multiplied by refusals / (2 ×
+admissions) (at most doubled or halved), between `retry_after_s` and `retry_after_max_s`:
+the returns come at about the rate the node takes them. Nothing already accepted is
+dropped.
 """
 
 from __future__ import annotations
@@ -40,9 +47,11 @@ class AdmissionConfig:
     min_arriving: int = 16
     arrival_target_s: float = 0.5  # first answers slower than this lower the bound; 0: fixed
     max_backlog: int = 2_000  # events submitted and not yet durable
-    # A refused charger is told to come back after 1..retry_after_s seconds (uniformly
-    # drawn: chargers refused together do not all return together).
+    # A refused charger is told to come back after 1..N seconds (uniformly drawn: chargers
+    # refused together do not all return together), N from retry_after_s up to
+    # retry_after_max_s as the refusals outnumber what the node lets in (`spread`).
     retry_after_s: int = 10
+    retry_after_max_s: int = 300
     arrival_timeout_s: float = 10.0
 
 
@@ -61,6 +70,7 @@ class Arrival:
         admission = self._admission
         if admission is not None:
             admission.took(time.monotonic() - self._came)
+            admission.admitted()
         self.leave()
 
     def timed_out(self) -> None:
@@ -92,6 +102,10 @@ class Admission:
         # balancer) must not all come in before the first answer says how fast it is.
         self.limit = min(config.min_arriving, config.max_arriving)
         self._cut_at = -float("inf")
+        self.spread = float(max(1, config.retry_after_s))  # Retry-After is drawn in 1..this
+        self._second = 0  # the second being counted: refusals and first answers in it
+        self._refused_now = 0
+        self._answered_now = 0
 
     def busy(self) -> str | None:
         """Why a new connection must wait now (None: admit it)."""
@@ -125,4 +139,26 @@ class Admission:
             self.limit += 1
 
     def retry_after(self) -> int:
-        return random.randint(1, max(1, self.config.retry_after_s))
+        """Seconds a refused charger is told to wait (the refusal is counted)."""
+        self._tick()
+        self._refused_now += 1
+        return random.randint(1, max(1, round(self.spread)))
+
+    def admitted(self) -> None:
+        """A charger had its first answer: one more the node took in."""
+        self._tick()
+        self._answered_now += 1
+
+    def _tick(self) -> None:
+        second = int(time.monotonic())
+        if second == self._second:
+            return
+        config = self.config
+        if self._refused_now:
+            ratio = self._refused_now / (2 * max(self._answered_now, 1))
+            ratio = min(2.0, max(0.5, ratio))
+        else:
+            ratio = 0.5  # nobody knocking: the queue is gone
+        low = max(1, config.retry_after_s)
+        self.spread = min(max(low, config.retry_after_max_s), max(low, self.spread * ratio))
+        self._second, self._refused_now, self._answered_now = second, 0, 0
