@@ -7,6 +7,8 @@ same run for the ratio.
     python -m benchmarks.cluster --writers 1,2,3          # 2 intakes and 1, 2, 3 writers
     python -m benchmarks.cluster --intakes 2 --chargers 200 --messages 50 --storm 10000
     python -m benchmarks.cluster --storm 10000 --writers 2 --no-baseline   # chargenet only
+    python -m benchmarks.cluster --storm 10000 --writers 1 --intakes 1 --no-baseline \
+        --chargers 20 --messages 5                        # the storm, little else
 
 Every process is real: `chargenet serve --role intake` ×1 (with one writer) then ×N,
 `--role writer` (×W for each W of --writers: they split the stream's 64 buckets, each
@@ -16,6 +18,13 @@ CALL at a time, the next after the answer). Charger k goes to intake k mod N, as
 balancer would spread them. "Stored" is when the writer has the message in PostgreSQL's
 log (polled), not when the charger was answered (once JetStream had it): messages/s end to
 end is stored messages over the time from the first send to the last row stored.
+
+The storm runs twice on fresh intake nodes, without admission control (the gateway's
+default: its bounds 0) and then with the bounds of ADMISSION_ON (`--admission` chooses): a charger refused with 503
+comes back after the Retry-After it was given, plus up to a second of its own. Printed for
+each: time to connected (from a charger's first attempt to its open socket), the
+acknowledgement of each CALL (from its send to its answer), and the refusals. `--runs 3`
+makes three storms of each, alternating on the same cluster, and prints the medians.
 PostgreSQL and NATS come from --postgres / --nats (a database is made and dropped).
 """
 
@@ -27,6 +36,7 @@ import contextlib
 import os
 import resource
 import sqlite3
+import statistics
 import tempfile
 import time
 import uuid
@@ -102,6 +112,7 @@ async def drive(
                 break
     results = [j.result() for j in jobs]
     acks = sorted(x for r in results for x in r.get("latencies", r.get("acks", [])))
+    connected = sorted(x for r in results for x in r.get("connected", []))
     answered = max(r["elapsed"] for r in results)
     count = last - before
     return {
@@ -112,10 +123,23 @@ async def drive(
         "stored_per_s": count / max((grew_at or start) - start, 1e-9),
         "first_row_s": (first_at or start) - start,
         "last_row_after_s": max((grew_at or start) - (done_at or start), 0.0),
+        "p50_ms": pct(acks, 0.5) * 1000,
         "p99_ms": pct(acks, 0.99) * 1000,
+        "connected_p50_s": pct(connected, 0.5),
+        "connected_p99_s": pct(connected, 0.99),
+        "refused": sum(r.get("refused", 0) for r in results),
+        "dropped": sum(r.get("dropped", 0) for r in results),
         "elapsed_s": answered,
         "failures": sum(r.get("failures", 0) for r in results),
     }
+
+
+# No bound on the arriving connections or on the backlog: every charger is let in at once.
+ADMISSION_OFF = {"CHARGENET_OCPP_MAX_ARRIVING": "0", "CHARGENET_OCPP_MAX_BACKLOG": "0"}
+# The bounds docs/ocpp.md suggests for a node that must keep answering its connected
+# chargers within a second in a storm (admission control is off by default).
+ADMISSION_ON = {"CHARGENET_OCPP_MAX_ARRIVING": "500", "CHARGENET_OCPP_MAX_BACKLOG": "2000"}
+MODES = {"off": "no admission", "on": "admission"}
 
 
 async def chargenet(
@@ -126,16 +150,42 @@ async def chargenet(
     args: argparse.Namespace,
     clients: list[Child],
 ) -> dict[str, Any]:
-    nodes = [made.intake(f"i{k}") for k in range(intakes)]
+    modes = ["off", "on"] if args.admission == "both" else [args.admission]
+
+    def start(mode: str) -> list[Any]:
+        env = ADMISSION_OFF if mode == "off" else ADMISSION_ON
+        return [made.intake(f"i{k}", env=env) for k in range(intakes)]
+
+    nodes = start(modes[0])
     for w in range(writers):
         span = 64 // writers
         last = 63 if w == writers - 1 else (w + 1) * span - 1
         made.writer(f"w{w}", buckets=f"{w * span}-{last}" if writers > 1 else "")
-    urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
     stored = lambda: log_size(made.database_url)  # noqa: E731
+    urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
     out = await drive(clients, "load", urls, ids[: args.chargers], args.messages, stored)
-    storm = await drive(clients, "storm", urls, ids[: args.storm], 0, stored)
-    out.update({f"storm_{k}": v for k, v in storm.items()})
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
+    for r in range(args.runs):  # the modes alternate, so that both see the same machine
+        for m, mode in enumerate(modes):
+            if r or m:  # fresh intake nodes, with this mode's settings
+                for node in nodes:
+                    node.stop()
+                    made.nodes.remove(node)
+                nodes = start(mode)
+                urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
+            storm = await drive(clients, "storm", urls, ids[: args.storm], 0, stored)
+            runs[mode].append(storm)
+            print(  # as it goes: a long run cut short still says something
+                f"storm {r + 1}, {MODES[mode]}: absorbed in {storm['elapsed_s']:.0f} s, "
+                f"connected p50/p99 {storm['connected_p50_s']:.1f}/"
+                f"{storm['connected_p99_s']:.1f} s, ack p50/p99 {storm['p50_ms']:.0f}/"
+                f"{storm['p99_ms']:.0f} ms, {storm['refused']:,} refusals, "
+                f"{storm['failures']} failures; load average {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+    for mode, each in runs.items():
+        out.update({f"{mode}_storm_{k}": statistics.median(x[k] for x in each) for k in each[0]})
+        out[f"{mode}_storm_runs"] = each
     for node in made.nodes:
         node.stop()
     made.nodes.clear()
@@ -165,7 +215,7 @@ async def baseline(
     finally:
         server.close()
         await server.wait_closed()
-    out.update({f"storm_{k}": v for k, v in storm.items()})
+    out.update({f"off_storm_{k}": v for k, v in storm.items()})
     return out
 
 
@@ -199,11 +249,31 @@ ROWS = [
     ("s to the first row stored", "first_row_s", "{:.1f}"),
     ("s from the last answer to last row", "last_row_after_s", "{:.1f}"),
     ("p99 send→answer (ms)", "p99_ms", "{:.1f}"),
-    ("storm: chargers answered (×2 frames)", "storm_messages", "{:,.0f}"),
-    ("storm: seconds to absorb", "storm_elapsed_s", "{:.1f}"),
-    ("storm: p99 acknowledgement (ms)", "storm_p99_ms", "{:.0f}"),
-    ("storm: failures", "storm_failures", "{:,.0f}"),
 ]
+STORM_ROWS = [
+    ("chargers answered (×2 frames)", "messages", "{:,.0f}"),
+    ("seconds to absorb", "elapsed_s", "{:.1f}"),
+    ("connected p50 (s)", "connected_p50_s", "{:.2f}"),
+    ("connected p99 (s)", "connected_p99_s", "{:.2f}"),
+    ("ack p50 (ms)", "p50_ms", "{:.0f}"),
+    ("ack p99 (ms)", "p99_ms", "{:.0f}"),
+    ("503 refusals", "refused", "{:,.0f}"),
+    ("connections lost, retried", "dropped", "{:,.0f}"),
+    ("failures", "failures", "{:,.0f}"),
+]
+
+
+def rows(admission: str) -> list[tuple[str, str, str]]:
+    modes = ["off", "on"] if admission == "both" else [admission]
+    return ROWS + [
+        (f"storm, {MODES[mode]}: {label}", f"{mode}_storm_{key}", fmt)
+        for mode in modes
+        for label, key, fmt in STORM_ROWS
+    ]
+
+
+def cell(r: dict[str, Any], key: str, fmt: str) -> str:
+    return fmt.format(r[key]) if key in r else "—"
 
 
 def main() -> None:
@@ -217,6 +287,15 @@ def main() -> None:
     parser.add_argument("--postgres", default=ADMIN, help="PostgreSQL admin URL")
     parser.add_argument("--nats", default="nats://127.0.0.1:4222", help="NATS server")
     parser.add_argument("--logs", help="keep the processes' logs in this directory")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="storms of each mode, alternating; medians printed"
+    )
+    parser.add_argument(
+        "--admission",
+        choices=["both", "off", "on"],
+        default="both",
+        help="storm without admission control (off), with ADMISSION_ON's bounds (on), or both",
+    )
     parser.add_argument(
         "--no-baseline",
         action="store_true",
@@ -235,15 +314,41 @@ def main() -> None:
         f"at once, {args.clients} client processes; chargenet into PostgreSQL through NATS "
         f"JetStream, the example CSMS into SQLite (a commit per message)"
     )
-    print(f"{'':38}" + "".join(f"{name:>24}" for name, _ in results))
-    for label, key, fmt in ROWS:
-        print(f"{label:38}" + "".join(f"{fmt.format(r[key]):>24}" for _, r in results))
+    print(f"{'':46}" + "".join(f"{name:>24}" for name, _ in results))
+    for label, key, fmt in rows(args.admission):
+        print(f"{label:46}" + "".join(f"{cell(r, key, fmt):>24}" for _, r in results))
+    if args.runs > 1:
+        print(f"storm figures are medians of {args.runs} runs; each run:")
+        for name, r in results:
+            for mode in ("off", "on"):
+                each = r.get(f"{mode}_storm_runs")
+                if not each or len(each) < 2:
+                    continue
+                print(
+                    f"  {name}, {MODES[mode]}: ack p99 ms "
+                    + ", ".join(f"{x['p99_ms']:.0f}" for x in each)
+                    + "; connected p99 s "
+                    + ", ".join(f"{x['connected_p99_s']:.1f}" for x in each)
+                    + "; absorbed in s "
+                    + ", ".join(f"{x['elapsed_s']:.0f}" for x in each)
+                    + "; refusals "
+                    + ", ".join(f"{x['refused']:,}" for x in each)
+                )
+    if args.admission == "both":
+        for name, r in results[: len(results) - (0 if args.no_baseline else 1)]:
+            print(
+                f"{name}: with admission control the storm's ack p99 "
+                f"{r['on_storm_p99_ms']:.0f} ms against {r['off_storm_p99_ms']:.0f} ms "
+                f"({r['off_storm_p99_ms'] / r['on_storm_p99_ms']:.1f}× lower), connected p99 "
+                f"{r['on_storm_connected_p99_s']:.1f} s against "
+                f"{r['off_storm_connected_p99_s']:.1f} s, {r['on_storm_refused']:,} refusals"
+            )
     base = results[-1][1]
-    for name, r in [] if args.no_baseline else results[:-1]:
+    for name, r in [] if args.no_baseline or args.admission == "on" else results[:-1]:
         print(
             f"{name}: {r['stored_per_s'] / base['stored_per_s']:.2f}× the example CSMS's "
-            f"messages/s stored; storm p99 acknowledgement {r['storm_p99_ms']:.0f} ms against "
-            f"{base['storm_p99_ms']:.0f} ms"
+            f"messages/s stored; storm p99 acknowledgement {r['off_storm_p99_ms']:.0f} ms "
+            f"(no admission control) against {base['off_storm_p99_ms']:.0f} ms"
         )
     print(
         f"total {time.perf_counter() - started:.0f} s; load average at the start "

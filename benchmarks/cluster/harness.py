@@ -105,6 +105,7 @@ class Node:
     log: Path
     port: int | None = None
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
     def kill9(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -173,7 +174,7 @@ class Cluster:
         seen = node.log.stat().st_size if node.log.exists() else 0  # a restart appends
         with node.log.open("ab") as out:
             node.process = subprocess.Popen(
-                command, env=self.env(), stdout=out, stderr=subprocess.STDOUT
+                command, env={**self.env(), **node.env}, stdout=out, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -190,10 +191,20 @@ class Cluster:
         self.nodes.append(node)
         return node
 
-    def intake(self, name: str, timeout_s: float = 60, extra: Sequence[str] = ()) -> Node:
+    def intake(
+        self,
+        name: str,
+        timeout_s: float = 60,
+        extra: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+    ) -> Node:
+        """An intake node; `extra` adds command-line options, `env` adds to (or
+        overrides) its environment."""
         port = free_port()
         args = ["--node", name, "--ocpp-port", str(port), *extra]
-        return self._start(self._node("intake", name, args, port), f"intake node {name}", timeout_s)
+        node = self._node("intake", name, args, port)
+        node.env = env or {}
+        return self._start(node, f"intake node {name}", timeout_s)
 
     def writer(self, name: str = "writer", buckets: str = "", timeout_s: float = 60) -> Node:
         args = ["--buckets", buckets] if buckets else []

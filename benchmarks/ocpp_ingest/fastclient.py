@@ -28,9 +28,21 @@ def frame(text: str) -> bytes:
 
 
 class Refused(Exception):
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, retry_after: float | None = None) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
+        self.retry_after = retry_after  # seconds, from a Retry-After header
+
+
+def _retry_after(head: bytes) -> float | None:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"retry-after":
+            try:
+                return float(value.strip())
+            except ValueError:
+                return None
+    return None
 
 
 class Charger(asyncio.Protocol):
@@ -43,8 +55,10 @@ class Charger(asyncio.Protocol):
         latencies: list[float],
         done: asyncio.Future[None],
         keep_open: bool = False,
+        opened: list[float] | None = None,
     ) -> None:
         self.keep_open = keep_open
+        self.opened = opened
         self.request = request
         self.next_frame = next_frame
         self.latencies = latencies
@@ -78,14 +92,16 @@ class Charger(asyncio.Protocol):
             if end < 0:
                 return
             status = int(self.buffer[9:12])
-            self.buffer = self.buffer[end + 4 :]
+            head, self.buffer = self.buffer[:end], self.buffer[end + 4 :]
             if status != 101:
                 if not self.done.done():
-                    self.done.set_exception(Refused(status))
+                    self.done.set_exception(Refused(status, _retry_after(head)))
                 assert self.transport is not None
                 self.transport.close()
                 return
             self.upgraded = True
+            if self.opened is not None:
+                self.opened.append(time.perf_counter())
             self._send_next()
         while len(self.buffer) >= 2:
             opcode, length = self.buffer[0] & 0x0F, self.buffer[1] & 0x7F
@@ -138,15 +154,17 @@ async def run_charger(
     frames: list[str],
     latencies: list[float],
     keep_open: bool = False,
+    opened: list[float] | None = None,
 ) -> asyncio.Transport:
     """Connect, send `frames` one at a time (each after the last answer); then close, or
-    with `keep_open` return the still open transport (an idle charger)."""
+    with `keep_open` return the still open transport (an idle charger). The moment the
+    upgrade is answered goes into `opened` (perf_counter)."""
     loop = asyncio.get_running_loop()
     pending = iter(frames)
     done: asyncio.Future[None] = loop.create_future()
     request = upgrade_request(host, port, path, identity, password)
     transport, _ = await loop.create_connection(
-        lambda: Charger(request, lambda: next(pending, None), latencies, done, keep_open),
+        lambda: Charger(request, lambda: next(pending, None), latencies, done, keep_open, opened),
         host,
         port,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
@@ -43,6 +44,16 @@ def _target(url: str) -> tuple[str, int, str]:
     return parsed.hostname or "127.0.0.1", parsed.port or 80, parsed.path.rstrip("/")
 
 
+@dataclass
+class Tries:
+    """What a storm's chargers went through to connect."""
+
+    refused: int = 0  # 503s (admission control)
+    dropped: int = 0  # connections reset or lost (before or after the upgrade), tried again
+    # seconds from each charger's first attempt to its open socket (the upgrade answered)
+    connected: list[float] = field(default_factory=list)
+
+
 async def _with_retry(
     url: str,
     identity: str,
@@ -50,20 +61,45 @@ async def _with_retry(
     frames: list[str],
     latencies: list[float],
     keep_open: bool = False,
+    tries: Tries | None = None,
 ) -> Any:
-    """A charger's connection attempt: refused with 503 (admission control) or dropped
-    while the server is swamped, it tries again after a pause, as real chargers do (they
-    would wait Retry-After; the benchmark shortens that to ~1 s)."""
+    """A charger's connection attempts, as a real charger makes them: refused with 503
+    (admission control), it comes back after the Retry-After the server gave (plus up to
+    a second of its own jitter); dropped while the server is swamped, after 0.5–1.5 s
+    (a charger's reconnect back-off, e.g. OCPP 2.0.1's RetryBackOffWaitMinimum with
+    RetryBackOffRandomRange, shortened)."""
     host, port, path = _target(url)
-    for _ in range(100):
+    first = time.perf_counter()
+    opened: list[float] = []
+    for _ in range(1000):
         try:
-            return await run_charger(
-                host, port, f"{path}/{identity}", identity, password, frames, latencies, keep_open
+            transport = await run_charger(
+                host,
+                port,
+                f"{path}/{identity}",
+                identity,
+                password,
+                frames,
+                latencies,
+                keep_open,
+                opened,
             )
         except (Refused, OSError, ConnectionError) as exc:
             if isinstance(exc, Refused) and exc.status != 503:
                 raise
-            await asyncio.sleep(random.uniform(0.5, 1.5))
+            if isinstance(exc, Refused):
+                if tries is not None:
+                    tries.refused += 1
+                wait = (exc.retry_after or 1.0) + random.uniform(0, 1)
+            else:
+                if tries is not None:
+                    tries.dropped += 1
+                wait = random.uniform(0.5, 1.5)
+            await asyncio.sleep(wait)
+            continue
+        if tries is not None and opened:
+            tries.connected.append(opened[0] - first)
+        return transport
     raise ConnectionError(f"{identity}: gave up")
 
 
@@ -111,6 +147,7 @@ async def _storm(url: str, ids: list[str], password: str, spread_s: float) -> di
     BootNotification, StatusNotification."""
     acks: list[float] = []
     done: list[float] = []
+    tries = Tries()
     failures = 0
     start = time.perf_counter()
 
@@ -119,7 +156,9 @@ async def _storm(url: str, ids: list[str], password: str, spread_s: float) -> di
         if spread_s:
             await asyncio.sleep(random.uniform(0, spread_s))
         try:
-            await _with_retry(url, identity, password, [BOOT, _status(0, "Available")], acks)
+            await _with_retry(
+                url, identity, password, [BOOT, _status(0, "Available")], acks, tries=tries
+            )
             done.append(time.perf_counter() - start)
         except Exception:
             failures += 1
@@ -129,6 +168,9 @@ async def _storm(url: str, ids: list[str], password: str, spread_s: float) -> di
         "elapsed": time.perf_counter() - start,
         "acks": sorted(acks),
         "done": sorted(done),
+        "connected": sorted(tries.connected),
+        "refused": tries.refused,
+        "dropped": tries.dropped,
         "failures": failures,
     }
 

@@ -18,6 +18,7 @@ from chargenet.adapters.ocpi.forward import UpstreamPeers, ocpi_pushes
 from chargenet.adapters.ocpi.ids import parse_party
 from chargenet.adapters.ocpi.party import OcpiParty, OcpiSettings
 from chargenet.adapters.ocpi.registration import Identity
+from chargenet.adapters.ocpp.admission import AdmissionConfig
 from chargenet.adapters.ocpp.control import OcppControl
 from chargenet.adapters.ocpp.gateway import GatewayConfig, OcppGateway
 from chargenet.adapters.storage import history
@@ -359,6 +360,12 @@ def ocpp_config(settings: Settings, key: TokenKey) -> GatewayConfig:
         tls_cert=settings.ocpp_tls_cert,
         tls_key=settings.ocpp_tls_key,
         tls_client_ca=settings.ocpp_tls_client_ca,
+        admission=AdmissionConfig(
+            max_arriving=settings.ocpp_max_arriving,
+            arrival_target_s=settings.ocpp_arrival_target_s,
+            max_backlog=settings.ocpp_max_backlog,
+            retry_after_s=settings.ocpp_retry_after_s,
+        ),
         token_key=key,
     )
 

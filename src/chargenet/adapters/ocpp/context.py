@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from chargenet.adapters.ocpp.admission import AdmissionConfig
 from chargenet.app.endpoints import ChargerEndpoint, ChargerEndpoints
 from chargenet.core.drivers import DEVELOPMENT_TOKEN_KEY, Authorisation, TokenKey
 from chargenet.core.events import Event, Source
@@ -33,8 +34,9 @@ class GatewayConfig:
     tls_cert: str | None = None
     tls_key: str | None = None
     tls_client_ca: str | None = None  # profile 3: chargers' certificates must chain to this
-    max_connections: int = 50_000
-    max_handshakes: int = 256  # handshakes in flight; beyond: 503 Retry-After
+    max_connections: int = 50_000  # beyond: 503 Retry-After
+    # Bounds on the arriving connections and the pipeline's backlog (admission.py)
+    admission: AdmissionConfig = field(default_factory=AdmissionConfig)
     max_frame_bytes: int = 64 * 1024  # larger frames get a CallError, the link lives
     call_timeout_s: float = 30.0
     failed_calls_before_drop: int = 2  # a charger that heartbeats but ignores CALLs is dropped
@@ -53,6 +55,8 @@ class GatewayStats:
     connections: int = 0
     accepted: int = 0
     refused_handshakes: dict[int, int] = field(default_factory=dict)  # by HTTP status
+    # 503s of admission control by cause: "arriving", "backlog", "connections"
+    busy: dict[str, int] = field(default_factory=dict)
     frames: int = 0
     refused: int = 0  # frames answered with a CallError
     failed: int = 0  # handler failures (bugs), answered InternalError

@@ -1,9 +1,10 @@
 """The OCPP server: chargers connect to ws(s)://HOST:PORT/ocpp/{charge_point_id}.
 
 What happens at the door (before the WebSocket upgrade, so a refused charger costs us one
-HTTP exchange): admission control (a bounded number of handshakes in flight and of open
-connections: beyond that 503 with Retry-After, so a reconnect storm queues at the chargers
-rather than in our memory), the identity must be a registered OCPP charger (else 404),
+HTTP exchange): admission control (`admission.py`: bounds on the connections still arriving,
+on the events not yet durable and on open connections: beyond them 503 with a jittered
+Retry-After, so a reconnect storm queues at the chargers rather than in our memory and in
+every accepted charger's answers), the identity must be a registered OCPP charger (else 404),
 HTTP Basic auth against its hashed password (security profiles 1 and 2; else 401), and the
 subprotocol must be the one it is registered with.
 
@@ -22,7 +23,6 @@ import hashlib
 import hmac
 import http
 import logging
-import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -35,6 +35,7 @@ from websockets.exceptions import NegotiationError
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from chargenet.adapters.ocpp.admission import Admission, Arrival
 from chargenet.adapters.ocpp.context import GatewayConfig, GatewayStats, Handler
 from chargenet.adapters.ocpp.handlers import HANDLERS
 from chargenet.adapters.ocpp.link import Link
@@ -95,7 +96,9 @@ class OcppGateway:
         # a new digest per login kept ~15 KB of RSS per closed connection (benchmarks/
         # ocpp_ingest/retention.py).
         self._verified: dict[str, bytearray] = {}
-        self._handshakes = 0
+        self.admission = Admission(self.config.admission)
+        self._busy_said = -_WARN_EVERY_S
+        self._busy_told = 0
         self._server: Server | None = None
         self._warned: dict[str, float] = {}
         self.port: int | None = None
@@ -154,7 +157,15 @@ class OcppGateway:
 
     # --- handshake --------------------------------------------------------------------------
 
-    def _refuse(self, connection: ServerConnection, status: http.HTTPStatus, text: str) -> Response:
+    def _refuse(
+        self,
+        connection: ServerConnection,
+        status: http.HTTPStatus,
+        text: str,
+        arrival: Arrival | None = None,
+    ) -> Response:
+        if arrival is not None:
+            arrival.leave()
         self.stats.refused_handshakes[status.value] = (
             self.stats.refused_handshakes.get(status.value, 0) + 1
         )
@@ -162,7 +173,7 @@ class OcppGateway:
         if status is http.HTTPStatus.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = 'Basic realm="chargenet OCPP"'
         if status is http.HTTPStatus.SERVICE_UNAVAILABLE:
-            response.headers["Retry-After"] = str(random.randint(5, 30))
+            response.headers["Retry-After"] = str(self.admission.retry_after())
         return response
 
     async def _process_request(
@@ -174,31 +185,64 @@ class OcppGateway:
         identity = unquote(path[len(PATH_PREFIX) :])
         if not identity or "/" in identity or len(identity) > MAX_IDENTITY:
             return self._refuse(connection, http.HTTPStatus.NOT_FOUND, "bad charger identity")
-        if (
-            self._handshakes >= self.config.max_handshakes
-            or len(self.links) >= self.config.max_connections
-        ):
+        busy = self.admission.busy()
+        if busy is None and len(self.links) >= self.config.max_connections:
+            busy = "connections"
+        if busy is not None:
+            self.stats.busy[busy] = self.stats.busy.get(busy, 0) + 1
+            self._report_busy()
             return self._refuse(connection, http.HTTPStatus.SERVICE_UNAVAILABLE, "busy")
-        self._handshakes += 1
+        # Its place among the arriving: given back at its first answer, when it closes, or
+        # after a timeout (an upgrade that fails after this point never reaches `_handle`).
+        arrival = self.admission.enter()
         try:
-            endpoint = await self._endpoint(identity)
-            if endpoint is None or endpoint.retired or endpoint.protocol not in VERSIONS:
-                return self._refuse(connection, http.HTTPStatus.NOT_FOUND, "unknown charger")
-            if self.config.security_profile >= 3:
-                # Mutual TLS: the certificate (already verified against our CA) names the
-                # charger; it must be the identity in the path.
-                if _certificate_name(connection) != identity:
-                    return self._refuse(
-                        connection,
-                        http.HTTPStatus.UNAUTHORIZED,
-                        "certificate is not this charger's",
-                    )
-            elif self.config.security_profile >= 1:
-                endpoint = await self._authenticate(identity, endpoint, request.headers)
-                if endpoint is None:
-                    return self._refuse(connection, http.HTTPStatus.UNAUTHORIZED, "bad credentials")
-        finally:
-            self._handshakes -= 1
+            return await self._check(connection, request, identity, arrival)
+        except BaseException:
+            arrival.leave()
+            raise
+
+    def _report_busy(self) -> None:
+        """Say that chargers are being turned away, at most once per interval."""
+        now = time.monotonic()
+        if now - self._busy_said < _WARN_EVERY_S / 6:
+            return
+        refused = sum(self.stats.busy.values())
+        admission = self.admission
+        log.warning(
+            "admission control: chargers told to come back later (%d since the last report;"
+            " arriving %d, bound %d; events not yet durable %d; connections %d)",
+            refused - self._busy_told,
+            admission.arriving,
+            admission.limit,
+            admission.backlog,
+            len(self.links),
+        )
+        self._busy_said, self._busy_told = now, refused
+
+    async def _check(
+        self, connection: ServerConnection, request: Request, identity: str, arrival: Arrival
+    ) -> Response | None:
+        """Who the charger is and whether it proved it (an admitted connection)."""
+        endpoint = await self._endpoint(identity)
+        if endpoint is None or endpoint.retired or endpoint.protocol not in VERSIONS:
+            return self._refuse(connection, http.HTTPStatus.NOT_FOUND, "unknown charger", arrival)
+        if self.config.security_profile >= 3:
+            # Mutual TLS: the certificate (already verified against our CA) names the
+            # charger; it must be the identity in the path.
+            if _certificate_name(connection) != identity:
+                return self._refuse(
+                    connection,
+                    http.HTTPStatus.UNAUTHORIZED,
+                    "certificate is not this charger's",
+                    arrival,
+                )
+        elif self.config.security_profile >= 1:
+            endpoint = await self._authenticate(identity, endpoint, request.headers)
+            if endpoint is None:
+                return self._refuse(
+                    connection, http.HTTPStatus.UNAUTHORIZED, "bad credentials", arrival
+                )
+        connection.chargenet_arrival = arrival  # type: ignore[attr-defined]
         connection.chargenet_endpoint = endpoint  # type: ignore[attr-defined]
         return None
 
@@ -243,7 +287,9 @@ class OcppGateway:
     async def _handle(self, connection: ServerConnection) -> None:
         endpoint: ChargerEndpoint = connection.chargenet_endpoint  # type: ignore[attr-defined]
         version = connection.subprotocol or ""
+        arrival: Arrival = connection.chargenet_arrival  # type: ignore[attr-defined]
         link = Link(self, connection, endpoint, version, self.clock.now())
+        link.answered = arrival.answered
         old = self.links.get(link.charger_id)
         self.links[link.charger_id] = link
         self._links_peak = max(self._links_peak, len(self.links))
@@ -266,6 +312,7 @@ class OcppGateway:
         try:
             await link.run()
         finally:
+            arrival.leave()
             if self.links.get(link.charger_id) is link:
                 del self.links[link.charger_id]
                 self.stats.connections = len(self.links)
@@ -310,7 +357,13 @@ class OcppGateway:
         )
 
     async def submit(self, events: Sequence[Event]) -> None:
-        await self.pipeline.submit(events)
+        # The backlog admission control bounds: every event on its way to durable storage.
+        admission = self.admission
+        admission.backlog += len(events)
+        try:
+            await self.pipeline.submit(events)
+        finally:
+            admission.backlog -= len(events)
 
     def handlers(self, version: str) -> dict[str, Handler]:
         return HANDLERS.get(version, {})
@@ -374,6 +427,7 @@ class OcppGateway:
     @contextlib.asynccontextmanager
     async def running(self, host: str, port: int) -> AsyncIterator[OcppGateway]:
         """Serve until the block exits; then every charger is marked offline."""
+        self.admission = Admission(self.config.admission)  # the config may have been replaced
         self._warm(await asyncio.to_thread(self.endpoints.endpoints, list(VERSIONS)))
         await self._mark_stale_offline()
         server = await serve(

@@ -13,7 +13,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -52,6 +52,7 @@ class Link(ChargerContext):
     __slots__ = (
         "_lock",
         "_pending",
+        "answered",
         "arrived",
         "call_failures",
         "close_reason",
@@ -83,6 +84,9 @@ class Link(ChargerContext):
         # first frame rather than before it is read (gateway `_handle`); the first answer
         # waits for it, so a charger is told nothing before its connection is recorded.
         self.arrived: asyncio.Future[None] | None = None
+        # Told once the first answer to a charger's CALL has gone out (the gateway's
+        # admission control counts the connection as arriving until then).
+        self.answered: Callable[[], None] | None = None
 
     # --- incoming ------------------------------------------------------------------------
 
@@ -147,6 +151,9 @@ class Link(ChargerContext):
             if self.arrived is not None and not await self._recorded():
                 return
             await self._send(wire.result(call.message_id, reply.payload))
+            if self.answered is not None:
+                answered, self.answered = self.answered, None
+                answered()
         except ConnectionClosed:
             raise
         except Exception:

@@ -1,0 +1,184 @@
+"""Admission control at the gateway's door: over its bounds a charger is refused with 503
+and Retry-After before the WebSocket upgrade; it comes back, gets in and what it sends is
+stored; nothing already accepted is dropped. Real `ocpp` library charge points."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from ocpp.v16 import call as c16
+from ocpp.v201 import call as c201
+from websockets.exceptions import InvalidStatus
+
+from chargenet.adapters.ocpp.admission import Admission, AdmissionConfig
+from chargenet.adapters.ocpp.gateway import GatewayConfig, OcppGateway
+from chargenet.app.ingest import Outcome
+from chargenet.app.pipeline import Submitter
+from chargenet.bootstrap import Platform
+from chargenet.core.events import Event
+from tests.adapters.ocpp.peers import boot16, boot201, connect, running, stamp
+
+
+def live_status(platform: Platform, connector_id: str) -> str:
+    rows, _ = platform.read.connectors(charger_ids=[connector_id.split("-")[0]])
+    return str(next(r for r in rows if r["connector_id"] == connector_id)["status"])
+
+
+async def refusal(gateway: OcppGateway, identity: str, version: str) -> tuple[int, int]:
+    """The status and Retry-After (s) of a connection attempt that must be refused."""
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(gateway, identity, version):
+            pass
+    response = refused.value.response
+    return response.status_code, int(response.headers["Retry-After"])
+
+
+def fixed(**bounds: Any) -> GatewayConfig:
+    """A gateway whose bounds do not move with the time first answers take."""
+    return GatewayConfig(admission=AdmissionConfig(arrival_target_s=0, retry_after_s=1, **bounds))
+
+
+def test_a_charger_over_the_bound_on_arriving_is_told_to_retry_and_then_gets_in(
+    platform: Platform,
+) -> None:
+    async def scenario() -> None:
+        async with (
+            running(platform, fixed(max_arriving=1)) as gateway,
+            connect(gateway, "C1") as first,
+        ):
+            # C1 is connected and has had no answer yet: it is still arriving.
+            status, retry_after = await refusal(gateway, "C2", "ocpp2.0.1")
+            assert (status, retry_after) == (503, 1)  # 1..retry_after_s, drawn
+            assert gateway.stats.busy == {"arriving": 1}
+            assert (await first.call(boot16())).status == "Accepted"
+            await first.call(
+                c16.StatusNotification(connector_id=1, error_code="NoError", status="Charging")
+            )
+            # C1's first answer freed its place: C2, back after Retry-After, gets in.
+            await asyncio.sleep(retry_after)
+            async with connect(gateway, "C2", "ocpp2.0.1") as second:
+                assert (await second.call(boot201())).status == "Accepted"
+                await second.call(
+                    c201.StatusNotification(
+                        timestamp=stamp(),
+                        connector_status="Occupied",
+                        evse_id=1,
+                        connector_id=1,
+                    )
+                )
+                # Answered once stored: the live state shows both chargers' reports.
+                assert live_status(platform, "C1-1-1") == "charging"
+                assert live_status(platform, "C2-1-1") == "occupied"
+                assert gateway.admission.arriving == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_charger_that_closes_before_its_first_answer_frees_its_place(
+    platform: Platform,
+) -> None:
+    async def scenario() -> None:
+        async with running(platform, fixed(max_arriving=1)) as gateway:
+            async with connect(gateway, "C1"):
+                assert (await refusal(gateway, "C2", "ocpp2.0.1"))[0] == 503
+            for _ in range(100):  # the server sees the close a moment later
+                if gateway.admission.arriving == 0:
+                    break
+                await asyncio.sleep(0.02)
+            async with connect(gateway, "C2", "ocpp2.0.1") as second:
+                assert (await second.call(boot201())).status == "Accepted"
+
+    asyncio.run(scenario())
+
+
+class Held:
+    """A pipeline that keeps what it is given until let go (a saturated intake)."""
+
+    def __init__(self, inner: Submitter) -> None:
+        self.inner = inner
+        self.go = asyncio.Event()
+
+    async def submit(self, events: Sequence[Event]) -> list[Outcome]:
+        await self.go.wait()
+        return await self.inner.submit(events)
+
+
+def test_over_the_backlog_new_chargers_wait_and_nothing_accepted_is_dropped(
+    platform: Platform,
+) -> None:
+    async def scenario() -> None:
+        async with running(platform, fixed(max_backlog=2)) as gateway:
+            held = Held(gateway.pipeline)
+            gateway.pipeline = held
+            async with connect(gateway, "C1") as first:
+                boot = asyncio.ensure_future(first.call(boot16()))
+                # C1's presence and its BootNotification's event wait to be durable.
+                for _ in range(100):
+                    if gateway.admission.backlog >= 2:
+                        break
+                    await asyncio.sleep(0.02)
+                status, retry_after = await refusal(gateway, "C2", "ocpp2.0.1")
+                assert status == 503 and retry_after >= 1
+                assert gateway.stats.busy == {"backlog": 1}
+                assert not boot.done()
+                held.go.set()
+                assert (await boot).status == "Accepted"  # answered once stored
+                async with connect(gateway, "C2", "ocpp2.0.1") as second:
+                    assert (await second.call(boot201())).status == "Accepted"
+                    await second.call(
+                        c201.StatusNotification(
+                            timestamp=stamp(), connector_status="Faulted", evse_id=2, connector_id=1
+                        )
+                    )
+                    assert live_status(platform, "C2-2-1") == "faulted"
+                    assert gateway.admission.backlog == 0
+
+    asyncio.run(scenario())
+
+
+def test_the_bound_on_arriving_falls_when_first_answers_are_slow_and_rises_when_timely() -> None:
+    admission = Admission(AdmissionConfig(max_arriving=100, min_arriving=8, arrival_target_s=0.5))
+    assert admission.limit == 8  # a fresh node starts low
+    for _ in range(50):
+        admission.took(0.1)
+    assert admission.limit == 58
+    admission.took(3.0)
+    assert admission.limit == 43  # cut by a quarter
+    admission.took(3.0)  # the same wave of slow answers: one cut, not one per answer
+    assert admission.limit == 43
+    for _ in range(200):
+        admission.took(0.1)
+    assert admission.limit == 100  # never above its maximum
+
+
+def test_retry_after_spreads_further_while_refusals_outnumber_admissions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Chargers told to come back within 10 s, knocking far faster than the node lets them
+    in, are told to wait longer; once the door is quiet, the waits shrink back."""
+    now = [1000.0]
+    clock = SimpleNamespace(monotonic=lambda: now[0])
+    monkeypatch.setattr("chargenet.adapters.ocpp.admission.time", clock)
+    admission = Admission(AdmissionConfig(retry_after_s=10, retry_after_max_s=60))
+
+    def second(refused: int, admitted: int) -> list[int]:
+        waits = [admission.retry_after() for _ in range(refused)]
+        for _ in range(admitted):
+            admission.admitted()
+        now[0] += 1
+        return waits
+
+    assert max(second(500, 20)) <= 10
+    for _ in range(5):  # 500 knocks a second against 20 let in
+        second(500, 20)
+    assert admission.spread == 60  # at most retry_after_max_s
+    assert max(second(500, 20)) <= 60
+    for _ in range(5):  # nobody refused
+        second(0, 20)
+    second(1, 0)
+    assert admission.spread == 10
+    assert all(1 <= wait <= 10 for wait in second(100, 50))
