@@ -20,8 +20,9 @@ log (polled), not when the charger was answered (once JetStream had it): message
 end is stored messages over the time from the first send to the last row stored.
 
 The storm runs twice on fresh intake nodes, without admission control (the gateway's
-default: its bounds 0) and then with the bounds of ADMISSION_ON (`--admission` chooses): a charger refused with 503
-comes back after the Retry-After it was given, plus up to a second of its own. Printed for
+default: its bounds 0) and then with the bounds of ADMISSION_ON (`--admission` chooses): a
+charger refused with 503 comes back after the Retry-After it was given, plus up to a second
+of its own. Printed for
 each: time to connected (from a charger's first attempt to its open socket), the
 acknowledgement of each CALL (from its send to its answer), and the refusals. `--runs 3`
 makes three storms of each, alternating on the same cluster, and prints the medians.
