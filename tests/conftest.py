@@ -14,6 +14,9 @@ from chargenet.app.accounts import PasswordHasher
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from tests import migrated
+from tests.route_fields import share_type_adapters
+
+share_type_adapters()  # apps built by the hundred: their parameters' adapters built once
 
 PG_ADMIN_URL = os.environ.get(
     "CHARGENET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -61,8 +61,10 @@ def reports(seed: int) -> list[Event]:
 
 
 @pytest.fixture
-def platform(database_url: str) -> Iterator[Platform]:
-    p = bootstrap(Settings(database_url=database_url, sqlite_synchronous="OFF"))
+def platform(migrated_database_url: str) -> Iterator[Platform]:
+    # A copy of the session's migrated database: the migrations that make the partitions
+    # run in this module's down-and-back test and in tests/adapters/storage/test_migrations.py.
+    p = bootstrap(Settings(database_url=migrated_database_url, sqlite_synchronous="OFF"))
     p.ingestor.ingest([*small_world(), charger("C2"), charger("C3")])
     yield p
     p.close()

@@ -69,8 +69,10 @@ def assert_same(got: Load, want: Load) -> None:
 
 
 @pytest.fixture
-def platform(database_url: str) -> Iterator[Platform]:
-    p = bootstrap(Settings(database_url=database_url, sqlite_synchronous="OFF"))
+def platform(migrated_database_url: str) -> Iterator[Platform]:
+    # A copy of the session's migrated database: the migrations that make the partitions
+    # run in this module's down-and-back test and in tests/adapters/storage/test_migrations.py.
+    p = bootstrap(Settings(database_url=migrated_database_url, sqlite_synchronous="OFF"))
     p.ingestor.ingest([*small_world(), station("S2"), charger("C2", "S2")])
     yield p
     p.close()
