@@ -36,6 +36,15 @@ def _postgres_available() -> bool:
 
 POSTGRES = _postgres_available()
 
+# pytest-xdist's worker processes start with COLUMNS=80 and LINES=24 in their environment,
+# which a run in one process does not have: a rich Console made at import (the CLI
+# modules') then keeps 80 columns for good, and a CLI test that asks for a wider table
+# (env={"COLUMNS": ...}) gets a truncated one. A worker runs its tests in the environment
+# a single process would have.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _name in ("COLUMNS", "LINES"):
+        os.environ.pop(_name, None)
+
 # The unit tier (`pytest -m unit`): the pure layers' folders, and tests marked `unit` that
 # run an app service on the in-memory stores of tests/fakes.py. None of them may reach for
 # a database: that is what keeps the tier at seconds.
@@ -52,12 +61,28 @@ _STORAGE_FIXTURES = {
 }
 
 
+# Tests that run alone in ./dev test (marker `serial`), after the others have run in two
+# processes: each bounds a wall-clock time that a second test process beside it eats into.
+# In the two-process pass, a click in the dashboard (Playwright's 30 s) and a request to
+# the demo (httpx's 5 s) timed out while another live demo city and Chromium ran beside
+# them. A single test joins with `pytest.mark.serial`.
+_SERIAL_FILES = {
+    # a live demo city (building it, then its simulated chargers) and Chromium
+    "e2e/test_dashboard_browser.py",
+    "e2e/test_journeys_browser.py",
+    # `chargenet demo` as a process, asked within set times
+    "e2e/test_demo_command.py",
+}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
         parts = item.path.relative_to(here).parts
         if parts and parts[0] in _UNIT_FOLDERS:
             item.add_marker(pytest.mark.unit)
+        if "/".join(parts) in _SERIAL_FILES:
+            item.add_marker(pytest.mark.serial)
         if item.get_closest_marker("unit") is not None:
             used = _STORAGE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
             if used:

@@ -13,6 +13,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from chargenet.adapters.storage.leases import SqlLeases
 from chargenet.app.leases import singleton
 from chargenet.bootstrap import Platform, bootstrap
@@ -111,6 +113,7 @@ def _lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
+@pytest.mark.serial  # the take-over is bounded in wall-clock seconds (below)
 def test_a_killed_holder_is_replaced_by_another_node_within_the_lease_time(
     postgres_url: str, tmp_path: Path
 ) -> None:
