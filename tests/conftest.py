@@ -72,6 +72,8 @@ _SERIAL_FILES = {
     "e2e/test_journeys_browser.py",
     # `chargenet demo` as a process, asked within set times
     "e2e/test_demo_command.py",
+    # the map after an action, through an index that hears events seconds late
+    "e2e/test_dashboard_actions_browser.py",
 }
 
 
