@@ -190,6 +190,7 @@ def servers(
                 cmd = [
                     sys.executable, "-m", "uvicorn", "benchmarks.http_intake.baseline:app",
                     "--port", str(port), "--log-level", "warning",
+                    "--loop", "asyncio",  # the loop chargenet's api nodes run on
                 ]  # fmt: skip
                 env["BENCH_BASELINE_DB"] = url
             else:

@@ -109,7 +109,7 @@ def world(evses: int) -> list[Event]:
 class Server:
     def __init__(self, app: Callable[..., Any], port: int) -> None:
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", loop="asyncio")
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -51,7 +51,9 @@ def free_port() -> int:
 def serve(app: Any) -> Iterator[str]:
     """The web app on a free local port, in a thread, for as long as the block runs."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -338,7 +338,13 @@ def demo(
 
     _print_urls(settings, ocpp_port)
     consoles.err.print(f"API token for the event log and sessions: [bold]{tokens[0]}[/bold]")
-    uvicorn.run(Building(build), host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        Building(build),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        loop="asyncio",
+    )
 
 
 def _build_demo(
