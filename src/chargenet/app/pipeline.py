@@ -67,6 +67,7 @@ class IngestPipeline:
         self._queue: asyncio.Queue[_Item] | None = None
         self._max_pending = max_pending
         self._writer: asyncio.Task[None] | None = None
+        self._writing = False  # a batch taken from the queue is not answered yet
         self._executor: Executor | None = None
         self.batches = 0
         self.events = 0
@@ -94,6 +95,12 @@ class IngestPipeline:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing submitted is waiting or being written: every caller has its answer
+        and the writer waits for the next batch."""
+        return not self._writing and (self._queue is None or self._queue.empty())
 
     async def submit(
         self, events: Sequence[Event], deliveries: Attached | None = None
@@ -131,6 +138,7 @@ class IngestPipeline:
         process = self._process
         loop = asyncio.get_running_loop()
         first = await queue.get()
+        self._writing = True
         items = [first]
         count = len(first[0])
         while count < self._max_batch and not queue.empty():
@@ -163,5 +171,6 @@ class IngestPipeline:
                     future.set_result(outcomes[start : start + len(events)])
                 start += len(events)
         finally:
+            self._writing = False
             for _ in items:
                 queue.task_done()

@@ -271,10 +271,12 @@ def start_instance(
     *,
     port: int | None = None,
     database_url: str | None = None,
+    outbox_worker: bool = True,
     **settings: Any,
 ) -> Instance:
     """A chargenet serving on a loopback port, on an SQLite database at `path` of its own,
-    or on `database_url` (migrated) when given: several instances may share one."""
+    or on `database_url` (migrated) when given: several instances may share one. Without
+    `outbox_worker`, nothing delivers the outbox but the test's own `run_once` rounds."""
     port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     config = Settings(
@@ -297,7 +299,8 @@ def start_instance(
     async def capture_loop(_: Platform) -> None:
         loops.append(asyncio.get_running_loop())
 
-    switch = Switch(create_app(platform, routers=routers, background=[*jobs, outbox, capture_loop]))
+    background = [*jobs, *([outbox] if outbox_worker else []), capture_loop]
+    switch = Switch(create_app(platform, routers=routers, background=background))
     server = LiveServer(switch, port)
     server.start()
     wait_for(lambda: loops, what="the server's loop")

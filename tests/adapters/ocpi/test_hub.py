@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,9 +163,18 @@ class World:
         return f"{self.hub.base_url}/ocpi/2.2.1"
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    hub = start_instance(tmp_path / "hub.db", "CN*HUB", "hub", outbox_retry_base_s=0.2)
+@contextmanager
+def started_world(tmp_path: Path, **settings: Any) -> Iterator[World]:
+    # No still-alive job of its own (it would state the parties' ClientInfo at a moment
+    # of its choosing, when it got round to it): the tests run the check when they want.
+    hub = start_instance(
+        tmp_path / "hub.db",
+        "CN*HUB",
+        "hub",
+        outbox_retry_base_s=0.2,
+        ocpi_still_alive_s=0.0,
+        **settings,
+    )
     hub.ingest([*areas(), operator("OPB", name="充电B")])
     emsp, cpo = FakeParty(EMA, "EMSP"), FakeParty(CPB, "CPO")
     emsp.server.start()
@@ -178,6 +188,21 @@ def world(tmp_path: Path) -> Iterator[World]:
         emsp.server.stop()
         cpo.server.stop()
         hub.stop()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with started_world(tmp_path) as found:
+        yield found
+
+
+@pytest.fixture
+def driven_world(tmp_path: Path) -> Iterator[World]:
+    """The world whose outbox only the test delivers, a round when it says: a worker of
+    its own would send (or resend) a push whenever its sleep ended, before the test took
+    the receiver down or between a failed attempt and the look at it."""
+    with started_world(tmp_path, outbox_worker=False) as found:
+        yield found
 
 
 def put_location(w: World, headers: dict[str, str], lid: str = "LOC1") -> httpx.Response:
@@ -291,7 +316,10 @@ def test_a_cpos_location_is_broadcast_to_the_emsps(world: World) -> None:
     assert shared.json()["status_code"] == 1000, shared.text
     [got] = wait_for(lambda: w.cpo.got("/tokens/CN/EMA/T1"), what="the token at the CPO")
     assert routing(got.headers) == ("CN", "CPB", "CN", "HUB") and got.body == token
-    assert w.hub.ocpi.hub is not None and w.hub.ocpi.hub.broadcasts == 3
+    hub = w.hub.ocpi.hub
+    assert hub is not None
+    # counted when the receiver's answer is back, a moment after it noted the request
+    wait_for(lambda: hub.broadcasts == 3, what="three broadcasts answered")
     assert not w.emsp.got("/sessions/CN/CPB/S1")
 
 
@@ -327,8 +355,10 @@ def test_open_routing_finds_the_cpo_of_a_location_and_the_emsp_of_a_token(world:
     assert nobody.status_code == 404 and nobody.json()["status_code"] == 2004
 
 
-def test_client_info_is_pushed_and_a_silent_party_goes_offline_and_comes_back(world: World) -> None:
-    w = world
+def test_client_info_is_pushed_and_a_silent_party_goes_offline_and_comes_back(
+    driven_world: World,
+) -> None:
+    w = driven_world
     hub = w.hub.ocpi.hub
     assert hub is not None
     hub.still_alive_s = 0.0  # every party counts as quiet: each round checks them all

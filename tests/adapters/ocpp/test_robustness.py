@@ -352,7 +352,8 @@ def test_a_start_stamped_an_hour_ahead_is_timed_by_us_and_flagged(platform: Plat
 def test_nothing_of_a_closed_connection_stays_in_the_gateways_memory(platform: Platform) -> None:
     """Forty chargers connect, boot and go; forty strangers knock. Afterwards none of the
     memory the gateway's or the ingest pipeline's own code allocated for them is still
-    held (only what is in flight at any moment: the writer waiting for its next batch).
+    held (only what is in flight at any moment: the writer waiting for its next batch, the
+    watchdog for its next round).
     Such leftovers, however small, pin the memory of the connections around them:
     benchmarks/ocpp_ingest/retention.py measures what they cost at 10,000 connections."""
     import gc
@@ -386,16 +387,25 @@ def test_nothing_of_a_closed_connection_stays_in_the_gateways_memory(platform: P
                 additional_headers=basic(f"STRANGER-{charger_id}", PASSWORD),
             )
 
+    async def settled(gateway: Any) -> None:
+        """Nothing in flight: every offline notice sent is stored and its sender has its
+        answer (the backlog counts them until then), and the writer waits for its next
+        batch. However slow the machine, what is measured then is what stays."""
+        await eventually(lambda: gateway.admission.backlog == 0 and platform.pipeline.idle)
+        # Even then a few of the last presence events are still referenced for a moment
+        # (by what is not yet known): measured at once, 2 to 3 of them showed as held.
+        await asyncio.sleep(0.2)
+
     async def scenario() -> list[Any]:
         async with running(platform) as gateway:
             await visit(gateway, "C1")  # first use: decoders and the like are made once
-            await asyncio.sleep(0.2)
+            await settled(gateway)
             gc.collect()
             tracemalloc.start(8)
             before = tracemalloc.take_snapshot().filter_traces(ours)
             for charger_id in fleet:
                 await visit(gateway, charger_id)
-            await asyncio.sleep(0.2)  # the last offline notices are stored
+            await settled(gateway)  # the last offline notices are stored
             gc.collect()
             after = tracemalloc.take_snapshot().filter_traces(ours)
             tracemalloc.stop()

@@ -381,11 +381,17 @@ class OcppGateway:
         period = max(1.0, min(15.0, self.config.heartbeat_s / 4))
         while True:
             await asyncio.sleep(period)
-            deadline = time.monotonic() - self.config.stale_after_s
-            for link in list(self.links.values()):
-                if link.last_seen < deadline:
-                    self.stats.stale += 1
-                    self._spawn(link.close("missed heartbeats", code=1001))
+            self._close_stale()
+
+    def _close_stale(self) -> None:
+        """A round of the watchdog, in a frame of its own that goes with it: a loop variable
+        of the watchdog itself kept the last link it looked at (and that connection's
+        buffers) alive after the charger left, until a later round found another link."""
+        deadline = time.monotonic() - self.config.stale_after_s
+        for link in list(self.links.values()):
+            if link.last_seen < deadline:
+                self.stats.stale += 1
+                self._spawn(link.close("missed heartbeats", code=1001))
 
     def call_failed(self, link: Link) -> None:
         link.call_failures += 1
