@@ -40,6 +40,7 @@ from chargenet.analytics.planning.targets import (
     monthly,
     plan_vs_actual,
 )
+from chargenet.app.queries import TargetRow as StoredTargetRow
 from chargenet.core.areas import AreaLevel
 from chargenet.core.errors import UnknownReference
 from chargenet.core.events import AreaRegistered, Event, PolicyPackLoaded, Source, TargetSet
@@ -78,19 +79,9 @@ class VehicleCountRow(TypedDict):
     motor_vehicles: int | None
 
 
-class AreaTargetRow(TypedDict):
+class AreaTargetRow(StoredTargetRow):
     """A plan target as set (its latest value), with the name and level of its area."""
 
-    target_id: str
-    area_code: str
-    metric: str
-    year: int
-    month: int | None
-    value: Decimal
-    definition: str
-    source_ref: str
-    valid_from: date | None
-    as_of: datetime
     name_zh: str
     name_en: str | None
     level: str  # an `AreaLevel` value

@@ -70,6 +70,7 @@ PATH_PREFIX = "/ocpp/"
 MAX_IDENTITY = 128
 _REFRESH_AFTER_S = 10.0  # a refused login re-reads the charger's record at most this often
 _WARN_EVERY_S = 60.0  # a charger's bad data is logged at most this often
+_BUSY_REPORT_EVERY_S = 10.0  # chargers turned away at the door: a line at most this often
 _PROOF_BYTES = 32  # SHA-256
 
 
@@ -97,7 +98,7 @@ class OcppGateway:
         # ocpp_ingest/retention.py).
         self._verified: dict[str, bytearray] = {}
         self.admission = Admission(self.config.admission)
-        self._busy_said = -_WARN_EVERY_S
+        self._busy_said = -_BUSY_REPORT_EVERY_S
         self._busy_told = 0
         self._server: Server | None = None
         self._warned: dict[str, float] = {}
@@ -204,7 +205,7 @@ class OcppGateway:
     def _report_busy(self) -> None:
         """Say that chargers are being turned away, at most once per interval."""
         now = time.monotonic()
-        if now - self._busy_said < _WARN_EVERY_S / 6:
+        if now - self._busy_said < _BUSY_REPORT_EVERY_S:
             return
         refused = sum(self.stats.busy.values())
         admission = self.admission
