@@ -26,7 +26,7 @@ from chargenet.adapters.storage.tables_supervision import meter_history, meter_h
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
-from chargenet.core.events import Event, MeterSampled
+from chargenet.core.events import Event, MeterSampled, SessionStarted
 from chargenet.core.ids import ConnectorId, SessionId
 from chargenet.kit.timeutil import from_micros, to_micros
 from tests.adapters.storage.test_ingest_batch import second_database
@@ -322,3 +322,32 @@ def test_the_migration_goes_down_and_back(platform: Platform) -> None:
     assert table_rows(platform) == {}
     platform.store.rebuild()  # the samples come back from the log
     assert table_rows(platform) == expected_rows(events)
+
+
+def test_a_sessions_energy_counts_from_its_start_register(platform: Platform) -> None:
+    """OCPP 1.6 gives the register at the start in StartTransaction, not as a meter value:
+    the energy up to the first sample is the start's hour's."""
+    cid, sid = ConnectorId("C1-1-1"), SessionId("T1")
+    t = datetime(2025, 2, 3, 10, 50, tzinfo=UTC)
+    platform.ingestor.ingest(
+        [
+            SessionStarted(**meta(t), session_id=sid, connector_id=cid, meter_start_wh=1_000),
+            *[
+                MeterSampled(
+                    **meta(t + timedelta(minutes=m)),
+                    connector_id=cid,
+                    session_id=sid,
+                    energy_register_wh=wh,
+                    power_w=w,
+                )
+                for m, wh, w in ((20, 1_500, 2_000), (40, 2_500, 3_000), (50, 3_000, None))
+            ],
+        ]
+    )
+    got = OrderlyReads(platform.store.engine).hourly_energy([cid], t - DAY, t + DAY)
+    assert got == {
+        cid: {
+            t.replace(minute=0): MeterHour(500, None, 1),
+            t.replace(hour=11, minute=0): MeterHour(1_500, 3_000, 3),
+        }
+    }

@@ -185,17 +185,21 @@ def meter_readings(event: MeterSampled) -> list[Any] | None:
     return values if any(v is not None for v in values[1:]) else None
 
 
+def write_meter_row(raw: Raw, connector_id: str, at: datetime, readings: dict[str, Any]) -> None:
+    """One row of meter history: `readings` by name (METER_READINGS), the rest not given."""
+    row = {name: readings.get(name) for name in METER_READINGS}
+    raw.execute(_METER_HISTORY, {"cid": connector_id, "at": to_micros(at), **row})
+
+
 def _apply_meter(raw: Raw, event: MeterSampled) -> None:
     row = connector_live(raw, event.connector_id)
     readings = meter_readings(event)
     if readings is not None:
-        raw.execute(
-            _METER_HISTORY,
-            {
-                "cid": event.connector_id,
-                "at": to_micros(event.occurred_at),
-                **dict(zip(METER_READINGS, readings, strict=True)),
-            },
+        write_meter_row(
+            raw,
+            event.connector_id,
+            event.occurred_at,
+            dict(zip(METER_READINGS, readings, strict=True)),
         )
     if event.power_offered_w is not None:  # history for uptime, late reports included
         raw.execute(
