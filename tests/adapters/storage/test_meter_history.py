@@ -81,7 +81,7 @@ def samples(seed: int, until: datetime = MAY) -> list[MeterSampled]:
                         body["voltage_v"] = rng.randrange(800, 3_200) / 4
                 out.append(MeterSampled(**meta(t), **body))
                 if rng.random() < 0.05:  # another message about the same instant
-                    other = {"temperature_c": rng.randrange(0, 200) / 4}
+                    other: dict[str, Any] = {"temperature_c": rng.randrange(0, 200) / 4}
                     if rng.random() < 0.5:
                         other["power_w"] = rng.randrange(0, 150_000)
                     out.append(MeterSampled(**meta(t), connector_id=ConnectorId(cid), **other))
