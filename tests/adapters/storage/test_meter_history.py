@@ -19,11 +19,12 @@ from alembic import command
 from sqlalchemy import select, text
 
 from chargenet.adapters.storage import history, migrate
-from chargenet.adapters.storage.queries_orderly import MeterHour, OrderlyReads
+from chargenet.adapters.storage.queries_orderly import OrderlyReads
 from chargenet.adapters.storage.raw import Raw
 from chargenet.adapters.storage.rollup import retain_meter, roll_up_meter
 from chargenet.adapters.storage.tables_supervision import meter_history, meter_hourly
 from chargenet.app.ingest import Disposition
+from chargenet.app.orderly_figures import MeterHour
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import Event, MeterSampled, SessionStarted

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Engine, Row, Table, bindparam, func, or_, select, text
 
@@ -34,18 +34,11 @@ from chargenet.app.orderly import (
     SiteLimit,
     median_history,
 )
+from chargenet.app.orderly_figures import MeterHour
 from chargenet.core.sessions import SessionState
 from chargenet.kit.timeutil import from_micros, to_micros
 
 CHUNK = 500
-
-
-class MeterHour(NamedTuple):
-    """A connector's metering in an hour (adapters/storage/rollup.py says how it counts)."""
-
-    energy_wh: int
-    max_power_w: int | None
-    samples: int
 
 
 class OrderlyReads:
@@ -307,6 +300,16 @@ class OrderlyReads:
                         from_micros(peak_at),
                     )
         return out
+
+    def station_connectors(self, station_id: str) -> list[str]:
+        with self._read.connect() as conn:
+            return list(
+                conn.execute(
+                    select(connectors.c.connector_id)
+                    .where(connectors.c.station_id == station_id)
+                    .order_by(connectors.c.connector_id)
+                ).scalars()
+            )
 
     def hourly_energy(
         self, connector_ids: Sequence[str], start: datetime, end: datetime
