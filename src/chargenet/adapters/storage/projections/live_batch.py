@@ -71,15 +71,16 @@ _LIMIT_HISTORY = (
     " ON CONFLICT (connector_id, at_us) DO UPDATE SET limit_w = excluded.limit_w"
 )
 # The readings' types, in METER_READINGS' order. Floats go through double precision, as
-# psycopg binds them one at a time: the same REAL either way.
+# psycopg binds them one at a time: the same REAL either way. jsonb, not json: nine fields
+# a row, and `->>` on json text parses the row again for each (measured: 9.0 µs of the
+# server's CPU a row with json, 4.5 with jsonb).
 _READING_CASTS = ("text", "bigint", "integer", *["float8::real"] * 4)
 _METER_HISTORY = (
     f"INSERT INTO meter_history (connector_id, at_us, {', '.join(METER_READINGS)})"
     " SELECT r->>0, (r->>1)::bigint, "
     + ", ".join(f"(r->>{i})::{cast}" for i, cast in enumerate(_READING_CASTS, 2))
-    + " FROM "
-    + _ROWS
-    + f" AS r ON CONFLICT (connector_id, at_us) DO UPDATE SET {METER_KEEP}"
+    + " FROM jsonb_array_elements(:rows ::jsonb) AS r"
+    + f" ON CONFLICT (connector_id, at_us) DO UPDATE SET {METER_KEEP}"
 )
 _LATE = (
     "INSERT INTO history_late (history, span_us, start_us, reports) SELECT r->>0,"
