@@ -9,8 +9,9 @@ takes), in the same process on the same database, batches alternating.
 Meter values (energy and power) of registered chargers, as the cluster benchmark's
 chargers send and as an intake makes them (the charger's own connection their source, so
 the store checks the charger holds the connector); events/s is events over the time of
-the `ingest` calls alone (no NATS), CPU the writer process's own (PostgreSQL's is not
-counted), less swayed by the machine's load than the wall clock.
+the `ingest` calls alone (no NATS), CPU the writer process's own and, apart, that of the
+PostgreSQL backends serving the run's database (/proc, 10 ms ticks: summed over a path's
+batches), both less swayed by the machine's load than the wall clock.
 PostgreSQL from --postgres (a database is made and dropped).
 """
 
@@ -24,6 +25,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from benchmarks.cluster.__main__ import ADMIN, database
+from benchmarks.cluster.budget import backends, cpu_s
 from benchmarks.cluster.harness import register_fleet
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
@@ -59,6 +61,8 @@ def main() -> None:
     loads = os.getloadavg()
     timed: dict[str, list[float]] = {"batch": [], "one at a time": []}
     cpu: dict[str, list[float]] = {"batch": [], "one at a time": []}
+    pg_cpu: dict[str, float] = {"batch": 0.0, "one at a time": 0.0}
+    counted: dict[str, int] = {"batch": 0, "one at a time": 0}
     with database(args.postgres) as url:
         ids = register_fleet(url, args.chargers, "W")
         platform = bootstrap(Settings(database_url=url, allow_unsafe_durability=True))
@@ -66,7 +70,9 @@ def main() -> None:
             events = meter_values(ids, args.events)
             batches = [events[i : i + args.batch] for i in range(0, len(events), args.batch)]
             platform.ingestor.ingest(batches.pop(0))  # warm: connections, statements
+            served = backends(url)
             for k, batch in enumerate(batches):
+                pg_before = sum(cpu_s(pid) for pid in served)
                 started, used = time.perf_counter(), time.process_time()
                 if k % 2:  # a progress callback keeps the ingestor one event at a time
                     platform.ingestor.ingest(batch, progress=lambda _: None)
@@ -76,6 +82,8 @@ def main() -> None:
                     path = "batch"
                 timed[path].append(len(batch) / (time.perf_counter() - started))
                 cpu[path].append((time.process_time() - used) / len(batch) * 1e6)
+                pg_cpu[path] += sum(cpu_s(pid) for pid in served) - pg_before
+                counted[path] += len(batch)
         finally:
             platform.close()
     print(
@@ -86,7 +94,8 @@ def main() -> None:
     for name, rates in timed.items():
         print(
             f"  {name:14} median {statistics.median(rates):,.0f} events/s, "
-            f"{statistics.median(cpu[name]):,.0f} µs of the writer's CPU an event "
+            f"{statistics.median(cpu[name]):,.0f} µs of the writer's CPU an event, "
+            f"{pg_cpu[name] / max(counted[name], 1) * 1e6:,.0f} µs of PostgreSQL's "
             f"({len(rates)} batches)"
         )
     ratio = statistics.median(timed["batch"]) / statistics.median(timed["one at a time"])

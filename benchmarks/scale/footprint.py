@@ -12,8 +12,14 @@
 Baselines in the same run: a commit per event through the same ingestor (PostgreSQL),
 and one publish awaited at a time (JetStream).
 
+With `--meter` the events are meter samples instead (every connector charging, a sample a
+minute with its register, power, current, voltage and state of charge, as a DC charger
+sends them) and the bytes are those of the log, of `meter_history` (a row a sample) and,
+after rolling the samples up, of `meter_hourly` (a row a connector and hour).
+
     python -m benchmarks.scale.footprint                       # 20,000 events
     python -m benchmarks.scale.footprint --events 100000 --runs 3
+    python -m benchmarks.scale.footprint --meter --events 100000 --runs 3
 """
 
 from __future__ import annotations
@@ -21,18 +27,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy import text
 
 from benchmarks.supervision.ingest_history import stream, world
+from chargenet.adapters.storage import history
+from chargenet.adapters.storage.rollup import roll_up_meter
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
-from chargenet.core.events import Event
+from chargenet.core.events import Event, MeterSampled
+from chargenet.core.ids import ConnectorId, SessionId
+from tests.builders import T0, meta
 
 PG_ADMIN = os.environ.get(
     "CHARGENET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -64,10 +76,39 @@ def _sizes(platform: object) -> dict[str, int]:
                 "FROM pg_class p LEFT JOIN pg_inherits i ON i.inhparent = p.oid "
                 "LEFT JOIN pg_class c ON c.oid = COALESCE(i.inhrelid, p.oid) "
                 "WHERE p.relname IN ('events', 'status_history', 'presence_history', "
-                "'connector_live', 'chargers') GROUP BY p.relname"
+                "'connector_live', 'chargers', 'meter_history', 'meter_hourly') "
+                "GROUP BY p.relname"
             )
         ).all()
     return {name: int(size) for name, size in rows}
+
+
+def meter_stream(chargers: int, n: int, seed: int) -> list[Event]:
+    """Every connector charging, a sample a minute each: register, power, current, voltage,
+    state of charge, the session."""
+    rng = random.Random(seed)
+    connectors = [f"S{i // 10}C{i % 10}-{g}-1" for i in range(chargers) for g in (1, 2)]
+    register = {c: rng.randrange(0, 10**7) for c in connectors}
+    out: list[Event] = []
+    minute = 0
+    while len(out) < n:
+        for c in connectors[: n - len(out)]:
+            power = rng.randrange(20_000, 120_000)
+            register[c] += power // 60
+            out.append(
+                MeterSampled(
+                    **meta(T0 + timedelta(minutes=minute, seconds=rng.uniform(0, 59))),
+                    connector_id=ConnectorId(c),
+                    session_id=SessionId(f"T-{c}-{minute // 60}"),
+                    energy_register_wh=register[c],
+                    power_w=power,
+                    current_a=round(power / 400, 1),
+                    voltage_v=round(rng.uniform(380, 420), 1),
+                    soc_percent=float(min(100, 20 + minute // 2)),
+                )
+            )
+        minute += 1
+    return out
 
 
 def postgres(events: list[Event], chargers: int, per_event_commit: int) -> dict[str, float]:
@@ -75,11 +116,15 @@ def postgres(events: list[Event], chargers: int, per_event_commit: int) -> dict[
         platform = bootstrap(Settings(database_url=url))
         try:
             platform.ingestor.ingest(world(chargers))
+            first, last = events[0].occurred_at, events[-1].occurred_at
+            with platform.store.engine.begin() as conn:  # the months written into
+                history.ensure_months(conn, first, last)
             before = _sizes(platform)
             started = time.perf_counter()
             for i in range(0, len(events), 2000):
                 platform.ingestor.ingest(events[i : i + 2000])
             batched = len(events) / (time.perf_counter() - started)
+            hours = roll_up_meter(platform.store.engine, first, last + timedelta(hours=1))
             after = _sizes(platform)
             one = events[:per_event_commit]
             started = time.perf_counter()
@@ -100,6 +145,9 @@ def postgres(events: list[Event], chargers: int, per_event_commit: int) -> dict[
             - before.get("presence_history", 0)
         )
         / n,
+        "meter_bytes": (after.get("meter_history", 0) - before.get("meter_history", 0)) / n,
+        "hourly_bytes": (after.get("meter_hourly", 0) - before.get("meter_hourly", 0))
+        / max(hours, 1),
     }
 
 
@@ -148,25 +196,40 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="report the median of this many")
     parser.add_argument("--message-bytes", type=int, default=300, help="a status event, JSON")
     parser.add_argument("--window", type=int, default=500, help="publishes awaited together")
+    parser.add_argument("--meter", action="store_true", help="meter samples, not statuses")
     args = parser.parse_args()
-    events = stream(args.chargers, args.events, seed=1)
+    if args.meter:
+        events = meter_stream(args.chargers, args.events, seed=1)
+    else:
+        events = stream(args.chargers, args.events, seed=1)
     pg = [postgres(events, args.chargers, 500) for _ in range(args.runs)]
 
     def med(runs: list[dict[str, float]], key: str) -> float:
         return statistics.median(r[key] for r in runs)
 
     pg_runs = ", ".join(f"{r['events_per_s']:,.0f}" for r in pg)
-    print(f"PostgreSQL, {args.events:,} status/presence events, {args.chargers:,} chargers:")
+    kind = "meter samples" if args.meter else "status/presence events"
+    print(
+        f"PostgreSQL, {args.events:,} {kind}, {args.chargers:,} chargers, load average "
+        f"{os.getloadavg()[0]:.1f}:"
+    )
     print(
         f"  writer: {med(pg, 'events_per_s'):,.0f} events/s in batches of 2,000 "
         f"(runs: {pg_runs}); commit per event "
         f"{med(pg, 'commit_per_event_per_s'):,.0f}/s; ratio "
         f"{med(pg, 'events_per_s') / med(pg, 'commit_per_event_per_s'):.1f}×"
     )
-    print(
-        f"  on disk per event: log {med(pg, 'log_bytes'):,.0f} B, status/presence history "
-        f"{med(pg, 'history_bytes'):,.0f} B"
-    )
+    if args.meter:
+        print(
+            f"  on disk per sample: log {med(pg, 'log_bytes'):,.0f} B, meter history "
+            f"{med(pg, 'meter_bytes'):,.0f} B; per connector-hour rolled up "
+            f"{med(pg, 'hourly_bytes'):,.0f} B"
+        )
+    else:
+        print(
+            f"  on disk per event: log {med(pg, 'log_bytes'):,.0f} B, status/presence history "
+            f"{med(pg, 'history_bytes'):,.0f} B"
+        )
     js = [asyncio.run(jetstream(args.events, args.message_bytes, args.window))]
     for _ in range(args.runs - 1):
         js.append(asyncio.run(jetstream(args.events, args.message_bytes, args.window)))

@@ -86,6 +86,11 @@ class Settings:
     # and the month in progress), then their hourly roll-up up to 5 years.
     load_quarters_keep_months: int = 13
     load_hourly_keep_months: int = 60
+    # Retention of the meter samples (the event log keeps them all): 13 months of samples
+    # (a year of bills to check sample by sample, and the month in progress), then each
+    # connector's energy per hour up to 5 years.
+    meter_history_keep_months: int = 13
+    meter_hourly_keep_months: int = 60
     supervision_config: str | None = None  # TOML file: zombie, alarm, scorecard settings
     # OCPI party (docs/ocpi.md): how others reach us, who we are, how often we pull.
     public_url: str | None = None  # default http://host:port
@@ -182,6 +187,8 @@ class Settings:
             ("job_lease_s", float),
             ("load_quarters_keep_months", int),
             ("load_hourly_keep_months", int),
+            ("meter_history_keep_months", int),
+            ("meter_hourly_keep_months", int),
             ("supervision_config", str),
             ("public_url", str),
             ("ocpi_party", str),

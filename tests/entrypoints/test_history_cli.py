@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -65,4 +66,33 @@ def test_load_quarters_past_their_months_are_rolled_up_by_hour_and_dropped(
         hours = conn.execute(select(func.count()).select_from(load_hourly)).scalar_one()
     platform.close()
     assert quarters == 0
+    assert hours > 0  # kept 60 months by default
+
+
+def test_meter_samples_are_rolled_up_by_hour_before_they_are_dropped(tmp_path: Path) -> None:
+    from chargenet.adapters.storage.tables_supervision import meter_history, meter_hourly
+    from tests.adapters.storage.test_meter_history import samples as meter_samples
+    from tests.adapters.storage.test_meter_history import world
+
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    platform = bootstrap(Settings(database_url=db))
+    platform.ingestor.ingest(world())
+    platform.ingestor.ingest(meter_samples(7, datetime(2025, 2, 1, tzinfo=UTC)))  # long past
+    platform.close()
+
+    refused = runner.invoke(
+        app, ["db", "prune-meter", "--samples", "3", "--hours", "2", "--db", db]
+    )
+    assert refused.exit_code == 2
+    assert "at least 1 month" in refused.output
+    pruned = runner.invoke(app, ["db", "prune-meter", "--db", db])
+    assert pruned.exit_code == 0, pruned.output
+    assert "meter_history: 0 monthly partitions dropped" in pruned.output
+
+    platform = bootstrap(Settings(database_url=db))
+    with platform.store.engine.connect() as conn:
+        left = conn.execute(select(func.count()).select_from(meter_history)).scalar_one()
+        hours = conn.execute(select(func.count()).select_from(meter_hourly)).scalar_one()
+    platform.close()
+    assert left == 0
     assert hours > 0  # kept 60 months by default

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from chargenet.analytics.demand_response import (
     LOOKBACK_DAYS,
@@ -34,6 +34,14 @@ ONLY_MAX = 2_000  # quarters read by list; beyond, the whole span
 ARRIVAL_FLOOR_W = 22_000  # above this a connector is taken as DC for an expected arrival
 
 
+class MeterHour(NamedTuple):
+    """A connector's metering in an hour (adapters/storage/rollup.py says how it counts)."""
+
+    energy_wh: int
+    max_power_w: int | None
+    samples: int
+
+
 class LoadQueries(Protocol):
     def load(
         self,
@@ -56,6 +64,17 @@ class LoadQueries(Protocol):
 
     def sites(self, station_ids: Sequence[str]) -> dict[str, tuple[str, str, float]]:
         """(name, operator, median connector power W) of each station."""
+        ...
+
+    def station_connectors(self, station_id: str) -> list[str]:
+        """The station's connectors."""
+        ...
+
+    def hourly_energy(
+        self, connector_ids: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, dict[datetime, MeterHour]]:
+        """Each connector's metering per UTC hour wholly in [start, end), hours with
+        samples only."""
         ...
 
 
@@ -114,6 +133,35 @@ class OrderlyFigures:
         return total
 
     # --- load against the limit ---------------------------------------------------------
+
+    def energy_by_hour(self, station: str, start: datetime, end: datetime) -> Row:
+        """A station's energy delivered per hour of a period from its meters, in all and
+        per connector (with each connector's highest power sampled and its samples): what
+        the meter history keeps, and the hourly roll-up after it."""
+        hours = self.loads.hourly_energy(self.loads.station_connectors(station), start, end)
+        total: dict[datetime, int] = {}
+        for metered in hours.values():
+            for hour, m in metered.items():
+                total[hour] = total.get(hour, 0) + m.energy_wh
+        return {
+            "station_id": station,
+            "start": start,
+            "end": end,
+            "energy_wh": sum(total.values()),
+            "hours": [{"hour": h, "energy_wh": wh} for h, wh in sorted(total.items())],
+            "connectors": {
+                cid: [
+                    {
+                        "hour": h,
+                        "energy_wh": m.energy_wh,
+                        "max_power_w": m.max_power_w,
+                        "samples": m.samples,
+                    }
+                    for h, m in metered.items()
+                ]
+                for cid, metered in sorted(hours.items())
+            },
+        }
 
     def load_curve(
         self,

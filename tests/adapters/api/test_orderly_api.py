@@ -4,6 +4,7 @@ hand-made month of tests/orderly_world.py."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,7 +12,10 @@ from fastapi.testclient import TestClient
 from chargenet.adapters.api.auth import StaticTokens
 from chargenet.bootstrap import Platform
 from chargenet.core.access import Principal, Role
+from chargenet.core.events import MeterSampled
+from chargenet.core.ids import ConnectorId
 from chargenet.entrypoints.web import create_app
+from tests.builders import meta
 from tests.orderly_world import grid_world
 
 TOKENS = {
@@ -65,3 +69,42 @@ def test_event_performance_is_for_regulators_in_their_area(client: TestClient) -
     assert _as(client, "op1", "dr-events/performance", **period) == 403
     flex = _as(client, "xinzhou", "flexibility", hours="3")
     assert isinstance(flex, dict) and len(flex["hours"]) == 3 and flex["stations"] == 2
+
+
+def test_a_stations_energy_by_hour_for_those_who_may_see_it(
+    client: TestClient, platform: Platform
+) -> None:
+    t = datetime(2026, 11, 25, 10, tzinfo=UTC)
+    platform.ingestor.ingest(
+        [
+            MeterSampled(
+                **meta(t + timedelta(minutes=m)),
+                connector_id=ConnectorId(cid),
+                energy_register_wh=wh,
+                power_w=7_000 + m,
+            )
+            for cid, m, wh in [
+                ("C1-1-1", 0, 1_000),
+                ("C1-1-1", 20, 2_000),
+                ("C1-1-1", 40, 3_500),
+                ("C1-1-1", 60, 4_000),
+                ("C1-1-1", 80, 4_200),
+                ("C1-2-1", 30, 50_000),
+                ("C1-2-1", 50, 50_900),
+            ]
+        ]
+    )
+    period = {"start": "2026-11-25T00:00:00+08:00", "end": "2026-11-26T00:00:00+08:00"}
+    got = _as(client, "xinzhou", "energy", station="S1", **period)
+    assert isinstance(got, dict)
+    assert got["energy_wh"] == 3_000 + 900 + 200
+    assert [h["energy_wh"] for h in got["hours"]] == [3_000 + 900, 200]
+    # The world's own samples of that hour (power only, 20 kW, one at 10:20 as ours) count
+    # among the hour's samples and in its highest power.
+    first = got["connectors"]["C1-1-1"][0]
+    assert (first["energy_wh"], first["max_power_w"], first["samples"]) == (3_000, 20_000, 6)
+    assert _as(client, "op1", "energy", station="S1", **period) == got
+    assert _as(client, "yuanping", "energy", station="S1", **period) == 403
+    assert _as(client, "xinzhou", "energy", station="S9", **period) == 404
+    long = {"start": "2026-10-01T00:00:00+08:00", "end": "2026-11-26T00:00:00+08:00"}
+    assert _as(client, "xinzhou", "energy", station="S1", **long) == 422

@@ -260,6 +260,7 @@ def test_a_batch_of_live_reports_ends_as_the_same_reports_one_at_a_time(
             "sessions",
             "status_history",
             "power_limit_history",
+            "meter_history",
             "history_late",
             "load_quarters",
         ):

@@ -269,6 +269,22 @@ async def load(
     return await run_in_threadpool(orderly.figures.load_curve, begin, stop, area, station, operator)
 
 
+@router.get("/energy", **declared(Audience.MEMBER))
+async def energy(
+    orderly: Context,
+    principal: Member,
+    station: str,
+    start: datetime,
+    end: datetime,
+) -> Any:
+    """A station's energy delivered per UTC hour wholly in the period (at most 31 days),
+    in all and per connector with its highest power and samples, from the meter history
+    and, for months its retention has dropped, the hourly roll-up."""
+    begin, stop = _period(start, end, timedelta(days=31))
+    await orderly.scope(principal, None, station)
+    return await run_in_threadpool(orderly.figures.energy_by_hour, station, begin, stop)
+
+
 @router.get("/flexibility", **declared(Audience.MEMBER))
 async def flexibility(
     orderly: Context,

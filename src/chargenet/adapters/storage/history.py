@@ -1,6 +1,6 @@
-"""Status, presence and power-limit history, and the metered load per quarter hour, at
-national scale: monthly partitions on PostgreSQL, retention, and the partitions kept ahead
-of time.
+"""Status, presence and power-limit history, the metered load per quarter hour and the
+meter samples, at national scale: monthly partitions on PostgreSQL, retention, and the
+partitions kept ahead of time.
 
 On PostgreSQL each history table is partitioned by range of `at_us` (PostgreSQL 15 docs,
 5.11 "Table Partitioning"), one partition per calendar month (UTC) and a DEFAULT partition
@@ -12,8 +12,8 @@ SQLite keeps plain tables; retention there is a DELETE.
 Either way retention of status history keeps, for each connector (charger), its last
 report before the cut: the state a connector was in at the cut is what uptime starts from,
 so figures for any period after the cut are the same before and after pruning. Tables of
-figures per period (`LOAD`: the load quarters and their hourly roll-up) hold no state to
-carry over: their retention cuts plainly.
+figures per period (`CUT`: the load quarters, the meter samples and their hourly roll-ups)
+hold no state to carry over: their retention cuts plainly.
 """
 
 from __future__ import annotations
@@ -77,9 +77,14 @@ def late_params(table: str, at_us: int) -> dict[str, object]:
     return {"history": table, "minute": at_us - at_us % MINUTE_US, "hour": at_us - at_us % HOUR_US}
 
 
-# Figures per period, partitioned the same way, whose retention is a plain cut.
+# Figures per period, partitioned the same way, whose retention is a plain cut: the load
+# quarters and their hours; the meter samples (each connector's energy per hour is counted
+# from a sample to the next, in the first one's hour, so no hour kept needs a sample before
+# the cut) and their hours.
 LOAD = ("load_quarters", "load_hourly")
-PARTITIONED = (*(table for table, _ in HISTORY), *LOAD)
+METER = ("meter_history", "meter_hourly")
+CUT = (*LOAD, *METER)
+PARTITIONED = (*(table for table, _ in HISTORY), *CUT)
 _CHILD = re.compile(rf"^({'|'.join(PARTITIONED)})_(p\d{{6}}|default)$")
 
 
@@ -268,9 +273,9 @@ def _drop_months_before(conn: Connection, table: str, cut: int) -> int:
 
 
 def cut_before(engine: Engine, table: str, keep_from: datetime) -> Pruned:
-    """Retention of a table of figures per period (`LOAD`): everything before `keep_from`
+    """Retention of a table of figures per period (`CUT`): everything before `keep_from`
     goes, whole months as partitions on PostgreSQL, the rest by DELETE."""
-    if table not in LOAD:
+    if table not in CUT:
         raise ValueError(f"{table} keeps its last report before a cut: use prune")
     at = to_micros(keep_from)
     with engine.begin() as conn:

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, Table, func, or_, select
+from sqlalchemy import Engine, Row, Table, bindparam, func, or_, select, text
 
+from chargenet.adapters.storage.rollup import HOUR_US, meter_hours, meter_params
 from chargenet.adapters.storage.schema import (
     chargers,
     connector_live,
@@ -23,6 +24,7 @@ from chargenet.adapters.storage.tables_orderly import (
     load_hourly,
     load_quarters,
 )
+from chargenet.adapters.storage.tables_supervision import meter_hourly
 from chargenet.app.orderly import (
     ActiveSession,
     DemandResponse,
@@ -32,6 +34,7 @@ from chargenet.app.orderly import (
     SiteLimit,
     median_history,
 )
+from chargenet.app.orderly_figures import MeterHour
 from chargenet.core.sessions import SessionState
 from chargenet.kit.timeutil import from_micros, to_micros
 
@@ -297,6 +300,46 @@ class OrderlyReads:
                         from_micros(peak_at),
                     )
         return out
+
+    def station_connectors(self, station_id: str) -> list[str]:
+        with self._read.connect() as conn:
+            return list(
+                conn.execute(
+                    select(connectors.c.connector_id)
+                    .where(connectors.c.station_id == station_id)
+                    .order_by(connectors.c.connector_id)
+                ).scalars()
+            )
+
+    def hourly_energy(
+        self, connector_ids: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, dict[datetime, MeterHour]]:
+        """Each connector's energy, highest power and samples per UTC hour wholly in
+        [start, end), hours with samples only: from its samples where they are kept, from
+        the hourly roll-up where retention has dropped them."""
+        lo = to_micros(start) + (-to_micros(start)) % HOUR_US  # the first whole hour
+        hi = to_micros(end) - to_micros(end) % HOUR_US
+        out: dict[str, dict[datetime, MeterHour]] = {}
+        if hi <= lo:
+            return out
+        ids = list(connector_ids)
+        h = meter_hourly
+        fresh = text(meter_hours(True)).bindparams(bindparam("ids", expanding=True))
+        with self._read.connect() as conn:
+            for first in range(0, len(ids), CHUNK):
+                chunk = ids[first : first + CHUNK]
+                rolled = conn.execute(
+                    select(
+                        h.c.connector_id, h.c.at_us, h.c.energy_wh, h.c.max_power_w, h.c.samples
+                    ).where(h.c.connector_id.in_(chunk), h.c.at_us >= lo, h.c.at_us < hi)
+                ).all()
+                # Where samples are kept, they count (a late one included).
+                kept = conn.execute(fresh, {**meter_params(lo, hi), "ids": chunk}).all()
+                for cid, at_us, wh, watts, n in [*rolled, *kept]:
+                    out.setdefault(cid, {})[from_micros(at_us)] = MeterHour(
+                        int(wh), None if watts is None else int(watts), int(n)
+                    )
+        return {cid: dict(sorted(hours.items())) for cid, hours in out.items()}
 
     def limit_history(self, station_ids: Sequence[str]) -> dict[str, list[tuple[datetime, int]]]:
         """Each station's stated limits (capacity + storage power) by `valid_from`, oldest

@@ -1,6 +1,7 @@
 """Roll-ups: what is left once retention has dropped the detail. Status durations per
 day (`status_daily`), computed by the uptime rule itself; each station's load per hour
-(`load_hourly`), from its quarters."""
+(`load_hourly`), from its quarters; each connector's energy, highest power and samples
+per hour (`meter_hourly`), from its meter samples."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ from sqlalchemy import Engine, delete, func, insert, select, text
 
 from chargenet.adapters.storage import history, schema  # noqa: F401  (the tables, in order)
 from chargenet.adapters.storage.tables_orderly import load_hourly, load_quarters
-from chargenet.adapters.storage.tables_supervision import status_daily
+from chargenet.adapters.storage.tables_supervision import (
+    meter_history,
+    meter_hourly,
+    status_daily,
+)
 from chargenet.analytics.supervision.statusclass import COUNTED_STATUSES
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_ports import Scope
@@ -111,4 +116,88 @@ def retain_load(
     return [
         history.cut_before(engine, "load_quarters", cut),
         history.cut_before(engine, "load_hourly", keep_from(now, hourly_months)),
+    ]
+
+
+# --- the meter samples by hour ----------------------------------------------------------
+
+# A rise of a connector's energy register from one sample to its next is delivered in the
+# hour of the first sample (with samples a minute or a quarter apart, the hour it was
+# delivered in). Not counted: a fall (a meter replaced, a register that restarts with each
+# transaction: its next rise counts from the new value) and a rise over more than
+# `METER_GAP_US` (a charger offline for days: when the energy went is not known; the
+# session keeps it). The first sample's hour, not the second's: an hour needs the samples
+# after it, never the ones before, so the hours before a retention cut are all rolled up
+# while their samples are kept, and those after it need nothing the cut dropped.
+METER_GAP_US = 86_400_000_000
+_RISES = (
+    "SELECT connector_id, at_us, CASE WHEN next_at <= at_us + :gap AND next_wh > wh"
+    " THEN next_wh - wh ELSE 0 END AS wh FROM (SELECT connector_id, at_us,"
+    " energy_register_wh AS wh,"
+    " LEAD(at_us) OVER (PARTITION BY connector_id ORDER BY at_us) AS next_at,"
+    " LEAD(energy_register_wh) OVER (PARTITION BY connector_id ORDER BY at_us) AS next_wh"
+    " FROM meter_history WHERE energy_register_wh IS NOT NULL AND at_us >= :lo"
+    " AND at_us < :until{only}) AS pairs WHERE at_us < :hi"
+)
+_METER_HOURS = (
+    "SELECT connector_id, at_us - at_us % 3600000000 AS hour, SUM(wh), MAX(w), SUM(n)"
+    " FROM (SELECT connector_id, at_us, 0 AS wh, power_w AS w, 1 AS n FROM meter_history"
+    " WHERE at_us >= :lo AND at_us < :hi{only} UNION ALL SELECT connector_id, at_us, wh,"
+    " NULL, 0 FROM (" + _RISES + ") AS rises) AS parts"
+    " GROUP BY connector_id, at_us - at_us % 3600000000"
+)
+
+
+def meter_hours(only_connectors: bool) -> str:
+    """Each connector's (energy Wh, highest power W, samples) per hour of [:lo, :hi), from
+    its samples (`meter_history`); with `only_connectors`, of the connectors in :ids
+    (an expanding bind parameter) only."""
+    only = " AND connector_id IN :ids" if only_connectors else ""
+    return _METER_HOURS.format(only=only)
+
+
+def meter_params(lo: int, hi: int) -> dict[str, int]:
+    return {"lo": lo, "hi": hi, "until": hi + METER_GAP_US, "gap": METER_GAP_US}
+
+
+def roll_up_meter(engine: Engine, start: datetime, end: datetime) -> int:
+    """Each connector's metering per hour of [start, end) (whole UTC hours: the edges are
+    taken down to the hour) from its samples into `meter_hourly`; hours rolled up again
+    replace their rows. An hour's energy needs the samples up to a day after it: roll up
+    hours a day old or more. Returns the rows written."""
+    lo = to_micros(start) - to_micros(start) % HOUR_US
+    hi = to_micros(end) - to_micros(end) % HOUR_US
+    if hi <= lo:
+        return 0
+    insert_hours = text(
+        "INSERT INTO meter_hourly (connector_id, at_us, energy_wh, max_power_w, samples) "
+        + meter_hours(False)
+    )
+    with engine.begin() as conn:
+        h = meter_hourly.c
+        conn.execute(delete(meter_hourly).where(h.at_us >= lo, h.at_us < hi))
+        return conn.execute(insert_hours, meter_params(lo, hi)).rowcount or 0
+
+
+def retain_meter(
+    engine: Engine, now: datetime, sample_months: int, hourly_months: int
+) -> list[history.Pruned]:
+    """Retention of the meter samples: samples older than `sample_months` months are
+    rolled up by hour, then dropped; hours older than `hourly_months` months are dropped.
+    The event log keeps every sample whatever this drops."""
+    if sample_months < 1 or hourly_months < sample_months:
+        raise ValueError(
+            f"keep at least 1 month of meter samples and as many of hours, not "
+            f"{sample_months} and {hourly_months}"
+        )
+    cut = keep_from(now, sample_months)
+    with engine.connect() as conn:
+        oldest = conn.execute(
+            select(func.min(meter_history.c.at_us)).where(meter_history.c.at_us < to_micros(cut))
+        ).scalar()
+    if oldest is not None:
+        roll_up_meter(engine, from_micros(oldest), cut)
+    return [
+        history.cut_before(engine, "meter_history", cut),
+        history.cut_before(engine, "meter_hourly", keep_from(now, hourly_months)),
     ]

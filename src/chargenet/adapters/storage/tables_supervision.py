@@ -9,6 +9,7 @@ numpy, while text times cost a parse each on SQLite.
 from __future__ import annotations
 
 from sqlalchemy import (
+    REAL,
     BigInteger,
     Boolean,
     Column,
@@ -61,6 +62,28 @@ power_limit_history = Table(
     sqlite_with_rowid=False,
 )
 
+# Every meter sample of every connector (MeterSampled: OCPP MeterValues and transaction
+# meter data, OCPI session updates, T/CEC reports), its readings as columns: at national
+# scale most of the log's bytes, kept here for a configurable number of months
+# (adapters/storage/rollup.py) and by hour after that (`meter_hourly`). Two samples of a
+# connector at one instant make one row: each reading the last one given, as connector_live
+# keeps them. REAL (4 bytes, 7 digits) for the measured quantities: more than any meter
+# resolves, half of double precision's bytes.
+meter_history = Table(
+    "meter_history",
+    metadata,
+    Column("connector_id", String(ID), primary_key=True),
+    Column("at_us", BigInteger, primary_key=True),
+    Column("session_id", String(ID)),
+    Column("energy_register_wh", BigInteger),
+    Column("power_w", Integer),
+    Column("current_a", REAL),
+    Column("voltage_v", REAL),
+    Column("soc_percent", REAL),
+    Column("temperature_c", REAL),
+    sqlite_with_rowid=False,
+)
+
 # Late history reports, counted per table, per minute and per hour (`span_us`) of the
 # instant they are about: what
 # lets the cache key of uptime figures (`SupervisionReads.figures_version`) see a report
@@ -87,6 +110,22 @@ status_daily = Table(
     Column("status", String(16), primary_key=True),
     Column("flag", String(8), primary_key=True),
     Column("seconds", Float, nullable=False),
+)
+
+# Each connector's metering per hour, rolled up from `meter_history`
+# (adapters/storage/rollup.py) before retention drops its samples: the energy delivered
+# (each rise of the register between a sample and the next, at most a day later, counted in
+# the hour of the first), the highest power sampled and how many samples. Not state from
+# the log (a rebuild keeps it); partitioned by month on PostgreSQL.
+meter_hourly = Table(
+    "meter_hourly",
+    metadata,
+    Column("connector_id", String(ID), primary_key=True),
+    Column("at_us", BigInteger, primary_key=True),  # start of the hour, UTC µs
+    Column("energy_wh", BigInteger, nullable=False),
+    Column("max_power_w", Integer),
+    Column("samples", Integer, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 outage_exclusions = Table(
@@ -166,6 +205,7 @@ SUPERVISION_TABLES = (
     status_history,
     presence_history,
     power_limit_history,
+    meter_history,
     history_late,
     outage_exclusions,
     zombie_case_steps,

@@ -542,6 +542,44 @@ def db_prune_load(
     platform.close()
 
 
+@db_app.command("prune-meter")
+def db_prune_meter(
+    samples: Annotated[
+        int | None, typer.Option(help="months of meter samples kept, this one included")
+    ] = None,
+    hours: Annotated[
+        int | None, typer.Option(help="months of the hourly roll-up kept, this one included")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Retention of the meter samples: samples older than the months kept
+    (CHARGENET_METER_HISTORY_KEEP_MONTHS, 13) are rolled up by hour per connector and
+    dropped; hours older than CHARGENET_METER_HOURLY_KEEP_MONTHS (60) are dropped. The event
+    log keeps every sample. Run it monthly."""
+    from chargenet.adapters.storage.rollup import retain_meter
+    from chargenet.bootstrap import bootstrap
+
+    settings = _settings(db)
+    platform = bootstrap(settings)
+    try:
+        done = retain_meter(
+            platform.store.engine,
+            platform.clock.now(),
+            samples or settings.meter_history_keep_months,
+            hours or settings.meter_hourly_keep_months,
+        )
+    except ValueError as exc:
+        platform.close()
+        consoles.err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    for pruned in done:
+        consoles.out.print(
+            f"{pruned.table}: {pruned.partitions_dropped} monthly partitions dropped, "
+            f"{pruned.rows_deleted} rows deleted"
+        )
+    platform.close()
+
+
 @db_app.command("status")
 def db_status(db: DbOption = None) -> None:
     """Schema revision and table sizes."""

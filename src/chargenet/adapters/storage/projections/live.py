@@ -52,6 +52,25 @@ _LOAD_QUARTER = (
     " samples = load_quarters.samples + 1, last_us = excluded.last_us"
     " WHERE excluded.last_us > load_quarters.last_us"
 )
+# Meter history: one row per connector and instant. Two samples at one instant (a charger
+# sending its measurands in separate messages, the same sample again): each reading is the
+# last one given, the others stay, as in connector_live; whatever the order samples of
+# different instants arrive in, their rows are the same.
+METER_READINGS = (
+    "session_id",
+    "energy_register_wh",
+    "power_w",
+    "current_a",
+    "voltage_v",
+    "soc_percent",
+    "temperature_c",
+)
+METER_KEEP = ", ".join(f"{c} = COALESCE(excluded.{c}, meter_history.{c})" for c in METER_READINGS)
+_METER_HISTORY = (
+    f"INSERT INTO meter_history (connector_id, at_us, {', '.join(METER_READINGS)})"
+    f" VALUES (:cid, :at, {', '.join(':' + c for c in METER_READINGS)})"
+    f" ON CONFLICT (connector_id, at_us) DO UPDATE SET {METER_KEEP}"
+)
 _PRESENCE_HISTORY = (
     "INSERT INTO presence_history (charger_id, at_us, online, reason) VALUES (:id, :at,"
     " :online, :reason) ON CONFLICT (charger_id, at_us) DO UPDATE SET online = excluded.online,"
@@ -159,8 +178,29 @@ _METER_FIELDS = (
 )
 
 
+def meter_readings(event: MeterSampled) -> list[Any] | None:
+    """The sample's `METER_READINGS`, or None when it carries none of the meter's own (only
+    an offered power: power_limit_history's)."""
+    values = [getattr(event, name) for name in METER_READINGS]
+    return values if any(v is not None for v in values[1:]) else None
+
+
+def write_meter_row(raw: Raw, connector_id: str, at: datetime, readings: dict[str, Any]) -> None:
+    """One row of meter history: `readings` by name (METER_READINGS), the rest not given."""
+    row = {name: readings.get(name) for name in METER_READINGS}
+    raw.execute(_METER_HISTORY, {"cid": connector_id, "at": to_micros(at), **row})
+
+
 def _apply_meter(raw: Raw, event: MeterSampled) -> None:
     row = connector_live(raw, event.connector_id)
+    readings = meter_readings(event)
+    if readings is not None:
+        write_meter_row(
+            raw,
+            event.connector_id,
+            event.occurred_at,
+            dict(zip(METER_READINGS, readings, strict=True)),
+        )
     if event.power_offered_w is not None:  # history for uptime, late reports included
         raw.execute(
             _LIMIT_HISTORY,

@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chargenet.adapters.storage.projections.live import advance_session, connector_live
+from chargenet.adapters.storage.projections.live import (
+    advance_session,
+    connector_live,
+    write_meter_row,
+)
 from chargenet.adapters.storage.raw import Raw
 from chargenet.core.errors import Conflict, UnknownReference
 from chargenet.core.events import Event, SessionEnded, SessionStarted, SessionUpdated
@@ -57,6 +61,15 @@ def _apply_started(raw: Raw, event: SessionStarted) -> None:
             "adapter": event.source.adapter,
         },
     )
+    if event.meter_start_wh is not None:
+        # The register at the start (OCPP 1.6 sends it in StartTransaction, not as a meter
+        # value): the energy up to the session's first sample counts from here, in its hour.
+        write_meter_row(
+            raw,
+            event.connector_id,
+            event.occurred_at,
+            {"session_id": event.session_id, "energy_register_wh": event.meter_start_wh},
+        )
     if live[5] is None:
         raw.execute(
             "UPDATE connector_live SET session_id = :sid WHERE connector_id = :cid",
