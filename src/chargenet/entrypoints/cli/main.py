@@ -312,14 +312,6 @@ def _print_urls(settings: Settings, ocpp_port: int | None = None) -> None:
     consoles.out.print(table)
 
 
-def _free_port(host: str) -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 @app.command()
 def demo(
     db: Annotated[
@@ -348,13 +340,14 @@ def demo(
     import uvicorn
 
     from chargenet.entrypoints.building import Building
+    from chargenet.kit.net import free_port
 
     settings = _settings(db, host=host, port=port)
     if fresh and settings.database_url.startswith("sqlite:///"):
         path = Path(settings.database_url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    ocpp_port = ocpp_port or _free_port(settings.host)
+    ocpp_port = ocpp_port or free_port(settings.host)
     tokens = _tokens(token) or ["demo-token"]
 
     def build(progress: Any) -> Any:
