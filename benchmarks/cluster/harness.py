@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,15 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import chargenet
+from chargenet.kit.net import free_port
 
 SRC = str(Path(chargenet.__file__).resolve().parents[1])
 METER = "connector.meter_sampled"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def register_fleet(database_url: str, count: int, prefix: str) -> list[str]:

@@ -30,7 +30,6 @@ import json
 import multiprocessing
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -61,6 +60,7 @@ from chargenet.core.ids import OperatorId
 from chargenet.core.registry.model import OperatorRecord
 from chargenet.demo.tcec_operator import OperatorSimulator
 from chargenet.kit.clock import SystemClock
+from chargenet.kit.net import free_port
 
 ADMIN = os.environ.get(
     "CHARGENET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -71,12 +71,6 @@ TCEC_STATIONS = 25
 TCEC_OPERATOR = "OPT"
 ZONE = "Asia/Shanghai"
 TOKEN_SECRET = "bench-token-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager

@@ -64,6 +64,7 @@ from chargenet.core.registry.model import (
     StationRecord,
 )
 from chargenet.entrypoints.web import create_app
+from chargenet.kit.net import free_port
 
 T0 = datetime(2025, 5, 1, tzinfo=UTC)
 PARTY = Party("CN", "XZP")
@@ -122,14 +123,6 @@ class Server:
     def __exit__(self, *_: object) -> None:
         self.server.should_exit = True
         self.thread.join()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def prepare(

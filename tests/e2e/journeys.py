@@ -8,10 +8,8 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
@@ -20,7 +18,9 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-import uvicorn
+
+from chargenet.kit.net import free_port
+from tests.adapters.ocpi.spec import LiveServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -41,29 +41,15 @@ FAILING_IMPACTS = ("serious", "critical")
 T = TypeVar("T")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serve(app: Any) -> Iterator[str]:
     """The web app on a free local port, in a thread, for as long as the block runs."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", loop="asyncio")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
+    server = LiveServer(app)
+    server.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
-        server.should_exit = True
-        thread.join(10)
+        server.stop()
 
 
 def start_demo(db: Path, port: int) -> subprocess.Popen[str]:

@@ -12,7 +12,6 @@ import io
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from chargenet.kit.net import free_port
 from tests.e2e.journeys import eventually, finder_results_after
 
 pytestmark = pytest.mark.slow
@@ -43,15 +43,9 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     db = tmp_path_factory.mktemp("demo") / "demo.db"
     chargenet = Path(sys.executable).with_name("chargenet")
     process = subprocess.Popen(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,13 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from chargenet.kit.net import free_port
+
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for(url: str, deadline: float) -> list[int]:
@@ -36,7 +31,7 @@ def _wait_for(url: str, deadline: float) -> list[int]:
 
 
 def test_the_demo_serves_stations_and_changing_connector_status(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     chargenet = Path(sys.executable).with_name("chargenet")
     process = subprocess.Popen(
         [

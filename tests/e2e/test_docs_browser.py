@@ -16,7 +16,7 @@ from chargenet.adapters.api.pages import DOCS_FILES, assets_present
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
 from chargenet.entrypoints.web import create_app
-from tests.adapters.ocpi.spec import LiveServer, free_port
+from tests.adapters.ocpi.spec import LiveServer
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -29,13 +29,12 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture
 def base_url(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
     platform = bootstrap(
         Settings(database_url=f"sqlite:///{tmp_path / 'chargenet.db'}", sqlite_synchronous="OFF")
     )
-    server = LiveServer(create_app(platform), port)
+    server = LiveServer(create_app(platform))
     server.start()
-    yield f"http://127.0.0.1:{port}"
+    yield server.url
     server.stop()
     platform.close()
 

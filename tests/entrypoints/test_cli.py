@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from chargenet.bootstrap import bootstrap
+from chargenet.bootstrap import bootstrap, warn_development_key
 from chargenet.config import Settings
 from chargenet.entrypoints.cli.main import app
 
@@ -245,3 +246,21 @@ def test_a_role_runs_on_the_event_loop_it_is_told(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(SystemExit, match="uvloop is not installed"):
         cluster.loop_factory("uvloop")
     assert Settings.from_env({"CHARGENET_EVENT_LOOP": "asyncio"}).event_loop == "asyncio"
+
+
+def test_each_command_logs_to_the_console_once_and_only_while_it_runs(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A process that runs the CLI several times (a script, the tests) sees each command's
+    log lines once, and nothing of other code's logging after the command is over."""
+    monkeypatch.delenv("CHARGENET_TOKEN_SECRET", raising=False)
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    for _ in range(2):
+        warn_development_key.cache_clear()  # the warning is given once a process
+        result = runner.invoke(app, ["db", "rebuild", "--db", sqlite_url])
+        assert result.exit_code == 0, result.output
+        assert result.output.count("CHARGENET_TOKEN_SECRET is not set") == 1
+        assert (list(root.handlers), root.level) == before
+    logging.getLogger("chargenet").warning("after the command")
+    assert "after the command" not in capfd.readouterr().err

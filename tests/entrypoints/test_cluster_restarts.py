@@ -28,10 +28,10 @@ from benchmarks.cluster.harness import (
     Cluster,
     Sent,
     cluster,
-    free_port,
     register_fleet,
     run_charger,
 )
+from chargenet.kit.net import free_port
 from tests.cluster_services import NATS_URL, jetstream_missing
 from tests.entrypoints.test_cluster_faults import (
     BOUND_S,

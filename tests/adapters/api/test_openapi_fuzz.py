@@ -26,7 +26,8 @@ from chargenet.core.events import ConnectorStatusChanged
 from chargenet.core.ids import ConnectorId
 from chargenet.core.status import ConnectorStatus
 from chargenet.entrypoints.web import create_app, protocol_parts
-from tests.adapters.ocpi.spec import LiveServer, free_port
+from chargenet.kit.net import free_port
+from tests.adapters.ocpi.spec import LiveServer
 from tests.builders import at, meta, small_world
 
 pytestmark = pytest.mark.fuzz

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -22,6 +21,7 @@ from chargenet.bootstrap import Platform, bootstrap, build_ocpi
 from chargenet.config import Settings
 from chargenet.core.events import Event
 from chargenet.entrypoints.web import create_app, ocpi_parts, outbox
+from chargenet.kit.net import free_port
 from tests import migrated
 from tests.builders import T0
 
@@ -189,12 +189,6 @@ def registered_peer(
     return token
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Switch:
     """An ASGI wrapper that can take a service down (HTTP 503) and bring it back."""
 
@@ -211,9 +205,11 @@ class Switch:
 
 
 class LiveServer:
-    """An ASGI app served by uvicorn on a loopback port, in a thread."""
+    """An ASGI app served by uvicorn on a loopback port, in a thread. Port 0 (the default):
+    the port the server binds, known once `start` returns, with no other program able to
+    take it in between."""
 
-    def __init__(self, app: Any, port: int) -> None:
+    def __init__(self, app: Any, port: int = 0) -> None:
         self.app = app
         self.port = port
         self._server: uvicorn.Server | None = None
@@ -231,6 +227,11 @@ class LiveServer:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("server did not start")
             time.sleep(0.02)
+        self.port = int(self._server.servers[0].sockets[0].getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         if self._server is not None and self._thread is not None:

@@ -36,7 +36,6 @@ from tests.adapters.ocpi.spec import (
     Instance,
     LiveServer,
     auth,
-    free_port,
     start_instance,
     wait_for,
 )
@@ -55,7 +54,6 @@ class ProfilesReceiver:
         self.sessions = {"S9"}
         self.received: list[tuple[str, str, dict[str, Any]]] = []  # method, session, input
         self.posted: list[int] = []  # HTTP status of each result we POSTed
-        self.port = free_port()
         self.server = LiveServer(
             Starlette(
                 routes=[
@@ -66,12 +64,11 @@ class ProfilesReceiver:
                     )
                 ]
             ),
-            self.port,
         )
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/ocpi/2.2.1/chargingprofiles/"
+        return f"{self.server.url}/ocpi/2.2.1/chargingprofiles/"
 
     @staticmethod
     def _refused(message: str) -> JSONResponse:

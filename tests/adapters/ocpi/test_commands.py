@@ -25,7 +25,6 @@ from tests.adapters.ocpi.spec import (
     Instance,
     LiveServer,
     auth,
-    free_port,
     start_instance,
     wait_for,
 )
@@ -43,17 +42,15 @@ class FakeCpo:
         self.result = result
         self.received: list[tuple[str, dict[str, Any]]] = []
         self.results: list[int] = []
-        self.port = free_port()
         self.server = LiveServer(
             Starlette(
                 routes=[Route("/ocpi/2.2.1/commands/{kind}", self.command, methods=["POST"])]
             ),
-            self.port,
         )
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/ocpi/2.2.1/commands"
+        return f"{self.server.url}/ocpi/2.2.1/commands"
 
     async def command(self, request: Request) -> JSONResponse:
         if request.headers.get("authorization") != auth(CPO_OUT)["Authorization"]:

@@ -21,8 +21,9 @@ from chargenet.app.ocpi import Party, PeerKind
 from chargenet.bootstrap import bootstrap, build_ocpi
 from chargenet.config import Settings
 from chargenet.entrypoints.web import create_app
+from chargenet.kit.net import free_port
 from tests.adapters.ocpi import spec
-from tests.adapters.ocpi.spec import CPO, auth, free_port
+from tests.adapters.ocpi.spec import CPO, auth
 from tests.builders import small_world
 from tests.fuzzing import JSON_DOCUMENTS, ODD_NUMBERS, ODD_TEXT, fuzz, mutated
 

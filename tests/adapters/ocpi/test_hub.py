@@ -24,13 +24,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from chargenet.app.ocpi import Party, PeerKind
+from chargenet.kit.net import free_port
 from tests.adapters.ocpi import spec
 from tests.adapters.ocpi.spec import (
     Instance,
     LiveServer,
     Switch,
     auth,
-    free_port,
     registered_peer,
     start_instance,
     wait_for,

@@ -22,7 +22,8 @@ import pytest
 from chargenet.adapters.ocpi.pull import pull_peer
 from chargenet.adapters.ocpi.wire import parse_time
 from chargenet.app.ocpi import PeerKind, PeerStatus
-from tests.adapters.ocpi.spec import CPO, Instance, auth, free_port, start_instance, wait_for
+from chargenet.kit.net import free_port
+from tests.adapters.ocpi.spec import CPO, Instance, auth, start_instance, wait_for
 from tests.builders import areas, operator
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -24,7 +24,8 @@ from chargenet.app.ocpi import PeerKind, PeerStatus
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.entrypoints.cli.main import app as cli
 from chargenet.entrypoints.web import create_app
-from tests.adapters.ocpi.spec import CPO, LiveServer, auth, free_port
+from chargenet.kit.net import free_port
+from tests.adapters.ocpi.spec import CPO, LiveServer, auth
 from tests.builders import small_world
 
 TOKEN_B = "cpo-token-b-for-chargenet"

@@ -5,7 +5,6 @@ when the event is over; a signal chargenet cannot follow is answered optOut."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,18 +16,13 @@ from chargenet.analytics.demand_response import quarter_floor
 from chargenet.bootstrap import Platform
 from chargenet.core.events import GridConnectionStated, MeterSampled, SessionStarted
 from chargenet.core.ids import ConnectorId, SessionId, StationId
+from chargenet.kit.net import free_port
 from tests.builders import charger, meta, small_world, station
 
 CAPACITY_W = 100_000
 QUARTER = timedelta(minutes=15)
 # openleadr keys aiohttp's app by strings (aiohttp asks for AppKeys): its own affair.
 pytestmark = pytest.mark.filterwarnings("ignore:It is recommended to use web.AppKey")
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _site(platform: Platform) -> None:
@@ -101,7 +95,7 @@ def test_a_vtn_event_lowers_the_sites_limit_for_its_time_and_it_recovers(
     platform: Platform,
 ) -> None:
     _site(platform)
-    port = _port()
+    port = free_port()
     answers: list[str] = []
 
     async def scenario() -> tuple[float, float, float, list[Any]]:
@@ -214,7 +208,7 @@ def test_the_ven_reports_load_and_baseline_and_opts_out_where_sites_cannot_shed(
             MeterSampled(**meta(now), connector_id=ConnectorId("C2-1-1"), power_w=3_000),
         ]
     )
-    port = _port()
+    port = free_port()
     answers: dict[str, str] = {}
     reports: dict[str, list[float]] = {}
 

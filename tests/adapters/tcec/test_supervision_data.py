@@ -202,6 +202,9 @@ def test_park_and_lock_status_are_kept_as_the_bays_occupancy(tmp_path: Path) -> 
             assert (row["occupied_charging"], row["locks_up"]) == (1, 1)
             [county] = link.platform.parking.figures(None, None, "county")
             assert (county["group"], county["occupied_not_charging_percent"]) == ("140902", 33.3)
+            # A station's row names it and its operator; an area's has no such fields.
+            assert row["operator_id"] and row["name"] and "charging_spaces" in row
+            assert not {"name", "operator_id", "charging_spaces"} & county.keys()
             with pytest.raises(SimulatorError, match="ParkStatus 7"):
                 await sim.push_status("1001E2C2", 1, park=7)
 

@@ -71,22 +71,7 @@ class ParkingReads:
 def _figures(r: RowMapping, station: bool) -> ParkingFiguresRow:
     # PostgreSQL sums integers as numeric (Decimal): counted as ints on both backends.
     bays, idle = int(r["bays_reported"]), int(r["occupied_not_charging"])
-    percent = round(idle / bays * 100, 1) if bays else None
-    if station:  # its own fields after its id, as the query selects them
-        return ParkingFiguresRow(
-            group=r["group"],
-            name=r["name"],
-            operator_id=r["operator_id"],
-            charging_spaces=r["charging_spaces"],
-            bays_reported=bays,
-            occupied=int(r["occupied"]),
-            occupied_not_charging=idle,
-            occupied_charging=int(r["occupied_charging"]),
-            locks_up=int(r["locks_up"]),
-            as_of=r["as_of"],
-            occupied_not_charging_percent=percent,
-        )
-    return ParkingFiguresRow(
+    row = ParkingFiguresRow(
         group=r["group"],
         bays_reported=bays,
         occupied=int(r["occupied"]),
@@ -94,5 +79,9 @@ def _figures(r: RowMapping, station: bool) -> ParkingFiguresRow:
         occupied_charging=int(r["occupied_charging"]),
         locks_up=int(r["locks_up"]),
         as_of=r["as_of"],
-        occupied_not_charging_percent=percent,
+        occupied_not_charging_percent=round(idle / bays * 100, 1) if bays else None,
     )
+    if station:  # a station's own fields, which the query selects only when by station
+        row["name"], row["operator_id"] = r["name"], r["operator_id"]
+        row["charging_spaces"] = r["charging_spaces"]
+    return row

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -110,19 +111,42 @@ PortOption = Annotated[
 
 
 def _settings(db: str | None, **overrides: Any) -> Settings:
-    from rich.logging import RichHandler
-
     from chargenet.config import Settings
 
     settings = Settings.from_env(database_url=db, **overrides)
-    # Rich's console finds sys.stderr when it writes, so the handler survives test runners
-    # and redirections that swap the stream.
-    root = logging.getLogger()
-    if not any(isinstance(h, RichHandler) for h in root.handlers):
-        root.addHandler(RichHandler(console=consoles.err, show_path=False))
-    root.setLevel(settings.log_level.upper())
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    _log_to_console(settings.log_level)
     return settings
+
+
+# What `_log_to_console` set up for the running command, undone when it ends (`_root`).
+_console_log = ExitStack()
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    ctx.call_on_close(_console_log.close)
+
+
+def _log_to_console(level: str) -> None:
+    """Log to stderr through rich for as long as the running command lasts.
+
+    The handler belongs to the command: when the command ends, the handler leaves the root
+    logger and the levels it set go back, so a process that runs several commands (the
+    tests, through CliRunner) neither stacks handlers nor keeps printing other code's log
+    lines once the command is over. A command that calls this twice gets one handler."""
+    from rich.logging import RichHandler
+
+    root, alembic = logging.getLogger(), logging.getLogger("alembic")
+    if not any(isinstance(h, RichHandler) for h in root.handlers):
+        # Rich's console finds sys.stderr when it writes, so the handler survives test
+        # runners and redirections that swap the stream.
+        handler = RichHandler(console=consoles.err, show_path=False)
+        _console_log.callback(alembic.setLevel, alembic.level)
+        _console_log.callback(root.setLevel, root.level)
+        _console_log.callback(root.removeHandler, handler)
+        root.addHandler(handler)
+    root.setLevel(level.upper())
+    alembic.setLevel(logging.WARNING)
 
 
 def _progress() -> Progress:
@@ -288,14 +312,6 @@ def _print_urls(settings: Settings, ocpp_port: int | None = None) -> None:
     consoles.out.print(table)
 
 
-def _free_port(host: str) -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 @app.command()
 def demo(
     db: Annotated[
@@ -324,13 +340,14 @@ def demo(
     import uvicorn
 
     from chargenet.entrypoints.building import Building
+    from chargenet.kit.net import free_port
 
     settings = _settings(db, host=host, port=port)
     if fresh and settings.database_url.startswith("sqlite:///"):
         path = Path(settings.database_url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    ocpp_port = ocpp_port or _free_port(settings.host)
+    ocpp_port = ocpp_port or free_port(settings.host)
     tokens = _tokens(token) or ["demo-token"]
 
     def build(progress: Any) -> Any:
