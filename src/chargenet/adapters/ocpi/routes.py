@@ -86,13 +86,14 @@ class OcpiRoute(APIRoute):
             finally:
                 _message_ids.reset(token)
             response.headers[REQUEST_ID], response.headers[CORRELATION_ID] = ids
-            log.debug(
-                "OCPI %s %s → %d (X-Request-ID %s, X-Correlation-ID %s)",
-                request.method,
-                request.url.path,
-                response.status_code,
-                *ids,
-            )
+            if log.isEnabledFor(logging.DEBUG):  # request.url is built anew on each call
+                log.debug(
+                    "OCPI %s %s → %d (X-Request-ID %s, X-Correlation-ID %s)",
+                    request.method,
+                    request.url.path,
+                    response.status_code,
+                    *ids,
+                )
             return response
 
         return with_ids
