@@ -236,8 +236,8 @@ def servers(
                 role = ["--role", "all"] if nodes == 1 else ["--role", "api", "--nats", NATS]
                 run = ["-m", "chargenet"]
                 if profile is not None:
-                    out = str(profile / f"serve-{kind}.prof")
-                    run = ["-m", "benchmarks.http_intake.profiled", out]
+                    prof = str(profile / f"serve-{kind}.prof")
+                    run = ["-m", "benchmarks.http_intake.profiled", prof]
                 cmd = [
                     sys.executable, *run, "serve", "--port", str(port), "--ocpp-port", "0",
                     "--token", "bench", "--node", f"bench{n}", *role,
@@ -331,8 +331,15 @@ async def _drive(job: Job, go: Any) -> tuple[float, float, list[float], int]:
                 method, path, body = request(mine.pop())
                 t = time.perf_counter()
                 try:
-                    reply = await http.request(method, path, content=body, headers=headers)
-                except httpx.HTTPError as exc:  # a dropped connection: counted, not fatal
+                    try:
+                        reply = await http.request(method, path, content=body, headers=headers)
+                    except (httpx.ReadError, httpx.RemoteProtocolError):
+                        # A keep-alive connection the server closed as idle (uvicorn: after
+                        # 5 s; clients on a loaded machine can be that slow to start): sent
+                        # again once on a new one, as browsers and HTTP libraries do.
+                        t = time.perf_counter()
+                        reply = await http.request(method, path, content=body, headers=headers)
+                except httpx.HTTPError as exc:
                     failures += 1
                     print(f"  failed: {exc!r}", file=sys.stderr)
                     continue
