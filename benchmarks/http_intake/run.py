@@ -19,7 +19,12 @@ JSON body and commits one row per request (benchmarks/http_intake/baseline.py).
                                      [--profile DIR]
 
 `--profile DIR` runs the single node under cProfile (every thread) and writes
-DIR/serve.prof; the figures of that run are slower than unprofiled ones.
+DIR/serve-KIND.prof (KIND: ocpi or tcec); the figures of that run are slower than unprofiled
+ones.
+
+Besides the rate, each run reports the CPU time the server processes (and any children
+they spawned) spent over the load, read from /proc before and after, divided by the
+requests: on a shared machine this moves far less than the rate does.
 """
 
 from __future__ import annotations
@@ -169,18 +174,52 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 90) -> N
     raise SystemExit(f"{url} did not come up")
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU of these processes and their descendants (every thread), from
+    /proc: what the server spent, whichever thread or child process spent it."""
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        children.setdefault(int(fields[1]), []).append(pid)
+        times[pid] = (int(fields[11]) + int(fields[12])) / _TICK
+    total, todo = 0.0, list(pids)
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo += children.get(pid, [])
+    return total
+
+
+@dataclass
+class Running:
+    urls: list[str]
+    pids: list[int]
+
+
 @contextmanager
 def servers(
-    kind: str, nodes: int, url: str, master_key: str, profile: Path | None
-) -> Iterator[list[str]]:
-    """`chargenet serve` on one node (role all) or `nodes` api nodes; or the baseline."""
+    server: str, nodes: int, url: str, master_key: str, profile: Path | None, kind: str = ""
+) -> Iterator[Running]:
+    """`chargenet serve` on one node (role all) or `nodes` api nodes; or the baseline.
+    `kind` (ocpi, tcec) names the profile's file."""
     env = server_env(url, master_key)
     procs: list[subprocess.Popen[bytes]] = []
     urls: list[str] = []
     try:
         for n in range(nodes):
             port = free_port()
-            if kind == "baseline":
+            if server == "baseline":
                 cmd = [
                     sys.executable, "-m", "uvicorn", "benchmarks.http_intake.baseline:app",
                     "--port", str(port), "--log-level", "warning",
@@ -191,20 +230,21 @@ def servers(
                 role = ["--role", "all"] if nodes == 1 else ["--role", "api", "--nats", NATS]
                 run = ["-m", "chargenet"]
                 if profile is not None:
-                    run = ["-m", "benchmarks.http_intake.profiled", str(profile / "serve.prof")]
+                    prof = str(profile / f"serve-{kind}.prof")
+                    run = ["-m", "benchmarks.http_intake.profiled", prof]
                 cmd = [
                     sys.executable, *run, "serve", "--port", str(port), "--ocpp-port", "0",
                     "--token", "bench", "--node", f"bench{n}", *role,
                 ]  # fmt: skip
             # The servers' own output goes to a file (a pipe nobody reads would fill up and
             # stall them).
-            log = (profile or Path(tempfile.gettempdir())) / f"http_intake_{kind}_{n}.log"
+            log = (profile or Path(tempfile.gettempdir())) / f"http_intake_{server}_{n}.log"
             with log.open("ab") as out:
                 procs.append(subprocess.Popen(cmd, env=env, stdout=out, stderr=out))
             urls.append(f"http://127.0.0.1:{port}")
         for u, p in zip(urls, procs, strict=True):
             wait_up(u, p)
-        yield urls
+        yield Running(urls, [p.pid for p in procs])
     finally:
         for p in procs:
             p.send_signal(signal.SIGINT)
@@ -285,8 +325,15 @@ async def _drive(job: Job, go: Any) -> tuple[float, float, list[float], int]:
                 method, path, body = request(mine.pop())
                 t = time.perf_counter()
                 try:
-                    reply = await http.request(method, path, content=body, headers=headers)
-                except httpx.HTTPError as exc:  # a dropped connection: counted, not fatal
+                    try:
+                        reply = await http.request(method, path, content=body, headers=headers)
+                    except (httpx.ReadError, httpx.RemoteProtocolError):
+                        # A keep-alive connection the server closed as idle (uvicorn: after
+                        # 5 s; clients on a loaded machine can be that slow to start): sent
+                        # again once on a new one, as browsers and HTTP libraries do.
+                        t = time.perf_counter()
+                        reply = await http.request(method, path, content=body, headers=headers)
+                except httpx.HTTPError as exc:
                     failures += 1
                     print(f"  failed: {exc!r}", file=sys.stderr)
                     continue
@@ -317,17 +364,20 @@ class Figures:
     rate: float
     p50_ms: float
     p99_ms: float
+    cpu_ms: float = 0.0  # the servers' CPU time per request
 
 
-def load(jobs: Sequence[Job]) -> Figures:
+def load(jobs: Sequence[Job], pids: Sequence[int] = ()) -> Figures:
     context = multiprocessing.get_context("spawn")
     go, out = context.Event(), context.Queue()
     procs = [context.Process(target=_client, args=(job, go, out)) for job in jobs]
     for p in procs:
         p.start()
     time.sleep(1.0)  # every client process imported and connected
+    cpu_before = cpu_seconds(pids)
     go.set()
     results = [out.get(timeout=600) for _ in procs]
+    cpu = cpu_seconds(pids) - cpu_before
     for p in procs:
         p.join()
     failures = sum(r[3] for r in results)
@@ -339,6 +389,7 @@ def load(jobs: Sequence[Job]) -> Figures:
         len(latencies) / elapsed,
         1000 * latencies[len(latencies) // 2],
         1000 * latencies[int(len(latencies) * 0.99)],
+        1000 * cpu / len(latencies),
     )
 
 
@@ -410,28 +461,43 @@ def main() -> None:
                 runs = []
                 for run in range(args.runs):
                     profile = args.profile if (args.profile and nodes == 1) else None
-                    with servers("chargenet", nodes, url, master_key, profile) as urls:
-                        runs.append(load(jobs_for(kind, urls, args, seeded, run)))
-                    print(f"  {label}, run {run + 1}: {runs[-1].rate:.0f}/s", flush=True)
+                    with servers("chargenet", nodes, url, master_key, profile, kind) as up:
+                        runs.append(load(jobs_for(kind, up.urls, args, seeded, run), up.pids))
+                    print(
+                        f"  {label}, run {run + 1}: {runs[-1].rate:.0f}/s, "
+                        f"{runs[-1].cpu_ms:.2f} ms CPU/request",
+                        flush=True,
+                    )
                 rows.append((label, runs))
             baseline = []
             for run in range(args.runs):
-                with servers("baseline", 1, url, master_key, None) as urls:
-                    jobs = jobs_for("baseline", urls, args, seeded, run)
-                    baseline.append(load(jobs))
-                print(f"  baseline, run {run + 1}: {baseline[-1].rate:.0f}/s", flush=True)
+                with servers("baseline", 1, url, master_key, None) as up:
+                    jobs = jobs_for("baseline", up.urls, args, seeded, run)
+                    baseline.append(load(jobs, up.pids))
+                print(
+                    f"  baseline, run {run + 1}: {baseline[-1].rate:.0f}/s, "
+                    f"{baseline[-1].cpu_ms:.2f} ms CPU/request",
+                    flush=True,
+                )
             rows.append((f"baseline ({kind} clients)", baseline))
     print(f"load average after: {os.getloadavg()[0]:.1f}")
-    print(f"{'':28} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'× baseline':>11}  (medians)")
-    base = 1.0
+    print(
+        f"{'':28} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'× baseline':>11} "
+        f"{'CPU ms/req':>11} {'× baseline':>11}  (medians; each run's req/s)"
+    )
+    base, base_cpu = 1.0, 1.0
     for label, runs in reversed(rows):
         rate = statistics.median(r.rate for r in runs)
+        cpu = statistics.median(r.cpu_ms for r in runs)
         if label.startswith("baseline"):
-            base = rate
+            base, base_cpu = rate, cpu
         p50 = statistics.median(r.p50_ms for r in runs)
         p99 = statistics.median(r.p99_ms for r in runs)
         each = ", ".join(f"{r.rate:.0f}" for r in runs)
-        print(f"{label:28} {rate:7.0f} {p50:8.1f} {p99:8.1f} {rate / base:11.2f}  ({each})")
+        print(
+            f"{label:28} {rate:7.0f} {p50:8.1f} {p99:8.1f} {rate / base:11.2f} "
+            f"{cpu:11.2f} {cpu / base_cpu:11.2f}  ({each})"
+        )
 
 
 if __name__ == "__main__":

@@ -430,7 +430,7 @@ def build_ocpi(platform: Platform) -> OcpiParty:
         name=s.ocpi_name,
         base_url=s.public_url or f"http://{s.host}:{s.port}",
     )
-    return OcpiParty(
+    party = OcpiParty(
         settings=OcpiSettings(
             identity=identity,
             token_key=platform.token_key,
@@ -449,6 +449,10 @@ def build_ocpi(platform: Platform) -> OcpiParty:
         if s.shared_state == "database"
         else None,
     )
+    # The receiver keeps what status PATCHes look up about EVSEs; the bus tells it what
+    # the store changed (on a cluster node, what every node stored: hear_stored).
+    platform.bus.listen(party.receiver.heard)
+    return party
 
 
 # --- the store's writer in a process of its own (settings.ingest_writer == "process") ---

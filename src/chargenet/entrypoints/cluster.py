@@ -25,6 +25,7 @@ import os
 import re
 import signal
 import socket
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -40,6 +41,7 @@ from chargenet.adapters.bus.jetstream import (
 from chargenet.adapters.bus.sockets import NatsSocketMap, RoutedControl, answer_orders
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
+from chargenet.core.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -206,14 +208,49 @@ async def run_writer(settings: Settings, buckets: Sequence[int]) -> None:
         platform.close()
 
 
+_hearing = threading.local()
+
+
+def heard_here(publish: Callable[[Sequence[Event]], None]) -> Callable[[Sequence[Event]], None]:
+    """`publish`, marking what it hands on as heard from the feed (see
+    relayed_unless_heard)."""
+
+    def hand_on(events: Sequence[Event]) -> None:
+        _hearing.now = True
+        try:
+            publish(events)
+        finally:
+            _hearing.now = False
+
+    return hand_on
+
+
+def relayed_unless_heard(
+    relay: Callable[[Sequence[Event]], None],
+) -> Callable[[Sequence[Event]], None]:
+    """A bus listener relaying what this process stored, not what it heard from the feed
+    (the bus calls its listeners on the publishing thread): else two api nodes would send
+    each other's news back and forth for ever."""
+
+    def listener(events: Sequence[Event]) -> None:
+        if not getattr(_hearing, "now", False):
+            relay(events)
+
+    return listener
+
+
 def api_job(settings: Settings, node: str) -> Any:
     """The API node's background job: orders for OCPP chargers go to their intake node."""
 
     async def cluster_orders(platform: Platform) -> None:
         async with jetstream(settings) as (nc, js, names):
             sockets = await NatsSocketMap(js, names, node).open()
-            # The dashboard, alarm rules and forwarders hear what the writers store.
-            await hear_stored(nc, names.stored, platform.bus.publish)
+            # The dashboard, alarm rules and forwarders hear what the writers store, and
+            # what the other api nodes store of partners' pushes (an EVSE re-PUT there
+            # must reach this node's OCPI lookups); what this node stores, they hear.
+            own = f"api:{node}"
+            await hear_stored(nc, names.stored, heard_here(platform.bus.publish), own)
+            platform.bus.listen(relayed_unless_heard(relay_stored(nc, names.stored, own)))
             for protocol in OCPP_PROTOCOLS:
                 local = platform.orders.controls[protocol]
                 platform.orders.register(protocol, RoutedControl(local, sockets, nc, names))

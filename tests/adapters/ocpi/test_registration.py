@@ -162,10 +162,16 @@ def test_token_a_then_b_then_c(
     assert client.get("/ocpi/2.2.1/sender/locations", headers=auth(token_c)).status_code == 401
     assert client.get("/ocpi/2.2.1/sender/locations", headers=auth(token_c2)).status_code == 200
 
-    # Revoked: every call is refused.
+    # Revoked: every call is refused, from the next one on (the callers this node holds
+    # in memory are forgotten by the revocation itself).
+    assert client.get("/ocpi/versions", headers=auth(token_c2)).status_code == 200
     ocpi.registration.revoke("CN*XZP")
-    ocpi.forget_callers()
     assert client.get("/ocpi/versions", headers=auth(token_c2)).status_code == 401
+    status = {"status": "AVAILABLE", "last_updated": "2025-05-01T08:00:00Z"}
+    patch = client.patch(
+        "/ocpi/2.2.1/receiver/locations/CN/XZP/LOC1/E1", json=status, headers=auth(token_c2)
+    )
+    assert patch.status_code == 401
 
 
 def test_registration_naming_another_party_is_refused(

@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine
+
+from chargenet.adapters.storage.shared_state import SqlTokenRecords
 from chargenet.kit.clock import FixedClock
 from tests.adapters.tcec.harness import Link, linked
 
@@ -244,5 +247,27 @@ def test_times_ahead_of_our_clock_are_bad_parameters_and_freeze_nothing(tmp_path
             order["EndTime"] = next_year.strftime("%Y-%m-%d %H:%M:%S")
             refused = await sim.send("notification_charge_order_info", sim.envelope(order), token)
             assert refused["Ret"] == 4003 and "EndTime" in refused["Msg"], refused
+
+    run(scenario())
+
+
+def test_a_token_revoked_by_another_process_is_refused_at_the_next_push(tmp_path: Path) -> None:
+    """Several processes share the tokens (shared state in the database): `chargenet tcec
+    revoke` run anywhere ends the token for every node at once, with no cache to expire."""
+
+    async def scenario() -> None:
+        async with linked(tmp_path, shared_state="database") as link:
+            sim = link.sim
+            await sim.push_station("1001")
+            token = await sim.token()
+            ok = await sim.send("notification_stationStatus", sim.envelope(STATUS), token)
+            assert ok["Ret"] == 0
+            elsewhere = create_engine(link.platform.settings.database_url)
+            try:
+                SqlTokenRecords(elsewhere).drop(sim.operator_id)  # what the CLI's revoke does
+            finally:
+                elsewhere.dispose()
+            refused = await sim.send("notification_stationStatus", sim.envelope(STATUS), token)
+            assert refused["Ret"] == 4002
 
     run(scenario())

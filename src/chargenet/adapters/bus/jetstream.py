@@ -512,12 +512,20 @@ class JetStreamWriter:
 _RELAY_CHUNK = 200  # events a message: far below NATS's 1 MB default payload
 
 
-def relay_stored(nc: Any, subject: str) -> Callable[[Sequence[Event]], None]:
+ORIGIN = "Chargenet-Origin"  # header: the node that stored what a message carries
+
+
+def relay_stored(
+    nc: Any, subject: str, origin: str | None = None
+) -> Callable[[Sequence[Event]], None]:
     """A bus listener for a writer: what it stored goes out on core NATS, so that live
     subscribers in the other processes (the API's dashboard and alarm rules, an intake's
-    directory of chargers) hear of it as they would on one process's bus. At most once,
-    like that bus: the log is the record, this is news. Called on the writer's thread."""
+    directory of chargers, the OCPI receiver's EVSE lookups) hear of it as they would on
+    one process's bus. At most once, like that bus: the log is the record, this is news.
+    Called on the writer's thread. `origin` names a node that also hears the feed (an api
+    node storing partners' pushes itself), so that it skips its own news."""
     loop = asyncio.get_running_loop()
+    headers = {ORIGIN: origin} if origin else None
 
     def send(events: Sequence[Event]) -> None:
         for start in range(0, len(events), _RELAY_CHUNK):
@@ -525,13 +533,13 @@ def relay_stored(nc: Any, subject: str) -> Callable[[Sequence[Event]], None]:
             payload = msgspec.json.encode(
                 [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in chunk]
             )
-            loop.call_soon_threadsafe(_publish, nc, subject, payload)
+            loop.call_soon_threadsafe(_publish, nc, subject, payload, headers)
 
     return send
 
 
-def _publish(nc: Any, subject: str, payload: bytes) -> None:
-    task = asyncio.ensure_future(nc.publish(subject, payload))
+def _publish(nc: Any, subject: str, payload: bytes, headers: dict[str, str] | None) -> None:
+    task = asyncio.ensure_future(nc.publish(subject, payload, headers=headers))
     _PUBLISHING.add(task)
     task.add_done_callback(_PUBLISHING.discard)
 
@@ -539,11 +547,15 @@ def _publish(nc: Any, subject: str, payload: bytes) -> None:
 _PUBLISHING: set[asyncio.Future[Any]] = set()
 
 
-async def hear_stored(nc: Any, subject: str, publish: Callable[[Sequence[Event]], None]) -> Any:
+async def hear_stored(
+    nc: Any, subject: str, publish: Callable[[Sequence[Event]], None], own: str | None = None
+) -> Any:
     """Hand what the writers store to this process's bus (`publish`); returns the
-    subscription."""
+    subscription. What node `own` relayed itself is skipped: its bus had it first."""
 
     async def handle(message: Any) -> None:
+        if own is not None and (message.headers or {}).get(ORIGIN) == own:
+            return
         try:
             items = msgspec.json.decode(message.data, type=list[tuple[str, int, msgspec.Raw]])
             events = [codec.decode(kind, version, bytes(raw)) for kind, version, raw in items]

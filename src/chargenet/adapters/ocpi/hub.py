@@ -225,6 +225,8 @@ class Hub:
         self._offline_seen: frozenset[str] = frozenset()  # as this node last read it
         self._tasks: set[asyncio.Task[Any]] = set()
         self._cached: tuple[float, dict[Party, Connection]] | None = None
+        self._reading: asyncio.Future[dict[Party, Connection]] | None = None
+        self._generation = 0  # moves when a registration changes: a read under way is stale
         self._reconciling = asyncio.Lock()
         self.broadcasts = 0  # broadcast requests answered 1000 by their receiver
         self.broadcast_failures = 0
@@ -243,10 +245,26 @@ class Hub:
     async def connected(self) -> dict[Party, Connection]:
         """`connections`, read at most once per CALLER_CACHE_S: every Location push asks
         whom to broadcast it to, and registrations change seldom (a change forgets it)."""
-        now = time.monotonic()
-        if self._cached is None or now - self._cached[0] > CALLER_CACHE_S:
-            self._cached = (now, await asyncio.to_thread(self.connections))
-        return self._cached[1]
+        cached = self._cached
+        if cached is not None and time.monotonic() - cached[0] <= CALLER_CACHE_S:
+            return cached[1]
+        # One read for every request that finds the copy stale at once (50 concurrent
+        # pushes used to make 50 reads of the same peers).
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(self._read_connections())
+        return await asyncio.shield(self._reading)
+
+    async def _read_connections(self) -> dict[Party, Connection]:
+        generation = self._generation
+        try:
+            started = time.monotonic()
+            found = await asyncio.to_thread(self.connections)
+            if generation == self._generation:  # else a change came while reading: read anew
+                self._cached = (started, found)
+            return found
+        finally:
+            if self._reading is asyncio.current_task():  # not a newer read's
+                self._reading = None
 
     def heard(self, peer_id: str) -> None:
         """A request came from the peer: it is alive (15.2.3 counts from the last message);
@@ -280,10 +298,12 @@ class Hub:
     def forget(self) -> None:
         """A registration changed here: read the connected parties anew."""
         self._cached = None
+        self._generation += 1
+        self._reading = None
 
     def reconcile_soon(self) -> None:
         """A registration changed: state and push the ClientInfos that changed."""
-        self._cached = None
+        self.forget()
         self._spawn(self.reconcile())
 
     def _spawn(self, work: Awaitable[Any]) -> None:

@@ -27,10 +27,12 @@ from typing import Any
 from chargenet.adapters.ocpi import inbound, model, outbound
 from chargenet.adapters.ocpi.ids import PartyBook, connector_global, global_id, same_id
 from chargenet.adapters.ocpi.inbound import Writer, stated
+from chargenet.adapters.ocpi.lookups import EvseLookups
 from chargenet.adapters.ocpi.status import LIFECYCLE_STATUSES
 from chargenet.adapters.ocpi.wire import OcpiError, Status, parse_time, stated_time
 from chargenet.app.ingest import Disposition, Outcome
 from chargenet.app.ocpi import (
+    EvseConnectorsRow,
     OcpiDirectory,
     OcpiQueries,
     OcpiSessionRow,
@@ -117,6 +119,19 @@ class Receiver:
         self._tz = time_zone
         self._country = country_code
         self._newest: OrderedDict[str, datetime] = OrderedDict()
+        # The facts a status PATCH needs, per EVSE, forgotten when the store changes them
+        # (`heard`, a listener on the bus): lookups.py.
+        self.evses = EvseLookups(reads.evse_connectors)
+
+    def heard(self, events: Sequence[Event]) -> None:
+        """What the store accepted, from this node or (cluster) any other: a bus listener."""
+        self.evses.heard(events)
+
+    async def _evse_info(self, charger_id: str) -> EvseConnectorsRow | None:
+        found = self.evses.cached(charger_id)
+        if found is not None:
+            return found
+        return await asyncio.to_thread(self.evses.read, charger_id)
 
     # --- who writes -----------------------------------------------------------------------
 
@@ -143,7 +158,14 @@ class Receiver:
             raise OcpiError(Status.INVALID_PARAMETERS, "; ".join(problems))
         if not events:
             return
-        outcomes = await self._submit_events(events)
+        # Whatever this changes about an EVSE is forgotten before and after it is stored:
+        # no request of ours reads the old facts once this returns, even before the bus
+        # brings the same news.
+        self.evses.heard(events)
+        try:
+            outcomes = await self._submit_events(events)
+        finally:
+            self.evses.heard(events)
         refused = [o.reason for o in outcomes if o.disposition is Disposition.REJECTED]
         if refused:
             log.warning("OCPI push partly refused: %s", "; ".join(refused))
@@ -241,7 +263,7 @@ class Receiver:
         noted: list[tuple[str, datetime]],
     ) -> list[Event]:
         charger_id = global_id(writer.party, evse.uid)
-        info = await asyncio.to_thread(self._reads.evse_connectors, charger_id)
+        info = await self._evse_info(charger_id)
         if info is not None and info["operator_id"] != writer.operator_id:
             raise OcpiError(
                 Status.INVALID_PARAMETERS, f"EVSE {evse.uid} belongs to another operator", 403
@@ -273,9 +295,7 @@ class Receiver:
         evse = model.parse(body, model.Evse)
         _same(evse_uid, evse.uid, "uid")
         noted: list[tuple[str, datetime]] = []
-        known = await asyncio.to_thread(
-            self._reads.evse_connectors, global_id(writer.party, evse.uid)
-        )
+        known = await self._evse_info(global_id(writer.party, evse.uid))
         events = await self._evse_events(writer, station["station_id"], evse, body, noted)
         if not events and known is not None:
             return IGNORED_OLDER
@@ -296,7 +316,7 @@ class Receiver:
             and status not in LIFECYCLE_STATUSES
         ):
             # The hot path: a status change needs no merge, only the connectors' ids.
-            info = await asyncio.to_thread(self._reads.evse_connectors, charger_id)
+            info = await self._evse_info(charger_id)
             if info is None or info["station_id"] != global_id(writer.party, location_id):
                 raise _unknown(f"EVSE {evse_uid!r} at Location {location_id!r}: PUT it first")
             if info["operator_id"] != writer.operator_id:

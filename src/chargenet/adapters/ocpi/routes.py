@@ -56,6 +56,7 @@ MODULES = ("locations", "sessions", "cdrs", "tariffs")
 MAX_BODY = 4 * 1024 * 1024
 _PARSE_IN_THREAD = 64 * 1024  # larger bodies are parsed off the event loop
 _PATH_PARAM = re.compile(r"{(\w+)}")
+_RECEIVER = f"/ocpi/{VERSION}/receiver/"
 
 # (X-Request-ID, X-Correlation-ID) of the request being answered, for its log lines.
 _message_ids: ContextVar[tuple[str, str]] = ContextVar("ocpi_message_ids", default=("-", "-"))
@@ -85,13 +86,14 @@ class OcpiRoute(APIRoute):
             finally:
                 _message_ids.reset(token)
             response.headers[REQUEST_ID], response.headers[CORRELATION_ID] = ids
-            log.debug(
-                "OCPI %s %s → %d (X-Request-ID %s, X-Correlation-ID %s)",
-                request.method,
-                request.url.path,
-                response.status_code,
-                *ids,
-            )
+            if log.isEnabledFor(logging.DEBUG):  # request.url is built anew on each call
+                log.debug(
+                    "OCPI %s %s → %d (X-Request-ID %s, X-Correlation-ID %s)",
+                    request.method,
+                    request.url.path,
+                    response.status_code,
+                    *ids,
+                )
             return response
 
         return with_ids
@@ -111,7 +113,14 @@ def _error(p: OcpiParty, exc: OcpiError) -> Response:
     )
 
 
+_CALLER_KEY = "chargenet.ocpi_caller"  # the checked caller, kept in the request's scope
+
+
 async def _caller(p: OcpiParty, request: Request, *, registration: bool = False) -> Caller:
+    if not registration:
+        known: Caller | None = request.scope.get(_CALLER_KEY)
+        if known is not None:  # the hub checked this request already (hub_first)
+            return known
     header = request.headers.get("authorization")
     cached = p.cached_caller(header)
     found, _ = cached if cached is not None else await asyncio.to_thread(p.caller, header)
@@ -130,6 +139,8 @@ async def _caller(p: OcpiParty, request: Request, *, registration: bool = False)
         raise OcpiError(Status.INVALID_PARAMETERS, "the URL carries a control character")
     if p.hub is not None:
         p.hub.heard(found.peer.peer_id)
+    if not registration:
+        request.scope[_CALLER_KEY] = found
     return found
 
 
@@ -591,6 +602,12 @@ def ocpi_router(p: OcpiParty) -> APIRouter:
     route(one + "/{evse_uid}/{connector_id}", ["GET"], sender_location, SENDING["locations"])
     if p.hub is not None:
         _hub_routes(p, route)
+    # Partners' pushes first: FastAPI tries the routes in order, and a status PATCH used to
+    # be compared with every versions, credentials and hub route (two each, with and
+    # without the slash) before its own. No other route lies under /receiver/, so the
+    # order changes which route answers nothing, only how soon it is found.
+    receiving = [r for r in router.routes if getattr(r, "path", "").startswith(_RECEIVER)]
+    router.routes[:] = receiving + [r for r in router.routes if r not in receiving]
     return router
 
 

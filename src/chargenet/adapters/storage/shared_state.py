@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from chargenet.adapters.storage.tables_shared import (
@@ -33,6 +33,16 @@ from chargenet.app.login_throttle import KNOWN_ADDRESSES, USER_FAILURES, WINDOW
 from chargenet.kit.timeutil import from_micros, to_micros
 
 _PRUNE_EVERY_S = 10.0
+
+# Every T/CEC push runs these two: written once as text (the same on PostgreSQL and SQLite),
+# compiled once, rather than built and looked up in the statement cache on each call.
+_FIND_TOKEN = text(
+    "SELECT partner_id, expires_us, sealed FROM shared_tokens WHERE digest = :digest"
+)
+_FIRST_SIGHTING = text(
+    'INSERT INTO replay_seen (partner_id, "timestamp", seq, expires_us)'
+    " VALUES (:p, :t, :s, :e) ON CONFLICT DO NOTHING RETURNING seq"
+)
 STREAK_MEMORY = timedelta(days=1)
 
 
@@ -71,11 +81,8 @@ class SqlTokenRecords:
 
     def find(self, digest: str) -> tuple[str, int, str] | None:
         """(partner_id, expires_us, sealed) of the token with this digest."""
-        t = shared_tokens
         with self._engine.connect() as conn:
-            found = conn.execute(
-                select(t.c.partner_id, t.c.expires_us, t.c.sealed).where(t.c.digest == digest)
-            ).first()
+            found = conn.execute(_FIND_TOKEN, {"digest": digest}).first()
         return None if found is None else (str(found[0]), int(found[1]), str(found[2]))
 
     def drop(self, partner_id: str) -> None:
@@ -101,18 +108,8 @@ class SqlSeen:
                 count = conn.execute(select(func.count()).select_from(r)).scalar_one()
                 if count >= self._capacity:
                     return "full"
-            stmt = (
-                _insert(conn, r)
-                .values(
-                    partner_id=partner_id,
-                    timestamp=timestamp,
-                    seq=seq,
-                    expires_us=to_micros(expires),
-                )
-                .on_conflict_do_nothing()
-                .returning(r.c.seq)
-            )
-            if conn.execute(stmt).first() is not None:  # inserted: the first sighting
+            given = {"p": partner_id, "t": timestamp, "s": seq, "e": to_micros(expires)}
+            if conn.execute(_FIRST_SIGHTING, given).first() is not None:  # inserted: first
                 return None
             # Already there: a replay, unless what is there has expired (not yet pruned).
             stored = conn.execute(

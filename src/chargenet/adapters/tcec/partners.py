@@ -116,6 +116,14 @@ class PartnerDirectory:
             self.reload()
         return self._by_id
 
+    def cached(self, partner_id: str) -> Partner | None:
+        """An enabled partner from what is loaded, when that is fresh, without touching the
+        database; None when `get` must ask (blocking: run it in a thread)."""
+        if monotonic.monotonic() - self._loaded > self._ttl:
+            return None
+        found = self._by_id.get(partner_id)
+        return found if found is not None and found.enabled else None
+
     def get(self, partner_id: str) -> Partner | None:
         """An enabled partner; an unknown id reloads (at most once a second)."""
         found = self._fresh().get(partner_id)

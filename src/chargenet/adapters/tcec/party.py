@@ -104,6 +104,8 @@ class TcecGateway:
             queries=queries,
             upstream=options.upstream,
             tolerance=options.tolerance,
+            # Tokens or the replay guard in the shared store: their checks leave the loop.
+            checks_block=tokens is not None or seen is not None,
         )
         self.puller = Puller(
             clients=self.clients,

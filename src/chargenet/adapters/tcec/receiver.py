@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -81,7 +82,9 @@ class InboundService:
         queries: StateQueries | None = None,
         upstream: frozenset[str] = frozenset(),
         tolerance: Tolerance | None = None,
+        checks_block: bool = False,
     ) -> None:
+        self._checks_block = checks_block
         self._tolerance = tolerance or Tolerance()
         self._directory = directory
         self._recorder = recorder
@@ -132,7 +135,9 @@ class InboundService:
         except wire.EnvelopeError as exc:
             log.warning("tcec %s: malformed envelope: %s", endpoint, exc)
             return wire.build_reply(Ret.PARAMETERS, f"malformed envelope: {exc}", None, None)
-        partner = await asyncio.to_thread(self._directory.get, request.OperatorID)
+        partner = self._directory.cached(request.OperatorID) or await asyncio.to_thread(
+            self._directory.get, request.OperatorID
+        )
         if partner is None:
             log.warning("tcec %s: unknown OperatorID %r", endpoint, request.OperatorID)
             return wire.build_reply(Ret.PARAMETERS, "unknown OperatorID", None, None)
@@ -155,14 +160,13 @@ class InboundService:
             )
         return wire.build_reply(answer.ret, answer.msg, answer.payload, partner.inbound_keys)
 
-    async def _checked(
+    def _admitted(
         self, partner: Partner, endpoint: str, request: wire.Request, authorization: str | None
-    ) -> Answer:
-        handler = self.handlers.get(endpoint)
-        if handler is None:
-            return Answer(Ret.PARAMETERS, f"unknown endpoint {endpoint}")
-        if not wire.request_signed(request, partner.inbound_keys):
-            return Answer(Ret.SIGNATURE, "signature does not match")
+    ) -> Answer | datetime:
+        """The bearer token, then the TimeStamp and the replay guard: the refusal, or when
+        the message was sent. Blocking when they ask the shared store (`checks_block`): then
+        one thread hop for both, and the event loop serves others meanwhile (it used to wait
+        for two database round trips a push)."""
         if endpoint != "query_token":
             scheme, _, token = (authorization or "").partition(" ")
             owner = self._tokens.partner_of(token.strip()) if scheme.lower() == "bearer" else None
@@ -185,6 +189,25 @@ class InboundService:
         )
         if problem:
             return Answer(Ret.PARAMETERS, problem)
+        return sent_at
+
+    async def _checked(
+        self, partner: Partner, endpoint: str, request: wire.Request, authorization: str | None
+    ) -> Answer:
+        handler = self.handlers.get(endpoint)
+        if handler is None:
+            return Answer(Ret.PARAMETERS, f"unknown endpoint {endpoint}")
+        if not wire.request_signed(request, partner.inbound_keys):
+            return Answer(Ret.SIGNATURE, "signature does not match")
+        args = (partner, endpoint, request, authorization)
+        refused = (
+            await asyncio.to_thread(self._admitted, *args)
+            if self._checks_block
+            else self._admitted(*args)
+        )
+        if isinstance(refused, Answer):
+            return refused
+        sent_at = refused
         try:
             plain = wire.open_data(request.Data, partner.inbound_keys)
         except CryptoError as exc:

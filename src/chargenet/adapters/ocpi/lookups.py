@@ -1,0 +1,102 @@
+"""The EVSE facts a status PATCH needs (owner, Location, retired or not, `as_of`, the
+connectors in service), kept in memory so that the hot path asks the database once per
+EVSE instead of once per request.
+
+What is kept is forgotten when the store says an EVSE changed: the events that write those
+facts (an EVSE registered again, updated or retired; a Location retired, which retires its
+EVSEs) arrive on the process's bus, from this node's writer or, on a cluster node, from the
+stored-event feed every node hears (`adapters/bus/jetstream.hear_stored`). The receiver
+also forgets what it itself submits, before and after, so that its own next request never
+reads the old facts even if the bus is late. A lookup that was in flight while something
+was forgotten is not kept (the generation moved): it may have read the old row.
+
+Bounded: the least recently used EVSE leaves first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+
+from chargenet.app.ocpi import EvseConnectorsRow
+from chargenet.core.events import (
+    ChargerRegistered,
+    ChargerRetired,
+    ChargerUpdated,
+    Event,
+    StationRetired,
+)
+
+# The events whose projections write what `evse_connectors` reads (projections/registry.py).
+_CHANGES: frozenset[type[Event]] = frozenset(
+    {ChargerRegistered, ChargerUpdated, ChargerRetired, StationRetired}
+)
+DEFAULT_SIZE = 50_000  # EVSEs; one entry is a few hundred bytes
+
+
+class EvseLookups:
+    def __init__(
+        self, read: Callable[[str], EvseConnectorsRow | None], size: int = DEFAULT_SIZE
+    ) -> None:
+        self._read = read
+        self._size = size
+        self._held: OrderedDict[str, EvseConnectorsRow] = OrderedDict()
+        self._lock = threading.Lock()
+        self._generation = 0
+        self.hits = 0
+        self.misses = 0
+
+    def cached(self, charger_id: str) -> EvseConnectorsRow | None:
+        """What is held for this EVSE, without touching the database; None when nothing."""
+        with self._lock:
+            found = self._held.get(charger_id)
+            if found is not None:
+                self._held.move_to_end(charger_id)
+                self.hits += 1
+            return found
+
+    def read(self, charger_id: str) -> EvseConnectorsRow | None:
+        """From the database (blocking: run in a thread), kept unless something changed
+        meanwhile. An unknown EVSE is not kept: a PUT will create it."""
+        with self._lock:
+            generation = self._generation
+            self.misses += 1
+        found = self._read(charger_id)
+        if found is None:
+            return None
+        with self._lock:
+            if generation == self._generation:
+                self._held[charger_id] = found
+                self._held.move_to_end(charger_id)
+                while len(self._held) > self._size:
+                    self._held.popitem(last=False)
+        return found
+
+    def heard(self, events: Iterable[Event]) -> None:
+        """A bus listener (called on the writer's thread, or the loop's for the stored-event
+        feed): forget the EVSEs these events change."""
+        for event in events:
+            kind = type(event)
+            if kind not in _CHANGES:  # nearly always: statuses, meter values …
+                continue
+            if isinstance(event, ChargerRegistered | ChargerUpdated):
+                self.forget(event.charger.charger_id)
+            elif isinstance(event, ChargerRetired):
+                self.forget(event.charger_id)
+            elif isinstance(event, StationRetired):
+                self.forget_station(event.station_id)
+
+    def forget(self, charger_id: str) -> None:
+        with self._lock:
+            self._generation += 1
+            self._held.pop(charger_id, None)
+
+    def forget_station(self, station_id: str) -> None:
+        with self._lock:
+            self._generation += 1
+            for charger_id in [k for k, v in self._held.items() if v["station_id"] == station_id]:
+                del self._held[charger_id]
+
+    def __len__(self) -> int:
+        return len(self._held)
