@@ -147,7 +147,9 @@ async def run_intake(settings: Settings, node: str, host: str, port: int) -> Non
             beating = asyncio.create_task(sockets.beating(), name="node-beat")
             gateway.pipeline = JetStreamPipeline(JetStreamIntake(js, names.prefix))
             gateway.sockets = sockets
-            await hear_stored(nc, names.stored, platform.bus.publish)  # registry changes
+            # Registry changes only (the gateway's directory of chargers): its bus has no
+            # other reader of events (the outbox's wake reads none).
+            await hear_stored(nc, names.stored, platform.bus.publish, gateway.HEARS)
             # Either protocol's controller: each sends in the version of the charger's link.
             orders = await answer_orders(
                 nc, names, node, platform.orders.controls[OCPP_PROTOCOLS[0]]
