@@ -117,14 +117,26 @@ def run_role(settings: Settings, main: Coroutine[Any, Any, None]) -> None:
         runner.run(main)
 
 
+YOUNG_COLLECTION = 10_000  # container objects allocated, net, between collections
+
+
 def settle_heap() -> None:
     """Once started, what was loaded stays for the life of the process (modules, routes,
     the directory of chargers): moved out of the collector's sight, a collection scans only
     what the traffic allocates; else each full collection walks the whole platform's
     objects again while chargers wait (docs/scale.md, "An intake's CPU"). Cyclic garbage
-    among the frozen objects is never collected: start-up makes little that dies later."""
+    among the frozen objects is never collected: start-up makes little that dies later.
+
+    Then the youngest generation is collected after `YOUNG_COLLECTION` more container
+    objects rather than CPython's 700. The traffic makes almost no cyclic garbage (in a
+    run of 40,000 meter values, 932 collections found 585 objects), but a few hundred
+    messages in flight at once cross 700 live objects again and again: at 700 the
+    collections took 7.5% of an intake's CPU (4.5% of a writer's), at this bound they
+    all but stop. What cycles there are wait at most that many objects longer."""
     gc.collect()
     gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION, middle, old)
 
 
 async def until_stopped() -> None:

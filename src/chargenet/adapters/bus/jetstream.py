@@ -141,6 +141,19 @@ async def ensure_stream(
     )
 
 
+class _PubAck(msgspec.Struct):
+    """JetStream's answer to a publish: stored (a duplicate within the window or not), or
+    an error."""
+
+    stream: str = ""
+    seq: int = 0
+    duplicate: bool = False
+    error: dict[str, Any] | None = None
+
+
+_ACK = msgspec.json.Decoder(_PubAck)
+
+
 class _Lane:
     """One subject's events waiting to be published, and whether a message of them is on
     its way to JetStream now."""
@@ -187,6 +200,13 @@ class JetStreamIntake:
         self._lanes: dict[str, _Lane] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.messages = 0  # published to JetStream (for figures)
+        import nats.errors
+        import nats.js.errors
+
+        self._nc = js._nc  # nats-py's JetStream context keeps its connection there
+        self._no_responders = nats.errors.NoRespondersError
+        self._no_stream = nats.js.errors.NoStreamResponseError
+        self._api_error = nats.js.errors.APIError
 
     async def publish(self, events: Sequence[Event]) -> list[bool]:
         """Store the events in the stream; for each, whether JetStream had it already
@@ -263,15 +283,14 @@ class JetStreamIntake:
 
     async def _send(
         self, subject: str, taken: list[tuple[Event, bytes, asyncio.Future[bool]]]
-    ) -> Any:
+    ) -> _PubAck:
         self.messages += 1
         if len(taken) == 1:
             event, data, _ = taken[0]
-            return await self._js.publish(
+            return await self._publish(
                 subject,
                 data,
-                timeout=self._timeout_s,
-                headers={
+                {
                     "Nats-Msg-Id": event.event_id,
                     "Chargenet-Type": event.TYPE,
                     "Chargenet-Version": str(event.VERSION),
@@ -284,12 +303,23 @@ class JetStreamIntake:
         payload = msgspec.json.encode(
             [(event.TYPE, event.VERSION, msgspec.Raw(data)) for event, data, _ in taken]
         )
-        return await self._js.publish(
+        return await self._publish(
             subject,
             payload,
-            timeout=self._timeout_s,
-            headers={"Nats-Msg-Id": f"batch-{digest.hexdigest()}", BATCH: str(len(taken))},
+            {"Nats-Msg-Id": f"batch-{digest.hexdigest()}", BATCH: str(len(taken))},
         )
+
+    async def _publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> _PubAck:
+        """nats-py's `JetStreamContext.publish`, with the acknowledgement read by msgspec:
+        its `json.loads` and `PubAck` dataclass were a fiftieth of an intake's CPU."""
+        try:
+            msg = await self._nc.request(subject, payload, timeout=self._timeout_s, headers=headers)
+        except self._no_responders:
+            raise self._no_stream from None
+        ack = _ACK.decode(msg.data)
+        if ack.error is not None:
+            raise self._api_error.from_error(ack.error)
+        return ack
 
 
 def decode_message(headers: dict[str, str] | None, data: bytes) -> list[Event]:
