@@ -204,6 +204,9 @@ class JetStreamIntake:
         import nats.js.errors
 
         self._nc = js._nc  # nats-py's JetStream context keeps its connection there
+        # Asked once: on Python 3.11 each `asyncio.get_running_loop()` is a getpid system
+        # call (1% of an intake's CPU when asked per frame).
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._no_responders = nats.errors.NoRespondersError
         self._no_stream = nats.js.errors.NoStreamResponseError
         self._api_error = nats.js.errors.APIError
@@ -212,7 +215,9 @@ class JetStreamIntake:
         """Store the events in the stream; for each, whether JetStream had it already
         (a resend within the duplicate window). Raises when any is not stored: the
         sender must not be told it was."""
-        loop = asyncio.get_running_loop()
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[bool]] = []
         for event in events:
             subject = subject_for(event, self._prefix)
@@ -438,6 +443,9 @@ class JetStreamWriter:
         self._share = max(_MIN_SHARE, -(-batch // len(self._buckets)))
         self._ack_wait_s = ack_wait_s
         self._nc = js._nc  # nats-py's JetStream context keeps its connection there
+        # Asked once: on Python 3.11 each `asyncio.get_running_loop()` is a getpid system
+        # call (1% of an intake's CPU when asked per frame).
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._subs: list[_Feed] = []
         self._wait_s = _FIRST_WAIT_S
         self.events = 0
