@@ -23,14 +23,14 @@ from chargenet.adapters.bus.jetstream import (
     subject_for,
 )
 from chargenet.adapters.bus.memory import MemoryBus
+from chargenet.adapters.ocpp.gateway import OcppGateway
 from chargenet.adapters.storage.schema import events as log
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform
-from chargenet.adapters.ocpp.gateway import OcppGateway
 from chargenet.core.events import ChargerRetired, ConnectorStatusChanged, Event
 from chargenet.core.ids import ChargerId, ConnectorId
-from chargenet.kit.aio import wait_at_most
 from chargenet.core.status import ConnectorStatus as S
+from chargenet.kit.aio import wait_at_most
 from tests.builders import T0, charger, meta, small_world
 from tests.cluster_services import NATS_URL, jetstream_missing
 
