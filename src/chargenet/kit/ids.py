@@ -19,7 +19,7 @@ def stable_id(*parts: object) -> str:
     `uuid.uuid5(_NAMESPACE, joined).hex`, computed on the digest's bytes: the UUID object
     it would build and throw away was over half the cost, and the demo city and every
     message decoded make one per event."""
-    joined = "\x1f".join("" if p is None else str(p) for p in parts)
+    joined = "\x1f".join(["" if p is None else str(p) for p in parts])  # a list: no generator
     digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + joined.encode("utf-8")).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant

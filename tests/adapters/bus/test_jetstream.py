@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -23,12 +23,14 @@ from chargenet.adapters.bus.jetstream import (
     subject_for,
 )
 from chargenet.adapters.bus.memory import MemoryBus
+from chargenet.adapters.ocpp.gateway import OcppGateway
 from chargenet.adapters.storage.schema import events as log
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform
-from chargenet.core.events import ConnectorStatusChanged, Event
-from chargenet.core.ids import ConnectorId
+from chargenet.core.events import ChargerRetired, ConnectorStatusChanged, Event
+from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus as S
+from chargenet.kit.aio import wait_at_most
 from tests.builders import T0, charger, meta, small_world
 from tests.cluster_services import NATS_URL, jetstream_missing
 
@@ -188,6 +190,41 @@ def test_what_a_writer_stored_reaches_the_bus_of_another_process(
             await api_side.close()
 
     assert loop.run_until_complete(scenario()) == sent
+
+
+def test_an_intake_hears_only_the_registry_changes_its_gateway_reads(
+    jetstream_ready: None, loop: asyncio.AbstractEventLoop
+) -> None:
+    retired = ChargerRetired(
+        **meta(T0, event_id=f"js-{uuid.uuid4().hex}"), charger_id=ChargerId("C1")
+    )
+    sent = [*statuses(3), retired, *statuses(2)]
+
+    async def scenario() -> list[list[Event]]:
+        subject = f"test.{uuid.uuid4().hex[:8]}.stored"
+        writer_side, intake_side = await nats.connect(NATS_URL), await nats.connect(NATS_URL)
+        heard: list[list[Event]] = []
+        both = asyncio.Event()
+
+        def publish(events: Sequence[Event]) -> None:
+            heard.append(list(events))
+            if len(heard) == 2:
+                both.set()
+
+        try:
+            await hear_stored(intake_side, subject, publish, OcppGateway.HEARS)
+            await intake_side.flush()
+            tell = relay_stored(writer_side, subject)
+            await asyncio.to_thread(tell, sent[:4])
+            await asyncio.to_thread(tell, sent[4:])
+            await wait_at_most(both.wait(), 10)
+            return heard
+        finally:
+            await writer_side.close()
+            await intake_side.close()
+
+    # The statuses are not decoded; the second message still tells the bus (its wake).
+    assert loop.run_until_complete(scenario()) == [[retired], []]
 
 
 # --- several writers on NATS 2.9: a durable consumer per bucket -----------------------------

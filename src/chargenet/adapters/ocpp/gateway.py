@@ -117,6 +117,9 @@ class OcppGateway:
 
     # --- the directory of chargers ---------------------------------------------------------
 
+    # What `forget` reads of the bus: an intake node hears no other stored events.
+    HEARS = frozenset(cls.TYPE for cls in (ChargerRegistered, ChargerUpdated, ChargerRetired))
+
     def forget(self, events: Sequence[Event]) -> None:
         """Bus listener: registry changes invalidate the cached charger."""
         for event in events:
