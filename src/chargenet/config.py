@@ -115,7 +115,7 @@ class Settings:
     ocpp_max_arriving: int = 0
     ocpp_arrival_target_s: float = 0.5
     ocpp_max_backlog: int = 0
-    ocpp_admit_rate: float = 100.0
+    ocpp_admit_rate: float = 200.0
     # Orderly charging (docs/orderly.md): the grid's time-of-use periods (TOML; default the
     # shipped sample) and the province whose periods price the plan.
     grid_tou_file: str | None = None

@@ -172,7 +172,7 @@ def test_a_burst_of_refused_chargers_is_spread_over_what_the_node_takes_not_the_
     evenly over 6,000 / (40 × headroom) seconds, as many each second, however many more
     knock; once nobody waits, a refused charger comes back the next second."""
     now = frozen_clock(monkeypatch)
-    admission = Admission(AdmissionConfig(max_arriving=100, first_rate=40, retry_after_max_s=300))
+    admission = Admission(AdmissionConfig(max_arriving=100, min_rate=40, retry_after_max_s=300))
     waits = [admission.retry_after() for _ in range(6000)]
     per_second = 40 * RETURN_HEADROOM
     assert max(waits) == math.ceil(6000 / per_second)  # 100 s: not the cap of 300
@@ -185,14 +185,14 @@ def test_a_burst_of_refused_chargers_is_spread_over_what_the_node_takes_not_the_
     assert admission.queue_s() == pytest.approx(1.0)
 
 
-def test_the_rate_returns_are_booked_at_follows_what_the_node_lets_in_while_full(
+def test_returns_are_booked_at_what_the_node_lets_in_while_full_never_below_the_floor(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A node guessed at 100 a second that lets in 10 a second while it refuses: the
-    returns booked after a few seconds come 10 × headroom a second; a node that then
-    takes 50 a second with nobody refused is not held back to 10."""
+    """A node that lets in 60 chargers a second while it refuses has its returns booked
+    60 × headroom a second; one that lets in 5 a second, at the floor (min_rate): a
+    storm's first seconds answer few, and a burst booked at that would wait minutes."""
     now = frozen_clock(monkeypatch)
-    admission = Admission(AdmissionConfig(max_arriving=100, first_rate=100))
+    admission = Admission(AdmissionConfig(max_arriving=100, min_rate=20))
 
     def second(refused: int, admitted: int) -> list[int]:
         waits = [admission.retry_after() for _ in range(refused)]
@@ -202,23 +202,26 @@ def test_the_rate_returns_are_booked_at_follows_what_the_node_lets_in_while_full
         return waits
 
     for _ in range(20):
-        second(20, 10)
-    assert admission.rate == pytest.approx(10, abs=0.5)
+        second(5, 60)
+    assert admission.rate == pytest.approx(60, abs=1)
     now[0] += 300  # the queue has gone
-    waits = second(150, 0)
-    assert waits.count(1) == pytest.approx(10 * RETURN_HEADROOM, abs=1)
-    assert max(waits) == 10
-    for _ in range(3):
-        second(0, 50)
-    assert admission.rate == 50
-    for _ in range(3):  # fewer come: that says nothing of what it can take
+    waits = second(900, 60)
+    assert waits.count(1) == pytest.approx(60 * RETURN_HEADROOM, abs=2)
+    assert max(waits) == 10  # 900 / 90 a second
+    for _ in range(3):  # fewer come, nobody refused: that says nothing of what it can take
         second(0, 5)
-    assert admission.rate == 50
+    assert admission.rate == pytest.approx(60, abs=1)
+    for _ in range(30):
+        second(5, 5)
+    assert admission.rate == pytest.approx(5, abs=0.5)
+    now[0] += 300
+    waits = second(300, 0)
+    assert waits.count(1) == 20 * RETURN_HEADROOM and max(waits) == 10  # the floor, 20
 
 
 def test_the_wait_is_never_beyond_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     frozen_clock(monkeypatch)
-    admission = Admission(AdmissionConfig(max_arriving=10, first_rate=1, retry_after_max_s=60))
+    admission = Admission(AdmissionConfig(max_arriving=10, min_rate=1, retry_after_max_s=60))
     waits = [admission.retry_after() for _ in range(500)]
     assert max(waits) == 60 and waits[0] == 1
 

@@ -29,8 +29,7 @@ booked one after the other at the rate the node lets chargers in (first answers 
 measured while it refuses) times RETURN_HEADROOM (too early costs one more cheap
 refusal, too late leaves the node idle), and told the whole second its place falls in: a
 burst of N refused chargers is spread over N / (rate × headroom) seconds, never more
-(nor more than `retry_after_max_s`). The first burst of a storm, before anything is
-measured, is booked at `first_rate`. A charger that comes back to a still-full door is
+(nor more than `retry_after_max_s`), the rate never taken below `min_rate`. A charger that comes back to a still-full door is
 booked again, after the others. Nothing already accepted is dropped.
 """
 
@@ -59,9 +58,13 @@ class AdmissionConfig:
     min_arriving: int = 16
     arrival_target_s: float = 0.5  # first answers slower than this lower the bound; 0: fixed
     max_backlog: int = 0  # events submitted and not yet durable
-    # Refused chargers are booked to return at the rate the node lets them in; before it
-    # has measured that rate, at this many a second.
-    first_rate: float = 100.0
+    # Refused chargers are booked to return at the rate the node lets them in, measured,
+    # and never slower than this many a second: a storm's first burst is refused before
+    # anything is measured, and in its first seconds the node answers few (its bound on
+    # arriving starts low, and it is busy refusing): booked at what it took then, the
+    # burst was told to wait minutes and the node idled later. Booked too fast, returns
+    # cost refusals, which are cheap (`Refusal`).
+    min_rate: float = 200.0
     retry_after_max_s: int = 300
     arrival_timeout_s: float = 10.0
 
@@ -115,7 +118,7 @@ class Admission:
         self.limit = min(config.min_arriving, config.max_arriving)
         self._cut_at = -float("inf")
         # Chargers a second the node lets in (first answers), measured while it refuses.
-        self.rate = max(MIN_RATE, config.first_rate)
+        self.rate = max(MIN_RATE, config.min_rate)
         self.booked = -float("inf")  # when the last refused charger was told to return
         self._second = int(time.monotonic())  # the second being counted
         self._refused_now = 0
@@ -164,11 +167,11 @@ class Admission:
         now = time.monotonic()
         self._tick(now)
         self._refused_now += 1
-        gap = 1.0 / (self.rate * RETURN_HEADROOM)
+        gap = 1.0 / (max(self.rate, self.config.min_rate) * RETURN_HEADROOM)
         # After the last one booked; at the soonest a second from now (Retry-After counts
         # whole seconds, and a charger adds its own fraction of one).
         self.booked = max(self.booked + gap, now + 1.0)
-        return max(1, min(self.config.retry_after_max_s, math.floor(self.booked - now)))
+        return max(1, min(self.config.retry_after_max_s, math.floor(self.booked - now + 1e-9)))
 
     def admitted(self) -> None:
         """A charger had its first answer: one more the node took in."""
