@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -252,3 +252,32 @@ def test_a_refusal_is_answered_at_accept_without_a_websocket_connection(
             assert gateway.stats.refused_handshakes == {503: 1}
 
     asyncio.run(scenario())
+
+
+def test_connections_that_send_nothing_hold_no_place_for_ever(platform: Platform) -> None:
+    """Connections accepted whose request has not come are bounded (by max_arriving) but
+    do not hold the places of the arriving; when they go, their places are given back."""
+
+    async def scenario() -> None:
+        async with running(platform, fixed(max_arriving=2)) as gateway:
+            silent = [await asyncio.open_connection("127.0.0.1", gateway.port) for _ in range(2)]
+            await eventually(lambda: gateway.admission.pending == 2)
+            assert gateway.admission.arriving == 0
+            assert (await refusal(gateway, "C2", "ocpp2.0.1"))[0] == 503
+            assert gateway.stats.busy == {"arriving": 1}
+            for _, writer in silent:
+                writer.close()
+            await eventually(lambda: gateway.admission.pending == 0)
+            async with connect(gateway, "C2", "ocpp2.0.1") as second:
+                assert (await second.call(boot201())).status == "Accepted"
+            await eventually(lambda: gateway.admission.arriving == 0)
+
+    asyncio.run(scenario())
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.02)
+
+    await wait_at_most(poll(), 5)

@@ -1,5 +1,5 @@
 """Admission control at the OCPP gateway's door: while the intake is saturated, a new
-connection is refused with 503 and a jittered Retry-After before the WebSocket upgrade, so
+connection is refused with 503 and a Retry-After before the WebSocket upgrade (at accept), so
 that in a reconnect storm the waiting happens at the chargers' connect (which they retry
 with back-off) rather than inside every accepted charger's first answers.
 
@@ -16,7 +16,9 @@ Two measures of saturation, each with its bound (0: no bound):
   many can arrive at once without waiting is the node's rate times the target (Little's
   law), and the rate depends on what else the machine does: a fixed bound was either too
   high on a busy machine (each admitted charger waited seconds behind the others) or too
-  low on a quiet one.
+  low on a quiet one. The connections accepted and not yet read (`pending`) are bounded
+  by `max_arriving` too, but not counted among the arriving: how soon a charger sends its
+  request after connecting (its network, its TLS handshake) is not the node's doing.
 * backlog — events submitted to the pipeline (the intake lanes, in a cluster) and not yet
   durable, over every connection: a storm's later frames (StatusNotifications, …) load the
   lanes too, after their chargers' first answers.
@@ -29,8 +31,9 @@ booked one after the other at the rate the node lets chargers in (first answers 
 measured while it refuses) times RETURN_HEADROOM (too early costs one more cheap
 refusal, too late leaves the node idle), and told the whole second its place falls in: a
 burst of N refused chargers is spread over N / (rate × headroom) seconds, never more
-(nor more than `retry_after_max_s`), the rate never taken below `min_rate`. A charger that comes back to a still-full door is
-booked again, after the others. Nothing already accepted is dropped.
+(nor more than `retry_after_max_s`), the rate never taken below `min_rate`. A charger
+that comes back to a still-full door is booked again, after the others. Nothing already
+accepted is dropped.
 """
 
 from __future__ import annotations

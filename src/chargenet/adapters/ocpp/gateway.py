@@ -2,8 +2,9 @@
 
 What happens at the door (before the WebSocket upgrade, so a refused charger costs us one
 HTTP exchange): admission control (`admission.py`: bounds on the connections still arriving,
-on the events not yet durable and on open connections: beyond them 503 with a jittered
-Retry-After, so a reconnect storm queues at the chargers rather than in our memory and in
+on the events not yet durable and on open connections: beyond them 503 with a Retry-After
+that books the charger's return, answered at accept without a WebSocket connection
+object, so a reconnect storm queues at the chargers rather than in our memory and in
 every accepted charger's answers), the identity must be a registered OCPP charger (else 404),
 HTTP Basic auth against its hashed password (security profiles 1 and 2; else 401), and the
 subprotocol must be the one it is registered with.
