@@ -96,7 +96,7 @@ def _cpu() -> float:
 
 async def one_round(kind: type[OcppGateway], conn: Connection, count: int) -> float:
     """Gateway CPU (µs) per refused connection."""
-    gateway = kind(Dropped(), Nobody(), SystemClock(), GatewayConfig(max_connections=0))  # type: ignore[arg-type]
+    gateway = kind(Dropped(), Nobody(), SystemClock(), GatewayConfig(max_connections=0))
     async with gateway.running("127.0.0.1", 0):
         loop = asyncio.get_running_loop()
         start = _cpu()
