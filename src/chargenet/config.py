@@ -110,7 +110,7 @@ class Settings:
     # that books its return in a queue spread at the rate the node lets chargers in
     # (measured, never slower than ocpp_admit_rate a second) (0: no bound). On a busy
     # 2-core node, a storm of 10,000 at once: the acks of the chargers let in under a
-    # second, the last of them connected as soon as with the door open (docs/scale.md).
+    # second, the last of them connected about as soon as with the door open (scale.md).
     ocpp_max_arriving: int = 500
     ocpp_arrival_target_s: float = 0.5
     ocpp_max_backlog: int = 2000
