@@ -19,8 +19,8 @@ balancer would spread them. "Stored" is when the writer has the message in Postg
 log (polled), not when the charger was answered (once JetStream had it): messages/s end to
 end is stored messages over the time from the first send to the last row stored.
 
-The storm runs twice on fresh intake nodes, without admission control (the gateway's
-default: its bounds 0) and then with the bounds of ADMISSION_ON (`--admission` chooses): a
+The storm runs twice on fresh intake nodes, without admission control (its bounds 0)
+and then with the bounds of ADMISSION_ON, the defaults (`--admission` chooses): a
 charger refused with 503 comes back after the Retry-After it was given, plus up to a second
 of its own. Printed for
 each: time to connected (from a charger's first attempt to its open socket), the
@@ -137,8 +137,8 @@ async def drive(
 
 # No bound on the arriving connections or on the backlog: every charger is let in at once.
 ADMISSION_OFF = {"CHARGENET_OCPP_MAX_ARRIVING": "0", "CHARGENET_OCPP_MAX_BACKLOG": "0"}
-# The bounds docs/ocpp.md suggests for a node that must keep answering its connected
-# chargers within a second in a storm (admission control is off by default).
+# The platform's default bounds (docs/ocpp.md "Admission control"), spelled out: a node
+# that must keep answering its connected chargers within a second in a storm.
 ADMISSION_ON = {"CHARGENET_OCPP_MAX_ARRIVING": "500", "CHARGENET_OCPP_MAX_BACKLOG": "2000"}
 MODES = {"off": "no admission", "on": "admission"}
 

@@ -364,7 +364,7 @@ def ocpp_config(settings: Settings, key: TokenKey) -> GatewayConfig:
             max_arriving=settings.ocpp_max_arriving,
             arrival_target_s=settings.ocpp_arrival_target_s,
             max_backlog=settings.ocpp_max_backlog,
-            retry_after_s=settings.ocpp_retry_after_s,
+            min_rate=settings.ocpp_admit_rate,
         ),
         token_key=key,
     )

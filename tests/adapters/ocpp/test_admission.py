@@ -5,7 +5,9 @@ stored; nothing already accepted is dropped. Real `ocpp` library charge points."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,12 +16,13 @@ from ocpp.v16 import call as c16
 from ocpp.v201 import call as c201
 from websockets.exceptions import InvalidStatus
 
-from chargenet.adapters.ocpp.admission import Admission, AdmissionConfig
+from chargenet.adapters.ocpp.admission import RETURN_HEADROOM, Admission, AdmissionConfig
 from chargenet.adapters.ocpp.gateway import GatewayConfig, OcppGateway
 from chargenet.app.ingest import Outcome
 from chargenet.app.pipeline import Submitter
 from chargenet.bootstrap import Platform
 from chargenet.core.events import Event
+from chargenet.kit.aio import wait_at_most
 from tests.adapters.ocpp.peers import boot16, boot201, connect, running, stamp
 
 
@@ -39,7 +42,7 @@ async def refusal(gateway: OcppGateway, identity: str, version: str) -> tuple[in
 
 def fixed(**bounds: Any) -> GatewayConfig:
     """A gateway whose bounds do not move with the time first answers take."""
-    return GatewayConfig(admission=AdmissionConfig(arrival_target_s=0, retry_after_s=1, **bounds))
+    return GatewayConfig(admission=AdmissionConfig(arrival_target_s=0, **bounds))
 
 
 def test_a_charger_over_the_bound_on_arriving_is_told_to_retry_and_then_gets_in(
@@ -52,7 +55,7 @@ def test_a_charger_over_the_bound_on_arriving_is_told_to_retry_and_then_gets_in(
         ):
             # C1 is connected and has had no answer yet: it is still arriving.
             status, retry_after = await refusal(gateway, "C2", "ocpp2.0.1")
-            assert (status, retry_after) == (503, 1)  # 1..retry_after_s, drawn
+            assert (status, retry_after) == (503, 1)  # nobody else waiting: the next second
             assert gateway.stats.busy == {"arriving": 1}
             assert (await first.call(boot16())).status == "Accepted"
             await first.call(
@@ -155,15 +158,41 @@ def test_the_bound_on_arriving_falls_when_first_answers_are_slow_and_rises_when_
     assert admission.limit == 100  # never above its maximum
 
 
-def test_retry_after_spreads_further_while_refusals_outnumber_admissions(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Chargers told to come back within 10 s, knocking far faster than the node lets them
-    in, are told to wait longer; once the door is quiet, the waits shrink back."""
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [1000.0]
     clock = SimpleNamespace(monotonic=lambda: now[0])
     monkeypatch.setattr("chargenet.adapters.ocpp.admission.time", clock)
-    admission = Admission(AdmissionConfig(retry_after_s=10, retry_after_max_s=60))
+    return now
+
+
+def test_a_burst_of_refused_chargers_is_spread_over_what_the_node_takes_not_the_cap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The node lets in 40 chargers a second: 6,000 refused at once are told to come back
+    evenly over 6,000 / (40 × headroom) seconds, as many each second, however many more
+    knock; once nobody waits, a refused charger comes back the next second."""
+    now = frozen_clock(monkeypatch)
+    admission = Admission(AdmissionConfig(max_arriving=100, min_rate=40, retry_after_max_s=300))
+    waits = [admission.retry_after() for _ in range(6000)]
+    per_second = 40 * RETURN_HEADROOM
+    assert max(waits) == math.ceil(6000 / per_second)  # 100 s: not the cap of 300
+    assert min(waits) == 1
+    each = Counter(waits)
+    assert all(abs(count - per_second) <= 1 for second, count in each.items() if second < 100)
+    assert sorted(waits) == waits  # first refused, first back
+    now[0] += 200  # the queue has gone
+    assert admission.retry_after() == 1
+    assert admission.queue_s() == pytest.approx(1.0)
+
+
+def test_returns_are_booked_at_what_the_node_lets_in_while_full_never_below_the_floor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A node that lets in 60 chargers a second while it refuses has its returns booked
+    60 × headroom a second; one that lets in 5 a second, at the floor (min_rate): a
+    storm's first seconds answer few, and a burst booked at that would wait minutes."""
+    now = frozen_clock(monkeypatch)
+    admission = Admission(AdmissionConfig(max_arriving=100, min_rate=20))
 
     def second(refused: int, admitted: int) -> list[int]:
         waits = [admission.retry_after() for _ in range(refused)]
@@ -172,13 +201,83 @@ def test_retry_after_spreads_further_while_refusals_outnumber_admissions(
         now[0] += 1
         return waits
 
-    assert max(second(500, 20)) <= 10
-    for _ in range(5):  # 500 knocks a second against 20 let in
-        second(500, 20)
-    assert admission.spread == 60  # at most retry_after_max_s
-    assert max(second(500, 20)) <= 60
-    for _ in range(5):  # nobody refused
-        second(0, 20)
-    second(1, 0)
-    assert admission.spread == 10
-    assert all(1 <= wait <= 10 for wait in second(100, 50))
+    for _ in range(20):
+        second(5, 60)
+    assert admission.rate == pytest.approx(60, abs=1)
+    now[0] += 300  # the queue has gone
+    waits = second(900, 60)
+    assert waits.count(1) == pytest.approx(60 * RETURN_HEADROOM, abs=2)
+    assert max(waits) == 10  # 900 / 90 a second
+    for _ in range(3):  # fewer come, nobody refused: that says nothing of what it can take
+        second(0, 5)
+    assert admission.rate == pytest.approx(60, abs=1)
+    for _ in range(30):
+        second(5, 5)
+    assert admission.rate == pytest.approx(5, abs=0.5)
+    now[0] += 300
+    waits = second(300, 0)
+    assert waits.count(1) == 20 * RETURN_HEADROOM and max(waits) == 10  # the floor, 20
+
+
+def test_the_wait_is_never_beyond_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    frozen_clock(monkeypatch)
+    admission = Admission(AdmissionConfig(max_arriving=10, min_rate=1, retry_after_max_s=60))
+    waits = [admission.retry_after() for _ in range(500)]
+    assert max(waits) == 60 and waits[0] == 1
+
+
+def test_a_refusal_is_answered_at_accept_without_a_websocket_connection(
+    platform: Platform,
+) -> None:
+    """Over the bound, the refused charger's raw HTTP exchange: 503 with a Retry-After,
+    the connection closed; nothing counted among the arriving for it."""
+
+    async def scenario() -> None:
+        async with (
+            running(platform, fixed(max_arriving=1)) as gateway,
+            connect(gateway, "C1"),
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+            writer.write(
+                b"GET /ocpp/C2 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
+            )
+            answer = await wait_at_most(reader.read(), 5)  # to the close
+            writer.close()
+            head = answer.split(b"\r\n\r\n")[0].split(b"\r\n")
+            assert head[0] == b"HTTP/1.1 503 Service Unavailable"
+            assert b"Retry-After: 1" in head
+            assert gateway.admission.arriving == 1  # C1 only
+            assert gateway.stats.refused_handshakes == {503: 1}
+
+    asyncio.run(scenario())
+
+
+def test_connections_that_send_nothing_hold_no_place_for_ever(platform: Platform) -> None:
+    """Connections accepted whose request has not come are bounded (by max_arriving) but
+    do not hold the places of the arriving; when they go, their places are given back."""
+
+    async def scenario() -> None:
+        async with running(platform, fixed(max_arriving=2)) as gateway:
+            silent = [await asyncio.open_connection("127.0.0.1", gateway.port) for _ in range(2)]
+            await eventually(lambda: gateway.admission.pending == 2)
+            assert gateway.admission.arriving == 0
+            assert (await refusal(gateway, "C2", "ocpp2.0.1"))[0] == 503
+            assert gateway.stats.busy == {"arriving": 1}
+            for _, writer in silent:
+                writer.close()
+            await eventually(lambda: gateway.admission.pending == 0)
+            async with connect(gateway, "C2", "ocpp2.0.1") as second:
+                assert (await second.call(boot201())).status == "Accepted"
+            await eventually(lambda: gateway.admission.arriving == 0)
+
+    asyncio.run(scenario())
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.02)
+
+    await wait_at_most(poll(), 5)

@@ -1,5 +1,5 @@
 """Admission control at the OCPP gateway's door: while the intake is saturated, a new
-connection is refused with 503 and a jittered Retry-After before the WebSocket upgrade, so
+connection is refused with 503 and a Retry-After before the WebSocket upgrade (at accept), so
 that in a reconnect storm the waiting happens at the chargers' connect (which they retry
 with back-off) rather than inside every accepted charger's first answers.
 
@@ -16,28 +16,41 @@ Two measures of saturation, each with its bound (0: no bound):
   many can arrive at once without waiting is the node's rate times the target (Little's
   law), and the rate depends on what else the machine does: a fixed bound was either too
   high on a busy machine (each admitted charger waited seconds behind the others) or too
-  low on a quiet one.
+  low on a quiet one. The connections accepted and not yet read (`pending`) are bounded
+  by `max_arriving` too, but not counted among the arriving: how soon a charger sends its
+  request after connecting (its network, its TLS handshake) is not the node's doing.
 * backlog — events submitted to the pipeline (the intake lanes, in a cluster) and not yet
   durable, over every connection: a storm's later frames (StatusNotifications, …) load the
   lanes too, after their chargers' first answers.
 
 Refusing costs one HTTP exchange, far less than a handshake, a connection and the events
-of its boot, but not nothing: 10,000 chargers told to return within 10 s came back a
-thousand times a second, and refusing them took the CPU the admitted ones needed. So the
-Retry-After spread follows the queue at the door: W chargers waiting, told to return
-within S seconds, knock about 2W/S times a second, and the node lets in A a second; W/A
-is how long they will wait, so each second the spread is multiplied by refusals / (2 ×
-admissions) (at most doubled or halved), between `retry_after_s` and `retry_after_max_s`:
-the returns come at about the rate the node takes them. Nothing already accepted is
-dropped.
+of its boot (the gateway answers it at accept, without a WebSocket connection object),
+but not nothing; and a refused charger cannot be called back: told 300 s, it stays away
+300 s however soon the door frees. So each is given its place in a queue of returns,
+booked one after the other at the rate the node lets chargers in (first answers a second,
+measured while it refuses) times RETURN_HEADROOM (too early costs one more cheap
+refusal, too late leaves the node idle), and told the whole second its place falls in: a
+burst of N refused chargers is spread over N / (rate × headroom) seconds, never more
+(nor more than `retry_after_max_s`), the rate never taken below `min_rate`. A charger
+that comes back to a still-full door is booked again, after the others. Nothing already
+accepted is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
+
+# Returns are booked this much faster than the node was measured to let chargers in:
+# the bound on arriving rises only while chargers come, so a queue booked at exactly the
+# measured rate would never let the node find it can take more.
+RETURN_HEADROOM = 1.5
+RATE_WEIGHT = 0.3  # each saturated second's weight in the measured rate
+MIN_RATE = 1.0
 
 
 @dataclass(frozen=True)
@@ -48,10 +61,13 @@ class AdmissionConfig:
     min_arriving: int = 16
     arrival_target_s: float = 0.5  # first answers slower than this lower the bound; 0: fixed
     max_backlog: int = 0  # events submitted and not yet durable
-    # A refused charger is told to come back after 1..N seconds (uniformly drawn: chargers
-    # refused together do not all return together), N from retry_after_s up to
-    # retry_after_max_s as the refusals outnumber what the node lets in (`spread`).
-    retry_after_s: int = 10
+    # Refused chargers are booked to return at the rate the node lets them in, measured,
+    # and never slower than this many a second: a storm's first burst is refused before
+    # anything is measured, and in its first seconds the node answers few (its bound on
+    # arriving starts low, and it is busy refusing): booked at what it took then, the
+    # burst was told to wait minutes and the node idled later. Booked too fast, returns
+    # cost refusals, which are cheap (`Refusal`).
+    min_rate: float = 200.0
     retry_after_max_s: int = 300
     arrival_timeout_s: float = 10.0
 
@@ -97,21 +113,31 @@ class Admission:
     def __init__(self, config: AdmissionConfig) -> None:
         self.config = config
         self.arriving = 0
+        self.pending = 0  # accepted connections whose request is not yet read
         self.backlog = 0
         # The bound on arriving now. It starts low and doubles with each round of timely
         # first answers: a storm that meets a fresh node (a restart, a new node behind the
         # balancer) must not all come in before the first answer says how fast it is.
         self.limit = min(config.min_arriving, config.max_arriving)
         self._cut_at = -float("inf")
-        self.spread = float(max(1, config.retry_after_s))  # Retry-After is drawn in 1..this
-        self._second = 0  # the second being counted: refusals and first answers in it
+        # Chargers a second the node lets in (first answers), measured while it refuses.
+        self.rate = max(MIN_RATE, config.min_rate)
+        self.booked = -float("inf")  # when the last refused charger was told to return
+        self._second = int(time.monotonic())  # the second being counted
         self._refused_now = 0
         self._answered_now = 0
 
-    def busy(self) -> str | None:
-        """Why a new connection must wait now (None: admit it)."""
+    def busy(self, accepting: bool = False) -> str | None:
+        """Why a new connection must wait now (None: admit it). `accepting`: asked at
+        accept, before its request is read; the connections accepted and not yet read
+        (`pending`) are bounded too, by `max_arriving`: a storm's connections are accepted
+        hundreds at a time, before any request of theirs is read. They are not counted
+        among the arriving, whose bound follows the node's answers: how soon a charger
+        sends its request (its network, its TLS handshake) is not the node's doing."""
         config = self.config
-        if config.max_arriving and self.arriving >= self.limit:
+        if config.max_arriving and (
+            self.arriving >= self.limit or (accepting and self.pending >= config.max_arriving)
+        ):
             return "arriving"
         if config.max_backlog and self.backlog >= config.max_backlog:
             return "backlog"
@@ -140,26 +166,86 @@ class Admission:
             self.limit += 1
 
     def retry_after(self) -> int:
-        """Seconds a refused charger is told to wait (the refusal is counted)."""
-        self._tick()
+        """Seconds a refused charger is told to wait: its place in the queue of returns."""
+        now = time.monotonic()
+        self._tick(now)
         self._refused_now += 1
-        return random.randint(1, max(1, round(self.spread)))
+        gap = 1.0 / (max(self.rate, self.config.min_rate) * RETURN_HEADROOM)
+        # After the last one booked; at the soonest a second from now (Retry-After counts
+        # whole seconds, and a charger adds its own fraction of one).
+        self.booked = max(self.booked + gap, now + 1.0)
+        return max(1, min(self.config.retry_after_max_s, math.floor(self.booked - now + 1e-9)))
 
     def admitted(self) -> None:
         """A charger had its first answer: one more the node took in."""
-        self._tick()
+        self._tick(time.monotonic())
         self._answered_now += 1
 
-    def _tick(self) -> None:
-        second = int(time.monotonic())
+    def queue_s(self) -> float:
+        """How far ahead returns are booked (0: nobody is told to wait)."""
+        return max(0.0, self.booked - time.monotonic())
+
+    def _tick(self, now: float) -> None:
+        second = int(now)
         if second == self._second:
             return
-        config = self.config
+        # What was counted happened in that one second; the seconds since (if any) had
+        # neither refusals nor first answers, and say nothing of the rate.
+        answered = self._answered_now
         if self._refused_now:
-            ratio = self._refused_now / (2 * max(self._answered_now, 1))
-            ratio = min(2.0, max(0.5, ratio))
+            # The door was full: what it took is what it can take now.
+            self.rate = max(MIN_RATE, (1 - RATE_WEIGHT) * self.rate + RATE_WEIGHT * answered)
         else:
-            ratio = 0.5  # nobody knocking: the queue is gone
-        low = max(1, config.retry_after_s)
-        self.spread = min(max(low, config.retry_after_max_s), max(low, self.spread * ratio))
+            # Nobody refused: the node took what came, which says only that it can take
+            # at least that many.
+            self.rate = max(self.rate, answered)
         self._second, self._refused_now, self._answered_now = second, 0, 0
+
+
+_HEAD_MAX = 16 * 1024  # an upgrade request's head is a few hundred bytes
+_HEAD_TIMEOUT_S = 10.0
+
+
+class Refusal(asyncio.Protocol):
+    """A connection refused at accept: 503 with Retry-After, and nothing else built for it
+    (no WebSocket connection object, parser, handler task or timeout; in a storm most
+    attempts are these). The request's head is read before answering: closing a socket
+    with unread data resets it, and the charger would see a lost connection instead of
+    the 503."""
+
+    __slots__ = ("_head", "_retry_after", "_timer", "_transport")
+
+    def __init__(self, retry_after: Callable[[], int]) -> None:
+        self._retry_after = retry_after
+        self._head = b""
+        self._transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # (uvloop's transports are not asyncio.Transport subclasses, but are ones)
+        self._transport = cast(asyncio.Transport, transport)
+        self._timer = asyncio.get_running_loop().call_later(_HEAD_TIMEOUT_S, self._transport.abort)
+
+    def data_received(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        self._head += data
+        if b"\r\n\r\n" in self._head:
+            transport.write(
+                b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: %d\r\n"
+                b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\n"
+                b"Connection: close\r\n\r\nbusy\n" % self._retry_after()
+            )
+            transport.close()
+        elif len(self._head) > _HEAD_MAX:
+            transport.abort()
+
+    def eof_received(self) -> bool | None:
+        return None  # the peer left before its request was complete: close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._transport = None

@@ -2,8 +2,9 @@
 
 What happens at the door (before the WebSocket upgrade, so a refused charger costs us one
 HTTP exchange): admission control (`admission.py`: bounds on the connections still arriving,
-on the events not yet durable and on open connections: beyond them 503 with a jittered
-Retry-After, so a reconnect storm queues at the chargers rather than in our memory and in
+on the events not yet durable and on open connections: beyond them 503 with a Retry-After
+that books the charger's return, answered at accept without a WebSocket connection
+object, so a reconnect storm queues at the chargers rather than in our memory and in
 every accepted charger's answers), the identity must be a registered OCPP charger (else 404),
 HTTP Basic auth against its hashed password (security profiles 1 and 2; else 401), and the
 subprotocol must be the one it is registered with.
@@ -33,9 +34,10 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import NegotiationError
 from websockets.http11 import Request, Response
+from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
-from chargenet.adapters.ocpp.admission import Admission, Arrival
+from chargenet.adapters.ocpp.admission import Admission, Arrival, Refusal
 from chargenet.adapters.ocpp.context import GatewayConfig, GatewayStats, Handler
 from chargenet.adapters.ocpp.handlers import HANDLERS
 from chargenet.adapters.ocpp.link import Link
@@ -176,29 +178,55 @@ class OcppGateway:
         response = connection.respond(status, text + "\n")
         if status is http.HTTPStatus.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = 'Basic realm="chargenet OCPP"'
-        if status is http.HTTPStatus.SERVICE_UNAVAILABLE:
-            response.headers["Retry-After"] = str(self.admission.retry_after())
         return response
+
+    def _open(self, protocol: ServerProtocol, server: Server, **options: Any) -> asyncio.Protocol:
+        """A new TCP connection: refused at once while the node is full (`Refusal`: no
+        WebSocket connection object for it), else a WebSocket connection whose request
+        `_process_request` reads."""
+        busy = self._busy(accepting=True)
+        if busy is not None:
+            self._turned_away(busy)
+            return Refusal(self.admission.retry_after)
+        connection = _Connection(protocol, server, **options)
+        connection.chargenet_admission = self.admission
+        self.admission.pending += 1
+        return connection
+
+    def _busy(self, accepting: bool) -> str | None:
+        busy = self.admission.busy(accepting)
+        if busy is None and len(self.links) >= self.config.max_connections:
+            busy = "connections"
+        return busy
+
+    def _turned_away(self, busy: str) -> None:
+        self.stats.busy[busy] = self.stats.busy.get(busy, 0) + 1
+        refused = self.stats.refused_handshakes
+        refused[503] = refused.get(503, 0) + 1
+        self._report_busy()
 
     async def _process_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
+        assert isinstance(connection, _Connection)
+        connection.read()
         path = request.path.split("?", 1)[0]
         if not path.startswith(PATH_PREFIX):
             return self._refuse(connection, http.HTTPStatus.NOT_FOUND, "use /ocpp/{identity}")
         identity = unquote(path[len(PATH_PREFIX) :])
         if not identity or "/" in identity or len(identity) > MAX_IDENTITY:
             return self._refuse(connection, http.HTTPStatus.NOT_FOUND, "bad charger identity")
-        busy = self.admission.busy()
-        if busy is None and len(self.links) >= self.config.max_connections:
-            busy = "connections"
+        # Full since it was accepted (the others accepted with it came first): refused
+        # here, at the cost of the connection already made.
+        busy = self._busy(accepting=False)
         if busy is not None:
-            self.stats.busy[busy] = self.stats.busy.get(busy, 0) + 1
-            self._report_busy()
-            return self._refuse(connection, http.HTTPStatus.SERVICE_UNAVAILABLE, "busy")
+            self._turned_away(busy)
+            response = connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "busy\n")
+            response.headers["Retry-After"] = str(self.admission.retry_after())
+            return response
         # Its place among the arriving: given back at its first answer, when it closes, or
-        # after a timeout (an upgrade that fails after this point never reaches `_handle`).
-        arrival = self.admission.enter()
+        # after a timeout.
+        arrival = connection.chargenet_arrival = self.admission.enter()
         try:
             return await self._check(connection, request, identity, arrival)
         except BaseException:
@@ -214,12 +242,15 @@ class OcppGateway:
         admission = self.admission
         log.warning(
             "admission control: chargers told to come back later (%d since the last report;"
-            " arriving %d, bound %d; events not yet durable %d; connections %d)",
+            " arriving %d, bound %d; events not yet durable %d; connections %d; let in %.0f/s,"
+            " returns booked %.0f s ahead)",
             refused - self._busy_told,
             admission.arriving,
             admission.limit,
             admission.backlog,
             len(self.links),
+            admission.rate,
+            admission.queue_s(),
         )
         self._busy_said, self._busy_told = now, refused
 
@@ -246,7 +277,6 @@ class OcppGateway:
                 return self._refuse(
                     connection, http.HTTPStatus.UNAUTHORIZED, "bad credentials", arrival
                 )
-        connection.chargenet_arrival = arrival  # type: ignore[attr-defined]
         connection.chargenet_endpoint = endpoint  # type: ignore[attr-defined]
         return None
 
@@ -291,7 +321,8 @@ class OcppGateway:
     async def _handle(self, connection: ServerConnection) -> None:
         endpoint: ChargerEndpoint = connection.chargenet_endpoint  # type: ignore[attr-defined]
         version = connection.subprotocol or ""
-        arrival: Arrival = connection.chargenet_arrival  # type: ignore[attr-defined]
+        arrival = connection.chargenet_arrival  # type: ignore[attr-defined]
+        assert arrival is not None  # set when its request was read
         link = Link(self, connection, endpoint, version, self.clock.now())
         link.answered = arrival.answered
         old = self.links.get(link.charger_id)
@@ -447,6 +478,7 @@ class OcppGateway:
             subprotocols=[Subprotocol(v) for v in VERSIONS],
             select_subprotocol=self._select_subprotocol,
             process_request=self._process_request,
+            create_connection=self._open,  # type: ignore[arg-type]  # a factory, not a class
             compression=None,  # permessage-deflate costs ~50 KB per connection
             max_size=max(self.config.max_frame_bytes * 4, 1 << 20),
             max_queue=4,
@@ -501,6 +533,27 @@ class OcppGateway:
     async def serve_forever(self, host: str, port: int) -> None:
         async with self.running(host, port):
             await asyncio.Event().wait()
+
+
+class _Connection(ServerConnection):
+    """An admitted connection: counted among those accepted and not yet read until its
+    request is read, then among the arriving (`Arrival`) until its first answer; both
+    places are given back when its socket goes, whenever that is."""
+
+    chargenet_admission: Admission | None
+    chargenet_arrival: Arrival | None = None
+
+    def read(self) -> None:
+        """Its request is read: no longer pending."""
+        admission, self.chargenet_admission = self.chargenet_admission, None
+        if admission is not None:
+            admission.pending -= 1
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self.read()
+        if self.chargenet_arrival is not None:
+            self.chargenet_arrival.leave()
 
 
 def _retrieved(task: asyncio.Future[None]) -> None:
