@@ -1,7 +1,8 @@
 """PostgreSQL's CPU to unpack a batch's rows from one JSON text, per row, in the shapes of
-projections/live_batch.py's statements: `->>` on `json_array_elements` (json), on
-`jsonb_array_elements` (jsonb), and `json_to_recordset` / `jsonb_to_recordset` with a column
-definition list (these need each row as an object, its keys in every row).
+projections/live_batch.py's statements and of the log's batch append (store.py): `->>` on
+`json_array_elements` (json), on `jsonb_array_elements` (jsonb), and `json_to_recordset` /
+`jsonb_to_recordset` with a column definition list (these need each row as an object, its
+keys in every row).
 
     python -m benchmarks.cluster.unpack                 # 500 rows a document, 600 statements
     python -m benchmarks.cluster.unpack --reps 1000
@@ -43,6 +44,30 @@ SHAPES: dict[str, tuple[list[str], Any]] = {
     "load quarters": (
         ["text", "bigint", "text", "bigint", "integer", "bigint"],
         lambda n: [f"W{n:04d}", AT_US, f"W{n:04d}-1-1", 7_000, 1, AT_US + n],
+    ),
+    # store.py's batch append: a meter value's log row, its payload JSON text as a string
+    "log": (
+        ["text", "text", "smallint", "text", "text", "timestamptz", "timestamptz", "text"],
+        lambda n: [
+            f"{n:032x}",
+            "meter.sampled",
+            1,
+            "ocpp",
+            None,
+            "2026-01-01T00:00:00+00:00",
+            "2026-01-01T00:00:01+00:00",
+            msgspec.json.encode(
+                {
+                    "connector_id": f"W{n:04d}-1-1",
+                    "energy_register_wh": 1_000 + n,
+                    "power_w": 7_000,
+                    "session_id": None,
+                    "source": {"adapter": "ocpp", "charger_id": f"W{n:04d}"},
+                    "current_a": 16.5,
+                    "voltage_v": 230.1,
+                }
+            ).decode(),
+        ],
     ),
     "sessions": (
         ["text", "timestamptz", "integer", "integer"],
