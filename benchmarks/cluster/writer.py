@@ -5,13 +5,16 @@ takes), in the same process on the same database, batches alternating.
 
     python -m benchmarks.cluster.writer                     # 100 chargers, 6,000 meter values
     python -m benchmarks.cluster.writer --events 20000 --batch 500
+    python -m benchmarks.cluster.writer --mixed             # status reports and limits too
 
 Meter values (energy and power) of registered chargers, as the cluster benchmark's
 chargers send and as an intake makes them (the charger's own connection their source, so
-the store checks the charger holds the connector); events/s is events over the time of
-the `ingest` calls alone (no NATS), CPU the writer process's own and, apart, that of the
-PostgreSQL backends serving the run's database (/proc, 10 ms ticks: summed over a path's
-batches), both less swayed by the machine's load than the wall clock.
+the store checks the charger holds the connector); with --mixed, every meter value also
+carries the power offered (a power limit history row) and half the events are status
+reports (a status history row each, the live row's status columns). events/s is events
+over the time of the `ingest` calls alone (no NATS), CPU the writer process's own and,
+apart, that of the PostgreSQL backends serving the run's database (/proc, 10 ms ticks:
+summed over a path's batches), both less swayed by the machine's load than the wall clock.
 PostgreSQL from --postgres (a database is made and dropped).
 """
 
@@ -29,8 +32,9 @@ from benchmarks.cluster.budget import backends, cpu_s
 from benchmarks.cluster.harness import register_fleet
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
-from chargenet.core.events import Event, MeterSampled, Source, event_meta
+from chargenet.core.events import ConnectorStatusChanged, Event, MeterSampled, Source, event_meta
 from chargenet.core.ids import ChargerId, ConnectorId
+from chargenet.core.status import ConnectorStatus
 
 
 def meter_values(ids: list[str], count: int) -> list[Event]:
@@ -51,12 +55,45 @@ def meter_values(ids: list[str], count: int) -> list[Event]:
     ]
 
 
+def mixed(ids: list[str], count: int) -> list[Event]:
+    """Per charger a meter value with the power offered, then a status report half a minute
+    later, alternately charging and occupied (each one a change)."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    out: list[Event] = []
+    for n in range(count // len(ids) // 2):
+        for c in ids:
+            source = Source(adapter="ocpp", charger_id=ChargerId(c))
+            at = t0 + timedelta(minutes=n)
+            out.append(
+                MeterSampled(
+                    **event_meta(uuid.uuid4().hex, source, at),
+                    connector_id=ConnectorId(f"{c}-1-1"),
+                    energy_register_wh=1_000 + 100 * n,
+                    power_w=7_000 + n % 50,
+                    power_offered_w=11_000 + n % 2 * 1_000,
+                )
+            )
+            out.append(
+                ConnectorStatusChanged(
+                    **event_meta(uuid.uuid4().hex, source, at + timedelta(seconds=30)),
+                    connector_id=ConnectorId(f"{c}-1-1"),
+                    status=ConnectorStatus.OCCUPIED if n % 2 else ConnectorStatus.CHARGING,
+                    error_code="NoError",
+                    info="SuspendedEV" if n % 2 else None,
+                )
+            )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--chargers", type=int, default=100)
     parser.add_argument("--events", type=int, default=6_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--postgres", default=ADMIN, help="PostgreSQL admin URL")
+    parser.add_argument(
+        "--mixed", action="store_true", help="status reports and power limits as well"
+    )
     args = parser.parse_args()
     loads = os.getloadavg()
     timed: dict[str, list[float]] = {"batch": [], "one at a time": []}
@@ -67,7 +104,7 @@ def main() -> None:
         ids = register_fleet(url, args.chargers, "W")
         platform = bootstrap(Settings(database_url=url, allow_unsafe_durability=True))
         try:
-            events = meter_values(ids, args.events)
+            events = (mixed if args.mixed else meter_values)(ids, args.events)
             batches = [events[i : i + args.batch] for i in range(0, len(events), args.batch)]
             platform.ingestor.ingest(batches.pop(0))  # warm: connections, statements
             served = backends(url)
@@ -87,7 +124,9 @@ def main() -> None:
         finally:
             platform.close()
     print(
-        f"writer store call: {len(events):,} meter values of {args.chargers} chargers in "
+        f"writer store call: {len(events):,} "
+        f"{'meter values and status reports' if args.mixed else 'meter values'} of "
+        f"{args.chargers} chargers in "
         f"batches of {args.batch}, alternating; PostgreSQL, load average {loads[0]:.1f} at "
         f"the start, {os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores)"
     )

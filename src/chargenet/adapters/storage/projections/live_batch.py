@@ -48,8 +48,13 @@ from chargenet.kit.timeutil import to_micros
 BATCHED: frozenset[type[Event]] = frozenset({ConnectorStatusChanged, MeterSampled})
 
 # Rows travel as one JSON text: psycopg quotes array items in Python, msgspec encodes the
-# lot at a fraction of that (as the log's batch append does, store.py).
-_ROWS = "json_array_elements(:rows ::json)"
+# lot at a fraction of that (as the log's batch append does, store.py). Read as jsonb, not
+# json: `->>` on a json row parses its text again for each field, jsonb parses it once
+# (the server's CPU a 500-row document, µs a row: 6 fields 1.8 with json, 0.7-1.0 with
+# jsonb; 3 fields 0.8, 0.6; 9 fields 9.0, 4.5 with the insert). `jsonb_to_recordset` and
+# `json_to_recordset` cost more still (2.0-2.2 and 1.2 for 6 fields): they need objects,
+# whose keys are parsed in every row.
+_ROWS = "jsonb_array_elements(:rows ::jsonb)"
 
 _LIVE = (
     "SELECT c.connector_id, l.connector_id, l.status, l.status_since, l.status_at,"
@@ -71,16 +76,15 @@ _LIMIT_HISTORY = (
     " ON CONFLICT (connector_id, at_us) DO UPDATE SET limit_w = excluded.limit_w"
 )
 # The readings' types, in METER_READINGS' order. Floats go through double precision, as
-# psycopg binds them one at a time: the same REAL either way. jsonb, not json: nine fields
-# a row, and `->>` on json text parses the row again for each (measured: 9.0 µs of the
-# server's CPU a row with json, 4.5 with jsonb).
+# psycopg binds them one at a time: the same REAL either way.
 _READING_CASTS = ("text", "bigint", "integer", *["float8::real"] * 4)
 _METER_HISTORY = (
     f"INSERT INTO meter_history (connector_id, at_us, {', '.join(METER_READINGS)})"
     " SELECT r->>0, (r->>1)::bigint, "
     + ", ".join(f"(r->>{i})::{cast}" for i, cast in enumerate(_READING_CASTS, 2))
-    + " FROM jsonb_array_elements(:rows ::jsonb) AS r"
-    + f" ON CONFLICT (connector_id, at_us) DO UPDATE SET {METER_KEEP}"
+    + " FROM "
+    + _ROWS
+    + f" AS r ON CONFLICT (connector_id, at_us) DO UPDATE SET {METER_KEEP}"
 )
 _LATE = (
     "INSERT INTO history_late (history, span_us, start_us, reports) SELECT r->>0,"
@@ -129,8 +133,10 @@ _SET_LIVE = (
         f"{c} = CASE WHEN r ? '{c}' THEN (r->>'{c}')::{t} ELSE l.{c} END"
         for c, t in _LIVE_TYPES.items()
     )
-    # jsonb: `?` (has the key) is jsonb's
-    + " FROM jsonb_array_elements(:rows ::jsonb) AS r WHERE l.connector_id = r->>'connector_id'"
+    # `?` (has the key) is jsonb's
+    + " FROM "
+    + _ROWS
+    + " AS r WHERE l.connector_id = r->>'connector_id'"
 )
 _SESSIONS = (
     "SELECT session_id, state, as_of, meter_start_wh, peak_power_w FROM sessions"
