@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -249,6 +250,7 @@ async def stream_of(sent: list[Event]) -> AsyncIterator[tuple[Any, Any, str, str
 async def drain(writer: JetStreamWriter) -> None:
     while await writer.run_once(timeout_s=0.5):
         pass
+    await writer.close()
 
 
 def test_two_writers_on_disjoint_buckets_store_everything_once_in_order(
@@ -293,8 +295,8 @@ def test_a_writer_restarted_on_its_buckets_takes_up_what_the_dead_one_left(
             dead = JetStreamWriter(
                 dead_nc.jetstream(), later, "w", prefix, 64, stream=name, ack_wait_s=1.0
             )
-            subs = await dead._subscribe()
-            taken = sum([len(await f.take(16, 0.5)) for f in subs])
+            feeds = await dead._subscribe()
+            taken = len(await feeds.take(64, 0.5))
             await dead_nc.close()
             assert taken > 0 and not later.events
             # Its successor on the same buckets: waits out the acknowledgement time, then
@@ -334,3 +336,141 @@ def test_an_earlier_writers_consumer_of_every_bucket_is_retired_without_loss(
     assert "writer-0-63" not in consumers and len(consumers) == 64
     assert logged(platform) == before + len(sent)
     assert by_connector(writer_in.events) == by_connector(sent)
+
+
+def test_a_killed_writers_standing_requests_take_nothing_from_its_successor(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    """A writer keeps a pull request standing on each bucket; killed, its connection goes
+    and the server sends nothing more to them: what is published after its successor has
+    started all reaches the successor at once (nothing waits for an acknowledgement time
+    in a dead writer's hands, which would also put it behind newer events)."""
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    before = logged(platform)
+    first, then = fleet_statuses(2), fleet_statuses(4)
+    stored = Recording(platform)
+
+    async def scenario() -> None:
+        async with stream_of(first) as (_, js, name, prefix):
+            dead_nc = await nats.connect(NATS_URL)
+            dead = JetStreamWriter(dead_nc.jetstream(), stored, "w", prefix, 64, stream=name)
+            while await dead.run_once(timeout_s=0.5):  # stores and acknowledges the first
+                pass
+            await dead_nc.close()  # its requests still stood: it died waiting
+            successor = JetStreamWriter(js, stored, "w", prefix, 64, stream=name, ack_wait_s=60)
+            await successor.subscribe()
+            await JetStreamIntake(js, prefix).publish(then)
+            async with asyncio.timeout(20):  # far less than the acknowledgement time
+                while len(stored.events) < len(first) + len(then):
+                    await successor.run_once(timeout_s=0.5)
+            await successor.close()
+
+    loop.run_until_complete(scenario())
+    assert logged(platform) == before + len(first) + len(then)
+    assert by_connector(stored.events) == by_connector(first + then)
+
+
+def test_an_idle_writer_asks_each_bucket_once_not_every_round(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    """Asking every bucket each round cost 64 requests and 64 answers however little came;
+    a writer's requests stand, so idle rounds send nothing, and an event published then is
+    stored by the next round."""
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    sent = fleet_statuses(1)
+    stored = Recording(platform)
+
+    async def scenario() -> tuple[int, int, list[Any]]:
+        async with stream_of([]) as (_, js, name, prefix):
+            writer = JetStreamWriter(js, stored, "w", prefix, 64, stream=name)
+            for _ in range(5):
+                assert await writer.run_once(timeout_s=0.1) == []
+            idle = writer.requests
+            await JetStreamIntake(js, prefix).publish(sent)
+            outcomes: list[Any] = []
+            while len(outcomes) < len(sent):
+                outcomes += await writer.run_once(timeout_s=2.0)
+            await writer.close()
+            return idle, writer.requests, outcomes
+
+    idle, after, outcomes = loop.run_until_complete(scenario())
+    assert idle == 64  # one request a bucket, standing through five rounds
+    assert after - idle <= len(sent)  # asked again only where one was used up or answered
+    assert {o.disposition for o in outcomes} == {Disposition.ACCEPTED}
+
+
+def test_under_load_a_round_gathers_a_larger_batch_and_alone_an_event_waits_for_none(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    """Events trickling in one by one under load: after a round of several, a round waits
+    a moment for more, so the store is called with a few large batches, not one each; after
+    an idle round an event is stored at once, without that wait."""
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    sent = fleet_statuses(3)
+    calls: list[int] = []
+    stored = Recording(platform)
+
+    def ingest(events: list[Event]) -> list[Any]:
+        calls.append(len(events))
+        return stored(events)
+
+    async def scenario() -> float:
+        async with stream_of([]) as (_, js, name, prefix):
+            writer = JetStreamWriter(
+                js, ingest, "w", prefix, 500, stream=name, gather_s=2.0, gather_from=1
+            )
+            await writer.subscribe()
+            assert await writer.run_once(timeout_s=0.1) == []
+            intake = JetStreamIntake(js, prefix)
+            await intake.publish(sent[:1])
+            started = time.perf_counter()
+            await writer.run_once(timeout_s=2.0)  # alone after an idle round: at once
+            alone = time.perf_counter() - started
+
+            async def trickle() -> None:
+                for event in sent[1:]:
+                    await intake.publish([event])
+                    await asyncio.sleep(0.005)
+
+            trickling = asyncio.create_task(trickle())
+            while len(stored.events) < len(sent):
+                await writer.run_once(timeout_s=2.0)
+            await trickling
+            await writer.close()
+            return alone
+
+    alone = loop.run_until_complete(scenario())
+    assert alone < 1.0  # not the 2 s a round under load may gather for
+    assert calls[0] == 1
+    # the trickle of 71 events, one by one, stored in a few calls, not one call each
+    assert len(calls) <= 4 and sum(calls) == len(sent)
+    assert by_connector(stored.events) == by_connector(sent)
+
+
+def test_a_round_the_store_refused_is_stored_again_before_anything_newer(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    before = logged(platform)
+    sent = fleet_statuses(6)
+    stored = Recording(platform)
+    refused: list[int] = []
+
+    def ingest(events: list[Event]) -> list[Any]:
+        if not refused:
+            refused.append(len(events))
+            raise ConnectionError("the database went away")
+        return stored(events)
+
+    async def scenario() -> None:
+        async with stream_of(sent[:48]) as (_, js, name, prefix):
+            writer = JetStreamWriter(js, ingest, "w", prefix, 500, stream=name)
+            with pytest.raises(ConnectionError):
+                await writer.run_once(timeout_s=1.0)
+            await JetStreamIntake(js, prefix).publish(sent[48:])  # newer, while it failed
+            await asyncio.sleep(0.2)  # … and already with the writer
+            await drain(writer)
+
+    loop.run_until_complete(scenario())
+    assert refused and logged(platform) == before + len(sent)
+    assert by_connector(stored.events) == by_connector(sent)

@@ -19,6 +19,7 @@ split between writers in any way without changing what intakes publish.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
@@ -39,10 +40,14 @@ log = logging.getLogger(__name__)
 STREAM = "CHARGENET_EVENTS"
 SUBJECT = "chargenet.events"
 BUCKETS = 64
-# A round asks each of a writer's buckets for at least this many events; after a round
-# that found nothing, the next waits this long, twice that after another, up to a second.
+# A writer's bucket has at least this many events unacknowledged at a time; its pull
+# request stands at the server this long at most, then is made again.
 _MIN_SHARE = 16
-_FIRST_WAIT_S = 0.05
+_REQUEST_S = 5.0
+# Under load (a round of at least _GATHER_FROM messages), a round waits up to _GATHER_S for
+# more before storing: fewer, larger batches for PostgreSQL.
+_GATHER_S = 0.0
+_GATHER_FROM = 32
 # A message of several events (JetStreamIntake) names how many in this header; at most this
 # many bytes of events go in one (NATS refuses a payload over 1 MB by default).
 BATCH = "Chargenet-Batch"
@@ -323,46 +328,90 @@ class JetStreamPipeline:
         ]
 
 
-class _Feed:
-    """One bucket's consumer, asked for what it holds now: a pull request with `no_wait`,
-    answered at once with up to the batch, then a status (404 none, 408 no more) when it
-    held fewer. Its messages come to an inbox of its own, so they stay in stream order."""
+class _Feeds:
+    """A writer's buckets' consumers, each with a pull request standing at the server.
 
-    def __init__(self, nc: Any, next_subject: str) -> None:
+    A bucket's request asks for up to its share of messages and waits for them (up to
+    `_REQUEST_S`): JetStream sends each message as soon as the stream has it, unasked,
+    until the request is used up, or ends with a status (408 expired, 409 the consumer
+    cannot serve it); only then is the bucket asked again. So an idle bucket costs a
+    request and a status every `_REQUEST_S` rather than one of each every round (a round
+    asked all 64 buckets with `no_wait` before: 128 NATS messages whatever it found), and
+    a round takes what has come meanwhile. Every bucket's messages come to one
+    subscription (`<inbox>.<bucket>`) in the order the server sent them: each bucket's in
+    stream order. A writer's connection closing (killed, stopped) takes its requests'
+    interest with it: the server sends nothing more to them."""
+
+    def __init__(self, nc: Any, next_subjects: dict[int, str], share: int) -> None:
         self._nc = nc
-        self._next = next_subject
-        self._inbox = ""
+        self._next = next_subjects
+        self._request = msgspec.json.encode({"batch": share, "expires": int(_REQUEST_S * 1e9)})
+        self._share = share
+        self._inbox = nc.new_inbox()
         self._sub: Any = None
+        self._left = dict.fromkeys(next_subjects, 0)  # what a bucket's request may still bring
+        self._asked = dict.fromkeys(next_subjects, float("-inf"))
+        self._arrived: deque[Any] = deque()
+        self._stirred = asyncio.Event()
+        self.requests = 0  # pull requests sent (for figures)
+        self.statuses = 0  # requests ended by a status
 
-    async def open(self) -> _Feed:
-        self._inbox = self._nc.new_inbox()
-        self._sub = await self._nc.subscribe(self._inbox)
+    async def open(self) -> _Feeds:
+        self._sub = await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_message)
         return self
 
-    async def take(self, batch: int, timeout_s: float) -> list[Any]:
-        """Up to `batch` messages, in stream order; fewer when the consumer holds fewer,
-        or when its answer is later than `timeout_s` (then what comes later is taken
-        first next time)."""
-        import nats.errors
+    async def close(self) -> None:
+        if self._sub is not None:
+            sub, self._sub = self._sub, None
+            await sub.unsubscribe()
 
-        got: list[Any] = []
-        try:
-            for _ in range(self._sub.pending_msgs):  # come after an earlier take gave up
-                message = await self._sub.next_msg(timeout=timeout_s)
-                if not _status(message):
-                    got.append(message)
-            if len(got) >= batch:
-                return got
-            request = msgspec.json.encode({"batch": batch - len(got), "no_wait": True})
-            await self._nc.publish(self._next, request, reply=self._inbox)
-            while len(got) < batch:
-                message = await self._sub.next_msg(timeout=timeout_s)
-                if _status(message):
-                    break  # no more now
-                got.append(message)
-        except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
-            pass
-        return got
+    async def _on_message(self, message: Any) -> None:
+        bucket = int(message.subject.rpartition(".")[2])
+        status = _status(message)
+        if status is not None:
+            if status != "100":  # (100: an idle heartbeat, the request still stands)
+                self.statuses += 1
+                self._left[bucket] = 0
+                self._stirred.set()  # asked again at once, not at the next round
+            return
+        self._left[bucket] -= 1
+        self._arrived.append(message)
+        self._stirred.set()
+
+    async def ask(self) -> None:
+        """A request for each bucket whose request is used up, ended, or older than it can
+        be (lost: a NATS server restarted forgets the requests waiting on it)."""
+        now = asyncio.get_running_loop().time()
+        for bucket, subject in self._next.items():
+            if self._left[bucket] > 0 and now - self._asked[bucket] < _REQUEST_S + 1.0:
+                continue
+            self._left[bucket] = self._share
+            self._asked[bucket] = now
+            self.requests += 1
+            await self._nc.publish(subject, self._request, reply=f"{self._inbox}.{bucket}")
+
+    async def _stir(self, seconds: float) -> None:
+        self._stirred.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._stirred.wait()
+
+    async def take(self, most: int, timeout_s: float, gather_s: float = 0.0) -> list[Any]:
+        """Up to `most` messages, each bucket's in stream order: what has come, or the
+        first to come within `timeout_s` ([] if none); with `gather_s`, waits up to that
+        much longer while fewer than `most` have come."""
+        loop = asyncio.get_running_loop()
+        await self.ask()
+        deadline = loop.time() + timeout_s
+        while not self._arrived and (left := deadline - loop.time()) > 0:
+            await self._stir(left)
+            await self.ask()  # buckets whose request ended meanwhile
+        if self._arrived and gather_s > 0:
+            deadline = loop.time() + gather_s
+            while len(self._arrived) < most and (left := deadline - loop.time()) > 0:
+                await self._stir(left)
+                await self.ask()
+        return [self._arrived.popleft() for _ in range(min(most, len(self._arrived)))]
 
 
 def _status(message: Any) -> str | None:
@@ -376,16 +425,18 @@ class JetStreamWriter:
     Bound to some buckets (all by default): several writers split the buckets between
     them. Each bucket has a durable consumer of its own (`<durable>-<bucket>`, filtered on
     that bucket's one subject), which any NATS server since 2.9 keeps: a consumer of
-    several filter subjects is NATS 2.10's. A round fetches from every bucket of this
-    writer at once, at most an equal share of the batch from each (a busy bucket does not
-    starve the others), stores what came in one call to the ingestor and only then
-    acknowledges it. Each bucket is asked with `no_wait`: JetStream answers at once with
-    what it holds (nats-py's `fetch` holds an empty bucket's request open until its
-    timeout, so every round lasted as long as that timeout). Each consumer lets no more
-    than its share be unacknowledged, so what a dead writer left is delivered again
-    (after `ack_wait_s`) before anything newer: one connector's events are applied in the
-    order they were sent. One writer per set of buckets: two on the same buckets would
-    share their consumers and interleave."""
+    several filter subjects is NATS 2.10's. Each bucket keeps a pull request standing at
+    the server (`_Feeds`), so its events come as the stream takes them; a round takes what
+    has come from all of this writer's buckets (up to the batch), stores it in one call to
+    the ingestor and only then acknowledges it. Under load (the last round held at least
+    `gather_from` messages) a round waits up to `gather_s` for more before storing, so the
+    store gets fewer, larger batches; alone, an event is stored at once. Each consumer
+    lets no more than its share of the batch be unacknowledged (a busy bucket does not
+    starve the others), so what a dead writer left is delivered again (after `ack_wait_s`)
+    before anything newer: one connector's events are applied in the order they were
+    sent. A round the store refused is stored again, before anything else, until it is
+    stored (never skipped): what came meanwhile waits behind it. One writer per set of
+    buckets: two on the same buckets would share their consumers and interleave."""
 
     def __init__(
         self,
@@ -398,24 +449,32 @@ class JetStreamWriter:
         stream: str | None = None,
         buckets: Sequence[int] | None = None,
         ack_wait_s: float = 30.0,
+        gather_s: float = _GATHER_S,
+        gather_from: int = _GATHER_FROM,
     ) -> None:
         self._js = js
         self._ingest = ingest
         self._durable = durable
         self._prefix = prefix
         self._stream = stream
+        self._batch = batch
         self._buckets = sorted(set(buckets)) if buckets is not None else list(range(BUCKETS))
         self._share = max(_MIN_SHARE, -(-batch // len(self._buckets)))
         self._ack_wait_s = ack_wait_s
+        self._gather_s = gather_s
+        self._gather_from = gather_from
         self._nc = js._nc  # nats-py's JetStream context keeps its connection there
-        self._subs: list[_Feed] = []
-        self._wait_s = _FIRST_WAIT_S
+        self._feeds: _Feeds | None = None
+        self._held: list[Any] = []  # a round not yet stored
+        self._last = 0  # messages in the last round
         self.events = 0
+        self.messages = 0  # stream messages stored (for figures)
+        self.rounds = 0
 
     def consumer(self, bucket: int) -> str:
         return f"{self._durable}-{bucket}"
 
-    async def _subscribe(self) -> list[_Feed]:
+    async def _subscribe(self) -> _Feeds:
         from nats.js.api import AckPolicy, ConsumerConfig
 
         stream = self._stream or await self._js.find_stream_name_by_subject(f"{self._prefix}.>")
@@ -440,10 +499,10 @@ class JetStreamWriter:
             )
             await asyncio.sleep(self._ack_wait_s)
         api = getattr(self._js, "_prefix", "$JS.API")  # nats-py's JetStream API prefix
-        return [
-            await _Feed(self._nc, f"{api}.CONSUMER.MSG.NEXT.{stream}.{self.consumer(b)}").open()
-            for b in self._buckets
-        ]
+        subjects = {
+            b: f"{api}.CONSUMER.MSG.NEXT.{stream}.{self.consumer(b)}" for b in self._buckets
+        }
+        return await _Feeds(self._nc, subjects, self._share).open()
 
     async def _retire_wide_consumers(self, stream: str) -> None:
         """A consumer of several buckets (an earlier writer's: all of them through
@@ -468,43 +527,62 @@ class JetStreamWriter:
         return, what the stream holds for these buckets is this writer's to take (what a
         stopped writer left is taken first, after its acknowledgement time). `run_once`
         subscribes if this was not called; a role says it is ready after this."""
-        if not self._subs:
-            self._subs = await self._subscribe()
+        if self._feeds is None:
+            self._feeds = await self._subscribe()
+
+    async def close(self) -> None:
+        """Withdraw the standing requests (what has come and is not stored goes to the
+        next writer on these buckets after its acknowledgement time)."""
+        if self._feeds is not None:
+            await self._feeds.close()
+
+    @property
+    def requests(self) -> int:
+        """Pull requests sent so far (for figures)."""
+        return self._feeds.requests if self._feeds else 0
 
     async def run_once(self, timeout_s: float = 1.0) -> list[Outcome]:
-        """One round: fetched from each bucket, stored through the ingestor in one call,
-        acknowledged; [] when the stream has nothing new within the timeout."""
+        """One round: what came from this writer's buckets, stored through the ingestor in
+        one call, acknowledged; [] when nothing came within the timeout."""
         await self.subscribe()
-        fetched = await asyncio.gather(*(f.take(self._share, timeout_s) for f in self._subs))
-        messages = [m for part in fetched for m in part]  # each bucket's in stream order
-        if not messages:
-            # Idle: the next round after a pause, growing up to timeout_s, not at once.
-            await asyncio.sleep(self._wait_s)
-            self._wait_s = min(timeout_s, self._wait_s * 2)
-            return []
-        self._wait_s = _FIRST_WAIT_S
+        assert self._feeds is not None
+        if not self._held:
+            gather = self._gather_s if self._last >= self._gather_from else 0.0
+            self._held = await self._feeds.take(self._batch, timeout_s, gather)
+            self._last = len(self._held)
+            if not self._held:
+                return []
+        messages = self._held
         events = [e for m in messages for e in decode_message(m.headers, m.data)]
-        try:
-            outcomes = await asyncio.to_thread(self._ingest, events)
-        except Exception:
-            for m in messages:  # the store failed: again in a moment, in the same order
-                await m.nak(delay=0.5)  # (before `run` fetches again)
-            raise
+        # Refused (raises): held, and stored again by the next round before anything newer.
+        outcomes = await asyncio.to_thread(self._ingest, events)
+        self._held = []
         for m in messages:  # only now: a writer dying before this leaves them to another
             await m.ack()
+        self.rounds += 1
+        self.messages += len(messages)
         self.events += len(events)
         return outcomes
 
     async def run(self) -> None:
         """Write until cancelled; a failing store is retried, never skipped."""
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("a batch from the stream could not be stored; retrying")
-                await asyncio.sleep(1.0)
+        try:
+            while True:
+                try:
+                    await self.run_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("a batch from the stream could not be stored; retrying")
+                    await asyncio.sleep(1.0)
+        finally:
+            log.info(
+                "writer: %d rounds, %d messages, %d events, %d pull requests",
+                self.rounds,
+                self.messages,
+                self.events,
+                self.requests,
+            )
 
 
 # --- what the writers stored, to every process's bus -------------------------------------
