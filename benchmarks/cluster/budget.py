@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -42,6 +43,11 @@ from benchmarks.cluster.harness import cluster, free_port, register_fleet
 from benchmarks.ocpp_ingest.__main__ import Child
 
 TICK = os.sysconf("SC_CLK_TCK")
+# The writer's last line (entrypoints/cluster.py), where it has one.
+WRITER_FIGURES = re.compile(
+    r"stopped after (?P<rounds>\d+) rounds: (?P<messages>\d+) stream messages, "
+    r"(?P<events>\d+) events, (?P<requests>\d+) pull requests"
+)
 
 
 def cpu_s(pid: int) -> float:
@@ -195,6 +201,10 @@ async def measured(
         out["load"] = (start_load, os.getloadavg()[0])
         for node in made.nodes:
             node.stop()
+            if node.role == "writer" and (
+                seen := WRITER_FIGURES.search(" ".join(node.tail().split()))
+            ):
+                out["writer"] = {k: int(v) for k, v in seen.groupdict().items()}
         made.nodes.clear()
         return out
 
@@ -255,6 +265,13 @@ def main() -> None:
         for key in runs[0]["nats"]:
             each = [r["nats"].get(key, 0) / max(r["stored"], 1) for r in runs]
             print(f"  {key:24}{statistics.median(each):8.2f}  ({_runs(each)})")
+    if all("writer" in r for r in runs):
+        each = [r["writer"]["events"] / max(r["writer"]["rounds"], 1) for r in runs]
+        print(f"writer: events per round {statistics.median(each):.1f} ({_runs(each, 1)})")
+        each = [r["writer"]["events"] / max(r["writer"]["messages"], 1) for r in runs]
+        print(f"writer: events per stream message {statistics.median(each):.2f} ({_runs(each)})")
+        each = [r["writer"]["requests"] / max(r["writer"]["rounds"], 1) for r in runs]
+        print(f"writer: pull requests per round {statistics.median(each):.2f} ({_runs(each)})")
     each = [r["commits"] / max(r["stored"], 1) for r in runs]
     print(f"PostgreSQL commits per stored message: {statistics.median(each):.3f} ({_runs(each)})")
     for label, key in (("stored", "stored_per_s"), ("answered", "answered_per_s")):

@@ -210,6 +210,13 @@ async def run_writer(settings: Settings, buckets: Sequence[int]) -> None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await writer.close()
+            log.warning(
+                "writer: stopped after %d rounds: %d stream messages, %d events, %d pull requests",
+                writer.rounds,
+                writer.messages,
+                writer.events,
+                writer.requests,
+            )
     finally:
         platform.close()
 

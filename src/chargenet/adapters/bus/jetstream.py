@@ -566,23 +566,14 @@ class JetStreamWriter:
 
     async def run(self) -> None:
         """Write until cancelled; a failing store is retried, never skipped."""
-        try:
-            while True:
-                try:
-                    await self.run_once()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("a batch from the stream could not be stored; retrying")
-                    await asyncio.sleep(1.0)
-        finally:
-            log.info(
-                "writer: %d rounds, %d messages, %d events, %d pull requests",
-                self.rounds,
-                self.messages,
-                self.events,
-                self.requests,
-            )
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("a batch from the stream could not be stored; retrying")
+                await asyncio.sleep(1.0)
 
 
 # --- what the writers stored, to every process's bus -------------------------------------
