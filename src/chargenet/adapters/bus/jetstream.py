@@ -350,6 +350,7 @@ class _Feeds:
         self._inbox = nc.new_inbox()
         self._sub: Any = None
         self._left = dict.fromkeys(next_subjects, 0)  # what a bucket's request may still bring
+        self._held = dict.fromkeys(next_subjects, 0)  # come and not yet acknowledged
         self._asked = dict.fromkeys(next_subjects, float("-inf"))
         self._arrived: deque[Any] = deque()
         self._stirred = asyncio.Event()
@@ -375,14 +376,25 @@ class _Feeds:
                 self._stirred.set()  # asked again at once, not at the next round
             return
         self._left[bucket] -= 1
+        self._held[bucket] += 1
         self._arrived.append(message)
         self._stirred.set()
 
+    def acknowledged(self, messages: Sequence[Any]) -> None:
+        """These are acknowledged: their buckets may be asked again."""
+        for message in messages:
+            self._held[int(message.subject.rpartition(".")[2])] -= 1
+
     async def ask(self) -> None:
         """A request for each bucket whose request is used up, ended, or older than it can
-        be (lost: a NATS server restarted forgets the requests waiting on it)."""
+        be (lost: a NATS server restarted forgets the requests waiting on it), once what
+        came of it is acknowledged: a request made with some of the bucket's share still
+        unacknowledged would stand half served, and each acknowledgement would then make
+        the server send one message (a backlog goes out a share at a time instead)."""
         now = asyncio.get_running_loop().time()
         for bucket, subject in self._next.items():
+            if self._held[bucket] > 0:
+                continue
             if self._left[bucket] > 0 and now - self._asked[bucket] < _REQUEST_S + 1.0:
                 continue
             self._left[bucket] = self._share
@@ -559,6 +571,7 @@ class JetStreamWriter:
         self._held = []
         for m in messages:  # only now: a writer dying before this leaves them to another
             await m.ack()
+        self._feeds.acknowledged(messages)
         self.rounds += 1
         self.messages += len(messages)
         self.events += len(events)
