@@ -25,7 +25,7 @@ import logging
 import re
 import zlib
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,14 +40,14 @@ log = logging.getLogger(__name__)
 STREAM = "CHARGENET_EVENTS"
 SUBJECT = "chargenet.events"
 BUCKETS = 64
-# A writer's bucket has at least this many events unacknowledged at a time; its pull
-# request stands at the server this long at most, then is made again.
+# A round asks each of a writer's buckets for at least this many events; after a round
+# that found nothing, the next waits this long, twice that after another, up to a second.
 _MIN_SHARE = 16
-_REQUEST_S = 5.0
-# Under load (a round of at least _GATHER_FROM messages), a round waits up to _GATHER_S for
-# more before storing: fewer, larger batches for PostgreSQL.
-_GATHER_S = 0.0
-_GATHER_FROM = 32
+_FIRST_WAIT_S = 0.05
+# Every bucket is asked at least this often (the rest of the time only those whose last
+# answer brought something); a request not answered within _LOST_S is made again.
+_SWEEP_S = 0.1
+_LOST_S = 5.0
 # A message of several events (JetStreamIntake) names how many in this header; at most this
 # many bytes of events go in one (NATS refuses a payload over 1 MB by default).
 BATCH = "Chargenet-Batch"
@@ -329,33 +329,34 @@ class JetStreamPipeline:
 
 
 class _Feeds:
-    """A writer's buckets' consumers, each with a pull request standing at the server.
+    """A writer's buckets' consumers, asked with `no_wait` pull requests: each answered at
+    once with up to the bucket's share, then a status (404 none, 408 no more) when it held
+    fewer. JetStream sends a request's answer in one go, where a request left standing is
+    served a message at a time as each arrives, which cost the NATS server more CPU per
+    stored message than all the requests it saves (docs/scale.md, "The writer's pulls").
 
-    A bucket's request asks for up to its share of messages and waits for them (up to
-    `_REQUEST_S`): JetStream sends each message as soon as the stream has it, unasked,
-    until the request is used up, or ends with a status (408 expired, 409 the consumer
-    cannot serve it); only then is the bucket asked again. So an idle bucket costs a
-    request and a status every `_REQUEST_S` rather than one of each every round (a round
-    asked all 64 buckets with `no_wait` before: 128 NATS messages whatever it found), and
-    a round takes what has come meanwhile. Every bucket's messages come to one
-    subscription (`<inbox>.<bucket>`) in the order the server sent them: each bucket's in
-    stream order. A writer's connection closing (killed, stopped) takes its requests'
-    interest with it: the server sends nothing more to them."""
+    A round asks only the buckets whose last answer brought messages, and every bucket
+    when a sweep is due (every `sweep_s`, and after a round that found nothing): a quiet
+    bucket costs a request and a status a sweep rather than every round (64 of each a
+    round before). An event in a quiet bucket waits at most a sweep for its round. Every
+    bucket's answers come to one subscription (`<inbox>.<bucket>`) in the order the server
+    sent them: each bucket's in stream order."""
 
-    def __init__(self, nc: Any, next_subjects: dict[int, str], share: int) -> None:
+    def __init__(self, nc: Any, next_subjects: dict[int, str], share: int, sweep_s: float) -> None:
         self._nc = nc
         self._next = next_subjects
-        self._request = msgspec.json.encode({"batch": share, "expires": int(_REQUEST_S * 1e9)})
+        self._request = msgspec.json.encode({"batch": share, "no_wait": True})
         self._share = share
+        self._sweep_s = sweep_s
         self._inbox = nc.new_inbox()
         self._sub: Any = None
-        self._left = dict.fromkeys(next_subjects, 0)  # what a bucket's request may still bring
-        self._held = dict.fromkeys(next_subjects, 0)  # come and not yet acknowledged
-        self._asked = dict.fromkeys(next_subjects, float("-inf"))
+        self._asked: dict[int, float] = {}  # buckets whose answer is not over: since when
+        self._got = dict.fromkeys(next_subjects, 0)  # messages of each one's current answer
+        self._active: set[int] = set()  # buckets whose last answer brought messages
+        self._swept = float("-inf")
         self._arrived: deque[Any] = deque()
-        self._stirred = asyncio.Event()
+        self._answered = asyncio.Event()
         self.requests = 0  # pull requests sent (for figures)
-        self.statuses = 0  # requests ended by a status
 
     async def open(self) -> _Feeds:
         self._sub = await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_message)
@@ -368,61 +369,50 @@ class _Feeds:
 
     async def _on_message(self, message: Any) -> None:
         bucket = int(message.subject.rpartition(".")[2])
-        status = _status(message)
-        if status is not None:
-            if status != "100":  # (100: an idle heartbeat, the request still stands)
-                self.statuses += 1
-                self._left[bucket] = 0
-                self._stirred.set()  # asked again at once, not at the next round
-            return
-        self._left[bucket] -= 1
-        self._held[bucket] += 1
-        self._arrived.append(message)
-        self._stirred.set()
+        if _status(message) is None:
+            self._arrived.append(message)
+            self._got[bucket] += 1
+            if self._got[bucket] < self._share:
+                return  # more may come, or the status saying there is no more
+        # The answer is over: its share came, or a status ended it.
+        if self._asked.pop(bucket, None) is not None:
+            if self._got[bucket]:
+                self._active.add(bucket)
+            else:
+                self._active.discard(bucket)
+            self._got[bucket] = 0
+            if not self._asked:
+                self._answered.set()
 
-    def acknowledged(self, messages: Sequence[Any]) -> None:
-        """These are acknowledged: their buckets may be asked again."""
-        for message in messages:
-            self._held[int(message.subject.rpartition(".")[2])] -= 1
-
-    async def ask(self) -> None:
-        """A request for each bucket whose request is used up, ended, or older than it can
-        be (lost: a NATS server restarted forgets the requests waiting on it), once what
-        came of it is acknowledged: a request made with some of the bucket's share still
-        unacknowledged would stand half served, and each acknowledgement would then make
-        the server send one message (a backlog goes out a share at a time instead)."""
+    async def _ask(self, sweep: bool) -> None:
         now = asyncio.get_running_loop().time()
-        for bucket, subject in self._next.items():
-            if self._held[bucket] > 0:
-                continue
-            if self._left[bucket] > 0 and now - self._asked[bucket] < _REQUEST_S + 1.0:
-                continue
-            self._left[bucket] = self._share
+        if sweep or now - self._swept >= self._sweep_s:
+            self._swept = now
+            wanted: Iterable[int] = self._next
+        else:
+            wanted = sorted(self._active)
+        for bucket in wanted:
+            since = self._asked.get(bucket)
+            if since is not None and now - since < _LOST_S:
+                continue  # its answer is still coming
             self._asked[bucket] = now
+            self._got[bucket] = 0
             self.requests += 1
-            await self._nc.publish(subject, self._request, reply=f"{self._inbox}.{bucket}")
+            await self._nc.publish(
+                self._next[bucket], self._request, reply=f"{self._inbox}.{bucket}"
+            )
 
-    async def _stir(self, seconds: float) -> None:
-        self._stirred.clear()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._stirred.wait()
-
-    async def take(self, most: int, timeout_s: float, gather_s: float = 0.0) -> list[Any]:
-        """Up to `most` messages, each bucket's in stream order: what has come, or the
-        first to come within `timeout_s` ([] if none); with `gather_s`, waits up to that
-        much longer while fewer than `most` have come."""
-        loop = asyncio.get_running_loop()
-        await self.ask()
-        deadline = loop.time() + timeout_s
-        while not self._arrived and (left := deadline - loop.time()) > 0:
-            await self._stir(left)
-            await self.ask()  # buckets whose request ended meanwhile
-        if self._arrived and gather_s > 0:
-            deadline = loop.time() + gather_s
-            while len(self._arrived) < most and (left := deadline - loop.time()) > 0:
-                await self._stir(left)
-                await self.ask()
+    async def take(self, most: int, timeout_s: float, sweep: bool = False) -> list[Any]:
+        """Up to `most` messages, each bucket's in stream order: what the buckets asked now
+        answer within `timeout_s` (a later answer is taken first next time), and what came
+        before beyond `most`."""
+        if len(self._arrived) < most:
+            self._answered.clear()
+            await self._ask(sweep)
+            if self._asked:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout_s):
+                        await self._answered.wait()
         return [self._arrived.popleft() for _ in range(min(most, len(self._arrived)))]
 
 
@@ -437,18 +427,19 @@ class JetStreamWriter:
     Bound to some buckets (all by default): several writers split the buckets between
     them. Each bucket has a durable consumer of its own (`<durable>-<bucket>`, filtered on
     that bucket's one subject), which any NATS server since 2.9 keeps: a consumer of
-    several filter subjects is NATS 2.10's. Each bucket keeps a pull request standing at
-    the server (`_Feeds`), so its events come as the stream takes them; a round takes what
-    has come from all of this writer's buckets (up to the batch), stores it in one call to
-    the ingestor and only then acknowledges it. Under load (the last round held at least
-    `gather_from` messages) a round waits up to `gather_s` for more before storing, so the
-    store gets fewer, larger batches; alone, an event is stored at once. Each consumer
-    lets no more than its share of the batch be unacknowledged (a busy bucket does not
-    starve the others), so what a dead writer left is delivered again (after `ack_wait_s`)
-    before anything newer: one connector's events are applied in the order they were
-    sent. A round the store refused is stored again, before anything else, until it is
-    stored (never skipped): what came meanwhile waits behind it. One writer per set of
-    buckets: two on the same buckets would share their consumers and interleave."""
+    several filter subjects is NATS 2.10's. A round asks this writer's buckets at once
+    (`_Feeds`: those whose last answer brought something, and all of them every `sweep_s`
+    or after an idle round) for at most an equal share of the batch each (a busy bucket
+    does not starve the others), stores what came in one call to the ingestor and only
+    then acknowledges it. Each bucket is asked with `no_wait`: JetStream answers at once
+    with what it holds (nats-py's `fetch` holds an empty bucket's request open until its
+    timeout, so every round lasted as long as that timeout). Each consumer lets no more
+    than its share be unacknowledged, so what a dead writer left is delivered again
+    (after `ack_wait_s`) before anything newer: one connector's events are applied in the
+    order they were sent. A round the store refused is stored again, before anything
+    else, until it is stored (never skipped): what came meanwhile waits behind it. One
+    writer per set of buckets: two on the same buckets would share their consumers and
+    interleave."""
 
     def __init__(
         self,
@@ -461,8 +452,7 @@ class JetStreamWriter:
         stream: str | None = None,
         buckets: Sequence[int] | None = None,
         ack_wait_s: float = 30.0,
-        gather_s: float = _GATHER_S,
-        gather_from: int = _GATHER_FROM,
+        sweep_s: float = _SWEEP_S,
     ) -> None:
         self._js = js
         self._ingest = ingest
@@ -473,12 +463,11 @@ class JetStreamWriter:
         self._buckets = sorted(set(buckets)) if buckets is not None else list(range(BUCKETS))
         self._share = max(_MIN_SHARE, -(-batch // len(self._buckets)))
         self._ack_wait_s = ack_wait_s
-        self._gather_s = gather_s
-        self._gather_from = gather_from
+        self._sweep_s = sweep_s
         self._nc = js._nc  # nats-py's JetStream context keeps its connection there
         self._feeds: _Feeds | None = None
         self._held: list[Any] = []  # a round not yet stored
-        self._last = 0  # messages in the last round
+        self._wait_s = _FIRST_WAIT_S
         self.events = 0
         self.messages = 0  # stream messages stored (for figures)
         self.rounds = 0
@@ -514,7 +503,7 @@ class JetStreamWriter:
         subjects = {
             b: f"{api}.CONSUMER.MSG.NEXT.{stream}.{self.consumer(b)}" for b in self._buckets
         }
-        return await _Feeds(self._nc, subjects, self._share).open()
+        return await _Feeds(self._nc, subjects, self._share, self._sweep_s).open()
 
     async def _retire_wide_consumers(self, stream: str) -> None:
         """A consumer of several buckets (an earlier writer's: all of them through
@@ -543,8 +532,8 @@ class JetStreamWriter:
             self._feeds = await self._subscribe()
 
     async def close(self) -> None:
-        """Withdraw the standing requests (what has come and is not stored goes to the
-        next writer on these buckets after its acknowledgement time)."""
+        """Stop listening for answers (what has come and is not stored goes to the next
+        writer on these buckets after its acknowledgement time)."""
         if self._feeds is not None:
             await self._feeds.close()
 
@@ -559,11 +548,14 @@ class JetStreamWriter:
         await self.subscribe()
         assert self._feeds is not None
         if not self._held:
-            gather = self._gather_s if self._last >= self._gather_from else 0.0
-            self._held = await self._feeds.take(self._batch, timeout_s, gather)
-            self._last = len(self._held)
+            idle = self._wait_s > _FIRST_WAIT_S  # after an idle round: every bucket
+            self._held = await self._feeds.take(self._batch, timeout_s, sweep=idle)
             if not self._held:
+                # Idle: the next round after a pause, growing up to timeout_s, not at once.
+                await asyncio.sleep(self._wait_s)
+                self._wait_s = min(timeout_s, self._wait_s * 2)
                 return []
+            self._wait_s = _FIRST_WAIT_S
         messages = self._held
         events = [e for m in messages for e in decode_message(m.headers, m.data)]
         # Refused (raises): held, and stored again by the next round before anything newer.
@@ -571,7 +563,6 @@ class JetStreamWriter:
         self._held = []
         for m in messages:  # only now: a writer dying before this leaves them to another
             await m.ack()
-        self._feeds.acknowledged(messages)
         self.rounds += 1
         self.messages += len(messages)
         self.events += len(events)
