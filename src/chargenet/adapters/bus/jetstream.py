@@ -402,18 +402,20 @@ class _Feeds:
                 self._next[bucket], self._request, reply=f"{self._inbox}.{bucket}"
             )
 
-    async def take(self, most: int, timeout_s: float, sweep: bool = False) -> list[Any]:
-        """Up to `most` messages, each bucket's in stream order: what the buckets asked now
-        answer within `timeout_s` (a later answer is taken first next time), and what came
-        before beyond `most`."""
-        if len(self._arrived) < most:
-            self._answered.clear()
-            await self._ask(sweep)
-            if self._asked:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout_s):
-                        await self._answered.wait()
-        return [self._arrived.popleft() for _ in range(min(most, len(self._arrived)))]
+    async def take(self, timeout_s: float, sweep: bool = False) -> list[Any]:
+        """What the buckets asked now answer within `timeout_s` (an answer later than that
+        is taken first next time), each bucket's in stream order. All of it: a bucket asked
+        while some of its share is still unacknowledged can be answered only in part, and
+        JetStream then leaves a `no_wait` request open instead of ending it with a status."""
+        self._answered.clear()
+        await self._ask(sweep)
+        if self._asked:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout_s):
+                    await self._answered.wait()
+        taken = list(self._arrived)
+        self._arrived.clear()
+        return taken
 
 
 def _status(message: Any) -> str | None:
@@ -549,7 +551,7 @@ class JetStreamWriter:
         assert self._feeds is not None
         if not self._held:
             idle = self._wait_s > _FIRST_WAIT_S  # after an idle round: every bucket
-            self._held = await self._feeds.take(self._batch, timeout_s, sweep=idle)
+            self._held = await self._feeds.take(timeout_s, sweep=idle)
             if not self._held:
                 # Idle: the next round after a pause, growing up to timeout_s, not at once.
                 await asyncio.sleep(self._wait_s)
