@@ -15,7 +15,6 @@ The store looks up who holds each thing an event names (`references`) and asks
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -69,16 +68,21 @@ def _named(value: Any) -> Iterator[tuple[str, str]]:
             yield from _named(item)
 
 
-@functools.cache
+_FIELDS: dict[type, tuple[tuple[str, str | None], ...]] = {}
+
+
 def _fields_of(cls: type) -> tuple[tuple[str, str | None], ...]:
     """A dataclass's fields but its source, each with the kind of thing it names if it
     names one: read once per class (`dataclasses.fields` builds its answer at every call,
     for every event the store checks)."""
-    return tuple(
-        (f.name, "operator" if f.name == "operator_id" else _REFERENCE_FIELDS.get(f.name))
-        for f in dataclasses.fields(cls)
-        if f.name != "source"
-    )
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = tuple(
+            (f.name, "operator" if f.name == "operator_id" else _REFERENCE_FIELDS.get(f.name))
+            for f in dataclasses.fields(cls)
+            if f.name != "source"
+        )
+    return found
 
 
 def refusal(source: Source, kind: str, ident: str, holder: Holder) -> NotTheSenders | None:

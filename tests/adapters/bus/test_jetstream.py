@@ -296,7 +296,7 @@ def test_a_writer_restarted_on_its_buckets_takes_up_what_the_dead_one_left(
                 dead_nc.jetstream(), later, "w", prefix, 64, stream=name, ack_wait_s=1.0
             )
             feeds = await dead._subscribe()
-            taken = len(await feeds.take(64, 0.5))
+            taken = len(await feeds.take(0.5))
             await dead_nc.close()
             assert taken > 0 and not later.events
             # Its successor on the same buckets: waits out the acknowledgement time, then
