@@ -461,7 +461,6 @@ class JetStreamWriter:
         self._durable = durable
         self._prefix = prefix
         self._stream = stream
-        self._batch = batch
         self._buckets = sorted(set(buckets)) if buckets is not None else list(range(BUCKETS))
         self._share = max(_MIN_SHARE, -(-batch // len(self._buckets)))
         self._ack_wait_s = ack_wait_s
