@@ -11,25 +11,43 @@ the NATS server, and PostgreSQL (the backends connected to the run's database; t
 server's own background processes are counted apart, as they also serve others' work on
 a shared machine). Prints µs of CPU per stored message for each, the stored messages/s,
 and what that CPU would allow on 2 cores if nothing else ran.
+
+NATS is a private `nats-server` of the run's own (a port and store directory of its own,
+its monitoring port read for the messages it took in and sent out), so that other
+people's use of the machine's server is not counted; `--shared-nats` uses `--nats` and
+counts every nats-server process instead. Also printed per stored message: NATS messages
+in and out, and PostgreSQL commits in the run's database (`pg_stat_database`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
+import re
 import resource
+import shutil
 import statistics
+import subprocess
 import tempfile
 import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from benchmarks.cluster.__main__ import ADMIN, database, drive, log_size
-from benchmarks.cluster.harness import cluster, register_fleet
+from benchmarks.cluster.harness import cluster, free_port, register_fleet
 from benchmarks.ocpp_ingest.__main__ import Child
 
 TICK = os.sysconf("SC_CLK_TCK")
+# The writer's last line (entrypoints/cluster.py), where it has one.
+WRITER_FIGURES = re.compile(
+    r"stopped after (?P<rounds>\d+) rounds: (?P<messages>\d+) stream messages, "
+    r"(?P<events>\d+) events, (?P<requests>\d+) pull requests"
+)
 
 
 def cpu_s(pid: int) -> float:
@@ -54,6 +72,62 @@ def pids_named(name: str) -> list[int]:
     return found
 
 
+@contextlib.contextmanager
+def private_nats(workdir: Path) -> Iterator[tuple[str, int, str]]:
+    """A nats-server with JetStream of this run's own: (its URL, its pid, its monitoring URL)."""
+    binary = shutil.which("nats-server")
+    if binary is None:
+        raise SystemExit("no nats-server binary: pass --shared-nats")
+    port, monitor = free_port(), free_port()
+    store = workdir / f"nats-{port}"
+    process = subprocess.Popen(
+        [binary, "-a", "127.0.0.1", "-p", str(port), "-m", str(monitor), "-js", "-sd", str(store)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    varz = f"http://127.0.0.1:{monitor}/varz"
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(varz, timeout=1).read()
+                break
+            time.sleep(0.1)
+        yield f"nats://127.0.0.1:{port}", process.pid, varz
+    finally:
+        process.terminate()
+        process.wait(10)
+        shutil.rmtree(store, ignore_errors=True)
+
+
+def nats_counts(varz: str) -> dict[str, int]:
+    """Messages the server took in and sent out so far, in all and per role: from each
+    named connection (`chargenet <role> <node>`), what it sent the server ("in") and what
+    the server sent it ("out")."""
+    if not varz:
+        return {}
+    seen = json.loads(urllib.request.urlopen(varz, timeout=5).read())
+    counts = {"in": int(seen["in_msgs"]), "out": int(seen["out_msgs"])}
+    connz = varz.replace("/varz", "/connz?limit=4096")
+    for conn in json.loads(urllib.request.urlopen(connz, timeout=5).read())["connections"]:
+        parts = str(conn.get("name", "")).split()
+        if len(parts) >= 2 and parts[0] == "chargenet":
+            for way in ("in", "out"):
+                key = f"{parts[1]} {way}"
+                counts[key] = counts.get(key, 0) + int(conn[f"{way}_msgs"])
+    return counts
+
+
+def commits(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        row = conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = %s",
+            (url.rsplit("/", 1)[1],),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def backends(url: str) -> set[int]:
     import psycopg
 
@@ -71,41 +145,68 @@ async def one_run(
 ) -> dict[str, Any]:
     clients = [Child() for _ in range(args.clients)]
     try:
-        with cluster(url, args.nats, workdir, ack_wait_s=30.0) as made:
-            nodes = [made.intake(f"i{k}") for k in range(args.intakes)]
-            made.writer("w0")
-            urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
-            await asyncio.sleep(1.0)
-            groups: dict[str, list[int]] = {
-                "load generators": [c.process.pid for c in clients if c.process.pid],
-                "intakes": [p for n in nodes for p in n.pids()],
-                "writer": [p for n in made.nodes if n.role == "writer" for p in n.pids()],
-                "NATS server": pids_named("nats-server"),
-            }
-            pg_all = set(pids_named("postgres"))
-            before_pg = backends(url)
-            before = {k: sum(cpu_s(p) for p in v) for k, v in groups.items()}
-            pg_before = {p: cpu_s(p) for p in pg_all}
-            start_load = os.getloadavg()[0]
-            stored = lambda: log_size(url)  # noqa: E731
-            out = await drive(clients, "load", urls, ids[: args.chargers], args.messages, stored)
-            used = {k: sum(cpu_s(p) for p in v) - before[k] for k, v in groups.items()}
-            ours = backends(url) | before_pg
-            pg_now = {p: cpu_s(p) for p in set(pids_named("postgres")) | pg_all}
-            pg_used = {p: pg_now[p] - pg_before.get(p, 0.0) for p in pg_now}
-            used["PostgreSQL (run's backends)"] = sum(v for p, v in pg_used.items() if p in ours)
-            used["PostgreSQL (others: WAL, other work)"] = sum(
-                v for p, v in pg_used.items() if p not in ours
-            )
-            out["cpu"] = used
-            out["load"] = (start_load, os.getloadavg()[0])
-            for node in made.nodes:
-                node.stop()
-            made.nodes.clear()
-            return out
+        with contextlib.ExitStack() as stack:
+            if args.shared_nats:
+                nats_url, nats_pids, varz = args.nats, pids_named("nats-server"), ""
+            else:
+                nats_url, pid, varz = stack.enter_context(private_nats(workdir))
+                nats_pids = [pid]
+            return await measured(args, url, ids, workdir, clients, nats_url, nats_pids, varz)
     finally:
         for c in clients:
             c.close()
+
+
+async def measured(
+    args: argparse.Namespace,
+    url: str,
+    ids: list[str],
+    workdir: Path,
+    clients: list[Child],
+    nats_url: str,
+    nats_pids: list[int],
+    varz: str,
+) -> dict[str, Any]:
+    with cluster(url, nats_url, workdir, ack_wait_s=30.0) as made:
+        nodes = [made.intake(f"i{k}") for k in range(args.intakes)]
+        made.writer("w0")
+        urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
+        await asyncio.sleep(1.0)
+        groups: dict[str, list[int]] = {
+            "load generators": [c.process.pid for c in clients if c.process.pid],
+            "intakes": [p for n in nodes for p in n.pids()],
+            "writer": [p for n in made.nodes if n.role == "writer" for p in n.pids()],
+            "NATS server": nats_pids,
+        }
+        nats_before, commits_before = nats_counts(varz), commits(url)
+        pg_all = set(pids_named("postgres"))
+        before_pg = backends(url)
+        before = {k: sum(cpu_s(p) for p in v) for k, v in groups.items()}
+        pg_before = {p: cpu_s(p) for p in pg_all}
+        start_load = os.getloadavg()[0]
+        stored = lambda: log_size(url)  # noqa: E731
+        out = await drive(clients, "load", urls, ids[: args.chargers], args.messages, stored)
+        used = {k: sum(cpu_s(p) for p in v) - before[k] for k, v in groups.items()}
+        ours = backends(url) | before_pg
+        pg_now = {p: cpu_s(p) for p in set(pids_named("postgres")) | pg_all}
+        pg_used = {p: pg_now[p] - pg_before.get(p, 0.0) for p in pg_now}
+        used["PostgreSQL (run's backends)"] = sum(v for p, v in pg_used.items() if p in ours)
+        used["PostgreSQL (others: WAL, other work)"] = sum(
+            v for p, v in pg_used.items() if p not in ours
+        )
+        out["cpu"] = used
+        nats_after = nats_counts(varz)
+        out["nats"] = {k: v - nats_before.get(k, 0) for k, v in nats_after.items()}
+        out["commits"] = commits(url) - commits_before
+        out["load"] = (start_load, os.getloadavg()[0])
+        for node in made.nodes:
+            node.stop()
+            if node.role == "writer" and (
+                seen := WRITER_FIGURES.search(" ".join(node.tail().split()))
+            ):
+                out["writer"] = {k: int(v) for k, v in seen.groupdict().items()}
+        made.nodes.clear()
+        return out
 
 
 async def run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
@@ -126,7 +227,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="load-generating processes")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--postgres", default=ADMIN)
-    parser.add_argument("--nats", default="nats://127.0.0.1:4222")
+    parser.add_argument("--nats", default="nats://127.0.0.1:4222", help="with --shared-nats")
+    parser.add_argument(
+        "--shared-nats", action="store_true", help="use --nats, not a private nats-server"
+    )
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -156,7 +260,28 @@ def main() -> None:
         f"at that CPU, 2 cores would store at most {2e6 / total:,.0f} messages/s; "
         f"without the load generators {2e6 / (total - per['load generators']):,.0f}/s"
     )
+    if not args.shared_nats:
+        print("NATS messages per stored message (in: to the server; out: from it), median (runs)")
+        for key in runs[0]["nats"]:
+            each = [r["nats"].get(key, 0) / max(r["stored"], 1) for r in runs]
+            print(f"  {key:24}{statistics.median(each):8.2f}  ({_runs(each)})")
+    if all("writer" in r for r in runs):
+        each = [r["writer"]["events"] / max(r["writer"]["rounds"], 1) for r in runs]
+        print(f"writer: events per round {statistics.median(each):.1f} ({_runs(each, 1)})")
+        each = [r["writer"]["events"] / max(r["writer"]["messages"], 1) for r in runs]
+        print(f"writer: events per stream message {statistics.median(each):.2f} ({_runs(each)})")
+        each = [r["writer"]["requests"] / max(r["writer"]["rounds"], 1) for r in runs]
+        print(f"writer: pull requests per round {statistics.median(each):.2f} ({_runs(each)})")
+    each = [r["commits"] / max(r["stored"], 1) for r in runs]
+    print(f"PostgreSQL commits per stored message: {statistics.median(each):.3f} ({_runs(each)})")
+    for label, key in (("stored", "stored_per_s"), ("answered", "answered_per_s")):
+        each = [r[key] for r in runs]
+        print(f"messages/s {label}: {statistics.median(each):,.0f} ({_runs(each, 0)})")
     print(f"total {time.perf_counter() - started:.0f} s")
+
+
+def _runs(values: list[float], digits: int = 2) -> str:
+    return ", ".join(f"{v:,.{digits}f}" for v in values)
 
 
 if __name__ == "__main__":

@@ -59,17 +59,30 @@ def references(event: Event) -> Iterator[tuple[str, str]]:
 
 
 def _named(value: Any) -> Iterator[tuple[str, str]]:
-    for f in dataclasses.fields(value):
-        if f.name == "source":
-            continue
-        item = getattr(value, f.name)
-        kind = _REFERENCE_FIELDS.get(f.name)
-        if kind is not None and isinstance(item, str) and item:
-            yield kind, item
-        elif f.name == "operator_id" and isinstance(item, str) and item:
-            yield "operator", item
-        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+    for name, kind in _fields_of(type(value)):
+        item = getattr(value, name)
+        if kind is not None and isinstance(item, str):
+            if item:
+                yield kind, item
+        elif hasattr(type(item), "__dataclass_fields__"):  # a record inside (not a class)
             yield from _named(item)
+
+
+_FIELDS: dict[type, tuple[tuple[str, str | None], ...]] = {}
+
+
+def _fields_of(cls: type) -> tuple[tuple[str, str | None], ...]:
+    """A dataclass's fields but its source, each with the kind of thing it names if it
+    names one: read once per class (`dataclasses.fields` builds its answer at every call,
+    for every event the store checks)."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = tuple(
+            (f.name, "operator" if f.name == "operator_id" else _REFERENCE_FIELDS.get(f.name))
+            for f in dataclasses.fields(cls)
+            if f.name != "source"
+        )
+    return found
 
 
 def refusal(source: Source, kind: str, ident: str, holder: Holder) -> NotTheSenders | None:

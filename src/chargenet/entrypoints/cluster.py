@@ -68,14 +68,17 @@ def buckets_label(buckets: Sequence[int]) -> str:
 
 
 @contextlib.asynccontextmanager
-async def jetstream(settings: Settings) -> AsyncIterator[tuple[Any, Any, ClusterNames]]:
-    """A connection to NATS (reconnecting for ever) and this deployment's stream."""
+async def jetstream(settings: Settings, name: str) -> AsyncIterator[tuple[Any, Any, ClusterNames]]:
+    """A connection to NATS (reconnecting for ever) and this deployment's stream. `name`
+    names the connection in the server's monitoring (`/connz`): which role and node."""
     import nats
 
     if not settings.nats_url:
         raise SystemExit("roles other than `all` need NATS: --nats or CHARGENET_NATS_URL")
     names = ClusterNames(settings.cluster_name)
-    nc = await nats.connect(settings.nats_url, max_reconnect_attempts=-1, connect_timeout=5)
+    nc = await nats.connect(
+        settings.nats_url, name=name, max_reconnect_attempts=-1, connect_timeout=5
+    )
     try:
         # JetStream's answers may take a while on a loaded server (a reconnect storm): an
         # intake waits for them rather than failing the charger after nats-py's 5 s.
@@ -155,7 +158,7 @@ async def run_intake(settings: Settings, node: str, host: str, port: int) -> Non
     gateway = platform.ocpp
     assert gateway is not None
     try:
-        async with jetstream(settings) as (nc, js, names):
+        async with jetstream(settings, f"chargenet intake {node}") as (nc, js, names):
             sockets = await NatsSocketMap(js, names, node).open()
             await sockets.beat()
             beating = asyncio.create_task(sockets.beating(), name="node-beat")
@@ -192,7 +195,11 @@ async def run_intake(settings: Settings, node: str, host: str, port: int) -> Non
 async def run_writer(settings: Settings, buckets: Sequence[int]) -> None:
     platform = bootstrap(settings)
     try:
-        async with jetstream(settings) as (nc, js, names):
+        async with jetstream(settings, f"chargenet writer {buckets_label(buckets)}") as (
+            nc,
+            js,
+            names,
+        ):
             writer = JetStreamWriter(
                 js,
                 platform.ingestor.ingest,
@@ -218,6 +225,14 @@ async def run_writer(settings: Settings, buckets: Sequence[int]) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            await writer.close()
+            log.warning(
+                "writer: stopped after %d rounds: %d stream messages, %d events, %d pull requests",
+                writer.rounds,
+                writer.messages,
+                writer.events,
+                writer.requests,
+            )
     finally:
         platform.close()
 
@@ -257,7 +272,7 @@ def api_job(settings: Settings, node: str) -> Any:
     """The API node's background job: orders for OCPP chargers go to their intake node."""
 
     async def cluster_orders(platform: Platform) -> None:
-        async with jetstream(settings) as (nc, js, names):
+        async with jetstream(settings, f"chargenet api {node}") as (nc, js, names):
             sockets = await NatsSocketMap(js, names, node).open()
             # The dashboard, alarm rules and forwarders hear what the writers store, and
             # what the other api nodes store of partners' pushes (an EVSE re-PUT there

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import timedelta
@@ -286,6 +287,7 @@ async def stream_of(sent: list[Event]) -> AsyncIterator[tuple[Any, Any, str, str
 async def drain(writer: JetStreamWriter) -> None:
     while await writer.run_once(timeout_s=0.5):
         pass
+    await writer.close()
 
 
 def test_two_writers_on_disjoint_buckets_store_everything_once_in_order(
@@ -330,8 +332,8 @@ def test_a_writer_restarted_on_its_buckets_takes_up_what_the_dead_one_left(
             dead = JetStreamWriter(
                 dead_nc.jetstream(), later, "w", prefix, 64, stream=name, ack_wait_s=1.0
             )
-            subs = await dead._subscribe()
-            taken = sum([len(await f.take(16, 0.5)) for f in subs])
+            feeds = await dead._subscribe()
+            taken = len(await feeds.take(0.5))
             await dead_nc.close()
             assert taken > 0 and not later.events
             # Its successor on the same buckets: waits out the acknowledgement time, then
@@ -371,3 +373,98 @@ def test_an_earlier_writers_consumer_of_every_bucket_is_retired_without_loss(
     assert "writer-0-63" not in consumers and len(consumers) == 64
     assert logged(platform) == before + len(sent)
     assert by_connector(writer_in.events) == by_connector(sent)
+
+
+def test_a_writer_killed_between_rounds_leaves_its_successor_everything_at_once(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    """A writer that stored and acknowledged what it took, then died: nothing of its is
+    waiting for an acknowledgement time, so what is published after its successor started
+    all reaches the successor at once, in order."""
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    before = logged(platform)
+    first, then = fleet_statuses(2), fleet_statuses(4)
+    stored = Recording(platform)
+
+    async def scenario() -> None:
+        async with stream_of(first) as (_, js, name, prefix):
+            dead_nc = await nats.connect(NATS_URL)
+            dead = JetStreamWriter(dead_nc.jetstream(), stored, "w", prefix, 64, stream=name)
+            while await dead.run_once(timeout_s=0.5):  # stores and acknowledges the first
+                pass
+            await dead_nc.close()
+            successor = JetStreamWriter(js, stored, "w", prefix, 64, stream=name, ack_wait_s=60)
+            await successor.subscribe()
+            await JetStreamIntake(js, prefix).publish(then)
+            async with asyncio.timeout(20):  # far less than the acknowledgement time
+                while len(stored.events) < len(first) + len(then):
+                    await successor.run_once(timeout_s=0.5)
+            await successor.close()
+
+    loop.run_until_complete(scenario())
+    assert logged(platform) == before + len(first) + len(then)
+    assert by_connector(stored.events) == by_connector(first + then)
+
+
+def test_a_busy_writer_asks_its_quiet_buckets_only_at_a_sweep(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    """Asking every bucket each round cost 64 requests and 64 answers however few had
+    anything: while events come for one charger, a round asks that charger's bucket, and
+    the others only at a sweep; an event for a quiet bucket is stored at the next sweep."""
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    busy = [e for e in fleet_statuses(30) if e.connector_id == f"{FLEET[0]}-1-1"]  # type: ignore[attr-defined]
+    quiet = next(e for e in fleet_statuses(1) if subject_for(e) != subject_for(busy[0]))
+    stored = Recording(platform)
+
+    async def scenario() -> tuple[int, int]:
+        async with stream_of(busy[:1]) as (_, js, name, prefix):
+            writer = JetStreamWriter(js, stored, "w", prefix, 64, stream=name, sweep_s=0.5)
+            await writer.run_once(timeout_s=2.0)  # the first round asks every bucket
+            intake = JetStreamIntake(js, prefix)
+            started = time.perf_counter()
+            for event in busy[1:]:
+                await intake.publish([event])
+                await writer.run_once(timeout_s=2.0)
+            rounds = len(busy) - 1
+            asked = writer.requests - 64
+            sweeps = int((time.perf_counter() - started) / 0.5) + 1
+            await intake.publish([quiet])
+            async with asyncio.timeout(10):
+                while quiet not in stored.events:
+                    await writer.run_once(timeout_s=2.0)
+            await writer.close()
+            return asked, rounds + 64 * sweeps
+
+    asked, at_most = loop.run_until_complete(scenario())
+    assert asked <= at_most  # the busy bucket each round, every bucket only at a sweep
+    assert by_connector(stored.events)[busy[0].connector_id] == [e.event_id for e in busy]  # type: ignore[attr-defined]
+
+
+def test_a_round_the_store_refused_is_stored_again_before_anything_newer(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    before = logged(platform)
+    sent = fleet_statuses(6)
+    stored = Recording(platform)
+    refused: list[int] = []
+
+    def ingest(events: list[Event]) -> list[Any]:
+        if not refused:
+            refused.append(len(events))
+            raise ConnectionError("the database went away")
+        return stored(events)
+
+    async def scenario() -> None:
+        async with stream_of(sent[:48]) as (_, js, name, prefix):
+            writer = JetStreamWriter(js, ingest, "w", prefix, 500, stream=name)
+            with pytest.raises(ConnectionError):
+                await writer.run_once(timeout_s=1.0)
+            await JetStreamIntake(js, prefix).publish(sent[48:])  # newer, while it failed
+            await asyncio.sleep(0.2)  # … and already with the writer
+            await drain(writer)
+
+    loop.run_until_complete(scenario())
+    assert refused and logged(platform) == before + len(sent)
+    assert by_connector(stored.events) == by_connector(sent)

@@ -19,12 +19,13 @@ split between writers in any way without changing what intakes publish.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
 import zlib
 from collections import deque
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,10 @@ BUCKETS = 64
 # that found nothing, the next waits this long, twice that after another, up to a second.
 _MIN_SHARE = 16
 _FIRST_WAIT_S = 0.05
+# Every bucket is asked at least this often (the rest of the time only those whose last
+# answer brought something); a request not answered within _LOST_S is made again.
+_SWEEP_S = 0.1
+_LOST_S = 5.0
 # A message of several events (JetStreamIntake) names how many in this header; at most this
 # many bytes of events go in one (NATS refuses a payload over 1 MB by default).
 BATCH = "Chargenet-Batch"
@@ -358,46 +363,94 @@ class JetStreamPipeline:
         ]
 
 
-class _Feed:
-    """One bucket's consumer, asked for what it holds now: a pull request with `no_wait`,
-    answered at once with up to the batch, then a status (404 none, 408 no more) when it
-    held fewer. Its messages come to an inbox of its own, so they stay in stream order."""
+class _Feeds:
+    """A writer's buckets' consumers, asked with `no_wait` pull requests: each answered at
+    once with up to the bucket's share, then a status (404 none, 408 no more) when it held
+    fewer. JetStream sends a request's answer in one go, where a request left standing is
+    served a message at a time as each arrives, which cost the NATS server more CPU per
+    stored message than all the requests it saves (docs/scale.md, "The writer's pulls").
 
-    def __init__(self, nc: Any, next_subject: str) -> None:
+    A round asks only the buckets whose last answer brought messages, and every bucket
+    when a sweep is due (every `sweep_s`, and after a round that found nothing): a quiet
+    bucket costs a request and a status a sweep rather than every round (64 of each a
+    round before). An event in a quiet bucket waits at most a sweep for its round. Every
+    bucket's answers come to one subscription (`<inbox>.<bucket>`) in the order the server
+    sent them: each bucket's in stream order."""
+
+    def __init__(self, nc: Any, next_subjects: dict[int, str], share: int, sweep_s: float) -> None:
         self._nc = nc
-        self._next = next_subject
-        self._inbox = ""
+        self._next = next_subjects
+        self._request = msgspec.json.encode({"batch": share, "no_wait": True})
+        self._share = share
+        self._sweep_s = sweep_s
+        self._inbox = nc.new_inbox()
         self._sub: Any = None
+        self._asked: dict[int, float] = {}  # buckets whose answer is not over: since when
+        self._got = dict.fromkeys(next_subjects, 0)  # messages of each one's current answer
+        self._active: set[int] = set()  # buckets whose last answer brought messages
+        self._swept = float("-inf")
+        self._arrived: deque[Any] = deque()
+        self._answered = asyncio.Event()
+        self.requests = 0  # pull requests sent (for figures)
 
-    async def open(self) -> _Feed:
-        self._inbox = self._nc.new_inbox()
-        self._sub = await self._nc.subscribe(self._inbox)
+    async def open(self) -> _Feeds:
+        self._sub = await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_message)
         return self
 
-    async def take(self, batch: int, timeout_s: float) -> list[Any]:
-        """Up to `batch` messages, in stream order; fewer when the consumer holds fewer,
-        or when its answer is later than `timeout_s` (then what comes later is taken
-        first next time)."""
-        import nats.errors
+    async def close(self) -> None:
+        if self._sub is not None:
+            sub, self._sub = self._sub, None
+            await sub.unsubscribe()
 
-        got: list[Any] = []
-        try:
-            for _ in range(self._sub.pending_msgs):  # come after an earlier take gave up
-                message = await self._sub.next_msg(timeout=timeout_s)
-                if not _status(message):
-                    got.append(message)
-            if len(got) >= batch:
-                return got
-            request = msgspec.json.encode({"batch": batch - len(got), "no_wait": True})
-            await self._nc.publish(self._next, request, reply=self._inbox)
-            while len(got) < batch:
-                message = await self._sub.next_msg(timeout=timeout_s)
-                if _status(message):
-                    break  # no more now
-                got.append(message)
-        except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either
-            pass
-        return got
+    async def _on_message(self, message: Any) -> None:
+        bucket = int(message.subject.rpartition(".")[2])
+        if _status(message) is None:
+            self._arrived.append(message)
+            self._got[bucket] += 1
+            if self._got[bucket] < self._share:
+                return  # more may come, or the status saying there is no more
+        # The answer is over: its share came, or a status ended it.
+        if self._asked.pop(bucket, None) is not None:
+            if self._got[bucket]:
+                self._active.add(bucket)
+            else:
+                self._active.discard(bucket)
+            self._got[bucket] = 0
+            if not self._asked:
+                self._answered.set()
+
+    async def _ask(self, sweep: bool) -> None:
+        now = asyncio.get_running_loop().time()
+        if sweep or now - self._swept >= self._sweep_s:
+            self._swept = now
+            wanted: Iterable[int] = self._next
+        else:
+            wanted = sorted(self._active)
+        for bucket in wanted:
+            since = self._asked.get(bucket)
+            if since is not None and now - since < _LOST_S:
+                continue  # its answer is still coming
+            self._asked[bucket] = now
+            self._got[bucket] = 0
+            self.requests += 1
+            await self._nc.publish(
+                self._next[bucket], self._request, reply=f"{self._inbox}.{bucket}"
+            )
+
+    async def take(self, timeout_s: float, sweep: bool = False) -> list[Any]:
+        """What the buckets asked now answer within `timeout_s` (an answer later than that
+        is taken first next time), each bucket's in stream order. All of it: a bucket asked
+        while some of its share is still unacknowledged can be answered only in part, and
+        JetStream then leaves a `no_wait` request open instead of ending it with a status."""
+        self._answered.clear()
+        await self._ask(sweep)
+        if self._asked:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout_s):
+                    await self._answered.wait()
+        taken = list(self._arrived)
+        self._arrived.clear()
+        return taken
 
 
 def _status(message: Any) -> str | None:
@@ -411,16 +464,19 @@ class JetStreamWriter:
     Bound to some buckets (all by default): several writers split the buckets between
     them. Each bucket has a durable consumer of its own (`<durable>-<bucket>`, filtered on
     that bucket's one subject), which any NATS server since 2.9 keeps: a consumer of
-    several filter subjects is NATS 2.10's. A round fetches from every bucket of this
-    writer at once, at most an equal share of the batch from each (a busy bucket does not
-    starve the others), stores what came in one call to the ingestor and only then
-    acknowledges it. Each bucket is asked with `no_wait`: JetStream answers at once with
-    what it holds (nats-py's `fetch` holds an empty bucket's request open until its
+    several filter subjects is NATS 2.10's. A round asks this writer's buckets at once
+    (`_Feeds`: those whose last answer brought something, and all of them every `sweep_s`
+    or after an idle round) for at most an equal share of the batch each (a busy bucket
+    does not starve the others), stores what came in one call to the ingestor and only
+    then acknowledges it. Each bucket is asked with `no_wait`: JetStream answers at once
+    with what it holds (nats-py's `fetch` holds an empty bucket's request open until its
     timeout, so every round lasted as long as that timeout). Each consumer lets no more
     than its share be unacknowledged, so what a dead writer left is delivered again
     (after `ack_wait_s`) before anything newer: one connector's events are applied in the
-    order they were sent. One writer per set of buckets: two on the same buckets would
-    share their consumers and interleave."""
+    order they were sent. A round the store refused is stored again, before anything
+    else, until it is stored (never skipped): what came meanwhile waits behind it. One
+    writer per set of buckets: two on the same buckets would share their consumers and
+    interleave."""
 
     def __init__(
         self,
@@ -433,6 +489,7 @@ class JetStreamWriter:
         stream: str | None = None,
         buckets: Sequence[int] | None = None,
         ack_wait_s: float = 30.0,
+        sweep_s: float = _SWEEP_S,
     ) -> None:
         self._js = js
         self._ingest = ingest
@@ -442,18 +499,19 @@ class JetStreamWriter:
         self._buckets = sorted(set(buckets)) if buckets is not None else list(range(BUCKETS))
         self._share = max(_MIN_SHARE, -(-batch // len(self._buckets)))
         self._ack_wait_s = ack_wait_s
+        self._sweep_s = sweep_s
         self._nc = js._nc  # nats-py's JetStream context keeps its connection there
-        # Asked once: on Python 3.11 each `asyncio.get_running_loop()` is a getpid system
-        # call (1% of an intake's CPU when asked per frame).
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._subs: list[_Feed] = []
+        self._feeds: _Feeds | None = None
+        self._held: list[Any] = []  # a round not yet stored
         self._wait_s = _FIRST_WAIT_S
         self.events = 0
+        self.messages = 0  # stream messages stored (for figures)
+        self.rounds = 0
 
     def consumer(self, bucket: int) -> str:
         return f"{self._durable}-{bucket}"
 
-    async def _subscribe(self) -> list[_Feed]:
+    async def _subscribe(self) -> _Feeds:
         from nats.js.api import AckPolicy, ConsumerConfig
 
         stream = self._stream or await self._js.find_stream_name_by_subject(f"{self._prefix}.>")
@@ -478,10 +536,10 @@ class JetStreamWriter:
             )
             await asyncio.sleep(self._ack_wait_s)
         api = getattr(self._js, "_prefix", "$JS.API")  # nats-py's JetStream API prefix
-        return [
-            await _Feed(self._nc, f"{api}.CONSUMER.MSG.NEXT.{stream}.{self.consumer(b)}").open()
-            for b in self._buckets
-        ]
+        subjects = {
+            b: f"{api}.CONSUMER.MSG.NEXT.{stream}.{self.consumer(b)}" for b in self._buckets
+        }
+        return await _Feeds(self._nc, subjects, self._share, self._sweep_s).open()
 
     async def _retire_wide_consumers(self, stream: str) -> None:
         """A consumer of several buckets (an earlier writer's: all of them through
@@ -506,30 +564,43 @@ class JetStreamWriter:
         return, what the stream holds for these buckets is this writer's to take (what a
         stopped writer left is taken first, after its acknowledgement time). `run_once`
         subscribes if this was not called; a role says it is ready after this."""
-        if not self._subs:
-            self._subs = await self._subscribe()
+        if self._feeds is None:
+            self._feeds = await self._subscribe()
+
+    async def close(self) -> None:
+        """Stop listening for answers (what has come and is not stored goes to the next
+        writer on these buckets after its acknowledgement time)."""
+        if self._feeds is not None:
+            await self._feeds.close()
+
+    @property
+    def requests(self) -> int:
+        """Pull requests sent so far (for figures)."""
+        return self._feeds.requests if self._feeds else 0
 
     async def run_once(self, timeout_s: float = 1.0) -> list[Outcome]:
-        """One round: fetched from each bucket, stored through the ingestor in one call,
-        acknowledged; [] when the stream has nothing new within the timeout."""
+        """One round: what came from this writer's buckets, stored through the ingestor in
+        one call, acknowledged; [] when nothing came within the timeout."""
         await self.subscribe()
-        fetched = await asyncio.gather(*(f.take(self._share, timeout_s) for f in self._subs))
-        messages = [m for part in fetched for m in part]  # each bucket's in stream order
-        if not messages:
-            # Idle: the next round after a pause, growing up to timeout_s, not at once.
-            await asyncio.sleep(self._wait_s)
-            self._wait_s = min(timeout_s, self._wait_s * 2)
-            return []
-        self._wait_s = _FIRST_WAIT_S
+        assert self._feeds is not None
+        if not self._held:
+            idle = self._wait_s > _FIRST_WAIT_S  # after an idle round: every bucket
+            self._held = await self._feeds.take(timeout_s, sweep=idle)
+            if not self._held:
+                # Idle: the next round after a pause, growing up to timeout_s, not at once.
+                await asyncio.sleep(self._wait_s)
+                self._wait_s = min(timeout_s, self._wait_s * 2)
+                return []
+            self._wait_s = _FIRST_WAIT_S
+        messages = self._held
         events = [e for m in messages for e in decode_message(m.headers, m.data)]
-        try:
-            outcomes = await asyncio.to_thread(self._ingest, events)
-        except Exception:
-            for m in messages:  # the store failed: again in a moment, in the same order
-                await m.nak(delay=0.5)  # (before `run` fetches again)
-            raise
+        # Refused (raises): held, and stored again by the next round before anything newer.
+        outcomes = await asyncio.to_thread(self._ingest, events)
+        self._held = []
         for m in messages:  # only now: a writer dying before this leaves them to another
             await m.ack()
+        self.rounds += 1
+        self.messages += len(messages)
         self.events += len(events)
         return outcomes
 
