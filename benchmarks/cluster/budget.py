@@ -39,8 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.cluster.__main__ import ADMIN, database, drive, log_size
-from benchmarks.cluster.harness import cluster, free_port, register_fleet
+from benchmarks.cluster.harness import cluster, register_fleet
 from benchmarks.ocpp_ingest.__main__ import Child
+from chargenet.kit.net import free_port
 
 TICK = os.sysconf("SC_CLK_TCK")
 # The writer's last line (entrypoints/cluster.py), where it has one.
