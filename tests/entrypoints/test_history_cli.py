@@ -56,6 +56,8 @@ def test_load_quarters_past_their_months_are_rolled_up_by_hour_and_dropped(
     refused = runner.invoke(app, ["db", "prune-load", "--quarters", "1", "--db", db])
     assert refused.exit_code == 2
     assert "at least 2 months" in refused.output
+    none = runner.invoke(app, ["db", "prune-load", "--quarters", "0", "--db", db])
+    assert none.exit_code == 2 and "at least 2 months" in none.output
     pruned = runner.invoke(app, ["db", "prune-load", "--db", db])
     assert pruned.exit_code == 0, pruned.output
     assert "load_quarters: 0 monthly partitions dropped" in pruned.output
@@ -85,6 +87,9 @@ def test_meter_samples_are_rolled_up_by_hour_before_they_are_dropped(tmp_path: P
     )
     assert refused.exit_code == 2
     assert "at least 1 month" in refused.output
+    # No samples kept asked for: refused, not taken for the default (13 months).
+    none = runner.invoke(app, ["db", "prune-meter", "--samples", "0", "--db", db])
+    assert none.exit_code == 2 and "at least 1 month" in none.output
     pruned = runner.invoke(app, ["db", "prune-meter", "--db", db])
     assert pruned.exit_code == 0, pruned.output
     assert "meter_history: 0 monthly partitions dropped" in pruned.output

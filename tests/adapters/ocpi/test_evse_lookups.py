@@ -218,3 +218,19 @@ def test_the_lookups_are_bounded_and_a_read_overtaken_by_a_change_is_not_kept() 
 
     lookups.forget_station("S1")
     assert len(lookups) == 0
+
+
+def test_what_is_held_is_read_again_after_its_max_age() -> None:
+    """A change no bus brought (the stored feed lost it, another process wrote it) is seen
+    once what is held is old enough, not never."""
+    now = [0.0]
+    rows = {"E1": _row()}
+    lookups = EvseLookups(rows.get, max_age_s=60.0, clock=lambda: now[0])
+    assert lookups.read("E1") == _row()
+    rows["E1"] = EvseConnectorsRow(**{**_row(), "connector_ids": []})  # no news of it
+    now[0] = 59.0
+    assert lookups.cached("E1") == _row()  # within its age: from memory
+    now[0] = 61.0
+    assert lookups.cached("E1") is None  # too old: the caller reads again
+    assert lookups.read("E1") == rows["E1"]
+    assert lookups.cached("E1") == rows["E1"]

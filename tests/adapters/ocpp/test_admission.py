@@ -226,6 +226,21 @@ def test_the_wait_is_never_beyond_the_cap(monkeypatch: pytest.MonkeyPatch) -> No
     assert max(waits) == 60 and waits[0] == 1
 
 
+def test_once_the_chargers_told_the_cap_are_back_the_next_refused_is_not_told_it_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """500 refused at a rate of one a second: most are told the cap (60 s) and come back
+    then; a charger refused after that waits behind the returns told, not behind the
+    hundreds of seconds the burst would have taken uncapped."""
+    now = frozen_clock(monkeypatch)
+    admission = Admission(AdmissionConfig(max_arriving=10, min_rate=1, retry_after_max_s=60))
+    for _ in range(500):
+        admission.retry_after()
+    assert admission.queue_s() <= 60
+    now[0] += 61  # every one of them has had its turn
+    assert admission.retry_after() == 1
+
+
 def test_a_refusal_is_answered_at_accept_without_a_websocket_connection(
     platform: Platform,
 ) -> None:

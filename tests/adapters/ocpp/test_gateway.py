@@ -17,6 +17,8 @@ from websockets.typing import Subprotocol
 from chargenet.app.queries import ConnectorRow, SessionRow
 from chargenet.app.supervision_ports import AlarmListRow
 from chargenet.bootstrap import Platform
+from chargenet.core.events import StationRetired
+from chargenet.core.ids import StationId
 from tests.adapters.ocpp.peers import (
     PASSWORD,
     basic,
@@ -27,6 +29,7 @@ from tests.adapters.ocpp.peers import (
     running,
     stamp,
 )
+from tests.builders import at, meta
 
 
 def live(platform: Platform, connector_id: str) -> ConnectorRow:
@@ -737,3 +740,24 @@ def test_a_16_stop_carries_its_meter_readings_to_the_connector(platform: Platfor
         assert reading["power_w"] == 0  # idle after the session, not 30 kW
     samples = platform.read.events(event_type="connector.meter_sampled")
     assert {e["connector_id"] for e in samples if e["soc_percent"] == 80} == {"C1-1-1", "C1-2-1"}
+
+
+def test_a_charger_of_a_retired_station_is_refused_at_its_next_connect(
+    platform: Platform,
+) -> None:
+    """Retiring a station retires its chargers in the store (no ChargerRetired of each):
+    the gateway's directory of chargers must not keep letting them in."""
+
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            async with connect(gateway, "C1", "ocpp1.6", password=PASSWORD) as cp:
+                assert (await cp.call(boot16())).status == "Accepted"
+            platform.ingestor.ingest(
+                [StationRetired(**meta(at(5)), station_id=StationId("S1"), reason="closed")]
+            )
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(gateway, "C1", "ocpp1.6", password=PASSWORD):
+                    pass
+            assert refused.value.response.status_code == 404
+
+    asyncio.run(scenario())

@@ -302,6 +302,42 @@ def test_retention_rolls_the_samples_up_by_hour_then_drops_them(platform: Platfo
     assert hours_of(platform) == {}
 
 
+def test_a_sample_stored_after_retention_leaves_the_hours_rolled_up_as_they_were(
+    platform: Platform,
+) -> None:
+    """A sample about a month retention already rolled up and dropped (a late report, a
+    charger's wrong clock): the hours read and kept are the ones rolled up, not what that
+    one sample alone makes of them, and retention run again rolls none of them anew."""
+    engine = platform.store.engine
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            history.ensure_months(conn, JAN, MAY)
+    events = samples(7)
+    platform.ingestor.ingest(events)
+    rows = expected_rows(events)
+    reads = OrderlyReads(engine)
+    want = expected_hours(rows, JAN, MAY)
+    now = datetime(2025, 5, 20, tzinfo=UTC)
+    retain_meter(engine, now, 3, 5)
+    rolled = hours_of(platform)
+    assert rolled == expected_hours(rows, JAN, MAR)
+    # An hour of January with several samples, rolled up: a sample of it comes late.
+    cid, hour = next(
+        (c, h) for c, hs in sorted(rolled.items()) for h, m in hs.items() if m.samples > 1
+    )
+    late = MeterSampled(
+        **meta(hour + timedelta(microseconds=1)),
+        connector_id=ConnectorId(cid),
+        energy_register_wh=10**7,
+    )
+    assert platform.ingestor.ingest([late])[0].disposition is Disposition.ACCEPTED
+    assert reads.hourly_energy(CONNECTORS, JAN, MAY) == want
+
+    retain_meter(engine, now, 3, 5)
+    assert hours_of(platform) == rolled
+    assert reads.hourly_energy(CONNECTORS, JAN, MAY) == want
+
+
 def test_too_short_a_retention_is_refused(platform: Platform) -> None:
     with pytest.raises(ValueError, match="at least 1 month"):
         retain_meter(platform.store.engine, MAY, 2, 1)

@@ -10,12 +10,17 @@ also forgets what it itself submits, before and after, so that its own next requ
 reads the old facts even if the bus is late. A lookup that was in flight while something
 was forgotten is not kept (the generation moved): it may have read the old row.
 
-Bounded: the least recently used EVSE leaves first.
+Bounded: the least recently used EVSE leaves first; and what is held is read again after
+`MAX_AGE_S`: the stored-event feed between nodes is news at most once (core NATS), and a
+change it lost (a reconnect, a node restarted in between) or one written by another
+process without a bus (a command-line import) would otherwise be missed for as long as
+the EVSE stays held.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
@@ -33,28 +38,42 @@ _CHANGES: frozenset[type[Event]] = frozenset(
     {ChargerRegistered, ChargerUpdated, ChargerRetired, StationRetired}
 )
 DEFAULT_SIZE = 50_000  # EVSEs; one entry is a few hundred bytes
+MAX_AGE_S = 60.0  # a read a minute per busy EVSE, against one a PATCH without the cache
 
 
 class EvseLookups:
     def __init__(
-        self, read: Callable[[str], EvseConnectorsRow | None], size: int = DEFAULT_SIZE
+        self,
+        read: Callable[[str], EvseConnectorsRow | None],
+        size: int = DEFAULT_SIZE,
+        max_age_s: float = MAX_AGE_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._read = read
         self._size = size
-        self._held: OrderedDict[str, EvseConnectorsRow] = OrderedDict()
+        self._max_age_s = max_age_s
+        self._clock = clock
+        # charger id → (its row, when it was read)
+        self._held: OrderedDict[str, tuple[EvseConnectorsRow, float]] = OrderedDict()
         self._lock = threading.Lock()
         self._generation = 0
         self.hits = 0
         self.misses = 0
 
     def cached(self, charger_id: str) -> EvseConnectorsRow | None:
-        """What is held for this EVSE, without touching the database; None when nothing."""
+        """What is held for this EVSE, without touching the database; None when nothing (or
+        what is held is too old to answer from)."""
         with self._lock:
             found = self._held.get(charger_id)
-            if found is not None:
-                self._held.move_to_end(charger_id)
-                self.hits += 1
-            return found
+            if found is None:
+                return None
+            row, read_at = found
+            if self._clock() - read_at > self._max_age_s:
+                del self._held[charger_id]
+                return None
+            self._held.move_to_end(charger_id)
+            self.hits += 1
+            return row
 
     def read(self, charger_id: str) -> EvseConnectorsRow | None:
         """From the database (blocking: run in a thread), kept unless something changed
@@ -62,12 +81,13 @@ class EvseLookups:
         with self._lock:
             generation = self._generation
             self.misses += 1
+        read_at = self._clock()
         found = self._read(charger_id)
         if found is None:
             return None
         with self._lock:
             if generation == self._generation:
-                self._held[charger_id] = found
+                self._held[charger_id] = (found, read_at)
                 self._held.move_to_end(charger_id)
                 while len(self._held) > self._size:
                     self._held.popitem(last=False)
@@ -95,7 +115,8 @@ class EvseLookups:
     def forget_station(self, station_id: str) -> None:
         with self._lock:
             self._generation += 1
-            for charger_id in [k for k, v in self._held.items() if v["station_id"] == station_id]:
+            gone = [k for k, (row, _) in self._held.items() if row["station_id"] == station_id]
+            for charger_id in gone:
                 del self._held[charger_id]
 
     def __len__(self) -> int:

@@ -172,9 +172,13 @@ class Admission:
         self._refused_now += 1
         gap = 1.0 / (max(self.rate, self.config.min_rate) * RETURN_HEADROOM)
         # After the last one booked; at the soonest a second from now (Retry-After counts
-        # whole seconds, and a charger adds its own fraction of one).
-        self.booked = max(self.booked + gap, now + 1.0)
-        return max(1, min(self.config.retry_after_max_s, math.floor(self.booked - now + 1e-9)))
+        # whole seconds, and a charger adds its own fraction of one); at the latest the cap,
+        # which is what a charger booked beyond it is told: the queue holds the returns
+        # told, else a burst past the cap booked returns nobody makes, and chargers refused
+        # long after it had gone were still told the cap.
+        cap = max(1, self.config.retry_after_max_s)
+        self.booked = min(max(self.booked + gap, now + 1.0), now + cap)
+        return max(1, min(cap, math.floor(self.booked - now + 1e-9)))
 
     def admitted(self) -> None:
         """A charger had its first answer: one more the node took in."""

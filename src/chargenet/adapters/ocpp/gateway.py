@@ -52,6 +52,7 @@ from chargenet.core.events import (
     ChargerUpdated,
     Event,
     Source,
+    StationRetired,
     event_meta,
 )
 from chargenet.core.ids import ChargerId
@@ -120,7 +121,9 @@ class OcppGateway:
     # --- the directory of chargers ---------------------------------------------------------
 
     # What `forget` reads of the bus: an intake node hears no other stored events.
-    HEARS = frozenset(cls.TYPE for cls in (ChargerRegistered, ChargerUpdated, ChargerRetired))
+    HEARS = frozenset(
+        cls.TYPE for cls in (ChargerRegistered, ChargerUpdated, ChargerRetired, StationRetired)
+    )
 
     def forget(self, events: Sequence[Event]) -> None:
         """Bus listener: registry changes invalidate the cached charger."""
@@ -129,6 +132,11 @@ class OcppGateway:
                 self._directory.pop(event.charger.charger_id, None)
             elif isinstance(event, ChargerRetired):
                 self._directory.pop(event.charger_id, None)
+            elif isinstance(event, StationRetired):
+                # Retiring a station retires its chargers in the store without a
+                # ChargerRetired each, and a cached record does not say its station: all
+                # are read again (a rare event; each charger's next connect reads its row).
+                self._directory.clear()
 
     def forget_secret(self, charger_id: str) -> None:
         self._directory.pop(charger_id, None)

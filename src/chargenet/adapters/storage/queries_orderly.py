@@ -333,12 +333,18 @@ class OrderlyReads:
                         h.c.connector_id, h.c.at_us, h.c.energy_wh, h.c.max_power_w, h.c.samples
                     ).where(h.c.connector_id.in_(chunk), h.c.at_us >= lo, h.c.at_us < hi)
                 ).all()
-                # Where samples are kept, they count (a late one included).
                 kept = conn.execute(fresh, {**meter_params(lo, hi), "ids": chunk}).all()
                 for cid, at_us, wh, watts, n in [*rolled, *kept]:
-                    out.setdefault(cid, {})[from_micros(at_us)] = MeterHour(
-                        int(wh), None if watts is None else int(watts), int(n)
-                    )
+                    hours = out.setdefault(cid, {})
+                    at = from_micros(at_us)
+                    # An hour both rolled up and with samples kept: the samples count, a
+                    # late one included, unless they are fewer than the roll-up's (samples
+                    # that came after retention dropped the rest of the hour's).
+                    had = hours.get(at)
+                    if had is None or int(n) >= had.samples:
+                        hours[at] = MeterHour(
+                            int(wh), None if watts is None else int(watts), int(n)
+                        )
         return {cid: dict(sorted(hours.items())) for cid, hours in out.items()}
 
     def limit_history(self, station_ids: Sequence[str]) -> dict[str, list[tuple[datetime, int]]]:

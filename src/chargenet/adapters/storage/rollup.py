@@ -192,8 +192,18 @@ def retain_meter(
         )
     cut = keep_from(now, sample_months)
     with engine.connect() as conn:
+        # Hours up to the newest one rolled up are done: their samples were dropped by the
+        # cut that followed. A sample stored since for one of them (a late report, a
+        # charger's wrong clock) must not have them rolled up again: the roll-up replaces
+        # every hour from the first it is given, and would leave only what came late.
+        rolled = conn.execute(
+            select(func.max(meter_hourly.c.at_us)).where(meter_hourly.c.at_us < to_micros(cut))
+        ).scalar()
+        after = -(2**63) if rolled is None else rolled + HOUR_US
         oldest = conn.execute(
-            select(func.min(meter_history.c.at_us)).where(meter_history.c.at_us < to_micros(cut))
+            select(func.min(meter_history.c.at_us)).where(
+                meter_history.c.at_us >= after, meter_history.c.at_us < to_micros(cut)
+            )
         ).scalar()
     if oldest is not None:
         roll_up_meter(engine, from_micros(oldest), cut)

@@ -544,8 +544,9 @@ def db_prune_load(
         done = retain_load(
             platform.store.engine,
             platform.clock.now(),
-            quarters or settings.load_quarters_keep_months,
-            hours or settings.load_hourly_keep_months,
+            # `is None`, not `or`: 0 months asked for is refused, not the default kept.
+            settings.load_quarters_keep_months if quarters is None else quarters,
+            settings.load_hourly_keep_months if hours is None else hours,
         )
     except ValueError as exc:
         platform.close()
@@ -582,8 +583,8 @@ def db_prune_meter(
         done = retain_meter(
             platform.store.engine,
             platform.clock.now(),
-            samples or settings.meter_history_keep_months,
-            hours or settings.meter_hourly_keep_months,
+            settings.meter_history_keep_months if samples is None else samples,
+            settings.meter_hourly_keep_months if hours is None else hours,
         )
     except ValueError as exc:
         platform.close()
