@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +21,11 @@ from chargenet.adapters.ocpi.lookups import EvseLookups
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.routes import ocpi_router
 from chargenet.adapters.storage.schema import chargers, connector_live, connectors
+from chargenet.app.ingest import Disposition, Outcome
 from chargenet.app.ocpi import EvseConnectorsRow
 from chargenet.bootstrap import Platform, bootstrap, build_ocpi
 from chargenet.config import Settings
-from chargenet.core.events import ChargerRetired, Source, event_meta
+from chargenet.core.events import ChargerRetired, Event, Source, event_meta
 from chargenet.core.ids import ChargerId
 from chargenet.entrypoints.cluster import heard_here, relayed_unless_heard
 from chargenet.entrypoints.web import create_app
@@ -136,6 +137,65 @@ def test_an_evse_retired_by_another_writer_of_this_node_is_seen_retired_by_the_n
     assert reply["status_code"] == 1000
     assert not e1_retired(a.platform)
     assert statuses(a.platform)["CN*XZP*E1*1"] == ("available", False)
+
+
+class StoredLater:
+    """A way in that answers before the store has the events, as an intake's JetStream
+    pipeline does (`JetStreamPipeline`): the test stores them (`write`), and the bus then
+    tells the receiver, as the stored-event feed would."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+        self.held: list[Event] = []
+
+    async def submit(self, events: Sequence[Event]) -> list[Outcome]:
+        self.held.extend(events)
+        return [Outcome(e.event_id, Disposition.ACCEPTED) for e in events]
+
+    def write(self) -> None:
+        held, self.held = self.held, []
+        if held:
+            self._platform.ingestor.ingest(held)
+
+
+@pytest.mark.parametrize("stored", ["before the read", "during the read", "after the read"])
+def test_a_patch_between_the_submit_of_a_change_and_its_storing_leaves_nothing_stale_held(
+    a: Node, token: str, monkeypatch: pytest.MonkeyPatch, stored: str
+) -> None:
+    """The receiver forgets the EVSE once the change is submitted, which may be before the
+    store has it: a PATCH in that window reads the old row. Whenever the store then takes
+    the change (and says so), nothing read of the old row stays held past it."""
+    two_connectors_held(a, token)
+    stream = StoredLater(a.platform)
+    receiver = a.ocpi.receiver
+    monkeypatch.setattr(receiver, "_submit_events", stream.submit)
+    again = spec.evse("E1", "AVAILABLE", minutes=2, connectors=1)
+    assert a.send("PUT", f"{LOC}/E1", again, token)["status_code"] == 1000
+    assert len(statuses(a.platform)) == 2 and not statuses(a.platform)["CN*XZP*E1*2"][1]
+
+    real = receiver.evses._read
+
+    def read(charger_id: str) -> EvseConnectorsRow | None:
+        found = real(charger_id)
+        if stored == "during the read":
+            stream.write()  # stored, and heard, after this read had the old row
+        return found
+
+    monkeypatch.setattr(receiver.evses, "_read", read)
+    if stored == "before the read":
+        stream.write()
+    body = {"status": "CHARGING", "last_updated": ts(3)}
+    assert a.send("PATCH", f"{LOC}/E1", body, token)["status_code"] == 1000
+    stream.write()  # "after the read", and the PATCH's own statuses in every case
+
+    held = receiver.evses.cached(E1)
+    assert held is None or held["connector_ids"] == ["CN*XZP*E1*1"]
+    body = {"status": "OUTOFORDER", "last_updated": ts(4)}
+    assert a.send("PATCH", f"{LOC}/E1", body, token)["status_code"] == 1000
+    stream.write()
+    now = statuses(a.platform)
+    assert now["CN*XZP*E1*1"] == ("faulted", False)
+    assert now["CN*XZP*E1*2"][1] is True and now["CN*XZP*E1*2"][0] != "faulted"
 
 
 @pytest.fixture

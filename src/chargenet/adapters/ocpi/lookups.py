@@ -10,6 +10,15 @@ also forgets what it itself submits, before and after, so that its own next requ
 reads the old facts even if the bus is late. A lookup that was in flight while something
 was forgotten is not kept (the generation moved): it may have read the old row.
 
+Why nothing read of the old row outlives the change: the bus (and so the feed) tells of a
+change only once it is committed. A lookup begun before that news is not kept if the news
+comes before it ends (the generation), and is forgotten by it if it comes after; one begun
+after it reads the new row. This holds even where the receiver's way in answers before the
+store has the events (a JetStream pipeline, a writer storing later): its own forgetting
+then comes too early to count, and the one that counts is the writer's news. On an api
+node and in one process the way in answers once the events are committed (the pipeline's
+writer, `app/pipeline.py`), so even the receiver's own forgetting comes after the commit.
+
 Bounded: the least recently used EVSE leaves first; and what is held is read again after
 `MAX_AGE_S`: the stored-event feed between nodes is news at most once (core NATS), and a
 change it lost (a reconnect, a node restarted in between) or one written by another

@@ -160,7 +160,9 @@ class Receiver:
             return
         # Whatever this changes about an EVSE is forgotten before and after it is stored:
         # no request of ours reads the old facts once this returns, even before the bus
-        # brings the same news.
+        # brings the same news (the pipeline answers once the events are committed). A
+        # way in that answered sooner would leave the old row readable a while longer,
+        # but not held past the store's news of it (lookups.py).
         self.evses.heard(events)
         try:
             outcomes = await self._submit_events(events)
