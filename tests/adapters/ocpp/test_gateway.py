@@ -525,6 +525,28 @@ def test_a_password_changed_or_removed_by_another_process_stops_the_old_one_at_o
         other.dispose()
 
 
+def test_a_password_set_then_removed_between_two_polls_does_not_stay_usable(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A password set and removed again between two rounds gives the table's fingerprint
+    back as it was (pinned here, so the test does not hang on timing), but a login in
+    between proved it: the gateway must still stop it at the next round."""
+    assert platform.ocpp is not None and platform.ocpp_queries is not None
+    config = replace(platform.ocpp.config, credentials_poll_s=0.1)
+    queries = platform.ocpp_queries
+    assert platform.ocpp.endpoints is queries
+    monkeypatch.setattr(queries, "secrets_fingerprint", lambda: "unchanged")
+
+    async def scenario() -> None:
+        async with running(platform, config, passwords=False) as gateway:
+            await asyncio.to_thread(queries.set_secret, "C1", hash_secret(PASSWORD), T0)
+            assert await _login(gateway, "C1", PASSWORD) == 101
+            await asyncio.to_thread(queries.set_secret, "C1", None, T0)
+            await _until_refused(gateway, "C1", PASSWORD, within_s=5)
+
+    asyncio.run(scenario())
+
+
 def test_a_reconnect_with_queued_transactions_neither_loses_nor_duplicates(
     platform: Platform,
 ) -> None:

@@ -102,6 +102,10 @@ class OcppGateway:
         self._verified: dict[str, bytearray] = {}
         # charger → the hash its password had when last read by the credentials watch
         self._secrets: dict[str, str] = {}
+        # A record was loaded with another hash than that read: the fingerprint alone may
+        # not say so (a password set, then removed, between two rounds gives the same one
+        # back, but a login in between may have left its proof), so read every hash again.
+        self._recheck = False
         self.admission = Admission(self.config.admission)
         self._busy_said = -_BUSY_REPORT_EVERY_S
         self._busy_told = 0
@@ -159,12 +163,15 @@ class OcppGateway:
             await asyncio.sleep(period)
             try:
                 now = await asyncio.to_thread(self.endpoints.secrets_fingerprint)
-                if now == seen:
+                if now == seen and not self._recheck:
                     continue
+                # Cleared before the read: a record loaded meanwhile asks for another.
+                self._recheck = False
                 hashes = await asyncio.to_thread(self.endpoints.secret_hashes)
             except Exception:
                 # A database that is away for a moment: try again next round (the cache
                 # stays as it was meanwhile, as it would without this watch).
+                self._recheck = True
                 log.warning("OCPP credentials not re-read", exc_info=True)
                 continue
             self._credentials_changed(hashes)
@@ -212,6 +219,8 @@ class OcppGateway:
                     # A password changed since we cached it, seen before the credentials
                     # watch: the proof of the old one goes now.
                     self.forget_secret(found.charger_id)
+                if found.secret_hash != self._secrets.get(found.charger_id):
+                    self._recheck = True
                 # Only known chargers: every unknown identity tried (a scan) used to leave
                 # an entry here for the life of the process.
                 self._refreshed[found.charger_id] = time.monotonic()
