@@ -7,7 +7,8 @@ that books the charger's return, answered at accept without a WebSocket connecti
 object, so a reconnect storm queues at the chargers rather than in our memory and in
 every accepted charger's answers), the identity must be a registered OCPP charger (else 404),
 HTTP Basic auth against its hashed password (security profiles 1 and 2; else 401), and the
-subprotocol must be the one it is registered with.
+subprotocol must be the one it is registered with. A password changed or removed by another
+process stops working within `credentials_poll_s` (the credentials watch, below).
 
 Inside: one `Link` per socket. A new connection for an identity replaces the old one;
 presence goes offline when the socket closes, when the charger misses ~3 heartbeat
@@ -155,7 +156,7 @@ class OcppGateway:
 
     async def _watch_credentials(self, seen: Hashable) -> None:
         """Passwords are set without an event (secrets stay out of the log), often by
-        another process (`chargenet ocpp password`) or another intake node: a cheap
+        another process (`chargenet ocpp set-password`) or another intake node: a cheap
         fingerprint of the credentials is read every few seconds, and only when it moved
         are the hashes read, once, to forget the chargers whose hash changed or went."""
         period = self.config.credentials_poll_s
