@@ -26,7 +26,7 @@ import resource
 import subprocess
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from benchmarks.cluster.__main__ import drive
@@ -60,6 +60,12 @@ class Directory:
 
     def online_chargers(self, protocols: Sequence[str]) -> list[str]:
         return []
+
+    def secrets_fingerprint(self) -> Hashable:
+        return 0
+
+    def secret_hashes(self) -> dict[str, str]:
+        return {}
 
 
 def callgrind(command: str) -> None:

@@ -18,7 +18,7 @@ import asyncio
 import multiprocessing
 import resource
 import statistics
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -46,6 +46,12 @@ class Nobody:
 
     def online_chargers(self, protocols: Sequence[str]) -> list[str]:
         return []
+
+    def secrets_fingerprint(self) -> Hashable:
+        return 0
+
+    def secret_hashes(self) -> dict[str, str]:
+        return {}
 
     def open_sessions(self, charger_id: str) -> list[Any]:
         return []

@@ -81,7 +81,7 @@ from chargenet.app.settlement import (
 )
 from chargenet.app.supervision import SupervisionService
 from chargenet.app.supervision_config import SupervisionConfig, config_from_mapping
-from chargenet.config import Settings
+from chargenet.config import Settings, warn_retired
 from chargenet.core.billing import Tolerance
 from chargenet.core.drivers import DEVELOPMENT_TOKEN_KEY, TokenKey
 from chargenet.core.events import Event
@@ -229,6 +229,8 @@ class Platform:
 
 
 def bootstrap(settings: Settings, clock: Clock | None = None) -> Platform:
+    for retired in settings.retired_set:
+        warn_retired(retired)
     store = SqlEventStore(
         settings.database_url,
         synchronous=settings.sqlite_synchronous,
@@ -367,6 +369,7 @@ def ocpp_config(settings: Settings, key: TokenKey) -> GatewayConfig:
             min_rate=settings.ocpp_admit_rate,
         ),
         token_key=key,
+        credentials_poll_s=settings.ocpp_credentials_poll_s,
     )
 
 

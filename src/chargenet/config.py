@@ -3,15 +3,34 @@ passed down; nothing below `bootstrap` reads them."""
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from chargenet.kit.timeutil import DEFAULT_LOCAL_TZ
 
 DEFAULT_DB = "sqlite:///var/chargenet.db"
+
+log = logging.getLogger(__name__)
+
+# Variables no longer read, and what took their place: a deployment that still sets one
+# is told at start rather than left believing it has an effect.
+RETIRED_VARIABLES = {
+    "CHARGENET_OCPP_RETRY_AFTER_S": (
+        "CHARGENET_OCPP_ADMIT_RATE (refused chargers are booked to return at the rate the"
+        " node lets them in, never slower than this many a second; docs/ocpp.md)"
+    ),
+}
+
+
+@cache
+def warn_retired(key: str) -> None:
+    """Once per process however many platforms it starts (tools and tests start several)."""
+    log.warning("%s is set but no longer read (ignored): see %s", key, RETIRED_VARIABLES[key])
 
 
 @dataclass(frozen=True)
@@ -120,6 +139,9 @@ class Settings:
     ocpp_arrival_target_s: float = 0.5
     ocpp_max_backlog: int = 2000
     ocpp_admit_rate: float = 200.0
+    # How often each OCPP gateway looks for changed or removed charger passwords (`chargenet
+    # ocpp set-password`): the old password stops working within this many seconds.
+    ocpp_credentials_poll_s: float = 5.0
     # Orderly charging (docs/orderly.md): the grid's time-of-use periods (TOML; default the
     # shipped sample) and the province whose periods price the plan.
     grid_tou_file: str | None = None
@@ -146,6 +168,9 @@ class Settings:
     wechatpay_platform_cert: str | None = None  # PEM file: certificate or public key
     wechatpay_platform_serial: str | None = None
     wechatpay_mchid: str | None = None
+    # Retired variables (RETIRED_VARIABLES) found in the environment: warned of at start,
+    # once logging is set up (bootstrap), not while the settings are read.
+    retired_set: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -205,6 +230,7 @@ class Settings:
             ("ocpp_arrival_target_s", float),
             ("ocpp_max_backlog", int),
             ("ocpp_admit_rate", float),
+            ("ocpp_credentials_poll_s", float),
             ("grid_tou_file", str),
             ("grid_tou_region", str),
             ("openadr_vtn_url", str),
@@ -223,6 +249,7 @@ class Settings:
             key = f"CHARGENET_{name.upper()}"
             if key in env:
                 values[name] = kind(env[key])
+        values["retired_set"] = tuple(sorted(RETIRED_VARIABLES.keys() & env.keys()))
         for flag in ("auto_migrate", "allow_unsafe_durability"):
             key = f"CHARGENET_{flag.upper()}"
             if key in env:

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chargenet.bootstrap import bootstrap, warn_development_key
-from chargenet.config import Settings
+from chargenet.config import Settings, warn_retired
 from chargenet.entrypoints.cli.main import app
 
 runner = CliRunner()
@@ -264,3 +264,22 @@ def test_each_command_logs_to_the_console_once_and_only_while_it_runs(
         assert (list(root.handlers), root.level) == before
     logging.getLogger("chargenet").warning("after the command")
     assert "after the command" not in capfd.readouterr().err
+
+
+def test_a_retired_ocpp_variable_still_set_is_named_in_one_warning_at_start(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CHARGENET_OCPP_RETRY_AFTER_S is no longer read: a deployment that still sets it is
+    told so, and what replaced it, rather than believing its setting counts."""
+    monkeypatch.setenv("CHARGENET_OCPP_RETRY_AFTER_S", "10")
+    warn_retired.cache_clear()  # the warning is given once a process
+    result = runner.invoke(app, ["db", "rebuild", "--db", sqlite_url])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert said.count("CHARGENET_OCPP_RETRY_AFTER_S") == 1, result.output
+    assert "CHARGENET_OCPP_RETRY_AFTER_S is set but no longer read (ignored)" in said
+    assert "see CHARGENET_OCPP_ADMIT_RATE" in said
+    monkeypatch.delenv("CHARGENET_OCPP_RETRY_AFTER_S")
+    warn_retired.cache_clear()
+    quiet = runner.invoke(app, ["db", "rebuild", "--db", sqlite_url])
+    assert "RETRY_AFTER" not in quiet.output

@@ -3,7 +3,7 @@ the port through which it learns it. Implemented by the storage adapter."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -50,6 +50,15 @@ class ChargerEndpoints(Protocol):
 
     def online_chargers(self, protocols: Sequence[str]) -> list[str]:
         """Chargers of these protocols that state says are online."""
+        ...
+
+    def secrets_fingerprint(self) -> Hashable:
+        """A cheap value that changes whenever any charger's password is set, changed or
+        removed (by any process): the gateway polls it to drop what it cached."""
+        ...
+
+    def secret_hashes(self) -> dict[str, str]:
+        """Every charger's hashed password (chargers without one are absent)."""
         ...
 
     def open_sessions(self, charger_id: str) -> list[OpenSession]: ...

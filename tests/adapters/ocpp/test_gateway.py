@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -14,11 +15,15 @@ from ocpp.v201 import call as c201
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
+from chargenet.adapters.storage.engine import create_store_engine
+from chargenet.adapters.storage.queries_ocpp import OcppQueries
 from chargenet.app.queries import ConnectorRow, SessionRow
 from chargenet.app.supervision_ports import AlarmListRow
 from chargenet.bootstrap import Platform
 from chargenet.core.events import StationRetired
 from chargenet.core.ids import StationId
+from chargenet.kit.aio import wait_at_most
+from chargenet.kit.secrets import hash_secret
 from tests.adapters.ocpp.peers import (
     PASSWORD,
     basic,
@@ -29,7 +34,7 @@ from tests.adapters.ocpp.peers import (
     running,
     stamp,
 )
-from tests.builders import at, meta
+from tests.builders import T0, at, meta
 
 
 def live(platform: Platform, connector_id: str) -> ConnectorRow:
@@ -461,6 +466,83 @@ def test_wrong_password_unknown_identity_and_wrong_protocol_are_refused(platform
             assert await refused(gateway, "C1", "ocpp2.0.1", PASSWORD) == 400  # registered 1.6
             assert await refused(gateway, "C1", "ocpp1.6", PASSWORD) == 101
         assert online(platform, "C1") is False
+
+    asyncio.run(scenario())
+
+
+async def _login(
+    gateway: Any, identity: str, password: str | None, version: str = "ocpp1.6"
+) -> int:
+    """The HTTP status of a login: 101 in, else the refusal's."""
+    try:
+        async with connect(gateway, identity, version, password=password):
+            pass
+    except InvalidStatus as exc:
+        return int(exc.response.status_code)
+    return 101
+
+
+async def _until_refused(gateway: Any, identity: str, password: str, within_s: float) -> None:
+    async def refused() -> None:
+        while await _login(gateway, identity, password) != 401:
+            await asyncio.sleep(0.05)
+
+    await wait_at_most(refused(), within_s)
+
+
+def test_a_password_changed_or_removed_by_another_process_stops_the_old_one_at_once(
+    any_platform: Platform, migrated_database_url: str
+) -> None:
+    """`chargenet ocpp set-password` writes from another process, with no event: the gateway
+    must stop the old password within its poll, though its proof is cached from a login;
+    on PostgreSQL as on SQLite (several intake nodes poll the same table)."""
+    platform = any_platform
+    assert platform.ocpp is not None
+    config = replace(platform.ocpp.config, credentials_poll_s=0.1)
+    other = create_store_engine(migrated_database_url, writer=True)
+    outside = OcppQueries(other, other)
+    second = "a-second-password-for-c1-0002"
+
+    async def scenario() -> None:
+        async with running(platform, config) as gateway:
+            assert await _login(gateway, "C1", PASSWORD) == 101  # its proof is now cached
+            assert await _login(gateway, "C1", PASSWORD) == 101
+            # The same timestamp as the first password's (T0): still a change seen.
+            await asyncio.to_thread(outside.set_secret, "C1", hash_secret(second), T0)
+            await _until_refused(gateway, "C1", PASSWORD, within_s=5)
+            assert await _login(gateway, "C1", second) == 101
+            assert await _login(gateway, "C1", PASSWORD) == 401
+            # Removed (`--clear`): with profile 1 no password lets the charger in.
+            await asyncio.to_thread(outside.set_secret, "C1", None, T0)
+            await _until_refused(gateway, "C1", second, within_s=5)
+            assert await _login(gateway, "C1", PASSWORD) == 401
+            # C2, untouched, still gets in with its password.
+            assert await _login(gateway, "C2", PASSWORD, "ocpp2.0.1") == 101
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        other.dispose()
+
+
+def test_a_password_set_then_removed_between_two_polls_does_not_stay_usable(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A password set and removed again between two rounds gives the table's fingerprint
+    back as it was (pinned here, so the test does not hang on timing), but a login in
+    between proved it: the gateway must still stop it at the next round."""
+    assert platform.ocpp is not None and platform.ocpp_queries is not None
+    config = replace(platform.ocpp.config, credentials_poll_s=0.1)
+    queries = platform.ocpp_queries
+    assert platform.ocpp.endpoints is queries
+    monkeypatch.setattr(queries, "secrets_fingerprint", lambda: "unchanged")
+
+    async def scenario() -> None:
+        async with running(platform, config, passwords=False) as gateway:
+            await asyncio.to_thread(queries.set_secret, "C1", hash_secret(PASSWORD), T0)
+            assert await _login(gateway, "C1", PASSWORD) == 101
+            await asyncio.to_thread(queries.set_secret, "C1", None, T0)
+            await _until_refused(gateway, "C1", PASSWORD, within_s=5)
 
     asyncio.run(scenario())
 

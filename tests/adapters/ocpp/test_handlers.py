@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -60,6 +61,12 @@ class Endpoints:
 
     def online_chargers(self, protocols: Any) -> list[str]:
         return []
+
+    def secrets_fingerprint(self) -> Hashable:
+        return 0
+
+    def secret_hashes(self) -> dict[str, str]:
+        return {}
 
     def open_sessions(self, charger_id: str) -> list[OpenSession]:
         return self.sessions

@@ -41,6 +41,9 @@ class GatewayConfig:
     call_timeout_s: float = 30.0
     failed_calls_before_drop: int = 2  # a charger that heartbeats but ignores CALLs is dropped
     missed_heartbeats: float = 3.0  # silent this many intervals: offline
+    # How often the gateway looks whether a password was changed or removed (by the CLI or
+    # another process): a change bites within this long (0: never looked at; tests only).
+    credentials_poll_s: float = 5.0
     # Keys the digests of the tokens chargers present (sessions' token_hash): the
     # deployment's, from the settings (bootstrap); the public development key otherwise.
     token_key: TokenKey = DEVELOPMENT_TOKEN_KEY

@@ -7,7 +7,8 @@ that books the charger's return, answered at accept without a WebSocket connecti
 object, so a reconnect storm queues at the chargers rather than in our memory and in
 every accepted charger's answers), the identity must be a registered OCPP charger (else 404),
 HTTP Basic auth against its hashed password (security profiles 1 and 2; else 401), and the
-subprotocol must be the one it is registered with.
+subprotocol must be the one it is registered with. A password changed or removed by another
+process stops working within `credentials_poll_s` (the credentials watch, below).
 
 Inside: one `Link` per socket. A new connection for an identity replaces the old one;
 presence goes offline when the socket closes, when the charger misses ~3 heartbeat
@@ -26,7 +27,7 @@ import http
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Hashable, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -100,6 +101,12 @@ class OcppGateway:
         # a new digest per login kept ~15 KB of RSS per closed connection (benchmarks/
         # ocpp_ingest/retention.py).
         self._verified: dict[str, bytearray] = {}
+        # charger → the hash its password had when last read by the credentials watch
+        self._secrets: dict[str, str] = {}
+        # A record was loaded with another hash than that read: the fingerprint alone may
+        # not say so (a password set, then removed, between two rounds gives the same one
+        # back, but a login in between may have left its proof), so read every hash again.
+        self._recheck = False
         self.admission = Admission(self.config.admission)
         self._busy_said = -_BUSY_REPORT_EVERY_S
         self._busy_told = 0
@@ -139,10 +146,54 @@ class OcppGateway:
                 self._directory.clear()
 
     def forget_secret(self, charger_id: str) -> None:
+        """The charger's password changed or was removed: the old one must not let it in
+        again. Its cached record goes (the next login reads the new hash) and so does the
+        proof of the last password that verified (zeroed in place: the buffer is kept)."""
         self._directory.pop(charger_id, None)
         slot = self._verified.get(charger_id)
         if slot is not None:
             slot[:] = bytes(_PROOF_BYTES)
+
+    async def _watch_credentials(self, seen: Hashable) -> None:
+        """Passwords are set without an event (secrets stay out of the log), often by
+        another process (`chargenet ocpp set-password`) or another intake node: a cheap
+        fingerprint of the credentials is read every few seconds, and only when it moved
+        are the hashes read, once, to forget the chargers whose hash changed or went."""
+        period = self.config.credentials_poll_s
+        while True:
+            await asyncio.sleep(period)
+            try:
+                now = await asyncio.to_thread(self.endpoints.secrets_fingerprint)
+                if now == seen and not self._recheck:
+                    continue
+                # Cleared before the read: a record loaded meanwhile asks for another.
+                self._recheck = False
+                hashes = await asyncio.to_thread(self.endpoints.secret_hashes)
+            except Exception:
+                # A database that is away for a moment: try again next round (the cache
+                # stays as it was meanwhile, as it would without this watch).
+                self._recheck = True
+                log.warning("OCPP credentials not re-read", exc_info=True)
+                continue
+            self._credentials_changed(hashes)
+            seen = now
+
+    def _credentials_changed(self, hashes: dict[str, str]) -> None:
+        """Forget every charger whose hash is not the one we last knew (the previous read,
+        or the record cached since) — in one pass with no await, so no login sees half."""
+        known = self._secrets
+        stale = {cid for cid, old in known.items() if hashes.get(cid) != old}
+        stale.update(cid for cid, new in hashes.items() if cid not in known)
+        stale.update(
+            cid
+            for cid, endpoint in self._directory.items()
+            if endpoint.secret_hash != hashes.get(cid)
+        )
+        for charger_id in stale:
+            self.forget_secret(charger_id)
+        self._secrets = hashes
+        if stale:
+            log.info("OCPP credentials changed for %d charger(s)", len(stale))
 
     def _warm(self, endpoints: Sequence[ChargerEndpoint]) -> None:
         """Cache every charger's record, and make each its proof buffer, at start."""
@@ -150,6 +201,7 @@ class OcppGateway:
             self._directory[endpoint.charger_id] = endpoint
             if endpoint.secret_hash is not None:
                 self._verified.setdefault(endpoint.charger_id, bytearray(_PROOF_BYTES))
+                self._secrets[endpoint.charger_id] = endpoint.secret_hash
 
     def _remember_proof(self, charger_id: str, proof: bytes) -> None:
         slot = self._verified.get(charger_id)
@@ -159,10 +211,17 @@ class OcppGateway:
             slot[:] = proof
 
     async def _endpoint(self, charger_id: str, refresh: bool = False) -> ChargerEndpoint | None:
-        found = None if refresh else self._directory.get(charger_id)
+        cached = self._directory.get(charger_id)
+        found = None if refresh else cached
         if found is None:
             found = await asyncio.to_thread(self.endpoints.endpoint, charger_id)
             if found is not None:
+                if cached is not None and cached.secret_hash != found.secret_hash:
+                    # A password changed since we cached it, seen before the credentials
+                    # watch: the proof of the old one goes now.
+                    self.forget_secret(found.charger_id)
+                if found.secret_hash != self._secrets.get(found.charger_id):
+                    self._recheck = True
                 # Only known chargers: every unknown identity tried (a scan) used to leave
                 # an entry here for the life of the process.
                 self._refreshed[found.charger_id] = time.monotonic()
@@ -302,7 +361,10 @@ class OcppGateway:
             if endpoint.secret_hash is not None and await asyncio.to_thread(
                 verify_secret, password, endpoint.secret_hash
             ):
-                self._remember_proof(endpoint.charger_id, proof)
+                # Not if the credentials watch dropped this record while we verified: the
+                # proof would be of a password that may no longer be the charger's.
+                if self._directory.get(endpoint.charger_id) is endpoint:
+                    self._remember_proof(endpoint.charger_id, proof)
                 return endpoint
             # A password set since we cached the record (by another process): look again,
             # but not more often than every few seconds per charger.
@@ -477,6 +539,12 @@ class OcppGateway:
     async def running(self, host: str, port: int) -> AsyncIterator[OcppGateway]:
         """Serve until the block exits; then every charger is marked offline."""
         self.admission = Admission(self.config.admission)  # the config may have been replaced
+        # Passwords only count in profiles 1 and 2. The fingerprint is read before the
+        # records are: a change between the two is then seen at the first round.
+        watching = self.config.credentials_poll_s > 0 and 1 <= self.config.security_profile <= 2
+        fingerprint = (
+            await asyncio.to_thread(self.endpoints.secrets_fingerprint) if watching else None
+        )
         self._warm(await asyncio.to_thread(self.endpoints.endpoints, list(VERSIONS)))
         await self._mark_stale_offline()
         server = await serve(
@@ -502,11 +570,18 @@ class OcppGateway:
         self._server = server
         self.port = server.sockets[0].getsockname()[1] if server.sockets else port
         watchdog = asyncio.create_task(self._watchdog(), name="ocpp-watchdog")
+        watch = (
+            asyncio.create_task(self._watch_credentials(fingerprint), name="ocpp-credentials")
+            if watching
+            else None
+        )
         log.info("OCPP gateway listening on %s:%s", host, self.port)
         try:
             yield self
         finally:
             watchdog.cancel()
+            if watch is not None:
+                watch.cancel()
             self._server = None
             links = list(self.links.values())
             self.links.clear()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Hashable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 
 from chargenet.adapters.storage.schema import alarms, chargers, connectors, sessions
 from chargenet.adapters.storage.tables_ocpp import charger_credentials
@@ -108,12 +108,39 @@ class OcppQueries:
             ).scalar()
         return None if found is None else str(found)
 
+    def secrets_fingerprint(self) -> Hashable:
+        """(rows, newest updated_at) of the credentials: one aggregate a
+        gateway polls every few seconds. A delete lowers the count; an insert or update
+        raises the newest stamp, as `set_secret` makes every write's stamp later than any
+        already there (a change with a stamp the table already has would go unseen)."""
+        table = charger_credentials
+        with self._read.connect() as conn:
+            row = conn.execute(select(func.count(), func.max(table.c.updated_at))).one()
+        return (int(row[0]), row[1])
+
+    def secret_hashes(self) -> dict[str, str]:
+        table = charger_credentials
+        with self._read.connect() as conn:
+            rows = conn.execute(select(table.c.charger_id, table.c.secret_hash)).all()
+        return {r.charger_id: r.secret_hash for r in rows}
+
     def set_secret(self, charger_id: str, secret_hash: str | None, at: datetime) -> None:
         with self._write.begin() as conn:
             table = charger_credentials
             if secret_hash is None:
                 conn.execute(delete(table).where(table.c.charger_id == charger_id))
                 return
+            # Gateways notice a change by the newest stamp (`secrets_fingerprint`): this
+            # write's must be later than every stamp there, whatever this process's clock
+            # says (two changes in the same microsecond, another host's clock ahead). Writers
+            # take turns for it: SQLite's writer transactions are serialised already (BEGIN
+            # IMMEDIATE); on PostgreSQL the lock below (it lets readers through) makes two
+            # writers that read the same newest stamp impossible.
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("LOCK TABLE charger_credentials IN SHARE ROW EXCLUSIVE MODE"))
+            newest = conn.execute(select(func.max(table.c.updated_at))).scalar()
+            if newest is not None and at <= newest:
+                at = newest + timedelta(microseconds=1)
             changed = conn.execute(
                 update(table)
                 .where(table.c.charger_id == charger_id)
