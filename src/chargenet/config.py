@@ -120,6 +120,10 @@ class Settings:
     ocpp_arrival_target_s: float = 0.5
     ocpp_max_backlog: int = 2000
     ocpp_admit_rate: float = 200.0
+    # the rate assumed before the node has measured one (a storm's first burst): optimistic,
+    # since a return booked too soon costs one more refusal and one booked too late cannot
+    # be called back
+    ocpp_admit_start_rate: float = 1000.0
     # Orderly charging (docs/orderly.md): the grid's time-of-use periods (TOML; default the
     # shipped sample) and the province whose periods price the plan.
     grid_tou_file: str | None = None
@@ -205,6 +209,7 @@ class Settings:
             ("ocpp_arrival_target_s", float),
             ("ocpp_max_backlog", int),
             ("ocpp_admit_rate", float),
+            ("ocpp_admit_start_rate", float),
             ("grid_tou_file", str),
             ("grid_tou_region", str),
             ("openadr_vtn_url", str),
