@@ -173,7 +173,9 @@ def test_a_burst_of_refused_chargers_is_spread_over_what_the_node_takes_not_the_
     evenly over 6,000 / (40 × headroom) seconds, as many each second, however many more
     knock; once nobody waits, a refused charger comes back the next second."""
     now = frozen_clock(monkeypatch)
-    admission = Admission(AdmissionConfig(max_arriving=100, min_rate=40, start_rate=40, retry_after_max_s=300))
+    admission = Admission(
+        AdmissionConfig(max_arriving=100, min_rate=40, start_rate=40, retry_after_max_s=300)
+    )
     waits = [admission.retry_after() for _ in range(6000)]
     per_second = 40 * RETURN_HEADROOM
     assert max(waits) == math.ceil(6000 / per_second)  # 100 s: not the cap of 300
@@ -251,7 +253,9 @@ def test_a_storm_met_by_a_fresh_node_is_booked_at_the_start_rate_then_at_what_it
 
 def test_the_wait_is_never_beyond_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     frozen_clock(monkeypatch)
-    admission = Admission(AdmissionConfig(max_arriving=10, min_rate=1, start_rate=1, retry_after_max_s=60))
+    admission = Admission(
+        AdmissionConfig(max_arriving=10, min_rate=1, start_rate=1, retry_after_max_s=60)
+    )
     waits = [admission.retry_after() for _ in range(500)]
     assert max(waits) == 60 and waits[0] == 1
 
@@ -263,7 +267,9 @@ def test_once_the_chargers_told_the_cap_are_back_the_next_refused_is_not_told_it
     then; a charger refused after that waits behind the returns told, not behind the
     hundreds of seconds the burst would have taken uncapped."""
     now = frozen_clock(monkeypatch)
-    admission = Admission(AdmissionConfig(max_arriving=10, min_rate=1, start_rate=1, retry_after_max_s=60))
+    admission = Admission(
+        AdmissionConfig(max_arriving=10, min_rate=1, start_rate=1, retry_after_max_s=60)
+    )
     for _ in range(500):
         admission.retry_after()
     assert admission.queue_s() <= 60
