@@ -132,8 +132,7 @@ class Admission:
         # balancer) must not all come in before the first answer says how fast it is.
         self.limit = min(config.min_arriving, config.max_arriving)
         self._cut_at = -float("inf")
-        # Chargers a second the node lets in (first answers), measured while it refuses
-        # once its answers have been slow (`_tick`); `start_rate` until then.
+        # Chargers a second the node lets in (first answers), measured while it refuses.
         self.rate = max(MIN_RATE, config.min_rate, config.start_rate)
         self.booked = -float("inf")  # when the last refused charger was told to return
         self._second = int(time.monotonic())  # the second being counted
@@ -209,13 +208,8 @@ class Admission:
         # What was counted happened in that one second; the seconds since (if any) had
         # neither refusals nor first answers, and say nothing of the rate.
         answered = self._answered_now
-        if self._refused_now and (self._cut_at > -math.inf or not self.config.arrival_target_s):
-            # The door was full and the node has been slow to answer (the bound on arriving
-            # was cut): what it took is what it can take now. Before that, a full door is
-            # the bound still rising from its start, or the connections accepted hundreds
-            # at a time, not the node's capacity: a fresh node measured the seconds of a
-            # storm's first burst so, fell from the start rate to a few hundred a second,
-            # and booked the burst's tail over seconds the node then idled through.
+        if self._refused_now:
+            # The door was full: what it took is what it can take now.
             self.rate = max(MIN_RATE, (1 - RATE_WEIGHT) * self.rate + RATE_WEIGHT * answered)
         else:
             # Nobody refused: the node took what came, which says only that it can take
