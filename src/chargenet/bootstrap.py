@@ -367,6 +367,7 @@ def ocpp_config(settings: Settings, key: TokenKey) -> GatewayConfig:
             arrival_target_s=settings.ocpp_arrival_target_s,
             max_backlog=settings.ocpp_max_backlog,
             min_rate=settings.ocpp_admit_rate,
+            start_rate=settings.ocpp_admit_start_rate,
         ),
         token_key=key,
         credentials_poll_s=settings.ocpp_credentials_poll_s,

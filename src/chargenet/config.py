@@ -142,6 +142,10 @@ class Settings:
     # How often each OCPP gateway looks for changed or removed charger passwords (`chargenet
     # ocpp set-password`): the old password stops working within this many seconds.
     ocpp_credentials_poll_s: float = 5.0
+    # the rate assumed before the node has measured one (a storm's first burst): optimistic,
+    # since a return booked too soon costs one more refusal and one booked too late cannot
+    # be called back
+    ocpp_admit_start_rate: float = 1000.0
     # Orderly charging (docs/orderly.md): the grid's time-of-use periods (TOML; default the
     # shipped sample) and the province whose periods price the plan.
     grid_tou_file: str | None = None
@@ -231,6 +235,7 @@ class Settings:
             ("ocpp_max_backlog", int),
             ("ocpp_admit_rate", float),
             ("ocpp_credentials_poll_s", float),
+            ("ocpp_admit_start_rate", float),
             ("grid_tou_file", str),
             ("grid_tou_region", str),
             ("openadr_vtn_url", str),

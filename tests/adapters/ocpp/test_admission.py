@@ -5,6 +5,7 @@ stored; nothing already accepted is dropped. Real `ocpp` library charge points."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -172,7 +173,9 @@ def test_a_burst_of_refused_chargers_is_spread_over_what_the_node_takes_not_the_
     evenly over 6,000 / (40 × headroom) seconds, as many each second, however many more
     knock; once nobody waits, a refused charger comes back the next second."""
     now = frozen_clock(monkeypatch)
-    admission = Admission(AdmissionConfig(max_arriving=100, min_rate=40, retry_after_max_s=300))
+    admission = Admission(
+        AdmissionConfig(max_arriving=100, min_rate=40, start_rate=40, retry_after_max_s=300)
+    )
     waits = [admission.retry_after() for _ in range(6000)]
     per_second = 40 * RETURN_HEADROOM
     assert max(waits) == math.ceil(6000 / per_second)  # 100 s: not the cap of 300
@@ -192,7 +195,7 @@ def test_returns_are_booked_at_what_the_node_lets_in_while_full_never_below_the_
     60 × headroom a second; one that lets in 5 a second, at the floor (min_rate): a
     storm's first seconds answer few, and a burst booked at that would wait minutes."""
     now = frozen_clock(monkeypatch)
-    admission = Admission(AdmissionConfig(max_arriving=100, min_rate=20))
+    admission = Admission(AdmissionConfig(max_arriving=100, min_rate=20, start_rate=20))
 
     def second(refused: int, admitted: int) -> list[int]:
         waits = [admission.retry_after() for _ in range(refused)]
@@ -219,9 +222,40 @@ def test_returns_are_booked_at_what_the_node_lets_in_while_full_never_below_the_
     assert waits.count(1) == 20 * RETURN_HEADROOM and max(waits) == 10  # the floor, 20
 
 
+def test_a_storm_met_by_a_fresh_node_is_booked_at_the_start_rate_then_at_what_it_takes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fresh node has measured nothing when a storm's first burst is refused: 3,000 are
+    booked at the optimistic start rate (400 × headroom = 600 a second: 5 s), not at the
+    floor (20 × headroom: 100 s). The node turns out to let in 100 a second: those who
+    come back too soon are refused again and booked after the others at what it takes,
+    so the last is told about when the node will have taken them all."""
+    now = frozen_clock(monkeypatch)
+    admission = Admission(
+        AdmissionConfig(max_arriving=100, min_rate=20, start_rate=400, retry_after_max_s=300)
+    )
+    waits = [admission.retry_after() for _ in range(3000)]
+    assert max(waits) == 5
+    assert Counter(waits)[1] == pytest.approx(400 * RETURN_HEADROOM, abs=1)
+    # Each second the node lets in 100 of the 600 back; the other 500 are refused again.
+    told: list[int] = []
+    for _ in range(5):
+        now[0] += 1
+        for _ in range(100):
+            admission.admitted()
+        told = [admission.retry_after() for _ in range(500)]
+    assert 100 <= admission.rate < 150  # measured: what it takes, no longer the start rate
+    # Booked again after the others, and never later than the node needs for the 2,500
+    # still out (25 s at 100 a second): a charger told too long cannot be called back.
+    assert told == sorted(told) and told[0] > 1
+    assert told[-1] <= 2500 / 100
+
+
 def test_the_wait_is_never_beyond_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     frozen_clock(monkeypatch)
-    admission = Admission(AdmissionConfig(max_arriving=10, min_rate=1, retry_after_max_s=60))
+    admission = Admission(
+        AdmissionConfig(max_arriving=10, min_rate=1, start_rate=1, retry_after_max_s=60)
+    )
     waits = [admission.retry_after() for _ in range(500)]
     assert max(waits) == 60 and waits[0] == 1
 
@@ -233,7 +267,9 @@ def test_once_the_chargers_told_the_cap_are_back_the_next_refused_is_not_told_it
     then; a charger refused after that waits behind the returns told, not behind the
     hundreds of seconds the burst would have taken uncapped."""
     now = frozen_clock(monkeypatch)
-    admission = Admission(AdmissionConfig(max_arriving=10, min_rate=1, retry_after_max_s=60))
+    admission = Admission(
+        AdmissionConfig(max_arriving=10, min_rate=1, start_rate=1, retry_after_max_s=60)
+    )
     for _ in range(500):
         admission.retry_after()
     assert admission.queue_s() <= 60
@@ -265,6 +301,26 @@ def test_a_refusal_is_answered_at_accept_without_a_websocket_connection(
             assert b"Retry-After: 1" in head
             assert gateway.admission.arriving == 1  # C1 only
             assert gateway.stats.refused_handshakes == {503: 1}
+
+    asyncio.run(scenario())
+
+
+def test_a_gateway_that_stops_closes_the_connections_it_was_refusing(
+    platform: Platform,
+) -> None:
+    """A connection refused at accept whose request has not come yet is not the WebSocket
+    server's: the gateway closes it when it stops, rather than leave it open for the
+    10 s a refusal waits for its request."""
+
+    async def scenario() -> None:
+        async with running(platform, fixed(max_arriving=1)) as gateway, connect(gateway, "C1"):
+            reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+            await eventually(lambda: len(gateway._refusals) == 1)
+        # stopped: the refused connection ends at once (closed or reset)
+        with contextlib.suppress(ConnectionError):
+            assert await wait_at_most(reader.read(), 3) == b""
+        writer.close()
+        assert not gateway._refusals
 
     asyncio.run(scenario())
 

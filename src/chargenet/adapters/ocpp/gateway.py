@@ -108,6 +108,9 @@ class OcppGateway:
         # back, but a login in between may have left its proof), so read every hash again.
         self._recheck = False
         self.admission = Admission(self.config.admission)
+        # Connections refused at accept and not yet closed: the WebSocket server does not
+        # know them, so its close leaves them; the gateway closes them when it stops.
+        self._refusals: set[Refusal] = set()
         self._busy_said = -_BUSY_REPORT_EVERY_S
         self._busy_told = 0
         self._server: Server | None = None
@@ -254,7 +257,7 @@ class OcppGateway:
         busy = self._busy(accepting=True)
         if busy is not None:
             self._turned_away(busy)
-            return Refusal(self.admission.retry_after)
+            return Refusal(self.admission.retry_after, self._refusals)
         connection = _Connection(protocol, server, **options)
         connection.chargenet_admission = self.admission
         self.admission.pending += 1
@@ -600,6 +603,8 @@ class OcppGateway:
             for link in links:
                 link.close_reason = "gateway stopped"
             server.close()  # closes every connection at once (1001 going away)
+            for refusal in list(self._refusals):
+                refusal.abort()
             try:
                 await wait_at_most(server.wait_closed(), 5)
             except TimeoutError:
