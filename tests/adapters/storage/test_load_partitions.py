@@ -160,6 +160,32 @@ def test_retention_rolls_the_quarters_up_by_hour_then_drops_them(platform: Platf
     assert reads.hourly_load(["S1", "S2"], JAN, MAY) == {}
 
 
+def test_a_sample_stored_after_retention_leaves_the_hours_rolled_up_as_they_were(
+    platform: Platform,
+) -> None:
+    """A sample about a month retention already rolled up and dropped (a late report, a
+    charger's wrong clock): retention run again rolls none of the hours anew, which would
+    leave only what that one sample makes of them."""
+    engine = platform.store.engine
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            history.ensure_months(conn, JAN, MAY)
+    events, _ = samples(5)
+    platform.ingestor.ingest(events)
+    reads = OrderlyReads(engine)
+    now = datetime(2025, 5, 20, tzinfo=UTC)
+    retain_load(engine, now, 3, 5)
+    rolled = reads.hourly_load(["S1", "S2"], JAN, MAY)
+    hour = min(rolled["S1"])
+    late = MeterSampled(
+        **meta(hour + timedelta(minutes=1)), connector_id=ConnectorId("C1-1-1"), power_w=1
+    )
+    platform.ingestor.ingest([late])
+
+    retain_load(engine, now, 3, 5)
+    assert reads.hourly_load(["S1", "S2"], JAN, MAY) == rolled
+
+
 def test_rolling_hours_up_again_replaces_them(platform: Platform) -> None:
     events, _ = samples(4)
     platform.ingestor.ingest(events)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, delete, func, insert, select, text
+from sqlalchemy import Engine, Table, delete, func, insert, select, text
 
 from chargenet.adapters.storage import history, schema  # noqa: F401  (the tables, in order)
 from chargenet.adapters.storage.tables_orderly import load_hourly, load_quarters
@@ -89,6 +89,25 @@ def roll_up_load(engine: Engine, start: datetime, end: datetime) -> int:
         return conn.execute(_LOAD_HOURLY, {"lo": lo, "hi": hi}).rowcount or 0
 
 
+def first_unrolled(engine: Engine, detail: Table, hourly: Table, cut: datetime) -> int | None:
+    """The time (µs) of the oldest detail row before `cut` whose hour is not rolled up yet
+    (None: nothing to roll up). Hours up to the newest one rolled up are done: their detail
+    was dropped by the cut that followed. A row stored since for one of them (a late
+    report, a charger's wrong clock) must not have them rolled up again: a roll-up replaces
+    every hour from the first it is given, and would leave only what came late."""
+    with engine.connect() as conn:
+        rolled = conn.execute(
+            select(func.max(hourly.c.at_us)).where(hourly.c.at_us < to_micros(cut))
+        ).scalar()
+        after = -(2**63) if rolled is None else rolled + HOUR_US
+        oldest = conn.execute(
+            select(func.min(detail.c.at_us)).where(
+                detail.c.at_us >= after, detail.c.at_us < to_micros(cut)
+            )
+        ).scalar()
+    return None if oldest is None else int(oldest)
+
+
 def keep_from(now: datetime, months: int) -> datetime:
     """The first month kept when keeping `months` months: the month in progress and the
     months before it."""
@@ -107,10 +126,7 @@ def retain_load(
             f"{quarter_months} and {hourly_months}"
         )
     cut = keep_from(now, quarter_months)
-    with engine.connect() as conn:
-        oldest = conn.execute(
-            select(func.min(load_quarters.c.at_us)).where(load_quarters.c.at_us < to_micros(cut))
-        ).scalar()
+    oldest = first_unrolled(engine, load_quarters, load_hourly, cut)
     if oldest is not None:
         roll_up_load(engine, from_micros(oldest), cut)
     return [
@@ -191,20 +207,7 @@ def retain_meter(
             f"{sample_months} and {hourly_months}"
         )
     cut = keep_from(now, sample_months)
-    with engine.connect() as conn:
-        # Hours up to the newest one rolled up are done: their samples were dropped by the
-        # cut that followed. A sample stored since for one of them (a late report, a
-        # charger's wrong clock) must not have them rolled up again: the roll-up replaces
-        # every hour from the first it is given, and would leave only what came late.
-        rolled = conn.execute(
-            select(func.max(meter_hourly.c.at_us)).where(meter_hourly.c.at_us < to_micros(cut))
-        ).scalar()
-        after = -(2**63) if rolled is None else rolled + HOUR_US
-        oldest = conn.execute(
-            select(func.min(meter_history.c.at_us)).where(
-                meter_history.c.at_us >= after, meter_history.c.at_us < to_micros(cut)
-            )
-        ).scalar()
+    oldest = first_unrolled(engine, meter_history, meter_hourly, cut)
     if oldest is not None:
         roll_up_meter(engine, from_micros(oldest), cut)
     return [
