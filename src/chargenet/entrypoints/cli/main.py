@@ -15,9 +15,14 @@ from chargenet import __version__
 from chargenet.entrypoints.cli.lazy import Lazy, lazy_group
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from rich.console import Console
     from rich.progress import Progress
+    from sqlalchemy import Engine
 
+    from chargenet.adapters.storage.history import Pruned
     from chargenet.bootstrap import Platform
     from chargenet.config import Settings
     from chargenet.core.events import Event
@@ -522,6 +527,32 @@ def db_prune(
     platform.close()
 
 
+def _retain(
+    settings: Settings,
+    retain: Callable[[Engine, datetime, int, int], list[Pruned]],
+    detail: int,
+    hourly: int,
+) -> None:
+    """Run a retention (`rollup.retain_load`, `retain_meter`): detail older than `detail`
+    months rolled up by hour and dropped, hours older than `hourly` months dropped; a too
+    short retention is refused (exit 2)."""
+    from chargenet.bootstrap import bootstrap
+
+    platform = bootstrap(settings)
+    try:
+        done = retain(platform.store.engine, platform.clock.now(), detail, hourly)
+    except ValueError as exc:
+        platform.close()
+        consoles.err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    for pruned in done:
+        consoles.out.print(
+            f"{pruned.table}: {pruned.partitions_dropped} monthly partitions dropped, "
+            f"{pruned.rows_deleted} rows deleted"
+        )
+    platform.close()
+
+
 @db_app.command("prune-load")
 def db_prune_load(
     quarters: Annotated[
@@ -536,28 +567,15 @@ def db_prune_load(
     (CHARGENET_LOAD_QUARTERS_KEEP_MONTHS, 13) are rolled up by hour and dropped; hours older
     than CHARGENET_LOAD_HOURLY_KEEP_MONTHS (60) are dropped. Run it monthly."""
     from chargenet.adapters.storage.rollup import retain_load
-    from chargenet.bootstrap import bootstrap
 
     settings = _settings(db)
-    platform = bootstrap(settings)
-    try:
-        done = retain_load(
-            platform.store.engine,
-            platform.clock.now(),
-            # `is None`, not `or`: 0 months asked for is refused, not the default kept.
-            settings.load_quarters_keep_months if quarters is None else quarters,
-            settings.load_hourly_keep_months if hours is None else hours,
-        )
-    except ValueError as exc:
-        platform.close()
-        consoles.err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    for pruned in done:
-        consoles.out.print(
-            f"{pruned.table}: {pruned.partitions_dropped} monthly partitions dropped, "
-            f"{pruned.rows_deleted} rows deleted"
-        )
-    platform.close()
+    _retain(
+        settings,
+        retain_load,
+        # `is None`, not `or`: 0 months asked for is refused, not the default kept.
+        settings.load_quarters_keep_months if quarters is None else quarters,
+        settings.load_hourly_keep_months if hours is None else hours,
+    )
 
 
 @db_app.command("prune-meter")
@@ -575,27 +593,14 @@ def db_prune_meter(
     dropped; hours older than CHARGENET_METER_HOURLY_KEEP_MONTHS (60) are dropped. The event
     log keeps every sample. Run it monthly."""
     from chargenet.adapters.storage.rollup import retain_meter
-    from chargenet.bootstrap import bootstrap
 
     settings = _settings(db)
-    platform = bootstrap(settings)
-    try:
-        done = retain_meter(
-            platform.store.engine,
-            platform.clock.now(),
-            settings.meter_history_keep_months if samples is None else samples,
-            settings.meter_hourly_keep_months if hours is None else hours,
-        )
-    except ValueError as exc:
-        platform.close()
-        consoles.err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
-    for pruned in done:
-        consoles.out.print(
-            f"{pruned.table}: {pruned.partitions_dropped} monthly partitions dropped, "
-            f"{pruned.rows_deleted} rows deleted"
-        )
-    platform.close()
+    _retain(
+        settings,
+        retain_meter,
+        settings.meter_history_keep_months if samples is None else samples,
+        settings.meter_hourly_keep_months if hours is None else hours,
+    )
 
 
 @db_app.command("status")
