@@ -18,12 +18,12 @@ import asyncio
 import multiprocessing
 import resource
 import statistics
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
+from benchmarks.cluster.intake import Directory
 from chargenet.adapters.ocpp.gateway import GatewayConfig, OcppGateway
-from chargenet.app.endpoints import ChargerEndpoint
 from chargenet.core.events import Event
 from chargenet.kit.clock import SystemClock
 
@@ -33,31 +33,6 @@ REQUEST = (
     b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n"
     b"Authorization: Basic QjAwMDAwOnNlY3JldA==\r\n\r\n"
 )
-
-
-class Nobody:
-    """No charger is registered: the door refuses before asking."""
-
-    def endpoint(self, charger_id: str) -> ChargerEndpoint | None:
-        return None
-
-    def endpoints(self, protocols: Sequence[str]) -> list[ChargerEndpoint]:
-        return []
-
-    def online_chargers(self, protocols: Sequence[str]) -> list[str]:
-        return []
-
-    def secrets_fingerprint(self) -> Hashable:
-        return 0
-
-    def secret_hashes(self) -> dict[str, str]:
-        return {}
-
-    def open_sessions(self, charger_id: str) -> list[Any]:
-        return []
-
-    def open_alarm(self, target_id: str, code: str) -> str | None:
-        return None
 
 
 class Dropped:
@@ -102,7 +77,7 @@ def _cpu() -> float:
 
 async def one_round(kind: type[OcppGateway], conn: Connection, count: int) -> float:
     """Gateway CPU (µs) per refused connection."""
-    gateway = kind(Dropped(), Nobody(), SystemClock(), GatewayConfig(max_connections=0))
+    gateway = kind(Dropped(), Directory([]), SystemClock(), GatewayConfig(max_connections=0))
     async with gateway.running("127.0.0.1", 0):
         loop = asyncio.get_running_loop()
         start = _cpu()
