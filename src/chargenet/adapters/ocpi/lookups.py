@@ -34,18 +34,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from chargenet.app.ocpi import EvseConnectorsRow
-from chargenet.core.events import (
-    ChargerRegistered,
-    ChargerRetired,
-    ChargerUpdated,
-    Event,
-    StationRetired,
-)
+from chargenet.core.events import Event
+from chargenet.core.registry.changes import changed_records
 
-# The events whose projections write what `evse_connectors` reads (projections/registry.py).
-_CHANGES: frozenset[type[Event]] = frozenset(
-    {ChargerRegistered, ChargerUpdated, ChargerRetired, StationRetired}
-)
 DEFAULT_SIZE = 50_000  # EVSEs; one entry is a few hundred bytes
 MAX_AGE_S = 60.0  # a read a minute per busy EVSE, against one a PATCH without the cache
 
@@ -105,16 +96,11 @@ class EvseLookups:
     def heard(self, events: Iterable[Event]) -> None:
         """A bus listener (called on the writer's thread, or the loop's for the stored-event
         feed): forget the EVSEs these events change."""
-        for event in events:
-            kind = type(event)
-            if kind not in _CHANGES:  # nearly always: statuses, meter values …
-                continue
-            if isinstance(event, ChargerRegistered | ChargerUpdated):
-                self.forget(event.charger.charger_id)
-            elif isinstance(event, ChargerRetired):
-                self.forget(event.charger_id)
-            elif isinstance(event, StationRetired):
-                self.forget_station(event.station_id)
+        for charger_id, station_id in changed_records(events):
+            if charger_id is not None:
+                self.forget(charger_id)
+            elif station_id is not None:
+                self.forget_station(station_id)
 
     def forget(self, charger_id: str) -> None:
         with self._lock:

@@ -48,15 +48,12 @@ from chargenet.app.pipeline import Submitter
 from chargenet.app.settlement import Authoriser
 from chargenet.core.events import (
     ChargerPresenceChanged,
-    ChargerRegistered,
-    ChargerRetired,
-    ChargerUpdated,
     Event,
     Source,
-    StationRetired,
     event_meta,
 )
 from chargenet.core.ids import ChargerId
+from chargenet.core.registry.changes import CHARGER_RECORD_CHANGES, changed_records
 from chargenet.kit.aio import wait_at_most
 from chargenet.kit.clock import Clock
 from chargenet.kit.ids import new_id
@@ -131,18 +128,14 @@ class OcppGateway:
     # --- the directory of chargers ---------------------------------------------------------
 
     # What `forget` reads of the bus: an intake node hears no other stored events.
-    HEARS = frozenset(
-        cls.TYPE for cls in (ChargerRegistered, ChargerUpdated, ChargerRetired, StationRetired)
-    )
+    HEARS = frozenset(cls.TYPE for cls in CHARGER_RECORD_CHANGES)
 
     def forget(self, events: Sequence[Event]) -> None:
         """Bus listener: registry changes invalidate the cached charger."""
-        for event in events:
-            if isinstance(event, ChargerRegistered | ChargerUpdated):
-                self._directory.pop(event.charger.charger_id, None)
-            elif isinstance(event, ChargerRetired):
-                self._directory.pop(event.charger_id, None)
-            elif isinstance(event, StationRetired):
+        for charger_id, _station in changed_records(events):
+            if charger_id is not None:
+                self._directory.pop(charger_id, None)
+            else:
                 # Retiring a station retires its chargers in the store without a
                 # ChargerRetired each, and a cached record does not say its station: all
                 # are read again (a rare event; each charger's next connect reads its row).
