@@ -15,6 +15,7 @@ import os
 import struct
 import time
 from collections.abc import Callable
+from typing import cast
 
 _ZERO_MASK = b"\x00\x00\x00\x00"
 
@@ -69,9 +70,9 @@ class Charger(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self.request)
+        # uvloop's transports are not asyncio.Transport subclasses, but have its methods
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(self.request)
 
     def _send_next(self) -> None:
         text = self.next_frame()
