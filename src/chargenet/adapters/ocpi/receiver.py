@@ -4,7 +4,8 @@ Tariffs) as a service, used by the HTTP routes and by the pull job alike.
 Every write is checked before anything is submitted, so a refusal changes nothing: the
 party must be one the caller registered (else 2001), the objects it names must exist
 (else 2003), each event must pass its own checks (else 2001, naming the field), and no
-time it states may lie further ahead than a clock may drift (else 2001).
+time it states may lie further ahead than a clock may drift (else 2001). A REMOVED EVSE
+comes back only by a PUT of it: a PATCH to another status is refused (2001, `_on_removed`).
 `last_updated` decides ordering: an object older than the one held is acknowledged and
 ignored; status-only EVSE updates, which leave no newer `as_of` on any registry row, are
 remembered here so that a late one cannot overwrite a newer status.
