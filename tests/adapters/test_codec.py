@@ -183,6 +183,7 @@ SAMPLES: list[Event] = [
         soc_percent=55.5,
         temperature_c=-3.5,
         power_offered_w=150_000,
+        session_energy_wh=12_345,
     ),
     SessionStarted(
         **meta(),

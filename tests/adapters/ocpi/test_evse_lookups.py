@@ -2,7 +2,8 @@
 from the node's memory, not the database: what is held must be forgotten as soon as the
 EVSE changes, whether the change was stored by this node (its bus) or by another node of
 a cluster (the stored-event feed). Else a PATCH after an EVSE lost a connector still sets
-the lost connector's status, and one after the EVSE was removed brings it back."""
+the lost connector's status, and one after the EVSE was removed is taken as if it were in
+service."""
 
 from __future__ import annotations
 
@@ -131,10 +132,13 @@ def test_an_evse_retired_by_another_writer_of_this_node_is_seen_retired_by_the_n
 
     reply = a.send("PATCH", f"{LOC}/E1", {"status": "AVAILABLE", "last_updated": ts(3)}, token)
 
-    # As with nothing held: a status PATCH naming a retired EVSE takes the full path,
-    # which puts the EVSE its operator says is AVAILABLE back in service (held facts saying
-    # "in service" would only have set the connectors' status, the EVSE still retired).
-    assert reply["status_code"] == 1000
+    # As with nothing held, the PATCH reads the EVSE again and finds it retired (REMOVED):
+    # refused, and nothing changes; a PUT of the whole EVSE is how it comes back.
+    assert reply["status_code"] == 2001 and "REMOVED" in reply["status_message"]
+    assert e1_retired(a.platform)
+    assert statuses(a.platform)["CN*XZP*E1*1"] == ("charging", True)
+    again = spec.evse("E1", "AVAILABLE", minutes=4, connectors=2)
+    assert a.send("PUT", f"{LOC}/E1", again, token)["status_code"] == 1000
     assert not e1_retired(a.platform)
     assert statuses(a.platform)["CN*XZP*E1*1"] == ("available", False)
 

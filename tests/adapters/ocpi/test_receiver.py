@@ -4,6 +4,7 @@ OCPI 2.2.1 specification over the ASGI interface."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,9 +14,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.routes import ocpi_router
+from chargenet.adapters.storage.schema import connector_live
 from chargenet.app.ocpi import Party
 from chargenet.app.settlement import DisputeRow
 from chargenet.bootstrap import Platform, build_ocpi
@@ -160,6 +163,54 @@ def test_removed_and_planned_are_registry_changes(env: Env) -> None:
     assert chargers["CN*XZP*E2"]["retired_at"] is None
     evses = env.client.get(LOC, headers=auth(env.token)).json()["data"]["evses"]
     assert {e["uid"]: e["status"] for e in evses} == {"E1": "REMOVED", "E2": "AVAILABLE"}
+
+
+def test_a_status_patch_on_a_removed_evse_is_refused_and_a_put_brings_it_back(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    """mod_locations.asciidoc (Flow and Lifecycle): REMOVED deletes an EVSE from the list of
+    active EVSEs, which are never deleted nor their uid reused. A status PATCH after it is
+    refused (2001) and logged; the retirement, and what was accepted before, stay."""
+    env.put(LOC, spec.location(evses=[spec.evse("E1"), spec.evse("E2")]))
+    env.patch(f"{LOC}/E1", {"status": "CHARGING", "last_updated": ts(2)})
+    assert (
+        env.patch(f"{LOC}/E1", {"status": "REMOVED", "last_updated": ts(4)})["status_code"] == 1000
+    )
+    before = env.events()
+
+    with caplog.at_level(logging.WARNING, logger="chargenet.adapters.ocpi.receiver"):
+        refused = env.patch(f"{LOC}/E1", {"status": "AVAILABLE", "last_updated": ts(6)})
+    assert refused["status_code"] == 2001 and "REMOVED" in refused["status_message"]
+    assert any("CN*XZP*E1" in r.getMessage() for r in caplog.records)
+    # Older than the removal: acknowledged and ignored, as any older update.
+    late = env.patch(f"{LOC}/E1", {"status": "AVAILABLE", "last_updated": ts(3)})
+    assert late["status_code"] == 1000 and "older" in late["status_message"]
+    # Other fields with it do not bring it back either.
+    full = {"status": "AVAILABLE", "floor_level": "2", "last_updated": ts(7)}
+    assert env.patch(f"{LOC}/E1", full)["status_code"] == 2001
+    assert env.events() == before  # nothing stored
+
+    stored = env.platform.read.station("CN*XZP*LOC1")
+    assert stored is not None
+    chargers = {c["charger_id"]: c for c in stored["chargers"]}
+    assert chargers["CN*XZP*E1"]["retired_at"] is not None
+    assert chargers["CN*XZP*E2"]["retired_at"] is None
+    with env.platform.store.engine.connect() as conn:
+        kept = conn.execute(
+            select(connector_live.c.status).where(connector_live.c.connector_id == "CN*XZP*E1*1")
+        ).scalar_one()
+    assert kept == "charging"  # the last status accepted, kept
+    evses = env.client.get(LOC, headers=auth(env.token)).json()["data"]["evses"]
+    assert {e["uid"]: e["status"] for e in evses} == {"E1": "REMOVED", "E2": "AVAILABLE"}
+
+    # The CPO puts the whole EVSE again: back in service, and its statuses apply again.
+    assert env.put(f"{LOC}/E1", spec.evse("E1", "AVAILABLE", minutes=8))["status_code"] == 1000
+    assert (
+        env.patch(f"{LOC}/E1", {"status": "CHARGING", "last_updated": ts(9)})["status_code"] == 1000
+    )
+    assert env.status("CN*XZP*E1*1") == "charging"
+    evses = env.client.get(LOC, headers=auth(env.token)).json()["data"]["evses"]
+    assert {e["uid"]: e["status"] for e in evses} == {"E1": "CHARGING", "E2": "AVAILABLE"}
 
 
 def test_an_older_update_never_overwrites_a_newer_one(env: Env) -> None:

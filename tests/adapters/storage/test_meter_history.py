@@ -388,3 +388,49 @@ def test_a_sessions_energy_counts_from_its_start_register(platform: Platform) ->
             t.replace(hour=11, minute=0): MeterHour(1_500, 3_000, 3),
         }
     }
+
+
+def test_a_sessions_energy_so_far_counts_where_no_register_is_sent(platform: Platform) -> None:
+    """T/CEC 102 sends no meter register, only each session's energy since its start
+    (TotalPower): its rises between samples are the hours' energy as a register's are, a new
+    session's 0 is a fall and counts nothing, so the hours add up to the sessions' energy.
+    The connector's live register stays the meter's (none)."""
+    cid = ConnectorId("C1-1-1")
+    t = datetime(2025, 2, 3, 10, 50, tzinfo=UTC)
+
+    def sample(minutes: int, session: str, wh: int, w: int | None = None) -> MeterSampled:
+        return MeterSampled(
+            **meta(t + timedelta(minutes=minutes)),
+            connector_id=cid,
+            session_id=SessionId(session),
+            session_energy_wh=wh,
+            power_w=w,
+        )
+
+    events = [
+        sample(0, "T1", 0),  # its StartTime
+        sample(5, "T1", 1_000, 12_000),
+        sample(20, "T1", 4_000, 12_000),
+        sample(50, "T1", 10_000),
+        sample(75, "T1", 15_000),  # its order's EndTime and TotalPower
+        sample(100, "T2", 0),
+        sample(115, "T2", 2_000),
+        sample(140, "T2", 5_000),
+    ]
+    platform.ingestor.ingest(events)
+    hour = t.replace(minute=0)
+    want = {
+        cid: {
+            hour: MeterHour(4_000, 12_000, 2),  # 0 → 1,000 → 4,000 (at 11:10)
+            hour + timedelta(hours=1): MeterHour(11_000, 12_000, 2),
+            hour + timedelta(hours=2): MeterHour(5_000, None, 3),  # 15,000 → 0 counts 0
+            hour + timedelta(hours=3): MeterHour(0, None, 1),
+        }
+    }
+    engine = platform.store.engine
+    assert OrderlyReads(engine).hourly_energy([cid], t - DAY, t + DAY) == want
+    assert sum(h.energy_wh for h in want[cid].values()) == 15_000 + 5_000
+    roll_up_meter(engine, t - DAY, t + DAY)
+    assert hours_of(platform) == want
+    connector = platform.read.connector(cid)
+    assert connector is not None and connector["energy_register_wh"] is None

@@ -4,6 +4,7 @@ status, stop, and the notifications and bill that follow; orders for tcec charge
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -257,3 +258,56 @@ def test_a_result_pushed_before_anyone_waits_is_kept_for_the_waiter() -> None:
     charging.heard(partner, "S1", result)
     assert run(charging.wait_for(partner, "S1", model.StartChargeResult, 0.1)) is result
     assert run(charging.wait_for(partner, "S1", model.StartChargeResult, 0.01)) is None  # once
+
+
+def test_a_sessions_energy_shows_in_the_hourly_energy(tmp_path: Path) -> None:
+    """T/CEC 102 sends no meter register: the hourly energy comes from each session's energy
+    so far (TotalPower) in its snapshots, and from its order (StartTime, each ChargeDetails
+    period's end, EndTime) for a session no snapshot was pushed for."""
+
+    async def scenario() -> None:
+        async with linked(tmp_path) as link:
+            sim = link.sim
+            await sim.push_station("1001")
+            now = datetime.now(UTC)
+            t0 = now.replace(minute=30, second=0, microsecond=0) - timedelta(hours=6)
+            hour = t0.replace(minute=0)
+            # A session known only by its order: 30 kWh over 2 h, two periods (15 + 15 kWh).
+            order = sim.finished_session("S1", "1001E1C1", t0, 120, "30")
+            assert (await sim.push("notification_charge_order_info", order))["ConfirmResult"] == 0
+            # A session pushed as it charges, from t0 + 3 h: three snapshots, no order yet.
+            t1 = t0 + timedelta(hours=3)
+            seq = "MA59J8YL8" + "2" * 18
+            for minutes, kwh in ((20, "2"), (40, "8"), (70, "14.5")):
+                snapshot = {
+                    "StartChargeSeq": seq,
+                    "StartChargeSeqStat": 2,
+                    "ConnectorID": "1001E2C1",
+                    "ConnectorStatus": 3,
+                    "StartTime": sim._time(t1),
+                    "EndTime": sim._time(t1 + timedelta(minutes=minutes)),
+                    "TotalPower": kwh,
+                    "CurrentA": 100.0,
+                    "VoltageA": 400.0,
+                }
+                assert (await sim.push("notification_equip_charge_status", snapshot))[
+                    "SuccStat"
+                ] == 0
+            figures = await private(
+                link,
+                f"/api/v1/orderly/energy?station={PREFIX}1001"
+                f"&start={(hour - timedelta(hours=1)).isoformat().replace('+00:00', 'Z')}"
+                f"&end={(hour + timedelta(hours=6)).isoformat().replace('+00:00', 'Z')}",
+            )
+            by_hour = {datetime.fromisoformat(h["hour"]): h["energy_wh"] for h in figures["hours"]}
+            h = [hour + timedelta(hours=n) for n in range(6)]
+            assert by_hour == {
+                h[0]: 15_000,  # S1: 0 at its start (:30) → 15 kWh at its first period's end
+                h[1]: 15_000,  # S1: → 30 kWh at its end, an hour later
+                h[2]: 0,  # S1's end
+                h[3]: 8_000,  # S2: 0 at its start (:30) → 2 (:50) → 8 kWh (:10 of the next)
+                h[4]: 6_500,  # S2: 8 → 14.5 kWh (:40)
+            }
+            assert figures["energy_wh"] == 30_000 + 14_500
+
+    run(scenario())

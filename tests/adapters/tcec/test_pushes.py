@@ -115,3 +115,29 @@ def test_station_status_codes_drive_the_station_life(tmp_path: Path) -> None:
             assert [c["charger_id"] for c in chargers] == ["tcec:MA59J8YL8:1001E1"]
 
     run(scenario())
+
+
+def test_a_status_for_a_closed_stations_connector_leaves_it_retired(tmp_path: Path) -> None:
+    """A status is a report about equipment, not its registration: pushed for a connector of
+    a station the operator closed (retired with its chargers), it is kept as the
+    connector's history and brings nothing back; reopening the station does."""
+
+    async def scenario() -> None:
+        async with linked(tmp_path) as link:
+            sim, station_id = link.sim, "tcec:MA59J8YL8:1001"
+            info = sim.stations["1001"]
+            await sim.push_station("1001")
+            info["StationStatus"] = 5  # closed
+            await sim.push_station("1001")
+            assert await sim.push_status("1001E1C1", 1) == {"Status": 0}
+            assert await get(link, "/api/v1/stations", operator=OPERATOR) == []
+            assert await get(link, "/api/v1/chargers", station=station_id) == []
+            assert await get(link, "/api/v1/connectors", station=station_id) == []
+            held = link.platform.read.connector("tcec:MA59J8YL8:1001E1C1")
+            assert held is not None and held["retired_at"] is not None
+            info["StationStatus"] = 50  # reopened
+            await sim.push_station("1001")
+            connectors = await get(link, "/api/v1/connectors", station=station_id)
+            assert "tcec:MA59J8YL8:1001E1C1" in {c["connector_id"] for c in connectors}
+
+    run(scenario())

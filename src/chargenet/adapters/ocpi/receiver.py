@@ -4,7 +4,8 @@ Tariffs) as a service, used by the HTTP routes and by the pull job alike.
 Every write is checked before anything is submitted, so a refusal changes nothing: the
 party must be one the caller registered (else 2001), the objects it names must exist
 (else 2003), each event must pass its own checks (else 2001, naming the field), and no
-time it states may lie further ahead than a clock may drift (else 2001).
+time it states may lie further ahead than a clock may drift (else 2001). A REMOVED EVSE
+comes back only by a PUT of it: a PATCH to another status is refused (2001, `_on_removed`).
 `last_updated` decides ordering: an object older than the one held is acknowledged and
 ignored; status-only EVSE updates, which leave no newer `as_of` on any registry row, are
 remembered here so that a late one cannot overwrite a newer status.
@@ -336,6 +337,9 @@ class Receiver:
         station, current = await self._current_evse(writer, location_id, evse_uid)
         merged = {**current, **body}
         evse = model.parse(merged, model.Evse)
+        if current["status"] == "REMOVED" and evse.status != "REMOVED":
+            # Older than the removal: acknowledged and ignored; else refused (raises).
+            return await self._on_removed(writer, charger_id, when, evse.status, evse_uid)
         noted: list[tuple[str, datetime]] = []
         events = await self._evse_events(writer, station["station_id"], evse, merged, noted)
         if not events:
@@ -344,6 +348,38 @@ class Receiver:
         for key, at in noted:
             self._remember(key, at)
         return Reply()
+
+    async def _on_removed(
+        self, writer: Writer, charger_id: str, when: datetime, status: str, evse_uid: str
+    ) -> Reply:
+        """A PATCH that would take a REMOVED EVSE back to another status is refused (2001);
+        one older than the removal is acknowledged and ignored, as any older update.
+
+        mod_locations.asciidoc, Flow and Lifecycle: a CPO deletes an EVSE "from the list of
+        active EVSEs" by setting its status to REMOVED, and EVSEs are never deleted, their
+        uid never reused (EVSE object, uid): a status that follows is about an EVSE that no
+        longer exists, not a sign that it came back. The CPO brings one back by PUTting the
+        whole EVSE again (or its Location with it). Not 2003 (unknown Location): the EVSE
+        and its Location remain known; 2001, invalid parameters, with the reason."""
+        info = await self._evse_info(charger_id)
+        if info is not None and info["operator_id"] != writer.operator_id:
+            raise OcpiError(
+                Status.INVALID_PARAMETERS, f"EVSE {evse_uid} belongs to another operator", 403
+            )
+        if info is not None and self._newer_held(charger_id, info["as_of"], when):
+            return IGNORED_OLDER
+        log.warning(
+            "OCPI %s: status %s for EVSE %s refused: the EVSE is REMOVED (retired); PUT it"
+            " again to bring it back",
+            writer.party,
+            status,
+            charger_id,
+        )
+        raise OcpiError(
+            Status.INVALID_PARAMETERS,
+            f"EVSE {evse_uid} is REMOVED: a status PATCH does not bring it back;"
+            " PUT the whole EVSE again to return it to service",
+        )
 
     async def _write_connector(
         self,

@@ -140,7 +140,8 @@ def retain_load(
 # A rise of a connector's energy register from one sample to its next is delivered in the
 # hour of the first sample (with samples a minute or a quarter apart, the hour it was
 # delivered in). Not counted: a fall (a meter replaced, a register that restarts with each
-# transaction: its next rise counts from the new value) and a rise over more than
+# transaction, a session's energy so far where no register is sent — T/CEC 102 — falling to
+# the next session's 0: its next rise counts from the new value) and a rise over more than
 # `METER_GAP_US` (a charger offline for days: when the energy went is not known; the
 # session keeps it). The first sample's hour, not the second's: an hour needs the samples
 # after it, never the ones before, so the hours before a retention cut are all rolled up

@@ -75,6 +75,8 @@ meter_history = Table(
     Column("connector_id", String(ID), primary_key=True),
     Column("at_us", BigInteger, primary_key=True),
     Column("session_id", String(ID)),
+    # The meter's register; where a sample has none, its session's energy so far (T/CEC
+    # 102's TotalPower: a register restarting at 0 with each session, projections/live.py).
     Column("energy_register_wh", BigInteger),
     Column("power_w", Integer),
     Column("current_a", REAL),

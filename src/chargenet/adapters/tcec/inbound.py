@@ -423,6 +423,45 @@ def _phase_power(snapshot: model.ChargingSnapshot) -> int | None:
     return round(total) if total else None
 
 
+def session_energy_fact(
+    partner: Partner, sent: Sent, seq: str, connector_id: ConnectorId, at: datetime, wh: int
+) -> Fact:
+    """The session's energy so far at a time, as a meter sample of the session: T/CEC 102
+    sends no meter register, only each session's energy since its start (TotalPower, kWh,
+    in a charging snapshot and in the order; each ChargeDetails period's DetailPower). Its
+    rises between samples are the hourly energy (adapters/storage/rollup.py); 0 at
+    StartTime, so that the energy up to the first snapshot counts too. The id is the
+    session's and the time's: the same point sent again is one sample."""
+    return Fact(
+        MeterSampled(
+            **_meta(partner, sent, at, "session-energy", seq, at.isoformat(), wh),
+            connector_id=connector_id,
+            session_id=partner.session_id(seq),
+            session_energy_wh=wh,
+        )
+    )
+
+
+def _bill_points(bill: Bill, started: datetime, ended: datetime) -> list[tuple[datetime, int]]:
+    """The session's energy at the end of each ChargeDetails period (the energy of the
+    periods up to it), when the periods follow one another within the session and add up to
+    its TotalPower (to the Wh per period, as `bill_flags` allows); else none: a bill that
+    does not add up says nothing sure about when its energy was delivered."""
+    periods = sorted(bill.periods, key=lambda p: p.start)
+    if not periods or abs(sum(p.energy_wh for p in periods) - bill.energy_wh) > len(periods):
+        return []
+    points: list[tuple[datetime, int]] = []
+    so_far, last_end = 0, started
+    for p in periods:
+        if p.start < last_end or p.end < p.start or p.end > ended:
+            return []
+        so_far += p.energy_wh
+        last_end = p.end
+        if p.end < ended:
+            points.append((p.end, min(so_far, bill.energy_wh)))
+    return points
+
+
 def snapshot_facts(partner: Partner, snapshot: model.ChargingSnapshot, sent: Sent) -> list[Fact]:
     seq = _charge_seq(snapshot.StartChargeSeq)
     connector = local_id(snapshot.ConnectorID, "ConnectorID")
@@ -443,6 +482,7 @@ def snapshot_facts(partner: Partner, snapshot: model.ChargingSnapshot, sent: Sen
     reading = ("snapshot", seq, read_at.isoformat(), energy)
     facts = [
         session_started_fact(partner, seq, connector, started, sent),
+        session_energy_fact(partner, sent, seq, connector_id, started, 0),
         status_fact(partner, connector_id, from_tcec(snapshot.ConnectorStatus), sent),
         Fact(
             MeterSampled(
@@ -453,6 +493,7 @@ def snapshot_facts(partner: Partner, snapshot: model.ChargingSnapshot, sent: Sen
                 current_a=snapshot.CurrentA,
                 voltage_v=snapshot.VoltageA,
                 soc_percent=snapshot.Soc,
+                session_energy_wh=energy,
             )
         ),
         Fact(
@@ -507,7 +548,12 @@ def order_facts(partner: Partner, order: model.ChargeOrderInfo, sent: Sent) -> l
     if problems:
         raise BadParameters("; ".join(problems))
     session_id = partner.session_id(seq)
+    connector_id = partner.connector_id(connector)
     digest = digest_of(bill)
+    # The session's energy at its start, at each billed period's end and at its end: what
+    # the hourly energy has of a session no snapshot was pushed for, and the rest of one
+    # after its last snapshot.
+    points = [(started, 0), *_bill_points(bill, started, ended), (ended, bill.energy_wh)]
     return [
         session_started_fact(partner, seq, connector, started, sent),
         Fact(
@@ -526,6 +572,7 @@ def order_facts(partner: Partner, order: model.ChargeOrderInfo, sent: Sent) -> l
                 bill=bill,
             )
         ),
+        *(session_energy_fact(partner, sent, seq, connector_id, at, wh) for at, wh in points),
     ]
 
 

@@ -52,7 +52,11 @@ class ConnectorStatusChanged(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class MeterSampled(Event):
-    """A meter reading. `energy_register_wh` is the meter's cumulative register."""
+    """A meter reading. `energy_register_wh` is the meter's cumulative register.
+    `session_energy_wh` is the energy its session has delivered so far, from 0 at the
+    session's start, where the equipment's platform reports that instead of a register
+    (T/CEC 102's TotalPower): the hourly energy counts its rises as it counts a register's
+    (adapters/storage/rollup.py), never the connector's register in the live state."""
 
     TYPE: ClassVar[str] = "connector.meter_sampled"
     connector_id: ConnectorId
@@ -65,6 +69,7 @@ class MeterSampled(Event):
     temperature_c: float | None = None
     # The most the charger says it can deliver through the connector now (OCPP Power.Offered).
     power_offered_w: int | None = None
+    session_energy_wh: int | None = None
 
     def body_problems(self) -> list[str]:
         out = _empty(connector_id=self.connector_id)
@@ -74,6 +79,10 @@ class MeterSampled(Event):
             0 <= self.energy_register_wh <= MAX_ENERGY_REGISTER_WH
         ):
             out.append(f"energy register {self.energy_register_wh} Wh out of range")
+        if self.session_energy_wh is not None and not (
+            0 <= self.session_energy_wh <= MAX_ENERGY_REGISTER_WH
+        ):
+            out.append(f"session energy {self.session_energy_wh} Wh out of range")
         if self.power_w is not None and not -MAX_POWER_W <= self.power_w <= MAX_POWER_W:
             out.append(f"power {self.power_w} W out of range")
         if self.current_a is not None and not -MAX_CURRENT_A <= self.current_a <= MAX_CURRENT_A:

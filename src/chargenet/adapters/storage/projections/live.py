@@ -65,6 +65,7 @@ METER_READINGS = (
     "soc_percent",
     "temperature_c",
 )
+_ENERGY = METER_READINGS.index("energy_register_wh")
 METER_KEEP = ", ".join(f"{c} = COALESCE(excluded.{c}, meter_history.{c})" for c in METER_READINGS)
 _METER_HISTORY = (
     f"INSERT INTO meter_history (connector_id, at_us, {', '.join(METER_READINGS)})"
@@ -180,8 +181,13 @@ _METER_FIELDS = (
 
 def meter_readings(event: MeterSampled) -> list[Any] | None:
     """The sample's `METER_READINGS`, or None when it carries none of the meter's own (only
-    an offered power: power_limit_history's)."""
+    an offered power: power_limit_history's). Without a register, the session's energy so
+    far stands in the history's energy column (a register restarting at 0 with each
+    session, which the hourly rule counts as such: rollup.py); the live state's register
+    is the meter's only."""
     values = [getattr(event, name) for name in METER_READINGS]
+    if values[_ENERGY] is None:
+        values[_ENERGY] = event.session_energy_wh
     return values if any(v is not None for v in values[1:]) else None
 
 
