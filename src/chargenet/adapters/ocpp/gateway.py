@@ -107,9 +107,10 @@ class OcppGateway:
         # a new digest per login kept ~15 KB of RSS per closed connection (benchmarks/
         # ocpp_ingest/retention.py).
         self._verified: dict[str, bytearray] = {}
-        # charger → the hash the password in its proof buffer was verified against: a proof
-        # counts only for a record with that hash, so the record a connection keeps
-        # (`Link.endpoint`) always has the hash its password matched.
+        # charger → the hash the password in its proof buffer was verified against ("":
+        # none): a proof counts only for a record with that hash, so the record a connection
+        # keeps (`Link.endpoint`) always has the hash its password matched. Its entries are
+        # made with the buffers and overwritten, never removed (the same memory rule).
         self._proved_for: dict[str, str] = {}
         # charger → the hash its password had when last read by the credentials watch
         self._secrets: dict[str, str] = {}
@@ -220,7 +221,8 @@ class OcppGateway:
                     if self.links.get(charger_id) is link:
                         self._judge(link, records.get(charger_id))
         finally:
-            self._reviewer = None
+            if self._reviewer is asyncio.current_task():
+                self._reviewer = None
 
     def _judge(self, link: Link, record: ChargerEndpoint | None) -> None:
         """Close a connection its charger's record (read after the connection was made)
@@ -260,7 +262,8 @@ class OcppGateway:
         again. Its cached record goes (the next login reads the new hash) and so does the
         proof of the last password that verified (zeroed in place: the buffer is kept)."""
         self._directory.pop(charger_id, None)
-        self._proved_for.pop(charger_id, None)
+        if charger_id in self._proved_for:
+            self._proved_for[charger_id] = ""
         slot = self._verified.get(charger_id)
         if slot is not None:
             slot[:] = bytes(_PROOF_BYTES)
@@ -323,6 +326,7 @@ class OcppGateway:
             self._directory[endpoint.charger_id] = endpoint
             if endpoint.secret_hash is not None:
                 self._verified.setdefault(endpoint.charger_id, bytearray(_PROOF_BYTES))
+                self._proved_for.setdefault(endpoint.charger_id, "")
                 self._secrets[endpoint.charger_id] = endpoint.secret_hash
 
     def _remember_proof(self, charger_id: str, proof: bytes, secret_hash: str) -> None:
@@ -485,7 +489,6 @@ class OcppGateway:
         if (
             slot is not None
             and hmac.compare_digest(slot, proof)
-            and endpoint.secret_hash is not None
             and self._proved_for.get(endpoint.charger_id) == endpoint.secret_hash
         ):
             return endpoint
@@ -722,6 +725,7 @@ class OcppGateway:
             self._loop = None
             if self._reviewer is not None:
                 self._reviewer.cancel()
+                self._reviewer = None
             self._to_review.clear()
             self._review_all = False
             self._server = None
