@@ -229,3 +229,20 @@ def test_an_intake_node_cuts_off_a_charger_retired_by_another_process(
         asyncio.run(scenario())
     finally:
         writer.close()
+
+
+def test_a_charger_registered_for_another_protocol_is_cut_off(platform: Platform) -> None:
+    """The login check lets a charger in only with the subprotocol it is registered with:
+    registered for 2.0.1 now, the charger connected with 1.6 must come back with 2.0.1."""
+    moved = dataclasses.replace(charger("C1").charger, protocol="ocpp2.0.1")
+
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            async with connect(gateway, "C1") as c1:
+                assert (await c1.call(boot16())).status == "Accepted"
+                platform.ingestor.ingest([ChargerUpdated(**meta(at(5)), charger=moved)])
+                assert await closed_with(c1) == (1008, "charger registered for another protocol")
+            async with connect(gateway, "C1", "ocpp2.0.1") as again:
+                assert (await again.call(boot201())).status == "Accepted"
+
+    asyncio.run(scenario())

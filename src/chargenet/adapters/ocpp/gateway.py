@@ -207,7 +207,10 @@ class OcppGateway:
                         records = {e.charger_id: e for e in every}
                     else:
                         records = {}
-                        for charger_id in links:
+                    # One by one: those asked for, or those the read of every OCPP charger
+                    # did not find (registered for no OCPP protocol now, most likely).
+                    for charger_id in links:
+                        if charger_id not in records:
                             found = await asyncio.to_thread(self.endpoints.endpoint, charger_id)
                             if found is not None:
                                 records[charger_id] = found
