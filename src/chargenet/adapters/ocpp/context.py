@@ -66,6 +66,9 @@ class GatewayStats:
     dropped_values: int = 0  # implausible meter values not trusted
     replaced: int = 0
     stale: int = 0
+    # connections closed (1008) because the charger's password changed or went, or it or
+    # its station was retired, or it was registered for another protocol
+    revoked: int = 0
 
 
 class Reply(msgspec.Struct):

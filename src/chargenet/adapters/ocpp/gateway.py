@@ -10,6 +10,12 @@ HTTP Basic auth against its hashed password (security profiles 1 and 2; else 401
 subprotocol must be the one it is registered with. A password changed or removed by another
 process stops working within `credentials_poll_s` (the credentials watch, below).
 
+The same rule holds for a charger already connected (`_judge`): when its password changes
+or goes, or it or its station is retired, or it is registered for another protocol, every
+node holding its socket closes it with 1008 (policy violation, RFC 6455 §7.4.1) — heard on
+the bus (in this process, or relayed from the stored-event feed on an intake node) or
+seen by the credentials watch — and it must log in again under the new rule.
+
 Inside: one `Link` per socket. A new connection for an identity replaces the old one;
 presence goes offline when the socket closes, when the charger misses ~3 heartbeat
 intervals, or when it stops answering our CALLs.
@@ -73,6 +79,9 @@ _REFRESH_AFTER_S = 10.0  # a refused login re-reads the charger's record at most
 _WARN_EVERY_S = 60.0  # a charger's bad data is logged at most this often
 _BUSY_REPORT_EVERY_S = 10.0  # chargers turned away at the door: a line at most this often
 _PROOF_BYTES = 32  # SHA-256
+_REVIEW_RETRY_S = 1.0  # connected chargers' records could not be read: try again after
+_REVIEW_EACH_UP_TO = 16  # more chargers to re-read than this: one read of every record
+POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1: the endpoint received what violates its policy
 
 
 class OcppGateway:
@@ -98,6 +107,11 @@ class OcppGateway:
         # a new digest per login kept ~15 KB of RSS per closed connection (benchmarks/
         # ocpp_ingest/retention.py).
         self._verified: dict[str, bytearray] = {}
+        # charger → the hash the password in its proof buffer was verified against ("":
+        # none): a proof counts only for a record with that hash, so the record a connection
+        # keeps (`Link.endpoint`) always has the hash its password matched. Its entries are
+        # made with the buffers and overwritten, never removed (the same memory rule).
+        self._proved_for: dict[str, str] = {}
         # charger → the hash its password had when last read by the credentials watch
         self._secrets: dict[str, str] = {}
         # A record was loaded with another hash than that read: the fingerprint alone may
@@ -114,6 +128,13 @@ class OcppGateway:
         self._warned: dict[str, float] = {}
         self.port: int | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # The loop the gateway runs on (bus listeners are called on the writer's thread).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # Connected chargers whose records are to be read again (`_reviewing`), and whether
+        # all of them are (a station retired: a cached record does not say its station).
+        self._to_review: set[str] = set()
+        self._review_all = False
+        self._reviewer: asyncio.Task[None] | None = None
         # Who answers Authorize and the token of a start (None: every token is accepted).
         self.authoriser: Authoriser | None = None
         # Several intake nodes: the map of which node holds which charger (docs/scale.md).
@@ -131,21 +152,121 @@ class OcppGateway:
     HEARS = frozenset(cls.TYPE for cls in CHARGER_RECORD_CHANGES)
 
     def forget(self, events: Sequence[Event]) -> None:
-        """Bus listener: registry changes invalidate the cached charger."""
+        """Bus listener (on the writer's thread, after the events are stored): registry
+        changes invalidate the cached charger, and a connected one's record is read again
+        to see whether it may stay (`_judge`)."""
+        review: list[str] | None = []
         for charger_id, _station in changed_records(events):
             if charger_id is not None:
                 self._directory.pop(charger_id, None)
+                if review is not None:
+                    review.append(charger_id)
             else:
                 # Retiring a station retires its chargers in the store without a
                 # ChargerRetired each, and a cached record does not say its station: all
                 # are read again (a rare event; each charger's next connect reads its row).
                 self._directory.clear()
+                review = None
+        if review is None or review:
+            self._review_soon(review)
+
+    def _review_soon(self, charger_ids: list[str] | None) -> None:
+        """From any thread: read these connected chargers' records again (None: every
+        connected charger's) and close the connections they no longer allow."""
+        loop = self._loop
+        if loop is None:  # not serving: no connection to look at
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(self._review, charger_ids)
+
+    def _review(self, charger_ids: list[str] | None) -> None:
+        if charger_ids is None:
+            self._review_all = True
+        else:
+            self._to_review.update(c for c in charger_ids if c in self.links)
+        if (self._review_all or self._to_review) and self._reviewer is None:
+            self._reviewer = asyncio.create_task(self._reviewing(), name="ocpp-review")
+
+    async def _reviewing(self) -> None:
+        """Read the records of the connected chargers asked for, one read at a time, until
+        none is asked for. Only connections there before the read are judged by it: one made
+        since passed the login check with a record at least as new."""
+        try:
+            while self._review_all or self._to_review:
+                everyone, wanted = self._review_all, self._to_review
+                self._review_all, self._to_review = False, set()
+                if everyone or len(wanted) > _REVIEW_EACH_UP_TO:
+                    links = dict(self.links)
+                else:
+                    links = {c: link for c in wanted if (link := self.links.get(c)) is not None}
+                if not links:
+                    continue
+                try:
+                    if len(links) > _REVIEW_EACH_UP_TO:
+                        every = await asyncio.to_thread(self.endpoints.endpoints, list(VERSIONS))
+                        records = {e.charger_id: e for e in every}
+                    else:
+                        records = {}
+                    # One by one: those asked for, or those the read of every OCPP charger
+                    # did not find (registered for no OCPP protocol now, most likely).
+                    for charger_id in links:
+                        if charger_id not in records:
+                            found = await asyncio.to_thread(self.endpoints.endpoint, charger_id)
+                            if found is not None:
+                                records[charger_id] = found
+                except Exception:
+                    log.warning("OCPP: connected chargers' records not re-read", exc_info=True)
+                    self._review_all |= everyone
+                    self._to_review |= set(links)
+                    await asyncio.sleep(_REVIEW_RETRY_S)
+                    continue
+                for charger_id, link in links.items():
+                    if self.links.get(charger_id) is link:
+                        self._judge(link, records.get(charger_id))
+        finally:
+            if self._reviewer is asyncio.current_task():
+                self._reviewer = None
+
+    def _judge(self, link: Link, record: ChargerEndpoint | None) -> None:
+        """Close a connection its charger's record (read after the connection was made)
+        would not let in: the login check's rule, for a charger already in. A rename, a
+        connector or a tariff changes nothing of it. The record a connection keeps has the
+        hash its password matched (`_proved_for`): another hash now means another password."""
+        if record is None or record.retired:
+            reason = "charger retired" if record is not None else "charger not registered"
+        elif record.protocol != link.version:
+            reason = "charger registered for another protocol"
+        elif (
+            1 <= self.config.security_profile <= 2
+            and record.secret_hash != link.endpoint.secret_hash
+        ):
+            reason = "password changed" if record.secret_hash is not None else "password removed"
+        else:
+            return
+        self._revoke(link, reason)
+
+    def _revoke(self, link: Link, reason: str) -> None:
+        """Close a connection that lost its right to be here; its presence goes offline
+        with this reason when its socket has closed (`_handle`)."""
+        if link.revoked:
+            return
+        link.revoked = True
+        self.stats.revoked += 1
+        log.warning(
+            "%s: connection closed (%d policy violation): %s",
+            link.charger_id,
+            POLICY_VIOLATION,
+            reason,
+        )
+        self._spawn(link.close(reason, code=POLICY_VIOLATION))
 
     def forget_secret(self, charger_id: str) -> None:
         """The charger's password changed or was removed: the old one must not let it in
         again. Its cached record goes (the next login reads the new hash) and so does the
         proof of the last password that verified (zeroed in place: the buffer is kept)."""
         self._directory.pop(charger_id, None)
+        if charger_id in self._proved_for:
+            self._proved_for[charger_id] = ""
         slot = self._verified.get(charger_id)
         if slot is not None:
             slot[:] = bytes(_PROOF_BYTES)
@@ -164,6 +285,9 @@ class OcppGateway:
                     continue
                 # Cleared before the read: a record loaded meanwhile asks for another.
                 self._recheck = False
+                # The connections the read will judge: those made before it (a later one
+                # may have proved a password newer than the read).
+                links = dict(self.links)
                 hashes = await asyncio.to_thread(self.endpoints.secret_hashes)
             except Exception:
                 # A database that is away for a moment: try again next round (the cache
@@ -171,12 +295,14 @@ class OcppGateway:
                 self._recheck = True
                 log.warning("OCPP credentials not re-read", exc_info=True)
                 continue
-            self._credentials_changed(hashes)
+            self._credentials_changed(hashes, links)
             seen = now
 
-    def _credentials_changed(self, hashes: dict[str, str]) -> None:
+    def _credentials_changed(self, hashes: dict[str, str], links: dict[str, Link]) -> None:
         """Forget every charger whose hash is not the one we last knew (the previous read,
-        or the record cached since) — in one pass with no await, so no login sees half."""
+        or the record cached since) — in one pass with no await, so no login sees half —
+        and close the connections (made before the read) whose password is not the
+        charger's any more."""
         known = self._secrets
         stale = {cid for cid, old in known.items() if hashes.get(cid) != old}
         stale.update(cid for cid, new in hashes.items() if cid not in known)
@@ -190,6 +316,12 @@ class OcppGateway:
         self._secrets = hashes
         if stale:
             log.info("OCPP credentials changed for %d charger(s)", len(stale))
+        for charger_id, link in links.items():
+            if self.links.get(charger_id) is link and link.endpoint.secret_hash != hashes.get(
+                charger_id
+            ):
+                reason = "password changed" if charger_id in hashes else "password removed"
+                self._revoke(link, reason)
 
     def _warm(self, endpoints: Sequence[ChargerEndpoint]) -> None:
         """Cache every charger's record, and make each its proof buffer, at start."""
@@ -197,14 +329,16 @@ class OcppGateway:
             self._directory[endpoint.charger_id] = endpoint
             if endpoint.secret_hash is not None:
                 self._verified.setdefault(endpoint.charger_id, bytearray(_PROOF_BYTES))
+                self._proved_for.setdefault(endpoint.charger_id, "")
                 self._secrets[endpoint.charger_id] = endpoint.secret_hash
 
-    def _remember_proof(self, charger_id: str, proof: bytes) -> None:
+    def _remember_proof(self, charger_id: str, proof: bytes, secret_hash: str) -> None:
         slot = self._verified.get(charger_id)
         if slot is None:  # a charger registered since the gateway started
             self._verified[charger_id] = bytearray(proof)
         else:
             slot[:] = proof
+        self._proved_for[charger_id] = secret_hash
 
     async def _endpoint(self, charger_id: str, refresh: bool = False) -> ChargerEndpoint | None:
         cached = self._directory.get(charger_id)
@@ -214,8 +348,12 @@ class OcppGateway:
             if found is not None:
                 if cached is not None and cached.secret_hash != found.secret_hash:
                     # A password changed since we cached it, seen before the credentials
-                    # watch: the proof of the old one goes now.
+                    # watch: the proof of the old one goes now, and so does a connection
+                    # made with it.
                     self.forget_secret(found.charger_id)
+                    link = self.links.get(found.charger_id)
+                    if link is not None:
+                        self._judge(link, found)
                 if found.secret_hash != self._secrets.get(found.charger_id):
                     self._recheck = True
                 # Only known chargers: every unknown identity tried (a scan) used to leave
@@ -351,7 +489,11 @@ class OcppGateway:
             return None
         proof = hashlib.sha256(password.encode()).digest()
         slot = self._verified.get(endpoint.charger_id)
-        if slot is not None and hmac.compare_digest(slot, proof):
+        if (
+            slot is not None
+            and hmac.compare_digest(slot, proof)
+            and self._proved_for.get(endpoint.charger_id) == endpoint.secret_hash
+        ):
             return endpoint
         for attempt in range(2):
             if endpoint.secret_hash is not None and await asyncio.to_thread(
@@ -360,7 +502,7 @@ class OcppGateway:
                 # Not if the credentials watch dropped this record while we verified: the
                 # proof would be of a password that may no longer be the charger's.
                 if self._directory.get(endpoint.charger_id) is endpoint:
-                    self._remember_proof(endpoint.charger_id, proof)
+                    self._remember_proof(endpoint.charger_id, proof, endpoint.secret_hash)
                 return endpoint
             # A password set since we cached the record (by another process): look again,
             # but not more often than every few seconds per charger.
@@ -396,6 +538,10 @@ class OcppGateway:
         self._links_peak = max(self._links_peak, len(self.links))
         self.stats.accepted += 1
         self.stats.connections = len(self.links)
+        if self._directory.get(link.charger_id) is not endpoint:
+            # Its record changed (or its password, or its station was retired) between the
+            # login check and now: the review of connected chargers may have missed it.
+            self._review([link.charger_id])
         if self.sockets is not None:
             # Beside the charger's first frames, not before them: in a reconnect storm a
             # write awaited here put one more JetStream round trip before every answer.
@@ -535,6 +681,7 @@ class OcppGateway:
     async def running(self, host: str, port: int) -> AsyncIterator[OcppGateway]:
         """Serve until the block exits; then every charger is marked offline."""
         self.admission = Admission(self.config.admission)  # the config may have been replaced
+        self._loop = asyncio.get_running_loop()
         # Passwords only count in profiles 1 and 2. The fingerprint is read before the
         # records are: a change between the two is then seen at the first round.
         watching = self.config.credentials_poll_s > 0 and 1 <= self.config.security_profile <= 2
@@ -578,6 +725,12 @@ class OcppGateway:
             watchdog.cancel()
             if watch is not None:
                 watch.cancel()
+            self._loop = None
+            if self._reviewer is not None:
+                self._reviewer.cancel()
+                self._reviewer = None
+            self._to_review.clear()
+            self._review_all = False
             self._server = None
             links = list(self.links.values())
             self.links.clear()

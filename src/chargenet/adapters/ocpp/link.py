@@ -59,6 +59,7 @@ class Link(ChargerContext):
         "gateway",
         "last_seen",
         "replaced",
+        "revoked",
         "ws",
     )
 
@@ -77,6 +78,7 @@ class Link(ChargerContext):
         self.call_failures = 0
         self.close_reason = "connection closed"
         self.replaced = False
+        self.revoked = False  # closed by the gateway: its record no longer lets it in
         # Created on first use: most connections are idle most of the time.
         self._pending: dict[str, asyncio.Future[Any]] | None = None
         self._lock: asyncio.Lock | None = None

@@ -43,8 +43,8 @@ def set_password(
 ) -> None:
     """Set (or clear) the Basic-auth password a charger logs in with (security profiles 1
     and 2). Only a hash is stored. A running gateway (every intake node) stops taking the
-    old password within CHARGENET_OCPP_CREDENTIALS_POLL_S (5 s); a charger already
-    connected stays connected until it next logs in."""
+    old password within CHARGENET_OCPP_CREDENTIALS_POLL_S (5 s), and closes a connection
+    the charger made with it (1008): it must log in again with the new one."""
     # Only an engine and the credentials table: a password is set in a blink.
     from chargenet.adapters.storage.queries_ocpp import OcppQueries
     from chargenet.entrypoints.cli.light import store_engine
