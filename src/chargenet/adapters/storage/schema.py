@@ -43,12 +43,16 @@ __all__ = ["ID", "STATE_TABLES", "metadata"]
 
 # --- the log ------------------------------------------------------------------------------
 
+_EVENT_ID = String(200).with_variant(String(200, collation="C"), "postgresql")
+
 events = Table(
     "events",
     metadata,
     Column("seq", big_id(), primary_key=True, autoincrement=True),
-    Column("event_id", String(200), nullable=False, unique=True),
-    Column("type", String(64), nullable=False, index=True),
+    # Compared bytewise on PostgreSQL: a memcmp, not the locale's strcoll, at each step
+    # down its unique key (migration 0032).
+    Column("event_id", _EVENT_ID, nullable=False, unique=True),
+    Column("type", String(64), nullable=False),  # no index: read by seq (0032)
     Column("version", SmallInteger, nullable=False),
     Column("adapter", String(32), nullable=False),
     Column("operator_id", String(ID)),
