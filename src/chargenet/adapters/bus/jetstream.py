@@ -448,18 +448,20 @@ class JetStreamPipeline:
 
 
 class _Feeds:
-    """A writer's buckets' consumers, asked with `no_wait` pull requests: each answered at
-    once with up to the bucket's share, then a status (404 none, 408 no more) when it held
-    fewer. JetStream sends a request's answer in one go, where a request left standing is
-    served a message at a time as each arrives, which cost the NATS server more CPU per
-    stored message than all the requests it saves (docs/scale.md, "The writer's pulls").
+    """A writer's consumers (one a partition, or one a subject of another layout being
+    drained), each known here by a number, asked with `no_wait` pull requests: each
+    answered at once with up to the share asked, then a status (404 none, 408 no more)
+    when it held fewer. JetStream sends a request's answer in one go, where a request left
+    standing is served a message at a time as each arrives, which cost the NATS server
+    more CPU per stored message than all the requests it saves (docs/scale.md, "The
+    writer's pulls").
 
-    A round asks only the buckets whose last answer brought messages, and every bucket
+    A round asks only the consumers whose last answer brought messages, and every one
     when a sweep is due (every `sweep_s`, and after a round that found nothing): a quiet
-    bucket costs a request and a status a sweep rather than every round (64 of each a
-    round before). An event in a quiet bucket waits at most a sweep for its round. Every
-    bucket's answers come to one subscription (`<inbox>.<bucket>`) in the order the server
-    sent them: each bucket's in stream order."""
+    one costs a request and a status a sweep rather than every round. An event in a quiet
+    partition waits at most a sweep for its round. Every consumer's answers come to one
+    subscription (`<inbox>.<number>`) in the order the server sent them: each one's in
+    stream order."""
 
     def __init__(self, nc: Any, next_subjects: dict[int, str], share: int, sweep_s: float) -> None:
         self._nc = nc
