@@ -273,6 +273,14 @@ def serve(
         consoles.err.print(f"[red]--role {role} needs NATS: --nats or CHARGENET_NATS_URL[/red]")
         raise typer.Exit(2)
     name = cluster.node_name(node)
+    if role in ("intake", "writer"):
+        from chargenet.adapters.bus.jetstream import Layout
+
+        try:
+            Layout(settings.stream_partitions)
+        except ValueError as exc:
+            consoles.err.print(f"[red]--partitions: {exc}[/red]")
+            raise typer.Exit(2) from None
     if role == "intake":
         cluster.run_role(
             settings, cluster.run_intake(settings, name, settings.host, settings.ocpp_port)
