@@ -72,7 +72,7 @@ class Settings:
     # The stream's subjects: its 64 buckets (a charger's events share one) in this many
     # partitions, a divisor of 64, the same for every intake and writer of a deployment;
     # writers split whole partitions (docs/scale.md, "Partitions").
-    stream_partitions: int = 8
+    stream_partitions: int = 4
     # The event loop of the intake and writer roles: "uvloop" when installed ("auto"), or
     # asyncio's own ("asyncio"). uvloop's sockets and callbacks cost an intake less CPU
     # per message (docs/scale.md, "An intake's CPU"); the embedded platform (--role all)

@@ -511,7 +511,7 @@ def test_an_upgraded_writer_drains_the_earlier_layouts_events_first_in_order(
 ) -> None:
     """Events still in the stream on the subjects of 64 buckets (published before the
     upgrade, the old writer stopped with some taken and not acknowledged), then newer ones
-    on 8 partitions: the new writer stores the old ones first, so each connector's events
+    on the default partitions: the new writer stores the old ones first, so each connector's events
     reach the store in the order they were sent, every one once; it then drops the old
     layout's consumers."""
     platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
@@ -537,7 +537,7 @@ def test_an_upgraded_writer_drains_the_earlier_layouts_events_first_in_order(
             feeds = await dead._subscribe()
             assert await feeds.take(0.5)
             await dead_nc.close()
-            await JetStreamIntake(js, prefix, partitions=8).publish(new)
+            await JetStreamIntake(js, prefix).publish(new)
             writer = JetStreamWriter(js, stored, "w", prefix, 64, stream=name, ack_wait_s=1.0)
             async with asyncio.timeout(30):
                 while len(stored.events) < len(old) + len(new):
@@ -549,7 +549,7 @@ def test_an_upgraded_writer_drains_the_earlier_layouts_events_first_in_order(
     consumers = loop.run_until_complete(scenario())
     assert logged(platform) == before + len(old) + len(new)
     assert by_connector(stored.events) == by_connector(old + new)
-    assert sorted(consumers) == sorted(f"w-p8-{k}" for k in range(8))
+    assert sorted(consumers) == sorted(f"w-p{PARTITIONS}-{k}" for k in range(PARTITIONS))
 
 
 def test_two_writers_drain_an_older_layout_spanning_both_before_their_partitions(
@@ -568,8 +568,12 @@ def test_two_writers_drain_an_older_layout_spanning_both_before_their_partitions
             await JetStreamIntake(js, prefix, partitions=2).publish(old)
             await JetStreamIntake(js, prefix, partitions=8).publish(new)
             writers = [
-                JetStreamWriter(js, low, "w", prefix, 40, stream=name, buckets=range(16)),
-                JetStreamWriter(js, high, "w", prefix, 40, stream=name, buckets=range(16, 64)),
+                JetStreamWriter(
+                    js, low, "w", prefix, 40, stream=name, buckets=range(16), partitions=8
+                ),
+                JetStreamWriter(
+                    js, high, "w", prefix, 40, stream=name, buckets=range(16, 64), partitions=8
+                ),
             ]
             await asyncio.gather(*(drain(w) for w in writers))
 

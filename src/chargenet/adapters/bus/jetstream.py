@@ -47,9 +47,9 @@ log = logging.getLogger(__name__)
 STREAM = "CHARGENET_EVENTS"
 SUBJECT = "chargenet.events"
 BUCKETS = 64
-# Partitions by default (docs/scale.md, "Partitions": 8 subjects carried 4x the events a
-# stream message of 64, and let up to 8 writers split the work).
-PARTITIONS = 8
+# Partitions by default (docs/scale.md, "Partitions": on 4 subjects a stream message
+# carried 8-11x the events it did on 64, and up to 4 writers can split the work).
+PARTITIONS = 4
 # A round asks each of a writer's partitions for at least this many messages; after a round
 # that found nothing, the next waits this long, twice that after another, up to a second.
 _MIN_SHARE = 16

@@ -242,7 +242,7 @@ def serve(
         int | None,
         typer.Option(
             help="intake, writer: the stream's 64 buckets go in this many subjects (1, 2, "
-            "4 … 64), the same on every node. Default: $CHARGENET_STREAM_PARTITIONS or 8",
+            "4 … 64), the same on every node. Default: $CHARGENET_STREAM_PARTITIONS or 4",
             show_default=False,
         ),
     ] = None,
