@@ -562,10 +562,11 @@ class JetStreamWriter:
     does not starve the others), stores what came in one call to the ingestor and only
     then acknowledges it. A message carries one event or many (`JetStreamIntake`): each
     round asks for as many messages as, at the last round's events a message, make about
-    `batch` events, never more than the consumers' max_ack_pending (`batch` / partitions
-    messages, at least 16). Each partition is asked with `no_wait`: JetStream answers at
-    once with what it holds (nats-py's `fetch` holds an empty one's request open until its
-    timeout, so every round lasted as long as that timeout). Each consumer lets no more
+    `batch` events (the first as if every message were full), never more than the
+    consumers' max_ack_pending (`batch` / partitions messages, at least 16). Each
+    partition is asked with `no_wait`: JetStream answers at once with what it holds
+    (nats-py's `fetch` holds an empty one's request open until its timeout, so every round
+    lasted as long as that timeout). Each consumer lets no more
     than its share be unacknowledged, so what a dead writer left is delivered again (after
     `ack_wait_s`) before anything newer: one connector's events are applied in the order
     they were sent. A round the store refused is stored again, before anything else, until
@@ -605,7 +606,8 @@ class JetStreamWriter:
         self._partitions = self._layout.partitions_of(self._buckets)
         self._batch = batch
         self._share = max(_MIN_SHARE, -(-batch // len(self._partitions)))
-        self._asking = self._share  # messages a partition is asked for this round
+        # Messages a partition is asked for this round: at first as if each were full.
+        self._asking = -(-batch // (len(self._partitions) * BATCH_EVENTS))
         self._ack_wait_s = ack_wait_s
         self._sweep_s = sweep_s
         self._nc = js._nc  # nats-py's JetStream context keeps its connection there
@@ -814,7 +816,8 @@ class JetStreamWriter:
         self.events += len(events)
         # The next round asks each partition for what makes about `batch` events at this
         # round's events a message.
-        self._asking = -(-self._batch * len(messages) // (len(events) * len(self._partitions)))
+        per_message = max(1, len(events)) * len(self._partitions)
+        self._asking = -(-self._batch * len(messages) // per_message)
         return outcomes
 
     async def run(self) -> None:
