@@ -11,8 +11,8 @@ same run for the ratio (its load driven first, before any storm: see `Baseline`)
         --chargers 20 --messages 5                        # the storm, little else
 
 Every process is real: `chargenet serve --role intake` ×1 (with one writer) then ×N,
-`--role writer` (×W for each W of --writers: they split the stream's 64 buckets, each
-bucket a durable consumer of its own), and the chargers in
+`--role writer` (×W for each W of --writers: they split the stream's partitions, each
+a durable consumer of its own), and the chargers in
 `--clients` processes of their own (`benchmarks/ocpp_ingest/loadgen.py`: each charger one
 CALL at a time, the next after the answer). Charger k goes to intake k mod N, as a load
 balancer would spread them. "Stored" is when the writer has the message in PostgreSQL's
@@ -48,6 +48,7 @@ from typing import Any
 from benchmarks.cluster.harness import Cluster, cluster, register_fleet
 from benchmarks.ocpp_ingest.__main__ import PASSWORD, Child, pct
 from benchmarks.ocpp_ingest.baseline import open_db, serve_baseline
+from chargenet.config import Settings
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -158,10 +159,11 @@ async def chargenet(
         return [made.intake(f"i{k}", env=env) for k in range(intakes)]
 
     nodes = start(modes[0])
+    # Writers split whole partitions (CHARGENET_STREAM_PARTITIONS, as the nodes read it).
+    partitions = Settings.from_env().stream_partitions
+    cuts = [w * partitions // writers * (64 // partitions) for w in range(writers)] + [64]
     for w in range(writers):
-        span = 64 // writers
-        last = 63 if w == writers - 1 else (w + 1) * span - 1
-        made.writer(f"w{w}", buckets=f"{w * span}-{last}" if writers > 1 else "")
+        made.writer(f"w{w}", buckets=f"{cuts[w]}-{cuts[w + 1] - 1}" if writers > 1 else "")
     stored = lambda: log_size(made.database_url)  # noqa: E731
     urls = [f"ws://127.0.0.1:{n.port}/ocpp" for n in nodes]
     out = await drive(clients, "load", urls, ids[: args.chargers], args.messages, stored)

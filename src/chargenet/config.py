@@ -69,6 +69,10 @@ class Settings:
     # A writer that has not acknowledged a message within this time is taken for dead and
     # the message is delivered again (to it once restarted).
     nats_ack_wait_s: float = 30.0
+    # The stream's subjects: its 64 buckets (a charger's events share one) in this many
+    # partitions, a divisor of 64, the same for every intake and writer of a deployment;
+    # writers split whole partitions (docs/scale.md, "Partitions").
+    stream_partitions: int = 4
     # The event loop of the intake and writer roles: "uvloop" when installed ("auto"), or
     # asyncio's own ("asyncio"). uvloop's sockets and callbacks cost an intake less CPU
     # per message (docs/scale.md, "An intake's CPU"); the embedded platform (--role all)
@@ -196,6 +200,7 @@ class Settings:
             ("nats_url", str),
             ("cluster_name", str),
             ("nats_ack_wait_s", float),
+            ("stream_partitions", int),
             ("event_loop", str),
             ("tcec_operator_id", str),
             ("tcec_master_key", str),

@@ -202,6 +202,16 @@ def test_a_cluster_role_without_nats_says_what_it_needs(role: str, tmp_path: Pat
     assert "needs NATS" in result.output
 
 
+def test_a_split_partition_or_a_count_not_dividing_64_is_refused(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    args = ["serve", "--role", "writer", "--db", db, "--nats", "nats://127.0.0.1:1"]
+    result = runner.invoke(app, [*args, "--buckets", "0-20", "--partitions", "8"])
+    assert result.exit_code == 2 and "buckets 16-23 are one" in result.output
+    intake = ["serve", "--role", "intake", "--db", db, "--nats", "nats://127.0.0.1:1"]
+    result = runner.invoke(app, [*intake, "--partitions", "6"])
+    assert result.exit_code == 2 and "divide 64" in result.output
+
+
 def test_serve_names_its_roles() -> None:
     result = runner.invoke(app, ["serve", "--role", "gateway"])
     assert result.exit_code == 2 and "intake" in result.output

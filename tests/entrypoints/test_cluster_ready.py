@@ -1,5 +1,5 @@
 """A cluster role says it is ready only when it is: the writer's "ready" line (what the
-cluster harness and deployment scripts wait for) comes once every bucket's consumer
+cluster harness and deployment scripts wait for) comes once every partition's consumer
 exists on the stream, so what an intake stores from then on has a writer taking it.
 Skipped, saying which, without PostgreSQL or NATS JetStream."""
 
@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from chargenet.adapters.bus.jetstream import BUCKETS, ClusterNames
+from chargenet.adapters.bus.jetstream import BUCKETS, ClusterNames, Layout
 from chargenet.config import Settings
 from chargenet.entrypoints import cluster
 from chargenet.kit.aio import wait_at_most
@@ -33,7 +33,7 @@ class Ready(logging.Handler):
             self.said.set()
 
 
-def test_the_writer_says_ready_once_every_bucket_has_its_consumer(postgres_url: str) -> None:
+def test_the_writer_says_ready_once_every_partition_has_its_consumer(postgres_url: str) -> None:
     why = jetstream_missing()  # (postgres_url skips, saying so, without PostgreSQL)
     if why:
         pytest.skip(why)
@@ -70,4 +70,5 @@ def test_the_writer_says_ready_once_every_bucket_has_its_consumer(postgres_url: 
         return consumers
 
     consumers = asyncio.run(scenario())
-    assert consumers == {f"writer-{b}" for b in range(BUCKETS)}
+    partitions = Layout(settings.stream_partitions)
+    assert consumers == {partitions.consumer("writer", k) for k in range(partitions.partitions)}

@@ -4,7 +4,8 @@ share PostgreSQL and NATS JetStream (docs/scale.md).
 - intake: holds chargers' OCPP WebSockets; every event goes to the stream and the charger
   is answered once JetStream has stored it; records in the socket map which chargers it
   holds and carries orders other nodes send for them.
-- writer: takes events from the stream (all buckets, or those of `--buckets`), stores
+- writer: takes events from the stream (all buckets, or those of `--buckets`: whole
+  partitions, `CHARGENET_STREAM_PARTITIONS`), stores
   them in the log and its projections, then acknowledges them; what it stored is told to
   the other processes' buses (core NATS, at most once, like the in-process bus).
 - api: the HTTP API, dashboard, OCPI and T/CEC; it writes to PostgreSQL itself (a user's
@@ -162,7 +163,9 @@ async def run_intake(settings: Settings, node: str, host: str, port: int) -> Non
             sockets = await NatsSocketMap(js, names, node).open()
             await sockets.beat()
             beating = asyncio.create_task(sockets.beating(), name="node-beat")
-            gateway.pipeline = JetStreamPipeline(JetStreamIntake(js, names.prefix))
+            gateway.pipeline = JetStreamPipeline(
+                JetStreamIntake(js, names.prefix, partitions=settings.stream_partitions)
+            )
             gateway.sockets = sockets
             # Registry changes only (the gateway's directory of chargers): its bus has no
             # other reader of events (the outbox's wake reads none).
@@ -203,12 +206,13 @@ async def run_writer(settings: Settings, buckets: Sequence[int]) -> None:
             writer = JetStreamWriter(
                 js,
                 platform.ingestor.ingest,
-                "writer",  # its consumers: writer-<bucket>
+                "writer",  # its consumers: writer-p<partitions>-<partition>
                 names.prefix,
                 WRITER_BATCH,
                 stream=names.stream,
                 buckets=buckets,
                 ack_wait_s=settings.nats_ack_wait_s,
+                partitions=settings.stream_partitions,
             )
             platform.bus.listen(relay_stored(nc, names.stored))
             # Ready means taking events: the consumers exist and their feeds are open
@@ -217,9 +221,11 @@ async def run_writer(settings: Settings, buckets: Sequence[int]) -> None:
             settle_heap()
             task = asyncio.create_task(writer.run(), name="stream-writer")
             log.warning(
-                "writer: buckets %s of stream %s: ready, their consumers subscribed",
+                "writer: buckets %s of stream %s: ready, their consumers subscribed "
+                "(%d partitions)",
                 buckets_label(buckets),
                 names.stream,
+                settings.stream_partitions,
             )
             await until_stopped()
             task.cancel()

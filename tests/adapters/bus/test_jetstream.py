@@ -16,9 +16,11 @@ import pytest
 from sqlalchemy import func, select
 
 from chargenet.adapters.bus.jetstream import (
+    PARTITIONS,
     JetStreamIntake,
     JetStreamWriter,
     ensure_stream,
+    event_bucket,
     hear_stored,
     relay_stored,
     subject_for,
@@ -311,7 +313,7 @@ def test_two_writers_on_disjoint_buckets_store_everything_once_in_order(
     assert sorted(e.event_id for e in low.events + high.events) == sorted(e.event_id for e in sent)
     # Each writer had only its own buckets, both had some, and each connector's events
     # reached the store in the order its charger sent them.
-    buckets = {w: {int(subject_for(e).rsplit(".", 1)[1]) for e in w.events} for w in (low, high)}
+    buckets = {w: {event_bucket(e) for e in w.events} for w in (low, high)}
     assert buckets[low] and max(buckets[low]) < 32 <= min(buckets[high])
     stored = by_connector(low.events) | by_connector(high.events)
     assert stored == by_connector(sent)
@@ -370,7 +372,7 @@ def test_an_earlier_writers_consumer_of_every_bucket_is_retired_without_loss(
             return [c.name for c in await js.consumers_info(name)]
 
     consumers = loop.run_until_complete(scenario())
-    assert "writer-0-63" not in consumers and len(consumers) == 64
+    assert "writer-0-63" not in consumers and len(consumers) == PARTITIONS
     assert logged(platform) == before + len(sent)
     assert by_connector(writer_in.events) == by_connector(sent)
 
@@ -409,9 +411,10 @@ def test_a_writer_killed_between_rounds_leaves_its_successor_everything_at_once(
 def test_a_busy_writer_asks_its_quiet_buckets_only_at_a_sweep(
     jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
 ) -> None:
-    """Asking every bucket each round cost 64 requests and 64 answers however few had
-    anything: while events come for one charger, a round asks that charger's bucket, and
-    the others only at a sweep; an event for a quiet bucket is stored at the next sweep."""
+    """Asking every partition each round cost a request and an answer each however few
+    had anything: while events come for one charger, a round asks that charger's
+    partition, and the others only at a sweep; an event for a quiet one is stored at the
+    next sweep."""
     platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
     busy = [e for e in fleet_statuses(30) if e.connector_id == f"{FLEET[0]}-1-1"]  # type: ignore[attr-defined]
     quiet = next(e for e in fleet_statuses(1) if subject_for(e) != subject_for(busy[0]))
@@ -427,14 +430,14 @@ def test_a_busy_writer_asks_its_quiet_buckets_only_at_a_sweep(
                 await intake.publish([event])
                 await writer.run_once(timeout_s=2.0)
             rounds = len(busy) - 1
-            asked = writer.requests - 64
+            asked = writer.requests - PARTITIONS
             sweeps = int((time.perf_counter() - started) / 0.5) + 1
             await intake.publish([quiet])
             async with asyncio.timeout(10):
                 while quiet not in stored.events:
                     await writer.run_once(timeout_s=2.0)
             await writer.close()
-            return asked, rounds + 64 * sweeps
+            return asked, rounds + PARTITIONS * sweeps
 
     asked, at_most = loop.run_until_complete(scenario())
     assert asked <= at_most  # the busy bucket each round, every bucket only at a sweep
@@ -468,3 +471,113 @@ def test_a_round_the_store_refused_is_stored_again_before_anything_newer(
     loop.run_until_complete(scenario())
     assert refused and logged(platform) == before + len(sent)
     assert by_connector(stored.events) == by_connector(sent)
+
+
+# --- partitions: fewer subjects, each message many events; upgrading drains the old -----
+
+
+def test_fewer_partitions_make_each_stream_message_carry_more_events(
+    jetstream_ready: None, loop: asyncio.AbstractEventLoop
+) -> None:
+    """The same burst from the fleet's 24 chargers, published on 64 subjects and on 4:
+    on 4, each message carries several times the events (NATS and the writer pay per
+    message), and a charger's events still share one subject."""
+    sent = fleet_statuses(5)
+
+    async def messages(partitions: int) -> int:
+        nc = await nats.connect(NATS_URL)
+        js = nc.jetstream()
+        name = f"TEST_{uuid.uuid4().hex[:8].upper()}"
+        prefix = f"test.{name.lower()}"
+        await ensure_stream(js, name, prefix)
+        try:
+            intake = JetStreamIntake(js, prefix, partitions=partitions)
+            await intake.publish(sent)
+            return intake.messages
+        finally:
+            await js.delete_stream(name)
+            await nc.close()
+
+    wide, narrow = loop.run_until_complete(messages(64)), loop.run_until_complete(messages(4))
+    assert narrow <= wide / 3
+    for e in sent:
+        assert subject_for(e, "p", 4) == subject_for(sent[0], "p", 4) or (
+            event_bucket(e) * 4 // 64 != event_bucket(sent[0]) * 4 // 64
+        )
+
+
+def test_an_upgraded_writer_drains_the_earlier_layouts_events_first_in_order(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    """Events still in the stream on the subjects of 64 buckets (published before the
+    upgrade, the old writer stopped with some taken and not acknowledged), then newer ones
+    on the default partitions: the new writer stores the old ones first, so each connector's events
+    reach the store in the order they were sent, every one once; it then drops the old
+    layout's consumers."""
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    before = logged(platform)
+    old, new = fleet_statuses(4), fleet_statuses(6)
+    stored = Recording(platform)
+
+    async def scenario() -> list[str]:
+        async with stream_of([]) as (_, js, name, prefix):
+            await JetStreamIntake(js, prefix, partitions=64).publish(old)
+            # The old writer: took a round, died before storing it.
+            dead_nc = await nats.connect(NATS_URL)
+            dead = JetStreamWriter(
+                dead_nc.jetstream(),
+                stored,
+                "w",
+                prefix,
+                64,
+                stream=name,
+                partitions=64,
+                ack_wait_s=1.0,
+            )
+            feeds = await dead._subscribe()
+            assert await feeds.take(0.5)
+            await dead_nc.close()
+            await JetStreamIntake(js, prefix).publish(new)
+            writer = JetStreamWriter(js, stored, "w", prefix, 64, stream=name, ack_wait_s=1.0)
+            async with asyncio.timeout(30):
+                while len(stored.events) < len(old) + len(new):
+                    await writer.run_once(timeout_s=0.5)
+                await writer.run_once(timeout_s=0.5)  # finds the old layout drained
+            await writer.close()
+            return [c.name for c in await js.consumers_info(name)]
+
+    consumers = loop.run_until_complete(scenario())
+    assert logged(platform) == before + len(old) + len(new)
+    assert by_connector(stored.events) == by_connector(old + new)
+    assert sorted(consumers) == sorted(f"w-p{PARTITIONS}-{k}" for k in range(PARTITIONS))
+
+
+def test_two_writers_drain_an_older_layout_spanning_both_before_their_partitions(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    """From 2 partitions to 8, writers on buckets 0-15 and 16-63: the older partition of
+    buckets 0-31 is drained by the first writer, and the second takes none of its new
+    partitions (16-31 among them) before that one is empty."""
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    before = logged(platform)
+    old, new = fleet_statuses(5), fleet_statuses(5)
+    low, high = Recording(platform), Recording(platform)
+
+    async def scenario() -> None:
+        async with stream_of([]) as (_, js, name, prefix):
+            await JetStreamIntake(js, prefix, partitions=2).publish(old)
+            await JetStreamIntake(js, prefix, partitions=8).publish(new)
+            writers = [
+                JetStreamWriter(
+                    js, low, "w", prefix, 40, stream=name, buckets=range(16), partitions=8
+                ),
+                JetStreamWriter(
+                    js, high, "w", prefix, 40, stream=name, buckets=range(16, 64), partitions=8
+                ),
+            ]
+            await asyncio.gather(*(drain(w) for w in writers))
+
+    loop.run_until_complete(scenario())
+    assert logged(platform) == before + len(old) + len(new)
+    assert by_connector(low.events + high.events) == by_connector(old + new)
+    assert any(16 <= event_bucket(e) < 32 for e in high.events)  # the span's later half

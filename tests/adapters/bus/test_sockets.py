@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from chargenet.adapters.bus.jetstream import ClusterNames, parse_buckets, subject_for
+from chargenet.adapters.bus.jetstream import ClusterNames, Layout, parse_buckets, subject_for
 from chargenet.adapters.bus.sockets import (
     NatsSocketMap,
     RoutedControl,
@@ -186,6 +186,22 @@ def test_writers_name_their_buckets() -> None:
     assert parse_buckets("0-2,5") == [0, 1, 2, 5]
     with pytest.raises(ValueError, match="0–63"):
         parse_buckets("60-64")
+
+
+def test_writers_take_whole_partitions_of_the_buckets() -> None:
+    eight = Layout(8)
+    assert eight.partitions_of(range(32)) == [0, 1, 2, 3]
+    assert Layout(64).partitions_of([5, 9]) == [5, 9]  # the first layout: a bucket each
+    with pytest.raises(ValueError, match="buckets 0-7 are one"):
+        eight.partitions_of(range(4, 32))  # a partition's buckets would go to two writers
+    with pytest.raises(ValueError, match="divide 64"):
+        Layout(6)
+    # Subjects of every layout are told apart, the first layout's as they were.
+    assert eight.subject("x.events", 3) == "x.events.p8.3"
+    assert Layout(64).subject("x.events", 3) == "x.events.3"
+    assert Layout.of_subject("x.events", "x.events.p8.3") == (eight, 3)
+    assert Layout.of_subject("x.events", "x.events.17") == (Layout(64), 17)
+    assert Layout.of_subject("x.events", "x.events.p8.9") is None
 
 
 def test_a_charger_slow_to_answer_holds_up_no_other_chargers_order(jetstream_ready: None) -> None:

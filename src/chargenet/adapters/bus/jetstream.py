@@ -9,11 +9,18 @@ batch is in the log: at least once. Duplicates go twice over: JetStream drops a 
 whose `Nats-Msg-Id` (the event_id) it has seen within the stream's duplicate window, and
 the log's own uniqueness of event_id answers anything later as a duplicate.
 
-Subjects are `chargenet.events.<bucket>`, the bucket a hash of the charger (or connector,
-station…) the event is about, so that a charger's events share one subject and several
-writers, each bound to some buckets, never reorder one connector. Each bucket has a
-durable consumer of its own (one filter subject: NATS 2.9 and later), so buckets can be
-split between writers in any way without changing what intakes publish.
+The unit of order is the bucket, a hash of the charger (or connector, station…) the event
+is about (64 of them): a charger's events share one bucket. Buckets are published in
+`partitions` (a divisor of 64, the same for every intake and writer of a deployment:
+`CHARGENET_STREAM_PARTITIONS`), partition k holding buckets 64k/P to 64(k+1)/P - 1, on
+subject `chargenet.events.p<P>.<k>` (with 64 partitions, the earlier one subject a
+bucket: `chargenet.events.<bucket>`). Fewer subjects make each stream message carry more
+events (what waits while a subject's message is on its way goes in the next), so NATS, the
+intake's request and the writer's acknowledgement are paid per many events; several
+writers split the partitions. Each partition has a durable consumer of its own (one filter
+subject: NATS 2.9 and later). A writer first drains, in order, what the stream still holds
+of its buckets under another layout (an upgrade, or a changed partition count), then
+takes its partitions (`JetStreamWriter`).
 """
 
 from __future__ import annotations
@@ -40,7 +47,10 @@ log = logging.getLogger(__name__)
 STREAM = "CHARGENET_EVENTS"
 SUBJECT = "chargenet.events"
 BUCKETS = 64
-# A round asks each of a writer's buckets for at least this many events; after a round
+# Partitions by default (docs/scale.md, "Partitions": on 4 subjects a stream message
+# carried 8-11x the events it did on 64, and up to 4 writers can split the work).
+PARTITIONS = 4
+# A round asks each of a writer's partitions for at least this many messages; after a round
 # that found nothing, the next waits this long, twice that after another, up to a second.
 _MIN_SHARE = 16
 _FIRST_WAIT_S = 0.05
@@ -52,6 +62,7 @@ _LOST_S = 5.0
 # many bytes of events go in one (NATS refuses a payload over 1 MB by default).
 BATCH = "Chargenet-Batch"
 _BATCH_BYTES = 256 * 1024
+BATCH_EVENTS = 64  # events at most in one stream message (JetStreamIntake's default)
 _KEYS = ("charger_id", "connector_id", "station_id", "session_id", "operator_id")
 
 
@@ -59,11 +70,81 @@ def bucket_of(key: str) -> int:
     return zlib.crc32(key.encode()) % BUCKETS
 
 
-def subject_for(event: Event, prefix: str = SUBJECT) -> str:
-    """The event's subject: its bucket, by the first of charger, connector, station,
-    session or operator it names (all in one bucket when it names none)."""
+def event_bucket(event: Event) -> int:
+    """The event's bucket, by the first of charger, connector, station, session or
+    operator it names (all in one bucket when it names none)."""
     key = next((str(v) for k in _KEYS if (v := getattr(event, k, None))), "")
-    return f"{prefix}.{bucket_of(_charger_of(key))}"
+    return bucket_of(_charger_of(key))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How buckets are published: in `partitions` subjects (a divisor of 64)."""
+
+    partitions: int = PARTITIONS
+
+    def __post_init__(self) -> None:
+        if self.partitions < 1 or BUCKETS % self.partitions:
+            raise ValueError(f"partitions divide {BUCKETS}: 1, 2, 4 … 64, not {self.partitions}")
+
+    def partition(self, bucket: int) -> int:
+        return bucket * self.partitions // BUCKETS
+
+    def buckets(self, partition: int) -> range:
+        width = BUCKETS // self.partitions
+        return range(partition * width, (partition + 1) * width)
+
+    def subject(self, prefix: str, partition: int) -> str:
+        if self.partitions == BUCKETS:  # the first layout's subjects, unchanged
+            return f"{prefix}.{partition}"
+        return f"{prefix}.p{self.partitions}.{partition}"
+
+    def consumer(self, durable: str, partition: int) -> str:
+        if self.partitions == BUCKETS:
+            return f"{durable}-{partition}"
+        return f"{durable}-p{self.partitions}-{partition}"
+
+    def subjects(self, prefix: str) -> list[str]:
+        """Each bucket's subject, by bucket."""
+        return [self.subject(prefix, self.partition(b)) for b in range(BUCKETS)]
+
+    def partitions_of(self, buckets: Iterable[int]) -> list[int]:
+        """The partitions that are exactly these buckets; ValueError when the buckets
+        split a partition (its events would go to two writers)."""
+        wanted = set(buckets)
+        found = sorted({self.partition(b) for b in wanted})
+        for k in found:
+            if not set(self.buckets(k)) <= wanted:
+                width = BUCKETS // self.partitions
+                raise ValueError(
+                    f"with {self.partitions} partitions a writer takes whole ones of "
+                    f"{width} buckets (0-{width - 1}, {width}-{2 * width - 1} …): "
+                    f"buckets {min(self.buckets(k))}-{max(self.buckets(k))} are one"
+                )
+        return found
+
+    @staticmethod
+    def of_subject(prefix: str, subject: str) -> tuple[Layout, int] | None:
+        """The layout and partition of a subject under `prefix`; None for another's."""
+        if not subject.startswith(prefix + "."):
+            return None
+        rest = subject[len(prefix) + 1 :].split(".")
+        try:
+            if len(rest) == 1:
+                layout, k = Layout(BUCKETS), int(rest[0])
+            elif len(rest) == 2 and rest[0].startswith("p"):
+                layout, k = Layout(int(rest[0][1:])), int(rest[1])
+            else:
+                return None
+        except ValueError:
+            return None
+        return (layout, k) if 0 <= k < layout.partitions else None
+
+
+def subject_for(event: Event, prefix: str = SUBJECT, partitions: int = PARTITIONS) -> str:
+    """The event's subject: its bucket's partition."""
+    layout = Layout(partitions)
+    return layout.subject(prefix, layout.partition(event_bucket(event)))
 
 
 def _charger_of(key: str) -> str:
@@ -173,11 +254,11 @@ class _Lane:
 class JetStreamIntake:
     """Publishes events and returns once JetStream has stored every one of them.
 
-    Each subject (bucket) is a lane with at most one message on its way to JetStream at a
-    time; the events submitted meanwhile for that subject wait and go together as the
+    Each subject (partition) is a lane with at most one message on its way to JetStream at
+    a time; the events submitted meanwhile for that subject wait and go together as the
     lane's next message (up to `batch` events or `_BATCH_BYTES`), in the order they were
     submitted. One event alone is one message as before; under load a message carries
-    many. So at most one message per bucket awaits its acknowledgement (64 in all), and a
+    many. So at most one message per partition awaits its acknowledgement, and a
     reconnect storm's tens of thousands of events become a few hundred messages: each
     message costs the intake, NATS and the writer the same whether it carries one event or
     fifty (a request, a stored record, an acknowledgement), and an event waits for at most
@@ -196,10 +277,12 @@ class JetStreamIntake:
         js: Any,
         prefix: str = SUBJECT,
         timeout_s: float = 30.0,
-        batch: int = 64,
+        batch: int = BATCH_EVENTS,
+        partitions: int = PARTITIONS,
     ) -> None:
         self._js = js
         self._prefix = prefix
+        self._subjects = Layout(partitions).subjects(prefix)  # by bucket
         self._timeout_s = timeout_s
         self._batch = batch
         self._lanes: dict[str, _Lane] = {}
@@ -224,8 +307,9 @@ class JetStreamIntake:
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[bool]] = []
+        subjects = self._subjects
         for event in events:
-            subject = subject_for(event, self._prefix)
+            subject = subjects[event_bucket(event)]
             lane = self._lanes.get(subject)
             if lane is None:
                 lane = self._lanes[subject] = _Lane()
@@ -364,24 +448,27 @@ class JetStreamPipeline:
 
 
 class _Feeds:
-    """A writer's buckets' consumers, asked with `no_wait` pull requests: each answered at
-    once with up to the bucket's share, then a status (404 none, 408 no more) when it held
-    fewer. JetStream sends a request's answer in one go, where a request left standing is
-    served a message at a time as each arrives, which cost the NATS server more CPU per
-    stored message than all the requests it saves (docs/scale.md, "The writer's pulls").
+    """A writer's consumers (one a partition, or one a subject of another layout being
+    drained), each known here by a number, asked with `no_wait` pull requests: each
+    answered at once with up to the share asked, then a status (404 none, 408 no more)
+    when it held fewer. JetStream sends a request's answer in one go, where a request left
+    standing is served a message at a time as each arrives, which cost the NATS server
+    more CPU per stored message than all the requests it saves (docs/scale.md, "The
+    writer's pulls").
 
-    A round asks only the buckets whose last answer brought messages, and every bucket
+    A round asks only the consumers whose last answer brought messages, and every one
     when a sweep is due (every `sweep_s`, and after a round that found nothing): a quiet
-    bucket costs a request and a status a sweep rather than every round (64 of each a
-    round before). An event in a quiet bucket waits at most a sweep for its round. Every
-    bucket's answers come to one subscription (`<inbox>.<bucket>`) in the order the server
-    sent them: each bucket's in stream order."""
+    one costs a request and a status a sweep rather than every round. An event in a quiet
+    partition waits at most a sweep for its round. Every consumer's answers come to one
+    subscription (`<inbox>.<number>`) in the order the server sent them: each one's in
+    stream order."""
 
     def __init__(self, nc: Any, next_subjects: dict[int, str], share: int, sweep_s: float) -> None:
         self._nc = nc
         self._next = next_subjects
-        self._request = msgspec.json.encode({"batch": share, "no_wait": True})
-        self._share = share
+        self._requests: dict[int, bytes] = {}  # by the share asked
+        self._share = share  # at most (each consumer's max_ack_pending)
+        self._wants = dict.fromkeys(next_subjects, share)  # asked of each one's current answer
         self._sweep_s = sweep_s
         self._inbox = nc.new_inbox()
         self._sub: Any = None
@@ -407,7 +494,7 @@ class _Feeds:
         if _status(message) is None:
             self._arrived.append(message)
             self._got[bucket] += 1
-            if self._got[bucket] < self._share:
+            if self._got[bucket] < self._wants[bucket]:
                 return  # more may come, or the status saying there is no more
         # The answer is over: its share came, or a status ended it.
         if self._asked.pop(bucket, None) is not None:
@@ -419,7 +506,10 @@ class _Feeds:
             if not self._asked:
                 self._answered.set()
 
-    async def _ask(self, sweep: bool) -> None:
+    async def _ask(self, sweep: bool, share: int) -> None:
+        request = self._requests.get(share)
+        if request is None:
+            request = self._requests[share] = msgspec.json.encode({"batch": share, "no_wait": True})
         now = asyncio.get_running_loop().time()
         if sweep or now - self._swept >= self._sweep_s:
             self._swept = now
@@ -432,18 +522,19 @@ class _Feeds:
                 continue  # its answer is still coming
             self._asked[bucket] = now
             self._got[bucket] = 0
+            self._wants[bucket] = share
             self.requests += 1
-            await self._nc.publish(
-                self._next[bucket], self._request, reply=f"{self._inbox}.{bucket}"
-            )
+            await self._nc.publish(self._next[bucket], request, reply=f"{self._inbox}.{bucket}")
 
-    async def take(self, timeout_s: float, sweep: bool = False) -> list[Any]:
+    async def take(self, timeout_s: float, sweep: bool = False, share: int = 0) -> list[Any]:
         """What the buckets asked now answer within `timeout_s` (an answer later than that
         is taken first next time), each bucket's in stream order. All of it: a bucket asked
         while some of its share is still unacknowledged can be answered only in part, and
-        JetStream then leaves a `no_wait` request open instead of ending it with a status."""
+        JetStream then leaves a `no_wait` request open instead of ending it with a status.
+        `share`: the messages each is asked for (1 to the share the feeds were made with,
+        their consumers' max_ack_pending; 0: that share)."""
         self._answered.clear()
-        await self._ask(sweep)
+        await self._ask(sweep, min(share, self._share) if share > 0 else self._share)
         if self._asked:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout_s):
@@ -461,22 +552,35 @@ def _status(message: Any) -> str | None:
 class JetStreamWriter:
     """Pulls events from the stream, stores them, then acknowledges them.
 
-    Bound to some buckets (all by default): several writers split the buckets between
-    them. Each bucket has a durable consumer of its own (`<durable>-<bucket>`, filtered on
-    that bucket's one subject), which any NATS server since 2.9 keeps: a consumer of
-    several filter subjects is NATS 2.10's. A round asks this writer's buckets at once
-    (`_Feeds`: those whose last answer brought something, and all of them every `sweep_s`
-    or after an idle round) for at most an equal share of the batch each (a busy bucket
+    Bound to some buckets (all by default), which are whole partitions of the layout:
+    several writers split the partitions between them. Each partition has a durable
+    consumer of its own (`<durable>-p<P>-<k>`, or `<durable>-<bucket>` with 64 partitions,
+    filtered on that partition's one subject), which any NATS server since 2.9 keeps: a
+    consumer of several filter subjects is NATS 2.10's. A round asks this writer's
+    partitions at once (`_Feeds`: those whose last answer brought something, and all of
+    them every `sweep_s` or after an idle round) for an equal share each (a busy partition
     does not starve the others), stores what came in one call to the ingestor and only
-    then acknowledges it. Each bucket is asked with `no_wait`: JetStream answers at once
-    with what it holds (nats-py's `fetch` holds an empty bucket's request open until its
-    timeout, so every round lasted as long as that timeout). Each consumer lets no more
-    than its share be unacknowledged, so what a dead writer left is delivered again
-    (after `ack_wait_s`) before anything newer: one connector's events are applied in the
-    order they were sent. A round the store refused is stored again, before anything
-    else, until it is stored (never skipped): what came meanwhile waits behind it. One
-    writer per set of buckets: two on the same buckets would share their consumers and
-    interleave."""
+    then acknowledges it. A message carries one event or many (`JetStreamIntake`): each
+    round asks for as many messages as, at the last round's events a message, make about
+    `batch` events (the first as if every message were full), never more than the
+    consumers' max_ack_pending (`batch` / partitions messages, at least 16). Each
+    partition is asked with `no_wait`: JetStream answers at once with what it holds
+    (nats-py's `fetch` holds an empty one's request open until its timeout, so every round
+    lasted as long as that timeout). Each consumer lets no more
+    than its share be unacknowledged, so what a dead writer left is delivered again (after
+    `ack_wait_s`) before anything newer: one connector's events are applied in the order
+    they were sent. A round the store refused is stored again, before anything else, until
+    it is stored (never skipped): what came meanwhile waits behind it. One writer per set
+    of partitions: two on the same ones would share their consumers and interleave.
+
+    What the stream holds of this writer's buckets on the subjects of another layout (an
+    earlier deployment's, before an upgrade or a changed partition count) is drained first,
+    in order, through a consumer of each such subject, before any partition of this layout
+    is asked: a connector's older events are applied before its newer ones. An older
+    subject spanning buckets of two writers is drained by the one holding its first bucket;
+    the other waits until the stream holds nothing more of it. Subjects are looked at once,
+    when the writer starts: an intake of the other layout still publishing after that is
+    not drained (upgrade the intakes first, then restart the writers: docs/scale.md)."""
 
     def __init__(
         self,
@@ -490,40 +594,57 @@ class JetStreamWriter:
         buckets: Sequence[int] | None = None,
         ack_wait_s: float = 30.0,
         sweep_s: float = _SWEEP_S,
+        partitions: int = PARTITIONS,
     ) -> None:
         self._js = js
         self._ingest = ingest
         self._durable = durable
         self._prefix = prefix
         self._stream = stream
-        self._buckets = sorted(set(buckets)) if buckets is not None else list(range(BUCKETS))
-        self._share = max(_MIN_SHARE, -(-batch // len(self._buckets)))
+        self._layout = Layout(partitions)
+        self._buckets = set(buckets) if buckets is not None else set(range(BUCKETS))
+        self._partitions = self._layout.partitions_of(self._buckets)
+        self._batch = batch
+        self._share = max(_MIN_SHARE, -(-batch // len(self._partitions)))
+        # Messages a partition is asked for this round: at first as if each were full.
+        self._asking = -(-batch // (len(self._partitions) * BATCH_EVENTS))
         self._ack_wait_s = ack_wait_s
         self._sweep_s = sweep_s
         self._nc = js._nc  # nats-py's JetStream context keeps its connection there
         self._feeds: _Feeds | None = None
+        # Another layout's subjects holding this writer's buckets: all of them (drained
+        # once the stream holds none), and the consumers of those this writer drains.
+        self._older: set[str] = set()
+        self._draining: dict[str, str] = {}  # subject → its consumer
+        self._old_feeds: _Feeds | None = None
+        self._stream_name = ""
         self._held: list[Any] = []  # a round not yet stored
         self._wait_s = _FIRST_WAIT_S
         self.events = 0
         self.messages = 0  # stream messages stored (for figures)
         self.rounds = 0
 
-    def consumer(self, bucket: int) -> str:
-        return f"{self._durable}-{bucket}"
+    def consumer(self, partition: int) -> str:
+        return self._layout.consumer(self._durable, partition)
+
+    def _next_subject(self, stream: str, consumer: str) -> str:
+        api = getattr(self._js, "_prefix", "$JS.API")  # nats-py's JetStream API prefix
+        return f"{api}.CONSUMER.MSG.NEXT.{stream}.{consumer}"
 
     async def _subscribe(self) -> _Feeds:
         from nats.js.api import AckPolicy, ConsumerConfig
 
         stream = self._stream or await self._js.find_stream_name_by_subject(f"{self._prefix}.>")
+        self._stream_name = stream
         await self._retire_wide_consumers(stream)
-        left = 0
-        for b in self._buckets:
+        left = await self._find_older(stream)
+        for k in self._partitions:
             config = ConsumerConfig(
-                durable_name=self.consumer(b),
+                durable_name=self.consumer(k),
                 ack_policy=AckPolicy.EXPLICIT,  # a work-queue stream takes no other
                 ack_wait=self._ack_wait_s,
                 max_ack_pending=self._share,
-                filter_subject=f"{self._prefix}.{b}",
+                filter_subject=self._layout.subject(self._prefix, k),
             )
             info = await self._js.add_consumer(stream, config)
             left += info.num_ack_pending
@@ -535,57 +656,148 @@ class JetStreamWriter:
                 "%d events left by a stopped writer: taken again in %g s", left, self._ack_wait_s
             )
             await asyncio.sleep(self._ack_wait_s)
-        api = getattr(self._js, "_prefix", "$JS.API")  # nats-py's JetStream API prefix
-        subjects = {
-            b: f"{api}.CONSUMER.MSG.NEXT.{stream}.{self.consumer(b)}" for b in self._buckets
-        }
+        if self._draining:
+            subjects = dict(enumerate(self._draining.values()))
+            self._old_feeds = await _Feeds(
+                self._nc,
+                {i: self._next_subject(stream, c) for i, c in subjects.items()},
+                self._share,
+                self._sweep_s,
+            ).open()
+        subjects = {k: self._next_subject(stream, self.consumer(k)) for k in self._partitions}
         return await _Feeds(self._nc, subjects, self._share, self._sweep_s).open()
 
+    async def _find_older(self, stream: str) -> int:
+        """Another layout's subjects the stream holds messages of for this writer's buckets
+        (`_older`), and a consumer for each of those it drains itself (`_draining`: one it
+        finds filtered on the subject, else one made); returns how many of theirs await an
+        acknowledgement (a stopped writer's)."""
+        from nats.js.api import AckPolicy, ConsumerConfig
+
+        info = await self._js.stream_info(stream, subjects_filter=f"{self._prefix}.>")
+        held = info.state.subjects or {}
+        for subject, count in sorted(held.items()):
+            found = Layout.of_subject(self._prefix, subject)
+            if not count or found is None or found[0] == self._layout:
+                continue
+            layout, k = found
+            theirs = layout.buckets(k)
+            if self._buckets.isdisjoint(theirs):
+                continue
+            self._older.add(subject)
+            if theirs[0] in self._buckets:
+                self._draining[subject] = layout.consumer(self._durable, k)
+        existing = {c.config.filter_subject: c for c in await self._js.consumers_info(stream)}
+        for subject, consumer in existing.items():
+            found = Layout.of_subject(self._prefix, subject or "")
+            if found is None or found[0] == self._layout or subject in self._older:
+                continue
+            if set(found[0].buckets(found[1])) <= self._buckets:
+                # An earlier layout's consumer of this writer's buckets, its subject empty.
+                await self._js.delete_consumer(stream, consumer.name)
+        if not self._older:
+            return 0
+        log.warning(
+            "the stream holds events of %d subjects of another layout: drained first (%s)",
+            len(self._older),
+            ", ".join(sorted(self._older)),
+        )
+        left = 0
+        for subject in list(self._draining):
+            if subject in existing:  # an earlier writer's: taken over as it is
+                self._draining[subject] = existing[subject].name
+                left += existing[subject].num_ack_pending
+                continue
+            made = await self._js.add_consumer(
+                stream,
+                ConsumerConfig(
+                    durable_name=self._draining[subject],
+                    ack_policy=AckPolicy.EXPLICIT,
+                    ack_wait=self._ack_wait_s,
+                    max_ack_pending=self._share,
+                    filter_subject=subject,
+                ),
+            )
+            left += made.num_ack_pending
+        return left
+
+    async def _older_left(self) -> bool:
+        """Whether the stream still holds anything of the other layout's subjects; once it
+        holds nothing, their consumers this writer drained are deleted."""
+        info = await self._js.stream_info(self._stream_name, subjects_filter=f"{self._prefix}.>")
+        held = info.state.subjects or {}
+        if any(held.get(s) for s in self._older):
+            return True
+        if self._old_feeds is not None:
+            await self._old_feeds.close()
+            self._old_feeds = None
+        for consumer in self._draining.values():
+            with contextlib.suppress(Exception):  # gone already: nothing to retire
+                await self._js.delete_consumer(self._stream_name, consumer)
+        log.warning("the other layout's subjects are drained: taking partitions now")
+        self._older.clear()
+        self._draining.clear()
+        return False
+
     async def _retire_wide_consumers(self, stream: str) -> None:
-        """A consumer of several buckets (an earlier writer's: all of them through
+        """A consumer of several subjects (an earlier writer's: all of them through
         `<prefix>.>`, or a NATS 2.10 consumer of several filters) that covers one of this
-        writer's buckets is deleted: the work-queue stream would refuse a bucket's consumer
-        beside it. Nothing is lost: what it had not had acknowledged stays in the stream
-        and goes, in order, to the buckets' consumers (the log drops what is stored twice)."""
-        ours = {f"{self._prefix}.{b}" for b in self._buckets}
+        writer's partitions is deleted: the work-queue stream would refuse a partition's
+        consumer beside it. Nothing is lost: what it had not had acknowledged stays in the
+        stream and goes, in order, to the partitions' consumers (the log drops what is
+        stored twice)."""
+        ours = {self._layout.subject(self._prefix, k) for k in self._partitions}
         wide = f"{self._prefix}.>"
         for info in await self._js.consumers_info(stream):
             filters = set(info.config.filter_subjects or ())
             if info.config.filter_subject:
                 filters.add(info.config.filter_subject)
             if len(filters) == 1 and filters <= ours:
-                continue  # a bucket's own consumer
+                continue  # a partition's own consumer
             if wide in filters or filters & ours:
-                log.warning("consumer %s covers several buckets: deleted", info.name)
+                log.warning("consumer %s covers several partitions: deleted", info.name)
                 await self._js.delete_consumer(stream, info.name)
 
     async def subscribe(self) -> None:
-        """Make this writer's consumers (one a bucket) and open their feeds: from its
-        return, what the stream holds for these buckets is this writer's to take (what a
-        stopped writer left is taken first, after its acknowledgement time). `run_once`
-        subscribes if this was not called; a role says it is ready after this."""
+        """Make this writer's consumers (one a partition, and one for each other layout's
+        subject it drains first) and open their feeds: from its return, what the stream
+        holds for these buckets is this writer's to take (what a stopped writer left is
+        taken first, after its acknowledgement time). `run_once` subscribes if this was not
+        called; a role says it is ready after this."""
         if self._feeds is None:
             self._feeds = await self._subscribe()
 
     async def close(self) -> None:
         """Stop listening for answers (what has come and is not stored goes to the next
         writer on these buckets after its acknowledgement time)."""
-        if self._feeds is not None:
-            await self._feeds.close()
+        for feeds in (self._old_feeds, self._feeds):
+            if feeds is not None:
+                await feeds.close()
 
     @property
     def requests(self) -> int:
         """Pull requests sent so far (for figures)."""
-        return self._feeds.requests if self._feeds else 0
+        return sum(f.requests for f in (self._feeds, self._old_feeds) if f is not None)
+
+    async def _take(self, timeout_s: float) -> list[Any]:
+        """This round's messages: the other layout's first, while the stream holds any."""
+        assert self._feeds is not None
+        idle = self._wait_s > _FIRST_WAIT_S  # after an idle round: every partition
+        if self._older:
+            if self._old_feeds is not None:
+                taken = await self._old_feeds.take(timeout_s, sweep=True)
+                if taken:
+                    return taken
+            if await self._older_left():
+                return []  # (another writer's drain, or acknowledgements on their way)
+        return await self._feeds.take(timeout_s, sweep=idle, share=self._asking)
 
     async def run_once(self, timeout_s: float = 1.0) -> list[Outcome]:
-        """One round: what came from this writer's buckets, stored through the ingestor in
-        one call, acknowledged; [] when nothing came within the timeout."""
+        """One round: what came from this writer's partitions, stored through the ingestor
+        in one call, acknowledged; [] when nothing came within the timeout."""
         await self.subscribe()
-        assert self._feeds is not None
         if not self._held:
-            idle = self._wait_s > _FIRST_WAIT_S  # after an idle round: every bucket
-            self._held = await self._feeds.take(timeout_s, sweep=idle)
+            self._held = await self._take(timeout_s)
             if not self._held:
                 # Idle: the next round after a pause, growing up to timeout_s, not at once.
                 await asyncio.sleep(self._wait_s)
@@ -602,6 +814,10 @@ class JetStreamWriter:
         self.rounds += 1
         self.messages += len(messages)
         self.events += len(events)
+        # The next round asks each partition for what makes about `batch` events at this
+        # round's events a message.
+        per_message = max(1, len(events)) * len(self._partitions)
+        self._asking = -(-self._batch * len(messages) // per_message)
         return outcomes
 
     async def run(self) -> None:

@@ -234,10 +234,18 @@ def serve(
     buckets: Annotated[
         str,
         typer.Option(
-            help="writer: the stream's buckets it stores (0-63; e.g. 0-31): "
-            "writers split them. Default: all"
+            help="writer: the stream's buckets it stores (0-63; e.g. 0-31), whole "
+            "partitions (--partitions): writers split them. Default: all"
         ),
     ] = "",
+    partitions: Annotated[
+        int | None,
+        typer.Option(
+            help="intake, writer: the stream's 64 buckets go in this many subjects (1, 2, "
+            "4 … 64), the same on every node. Default: $CHARGENET_STREAM_PARTITIONS or 4",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the platform: HTTP API and the protocol endpoints on one port, the OCPP gateway
     on its own (--ocpp-port: two servers on one host need two). With --role, one part of a
@@ -253,20 +261,41 @@ def serve(
     if role not in cluster.ROLES:
         consoles.err.print(f"[red]--role is one of {', '.join(cluster.ROLES)}[/red]")
         raise typer.Exit(2)
-    settings = _settings(db, host=host, port=port, ocpp_port=ocpp_port, nats_url=nats)
+    settings = _settings(
+        db,
+        host=host,
+        port=port,
+        ocpp_port=ocpp_port,
+        nats_url=nats,
+        stream_partitions=partitions,
+    )
     if role != "all" and not settings.nats_url:
         consoles.err.print(f"[red]--role {role} needs NATS: --nats or CHARGENET_NATS_URL[/red]")
         raise typer.Exit(2)
     name = cluster.node_name(node)
+    if role in ("intake", "writer"):
+        from chargenet.adapters.bus.jetstream import Layout
+
+        try:
+            Layout(settings.stream_partitions)
+        except ValueError as exc:
+            consoles.err.print(f"[red]--partitions: {exc}[/red]")
+            raise typer.Exit(2) from None
     if role == "intake":
         cluster.run_role(
             settings, cluster.run_intake(settings, name, settings.host, settings.ocpp_port)
         )
         return
     if role == "writer":
-        from chargenet.adapters.bus.jetstream import parse_buckets
+        from chargenet.adapters.bus.jetstream import Layout, parse_buckets
 
-        cluster.run_role(settings, cluster.run_writer(settings, parse_buckets(buckets)))
+        try:
+            chosen = parse_buckets(buckets)
+            Layout(settings.stream_partitions).partitions_of(chosen)
+        except ValueError as exc:
+            consoles.err.print(f"[red]--buckets: {exc}[/red]")
+            raise typer.Exit(2) from None
+        cluster.run_role(settings, cluster.run_writer(settings, chosen))
         return
     platform = bootstrap(settings)
     tokens = _tokens(token)
