@@ -371,6 +371,7 @@ def ocpp_config(settings: Settings, key: TokenKey) -> GatewayConfig:
         ),
         token_key=key,
         credentials_poll_s=settings.ocpp_credentials_poll_s,
+        direct_frames=settings.ocpp_direct_frames,
     )
 
 

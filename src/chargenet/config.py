@@ -146,6 +146,8 @@ class Settings:
     # How often each OCPP gateway looks for changed or removed charger passwords (`chargenet
     # ocpp set-password`): the old password stops working within this many seconds.
     ocpp_credentials_poll_s: float = 5.0
+    # Off: every OCPP message through websockets' asyncio recv()/send() (the former path)
+    ocpp_direct_frames: bool = True
     # the rate assumed before the node has measured one (a storm's first burst): optimistic,
     # since a return booked too soon costs one more refusal and one booked too late cannot
     # be called back
@@ -260,7 +262,7 @@ class Settings:
             if key in env:
                 values[name] = kind(env[key])
         values["retired_set"] = tuple(sorted(RETIRED_VARIABLES.keys() & env.keys()))
-        for flag in ("auto_migrate", "allow_unsafe_durability"):
+        for flag in ("auto_migrate", "allow_unsafe_durability", "ocpp_direct_frames"):
             key = f"CHARGENET_{flag.upper()}"
             if key in env:
                 values[flag] = env[key].lower() in ("1", "true", "yes")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -12,7 +13,7 @@ import pytest
 import websockets
 from ocpp.v16 import call as c16
 from ocpp.v201 import call as c201
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from chargenet.adapters.storage.engine import create_store_engine
@@ -443,6 +444,45 @@ def test_malformed_frames_get_call_errors_and_the_connection_lives(
             alive = json.loads(await asyncio.wait_for(ws.recv(), 5))
             assert alive[:2] == [3, "ok"] and "currentTime" in alive[2]
             await ws.close()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "library"])
+def test_messages_are_answered_in_order_and_connections_close_with_their_codes(
+    platform: Platform, direct: bool
+) -> None:
+    """Either way a message reaches the link (`direct_frames`): a message in fragments is
+    one message (RFC 6455 §5.4), a burst of CALLs is answered in the order sent, a text
+    frame that is not UTF-8 closes with 1007 (§8.1), a message over the size limit with
+    1009, and a gateway that stops closes every charger with 1001 and waits for it."""
+    import json
+
+    async def scenario() -> None:
+        assert platform.ocpp is not None
+        config = replace(platform.ocpp.config, direct_frames=direct)
+        async with running(platform, config) as gateway:
+            ws = await raw_client(gateway)
+            await ws.send(['[2,"f1",', '"Heartbeat"', ",{}]"])
+            for n in range(20):
+                await ws.send(f'[2,"b{n}","Heartbeat",{{}}]')
+            ids = [json.loads(await asyncio.wait_for(ws.recv(), 5))[1] for _ in range(21)]
+            assert ids == ["f1"] + [f"b{n}" for n in range(20)]
+
+            bad = await raw_client(gateway, "C2", "ocpp2.0.1")
+            await bad.send(b'[2,"u1","Heartbeat",{"x":"\xff"}]', text=True)
+            await asyncio.wait_for(bad.wait_closed(), 5)
+            assert bad.close_code == 1007
+
+            big = await raw_client(gateway, "C2", "ocpp2.0.1")
+            with contextlib.suppress(ConnectionClosed):  # closed while it still wrote
+                await big.send("x" * (max(gateway.config.max_frame_bytes * 4, 1 << 20) + 1))
+            await asyncio.wait_for(big.wait_closed(), 5)
+            assert big.close_code == 1009
+            await eventually(lambda: "C2" not in gateway.links)
+        await asyncio.wait_for(ws.wait_closed(), 5)
+        assert ws.close_code == 1001
+        assert not gateway.links
 
     asyncio.run(scenario())
 

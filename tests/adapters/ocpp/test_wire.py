@@ -121,8 +121,8 @@ class _Socket:
     def __init__(self) -> None:
         self.sent: list[str] = []
 
-    async def send(self, text: str) -> None:
-        self.sent.append(text)
+    async def write(self, data: bytes) -> None:
+        self.sent.append(data.decode())
 
 
 class _Pipeline:

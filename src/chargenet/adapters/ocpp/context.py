@@ -44,6 +44,10 @@ class GatewayConfig:
     # How often the gateway looks whether a password was changed or removed (by the CLI or
     # another process): a change bites within this long (0: never looked at; tests only).
     credentials_poll_s: float = 5.0
+    # Messages handed to and from websockets' Sans-I/O protocol directly once a connection
+    # is open (connection.py); off: through its asyncio recv()/send(), as before (more of
+    # the intake's CPU a message: docs/scale.md, "Sans-I/O once a connection is open").
+    direct_frames: bool = True
     # Keys the digests of the tokens chargers present (sessions' token_hash): the
     # deployment's, from the settings (bootstrap); the public development key otherwise.
     token_key: TokenKey = DEVELOPMENT_TOKEN_KEY

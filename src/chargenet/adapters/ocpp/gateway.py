@@ -45,6 +45,7 @@ from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
 from chargenet.adapters.ocpp.admission import Admission, Arrival, Refusal
+from chargenet.adapters.ocpp.connection import ChargerConnection
 from chargenet.adapters.ocpp.context import GatewayConfig, GatewayStats, Handler
 from chargenet.adapters.ocpp.handlers import HANDLERS
 from chargenet.adapters.ocpp.link import Link
@@ -389,7 +390,9 @@ class OcppGateway:
         if busy is not None:
             self._turned_away(busy)
             return Refusal(self.admission.retry_after, self._refusals)
-        connection = _Connection(protocol, server, **options)
+        connection = ChargerConnection(
+            protocol, server, direct=self.config.direct_frames, **options
+        )
         connection.chargenet_admission = self.admission
         self.admission.pending += 1
         return connection
@@ -409,7 +412,7 @@ class OcppGateway:
     async def _process_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
-        assert isinstance(connection, _Connection)
+        assert isinstance(connection, ChargerConnection)
         connection.read()
         path = request.path.split("?", 1)[0]
         if not path.startswith(PATH_PREFIX):
@@ -478,7 +481,8 @@ class OcppGateway:
                 return self._refuse(
                     connection, http.HTTPStatus.UNAUTHORIZED, "bad credentials", arrival
                 )
-        connection.chargenet_endpoint = endpoint  # type: ignore[attr-defined]
+        assert isinstance(connection, ChargerConnection)
+        connection.chargenet_endpoint = endpoint
         return None
 
     async def _authenticate(
@@ -527,10 +531,11 @@ class OcppGateway:
     # --- connections ------------------------------------------------------------------------
 
     async def _handle(self, connection: ServerConnection) -> None:
-        endpoint: ChargerEndpoint = connection.chargenet_endpoint  # type: ignore[attr-defined]
+        assert isinstance(connection, ChargerConnection)
+        endpoint = connection.chargenet_endpoint
         version = connection.subprotocol or ""
-        arrival = connection.chargenet_arrival  # type: ignore[attr-defined]
-        assert arrival is not None  # set when its request was read
+        arrival = connection.chargenet_arrival
+        assert endpoint is not None and arrival is not None  # set when its request was read
         link = Link(self, connection, endpoint, version, self.clock.now())
         link.answered = arrival.answered
         old = self.links.get(link.charger_id)
@@ -767,27 +772,6 @@ class OcppGateway:
     async def serve_forever(self, host: str, port: int) -> None:
         async with self.running(host, port):
             await asyncio.Event().wait()
-
-
-class _Connection(ServerConnection):
-    """An admitted connection: counted among those accepted and not yet read until its
-    request is read, then among the arriving (`Arrival`) until its first answer; both
-    places are given back when its socket goes, whenever that is."""
-
-    chargenet_admission: Admission | None
-    chargenet_arrival: Arrival | None = None
-
-    def read(self) -> None:
-        """Its request is read: no longer pending."""
-        admission, self.chargenet_admission = self.chargenet_admission, None
-        if admission is not None:
-            admission.pending -= 1
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        super().connection_lost(exc)
-        self.read()
-        if self.chargenet_arrival is not None:
-            self.chargenet_arrival.leave()
 
 
 def _retrieved(task: asyncio.Future[None]) -> None:

@@ -18,10 +18,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
-from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from chargenet.adapters.ocpp import wire
+from chargenet.adapters.ocpp.connection import ChargerConnection
 from chargenet.adapters.ocpp.context import ChargerContext, Handler, Services
 from chargenet.adapters.ocpp.model import requires_nothing
 from chargenet.adapters.ocpp.wire import Call, CallError, CallResult, Err, FrameError
@@ -66,7 +66,7 @@ class Link(ChargerContext):
     def __init__(
         self,
         gateway: Gateway,
-        ws: ServerConnection,
+        ws: ChargerConnection,
         endpoint: ChargerEndpoint,
         version: str,
         connected_at: datetime,
@@ -94,11 +94,10 @@ class Link(ChargerContext):
 
     async def run(self) -> None:
         try:
-            async for data in self.ws:
+            while (data := await self.ws.message()) is not None:
                 self.last_seen = time.monotonic()
-                raw = data.encode() if isinstance(data, str) else data
                 try:
-                    await self._frame(raw)
+                    await self._frame(data)
                 except ConnectionClosed:
                     raise
                 except Exception:
@@ -187,7 +186,7 @@ class Link(ChargerContext):
         future.set_result(message)
 
     async def _send(self, data: bytes) -> None:
-        await self.ws.send(data.decode())
+        await self.ws.write(data)
 
     # --- outgoing ------------------------------------------------------------------------
 
