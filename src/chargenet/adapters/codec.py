@@ -6,7 +6,9 @@ upcasters for older versions, so a log written years ago still reads as today's 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import msgspec
@@ -25,8 +27,33 @@ class UnknownEventType(ValueError):
     pass
 
 
+# Events whose encoding is known already (`reusing`): id → (the event, its bytes).
+_known: ContextVar[dict[int, tuple[Event, bytes]] | None] = ContextVar("known", default=None)
+
+
 def encode(event: Event) -> bytes:
+    known = _known.get()
+    if known is not None:
+        hit = known.get(id(event))
+        if hit is not None and hit[0] is event:
+            return hit[1]
     return _encoder.encode(event)
+
+
+@contextmanager
+def reusing(encoded: Iterable[tuple[Event, bytes]]) -> Iterator[None]:
+    """Within (and in threads started within: `asyncio.to_thread` copies the context),
+    `encode` of one of these very events answers the bytes it was decoded from instead of
+    encoding it again: a writer decodes what an intake encoded and stores and relays the
+    same events (the log's payload column, the relay's messages). Only bytes `decode_kept`
+    kept, which `encode` would have made itself (`encode(decode(b)) == b` for an event of
+    today's version: tests/adapters/test_codec.py); an event changed on the way (made
+    storable, core/text.py) is another object and is encoded anew."""
+    token = _known.set({id(event): (event, data) for event, data in encoded})
+    try:
+        yield
+    finally:
+        _known.reset(token)
 
 
 def to_builtins(event: Event) -> dict[str, Any]:
@@ -58,3 +85,10 @@ def decode(event_type: str, version: int, payload: bytes | str) -> Event:
         return converted
     event: Event = _decoder(event_type).decode(payload)
     return event
+
+
+def decode_kept(event_type: str, version: int, payload: bytes) -> tuple[Event, bytes | None]:
+    """The event, and `payload` when `encode` would give it back (today's version, not
+    upcast) for `reusing`; None otherwise."""
+    event = decode(event_type, version, payload)
+    return event, payload if version == type(event).VERSION else None

@@ -64,8 +64,20 @@ def _named(value: Any) -> Iterator[tuple[str, str]]:
         if kind is not None and isinstance(item, str):
             if item:
                 yield kind, item
-        elif hasattr(type(item), "__dataclass_fields__"):  # a record inside (not a class)
+        elif _is_record(type(item)):  # a record inside (not a class)
             yield from _named(item)
+
+
+_RECORDS: dict[type, bool] = {}
+
+
+def _is_record(cls: type) -> bool:
+    """Whether values of `cls` are records (dataclasses): asked once per type (a store
+    asks it for every field of every event a sender sends)."""
+    found = _RECORDS.get(cls)
+    if found is None:
+        found = _RECORDS[cls] = hasattr(cls, "__dataclass_fields__")
+    return found
 
 
 _FIELDS: dict[type, tuple[tuple[str, str | None], ...]] = {}

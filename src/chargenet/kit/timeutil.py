@@ -59,7 +59,12 @@ _MICROSECOND = timedelta(microseconds=1)
 
 def to_micros(value: datetime) -> int:
     """Microseconds since the Unix epoch (UTC): the compact form of bulk time columns."""
-    return (require_utc(value) - _EPOCH) // _MICROSECOND
+    try:
+        # An aware time's difference counts its offset: no conversion to UTC needed.
+        return (value - _EPOCH) // _MICROSECOND
+    except TypeError:
+        require_utc(value)  # a naive time: refused as ever
+        raise
 
 
 def from_micros(value: int) -> datetime:

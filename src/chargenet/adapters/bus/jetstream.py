@@ -418,14 +418,23 @@ class JetStreamIntake:
 
 def decode_message(headers: dict[str, str] | None, data: bytes) -> list[Event]:
     """A stream message's events: one (its type and version in the headers), or a batch."""
+    return [event for event, _ in _decode_kept(headers, data)]
+
+
+def _decode_kept(headers: dict[str, str] | None, data: bytes) -> list[tuple[Event, bytes | None]]:
+    """A stream message's events, each with the bytes the intake encoded it in when the
+    writer may store and relay those instead of encoding it again (`codec.reusing`)."""
     headers = headers or {}
     kind = headers.get("Chargenet-Type")
     if kind is not None:
-        return [codec.decode(kind, int(headers["Chargenet-Version"]), data)]
+        return [codec.decode_kept(kind, int(headers["Chargenet-Version"]), data)]
     if BATCH not in headers:
         raise ValueError("a stream message with neither an event type nor a batch")
-    items = msgspec.json.decode(data, type=list[tuple[str, int, msgspec.Raw]])
-    return [codec.decode(kind, version, bytes(raw)) for kind, version, raw in items]
+    items = _BATCH_ITEMS.decode(data)
+    return [codec.decode_kept(kind, version, bytes(raw)) for kind, version, raw in items]
+
+
+_BATCH_ITEMS = msgspec.json.Decoder(list[tuple[str, int, msgspec.Raw]])
 
 
 class JetStreamPipeline:
@@ -805,12 +814,16 @@ class JetStreamWriter:
                 return []
             self._wait_s = _FIRST_WAIT_S
         messages = self._held
-        events = [e for m in messages for e in decode_message(m.headers, m.data)]
-        # Refused (raises): held, and stored again by the next round before anything newer.
-        outcomes = await asyncio.to_thread(self._ingest, events)
+        decoded = [pair for m in messages for pair in _decode_kept(m.headers, m.data)]
+        events = [event for event, _ in decoded]
+        # The log's payloads and the relay's messages are the bytes the intakes encoded.
+        with codec.reusing((e, data) for e, data in decoded if data is not None):
+            # Refused (raises): held, and stored again by the next round before anything
+            # newer.
+            outcomes = await asyncio.to_thread(self._ingest, events)
         self._held = []
-        for m in messages:  # only now: a writer dying before this leaves them to another
-            await m.ack()
+        # Only now: a writer dying before this leaves them to another.
+        await _ack_all(self._nc, messages)
         self.rounds += 1
         self.messages += len(messages)
         self.events += len(events)
@@ -830,6 +843,22 @@ class JetStreamWriter:
             except Exception:
                 log.exception("a batch from the stream could not be stored; retrying")
                 await asyncio.sleep(1.0)
+
+
+async def _ack_all(nc: Any, messages: Sequence[Any]) -> None:
+    """Acknowledge the messages: for each what nats-py's `Msg.ack` sends (an empty message
+    to its reply subject), all in one buffer for the connection's flusher, in their order.
+    A publish each cost the writer 5 µs a message in nats-py's Python (a subject check, a
+    command built, its queueing), the joined frames under half a µs. An acknowledgement
+    lost with the connection is no loss: the message comes again after its `ack_wait`."""
+    send = getattr(nc, "_send_command", None)
+    if send is None or any(not m.reply for m in messages):
+        for m in messages:  # not nats-py's client as known, or a message with no reply
+            await m.ack()
+        return
+    await send(b"".join([b"PUB %s 0\r\n\r\n" % m.reply.encode() for m in messages]))
+    if nc._flush_queue is not None and nc._flush_queue.empty():
+        await nc._flush_pending()  # wake the flusher, as a publish does
 
 
 # --- what the writers stored, to every process's bus -------------------------------------

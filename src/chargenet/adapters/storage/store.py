@@ -66,14 +66,18 @@ class StorageRefused(DomainError):
 
 
 def _row(event: Event) -> tuple[object, ...]:
+    # The times as msgspec writes them ("…Z", in C): `isoformat` was a fifth of the row's
+    # cost. In UTC first (an identity test for nearly all): msgspec drops the seconds of an
+    # offset, which `astimezone` keeps.
+    occurred, received = event.occurred_at, event.received_at
     return (
         event.event_id,
         event.TYPE,
         event.VERSION,
         event.source.adapter,
         event.source.operator_id,
-        event.occurred_at.astimezone(UTC).isoformat(),
-        event.received_at.astimezone(UTC).isoformat(),
+        occurred if occurred.tzinfo is UTC else occurred.astimezone(UTC),
+        received if received.tzinfo is UTC else received.astimezone(UTC),
         codec.encode(event).decode(),
     )
 
