@@ -146,6 +146,9 @@ class Settings:
     # since a return booked too soon costs one more refusal and one booked too late cannot
     # be called back
     ocpp_admit_start_rate: float = 1000.0
+    # how long a charger over the bound on arriving is held at the door for a place before
+    # it is refused (as many held as the node lets in in that time); 0: refused at once
+    ocpp_admit_hold_s: float = 2.0
     # Orderly charging (docs/orderly.md): the grid's time-of-use periods (TOML; default the
     # shipped sample) and the province whose periods price the plan.
     grid_tou_file: str | None = None
@@ -236,6 +239,7 @@ class Settings:
             ("ocpp_admit_rate", float),
             ("ocpp_credentials_poll_s", float),
             ("ocpp_admit_start_rate", float),
+            ("ocpp_admit_hold_s", float),
             ("grid_tou_file", str),
             ("grid_tou_region", str),
             ("openadr_vtn_url", str),
