@@ -151,6 +151,7 @@ class Admission:
         self._cut_at = -float("inf")
         # Chargers a second the node lets in (first answers), measured while it refuses.
         self.rate = max(MIN_RATE, config.min_rate, config.start_rate)
+        self._measured = False  # the rate is still the start rate's guess
         self.booked = -float("inf")  # when the last refused charger was told to return
         self._second = int(time.monotonic())  # the second being counted
         self._refused_now = 0
@@ -164,8 +165,15 @@ class Admission:
         )
 
     def hold_room(self) -> int:
-        """How many may be held at the door: as many as the node lets in in `hold_s`."""
-        return int(self.rate * self.config.hold_s) if self.config.hold_s > 0 else 0
+        """How many may be held at the door: as many as the node lets in in `hold_s`.
+        Until it has measured its rate, at the floor (`min_rate`), not the start rate: a
+        charger held is a WebSocket connection with its request parsed (≈ 3× a refusal at
+        accept), and one held in vain is refused after it, the dearer way; whereas the
+        start rate errs on the side of short returns, which cost only a cheap refusal."""
+        if self.config.hold_s <= 0:
+            return 0
+        rate = self.rate if self._measured else max(MIN_RATE, self.config.min_rate)
+        return int(rate * self.config.hold_s)
 
     def busy(self, accepting: bool = False) -> str | None:
         """Why a new connection must be refused now (None: admit it, or hold it if `full`).
@@ -284,6 +292,7 @@ class Admission:
         if self._refused_now or self._held_now:
             # The door was full: what it took is what it can take now.
             self.rate = max(MIN_RATE, (1 - RATE_WEIGHT) * self.rate + RATE_WEIGHT * answered)
+            self._measured = True
         else:
             # Nobody refused: the node took what came, which says only that it can take
             # at least that many.
