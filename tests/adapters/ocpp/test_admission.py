@@ -430,3 +430,19 @@ def test_places_go_to_the_held_in_their_order_and_one_given_up_is_passed_on() ->
         assert admission.arriving == 0
 
     asyncio.run(scenario())
+
+
+def test_while_first_answers_are_slow_a_charger_over_the_bound_is_refused_not_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Holding is for a node with room: once a first answer takes longer than the target
+    (the bound cut), chargers over the bound are refused and booked to return, until the
+    answers have been timely for a while."""
+    now = frozen_clock(monkeypatch)
+    admission = Admission(AdmissionConfig(max_arriving=2, min_arriving=2, arrival_target_s=0.5))
+    admission.arriving = 2
+    assert admission.full() and admission.busy() is None  # held
+    admission.took(1.0)
+    assert admission.busy() == "arriving" and admission.busy(accepting=True) == "arriving"
+    now[0] += 2.5
+    assert admission.busy() is None

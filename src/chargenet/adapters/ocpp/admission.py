@@ -58,6 +58,8 @@ from chargenet.kit.aio import wait_at_most
 # the bound on arriving rises only while chargers come, so a queue booked at exactly the
 # measured rate would never let the node find it can take more.
 RETURN_HEADROOM = 1.5
+# After a cut of the bound on arriving, nobody is held for this many times the target.
+HOLD_PAUSE = 4
 RATE_WEIGHT = 0.3  # each saturated second's weight in the measured rate
 MIN_RATE = 1.0
 
@@ -171,6 +173,13 @@ class Admission:
         accept), and one held in vain is refused after it, the dearer way; whereas the
         start rate errs on the side of short returns, which cost only a cheap refusal."""
         if self.config.hold_s <= 0:
+            return 0
+        # The node has just shown it is overloaded (a first answer slower than the target
+        # cut the bound): hold nobody for a while. Held chargers keep the arriving at the
+        # bound, with no gap for the answers of those already in; refused ones return
+        # spread over the queue of returns (on a busy machine a storm of 2,000 held had
+        # its ack p99 at 1.6–3.1 s against 0.8–1.1 s refused: docs/scale.md).
+        if time.monotonic() - self._cut_at < HOLD_PAUSE * self.config.arrival_target_s:
             return 0
         rate = self.rate if self._measured else max(MIN_RATE, self.config.min_rate)
         return int(rate * self.config.hold_s)
