@@ -23,6 +23,15 @@ Two measures of saturation, each with its bound (0: no bound):
   durable, over every connection: a storm's later frames (StatusNotifications, …) load the
   lanes too, after their chargers' first answers.
 
+A connection that finds the arriving full is first held at the door (`wait_turn`): its
+request read, its handshake not yet answered, first come first in, let in the moment a
+place frees, for up to `hold_s`; as many as the node lets in in that time (`hold_room`),
+and nobody right after a first answer was slower than the target (the node overloaded:
+held chargers would keep the arriving at the bound, with no gap for the answers of those
+in). A refused charger waits at least a whole second and its own back-off and cannot be
+called back; a held one waits only for its place, so a burst costs nothing on a node
+with room. The others are refused:
+
 Refusing costs one HTTP exchange, far less than a handshake, a connection and the events
 of its boot (the gateway answers it at accept, without a WebSocket connection object),
 but not nothing; and a refused charger cannot be called back: told 300 s, it stays away
