@@ -130,7 +130,8 @@ class Settings:
     # Admission control (docs/ocpp.md): while more connections than the bound are between
     # their request and their first answer (a bound of at most ocpp_max_arriving, lowered
     # while first answers take longer than ocpp_arrival_target_s), or more events than
-    # ocpp_max_backlog wait to be durable, a new connection gets 503 with a Retry-After
+    # ocpp_max_backlog wait to be durable, a new connection is held at the door for a place
+    # (up to ocpp_admit_hold_s, while the node has room) or gets 503 with a Retry-After
     # that books its return in a queue spread at the rate the node lets chargers in
     # (measured, never slower than ocpp_admit_rate a second) (0: no bound). On a busy
     # 2-core node, a storm of 10,000 at once: the acks of the chargers let in under a
