@@ -368,6 +368,7 @@ def ocpp_config(settings: Settings, key: TokenKey) -> GatewayConfig:
             max_backlog=settings.ocpp_max_backlog,
             min_rate=settings.ocpp_admit_rate,
             start_rate=settings.ocpp_admit_start_rate,
+            hold_s=settings.ocpp_admit_hold_s,
         ),
         token_key=key,
         credentials_poll_s=settings.ocpp_credentials_poll_s,

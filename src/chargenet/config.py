@@ -134,7 +134,8 @@ class Settings:
     # Admission control (docs/ocpp.md): while more connections than the bound are between
     # their request and their first answer (a bound of at most ocpp_max_arriving, lowered
     # while first answers take longer than ocpp_arrival_target_s), or more events than
-    # ocpp_max_backlog wait to be durable, a new connection gets 503 with a Retry-After
+    # ocpp_max_backlog wait to be durable, a new connection is held at the door for a place
+    # (up to ocpp_admit_hold_s, while the node has room) or gets 503 with a Retry-After
     # that books its return in a queue spread at the rate the node lets chargers in
     # (measured, never slower than ocpp_admit_rate a second) (0: no bound). On a busy
     # 2-core node, a storm of 10,000 at once: the acks of the chargers let in under a
@@ -152,6 +153,9 @@ class Settings:
     # since a return booked too soon costs one more refusal and one booked too late cannot
     # be called back
     ocpp_admit_start_rate: float = 1000.0
+    # how long a charger over the bound on arriving is held at the door for a place before
+    # it is refused (as many held as the node lets in in that time); 0: refused at once
+    ocpp_admit_hold_s: float = 2.0
     # Orderly charging (docs/orderly.md): the grid's time-of-use periods (TOML; default the
     # shipped sample) and the province whose periods price the plan.
     grid_tou_file: str | None = None
@@ -243,6 +247,7 @@ class Settings:
             ("ocpp_admit_rate", float),
             ("ocpp_credentials_poll_s", float),
             ("ocpp_admit_start_rate", float),
+            ("ocpp_admit_hold_s", float),
             ("grid_tou_file", str),
             ("grid_tou_region", str),
             ("openadr_vtn_url", str),

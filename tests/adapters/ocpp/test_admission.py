@@ -17,7 +17,7 @@ from ocpp.v16 import call as c16
 from ocpp.v201 import call as c201
 from websockets.exceptions import InvalidStatus
 
-from chargenet.adapters.ocpp.admission import RETURN_HEADROOM, Admission, AdmissionConfig
+from chargenet.adapters.ocpp.admission import RETURN_HEADROOM, Admission, AdmissionConfig, Arrival
 from chargenet.adapters.ocpp.gateway import GatewayConfig, OcppGateway
 from chargenet.app.ingest import Outcome
 from chargenet.app.pipeline import Submitter
@@ -42,7 +42,9 @@ async def refusal(gateway: OcppGateway, identity: str, version: str) -> tuple[in
 
 
 def fixed(**bounds: Any) -> GatewayConfig:
-    """A gateway whose bounds do not move with the time first answers take."""
+    """A gateway whose bounds do not move with the time first answers take, and that
+    refuses at once over them (holds nobody at the door) unless told to."""
+    bounds.setdefault("hold_s", 0)
     return GatewayConfig(admission=AdmissionConfig(arrival_target_s=0, **bounds))
 
 
@@ -352,3 +354,95 @@ async def eventually(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.02)
 
     await wait_at_most(poll(), 5)
+
+
+def test_a_charger_over_the_bound_is_held_at_the_door_and_let_in_when_a_place_frees(
+    platform: Platform,
+) -> None:
+    """With room to hold it, a charger that finds the arriving full is not refused: its
+    handshake waits for the first answer that frees a place, then completes."""
+
+    async def scenario() -> None:
+        async with (
+            running(platform, fixed(max_arriving=1, hold_s=5)) as gateway,
+            connect(gateway, "C1") as first,
+        ):
+
+            async def second() -> str:
+                async with connect(gateway, "C2", "ocpp2.0.1") as second:
+                    return str((await second.call(boot201())).status)
+
+            booted = asyncio.ensure_future(second())
+            await eventually(lambda: len(gateway.admission.waiting) == 1)
+            assert not booted.done()
+            assert (await first.call(boot16())).status == "Accepted"
+            assert await wait_at_most(booted, 5) == "Accepted"
+            assert gateway.stats.refused_handshakes == {}
+            assert gateway.stats.busy == {}
+
+    asyncio.run(scenario())
+
+
+def test_a_charger_held_longer_than_the_hold_and_one_beyond_its_room_are_refused(
+    platform: Platform,
+) -> None:
+    """The node lets in one charger a second, so one is held at most (rate × 1 s): the next
+    is refused at once with its Retry-After booked behind the one held; the one held,
+    with no place freed within the hold, is refused then."""
+
+    async def scenario() -> None:
+        config = fixed(max_arriving=1, hold_s=1, min_rate=1, start_rate=1)
+        async with running(platform, config) as gateway, connect(gateway, "C1"):
+            held = asyncio.ensure_future(refusal(gateway, "C2", "ocpp2.0.1"))
+            await eventually(lambda: len(gateway.admission.waiting) == 1)
+            status, retry_after = await refusal(gateway, "C3", "ocpp1.6")
+            assert status == 503 and retry_after >= 1
+            assert (await wait_at_most(held, 5))[0] == 503
+            assert gateway.stats.busy == {"arriving": 2}
+            assert not gateway.admission.waiting
+            assert gateway.admission.arriving == 1  # C1 only
+
+    asyncio.run(scenario())
+
+
+def test_places_go_to_the_held_in_their_order_and_one_given_up_is_passed_on() -> None:
+    async def scenario() -> None:
+        admission = Admission(AdmissionConfig(max_arriving=1, hold_s=5))
+        first = admission.enter()
+        order: list[str] = []
+        places: dict[str, Arrival] = {}
+
+        async def held(name: str) -> None:
+            if await admission.wait_turn():
+                order.append(name)
+                places[name] = admission.enter(counted=True)
+
+        tasks = {name: asyncio.ensure_future(held(name)) for name in ("A", "B", "C")}
+        await eventually(lambda: len(admission.waiting) == 3)
+        assert admission.full() and admission.busy() is None  # room to hold more
+        tasks["B"].cancel()  # B's charger went away while held
+        first.leave()  # A's turn
+        await eventually(lambda: order == ["A"])
+        places["A"].answered()  # C's turn, B's skipped
+        await eventually(lambda: order == ["A", "C"])
+        assert admission.arriving == 1 and not admission.waiting
+        places["C"].leave()
+        assert admission.arriving == 0
+
+    asyncio.run(scenario())
+
+
+def test_while_first_answers_are_slow_a_charger_over_the_bound_is_refused_not_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Holding is for a node with room: once a first answer takes longer than the target
+    (the bound cut), chargers over the bound are refused and booked to return, until the
+    answers have been timely for a while."""
+    now = frozen_clock(monkeypatch)
+    admission = Admission(AdmissionConfig(max_arriving=2, min_arriving=2, arrival_target_s=0.5))
+    admission.arriving = 2
+    assert admission.full() and admission.busy() is None  # held
+    admission.took(1.0)
+    assert admission.busy() == "arriving" and admission.busy(accepting=True) == "arriving"
+    now[0] += 2.5
+    assert admission.busy() is None

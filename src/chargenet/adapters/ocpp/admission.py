@@ -23,6 +23,15 @@ Two measures of saturation, each with its bound (0: no bound):
   durable, over every connection: a storm's later frames (StatusNotifications, …) load the
   lanes too, after their chargers' first answers.
 
+A connection that finds the arriving full is first held at the door (`wait_turn`): its
+request read, its handshake not yet answered, first come first in, let in the moment a
+place frees, for up to `hold_s`; as many as the node lets in in that time (`hold_room`),
+and nobody right after a first answer was slower than the target (the node overloaded:
+held chargers would keep the arriving at the bound, with no gap for the answers of those
+in). A refused charger waits at least a whole second and its own back-off and cannot be
+called back; a held one waits only for its place, so a burst costs nothing on a node
+with room. The others are refused:
+
 Refusing costs one HTTP exchange, far less than a handshake, a connection and the events
 of its boot (the gateway answers it at accept, without a WebSocket connection object),
 but not nothing; and a refused charger cannot be called back: told 300 s, it stays away
@@ -44,16 +53,22 @@ accepted is dropped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
+
+from chargenet.kit.aio import wait_at_most
 
 # Returns are booked this much faster than the node was measured to let chargers in:
 # the bound on arriving rises only while chargers come, so a queue booked at exactly the
 # measured rate would never let the node find it can take more.
 RETURN_HEADROOM = 1.5
+# After a cut of the bound on arriving, nobody is held for this many times the target.
+HOLD_PAUSE = 4
 RATE_WEIGHT = 0.3  # each saturated second's weight in the measured rate
 MIN_RATE = 1.0
 
@@ -66,6 +81,11 @@ class AdmissionConfig:
     min_arriving: int = 16
     arrival_target_s: float = 0.5  # first answers slower than this lower the bound; 0: fixed
     max_backlog: int = 0  # events submitted and not yet durable
+    # A connection that finds the arriving full is held at the door (its request read, not
+    # yet answered) up to this long for a place, first come first in, while fewer are held
+    # than the node lets in in that time (its rate × hold_s); beyond, it is refused. 0: no
+    # one is held (refused at once, as before).
+    hold_s: float = 2.0
     # Refused chargers are booked to return at the rate the node lets them in, measured,
     # and never slower than this many a second: a storm's first burst is refused before
     # anything is measured, and in its first seconds the node answers few (its bound on
@@ -117,6 +137,7 @@ class Arrival:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        admission.wake()
 
 
 class Admission:
@@ -127,36 +148,112 @@ class Admission:
         self.arriving = 0
         self.pending = 0  # accepted connections whose request is not yet read
         self.backlog = 0
-        # The bound on arriving now. It starts low and doubles with each round of timely
-        # first answers: a storm that meets a fresh node (a restart, a new node behind the
-        # balancer) must not all come in before the first answer says how fast it is.
+        # Connections held at the door for a place among the arriving, first come first in
+        # (`wait_turn`); a done future is one whose charger has been let in or gave up.
+        self.waiting: deque[asyncio.Future[None]] = deque()
+        # The bound on arriving now. It starts low and grows by one with each timely first
+        # answer (it doubles each round, as TCP's slow start): a storm that meets a fresh
+        # node (a restart, a new node behind the balancer) must not all come in before the
+        # first answer says how fast it is. The chargers over it are held at the door, not
+        # refused, so on a node with room a burst waits only the few rounds this takes.
+        # (Started at its maximum, a storm of 2,000 on a busy node let 500 in at once and
+        # their acks took 3.1 s at p99: docs/scale.md.)
         self.limit = min(config.min_arriving, config.max_arriving)
         self._cut_at = -float("inf")
         # Chargers a second the node lets in (first answers), measured while it refuses.
         self.rate = max(MIN_RATE, config.min_rate, config.start_rate)
+        self._measured = False  # the rate is still the start rate's guess
         self.booked = -float("inf")  # when the last refused charger was told to return
         self._second = int(time.monotonic())  # the second being counted
         self._refused_now = 0
+        self._held_now = 0
         self._answered_now = 0
 
+    def full(self) -> bool:
+        """No place among the arriving for a newcomer now (it would wait, or be refused)."""
+        return bool(self.config.max_arriving) and (
+            self.arriving >= self.limit or bool(self.waiting)
+        )
+
+    def hold_room(self) -> int:
+        """How many may be held at the door: as many as the node lets in in `hold_s`.
+        Until it has measured its rate, at the floor (`min_rate`), not the start rate: a
+        charger held is a WebSocket connection with its request parsed (≈ 3× a refusal at
+        accept), and one held in vain is refused after it, the dearer way; whereas the
+        start rate errs on the side of short returns, which cost only a cheap refusal."""
+        if self.config.hold_s <= 0:
+            return 0
+        # The node has just shown it is overloaded (a first answer slower than the target
+        # cut the bound): hold nobody for a while. Held chargers keep the arriving at the
+        # bound, with no gap for the answers of those already in; refused ones return
+        # spread over the queue of returns (on a busy machine a storm of 2,000 held had
+        # its ack p99 at 1.6–3.1 s against 0.8–1.1 s refused: docs/scale.md).
+        if time.monotonic() - self._cut_at < HOLD_PAUSE * self.config.arrival_target_s:
+            return 0
+        rate = self.rate if self._measured else max(MIN_RATE, self.config.min_rate)
+        return int(rate * self.config.hold_s)
+
     def busy(self, accepting: bool = False) -> str | None:
-        """Why a new connection must wait now (None: admit it). `accepting`: asked at
-        accept, before its request is read; the connections accepted and not yet read
-        (`pending`) are bounded too, by `max_arriving`: a storm's connections are accepted
+        """Why a new connection must be refused now (None: admit it, or hold it if `full`).
+        `accepting`: asked at accept, before its request is read; the connections accepted
+        and not yet read (`pending`) are bounded too, by `max_arriving`, and while the
+        arriving are full by the room left to hold: a storm's connections are accepted
         hundreds at a time, before any request of theirs is read. They are not counted
         among the arriving, whose bound follows the node's answers: how soon a charger
         sends its request (its network, its TLS handshake) is not the node's doing."""
         config = self.config
-        if config.max_arriving and (
-            self.arriving >= self.limit or (accepting and self.pending >= config.max_arriving)
-        ):
-            return "arriving"
+        if config.max_arriving:
+            full = self.full()
+            if accepting:
+                if self.pending >= config.max_arriving or (
+                    full and self.pending + len(self.waiting) >= self.hold_room()
+                ):
+                    return "arriving"
+            elif full and len(self.waiting) >= self.hold_room():
+                return "arriving"
         if config.max_backlog and self.backlog >= config.max_backlog:
             return "backlog"
         return None
 
-    def enter(self) -> Arrival:
-        self.arriving += 1
+    async def wait_turn(self) -> bool:
+        """Held at the door until a place among the arriving is this connection's (True:
+        counted among them, `enter(counted=True)` next) or `hold_s` has passed (False)."""
+        self._tick(time.monotonic())
+        self._held_now += 1
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting.append(turn)
+        self.wake()
+        try:
+            await wait_at_most(turn, self.config.hold_s)
+        except TimeoutError:
+            self._forget(turn)
+            return False
+        except asyncio.CancelledError:
+            self._forget(turn)
+            if turn.done() and not turn.cancelled():  # given a place it will not take
+                self.arriving -= 1
+                self.wake()
+            raise
+        return True
+
+    def _forget(self, turn: asyncio.Future[None]) -> None:
+        # near the front: the first held are the first to go
+        with contextlib.suppress(ValueError):
+            self.waiting.remove(turn)
+
+    def wake(self) -> None:
+        """Give the free places to the connections held, in their order."""
+        waiting = self.waiting
+        while waiting and self.arriving < self.limit:
+            turn = waiting.popleft()
+            if not turn.done():
+                self.arriving += 1
+                turn.set_result(None)
+
+    def enter(self, counted: bool = False) -> Arrival:
+        """`counted`: its place was given by `wait_turn`."""
+        if not counted:
+            self.arriving += 1
         arrival = Arrival(self, time.monotonic())
         loop = asyncio.get_running_loop()
         arrival._timer = loop.call_later(self.config.arrival_timeout_s, arrival.timed_out)
@@ -176,6 +273,7 @@ class Admission:
                 self.limit = max(min(config.min_arriving, config.max_arriving), self.limit * 3 // 4)
         elif self.limit < config.max_arriving:
             self.limit += 1
+            self.wake()
 
     def retry_after(self) -> int:
         """Seconds a refused charger is told to wait: its place in the queue of returns."""
@@ -187,9 +285,10 @@ class Admission:
         # whole seconds, and a charger adds its own fraction of one); at the latest the cap,
         # which is what a charger booked beyond it is told: the queue holds the returns
         # told, else a burst past the cap booked returns nobody makes, and chargers refused
-        # long after it had gone were still told the cap.
+        # long after it had gone were still told the cap. Behind those held at the door.
         cap = max(1, self.config.retry_after_max_s)
-        self.booked = min(max(self.booked + gap, now + 1.0), now + cap)
+        soonest = now + max(1.0, len(self.waiting) / max(self.rate, self.config.min_rate))
+        self.booked = min(max(self.booked + gap, soonest), now + cap)
         return max(1, min(cap, math.floor(self.booked - now + 1e-9)))
 
     def admitted(self) -> None:
@@ -208,14 +307,16 @@ class Admission:
         # What was counted happened in that one second; the seconds since (if any) had
         # neither refusals nor first answers, and say nothing of the rate.
         answered = self._answered_now
-        if self._refused_now:
+        if self._refused_now or self._held_now:
             # The door was full: what it took is what it can take now.
             self.rate = max(MIN_RATE, (1 - RATE_WEIGHT) * self.rate + RATE_WEIGHT * answered)
+            self._measured = True
         else:
             # Nobody refused: the node took what came, which says only that it can take
             # at least that many.
             self.rate = max(self.rate, answered)
         self._second, self._refused_now, self._answered_now = second, 0, 0
+        self._held_now = 0
 
 
 _HEAD_MAX = 16 * 1024  # an upgrade request's head is a few hundred bytes

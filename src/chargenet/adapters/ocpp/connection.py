@@ -52,6 +52,7 @@ class ChargerConnection(ServerConnection):
 
     chargenet_admission: Admission | None = None
     chargenet_arrival: Arrival | None = None
+    chargenet_lost = False
     chargenet_endpoint: ChargerEndpoint | None = None
 
     def __init__(self, *args: Any, direct: bool = True, **kwargs: Any) -> None:
@@ -178,6 +179,7 @@ class ChargerConnection(ServerConnection):
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
+        self.chargenet_lost = True
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)

@@ -420,9 +420,13 @@ class OcppGateway:
         identity = unquote(path[len(PATH_PREFIX) :])
         if not identity or "/" in identity or len(identity) > MAX_IDENTITY:
             return self._refuse(connection, http.HTTPStatus.NOT_FOUND, "bad charger identity")
-        # Full since it was accepted (the others accepted with it came first): refused
-        # here, at the cost of the connection already made.
+        # No place among the arriving: held at the door for one (up to `hold_s`), or, with
+        # no room to hold it, refused here at the cost of the connection already made.
         busy = self._busy(accepting=False)
+        counted = False
+        if busy is None and self.admission.full():
+            counted = await self.admission.wait_turn()
+            busy = None if counted else "arriving"
         if busy is not None:
             self._turned_away(busy)
             response = connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "busy\n")
@@ -430,7 +434,9 @@ class OcppGateway:
             return response
         # Its place among the arriving: given back at its first answer, when it closes, or
         # after a timeout.
-        arrival = connection.chargenet_arrival = self.admission.enter()
+        arrival = connection.chargenet_arrival = self.admission.enter(counted)
+        if connection.chargenet_lost:  # gone while it was held: its place is free at once
+            arrival.leave()
         try:
             return await self._check(connection, request, identity, arrival)
         except BaseException:
