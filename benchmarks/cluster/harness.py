@@ -33,6 +33,11 @@ from chargenet.kit.net import free_port
 SRC = str(Path(chargenet.__file__).resolve().parents[1])
 METER = "connector.meter_sampled"
 
+# A node that has not said it is ready within this long is killed and reported. Generous:
+# on a machine loaded by other work (load average 15-20) an intake's imports and first
+# connections alone took over a minute, and a process that fails exits (seen at once).
+START_S = 240.0
+
 
 def register_fleet(database_url: str, count: int, prefix: str) -> list[str]:
     """`count` OCPP 1.6 chargers of one connector at one station; migrates the database
@@ -188,7 +193,7 @@ class Cluster:
     def intake(
         self,
         name: str,
-        timeout_s: float = 60,
+        timeout_s: float = START_S,
         extra: Sequence[str] = (),
         env: dict[str, str] | None = None,
     ) -> Node:
@@ -200,15 +205,15 @@ class Cluster:
         node.env = env or {}
         return self._start(node, f"intake node {name}", timeout_s)
 
-    def writer(self, name: str = "writer", buckets: str = "", timeout_s: float = 60) -> Node:
+    def writer(self, name: str = "writer", buckets: str = "", timeout_s: float = START_S) -> Node:
         args = ["--buckets", buckets] if buckets else []
         return self._start(self._node("writer", name, args), "writer: buckets", timeout_s)
 
-    def restart(self, node: Node, ready: str, timeout_s: float = 60) -> Node:
+    def restart(self, node: Node, ready: str, timeout_s: float = START_S) -> Node:
         node.kill9()
         return self._start(node, ready, timeout_s)
 
-    def api(self, name: str = "api", timeout_s: float = 90) -> Node:
+    def api(self, name: str = "api", timeout_s: float = START_S) -> Node:
         port = free_port()
         args = ["--node", name, "--port", str(port), "--token", self.token]
         return self._start(self._node("api", name, args, port), f"api node {name}", timeout_s)
