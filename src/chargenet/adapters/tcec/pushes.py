@@ -8,8 +8,15 @@ City → province (R37, 纵向贯通), to every upstream partner (not back to th
 reported it):
 - each connector status report accepted from any intake causes a
   `notification_stationStatus` (T/CEC 102 Part 3, 设备状态变化推送);
-- each station registered, changed or retired, and each charger registered or changed,
-  causes a `notification_stationInfo` of its station (Part 3, 充电站信息变化推送).
+- each station registered, changed or retired, and each charger registered, changed or
+  retired, causes a `notification_stationInfo` of its station (Part 3, 充电站信息变化推送):
+  EquipmentInfos lists the equipment in service, so a retired pile (or a connector a
+  charger no longer lists) leaves the province's copy of the station; a retired station
+  goes up with StationStatus 5 (关闭下线) and no equipment.
+A retired connector is never pushed with the status it last had: a push about one (a late
+report, a push queued before it was retired) says Status 0 (离网): ConnectorStatusInfo has
+no code for equipment that is gone, and 255 (故障) would count it among the failed piles
+(`outbound.connector_status`).
 A delivery names the connector or station only; the sender reads what chargenet holds
 when it sends, so a delivery resent after a delay, or caused by a late report the recency
 rule did not make current, never pushes anything older than what chargenet holds
@@ -31,10 +38,13 @@ from chargenet.app.outbox import DeliveryRecord, DeliveryRule, NewDelivery, Sent
 from chargenet.app.queries import StateQueries
 from chargenet.core.events import (
     ChargerRegistered,
+    ChargerRetired,
+    ChargerUpdated,
     ConnectorStatusChanged,
     Event,
     StationRegistered,
     StationRetired,
+    StationUpdated,
 )
 
 TCEC_KINDS = "tcec."
@@ -49,12 +59,15 @@ def _about(event: Event) -> tuple[str, str, str] | None:
     """(kind, id field, id) of the push an event causes, if any."""
     if isinstance(event, ConnectorStatusChanged):
         return STATUS_PUSH, "ConnectorID", event.connector_id
-    if isinstance(event, StationRegistered):
+    if isinstance(event, StationRegistered | StationUpdated):
         return STATION_PUSH, "StationID", event.station.station_id
     if isinstance(event, StationRetired):
         return STATION_PUSH, "StationID", event.station_id
-    if isinstance(event, ChargerRegistered):
+    if isinstance(event, ChargerRegistered | ChargerUpdated):
         return STATION_PUSH, "StationID", event.charger.station_id
+    if isinstance(event, ChargerRetired):
+        # The event names the charger only: its station is read when the push is sent.
+        return STATION_PUSH, "EquipmentID", event.charger_id
     return None
 
 
@@ -100,7 +113,11 @@ class TcecSender:
             row = self._queries.connector(payload["ConnectorID"])
             return None if row is None else {"ConnectorStatusInfo": outbound.connector_status(row)}
         if delivery.kind == STATION_PUSH:
-            station = self._queries.station(payload["StationID"])
+            station_id = payload.get("StationID")
+            if station_id is None:  # a retired charger: the station it belonged to
+                charger = self._queries.charger(payload["EquipmentID"])
+                station_id = None if charger is None else charger["station_id"]
+            station = None if station_id is None else self._queries.station(station_id)
             if station is None:
                 return None
             [info] = outbound.station_infos(self._queries, [station])
