@@ -1,6 +1,7 @@
 """What the province is told of equipment taken out of service: a retired pile or connector
 leaves the station's EquipmentInfos (pushed again at once), a retired station goes up
-closed, a retired connector is never reported idle — pushed or answered."""
+closed, a retired connector is never reported idle — pushed or answered; the guns of a
+retired pile or station are pushed as 0 离网 before the station."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.adapters.tcec.test_uplink import ask, pushed, until
 from tests.builders import charger, meta, operator, station
 
 UPSTREAM = "MA59J8YL8"
+GUNS = ("CZ-1-1", "CY-1-1", "CY-2-1")
 
 
 def run(coro: Any) -> Any:
@@ -51,6 +53,11 @@ def a_station_with_two_piles(link: Link) -> None:
             status("CY-2-1", ConnectorStatus.AVAILABLE),
         ]
     )
+
+
+def said_offline_after_idle(link: Link, connector: str) -> bool:
+    said = pushed(link, connector)
+    return said[:1] == [1] and len(said) > 1 and set(said[1:]) == {0}
 
 
 def equipment(info: dict[str, Any]) -> dict[str, list[str]]:
@@ -91,7 +98,7 @@ def test_retiring_a_pile_pushes_its_station_without_it(tmp_path: Path) -> None:
             both = {"CZ": ["CZ-1-1"], "CY": ["CY-1-1", "CY-2-1"]}
             # A pile registered goes up with its station, as before.
             await until(lambda: pushed_equipment(link) == both)
-            await until(lambda: pushed(link, "CY-1-1") == [1])
+            await until(lambda: all(pushed(link, c) == [1] for c in GUNS))
             before = len(link.sim.pushed_stations)
 
             ingest(link, ChargerRetired(**meta(), charger_id=ChargerId("CY"), reason="removed"))
@@ -100,6 +107,10 @@ def test_retiring_a_pile_pushes_its_station_without_it(tmp_path: Path) -> None:
             assert info is not None
             assert equipment(info) == {"CZ": ["CZ-1-1"]}
             assert info["StationStatus"] == 50  # the station itself is still in use
+            # Its guns were said offline first, for a province that keeps statuses apart.
+            # (A push resent after a lost answer says it again.)
+            assert all(said_offline_after_idle(link, c) for c in ("CY-1-1", "CY-2-1"))
+            assert pushed(link, "CZ-1-1") == [1]
             # The province's own queries agree: the pile and its guns are gone.
             assert await answered(link) == ({"CZ": ["CZ-1-1"]}, {"CZ-1-1": 1})
 
@@ -139,10 +150,12 @@ def test_a_retired_station_goes_up_closed_without_equipment(tmp_path: Path) -> N
         async with linked(tmp_path, tcec_upstream=UPSTREAM, jobs=["outbox"]) as link:
             a_station_with_two_piles(link)
             await until(lambda: len(pushed_equipment(link)) == 2)
+            await until(lambda: all(pushed(link, c) == [1] for c in GUNS))
             ingest(link, StationRetired(**meta(), station_id=StationId("SZ"), reason="closed"))
             await until(lambda: (last_pushed(link) or {}).get("StationStatus") == 5)
             info = last_pushed(link)
             assert info is not None and info["EquipmentInfos"] == []
+            assert all(said_offline_after_idle(link, c) for c in GUNS)
             page = await ask(link, "query_stations_info", {"PageNo": 1, "PageSize": 10})
             assert "SZ" not in {s["StationID"] for s in page["StationInfos"]}
             answer = await ask(link, "query_station_status", {"StationIDs": ["SZ"]})

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
+from datetime import datetime
 from hashlib import blake2b
 from typing import Any
 
@@ -35,7 +37,7 @@ from chargenet.adapters.tcec.client import Clients, PartnerError
 from chargenet.adapters.tcec.codes import Ret
 from chargenet.adapters.tcec.partners import PartnerDirectory, partner_of_id
 from chargenet.app.outbox import DeliveryRecord, DeliveryRule, NewDelivery, Sent
-from chargenet.app.queries import StateQueries
+from chargenet.app.queries import ConnectorRow, StateQueries
 from chargenet.core.events import (
     ChargerRegistered,
     ChargerRetired,
@@ -50,6 +52,7 @@ from chargenet.core.events import (
 TCEC_KINDS = "tcec."
 STATUS_PUSH = TCEC_KINDS + "notification_stationStatus"
 STATION_PUSH = TCEC_KINDS + "notification_stationInfo"
+_STATUS = STATUS_PUSH.removeprefix(TCEC_KINDS)
 
 # Answers that will not change by asking again: given up at once instead of resent.
 PERMANENT = frozenset({Ret.SIGNATURE, Ret.PARAMETERS, Ret.BUSINESS})
@@ -107,22 +110,39 @@ class TcecSender:
         self._directory = directory
         self._queries = queries
 
-    def _body(self, delivery: DeliveryRecord) -> Any:
+    def _calls(self, delivery: DeliveryRecord) -> list[tuple[str, Any]] | None:
+        """(endpoint, body) of each call a delivery makes, in order; None: its subject is
+        unknown. A station push for a retired charger or station first says 0 离网 of each
+        connector retired with it, for a province that keeps connector statuses apart from
+        EquipmentInfos (while it still knows the connectors)."""
+        endpoint = delivery.kind.removeprefix(TCEC_KINDS)
         payload = json.loads(delivery.payload)
         if delivery.kind == STATUS_PUSH:
             row = self._queries.connector(payload["ConnectorID"])
-            return None if row is None else {"ConnectorStatusInfo": outbound.connector_status(row)}
-        if delivery.kind == STATION_PUSH:
-            station_id = payload.get("StationID")
-            if station_id is None:  # a retired charger: the station it belonged to
-                charger = self._queries.charger(payload["EquipmentID"])
-                station_id = None if charger is None else charger["station_id"]
-            station = None if station_id is None else self._queries.station(station_id)
-            if station is None:
+            if row is None:
                 return None
-            [info] = outbound.station_infos(self._queries, [station])
-            return {"StationInfo": info}
-        return payload
+            return [(endpoint, {"ConnectorStatusInfo": outbound.connector_status(row)})]
+        if delivery.kind != STATION_PUSH:
+            return [(endpoint, payload)]
+        gone: list[ConnectorRow] = []
+        station_id = payload.get("StationID")
+        if station_id is None:  # a retired charger: the station it belonged to
+            charger = self._queries.charger(payload["EquipmentID"])
+            if charger is None:
+                return None
+            station_id = charger["station_id"]
+            gone = _retired_with(charger["retired_at"], charger["connectors"])
+        station = self._queries.station(station_id)
+        if station is None:
+            return None
+        if "EquipmentID" not in payload and station["retired_at"] is not None:
+            held, _ = self._queries.connectors(station_id, None, None, None, None, True, 5000, 0)
+            gone = _retired_with(station["retired_at"], held)
+        [info] = outbound.station_infos(self._queries, [station])
+        return [
+            *((_STATUS, {"ConnectorStatusInfo": outbound.connector_status(c)}) for c in gone),
+            (endpoint, {"StationInfo": info}),
+        ]
 
     async def send(self, delivery: DeliveryRecord, timeout_s: float) -> Sent:
         partner = await asyncio.to_thread(self._directory.get, delivery.destination)
@@ -130,13 +150,29 @@ class TcecSender:
             # Not registered, disabled, or no keys to call it with: resending cannot help.
             why = f"partner {delivery.destination} is unknown, disabled or cannot be called"
             return Sent(False, error=why, permanent=True)
-        body = await asyncio.to_thread(self._body, delivery)
-        if body is None:
+        calls = await asyncio.to_thread(self._calls, delivery)
+        if calls is None:
             return Sent(False, error=f"nothing to push: {delivery.ref} is unknown", permanent=True)
-        endpoint = delivery.kind.removeprefix(TCEC_KINDS)
         client = self._clients.for_partner(delivery.destination)
+        *before, (endpoint, body) = calls
         try:
+            for first_endpoint, first_body in before:
+                try:
+                    await client.call(first_endpoint, first_body, dict[str, Any], timeout=timeout_s)
+                except PartnerError as exc:
+                    if exc.ret not in PERMANENT:
+                        raise
+                    # Refused for good (a connector the province never had): the station
+                    # push that follows still says what is in service.
             answer = await client.call(endpoint, body, dict[str, Any], timeout=timeout_s)
         except PartnerError as exc:
             return Sent(False, error=str(exc), permanent=exc.ret in PERMANENT)
         return Sent(True, answer=json.dumps(answer, ensure_ascii=False, sort_keys=True))
+
+
+def _retired_with(when: datetime | None, connectors: Sequence[ConnectorRow]) -> list[ConnectorRow]:
+    """The connectors retired with a charger or station retired at `when` (not those
+    retired earlier, which the province was told of then)."""
+    if when is None:
+        return []
+    return [c for c in connectors if c["retired_at"] is not None and c["retired_at"] >= when]
