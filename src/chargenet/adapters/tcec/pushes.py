@@ -12,14 +12,15 @@ reported it):
   retired, causes a `notification_stationInfo` of its station (Part 3, 充电站信息变化推送):
   EquipmentInfos lists the equipment in service, so a retired pile (or a connector a
   charger no longer lists) leaves the province's copy of the station; a retired station
-  goes up with StationStatus 5 (关闭下线) and no equipment.
+  goes up with StationStatus 5 (关闭下线) and no equipment. A retired pile or station
+  first says Status 0 of each gun retired with it (`TcecSender._calls`).
 A retired connector is never pushed with the status it last had: a push about one (a late
 report, a push queued before it was retired) says Status 0 (离网): ConnectorStatusInfo has
 no code for equipment that is gone, and 255 (故障) would count it among the failed piles
 (`outbound.connector_status`).
-A delivery names the connector or station only; the sender reads what chargenet holds
-when it sends, so a delivery resent after a delay, or caused by a late report the recency
-rule did not make current, never pushes anything older than what chargenet holds
+A delivery names the connector, station or retired charger only; the sender reads what
+chargenet holds when it sends, so a delivery resent after a delay, or caused by a late
+report the recency rule did not make current, never pushes anything older than it holds
 (ConnectorStatusInfo carries no time of its own for the receiver to order by).
 """
 
