@@ -119,11 +119,22 @@ def station_infos(queries: StateQueries, stations: Sequence[StationRow]) -> list
     return out
 
 
+OFFLINE = 0  # 离网
+
+
 def connector_status(row: ConnectorRow) -> dict[str, Any]:
+    """A connector's ConnectorStatusInfo. A retired one (its charger or station retired
+    with it) is 0 离网 whatever it last reported: T/CEC 102.2 ConnectorStatusInfo.Status
+    (0 离网, 1 空闲, 2 占用（未充电）, 3 占用（充电中）, 4 占用（预约锁定）, 255 故障) has no code
+    for equipment that is gone; 离网 — off the network, not usable — is what it is, while
+    255 would count a pile taken out on purpose among the failed ones (R34). Queries and
+    StationInfo leave retired connectors out altogether; this is for a push about one."""
     status = row["status"]
     return {
         "ConnectorID": row["connector_id"],
-        "Status": to_tcec(ConnectorStatus(status)) if status else 0,
+        "Status": OFFLINE
+        if row["retired_at"] is not None or not status
+        else to_tcec(ConnectorStatus(status)),
     }
 
 

@@ -8,11 +8,19 @@ City → province (R37, 纵向贯通), to every upstream partner (not back to th
 reported it):
 - each connector status report accepted from any intake causes a
   `notification_stationStatus` (T/CEC 102 Part 3, 设备状态变化推送);
-- each station registered, changed or retired, and each charger registered or changed,
-  causes a `notification_stationInfo` of its station (Part 3, 充电站信息变化推送).
-A delivery names the connector or station only; the sender reads what chargenet holds
-when it sends, so a delivery resent after a delay, or caused by a late report the recency
-rule did not make current, never pushes anything older than what chargenet holds
+- each station registered, changed or retired, and each charger registered, changed or
+  retired, causes a `notification_stationInfo` of its station (Part 3, 充电站信息变化推送):
+  EquipmentInfos lists the equipment in service, so a retired pile (or a connector a
+  charger no longer lists) leaves the province's copy of the station; a retired station
+  goes up with StationStatus 5 (关闭下线) and no equipment. A retired pile or station
+  first says Status 0 of each gun retired with it (`TcecSender._calls`).
+A retired connector is never pushed with the status it last had: a push about one (a late
+report, a push queued before it was retired) says Status 0 (离网): ConnectorStatusInfo has
+no code for equipment that is gone, and 255 (故障) would count it among the failed piles
+(`outbound.connector_status`).
+A delivery names the connector, station or retired charger only; the sender reads what
+chargenet holds when it sends, so a delivery resent after a delay, or caused by a late
+report the recency rule did not make current, never pushes anything older than it holds
 (ConnectorStatusInfo carries no time of its own for the receiver to order by).
 """
 
@@ -20,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
+from datetime import datetime
 from hashlib import blake2b
 from typing import Any
 
@@ -28,18 +38,22 @@ from chargenet.adapters.tcec.client import Clients, PartnerError
 from chargenet.adapters.tcec.codes import Ret
 from chargenet.adapters.tcec.partners import PartnerDirectory, partner_of_id
 from chargenet.app.outbox import DeliveryRecord, DeliveryRule, NewDelivery, Sent
-from chargenet.app.queries import StateQueries
+from chargenet.app.queries import ConnectorRow, StateQueries
 from chargenet.core.events import (
     ChargerRegistered,
+    ChargerRetired,
+    ChargerUpdated,
     ConnectorStatusChanged,
     Event,
     StationRegistered,
     StationRetired,
+    StationUpdated,
 )
 
 TCEC_KINDS = "tcec."
 STATUS_PUSH = TCEC_KINDS + "notification_stationStatus"
 STATION_PUSH = TCEC_KINDS + "notification_stationInfo"
+_STATUS = STATUS_PUSH.removeprefix(TCEC_KINDS)
 
 # Answers that will not change by asking again: given up at once instead of resent.
 PERMANENT = frozenset({Ret.SIGNATURE, Ret.PARAMETERS, Ret.BUSINESS})
@@ -49,12 +63,15 @@ def _about(event: Event) -> tuple[str, str, str] | None:
     """(kind, id field, id) of the push an event causes, if any."""
     if isinstance(event, ConnectorStatusChanged):
         return STATUS_PUSH, "ConnectorID", event.connector_id
-    if isinstance(event, StationRegistered):
+    if isinstance(event, StationRegistered | StationUpdated):
         return STATION_PUSH, "StationID", event.station.station_id
     if isinstance(event, StationRetired):
         return STATION_PUSH, "StationID", event.station_id
-    if isinstance(event, ChargerRegistered):
+    if isinstance(event, ChargerRegistered | ChargerUpdated):
         return STATION_PUSH, "StationID", event.charger.station_id
+    if isinstance(event, ChargerRetired):
+        # The event names the charger only: its station is read when the push is sent.
+        return STATION_PUSH, "EquipmentID", event.charger_id
     return None
 
 
@@ -94,18 +111,39 @@ class TcecSender:
         self._directory = directory
         self._queries = queries
 
-    def _body(self, delivery: DeliveryRecord) -> Any:
+    def _calls(self, delivery: DeliveryRecord) -> list[tuple[str, Any]] | None:
+        """(endpoint, body) of each call a delivery makes, in order; None: its subject is
+        unknown. A station push for a retired charger or station first says 0 离网 of each
+        connector retired with it, for a province that keeps connector statuses apart from
+        EquipmentInfos (while it still knows the connectors)."""
+        endpoint = delivery.kind.removeprefix(TCEC_KINDS)
         payload = json.loads(delivery.payload)
         if delivery.kind == STATUS_PUSH:
             row = self._queries.connector(payload["ConnectorID"])
-            return None if row is None else {"ConnectorStatusInfo": outbound.connector_status(row)}
-        if delivery.kind == STATION_PUSH:
-            station = self._queries.station(payload["StationID"])
-            if station is None:
+            if row is None:
                 return None
-            [info] = outbound.station_infos(self._queries, [station])
-            return {"StationInfo": info}
-        return payload
+            return [(endpoint, {"ConnectorStatusInfo": outbound.connector_status(row)})]
+        if delivery.kind != STATION_PUSH:
+            return [(endpoint, payload)]
+        gone: list[ConnectorRow] = []
+        station_id = payload.get("StationID")
+        if station_id is None:  # a retired charger: the station it belonged to
+            charger = self._queries.charger(payload["EquipmentID"])
+            if charger is None:
+                return None
+            station_id = charger["station_id"]
+            gone = _retired_with(charger["retired_at"], charger["connectors"])
+        station = self._queries.station(station_id)
+        if station is None:
+            return None
+        if "EquipmentID" not in payload and station["retired_at"] is not None:
+            held, _ = self._queries.connectors(station_id, None, None, None, None, True, 5000, 0)
+            gone = _retired_with(station["retired_at"], held)
+        [info] = outbound.station_infos(self._queries, [station])
+        return [
+            *((_STATUS, {"ConnectorStatusInfo": outbound.connector_status(c)}) for c in gone),
+            (endpoint, {"StationInfo": info}),
+        ]
 
     async def send(self, delivery: DeliveryRecord, timeout_s: float) -> Sent:
         partner = await asyncio.to_thread(self._directory.get, delivery.destination)
@@ -113,13 +151,29 @@ class TcecSender:
             # Not registered, disabled, or no keys to call it with: resending cannot help.
             why = f"partner {delivery.destination} is unknown, disabled or cannot be called"
             return Sent(False, error=why, permanent=True)
-        body = await asyncio.to_thread(self._body, delivery)
-        if body is None:
+        calls = await asyncio.to_thread(self._calls, delivery)
+        if calls is None:
             return Sent(False, error=f"nothing to push: {delivery.ref} is unknown", permanent=True)
-        endpoint = delivery.kind.removeprefix(TCEC_KINDS)
         client = self._clients.for_partner(delivery.destination)
+        *before, (endpoint, body) = calls
         try:
+            for first_endpoint, first_body in before:
+                try:
+                    await client.call(first_endpoint, first_body, dict[str, Any], timeout=timeout_s)
+                except PartnerError as exc:
+                    if exc.ret not in PERMANENT:
+                        raise
+                    # Refused for good (a connector the province never had): the station
+                    # push that follows still says what is in service.
             answer = await client.call(endpoint, body, dict[str, Any], timeout=timeout_s)
         except PartnerError as exc:
             return Sent(False, error=str(exc), permanent=exc.ret in PERMANENT)
         return Sent(True, answer=json.dumps(answer, ensure_ascii=False, sort_keys=True))
+
+
+def _retired_with(when: datetime | None, connectors: Sequence[ConnectorRow]) -> list[ConnectorRow]:
+    """The connectors retired with a charger or station retired at `when` (not those
+    retired earlier, which the province was told of then)."""
+    if when is None:
+        return []
+    return [c for c in connectors if c["retired_at"] is not None and c["retired_at"] >= when]
