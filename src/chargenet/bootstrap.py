@@ -25,6 +25,7 @@ from chargenet.adapters.storage import history
 from chargenet.adapters.storage.accounts import SqlUserStore
 from chargenet.adapters.storage.channels import SqlChannelStore
 from chargenet.adapters.storage.interface_log import SqlInterfaceLog
+from chargenet.adapters.storage.log_tail import LogTail
 from chargenet.adapters.storage.outbox import SqlDeliveryStore
 from chargenet.adapters.storage.queries_credit import CreditReads
 from chargenet.adapters.storage.queries_incidents import IncidentReads
@@ -118,6 +119,8 @@ class Platform:
     ocpi_upstreams: UpstreamPeers | None = None
     # The key of token digests (CHARGENET_TOKEN_SECRET), read once by `bootstrap`.
     token_key: TokenKey = DEVELOPMENT_TOKEN_KEY
+    # `serve` alone on its database: the log read for others' registry changes (log_tail.py)
+    registry_tail: LogTail | None = None
 
     @cached_property
     def drivers(self) -> DriverService:

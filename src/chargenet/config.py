@@ -147,6 +147,10 @@ class Settings:
     # How often each OCPP gateway looks for changed or removed charger passwords (`chargenet
     # ocpp set-password`): the old password stops working within this many seconds.
     ocpp_credentials_poll_s: float = 5.0
+    # How often `chargenet serve` (role all) reads the log for registry changes another
+    # process wrote (an import, a second process on the database): a charger retired there
+    # is cut off and refused within about this long (0: never; docs/ocpp.md)
+    registry_poll_s: float = 2.0
     # Off: every OCPP message through websockets' asyncio recv()/send() (the former path)
     ocpp_direct_frames: bool = True
     # the rate assumed before the node has measured one (a storm's first burst): optimistic,
@@ -246,6 +250,7 @@ class Settings:
             ("ocpp_max_backlog", int),
             ("ocpp_admit_rate", float),
             ("ocpp_credentials_poll_s", float),
+            ("registry_poll_s", float),
             ("ocpp_admit_start_rate", float),
             ("ocpp_admit_hold_s", float),
             ("grid_tou_file", str),

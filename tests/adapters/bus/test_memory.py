@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from chargenet.adapters.bus.memory import MemoryBus
-from chargenet.core.events import ConnectorStatusChanged, Event
-from chargenet.core.ids import ConnectorId, EventId
+from chargenet.core.events import ChargerRetired, ConnectorStatusChanged, Event, StationRetired
+from chargenet.core.ids import ChargerId, ConnectorId, EventId, StationId
+from chargenet.core.registry.changes import CHARGER_RECORD_CHANGES
 from chargenet.core.status import ConnectorStatus
-from tests.builders import meta
+from tests.builders import at, meta, station
 
 
 def status(n: int) -> Event:
@@ -58,3 +59,24 @@ def test_a_failing_listener_does_not_stop_the_others() -> None:
     bus.listen(lambda events: seen.extend(e.event_id for e in events))
     bus.publish([status(1)])
     assert seen == ["e1"]
+
+
+def test_a_registry_change_read_from_the_log_reaches_listeners_once_whichever_way_first() -> None:
+    """The log tail may read this process's own event back before or after its publish
+    (commit, then publish): either way the listeners hear it once. Other kinds are not
+    tracked, and another process's event (no publish here) is heard once."""
+    bus = MemoryBus()
+    heard: list[str] = []
+    bus.listen(lambda events: heard.extend(e.event_id for e in events))
+    bus.track(CHARGER_RECORD_CHANGES)
+    before = ChargerRetired(**meta(at(1)), charger_id=ChargerId("C1"))
+    after = ChargerRetired(**meta(at(2)), charger_id=ChargerId("C2"))
+    theirs = StationRetired(**meta(at(3)), station_id=StationId("S2"), reason="closed")
+    other_kind = station("S3", when=at(4))
+    bus.publish([before, other_kind])
+    assert bus.publish_heard([before, theirs]) == 1
+    assert bus.publish_heard([after]) == 1
+    bus.publish([after, other_kind])
+    assert sorted(heard) == sorted(
+        e.event_id for e in (before, other_kind, theirs, after, other_kind)
+    )

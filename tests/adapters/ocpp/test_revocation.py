@@ -24,6 +24,7 @@ from chargenet.config import Settings
 from chargenet.core.events import ChargerRetired, ChargerUpdated, Event, StationRetired
 from chargenet.core.ids import ChargerId, StationId
 from chargenet.core.registry.model import EvseRecord
+from chargenet.entrypoints.cli.ocpp import registry_tail_job
 from chargenet.kit.aio import wait_at_most
 from chargenet.kit.secrets import hash_secret
 from tests.adapters.ocpp.peers import PASSWORD, boot16, boot201, connect, eventually, running
@@ -246,3 +247,64 @@ def test_a_charger_registered_for_another_protocol_is_cut_off(platform: Platform
                 assert (await again.call(boot201())).status == "Accepted"
 
     asyncio.run(scenario())
+
+
+def test_one_node_cuts_off_chargers_retired_by_another_process(
+    any_platform: Platform, migrated_database_url: str
+) -> None:
+    """`chargenet serve` alone on its database (SQLite, or PostgreSQL without a cluster):
+    another process (an import, an admin command: here a second platform on the same
+    database, with no bus between them) retires C1, then C2's station. The log tail
+    (CHARGENET_REGISTRY_POLL_S) hands the changes to this process's bus: each connected
+    charger is closed with 1008 and refused at the door (404, its cached record dropped),
+    while a change that does not matter to connecting leaves C2 connected."""
+    platform = any_platform
+    other = bootstrap(Settings(database_url=migrated_database_url, sqlite_synchronous="OFF"))
+    grown = dataclasses.replace(charger("C2", protocol="ocpp2.0.1").charger, model="DC120")
+
+    async def heard_by_tail(events: Sequence[Event]) -> None:
+        tail = platform.registry_tail
+        assert tail is not None
+        rows = tail.rows
+        await asyncio.to_thread(other.ingestor.ingest, events)
+        await eventually(lambda: tail.rows >= rows + len(events))
+        rounds = tail.rounds  # handed to the bus before the next round reads
+        await eventually(lambda: tail.rounds > rounds)
+
+    async def scenario() -> None:
+        async with running(platform) as gateway:
+            tail_job = asyncio.ensure_future(registry_tail_job(0.1)(platform))
+            try:
+                await eventually(
+                    lambda: platform.registry_tail is not None and platform.registry_tail.rounds > 0
+                )
+                async with (
+                    connect(gateway, "C1") as c1,
+                    connect(gateway, "C2", "ocpp2.0.1") as c2,
+                ):
+                    assert (await c1.call(boot16())).status == "Accepted"
+                    assert (await c2.call(boot201())).status == "Accepted"
+                    retired = ChargerRetired(**meta(at(5)), charger_id=ChargerId("C1"))
+                    await asyncio.to_thread(other.ingestor.ingest, [retired])
+                    assert await closed_with(c1) == (1008, "charger retired")
+                    assert await alive(c2, "ocpp2.0.1")
+                    assert await _login(gateway, "C1", PASSWORD) == 404
+
+                    await heard_by_tail([ChargerUpdated(**meta(at(6)), charger=grown)])
+                    await eventually(lambda: not gateway._to_review and gateway._reviewer is None)
+                    assert await alive(c2, "ocpp2.0.1")
+                    assert gateway.links["C2"].ws.state.name == "OPEN"
+
+                    gone = StationRetired(**meta(at(7)), station_id=StationId("S1"), reason="x")
+                    await asyncio.to_thread(other.ingestor.ingest, [gone])
+                    assert await closed_with(c2) == (1008, "charger retired")
+                    assert await _login(gateway, "C2", PASSWORD, "ocpp2.0.1") == 404
+                    assert gateway.stats.revoked == 2
+            finally:
+                tail_job.cancel()
+                await asyncio.gather(tail_job, return_exceptions=True)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        other.close()

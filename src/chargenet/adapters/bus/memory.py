@@ -1,17 +1,29 @@
 """In-process bus. Publishing never blocks the writer: each subscriber has a bounded
 queue, and a subscriber that falls behind loses its oldest events (and is told how many),
-rather than stalling ingest for everyone."""
+rather than stalling ingest for everyone.
+
+Events of some kinds may also reach the bus from the log, written by another process
+(`publish_heard`, adapters/storage/log_tail.py): each of those is handed on once, whichever
+way it comes first — this process's own event read back from the log, or an event read
+from the log a moment before its own publish, is not handed on twice."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Sequence
 
 from chargenet.core.events import Event
 
 log = logging.getLogger(__name__)
+
+# How long the id of an event of a tracked kind is remembered: its other way to this bus
+# (the log read a poll later, or this process's publish just after its commit) comes in
+# well under this, or never (another process's event: no publish here).
+_REMEMBER_S = 120.0
 
 
 class Subscription:
@@ -52,8 +64,60 @@ class MemoryBus:
         self._subscriptions: list[Subscription] = []
         self._listeners: list[Callable[[Sequence[Event]], None]] = []
         self._lock = threading.Lock()
+        # Kinds that may also come from the log (`track`); for them, the ids handed on by
+        # `publish` (this process's) and by `publish_heard` (the log), oldest first, with
+        # when: each event goes out once.
+        self._tracked: frozenset[type[Event]] = frozenset()
+        self._published: OrderedDict[str, float] = OrderedDict()
+        self._heard: OrderedDict[str, float] = OrderedDict()
+
+    def track(self, kinds: Collection[type[Event]]) -> None:
+        """Events of these kinds will also be read from the log (`publish_heard`): remember
+        the ids of those published from now on, to hand each on once."""
+        with self._lock:
+            self._tracked = frozenset(kinds)
 
     def publish(self, events: Sequence[Event]) -> None:
+        tracked = self._tracked
+        if tracked and any(type(e) in tracked for e in events):
+            events = self._once(events, self._heard, self._published)
+            if not events:
+                return
+        self._hand_on(events)
+
+    def publish_heard(self, events: Sequence[Event]) -> int:
+        """Hand on events read from the log (of the tracked kinds) that this bus has not
+        handed on already; returns how many."""
+        events = self._once(events, self._published, self._heard)
+        if events:
+            self._hand_on(events)
+        return len(events)
+
+    def _once(
+        self,
+        events: Sequence[Event],
+        other: OrderedDict[str, float],
+        this: OrderedDict[str, float],
+    ) -> Sequence[Event]:
+        """`events` less those of the tracked kinds the other way handed on already (each
+        is matched once: forgotten then); the rest of the tracked kinds noted as handed on
+        this way."""
+        tracked = self._tracked
+        kept: list[Event] = []
+        now = time.monotonic()
+        with self._lock:
+            for event in events:
+                if type(event) in tracked:
+                    if other.pop(event.event_id, None) is not None:
+                        continue
+                    this[event.event_id] = now
+                kept.append(event)
+            for remembered in (other, this):
+                while remembered and next(iter(remembered.values())) < now - _REMEMBER_S:
+                    remembered.popitem(last=False)
+        return kept if len(kept) < len(events) else events
+
+    def _hand_on(self, events: Sequence[Event]) -> None:
         with self._lock:
             subscriptions = list(self._subscriptions)
             listeners = list(self._listeners)

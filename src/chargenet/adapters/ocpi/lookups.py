@@ -5,7 +5,9 @@ EVSE instead of once per request.
 What is kept is forgotten when the store says an EVSE changed: the events that write those
 facts (an EVSE registered again, updated or retired; a Location retired, which retires its
 EVSEs) arrive on the process's bus, from this node's writer or, on a cluster node, from the
-stored-event feed every node hears (`adapters/bus/jetstream.hear_stored`). The receiver
+stored-event feed every node hears (`adapters/bus/jetstream.hear_stored`), or, in a
+process alone on its database, from the log (`adapters/storage/log_tail.py`: what other
+processes wrote, within CHARGENET_REGISTRY_POLL_S). The receiver
 also forgets what it itself submits, before and after, so that its own next request never
 reads the old facts even if the bus is late. A lookup that was in flight while something
 was forgotten is not kept (the generation moved): it may have read the old row.
@@ -21,9 +23,9 @@ writer, `app/pipeline.py`), so even the receiver's own forgetting comes after th
 
 Bounded: the least recently used EVSE leaves first; and what is held is read again after
 `MAX_AGE_S`: the stored-event feed between nodes is news at most once (core NATS), and a
-change it lost (a reconnect, a node restarted in between) or one written by another
-process without a bus (a command-line import) would otherwise be missed for as long as
-the EVSE stays held.
+change it lost (a reconnect, a node restarted in between), or one written by another
+process without a bus where nothing reads the log (the log tail turned off), would
+otherwise be missed for as long as the EVSE stays held.
 """
 
 from __future__ import annotations

@@ -13,8 +13,10 @@ process stops working within `credentials_poll_s` (the credentials watch, below)
 The same rule holds for a charger already connected (`_judge`): when its password changes
 or goes, or it or its station is retired, or it is registered for another protocol, every
 node holding its socket closes it with 1008 (policy violation, RFC 6455 §7.4.1) — heard on
-the bus (in this process, or relayed from the stored-event feed on an intake node) or
-seen by the credentials watch — and it must log in again under the new rule.
+the bus (in this process, relayed from the stored-event feed on an intake node, or read
+from the log when another process wrote it into the database of a process alone on it:
+adapters/storage/log_tail.py) or seen by the credentials watch — and it must log in again
+under the new rule.
 
 Inside: one `Link` per socket. A new connection for an identity replaces the old one;
 presence goes offline when the socket closes, when the charger misses ~3 heartbeat

@@ -311,7 +311,14 @@ def serve(
         if role == "api"
         else ocpp.gateway_job(settings.host, settings.ocpp_port)
     )
-    parts["background"] = [*parts["background"], *supervise.JOBS, chargers]
+    # One process on its database hears what others write there (role all: an api node
+    # hears the writers' stored-event feed).
+    tail = (
+        [ocpp.registry_tail_job(settings.registry_poll_s)]
+        if role == "all" and settings.registry_poll_s > 0
+        else []
+    )
+    parts["background"] = [*parts["background"], *supervise.JOBS, *tail, chargers]
     # Several api nodes share the database: each singleton job runs on one of them.
     web = create_app(platform, api_tokens=tokens, warm_up=True, node=name, **parts)
     _print_urls(settings, settings.ocpp_port if role == "all" else None)

@@ -269,6 +269,26 @@ def gateway_job(host: str, port: int) -> Job:
     return ocpp_gateway
 
 
+def registry_tail_job(period_s: float) -> Job:
+    """One process on its own database (`serve`, role all): registry changes another
+    process writes there reach this one's bus within about `period_s`
+    (adapters/storage/log_tail.py), so its caches of charger records (the gateway's, the
+    OCPI look-ups') drop a retired charger and the gateway cuts it off."""
+
+    async def registry_changes(platform: Platform) -> None:
+        from chargenet.adapters.storage.log_tail import LogTail, tail_log
+        from chargenet.core.registry.changes import CHARGER_RECORD_CHANGES
+
+        # Tracked before the tail starts: an event of this process's stored after the
+        # tail's first row is then known to the bus when the tail reads it back.
+        platform.bus.track(CHARGER_RECORD_CHANGES)
+        tail = LogTail(platform.store.read_engine, CHARGER_RECORD_CHANGES)
+        platform.registry_tail = tail
+        await tail_log(tail, platform.bus.publish_heard, period_s)
+
+    return registry_changes
+
+
 def demo_fleet_job(seed: int, speed: float, host: str) -> Job:
     """The demo's OCPP chargers, talking to the gateway of the same process."""
 
