@@ -196,12 +196,12 @@ def test_returns_are_booked_at_what_the_node_lets_in_while_full_the_floor_only_u
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A node that lets in 60 chargers a second while it refuses has its returns booked
-    60 × headroom a second; one that has let in 5 a second for seconds on end, at 5 ×
-    headroom; after it has been idle, at the floor (min_rate) again until it has measured
-    enough: a storm's first seconds answer few, and a burst booked at that would wait
-    minutes."""
+    60 × headroom a second; one that has let in 12 a second for seconds on end, at 12 ×
+    headroom, below the floor (40); after it has been idle, at the floor again until it
+    has measured enough: a storm's first seconds answer few, and a burst booked at that
+    would wait minutes."""
     now = frozen_clock(monkeypatch)
-    admission = Admission(AdmissionConfig(max_arriving=100, min_rate=20, start_rate=20))
+    admission = Admission(AdmissionConfig(max_arriving=100, min_rate=40, start_rate=40))
 
     def second(refused: int, admitted: int) -> list[int]:
         waits = [admission.retry_after() for _ in range(refused)]
@@ -221,17 +221,18 @@ def test_returns_are_booked_at_what_the_node_lets_in_while_full_the_floor_only_u
         second(0, 5)
     assert admission.rate == pytest.approx(60, abs=1)
     for _ in range(30):
-        second(5, 5)
-    assert admission.rate == pytest.approx(5, abs=0.5)
+        second(5, 12)
+    assert admission.rate == pytest.approx(12)
     # Measured for seconds on end, a node slower than the floor has its returns booked at
-    # what it takes (5 × headroom a second), not at the floor (20 × headroom), which would
-    # bring back four times what it lets in, each refused again and booked later.
+    # what it takes (12 × headroom a second), not at the floor (40 × headroom), which
+    # would bring back more than three times what it lets in, each refused again and
+    # booked later.
     now[0] += 5  # the returns booked so far have come (not long enough to be idle)
-    waits = second(30, 5)
-    assert waits.count(1) == pytest.approx(5 * RETURN_HEADROOM, abs=1) and max(waits) == 4
+    waits = second(72, 12)
+    assert waits.count(1) == pytest.approx(12 * RETURN_HEADROOM, abs=1) and max(waits) == 4
     now[0] += 300  # idle: what it measured says little of the next storm
     waits = second(300, 0)
-    assert waits.count(1) == 20 * RETURN_HEADROOM and max(waits) == 10  # the floor, 20
+    assert waits.count(1) == 40 * RETURN_HEADROOM and max(waits) == 5  # the floor, 40
 
 
 def test_a_storm_met_by_a_fresh_node_is_booked_at_the_start_rate_then_at_what_it_takes(
