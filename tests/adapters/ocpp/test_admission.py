@@ -527,10 +527,10 @@ def test_a_storm_on_a_node_drowned_by_its_refusals_still_converges(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A node that lets in 50 chargers a second and spends a fifth of an admission on each
-    refusal: returns booked at the floor (300 a second) cost it more than it has, it let
-    nobody in after the first seconds and the storm never ended (9,999 still out after
-    20 minutes). It answers nobody while it refuses: that is measured (at least
-    MIN_SAMPLE a second), returns are booked slower, and it lets them in."""
+    refusal: returns booked at the floor (300 a second) cost it more than it has, and it
+    let nobody in at all (none of the 10,000 in after 20 minutes). Now its seconds of
+    answering nobody while it refuses are measured (as MIN_SAMPLE a second), returns are
+    booked slower, and it lets them in."""
     connected, refused = simulated_storm(monkeypatch, 10_000, takes=50, refusal_cost=0.2)
     assert len(connected) == 10_000 and max(connected) <= 600
     assert sum(refused) / 10_000 <= 4 and max(refused) <= 10
