@@ -74,18 +74,20 @@ from chargenet.kit.aio import wait_at_most
 RETURN_HEADROOM = 1.5
 # After a cut of the bound on arriving, nobody is held for this many times the target.
 HOLD_PAUSE = 4
-# The rate returns are booked at: the mean of the node's last RATE_WINDOW saturated
-# seconds (recent: a storm's first seconds, when the bound on arriving is still low, leave
-# it within seconds). Until MEASURED_ENOUGH of them since the door was last idle, never
-# below the floor (`min_rate`); from then on what it measured, even below the floor: a node
-# that lets in 100 a second and is sent 300 refuses two in three again.
+# The rate returns are booked at: the most the node let in in any of its last RATE_WINDOW
+# saturated seconds (recent: a storm's first seconds, when the bound on arriving is still
+# low, leave it within seconds; the most, since a second's count falls short of what the
+# node can take whenever returns came late or the bound was still growing). Until
+# MEASURED_ENOUGH of them since the door was last idle (and after the start rate's
+# returns), never below the floor (`min_rate`); from then on what it measured, even below
+# the floor: a node that lets in 100 a second and is sent 300 refuses two in three again.
 RATE_WINDOW = 5
 MEASURED_ENOUGH = 5
 # A door with no saturated second for this long has been idle: what it measured says
 # little of the next storm, and the floor rules again until it has measured enough.
 IDLE_S = 30.0
 RATE_WEIGHT = 0.3  # each of those first seconds' weight in the guess
-MIN_SAMPLE = 10  # first answers in a second for it to count as measured
+MIN_SAMPLE = 10  # a saturated second with fewer first answers counts as this many
 MIN_RATE = 1.0
 
 
@@ -332,7 +334,8 @@ class Admission:
 
     def booking_rate(self) -> float:
         """Chargers a second returns are booked for (before the headroom): the start rate
-        until anything is measured; then the mean of the last saturated seconds, never
+        until anything is measured; then the most any of the last saturated seconds let in
+        (a windowed maximum: a second's count is at most what the node can take), never
         below the floor (`min_rate`) until MEASURED_ENOUGH of them since the door was last
         idle, and whatever it is from then on (at least MIN_RATE)."""
         if self._measured_now >= MEASURED_ENOUGH:
@@ -365,10 +368,12 @@ class Admission:
             # (far more than the node takes, each refused at a cost) say what it takes
             # while flooded, not what it will take once they are booked at its rate: a
             # storm's first seconds on a slow node measured none at all.
-            # Nor does a second with next to no answers (a node that answered nobody while
-            # it refused: its CPU went to the refusals, and it answers again as soon as
-            # fewer come): too little to book by, and booked at it the returns would go to
-            # the cap, not to be called back.
+            # A second with next to no answers (a node that answered nobody while it
+            # refused: its CPU went to the refusals) counts as MIN_SAMPLE: booked at 0, the
+            # returns would all go to the cap, not to be called back; booked at MIN_SAMPLE
+            # × headroom, few enough come back for it to answer again. (Left out instead,
+            # the floor went on drowning it: simulated, a node at 50 a second whose
+            # refusals cost a fifth of an admission let nobody in.)
             if self._second >= self._flood_until:
                 self._window.append(max(answered, MIN_SAMPLE))
                 self._measured_now += 1
