@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 RETIRED_VARIABLES = {
     "CHARGENET_OCPP_RETRY_AFTER_S": (
         "CHARGENET_OCPP_ADMIT_RATE (refused chargers are booked to return at the rate the"
-        " node lets them in, never slower than this many a second; docs/ocpp.md)"
+        " node lets them in, assumed to be at least this many a second until measured;"
+        " docs/ocpp.md)"
     ),
 }
 
@@ -137,7 +138,8 @@ class Settings:
     # ocpp_max_backlog wait to be durable, a new connection is held at the door for a place
     # (up to ocpp_admit_hold_s, while the node has room) or gets 503 with a Retry-After
     # that books its return in a queue spread at the rate the node lets chargers in
-    # (measured, never slower than ocpp_admit_rate a second) (0: no bound). On a busy
+    # (measured; no slower than ocpp_admit_rate a second until the node has measured
+    # enough, then whatever it measured) (0: no bound). On a busy
     # 2-core node, a storm of 10,000 at once: the acks of the chargers let in under a
     # second, the last of them connected about as soon as with the door open (scale.md).
     ocpp_max_arriving: int = 500

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import math
+import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
@@ -190,14 +192,16 @@ def test_a_burst_of_refused_chargers_is_spread_over_what_the_node_takes_not_the_
     assert admission.queue_s() == pytest.approx(1.0)
 
 
-def test_returns_are_booked_at_what_the_node_lets_in_while_full_never_below_the_floor(
+def test_returns_are_booked_at_what_the_node_lets_in_while_full_the_floor_only_unmeasured(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A node that lets in 60 chargers a second while it refuses has its returns booked
-    60 × headroom a second; one that lets in 5 a second, at the floor (min_rate): a
-    storm's first seconds answer few, and a burst booked at that would wait minutes."""
+    60 × headroom a second; one that has let in 12 a second for seconds on end, at 12 ×
+    headroom, below the floor (40); after it has been idle, at the floor again until it
+    has measured enough: a storm's first seconds answer few, and a burst booked at that
+    would wait minutes."""
     now = frozen_clock(monkeypatch)
-    admission = Admission(AdmissionConfig(max_arriving=100, min_rate=20, start_rate=20))
+    admission = Admission(AdmissionConfig(max_arriving=100, min_rate=40, start_rate=40))
 
     def second(refused: int, admitted: int) -> list[int]:
         waits = [admission.retry_after() for _ in range(refused)]
@@ -217,11 +221,18 @@ def test_returns_are_booked_at_what_the_node_lets_in_while_full_never_below_the_
         second(0, 5)
     assert admission.rate == pytest.approx(60, abs=1)
     for _ in range(30):
-        second(5, 5)
-    assert admission.rate == pytest.approx(5, abs=0.5)
-    now[0] += 300
+        second(5, 12)
+    assert admission.rate == pytest.approx(12)
+    # Measured for seconds on end, a node slower than the floor has its returns booked at
+    # what it takes (12 × headroom a second), not at the floor (40 × headroom), which
+    # would bring back more than three times what it lets in, each refused again and
+    # booked later.
+    now[0] += 5  # the returns booked so far have come (not long enough to be idle)
+    waits = second(72, 12)
+    assert waits.count(1) == pytest.approx(12 * RETURN_HEADROOM, abs=1) and max(waits) == 4
+    now[0] += 300  # idle: what it measured says little of the next storm
     waits = second(300, 0)
-    assert waits.count(1) == 20 * RETURN_HEADROOM and max(waits) == 10  # the floor, 20
+    assert waits.count(1) == 40 * RETURN_HEADROOM and max(waits) == 5  # the floor, 40
 
 
 def test_a_storm_met_by_a_fresh_node_is_booked_at_the_start_rate_then_at_what_it_takes(
@@ -246,20 +257,29 @@ def test_a_storm_met_by_a_fresh_node_is_booked_at_the_start_rate_then_at_what_it
         for _ in range(100):
             admission.admitted()
         told = [admission.retry_after() for _ in range(500)]
-    assert 100 <= admission.rate < 150  # measured: what it takes, no longer the start rate
+    # measured: what it takes (the mean of its last 5 seconds, the burst's own second,
+    # with no answers yet, among them), no longer the start rate
+    assert 80 <= admission.rate < 150
     # Booked again after the others, and never later than the node needs for the 2,500
     # still out (25 s at 100 a second): a charger told too long cannot be called back.
     assert told == sorted(told) and told[0] > 1
     assert told[-1] <= 2500 / 100
 
 
-def test_the_wait_is_never_beyond_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_wait_is_never_beyond_the_cap_and_those_past_it_do_not_return_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """500 refused at 1.5 a second with a cap of 60 s: the first 90 fill the cap's queue,
+    the other 410 are spread over its second half (≈ 14 a second), not all told 60 s, which
+    would bring them back in one second."""
     frozen_clock(monkeypatch)
     admission = Admission(
         AdmissionConfig(max_arriving=10, min_rate=1, start_rate=1, retry_after_max_s=60)
     )
     waits = [admission.retry_after() for _ in range(500)]
-    assert max(waits) == 60 and waits[0] == 1
+    assert max(waits) <= 60 and waits[0] == 1
+    assert min(waits[90:]) >= 30
+    assert max(Counter(waits).values()) <= 25  # (whole seconds of a 2/3 s step: 19 or 11)
 
 
 def test_once_the_chargers_told_the_cap_are_back_the_next_refused_is_not_told_it_again(
@@ -446,3 +466,82 @@ def test_while_first_answers_are_slow_a_charger_over_the_bound_is_refused_not_he
     assert admission.busy() == "arriving" and admission.busy(accepting=True) == "arriving"
     now[0] += 2.5
     assert admission.busy() is None
+
+
+def simulated_storm(
+    monkeypatch: pytest.MonkeyPatch,
+    chargers: int,
+    takes: float,
+    refusal_cost: float,
+    give_up_s: float = 1200.0,
+) -> tuple[list[float], list[int]]:
+    """A storm of `chargers` at once (within half a second) on a simulated node that lets
+    in `takes` chargers a second (a token bucket, a few at once at most) and spends
+    `refusal_cost` of one admission's work on each refusal (on a loaded machine it is not
+    nothing: the node's CPU, and the chargers' connects); a refused charger comes back
+    after its Retry-After plus up to a second of its own (seeded: deterministic). Returns
+    each charger's time to get in (those still out after `give_up_s` are left out) and
+    how many times each was refused."""
+    now = frozen_clock(monkeypatch)
+    admission = Admission(AdmissionConfig(max_arriving=100))  # the defaults otherwise
+    start = now[0]
+    jitter = random.Random(7)
+    returns = [(start + jitter.uniform(0, 0.5), c) for c in range(chargers)]
+    heapq.heapify(returns)
+    tokens, last = 0.0, start
+    connected: list[float] = []
+    refused = [0] * chargers
+    while returns:
+        at, charger = heapq.heappop(returns)
+        if at - start > give_up_s:
+            break
+        now[0] = at
+        tokens, last = min(5.0, tokens + (at - last) * takes), at
+        if tokens >= 1:
+            tokens -= 1
+            admission.admitted()
+            connected.append(at - start)
+        else:
+            tokens -= refusal_cost
+            refused[charger] += 1
+            heapq.heappush(returns, (at + admission.retry_after() + jitter.uniform(0, 1), charger))
+    return connected, refused
+
+
+def test_a_storm_on_a_node_slower_than_the_floor_converges_with_few_refused_often(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """10,000 chargers on a node that lets in 100 a second (a loaded machine), a refusal
+    costing 1/50 of an admission. Booked at the floor (200 × headroom a second), two in
+    three returns were refused again and booked behind the others, each charger refused
+    4.3 times on average and some 14. Booked at what the node takes once measured, all
+    are in within 125 s (100 s is the node's own limit) and none is refused more than 8
+    times: the first burst, booked on the start rate's guess before anything was
+    measured, is refused again, and after that a return in three."""
+    connected, refused = simulated_storm(monkeypatch, 10_000, takes=100, refusal_cost=0.02)
+    assert len(connected) == 10_000 and max(connected) <= 125
+    assert sum(refused) / 10_000 <= 3.5 and max(refused) <= 8
+
+
+def test_a_storm_on_a_node_drowned_by_its_refusals_still_converges(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A node that lets in 50 chargers a second and spends a fifth of an admission on each
+    refusal: returns booked at the floor (300 a second) cost it more than it has, and it
+    let nobody in at all (none of the 10,000 in after 20 minutes). Now its seconds of
+    answering nobody while it refuses are measured (as MIN_SAMPLE a second), returns are
+    booked slower, and it lets them in."""
+    connected, refused = simulated_storm(monkeypatch, 10_000, takes=50, refusal_cost=0.2)
+    assert len(connected) == 10_000 and max(connected) <= 600
+    assert sum(refused) / 10_000 <= 4 and max(refused) <= 10
+
+
+def test_a_storm_on_a_node_faster_than_the_floor_is_booked_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A quiet node (1,000 a second): the first burst is booked on the start rate and the
+    returns at what it takes, above the floor; the same figures as before this change
+    (all in within 12.6 s, 1.44 refusals a charger, at most 4)."""
+    connected, refused = simulated_storm(monkeypatch, 10_000, takes=1000, refusal_cost=0.02)
+    assert len(connected) == 10_000 and max(connected) <= 13
+    assert sum(refused) / 10_000 <= 1.45 and max(refused) <= 4

@@ -40,7 +40,12 @@ booked one after the other at the rate the node lets chargers in (first answers 
 measured while it refuses) times RETURN_HEADROOM (too early costs one more cheap
 refusal, too late leaves the node idle), and told the whole second its place falls in: a
 burst of N refused chargers is spread over N / (rate × headroom) seconds, never more
-(nor more than `retry_after_max_s`), the rate never taken below `min_rate`. Before the
+(nor more than `retry_after_max_s`: past it, the overflow is spread over the cap's second
+half). The rate is the best of the node's last few saturated seconds (`booking_rate`),
+never taken below `min_rate` until it has measured enough since it was last idle, and
+from then on whatever it is: a node that lets in fewer than the floor and is sent the
+floor refuses most returns again, each refusal costs it work, and on a loaded machine a
+storm of 10,000 booked so never ended. Before the
 node has measured anything (a storm's first burst, all refused in its first second) the
 rate is `start_rate`, optimistic: the errors are not alike. A charger booked too late
 cannot be called back and the node idles; one booked too soon costs one more refusal
@@ -69,7 +74,20 @@ from chargenet.kit.aio import wait_at_most
 RETURN_HEADROOM = 1.5
 # After a cut of the bound on arriving, nobody is held for this many times the target.
 HOLD_PAUSE = 4
-RATE_WEIGHT = 0.3  # each saturated second's weight in the measured rate
+# The rate returns are booked at: the most the node let in in any of its last RATE_WINDOW
+# saturated seconds (recent: a storm's first seconds, when the bound on arriving is still
+# low, leave it within seconds; the most, since a second's count falls short of what the
+# node can take whenever returns came late or the bound was still growing). Until
+# MEASURED_ENOUGH of them since the door was last idle (and after the start rate's
+# returns), never below the floor (`min_rate`); from then on what it measured, even below
+# the floor: a node that lets in 100 a second and is sent 300 refuses two in three again.
+RATE_WINDOW = 5
+MEASURED_ENOUGH = 5
+# A door with no saturated second for this long has been idle: what it measured says
+# little of the next storm, and the floor rules again until it has measured enough.
+IDLE_S = 30.0
+RATE_WEIGHT = 0.3  # each of those first seconds' weight in the guess
+MIN_SAMPLE = 10  # a saturated second with fewer first answers counts as this many
 MIN_RATE = 1.0
 
 
@@ -87,11 +105,13 @@ class AdmissionConfig:
     # one is held (refused at once, as before).
     hold_s: float = 2.0
     # Refused chargers are booked to return at the rate the node lets them in, measured,
-    # and never slower than this many a second: a storm's first burst is refused before
-    # anything is measured, and in its first seconds the node answers few (its bound on
-    # arriving starts low, and it is busy refusing): booked at what it took then, the
-    # burst was told to wait minutes and the node idled later. Booked too fast, returns
-    # cost refusals, which are cheap (`Refusal`).
+    # and never slower than this many a second until it has measured MEASURED_ENOUGH
+    # seconds (since it was last idle, and after the start rate's returns): a storm's
+    # first burst is refused before anything is measured, and in its first seconds the
+    # node answers few (its bound on arriving starts low, and it is busy refusing): booked
+    # at what it took then, the burst was told to wait minutes and the node idled later.
+    # Once measured, below it too: a node slower than the floor, sent the floor, refuses
+    # most returns again, and refusals are cheap (`Refusal`) but not free.
     min_rate: float = 200.0
     # The rate assumed until the node has measured one (optimistic): a storm's first burst
     # is refused and booked in its first second, before anything is measured, and a
@@ -160,10 +180,17 @@ class Admission:
         # their acks took 3.1 s at p99: docs/scale.md.)
         self.limit = min(config.min_arriving, config.max_arriving)
         self._cut_at = -float("inf")
-        # Chargers a second the node lets in (first answers), measured while it refuses.
+        # Chargers a second the node let in (first answers) in its last saturated seconds
+        # (the door full: someone refused or held), the latest last; cleared when idle.
+        self._window: deque[int] = deque(maxlen=RATE_WINDOW)
+        self._measured_now = 0  # saturated seconds measured since the door was last idle
+        self._last_full = -float("inf")  # the last saturated second
+        self._flood_until = -float("inf")  # the last return booked on the start rate
+        # The node's rate: a guess (the start rate) until it has measured one second.
         self.rate = max(MIN_RATE, config.min_rate, config.start_rate)
         self._measured = False  # the rate is still the start rate's guess
         self.booked = -float("inf")  # when the last refused charger was told to return
+        self._overflow = -float("inf")  # the last return spread past the cap (`retry_after`)
         self._second = int(time.monotonic())  # the second being counted
         self._refused_now = 0
         self._held_now = 0
@@ -280,16 +307,40 @@ class Admission:
         now = time.monotonic()
         self._tick(now)
         self._refused_now += 1
-        gap = 1.0 / (max(self.rate, self.config.min_rate) * RETURN_HEADROOM)
+        rate = self.booking_rate()
+        gap = 1.0 / (rate * RETURN_HEADROOM)
         # After the last one booked; at the soonest a second from now (Retry-After counts
-        # whole seconds, and a charger adds its own fraction of one); at the latest the cap,
-        # which is what a charger booked beyond it is told: the queue holds the returns
-        # told, else a burst past the cap booked returns nobody makes, and chargers refused
-        # long after it had gone were still told the cap. Behind those held at the door.
+        # whole seconds, and a charger adds its own fraction of one, so it comes back
+        # within the second its place falls in); behind those held at the door.
         cap = max(1, self.config.retry_after_max_s)
-        soonest = now + max(1.0, len(self.waiting) / max(self.rate, self.config.min_rate))
-        self.booked = min(max(self.booked + gap, soonest), now + cap)
-        return max(1, min(cap, math.floor(self.booked - now + 1e-9)))
+        soonest = now + max(1.0, len(self.waiting) / rate)
+        booked = max(self.booked + gap, soonest)
+        if booked <= now + cap:
+            self.booked = booked
+            if not self._measured:
+                self._flood_until = booked
+            return max(1, min(cap, math.floor(booked - now + 1e-9)))
+        # Past the cap (a storm larger than the cap's worth of returns, or a node that
+        # lets in almost nobody): the queue ends at the cap (it holds the returns told,
+        # else chargers refused long after the burst had gone would still be told the
+        # cap), and the overflow is spread evenly over the cap's second half rather than
+        # all told the cap, which would bring them back together in one second.
+        self.booked = now + cap
+        half = max(1.0, cap / 2)
+        self._overflow = max(self._overflow + gap, now + cap - half)
+        if self._overflow > now + cap:
+            self._overflow = now + cap - half
+        return max(1, min(cap, math.floor(self._overflow - now + 1e-9)))
+
+    def booking_rate(self) -> float:
+        """Chargers a second returns are booked for (before the headroom): the start rate
+        until anything is measured; then the most any of the last saturated seconds let in
+        (a windowed maximum: a second's count is at most what the node can take), never
+        below the floor (`min_rate`) until MEASURED_ENOUGH of them since the door was last
+        idle, and whatever it is from then on (at least MIN_RATE)."""
+        if self._measured_now >= MEASURED_ENOUGH:
+            return max(MIN_RATE, self.rate)
+        return max(MIN_RATE, self.rate, self.config.min_rate)
 
     def admitted(self) -> None:
         """A charger had its first answer: one more the node took in."""
@@ -309,12 +360,38 @@ class Admission:
         answered = self._answered_now
         if self._refused_now or self._held_now:
             # The door was full: what it took is what it can take now.
-            self.rate = max(MIN_RATE, (1 - RATE_WEIGHT) * self.rate + RATE_WEIGHT * answered)
+            if self._second - self._last_full > IDLE_S:
+                self._window.clear()  # a new storm: the last one's seconds say little
+                self._measured_now = 0
+            self._last_full = self._second
+            # The seconds while the returns booked on the start rate's guess come back
+            # (far more than the node takes, each refused at a cost) say what it takes
+            # while flooded, not what it will take once they are booked at its rate: a
+            # storm's first seconds on a slow node measured none at all.
+            # A second with next to no answers (a node that answered nobody while it
+            # refused: its CPU went to the refusals) counts as MIN_SAMPLE: booked at 0, the
+            # returns would all go to the cap, not to be called back; booked at MIN_SAMPLE
+            # × headroom, few enough come back for it to answer again. (Left out instead,
+            # the floor went on drowning it: simulated, a node at 50 a second whose
+            # refusals cost a fifth of an admission let nobody in.)
+            if self._second >= self._flood_until:
+                self._window.append(max(answered, MIN_SAMPLE))
+                self._measured_now += 1
+            if self._measured_now >= MEASURED_ENOUGH:
+                self.rate = max(MIN_RATE, max(self._window))
+            else:
+                # Its first seconds (few answers: the bound on arriving starts low, and the
+                # node is busy refusing) move the guess a little at a time, as before.
+                self.rate = max(MIN_RATE, (1 - RATE_WEIGHT) * self.rate + RATE_WEIGHT * answered)
             self._measured = True
-        else:
+        elif answered > self.rate:
             # Nobody refused: the node took what came, which says only that it can take
             # at least that many.
-            self.rate = max(self.rate, answered)
+            self.rate = answered
+            if self._window:
+                self._window.append(answered)
+        if second - self._last_full > IDLE_S:
+            self._measured_now = 0  # idle: the floor rules again until measured enough
         self._second, self._refused_now, self._answered_now = second, 0, 0
         self._held_now = 0
 
