@@ -446,3 +446,30 @@ def test_while_first_answers_are_slow_a_charger_over_the_bound_is_refused_not_he
     assert admission.busy() == "arriving" and admission.busy(accepting=True) == "arriving"
     now[0] += 2.5
     assert admission.busy() is None
+
+
+def test_a_place_given_to_a_held_charger_as_its_hold_runs_out_is_not_lost() -> None:
+    """The place that frees in the very loop turn in which a held charger's hold runs out
+    is given to it and taken (it is let in), or given back: the bound on arriving never
+    stays lowered by a place nobody holds (every later charger would wait on it)."""
+    import time
+
+    admission = Admission(
+        AdmissionConfig(max_arriving=1, min_arriving=1, arrival_target_s=0, hold_s=0.05)
+    )
+
+    async def scenario() -> None:
+        first = admission.enter()
+        held = asyncio.create_task(admission.wait_turn())
+        await asyncio.sleep(0)  # held at the door
+        assert admission.waiting
+        time.sleep(0.1)  # the hold's end is due: it runs in the loop's next turn...
+        asyncio.get_running_loop().call_soon(first.leave)  # ...just after this place frees
+        counted = await held
+        if counted:  # let in: its place is counted once
+            second = admission.enter(counted=True)
+            assert admission.arriving == 1
+            second.leave()
+        assert admission.arriving == 0 and not admission.waiting
+
+    asyncio.run(scenario())
