@@ -581,3 +581,50 @@ def test_two_writers_drain_an_older_layout_spanning_both_before_their_partitions
     assert logged(platform) == before + len(old) + len(new)
     assert by_connector(low.events + high.events) == by_connector(old + new)
     assert any(16 <= event_bucket(e) < 32 for e in high.events)  # the span's later half
+
+
+def test_a_rounds_acknowledgements_go_in_one_buffer_or_each_by_its_public_ack() -> None:
+    """nats-py's client as known: one buffer of PUBs to the replies, in order, and the
+    flusher woken. A client lacking one of the internals used (another nats-py): every
+    message acknowledged by its own `ack`, none lost to an AttributeError after the round
+    was stored."""
+    from chargenet.adapters.bus.jetstream import _ack_all
+
+    class Message:
+        def __init__(self, reply: str) -> None:
+            self.reply = reply
+            self.acked = 0
+
+        async def ack(self) -> None:
+            self.acked += 1
+
+    class Known:
+        def __init__(self) -> None:
+            self.sent: list[bytes] = []
+            self.flushed = 0
+            self._flush_queue: asyncio.Queue[Any] = asyncio.Queue()
+
+        async def _send_command(self, cmd: bytes) -> None:
+            self.sent.append(cmd)
+
+        async def _flush_pending(self) -> None:
+            self.flushed += 1
+
+    class Other:  # queues commands, but flushes in a way of its own
+        def __init__(self) -> None:
+            self.sent: list[bytes] = []
+
+        async def _send_command(self, cmd: bytes) -> None:
+            self.sent.append(cmd)
+
+    async def scenario() -> None:
+        known, messages = Known(), [Message("r.1"), Message("r.2")]
+        await _ack_all(known, messages)
+        assert known.sent == [b"PUB r.1 0\r\n\r\nPUB r.2 0\r\n\r\n"] and known.flushed == 1
+        assert [m.acked for m in messages] == [0, 0]
+
+        other, messages = Other(), [Message("r.1"), Message("r.2")]
+        await _ack_all(other, messages)
+        assert other.sent == [] and [m.acked for m in messages] == [1, 1]
+
+    asyncio.run(scenario())

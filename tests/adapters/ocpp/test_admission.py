@@ -545,3 +545,30 @@ def test_a_storm_on_a_node_faster_than_the_floor_is_booked_as_before(
     connected, refused = simulated_storm(monkeypatch, 10_000, takes=1000, refusal_cost=0.02)
     assert len(connected) == 10_000 and max(connected) <= 13
     assert sum(refused) / 10_000 <= 1.45 and max(refused) <= 4
+
+
+def test_a_place_given_to_a_held_charger_as_its_hold_runs_out_is_not_lost() -> None:
+    """The place that frees in the very loop turn in which a held charger's hold runs out
+    is given to it and taken (it is let in), or given back: the bound on arriving never
+    stays lowered by a place nobody holds (every later charger would wait on it)."""
+    import time
+
+    admission = Admission(
+        AdmissionConfig(max_arriving=1, min_arriving=1, arrival_target_s=0, hold_s=0.05)
+    )
+
+    async def scenario() -> None:
+        first = admission.enter()
+        held = asyncio.create_task(admission.wait_turn())
+        await asyncio.sleep(0)  # held at the door
+        assert admission.waiting
+        time.sleep(0.1)  # the hold's end is due: it runs in the loop's next turn...
+        asyncio.get_running_loop().call_soon(first.leave)  # ...just after this place frees
+        counted = await held
+        if counted:  # let in: its place is counted once
+            second = admission.enter(counted=True)
+            assert admission.arriving == 1
+            second.leave()
+        assert admission.arriving == 0 and not admission.waiting
+
+    asyncio.run(scenario())

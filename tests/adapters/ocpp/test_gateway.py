@@ -448,19 +448,32 @@ def test_malformed_frames_get_call_errors_and_the_connection_lives(
     asyncio.run(scenario())
 
 
-@pytest.mark.parametrize("direct", [True, False], ids=["direct", "library"])
+@pytest.mark.parametrize("path", ["direct", "library", "fallback"])
 def test_messages_are_answered_in_order_and_connections_close_with_their_codes(
-    platform: Platform, direct: bool
+    platform: Platform, path: str, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
-    """Either way a message reaches the link (`direct_frames`): a message in fragments is
-    one message (RFC 6455 §5.4), a burst of CALLs is answered in the order sent, a text
-    frame that is not UTF-8 closes with 1007 (§8.1), a message over the size limit with
-    1009, and a gateway that stops closes every charger with 1001 and waits for it."""
+    """Either way a message reaches the link (`direct_frames`, or the library's path when
+    the installed websockets lacks what the direct one uses: one warning, no failure): a
+    message in fragments is one message (RFC 6455 §5.4), a burst of CALLs is answered in
+    the order sent, a text frame that is not UTF-8 closes with 1007 (§8.1), a message over
+    the size limit with 1009, and so does one in more frames than the library allows
+    (however small), and a gateway that stops closes every charger with 1001 and waits
+    for it."""
     import json
+    import logging
+
+    from chargenet.adapters.ocpp import connection
+
+    if path == "fallback":  # a websockets without one of the internals the direct path uses
+        monkeypatch.setattr(connection, "_supported", None)
+        monkeypatch.setattr(
+            connection, "_CONNECTION_FIELDS", (*connection._CONNECTION_FIELDS, "gone_in_v99")
+        )
+    caplog.set_level(logging.WARNING, logger=connection.__name__)
 
     async def scenario() -> None:
         assert platform.ocpp is not None
-        config = replace(platform.ocpp.config, direct_frames=direct)
+        config = replace(platform.ocpp.config, direct_frames=path != "library")
         async with running(platform, config) as gateway:
             ws = await raw_client(gateway)
             await ws.send(['[2,"f1",', '"Heartbeat"', ",{}]"])
@@ -468,6 +481,15 @@ def test_messages_are_answered_in_order_and_connections_close_with_their_codes(
                 await ws.send(f'[2,"b{n}","Heartbeat",{{}}]')
             ids = [json.loads(await asyncio.wait_for(ws.recv(), 5))[1] for _ in range(21)]
             assert ids == ["f1"] + [f"b{n}" for n in range(20)]
+            link = gateway.links["C1"]
+            assert link.ws.direct is (path == "direct")
+
+            many = await raw_client(gateway, "C2", "ocpp2.0.1")
+            with contextlib.suppress(ConnectionClosed):  # closed while it still wrote
+                await many.send(['[2,"m1",', *([""] * connection.MAX_FRAGMENTS), '"x"]'])
+            await asyncio.wait_for(many.wait_closed(), 5)
+            assert many.close_code == 1009
+            await eventually(lambda: "C2" not in gateway.links)
 
             bad = await raw_client(gateway, "C2", "ocpp2.0.1")
             await bad.send(b'[2,"u1","Heartbeat",{"x":"\xff"}]', text=True)
@@ -485,6 +507,8 @@ def test_messages_are_answered_in_order_and_connections_close_with_their_codes(
         assert not gateway.links
 
     asyncio.run(scenario())
+    lacks = [r for r in caplog.records if "lacks" in r.getMessage()]
+    assert len(lacks) == (1 if path == "fallback" else 0)
 
 
 def test_wrong_password_unknown_identity_and_wrong_protocol_are_refused(platform: Platform) -> None:

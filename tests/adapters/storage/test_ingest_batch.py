@@ -280,3 +280,58 @@ def test_a_report_about_another_chargers_connector_sends_the_batch_one_at_a_time
         len(batch) - 3
     )
     assert "belongs to charger C1" in outcomes[3].reason
+
+
+def test_a_batch_racing_another_writer_on_one_of_its_events_loses_nothing(
+    any_platform: Platform, database_url: str
+) -> None:
+    """Another transaction logs one of the batch's events while the batch is appended (two
+    writers around a redelivery): the batch's insert fails on the event_id key (it has
+    no ON CONFLICT), and the whole batch goes one event at a time: that event is a
+    duplicate, every other is stored, in order."""
+    import threading
+
+    from sqlalchemy import create_engine, text
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite appends one event at a time, under one writer lock")
+    any_platform.ingestor.ingest([*small_world(), charger("C2")])
+    sent = traffic("k")
+    taken = sent[5]
+    other = create_engine(any_platform.settings.database_url)
+    try:
+        with other.connect() as conn:
+            conn.execute(  # another writer's copy of sent[5], not yet committed
+                text(
+                    "INSERT INTO events (event_id, type, version, adapter, operator_id,"
+                    " occurred_at, received_at, payload) VALUES (:i, :t, :v, 'test', NULL,"
+                    " :o, :r, :p)"
+                ),
+                {
+                    "i": taken.event_id,
+                    "t": taken.TYPE,
+                    "v": taken.VERSION,
+                    "o": taken.occurred_at,
+                    "r": taken.received_at,
+                    "p": codec.encode(taken).decode(),
+                },
+            )
+            result: list[Any] = []
+            batch = threading.Thread(
+                target=lambda: result.extend(any_platform.ingestor.ingest(sent))
+            )
+            batch.start()
+            batch.join(1.0)  # it waits on the other's uncommitted key
+            conn.commit()
+            batch.join(30)
+            assert not batch.is_alive()
+    finally:
+        other.dispose()
+    assert [o.disposition for o in result] == [
+        D.DUPLICATE if e is taken else D.ACCEPTED for e in sent
+    ]
+    ids = [r[0] for r in logged(any_platform)]
+    mine = {e.event_id for e in sent}
+    assert sorted(i for i in ids if i in mine) == sorted(mine)  # each once
+    others = [i for i in ids if i in mine and i != taken.event_id]
+    assert others == [e.event_id for e in sent if e is not taken]  # in order

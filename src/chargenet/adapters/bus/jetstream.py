@@ -852,13 +852,23 @@ async def _ack_all(nc: Any, messages: Sequence[Any]) -> None:
     command built, its queueing), the joined frames under half a µs. An acknowledgement
     lost with the connection is no loss: the message comes again after its `ack_wait`."""
     send = getattr(nc, "_send_command", None)
-    if send is None or any(not m.reply for m in messages):
-        for m in messages:  # not nats-py's client as known, or a message with no reply
+    flush = getattr(nc, "_flush_pending", None)
+    if (
+        send is None
+        or flush is None
+        or not hasattr(nc, "_flush_queue")
+        or any(not m.reply for m in messages)
+    ):
+        # Not nats-py's client as known (all three internals, or none of them: one found
+        # without the others would fail after the frames were queued), or a message with no
+        # reply: each acknowledged by its public `ack`.
+        for m in messages:
             await m.ack()
         return
     await send(b"".join([b"PUB %s 0\r\n\r\n" % m.reply.encode() for m in messages]))
-    if nc._flush_queue is not None and nc._flush_queue.empty():
-        await nc._flush_pending()  # wake the flusher, as a publish does
+    queue = nc._flush_queue
+    if queue is not None and queue.empty():
+        await flush()  # wake the flusher, as a publish does
 
 
 # --- what the writers stored, to every process's bus -------------------------------------

@@ -254,7 +254,9 @@ class Admission:
             await wait_at_most(turn, self.config.hold_s)
         except TimeoutError:
             self._forget(turn)
-            return False
+            # A place given in the loop turn in which the hold ran out (the timeout's
+            # cancellation then wins over the result): it is this connection's, take it.
+            return turn.done() and not turn.cancelled()
         except asyncio.CancelledError:
             self._forget(turn)
             if turn.done() and not turn.cancelled():  # given a place it will not take

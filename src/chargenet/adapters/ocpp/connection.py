@@ -20,13 +20,23 @@ or when `GatewayConfig.direct_frames` is off (every message through `recv`/`send
 
 Messages are handed over as they arrived (RFC 6455 §5.4: fragments joined in order),
 text frames checked to be UTF-8 (else the connection fails with 1007, §8.1, as the
-library's `recv()` does). More than `max_queue` messages waiting pause reading the socket
-until the reader took all but a quarter of them, as the library's `Assembler` does.
+library's `recv()` does), a message in more than `MAX_FRAGMENTS` frames refused with 1009
+(as the library's `Assembler` does: empty continuation frames would otherwise grow a list
+without bound under `max_size`). Nothing is handed over after the connection failed. More
+than `max_queue` messages waiting pause reading the socket until the reader took all but a
+quarter of them, as the library's `Assembler` does.
+
+The fast path relies on what websockets does not document as public (`process_event`,
+`send_data`, `paused`, ...; present from 14.0 to at least 17.x). `direct_frames_supported`
+checks they are there; when one is missing, connections take the library's `recv()`/
+`send()` path, with one warning, rather than failing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from collections import deque
 from typing import Any
 
@@ -34,13 +44,74 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import OPEN
+from websockets.server import ServerProtocol
 
 from chargenet.adapters.ocpp.admission import Admission, Arrival
 from chargenet.app.endpoints import ChargerEndpoint
 
 __all__ = ["ChargerConnection"]
 
+log = logging.getLogger(__name__)
+
 _TEXT, _BINARY, _CONT = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
+# The library's limit on the frames of one message (its Assembler's, same variable).
+MAX_FRAGMENTS = int(os.environ.get("WEBSOCKETS_MAX_FRAGMENTS", "4096"))
+
+# What the fast path uses of websockets beyond its documented API: methods of its asyncio
+# connection and Sans-I/O protocol, and attributes a connection sets in its __init__.
+_CONNECTION_METHODS = ("process_event", "send_data", "set_connection_exc", "connection_lost")
+_PROTOCOL_METHODS = ("send_text", "fail", "data_to_send")
+_CONNECTION_FIELDS = (
+    "protocol",
+    "paused",
+    "send_in_progress",
+    "connection_lost_waiter",
+    "max_queue_high",
+    "max_queue_low",
+    "close_timeout",
+)
+_supported: bool | None = None  # None: not checked yet
+
+
+def direct_frames_supported(connection: object | None = None) -> bool:
+    """Whether the installed websockets has what the fast path uses (checked once; with a
+    `connection`, also the attributes its __init__ sets). When not, a warning (once) and
+    every connection takes the library's recv()/send()."""
+    global _supported
+    if _supported is False:
+        return False
+    missing = [
+        *(f"ServerConnection.{n}" for n in _CONNECTION_METHODS if not hasattr(ServerConnection, n)),
+        *(f"ServerProtocol.{n}" for n in _PROTOCOL_METHODS if not hasattr(ServerProtocol, n)),
+        *(
+            f"ServerConnection().{n}"
+            for n in (_CONNECTION_FIELDS if connection is not None else ())
+            if not hasattr(connection, n)
+        ),
+        *(
+            ["ServerConnection().close_exc"]
+            if not isinstance(getattr(ServerConnection, "close_exc", None), property)
+            else []
+        ),
+    ]
+    if missing:
+        _supported = False
+        log.warning(
+            "OCPP: websockets %s lacks %s: messages go through its recv()/send() instead "
+            "of the direct path (ocpp_direct_frames)",
+            _websockets_version(),
+            ", ".join(missing),
+        )
+        return False
+    if connection is not None:
+        _supported = True
+    return True
+
+
+def _websockets_version() -> str:
+    import websockets
+
+    return str(getattr(websockets, "__version__", "?"))
 
 
 class ChargerConnection(ServerConnection):
@@ -57,15 +128,17 @@ class ChargerConnection(ServerConnection):
 
     def __init__(self, *args: Any, direct: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.direct = direct
+        self.direct = direct and (_supported or direct_frames_supported(self))
         self._inbox: deque[bytes] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._fragments: list[bytes] | None = None  # a message still arriving in pieces
         self._fragments_text = False
+        self._failed = False  # failed by us (1007, 1009): nothing more is handed over
         self._reading_paused = False
-        high = self.max_queue_high
+        self._abort_later: asyncio.TimerHandle | None = None
+        high: int | None = getattr(self, "max_queue_high", None)
         self._pause_at = high
-        low = self.max_queue_low
+        low: int | None = getattr(self, "max_queue_low", None)
         self._resume_at = low if low is not None else (high // 4 if high is not None else 0)
 
     # --- admission --------------------------------------------------------------------
@@ -130,6 +203,10 @@ class ChargerConnection(ServerConnection):
             return
         frame: Frame = event
         opcode = frame.opcode
+        if self._failed:  # frames parsed with the one that failed the connection
+            if opcode is not _TEXT and opcode is not _BINARY and opcode is not _CONT:
+                super().process_event(event)
+            return
         if opcode is _TEXT or opcode is _BINARY:
             if frame.fin:
                 self._deliver(frame.data, opcode is _TEXT)
@@ -140,6 +217,10 @@ class ChargerConnection(ServerConnection):
             # (the protocol refuses a continuation with no message begun: 1002)
             fragments = self._fragments
             if fragments is None:
+                return
+            if len(fragments) >= MAX_FRAGMENTS:
+                self._fragments = None
+                self._fail(CloseCode.MESSAGE_TOO_BIG, "too many fragments")
                 return
             fragments.append(bytes(frame.data))
             if frame.fin:
@@ -170,16 +251,21 @@ class ChargerConnection(ServerConnection):
     def _fail(self, code: CloseCode, reason: str) -> None:
         """Fail the connection (RFC 6455 §7.1.7): the close frame and our half-close go
         out now; the socket is dropped if the charger does not close it in time."""
+        self._failed = True
         self.protocol.fail(code, reason)
         try:
             self.send_data()
         except Exception as exc:
             self.set_connection_exc(exc)
-        self.loop.call_later(self.close_timeout or 0, self.transport.abort)
+        # (cancelled when the socket goes first: it would keep the connection 10 s more)
+        self._abort_later = self.loop.call_later(self.close_timeout or 0, self.transport.abort)
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         self.chargenet_lost = True
+        if self._abort_later is not None:
+            self._abort_later.cancel()
+            self._abort_later = None
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
