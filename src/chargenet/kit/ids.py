@@ -7,6 +7,9 @@ import uuid
 
 _NAMESPACE = uuid.UUID("5b0f3f0e-6a57-4f1c-9d0c-63686172676e")  # fixed: ids must survive restarts
 _NAMESPACE_BYTES = _NAMESPACE.bytes
+_SHA1_OF_NAMESPACE = hashlib.sha1(_NAMESPACE_BYTES)  # copied, then fed an id's parts
+_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)  # version, variant bits
+_SET = (0x5000 << 64) | (0x8000 << 48)
 
 
 def new_id() -> str:
@@ -20,7 +23,7 @@ def stable_id(*parts: object) -> str:
     it would build and throw away was over half the cost, and the demo city and every
     message decoded make one per event."""
     joined = "\x1f".join(["" if p is None else str(p) for p in parts])  # a list: no generator
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + joined.encode("utf-8")).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    return digest.hex()
+    sha = _SHA1_OF_NAMESPACE.copy()
+    sha.update(joined.encode("utf-8"))
+    value = int.from_bytes(sha.digest()[:16]) & _CLEAR | _SET  # version 5, RFC 4122 variant
+    return f"{value:032x}"

@@ -70,11 +70,31 @@ def bucket_of(key: str) -> int:
     return zlib.crc32(key.encode()) % BUCKETS
 
 
+# Per event type, which of `_KEYS` it has (in that order); and the bucket of each key seen
+# lately (an intake sees its chargers' few keys again and again; emptied when full).
+_KEYS_OF: dict[type, tuple[str, ...]] = {}
+_BUCKET_OF: dict[str, int] = {}
+_BUCKETS_KEPT = 1 << 16
+
+
 def event_bucket(event: Event) -> int:
     """The event's bucket, by the first of charger, connector, station, session or
     operator it names (all in one bucket when it names none)."""
-    key = next((str(v) for k in _KEYS if (v := getattr(event, k, None))), "")
-    return bucket_of(_charger_of(key))
+    keys = _KEYS_OF.get(type(event))
+    if keys is None:
+        keys = _KEYS_OF[type(event)] = tuple(k for k in _KEYS if hasattr(event, k))
+    key = ""
+    for k in keys:
+        v = getattr(event, k)
+        if v:
+            key = str(v)
+            break
+    bucket = _BUCKET_OF.get(key)
+    if bucket is None:
+        if len(_BUCKET_OF) >= _BUCKETS_KEPT:
+            _BUCKET_OF.clear()
+        bucket = _BUCKET_OF[key] = bucket_of(_charger_of(key))
+    return bucket
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,7 @@ class ChargerContext:
     clock-skew flag). It all dies with the connection: a reconnect starts clean."""
 
     __slots__ = (
+        "_source",
         "charger_id",
         "charging",
         "clock_flagged",
@@ -135,6 +136,7 @@ class ChargerContext:
         self.services = services
         self.endpoint = endpoint
         self.charger_id = endpoint.charger_id
+        self._source = Source(adapter="ocpp", charger_id=ChargerId(self.charger_id))
         self.version = version
         self.connected_at = connected_at
         self.clock_flagged = False
@@ -146,8 +148,9 @@ class ChargerContext:
 
     @property
     def source(self) -> Source:
-        """Who tells us what arrives on this connection: the charger itself."""
-        return Source(adapter="ocpp", charger_id=ChargerId(self.charger_id))
+        """Who tells us what arrives on this connection: the charger itself (one frozen
+        value for all its events, made with the connection, not one an event)."""
+        return self._source
 
     def remember_transaction(self, tx: str, connector_id: str, register: int | None) -> None:
         if self.transactions is None:

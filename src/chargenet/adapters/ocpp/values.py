@@ -8,9 +8,10 @@ payload (occurred_at vs received_at) for everything else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import msgspec
 
 from chargenet.core.drivers import TokenKey
 from chargenet.core.events import (
@@ -19,13 +20,15 @@ from chargenet.core.events import (
     MAX_POWER_W,
     MAX_VOLTAGE_V,
 )
-from chargenet.kit.timeutil import runs_ahead
+from chargenet.kit.timeutil import CLOCK_AHEAD_TOLERANCE
 
 CLOCK_FLOOR = datetime(2010, 1, 1, tzinfo=UTC)  # before this the charger's clock is unset
 
 
-@dataclass(frozen=True, slots=True)
-class Stamp:
+class Stamp(msgspec.Struct, frozen=True):
+    """(A Struct, not a dataclass: made once a meter value or status, and a frozen
+    dataclass's `__init__` sets each field through `object.__setattr__`.)"""
+
     at: datetime  # the time to use for the event
     unset: bool = False  # the charger's clock was not set (1970)
     ahead: bool = False  # the charger's clock is ahead of ours
@@ -56,18 +59,23 @@ def _read_time(text: str) -> datetime | None:
 
 
 def parse_time(text: str | None, received: datetime) -> Stamp:
-    """A charger's time stamp of something that happened, judged against our receive time."""
+    """A charger's time stamp of something that happened, judged against our receive time:
+    a clock before 2010 is unset, one further ahead than `CLOCK_AHEAD_TOLERANCE` (shared
+    with OCPI, `kit.timeutil.runs_ahead`) runs ahead. (`_read_time` written out here: read
+    once a meter value, the calls were a part of the intake's CPU, docs/scale.md.)"""
     if not text:
         return Stamp(received)
-    when = _read_time(text)
-    if when is None:
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except (ValueError, OverflowError):
         return Stamp(received, unset=True)
     if when < CLOCK_FLOOR:
         return Stamp(received, unset=True)
-    skew = (when - received).total_seconds()
-    if runs_ahead(when, received):  # kit.timeutil.CLOCK_AHEAD_TOLERANCE, shared with OCPI
-        return Stamp(received, ahead=True, skew_s=skew)
-    return Stamp(when, skew_s=skew)
+    ahead = when - received
+    if ahead > CLOCK_AHEAD_TOLERANCE:
+        return Stamp(received, ahead=True, skew_s=ahead.total_seconds())
+    return Stamp(when, skew_s=ahead.total_seconds())
 
 
 def parse_planned_time(text: str | None) -> datetime | None:
@@ -89,10 +97,9 @@ _ENERGY_UNITS = {"Wh": 1.0, "kWh": 1000.0}
 _POWER_UNITS = {"W": 1.0, "kW": 1000.0}
 
 
-@dataclass(slots=True)
-class Sample:
+class Sample(msgspec.Struct):
     """One meter reading as chargenet keeps it; out-of-range values are dropped and
-    counted in `dropped`."""
+    counted in `dropped`. (A Struct: made in C, once a meter value.)"""
 
     energy_register_wh: int | None = None
     power_w: int | None = None
@@ -102,7 +109,7 @@ class Sample:
     temperature_c: float | None = None
     power_offered_w: int | None = None  # Power.Offered: the most offered to the vehicle
     context: str | None = None
-    dropped: list[str] = field(default_factory=list)
+    dropped: list[str] = msgspec.field(default_factory=list)
 
     @property
     def empty(self) -> bool:

@@ -23,6 +23,10 @@ CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_MESSAGE_ID = 36  # the spec's maximum length of a unique message id
 
 _outer = msgspec.json.Decoder(list[msgspec.Raw])
+_call_frame = msgspec.json.Decoder(tuple[int, str, str, msgspec.Raw])
+# (version, action) → the payload's decoder, for the actions a charger has sent (and the
+# version defines): found by one dict look-up.
+_known_calls: dict[tuple[str, str], msgspec.json.Decoder[Any]] = {}
 _str = msgspec.json.Decoder(str)
 _int = msgspec.json.Decoder(int)
 _encoder = msgspec.json.Encoder()
@@ -58,8 +62,7 @@ class Err:
         return "FormationViolation" if version == V16 else "RpcFrameworkError"
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(msgspec.Struct, frozen=True):
     message_id: str
     action: str
     payload: Any  # the compiled schema Struct of this action
@@ -125,6 +128,18 @@ def violation(version: str, error: msgspec.ValidationError) -> tuple[str, str]:
 
 def parse(data: bytes, version: str) -> Call | CallResult | CallError:
     """Read one frame; raises FrameError with the CallError to answer (or to log only)."""
+    # Most frames are a well-formed CALL of an action seen before: read in one decode. Any
+    # other frame, or one this decode refuses, is read again step by step below, which
+    # gives every error its code.
+    try:
+        kind, message_id, action, raw = _call_frame.decode(data)
+    except (msgspec.DecodeError, RecursionError):
+        pass
+    else:
+        if kind == CALL and 0 < len(message_id) <= MAX_MESSAGE_ID:
+            known = _known_calls.get((version, action))
+            if known is not None:
+                return _payload(known, raw, message_id, action, version)
     try:
         parts = _outer.decode(data)
     except msgspec.DecodeError as exc:
@@ -172,9 +187,18 @@ def _call(parts: list[msgspec.Raw], message_id: str, version: str) -> Call:
     if action not in actions(version):
         raise FrameError(message_id, Err.NOT_IMPLEMENTED, f"unknown action {action[:40]!r}")
     try:
-        payload = decoder(version, action).decode(parts[3])
+        known = decoder(version, action)
     except SchemaMissing:
         raise FrameError(message_id, Err.NOT_IMPLEMENTED, f"unknown action {action!r}") from None
+    _known_calls[(version, action)] = known
+    return _payload(known, parts[3], message_id, action, version)
+
+
+def _payload(
+    known: msgspec.json.Decoder[Any], raw: msgspec.Raw, message_id: str, action: str, version: str
+) -> Call:
+    try:
+        payload = known.decode(raw)
     except msgspec.ValidationError as exc:
         code, text = violation(version, exc)
         raise FrameError(message_id, code, text[:255]) from None
