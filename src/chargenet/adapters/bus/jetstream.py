@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import re
@@ -70,11 +71,14 @@ def bucket_of(key: str) -> int:
     return zlib.crc32(key.encode()) % BUCKETS
 
 
-# Per event type, which of `_KEYS` it has (in that order); and the bucket of each key seen
-# lately (an intake sees its chargers' few keys again and again; emptied when full).
+# Per event type, which of `_KEYS` it has (in that order).
 _KEYS_OF: dict[type, tuple[str, ...]] = {}
-_BUCKET_OF: dict[str, int] = {}
-_BUCKETS_KEPT = 1 << 16
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _key_bucket(key: str) -> int:
+    """A key's bucket, remembered: an intake sees its chargers' few keys again and again."""
+    return bucket_of(_charger_of(key))
 
 
 def event_bucket(event: Event) -> int:
@@ -89,12 +93,7 @@ def event_bucket(event: Event) -> int:
         if v:
             key = str(v)
             break
-    bucket = _BUCKET_OF.get(key)
-    if bucket is None:
-        if len(_BUCKET_OF) >= _BUCKETS_KEPT:
-            _BUCKET_OF.clear()
-        bucket = _BUCKET_OF[key] = bucket_of(_charger_of(key))
-    return bucket
+    return _key_bucket(key)
 
 
 @dataclass(frozen=True)
