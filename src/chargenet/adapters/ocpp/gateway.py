@@ -239,11 +239,10 @@ class OcppGateway:
             reason = "charger retired" if record is not None else "charger not registered"
         elif record.protocol != link.version:
             reason = "charger registered for another protocol"
-        elif (
-            1 <= self.config.security_profile <= 2
-            and record.secret_hash != link.endpoint.secret_hash
+        elif 1 <= self.config.security_profile <= 2 and (
+            lost := _password_lost(link, record.secret_hash)
         ):
-            reason = "password changed" if record.secret_hash is not None else "password removed"
+            reason = lost
         else:
             return
         self._revoke(link, reason)
@@ -320,11 +319,10 @@ class OcppGateway:
         if stale:
             log.info("OCPP credentials changed for %d charger(s)", len(stale))
         for charger_id, link in links.items():
-            if self.links.get(charger_id) is link and link.endpoint.secret_hash != hashes.get(
-                charger_id
-            ):
-                reason = "password changed" if charger_id in hashes else "password removed"
-                self._revoke(link, reason)
+            if self.links.get(charger_id) is link:
+                reason = _password_lost(link, hashes.get(charger_id))
+                if reason is not None:
+                    self._revoke(link, reason)
 
     def _warm(self, endpoints: Sequence[ChargerEndpoint]) -> None:
         """Cache every charger's record, and make each its proof buffer, at start."""
@@ -780,6 +778,14 @@ class OcppGateway:
     async def serve_forever(self, host: str, port: int) -> None:
         async with self.running(host, port):
             await asyncio.Event().wait()
+
+
+def _password_lost(link: Link, secret_hash: str | None) -> str | None:
+    """Why a connection's password no longer holds, when the charger's hash is now
+    `secret_hash` (None: it has no password); None when it still holds."""
+    if secret_hash == link.endpoint.secret_hash:
+        return None
+    return "password changed" if secret_hash is not None else "password removed"
 
 
 def _retrieved(task: asyncio.Future[None]) -> None:
