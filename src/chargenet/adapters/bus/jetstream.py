@@ -64,6 +64,8 @@ _LOST_S = 5.0
 BATCH = "Chargenet-Batch"
 _BATCH_BYTES = 256 * 1024
 BATCH_EVENTS = 64  # events at most in one stream message (JetStreamIntake's default)
+# A batch of events on the wire (a stream message's, a relay's): (type, version, event).
+_BATCH_ITEMS = msgspec.json.Decoder(list[tuple[str, int, msgspec.Raw]])
 _KEYS = ("charger_id", "connector_id", "station_id", "session_id", "operator_id")
 
 
@@ -451,9 +453,6 @@ def _decode_kept(headers: dict[str, str] | None, data: bytes) -> list[tuple[Even
         raise ValueError("a stream message with neither an event type nor a batch")
     items = _BATCH_ITEMS.decode(data)
     return [codec.decode_kept(kind, version, bytes(raw)) for kind, version, raw in items]
-
-
-_BATCH_ITEMS = msgspec.json.Decoder(list[tuple[str, int, msgspec.Raw]])
 
 
 class JetStreamPipeline:
@@ -930,9 +929,6 @@ def _publish(nc: Any, subject: str, payload: bytes, headers: dict[str, str] | No
 _PUBLISHING: set[asyncio.Future[Any]] = set()
 
 
-_STORED = msgspec.json.Decoder(list[tuple[str, int, msgspec.Raw]])
-
-
 async def hear_stored(
     nc: Any,
     subject: str,
@@ -951,7 +947,7 @@ async def hear_stored(
         if own is not None and (message.headers or {}).get(ORIGIN) == own:
             return
         try:
-            items = _STORED.decode(message.data)
+            items = _BATCH_ITEMS.decode(message.data)
             events = [
                 codec.decode(kind, version, bytes(raw))
                 for kind, version, raw in items
