@@ -92,8 +92,9 @@ class OperatorDetailRow(OperatorRow):
 
 
 class ConnectorRow(TypedDict):
-    """A connector with its live state; `status` is the effective one (stop orders and
-    charger presence applied), `reported_status` what was last reported."""
+    """A connector with its live state; `status` is the effective one (retirement, stop
+    orders and charger presence applied: a retired connector is `unavailable`),
+    `reported_status` what was last reported."""
 
     connector_id: str
     charger_id: str

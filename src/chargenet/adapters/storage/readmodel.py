@@ -74,10 +74,10 @@ from chargenet.core.registry.piles import PileCount, count_piles
 from chargenet.core.status import ConnectorStatus
 
 # The SQL form of chargenet.core.status.effective_status (tests check the two agree): a
-# connector under a stop order in force is out of service; one of a charger that stopped
-# talking, or that never reported, is offline.
+# connector retired, or under a stop order in force, is out of service; one of a charger
+# that stopped talking, or that never reported, is offline.
 EFFECTIVE_STATUS = case(
-    (stopped(), literal("unavailable")),
+    (or_(connectors.c.retired_at.is_not(None), stopped()), literal("unavailable")),
     (or_(chargers.c.online == false(), connector_live.c.status.is_(None)), literal("offline")),
     else_=connector_live.c.status,
 )
