@@ -9,9 +9,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from chargenet.adapters.tcec import model, outbound
 from chargenet.adapters.tcec.inbound import format_time
 from chargenet.core.events import (
     ChargerRetired,
@@ -120,3 +122,13 @@ def test_a_last_query_time_that_is_no_time_is_refused_as_a_parameter(
             assert refused.value.ret == 4003
 
     run(scenario())
+
+
+def test_the_last_query_time_chargenet_sends_when_it_pulls_is_one_it_reads() -> None:
+    """outward.py asks an operator for what changed since its last pull by the same field
+    and format: chargenet on both ends reads back the time it sent, to the second."""
+    zone = ZoneInfo("Asia/Shanghai")
+    pulled = datetime(2025, 5, 1, 23, 59, 7, 654321, tzinfo=UTC)  # the next local day
+    sent = model.StationsQuery(LastQueryTime=format_time(pulled, zone))
+    assert sent.LastQueryTime == "2025-05-02 07:59:07"
+    assert outbound.changed_since(sent, zone, NOW) == pulled.replace(microsecond=0)
