@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from chargenet.adapters.ocpi import outbound as ocpi_out
-from chargenet.adapters.storage.tables_supervision import status_history
 from chargenet.adapters.storage.queries_dashboard import DashboardQueries
+from chargenet.adapters.storage.tables_supervision import status_history
 from chargenet.app.finder import LiveIndex
 from chargenet.bootstrap import Platform, build_ocpi
 from chargenet.core.events import (

@@ -12,8 +12,9 @@ reported it):
   retired, causes a `notification_stationInfo` of its station (Part 3, 充电站信息变化推送):
   EquipmentInfos lists the equipment in service, so a retired pile (or a connector a
   charger no longer lists) leaves the province's copy of the station; a retired station
-  goes up with StationStatus 5 (关闭下线) and no equipment. A retired pile or station
-  first says Status 0 of each gun retired with it (`TcecSender._calls`).
+  goes up with StationStatus 5 (关闭下线) and no equipment. Each such push first says
+  Status 0 of each gun the change took out of service — dropped by a charger's update,
+  retired with a pile or station (`TcecSender._calls`, one rule: `_retired_with`).
 A retired connector is never pushed with the status it last had: a push about one (a late
 report, a push queued before it was retired) says Status 0 (离网): ConnectorStatusInfo has
 no code for equipment that is gone, and 255 (故障) would count it among the failed piles
