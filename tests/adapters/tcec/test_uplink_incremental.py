@@ -15,6 +15,7 @@ import pytest
 
 from chargenet.adapters.tcec import model, outbound
 from chargenet.adapters.tcec.inbound import format_time
+from chargenet.bootstrap import Platform
 from chargenet.core.events import (
     ChargerRetired,
     ChargerUpdated,
@@ -26,7 +27,7 @@ from chargenet.core.ids import ChargerId, StationId
 from chargenet.demo.tcec_operator import SimulatorError
 from tests.adapters.tcec.harness import Link, linked
 from tests.adapters.tcec.test_uplink import ask
-from tests.builders import charger, meta, operator, station
+from tests.builders import areas, charger, meta, operator, station
 
 UPSTREAM = "MA59J8YL8"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -39,6 +40,10 @@ def run(coro: Any) -> Any:
 
 
 def five_stations(link: Link) -> None:
+    link.platform.ingestor.ingest(five_station_events())
+
+
+def five_station_events() -> list[Event]:
     """SA..SE, each with a two-gun pile registered two hours ago; an hour ago SB was
     renamed, SC's pile dropped a gun, SD closed and SE's pile was retired. SA is untouched."""
     events: list[Event] = [operator("OPZ", name="另一运营商")]
@@ -50,7 +55,7 @@ def five_stations(link: Link) -> None:
         StationRetired(**meta(CHANGED), station_id=StationId("SD"), reason="closed"),
         ChargerRetired(**meta(CHANGED), charger_id=ChargerId("CE"), reason="removed"),
     ]
-    link.platform.ingestor.ingest(events)
+    return events
 
 
 async def query(link: Link, since: datetime | str | None, page: int = 1, size: int = 10) -> Any:
@@ -103,6 +108,20 @@ def test_only_the_stations_changed_since_the_last_query_are_answered(tmp_path: P
                 assert [s["StationID"] for s in full["StationInfos"]] == ["SA", "SB", "SC", "SE"]
 
     run(scenario())
+
+
+def test_the_read_model_finds_the_changed_stations_on_either_database(
+    any_platform: Platform,
+) -> None:
+    any_platform.ingestor.ingest([*areas(), *five_station_events()])
+    rows, total = any_platform.read.stations(
+        include_retired=True, changed_since=NOW - timedelta(minutes=90)
+    )
+    assert ([r["station_id"] for r in rows], total) == (["SB", "SC", "SD", "SE"], 4)
+    _, total = any_platform.read.stations(include_retired=True, changed_since=CHANGED)
+    assert total == 4  # at or after: a change in that very second is not lost
+    _, total = any_platform.read.stations(changed_since=NOW - timedelta(minutes=90))
+    assert total == 3  # in service only, unless asked
 
 
 @pytest.mark.parametrize(

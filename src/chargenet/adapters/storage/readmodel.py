@@ -16,12 +16,12 @@ from sqlalchemy import (
     RowMapping,
     Select,
     case,
-    exists,
     false,
     func,
     literal,
     or_,
     select,
+    union,
 )
 
 from chargenet.adapters import codec
@@ -90,9 +90,11 @@ def _changed_since(when: datetime) -> ColumnElement[bool]:
     is the time of the newest registry change applied to it, retirement included)."""
     return or_(
         stations.c.as_of >= when,
-        exists().where(chargers.c.station_id == stations.c.station_id, chargers.c.as_of >= when),
-        exists().where(
-            connectors.c.station_id == stations.c.station_id, connectors.c.as_of >= when
+        stations.c.station_id.in_(
+            union(
+                select(chargers.c.station_id).where(chargers.c.as_of >= when),
+                select(connectors.c.station_id).where(connectors.c.as_of >= when),
+            )
         ),
     )
 
