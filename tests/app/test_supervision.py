@@ -20,6 +20,7 @@ from chargenet.config import Settings
 from chargenet.core.events import (
     ChargerPresenceChanged,
     ChargerRegistered,
+    ChargerUpdated,
     ConnectorStatusChanged,
     Event,
     MeterSampled,
@@ -218,6 +219,27 @@ def test_time_that_has_not_happened_yet_is_not_counted(sup: Platform, clock: Fix
     assert by_period["2025-07"]["hours"] == 73 and by_period["12m"]["hours"] == 73
     [uk] = sup.supervision.uk_reliability(c2, 2025, rapid_only=False)
     assert uk["hours"] == 73
+
+
+def test_a_gun_its_charger_no_longer_lists_is_measured_until_then(sup: Platform) -> None:
+    """A connector dropped by its charger's update (the charger staying in service) is
+    measured while it was in service, and not afterwards: neither as available, which would
+    lift the uptime, nor as an outage."""
+    sup.ingestor.ingest(small_world())
+    sup.ingestor.ingest(
+        [
+            online(0, "C1"),
+            status(0, "C1-1-1", S.AVAILABLE),
+            status(0, "C1-2-1", S.AVAILABLE),
+            ChargerUpdated(**meta(h(6)), charger=charger("C1", guns=1).charger),
+            status(12, "C1-1-1", S.FAULTED, "OtherError"),  # 12 h faulted
+        ]
+    )
+    rows = {r["group"]: r for r in sup.supervision.uptime(Scope(), h(0), h(24), "connector")}
+    assert (rows["C1-2-1"]["hours"], rows["C1-2-1"]["nevi_uptime"]) == (6, 100.0)
+    assert (rows["C1-1-1"]["hours"], rows["C1-1-1"]["outage_hours"]) == (24, 12)
+    [station] = sup.supervision.uptime(Scope(station="S1"), h(0), h(24), "station")
+    assert station["nevi_uptime"] == pytest.approx((30 - 12) / 30 * 100, abs=1e-3)
 
 
 def test_service_begins_at_commissioning_not_at_import(sup: Platform, clock: FixedClock) -> None:

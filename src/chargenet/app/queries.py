@@ -92,8 +92,9 @@ class OperatorDetailRow(OperatorRow):
 
 
 class ConnectorRow(TypedDict):
-    """A connector with its live state; `status` is the effective one (stop orders and
-    charger presence applied), `reported_status` what was last reported."""
+    """A connector with its live state; `status` is the effective one (retirement, stop
+    orders and charger presence applied: a retired connector is `unavailable`),
+    `reported_status` what was last reported."""
 
     connector_id: str
     charger_id: str
@@ -318,7 +319,11 @@ class StateQueries(Protocol):
         limit: int = 100,
         offset: int = 0,
         viewer: Principal | None = None,
-    ) -> Page[StationRow]: ...
+        changed_since: datetime | None = None,
+    ) -> Page[StationRow]:
+        """Stations (in service unless `include_retired`) by id; with `changed_since`, only
+        those whose record, or a charger's or connector's, changed at or after it."""
+        ...
 
     def station(
         self, station_id: str, viewer: Principal | None = None

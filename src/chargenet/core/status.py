@@ -43,10 +43,19 @@ _USABLE = frozenset(
 
 
 def effective_status(
-    reported: ConnectorStatus | None, charger_online: bool | None, stopped: bool = False
+    reported: ConnectorStatus | None,
+    charger_online: bool | None,
+    stopped: bool = False,
+    retired: bool = False,
 ) -> ConnectorStatus:
-    """What a user should see: the last report, unless the charger has stopped talking or
-    a regulator's stop order is in force for it (or its station).
+    """What a user should see: the last report, unless the connector is retired, the
+    charger has stopped talking or a regulator's stop order is in force for it (or its
+    station).
+
+    A retired connector (taken out of the registry: removed from its charger, or retired
+    with its charger or station) is `unavailable` whatever it last reported: it is out of
+    service on purpose and for good, so it is never offered as available nor counted among
+    the faulted; its last report stays in its history (`reported_status`).
 
     `charger_online` is None where presence is not tracked (equipment reported through an
     operator platform): then the operator's report stands — except under a stop order,
@@ -54,7 +63,7 @@ def effective_status(
     whether it talks: an OCPI or T/CEC operator cannot be commanded, only told, so this is
     the one place that keeps drivers away from it.
     """
-    if stopped:
+    if stopped or retired:
         return ConnectorStatus.UNAVAILABLE
     if charger_online is False or reported is None:
         return ConnectorStatus.OFFLINE

@@ -117,6 +117,34 @@ def test_retiring_a_pile_pushes_its_station_without_it(tmp_path: Path) -> None:
     run(scenario())
 
 
+def test_a_connector_its_charger_no_longer_lists_is_said_offline_at_once(
+    tmp_path: Path,
+) -> None:
+    """A charger updated without one of its guns, the charger staying in service: the gun
+    goes up as 0 离网 right then, before the station without it, as the guns of a retired
+    pile do — not only when something reports about it again."""
+
+    async def scenario() -> None:
+        async with linked(tmp_path, tcec_upstream=UPSTREAM, jobs=["outbox"]) as link:
+            a_station_with_two_piles(link)
+            await until(lambda: all(pushed(link, c) == [1] for c in GUNS))
+            await until(lambda: len(pushed_equipment(link)) == 2)
+            sim = link.sim
+            before = len(sim.received)
+            ingest(link, ChargerUpdated(**meta(), charger=charger("CY", "SZ", guns=1).charger))
+            await until(lambda: pushed_equipment(link) == {"CZ": ["CZ-1-1"], "CY": ["CY-1-1"]})
+            # No report about CY-2-1 came in: the update alone said it offline, first.
+            assert said_offline_after_idle(link, "CY-2-1")
+            assert pushed(link, "CY-1-1") == [1] and pushed(link, "CZ-1-1") == [1]
+            calls = [e for e in sim.received[before:] if e.startswith("notification_")]
+            assert calls.index("notification_stationStatus") < calls.index(
+                "notification_stationInfo"
+            )
+            assert (last_pushed(link) or {}).get("StationStatus") == 50
+
+    run(scenario())
+
+
 def test_a_retired_connector_is_never_reported_idle(tmp_path: Path) -> None:
     """A report that still arrives for a retired connector (a charger or a platform that
     still lists it) goes up as 0 离网, not as the idle or charging it says."""

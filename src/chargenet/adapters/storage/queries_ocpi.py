@@ -743,6 +743,9 @@ def _connector(r: RowMapping) -> OcpiConnectorRow:
         stopped=stopped,
         tariff_ids=[t for t in (r["tariff_ids"] or "").split(",") if t],
         status=effective_status(
-            ConnectorStatus(reported) if reported else None, r["online"], stopped
+            ConnectorStatus(reported) if reported else None,
+            r["online"],
+            stopped,
+            retired=r["retired_at"] is not None,
         ).value,
     )

@@ -4,7 +4,7 @@ parses a protocol frame or writes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union,
 )
 
 from chargenet.adapters import codec
@@ -74,13 +75,28 @@ from chargenet.core.registry.piles import PileCount, count_piles
 from chargenet.core.status import ConnectorStatus
 
 # The SQL form of chargenet.core.status.effective_status (tests check the two agree): a
-# connector under a stop order in force is out of service; one of a charger that stopped
-# talking, or that never reported, is offline.
+# connector retired, or under a stop order in force, is out of service; one of a charger
+# that stopped talking, or that never reported, is offline.
 EFFECTIVE_STATUS = case(
-    (stopped(), literal("unavailable")),
+    (or_(connectors.c.retired_at.is_not(None), stopped()), literal("unavailable")),
     (or_(chargers.c.online == false(), connector_live.c.status.is_(None)), literal("offline")),
     else_=connector_live.c.status,
 )
+
+
+def _changed_since(when: datetime) -> ColumnElement[bool]:
+    """Stations whose registry record changed at or after `when`: the station itself, or
+    one of its chargers or connectors registered, updated or retired (each row's `as_of`
+    is the time of the newest registry change applied to it, retirement included)."""
+    return or_(
+        stations.c.as_of >= when,
+        stations.c.station_id.in_(
+            union(
+                select(chargers.c.station_id).where(chargers.c.as_of >= when),
+                select(connectors.c.station_id).where(connectors.c.as_of >= when),
+            )
+        ),
+    )
 
 
 class ReadModel:
@@ -341,6 +357,7 @@ class ReadModel:
         limit: int = 100,
         offset: int = 0,
         viewer: Principal | None = None,
+        changed_since: datetime | None = None,
     ) -> tuple[list[StationRow], int]:
         with self._engine.connect() as conn:
             stmt = select(*self._STATION_COLUMNS).order_by(stations.c.station_id)
@@ -349,6 +366,8 @@ class ReadModel:
                 stmt = stmt.where(visible)
             if not include_retired:
                 stmt = stmt.where(stations.c.retired_at.is_(None))
+            if changed_since is not None:
+                stmt = stmt.where(_changed_since(changed_since))
             if area_code:
                 stmt = stmt.where(self.area_column(conn, area_code, stations))
             if operator_id:

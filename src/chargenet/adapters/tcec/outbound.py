@@ -23,6 +23,7 @@ from chargenet.app.queries import ChargerRow, ConnectorRow, StateQueries, Statio
 from chargenet.core.registry.model import Access, ConnectorStandard, SiteCategory
 from chargenet.core.status import ConnectorStatus
 from chargenet.kit.geo import wgs84_to_gcj02
+from chargenet.kit.timeutil import runs_ahead
 
 MAX_PAGE_SIZE = 100
 MAX_STATUS_STATIONS = 50  # Part 3: at most 50 stations per status query
@@ -146,6 +147,21 @@ def page_of(query: model.StationsQuery) -> tuple[int, int]:
     return query.PageNo, query.PageSize
 
 
+def changed_since(query: model.StationsQuery, zone: Any, now: datetime) -> datetime | None:
+    """The query's LastQueryTime (`yyyy-MM-dd HH:mm:ss`, the partner's wall clock) as UTC;
+    None when absent or empty: every station. T/CEC 102 query_stations_info: LastQueryTime
+    may be left empty, and then every station is asked for; when given, the stations whose
+    information changed after it. Malformed, or ahead of our clock by more than a clock may
+    drift (it would hide every change to come), it is refused like any parameter (4003)."""
+    text = (query.LastQueryTime or "").strip()
+    if not text:
+        return None
+    when = parse_time(text, zone, "LastQueryTime")
+    if runs_ahead(when, now):
+        raise BadParameters(f"LastQueryTime {text!r} is ahead of our clock")
+    return when
+
+
 def page_count(total: int, size: int) -> int:
     return max(1, math.ceil(total / size))
 
@@ -161,6 +177,7 @@ def stats_span(query: model.StatsQuery, zone: Any) -> tuple[datetime, datetime]:
 
 __all__ = [
     "MAX_STATUS_STATIONS",
+    "changed_since",
     "connector_status",
     "format_time",
     "page_count",

@@ -12,8 +12,9 @@ reported it):
   retired, causes a `notification_stationInfo` of its station (Part 3, 充电站信息变化推送):
   EquipmentInfos lists the equipment in service, so a retired pile (or a connector a
   charger no longer lists) leaves the province's copy of the station; a retired station
-  goes up with StationStatus 5 (关闭下线) and no equipment. A retired pile or station
-  first says Status 0 of each gun retired with it (`TcecSender._calls`).
+  goes up with StationStatus 5 (关闭下线) and no equipment. Each such push first says
+  Status 0 of each gun the change took out of service — dropped by a charger's update,
+  retired with a pile or station (`TcecSender._calls`, one rule: `_retired_with`).
 A retired connector is never pushed with the status it last had: a push about one (a late
 report, a push queued before it was retired) says Status 0 (离网): ConnectorStatusInfo has
 no code for equipment that is gone, and 255 (故障) would count it among the failed piles
@@ -59,19 +60,26 @@ _STATUS = STATUS_PUSH.removeprefix(TCEC_KINDS)
 PERMANENT = frozenset({Ret.SIGNATURE, Ret.PARAMETERS, Ret.BUSINESS})
 
 
-def _about(event: Event) -> tuple[str, str, str] | None:
-    """(kind, id field, id) of the push an event causes, if any."""
+def _about(event: Event) -> tuple[str, str, dict[str, str]] | None:
+    """(kind, subject, payload) of the push an event causes, if any."""
     if isinstance(event, ConnectorStatusChanged):
-        return STATUS_PUSH, "ConnectorID", event.connector_id
+        return STATUS_PUSH, event.connector_id, {"ConnectorID": event.connector_id}
     if isinstance(event, StationRegistered | StationUpdated):
-        return STATION_PUSH, "StationID", event.station.station_id
+        return STATION_PUSH, event.station.station_id, {"StationID": event.station.station_id}
     if isinstance(event, StationRetired):
-        return STATION_PUSH, "StationID", event.station_id
+        return STATION_PUSH, event.station_id, {"StationID": event.station_id}
     if isinstance(event, ChargerRegistered | ChargerUpdated):
-        return STATION_PUSH, "StationID", event.charger.station_id
+        # The charger and the change's time: the connectors it no longer lists were retired
+        # then, and are said 0 before the station (`TcecSender._calls`).
+        sid, cid = event.charger.station_id, event.charger.charger_id
+        return (
+            STATION_PUSH,
+            sid,
+            {"StationID": sid, "EquipmentID": cid, "Since": event.occurred_at.isoformat()},
+        )
     if isinstance(event, ChargerRetired):
         # The event names the charger only: its station is read when the push is sent.
-        return STATION_PUSH, "EquipmentID", event.charger_id
+        return STATION_PUSH, event.charger_id, {"EquipmentID": event.charger_id}
     return None
 
 
@@ -82,8 +90,9 @@ def status_pushes(upstream: frozenset[str]) -> DeliveryRule:
         about = _about(event) if upstream else None
         if about is None:
             return []
-        kind, field, subject = about
+        kind, subject, body = about
         origin = partner_of_id(subject)
+        payload = json.dumps(body)
         return [
             NewDelivery(
                 # Stable for the event (a hash, not uuid5: this runs for every status
@@ -93,7 +102,7 @@ def status_pushes(upstream: frozenset[str]) -> DeliveryRule:
                 ).hexdigest(),
                 kind=kind,
                 destination=partner,
-                payload=json.dumps({field: subject}),
+                payload=payload,
                 ref=subject,
             )
             for partner in sorted(upstream)
@@ -113,9 +122,10 @@ class TcecSender:
 
     def _calls(self, delivery: DeliveryRecord) -> list[tuple[str, Any]] | None:
         """(endpoint, body) of each call a delivery makes, in order; None: its subject is
-        unknown. A station push for a retired charger or station first says 0 离网 of each
-        connector retired with it, for a province that keeps connector statuses apart from
-        EquipmentInfos (while it still knows the connectors)."""
+        unknown. A station push first says 0 离网 of each connector the change behind it
+        took out of service — those its charger no longer lists (an update), those retired
+        with the charger or the station — for a province that keeps connector statuses
+        apart from EquipmentInfos (while it still knows the connectors)."""
         endpoint = delivery.kind.removeprefix(TCEC_KINDS)
         payload = json.loads(delivery.payload)
         if delivery.kind == STATUS_PUSH:
@@ -127,16 +137,21 @@ class TcecSender:
             return [(endpoint, payload)]
         gone: list[ConnectorRow] = []
         station_id = payload.get("StationID")
-        if station_id is None:  # a retired charger: the station it belonged to
-            charger = self._queries.charger(payload["EquipmentID"])
+        charger_id = payload.get("EquipmentID")
+        if charger_id is not None:
+            charger = self._queries.charger(charger_id)
             if charger is None:
                 return None
-            station_id = charger["station_id"]
-            gone = _retired_with(charger["retired_at"], charger["connectors"])
+            if station_id is None:  # a retired charger: the station it belonged to
+                station_id = charger["station_id"]
+            # Since the charger's change (registered or updated), or its retirement.
+            since = payload.get("Since")
+            when = datetime.fromisoformat(since) if since else charger["retired_at"]
+            gone = _retired_with(when, charger["connectors"])
         station = self._queries.station(station_id)
         if station is None:
             return None
-        if "EquipmentID" not in payload and station["retired_at"] is not None:
+        if charger_id is None and station["retired_at"] is not None:
             held, _ = self._queries.connectors(station_id, None, None, None, None, True, 5000, 0)
             gone = _retired_with(station["retired_at"], held)
         [info] = outbound.station_infos(self._queries, [station])
@@ -172,8 +187,9 @@ class TcecSender:
 
 
 def _retired_with(when: datetime | None, connectors: Sequence[ConnectorRow]) -> list[ConnectorRow]:
-    """The connectors retired with a charger or station retired at `when` (not those
-    retired earlier, which the province was told of then)."""
+    """The connectors retired by a change at `when` — dropped by a charger's update, or
+    retired with a charger or station — or since (not those retired earlier, which the
+    province was told of then; one retired later is said again by its own push, harmless)."""
     if when is None:
         return []
     return [c for c in connectors if c["retired_at"] is not None and c["retired_at"] >= when]

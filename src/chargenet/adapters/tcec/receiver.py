@@ -256,15 +256,21 @@ class InboundService:
         assert self._queries is not None
         query = model.decode(plain, model.StationsQuery)
         page, size = outbound.page_of(query)
+        since = outbound.changed_since(query, partner.zone, sent.received_at)
+        # Incremental (LastQueryTime): the stations changed since, a station retired since
+        # among them (StationStatus 5, no equipment) — else the partner would never learn
+        # it closed. In full: the stations in service.
         rows, total = await asyncio.to_thread(
             self._queries.stations,
             None,
             self._operator_of(partner),
             None,
             None,
-            False,
+            since is not None,
             size,
             (page - 1) * size,
+            None,
+            since,
         )
         infos = await asyncio.to_thread(outbound.station_infos, self._queries, list(rows))
         return {
