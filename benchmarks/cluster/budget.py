@@ -129,6 +129,18 @@ def commits(url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def backends(url: str) -> set[int]:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        name = url.rsplit("/", 1)[1]
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchall()
+    return {int(r[0]) for r in rows}
+
+
 def pg_title(pid: int) -> str:
     """A PostgreSQL process's title: "postgres: walwriter", "postgres: autovacuum worker
     DB", "postgres: USER DB HOST(PORT) idle", or the postmaster's command line."""
