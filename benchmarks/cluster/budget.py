@@ -141,6 +141,13 @@ def backends(url: str) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
+def parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return 0
+
+
 def pg_title(pid: int) -> str:
     """A PostgreSQL process's title: "postgres: walwriter", "postgres: autovacuum worker
     DB", "postgres: USER DB HOST(PORT) idle", or the postmaster's command line."""
@@ -171,7 +178,8 @@ class PgWatch:
 
         self.conn = psycopg.connect(self.url, autocommit=True)
         self.poller = self.conn.info.backend_pid
-        self.first = {p: cpu_s(p) for p in pids_named("postgres")}
+        self.postmaster = parent(self.poller)
+        self.first = {p: cpu_s(p) for p in self.server()}
         self.last = dict(self.first)
         self.titles = {p: pg_title(p) for p in self.first}
         return self
@@ -179,8 +187,17 @@ class PgWatch:
     def __exit__(self, *exc: object) -> None:
         self.conn.close()
 
+    def server(self) -> list[int]:
+        """The run's server's processes: its postmaster and the postmaster's children
+        (another server on the machine, such as a private one, is not counted)."""
+        return [
+            p
+            for p in pids_named("postgres")
+            if p == self.postmaster or parent(p) == self.postmaster
+        ]
+
     def sample(self) -> None:
-        for p in pids_named("postgres"):
+        for p in self.server():
             if p not in self.titles:
                 self.titles[p] = pg_title(p)
             if (t := cpu_s(p)) > 0:
@@ -193,7 +210,7 @@ class PgWatch:
 
     def used(self) -> dict[str, float]:
         self.sample()
-        alive = set(pids_named("postgres"))
+        alive = set(self.server())
         shares: dict[str, float] = {"backends": 0.0, **dict.fromkeys(APART, 0.0)}
         unseen = 0.0
         postmaster = None
@@ -202,7 +219,7 @@ class PgWatch:
             title = self.titles.get(p, "")
             if p not in alive:
                 unseen -= last  # in the postmaster's reaped time in full, counted here
-            if not title.startswith("postgres:"):
+            if p == self.postmaster:
                 postmaster = p
                 continue
             words = title.split(":")[-1].split()

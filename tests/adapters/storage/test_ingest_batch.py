@@ -119,7 +119,7 @@ def test_a_batchs_payloads_are_stored_exactly_whatever_their_text(
     logged as the same events one at a time log them, each row with its own event."""
     world = [*small_world(), charger("C2")]
     texts = ["a\x1eb", '"quoted" \\ back\\slash', "\\u001e", "新 ünï ⚡", "", "\x1e\x1e"]
-    sent = [
+    sent: list[Event] = [
         ConnectorStatusChanged(
             **meta(at(n), event_id=f"x-{n}"),
             connector_id=ConnectorId(("C1-1-1", "C2-1-1")[n % 2]),
@@ -137,11 +137,12 @@ def test_a_batchs_payloads_are_stored_exactly_whatever_their_text(
         one_at_a_time(other, sent)
         assert logged(any_platform) == logged(other)
     stored = {r[0]: r[1] for r in logged(any_platform)}
-    for event in sent:  # each row's own payload, whole (control characters made storable)
+    for event, text in zip(sent, texts, strict=True):  # each row's own payload, whole
         back = codec.decode(event.TYPE, event.VERSION, stored[event.event_id])
+        assert isinstance(back, ConnectorStatusChanged)
         assert back.event_id == event.event_id
         assert codec.encode(back).decode() == stored[event.event_id]
-        assert back.info == event.info.replace("\x1e", "")  # type: ignore[attr-defined]
+        assert back.info == text.replace("\x1e", "")  # control characters made storable
 
 
 def test_a_batch_with_a_refused_event_refuses_only_that_one(any_platform: Platform) -> None:
