@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cluster.__main__ import ADMIN, LogSize, database, drive
+from benchmarks.cluster.__main__ import ADMIN, database, drive
 from benchmarks.cluster.harness import cluster, register_fleet
 from benchmarks.ocpp_ingest.__main__ import Child
 from chargenet.kit.net import free_port
@@ -141,6 +141,103 @@ def backends(url: str) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
+def parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return 0
+
+
+def pg_title(pid: int) -> str:
+    """A PostgreSQL process's title: "postgres: walwriter", "postgres: autovacuum worker
+    DB", "postgres: USER DB HOST(PORT) idle", or the postmaster's command line."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ").strip()
+    except OSError:
+        return ""
+
+
+# PostgreSQL's CPU that is not the run's: printed apart, counted in no total.
+APART = ("the benchmark's polling", "other databases' backends")
+
+
+class PgWatch:
+    """PostgreSQL's CPU during the run, by process. A process that exits (a backend that
+    connected and left, an autovacuum worker) is seen only while it lives: every poll of
+    the log's size notes each process's CPU so far, and what it spent after its last
+    sighting is in its parent's, the postmaster's, reaped-children time, counted as
+    "postmaster and unseen". The log is polled on a connection of its own, counted
+    apart (a new connection each poll would cost more than the writer's statements)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.replace("postgresql+psycopg://", "postgresql://")
+        self.database = url.rsplit("/", 1)[1]
+
+    def __enter__(self) -> PgWatch:
+        import psycopg
+
+        self.conn = psycopg.connect(self.url, autocommit=True)
+        self.poller = self.conn.info.backend_pid
+        self.postmaster = parent(self.poller)
+        self.first = {p: cpu_s(p) for p in self.server()}
+        self.last = dict(self.first)
+        self.titles = {p: pg_title(p) for p in self.first}
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.close()
+
+    def server(self) -> list[int]:
+        """The run's server's processes: its postmaster and the postmaster's children
+        (another server on the machine, such as a private one, is not counted)."""
+        return [
+            p
+            for p in pids_named("postgres")
+            if p == self.postmaster or parent(p) == self.postmaster
+        ]
+
+    def sample(self) -> None:
+        for p in self.server():
+            if p not in self.titles:
+                self.titles[p] = pg_title(p)
+            if (t := cpu_s(p)) > 0:
+                self.last[p] = t
+
+    def stored(self) -> int:
+        row = self.conn.execute("SELECT count(*) FROM events").fetchone()
+        self.sample()
+        return int(row[0]) if row else 0
+
+    def used(self) -> dict[str, float]:
+        self.sample()
+        alive = set(self.server())
+        shares: dict[str, float] = {"backends": 0.0, **dict.fromkeys(APART, 0.0)}
+        unseen = 0.0
+        postmaster = None
+        for p, last in self.last.items():
+            spent = last - self.first.get(p, 0.0)
+            title = self.titles.get(p, "")
+            if p not in alive:
+                unseen -= last  # in the postmaster's reaped time in full, counted here
+            if p == self.postmaster:
+                postmaster = p
+                continue
+            words = title.split(":")[-1].split()
+            if p == self.poller:
+                kind = APART[0]
+            elif words[:2] == ["autovacuum", "worker"]:
+                kind = "autovacuum workers"
+            elif len(words) >= 3 and "(" in words[2]:  # USER DB HOST(PORT): a backend
+                kind = "backends" if words[1] == self.database else APART[1]
+            else:
+                kind = " ".join(words[:2])
+            shares[kind] = shares.get(kind, 0.0) + spent
+        if postmaster is not None:
+            unseen += self.last[postmaster] - self.first.get(postmaster, 0.0)
+            shares["postmaster and unseen"] = unseen
+        return shares
+
+
 async def one_run(
     args: argparse.Namespace, url: str, ids: list[str], workdir: Path
 ) -> dict[str, Any]:
@@ -180,22 +277,16 @@ async def measured(
             "NATS server": nats_pids,
         }
         nats_before, commits_before = nats_counts(varz), commits(url)
-        pg_all = set(pids_named("postgres"))
-        before_pg = backends(url)
         before = {k: sum(cpu_s(p) for p in v) for k, v in groups.items()}
-        pg_before = {p: cpu_s(p) for p in pg_all}
         start_load = os.getloadavg()[0]
-        with LogSize(url) as stored:
-            out = await drive(clients, "load", urls, ids[: args.chargers], args.messages, stored)
-            poller = stored.pid  # the benchmark's own backend: counted in neither
-        used = {k: sum(cpu_s(p) for p in v) - before[k] for k, v in groups.items()}
-        ours = backends(url) | before_pg
-        pg_now = {p: cpu_s(p) for p in set(pids_named("postgres")) | pg_all}
-        pg_used = {p: pg_now[p] - pg_before.get(p, 0.0) for p in pg_now if p != poller}
-        used["PostgreSQL (run's backends)"] = sum(v for p, v in pg_used.items() if p in ours)
-        used["PostgreSQL (others: WAL, other work)"] = sum(
-            v for p, v in pg_used.items() if p not in ours
-        )
+        with PgWatch(url) as pg:
+            out = await drive(clients, "load", urls, ids[: args.chargers], args.messages, pg.stored)
+            used = {k: sum(cpu_s(p) for p in v) - before[k] for k, v in groups.items()}
+            shares = pg.used()
+        used["PostgreSQL (run's backends)"] = shares.pop("backends")
+        out["pg_apart"] = {k: shares.pop(k) for k in APART}
+        used["PostgreSQL (others: WAL, other work)"] = sum(shares.values())
+        out["pg_others"] = shares
         out["cpu"] = used
         nats_after = nats_counts(varz)
         out["nats"] = {k: v - nats_before.get(k, 0) for k, v in nats_after.items()}
@@ -258,6 +349,14 @@ def main() -> None:
     for k in keys:
         print(f"{k:44}{per[k]:8.0f}{per[k] / total:8.0%}")
     print(f"{'total':44}{total:8.0f}")
+    print("PostgreSQL's others by process, µs per stored message, median (runs)")
+    for title in sorted({t for r in runs for t in [*r["pg_others"], *r["pg_apart"]]}):
+        each = [
+            {**r["pg_others"], **r["pg_apart"]}.get(title, 0.0) / max(r["stored"], 1) * 1e6
+            for r in runs
+        ]
+        apart = "  (not counted above)" if title in APART else ""
+        print(f"  {title:40}{statistics.median(each):8.1f}  ({_runs(each, 1)}){apart}")
     print(
         f"at that CPU, 2 cores would store at most {2e6 / total:,.0f} messages/s; "
         f"without the load generators {2e6 / (total - per['load generators']):,.0f}/s"

@@ -111,6 +111,40 @@ def test_a_batch_ends_as_the_same_events_one_at_a_time(
     assert rows[sent[-1].event_id][1] == codec.encode(sent[-1]).decode()
 
 
+def test_a_batchs_payloads_are_stored_exactly_whatever_their_text(
+    any_platform: Platform, database_url: str, tmp_path: Path
+) -> None:
+    """The log's payloads travel to PostgreSQL as one text with a separator between them:
+    texts holding that separator, quotes, backslashes, escapes and other scripts are
+    logged as the same events one at a time log them, each row with its own event."""
+    world = [*small_world(), charger("C2")]
+    texts = ["a\x1eb", '"quoted" \\ back\\slash', "\\u001e", "新 ünï ⚡", "", "\x1e\x1e"]
+    sent: list[Event] = [
+        ConnectorStatusChanged(
+            **meta(at(n), event_id=f"x-{n}"),
+            connector_id=ConnectorId(("C1-1-1", "C2-1-1")[n % 2]),
+            status=(S.CHARGING, S.AVAILABLE)[n % 2],
+            info=text,
+            vendor_error_code=text[::-1] or None,
+        )
+        for n, text in enumerate(texts)
+    ]
+    any_platform.ingestor.ingest(world)
+    outcomes = any_platform.ingestor.ingest(sent)
+    assert [o.disposition for o in outcomes] == [D.ACCEPTED] * len(sent)
+    with second_database(database_url, tmp_path) as other:
+        other.ingestor.ingest(world)
+        one_at_a_time(other, sent)
+        assert logged(any_platform) == logged(other)
+    stored = {r[0]: r[1] for r in logged(any_platform)}
+    for event, text in zip(sent, texts, strict=True):  # each row's own payload, whole
+        back = codec.decode(event.TYPE, event.VERSION, stored[event.event_id])
+        assert isinstance(back, ConnectorStatusChanged)
+        assert back.event_id == event.event_id
+        assert codec.encode(back).decode() == stored[event.event_id]
+        assert back.info == text.replace("\x1e", "")  # control characters made storable
+
+
 def test_a_batch_with_a_refused_event_refuses_only_that_one(any_platform: Platform) -> None:
     any_platform.ingestor.ingest([*small_world(), charger("C2")])
     sent = traffic("r")

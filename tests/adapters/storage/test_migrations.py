@@ -147,3 +147,26 @@ def test_0025_gives_existing_postings_their_kind_for_statements(database_url: st
     _, totals = platform.settlement_reads.operator_totals(T0, T0 + timedelta(days=1))
     platform.close()
     assert totals == [("operator:OP1", "charge", 1, Decimal("19.80"))]
+
+
+def test_0033_analyzes_the_log_without_its_payload_and_event_id(database_url: str) -> None:
+    """ANALYZE of the log (autovacuum's) skips the columns no plan uses, keeps the others."""
+    import pytest
+    from sqlalchemy import text
+
+    from chargenet.bootstrap import bootstrap
+    from chargenet.config import Settings
+    from tests.builders import small_world
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite's ANALYZE keeps index statistics only")
+    platform = bootstrap(Settings(database_url=database_url))
+    platform.ingestor.ingest(small_world())
+    with platform.store.engine.connect() as conn:
+        conn.execute(text("ANALYZE events"))
+        analyzed = set(
+            conn.execute(text("SELECT attname FROM pg_stats WHERE tablename = 'events'")).scalars()
+        )
+    platform.close()
+    assert analyzed >= {"seq", "type", "occurred_at", "received_at"}
+    assert analyzed.isdisjoint({"payload", "event_id"})
