@@ -84,11 +84,6 @@ class LogSize:
             url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
         )
 
-    @property
-    def pid(self) -> int:
-        """The PostgreSQL backend serving the poll."""
-        return int(self._conn.info.backend_pid)
-
     def __call__(self) -> int:
         row = self._conn.execute("SELECT count(*) FROM events").fetchone()
         return int(row[0]) if row else 0
