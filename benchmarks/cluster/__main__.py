@@ -68,11 +68,6 @@ def database(admin_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def log_size(url: str) -> int:
-    with LogSize(url) as size:
-        return size()
-
-
 class LogSize:
     """The log's rows, counted on one kept connection: polled every 20 ms once the chargers
     are done, a connection a poll would fork a PostgreSQL backend each time."""
