@@ -490,9 +490,19 @@ class _Feeds:
     subscription (`<inbox>.<number>`) in the order the server sent them: each one's in
     stream order."""
 
-    def __init__(self, nc: Any, next_subjects: dict[int, str], share: int, sweep_s: float) -> None:
+    def __init__(
+        self,
+        nc: Any,
+        next_subjects: dict[int, str],
+        share: int,
+        sweep_s: float,
+        filters: dict[int, str],
+    ) -> None:
         self._nc = nc
         self._next = next_subjects
+        # A message comes with the subject it was published on (its consumer's filter), a
+        # status with the request's reply subject (`<inbox>.<number>`).
+        self._of_filter = {subject: number for number, subject in filters.items()}
         self._requests: dict[int, bytes] = {}  # by the share asked
         self._share = share  # at most (each consumer's max_ack_pending)
         self._wants = dict.fromkeys(next_subjects, share)  # asked of each one's current answer
@@ -501,11 +511,17 @@ class _Feeds:
         self._sub: Any = None
         self._asked: dict[int, float] = {}  # buckets whose answer is not over: since when
         self._got = dict.fromkeys(next_subjects, 0)  # messages of each one's current answer
+        # Delivered and not yet acknowledged (`settle`): a consumer asked for more than its
+        # share (max_ack_pending) leaves room for would leave a `no_wait` request open.
+        self._unsettled = dict.fromkeys(next_subjects, 0)
         self._active: set[int] = set()  # buckets whose last answer brought messages
         self._swept = float("-inf")
         self._arrived: deque[Any] = deque()
         self._answered = asyncio.Event()
         self.requests = 0  # pull requests sent (for figures)
+        # Whether an answer of the last take brought all it asked for: its consumer may
+        # hold more (a backlog), where one ended by a status held no more.
+        self.filled = False
 
     async def open(self) -> _Feeds:
         self._sub = await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_message)
@@ -517,12 +533,16 @@ class _Feeds:
             await sub.unsubscribe()
 
     async def _on_message(self, message: Any) -> None:
-        bucket = int(message.subject.rpartition(".")[2])
+        bucket = self._of_filter.get(message.subject)
+        if bucket is None:
+            bucket = int(message.subject.rpartition(".")[2])
         if _status(message) is None:
             self._arrived.append(message)
             self._got[bucket] += 1
+            self._unsettled[bucket] += 1
             if self._got[bucket] < self._wants[bucket]:
                 return  # more may come, or the status saying there is no more
+            self.filled = True
         # The answer is over: its share came, or a status ended it.
         if self._asked.pop(bucket, None) is not None:
             if self._got[bucket]:
@@ -533,10 +553,20 @@ class _Feeds:
             if not self._asked:
                 self._answered.set()
 
-    async def _ask(self, sweep: bool, share: int) -> None:
+    def settle(self, messages: Iterable[Any]) -> None:
+        """These messages (of these feeds or others) are acknowledged: room for as many more."""
+        for message in messages:
+            bucket = self._of_filter.get(message.subject)
+            if bucket is not None:
+                self._unsettled[bucket] = max(0, self._unsettled[bucket] - 1)
+
+    def _request(self, share: int) -> bytes:
         request = self._requests.get(share)
         if request is None:
             request = self._requests[share] = msgspec.json.encode({"batch": share, "no_wait": True})
+        return request
+
+    async def _ask(self, sweep: bool, share: int) -> None:
         now = asyncio.get_running_loop().time()
         if sweep or now - self._swept >= self._sweep_s:
             self._swept = now
@@ -547,20 +577,28 @@ class _Feeds:
             since = self._asked.get(bucket)
             if since is not None and now - since < _LOST_S:
                 continue  # its answer is still coming
+            # At most what its share leaves room for beside the round being stored.
+            wants = min(share, self._share - self._unsettled[bucket])
+            if wants <= 0:
+                continue
             self._asked[bucket] = now
             self._got[bucket] = 0
-            self._wants[bucket] = share
+            self._wants[bucket] = wants
             self.requests += 1
-            await self._nc.publish(self._next[bucket], request, reply=f"{self._inbox}.{bucket}")
+            await self._nc.publish(
+                self._next[bucket], self._request(wants), reply=f"{self._inbox}.{bucket}"
+            )
 
     async def take(self, timeout_s: float, sweep: bool = False, share: int = 0) -> list[Any]:
         """What the buckets asked now answer within `timeout_s` (an answer later than that
         is taken first next time), each bucket's in stream order. All of it: a bucket asked
         while some of its share is still unacknowledged can be answered only in part, and
-        JetStream then leaves a `no_wait` request open instead of ending it with a status.
-        `share`: the messages each is asked for (1 to the share the feeds were made with,
-        their consumers' max_ack_pending; 0: that share)."""
+        JetStream then leaves a `no_wait` request open instead of ending it with a status:
+        each is asked for no more than its share less what it delivered and is not yet
+        `settle`d. `share`: the messages each is asked for (1 to the share the feeds were
+        made with, their consumers' max_ack_pending; 0: that share)."""
         self._answered.clear()
+        self.filled = False
         await self._ask(sweep, min(share, self._share) if share > 0 else self._share)
         if self._asked:
             with contextlib.suppress(TimeoutError):
@@ -645,8 +683,13 @@ class JetStreamWriter:
         self._draining: dict[str, str] = {}  # subject → its consumer
         self._old_feeds: _Feeds | None = None
         self._stream_name = ""
-        self._held: list[Any] = []  # a round not yet stored
+        # Rounds taken and not yet stored, oldest first: the one being stored (or refused,
+        # stored again before anything newer) and at most one taken meanwhile.
+        self._rounds: deque[_Round] = deque()
+        self._backlog = False  # the last take filled an answer: take the next while storing
         self._wait_s = _FIRST_WAIT_S
+        self._wakers: list[Any] = []  # while idle: a subscription a partition (`_listen`)
+        self._woken = asyncio.Event()
         self.events = 0
         self.messages = 0  # stream messages stored (for figures)
         self.rounds = 0
@@ -684,15 +727,17 @@ class JetStreamWriter:
             )
             await asyncio.sleep(self._ack_wait_s)
         if self._draining:
-            subjects = dict(enumerate(self._draining.values()))
+            draining = dict(enumerate(self._draining.items()))
             self._old_feeds = await _Feeds(
                 self._nc,
-                {i: self._next_subject(stream, c) for i, c in subjects.items()},
+                {i: self._next_subject(stream, c) for i, (_, c) in draining.items()},
                 self._share,
                 self._sweep_s,
+                {i: subject for i, (subject, _) in draining.items()},
             ).open()
         subjects = {k: self._next_subject(stream, self.consumer(k)) for k in self._partitions}
-        return await _Feeds(self._nc, subjects, self._share, self._sweep_s).open()
+        filters = {k: self._layout.subject(self._prefix, k) for k in self._partitions}
+        return await _Feeds(self._nc, subjects, self._share, self._sweep_s, filters).open()
 
     async def _find_older(self, stream: str) -> int:
         """Another layout's subjects the stream holds messages of for this writer's buckets
@@ -797,9 +842,31 @@ class JetStreamWriter:
     async def close(self) -> None:
         """Stop listening for answers (what has come and is not stored goes to the next
         writer on these buckets after its acknowledgement time)."""
+        await self._unlisten()
         for feeds in (self._old_feeds, self._feeds):
             if feeds is not None:
                 await feeds.close()
+
+    async def _listen(self) -> None:
+        """Idle: be woken by the next message published on one of this writer's partitions
+        (a core subscription to each subject, gone after one message), instead of finding
+        it only at the next idle round, up to a second later. Made once the server has it
+        (a flush): what was published before is found by the round that follows at once."""
+        self._woken.clear()
+
+        async def woken(_: Any) -> None:
+            self._woken.set()
+
+        for k in self._partitions:
+            subject = self._layout.subject(self._prefix, k)
+            self._wakers.append(await self._nc.subscribe(subject, cb=woken, max_msgs=1))
+        await self._nc.flush()
+
+    async def _unlisten(self) -> None:
+        wakers, self._wakers = self._wakers, []
+        for sub in wakers:
+            with contextlib.suppress(Exception):  # gone after its one message, or closed
+                await sub.unsubscribe()
 
     @property
     def requests(self) -> int:
@@ -814,42 +881,107 @@ class JetStreamWriter:
             if self._old_feeds is not None:
                 taken = await self._old_feeds.take(timeout_s, sweep=True)
                 if taken:
+                    self._backlog = self._old_feeds.filled
                     return taken
             if await self._older_left():
                 return []  # (another writer's drain, or acknowledgements on their way)
-        return await self._feeds.take(timeout_s, sweep=idle, share=self._asking)
+        taken = await self._feeds.take(timeout_s, sweep=idle, share=self._asking)
+        self._backlog = self._feeds.filled
+        return taken
 
     async def run_once(self, timeout_s: float = 1.0) -> list[Outcome]:
         """One round: what came from this writer's partitions, stored through the ingestor
-        in one call, acknowledged; [] when nothing came within the timeout."""
+        in one call, acknowledged; [] when nothing came within the timeout.
+
+        While the round is stored (in a thread: the store waits on PostgreSQL without the
+        interpreter's lock) the next is taken and decoded, if the consumers' share leaves
+        room, and stored by the next call: never before this one is stored, and after it
+        only. A round the store refused stays first, stored again before the one taken
+        behind it."""
         await self.subscribe()
-        if not self._held:
-            self._held = await self._take(timeout_s)
-            if not self._held:
-                # Idle: the next round after a pause, growing up to timeout_s, not at once.
-                await asyncio.sleep(self._wait_s)
-                self._wait_s = min(timeout_s, self._wait_s * 2)
+        if not self._rounds:
+            messages = await self._take(timeout_s)
+            if not messages:
+                await self._idle(timeout_s)
                 return []
             self._wait_s = _FIRST_WAIT_S
-        messages = self._held
-        decoded = [pair for m in messages for pair in _decode_kept(m.headers, m.data)]
-        events = [event for event, _ in decoded]
-        # The log's payloads and the relay's messages are the bytes the intakes encoded.
-        with codec.reusing((e, data) for e, data in decoded if data is not None):
-            # Refused (raises): held, and stored again by the next round before anything
-            # newer.
-            outcomes = await asyncio.to_thread(self._ingest, events)
-        self._held = []
+            await self._unlisten()
+            self._rounds.append(_Round(messages))
+        current = self._rounds[0]
+        decoded = current.decoded()  # unreadable (raises): held, as a refused round
+        storing = asyncio.ensure_future(asyncio.to_thread(self._store, decoded))
+        taking: asyncio.Future[None] | None = None
+        if len(self._rounds) == 1 and self._backlog:
+            taking = asyncio.ensure_future(self._take_next(timeout_s))
+        try:
+            outcomes = await storing
+        except BaseException as exc:
+            # Refused (or cancelled): this round stays first, and the one taken meanwhile
+            # waits behind it.
+            if taking is not None:
+                if isinstance(exc, asyncio.CancelledError):
+                    taking.cancel()
+                await asyncio.wait([taking])
+            raise
+        self._rounds.popleft()
         # Only now: a writer dying before this leaves them to another.
-        await _ack_all(self._nc, messages)
+        await _ack_all(self._nc, current.messages)
+        for feeds in (self._feeds, self._old_feeds):
+            if feeds is not None:
+                feeds.settle(current.messages)
         self.rounds += 1
-        self.messages += len(messages)
-        self.events += len(events)
+        self.messages += len(current.messages)
+        self.events += len(decoded)
         # The next round asks each partition for what makes about `batch` events at this
         # round's events a message.
-        per_message = max(1, len(events)) * len(self._partitions)
-        self._asking = -(-self._batch * len(messages) // per_message)
+        per_message = max(1, len(decoded)) * len(self._partitions)
+        self._asking = -(-self._batch * len(current.messages) // per_message)
+        if taking is not None:
+            await taking
         return outcomes
+
+    async def _idle(self, timeout_s: float) -> None:
+        """After a round that found nothing: the next after a pause, growing up to
+        timeout_s, or as soon as a message is published on a partition. Listening starts
+        after a second idle round in a row (a writer keeping up with its intakes finds
+        nothing now and then), with no pause: the round right after it finds what came
+        before. Woken, it stops: the next round takes what came."""
+        if not self._wakers:
+            if self._wait_s > _FIRST_WAIT_S:
+                await self._listen()
+                return
+            await asyncio.sleep(self._wait_s)
+        else:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._wait_s):
+                    await self._woken.wait()
+            if self._woken.is_set():
+                await self._unlisten()
+                return
+        self._wait_s = min(timeout_s, self._wait_s * 2)
+
+    def _store(self, decoded: list[tuple[Event, bytes | None]]) -> list[Outcome]:
+        """The ingestor's call, on the writer's thread: the log's payloads and the relay's
+        messages are the bytes the intakes encoded."""
+        with codec.reusing((e, data) for e, data in decoded if data is not None):
+            return self._ingest([event for event, _ in decoded])
+
+    async def _take_next(self, timeout_s: float) -> None:
+        """The next round, taken and decoded while this one is stored. A failure to take
+        is the next round's to meet (what was asked and comes is kept for it); one to
+        decode, the round's when it is stored."""
+        try:
+            messages = await self._take(timeout_s)
+        except Exception:
+            log.warning("taking the next round while storing one failed", exc_info=True)
+            return
+        if messages:
+            self._wait_s = _FIRST_WAIT_S
+            await self._unlisten()
+            taken = _Round(messages)
+            with contextlib.suppress(Exception):
+                taken.decoded()
+            self._rounds.append(taken)
 
     async def run(self) -> None:
         """Write until cancelled; a failing store is retried, never skipped."""
@@ -861,6 +993,21 @@ class JetStreamWriter:
             except Exception:
                 log.exception("a batch from the stream could not be stored; retrying")
                 await asyncio.sleep(1.0)
+
+
+class _Round:
+    """Stream messages taken together, and their events once decoded."""
+
+    __slots__ = ("_decoded", "messages")
+
+    def __init__(self, messages: list[Any]) -> None:
+        self.messages = messages
+        self._decoded: list[tuple[Event, bytes | None]] | None = None
+
+    def decoded(self) -> list[tuple[Event, bytes | None]]:
+        if self._decoded is None:
+            self._decoded = [p for m in self.messages for p in _decode_kept(m.headers, m.data)]
+        return self._decoded
 
 
 async def _ack_all(nc: Any, messages: Sequence[Any]) -> None:
