@@ -473,6 +473,77 @@ def test_a_round_the_store_refused_is_stored_again_before_anything_newer(
     assert by_connector(stored.events) == by_connector(sent)
 
 
+def test_a_refused_round_is_stored_again_before_the_round_taken_while_it_was_stored(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    """A writer behind its stream takes the next round while one is stored: when the store
+    refuses the one, the one taken meanwhile waits, and reaches the store only after the
+    refused one is stored again; every connector's events in the order they were sent."""
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    before = logged(platform)
+    sends = [fleet_statuses(2) for _ in range(3)]  # three messages on each partition
+    sent = [e for events in sends for e in events]
+    stored = Recording(platform)
+    refused: list[int] = []
+    writer: JetStreamWriter | None = None
+
+    def ingest(events: list[Event]) -> list[Any]:
+        if not refused:
+            refused.append(len(events))
+            deadline = time.monotonic() + 10
+            while writer is not None and len(writer._rounds) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)  # (the store's thread: until the next round is taken)
+            raise ConnectionError("the database went away")
+        return stored(events)
+
+    async def scenario() -> int:
+        nonlocal writer
+        async with stream_of([]) as (_, js, name, prefix):
+            intake = JetStreamIntake(js, prefix)
+            for events in sends:
+                await intake.publish(events)
+            # A round of a message a partition at first: each answer full, a backlog.
+            writer = JetStreamWriter(js, ingest, "w", prefix, 4, stream=name)
+            with pytest.raises(ConnectionError):
+                await writer.run_once(timeout_s=1.0)
+            waiting = len(writer._rounds)
+            await drain(writer)
+            return waiting
+
+    waiting = loop.run_until_complete(scenario())
+    assert refused and waiting == 2  # the refused round, and the next taken meanwhile
+    assert logged(platform) == before + len(sent)
+    assert by_connector(stored.events) == by_connector(sent)
+
+
+def test_an_idle_writer_is_woken_by_the_next_event_rather_than_its_pause(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    """A writer that found nothing for a while pauses longer between rounds (up to its
+    timeout), yet an event published meanwhile ends the pause at once."""
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    event = fleet_statuses(1)[0]
+    stored = Recording(platform)
+
+    async def scenario() -> float:
+        async with stream_of([]) as (_, js, name, prefix):
+            writer = JetStreamWriter(js, stored, "w", prefix, 64, stream=name)
+            for _ in range(7):  # pauses of 0.05, then 0.1, 0.2, … s: the next is 3 s
+                assert await writer.run_once(timeout_s=3.0) == []
+            pausing = asyncio.ensure_future(writer.run_once(timeout_s=3.0))
+            started = time.perf_counter()
+            await JetStreamIntake(js, prefix).publish([event])
+            assert await wait_at_most(pausing, 2.0) == []  # woken, well before its 3 s
+            woken = time.perf_counter() - started
+            outcomes = await writer.run_once(timeout_s=3.0)
+            await writer.close()
+            assert [o.event_id for o in outcomes] == [event.event_id]
+            return woken
+
+    assert loop.run_until_complete(scenario()) < 2.0
+    assert stored.events == [event]
+
+
 # --- partitions: fewer subjects, each message many events; upgrading drains the old -----
 
 
