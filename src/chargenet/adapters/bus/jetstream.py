@@ -635,8 +635,14 @@ class JetStreamWriter:
     than its share be unacknowledged, so what a dead writer left is delivered again (after
     `ack_wait_s`) before anything newer: one connector's events are applied in the order
     they were sent. A round the store refused is stored again, before anything else, until
-    it is stored (never skipped): what came meanwhile waits behind it. One writer per set
-    of partitions: two on the same ones would share their consumers and interleave.
+    it is stored (never skipped): what came meanwhile waits behind it. While a round is
+    stored (on a thread, waiting on PostgreSQL without the interpreter's lock), the next is
+    taken and decoded when the last take found a backlog (an answer as long as asked): each
+    consumer asked only for what its share leaves beside the round not yet acknowledged,
+    that round acknowledged as soon as it is stored, the next stored only after it. An idle
+    writer pauses between rounds, longer each time up to the round's timeout, unless a
+    message published on one of its partitions wakes it. One writer per set of
+    partitions: two on the same ones would share their consumers and interleave.
 
     What the stream holds of this writer's buckets on the subjects of another layout (an
     earlier deployment's, before an upgrade or a changed partition count) is drained first,
