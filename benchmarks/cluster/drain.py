@@ -2,8 +2,10 @@
 an intake does, several events a stream message), then one `JetStreamWriter` storing it
 all into PostgreSQL, as `chargenet serve --role writer` does (its relay of what it stored
 included). No intake or charger runs meanwhile, so the figures are the writer's own:
-events/s from its first round to its last, and CPU an event of the writer process (its
-store thread included) and of the PostgreSQL backends serving the run's database.
+events/s from its first round to its last, the share of that time spent outside the
+store call (taking, decoding, acknowledging: what a round taken while another is stored
+hides), and CPU an event of the writer process (its store thread included) and of the
+PostgreSQL backends serving the run's database.
 
     python -m benchmarks.cluster.drain                    # 30,000 meter values, 200 chargers
     PYTHONPATH=<other tree>/src python -m benchmarks.cluster.drain   # another tree's writer
@@ -29,8 +31,10 @@ from chargenet.adapters.bus.jetstream import (
     ensure_stream,
     relay_stored,
 )
+from chargenet.app.ingest import Outcome
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
+from chargenet.core.events import Event
 
 
 async def drain(args: argparse.Namespace, url: str, ids: list[str]) -> dict[str, float]:
@@ -51,7 +55,17 @@ async def drain(args: argparse.Namespace, url: str, ids: list[str]) -> dict[str,
             *(intake.publish(events[i : i + step]) for i in range(0, len(events), step))
         )
         platform.bus.listen(relay_stored(nc, f"{prefix}.stored"))
-        writer = JetStreamWriter(js, platform.ingestor.ingest, "drain", prefix, 500, stream=name)
+        in_store = 0.0
+
+        def store(batch: list[Event]) -> list[Outcome]:
+            nonlocal in_store
+            began = time.perf_counter()
+            try:
+                return platform.ingestor.ingest(batch)
+            finally:
+                in_store += time.perf_counter() - began
+
+        writer = JetStreamWriter(js, store, "drain", prefix, 500, stream=name)
         await writer.subscribe()
         served = backends(url)
         pg_before = sum(cpu_s(pid) for pid in served)
@@ -67,6 +81,7 @@ async def drain(args: argparse.Namespace, url: str, ids: list[str]) -> dict[str,
             "events": writer.events,
             "rounds": writer.rounds,
             "per_s": writer.events / (last - started),
+            "outside": 1 - in_store / (last - started),
             "writer_us": cpu / writer.events * 1e6,
             "pg_us": pg / writer.events * 1e6,
         }
@@ -89,7 +104,8 @@ def main() -> None:
         got = asyncio.run(drain(args, url, ids))
     print(
         f"writer drain: {got['events']:,.0f} meter values of {args.chargers} chargers in "
-        f"{got['rounds']:,.0f} rounds: {got['per_s']:,.0f} events/s, "
+        f"{got['rounds']:,.0f} rounds: {got['per_s']:,.0f} events/s "
+        f"({got['outside']:.0%} of the time outside the store call), "
         f"{got['writer_us']:.0f} µs of the writer's CPU an event, {got['pg_us']:.0f} µs of "
         f"PostgreSQL's; load average {loads[0]:.1f} at the start, "
         f"{os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} cores)"
