@@ -500,8 +500,9 @@ class _Feeds:
     ) -> None:
         self._nc = nc
         self._next = next_subjects
-        # A message comes with the subject it was published on (its consumer's filter), a
-        # status with the request's reply subject (`<inbox>.<number>`).
+        # A message comes with the subject it was published on (its consumer's filter: the
+        # last number of an older layout's is not its feed's), a status with the request's
+        # reply subject (`<inbox>.<number>`).
         self._of_filter = {subject: number for number, subject in filters.items()}
         self._requests: dict[int, bytes] = {}  # by the share asked
         self._share = share  # at most (each consumer's max_ack_pending)
@@ -511,17 +512,11 @@ class _Feeds:
         self._sub: Any = None
         self._asked: dict[int, float] = {}  # buckets whose answer is not over: since when
         self._got = dict.fromkeys(next_subjects, 0)  # messages of each one's current answer
-        # Delivered and not yet acknowledged (`settle`): a consumer asked for more than its
-        # share (max_ack_pending) leaves room for would leave a `no_wait` request open.
-        self._unsettled = dict.fromkeys(next_subjects, 0)
         self._active: set[int] = set()  # buckets whose last answer brought messages
         self._swept = float("-inf")
         self._arrived: deque[Any] = deque()
         self._answered = asyncio.Event()
         self.requests = 0  # pull requests sent (for figures)
-        # Whether an answer of the last take brought all it asked for: its consumer may
-        # hold more (a backlog), where one ended by a status held no more.
-        self.filled = False
 
     async def open(self) -> _Feeds:
         self._sub = await self._nc.subscribe(f"{self._inbox}.*", cb=self._on_message)
@@ -539,10 +534,8 @@ class _Feeds:
         if _status(message) is None:
             self._arrived.append(message)
             self._got[bucket] += 1
-            self._unsettled[bucket] += 1
             if self._got[bucket] < self._wants[bucket]:
                 return  # more may come, or the status saying there is no more
-            self.filled = True
         # The answer is over: its share came, or a status ended it.
         if self._asked.pop(bucket, None) is not None:
             if self._got[bucket]:
@@ -553,20 +546,10 @@ class _Feeds:
             if not self._asked:
                 self._answered.set()
 
-    def settle(self, messages: Iterable[Any]) -> None:
-        """These messages (of these feeds or others) are acknowledged: room for as many more."""
-        for message in messages:
-            bucket = self._of_filter.get(message.subject)
-            if bucket is not None:
-                self._unsettled[bucket] = max(0, self._unsettled[bucket] - 1)
-
-    def _request(self, share: int) -> bytes:
+    async def _ask(self, sweep: bool, share: int) -> None:
         request = self._requests.get(share)
         if request is None:
             request = self._requests[share] = msgspec.json.encode({"batch": share, "no_wait": True})
-        return request
-
-    async def _ask(self, sweep: bool, share: int) -> None:
         now = asyncio.get_running_loop().time()
         if sweep or now - self._swept >= self._sweep_s:
             self._swept = now
@@ -577,28 +560,20 @@ class _Feeds:
             since = self._asked.get(bucket)
             if since is not None and now - since < _LOST_S:
                 continue  # its answer is still coming
-            # At most what its share leaves room for beside the round being stored.
-            wants = min(share, self._share - self._unsettled[bucket])
-            if wants <= 0:
-                continue
             self._asked[bucket] = now
             self._got[bucket] = 0
-            self._wants[bucket] = wants
+            self._wants[bucket] = share
             self.requests += 1
-            await self._nc.publish(
-                self._next[bucket], self._request(wants), reply=f"{self._inbox}.{bucket}"
-            )
+            await self._nc.publish(self._next[bucket], request, reply=f"{self._inbox}.{bucket}")
 
     async def take(self, timeout_s: float, sweep: bool = False, share: int = 0) -> list[Any]:
         """What the buckets asked now answer within `timeout_s` (an answer later than that
         is taken first next time), each bucket's in stream order. All of it: a bucket asked
         while some of its share is still unacknowledged can be answered only in part, and
-        JetStream then leaves a `no_wait` request open instead of ending it with a status:
-        each is asked for no more than its share less what it delivered and is not yet
-        `settle`d. `share`: the messages each is asked for (1 to the share the feeds were
-        made with, their consumers' max_ack_pending; 0: that share)."""
+        JetStream then leaves a `no_wait` request open instead of ending it with a status.
+        `share`: the messages each is asked for (1 to the share the feeds were made with,
+        their consumers' max_ack_pending; 0: that share)."""
         self._answered.clear()
-        self.filled = False
         await self._ask(sweep, min(share, self._share) if share > 0 else self._share)
         if self._asked:
             with contextlib.suppress(TimeoutError):
@@ -635,14 +610,10 @@ class JetStreamWriter:
     than its share be unacknowledged, so what a dead writer left is delivered again (after
     `ack_wait_s`) before anything newer: one connector's events are applied in the order
     they were sent. A round the store refused is stored again, before anything else, until
-    it is stored (never skipped): what came meanwhile waits behind it. While a round is
-    stored (on a thread, waiting on PostgreSQL without the interpreter's lock), the next is
-    taken and decoded when the last take found a backlog (an answer as long as asked): each
-    consumer asked only for what its share leaves beside the round not yet acknowledged,
-    that round acknowledged as soon as it is stored, the next stored only after it. An idle
-    writer pauses between rounds, longer each time up to the round's timeout, unless a
-    message published on one of its partitions wakes it. One writer per set of
-    partitions: two on the same ones would share their consumers and interleave.
+    it is stored (never skipped): what came meanwhile waits behind it. An idle writer
+    pauses between rounds, longer each time up to the round's timeout, unless a message
+    published on one of its partitions wakes it. One writer per set of partitions: two on
+    the same ones would share their consumers and interleave.
 
     What the stream holds of this writer's buckets on the subjects of another layout (an
     earlier deployment's, before an upgrade or a changed partition count) is drained first,
@@ -689,10 +660,7 @@ class JetStreamWriter:
         self._draining: dict[str, str] = {}  # subject → its consumer
         self._old_feeds: _Feeds | None = None
         self._stream_name = ""
-        # Rounds taken and not yet stored, oldest first: the one being stored (or refused,
-        # stored again before anything newer) and at most one taken meanwhile.
-        self._rounds: deque[_Round] = deque()
-        self._backlog = False  # the last take filled an answer: take the next while storing
+        self._held: list[Any] = []  # a round not yet stored
         self._wait_s = _FIRST_WAIT_S
         self._wakers: list[Any] = []  # while idle: a subscription a partition (`_listen`)
         self._woken = asyncio.Event()
@@ -887,63 +855,40 @@ class JetStreamWriter:
             if self._old_feeds is not None:
                 taken = await self._old_feeds.take(timeout_s, sweep=True)
                 if taken:
-                    self._backlog = self._old_feeds.filled
                     return taken
             if await self._older_left():
                 return []  # (another writer's drain, or acknowledgements on their way)
-        taken = await self._feeds.take(timeout_s, sweep=idle, share=self._asking)
-        self._backlog = self._feeds.filled
-        return taken
+        return await self._feeds.take(timeout_s, sweep=idle, share=self._asking)
 
     async def run_once(self, timeout_s: float = 1.0) -> list[Outcome]:
         """One round: what came from this writer's partitions, stored through the ingestor
-        in one call, acknowledged; [] when nothing came within the timeout.
-
-        While the round is stored (in a thread: the store waits on PostgreSQL without the
-        interpreter's lock) the next is taken and decoded, if the consumers' share leaves
-        room, and stored by the next call: never before this one is stored, and after it
-        only. A round the store refused stays first, stored again before the one taken
-        behind it."""
+        in one call, acknowledged; [] when nothing came within the timeout."""
         await self.subscribe()
-        if not self._rounds:
-            messages = await self._take(timeout_s)
-            if not messages:
+        if not self._held:
+            self._held = await self._take(timeout_s)
+            if not self._held:
                 await self._idle(timeout_s)
                 return []
             self._wait_s = _FIRST_WAIT_S
             await self._unlisten()
-            self._rounds.append(_Round(messages))
-        current = self._rounds[0]
-        decoded = current.decoded()  # unreadable (raises): held, as a refused round
-        storing = asyncio.ensure_future(asyncio.to_thread(self._store, decoded))
-        taking: asyncio.Future[None] | None = None
-        if len(self._rounds) == 1 and self._backlog:
-            taking = asyncio.ensure_future(self._take_next(timeout_s))
-        try:
-            outcomes = await storing
-        except BaseException as exc:
-            # Refused (or cancelled): this round stays first, and the one taken meanwhile
-            # waits behind it.
-            if taking is not None:
-                if isinstance(exc, asyncio.CancelledError):
-                    taking.cancel()
-                await asyncio.wait([taking])
-            raise
-        self._rounds.popleft()
+        messages = self._held
+        decoded = [pair for m in messages for pair in _decode_kept(m.headers, m.data)]
+        events = [event for event, _ in decoded]
+        # The log's payloads and the relay's messages are the bytes the intakes encoded.
+        with codec.reusing((e, data) for e, data in decoded if data is not None):
+            # Refused (raises): held, and stored again by the next round before anything
+            # newer.
+            outcomes = await asyncio.to_thread(self._ingest, events)
+        self._held = []
         # Only now: a writer dying before this leaves them to another.
-        await _ack_all(self._nc, current.messages)
-        for feeds in (self._feeds, self._old_feeds):
-            if feeds is not None:
-                feeds.settle(current.messages)
+        await _ack_all(self._nc, messages)
         self.rounds += 1
-        self.messages += len(current.messages)
-        self.events += len(decoded)
+        self.messages += len(messages)
+        self.events += len(events)
         # The next round asks each partition for what makes about `batch` events at this
         # round's events a message.
-        per_message = max(1, len(decoded)) * len(self._partitions)
-        self._asking = -(-self._batch * len(current.messages) // per_message)
-        if taking is not None:
-            await taking
+        per_message = max(1, len(events)) * len(self._partitions)
+        self._asking = -(-self._batch * len(messages) // per_message)
         return outcomes
 
     async def _idle(self, timeout_s: float) -> None:
@@ -966,29 +911,6 @@ class JetStreamWriter:
                 return
         self._wait_s = min(timeout_s, self._wait_s * 2)
 
-    def _store(self, decoded: list[tuple[Event, bytes | None]]) -> list[Outcome]:
-        """The ingestor's call, on the writer's thread: the log's payloads and the relay's
-        messages are the bytes the intakes encoded."""
-        with codec.reusing((e, data) for e, data in decoded if data is not None):
-            return self._ingest([event for event, _ in decoded])
-
-    async def _take_next(self, timeout_s: float) -> None:
-        """The next round, taken and decoded while this one is stored. A failure to take
-        is the next round's to meet (what was asked and comes is kept for it); one to
-        decode, the round's when it is stored."""
-        try:
-            messages = await self._take(timeout_s)
-        except Exception:
-            log.warning("taking the next round while storing one failed", exc_info=True)
-            return
-        if messages:
-            self._wait_s = _FIRST_WAIT_S
-            await self._unlisten()
-            taken = _Round(messages)
-            with contextlib.suppress(Exception):
-                taken.decoded()
-            self._rounds.append(taken)
-
     async def run(self) -> None:
         """Write until cancelled; a failing store is retried, never skipped."""
         while True:
@@ -999,21 +921,6 @@ class JetStreamWriter:
             except Exception:
                 log.exception("a batch from the stream could not be stored; retrying")
                 await asyncio.sleep(1.0)
-
-
-class _Round:
-    """Stream messages taken together, and their events once decoded."""
-
-    __slots__ = ("_decoded", "messages")
-
-    def __init__(self, messages: list[Any]) -> None:
-        self.messages = messages
-        self._decoded: list[tuple[Event, bytes | None]] | None = None
-
-    def decoded(self) -> list[tuple[Event, bytes | None]]:
-        if self._decoded is None:
-            self._decoded = [p for m in self.messages for p in _decode_kept(m.headers, m.data)]
-        return self._decoded
 
 
 async def _ack_all(nc: Any, messages: Sequence[Any]) -> None:
