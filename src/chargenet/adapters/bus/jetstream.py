@@ -896,9 +896,10 @@ class JetStreamWriter:
         timeout_s, or as soon as a message is published on a partition. Listening starts
         after a second idle round in a row (a writer keeping up with its intakes finds
         nothing now and then), with no pause: the round right after it finds what came
-        before. Woken, it stops: the next round takes what came."""
+        before. Woken, it stops: the next round takes what came. Not while an older layout
+        is being drained: what this writer waits for then is that drain, not a publish."""
         if not self._wakers:
-            if self._wait_s > _FIRST_WAIT_S:
+            if self._wait_s > _FIRST_WAIT_S and not self._older:
                 await self._listen()
                 return
             await asyncio.sleep(self._wait_s)
