@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 import uuid
@@ -473,6 +474,34 @@ def test_a_round_the_store_refused_is_stored_again_before_anything_newer(
     assert by_connector(stored.events) == by_connector(sent)
 
 
+def test_an_idle_writer_is_woken_by_the_next_event_rather_than_its_pause(
+    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+) -> None:
+    """A writer that found nothing for a while pauses longer between rounds (up to its
+    timeout), yet an event published meanwhile ends the pause at once."""
+    platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
+    event = fleet_statuses(1)[0]
+    stored = Recording(platform)
+
+    async def scenario() -> float:
+        async with stream_of([]) as (_, js, name, prefix):
+            writer = JetStreamWriter(js, stored, "w", prefix, 64, stream=name)
+            for _ in range(7):  # pauses of 0.05, then 0.1, 0.2, … s: the next is 3 s
+                assert await writer.run_once(timeout_s=3.0) == []
+            pausing = asyncio.ensure_future(writer.run_once(timeout_s=3.0))
+            started = time.perf_counter()
+            await JetStreamIntake(js, prefix).publish([event])
+            assert await wait_at_most(pausing, 2.0) == []  # woken, well before its 3 s
+            woken = time.perf_counter() - started
+            outcomes = await writer.run_once(timeout_s=3.0)
+            await writer.close()
+            assert [o.event_id for o in outcomes] == [event.event_id]
+            return woken
+
+    assert loop.run_until_complete(scenario()) < 2.0
+    assert stored.events == [event]
+
+
 # --- partitions: fewer subjects, each message many events; upgrading drains the old -----
 
 
@@ -507,7 +536,10 @@ def test_fewer_partitions_make_each_stream_message_carry_more_events(
 
 
 def test_an_upgraded_writer_drains_the_earlier_layouts_events_first_in_order(
-    jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
+    jetstream_ready: None,
+    platform: Platform,
+    loop: asyncio.AbstractEventLoop,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Events still in the stream on the subjects of 64 buckets (published before the
     upgrade, the old writer stopped with some taken and not acknowledged), then newer ones
@@ -550,6 +582,9 @@ def test_an_upgraded_writer_drains_the_earlier_layouts_events_first_in_order(
     assert logged(platform) == before + len(old) + len(new)
     assert by_connector(stored.events) == by_connector(old + new)
     assert sorted(consumers) == sorted(f"w-p{PARTITIONS}-{k}" for k in range(PARTITIONS))
+    # Each older subject's messages counted against its own consumer's answer (a subject
+    # of 64 buckets ends in its bucket, not in the number of its consumer here).
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_two_writers_drain_an_older_layout_spanning_both_before_their_partitions(

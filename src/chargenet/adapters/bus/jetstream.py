@@ -490,9 +490,20 @@ class _Feeds:
     subscription (`<inbox>.<number>`) in the order the server sent them: each one's in
     stream order."""
 
-    def __init__(self, nc: Any, next_subjects: dict[int, str], share: int, sweep_s: float) -> None:
+    def __init__(
+        self,
+        nc: Any,
+        next_subjects: dict[int, str],
+        share: int,
+        sweep_s: float,
+        filters: dict[int, str],
+    ) -> None:
         self._nc = nc
         self._next = next_subjects
+        # A message comes with the subject it was published on (its consumer's filter: the
+        # last number of an older layout's is not its feed's), a status with the request's
+        # reply subject (`<inbox>.<number>`).
+        self._of_filter = {subject: number for number, subject in filters.items()}
         self._requests: dict[int, bytes] = {}  # by the share asked
         self._share = share  # at most (each consumer's max_ack_pending)
         self._wants = dict.fromkeys(next_subjects, share)  # asked of each one's current answer
@@ -517,7 +528,9 @@ class _Feeds:
             await sub.unsubscribe()
 
     async def _on_message(self, message: Any) -> None:
-        bucket = int(message.subject.rpartition(".")[2])
+        bucket = self._of_filter.get(message.subject)
+        if bucket is None:
+            bucket = int(message.subject.rpartition(".")[2])
         if _status(message) is None:
             self._arrived.append(message)
             self._got[bucket] += 1
@@ -597,8 +610,10 @@ class JetStreamWriter:
     than its share be unacknowledged, so what a dead writer left is delivered again (after
     `ack_wait_s`) before anything newer: one connector's events are applied in the order
     they were sent. A round the store refused is stored again, before anything else, until
-    it is stored (never skipped): what came meanwhile waits behind it. One writer per set
-    of partitions: two on the same ones would share their consumers and interleave.
+    it is stored (never skipped): what came meanwhile waits behind it. An idle writer
+    pauses between rounds, longer each time up to the round's timeout, unless a message
+    published on one of its partitions wakes it. One writer per set of partitions: two on
+    the same ones would share their consumers and interleave.
 
     What the stream holds of this writer's buckets on the subjects of another layout (an
     earlier deployment's, before an upgrade or a changed partition count) is drained first,
@@ -647,6 +662,8 @@ class JetStreamWriter:
         self._stream_name = ""
         self._held: list[Any] = []  # a round not yet stored
         self._wait_s = _FIRST_WAIT_S
+        self._wakers: list[Any] = []  # while idle: a subscription a partition (`_listen`)
+        self._woken = asyncio.Event()
         self.events = 0
         self.messages = 0  # stream messages stored (for figures)
         self.rounds = 0
@@ -684,15 +701,17 @@ class JetStreamWriter:
             )
             await asyncio.sleep(self._ack_wait_s)
         if self._draining:
-            subjects = dict(enumerate(self._draining.values()))
+            draining = dict(enumerate(self._draining.items()))
             self._old_feeds = await _Feeds(
                 self._nc,
-                {i: self._next_subject(stream, c) for i, c in subjects.items()},
+                {i: self._next_subject(stream, c) for i, (_, c) in draining.items()},
                 self._share,
                 self._sweep_s,
+                {i: subject for i, (subject, _) in draining.items()},
             ).open()
         subjects = {k: self._next_subject(stream, self.consumer(k)) for k in self._partitions}
-        return await _Feeds(self._nc, subjects, self._share, self._sweep_s).open()
+        filters = {k: self._layout.subject(self._prefix, k) for k in self._partitions}
+        return await _Feeds(self._nc, subjects, self._share, self._sweep_s, filters).open()
 
     async def _find_older(self, stream: str) -> int:
         """Another layout's subjects the stream holds messages of for this writer's buckets
@@ -797,9 +816,31 @@ class JetStreamWriter:
     async def close(self) -> None:
         """Stop listening for answers (what has come and is not stored goes to the next
         writer on these buckets after its acknowledgement time)."""
+        await self._unlisten()
         for feeds in (self._old_feeds, self._feeds):
             if feeds is not None:
                 await feeds.close()
+
+    async def _listen(self) -> None:
+        """Idle: be woken by the next message published on one of this writer's partitions
+        (a core subscription to each subject, gone after one message), instead of finding
+        it only at the next idle round, up to a second later. Made once the server has it
+        (a flush): what was published before is found by the round that follows at once."""
+        self._woken.clear()
+
+        async def woken(_: Any) -> None:
+            self._woken.set()
+
+        for k in self._partitions:
+            subject = self._layout.subject(self._prefix, k)
+            self._wakers.append(await self._nc.subscribe(subject, cb=woken, max_msgs=1))
+        await self._nc.flush()
+
+    async def _unlisten(self) -> None:
+        wakers, self._wakers = self._wakers, []
+        for sub in wakers:
+            with contextlib.suppress(Exception):  # gone after its one message, or closed
+                await sub.unsubscribe()
 
     @property
     def requests(self) -> int:
@@ -826,11 +867,10 @@ class JetStreamWriter:
         if not self._held:
             self._held = await self._take(timeout_s)
             if not self._held:
-                # Idle: the next round after a pause, growing up to timeout_s, not at once.
-                await asyncio.sleep(self._wait_s)
-                self._wait_s = min(timeout_s, self._wait_s * 2)
+                await self._idle(timeout_s)
                 return []
             self._wait_s = _FIRST_WAIT_S
+            await self._unlisten()
         messages = self._held
         decoded = [pair for m in messages for pair in _decode_kept(m.headers, m.data)]
         events = [event for event, _ in decoded]
@@ -850,6 +890,27 @@ class JetStreamWriter:
         per_message = max(1, len(events)) * len(self._partitions)
         self._asking = -(-self._batch * len(messages) // per_message)
         return outcomes
+
+    async def _idle(self, timeout_s: float) -> None:
+        """After a round that found nothing: the next after a pause, growing up to
+        timeout_s, or as soon as a message is published on a partition. Listening starts
+        after a second idle round in a row (a writer keeping up with its intakes finds
+        nothing now and then), with no pause: the round right after it finds what came
+        before. Woken, it stops: the next round takes what came. Not while an older layout
+        is being drained: what this writer waits for then is that drain, not a publish."""
+        if not self._wakers:
+            if self._wait_s > _FIRST_WAIT_S and not self._older:
+                await self._listen()
+                return
+            await asyncio.sleep(self._wait_s)
+        else:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._wait_s):
+                    await self._woken.wait()
+            if self._woken.is_set():
+                await self._unlisten()
+                return
+        self._wait_s = min(timeout_s, self._wait_s * 2)
 
     async def run(self) -> None:
         """Write until cancelled; a failing store is retried, never skipped."""
