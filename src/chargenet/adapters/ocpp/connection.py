@@ -56,10 +56,15 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import CloseCode, Frame, Opcode, apply_mask
+from websockets.frames import CloseCode, Frame, Opcode
 from websockets.protocol import OPEN, Protocol
 from websockets.server import ServerProtocol
 from websockets.streams import StreamReader
+
+try:  # as websockets.frames has it: its C speedups when built
+    from websockets.speedups import apply_mask
+except ImportError:
+    from websockets.utils import apply_mask
 
 from chargenet.adapters.ocpp.admission import Admission, Arrival
 from chargenet.app.endpoints import ChargerEndpoint
@@ -182,6 +187,7 @@ class ChargerConnection(ServerConnection):
             and all(hasattr(protocol, name) for name in _RAW_FIELDS)
         )
         self._between = False
+        self._write_failed = False
 
     # --- admission --------------------------------------------------------------------
 
@@ -220,6 +226,11 @@ class ChargerConnection(ServerConnection):
     async def write(self, data: bytes) -> None:
         """Send one text message (UTF-8 `data`). Raises ConnectionClosed when the
         connection is closed or closing."""
+        if self.written(data):
+            return
+        if self._write_failed:  # the transport refused it: the connection is lost
+            await asyncio.shield(self.connection_lost_waiter)
+            raise self.close_exc from None
         protocol = self.protocol
         if (
             not self.direct
@@ -230,23 +241,6 @@ class ChargerConnection(ServerConnection):
             await self.send(data, text=True)
             return
         try:
-            if (
-                self._raw
-                and not protocol.writes
-                and not protocol.extensions
-                and not protocol.debug
-                and not protocol.expect_continuation_frame
-            ):
-                # The frame `send_text` would make (FIN, text, a server's frames unmasked).
-                size = len(data)
-                if size < 126:
-                    head = bytes((0x81, size))
-                elif size < 65536:
-                    head = bytes((0x81, 126)) + size.to_bytes(2, "big")
-                else:
-                    head = bytes((0x81, 127)) + size.to_bytes(8, "big")
-                self.transport.write(head + data)
-                return
             protocol.send_text(data)
             self.send_data()
         except Exception as exc:  # what the library's send_context does with it
@@ -254,6 +248,39 @@ class ChargerConnection(ServerConnection):
             self.transport.abort()
             await asyncio.shield(self.connection_lost_waiter)
             raise self.close_exc from None
+
+    def written(self, data: bytes) -> bool:
+        """Write one text message now, framed here, when nothing makes it wait or needs
+        the library's framing (then False: nothing written, `write` it)."""
+        protocol = self.protocol
+        if (
+            not self._raw
+            or self._write_failed
+            or self.paused
+            or self.send_in_progress
+            or protocol.state is not OPEN
+            or protocol.writes
+            or protocol.extensions
+            or protocol.debug
+            or protocol.expect_continuation_frame
+        ):
+            return False
+        # The frame `send_text` would make (FIN, text, a server's frames unmasked).
+        size = len(data)
+        if size < 126:
+            head = bytes((0x81, size))
+        elif size < 65536:
+            head = bytes((0x81, 126)) + size.to_bytes(2, "big")
+        else:
+            head = bytes((0x81, 127)) + size.to_bytes(8, "big")
+        try:
+            self.transport.write(head + data)
+        except Exception as exc:  # what the library's send_context does with it; `write`
+            self.set_connection_exc(exc)  # then raises ConnectionClosed as it does
+            self.transport.abort()
+            self._write_failed = True
+            return False
+        return True
 
     # --- frames read here -----------------------------------------------------------------
 
