@@ -511,6 +511,144 @@ def test_messages_are_answered_in_order_and_connections_close_with_their_codes(
     assert len(lacks) == (1 if path == "fallback" else 0)
 
 
+class _Socket:
+    """A charger speaking WebSocket byte by byte (RFC 6455 §5.2): frames cut and joined
+    as a TCP read may deliver them, which no WebSocket library sends on purpose."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, gateway: Any, identity: str = "C1") -> _Socket:
+        import base64
+        import os
+
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        key = base64.b64encode(os.urandom(16)).decode()
+        auth = basic(identity, PASSWORD)["Authorization"]
+        writer.write(
+            (
+                f"GET /ocpp/{identity} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n"
+                f"Authorization: {auth}\r\n\r\n"
+            ).encode()
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.1 101"), head
+        return cls(reader, writer)
+
+    @staticmethod
+    def frame(payload: bytes, opcode: int = 1, first: int = 0x80, masked: bool = True) -> bytes:
+        import os
+        import struct
+
+        size = len(payload)
+        head = bytes((first | opcode,))
+        bit = 0x80 if masked else 0
+        if size < 126:
+            head += bytes((bit | size,))
+        elif size < 65536:
+            head += bytes((bit | 126,)) + struct.pack("!H", size)
+        else:
+            head += bytes((bit | 127,)) + struct.pack("!Q", size)
+        if not masked:
+            return head + payload
+        mask = os.urandom(4)
+        return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+    async def send(self, *chunks: bytes) -> None:
+        """Each chunk a write of its own, the next after the gateway had time to read it."""
+        for chunk in chunks:
+            self.writer.write(chunk)
+            await self.writer.drain()
+            await asyncio.sleep(0.02)
+
+    async def receive(self) -> tuple[int, bytes]:
+        """The server's next frame: (opcode, payload); unmasked, as a server's are."""
+        import struct
+
+        first, second = await asyncio.wait_for(self.reader.readexactly(2), 5)
+        assert not second & 0x80
+        size = second & 0x7F
+        if size == 126:
+            (size,) = struct.unpack("!H", await self.reader.readexactly(2))
+        elif size == 127:
+            (size,) = struct.unpack("!Q", await self.reader.readexactly(8))
+        return first & 0x0F, await asyncio.wait_for(self.reader.readexactly(size), 5)
+
+    async def close_code(self) -> int:
+        while True:
+            opcode, payload = await self.receive()
+            if opcode == 8:
+                return int.from_bytes(payload[:2], "big")
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_frames_as_tcp_cuts_and_joins_them_are_read_as_the_library_reads_them(
+    platform: Platform, direct: bool
+) -> None:
+    """A charger's frames arrive as the network delivers them: several in one read, one
+    cut over several reads, a ping between two CALLs, a length in two bytes. Every CALL is
+    answered once, in order, and a ping gets its pong; a frame the protocol refuses (not
+    masked, a reserved bit set, text that is not UTF-8) closes the connection with the
+    library's code however it arrived (1002, 1002, 1007)."""
+    import json
+
+    heartbeat = partial(lambda n: f'[2,"{n}","Heartbeat",{{}}]'.encode())
+    padded = b'[2,"long","Heartbeat",{}' + b" " * 300 + b"]"  # a 2-byte length
+
+    async def answers(sock: _Socket, count: int) -> tuple[list[str], list[bytes]]:
+        ids: list[str] = []
+        pongs: list[bytes] = []
+        while len(ids) < count:
+            opcode, payload = await sock.receive()
+            if opcode == 10:
+                pongs.append(payload)
+            else:
+                assert opcode == 1, (opcode, payload)
+                reply = json.loads(payload)
+                assert reply[0] == 3 and "currentTime" in reply[2], reply
+                ids.append(reply[1])
+        return ids, pongs
+
+    async def scenario() -> None:
+        assert platform.ocpp is not None
+        config = replace(platform.ocpp.config, direct_frames=direct)
+        async with running(platform, config) as gateway:
+            sock = await _Socket.open(gateway)
+            joined = b"".join(sock.frame(heartbeat(f"j{n}")) for n in range(3))
+            cut = sock.frame(padded)
+            await sock.send(joined, cut[:1], cut[1:3], cut[3:40], cut[40:])
+            pinged = sock.frame(heartbeat("a")) + sock.frame(b"are you there", 9)
+            broken = sock.frame(heartbeat("c"))  # cut after its head, mask and 4 bytes
+            await sock.send(pinged + sock.frame(heartbeat("b")))
+            await sock.send(sock.frame(heartbeat("d")) + broken[:10], broken[10:])
+            ids, pongs = await answers(sock, 8)
+            assert ids == ["j0", "j1", "j2", "long", "a", "b", "d", "c"]
+            assert pongs == [b"are you there"]
+            assert gateway.links["C1"].ws.direct is direct
+            # (read by the gateway itself, not by the library, when direct)
+            assert gateway.links["C1"].ws._between is direct
+
+            refused = {
+                "not masked": (sock.frame(heartbeat("u"), masked=False), 1002),
+                "reserved bit": (sock.frame(heartbeat("r"), first=0xC0), 1002),
+                "not UTF-8": (sock.frame(b'[2,"i","Heartbeat",{"x":"\xff"}]'), 1007),
+            }
+            for frame, code in refused.values():
+                for chunks in ([sock.frame(heartbeat("ok")) + frame], [frame[:3], frame[3:]]):
+                    bad = await _Socket.open(gateway)
+                    await bad.send(*chunks)
+                    assert await bad.close_code() == code
+                    bad.writer.close()
+                    await bad.writer.wait_closed()
+            sock.writer.close()
+            await sock.writer.wait_closed()
+
+    asyncio.run(scenario())
+
+
 def test_wrong_password_unknown_identity_and_wrong_protocol_are_refused(platform: Platform) -> None:
     async def refused(gateway: Any, identity: str, version: str, password: str | None) -> int:
         try:

@@ -33,7 +33,7 @@ import logging
 import re
 import zlib
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -324,6 +324,21 @@ class JetStreamIntake:
         """Store the events in the stream; for each, whether JetStream had it already
         (a resend within the duplicate window). Raises when any is not stored: the
         sender must not be told it was."""
+        futures = self._enqueue(events)
+        if len(futures) == 1:  # most frames make one event: no gathering future for it
+            return [bool(await futures[0])]
+        return await self._all(futures)
+
+    def stored(self, events: Sequence[Event]) -> Awaitable[Any]:
+        """`publish` for a sender that needs nothing back: done once every event is
+        stored, raising if any is not. One event's is its lane's future itself, awaited
+        with no coroutine of its own."""
+        futures = self._enqueue(events)
+        if len(futures) == 1:
+            return futures[0]
+        return self._all(futures)
+
+    def _enqueue(self, events: Sequence[Event]) -> list[asyncio.Future[bool]]:
         loop = self._loop
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
@@ -342,8 +357,10 @@ class JetStreamIntake:
                 task = loop.create_task(self._drain(subject, lane))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-        if len(futures) == 1:  # most frames make one event: no gathering future for it
-            return [bool(await futures[0])]
+        return futures
+
+    @staticmethod
+    async def _all(futures: list[asyncio.Future[bool]]) -> list[bool]:
         done = await asyncio.gather(*futures, return_exceptions=True)
         for result in done:
             if isinstance(result, BaseException):
@@ -472,6 +489,14 @@ class JetStreamPipeline:
             Outcome(e.event_id, Disposition.DUPLICATE if dup else Disposition.ACCEPTED)
             for e, dup in zip(events, duplicates, strict=True)
         ]
+
+    async def store(self, events: Sequence[Event]) -> None:
+        """`submit` for a sender that needs no outcome (the OCPP gateway answers a charger
+        the same whether JetStream had an event already or not): no `Outcome` made an
+        event, one coroutine fewer between the sender and the lane."""
+        if events:
+            await self._intake.stored(events)
+            self.events += len(events)
 
 
 class _Feeds:

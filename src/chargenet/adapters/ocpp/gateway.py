@@ -618,8 +618,14 @@ class OcppGateway:
         # The backlog admission control bounds: every event on its way to durable storage.
         admission = self.admission
         admission.backlog += len(events)
+        # A pipeline that can store without telling each event's outcome (JetStream's) is
+        # asked so: the outcomes go unread here.
+        store = getattr(self.pipeline, "store", None)
         try:
-            await self.pipeline.submit(events)
+            if store is not None:
+                await store(events)
+            else:
+                await self.pipeline.submit(events)
         finally:
             admission.backlog -= len(events)
 

@@ -97,7 +97,13 @@ class Link(ChargerContext):
             while (data := await self.ws.message()) is not None:
                 self.last_seen = time.monotonic()
                 try:
-                    await self._frame(data)
+                    # (read without a coroutine of its own: a level less for each message
+                    # to pass on its way back from waiting for its events to be stored)
+                    message = self._read(data)
+                    if isinstance(message, Call):
+                        await self._call(message)
+                    elif message is not None:
+                        await self._send(message)
                 except ConnectionClosed:
                     raise
                 except Exception:
@@ -109,7 +115,10 @@ class Link(ChargerContext):
         finally:
             self._fail_pending("connection closed")
 
-    async def _frame(self, data: bytes) -> None:
+    def _read(self, data: bytes) -> Call | bytes | None:
+        """A frame read: a CALL to handle, else the CallError to answer it with (bytes),
+        else None (an answer to our CALL, handed to its waiter, or a refusal only
+        logged)."""
         gateway = self.gateway
         gateway.stats.frames += 1
         try:
@@ -124,12 +133,12 @@ class Link(ChargerContext):
             gateway.stats.refused += 1
             gateway.warn(self.charger_id, "refused frame: %s %s", exc.code, exc.description)
             if exc.answer:
-                await self._send(wire.error(exc.message_id, exc.code, exc.description))
-            return
+                return wire.error(exc.message_id, exc.code, exc.description)
+            return None
         if isinstance(message, Call):
-            await self._call(message)
-        else:
-            self._answer(message)
+            return message
+        self._answer(message)
+        return None
 
     async def _call(self, call: Call) -> None:
         gateway = self.gateway
@@ -151,7 +160,9 @@ class Link(ChargerContext):
                 await gateway.submit(reply.events)
             if self.arrived is not None and not await self._recorded():
                 return
-            await self._send(wire.result(call.message_id, reply.payload))
+            answer = wire.result(call.message_id, reply.payload)
+            if not self.ws.written(answer):
+                await self._send(answer)
             if self.answered is not None:
                 answered, self.answered = self.answered, None
                 answered()
