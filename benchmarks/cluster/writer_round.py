@@ -10,12 +10,13 @@ rounds of `--round` events, after a first round to warm up.
     python -m benchmarks.cluster.writer_round --callgrind     # instructions an event
 
 With --callgrind, the database and its chargers are made here, then this script runs
-twice under `valgrind --tool=callgrind` (the writer's process only: PostgreSQL's backends
-are other processes), with 1 and with 1 + `--rounds` rounds; the difference of the two
-instruction counts over the events between is the writer's instructions an event: its
-Python, SQLAlchemy's and psycopg's, deterministic on a busy machine (give or take the
-polls while a statement is on its way). Run from a `git archive` of former code as well to
-compare (it needs nothing newer than `relay_stored` and `codec.reusing`).
+under `valgrind --tool=callgrind` (the writer's process only: PostgreSQL's backends are
+other processes), counting only the rounds after the first (each runs in
+`sys.call_tracing`, which callgrind is told to count in): the writer's instructions an
+event, its Python, SQLAlchemy's and psycopg's, nearly deterministic on a busy machine
+(give or take the polls while a statement is on its way). The relay's publishes run
+between rounds, uncounted (they are the NATS client's). Run from a `git archive` of former
+code as well to compare (it needs nothing newer than `relay_stored` and `codec.reusing`).
 """
 
 from __future__ import annotations
@@ -105,29 +106,36 @@ async def rounds(url: str, ids: list[str], args: argparse.Namespace) -> None:
     try:
         platform.bus.listen(js.relay_stored(_Nats(), "stored"))
         # Times after any earlier run's on this database: every event is new and in order.
-        start = datetime.now(UTC) + timedelta(days=args.offset_days)
+        start = datetime.now(UTC) + timedelta(days=1)
         count = args.round * (1 + args.rounds)
         per_round = len(messages(budget_like(ids, args.round, start), args.per_message))
         msgs = messages(budget_like(ids, count, start), args.per_message)
         profile = cProfile.Profile() if args.profile else None
         used = 0.0
         stored = 0
-        for k in range(0, len(msgs), per_round):
-            part = msgs[k : k + per_round]
-            began = time.process_time()
-            if profile is not None and k:
-                profile.enable()
+
+        def store(part: list[tuple[dict[str, str], bytes]]) -> int:
             decoded = [pair for h, d in part for pair in js._decode_kept(h, d)]
             events = [e for e, _ in decoded]
             with codec.reusing((e, b) for e, b in decoded if b is not None):
                 outcomes = platform.ingestor.ingest(events)
-            await asyncio.sleep(0)  # the relay's publishes
+            assert all(o.ok for o in outcomes), outcomes[:3]
+            return len(events)
+
+        for k in range(0, len(msgs), per_round):
+            part = msgs[k : k + per_round]
+            if not k:  # the first round warms up
+                store(part)
+                continue
+            began = time.process_time()
+            if profile is not None:
+                profile.enable()
+            # In `sys.call_tracing`: what callgrind counts (--toggle-collect).
+            stored += sys.call_tracing(store, (part,))
             if profile is not None:
                 profile.disable()
-            if k:  # the first round warms up
-                used += time.process_time() - began
-                stored += len(events)
-            assert all(o.ok for o in outcomes), outcomes[:3]
+            used += time.process_time() - began
+            await asyncio.sleep(0)  # the relay's publishes
         print(
             f"writer rounds: {stored:,} events in rounds of {args.round} "
             f"({args.per_message} a stream message), "
@@ -141,38 +149,35 @@ async def rounds(url: str, ids: list[str], args: argparse.Namespace) -> None:
 
 
 def callgrind(url: str, args: argparse.Namespace) -> None:
-    counts = []
     with tempfile.TemporaryDirectory() as tmp:
-        for n, extra in enumerate((0, args.rounds)):
-            out = Path(args.keep or tmp) / f"callgrind.{n}"
-            command = [
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={out}",
-                sys.executable,
-                "-m",
-                "benchmarks.cluster.writer_round",
-                "--url",
-                url,
-                "--rounds",
-                str(extra),
-                "--round",
-                str(args.round),
-                "--per-message",
-                str(args.per_message),
-                "--chargers",
-                str(args.chargers),
-                "--offset-days",
-                str(1 + n * 30),
-            ]
-            result = subprocess.run(command, capture_output=True, text=True, check=True)
-            found = re.search(r"Collected : (\d+)", result.stderr)
-            assert found, result.stderr[-2000:]
-            counts.append(int(found.group(1)))
+        out = Path(args.keep or tmp) / "callgrind.out"
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            "--toggle-collect=sys_call_tracing",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            "-m",
+            "benchmarks.cluster.writer_round",
+            "--url",
+            url,
+            "--rounds",
+            str(args.rounds),
+            "--round",
+            str(args.round),
+            "--per-message",
+            str(args.per_message),
+            "--chargers",
+            str(args.chargers),
+        ]
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        result = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
+        found = re.search(r"Collected : (\d+)", result.stderr)
+        assert found, result.stderr[-2000:]
     events = args.rounds * args.round
     print(
-        f"writer rounds under callgrind: {counts[1]:,} − {counts[0]:,} instructions over "
-        f"{events:,} events: {(counts[1] - counts[0]) / events:,.0f} an event"
+        f"writer rounds under callgrind: {int(found.group(1)):,} instructions over "
+        f"{events:,} events: {int(found.group(1)) / events:,.0f} an event"
     )
 
 
@@ -184,7 +189,6 @@ def main() -> None:
     parser.add_argument("--per-message", type=int, default=20)
     parser.add_argument("--postgres", default=ADMIN, help="PostgreSQL admin URL")
     parser.add_argument("--url", help="a database with the chargers registered already")
-    parser.add_argument("--offset-days", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--profile", type=int, nargs="?", const=40, default=0)
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--keep", help="with --callgrind: a directory to keep its output in")

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from chargenet.adapters import codec
@@ -639,3 +640,18 @@ def test_old_versions_are_upcast(monkeypatch: pytest.MonkeyPatch) -> None:
     assert decoded == new
     # An upcast event's bytes are not today's: not kept for reuse.
     assert codec.decode_kept(new.TYPE, 0, json.dumps(body).encode()) == (new, None)
+    # A batch decodes each item as `decode_kept` does, upcast ones included.
+    items = [(new.TYPE, 0, json.dumps(body).encode()), (new.TYPE, new.VERSION, codec.encode(new))]
+    assert codec.decode_all_kept(items) == [(new, None), (new, codec.encode(new))]
+
+
+def test_a_batch_decodes_every_sample_as_one_at_a_time() -> None:
+    """A writer's stream messages go through `decode_all_kept`: each event and its kept
+    bytes as `decode_kept` gives them, whatever buffer the bytes come in."""
+    items = [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in SAMPLES]
+    got = codec.decode_all_kept(items)
+    assert got == [codec.decode_kept(e.TYPE, e.VERSION, codec.encode(e)) for e in SAMPLES]
+    assert [event for event, _ in got] == SAMPLES
+    assert all(type(kept) is bytes for _, kept in got)
+    with pytest.raises(codec.UnknownEventType, match="bogus"):
+        codec.decode_all_kept([*items[:1], ("bogus", 1, b"{}")])

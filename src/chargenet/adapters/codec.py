@@ -92,3 +92,19 @@ def decode_kept(event_type: str, version: int, payload: bytes) -> tuple[Event, b
     upcast) for `reusing`; None otherwise."""
     event = decode(event_type, version, payload)
     return event, payload if version == type(event).VERSION else None
+
+
+def decode_all_kept(items: Iterable[tuple[str, int, Any]]) -> list[tuple[Event, bytes | None]]:
+    """`decode_kept` of each (type, version, payload) of a batch (a payload in bytes or
+    any buffer, a `msgspec.Raw`), the payloads kept as bytes. Today's versions straight to
+    their decoders: a writer decodes every event it stores this way."""
+    out: list[tuple[Event, bytes | None]] = []
+    for event_type, version, raw in items:
+        payload = bytes(raw)
+        cls = EVENT_TYPES.get(event_type)
+        if cls is not None and version == cls.VERSION:
+            decoder = _decoders.get(event_type) or _decoder(event_type)
+            out.append((decoder.decode(payload), payload))
+        else:
+            out.append(decode_kept(event_type, version, payload))
+    return out

@@ -15,13 +15,14 @@ The store looks up who holds each thing an event names (`references`) and asks
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from chargenet.core.errors import NotPermitted
 from chargenet.core.events import Event, Source
 from chargenet.core.supervision import TargetKind
+from chargenet.core.text import getter
 
 
 class NotTheSenders(NotPermitted):
@@ -59,13 +60,17 @@ def references(event: Event) -> Iterator[tuple[str, str]]:
 
 
 def _named(value: Any) -> Iterator[tuple[str, str]]:
-    for name, kind in _fields_of(type(value)):
-        item = getattr(value, name)
+    kinds, values_of = _FIELDS.get(type(value)) or _fields_of(type(value))
+    for kind, item in zip(kinds, values_of(value), strict=True):
         if kind is not None and isinstance(item, str):
             if item:
                 yield kind, item
-        elif _is_record(type(item)):  # a record inside (not a class)
-            yield from _named(item)
+        else:
+            record = _RECORDS.get(type(item))
+            if record is None:
+                record = _is_record(type(item))
+            if record:  # a record inside (not a class)
+                yield from _named(item)
 
 
 _RECORDS: dict[type, bool] = {}
@@ -80,20 +85,19 @@ def _is_record(cls: type) -> bool:
     return found
 
 
-_FIELDS: dict[type, tuple[tuple[str, str | None], ...]] = {}
+_FIELDS: dict[type, tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
-def _fields_of(cls: type) -> tuple[tuple[str, str | None], ...]:
-    """A dataclass's fields but its source, each with the kind of thing it names if it
-    names one: read once per class (`dataclasses.fields` builds its answer at every call,
-    for every event the store checks)."""
-    found = _FIELDS.get(cls)
-    if found is None:
-        found = _FIELDS[cls] = tuple(
-            (f.name, "operator" if f.name == "operator_id" else _REFERENCE_FIELDS.get(f.name))
-            for f in dataclasses.fields(cls)
-            if f.name != "source"
-        )
+def _fields_of(cls: type) -> tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]]]:
+    """A dataclass's fields but its source: the kind of thing each names if it names one,
+    and a getter of their values (text.getter: in one call). Read once per class
+    (`dataclasses.fields` builds its answer at every call, for every event the store
+    checks)."""
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.name != "source")
+    kinds = tuple(
+        "operator" if name == "operator_id" else _REFERENCE_FIELDS.get(name) for name in names
+    )
+    found = _FIELDS[cls] = (kinds, getter(names))
     return found
 
 

@@ -22,9 +22,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -117,8 +118,8 @@ def _clean(value: Any) -> Any:
 
 def _clean_record(value: Any, cls: type) -> Any:
     changes = None
-    for name in _field_names(cls):
-        old = getattr(value, name)
+    names, values_of = _VALUES.get(cls) or _values_of(cls)
+    for name, old in zip(names, values_of(value), strict=True):
         kind = _KINDS.get(type(old))
         if kind == _INERT or (kind == _TEXT and old.isascii() and old.isprintable()):
             continue  # the common fields, with nothing to change, without a call
@@ -137,6 +138,28 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
+def getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A function giving an object's attributes `names`, as a tuple: for more than one, in
+    one call of `operator.attrgetter` (in C: a writer reads every field of every event it
+    stores several times over, and a `getattr` each was most of a walk's cost)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        name = names[0]
+        return lambda value: (getattr(value, name),)
+    return lambda value: ()
+
+
+# Per record class: its fields' names, and the getter of their values (`_values_of`).
+_VALUES: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+
+
+def _values_of(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    names = _field_names(cls)
+    found = _VALUES[cls] = (names, getter(names))
+    return found
+
+
 @functools.cache
 def text_limit(owner: type, name: str) -> int:
     """How many characters the text field `name` of dataclass `owner` may hold: what the
@@ -149,9 +172,15 @@ def text_limit(owner: type, name: str) -> int:
     return MAX_ID if name.endswith("_id") else MAX_TEXT
 
 
-@functools.cache
-def _limits(cls: type) -> tuple[tuple[str, int], ...]:
-    return tuple((name, text_limit(cls, name)) for name in _field_names(cls))
+# Per record class: its fields' names with their text limits, and the getter of their
+# values.
+_LIMITS: dict[type, tuple[tuple[tuple[str, int], ...], Callable[[Any], tuple[Any, ...]]]] = {}
+
+
+def _limits(cls: type) -> tuple[tuple[tuple[str, int], ...], Callable[[Any], tuple[Any, ...]]]:
+    names, values_of = _VALUES.get(cls) or _values_of(cls)
+    found = _LIMITS[cls] = (tuple((name, text_limit(cls, name)) for name in names), values_of)
+    return found
 
 
 def long_texts(value: Any, path: str = "") -> Iterator[str]:
@@ -167,8 +196,8 @@ def long_texts(value: Any, path: str = "") -> Iterator[str]:
 
 def _record_too_long(value: Any, path: str, out: list[str]) -> None:
     cls: type = type(value)
-    for name, limit in _limits(cls):
-        item = getattr(value, name)
+    limits, values_of = _LIMITS.get(cls) or _limits(cls)
+    for (name, limit), item in zip(limits, values_of(value), strict=True):
         kind = _KINDS.get(type(item))
         if kind == _INERT:
             continue
