@@ -61,7 +61,9 @@ def budget_like(ids: list[str], count: int, start: datetime) -> list[Event]:
                     ConnectorStatusChanged(
                         **meta,
                         connector_id=ConnectorId(f"{c}-1-1"),
-                        status=ConnectorStatus.OCCUPIED if n % 20 == 9 else ConnectorStatus.CHARGING,
+                        status=ConnectorStatus.OCCUPIED
+                        if n % 20 == 9
+                        else ConnectorStatus.CHARGING,
                         error_code="NoError",
                     )
                 )

@@ -127,6 +127,7 @@ from chargenet.core.tariffs import (
     TariffKind,
     TariffPeriod,
 )
+from chargenet.core.text import storable
 from tests.builders import T0, charger, meta, operator, station
 
 SWAP = SwapStationRecord(
@@ -617,6 +618,33 @@ def test_reused_bytes_answer_only_for_that_very_event() -> None:
         assert codec.encode(changed) == codec.encode(replace(sample, info="changed on the way"))
         assert b"changed on the way" in codec.encode(changed)
     assert codec.encode(decoded) == data  # outside: encoded as ever
+
+
+@pytest.mark.parametrize(
+    ("info", "stored"),
+    [
+        ("plain", "plain"),
+        ("tab\tkept", "tab\tkept"),
+        ("nul\x00gone", "nulgone"),
+        ("del\x7fgone", "delgone"),  # DEL: not escaped by JSON, and not printable
+        ("c1\x85gone", "c1gone"),
+        ('quote"kept', 'quote"kept'),
+        ("7号桩", "7号桩"),
+    ],
+)
+def test_a_reused_event_is_made_storable_as_any_other(info: str, stored: str) -> None:
+    """Within `reusing`, `storable` answers an event whose bytes are printable ASCII as it
+    is, unwalked; any other is walked, and what is removed is removed as ever."""
+    [sample] = [e for e in SAMPLES if isinstance(e, ConnectorStatusChanged)]
+    data = codec.encode(replace(sample, info=info))
+    decoded, kept = codec.decode_kept(sample.TYPE, sample.VERSION, data)
+    assert isinstance(decoded, ConnectorStatusChanged)
+    with codec.reusing([(decoded, kept or b"")]):
+        made = storable(decoded)
+        assert made.info == stored
+        assert (made is decoded) == (stored == info)
+        if made is not decoded:  # changed on the way: encoded anew, not the bytes it came in
+            assert codec.encode(made) == codec.encode(replace(sample, info=stored))
 
 
 def test_an_unknown_type_is_refused_by_name() -> None:

@@ -209,30 +209,6 @@ def test_nested_records_in_tuples_and_mappings_are_cleaned_and_measured_alike() 
     ]
 
 
-@dataclasses.dataclass(frozen=True)
-class _Tag:
-    TEXT_LIMITS: ClassVar[dict[str, int]] = {"name": 3}
-
-    name: str
-
-
-@dataclasses.dataclass(frozen=True)
-class _Nothing:
-    pass
-
-
-def test_records_of_one_field_and_of_none_are_cleaned_and_measured() -> None:
-    """A record's fields are read together (`getter`): one field and none as well."""
-    _agree(_Tag("ab\x00cd"))
-    assert storable(_Tag("ab\x00cd")) == _Tag("abcd")
-    assert list(long_texts(_Tag("abcd"))) == ["name is 4 characters, more than 3"]
-    tag = _Tag("abc")
-    assert storable(tag) is tag and list(long_texts(tag)) == []
-    nothing = _Nothing()
-    _agree(nothing)
-    assert storable(nothing) is nothing and list(long_texts(nothing)) == []
-
-
 def test_an_event_with_a_control_character_is_rebuilt_once_with_it_removed() -> None:
     event = SAMPLES[0]
     dirty = dataclasses.replace(event, source=Source(adapter="oc\x00pp"))

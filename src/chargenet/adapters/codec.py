@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from chargenet.core.events import EVENT_TYPES, Event
+from chargenet.core.text import known_storable
 
 _encoder = msgspec.json.Encoder(decimal_format="string")
 _decoders: dict[str, msgspec.json.Decoder[Any]] = {}
@@ -48,12 +49,24 @@ def reusing(encoded: Iterable[tuple[Event, bytes]]) -> Iterator[None]:
     same events (the log's payload column, the relay's messages). Only bytes `decode_kept`
     kept, which `encode` would have made itself (`encode(decode(b)) == b` for an event of
     today's version: tests/adapters/test_codec.py); an event changed on the way (made
-    storable, core/text.py) is another object and is encoded anew."""
-    token = _known.set({id(event): (event, data) for event, data in encoded})
+    storable, core/text.py) is another object and is encoded anew.
+
+    Also, `storable` answers an event as it is when its bytes are ASCII without a
+    backslash or a DEL: JSON writes every string in it as it is then, and each is printable
+    ASCII, which `storable` would leave (a control character is escaped, anything beyond
+    ASCII is not ASCII); its walk over every field was a tenth of a writer's Python."""
+    known = {id(event): (event, data) for event, data in encoded}
+    token = _known.set(known)
     try:
-        yield
+        with known_storable(event for event, data in known.values() if _printable_ascii(data)):
+            yield
     finally:
         _known.reset(token)
+
+
+def _printable_ascii(data: bytes) -> bool:
+    """Whether every string in this JSON is printable ASCII (and so is all of it)."""
+    return data.isascii() and b"\\" not in data and b"\x7f" not in data
 
 
 def to_builtins(event: Event) -> dict[str, Any]:

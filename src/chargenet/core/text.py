@@ -22,10 +22,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -87,7 +88,27 @@ def _kind(cls: type) -> int:
 def storable(value: T) -> T:
     """`value` (an event, a record, a tuple, a mapping, a string …) with every string in it
     made storable; the very same object when nothing needed to change."""
+    known = _known.get()
+    if known is not None and known.get(id(value)) is value:
+        return value
     return _clean(value)  # type: ignore[no-any-return]
+
+
+# Objects known to hold only printable ASCII text (`known_storable`): id → the object.
+_known: ContextVar[dict[int, object] | None] = ContextVar("known_storable", default=None)
+
+
+@contextmanager
+def known_storable(values: Iterable[object]) -> Iterator[None]:
+    """Within (and in threads started within: `asyncio.to_thread` copies the context),
+    `storable` of one of these very objects answers it as it is, without walking its
+    fields: for objects whose every string the caller knows to be printable ASCII, which
+    `storable` leaves as it is (a writer's events, whose JSON it holds: codec.reusing)."""
+    token = _known.set({id(value): value for value in values})
+    try:
+        yield
+    finally:
+        _known.reset(token)
 
 
 def _clean(value: Any) -> Any:
@@ -118,8 +139,8 @@ def _clean(value: Any) -> Any:
 
 def _clean_record(value: Any, cls: type) -> Any:
     changes = None
-    names, values_of = _VALUES.get(cls) or _values_of(cls)
-    for name, old in zip(names, values_of(value), strict=True):
+    for name in _field_names(cls):
+        old = getattr(value, name)
         kind = _KINDS.get(type(old))
         if kind == _INERT or (kind == _TEXT and old.isascii() and old.isprintable()):
             continue  # the common fields, with nothing to change, without a call
@@ -138,28 +159,6 @@ def _field_names(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(cls) if f.init)
 
 
-def getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    """A function giving an object's attributes `names`, as a tuple: for more than one, in
-    one call of `operator.attrgetter` (in C: a writer reads every field of every event it
-    stores several times over, and a `getattr` each was most of a walk's cost)."""
-    if len(names) > 1:
-        return attrgetter(*names)
-    if names:
-        name = names[0]
-        return lambda value: (getattr(value, name),)
-    return lambda value: ()
-
-
-# Per record class: its fields' names, and the getter of their values (`_values_of`).
-_VALUES: dict[type, tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]] = {}
-
-
-def _values_of(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
-    names = _field_names(cls)
-    found = _VALUES[cls] = (names, getter(names))
-    return found
-
-
 @functools.cache
 def text_limit(owner: type, name: str) -> int:
     """How many characters the text field `name` of dataclass `owner` may hold: what the
@@ -172,15 +171,9 @@ def text_limit(owner: type, name: str) -> int:
     return MAX_ID if name.endswith("_id") else MAX_TEXT
 
 
-# Per record class: its fields' names with their text limits, and the getter of their
-# values.
-_LIMITS: dict[type, tuple[tuple[tuple[str, int], ...], Callable[[Any], tuple[Any, ...]]]] = {}
-
-
-def _limits(cls: type) -> tuple[tuple[tuple[str, int], ...], Callable[[Any], tuple[Any, ...]]]:
-    names, values_of = _VALUES.get(cls) or _values_of(cls)
-    found = _LIMITS[cls] = (tuple((name, text_limit(cls, name)) for name in names), values_of)
-    return found
+@functools.cache
+def _limits(cls: type) -> tuple[tuple[str, int], ...]:
+    return tuple((name, text_limit(cls, name)) for name in _field_names(cls))
 
 
 def long_texts(value: Any, path: str = "") -> Iterator[str]:
@@ -196,8 +189,8 @@ def long_texts(value: Any, path: str = "") -> Iterator[str]:
 
 def _record_too_long(value: Any, path: str, out: list[str]) -> None:
     cls: type = type(value)
-    limits, values_of = _LIMITS.get(cls) or _limits(cls)
-    for (name, limit), item in zip(limits, values_of(value), strict=True):
+    for name, limit in _limits(cls):
+        item = getattr(value, name)
         kind = _KINDS.get(type(item))
         if kind == _INERT:
             continue
