@@ -45,6 +45,7 @@ from chargenet.adapters.bus import jetstream as js
 from chargenet.core.events import ConnectorStatusChanged, Event, MeterSampled, Source, event_meta
 from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus
+from chargenet.entrypoints.cluster import settle_heap
 
 
 def budget_like(ids: list[str], count: int, start: datetime) -> list[Event]:
@@ -112,6 +113,7 @@ async def rounds(url: str, ids: list[str], args: argparse.Namespace) -> None:
         count = args.round * (1 + args.rounds)
         per_round = len(messages(budget_like(ids, args.round, start), args.per_message))
         msgs = messages(budget_like(ids, count, start), args.per_message)
+        settle_heap()  # as the writer's process does once started (its collector's bounds)
         profile = cProfile.Profile() if args.profile else None
         used = 0.0
         stored = 0
