@@ -60,20 +60,26 @@ def references(event: Event) -> Iterator[tuple[str, str]]:
 
 
 def _named(value: Any) -> Iterator[tuple[str, str]]:
-    kinds, values_of = _FIELDS.get(type(value)) or _fields_of(type(value))
-    for kind, item in zip(kinds, values_of(value), strict=True):
+    kinds, values_of, naming = _FIELDS.get(type(value)) or _fields_of(type(value))
+    values = values_of(value)
+    if _PLAIN.issuperset(map(type, values)):
+        # No record among the values (asked of their types at once, in C): only the fields
+        # that name something can yield, as below. A meter value has 15 fields, 2 naming.
+        for i in naming:
+            kind, item = kinds[i], values[i]
+            if kind is not None and isinstance(item, str) and item:
+                yield kind, item
+        return
+    for kind, item in zip(kinds, values, strict=True):
         if kind is not None and isinstance(item, str):
             if item:
                 yield kind, item
-        else:
-            record = _RECORDS.get(type(item))
-            if record is None:
-                record = _is_record(type(item))
-            if record:  # a record inside (not a class)
-                yield from _named(item)
+        elif _is_record(type(item)):  # a record inside (not a class)
+            yield from _named(item)
 
 
 _RECORDS: dict[type, bool] = {}
+_PLAIN: set[type] = set()  # the types asked about that are not records
 
 
 def _is_record(cls: type) -> bool:
@@ -82,28 +88,35 @@ def _is_record(cls: type) -> bool:
     found = _RECORDS.get(cls)
     if found is None:
         found = _RECORDS[cls] = hasattr(cls, "__dataclass_fields__")
+        if not found:
+            _PLAIN.add(cls)
     return found
 
 
-_FIELDS: dict[type, tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]]]] = {}
+_FIELDS: dict[
+    type, tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]], tuple[int, ...]]
+] = {}
 
 
-def _fields_of(cls: type) -> tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]]]:
+def _fields_of(
+    cls: type,
+) -> tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]], tuple[int, ...]]:
     """A dataclass's fields but its source: the kind of thing each names if it names one,
-    and a getter of their values (in one call). Read once per class
-    (`dataclasses.fields` builds its answer at every call, for every event the store
+    a getter of their values (in one call), and where the naming ones are. Read once per
+    class (`dataclasses.fields` builds its answer at every call, for every event the store
     checks)."""
     names = tuple(f.name for f in dataclasses.fields(cls) if f.name != "source")
     kinds = tuple(
         "operator" if name == "operator_id" else _REFERENCE_FIELDS.get(name) for name in names
     )
-    found = _FIELDS[cls] = (kinds, _getter(names))
+    naming = tuple(i for i, kind in enumerate(kinds) if kind is not None)
+    found = _FIELDS[cls] = (kinds, _getter(names), naming)
     return found
 
 
 def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     """The attributes `names` of an object as a tuple: for more than one, in one call of
-    `operator.attrgetter` (in C; a `getattr` each was a fifth of the walk's cost)."""
+    `operator.attrgetter` (in C)."""
     if len(names) > 1:
         return attrgetter(*names)
     if names:
