@@ -54,7 +54,7 @@ def reusing(encoded: Iterable[tuple[Event, bytes]]) -> Iterator[None]:
     Also, `storable` answers an event as it is when its bytes are ASCII without a
     backslash or a DEL: JSON writes every string in it as it is then, and each is printable
     ASCII, which `storable` would leave (a control character is escaped, anything beyond
-    ASCII is not ASCII); its walk over every field was a tenth of a writer's Python."""
+    ASCII is not ASCII); its walk over every field was a tenth of a writer's instructions."""
     known = {id(event): (event, data) for event, data in encoded}
     token = _known.set(known)
     try:

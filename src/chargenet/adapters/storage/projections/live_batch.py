@@ -159,7 +159,7 @@ _TIMES = ("status_since", "status_at", "meter_at")
 
 def _times(sets: dict[str, Any]) -> dict[str, Any]:
     """A live row's columns to set, its times as text (kept as datetimes while the run's
-    events fold: an `isoformat` an event was a tenth of the fold's cost)."""
+    events fold: an `isoformat` or two an event were 6.6% of a writer's instructions)."""
     for name in _TIMES:
         value = sets.get(name)
         if value is not None:
