@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+import msgspec
 import pytest
 
 from chargenet.adapters import codec
@@ -126,6 +127,7 @@ from chargenet.core.tariffs import (
     TariffKind,
     TariffPeriod,
 )
+from chargenet.core.text import storable
 from tests.builders import T0, charger, meta, operator, station
 
 SWAP = SwapStationRecord(
@@ -618,6 +620,33 @@ def test_reused_bytes_answer_only_for_that_very_event() -> None:
     assert codec.encode(decoded) == data  # outside: encoded as ever
 
 
+@pytest.mark.parametrize(
+    ("info", "stored"),
+    [
+        ("plain", "plain"),
+        ("tab\tkept", "tab\tkept"),
+        ("nul\x00gone", "nulgone"),
+        ("del\x7fgone", "delgone"),  # DEL: not escaped by JSON, and not printable
+        ("c1\x85gone", "c1gone"),
+        ('quote"kept', 'quote"kept'),
+        ("7号桩", "7号桩"),
+    ],
+)
+def test_a_reused_event_is_made_storable_as_any_other(info: str, stored: str) -> None:
+    """Within `reusing`, `storable` answers an event whose bytes are printable ASCII as it
+    is, unwalked; any other is walked, and what is removed is removed as ever."""
+    [sample] = [e for e in SAMPLES if isinstance(e, ConnectorStatusChanged)]
+    data = codec.encode(replace(sample, info=info))
+    decoded, kept = codec.decode_kept(sample.TYPE, sample.VERSION, data)
+    assert isinstance(decoded, ConnectorStatusChanged)
+    with codec.reusing([(decoded, kept or b"")]):
+        made = storable(decoded)
+        assert made.info == stored
+        assert (made is decoded) == (stored == info)
+        if made is not decoded:  # changed on the way: encoded anew, not the bytes it came in
+            assert codec.encode(made) == codec.encode(replace(sample, info=stored))
+
+
 def test_an_unknown_type_is_refused_by_name() -> None:
     with pytest.raises(codec.UnknownEventType, match="bogus"):
         codec.decode("bogus", 1, b"{}")
@@ -639,3 +668,18 @@ def test_old_versions_are_upcast(monkeypatch: pytest.MonkeyPatch) -> None:
     assert decoded == new
     # An upcast event's bytes are not today's: not kept for reuse.
     assert codec.decode_kept(new.TYPE, 0, json.dumps(body).encode()) == (new, None)
+    # A batch decodes each item as `decode_kept` does, upcast ones included.
+    items = [(new.TYPE, 0, json.dumps(body).encode()), (new.TYPE, new.VERSION, codec.encode(new))]
+    assert codec.decode_all_kept(items) == [(new, None), (new, codec.encode(new))]
+
+
+def test_a_batch_decodes_every_sample_as_one_at_a_time() -> None:
+    """A writer's stream messages go through `decode_all_kept`: each event and its kept
+    bytes as `decode_kept` gives them, whatever buffer the bytes come in."""
+    items = [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in SAMPLES]
+    got = codec.decode_all_kept(items)
+    assert got == [codec.decode_kept(e.TYPE, e.VERSION, codec.encode(e)) for e in SAMPLES]
+    assert [event for event, _ in got] == SAMPLES
+    assert all(type(kept) is bytes for _, kept in got)
+    with pytest.raises(codec.UnknownEventType, match="bogus"):
+        codec.decode_all_kept([*items[:1], ("bogus", 1, b"{}")])

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from chargenet.core.events import EVENT_TYPES, Event
+from chargenet.core.text import known_storable
 
 _encoder = msgspec.json.Encoder(decimal_format="string")
 _decoders: dict[str, msgspec.json.Decoder[Any]] = {}
@@ -48,12 +49,24 @@ def reusing(encoded: Iterable[tuple[Event, bytes]]) -> Iterator[None]:
     same events (the log's payload column, the relay's messages). Only bytes `decode_kept`
     kept, which `encode` would have made itself (`encode(decode(b)) == b` for an event of
     today's version: tests/adapters/test_codec.py); an event changed on the way (made
-    storable, core/text.py) is another object and is encoded anew."""
-    token = _known.set({id(event): (event, data) for event, data in encoded})
+    storable, core/text.py) is another object and is encoded anew.
+
+    Also, `storable` answers an event as it is when its bytes are ASCII without a
+    backslash or a DEL: JSON writes every string in it as it is then, and each is printable
+    ASCII, which `storable` would leave (a control character is escaped, anything beyond
+    ASCII is not ASCII); its walk over every field was a tenth of a writer's instructions."""
+    known = {id(event): (event, data) for event, data in encoded}
+    token = _known.set(known)
     try:
-        yield
+        with known_storable(event for event, data in known.values() if _printable_ascii(data)):
+            yield
     finally:
         _known.reset(token)
+
+
+def _printable_ascii(data: bytes) -> bool:
+    """Whether every string in this JSON is printable ASCII (and so is all of it)."""
+    return data.isascii() and b"\\" not in data and b"\x7f" not in data
 
 
 def to_builtins(event: Event) -> dict[str, Any]:
@@ -92,3 +105,19 @@ def decode_kept(event_type: str, version: int, payload: bytes) -> tuple[Event, b
     upcast) for `reusing`; None otherwise."""
     event = decode(event_type, version, payload)
     return event, payload if version == type(event).VERSION else None
+
+
+def decode_all_kept(items: Iterable[tuple[str, int, Any]]) -> list[tuple[Event, bytes | None]]:
+    """`decode_kept` of each (type, version, payload) of a batch (a payload in bytes or
+    any buffer, a `msgspec.Raw`), the payloads kept as bytes. Today's versions straight to
+    their decoders: a writer decodes every event it stores this way."""
+    out: list[tuple[Event, bytes | None]] = []
+    for event_type, version, raw in items:
+        payload = bytes(raw)
+        cls = EVENT_TYPES.get(event_type)
+        if cls is not None and version == cls.VERSION:
+            decoder = _decoders.get(event_type) or _decoder(event_type)
+            out.append((decoder.decode(payload), payload))
+        else:
+            out.append(decode_kept(event_type, version, payload))
+    return out

@@ -135,9 +135,15 @@ class EventIngestor:
                     accepted.append(event)
                 # The new events applied together, in order (the store may group them).
                 uow.apply_all(accepted)
+                rules = self.rules
                 for event in accepted:
-                    attached = deliveries.get(event.event_id, ())
-                    caused = [*attached, *(d for rule in self.rules for d in rule(event))]
+                    # As `_one` gathers them (attached first, then each rule's), without
+                    # a generator an event: most events cause nothing.
+                    caused = list(deliveries.get(event.event_id, ())) if deliveries else []
+                    for rule in rules:
+                        made = rule(event)
+                        if made:
+                            caused += made
                     if caused:
                         uow.enqueue(event, caused)
             except DomainError:

@@ -15,8 +15,9 @@ The store looks up who holds each thing an event names (`references`) and asks
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from chargenet.core.errors import NotPermitted
@@ -59,8 +60,17 @@ def references(event: Event) -> Iterator[tuple[str, str]]:
 
 
 def _named(value: Any) -> Iterator[tuple[str, str]]:
-    for name, kind in _fields_of(type(value)):
-        item = getattr(value, name)
+    kinds, values_of, naming = _FIELDS.get(type(value)) or _fields_of(type(value))
+    values = values_of(value)
+    if _PLAIN.issuperset(map(type, values)):
+        # No record among the values (asked of their types at once, in C): only the fields
+        # that name something can yield, as below. A meter value has 15 fields, 2 naming.
+        for i in naming:
+            kind, item = kinds[i], values[i]
+            if kind is not None and isinstance(item, str) and item:
+                yield kind, item
+        return
+    for kind, item in zip(kinds, values, strict=True):
         if kind is not None and isinstance(item, str):
             if item:
                 yield kind, item
@@ -69,6 +79,7 @@ def _named(value: Any) -> Iterator[tuple[str, str]]:
 
 
 _RECORDS: dict[type, bool] = {}
+_PLAIN: set[type] = set()  # the types asked about that are not records
 
 
 def _is_record(cls: type) -> bool:
@@ -77,24 +88,41 @@ def _is_record(cls: type) -> bool:
     found = _RECORDS.get(cls)
     if found is None:
         found = _RECORDS[cls] = hasattr(cls, "__dataclass_fields__")
+        if not found:
+            _PLAIN.add(cls)
     return found
 
 
-_FIELDS: dict[type, tuple[tuple[str, str | None], ...]] = {}
+_FIELDS: dict[
+    type, tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]], tuple[int, ...]]
+] = {}
 
 
-def _fields_of(cls: type) -> tuple[tuple[str, str | None], ...]:
-    """A dataclass's fields but its source, each with the kind of thing it names if it
-    names one: read once per class (`dataclasses.fields` builds its answer at every call,
-    for every event the store checks)."""
-    found = _FIELDS.get(cls)
-    if found is None:
-        found = _FIELDS[cls] = tuple(
-            (f.name, "operator" if f.name == "operator_id" else _REFERENCE_FIELDS.get(f.name))
-            for f in dataclasses.fields(cls)
-            if f.name != "source"
-        )
+def _fields_of(
+    cls: type,
+) -> tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]], tuple[int, ...]]:
+    """A dataclass's fields but its source: the kind of thing each names if it names one,
+    a getter of their values (in one call), and where the naming ones are. Read once per
+    class (`dataclasses.fields` builds its answer at every call, for every event the store
+    checks)."""
+    names = tuple(f.name for f in dataclasses.fields(cls) if f.name != "source")
+    kinds = tuple(
+        "operator" if name == "operator_id" else _REFERENCE_FIELDS.get(name) for name in names
+    )
+    naming = tuple(i for i, kind in enumerate(kinds) if kind is not None)
+    found = _FIELDS[cls] = (kinds, _getter(names), naming)
     return found
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The attributes `names` of an object as a tuple: for more than one, in one call of
+    `operator.attrgetter` (in C)."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        name = names[0]
+        return lambda value: (getattr(value, name),)
+    return lambda value: ()
 
 
 def refusal(source: Source, kind: str, ident: str, holder: Holder) -> NotTheSenders | None:

@@ -22,7 +22,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -86,7 +88,27 @@ def _kind(cls: type) -> int:
 def storable(value: T) -> T:
     """`value` (an event, a record, a tuple, a mapping, a string …) with every string in it
     made storable; the very same object when nothing needed to change."""
+    known = _known.get()
+    if known is not None and known.get(id(value)) is value:
+        return value
     return _clean(value)  # type: ignore[no-any-return]
+
+
+# Objects known to hold only printable ASCII text (`known_storable`): id → the object.
+_known: ContextVar[dict[int, object] | None] = ContextVar("known_storable", default=None)
+
+
+@contextmanager
+def known_storable(values: Iterable[object]) -> Iterator[None]:
+    """Within (and in threads started within: `asyncio.to_thread` copies the context),
+    `storable` of one of these very objects answers it as it is, without walking its
+    fields: for objects whose every string the caller knows to be printable ASCII, which
+    `storable` leaves as it is (a writer's events, whose JSON it holds: codec.reusing)."""
+    token = _known.set({id(value): value for value in values})
+    try:
+        yield
+    finally:
+        _known.reset(token)
 
 
 def _clean(value: Any) -> Any:

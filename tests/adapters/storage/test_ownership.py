@@ -63,3 +63,58 @@ def test_the_holder_itself_is_not_refused_for_what_it_holds(any_platform: Platfo
         if "not to the sender" in o.reason
     ]
     assert refused_as_foreign == []
+
+
+def _ref_references(value: object) -> list[tuple[str, str]]:
+    """The walk `references` makes, written plainly: every field but the source, a `getattr`
+    each, into every record inside."""
+    kinds = {
+        "connector_id": "connector",
+        "charger_id": "charger",
+        "station_id": "station",
+        "session_id": "session",
+        "swap_station_id": "swap_station",
+        "operator_id": "operator",
+    }
+    out: list[tuple[str, str]] = []
+    for f in dataclasses.fields(value):  # type: ignore[arg-type]
+        if f.name == "source":
+            continue
+        item = getattr(value, f.name)
+        kind = kinds.get(f.name)
+        if kind is not None and isinstance(item, str):
+            if item:
+                out.append((kind, item))
+        elif dataclasses.is_dataclass(type(item)):
+            out += _ref_references(item)
+    target_kind, target_id = getattr(value, "target_kind", None), getattr(value, "target_id", None)
+    if target_kind is not None and target_id:
+        out.append((str(target_kind), str(target_id)))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class _One:
+    station_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _None:
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class _Holding:
+    charger_id: str
+    one: _One
+    none: _None
+    size: int = 0
+
+
+def test_what_an_event_names_is_what_a_plain_walk_finds() -> None:
+    """`references` reads a record's fields together (one field, or none, as well)."""
+    for event in SAMPLES:
+        assert list(references(event)) == _ref_references(event), event.TYPE
+    holding = _Holding("C1", _One("S1"), _None())
+    assert list(references(holding)) == [("charger", "C1"), ("station", "S1")]  # type: ignore[arg-type]
+    assert _ref_references(holding) == [("charger", "C1"), ("station", "S1")]

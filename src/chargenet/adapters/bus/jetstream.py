@@ -468,8 +468,7 @@ def _decode_kept(headers: dict[str, str] | None, data: bytes) -> list[tuple[Even
         return [codec.decode_kept(kind, int(headers["Chargenet-Version"]), data)]
     if BATCH not in headers:
         raise ValueError("a stream message with neither an event type nor a batch")
-    items = _BATCH_ITEMS.decode(data)
-    return [codec.decode_kept(kind, version, bytes(raw)) for kind, version, raw in items]
+    return codec.decode_all_kept(_BATCH_ITEMS.decode(data))
 
 
 class JetStreamPipeline:

@@ -98,7 +98,12 @@ class Event:
             out.append("event_id is empty")
         if not self.source.adapter:
             out.append("source adapter is empty")
-        out += _aware(occurred_at=self.occurred_at, received_at=self.received_at)
+        # `_aware`'s test, spelled out: every event stored is asked.
+        occurred, received = self.occurred_at, self.received_at
+        if occurred.tzinfo is None or occurred.utcoffset() is None:
+            out.append("occurred_at must be timezone-aware")
+        if received.tzinfo is None or received.utcoffset() is None:
+            out.append("received_at must be timezone-aware")
         out += long_texts(self)
         return out + self.body_problems()
 

@@ -4,6 +4,7 @@ SQL, see storage/raw.py)."""
 from __future__ import annotations
 
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from chargenet.adapters.storage.history import NOTE_LATE, is_late, late_params
@@ -179,16 +180,21 @@ _METER_FIELDS = (
 )
 
 
+# The fields read together, in C (a writer reads them for every sample it stores).
+_READINGS_OF = attrgetter(*METER_READINGS)
+METER_FIELDS_OF = attrgetter(*_METER_FIELDS)
+
+
 def meter_readings(event: MeterSampled) -> list[Any] | None:
     """The sample's `METER_READINGS`, or None when it carries none of the meter's own (only
     an offered power: power_limit_history's). Without a register, the session's energy so
     far stands in the history's energy column (a register restarting at 0 with each
     session, which the hourly rule counts as such: rollup.py); the live state's register
     is the meter's only."""
-    values = [getattr(event, name) for name in METER_READINGS]
+    values = list(_READINGS_OF(event))
     if values[_ENERGY] is None:
         values[_ENERGY] = event.session_energy_wh
-    return values if any(v is not None for v in values[1:]) else None
+    return values if values[1:].count(None) < len(values) - 1 else None
 
 
 def write_meter_row(raw: Raw, connector_id: str, at: datetime, readings: dict[str, Any]) -> None:
