@@ -349,13 +349,15 @@ class ChargerConnection(ServerConnection):
             if end > size or (limit is not None and length > limit):
                 break
             payload = apply_mask(data[start:end], data[start - 4 : start])
-            text = opcode == 1
-            if text and not payload.isascii():
+            if opcode == 1 and not payload.isascii():
                 try:
                     payload.decode()
                 except UnicodeDecodeError:
-                    break  # the library fails the connection with 1007, as it does
-            self._deliver(payload, text)
+                    # Left to the protocol's parser with the rest, as if never read here:
+                    # `process_event` fails the connection with 1007 (`_deliver`) after
+                    # what the protocol answers to the frames that follow in the chunk.
+                    break
+            self._deliver(payload, False)  # (its text checked just above: not again)
             at = end
         return data[at:] if at else data
 
@@ -394,6 +396,8 @@ class ChargerConnection(ServerConnection):
             super().process_event(event)
 
     def _deliver(self, data: Any, text: bool) -> None:
+        """Hand a whole message over to the reader; `text`: check it is UTF-8 first (else
+        the connection fails with 1007 and it is not handed over)."""
         if type(data) is not bytes:
             data = bytes(data)
         if text and not data.isascii():

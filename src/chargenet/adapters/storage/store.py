@@ -62,8 +62,10 @@ _APPEND_ALL = (
     " (r->>5)::timestamptz, (r->>6)::timestamptz, p"
     " FROM b WHERE r->>0 NOT IN (SELECT event_id FROM held) ORDER BY n RETURNING event_id"
 )
-# The record separator: JSON text holds no raw control character (msgspec writes one in
-# a string as \u001e), so it cannot occur in an encoded event.
+# The record separator: JSON text holds no raw control character, so it cannot occur in
+# a payload, whether encoded here (msgspec writes one in a string as \u001e) or the bytes
+# an intake encoded, reused by a writer (`codec.reusing`: msgspec's decoder, which read
+# them, refuses a raw control character). `_payloads` checks it all the same.
 _SEP = "\x1e"
 
 FITS_NOT = (

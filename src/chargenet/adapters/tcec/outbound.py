@@ -23,7 +23,7 @@ from chargenet.app.queries import ChargerRow, ConnectorRow, StateQueries, Statio
 from chargenet.core.registry.model import Access, ConnectorStandard, SiteCategory
 from chargenet.core.status import ConnectorStatus
 from chargenet.kit.geo import wgs84_to_gcj02
-from chargenet.kit.timeutil import runs_ahead
+from chargenet.kit.timeutil import CLOCK_AHEAD_TOLERANCE, runs_ahead
 
 MAX_PAGE_SIZE = 100
 MAX_STATUS_STATIONS = 50  # Part 3: at most 50 stations per status query
@@ -148,9 +148,10 @@ def page_of(query: model.StationsQuery) -> tuple[int, int]:
 
 
 def changed_since(query: model.StationsQuery, zone: Any, now: datetime) -> datetime | None:
-    """The query's LastQueryTime (`yyyy-MM-dd HH:mm:ss`, the partner's wall clock) as UTC;
-    None when absent or empty: every station. T/CEC 102 query_stations_info: LastQueryTime
-    may be left empty, and then every station is asked for; when given, the stations whose
+    """From when the stations changed are answered: the query's LastQueryTime
+    (`yyyy-MM-dd HH:mm:ss`, the partner's wall clock) as UTC, less `LOOK_BACK`; None when
+    absent or empty: every station. T/CEC 102 query_stations_info: LastQueryTime may be
+    left empty, and then every station is asked for; when given, the stations whose
     information changed after it. Malformed, or ahead of our clock by more than a clock may
     drift (it would hide every change to come), it is refused like any parameter (4003)."""
     text = (query.LastQueryTime or "").strip()
@@ -159,7 +160,15 @@ def changed_since(query: model.StationsQuery, zone: Any, now: datetime) -> datet
     when = parse_time(text, zone, "LastQueryTime")
     if runs_ahead(when, now):
         raise BadParameters(f"LastQueryTime {text!r} is ahead of our clock")
-    return when
+    return when - LOOK_BACK
+
+
+# How far before LastQueryTime changes are answered. It is the partner's clock, which may
+# run ahead of ours by as much as we believe any source's (`CLOCK_AHEAD_TOLERANCE`), and a
+# change is dated by its source, so it can reach the log after a query that its date
+# follows: taken at its word, LastQueryTime would lose such a change for good, where
+# looking back sends a station again at worst (harmless: its whole record).
+LOOK_BACK = CLOCK_AHEAD_TOLERANCE
 
 
 def page_count(total: int, size: int) -> int:
