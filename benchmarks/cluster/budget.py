@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cluster.__main__ import ADMIN, database, drive
+from benchmarks.cluster.__main__ import ADMIN, counted_log, database, drive
 from benchmarks.cluster.harness import cluster, register_fleet
 from benchmarks.ocpp_ingest.__main__ import Child
 from chargenet.kit.net import free_port
@@ -172,6 +172,7 @@ class PgWatch:
     def __init__(self, url: str) -> None:
         self.url = url.replace("postgresql+psycopg://", "postgresql://")
         self.database = url.rsplit("/", 1)[1]
+        self._counted: list[Any] = [None, 0]
 
     def __enter__(self) -> PgWatch:
         import psycopg
@@ -204,9 +205,9 @@ class PgWatch:
                 self.last[p] = t
 
     def stored(self) -> int:
-        row = self.conn.execute("SELECT count(*) FROM events").fetchone()
+        rows = counted_log(self.conn, self._counted)
         self.sample()
-        return int(row[0]) if row else 0
+        return rows
 
     def used(self) -> dict[str, float]:
         self.sample()
