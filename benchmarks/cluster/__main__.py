@@ -68,43 +68,33 @@ def database(admin_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def counted_log(conn: Any, last: list[Any]) -> int:
-    """The log's rows, counted again only when the server's WAL moved (a commit, of any
-    writer, writes it; the position read before the count, so a commit after it is seen at
-    the next poll): a count of every row each 20 ms, for the 10 s the log must stay still
-    after the chargers are done, cost more CPU than the writer (119 µs a stored message).
-    `last` holds the WAL position and the rows when last counted."""
-    row = conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
-    lsn = row[0] if row else None
-    if lsn != last[0] or lsn is None:
-        row = conn.execute("SELECT count(*) FROM events").fetchone()
-        last[:] = [lsn, int(row[0]) if row else 0]
-    return int(last[1])
-
-
 class LogSize:
-    """The log's rows, counted on one kept connection: polled every 20 ms once the chargers
-    are done, a connection a poll would fork a PostgreSQL backend each time."""
+    """The log's rows, counted on one kept connection (polled every 20 ms once the chargers
+    are done, a connection a poll would fork a PostgreSQL backend each time), and counted
+    again only when the server's WAL moved: a commit, of any writer, writes it, and the
+    position is read before the count, so a commit after it is seen at the next poll. A
+    count of every row each 20 ms, for the 10 s the log must stay still after the chargers
+    are done, cost more CPU than the writer (119 µs a stored message)."""
 
     def __init__(self, url: str) -> None:
         import psycopg
 
-        self._conn = psycopg.connect(
+        self.conn = psycopg.connect(
             url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
         )
-        self._last: list[Any] = [None, 0]  # the WAL position and the rows last counted
+        self._lsn: str | None = None  # the WAL position when last counted
+        self._rows = 0
 
     def __call__(self) -> int:
-        return counted_log(self._conn, self._last)
-
-    def __enter__(self) -> LogSize:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
+        row = self.conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
+        lsn = row[0] if row else None
+        if lsn != self._lsn or lsn is None:
+            row = self.conn.execute("SELECT count(*) FROM events").fetchone()
+            self._lsn, self._rows = lsn, int(row[0]) if row else 0
+        return self._rows
 
     def close(self) -> None:
-        self._conn.close()
+        self.conn.close()
 
 
 # The writer's first rows can come seconds after the chargers are done (its consumers,

@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cluster.__main__ import ADMIN, counted_log, database, drive
+from benchmarks.cluster.__main__ import ADMIN, LogSize, database, drive
 from benchmarks.cluster.harness import cluster, register_fleet
 from benchmarks.ocpp_ingest.__main__ import Child
 from chargenet.kit.net import free_port
@@ -172,13 +172,10 @@ class PgWatch:
     def __init__(self, url: str) -> None:
         self.url = url.replace("postgresql+psycopg://", "postgresql://")
         self.database = url.rsplit("/", 1)[1]
-        self._counted: list[Any] = [None, 0]
 
     def __enter__(self) -> PgWatch:
-        import psycopg
-
-        self.conn = psycopg.connect(self.url, autocommit=True)
-        self.poller = self.conn.info.backend_pid
+        self.log = LogSize(self.url)
+        self.poller = self.log.conn.info.backend_pid
         self.postmaster = parent(self.poller)
         self.first = {p: cpu_s(p) for p in self.server()}
         self.last = dict(self.first)
@@ -186,7 +183,7 @@ class PgWatch:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.conn.close()
+        self.log.close()
 
     def server(self) -> list[int]:
         """The run's server's processes: its postmaster and the postmaster's children
@@ -205,7 +202,7 @@ class PgWatch:
                 self.last[p] = t
 
     def stored(self) -> int:
-        rows = counted_log(self.conn, self._counted)
+        rows = self.log()
         self.sample()
         return rows
 
