@@ -10,6 +10,7 @@ envelope shape → known partner → Sig (4001) → bearer token (4002; not for 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -261,16 +262,14 @@ class InboundService:
         # among them (StationStatus 5, no equipment) — else the partner would never learn
         # it closed. In full: the stations in service.
         rows, total = await asyncio.to_thread(
-            self._queries.stations,
-            None,
-            self._operator_of(partner),
-            None,
-            None,
-            since is not None,
-            size,
-            (page - 1) * size,
-            None,
-            since,
+            functools.partial(
+                self._queries.stations,
+                operator_id=self._operator_of(partner),
+                include_retired=since is not None,
+                limit=size,
+                offset=(page - 1) * size,
+                changed_since=since,
+            )
         )
         infos = await asyncio.to_thread(outbound.station_infos, self._queries, list(rows))
         return {
