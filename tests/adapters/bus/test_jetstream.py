@@ -13,9 +13,11 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
+from chargenet.adapters import codec
 from chargenet.adapters.bus.jetstream import (
     PARTITIONS,
     JetStreamIntake,
@@ -175,7 +177,8 @@ def test_no_sender_is_answered_when_the_stream_does_not_take_its_events(
 def test_what_a_writer_stored_reaches_the_bus_of_another_process(
     jetstream_ready: None, loop: asyncio.AbstractEventLoop
 ) -> None:
-    sent = statuses(450)  # more than one message's worth
+    sent = statuses(1200)  # more than one message's worth (256 KB of events a message)
+    assert sum(len(codec.encode(e)) for e in sent) > 256 * 1024
 
     async def scenario() -> list[Event]:
         subject = f"test.{uuid.uuid4().hex[:8]}.stored"
@@ -229,6 +232,36 @@ def test_an_intake_hears_only_the_registry_changes_its_gateway_reads(
 
     # The statuses are not decoded; the second message still tells the bus (its wake).
     assert loop.run_until_complete(scenario()) == [[retired], []]
+
+
+def test_an_intake_hears_registry_changes_from_a_writer_of_before_the_kinds_header(
+    jetstream_ready: None, loop: asyncio.AbstractEventLoop
+) -> None:
+    """During an upgrade a writer that does not yet say what its messages carry is still
+    heard: a retired charger reaches the intake's gateway, the statuses do not."""
+    retired = ChargerRetired(
+        **meta(T0, event_id=f"js-{uuid.uuid4().hex}"), charger_id=ChargerId("C1")
+    )
+    sent = [*statuses(2), retired]
+
+    async def scenario() -> list[Event]:
+        subject = f"test.{uuid.uuid4().hex[:8]}.stored"
+        writer_side, intake_side = await nats.connect(NATS_URL), await nats.connect(NATS_URL)
+        heard: asyncio.Queue[list[Event]] = asyncio.Queue()
+        try:
+            await hear_stored(intake_side, subject, heard.put_nowait, OcppGateway.HEARS)
+            await intake_side.flush()
+            # An older writer's message: the events as (type, version, event), no headers.
+            payload = msgspec.json.encode(
+                [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in sent]
+            )
+            await writer_side.publish(subject, payload)
+            return await wait_at_most(heard.get(), 10)
+        finally:
+            await writer_side.close()
+            await intake_side.close()
+
+    assert loop.run_until_complete(scenario()) == [retired]
 
 
 # --- several writers on NATS 2.9: a durable consumer per bucket -----------------------------

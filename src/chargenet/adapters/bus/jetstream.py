@@ -976,10 +976,17 @@ async def _ack_all(nc: Any, messages: Sequence[Any]) -> None:
 
 # --- what the writers stored, to every process's bus -------------------------------------
 
-_RELAY_CHUNK = 200  # events a message: far below NATS's 1 MB default payload
+# A relay message carries up to this many bytes of events (the stream's own cap: far below
+# NATS's 1 MB default payload), so a writer's round goes out as one message, not one per
+# 200 events.
+_RELAY_BYTES = _BATCH_BYTES
 
 
 ORIGIN = "Chargenet-Origin"  # header: the node that stored what a message carries
+# Header: the event types a relay message carries, comma-separated. A listener for some
+# kinds only (an intake's registry changes) skips a message that carries none of them
+# without reading its events; one without the header (an older writer's) is read.
+KINDS = "Chargenet-Kinds"
 
 
 def relay_stored(
@@ -990,19 +997,38 @@ def relay_stored(
     directory of chargers, the OCPI receiver's EVSE lookups) hear of it as they would on
     one process's bus. At most once, like that bus: the log is the record, this is news.
     Called on the writer's thread. `origin` names a node that also hears the feed (an api
-    node storing partners' pushes itself), so that it skips its own news."""
+    node storing partners' pushes itself), so that it skips its own news. Each message
+    says which event types it carries (`KINDS`)."""
     loop = asyncio.get_running_loop()
-    headers = {ORIGIN: origin} if origin else None
 
     def send(events: Sequence[Event]) -> None:
-        for start in range(0, len(events), _RELAY_CHUNK):
-            chunk = events[start : start + _RELAY_CHUNK]
-            payload = msgspec.json.encode(
-                [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in chunk]
-            )
-            loop.call_soon_threadsafe(_publish, nc, subject, payload, headers)
+        items: list[tuple[str, int, msgspec.Raw]] = []
+        size = 0
+        for e in events:
+            data = codec.encode(e)
+            if items and size + len(data) > _RELAY_BYTES:
+                _send_relay(loop, nc, subject, items, origin)
+                items, size = [], 0
+            items.append((e.TYPE, e.VERSION, msgspec.Raw(data)))
+            size += len(data)
+        if items:
+            _send_relay(loop, nc, subject, items, origin)
 
     return send
+
+
+def _send_relay(
+    loop: asyncio.AbstractEventLoop,
+    nc: Any,
+    subject: str,
+    items: list[tuple[str, int, msgspec.Raw]],
+    origin: str | None,
+) -> None:
+    headers = {KINDS: ",".join(sorted({kind for kind, _, _ in items}))}
+    if origin:
+        headers[ORIGIN] = origin
+    payload = msgspec.json.encode(items)
+    loop.call_soon_threadsafe(_publish, nc, subject, payload, headers)
 
 
 def _publish(nc: Any, subject: str, payload: bytes, headers: dict[str, str] | None) -> None:
@@ -1026,17 +1052,25 @@ async def hear_stored(
     `kinds`, only events of those types are decoded and handed on (an intake's bus listens
     for registry changes only: decoding every meter value the writers stored cost it a
     twentieth of its CPU); each message still reaches `publish`, with what is left of it,
-    maybe nothing, so that a listener woken by any stored event (the outbox's) still is."""
+    maybe nothing, so that a listener woken by any stored event (the outbox's) still is;
+    a message whose `KINDS` header names none of them is not read at all (a writer's round
+    of meter values is most of what it relays)."""
+    wanted = frozenset(kinds) if kinds is not None else None
 
     async def handle(message: Any) -> None:
-        if own is not None and (message.headers or {}).get(ORIGIN) == own:
+        headers = message.headers or {}
+        if own is not None and headers.get(ORIGIN) == own:
+            return
+        carried = headers.get(KINDS) if wanted is not None else None
+        if carried is not None and wanted is not None and wanted.isdisjoint(carried.split(",")):
+            publish([])  # none of those kinds: nothing to read, the bus still told
             return
         try:
             items = _BATCH_ITEMS.decode(message.data)
             events = [
                 codec.decode(kind, version, bytes(raw))
                 for kind, version, raw in items
-                if kinds is None or kind in kinds
+                if wanted is None or kind in wanted
             ]
         except Exception:  # a newer writer's event this process cannot read: not fatal
             log.exception("stored events from a writer could not be read")
