@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from chargenet.adapters import codec
 from chargenet.adapters.bus.jetstream import (
     PARTITIONS,
+    TELEMETRY,
     JetStreamIntake,
     JetStreamWriter,
     ensure_stream,
@@ -33,7 +34,7 @@ from chargenet.adapters.ocpp.gateway import OcppGateway
 from chargenet.adapters.storage.schema import events as log
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform
-from chargenet.core.events import ChargerRetired, ConnectorStatusChanged, Event
+from chargenet.core.events import EVENT_TYPES, ChargerRetired, ConnectorStatusChanged, Event
 from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.kit.aio import wait_at_most
@@ -177,7 +178,12 @@ def test_no_sender_is_answered_when_the_stream_does_not_take_its_events(
 def test_what_a_writer_stored_reaches_the_bus_of_another_process(
     jetstream_ready: None, loop: asyncio.AbstractEventLoop
 ) -> None:
-    sent = statuses(1200)  # more than one message's worth (256 KB of events a message)
+    retired = ChargerRetired(
+        **meta(T0, event_id=f"js-{uuid.uuid4().hex}"), charger_id=ChargerId("C3")
+    )
+    # More than one message's worth (256 KB of events a message), and a registry change
+    # between statuses: relayed on two subjects, heard in the order stored.
+    sent = [*statuses(600), retired, *statuses(700)]
     assert sum(len(codec.encode(e)) for e in sent) > 256 * 1024
 
     async def scenario() -> list[Event]:
@@ -202,8 +208,9 @@ def test_what_a_writer_stored_reaches_the_bus_of_another_process(
 def test_an_intake_hears_only_the_registry_changes_its_gateway_reads(
     jetstream_ready: None, loop: asyncio.AbstractEventLoop
 ) -> None:
-    retired = ChargerRetired(
-        **meta(T0, event_id=f"js-{uuid.uuid4().hex}"), charger_id=ChargerId("C1")
+    retired, updated = (
+        ChargerRetired(**meta(T0, event_id=f"js-{uuid.uuid4().hex}"), charger_id=ChargerId(c))
+        for c in ("C1", "C2")
     )
     sent = [*statuses(3), retired, *statuses(2)]
 
@@ -222,16 +229,23 @@ def test_an_intake_hears_only_the_registry_changes_its_gateway_reads(
             await hear_stored(intake_side, subject, publish, OcppGateway.HEARS)
             await intake_side.flush()
             tell = relay_stored(writer_side, subject)
-            await asyncio.to_thread(tell, sent[:4])
-            await asyncio.to_thread(tell, sent[4:])
+            await asyncio.to_thread(tell, sent)
+            await asyncio.to_thread(tell, statuses(4))
+            await asyncio.to_thread(tell, [updated])
             await wait_at_most(both.wait(), 10)
+            await asyncio.sleep(0.2)  # nothing more comes
             return heard
         finally:
             await writer_side.close()
             await intake_side.close()
 
-    # The statuses are not decoded; the second message still tells the bus (its wake).
-    assert loop.run_until_complete(scenario()) == [[retired], []]
+    # The statuses are relayed on the telemetry subject, which the intake does not hear.
+    assert loop.run_until_complete(scenario()) == [[retired], [updated]]
+
+
+def test_the_telemetry_relayed_apart_is_of_types_that_exist() -> None:
+    assert set(EVENT_TYPES) >= TELEMETRY
+    assert TELEMETRY.isdisjoint(OcppGateway.HEARS)
 
 
 def test_an_intake_hears_registry_changes_from_a_writer_of_before_the_kinds_header(
@@ -249,7 +263,9 @@ def test_an_intake_hears_registry_changes_from_a_writer_of_before_the_kinds_head
         writer_side, intake_side = await nats.connect(NATS_URL), await nats.connect(NATS_URL)
         heard: asyncio.Queue[list[Event]] = asyncio.Queue()
         try:
-            await hear_stored(intake_side, subject, heard.put_nowait, OcppGateway.HEARS)
+            await hear_stored(
+                intake_side, subject, lambda e: heard.put_nowait(list(e)), OcppGateway.HEARS
+            )
             await intake_side.flush()
             # An older writer's message: the events as (type, version, event), no headers.
             payload = msgspec.json.encode(

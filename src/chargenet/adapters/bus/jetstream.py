@@ -989,6 +989,27 @@ ORIGIN = "Chargenet-Origin"  # header: the node that stored what a message carri
 KINDS = "Chargenet-Kinds"
 
 
+# Event types relayed on a subject of their own (`telemetry_subject`): what chargers report
+# all the time, most of what writers store. A listener for other kinds only (an intake's
+# registry changes) does not subscribe to it, so NATS does not send it the writers' rounds
+# of meter values at all. A type may leave this set, never join it: a listener of an
+# earlier version would stop hearing it.
+TELEMETRY = frozenset(
+    {"connector.meter_sampled", "connector.status_changed", "charger.presence_changed"}
+)
+
+
+def telemetry_subject(subject: str) -> str:
+    """Where `TELEMETRY` events stored are relayed: beside `subject`, one token as it is,
+    so that one subscription (`_both`) hears the two in the order they were sent."""
+    return f"{subject}_telemetry"
+
+
+def _both(subject: str) -> str:
+    prefix, _, _ = subject.rpartition(".")
+    return f"{prefix}.*" if prefix else "*"
+
+
 def relay_stored(
     nc: Any, subject: str, origin: str | None = None
 ) -> Callable[[Sequence[Event]], None]:
@@ -997,22 +1018,31 @@ def relay_stored(
     directory of chargers, the OCPI receiver's EVSE lookups) hear of it as they would on
     one process's bus. At most once, like that bus: the log is the record, this is news.
     Called on the writer's thread. `origin` names a node that also hears the feed (an api
-    node storing partners' pushes itself), so that it skips its own news. Each message
-    says which event types it carries (`KINDS`)."""
+    node storing partners' pushes itself), so that it skips its own news.
+
+    `TELEMETRY` events go on `telemetry_subject`, the rest on `subject`: a run of events of
+    one kind of subject is a message (up to `_RELAY_BYTES`), in the order stored, so that
+    a listener of both (one subscription) hears them all in that order. Each message says
+    which event types it carries (`KINDS`). An api node of before this split hears only
+    `subject`: upgrade the api nodes before the writers (docs/scale.md)."""
     loop = asyncio.get_running_loop()
+    telemetry = telemetry_subject(subject)
 
     def send(events: Sequence[Event]) -> None:
         items: list[tuple[str, int, msgspec.Raw]] = []
         size = 0
+        apart = False  # whether `items` are telemetry
         for e in events:
             data = codec.encode(e)
-            if items and size + len(data) > _RELAY_BYTES:
-                _send_relay(loop, nc, subject, items, origin)
+            this = e.TYPE in TELEMETRY
+            if items and (this is not apart or size + len(data) > _RELAY_BYTES):
+                _send_relay(loop, nc, telemetry if apart else subject, items, origin)
                 items, size = [], 0
+            apart = this
             items.append((e.TYPE, e.VERSION, msgspec.Raw(data)))
             size += len(data)
         if items:
-            _send_relay(loop, nc, subject, items, origin)
+            _send_relay(loop, nc, telemetry if apart else subject, items, origin)
 
     return send
 
@@ -1053,11 +1083,19 @@ async def hear_stored(
     for registry changes only: decoding every meter value the writers stored cost it a
     twentieth of its CPU); each message still reaches `publish`, with what is left of it,
     maybe nothing, so that a listener woken by any stored event (the outbox's) still is;
-    a message whose `KINDS` header names none of them is not read at all (a writer's round
-    of meter values is most of what it relays)."""
+    a message whose `KINDS` header names none of them is not read at all. With kinds none
+    of which is `TELEMETRY`, only `subject` is heard (the writers' rounds of meter values,
+    most of what they relay, never reach this process); else both subjects, through one
+    subscription (in the order the writer sent them)."""
     wanted = frozenset(kinds) if kinds is not None else None
+    # Kinds none of which is telemetry: that subject is not heard, NATS sends nothing of it.
+    only = wanted is not None and wanted.isdisjoint(TELEMETRY)
+    heard = subject if only else _both(subject)
+    ours = (subject, telemetry_subject(subject))
 
     async def handle(message: Any) -> None:
+        if message.subject not in ours:
+            return  # another subject beside these (`_both`)
         headers = message.headers or {}
         if own is not None and headers.get(ORIGIN) == own:
             return
@@ -1077,4 +1115,4 @@ async def hear_stored(
             return
         publish(events)
 
-    return await nc.subscribe(subject, cb=handle)
+    return await nc.subscribe(heard, cb=handle)
