@@ -239,7 +239,8 @@ def test_an_intake_hears_only_the_registry_changes_its_gateway_reads(
             await writer_side.close()
             await intake_side.close()
 
-    # The statuses are relayed on the telemetry subject, which the intake does not hear.
+    # The statuses are relayed only on the subject of everything, which the intake does not
+    # hear.
     assert loop.run_until_complete(scenario()) == [[retired], [updated]]
 
 
@@ -248,11 +249,13 @@ def test_the_telemetry_relayed_apart_is_of_types_that_exist() -> None:
     assert TELEMETRY.isdisjoint(OcppGateway.HEARS)
 
 
-def test_an_intake_hears_registry_changes_from_a_writer_of_before_the_kinds_header(
-    jetstream_ready: None, loop: asyncio.AbstractEventLoop
+@pytest.mark.parametrize("kinds", [OcppGateway.HEARS, None], ids=["intake", "api"])
+def test_a_node_hears_a_writer_of_before_the_kinds_header(
+    jetstream_ready: None, loop: asyncio.AbstractEventLoop, kinds: frozenset[str] | None
 ) -> None:
-    """During an upgrade a writer that does not yet say what its messages carry is still
-    heard: a retired charger reaches the intake's gateway, the statuses do not."""
+    """During an upgrade a writer that relays everything on one subject, saying nothing of
+    what its messages carry, is still heard: an intake's gateway hears of a retired
+    charger (not of the statuses), an api node's bus of everything."""
     retired = ChargerRetired(
         **meta(T0, event_id=f"js-{uuid.uuid4().hex}"), charger_id=ChargerId("C1")
     )
@@ -260,13 +263,11 @@ def test_an_intake_hears_registry_changes_from_a_writer_of_before_the_kinds_head
 
     async def scenario() -> list[Event]:
         subject = f"test.{uuid.uuid4().hex[:8]}.stored"
-        writer_side, intake_side = await nats.connect(NATS_URL), await nats.connect(NATS_URL)
+        writer_side, node_side = await nats.connect(NATS_URL), await nats.connect(NATS_URL)
         heard: asyncio.Queue[list[Event]] = asyncio.Queue()
         try:
-            await hear_stored(
-                intake_side, subject, lambda e: heard.put_nowait(list(e)), OcppGateway.HEARS
-            )
-            await intake_side.flush()
+            await hear_stored(node_side, subject, lambda e: heard.put_nowait(list(e)), kinds)
+            await node_side.flush()
             # An older writer's message: the events as (type, version, event), no headers.
             payload = msgspec.json.encode(
                 [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in sent]
@@ -275,9 +276,9 @@ def test_an_intake_hears_registry_changes_from_a_writer_of_before_the_kinds_head
             return await wait_at_most(heard.get(), 10)
         finally:
             await writer_side.close()
-            await intake_side.close()
+            await node_side.close()
 
-    assert loop.run_until_complete(scenario()) == [retired]
+    assert loop.run_until_complete(scenario()) == ([retired] if kinds else sent)
 
 
 # --- several writers on NATS 2.9: a durable consumer per bucket -----------------------------

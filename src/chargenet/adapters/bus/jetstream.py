@@ -989,20 +989,21 @@ ORIGIN = "Chargenet-Origin"  # header: the node that stored what a message carri
 KINDS = "Chargenet-Kinds"
 
 
-# Event types relayed on a subject of their own (`telemetry_subject`): what chargers report
-# all the time, most of what writers store. A listener for other kinds only (an intake's
-# registry changes) does not subscribe to it, so NATS does not send it the writers' rounds
-# of meter values at all. A type may leave this set, never join it: a listener of an
-# earlier version would stop hearing it.
+# Event types a writer relays only on `all_subject`, not on `<cluster>.stored`: what
+# chargers report all the time, most of what writers store. A listener for other kinds
+# only (an intake's registry changes) hears `<cluster>.stored` alone, so NATS does not send
+# it the writers' rounds of meter values at all. A type may leave this set, never join it:
+# a listener of an earlier version would stop hearing it.
 TELEMETRY = frozenset(
     {"connector.meter_sampled", "connector.status_changed", "charger.presence_changed"}
 )
 
 
-def telemetry_subject(subject: str) -> str:
-    """Where `TELEMETRY` events stored are relayed: beside `subject`, one token as it is,
-    so that one subscription (`_both`) hears the two in the order they were sent."""
-    return f"{subject}_telemetry"
+def all_subject(subject: str) -> str:
+    """Where a writer relays everything it stored, in order (`subject` has what is not
+    `TELEMETRY`): beside `subject`, one token as it is, so that one subscription (`_both`)
+    hears the two in the order they were sent."""
+    return f"{subject}_all"
 
 
 def _both(subject: str) -> str:
@@ -1020,29 +1021,37 @@ def relay_stored(
     Called on the writer's thread. `origin` names a node that also hears the feed (an api
     node storing partners' pushes itself), so that it skips its own news.
 
-    `TELEMETRY` events go on `telemetry_subject`, the rest on `subject`: a run of events of
-    one kind of subject is a message (up to `_RELAY_BYTES`), in the order stored, so that
-    a listener of both (one subscription) hears them all in that order. Each message says
-    which event types it carries (`KINDS`). An api node of before this split hears only
+    Everything goes on `all_subject` (in messages of up to `_RELAY_BYTES`, in the order
+    stored), and what is not `TELEMETRY` on `subject` too (for listeners of other kinds:
+    an intake's registry changes; an older node's). Each message says which event types
+    it carries (`KINDS`), which also tells a listener of both that a message on `subject`
+    is one it has on `all_subject` as well. An api node of before this hears only
     `subject`: upgrade the api nodes before the writers (docs/scale.md)."""
     loop = asyncio.get_running_loop()
-    telemetry = telemetry_subject(subject)
+    everything = all_subject(subject)
 
     def send(events: Sequence[Event]) -> None:
         items: list[tuple[str, int, msgspec.Raw]] = []
-        size = 0
-        apart = False  # whether `items` are telemetry
+        rest: list[tuple[str, int, msgspec.Raw]] = []  # not telemetry, for `subject`
+        size = rest_size = 0
         for e in events:
             data = codec.encode(e)
-            this = e.TYPE in TELEMETRY
-            if items and (this is not apart or size + len(data) > _RELAY_BYTES):
-                _send_relay(loop, nc, telemetry if apart else subject, items, origin)
+            if items and size + len(data) > _RELAY_BYTES:
+                _send_relay(loop, nc, everything, items, origin)
                 items, size = [], 0
-            apart = this
-            items.append((e.TYPE, e.VERSION, msgspec.Raw(data)))
+            item = (e.TYPE, e.VERSION, msgspec.Raw(data))
+            items.append(item)
             size += len(data)
+            if e.TYPE not in TELEMETRY:
+                if rest and rest_size + len(data) > _RELAY_BYTES:
+                    _send_relay(loop, nc, subject, rest, origin)
+                    rest, rest_size = [], 0
+                rest.append(item)
+                rest_size += len(data)
+        if rest:
+            _send_relay(loop, nc, subject, rest, origin)
         if items:
-            _send_relay(loop, nc, telemetry if apart else subject, items, origin)
+            _send_relay(loop, nc, everything, items, origin)
 
     return send
 
@@ -1085,21 +1094,25 @@ async def hear_stored(
     maybe nothing, so that a listener woken by any stored event (the outbox's) still is;
     a message whose `KINDS` header names none of them is not read at all. With kinds none
     of which is `TELEMETRY`, only `subject` is heard (the writers' rounds of meter values,
-    most of what they relay, never reach this process); else both subjects, through one
-    subscription (in the order the writer sent them)."""
+    most of what they relay, never reach this process); else `all_subject`, and what an
+    older writer sends on `subject` (a message without `KINDS`), through one subscription
+    (`_both`), in the order sent."""
     wanted = frozenset(kinds) if kinds is not None else None
-    # Kinds none of which is telemetry: that subject is not heard, NATS sends nothing of it.
+    # Kinds none of which is telemetry: `subject` alone; NATS sends nothing of the rest.
     only = wanted is not None and wanted.isdisjoint(TELEMETRY)
-    heard = subject if only else _both(subject)
-    ours = (subject, telemetry_subject(subject))
+    everything = all_subject(subject)
 
     async def handle(message: Any) -> None:
-        if message.subject not in ours:
-            return  # another subject beside these (`_both`)
         headers = message.headers or {}
+        carried = headers.get(KINDS)
+        if not only:
+            if message.subject == subject:
+                if carried is not None:
+                    return  # a writer of today's: this process hears it on `everything`
+            elif message.subject != everything:
+                return  # another subject beside these (`_both`)
         if own is not None and headers.get(ORIGIN) == own:
             return
-        carried = headers.get(KINDS) if wanted is not None else None
         if carried is not None and wanted is not None and wanted.isdisjoint(carried.split(",")):
             publish([])  # none of those kinds: nothing to read, the bus still told
             return
@@ -1115,4 +1128,4 @@ async def hear_stored(
             return
         publish(events)
 
-    return await nc.subscribe(heard, cb=handle)
+    return await nc.subscribe(subject if only else _both(subject), cb=handle)
