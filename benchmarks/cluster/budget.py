@@ -16,7 +16,7 @@ NATS is a private `nats-server` of the run's own (a port and store directory of 
 its monitoring port read for the messages it took in and sent out), so that other
 people's use of the machine's server is not counted; `--shared-nats` uses `--nats` and
 counts every nats-server process instead. Also printed per stored message: NATS messages
-in and out, and PostgreSQL commits in the run's database (`pg_stat_database`).
+(and bytes) in and out, and PostgreSQL commits in the run's database (`pg_stat_database`).
 """
 
 from __future__ import annotations
@@ -108,6 +108,7 @@ def nats_counts(varz: str) -> dict[str, int]:
         return {}
     seen = json.loads(urllib.request.urlopen(varz, timeout=5).read())
     counts = {"in": int(seen["in_msgs"]), "out": int(seen["out_msgs"])}
+    counts["in bytes"], counts["out bytes"] = int(seen["in_bytes"]), int(seen["out_bytes"])
     connz = varz.replace("/varz", "/connz?limit=4096")
     for conn in json.loads(urllib.request.urlopen(connz, timeout=5).read())["connections"]:
         parts = str(conn.get("name", "")).split()
@@ -360,7 +361,10 @@ def main() -> None:
         f"without the load generators {2e6 / (total - per['load generators']):,.0f}/s"
     )
     if not args.shared_nats:
-        print("NATS messages per stored message (in: to the server; out: from it), median (runs)")
+        print(
+            "NATS messages (and bytes) per stored message (in: to the server; out: from it), "
+            "median (runs)"
+        )
         for key in runs[0]["nats"]:
             each = [r["nats"].get(key, 0) / max(r["stored"], 1) for r in runs]
             print(f"  {key:24}{statistics.median(each):8.2f}  ({_runs(each)})")

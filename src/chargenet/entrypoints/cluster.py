@@ -168,7 +168,8 @@ async def run_intake(settings: Settings, node: str, host: str, port: int) -> Non
             )
             gateway.sockets = sockets
             # Registry changes only (the gateway's directory of chargers): its bus has no
-            # other reader of events (the outbox's wake reads none).
+            # other reader of events (the outbox's wake reads none, and no outbox runs
+            # here), so the writers' `<cluster>.stored_all` is not heard at all.
             await hear_stored(nc, names.stored, platform.bus.publish, gateway.HEARS)
             # Either protocol's controller: each sends in the version of the charger's link.
             orders = await answer_orders(

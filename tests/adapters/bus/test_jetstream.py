@@ -13,11 +13,14 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 import pytest
 from sqlalchemy import func, select
 
+from chargenet.adapters import codec
 from chargenet.adapters.bus.jetstream import (
     PARTITIONS,
+    TELEMETRY,
     JetStreamIntake,
     JetStreamWriter,
     ensure_stream,
@@ -31,7 +34,7 @@ from chargenet.adapters.ocpp.gateway import OcppGateway
 from chargenet.adapters.storage.schema import events as log
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform
-from chargenet.core.events import ChargerRetired, ConnectorStatusChanged, Event
+from chargenet.core.events import EVENT_TYPES, ChargerRetired, ConnectorStatusChanged, Event
 from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.kit.aio import wait_at_most
@@ -175,7 +178,13 @@ def test_no_sender_is_answered_when_the_stream_does_not_take_its_events(
 def test_what_a_writer_stored_reaches_the_bus_of_another_process(
     jetstream_ready: None, loop: asyncio.AbstractEventLoop
 ) -> None:
-    sent = statuses(450)  # more than one message's worth
+    retired = ChargerRetired(
+        **meta(T0, event_id=f"js-{uuid.uuid4().hex}"), charger_id=ChargerId("C3")
+    )
+    # More than one message's worth (256 KB of events a message), and a registry change
+    # between statuses: relayed on two subjects, heard in the order stored.
+    sent = [*statuses(600), retired, *statuses(700)]
+    assert sum(len(codec.encode(e)) for e in sent) > 256 * 1024
 
     async def scenario() -> list[Event]:
         subject = f"test.{uuid.uuid4().hex[:8]}.stored"
@@ -199,8 +208,9 @@ def test_what_a_writer_stored_reaches_the_bus_of_another_process(
 def test_an_intake_hears_only_the_registry_changes_its_gateway_reads(
     jetstream_ready: None, loop: asyncio.AbstractEventLoop
 ) -> None:
-    retired = ChargerRetired(
-        **meta(T0, event_id=f"js-{uuid.uuid4().hex}"), charger_id=ChargerId("C1")
+    retired, updated = (
+        ChargerRetired(**meta(T0, event_id=f"js-{uuid.uuid4().hex}"), charger_id=ChargerId(c))
+        for c in ("C1", "C2")
     )
     sent = [*statuses(3), retired, *statuses(2)]
 
@@ -219,16 +229,56 @@ def test_an_intake_hears_only_the_registry_changes_its_gateway_reads(
             await hear_stored(intake_side, subject, publish, OcppGateway.HEARS)
             await intake_side.flush()
             tell = relay_stored(writer_side, subject)
-            await asyncio.to_thread(tell, sent[:4])
-            await asyncio.to_thread(tell, sent[4:])
+            await asyncio.to_thread(tell, sent)
+            await asyncio.to_thread(tell, statuses(4))
+            await asyncio.to_thread(tell, [updated])
             await wait_at_most(both.wait(), 10)
+            await asyncio.sleep(0.2)  # nothing more comes
             return heard
         finally:
             await writer_side.close()
             await intake_side.close()
 
-    # The statuses are not decoded; the second message still tells the bus (its wake).
-    assert loop.run_until_complete(scenario()) == [[retired], []]
+    # The statuses are relayed only on the subject of everything, which the intake does not
+    # hear.
+    assert loop.run_until_complete(scenario()) == [[retired], [updated]]
+
+
+def test_the_telemetry_relayed_apart_is_of_types_that_exist() -> None:
+    assert set(EVENT_TYPES) >= TELEMETRY
+    assert TELEMETRY.isdisjoint(OcppGateway.HEARS)
+
+
+@pytest.mark.parametrize("kinds", [OcppGateway.HEARS, None], ids=["intake", "api"])
+def test_a_node_hears_a_writer_of_before_the_kinds_header(
+    jetstream_ready: None, loop: asyncio.AbstractEventLoop, kinds: frozenset[str] | None
+) -> None:
+    """During an upgrade a writer that relays everything on one subject, saying nothing of
+    what its messages carry, is still heard: an intake's gateway hears of a retired
+    charger (not of the statuses), an api node's bus of everything."""
+    retired = ChargerRetired(
+        **meta(T0, event_id=f"js-{uuid.uuid4().hex}"), charger_id=ChargerId("C1")
+    )
+    sent = [*statuses(2), retired]
+
+    async def scenario() -> list[Event]:
+        subject = f"test.{uuid.uuid4().hex[:8]}.stored"
+        writer_side, node_side = await nats.connect(NATS_URL), await nats.connect(NATS_URL)
+        heard: asyncio.Queue[list[Event]] = asyncio.Queue()
+        try:
+            await hear_stored(node_side, subject, lambda e: heard.put_nowait(list(e)), kinds)
+            await node_side.flush()
+            # An older writer's message: the events as (type, version, event), no headers.
+            payload = msgspec.json.encode(
+                [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in sent]
+            )
+            await writer_side.publish(subject, payload)
+            return await wait_at_most(heard.get(), 10)
+        finally:
+            await writer_side.close()
+            await node_side.close()
+
+    assert loop.run_until_complete(scenario()) == ([retired] if kinds else sent)
 
 
 # --- several writers on NATS 2.9: a durable consumer per bucket -----------------------------

@@ -976,10 +976,39 @@ async def _ack_all(nc: Any, messages: Sequence[Any]) -> None:
 
 # --- what the writers stored, to every process's bus -------------------------------------
 
-_RELAY_CHUNK = 200  # events a message: far below NATS's 1 MB default payload
+# A relay message carries up to this many bytes of events (the stream's own cap: far below
+# NATS's 1 MB default payload), so a writer's round goes out as one message, not one per
+# 200 events.
+_RELAY_BYTES = _BATCH_BYTES
 
 
 ORIGIN = "Chargenet-Origin"  # header: the node that stored what a message carries
+# Header: the event types a relay message carries, comma-separated. A listener for some
+# kinds only (an intake's registry changes) skips a message that carries none of them
+# without reading its events; one without the header (an older writer's) is read.
+KINDS = "Chargenet-Kinds"
+
+
+# Event types a writer relays only on `all_subject`, not on `<cluster>.stored`: what
+# chargers report all the time, most of what writers store. A listener for other kinds
+# only (an intake's registry changes) hears `<cluster>.stored` alone, so NATS does not send
+# it the writers' rounds of meter values at all. A type may leave this set, never join it:
+# a listener of an earlier version would stop hearing it.
+TELEMETRY = frozenset(
+    {"connector.meter_sampled", "connector.status_changed", "charger.presence_changed"}
+)
+
+
+def all_subject(subject: str) -> str:
+    """Where a writer relays everything it stored, in order (`subject` has what is not
+    `TELEMETRY`): beside `subject`, one token as it is, so that one subscription (`_both`)
+    hears the two in the order they were sent."""
+    return f"{subject}_all"
+
+
+def _both(subject: str) -> str:
+    prefix, _, _ = subject.rpartition(".")
+    return f"{prefix}.*" if prefix else "*"
 
 
 def relay_stored(
@@ -990,19 +1019,55 @@ def relay_stored(
     directory of chargers, the OCPI receiver's EVSE lookups) hear of it as they would on
     one process's bus. At most once, like that bus: the log is the record, this is news.
     Called on the writer's thread. `origin` names a node that also hears the feed (an api
-    node storing partners' pushes itself), so that it skips its own news."""
+    node storing partners' pushes itself), so that it skips its own news.
+
+    Everything goes on `all_subject` (in messages of up to `_RELAY_BYTES`, in the order
+    stored), and what is not `TELEMETRY` on `subject` too (for listeners of other kinds:
+    an intake's registry changes; an older node's). Each message says which event types
+    it carries (`KINDS`), which also tells a listener of both that a message on `subject`
+    is one it has on `all_subject` as well. An api node of before this hears only
+    `subject`: upgrade the api nodes before the writers (docs/scale.md)."""
     loop = asyncio.get_running_loop()
-    headers = {ORIGIN: origin} if origin else None
+    everything = all_subject(subject)
 
     def send(events: Sequence[Event]) -> None:
-        for start in range(0, len(events), _RELAY_CHUNK):
-            chunk = events[start : start + _RELAY_CHUNK]
-            payload = msgspec.json.encode(
-                [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in chunk]
-            )
-            loop.call_soon_threadsafe(_publish, nc, subject, payload, headers)
+        items: list[tuple[str, int, msgspec.Raw]] = []
+        rest: list[tuple[str, int, msgspec.Raw]] = []  # not telemetry, for `subject`
+        size = rest_size = 0
+        for e in events:
+            data = codec.encode(e)
+            if items and size + len(data) > _RELAY_BYTES:
+                _send_relay(loop, nc, everything, items, origin)
+                items, size = [], 0
+            item = (e.TYPE, e.VERSION, msgspec.Raw(data))
+            items.append(item)
+            size += len(data)
+            if e.TYPE not in TELEMETRY:
+                if rest and rest_size + len(data) > _RELAY_BYTES:
+                    _send_relay(loop, nc, subject, rest, origin)
+                    rest, rest_size = [], 0
+                rest.append(item)
+                rest_size += len(data)
+        if rest:
+            _send_relay(loop, nc, subject, rest, origin)
+        if items:
+            _send_relay(loop, nc, everything, items, origin)
 
     return send
+
+
+def _send_relay(
+    loop: asyncio.AbstractEventLoop,
+    nc: Any,
+    subject: str,
+    items: list[tuple[str, int, msgspec.Raw]],
+    origin: str | None,
+) -> None:
+    headers = {KINDS: ",".join(sorted({kind for kind, _, _ in items}))}
+    if origin:
+        headers[ORIGIN] = origin
+    payload = msgspec.json.encode(items)
+    loop.call_soon_threadsafe(_publish, nc, subject, payload, headers)
 
 
 def _publish(nc: Any, subject: str, payload: bytes, headers: dict[str, str] | None) -> None:
@@ -1026,21 +1091,41 @@ async def hear_stored(
     `kinds`, only events of those types are decoded and handed on (an intake's bus listens
     for registry changes only: decoding every meter value the writers stored cost it a
     twentieth of its CPU); each message still reaches `publish`, with what is left of it,
-    maybe nothing, so that a listener woken by any stored event (the outbox's) still is."""
+    maybe nothing, so that a listener woken by any stored event (the outbox's) still is;
+    a message whose `KINDS` header names none of them is not read at all. With kinds none
+    of which is `TELEMETRY`, only `subject` is heard (the writers' rounds of meter values,
+    most of what they relay, never reach this process); else `all_subject`, and what an
+    older writer sends on `subject` (a message without `KINDS`), through one subscription
+    (`_both`), in the order sent."""
+    wanted = frozenset(kinds) if kinds is not None else None
+    # Kinds none of which is telemetry: `subject` alone; NATS sends nothing of the rest.
+    only = wanted is not None and wanted.isdisjoint(TELEMETRY)
+    everything = all_subject(subject)
 
     async def handle(message: Any) -> None:
-        if own is not None and (message.headers or {}).get(ORIGIN) == own:
+        headers = message.headers or {}
+        carried = headers.get(KINDS)
+        if not only:
+            if message.subject == subject:
+                if carried is not None:
+                    return  # a writer of today's: this process hears it on `everything`
+            elif message.subject != everything:
+                return  # another subject beside these (`_both`)
+        if own is not None and headers.get(ORIGIN) == own:
+            return
+        if carried is not None and wanted is not None and wanted.isdisjoint(carried.split(",")):
+            publish([])  # none of those kinds: nothing to read, the bus still told
             return
         try:
             items = _BATCH_ITEMS.decode(message.data)
             events = [
                 codec.decode(kind, version, bytes(raw))
                 for kind, version, raw in items
-                if kinds is None or kind in kinds
+                if wanted is None or kind in wanted
             ]
         except Exception:  # a newer writer's event this process cannot read: not fatal
             log.exception("stored events from a writer could not be read")
             return
         publish(events)
 
-    return await nc.subscribe(subject, cb=handle)
+    return await nc.subscribe(subject if only else _both(subject), cb=handle)
