@@ -451,10 +451,9 @@ class JetStreamIntake:
                     "Chargenet-Version": str(event.VERSION),
                 },
             )
-        digest = hashlib.blake2b(digest_size=16)
-        for event, _, _ in taken:
-            digest.update(event.event_id.encode())
-            digest.update(b"\0")
+        # (each id followed by a NUL, hashed in one piece)
+        ids = "\0".join([event.event_id for event, _, _ in taken])
+        digest = hashlib.blake2b(f"{ids}\0".encode(), digest_size=16)
         payload = msgspec.json.encode(
             [(event.TYPE, event.VERSION, msgspec.Raw(data)) for event, data, _ in taken]
         )
