@@ -41,6 +41,7 @@ from chargenet.core.events import (
     SessionStarted,
     Source,
 )
+from chargenet.core.ids import ChargerId
 from chargenet.core.sessions import SessionFlag
 from chargenet.core.status import ConnectorStatus
 from chargenet.core.supervision import Severity
@@ -552,12 +553,12 @@ def test_a_meter_value_made_by_filling_its_fields_is_the_one_its_class_makes(
     # MeterSampled changed in any way (a field more, a check of its own) and it must be
     # made by its class again: METER_FIELDS and `_plain_dataclass` follow it.
     assert PLAIN_METER, "MeterSampled changed: see handlers.METER_FIELDS"
-    values = dict(
+    values: dict[str, Any] = dict(
         zip(
             METER_FIELDS,
             [
                 event_id,
-                Source(adapter="ocpp", charger_id=charger_id),
+                Source(adapter="ocpp", charger_id=ChargerId(charger_id) if charger_id else None),
                 at,
                 NOW,
                 connector_id,
