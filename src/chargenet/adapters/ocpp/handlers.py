@@ -162,11 +162,12 @@ def clock_events(link: ChargerContext, stamp: Stamp, received: datetime) -> list
 def _plain_dataclass(cls: type, names: tuple[str, ...]) -> bool:
     """Whether an instance of `cls` is its fields in its `__dict__` and nothing else: a
     dataclass (events are frozen ones) of exactly these fields, in this order, with the
-    `__init__` dataclasses wrote and no `__post_init__`. Such an event can be made by filling the `__dict__` of a
-    bare instance (0.2 µs) rather than by its `__init__`, which sets each of its fields
-    through `object.__setattr__` (1.4 µs for a meter value's fourteen); anything else about
-    the class (another field, slots, a check of its own) and it is made by its
-    `__init__`. tests/adapters/ocpp/test_handlers.py holds the two ways equal."""
+    `__init__` dataclasses wrote and no `__post_init__`. Such an event can be made by
+    filling the `__dict__` of a bare instance (0.2 µs) rather than by its `__init__`, which
+    sets each of its fields through `object.__setattr__` (1.4 µs for a meter value's
+    fourteen); anything else about the class (another field, slots, a check of its own)
+    and it is made by its `__init__`. tests/adapters/ocpp/test_handlers.py holds the two
+    ways equal."""
     if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__"):
         return False
     fields = dataclasses.fields(cls)
