@@ -8,7 +8,7 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chargenet.kit.ids import _NAMESPACE, new_id, stable_id
+from chargenet.kit.ids import _NAMESPACE, new_id, stable_id, stable_id_after, stable_prefix
 
 _PART = st.one_of(st.none(), st.text(), st.integers(), st.floats(allow_nan=False))
 
@@ -25,3 +25,11 @@ def test_stable_ids_are_kept_across_versions() -> None:
     assert stable_id("a", None) == stable_id("a", "")
     assert uuid.UUID(stable_id("x")).version == 5
     assert len(new_id()) == 32 and new_id() != new_id()
+
+
+@given(st.lists(_PART, max_size=4), st.lists(_PART, min_size=1, max_size=4))
+def test_an_id_after_a_prefix_is_the_id_of_all_its_parts(
+    first: list[object], rest: list[object]
+) -> None:
+    # (the OCPP intake hashes a connector's part of its meter values' ids once)
+    assert stable_id_after(stable_prefix(*first), *rest) == stable_id(*first, *rest)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from chargenet.adapters import codec
 from chargenet.adapters.bus.jetstream import (
+    KINDS,
     PARTITIONS,
     TELEMETRY,
     JetStreamIntake,
@@ -40,6 +41,8 @@ from chargenet.core.status import ConnectorStatus as S
 from chargenet.kit.aio import wait_at_most
 from tests.builders import T0, charger, meta, small_world
 from tests.cluster_services import NATS_URL, jetstream_missing
+
+S_TYPE = ConnectorStatusChanged.TYPE
 
 nats = pytest.importorskip("nats", reason="nats-py is not installed (extra: cluster)")
 
@@ -279,6 +282,43 @@ def test_a_node_hears_a_writer_of_before_the_kinds_header(
             await node_side.close()
 
     assert loop.run_until_complete(scenario()) == ([retired] if kinds else sent)
+
+
+def test_an_intake_skips_unread_what_names_none_of_its_kinds_and_reads_a_writer_of_before(
+    jetstream_ready: None, loop: asyncio.AbstractEventLoop
+) -> None:
+    retired = ChargerRetired(
+        **meta(T0, event_id=f"js-{uuid.uuid4().hex}"), charger_id=ChargerId("C1")
+    )
+    before = msgspec.json.encode(
+        [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in [*statuses(1), retired]]
+    )
+
+    async def scenario() -> list[list[Event]]:
+        subject = f"test.{uuid.uuid4().hex[:8]}.stored"
+        writer_side, intake_side = await nats.connect(NATS_URL), await nats.connect(NATS_URL)
+        heard: list[list[Event]] = []
+        both = asyncio.Event()
+
+        def publish(events: Sequence[Event]) -> None:
+            heard.append(list(events))
+            if len(heard) == 2:
+                both.set()
+
+        try:
+            await hear_stored(intake_side, subject, publish, OcppGateway.HEARS)
+            await intake_side.flush()
+            # Named as statuses only: not read (this body could not be).
+            await writer_side.publish(subject, b"not json", headers={KINDS: S_TYPE})
+            # No header (a writer of before): read through.
+            await writer_side.publish(subject, before)
+            await wait_at_most(both.wait(), 10)
+            return heard
+        finally:
+            await writer_side.close()
+            await intake_side.close()
+
+    assert loop.run_until_complete(scenario()) == [[], [retired]]
 
 
 # --- several writers on NATS 2.9: a durable consumer per bucket -----------------------------

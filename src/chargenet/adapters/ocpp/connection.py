@@ -91,6 +91,8 @@ _CONNECTION_FIELDS = (
     "close_timeout",
 )
 _supported: bool | None = None  # None: not checked yet
+# The head of a server's text frame (FIN, text, unmasked) of fewer than 126 bytes, by length.
+_SHORT_HEADS = [bytes((0x81, size)) for size in range(126)]
 # What reading and writing frames here uses of the Sans-I/O protocol (attributes its
 # __init__ sets); a protocol without one of them leaves every frame to the library.
 _RAW_FIELDS = (
@@ -268,7 +270,7 @@ class ChargerConnection(ServerConnection):
         # The frame `send_text` would make (FIN, text, a server's frames unmasked).
         size = len(data)
         if size < 126:
-            head = bytes((0x81, size))
+            head = _SHORT_HEADS[size]
         elif size < 65536:
             head = bytes((0x81, 126)) + size.to_bytes(2, "big")
         else:

@@ -23,6 +23,7 @@ from chargenet.core.drivers import DEVELOPMENT_TOKEN_KEY, Authorisation, TokenKe
 from chargenet.core.events import Event, Source
 from chargenet.core.ids import ChargerId
 from chargenet.kit.clock import Clock
+from chargenet.kit.ids import stable_prefix
 
 MAX_TRACKED_TRANSACTIONS = 64  # per connection; more open at once is not a charger
 
@@ -120,6 +121,7 @@ class ChargerContext:
         "clock_flagged",
         "connected_at",
         "endpoint",
+        "prefixes",
         "registers",
         "services",
         "transactions",
@@ -145,12 +147,31 @@ class ChargerContext:
         self.registers: dict[str, tuple[int, float]] | None = None  # connector → (Wh, t)
         # 2.0.1 connectors whose transaction says energy flows: "Occupied" there means charging
         self.charging: set[str] | None = None
+        # (connector, session) → the hash of the first parts of its meter values' ids
+        self.prefixes: dict[tuple[str, str | None], Any] | None = None
 
     @property
     def source(self) -> Source:
         """Who tells us what arrives on this connection: the charger itself (one frozen
         value for all its events, made with the connection, not one an event)."""
         return self._source
+
+    def meter_prefix(self, connector_id: str, session: str | None) -> Any:
+        """The first parts of the ids of this connector's meter values in `session`
+        (handlers' `meta`: "ocpp", the charger, "meter", the connector, the session),
+        hashed once (`kit.ids.stable_prefix`), not again with each value."""
+        prefixes = self.prefixes
+        if prefixes is None:
+            prefixes = self.prefixes = {}
+        key = (connector_id, session)
+        prefix = prefixes.get(key)
+        if prefix is None:
+            if len(prefixes) >= MAX_TRACKED_TRANSACTIONS:
+                prefixes.clear()
+            prefix = prefixes[key] = stable_prefix(
+                "ocpp", self.charger_id, "meter", connector_id, session
+            )
+        return prefix
 
     def remember_transaction(self, tx: str, connector_id: str, register: int | None) -> None:
         if self.transactions is None:
@@ -176,4 +197,6 @@ class ChargerContext:
         return True
 
 
-Handler = Callable[[ChargerContext, Any, datetime], Awaitable[Reply]]
+# A handler answers at once (the commonest frames: nothing to wait for, no coroutine made
+# a frame) or when its awaitable is done.
+Handler = Callable[[ChargerContext, Any, datetime], Reply | Awaitable[Reply]]

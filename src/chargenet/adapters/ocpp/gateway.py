@@ -620,10 +620,10 @@ class OcppGateway:
         admission.backlog += len(events)
         # A pipeline that can store without telling each event's outcome (JetStream's) is
         # asked so: the outcomes go unread here.
-        store = getattr(self.pipeline, "store", None)
+        stored = getattr(self.pipeline, "stored", None)
         try:
-            if store is not None:
-                await store(events)
+            if stored is not None:
+                await stored(events)
             else:
                 await self.pipeline.submit(events)
         finally:

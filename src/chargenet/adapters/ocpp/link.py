@@ -22,7 +22,7 @@ from websockets.exceptions import ConnectionClosed
 
 from chargenet.adapters.ocpp import wire
 from chargenet.adapters.ocpp.connection import ChargerConnection
-from chargenet.adapters.ocpp.context import ChargerContext, Handler, Services
+from chargenet.adapters.ocpp.context import ChargerContext, Handler, Reply, Services
 from chargenet.adapters.ocpp.model import requires_nothing
 from chargenet.adapters.ocpp.wire import Call, CallError, CallResult, Err, FrameError
 from chargenet.app.endpoints import ChargerEndpoint
@@ -50,6 +50,7 @@ class Link(ChargerContext):
     """The socket half of a connection; the handlers see only its `ChargerContext` half."""
 
     __slots__ = (
+        "_handlers",
         "_lock",
         "_pending",
         "answered",
@@ -74,6 +75,7 @@ class Link(ChargerContext):
         super().__init__(gateway, endpoint, version, connected_at)
         self.gateway = gateway
         self.ws = ws
+        self._handlers = gateway.handlers(version)  # (looked up once, not once a frame)
         self.last_seen = time.monotonic()
         self.call_failures = 0
         self.close_reason = "connection closed"
@@ -143,7 +145,7 @@ class Link(ChargerContext):
     async def _call(self, call: Call) -> None:
         gateway = self.gateway
         received = gateway.clock.now()
-        handler = gateway.handlers(self.version).get(call.action)
+        handler = self._handlers.get(call.action)
         try:
             if handler is None:
                 if requires_nothing(self.version, call.action):
@@ -155,7 +157,9 @@ class Link(ChargerContext):
                         )
                     )
                 return
-            reply = await handler(self, call.payload, received)
+            handled = handler(self, call.payload, received)
+            # (the commonest frames' handlers answer at once: no coroutine made for them)
+            reply = handled if isinstance(handled, Reply) else await handled
             if reply.events:
                 await gateway.submit(reply.events)
             if self.arrived is not None and not await self._recorded():

@@ -126,12 +126,15 @@ class Sample(msgspec.Struct):
         )
 
 
+_INFINITY = float("inf")
+
+
 def _number(value: Any) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return number if number == number and abs(number) != float("inf") else None
+    return number if number == number and abs(number) != _INFINITY else None
 
 
 def _unit(sampled: Any) -> str | None:
@@ -159,26 +162,45 @@ def _scaled(value: float, unit: str | None, units: dict[str, float], default: st
 def read_sample(sampled_values: list[Any]) -> Sample:
     """Fold a MeterValue's sampledValue list into one reading. Totals win over phases;
     without a total, power adds its phases, current and voltage take the highest phase."""
+    # (`_number`, `_unit` and `_scaled` spelled out for the commonest values — a 1.6 unit
+    # with no power of ten, a number — read three times a meter value: their calls were a
+    # part of the intake's CPU, docs/scale.md)
     out = Sample()
     phases: dict[str, list[float]] = {}
     for sv in sampled_values:
         measurand = sv.measurand or "Energy.Active.Import.Register"
         if sv.context and out.context is None:
             out.context = sv.context
-        value = _number(sv.value)
+        try:
+            value = float(sv.value)
+        except (TypeError, ValueError):
+            value = None
+        else:
+            if value != value or value == _INFINITY or value == -_INFINITY:
+                value = None
         if value is None:
             out.dropped.append(measurand)
             continue
-        unit = _unit(sv)
+        unit = getattr(sv, "unit", None)
+        if type(unit) is not str:
+            unit = _unit(sv)
         if measurand == "Energy.Active.Import.Register":
-            scaled = _scaled(value, unit, _ENERGY_UNITS, "Wh")
+            if unit is None or "*10^" not in unit:
+                factor = _ENERGY_UNITS.get(unit or "Wh")
+                scaled = None if factor is None else value * factor
+            else:
+                scaled = _scaled(value, unit, _ENERGY_UNITS, "Wh")
             if sv.phase is None and scaled is not None:
                 if 0 <= scaled <= MAX_ENERGY_REGISTER_WH:
                     out.energy_register_wh = round(scaled)
                 else:
                     out.dropped.append(measurand)
         elif measurand == "Power.Active.Import":
-            scaled = _scaled(value, unit, _POWER_UNITS, "W")
+            if unit is None or "*10^" not in unit:
+                factor = _POWER_UNITS.get(unit or "W")
+                scaled = None if factor is None else value * factor
+            else:
+                scaled = _scaled(value, unit, _POWER_UNITS, "W")
             if scaled is not None:
                 if sv.phase is None:
                     phases["power_total"] = [scaled]
