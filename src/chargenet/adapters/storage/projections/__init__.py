@@ -88,19 +88,23 @@ def apply_event(ctx: Ctx, event: Event) -> None:
 def apply_events(ctx: Ctx, events: Sequence[Event]) -> None:
     """Apply events in order, ending as `apply_event` on each in turn would. On PostgreSQL
     each run of status reports and meter samples goes in one go (live_batch.py): a few
-    statements for the run instead of several for each event. Any other event is applied
-    on its own, after the run before it, so whatever it reads or changes is in its order."""
+    statements for the run instead of several for each event. An event of a kind that
+    shares nothing with the runs (`live_batch.APART`) is applied as it comes and the run
+    goes on past it; any other event is applied on its own, after the run before it, so
+    whatever it reads or changes is in its order."""
     if ctx.raw.sqlite:
         for event in events:
             apply_event(ctx, event)
         return
     run: list[Event] = []
     for event in events:
-        if type(event) in live_batch.BATCHED:
+        kind = type(event)
+        if kind in live_batch.BATCHED:
             run.append(event)
             continue
-        _apply_run(ctx, run)
-        run = []
+        if kind not in live_batch.APART:
+            _apply_run(ctx, run)
+            run = []
         apply_event(ctx, event)
     _apply_run(ctx, run)
 

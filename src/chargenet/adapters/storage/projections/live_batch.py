@@ -41,12 +41,37 @@ from chargenet.adapters.storage.projections.live import (
 from chargenet.adapters.storage.projections.ownership import check_senders
 from chargenet.adapters.storage.raw import Raw
 from chargenet.core.errors import UnknownReference
-from chargenet.core.events import ConnectorStatusChanged, Event, MeterSampled
+from chargenet.core.events import (
+    ChargerDataTransferred,
+    ChargerInventoryReported,
+    ChargerPresenceChanged,
+    ConnectorStatusChanged,
+    Event,
+    MeterSampled,
+)
+from chargenet.core.ownership import Holder
 from chargenet.core.sessions import SessionState
 from chargenet.core.status import newest_report
 from chargenet.kit.timeutil import to_micros
 
 BATCHED: frozenset[type[Event]] = frozenset({ConnectorStatusChanged, MeterSampled})
+
+# Kinds that share nothing with a run of `BATCHED` events, so a batch applies them where
+# they come without ending the run (projections/__init__.py's `apply_events`): a run then
+# takes effect after them, not before, and the tables end the same. A charger's presence,
+# its inventory (a boot) and a data transfer read and write only the charger's own row
+# (`chargers`: presence, identity), `presence_history` and `charger_inventory`, which a run
+# neither reads nor writes (it reads `connectors`, `connector_live`, `load_quarters`,
+# `sessions`; the senders' check of a run reads connectors and sessions, theirs chargers,
+# and none of them changes who holds what); what both write is `history_late`, where each
+# adds to a count, in either order the same sum. No rule joins a charger's presence to its
+# connectors' state. Whether anything is refused does not depend on the order either (what
+# decides it is read from tables the other kind leaves alone), and a refusal drops the
+# whole attempt anyway. `tests/adapters/storage/test_ingest_batch.py` keeps this true:
+# random interleavings in batches against the same events one at a time.
+APART: frozenset[type[Event]] = frozenset(
+    {ChargerPresenceChanged, ChargerInventoryReported, ChargerDataTransferred}
+)
 
 # Rows travel as one JSON text: psycopg quotes array items in Python, msgspec encodes the
 # lot at a fraction of that (as the log's batch append does, store.py). Read as jsonb, not
@@ -59,7 +84,8 @@ _ROWS = "jsonb_array_elements(:rows ::jsonb)"
 
 _LIVE = (
     "SELECT c.connector_id, l.connector_id, l.status, l.status_since, l.status_at,"
-    " l.meter_at, c.station_id FROM connectors c LEFT JOIN connector_live l"
+    " l.meter_at, c.station_id, c.operator_id, c.charger_id FROM connectors c"
+    " LEFT JOIN connector_live l"
     " ON l.connector_id = c.connector_id WHERE c.connector_id = ANY(:ids)"
 )
 _NEW_LIVE = "INSERT INTO connector_live (connector_id) SELECT unnest(:ids ::text[])"
@@ -93,19 +119,24 @@ _LATE = (
     " ON CONFLICT (span_us, start_us, history) DO UPDATE"
     " SET reports = history_late.reports + excluded.reports"
 )
-# The quarters as held, locked until the transaction ends: nothing else adds to them
-# between this read and the write below.
-_QUARTERS = (
-    "SELECT q.station_id, q.at_us, q.connector_id, q.last_us"
-    " FROM load_quarters q JOIN " + _ROWS + " AS r ON q.station_id = r->>0"
-    " AND q.at_us = (r->>1)::bigint AND q.connector_id = r->>2 FOR UPDATE OF q"
-)
-# What the run's samples add, as live.py's `_LOAD_QUARTER` adds one sample (a quarter made
-# meanwhile by another transaction is added to as that statement would).
+# What the run's samples add to their quarters, as live.py's `_LOAD_QUARTER` adds one
+# sample after another: a sample counts when newer than the newest counted in its quarter.
+# The rows sent are each quarter's samples in order, those no newer than an earlier one
+# of the run left out (`_load_quarters`), so each quarter's are rising: a sample then
+# counts exactly when it is newer than what the quarter held before the run, which the
+# join reads. One statement, no read of the quarters apart: that read took a row lock (a
+# WAL record a quarter) and a statement a run. Between the join's read and the write
+# nothing else adds to a quarter: a connector's reports are stored by one process (its
+# charger's bucket's writer), as per-connector order already needs; a quarter made
+# meanwhile by another transaction is still added to as `_LOAD_QUARTER` would.
 _ADD_QUARTERS = (
     "INSERT INTO load_quarters (station_id, at_us, connector_id, sum_w, samples, last_us)"
-    " SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::integer,"
-    " (r->>5)::bigint FROM " + _ROWS + " AS r ON CONFLICT (station_id, at_us, connector_id)"
+    " SELECT s.sid, s.at, s.cid, sum(s.w), count(*), max(s.t) FROM (SELECT r->>0 AS sid,"
+    " (r->>1)::bigint AS at, r->>2 AS cid, (r->>3)::bigint AS w, (r->>4)::bigint AS t FROM "
+    + _ROWS
+    + " AS r) s LEFT JOIN load_quarters q ON q.station_id = s.sid AND q.at_us = s.at"
+    " AND q.connector_id = s.cid WHERE q.last_us IS NULL OR s.t > q.last_us"
+    " GROUP BY s.sid, s.at, s.cid ON CONFLICT (station_id, at_us, connector_id)"
     " DO UPDATE SET sum_w = load_quarters.sum_w + excluded.sum_w,"
     " samples = load_quarters.samples + excluded.samples, last_us = excluded.last_us"
     " WHERE excluded.last_us > load_quarters.last_us"
@@ -187,9 +218,18 @@ class _Connector:
 
 def apply_run(raw: Raw, events: Sequence[Event]) -> None:
     """Apply status reports and meter samples (`BATCHED`), in order, as live.py would."""
-    check_senders(raw, events)
     ids = list(dict.fromkeys(e.connector_id for e in events))  # type: ignore[attr-defined]
     rows = {row[0]: row for row in raw.all(_LIVE, {"ids": ids})}
+    # The connectors' holders came with their live rows: the senders' check asks only for
+    # anything else the events name (their sessions).
+    check_senders(
+        raw,
+        events,
+        {
+            ("connector", cid): Holder(rows[cid][7], rows[cid][8]) if cid in rows else None
+            for cid in ids
+        },
+    )
     for cid in ids:
         if cid not in rows:
             raise UnknownReference("connector", cid)
@@ -289,22 +329,17 @@ def apply_run(raw: Raw, events: Sequence[Event]) -> None:
 
 def _load_quarters(raw: Raw, samples: list[tuple[tuple[str, int, str], int, int]]) -> None:
     """Each sample adds to its quarter only when newer than the last one counted there
-    (live.py's `_LOAD_QUARTER`): the newest counted of each quarter as held, then the
-    samples in order, then what they add in one statement."""
-    keys = list(dict.fromkeys(key for key, _, _ in samples))
-    last: dict[tuple[str, int, str], int] = {
-        (r[0], r[1], r[2]): r[3] for r in raw.all(_QUARTERS, _json(keys))
-    }
-    added: dict[tuple[str, int, str], list[int]] = {}  # sum, samples, newest counted
+    (live.py's `_LOAD_QUARTER`): the samples newer than every earlier one of their quarter
+    in the run, in order, then what they add in one statement (`_ADD_QUARTERS`)."""
+    newest: dict[tuple[str, int, str], int] = {}
+    rows: list[list[Any]] = []
     for key, power, at_us in samples:
-        newest = last.get(key)
-        if newest is not None and at_us <= newest:
+        before = newest.get(key)
+        if before is not None and at_us <= before:
             continue
-        last[key] = at_us
-        a = added.setdefault(key, [0, 0, at_us])
-        a[0], a[1], a[2] = a[0] + power, a[1] + 1, at_us
-    if added:
-        raw.execute(_ADD_QUARTERS, _json([[*key, *a] for key, a in added.items()]))
+        newest[key] = at_us
+        rows.append([*key, power, at_us])
+    raw.execute(_ADD_QUARTERS, _json(rows))
 
 
 def _advance_sessions(raw: Raw, samples: list[tuple[str, MeterSampled]]) -> None:
