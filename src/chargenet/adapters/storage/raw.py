@@ -12,7 +12,6 @@ written here and rows written through Core are indistinguishable.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -81,11 +80,3 @@ class Raw:
         if value is None:
             return None
         return int(value) if self.sqlite else value
-
-    def copy(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """`COPY … FROM STDIN` of `rows` (PostgreSQL), each value bound as psycopg binds
-        it in a statement."""
-        with self._cursor.copy(sql) as copy:
-            write = copy.write_row
-            for row in rows:
-                write(row)
