@@ -107,12 +107,12 @@ def main() -> None:
                     with store.unit_of_work() as uow:
                         raw = uow._ctx.raw
                         pid = raw.one("SELECT pg_backend_pid()")[0]
-                        server, own = _schedstat_s(pid), time.process_time()
+                        began, own = _schedstat_s(pid), time.process_time()
                         if way == "COPY":
                             _copy(raw, batch)
                         else:
                             uow.append_all(batch)
-                        spent[way][0] += _schedstat_s(pid) - server
+                        spent[way][0] += _schedstat_s(pid) - began
                         spent[way][1] += time.process_time() - own
                         spent[way][2] += len(batch)
                         uow.commit()
@@ -128,12 +128,12 @@ def main() -> None:
         f"{args.batch} a way, alternating; load average {min(loads):.1f}–{max(loads):.1f}"
     )
     for way in ways:
-        server = [r[0] for r in rounds[way]]
-        writer = [r[1] for r in rounds[way]]
+        servers = [r[0] for r in rounds[way]]
+        writers = [r[1] for r in rounds[way]]
         print(
-            f"  {way:16} server {statistics.median(server):5.2f} µs an event "
-            f"({', '.join(f'{x:.2f}' for x in server)}); writer "
-            f"{statistics.median(writer):5.2f} ({', '.join(f'{x:.2f}' for x in writer)})"
+            f"  {way:16} server {statistics.median(servers):5.2f} µs an event "
+            f"({', '.join(f'{x:.2f}' for x in servers)}); writer "
+            f"{statistics.median(writers):5.2f} ({', '.join(f'{x:.2f}' for x in writers)})"
         )
 
 

@@ -120,10 +120,10 @@ def test_a_batch_ends_as_the_same_events_one_at_a_time(
 def test_a_batchs_payloads_are_stored_exactly_whatever_their_text(
     any_platform: Platform, database_url: str, tmp_path: Path
 ) -> None:
-    """The log's rows travel to PostgreSQL as COPY text, where a backslash escapes and a
-    tab or a line ends a value: texts holding those, COPY's null (\\N), control characters,
-    quotes, escapes and other scripts, in the payload and the event_id, are logged as the
-    same events one at a time log them, each row with its own event."""
+    """The log's payloads travel to PostgreSQL as one text with a separator between them:
+    texts holding that separator, quotes, backslashes, tabs, line ends, escapes and other
+    scripts, in the payload and the event_id, are logged as the same events one at a time
+    log them, each row with its own event."""
     world = [*small_world(), charger("C2")]
     texts = ["a\x1eb", '"quoted" \\ back\\slash', "\\u001e", "新 ünï ⚡", "", "\x1e\x1e"]
     texts += ["\\N", "\\", "a\tb\nc\r", "\\.", "\\t\\n"]
