@@ -6,8 +6,8 @@ the sender's holdings, the connector's live row, its history or load quarter, th
 row's update — and each statement is a round trip and psycopg's work. Here a run of them
 costs a fixed handful for the whole run: the live rows with their connectors' holders and
 the chargers' rows read in one statement each, each history table (status, power limits,
-meter samples, presence) and the load quarters written in one, the live rows, the
-chargers and the sessions updated in one each.
+meter samples, presence) written in one, the load quarters read and written in one each,
+the live rows, the chargers and the sessions updated in one each.
 
 What is written is what live.py would leave after the same events one after another, in
 order: per connector the reports are folded in the run's order through the same rules
@@ -132,24 +132,19 @@ _LATE = (
     " ON CONFLICT (span_us, start_us, history) DO UPDATE"
     " SET reports = history_late.reports + excluded.reports"
 )
-# What the run's samples add to their quarters, as live.py's `_LOAD_QUARTER` adds one
-# sample after another: a sample counts when newer than the newest counted in its quarter.
-# The rows sent are each quarter's samples in order, those no newer than an earlier one
-# of the run left out (`_load_quarters`), so each quarter's are rising: a sample then
-# counts exactly when it is newer than what the quarter held before the run, which the
-# join reads. One statement, no read of the quarters apart: that read took a row lock (a
-# WAL record a quarter) and a statement a run. Between the join's read and the write
-# nothing else adds to a quarter: a connector's reports are stored by one process (its
-# charger's bucket's writer), as per-connector order already needs; a quarter made
-# meanwhile by another transaction is still added to as `_LOAD_QUARTER` would.
+# The quarters as held, locked until the transaction ends: nothing else adds to them
+# between this read and the write below.
+_QUARTERS = (
+    "SELECT q.station_id, q.at_us, q.connector_id, q.last_us"
+    " FROM load_quarters q JOIN " + _ROWS + " AS r ON q.station_id = r->>0"
+    " AND q.at_us = (r->>1)::bigint AND q.connector_id = r->>2 FOR UPDATE OF q"
+)
+# What the run's samples add, as live.py's `_LOAD_QUARTER` adds one sample (a quarter made
+# meanwhile by another transaction is added to as that statement would).
 _ADD_QUARTERS = (
     "INSERT INTO load_quarters (station_id, at_us, connector_id, sum_w, samples, last_us)"
-    " SELECT s.sid, s.at, s.cid, sum(s.w), count(*), max(s.t) FROM (SELECT r->>0 AS sid,"
-    " (r->>1)::bigint AS at, r->>2 AS cid, (r->>3)::bigint AS w, (r->>4)::bigint AS t FROM "
-    + _ROWS
-    + " AS r) s LEFT JOIN load_quarters q ON q.station_id = s.sid AND q.at_us = s.at"
-    " AND q.connector_id = s.cid WHERE q.last_us IS NULL OR s.t > q.last_us"
-    " GROUP BY s.sid, s.at, s.cid ON CONFLICT (station_id, at_us, connector_id)"
+    " SELECT r->>0, (r->>1)::bigint, r->>2, (r->>3)::bigint, (r->>4)::integer,"
+    " (r->>5)::bigint FROM " + _ROWS + " AS r ON CONFLICT (station_id, at_us, connector_id)"
     " DO UPDATE SET sum_w = load_quarters.sum_w + excluded.sum_w,"
     " samples = load_quarters.samples + excluded.samples, last_us = excluded.last_us"
     " WHERE excluded.last_us > load_quarters.last_us"
@@ -439,17 +434,22 @@ def apply_run(raw: Raw, events: Sequence[Event]) -> None:
 
 def _load_quarters(raw: Raw, samples: list[tuple[tuple[str, int, str], int, int]]) -> None:
     """Each sample adds to its quarter only when newer than the last one counted there
-    (live.py's `_LOAD_QUARTER`): the samples newer than every earlier one of their quarter
-    in the run, in order, then what they add in one statement (`_ADD_QUARTERS`)."""
-    newest: dict[tuple[str, int, str], int] = {}
-    rows: list[list[Any]] = []
+    (live.py's `_LOAD_QUARTER`): the newest counted of each quarter as held, then the
+    samples in order, then what they add in one statement."""
+    keys = list(dict.fromkeys(key for key, _, _ in samples))
+    last: dict[tuple[str, int, str], int] = {
+        (r[0], r[1], r[2]): r[3] for r in raw.all(_QUARTERS, _json(keys))
+    }
+    added: dict[tuple[str, int, str], list[int]] = {}  # sum, samples, newest counted
     for key, power, at_us in samples:
-        before = newest.get(key)
-        if before is not None and at_us <= before:
+        newest = last.get(key)
+        if newest is not None and at_us <= newest:
             continue
-        newest[key] = at_us
-        rows.append([*key, power, at_us])
-    raw.execute(_ADD_QUARTERS, _json(rows))
+        last[key] = at_us
+        a = added.setdefault(key, [0, 0, at_us])
+        a[0], a[1], a[2] = a[0] + power, a[1] + 1, at_us
+    if added:
+        raw.execute(_ADD_QUARTERS, _json([[*key, *a] for key, a in added.items()]))
 
 
 def _advance_sessions(raw: Raw, samples: list[tuple[str, MeterSampled]]) -> None:
