@@ -89,10 +89,8 @@ def apply_events(ctx: Ctx, events: Sequence[Event]) -> None:
     """Apply events in order, ending as `apply_event` on each in turn would. On PostgreSQL
     each run of status reports, meter samples and chargers' presence, boots and data
     transfers goes in one go (live_batch.py): a few statements for the run instead of
-    several for each event. An event of a kind that shares nothing with the runs
-    (`live_batch.APART`) is applied as it comes and the run goes on past it; any other
-    event is applied on its own, after the run before it, so whatever it reads or changes
-    is in its order."""
+    several for each event. Any other event is applied on its own, after the run before
+    it, so whatever it reads or changes is in its order."""
     if ctx.raw.sqlite:
         for event in events:
             apply_event(ctx, event)
@@ -102,9 +100,8 @@ def apply_events(ctx: Ctx, events: Sequence[Event]) -> None:
         if live_batch.joins_run(event):
             run.append(event)
             continue
-        if type(event) not in live_batch.APART:
-            _apply_run(ctx, run)
-            run = []
+        _apply_run(ctx, run)
+        run = []
         apply_event(ctx, event)
     _apply_run(ctx, run)
 

@@ -75,10 +75,10 @@ BATCHED: frozenset[type[Event]] = frozenset({*_CONNECTOR_KINDS, *_CHARGER_KINDS}
 # whole attempt. `tests/adapters/storage/test_ingest_batch.py` keeps this true: random
 # interleavings in batches against the same events one at a time.
 #
-# An inventory with items (a 2.0.1 device model, a 1.6 boot's modem and meter) is applied
-# on its own where it comes, through its Core projection (its items' rows are newer-only
-# upserts); it too shares nothing with a run, so the run goes on past it (`APART`).
-APART: frozenset[type[Event]] = frozenset({ChargerInventoryReported})
+# An inventory with items (a 2.0.1 device model, a 1.6 boot's modem and meter) ends the
+# run and is applied on its own, through its Core projection (its items' rows are
+# newer-only upserts): it writes the charger's identity too, which a run's boots write at
+# the run's end, so applied where it comes it would be overwritten by an older boot's.
 
 
 def joins_run(event: Event) -> bool:
