@@ -6,6 +6,7 @@ goes one at a time. Run on SQLite (always one at a time) and PostgreSQL."""
 from __future__ import annotations
 
 import contextlib
+import random
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +22,9 @@ from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform, bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import (
+    ChargerDataTransferred,
+    ChargerInventoryReported,
+    ChargerPresenceChanged,
     ConnectorStatusChanged,
     Event,
     MeterSampled,
@@ -28,7 +32,9 @@ from chargenet.core.events import (
     Source,
 )
 from chargenet.core.ids import ChargerId, ConnectorId, EventId, SessionId
+from chargenet.core.registry.model import InventoryItem
 from chargenet.core.status import ConnectorStatus as S
+from chargenet.core.text import storable_text
 from tests.adapters.storage.test_ingest import snapshot
 from tests.builders import at, charger, meta, small_world
 from tests.conftest import _postgres_database
@@ -115,13 +121,15 @@ def test_a_batchs_payloads_are_stored_exactly_whatever_their_text(
     any_platform: Platform, database_url: str, tmp_path: Path
 ) -> None:
     """The log's payloads travel to PostgreSQL as one text with a separator between them:
-    texts holding that separator, quotes, backslashes, escapes and other scripts are
-    logged as the same events one at a time log them, each row with its own event."""
+    texts holding that separator, quotes, backslashes, tabs, line ends, escapes and other
+    scripts, in the payload and the event_id, are logged as the same events one at a time
+    log them, each row with its own event."""
     world = [*small_world(), charger("C2")]
     texts = ["a\x1eb", '"quoted" \\ back\\slash', "\\u001e", "新 ünï ⚡", "", "\x1e\x1e"]
+    texts += ["\\N", "\\", "a\tb\nc\r", "\\.", "\\t\\n"]
     sent: list[Event] = [
         ConnectorStatusChanged(
-            **meta(at(n), event_id=f"x-{n}"),
+            **meta(at(n), event_id=f"x\\{n}\t{texts[n][:3]}"),
             connector_id=ConnectorId(("C1-1-1", "C2-1-1")[n % 2]),
             status=(S.CHARGING, S.AVAILABLE)[n % 2],
             info=text,
@@ -138,11 +146,12 @@ def test_a_batchs_payloads_are_stored_exactly_whatever_their_text(
         assert logged(any_platform) == logged(other)
     stored = {r[0]: r[1] for r in logged(any_platform)}
     for event, text in zip(sent, texts, strict=True):  # each row's own payload, whole
-        back = codec.decode(event.TYPE, event.VERSION, stored[event.event_id])
+        row = stored[storable_text(event.event_id)]
+        back = codec.decode(event.TYPE, event.VERSION, row)
         assert isinstance(back, ConnectorStatusChanged)
-        assert back.event_id == event.event_id
-        assert codec.encode(back).decode() == stored[event.event_id]
-        assert back.info == text.replace("\x1e", "")  # control characters made storable
+        assert back.event_id == storable_text(event.event_id)
+        assert codec.encode(back).decode() == row
+        assert back.info == storable_text(text)  # control characters made storable
 
 
 def test_a_batch_with_a_refused_event_refuses_only_that_one(any_platform: Platform) -> None:
@@ -369,3 +378,113 @@ def test_a_batch_racing_another_writer_on_one_of_its_events_loses_nothing(
     assert sorted(i for i in ids if i in mine) == sorted(mine)  # each once
     others = [i for i in ids if i in mine and i != taken.event_id]
     assert others == [e.event_id for e in sent if e is not taken]  # in order
+
+
+def random_traffic(rng: random.Random, tag: str, count: int) -> list[Event]:
+    """Two chargers' own reports in a random order: status reports, meter samples (load,
+    limits, a session's), presence, boots' inventory and data transfers, at times that
+    tie, go back, fall in one quarter and arrive late, with resends of earlier ones."""
+    connectors = {"C1": ("C1-1-1", "C1-2-1"), "C2": ("C2-1-1", "C2-2-1")}
+    out: list[Event] = []
+    for n in range(count):
+        cid = rng.choice(("C1", "C2"))
+        base = own(cid, rng.randrange(0, 80) / 2, f"{tag}-{n}", late_s=rng.choice((0, 0, 90)))
+        kind = rng.randrange(10)
+        con = ConnectorId(rng.choice(connectors[cid]))
+        event: Event
+        if out and kind == 0:
+            event = rng.choice(out)  # a resend: a duplicate
+        elif kind <= 3:
+            event = ConnectorStatusChanged(
+                **base,
+                connector_id=con,
+                status=rng.choice((S.AVAILABLE, S.CHARGING, S.FAULTED)),
+                info=rng.choice((None, "x", "y")),
+            )
+        elif kind <= 6:
+            event = MeterSampled(
+                **base,
+                connector_id=con,
+                session_id=SessionId("T1") if con == "C1-1-1" and rng.random() < 0.5 else None,
+                energy_register_wh=rng.choice((None, 1_000 + n * 10, 900)),
+                power_w=rng.choice((None, 7_000 + n, 3_000)),
+                power_offered_w=rng.choice((None, 11_000)),
+                soc_percent=rng.choice((None, 40.5)),
+            )
+        elif kind == 7:
+            event = ChargerPresenceChanged(
+                **base, charger_id=ChargerId(cid), online=rng.random() < 0.5, reason="r"
+            )
+        elif kind == 8:
+            event = ChargerInventoryReported(
+                **base,
+                charger_id=ChargerId(cid),
+                vendor=rng.choice(("V1", "V2")),
+                firmware=rng.choice((None, "1.0", "1.1")),
+                model=rng.choice((None, "M")),
+                items=rng.choice(  # with items: applied on its own
+                    ((), (InventoryItem(component="Modem", variable="ICCID", value="ab"[n % 2]),))
+                ),
+            )
+        else:
+            event = ChargerDataTransferred(**base, charger_id=ChargerId(cid), vendor_id="v")
+        out.append(event)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_presence_boots_and_transfers_in_a_run_end_as_one_at_a_time(
+    any_platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """A batch folds a charger's presence, boots and data transfers in one run with its
+    connectors' status reports and meter samples (live_batch.py): random interleavings in
+    random batches leave the outcomes, the log and every state table as the same events
+    one at a time on a second database. Only a boot with inventory items ends a run."""
+    from chargenet.adapters.storage.projections import live_batch
+
+    runs: list[int] = []
+    apply_run = live_batch.apply_run
+
+    def counted(raw: Raw, run: Sequence[Event]) -> None:
+        apply_run(raw, run)
+        runs.append(len(run))
+
+    monkeypatch.setattr(live_batch, "apply_run", counted)
+    rng = random.Random(seed)
+    world = [*small_world(), charger("C2")]
+    start = SessionStarted(
+        **own("C1", 0, "r-start"),
+        session_id=SessionId("T1"),
+        connector_id=ConnectorId("C1-1-1"),
+        meter_start_wh=1_000,
+    )
+    any_platform.ingestor.ingest([*world, start])
+    url = any_platform.settings.database_url
+    with second_database(url, tmp_path) as other:
+        other.ingestor.ingest([*world, start])
+        for r in range(6):
+            sent = random_traffic(rng, f"r{seed}-{r}", 60)
+            at_once = 0
+            while sent:
+                size = rng.randrange(2, 25)
+                batch, sent = sent[:size], sent[size:]
+                outcomes = any_platform.ingestor.ingest(batch)
+                assert outcomes == one_at_a_time(other, batch)
+                applied = [  # a duplicate is not applied
+                    e for e, o in zip(batch, outcomes, strict=True) if o.disposition is D.ACCEPTED
+                ]
+                segment = 0  # the run so far: events that join one, in a row
+                for e in [*applied, None]:
+                    if e is not None and live_batch.joins_run(e):
+                        segment += 1
+                        continue
+                    at_once += segment > 1
+                    segment = 0
+            assert logged(any_platform) == logged(other)
+            assert snapshot(any_platform) == snapshot(other), f"round {r}"
+            if url.startswith("postgresql"):  # in runs: nothing else ended one
+                assert len(runs) == at_once
+                runs.clear()
+        tables = snapshot(any_platform)
+        for table in ("chargers", "presence_history", "charger_inventory", "load_quarters"):
+            assert tables[table], table

@@ -87,16 +87,17 @@ def apply_event(ctx: Ctx, event: Event) -> None:
 
 def apply_events(ctx: Ctx, events: Sequence[Event]) -> None:
     """Apply events in order, ending as `apply_event` on each in turn would. On PostgreSQL
-    each run of status reports and meter samples goes in one go (live_batch.py): a few
-    statements for the run instead of several for each event. Any other event is applied
-    on its own, after the run before it, so whatever it reads or changes is in its order."""
+    each run of status reports, meter samples and chargers' presence, boots and data
+    transfers goes in one go (live_batch.py): a few statements for the run instead of
+    several for each event. Any other event is applied on its own, after the run before
+    it, so whatever it reads or changes is in its order."""
     if ctx.raw.sqlite:
         for event in events:
             apply_event(ctx, event)
         return
     run: list[Event] = []
     for event in events:
-        if type(event) in live_batch.BATCHED:
+        if live_batch.joins_run(event):
             run.append(event)
             continue
         _apply_run(ctx, run)

@@ -1,21 +1,25 @@
-"""Status reports and meter samples of a whole batch at once (PostgreSQL's writer path).
+"""Status reports and meter samples of a whole batch at once, with the chargers' presence,
+boots and data transfers among them (PostgreSQL's writer path).
 
 One at a time (live.py) each of these events costs PostgreSQL three to five statements —
 the sender's holdings, the connector's live row, its history or load quarter, the live
 row's update — and each statement is a round trip and psycopg's work. Here a run of them
-costs a fixed handful for the whole run: the holdings and the live rows read in one
-statement each, each history table (status, power limits, meter samples) and the load
-quarters written in one, the live rows and the sessions updated in one each.
+costs a fixed handful for the whole run: the live rows with their connectors' holders and
+the chargers' rows read in one statement each, each history table (status, power limits,
+meter samples, presence) written in one, the load quarters read and written in one each,
+the live rows, the chargers and the sessions updated in one each.
 
 What is written is what live.py would leave after the same events one after another, in
 order: per connector the reports are folded in the run's order through the same rules
 (`newest_report` for status, the meter's own recency, the load quarter's `last_us`, the
-session's `as_of`), and only each row's final state is written. Events of different
-connectors touch different rows, and a status report and a meter sample of one connector
-touch different columns, so folding each connector's events on their own gives the same
-rows as the interleaved order. Anything refused (an unknown connector, a sender that does
-not hold it, a value a column cannot hold) raises, and the caller drops the whole attempt
-and goes one event at a time.
+session's `as_of`), per charger its presence reports (`newest_report`) and the identity
+its boots state, and only each row's final state is written. Events of different
+connectors touch different rows, a status report and a meter sample of one connector
+touch different columns, and a charger's events share no table with its connectors' but
+the late-report counts (see `BATCHED`), so folding each on its own gives the same rows
+as the interleaved order. Anything refused (an unknown connector or charger, a sender
+that does not hold it, a value a column cannot hold) raises, and the caller drops the
+whole attempt and goes one event at a time.
 
 Only for PostgreSQL: on SQLite a statement is a function call, and live.py is the path.
 """
@@ -41,12 +45,46 @@ from chargenet.adapters.storage.projections.live import (
 from chargenet.adapters.storage.projections.ownership import check_senders
 from chargenet.adapters.storage.raw import Raw
 from chargenet.core.errors import UnknownReference
-from chargenet.core.events import ConnectorStatusChanged, Event, MeterSampled
+from chargenet.core.events import (
+    ChargerDataTransferred,
+    ChargerInventoryReported,
+    ChargerPresenceChanged,
+    ConnectorStatusChanged,
+    Event,
+    MeterSampled,
+)
+from chargenet.core.ownership import Holder
 from chargenet.core.sessions import SessionState
 from chargenet.core.status import newest_report
 from chargenet.kit.timeutil import to_micros
 
-BATCHED: frozenset[type[Event]] = frozenset({ConnectorStatusChanged, MeterSampled})
+_CONNECTOR_KINDS = (ConnectorStatusChanged, MeterSampled)
+_CHARGER_KINDS = (ChargerPresenceChanged, ChargerInventoryReported, ChargerDataTransferred)
+BATCHED: frozenset[type[Event]] = frozenset({*_CONNECTOR_KINDS, *_CHARGER_KINDS})
+
+# A charger's presence, its inventory (a boot) and its data transfers go in a run beside
+# its connectors' reports, folded apart from them: they share no table with those but
+# `history_late`, where each adds to a count, in either order the same sum. They read and
+# write only the charger's own row (`chargers`: presence and identity columns, no other
+# kind's), `presence_history` and `charger_inventory`; the connectors' reports read and
+# write `connectors` (read only), `connector_live`, their histories, `load_quarters` and
+# `sessions`; no rule joins a charger's presence to its connectors' state, and none of
+# them changes who holds what (the senders' check). So folding each kind on its own, in
+# the run's order, leaves what the interleaved order one at a time leaves; whether
+# anything is refused is read from those same disjoint tables, and a refusal drops the
+# whole attempt. `tests/adapters/storage/test_ingest_batch.py` keeps this true: random
+# interleavings in batches against the same events one at a time.
+#
+# An inventory with items (a 2.0.1 device model, a 1.6 boot's modem and meter) ends the
+# run and is applied on its own, through its Core projection (its items' rows are
+# newer-only upserts): it writes the charger's identity too, which a run's boots write at
+# the run's end, so applied where it comes it would be overwritten by an older boot's.
+
+
+def joins_run(event: Event) -> bool:
+    """Whether `apply_run` takes the event (else: applied on its own)."""
+    return type(event) in BATCHED and not getattr(event, "items", ())
+
 
 # Rows travel as one JSON text: psycopg quotes array items in Python, msgspec encodes the
 # lot at a fraction of that (as the log's batch append does, store.py). Read as jsonb, not
@@ -59,7 +97,8 @@ _ROWS = "jsonb_array_elements(:rows ::jsonb)"
 
 _LIVE = (
     "SELECT c.connector_id, l.connector_id, l.status, l.status_since, l.status_at,"
-    " l.meter_at, c.station_id FROM connectors c LEFT JOIN connector_live l"
+    " l.meter_at, c.station_id, c.operator_id, c.charger_id FROM connectors c"
+    " LEFT JOIN connector_live l"
     " ON l.connector_id = c.connector_id WHERE c.connector_id = ANY(:ids)"
 )
 _NEW_LIVE = "INSERT INTO connector_live (connector_id) SELECT unnest(:ids ::text[])"
@@ -110,6 +149,39 @@ _ADD_QUARTERS = (
     " samples = load_quarters.samples + excluded.samples, last_us = excluded.last_us"
     " WHERE excluded.last_us > load_quarters.last_us"
 )
+
+_CHARGERS = (
+    "SELECT charger_id, operator_id, online, presence_since, presence_at FROM chargers"
+    " WHERE charger_id = ANY(:ids)"
+)
+_PRESENCE_HISTORY = (
+    "INSERT INTO presence_history (charger_id, at_us, online, reason) SELECT r->>0,"
+    " (r->>1)::bigint, (r->>2)::boolean, r->>3 FROM " + _ROWS + " AS r"
+    " ON CONFLICT (charger_id, at_us) DO UPDATE SET online = excluded.online,"
+    " reason = excluded.reason"
+)
+# A charger's presence and the identity its boots stated, each column set where the row
+# names it, else left as it is.
+_CHARGER_TYPES = {
+    "online": "boolean",
+    "presence_since": "timestamptz",
+    "presence_at": "timestamptz",
+    "vendor": "text",
+    "model": "text",
+    "serial_number": "text",
+    "firmware": "text",
+}
+_SET_CHARGERS = (
+    "UPDATE chargers c SET "
+    + ", ".join(
+        f"{c} = CASE WHEN r ? '{c}' THEN (r->>'{c}')::{t} ELSE c.{c} END"
+        for c, t in _CHARGER_TYPES.items()
+    )
+    + " FROM "
+    + _ROWS
+    + " AS r WHERE c.charger_id = r->>'charger_id'"
+)
+_IDENTITY = ("vendor", "model", "serial_number", "firmware")
 
 _LIVE_TYPES = {
     "status": "text",
@@ -167,6 +239,14 @@ def _times(sets: dict[str, Any]) -> dict[str, Any]:
     return sets
 
 
+def _charger_times(sets: dict[str, Any]) -> dict[str, Any]:
+    for name in ("presence_since", "presence_at"):
+        value = sets.get(name)
+        if value is not None:
+            sets[name] = _iso(value)
+    return sets
+
+
 def _json(rows: Any) -> dict[str, str]:
     return {"rows": msgspec.json.encode(rows).decode()}
 
@@ -185,18 +265,50 @@ class _Connector:
         self.sets: dict[str, Any] = {}  # the columns to write, and their values
 
 
+class _Charger:
+    """A charger's presence as the run's events so far have left it."""
+
+    __slots__ = ("at", "online", "sets", "since")
+
+    def __init__(self, row: Any, raw: Raw) -> None:
+        self.online: bool | None = None if row[2] is None else bool(row[2])
+        self.since = raw.read_t(row[3])
+        self.at = raw.read_t(row[4])
+        self.sets: dict[str, Any] = {}  # the columns to write, and their values
+
+
 def apply_run(raw: Raw, events: Sequence[Event]) -> None:
-    """Apply status reports and meter samples (`BATCHED`), in order, as live.py would."""
-    check_senders(raw, events)
-    ids = list(dict.fromkeys(e.connector_id for e in events))  # type: ignore[attr-defined]
-    rows = {row[0]: row for row in raw.all(_LIVE, {"ids": ids})}
+    """Apply status reports and meter samples, and chargers' presence, inventory without
+    items and data transfers (`joins_run`), in order, as live.py and ocpp.py would."""
+    about = [e for e in events if isinstance(e, _CONNECTOR_KINDS)]
+    ids = list(dict.fromkeys(e.connector_id for e in about))
+    rows = {row[0]: row for row in raw.all(_LIVE, {"ids": ids})} if ids else {}
+    charger_ids = list(dict.fromkeys(e.charger_id for e in events if isinstance(e, _CHARGER_KINDS)))
+    charger_rows = (
+        {row[0]: row for row in raw.all(_CHARGERS, {"ids": charger_ids})} if charger_ids else {}
+    )
+    # The connectors' and chargers' holders came with their rows: the senders' check asks
+    # only for anything else the events name (their sessions).
+    known: dict[tuple[str, str], Holder | None] = {
+        ("connector", cid): Holder(rows[cid][7], rows[cid][8]) if cid in rows else None
+        for cid in ids
+    }
+    for chid in charger_ids:
+        row = charger_rows.get(chid)
+        known[("charger", chid)] = None if row is None else Holder(row[1], chid)
+    check_senders(raw, events, known)
     for cid in ids:
         if cid not in rows:
             raise UnknownReference("connector", cid)
+    for chid in charger_ids:
+        if chid not in charger_rows:
+            raise UnknownReference("charger", chid)
     missing = [cid for cid in ids if rows[cid][1] is None]
     if missing:
         raw.execute(_NEW_LIVE, {"ids": missing})
     held = {cid: _Connector(rows[cid], raw) for cid in ids}
+    chargers = {chid: _Charger(charger_rows[chid], raw) for chid in charger_ids}
+    presence: dict[tuple[str, int], list[Any]] = {}
 
     status_history: dict[tuple[str, int], list[Any]] = {}
     limits: dict[tuple[str, int], list[Any]] = {}
@@ -267,7 +379,33 @@ def apply_run(raw: Raw, events: Sequence[Event]) -> None:
                         sets[name] = value
             if event.session_id is not None:
                 sessions.append((event.session_id, event))
-        else:
+        elif isinstance(event, ChargerPresenceChanged):
+            h = chargers[event.charger_id]
+            at_us = to_micros(event.occurred_at)
+            # Two reports at one instant: the later one's row, as the upsert leaves it.
+            presence[(event.charger_id, at_us)] = [
+                event.charger_id,
+                at_us,
+                event.online,
+                event.reason or None,
+            ]
+            note_late("presence_history", event, h.at)
+            was = newest_report(h.online, h.since, h.at, event.online, event.occurred_at)
+            if was is None:
+                continue  # late (the rule: core/status.py)
+            h.online, h.since, h.at = was.value, was.since, was.as_of
+            sets = h.sets
+            sets["online"] = was.value
+            sets["presence_since"] = was.since
+            sets["presence_at"] = was.as_of
+        elif isinstance(event, ChargerInventoryReported):
+            # What the charger states about itself is the newest word on it (ocpp.py).
+            sets = chargers[event.charger_id].sets
+            for name in _IDENTITY:
+                value = getattr(event, name)
+                if value is not None:
+                    sets[name] = value
+        elif not isinstance(event, ChargerDataTransferred):  # that one: a known charger
             raise TypeError(f"{event.TYPE} is not applied in batches")
 
     if status_history:
@@ -276,6 +414,8 @@ def apply_run(raw: Raw, events: Sequence[Event]) -> None:
         raw.execute(_LIMIT_HISTORY, _json(list(limits.values())))
     if meters:
         raw.execute(_METER_HISTORY, _json([[*key, *v] for key, v in meters.items()]))
+    if presence:
+        raw.execute(_PRESENCE_HISTORY, _json(list(presence.values())))
     if late:
         raw.execute(_LATE, _json([[*key, n] for key, n in late.items()]))
     if samples:
@@ -285,6 +425,11 @@ def apply_run(raw: Raw, events: Sequence[Event]) -> None:
         raw.execute(_SET_LIVE, _json(changed))
     if sessions:
         _advance_sessions(raw, sessions)
+    changed_chargers = [
+        {"charger_id": chid, **_charger_times(h.sets)} for chid, h in chargers.items() if h.sets
+    ]
+    if changed_chargers:
+        raw.execute(_SET_CHARGERS, _json(changed_chargers))
 
 
 def _load_quarters(raw: Raw, samples: list[tuple[tuple[str, int, str], int, int]]) -> None:

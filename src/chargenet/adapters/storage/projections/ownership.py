@@ -53,15 +53,20 @@ def check_sender(raw: Raw, event: Event) -> None:
             raise refused
 
 
-def check_senders(raw: Raw, events: Sequence[Event]) -> None:
+def check_senders(
+    raw: Raw, events: Sequence[Event], known: dict[tuple[str, str], Holder | None] | None = None
+) -> None:
     """`check_sender` for many events, with one lookup per kind of thing they name
-    (PostgreSQL: arrays). The events must not change who holds what among themselves."""
+    (PostgreSQL: arrays). The events must not change who holds what among themselves.
+    `known`: holders the caller has read already, by (kind, id); None for one that does
+    not exist. Those are not asked again."""
     named = [(e, list(references(e))) for e in events if speaks_for_someone(e.source)]
+    held: dict[tuple[str, str], Holder | None] = dict(known or {})
     wanted: dict[str, set[str]] = {}
     for _, refs in named:
-        for kind, ident in refs:
-            wanted.setdefault(kind, set()).add(ident)
-    held: dict[tuple[str, str], Holder] = {}
+        for ref in refs:
+            if ref not in held:
+                wanted.setdefault(ref[0], set()).add(ref[1])
     for kind, ids in wanted.items():
         for row in raw.all(_HOLDERS[kind], {"ids": sorted(ids)}):
             held[(kind, row[0])] = Holder(row[1], row[2])
