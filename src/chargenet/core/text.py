@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import keyword
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -82,6 +83,10 @@ def _kind(cls: type) -> int:
         else:
             kind = _INERT  # enums, numbers, times …: no text inside
         _KINDS[cls] = kind
+        if kind == _INERT:
+            _INERT_TYPES.add(cls)
+        elif kind == _TEXT:
+            _TEXT_TYPES.add(cls)
     return kind
 
 
@@ -179,27 +184,74 @@ def _limits(cls: type) -> tuple[tuple[str, int], ...]:
 def long_texts(value: Any, path: str = "") -> Iterator[str]:
     """Problems for text fields of `value` (an event or a record, and the records in it)
     longer than their limit (`text_limit`)."""
-    kind = _KINDS.get(type(value))
-    if kind != _RECORD and (kind is not None or _kind(type(value)) != _RECORD):
-        return iter(())
     out: list[str] = []
-    _record_too_long(value, path, out)
+    add_long_texts(value, out, path)
     return iter(out)
 
 
-def _record_too_long(value: Any, path: str, out: list[str]) -> None:
-    cls: type = type(value)
+def add_long_texts(value: Any, out: list[str], path: str = "") -> None:
+    """`long_texts` of `value` appended to `out` (as `Event.problems` gathers them)."""
+    check = _CHECKS.get(type(value))
+    if check is None:
+        kind = _KINDS.get(type(value))
+        if kind is None:
+            kind = _kind(type(value))
+        if kind != _RECORD:
+            return
+        check = _check_of(type(value))
+    check(value, path, out)
+
+
+# The types `_kind` has found to hold no text, and those it has found to be text: what a
+# record's check (`_check_of`) measures without a call.
+_INERT_TYPES: set[type] = {cls for cls, kind in _KINDS.items() if kind == _INERT}
+_TEXT_TYPES: set[type] = {cls for cls, kind in _KINDS.items() if kind == _TEXT}
+
+# A record class → its check: (record, path, out) → appends its over-long texts to out.
+_CHECKS: dict[type, Any] = {}
+
+
+def _check_of(cls: type) -> Any:
+    """The length check of the records of `cls`, written out once per class: a line or
+    three a field, in field order, without the loop over fields, the kind's lookup and
+    the call an item that a walk costs (`_record_too_long`, the rule it must agree with:
+    tests/core/test_text.py). Each field's value is asked its type: a text is measured
+    here, a value of a type known to hold none is passed over, anything else (a record,
+    a tuple, a mapping, a type not met yet) goes to `_too_long` as the walk sends it."""
+    lines = ["def check(v, path, out):"]
     for name, limit in _limits(cls):
-        item = getattr(value, name)
-        kind = _KINDS.get(type(item))
-        if kind == _INERT:
-            continue
-        if kind == _TEXT:
-            if len(item) > limit:
-                where = f"{path}.{name}" if path else name
-                out.append(f"{where} is {len(item)} characters, more than {limit}")
-            continue
-        _too_long(item, limit, f"{path}.{name}" if path else name, out)
+        if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
+            lines.append(f"    x = v.{name}")
+        else:
+            lines.append(f"    x = getattr(v, {name!r})")
+        lines += [
+            "    t = type(x)",
+            "    if t in inert:",
+            "        pass",
+            "    elif t in text:",
+            f"        if len(x) > {limit}:",
+            f"            out.append(_said(path, {name!r}, len(x), {limit}))",
+            "    else:",
+            f"        _too_long(x, {limit}, f'{{path}}.{name}' if path else {name!r}, out)",
+        ]
+    if len(lines) == 1:
+        lines.append("    pass")
+    scope = {"inert": _INERT_TYPES, "text": _TEXT_TYPES, "_said": _said, "_too_long": _too_long}
+    exec("\n".join(lines), scope)  # our own code: field names (identifiers) and ints
+    check = _CHECKS[cls] = scope["check"]
+    return check
+
+
+def _said(path: str, name: str, length: int, limit: int) -> str:
+    where = f"{path}.{name}" if path else name
+    return f"{where} is {length} characters, more than {limit}"
+
+
+def _record_too_long(value: Any, path: str, out: list[str]) -> None:
+    check = _CHECKS.get(type(value))
+    if check is None:
+        check = _check_of(type(value))
+    check(value, path, out)
 
 
 def _too_long(value: Any, limit: int, where: str, out: list[str]) -> None:

@@ -19,7 +19,7 @@ from chargenet.core.ids import (
     EventId,
     OperatorId,
 )
-from chargenet.core.text import long_texts
+from chargenet.core.text import add_long_texts
 
 EVENT_TYPES: dict[str, type[Event]] = {}
 
@@ -104,7 +104,7 @@ class Event:
             out.append("occurred_at must be timezone-aware")
         if received.tzinfo is None or received.utcoffset() is None:
             out.append("received_at must be timezone-aware")
-        out += long_texts(self)
+        add_long_texts(self, out)
         return out + self.body_problems()
 
     def body_problems(self) -> list[str]:
