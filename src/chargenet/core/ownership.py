@@ -49,22 +49,35 @@ _REFERENCE_FIELDS = {
 _TARGETS = {kind.value: kind.value for kind in TargetKind}
 
 
-def references(event: Event) -> Iterator[tuple[str, str]]:
+def references(event: Event) -> list[tuple[str, str]]:
     """(kind, id) of everything the event names: its own fields, the alarm or order target,
     and the fields of the records it carries (a station's operator, a charger's station)."""
-    yield from _named(event)
-    target_kind = getattr(event, "target_kind", None)
-    target_id = getattr(event, "target_id", None)
-    if target_kind is not None and target_id:
-        yield _TARGETS[str(target_kind)], str(target_id)
+    cls = type(event)
+    kinds, values_of, naming, targeted = _FIELDS.get(cls) or _fields_of(cls)
+    values = values_of(event)
+    if _PLAIN.issuperset(map(type, values)):
+        # No record among the values (asked of their types at once, in C): only the fields
+        # that name something can name, as `_named` finds. A meter value has 15 fields, 2
+        # naming; a list, not a generator (a store asks this of every event).
+        out: list[tuple[str, str]] = []
+        for i in naming:
+            item = values[i]
+            if isinstance(item, str) and item:
+                out.append((kinds[i], item))
+    else:
+        out = list(_named(event))
+    if targeted:
+        target_kind = getattr(event, "target_kind", None)
+        target_id = getattr(event, "target_id", None)
+        if target_kind is not None and target_id:
+            out.append((_TARGETS[str(target_kind)], str(target_id)))
+    return out
 
 
 def _named(value: Any) -> Iterator[tuple[str, str]]:
-    kinds, values_of, naming = _FIELDS.get(type(value)) or _fields_of(type(value))
+    kinds, values_of, naming, _ = _FIELDS.get(type(value)) or _fields_of(type(value))
     values = values_of(value)
     if _PLAIN.issuperset(map(type, values)):
-        # No record among the values (asked of their types at once, in C): only the fields
-        # that name something can yield, as below. A meter value has 15 fields, 2 naming.
         for i in naming:
             kind, item = kinds[i], values[i]
             if kind is not None and isinstance(item, str) and item:
@@ -93,24 +106,24 @@ def _is_record(cls: type) -> bool:
     return found
 
 
-_FIELDS: dict[
-    type, tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]], tuple[int, ...]]
-] = {}
+_Fields = tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]], tuple[int, ...], bool]
+_FIELDS: dict[type, _Fields] = {}
 
 
-def _fields_of(
-    cls: type,
-) -> tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]], tuple[int, ...]]:
+def _fields_of(cls: type) -> _Fields:
     """A dataclass's fields but its source: the kind of thing each names if it names one,
-    a getter of their values (in one call), and where the naming ones are. Read once per
-    class (`dataclasses.fields` builds its answer at every call, for every event the store
-    checks)."""
+    a getter of their values (in one call), where the naming ones are, and whether it may
+    have a target (`target_kind`, `target_id`: a field or anything else of that name).
+    Read once per class (`dataclasses.fields` builds its answer at every call, for every
+    event the store checks)."""
     names = tuple(f.name for f in dataclasses.fields(cls) if f.name != "source")
     kinds = tuple(
         "operator" if name == "operator_id" else _REFERENCE_FIELDS.get(name) for name in names
     )
     naming = tuple(i for i, kind in enumerate(kinds) if kind is not None)
-    found = _FIELDS[cls] = (kinds, _getter(names), naming)
+    targeted = hasattr(cls, "target_kind") or hasattr(cls, "target_id")
+    targeted = targeted or any(n in ("target_kind", "target_id") for n in names)
+    found = _FIELDS[cls] = (kinds, _getter(names), naming, targeted)
     return found
 
 

@@ -56,7 +56,7 @@ def check_sender(raw: Raw, event: Event) -> None:
 def check_senders(raw: Raw, events: Sequence[Event]) -> None:
     """`check_sender` for many events, with one lookup per kind of thing they name
     (PostgreSQL: arrays). The events must not change who holds what among themselves."""
-    named = [(e, list(references(e))) for e in events if speaks_for_someone(e.source)]
+    named = [(e, references(e)) for e in events if speaks_for_someone(e.source)]
     wanted: dict[str, set[str]] = {}
     for _, refs in named:
         for kind, ident in refs:
