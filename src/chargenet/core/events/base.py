@@ -113,3 +113,9 @@ class Event:
 
 def _empty(**fields: str | None) -> list[str]:
     return [f"{name} is empty" for name, value in fields.items() if not value or not value.strip()]
+
+
+def _blank(name: str, value: str | None) -> list[str]:
+    """`_empty` of one field, without its keywords' dict and its list's loop (the meter
+    values' and status reports' check: every one a writer stores)."""
+    return [] if value and value.strip() else [f"{name} is empty"]
