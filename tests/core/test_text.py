@@ -16,7 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chargenet.core.events import Event, Source
-from chargenet.core.text import MAX_ID, MAX_TEXT, long_texts, storable, storable_text
+from chargenet.core.text import (
+    MAX_ID,
+    MAX_TEXT,
+    known_storable,
+    long_texts,
+    storable,
+    storable_all,
+    storable_text,
+)
 from tests.adapters.test_codec import SAMPLES
 
 # --- the reference: the walk as it was written first, every field, every time ----------
@@ -254,3 +262,16 @@ def test_length_checks_agree_with_the_walk_whatever_a_field_holds(
     except (ValueError, TypeError, AttributeError):  # a record that checks itself
         return
     assert list(long_texts(event)) == list(ref_long_texts(event))
+
+
+@given(st.lists(st.sampled_from(SAMPLES), max_size=5), st.data())
+def test_a_batch_is_made_storable_as_each_of_its_events(
+    samples: list[Event], data: st.DataObject
+) -> None:
+    events = [_rewrite(sample, data) for sample in samples]
+    known = [e for e in events if data.draw(st.booleans()) and storable(e) is e]
+    with known_storable(known):
+        made = storable_all(events)
+        assert made == [storable(e) for e in events]
+        assert all((m is e) == (storable(e) is e) for m, e in zip(made, events, strict=True))
+    assert storable_all(events) == [storable(e) for e in events]

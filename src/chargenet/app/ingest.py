@@ -18,7 +18,7 @@ from chargenet.app.outbox import DeliveryRule, NewDelivery
 from chargenet.app.ports import EventPublisher, EventStore, UnitOfWork
 from chargenet.core.errors import DomainError, Invalid
 from chargenet.core.events import Event
-from chargenet.core.text import storable
+from chargenet.core.text import storable_all
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class EventIngestor:
         duplicate or refused)."""
         # What is validated, stored, published and acknowledged is the storable text,
         # identical on every backend (core/text.py).
-        events = [storable(event) for event in events]
+        events = storable_all(events)
         if not atomic and progress is None and len(events) > 1:
             at_once = self._all_at_once(events, deliveries or {})
             if at_once is not None:

@@ -99,6 +99,16 @@ def storable(value: T) -> T:
     return _clean(value)  # type: ignore[no-any-return]
 
 
+def storable_all(values: Iterable[T]) -> list[T]:
+    """`storable` of each value (an ingested batch's events), the known ones
+    (`known_storable`) looked up without a call each."""
+    known = _known.get()
+    if known is None:
+        return [_clean(value) for value in values]
+    get = known.get
+    return [value if get(id(value)) is value else _clean(value) for value in values]
+
+
 # Objects known to hold only printable ASCII text (`known_storable`): id → the object.
 _known: ContextVar[dict[int, object] | None] = ContextVar("known_storable", default=None)
 
@@ -109,7 +119,15 @@ def known_storable(values: Iterable[object]) -> Iterator[None]:
     `storable` of one of these very objects answers it as it is, without walking its
     fields: for objects whose every string the caller knows to be printable ASCII, which
     `storable` leaves as it is (a writer's events, whose JSON it holds: codec.reusing)."""
-    token = _known.set({id(value): value for value in values})
+    with known_storable_by_id({id(value): value for value in values}):
+        yield
+
+
+@contextmanager
+def known_storable_by_id(known: dict[int, object]) -> Iterator[None]:
+    """`known_storable` of the values of `known`, a dict of them by `id` (made by the
+    caller, as codec.reusing makes it with its own in one pass)."""
+    token = _known.set(known)
     try:
         yield
     finally:
@@ -207,7 +225,8 @@ def add_long_texts(value: Any, out: list[str], path: str = "") -> None:
 _INERT_TYPES: set[type] = {cls for cls, kind in _KINDS.items() if kind == _INERT}
 _TEXT_TYPES: set[type] = {cls for cls, kind in _KINDS.items() if kind == _TEXT}
 
-# A record class → its check: (record, path, out) → appends its over-long texts to out.
+# A record class → its check: (record, path, out) → appends its over-long texts to out
+# (a fourth argument, a field's limit, is taken and ignored: a record has none).
 _CHECKS: dict[type, Any] = {}
 
 
@@ -216,9 +235,10 @@ def _check_of(cls: type) -> Any:
     three a field, in field order, without the loop over fields, the kind's lookup and
     the call an item that a walk costs (`_record_too_long`, the rule it must agree with:
     tests/core/test_text.py). Each field's value is asked its type: a text is measured
-    here, a value of a type known to hold none is passed over, anything else (a record,
-    a tuple, a mapping, a type not met yet) goes to `_too_long` as the walk sends it."""
-    lines = ["def check(v, path, out):"]
+    here, a value of a type known to hold none is passed over, a record to its class's
+    check, anything else (a tuple, a mapping, a type not met yet) to `_too_long`, as the
+    walk sends them."""
+    lines = ["def check(v, path, out, limit=None):"]  # a record has no limit of its own
     for name, limit in _limits(cls):
         if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
             lines.append(f"    x = v.{name}")
@@ -232,14 +252,27 @@ def _check_of(cls: type) -> Any:
             f"        if len(x) > {limit}:",
             f"            out.append(_said(path, {name!r}, len(x), {limit}))",
             "    else:",
-            f"        _too_long(x, {limit}, f'{{path}}.{name}' if path else {name!r}, out)",
+            "        c = checks.get(t)",  # a record met before (an event's source)
+            "        if c is None:",
+            "            c = _too_long_at",
+            f"        c(x, f'{{path}}.{name}' if path else {name!r}, out, {limit})",
         ]
     if len(lines) == 1:
         lines.append("    pass")
-    scope = {"inert": _INERT_TYPES, "text": _TEXT_TYPES, "_said": _said, "_too_long": _too_long}
+    scope = {
+        "inert": _INERT_TYPES,
+        "text": _TEXT_TYPES,
+        "checks": _CHECKS,
+        "_said": _said,
+        "_too_long_at": _too_long_at,
+    }
     exec("\n".join(lines), scope)  # our own code: field names (identifiers) and ints
     check = _CHECKS[cls] = scope["check"]
     return check
+
+
+def _too_long_at(value: Any, where: str, out: list[str], limit: int) -> None:
+    _too_long(value, limit, where, out)
 
 
 def _said(path: str, name: str, length: int, limit: int) -> str:
