@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import keyword
 import re
+import types
+import typing
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -231,44 +232,100 @@ _CHECKS: dict[type, Any] = {}
 
 
 def _check_of(cls: type) -> Any:
-    """The length check of the records of `cls`, written out once per class: a line or
-    three a field, in field order, without the loop over fields, the kind's lookup and
-    the call an item that a walk costs (`_record_too_long`, the rule it must agree with:
-    tests/core/test_text.py). Each field's value is asked its type: a text is measured
-    here, a value of a type known to hold none is passed over, a record to its class's
-    check, anything else (a tuple, a mapping, a type not met yet) to `_too_long`, as the
-    walk sends them."""
-    lines = ["def check(v, path, out, limit=None):"]  # a record has no limit of its own
-    for name, limit in _limits(cls):
-        if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__"):
-            lines.append(f"    x = v.{name}")
-        else:
-            lines.append(f"    x = getattr(v, {name!r})")
-        lines += [
-            "    t = type(x)",
-            "    if t in inert:",
-            "        pass",
-            "    elif t in text:",
-            f"        if len(x) > {limit}:",
-            f"            out.append(_said(path, {name!r}, len(x), {limit}))",
-            "    else:",
-            "        c = checks.get(t)",  # a record met before (an event's source)
-            "        if c is None:",
-            "            c = _too_long_at",
-            f"        c(x, f'{{path}}.{name}' if path else {name!r}, out, {limit})",
-        ]
-    if len(lines) == 1:
-        lines.append("    pass")
-    scope = {
+    """The length check of the records of `cls`, written out once per class: a few lines
+    a field, in field order, without the loop over fields, the kind's lookup and the call
+    an item that a walk costs (`_record_too_long`, the rule it must agree with:
+    tests/core/test_text.py). Each field's value is asked its type: first whether it is
+    None or of a type the field is declared with (`is`, without a lookup: a text is
+    measured, a number or a time passed over), then, for anything else, whether it is of
+    a type known to hold no text, a text, a record (to its class's check) or else (a
+    tuple, a mapping, a type not met yet: to `_too_long`), as the walk sends them. The
+    declarations only choose what is asked first: the values decide."""
+    scope: dict[str, Any] = {
         "inert": _INERT_TYPES,
         "text": _TEXT_TYPES,
         "checks": _CHECKS,
         "_said": _said,
         "_too_long_at": _too_long_at,
     }
+    declared = _declared(cls)
+    lines = ["def check(v, path, out, limit=None):"]  # a record has no limit of its own
+    for name, limit in _limits(cls):
+        lines.append(f"    x = v.{name}")
+        none_ok, classes = declared.get(name, (False, ()))
+        ind = "    "
+        if none_ok:
+            lines.append(f"{ind}if x is not None:")
+            ind += "    "
+        texts = [c for c in classes if c in _TEXT_TYPES]
+        plain = [c for c in classes if c in _INERT_TYPES]
+        if texts or plain:
+            lines.append(f"{ind}t = type(x)")
+            named = []
+            for c in texts + plain:
+                scope[f"c{len(scope)}"] = c
+                named.append(f"c{len(scope) - 1}")
+            is_text = " or ".join(f"t is {n}" for n in named[: len(texts)])
+            is_plain = " or ".join(f"t is {n}" for n in named[len(texts) :])
+            if texts:
+                lines += [f"{ind}if {is_text}:", *_measure(ind + "    ", name, limit)]
+            if plain:
+                lines += [f"{ind}{'elif' if texts else 'if'} {is_plain}:", f"{ind}    pass"]
+            lines.append(f"{ind}else:")
+            ind += "    "
+        lines += _any_value(ind, name, limit, typed=bool(texts or plain))
     exec("\n".join(lines), scope)  # our own code: field names (identifiers) and ints
     check = _CHECKS[cls] = scope["check"]
     return check
+
+
+def _measure(ind: str, name: str, limit: int) -> list[str]:
+    return [
+        f"{ind}if len(x) > {limit}:",
+        f"{ind}    out.append(_said(path, {name!r}, len(x), {limit}))",
+    ]
+
+
+def _any_value(ind: str, name: str, limit: int, *, typed: bool) -> list[str]:
+    """A field's value of any type, as the walk measures it."""
+    return [
+        *([] if typed else [f"{ind}t = type(x)"]),
+        f"{ind}if t in inert:",
+        f"{ind}    pass",
+        f"{ind}elif t in text:",
+        *_measure(ind + "    ", name, limit),
+        f"{ind}else:",
+        f"{ind}    c = checks.get(t)",  # a record met before (an event's source)
+        f"{ind}    if c is None:",
+        f"{ind}        c = _too_long_at",
+        f"{ind}    c(x, f'{{path}}.{name}' if path else {name!r}, out, {limit})",
+    ]
+
+
+def _declared(cls: type) -> dict[str, tuple[bool, tuple[type, ...]]]:
+    """Per field of `cls`: whether it is declared to hold None, and the classes it is
+    declared with that are text or hold none (str for an id's NewType). Nothing when the
+    declarations cannot be read (every value is then asked as any value is)."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # a declaration that names what its module does not import
+        return {}
+    out = {}
+    for name in _field_names(cls):
+        hint = hints.get(name)
+        members: tuple[Any, ...] = (hint,)
+        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+            members = typing.get_args(hint)
+        classes = []
+        for member in members:
+            while isinstance(member, typing.NewType):
+                member = member.__supertype__
+            if isinstance(member, type) and member is not type(None):
+                _kind(member)  # known from now on: text, a record, or none
+                if member in _TEXT_TYPES or member in _INERT_TYPES:
+                    classes.append(member)
+        out[name] = (type(None) in members, tuple(classes))
+    return out
 
 
 def _too_long_at(value: Any, where: str, out: list[str], limit: int) -> None:
