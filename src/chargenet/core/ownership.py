@@ -63,7 +63,7 @@ def references(event: Event) -> list[tuple[str, str]]:
         for i in naming:
             item = values[i]
             if isinstance(item, str) and item:
-                out.append((kinds[i], item))
+                out.append((kinds[i], item))  # type: ignore[arg-type]  # a naming field's kind
     else:
         out = list(_named(event))
     if targeted:

@@ -111,7 +111,7 @@ def storable_all(values: Iterable[T]) -> list[T]:
 
 
 # Objects known to hold only printable ASCII text (`known_storable`): id → the object.
-_known: ContextVar[dict[int, object] | None] = ContextVar("known_storable", default=None)
+_known: ContextVar[Mapping[int, object] | None] = ContextVar("known_storable", default=None)
 
 
 @contextmanager
@@ -125,7 +125,7 @@ def known_storable(values: Iterable[object]) -> Iterator[None]:
 
 
 @contextmanager
-def known_storable_by_id(known: dict[int, object]) -> Iterator[None]:
+def known_storable_by_id(known: Mapping[int, object]) -> Iterator[None]:
     """`known_storable` of the values of `known`, a dict of them by `id` (made by the
     caller, as codec.reusing makes it with its own in one pass)."""
     token = _known.set(known)
