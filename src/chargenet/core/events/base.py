@@ -11,7 +11,7 @@ What every event is: its identity, source, times and checks; the type registry."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import ClassVar, TypedDict
 
 from chargenet.core.ids import (
@@ -98,11 +98,14 @@ class Event:
             out.append("event_id is empty")
         if not self.source.adapter:
             out.append("source adapter is empty")
-        # `_aware`'s test, spelled out: every event stored is asked.
+        # `_aware`'s test, spelled out: every event stored is asked. UTC (what the codec
+        # decodes "…Z" to) has an offset: asked without a call.
         occurred, received = self.occurred_at, self.received_at
-        if occurred.tzinfo is None or occurred.utcoffset() is None:
+        tz = occurred.tzinfo
+        if tz is not UTC and (tz is None or occurred.utcoffset() is None):
             out.append("occurred_at must be timezone-aware")
-        if received.tzinfo is None or received.utcoffset() is None:
+        tz = received.tzinfo
+        if tz is not UTC and (tz is None or received.utcoffset() is None):
             out.append("received_at must be timezone-aware")
         add_long_texts(self, out)
         return out + self.body_problems()
