@@ -27,6 +27,12 @@ class _NoOffset(tzinfo):
     def utcoffset(self, dt: datetime | None) -> timedelta | None:
         return None
 
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str | None:
+        return None
+
 
 @pytest.mark.parametrize(
     "tz", [UTC, timezone(timedelta(hours=8)), ZoneInfo("Asia/Shanghai"), None, _NoOffset()]
