@@ -248,7 +248,7 @@ def _check_of(cls: type) -> Any:
         "_said": _said,
         "_too_long_at": _too_long_at,
     }
-    declared = _declared(cls)
+    declared = declared_classes(cls)
     lines = ["def check(v, path, out, limit=None):"]  # a record has no limit of its own
     for name, limit in _limits(cls):
         lines.append(f"    x = v.{name}")
@@ -302,7 +302,7 @@ def _any_value(ind: str, name: str, limit: int, *, typed: bool) -> list[str]:
     ]
 
 
-def _declared(cls: type) -> dict[str, tuple[bool, tuple[type, ...]]]:
+def declared_classes(cls: type) -> dict[str, tuple[bool, tuple[type, ...]]]:
     """Per field of `cls`: whether it is declared to hold None, and the classes it is
     declared with that are text or hold none (str for an id's NewType). Nothing when the
     declarations cannot be read (every value is then asked as any value is)."""
