@@ -127,7 +127,7 @@ from chargenet.core.tariffs import (
     TariffKind,
     TariffPeriod,
 )
-from chargenet.core.text import storable
+from chargenet.core.text import storable, storable_all
 from tests.builders import T0, charger, meta, operator, station
 
 SWAP = SwapStationRecord(
@@ -645,6 +645,10 @@ def test_a_reused_event_is_made_storable_as_any_other(info: str, stored: str) ->
         assert (made is decoded) == (stored == info)
         if made is not decoded:  # changed on the way: encoded anew, not the bytes it came in
             assert codec.encode(made) == codec.encode(replace(sample, info=stored))
+        # A batch made storable at once (the ingest path) is made as one at a time.
+        [batch] = storable_all([decoded])
+        assert batch == made and (batch is decoded) == (made is decoded)
+    assert storable_all([decoded]) == [storable(decoded)]  # and outside
 
 
 def test_an_unknown_type_is_refused_by_name() -> None:

@@ -6,6 +6,7 @@ objects returned untouched, the same over-long fields refused with the same word
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
@@ -15,7 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chargenet.core.events import Event, Source
-from chargenet.core.text import MAX_ID, MAX_TEXT, long_texts, storable, storable_text
+from chargenet.core.text import (
+    MAX_ID,
+    MAX_TEXT,
+    known_storable,
+    long_texts,
+    storable,
+    storable_all,
+    storable_text,
+)
 from tests.adapters.test_codec import SAMPLES
 
 # --- the reference: the walk as it was written first, every field, every time ----------
@@ -148,6 +157,9 @@ def _agree(event: Any) -> None:
     assert (got is event) == (expected is event)  # rebuilt exactly when the reference does
     assert list(long_texts(event)) == list(ref_long_texts(event))
     assert list(long_texts(got)) == list(ref_long_texts(expected))
+    if isinstance(got, Event):  # and as an event's problems say them, in order
+        said = [p for p in got.problems() if "characters, more than" in p]
+        assert said == list(ref_long_texts(expected))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -216,3 +228,65 @@ def test_an_event_with_a_control_character_is_rebuilt_once_with_it_removed() -> 
     assert clean.source.adapter == "ocpp"
     assert clean.event_id is dirty.event_id and clean.occurred_at is dirty.occurred_at
     assert storable(clean) is clean
+
+
+class _Shade(enum.StrEnum):
+    LONG = "l" * 70  # longer than a 64-character field's limit
+
+
+# Values of every kind a field may hold, typed as declared or not: the length check
+# written out per class measures by the value's type, as the walk does.
+_ANY_VALUE = st.one_of(
+    _TEXT,
+    st.none(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.sampled_from([_Shade.LONG, True, b"bytes" * 50]),
+    st.lists(_TEXT, max_size=3),
+    st.lists(_TEXT, max_size=3).map(tuple),
+    st.dictionaries(_TEXT, _TEXT, max_size=2),
+    st.builds(_Note, _TEXT, st.lists(_TEXT, max_size=2).map(tuple)),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(SAMPLES), st.data())
+def test_length_checks_agree_with_the_walk_whatever_a_field_holds(
+    sample: Event, data: st.DataObject
+) -> None:
+    fields = [f.name for f in dataclasses.fields(sample) if f.init]
+    chosen = data.draw(st.lists(st.sampled_from(fields), max_size=4, unique=True))
+    changed = {name: data.draw(_ANY_VALUE) for name in chosen}
+    try:
+        event = dataclasses.replace(sample, **changed)
+    except (ValueError, TypeError, AttributeError):  # a record that checks itself
+        return
+    assert list(long_texts(event)) == list(ref_long_texts(event))
+
+
+@given(st.lists(st.sampled_from(SAMPLES), max_size=5), st.data())
+def test_a_batch_is_made_storable_as_each_of_its_events(
+    samples: list[Event], data: st.DataObject
+) -> None:
+    events = [_rewrite(sample, data) for sample in samples]
+    known = [e for e in events if data.draw(st.booleans()) and storable(e) is e]
+    with known_storable(known):
+        made = storable_all(events)
+        assert made == [storable(e) for e in events]
+        assert all((m is e) == (storable(e) is e) for m, e in zip(made, events, strict=True))
+    assert storable_all(events) == [storable(e) for e in events]
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda e: type(e).__name__)
+def test_a_text_where_a_number_or_a_time_is_declared_is_measured_as_the_walk_does(
+    sample: Event,
+) -> None:
+    """The checks ask the fields declared to hold no text together first; a value that is
+    text after all (or a record, a list) is still measured, in the walk's order."""
+    for f in dataclasses.fields(sample):
+        for odd in ("x" * 5000, ("y" * 4001,), _Note("z" * 6), {"k" * 4001: 1}):
+            try:
+                event = dataclasses.replace(sample, **{f.name: odd})  # type: ignore[arg-type]
+            except (ValueError, TypeError, AttributeError):  # a record that checks itself
+                continue
+            assert list(long_texts(event)) == list(ref_long_texts(event)), f.name

@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from chargenet.core.events import EVENT_TYPES, Event
-from chargenet.core.text import known_storable
+from chargenet.core.text import known_storable_by_id
 
 _encoder = msgspec.json.Encoder(decimal_format="string")
 _decoders: dict[str, msgspec.json.Decoder[Any]] = {}
@@ -56,17 +56,19 @@ def reusing(encoded: Iterable[tuple[Event, bytes]]) -> Iterator[None]:
     ASCII, which `storable` would leave (a control character is escaped, anything beyond
     ASCII is not ASCII); its walk over every field was a tenth of a writer's instructions."""
     known = {id(event): (event, data) for event, data in encoded}
+    # Those whose every string is printable ASCII (and so is all of the JSON): in one pass,
+    # without a call an event.
+    printable = {
+        key: event
+        for key, (event, data) in known.items()
+        if data.isascii() and b"\\" not in data and b"\x7f" not in data
+    }
     token = _known.set(known)
     try:
-        with known_storable(event for event, data in known.values() if _printable_ascii(data)):
+        with known_storable_by_id(printable):
             yield
     finally:
         _known.reset(token)
-
-
-def _printable_ascii(data: bytes) -> bool:
-    """Whether every string in this JSON is printable ASCII (and so is all of it)."""
-    return data.isascii() and b"\\" not in data and b"\x7f" not in data
 
 
 def to_builtins(event: Event) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Any
 from chargenet.core.errors import NotPermitted
 from chargenet.core.events import Event, Source
 from chargenet.core.supervision import TargetKind
+from chargenet.core.text import declared_classes
 
 
 class NotTheSenders(NotPermitted):
@@ -49,22 +50,27 @@ _REFERENCE_FIELDS = {
 _TARGETS = {kind.value: kind.value for kind in TargetKind}
 
 
-def references(event: Event) -> Iterator[tuple[str, str]]:
+def references(event: Event) -> list[tuple[str, str]]:
     """(kind, id) of everything the event names: its own fields, the alarm or order target,
     and the fields of the records it carries (a station's operator, a charger's station)."""
-    yield from _named(event)
-    target_kind = getattr(event, "target_kind", None)
-    target_id = getattr(event, "target_id", None)
-    if target_kind is not None and target_id:
-        yield _TARGETS[str(target_kind)], str(target_id)
+    cls = type(event)
+    written = _WRITTEN.get(cls) or _write(cls)
+    out = written(event)
+    if out is None:  # a value of a type not met, or a record: the walk
+        out = list(_named(event))
+    targeted = (_FIELDS.get(cls) or _fields_of(cls))[3]
+    if targeted:
+        target_kind = getattr(event, "target_kind", None)
+        target_id = getattr(event, "target_id", None)
+        if target_kind is not None and target_id:
+            out.append((_TARGETS[str(target_kind)], str(target_id)))
+    return out
 
 
 def _named(value: Any) -> Iterator[tuple[str, str]]:
-    kinds, values_of, naming = _FIELDS.get(type(value)) or _fields_of(type(value))
+    kinds, values_of, naming, _ = _FIELDS.get(type(value)) or _fields_of(type(value))
     values = values_of(value)
     if _PLAIN.issuperset(map(type, values)):
-        # No record among the values (asked of their types at once, in C): only the fields
-        # that name something can yield, as below. A meter value has 15 fields, 2 naming.
         for i in naming:
             kind, item = kinds[i], values[i]
             if kind is not None and isinstance(item, str) and item:
@@ -76,6 +82,55 @@ def _named(value: Any) -> Iterator[tuple[str, str]]:
                 yield kind, item
         elif _is_record(type(item)):  # a record inside (not a class)
             yield from _named(item)
+
+
+# An event class → what it names, written out (`_write`): a list, or None for the walk.
+_WRITTEN: dict[type, Callable[[Any], list[tuple[str, str]] | None]] = {}
+
+
+def _write(cls: type) -> Callable[[Any], list[tuple[str, str]] | None]:
+    """`_named` of the events of `cls`, written out once: a few lines a field, without
+    the `attrgetter` of every field and the set of their types (half of what the walk cost
+    a meter value). A naming field's text is named; a value None or of a type its field is
+    declared with, or of one known to be no record, is passed over; anything else (a
+    record, a type not met yet, a text that is a subclass) answers None, and the caller
+    walks (`_named`, whose answer this must be: tests/adapters/storage/test_ownership.py).
+    The declarations only choose what is asked first: the values decide."""
+    kinds, _, _, _ = _FIELDS.get(cls) or _fields_of(cls)
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "source"]
+    declared = declared_classes(cls)
+    scope: dict[str, Any] = {"plain": _PLAIN}
+    lines = ["def named(v):", "    out = []"]
+    for name, kind in zip(names, kinds, strict=True):
+        none_ok, classes = declared.get(name, (False, ()))
+        lines.append(f"    x = v.{name}")
+        ind = "    "
+        if none_ok:
+            lines.append(f"{ind}if x is not None:")
+            ind += "    "
+        if kind is not None:
+            lines += [
+                f"{ind}if type(x) is str:",
+                f"{ind}    if x:",
+                f"{ind}        out.append(({kind!r}, x))",
+                f"{ind}else:",
+                f"{ind}    return None",
+            ]
+            continue
+        known = []
+        for c in classes:
+            scope[f"c{len(scope)}"] = c
+            known.append(f"t is not c{len(scope) - 1}")
+        lines += [
+            f"{ind}t = type(x)",
+            f"{ind}if {' and '.join([*known, 't not in plain'])}:",
+            f"{ind}    return None",
+        ]
+    lines.append("    return out")
+    exec("\n".join(lines), scope)  # our own code: field names (identifiers) and kinds
+    named: Callable[[Any], list[tuple[str, str]] | None] = scope["named"]
+    _WRITTEN[cls] = named
+    return named
 
 
 _RECORDS: dict[type, bool] = {}
@@ -93,24 +148,24 @@ def _is_record(cls: type) -> bool:
     return found
 
 
-_FIELDS: dict[
-    type, tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]], tuple[int, ...]]
-] = {}
+_Fields = tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]], tuple[int, ...], bool]
+_FIELDS: dict[type, _Fields] = {}
 
 
-def _fields_of(
-    cls: type,
-) -> tuple[tuple[str | None, ...], Callable[[Any], tuple[Any, ...]], tuple[int, ...]]:
+def _fields_of(cls: type) -> _Fields:
     """A dataclass's fields but its source: the kind of thing each names if it names one,
-    a getter of their values (in one call), and where the naming ones are. Read once per
-    class (`dataclasses.fields` builds its answer at every call, for every event the store
-    checks)."""
+    a getter of their values (in one call), where the naming ones are, and whether it may
+    have a target (`target_kind`, `target_id`: a field or anything else of that name).
+    Read once per class (`dataclasses.fields` builds its answer at every call, for every
+    event the store checks)."""
     names = tuple(f.name for f in dataclasses.fields(cls) if f.name != "source")
     kinds = tuple(
         "operator" if name == "operator_id" else _REFERENCE_FIELDS.get(name) for name in names
     )
     naming = tuple(i for i, kind in enumerate(kinds) if kind is not None)
-    found = _FIELDS[cls] = (kinds, _getter(names), naming)
+    targeted = hasattr(cls, "target_kind") or hasattr(cls, "target_id")
+    targeted = targeted or any(n in ("target_kind", "target_id") for n in names)
+    found = _FIELDS[cls] = (kinds, _getter(names), naming, targeted)
     return found
 
 

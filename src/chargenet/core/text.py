@@ -22,6 +22,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import types
+import typing
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -82,6 +84,10 @@ def _kind(cls: type) -> int:
         else:
             kind = _INERT  # enums, numbers, times …: no text inside
         _KINDS[cls] = kind
+        if kind == _INERT:
+            _INERT_TYPES.add(cls)
+        elif kind == _TEXT:
+            _TEXT_TYPES.add(cls)
     return kind
 
 
@@ -94,8 +100,18 @@ def storable(value: T) -> T:
     return _clean(value)  # type: ignore[no-any-return]
 
 
+def storable_all(values: Iterable[T]) -> list[T]:
+    """`storable` of each value (an ingested batch's events), the known ones
+    (`known_storable`) looked up without a call each."""
+    known = _known.get()
+    if known is None:
+        return [_clean(value) for value in values]
+    get = known.get
+    return [value if get(id(value)) is value else _clean(value) for value in values]
+
+
 # Objects known to hold only printable ASCII text (`known_storable`): id → the object.
-_known: ContextVar[dict[int, object] | None] = ContextVar("known_storable", default=None)
+_known: ContextVar[Mapping[int, object] | None] = ContextVar("known_storable", default=None)
 
 
 @contextmanager
@@ -104,7 +120,15 @@ def known_storable(values: Iterable[object]) -> Iterator[None]:
     `storable` of one of these very objects answers it as it is, without walking its
     fields: for objects whose every string the caller knows to be printable ASCII, which
     `storable` leaves as it is (a writer's events, whose JSON it holds: codec.reusing)."""
-    token = _known.set({id(value): value for value in values})
+    with known_storable_by_id({id(value): value for value in values}):
+        yield
+
+
+@contextmanager
+def known_storable_by_id(known: Mapping[int, object]) -> Iterator[None]:
+    """`known_storable` of the values of `known`, a dict of them by `id` (made by the
+    caller, as codec.reusing makes it with its own in one pass)."""
+    token = _known.set(known)
     try:
         yield
     finally:
@@ -179,27 +203,145 @@ def _limits(cls: type) -> tuple[tuple[str, int], ...]:
 def long_texts(value: Any, path: str = "") -> Iterator[str]:
     """Problems for text fields of `value` (an event or a record, and the records in it)
     longer than their limit (`text_limit`)."""
-    kind = _KINDS.get(type(value))
-    if kind != _RECORD and (kind is not None or _kind(type(value)) != _RECORD):
-        return iter(())
     out: list[str] = []
-    _record_too_long(value, path, out)
+    add_long_texts(value, out, path)
     return iter(out)
 
 
-def _record_too_long(value: Any, path: str, out: list[str]) -> None:
-    cls: type = type(value)
+def add_long_texts(value: Any, out: list[str], path: str = "") -> None:
+    """`long_texts` of `value` appended to `out` (as `Event.problems` gathers them)."""
+    check = _CHECKS.get(type(value))
+    if check is None:
+        kind = _KINDS.get(type(value))
+        if kind is None:
+            kind = _kind(type(value))
+        if kind != _RECORD:
+            return
+        check = _check_of(type(value))
+    check(value, path, out)
+
+
+# The types `_kind` has found to hold no text, and those it has found to be text: what a
+# record's check (`_check_of`) measures without a call.
+_INERT_TYPES: set[type] = {cls for cls, kind in _KINDS.items() if kind == _INERT}
+_TEXT_TYPES: set[type] = {cls for cls, kind in _KINDS.items() if kind == _TEXT}
+
+# A record class → its check: (record, path, out) → appends its over-long texts to out
+# (a fourth argument, a field's limit, is taken and ignored: a record has none).
+_CHECKS: dict[type, Any] = {}
+
+
+def _check_of(cls: type) -> Any:
+    """The length check of the records of `cls`, written out once per class: a few lines
+    a field, in field order, without the loop over fields, the kind's lookup and the call
+    an item that a walk costs (`_record_too_long`, the rule it must agree with:
+    tests/core/test_text.py). Each field's value is asked its type: first whether it is
+    None or of a type the field is declared with (`is`, without a lookup: a text is
+    measured, a number or a time passed over), then, for anything else, whether it is of
+    a type known to hold no text, a text, a record (to its class's check) or else (a
+    tuple, a mapping, a type not met yet: to `_too_long`), as the walk sends them. The
+    declarations only choose what is asked first: the values decide."""
+    scope: dict[str, Any] = {
+        "inert": _INERT_TYPES,
+        "text": _TEXT_TYPES,
+        "checks": _CHECKS,
+        "_said": _said,
+        "_too_long_at": _too_long_at,
+    }
+    declared = declared_classes(cls)
+    lines = ["def check(v, path, out, limit=None):"]  # a record has no limit of its own
     for name, limit in _limits(cls):
-        item = getattr(value, name)
-        kind = _KINDS.get(type(item))
-        if kind == _INERT:
-            continue
-        if kind == _TEXT:
-            if len(item) > limit:
-                where = f"{path}.{name}" if path else name
-                out.append(f"{where} is {len(item)} characters, more than {limit}")
-            continue
-        _too_long(item, limit, f"{path}.{name}" if path else name, out)
+        lines.append(f"    x = v.{name}")
+        none_ok, classes = declared.get(name, (False, ()))
+        ind = "    "
+        if none_ok:
+            lines.append(f"{ind}if x is not None:")
+            ind += "    "
+        texts = [c for c in classes if c in _TEXT_TYPES]
+        plain = [c for c in classes if c in _INERT_TYPES]
+        if texts or plain:
+            lines.append(f"{ind}t = type(x)")
+            named = []
+            for c in texts + plain:
+                scope[f"c{len(scope)}"] = c
+                named.append(f"c{len(scope) - 1}")
+            is_text = " or ".join(f"t is {n}" for n in named[: len(texts)])
+            is_plain = " or ".join(f"t is {n}" for n in named[len(texts) :])
+            if texts:
+                lines += [f"{ind}if {is_text}:", *_measure(ind + "    ", name, limit)]
+            if plain:
+                lines += [f"{ind}{'elif' if texts else 'if'} {is_plain}:", f"{ind}    pass"]
+            lines.append(f"{ind}else:")
+            ind += "    "
+        lines += _any_value(ind, name, limit, typed=bool(texts or plain))
+    exec("\n".join(lines), scope)  # our own code: field names (identifiers) and ints
+    check = _CHECKS[cls] = scope["check"]
+    return check
+
+
+def _measure(ind: str, name: str, limit: int) -> list[str]:
+    return [
+        f"{ind}if len(x) > {limit}:",
+        f"{ind}    out.append(_said(path, {name!r}, len(x), {limit}))",
+    ]
+
+
+def _any_value(ind: str, name: str, limit: int, *, typed: bool) -> list[str]:
+    """A field's value of any type, as the walk measures it."""
+    return [
+        *([] if typed else [f"{ind}t = type(x)"]),
+        f"{ind}if t in inert:",
+        f"{ind}    pass",
+        f"{ind}elif t in text:",
+        *_measure(ind + "    ", name, limit),
+        f"{ind}else:",
+        f"{ind}    c = checks.get(t)",  # a record met before (an event's source)
+        f"{ind}    if c is None:",
+        f"{ind}        c = _too_long_at",
+        f"{ind}    c(x, f'{{path}}.{name}' if path else {name!r}, out, {limit})",
+    ]
+
+
+def declared_classes(cls: type) -> dict[str, tuple[bool, tuple[type, ...]]]:
+    """Per field of `cls`: whether it is declared to hold None, and the classes it is
+    declared with that are text or hold none (str for an id's NewType). Nothing when the
+    declarations cannot be read (every value is then asked as any value is)."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # a declaration that names what its module does not import
+        return {}
+    out = {}
+    for name in _field_names(cls):
+        hint = hints.get(name)
+        members: tuple[Any, ...] = (hint,)
+        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+            members = typing.get_args(hint)
+        classes = []
+        for member in members:
+            while isinstance(member, typing.NewType):
+                member = member.__supertype__
+            if isinstance(member, type) and member is not type(None):
+                _kind(member)  # known from now on: text, a record, or none
+                if member in _TEXT_TYPES or member in _INERT_TYPES:
+                    classes.append(member)
+        out[name] = (type(None) in members, tuple(classes))
+    return out
+
+
+def _too_long_at(value: Any, where: str, out: list[str], limit: int) -> None:
+    _too_long(value, limit, where, out)
+
+
+def _said(path: str, name: str, length: int, limit: int) -> str:
+    where = f"{path}.{name}" if path else name
+    return f"{where} is {length} characters, more than {limit}"
+
+
+def _record_too_long(value: Any, path: str, out: list[str]) -> None:
+    check = _CHECKS.get(type(value))
+    if check is None:
+        check = _check_of(type(value))
+    check(value, path, out)
 
 
 def _too_long(value: Any, limit: int, where: str, out: list[str]) -> None:

@@ -5,6 +5,7 @@ what it names — for every event type, not only the ones a protocol sends today
 from __future__ import annotations
 
 import dataclasses
+import random
 
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform
@@ -118,3 +119,20 @@ def test_what_an_event_names_is_what_a_plain_walk_finds() -> None:
     holding = _Holding("C1", _One("S1"), _None())
     assert list(references(holding)) == [("charger", "C1"), ("station", "S1")]  # type: ignore[arg-type]
     assert _ref_references(holding) == [("charger", "C1"), ("station", "S1")]
+
+
+def test_what_any_event_names_is_what_a_plain_walk_finds_whatever_its_fields_hold() -> None:
+    """The same with the fields of every event type given other values: empty and other
+    names, a number or None where a name is, a record where anything is."""
+    rng = random.Random(7)
+    values: list[object] = ["", "X1", "  ", None, 5, _One("S9"), _Holding("C2", _One(""), _None())]
+    for _ in range(40):
+        for sample in SAMPLES:
+            fields = [f.name for f in dataclasses.fields(sample) if f.init]
+            fields = [n for n in fields if n not in ("source", "target_kind")]
+            changed = {n: rng.choice(values) for n in rng.sample(fields, min(3, len(fields)))}
+            try:
+                event = dataclasses.replace(sample, **changed)  # type: ignore[arg-type]
+            except (ValueError, TypeError, AttributeError):  # a record that checks itself
+                continue
+            assert references(event) == _ref_references(event), event.TYPE

@@ -11,6 +11,7 @@ from chargenet.core.events.base import (
     MAX_POWER_W,
     MAX_VOLTAGE_V,
     Event,
+    _blank,
     _empty,
 )
 from chargenet.core.ids import (
@@ -47,7 +48,7 @@ class ConnectorStatusChanged(Event):
     info: str | None = None
 
     def body_problems(self) -> list[str]:
-        return _empty(connector_id=self.connector_id)
+        return _blank("connector_id", self.connector_id)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,7 +73,7 @@ class MeterSampled(Event):
     session_energy_wh: int | None = None
 
     def body_problems(self) -> list[str]:
-        out = _empty(connector_id=self.connector_id)
+        out = _blank("connector_id", self.connector_id)
         if self.power_offered_w is not None and not 0 <= self.power_offered_w <= MAX_POWER_W:
             out.append(f"offered power {self.power_offered_w} W out of range")
         if self.energy_register_wh is not None and not (
@@ -117,7 +118,7 @@ class BatteryReported(Event):
     temperature_limit_c: float | None = None
 
     def body_problems(self) -> list[str]:
-        out = _empty(connector_id=self.connector_id)
+        out = _blank("connector_id", self.connector_id)
         if self.soc_percent is not None and not 0 <= self.soc_percent <= 100:
             out.append(f"state of charge {self.soc_percent} % out of range")
         if self.voltage_v is not None and not 0 <= self.voltage_v <= MAX_VOLTAGE_V:
@@ -148,7 +149,7 @@ class ParkingReported(Event):
     locked: bool | None = None
 
     def body_problems(self) -> list[str]:
-        out = _empty(connector_id=self.connector_id)
+        out = _blank("connector_id", self.connector_id)
         if self.occupied is None and self.locked is None:
             out.append("a parking report states occupancy or the lock")
         return out

@@ -60,7 +60,7 @@ def check_senders(
     (PostgreSQL: arrays). The events must not change who holds what among themselves.
     `known`: holders the caller has read already, by (kind, id); None for one that does
     not exist. Those are not asked again."""
-    named = [(e, list(references(e))) for e in events if speaks_for_someone(e.source)]
+    named = [(e, references(e)) for e in events if speaks_for_someone(e.source)]
     held: dict[tuple[str, str], Holder | None] = dict(known or {})
     wanted: dict[str, set[str]] = {}
     for _, refs in named:
