@@ -57,9 +57,7 @@ def writer_lanes(layout: Layout, buckets: Sequence[int], lanes: int) -> list[lis
     round loop of its own on a connection of its own."""
     partitions = layout.partitions_of(buckets)
     count = max(1, min(lanes, len(partitions)))
-    return [
-        [b for k in partitions[n::count] for b in layout.buckets(k)] for n in range(count)
-    ]
+    return [[b for k in partitions[n::count] for b in layout.buckets(k)] for n in range(count)]
 
 
 def node_name(given: str | None) -> str:
