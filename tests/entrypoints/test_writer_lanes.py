@@ -1,6 +1,6 @@
 """A writer stores its partitions in lanes (`CHARGENET_WRITER_LANES`), each a round loop
 on a connection of its own: a partition is in exactly one lane, so its rounds still
-commit one after the other, in stream order."""
+commit one after the other, in stream order; a lane has two partitions at least."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from chargenet.entrypoints.cluster import writer_lanes
     [
         (4, range(BUCKETS), 2, [[0, 2], [1, 3]]),
         (4, range(BUCKETS), 1, [[0, 1, 2, 3]]),
-        (4, range(32, 64), 2, [[2], [3]]),  # the second of two writers
-        (4, range(16), 2, [[0]]),  # one partition: one lane, however many are allowed
+        (4, range(32, 64), 2, [[2, 3]]),  # the second of two writers: 2 partitions a lane
+        (4, range(16), 2, [[0]]),
         (1, range(BUCKETS), 2, [[0]]),
+        (8, range(BUCKETS), 2, [[0, 2, 4, 6], [1, 3, 5, 7]]),
         (64, range(BUCKETS), 3, [list(range(n, 64, 3)) for n in range(3)]),
     ],
 )

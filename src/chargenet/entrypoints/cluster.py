@@ -54,9 +54,11 @@ WRITER_BATCH = 500
 
 def writer_lanes(layout: Layout, buckets: Sequence[int], lanes: int) -> list[list[int]]:
     """A writer's buckets in at most `lanes` groups of whole partitions, each stored by a
-    round loop of its own on a connection of its own."""
+    round loop of its own on a connection of its own, and at least two partitions a lane:
+    two writers of two partitions each in lanes of one made their intakes answer slower
+    (docs/scale.md, "A writer's lanes")."""
     partitions = layout.partitions_of(buckets)
-    count = max(1, min(lanes, len(partitions)))
+    count = max(1, min(lanes, len(partitions) // 2))
     return [[b for k in partitions[n::count] for b in layout.buckets(k)] for n in range(count)]
 
 
