@@ -14,13 +14,13 @@ from chargenet.entrypoints.cluster import writer_lanes
 @pytest.mark.parametrize(
     ("partitions", "buckets", "lanes", "expected"),
     [
-        (4, range(BUCKETS), 2, [[0, 2], [1, 3]]),
+        (4, range(BUCKETS), 2, [[0, 1], [2, 3]]),
         (4, range(BUCKETS), 1, [[0, 1, 2, 3]]),
         (4, range(32, 64), 2, [[2, 3]]),  # the second of two writers: 2 partitions a lane
         (4, range(16), 2, [[0]]),
         (1, range(BUCKETS), 2, [[0]]),
-        (8, range(BUCKETS), 2, [[0, 2, 4, 6], [1, 3, 5, 7]]),
-        (64, range(BUCKETS), 3, [list(range(n, 64, 3)) for n in range(3)]),
+        (8, range(BUCKETS), 2, [[0, 1, 2, 3], [4, 5, 6, 7]]),
+        (64, range(BUCKETS), 3, [list(range(0, 21)), list(range(21, 42)), list(range(42, 64))]),
     ],
 )
 def test_each_partition_of_a_writer_is_in_exactly_one_lane(

@@ -59,7 +59,13 @@ def writer_lanes(layout: Layout, buckets: Sequence[int], lanes: int) -> list[lis
     (docs/scale.md, "A writer's lanes")."""
     partitions = layout.partitions_of(buckets)
     count = max(1, min(lanes, len(partitions) // 2))
-    return [[b for k in partitions[n::count] for b in layout.buckets(k)] for n in range(count)]
+    # In runs, as writers split them: an older layout's wider subject then spans fewer
+    # lanes (it is drained by the lane of its first bucket, the other waiting).
+    cuts = [n * len(partitions) // count for n in range(count + 1)]
+    return [
+        [b for k in partitions[cuts[n] : cuts[n + 1]] for b in layout.buckets(k)]
+        for n in range(count)
+    ]
 
 
 def node_name(given: str | None) -> str:
