@@ -1,13 +1,15 @@
 """A writer draining a backlog: a stream filled beforehand with meter values (published as
-an intake does, several events a stream message), then one `JetStreamWriter` storing it
-all into PostgreSQL, as `chargenet serve --role writer` does (its relay of what it stored
-included). No intake or charger runs meanwhile, so the figures are the writer's own:
-events/s from its first round to its last, the share of that time spent outside the
-store call (taking, decoding, acknowledging: what a round taken while another is stored
-hides), and CPU an event of the writer process (its store thread included) and of the
-PostgreSQL backends serving the run's database.
+an intake does, several events a stream message), then a `JetStreamWriter` a lane (each
+its own round loop) storing it all into PostgreSQL, as `chargenet serve --role writer`
+does (its relay of what it stored included). No intake or charger runs meanwhile, so the
+figures are the writer's own: events/s from its first round to its last, the share of
+that time spent outside the store call (taking, decoding, acknowledging: what a round
+taken while another is stored hides; with lanes, their mean), and CPU an event of the
+writer process (its store threads included) and of the PostgreSQL backends serving the
+run's database.
 
     python -m benchmarks.cluster.drain                    # 30,000 meter values, 200 chargers
+    python -m benchmarks.cluster.drain --lanes 1          # one round loop (2 by default)
     PYTHONPATH=<other tree>/src python -m benchmarks.cluster.drain   # another tree's writer
 
 NATS from --nats, PostgreSQL from --postgres (a database and a stream are made and dropped).
@@ -26,8 +28,10 @@ from benchmarks.cluster.budget import backends, cpu_s
 from benchmarks.cluster.harness import register_fleet
 from benchmarks.cluster.writer import meter_values
 from chargenet.adapters.bus.jetstream import (
+    BUCKETS,
     JetStreamIntake,
     JetStreamWriter,
+    Layout,
     ensure_stream,
     relay_stored,
 )
@@ -35,6 +39,7 @@ from chargenet.app.ingest import Outcome
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
 from chargenet.core.events import Event
+from chargenet.entrypoints.cluster import writer_lanes
 
 
 async def drain(args: argparse.Namespace, url: str, ids: list[str]) -> dict[str, float]:
@@ -65,25 +70,44 @@ async def drain(args: argparse.Namespace, url: str, ids: list[str]) -> dict[str,
             finally:
                 in_store += time.perf_counter() - began
 
-        writer = JetStreamWriter(js, store, "drain", prefix, 500, stream=name)
-        await writer.subscribe()
+        layout = Layout()
+        writers = [
+            JetStreamWriter(js, store, "drain", prefix, 500, stream=name, buckets=lane)
+            for lane in writer_lanes(layout, range(BUCKETS), args.lanes)
+        ]
+        await asyncio.gather(*(w.subscribe() for w in writers))
         served = backends(url)
         pg_before = sum(cpu_s(pid) for pid in served)
         started, used = time.perf_counter(), time.process_time()
         last = started
-        while writer.events < len(events):
-            if await writer.run_once(timeout_s=1.0):
-                last = time.perf_counter()
+        done = asyncio.Event()
+
+        async def lane(writer: JetStreamWriter) -> None:
+            nonlocal last
+            while not done.is_set():
+                if await writer.run_once(timeout_s=1.0):
+                    last = time.perf_counter()
+                    if sum(w.events for w in writers) >= len(events):
+                        done.set()
+
+        # Each lane a round loop of its own, as in `chargenet serve --role writer`.
+        tasks = [asyncio.ensure_future(lane(w)) for w in writers]
+        await done.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         cpu = time.process_time() - used
         pg = sum(cpu_s(pid) for pid in backends(url) | served) - pg_before
-        await writer.close()
+        for w in writers:
+            await w.close()
+        stored = sum(w.events for w in writers)
         return {
-            "events": writer.events,
-            "rounds": writer.rounds,
-            "per_s": writer.events / (last - started),
-            "outside": 1 - in_store / (last - started),
-            "writer_us": cpu / writer.events * 1e6,
-            "pg_us": pg / writer.events * 1e6,
+            "events": stored,
+            "rounds": sum(w.rounds for w in writers),
+            "per_s": stored / (last - started),
+            "outside": 1 - in_store / len(writers) / (last - started),
+            "writer_us": cpu / stored * 1e6,
+            "pg_us": pg / stored * 1e6,
         }
     finally:
         platform.close()
@@ -97,6 +121,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=30_000)
     parser.add_argument("--postgres", default=ADMIN, help="PostgreSQL admin URL")
     parser.add_argument("--nats", default="nats://127.0.0.1:4222")
+    parser.add_argument(
+        "--lanes", type=int, default=Settings().writer_lanes, help="round loops (writer_lanes)"
+    )
     args = parser.parse_args()
     loads = os.getloadavg()
     with database(args.postgres) as url:
@@ -104,7 +131,7 @@ def main() -> None:
         got = asyncio.run(drain(args, url, ids))
     print(
         f"writer drain: {got['events']:,.0f} meter values of {args.chargers} chargers in "
-        f"{got['rounds']:,.0f} rounds: {got['per_s']:,.0f} events/s "
+        f"{got['rounds']:,.0f} rounds of {args.lanes} lane(s): {got['per_s']:,.0f} events/s "
         f"({got['outside']:.0%} of the time outside the store call), "
         f"{got['writer_us']:.0f} µs of the writer's CPU an event, {got['pg_us']:.0f} µs of "
         f"PostgreSQL's; load average {loads[0]:.1f} at the start, "

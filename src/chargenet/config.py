@@ -74,6 +74,10 @@ class Settings:
     # partitions, a divisor of 64, the same for every intake and writer of a deployment;
     # writers split whole partitions (docs/scale.md, "Partitions").
     stream_partitions: int = 4
+    # A writer stores its partitions in up to this many lanes, each a round loop on a
+    # database connection of its own: one lane's Python runs while another's statements
+    # and commit run in PostgreSQL (docs/scale.md, "A writer's lanes").
+    writer_lanes: int = 2
     # The event loop of the intake and writer roles: "uvloop" when installed ("auto"), or
     # asyncio's own ("asyncio"). uvloop's sockets and callbacks cost an intake less CPU
     # per message (docs/scale.md, "An intake's CPU"); the embedded platform (--role all)
@@ -213,6 +217,7 @@ class Settings:
             ("cluster_name", str),
             ("nats_ack_wait_s", float),
             ("stream_partitions", int),
+            ("writer_lanes", int),
             ("event_loop", str),
             ("tcec_operator_id", str),
             ("tcec_master_key", str),

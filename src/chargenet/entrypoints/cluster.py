@@ -35,6 +35,7 @@ from chargenet.adapters.bus.jetstream import (
     JetStreamIntake,
     JetStreamPipeline,
     JetStreamWriter,
+    Layout,
     ensure_stream,
     hear_stored,
     relay_stored,
@@ -49,6 +50,22 @@ log = logging.getLogger(__name__)
 ROLES = ("all", "intake", "writer", "api")
 OCPP_PROTOCOLS = ("ocpp1.6", "ocpp2.0.1")
 WRITER_BATCH = 500
+
+
+def writer_lanes(layout: Layout, buckets: Sequence[int], lanes: int) -> list[list[int]]:
+    """A writer's buckets in at most `lanes` groups of whole partitions, each stored by a
+    round loop of its own on a connection of its own, and at least two partitions a lane:
+    two writers of two partitions each in lanes of one made their intakes answer slower
+    (docs/scale.md, "A writer's lanes")."""
+    partitions = layout.partitions_of(buckets)
+    count = max(1, min(lanes, len(partitions) // 2))
+    # In runs, as writers split them: an older layout's wider subject then spans fewer
+    # lanes (it is drained by the lane of its first bucket, the other waiting).
+    cuts = [n * len(partitions) // count for n in range(count + 1)]
+    return [
+        [b for k in partitions[cuts[n] : cuts[n + 1]] for b in layout.buckets(k)]
+        for n in range(count)
+    ]
 
 
 def node_name(given: str | None) -> str:
@@ -204,41 +221,52 @@ async def run_writer(settings: Settings, buckets: Sequence[int]) -> None:
             js,
             names,
         ):
-            writer = JetStreamWriter(
-                js,
-                platform.ingestor.ingest,
-                "writer",  # its consumers: writer-p<partitions>-<partition>
-                names.prefix,
-                WRITER_BATCH,
-                stream=names.stream,
-                buckets=buckets,
-                ack_wait_s=settings.nats_ack_wait_s,
-                partitions=settings.stream_partitions,
-            )
+            layout = Layout(settings.stream_partitions)
+            writers = [
+                JetStreamWriter(
+                    js,
+                    platform.ingestor.ingest,
+                    "writer",  # its consumers: writer-p<partitions>-<partition>
+                    names.prefix,
+                    WRITER_BATCH,
+                    stream=names.stream,
+                    buckets=lane,
+                    ack_wait_s=settings.nats_ack_wait_s,
+                    partitions=settings.stream_partitions,
+                )
+                for lane in writer_lanes(layout, buckets, settings.writer_lanes)
+            ]
             platform.bus.listen(relay_stored(nc, names.stored))
             # Ready means taking events: the consumers exist and their feeds are open
             # before the line that scripts and the cluster harness wait for.
-            await writer.subscribe()
+            await asyncio.gather(*(w.subscribe() for w in writers))
             settle_heap()
-            task = asyncio.create_task(writer.run(), name="stream-writer")
+            tasks = [
+                asyncio.create_task(w.run(), name=f"stream-writer-{n}")
+                for n, w in enumerate(writers)
+            ]
             log.warning(
                 "writer: buckets %s of stream %s: ready, their consumers subscribed "
-                "(%d partitions)",
+                "(%d partitions, %d lanes)",
                 buckets_label(buckets),
                 names.stream,
                 settings.stream_partitions,
+                len(writers),
             )
             await until_stopped()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await writer.close()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for w in writers:
+                await w.close()
             log.warning(
                 "writer: stopped after %d rounds: %d stream messages, %d events, %d pull requests",
-                writer.rounds,
-                writer.messages,
-                writer.events,
-                writer.requests,
+                sum(w.rounds for w in writers),
+                sum(w.messages for w in writers),
+                sum(w.events for w in writers),
+                sum(w.requests for w in writers),
             )
     finally:
         platform.close()

@@ -888,6 +888,8 @@ class JetStreamWriter:
         consumer beside it. Nothing is lost: what it had not had acknowledged stays in the
         stream and goes, in order, to the partitions' consumers (the log drops what is
         stored twice)."""
+        import nats.js.errors
+
         ours = {self._layout.subject(self._prefix, k) for k in self._partitions}
         wide = f"{self._prefix}.>"
         for info in await self._js.consumers_info(stream):
@@ -898,7 +900,10 @@ class JetStreamWriter:
                 continue  # a partition's own consumer
             if wide in filters or filters & ours:
                 log.warning("consumer %s covers several partitions: deleted", info.name)
-                await self._js.delete_consumer(stream, info.name)
+                # Another lane of this writer (or another writer) starting may have
+                # deleted it first: gone is what is wanted.
+                with contextlib.suppress(nats.js.errors.NotFoundError):
+                    await self._js.delete_consumer(stream, info.name)
 
     async def subscribe(self) -> None:
         """Make this writer's consumers (one a partition, and one for each other layout's
