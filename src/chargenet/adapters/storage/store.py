@@ -77,6 +77,24 @@ class StorageRefused(DomainError):
     """The database refused what a projection wrote: a bug or corrupt data, never a crash."""
 
 
+# SQLSTATE classes of a failure that says nothing of the event (PostgreSQL, Appendix A):
+# 40 transaction rollback (deadlock, serialization), 08 connection, 53 insufficient
+# resources, 57 operator intervention (shutdown, statement timeout), 58 system error.
+_TRANSIENT = frozenset({"40", "08", "53", "57", "58"})
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a database error is the moment's, not the event's: the same event may well
+    be stored on a second try. Such an error is never a refusal (recorded among the
+    rejected events and acknowledged: lost); it goes up, and what the caller took is taken
+    again (a cluster writer stores the round again, an intake's partner resends)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None)
+    return isinstance(state, str) and state[:2] in _TRANSIENT
+
+
 def _row(event: Event) -> tuple[object, ...]:
     # The times as msgspec writes them ("…Z", in C): `isoformat` was a fifth of the row's
     # cost. In UTC first (an identity test for nearly all): msgspec drops the seconds of an
@@ -152,6 +170,8 @@ class SqlUnitOfWork:
                 )
             }
         except (OverflowError, DBAPIError, StatementError, self._driver_error()) as exc:
+            if transient(exc):
+                raise
             # One event the log cannot hold: the caller appends one at a time, refusing it.
             raise StorageRefused(f"the batch could not be appended: {type(exc).__name__}") from exc
         fresh: list[bool] = []
@@ -170,6 +190,8 @@ class SqlUnitOfWork:
         except (OverflowError, DataError, self._driver_error("DataError")) as exc:
             raise StorageRefused(FITS_NOT) from exc  # the caller goes one event at a time
         except (DBAPIError, StatementError, self._driver_error()) as exc:
+            if transient(exc):
+                raise
             raise StorageRefused(f"the batch could not be applied: {type(exc).__name__}") from exc
 
     def enqueue(self, event: Event, deliveries: Sequence[NewDelivery]) -> None:
@@ -187,6 +209,8 @@ class SqlUnitOfWork:
             log.warning("storage refused %s %s: %s", event.TYPE, event.event_id, exc)
             raise StorageRefused(FITS_NOT) from exc
         except (DBAPIError, StatementError, self._driver_error()) as exc:
+            if transient(exc):
+                raise
             log.exception("storage refused %s %s", event.TYPE, event.event_id)
             raise StorageRefused(f"storage refused the event: {type(exc).__name__}") from exc
 
