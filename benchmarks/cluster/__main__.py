@@ -158,8 +158,11 @@ async def drive(
         "messages": len(acks),
         "stored": count,
         "answered_per_s": len(acks) / answered,
-        # until the last row stored
-        "stored_per_s": count / max((grew_at or start) - start, 1e-9),
+        # Messages, until the last row stored: rows are not messages (chargenet logs three
+        # events for a BootNotification; the example upserts a StatusNotification in place,
+        # so 60,200 messages it committed one by one left 54,400 rows: rows/s understated
+        # its rate by a tenth). Each message is answered once its system has it durably.
+        "stored_per_s": len(acks) / max((grew_at or start) - start, 1e-9) if count else 0.0,
         "first_row_s": (first_at or start) - start,
         "last_row_after_s": max((grew_at or start) - (done_at or start), 0.0),
         "p50_ms": pct(acks, 0.5) * 1000,

@@ -9,7 +9,8 @@ Runs the chargers' load of `python -m benchmarks.cluster` (the hand-made client 
 /proc/<pid>/stat before and after the load: the load generators, the intakes, the writer,
 the NATS server, and PostgreSQL (the backends connected to the run's database; the
 server's own background processes are counted apart, as they also serve others' work on
-a shared machine). Prints µs of CPU per stored message for each, the stored messages/s,
+a shared machine). Prints µs of CPU per stored message for each (per OCPP message answered
+and stored, not per row: a BootNotification is three events), the stored messages/s,
 and what that CPU would allow on 2 cores if nothing else ran.
 
 NATS is a private `nats-server` of the run's own (a port and store directory of its own,
@@ -335,14 +336,15 @@ def main() -> None:
     )
     for i, r in enumerate(runs):
         print(
-            f"run {i + 1}: {r['stored']:,} stored, {r['stored_per_s']:,.0f}/s end to end, "
+            f"run {i + 1}: {r['messages']:,} messages, {r['stored']:,} rows stored, "
+            f"{r['stored_per_s']:,.0f} messages/s end to end, "
             f"{r['answered_per_s']:,.0f}/s answered, failures {r['failures']}, "
             f"load average {r['load'][0]:.1f} → {r['load'][1]:.1f}"
         )
     print(f"{'µs of CPU per stored message (median)':44}{'µs':>8}{'share':>8}")
     keys = list(runs[0]["cpu"])
     per = {
-        k: statistics.median(r["cpu"][k] / max(r["stored"], 1) * 1e6 for r in runs) for k in keys
+        k: statistics.median(r["cpu"][k] / max(r["messages"], 1) * 1e6 for r in runs) for k in keys
     }
     total = sum(per.values())
     for k in keys:
@@ -351,7 +353,7 @@ def main() -> None:
     print("PostgreSQL's others by process, µs per stored message, median (runs)")
     for title in sorted({t for r in runs for t in [*r["pg_others"], *r["pg_apart"]]}):
         each = [
-            {**r["pg_others"], **r["pg_apart"]}.get(title, 0.0) / max(r["stored"], 1) * 1e6
+            {**r["pg_others"], **r["pg_apart"]}.get(title, 0.0) / max(r["messages"], 1) * 1e6
             for r in runs
         ]
         apart = "  (not counted above)" if title in APART else ""
@@ -366,7 +368,7 @@ def main() -> None:
             "median (runs)"
         )
         for key in runs[0]["nats"]:
-            each = [r["nats"].get(key, 0) / max(r["stored"], 1) for r in runs]
+            each = [r["nats"].get(key, 0) / max(r["messages"], 1) for r in runs]
             print(f"  {key:24}{statistics.median(each):8.2f}  ({_runs(each)})")
     if all("writer" in r for r in runs):
         each = [r["writer"]["events"] / max(r["writer"]["rounds"], 1) for r in runs]
@@ -375,7 +377,7 @@ def main() -> None:
         print(f"writer: events per stream message {statistics.median(each):.2f} ({_runs(each)})")
         each = [r["writer"]["requests"] / max(r["writer"]["rounds"], 1) for r in runs]
         print(f"writer: pull requests per round {statistics.median(each):.2f} ({_runs(each)})")
-    each = [r["commits"] / max(r["stored"], 1) for r in runs]
+    each = [r["commits"] / max(r["messages"], 1) for r in runs]
     print(f"PostgreSQL commits per stored message: {statistics.median(each):.3f} ({_runs(each)})")
     for label, key in (("stored", "stored_per_s"), ("answered", "answered_per_s")):
         each = [r[key] for r in runs]
