@@ -417,7 +417,9 @@ def apply_run(raw: Raw, events: Sequence[Event]) -> None:
     if presence:
         raw.execute(_PRESENCE_HISTORY, _json(list(presence.values())))
     if late:
-        raw.execute(_LATE, _json([[*key, n] for key, n in late.items()]))
+        # In key order: the only rows two writers (or a writer's two lanes) both add to,
+        # so every batch locks them in one order and none waits on another in a cycle.
+        raw.execute(_LATE, _json([[*key, n] for key, n in sorted(late.items())]))
     if samples:
         _load_quarters(raw, samples)
     changed = [{"connector_id": cid, **_times(c.sets)} for cid, c in held.items() if c.sets]
