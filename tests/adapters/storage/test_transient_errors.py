@@ -50,7 +50,7 @@ def _counts(platform: Platform) -> tuple[int, int]:
     return int(logged), int(rejected)
 
 
-@pytest.mark.parametrize("sqlstate", ["40P01", "40001", "08006", "57P01", "53200"])
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001", "08006", "57P01", "53200", "55P03"])
 @pytest.mark.parametrize("path", ["one at a time", "batch"])
 def test_a_failure_of_the_moment_refuses_nothing_and_the_retry_stores_once(
     any_platform: Platform, monkeypatch: pytest.MonkeyPatch, sqlstate: str, path: str
@@ -95,9 +95,9 @@ def test_what_counts_as_a_failure_of_the_moment() -> None:
         orig = _DriverError(sqlstate) if sqlstate else Exception("no state")
         return DBAPIError("SELECT 1", {}, orig)
 
-    for state in ("40P01", "40001", "08006", "08003", "53100", "57014", "57P01", "58030"):
+    for state in ("40P01", "40001", "08006", "08003", "53100", "57014", "57P01", "58030", "55P03"):
         assert store.transient(wrapped(state)), state
-    for other in ("23505", "23514", "22003", "42P01", "XX000", None):
+    for other in ("23505", "23514", "22003", "42P01", "55000", "XX000", None):
         assert not store.transient(wrapped(other)), other
     lost = DBAPIError("SELECT 1", {}, Exception("server closed the connection"))
     lost.connection_invalidated = True

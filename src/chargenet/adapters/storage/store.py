@@ -79,8 +79,10 @@ class StorageRefused(DomainError):
 
 # SQLSTATE classes of a failure that says nothing of the event (PostgreSQL, Appendix A):
 # 40 transaction rollback (deadlock, serialization), 08 connection, 53 insufficient
-# resources, 57 operator intervention (shutdown, statement timeout), 58 system error.
+# resources, 57 operator intervention (shutdown, statement timeout), 58 system error; and
+# 55P03, a lock not had within `lock_timeout`.
 _TRANSIENT = frozenset({"40", "08", "53", "57", "58"})
+_TRANSIENT_STATES = frozenset({"55P03"})
 
 
 def transient(exc: BaseException) -> bool:
@@ -92,7 +94,7 @@ def transient(exc: BaseException) -> bool:
         return True
     orig = getattr(exc, "orig", None) or exc
     state = getattr(orig, "sqlstate", None)
-    return isinstance(state, str) and state[:2] in _TRANSIENT
+    return isinstance(state, str) and (state[:2] in _TRANSIENT or state in _TRANSIENT_STATES)
 
 
 def _row(event: Event) -> tuple[object, ...]:
