@@ -171,16 +171,19 @@ _CHARGER_TYPES = {
     "serial_number": "text",
     "firmware": "text",
 }
-_SET_CHARGERS = (
-    "UPDATE chargers c SET "
-    + ", ".join(
-        f"{c} = CASE WHEN r ? '{c}' THEN (r->>'{c}')::{t} ELSE c.{c} END"
-        for c, t in _CHARGER_TYPES.items()
+
+
+def _set_where_named(table: str, key: str, types: dict[str, str]) -> str:
+    """An UPDATE of `table`'s rows by `key` from the rows given, each column in `types`
+    set where the given row names it (null included), else left as it is (`?`, has the
+    key, is jsonb's)."""
+    sets = ", ".join(
+        f"{c} = CASE WHEN r ? '{c}' THEN (r->>'{c}')::{t} ELSE t.{c} END" for c, t in types.items()
     )
-    + " FROM "
-    + _ROWS
-    + " AS r WHERE c.charger_id = r->>'charger_id'"
-)
+    return f"UPDATE {table} t SET {sets} FROM {_ROWS} AS r WHERE t.{key} = r->>'{key}'"
+
+
+_SET_CHARGERS = _set_where_named("chargers", "charger_id", _CHARGER_TYPES)
 _IDENTITY = ("vendor", "model", "serial_number", "firmware")
 
 _LIVE_TYPES = {
@@ -198,19 +201,8 @@ _LIVE_TYPES = {
     "soc_percent": "double precision",
     "temperature_c": "double precision",
 }
-# A column is set where the row names it (null included), else left as it is: a meter
-# sample sets only the readings it carries.
-_SET_LIVE = (
-    "UPDATE connector_live l SET "
-    + ", ".join(
-        f"{c} = CASE WHEN r ? '{c}' THEN (r->>'{c}')::{t} ELSE l.{c} END"
-        for c, t in _LIVE_TYPES.items()
-    )
-    # `?` (has the key) is jsonb's
-    + " FROM "
-    + _ROWS
-    + " AS r WHERE l.connector_id = r->>'connector_id'"
-)
+# A meter sample sets only the readings it carries.
+_SET_LIVE = _set_where_named("connector_live", "connector_id", _LIVE_TYPES)
 _SESSIONS = (
     "SELECT session_id, state, as_of, meter_start_wh, peak_power_w FROM sessions"
     " WHERE session_id = ANY(:ids)"
@@ -227,20 +219,13 @@ def _iso(value: datetime) -> str:
 
 
 _TIMES = ("status_since", "status_at", "meter_at")
+_CHARGER_TIMES = ("presence_since", "presence_at")
 
 
-def _times(sets: dict[str, Any]) -> dict[str, Any]:
-    """A live row's columns to set, its times as text (kept as datetimes while the run's
-    events fold: an `isoformat` or two an event were 6.6% of a writer's instructions)."""
-    for name in _TIMES:
-        value = sets.get(name)
-        if value is not None:
-            sets[name] = _iso(value)
-    return sets
-
-
-def _charger_times(sets: dict[str, Any]) -> dict[str, Any]:
-    for name in ("presence_since", "presence_at"):
+def _times(sets: dict[str, Any], names: tuple[str, ...] = _TIMES) -> dict[str, Any]:
+    """A row's columns to set, its times (`names`) as text (kept as datetimes while the
+    run's events fold: an `isoformat` or two an event were 6.6% of a writer's instructions)."""
+    for name in names:
         value = sets.get(name)
         if value is not None:
             sets[name] = _iso(value)
@@ -428,7 +413,9 @@ def apply_run(raw: Raw, events: Sequence[Event]) -> None:
     if sessions:
         _advance_sessions(raw, sessions)
     changed_chargers = [
-        {"charger_id": chid, **_charger_times(h.sets)} for chid, h in chargers.items() if h.sets
+        {"charger_id": chid, **_times(h.sets, _CHARGER_TIMES)}
+        for chid, h in chargers.items()
+        if h.sets
     ]
     if changed_chargers:
         raw.execute(_SET_CHARGERS, _json(changed_chargers))
