@@ -33,7 +33,7 @@ import logging
 import re
 import zlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
@@ -1108,29 +1108,31 @@ def relay_stored(
     everything = all_subject(subject)
 
     def send(events: Sequence[Event]) -> None:
-        items: list[tuple[str, int, msgspec.Raw]] = []
-        rest: list[tuple[str, int, msgspec.Raw]] = []  # not telemetry, for `subject`
-        size = rest_size = 0
-        for e in events:
-            data = codec.encode(e)
-            if items and size + len(data) > _RELAY_BYTES:
-                _send_relay(loop, nc, everything, items, origin)
-                items, size = [], 0
-            item = (e.TYPE, e.VERSION, msgspec.Raw(data))
-            items.append(item)
-            size += len(data)
-            if e.TYPE not in TELEMETRY:
-                if rest and rest_size + len(data) > _RELAY_BYTES:
-                    _send_relay(loop, nc, subject, rest, origin)
-                    rest, rest_size = [], 0
-                rest.append(item)
-                rest_size += len(data)
-        if rest:
-            _send_relay(loop, nc, subject, rest, origin)
-        if items:
-            _send_relay(loop, nc, everything, items, origin)
+        items = [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in events]
+        for part in _by_size([i for i in items if i[0] not in TELEMETRY]):
+            _send_relay(loop, nc, subject, part, origin)
+        for part in _by_size(items):
+            _send_relay(loop, nc, everything, part, origin)
 
     return send
+
+
+def _by_size(
+    items: list[tuple[str, int, msgspec.Raw]],
+) -> Iterator[list[tuple[str, int, msgspec.Raw]]]:
+    """The items in order, in parts of at most `_RELAY_BYTES` of events (an item larger
+    than that alone)."""
+    part: list[tuple[str, int, msgspec.Raw]] = []
+    size = 0
+    for item in items:
+        length = len(item[2])
+        if part and size + length > _RELAY_BYTES:
+            yield part
+            part, size = [], 0
+        part.append(item)
+        size += length
+    if part:
+        yield part
 
 
 def _send_relay(
