@@ -269,12 +269,11 @@ def live_mix() -> tuple[list[Event], list[Event]]:
     return before, batch
 
 
-def test_a_batch_of_live_reports_ends_as_the_same_reports_one_at_a_time(
-    any_platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def runs_applied(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the runs live_batch applies in one go (none refused), as they come."""
     from chargenet.adapters.storage.projections import live_batch
 
-    runs: list[int] = []  # the runs applied in one go (none refused)
+    runs: list[int] = []
     apply_run = live_batch.apply_run
 
     def counted(raw: Raw, run: Sequence[Event]) -> None:
@@ -282,6 +281,13 @@ def test_a_batch_of_live_reports_ends_as_the_same_reports_one_at_a_time(
         runs.append(len(run))
 
     monkeypatch.setattr(live_batch, "apply_run", counted)
+    return runs
+
+
+def test_a_batch_of_live_reports_ends_as_the_same_reports_one_at_a_time(
+    any_platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = runs_applied(monkeypatch)
     world = [*small_world(), charger("C2")]
     before, batch = live_mix()
     any_platform.ingestor.ingest(world)
@@ -442,14 +448,7 @@ def test_presence_boots_and_transfers_in_a_run_end_as_one_at_a_time(
     one at a time on a second database. Only a boot with inventory items ends a run."""
     from chargenet.adapters.storage.projections import live_batch
 
-    runs: list[int] = []
-    apply_run = live_batch.apply_run
-
-    def counted(raw: Raw, run: Sequence[Event]) -> None:
-        apply_run(raw, run)
-        runs.append(len(run))
-
-    monkeypatch.setattr(live_batch, "apply_run", counted)
+    runs = runs_applied(monkeypatch)
     rng = random.Random(seed)
     world = [*small_world(), charger("C2")]
     start = SessionStarted(

@@ -20,7 +20,6 @@ from sqlalchemy import select, text
 
 from chargenet.adapters.storage import history, migrate
 from chargenet.adapters.storage.queries_orderly import OrderlyReads
-from chargenet.adapters.storage.raw import Raw
 from chargenet.adapters.storage.rollup import retain_meter, roll_up_meter
 from chargenet.adapters.storage.tables_supervision import meter_history, meter_hourly
 from chargenet.app.ingest import Disposition
@@ -30,7 +29,7 @@ from chargenet.config import Settings
 from chargenet.core.events import Event, MeterSampled, SessionStarted
 from chargenet.core.ids import ConnectorId, SessionId
 from chargenet.kit.timeutil import from_micros, to_micros
-from tests.adapters.storage.test_ingest_batch import second_database
+from tests.adapters.storage.test_ingest_batch import runs_applied, second_database
 from tests.builders import charger, meta, small_world, station
 
 JAN = datetime(2025, 1, 1, tzinfo=UTC)
@@ -197,16 +196,7 @@ def disorder(events: list[MeterSampled], seed: int) -> list[Event]:
 def test_a_batch_a_sample_at_a_time_and_the_log_give_the_same_rows(
     platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chargenet.adapters.storage.projections import live_batch
-
-    runs: list[int] = []
-    apply_run = live_batch.apply_run
-
-    def counted(raw: Raw, run: Sequence[Event]) -> None:
-        apply_run(raw, run)
-        runs.append(len(run))
-
-    monkeypatch.setattr(live_batch, "apply_run", counted)
+    runs = runs_applied(monkeypatch)
     sent = disorder(samples(1, MAR), 2)
     outcomes = []
     for i in range(0, len(sent), 500):
