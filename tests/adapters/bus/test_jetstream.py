@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -208,6 +208,19 @@ def test_what_a_writer_stored_reaches_the_bus_of_another_process(
     assert loop.run_until_complete(scenario()) == sent
 
 
+def _until_two() -> tuple[list[list[Event]], asyncio.Event, Callable[[Sequence[Event]], None]]:
+    """What a bus listener is handed, each call's events; set once it has been called twice."""
+    heard: list[list[Event]] = []
+    both = asyncio.Event()
+
+    def publish(events: Sequence[Event]) -> None:
+        heard.append(list(events))
+        if len(heard) == 2:
+            both.set()
+
+    return heard, both, publish
+
+
 def test_an_intake_hears_only_the_registry_changes_its_gateway_reads(
     jetstream_ready: None, loop: asyncio.AbstractEventLoop
 ) -> None:
@@ -220,13 +233,7 @@ def test_an_intake_hears_only_the_registry_changes_its_gateway_reads(
     async def scenario() -> list[list[Event]]:
         subject = f"test.{uuid.uuid4().hex[:8]}.stored"
         writer_side, intake_side = await nats.connect(NATS_URL), await nats.connect(NATS_URL)
-        heard: list[list[Event]] = []
-        both = asyncio.Event()
-
-        def publish(events: Sequence[Event]) -> None:
-            heard.append(list(events))
-            if len(heard) == 2:
-                both.set()
+        heard, both, publish = _until_two()
 
         try:
             await hear_stored(intake_side, subject, publish, OcppGateway.HEARS)
@@ -297,13 +304,7 @@ def test_an_intake_skips_unread_what_names_none_of_its_kinds_and_reads_a_writer_
     async def scenario() -> list[list[Event]]:
         subject = f"test.{uuid.uuid4().hex[:8]}.stored"
         writer_side, intake_side = await nats.connect(NATS_URL), await nats.connect(NATS_URL)
-        heard: list[list[Event]] = []
-        both = asyncio.Event()
-
-        def publish(events: Sequence[Event]) -> None:
-            heard.append(list(events))
-            if len(heard) == 2:
-                both.set()
+        heard, both, publish = _until_two()
 
         try:
             await hear_stored(intake_side, subject, publish, OcppGateway.HEARS)
