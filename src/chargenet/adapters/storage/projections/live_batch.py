@@ -122,10 +122,10 @@ _LIMIT_HISTORY = (
 # The readings' types, in METER_READINGS' order. Floats go through double precision, as
 # psycopg binds them one at a time: the same REAL either way.
 _READING_CASTS = ("text", "bigint", "integer", *["float8::real"] * 4)
-# Tried plain first (`Raw.insert_new`): a sample at an instant already held is rare (the
+# Inserted plain first (`Raw.insert_new`): a sample at an instant already held is rare (the
 # run's own are merged before), and ON CONFLICT's speculative insertion walks the key
 # twice a row and writes a confirmation record a row: the server's CPU a batch's event
-# 6.4 → 4.5 µs in the benchmark's mix (docs/scale.md). The status history stays as it
+# 6.4 → 4.7 µs in the benchmark's mix (docs/scale.md). The status history stays as it
 # is: a tenth of the events, its saving (1.05 → 0.92 µs an event) about what the
 # savepoint's two statements cost the writer.
 _METER_NEW = (
