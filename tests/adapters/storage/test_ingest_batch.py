@@ -335,9 +335,9 @@ def test_a_batch_racing_another_writer_on_one_of_its_events_loses_nothing(
     any_platform: Platform, database_url: str
 ) -> None:
     """Another transaction logs one of the batch's events while the batch is appended (two
-    writers around a redelivery): the batch's insert fails on the event_id key (it has
-    no ON CONFLICT), and the whole batch goes one event at a time: that event is a
-    duplicate, every other is stored, in order."""
+    writers around a redelivery): the batch's insert waits on that key and then fails on
+    it (no ON CONFLICT), and the batch is appended the careful way (or one event at a
+    time): that event is a duplicate, every other is stored once, in order."""
     import threading
 
     from sqlalchemy import create_engine, text

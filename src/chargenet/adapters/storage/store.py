@@ -47,12 +47,16 @@ _APPEND = (
 # 13.0 µs an event (batches of 500 alternating, docs/scale.md), the writer's 1.32 → 0.93.
 #
 # No ON CONFLICT: with it PostgreSQL inserts each row speculatively, a second WAL record
-# (the insert's confirmation) for every row appended. The ids already logged are looked up
-# instead (one index scan for the batch's ids: `= ANY` of an array, a plan that stays an
-# index scan however the log grows), and only the others inserted; a copy later in the
-# batch is dropped before (`append_all`). Another transaction logging one of these ids
-# meanwhile makes this insert fail on the event_id key, never store it twice: the batch
-# then goes one event at a time (`_APPEND`, ON CONFLICT DO NOTHING), as on any refusal.
+# (the insert's confirmation) for every row appended. The batch is first inserted as it is
+# (`_APPEND_NEW`, `Raw.insert_new`), the event_id key checked only by the insert itself;
+# where it says an id is logged already, that try is rolled back and the ids already
+# logged are looked up (one index scan for the batch's ids: `= ANY` of an array, a plan
+# that stays an index scan however the log grows), and only the others inserted
+# (`_APPEND_ALL`). The look-up was a sixth of the append's server CPU, for ids nearly
+# never logged (docs/scale.md). A copy later in the batch is dropped before
+# (`append_all`). Another transaction logging one of these ids meanwhile makes the
+# careful insert fail on the event_id key, never store it twice: the batch then goes one
+# event at a time (`_APPEND`, ON CONFLICT DO NOTHING), as on any refusal.
 _APPEND_ALL = (
     "WITH b AS MATERIALIZED (SELECT r, p, n FROM ROWS FROM (jsonb_array_elements(:rows ::jsonb),"
     " string_to_table(:payloads, chr(30))) WITH ORDINALITY AS b(r, p, n)),"
@@ -61,6 +65,15 @@ _APPEND_ALL = (
     " received_at, payload) SELECT r->>0, r->>1, (r->>2)::smallint, r->>3, r->>4,"
     " (r->>5)::timestamptz, (r->>6)::timestamptz, p"
     " FROM b WHERE r->>0 NOT IN (SELECT event_id FROM held) ORDER BY n RETURNING event_id"
+)
+# Read once, the rows need no CTE: the function scan keeps them (ROWS FROM's own store)
+# and PostgreSQL knows its output is in ordinality's order (no sort for ORDER BY n).
+_APPEND_NEW = (
+    "INSERT INTO events (event_id, type, version, adapter, operator_id, occurred_at,"
+    " received_at, payload) SELECT r->>0, r->>1, (r->>2)::smallint, r->>3, r->>4,"
+    " (r->>5)::timestamptz, (r->>6)::timestamptz, p FROM ROWS FROM (jsonb_array_elements("
+    ":rows ::jsonb), string_to_table(:payloads, chr(30))) WITH ORDINALITY AS b(r, p, n)"
+    " ORDER BY n"
 )
 # The record separator: JSON text holds no raw control character, so it cannot occur in
 # a payload, whether encoded here (msgspec writes one in a string as \u001e) or the bytes
@@ -158,19 +171,18 @@ class SqlUnitOfWork:
         for e in events:
             unique.setdefault(e.event_id, e)
         try:
-            new = {
-                row[0]
-                for row in raw.all(
-                    _APPEND_ALL,
-                    # One JSON text rather than seven arrays: psycopg quotes array items
-                    # in Python, a few times slower than msgspec encodes the lot.
-                    # A second copy of an id in the batch is not sent: a duplicate.
-                    {
-                        "rows": msgspec.json.encode(list(map(_row, unique.values()))).decode(),
-                        "payloads": _payloads(list(unique.values())),
-                    },
-                )
-            }
+            careful = raw.insert_new(
+                _APPEND_NEW,
+                _APPEND_ALL,
+                # One JSON text rather than seven arrays: psycopg quotes array items in
+                # Python, a few times slower than msgspec encodes the lot.
+                # A second copy of an id in the batch is not sent: a duplicate.
+                {
+                    "rows": msgspec.json.encode(list(map(_row, unique.values()))).decode(),
+                    "payloads": _payloads(list(unique.values())),
+                },
+            )
+            new = set(unique) if careful is None else {row[0] for row in careful}
         except (OverflowError, DBAPIError, StatementError, self._driver_error()) as exc:
             if transient(exc):
                 raise
