@@ -51,7 +51,11 @@ def stable_prefix(*parts: object) -> Any:
 def stable_id_after(prefix: Any, *parts: object) -> str:
     """`stable_id(*first, *parts)` where `prefix` is `stable_prefix(*first)` (at least one
     part after the prefix: the prefix ends with its separator)."""
-    joined = "\x1f".join(["" if p is None else str(p) for p in parts])
+    if len(parts) == 2:  # a meter value's (its time stamp, its transaction): no list made
+        first, second = parts
+        joined = f"{'' if first is None else str(first)}\x1f{'' if second is None else str(second)}"
+    else:
+        joined = "\x1f".join(["" if p is None else str(p) for p in parts])
     sha = prefix.copy()
     sha.update(joined.encode("utf-8"))
     return _uuid5_hex(sha.digest())
