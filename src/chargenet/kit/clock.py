@@ -15,7 +15,7 @@ class Clock(Protocol):
 
 class SystemClock:
     # `datetime.now(UTC)` itself, with no method of ours between (read once an OCPP message
-    # an intake answers: the frame of a method was a fifth of the call's cost). A partial
+    # an intake answers: the frame of a method was a quarter of the call's cost). A partial
     # is no descriptor, so `SystemClock().now()` calls it with no `self`.
     now = partial(datetime.now, UTC)
 
