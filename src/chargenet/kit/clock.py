@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Protocol
 
 
@@ -13,8 +14,10 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
+    # `datetime.now(UTC)` itself, with no method of ours between (read once an OCPP message
+    # an intake answers: the frame of a method was a quarter of the call's cost). A partial
+    # is no descriptor, so `SystemClock().now()` calls it with no `self`.
+    now = partial(datetime.now, UTC)
 
 
 class FixedClock:

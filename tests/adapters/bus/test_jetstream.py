@@ -12,18 +12,23 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
+from unittest import mock
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from chargenet.adapters import codec
+from chargenet.adapters.bus import jetstream
 from chargenet.adapters.bus.jetstream import (
     KINDS,
     PARTITIONS,
     TELEMETRY,
     JetStreamIntake,
     JetStreamWriter,
+    _Lane,
     ensure_stream,
     event_bucket,
     hear_stored,
@@ -39,6 +44,7 @@ from chargenet.core.events import EVENT_TYPES, ChargerRetired, ConnectorStatusCh
 from chargenet.core.ids import ChargerId, ConnectorId
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.kit.aio import wait_at_most
+from tests.adapters.test_codec import SAMPLES
 from tests.builders import T0, charger, meta, small_world
 from tests.cluster_services import NATS_URL, jetstream_missing
 
@@ -767,3 +773,49 @@ def test_a_rounds_acknowledgements_go_in_one_buffer_or_each_by_its_public_ack() 
         assert other.sent == [] and [m.acked for m in messages] == [1, 1]
 
     asyncio.run(scenario())
+
+
+class _NoConnection:
+    """A JetStream context without a server: `_take` neither publishes nor waits."""
+
+    _nc = None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    picks=st.lists(
+        st.tuples(st.integers(0, len(SAMPLES) - 1), st.booleans()), min_size=1, max_size=40
+    ),
+    batch=st.integers(1, 70),
+    limit=st.integers(1, 20_000),
+)
+def test_a_lanes_message_is_cut_and_encoded_as_each_event_taken_alone_would_be(
+    picks: list[tuple[int, bool]], batch: int, limit: int
+) -> None:
+    """`_take` encodes a batch in one call and `_take_each` event by event (the cut by
+    bytes found by their sizes): the same events, the same futures, the same bytes, each
+    message of the lane, whatever the limit on bytes or events and whichever senders
+    have gone (their futures done)."""
+    loop = asyncio.new_event_loop()
+    try:
+        intakes = [JetStreamIntake(_NoConnection(), batch=batch) for _ in range(2)]
+        lanes = [_Lane(), _Lane()]
+        for index, gone in picks:
+            future: asyncio.Future[bool] = loop.create_future()
+            if gone:
+                future.set_result(False)
+            for lane in lanes:
+                lane.waiting.append((SAMPLES[index], future))
+        with mock.patch.object(jetstream, "_BATCH_BYTES", limit):
+            while any(not f.done() for lane in lanes for _, f in lane.waiting):
+                whole = intakes[0]._take(lanes[0])
+                each = intakes[1]._take_each(lanes[1])
+                assert [e for e, _ in whole[0]] == [e for e, _ in each[0]]
+                assert [f for _, f in whole[0]] == [f for _, f in each[0]]
+                assert whole[1] == each[1]
+                # (a gone sender's event may be dropped sooner by one: never published)
+                assert [w for w in lanes[0].waiting if not w[1].done()] == [
+                    w for w in lanes[1].waiting if not w[1].done()
+                ]
+    finally:
+        loop.close()

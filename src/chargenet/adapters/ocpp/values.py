@@ -23,6 +23,7 @@ from chargenet.core.events import (
 from chargenet.kit.timeutil import CLOCK_AHEAD_TOLERANCE
 
 CLOCK_FLOOR = datetime(2010, 1, 1, tzinfo=UTC)  # before this the charger's clock is unset
+_from_iso = datetime.fromisoformat
 
 
 class Stamp(msgspec.Struct, frozen=True):
@@ -66,8 +67,22 @@ def parse_time(text: str | None, received: datetime) -> Stamp:
     if not text:
         return Stamp(received)
     try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        if (
+            text[-1] == "Z"
+            and len(text) > 19
+            and text[10] == "T"
+            and text.find("Z") == len(text) - 1
+            and "z" not in text
+        ):
+            # What chargers send (a date, "T", a time of at least seconds, "Z" at the end
+            # and nowhere else): Python reads "Z" as UTC itself since 3.11, the same time
+            # as "+00:00" in its place, and in UTC already. (Not a date alone: "+00:00"
+            # after a date is read as a time, "Z" is refused. tests/adapters/ocpp/
+            # test_values.py holds the two readings equal.)
+            when = _from_iso(text)
+        else:
+            when = _from_iso(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except (ValueError, OverflowError):
         return Stamp(received, unset=True)
     if when < CLOCK_FLOOR:
@@ -75,7 +90,7 @@ def parse_time(text: str | None, received: datetime) -> Stamp:
     ahead = when - received
     if ahead > CLOCK_AHEAD_TOLERANCE:
         return Stamp(received, ahead=True, skew_s=ahead.total_seconds())
-    return Stamp(when, skew_s=ahead.total_seconds())
+    return Stamp(when, False, False, ahead.total_seconds())
 
 
 def parse_planned_time(text: str | None) -> datetime | None:
@@ -167,6 +182,7 @@ def read_sample(sampled_values: list[Any]) -> Sample:
     # part of the intake's CPU, docs/scale.md)
     out = Sample()
     phases: dict[str, list[float]] = {}
+    power_total: float | None = None
     for sv in sampled_values:
         measurand = sv.measurand or "Energy.Active.Import.Register"
         if sv.context and out.context is None:
@@ -203,7 +219,7 @@ def read_sample(sampled_values: list[Any]) -> Sample:
                 scaled = _scaled(value, unit, _POWER_UNITS, "W")
             if scaled is not None:
                 if sv.phase is None:
-                    phases["power_total"] = [scaled]
+                    power_total = scaled  # the last total stands
                 elif sv.phase in ("L1", "L2", "L3", "L1-N", "L2-N", "L3-N"):
                     phases.setdefault("power", []).append(scaled)
         elif measurand == "Power.Offered" and sv.phase is None:
@@ -235,10 +251,11 @@ def read_sample(sampled_values: list[Any]) -> Sample:
                 out.temperature_c = round(celsius, 1)
             else:
                 out.dropped.append(measurand)
-    power = phases.get("power_total") or ([sum(phases["power"])] if "power" in phases else None)
-    if power is not None:
-        if -MAX_POWER_W <= power[0] <= MAX_POWER_W:
-            out.power_w = round(power[0])
+    if power_total is None and "power" in phases:
+        power_total = sum(phases["power"])  # no total: its phases add up
+    if power_total is not None:
+        if -MAX_POWER_W <= power_total <= MAX_POWER_W:
+            out.power_w = round(power_total)
         else:
             out.dropped.append("Power.Active.Import")
     current = phases.get("current_total") or phases.get("current")
