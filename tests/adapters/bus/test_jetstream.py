@@ -4,6 +4,7 @@ written to the log exactly once whatever is resent. Skipped, saying why, without
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import contextlib
 import logging
 import threading
@@ -31,6 +32,7 @@ from chargenet.adapters.bus.jetstream import (
     _Lane,
     ensure_stream,
     event_bucket,
+    decode_message,
     hear_stored,
     relay_stored,
     subject_for,
@@ -817,5 +819,28 @@ def test_a_lanes_message_is_cut_and_encoded_as_each_event_taken_alone_would_be(
                 assert [w for w in lanes[0].waiting if not w[1].done()] == [
                     w for w in lanes[1].waiting if not w[1].done()
                 ]
+    finally:
+        loop.close()
+
+
+def test_an_event_that_cannot_be_encoded_fails_its_sender_alone() -> None:
+    """A lane holding an event msgspec cannot encode (a lone surrogate in its text): that
+    event's sender is told, and the events before and after it in the lane still go out in
+    one message. Raised out of the lane, the events taken before it waited for ever."""
+    loop = asyncio.new_event_loop()
+    try:
+        status = next(e for e in SAMPLES if isinstance(e, ConnectorStatusChanged))
+        good = [dataclasses.replace(status, event_id=f"ok-{n}") for n in range(4)]
+        bad = dataclasses.replace(status, event_id="bad", info="\ud800")
+        lane = _Lane()
+        futures = {}
+        for event in [*good[:2], bad, *good[2:]]:
+            futures[event.event_id] = loop.create_future()
+            lane.waiting.append((event, futures[event.event_id]))
+        taken, payload = JetStreamIntake(_NoConnection(), batch=10)._take(lane)
+        assert [e for e, _ in taken] == good
+        assert decode_message({jetstream.BATCH: str(len(good))}, payload) == good
+        assert isinstance(futures["bad"].exception(), UnicodeEncodeError)
+        assert not lane.waiting
     finally:
         loop.close()

@@ -428,7 +428,16 @@ class JetStreamIntake:
             if future.done():
                 lane.waiting.popleft()
                 continue
-            data = codec.encode(event)
+            try:
+                data = codec.encode(event)
+            except Exception as exc:
+                # This event's sender alone is told (its frame answered as an error); the
+                # events taken before it and after it go on. Raised out of here, it left
+                # those already taken with no answer, their senders waiting for ever.
+                lane.waiting.popleft()
+                log.warning("an event that cannot be encoded (%s): %r", exc, event.event_id)
+                future.set_exception(exc)
+                continue
             if taken and size + len(data) > _BATCH_BYTES:
                 break
             lane.waiting.popleft()
