@@ -4,8 +4,8 @@ written to the log exactly once whatever is resent. Skipped, saying why, without
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
@@ -30,9 +30,9 @@ from chargenet.adapters.bus.jetstream import (
     JetStreamIntake,
     JetStreamWriter,
     _Lane,
+    decode_message,
     ensure_stream,
     event_bucket,
-    decode_message,
     hear_stored,
     relay_stored,
     subject_for,
@@ -43,7 +43,7 @@ from chargenet.adapters.storage.schema import events as log
 from chargenet.app.ingest import Disposition
 from chargenet.bootstrap import Platform
 from chargenet.core.events import EVENT_TYPES, ChargerRetired, ConnectorStatusChanged, Event
-from chargenet.core.ids import ChargerId, ConnectorId
+from chargenet.core.ids import ChargerId, ConnectorId, EventId
 from chargenet.core.status import ConnectorStatus as S
 from chargenet.kit.aio import wait_at_most
 from tests.adapters.test_codec import SAMPLES
@@ -830,10 +830,10 @@ def test_an_event_that_cannot_be_encoded_fails_its_sender_alone() -> None:
     loop = asyncio.new_event_loop()
     try:
         status = next(e for e in SAMPLES if isinstance(e, ConnectorStatusChanged))
-        good = [dataclasses.replace(status, event_id=f"ok-{n}") for n in range(4)]
-        bad = dataclasses.replace(status, event_id="bad", info="\ud800")
+        good = [dataclasses.replace(status, event_id=EventId(f"ok-{n}")) for n in range(4)]
+        bad = dataclasses.replace(status, event_id=EventId("bad"), info="\ud800")
         lane = _Lane()
-        futures = {}
+        futures: dict[str, asyncio.Future[bool]] = {}
         for event in [*good[:2], bad, *good[2:]]:
             futures[event.event_id] = loop.create_future()
             lane.waiting.append((event, futures[event.event_id]))
