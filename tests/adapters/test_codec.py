@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from datetime import date, time, timedelta
@@ -9,6 +10,8 @@ from decimal import Decimal
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chargenet.adapters import codec
 from chargenet.core.areas import AreaLevel
@@ -687,3 +690,94 @@ def test_a_batch_decodes_every_sample_as_one_at_a_time() -> None:
     assert all(type(kept) is bytes for _, kept in got)
     with pytest.raises(codec.UnknownEventType, match="bogus"):
         codec.decode_all_kept([*items[:1], ("bogus", 1, b"{}")])
+
+
+def _fields_as_decoded(value: object, ordered: bool = True) -> object:
+    """A value with its type, taken apart: an event's or record's attributes in their order
+    (its `__dict__`'s, where it has one; by name unless `ordered`), tuples, lists and
+    mappings item by item."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = (
+            list(vars(value))
+            if hasattr(value, "__dict__")
+            else [f.name for f in dataclasses.fields(value)]
+        )
+        if not ordered:
+            names.sort()
+        return type(value), [(n, _fields_as_decoded(getattr(value, n), ordered)) for n in names]
+    if isinstance(value, tuple | list):
+        return type(value), [_fields_as_decoded(v, ordered) for v in value]
+    if isinstance(value, dict):
+        return dict, [(k, _fields_as_decoded(v, ordered)) for k, v in value.items()]
+    return type(value), value
+
+
+def _both_ways(event_type: str, data: bytes) -> tuple[object, object]:
+    """A payload decoded as `decode` does and as a writer's batch (`decode_all_kept`)
+    does: each the event, or the class of the error it raised."""
+    version = EVENT_TYPES[event_type].VERSION
+
+    def one() -> object:
+        return codec.decode(event_type, version, data)
+
+    def batched() -> object:
+        return codec.decode_all_kept([(event_type, version, data)])[0][0]
+
+    outcomes: list[object] = []
+    for decode in (one, batched):
+        try:
+            outcomes.append(decode())
+        except msgspec.MsgspecError as exc:
+            outcomes.append(type(exc))
+    return outcomes[0], outcomes[1]
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.TYPE)
+def test_a_batch_decodes_each_event_to_the_same_object(event: Event) -> None:
+    """The batch path makes each event from a Struct of its fields (codec.py, "decoding into
+    objects with a dictionary of their own"): the same class, the same fields in the same
+    order with values of the same types, records inside as records, the same bytes again."""
+    data = codec.encode(event)
+    one, batched = _both_ways(event.TYPE, data)
+    assert batched == one == event
+    assert type(batched) is type(one)
+    assert _fields_as_decoded(batched) == _fields_as_decoded(one)
+    assert codec.encode(batched) == data
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=5,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(SAMPLES), st.data())
+def test_a_batch_refuses_and_accepts_what_decode_does(event: Event, data: st.DataObject) -> None:
+    """Any field of any sample given another JSON value, left out, or joined by one not
+    declared: the batch path decodes it to the same event, or refuses it as `decode` does.
+    (A field left out is set last by msgspec's own decoding, in its order by the batch
+    path's, as `__init__` sets it: the same fields and values, in another order.)"""
+    body = json.loads(codec.encode(event))
+    for _ in range(data.draw(st.integers(1, 3))):
+        name = data.draw(st.sampled_from(sorted(body)) | st.text(max_size=8))
+        choice = data.draw(st.sampled_from(["value", "leave out", "time", "source"]))
+        if choice == "leave out":
+            body.pop(name, None)
+        elif choice == "time":
+            body[name] = data.draw(st.sampled_from(["2026-01-01T00:00:00Z", "2026-01-01", "x"]))
+        elif choice == "source":
+            body[name] = data.draw(
+                st.fixed_dictionaries({"adapter": _JSON}, optional={"charger_id": _JSON})
+            )
+        else:
+            body[name] = data.draw(_JSON)
+    one, batched = _both_ways(event.TYPE, json.dumps(body).encode())
+    if isinstance(one, type):
+        assert batched is one
+    else:
+        assert batched == one
+        assert _fields_as_decoded(batched, ordered=False) == _fields_as_decoded(one, ordered=False)

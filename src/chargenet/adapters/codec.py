@@ -6,6 +6,8 @@ upcasters for older versions, so a log written years ago still reads as today's 
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -119,14 +121,121 @@ def decode_kept(event_type: str, version: int, payload: bytes) -> tuple[Event, b
 def decode_all_kept(items: Iterable[tuple[str, int, Any]]) -> list[tuple[Event, bytes | None]]:
     """`decode_kept` of each (type, version, payload) of a batch (a payload in bytes or
     any buffer, a `msgspec.Raw`), the payloads kept as bytes. Today's versions straight to
-    their decoders: a writer decodes every event it stores this way."""
+    their decoders (`_built`, where a class allows it): a writer decodes every event it
+    stores this way."""
     out: list[tuple[Event, bytes | None]] = []
     for event_type, version, raw in items:
         payload = bytes(raw)
         cls = EVENT_TYPES.get(event_type)
         if cls is not None and version == cls.VERSION:
-            decoder = _decoders.get(event_type) or _decoder(event_type)
-            out.append((decoder.decode(payload), payload))
+            decode_one = _built_decoders.get(event_type) or _built_decoder(event_type)
+            out.append((decode_one(payload), payload))
         else:
             out.append(decode_kept(event_type, version, payload))
     return out
+
+
+# --- decoding into objects with a dictionary of their own -------------------------------
+#
+# msgspec makes a dataclass by allocating it and setting each field in turn, which in
+# CPython 3.11 gives it a dictionary split from the class's shared keys; a read of a field
+# from such a dictionary is not specialised by the interpreter (its hint finds no value
+# in the shared keys' entries) and goes the generic way each time. Every field of an event
+# a writer stores is read a few dozen times (the checks, the ownership references, the
+# live rows' fold, the log's rows): `Event.problems` of meter values cost 21,100
+# instructions an event so, 16,200 with a plain dictionary. So the writer's batches are decoded into
+# a msgspec Struct of the same fields (the same annotations, defaults and validation:
+# msgspec decodes a Struct and a dataclass of one annotation alike), whose fields become
+# one plain dictionary in C (`msgspec.structs.asdict`), set as the event's `__dict__`:
+# decoding costs what it did, the reads after it less.
+# `tests/adapters/test_codec.py` holds the two to the same objects and the same refusals.
+
+_Decode = Callable[[bytes], Any]
+_built_decoders: dict[str, _Decode] = {}
+# A record class → (its Struct of the same fields, the function making it from one), or
+# None where it is decoded as msgspec decodes it (`_mirror`).
+_mirrors: dict[type, tuple[type, Callable[[Any], Any]] | None] = {}
+
+
+def _built_decoder(event_type: str) -> _Decode:
+    cls = EVENT_TYPES.get(event_type)
+    if cls is None:
+        raise UnknownEventType(f"unknown event type {event_type!r}")
+    mirror = _mirror(cls)
+    if mirror is None:
+        decode_one: _Decode = _decoder(event_type).decode
+    else:
+        struct, build = mirror
+        decode_struct: _Decode = msgspec.json.Decoder(struct).decode
+
+        def decode_one(payload: bytes) -> Any:
+            return build(decode_struct(payload))
+
+    _built_decoders[event_type] = decode_one
+    return decode_one
+
+
+def _mirror(cls: type) -> tuple[type, Callable[[Any], Any]] | None:
+    """For a dataclass whose every field its `__init__` sets, with no `__post_init__` and
+    no slots: a Struct of its fields and a function making the dataclass from one. A field
+    declared as such a dataclass itself (an event's `source`) is mirrored in turn; any
+    other annotation is the Struct's as it is (records in tuples: msgspec's dataclasses).
+    None for any other class, or where the annotations cannot be read."""
+    if cls in _mirrors:
+        return _mirrors[cls]
+    _mirrors[cls] = None  # while it is made (a record holding its own kind: not mirrored)
+    made: tuple[type, Callable[[Any], Any]] | None = None
+    if (
+        dataclasses.is_dataclass(cls)
+        and not hasattr(cls, "__post_init__")
+        and "__slots__" not in cls.__dict__
+    ):
+        try:
+            made = _mirror_of(cls)
+        except (TypeError, NameError, ValueError):
+            made = None
+    _mirrors[cls] = made
+    return made
+
+
+def _mirror_of(cls: type) -> tuple[type, Callable[[Any], Any]] | None:
+    fields = dataclasses.fields(cls)
+    if any(not f.init for f in fields):
+        return None
+    hints = typing.get_type_hints(cls, include_extras=True)
+    spec: list[Any] = []
+    scope: dict[str, Any] = {
+        "asdict": msgspec.structs.asdict,
+        "new": object.__new__,
+        "set_": object.__setattr__,
+        "cls": cls,
+        "UNSET": msgspec.UNSET,
+    }
+    lines = ["def build(s):", "    d = asdict(s)"]
+    defaulted: list[str] = []
+    for f in fields:
+        hint = hints[f.name]
+        nested = _mirror(hint) if isinstance(hint, type) else None
+        if nested is not None:
+            if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
+                return None  # a default record would be a dataclass already: not met
+            hint = nested[0]
+            scope[f"build_{f.name}"] = nested[1]
+            lines.append(f"    d[{f.name!r}] = build_{f.name}(d[{f.name!r}])")
+        if f.default is not dataclasses.MISSING:
+            # Left out, such a field is not set on the object (its class's default
+            # answers), as msgspec leaves it: not written should the event be encoded
+            # anew. Marked UNSET here, which no JSON value decodes to, and dropped.
+            spec.append((f.name, hint | msgspec.UnsetType, msgspec.UNSET))
+            defaulted.append(f.name)
+        elif f.default_factory is not dataclasses.MISSING:
+            spec.append((f.name, hint, msgspec.field(default_factory=f.default_factory)))
+        else:
+            spec.append((f.name, hint))
+    if defaulted:  # one test of the Struct's slots for all: none is left out, mostly
+        left_out = " or ".join(f"s.{name} is UNSET" for name in defaulted)
+        lines.append(f"    if {left_out}: d = {{k: v for k, v in d.items() if v is not UNSET}}")
+    lines += ["    o = new(cls)", "    set_(o, '__dict__', d)", "    return o"]
+    struct = msgspec.defstruct(f"_{cls.__name__}Fields", spec, kw_only=True)
+    exec("\n".join(lines), scope)  # the class's own field names only
+    return struct, scope["build"]
