@@ -409,7 +409,7 @@ class JetStreamIntake:
                 if len(taken) == 1:
                     return taken, codec.encode(taken[0][0])
                 payload = codec.encode_batch([(e.TYPE, e.VERSION, e) for e, _ in taken])
-            except Exception:  # raised again, as it was, by the events taken one by one
+            except Exception:  # `_take_each` encodes each again: an unencodable one fails alone
                 pass
             else:
                 # Under the limit whole, the events alone are too: one by one, all are taken.

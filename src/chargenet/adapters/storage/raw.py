@@ -72,6 +72,8 @@ class Raw:
         record a row (its confirmation); a plain insert walks it once. The server's CPU a
         row of the log's append and of the meter history, docs/scale.md ("Rows inserted
         without a look-up first")."""
+        # SQLite's IntegrityError names no SQLSTATE: a held row would be raised, not skipped.
+        assert not self.sqlite, "insert_new is PostgreSQL's"
         cursor, info = self._cursor, self._info
         left = info.get(plain, 0)
         if left:  # a recent batch met held rows: skip the try
