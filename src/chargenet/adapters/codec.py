@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -43,10 +43,11 @@ def encode(event: Event) -> bytes:
     return _encoder.encode(event)
 
 
-def encode_batch(items: list[tuple[str, int, Event]]) -> bytes:
-    """`[(type, version, event), …]` in one call: the same bytes as each event `encode`d
-    and placed as it is (`msgspec.Raw`) in the list, which `encode` of a known event would
-    answer too (the bytes it was decoded from are what `encode` makes)."""
+def encode_batch(items: Sequence[tuple[str, int, Event | msgspec.Raw]]) -> bytes:
+    """A batch of events as a stream message or a relay message holds them, `[(type,
+    version, event), …]`, in one call; an event given as its bytes already encoded
+    (`msgspec.Raw`) is placed as it is. The same bytes either way: `encode` of a known
+    event answers the bytes it was decoded from, which are what `encode` makes."""
     return _encoder.encode(items)
 
 

@@ -446,7 +446,7 @@ class JetStreamIntake:
             size += len(data)
         if len(taken) <= 1:
             return taken, b"".join(encoded)
-        payload = msgspec.json.encode(
+        payload = codec.encode_batch(
             [(e.TYPE, e.VERSION, msgspec.Raw(d)) for (e, _), d in zip(taken, encoded, strict=True)]
         )
         return taken, payload
@@ -1187,7 +1187,7 @@ def _send_relay(
     headers = {KINDS: ",".join(sorted({kind for kind, _, _ in items}))}
     if origin:
         headers[ORIGIN] = origin
-    payload = msgspec.json.encode(items)
+    payload = codec.encode_batch(items)
     loop.call_soon_threadsafe(_publish, nc, subject, payload, headers)
 
 
