@@ -7,6 +7,7 @@ upcasters for older versions, so a log written years ago still reads as today's 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -158,7 +159,20 @@ _built_decoders: dict[str, _Decode] = {}
 _mirrors: dict[type, tuple[type, Callable[[Any], Any]] | None] = {}
 
 
+# Decoders are built on first use, by whichever thread decodes first (a writer's lanes
+# decode on threads of their own). One at a time: while a record's mirror is being made
+# `_mirrors` holds None for it, and another thread reading that would build, and keep
+# for good, a decoder on msgspec's own (slower) path.
+_building = threading.Lock()
+
+
 def _built_decoder(event_type: str) -> _Decode:
+    with _building:
+        built = _built_decoders.get(event_type)
+        return built if built is not None else _build_decoder(event_type)
+
+
+def _build_decoder(event_type: str) -> _Decode:
     cls = EVENT_TYPES.get(event_type)
     if cls is None:
         raise UnknownEventType(f"unknown event type {event_type!r}")
@@ -189,7 +203,7 @@ def _mirror(cls: type) -> tuple[type, Callable[[Any], Any]] | None:
     if (
         dataclasses.is_dataclass(cls)
         and not hasattr(cls, "__post_init__")
-        and "__slots__" not in cls.__dict__
+        and not any("__slots__" in vars(k) for k in cls.__mro__)  # slots of a base too
     ):
         try:
             made = _mirror_of(cls)
