@@ -115,26 +115,21 @@ def decode(event_type: str, version: int, payload: bytes | str) -> Event:
 
 def decode_kept(event_type: str, version: int, payload: bytes) -> tuple[Event, bytes | None]:
     """The event, and `payload` when `encode` would give it back (today's version, not
-    upcast) for `reusing`; None otherwise."""
+    upcast) for `reusing`; None otherwise. Today's versions straight to their decoders
+    (`_built_decoder`, where a class allows it): a writer decodes every event it stores
+    this way, in a batch or alone."""
+    cls = EVENT_TYPES.get(event_type)
+    if cls is not None and version == cls.VERSION:
+        decode_one = _built_decoders.get(event_type) or _built_decoder(event_type)
+        return decode_one(payload), payload
     event = decode(event_type, version, payload)
     return event, payload if version == type(event).VERSION else None
 
 
 def decode_all_kept(items: Iterable[tuple[str, int, Any]]) -> list[tuple[Event, bytes | None]]:
     """`decode_kept` of each (type, version, payload) of a batch (a payload in bytes or
-    any buffer, a `msgspec.Raw`), the payloads kept as bytes. Today's versions straight to
-    their decoders (`_built`, where a class allows it): a writer decodes every event it
-    stores this way."""
-    out: list[tuple[Event, bytes | None]] = []
-    for event_type, version, raw in items:
-        payload = bytes(raw)
-        cls = EVENT_TYPES.get(event_type)
-        if cls is not None and version == cls.VERSION:
-            decode_one = _built_decoders.get(event_type) or _built_decoder(event_type)
-            out.append((decode_one(payload), payload))
-        else:
-            out.append(decode_kept(event_type, version, payload))
-    return out
+    any buffer, a `msgspec.Raw`), the payloads kept as bytes."""
+    return [decode_kept(event_type, version, bytes(raw)) for event_type, version, raw in items]
 
 
 # --- decoding into objects with a dictionary of their own -------------------------------
