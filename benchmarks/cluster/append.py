@@ -22,11 +22,11 @@ import os
 import statistics
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import msgspec
 
 from benchmarks.cluster.__main__ import ADMIN, database
+from benchmarks.cluster.budget import schedstat_s
 from benchmarks.cluster.harness import register_fleet
 from benchmarks.cluster.writer import mixed
 from chargenet.adapters import codec
@@ -77,10 +77,6 @@ def _copy(raw: Raw, batch: Sequence[Event]) -> None:
         copy.write(_copy_text(new))
 
 
-def _schedstat_s(pid: int) -> float:
-    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batches", type=int, default=40, help="per way and round")
@@ -107,12 +103,12 @@ def main() -> None:
                     with store.unit_of_work() as uow:
                         raw = uow._ctx.raw
                         pid = raw.one("SELECT pg_backend_pid()")[0]
-                        began, own = _schedstat_s(pid), time.process_time()
+                        began, own = schedstat_s(pid), time.process_time()
                         if way == "COPY":
                             _copy(raw, batch)
                         else:
                             uow.append_all(batch)
-                        spent[way][0] += _schedstat_s(pid) - began
+                        spent[way][0] += schedstat_s(pid) - began
                         spent[way][1] += time.process_time() - own
                         spent[way][2] += len(batch)
                         uow.commit()

@@ -18,66 +18,24 @@ import gc
 import os
 import statistics
 import time
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
 from benchmarks.cluster.__main__ import ADMIN, database
-from benchmarks.cluster.budget import backends
+from benchmarks.cluster.budget import backends, schedstat_s
 from benchmarks.cluster.harness import register_fleet
 from benchmarks.cluster.writer import mixed
+from benchmarks.cluster.writer_round import budget_like
 from chargenet.adapters.storage.raw import Raw
 from chargenet.bootstrap import bootstrap
 from chargenet.config import Settings
-from chargenet.core.events import ConnectorStatusChanged, Event, MeterSampled, Source, event_meta
-from chargenet.core.ids import ChargerId, ConnectorId
-from chargenet.core.status import ConnectorStatus
 
 Insert = Callable[[Raw, str, str, dict[str, Any]], list[Any] | None]
 
 
-def budget_mix(ids: list[str], count: int) -> list[Event]:
-    """Meter values, every tenth event a status report (the budget's OCPP traffic)."""
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    out: list[Event] = []
-    n = 0
-    while len(out) < count:
-        for c in ids:
-            source = Source(adapter="ocpp", charger_id=ChargerId(c))
-            meta = event_meta(uuid.uuid4().hex, source, t0 + timedelta(seconds=10 * n))
-            if n % 10 == 9:
-                out.append(
-                    ConnectorStatusChanged(
-                        **meta,
-                        connector_id=ConnectorId(f"{c}-1-1"),
-                        status=(ConnectorStatus.CHARGING, ConnectorStatus.OCCUPIED)[n // 10 % 2],
-                        error_code="NoError",
-                    )
-                )
-            else:
-                out.append(
-                    MeterSampled(
-                        **meta,
-                        connector_id=ConnectorId(f"{c}-1-1"),
-                        energy_register_wh=1_000 + 100 * n,
-                        power_w=7_000 + n % 50,
-                    )
-                )
-        n += 1
-    return out[:count]
-
-
 def _careful_only(raw: Raw, plain: str, careful: str, params: dict[str, Any]) -> list[Any]:
     return raw._careful(careful, params)
-
-
-def _schedstat_s(pid: int) -> float:
-    try:
-        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
-    except FileNotFoundError:
-        return 0.0
 
 
 def main() -> None:
@@ -99,7 +57,11 @@ def main() -> None:
         platform = bootstrap(Settings(database_url=url, allow_unsafe_durability=True))
         try:
             count = args.batch * (1 + 2 * args.batches * args.rounds)
-            events = (mixed if args.mixed else budget_mix)(ids, count)
+            if args.mixed:
+                events = mixed(ids, count)
+            else:  # whole rounds of the chargers, enough for every batch
+                rounds = -(-count // len(ids))
+                events = budget_like(ids, rounds * len(ids), datetime(2026, 1, 1, tzinfo=UTC))
             batches = [events[i : i + args.batch] for i in range(0, len(events), args.batch)]
             platform.ingestor.ingest(batches.pop(0))  # warm: connections, statements
             served = backends(url)
@@ -112,9 +74,9 @@ def main() -> None:
                     way = order[k % 2]
                     Raw.insert_new = ways[way]  # type: ignore[method-assign,assignment]
                     batch = batches.pop(0)
-                    began, own = sum(map(_schedstat_s, served)), time.process_time()
+                    began, own = sum(map(schedstat_s, served)), time.process_time()
                     platform.ingestor.ingest(batch)
-                    spent[way][0] += sum(map(_schedstat_s, served)) - began
+                    spent[way][0] += sum(map(schedstat_s, served)) - began
                     spent[way][1] += time.process_time() - own
                     spent[way][2] += len(batch)
                 gc.enable()
