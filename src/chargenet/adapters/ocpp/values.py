@@ -90,7 +90,7 @@ def parse_time(text: str | None, received: datetime) -> Stamp:
     ahead = when - received
     if ahead > CLOCK_AHEAD_TOLERANCE:
         return Stamp(received, ahead=True, skew_s=ahead.total_seconds())
-    return Stamp(when, False, False, ahead.total_seconds())
+    return Stamp(when, False, False, ahead.total_seconds())  # at, unset, ahead, skew_s
 
 
 def parse_planned_time(text: str | None) -> datetime | None:
