@@ -112,6 +112,12 @@ class LogSize:
             self._rows = int(row[0]) if row else 0
         return self._rows
 
+    def cpu_s(self) -> float:
+        """The CPU its PostgreSQL backend has spent: what counting took from the 2 cores."""
+        from benchmarks.cluster.budget import schedstat_s  # budget imports this module
+
+        return schedstat_s(self.conn.info.backend_pid)
+
     def close(self) -> None:
         self.conn.close()
 
@@ -145,7 +151,9 @@ async def drive(
     # Client c carries every len(clients)-th charger to intake c mod N (a load balancer's
     # spread); one request at a time per client process (its pipe is not shared).
     groups = [(urls[c % len(urls)], ids[c :: len(clients)]) for c in range(len(clients))]
+    counting_cpu = getattr(stored, "cpu_s", None)
     before = last = stored()
+    counted_before = counting_cpu() if counting_cpu else 0.0
     grew_at = first_at = None
     start = time.perf_counter()
     jobs = [
@@ -167,6 +175,7 @@ async def drive(
             if now != last:
                 last, grew_at, first_at = now, at, at
     done_at = time.perf_counter()
+    counted_cpu = (counting_cpu() - counted_before) if counting_cpu else None
     while True:
         await asyncio.sleep(DRAIN_POLL_S)
         now, at = stored(), time.perf_counter()
@@ -182,7 +191,8 @@ async def drive(
     connected = sorted(x for r in results for x in r.get("connected", []))
     answered = max(r["elapsed"] for r in results)
     count = last - before
-    return {
+    polling = {} if counted_cpu is None else {"polling_ms": counted_cpu * 1000}
+    return polling | {
         "messages": len(acks),
         "stored": count,
         "answered_per_s": len(acks) / answered,
@@ -332,6 +342,7 @@ ROWS = [
     ("s to the first row stored", "first_row_s", "{:.1f}"),
     ("s from the last answer to last row", "last_row_after_s", "{:.1f}"),
     ("p99 send→answer (ms)", "p99_ms", "{:.1f}"),
+    ("ms of PostgreSQL CPU the polling took", "polling_ms", "{:.0f}"),
 ]
 STORM_ROWS = [
     ("chargers answered (×2 frames)", "messages", "{:,.0f}"),
