@@ -79,7 +79,12 @@ class LogSize:
     A commit's WAL record is written before the commit is visible (the flush comes between):
     a count in that gap misses its rows while the position already includes them, and with
     nothing committed after, they were never counted (a run reported 12,541 of 12,600 rows).
-    So the log is counted again at every poll for `SETTLE_S` after the position last moved."""
+    So the log is counted again at every poll for `SETTLE_S` after the position last moved.
+
+    Only the rows logged since this counter was made are counted (`seq` above the log's
+    last when it was made, while nothing was being written: a phase's nodes are started
+    idle): the phases of one run share a database, and a count of every row the earlier
+    phases left cost the third phase three times the first's."""
 
     SETTLE_S = 1.0
 
@@ -92,6 +97,8 @@ class LogSize:
         self._lsn: str | None = None  # the WAL position when last counted
         self._moved_at = 0.0  # when that position was first seen
         self._rows = 0
+        row = self.conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        self._floor = int(row[0]) if row else 0
 
     def __call__(self) -> int:
         row = self.conn.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()
@@ -99,9 +106,17 @@ class LogSize:
         if lsn != self._lsn or lsn is None:
             self._lsn, self._moved_at = lsn, now
         if now - self._moved_at <= self.SETTLE_S or lsn is None:
-            row = self.conn.execute("SELECT count(*) FROM events").fetchone()
+            row = self.conn.execute(
+                "SELECT count(*) FROM events WHERE seq > %s", (self._floor,)
+            ).fetchone()
             self._rows = int(row[0]) if row else 0
         return self._rows
+
+    def cpu_s(self) -> float:
+        """The CPU its PostgreSQL backend has spent: what counting took from the 2 cores."""
+        from benchmarks.cluster.budget import schedstat_s  # budget imports this module
+
+        return schedstat_s(self.conn.info.backend_pid)
 
     def close(self) -> None:
         self.conn.close()
@@ -113,48 +128,71 @@ class LogSize:
 # the first row of the phase, unless nothing at all comes within FIRST_ROW_S.
 IDLE_S = 10.0
 FIRST_ROW_S = 120.0
-# The log is polled every POLL_S while chargers send, every DRAIN_POLL_S once they are done:
-# the last row's time is known to within a poll, and at 0.2 s that was a tenth of a
-# 2-second run (always late, so always against the faster system), a sixtieth of the
-# example CSMS's 13 s.
+# While chargers send, the log is polled every POLL_S until its first row, then every
+# DRAIN_POLL_S once they are done: the last row's time is known to within a poll, and at
+# 0.2 s that was a tenth of a 2-second run (always late, so always against the faster
+# system), a sixtieth of the example CSMS's 13 s.
 POLL_S = 0.2
 DRAIN_POLL_S = 0.02
 
 
 async def drive(
-    clients: list[Child], kind: str, urls: list[str], ids: list[str], n: float, stored: Any
+    clients: list[Child],
+    kind: str,
+    urls: list[str],
+    ids: list[str],
+    n: float,
+    stored: Any,
+    watch: Any = None,
 ) -> dict[str, Any]:
     """Spread the chargers over the clients and the clients over the URLs, and run
-    `kind` ("load" or "storm"); polls `stored()` until it stops growing."""
+    `kind` ("load" or "storm"); polls `stored()` until it stops growing. `watch()`, if
+    given, is called every POLL_S while the chargers send (budget.py's CPU sampling)."""
     # Client c carries every len(clients)-th charger to intake c mod N (a load balancer's
     # spread); one request at a time per client process (its pipe is not shared).
     groups = [(urls[c % len(urls)], ids[c :: len(clients)]) for c in range(len(clients))]
+    counting_cpu = getattr(stored, "cpu_s", None)
     before = last = stored()
-    grew_at = first_at = done_at = None
+    counted_before = counting_cpu() if counting_cpu else 0.0
+    grew_at = first_at = None
     start = time.perf_counter()
     jobs = [
         asyncio.ensure_future(client.ask(kind, u, part, PASSWORD, n))
         for client, (u, part) in zip(clients, groups, strict=True)
     ]
+    # While the chargers send, the log is counted only until its first row: the time that
+    # matters is the last row's, and a count of the whole growing log every POLL_S took
+    # CPU from the system measured on the same 2 cores (docs/scale.md, "The benchmark's
+    # own polling"). The chargers' end is seen at once, not at the next POLL_S: the last
+    # row's time was read up to a poll late (always against the faster system).
+    running = set(jobs)
+    while running:
+        _, running = await asyncio.wait(running, timeout=POLL_S)
+        if watch is not None:
+            watch()
+        if first_at is None:
+            now, at = stored(), time.perf_counter()
+            if now != last:
+                last, grew_at, first_at = now, at, at
+    done_at = time.perf_counter()
+    counted_cpu = (counting_cpu() - counted_before) if counting_cpu else None
     while True:
-        await asyncio.sleep(POLL_S if done_at is None else DRAIN_POLL_S)
+        await asyncio.sleep(DRAIN_POLL_S)
         now, at = stored(), time.perf_counter()
         if now != last:
             last, grew_at = now, at
             first_at = first_at or at
-        if done_at is None and all(j.done() for j in jobs):
-            done_at = at
-        if done_at is not None:
-            if grew_at is None and at - done_at >= FIRST_ROW_S:
-                break  # nothing stored at all: reported as 0
-            if grew_at is not None and at - max(grew_at, done_at) >= IDLE_S:
-                break
+        if grew_at is None and at - done_at >= FIRST_ROW_S:
+            break  # nothing stored at all: reported as 0
+        if grew_at is not None and at - max(grew_at, done_at) >= IDLE_S:
+            break
     results = [j.result() for j in jobs]
     acks = sorted(x for r in results for x in r.get("latencies", r.get("acks", [])))
     connected = sorted(x for r in results for x in r.get("connected", []))
     answered = max(r["elapsed"] for r in results)
     count = last - before
-    return {
+    polling = {} if counted_cpu is None else {"polling_ms": counted_cpu * 1000}
+    return polling | {
         "messages": len(acks),
         "stored": count,
         "answered_per_s": len(acks) / answered,
@@ -304,6 +342,7 @@ ROWS = [
     ("s to the first row stored", "first_row_s", "{:.1f}"),
     ("s from the last answer to last row", "last_row_after_s", "{:.1f}"),
     ("p99 send→answer (ms)", "p99_ms", "{:.1f}"),
+    ("ms of PostgreSQL CPU the polling took", "polling_ms", "{:.0f}"),
 ]
 STORM_ROWS = [
     ("chargers answered (×2 frames)", "messages", "{:,.0f}"),

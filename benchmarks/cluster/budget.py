@@ -289,7 +289,9 @@ async def measured(
         before = {k: sum(cpu_s(p) for p in v) for k, v in groups.items()}
         start_load = os.getloadavg()[0]
         with PgWatch(url) as pg:
-            out = await drive(clients, "load", urls, ids[: args.chargers], args.messages, pg.stored)
+            out = await drive(
+                clients, "load", urls, ids[: args.chargers], args.messages, pg.stored, pg.sample
+            )
             used = {k: sum(cpu_s(p) for p in v) - before[k] for k, v in groups.items()}
             shares = pg.used()
         used["PostgreSQL (run's backends)"] = shares.pop("backends")
