@@ -1150,7 +1150,11 @@ def relay_stored(
     everything = all_subject(subject)
 
     def send(events: Sequence[Event]) -> None:
-        items = [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in events]
+        Raw = msgspec.Raw
+        items = [
+            (e.TYPE, e.VERSION, Raw(data))
+            for e, data in zip(events, codec.encode_all(events), strict=True)
+        ]
         for part in _by_size([i for i in items if i[0] not in TELEMETRY]):
             _send_relay(loop, nc, subject, part, origin)
         for part in _by_size(items):

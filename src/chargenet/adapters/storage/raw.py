@@ -30,19 +30,29 @@ _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 CAREFUL_AFTER = 32
 _UNIQUE_VIOLATION = "23505"
 
+# Statements in psycopg's placeholders, by their text: kept for the process, not for one
+# `Raw` (one a unit of work), which rendered a round's few long statements again each
+# round (a regex over each, 1,100 instructions an event of a writer's round). The texts
+# are the hot path's constants and a few made of field names; a text made of anything
+# else would be rendered each time past the bound, as before.
+_RENDERED: dict[str, str] = {}
+_RENDERED_AT_MOST = 4096
+
 
 class Raw:
     def __init__(self, conn: Connection) -> None:
         self.sqlite = conn.dialect.name == "sqlite"
         self._info = conn.info
         self._cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        self._rendered: dict[str, str] = {}
 
     def _render(self, sql: str) -> str:
-        rendered = self._rendered.get(sql)
+        if self.sqlite:
+            return sql
+        rendered = _RENDERED.get(sql)
         if rendered is None:
-            rendered = sql if self.sqlite else _NAMED.sub(r"%(\1)s", sql)
-            self._rendered[sql] = rendered
+            rendered = _NAMED.sub(r"%(\1)s", sql)
+            if len(_RENDERED) < _RENDERED_AT_MOST:
+                _RENDERED[sql] = rendered
         return rendered
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> int:

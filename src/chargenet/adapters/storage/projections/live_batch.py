@@ -225,8 +225,13 @@ _SET_SESSIONS = (
 )
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+def _utc(value: datetime) -> datetime:
+    """The time in UTC, which msgspec writes in C as the JSON text the rows travel in
+    ("…Z", `_json`), read by PostgreSQL as the instant `isoformat`'s "…+00:00" is; an
+    `isoformat` costs 12,000 instructions in CPython 3.11 (its printf), a third of the
+    fold's. An identity test first: nearly every time is in UTC already (msgspec would
+    drop the seconds of an offset, which `astimezone` keeps)."""
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 _TIMES = ("status_since", "status_at", "meter_at")
@@ -234,12 +239,12 @@ _CHARGER_TIMES = ("presence_since", "presence_at")
 
 
 def _times(sets: dict[str, Any], names: tuple[str, ...] = _TIMES) -> dict[str, Any]:
-    """A row's columns to set, its times (`names`) as text (kept as datetimes while the
-    run's events fold: an `isoformat` or two an event were 6.6% of a writer's instructions)."""
+    """A row's columns to set, its times (`names`) in UTC for `_json` (only each row's
+    last ones: the run's events fold first)."""
     for name in names:
         value = sets.get(name)
         if value is not None:
-            sets[name] = _iso(value)
+            sets[name] = _utc(value)
     return sets
 
 
@@ -478,5 +483,5 @@ def _advance_sessions(raw: Raw, samples: list[tuple[str, MeterSampled]]) -> None
     if final:
         raw.execute(
             _SET_SESSIONS,
-            _json([[sid, _iso(v[0]), v[1], v[2]] for sid, v in final.items()]),
+            _json([[sid, _utc(v[0]), v[1], v[2]] for sid, v in final.items()]),
         )

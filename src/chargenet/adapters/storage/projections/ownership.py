@@ -71,12 +71,19 @@ def check_senders(
         for row in raw.all(_HOLDERS[kind], {"ids": sorted(ids)}):
             held[(kind, row[0])] = Holder(row[1], row[2])
     for event, refs in named:
-        for kind, ident in refs:
-            holder = held.get((kind, ident))
+        source = event.source
+        charger_id, operator_id = source.charger_id, source.operator_id
+        for ref in refs:
+            holder = held.get(ref)
             if holder is None:
-                if kind != "operator":
+                if ref[0] != "operator":
                     continue
-                holder = Holder(ident)  # an operator not yet known holds itself
-            refused = refusal(event.source, kind, ident, holder)
+                holder = Holder(ref[1])  # an operator not yet known holds itself
+            # What `refusal` lets pass, asked here without its call (nearly every one).
+            if (charger_id is None or holder.charger_id == charger_id) and (
+                operator_id is None or holder.operator_id == operator_id
+            ):
+                continue
+            refused = refusal(source, ref[0], ref[1], holder)
             if refused is not None:
                 raise refused
