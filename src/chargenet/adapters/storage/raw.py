@@ -12,9 +12,10 @@ written here and rows written through Core are indistinguishable.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
@@ -37,6 +38,10 @@ _UNIQUE_VIOLATION = "23505"
 # else would be rendered each time past the bound, as before.
 _RENDERED: dict[str, str] = {}
 _RENDERED_AT_MOST = 4096
+
+# The zones PostgreSQL names UTC by, as psycopg gives a `timestamptz` of a session in one
+# (`ZoneInfo` keeps one object a key): a time in one is the same wall time in `UTC`.
+_UTC_ZONES: frozenset[tzinfo] = frozenset(ZoneInfo(key) for key in ("UTC", "Etc/UTC"))
 
 
 class Raw:
@@ -125,8 +130,25 @@ class Raw:
             return None
         if isinstance(value, str):
             return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        if value.tzinfo is None:
+        zone = value.tzinfo
+        if zone is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        if zone is UTC:
+            return value  # type: ignore[no-any-return]
+        if zone in _UTC_ZONES and type(value) is datetime:
+            # The same wall time (the offset is always zero), made whole: `astimezone`
+            # asks the zone its offset and adds it (twice this), `replace` parses keywords
+            # (four times).
+            return datetime(
+                value.year,
+                value.month,
+                value.day,
+                value.hour,
+                value.minute,
+                value.second,
+                value.microsecond,
+                UTC,
+            )
         return value.astimezone(UTC)  # type: ignore[no-any-return]
 
     @staticmethod

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import msgspec
@@ -61,6 +62,9 @@ from chargenet.kit.timeutil import to_micros
 _CONNECTOR_KINDS = (ConnectorStatusChanged, MeterSampled)
 _CHARGER_KINDS = (ChargerPresenceChanged, ChargerInventoryReported, ChargerDataTransferred)
 BATCHED: frozenset[type[Event]] = frozenset({*_CONNECTOR_KINDS, *_CHARGER_KINDS})
+_CONNECTOR_ID = attrgetter("connector_id")
+_CHARGER_ID = attrgetter("charger_id")
+_FIRST = itemgetter(0)
 
 # A charger's presence, its inventory (a boot) and its data transfers go in a run beside
 # its connectors' reports, folded apart from them: they share no table with those but
@@ -282,9 +286,12 @@ def apply_run(raw: Raw, events: Sequence[Event]) -> None:
     """Apply status reports and meter samples, and chargers' presence, inventory without
     items and data transfers (`joins_run`), in order, as live.py and ocpp.py would."""
     about = [e for e in events if isinstance(e, _CONNECTOR_KINDS)]
-    ids = list(dict.fromkeys(e.connector_id for e in about))
+    # `map` of a getter, not a generator: each item without a frame's resumption.
+    ids = list(dict.fromkeys(map(_CONNECTOR_ID, about)))
     rows = {row[0]: row for row in raw.all(_LIVE, {"ids": ids})} if ids else {}
-    charger_ids = list(dict.fromkeys(e.charger_id for e in events if isinstance(e, _CHARGER_KINDS)))
+    charger_ids = list(
+        dict.fromkeys(map(_CHARGER_ID, [e for e in events if isinstance(e, _CHARGER_KINDS)]))
+    )
     charger_rows = (
         {row[0]: row for row in raw.all(_CHARGERS, {"ids": charger_ids})} if charger_ids else {}
     )
@@ -442,7 +449,7 @@ def _load_quarters(raw: Raw, samples: list[tuple[tuple[str, int, str], int, int]
     """Each sample adds to its quarter only when newer than the last one counted there
     (live.py's `_LOAD_QUARTER`): the newest counted of each quarter as held, then the
     samples in order, then what they add in one statement."""
-    keys = list(dict.fromkeys(key for key, _, _ in samples))
+    keys = list(dict.fromkeys(map(_FIRST, samples)))
     last: dict[tuple[str, int, str], int] = {
         (r[0], r[1], r[2]): r[3] for r in raw.all(_QUARTERS, _json(keys))
     }
@@ -461,7 +468,7 @@ def _load_quarters(raw: Raw, samples: list[tuple[tuple[str, int, str], int, int]
 def _advance_sessions(raw: Raw, samples: list[tuple[str, MeterSampled]]) -> None:
     """The energy and peak power of the samples' active sessions, as live.py's
     `advance_session` leaves them after the samples one at a time."""
-    ids = list(dict.fromkeys(sid for sid, _ in samples))
+    ids = list(dict.fromkeys(map(_FIRST, samples)))
     held = {row[0]: row for row in raw.all(_SESSIONS, {"ids": ids})}
     final: dict[str, list[Any]] = {}  # session_id: [as_of, energy or None, peak or None]
     for sid, event in samples:

@@ -60,7 +60,11 @@ def check_senders(
     (PostgreSQL: arrays). The events must not change who holds what among themselves.
     `known`: holders the caller has read already, by (kind, id); None for one that does
     not exist. Those are not asked again."""
-    named = [(e, references(e)) for e in events if speaks_for_someone(e.source)]
+    named = []
+    for e in events:
+        source = e.source  # `speaks_for_someone`, without its call an event
+        if source.charger_id is not None or source.operator_id is not None:
+            named.append((e, references(e)))
     held: dict[tuple[str, str], Holder | None] = dict(known or {})
     wanted: dict[str, set[str]] = {}
     for _, refs in named:
