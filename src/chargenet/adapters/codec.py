@@ -143,8 +143,18 @@ def decode_kept(event_type: str, version: int, payload: bytes) -> tuple[Event, b
 
 def decode_all_kept(items: Iterable[tuple[str, int, Any]]) -> list[tuple[Event, bytes | None]]:
     """`decode_kept` of each (type, version, payload) of a batch (a payload in bytes or
-    any buffer, a `msgspec.Raw`), the payloads kept as bytes."""
-    return [decode_kept(event_type, version, bytes(raw)) for event_type, version, raw in items]
+    any buffer, a `msgspec.Raw`), the payloads kept as bytes. A type of today's version
+    whose decoder is made goes to it without `decode_kept`'s call and look-ups."""
+    out: list[tuple[Event, bytes | None]] = []
+    current = _current
+    for event_type, version, raw in items:
+        payload = bytes(raw)
+        hit = current.get(event_type)
+        if hit is not None and hit[0] == version:
+            out.append((hit[1](payload), payload))
+        else:
+            out.append(decode_kept(event_type, version, payload))
+    return out
 
 
 # --- decoding into objects with a dictionary of their own -------------------------------
@@ -167,6 +177,11 @@ _built_decoders: dict[str, _Decode] = {}
 # A record class → (its Struct of the same fields, the function making it from one), or
 # None where it is decoded as msgspec decodes it (`_mirror`).
 _mirrors: dict[type, tuple[type, Callable[[Any], Any]] | None] = {}
+# A mirror's `build` → the lines it was written from (`_decoding` writes them again).
+_BUILT_CODE: dict[Callable[[Any], Any], list[str]] = {}
+# An event type → (today's version, its decoder), once `_built_decoder` has made it:
+# what `decode_all_kept` asks first.
+_current: dict[str, tuple[int, _Decode]] = {}
 
 
 # Decoders are built on first use, by whichever thread decodes first (a writer's lanes
@@ -187,17 +202,21 @@ def _build_decoder(event_type: str) -> _Decode:
     if cls is None:
         raise UnknownEventType(f"unknown event type {event_type!r}")
     mirror = _mirror(cls)
-    if mirror is None:
-        decode_one: _Decode = _decoder(event_type).decode
-    else:
-        struct, build = mirror
-        decode_struct: _Decode = msgspec.json.Decoder(struct).decode
-
-        def decode_one(payload: bytes) -> Any:
-            return build(decode_struct(payload))
-
+    decode_one: _Decode = _decoder(event_type).decode if mirror is None else _decoding(*mirror)
     _built_decoders[event_type] = decode_one
+    _current[event_type] = (cls.VERSION, decode_one)
     return decode_one
+
+
+def _decoding(struct: type, build: Callable[[Any], Any]) -> _Decode:
+    """payload → the event: the Struct decoded and the event built from it in one
+    function (`build`'s own code, its first line the decoding), a call less an event."""
+    code = _BUILT_CODE[build]
+    scope = {**build.__globals__, "decode_struct": msgspec.json.Decoder(struct).decode}
+    lines = ["def decode(payload):", "    s = decode_struct(payload)", *code[1:]]
+    exec("\n".join(lines), scope)  # `build`'s lines, written by `_mirror_of`
+    decode: _Decode = scope["decode"]
+    return decode
 
 
 def _mirror(cls: type) -> tuple[type, Callable[[Any], Any]] | None:
@@ -263,4 +282,6 @@ def _mirror_of(cls: type) -> tuple[type, Callable[[Any], Any]] | None:
     lines += ["    o = new(cls)", "    set_(o, '__dict__', d)", "    return o"]
     struct = msgspec.defstruct(f"_{cls.__name__}Fields", spec, kw_only=True)
     exec("\n".join(lines), scope)  # the class's own field names only
-    return struct, scope["build"]
+    build = scope["build"]
+    _BUILT_CODE[build] = lines
+    return struct, build

@@ -62,6 +62,15 @@ from chargenet.kit.timeutil import to_micros
 _CONNECTOR_KINDS = (ConnectorStatusChanged, MeterSampled)
 _CHARGER_KINDS = (ChargerPresenceChanged, ChargerInventoryReported, ChargerDataTransferred)
 BATCHED: frozenset[type[Event]] = frozenset({*_CONNECTOR_KINDS, *_CHARGER_KINDS})
+# The fold below names the live row's readings one by one, in this order.
+assert _METER_FIELDS == (
+    "power_w",
+    "energy_register_wh",
+    "current_a",
+    "voltage_v",
+    "soc_percent",
+    "temperature_c",
+), _METER_FIELDS
 _CONNECTOR_ID = attrgetter("connector_id")
 _CHARGER_ID = attrgetter("charger_id")
 _FIRST = itemgetter(0)
@@ -332,7 +341,45 @@ def apply_run(raw: Raw, events: Sequence[Event]) -> None:
             late[(table, HOUR_US, at_us - at_us % HOUR_US)] += 1
 
     for event in events:
-        if isinstance(event, ConnectorStatusChanged):
+        if isinstance(event, MeterSampled):  # nine in ten: asked first
+            cid = event.connector_id
+            occurred = event.occurred_at
+            c = held[cid]
+            at_us = to_micros(occurred)
+            readings = meter_readings(event)
+            if readings is not None:
+                # Two samples at one instant: each reading the last one given (live.py).
+                had = meters.setdefault((cid, at_us), readings)
+                if had is not readings:
+                    had[:] = [v if v is not None else h for v, h in zip(readings, had, strict=True)]
+            if event.power_offered_w is not None:
+                limits[(cid, at_us)] = [cid, at_us, event.power_offered_w]
+                note_late("power_limit_history", event, c.meter_at)
+            power = event.power_w
+            if power is not None and c.station_id is not None:
+                samples.append(((c.station_id, at_us - at_us % QUARTER_US, cid), power, at_us))
+            if c.meter_at is None or c.meter_at <= occurred:
+                c.meter_at = occurred
+                sets = c.sets
+                sets["meter_at"] = occurred
+                # The live row's readings (`_METER_FIELDS`, in order), each where given,
+                # without a loop.
+                power, energy, current, voltage, soc, temperature = METER_FIELDS_OF(event)
+                if power is not None:
+                    sets["power_w"] = power
+                if energy is not None:
+                    sets["energy_register_wh"] = energy
+                if current is not None:
+                    sets["current_a"] = current
+                if voltage is not None:
+                    sets["voltage_v"] = voltage
+                if soc is not None:
+                    sets["soc_percent"] = soc
+                if temperature is not None:
+                    sets["temperature_c"] = temperature
+            if event.session_id is not None:
+                sessions.append((event.session_id, event))
+        elif isinstance(event, ConnectorStatusChanged):
             c = held[event.connector_id]
             at_us = to_micros(event.occurred_at)
             # Two reports at one instant: the later one's row, as the upsert leaves it.
@@ -359,34 +406,6 @@ def apply_run(raw: Raw, events: Sequence[Event]) -> None:
             sets["error_code"] = event.error_code
             sets["vendor_error_code"] = event.vendor_error_code
             sets["info"] = event.info
-        elif isinstance(event, MeterSampled):
-            c = held[event.connector_id]
-            at_us = to_micros(event.occurred_at)
-            readings = meter_readings(event)
-            if readings is not None:
-                # Two samples at one instant: each reading the last one given (live.py).
-                had = meters.setdefault((event.connector_id, at_us), readings)
-                if had is not readings:
-                    had[:] = [v if v is not None else h for v, h in zip(readings, had, strict=True)]
-            if event.power_offered_w is not None:
-                limits[(event.connector_id, at_us)] = [
-                    event.connector_id,
-                    at_us,
-                    event.power_offered_w,
-                ]
-                note_late("power_limit_history", event, c.meter_at)
-            if event.power_w is not None and c.station_id is not None:
-                key = (c.station_id, at_us - at_us % QUARTER_US, event.connector_id)
-                samples.append((key, event.power_w, at_us))
-            if c.meter_at is None or c.meter_at <= event.occurred_at:
-                c.meter_at = event.occurred_at
-                sets = c.sets
-                sets["meter_at"] = event.occurred_at
-                for name, value in zip(_METER_FIELDS, METER_FIELDS_OF(event), strict=True):
-                    if value is not None:
-                        sets[name] = value
-            if event.session_id is not None:
-                sessions.append((event.session_id, event))
         elif isinstance(event, ChargerPresenceChanged):
             h = chargers[event.charger_id]
             at_us = to_micros(event.occurred_at)
