@@ -40,7 +40,10 @@ class Outcome:
     @property
     def ok(self) -> bool:
         """Accepted now or before: the sender may stop resending."""
-        return self.disposition is not Disposition.REJECTED
+        return self.disposition is not _REJECTED
+
+
+_REJECTED = Disposition.REJECTED  # read once (an enum class's attributes are not cheap)
 
 
 class Refused(Invalid):
@@ -145,10 +148,14 @@ class EventIngestor:
         a value the database will not hold) drops the whole attempt, rolled back, and the
         batch goes one event at a time, each in its savepoint. None then, or where the
         store appends one at a time."""
-        if any(event.problems() for event in events):
-            return None
+        for event in events:  # a loop, not `any` of a generator: a frame less an event
+            if event.problems():
+                return None
         outcomes: list[Outcome] = []
         accepted: list[Event] = []
+        # An enum class's attribute is read through its metaclass's `__getattr__` hook,
+        # not specialised: once, not once an event.
+        duplicate, accepting = Disposition.DUPLICATE, Disposition.ACCEPTED
         with self._store.unit_of_work() as uow:
             try:
                 fresh = uow.append_all(events)
@@ -156,9 +163,9 @@ class EventIngestor:
                     return None
                 for event, new in zip(events, fresh, strict=True):
                     if not new:
-                        outcomes.append(_outcome(event.event_id, Disposition.DUPLICATE))
+                        outcomes.append(_outcome(event.event_id, duplicate))
                         continue
-                    outcomes.append(_outcome(event.event_id, Disposition.ACCEPTED))
+                    outcomes.append(_outcome(event.event_id, accepting))
                     accepted.append(event)
                 # The new events applied together, in order (the store may group them).
                 uow.apply_all(accepted)

@@ -36,6 +36,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -1150,7 +1151,11 @@ def relay_stored(
     everything = all_subject(subject)
 
     def send(events: Sequence[Event]) -> None:
-        items = [(e.TYPE, e.VERSION, msgspec.Raw(codec.encode(e))) for e in events]
+        Raw = msgspec.Raw
+        items = [
+            (e.TYPE, e.VERSION, Raw(data))
+            for e, data in zip(events, codec.encode_all(events), strict=True)
+        ]
         for part in _by_size([i for i in items if i[0] not in TELEMETRY]):
             _send_relay(loop, nc, subject, part, origin)
         for part in _by_size(items):
@@ -1159,11 +1164,20 @@ def relay_stored(
     return send
 
 
+_EVENT_OF = itemgetter(2)
+
+
 def _by_size(
     items: list[tuple[str, int, msgspec.Raw]],
 ) -> Iterator[list[tuple[str, int, msgspec.Raw]]]:
     """The items in order, in parts of at most `_RELAY_BYTES` of events (an item larger
     than that alone)."""
+    if sum(map(len, map(_EVENT_OF, items))) <= _RELAY_BYTES:
+        # All in one part, as the loop below would leave them (each item's size counted
+        # in C rather than in a step of this generator).
+        if items:
+            yield list(items)
+        return
     part: list[tuple[str, int, msgspec.Raw]] = []
     size = 0
     for item in items:

@@ -179,6 +179,8 @@ def ocpi_pushes(upstreams: Callable[[], Sequence[str]]) -> DeliveryRule:
     upstream platform (pure but for the cached list of platforms)."""
 
     def rule(event: Event) -> list[NewDelivery]:
+        if type(event) in _UNKEYED:  # `keys_of`'s first answer, without its call
+            return []
         keys = keys_of(event)
         if not keys:
             return []

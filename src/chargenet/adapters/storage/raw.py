@@ -12,9 +12,10 @@ written here and rows written through Core are indistinguishable.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
@@ -30,19 +31,33 @@ _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 CAREFUL_AFTER = 32
 _UNIQUE_VIOLATION = "23505"
 
+# Statements in psycopg's placeholders, by their text: kept for the process, not for one
+# `Raw` (one a unit of work), which rendered a round's few long statements again each
+# round (a regex over each, 1,100 instructions an event of a writer's round). The texts
+# are the hot path's constants and a few made of field names; a text made of anything
+# else would be rendered each time past the bound, as before.
+_RENDERED: dict[str, str] = {}
+_RENDERED_AT_MOST = 4096
+
+# The zones PostgreSQL names UTC by, as psycopg gives a `timestamptz` of a session in one
+# (`ZoneInfo` keeps one object a key): a time in one is the same wall time in `UTC`.
+_UTC_ZONES: frozenset[tzinfo] = frozenset(ZoneInfo(key) for key in ("UTC", "Etc/UTC"))
+
 
 class Raw:
     def __init__(self, conn: Connection) -> None:
         self.sqlite = conn.dialect.name == "sqlite"
         self._info = conn.info
         self._cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        self._rendered: dict[str, str] = {}
 
     def _render(self, sql: str) -> str:
-        rendered = self._rendered.get(sql)
+        if self.sqlite:
+            return sql
+        rendered = _RENDERED.get(sql)
         if rendered is None:
-            rendered = sql if self.sqlite else _NAMED.sub(r"%(\1)s", sql)
-            self._rendered[sql] = rendered
+            rendered = _NAMED.sub(r"%(\1)s", sql)
+            if len(_RENDERED) < _RENDERED_AT_MOST:
+                _RENDERED[sql] = rendered
         return rendered
 
     def execute(self, sql: str, params: dict[str, Any] | None = None) -> int:
@@ -115,8 +130,25 @@ class Raw:
             return None
         if isinstance(value, str):
             return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        if value.tzinfo is None:
+        zone = value.tzinfo
+        if zone is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        if zone is UTC:
+            return value  # type: ignore[no-any-return]
+        if zone in _UTC_ZONES and type(value) is datetime:
+            # The same wall time (the offset is always zero), made whole: `astimezone`
+            # asks the zone its offset and adds it (twice this), `replace` parses keywords
+            # (four times).
+            return datetime(
+                value.year,
+                value.month,
+                value.day,
+                value.hour,
+                value.minute,
+                value.second,
+                value.microsecond,
+                UTC,
+            )
         return value.astimezone(UTC)  # type: ignore[no-any-return]
 
     @staticmethod
