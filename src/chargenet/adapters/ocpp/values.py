@@ -50,6 +50,19 @@ def wire_time(at: datetime) -> str:
     return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
+_encode = msgspec.json.encode
+
+
+def iso_text(at: datetime) -> str:
+    """`at.isoformat()`. A time in UTC (the clock's) from msgspec's text of it, which is
+    the same but for the zone's spelling ("Z" for "+00:00"): a fifth of the cost of
+    `isoformat`, whose zone is formatted by `PyUnicode_FromFormat` (a status without a
+    time stamp names its receive time in its event's id)."""
+    if at.tzinfo is UTC and type(at) is datetime:
+        return _encode(at)[1:-2].decode() + "+00:00"
+    return at.isoformat()
+
+
 def _read_time(text: str) -> datetime | None:
     """An OCPP dateTime (RFC 3339) in UTC; None when unreadable or beyond the calendar."""
     try:
