@@ -354,31 +354,33 @@ class JetStreamIntake:
         with no coroutine of its own."""
         if not events:
             return _DONE
+        if len(events) == 1:  # (most frames make one event: no list of futures for it)
+            return self._enqueue_one(events[0])
         futures = self._enqueue(events)
         if len(futures) == 1:
             return futures[0]
         return self._all(futures)
 
-    def _enqueue(self, events: Sequence[Event]) -> list[asyncio.Future[bool]]:
+    def _enqueue_one(self, event: Event) -> asyncio.Future[bool]:
+        """`_enqueue` of one event: its future."""
         loop = self._loop
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[bool]] = []
-        subjects = self._subjects
-        for event in events:
-            subject = subjects[event_bucket(event)]
-            lane = self._lanes.get(subject)
-            if lane is None:
-                lane = self._lanes[subject] = _Lane()
-            future: asyncio.Future[bool] = loop.create_future()
-            lane.waiting.append((event, future))
-            futures.append(future)
-            if not lane.busy:
-                lane.busy = True
-                task = loop.create_task(self._drain(subject, lane))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        return futures
+        subject = self._subjects[event_bucket(event)]
+        lane = self._lanes.get(subject)
+        if lane is None:
+            lane = self._lanes[subject] = _Lane()
+        future: asyncio.Future[bool] = loop.create_future()
+        lane.waiting.append((event, future))
+        if not lane.busy:
+            lane.busy = True
+            task = loop.create_task(self._drain(subject, lane))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return future
+
+    def _enqueue(self, events: Sequence[Event]) -> list[asyncio.Future[bool]]:
+        return [self._enqueue_one(event) for event in events]
 
     @staticmethod
     async def _all(futures: list[asyncio.Future[bool]]) -> list[bool]:
