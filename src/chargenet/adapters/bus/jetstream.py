@@ -591,6 +591,11 @@ class JetStreamPipeline:
 
     def __init__(self, intake: JetStreamIntake) -> None:
         self._intake = intake
+        # `submit` for a sender that needs no outcome (the OCPP gateway answers a charger
+        # the same whether JetStream had an event already or not): done once every event
+        # is stored, raising if any is not; no `Outcome` made an event, and nothing of its
+        # own between the sender and the lane: the intake's `stored` itself.
+        self.stored: Callable[[Sequence[Event]], Awaitable[Any]] = intake.stored
 
     @property
     def events(self) -> int:
@@ -605,13 +610,6 @@ class JetStreamPipeline:
             Outcome(e.event_id, Disposition.DUPLICATE if dup else Disposition.ACCEPTED)
             for e, dup in zip(events, duplicates, strict=True)
         ]
-
-    def stored(self, events: Sequence[Event]) -> Awaitable[Any]:
-        """`submit` for a sender that needs no outcome (the OCPP gateway answers a charger
-        the same whether JetStream had an event already or not): done once every event is
-        stored, raising if any is not; no `Outcome` made an event, and no coroutine of its
-        own between the sender and the lane (`JetStreamIntake.stored`)."""
-        return self._intake.stored(events)
 
 
 class _Feeds:

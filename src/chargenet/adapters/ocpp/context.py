@@ -115,7 +115,6 @@ class ChargerContext:
     clock-skew flag). It all dies with the connection: a reconnect starts clean."""
 
     __slots__ = (
-        "_source",
         "charger_id",
         "charging",
         "clock_flagged",
@@ -124,6 +123,7 @@ class ChargerContext:
         "prefixes",
         "registers",
         "services",
+        "source",
         "transactions",
         "version",
     )
@@ -138,7 +138,10 @@ class ChargerContext:
         self.services = services
         self.endpoint = endpoint
         self.charger_id = endpoint.charger_id
-        self._source = Source(adapter="ocpp", charger_id=ChargerId(self.charger_id))
+        # Who tells us what arrives on this connection: the charger itself (one frozen
+        # value for all its events, made with the connection, not one an event; a plain
+        # attribute, not a property: read once a meter value).
+        self.source = Source(adapter="ocpp", charger_id=ChargerId(self.charger_id))
         self.version = version
         self.connected_at = connected_at
         self.clock_flagged = False
@@ -149,12 +152,6 @@ class ChargerContext:
         self.charging: set[str] | None = None
         # (connector, session) → the hash of the first parts of its meter values' ids
         self.prefixes: dict[tuple[str, str | None], Any] | None = None
-
-    @property
-    def source(self) -> Source:
-        """Who tells us what arrives on this connection: the charger itself (one frozen
-        value for all its events, made with the connection, not one an event)."""
-        return self._source
 
     def meter_prefix(self, connector_id: str, session: str | None) -> Any:
         """The first parts of the ids of this connector's meter values in `session`

@@ -265,7 +265,7 @@ def _sample_events(
             link.services.stats.dropped_values += 1
             link.services.warn(link.charger_id, "meter jump to %d Wh", register)
             sample.energy_register_wh = register = None
-        if sample.empty:
+        if register is None and sample.empty:  # (a register kept: not empty)
             continue
         if register is not None:
             last_register = register
