@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import logging
 import re
@@ -78,10 +77,18 @@ def bucket_of(key: str) -> int:
 _KEYS_OF: dict[type, tuple[str, ...]] = {}
 
 
-@functools.lru_cache(maxsize=1 << 16)
+# A key's bucket, remembered: an intake sees its chargers' few keys again and again (a
+# dict of at most 65,536 keys, emptied when full: a look-up cheaper than an lru_cache's).
+_KEY_BUCKETS: dict[str, int] = {}
+_KEY_BUCKETS_MAX = 1 << 16
+
+
 def _key_bucket(key: str) -> int:
-    """A key's bucket, remembered: an intake sees its chargers' few keys again and again."""
-    return bucket_of(_charger_of(key))
+    bucket = bucket_of(_charger_of(key))
+    if len(_KEY_BUCKETS) >= _KEY_BUCKETS_MAX:
+        _KEY_BUCKETS.clear()
+    _KEY_BUCKETS[key] = bucket
+    return bucket
 
 
 def event_bucket(event: Event) -> int:
@@ -96,7 +103,8 @@ def event_bucket(event: Event) -> int:
         if v:
             key = str(v)
             break
-    return _key_bucket(key)
+    bucket = _KEY_BUCKETS.get(key)
+    return _key_bucket(key) if bucket is None else bucket
 
 
 @dataclass(frozen=True)
