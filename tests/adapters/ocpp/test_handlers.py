@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chargenet.adapters import codec
@@ -23,7 +23,15 @@ from chargenet.adapters.ocpp.context import (
     GatewayStats,
     Reply,
 )
-from chargenet.adapters.ocpp.handlers import HANDLERS, METER_FIELDS, PLAIN_METER, meter_sampled
+from chargenet.adapters.ocpp.handlers import (
+    HANDLERS,
+    METER_FIELDS,
+    PLAIN_METER,
+    PLAIN_STATUS,
+    STATUS_FIELDS,
+    meter_sampled,
+    status_changed,
+)
 from chargenet.adapters.ocpp.model import V16, V201
 from chargenet.app.endpoints import ChargerEndpoint, ConnectorRef, OpenSession
 from chargenet.core.drivers import Authorisation, AuthStatus
@@ -580,3 +588,83 @@ def test_a_meter_value_made_by_filling_its_fields_is_the_one_its_class_makes(
     assert filled == made and hash(filled) == hash(made) and repr(filled) == repr(made)
     assert codec.encode(filled) == codec.encode(made)
     assert filled.problems() == made.problems()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    event_id=st.text(max_size=40),
+    charger_id=st.text(max_size=12),
+    at=st.datetimes(timezones=st.just(UTC)),
+    connector_id=st.text(max_size=20),
+    status=st.sampled_from(list(ConnectorStatus)),
+    error_code=st.none() | st.text(max_size=70),
+    vendor=st.none() | st.text(max_size=70),
+    info=st.none() | st.text(max_size=210),
+)
+def test_a_status_made_by_filling_it_is_the_one_its_class_makes(
+    event_id: str,
+    charger_id: str,
+    at: datetime,
+    connector_id: str,
+    status: ConnectorStatus,
+    error_code: str | None,
+    vendor: str | None,
+    info: str | None,
+) -> None:
+    # As a meter value's (above): ConnectorStatusChanged changed in any way and it must be
+    # made by its class again: STATUS_FIELDS and `_plain_dataclass` follow it.
+    assert PLAIN_STATUS, "ConnectorStatusChanged changed: see handlers.STATUS_FIELDS"
+    source = Source(adapter="ocpp", charger_id=ChargerId(charger_id) if charger_id else None)
+    values: dict[str, Any] = dict(
+        zip(
+            STATUS_FIELDS,
+            [event_id, source, at, NOW, connector_id, status, error_code, vendor, info],
+            strict=True,
+        )
+    )
+    filled, made = status_changed(values), ConnectorStatusChanged(**values)
+    assert type(filled) is ConnectorStatusChanged
+    assert filled == made and hash(filled) == hash(made) and repr(filled) == repr(made)
+    assert codec.encode(filled) == codec.encode(made)
+    assert filled.problems() == made.problems()
+
+
+def _former_plausible(
+    registers: dict[str, tuple[int, float]], connector_id: str, wh: int, power: int, at: float
+) -> bool:
+    """`plausible_register` as it was, every time read as a number."""
+    last = registers.get(connector_id)
+    if last is not None:
+        gained, hours = wh - last[0], max(at - last[1], 0.0) / 3600
+        if gained > power * hours * 1.2 + 1_000:
+            return False
+    registers[connector_id] = (wh, at)
+    return True
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["C1-1-1", "C1-2-1"]),
+            st.integers(-(10**6), 10**7),
+            st.integers(-(10**5), 10**6),
+            st.datetimes(
+                min_value=datetime(2000, 1, 1),
+                max_value=datetime(2100, 1, 1),
+                timezones=st.just(UTC),
+            ),
+        ),
+        max_size=20,
+    )
+)
+def test_a_register_is_judged_plausible_as_it_was(
+    readings: list[tuple[str, int, int, datetime]],
+) -> None:
+    # The times are read only when a register gained more than 1,000 Wh (or the connector's
+    # power is negative): the same verdicts as reading them every time.
+    ctx = context(V16)
+    former: dict[str, tuple[int, float]] = {}
+    for connector_id, wh, power, at in readings:
+        expected = _former_plausible(former, connector_id, wh, power, at.timestamp())
+        assert ctx.plausible_register(connector_id, wh, power, at) is expected

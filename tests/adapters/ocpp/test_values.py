@@ -19,6 +19,7 @@ from chargenet.adapters.ocpp.values import (
     Stamp,
     _scaled,
     _unit,
+    iso_text,
     parse_time,
     read_sample,
 )
@@ -236,3 +237,16 @@ def sampled_values(draw: st.DrawFn) -> SimpleNamespace:
 @given(values=st.lists(sampled_values(), max_size=8))
 def test_a_sample_is_read_as_it_was(values: list[SimpleNamespace]) -> None:
     assert read_sample(values) == former_read_sample(values)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    when=st.datetimes(timezones=st.one_of(st.none(), st.just(UTC), st.timezones())),
+    fold=st.integers(0, 1),
+)
+def test_a_time_is_written_as_isoformat_writes_it(when: datetime, fold: int) -> None:
+    # A status without a time stamp names its receive time in its event's id: the same
+    # text (so the same id) as before it was written from msgspec's for a time in UTC.
+    when = when.replace(fold=fold)
+    assert iso_text(when) == when.isoformat()
+    assert iso_text(when.astimezone(UTC)) == when.astimezone(UTC).isoformat()

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import hashlib
 import logging
 import re
@@ -79,10 +78,18 @@ def bucket_of(key: str) -> int:
 _KEYS_OF: dict[type, tuple[str, ...]] = {}
 
 
-@functools.lru_cache(maxsize=1 << 16)
+# A key's bucket, remembered: an intake sees its chargers' few keys again and again (a
+# dict of at most 65,536 keys, emptied when full: a look-up cheaper than an lru_cache's).
+_KEY_BUCKETS: dict[str, int] = {}
+_KEY_BUCKETS_MAX = 1 << 16
+
+
 def _key_bucket(key: str) -> int:
-    """A key's bucket, remembered: an intake sees its chargers' few keys again and again."""
-    return bucket_of(_charger_of(key))
+    bucket = bucket_of(_charger_of(key))
+    if len(_KEY_BUCKETS) >= _KEY_BUCKETS_MAX:
+        _KEY_BUCKETS.clear()
+    _KEY_BUCKETS[key] = bucket
+    return bucket
 
 
 def event_bucket(event: Event) -> int:
@@ -97,7 +104,8 @@ def event_bucket(event: Event) -> int:
         if v:
             key = str(v)
             break
-    return _key_bucket(key)
+    bucket = _KEY_BUCKETS.get(key)
+    return _key_bucket(key) if bucket is None else bucket
 
 
 @dataclass(frozen=True)
@@ -355,31 +363,33 @@ class JetStreamIntake:
         with no coroutine of its own."""
         if not events:
             return _DONE
+        if len(events) == 1:  # (most frames make one event: no list of futures for it)
+            return self._enqueue_one(events[0])
         futures = self._enqueue(events)
         if len(futures) == 1:
             return futures[0]
         return self._all(futures)
 
-    def _enqueue(self, events: Sequence[Event]) -> list[asyncio.Future[bool]]:
+    def _enqueue_one(self, event: Event) -> asyncio.Future[bool]:
+        """`_enqueue` of one event: its future."""
         loop = self._loop
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[bool]] = []
-        subjects = self._subjects
-        for event in events:
-            subject = subjects[event_bucket(event)]
-            lane = self._lanes.get(subject)
-            if lane is None:
-                lane = self._lanes[subject] = _Lane()
-            future: asyncio.Future[bool] = loop.create_future()
-            lane.waiting.append((event, future))
-            futures.append(future)
-            if not lane.busy:
-                lane.busy = True
-                task = loop.create_task(self._drain(subject, lane))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        return futures
+        subject = self._subjects[event_bucket(event)]
+        lane = self._lanes.get(subject)
+        if lane is None:
+            lane = self._lanes[subject] = _Lane()
+        future: asyncio.Future[bool] = loop.create_future()
+        lane.waiting.append((event, future))
+        if not lane.busy:
+            lane.busy = True
+            task = loop.create_task(self._drain(subject, lane))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return future
+
+    def _enqueue(self, events: Sequence[Event]) -> list[asyncio.Future[bool]]:
+        return [self._enqueue_one(event) for event in events]
 
     @staticmethod
     async def _all(futures: list[asyncio.Future[bool]]) -> list[bool]:
@@ -590,6 +600,11 @@ class JetStreamPipeline:
 
     def __init__(self, intake: JetStreamIntake) -> None:
         self._intake = intake
+        # `submit` for a sender that needs no outcome (the OCPP gateway answers a charger
+        # the same whether JetStream had an event already or not): done once every event
+        # is stored, raising if any is not; no `Outcome` made an event, and nothing of its
+        # own between the sender and the lane: the intake's `stored` itself.
+        self.stored: Callable[[Sequence[Event]], Awaitable[Any]] = intake.stored
 
     @property
     def events(self) -> int:
@@ -604,13 +619,6 @@ class JetStreamPipeline:
             Outcome(e.event_id, Disposition.DUPLICATE if dup else Disposition.ACCEPTED)
             for e, dup in zip(events, duplicates, strict=True)
         ]
-
-    def stored(self, events: Sequence[Event]) -> Awaitable[Any]:
-        """`submit` for a sender that needs no outcome (the OCPP gateway answers a charger
-        the same whether JetStream had an event already or not): done once every event is
-        stored, raising if any is not; no `Outcome` made an event, and no coroutine of its
-        own between the sender and the lane (`JetStreamIntake.stored`)."""
-        return self._intake.stored(events)
 
 
 class _Feeds:

@@ -105,6 +105,9 @@ _RAW_FIELDS = (
     "debug",
     "writes",
     "expect_continuation_frame",
+    # (what its `state` property answers, read here without the property's call: twice
+    # a message)
+    "_state",
 )
 # Where the protocol's parser waits when it is between two frames with nothing buffered:
 # in its reader's `at_eof`, called from its frame loop (`Protocol.parse`).
@@ -260,7 +263,7 @@ class ChargerConnection(ServerConnection):
             or self._write_failed
             or self.paused
             or self.send_in_progress
-            or protocol.state is not OPEN
+            or protocol._state is not OPEN
             or protocol.writes
             or protocol.extensions
             or protocol.debug
@@ -317,7 +320,7 @@ class ChargerConnection(ServerConnection):
         the first frame that is anything else, is the library's to read."""
         protocol = self.protocol
         if (
-            protocol.state is not OPEN
+            protocol._state is not OPEN
             or self.request is None
             or self._failed
             or self._fragments is not None

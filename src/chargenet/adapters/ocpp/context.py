@@ -115,7 +115,6 @@ class ChargerContext:
     clock-skew flag). It all dies with the connection: a reconnect starts clean."""
 
     __slots__ = (
-        "_source",
         "charger_id",
         "charging",
         "clock_flagged",
@@ -124,6 +123,7 @@ class ChargerContext:
         "prefixes",
         "registers",
         "services",
+        "source",
         "transactions",
         "version",
     )
@@ -138,23 +138,20 @@ class ChargerContext:
         self.services = services
         self.endpoint = endpoint
         self.charger_id = endpoint.charger_id
-        self._source = Source(adapter="ocpp", charger_id=ChargerId(self.charger_id))
+        # Who tells us what arrives on this connection: the charger itself (one frozen
+        # value for all its events, made with the connection, not one an event; a plain
+        # attribute, not a property: read once a meter value).
+        self.source = Source(adapter="ocpp", charger_id=ChargerId(self.charger_id))
         self.version = version
         self.connected_at = connected_at
         self.clock_flagged = False
         # Created on first use: most connections are idle most of the time.
         self.transactions: dict[str, tuple[str, int | None]] | None = None  # tx → connector, reg
-        self.registers: dict[str, tuple[int, float]] | None = None  # connector → (Wh, t)
+        self.registers: dict[str, tuple[int, datetime]] | None = None  # connector → (Wh, t)
         # 2.0.1 connectors whose transaction says energy flows: "Occupied" there means charging
         self.charging: set[str] | None = None
         # (connector, session) → the hash of the first parts of its meter values' ids
         self.prefixes: dict[tuple[str, str | None], Any] | None = None
-
-    @property
-    def source(self) -> Source:
-        """Who tells us what arrives on this connection: the charger itself (one frozen
-        value for all its events, made with the connection, not one an event)."""
-        return self._source
 
     def meter_prefix(self, connector_id: str, session: str | None) -> Any:
         """The first parts of the ids of this connector's meter values in `session`
@@ -183,17 +180,25 @@ class ChargerContext:
     def forget_transaction(self, tx: str) -> tuple[str, int | None] | None:
         return self.transactions.pop(tx, None) if self.transactions else None
 
-    def plausible_register(self, connector_id: str, wh: int, max_power_w: int, at: float) -> bool:
+    def plausible_register(
+        self, connector_id: str, wh: int, max_power_w: int, at: datetime
+    ) -> bool:
         """Whether a meter register can follow the last one seen on this connection: a
         jump beyond what the connector could deliver in the time is not trusted."""
-        if self.registers is None:
-            self.registers = {}
-        last = self.registers.get(connector_id)
+        registers = self.registers
+        if registers is None:
+            registers = self.registers = {}
+        last = registers.get(connector_id)
         if last is not None:
-            gained, hours = wh - last[0], max(at - last[1], 0.0) / 3600
-            if gained > max_power_w * hours * 1.2 + 1_000:
-                return False
-        self.registers[connector_id] = (wh, at)
+            gained = wh - last[0]
+            # Up to 1,000 Wh more is within the allowance whatever the time between (it is
+            # never less for a connector of no negative power): the two times are read
+            # (`timestamp`, once a meter value) only beyond.
+            if gained > 1_000 or max_power_w < 0:
+                hours = max(at.timestamp() - last[1].timestamp(), 0.0) / 3600
+                if gained > max_power_w * hours * 1.2 + 1_000:
+                    return False
+        registers[connector_id] = (wh, at)
         return True
 
 

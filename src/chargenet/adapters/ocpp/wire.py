@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
-from chargenet.adapters.ocpp.model import V16, SchemaMissing, actions, decoder
+from chargenet.adapters.ocpp.model import V16, SchemaMissing, actions, decoder, payload_type
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_MESSAGE_ID = 36  # the spec's maximum length of a unique message id
@@ -27,6 +27,10 @@ _call_frame = msgspec.json.Decoder(tuple[int, str, str, msgspec.Raw])
 # (version, action) → the payload's decoder, for the actions a charger has sent (and the
 # version defines): found by one dict look-up.
 _known_calls: dict[tuple[str, str], msgspec.json.Decoder[Any]] = {}
+# version → the action as a frame spells it (its bytes between the quotes) → the decoder of
+# a whole CALL of that action, `[int, str, action, payload]`: the frame and its payload
+# read in one pass, for the actions a charger has sent before.
+_known_frames: dict[str, dict[bytes, msgspec.json.Decoder[Any]]] = {}
 _str = msgspec.json.Decoder(str)
 _int = msgspec.json.Decoder(int)
 _encoder = msgspec.json.Encoder()
@@ -128,9 +132,26 @@ def violation(version: str, error: msgspec.ValidationError) -> tuple[str, str]:
 
 def parse(data: bytes, version: str) -> Call | CallResult | CallError:
     """Read one frame; raises FrameError with the CallError to answer (or to log only)."""
-    # Most frames are a well-formed CALL of an action seen before: read in one decode. Any
-    # other frame, or one this decode refuses, is read again step by step below, which
-    # gives every error its code.
+    # Most frames are a well-formed CALL of an action seen before: read in one decode, the
+    # action found first by its bytes (after the id's closing quote, up to the next quote)
+    # and the frame then decoded whole by that action's type, which takes only a CALL of
+    # exactly that action with a valid payload. Any other frame, or one this decode
+    # refuses (a guess gone wrong among them), is read again below: once in two steps
+    # (the frame, then its payload), else step by step, which gives every error its code.
+    frames = _known_frames.get(version)
+    if frames is not None:
+        end = data.find(b'","', 4)
+        if end > 0:
+            start = end + 3
+            whole = frames.get(data[start : data.find(b'"', start)])
+            if whole is not None:
+                try:
+                    kind, message_id, action, payload = whole.decode(data)
+                except (msgspec.DecodeError, RecursionError):
+                    pass
+                else:
+                    if kind == CALL and 0 < len(message_id) <= MAX_MESSAGE_ID:
+                        return Call(message_id, action, payload)
     try:
         kind, message_id, action, raw = _call_frame.decode(data)
     except (msgspec.DecodeError, RecursionError):
@@ -191,7 +212,24 @@ def _call(parts: list[msgspec.Raw], message_id: str, version: str) -> Call:
     except SchemaMissing:
         raise FrameError(message_id, Err.NOT_IMPLEMENTED, f"unknown action {action!r}") from None
     _known_calls[(version, action)] = known
+    _know_frames(version, action)
     return _payload(known, parts[3], message_id, action, version)
+
+
+def whole_call(version: str, action: str) -> msgspec.json.Decoder[Any]:
+    """The decoder of a whole CALL of `action`: `[message type, message id, action,
+    payload]`, the payload by its schema as `decoder(version, action)` reads it alone."""
+    payload = payload_type(version, action, False)
+    kind = tuple[int, str, Literal[action], payload]  # type: ignore[valid-type]
+    return msgspec.json.Decoder(kind)
+
+
+def _know_frames(version: str, action: str) -> None:
+    # (an action JSON writes as it is, quotes around it: the bytes a frame has between them)
+    if action.isascii() and action.isprintable() and '"' not in action and "\\" not in action:
+        frames = _known_frames.setdefault(version, {})
+        if action.encode() not in frames:
+            frames[action.encode()] = whole_call(version, action)
 
 
 def _payload(
