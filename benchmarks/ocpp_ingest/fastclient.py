@@ -4,7 +4,7 @@ built by hand, the next CALL sent from the callback that receives the last answe
 A full client library (websockets) costs ~500 µs of Python per round trip, which made the
 load generator, not the server, the bottleneck. Client frames must be masked (RFC 6455);
 a zero masking key is valid and makes masking free. Only what the benchmark needs is here:
-text frames under 64 KiB, no fragmentation, no extensions.
+text frames under 64 KiB, no fragmentation, no extensions; a Ping is answered.
 """
 
 from __future__ import annotations
@@ -128,6 +128,13 @@ class Charger(asyncio.Protocol):
                     return
                 self.latencies.append(time.perf_counter() - self.sent_at)
                 self._send_next()
+            elif opcode == 0x9 and self.transport is not None:
+                # A Ping is answered with a Pong of its payload (RFC 6455 5.5.2), as any
+                # charger's stack does: unanswered, the example CSMS's websockets server
+                # closed every connection after 40 s (its keepalive), and a run that long
+                # (its 60,200 messages at 1,050/s) started all over again.
+                n = len(payload)
+                self.transport.write(bytes((0x8A, 0x80 | n)) + _ZERO_MASK + payload)
             elif opcode == 0x8 and not self.done.done():
                 self.done.set_exception(ConnectionError("closed by the server"))
 
