@@ -41,7 +41,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +143,7 @@ async def drive(
     ids: list[str],
     n: float,
     stored: Any,
-    watch: Any = None,
+    watch: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Spread the chargers over the clients and the clients over the URLs, and run
     `kind` ("load" or "storm"); polls `stored()` until it stops growing. `watch()`, if
