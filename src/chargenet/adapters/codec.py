@@ -133,23 +133,25 @@ def decode_kept(event_type: str, version: int, payload: bytes) -> tuple[Event, b
     upcast) for `reusing`; None otherwise. Today's versions straight to their decoders
     (`_built_decoder`, where a class allows it): a writer decodes every event it stores
     this way, in a batch or alone."""
-    cls = EVENT_TYPES.get(event_type)
-    if cls is not None and version == cls.VERSION:
-        decode_one = _built_decoders.get(event_type) or _built_decoder(event_type)
-        return decode_one(payload), payload
-    event = decode(event_type, version, payload)
-    return event, payload if version == type(event).VERSION else None
+    hit = _built_decoders.get(event_type)
+    if hit is None or hit[0] != version:
+        cls = EVENT_TYPES.get(event_type)
+        if cls is None or version != cls.VERSION:
+            event = decode(event_type, version, payload)
+            return event, payload if version == type(event).VERSION else None
+        hit = _built_decoder(cls)
+    return hit[1](payload), payload
 
 
 def decode_all_kept(items: Iterable[tuple[str, int, Any]]) -> list[tuple[Event, bytes | None]]:
     """`decode_kept` of each (type, version, payload) of a batch (a payload in bytes or
     any buffer, a `msgspec.Raw`), the payloads kept as bytes. A type of today's version
-    whose decoder is made goes to it without `decode_kept`'s call and look-ups."""
+    whose decoder is made goes to it without `decode_kept`'s call."""
     out: list[tuple[Event, bytes | None]] = []
-    current = _current
+    built = _built_decoders
     for event_type, version, raw in items:
         payload = bytes(raw)
-        hit = current.get(event_type)
+        hit = built.get(event_type)
         if hit is not None and hit[0] == version:
             out.append((hit[1](payload), payload))
         else:
@@ -173,15 +175,21 @@ def decode_all_kept(items: Iterable[tuple[str, int, Any]]) -> list[tuple[Event, 
 # `tests/adapters/test_codec.py` holds the two to the same objects and the same refusals.
 
 _Decode = Callable[[bytes], Any]
-_built_decoders: dict[str, _Decode] = {}
-# A record class → (its Struct of the same fields, the function making it from one), or
-# None where it is decoded as msgspec decodes it (`_mirror`).
-_mirrors: dict[type, tuple[type, Callable[[Any], Any]] | None] = {}
-# A mirror's `build` → the lines it was written from (`_decoding` writes them again).
-_BUILT_CODE: dict[Callable[[Any], Any], list[str]] = {}
-# An event type → (today's version, its decoder), once `_built_decoder` has made it:
-# what `decode_all_kept` asks first.
-_current: dict[str, tuple[int, _Decode]] = {}
+
+
+class _Mirror(typing.NamedTuple):
+    struct: type  # the record's fields, as a Struct: a record holding it declares this
+    build: Callable[[Any], Any]  # such a Struct → the record (a record inside another)
+    # payload → the record: the Struct decoded and the record built in one function, a
+    # call less an event (an event's decoder; a record inside one is built by `build`)
+    decode: _Decode
+
+
+# An event type → (today's version, its decoder), once `_built_decoder` has made it: what
+# `decode_kept` and `decode_all_kept` ask first, one look-up and one comparison an event.
+_built_decoders: dict[str, tuple[int, _Decode]] = {}
+# A record class → its mirror, or None where it is decoded as msgspec decodes it (`_mirror`).
+_mirrors: dict[type, _Mirror | None] = {}
 
 
 # Decoders are built on first use, by whichever thread decodes first (a writer's lanes
@@ -191,44 +199,27 @@ _current: dict[str, tuple[int, _Decode]] = {}
 _building = threading.Lock()
 
 
-def _built_decoder(event_type: str) -> _Decode:
+def _built_decoder(cls: type[Event]) -> tuple[int, _Decode]:
     with _building:
-        built = _built_decoders.get(event_type)
-        return built if built is not None else _build_decoder(event_type)
+        built = _built_decoders.get(cls.TYPE)
+        if built is None:
+            mirror = _mirror(cls)
+            decode_one = _decoder(cls.TYPE).decode if mirror is None else mirror.decode
+            built = _built_decoders[cls.TYPE] = (cls.VERSION, decode_one)
+        return built
 
 
-def _build_decoder(event_type: str) -> _Decode:
-    cls = EVENT_TYPES.get(event_type)
-    if cls is None:
-        raise UnknownEventType(f"unknown event type {event_type!r}")
-    mirror = _mirror(cls)
-    decode_one: _Decode = _decoder(event_type).decode if mirror is None else _decoding(*mirror)
-    _built_decoders[event_type] = decode_one
-    _current[event_type] = (cls.VERSION, decode_one)
-    return decode_one
-
-
-def _decoding(struct: type, build: Callable[[Any], Any]) -> _Decode:
-    """payload → the event: the Struct decoded and the event built from it in one
-    function (`build`'s own code, its first line the decoding), a call less an event."""
-    code = _BUILT_CODE[build]
-    scope = {**build.__globals__, "decode_struct": msgspec.json.Decoder(struct).decode}
-    lines = ["def decode(payload):", "    s = decode_struct(payload)", *code[1:]]
-    exec("\n".join(lines), scope)  # `build`'s lines, written by `_mirror_of`
-    decode: _Decode = scope["decode"]
-    return decode
-
-
-def _mirror(cls: type) -> tuple[type, Callable[[Any], Any]] | None:
+def _mirror(cls: type) -> _Mirror | None:
     """For a dataclass whose every field its `__init__` sets, with no `__post_init__` and
-    no slots: a Struct of its fields and a function making the dataclass from one. A field
-    declared as such a dataclass itself (an event's `source`) is mirrored in turn; any
-    other annotation is the Struct's as it is (records in tuples: msgspec's dataclasses).
-    None for any other class, or where the annotations cannot be read."""
+    no slots: a Struct of its fields and the functions making the dataclass from one and
+    from its JSON. A field declared as such a dataclass itself (an event's `source`) is
+    mirrored in turn; any other annotation is the Struct's as it is (records in tuples:
+    msgspec's dataclasses). None for any other class, or where the annotations cannot be
+    read."""
     if cls in _mirrors:
         return _mirrors[cls]
     _mirrors[cls] = None  # while it is made (a record holding its own kind: not mirrored)
-    made: tuple[type, Callable[[Any], Any]] | None = None
+    made: _Mirror | None = None
     if (
         dataclasses.is_dataclass(cls)
         and not hasattr(cls, "__post_init__")
@@ -242,7 +233,7 @@ def _mirror(cls: type) -> tuple[type, Callable[[Any], Any]] | None:
     return made
 
 
-def _mirror_of(cls: type) -> tuple[type, Callable[[Any], Any]] | None:
+def _mirror_of(cls: type) -> _Mirror | None:
     fields = dataclasses.fields(cls)
     if any(not f.init for f in fields):
         return None
@@ -255,7 +246,7 @@ def _mirror_of(cls: type) -> tuple[type, Callable[[Any], Any]] | None:
         "cls": cls,
         "UNSET": msgspec.UNSET,
     }
-    lines = ["def build(s):", "    d = asdict(s)"]
+    body = ["    d = asdict(s)"]  # the Struct `s` → the record `o`
     defaulted: list[str] = []
     for f in fields:
         hint = hints[f.name]
@@ -263,9 +254,9 @@ def _mirror_of(cls: type) -> tuple[type, Callable[[Any], Any]] | None:
         if nested is not None:
             if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
                 return None  # a default record would be a dataclass already: not met
-            hint = nested[0]
-            scope[f"build_{f.name}"] = nested[1]
-            lines.append(f"    d[{f.name!r}] = build_{f.name}(d[{f.name!r}])")
+            hint = nested.struct
+            scope[f"build_{f.name}"] = nested.build
+            body.append(f"    d[{f.name!r}] = build_{f.name}(d[{f.name!r}])")
         if f.default is not dataclasses.MISSING:
             # Left out, such a field is not set on the object (its class's default
             # answers), as msgspec leaves it: not written should the event be encoded
@@ -278,10 +269,12 @@ def _mirror_of(cls: type) -> tuple[type, Callable[[Any], Any]] | None:
             spec.append((f.name, hint))
     if defaulted:  # one test of the Struct's slots for all: none is left out, mostly
         left_out = " or ".join(f"s.{name} is UNSET" for name in defaulted)
-        lines.append(f"    if {left_out}: d = {{k: v for k, v in d.items() if v is not UNSET}}")
-    lines += ["    o = new(cls)", "    set_(o, '__dict__', d)", "    return o"]
+        body.append(f"    if {left_out}: d = {{k: v for k, v in d.items() if v is not UNSET}}")
+    body += ["    o = new(cls)", "    set_(o, '__dict__', d)", "    return o"]
     struct = msgspec.defstruct(f"_{cls.__name__}Fields", spec, kw_only=True)
-    exec("\n".join(lines), scope)  # the class's own field names only
-    build = scope["build"]
-    _BUILT_CODE[build] = lines
-    return struct, build
+    scope["decode_struct"] = msgspec.json.Decoder(struct).decode
+    code = "\n".join(body)  # the class's own field names only
+    # `decode` is `build` with the decoding as its first line rather than a call to it.
+    decoding = "def decode(payload):\n    s = decode_struct(payload)"
+    exec(f"def build(s):\n{code}\n{decoding}\n{code}", scope)
+    return _Mirror(struct, scope["build"], scope["decode"])
