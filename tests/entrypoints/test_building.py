@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from chargenet.entrypoints.building import Building, Progress
+from chargenet.kit.aio import wait_at_most
 
 
 def test_the_port_answers_while_building_then_the_real_app_serves() -> None:
@@ -37,7 +38,7 @@ async def _scenario() -> None:
 
     def build(progress: Progress) -> Starlette:
         progress.phase, progress.total, progress.done = "city", 50_000, 20_000
-        go.wait(10)
+        go.wait(60)
         return Starlette(routes=[Route("/", home), Route("/healthz", home)], lifespan=lifespan)
 
     app = Building(build)
@@ -53,6 +54,14 @@ async def _scenario() -> None:
         await asyncio.sleep(0.01)
     assert sent[0]["type"] == "lifespan.startup.complete"  # the port opens at once
 
+    async def reported() -> None:
+        # The build runs on a thread of its own: what it reports is on the page once it
+        # has reported it (a loaded machine may run the thread's first line late).
+        while app.progress.done < 20_000:
+            await asyncio.sleep(0.01)
+
+    await wait_at_most(reported(), 30)
+
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://demo")
     page = await client.get("/")
     assert page.status_code == 503
@@ -66,10 +75,12 @@ async def _scenario() -> None:
     assert life == []  # background jobs wait for the city
 
     go.set()
-    for _ in range(500):
-        if app.app is not None:
-            break
-        await asyncio.sleep(0.01)
+
+    async def served() -> None:
+        while app.app is None:
+            await asyncio.sleep(0.01)
+
+    await wait_at_most(served(), 30)
     assert life == ["started"]
     answer = await client.get("/")
     assert (answer.status_code, answer.text) == (200, "the finder")
@@ -95,10 +106,12 @@ def test_a_failed_build_says_so_on_the_page() -> None:
 
         task = asyncio.create_task(app({"type": "lifespan"}, inbox.get, send))
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://x")
-        for _ in range(200):
-            if app.progress.failed:
-                break
-            await asyncio.sleep(0.01)
+
+        async def failed() -> None:
+            while not app.progress.failed:
+                await asyncio.sleep(0.01)
+
+        await wait_at_most(failed(), 30)
         page = await client.get("/")
         assert page.status_code == 503 and "disk full" in page.text
         await inbox.put({"type": "lifespan.shutdown"})

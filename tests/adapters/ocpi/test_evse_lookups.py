@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from chargenet.adapters.bus.jetstream import hear_stored, relay_stored
+from chargenet.adapters.bus.jetstream import hear_stored, relay_stored, subscriptions_made
 from chargenet.adapters.ocpi.lookups import EvseLookups
 from chargenet.adapters.ocpi.party import OcpiParty
 from chargenet.adapters.ocpi.routes import ocpi_router
@@ -232,7 +232,7 @@ def test_an_evse_put_again_on_another_node_is_heard_through_the_stored_event_fee
         for nc, bus, name in ((a_side, a.platform.bus, "a"), (b_side, b_platform.bus, "b")):
             await hear_stored(nc, subject, heard_here(bus.publish), own=name)
             bus.listen(relayed_unless_heard(relay_stored(nc, subject, name)))
-            await nc.flush()
+            await subscriptions_made(nc)
 
     try:
         loop.run_until_complete(wire())

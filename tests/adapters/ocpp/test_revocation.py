@@ -15,7 +15,7 @@ import pytest
 from ocpp.v16 import call as c16
 from ocpp.v201 import call as c201
 
-from chargenet.adapters.bus.jetstream import hear_stored, relay_stored
+from chargenet.adapters.bus.jetstream import hear_stored, relay_stored, subscriptions_made
 from chargenet.adapters.ocpp.gateway import GatewayConfig
 from chargenet.adapters.storage.engine import create_store_engine
 from chargenet.adapters.storage.queries_ocpp import OcppQueries
@@ -215,7 +215,7 @@ def test_an_intake_node_cuts_off_a_charger_retired_by_another_process(
         try:
             async with running(platform) as gateway:
                 await hear_stored(intake_side, subject, platform.bus.publish, gateway.HEARS)
-                await intake_side.flush()
+                await subscriptions_made(intake_side)
                 writer.bus.listen(relay_stored(writer_side, subject))
                 async with connect(gateway, "C1") as c1:
                     assert (await c1.call(boot16())).status == "Accepted"

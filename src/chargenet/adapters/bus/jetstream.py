@@ -977,7 +977,8 @@ class JetStreamWriter:
         """Idle: be woken by the next message published on one of this writer's partitions
         (a core subscription to each subject, gone after one message), instead of finding
         it only at the next idle round, up to a second later. Made once the server has it
-        (a flush): what was published before is found by the round that follows at once."""
+        (`subscriptions_made`): what was published before is found by the round that
+        follows at once."""
         self._woken.clear()
 
         async def woken(_: Any) -> None:
@@ -986,7 +987,7 @@ class JetStreamWriter:
         for k in self._partitions:
             subject = self._layout.subject(self._prefix, k)
             self._wakers.append(await self._nc.subscribe(subject, cb=woken, max_msgs=1))
-        await self._nc.flush()
+        await subscriptions_made(self._nc)
 
     async def _unlisten(self) -> None:
         wakers, self._wakers = self._wakers, []
@@ -1220,6 +1221,18 @@ def _publish(nc: Any, subject: str, payload: bytes, headers: dict[str, str] | No
 
 
 _PUBLISHING: set[asyncio.Future[Any]] = set()
+
+
+async def subscriptions_made(nc: Any) -> None:
+    """Return once the NATS server has every subscription `nc` has made so far: what is
+    published after this, from any connection, reaches them. A single `flush` does not
+    promise it: nats-py writes the flush's PING straight to the socket, ahead of the
+    SUBs still waiting for its flusher task, so the server may answer the PONG before it
+    reads them (under load, a message published at once was not delivered). The first
+    flush has the flusher write them, before its PONG can be read; the second PING goes
+    after them."""
+    await nc.flush()
+    await nc.flush()
 
 
 async def hear_stored(
