@@ -60,6 +60,9 @@ _FIRST_WAIT_S = 0.05
 # answer brought something); a request not answered within _LOST_S is made again.
 _SWEEP_S = 0.1
 _LOST_S = 5.0
+# What a stopped writer left is asked for this long (at least) after its acknowledgement
+# time is over (`JetStreamWriter._subscribe`).
+_TAKEOVER_MARGIN_S = 1.0
 # A message of several events (JetStreamIntake) names how many in this header; at most this
 # many bytes of events go in one (NATS refuses a payload over 1 MB by default).
 BATCH = "Chargenet-Batch"
@@ -245,17 +248,34 @@ async def ensure_stream(
     bound while writers keep up; and JetStream refuses two consumers whose subjects
     overlap, so no bucket can have two consumers applying a connector's events out of
     order."""
+    import nats.js.errors
     from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
-    await js.add_stream(
-        StreamConfig(
-            name=name,
-            subjects=[f"{prefix}.>"],
-            retention=RetentionPolicy.WORK_QUEUE,
-            storage=StorageType.FILE,
-            duplicate_window=duplicate_window_s,
-        )
+    config = StreamConfig(
+        name=name,
+        subjects=[f"{prefix}.>"],
+        retention=RetentionPolicy.WORK_QUEUE,
+        storage=StorageType.FILE,
+        duplicate_window=duplicate_window_s,
     )
+    for attempt in range(_STORE_TRIES):
+        try:
+            await js.add_stream(config)
+            return
+        except nats.js.errors.APIError as exc:
+            if exc.err_code != _STORE_FAILED or attempt == _STORE_TRIES - 1:
+                raise
+        await asyncio.sleep(0.05 * (attempt + 1))
+
+
+# NATS 2.9 removes its account's directory of streams when the last stream is deleted: a
+# stream created from another connection at that moment finds no directory to make its own
+# in and is refused with this code ("error creating store for stream"; the server logs
+# "could not create storage directory … no such file or directory"). Asked again, it is
+# made. (Deployments sharing a server, or test runs side by side, each creating and
+# deleting streams, meet it.)
+_STORE_FAILED = 10049
+_STORE_TRIES = 5
 
 
 class _PubAck(msgspec.Struct):
@@ -843,10 +863,12 @@ class JetStreamWriter:
             # What a killed writer left: once its acknowledgement time is over, JetStream
             # delivers it again before anything newer; fetching sooner would get newer
             # events first and apply a connector's events out of order.
-            log.warning(
-                "%d events left by a stopped writer: taken again in %g s", left, self._ack_wait_s
-            )
-            await asyncio.sleep(self._ack_wait_s)
+            # The server notices an expired acknowledgement time on a timer of its own, which
+            # a loaded machine runs late: a pull made the moment that time is over found
+            # nothing, or would get the newer events first. So a margin after it.
+            wait_s = self._ack_wait_s + max(_TAKEOVER_MARGIN_S, self._ack_wait_s / 10)
+            log.warning("%d events left by a stopped writer: taken again in %g s", left, wait_s)
+            await asyncio.sleep(wait_s)
         if self._draining:
             draining = dict(enumerate(self._draining.items()))
             self._old_feeds = await _Feeds(
