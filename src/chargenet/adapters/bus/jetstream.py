@@ -272,8 +272,7 @@ async def ensure_stream(
 # stream created from another connection at that moment finds no directory to make its own
 # in and is refused with this code ("error creating store for stream"; the server logs
 # "could not create storage directory … no such file or directory"). Asked again, it is
-# made. (Deployments sharing a server, or test runs side by side, each creating and
-# deleting streams, meet it.)
+# made. (Deployments sharing a server, each creating and deleting its stream, meet it.)
 _STORE_FAILED = 10049
 _STORE_TRIES = 5
 
