@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -248,7 +248,6 @@ async def ensure_stream(
     bound while writers keep up; and JetStream refuses two consumers whose subjects
     overlap, so no bucket can have two consumers applying a connector's events out of
     order."""
-    import nats.js.errors
     from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
     config = StreamConfig(
@@ -258,23 +257,33 @@ async def ensure_stream(
         storage=StorageType.FILE,
         duplicate_window=duplicate_window_s,
     )
-    for attempt in range(_STORE_TRIES):
-        try:
-            await js.add_stream(config)
-            return
-        except nats.js.errors.APIError as exc:
-            if exc.err_code != _STORE_FAILED or attempt == _STORE_TRIES - 1:
-                raise
-        await asyncio.sleep(0.05 * (attempt + 1))
+    await stream_made(lambda: js.add_stream(config))
 
 
 # NATS 2.9 removes its account's directory of streams when the last stream is deleted: a
 # stream created from another connection at that moment finds no directory to make its own
 # in and is refused with this code ("error creating store for stream"; the server logs
 # "could not create storage directory … no such file or directory"). Asked again, it is
-# made. (Deployments sharing a server, each creating and deleting its stream, meet it.)
+# made. (Deployments sharing a server, each creating and deleting its streams, meet it.)
 _STORE_FAILED = 10049
 _STORE_TRIES = 5
+
+T = TypeVar("T")
+
+
+async def stream_made(make: Callable[[], Awaitable[T]]) -> T:
+    """What `make` gives (a stream made: `add_stream`, `create_key_value`), asked again a
+    few times while NATS refuses it for the race above."""
+    import nats.js.errors
+
+    for attempt in range(1, _STORE_TRIES):
+        try:
+            return await make()
+        except nats.js.errors.APIError as exc:
+            if exc.err_code != _STORE_FAILED:
+                raise
+        await asyncio.sleep(0.05 * attempt)
+    return await make()
 
 
 class _PubAck(msgspec.Struct):
