@@ -86,6 +86,14 @@ def logged(platform: Platform) -> int:
         return int(conn.execute(select(func.count()).select_from(log)).scalar_one())
 
 
+def in_the_log(platform: Platform, sent: Sequence[Event]) -> list[Event]:
+    """The sent events in the order the log stored them (whichever writer stored each)."""
+    by_id = {e.event_id: e for e in sent}
+    with platform.store.engine.connect() as conn:
+        ids = conn.execute(select(log.c.event_id).order_by(log.c.seq)).scalars()
+        return [by_id[i] for i in ids if i in by_id]
+
+
 def test_a_charger_keeps_one_subject_so_its_events_keep_their_order() -> None:
     a, b = statuses(2)
     assert subject_for(a) == subject_for(statuses(1)[0])  # both about C1-1-1
@@ -155,7 +163,7 @@ def test_a_storm_of_senders_shares_few_messages_and_keeps_each_chargers_order(
             intake = JetStreamIntake(js, prefix, batch=8)
             # Each event its own sender, all at once (one frame each, as in a storm).
             answers = await asyncio.gather(*(intake.publish([e]) for e in sent))
-            await drain(JetStreamWriter(js, stored, "w", prefix, 64, stream=name))
+            await drain(JetStreamWriter(js, stored, "w", prefix, 64, stream=name), len(sent))
             return intake.messages, answers
         finally:
             await js.delete_stream(name)
@@ -387,9 +395,16 @@ async def stream_of(sent: list[Event]) -> AsyncIterator[tuple[Any, Any, str, str
         await nc.close()
 
 
-async def drain(writer: JetStreamWriter) -> None:
-    while await writer.run_once(timeout_s=0.5):
-        pass
+async def drain(writer: JetStreamWriter, total: int) -> None:
+    """Rounds of the writer until it has stored `total` events (a round can come back empty
+    while events wait: an answer later than its timeout on a loaded machine), at most 30 s
+    (after what a stopped writer left, its acknowledgement time and margin)."""
+
+    async def rounds() -> None:
+        while writer.events < total:
+            await writer.run_once(timeout_s=0.5)
+
+    await wait_at_most(rounds(), 30)
     await writer.close()
 
 
@@ -418,7 +433,7 @@ def test_two_writers_on_disjoint_buckets_store_everything_once_in_order(
                 JetStreamWriter(js, low, "w", prefix, 40, stream=name, buckets=range(32)),
                 JetStreamWriter(js, high, "w", prefix, 40, stream=name, buckets=range(32, 64)),
             ]
-            await asyncio.gather(*(drain(w) for w in writers))  # side by side
+            await wait_at_most(drain_between(writers, len(sent)), 60)  # side by side
 
     loop.run_until_complete(scenario())
     assert logged(platform) == before + len(sent)  # every event once
@@ -434,26 +449,33 @@ def test_two_writers_on_disjoint_buckets_store_everything_once_in_order(
 def test_a_writer_restarted_on_its_buckets_takes_up_what_the_dead_one_left(
     jetstream_ready: None, platform: Platform, loop: asyncio.AbstractEventLoop
 ) -> None:
+    """The dead writer's messages come again once its acknowledgement time is over, before
+    the newer ones of their partitions: a pull made the moment that time was over got the
+    newer ones first (1 in 15 on a loaded machine: the server's expiry timer runs late)."""
     platform.ingestor.ingest([*small_world(), *(charger(c) for c in FLEET)])
     before = logged(platform)
     sent = fleet_statuses(8)
     later = Recording(platform)
 
     async def scenario() -> None:
-        async with stream_of(sent) as (_, js, name, prefix):
-            # A writer that fetched a round, then died before storing or acknowledging it.
+        async with stream_of([]) as (_, js, name, prefix):
+            intake = JetStreamIntake(js, prefix)
+            for n in range(0, len(sent), len(FLEET)):  # each partition a message each time
+                await intake.publish(sent[n : n + len(FLEET)])
+            # A writer that took each partition's first message, then died before storing or
+            # acknowledging them.
             dead_nc = await nats.connect(NATS_URL)
             dead = JetStreamWriter(
                 dead_nc.jetstream(), later, "w", prefix, 64, stream=name, ack_wait_s=1.0
             )
             feeds = await dead._subscribe()
-            taken = len(await feeds.take(0.5))
+            taken = len(await feeds.take(30, share=1))  # every partition's answer
             await dead_nc.close()
-            assert taken > 0 and not later.events
+            assert taken == PARTITIONS and not later.events
             # Its successor on the same buckets: waits out the acknowledgement time, then
             # has everything, the dead one's round first.
             successor = JetStreamWriter(js, later, "w", prefix, 64, stream=name, ack_wait_s=1.0)
-            await drain(successor)
+            await drain(successor, len(sent))
 
     loop.run_until_complete(scenario())
     assert logged(platform) == before + len(sent)
@@ -480,7 +502,7 @@ def test_an_earlier_writers_consumer_of_every_bucket_is_retired_without_loss(
                     filter_subject=f"{prefix}.>",
                 ),
             )
-            await drain(JetStreamWriter(js, writer_in, "w", prefix, 64, stream=name))
+            await drain(JetStreamWriter(js, writer_in, "w", prefix, 64, stream=name), len(sent))
             return [c.name for c in await js.consumers_info(name)]
 
     consumers = loop.run_until_complete(scenario())
@@ -583,7 +605,7 @@ def test_a_round_the_store_refused_is_stored_again_before_anything_newer(
                 await writer.run_once(timeout_s=1.0)
             await JetStreamIntake(js, prefix).publish(sent[48:])  # newer, while it failed
             await asyncio.sleep(0.2)  # … and already with the writer
-            await drain(writer)
+            await drain(writer, len(sent))
 
     loop.run_until_complete(scenario())
     assert refused and logged(platform) == before + len(sent)
@@ -734,8 +756,11 @@ def test_two_writers_drain_an_older_layout_spanning_both_before_their_partitions
 
     loop.run_until_complete(scenario())
     assert logged(platform) == before + len(old) + len(new)
-    assert by_connector(low.events + high.events) == by_connector(old + new)
+    assert by_connector(low.events + high.events) == by_connector(old + new)  # each once
     assert any(16 <= event_bucket(e) < 32 for e in high.events)  # the span's later half
+    # In the log, each connector's events in the order sent: of the span's later half, the
+    # first writer's older ones before the second's newer ones.
+    assert by_connector(in_the_log(platform, old + new)) == by_connector(old + new)
 
 
 def test_a_rounds_acknowledgements_go_in_one_buffer_or_each_by_its_public_ack() -> None:
@@ -852,3 +877,36 @@ def test_an_event_that_cannot_be_encoded_fails_its_sender_alone() -> None:
         assert not lane.waiting
     finally:
         loop.close()
+
+
+class _RefusingJetStream:
+    """A JetStream context whose first `refusals` stream creations fail with `err_code`."""
+
+    def __init__(self, refusals: int, err_code: int) -> None:
+        self.refusals = refusals
+        self.err_code = err_code
+        self.asked: list[Any] = []
+
+    async def add_stream(self, config: Any) -> None:
+        self.asked.append(config)
+        if len(self.asked) <= self.refusals:
+            raise nats.js.errors.ServerError(
+                code=500, description="error creating store for stream", err_code=self.err_code
+            )
+
+
+def test_a_stream_refused_while_the_servers_last_one_was_deleted_is_made_again(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    """NATS 2.9 removes its directory of streams with the last stream: one created at that
+    moment from another connection is refused ("error creating store for stream"), which
+    failed a test run side by side with another; asked again, it is made. Any other
+    refusal is the caller's at once."""
+    racing = _RefusingJetStream(refusals=2, err_code=10049)
+    loop.run_until_complete(ensure_stream(racing, "S", "s"))
+    assert len(racing.asked) == 3 and racing.asked[-1].name == "S"
+
+    broken = _RefusingJetStream(refusals=1, err_code=10058)
+    with pytest.raises(nats.js.errors.ServerError):
+        loop.run_until_complete(ensure_stream(broken, "S", "s"))
+    assert len(broken.asked) == 1

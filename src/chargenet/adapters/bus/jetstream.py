@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -60,6 +60,9 @@ _FIRST_WAIT_S = 0.05
 # answer brought something); a request not answered within _LOST_S is made again.
 _SWEEP_S = 0.1
 _LOST_S = 5.0
+# What a stopped writer left is asked for this long (at least) after its acknowledgement
+# time is over (`JetStreamWriter._subscribe`).
+_TAKEOVER_MARGIN_S = 1.0
 # A message of several events (JetStreamIntake) names how many in this header; at most this
 # many bytes of events go in one (NATS refuses a payload over 1 MB by default).
 BATCH = "Chargenet-Batch"
@@ -247,15 +250,40 @@ async def ensure_stream(
     order."""
     from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 
-    await js.add_stream(
-        StreamConfig(
-            name=name,
-            subjects=[f"{prefix}.>"],
-            retention=RetentionPolicy.WORK_QUEUE,
-            storage=StorageType.FILE,
-            duplicate_window=duplicate_window_s,
-        )
+    config = StreamConfig(
+        name=name,
+        subjects=[f"{prefix}.>"],
+        retention=RetentionPolicy.WORK_QUEUE,
+        storage=StorageType.FILE,
+        duplicate_window=duplicate_window_s,
     )
+    await stream_made(lambda: js.add_stream(config))
+
+
+# NATS 2.9 removes its account's directory of streams when the last stream is deleted: a
+# stream created from another connection at that moment finds no directory to make its own
+# in and is refused with this code ("error creating store for stream"; the server logs
+# "could not create storage directory … no such file or directory"). Asked again, it is
+# made. (Deployments sharing a server, each creating and deleting its streams, meet it.)
+_STORE_FAILED = 10049
+_STORE_TRIES = 5
+
+T = TypeVar("T")
+
+
+async def stream_made(make: Callable[[], Awaitable[T]]) -> T:
+    """What `make` gives (a stream made: `add_stream`, `create_key_value`), asked again a
+    few times while NATS refuses it for the race above."""
+    import nats.js.errors
+
+    for attempt in range(1, _STORE_TRIES):
+        try:
+            return await make()
+        except nats.js.errors.APIError as exc:
+            if exc.err_code != _STORE_FAILED:
+                raise
+        await asyncio.sleep(0.05 * attempt)
+    return await make()
 
 
 class _PubAck(msgspec.Struct):
@@ -843,10 +871,12 @@ class JetStreamWriter:
             # What a killed writer left: once its acknowledgement time is over, JetStream
             # delivers it again before anything newer; fetching sooner would get newer
             # events first and apply a connector's events out of order.
-            log.warning(
-                "%d events left by a stopped writer: taken again in %g s", left, self._ack_wait_s
-            )
-            await asyncio.sleep(self._ack_wait_s)
+            # The server notices an expired acknowledgement time on a timer of its own, which
+            # a loaded machine runs late: a pull made the moment that time is over found
+            # nothing, or would get the newer events first. So a margin after it.
+            wait_s = self._ack_wait_s + max(_TAKEOVER_MARGIN_S, self._ack_wait_s / 10)
+            log.warning("%d events left by a stopped writer: taken again in %g s", left, wait_s)
+            await asyncio.sleep(wait_s)
         if self._draining:
             draining = dict(enumerate(self._draining.items()))
             self._old_feeds = await _Feeds(

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from chargenet.adapters.bus.jetstream import ClusterNames
+from chargenet.adapters.bus.jetstream import ClusterNames, stream_made
 from chargenet.app.orders import ChargerControl, CheckingControl, Failure, Order, OrderResult
 from chargenet.core.ids import OrderId
 from chargenet.core.supervision import OrderKind, OrderOutcome, TargetKind
@@ -62,12 +62,11 @@ class NatsSocketMap:
     async def open(self) -> NatsSocketMap:
         from nats.js.api import KeyValueConfig, StorageType
 
-        self._sockets = await self._js.create_key_value(
-            KeyValueConfig(bucket=self._names.sockets, history=1, storage=StorageType.FILE)
-        )
-        self._nodes = await self._js.create_key_value(
-            KeyValueConfig(bucket=self._names.nodes, history=1, ttl=self.ttl_s)
-        )
+        # Each bucket is a stream: made again if NATS refused it in its store race.
+        sockets = KeyValueConfig(bucket=self._names.sockets, history=1, storage=StorageType.FILE)
+        self._sockets = await stream_made(lambda: self._js.create_key_value(sockets))
+        nodes = KeyValueConfig(bucket=self._names.nodes, history=1, ttl=self.ttl_s)
+        self._nodes = await stream_made(lambda: self._js.create_key_value(nodes))
         return self
 
     async def beat(self) -> None:
