@@ -268,10 +268,10 @@ async def ensure_stream(
 _STORE_FAILED = 10049
 _STORE_TRIES = 5
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
-async def stream_made(make: Callable[[], Awaitable[T]]) -> T:
+async def stream_made(make: Callable[[], Awaitable[_T]]) -> _T:
     """What `make` gives (a stream made: `add_stream`, `create_key_value`), asked again a
     few times while NATS refuses it for the race above."""
     import nats.js.errors

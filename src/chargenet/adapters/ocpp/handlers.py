@@ -563,9 +563,8 @@ def status_201(link: ChargerContext, payload: Any, received: datetime) -> Reply:
             "info": None,
         }
     )
-    if not link.clock_flagged and stamp.replaced:
-        return Reply((*clock_events(link, stamp, received), event), {})
-    return Reply((event,), {})
+    clock = clock_events(link, stamp, received)
+    return Reply((*clock, event) if clock else (event,), {})
 
 
 def _token_text(id_token: Any) -> str | None:
